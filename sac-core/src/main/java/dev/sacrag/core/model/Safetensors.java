@@ -1,0 +1,230 @@
+package dev.sacrag.core.model;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Reads and writes the safetensors format ourselves: an 8-byte little-endian header length,
+ * a JSON header {name: {dtype, shape, data_offsets}}, then raw little-endian bytes.
+ *
+ * <p>We do not use DJL's decoder because any bf16 tensor aborts the JVM in DJL-PyTorch 0.36;
+ * here bf16 and f16 are widened to f32 in Java. Files are memory-mapped, so opening a large
+ * checkpoint costs nothing until a tensor is read.
+ */
+public final class Safetensors {
+
+    public enum DType {
+        F32(4), F16(2), BF16(2);
+
+        public final int bytes;
+
+        DType(int bytes) {
+            this.bytes = bytes;
+        }
+    }
+
+    /** One tensor's place in a file. */
+    public record Entry(String name, DType dtype, long[] shape, long begin, long end) {
+        public long elements() {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    /** An opened (memory-mapped) safetensors file. */
+    public static final class Reader implements AutoCloseable {
+        private final Path file;
+        private final FileChannel channel;
+        private final long dataStart;
+        private final Map<String, Entry> entries;
+
+        private Reader(Path file) throws IOException {
+            this.file = file;
+            this.channel = FileChannel.open(file, StandardOpenOption.READ);
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(len, 0);
+            long headerLen = len.flip().getLong();
+            if (headerLen <= 0 || headerLen > 100_000_000 || 8 + headerLen > channel.size()) {
+                throw new IOException(file + ": not a safetensors file (header length " + headerLen + ")");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLen);
+            readFully(header, 8);
+            this.dataStart = 8 + headerLen;
+            this.entries = parseHeader(new String(header.array(), StandardCharsets.UTF_8));
+        }
+
+        private void readFully(ByteBuffer buf, long pos) throws IOException {
+            while (buf.hasRemaining()) {
+                int n = channel.read(buf, pos + buf.position());
+                if (n < 0) {
+                    throw new IOException(file + ": truncated safetensors file");
+                }
+            }
+        }
+
+        private Map<String, Entry> parseHeader(String json) throws IOException {
+            Map<String, Entry> out = new LinkedHashMap<>();
+            JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+            for (Map.Entry<String, JsonElement> e : o.entrySet()) {
+                if (e.getKey().equals("__metadata__")) {
+                    continue;
+                }
+                JsonObject t = e.getValue().getAsJsonObject();
+                String dt = t.get("dtype").getAsString();
+                DType dtype;
+                try {
+                    dtype = DType.valueOf(dt);
+                } catch (IllegalArgumentException ex) {
+                    throw new IOException(file + ": tensor " + e.getKey() + " has unsupported dtype " + dt
+                            + " (supported: F32, F16, BF16)", ex);
+                }
+                var shapeJson = t.getAsJsonArray("shape");
+                long[] shape = new long[shapeJson.size()];
+                for (int i = 0; i < shape.length; i++) {
+                    shape[i] = shapeJson.get(i).getAsLong();
+                }
+                var off = t.getAsJsonArray("data_offsets");
+                Entry entry = new Entry(e.getKey(), dtype, shape, off.get(0).getAsLong(), off.get(1).getAsLong());
+                if (entry.end - entry.begin != entry.elements() * dtype.bytes
+                        || dataStart + entry.end > channel.size()) {
+                    throw new IOException(file + ": tensor " + e.getKey() + " has inconsistent offsets");
+                }
+                out.put(e.getKey(), entry);
+            }
+            return out;
+        }
+
+        public Map<String, Entry> entries() {
+            return entries;
+        }
+
+        public Path file() {
+            return file;
+        }
+
+        /** The tensor widened to f32, in a native-order direct buffer (zero-copy into DJL). */
+        public FloatBuffer readF32(String name) throws IOException {
+            Entry e = entries.get(name);
+            if (e == null) {
+                throw new IOException(file + ": no tensor named " + name);
+            }
+            long n = e.elements();
+            if (n > Integer.MAX_VALUE / 4) {
+                throw new IOException(file + ": tensor " + name + " too large (" + n + " values)");
+            }
+            var src = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin, e.end - e.begin)
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer dst = ByteBuffer.allocateDirect((int) n * 4).order(ByteOrder.nativeOrder());
+            FloatBuffer out = dst.asFloatBuffer();
+            switch (e.dtype) {
+                case F32 -> out.put(src.asFloatBuffer());
+                case BF16 -> {
+                    var s = src.asShortBuffer();
+                    for (int i = 0; i < n; i++) {
+                        out.put(i, Float.intBitsToFloat((s.get(i) & 0xffff) << 16));
+                    }
+                }
+                case F16 -> {
+                    var s = src.asShortBuffer();
+                    for (int i = 0; i < n; i++) {
+                        out.put(i, Half.toFloat(s.get(i)));
+                    }
+                }
+            }
+            out.rewind();
+            return out;
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
+    public static Reader open(Path file) throws IOException {
+        return new Reader(file);
+    }
+
+    /** A tensor to write: f32 values in row-major order, stored as {@code dtype}. */
+    public record Tensor(float[] values, long[] shape, DType dtype) { }
+
+    /** Writes tensors (sorted by name, like the reference implementation) to one file. */
+    public static void write(Path file, Map<String, Tensor> tensors) throws IOException {
+        Map<String, Tensor> sorted = new TreeMap<>(tensors);
+        JsonObject header = new JsonObject();
+        long offset = 0;
+        for (var e : sorted.entrySet()) {
+            Tensor t = e.getValue();
+            long bytes = (long) t.values.length * t.dtype.bytes;
+            JsonObject h = new JsonObject();
+            h.addProperty("dtype", t.dtype.name());
+            var shape = new com.google.gson.JsonArray();
+            for (long d : t.shape) {
+                shape.add(d);
+            }
+            h.add("shape", shape);
+            var off = new com.google.gson.JsonArray();
+            off.add(offset);
+            off.add(offset + bytes);
+            h.add("data_offsets", off);
+            header.add(e.getKey(), h);
+            offset += bytes;
+        }
+        byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
+        int pad = (8 - headerBytes.length % 8) % 8;
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            len.putLong(headerBytes.length + pad);
+            out.write(len.array());
+            out.write(headerBytes);
+            for (int i = 0; i < pad; i++) {
+                out.write(' ');
+            }
+            for (Tensor t : sorted.values()) {
+                ByteBuffer buf = ByteBuffer.allocate(t.values.length * t.dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
+                for (float v : t.values) {
+                    switch (t.dtype) {
+                        case F32 -> buf.putFloat(v);
+                        case F16 -> buf.putShort(Half.fromFloat(v));
+                        case BF16 -> buf.putShort(bf16(v));
+                    }
+                }
+                out.write(buf.array());
+            }
+        }
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Round-to-nearest-even truncation of f32 to bf16. */
+    static short bf16(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        if (Float.isNaN(v)) {
+            return (short) 0x7fc0;
+        }
+        int rounding = 0x7fff + ((bits >>> 16) & 1);
+        return (short) ((bits + rounding) >>> 16);
+    }
+
+    private Safetensors() {
+    }
+}

@@ -1,0 +1,227 @@
+package dev.sacrag.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Llama-family decoder (Llama 2/3, Qwen2, Qwen3, SmolLM, TinyLlama) in f32 on DJL.
+ *
+ * <p>Shape letters: B batch, T new tokens, S cached + new tokens, E hidden, H query heads,
+ * Hkv key/value heads, g = H / Hkv, D head dim, I intermediate, V vocabulary.
+ *
+ * <p>The model holds only immutable config and weights; the caller owns the {@link KvCache}
+ * and the native memory of everything a forward returns. Temporaries are freed by the
+ * caller's {@code NDScope} (see {@code Generator}); this class opens none so that autograd
+ * can see the whole graph during training.
+ */
+public final class Transformer implements AutoCloseable {
+
+    /** Which logits the forward computes; the compressor needs none, generation only the last. */
+    public enum Logits { NONE, LAST, ALL }
+
+    /**
+     * One forward call. {@code embeds} [B, T, E] are the input embeddings (see {@link #embed});
+     * {@code positions} [B][T] the RoPE positions; {@code mask} additive [B or 1, T, S];
+     * {@code lora} nullable.
+     */
+    public record Input(NDArray embeds, int[][] positions, NDArray mask, LowRank lora, Logits logits) {
+        public Input(NDArray embeds, int[][] positions, NDArray mask, Logits logits) {
+            this(embeds, positions, mask, null, logits);
+        }
+    }
+
+    private final ModelConfig config;
+    private final Weights weights;
+    private final NDManager manager;
+    private final boolean ownsManager;
+    private final Rope rope;
+    private final NDArray eps;
+    private final NDArray attnScale;
+
+    private Transformer(ModelConfig config, Weights weights, NDManager manager, boolean ownsManager) {
+        this.config = config;
+        this.weights = weights;
+        this.manager = manager;
+        this.ownsManager = ownsManager;
+        this.rope = new Rope(config, manager);
+        this.eps = manager.create((float) config.rmsNormEps());
+        this.attnScale = manager.create((float) (1.0 / Math.sqrt(config.headDim())));
+    }
+
+    public static Transformer load(Path modelDir) throws IOException {
+        ModelConfig config = ModelConfig.load(modelDir);
+        NDManager manager = NDManager.newBaseManager();
+        try {
+            return new Transformer(config, Weights.load(modelDir, config, manager), manager, true);
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    public static Transformer of(ModelConfig config, Weights weights, NDManager manager) {
+        return new Transformer(config, weights, manager, false);
+    }
+
+    /**
+     * A model whose q and v projections have the LoRA delta merged in; shares every other
+     * weight with this one. Close it to free the merged projections only.
+     */
+    public Transformer withMerged(LowRank lora) {
+        NDManager sub = manager.newSubManager();
+        List<Weights.Layer> layers = new ArrayList<>();
+        for (int i = 0; i < config.layers(); i++) {
+            Weights.Layer l = weights.layers().get(i);
+            LowRank.Pair p = lora.layers().get(i);
+            NDArray wq = l.wq().add(p.qB().matMul(p.qA()).mul(lora.scale()));
+            NDArray wv = l.wv().add(p.vB().matMul(p.vA()).mul(lora.scale()));
+            wq.attach(sub);
+            wv.attach(sub);
+            layers.add(l.withQv(wq, wv));
+        }
+        return new Transformer(config, weights.withLayers(layers), sub, true);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Weights weights() {
+        return weights;
+    }
+
+    public Rope rope() {
+        return rope;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** Token ids [B, T] (int64) to embeddings [B, T, E]. */
+    public NDArray embed(NDArray tokenIds) {
+        return tokenIds.getNDArrayInternal()
+                .embedding(tokenIds, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    public NDArray embed(long[][] tokenIds) {
+        int b = tokenIds.length;
+        int t = tokenIds[0].length;
+        long[] flat = new long[b * t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(tokenIds[i], 0, flat, i * t, t);
+        }
+        NDArray ids = manager.create(flat, new Shape(b, t));
+        NDArray out = embed(ids);
+        ids.close();
+        return out;
+    }
+
+    /**
+     * Runs the decoder over T new tokens, appending their K and V to {@code cache}.
+     * Returns logits [B, T, V] (ALL), [B, 1, V] (LAST) or null (NONE). With NONE the last
+     * layer stops once its K and V are cached: nothing after it is needed.
+     */
+    public NDArray forward(Input in, KvCache cache) {
+        NDArray[] cs = rope.tables(in.embeds().getManager(), in.positions());
+        NDArray cos = cs[0];
+        NDArray sin = cs[1];
+        NDArray mask = in.mask().expandDims(1).expandDims(1); // [B|1, 1, 1, T, S]
+        NDArray x = in.embeds();
+        for (int i = 0; i < config.layers(); i++) {
+            Weights.Layer w = weights.layers().get(i);
+            LowRank.Pair lora = in.lora() == null ? null : in.lora().layers().get(i);
+            boolean last = i == config.layers() - 1;
+            x = layer(x, w, lora, in.lora() == null ? 0f : in.lora().scale(), cos, sin, mask, cache, i,
+                    last && in.logits() == Logits.NONE);
+        }
+        if (in.logits() == Logits.NONE) {
+            return null;
+        }
+        if (in.logits() == Logits.LAST) {
+            long t = x.getShape().get(1);
+            x = x.get(":, {}:", t - 1); // [B, 1, E]
+        }
+        NDArray h = rmsNorm(x, weights.finalNorm());
+        return h.matMul(weights.lmHead().transpose()); // [B, T|1, V]
+    }
+
+    private NDArray layer(NDArray x, Weights.Layer w, LowRank.Pair lora, float loraScale,
+                          NDArray cos, NDArray sin, NDArray mask, KvCache cache, int index, boolean kvOnly) {
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long t = s.get(1);
+        int h = config.heads();
+        int hkv = config.kvHeads();
+        int d = config.headDim();
+
+        NDArray xn = rmsNorm(x, w.attnNorm());
+        NDArray q = linear(xn, w.wq(), w.bq());                         // [B, T, H*D]
+        NDArray k = linear(xn, w.wk(), w.bk());                         // [B, T, Hkv*D]
+        NDArray v = linear(xn, w.wv(), w.bv());                         // [B, T, Hkv*D]
+        if (lora != null) {
+            q = q.add(xn.matMul(lora.qA().transpose()).matMul(lora.qB().transpose()).mul(loraScale));
+            v = v.add(xn.matMul(lora.vA().transpose()).matMul(lora.vB().transpose()).mul(loraScale));
+        }
+        q = q.reshape(b, t, h, d);
+        k = k.reshape(b, t, hkv, d);
+        v = v.reshape(b, t, hkv, d);
+        if (w.qNorm() != null) {
+            q = rmsNorm(q, w.qNorm());
+            k = rmsNorm(k, w.kNorm());
+        }
+        q = rope.apply(q, cos, sin);
+        k = rope.apply(k, cos, sin);
+        NDArray[] kv = cache.append(index,
+                k.transpose(0, 2, 1, 3),                                // [B, Hkv, T, D]
+                v.transpose(0, 2, 1, 3));
+        if (kvOnly) {
+            return x;
+        }
+        NDArray keys = kv[0].expandDims(2);                             // [B, Hkv, 1, S, D]
+        NDArray values = kv[1].expandDims(2);                           // [B, Hkv, 1, S, D]
+        NDArray qg = q.reshape(b, t, hkv, h / hkv, d).transpose(0, 2, 3, 1, 4); // [B, Hkv, g, T, D]
+        NDArray scores = qg.matMul(keys.transpose(0, 1, 2, 4, 3))       // [B, Hkv, g, T, S]
+                .mul(attnScale).add(mask);
+        NDArray attn = scores.softmax(-1).matMul(values)                // [B, Hkv, g, T, D]
+                .transpose(0, 3, 1, 2, 4).reshape(b, t, (long) h * d);  // [B, T, H*D]
+        x = x.add(attn.matMul(w.wo().transpose()));                     // [B, T, E]
+
+        NDArray xm = rmsNorm(x, w.mlpNorm());
+        NDArray gate = xm.matMul(w.wGate().transpose());                // [B, T, I]
+        NDArray up = xm.matMul(w.wUp().transpose());                    // [B, T, I]
+        NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up); // SiLU(gate) * up
+        return x.add(act.matMul(w.wDown().transpose()));                // [B, T, E]
+    }
+
+    private static NDArray linear(NDArray x, NDArray w, NDArray bias) {
+        NDArray y = x.matMul(w.transpose());
+        return bias == null ? y : y.add(bias);
+    }
+
+    /** x / sqrt(mean(x^2) + eps) * weight over the last axis. */
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        NDArray ms = x.square().mean(new int[] {-1}, true);
+        return x.div(ms.add(eps).sqrt()).mul(weight);
+    }
+
+    /** Long token ids as a DJL array (helper for callers that build batches). */
+    public NDArray ids(long[] ids) {
+        return manager.create(ids, new Shape(1, ids.length)).toType(DataType.INT64, false);
+    }
+
+    @Override
+    public void close() {
+        if (ownsManager) {
+            manager.close();
+        }
+    }
+}
