@@ -5,7 +5,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -166,53 +165,96 @@ public final class Safetensors {
     /** A tensor to write: f32 values in row-major order, stored as {@code dtype}. */
     public record Tensor(float[] values, long[] shape, DType dtype) { }
 
-    /** Writes tensors (sorted by name, like the reference implementation) to one file. */
+    /** A tensor's name, stored dtype and shape, written before its values are produced. */
+    public record Spec(String name, long[] shape, DType dtype) {
+        long bytes() {
+            long n = dtype.bytes;
+            for (long d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    /** Writes tensors held in memory (sorted by name, like the reference implementation). */
     public static void write(Path file, Map<String, Tensor> tensors) throws IOException {
-        Map<String, Tensor> sorted = new TreeMap<>(tensors);
+        java.util.List<Spec> specs = new java.util.ArrayList<>();
+        for (var e : new TreeMap<>(tensors).entrySet()) {
+            specs.add(new Spec(e.getKey(), e.getValue().shape(), e.getValue().dtype()));
+        }
+        write(file, specs, spec -> tensors.get(spec.name()).values());
+    }
+
+    /**
+     * Writes tensors whose values are produced one at a time by {@code values}, so a model
+     * larger than the heap can be written. The file appears atomically when complete.
+     */
+    public static void write(Path file, java.util.List<Spec> specs,
+                             java.util.function.Function<Spec, float[]> values) throws IOException {
         JsonObject header = new JsonObject();
         long offset = 0;
-        for (var e : sorted.entrySet()) {
-            Tensor t = e.getValue();
-            long bytes = (long) t.values.length * t.dtype.bytes;
+        for (Spec spec : specs) {
             JsonObject h = new JsonObject();
-            h.addProperty("dtype", t.dtype.name());
+            h.addProperty("dtype", spec.dtype().name());
             var shape = new com.google.gson.JsonArray();
-            for (long d : t.shape) {
+            for (long d : spec.shape()) {
                 shape.add(d);
             }
             h.add("shape", shape);
             var off = new com.google.gson.JsonArray();
             off.add(offset);
-            off.add(offset + bytes);
+            off.add(offset + spec.bytes());
             h.add("data_offsets", off);
-            header.add(e.getKey(), h);
-            offset += bytes;
+            header.add(spec.name(), h);
+            offset += spec.bytes();
         }
         byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
         int pad = (8 - headerBytes.length % 8) % 8;
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            len.putLong(headerBytes.length + pad);
-            out.write(len.array());
-            out.write(headerBytes);
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer head = ByteBuffer.allocate(8 + headerBytes.length + pad).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(headerBytes.length + pad).put(headerBytes);
             for (int i = 0; i < pad; i++) {
-                out.write(' ');
+                head.put((byte) ' ');
             }
-            for (Tensor t : sorted.values()) {
-                ByteBuffer buf = ByteBuffer.allocate(t.values.length * t.dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
-                for (float v : t.values) {
-                    switch (t.dtype) {
-                        case F32 -> buf.putFloat(v);
-                        case F16 -> buf.putShort(Half.fromFloat(v));
-                        case BF16 -> buf.putShort(bf16(v));
-                    }
+            writeFully(out, head.flip());
+            for (Spec spec : specs) {
+                float[] v = values.apply(spec);
+                if (v.length * (long) spec.dtype().bytes != spec.bytes()) {
+                    throw new IOException("tensor " + spec.name() + ": " + v.length + " values do not fit its shape");
                 }
-                out.write(buf.array());
+                writeFully(out, encode(v, spec.dtype()));
             }
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static ByteBuffer encode(float[] v, DType dtype) {
+        ByteBuffer buf = ByteBuffer.allocateDirect(v.length * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
+        switch (dtype) {
+            case F32 -> buf.asFloatBuffer().put(v);
+            case F16 -> {
+                var s = buf.asShortBuffer();
+                for (float f : v) {
+                    s.put(Half.fromFloat(f));
+                }
+            }
+            case BF16 -> {
+                var s = buf.asShortBuffer();
+                for (float f : v) {
+                    s.put(bf16(f));
+                }
+            }
+        }
+        return buf;
+    }
+
+    private static void writeFully(FileChannel out, ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) {
+            out.write(buf);
+        }
     }
 
     /** Round-to-nearest-even truncation of f32 to bf16. */

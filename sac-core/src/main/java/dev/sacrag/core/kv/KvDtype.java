@@ -1,0 +1,166 @@
+package dev.sacrag.core.kv;
+
+import dev.sacrag.core.model.Half;
+import java.nio.ByteBuffer;
+import java.util.Optional;
+
+/**
+ * How one [Hkv, N, D] tensor of anchor K or V is stored in a blob.
+ *
+ * <p>{@code code} is the byte written to the blob header; it is fixed per constant and must
+ * never be reused, so reordering the constants cannot change what old blobs mean. Buffers are
+ * little-endian; reads and writes advance the buffer's position past the tensor.
+ */
+public enum KvDtype {
+
+    F32(0) {
+        @Override
+        long tensorBytes(int heads, int anchors, int headDim) {
+            return 4 * elements(heads, anchors, headDim);
+        }
+
+        @Override
+        void write(ByteBuffer out, float[] t, int heads, int anchors, int headDim) {
+            putFloats(out, t);
+        }
+
+        @Override
+        float[] read(ByteBuffer in, int heads, int anchors, int headDim) {
+            return getFloats(in, heads * anchors * headDim);
+        }
+    },
+
+    F16(1) {
+        @Override
+        long tensorBytes(int heads, int anchors, int headDim) {
+            return 2 * elements(heads, anchors, headDim);
+        }
+
+        @Override
+        void write(ByteBuffer out, float[] t, int heads, int anchors, int headDim) {
+            short[] h = new short[t.length];
+            for (int i = 0; i < t.length; i++) {
+                h[i] = Half.fromFloat(t[i]);
+            }
+            out.asShortBuffer().put(h);
+            out.position(out.position() + 2 * h.length);
+        }
+
+        @Override
+        float[] read(ByteBuffer in, int heads, int anchors, int headDim) {
+            short[] h = new short[heads * anchors * headDim];
+            in.asShortBuffer().get(h);
+            in.position(in.position() + 2 * h.length);
+            float[] t = new float[h.length];
+            for (int i = 0; i < h.length; i++) {
+                t[i] = Half.toFloat(h[i]);
+            }
+            return t;
+        }
+    },
+
+    /**
+     * Symmetric per-channel int8: scales [Hkv, D] as f32, then values [Hkv, N, D] as int8.
+     * A channel (head, dim) is scaled by its own max |x| over the anchors because K channel
+     * magnitudes differ by orders of magnitude (RoPE pairs, outlier dims); one scale per tensor
+     * would flatten the small channels to zero. Error per value is at most scale/2.
+     */
+    INT8(2) {
+        @Override
+        long tensorBytes(int heads, int anchors, int headDim) {
+            return 4L * heads * headDim + elements(heads, anchors, headDim);
+        }
+
+        @Override
+        void write(ByteBuffer out, float[] t, int heads, int anchors, int headDim) {
+            float[] scales = new float[heads * headDim];
+            for (int h = 0; h < heads; h++) {
+                for (int n = 0; n < anchors; n++) {
+                    int row = (h * anchors + n) * headDim;
+                    for (int d = 0; d < headDim; d++) {
+                        scales[h * headDim + d] = Math.max(scales[h * headDim + d], Math.abs(t[row + d]));
+                    }
+                }
+            }
+            for (int c = 0; c < scales.length; c++) {
+                if (!Float.isFinite(scales[c])) {
+                    throw new IllegalArgumentException("int8 needs finite values; channel " + c + " has max |x| " + scales[c]);
+                }
+                scales[c] /= 127f;
+            }
+            byte[] q = new byte[t.length];
+            for (int h = 0; h < heads; h++) {
+                for (int n = 0; n < anchors; n++) {
+                    int row = (h * anchors + n) * headDim;
+                    for (int d = 0; d < headDim; d++) {
+                        float scale = scales[h * headDim + d];
+                        int v = scale == 0f ? 0 : Math.round(t[row + d] / scale);
+                        q[row + d] = (byte) Math.max(-127, Math.min(127, v));
+                    }
+                }
+            }
+            putFloats(out, scales);
+            out.put(q);
+        }
+
+        @Override
+        float[] read(ByteBuffer in, int heads, int anchors, int headDim) {
+            float[] scales = getFloats(in, heads * headDim);
+            byte[] q = new byte[heads * anchors * headDim];
+            in.get(q);
+            float[] t = new float[q.length];
+            for (int h = 0; h < heads; h++) {
+                for (int n = 0; n < anchors; n++) {
+                    int row = (h * anchors + n) * headDim;
+                    for (int d = 0; d < headDim; d++) {
+                        t[row + d] = q[row + d] * scales[h * headDim + d];
+                    }
+                }
+            }
+            return t;
+        }
+    };
+
+    private final int code;
+
+    KvDtype(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public static Optional<KvDtype> fromCode(int code) {
+        for (KvDtype d : values()) {
+            if (d.code == code) {
+                return Optional.of(d);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Exact byte length of one stored tensor; throws ArithmeticException past a long. */
+    abstract long tensorBytes(int heads, int anchors, int headDim);
+
+    abstract void write(ByteBuffer out, float[] t, int heads, int anchors, int headDim);
+
+    abstract float[] read(ByteBuffer in, int heads, int anchors, int headDim);
+
+    private static long elements(int heads, int anchors, int headDim) {
+        return Math.multiplyExact(Math.multiplyExact((long) heads, (long) anchors), (long) headDim);
+    }
+
+    // Bulk view copies: one memcpy-like transfer instead of a putFloat per value.
+    private static void putFloats(ByteBuffer out, float[] v) {
+        out.asFloatBuffer().put(v);
+        out.position(out.position() + 4 * v.length);
+    }
+
+    private static float[] getFloats(ByteBuffer in, int n) {
+        float[] v = new float[n];
+        in.asFloatBuffer().get(v);
+        in.position(in.position() + 4 * n);
+        return v;
+    }
+}

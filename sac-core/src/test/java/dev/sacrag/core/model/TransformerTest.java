@@ -1,0 +1,120 @@
+package dev.sacrag.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import dev.sacrag.core.model.ModelConfig.Architecture;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TransformerTest {
+    @TempDir
+    Path tmp;
+
+    static Stream<Arguments> configs() {
+        return Stream.of(
+                Arguments.of("llama", TestModels.tiny(Architecture.LLAMA)),
+                Arguments.of("qwen2", TestModels.tiny(Architecture.QWEN2)),
+                Arguments.of("qwen3", TestModels.tiny(Architecture.QWEN3)),
+                Arguments.of("llama3-rope-scaling", TestModels.tinyLlama3()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void logitsMatchNaiveReferenceWithCausalAndBidirectionalMasks(String name, ModelConfig config) throws Exception {
+        Path dir = TestModels.write(config, tmp.resolve(name), 7);
+        NaiveReference ref = new NaiveReference(dir);
+        long[] tokens = randomTokens(new Random(1), 13, config.vocabSize());
+        int[] positions = new int[tokens.length];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = 40 + i; // not starting at 0: RoPE must use the given positions
+        }
+        try (Transformer model = Transformer.load(dir)) {
+            for (boolean causal : new boolean[] {true, false}) {
+                boolean[][] allowed = new boolean[tokens.length][tokens.length];
+                for (int i = 0; i < tokens.length; i++) {
+                    for (int j = 0; j < tokens.length; j++) {
+                        allowed[i][j] = !causal || j <= i;
+                    }
+                }
+                double[][] expected = ref.logits(tokens, positions, allowed);
+                float[] actual;
+                try (NDScope scope = new NDScope()) {
+                    NDManager m = model.manager();
+                    NDArray mask = Masks.chunks(m, new int[] {tokens.length}, tokens.length, causal);
+                    try (KvCache cache = new KvCache(m, config.layers())) {
+                        NDArray logits = model.forward(new Transformer.Input(model.embed(new long[][] {tokens}),
+                                new int[][] {positions}, mask, Transformer.Logits.ALL), cache);
+                        actual = logits.toFloatArray();
+                    }
+                }
+                assertClose(expected, actual, 1e-4, name + (causal ? " causal" : " bidirectional"));
+            }
+        }
+    }
+
+    @Test
+    void incrementalDecodingWithCacheEqualsOneFullForward() throws Exception {
+        ModelConfig config = TestModels.tiny(Architecture.QWEN2);
+        Path dir = TestModels.write(config, tmp.resolve("m"), 3);
+        long[] tokens = randomTokens(new Random(2), 10, config.vocabSize());
+        try (Transformer model = Transformer.load(dir); NDScope scope = new NDScope()) {
+            NDManager m = model.manager();
+            int[] pos = new int[tokens.length];
+            for (int i = 0; i < pos.length; i++) {
+                pos[i] = i + 1;
+            }
+            float[] full;
+            try (KvCache cache = new KvCache(m, config.layers())) {
+                full = model.forward(new Transformer.Input(model.embed(new long[][] {tokens}), new int[][] {pos},
+                        Masks.causal(m, tokens.length, 0), Transformer.Logits.ALL), cache).toFloatArray();
+            }
+            int v = config.vocabSize();
+            try (KvCache cache = new KvCache(m, config.layers())) {
+                // a 4-token prefill, then one token at a time
+                long[] prefix = java.util.Arrays.copyOf(tokens, 4);
+                model.forward(new Transformer.Input(model.embed(new long[][] {prefix}),
+                        new int[][] {java.util.Arrays.copyOf(pos, 4)}, Masks.causal(m, 4, 0),
+                        Transformer.Logits.NONE), cache);
+                for (int i = 4; i < tokens.length; i++) {
+                    float[] step = model.forward(new Transformer.Input(model.embed(new long[][] {{tokens[i]}}),
+                            new int[][] {{pos[i]}}, Masks.causal(m, 1, i), Transformer.Logits.LAST), cache).toFloatArray();
+                    for (int k = 0; k < v; k++) {
+                        assertEquals(full[i * v + k], step[k], 1e-4, "token " + i + " logit " + k);
+                    }
+                }
+                assertEquals(tokens.length, cache.length());
+            }
+        }
+    }
+
+    static long[] randomTokens(Random r, int n, int vocab) {
+        long[] t = new long[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = r.nextInt(vocab);
+        }
+        return t;
+    }
+
+    static void assertClose(double[][] expected, float[] actual, double tol, String what) {
+        int v = expected[0].length;
+        assertEquals(expected.length * v, actual.length, what + ": logits size");
+        double maxErr = 0;
+        for (int i = 0; i < expected.length; i++) {
+            for (int j = 0; j < v; j++) {
+                maxErr = Math.max(maxErr, Math.abs(expected[i][j] - actual[i * v + j]));
+            }
+        }
+        assertTrue(maxErr < tol, what + ": max |error| " + maxErr + " >= " + tol);
+    }
+}
