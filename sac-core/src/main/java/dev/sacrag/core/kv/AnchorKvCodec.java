@@ -1,0 +1,232 @@
+package dev.sacrag.core.kv;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.zip.CRC32C;
+
+/**
+ * The byte form of an {@link AnchorKv}: the value stored in Redis. All integers little-endian;
+ * M = model id length in UTF-8 bytes, C = chunk count, P = payload length.
+ *
+ * <pre>
+ * offset          size  field
+ * 0               4     magic "SACK" (ASCII)
+ * 4               2     format version u16 = {@link #FORMAT_VERSION} (also in the Redis key)
+ * 6               1     dtype u8 = {@link KvDtype#code()}: 0 f32, 1 f16, 2 int8
+ * 7               1     flags u8 = 0 (a reader rejects flags it does not know)
+ * 8               2     model id length M, u16
+ * 10              M     model id, UTF-8
+ * 10+M            2     layers L, u16
+ * 12+M            2     kv heads Hkv, u16
+ * 14+M            2     head dim D, u16
+ * 16+M            4     token count T, u32 (compressed length, for RoPE shifting at query time)
+ * 20+M            4     chunk count C, u32
+ * 24+M            4C    anchors per chunk, u32 each; N = their sum
+ * 24+M+4C         8     payload length P, u64 (must equal what L, Hkv, N, D and dtype imply)
+ * 32+M+4C         P     payload: for each layer, K then V, each [Hkv, N, D] row-major;
+ *                       int8 tensors are preceded by their f32 scales [Hkv, D]
+ * 32+M+4C+P       4     CRC32C u32 of every byte before it
+ * </pre>
+ *
+ * <p>The CRC sits at the end so it is written in one pass after the payload, and so the
+ * header can be read from a prefix of the blob (GETRANGE) by {@link #readHeader}. Decoding
+ * checks framing, then the exact size, then the CRC, then the model id, and only then reads
+ * tensors: a corrupted model id reads as corrupt, not as another model's blob.
+ */
+public final class AnchorKvCodec {
+
+    public static final int FORMAT_VERSION = 1;
+
+    private static final byte[] MAGIC = {'S', 'A', 'C', 'K'};
+    /** Header bytes apart from the model id and the per-chunk counts. */
+    private static final int FIXED_HEADER_BYTES = 32;
+    private static final int CRC_BYTES = 4;
+    private static final int MAX_U16 = 0xffff;
+    /** Largest byte[] the JVM reliably allocates. */
+    private static final long MAX_BLOB_BYTES = Integer.MAX_VALUE - 8;
+
+    /** Every header field; payloadLength is as declared, checked against the shape only by decode. */
+    public record Header(int formatVersion, KvDtype dtype, int flags, String modelId, int layers, int kvHeads,
+                         int headDim, int tokenCount, int[] chunkAnchors, long payloadLength) {
+
+        public int anchorCount() {
+            return Arrays.stream(chunkAnchors).sum();
+        }
+
+        public int headerLength() {
+            return FIXED_HEADER_BYTES + modelId.getBytes(StandardCharsets.UTF_8).length + 4 * chunkAnchors.length;
+        }
+
+        public long blobSize() {
+            return headerLength() + payloadLength + CRC_BYTES;
+        }
+    }
+
+    public static byte[] encode(AnchorKv kv, KvDtype dtype) {
+        byte[] id = kv.modelId().getBytes(StandardCharsets.UTF_8);
+        requireU16("model id UTF-8 length", id.length);
+        requireU16("layers", kv.layers());
+        requireU16("kv heads", kv.kvHeads());
+        requireU16("head dim", kv.headDim());
+        if (kv.tokenCount() < 0 || Arrays.stream(kv.chunkAnchors()).anyMatch(a -> a < 0)) {
+            throw new IllegalArgumentException("negative token or anchor count in " + kv.modelId() + " anchor KV");
+        }
+        int n = kv.anchorCount();
+        long size = encodedSize(kv.layers(), kv.kvHeads(), kv.headDim(), n, kv.chunkAnchors().length, id.length, dtype);
+        if (size > MAX_BLOB_BYTES) {
+            throw new IllegalArgumentException("anchor KV blob would be " + size + " bytes, over the " + MAX_BLOB_BYTES + " limit");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(MAGIC).putShort((short) FORMAT_VERSION).put((byte) dtype.code()).put((byte) 0);
+        out.putShort((short) id.length).put(id);
+        out.putShort((short) kv.layers()).putShort((short) kv.kvHeads()).putShort((short) kv.headDim());
+        out.putInt(kv.tokenCount()).putInt(kv.chunkAnchors().length);
+        for (int a : kv.chunkAnchors()) {
+            out.putInt(a);
+        }
+        out.putLong(payloadBytes(kv.layers(), kv.kvHeads(), kv.headDim(), n, dtype));
+        for (int l = 0; l < kv.layers(); l++) {
+            dtype.write(out, kv.keys()[l], kv.kvHeads(), n, kv.headDim());
+            dtype.write(out, kv.values()[l], kv.kvHeads(), n, kv.headDim());
+        }
+        out.putInt(crc(out.array(), out.position()));
+        return out.array();
+    }
+
+    /** Refuses, never guesses: see the class comment for the order of checks. Null expectedModelId skips that check. */
+    public static AnchorKv decode(byte[] blob, String expectedModelId) {
+        Header h = readHeader(blob);
+        int n = h.anchorCount();
+        long payload;
+        try {
+            payload = payloadBytes(h.layers(), h.kvHeads(), h.headDim(), n, h.dtype());
+        } catch (ArithmeticException e) {
+            throw new CorruptBlobException("declared shape " + shape(h) + " overflows a 64-bit size", e);
+        }
+        if (h.payloadLength() != payload) {
+            throw new CorruptBlobException("payload length field says " + h.payloadLength() + " bytes, but "
+                    + shape(h) + " needs " + payload);
+        }
+        long declared = h.headerLength() + payload + CRC_BYTES;
+        if (blob.length != declared) {
+            throw new CorruptBlobException((blob.length < declared ? "truncated" : "trailing garbage")
+                    + ": header declares a " + declared + "-byte blob, found " + blob.length + " bytes");
+        }
+        int stored = ByteBuffer.wrap(blob, blob.length - CRC_BYTES, CRC_BYTES).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        int computed = crc(blob, blob.length - CRC_BYTES);
+        if (stored != computed) {
+            throw new CorruptBlobException(String.format("CRC32C mismatch: stored 0x%08x, computed 0x%08x", stored, computed));
+        }
+        if (expectedModelId != null && !expectedModelId.equals(h.modelId())) {
+            throw new ModelMismatchException(expectedModelId, h.modelId());
+        }
+        ByteBuffer in = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN).position(h.headerLength());
+        float[][] keys = new float[h.layers()][];
+        float[][] values = new float[h.layers()][];
+        for (int l = 0; l < h.layers(); l++) {
+            keys[l] = h.dtype().read(in, h.kvHeads(), n, h.headDim());
+            values[l] = h.dtype().read(in, h.kvHeads(), n, h.headDim());
+        }
+        return new AnchorKv(h.modelId(), h.layers(), h.kvHeads(), h.headDim(), h.tokenCount(), h.chunkAnchors(), keys, values);
+    }
+
+    /** Parses the header only, without the CRC, so it also works on a prefix of the blob. */
+    public static Header readHeader(byte[] blob) {
+        if (blob.length < MAGIC.length) {
+            throw new CorruptBlobException("truncated: " + blob.length + " bytes, shorter than the magic");
+        }
+        if (!Arrays.equals(blob, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            throw new CorruptBlobException("bad magic 0x" + HexFormat.of().formatHex(blob, 0, MAGIC.length)
+                    + ", expected 0x" + HexFormat.of().formatHex(MAGIC) + " (\"SACK\")");
+        }
+        ByteBuffer in = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN).position(MAGIC.length);
+        try {
+            int version = Short.toUnsignedInt(in.getShort());
+            if (version != FORMAT_VERSION) {
+                throw new CorruptBlobException("unsupported format version " + version + ", this build reads " + FORMAT_VERSION);
+            }
+            int code = Byte.toUnsignedInt(in.get());
+            KvDtype dtype = KvDtype.fromCode(code).orElseThrow(() -> new CorruptBlobException(
+                    "unknown dtype code " + code + ", expected one of " + Arrays.toString(KvDtype.values()) + " (0..2)"));
+            int flags = Byte.toUnsignedInt(in.get());
+            if (flags != 0) {
+                throw new CorruptBlobException("unknown flags 0x" + Integer.toHexString(flags) + ", expected 0");
+            }
+            byte[] id = new byte[Short.toUnsignedInt(in.getShort())];
+            in.get(id);
+            String modelId = strictUtf8(id);
+            int layers = Short.toUnsignedInt(in.getShort());
+            int kvHeads = Short.toUnsignedInt(in.getShort());
+            int headDim = Short.toUnsignedInt(in.getShort());
+            int tokenCount = nonNegative("token count", in.getInt());
+            int chunks = in.getInt();
+            if (Integer.toUnsignedLong(chunks) > in.remaining() / 4) {
+                throw new CorruptBlobException("truncated: header declares " + Integer.toUnsignedLong(chunks)
+                        + " chunks, only " + in.remaining() + " bytes follow");
+            }
+            int[] chunkAnchors = new int[chunks];
+            long total = 0;
+            for (int c = 0; c < chunks; c++) {
+                chunkAnchors[c] = nonNegative("anchor count of chunk " + c, in.getInt());
+                total += chunkAnchors[c];
+            }
+            if (total > Integer.MAX_VALUE) {
+                throw new CorruptBlobException("total anchor count " + total + " exceeds " + Integer.MAX_VALUE);
+            }
+            return new Header(version, dtype, flags, modelId, layers, kvHeads, headDim, tokenCount, chunkAnchors, in.getLong());
+        } catch (BufferUnderflowException e) {
+            throw new CorruptBlobException("truncated header: blob has only " + blob.length + " bytes", e);
+        }
+    }
+
+    /** Exact blob size; modelIdLength is the model id's UTF-8 byte length. */
+    public static long encodedSize(int layers, int kvHeads, int headDim, int anchors, int chunks, int modelIdLength,
+                                   KvDtype dtype) {
+        return FIXED_HEADER_BYTES + modelIdLength + 4L * chunks + payloadBytes(layers, kvHeads, headDim, anchors, dtype)
+                + CRC_BYTES;
+    }
+
+    private static long payloadBytes(int layers, int kvHeads, int headDim, int anchors, KvDtype dtype) {
+        return Math.multiplyExact(2L * layers, dtype.tensorBytes(kvHeads, anchors, headDim));
+    }
+
+    private static int crc(byte[] bytes, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, length);
+        return (int) crc.getValue();
+    }
+
+    private static String shape(Header h) {
+        return h.layers() + " layers x 2 x " + h.kvHeads() + " heads x " + h.anchorCount() + " anchors x "
+                + h.headDim() + " dims of " + h.dtype();
+    }
+
+    private static String strictUtf8(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new CorruptBlobException("model id is not valid UTF-8", e);
+        }
+    }
+
+    private static int nonNegative(String what, int value) {
+        if (value < 0) {
+            throw new CorruptBlobException(what + " " + Integer.toUnsignedLong(value) + " exceeds " + Integer.MAX_VALUE);
+        }
+        return value;
+    }
+
+    private static void requireU16(String what, int value) {
+        if (value < 0 || value > MAX_U16) {
+            throw new IllegalArgumentException(what + " " + value + " does not fit the blob's u16 field");
+        }
+    }
+
+    private AnchorKvCodec() {
+    }
+}

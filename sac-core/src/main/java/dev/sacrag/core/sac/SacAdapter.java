@@ -1,0 +1,170 @@
+package dev.sacrag.core.sac;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.sacrag.core.model.LowRank;
+import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.Safetensors;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The trainable part of SAC on top of a frozen base model: LoRA on q/v of the compressor,
+ * the anchor embedding table [slots, E] and the [LM] token embedding [E]. Stored as
+ * {@code sac.json} + {@code sac.safetensors}; weight names appear only here.
+ */
+public final class SacAdapter implements AutoCloseable {
+    public static final String WEIGHTS_FILE = "sac.safetensors";
+
+    private final SacSpec spec;
+    private final LowRank lora;
+    private final NDArray anchorTable;
+    private final NDArray lmToken;
+    private final NDManager manager;
+    private final String fingerprint;
+
+    public SacAdapter(SacSpec spec, LowRank lora, NDArray anchorTable, NDArray lmToken, NDManager manager,
+                      String fingerprint) {
+        this.spec = spec;
+        this.lora = lora;
+        this.anchorTable = anchorTable;
+        this.lmToken = lmToken;
+        this.manager = manager;
+        this.fingerprint = fingerprint;
+    }
+
+    public static SacAdapter load(Path dir, ModelConfig base, NDManager parent) throws IOException {
+        SacSpec spec = SacSpec.load(dir);
+        Path file = dir.resolve(WEIGHTS_FILE);
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "adapter folder has no " + WEIGHTS_FILE);
+        }
+        NDManager m = parent.newSubManager();
+        try (Safetensors.Reader r = Safetensors.open(file)) {
+            int rank = spec.loraRank();
+            int e = base.hiddenSize();
+            List<LowRank.Pair> pairs = new ArrayList<>();
+            for (int i = 0; i < base.layers(); i++) {
+                String p = "lora.layers." + i + ".";
+                pairs.add(new LowRank.Pair(
+                        read(r, m, p + "q_proj.lora_A", rank, e), read(r, m, p + "q_proj.lora_B", base.queryDim(), rank),
+                        read(r, m, p + "v_proj.lora_A", rank, e), read(r, m, p + "v_proj.lora_B", base.kvDim(), rank)));
+            }
+            NDArray table = read(r, m, "anchor_embedding", spec.anchorSlots(), e);
+            NDArray lm = read(r, m, "lm_token", e);
+            return new SacAdapter(spec, new LowRank(pairs, spec.loraScale()), table, lm, m, Fingerprints.adapter(dir));
+        } catch (IOException | RuntimeException ex) {
+            m.close();
+            throw ex;
+        }
+    }
+
+    private static NDArray read(Safetensors.Reader r, NDManager m, String name, long... shape) throws IOException {
+        Safetensors.Entry e = r.entries().get(name);
+        if (e == null) {
+            throw new IOException(r.file() + ": adapter has no tensor " + name);
+        }
+        if (!java.util.Arrays.equals(e.shape(), shape)) {
+            throw new IOException(r.file() + ": tensor " + name + " has shape " + java.util.Arrays.toString(e.shape())
+                    + " but the base model implies " + java.util.Arrays.toString(shape));
+        }
+        return m.create(r.readF32(name), new Shape(shape), DataType.FLOAT32);
+    }
+
+    /** Writes sac.json and sac.safetensors (f32). */
+    public static void save(Path dir, SacSpec spec, LowRank lora, NDArray anchorTable, NDArray lmToken)
+            throws IOException {
+        Files.createDirectories(dir);
+        Map<String, Safetensors.Tensor> t = new LinkedHashMap<>();
+        for (int i = 0; i < lora.layers().size(); i++) {
+            String p = "lora.layers." + i + ".";
+            LowRank.Pair pair = lora.layers().get(i);
+            put(t, p + "q_proj.lora_A", pair.qA());
+            put(t, p + "q_proj.lora_B", pair.qB());
+            put(t, p + "v_proj.lora_A", pair.vA());
+            put(t, p + "v_proj.lora_B", pair.vB());
+        }
+        put(t, "anchor_embedding", anchorTable);
+        put(t, "lm_token", lmToken);
+        Safetensors.write(dir.resolve(WEIGHTS_FILE), t);
+        spec.save(dir);
+        Fingerprints.forget(dir);
+    }
+
+    private static void put(Map<String, Safetensors.Tensor> t, String name, NDArray a) {
+        t.put(name, new Safetensors.Tensor(a.toFloatArray(), a.getShape().getShape(), Safetensors.DType.F32));
+    }
+
+    /**
+     * A seeded random adapter (for tests and speed runs). LoRA A is kaiming-uniform and B is
+     * small random instead of the paper's zeros, so the adapter actually changes the compressor;
+     * the anchor table and [LM] token are drawn around the word-embedding statistics, as the
+     * paper initialises them.
+     */
+    public static void writeRandom(Path dir, SacSpec spec, ModelConfig base, long seed) throws IOException {
+        try (NDManager m = NDManager.newBaseManager()) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int e = base.hiddenSize();
+            int rank = spec.loraRank();
+            float bound = (float) Math.sqrt(1.0 / e); // kaiming_uniform(a=sqrt(5)) bound for fan_in e
+            List<LowRank.Pair> pairs = new ArrayList<>();
+            for (int i = 0; i < base.layers(); i++) {
+                pairs.add(new LowRank.Pair(uniform(m, rnd, bound, rank, e), uniform(m, rnd, 0.01f, base.queryDim(), rank),
+                        uniform(m, rnd, bound, rank, e), uniform(m, rnd, 0.01f, base.kvDim(), rank)));
+            }
+            save(dir, spec, new LowRank(pairs, spec.loraScale()),
+                    uniform(m, rnd, 0.05f, spec.anchorSlots(), e), uniform(m, rnd, 0.05f, e));
+        }
+    }
+
+    private static NDArray uniform(NDManager m, SplittableRandom rnd, float bound, int... shape) {
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextDouble(-bound, bound);
+        }
+        long[] s = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            s[i] = shape[i];
+        }
+        return m.create(v, new Shape(s));
+    }
+
+    public SacSpec spec() {
+        return spec;
+    }
+
+    public LowRank lora() {
+        return lora;
+    }
+
+    public NDArray anchorTable() {
+        return anchorTable;
+    }
+
+    public NDArray lmToken() {
+        return lmToken;
+    }
+
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,125 @@
+package dev.sacrag.core.sac;
+
+import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.core.model.GenerationOptions;
+import dev.sacrag.core.model.Generator;
+import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.Transformer;
+import dev.sacrag.core.text.TextTokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.LongConsumer;
+
+/**
+ * A base model, its tokenizer and one SAC adapter, loaded once: the compressor (base with
+ * the LoRA merged into q/v) and the decoder (the frozen base) share every other weight.
+ */
+public final class SacEngine implements AutoCloseable {
+    private final Transformer base;
+    private final Transformer merged;
+    private final TextTokenizer tokenizer;
+    private final SacAdapter adapter;
+    private final String baseFingerprint;
+    private final SacCompressor compressor;
+    private final SacDecoder decoder;
+
+    private SacEngine(Transformer base, TextTokenizer tokenizer, SacAdapter adapter, String baseFingerprint) {
+        this.base = base;
+        this.tokenizer = tokenizer;
+        this.adapter = adapter;
+        this.baseFingerprint = baseFingerprint;
+        this.merged = base.withMerged(adapter.lora());
+        this.compressor = new SacCompressor(merged, adapter, SacCompressor.DEFAULT_BATCH_CHUNKS);
+        this.decoder = new SacDecoder(base, adapter);
+    }
+
+    public static SacEngine load(Path modelDir, Path adapterDir) throws IOException {
+        Transformer base = Transformer.load(modelDir);
+        try {
+            TextTokenizer tok = TextTokenizer.load(modelDir);
+            SacAdapter adapter = SacAdapter.load(adapterDir, base.config(), base.manager());
+            return new SacEngine(base, tok, adapter, Fingerprints.baseModel(modelDir));
+        } catch (IOException | RuntimeException e) {
+            base.close();
+            throw e;
+        }
+    }
+
+    /** Model id of (base weights, adapter, ratio): part of every Redis key and blob header. */
+    public String modelId(int ratio) {
+        return Fingerprints.modelId(baseFingerprint, adapter.fingerprint(), ratio);
+    }
+
+    /** BOS + the context prompt + the context, as the compressor reads them. */
+    public long[] contextTokens(String text) {
+        long[] prompt = tokenizer.encode(adapter.spec().contextPrompt());
+        long[] body = tokenizer.encode(text);
+        long[] out = new long[1 + prompt.length + body.length];
+        out[0] = base.config().bosTokenId();
+        System.arraycopy(prompt, 0, out, 1, prompt.length);
+        System.arraycopy(body, 0, out, 1 + prompt.length, body.length);
+        return out;
+    }
+
+    public AnchorKv compress(String text, int ratio) {
+        return compressor.compress(contextTokens(text), ratio, modelId(ratio));
+    }
+
+    /** Answers from the given documents' anchor KV; every document must come from this engine. */
+    public Generator.Result answer(List<AnchorKv> docs, String question, GenerationOptions options,
+                                   LongConsumer onToken) {
+        Set<String> ids = new HashSet<>();
+        adapter.spec().ratios().forEach(r -> ids.add(modelId(r)));
+        for (AnchorKv d : docs) {
+            if (!ids.contains(d.modelId())) {
+                throw new IllegalArgumentException("anchor KV of model " + d.modelId()
+                        + " cannot be decoded by this engine (model ids " + ids + ")");
+            }
+        }
+        try (SacDecoder.Composed context = decoder.compose(docs)) {
+            return decoder.answer(context, decoder.questionTokens(this, question), options, onToken);
+        }
+    }
+
+    public GenerationOptions greedy(int maxNewTokens) {
+        Set<Long> stops = new HashSet<>();
+        base.config().eosTokenIds().forEach(e -> stops.add((long) e));
+        return GenerationOptions.greedy(maxNewTokens, stops);
+    }
+
+    public ModelConfig config() {
+        return base.config();
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public SacAdapter adapter() {
+        return adapter;
+    }
+
+    public Transformer base() {
+        return base;
+    }
+
+    public SacCompressor compressor() {
+        return compressor;
+    }
+
+    public SacDecoder decoder() {
+        return decoder;
+    }
+
+    @Override
+    public void close() {
+        merged.close();
+        adapter.close();
+        tokenizer.close();
+        base.close();
+    }
+}

@@ -1,0 +1,111 @@
+package dev.sacrag.core.sac;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParseException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The {@code sac.json} of a trained SAC adapter: everything model-specific about compression
+ * (chunk size, prompt strings, LoRA targets and rank, ratios, ablation switches) lives here,
+ * never in code.
+ *
+ * @param variant           "sac", or an ablation: "sac-causal", "sac-no-anchor-emb"
+ * @param bidirectional     compressor attention inside a chunk (false = causal ablation)
+ * @param anchorEmbedding   whether the anchor embedding table is added at layer 0
+ * @param anchorSlots       rows of the anchor table: the most anchors one chunk can have
+ * @param maxComposedTokens largest composed context (sum of document lengths) trained on
+ * @param baseModel         fingerprint of the base weights the adapter was trained on
+ */
+public record SacSpec(
+        int format,
+        String variant,
+        List<Integer> ratios,
+        int chunkSize,
+        String contextPrompt,
+        String questionPrompt,
+        String answerPrompt,
+        boolean bidirectional,
+        boolean anchorEmbedding,
+        List<String> loraTargets,
+        int loraRank,
+        float loraAlpha,
+        int anchorSlots,
+        int maxComposedTokens,
+        String baseModel) {
+
+    public static final String FILE = "sac.json";
+    public static final int FORMAT = 1;
+
+    public SacSpec {
+        ratios = List.copyOf(ratios);
+        loraTargets = List.copyOf(loraTargets);
+        if (ratios.isEmpty() || ratios.stream().anyMatch(r -> r < 1)) {
+            throw new IllegalArgumentException("sac.json: ratios must be >= 1, got " + ratios);
+        }
+        if (chunkSize < 1 || loraRank < 1) {
+            throw new IllegalArgumentException("sac.json: chunkSize and loraRank must be >= 1");
+        }
+        if (!loraTargets.equals(List.of("q_proj", "v_proj"))) {
+            throw new IllegalArgumentException("sac.json: LoRA targets " + loraTargets
+                    + " unsupported (this engine applies LoRA to q_proj and v_proj, as the paper)");
+        }
+        int needed = AnchorPositions.count(chunkSize, ratios.stream().mapToInt(Integer::intValue).min().orElseThrow());
+        if (anchorSlots < needed) {
+            throw new IllegalArgumentException("sac.json: anchorSlots " + anchorSlots + " < " + needed
+                    + " anchors of a full chunk at the smallest ratio");
+        }
+    }
+
+    /** The paper's defaults (chunk 510, prompts of the released code), for a new adapter. */
+    public static SacSpec paperDefaults(String variant, List<Integer> ratios, int rank, String baseModel) {
+        int minRatio = ratios.stream().mapToInt(Integer::intValue).min().orElseThrow();
+        return new SacSpec(FORMAT, variant, ratios, 510, "### Context:\n", "\n### Question:\n", "\n### Answer:\n",
+                !variant.equals("sac-causal"), !variant.equals("sac-no-anchor-emb"), List.of("q_proj", "v_proj"),
+                rank, 2f * rank, AnchorPositions.count(510, minRatio), 2048, baseModel);
+    }
+
+    /** LoRA scale alpha / rank (paper: 2). */
+    public float loraScale() {
+        return loraAlpha / loraRank;
+    }
+
+    public boolean supports(int ratio) {
+        return ratios.contains(ratio);
+    }
+
+    public SacSpec withBaseModel(String fingerprint) {
+        return new SacSpec(format, variant, ratios, chunkSize, contextPrompt, questionPrompt, answerPrompt,
+                bidirectional, anchorEmbedding, loraTargets, loraRank, loraAlpha, anchorSlots, maxComposedTokens,
+                fingerprint);
+    }
+
+    public static SacSpec load(Path adapterDir) throws IOException {
+        Path file = adapterDir.resolve(FILE);
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "adapter folder has no " + FILE);
+        }
+        try {
+            SacSpec s = GSON.fromJson(Files.readString(file), SacSpec.class);
+            if (s == null || s.format() != FORMAT) {
+                throw new IOException(file + ": unsupported format " + (s == null ? "?" : s.format())
+                        + " (this build reads format " + FORMAT + ")");
+            }
+            return s;
+        } catch (JsonParseException | IllegalArgumentException | NullPointerException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public void save(Path adapterDir) throws IOException {
+        Files.createDirectories(adapterDir);
+        Files.writeString(adapterDir.resolve(FILE), GSON.toJson(this));
+    }
+
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+}

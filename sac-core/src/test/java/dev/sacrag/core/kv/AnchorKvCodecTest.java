@@ -1,0 +1,178 @@
+package dev.sacrag.core.kv;
+
+import static dev.sacrag.core.kv.AnchorKvFixtures.MODEL;
+import static dev.sacrag.core.kv.AnchorKvFixtures.randomKv;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeout;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class AnchorKvCodecTest {
+
+    @Test
+    void f32RoundTripIsExact() {
+        AnchorKv kv = randomKv(1, 3, 2, 8, 4, 5, 3);
+        AnchorKv back = AnchorKvCodec.decode(AnchorKvCodec.encode(kv, KvDtype.F32), MODEL);
+        assertSameShape(kv, back);
+        for (int l = 0; l < kv.layers(); l++) {
+            assertArrayEquals(kv.keys()[l], back.keys()[l], "K layer " + l);
+            assertArrayEquals(kv.values()[l], back.values()[l], "V layer " + l);
+        }
+    }
+
+    @Test
+    void f16RoundTripIsWithinHalfPrecisionRounding() {
+        AnchorKv kv = randomKv(2, 3, 2, 8, 4, 5, 3);
+        AnchorKv back = AnchorKvCodec.decode(AnchorKvCodec.encode(kv, KvDtype.F16), MODEL);
+        assertSameShape(kv, back);
+        for (int l = 0; l < kv.layers(); l++) {
+            for (float[][] pair : new float[][][] {{kv.keys()[l], back.keys()[l]}, {kv.values()[l], back.values()[l]}}) {
+                for (int i = 0; i < pair[0].length; i++) {
+                    float x = pair[0][i];
+                    // relative 2^-11 for normal halves; the absolute term covers subnormals (spacing 2^-24)
+                    assertEquals(x, pair[1][i], 1e-3 * Math.abs(x) + 3e-8, "layer " + l + " index " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void int8ErrorPerChannelIsAtMostHalfItsScale() {
+        int heads = 2;
+        int n = 40;
+        int dim = 16;
+        AnchorKv kv = randomKv(3, 2, heads, dim, 15, 25);
+        AnchorKv back = AnchorKvCodec.decode(AnchorKvCodec.encode(kv, KvDtype.INT8), MODEL);
+        assertSameShape(kv, back);
+        for (int l = 0; l < kv.layers(); l++) {
+            for (float[][] pair : new float[][][] {{kv.keys()[l], back.keys()[l]}, {kv.values()[l], back.values()[l]}}) {
+                for (int h = 0; h < heads; h++) {
+                    for (int d = 0; d < dim; d++) {
+                        float maxAbs = 0;
+                        for (int a = 0; a < n; a++) {
+                            maxAbs = Math.max(maxAbs, Math.abs(pair[0][(h * n + a) * dim + d]));
+                        }
+                        double bound = maxAbs / 254 + 1e-6;  // scale / 2, scale = maxAbs / 127
+                        for (int a = 0; a < n; a++) {
+                            int i = (h * n + a) * dim + d;
+                            assertTrue(Math.abs(pair[0][i] - pair[1][i]) <= bound,
+                                    "layer " + l + " head " + h + " dim " + d + " anchor " + a + ": " + pair[0][i]
+                                            + " came back as " + pair[1][i] + ", bound " + bound);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void int8BlobIsAQuarterOfF32PlusPerChannelScales() {
+        AnchorKv kv = randomKv(4, 4, 2, 32, 50, 50);
+        int f32 = AnchorKvCodec.encode(kv, KvDtype.F32).length;
+        int int8 = AnchorKvCodec.encode(kv, KvDtype.INT8).length;
+        long scaleBytes = 2L * kv.layers() * kv.kvHeads() * kv.headDim() * 4;
+        assertEquals(f32 - 3 * kv.valueCount() + scaleBytes, int8);
+        assertTrue(int8 < 0.3 * f32, int8 + " bytes vs " + f32);
+    }
+
+    @ParameterizedTest
+    @EnumSource(KvDtype.class)
+    void encodedSizeEqualsEncodedLength(KvDtype dtype) {
+        for (AnchorKv kv : new AnchorKv[] {randomKv(5, 3, 2, 8, 4, 5, 3), randomKv(6, 1, 1, 1, 1), randomKv(7, 2, 3, 4, 0)}) {
+            long predicted = AnchorKvCodec.encodedSize(kv.layers(), kv.kvHeads(), kv.headDim(), kv.anchorCount(),
+                    kv.chunkAnchors().length, kv.modelId().getBytes(StandardCharsets.UTF_8).length, dtype);
+            byte[] blob = AnchorKvCodec.encode(kv, dtype);
+            assertEquals(blob.length, predicted);
+            assertEquals(blob.length, AnchorKvCodec.readHeader(blob).blobSize());
+        }
+    }
+
+    @Test
+    void headerFieldsReadBackFromAPrefixWithoutTheTensors() {
+        AnchorKv kv = randomKv(8, 3, 2, 8, 4, 0, 6);
+        byte[] blob = AnchorKvCodec.encode(kv, KvDtype.F16);
+        int headerLength = AnchorKvCodec.readHeader(blob).headerLength();
+        AnchorKvCodec.Header h = AnchorKvCodec.readHeader(Arrays.copyOf(blob, headerLength));
+        assertEquals(AnchorKvCodec.FORMAT_VERSION, h.formatVersion());
+        assertEquals(KvDtype.F16, h.dtype());
+        assertEquals(0, h.flags());
+        assertEquals(MODEL, h.modelId());
+        assertEquals(3, h.layers());
+        assertEquals(2, h.kvHeads());
+        assertEquals(8, h.headDim());
+        assertEquals(kv.tokenCount(), h.tokenCount());
+        assertArrayEquals(new int[] {4, 0, 6}, h.chunkAnchors());
+        assertEquals(10, h.anchorCount());
+        assertEquals(2L * 3 * 2 * 10 * 8 * 2, h.payloadLength());
+        assertEquals(32 + MODEL.length() + 3 * 4, headerLength);
+    }
+
+    @ParameterizedTest
+    @EnumSource(KvDtype.class)
+    void chunksWithOneOrZeroAnchorsRoundTrip(KvDtype dtype) {
+        for (int[] chunks : new int[][] {{1}, {0, 1, 0}, {0}, {}}) {
+            AnchorKv kv = randomKv(9, 2, 2, 4, chunks);
+            AnchorKv back = AnchorKvCodec.decode(AnchorKvCodec.encode(kv, dtype), MODEL);
+            assertSameShape(kv, back);
+            // one anchor per channel is that channel's max, so int8 keeps it up to float rounding;
+            // f16 rounds values up to ~6 by at most 3e-3
+            float delta = dtype == KvDtype.F32 ? 0f : 0.01f;
+            for (int l = 0; l < kv.layers(); l++) {
+                assertArrayEquals(kv.keys()[l], back.keys()[l], delta, Arrays.toString(chunks));
+                assertArrayEquals(kv.values()[l], back.values()[l], delta, Arrays.toString(chunks));
+            }
+        }
+    }
+
+    @Test
+    void largeBlobRoundTripsQuickly() {
+        AnchorKv kv = randomKv(10, 30, 3, 64, 500, 700, 800);
+        assertTimeout(Duration.ofSeconds(20), () -> {
+            byte[] blob = AnchorKvCodec.encode(kv, KvDtype.F32);
+            assertEquals(4 * kv.valueCount(), AnchorKvCodec.readHeader(blob).payloadLength());
+            AnchorKv back = AnchorKvCodec.decode(blob, MODEL);
+            for (int l = 0; l < kv.layers(); l++) {
+                assertArrayEquals(kv.keys()[l], back.keys()[l]);
+                assertArrayEquals(kv.values()[l], back.values()[l]);
+            }
+        });
+    }
+
+    @Test
+    void nullExpectedModelIdSkipsTheModelCheck() {
+        AnchorKv kv = randomKv(11, 1, 1, 4, 2);
+        assertEquals(MODEL, AnchorKvCodec.decode(AnchorKvCodec.encode(kv, KvDtype.F32), null).modelId());
+    }
+
+    @Test
+    void int8RefusesNonFiniteValues() {
+        AnchorKv kv = randomKv(12, 1, 1, 4, 2);
+        kv.values()[0][5] = Float.NaN;
+        assertThrows(IllegalArgumentException.class, () -> AnchorKvCodec.encode(kv, KvDtype.INT8));
+    }
+
+    @Test
+    void encodeRefusesModelIdTooLongForItsU16Length() {
+        AnchorKv kv = randomKv(13, 1, 1, 4, 2);
+        AnchorKv longId = new AnchorKv("m".repeat(70_000), kv.layers(), kv.kvHeads(), kv.headDim(), kv.tokenCount(),
+                kv.chunkAnchors(), kv.keys(), kv.values());
+        assertThrows(IllegalArgumentException.class, () -> AnchorKvCodec.encode(longId, KvDtype.F32));
+    }
+
+    private static void assertSameShape(AnchorKv expected, AnchorKv actual) {
+        assertEquals(expected.modelId(), actual.modelId());
+        assertEquals(expected.layers(), actual.layers());
+        assertEquals(expected.kvHeads(), actual.kvHeads());
+        assertEquals(expected.headDim(), actual.headDim());
+        assertEquals(expected.tokenCount(), actual.tokenCount());
+        assertArrayEquals(expected.chunkAnchors(), actual.chunkAnchors());
+    }
+}
