@@ -2,7 +2,6 @@ package dev.sacrag.core.sac;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonParseException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -97,8 +96,12 @@ public record SacSpec(
                         + " (this build reads format " + FORMAT + ")");
             }
             return s;
-        } catch (JsonParseException | IllegalArgumentException | NullPointerException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            throw new IOException(file + ": invalid adapter spec: " + root.getMessage(), e);
         }
     }
 

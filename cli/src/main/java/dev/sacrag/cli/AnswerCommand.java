@@ -1,0 +1,78 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.core.model.Generator;
+import dev.sacrag.core.sac.SacEngine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "answer", mixinStandardHelpOptions = true,
+        description = "Compress context files with SAC, then answer a question from their anchor KV only (streams tokens).")
+final class AnswerCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model folder or model package.")
+    Path model;
+
+    @Option(names = "--adapter", description = "SAC adapter folder (default: the package's adapters/sac).")
+    Path adapter;
+
+    @Option(names = "--context", required = true, arity = "1..*", description = "Context text file(s); several are composed in order.")
+    List<Path> contexts;
+
+    @Option(names = "--ratio", description = "Compression ratio (default: the adapter's smallest).")
+    Integer ratio;
+
+    @Option(names = "--max-new-tokens", defaultValue = "48", description = "Answer length limit (default ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Parameters(index = "0", description = "The question.")
+    String question;
+
+    @Override
+    public Integer call() throws Exception {
+        if (question.isBlank()) {
+            throw new IllegalArgumentException("the question is empty");
+        }
+        ModelPaths paths = ModelPaths.resolve(model, adapter);
+        try (SacEngine engine = SacEngine.load(paths.base(), paths.requireAdapter())) {
+            int r = ratio != null ? ratio : engine.adapter().spec().ratios().stream().min(Integer::compare).orElseThrow();
+            List<AnchorKv> docs = new ArrayList<>();
+            long t0 = System.nanoTime();
+            for (Path p : contexts) {
+                String text = Files.readString(p, StandardCharsets.UTF_8);
+                if (text.isBlank()) {
+                    throw new IllegalArgumentException(p + " is empty");
+                }
+                docs.add(engine.compress(text, r));
+            }
+            long compressMs = (System.nanoTime() - t0) / 1_000_000;
+            TokenPrinter printer = new TokenPrinter(engine.tokenizer());
+            long[] first = {0};
+            long t1 = System.nanoTime();
+            Generator.Result res = engine.answer(docs, question, engine.greedy(maxNewTokens), tok -> {
+                if (first[0] == 0) {
+                    first[0] = System.nanoTime();
+                }
+                printer.accept(tok);
+            });
+            printer.finish();
+            long decodeMs = (System.nanoTime() - t1) / 1_000_000;
+            int anchors = docs.stream().mapToInt(AnchorKv::anchorCount).sum();
+            int tokens = docs.stream().mapToInt(AnchorKv::tokenCount).sum();
+            System.err.printf(Locale.ROOT, "[%d doc(s), %d tokens -> %d anchors at %dx; compress %d ms; "
+                            + "first token %d ms; %d tokens in %d ms%s]%n",
+                    docs.size(), tokens, anchors, r, compressMs,
+                    first[0] == 0 ? -1 : (first[0] - t1) / 1_000_000, res.tokens().length, decodeMs,
+                    res.stopped() ? "" : ", stopped at --max-new-tokens");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,103 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.core.gguf.GgufExporter;
+import dev.sacrag.core.gguf.GgufType;
+import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.Safetensors;
+import dev.sacrag.core.random.ModelShape;
+import dev.sacrag.core.random.RandomModelWriter;
+import dev.sacrag.core.sac.Fingerprints;
+import dev.sacrag.core.sac.SacAdapter;
+import dev.sacrag.core.sac.SacSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "model", mixinStandardHelpOptions = true,
+        description = "Write random models of real shapes, export models to GGUF.",
+        subcommands = {ModelCommand.Random.class, ModelCommand.ExportGguf.class})
+final class ModelCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "random", mixinStandardHelpOptions = true,
+            description = {"Write a model package with seeded random weights: OUT/base (Hugging Face folder with a "
+                    + "byte-level tokenizer.json) and OUT/adapters/sac (random SAC adapter for ratios 4, 8 and 16).",
+                    "Speed does not depend on weight values: use it to measure real model shapes."})
+    static final class Random implements Callable<Integer> {
+        @Option(names = "--shape", required = true, description = "One of: tiny, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b.")
+        String shape;
+
+        @Option(names = "--out", required = true, description = "Output folder (created).")
+        Path out;
+
+        @Option(names = "--seed", defaultValue = "42", description = "Random seed (default ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--dtype", defaultValue = "f32", description = "Stored dtype: f32, f16 or bf16 (default ${DEFAULT-VALUE}).")
+        String dtype;
+
+        @Option(names = "--shards", defaultValue = "1", description = "Split the weights into N safetensors shards (default ${DEFAULT-VALUE}).")
+        int shards;
+
+        @Option(names = "--std", defaultValue = "0.02", description = "Std of the linear weights (default ${DEFAULT-VALUE}).")
+        float std;
+
+        @Option(names = "--lora-rank", description = "LoRA rank of the random adapter (default: 8 for tiny, else 128 as the paper).")
+        Integer loraRank;
+
+        @Override
+        public Integer call() throws Exception {
+            ModelShape s = ModelShape.parse(shape);
+            Safetensors.DType dt = Safetensors.DType.valueOf(dtype.toUpperCase(Locale.ROOT));
+            if (shards < 1) {
+                throw new IllegalArgumentException("--shards must be >= 1");
+            }
+            Path base = out.resolve("base");
+            long t0 = System.nanoTime();
+            System.out.printf(Locale.ROOT, "writing %s (%s, seed %d) to %s ...%n", s.id, dt, seed, base);
+            RandomModelWriter.write(s.config, base, new RandomModelWriter.Options(seed, std, dt, shards));
+            int rank = loraRank != null ? loraRank : s == ModelShape.TINY ? 8 : 128;
+            SacSpec spec = SacSpec.paperDefaults("sac", List.of(4, 8, 16), rank, Fingerprints.baseModel(base));
+            Path adapter = out.resolve("adapters").resolve(ModelPaths.DEFAULT_ADAPTER);
+            SacAdapter.writeRandom(adapter, spec, s.config, seed + 1);
+            ModelConfig c = s.config;
+            System.out.printf(Locale.ROOT, "done in %.1f s: %d layers, hidden %d, %d/%d heads, vocab %d; adapter %s (ratios 4, 8, 16, rank %d)%n",
+                    (System.nanoTime() - t0) / 1e9, c.layers(), c.hiddenSize(), c.heads(), c.kvHeads(), c.vocabSize(),
+                    adapter, rank);
+            return 0;
+        }
+    }
+
+    @Command(name = "export-gguf", mixinStandardHelpOptions = true,
+            description = "Export a model's base weights and tokenizer to a GGUF file (for llama.cpp).")
+    static final class ExportGguf implements Callable<Integer> {
+        @Option(names = "--model", required = true, description = "Model folder or model package.")
+        Path model;
+
+        @Option(names = "--out", required = true, description = "GGUF file to write.")
+        Path out;
+
+        @Option(names = "--type", defaultValue = "f16", description = "Matrix type: f32 or f16 (default ${DEFAULT-VALUE}).")
+        String type;
+
+        @Override
+        public Integer call() throws Exception {
+            ModelPaths paths = ModelPaths.resolve(model, null);
+            GgufType t = GgufType.valueOf(type.toUpperCase(Locale.ROOT));
+            GgufExporter.export(paths.base(), out, t);
+            System.out.println("wrote " + out + " (" + Files.size(out) + " bytes, " + t + ")");
+            return 0;
+        }
+    }
+}

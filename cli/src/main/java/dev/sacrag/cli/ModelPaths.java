@@ -1,0 +1,35 @@
+package dev.sacrag.cli;
+
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * Where a model's parts are. {@code --model} names either a Hugging Face style folder
+ * (config.json inside) or a model package: {@code base/} plus {@code adapters/<name>/}.
+ * Without {@code --adapter}, a package's {@code adapters/sac} is used.
+ */
+record ModelPaths(Path base, Path adapter) {
+    static final String DEFAULT_ADAPTER = "sac";
+
+    static ModelPaths resolve(Path model, Path adapter) throws NoSuchFileException {
+        if (!Files.isDirectory(model)) {
+            throw new NoSuchFileException(model.toString(), null, "--model must be a model folder");
+        }
+        Path base = Files.exists(model.resolve("config.json")) ? model : model.resolve("base");
+        if (!Files.exists(base.resolve("config.json"))) {
+            throw new NoSuchFileException(model.toString(), null,
+                    "neither a Hugging Face folder (config.json) nor a model package (base/config.json)");
+        }
+        Path a = adapter != null ? adapter : model.resolve("adapters").resolve(DEFAULT_ADAPTER);
+        return new ModelPaths(base, a);
+    }
+
+    Path requireAdapter() throws NoSuchFileException {
+        if (adapter == null || !Files.exists(adapter.resolve("sac.json"))) {
+            throw new NoSuchFileException(String.valueOf(adapter), null,
+                    "no SAC adapter (sac.json) there; pass --adapter DIR");
+        }
+        return adapter;
+    }
+}

@@ -1,0 +1,65 @@
+package dev.sacrag.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code sac} command: every tool of the project behind one entry point. */
+@Command(name = "sac",
+        mixinStandardHelpOptions = true,
+        version = "sac 0.1.0",
+        description = "Streaming RAG middleware with Semantic-Anchor Compression (SAC).",
+        subcommands = {
+                DemoCommand.class,
+                GenerateCommand.class,
+                CompressCommand.class,
+                AnswerCommand.class,
+                ModelCommand.class,
+                BenchCommand.class,
+                CommandLine.HelpCommand.class
+        },
+        footer = {"", "  test       Install what the tests need and run them (handled by the ./sac launcher: mvn -B verify)",
+                "", "Run 'sac COMMAND --help' for a command's options."})
+public final class Sac implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        int code = commandLine().execute(args);
+        System.exit(code);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Sac());
+        cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            line.getErr().println("sac " + line.getCommandName() + ": " + describe(ex));
+            if (System.getenv("SAC_DEBUG") != null) {
+                ex.printStackTrace(line.getErr());
+            } else {
+                line.getErr().println("(set SAC_DEBUG=1 for the stack trace)");
+            }
+            return 1;
+        });
+        return cl;
+    }
+
+    /** One line naming the failure and its causes, without a stack trace. */
+    static String describe(Throwable t) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            String msg = c.getMessage();
+            if (c instanceof java.nio.file.NoSuchFileException nsf) {
+                msg = "no such file: " + nsf.getFile() + (nsf.getReason() == null ? "" : " (" + nsf.getReason() + ")");
+            }
+            if (msg != null && !sb.toString().contains(msg)) {
+                sb.append(sb.length() == 0 ? "" : ": ").append(msg);
+            }
+        }
+        return sb.length() == 0 ? t.getClass().getSimpleName() : sb.toString();
+    }
+}
