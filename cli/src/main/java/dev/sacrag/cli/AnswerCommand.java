@@ -24,8 +24,9 @@ final class AnswerCommand implements Callable<Integer> {
     @Option(names = "--adapter", description = "SAC adapter folder (default: the package's adapters/sac).")
     Path adapter;
 
-    @Option(names = "--context", required = true, arity = "1..*", description = "Context text file(s); several are composed in order.")
-    List<Path> contexts;
+    @Option(names = "--context", required = true, arity = "1..*",
+            description = "Context text file(s); several are composed in order. The last argument is the question.")
+    List<String> contexts;
 
     @Option(names = "--ratio", description = "Compression ratio (default: the adapter's smallest).")
     Integer ratio;
@@ -33,12 +34,15 @@ final class AnswerCommand implements Callable<Integer> {
     @Option(names = "--max-new-tokens", defaultValue = "48", description = "Answer length limit (default ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Parameters(index = "0", description = "The question.")
+    @Parameters(index = "0", arity = "0..1", description = "The question.")
     String question;
 
     @Override
     public Integer call() throws Exception {
-        if (question.isBlank()) {
+        if (question == null && contexts.size() > 1) {
+            question = contexts.remove(contexts.size() - 1); // --context a.txt b.txt "question"
+        }
+        if (question == null || question.isBlank()) {
             throw new IllegalArgumentException("the question is empty");
         }
         ModelPaths paths = ModelPaths.resolve(model, adapter);
@@ -46,7 +50,8 @@ final class AnswerCommand implements Callable<Integer> {
             int r = ratio != null ? ratio : engine.adapter().spec().ratios().stream().min(Integer::compare).orElseThrow();
             List<AnchorKv> docs = new ArrayList<>();
             long t0 = System.nanoTime();
-            for (Path p : contexts) {
+            for (String name : contexts) {
+                Path p = Path.of(name);
                 String text = Files.readString(p, StandardCharsets.UTF_8);
                 if (text.isBlank()) {
                     throw new IllegalArgumentException(p + " is empty");

@@ -1,0 +1,76 @@
+package dev.sacrag.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SacCliTest {
+    @TempDir
+    Path tmp;
+
+    record Run(int code, String out, String err) { }
+
+    static Run run(String... args) {
+        CommandLine cl = Sac.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpListsEveryCommandWithADescription() {
+        Run r = run("--help");
+        assertEquals(0, r.code());
+        for (String c : new String[] {"demo", "generate", "compress", "answer", "model", "bench", "test"}) {
+            assertTrue(r.out().contains("  " + c + " "), "--help should list " + c + ":\n" + r.out());
+        }
+    }
+
+    @Test
+    void unknownShapeIsRefusedWithTheChoices() {
+        Run r = run("model", "random", "--shape", "gpt-9", "--out", tmp.resolve("x").toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("gpt-9") && r.err().contains("smollm2-135m"), r.err());
+    }
+
+    @Test
+    void emptyContextFileIsRefusedByName() throws Exception {
+        assertEquals(0, run("model", "random", "--shape", "tiny", "--out", tmp.resolve("m").toString()).code());
+        Path empty = Files.writeString(tmp.resolve("empty.txt"), "  \n");
+        Run r = run("compress", "--model", tmp.resolve("m").toString(), empty.toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("empty.txt") && r.err().contains("empty"), r.err());
+    }
+
+    @Test
+    void compressReportsAnchorsAndBytes() throws Exception {
+        assertEquals(0, run("model", "random", "--shape", "tiny", "--out", tmp.resolve("m").toString()).code());
+        Path doc = Files.writeString(tmp.resolve("doc.txt"), "The quick brown fox jumps over the lazy dog. ".repeat(20));
+        Path blob = tmp.resolve("doc.sack");
+        java.io.PrintStream old = System.out;
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+        Run r;
+        try {
+            r = run("compress", "--model", tmp.resolve("m").toString(), "--ratio", "8", "--out", blob.toString(), doc.toString());
+        } finally {
+            System.setOut(old);
+        }
+        assertEquals(0, r.code(), r.err());
+        String out = buf.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(out.contains("anchors") && out.contains("ratio 8x"), out);
+        assertTrue(Files.size(blob) > 0);
+    }
+}
