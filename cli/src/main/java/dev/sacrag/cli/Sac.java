@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 AnswerCommand.class,
                 ModelCommand.class,
                 BenchCommand.class,
+                DataCommand.class,
+                TrainCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "  test       Install what the tests need and run them (handled by the ./sac launcher: mvn -B verify)",

@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,39 +43,89 @@ public record Weights(
         }
     }
 
+    /** Supplies a tensor by checkpoint name and expected shape. */
+    @FunctionalInterface
+    public interface Source {
+        NDArray get(String name, long... shape) throws IOException;
+    }
+
     public static Weights load(Path modelDir, ModelConfig c, NDManager manager) throws IOException {
         try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
-            Loader l = new Loader(ckpt, manager);
-            long e = c.hiddenSize();
-            long q = c.queryDim();
-            long kv = c.kvDim();
-            long inter = c.intermediateSize();
-            NDArray embedding = l.get("model.embed_tokens.weight", c.vocabSize(), e);
-            List<Layer> layers = new ArrayList<>();
-            for (int i = 0; i < c.layers(); i++) {
-                String p = "model.layers." + i + ".";
-                boolean bias = c.architecture().qkvBias();
-                boolean qkNorm = c.architecture().qkNorm();
-                layers.add(new Layer(
-                        l.get(p + "input_layernorm.weight", e),
-                        l.get(p + "self_attn.q_proj.weight", q, e),
-                        l.get(p + "self_attn.k_proj.weight", kv, e),
-                        l.get(p + "self_attn.v_proj.weight", kv, e),
-                        bias ? l.get(p + "self_attn.q_proj.bias", q) : null,
-                        bias ? l.get(p + "self_attn.k_proj.bias", kv) : null,
-                        bias ? l.get(p + "self_attn.v_proj.bias", kv) : null,
-                        qkNorm ? l.get(p + "self_attn.q_norm.weight", c.headDim()) : null,
-                        qkNorm ? l.get(p + "self_attn.k_norm.weight", c.headDim()) : null,
-                        l.get(p + "self_attn.o_proj.weight", e, q),
-                        l.get(p + "post_attention_layernorm.weight", e),
-                        l.get(p + "mlp.gate_proj.weight", inter, e),
-                        l.get(p + "mlp.up_proj.weight", inter, e),
-                        l.get(p + "mlp.down_proj.weight", e, inter)));
-            }
-            NDArray norm = l.get("model.norm.weight", e);
-            NDArray head = c.tieWordEmbeddings() || !ckpt.has("lm_head.weight")
-                    ? embedding : l.get("lm_head.weight", c.vocabSize(), e);
-            return new Weights(embedding, List.copyOf(layers), norm, head);
+            Source checkpoint = (name, shape) -> {
+                NDArray a = manager.create(ckpt.read(name, shape), new Shape(shape), DataType.FLOAT32);
+                a.setName(name);
+                return a;
+            };
+            boolean tied = c.tieWordEmbeddings() || !ckpt.has("lm_head.weight");
+            return build(c, checkpoint, tied);
+        }
+    }
+
+    /** Builds the weights from any source of named tensors (a checkpoint, an initialiser). */
+    public static Weights build(ModelConfig c, Source src, boolean tiedHead) throws IOException {
+        long e = c.hiddenSize();
+        long q = c.queryDim();
+        long kv = c.kvDim();
+        long inter = c.intermediateSize();
+        NDArray embedding = src.get("model.embed_tokens.weight", c.vocabSize(), e);
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < c.layers(); i++) {
+            String p = "model.layers." + i + ".";
+            boolean bias = c.architecture().qkvBias();
+            boolean qkNorm = c.architecture().qkNorm();
+            layers.add(new Layer(
+                    src.get(p + "input_layernorm.weight", e),
+                    src.get(p + "self_attn.q_proj.weight", q, e),
+                    src.get(p + "self_attn.k_proj.weight", kv, e),
+                    src.get(p + "self_attn.v_proj.weight", kv, e),
+                    bias ? src.get(p + "self_attn.q_proj.bias", q) : null,
+                    bias ? src.get(p + "self_attn.k_proj.bias", kv) : null,
+                    bias ? src.get(p + "self_attn.v_proj.bias", kv) : null,
+                    qkNorm ? src.get(p + "self_attn.q_norm.weight", c.headDim()) : null,
+                    qkNorm ? src.get(p + "self_attn.k_norm.weight", c.headDim()) : null,
+                    src.get(p + "self_attn.o_proj.weight", e, q),
+                    src.get(p + "post_attention_layernorm.weight", e),
+                    src.get(p + "mlp.gate_proj.weight", inter, e),
+                    src.get(p + "mlp.up_proj.weight", inter, e),
+                    src.get(p + "mlp.down_proj.weight", e, inter)));
+        }
+        NDArray norm = src.get("model.norm.weight", e);
+        NDArray head = tiedHead ? embedding : src.get("lm_head.weight", c.vocabSize(), e);
+        return new Weights(embedding, List.copyOf(layers), norm, head);
+    }
+
+    /** Every tensor under its checkpoint name (the head only when untied), for saving. */
+    public java.util.Map<String, NDArray> named() {
+        java.util.Map<String, NDArray> m = new java.util.LinkedHashMap<>();
+        m.put("model.embed_tokens.weight", embedding);
+        for (int i = 0; i < layers.size(); i++) {
+            String p = "model.layers." + i + ".";
+            Layer l = layers.get(i);
+            m.put(p + "input_layernorm.weight", l.attnNorm());
+            m.put(p + "self_attn.q_proj.weight", l.wq());
+            m.put(p + "self_attn.k_proj.weight", l.wk());
+            m.put(p + "self_attn.v_proj.weight", l.wv());
+            putIfPresent(m, p + "self_attn.q_proj.bias", l.bq());
+            putIfPresent(m, p + "self_attn.k_proj.bias", l.bk());
+            putIfPresent(m, p + "self_attn.v_proj.bias", l.bv());
+            putIfPresent(m, p + "self_attn.q_norm.weight", l.qNorm());
+            putIfPresent(m, p + "self_attn.k_norm.weight", l.kNorm());
+            m.put(p + "self_attn.o_proj.weight", l.wo());
+            m.put(p + "post_attention_layernorm.weight", l.mlpNorm());
+            m.put(p + "mlp.gate_proj.weight", l.wGate());
+            m.put(p + "mlp.up_proj.weight", l.wUp());
+            m.put(p + "mlp.down_proj.weight", l.wDown());
+        }
+        m.put("model.norm.weight", finalNorm);
+        if (lmHead != embedding) {
+            m.put("lm_head.weight", lmHead);
+        }
+        return m;
+    }
+
+    private static void putIfPresent(java.util.Map<String, NDArray> m, String name, NDArray a) {
+        if (a != null) {
+            m.put(name, a);
         }
     }
 
@@ -84,12 +133,4 @@ public record Weights(
         return new Weights(embedding, List.copyOf(newLayers), finalNorm, lmHead);
     }
 
-    private record Loader(Checkpoint ckpt, NDManager manager) {
-        NDArray get(String name, long... shape) throws IOException {
-            FloatBuffer data = ckpt.read(name, shape);
-            NDArray a = manager.create(data, new Shape(shape), DataType.FLOAT32);
-            a.setName(name);
-            return a;
-        }
-    }
 }

@@ -16,9 +16,11 @@ import java.util.Map;
  */
 public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
+    private final int vocabularySize;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, int vocabularySize) {
         this.tokenizer = tokenizer;
+        this.vocabularySize = vocabularySize;
     }
 
     public static TextTokenizer load(Path modelDir) throws IOException {
@@ -27,7 +29,25 @@ public final class TextTokenizer implements AutoCloseable {
             throw new NoSuchFileException(file.toString(), null, "model folder has no tokenizer.json");
         }
         return new TextTokenizer(HuggingFaceTokenizer.newInstance(file, Map.of(
-                "truncation", "false", "padding", "false", "addSpecialTokens", "false")));
+                "truncation", "false", "padding", "false", "addSpecialTokens", "false")), maxId(file) + 1);
+    }
+
+    /** The largest token id in the model vocabulary and the added tokens. */
+    private static int maxId(Path file) throws IOException {
+        var root = com.google.gson.JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+        int max = -1;
+        var model = root.getAsJsonObject("model");
+        if (model != null && model.has("vocab") && model.get("vocab").isJsonObject()) {
+            for (var e : model.getAsJsonObject("vocab").entrySet()) {
+                max = Math.max(max, e.getValue().getAsInt());
+            }
+        }
+        if (root.has("added_tokens")) {
+            for (var t : root.getAsJsonArray("added_tokens")) {
+                max = Math.max(max, t.getAsJsonObject().get("id").getAsInt());
+            }
+        }
+        return max;
     }
 
     public long[] encode(String text) {
@@ -38,6 +58,11 @@ public final class TextTokenizer implements AutoCloseable {
     /** Decodes ids, keeping special tokens out of the text. */
     public String decode(long[] ids) {
         return tokenizer.decode(ids, true);
+    }
+
+    /** Number of tokens the tokenizer knows (specials included). */
+    public int vocabularySize() {
+        return vocabularySize;
     }
 
     @Override

@@ -1,0 +1,121 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.core.data.MrqaJsonl;
+import dev.sacrag.core.data.MrqaRecord;
+import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.random.RandomModelWriter;
+import dev.sacrag.core.text.BpeTrainer;
+import dev.sacrag.core.text.ByteLevelVocab;
+import dev.sacrag.core.text.TextTokenizer;
+import dev.sacrag.core.train.BaseTrainer;
+import dev.sacrag.core.train.TokenSample;
+import dev.sacrag.core.train.TrainingSamples;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Train the demo model: tokenizer + base model, then SAC adapters.",
+        subcommands = {TrainCommand.Base.class})
+final class TrainCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "base", mixinStandardHelpOptions = true,
+            description = {"Train a byte-level BPE tokenizer and a small Llama-architecture base model from scratch "
+                    + "(language modelling on text + QA with the full context in the prompt).",
+                    "Writes OUT/base (Hugging Face folder); checkpoints and logs go to OUT/train (resumable)."})
+    static final class Base implements Callable<Integer> {
+        @Option(names = "--data", defaultValue = "data", description = "Folder from 'sac data build' (default ${DEFAULT-VALUE}).")
+        Path data;
+
+        @Option(names = "--out", defaultValue = "models/sac-demo", description = "Model package folder (default ${DEFAULT-VALUE}).")
+        Path out;
+
+        @Option(names = "--seed", defaultValue = "1", description = "Seed (default ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--steps", defaultValue = "4000", description = "Optimiser steps (default ${DEFAULT-VALUE}); the LR schedule spans them.")
+        long steps;
+
+        @Option(names = "--time-budget", defaultValue = "60m", converter = Durations.class,
+                description = "Stop (after a checkpoint) when this much training time has passed (default ${DEFAULT-VALUE}).")
+        Duration budget;
+
+        @Option(names = "--resume", description = "Continue from OUT/train/checkpoint.")
+        boolean resume;
+
+        @Option(names = "--vocab", defaultValue = "2048", description = "Tokenizer vocabulary size (default ${DEFAULT-VALUE}).")
+        int vocab;
+
+        @Option(names = "--layers", defaultValue = "6") int layers;
+        @Option(names = "--hidden", defaultValue = "256") int hidden;
+        @Option(names = "--heads", defaultValue = "8") int heads;
+        @Option(names = "--kv-heads", defaultValue = "4") int kvHeads;
+        @Option(names = "--intermediate", defaultValue = "704") int intermediate;
+
+        @Option(names = "--batch-tokens", defaultValue = "4096", description = "Padded tokens per batch (default ${DEFAULT-VALUE}).")
+        int batchTokens;
+
+        @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+        float lr;
+
+        @Option(names = "--train-contexts", defaultValue = "20000", description = "Synthetic contexts to use (default ${DEFAULT-VALUE}).")
+        int trainContexts;
+
+        @Override
+        public Integer call() throws Exception {
+            Path work = out.resolve("train");
+            Files.createDirectories(work);
+            List<MrqaRecord> qa = MrqaJsonl.read(data.resolve("synthetic-train.jsonl"));
+            qa = qa.subList(0, Math.min(qa.size(), trainContexts));
+            List<String> text = MrqaJsonl.read(data.resolve("text-train.jsonl")).stream().map(MrqaRecord::context).toList();
+            Path tokenizer = work.resolve("tokenizer.json");
+            if (!Files.exists(tokenizer)) {
+                trainTokenizer(tokenizer, qa, text);
+            }
+            ModelConfig config;
+            List<TokenSample> qaSamples;
+            List<TokenSample> textSamples;
+            try (TextTokenizer tok = TextTokenizer.load(work)) {
+                int size = tok.vocabularySize();
+                config = new ModelConfig(ModelConfig.Architecture.LLAMA, (size + 63) / 64 * 64, hidden, layers, heads,
+                        kvHeads, hidden / heads, intermediate, 10000, null, 1e-5, true, 2048, 0, List.of(1));
+                System.err.println("tokenising training data ...");
+                TrainingSamples samples = new TrainingSamples(tok, 0, 1);
+                qaSamples = samples.qa(qa, 3f);
+                textSamples = samples.text(text, 384);
+            }
+            ConsoleProgress progress = new ConsoleProgress(work.resolve("base-log.jsonl"), 10);
+            BaseTrainer.Config c = new BaseTrainer.Config(out, config, seed, steps, budget, batchTokens, lr, 200, 0.7,
+                    Duration.ofMinutes(5), resume);
+            new BaseTrainer(c, progress).train(qaSamples, textSamples, tokenizer);
+            return 0;
+        }
+
+        private void trainTokenizer(Path file, List<MrqaRecord> qa, List<String> text) throws Exception {
+            System.err.printf("training a %d-token byte-level BPE tokenizer ...%n", vocab);
+            BpeTrainer bpe = new BpeTrainer();
+            qa.stream().limit(5000).forEach(r -> bpe.add(r.context()));
+            text.forEach(bpe::add);
+            bpe.add(TrainingSamples.CONTEXT_PROMPT + TrainingSamples.QUESTION_PROMPT + TrainingSamples.ANSWER_PROMPT);
+            int merges = vocab - RandomModelWriter.SPECIAL_TOKENS.size() - 256;
+            List<String[]> m = bpe.train(merges, n -> {
+                if (n % 200 == 0) {
+                    System.err.printf("\r  %d/%d merges", n, merges);
+                }
+            });
+            ByteLevelVocab.write(file, RandomModelWriter.SPECIAL_TOKENS, m);
+            System.err.printf("%n  wrote %s (%d merges)%n", file, m.size());
+        }
+    }
+}

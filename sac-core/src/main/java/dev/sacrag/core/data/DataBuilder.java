@@ -1,0 +1,60 @@
+package dev.sacrag.core.data;
+
+import dev.sacrag.core.data.SyntheticFacts.Split;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the project's data sets under one folder, all in MRQA JSONL:
+ * {@code synthetic-{train,dev,test}.jsonl} (invented facts with extractive questions) and
+ * {@code text-{train,dev,test}.jsonl} (Brown Corpus and WordNet glosses, no questions).
+ */
+public final class DataBuilder {
+
+    public record Sizes(int train, int dev, int test) {
+        public static Sizes defaults() {
+            return new Sizes(20000, 300, 300);
+        }
+    }
+
+    /** What was written: file name to number of contexts. */
+    public record Summary(Map<String, Integer> contexts) { }
+
+    public static Summary build(Path out, Path brownDir, Path wordnetDir, long seed, Sizes sizes) throws IOException {
+        Map<String, Integer> written = new java.util.LinkedHashMap<>();
+        Map<Split, Integer> n = Map.of(Split.TRAIN, sizes.train(), Split.DEV, sizes.dev(), Split.TEST, sizes.test());
+        for (Split s : Split.values()) {
+            List<MrqaRecord> records = new SyntheticFacts(s, seed).generate(n.get(s));
+            String file = "synthetic-" + name(s) + ".jsonl";
+            MrqaJsonl.write(out.resolve(file), "sac-synthetic-facts", name(s), records);
+            written.put(file, records.size());
+        }
+        List<TextCorpora.Document> docs = new ArrayList<>(TextCorpora.brown(brownDir));
+        docs.addAll(TextCorpora.wordnet(wordnetDir, 40));
+        Map<Split, List<MrqaRecord>> bySplit = new EnumMap<>(Split.class);
+        for (Split s : Split.values()) {
+            bySplit.put(s, new ArrayList<>());
+        }
+        for (TextCorpora.Document d : docs) {
+            bySplit.get(TextCorpora.splitOf(d.id())).add(new MrqaRecord(d.id(), d.text(), List.of()));
+        }
+        for (Split s : Split.values()) {
+            String file = "text-" + name(s) + ".jsonl";
+            MrqaJsonl.write(out.resolve(file), "brown+wordnet", name(s), bySplit.get(s));
+            written.put(file, bySplit.get(s).size());
+        }
+        return new Summary(written);
+    }
+
+    private static String name(Split s) {
+        return s.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private DataBuilder() {
+    }
+}

@@ -1,0 +1,107 @@
+package dev.sacrag.core.data;
+
+import java.util.List;
+
+/**
+ * Phrasings of the synthetic facts and their questions. For each relation the first
+ * {@code TRAIN_*} statements and questions are used in training; the rest are held out and
+ * appear only in dev/test, so the score measures reading rather than memorised templates.
+ * "{e}" is the entity, "{v}" the answer value.
+ */
+final class FactTemplates {
+    static final int TRAIN_STATEMENTS = 4;
+    static final int TRAIN_QUESTIONS = 3;
+
+    enum Kind { PERSON, ORG }
+
+    enum Relation {
+        LIVES_IN(Kind.PERSON, List.of(
+                "{e} lives in {v}.", "{e} has lived in {v} for many years.", "These days {e} makes a home in {v}.",
+                "{e} moved to {v} and stayed there.",
+                "{e} resides in the city of {v}.", "The hometown of {e} is {v}."), List.of(
+                "Where does {e} live?", "In which city does {e} live?", "What city is the home of {e}?",
+                "Which city is home to {e}?", "Where is {e} living now?")),
+        BORN_IN(Kind.PERSON, List.of(
+                "{e} was born in {v}.", "{e} came into the world in {v}.", "The year {e} was born was {v}.",
+                "Records show that {e} was born in {v}.",
+                "The birth of {e} took place in {v}.", "In {v}, {e} was born."), List.of(
+                "When was {e} born?", "In what year was {e} born?", "What is the birth year of {e}?",
+                "Which year was {e} born in?", "What year did {e} come into the world?")),
+        WORKS_FOR(Kind.PERSON, List.of(
+                "{e} works for {v}.", "{e} is employed by {v}.", "{e} took a job at {v}.",
+                "At {v}, {e} is on the staff.",
+                "{e} earns a living at {v}.", "The employer of {e} is {v}."), List.of(
+                "Who does {e} work for?", "Which organisation employs {e}?", "Where does {e} have a job?",
+                "What is the employer of {e}?", "For which company does {e} work?")),
+        FIELD(Kind.PERSON, List.of(
+                "{e} studies {v}.", "{e} is an expert in {v}.", "{e} spent a whole career in {v}.",
+                "The field of {e} is {v}.",
+                "{e} specialises in {v}.", "Most of the research of {e} is about {v}."), List.of(
+                "What does {e} study?", "What field is {e} an expert in?", "What is the field of {e}?",
+                "What subject does {e} specialise in?", "In what area does {e} do research?")),
+        FOUNDED_IN(Kind.ORG, List.of(
+                "{e} was founded in {v}.", "{e} opened its doors in {v}.", "The founding year of {e} is {v}.",
+                "{e} started out in {v}.",
+                "{e} has existed since {v}.", "In {v}, {e} was established."), List.of(
+                "When was {e} founded?", "In what year was {e} founded?", "What year did {e} start out?",
+                "Since which year has {e} existed?", "When was {e} established?")),
+        BASED_IN(Kind.ORG, List.of(
+                "{e} is based in {v}.", "{e} has its headquarters in {v}.", "The main office of {e} is in {v}.",
+                "{e} operates out of {v}.",
+                "{e} is headquartered in {v}.", "You can find the offices of {e} in {v}."), List.of(
+                "Where is {e} based?", "In which city is {e} headquartered?", "Where is the main office of {e}?",
+                "What city is {e} located in?", "Where does {e} operate from?"));
+
+        final Kind kind;
+        final List<String> statements;
+        final List<String> questions;
+
+        Relation(Kind kind, List<String> statements, List<String> questions) {
+            this.kind = kind;
+            this.statements = statements;
+            this.questions = questions;
+        }
+    }
+
+    /** Sentences that mention other cities, organisations and years but answer nothing. */
+    static final List<String> DISTRACTORS = List.of(
+            "The rain in {city} lasted for three days that autumn.",
+            "A new bridge was planned near {city}, but nobody agreed on the design.",
+            "Visitors often say that {city} is quieter than they expected.",
+            "In {year}, the harvest was unusually good across the region.",
+            "Several newspapers wrote about {org} during the winter.",
+            "The old library kept maps of {city} from before {year}.",
+            "Trains between {city} and the coast were often late.",
+            "A small museum opened its doors to the public.",
+            "The committee met twice a month to discuss the budget.",
+            "Nobody remembers exactly when the market square was paved.",
+            "The river flooded the lower fields in {year}.",
+            "Some people believe the festival began as a farmers' fair.",
+            "A report from {org} described the weather in detail.",
+            "The school in {city} added a second floor to its building.",
+            "Local musicians played in the park every Sunday.",
+            "The price of bread rose slowly over the decade.",
+            "During {year}, many families moved closer to the hills.",
+            "An exhibition about ships drew large crowds.",
+            "The mayor of {city} gave a short speech at the opening.",
+            "Most of the streets were lined with tall trees.");
+
+    static final List<String> FIELDS = List.of(
+            "marine biology", "astronomy", "medieval history", "organic chemistry", "linguistics",
+            "geology", "economics", "architecture", "music theory", "botany", "robotics", "philosophy",
+            "statistics", "ancient pottery", "volcanology", "oceanography", "game theory", "glassmaking",
+            "bird migration", "number theory", "textile design", "soil science", "folk music", "cartography",
+            "epidemiology", "metallurgy", "beekeeping", "typography", "glaciology", "crop genetics",
+            "urban planning", "acoustics", "mycology", "optics", "bookbinding", "climatology",
+            "water engineering", "animal behaviour", "theatre lighting", "quantum physics");
+
+    static final List<String> ORG_SUFFIXES = List.of(
+            "Industries", "Labs", "Group", "Press", "Works", "Institute", "Foundation", "Trading Company",
+            "Observatory", "Shipping", "Textiles", "Bank");
+
+    static final List<String> CITY_SUFFIXES = List.of(
+            "holm", "ford", "ville", "port", "stad", "bury", "haven", "mouth", " Falls", " Bay", " Crossing", "wick");
+
+    private FactTemplates() {
+    }
+}

@@ -1,0 +1,188 @@
+package dev.sacrag.core.data;
+
+import dev.sacrag.core.data.FactTemplates.Kind;
+import dev.sacrag.core.data.FactTemplates.Relation;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Seeded, deterministic documents about invented people and organisations, with distractor
+ * sentences and extractive questions whose answers are spans of the document.
+ *
+ * <p>Held out from training: entities (a name's hash decides its split, so dev/test names
+ * never occur in train), and phrasings (dev/test use the held-out statement and question
+ * templates half of the time).
+ */
+public final class SyntheticFacts {
+
+    public enum Split { TRAIN, DEV, TEST }
+
+    private static final String[] ONSETS = {"b", "br", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s",
+            "t", "v", "z", "th", "sh", "kr", "tr", "st", "gl", "dr", "j"};
+    private static final String[] VOWELS = {"a", "e", "i", "o", "u", "ai", "ei", "ou", "ya", "io"};
+    private static final String[] CODAS = {"", "", "", "n", "r", "l", "s", "m", "th", "nd", "rk", "x"};
+
+    private final Split split;
+    private final Random random;
+
+    public SyntheticFacts(Split split, long seed) {
+        this.split = split;
+        this.random = new Random(seed * 31 + split.ordinal());
+    }
+
+    /** {@code count} documents of roughly 100-1000 tokens (most under 400). */
+    public List<MrqaRecord> generate(int count) {
+        List<MrqaRecord> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add(document(split.name().toLowerCase() + "-" + i));
+        }
+        return out;
+    }
+
+    private record Fact(String entity, Relation relation, String value) { }
+
+    private MrqaRecord document(String id) {
+        int targetChars = random.nextDouble() < 0.8 ? 400 + random.nextInt(1200) : 1600 + random.nextInt(2400);
+        List<String> people = new ArrayList<>();
+        List<String> orgs = new ArrayList<>();
+        Set<String> used = new HashSet<>();
+        List<List<Fact>> blocks = new ArrayList<>();
+        int chars = 0;
+        while (chars < targetChars || blocks.isEmpty()) {
+            boolean person = orgs.size() >= 2 || random.nextDouble() < 0.65;
+            String name = person ? personName(used) : orgName(used);
+            (person ? people : orgs).add(name);
+            List<Fact> facts = new ArrayList<>();
+            for (Relation r : Relation.values()) {
+                if ((r.kind == Kind.PERSON) == person && random.nextDouble() < 0.8) {
+                    facts.add(new Fact(name, r, value(r, orgs)));
+                }
+            }
+            if (facts.isEmpty()) {
+                Relation r = person ? Relation.LIVES_IN : Relation.BASED_IN;
+                facts.add(new Fact(name, r, value(r, orgs)));
+            }
+            blocks.add(facts);
+            chars += facts.size() * 45 + 120;
+        }
+        StringBuilder text = new StringBuilder();
+        Map<Fact, int[]> spans = new LinkedHashMap<>();
+        for (List<Fact> block : blocks) {
+            for (Fact f : block) {
+                appendFact(text, f, spans);
+                if (random.nextDouble() < 0.6) {
+                    appendSentence(text, distractor());
+                }
+            }
+            if (random.nextDouble() < 0.5) {
+                appendSentence(text, distractor());
+            }
+            text.append("\n");
+        }
+        String context = text.toString().trim();
+        List<Fact> facts = new ArrayList<>(spans.keySet());
+        java.util.Collections.shuffle(facts, random);
+        List<MrqaRecord.Qa> qas = new ArrayList<>();
+        for (int q = 0; q < Math.min(4, facts.size()); q++) {
+            Fact f = facts.get(q);
+            int[] span = spans.get(f);
+            String question = pick(f.relation.questions, FactTemplates.TRAIN_QUESTIONS).replace("{e}", f.entity);
+            qas.add(new MrqaRecord.Qa(id + "-q" + q, question, List.of(f.value),
+                    List.of(new MrqaRecord.Span(f.value, span[0], span[1]))));
+        }
+        return new MrqaRecord(id, context, qas);
+    }
+
+    private void appendFact(StringBuilder text, Fact f, Map<Fact, int[]> spans) {
+        String t = pick(f.relation.statements, FactTemplates.TRAIN_STATEMENTS);
+        String sentence = capitalise(t.replace("{e}", f.entity));
+        int valueAt = sentence.indexOf("{v}");
+        int start = text.length() + (text.length() == 0 || text.charAt(text.length() - 1) == '\n' ? 0 : 1) + valueAt;
+        appendSentence(text, sentence.replace("{v}", f.value));
+        spans.put(f, new int[] {start, start + f.value.length() - 1});
+    }
+
+    private static void appendSentence(StringBuilder text, String s) {
+        if (text.length() > 0 && text.charAt(text.length() - 1) != '\n') {
+            text.append(' ');
+        }
+        text.append(s);
+    }
+
+    /** Train uses only the training templates; dev/test use the held-out ones half of the time. */
+    private String pick(List<String> templates, int trainCount) {
+        if (split == Split.TRAIN || random.nextBoolean()) {
+            return templates.get(random.nextInt(trainCount));
+        }
+        return templates.get(trainCount + random.nextInt(templates.size() - trainCount));
+    }
+
+    private String value(Relation r, List<String> orgs) {
+        return switch (r) {
+            case LIVES_IN, BASED_IN -> city();
+            case BORN_IN -> String.valueOf(1920 + random.nextInt(85));
+            case FOUNDED_IN -> String.valueOf(1850 + random.nextInt(170));
+            case FIELD -> FactTemplates.FIELDS.get(random.nextInt(FactTemplates.FIELDS.size()));
+            case WORKS_FOR -> !orgs.isEmpty() && random.nextBoolean() ? orgs.get(random.nextInt(orgs.size()))
+                    : orgName(new HashSet<>());
+        };
+    }
+
+    private String distractor() {
+        String d = FactTemplates.DISTRACTORS.get(random.nextInt(FactTemplates.DISTRACTORS.size()));
+        return d.replace("{city}", city()).replace("{year}", String.valueOf(1850 + random.nextInt(170)))
+                .replace("{org}", orgName(new HashSet<>()));
+    }
+
+    private String city() {
+        return capitalise(word(1 + random.nextInt(2)))
+                + FactTemplates.CITY_SUFFIXES.get(random.nextInt(FactTemplates.CITY_SUFFIXES.size()));
+    }
+
+    /** A full name belonging to this split (names of other splits are rejected and redrawn). */
+    private String personName(Set<String> used) {
+        while (true) {
+            String n = capitalise(word(2)) + " " + capitalise(word(2 + random.nextInt(2)));
+            if (splitOf(n) == split && used.add(n)) {
+                return n;
+            }
+        }
+    }
+
+    private String orgName(Set<String> used) {
+        while (true) {
+            String n = capitalise(word(2)) + " "
+                    + FactTemplates.ORG_SUFFIXES.get(random.nextInt(FactTemplates.ORG_SUFFIXES.size()));
+            if (splitOf(n) == split && used.add(n)) {
+                return n;
+            }
+        }
+    }
+
+    /** 80/10/10 by a hash of the name: an entity belongs to exactly one split. */
+    static Split splitOf(String name) {
+        int h = Math.floorMod(name.hashCode() * 0x9E3779B1, 10);
+        return h == 0 ? Split.TEST : h == 1 ? Split.DEV : Split.TRAIN;
+    }
+
+    private String word(int syllables) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < syllables; i++) {
+            sb.append(ONSETS[random.nextInt(ONSETS.length)]).append(VOWELS[random.nextInt(VOWELS.length)]);
+            if (i == syllables - 1 || random.nextDouble() < 0.3) {
+                sb.append(CODAS[random.nextInt(CODAS.length)]);
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String capitalise(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+}

@@ -1,0 +1,160 @@
+package dev.sacrag.core.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.sacrag.core.model.KvCache;
+import dev.sacrag.core.model.Masks;
+import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.Safetensors;
+import dev.sacrag.core.model.Transformer;
+import dev.sacrag.core.model.Weights;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Trains a small Llama-architecture base model from scratch with DJL autograd: next-token
+ * loss on a mixture of QA prompts (full context in the prompt, answer tokens weighted up)
+ * and plain text. Deterministic for a seed (batch i is drawn from a generator seeded by
+ * (seed, i)), resumable from the last checkpoint, and bounded by a time budget.
+ */
+public final class BaseTrainer {
+
+    public record Config(Path out, ModelConfig model, long seed, long steps, Duration timeBudget,
+                         int batchTokens, float peakLr, int warmup, double qaShare, Duration checkpointEvery,
+                         boolean resume) { }
+
+    private final Config c;
+    private final TrainingListener listener;
+
+    public BaseTrainer(Config config, TrainingListener listener) {
+        this.c = config;
+        this.listener = listener;
+    }
+
+    /** Trains, checkpoints, and writes {@code out/base} (config, weights); returns the steps done. */
+    public long train(List<TokenSample> qa, List<TokenSample> text, Path tokenizerJson) throws IOException {
+        LengthBuckets qaBuckets = new LengthBuckets(qa, c.model().maxPositions());
+        LengthBuckets textBuckets = new LengthBuckets(text, c.model().maxPositions());
+        listener.onMessage(String.format("base training data: %,d QA tokens, %,d text tokens",
+                qaBuckets.totalTokens(), textBuckets.totalTokens()));
+        Path ckpt = c.out().resolve("checkpoint");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            Weights w = Weights.build(c.model(), init(manager, params), c.model().tieWordEmbeddings());
+            Transformer model = Transformer.of(c.model(), w, manager);
+            Set<String> noDecay = new HashSet<>();
+            params.keySet().stream().filter(n -> n.endsWith("norm.weight")).forEach(noDecay::add);
+            AdamW adam = new AdamW(params, AdamW.Settings.paper(), manager, noDecay);
+            long step = 0;
+            long tokens = 0;
+            double elapsedBefore = 0;
+            if (c.resume() && Checkpoints.exists(ckpt)) {
+                Checkpoints.State s = Checkpoints.load(ckpt, params, adam);
+                step = s.step();
+                tokens = s.tokens();
+                elapsedBefore = s.elapsedSeconds();
+                listener.onMessage("resumed base training at step " + step);
+            }
+            Schedule lr = new Schedule(c.peakLr(), c.warmup(), c.steps(), true);
+            long start = System.nanoTime();
+            long lastSave = start;
+            long tokensAtStart = tokens;
+            long stepAtStart = step;
+            while (step < c.steps()) {
+                double elapsed = elapsedBefore + (System.nanoTime() - start) / 1e9;
+                if (elapsed > c.timeBudget().toSeconds()) {
+                    listener.onMessage("time budget reached at step " + step);
+                    break;
+                }
+                Random rnd = new Random(c.seed() * 1_000_003L + step);
+                LengthBuckets source = rnd.nextDouble() < c.qaShare() ? qaBuckets : textBuckets;
+                Batch batch = Batch.of(source.draw(rnd, c.batchTokens()), 2);
+                double loss = trainStep(model, batch);
+                adam.step(lr.at(step));
+                step++;
+                tokens += batch.tokens();
+                double now = (System.nanoTime() - start) / 1e9;
+                double tps = (tokens - tokensAtStart) / Math.max(now, 1e-9);
+                double eta = Math.min((c.steps() - step) * now / (step - stepAtStart),
+                        c.timeBudget().toSeconds() - elapsedBefore - now);
+                listener.onStep(new TrainingListener.Step("base", step, c.steps(), loss, tps, elapsedBefore + now,
+                        eta, lr.at(step)));
+                if (System.nanoTime() - lastSave > c.checkpointEvery().toNanos()) {
+                    Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, tokens, elapsedBefore + now, c.seed(), "base"));
+                    lastSave = System.nanoTime();
+                }
+            }
+            double total = elapsedBefore + (System.nanoTime() - start) / 1e9;
+            Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, tokens, total, c.seed(), "base"));
+            export(c.out().resolve("base"), params, tokenizerJson);
+            listener.onMessage(String.format("base model written to %s (%d steps, %,d tokens, %.1f min)",
+                    c.out().resolve("base"), step, tokens, total / 60));
+            return step;
+        }
+    }
+
+    private double trainStep(Transformer model, Batch batch) {
+        try (NDScope scope = new NDScope();
+             GradientCollector gc = Engine.getInstance().newGradientCollector();
+             KvCache cache = new KvCache(model.manager(), model.config().layers())) {
+            int t = batch.inputs()[0].length;
+            NDArray logits = model.forward(new Transformer.Input(model.embed(batch.inputs()), batch.positions(),
+                    Masks.causal(model.manager(), t, 0), Transformer.Logits.ALL), cache);
+            NDArray loss = Losses.crossEntropy(logits, batch.targets(), batch.weights());
+            gc.backward(loss);
+            return loss.getFloat();
+        }
+    }
+
+    /** GPT-2 style init: N(0, 0.02), residual projections scaled by 1/sqrt(2 L), norms 1. */
+    private Weights.Source init(NDManager m, Map<String, NDArray> params) {
+        SplittableRandom root = new SplittableRandom(c.seed());
+        double residual = 0.02 / Math.sqrt(2.0 * c.model().layers());
+        return (name, shape) -> {
+            SplittableRandom rnd = root.split();
+            int n = 1;
+            for (long d : shape) {
+                n *= (int) d;
+            }
+            float[] v = new float[n];
+            boolean norm = name.endsWith("norm.weight");
+            double std = name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight") ? residual : 0.02;
+            for (int i = 0; i < n; i++) {
+                v[i] = norm ? 1f : (float) (gaussian(rnd) * std);
+            }
+            NDArray a = m.create(v, new Shape(shape));
+            params.put(name, a);
+            return a;
+        };
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        double u = Math.max(r.nextDouble(), 1e-12);
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.nextDouble());
+    }
+
+    /** Writes a Hugging Face style folder: config.json, model.safetensors (f32), tokenizer.json. */
+    void export(Path dir, Map<String, NDArray> params, Path tokenizerJson) throws IOException {
+        Files.createDirectories(dir);
+        Map<String, Safetensors.Tensor> t = new LinkedHashMap<>();
+        params.forEach((name, a) -> t.put(name,
+                new Safetensors.Tensor(a.toFloatArray(), a.getShape().getShape(), Safetensors.DType.F32)));
+        Safetensors.write(dir.resolve("model.safetensors"), t);
+        Files.writeString(dir.resolve("config.json"), c.model().toJson());
+        Files.copy(tokenizerJson, dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+}

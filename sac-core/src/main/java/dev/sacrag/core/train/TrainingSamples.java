@@ -1,0 +1,80 @@
+package dev.sacrag.core.train;
+
+import dev.sacrag.core.data.MrqaRecord;
+import dev.sacrag.core.text.TextTokenizer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns data into token sequences the way the engine will see them at inference: the
+ * context prompt and the context are encoded as separate pieces (as {@code SacEngine} does),
+ * the question prompt, question and answer prompt as one piece, the answer on its own.
+ */
+public final class TrainingSamples {
+    public static final String CONTEXT_PROMPT = "### Context:\n";
+    public static final String QUESTION_PROMPT = "\n### Question:\n";
+    public static final String ANSWER_PROMPT = "\n### Answer:\n";
+
+    private final TextTokenizer tok;
+    private final long bos;
+    private final long eos;
+
+    public TrainingSamples(TextTokenizer tok, long bos, long eos) {
+        this.tok = tok;
+        this.bos = bos;
+        this.eos = eos;
+    }
+
+    /** BOS + context prompt + context + question prompt + answer; answer tokens weigh {@code answerWeight}. */
+    public List<TokenSample> qa(List<MrqaRecord> records, float answerWeight) {
+        List<TokenSample> out = new ArrayList<>();
+        long[] ctxPrompt = tok.encode(CONTEXT_PROMPT);
+        for (MrqaRecord r : records) {
+            long[] ctx = tok.encode(r.context());
+            for (MrqaRecord.Qa qa : r.qas()) {
+                long[] q = tok.encode(QUESTION_PROMPT + qa.question() + ANSWER_PROMPT);
+                long[] a = tok.encode(qa.answers().get(0));
+                int n = 1 + ctxPrompt.length + ctx.length + q.length + a.length + 1;
+                long[] t = new long[n];
+                float[] w = new float[n];
+                int i = 0;
+                t[i++] = bos;
+                for (long[] part : new long[][] {ctxPrompt, ctx, q}) {
+                    System.arraycopy(part, 0, t, i, part.length);
+                    i += part.length;
+                }
+                int answerStart = i;
+                System.arraycopy(a, 0, t, i, a.length);
+                i += a.length;
+                t[i] = eos;
+                for (int j = 0; j < n - 1; j++) {
+                    w[j] = j + 1 >= answerStart ? answerWeight : 1f; // weight of predicting t[j + 1]
+                }
+                out.add(new TokenSample(t, w));
+            }
+        }
+        return out;
+    }
+
+    /** Plain language modelling: BOS + windows of at most {@code window} tokens of each text. */
+    public List<TokenSample> text(List<String> texts, int window) {
+        List<TokenSample> out = new ArrayList<>();
+        for (String s : texts) {
+            long[] all = tok.encode(s);
+            for (int start = 0; start < all.length; start += window) {
+                int len = Math.min(window, all.length - start);
+                if (len < 16) {
+                    break;
+                }
+                long[] t = new long[len + 1];
+                t[0] = bos;
+                System.arraycopy(all, start, t, 1, len);
+                float[] w = new float[t.length];
+                java.util.Arrays.fill(w, 1f);
+                out.add(new TokenSample(t, w));
+            }
+        }
+        return out;
+    }
+}
