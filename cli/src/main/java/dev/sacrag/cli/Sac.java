@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 DataCommand.class,
                 TrainCommand.class,
+                EvalCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "  test       Install what the tests need and run them (handled by the ./sac launcher: mvn -B verify)",

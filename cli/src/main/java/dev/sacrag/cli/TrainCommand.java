@@ -7,7 +7,12 @@ import dev.sacrag.core.random.RandomModelWriter;
 import dev.sacrag.core.text.BpeTrainer;
 import dev.sacrag.core.text.ByteLevelVocab;
 import dev.sacrag.core.text.TextTokenizer;
+import dev.sacrag.core.model.Transformer;
+import dev.sacrag.core.sac.Fingerprints;
+import dev.sacrag.core.sac.SacSpec;
 import dev.sacrag.core.train.BaseTrainer;
+import dev.sacrag.core.train.SacExamples;
+import dev.sacrag.core.train.SacTrainer;
 import dev.sacrag.core.train.TokenSample;
 import dev.sacrag.core.train.TrainingSamples;
 import picocli.CommandLine.Command;
@@ -20,7 +25,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Train the demo model: tokenizer + base model, then SAC adapters.",
-        subcommands = {TrainCommand.Base.class})
+        subcommands = {TrainCommand.Base.class, TrainCommand.Sac.class})
 final class TrainCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -116,6 +121,76 @@ final class TrainCommand implements Runnable {
             });
             ByteLevelVocab.write(file, RandomModelWriter.SPECIAL_TOKENS, m);
             System.err.printf("%n  wrote %s (%d merges)%n", file, m.size());
+        }
+    }
+
+    @Command(name = "sac", mixinStandardHelpOptions = true,
+            description = {"Train a SAC adapter on the frozen base model of a package: stage 1 continuation LM, "
+                    + "stage 2 QA on composed inputs of 1-4 documents (answer loss only).",
+                    "Writes OUT/adapters/NAME (sac.json, sac.safetensors); checkpoints beside it (resumable)."})
+    static final class Sac implements Callable<Integer> {
+        @Option(names = "--model", defaultValue = "models/sac-demo", description = "Model package (default ${DEFAULT-VALUE}).")
+        Path model;
+
+        @Option(names = "--data", defaultValue = "data", description = "Folder from 'sac data build' (default ${DEFAULT-VALUE}).")
+        Path data;
+
+        @Option(names = "--variant", defaultValue = "sac",
+                description = "sac, sac-causal (causal compressor) or sac-no-anchor-emb (default ${DEFAULT-VALUE}).")
+        String variant;
+
+        @Option(names = "--name", description = "Adapter folder name (default: the variant).")
+        String name;
+
+        @Option(names = "--ratio", split = ",", defaultValue = "4,8,16", description = "Ratios; one is drawn per batch (default ${DEFAULT-VALUE}).")
+        List<Integer> ratios;
+
+        @Option(names = "--rank", defaultValue = "16", description = "LoRA rank (default ${DEFAULT-VALUE}; the paper: 128 for a 1B model).")
+        int rank;
+
+        @Option(names = "--stage1-steps", defaultValue = "300") long stage1;
+        @Option(names = "--stage2-steps", defaultValue = "900") long stage2;
+        @Option(names = "--batch", defaultValue = "8", description = "Examples per step (default ${DEFAULT-VALUE}).") int batch;
+        @Option(names = "--lr1", defaultValue = "1e-3") float lr1;
+        @Option(names = "--lr2", defaultValue = "5e-4") float lr2;
+        @Option(names = "--seed", defaultValue = "1") long seed;
+
+        @Option(names = "--time-budget", defaultValue = "90m", converter = Durations.class,
+                description = "Stop (after a checkpoint) when this much training time has passed (default ${DEFAULT-VALUE}).")
+        Duration budget;
+
+        @Option(names = "--resume", description = "Continue from the adapter's checkpoint.")
+        boolean resume;
+
+        @Option(names = "--train-contexts", defaultValue = "8000") int trainContexts;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!List.of("sac", "sac-causal", "sac-no-anchor-emb").contains(variant)) {
+                throw new IllegalArgumentException("--variant must be sac, sac-causal or sac-no-anchor-emb");
+            }
+            ModelPaths paths = ModelPaths.resolve(model, null);
+            Path adapterDir = model.resolve("adapters").resolve(name != null ? name : variant);
+            List<MrqaRecord> qa = MrqaJsonl.read(data.resolve("synthetic-train.jsonl"));
+            qa = qa.subList(0, Math.min(qa.size(), trainContexts));
+            List<String> text = MrqaJsonl.read(data.resolve("text-train.jsonl")).stream().map(MrqaRecord::context).toList();
+            SacSpec spec = SacSpec.paperDefaults(variant, ratios, rank, Fingerprints.baseModel(paths.base()));
+            try (Transformer base = Transformer.load(paths.base()); TextTokenizer tok = TextTokenizer.load(paths.base())) {
+                System.err.println("tokenising training data ...");
+                long bos = base.config().bosTokenId();
+                long eos = base.config().eosTokenIds().get(0);
+                SacExamples examples = new SacExamples(tok, qa, text, bos, eos, spec.contextPrompt(),
+                        spec.questionPrompt(), spec.answerPrompt(), spec.maxComposedTokens());
+                long[] prompt = tok.encode(spec.contextPrompt());
+                long[] prefix = new long[prompt.length + 1];
+                prefix[0] = bos;
+                System.arraycopy(prompt, 0, prefix, 1, prompt.length);
+                SacTrainer.Config c = new SacTrainer.Config(adapterDir, spec, seed, stage1, stage2, batch, lr1, lr2, 30,
+                        budget, Duration.ofMinutes(5), resume);
+                java.nio.file.Files.createDirectories(adapterDir);
+                new SacTrainer(c, new ConsoleProgress(adapterDir.resolve("train-log.jsonl"), 5)).train(base, examples, prefix);
+            }
+            return 0;
         }
     }
 }

@@ -33,6 +33,7 @@ public final class SacAdapter implements AutoCloseable {
     private final NDManager manager;
     private final String fingerprint;
 
+    /** {@code manager} owns the tensors and is closed with the adapter; null when the caller owns them. */
     public SacAdapter(SacSpec spec, LowRank lora, NDArray anchorTable, NDArray lmToken, NDManager manager,
                       String fingerprint) {
         this.spec = spec;
@@ -165,6 +166,8 @@ public final class SacAdapter implements AutoCloseable {
 
     @Override
     public void close() {
-        manager.close();
+        if (manager != null) {
+            manager.close();
+        }
     }
 }

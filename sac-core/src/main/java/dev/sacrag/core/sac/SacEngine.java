@@ -85,6 +85,20 @@ public final class SacEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * The "uniform-kv" baseline: K/V at the same anchor positions from a plain causal pass of
+     * the base model (no LoRA, no anchor embedding), per chunk as SAC compresses.
+     */
+    public AnchorKv uniformKv(String text, int ratio) {
+        SacSpec s = adapter.spec();
+        SacSpec plain = new SacSpec(s.format(), "uniform-kv", s.ratios(), s.chunkSize(), s.contextPrompt(),
+                s.questionPrompt(), s.answerPrompt(), false, false, s.loraTargets(), s.loraRank(), s.loraAlpha(),
+                s.anchorSlots(), s.maxComposedTokens(), s.baseModel());
+        SacAdapter none = new SacAdapter(plain, null, null, null, null, "uniform-kv"); // no tensors: nothing to close
+        return new SacCompressor(base, none, SacCompressor.DEFAULT_BATCH_CHUNKS)
+                .compress(contextTokens(text), ratio, "uniform-kv-" + ratio);
+    }
+
     public GenerationOptions greedy(int maxNewTokens) {
         Set<Long> stops = new HashSet<>();
         base.config().eosTokenIds().forEach(e -> stops.add((long) e));

@@ -1,0 +1,98 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.core.data.MrqaJsonl;
+import dev.sacrag.core.data.MrqaRecord;
+import dev.sacrag.core.eval.EvalReport;
+import dev.sacrag.core.eval.Evaluator;
+import dev.sacrag.core.sac.SacEngine;
+import dev.sacrag.core.sac.SacSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Evaluate a model package on MRQA JSONL: full context, no context, SAC, truncation and "
+                + "uniform-KV baselines at each ratio (plus the ablation adapters present), SQuAD EM/F1 and the "
+                + "paper's EM/ROUGE-1; optionally continuation perplexity on plain text."})
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model package: base/ and adapters/<name>/.")
+    Path model;
+
+    @Option(names = "--data", required = true, description = "MRQA JSONL file with questions.")
+    Path data;
+
+    @Option(names = "--ratios", split = ",", defaultValue = "4,8,16", description = "Ratios (default ${DEFAULT-VALUE}).")
+    List<Integer> ratios;
+
+    @Option(names = "--json", required = true, description = "Write the JSON report here.")
+    Path json;
+
+    @Option(names = "--out", description = "Also write eval.md (table), eval.svg (plot) and predictions.jsonl here.")
+    Path out;
+
+    @Option(names = "--text", description = "Plain-text MRQA JSONL (e.g. data/text-test.jsonl) for continuation perplexity.")
+    Path text;
+
+    @Option(names = "--limit", description = "Use only the first N contexts of --data.")
+    Integer limit;
+
+    @Override
+    public Integer call() throws Exception {
+        List<MrqaRecord> records = MrqaJsonl.read(data);
+        if (limit != null) {
+            records = records.subList(0, Math.min(limit, records.size()));
+        }
+        if (records.stream().allMatch(r -> r.qas().isEmpty())) {
+            throw new IllegalArgumentException(data + " has no questions");
+        }
+        ModelPaths paths = ModelPaths.resolve(model, null);
+        Map<String, SacEngine> engines = new LinkedHashMap<>();
+        try {
+            try (Stream<Path> dirs = Files.list(model.resolve("adapters"))) {
+                for (Path d : dirs.sorted().toList()) {
+                    if (Files.exists(d.resolve(SacSpec.FILE))) {
+                        String variant = SacSpec.load(d).variant();
+                        engines.putIfAbsent(variant, SacEngine.load(paths.base(), d));
+                    }
+                }
+            } catch (NoSuchFileException e) {
+                throw new NoSuchFileException(model.resolve("adapters").toString(), null, "model package has no adapters/");
+            }
+            Evaluator ev = new Evaluator(engines, line -> System.err.println("  " + line));
+            List<Evaluator.Prediction> predictions = new ArrayList<>();
+            long t0 = System.nanoTime();
+            List<Evaluator.Row> rows = ev.qa(records, ratios, predictions);
+            List<Evaluator.PplRow> ppl = text == null ? List.of()
+                    : ev.perplexity(MrqaJsonl.read(text).stream().map(MrqaRecord::context).toList(), ratios);
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("adapters", new ArrayList<>(engines.keySet()));
+            extra.put("seconds", (System.nanoTime() - t0) / 1e9);
+            extra.put("machine", Machine.describe());
+            SacEngine main = engines.get("sac");
+            EvalReport.writeJson(json, EvalReport.json(data.toString(), main.modelId(ratios.get(0)), rows, ppl, extra));
+            String table = EvalReport.markdown(rows, ppl);
+            System.out.print(table);
+            if (out != null) {
+                Files.createDirectories(out);
+                Files.writeString(out.resolve("eval.md"), table);
+                Files.writeString(out.resolve("eval.svg"), EvalReport.svg(rows));
+                StringBuilder sb = new StringBuilder();
+                com.google.gson.Gson gson = new com.google.gson.Gson();
+                predictions.forEach(p -> sb.append(gson.toJson(p)).append('\n'));
+                Files.writeString(out.resolve("predictions.jsonl"), sb.toString());
+            }
+        } finally {
+            engines.values().forEach(SacEngine::close);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,74 @@
+package dev.sacrag.ingest;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Stable document ids for inputs that carry none. An id depends only on the input itself (its
+ * path, or an MRQA context's text), so ingesting the same files again updates the same
+ * documents instead of adding copies.
+ */
+final class DocIds {
+
+    private DocIds() {
+    }
+
+    /**
+     * Text files: the lowercase slug of the path below the root, without extension
+     * ({@code Guides/Getting Started.md} gives {@code guides/getting-started}). Files whose slugs
+     * collide in one run (e.g. {@code a.md} and {@code a.txt}) all get a short hash of their
+     * display path appended, so no file silently overwrites another.
+     */
+    static Map<SourceFile, String> forTextFiles(List<SourceFile> files) {
+        Map<String, List<SourceFile>> bySlug = new LinkedHashMap<>();
+        for (SourceFile file : files) {
+            bySlug.computeIfAbsent(slug(file.relative()), s -> new ArrayList<>()).add(file);
+        }
+        Map<SourceFile, String> ids = new HashMap<>();
+        bySlug.forEach((slug, sameSlug) -> {
+            for (SourceFile file : sameSlug) {
+                boolean unique = sameSlug.size() == 1 && !slug.isEmpty();
+                String suffix = sha256Hex(file.display()).substring(0, 8);
+                ids.put(file, unique ? slug : slug.isEmpty() ? "doc-" + suffix : slug + "-" + suffix);
+            }
+        });
+        return ids;
+    }
+
+    /** MRQA contexts: the same text gives the same id in every run and every file. */
+    static String forContext(String context) {
+        return "mrqa-" + sha256Hex(context).substring(0, 16);
+    }
+
+    /** Lowercase ASCII letters and digits per path segment, other runs become '-'. */
+    static String slug(String relativePath) {
+        String withoutExtension = relativePath.replaceFirst("\\.[^./]*$", "");
+        String ascii = Normalizer.normalize(withoutExtension, Normalizer.Form.NFKD).replaceAll("\\p{M}", "");
+        List<String> segments = new ArrayList<>();
+        for (String segment : ascii.toLowerCase(Locale.ROOT).split("/")) {
+            String slug = segment.replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+            if (!slug.isEmpty()) {
+                segments.add(slug);
+            }
+        }
+        return String.join("/", segments);
+    }
+
+    static String sha256Hex(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package dev.sacrag.ingest;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.DocumentLimits;
+import dev.sacrag.schemas.DocumentRules;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.CompressionType;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Publishes documents to the documents topic: key = docId (UTF-8), value = Avro single-object
+ * bytes or JSON with a matching {@code content-type} header, null value = delete. Thread-safe,
+ * like the Kafka producer it wraps; one per application.
+ */
+public final class DocumentPublisher implements AutoCloseable {
+
+    public static final String DEFAULT_TOPIC = "sac.documents";
+
+    public enum Format { AVRO, JSON }
+
+    /**
+     * @param maxRequestBytes the producer's max.request.size; documents above Kafka's default
+     *     1 MiB also need max.message.bytes raised on the topic
+     */
+    public record Options(String topic, Format format, Duration linger, int batchSizeBytes,
+                          CompressionType compression, Duration deliveryTimeout, int maxRequestBytes) {
+        public Options {
+            Objects.requireNonNull(topic, "topic");
+            Objects.requireNonNull(format, "format");
+            Objects.requireNonNull(compression, "compression");
+            if (topic.isBlank() || linger.isNegative() || batchSizeBytes <= 0 || deliveryTimeout.isNegative()
+                    || maxRequestBytes <= 0) {
+                throw new IllegalArgumentException("invalid publisher options: " + topic + ", linger " + linger
+                        + ", batch " + batchSizeBytes + ", delivery timeout " + deliveryTimeout + ", max request " + maxRequestBytes);
+            }
+        }
+
+        /** Avro; 20 ms linger and 256 KiB batches because ingest sends many documents at once. */
+        public static Options defaults() {
+            return new Options(DEFAULT_TOPIC, Format.AVRO, Duration.ofMillis(20), 256 * 1024,
+                    CompressionType.LZ4, Duration.ofMinutes(2), 1024 * 1024);
+        }
+
+        public Options withTopic(String newTopic) {
+            return new Options(newTopic, format, linger, batchSizeBytes, compression, deliveryTimeout, maxRequestBytes);
+        }
+
+        public Options withFormat(Format newFormat) {
+            return new Options(topic, newFormat, linger, batchSizeBytes, compression, deliveryTimeout, maxRequestBytes);
+        }
+    }
+
+    private final Producer<byte[], byte[]> producer;
+    private final Options options;
+    private final Clock clock;
+    private final AtomicLong lastDefaultVersion = new AtomicLong(Long.MIN_VALUE);
+    private final LongAdder acknowledgedBytes = new LongAdder();
+
+    /** For tests and callers that own the producer (e.g. a MockProducer). */
+    public DocumentPublisher(Producer<byte[], byte[]> producer, Options options, Clock clock) {
+        this.producer = Objects.requireNonNull(producer, "producer");
+        this.options = Objects.requireNonNull(options, "options");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    public static DocumentPublisher connect(String bootstrapServers, Options options) {
+        return new DocumentPublisher(new KafkaProducer<>(producerConfig(bootstrapServers, options)), options, Clock.systemUTC());
+    }
+
+    /** acks=all and idempotence: a document acknowledged once is on every in-sync replica, once. */
+    static Map<String, Object> producerConfig(String bootstrapServers, Options options) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, "sac-ingest");
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, Math.toIntExact(options.linger().toMillis()));
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, options.batchSizeBytes());
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, options.compression().name);
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Math.toIntExact(options.deliveryTimeout().toMillis()));
+        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, options.maxRequestBytes());
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        return config;
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    /**
+     * Publishes a complete event as is. Fails the future (never throws) with a
+     * {@link BadDocumentException} for a document the compressor would dead-letter.
+     */
+    public CompletableFuture<RecordMetadata> publish(DocumentEvent event) {
+        try {
+            DocumentRules.check(event, DocumentLimits.defaults());
+        } catch (BadDocumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        RecordHeaders headers = new RecordHeaders();
+        byte[] value;
+        if (options.format() == Format.AVRO) {
+            value = DocumentCodec.encodeAvro(event);
+            headers.add(DocumentCodec.CONTENT_TYPE_HEADER, DocumentCodec.AVRO_CONTENT_TYPE.getBytes(UTF_8));
+        } else {
+            value = DocumentCodec.encodeJson(event).getBytes(UTF_8);
+            headers.add(DocumentCodec.CONTENT_TYPE_HEADER, DocumentCodec.JSON_CONTENT_TYPE.getBytes(UTF_8));
+        }
+        return send(new ProducerRecord<>(options.topic(), null, event.getDocId().getBytes(UTF_8), value, headers),
+                "publishing document " + event.getDocId() + " v" + event.getVersion());
+    }
+
+    /** Publishes a draft, stamping the publish time as version when the draft has none. */
+    public CompletableFuture<RecordMetadata> publish(DocumentDraft draft) {
+        long now = clock.millis();
+        long version = draft.version().isPresent() ? draft.version().getAsLong() : nextDefaultVersion(now);
+        return publish(draft.toEvent(version, Instant.ofEpochMilli(now)));
+    }
+
+    /** Publishes the tombstone of {@code docId}: the compressor deletes its blobs, compaction the record. */
+    public CompletableFuture<RecordMetadata> delete(String docId) {
+        Objects.requireNonNull(docId, "docId");
+        return send(new ProducerRecord<>(options.topic(), docId.getBytes(UTF_8), null), "deleting document " + docId);
+    }
+
+    /** Key and value bytes of every record the broker has acknowledged through this publisher. */
+    public long acknowledgedBytes() {
+        return acknowledgedBytes.sum();
+    }
+
+    /** Blocks until every record sent so far is acknowledged or has failed. */
+    public void flush() {
+        producer.flush();
+    }
+
+    @Override
+    public void close() {
+        producer.close(options.deliveryTimeout());
+    }
+
+    /**
+     * Publish time, but strictly increasing within this publisher: two publishes of one document
+     * in the same millisecond would otherwise carry equal versions, and the compressor skips a
+     * version that is not newer than the one it has.
+     */
+    private long nextDefaultVersion(long nowMillis) {
+        return lastDefaultVersion.accumulateAndGet(nowMillis, (last, now) -> Math.max(last + 1, now));
+    }
+
+    private CompletableFuture<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, String what) {
+        CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
+        long size = record.key().length + (record.value() == null ? 0 : record.value().length);
+        try {
+            producer.send(record, (metadata, error) -> {
+                if (error != null) {
+                    result.completeExceptionally(new KafkaException(what + " to " + record.topic() + " failed", error));
+                } else {
+                    acknowledgedBytes.add(size);
+                    result.complete(metadata);
+                }
+            });
+        } catch (RuntimeException e) {
+            // send() throws for some errors (closed producer, buffer full past max.block.ms).
+            result.completeExceptionally(new KafkaException(what + " to " + record.topic() + " failed", e));
+        }
+        return result;
+    }
+}

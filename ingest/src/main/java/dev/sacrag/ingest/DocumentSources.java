@@ -1,0 +1,94 @@
+package dev.sacrag.ingest;
+
+import dev.sacrag.schemas.DocumentJson;
+import dev.sacrag.schemas.DocumentLimits;
+import dev.sacrag.schemas.DocumentRules;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Reads input files into document drafts: .txt and .md (one document per file), .jsonl (one
+ * per line) and MRQA JSONL (one per context, plus its questions). Directories are walked
+ * recursively in sorted order, so the same inputs give the same documents in the same order.
+ *
+ * <p>The whole batch is held in memory: it gives the progress bar an exact total, and any
+ * corpus that fits a Kafka topic of LLM-compressed documents fits a JVM heap many times over.
+ */
+public final class DocumentSources {
+
+    /** What to do with a file or line that is not a valid document. */
+    public enum OnBadInput {
+        /** Stop with a {@link BadSourceException} naming the file and line. */
+        FAIL,
+        /** Count it under {@link SkipReason#BAD_INPUT} and go on. */
+        SKIP
+    }
+
+    /**
+     * @param format the format of every input, or empty to decide per file from its extension
+     *     (.txt, .md, .jsonl; MRQA by its header line)
+     * @param tenant tenant of documents that do not name one
+     */
+    public record Options(Optional<SourceFormat> format, String tenant, OnBadInput onBadInput) {
+        public Options {
+            Objects.requireNonNull(format, "format");
+            Objects.requireNonNull(onBadInput, "onBadInput");
+            if (!DocumentRules.isValidTenant(tenant)) {
+                throw new IllegalArgumentException("tenant '" + tenant
+                        + "' must be 1-64 characters of letters, digits, '.', '_' or '-'");
+            }
+        }
+
+        /** Formats from file names, the default tenant, fail on the first bad input. */
+        public static Options defaults() {
+            return new Options(Optional.empty(), DocumentJson.DEFAULT_TENANT, OnBadInput.FAIL);
+        }
+
+        public Options withFormat(SourceFormat newFormat) {
+            return new Options(Optional.of(newFormat), tenant, onBadInput);
+        }
+
+        public Options withTenant(String newTenant) {
+            return new Options(format, newTenant, onBadInput);
+        }
+
+        public Options withOnBadInput(OnBadInput newOnBadInput) {
+            return new Options(format, tenant, newOnBadInput);
+        }
+    }
+
+    private final DocumentLimits limits;
+
+    public DocumentSources(DocumentLimits limits) {
+        this.limits = Objects.requireNonNull(limits, "limits");
+    }
+
+    public static DocumentSources withDefaults() {
+        return new DocumentSources(DocumentLimits.defaults());
+    }
+
+    /**
+     * @throws java.nio.file.NoSuchFileException when a path does not exist
+     * @throws BadSourceException on the first bad file or line when {@link OnBadInput#FAIL}
+     */
+    public SourceBatch read(List<Path> paths, Options options) throws IOException {
+        SourceFiles.Listing listing = SourceFiles.list(paths, options.format());
+        BatchCollector out = new BatchCollector(options, limits);
+        listing.skipped().forEach(out::skip);
+        Map<SourceFile, String> textIds = DocIds.forTextFiles(listing.files().stream()
+                .filter(f -> f.format() == SourceFormat.TXT || f.format() == SourceFormat.MD)
+                .toList());
+        for (SourceFile file : listing.files()) {
+            switch (file.format()) {
+                case TXT, MD -> TextDocuments.read(file, textIds.get(file), limits, out);
+                case JSONL -> JsonlDocuments.read(file, out);
+                case MRQA -> MrqaDocuments.read(file, out);
+            }
+        }
+        return out.build();
+    }
+}

@@ -1,0 +1,100 @@
+package dev.sacrag.ingest;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.errors.TimeoutException;
+
+/**
+ * One {@code sac ingest} run: read the inputs, publish every document, report progress on a
+ * console stream and return a summary. A document the broker rejects is counted as failed with
+ * its reason and the run goes on; after a timeout (broker unreachable) the remaining documents
+ * are not sent. The caller decides the exit status from the summary.
+ */
+public final class IngestRunner {
+
+    private final DocumentSources sources;
+    private final DocumentPublisher publisher;
+    private final PrintStream progressOut;
+    private final boolean redraw;
+
+    /**
+     * @param redraw true for a terminal (one redrawn bar), false for logs (a line per tenth)
+     */
+    public IngestRunner(DocumentSources sources, DocumentPublisher publisher, PrintStream progressOut, boolean redraw) {
+        this.sources = Objects.requireNonNull(sources, "sources");
+        this.publisher = Objects.requireNonNull(publisher, "publisher");
+        this.progressOut = Objects.requireNonNull(progressOut, "progressOut");
+        this.redraw = redraw;
+    }
+
+    /** Progress on stderr, redrawn when the JVM has a console. */
+    public static IngestRunner onConsole(DocumentSources sources, DocumentPublisher publisher) {
+        return new IngestRunner(sources, publisher, System.err, System.console() != null);
+    }
+
+    /**
+     * @throws java.nio.file.NoSuchFileException when a path does not exist
+     * @throws BadSourceException for bad input under {@link DocumentSources.OnBadInput#FAIL};
+     *     nothing has been published then
+     */
+    public IngestSummary run(List<Path> paths, DocumentSources.Options options) throws IOException {
+        long start = System.nanoTime();
+        SourceBatch batch = sources.read(paths, options);
+        long bytesBefore = publisher.acknowledgedBytes();
+        ProgressBar progress = new ProgressBar(progressOut, batch.documents().size(), redraw, System::nanoTime);
+        AtomicInteger published = new AtomicInteger();
+        List<String> failures = Collections.synchronizedList(new ArrayList<>());
+
+        AtomicBoolean timedOut = new AtomicBoolean();
+        List<CompletableFuture<?>> sends = new ArrayList<>(batch.documents().size());
+        for (DocumentDraft draft : batch.documents()) {
+            if (timedOut.get()) {
+                // Each further send would block for max.block.ms waiting for the same broker.
+                failures.add(draft.docId() + ": not sent: an earlier send timed out (is the broker reachable?)");
+                progress.advance();
+                continue;
+            }
+            sends.add(publisher.publish(draft).whenComplete((metadata, error) -> {
+                if (error == null) {
+                    published.incrementAndGet();
+                } else {
+                    failures.add(draft.docId() + ": " + rootMessage(error));
+                    timedOut.compareAndSet(false, rootCause(error) instanceof TimeoutException);
+                }
+                progress.advance();
+            }));
+        }
+        publisher.flush();
+        // Every future is complete after flush; join waits only for callbacks still running.
+        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).exceptionally(error -> null).join();
+        progress.finish();
+
+        List<String> sortedFailures = new ArrayList<>(failures);
+        Collections.sort(sortedFailures);
+        return new IngestSummary(published.get(), batch.skipped(), sortedFailures,
+                publisher.acknowledgedBytes() - bytesBefore, Duration.ofNanos(System.nanoTime() - start), batch.questions());
+    }
+
+    private static Throwable rootCause(Throwable error) {
+        Throwable cause = error;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
+    private static String rootMessage(Throwable error) {
+        Throwable cause = rootCause(error);
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return error == cause ? message : error.getMessage() + ": " + message;
+    }
+}

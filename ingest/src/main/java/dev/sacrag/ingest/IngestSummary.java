@@ -1,0 +1,44 @@
+package dev.sacrag.ingest;
+
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The outcome of one ingest run.
+ *
+ * @param failures one message per document the broker did not accept (docId and cause)
+ * @param bytes key and value bytes acknowledged by the broker (before Kafka's compression)
+ */
+public record IngestSummary(int published, List<Skipped> skipped, List<String> failures, long bytes,
+                            Duration elapsed, QuestionSet questions) {
+
+    public IngestSummary {
+        skipped = List.copyOf(skipped);
+        failures = List.copyOf(failures);
+    }
+
+    public Map<SkipReason, Integer> skippedByReason() {
+        Map<SkipReason, Integer> counts = new EnumMap<>(SkipReason.class);
+        skipped.forEach(s -> counts.merge(s.reason(), 1, Integer::sum));
+        return counts;
+    }
+
+    public boolean hasFailures() {
+        return !failures.isEmpty();
+    }
+
+    /** E.g. {@code ingest: published 120 documents (1.4 MiB) in 3.2 s (37.5 docs/s); skipped 2 (EMPTY_FILE 2); failed 0}. */
+    public String line() {
+        double seconds = elapsed.toNanos() / 1e9;
+        String skippedText = skipped.isEmpty() ? "skipped 0" : "skipped " + skipped.size() + " ("
+                + skippedByReason().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                        .collect(Collectors.joining(", ")) + ")";
+        return String.format(Locale.ROOT, "ingest: published %d documents (%.1f MiB) in %.1f s (%.1f docs/s); %s; failed %d%s",
+                published, bytes / (1024.0 * 1024.0), seconds, published / Math.max(seconds, 1e-9), skippedText,
+                failures.size(), questions.size() == 0 ? "" : "; " + questions.size() + " questions");
+    }
+}

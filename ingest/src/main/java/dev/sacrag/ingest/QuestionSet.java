@@ -1,0 +1,85 @@
+package dev.sacrag.ingest;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DocumentJson;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Questions with gold answers about published documents, written beside the input as JSONL
+ * ({@code {"qid","question","answers":[...],"docId"}} per line) for evaluation and the demo.
+ */
+public record QuestionSet(List<Question> questions) {
+
+    public QuestionSet {
+        questions = List.copyOf(questions);
+    }
+
+    public static QuestionSet empty() {
+        return new QuestionSet(List.of());
+    }
+
+    public int size() {
+        return questions.size();
+    }
+
+    /** {@code dir/dev.jsonl.gz} gives {@code dir/dev.questions.jsonl}. */
+    public static Path besideInput(Path input) {
+        String name = input.getFileName().toString().replaceFirst("(?i)(\\.jsonl|\\.ndjson)?(\\.gz)?$", "");
+        return input.resolveSibling(name + ".questions.jsonl");
+    }
+
+    public void writeJsonl(Path file) throws IOException {
+        try (BufferedWriter out = Files.newBufferedWriter(file, UTF_8)) {
+            for (Question q : questions) {
+                JsonObject json = new JsonObject();
+                json.addProperty("qid", q.qid());
+                json.addProperty("question", q.question());
+                JsonArray answers = new JsonArray();
+                q.answers().forEach(answers::add);
+                json.add("answers", answers);
+                json.addProperty("docId", q.docId());
+                out.write(json.toString());
+                out.write('\n');
+            }
+        }
+    }
+
+    public static QuestionSet readJsonl(Path file) throws IOException {
+        List<Question> questions = new ArrayList<>();
+        try (BufferedReader in = Files.newBufferedReader(file, UTF_8)) {
+            int lineNumber = 0;
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                lineNumber++;
+                if (!line.isBlank()) {
+                    questions.add(parse(line, file + ":" + lineNumber));
+                }
+            }
+        }
+        return new QuestionSet(questions);
+    }
+
+    private static Question parse(String line, String where) throws IOException {
+        try {
+            JsonObject json = DocumentJson.parseObject(line);
+            List<String> answers = new ArrayList<>();
+            for (JsonElement answer : json.getAsJsonArray("answers")) {
+                answers.add(answer.getAsString());
+            }
+            return new Question(json.get("qid").getAsString(), json.get("question").getAsString(), answers,
+                    json.get("docId").getAsString());
+        } catch (BadDocumentException | RuntimeException e) {
+            throw new IOException(where + ": not a question line (qid, question, answers, docId): " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+package dev.sacrag.ingest;
+
+/** Why an input was not published; summaries count by these. */
+public enum SkipReason {
+    /** The file has no text (or only whitespace). */
+    EMPTY_FILE,
+    /** A file in a walked directory whose type is not ingested (or not of the chosen format). */
+    UNSUPPORTED_FILE,
+    /** A file or line that is not a valid document, skipped because the caller chose SKIP. */
+    BAD_INPUT,
+    /** An MRQA context already seen in this run: published once, its questions still kept. */
+    DUPLICATE_CONTEXT
+}

@@ -1,0 +1,201 @@
+package dev.sacrag.ingest;
+
+import static dev.sacrag.schemas.BadDocumentException.Reason.MALFORMED;
+
+import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DocumentJson;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.zip.GZIPInputStream;
+
+/** Finds the input files under the given paths, decides their formats, and reads their bytes. */
+final class SourceFiles {
+
+    record Listing(List<SourceFile> files, List<Skipped> skipped) {
+    }
+
+    /** Receives one line of a file: 1-based number, raw bytes without the line break. */
+    interface LineConsumer {
+        void accept(int number, byte[] line) throws IOException;
+    }
+
+    private SourceFiles() {
+    }
+
+    /**
+     * Directories are walked recursively in sorted order (the same order on every machine);
+     * hidden files and directories (.git, .DS_Store) are not inputs and are passed over silently.
+     * A file named twice is read once.
+     */
+    static Listing list(List<Path> paths, Optional<SourceFormat> forced) throws IOException {
+        List<SourceFile> files = new ArrayList<>();
+        List<Skipped> skipped = new ArrayList<>();
+        Set<Path> seen = new LinkedHashSet<>();
+        for (Path path : paths) {
+            if (!Files.exists(path)) {
+                throw new NoSuchFileException(path.toString(), null, "input not found");
+            }
+            if (Files.isDirectory(path)) {
+                for (Path file : walk(path)) {
+                    String relative = slashes(path.relativize(file));
+                    add(file, relative, slashes(path.resolve(relative).normalize()), false, forced, files, skipped, seen);
+                }
+            } else {
+                add(path, path.getFileName().toString(), slashes(path.normalize()), true, forced, files, skipped, seen);
+            }
+        }
+        return new Listing(files, skipped);
+    }
+
+    private static void add(Path file, String relative, String display, boolean named, Optional<SourceFormat> forced,
+                            List<SourceFile> files, List<Skipped> skipped, Set<Path> seen) throws IOException {
+        if (!seen.add(file.toAbsolutePath().normalize())) {
+            return;
+        }
+        Optional<SourceFormat> byName = SourceFormat.byExtension(file.getFileName().toString());
+        if (forced.isPresent()) {
+            // A file the user named is read as told; in a walked directory only matching types are.
+            if (named || byName.filter(forced.get()::accepts).isPresent()) {
+                files.add(new SourceFile(file, relative, display, forced.get()));
+            } else {
+                skipped.add(new Skipped(display, SkipReason.UNSUPPORTED_FILE, "not a " + lower(forced.get()) + " file"));
+            }
+        } else if (byName.isEmpty()) {
+            skipped.add(new Skipped(display, SkipReason.UNSUPPORTED_FILE, "unknown file type; name a format"));
+        } else {
+            SourceFormat format = byName.get();
+            SourceFile candidate = new SourceFile(file, relative, display, format);
+            if (format == SourceFormat.JSONL && hasMrqaHeader(candidate)) {
+                candidate = new SourceFile(file, relative, display, SourceFormat.MRQA);
+            }
+            files.add(candidate);
+        }
+    }
+
+    /** MRQA files open with {"header": {..., "mrqa_split": ...}}: a header object naming MRQA. */
+    private static boolean hasMrqaHeader(SourceFile file) throws IOException {
+        byte[][] first = new byte[1][];
+        forEachLine(file, (number, line) -> {
+            if (first[0] == null && line.length > 0) {
+                first[0] = line;
+            }
+        }, 1);
+        if (first[0] == null) {
+            return false;
+        }
+        try {
+            String line = utf8(first[0]);
+            return DocumentJson.parseObject(line).has("header") && line.toLowerCase(Locale.ROOT).contains("mrqa");
+        } catch (BadDocumentException e) {
+            return false; // not a header: the JSONL reader reports the line
+        }
+    }
+
+    static void forEachLine(SourceFile file, LineConsumer consumer) throws IOException {
+        forEachLine(file, consumer, Integer.MAX_VALUE);
+    }
+
+    /** Splits on '\n' itself, so a line that is not UTF-8 is reported with its own number. */
+    private static void forEachLine(SourceFile file, LineConsumer consumer, int maxLines) throws IOException {
+        try (InputStream in = open(file)) {
+            byte[] buffer = new byte[1 << 16];
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            int number = 0;
+            for (int n = in.read(buffer); n != -1; n = in.read(buffer)) {
+                int start = 0;
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] == '\n') {
+                        line.write(buffer, start, i - start);
+                        number++;
+                        consumer.accept(number, trimLine(line.toByteArray(), number == 1));
+                        if (number >= maxLines) {
+                            return;
+                        }
+                        line.reset();
+                        start = i + 1;
+                    }
+                }
+                line.write(buffer, start, n - start);
+            }
+            if (line.size() > 0) {
+                number++;
+                consumer.accept(number, trimLine(line.toByteArray(), number == 1));
+            }
+        }
+    }
+
+    static InputStream open(SourceFile file) throws IOException {
+        InputStream in = Files.newInputStream(file.path());
+        return file.gzipped() ? new GZIPInputStream(in, 1 << 16) : in;
+    }
+
+    /** Strict UTF-8: a replacement character would silently change the document. */
+    static String utf8(byte[] bytes) throws BadDocumentException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new BadDocumentException(MALFORMED, "not valid UTF-8 text", e);
+        }
+    }
+
+    /** Drops a trailing '\r' (CRLF files) and, on the first line, a UTF-8 byte-order mark. */
+    static byte[] trimLine(byte[] line, boolean first) {
+        int start = first && line.length >= 3 && line[0] == (byte) 0xEF && line[1] == (byte) 0xBB && line[2] == (byte) 0xBF ? 3 : 0;
+        int end = line.length > start && line[line.length - 1] == '\r' ? line.length - 1 : line.length;
+        return Arrays.copyOfRange(line, start, end);
+    }
+
+    private static List<Path> walk(Path root) throws IOException {
+        List<Path> files = new ArrayList<>();
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                return !dir.equals(root) && hidden(dir) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && !hidden(file)) {
+                    files.add(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        files.sort(Comparator.comparing(file -> slashes(root.relativize(file))));
+        return files;
+    }
+
+    private static boolean hidden(Path path) {
+        return path.getFileName().toString().startsWith(".");
+    }
+
+    private static String slashes(Path path) {
+        return path.toString().replace(path.getFileSystem().getSeparator(), "/");
+    }
+
+    private static String lower(SourceFormat format) {
+        return format.name().toLowerCase(Locale.ROOT);
+    }
+}

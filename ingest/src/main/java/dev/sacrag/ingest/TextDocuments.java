@@ -1,0 +1,87 @@
+package dev.sacrag.ingest;
+
+import static dev.sacrag.schemas.BadDocumentException.Reason.TOO_LARGE;
+
+import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DocumentLimits;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** .txt and .md files: one document per file, id from the path, title from the first heading. */
+final class TextDocuments {
+
+    private static final Pattern ATX_HEADING = Pattern.compile("^ {0,3}#{1,6}(?:[ \\t]+(.*?))?(?:[ \\t]+#+)?[ \\t]*$");
+    private static final Pattern SETEXT_UNDERLINE = Pattern.compile("^ {0,3}(=+|-+)[ \\t]*$");
+    private static final Pattern FENCE = Pattern.compile("^ {0,3}(```|~~~).*");
+
+    private TextDocuments() {
+    }
+
+    static void read(SourceFile file, String docId, DocumentLimits limits, BatchCollector out) throws IOException {
+        if (Files.size(file.path()) > limits.maxValueBytes()) {
+            out.bad(file.display(), new BadDocumentException(TOO_LARGE,
+                    "file has " + Files.size(file.path()) + " bytes, limit " + limits.maxValueBytes()));
+            return;
+        }
+        String text;
+        try {
+            text = SourceFiles.utf8(SourceFiles.trimLine(Files.readAllBytes(file.path()), true));
+        } catch (BadDocumentException e) {
+            out.bad(file.display(), e);
+            return;
+        }
+        // The same file checked out on Windows and Linux must be the same document (same hash).
+        text = text.replace("\r\n", "\n");
+        if (text.isBlank()) {
+            out.skip(new Skipped(file.display(), SkipReason.EMPTY_FILE, ""));
+            return;
+        }
+        String fileName = file.path().getFileName().toString();
+        String title = file.format() == SourceFormat.MD ? markdownTitle(text).orElse(fileName) : fileName;
+        out.add(file.display(), new DocumentDraft(docId, out.tenant(), OptionalLong.empty(), title, text,
+                file.display(), Map.of()));
+    }
+
+    /** The first ATX ({@code # Title}) or setext (underlined) heading outside code fences. */
+    static Optional<String> markdownTitle(String markdown) {
+        String[] lines = markdown.split("\n", -1);
+        int start = skipFrontMatter(lines);
+        boolean inFence = false;
+        for (int i = start; i < lines.length; i++) {
+            String line = lines[i];
+            if (FENCE.matcher(line).matches()) {
+                inFence = !inFence;
+                continue;
+            }
+            if (inFence) {
+                continue;
+            }
+            Matcher atx = ATX_HEADING.matcher(line);
+            if (atx.matches() && atx.group(1) != null && !atx.group(1).isBlank()) {
+                return Optional.of(atx.group(1).trim());
+            }
+            boolean underlined = i + 1 < lines.length && SETEXT_UNDERLINE.matcher(lines[i + 1]).matches();
+            if (underlined && !line.isBlank() && !line.startsWith("    ")) {
+                return Optional.of(line.trim());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** YAML front matter ({@code ---} ... {@code ---} on the first lines) is not a heading. */
+    private static int skipFrontMatter(String[] lines) {
+        if (lines.length > 0 && lines[0].equals("---")) {
+            for (int i = 1; i < lines.length; i++) {
+                if (lines[i].equals("---") || lines[i].equals("...")) {
+                    return i + 1;
+                }
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,227 @@
+package dev.sacrag.ingest;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sacrag.ingest.DocumentSources.OnBadInput;
+import dev.sacrag.ingest.DocumentSources.Options;
+import dev.sacrag.schemas.BadDocumentException.Reason;
+import dev.sacrag.schemas.DocumentLimits;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DocumentSourcesTest {
+
+    @TempDir
+    Path dir;
+
+    private final DocumentSources sources = DocumentSources.withDefaults();
+
+    @Test
+    void textFileBecomesOneDocumentTitledByItsNameWithoutVersion() throws IOException {
+        write("notes.txt", "Line one.\r\nLine two.\r\n");
+
+        DocumentDraft doc = only(read(dir));
+
+        assertEquals("notes", doc.docId());
+        assertEquals("notes.txt", doc.title());
+        assertEquals("Line one.\nLine two.\n", doc.text(), "CRLF is normalised so both checkouts give one document");
+        assertEquals(OptionalLong.empty(), doc.version());
+        assertEquals("default", doc.tenant());
+        assertTrue(doc.source().endsWith("notes.txt"), doc.source());
+    }
+
+    @Test
+    void markdownIsTitledByItsFirstHeadingOutsideCodeAndFrontMatter() throws IOException {
+        write("guide.md", "---\ntitle: x\n---\n```\n# not this\n```\nintro\n\n## Getting started ##\n\nbody\n");
+        assertEquals("Getting started", only(read(dir)).title());
+
+        assertEquals(Optional.of("Setext title"), TextDocuments.markdownTitle("Setext title\n=====\ntext"));
+        assertEquals(Optional.empty(), TextDocuments.markdownTitle("no heading here\n#hashtag"));
+    }
+
+    @Test
+    void docIdsAreSlugsOfThePathBelowTheRootAndStableAcrossRuns() throws IOException {
+        write("Guides/Getting Started.md", "# Start\ntext");
+        write("Guides/Ünïcode Notes.txt", "text");
+        write("api/v2/REST_API.md", "text");
+
+        List<String> first = ids(read(dir));
+        List<String> second = ids(read(dir));
+
+        // Walk order is by path string (code units): upper case sorts before lower case.
+        assertEquals(List.of("guides/getting-started", "guides/unicode-notes", "api/v2/rest-api"), first);
+        assertEquals(first, second);
+    }
+
+    @Test
+    void fileGivenDirectlyIsIdentifiedByItsName() throws IOException {
+        Path file = write("deep/er/Read Me.md", "# R\ntext");
+        assertEquals("read-me", only(sources.read(List.of(file), Options.defaults())).docId());
+    }
+
+    @Test
+    void collidingSlugsAllGetAStableHashSuffix() throws IOException {
+        write("a.md", "markdown");
+        write("a.txt", "text");
+
+        List<String> ids = ids(read(dir));
+
+        assertEquals(2, ids.size());
+        assertNotEquals(ids.get(0), ids.get(1));
+        assertTrue(ids.stream().allMatch(id -> id.matches("a-[0-9a-f]{8}")), ids.toString());
+        assertEquals(ids, ids(read(dir)));
+    }
+
+    @Test
+    void directoriesAreWalkedInSortedOrderSkippingHiddenEntries() throws IOException {
+        write("b/2.txt", "two");
+        write("a/1.txt", "one");
+        write("b/10.txt", "ten");
+        write(".git/config.txt", "hidden dir");
+        write(".hidden.txt", "hidden file");
+
+        assertEquals(List.of("a/1", "b/10", "b/2"), ids(read(dir)));
+    }
+
+    @Test
+    void emptyAndUnsupportedFilesAreSkippedWithTheirReason() throws IOException {
+        write("empty.txt", " \n\t\n");
+        write("image.png", "\u0089PNG");
+        write("ok.md", "text");
+
+        SourceBatch batch = read(dir);
+
+        assertEquals(1, batch.documents().size());
+        assertEquals(Map.of(SkipReason.EMPTY_FILE, 1, SkipReason.UNSUPPORTED_FILE, 1), batch.skippedByReason());
+    }
+
+    @Test
+    void jsonlLinesKeepTheirVersionAndTenantAndOthersTakeTheRunTenant() throws IOException {
+        write("docs.jsonl", """
+                {"docId":"a","text":"first","version":5,"tenant":"acme","metadata":{"k":"v"}}
+
+                {"docId":"b","text":"second","title":"B","source":"http://x/b"}
+                """);
+
+        List<DocumentDraft> docs = sources.read(List.of(dir), Options.defaults().withTenant("team-1")).documents();
+
+        assertEquals(2, docs.size());
+        assertEquals(OptionalLong.of(5), docs.get(0).version());
+        assertEquals("acme", docs.get(0).tenant());
+        assertEquals(Map.of("k", "v"), docs.get(0).metadata());
+        assertEquals(OptionalLong.empty(), docs.get(1).version());
+        assertEquals("team-1", docs.get(1).tenant());
+        assertEquals("http://x/b", docs.get(1).source());
+    }
+
+    @Test
+    void malformedJsonlLineFailsNamingFileAndLine() throws IOException {
+        write("docs.jsonl", "{\"docId\":\"a\",\"text\":\"ok\"}\n\n{\"docId\":\"b\",\"text\":\n");
+
+        BadSourceException e = assertThrows(BadSourceException.class, () -> read(dir));
+
+        assertTrue(e.getMessage().startsWith(dir.resolve("docs.jsonl") + ":3: MALFORMED"), e.getMessage());
+        assertEquals(Reason.MALFORMED, e.reason());
+    }
+
+    @Test
+    void badJsonlLinesAreSkippedAndCountedWhenAsked() throws IOException {
+        write("docs.jsonl", String.join("\n",
+                "{\"docId\":\"a\",\"text\":\"ok\"}",
+                "not json",
+                "{\"docId\":\"b\"}",
+                "{\"docId\":\"c\",\"text\":\"  \"}",
+                "{\"docId\":\"d{x}\",\"text\":\"t\"}",
+                "{\"docId\":\"e\",\"text\":\"also ok\"}"));
+
+        SourceBatch batch = sources.read(List.of(dir), Options.defaults().withOnBadInput(OnBadInput.SKIP));
+
+        assertEquals(List.of("a", "e"), ids(batch));
+        assertEquals(4, batch.skipped().size());
+        String where = dir.resolve("docs.jsonl").toString();
+        assertEquals(List.of(where + ":2", where + ":3", where + ":4", where + ":5"),
+                batch.skipped().stream().map(Skipped::where).toList());
+        assertTrue(batch.skipped().get(1).detail().startsWith("MISSING_FIELD"), batch.skipped().get(1).detail());
+        assertTrue(batch.skipped().get(2).detail().startsWith("EMPTY_TEXT"), batch.skipped().get(2).detail());
+    }
+
+    @Test
+    void lineThatIsNotUtf8IsReportedWithItsOwnNumber() throws IOException {
+        byte[] good = "{\"docId\":\"a\",\"text\":\"ok\"}\n".repeat(3000).getBytes(UTF_8);
+        byte[] bad = {'{', '"', (byte) 0xFF, '"', '}', '\n'};
+        Path file = dir.resolve("big.jsonl");
+        Files.write(file, concat(good, bad));
+
+        BadSourceException e = assertThrows(BadSourceException.class, () -> read(dir));
+
+        assertEquals(file + ":3001", e.where());
+    }
+
+    @Test
+    void oversizedTextFileIsBadInput() throws IOException {
+        write("huge.txt", "x".repeat(200));
+        DocumentSources small = new DocumentSources(new DocumentLimits(100, 100));
+
+        BadSourceException e = assertThrows(BadSourceException.class, () -> small.read(List.of(dir), Options.defaults()));
+        assertEquals(Reason.TOO_LARGE, e.reason());
+    }
+
+    @Test
+    void missingPathFailsBeforeAnythingIsRead() {
+        assertThrows(NoSuchFileException.class, () -> read(dir.resolve("nope")));
+    }
+
+    @Test
+    void invalidRunTenantIsRejectedUpFront() {
+        assertThrows(IllegalArgumentException.class, () -> Options.defaults().withTenant("a:b"));
+    }
+
+    private SourceBatch read(Path path) throws IOException {
+        return sources.read(List.of(path), Options.defaults());
+    }
+
+    private Path write(String relative, String content) throws IOException {
+        Path file = dir.resolve(relative);
+        Files.createDirectories(file.getParent());
+        return Files.writeString(file, content);
+    }
+
+    static Path gzip(Path file, String content) throws IOException {
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(file))) {
+            out.write(content.getBytes(UTF_8));
+        }
+        return file;
+    }
+
+    private static DocumentDraft only(SourceBatch batch) {
+        assertEquals(1, batch.documents().size(), batch.toString());
+        assertFalse(batch.documents().isEmpty());
+        return batch.documents().get(0);
+    }
+
+    private static List<String> ids(SourceBatch batch) {
+        return batch.documents().stream().map(DocumentDraft::docId).toList();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = new byte[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}

@@ -1,0 +1,132 @@
+package dev.sacrag.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sacrag.ingest.DocumentSources.OnBadInput;
+import dev.sacrag.ingest.DocumentSources.Options;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IngestRunnerTest {
+
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream console = new ByteArrayOutputStream();
+
+    @Test
+    void publishesEveryDocumentAndSummarisesSkipsBytesAndProgress() throws IOException {
+        Random random = new Random(7);
+        for (int i = 0; i < 25; i++) {
+            Files.writeString(dir.resolve("doc-" + i + ".txt"), "word ".repeat(1 + random.nextInt(50)));
+        }
+        Files.writeString(dir.resolve("empty.md"), "");
+        MockProducer<byte[], byte[]> producer = DocumentPublisherTest.producer(true);
+
+        IngestSummary summary = runner(producer, false).run(List.of(dir), Options.defaults());
+
+        assertEquals(25, summary.published());
+        assertEquals(25, producer.history().size());
+        assertEquals(Map.of(SkipReason.EMPTY_FILE, 1), summary.skippedByReason());
+        assertTrue(summary.bytes() > 25 * 10, "bytes " + summary.bytes());
+        assertTrue(summary.failures().isEmpty());
+        String progress = console.toString(StandardCharsets.UTF_8);
+        assertTrue(progress.contains("25/25 docs"), progress);
+        assertEquals(11, progress.lines().count(), "one line per tenth plus the start: " + progress);
+        assertTrue(summary.line().startsWith("ingest: published 25 documents"), summary.line());
+        assertTrue(summary.line().contains("skipped 1 (EMPTY_FILE 1)"), summary.line());
+    }
+
+    @Test
+    void terminalProgressRedrawsOneLine() throws IOException {
+        Files.writeString(dir.resolve("a.txt"), "a");
+        Files.writeString(dir.resolve("b.txt"), "b");
+
+        runner(DocumentPublisherTest.producer(true), true).run(List.of(dir), Options.defaults());
+
+        String progress = console.toString(StandardCharsets.UTF_8);
+        assertTrue(progress.startsWith("\r["), progress);
+        assertTrue(progress.substring(progress.lastIndexOf('\r')).contains("] 2/2 docs"), progress);
+        assertEquals(1, progress.chars().filter(c -> c == '\n').count(), "redraws stay on one line, ended once");
+        assertTrue(progress.endsWith("\n"), progress);
+    }
+
+    @Test
+    void rejectedDocumentsAreCountedWithTheirDocIdsNotThrown() throws IOException {
+        Files.writeString(dir.resolve("a.txt"), "a");
+        Files.writeString(dir.resolve("b.txt"), "b");
+        MockProducer<byte[], byte[]> producer = DocumentPublisherTest.producer(true);
+        producer.sendException = new RecordTooLargeException("over max.request.size");
+
+        IngestSummary summary = runner(producer, false).run(List.of(dir), Options.defaults());
+
+        assertEquals(0, summary.published());
+        assertEquals(2, summary.failures().size());
+        assertTrue(summary.failures().get(0).startsWith("a: publishing document a"), summary.failures().get(0));
+        assertTrue(summary.failures().get(1).endsWith("over max.request.size"), summary.failures().get(1));
+        assertTrue(summary.hasFailures());
+    }
+
+    @Test
+    void afterABrokerTimeoutTheRemainingDocumentsAreNotSent() throws IOException {
+        for (String name : List.of("a", "b", "c")) {
+            Files.writeString(dir.resolve(name + ".txt"), name);
+        }
+        MockProducer<byte[], byte[]> producer = DocumentPublisherTest.producer(true);
+        producer.sendException = new TimeoutException("Topic sac.documents not present in metadata after 60000 ms.");
+
+        IngestSummary summary = runner(producer, false).run(List.of(dir), Options.defaults());
+
+        assertEquals(3, summary.failures().size());
+        assertTrue(summary.failures().get(0).endsWith("after 60000 ms."), summary.failures().get(0));
+        assertTrue(summary.failures().get(1).startsWith("b: not sent: an earlier send timed out"), summary.failures().get(1));
+        assertTrue(console.toString(StandardCharsets.UTF_8).contains("3/3 docs"));
+    }
+
+    @Test
+    void badInputUnderFailPublishesNothing() throws IOException {
+        Files.writeString(dir.resolve("a.jsonl"), "{\"docId\":\"a\",\"text\":\"ok\"}\n{broken\n");
+        MockProducer<byte[], byte[]> producer = DocumentPublisherTest.producer(true);
+
+        BadSourceException e = assertThrows(BadSourceException.class,
+                () -> runner(producer, false).run(List.of(dir), Options.defaults()));
+
+        assertTrue(e.getMessage().contains("a.jsonl:2"), e.getMessage());
+        assertTrue(producer.history().isEmpty());
+    }
+
+    @Test
+    void mrqaRunReturnsQuestionsForTheCaller() throws IOException {
+        Files.writeString(dir.resolve("dev.jsonl"), """
+                {"header": {"dataset": "X", "mrqa_split": "dev"}}
+                {"context": "Ada wrote notes.", "qas": [{"qid": "1", "question": "Who wrote notes?", "answers": ["Ada"]}]}
+                """);
+
+        IngestSummary summary = runner(DocumentPublisherTest.producer(true), false)
+                .run(List.of(dir), Options.defaults().withOnBadInput(OnBadInput.SKIP));
+
+        assertEquals(1, summary.published());
+        assertEquals(1, summary.questions().size());
+        assertTrue(summary.line().endsWith("; 1 questions"), summary.line());
+    }
+
+    private IngestRunner runner(MockProducer<byte[], byte[]> producer, boolean redraw) {
+        DocumentPublisher publisher = new DocumentPublisher(producer, DocumentPublisher.Options.defaults(), Clock.systemUTC());
+        return new IngestRunner(DocumentSources.withDefaults(), publisher, new PrintStream(console, true, StandardCharsets.UTF_8), redraw);
+    }
+}

@@ -1,0 +1,197 @@
+package dev.sacrag.kvstore;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanIterator;
+import io.lettuce.core.SetArgs;
+
+/**
+ * Anchor-KV blobs in Redis: the bytes of {@code AnchorKvCodec} under keys from
+ * {@link RedisKeys}. Opaque bytes in, bytes out — decoding (and rejecting a wrong-model or
+ * corrupt blob) is the caller's job with the codec.
+ *
+ * <p>One Lettuce client and one long-lived connection per store (Lettuce connections are
+ * thread-safe and multiplex callers), a byte[] codec, an explicit command timeout. Redis
+ * Cluster is used when the {@link RedisTarget} lists several nodes. Every Redis failure
+ * surfaces as {@link KvStoreUnavailableException}.
+ */
+public final class AnchorKvStore implements AutoCloseable {
+
+    private static final int SCAN_BATCH = 1000;
+    private static final int DELETE_BATCH = 500;
+
+    private final KvStoreConfig config;
+    private final LettuceConnection redis;
+
+    private AnchorKvStore(KvStoreConfig config, LettuceConnection redis) {
+        this.config = config;
+        this.redis = redis;
+    }
+
+    /** Connects now: an unreachable Redis fails here, at start-up, with the URL in the message. */
+    public static AnchorKvStore connect(KvStoreConfig config) {
+        try {
+            return new AnchorKvStore(config, LettuceConnection.open(config));
+        } catch (RedisException e) {
+            throw new KvStoreUnavailableException("connect", null, config.target(), e);
+        }
+    }
+
+    public RedisTarget target() {
+        return config.target();
+    }
+
+    /** SET, with PX when a TTL is given (else the blob lives until deleted or evicted). */
+    public void put(String key, byte[] blob, Optional<Duration> ttl) {
+        Objects.requireNonNull(blob, "blob");
+        ttl.ifPresent(t -> {
+            if (t.toMillis() <= 0) {
+                throw new IllegalArgumentException("TTL for " + key + " must be at least 1 ms, got " + t);
+            }
+        });
+        byte[] k = bytes(key);
+        try {
+            if (ttl.isPresent()) {
+                redis.sync.set(k, blob, SetArgs.Builder.px(ttl.get()));
+            } else {
+                redis.sync.set(k, blob);
+            }
+        } catch (RedisException e) {
+            throw unavailable("SET", key, e);
+        }
+    }
+
+    public Optional<byte[]> get(String key) {
+        try {
+            return Optional.ofNullable(redis.sync.get(bytes(key)));
+        } catch (RedisException e) {
+            throw unavailable("GET", key, e);
+        }
+    }
+
+    /**
+     * Fetches many blobs in one pipeline: all GETs are written before any reply is awaited,
+     * so n documents cost about one round trip, not n. Works across cluster slots (one GET per
+     * key, each routed to its node). Keys that do not exist are absent from the map, which
+     * keeps the caller's order.
+     */
+    public Map<String, byte[]> getAll(List<String> keys) {
+        List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
+        List<RedisFuture<byte[]>> replies = new ArrayList<>(distinct.size());
+        try {
+            for (String key : distinct) {
+                replies.add(redis.async.get(bytes(key)));
+            }
+        } catch (RedisException e) {
+            throw unavailable("GET (pipelined, " + distinct.size() + " keys)", distinct.get(replies.size()), e);
+        }
+        Map<String, byte[]> found = new LinkedHashMap<>();
+        for (int i = 0; i < distinct.size(); i++) {
+            byte[] blob = await(replies.get(i), "GET (pipelined, " + distinct.size() + " keys)", distinct.get(i));
+            if (blob != null) {
+                found.put(distinct.get(i), blob);
+            }
+        }
+        return found;
+    }
+
+    /** EXISTS: "already compressed" needs the blob to be in Redis, not only in the catalog. */
+    public boolean exists(String key) {
+        try {
+            return redis.sync.exists(bytes(key)) == 1;
+        } catch (RedisException e) {
+            throw unavailable("EXISTS", key, e);
+        }
+    }
+
+    /** @return whether the key existed */
+    public boolean delete(String key) {
+        try {
+            return redis.sync.del(bytes(key)) == 1;
+        } catch (RedisException e) {
+            throw unavailable("DEL", key, e);
+        }
+    }
+
+    /**
+     * Deletes every blob of a document — all versions, models and formats — by SCAN MATCH on
+     * its hash-tag pattern (never KEYS, which blocks Redis while it walks the keyspace).
+     *
+     * @return how many keys were deleted
+     */
+    public long deleteDoc(String tenant, String docId) {
+        String pattern = RedisKeys.docPattern(tenant, docId);
+        try {
+            long deleted = 0;
+            List<byte[]> batch = new ArrayList<>(DELETE_BATCH);
+            ScanIterator<byte[]> keys = ScanIterator.scan(redis.sync, ScanArgs.Builder.matches(bytes(pattern)).limit(SCAN_BATCH));
+            while (keys.hasNext()) {
+                batch.add(keys.next());
+                if (batch.size() == DELETE_BATCH) {
+                    deleted += redis.sync.del(batch.toArray(byte[][]::new));
+                    batch.clear();
+                }
+            }
+            if (!batch.isEmpty()) {
+                deleted += redis.sync.del(batch.toArray(byte[][]::new));
+            }
+            return deleted;
+        } catch (RedisException e) {
+            throw unavailable("SCAN+DEL", pattern, e);
+        }
+    }
+
+    /** @return the round-trip time of one PING */
+    public Duration ping() {
+        long t0 = System.nanoTime();
+        try {
+            redis.sync.ping();
+        } catch (RedisException e) {
+            throw unavailable("PING", null, e);
+        }
+        return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    @Override
+    public void close() {
+        redis.close();
+    }
+
+    private <T> T await(RedisFuture<T> reply, String operation, String key) {
+        // Lettuce already times each command out (TimeoutOptions); the extra second only
+        // guards against a reply that never completes at all.
+        long limitMillis = config.commandTimeout().toMillis() + 1000;
+        try {
+            return reply.get(limitMillis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw unavailable(operation, key, e.getCause());
+        } catch (TimeoutException e) {
+            throw unavailable(operation, key, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable(operation, key, e);
+        }
+    }
+
+    private KvStoreUnavailableException unavailable(String operation, String key, Throwable cause) {
+        return new KvStoreUnavailableException(operation, key, config.target(), cause);
+    }
+
+    private static byte[] bytes(String key) {
+        return key.getBytes(StandardCharsets.UTF_8);
+    }
+}

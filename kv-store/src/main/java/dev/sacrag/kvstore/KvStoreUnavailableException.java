@@ -1,0 +1,38 @@
+package dev.sacrag.kvstore;
+
+import java.util.Optional;
+
+/**
+ * Redis could not serve a store operation (down, unreachable, timed out, out of memory, or
+ * refused the command). Callers treat it as transient: the query service answers UNAVAILABLE,
+ * the compressor retries with back-off. The message names the operation, the key and the
+ * Redis URL (without password); the Lettuce exception is the cause.
+ */
+public final class KvStoreUnavailableException extends RuntimeException {
+
+    private final String operation;
+    private final String key;
+    private final String target;
+
+    KvStoreUnavailableException(String operation, String key, RedisTarget target, Throwable cause) {
+        super("Redis " + operation + (key == null ? "" : " of " + key) + " at " + target + " failed: "
+                + (cause == null ? "unknown cause" : cause.getMessage()), cause);
+        this.operation = operation;
+        this.key = key;
+        this.target = target.toString();
+    }
+
+    public String operation() {
+        return operation;
+    }
+
+    /** The key concerned, empty for operations on no single key (PING, connect). */
+    public Optional<String> key() {
+        return Optional.ofNullable(key);
+    }
+
+    /** The Redis URL(s), without password. */
+    public String target() {
+        return target;
+    }
+}

@@ -1,0 +1,77 @@
+package dev.sacrag.kvstore;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.sacrag.stack.LocalRedisCluster;
+import dev.sacrag.stack.RedisServer;
+
+/** The same store against a real 3-master Redis Cluster: routing by hash tag, cross-slot pipelines. */
+class AnchorKvStoreClusterTest {
+
+    private static LocalRedisCluster cluster;
+    private static AnchorKvStore store;
+
+    @BeforeAll
+    static void start() {
+        cluster = LocalRedisCluster.start(3);
+        store = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.of(cluster.urls())));
+        assertTrue(store.target().isCluster());
+    }
+
+    @AfterAll
+    static void stop() {
+        store.close();
+        cluster.close();
+    }
+
+    @Test
+    void blobsSpreadOverNodesAndComeBackThroughOnePipeline() {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            String key = RedisKeys.blobKey("acme", "m1", "doc-" + i, 1);
+            store.put(key, AnchorKvStoreTest.randomBytes(i, 100 + i), Optional.empty());
+            keys.add(key);
+        }
+        for (RedisServer node : cluster.nodes()) {
+            assertTrue((Long) node.call("DBSIZE") > 0, "every master holds some documents");
+        }
+        Map<String, byte[]> found = store.getAll(keys);
+        assertEquals(60, found.size());
+        for (int i = 0; i < 60; i++) {
+            assertArrayEquals(AnchorKvStoreTest.randomBytes(i, 100 + i), found.get(keys.get(i)));
+        }
+    }
+
+    @Test
+    void everyVersionOfADocumentLivesOnTheNodeOwningItsTagAndIsDeletedTogether() {
+        List<String> versions = List.of(
+                RedisKeys.blobKey("acme", "m1", "handbook.md", 1),
+                RedisKeys.blobKey("acme", "m1", "handbook.md", 2),
+                RedisKeys.blobKey("acme", "m2", "handbook.md", 2));
+        versions.forEach(k -> store.put(k, new byte[] {1}, Optional.empty()));
+        String other = RedisKeys.blobKey("acme", "m1", "other.md", 1);
+        store.put(other, new byte[] {2}, Optional.empty());
+
+        int slot = RedisKeys.hashSlot(versions.get(0));
+        long holders = cluster.nodes().stream()
+                .filter(n -> (Long) n.call("CLUSTER", "COUNTKEYSINSLOT", Integer.toString(slot)) == versions.size())
+                .count();
+        assertEquals(1, holders, "one node holds all " + versions.size() + " versions in slot " + slot);
+
+        assertEquals(3, store.deleteDoc("acme", "handbook.md"));
+        versions.forEach(k -> assertFalse(store.exists(k), k));
+        assertTrue(store.exists(other));
+    }
+}

@@ -1,0 +1,276 @@
+package dev.sacrag.kvstore;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.core.kv.AnchorKvCodec;
+import dev.sacrag.core.kv.KvDtype;
+import dev.sacrag.stack.RedisServer;
+import io.lettuce.core.RedisCommandTimeoutException;
+
+class AnchorKvStoreTest {
+
+    private static RedisServer redis;
+    private static AnchorKvStore store;
+
+    @BeforeAll
+    static void start() {
+        redis = RedisServer.launch();
+        store = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.parse(redis.url())));
+    }
+
+    @AfterAll
+    static void stop() {
+        store.close();
+        redis.close();
+    }
+
+    @AfterEach
+    void restartAndFlush() {
+        redis.start(); // a test may have stopped it
+        awaitAvailable(store);
+        redis.flushAll();
+    }
+
+    @Test
+    void putThenGetExistsAndDelete() {
+        String key = RedisKeys.blobKey("acme", "m1", "doc-1", 1);
+        byte[] blob = randomBytes(1, 10_000);
+
+        store.put(key, blob, Optional.empty());
+
+        assertTrue(store.exists(key));
+        assertArrayEquals(blob, store.get(key).orElseThrow());
+        assertEquals((long) blob.length, redis.call("STRLEN", key), "stored as one binary string under that exact key");
+        assertEquals(-1L, redis.call("PTTL", key), "no TTL unless asked");
+        assertTrue(store.delete(key));
+        assertFalse(store.exists(key));
+        assertTrue(store.get(key).isEmpty());
+        assertFalse(store.delete(key));
+    }
+
+    @Test
+    void blobWithTtlExpires() throws InterruptedException {
+        String key = RedisKeys.blobKey("acme", "m1", "short-lived", 1);
+        store.put(key, randomBytes(2, 100), Optional.of(Duration.ofMillis(300)));
+        long pttl = (Long) redis.call("PTTL", key);
+        assertTrue(pttl > 0 && pttl <= 300, "PTTL " + pttl);
+        assertTrue(store.exists(key));
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (store.exists(key) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertFalse(store.exists(key), "expired after its TTL");
+        assertTrue(store.get(key).isEmpty());
+    }
+
+    @Test
+    void refusesANonPositiveTtl() {
+        String key = RedisKeys.blobKey("acme", "m1", "d", 1);
+        assertThrows(IllegalArgumentException.class, () -> store.put(key, new byte[1], Optional.of(Duration.ZERO)));
+        assertFalse(store.exists(key));
+    }
+
+    @Test
+    void getAllFetchesFiftyBlobsOfMixedSizesInOnePipeline() {
+        AnchorKv big = randomAnchorKv(); // f32: 8 layers x K,V x 2 heads x 512 anchors x 64 = 4 MiB
+        byte[] bigBlob = AnchorKvCodec.encode(big, KvDtype.F32);
+        assertTrue(bigBlob.length > 4 << 20, "blob is " + bigBlob.length + " bytes");
+
+        List<String> keys = new ArrayList<>();
+        List<byte[]> blobs = new ArrayList<>();
+        Random sizes = new Random(7);
+        for (int i = 0; i < 50; i++) {
+            String key = RedisKeys.blobKey("acme", big.modelId(), "doc-" + i, i);
+            byte[] blob = i == 25 ? bigBlob : randomBytes(i, 1 + sizes.nextInt(i % 5 == 0 ? 300_000 : 3_000));
+            store.put(key, blob, Optional.empty());
+            keys.add(key);
+            blobs.add(blob);
+        }
+        String missing = RedisKeys.blobKey("acme", big.modelId(), "never-written", 1);
+        List<String> request = new ArrayList<>(keys);
+        request.add(10, missing);
+        request.add(keys.get(3)); // duplicates are fetched once
+
+        Map<String, byte[]> found = store.getAll(request);
+
+        assertEquals(50, found.size());
+        assertFalse(found.containsKey(missing));
+        assertEquals(keys, List.copyOf(found.keySet()), "results keep the request order");
+        for (int i = 0; i < 50; i++) {
+            assertArrayEquals(blobs.get(i), found.get(keys.get(i)), keys.get(i));
+        }
+        AnchorKv decoded = AnchorKvCodec.decode(found.get(keys.get(25)), big.modelId());
+        assertArrayEquals(big.keys()[7], decoded.keys()[7]);
+        assertArrayEquals(big.values()[0], decoded.values()[0]);
+    }
+
+    @Test
+    void getAllOfNothingIsEmpty() {
+        assertTrue(store.getAll(List.of()).isEmpty());
+    }
+
+    @Test
+    void deleteDocRemovesEveryVersionAndModelButNoOtherDocument() {
+        List<String> doomed = List.of(
+                RedisKeys.blobKey("acme", "m1", "a*b", 1),
+                RedisKeys.blobKey("acme", "m1", "a*b", 2),
+                RedisKeys.blobKey("acme", "m2", "a*b", 2),
+                new BlobKey("acme", 0, "m1", "a*b", 1).redisKey());
+        List<String> survivors = List.of(
+                RedisKeys.blobKey("acme", "m1", "aXb", 1),      // would match if '*' were a glob
+                RedisKeys.blobKey("acme", "m1", "a*b.bak", 1),
+                RedisKeys.blobKey("acme", "m1", "a", 1),
+                RedisKeys.blobKey("other", "m1", "a*b", 1),     // same doc id, other tenant
+                RedisKeys.blobKey("acme:x", "m1", "a*b", 1));
+        for (String key : doomed) {
+            store.put(key, new byte[] {1}, Optional.empty());
+        }
+        for (String key : survivors) {
+            store.put(key, new byte[] {2}, Optional.empty());
+        }
+
+        assertEquals(4, store.deleteDoc("acme", "a*b"));
+
+        doomed.forEach(k -> assertFalse(store.exists(k), k));
+        survivors.forEach(k -> assertTrue(store.exists(k), k));
+        assertEquals(0, store.deleteDoc("acme", "a*b"));
+    }
+
+    @Test
+    void deleteDocHandlesMoreKeysThanOneScanBatch() {
+        for (int v = 0; v < 1_200; v++) {
+            store.put(RedisKeys.blobKey("acme", "m1", "busy", v), new byte[] {3}, Optional.empty());
+        }
+        store.put(RedisKeys.blobKey("acme", "m1", "quiet", 1), new byte[] {4}, Optional.empty());
+        assertEquals(1_200, store.deleteDoc("acme", "busy"));
+        assertEquals(1L, redis.call("DBSIZE"));
+    }
+
+    @Test
+    void stoppedRedisMakesEveryOperationUnavailableAndTheStoreRecoversAfterRestart() {
+        String key = RedisKeys.blobKey("acme", "m1", "doc-1", 1);
+        store.put(key, new byte[] {1, 2, 3}, Optional.empty());
+
+        redis.stop();
+
+        KvStoreUnavailableException e = assertThrows(KvStoreUnavailableException.class, () -> store.get(key));
+        assertEquals("GET", e.operation());
+        assertEquals(Optional.of(key), e.key());
+        assertEquals(redis.url(), e.target());
+        assertTrue(e.getMessage().startsWith("Redis GET of " + key + " at " + redis.url() + " failed: "), e.getMessage());
+        assertTrue(e.getCause() instanceof io.lettuce.core.RedisException, String.valueOf(e.getCause()));
+        assertThrows(KvStoreUnavailableException.class, () -> store.put(key, new byte[1], Optional.empty()));
+        assertThrows(KvStoreUnavailableException.class, () -> store.exists(key));
+        assertThrows(KvStoreUnavailableException.class, () -> store.delete(key));
+        assertThrows(KvStoreUnavailableException.class, () -> store.getAll(List.of(key)));
+        assertThrows(KvStoreUnavailableException.class, () -> store.deleteDoc("acme", "doc-1"));
+        assertThrows(KvStoreUnavailableException.class, store::ping);
+
+        redis.start();
+        Duration recovered = awaitAvailable(store);
+
+        assertTrue(recovered.compareTo(Duration.ofSeconds(5)) < 0, "reconnected after " + recovered);
+        assertTrue(store.get(key).isEmpty(), "Redis came back empty: persistence is off");
+        store.put(key, new byte[] {9}, Optional.empty());
+        assertArrayEquals(new byte[] {9}, store.get(key).orElseThrow());
+    }
+
+    @Test
+    void aCommandSlowerThanTheTimeoutFailsAsUnavailable() throws Exception {
+        try (AnchorKvStore impatient = AnchorKvStore.connect(
+                KvStoreConfig.of(RedisTarget.parse(redis.url())).withCommandTimeout(Duration.ofMillis(200)))) {
+            String key = RedisKeys.blobKey("acme", "m1", "slow", 1);
+            // CLIENT PAUSE holds every client's commands for 1 s: Redis is up but not answering.
+            CompletableFuture<Object> pause = CompletableFuture.supplyAsync(() -> redis.call("CLIENT", "PAUSE", "1000", "ALL"));
+            assertEquals("OK", pause.get());
+            KvStoreUnavailableException e = assertThrows(KvStoreUnavailableException.class, () -> impatient.get(key));
+            assertInstanceOf(RedisCommandTimeoutException.class, e.getCause());
+            KvStoreUnavailableException batch = assertThrows(KvStoreUnavailableException.class,
+                    () -> impatient.getAll(List.of(key, key + "x")));
+            assertInstanceOf(RedisCommandTimeoutException.class, batch.getCause());
+        }
+    }
+
+    @Test
+    void connectingToAnAbsentRedisFailsAtOnceWithItsUrl() {
+        RedisTarget nowhere = RedisTarget.parse("redis://127.0.0.1:1");
+        KvStoreUnavailableException e = assertThrows(KvStoreUnavailableException.class,
+                () -> AnchorKvStore.connect(KvStoreConfig.of(nowhere)));
+        assertEquals("connect", e.operation());
+        assertTrue(e.getMessage().startsWith("Redis connect at redis://127.0.0.1:1 failed: "), e.getMessage());
+    }
+
+    @Test
+    void pingReportsTheRoundTrip() {
+        assertTrue(store.ping().compareTo(Duration.ofSeconds(1)) < 0);
+    }
+
+    static Duration awaitAvailable(AnchorKvStore store) {
+        long t0 = System.nanoTime();
+        long deadline = t0 + Duration.ofSeconds(15).toNanos();
+        while (true) {
+            try {
+                store.ping();
+                return Duration.ofNanos(System.nanoTime() - t0);
+            } catch (KvStoreUnavailableException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("store did not reconnect within 15 s", e);
+                }
+                sleep(20);
+            }
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    static byte[] randomBytes(long seed, int size) {
+        byte[] b = new byte[size];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static AnchorKv randomAnchorKv() {
+        int layers = 8;
+        int heads = 2;
+        int headDim = 64;
+        int[] chunks = {128, 128, 128, 128};
+        int per = heads * 512 * headDim;
+        Random r = new Random(42);
+        float[][] k = new float[layers][per];
+        float[][] v = new float[layers][per];
+        for (int l = 0; l < layers; l++) {
+            for (int i = 0; i < per; i++) {
+                k[l][i] = (float) r.nextGaussian();
+                v[l][i] = (float) r.nextGaussian();
+            }
+        }
+        return new AnchorKv("test-model-7a1c", layers, heads, headDim, 2_050, chunks, k, v);
+    }
+}

@@ -1,0 +1,126 @@
+package dev.sacrag.stack;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class EmbeddedKafkaTest {
+
+    private static EmbeddedKafka kafka;
+    private static Admin admin;
+
+    @BeforeAll
+    static void startBroker() {
+        kafka = EmbeddedKafka.start();
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        admin.close();
+        kafka.close();
+    }
+
+    @Test
+    void listensOnLoopbackOnlyAndStartsWithinSeconds() {
+        assertTrue(kafka.bootstrapServers().startsWith("127.0.0.1:"), kafka.bootstrapServers());
+        assertTrue(kafka.startDuration().compareTo(Duration.ofSeconds(30)) < 0, "start took " + kafka.startDuration());
+    }
+
+    @Test
+    void createsCompactedAndPlainTopicsWithDefaultAndExplicitPartitions() throws Exception {
+        kafka.createTopics(TopicSpec.compacted("t.compacted"), TopicSpec.plain("t.plain").withPartitions(2));
+
+        Map<String, TopicDescription> topics = admin.describeTopics(List.of("t.compacted", "t.plain"))
+                .allTopicNames().get(10, TimeUnit.SECONDS);
+        assertEquals(6, topics.get("t.compacted").partitions().size());
+        assertEquals(2, topics.get("t.plain").partitions().size());
+        assertEquals(TopicConfig.CLEANUP_POLICY_COMPACT, cleanupPolicy("t.compacted"));
+        assertEquals(TopicConfig.CLEANUP_POLICY_DELETE, cleanupPolicy("t.plain"));
+    }
+
+    @Test
+    void producedRecordIsConsumedBack() throws Exception {
+        kafka.createTopics(TopicSpec.plain("t.roundtrip").withPartitions(1));
+        RecordMetadata written;
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new StringSerializer())) {
+            written = producer.send(new ProducerRecord<>("t.roundtrip", "doc-1", "hello anchors")).get(30, TimeUnit.SECONDS);
+        }
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "embedded-kafka-test",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of("t.roundtrip"));
+            ConsumerRecord<String, String> read = pollOne(consumer, Duration.ofSeconds(30));
+            assertEquals("doc-1", read.key());
+            assertEquals("hello anchors", read.value());
+            assertEquals(written.offset(), read.offset());
+        }
+    }
+
+    @Test
+    void doesNotAutoCreateTopics() throws Exception {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, true), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.partitionsFor("t.never-created", Duration.ofSeconds(2));
+        }
+        Set<String> names = admin.listTopics().names().get(10, TimeUnit.SECONDS);
+        assertFalse(names.contains("t.never-created"), names.toString());
+    }
+
+    @Test
+    void closeDeletesTheDataDirectory() {
+        EmbeddedKafka second = EmbeddedKafka.start();
+        Path dataDir = second.directory();
+        assertTrue(Files.isDirectory(dataDir.resolve("data")));
+        second.close();
+        assertFalse(Files.exists(dataDir), dataDir + " still exists");
+    }
+
+    private static String cleanupPolicy(String topic) throws Exception {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        Config config = admin.describeConfigs(List.of(resource)).all().get(10, TimeUnit.SECONDS).get(resource);
+        return config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+    }
+
+    private static <K, V> ConsumerRecord<K, V> pollOne(KafkaConsumer<K, V> consumer, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<K, V> r : consumer.poll(Duration.ofMillis(200))) {
+                return r;
+            }
+        }
+        throw new AssertionError("no record within " + timeout);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.sacrag.core.eval;
+
+import dev.sacrag.core.data.MrqaRecord;
+import dev.sacrag.core.sac.SacEngine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * Runs the QA methods over an MRQA data set at each ratio, and the continuation perplexity
+ * on plain text, from one model package (a base model and its adapters by variant).
+ */
+public final class Evaluator {
+
+    /** One row of the report: a method at a ratio (0 = no ratio: full, none). Scores 0-100. */
+    public record Row(String method, int ratio, double em, double f1, double paperEm, double paperF1, int n) { }
+
+    /** Perplexity of 64 continuation tokens with a 95% bootstrap interval over documents. */
+    public record PplRow(String method, int ratio, double ppl, double low, double high, double nll, int n) { }
+
+    /** A prediction, for the report's examples and for debugging. */
+    public record Prediction(String method, int ratio, String qid, String question, String predicted, String gold) { }
+
+    private final SacEngine main;                 // the multi-ratio "sac" adapter
+    private final Map<String, SacEngine> variants; // variant -> engine (incl. "sac")
+    private final Consumer<String> progress;
+
+    public Evaluator(Map<String, SacEngine> variants, Consumer<String> progress) {
+        this.variants = variants;
+        this.main = variants.get("sac");
+        if (main == null) {
+            throw new IllegalArgumentException("the model package has no adapter of variant 'sac'");
+        }
+        this.progress = progress;
+    }
+
+    public List<Row> qa(List<MrqaRecord> data, List<Integer> ratios, List<Prediction> predictions) {
+        QaMethods methods = new QaMethods(main);
+        List<Row> rows = new ArrayList<>();
+        rows.add(score("full", 0, data, methods, predictions));
+        rows.add(score("none", 0, data, methods, predictions));
+        for (int r : ratios) {
+            for (String m : List.of("sac", "truncate", "uniform-kv")) {
+                if (!m.equals("sac") || main.adapter().spec().supports(r)) {
+                    rows.add(score(m, r, data, methods, predictions));
+                }
+            }
+            for (String ablation : List.of("sac-causal", "sac-no-anchor-emb")) {
+                SacEngine e = variants.get(ablation);
+                if (e != null && e.adapter().spec().supports(r)) {
+                    rows.add(score(ablation, r, data, methods, predictions));
+                }
+            }
+        }
+        return rows;
+    }
+
+    private Row score(String method, int ratio, List<MrqaRecord> data, QaMethods methods, List<Prediction> out) {
+        SacEngine engine = variants.getOrDefault(method, main);
+        double em = 0;
+        double f1 = 0;
+        double pem = 0;
+        double pf1 = 0;
+        int n = 0;
+        long t0 = System.nanoTime();
+        for (MrqaRecord ctx : data) {
+            for (MrqaRecord.Qa qa : ctx.qas()) {
+                String p = methods.answer(method, ctx, qa, Math.max(1, ratio), engine);
+                em += Metrics.squadEm(p, qa.answers());
+                f1 += Metrics.squadF1(p, qa.answers());
+                pem += Metrics.paperEm(p, qa.answers());
+                pf1 += Metrics.paperF1(p, qa.answers());
+                n++;
+                out.add(new Prediction(method, ratio, qa.qid(), qa.question(), p, qa.answers().get(0)));
+            }
+        }
+        Row row = new Row(method, ratio, 100 * em / n, 100 * f1 / n, 100 * pem / n, 100 * pf1 / n, n);
+        progress.accept(String.format(java.util.Locale.ROOT, "%-18s %3s  EM %5.1f  F1 %5.1f  (n=%d, %.0f s)",
+                method, ratio == 0 ? "-" : ratio + "x", row.em(), row.f1(), n, (System.nanoTime() - t0) / 1e9));
+        return row;
+    }
+
+    public List<PplRow> perplexity(List<String> texts, List<Integer> ratios) {
+        Perplexity ppl = new Perplexity(main);
+        List<long[]> tokens = texts.stream().map(t -> main.tokenizer().encode(t)).toList();
+        List<PplRow> rows = new ArrayList<>();
+        rows.add(ppl("full", 0, tokens, ppl));
+        rows.add(ppl("none", 0, tokens, ppl));
+        for (int r : ratios) {
+            if (main.adapter().spec().supports(r)) {
+                rows.add(ppl("sac", r, tokens, ppl));
+            }
+        }
+        return rows;
+    }
+
+    private PplRow ppl(String method, int ratio, List<long[]> texts, Perplexity p) {
+        List<Double> nll = new ArrayList<>();
+        for (long[] t : texts) {
+            Double x = p.nll(method, t, Math.max(1, ratio), main);
+            if (x != null) {
+                nll.add(x);
+            }
+        }
+        if (nll.isEmpty()) {
+            throw new IllegalArgumentException("no text is long enough for a perplexity test ("
+                    + (Perplexity.PASSAGE + Perplexity.TARGET) + " tokens needed)");
+        }
+        double mean = nll.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double[] boot = new double[1000];
+        Random rnd = new Random(17);
+        for (int b = 0; b < boot.length; b++) {
+            double s = 0;
+            for (int i = 0; i < nll.size(); i++) {
+                s += nll.get(rnd.nextInt(nll.size()));
+            }
+            boot[b] = s / nll.size();
+        }
+        java.util.Arrays.sort(boot);
+        PplRow row = new PplRow(method, ratio, Math.exp(mean), Math.exp(boot[25]), Math.exp(boot[974]), mean, nll.size());
+        progress.accept(String.format(java.util.Locale.ROOT, "perplexity %-6s %3s  %.2f [%.2f, %.2f] (n=%d)",
+                method, ratio == 0 ? "-" : ratio + "x", row.ppl(), row.low(), row.high(), row.n()));
+        return row;
+    }
+}

@@ -1,0 +1,88 @@
+package dev.sacrag.core.eval;
+
+import ai.djl.ndarray.NDScope;
+import dev.sacrag.core.data.MrqaRecord;
+import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.core.model.Generator;
+import dev.sacrag.core.model.KvCache;
+import dev.sacrag.core.model.Transformer;
+import dev.sacrag.core.sac.SacDecoder;
+import dev.sacrag.core.sac.SacEngine;
+import dev.sacrag.core.sac.SacSpec;
+import dev.sacrag.core.text.TextTokenizer;
+
+import java.util.List;
+
+/**
+ * The methods the evaluation compares, each answering one question about one context at a
+ * given ratio: {@code full} (context in the prompt: upper bound), {@code none} (no context:
+ * lower bound), {@code truncate} (first T/r context tokens), {@code uniform-kv} (plain causal
+ * K/V at the anchor positions, no adapter), and SAC through an engine.
+ */
+final class QaMethods {
+    static final int MAX_ANSWER_TOKENS = 24;
+
+    private final Transformer base;
+    private final TextTokenizer tok;
+    private final SacSpec prompts;
+    private final SacEngine anyEngine;
+
+    QaMethods(SacEngine engine) {
+        this.anyEngine = engine;
+        this.base = engine.base();
+        this.tok = engine.tokenizer();
+        this.prompts = engine.adapter().spec();
+    }
+
+    String answer(String method, MrqaRecord ctx, MrqaRecord.Qa qa, int ratio, SacEngine sac) {
+        return switch (method) {
+            case "full" -> plain(contextTokens(ctx.context()), qa.question());
+            case "none" -> plain(new long[0], qa.question());
+            case "truncate" -> {
+                long[] c = contextTokens(ctx.context());
+                yield plain(java.util.Arrays.copyOf(c, c.length / ratio), qa.question());
+            }
+            case "uniform-kv" -> uniformKv(ctx.context(), qa.question(), ratio);
+            default -> sacAnswer(sac, ctx.context(), qa.question(), ratio);
+        };
+    }
+
+    private long[] contextTokens(String text) {
+        return tok.encode(text);
+    }
+
+    /** BOS + context prompt + context tokens + question prompt, greedy, positions from 0. */
+    private String plain(long[] context, String question) {
+        long[] prefix = tok.encode(prompts.contextPrompt());
+        long[] q = tok.encode(prompts.questionPrompt() + question + prompts.answerPrompt());
+        long[] ids = new long[1 + prefix.length + context.length + q.length];
+        ids[0] = base.config().bosTokenId();
+        System.arraycopy(prefix, 0, ids, 1, prefix.length);
+        System.arraycopy(context, 0, ids, 1 + prefix.length, context.length);
+        System.arraycopy(q, 0, ids, 1 + prefix.length + context.length, q.length);
+        int[] pos = new int[ids.length];
+        for (int i = 0; i < pos.length; i++) {
+            pos[i] = i;
+        }
+        try (KvCache cache = new KvCache(base.manager(), base.config().layers()); NDScope scope = new NDScope()) {
+            Generator.Result r = Generator.generate(base, cache, base.embed(new long[][] {ids}), pos,
+                    anyEngine.greedy(MAX_ANSWER_TOKENS), t -> { });
+            return tok.decode(r.tokens()).strip();
+        }
+    }
+
+    private String uniformKv(String context, String question, int ratio) {
+        AnchorKv kv = anyEngine.uniformKv(context, ratio);
+        long[] q = tok.encode(prompts.questionPrompt() + question + prompts.answerPrompt());
+        SacDecoder decoder = anyEngine.decoder();
+        try (SacDecoder.Composed c = decoder.compose(List.of(kv))) {
+            return tok.decode(decoder.answerWithoutLm(c, q, anyEngine.greedy(MAX_ANSWER_TOKENS)).tokens()).strip();
+        }
+    }
+
+    private String sacAnswer(SacEngine engine, String context, String question, int ratio) {
+        AnchorKv kv = engine.compress(context, ratio);
+        Generator.Result r = engine.answer(List.of(kv), question, engine.greedy(MAX_ANSWER_TOKENS), t -> { });
+        return engine.tokenizer().decode(r.tokens()).strip();
+    }
+}

@@ -1,0 +1,216 @@
+package dev.sacrag.core.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.sacrag.core.model.LowRank;
+import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.Transformer;
+import dev.sacrag.core.sac.SacAdapter;
+import dev.sacrag.core.sac.SacSpec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.SplittableRandom;
+
+/**
+ * Trains a SAC adapter on a frozen base model with the paper's two stages (no autoencoding):
+ * stage 1 continuation LM (compress the first half of a text, predict the second half),
+ * stage 2 QA with loss on the answer and EOS only, on composed inputs of 1-4 documents.
+ * Trainable: LoRA on the compressor's q/v, the anchor table and the [LM] token.
+ */
+public final class SacTrainer {
+
+    /** Stage lengths in steps; {@code batch} examples per step (gradients accumulate). */
+    public record Config(Path adapterDir, SacSpec spec, long seed, long stage1Steps, long stage2Steps, int batch,
+                         float lr1, float lr2, int warmup, Duration timeBudget, Duration checkpointEvery,
+                         boolean resume) { }
+
+    /** Where examples come from; {@code step} seeds every draw, so runs are reproducible. */
+    public interface Examples {
+        /** Stage 1: a text to split into a compressed first half and a predicted second half. */
+        long[] continuation(Random rnd);
+
+        /** Stage 2: documents (each the compressor's full input), the decoder prompt, and the answer + EOS. */
+        QaExample qa(Random rnd);
+    }
+
+    public record QaExample(List<long[]> documents, long[] questionPrompt, long[] answer) { }
+
+    private final Config c;
+    private final TrainingListener listener;
+
+    public SacTrainer(Config config, TrainingListener listener) {
+        this.c = config;
+        this.listener = listener;
+    }
+
+    public void train(Transformer base, Examples examples, long[] contextPrefix) throws IOException {
+        ModelConfig mc = base.config();
+        NDManager m = base.manager().newSubManager();
+        Map<String, NDArray> params = new LinkedHashMap<>();
+        LowRank lora = initLora(mc, m, params);
+        NDArray table = fromEmbeddingStats(base, m, new Shape(c.spec().anchorSlots(), mc.hiddenSize()), 1);
+        NDArray lm = fromEmbeddingStats(base, m, new Shape(mc.hiddenSize()), 2);
+        params.put("anchor_embedding", table);
+        params.put("lm_token", lm);
+        AdamW adam = new AdamW(params, AdamW.Settings.paper(), m, java.util.Set.of("anchor_embedding", "lm_token"));
+        Path ckpt = c.adapterDir().resolve("checkpoint");
+        long step = 0;
+        double before = 0;
+        if (c.resume() && Checkpoints.exists(ckpt)) {
+            Checkpoints.State s = Checkpoints.load(ckpt, params, adam);
+            step = s.step();
+            before = s.elapsedSeconds();
+            listener.onMessage("resumed SAC training at step " + step);
+        }
+        AnchorGraph graph = new AnchorGraph(base, c.spec(), lora, table, lm);
+        long total = c.stage1Steps() + c.stage2Steps();
+        long start = System.nanoTime();
+        long lastSave = start;
+        long startStep = step;
+        long tokens = 0;
+        while (step < total) {
+            double now = (System.nanoTime() - start) / 1e9;
+            if (before + now > c.timeBudget().toSeconds()) {
+                listener.onMessage("time budget reached at step " + step);
+                break;
+            }
+            boolean stage1 = step < c.stage1Steps();
+            long stageStep = stage1 ? step : step - c.stage1Steps();
+            float lr = new Schedule(stage1 ? c.lr1() : c.lr2(), c.warmup(), 0, false).at(stageStep);
+            Random rnd = new Random(c.seed() * 1_000_003L + step);
+            int ratio = c.spec().ratios().get(rnd.nextInt(c.spec().ratios().size())); // one ratio per batch
+            double loss = 0;
+            for (int i = 0; i < c.batch(); i++) {
+                loss += (stage1 ? continuation(graph, examples.continuation(rnd), contextPrefix, ratio)
+                        : qa(graph, examples.qa(rnd), ratio)) / c.batch();
+            }
+            adam.step(lr);
+            step++;
+            now = (System.nanoTime() - start) / 1e9;
+            listener.onStep(new TrainingListener.Step(stage1 ? "sac-1" : "sac-2", step, total, loss,
+                    (step - startStep) * c.batch() / Math.max(now, 1e-9), before + now,
+                    Math.min((total - step) * now / (step - startStep), c.timeBudget().toSeconds() - before - now), lr));
+            if (System.nanoTime() - lastSave > c.checkpointEvery().toNanos()) {
+                save(params, adam, lora, table, lm, ckpt, step, before + now);
+                lastSave = System.nanoTime();
+            }
+        }
+        save(params, adam, lora, table, lm, ckpt, step, before + (System.nanoTime() - start) / 1e9);
+        listener.onMessage("adapter written to " + c.adapterDir() + " after " + step + " steps");
+    }
+
+    private void save(Map<String, NDArray> params, AdamW adam, LowRank lora, NDArray table, NDArray lm, Path ckpt,
+                      long step, double elapsed) throws IOException {
+        Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, 0, elapsed, c.seed(), "sac"));
+        SacAdapter.save(c.adapterDir(), c.spec(), lora, table, lm);
+    }
+
+    /** Stage 1: compress BOS + prompt + first half; predict the second half (at most 256 tokens). */
+    private double continuation(AnchorGraph g, long[] text, long[] prefix, int ratio) {
+        int half = text.length / 2;
+        long[] ctx = new long[prefix.length + half];
+        System.arraycopy(prefix, 0, ctx, 0, prefix.length);
+        System.arraycopy(text, 0, ctx, prefix.length, half);
+        long[] target = java.util.Arrays.copyOfRange(text, half, Math.min(text.length, half + 256));
+        long[] input = java.util.Arrays.copyOf(target, target.length - 1); // [LM] predicts target[0]
+        float[] w = new float[target.length];
+        java.util.Arrays.fill(w, 1f);
+        return step(g, List.of(ctx), input, target, w, ratio);
+    }
+
+    /** Stage 2: loss on the answer tokens and EOS only. */
+    private double qa(AnchorGraph g, QaExample ex, int ratio) {
+        long[] q = ex.questionPrompt();
+        long[] a = ex.answer();
+        long[] input = new long[q.length + a.length - 1];
+        System.arraycopy(q, 0, input, 0, q.length);
+        System.arraycopy(a, 0, input, q.length, a.length - 1);
+        long[] target = new long[q.length + a.length];       // position i predicts target[i]
+        float[] w = new float[target.length];
+        System.arraycopy(q, 0, target, 0, q.length);          // [LM] predicts q[0] ... (not counted)
+        System.arraycopy(a, 0, target, q.length, a.length);
+        for (int i = q.length; i < target.length; i++) {
+            w[i] = 1f;
+        }
+        return step(g, ex.documents(), input, target, w, ratio);
+    }
+
+    private double step(AnchorGraph g, List<long[]> docs, long[] decoderInput, long[] target, float[] w, int ratio) {
+        try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            List<NDArray[][]> kv = new ArrayList<>();
+            List<Integer> lengths = new ArrayList<>();
+            for (long[] d : docs) {
+                kv.add(g.compress(d, ratio));
+                lengths.add(d.length);
+            }
+            NDArray logits = g.decode(g.compose(kv, lengths), decoderInput);
+            NDArray loss = Losses.crossEntropy(logits, new long[][] {target}, new float[][] {w});
+            NDArray scaled = loss.div((float) c.batch());
+            gc.backward(scaled);
+            return loss.getFloat();
+        }
+    }
+
+    /** LoRA as the paper: A kaiming-uniform, B zeros, so training starts from the base model. */
+    private LowRank initLora(ModelConfig mc, NDManager m, Map<String, NDArray> params) {
+        SplittableRandom rnd = new SplittableRandom(c.seed());
+        int r = c.spec().loraRank();
+        int e = mc.hiddenSize();
+        float bound = (float) Math.sqrt(1.0 / e);
+        List<LowRank.Pair> pairs = new ArrayList<>();
+        for (int i = 0; i < mc.layers(); i++) {
+            NDArray qa = uniform(m, rnd, bound, r, e);
+            NDArray qb = m.zeros(new Shape(mc.queryDim(), r));
+            NDArray va = uniform(m, rnd, bound, r, e);
+            NDArray vb = m.zeros(new Shape(mc.kvDim(), r));
+            String p = "lora.layers." + i + ".";
+            params.put(p + "q_proj.lora_A", qa);
+            params.put(p + "q_proj.lora_B", qb);
+            params.put(p + "v_proj.lora_A", va);
+            params.put(p + "v_proj.lora_B", vb);
+            pairs.add(new LowRank.Pair(qa, qb, va, vb));
+        }
+        return new LowRank(pairs, c.spec().loraScale());
+    }
+
+    private static NDArray uniform(NDManager m, SplittableRandom rnd, float bound, int rows, int cols) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) rnd.nextDouble(-bound, bound);
+        }
+        return m.create(v, new Shape(rows, cols));
+    }
+
+    /** N(mean, std) of the word embeddings, as the paper initialises the anchor table and [LM]. */
+    private NDArray fromEmbeddingStats(Transformer base, NDManager m, Shape shape, long salt) {
+        float[] emb = base.weights().embedding().toFloatArray();
+        double mean = 0;
+        for (float x : emb) {
+            mean += x;
+        }
+        mean /= emb.length;
+        double var = 0;
+        for (float x : emb) {
+            var += (x - mean) * (x - mean);
+        }
+        double std = Math.sqrt(var / emb.length);
+        SplittableRandom rnd = new SplittableRandom(c.seed() * 31 + salt);
+        float[] v = new float[(int) shape.size()];
+        for (int i = 0; i < v.length; i++) {
+            double u = Math.max(rnd.nextDouble(), 1e-12);
+            v[i] = (float) (mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble()));
+        }
+        return m.create(v, shape);
+    }
+}

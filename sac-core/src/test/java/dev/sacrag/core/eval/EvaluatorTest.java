@@ -1,0 +1,66 @@
+package dev.sacrag.core.eval;
+
+import com.google.gson.JsonObject;
+import dev.sacrag.core.data.MrqaRecord;
+import dev.sacrag.core.data.SyntheticFacts;
+import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.TestModels;
+import dev.sacrag.core.sac.Fingerprints;
+import dev.sacrag.core.sac.SacAdapter;
+import dev.sacrag.core.sac.SacEngine;
+import dev.sacrag.core.sac.SacSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EvaluatorTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void reportsEveryMethodAtEveryRatioWithScoresInRange() throws Exception {
+        ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
+        Path base = TestModels.write(c, tmp.resolve("base"), 4);
+        String fp = Fingerprints.baseModel(base);
+        SacAdapter.writeRandom(tmp.resolve("adapters/sac"), SacSpec.paperDefaults("sac", List.of(4, 8), 4, fp), c, 1);
+        SacAdapter.writeRandom(tmp.resolve("adapters/sac-causal"), SacSpec.paperDefaults("sac-causal", List.of(8), 4, fp), c, 2);
+        Map<String, SacEngine> engines = new LinkedHashMap<>();
+        try {
+            engines.put("sac", SacEngine.load(base, tmp.resolve("adapters/sac")));
+            engines.put("sac-causal", SacEngine.load(base, tmp.resolve("adapters/sac-causal")));
+            List<MrqaRecord> data = new SyntheticFacts(SyntheticFacts.Split.TEST, 1).generate(2);
+            int questions = data.stream().mapToInt(r -> r.qas().size()).sum();
+            List<Evaluator.Prediction> predictions = new ArrayList<>();
+            List<String> log = new ArrayList<>();
+            Evaluator ev = new Evaluator(engines, log::add);
+            List<Evaluator.Row> rows = ev.qa(data, List.of(4, 8), predictions);
+            Set<String> names = rows.stream().map(r -> r.method() + "@" + r.ratio()).collect(Collectors.toSet());
+            assertEquals(Set.of("full@0", "none@0", "sac@4", "truncate@4", "uniform-kv@4", "sac@8", "truncate@8",
+                    "uniform-kv@8", "sac-causal@8"), names);
+            for (Evaluator.Row r : rows) {
+                assertEquals(questions, r.n());
+                assertTrue(r.em() >= 0 && r.em() <= 100 && r.f1() >= r.em() - 1e-9, r.toString());
+            }
+            assertEquals(rows.size() * questions, predictions.size());
+            List<String> text = List.of(new String(new char[600]).replace('\0', 'a') + " the end of a long text ".repeat(40));
+            List<Evaluator.PplRow> ppl = ev.perplexity(text, List.of(4));
+            assertEquals(List.of("full", "none", "sac"), ppl.stream().map(Evaluator.PplRow::method).toList());
+            assertTrue(ppl.get(0).ppl() > 1 && ppl.get(0).low() <= ppl.get(0).ppl() && ppl.get(0).ppl() <= ppl.get(0).high());
+            JsonObject json = EvalReport.json("d.jsonl", "m", rows, ppl, Map.of());
+            assertEquals(rows.size(), json.getAsJsonArray("results").size());
+            assertTrue(EvalReport.svg(rows).startsWith("<svg") && EvalReport.markdown(rows, ppl).contains("| sac | 8x |"));
+        } finally {
+            engines.values().forEach(SacEngine::close);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.sacrag.core.train;
+
+import dev.sacrag.core.model.Safetensors;
+import dev.sacrag.core.text.TextTokenizer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BaseTrainerTest {
+    @TempDir
+    Path tmp;
+
+    static BaseTrainer.Config config(Path out, long steps, boolean resume, Duration every) {
+        return new BaseTrainer.Config(out, TinyTraining.CONFIG, 5, steps, Duration.ofMinutes(5), 768, 3e-3f, 5, 1.0,
+                every, resume);
+    }
+
+    @Test
+    void lossFallsOnRepeatedData() throws Exception {
+        Path tokFile = TinyTraining.tokenizer(tmp.resolve("tok"));
+        List<Double> losses = new ArrayList<>();
+        try (TextTokenizer tok = TextTokenizer.load(tmp.resolve("tok"))) {
+            List<TokenSample> qa = TinyTraining.qaSamples(tok, 3);
+            new BaseTrainer(config(tmp.resolve("m"), 40, false, Duration.ofHours(1)), step -> losses.add(step.loss()))
+                    .train(qa, List.of(), tokFile);
+        }
+        double first = losses.subList(0, 5).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double last = losses.subList(35, 40).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        assertTrue(last < 0.7 * first, "loss " + first + " -> " + last);
+        assertTrue(java.nio.file.Files.exists(tmp.resolve("m/base/model.safetensors")));
+    }
+
+    @Test
+    void resumingFromACheckpointGivesTheSameWeightsAsOneRun() throws Exception {
+        Path tokFile = TinyTraining.tokenizer(tmp.resolve("tok"));
+        try (TextTokenizer tok = TextTokenizer.load(tmp.resolve("tok"))) {
+            List<TokenSample> qa = TinyTraining.qaSamples(tok, 4);
+            new BaseTrainer(config(tmp.resolve("once"), 6, false, Duration.ofHours(1)), s -> { }).train(qa, List.of(), tokFile);
+            // interrupted after step 3 (the checkpoint of step 2 was written), then resumed
+            TrainingListener crash = s -> {
+                if (s.step() == 3) {
+                    throw new IllegalStateException("simulated crash");
+                }
+            };
+            assertThrows(IllegalStateException.class, () ->
+                    new BaseTrainer(config(tmp.resolve("twice"), 6, false, Duration.ZERO), crash).train(qa, List.of(), tokFile));
+            new BaseTrainer(config(tmp.resolve("twice"), 6, true, Duration.ofHours(1)), s -> { }).train(qa, List.of(), tokFile);
+        }
+        try (var a = Safetensors.open(tmp.resolve("once/base/model.safetensors"));
+             var b = Safetensors.open(tmp.resolve("twice/base/model.safetensors"))) {
+            for (String name : a.entries().keySet()) {
+                assertArrayEquals(floats(a.readF32(name)), floats(b.readF32(name)), 1e-6f, name);
+            }
+        }
+    }
+
+    private static float[] floats(FloatBuffer b) {
+        float[] a = new float[b.remaining()];
+        b.get(a);
+        return a;
+    }
+}

@@ -1,0 +1,82 @@
+package dev.sacrag.core.train;
+
+import dev.sacrag.core.model.Safetensors;
+import dev.sacrag.core.model.Transformer;
+import dev.sacrag.core.random.RandomModelWriter;
+import dev.sacrag.core.sac.AnchorPositions;
+import dev.sacrag.core.sac.SacSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SacTrainerTest {
+    @TempDir
+    Path tmp;
+
+    /** The same two-document QA example every time: the adapter must learn to answer it. */
+    static final class Fixed implements SacTrainer.Examples {
+        final long[] docA = seq(1, 40, 7);
+        final long[] docB = seq(2, 25, 11);
+
+        static long[] seq(long bos, int n, int seed) {
+            Random r = new Random(seed);
+            long[] t = new long[n];
+            t[0] = 0;
+            for (int i = 1; i < n; i++) {
+                t[i] = 3 + r.nextInt(250);
+            }
+            return t;
+        }
+
+        @Override
+        public long[] continuation(Random rnd) {
+            return java.util.Arrays.copyOfRange(docA, 1, docA.length);
+        }
+
+        @Override
+        public SacTrainer.QaExample qa(Random rnd) {
+            return new SacTrainer.QaExample(List.of(docB, docA), new long[] {60, 61, 62}, new long[] {docA[17], docA[18], 1});
+        }
+    }
+
+    @Test
+    void bothStagesLowerTheLossAndTrainEveryAdapterPart() throws Exception {
+        Path base = tmp.resolve("base");
+        RandomModelWriter.write(TinyTraining.CONFIG, base, new RandomModelWriter.Options(3, 0.1f, Safetensors.DType.F32, 1));
+        SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(2, 4), 16, "### Context:\n", "\n### Question:\n",
+                "\n### Answer:\n", true, true, List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 2), 512, "test");
+        Path adapter = tmp.resolve("adapters/sac");
+        List<TrainingListener.Step> steps = new ArrayList<>();
+        try (Transformer model = Transformer.load(base)) {
+            SacTrainer.Config c = new SacTrainer.Config(adapter, spec, 1, 15, 25, 2, 1e-2f, 1e-2f, 2,
+                    Duration.ofMinutes(5), Duration.ofHours(1), false);
+            new SacTrainer(c, steps::add).train(model, new Fixed(), new long[] {0, 5, 6});
+        }
+        double s1First = steps.get(0).loss();
+        double s1Last = steps.get(14).loss();
+        double s2First = steps.get(15).loss();
+        double s2Last = steps.get(39).loss();
+        assertTrue(s1Last < 0.9 * s1First, "stage 1 loss " + s1First + " -> " + s1Last);
+        assertTrue(s2Last < 0.5 * s2First, "stage 2 loss " + s2First + " -> " + s2Last);
+        try (var r = Safetensors.open(adapter.resolve("sac.safetensors"))) {
+            assertTrue(maxAbs(r.readF32("lora.layers.0.q_proj.lora_B")) > 0, "LoRA B starts at zero and must move");
+            assertTrue(maxAbs(r.readF32("lora.layers.1.v_proj.lora_B")) > 0);
+        }
+    }
+
+    private static float maxAbs(FloatBuffer b) {
+        float m = 0;
+        while (b.hasRemaining()) {
+            m = Math.max(m, Math.abs(b.get()));
+        }
+        return m;
+    }
+}

@@ -1,0 +1,151 @@
+package dev.sacrag.schemas;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sacrag.schemas.avro.AnchorCacheRecord;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.SchemaCompatibility.SchemaCompatibilityType;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.message.SchemaStore;
+import org.junit.jupiter.api.Test;
+
+class DocumentEventSchemaTest {
+
+    private static final Schema CURRENT = DocumentEvent.getClassSchema();
+    private static final Schema PREVIOUS = loadPrevious();
+
+    @Test
+    void everyFieldOfEveryEventHasADoc() {
+        for (Schema schema : new Schema[] {CURRENT, AnchorCacheRecord.getClassSchema()}) {
+            assertFalse(schema.getDoc() == null || schema.getDoc().isBlank(), schema.getName());
+            for (Schema.Field field : schema.getFields()) {
+                assertFalse(field.doc() == null || field.doc().isBlank(), schema.getName() + "." + field.name() + " has no doc");
+            }
+        }
+    }
+
+    @Test
+    void fieldsAddedSincePreviousVersionHaveDefaults() {
+        Set<String> previous = PREVIOUS.getFields().stream().map(Schema.Field::name).collect(Collectors.toSet());
+        for (Schema.Field field : CURRENT.getFields()) {
+            if (!previous.contains(field.name())) {
+                assertTrue(field.hasDefaultValue(), field.name() + " was added without a default");
+            }
+        }
+    }
+
+    @Test
+    void currentReaderReadsPreviousWriterAndPreviousReaderReadsCurrentWriter() {
+        assertEquals(SchemaCompatibilityType.COMPATIBLE,
+                SchemaCompatibility.checkReaderWriterCompatibility(CURRENT, PREVIOUS).getType());
+        assertEquals(SchemaCompatibilityType.COMPATIBLE,
+                SchemaCompatibility.checkReaderWriterCompatibility(PREVIOUS, CURRENT).getType());
+    }
+
+    @Test
+    void recordWrittenWithPreviousSchemaDecodesWithCurrentClassFillingDefaults() throws IOException {
+        byte[] v1Bytes = encodeWithPrevious("doc-1", "old text");
+
+        BinaryMessageDecoder<DocumentEvent> decoder = DocumentEvent.createDecoder(new SchemaStore.Cache());
+        decoder.addSchema(PREVIOUS);
+        DocumentEvent decoded = decoder.decode(v1Bytes);
+
+        assertEquals("doc-1", decoded.getDocId());
+        assertEquals("old text", decoded.getText());
+        assertEquals(7L, decoded.getVersion());
+        assertNull(decoded.getSource());
+        assertEquals(Map.of(), decoded.getMetadata());
+        assertEquals(Instant.ofEpochMilli(1_700_000_000_000L), decoded.getPublishedAt());
+    }
+
+    @Test
+    void codecDecodesPreviousVersionWhenItsSchemaIsInTheStore() throws Exception {
+        SchemaStore.Cache store = new SchemaStore.Cache();
+        store.addSchema(PREVIOUS);
+        DocumentCodec codec = new DocumentCodec(DocumentLimits.defaults(), store, Clock.systemUTC());
+
+        DocumentEvent decoded = codec.decode(encodeWithPrevious("doc-2", "kept"), null);
+
+        assertEquals("doc-2", decoded.getDocId());
+        assertEquals("default", decoded.getTenant());
+    }
+
+    @Test
+    void currentClassDecoderWithoutPreviousSchemaReportsItMissing() throws IOException {
+        byte[] v1Bytes = encodeWithPrevious("doc-3", "text");
+        assertThrows(MissingSchemaException.class, () -> DocumentEvent.getDecoder().decode(v1Bytes));
+    }
+
+    @Test
+    void singleObjectEncodingRoundTripsAndStartsWithMarker() throws IOException {
+        DocumentEvent event = DocumentEvent.newBuilder()
+                .setDocId("guides/intro").setTenant("acme").setVersion(42).setTitle("Intro")
+                .setText("Hello.").setSource("guides/intro.md").setMetadata(Map.of("lang", "en"))
+                .setPublishedAt(Instant.ofEpochMilli(1234)).build();
+
+        ByteBuffer buffer = event.toByteBuffer();
+        byte[] bytes = DocumentCodec.encodeAvro(event);
+
+        assertEquals((byte) 0xC3, bytes[0]);
+        assertEquals((byte) 0x01, bytes[1]);
+        assertArrayEquals(bytes, toArray(buffer.duplicate()));
+        assertEquals(event, DocumentEvent.fromByteBuffer(buffer));
+    }
+
+    @Test
+    void anchorCacheRecordRoundTripsAndDefaultsContentHashAndTenant() throws IOException {
+        AnchorCacheRecord record = AnchorCacheRecord.newBuilder()
+                .setDocId("d").setDocVersion(3).setModelId("m1a2").setRatio(8).setTokenCount(900)
+                .setAnchorCount(112).setChunkCount(2).setRedisKey("sac:default:kv:v1:m1a2:{d}:3")
+                .setBytes(123_456).setDtype("f16").setChecksum(0xFFFF_FFFFL)
+                .setCompressedAt(Instant.ofEpochMilli(99)).setCompressMillis(850).build();
+
+        assertEquals("", record.getContentHash());
+        assertEquals("default", record.getTenant());
+        assertEquals(record, AnchorCacheRecord.fromByteBuffer(record.toByteBuffer()));
+    }
+
+    private static byte[] encodeWithPrevious(String docId, String text) throws IOException {
+        GenericRecord v1 = new GenericData.Record(PREVIOUS);
+        v1.put("docId", docId);
+        v1.put("tenant", "default");
+        v1.put("version", 7L);
+        v1.put("title", null);
+        v1.put("text", text);
+        v1.put("publishedAt", 1_700_000_000_000L);
+        return toArray(new BinaryMessageEncoder<GenericRecord>(GenericData.get(), PREVIOUS).encode(v1));
+    }
+
+    private static byte[] toArray(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        return bytes;
+    }
+
+    private static Schema loadPrevious() {
+        try (InputStream in = DocumentEventSchemaTest.class.getResourceAsStream("/previous/DocumentEvent.v1.avsc")) {
+            return new Schema.Parser().parse(in);
+        } catch (IOException e) {
+            throw new IllegalStateException("reading previous/DocumentEvent.v1.avsc", e);
+        }
+    }
+}
