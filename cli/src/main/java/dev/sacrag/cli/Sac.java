@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "Streaming RAG middleware with Semantic-Anchor Compression (SAC).",
         subcommands = {
                 DemoCommand.class,
+                CompressorCommand.class,
                 GenerateCommand.class,
                 CompressCommand.class,
                 AnswerCommand.class,
@@ -18,6 +19,11 @@ import picocli.CommandLine.Command;
                 DataCommand.class,
                 TrainCommand.class,
                 EvalCommand.class,
+                QueryServiceCommand.class,
+                AskCommand.class,
+                DocsCommand.class,
+                DeleteCommand.class,
+                WarmCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "  test       Install what the tests need and run them (handled by the ./sac launcher: mvn -B verify)",

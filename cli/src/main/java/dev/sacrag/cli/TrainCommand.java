@@ -77,6 +77,20 @@ final class TrainCommand implements Runnable {
         @Option(names = "--train-contexts", defaultValue = "20000", description = "Synthetic contexts to use (default ${DEFAULT-VALUE}).")
         int trainContexts;
 
+        @Option(names = "--init-from", description = "Start from these weights (safetensors), e.g. a first phase's checkpoint.")
+        Path initFrom;
+
+        @Option(names = "--qa-packing", defaultValue = "single",
+                description = "single: one question per sample; packed: all questions of a context after it, "
+                        + "context weight 0.25 (default ${DEFAULT-VALUE}).")
+        String packing;
+
+        @Option(names = "--warmup", defaultValue = "200", description = "Warm-up steps (default ${DEFAULT-VALUE}).")
+        int warmup;
+
+        @Option(names = "--qa-share", defaultValue = "0.7", description = "Share of QA batches vs plain text (default ${DEFAULT-VALUE}).")
+        double qaShare;
+
         @Override
         public Integer call() throws Exception {
             Path work = out.resolve("train");
@@ -97,12 +111,16 @@ final class TrainCommand implements Runnable {
                         kvHeads, hidden / heads, intermediate, 10000, null, 1e-5, true, 2048, 0, List.of(1));
                 System.err.println("tokenising training data ...");
                 TrainingSamples samples = new TrainingSamples(tok, 0, 1);
-                qaSamples = samples.qa(qa, 3f);
+                qaSamples = switch (packing) {
+                    case "single" -> samples.qa(qa, 3f);
+                    case "packed" -> samples.qaPacked(qa, 3f, 0.25f);
+                    default -> throw new IllegalArgumentException("--qa-packing must be single or packed");
+                };
                 textSamples = samples.text(text, 384);
             }
             ConsoleProgress progress = new ConsoleProgress(work.resolve("base-log.jsonl"), 10);
-            BaseTrainer.Config c = new BaseTrainer.Config(out, config, seed, steps, budget, batchTokens, lr, 200, 0.7,
-                    Duration.ofMinutes(5), resume);
+            BaseTrainer.Config c = new BaseTrainer.Config(out, config, seed, steps, budget, batchTokens, lr, warmup,
+                    qaShare, Duration.ofMinutes(5), resume, initFrom);
             new BaseTrainer(c, progress).train(qaSamples, textSamples, tokenizer);
             return 0;
         }

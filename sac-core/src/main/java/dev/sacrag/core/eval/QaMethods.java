@@ -76,7 +76,7 @@ final class QaMethods {
         long[] q = tok.encode(prompts.questionPrompt() + question + prompts.answerPrompt());
         SacDecoder decoder = anyEngine.decoder();
         try (SacDecoder.Composed c = decoder.compose(List.of(kv))) {
-            return tok.decode(decoder.answerWithoutLm(c, q, anyEngine.greedy(MAX_ANSWER_TOKENS)).tokens()).strip();
+            return tok.decode(decoder.answerWithoutLm(c, q, anyEngine.greedy(MAX_ANSWER_TOKENS), t -> { }).tokens()).strip();
         }
     }
 

@@ -94,14 +94,15 @@ public final class SacDecoder {
      * The "uniform-kv" baseline of the evaluation: the question prompt follows the anchors
      * directly at positions T+1... (no [LM] token, no adapter).
      */
-    public Generator.Result answerWithoutLm(Composed context, long[] questionTokens, GenerationOptions options) {
+    public Generator.Result answerWithoutLm(Composed context, long[] questionTokens, GenerationOptions options,
+                                            LongConsumer onToken) {
         int[] positions = new int[questionTokens.length];
         for (int i = 0; i < positions.length; i++) {
             positions[i] = context.tokens() + 1 + i;
         }
         try (NDScope scope = new NDScope()) {
             return Generator.generate(model, context.cache(), model.embed(new long[][] {questionTokens}), positions,
-                    options, t -> { });
+                    options, onToken);
         }
     }
 }

@@ -33,9 +33,13 @@ import java.util.SplittableRandom;
  */
 public final class BaseTrainer {
 
+    /**
+     * {@code initFrom}: optional safetensors file of weights to start from (a second phase on
+     * new data with a fresh optimiser and schedule); ignored when resuming.
+     */
     public record Config(Path out, ModelConfig model, long seed, long steps, Duration timeBudget,
                          int batchTokens, float peakLr, int warmup, double qaShare, Duration checkpointEvery,
-                         boolean resume) { }
+                         boolean resume, Path initFrom) { }
 
     private final Config c;
     private final TrainingListener listener;
@@ -51,7 +55,7 @@ public final class BaseTrainer {
         LengthBuckets textBuckets = new LengthBuckets(text, c.model().maxPositions());
         listener.onMessage(String.format("base training data: %,d QA tokens, %,d text tokens",
                 qaBuckets.totalTokens(), textBuckets.totalTokens()));
-        Path ckpt = c.out().resolve("checkpoint");
+        Path ckpt = c.out().resolve("train").resolve("checkpoint");
         try (NDManager manager = NDManager.newBaseManager()) {
             Map<String, NDArray> params = new LinkedHashMap<>();
             Weights w = Weights.build(c.model(), init(manager, params), c.model().tieWordEmbeddings());
@@ -68,6 +72,9 @@ public final class BaseTrainer {
                 tokens = s.tokens();
                 elapsedBefore = s.elapsedSeconds();
                 listener.onMessage("resumed base training at step " + step);
+            } else if (c.initFrom() != null) {
+                Checkpoints.loadWeights(c.initFrom(), params);
+                listener.onMessage("starting from the weights in " + c.initFrom());
             }
             Schedule lr = new Schedule(c.peakLr(), c.warmup(), c.steps(), true);
             long start = System.nanoTime();

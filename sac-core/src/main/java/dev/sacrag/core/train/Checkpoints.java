@@ -54,6 +54,15 @@ final class Checkpoints {
         return s;
     }
 
+    /** Weights only (a checkpoint's or an exported model's), into tensors of the same names. */
+    static void loadWeights(Path file, Map<String, NDArray> tensors) throws IOException {
+        try (Safetensors.Reader r = Safetensors.open(file)) {
+            for (var e : tensors.entrySet()) {
+                AdamW.copyInto(e.getValue(), r.readF32(e.getKey()));
+            }
+        }
+    }
+
     static JsonObject json(Object o) {
         return GSON.toJsonTree(o).getAsJsonObject();
     }

@@ -57,6 +57,51 @@ public final class TrainingSamples {
         return out;
     }
 
+    /**
+     * Every question of a context after one copy of it: BOS + context prompt + context, then
+     * for each question the question prompt, the answer and EOS. Answers weigh
+     * {@code answerWeight}, the context {@code contextWeight}, the question prompts 0.5: many
+     * more answer tokens per context token than one question per sample.
+     */
+    public List<TokenSample> qaPacked(List<MrqaRecord> records, float answerWeight, float contextWeight) {
+        List<TokenSample> out = new ArrayList<>();
+        long[] ctxPrompt = tok.encode(CONTEXT_PROMPT);
+        for (MrqaRecord r : records) {
+            List<long[]> parts = new ArrayList<>();
+            List<Float> weights = new ArrayList<>();
+            parts.add(new long[] {bos});
+            weights.add(contextWeight);
+            parts.add(ctxPrompt);
+            weights.add(contextWeight);
+            parts.add(tok.encode(r.context()));
+            weights.add(contextWeight);
+            for (MrqaRecord.Qa qa : r.qas()) {
+                parts.add(tok.encode(QUESTION_PROMPT + qa.question() + ANSWER_PROMPT));
+                weights.add(0.5f);
+                long[] a = tok.encode(qa.answers().get(0));
+                long[] ae = java.util.Arrays.copyOf(a, a.length + 1);
+                ae[a.length] = eos;
+                parts.add(ae);
+                weights.add(answerWeight);
+            }
+            int n = parts.stream().mapToInt(p -> p.length).sum();
+            long[] t = new long[n];
+            float[] w = new float[n];
+            int i = 0;
+            for (int p = 0; p < parts.size(); p++) {
+                for (long id : parts.get(p)) {
+                    t[i] = id;
+                    if (i > 0) {
+                        w[i - 1] = weights.get(p); // weight of predicting this token
+                    }
+                    i++;
+                }
+            }
+            out.add(new TokenSample(t, w));
+        }
+        return out;
+    }
+
     /** Plain language modelling: BOS + windows of at most {@code window} tokens of each text. */
     public List<TokenSample> text(List<String> texts, int window) {
         List<TokenSample> out = new ArrayList<>();

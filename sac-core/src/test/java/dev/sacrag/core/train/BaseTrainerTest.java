@@ -21,7 +21,7 @@ class BaseTrainerTest {
 
     static BaseTrainer.Config config(Path out, long steps, boolean resume, Duration every) {
         return new BaseTrainer.Config(out, TinyTraining.CONFIG, 5, steps, Duration.ofMinutes(5), 768, 3e-3f, 5, 1.0,
-                every, resume);
+                every, resume, null);
     }
 
     @Test

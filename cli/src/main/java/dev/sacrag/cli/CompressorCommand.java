@@ -1,0 +1,193 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.compressor.CompressorApp;
+import dev.sacrag.compressor.CompressorConfig;
+import dev.sacrag.compressor.CompressorConfig.Flags;
+import dev.sacrag.compressor.CompressorTopics;
+import dev.sacrag.core.kv.KvDtype;
+import dev.sacrag.kvstore.RedisTarget;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code sac compressor}: the Kafka Streams app that compresses every document on the documents
+ * topic into an anchor-KV blob in Redis and a catalog record. Each option has an environment
+ * variable; a flag wins. Validation happens once, in {@link CompressorConfig}, and names the flag.
+ */
+@Command(name = "compressor", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Compress documents from Kafka into SAC anchor KV in Redis (Kafka Streams, exactly-once).",
+                "Reads the documents and recompress topics; writes blobs to Redis, catalog records, and bad input to the"
+                        + " dead-letter topic. Runs until interrupted; more instances with the same application id share"
+                        + " the partitions. Every option can also be set with the environment variable shown; a flag wins."})
+final class CompressorCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = Flags.BOOTSTRAP_SERVERS, paramLabel = "HOST:PORT[,...]", defaultValue = "${env:SAC_KAFKA_BOOTSTRAP:-localhost:9092}",
+            description = "Kafka brokers [env SAC_KAFKA_BOOTSTRAP, default ${DEFAULT-VALUE}].")
+    String bootstrapServers;
+
+    @Option(names = Flags.REDIS, paramLabel = "URL[,...]", defaultValue = "${env:SAC_REDIS_URL:-redis://localhost:6379}",
+            description = "Redis for the blobs: redis:// or rediss://; several URLs = Redis Cluster seeds [env SAC_REDIS_URL, default ${DEFAULT-VALUE}].")
+    String redis;
+
+    @Option(names = Flags.APPLICATION_ID, paramLabel = "ID", defaultValue = "${env:SAC_COMPRESSOR_APP_ID:-sac-compressor}",
+            description = "Kafka Streams application id: consumer group and internal topic prefix; instances with the same id"
+                    + " share the work [env SAC_COMPRESSOR_APP_ID, default ${DEFAULT-VALUE}].")
+    String applicationId;
+
+    @Option(names = Flags.MODEL, paramLabel = "DIR", defaultValue = "${env:SAC_MODEL:-models/sac-demo}",
+            description = "Model package (base/ + adapters/sac/) or Hugging Face model folder [env SAC_MODEL, default ${DEFAULT-VALUE}].")
+    Path model;
+
+    @Option(names = Flags.ADAPTER, paramLabel = "DIR", defaultValue = "${env:SAC_ADAPTER}",
+            description = "SAC adapter folder [env SAC_ADAPTER, default: the package's adapters/sac].")
+    Path adapter;
+
+    @Option(names = Flags.RATIO, paramLabel = "R", defaultValue = "${env:SAC_RATIO}",
+            description = "Compression ratio, one of the adapter's [env SAC_RATIO, default: the adapter's smallest].")
+    Integer ratio;
+
+    @Option(names = Flags.BLOB_DTYPE, paramLabel = "f32|f16|int8", defaultValue = "${env:SAC_BLOB_DTYPE:-f16}",
+            description = "How anchor K/V are stored in Redis [env SAC_BLOB_DTYPE, default ${DEFAULT-VALUE}].")
+    String blobDtype;
+
+    @Option(names = Flags.BLOB_TTL, paramLabel = "DURATION", defaultValue = "${env:SAC_BLOB_TTL}", converter = Millis.class,
+            description = "Expire blobs after this long, e.g. 168h [env SAC_BLOB_TTL, default: never; Redis evicts by LRU].")
+    Duration blobTtl;
+
+    @Option(names = Flags.DOCUMENTS_TOPIC, paramLabel = "TOPIC", defaultValue = "${env:SAC_DOCUMENTS_TOPIC:-" + CompressorTopics.DOCUMENTS + "}",
+            description = "Documents to compress, key = docId, compacted [env SAC_DOCUMENTS_TOPIC, default ${DEFAULT-VALUE}].")
+    String documentsTopic;
+
+    @Option(names = Flags.CATALOG_TOPIC, paramLabel = "TOPIC", defaultValue = "${env:SAC_CATALOG_TOPIC:-" + CompressorTopics.CATALOG + "}",
+            description = "Catalog of compressed documents, key = docId|modelId, compacted [env SAC_CATALOG_TOPIC, default ${DEFAULT-VALUE}].")
+    String catalogTopic;
+
+    @Option(names = Flags.DEAD_LETTER_TOPIC, paramLabel = "TOPIC", defaultValue = "${env:SAC_DEAD_LETTER_TOPIC:-" + CompressorTopics.DEAD_LETTER + "}",
+            description = "Bad input with the reason in sac.error.* headers [env SAC_DEAD_LETTER_TOPIC, default ${DEFAULT-VALUE}].")
+    String deadLetterTopic;
+
+    @Option(names = Flags.RECOMPRESS_TOPIC, paramLabel = "TOPIC", defaultValue = "${env:SAC_RECOMPRESS_TOPIC:-" + CompressorTopics.RECOMPRESS + "}",
+            description = "Requests to rebuild missing blobs, key = docId; as many partitions as the documents topic"
+                    + " [env SAC_RECOMPRESS_TOPIC, default ${DEFAULT-VALUE}].")
+    String recompressTopic;
+
+    @Option(names = Flags.MAX_DOC_BYTES, paramLabel = "BYTES", defaultValue = "${env:SAC_MAX_DOC_BYTES:-8388608}",
+            description = "Largest record value accepted; larger → dead letter TOO_LARGE [env SAC_MAX_DOC_BYTES, default ${DEFAULT-VALUE}].")
+    int maxDocBytes;
+
+    @Option(names = Flags.MAX_DOC_CHARS, paramLabel = "CHARS", defaultValue = "${env:SAC_MAX_DOC_CHARS:-4000000}",
+            description = "Longest document text accepted [env SAC_MAX_DOC_CHARS, default ${DEFAULT-VALUE}].")
+    int maxDocChars;
+
+    @Option(names = Flags.MAX_DOC_TOKENS, paramLabel = "TOKENS", defaultValue = "${env:SAC_MAX_DOC_TOKENS}",
+            description = "Most tokens compressed per document; the worst case --max-compress-time is measured at"
+                    + " [env SAC_MAX_DOC_TOKENS, default: the model's maximum positions].")
+    Integer maxDocTokens;
+
+    @Option(names = Flags.STATE_DIR, paramLabel = "DIR", defaultValue = "${env:SAC_COMPRESSOR_STATE_DIR:-.sac-cache/compressor-state}",
+            description = "Kafka Streams state (the stores; restored from changelogs if lost) [env SAC_COMPRESSOR_STATE_DIR,"
+                    + " default ${DEFAULT-VALUE}].")
+    Path stateDir;
+
+    @Option(names = Flags.COMMIT_INTERVAL, paramLabel = "DURATION", defaultValue = "${env:SAC_COMMIT_INTERVAL:-100ms}", converter = Millis.class,
+            description = "Exactly-once commit interval: how soon catalog records become visible [env SAC_COMMIT_INTERVAL,"
+                    + " default ${DEFAULT-VALUE}].")
+    Duration commitInterval;
+
+    @Option(names = Flags.MAX_POLL_RECORDS, paramLabel = "N", defaultValue = "${env:SAC_MAX_POLL_RECORDS:-1}",
+            description = "Records per poll, 1-100: keep small, each takes up to --max-compress-time [env SAC_MAX_POLL_RECORDS,"
+                    + " default ${DEFAULT-VALUE}].")
+    int maxPollRecords;
+
+    @Option(names = Flags.MAX_COMPRESS_TIME, paramLabel = "DURATION", defaultValue = "${env:SAC_MAX_COMPRESS_TIME:-60s}", converter = Millis.class,
+            description = "Worst-case time to compress one --max-doc-tokens document (measure it with 'sac compress')."
+                    + " Sizes transaction.timeout.ms and max.poll.interval.ms = commit interval + 2 x max-poll-records x"
+                    + " (this + --redis-retry-budget) [env SAC_MAX_COMPRESS_TIME, default ${DEFAULT-VALUE}].")
+    Duration maxCompressTime;
+
+    @Option(names = Flags.REDIS_RETRY_BUDGET, paramLabel = "DURATION", defaultValue = "${env:SAC_REDIS_RETRY_BUDGET:-20s}", converter = Millis.class,
+            description = "How long one record retries an unavailable Redis before the task fails and restarts from the last"
+                    + " commit (nothing is skipped) [env SAC_REDIS_RETRY_BUDGET, default ${DEFAULT-VALUE}].")
+    Duration redisRetryBudget;
+
+    @Option(names = Flags.METRICS_PORT, paramLabel = "PORT", defaultValue = "${env:SAC_COMPRESSOR_METRICS_PORT:-9401}",
+            description = "Prometheus scrape endpoint http://HOST:PORT/metrics; 0 = off [env SAC_COMPRESSOR_METRICS_PORT,"
+                    + " default ${DEFAULT-VALUE}].")
+    int metricsPort;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelPaths paths = ModelPaths.resolve(model, adapter);
+        CompressorConfig config = config(paths);
+        CompressorApp app = CompressorApp.start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(app::close, "sac-compressor-shutdown"));
+        System.out.printf(Locale.ROOT, "compressor: %s, model %s (ratio %d), %s -> Redis %s + %s, metrics %s; Ctrl-C stops%n",
+                config.applicationId(), app.modelId(), app.ratio(), config.topics().documents(), config.redis(),
+                config.topics().catalog(), app.metricsPort().map(p -> "on :" + p + "/metrics").orElse("off"));
+        return app.awaitStopped();
+    }
+
+    private CompressorConfig config(ModelPaths paths) throws java.nio.file.NoSuchFileException {
+        try {
+            return CompressorConfig.builder()
+                    .bootstrapServers(bootstrapServers)
+                    .redis(parseRedis())
+                    .applicationId(applicationId)
+                    .model(paths.base(), paths.requireAdapter())
+                    .ratio(ratio == null ? OptionalInt.empty() : OptionalInt.of(ratio))
+                    .blobDtype(parseDtype())
+                    .blobTtl(Optional.ofNullable(blobTtl))
+                    .topics(new CompressorTopics(documentsTopic, catalogTopic, deadLetterTopic, recompressTopic))
+                    .maxDocBytes(maxDocBytes)
+                    .maxDocChars(maxDocChars)
+                    .maxDocumentTokens(maxDocTokens == null ? OptionalInt.empty() : OptionalInt.of(maxDocTokens))
+                    .stateDir(stateDir)
+                    .commitInterval(commitInterval)
+                    .maxPollRecords(maxPollRecords)
+                    .maxCompressTime(maxCompressTime)
+                    .redisRetryBudget(redisRetryBudget)
+                    .metricsPort(metricsPort)
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    private RedisTarget parseRedis() {
+        try {
+            return RedisTarget.parse(redis);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(Flags.REDIS + ": " + e.getMessage(), e);
+        }
+    }
+
+    private KvDtype parseDtype() {
+        try {
+            return KvDtype.valueOf(blobDtype.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(Flags.BLOB_DTYPE + " must be f32, f16 or int8, not '" + blobDtype + "'", e);
+        }
+    }
+
+    /** {@link Durations} plus milliseconds ("100ms"), which commit intervals need. */
+    static final class Millis implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            if (value.matches("\\d+ms")) {
+                return Duration.ofMillis(Long.parseLong(value.substring(0, value.length() - 2)));
+            }
+            return new Durations().convert(value);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.feed.CatalogSnapshot;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** {@code sac docs}: what is compressed, from the catalog topic. */
+@Command(name = "docs", mixinStandardHelpOptions = true, description = "Inspect compressed documents.",
+        subcommands = DocsCommand.ListDocs.class)
+final class DocsCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "List every compressed document version per model, as the catalog topic holds them.")
+    static final class ListDocs implements Callable<Integer> {
+        private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'")
+                .withZone(ZoneOffset.UTC);
+
+        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT,...",
+                defaultValue = "${env:SAC_KAFKA_BOOTSTRAP:-localhost:9092}",
+                description = "Kafka brokers (env SAC_KAFKA_BOOTSTRAP, default ${DEFAULT-VALUE}).")
+        String bootstrapServers;
+
+        @Option(names = "--catalog-topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_CATALOG_TOPIC:-sac.anchor-caches}",
+                description = "Catalog topic (env SAC_CATALOG_TOPIC, default ${DEFAULT-VALUE}).")
+        String topic;
+
+        @Option(names = "--tenant", description = "Only this tenant's documents.")
+        String tenant;
+
+        @Option(names = "--model", paramLabel = "ID", description = "Only this model id's entries.")
+        String model;
+
+        @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
+                description = "Give up reading the topic after this long (default ${DEFAULT-VALUE}).")
+        Duration timeout;
+
+        @Override
+        public Integer call() throws Exception {
+            List<CatalogEntry> entries = CatalogSnapshot.read(bootstrapServers, topic, timeout)
+                    .entries(Optional.ofNullable(model)).stream()
+                    .filter(e -> tenant == null || tenant.equals(e.tenant()))
+                    .sorted(Comparator.comparing(CatalogEntry::tenant).thenComparing(CatalogEntry::docId)
+                            .thenComparing(CatalogEntry::modelId))
+                    .toList();
+            String row = "%-40s %-12s %15s %-12s %8s %12s  %s%n";
+            System.out.printf(Locale.ROOT, row, "DOC", "TENANT", "VERSION", "MODEL", "ANCHORS", "BYTES", "COMPRESSED AT");
+            long bytes = 0;
+            for (CatalogEntry e : entries) {
+                System.out.printf(Locale.ROOT, row, e.docId(), e.tenant(), e.docVersion(), e.modelId(), e.anchorCount(),
+                        String.format(Locale.ROOT, "%,d", e.bytes()), TIME.format(e.compressedAt()));
+                bytes += e.bytes();
+            }
+            System.out.printf(Locale.ROOT, "%d compressed document version(s), %,d bytes of anchor KV in Redis%n",
+                    entries.size(), bytes);
+            return 0;
+        }
+    }
+}

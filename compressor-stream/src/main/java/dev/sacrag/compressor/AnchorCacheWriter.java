@@ -1,0 +1,151 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.core.kv.AnchorKvCodec;
+import dev.sacrag.kvstore.RedisKeys;
+import dev.sacrag.schemas.avro.AnchorCacheRecord;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.zip.CRC32C;
+
+/**
+ * Where a document's anchor KV is computed and its bytes go to Redis: tokenize, compress,
+ * encode, write the blob under its {@link RedisKeys} key, retire the previous version's blob,
+ * and describe the result as a catalog record. Every Redis call goes through the record's
+ * retry budget.
+ */
+final class AnchorCacheWriter {
+
+    private static final Logger log = LoggerFactory.getLogger(AnchorCacheWriter.class);
+
+    /** Tokens of a document and how long tokenizing took (part of compressMillis). */
+    record Tokens(long[] ids, long nanos) {
+    }
+
+    /** An encoded blob, before it is written. */
+    record Compressed(AnchorKv kv, byte[] blob, Duration took) {
+    }
+
+    private final CompressionSettings settings;
+    private final Collaborators c;
+
+    AnchorCacheWriter(CompressionSettings settings, Collaborators collaborators) {
+        this.settings = settings;
+        this.c = collaborators;
+    }
+
+    String modelId() {
+        return c.compressor().modelId();
+    }
+
+    RetryPolicy.Budget redisBudget() {
+        return settings.redisRetry().start(e -> {
+            c.metrics().failure("redis");
+            log.warn("Redis unavailable, retrying within the budget of {}: {}", settings.redisRetry().budget(),
+                    e.getMessage());
+        });
+    }
+
+    Tokens tokenize(String text) {
+        long t0 = System.nanoTime();
+        long[] ids = c.compressor().tokenize(text);
+        return new Tokens(ids, System.nanoTime() - t0);
+    }
+
+    /** Model work only, no I/O: a failure here is the document's (dead letter), not Redis's. */
+    Compressed compress(DocumentEvent doc, Tokens tokens) {
+        long t0 = System.nanoTime();
+        AnchorKv kv = c.compressor().compress(tokens.ids());
+        byte[] blob = AnchorKvCodec.encode(kv, settings.dtype());
+        Duration took = Duration.ofNanos(System.nanoTime() - t0 + tokens.nanos());
+        if (took.compareTo(settings.maxCompressTime()) > 0) {
+            c.metrics().failure("slow-compression");
+            log.warn("compressing document {} v{} ({} tokens) took {} ms, over --max-compress-time {}: the transaction"
+                            + " and poll timeouts are sized from it, raise it or lower --max-doc-tokens",
+                    doc.getDocId(), doc.getVersion(), tokens.ids().length, took.toMillis(), settings.maxCompressTime());
+        }
+        return new Compressed(kv, blob, took);
+    }
+
+    /** Writes the blob, then deletes the previous version's (when its key differs); returns the catalog record. */
+    AnchorCacheRecord write(DocumentEvent doc, Compressed compressed, Optional<AnchorCacheRecord> previous,
+                            RetryPolicy.Budget redis) {
+        String key = keyOf(doc);
+        redis.run("writing the blob of " + doc.getDocId() + " v" + doc.getVersion() + " to " + key,
+                () -> c.blobs().put(key, compressed.blob(), settings.blobTtl()));
+        previous.ifPresent(p -> retire(p.getRedisKey(), key, redis));
+        c.metrics().compressed(compressed.took(), compressed.blob().length);
+        AnchorKv kv = compressed.kv();
+        return AnchorCacheRecord.newBuilder()
+                .setDocId(doc.getDocId())
+                .setTenant(doc.getTenant())
+                .setDocVersion(doc.getVersion())
+                .setModelId(kv.modelId())
+                .setRatio(c.compressor().ratio())
+                .setTokenCount(kv.tokenCount())
+                .setAnchorCount(kv.anchorCount())
+                .setChunkCount(kv.chunkAnchors().length)
+                .setRedisKey(key)
+                .setBytes(compressed.blob().length)
+                .setDtype(settings.dtype().name().toLowerCase(Locale.ROOT))
+                .setChecksum(crc32c(compressed.blob()))
+                .setCompressedAt(c.clock().instant())
+                .setCompressMillis(compressed.took().toMillis())
+                .setContentHash(ContentHash.of(doc.getText()))
+                .build();
+    }
+
+    /**
+     * Reuses the blob of {@code previous} (same text, same model) for {@code doc}'s version: moves it
+     * to the new version's key, so a catalog record's key always carries its docVersion and an update
+     * never leaves two live keys. Empty when the blob is gone (evicted, expired, flushed).
+     */
+    Optional<AnchorCacheRecord> reuse(DocumentEvent doc, AnchorCacheRecord previous, RetryPolicy.Budget redis) {
+        String from = previous.getRedisKey();
+        String to = keyOf(doc);
+        if (from.equals(to)) {
+            return exists(from, redis) ? Optional.of(previous) : Optional.empty();
+        }
+        Optional<byte[]> blob = redis.call("reading the blob " + from + " to reuse it", () -> c.blobs().get(from));
+        if (blob.isEmpty()) {
+            return Optional.empty();
+        }
+        redis.run("copying the blob of " + doc.getDocId() + " to " + to,
+                () -> c.blobs().put(to, blob.get(), settings.blobTtl()));
+        retire(from, to, redis);
+        return Optional.of(AnchorCacheRecord.newBuilder(previous)
+                .setTenant(doc.getTenant())
+                .setDocVersion(doc.getVersion())
+                .setRedisKey(to)
+                .build());
+    }
+
+    boolean exists(String key, RetryPolicy.Budget redis) {
+        return redis.call("checking that " + key + " exists", () -> c.blobs().exists(key));
+    }
+
+    void delete(String key, RetryPolicy.Budget redis) {
+        redis.call("deleting " + key, () -> c.blobs().delete(key));
+    }
+
+    private void retire(String oldKey, String newKey, RetryPolicy.Budget redis) {
+        if (!oldKey.equals(newKey)) {
+            delete(oldKey, redis);
+        }
+    }
+
+    private String keyOf(DocumentEvent doc) {
+        return RedisKeys.blobKey(doc.getTenant(), modelId(), doc.getDocId(), doc.getVersion());
+    }
+
+    private static long crc32c(byte[] blob) {
+        CRC32C crc = new CRC32C();
+        crc.update(blob);
+        return crc.getValue();
+    }
+}

@@ -1,0 +1,22 @@
+package dev.sacrag.compressor;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Where the compressor puts anchor-KV blobs: Redis in production ({@link RedisBlobStore}), a map
+ * in topology tests. Every operation either succeeds or throws
+ * {@link BlobStoreUnavailableException}, which the compressor retries within its budget.
+ */
+public interface BlobStore {
+
+    /** Writes (or overwrites) the blob; a TTL lets Redis expire it. */
+    void put(String key, byte[] blob, Optional<Duration> ttl);
+
+    Optional<byte[]> get(String key);
+
+    boolean exists(String key);
+
+    /** @return whether the key existed */
+    boolean delete(String key);
+}

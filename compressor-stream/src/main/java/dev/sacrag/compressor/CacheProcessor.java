@@ -1,0 +1,141 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.avro.AnchorCacheRecord;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * What the document and recompress processors share: the two state stores, compressing a
+ * document into a blob plus catalog record, and dead-lettering. Both read raw bytes, so a
+ * record that cannot be decoded is still forwarded to the dead-letter topic byte for byte.
+ *
+ * <p>State kept per task (both stores changelogged, restored under exactly-once):
+ * <ul>
+ * <li>{@value CompressorTopology#COMPRESSED_STORE}: catalog key → the last catalog record
+ * emitted (docVersion, contentHash, redisKey, ...), i.e. what this model has compressed;</li>
+ * <li>{@value CompressorTopology#DOCUMENTS_STORE}: docId → the latest valid document, so a
+ * recompress request can rebuild a blob without re-reading the documents topic.</li>
+ * </ul>
+ */
+abstract class CacheProcessor implements Processor<byte[], byte[], Object, Object> {
+
+    private static final Logger log = LoggerFactory.getLogger(CacheProcessor.class);
+    private static final byte[] AVRO = DocumentCodec.AVRO_CONTENT_TYPE.getBytes(StandardCharsets.UTF_8);
+
+    protected final AnchorCacheWriter writer;
+    protected final CompressorMetrics metrics;
+    protected ProcessorContext<Object, Object> context;
+    protected KeyValueStore<String, AnchorCacheRecord> compressed;
+    protected KeyValueStore<String, DocumentEvent> documents;
+
+    CacheProcessor(AnchorCacheWriter writer, CompressorMetrics metrics) {
+        this.writer = writer;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void init(ProcessorContext<Object, Object> context) {
+        this.context = context;
+        this.compressed = context.getStateStore(CompressorTopology.COMPRESSED_STORE);
+        this.documents = context.getStateStore(CompressorTopology.DOCUMENTS_STORE);
+    }
+
+    @Override
+    public final void process(Record<byte[], byte[]> record) {
+        context.recordMetadata().ifPresent(m -> metrics.recordIn(m.topic()));
+        try {
+            handle(record);
+        } catch (RetriesExhaustedException e) {
+            // Rethrown: the task fails and restarts from the last commit; skipping would lose the document.
+            metrics.failure("redis-gave-up");
+            throw e;
+        }
+    }
+
+    abstract void handle(Record<byte[], byte[]> record);
+
+    /** Catalog key of {@code docId} for this compressor's model. */
+    String catalogKey(String docId) {
+        return CatalogKey.of(docId, writer.modelId());
+    }
+
+    /**
+     * What this model has compressed for the document. An entry this build cannot decode (written
+     * by a build with another catalog schema) counts as nothing: the document is compressed again.
+     */
+    Optional<AnchorCacheRecord> lastCompressed(String docId) {
+        try {
+            return Optional.ofNullable(compressed.get(catalogKey(docId)));
+        } catch (SerializationException e) {
+            log.warn("stored state of {} is unreadable, compressing it again: {}", docId, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Compresses, writes the blob, updates the stores and emits the catalog record.
+     *
+     * @return false when the model failed and {@code source} went to the dead-letter topic instead
+     */
+    boolean compressAndEmit(DocumentEvent doc, AnchorCacheWriter.Tokens tokens, Optional<AnchorCacheRecord> previous,
+                         RetryPolicy.Budget redis, Record<byte[], byte[]> source) {
+        AnchorCacheWriter.Compressed result;
+        try {
+            result = writer.compress(doc, tokens);
+        } catch (RuntimeException e) {
+            deadLetter(source, DeadLetters.COMPRESSION_FAILED, new IllegalStateException("compressing document "
+                    + doc.getDocId() + " v" + doc.getVersion() + " with model " + writer.modelId() + " failed: " + e, e));
+            return false;
+        }
+        emit(doc, writer.write(doc, result, previous, redis), source.timestamp());
+        return true;
+    }
+
+    void emit(DocumentEvent doc, AnchorCacheRecord catalog, long timestamp) {
+        String key = catalogKey(doc.getDocId());
+        compressed.put(key, catalog);
+        documents.put(doc.getDocId(), doc);
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(DocumentCodec.CONTENT_TYPE_HEADER, AVRO);
+        context.forward(new Record<Object, Object>(key, catalog, timestamp, headers), CompressorTopology.CATALOG_SINK);
+    }
+
+    void emitTombstone(String docId, long timestamp) {
+        context.forward(new Record<Object, Object>(catalogKey(docId), null, timestamp), CompressorTopology.CATALOG_SINK);
+    }
+
+    void deadLetter(Record<byte[], byte[]> source, String reason, Throwable error) {
+        metrics.deadLettered(reason);
+        log.warn("dead-lettering {} record at {}: {}", reason, context.recordMetadata()
+                .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?"), error.getMessage());
+        Record<byte[], byte[]> dead = DeadLetters.of(source, context.recordMetadata(), reason, error);
+        context.forward(new Record<Object, Object>(dead.key(), dead.value(), dead.timestamp(), dead.headers()),
+                CompressorTopology.DEAD_LETTER_SINK);
+    }
+
+    /** The record key is the doc id, UTF-8. */
+    static String docId(byte[] key) throws BadDocumentException {
+        if (key == null || key.length == 0) {
+            throw new BadDocumentException(BadDocumentException.Reason.MISSING_FIELD, "record key (the docId) is missing");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(key)).toString();
+        } catch (CharacterCodingException e) {
+            throw new BadDocumentException(BadDocumentException.Reason.MALFORMED, "record key is not valid UTF-8", e);
+        }
+    }
+}

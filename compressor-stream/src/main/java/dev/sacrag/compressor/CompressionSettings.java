@@ -1,0 +1,35 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.core.kv.KvDtype;
+import dev.sacrag.schemas.DocumentLimits;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What the topology needs to know about documents and blobs (the Kafka client settings stay in
+ * {@link CompressorConfig}).
+ *
+ * @param limits            raw value bytes and text characters; over either → dead letter TOO_LARGE
+ * @param maxDocumentTokens tokens the compressor may read for one document; over → TOO_LARGE
+ * @param dtype             how blob tensors are stored
+ * @param blobTtl           expiry of each written blob, or none (evicted only by Redis's LRU)
+ * @param redisRetry        back-off and per-record budget for Redis operations
+ * @param maxCompressTime   the worst case the timeouts were sized for; a slower compression is
+ *                          logged and counted, because it means the timeouts are too small
+ */
+public record CompressionSettings(DocumentLimits limits, int maxDocumentTokens, KvDtype dtype,
+                                  Optional<Duration> blobTtl, RetryPolicy redisRetry, Duration maxCompressTime) {
+
+    public CompressionSettings {
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(dtype, "dtype");
+        Objects.requireNonNull(blobTtl, "blobTtl");
+        Objects.requireNonNull(redisRetry, "redisRetry");
+        Objects.requireNonNull(maxCompressTime, "maxCompressTime");
+        if (maxDocumentTokens < 1) {
+            throw new IllegalArgumentException("maxDocumentTokens must be >= 1, got " + maxDocumentTokens);
+        }
+    }
+}

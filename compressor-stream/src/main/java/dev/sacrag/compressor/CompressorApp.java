@@ -1,0 +1,218 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.core.sac.SacEngine;
+import dev.sacrag.kvstore.AnchorKvStore;
+import dev.sacrag.kvstore.KvStoreConfig;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.UnaryOperator;
+
+/**
+ * The compressor deployable: loads the model, connects Redis, checks the topics, builds the
+ * topology and runs it in Kafka Streams until closed. Everything is wired here by hand; the
+ * behaviour lives in {@link CompressorTopology}.
+ *
+ * <p>A stream thread that dies (Redis down past the retry budget, a broker error) is replaced
+ * ({@link StreamThreadExceptionResponse#REPLACE_THREAD}); under exactly-once its open
+ * transaction aborts and the new thread resumes from the last commit, so no record is skipped.
+ */
+public final class CompressorApp implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CompressorApp.class);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final CompressorConfig config;
+    private final List<AutoCloseable> resources;
+    private final CompressorMetrics metrics;
+    private final String modelId;
+    private final int ratio;
+    private final KafkaStreams streams;
+    private final Optional<MetricsServer> metricsServer;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private CompressorApp(CompressorConfig config, List<AutoCloseable> resources, CompressorMetrics metrics,
+                          DocumentCompressor compressor, KafkaStreams streams, Optional<MetricsServer> metricsServer) {
+        this.config = config;
+        this.resources = resources;
+        this.metrics = metrics;
+        this.modelId = compressor.modelId();
+        this.ratio = compressor.ratio();
+        this.streams = streams;
+        this.metricsServer = metricsServer;
+    }
+
+    /** Starts everything; fails fast (model missing, Redis or Kafka unreachable, topics wrong) with the cause. */
+    public static CompressorApp start(CompressorConfig config) throws IOException {
+        return start(config, UnaryOperator.identity());
+    }
+
+    /** As {@link #start(CompressorConfig)}, with the model wrapped (tests slow it down). */
+    static CompressorApp start(CompressorConfig config, UnaryOperator<DocumentCompressor> wrap) throws IOException {
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            return start(config, wrap, opened);
+        } catch (IOException | RuntimeException e) {
+            closeAll(opened);
+            throw e;
+        }
+    }
+
+    private static CompressorApp start(CompressorConfig config, UnaryOperator<DocumentCompressor> wrap,
+                                       List<AutoCloseable> opened) throws IOException {
+        if (!Files.isDirectory(config.modelDir())) {
+            throw new NoSuchFileException(config.modelDir().toString(), null, CompressorConfig.Flags.MODEL + ": no model folder there");
+        }
+        TopicPreflight.check(config.bootstrapServers(), config.topics());
+        SacEngine engine = SacEngine.load(config.modelDir(), config.adapterDir());
+        opened.add(engine);
+        DocumentCompressor compressor = wrap.apply(new SacDocumentCompressor(engine,
+                config.ratio().orElse(SacDocumentCompressor.defaultRatio(engine))));
+        AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(config.redis()));
+        opened.add(store);
+        PrometheusMeterRegistry registry = registry(opened);
+        CompressorMetrics metrics = new CompressorMetrics(registry);
+        CompressionSettings settings = new CompressionSettings(config.limits(),
+                config.maxDocumentTokens().orElse(engine.config().maxPositions()), config.blobDtype(), config.blobTtl(),
+                config.redisRetry(), config.maxCompressTime());
+        Topology topology = CompressorTopology.build(config.topics(), settings,
+                new Collaborators(compressor, new RedisBlobStore(store), metrics, Clock.systemUTC()));
+        KafkaStreams streams = new KafkaStreams(topology, CompressorStreamsConfig.of(config));
+        opened.add(() -> streams.close(CLOSE_TIMEOUT));
+        KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(registry);
+        opened.add(streamsMetrics);
+        Optional<MetricsServer> server = Optional.empty();
+        if (config.metricsPort() != 0) {
+            server = Optional.of(MetricsServer.start(registry, new InetSocketAddress(config.metricsPort())));
+            opened.add(server.get());
+        }
+        CompressorApp app = new CompressorApp(config, opened, metrics, compressor, streams, server);
+        app.wire();
+        streams.start();
+        log.info("compressor {} started: model {} (ratio {}), documents {} -> catalog {}, Redis {}, transaction timeout {}",
+                config.applicationId(), compressor.modelId(), compressor.ratio(), config.topics().documents(),
+                config.topics().catalog(), config.redis(), config.timeouts().transactionTimeout());
+        return app;
+    }
+
+    private static PrometheusMeterRegistry registry(List<AutoCloseable> opened) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        opened.add(registry::close);
+        new JvmMemoryMetrics().bindTo(registry);
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(registry);
+        opened.add(gc);
+        return registry;
+    }
+
+    private void wire() {
+        streams.setUncaughtExceptionHandler(e -> {
+            metrics.failure("thread-replaced");
+            log.error("stream thread of {} failed; replacing it, processing resumes from the last commit",
+                    config.applicationId(), e);
+            return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.setStateListener((now, before) -> {
+            log.info("compressor {}: {} -> {}", config.applicationId(), before, now);
+            if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
+                stopped.countDown();
+            }
+        });
+    }
+
+    /**
+     * Blocks until the stream stops: after {@link #close()} (e.g. from a shutdown hook on SIGTERM)
+     * or by itself in ERROR.
+     *
+     * @return 0 after a requested shutdown, 1 when the stream ended in ERROR
+     */
+    public int awaitStopped() throws InterruptedException {
+        stopped.await();
+        return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
+    }
+
+    /** Blocks until the stream is RUNNING (tasks assigned, stores restored). */
+    public void awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (streams.state() != KafkaStreams.State.RUNNING) {
+            if (System.nanoTime() > deadline || !streams.state().isRunningOrRebalancing()
+                    && streams.state() != KafkaStreams.State.CREATED) {
+                throw new IllegalStateException("compressor " + config.applicationId() + " is " + streams.state()
+                        + ", not RUNNING, after " + timeout);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    public CompressorMetrics metrics() {
+        return metrics;
+    }
+
+    public String modelId() {
+        return modelId;
+    }
+
+    public int ratio() {
+        return ratio;
+    }
+
+    /** Documents-topic partitions whose tasks run on this instance now. */
+    public Set<TopicPartition> documentPartitions() {
+        Set<TopicPartition> owned = new HashSet<>();
+        streams.metadataForLocalThreads().forEach(thread -> thread.activeTasks().forEach(task ->
+                task.topicPartitions().stream().filter(tp -> tp.topic().equals(config.topics().documents()))
+                        .forEach(owned::add)));
+        return owned;
+    }
+
+    public Optional<Integer> metricsPort() {
+        return metricsServer.map(MetricsServer::port);
+    }
+
+    /** Idempotent, so a shutdown hook and the owner may both call it. */
+    @Override
+    public synchronized void close() {
+        closeAll(resources);
+    }
+
+    /** In reverse order of opening: the stream stops before the store and engine it uses are closed. */
+    private static void closeAll(List<AutoCloseable> resources) {
+        List<AutoCloseable> reversed = new ArrayList<>(resources);
+        Collections.reverse(reversed);
+        for (AutoCloseable r : reversed) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                log.warn("closing {} failed", r, e);
+            }
+        }
+        resources.clear();
+    }
+}

@@ -1,0 +1,178 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.core.kv.KvDtype;
+import dev.sacrag.kvstore.RedisTarget;
+import dev.sacrag.schemas.DocumentLimits;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.regex.Pattern;
+
+/**
+ * Everything the compressor deployable is configured with, parsed once at start (by
+ * {@code sac compressor} from flags and environment variables) and validated here: an invalid
+ * value fails at start with the flag that set it. The Kafka Streams properties derived from it
+ * are in {@link CompressorStreamsConfig}; the slow-record timeouts in {@link SlowRecordTimeouts}.
+ *
+ * @param ratio             empty = the adapter's smallest ratio
+ * @param maxDocumentTokens empty = the base model's maximum positions
+ * @param metricsPort       Prometheus scrape port; 0 = no endpoint
+ */
+public record CompressorConfig(
+        String bootstrapServers,
+        RedisTarget redis,
+        String applicationId,
+        Path modelDir,
+        Path adapterDir,
+        OptionalInt ratio,
+        KvDtype blobDtype,
+        Optional<Duration> blobTtl,
+        CompressorTopics topics,
+        DocumentLimits limits,
+        OptionalInt maxDocumentTokens,
+        Path stateDir,
+        Duration commitInterval,
+        int maxPollRecords,
+        Duration maxCompressTime,
+        Duration redisRetryBudget,
+        int metricsPort) {
+
+    /** Flag names, shared with the CLI so that every validation message names the flag the user typed. */
+    public static final class Flags {
+        public static final String BOOTSTRAP_SERVERS = "--bootstrap-servers";
+        public static final String REDIS = "--redis";
+        public static final String APPLICATION_ID = "--application-id";
+        public static final String MODEL = "--model";
+        public static final String ADAPTER = "--adapter";
+        public static final String RATIO = "--ratio";
+        public static final String BLOB_DTYPE = "--blob-dtype";
+        public static final String BLOB_TTL = "--blob-ttl";
+        public static final String DOCUMENTS_TOPIC = "--documents-topic";
+        public static final String CATALOG_TOPIC = "--catalog-topic";
+        public static final String DEAD_LETTER_TOPIC = "--dead-letter-topic";
+        public static final String RECOMPRESS_TOPIC = "--recompress-topic";
+        public static final String MAX_DOC_BYTES = "--max-doc-bytes";
+        public static final String MAX_DOC_CHARS = "--max-doc-chars";
+        public static final String MAX_DOC_TOKENS = "--max-doc-tokens";
+        public static final String STATE_DIR = "--state-dir";
+        public static final String COMMIT_INTERVAL = "--commit-interval";
+        public static final String MAX_POLL_RECORDS = "--max-poll-records";
+        public static final String MAX_COMPRESS_TIME = "--max-compress-time";
+        public static final String REDIS_RETRY_BUDGET = "--redis-retry-budget";
+        public static final String METRICS_PORT = "--metrics-port";
+
+        private Flags() {
+        }
+    }
+
+    public static final String DEFAULT_APPLICATION_ID = "sac-compressor";
+    public static final int MAX_POLL_RECORDS_LIMIT = 100;
+    /** Kafka topic-name characters: the application id prefixes the internal topics. */
+    private static final Pattern APPLICATION_ID = Pattern.compile("[A-Za-z0-9._-]{1,200}");
+
+    public CompressorConfig {
+        require(bootstrapServers != null && !bootstrapServers.isBlank(), Flags.BOOTSTRAP_SERVERS, "must name at least one broker");
+        require(redis != null, Flags.REDIS, "must name a redis:// or rediss:// URL");
+        require(applicationId != null && APPLICATION_ID.matcher(applicationId).matches(), Flags.APPLICATION_ID,
+                "must be 1-200 letters, digits, '.', '_' or '-', got '" + applicationId + "'");
+        require(modelDir != null, Flags.MODEL, "is required");
+        require(adapterDir != null, Flags.ADAPTER, "is required");
+        Objects.requireNonNull(ratio, "ratio");
+        require(ratio.isEmpty() || ratio.getAsInt() >= 1, Flags.RATIO, "must be >= 1, got " + ratio);
+        require(blobDtype != null, Flags.BLOB_DTYPE, "is required");
+        Objects.requireNonNull(blobTtl, "blobTtl");
+        require(blobTtl.isEmpty() || blobTtl.get().toMillis() >= 1, Flags.BLOB_TTL, "must be at least 1 ms, got " + blobTtl);
+        Objects.requireNonNull(topics, "topics");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(maxDocumentTokens, "maxDocumentTokens");
+        require(maxDocumentTokens.isEmpty() || maxDocumentTokens.getAsInt() >= 1, Flags.MAX_DOC_TOKENS,
+                "must be >= 1, got " + maxDocumentTokens);
+        require(stateDir != null, Flags.STATE_DIR, "is required");
+        requirePositive(commitInterval, Flags.COMMIT_INTERVAL);
+        require(maxPollRecords >= 1 && maxPollRecords <= MAX_POLL_RECORDS_LIMIT, Flags.MAX_POLL_RECORDS,
+                "must be between 1 and " + MAX_POLL_RECORDS_LIMIT + " (each record takes seconds), got " + maxPollRecords);
+        requirePositive(maxCompressTime, Flags.MAX_COMPRESS_TIME);
+        requirePositive(redisRetryBudget, Flags.REDIS_RETRY_BUDGET);
+        require(metricsPort >= 0 && metricsPort <= 65535, Flags.METRICS_PORT, "must be 0 (off) or a port, got " + metricsPort);
+        Duration txn = SlowRecordTimeouts.size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval).transactionTimeout();
+        require(txn.compareTo(SlowRecordTimeouts.BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT) <= 0, Flags.MAX_COMPRESS_TIME,
+                "with " + Flags.REDIS_RETRY_BUDGET + " and " + Flags.MAX_POLL_RECORDS + " gives a transaction timeout of " + txn
+                        + ", over the brokers' default limit (transaction.max.timeout.ms, 15 min); lower them");
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public SlowRecordTimeouts timeouts() {
+        return SlowRecordTimeouts.size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval);
+    }
+
+    public RetryPolicy redisRetry() {
+        return RetryPolicy.withBudget(redisRetryBudget);
+    }
+
+    private static void require(boolean ok, String flag, String problem) {
+        if (!ok) {
+            throw new IllegalArgumentException(flag + " " + problem);
+        }
+    }
+
+    private static void requirePositive(Duration d, String flag) {
+        require(d != null && !d.isNegative() && !d.isZero(), flag, "must be a positive duration, got " + d);
+    }
+
+    /** Defaults as in the CLI; {@link #build()} validates. */
+    public static final class Builder {
+        private String bootstrapServers = "localhost:9092";
+        private RedisTarget redis = RedisTarget.parse("redis://localhost:6379");
+        private String applicationId = DEFAULT_APPLICATION_ID;
+        private Path modelDir;
+        private Path adapterDir;
+        private OptionalInt ratio = OptionalInt.empty();
+        private KvDtype blobDtype = KvDtype.F16;
+        private Optional<Duration> blobTtl = Optional.empty();
+        private CompressorTopics topics = CompressorTopics.defaults();
+        private int maxDocBytes = DocumentLimits.defaults().maxValueBytes();
+        private int maxDocChars = DocumentLimits.defaults().maxTextChars();
+        private OptionalInt maxDocumentTokens = OptionalInt.empty();
+        private Path stateDir = Path.of(".sac-cache", "compressor-state");
+        private Duration commitInterval = Duration.ofMillis(100);
+        private int maxPollRecords = 1;
+        private Duration maxCompressTime = Duration.ofSeconds(60);
+        private Duration redisRetryBudget = Duration.ofSeconds(20);
+        private int metricsPort;
+
+        private Builder() {
+        }
+
+        public Builder bootstrapServers(String v) { bootstrapServers = v; return this; }
+        public Builder redis(RedisTarget v) { redis = v; return this; }
+        public Builder applicationId(String v) { applicationId = v; return this; }
+        public Builder model(Path base, Path adapter) { modelDir = base; adapterDir = adapter; return this; }
+        public Builder ratio(OptionalInt v) { ratio = v; return this; }
+        public Builder blobDtype(KvDtype v) { blobDtype = v; return this; }
+        public Builder blobTtl(Optional<Duration> v) { blobTtl = v; return this; }
+        public Builder topics(CompressorTopics v) { topics = v; return this; }
+        public Builder maxDocBytes(int v) { maxDocBytes = v; return this; }
+        public Builder maxDocChars(int v) { maxDocChars = v; return this; }
+        public Builder maxDocumentTokens(OptionalInt v) { maxDocumentTokens = v; return this; }
+        public Builder stateDir(Path v) { stateDir = v; return this; }
+        public Builder commitInterval(Duration v) { commitInterval = v; return this; }
+        public Builder maxPollRecords(int v) { maxPollRecords = v; return this; }
+        public Builder maxCompressTime(Duration v) { maxCompressTime = v; return this; }
+        public Builder redisRetryBudget(Duration v) { redisRetryBudget = v; return this; }
+        public Builder metricsPort(int v) { metricsPort = v; return this; }
+
+        public CompressorConfig build() {
+            require(maxDocBytes >= 1, Flags.MAX_DOC_BYTES, "must be >= 1, got " + maxDocBytes);
+            require(maxDocChars >= 1, Flags.MAX_DOC_CHARS, "must be >= 1, got " + maxDocChars);
+            return new CompressorConfig(bootstrapServers, redis, applicationId, modelDir, adapterDir, ratio, blobDtype,
+                    blobTtl, topics, new DocumentLimits(maxDocBytes, maxDocChars), maxDocumentTokens, stateDir,
+                    commitInterval, maxPollRecords, maxCompressTime, redisRetryBudget, metricsPort);
+        }
+    }
+}

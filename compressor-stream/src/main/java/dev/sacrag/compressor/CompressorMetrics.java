@@ -1,0 +1,90 @@
+package dev.sacrag.compressor;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What the compressor counts, in Micrometer (scraped as Prometheus text by {@link MetricsServer};
+ * dots become underscores and counters get {@code _total}). Tags have small fixed value sets
+ * (topic, reason, outcome), never doc ids or tenants.
+ *
+ * <ul>
+ * <li>{@code sac.compressor.records.in{topic}}: records read, bad ones included</li>
+ * <li>{@code sac.compressor.documents.compressed}: blobs computed and written</li>
+ * <li>{@code sac.compressor.documents.skipped{reason=older|not-newer}}: versions not newer than the compressed one</li>
+ * <li>{@code sac.compressor.documents.deduplicated}: same content as the compressed version, blob reused</li>
+ * <li>{@code sac.compressor.documents.dead.lettered{reason}}: records sent to the dead-letter topic</li>
+ * <li>{@code sac.compressor.documents.deleted}: tombstones applied</li>
+ * <li>{@code sac.compressor.recompress.requests{outcome}}: rebuilt, present, unknown-doc, other-model</li>
+ * <li>{@code sac.compressor.failures{kind}}: redis (one failed attempt), redis-gave-up (budget spent,
+ *     task failed), thread-replaced, slow-compression (over --max-compress-time)</li>
+ * <li>{@code sac.compressor.compress.time}: tokenize + compress + encode, per document</li>
+ * <li>{@code sac.compressor.bytes.written}: blob bytes written to Redis</li>
+ * </ul>
+ */
+public final class CompressorMetrics {
+
+    static final String PREFIX = "sac.compressor.";
+
+    private final MeterRegistry registry;
+    private final Timer compressTime;
+    private final Counter bytesWritten;
+
+    public CompressorMetrics(MeterRegistry registry) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.compressTime = Timer.builder(PREFIX + "compress.time")
+                .description("Tokenize + compress + encode time per document")
+                .publishPercentileHistogram()
+                .register(registry);
+        this.bytesWritten = Counter.builder(PREFIX + "bytes.written").baseUnit("bytes")
+                .description("Anchor-KV blob bytes written to Redis").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    void recordIn(String topic) {
+        registry.counter(PREFIX + "records.in", "topic", topic).increment();
+    }
+
+    void compressed(Duration took, long bytes) {
+        registry.counter(PREFIX + "documents.compressed").increment();
+        compressTime.record(took);
+        bytesWritten.increment(bytes);
+    }
+
+    void skipped(String reason) {
+        registry.counter(PREFIX + "documents.skipped", "reason", reason).increment();
+    }
+
+    void deduplicated() {
+        registry.counter(PREFIX + "documents.deduplicated").increment();
+    }
+
+    void deadLettered(String reason) {
+        registry.counter(PREFIX + "documents.dead.lettered", "reason", reason).increment();
+    }
+
+    void deleted() {
+        registry.counter(PREFIX + "documents.deleted").increment();
+    }
+
+    void recompress(String outcome) {
+        registry.counter(PREFIX + "recompress.requests", "outcome", outcome).increment();
+    }
+
+    void failure(String kind) {
+        registry.counter(PREFIX + "failures", "kind", kind).increment();
+    }
+
+    /** Current value of a counter this class writes; 0 when it was never incremented. */
+    public double count(String name, String... tags) {
+        Counter c = registry.find(PREFIX + name).tags(tags).counter();
+        return c == null ? 0 : c.count();
+    }
+}

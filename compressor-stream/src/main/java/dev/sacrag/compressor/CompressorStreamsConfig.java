@@ -1,0 +1,38 @@
+package dev.sacrag.compressor;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+
+import java.util.Properties;
+
+/** The Kafka Streams properties of a {@link CompressorConfig}; library constants only, no spelled-out names. */
+public final class CompressorStreamsConfig {
+
+    private CompressorStreamsConfig() {
+    }
+
+    public static Properties of(CompressorConfig config) {
+        SlowRecordTimeouts timeouts = config.timeouts();
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        // Catalog records, dead letters, store changelogs and consumer offsets commit atomically.
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toAbsolutePath().toString());
+        // One model per instance: scale out with instances (one task per partition), not threads.
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+        // Fail the build of the topology if any processor, store or internal topic were left unnamed.
+        p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), config.maxPollRecords());
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
+                Math.toIntExact(timeouts.maxPollInterval().toMillis()));
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+                Math.toIntExact(timeouts.transactionTimeout().toMillis()));
+        // Dead letters carry whole documents and the latest-documents changelog their JSON form.
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+                CompressorTopology.maxStoredDocumentBytes(config.limits()));
+        return p;
+    }
+}

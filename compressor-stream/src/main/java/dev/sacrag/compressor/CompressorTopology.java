@@ -1,0 +1,79 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.DocumentLimits;
+import org.apache.avro.message.SchemaStore;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+import java.util.Map;
+
+/**
+ * The compressor's Kafka Streams topology, built from typed collaborators so that
+ * {@code TopologyTestDriver} tests run exactly what production runs.
+ *
+ * <pre>
+ *   documents-source ──► compress-document ──┬─► catalog-sink      (catalog topic)
+ *   recompress-source ─► recompress-request ─┴─► dead-letter-sink  (dead-letter topic)
+ *              stores: compressed-docs, latest-documents (both processors)
+ * </pre>
+ *
+ * Both sources feed one sub-topology, so partition p of the documents topic and partition p of
+ * the recompress topic go to the same task: a recompress request (keyed by docId) finds the
+ * document in that task's store. The changelog topics are named after the stores
+ * ({@code <application.id>-compressed-docs-changelog}, {@code <application.id>-latest-documents-changelog}).
+ */
+public final class CompressorTopology {
+
+    public static final String DOCUMENTS_SOURCE = "documents-source";
+    public static final String RECOMPRESS_SOURCE = "recompress-source";
+    public static final String COMPRESS_PROCESSOR = "compress-document";
+    public static final String RECOMPRESS_PROCESSOR = "recompress-request";
+    public static final String CATALOG_SINK = "catalog-sink";
+    public static final String DEAD_LETTER_SINK = "dead-letter-sink";
+    public static final String COMPRESSED_STORE = "compressed-docs";
+    public static final String DOCUMENTS_STORE = "latest-documents";
+
+    private CompressorTopology() {
+    }
+
+    public static Topology build(CompressorTopics topics, CompressionSettings settings, Collaborators collaborators) {
+        AnchorCacheWriter writer = new AnchorCacheWriter(settings, collaborators);
+        DocumentCodec codec = new DocumentCodec(settings.limits(), new SchemaStore.Cache(), collaborators.clock());
+        CompressorMetrics metrics = collaborators.metrics();
+        Topology topology = new Topology();
+        topology.addSource(DOCUMENTS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.documents());
+        topology.addSource(RECOMPRESS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.recompress());
+        topology.addProcessor(COMPRESS_PROCESSOR,
+                () -> new DocumentProcessor(writer, metrics, codec, settings.maxDocumentTokens()), DOCUMENTS_SOURCE);
+        topology.addProcessor(RECOMPRESS_PROCESSOR, () -> new RecompressProcessor(writer, metrics), RECOMPRESS_SOURCE);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(COMPRESSED_STORE),
+                        Serdes.String(), CompressorSerdes.anchorCacheRecord())
+                .withLoggingEnabled(Map.of()), COMPRESS_PROCESSOR, RECOMPRESS_PROCESSOR);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DOCUMENTS_STORE),
+                        Serdes.String(), CompressorSerdes.documentJson())
+                .withLoggingEnabled(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                        Integer.toString(maxStoredDocumentBytes(settings.limits())))),
+                COMPRESS_PROCESSOR, RECOMPRESS_PROCESSOR);
+        topology.addSink(CATALOG_SINK, topics.catalog(), new StringSerializer(),
+                CompressorSerdes.anchorCacheRecord().serializer(), COMPRESS_PROCESSOR, RECOMPRESS_PROCESSOR);
+        topology.addSink(DEAD_LETTER_SINK, topics.deadLetter(), new ByteArraySerializer(), new ByteArraySerializer(),
+                COMPRESS_PROCESSOR, RECOMPRESS_PROCESSOR);
+        return topology;
+    }
+
+    /**
+     * Largest latest-documents changelog record: the JSON form of the largest accepted document.
+     * JSON escapes at most a few characters per text character; twice the value limit plus
+     * headroom covers real text, and the producer's max.request.size is set to the same.
+     */
+    static int maxStoredDocumentBytes(DocumentLimits limits) {
+        long bytes = 2L * limits.maxValueBytes() + (1 << 20);
+        return (int) Math.min(Integer.MAX_VALUE, bytes);
+    }
+}

@@ -1,0 +1,126 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.avro.AnchorCacheRecord;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.streams.processor.api.Record;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * Where a document is compressed: one record of the documents topic at a time.
+ *
+ * <ol>
+ * <li>Tombstone (null value): delete this model's blob of the document, forget it, emit a catalog
+ * tombstone.</li>
+ * <li>Decode and validate (Avro or JSON, limits, key = docId, token limit); bad input goes to the
+ * dead-letter topic with its reason and the stream goes on.</li>
+ * <li>Versions: older than the compressed one → skipped; the same version with other text →
+ * skipped ("not newer", the producer reused a version).</li>
+ * <li>Same text as the compressed version and its blob still in Redis → no model work: the blob
+ * moves to the new version's key and the catalog gets the new version ("already compressed"
+ * means the store says so <em>and</em> the blob exists). Otherwise → compress, write, retire the
+ * previous blob, emit the catalog record.</li>
+ * </ol>
+ */
+final class DocumentProcessor extends CacheProcessor {
+
+    private static final Logger log = LoggerFactory.getLogger(DocumentProcessor.class);
+
+    private final DocumentCodec codec;
+    private final int maxDocumentTokens;
+
+    DocumentProcessor(AnchorCacheWriter writer, CompressorMetrics metrics, DocumentCodec codec, int maxDocumentTokens) {
+        super(writer, metrics);
+        this.codec = codec;
+        this.maxDocumentTokens = maxDocumentTokens;
+    }
+
+    @Override
+    void handle(Record<byte[], byte[]> record) {
+        DocumentEvent doc;
+        AnchorCacheWriter.Tokens tokens;
+        try {
+            String docId = docId(record.key());
+            if (record.value() == null) {
+                delete(docId, record.timestamp());
+                return;
+            }
+            doc = decode(docId, record);
+            tokens = writer.tokenize(doc.getText());
+            if (tokens.ids().length > maxDocumentTokens) {
+                throw new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document " + docId + " has "
+                        + tokens.ids().length + " tokens, limit " + maxDocumentTokens + " (--max-doc-tokens)");
+            }
+        } catch (BadDocumentException e) {
+            deadLetter(record, e.reason().name(), e);
+            return;
+        }
+        update(doc, tokens, record);
+    }
+
+    private DocumentEvent decode(String docId, Record<byte[], byte[]> record) throws BadDocumentException {
+        Header contentType = record.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
+        String type = contentType == null || contentType.value() == null
+                ? null : new String(contentType.value(), StandardCharsets.UTF_8);
+        // The record timestamp stands in for a missing JSON version, so a replay yields the same version.
+        DocumentEvent doc = codec.decode(record.value(), type, record.timestamp());
+        if (!doc.getDocId().equals(docId)) {
+            throw new BadDocumentException(BadDocumentException.Reason.INVALID_FIELD, "record key '" + docId
+                    + "' differs from the document's docId '" + doc.getDocId() + "' (the key must be the docId)");
+        }
+        return doc;
+    }
+
+    private void update(DocumentEvent doc, AnchorCacheWriter.Tokens tokens, Record<byte[], byte[]> record) {
+        Optional<AnchorCacheRecord> previous = lastCompressed(doc.getDocId());
+        RetryPolicy.Budget redis = writer.redisBudget();
+        if (previous.isPresent()) {
+            AnchorCacheRecord prev = previous.get();
+            boolean sameText = ContentHash.of(doc.getText()).equals(prev.getContentHash());
+            if (doc.getVersion() < prev.getDocVersion()) {
+                skip("older", doc, prev);
+                return;
+            }
+            if (doc.getVersion() == prev.getDocVersion() && !sameText) {
+                skip("not-newer", doc, prev);
+                return;
+            }
+            if (sameText) {
+                Optional<AnchorCacheRecord> reused = writer.reuse(doc, prev, redis);
+                if (reused.isPresent()) {
+                    metrics.deduplicated();
+                    if (!reused.get().equals(prev)) {
+                        emit(doc, reused.get(), record.timestamp());
+                    }
+                    return;
+                }
+                log.info("blob {} of {} is gone from Redis, compressing again", prev.getRedisKey(), doc.getDocId());
+            }
+        }
+        compressAndEmit(doc, tokens, previous, redis, record);
+    }
+
+    private void skip(String reason, DocumentEvent doc, AnchorCacheRecord prev) {
+        metrics.skipped(reason);
+        log.info("skipping document {} v{}: {} than the compressed v{}", doc.getDocId(), doc.getVersion(),
+                reason.equals("older") ? "older" : "not newer", prev.getDocVersion());
+    }
+
+    private void delete(String docId, long timestamp) {
+        Optional<AnchorCacheRecord> previous = lastCompressed(docId);
+        if (previous.isPresent()) {
+            writer.delete(previous.get().getRedisKey(), writer.redisBudget());
+        }
+        compressed.delete(catalogKey(docId));
+        documents.delete(docId);
+        emitTombstone(docId, timestamp);
+        metrics.deleted();
+        log.info("deleted document {} ({})", docId, previous.map(AnchorCacheRecord::getRedisKey).orElse("no blob known"));
+    }
+}

@@ -1,0 +1,58 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.avro.AnchorCacheRecord;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import org.apache.kafka.streams.processor.api.Record;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Optional;
+
+/**
+ * Serves the recompress topic (a blob was evicted, or {@code sac warm --rebuild}): compresses the
+ * latest document again unless its blob is in Redis. Runs in the same task as the document's
+ * partition, so it sees the same stores; a request for a document this task never saw (or
+ * deleted) is counted and logged, and one for another model is ignored.
+ */
+final class RecompressProcessor extends CacheProcessor {
+
+    private static final Logger log = LoggerFactory.getLogger(RecompressProcessor.class);
+
+    RecompressProcessor(AnchorCacheWriter writer, CompressorMetrics metrics) {
+        super(writer, metrics);
+    }
+
+    @Override
+    void handle(Record<byte[], byte[]> record) {
+        RecompressRequest request;
+        try {
+            request = RecompressRequest.parse(docId(record.key()), record.value());
+        } catch (BadDocumentException e) {
+            deadLetter(record, e.reason().name(), e);
+            return;
+        }
+        if (request.modelId().isPresent() && !request.modelId().get().equals(writer.modelId())) {
+            metrics.recompress("other-model");
+            return;
+        }
+        DocumentEvent doc = documents.get(request.docId());
+        if (doc == null || request.tenant().isPresent() && !request.tenant().get().equals(doc.getTenant())) {
+            metrics.recompress("unknown-doc");
+            log.info("recompress request for unknown document {} (tenant {}, reason {})", request.docId(),
+                    request.tenant().orElse("any"), request.reason().orElse("none"));
+            return;
+        }
+        Optional<AnchorCacheRecord> previous = lastCompressed(doc.getDocId());
+        RetryPolicy.Budget redis = writer.redisBudget();
+        boolean current = previous.isPresent() && previous.get().getDocVersion() == doc.getVersion();
+        if (current && writer.exists(previous.get().getRedisKey(), redis)) {
+            metrics.recompress("present");
+            return;
+        }
+        log.info("recompressing document {} v{} ({})", doc.getDocId(), doc.getVersion(), request.reason().orElse("no reason given"));
+        if (compressAndEmit(doc, writer.tokenize(doc.getText()), previous, redis, record)) {
+            metrics.recompress("rebuilt");
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package dev.sacrag.compressor;
+
+import java.time.Duration;
+
+/**
+ * Kafka Streams timeouts sized for slow records (architecture.md "Slow records"). Streams'
+ * defaults assume records that take milliseconds; compressing one document takes up to seconds,
+ * so both limits below are derived from the configured worst case instead.
+ *
+ * <pre>
+ *   record worst case   = --max-compress-time + --redis-retry-budget
+ *   poll worst case     = --max-poll-records x record worst case
+ *   max.poll.interval.ms = transaction.timeout.ms = --commit-interval + 2 x poll worst case
+ * </pre>
+ *
+ * <ul>
+ * <li>{@code max.poll.interval.ms}: the consumer leaves the group when the thread does not poll
+ * within it. Streams polls again once half of it has passed, so any record that starts before
+ * then still finishes in time (factor 2).</li>
+ * <li>{@code transaction.timeout.ms} (exactly-once): a transaction opens with the first write
+ * after a commit and ends at the next commit, which Streams makes once the commit interval has
+ * passed, after the records in hand. Streams' own default (10 s) would let the broker abort
+ * the transaction of a slow document and fence the producer.</li>
+ * <li>The Redis retry budget is thereby always below the transaction timeout: a Redis outage
+ * fails the task by itself (abort, thread replaced, reprocessing from the last commit) before
+ * the broker's timeout could.</li>
+ * </ul>
+ *
+ * Measure the worst case with {@code sac compress --model M FILE} on a document of
+ * {@code --max-doc-tokens} tokens; the compressor logs and counts (failures{kind=slow-compression})
+ * every compression slower than {@code --max-compress-time}.
+ */
+public record SlowRecordTimeouts(Duration maxPollInterval, Duration transactionTimeout) {
+
+    /** Brokers refuse longer transactions unless transaction.max.timeout.ms is raised (default 15 min). */
+    public static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
+    public static SlowRecordTimeouts size(Duration maxCompressTime, Duration redisRetryBudget, int maxPollRecords,
+                                          Duration commitInterval) {
+        Duration record = maxCompressTime.plus(redisRetryBudget);
+        Duration poll = record.multipliedBy(maxPollRecords);
+        Duration limit = commitInterval.plus(poll.multipliedBy(2));
+        return new SlowRecordTimeouts(limit, limit);
+    }
+}

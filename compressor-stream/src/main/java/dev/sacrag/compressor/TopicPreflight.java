@@ -1,0 +1,139 @@
+package dev.sacrag.compressor;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Checks the compressor's topics before the stream starts, so that a missing topic, a recompress
+ * topic partitioned unlike the documents topic, or a dead-letter topic that accepts smaller
+ * records than the documents topic fails at start with what to fix — instead of a Streams error
+ * state, requests silently served by a task that lacks the document, or a dead letter the broker
+ * refuses forever.
+ */
+final class TopicPreflight {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration MISSING_TOPIC_GRACE = Duration.ofSeconds(3);
+
+    private TopicPreflight() {
+    }
+
+    static void check(String bootstrapServers, CompressorTopics topics) {
+        Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Math.toIntExact(TIMEOUT.toMillis())));
+        try {
+            Map<String, Integer> partitions = describe(admin, topics);
+            List<String> missing = topics.all().stream().filter(t -> !partitions.containsKey(t)).toList();
+            if (!missing.isEmpty()) {
+                throw new IllegalStateException("topics " + missing + " do not exist on " + bootstrapServers
+                        + ": create them (" + topics.documents() + " and " + topics.catalog() + " compacted, "
+                        + topics.recompress() + " with as many partitions as " + topics.documents() + ")");
+            }
+            int documents = partitions.get(topics.documents());
+            int recompress = partitions.get(topics.recompress());
+            if (documents != recompress) {
+                throw new IllegalStateException(topics.recompress() + " has " + recompress + " partitions but "
+                        + topics.documents() + " has " + documents + ": they must match, because a recompress request is"
+                        + " served by the task that owns the document's partition");
+            }
+            checkDeadLettersFit(admin, topics);
+        } finally {
+            admin.close(Duration.ZERO); // an unreachable broker must not also delay the failure
+        }
+    }
+
+    /**
+     * A dead letter carries the original value: if the dead-letter topic accepted smaller records
+     * than the documents topic, the broker would refuse it, the transaction would abort and the
+     * same record would fail again forever.
+     */
+    private static void checkDeadLettersFit(Admin admin, CompressorTopics topics) {
+        ConfigResource documents = new ConfigResource(ConfigResource.Type.TOPIC, topics.documents());
+        ConfigResource deadLetter = new ConfigResource(ConfigResource.Type.TOPIC, topics.deadLetter());
+        Map<ConfigResource, Config> configs = await(admin.describeConfigs(List.of(documents, deadLetter)).all(),
+                "describing the configs of " + topics.documents() + " and " + topics.deadLetter());
+        long documentBytes = maxMessageBytes(configs.get(documents));
+        long deadLetterBytes = maxMessageBytes(configs.get(deadLetter));
+        if (deadLetterBytes < documentBytes) {
+            throw new IllegalStateException(topics.deadLetter() + " accepts records of " + deadLetterBytes + " bytes but "
+                    + topics.documents() + " of " + documentBytes + ": raise " + TopicConfig.MAX_MESSAGE_BYTES_CONFIG + " of "
+                    + topics.deadLetter() + ", or a large bad document could never be dead-lettered");
+        }
+    }
+
+    private static long maxMessageBytes(Config config) {
+        return Long.parseLong(config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value());
+    }
+
+    private static <T> T await(KafkaFuture<T> future, String what) {
+        try {
+            // The admin client's own timeout (the same) normally fires first; this only guards a hang.
+            return future.get(TIMEOUT.plusSeconds(5).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw unreachable(what, e.getCause());
+            }
+            throw new IllegalStateException(what + " failed", e.getCause());
+        } catch (TimeoutException e) {
+            throw unreachable(what, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while " + what, e);
+        }
+    }
+
+    private static IllegalStateException unreachable(String what, Throwable cause) {
+        return new IllegalStateException(what + " took longer than " + TIMEOUT + ": is Kafka reachable ("
+                + CompressorConfig.Flags.BOOTSTRAP_SERVERS + ")?", cause);
+    }
+
+    /**
+     * Partition counts of the topics that exist. Missing ones are asked for again during a short
+     * grace period: a broker learns of a topic a moment after the controller created it, so a
+     * script that creates the topics and then starts the compressor must not fail on that race.
+     */
+    private static Map<String, Integer> describe(Admin admin, CompressorTopics topics) {
+        long deadline = System.nanoTime() + MISSING_TOPIC_GRACE.toNanos();
+        Map<String, Integer> found = new HashMap<>();
+        while (true) {
+            List<String> wanted = topics.all().stream().filter(t -> !found.containsKey(t)).toList();
+            Map<String, KafkaFuture<TopicDescription>> replies = admin.describeTopics(wanted).topicNameValues();
+            for (String topic : wanted) {
+                try {
+                    found.put(topic, await(replies.get(topic), "describing topic " + topic).partitions().size());
+                } catch (IllegalStateException e) {
+                    if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                        throw e;
+                    }
+                }
+            }
+            if (found.size() == topics.all().size() || System.nanoTime() > deadline) {
+                return found;
+            }
+            sleep(Duration.ofMillis(200));
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for topics", e);
+        }
+    }
+}

@@ -1,0 +1,422 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.core.kv.AnchorKvCodec;
+import dev.sacrag.core.model.Safetensors;
+import dev.sacrag.core.random.ModelShape;
+import dev.sacrag.core.random.RandomModelWriter;
+import dev.sacrag.core.sac.Fingerprints;
+import dev.sacrag.core.sac.SacAdapter;
+import dev.sacrag.core.sac.SacSpec;
+import dev.sacrag.ingest.DocumentPublisher;
+import dev.sacrag.kvstore.AnchorKvStore;
+import dev.sacrag.kvstore.KvStoreConfig;
+import dev.sacrag.kvstore.RedisKeys;
+import dev.sacrag.kvstore.RedisTarget;
+import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.avro.AnchorCacheRecord;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import dev.sacrag.stack.LocalStack;
+import dev.sacrag.stack.TopicSpec;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * End to end on the real stack ({@code -Dsac.stack}, default embedded: an in-process KRaft broker
+ * and a redis-server process) with a tiny random SAC model. Each test has its own topics and
+ * application id.
+ */
+class CompressorIntegrationTest {
+
+    static final Duration WAIT = Duration.ofSeconds(90);
+    static final int MAX_DOC_CHARS = 2000;
+
+    @TempDir
+    static Path tmp;
+    static LocalStack stack;
+    static Path base;
+    static Path adapter;
+    static String modelId;
+
+    @BeforeAll
+    static void startStackAndWriteModel() throws Exception {
+        stack = LocalStack.start();
+        base = tmp.resolve("model/base");
+        RandomModelWriter.write(ModelShape.TINY.config, base,
+                new RandomModelWriter.Options(21, 0.08f, Safetensors.DType.F32, 1));
+        adapter = tmp.resolve("model/adapters/sac");
+        SacAdapter.writeRandom(adapter, SacSpec.paperDefaults("sac", List.of(4, 8, 16), 8, Fingerprints.baseModel(base)),
+                ModelShape.TINY.config, 22);
+        modelId = Fingerprints.modelId(Fingerprints.baseModel(base), Fingerprints.adapter(adapter), 4);
+    }
+
+    @AfterAll
+    static void stopStack() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    @Test
+    void goodDocumentsEndInTheCatalogAndRedisAndBadOnesInTheDeadLetterTopic() throws Exception {
+        CompressorTopics topics = createTopics("e2e");
+        Map<String, byte[]> bad = new LinkedHashMap<>();
+        bad.put("bad-malformed", new byte[] {0x00, 0x13, 0x37, (byte) 0xfe});
+        bad.put("bad-empty", json("bad-empty", "   "));
+        bad.put("bad-oversized", json("bad-oversized", "x".repeat(MAX_DOC_CHARS + 500)));
+        try (CompressorApp app = CompressorApp.start(config("e2e").build());
+             DocumentPublisher publisher = publisher(topics);
+             KafkaProducer<byte[], byte[]> raw = rawProducer()) {
+            for (int i = 0; i < 20; i++) {
+                publisher.publish(doc(id(i), 1, text(i)));
+            }
+            publisher.publish(doc(id(3), 2, "Document three was rewritten: it now talks about lighthouses."));
+            publisher.delete(id(5));
+            publisher.flush();
+            raw.send(new ProducerRecord<>(topics.documents(), utf8("doc-json"), json("doc-json", "Published as plain JSON.")));
+            bad.forEach((key, value) -> raw.send(new ProducerRecord<>(topics.documents(), utf8(key), value)));
+            raw.flush();
+
+            Set<String> good = new HashSet<>();
+            IntStream.range(0, 20).filter(i -> i != 5).forEach(i -> good.add(id(i)));
+            good.add("doc-json");
+            Map<String, AnchorCacheRecord> catalog = awaitCatalog(topics, latest -> good.stream().allMatch(d ->
+                    latest.get(key(d)) != null && (!d.equals(id(3)) || latest.get(key(d)).getDocVersion() == 2))
+                    && latest.containsKey(key(id(5))) && latest.get(key(id(5))) == null);
+
+            try (AnchorKvStore redis = redisStore()) {
+                for (String d : good) {
+                    AnchorCacheRecord r = catalog.get(key(d));
+                    byte[] blob = redis.get(r.getRedisKey()).orElseThrow(() -> new AssertionError("no blob for " + d));
+                    AnchorKv kv = AnchorKvCodec.decode(blob, modelId);
+                    assertEquals(r.getAnchorCount(), kv.anchorCount(), d);
+                    assertEquals(r.getBytes(), blob.length, d);
+                }
+                assertFalse(redis.exists(RedisKeys.blobKey("acme", modelId, id(3), 1)), "the update deleted the old blob");
+                assertFalse(redis.exists(RedisKeys.blobKey("acme", modelId, id(5), 1)), "the delete removed the blob");
+            }
+            assertEquals(good.size(), redisKeyCount(), "one blob per live document, nothing stale");
+            assertEquals(22, app.metrics().count("documents.compressed"), "20 documents, one update, one JSON document");
+
+            try (TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.bootstrapServers(), topics.deadLetter(),
+                    new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                List<ConsumerRecord<byte[], byte[]>> dead = dlq.awaitUntil(r -> r.size() >= 3, WAIT, "3 dead letters");
+                Map<String, String> reasons = new HashMap<>();
+                for (ConsumerRecord<byte[], byte[]> r : dead) {
+                    String k = new String(r.key(), StandardCharsets.UTF_8);
+                    reasons.put(k, header(r, DeadLetters.ERROR_REASON));
+                    assertArrayEquals(bad.get(k), r.value(), "original bytes of " + k);
+                    assertEquals(topics.documents(), header(r, DeadLetters.SOURCE_TOPIC));
+                }
+                assertEquals(Map.of("bad-malformed", "MALFORMED", "bad-empty", "EMPTY_TEXT", "bad-oversized", "TOO_LARGE"),
+                        reasons);
+            }
+        }
+    }
+
+    @Test
+    void aRedisOutageLongerThanTheTransactionTimeoutLosesNothing() throws Exception {
+        CompressorTopics topics = createTopics("outage");
+        CompressorConfig config = config("outage").build();
+        Duration transactionTimeout = config.timeouts().transactionTimeout();
+        assertTrue(transactionTimeout.compareTo(Duration.ofSeconds(10)) < 0, "test-shortened: " + transactionTimeout);
+        try (CompressorApp app = CompressorApp.start(config); DocumentPublisher publisher = publisher(topics)) {
+            for (int i = 0; i < 4; i++) {
+                publisher.publish(doc(id(i), 1, text(i)));
+            }
+            publisher.flush();
+            awaitCatalog(topics, latest -> IntStream.range(0, 4).allMatch(i -> latest.get(key(id(i))) != null));
+
+            stack.stopRedis();
+            for (int i = 4; i < 8; i++) {
+                publisher.publish(doc(id(i), 1, text(i)));
+            }
+            publisher.flush();
+            Thread.sleep(transactionTimeout.plusSeconds(3).toMillis());
+            assertTrue(app.metrics().count("failures", "kind", "redis-gave-up") >= 1, "the retry budget ran out");
+            assertTrue(app.metrics().count("failures", "kind", "thread-replaced") >= 1, "the stream thread was replaced");
+            assertTrue(app.state().isRunningOrRebalancing(), "still alive during the outage: " + app.state());
+            Map<String, AnchorCacheRecord> during = awaitCatalog(topics,
+                    latest -> IntStream.range(0, 4).allMatch(i -> latest.get(key(id(i))) != null));
+            assertTrue(IntStream.range(4, 8).noneMatch(i -> during.containsKey(key(id(i)))),
+                    "no catalog record for a blob that could not be written: " + during.keySet());
+            stack.startRedis(); // back empty: the blobs of docs 0-3 are gone, their catalog records stay
+
+            try (KafkaProducer<byte[], byte[]> raw = rawProducer()) {
+                for (int i = 0; i < 4; i++) {
+                    raw.send(new ProducerRecord<>(topics.recompress(), utf8(id(i)),
+                            new RecompressRequest(id(i), Optional.of("acme"), Optional.of("redis-flushed"), Optional.empty()).toJson()));
+                }
+            }
+            Map<String, AnchorCacheRecord> catalog = awaitCatalog(topics,
+                    latest -> IntStream.range(0, 8).allMatch(i -> latest.get(key(id(i))) != null)
+                            && app.metrics().count("recompress.requests", "outcome", "rebuilt") == 4);
+            try (AnchorKvStore redis = redisStore()) {
+                for (int i = 0; i < 8; i++) {
+                    AnchorCacheRecord r = catalog.get(key(id(i)));
+                    assertTrue(redis.exists(r.getRedisKey()), "blob of " + id(i) + " is in Redis after the outage");
+                }
+            }
+            app.awaitRunning(WAIT);
+        }
+    }
+
+    @Test
+    void twoInstancesWithOneApplicationIdSplitThePartitionsAndCompressEveryDocumentOnce() throws Exception {
+        CompressorTopics topics = createTopics("pair");
+        CompressorConfig.Builder builder = config("pair");
+        try (CompressorApp a = CompressorApp.start(builder.stateDir(tmp.resolve("pair-a")).build());
+             CompressorApp b = CompressorApp.start(builder.stateDir(tmp.resolve("pair-b")).build());
+             DocumentPublisher publisher = publisher(topics)) {
+            awaitSplit(a, b, 6);
+            int n = 24;
+            for (int i = 0; i < n; i++) {
+                publisher.publish(doc(id(i), 1, text(i)));
+            }
+            publisher.flush();
+            Map<String, AnchorCacheRecord> catalog = awaitCatalog(topics,
+                    latest -> IntStream.range(0, n).allMatch(i -> latest.get(key(id(i))) != null));
+
+            double byA = a.metrics().count("documents.compressed");
+            double byB = b.metrics().count("documents.compressed");
+            assertTrue(byA > 0 && byB > 0, "both instances compressed: " + byA + " + " + byB);
+            assertEquals(n, byA + byB, "every document compressed exactly once");
+            try (AnchorKvStore redis = redisStore()) {
+                for (int i = 0; i < n; i++) {
+                    assertTrue(redis.exists(catalog.get(key(id(i))).getRedisKey()), id(i));
+                }
+            }
+        }
+    }
+
+    /**
+     * architecture.md "Slow records": a document that takes longer than Streams' default
+     * transaction timeout (10 s) is compressed once, without the broker aborting the transaction,
+     * because the timeouts are sized from --max-compress-time.
+     */
+    @Test
+    void aDocumentSlowerThanStreamsDefaultTransactionTimeoutIsCompressedOnce() throws Exception {
+        CompressorTopics topics = createTopics("slow");
+        Duration slow = Duration.ofSeconds(12);
+        CompressorConfig config = config("slow").maxCompressTime(slow.plusSeconds(3)).build();
+        try (CompressorApp app = CompressorApp.start(config, model -> new SlowCompressor(model, slow));
+             DocumentPublisher publisher = publisher(topics)) {
+            publisher.publish(doc("slow-doc", 1, text(1)));
+            publisher.publish(doc("next-doc", 1, text(2)));
+            publisher.flush();
+            awaitCatalog(topics, latest -> latest.get(key("slow-doc")) != null && latest.get(key("next-doc")) != null);
+
+            assertEquals(2, app.metrics().count("documents.compressed"), "each compressed once, none redone");
+            assertEquals(0, app.metrics().count("failures", "kind", "thread-replaced"));
+            assertEquals(0, app.metrics().count("failures", "kind", "slow-compression"), "within --max-compress-time");
+        }
+    }
+
+    /** Delays only the document whose text is text(1). */
+    private record SlowCompressor(DocumentCompressor model, Duration delay) implements DocumentCompressor {
+        @Override
+        public String modelId() {
+            return model.modelId();
+        }
+
+        @Override
+        public int ratio() {
+            return model.ratio();
+        }
+
+        @Override
+        public long[] tokenize(String text) {
+            return model.tokenize(text);
+        }
+
+        @Override
+        public AnchorKv compress(long[] tokens) {
+            if (Arrays.equals(tokens, model.tokenize(text(1)))) {
+                try {
+                    Thread.sleep(delay.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+            return model.compress(tokens);
+        }
+    }
+
+    @Test
+    void startFailsNamingMissingOrMisconfiguredTopics() throws Exception {
+        IllegalStateException missing = assertThrows(IllegalStateException.class,
+                () -> CompressorApp.start(config("absent").build()));
+        assertTrue(missing.getMessage().startsWith("topics [absent.documents, absent.anchor-caches, absent.documents.dlq,"
+                + " absent.recompress] do not exist"), missing.getMessage());
+
+        stack.createTopics(TopicSpec.compacted("skew.documents"), TopicSpec.compacted("skew.anchor-caches"),
+                TopicSpec.plain("skew.documents.dlq"), TopicSpec.plain("skew.recompress").withPartitions(2));
+        IllegalStateException skewed = assertThrows(IllegalStateException.class,
+                () -> CompressorApp.start(config("skew").build()));
+        assertTrue(skewed.getMessage().startsWith("skew.recompress has 2 partitions but skew.documents has 6"),
+                skewed.getMessage());
+
+        stack.createTopics(TopicSpec.compacted("narrow.documents"), TopicSpec.compacted("narrow.anchor-caches"),
+                TopicSpec.plain("narrow.recompress"));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic("narrow.documents.dlq", Optional.empty(), Optional.empty())
+                    .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "1000")))).all().get();
+        }
+        IllegalStateException narrow = assertThrows(IllegalStateException.class,
+                () -> CompressorApp.start(config("narrow").build()));
+        assertTrue(narrow.getMessage().startsWith("narrow.documents.dlq accepts records of 1000 bytes"), narrow.getMessage());
+    }
+
+    /** Waits until both instances are RUNNING and own disjoint, non-empty sets of all partitions. */
+    private static void awaitSplit(CompressorApp a, CompressorApp b, int partitions) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            Set<TopicPartition> pa = a.documentPartitions();
+            Set<TopicPartition> pb = b.documentPartitions();
+            Set<TopicPartition> union = new HashSet<>(pa);
+            union.addAll(pb);
+            boolean split = !pa.isEmpty() && !pb.isEmpty() && union.size() == partitions && union.size() == pa.size() + pb.size();
+            if (split && a.state() == KafkaStreams.State.RUNNING && b.state() == KafkaStreams.State.RUNNING) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("partitions not split between the instances: " + pa + " / " + pb);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static CompressorTopics createTopics(String name) {
+        CompressorTopics t = new CompressorTopics(name + ".documents", name + ".anchor-caches", name + ".documents.dlq",
+                name + ".recompress");
+        stack.createTopics(TopicSpec.compacted(t.documents()), TopicSpec.compacted(t.catalog()),
+                TopicSpec.plain(t.deadLetter()), TopicSpec.plain(t.recompress()));
+        return t;
+    }
+
+    /** Timeouts shortened so an outage longer than the transaction timeout fits in a test. */
+    private static CompressorConfig.Builder config(String name) {
+        return CompressorConfig.builder()
+                .bootstrapServers(stack.bootstrapServers())
+                .redis(RedisTarget.parse(stack.redisUrl()))
+                .applicationId(name + "-compressor")
+                .model(base, adapter)
+                .topics(new CompressorTopics(name + ".documents", name + ".anchor-caches", name + ".documents.dlq",
+                        name + ".recompress"))
+                .maxDocChars(MAX_DOC_CHARS)
+                .stateDir(tmp.resolve(name + "-state"))
+                .commitInterval(Duration.ofMillis(100))
+                .maxPollRecords(1)
+                .maxCompressTime(Duration.ofSeconds(1))
+                .redisRetryBudget(Duration.ofSeconds(2));
+    }
+
+    private static Map<String, AnchorCacheRecord> awaitCatalog(CompressorTopics topics,
+                                                               java.util.function.Predicate<Map<String, AnchorCacheRecord>> done) {
+        try (TopicReader<String, AnchorCacheRecord> reader = new TopicReader<>(stack.bootstrapServers(), topics.catalog(),
+                new StringDeserializer(), CompressorSerdes.anchorCacheRecord().deserializer())) {
+            return latest(reader.awaitUntil(records -> done.test(latest(records)), WAIT, "the catalog"));
+        }
+    }
+
+    /** Latest value per key; a tombstone is a present key with a null value. */
+    private static Map<String, AnchorCacheRecord> latest(List<ConsumerRecord<String, AnchorCacheRecord>> records) {
+        Map<String, AnchorCacheRecord> latest = new HashMap<>();
+        records.forEach(r -> latest.put(r.key(), r.value()));
+        return latest;
+    }
+
+    private static DocumentPublisher publisher(CompressorTopics topics) {
+        return DocumentPublisher.connect(stack.bootstrapServers(), DocumentPublisher.Options.defaults().withTopic(topics.documents()));
+    }
+
+    private static KafkaProducer<byte[], byte[]> rawProducer() {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static AnchorKvStore redisStore() {
+        return AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.parse(stack.redisUrl())));
+    }
+
+    private static long redisKeyCount() {
+        RedisClient client = RedisClient.create(stack.redisUrl());
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            return c.sync().dbsize();
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    private static DocumentEvent doc(String docId, long version, String text) {
+        return DocumentEvent.newBuilder().setDocId(docId).setTenant("acme").setVersion(version).setText(text)
+                .setMetadata(Map.of()).setPublishedAt(Instant.now()).build();
+    }
+
+    private static byte[] json(String docId, String text) {
+        DocumentEvent d = doc(docId, 1, text.isBlank() ? "placeholder" : text);
+        d.setText(text);
+        return DocumentCodec.encodeJson(d).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String id(int i) {
+        return String.format("doc-%02d", i);
+    }
+
+    private static String text(int i) {
+        return "Document " + i + " describes the harbour of town " + i + ". Its lighthouse was built in year "
+                + (1800 + i) + " and painted " + (i % 2 == 0 ? "red" : "white") + ".";
+    }
+
+    private static String key(String docId) {
+        return CatalogKey.of(docId, modelId);
+    }
+
+    private static String header(ConsumerRecord<?, ?> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,449 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.core.kv.AnchorKvCodec;
+import dev.sacrag.core.kv.KvDtype;
+import dev.sacrag.kvstore.RedisKeys;
+import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.DocumentLimits;
+import dev.sacrag.schemas.avro.AnchorCacheRecord;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.zip.CRC32C;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The production topology in TopologyTestDriver, with a fake model and an in-memory blob store. */
+class CompressorTopologyTest {
+
+    static final CompressorTopics TOPICS = CompressorTopics.defaults();
+    static final String MODEL = FakeCompressor.MODEL_ID;
+    static final Instant NOW = Instant.parse("2025-06-01T12:00:00Z");
+    static final int MAX_CHARS = 500;
+    static final int MAX_TOKENS = 40;
+    static final int MAX_VALUE_BYTES = 4096;
+
+    @TempDir
+    Path stateDir;
+
+    final FakeCompressor model = new FakeCompressor();
+    final InMemoryBlobStore redis = new InMemoryBlobStore();
+    final CompressorMetrics metrics = new CompressorMetrics(new SimpleMeterRegistry());
+    Topology topology;
+    TopologyTestDriver driver;
+    TestInputTopic<String, byte[]> documents;
+    TestInputTopic<String, byte[]> recompress;
+    TestOutputTopic<String, AnchorCacheRecord> catalog;
+    TestOutputTopic<byte[], byte[]> deadLetters;
+
+    @BeforeEach
+    void start() {
+        CompressionSettings settings = new CompressionSettings(new DocumentLimits(MAX_VALUE_BYTES, MAX_CHARS), MAX_TOKENS,
+                KvDtype.F32, Optional.empty(),
+                new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
+                Duration.ofSeconds(5));
+        topology = CompressorTopology.build(TOPICS, settings,
+                new Collaborators(model, redis, metrics, Clock.fixed(NOW, ZoneOffset.UTC)));
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "compressor-topology-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        driver = new TopologyTestDriver(topology, props);
+        documents = driver.createInputTopic(TOPICS.documents(), new StringSerializer(), new ByteArraySerializer());
+        recompress = driver.createInputTopic(TOPICS.recompress(), new StringSerializer(), new ByteArraySerializer());
+        catalog = driver.createOutputTopic(TOPICS.catalog(), new StringDeserializer(),
+                CompressorSerdes.anchorCacheRecord().deserializer());
+        deadLetters = driver.createOutputTopic(TOPICS.deadLetter(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    static DocumentEvent doc(String docId, long version, String text) {
+        return DocumentEvent.newBuilder().setDocId(docId).setTenant("acme").setVersion(version).setText(text)
+                .setMetadata(Map.of()).setPublishedAt(NOW).build();
+    }
+
+    void publishAvro(DocumentEvent doc) {
+        publish(doc.getDocId(), DocumentCodec.encodeAvro(doc), DocumentCodec.AVRO_CONTENT_TYPE);
+    }
+
+    void publish(String key, byte[] value, String contentType) {
+        Headers headers = new RecordHeaders();
+        if (contentType != null) {
+            headers.add(DocumentCodec.CONTENT_TYPE_HEADER, contentType.getBytes(StandardCharsets.UTF_8));
+        }
+        documents.pipeInput(new TestRecord<>(key, value, headers, NOW));
+    }
+
+    void requestRecompress(String docId, String json) {
+        recompress.pipeInput(docId, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String keyOf(String docId, long version) {
+        return RedisKeys.blobKey("acme", MODEL, docId, version);
+    }
+
+    double count(String name, String... tags) {
+        return metrics.count(name, tags);
+    }
+
+    @Test
+    void compressesAnAvroDocumentIntoABlobAndACatalogRecord() {
+        publishAvro(doc("doc-1", 10, "alpha beta gamma delta epsilon"));
+
+        TestRecord<String, AnchorCacheRecord> out = catalog.readRecord();
+        assertEquals("doc-1|" + MODEL, out.key());
+        AnchorCacheRecord r = out.value();
+        byte[] blob = redis.blobs.get(keyOf("doc-1", 10));
+        assertNotNull(blob, "blob written under the versioned key; Redis holds " + redis.blobs.keySet());
+        AnchorKv kv = AnchorKvCodec.decode(blob, MODEL);
+        assertEquals(7, kv.tokenCount(), "2 prompt tokens + 5 words");
+        assertEquals("doc-1", r.getDocId());
+        assertEquals("acme", r.getTenant());
+        assertEquals(10, r.getDocVersion());
+        assertEquals(MODEL, r.getModelId());
+        assertEquals(FakeCompressor.RATIO, r.getRatio());
+        assertEquals(kv.tokenCount(), r.getTokenCount());
+        assertEquals(kv.anchorCount(), r.getAnchorCount());
+        assertEquals(1, r.getChunkCount());
+        assertEquals(keyOf("doc-1", 10), r.getRedisKey());
+        assertEquals(blob.length, r.getBytes());
+        assertEquals("f32", r.getDtype());
+        CRC32C crc = new CRC32C();
+        crc.update(blob);
+        assertEquals(crc.getValue(), r.getChecksum());
+        assertEquals(NOW, r.getCompressedAt());
+        assertEquals(ContentHash.of("alpha beta gamma delta epsilon"), r.getContentHash());
+        assertEquals(DocumentCodec.AVRO_CONTENT_TYPE, header(out.headers(), DocumentCodec.CONTENT_TYPE_HEADER));
+        assertTrue(catalog.isEmpty());
+        assertEquals(1, count("documents.compressed"));
+        assertEquals(1, count("records.in", "topic", TOPICS.documents()));
+        assertEquals(blob.length, metrics.registry().get("sac.compressor.bytes.written").counter().count());
+        assertEquals(1, metrics.registry().get("sac.compressor.compress.time").timer().count());
+    }
+
+    @Test
+    void compressesAJsonDocumentDetectedByItsLeadingBraceWithTheRecordTimeAsVersion() {
+        publish("doc-json", "{\"docId\":\"doc-json\",\"tenant\":\"acme\",\"text\":\"plain json text\"}"
+                .getBytes(StandardCharsets.UTF_8), null);
+
+        AnchorCacheRecord r = catalog.readValue();
+        assertEquals(NOW.toEpochMilli(), r.getDocVersion(), "a JSON document without version takes the record time");
+        assertTrue(redis.blobs.containsKey(keyOf("doc-json", NOW.toEpochMilli())));
+        assertTrue(model.compressedText("plain json text"));
+    }
+
+    @Test
+    void anUpdateReplacesTheBlobAndDeletesTheOldOne() {
+        publishAvro(doc("doc-1", 1, "first text"));
+        publishAvro(doc("doc-1", 2, "second different text"));
+
+        List<AnchorCacheRecord> out = catalog.readValuesToList();
+        assertEquals(2, out.size());
+        assertEquals(keyOf("doc-1", 2), out.get(1).getRedisKey());
+        assertEquals(List.of(keyOf("doc-1", 2)), List.copyOf(redis.blobs.keySet()), "only the new version's blob is left");
+        assertEquals(2, model.compressions());
+    }
+
+    @Test
+    void skipsAVersionOlderThanTheCompressedOne() {
+        publishAvro(doc("doc-1", 5, "newer text"));
+        publishAvro(doc("doc-1", 3, "older text arriving late"));
+
+        assertEquals(1, catalog.readValuesToList().size());
+        assertEquals(List.of(keyOf("doc-1", 5)), List.copyOf(redis.blobs.keySet()));
+        assertEquals(1, model.compressions());
+        assertEquals(1, count("documents.skipped", "reason", "older"));
+    }
+
+    @Test
+    void skipsTheCompressedVersionRepublishedWithOtherText() {
+        publishAvro(doc("doc-1", 5, "original text"));
+        publishAvro(doc("doc-1", 5, "other text under the same version"));
+
+        assertEquals(1, catalog.readValuesToList().size());
+        assertEquals(1, model.compressions());
+        assertEquals(1, count("documents.skipped", "reason", "not-newer"));
+    }
+
+    @Test
+    void identicalContentIsNotRecompressedWhileItsBlobExists() {
+        publishAvro(doc("doc-1", 1, "same words every time"));
+        byte[] first = redis.blobs.get(keyOf("doc-1", 1));
+        publishAvro(doc("doc-1", 2, "same words every time"));
+
+        assertEquals(1, model.compressions(), "no model work for identical text");
+        List<AnchorCacheRecord> out = catalog.readValuesToList();
+        assertEquals(2, out.size());
+        AnchorCacheRecord second = out.get(1);
+        assertEquals(2, second.getDocVersion());
+        assertEquals(keyOf("doc-1", 2), second.getRedisKey(), "the blob moved to the new version's key");
+        assertEquals(out.get(0).getChecksum(), second.getChecksum());
+        assertEquals(List.of(keyOf("doc-1", 2)), List.copyOf(redis.blobs.keySet()));
+        assertArrayEquals(first, redis.blobs.get(keyOf("doc-1", 2)));
+        assertEquals(1, count("documents.deduplicated"));
+    }
+
+    @Test
+    void replayingTheCompressedVersionChangesNothing() {
+        DocumentEvent d = doc("doc-1", 1, "replayed after a restart");
+        publishAvro(d);
+        catalog.readValue();
+        publishAvro(d);
+
+        assertTrue(catalog.isEmpty());
+        assertEquals(1, model.compressions());
+        assertEquals(1, count("documents.deduplicated"));
+    }
+
+    @Test
+    void identicalContentIsRecompressedWhenItsBlobIsMissing() {
+        publishAvro(doc("doc-1", 1, "evicted words"));
+        redis.blobs.clear(); // evicted by Redis
+        publishAvro(doc("doc-1", 2, "evicted words"));
+
+        assertEquals(2, model.compressions());
+        assertEquals(keyOf("doc-1", 2), catalog.readValuesToList().get(1).getRedisKey());
+        assertTrue(redis.blobs.containsKey(keyOf("doc-1", 2)));
+        assertEquals(0, count("documents.deduplicated"));
+    }
+
+    @Test
+    void aTombstoneDeletesTheBlobAndEmitsACatalogTombstone() {
+        publishAvro(doc("doc-1", 1, "soon deleted"));
+        publishAvro(doc("doc-2", 1, "stays"));
+        catalog.readRecordsToList();
+        documents.pipeInput("doc-1", null);
+
+        TestRecord<String, AnchorCacheRecord> tombstone = catalog.readRecord();
+        assertEquals("doc-1|" + MODEL, tombstone.key());
+        assertNull(tombstone.value());
+        assertEquals(List.of(keyOf("doc-2", 1)), List.copyOf(redis.blobs.keySet()));
+        assertEquals(1, count("documents.deleted"));
+
+        requestRecompress("doc-1", "{}");
+        assertTrue(catalog.isEmpty(), "a deleted document is forgotten, not rebuilt");
+        assertEquals(1, count("recompress.requests", "outcome", "unknown-doc"));
+    }
+
+    /** One kind of bad input: the record as published and the reason expected in the dead-letter header. */
+    record BadInput(String name, String key, byte[] value, String contentType, String reason) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static List<BadInput> badInputs() {
+        byte[] unknownSchema = {(byte) 0xC3, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 2, 'x'};
+        return List.of(
+                new BadInput("malformed bytes", "d", new byte[] {0, 1, 2, (byte) 0xff}, null, "MALFORMED"),
+                new BadInput("invalid JSON", "d", utf8("{\"docId\": \"d\", text"), null, "MALFORMED"),
+                new BadInput("empty JSON text", "d", utf8("{\"docId\":\"d\",\"text\":\"   \"}"), null, "EMPTY_TEXT"),
+                new BadInput("empty Avro text", "d", DocumentCodec.encodeAvro(doc("d", 1, "")),
+                        DocumentCodec.AVRO_CONTENT_TYPE, "EMPTY_TEXT"),
+                new BadInput("text over the character limit", "d", DocumentCodec.encodeAvro(doc("d", 1, "x".repeat(MAX_CHARS + 1))),
+                        DocumentCodec.AVRO_CONTENT_TYPE, "TOO_LARGE"),
+                new BadInput("text over the token limit", "d", DocumentCodec.encodeAvro(doc("d", 1, "w ".repeat(MAX_TOKENS))),
+                        DocumentCodec.AVRO_CONTENT_TYPE, "TOO_LARGE"),
+                new BadInput("value over the byte limit", "d", utf8("{\"docId\":\"d\",\"text\":\"" + "y".repeat(MAX_VALUE_BYTES) + "\"}"),
+                        DocumentCodec.JSON_CONTENT_TYPE, "TOO_LARGE"),
+                new BadInput("unknown Avro schema", "d", unknownSchema, null, "UNKNOWN_SCHEMA"),
+                new BadInput("missing text field", "d", utf8("{\"docId\":\"d\"}"), null, "MISSING_FIELD"),
+                new BadInput("missing key", null, utf8("{\"docId\":\"d\",\"text\":\"t\"}"), null, "MISSING_FIELD"),
+                new BadInput("key differs from docId", "other", utf8("{\"docId\":\"d\",\"text\":\"t\"}"), null, "INVALID_FIELD"),
+                new BadInput("unsupported content type", "d", utf8("hello"), "text/plain", "UNSUPPORTED_CONTENT_TYPE"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badInputs")
+    void badInputGoesToTheDeadLetterTopicWithItsReasonAndOriginalBytes(BadInput bad) {
+        publish(bad.key(), bad.value(), bad.contentType());
+
+        TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+        assertArrayEquals(bad.key() == null ? null : utf8(bad.key()), dead.key());
+        assertArrayEquals(bad.value(), dead.value(), "the original bytes, unchanged");
+        assertEquals(bad.reason(), header(dead.headers(), DeadLetters.ERROR_REASON));
+        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).startsWith(bad.reason()),
+                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
+        assertEquals("dev.sacrag.schemas.BadDocumentException", header(dead.headers(), DeadLetters.ERROR_CLASS));
+        assertEquals(TOPICS.documents(), header(dead.headers(), DeadLetters.SOURCE_TOPIC));
+        assertEquals("0", header(dead.headers(), DeadLetters.SOURCE_PARTITION));
+        assertEquals("0", header(dead.headers(), DeadLetters.SOURCE_OFFSET));
+        if (bad.contentType() != null) {
+            assertEquals(bad.contentType(), header(dead.headers(), DocumentCodec.CONTENT_TYPE_HEADER), "original headers kept");
+        }
+        assertTrue(catalog.isEmpty());
+        assertEquals(0, model.compressions());
+        assertEquals(1, count("documents.dead.lettered", "reason", bad.reason()));
+
+        publishAvro(doc("good", 1, "the stream keeps going"));
+        assertEquals("good", catalog.readValue().getDocId());
+    }
+
+    @Test
+    void aDocumentTheModelFailsOnGoesToTheDeadLetterTopicAndTheStreamContinues() {
+        model.failWith = new IllegalStateException("tensor shape mismatch");
+        publishAvro(doc("poison", 1, "the model chokes on this"));
+        model.failWith = null;
+        publishAvro(doc("fine", 1, "this one works"));
+
+        TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+        assertEquals(DeadLetters.COMPRESSION_FAILED, header(dead.headers(), DeadLetters.ERROR_REASON));
+        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("tensor shape mismatch"));
+        assertEquals("fine", catalog.readValue().getDocId());
+        assertTrue(catalog.isEmpty());
+    }
+
+    @Test
+    void aRecompressRequestRestoresAMissingBlob() {
+        publishAvro(doc("doc-1", 7, "rebuild me after eviction"));
+        catalog.readValue();
+        redis.blobs.clear();
+        requestRecompress("doc-1", "{\"tenant\":\"acme\",\"reason\":\"blob-evicted\",\"modelId\":\"" + MODEL + "\"}");
+
+        AnchorCacheRecord rebuilt = catalog.readValue();
+        assertEquals(7, rebuilt.getDocVersion());
+        assertTrue(redis.blobs.containsKey(keyOf("doc-1", 7)));
+        assertEquals(2, model.compressions());
+        assertEquals(1, count("recompress.requests", "outcome", "rebuilt"));
+    }
+
+    @Test
+    void aRecompressRequestForABlobThatExistsDoesNothing() {
+        publishAvro(doc("doc-1", 7, "already there"));
+        catalog.readValue();
+        requestRecompress("doc-1", "{\"reason\":\"warm --rebuild\"}");
+
+        assertTrue(catalog.isEmpty());
+        assertEquals(1, model.compressions());
+        assertEquals(1, count("recompress.requests", "outcome", "present"));
+    }
+
+    @Test
+    void aRecompressRequestForAnUnknownDocumentOrTenantIsCountedAndIgnored() {
+        publishAvro(doc("doc-1", 1, "tenant acme owns this"));
+        catalog.readValue();
+        redis.blobs.clear();
+        requestRecompress("nobody", "{\"reason\":\"blob-evicted\"}");
+        requestRecompress("doc-1", "{\"tenant\":\"other-tenant\"}");
+
+        assertTrue(catalog.isEmpty());
+        assertEquals(2, count("recompress.requests", "outcome", "unknown-doc"));
+        assertEquals(1, model.compressions());
+    }
+
+    @Test
+    void aRecompressRequestForAnotherModelIsIgnored() {
+        publishAvro(doc("doc-1", 1, "text"));
+        catalog.readValue();
+        redis.blobs.clear();
+        requestRecompress("doc-1", "{\"modelId\":\"0123456789ab\"}");
+
+        assertTrue(catalog.isEmpty());
+        assertEquals(1, count("recompress.requests", "outcome", "other-model"));
+    }
+
+    @Test
+    void aMalformedRecompressRequestGoesToTheDeadLetterTopic() {
+        requestRecompress("doc-1", "{\"tenant\": 42}");
+
+        TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+        assertEquals("INVALID_FIELD", header(dead.headers(), DeadLetters.ERROR_REASON));
+        assertEquals(TOPICS.recompress(), header(dead.headers(), DeadLetters.SOURCE_TOPIC));
+    }
+
+    @Test
+    void aBlobStoreFailingPastTheRetryBudgetFailsTheRecordAndEmitsNothing() {
+        redis.failAlways();
+        RuntimeException e = assertThrows(RuntimeException.class, () -> publishAvro(doc("doc-1", 1, "redis is down")));
+
+        assertTrue(causes(e).stream().anyMatch(RetriesExhaustedException.class::isInstance),
+                "the processing fails with the exhausted retries, so the task would be replaced: " + e);
+        assertTrue(catalog.isEmpty(), "no catalog record for a blob that was not written");
+        assertTrue(deadLetters.isEmpty(), "a Redis outage is not the document's fault");
+        assertEquals(1, count("failures", "kind", "redis-gave-up"));
+        assertTrue(count("failures", "kind", "redis") >= 2, "retried before giving up");
+    }
+
+    @Test
+    void aBlobStoreRecoveringWithinTheRetryBudgetIsRetriedTransparently() {
+        redis.failNext(3);
+        publishAvro(doc("doc-1", 1, "redis blips"));
+
+        assertEquals(keyOf("doc-1", 1), catalog.readValue().getRedisKey());
+        assertTrue(redis.blobs.containsKey(keyOf("doc-1", 1)));
+        assertEquals(3, count("failures", "kind", "redis"));
+        assertEquals(0, count("failures", "kind", "redis-gave-up"));
+    }
+
+    @Test
+    void everyProcessorStoreAndTopicIsNamed() {
+        String described = topology.describe().toString();
+        for (String name : List.of(CompressorTopology.DOCUMENTS_SOURCE, CompressorTopology.RECOMPRESS_SOURCE,
+                CompressorTopology.COMPRESS_PROCESSOR, CompressorTopology.RECOMPRESS_PROCESSOR,
+                CompressorTopology.CATALOG_SINK, CompressorTopology.DEAD_LETTER_SINK,
+                CompressorTopology.COMPRESSED_STORE, CompressorTopology.DOCUMENTS_STORE)) {
+            assertTrue(described.contains(name), name + " missing in\n" + described);
+        }
+        assertFalse(described.contains("KSTREAM-") || described.contains("KTABLE-"), "generated names in\n" + described);
+        assertEquals(1, topology.describe().subtopologies().size(), "documents and recompress share tasks and stores");
+    }
+
+    private static List<Throwable> causes(Throwable t) {
+        List<Throwable> all = new java.util.ArrayList<>();
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            all.add(c);
+        }
+        return all;
+    }
+
+    private static String header(Headers headers, String name) {
+        Header h = headers.lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.core.kv.AnchorKv;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A model stand-in: one token per whitespace-separated word plus a two-token prompt, one anchor
+ * per {@code ratio} tokens, values derived from the token ids (deterministic). Records every call.
+ */
+final class FakeCompressor implements DocumentCompressor {
+
+    static final String MODEL_ID = "fa4e0000c0de";
+    static final int RATIO = 4;
+    private static final int PROMPT_TOKENS = 2;
+
+    final List<long[]> compressed = new CopyOnWriteArrayList<>();
+    volatile RuntimeException failWith;
+
+    @Override
+    public String modelId() {
+        return MODEL_ID;
+    }
+
+    @Override
+    public int ratio() {
+        return RATIO;
+    }
+
+    @Override
+    public long[] tokenize(String text) {
+        String[] words = text.trim().split("\\s+");
+        long[] ids = new long[PROMPT_TOKENS + words.length];
+        ids[0] = 1;
+        ids[1] = 2;
+        for (int i = 0; i < words.length; i++) {
+            ids[PROMPT_TOKENS + i] = Math.floorMod(words[i].hashCode(), 1000) + 3;
+        }
+        return ids;
+    }
+
+    @Override
+    public AnchorKv compress(long[] tokens) {
+        if (failWith != null) {
+            throw failWith;
+        }
+        compressed.add(tokens.clone());
+        int anchors = (tokens.length + RATIO - 1) / RATIO;
+        int headDim = 2;
+        float[][] keys = new float[1][anchors * headDim];
+        float[][] values = new float[1][anchors * headDim];
+        for (int a = 0; a < anchors; a++) {
+            long id = tokens[Math.min(tokens.length - 1, a * RATIO + RATIO / 2)];
+            keys[0][a * headDim] = id;
+            keys[0][a * headDim + 1] = a;
+            values[0][a * headDim] = -id;
+            values[0][a * headDim + 1] = tokens.length;
+        }
+        return new AnchorKv(MODEL_ID, 1, 1, headDim, tokens.length, new int[] {anchors}, keys, values);
+    }
+
+    int compressions() {
+        return compressed.size();
+    }
+
+    boolean compressedText(String text) {
+        long[] t = tokenize(text);
+        return compressed.stream().anyMatch(c -> Arrays.equals(c, t));
+    }
+}

@@ -1,0 +1,40 @@
+package dev.sacrag.compressor;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MetricsServerTest {
+
+    @Test
+    void servesTheCompressorCountersAsPrometheusText() throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        CompressorMetrics metrics = new CompressorMetrics(registry);
+        metrics.compressed(Duration.ofMillis(120), 4096);
+        metrics.deadLettered("EMPTY_TEXT");
+        try (MetricsServer server = MetricsServer.start(registry, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.port() + MetricsServer.PATH)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode());
+            String body = response.body();
+            assertTrue(body.contains("sac_compressor_documents_compressed_total 1.0"), body);
+            assertTrue(body.contains("sac_compressor_bytes_written_bytes_total 4096.0"), body);
+            assertTrue(body.contains("sac_compressor_documents_dead_lettered_total{reason=\"EMPTY_TEXT\"} 1.0"), body);
+            assertTrue(body.contains("sac_compressor_compress_time_seconds_count 1"), body);
+        } finally {
+            registry.close();
+        }
+    }
+}

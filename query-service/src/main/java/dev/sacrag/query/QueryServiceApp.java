@@ -1,0 +1,213 @@
+package dev.sacrag.query;
+
+import dev.sacrag.core.sac.SacEngine;
+import dev.sacrag.core.sac.SacSpec;
+import dev.sacrag.kvstore.AnchorKvStore;
+import dev.sacrag.query.anchors.AnchorFetcher;
+import dev.sacrag.query.anchors.BlobSource;
+import dev.sacrag.query.anchors.Preloader;
+import dev.sacrag.query.anchors.RedisBlobSource;
+import dev.sacrag.query.anchors.WarmCache;
+import dev.sacrag.query.ask.QueryEngine;
+import dev.sacrag.query.catalog.Catalog;
+import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.decode.InferenceExecutor;
+import dev.sacrag.query.decode.SacAnswerer;
+import dev.sacrag.query.feed.CatalogFeed;
+import dev.sacrag.query.feed.DocumentFeed;
+import dev.sacrag.query.feed.TopicFollower;
+import dev.sacrag.query.grpc.QueryGrpcService;
+import dev.sacrag.query.grpc.QueryServer;
+import dev.sacrag.query.metrics.MetricsEndpoint;
+import dev.sacrag.query.metrics.QueryMetrics;
+import dev.sacrag.query.recompress.KafkaRecompressRequests;
+import dev.sacrag.query.retrieval.DocumentIndex;
+import dev.sacrag.schemas.DocumentCodec;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Wires and runs one query service: model, Redis store, topic followers, warm cache, inference
+ * executor, gRPC server and metrics endpoint. {@link #start} returns once the server listens;
+ * health turns SERVING when the documents and catalog topics have been read to their end.
+ */
+public final class QueryServiceApp implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(QueryServiceApp.class);
+    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+    private final Deque<AutoCloseable> opened;
+    private final QueryServer server;
+    private final OptionalInt metricsPort;
+    private final String modelId;
+    private final CountDownLatch ready;
+
+    private QueryServiceApp(Deque<AutoCloseable> opened, QueryServer server, OptionalInt metricsPort, String modelId,
+                            CountDownLatch ready) {
+        this.opened = opened;
+        this.server = server;
+        this.metricsPort = metricsPort;
+        this.modelId = modelId;
+        this.ready = ready;
+    }
+
+    public static QueryServiceApp start(QueryServiceConfig config) throws IOException {
+        Deque<AutoCloseable> opened = new ArrayDeque<>();
+        try {
+            return start(config, opened);
+        } catch (IOException | RuntimeException e) {
+            closeAll(opened);
+            throw e;
+        }
+    }
+
+    private static QueryServiceApp start(QueryServiceConfig config, Deque<AutoCloseable> opened) throws IOException {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        QueryMetrics metrics = new QueryMetrics(registry);
+        DocumentCodec codec = DocumentCodec.withDefaults(); // fails now if Avro may not read the generated classes
+
+        SacEngine engine = SacEngine.load(config.model().baseDir(), config.model().adapterDir());
+        opened.push(engine);
+        SacAnswerer answerer = new SacAnswerer(engine, activeRatio(config.model(), engine));
+        String modelId = answerer.modelId();
+        AnchorKvStore store = AnchorKvStore.connect(config.redis());
+        opened.push(store);
+
+        DocumentIndex index = new DocumentIndex();
+        opened.push(index);
+        Catalog catalog = new Catalog();
+        metrics.gauge("sac.query.documents", "Live documents in the retrieval index", index, DocumentIndex::size);
+        metrics.gauge("sac.query.catalog.entries", "Compressed document versions known from the catalog", catalog, Catalog::size);
+        WarmCache cache = new WarmCache(config.cache().budgetBytes(), metrics);
+        BlobSource blobs = new RedisBlobSource(store);
+        Preloader preloader = new Preloader(modelId, blobs, cache, e -> isCurrent(e, index, catalog));
+        opened.push(preloader);
+        QueryServiceConfig.Topics topics = config.topics();
+        KafkaRecompressRequests recompress = KafkaRecompressRequests.connect(topics.bootstrapServers(),
+                topics.recompress(), topics.recompressInterval(), metrics);
+        opened.push(recompress);
+        QueryServiceConfig.Inference inf = config.inference();
+        InferenceExecutor inference = new InferenceExecutor(answerer, inf.workers(), inf.maxBatch(), inf.maxQueued(), metrics);
+        opened.push(inference);
+
+        CountDownLatch ready = new CountDownLatch(2);
+        QueryEngine engineOfQuestions = new QueryEngine(new QueryEngine.Parts(index, catalog, new AnchorFetcher(blobs, cache),
+                inference, recompress, metrics, () -> ready.getCount() == 0, modelId, answerer.maxPositions()));
+        QueryServer server = QueryServer.start(config.listen().host(), config.listen().port(),
+                new QueryGrpcService(engineOfQuestions, config.limits(), metrics), SHUTDOWN_GRACE);
+        opened.push(server);
+        OptionalInt metricsPort = OptionalInt.empty();
+        if (config.listen().metricsPort().isPresent()) {
+            MetricsEndpoint endpoint = MetricsEndpoint.start(config.listen().host(), config.listen().metricsPort().getAsInt(), registry);
+            opened.push(endpoint);
+            metricsPort = OptionalInt.of(endpoint.port());
+        }
+
+        boolean preload = config.cache().preload() && config.cache().budgetBytes() > 0;
+        AtomicBoolean live = new AtomicBoolean();
+        Runnable arrived = () -> {
+            ready.countDown();
+            if (ready.getCount() == 0 && live.compareAndSet(false, true)) {
+                server.markServing();
+                if (preload) {
+                    preloader.offer(catalog.entries(Optional.of(modelId)));
+                }
+                log.info("serving model {}: {} documents, {} compressed for this model", modelId, index.size(),
+                        catalog.entries(Optional.of(modelId)).size());
+            }
+        };
+        CatalogFeed catalogFeed = new CatalogFeed(catalog, cache, fresh -> {
+            if (preload && live.get()) {
+                preloader.offer(fresh);
+            }
+        }, metrics);
+        DocumentFeed documentFeed = new DocumentFeed(codec, index, cache::evictDoc, metrics);
+        opened.push(new TopicFollower(topics.bootstrapServers(), topics.catalog(), catalogFeed, arrived).start());
+        opened.push(new TopicFollower(topics.bootstrapServers(), topics.documents(), documentFeed, arrived).start());
+        return new QueryServiceApp(opened, server, metricsPort, modelId, ready);
+    }
+
+    /** The ratio named by --ratio, or the one whose model id --model-id names, or the adapter's smallest. */
+    static int activeRatio(QueryServiceConfig.Model model, SacEngine engine) {
+        SacSpec spec = engine.adapter().spec();
+        if (model.ratio().isPresent()) {
+            int r = model.ratio().getAsInt();
+            if (!spec.supports(r)) {
+                throw new ConfigException(QuerySetting.RATIO, "the adapter in " + model.adapterDir() + " has ratios "
+                        + spec.ratios() + ", not " + r);
+            }
+            return r;
+        }
+        if (model.modelId().isPresent()) {
+            String wanted = model.modelId().get();
+            return spec.ratios().stream().filter(r -> engine.modelId(r).equals(wanted)).findFirst()
+                    .orElseThrow(() -> new ConfigException(QuerySetting.MODEL_ID, "this base and adapter produce model ids "
+                            + spec.ratios().stream().map(r -> engine.modelId(r) + " (ratio " + r + ")").toList()
+                            + ", not " + wanted));
+        }
+        return spec.ratios().stream().mapToInt(Integer::intValue).min().orElseThrow();
+    }
+
+    /** Still worth preloading: the catalog still points at it and its document is live in the same tenant. */
+    private static boolean isCurrent(CatalogEntry e, DocumentIndex index, Catalog catalog) {
+        return catalog.find(e.tenant(), e.docId(), e.modelId()).filter(e::equals).isPresent()
+                && index.find(e.docId()).filter(d -> d.tenant().equals(e.tenant())).isPresent();
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** The Prometheus endpoint's port; empty when metrics are off. */
+    public OptionalInt metricsPort() {
+        return metricsPort;
+    }
+
+    public String modelId() {
+        return modelId;
+    }
+
+    /** Whether both topics have been read to their end (health SERVING). */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        return ready.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    @Override
+    public void close() {
+        closeAll(opened);
+    }
+
+    /** Closes in reverse order of opening: followers first, the model last. */
+    private static void closeAll(Deque<AutoCloseable> opened) {
+        while (!opened.isEmpty()) {
+            AutoCloseable c = opened.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("closing {} failed", c.getClass().getSimpleName(), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.sacrag.query;
+
+/**
+ * Every setting of the query service: its flag, environment variable, default and help text.
+ * The {@code sac query-service} command builds its options from this list, and
+ * {@link QueryServiceConfig#parse} reads them, so the two cannot drift apart.
+ * A flag beats its environment variable, which beats the default.
+ */
+public enum QuerySetting {
+    PORT("--port", "SAC_QUERY_PORT", "50051", "PORT", "gRPC port (0 = any free port)."),
+    BIND("--bind", "SAC_QUERY_BIND", "0.0.0.0", "HOST", "Address the gRPC and metrics servers listen on."),
+    METRICS_PORT("--metrics-port", "SAC_QUERY_METRICS_PORT", "9464", "PORT",
+            "Prometheus endpoint port, GET /metrics (0 = any free port, 'off' = none)."),
+    BOOTSTRAP_SERVERS("--bootstrap-servers", "SAC_KAFKA_BOOTSTRAP", "localhost:9092", "HOST:PORT,...", "Kafka brokers."),
+    DOCUMENTS_TOPIC("--documents-topic", "SAC_DOCUMENTS_TOPIC", "sac.documents", "TOPIC",
+            "Documents topic (compacted): feeds the BM25 index."),
+    CATALOG_TOPIC("--catalog-topic", "SAC_CATALOG_TOPIC", "sac.anchor-caches", "TOPIC",
+            "Catalog topic (compacted): which documents are compressed, and where in Redis."),
+    RECOMPRESS_TOPIC("--recompress-topic", "SAC_RECOMPRESS_TOPIC", "sac.recompress", "TOPIC",
+            "Where requests to recompress a missing blob go."),
+    RECOMPRESS_INTERVAL("--recompress-interval", "SAC_RECOMPRESS_INTERVAL", "30s", "DURATION",
+            "At most one recompress request per document and model in this interval."),
+    REDIS("--redis", "SAC_REDIS_URL", "redis://localhost:6379", "URL[,URL...]",
+            "Redis holding the anchor-KV blobs: redis:// or rediss://; several URLs = Redis Cluster seeds."),
+    REDIS_TIMEOUT("--redis-timeout", "SAC_REDIS_TIMEOUT", "2s", "DURATION", "Timeout of one Redis command or pipeline."),
+    MODEL("--model", "SAC_MODEL", "models/sac-demo", "DIR",
+            "Model package (base/ and adapters/sac/) or Hugging Face model folder."),
+    ADAPTER("--adapter", "SAC_ADAPTER", "", "DIR", "SAC adapter folder (default: the package's adapters/sac)."),
+    RATIO("--ratio", "SAC_RATIO", "", "R", "Compression ratio of the active model (default: the adapter's smallest)."),
+    MODEL_ID("--model-id", "SAC_MODEL_ID", "", "ID",
+            "Active model id instead of --ratio: must be one this base and adapter produce."),
+    DEFAULT_TENANT("--default-tenant", "SAC_DEFAULT_TENANT", "default", "TENANT", "Tenant of requests that name none."),
+    TOP_K("--top-k", "SAC_TOP_K", "3", "N", "Documents retrieved when a request says 0."),
+    MAX_TOP_K("--max-top-k", "SAC_MAX_TOP_K", "16", "N", "Most documents one question may retrieve or name."),
+    MAX_QUESTION_CHARS("--max-question-chars", "SAC_MAX_QUESTION_CHARS", "2000", "N", "Longest question accepted."),
+    MAX_NEW_TOKENS("--max-new-tokens", "SAC_MAX_NEW_TOKENS", "64", "N", "Answer length when a request says 0."),
+    MAX_NEW_TOKENS_CAP("--max-new-tokens-cap", "SAC_MAX_NEW_TOKENS_CAP", "256", "N",
+            "Longer requested answers are cut to this."),
+    DEFAULT_DEADLINE("--default-deadline", "SAC_DEFAULT_DEADLINE", "60s", "DURATION",
+            "Deadline of calls that arrive without one."),
+    WARM_CACHE_BYTES("--warm-cache-bytes", "SAC_WARM_CACHE_BYTES", "512m", "BYTES",
+            "Byte budget of the local cache of decoded anchor KV (k/m/g suffixes; 0 = no cache)."),
+    PRELOAD("--preload", "SAC_PRELOAD", "true", "BOOL",
+            "Load newly compressed documents into the cache while it has room."),
+    INFERENCE_THREADS("--inference-threads", "SAC_INFERENCE_THREADS", "1", "N",
+            "Threads decoding answers; each already uses the model's intra-op threads."),
+    MAX_BATCH("--max-batch", "SAC_MAX_BATCH", "1", "N",
+            "Queued questions handed to the engine at once (effective when the engine decodes batches)."),
+    MAX_QUEUED("--max-queued", "SAC_MAX_QUEUED", "64", "N",
+            "Questions that may wait for inference; more get RESOURCE_EXHAUSTED.");
+
+    private final String flag;
+    private final String env;
+    private final String defaultValue;
+    private final String label;
+    private final String description;
+
+    QuerySetting(String flag, String env, String defaultValue, String label, String description) {
+        this.flag = flag;
+        this.env = env;
+        this.defaultValue = defaultValue;
+        this.label = label;
+        this.description = description;
+    }
+
+    public String flag() {
+        return flag;
+    }
+
+    public String env() {
+        return env;
+    }
+
+    /** Empty means "none": the setting is optional or derived from others. */
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    public String description() {
+        return description;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.sacrag.query.anchors;
+
+import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.core.kv.AnchorKvCodec;
+import dev.sacrag.core.kv.BlobException;
+import dev.sacrag.query.catalog.CatalogEntry;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Gets the decoded anchor KV of catalog entries: from the warm cache when it is there, else
+ * with one pipelined Redis GET for all the others, decoded with the codec (which rejects a
+ * corrupt blob or one of another model) and put into the cache.
+ */
+public final class AnchorFetcher {
+
+    /** @param fromCache whether it came from the warm cache; @param cached whether it is in the cache now */
+    public record Loaded(CatalogEntry entry, AnchorKv kv, boolean fromCache, boolean cached) {
+    }
+
+    /** A blob the catalog promised that could not be used. */
+    public record Miss(CatalogEntry entry, String reason) {
+    }
+
+    /** @param loaded in the order of the requested entries, without the misses */
+    public record Fetch(List<Loaded> loaded, List<Miss> misses) {
+    }
+
+    private final BlobSource source;
+    private final WarmCache cache;
+
+    public AnchorFetcher(BlobSource source, WarmCache cache) {
+        this.source = Objects.requireNonNull(source, "source");
+        this.cache = Objects.requireNonNull(cache, "cache");
+    }
+
+    /** Whether the entry's anchor KV is in the warm cache (not counted as a lookup). */
+    public boolean isCached(CacheKey key) {
+        return cache.contains(key);
+    }
+
+    /** @throws BlobStoreDownException when Redis is needed and down */
+    public Fetch fetch(List<CatalogEntry> entries, WarmCache.Admission admission) {
+        AnchorKv[] found = new AnchorKv[entries.size()];
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) {
+            found[i] = cache.get(CacheKey.of(entries.get(i))).orElse(null);
+            if (found[i] == null) {
+                keys.add(entries.get(i).redisKey());
+            }
+        }
+        Map<String, byte[]> blobs = keys.isEmpty() ? Map.of() : source.getAll(keys);
+        List<Loaded> loaded = new ArrayList<>(entries.size());
+        List<Miss> misses = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) {
+            CatalogEntry e = entries.get(i);
+            if (found[i] != null) {
+                loaded.add(new Loaded(e, found[i], true, true));
+                continue;
+            }
+            byte[] blob = blobs.get(e.redisKey());
+            if (blob == null) {
+                misses.add(new Miss(e, "blob missing from Redis"));
+                continue;
+            }
+            try {
+                AnchorKv kv = AnchorKvCodec.decode(blob, e.modelId());
+                loaded.add(new Loaded(e, kv, false, cache.put(CacheKey.of(e), kv, admission)));
+            } catch (BlobException bad) {
+                misses.add(new Miss(e, "unusable blob: " + bad.getMessage()));
+            }
+        }
+        return new Fetch(loaded, misses);
+    }
+}

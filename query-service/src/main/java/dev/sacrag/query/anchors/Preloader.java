@@ -1,0 +1,121 @@
+package dev.sacrag.query.anchors;
+
+import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.core.kv.AnchorKvCodec;
+import dev.sacrag.core.kv.BlobException;
+import dev.sacrag.query.catalog.CatalogEntry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
+
+/**
+ * Loads newly compressed documents of the active model into the warm cache before anyone asks
+ * about them ("cache warming on publish"), on its own thread so the catalog consumer never
+ * waits for Redis. Preloading only fills free room: it never evicts what questions use. A
+ * failed preload (Redis down, blob gone) is logged and left to the question path.
+ */
+public final class Preloader implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Preloader.class);
+    private static final int BATCH = 32;
+
+    private final String modelId;
+    private final BlobSource source;
+    private final WarmCache cache;
+    private final Predicate<CatalogEntry> stillWanted;
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sac-preload");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** @param stillWanted re-checked just before loading: the entry is still current and its document not deleted */
+    public Preloader(String modelId, BlobSource source, WarmCache cache, Predicate<CatalogEntry> stillWanted) {
+        this.modelId = modelId;
+        this.source = source;
+        this.cache = cache;
+        this.stillWanted = stillWanted;
+    }
+
+    /** Queues entries for loading, in the given order; entries of other models are ignored. */
+    public void offer(List<CatalogEntry> entries) {
+        List<CatalogEntry> ours = entries.stream().filter(e -> e.modelId().equals(modelId)).toList();
+        for (int from = 0; from < ours.size(); from += BATCH) {
+            List<CatalogEntry> batch = ours.subList(from, Math.min(ours.size(), from + BATCH));
+            thread.execute(() -> load(batch));
+        }
+    }
+
+    private void load(List<CatalogEntry> batch) {
+        List<CatalogEntry> todo = new ArrayList<>();
+        long room = cache.budgetBytes() - cache.usedBytes();
+        for (CatalogEntry e : batch) {
+            long estimate = estimatedSize(e);
+            if (estimate <= room && !cache.contains(CacheKey.of(e)) && stillWanted.test(e)) {
+                todo.add(e);
+                room -= estimate;
+            }
+        }
+        if (todo.isEmpty()) {
+            return;
+        }
+        Map<String, byte[]> blobs;
+        try {
+            blobs = source.getAll(todo.stream().map(CatalogEntry::redisKey).toList());
+        } catch (BlobStoreDownException e) {
+            log.warn("preloading {} document(s) of model {} skipped: {}", todo.size(), modelId, e.getMessage());
+            return;
+        }
+        for (CatalogEntry e : todo) {
+            byte[] blob = blobs.get(e.redisKey());
+            if (blob == null) {
+                log.info("preloading doc {} v{} skipped: its blob {} is not in Redis", e.docId(), e.docVersion(), e.redisKey());
+                continue;
+            }
+            try {
+                AnchorKv kv = AnchorKvCodec.decode(blob, e.modelId());
+                cache.put(CacheKey.of(e), kv, WarmCache.Admission.IF_ROOM);
+            } catch (BlobException bad) {
+                log.warn("preloading doc {} v{} skipped: unusable blob {}: {}", e.docId(), e.docVersion(), e.redisKey(),
+                        bad.getMessage());
+            }
+        }
+    }
+
+    /** Decoded f32 size from the blob size: f16 doubles, int8 (plus scales) about quadruples. */
+    static long estimatedSize(CatalogEntry e) {
+        return switch (e.dtype().toLowerCase(Locale.ROOT)) {
+            case "f16" -> 2 * e.bytes();
+            case "int8" -> 4 * e.bytes();
+            default -> e.bytes();
+        };
+    }
+
+    /** Waits until everything offered so far was tried; false if that took longer than {@code timeout}. */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        try {
+            thread.submit(() -> { }).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the preload thread failed", e.getCause());
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+    }
+}

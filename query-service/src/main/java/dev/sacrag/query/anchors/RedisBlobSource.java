@@ -1,0 +1,27 @@
+package dev.sacrag.query.anchors;
+
+import dev.sacrag.kvstore.AnchorKvStore;
+import dev.sacrag.kvstore.KvStoreUnavailableException;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/** Blobs from Redis through the kv-store's pipelined multi-get. */
+public final class RedisBlobSource implements BlobSource {
+
+    private final AnchorKvStore store;
+
+    public RedisBlobSource(AnchorKvStore store) {
+        this.store = Objects.requireNonNull(store, "store");
+    }
+
+    @Override
+    public Map<String, byte[]> getAll(List<String> keys) {
+        try {
+            return store.getAll(keys);
+        } catch (KvStoreUnavailableException e) {
+            throw new BlobStoreDownException(e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package dev.sacrag.query.ask;
+
+import dev.sacrag.query.catalog.Catalog;
+import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.retrieval.DocumentIndex;
+import dev.sacrag.query.retrieval.IndexedDoc;
+import dev.sacrag.query.retrieval.ScoredDoc;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+
+import static dev.sacrag.query.ask.QueryException.Reason.CONTEXT_TOO_LONG;
+import static dev.sacrag.query.ask.QueryException.Reason.NOT_COMPRESSED;
+import static dev.sacrag.query.ask.QueryException.Reason.NO_MATCH;
+
+/**
+ * Picks the documents of a question. A document is usable when the documents topic has it
+ * live in the caller's tenant (the source of truth: deleted documents are never answered from)
+ * and the catalog has its anchor KV for the active model. The catalog's version may trail the
+ * document's during recompression; the last compressed version is used meanwhile.
+ */
+final class DocumentChooser {
+
+    /** A chosen document and its retrieval score (0 when the caller named it). */
+    record Chosen(CatalogEntry entry, double score) {
+    }
+
+    /**
+     * @param uncompressed matching documents skipped because they are not compressed yet
+     * @param hits whether anything in the tenant matched at all
+     * @param skippedTooLong whether a matching document was skipped because it did not fit
+     */
+    record Retrieval(List<Chosen> chosen, List<String> uncompressed, boolean hits, boolean skippedTooLong) {
+
+        List<Chosen> orThrow(String tenant) {
+            if (!chosen.isEmpty()) {
+                return chosen;
+            }
+            if (!hits) {
+                throw new QueryException(NO_MATCH, "no document of tenant '" + tenant + "' matches the question");
+            }
+            if (skippedTooLong) {
+                throw new QueryException(CONTEXT_TOO_LONG, "the documents matching the question are too long for the model");
+            }
+            throw new QueryException(NOT_COMPRESSED, "the documents matching the question are not compressed yet: "
+                    + uncompressed);
+        }
+    }
+
+    private final DocumentIndex index;
+    private final Catalog catalog;
+    private final String modelId;
+
+    DocumentChooser(DocumentIndex index, Catalog catalog, String modelId) {
+        this.index = index;
+        this.catalog = catalog;
+        this.modelId = modelId;
+    }
+
+    /** The caller's documents, in their order (repeats dropped), each known and compressed. */
+    List<Chosen> named(String tenant, List<String> docIds, int tokenBudget) {
+        List<Chosen> chosen = new ArrayList<>();
+        long tokens = 0;
+        for (String id : new LinkedHashSet<>(docIds)) {
+            IndexedDoc doc = live(tenant, id).orElseThrow(() -> QueryEngine.unknown(tenant, id));
+            CatalogEntry e = catalog.find(tenant, id, modelId).orElseThrow(() -> QueryEngine.notCompressed(doc, modelId));
+            chosen.add(new Chosen(e, 0));
+            tokens += e.tokenCount();
+        }
+        if (tokens > tokenBudget) {
+            throw new QueryException(CONTEXT_TOO_LONG, "documents " + docIds + " hold " + tokens
+                    + " tokens; with the question and the answer that exceeds what the model attends over ("
+                    + tokenBudget + " tokens left for documents)");
+        }
+        return chosen;
+    }
+
+    /** BM25 over the tenant's documents: the best {@code topK} that are compressed and fit the budget together. */
+    Retrieval retrieve(String tenant, String question, int topK, int tokenBudget) {
+        List<ScoredDoc> hits = index.search(tenant, question, Math.max(4 * topK, topK + 16));
+        List<Chosen> chosen = new ArrayList<>();
+        List<String> uncompressed = new ArrayList<>();
+        boolean skippedTooLong = false;
+        long tokens = 0;
+        for (ScoredDoc hit : hits) {
+            if (chosen.size() == topK) {
+                break;
+            }
+            Optional<CatalogEntry> e = catalog.find(tenant, hit.docId(), modelId);
+            if (e.isEmpty()) {
+                uncompressed.add(hit.docId());
+            } else if (tokens + e.get().tokenCount() > tokenBudget) {
+                skippedTooLong = true;
+            } else {
+                chosen.add(new Chosen(e.get(), hit.score()));
+                tokens += e.get().tokenCount();
+            }
+        }
+        return new Retrieval(chosen, uncompressed, !hits.isEmpty(), skippedTooLong);
+    }
+
+    /** The catalog entry of a live, compressed document of the tenant. */
+    Optional<CatalogEntry> compressed(String tenant, String docId) {
+        return live(tenant, docId).flatMap(doc -> catalog.find(tenant, docId, modelId));
+    }
+
+    private Optional<IndexedDoc> live(String tenant, String docId) {
+        return index.find(docId).filter(doc -> doc.tenant().equals(tenant));
+    }
+}

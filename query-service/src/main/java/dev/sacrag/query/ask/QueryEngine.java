@@ -1,0 +1,211 @@
+package dev.sacrag.query.ask;
+
+import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.query.anchors.AnchorFetcher;
+import dev.sacrag.query.anchors.BlobStoreDownException;
+import dev.sacrag.query.anchors.CacheKey;
+import dev.sacrag.query.anchors.WarmCache;
+import dev.sacrag.query.catalog.Catalog;
+import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.decode.DecodeRequest;
+import dev.sacrag.query.decode.Decoded;
+import dev.sacrag.query.decode.InferenceExecutor;
+import dev.sacrag.query.decode.TokenSink;
+import dev.sacrag.query.metrics.QueryMetrics;
+import dev.sacrag.query.metrics.QueryMetrics.Stage;
+import dev.sacrag.query.recompress.RecompressRequests;
+import dev.sacrag.query.retrieval.DocumentIndex;
+import dev.sacrag.query.retrieval.IndexedDoc;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import static dev.sacrag.query.ask.QueryException.Reason.CATALOG_LOADING;
+import static dev.sacrag.query.ask.QueryException.Reason.CONTEXT_TOO_LONG;
+import static dev.sacrag.query.ask.QueryException.Reason.NOT_COMPRESSED;
+import static dev.sacrag.query.ask.QueryException.Reason.RECOMPRESSING;
+import static dev.sacrag.query.ask.QueryException.Reason.STORE_UNAVAILABLE;
+import static dev.sacrag.query.ask.QueryException.Reason.UNKNOWN_DOCUMENT;
+
+/**
+ * Where a question is answered: choose the documents (the caller's, or BM25 over the tenant's
+ * documents), get their anchor KV (warm cache, else one pipelined Redis read), and decode the
+ * answer on the inference executor, streaming its pieces. No RPC types here; failures are
+ * {@link QueryException}s with a reason the RPC layer maps to a status.
+ */
+public final class QueryEngine {
+
+    /** Prompt tokens around the question ([LM], question and answer prompts), with a margin. */
+    private static final int PROMPT_RESERVE = 64;
+
+    /**
+     * @param modelId the active model: only its anchor KV is used
+     * @param maxPositions the model's positions: composed documents + question + answer must fit
+     * @param ready whether both topics were read to their end since start-up
+     */
+    public record Parts(DocumentIndex index, Catalog catalog, AnchorFetcher fetcher, InferenceExecutor inference,
+                        RecompressRequests recompress, QueryMetrics metrics, BooleanSupplier ready, String modelId,
+                        int maxPositions) {
+    }
+
+    private final Parts p;
+    private final DocumentChooser chooser;
+
+    public QueryEngine(Parts parts) {
+        this.p = parts;
+        this.chooser = new DocumentChooser(parts.index(), parts.catalog(), parts.modelId());
+    }
+
+    public String modelId() {
+        return p.modelId();
+    }
+
+    public AskAnswer ask(AskQuery q, TokenSink sink, CallControl control) {
+        long start = System.nanoTime();
+        requireReady();
+        int budget = p.maxPositions() - q.maxNewTokens() - q.question().getBytes(StandardCharsets.UTF_8).length
+                - PROMPT_RESERVE;
+        List<DocumentChooser.Chosen> docs = q.docIds().isEmpty()
+                ? chooser.retrieve(q.tenant(), q.question(), q.topK(), budget).orThrow(q.tenant())
+                : chooser.named(q.tenant(), q.docIds(), budget);
+        long retrieved = System.nanoTime();
+        control.check();
+
+        List<AnchorFetcher.Loaded> loaded = fetchAll(q.tenant(), docs.stream().map(DocumentChooser.Chosen::entry).toList());
+        List<AnchorKv> kvs = loaded.stream().map(AnchorFetcher.Loaded::kv).toList();
+        int composed = kvs.stream().mapToInt(AnchorKv::tokenCount).sum();
+        if (composed > budget) {
+            throw new QueryException(CONTEXT_TOO_LONG, "the documents hold " + composed + " tokens; with the question and "
+                    + q.maxNewTokens() + " answer tokens that exceeds the model's " + p.maxPositions() + " positions");
+        }
+        long fetched = System.nanoTime();
+        control.check();
+
+        AtomicLong firstToken = new AtomicLong();
+        DecodeRequest request = new DecodeRequest(kvs, q.question(), q.maxNewTokens(), (id, text) -> {
+            control.check();
+            firstToken.compareAndSet(0, System.nanoTime());
+            sink.accept(id, text);
+        });
+        Decoded decoded = new DecodeWait(p.inference().submit(request), control).await();
+        long end = System.nanoTime();
+
+        StageTimings timings = new StageTimings(nanos(retrieved - start), nanos(fetched - retrieved), decoded.queued(),
+                decoded.decoding(), nanos((firstToken.get() == 0 ? end : firstToken.get()) - start), nanos(end - start));
+        record(timings);
+        List<UsedDoc> used = new ArrayList<>(docs.size());
+        for (int i = 0; i < docs.size(); i++) {
+            CatalogEntry e = docs.get(i).entry();
+            used.add(new UsedDoc(e.docId(), e.docVersion(), docs.get(i).score(), loaded.get(i).kv().anchorCount(),
+                    e.bytes(), loaded.get(i).fromCache()));
+        }
+        return new AskAnswer(decoded.answer().text(), used, timings, p.modelId(), decoded.answer().tokens(),
+                decoded.answer().stopped());
+    }
+
+    public WarmReport warm(WarmQuery q, CallControl control) {
+        requireReady();
+        List<String> misses = new ArrayList<>();
+        List<CatalogEntry> wanted = new ArrayList<>();
+        if (!q.docIds().isEmpty()) {
+            for (String id : new LinkedHashSet<>(q.docIds())) {
+                chooser.compressed(q.tenant(), id).ifPresentOrElse(wanted::add, () -> misses.add(id));
+            }
+        } else {
+            DocumentChooser.Retrieval r = chooser.retrieve(q.tenant(), q.query().orElseThrow(), q.topK(), Integer.MAX_VALUE);
+            r.chosen().forEach(c -> wanted.add(c.entry()));
+            misses.addAll(r.uncompressed());
+        }
+        int alreadyWarm = 0;
+        List<CatalogEntry> toLoad = new ArrayList<>();
+        for (CatalogEntry e : wanted) {
+            if (p.fetcher().isCached(CacheKey.of(e))) {
+                alreadyWarm++;
+            } else {
+                toLoad.add(e);
+            }
+        }
+        control.check();
+        AnchorFetcher.Fetch fetch = fetch(q.tenant(), toLoad);
+        requestRecompression(fetch.misses());
+        fetch.misses().forEach(m -> misses.add(m.entry().docId()));
+        int loaded = 0;
+        long bytes = 0;
+        for (AnchorFetcher.Loaded l : fetch.loaded()) {
+            if (l.cached()) {
+                loaded++;
+                bytes += WarmCache.sizeOf(l.kv());
+            } else {
+                misses.add(l.entry().docId()); // larger than the whole cache
+            }
+        }
+        return new WarmReport(loaded, bytes, misses, alreadyWarm);
+    }
+
+    /** Anchor KV of every entry, in order; a missing blob triggers recompression and fails the question. */
+    private List<AnchorFetcher.Loaded> fetchAll(String tenant, List<CatalogEntry> entries) {
+        AnchorFetcher.Fetch fetch = fetch(tenant, entries);
+        if (!fetch.misses().isEmpty()) {
+            requestRecompression(fetch.misses());
+            AnchorFetcher.Miss first = fetch.misses().get(0);
+            throw new QueryException(RECOMPRESSING, "anchor KV of " + describe(fetch.misses()) + " is not usable ("
+                    + first.reason() + "); recompressing: retry shortly");
+        }
+        return fetch.loaded();
+    }
+
+    private AnchorFetcher.Fetch fetch(String tenant, List<CatalogEntry> entries) {
+        try {
+            return p.fetcher().fetch(entries, WarmCache.Admission.EVICT_LRU);
+        } catch (BlobStoreDownException e) {
+            throw new QueryException(STORE_UNAVAILABLE, "anchor KV store unavailable while fetching "
+                    + entries.size() + " document(s) of tenant " + tenant + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void requestRecompression(List<AnchorFetcher.Miss> misses) {
+        for (AnchorFetcher.Miss m : misses) {
+            CatalogEntry e = m.entry();
+            p.recompress().request(e.tenant(), e.docId(), e.modelId(), m.reason());
+        }
+    }
+
+    private void requireReady() {
+        if (!p.ready().getAsBoolean()) {
+            throw new QueryException(CATALOG_LOADING,
+                    "the service is still reading the documents and catalog topics; retry shortly");
+        }
+    }
+
+    private void record(StageTimings t) {
+        p.metrics().stage(Stage.RETRIEVE, t.retrieve());
+        p.metrics().stage(Stage.FETCH, t.fetch());
+        p.metrics().stage(Stage.QUEUE, t.queued());
+        p.metrics().stage(Stage.DECODE, t.decode());
+        p.metrics().stage(Stage.FIRST_TOKEN, t.firstToken());
+        p.metrics().stage(Stage.TOTAL, t.total());
+    }
+
+    private static String describe(List<AnchorFetcher.Miss> misses) {
+        return misses.stream().map(m -> "doc " + m.entry().docId() + " v" + m.entry().docVersion()).toList()
+                + " (model " + misses.get(0).entry().modelId() + ")";
+    }
+
+    private static Duration nanos(long n) {
+        return Duration.ofNanos(n);
+    }
+
+    static QueryException unknown(String tenant, String docId) {
+        return new QueryException(UNKNOWN_DOCUMENT, "document '" + docId + "' is unknown in tenant '" + tenant + "'");
+    }
+
+    static QueryException notCompressed(IndexedDoc doc, String modelId) {
+        return new QueryException(NOT_COMPRESSED, "document '" + doc.docId() + "' v" + doc.version()
+                + " is not compressed for model " + modelId + " yet");
+    }
+}

@@ -1,0 +1,66 @@
+package dev.sacrag.query.catalog;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The in-memory view of the catalog topic: which document versions are compressed for which
+ * model, and under which Redis key. Thread-safe.
+ *
+ * <p>The topic is compacted and keyed per (document, model) by the compressor; this class does
+ * not parse that key: a record replaces whatever its key held, and a tombstone (null value)
+ * removes exactly the entry that its key held. Entries are also found by (tenant, doc, model).
+ */
+public final class Catalog {
+
+    private record DocModel(String tenant, String docId, String modelId) {
+        static DocModel of(CatalogEntry e) {
+            return new DocModel(e.tenant(), e.docId(), e.modelId());
+        }
+    }
+
+    private final Map<String, CatalogEntry> byRecordKey = new HashMap<>();
+    private final Map<DocModel, CatalogEntry> current = new HashMap<>();
+
+    /** Applies a record: {@code entry} is its value, empty for a tombstone. */
+    public synchronized CatalogChange apply(String recordKey, Optional<CatalogEntry> entry) {
+        CatalogEntry replaced = entry.isPresent() ? byRecordKey.put(recordKey, entry.get()) : byRecordKey.remove(recordKey);
+        if (entry.isEmpty()) {
+            if (replaced == null) {
+                return new CatalogChange(Optional.empty(), Optional.empty());
+            }
+            current.remove(DocModel.of(replaced), replaced);
+            return new CatalogChange(Optional.of(replaced), Optional.empty());
+        }
+        CatalogEntry e = entry.get();
+        CatalogEntry previous = current.put(DocModel.of(e), e);
+        if (replaced != null && !DocModel.of(replaced).equals(DocModel.of(e))) {
+            current.remove(DocModel.of(replaced), replaced); // the key now describes another document
+        }
+        return new CatalogChange(Optional.ofNullable(previous), entry);
+    }
+
+    public synchronized Optional<CatalogEntry> find(String tenant, String docId, String modelId) {
+        return Optional.ofNullable(current.get(new DocModel(tenant, docId, modelId)));
+    }
+
+    /** Current entries of one model (all when {@code modelId} is empty), newest compression first. */
+    public synchronized List<CatalogEntry> entries(Optional<String> modelId) {
+        List<CatalogEntry> out = new ArrayList<>();
+        for (CatalogEntry e : current.values()) {
+            if (modelId.isEmpty() || modelId.get().equals(e.modelId())) {
+                out.add(e);
+            }
+        }
+        out.sort(Comparator.comparing(CatalogEntry::compressedAt).reversed().thenComparing(CatalogEntry::docId));
+        return out;
+    }
+
+    public synchronized int size() {
+        return current.size();
+    }
+}

@@ -1,0 +1,43 @@
+package dev.sacrag.query.decode;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns composed anchor KV and a question into a streamed answer: the model side of the query
+ * service, behind an interface so that the RPC and its error paths are testable without one.
+ *
+ * <p>Batching: the {@link InferenceExecutor} hands over up to {@link #maxBatch()} queued
+ * requests at once. An engine that can decode several requests together (padded anchor masks,
+ * one forward per step for all of them) overrides {@link #maxBatch()} and {@link #answerBatch};
+ * the default answers them one after another.
+ */
+public interface Answerer {
+
+    /** The model whose anchor KV this answerer reads (part of every Redis key and blob). */
+    String modelId();
+
+    /** Positions the model attends over: composed documents + question prompt + answer must fit. */
+    int maxPositions();
+
+    /** Answers one request, calling its sink per token; an exception from the sink ends it. */
+    Answer answer(DecodeRequest request);
+
+    /** The most requests {@link #answerBatch} takes at once. */
+    default int maxBatch() {
+        return 1;
+    }
+
+    /** Answers several requests; outcome i belongs to request i, and one failure fails only its own request. */
+    default List<DecodeOutcome> answerBatch(List<DecodeRequest> batch) {
+        List<DecodeOutcome> outcomes = new ArrayList<>(batch.size());
+        for (DecodeRequest request : batch) {
+            try {
+                outcomes.add(DecodeOutcome.of(answer(request)));
+            } catch (RuntimeException e) {
+                outcomes.add(DecodeOutcome.failed(e));
+            }
+        }
+        return outcomes;
+    }
+}

@@ -1,0 +1,155 @@
+package dev.sacrag.query.decode;
+
+import dev.sacrag.query.metrics.QueryMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one place questions are decoded. The model already uses every core for one request
+ * (intra-op threads), so concurrent questions queue here instead of oversubscribing the CPU:
+ * {@code workers} threads (default 1) own the {@link Answerer}, and each takes up to
+ * {@code maxBatch} queued requests at once and hands them to {@link Answerer#answerBatch} —
+ * the hook where a batched decode plugs in. A request whose caller gave up (its future was
+ * cancelled) while it waited is dropped, not decoded.
+ */
+public final class InferenceExecutor implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(InferenceExecutor.class);
+
+    private record Job(DecodeRequest request, CompletableFuture<Decoded> result, long enqueuedNanos) {
+    }
+
+    private final Answerer answerer;
+    private final int maxBatch;
+    private final BlockingQueue<Job> queue;
+    private final QueryMetrics metrics;
+    private final List<Thread> workers = new ArrayList<>();
+    private volatile boolean closed;
+
+    /**
+     * @param maxBatch requests handed to the answerer at once; lowered to what it accepts
+     * @param maxQueued requests that may wait; more are refused with {@link InferenceOverloadedException}
+     */
+    public InferenceExecutor(Answerer answerer, int workers, int maxBatch, int maxQueued, QueryMetrics metrics) {
+        if (workers < 1 || maxBatch < 1 || maxQueued < 1) {
+            throw new IllegalArgumentException("workers, maxBatch and maxQueued must be >= 1, got "
+                    + workers + ", " + maxBatch + ", " + maxQueued);
+        }
+        this.answerer = answerer;
+        this.maxBatch = Math.min(maxBatch, answerer.maxBatch());
+        this.queue = new LinkedBlockingQueue<>(maxQueued);
+        this.metrics = metrics;
+        metrics.gauge("sac.query.inference.queue.depth", "Questions waiting for the inference executor",
+                queue, BlockingQueue::size);
+        for (int i = 0; i < workers; i++) {
+            Thread t = new Thread(this::work, "sac-inference-" + i);
+            t.setDaemon(true);
+            this.workers.add(t);
+            t.start();
+        }
+    }
+
+    /**
+     * Queues a request. Cancel the returned future to withdraw it; once decoding has started,
+     * stop it by throwing from the request's sink.
+     */
+    public CompletableFuture<Decoded> submit(DecodeRequest request) {
+        Job job = new Job(request, new CompletableFuture<>(), System.nanoTime());
+        if (closed) {
+            job.result.completeExceptionally(new IllegalStateException("the inference executor is shut down"));
+        } else if (!queue.offer(job)) {
+            metrics.inferenceRejected();
+            job.result.completeExceptionally(new InferenceOverloadedException(
+                    "the inference queue is full (" + queue.size() + " questions waiting); retry later"));
+        }
+        return job.result;
+    }
+
+    /** Questions waiting for a worker. */
+    public int queueDepth() {
+        return queue.size();
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    private void work() {
+        List<Job> batch = new ArrayList<>(maxBatch);
+        while (!closed) {
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                return; // close() interrupts idle workers
+            }
+            queue.drainTo(batch, maxBatch - 1);
+            try {
+                run(batch);
+            } catch (RuntimeException e) { // a broken answerer must not take the worker (and every later question) down
+                log.error("decoding a batch of {} question(s) failed", batch.size(), e);
+                batch.forEach(job -> job.result.completeExceptionally(e));
+            }
+            batch.clear();
+        }
+    }
+
+    private void run(List<Job> batch) {
+        long start = System.nanoTime();
+        List<Job> live = new ArrayList<>(batch.size());
+        for (Job job : batch) {
+            Duration waited = Duration.ofNanos(start - job.enqueuedNanos);
+            metrics.inferenceWait(waited);
+            if (!job.result.isDone()) { // cancelled by a caller that left while it waited
+                live.add(job);
+            }
+        }
+        if (live.isEmpty()) {
+            return;
+        }
+        List<DecodeOutcome> outcomes = answerer.answerBatch(live.stream().map(Job::request).toList());
+        if (outcomes.size() != live.size()) {
+            throw new IllegalStateException("the answerer returned " + outcomes.size() + " outcomes for "
+                    + live.size() + " questions");
+        }
+        long end = System.nanoTime();
+        for (int i = 0; i < live.size(); i++) {
+            Job job = live.get(i);
+            DecodeOutcome outcome = outcomes.get(i);
+            if (outcome.failure() != null) {
+                job.result.completeExceptionally(outcome.failure());
+            } else {
+                job.result.complete(new Decoded(outcome.answer(), Duration.ofNanos(start - job.enqueuedNanos),
+                        Duration.ofNanos(end - start)));
+            }
+        }
+    }
+
+    /** Stops the workers after their current batch; queued questions fail. */
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread t : workers) {
+            t.interrupt();
+        }
+        for (Thread t : workers) {
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        List<Job> left = new ArrayList<>();
+        queue.drainTo(left);
+        left.forEach(job -> job.result.completeExceptionally(new CancellationException("the service is shutting down")));
+    }
+}

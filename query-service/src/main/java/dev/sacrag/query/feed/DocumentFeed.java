@@ -1,0 +1,77 @@
+package dev.sacrag.query.feed;
+
+import dev.sacrag.query.metrics.QueryMetrics;
+import dev.sacrag.query.retrieval.DocumentIndex;
+import dev.sacrag.query.retrieval.IndexedDoc;
+import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.header.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * Applies the documents topic to the retrieval index: a document replaces its previous
+ * version, a tombstone deletes it (and {@code onDelete} evicts it elsewhere). Records the
+ * compressor would dead-letter are skipped here too, counted and logged.
+ */
+public final class DocumentFeed implements TopicFollower.Handler {
+
+    private static final Logger log = LoggerFactory.getLogger(DocumentFeed.class);
+
+    private final DocumentCodec codec;
+    private final DocumentIndex index;
+    private final Consumer<String> onDelete;
+    private final QueryMetrics metrics;
+
+    public DocumentFeed(DocumentCodec codec, DocumentIndex index, Consumer<String> onDelete, QueryMetrics metrics) {
+        this.codec = codec;
+        this.index = index;
+        this.onDelete = onDelete;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void handle(ConsumerRecords<byte[], byte[]> records) {
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            apply(r);
+        }
+        index.refresh();
+    }
+
+    private void apply(ConsumerRecord<byte[], byte[]> r) {
+        if (r.value() == null) {
+            if (r.key() == null) {
+                skip(r, "a tombstone without a key");
+                return;
+            }
+            String docId = new String(r.key(), StandardCharsets.UTF_8);
+            index.delete(docId);
+            onDelete.accept(docId);
+            metrics.feedRecord(r.topic(), true);
+            return;
+        }
+        try {
+            DocumentEvent e = codec.decode(r.value(), contentType(r), r.timestamp());
+            index.upsert(new IndexedDoc(e.getDocId(), e.getTenant(), e.getVersion(), e.getTitle()), e.getText());
+            metrics.feedRecord(r.topic(), true);
+        } catch (BadDocumentException e) {
+            skip(r, e.getMessage()); // the message starts with the reason
+        }
+    }
+
+    private void skip(ConsumerRecord<byte[], byte[]> r, String why) {
+        metrics.feedRecord(r.topic(), false);
+        log.warn("skipping {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), why);
+    }
+
+    private static String contentType(ConsumerRecord<byte[], byte[]> r) {
+        Header h = r.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
+        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,196 @@
+package dev.sacrag.query.feed;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Reads a whole compacted topic from its beginning and then follows it, on its own thread.
+ * Every query-service replica needs every record (its index, catalog and cache are local), so
+ * partitions are assigned, not subscribed: no consumer group, no offsets to commit, a restart
+ * simply reads the topic again. "Caught up" = every partition read to the end offset it had
+ * at start (read_committed, so the compressor's aborted transactions are never seen).
+ */
+public final class TopicFollower implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(TopicFollower.class);
+    private static final Duration POLL = Duration.ofMillis(200);
+    private static final Duration RETRY = Duration.ofSeconds(1);
+
+    /** Applies one polled batch; must handle bad records itself (count, log, go on). */
+    @FunctionalInterface
+    public interface Handler {
+        void handle(ConsumerRecords<byte[], byte[]> records);
+    }
+
+    private final String topic;
+    private final Map<String, Object> config;
+    private final Handler handler;
+    private final Runnable onCaughtUp;
+    private final CountDownLatch caughtUp = new CountDownLatch(1);
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile Consumer<byte[], byte[]> consumer;
+
+    /** @param onCaughtUp runs once, on the follower's thread, when the topic has been read to its start-time end */
+    public TopicFollower(String bootstrapServers, String topic, Handler handler, Runnable onCaughtUp) {
+        this.topic = topic;
+        this.config = consumerConfig(bootstrapServers, "sac-query-" + topic);
+        this.handler = handler;
+        this.onCaughtUp = onCaughtUp;
+        this.thread = new Thread(this::run, "sac-follow-" + topic);
+        this.thread.setDaemon(true);
+    }
+
+    static Map<String, Object> consumerConfig(String bootstrapServers, String clientId) {
+        Map<String, Object> c = new HashMap<>();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));
+        c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        return c;
+    }
+
+    public TopicFollower start() {
+        thread.start();
+        return this;
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    public boolean isCaughtUp() {
+        return caughtUp.getCount() == 0;
+    }
+
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void run() {
+        try (Consumer<byte[], byte[]> c = new KafkaConsumer<>(config)) {
+            consumer = c;
+            if (closed) {
+                return;
+            }
+            Map<TopicPartition, Long> ends = assignFromBeginning(c, topic, this::sleepUnlessClosed);
+            while (!closed) {
+                try {
+                    ConsumerRecords<byte[], byte[]> records = c.poll(POLL);
+                    if (!records.isEmpty()) {
+                        handle(records);
+                    }
+                    if (!isCaughtUp() && reachedEnds(c, ends)) {
+                        caughtUp.countDown();
+                        log.info("read topic {} to its end ({} partitions)", topic, ends.size());
+                        onCaughtUp.run();
+                    }
+                } catch (WakeupException e) {
+                    return; // close()
+                } catch (KafkaException e) {
+                    log.warn("following topic {} failed; retrying in {}", topic, RETRY, e);
+                    sleepUnlessClosed();
+                }
+            }
+        } catch (WakeupException e) {
+            // closed while discovering partitions
+        } catch (RuntimeException e) {
+            log.error("the follower of topic {} stopped", topic, e);
+        }
+    }
+
+    /** Handlers deal with bad records themselves; anything else is a bug, logged without stopping the follower. */
+    private void handle(ConsumerRecords<byte[], byte[]> records) {
+        try {
+            handler.handle(records);
+        } catch (RuntimeException e) {
+            log.error("applying {} record(s) of topic {} failed; going on with the next batch", records.count(), topic, e);
+        }
+    }
+
+    /**
+     * Assigns every partition of the topic, waiting (with {@code backoff}) for it to exist, seeks
+     * to the beginning and returns each partition's end offset now.
+     */
+    static Map<TopicPartition, Long> assignFromBeginning(Consumer<byte[], byte[]> c, String topic, Runnable backoff) {
+        boolean warned = false;
+        while (true) {
+            try {
+                List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(5));
+                if (infos != null && !infos.isEmpty()) {
+                    List<TopicPartition> partitions = infos.stream()
+                            .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+                    c.assign(partitions);
+                    c.seekToBeginning(partitions);
+                    return c.endOffsets(partitions);
+                }
+                if (!warned) {
+                    log.warn("topic {} does not exist yet; waiting for it", topic);
+                    warned = true;
+                }
+            } catch (WakeupException e) {
+                throw e;
+            } catch (KafkaException e) {
+                log.warn("cannot read the partitions of topic {} yet: {}", topic, e.getMessage());
+            }
+            backoff.run();
+        }
+    }
+
+    static boolean reachedEnds(Consumer<byte[], byte[]> c, Map<TopicPartition, Long> ends) {
+        for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+            if (c.position(end.getKey(), Duration.ofSeconds(5)) < end.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void sleepUnlessClosed() {
+        try {
+            Thread.sleep(RETRY.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WakeupException();
+        }
+        if (closed) { // close() found no consumer to wake while this thread slept
+            throw new WakeupException();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Consumer<byte[], byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

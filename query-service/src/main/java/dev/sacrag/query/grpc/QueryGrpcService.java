@@ -1,0 +1,122 @@
+package dev.sacrag.query.grpc;
+
+import dev.sacrag.query.ask.AskAnswer;
+import dev.sacrag.query.ask.AskLimits;
+import dev.sacrag.query.ask.AskQuery;
+import dev.sacrag.query.ask.QueryEngine;
+import dev.sacrag.query.ask.QueryException;
+import dev.sacrag.query.ask.StageTimings;
+import dev.sacrag.query.ask.UsedDoc;
+import dev.sacrag.query.ask.WarmQuery;
+import dev.sacrag.query.ask.WarmReport;
+import dev.sacrag.query.metrics.QueryMetrics;
+import dev.sacrag.query.v1.AskRequest;
+import dev.sacrag.query.v1.AskResponse;
+import dev.sacrag.query.v1.AskResult;
+import dev.sacrag.query.v1.QueryServiceGrpc;
+import dev.sacrag.query.v1.Timings;
+import dev.sacrag.query.v1.Token;
+import dev.sacrag.query.v1.UsedDocument;
+import dev.sacrag.query.v1.WarmRequest;
+import dev.sacrag.query.v1.WarmResponse;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+
+/**
+ * {@code sac.query.v1.QueryService}: validates each request, calls the {@link QueryEngine}
+ * (which knows nothing of gRPC) and maps its answer or failure to messages and statuses.
+ * Ask streams one {@link Token} per generated token, then exactly one {@link AskResult}.
+ */
+public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBase {
+
+    private static final Logger log = LoggerFactory.getLogger(QueryGrpcService.class);
+
+    private final QueryEngine engine;
+    private final AskLimits limits;
+    private final RequestValidation validation;
+    private final QueryMetrics metrics;
+
+    public QueryGrpcService(QueryEngine engine, AskLimits limits, QueryMetrics metrics) {
+        this.engine = engine;
+        this.limits = limits;
+        this.validation = new RequestValidation(limits);
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void ask(AskRequest request, StreamObserver<AskResponse> responses) {
+        // Decoding notices a cancelled call through GrpcCallControl; without a handler, onNext
+        // after cancellation would throw on the inference thread instead.
+        ((ServerCallStreamObserver<AskResponse>) responses).setOnCancelHandler(() -> { });
+        StreamObserver<AskResponse> out = new SerializedStream<>(responses);
+        AskQuery query;
+        try {
+            query = validation.ask(request);
+        } catch (IllegalArgumentException e) {
+            fail(out, "Ask", Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            return;
+        }
+        try {
+            AskAnswer answer = engine.ask(query,
+                    (id, text) -> out.onNext(AskResponse.newBuilder()
+                            .setToken(Token.newBuilder().setTokenId(id).setText(text)).build()),
+                    GrpcCallControl.current(limits.defaultDeadline()));
+            out.onNext(AskResponse.newBuilder().setResult(result(answer)).build());
+            out.onCompleted();
+            metrics.request("Ask", Status.Code.OK.name());
+        } catch (QueryException e) {
+            fail(out, "Ask", StatusMapping.toStatus(e));
+        } catch (RuntimeException e) {
+            log.error("Ask failed for tenant {} docs {}", query.tenant(), query.docIds(), e);
+            fail(out, "Ask", Status.INTERNAL.withDescription("answering failed: " + e.getMessage()));
+        }
+    }
+
+    @Override
+    public void warm(WarmRequest request, StreamObserver<WarmResponse> responses) {
+        WarmQuery query;
+        try {
+            query = validation.warm(request);
+        } catch (IllegalArgumentException e) {
+            fail(responses, "Warm", Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            return;
+        }
+        try {
+            WarmReport report = engine.warm(query, GrpcCallControl.current(limits.defaultDeadline()));
+            responses.onNext(WarmResponse.newBuilder().setLoaded(report.loaded()).setBytes(report.bytes())
+                    .addAllMisses(report.misses()).setAlreadyWarm(report.alreadyWarm()).build());
+            responses.onCompleted();
+            metrics.request("Warm", Status.Code.OK.name());
+        } catch (QueryException e) {
+            fail(responses, "Warm", StatusMapping.toStatus(e));
+        } catch (RuntimeException e) {
+            log.error("Warm failed for tenant {} docs {}", query.tenant(), query.docIds(), e);
+            fail(responses, "Warm", Status.INTERNAL.withDescription("warming failed: " + e.getMessage()));
+        }
+    }
+
+    private void fail(StreamObserver<?> responses, String rpc, Status status) {
+        metrics.request(rpc, status.getCode().name());
+        responses.onError(status.asRuntimeException());
+    }
+
+    private static AskResult result(AskAnswer a) {
+        AskResult.Builder r = AskResult.newBuilder().setAnswer(a.text()).setModelId(a.modelId());
+        for (UsedDoc d : a.documents()) {
+            r.addDocuments(UsedDocument.newBuilder().setDocId(d.docId()).setVersion(d.version()).setScore(d.score())
+                    .setAnchorCount(d.anchorCount()).setBytes(d.bytes()));
+        }
+        StageTimings t = a.timings();
+        return r.setTimings(Timings.newBuilder().setRetrieveMs(millis(t.retrieve())).setFetchMs(millis(t.fetch()))
+                .setDecodeMs(millis(t.decode())).setTtftMs(millis(t.firstToken())).setTotalMs(millis(t.total()))).build();
+    }
+
+    private static double millis(Duration d) {
+        return d.toNanos() / 1e6;
+    }
+}

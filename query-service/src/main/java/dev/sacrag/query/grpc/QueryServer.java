@@ -1,0 +1,94 @@
+package dev.sacrag.query.grpc;
+
+import dev.sacrag.query.v1.QueryServiceGrpc;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gRPC server's lifecycle: listen, serve the query service with the standard
+ * {@code grpc.health.v1} health service and server reflection, drain on close. Health reports
+ * NOT_SERVING until {@link #markServing()} (the topics have been read), and again from close.
+ */
+public final class QueryServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(QueryServer.class);
+    private static final String SERVICE = QueryServiceGrpc.SERVICE_NAME;
+
+    private final Server server;
+    private final HealthStatusManager health;
+    private final Duration grace;
+
+    private QueryServer(Server server, HealthStatusManager health, Duration grace) {
+        this.server = server;
+        this.health = health;
+        this.grace = grace;
+    }
+
+    /**
+     * @param port 0 for any free port
+     * @param grace how long close() lets running calls finish
+     */
+    public static QueryServer start(String host, int port, QueryGrpcService service, Duration grace) {
+        HealthStatusManager health = new HealthStatusManager();
+        health.setStatus("", ServingStatus.NOT_SERVING);
+        health.setStatus(SERVICE, ServingStatus.NOT_SERVING);
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+                .addService(service)
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(reflectionV1Alpha())
+                .build();
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen for gRPC on " + host + ":" + port, e);
+        }
+        log.info("gRPC listening on {}:{}", host, server.getPort());
+        return new QueryServer(server, health, grace);
+    }
+
+    /** The v1alpha reflection API, for clients older than the v1 one (e.g. grpcurl before 1.8.8). */
+    @SuppressWarnings("deprecation")
+    private static io.grpc.BindableService reflectionV1Alpha() {
+        return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    /** Health SERVING: load balancers may send traffic. */
+    public void markServing() {
+        health.setStatus("", ServingStatus.SERVING);
+        health.setStatus(SERVICE, ServingStatus.SERVING);
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    @Override
+    public void close() {
+        health.enterTerminalState(); // NOT_SERVING for every service, so clients move away first
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

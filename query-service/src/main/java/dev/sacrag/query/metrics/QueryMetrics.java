@@ -1,0 +1,107 @@
+package dev.sacrag.query.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Every meter of the query service, by name, in one place. Prometheus names (as scraped):
+ * <ul>
+ * <li>{@code sac_query_requests_total{rpc,status}}: finished RPCs by gRPC status code;</li>
+ * <li>{@code sac_query_stage_seconds{stage}}: retrieve, fetch, queue, decode, first_token, total;</li>
+ * <li>{@code sac_query_cache_lookups_total{result=hit|miss}}, {@code sac_query_cache_evictions_total},
+ * gauges {@code sac_query_cache_bytes}, {@code sac_query_cache_entries}, {@code sac_query_cache_budget_bytes};</li>
+ * <li>{@code sac_query_inference_queue_depth}, {@code sac_query_inference_wait_seconds},
+ * {@code sac_query_inference_rejected_total};</li>
+ * <li>{@code sac_query_recompress_requests_total};</li>
+ * <li>{@code sac_query_feed_records_total{topic,result=applied|bad}}; gauges
+ * {@code sac_query_documents}, {@code sac_query_catalog_entries}.</li>
+ * </ul>
+ */
+public final class QueryMetrics {
+
+    /** Stages of one question, timed separately. */
+    public enum Stage { RETRIEVE, FETCH, QUEUE, DECODE, FIRST_TOKEN, TOTAL }
+
+    private final MeterRegistry registry;
+    private final Counter cacheHits;
+    private final Counter cacheMisses;
+    private final Counter cacheEvictions;
+    private final Counter recompressRequests;
+    private final Counter inferenceRejected;
+    private final Timer inferenceWait;
+
+    public QueryMetrics(MeterRegistry registry) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.cacheHits = Counter.builder("sac.query.cache.lookups").tag("result", "hit")
+                .description("Anchor-KV lookups in the local warm cache").register(registry);
+        this.cacheMisses = Counter.builder("sac.query.cache.lookups").tag("result", "miss")
+                .description("Anchor-KV lookups in the local warm cache").register(registry);
+        this.cacheEvictions = Counter.builder("sac.query.cache.evictions")
+                .description("Entries dropped from the warm cache (budget, update or delete)").register(registry);
+        this.recompressRequests = Counter.builder("sac.query.recompress.requests")
+                .description("Recompress requests published for blobs missing from Redis").register(registry);
+        this.inferenceRejected = Counter.builder("sac.query.inference.rejected")
+                .description("Questions refused because the inference queue was full").register(registry);
+        this.inferenceWait = Timer.builder("sac.query.inference.wait")
+                .description("Time questions waited for the inference executor").register(registry);
+    }
+
+    /** Meters kept in memory only: for tests and tools. */
+    public static QueryMetrics inMemory() {
+        return new QueryMetrics(new SimpleMeterRegistry());
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public void request(String rpc, String status) {
+        registry.counter("sac.query.requests", "rpc", rpc, "status", status).increment();
+    }
+
+    public void stage(Stage stage, Duration duration) {
+        Timer.builder("sac.query.stage").tag("stage", stage.name().toLowerCase(Locale.ROOT))
+                .description("Wall-clock time of each stage of a question").register(registry).record(duration);
+    }
+
+    public void cacheHit() {
+        cacheHits.increment();
+    }
+
+    public void cacheMiss() {
+        cacheMisses.increment();
+    }
+
+    public void cacheEvictions(int count) {
+        cacheEvictions.increment(count);
+    }
+
+    public void recompressRequested() {
+        recompressRequests.increment();
+    }
+
+    public void inferenceRejected() {
+        inferenceRejected.increment();
+    }
+
+    public void inferenceWait(Duration waited) {
+        inferenceWait.record(waited);
+    }
+
+    public void feedRecord(String topic, boolean applied) {
+        registry.counter("sac.query.feed.records", "topic", topic, "result", applied ? "applied" : "bad").increment();
+    }
+
+    /** Registers a gauge that reads {@code source} when scraped (Micrometer holds it weakly). */
+    public <T> void gauge(String name, String description, T source, ToDoubleFunction<T> value) {
+        Gauge.builder(name, source, value).description(description).register(registry);
+    }
+}

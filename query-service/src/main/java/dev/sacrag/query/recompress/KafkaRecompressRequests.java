@@ -1,0 +1,96 @@
+package dev.sacrag.query.recompress;
+
+import com.google.gson.JsonObject;
+import dev.sacrag.query.metrics.QueryMetrics;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Publishes recompress requests to the recompress topic: key = docId (UTF-8), value = JSON
+ * {@code {"tenant": ..., "reason": ..., "modelId": ...}}, the format the compressor consumes.
+ * Many questions about one missing blob send one request per {@code minInterval}, not one each.
+ */
+public final class KafkaRecompressRequests implements RecompressRequests, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(KafkaRecompressRequests.class);
+    private static final String CONTENT_TYPE_HEADER = "content-type";
+    private static final String JSON = "application/json";
+
+    private final Producer<byte[], byte[]> producer;
+    private final String topic;
+    private final Duration minInterval;
+    private final Clock clock;
+    private final QueryMetrics metrics;
+    private final Map<String, Long> lastSentMillis = new ConcurrentHashMap<>();
+
+    public KafkaRecompressRequests(Producer<byte[], byte[]> producer, String topic, Duration minInterval, Clock clock,
+                                   QueryMetrics metrics) {
+        this.producer = producer;
+        this.topic = topic;
+        this.minInterval = minInterval;
+        this.clock = clock;
+        this.metrics = metrics;
+    }
+
+    public static KafkaRecompressRequests connect(String bootstrapServers, String topic, Duration minInterval,
+                                                  QueryMetrics metrics) {
+        Map<String, Object> config = Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.CLIENT_ID_CONFIG, "sac-query-recompress",
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                // A question waits for nothing here; a broker outage must not block the RPC thread for long.
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 2000,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        return new KafkaRecompressRequests(new KafkaProducer<>(config), topic, minInterval, Clock.systemUTC(), metrics);
+    }
+
+    @Override
+    public void request(String tenant, String docId, String modelId, String reason) {
+        long now = clock.millis();
+        String dedupKey = tenant + '\u0000' + docId + '\u0000' + modelId;
+        Long last = lastSentMillis.get(dedupKey);
+        if (last != null && now - last < minInterval.toMillis()) {
+            return;
+        }
+        lastSentMillis.put(dedupKey, now);
+        JsonObject value = new JsonObject();
+        value.addProperty("tenant", tenant);
+        value.addProperty("reason", reason);
+        value.addProperty("modelId", modelId);
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, null, docId.getBytes(StandardCharsets.UTF_8),
+                value.toString().getBytes(StandardCharsets.UTF_8),
+                new RecordHeaders().add(CONTENT_TYPE_HEADER, JSON.getBytes(StandardCharsets.UTF_8)));
+        metrics.recompressRequested();
+        try {
+            producer.send(record, (metadata, error) -> {
+                if (error != null) {
+                    lastSentMillis.remove(dedupKey, now); // let the next question try again
+                    log.warn("recompress request for doc {} (tenant {}, model {}) to {} failed", docId, tenant, modelId,
+                            topic, error);
+                }
+            });
+        } catch (RuntimeException e) {
+            lastSentMillis.remove(dedupKey, now);
+            log.warn("recompress request for doc {} (tenant {}, model {}) to {} failed", docId, tenant, modelId, topic, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,35 @@
+package dev.sacrag.query;
+
+import dev.sacrag.query.anchors.BlobSource;
+import dev.sacrag.query.anchors.BlobStoreDownException;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Blobs in a map; {@link #down} makes every read fail as Redis being down would. */
+public final class FakeBlobSource implements BlobSource {
+
+    public final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
+    public final AtomicInteger reads = new AtomicInteger();
+    public volatile boolean down;
+
+    @Override
+    public Map<String, byte[]> getAll(List<String> keys) {
+        reads.incrementAndGet();
+        if (down) {
+            throw new BlobStoreDownException("Redis GET (pipelined, " + keys.size() + " keys) at redis://test failed: "
+                    + "Connection refused", null);
+        }
+        Map<String, byte[]> found = new LinkedHashMap<>();
+        for (String k : keys) {
+            byte[] b = blobs.get(k);
+            if (b != null) {
+                found.put(k, b);
+            }
+        }
+        return found;
+    }
+}

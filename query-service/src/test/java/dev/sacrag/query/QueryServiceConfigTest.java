@@ -1,0 +1,105 @@
+package dev.sacrag.query;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class QueryServiceConfigTest {
+
+    @TempDir
+    Path tmp;
+
+    /** A model package layout; the config only checks that the files are there. */
+    private Map<String, String> withModel() throws IOException {
+        Files.createDirectories(tmp.resolve("pkg/base"));
+        Files.writeString(tmp.resolve("pkg/base/config.json"), "{}");
+        Files.createDirectories(tmp.resolve("pkg/adapters/sac"));
+        Files.writeString(tmp.resolve("pkg/adapters/sac/sac.json"), "{}");
+        Map<String, String> flags = new HashMap<>();
+        flags.put("--model", tmp.resolve("pkg").toString());
+        return flags;
+    }
+
+    @Test
+    void defaultsFollowTheArchitecture() throws IOException {
+        QueryServiceConfig c = QueryServiceConfig.parse(withModel(), Map.of());
+        assertEquals(50051, c.listen().port());
+        assertEquals(OptionalInt.of(9464), c.listen().metricsPort());
+        assertEquals("localhost:9092", c.topics().bootstrapServers());
+        assertEquals("sac.documents", c.topics().documents());
+        assertEquals("sac.anchor-caches", c.topics().catalog());
+        assertEquals("sac.recompress", c.topics().recompress());
+        assertEquals("redis://localhost:6379", c.redis().target().toString());
+        assertEquals(Duration.ofSeconds(2), c.redis().commandTimeout());
+        assertEquals(tmp.resolve("pkg/base"), c.model().baseDir());
+        assertEquals(tmp.resolve("pkg/adapters/sac"), c.model().adapterDir());
+        assertTrue(c.model().ratio().isEmpty() && c.model().modelId().isEmpty());
+        assertEquals("default", c.limits().defaultTenant());
+        assertEquals(3, c.limits().defaultTopK());
+        assertEquals(64, c.limits().defaultMaxNewTokens());
+        assertEquals(Duration.ofSeconds(60), c.limits().defaultDeadline());
+        assertEquals(512L << 20, c.cache().budgetBytes());
+        assertTrue(c.cache().preload());
+        assertEquals(new QueryServiceConfig.Inference(1, 1, 64), c.inference());
+    }
+
+    @Test
+    void aFlagBeatsItsEnvironmentVariableWhichBeatsTheDefault() throws IOException {
+        Map<String, String> env = Map.of("SAC_QUERY_PORT", "6000", "SAC_KAFKA_BOOTSTRAP", "k1:9092",
+                "SAC_WARM_CACHE_BYTES", "2g", "SAC_QUERY_METRICS_PORT", "off");
+        Map<String, String> flags = withModel();
+        flags.put("--port", "7000");
+        QueryServiceConfig c = QueryServiceConfig.parse(flags, env);
+        assertEquals(7000, c.listen().port());
+        assertEquals("k1:9092", c.topics().bootstrapServers());
+        assertEquals(2L << 30, c.cache().budgetBytes());
+        assertEquals(OptionalInt.empty(), c.listen().metricsPort());
+    }
+
+    @Test
+    void invalidValuesFailNamingTheirFlag() throws IOException {
+        assertFails("--port", "70000", "--port (SAC_QUERY_PORT): must be between 0 and 65535, got 70000");
+        assertFails("--port", "abc", "--port (SAC_QUERY_PORT): 'abc' is not a whole number");
+        assertFails("--default-deadline", "soon", "--default-deadline (SAC_DEFAULT_DEADLINE): 'soon' is not a duration");
+        assertFails("--default-deadline", "0s", "--default-deadline (SAC_DEFAULT_DEADLINE): must be positive");
+        assertFails("--warm-cache-bytes", "12x", "--warm-cache-bytes (SAC_WARM_CACHE_BYTES): '12x' is not a byte size");
+        assertFails("--redis", "http://x:1", "--redis (SAC_REDIS_URL): Redis URL http://x:1 must start with redis://");
+        assertFails("--top-k", "20", "--top-k (SAC_TOP_K): must be between 1 and 16, got 20");
+        assertFails("--preload", "maybe", "--preload (SAC_PRELOAD): 'maybe' is not true or false");
+        assertFails("--default-tenant", "a/b", "--default-tenant (SAC_DEFAULT_TENANT): 'a/b' is not a tenant name");
+        assertFails("--model", tmp.resolve("missing").toString(), "--model (SAC_MODEL): no such folder");
+        assertFails("--adapter", tmp.toString(), "--adapter (SAC_ADAPTER): no SAC adapter (sac.json) in " + tmp);
+        assertFails("--model-id", "abc", "--model-id (SAC_MODEL_ID): give either --ratio or --model-id", "--ratio", "4");
+    }
+
+    private void assertFails(String flag, String value, String message, String... more) throws IOException {
+        Map<String, String> flags = withModel();
+        flags.put(flag, value);
+        for (int i = 0; i < more.length; i += 2) {
+            flags.put(more[i], more[i + 1]);
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> QueryServiceConfig.parse(flags, Map.of()));
+        assertTrue(e.getMessage().startsWith(message), e.getMessage());
+        assertEquals(flag, e.setting().flag());
+    }
+
+    @Test
+    void everySettingHasAFlagAnEnvironmentVariableAndHelp() {
+        for (QuerySetting s : QuerySetting.values()) {
+            assertTrue(s.flag().startsWith("--") && s.env().startsWith("SAC_"), s.name());
+            assertFalse(s.description().isBlank(), s.name());
+        }
+    }
+}

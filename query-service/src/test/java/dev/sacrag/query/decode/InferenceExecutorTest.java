@@ -1,0 +1,175 @@
+package dev.sacrag.query.decode;
+
+import dev.sacrag.query.FakeAnswerer;
+import dev.sacrag.query.TestAnchors;
+import dev.sacrag.query.metrics.QueryMetrics;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class InferenceExecutorTest {
+
+    private final QueryMetrics metrics = QueryMetrics.inMemory();
+
+    private static DecodeRequest request(String question) {
+        return new DecodeRequest(List.of(TestAnchors.kv("m", 10, 2, 1)), question, 3, (id, text) -> { });
+    }
+
+    /** Blocks in answer() until released, so tests can fill the queue behind it. */
+    private static final class GatedAnswerer implements Answerer {
+        final CountDownLatch started = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        final List<String> questions = new CopyOnWriteArrayList<>();
+        final int maxBatch;
+
+        GatedAnswerer(int maxBatch) {
+            this.maxBatch = maxBatch;
+        }
+
+        @Override
+        public String modelId() {
+            return "m";
+        }
+
+        @Override
+        public int maxPositions() {
+            return 4096;
+        }
+
+        @Override
+        public int maxBatch() {
+            return maxBatch;
+        }
+
+        @Override
+        public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch) {
+            batchSizes.add(batch.size());
+            return Answerer.super.answerBatch(batch);
+        }
+
+        @Override
+        public Answer answer(DecodeRequest request) {
+            questions.add(request.question());
+            started.countDown();
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new Answer("a", 1, true);
+        }
+    }
+
+    @Test
+    void decodesOneQuestionAtATime() throws Exception {
+        FakeAnswerer answerer = new FakeAnswerer("m", 3, 10);
+        try (InferenceExecutor executor = new InferenceExecutor(answerer, 1, 1, 16, metrics)) {
+            List<CompletableFuture<Decoded>> futures = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                futures.add(executor.submit(request("q" + i)));
+            }
+            for (CompletableFuture<Decoded> f : futures) {
+                Decoded d = f.get(10, TimeUnit.SECONDS);
+                assertEquals("t0 t1 t2", d.answer().text());
+                assertTrue(d.decoding().toMillis() >= 20, "three tokens of 10 ms: " + d.decoding());
+            }
+            assertEquals(1, answerer.maxRunning.get(), "never two decodes at once");
+            assertEquals(6, metrics.registry().get("sac.query.inference.wait").timer().count());
+            assertTrue(futures.get(5).get().queued().toMillis() >= 100, "the last waited for five others");
+        }
+    }
+
+    @Test
+    void refusesQuestionsWhenTheQueueIsFull() throws Exception {
+        GatedAnswerer answerer = new GatedAnswerer(1);
+        try (InferenceExecutor executor = new InferenceExecutor(answerer, 1, 1, 2, metrics)) {
+            CompletableFuture<Decoded> running = executor.submit(request("running"));
+            assertTrue(answerer.started.await(5, TimeUnit.SECONDS));
+            executor.submit(request("queued 1"));
+            executor.submit(request("queued 2"));
+            assertEquals(2, executor.queueDepth());
+            assertEquals(2.0, metrics.registry().get("sac.query.inference.queue.depth").gauge().value());
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> executor.submit(request("one too many")).get(5, TimeUnit.SECONDS));
+            assertInstanceOf(InferenceOverloadedException.class, e.getCause());
+            answerer.release.countDown();
+            assertEquals("a", running.get(5, TimeUnit.SECONDS).answer().text());
+        }
+    }
+
+    @Test
+    void dropsQuestionsWithdrawnWhileTheyWaited() throws Exception {
+        GatedAnswerer answerer = new GatedAnswerer(1);
+        try (InferenceExecutor executor = new InferenceExecutor(answerer, 1, 1, 4, metrics)) {
+            executor.submit(request("running"));
+            assertTrue(answerer.started.await(5, TimeUnit.SECONDS));
+            CompletableFuture<Decoded> withdrawn = executor.submit(request("withdrawn"));
+            CompletableFuture<Decoded> kept = executor.submit(request("kept"));
+            withdrawn.cancel(false);
+            answerer.release.countDown();
+            kept.get(5, TimeUnit.SECONDS);
+            assertEquals(List.of("running", "kept"), answerer.questions);
+        }
+    }
+
+    @Test
+    void handsQueuedQuestionsToABatchingAnswererTogether() throws Exception {
+        GatedAnswerer answerer = new GatedAnswerer(4);
+        try (InferenceExecutor executor = new InferenceExecutor(answerer, 1, 8, 16, metrics)) {
+            assertEquals(4, executor.maxBatch(), "lowered to what the answerer accepts");
+            executor.submit(request("first"));
+            assertTrue(answerer.started.await(5, TimeUnit.SECONDS));
+            List<CompletableFuture<Decoded>> queued = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                queued.add(executor.submit(request("q" + i)));
+            }
+            answerer.release.countDown();
+            for (CompletableFuture<Decoded> f : queued) {
+                f.get(5, TimeUnit.SECONDS);
+            }
+            assertEquals(List.of(1, 4, 1), answerer.batchSizes);
+        }
+    }
+
+    @Test
+    void aFailingQuestionFailsOnlyItself() throws Exception {
+        FakeAnswerer picky = new FakeAnswerer("m", 2, 0);
+        try (InferenceExecutor executor = new InferenceExecutor(new Answerer() {
+            @Override
+            public String modelId() {
+                return picky.modelId();
+            }
+
+            @Override
+            public int maxPositions() {
+                return picky.maxPositions();
+            }
+
+            @Override
+            public Answer answer(DecodeRequest r) {
+                if (r.question().equals("bad")) {
+                    throw new IllegalStateException("cannot answer " + r.question());
+                }
+                return picky.answer(r);
+            }
+        }, 1, 1, 4, metrics)) {
+            CompletableFuture<Decoded> bad = executor.submit(request("bad"));
+            CompletableFuture<Decoded> good = executor.submit(request("good"));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> bad.get(5, TimeUnit.SECONDS));
+            assertEquals("cannot answer bad", e.getCause().getMessage());
+            assertEquals("t0 t1", good.get(5, TimeUnit.SECONDS).answer().text());
+        }
+    }
+}

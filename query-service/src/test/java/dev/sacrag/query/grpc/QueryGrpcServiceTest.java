@@ -1,0 +1,259 @@
+package dev.sacrag.query.grpc;
+
+import dev.sacrag.query.EngineRig;
+import dev.sacrag.query.FakeAnswerer;
+import dev.sacrag.query.RecordingRecompressRequests;
+import dev.sacrag.query.ask.AskLimits;
+import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.v1.AskRequest;
+import dev.sacrag.query.v1.AskResponse;
+import dev.sacrag.query.v1.AskResult;
+import dev.sacrag.query.v1.QueryServiceGrpc;
+import dev.sacrag.query.v1.Timings;
+import dev.sacrag.query.v1.UsedDocument;
+import dev.sacrag.query.v1.WarmRequest;
+import dev.sacrag.query.v1.WarmResponse;
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The RPC contract over an in-process transport: validation, status codes, stream shape, deadlines. */
+class QueryGrpcServiceTest {
+
+    private static final AskLimits LIMITS = new AskLimits("default", 2, 4, 200, 8, 16, Duration.ofSeconds(30));
+
+    private EngineRig rig;
+    private Server server;
+    private ManagedChannel channel;
+
+    /** A service over a rig with four documents: two compressed, one pending, one whose blob is gone. */
+    private QueryServiceGrpc.QueryServiceBlockingStub start(FakeAnswerer answerer, AskLimits limits) throws IOException {
+        rig = new EngineRig(answerer, 1 << 20);
+        rig.addCompressed("default", "ada", 11, "Ada Lovelace wrote the first program for the Analytical Engine.");
+        rig.addCompressed("default", "babbage", 12, "Charles Babbage designed the Difference Engine and the Analytical Engine.");
+        rig.addUncompressed("default", "pending", 13, "Grace Hopper wrote the first compiler.");
+        rig.addWithoutBlob("default", "evicted", 14, "Alan Turing described a universal machine.");
+        rig.addCompressed("other", "secret", 15, "Another tenant's document about engines.");
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).addService(new QueryGrpcService(rig.engine, limits, rig.metrics))
+                .build().start();
+        channel = InProcessChannelBuilder.forName(name).build();
+        return QueryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        rig.close();
+    }
+
+    @Test
+    void streamsEveryTokenThenExactlyOneResult() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 5, 0), LIMITS);
+        List<AskResponse> stream = new ArrayList<>();
+        stub.ask(AskRequest.newBuilder().setQuestion("Who designed it?").addDocIds("babbage").addDocIds("ada").build())
+                .forEachRemaining(stream::add);
+
+        assertEquals(6, stream.size(), "5 tokens, then the result");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 5; i++) {
+            assertTrue(stream.get(i).hasToken(), "message " + i + " is a token");
+            assertEquals(100 + i, stream.get(i).getToken().getTokenId());
+            text.append(stream.get(i).getToken().getText());
+        }
+        AskResult result = stream.get(5).getResult();
+        assertEquals(text.toString(), result.getAnswer());
+        assertEquals("t0 t1 t2 t3 t4", result.getAnswer());
+        assertEquals(EngineRig.MODEL, result.getModelId());
+        assertEquals(List.of("babbage", "ada"), result.getDocumentsList().stream().map(UsedDocument::getDocId).toList());
+        UsedDocument babbage = result.getDocuments(0);
+        CatalogEntry entry = rig.catalog.find("default", "babbage", EngineRig.MODEL).orElseThrow();
+        assertEquals(12, babbage.getVersion());
+        assertEquals(0.0, babbage.getScore(), "named documents have no retrieval score");
+        assertEquals(entry.anchorCount(), babbage.getAnchorCount());
+        assertEquals(entry.bytes(), babbage.getBytes());
+        Timings t = result.getTimings();
+        assertTrue(t.getRetrieveMs() >= 0 && t.getFetchMs() >= 0 && t.getDecodeMs() >= 0, t.toString());
+        assertTrue(t.getTtftMs() > 0 && t.getTtftMs() <= t.getTotalMs(), t.toString());
+        assertEquals(2, rig.answerer.answered.get(0).docs().size());
+        assertEquals(8, rig.answerer.answered.get(0).maxNewTokens(), "0 = the server default");
+    }
+
+    @Test
+    void retrievesWithBm25WhenNoDocumentIsNamed() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        AskResult result = last(stub.ask(AskRequest.newBuilder().setQuestion("Who designed the Difference Engine?")
+                .setTopK(1).build())).getResult();
+        assertEquals(1, result.getDocumentsCount());
+        assertEquals("babbage", result.getDocuments(0).getDocId());
+        assertTrue(result.getDocuments(0).getScore() > 0);
+    }
+
+    @Test
+    void rejectsInvalidRequestsWithInvalidArgument() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        assertStatus(Status.Code.INVALID_ARGUMENT, "question is empty", () -> drain(stub, ask("   ")));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "question has 201 characters; the limit is 200",
+                () -> drain(stub, ask("x".repeat(201))));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "top_k must be between 0", () -> drain(stub, ask("q").toBuilder().setTopK(-1).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "and 4, got 5", () -> drain(stub, ask("q").toBuilder().setTopK(5).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "tenant 'a b'", () -> drain(stub, ask("q").toBuilder().setTenant("a b").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "max_new_tokens", () -> drain(stub, ask("q").toBuilder().setMaxNewTokens(-1).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "empty id", () -> drain(stub, ask("q").toBuilder().addDocIds(" ").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "name doc_ids or give a query", () -> stub.warm(WarmRequest.getDefaultInstance()));
+        assertEquals(0, rig.answerer.answered.size(), "nothing invalid reaches the model");
+    }
+
+    @Test
+    void unknownAndUncompressedDocumentsAreNotFound() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        assertStatus(Status.Code.NOT_FOUND, "document 'nope' is unknown in tenant 'default'",
+                () -> drain(stub, ask("q").toBuilder().addDocIds("ada").addDocIds("nope").build()));
+        assertStatus(Status.Code.NOT_FOUND, "document 'pending' v13 is not compressed for model " + EngineRig.MODEL,
+                () -> drain(stub, ask("q").toBuilder().addDocIds("pending").build()));
+        assertStatus(Status.Code.NOT_FOUND, "document 'secret' is unknown in tenant 'default'",
+                () -> drain(stub, ask("q").toBuilder().addDocIds("secret").build()));
+        assertStatus(Status.Code.NOT_FOUND, "no document of tenant 'default' matches the question",
+                () -> drain(stub, ask("zebra quokka")));
+        assertEquals(0, rig.answerer.answered.size());
+    }
+
+    @Test
+    void blobStoreDownIsUnavailable() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        rig.blobs.down = true;
+        assertStatus(Status.Code.UNAVAILABLE, "anchor KV store unavailable",
+                () -> drain(stub, ask("q").toBuilder().addDocIds("ada").build()));
+        assertTrue(rig.recompress.requests.isEmpty(), "an outage is not a missing blob");
+        rig.blobs.down = false;
+        assertEquals("t0 t1", last(stub.ask(ask("q").toBuilder().addDocIds("ada").build())).getResult().getAnswer(),
+                "recovers as soon as the store answers");
+    }
+
+    @Test
+    void missingBlobRequestsRecompressionAndIsUnavailable() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        assertStatus(Status.Code.UNAVAILABLE, "recompressing",
+                () -> drain(stub, ask("q").toBuilder().addDocIds("ada").addDocIds("evicted").build()));
+        assertEquals(List.of(new RecordingRecompressRequests.Request("default", "evicted", EngineRig.MODEL,
+                "blob missing from Redis")), rig.recompress.requests);
+        assertEquals(0, rig.answerer.answered.size());
+    }
+
+    @Test
+    void topicsNotYetReadIsUnavailable() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        rig.ready.set(false);
+        assertStatus(Status.Code.UNAVAILABLE, "still reading", () -> drain(stub, ask("Who designed it?")));
+    }
+
+    @Test
+    void theCallersDeadlineStopsDecoding() throws Exception {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 16, 50), LIMITS);
+        assertStatus(Status.Code.DEADLINE_EXCEEDED, "", () -> drain(stub.withDeadlineAfter(300, TimeUnit.MILLISECONDS),
+                ask("q").toBuilder().addDocIds("ada").setMaxNewTokens(16).build()));
+        awaitAborted();
+        assertTrue(rig.answerer.tokensEmitted.get() < 16, "decoding went on after the deadline: "
+                + rig.answerer.tokensEmitted.get() + " tokens");
+    }
+
+    @Test
+    void aClientThatGoesAwayStopsDecoding() throws Exception {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 16, 50), LIMITS);
+        Context.CancellableContext call = Context.current().withCancellation();
+        AskResponse first = call.call(() -> stub.ask(ask("q").toBuilder().addDocIds("ada").setMaxNewTokens(16).build()).next());
+        assertTrue(first.hasToken());
+        call.cancel(null);
+        awaitAborted();
+        assertTrue(rig.answerer.tokensEmitted.get() < 16, "decoding went on for a client that left");
+        assertEquals(1.0, rig.metrics.registry().get("sac.query.requests").tag("status", "CANCELLED").counter().count());
+    }
+
+    @Test
+    void theServerDefaultDeadlineAppliesToCallsWithout() throws Exception {
+        AskLimits shortDefault = new AskLimits("default", 2, 4, 200, 8, 16, Duration.ofMillis(300));
+        start(new FakeAnswerer(EngineRig.MODEL, 16, 50), shortDefault);
+        var noDeadline = QueryServiceGrpc.newBlockingStub(channel);
+        assertStatus(Status.Code.DEADLINE_EXCEEDED, "the deadline passed before the answer was complete",
+                () -> drain(noDeadline, ask("q").toBuilder().addDocIds("ada").setMaxNewTokens(16).build()));
+        awaitAborted();
+    }
+
+    @Test
+    void warmLoadsNamedDocumentsAndReportsMisses() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        WarmRequest request = WarmRequest.newBuilder().addDocIds("ada").addDocIds("babbage").addDocIds("nope")
+                .addDocIds("pending").addDocIds("evicted").build();
+        WarmResponse first = stub.warm(request);
+        assertEquals(2, first.getLoaded());
+        assertTrue(first.getBytes() > 0);
+        assertEquals(0, first.getAlreadyWarm());
+        assertEquals(List.of("nope", "pending", "evicted"), first.getMissesList());
+        assertEquals("evicted", rig.recompress.requests.get(0).docId());
+
+        WarmResponse second = stub.warm(request);
+        assertEquals(0, second.getLoaded());
+        assertEquals(2, second.getAlreadyWarm());
+        int reads = rig.blobs.reads.get();
+        last(stub.ask(ask("q").toBuilder().addDocIds("ada").addDocIds("babbage").build()));
+        assertEquals(reads, rig.blobs.reads.get(), "warm documents are answered without the store");
+    }
+
+    @Test
+    void warmByQueryLoadsTheTopDocuments() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        WarmResponse r = stub.warm(WarmRequest.newBuilder().setQuery("Analytical Engine").setTopK(2).build());
+        assertEquals(2, r.getLoaded());
+        assertEquals(List.of(), r.getMissesList());
+        assertEquals(2, rig.cache.size());
+    }
+
+    private void awaitAborted() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (rig.answerer.aborted.get() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(1, rig.answerer.aborted.get(), "the answerer was stopped");
+    }
+
+    private static AskRequest ask(String question) {
+        return AskRequest.newBuilder().setQuestion(question).build();
+    }
+
+    private static void drain(QueryServiceGrpc.QueryServiceBlockingStub stub, AskRequest request) {
+        stub.ask(request).forEachRemaining(r -> { });
+    }
+
+    private static AskResponse last(java.util.Iterator<AskResponse> stream) {
+        AskResponse last = null;
+        while (stream.hasNext()) {
+            last = stream.next();
+        }
+        return last;
+    }
+
+    private static void assertStatus(Status.Code code, String descriptionPart, Executable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
+        assertEquals(code, e.getStatus().getCode(), String.valueOf(e.getStatus()));
+        String description = String.valueOf(e.getStatus().getDescription());
+        assertTrue(description.contains(descriptionPart), "description '" + description + "' lacks '" + descriptionPart + "'");
+    }
+}

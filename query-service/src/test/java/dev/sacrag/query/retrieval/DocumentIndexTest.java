@@ -1,0 +1,93 @@
+package dev.sacrag.query.retrieval;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DocumentIndexTest {
+
+    private final DocumentIndex index = new DocumentIndex();
+
+    @AfterEach
+    void close() {
+        index.close();
+    }
+
+    private void add(String tenant, String id, long version, String text) {
+        index.upsert(new IndexedDoc(id, tenant, version, null), text);
+        index.refresh();
+    }
+
+    private List<String> ids(String tenant, String question) {
+        return index.search(tenant, question, 10).stream().map(ScoredDoc::docId).toList();
+    }
+
+    @Test
+    void ranksDocumentsWithTheRareQueryTermsFirst() {
+        add("t", "engine", 1, "The Analytical Engine was a mechanical general-purpose computer. The engine had a mill.");
+        add("t", "babbage", 1, "Charles Babbage designed the Analytical Engine in 1837.");
+        add("t", "lovelace", 1, "Ada Lovelace wrote notes on the engine, with the first published program.");
+        add("t", "steam", 1, "A steam engine burns coal; every engine of the period needed fuel.");
+
+        List<ScoredDoc> hits = index.search("t", "Who designed the Analytical Engine?", 10);
+        assertEquals("babbage", hits.get(0).docId(), "'designed' is rare and 'analytical' is in two documents only");
+        assertEquals(4, hits.size(), "every document shares 'engine' or 'the'");
+        for (int i = 1; i < hits.size(); i++) {
+            assertTrue(hits.get(i - 1).score() >= hits.get(i).score(), "best score first: " + hits);
+        }
+        assertEquals(List.of("lovelace"), ids("t", "publishing programs").subList(0, 1), "stemmed: publish, program");
+        assertEquals(List.of(), ids("t", "zebra"));
+    }
+
+    @Test
+    void anUpdateReplacesTheText() {
+        add("t", "doc", 1, "The capital of Freedonia is Fredville.");
+        add("t", "doc", 2, "The capital of Freedonia moved to Marxburg.");
+        assertEquals(List.of(), ids("t", "Fredville"));
+        assertEquals(List.of("doc"), ids("t", "Marxburg"));
+        assertEquals(2, index.find("doc").orElseThrow().version());
+        assertEquals(1, index.size());
+    }
+
+    @Test
+    void anOlderVersionDoesNotReplaceANewerOne() {
+        add("t", "doc", 5, "new text about Marxburg");
+        assertFalse(index.upsert(new IndexedDoc("doc", "t", 4, null), "old text about Fredville"));
+        index.refresh();
+        assertEquals(List.of(), ids("t", "Fredville"));
+        assertEquals(5, index.find("doc").orElseThrow().version());
+    }
+
+    @Test
+    void aTombstoneDeletesTheDocument() {
+        add("t", "doc", 1, "Ships sail on the sea.");
+        assertTrue(index.delete("doc"));
+        index.refresh();
+        assertEquals(List.of(), ids("t", "ships"));
+        assertTrue(index.find("doc").isEmpty());
+        assertFalse(index.delete("doc"), "already gone");
+    }
+
+    @Test
+    void tenantsOnlySeeTheirOwnDocuments() {
+        add("acme", "a", 1, "Quarterly revenue grew in the widget division.");
+        add("globex", "g", 1, "Quarterly revenue fell in the gadget division.");
+        assertEquals(List.of("a"), ids("acme", "quarterly revenue"));
+        assertEquals(List.of("g"), ids("globex", "quarterly revenue"));
+        assertEquals(List.of(), ids("initech", "quarterly revenue"));
+        add("globex", "a", 2, "The widget report moved to another tenant.");
+        assertEquals(List.of(), ids("acme", "widget"), "a document that changes tenant moves");
+        assertEquals("globex", index.find("a").orElseThrow().tenant());
+    }
+
+    @Test
+    void aQuestionOfCommonWordsStillMatches() {
+        add("t", "doc", 1, "What it is, is what it was.");
+        assertEquals(List.of("doc"), ids("t", "what is it?"));
+    }
+}
