@@ -43,6 +43,10 @@ final class DataCommand implements Runnable {
         @Option(names = "--test", defaultValue = "300", description = "Synthetic test contexts (default ${DEFAULT-VALUE}).")
         int test;
 
+        @Option(names = "--short-train", defaultValue = "20000",
+                description = "Extra short (200-700 character) training contexts in synthetic-train-short.jsonl (default ${DEFAULT-VALUE}).")
+        int shortTrain;
+
         @Option(names = "--brown", description = "Brown Corpus folder (default: target/corpora/brown).")
         Path brown;
 
@@ -53,7 +57,7 @@ final class DataCommand implements Runnable {
         public Integer call() throws Exception {
             Path b = brown != null ? brown : home().resolve("target/corpora/brown");
             long t0 = System.nanoTime();
-            DataBuilder.Summary s = DataBuilder.build(out, b, wordnet, seed, new DataBuilder.Sizes(train, dev, test));
+            DataBuilder.Summary s = DataBuilder.build(out, b, wordnet, seed, new DataBuilder.Sizes(train, dev, test, shortTrain));
             s.contexts().forEach((file, n) -> System.out.printf("  %-28s %,7d contexts%n", out.resolve(file), n));
             System.out.printf("data: written in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             return 0;

@@ -1,16 +1,111 @@
 package dev.sacrag.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
-@Command(name = "demo", description = "Run the whole pipeline (Kafka, compressor, Redis, query service) on the embedded stack.")
+/**
+ * {@code sac demo}: the whole pipeline on one machine, from a fresh clone. Starts the local stack
+ * (a KRaft broker in this JVM and a redis-server process, or containers with
+ * {@code -Dsac.stack=containers}), the compressor and the query service in-process, ingests the
+ * bundled documents, waits until they are compressed, asks the bundled questions over gRPC and
+ * prints each answer beside the gold one, then the footprint and a one-line summary.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the whole pipeline on the embedded stack: Kafka broker (in-process, KRaft) + redis-server,"
+                + " compressor, query service; ingest the bundled documents, ask the bundled questions over gRPC and"
+                + " compare each answer with the gold one.",
+                "The last line is 'demo: C/T answers match, ratio R, B bytes/doc vs F full KV'. Exit 0 when at least"
+                        + " 80% of the answers match, 1 otherwise."})
 final class DemoCommand implements Callable<Integer> {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/sac-demo",
+            description = "Model package: base/ + adapters/sac/ (default ${DEFAULT-VALUE}).")
+    Path model;
+
+    @Option(names = "--documents", paramLabel = "DIR", defaultValue = "demo/documents",
+            description = "Documents to ingest, one .txt per document; doc id = file name without .txt (default ${DEFAULT-VALUE}).")
+    Path documents;
+
+    @Option(names = "--questions", paramLabel = "FILE", defaultValue = "demo/questions.jsonl",
+            description = "Questions, JSONL {qid, docId, question, answers} (default ${DEFAULT-VALUE}).")
+    Path questions;
+
+    @Option(names = "--retrieve",
+            description = "Also ask every question a second time without naming its document, letting BM25 choose.")
+    boolean retrieve;
+
+    @Option(names = "--keep-running",
+            description = "Leave the broker, Redis, compressor and query service up for './sac ask' until Ctrl-C.")
+    boolean keepRunning;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "24",
+            description = "Answer length limit (default ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
+            description = "Give up when the documents are not all compressed after this long (default ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    /**
+     * Loggers that warn about things normal for a throw-away local stack: a fresh cluster's
+     * bootstrap, a state directory under the OS temp folder, clients reconnecting to the broker
+     * or Redis while everything stops (on Ctrl-C, Redis and the apps stop concurrently).
+     * slf4j-simple reads these when each logger is created, so setting them before anything
+     * starts is enough; a -D on the command line still wins.
+     */
+    private static final List<String> QUIET_LOGGERS = List.of(
+            "org.apache.kafka.controller.QuorumController",
+            "org.apache.kafka.streams.processor.internals.StateDirectory",
+            "org.apache.kafka.clients.NetworkClient",
+            "io.lettuce.core.protocol.ConnectionWatchdog");
+
     @Override
-    public Integer call() {
-        System.out.println("demo: not yet available — the streaming pipeline (Kafka -> compressor -> Redis -> "
-                + "query service) is still being built. The engine works today: see './sac --help' "
-                + "(generate, compress, answer, model, bench).");
-        return 2;
+    public Integer call() throws Exception {
+        for (String logger : QUIET_LOGGERS) {
+            String key = "org.slf4j.simpleLogger.log." + logger;
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, "error");
+            }
+        }
+        if (maxNewTokens < 1) {
+            throw new ParameterException(spec.commandLine(), "--max-new-tokens must be >= 1, got " + maxNewTokens);
+        }
+        DemoRun.Settings settings = new DemoRun.Settings(model, documents, questions, retrieve, maxNewTokens, timeout);
+        PrintWriter out = spec.commandLine().getOut();
+        DemoServices.requireModel(model);
+        DemoInputs inputs = DemoInputs.load(documents, questions);
+        out.printf(Locale.ROOT, "demo: %d documents from %s, %d questions from %s, model %s%n", inputs.documents().size(), documents,
+                inputs.questions().size(), questions, model);
+        DemoServices services = DemoServices.start(model, out);
+        DemoReport report;
+        try {
+            report = new DemoRun(settings, inputs, services, out).run();
+            if (keepRunning) {
+                services.printConnectionHelp(report.firstQuestion());
+            }
+        } catch (Throwable t) {
+            services.close();
+            throw t;
+        }
+        if (!keepRunning) {
+            services.close();
+        }
+        out.println(report.summaryLine());
+        out.flush();
+        if (keepRunning) {
+            services.awaitShutdown(); // Ctrl-C: the shutdown hook stops everything
+        }
+        return report.passed() ? 0 : 1;
     }
 }

@@ -1,5 +1,7 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.cli.warming.ControlTopic;
+import dev.sacrag.cli.warming.Readiness;
 import dev.sacrag.core.gguf.GgufExporter;
 import dev.sacrag.core.gguf.GgufType;
 import dev.sacrag.core.model.ModelConfig;
@@ -9,6 +11,7 @@ import dev.sacrag.core.random.RandomModelWriter;
 import dev.sacrag.core.sac.Fingerprints;
 import dev.sacrag.core.sac.SacAdapter;
 import dev.sacrag.core.sac.SacSpec;
+import dev.sacrag.query.activation.ModelActivation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,8 +22,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "model", mixinStandardHelpOptions = true,
-        description = "Write random models of real shapes, export models to GGUF.",
-        subcommands = {ModelCommand.Random.class, ModelCommand.ExportGguf.class})
+        description = "Write random models of real shapes, export models to GGUF, switch the query services' model.",
+        subcommands = {ModelCommand.Random.class, ModelCommand.ExportGguf.class, ModelCommand.Activate.class})
 final class ModelCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -97,6 +100,53 @@ final class ModelCommand implements Runnable {
             GgufType t = GgufType.valueOf(type.toUpperCase(Locale.ROOT));
             GgufExporter.export(paths.base(), out, t);
             System.out.println("wrote " + out + " (" + Files.size(out) + " bytes, " + t + ")");
+            return 0;
+        }
+    }
+
+    @Command(name = "activate", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Switch every query service to model id ID: publishes it to the control topic, which the"
+                    + " query services follow; each loads the adapter (from its model package's adapters/) whose model id"
+                    + " matches and swaps it in between requests.",
+                    "Refused when the catalog has no document compressed for ID (run 'sac warm --model ADAPTER' first),"
+                            + " unless --force."})
+    static final class Activate implements Callable<Integer> {
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @picocli.CommandLine.Parameters(paramLabel = "ID", description = "The model id (as 'sac warm --model' printed it).")
+        String modelId;
+
+        @Option(names = "--adapter", paramLabel = "NAME|DIR",
+                description = "Hint for the query services: the adapter folder's name under adapters/, or its path.")
+        String adapter;
+
+        @Option(names = "--force", description = "Activate even when no document is compressed for ID yet.")
+        boolean force;
+
+        @picocli.CommandLine.Mixin
+        TopicOptions topics;
+
+        @Override
+        public Integer call() throws Exception {
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            ModelActivation activation = new ModelActivation(modelId, java.util.Optional.ofNullable(adapter));
+            Readiness r = Readiness.of(topics.bootstrapServers,
+                    new Readiness.TopicNames(topics.documents, topics.catalog, topics.deadLetter), modelId);
+            out.println("model activate: " + r.line());
+            if (r.catalogEntries() == 0 && !force) {
+                spec.commandLine().getErr().println("model activate: refused: the catalog has no record for model " + modelId
+                        + " (" + r.ready() + "/" + r.live() + " live documents ready); run 'sac warm --model ADAPTER_DIR'"
+                        + " first, or pass --force");
+                return 1;
+            }
+            if (r.ready() < r.live()) {
+                out.println("model activate: warning: " + (r.live() - r.ready()) + " live document(s) are not compressed for "
+                        + modelId + " yet; questions about them get NOT_FOUND until they are");
+            }
+            ControlTopic.publish(topics.bootstrapServers, topics.control, activation);
+            out.println("model activate: published " + modelId + " to " + topics.control
+                    + "; query services switch as they read it (metric sac_query_model_active{model_id=\"" + modelId + "\"})");
             return 0;
         }
     }

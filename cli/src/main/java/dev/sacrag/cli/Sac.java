@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 DataCommand.class,
                 TrainCommand.class,
                 EvalCommand.class,
+                IngestCommand.class,
                 QueryServiceCommand.class,
                 AskCommand.class,
                 DocsCommand.class,

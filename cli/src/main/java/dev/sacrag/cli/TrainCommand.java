@@ -77,6 +77,10 @@ final class TrainCommand implements Runnable {
         @Option(names = "--train-contexts", defaultValue = "20000", description = "Synthetic contexts to use (default ${DEFAULT-VALUE}).")
         int trainContexts;
 
+        @Option(names = "--train-file", defaultValue = "synthetic-train.jsonl",
+                description = "QA training file inside --data (default ${DEFAULT-VALUE}; synthetic-train-short.jsonl for the short curriculum).")
+        String trainFile;
+
         @Option(names = "--init-from", description = "Start from these weights (safetensors), e.g. a first phase's checkpoint.")
         Path initFrom;
 
@@ -88,6 +92,10 @@ final class TrainCommand implements Runnable {
         @Option(names = "--warmup", defaultValue = "200", description = "Warm-up steps (default ${DEFAULT-VALUE}).")
         int warmup;
 
+        @Option(names = "--stop-at-step", defaultValue = "0",
+                description = "End this run after this step, keeping the LR schedule of --steps (0 = no early stop).")
+        long stopAt;
+
         @Option(names = "--qa-share", defaultValue = "0.7", description = "Share of QA batches vs plain text (default ${DEFAULT-VALUE}).")
         double qaShare;
 
@@ -95,7 +103,7 @@ final class TrainCommand implements Runnable {
         public Integer call() throws Exception {
             Path work = out.resolve("train");
             Files.createDirectories(work);
-            List<MrqaRecord> qa = MrqaJsonl.read(data.resolve("synthetic-train.jsonl"));
+            List<MrqaRecord> qa = MrqaJsonl.read(data.resolve(trainFile));
             qa = qa.subList(0, Math.min(qa.size(), trainContexts));
             List<String> text = MrqaJsonl.read(data.resolve("text-train.jsonl")).stream().map(MrqaRecord::context).toList();
             Path tokenizer = work.resolve("tokenizer.json");
@@ -120,7 +128,7 @@ final class TrainCommand implements Runnable {
             }
             ConsoleProgress progress = new ConsoleProgress(work.resolve("base-log.jsonl"), 10);
             BaseTrainer.Config c = new BaseTrainer.Config(out, config, seed, steps, budget, batchTokens, lr, warmup,
-                    qaShare, Duration.ofMinutes(5), resume, initFrom);
+                    qaShare, Duration.ofMinutes(5), resume, initFrom, stopAt);
             new BaseTrainer(c, progress).train(qaSamples, textSamples, tokenizer);
             return 0;
         }

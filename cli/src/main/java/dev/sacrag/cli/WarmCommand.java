@@ -1,30 +1,53 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.cli.warming.BlobRebuild;
+import dev.sacrag.cli.warming.ControlTopic;
+import dev.sacrag.cli.warming.ModelIdentity;
+import dev.sacrag.cli.warming.ModelRollout;
+import dev.sacrag.cli.warming.Progress;
+import dev.sacrag.compressor.CompressorConfig;
+import dev.sacrag.core.kv.KvDtype;
+import dev.sacrag.kvstore.AnchorKvStore;
+import dev.sacrag.kvstore.KvStoreConfig;
+import dev.sacrag.kvstore.RedisTarget;
+import dev.sacrag.query.activation.ModelActivation;
 import dev.sacrag.query.v1.QueryServiceGrpc;
 import dev.sacrag.query.v1.WarmRequest;
 import dev.sacrag.query.v1.WarmResponse;
 import io.grpc.ManagedChannel;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code sac warm}: cache warming on demand. Each way of warming is one option of an exclusive
- * group; today the query service's local cache ({@code --docs}, {@code --query}, through the
- * Warm RPC). Re-compressing missing blobs ({@code --rebuild}) and compressing for a new model
- * ({@code --model}) join the group as further modes.
+ * {@code sac warm}: cache warming on demand, one way per run: the query service's local cache
+ * ({@code --docs}, {@code --query}, through the Warm RPC); blobs Redis lost ({@code --rebuild},
+ * see {@link BlobRebuild}); or every document for a new model before it is activated
+ * ({@code --model NEW_ADAPTER}, see {@link ModelRollout}).
  */
-@Command(name = "warm", mixinStandardHelpOptions = true,
-        description = {"Warm caches: load documents' anchor KV into the query service's local cache (Warm RPC)."})
+@Command(name = "warm", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Warm caches, one way per run:",
+                "  --docs ID... | --query Q    load anchor KV into the query service's local cache (Warm RPC);",
+                "  --rebuild                   re-compress every live document whose blob Redis lost, for the active"
+                        + " model (or --model-id, or --model/--adapter), and wait until the catalog has them again;",
+                "  --model NEW_ADAPTER_DIR     compress every live document for a new adapter's model id while the old"
+                        + " model keeps serving; then 'sac model activate ID'."})
 final class WarmCommand implements Callable<Integer> {
 
-    /** Exactly one way of warming. */
+    /** At most one of these; none = --model NEW_ADAPTER_DIR. */
     static final class Mode {
         @Option(names = "--docs", arity = "1..*", paramLabel = "ID", required = true,
                 description = "Load these documents into the query service's cache.")
@@ -33,23 +56,160 @@ final class WarmCommand implements Callable<Integer> {
         @Option(names = "--query", paramLabel = "QUERY", required = true,
                 description = "Load the documents BM25 retrieves for this query (--top-k of them).")
         String query;
+
+        @Option(names = "--rebuild", required = true,
+                description = "Re-compress every live document whose blob is missing in Redis (from the documents topic).")
+        boolean rebuild;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     Mode mode;
 
-    @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "Tenant (default: the server's default tenant).")
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Alone: the NEW adapter folder (sac.json) to compress every document for. With --rebuild: the"
+                    + " model package or Hugging Face folder whose model id to rebuild (with --adapter).")
+    Path model;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "With --rebuild --model: the adapter folder (default: the package's adapters/sac).")
+    Path adapter;
+
+    @Option(names = "--model-id", paramLabel = "ID", description = "With --rebuild: the model id to rebuild (default: the active one"
+            + " per the control topic, else the default model's).")
+    String modelId;
+
+    @Option(names = "--model-package", paramLabel = "DIR", defaultValue = "${env:SAC_MODEL:-models/sac-demo}",
+            description = "With --model: the package (or Hugging Face folder) whose base model the new adapter belongs to"
+                    + " [env SAC_MODEL, default ${DEFAULT-VALUE}].")
+    Path modelPackage;
+
+    @Option(names = "--ratio", paramLabel = "R", description = "Compression ratio of the model (default: the adapter's smallest).")
+    Integer ratio;
+
+    @Option(names = "--no-wait", description = "With --rebuild: publish the recompress requests and return.")
+    boolean noWait;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30m", converter = Durations.class,
+            description = "With --rebuild or --model: give up waiting after this long (default ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Option(names = "--redis", paramLabel = "URL[,...]", defaultValue = "${env:SAC_REDIS_URL:-redis://localhost:6379}",
+            description = "With --rebuild or --model: Redis holding the blobs [env SAC_REDIS_URL, default ${DEFAULT-VALUE}].")
+    String redis;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "${env:SAC_COMPRESSOR_STATE_DIR:-.sac-cache/compressor-state}",
+            description = "With --model: Kafka Streams state of the compressor run here [env SAC_COMPRESSOR_STATE_DIR, default ${DEFAULT-VALUE}].")
+    Path stateDir;
+
+    @Option(names = "--blob-dtype", paramLabel = "f32|f16|int8", defaultValue = "${env:SAC_BLOB_DTYPE:-f16}",
+            description = "With --model: how anchor K/V are stored [env SAC_BLOB_DTYPE, default ${DEFAULT-VALUE}].")
+    String blobDtype;
+
+    @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "With --docs/--query: tenant (default: the server's default tenant).")
     String tenant;
 
-    @Option(names = "--top-k", paramLabel = "N", defaultValue = "0", description = "Documents to load for --query (default: the server's).")
+    @Option(names = "--top-k", paramLabel = "N", defaultValue = "0", description = "With --query: documents to load (default: the server's).")
     int topK;
+
+    @Mixin
+    TopicOptions topics;
 
     @Mixin
     RpcOptions rpc;
 
     @Override
     public Integer call() throws Exception {
-        return warmQueryServiceCache();
+        if (mode != null && mode.rebuild) {
+            if (modelId != null && model != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "give --model-id or --model, not both");
+            }
+            return rebuild();
+        }
+        if (mode != null) {
+            if (model != null || modelId != null || adapter != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--docs and --query warm the query service's cache for its active model: no --model/--model-id/--adapter");
+            }
+            return warmQueryServiceCache();
+        }
+        if (modelId != null || adapter != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--model-id and --adapter go with --rebuild; to compress for a new adapter give --model NEW_ADAPTER_DIR");
+        }
+        if (model == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "give one of --docs, --query, --rebuild or --model NEW_ADAPTER_DIR");
+        }
+        return rollout();
+    }
+
+    private int rebuild() throws Exception {
+        String id = rebuildModelId();
+        PrintWriter out = spec.commandLine().getOut();
+        try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redisTarget()))) {
+            BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers, topics.compressorTopics(),
+                    id, !noWait, timeout), store, Progress.on(spec.commandLine().getErr(), "restored"));
+            out.println(s.line());
+            if (!s.notRestored().isEmpty()) {
+                out.println("warm --rebuild: not restored within " + timeout + ": " + shortList(s.notRestored())
+                        + " (is a compressor running model " + id + "?)");
+                return 1;
+            }
+            return 0;
+        }
+    }
+
+    /** --model-id, else --model/--adapter, else the control topic's active model, else the default package's. */
+    private String rebuildModelId() throws Exception {
+        if (modelId != null) {
+            return modelId;
+        }
+        if (model != null) {
+            ModelPaths paths = ModelPaths.resolve(model, adapter);
+            return ModelIdentity.of(paths.base(), paths.requireAdapter(), optionalRatio()).modelId();
+        }
+        Optional<ModelActivation> active = ControlTopic.active(topics.bootstrapServers, topics.control);
+        if (active.isPresent()) {
+            return active.get().modelId();
+        }
+        ModelPaths paths = ModelPaths.resolve(modelPackage, null);
+        return ModelIdentity.of(paths.base(), paths.requireAdapter(), optionalRatio()).modelId();
+    }
+
+    private int rollout() throws Exception {
+        if (!Files.isRegularFile(model.resolve("sac.json"))) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--model " + model + " has no sac.json: alone,"
+                    + " --model names the new adapter folder (the base model comes from --model-package)");
+        }
+        ModelPaths paths = ModelPaths.resolve(modelPackage, model);
+        ModelIdentity identity = ModelIdentity.of(paths.base(), model, optionalRatio());
+        CompressorConfig config = CompressorConfig.builder()
+                .bootstrapServers(topics.bootstrapServers)
+                .redis(redisTarget())
+                .applicationId(ModelRollout.applicationId(identity.modelId()))
+                .model(paths.base(), model)
+                .ratio(OptionalInt.of(identity.ratio()))
+                .blobDtype(KvDtype.valueOf(blobDtype.toUpperCase(Locale.ROOT)))
+                .topics(topics.compressorTopics())
+                .stateDir(stateDir)
+                .build();
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "warm --model: compressing every live document for model %s (adapter %s, ratio %d) as %s%n",
+                identity.modelId(), model, identity.ratio(), config.applicationId());
+        out.flush();
+        ModelRollout.Summary s = ModelRollout.run(config, identity.modelId(), timeout,
+                Progress.on(spec.commandLine().getErr(), "compressed"));
+        out.println(s.line());
+        if (!s.notReady().isEmpty()) {
+            out.println("warm --model: not compressed: " + shortList(s.notReady()));
+        }
+        if (s.complete()) {
+            out.printf(Locale.ROOT, "next: sac model activate %s   (then run compressors with --adapter %s --application-id %s)%n",
+                    s.modelId(), model, s.applicationId());
+        }
+        return s.complete() ? 0 : 1;
     }
 
     private int warmQueryServiceCache() throws InterruptedException {
@@ -70,5 +230,21 @@ final class WarmCommand implements Callable<Integer> {
         } finally {
             RpcOptions.close(channel);
         }
+    }
+
+    private OptionalInt optionalRatio() {
+        return ratio == null ? OptionalInt.empty() : OptionalInt.of(ratio);
+    }
+
+    private RedisTarget redisTarget() {
+        try {
+            return RedisTarget.parse(redis);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--redis: " + e.getMessage(), e);
+        }
+    }
+
+    private static String shortList(List<String> ids) {
+        return ids.size() <= 10 ? String.join(", ", ids) : String.join(", ", ids.subList(0, 10)) + " and " + (ids.size() - 10) + " more";
     }
 }

@@ -3,6 +3,8 @@ package dev.sacrag.query;
 import dev.sacrag.core.sac.SacEngine;
 import dev.sacrag.core.sac.SacSpec;
 import dev.sacrag.kvstore.AnchorKvStore;
+import dev.sacrag.query.activation.AdapterLocator;
+import dev.sacrag.query.activation.ModelSwitch;
 import dev.sacrag.query.anchors.AnchorFetcher;
 import dev.sacrag.query.anchors.BlobSource;
 import dev.sacrag.query.anchors.Preloader;
@@ -11,9 +13,11 @@ import dev.sacrag.query.anchors.WarmCache;
 import dev.sacrag.query.ask.QueryEngine;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.decode.ActiveAnswerer;
 import dev.sacrag.query.decode.InferenceExecutor;
 import dev.sacrag.query.decode.SacAnswerer;
 import dev.sacrag.query.feed.CatalogFeed;
+import dev.sacrag.query.feed.ControlFeed;
 import dev.sacrag.query.feed.DocumentFeed;
 import dev.sacrag.query.feed.TopicFollower;
 import dev.sacrag.query.grpc.QueryGrpcService;
@@ -32,6 +36,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -44,7 +49,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Wires and runs one query service: model, Redis store, topic followers, warm cache, inference
  * executor, gRPC server and metrics endpoint. {@link #start} returns once the server listens;
- * health turns SERVING when the documents and catalog topics have been read to their end.
+ * health turns SERVING when the documents, catalog and control topics have been read to their end
+ * (the control topic may be absent: then there is nothing to read).
  */
 public final class QueryServiceApp implements AutoCloseable {
 
@@ -54,16 +60,21 @@ public final class QueryServiceApp implements AutoCloseable {
     private final Deque<AutoCloseable> opened;
     private final QueryServer server;
     private final OptionalInt metricsPort;
-    private final String modelId;
+    private final ActiveAnswerer model;
+    private final ModelSwitch models;
     private final CountDownLatch ready;
 
-    private QueryServiceApp(Deque<AutoCloseable> opened, QueryServer server, OptionalInt metricsPort, String modelId,
-                            CountDownLatch ready) {
+    private record Parts(QueryServer server, OptionalInt metricsPort, ActiveAnswerer model, ModelSwitch models,
+                         CountDownLatch ready) {
+    }
+
+    private QueryServiceApp(Deque<AutoCloseable> opened, Parts parts) {
         this.opened = opened;
-        this.server = server;
-        this.metricsPort = metricsPort;
-        this.modelId = modelId;
-        this.ready = ready;
+        this.server = parts.server();
+        this.metricsPort = parts.metricsPort();
+        this.model = parts.model();
+        this.models = parts.models();
+        this.ready = parts.ready();
     }
 
     public static QueryServiceApp start(QueryServiceConfig config) throws IOException {
@@ -85,9 +96,15 @@ public final class QueryServiceApp implements AutoCloseable {
         DocumentCodec codec = DocumentCodec.withDefaults(); // fails now if Avro may not read the generated classes
 
         SacEngine engine = SacEngine.load(config.model().baseDir(), config.model().adapterDir());
-        opened.push(engine);
-        SacAnswerer answerer = new SacAnswerer(engine, activeRatio(config.model(), engine));
-        String modelId = answerer.modelId();
+        ActiveAnswerer model;
+        try {
+            model = new ActiveAnswerer(new ActiveAnswerer.Loaded(new SacAnswerer(engine, activeRatio(config.model(), engine)), engine));
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
+        opened.push(model);
+        String startupModelId = model.modelId();
         AnchorKvStore store = AnchorKvStore.connect(config.redis());
         opened.push(store);
 
@@ -98,19 +115,19 @@ public final class QueryServiceApp implements AutoCloseable {
         metrics.gauge("sac.query.catalog.entries", "Compressed document versions known from the catalog", catalog, Catalog::size);
         WarmCache cache = new WarmCache(config.cache().budgetBytes(), metrics);
         BlobSource blobs = new RedisBlobSource(store);
-        Preloader preloader = new Preloader(modelId, blobs, cache, e -> isCurrent(e, index, catalog));
+        Preloader preloader = new Preloader(model::modelId, blobs, cache, e -> isCurrent(e, index, catalog));
         opened.push(preloader);
         QueryServiceConfig.Topics topics = config.topics();
         KafkaRecompressRequests recompress = KafkaRecompressRequests.connect(topics.bootstrapServers(),
                 topics.recompress(), topics.recompressInterval(), metrics);
         opened.push(recompress);
         QueryServiceConfig.Inference inf = config.inference();
-        InferenceExecutor inference = new InferenceExecutor(answerer, inf.workers(), inf.maxBatch(), inf.maxQueued(), metrics);
+        InferenceExecutor inference = new InferenceExecutor(model, inf.workers(), inf.maxBatch(), inf.maxQueued(), metrics);
         opened.push(inference);
 
-        CountDownLatch ready = new CountDownLatch(2);
+        CountDownLatch ready = new CountDownLatch(3); // documents, catalog and control topics read
         QueryEngine engineOfQuestions = new QueryEngine(new QueryEngine.Parts(index, catalog, new AnchorFetcher(blobs, cache),
-                inference, recompress, metrics, () -> ready.getCount() == 0, modelId, answerer.maxPositions()));
+                inference, recompress, metrics, () -> ready.getCount() == 0, model));
         QueryServer server = QueryServer.start(config.listen().host(), config.listen().port(),
                 new QueryGrpcService(engineOfQuestions, config.limits(), metrics), SHUTDOWN_GRACE);
         opened.push(server);
@@ -128,10 +145,10 @@ public final class QueryServiceApp implements AutoCloseable {
             if (ready.getCount() == 0 && live.compareAndSet(false, true)) {
                 server.markServing();
                 if (preload) {
-                    preloader.offer(catalog.entries(Optional.of(modelId)));
+                    preloader.offer(catalog.entries(Optional.of(model.modelId())));
                 }
-                log.info("serving model {}: {} documents, {} compressed for this model", modelId, index.size(),
-                        catalog.entries(Optional.of(modelId)).size());
+                log.info("serving model {}: {} documents, {} compressed for this model", model.modelId(), index.size(),
+                        catalog.entries(Optional.of(model.modelId())).size());
             }
         };
         CatalogFeed catalogFeed = new CatalogFeed(catalog, cache, fresh -> {
@@ -142,7 +159,27 @@ public final class QueryServiceApp implements AutoCloseable {
         DocumentFeed documentFeed = new DocumentFeed(codec, index, cache::evictDoc, metrics);
         opened.push(new TopicFollower(topics.bootstrapServers(), topics.catalog(), catalogFeed, arrived).start());
         opened.push(new TopicFollower(topics.bootstrapServers(), topics.documents(), documentFeed, arrived).start());
-        return new QueryServiceApp(opened, server, metricsPort, modelId, ready);
+        ModelSwitch models = new ModelSwitch(new AdapterLocator(config.model().baseDir(), config.model().adapterDir()),
+                match -> load(config.model().baseDir(), match), model, switched -> {
+                    cache.retainModel(switched);
+                    if (preload && live.get()) {
+                        preloader.offer(catalog.entries(Optional.of(switched)));
+                    }
+                }, metrics);
+        opened.push(TopicFollower.optional(topics.bootstrapServers(), topics.control(),
+                new ControlFeed(models, startupModelId, metrics), arrived).start());
+        return new QueryServiceApp(opened, new Parts(server, metricsPort, model, models, ready));
+    }
+
+    /** The engine of an adapter found for an activation; the {@link ActiveAnswerer} closes it when replaced. */
+    private static ActiveAnswerer.Loaded load(Path baseDir, AdapterLocator.Match match) throws IOException {
+        SacEngine engine = SacEngine.load(baseDir, match.adapterDir());
+        try {
+            return new ActiveAnswerer.Loaded(new SacAnswerer(engine, match.ratio()), engine);
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
     }
 
     /** The ratio named by --ratio, or the one whose model id --model-id names, or the adapter's smallest. */
@@ -181,11 +218,17 @@ public final class QueryServiceApp implements AutoCloseable {
         return metricsPort;
     }
 
+    /** The model answering questions now ({@code sac model activate} may switch it while the service runs). */
     public String modelId() {
-        return modelId;
+        return model.modelId();
     }
 
-    /** Whether both topics have been read to their end (health SERVING). */
+    /** The model the control topic asks for when this replica could not load it (it serves {@link #modelId()}). */
+    public Optional<String> unavailableModel() {
+        return models.unavailable();
+    }
+
+    /** Whether the documents, catalog and control topics have been read to their end (health SERVING). */
     public boolean awaitReady(Duration timeout) throws InterruptedException {
         return ready.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -27,8 +27,11 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
     public record Listen(String host, int port, OptionalInt metricsPort) {
     }
 
-    /** @param recompressInterval at most one recompress request per document and model in this time */
-    public record Topics(String bootstrapServers, String documents, String catalog, String recompress,
+    /**
+     * @param control compacted topic naming the active model ({@code sac model activate}); optional
+     * @param recompressInterval at most one recompress request per document and model in this time
+     */
+    public record Topics(String bootstrapServers, String documents, String catalog, String control, String recompress,
                          Duration recompressInterval) {
     }
 
@@ -67,7 +70,7 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
                 : OptionalInt.of(v.integer(METRICS_PORT, 0, 65535));
         Listen listen = new Listen(v.text(BIND), v.integer(PORT, 0, 65535), metricsPort);
         Topics topics = new Topics(v.text(BOOTSTRAP_SERVERS), v.text(DOCUMENTS_TOPIC), v.text(CATALOG_TOPIC),
-                v.text(RECOMPRESS_TOPIC), v.duration(RECOMPRESS_INTERVAL));
+                v.text(CONTROL_TOPIC), v.text(RECOMPRESS_TOPIC), v.duration(RECOMPRESS_INTERVAL));
         return new QueryServiceConfig(listen, topics, redis(v), model(v), limits(v),
                 new Inference(v.integer(INFERENCE_THREADS, 1, 64), v.integer(MAX_BATCH, 1, 256), v.integer(MAX_QUEUED, 1, 100_000)),
                 new WarmCacheSettings(v.bytes(WARM_CACHE_BYTES), v.bool(PRELOAD)));

@@ -18,6 +18,8 @@ public enum QuerySetting {
             "Catalog topic (compacted): which documents are compressed, and where in Redis."),
     RECOMPRESS_TOPIC("--recompress-topic", "SAC_RECOMPRESS_TOPIC", "sac.recompress", "TOPIC",
             "Where requests to recompress a missing blob go."),
+    CONTROL_TOPIC("--control-topic", "SAC_CONTROL_TOPIC", "sac.control", "TOPIC",
+            "Control topic (compacted): the active model, set by 'sac model activate'; followed if it exists."),
     RECOMPRESS_INTERVAL("--recompress-interval", "SAC_RECOMPRESS_INTERVAL", "30s", "DURATION",
             "At most one recompress request per document and model in this interval."),
     REDIS("--redis", "SAC_REDIS_URL", "redis://localhost:6379", "URL[,URL...]",
@@ -44,7 +46,7 @@ public enum QuerySetting {
             "Load newly compressed documents into the cache while it has room."),
     INFERENCE_THREADS("--inference-threads", "SAC_INFERENCE_THREADS", "1", "N",
             "Threads decoding answers; each already uses the model's intra-op threads."),
-    MAX_BATCH("--max-batch", "SAC_MAX_BATCH", "1", "N",
+    MAX_BATCH("--max-batch", "SAC_MAX_BATCH", "8", "N",
             "Queued questions handed to the engine at once (effective when the engine decodes batches)."),
     MAX_QUEUED("--max-queued", "SAC_MAX_QUEUED", "64", "N",
             "Questions that may wait for inference; more get RESOURCE_EXHAUSTED.");

@@ -39,7 +39,7 @@ public final class EngineRig implements AutoCloseable {
         this.cache = new WarmCache(cacheBytes, metrics);
         this.inference = new InferenceExecutor(answerer, 1, 1, 8, metrics);
         this.engine = new QueryEngine(new QueryEngine.Parts(index, catalog, new AnchorFetcher(blobs, cache), inference,
-                recompress, metrics, ready::get, MODEL, answerer.maxPositions()));
+                recompress, metrics, ready::get, answerer));
     }
 
     /** A live document whose anchor KV is in the catalog and in the blob store. */

@@ -41,6 +41,7 @@ class QueryServiceConfigTest {
         assertEquals("sac.documents", c.topics().documents());
         assertEquals("sac.anchor-caches", c.topics().catalog());
         assertEquals("sac.recompress", c.topics().recompress());
+        assertEquals("sac.control", c.topics().control());
         assertEquals("redis://localhost:6379", c.redis().target().toString());
         assertEquals(Duration.ofSeconds(2), c.redis().commandTimeout());
         assertEquals(tmp.resolve("pkg/base"), c.model().baseDir());
@@ -52,7 +53,7 @@ class QueryServiceConfigTest {
         assertEquals(Duration.ofSeconds(60), c.limits().defaultDeadline());
         assertEquals(512L << 20, c.cache().budgetBytes());
         assertTrue(c.cache().preload());
-        assertEquals(new QueryServiceConfig.Inference(1, 1, 64), c.inference());
+        assertEquals(new QueryServiceConfig.Inference(1, 8, 64), c.inference());
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Loads newly compressed documents of the active model into the warm cache before anyone asks
@@ -30,7 +31,7 @@ public final class Preloader implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Preloader.class);
     private static final int BATCH = 32;
 
-    private final String modelId;
+    private final Supplier<String> activeModel;
     private final BlobSource source;
     private final WarmCache cache;
     private final Predicate<CatalogEntry> stillWanted;
@@ -40,16 +41,20 @@ public final class Preloader implements AutoCloseable {
         return t;
     });
 
-    /** @param stillWanted re-checked just before loading: the entry is still current and its document not deleted */
-    public Preloader(String modelId, BlobSource source, WarmCache cache, Predicate<CatalogEntry> stillWanted) {
-        this.modelId = modelId;
+    /**
+     * @param activeModel the model questions are answered with now (it may be switched)
+     * @param stillWanted re-checked just before loading: the entry is still current and its document not deleted
+     */
+    public Preloader(Supplier<String> activeModel, BlobSource source, WarmCache cache, Predicate<CatalogEntry> stillWanted) {
+        this.activeModel = activeModel;
         this.source = source;
         this.cache = cache;
         this.stillWanted = stillWanted;
     }
 
-    /** Queues entries for loading, in the given order; entries of other models are ignored. */
+    /** Queues entries for loading, in the given order; entries of models other than the active one are ignored. */
     public void offer(List<CatalogEntry> entries) {
+        String modelId = activeModel.get();
         List<CatalogEntry> ours = entries.stream().filter(e -> e.modelId().equals(modelId)).toList();
         for (int from = 0; from < ours.size(); from += BATCH) {
             List<CatalogEntry> batch = ours.subList(from, Math.min(ours.size(), from + BATCH));
@@ -62,7 +67,8 @@ public final class Preloader implements AutoCloseable {
         long room = cache.budgetBytes() - cache.usedBytes();
         for (CatalogEntry e : batch) {
             long estimate = estimatedSize(e);
-            if (estimate <= room && !cache.contains(CacheKey.of(e)) && stillWanted.test(e)) {
+            if (estimate <= room && !cache.contains(CacheKey.of(e)) && e.modelId().equals(activeModel.get())
+                    && stillWanted.test(e)) {
                 todo.add(e);
                 room -= estimate;
             }
@@ -74,7 +80,7 @@ public final class Preloader implements AutoCloseable {
         try {
             blobs = source.getAll(todo.stream().map(CatalogEntry::redisKey).toList());
         } catch (BlobStoreDownException e) {
-            log.warn("preloading {} document(s) of model {} skipped: {}", todo.size(), modelId, e.getMessage());
+            log.warn("preloading {} document(s) of model {} skipped: {}", todo.size(), todo.get(0).modelId(), e.getMessage());
             return;
         }
         for (CatalogEntry e : todo) {

@@ -100,6 +100,11 @@ public final class WarmCache {
         return evictIf(k -> k.tenant().equals(tenant) && k.docId().equals(docId) && k.docVersion() < version);
     }
 
+    /** Evicts every entry of other models than {@code modelId} (the active model was switched). */
+    public int retainModel(String modelId) {
+        return evictIf(k -> !k.modelId().equals(modelId));
+    }
+
     public int evict(CacheKey key) {
         return evictIf(key::equals);
     }

@@ -2,6 +2,7 @@ package dev.sacrag.query.ask;
 
 import dev.sacrag.query.decode.Decoded;
 import dev.sacrag.query.decode.InferenceOverloadedException;
+import dev.sacrag.query.decode.ModelChangedException;
 
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -10,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import static dev.sacrag.query.ask.QueryException.Reason.CANCELLED;
+import static dev.sacrag.query.ask.QueryException.Reason.MODEL_CHANGED;
 import static dev.sacrag.query.ask.QueryException.Reason.OVERLOADED;
 
 /**
@@ -62,6 +64,9 @@ final class DecodeWait {
         }
         if (cause instanceof InferenceOverloadedException o) {
             return new QueryException(OVERLOADED, o.getMessage(), o);
+        }
+        if (cause instanceof ModelChangedException m) {
+            return new QueryException(MODEL_CHANGED, m.getMessage(), m);
         }
         if (cause instanceof CancellationException c) {
             return new QueryException(CANCELLED, "the question was withdrawn: " + c.getMessage(), c);

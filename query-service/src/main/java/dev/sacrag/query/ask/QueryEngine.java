@@ -7,6 +7,7 @@ import dev.sacrag.query.anchors.CacheKey;
 import dev.sacrag.query.anchors.WarmCache;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.decode.Answerer;
 import dev.sacrag.query.decode.DecodeRequest;
 import dev.sacrag.query.decode.Decoded;
 import dev.sacrag.query.decode.InferenceExecutor;
@@ -44,31 +45,33 @@ public final class QueryEngine {
     private static final int PROMPT_RESERVE = 64;
 
     /**
-     * @param modelId the active model: only its anchor KV is used
-     * @param maxPositions the model's positions: composed documents + question + answer must fit
-     * @param ready whether both topics were read to their end since start-up
+     * @param model the active model (read once per request: it may be switched while the service
+     *              runs): only its anchor KV is used, and composed documents + question + answer
+     *              must fit its positions
+     * @param ready whether the topics were read to their end since start-up
      */
     public record Parts(DocumentIndex index, Catalog catalog, AnchorFetcher fetcher, InferenceExecutor inference,
-                        RecompressRequests recompress, QueryMetrics metrics, BooleanSupplier ready, String modelId,
-                        int maxPositions) {
+                        RecompressRequests recompress, QueryMetrics metrics, BooleanSupplier ready, Answerer model) {
     }
 
     private final Parts p;
-    private final DocumentChooser chooser;
 
     public QueryEngine(Parts parts) {
         this.p = parts;
-        this.chooser = new DocumentChooser(parts.index(), parts.catalog(), parts.modelId());
     }
 
+    /** The model questions are answered with now. */
     public String modelId() {
-        return p.modelId();
+        return p.model().modelId();
     }
 
     public AskAnswer ask(AskQuery q, TokenSink sink, CallControl control) {
         long start = System.nanoTime();
         requireReady();
-        int budget = p.maxPositions() - q.maxNewTokens() - q.question().getBytes(StandardCharsets.UTF_8).length
+        String modelId = p.model().modelId();
+        int maxPositions = p.model().maxPositions();
+        DocumentChooser chooser = new DocumentChooser(p.index(), p.catalog(), modelId);
+        int budget = maxPositions - q.maxNewTokens() - q.question().getBytes(StandardCharsets.UTF_8).length
                 - PROMPT_RESERVE;
         List<DocumentChooser.Chosen> docs = q.docIds().isEmpty()
                 ? chooser.retrieve(q.tenant(), q.question(), q.topK(), budget).orThrow(q.tenant())
@@ -81,7 +84,7 @@ public final class QueryEngine {
         int composed = kvs.stream().mapToInt(AnchorKv::tokenCount).sum();
         if (composed > budget) {
             throw new QueryException(CONTEXT_TOO_LONG, "the documents hold " + composed + " tokens; with the question and "
-                    + q.maxNewTokens() + " answer tokens that exceeds the model's " + p.maxPositions() + " positions");
+                    + q.maxNewTokens() + " answer tokens that exceeds the model's " + maxPositions + " positions");
         }
         long fetched = System.nanoTime();
         control.check();
@@ -104,12 +107,13 @@ public final class QueryEngine {
             used.add(new UsedDoc(e.docId(), e.docVersion(), docs.get(i).score(), loaded.get(i).kv().anchorCount(),
                     e.bytes(), loaded.get(i).fromCache()));
         }
-        return new AskAnswer(decoded.answer().text(), used, timings, p.modelId(), decoded.answer().tokens(),
+        return new AskAnswer(decoded.answer().text(), used, timings, modelId, decoded.answer().tokens(),
                 decoded.answer().stopped());
     }
 
     public WarmReport warm(WarmQuery q, CallControl control) {
         requireReady();
+        DocumentChooser chooser = new DocumentChooser(p.index(), p.catalog(), p.model().modelId());
         List<String> misses = new ArrayList<>();
         List<CatalogEntry> wanted = new ArrayList<>();
         if (!q.docIds().isEmpty()) {

@@ -22,6 +22,8 @@ public final class QueryException extends RuntimeException {
         STORE_UNAVAILABLE,
         /** A blob the catalog promised is gone from Redis; recompression was requested. */
         RECOMPRESSING,
+        /** The active model was switched while the question waited for decoding; retry. */
+        MODEL_CHANGED,
         /** The documents, question and answer do not fit the model's positions. */
         CONTEXT_TOO_LONG,
         /** The inference queue is full. */

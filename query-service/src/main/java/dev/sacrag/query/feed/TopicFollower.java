@@ -41,6 +41,7 @@ public final class TopicFollower implements AutoCloseable {
     }
 
     private final String topic;
+    private final boolean optional;
     private final Map<String, Object> config;
     private final Handler handler;
     private final Runnable onCaughtUp;
@@ -51,7 +52,20 @@ public final class TopicFollower implements AutoCloseable {
 
     /** @param onCaughtUp runs once, on the follower's thread, when the topic has been read to its start-time end */
     public TopicFollower(String bootstrapServers, String topic, Handler handler, Runnable onCaughtUp) {
+        this(bootstrapServers, topic, false, handler, onCaughtUp);
+    }
+
+    /**
+     * A follower of a topic that may not exist (yet): while it does not, it counts as read
+     * (empty, {@code onCaughtUp} runs), and it is followed from its beginning once it appears.
+     */
+    public static TopicFollower optional(String bootstrapServers, String topic, Handler handler, Runnable onCaughtUp) {
+        return new TopicFollower(bootstrapServers, topic, true, handler, onCaughtUp);
+    }
+
+    private TopicFollower(String bootstrapServers, String topic, boolean optional, Handler handler, Runnable onCaughtUp) {
         this.topic = topic;
+        this.optional = optional;
         this.config = consumerConfig(bootstrapServers, "sac-query-" + topic);
         this.handler = handler;
         this.onCaughtUp = onCaughtUp;
@@ -95,7 +109,8 @@ public final class TopicFollower implements AutoCloseable {
             if (closed) {
                 return;
             }
-            Map<TopicPartition, Long> ends = assignFromBeginning(c, topic, this::sleepUnlessClosed);
+            Map<TopicPartition, Long> ends = assignFromBeginning(c, topic,
+                    optional ? this::absentMeansEmpty : this::sleepUnlessClosed, optional);
             while (!closed) {
                 try {
                     ConsumerRecords<byte[], byte[]> records = c.poll(POLL);
@@ -135,6 +150,12 @@ public final class TopicFollower implements AutoCloseable {
      * to the beginning and returns each partition's end offset now.
      */
     static Map<TopicPartition, Long> assignFromBeginning(Consumer<byte[], byte[]> c, String topic, Runnable backoff) {
+        return assignFromBeginning(c, topic, backoff, false);
+    }
+
+    /** @param optional a missing topic is expected (logged at INFO, not WARN) */
+    private static Map<TopicPartition, Long> assignFromBeginning(Consumer<byte[], byte[]> c, String topic, Runnable backoff,
+                                                                 boolean optional) {
         boolean warned = false;
         while (true) {
             try {
@@ -146,10 +167,10 @@ public final class TopicFollower implements AutoCloseable {
                     c.seekToBeginning(partitions);
                     return c.endOffsets(partitions);
                 }
-                if (!warned) {
+                if (!warned && !optional) {
                     log.warn("topic {} does not exist yet; waiting for it", topic);
-                    warned = true;
                 }
+                warned = true;
             } catch (WakeupException e) {
                 throw e;
             } catch (KafkaException e) {
@@ -166,6 +187,15 @@ public final class TopicFollower implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    private void absentMeansEmpty() {
+        if (!isCaughtUp()) {
+            caughtUp.countDown();
+            log.info("optional topic {} does not exist (yet): nothing to read; following it once it does", topic);
+            onCaughtUp.run();
+        }
+        sleepUnlessClosed();
     }
 
     private void sleepUnlessClosed() {

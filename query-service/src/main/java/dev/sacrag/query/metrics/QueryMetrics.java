@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -22,7 +23,10 @@ import java.util.function.ToDoubleFunction;
  * {@code sac_query_inference_rejected_total};</li>
  * <li>{@code sac_query_recompress_requests_total};</li>
  * <li>{@code sac_query_feed_records_total{topic,result=applied|bad}}; gauges
- * {@code sac_query_documents}, {@code sac_query_catalog_entries}.</li>
+ * {@code sac_query_documents}, {@code sac_query_catalog_entries};</li>
+ * <li>{@code sac_query_model_activations_total{result=switched|unchanged|no-adapter|failed}}, gauges
+ * {@code sac_query_model_active{model_id}} (1 for the model answering now, 0 for earlier ones) and
+ * {@code sac_query_model_mismatch} (1 while the control topic names a model this replica cannot load).</li>
  * </ul>
  */
 public final class QueryMetrics {
@@ -98,6 +102,16 @@ public final class QueryMetrics {
 
     public void feedRecord(String topic, boolean applied) {
         registry.counter("sac.query.feed.records", "topic", topic, "result", applied ? "applied" : "bad").increment();
+    }
+
+    public void modelActivation(String result) {
+        registry.counter("sac.query.model.activations", "result", result).increment();
+    }
+
+    /** Registers {@code sac_query_model_active{model_id}}: 1 while {@code current} names {@code modelId}. */
+    public void activeModel(String modelId, Supplier<String> current) {
+        Gauge.builder("sac.query.model.active", current, c -> modelId.equals(c.get()) ? 1 : 0).tag("model_id", modelId)
+                .description("1 for the model that answers questions now").strongReference(true).register(registry);
     }
 
     /** Registers a gauge that reads {@code source} when scraped (Micrometer holds it weakly). */

@@ -16,9 +16,10 @@ import java.util.Map;
  */
 public final class DataBuilder {
 
-    public record Sizes(int train, int dev, int test) {
+    /** {@code shortTrain}: extra training contexts of 200-700 characters (a curriculum set). */
+    public record Sizes(int train, int dev, int test, int shortTrain) {
         public static Sizes defaults() {
-            return new Sizes(20000, 300, 300);
+            return new Sizes(20000, 300, 300, 20000);
         }
     }
 
@@ -33,6 +34,11 @@ public final class DataBuilder {
             String file = "synthetic-" + name(s) + ".jsonl";
             MrqaJsonl.write(out.resolve(file), "sac-synthetic-facts", name(s), records);
             written.put(file, records.size());
+        }
+        if (sizes.shortTrain() > 0) {
+            List<MrqaRecord> records = new SyntheticFacts(Split.TRAIN, seed + 1, 200, 700).generate(sizes.shortTrain());
+            MrqaJsonl.write(out.resolve("synthetic-train-short.jsonl"), "sac-synthetic-facts", "train", records);
+            written.put("synthetic-train-short.jsonl", records.size());
         }
         List<TextCorpora.Document> docs = new ArrayList<>(TextCorpora.brown(brownDir));
         docs.addAll(TextCorpora.wordnet(wordnetDir, 40));

@@ -1,6 +1,9 @@
 package dev.sacrag.core.sac;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.core.model.BatchGenerator;
 import dev.sacrag.core.model.GenerationOptions;
 import dev.sacrag.core.model.Generator;
 import dev.sacrag.core.model.ModelConfig;
@@ -9,6 +12,7 @@ import dev.sacrag.core.text.TextTokenizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -72,14 +76,7 @@ public final class SacEngine implements AutoCloseable {
     /** Answers from the given documents' anchor KV; every document must come from this engine. */
     public Generator.Result answer(List<AnchorKv> docs, String question, GenerationOptions options,
                                    LongConsumer onToken) {
-        Set<String> ids = new HashSet<>();
-        adapter.spec().ratios().forEach(r -> ids.add(modelId(r)));
-        for (AnchorKv d : docs) {
-            if (!ids.contains(d.modelId())) {
-                throw new IllegalArgumentException("anchor KV of model " + d.modelId()
-                        + " cannot be decoded by this engine (model ids " + ids + ")");
-            }
-        }
+        checkModel(docs);
         try (SacDecoder.Composed context = decoder.compose(docs)) {
             return decoder.answer(context, decoder.questionTokens(this, question), options, onToken);
         }
@@ -97,6 +94,48 @@ public final class SacEngine implements AutoCloseable {
         SacAdapter none = new SacAdapter(plain, null, null, null, null, "uniform-kv"); // no tensors: nothing to close
         return new SacCompressor(base, none, SacCompressor.DEFAULT_BATCH_CHUNKS)
                 .compress(contextTokens(text), ratio, "uniform-kv-" + ratio);
+    }
+
+    /** One question of a batch: its documents' anchor KV, the question, options and token callback. */
+    public record Request(List<AnchorKv> docs, String question, GenerationOptions options, LongConsumer onToken) { }
+
+    /**
+     * Answers several questions at once: each is composed and prefilled on its own, then all
+     * decode together (see {@link BatchGenerator}). A callback that throws stops only its own
+     * question; its outcome carries the error.
+     */
+    public List<BatchGenerator.Outcome> answerBatch(List<Request> requests) {
+        List<SacDecoder.Composed> contexts = new ArrayList<>();
+        try (NDScope scope = new NDScope()) {
+            List<BatchGenerator.Sequence> seqs = new ArrayList<>();
+            for (Request r : requests) {
+                checkModel(r.docs());
+                SacDecoder.Composed ctx = decoder.compose(r.docs());
+                contexts.add(ctx);
+                long[] q = decoder.questionTokens(this, r.question());
+                int[] positions = new int[q.length + 1];
+                for (int i = 0; i < positions.length; i++) {
+                    positions[i] = ctx.tokens() + i; // [LM] at T, the question after it
+                }
+                NDArray lm = adapter.lmToken().reshape(1, 1, base.config().hiddenSize());
+                NDArray prompt = lm.concat(base.embed(new long[][] {q}), 1);
+                seqs.add(new BatchGenerator.Sequence(ctx.cache(), prompt, positions, r.options(), r.onToken()));
+            }
+            return BatchGenerator.generate(base, seqs);
+        } finally {
+            contexts.forEach(SacDecoder.Composed::close);
+        }
+    }
+
+    private void checkModel(List<AnchorKv> docs) {
+        Set<String> ids = new HashSet<>();
+        adapter.spec().ratios().forEach(r -> ids.add(modelId(r)));
+        for (AnchorKv d : docs) {
+            if (!ids.contains(d.modelId())) {
+                throw new IllegalArgumentException("anchor KV of model " + d.modelId()
+                        + " cannot be decoded by this engine (model ids " + ids + ")");
+            }
+        }
     }
 
     public GenerationOptions greedy(int maxNewTokens) {

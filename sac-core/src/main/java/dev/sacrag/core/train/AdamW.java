@@ -108,10 +108,17 @@ public final class AdamW {
         }
     }
 
+    /**
+     * Overwrites a tensor's values in place with arithmetic on its own storage. NDArray.set
+     * swaps the storage for a new buffer, and resumed training was not reproducible with it
+     * (the resumed weights differed from run to run), so it is not used for parameters.
+     */
     static void copyInto(NDArray target, FloatBuffer data) {
         float[] a = new float[data.remaining()];
         data.get(a);
-        target.set(a);
+        try (NDArray src = target.getManager().create(a, target.getShape())) {
+            target.muli(0f).addi(src);
+        }
     }
 
     private static Safetensors.Tensor tensor(NDArray a) {

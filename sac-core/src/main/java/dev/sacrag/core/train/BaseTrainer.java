@@ -35,11 +35,12 @@ public final class BaseTrainer {
 
     /**
      * {@code initFrom}: optional safetensors file of weights to start from (a second phase on
-     * new data with a fresh optimiser and schedule); ignored when resuming.
+     * new data with a fresh optimiser and schedule); ignored when resuming. {@code stopAt}: end
+     * this run after that step (0 = run to {@code steps}), keeping the schedule of {@code steps}.
      */
     public record Config(Path out, ModelConfig model, long seed, long steps, Duration timeBudget,
                          int batchTokens, float peakLr, int warmup, double qaShare, Duration checkpointEvery,
-                         boolean resume, Path initFrom) { }
+                         boolean resume, Path initFrom, long stopAt) { }
 
     private final Config c;
     private final TrainingListener listener;
@@ -81,7 +82,8 @@ public final class BaseTrainer {
             long lastSave = start;
             long tokensAtStart = tokens;
             long stepAtStart = step;
-            while (step < c.steps()) {
+            long end = c.stopAt() > 0 ? Math.min(c.steps(), c.stopAt()) : c.steps();
+            while (step < end) {
                 double elapsed = elapsedBefore + (System.nanoTime() - start) / 1e9;
                 if (elapsed > c.timeBudget().toSeconds()) {
                     listener.onMessage("time budget reached at step " + step);

@@ -78,7 +78,6 @@ public final class SacTrainer {
         long start = System.nanoTime();
         long lastSave = start;
         long startStep = step;
-        long tokens = 0;
         while (step < total) {
             double now = (System.nanoTime() - start) / 1e9;
             if (before + now > c.timeBudget().toSeconds()) {
@@ -99,7 +98,7 @@ public final class SacTrainer {
             step++;
             now = (System.nanoTime() - start) / 1e9;
             listener.onStep(new TrainingListener.Step(stage1 ? "sac-1" : "sac-2", step, total, loss,
-                    (step - startStep) * c.batch() / Math.max(now, 1e-9), before + now,
+                    tokensSeen / Math.max(now, 1e-9), before + now,
                     Math.min((total - step) * now / (step - startStep), c.timeBudget().toSeconds() - before - now), lr));
             if (System.nanoTime() - lastSave > c.checkpointEvery().toNanos()) {
                 save(params, adam, lora, table, lm, ckpt, step, before + now);
@@ -146,7 +145,11 @@ public final class SacTrainer {
         return step(g, ex.documents(), input, target, w, ratio);
     }
 
+    /** Compressed plus decoded tokens this run (for the tokens/s shown in progress). */
+    private long tokensSeen;
+
     private double step(AnchorGraph g, List<long[]> docs, long[] decoderInput, long[] target, float[] w, int ratio) {
+        tokensSeen += decoderInput.length + 1 + docs.stream().mapToLong(d -> d.length).sum();
         try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             List<NDArray[][]> kv = new ArrayList<>();
             List<Integer> lengths = new ArrayList<>();

@@ -113,6 +113,33 @@ class SacEngineTest {
     }
 
     @Test
+    void batchedAnswersEqualOneByOneAndACancelledOneStopsAlone() {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        AnchorKv b = engine.compress(DOC_B, 8);
+        List<List<AnchorKv>> docs = List.of(List.of(a), List.of(b, a), List.of(b));
+        List<String> questions = List.of("Where did she live?", "Who designed the engine?", "When?");
+        dev.sacrag.core.model.GenerationOptions o = dev.sacrag.core.model.GenerationOptions.greedy(8, java.util.Set.of());
+        List<SacEngine.Request> requests = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+            requests.add(new SacEngine.Request(docs.get(i), questions.get(i), o, t -> { }));
+        }
+        int[] seen = {0};
+        requests.add(new SacEngine.Request(List.of(a), "Cancel me", o, t -> {
+            if (++seen[0] == 3) {
+                throw new IllegalStateException("client went away");
+            }
+        }));
+        var outcomes = engine.answerBatch(requests);
+        for (int i = 0; i < docs.size(); i++) {
+            long[] single = engine.answer(docs.get(i), questions.get(i), o, t -> { }).tokens();
+            assertArrayEquals(single, outcomes.get(i).result().tokens(), "request " + i);
+            assertEquals(null, outcomes.get(i).error());
+        }
+        assertEquals(3, outcomes.get(3).result().tokens().length);
+        assertTrue(outcomes.get(3).error().getMessage().contains("went away"));
+    }
+
+    @Test
     void badAdapterFilesFailWithTheFileNamed() throws Exception {
         Path bad = tmp.resolve("adapters/bad");
         Files.createDirectories(bad);

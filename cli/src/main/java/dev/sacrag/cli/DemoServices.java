@@ -1,0 +1,215 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.compressor.CompressorApp;
+import dev.sacrag.compressor.CompressorConfig;
+import dev.sacrag.compressor.CompressorTopics;
+import dev.sacrag.ingest.Question;
+import dev.sacrag.kvstore.RedisTarget;
+import dev.sacrag.query.QueryServiceApp;
+import dev.sacrag.query.QueryServiceConfig;
+import dev.sacrag.query.QuerySetting;
+import dev.sacrag.stack.LocalStack;
+import dev.sacrag.stack.TopicSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+
+/**
+ * What {@code sac demo} runs, started in order and stopped in reverse: the local stack (Kafka
+ * broker + Redis), the four topics, the compressor and the query service, all in this JVM
+ * apart from redis-server. A shutdown hook stops them too, so Ctrl-C never leaves a
+ * redis-server process or a scratch folder behind.
+ */
+final class DemoServices implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(DemoServices.class);
+    /** The architecture's default; the recompress topic must match the documents topic. */
+    static final int PARTITIONS = 6;
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
+
+    private final PrintWriter out;
+    private final Deque<AutoCloseable> opened = new ArrayDeque<>();
+    private final Thread shutdownHook = new Thread(() -> stop(new PrintWriter(System.err, true)), "sac-demo-shutdown");
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final CompressorTopics topics = CompressorTopics.defaults();
+    private ModelPaths model;
+    private LocalStack stack;
+    private CompressorApp compressor;
+    private QueryServiceApp queryService;
+    private boolean closed;
+
+    private DemoServices(PrintWriter out) {
+        this.out = out;
+    }
+
+    /** Checks the model, then starts everything; on failure stops what had started and rethrows. */
+    static DemoServices start(Path model, PrintWriter out) throws IOException, InterruptedException {
+        ModelPaths paths = requireModel(model);
+        DemoServices services = new DemoServices(out);
+        Runtime.getRuntime().addShutdownHook(services.shutdownHook);
+        try {
+            services.startAll(paths);
+            return services;
+        } catch (Throwable t) {
+            services.close();
+            throw t;
+        }
+    }
+
+    /** A package with base/ and adapters/sac/, or an error that says how to get one. */
+    static ModelPaths requireModel(Path model) {
+        Path base = model.resolve("base");
+        Path adapter = model.resolve("adapters").resolve(ModelPaths.DEFAULT_ADAPTER);
+        if (!Files.exists(base.resolve("config.json")) || !Files.exists(adapter.resolve("sac.json"))) {
+            throw new IllegalStateException("no trained model package at " + model + " (it needs base/config.json and"
+                    + " adapters/sac/sac.json). Get the committed demo model with 'git pull', or train it: './sac data"
+                    + " build', then './sac train base', then './sac train sac'. Or point --model at another package.");
+        }
+        return new ModelPaths(base, adapter);
+    }
+
+    private void startAll(ModelPaths model) throws IOException, InterruptedException {
+        this.model = model;
+        long t0 = System.nanoTime();
+        say("stack: starting Kafka and Redis (%s; -Dsac.stack=embedded|containers) ...",
+                LocalStack.Kind.fromSystemProperty().name().toLowerCase(Locale.ROOT));
+        stack = LocalStack.start();
+        opened.push(stack);
+        say("stack: Kafka at %s, Redis at %s (%s)", stack.bootstrapServers(), stack.redisUrl(), since(t0));
+
+        stack.createTopics(TopicSpec.compacted(topics.documents()).withPartitions(PARTITIONS),
+                TopicSpec.compacted(topics.catalog()), TopicSpec.plain(topics.deadLetter()),
+                TopicSpec.plain(topics.recompress()).withPartitions(PARTITIONS));
+        say("topics: %s and %s (compacted), %s, %s; %d partitions", topics.documents(), topics.catalog(),
+                topics.deadLetter(), topics.recompress(), PARTITIONS);
+
+        Path scratch = Files.createTempDirectory("sac-demo-");
+        opened.push(() -> deleteRecursively(scratch));
+        t0 = System.nanoTime();
+        compressor = CompressorApp.start(CompressorConfig.builder()
+                .bootstrapServers(stack.bootstrapServers())
+                .redis(RedisTarget.parse(stack.redisUrl()))
+                .model(model.base(), model.adapter())
+                .topics(topics)
+                .stateDir(scratch.resolve("compressor-state"))
+                .metricsPort(0)
+                .build());
+        opened.push(compressor);
+        compressor.awaitRunning(START_TIMEOUT);
+        say("compressor: running, model %s (ratio %d) (%s)", compressor.modelId(), compressor.ratio(), since(t0));
+
+        t0 = System.nanoTime();
+        // Only these settings: SAC_* variables of the shell must not point the demo elsewhere.
+        queryService = QueryServiceApp.start(QueryServiceConfig.parse(Map.of(
+                QuerySetting.PORT.flag(), "0",
+                QuerySetting.BIND.flag(), "127.0.0.1",
+                QuerySetting.METRICS_PORT.flag(), "off",
+                QuerySetting.BOOTSTRAP_SERVERS.flag(), stack.bootstrapServers(),
+                QuerySetting.REDIS.flag(), stack.redisUrl(),
+                QuerySetting.MODEL.flag(), model.base().toString(),
+                QuerySetting.ADAPTER.flag(), model.adapter().toString()), Map.of()));
+        opened.push(queryService);
+        if (!queryService.awaitReady(START_TIMEOUT)) {
+            throw new IllegalStateException("the query service did not read the topics " + topics.documents() + " and "
+                    + topics.catalog() + " within " + START_TIMEOUT);
+        }
+        say("query-service: serving gRPC on %s, model %s (%s)", target(), queryService.modelId(), since(t0));
+    }
+
+    ModelPaths model() {
+        return model;
+    }
+
+    LocalStack stack() {
+        return stack;
+    }
+
+    CompressorTopics topics() {
+        return topics;
+    }
+
+    CompressorApp compressor() {
+        return compressor;
+    }
+
+    String target() {
+        return "127.0.0.1:" + queryService.port();
+    }
+
+    /** How to reach the services that --keep-running leaves up. */
+    void printConnectionHelp(Question example) {
+        say("running: Kafka %s, Redis %s, gRPC %s; Ctrl-C stops everything. Try:", stack.bootstrapServers(),
+                stack.redisUrl(), target());
+        say("  ./sac ask --target %s --doc %s \"%s\"", target(), example.docId(), example.question().replace("\"", "\\\""));
+        say("  ./sac ask --target %s \"%s\"", target(), example.question().replace("\"", "\\\""));
+        say("  ./sac docs list --bootstrap-servers %s", stack.bootstrapServers());
+        say("  ./sac ingest MORE.txt --bootstrap-servers %s", stack.bootstrapServers());
+    }
+
+    /** Blocks until the shutdown hook (Ctrl-C) has stopped everything. */
+    void awaitShutdown() throws InterruptedException {
+        stopped.await();
+    }
+
+    @Override
+    public void close() {
+        stop(out);
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            log.debug("JVM already shutting down; the hook stops the services", shuttingDown);
+        }
+    }
+
+    /** Idempotent: the owner and the shutdown hook may both call it. */
+    private synchronized void stop(PrintWriter to) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        long t0 = System.nanoTime();
+        while (!opened.isEmpty()) {
+            AutoCloseable c = opened.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("stopping {} failed", c, e);
+            }
+        }
+        to.printf(Locale.ROOT, "stopped: every service of the demo; scratch files deleted (%s)%n", since(t0));
+        to.flush();
+        stopped.countDown();
+    }
+
+    private void say(String format, Object... args) {
+        out.printf(Locale.ROOT, format + "%n", args);
+        out.flush();
+    }
+
+    static String since(long t0) {
+        return String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.sacrag.cli.warming;
+
+import dev.sacrag.compressor.CompressorTopics;
+import dev.sacrag.compressor.RecompressRequest;
+import dev.sacrag.kvstore.AnchorKvStore;
+import dev.sacrag.query.catalog.CatalogEntry;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * {@code sac warm --rebuild}: after Redis lost blobs (flush, eviction, a new empty Redis), asks
+ * the compressor to rebuild every live document's blob that is missing for one model, and waits
+ * until the catalog shows them compressed again.
+ *
+ * <ol>
+ * <li>Read the documents topic (the source of truth) and the catalog to their end.</li>
+ * <li>A live document is missing when the catalog has no entry for it and the model at its live
+ * version, or the entry's blob does not EXIST in Redis.</li>
+ * <li>Publish one {@link RecompressRequest} per missing document to the recompress topic, keyed by
+ * doc id with the default partitioner, so it reaches the task that owns the document.</li>
+ * <li>Follow the catalog until each has a new entry at its live version, then check each blob
+ * EXISTS.</li>
+ * </ol>
+ */
+public final class BlobRebuild {
+
+    /** @param await false = publish the requests and return ({@code --no-wait}) */
+    public record Settings(String bootstrapServers, CompressorTopics topics, String modelId, boolean await,
+                           Duration timeout) {
+    }
+
+    /** @param notRestored documents still missing when waiting ended (timeout), sorted */
+    public record Summary(String modelId, int checked, int missing, int requested, int restored,
+                          List<String> notRestored, Duration elapsed) {
+
+        public String line() {
+            return String.format(Locale.ROOT, "warm --rebuild: model %s: checked %d live documents, %d missing, "
+                    + "%d recompress requests, %d restored in %.1f s", modelId, checked, missing, requested, restored,
+                    elapsed.toMillis() / 1000.0);
+        }
+    }
+
+    private static final Duration READ_TIMEOUT = Duration.ofMinutes(2);
+
+    private BlobRebuild() {
+    }
+
+    public static Summary run(Settings s, AnchorKvStore redis, Progress progress)
+            throws TimeoutException, InterruptedException {
+        long start = System.nanoTime();
+        CompressorTopics t = s.topics();
+        LiveDocuments live = LiveDocuments.read(s.bootstrapServers(), t.documents(), READ_TIMEOUT);
+        live.dropDeadLettered(LiveDocuments.deadLettered(s.bootstrapServers(), t.deadLetter(), t.documents(), READ_TIMEOUT));
+        try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), READ_TIMEOUT)) {
+            Map<String, LiveDocuments.Doc> missing = new HashMap<>();
+            for (LiveDocuments.Doc doc : live.byId().values()) {
+                Optional<CatalogEntry> entry = catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId());
+                if (!catalog.isCompressed(doc, s.modelId()) || !redis.exists(entry.get().redisKey())) {
+                    missing.put(doc.docId(), doc);
+                }
+            }
+            int requested = request(s, missing);
+            if (!s.await() || missing.isEmpty()) {
+                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), since(start));
+            }
+            Map<String, LiveDocuments.Doc> waiting = awaitCatalog(s, catalog, new HashMap<>(missing), progress);
+            int restored = 0;
+            for (LiveDocuments.Doc doc : missing.values()) {
+                if (!waiting.containsKey(doc.docId())
+                        && redis.exists(catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId()).orElseThrow().redisKey())) {
+                    restored++;
+                }
+            }
+            return new Summary(s.modelId(), live.size(), missing.size(), requested, restored,
+                    waiting.keySet().stream().sorted().toList(), since(start));
+        }
+    }
+
+    private static int request(Settings s, Map<String, LiveDocuments.Doc> missing) throws InterruptedException {
+        List<LiveDocuments.Doc> docs = new ArrayList<>(missing.values());
+        docs.sort(Comparator.comparing(LiveDocuments.Doc::docId));
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers(),
+                ProducerConfig.CLIENT_ID_CONFIG, "sac-warm-rebuild",
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 20), new StringSerializer(), new ByteArraySerializer())) {
+            List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+            for (LiveDocuments.Doc doc : docs) {
+                RecompressRequest r = new RecompressRequest(doc.docId(), Optional.of(doc.tenant()),
+                        Optional.of("warm-rebuild"), Optional.of(s.modelId()));
+                sent.add(producer.send(new ProducerRecord<>(s.topics().recompress(), doc.docId(), r.toJson())));
+            }
+            producer.flush();
+            for (java.util.concurrent.Future<?> f : sent) {
+                f.get();
+            }
+            return sent.size();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("publishing recompress requests to " + s.topics().recompress() + " failed", e.getCause());
+        }
+    }
+
+    /** @return the documents still waiting when all arrived or the timeout passed */
+    private static Map<String, LiveDocuments.Doc> awaitCatalog(Settings s, CatalogWatch catalog,
+                                                               Map<String, LiveDocuments.Doc> waiting, Progress progress) {
+        int total = waiting.size();
+        long deadline = System.nanoTime() + s.timeout().toNanos();
+        progress.update(0, total);
+        while (!waiting.isEmpty() && System.nanoTime() < deadline) {
+            catalog.poll(change -> change.current().ifPresent(e -> {
+                LiveDocuments.Doc doc = waiting.get(e.docId());
+                if (doc != null && e.modelId().equals(s.modelId()) && catalog.isCompressed(doc, s.modelId())) {
+                    waiting.remove(e.docId());
+                }
+            }));
+            progress.update(total - waiting.size(), total);
+        }
+        progress.finish();
+        return waiting;
+    }
+
+    private static Duration since(long startNanos) {
+        return Duration.ofNanos(System.nanoTime() - startNanos);
+    }
+}

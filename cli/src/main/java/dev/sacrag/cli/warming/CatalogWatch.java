@@ -1,0 +1,73 @@
+package dev.sacrag.cli.warming;
+
+import dev.sacrag.query.catalog.Catalog;
+import dev.sacrag.query.catalog.CatalogChange;
+import dev.sacrag.query.catalog.CatalogRecords;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * The catalog topic read to its end, then followed: which document versions are compressed for
+ * which model now, and each change as it arrives. Undecodable records are skipped, as the query
+ * service skips them.
+ */
+final class CatalogWatch implements AutoCloseable {
+
+    private final TopicScan scan;
+    private final Catalog catalog = new Catalog();
+
+    private CatalogWatch(TopicScan scan) {
+        this.scan = scan;
+    }
+
+    static CatalogWatch open(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
+        CatalogWatch watch = new CatalogWatch(new TopicScan(bootstrapServers, topic, "sac-warm-catalog"));
+        try {
+            watch.scan.readToEnd(r -> watch.apply(r), timeout);
+            return watch;
+        } catch (TimeoutException | RuntimeException e) {
+            watch.close();
+            throw e;
+        }
+    }
+
+    Catalog catalog() {
+        return catalog;
+    }
+
+    /** Whether the catalog has the document compressed for the model at its live version (or newer). */
+    boolean isCompressed(LiveDocuments.Doc doc, String modelId) {
+        return catalog.find(doc.tenant(), doc.docId(), modelId).filter(e -> e.docVersion() >= doc.version()).isPresent();
+    }
+
+    /** Polls once; {@code changed} sees every change that arrived since. */
+    void poll(Consumer<CatalogChange> changed) {
+        scan.poll(r -> apply(r).ifPresent(changed));
+    }
+
+    /** Applies everything up to the topic's end now; {@code changed} sees each change. */
+    void catchUp(Consumer<CatalogChange> changed, Duration timeout) throws TimeoutException {
+        scan.readToCurrentEnd(r -> apply(r).ifPresent(changed), timeout);
+    }
+
+    private Optional<CatalogChange> apply(ConsumerRecord<byte[], byte[]> r) {
+        if (r.key() == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(catalog.apply(new String(r.key(), StandardCharsets.UTF_8), CatalogRecords.decode(r.value())));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public void close() {
+        scan.close();
+    }
+}

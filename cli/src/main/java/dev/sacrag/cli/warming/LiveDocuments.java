@@ -1,0 +1,137 @@
+package dev.sacrag.cli.warming;
+
+import dev.sacrag.compressor.DeadLetters;
+import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The live documents of the documents topic, the source of truth: the newest valid version of
+ * each document that was not deleted since, decoded and versioned the way the compressor does it
+ * (a JSON document without a version takes its record's timestamp). Records the compressor would
+ * dead-letter, or did ({@link #dropDeadLettered}), are counted in {@link #invalid()} and left out.
+ */
+final class LiveDocuments {
+
+    /** A document as the documents topic has it now, and where its newest record is. */
+    record Doc(String docId, String tenant, long version, Position position) {
+    }
+
+    /** A record of the documents topic. */
+    record Position(int partition, long offset) {
+    }
+
+    private final DocumentCodec codec = DocumentCodec.withDefaults();
+    private final Map<String, Doc> live = new HashMap<>();
+    private Map<TopicPartition, Long> ends = Map.of();
+    private int invalid;
+
+    static LiveDocuments read(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
+        LiveDocuments docs = new LiveDocuments();
+        try (TopicScan scan = new TopicScan(bootstrapServers, topic, "sac-warm-documents")) {
+            scan.readToEnd(docs::apply, timeout);
+            docs.ends = Map.copyOf(scan.ends());
+        }
+        return docs;
+    }
+
+    void apply(ConsumerRecord<byte[], byte[]> r) {
+        if (r.key() == null) {
+            invalid++;
+            return;
+        }
+        String docId = new String(r.key(), StandardCharsets.UTF_8);
+        if (r.value() == null) {
+            live.remove(docId);
+            return;
+        }
+        try {
+            Header type = r.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
+            DocumentEvent doc = codec.decode(r.value(), type == null || type.value() == null ? null
+                    : new String(type.value(), StandardCharsets.UTF_8), r.timestamp());
+            if (!doc.getDocId().equals(docId)) {
+                invalid++;
+                return;
+            }
+            Doc previous = live.get(docId);
+            if (previous == null || doc.getVersion() >= previous.version()) {
+                live.put(docId, new Doc(docId, doc.getTenant(), doc.getVersion(), new Position(r.partition(), r.offset())));
+            }
+        } catch (BadDocumentException e) {
+            invalid++;
+        }
+    }
+
+    /**
+     * Leaves out documents whose newest record the compressor dead-lettered (too many tokens, the
+     * model failed): they can never be compressed, so there is nothing to wait for.
+     *
+     * @return how many were left out
+     */
+    int dropDeadLettered(Set<Position> deadLettered) {
+        int before = live.size();
+        live.values().removeIf(d -> deadLettered.contains(d.position()));
+        invalid += before - live.size();
+        return before - live.size();
+    }
+
+    /** Positions in {@code documentsTopic} of the records the dead-letter topic holds; none when it does not exist. */
+    static Set<Position> deadLettered(String bootstrapServers, String deadLetterTopic, String documentsTopic,
+                                      Duration timeout) throws TimeoutException {
+        Set<Position> positions = new HashSet<>();
+        TopicScan scan;
+        try {
+            scan = new TopicScan(bootstrapServers, deadLetterTopic, "sac-warm-dead-letters");
+        } catch (IllegalStateException noTopic) {
+            return positions;
+        }
+        try (scan) {
+            scan.readToEnd(r -> {
+                String topic = header(r, DeadLetters.SOURCE_TOPIC);
+                String partition = header(r, DeadLetters.SOURCE_PARTITION);
+                String offset = header(r, DeadLetters.SOURCE_OFFSET);
+                if (documentsTopic.equals(topic) && partition != null && offset != null) {
+                    try {
+                        positions.add(new Position(Integer.parseInt(partition), Long.parseLong(offset)));
+                    } catch (NumberFormatException ignored) {
+                        // not written by the compressor: says nothing about the documents topic
+                    }
+                }
+            }, timeout);
+        }
+        return positions;
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    /** End offset of each partition of the documents topic when it was read. */
+    Map<TopicPartition, Long> ends() {
+        return ends;
+    }
+
+    Map<String, Doc> byId() {
+        return live;
+    }
+
+    int size() {
+        return live.size();
+    }
+
+    int invalid() {
+        return invalid;
+    }
+}

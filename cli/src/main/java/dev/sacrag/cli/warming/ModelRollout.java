@@ -1,0 +1,151 @@
+package dev.sacrag.cli.warming;
+
+import dev.sacrag.compressor.CompressorApp;
+import dev.sacrag.compressor.CompressorConfig;
+import dev.sacrag.query.catalog.CatalogChange;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.KafkaStreams;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * {@code sac warm --model NEW_ADAPTER}: compresses every live document for a new model id while
+ * the old model keeps serving. It runs a compressor in this process under its own application id
+ * ({@code sac-compressor-<modelId>}, so it reads the documents topic from the beginning and keeps
+ * its own stores), writing blobs and catalog records keyed by the new model id beside the old
+ * ones, until the catalog has every document that was live at the start, then stops it cleanly.
+ *
+ * <p>Documents that can never be compressed (dead-lettered) would keep it waiting; so it also
+ * stops once the compressor has committed past every document record present at the start, and
+ * reports what is still missing.
+ */
+public final class ModelRollout {
+
+    /**
+     * @param notReady live documents without a catalog entry for the model at the end, sorted
+     * @param complete every document was compressed, or the compressor went past all of them (the rest
+     *                 were dead-lettered); false when the timeout ended the wait
+     */
+    public record Summary(String modelId, String applicationId, int live, int alreadyReady, int ready,
+                          List<String> notReady, boolean complete, Duration elapsed) {
+
+        public String line() {
+            return String.format(Locale.ROOT, "warm --model: model %s: %d/%d live documents compressed (%d already were)"
+                    + "%s in %.1f s", modelId, ready, live, alreadyReady,
+                    notReady.isEmpty() ? "" : ", " + notReady.size() + " not compressible (see the dead-letter topic)",
+                    elapsed.toMillis() / 1000.0);
+        }
+    }
+
+    public static String applicationId(String modelId) {
+        return CompressorConfig.DEFAULT_APPLICATION_ID + "-" + modelId;
+    }
+
+    private static final Duration READ_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration OFFSET_CHECK = Duration.ofSeconds(2);
+
+    private final CompressorConfig config;
+    private final String modelId;
+    private final LiveDocuments live;
+    private final CatalogWatch catalog;
+    private final Map<String, LiveDocuments.Doc> waiting = new HashMap<>();
+    private boolean caughtUp;
+
+    private ModelRollout(CompressorConfig config, String modelId, LiveDocuments live, CatalogWatch catalog) {
+        this.config = config;
+        this.modelId = modelId;
+        this.live = live;
+        this.catalog = catalog;
+        live.byId().values().stream().filter(d -> !catalog.isCompressed(d, modelId)).forEach(d -> waiting.put(d.docId(), d));
+    }
+
+    /** @param config the compressor to run: the new adapter, application id {@link #applicationId} */
+    public static Summary run(CompressorConfig config, String modelId, Duration timeout, Progress progress)
+            throws IOException, TimeoutException, InterruptedException {
+        long start = System.nanoTime();
+        String kafka = config.bootstrapServers();
+        LiveDocuments live = LiveDocuments.read(kafka, config.topics().documents(), READ_TIMEOUT);
+        live.dropDeadLettered(LiveDocuments.deadLettered(kafka, config.topics().deadLetter(), config.topics().documents(),
+                READ_TIMEOUT));
+        try (CatalogWatch catalog = CatalogWatch.open(kafka, config.topics().catalog(), READ_TIMEOUT)) {
+            ModelRollout rollout = new ModelRollout(config, modelId, live, catalog);
+            int already = live.size() - rollout.waiting.size();
+            if (!rollout.waiting.isEmpty()) {
+                try (CompressorApp app = CompressorApp.start(config)) {
+                    if (!app.modelId().equals(modelId)) {
+                        throw new IllegalStateException("the compressor runs model " + app.modelId() + ", expected " + modelId);
+                    }
+                    rollout.await(app, timeout, progress);
+                }
+            }
+            return new Summary(modelId, config.applicationId(), live.size(), already, live.size() - rollout.waiting.size(),
+                    rollout.waiting.keySet().stream().sorted().toList(), rollout.waiting.isEmpty() || rollout.caughtUp,
+                    Duration.ofNanos(System.nanoTime() - start));
+        }
+    }
+
+    private void await(CompressorApp app, Duration timeout, Progress progress) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long nextOffsetCheck = System.nanoTime() + OFFSET_CHECK.toNanos();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+            while (!waiting.isEmpty() && System.nanoTime() < deadline) {
+                if (app.state() == KafkaStreams.State.ERROR || app.state() == KafkaStreams.State.NOT_RUNNING) {
+                    throw new IllegalStateException("the compressor of model " + modelId + " stopped: " + app.state());
+                }
+                catalog.poll(this::applied);
+                progress.update(live.size() - waiting.size(), live.size());
+                if (System.nanoTime() > nextOffsetCheck) {
+                    if (committedPast(admin, config.applicationId(), live.ends())) {
+                        catalog.catchUp(this::applied, READ_TIMEOUT); // the catalog records of that last commit
+                        caughtUp = true;
+                        break;
+                    }
+                    nextOffsetCheck = System.nanoTime() + OFFSET_CHECK.toNanos();
+                }
+            }
+            progress.update(live.size() - waiting.size(), live.size());
+        } finally {
+            progress.finish();
+        }
+    }
+
+    private void applied(CatalogChange change) {
+        change.current().ifPresent(e -> {
+            LiveDocuments.Doc doc = waiting.get(e.docId());
+            if (doc != null && catalog.isCompressed(doc, modelId)) {
+                waiting.remove(e.docId());
+            }
+        });
+    }
+
+    /** Whether the application committed (exactly-once: with its catalog records) past every given end offset. */
+    private static boolean committedPast(Admin admin, String applicationId, Map<TopicPartition, Long> ends)
+            throws InterruptedException {
+        try {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(applicationId,
+                            new ListConsumerGroupOffsetsOptions().requireStable(true))
+                    .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+            for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+                OffsetAndMetadata at = committed.get(end.getKey());
+                if (end.getValue() > 0 && (at == null || at.offset() < end.getValue())) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            return false; // asked again at the next check
+        }
+    }
+}

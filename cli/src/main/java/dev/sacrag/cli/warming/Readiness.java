@@ -1,0 +1,34 @@
+package dev.sacrag.cli.warming;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * How far a model id is from serving every document: live documents (documents topic, minus the
+ * dead-lettered) against those the catalog has compressed for it at their live version.
+ *
+ * @param catalogEntries every catalog entry of the model, including deleted or outdated documents'
+ */
+public record Readiness(String modelId, int live, int ready, int catalogEntries) {
+
+    public static Readiness of(String bootstrapServers, TopicNames topics, String modelId) throws TimeoutException {
+        Duration timeout = Duration.ofMinutes(2);
+        LiveDocuments docs = LiveDocuments.read(bootstrapServers, topics.documents(), timeout);
+        docs.dropDeadLettered(LiveDocuments.deadLettered(bootstrapServers, topics.deadLetter(), topics.documents(), timeout));
+        try (CatalogWatch catalog = CatalogWatch.open(bootstrapServers, topics.catalog(), timeout)) {
+            int ready = (int) docs.byId().values().stream().filter(d -> catalog.isCompressed(d, modelId)).count();
+            return new Readiness(modelId, docs.size(), ready,
+                    catalog.catalog().entries(java.util.Optional.of(modelId)).size());
+        }
+    }
+
+    /** The topics readiness is read from. */
+    public record TopicNames(String documents, String catalog, String deadLetter) {
+    }
+
+    public String line() {
+        return String.format(Locale.ROOT, "%d/%d live documents are compressed for model %s (%d catalog entries)",
+                ready, live, modelId, catalogEntries);
+    }
+}

@@ -1,0 +1,101 @@
+package dev.sacrag.cli.warming;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * Reads a whole topic (every partition, no consumer group, committed records only) to the end
+ * offsets it had when the scan opened, and can then go on following it: what the warming tools
+ * need to know "what is there now" and then "what arrived since".
+ */
+final class TopicScan implements AutoCloseable {
+
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    private final String topic;
+    private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
+    private final Map<TopicPartition, Long> ends;
+
+    /** @throws IllegalStateException when the topic does not exist */
+    TopicScan(String bootstrapServers, String topic, String clientId) {
+        this.topic = topic;
+        this.consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.CLIENT_ID_CONFIG, clientId,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT),
+                ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+        try {
+            List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+            if (infos == null || infos.isEmpty()) {
+                throw new IllegalStateException("topic " + topic + " does not exist on " + bootstrapServers);
+            }
+            List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            this.ends = consumer.endOffsets(partitions);
+        } catch (RuntimeException e) {
+            consumer.close();
+            throw e;
+        }
+    }
+
+    /** Applies every record up to the end offsets the topic had when the scan opened. */
+    void readToEnd(Consumer<ConsumerRecord<byte[], byte[]>> apply, Duration timeout) throws TimeoutException {
+        readTo(ends, apply, timeout);
+    }
+
+    /** Applies every record up to the topic's end offsets now. */
+    void readToCurrentEnd(Consumer<ConsumerRecord<byte[], byte[]>> apply, Duration timeout) throws TimeoutException {
+        readTo(consumer.endOffsets(ends.keySet()), apply, timeout);
+    }
+
+    private void readTo(Map<TopicPartition, Long> ends, Consumer<ConsumerRecord<byte[], byte[]>> apply, Duration timeout)
+            throws TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!reached(ends)) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("topic " + topic + " was not read to its end within " + timeout);
+            }
+            poll(apply);
+        }
+    }
+
+    /** Applies what one poll returns (after {@link #readToEnd}: records that arrived since). */
+    void poll(Consumer<ConsumerRecord<byte[], byte[]>> apply) {
+        consumer.poll(POLL).forEach(apply);
+    }
+
+    /** End offset per partition when the scan opened. */
+    Map<TopicPartition, Long> ends() {
+        return ends;
+    }
+
+    private boolean reached(Map<TopicPartition, Long> ends) {
+        for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+            if (consumer.position(end.getKey(), Duration.ofSeconds(30)) < end.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
+}

@@ -1,0 +1,106 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.core.model.Safetensors;
+import dev.sacrag.core.random.ModelShape;
+import dev.sacrag.core.random.RandomModelWriter;
+import dev.sacrag.core.sac.Fingerprints;
+import dev.sacrag.core.sac.SacAdapter;
+import dev.sacrag.core.sac.SacSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code sac demo} end to end on the real embedded stack (in-process KRaft broker, redis-server
+ * process; {@code -Dsac.stack} switches to containers), with a tiny random model package and
+ * three small documents. Random answers are wrong, so this checks the plumbing — every question
+ * answered over gRPC, the summary's shape and counts, exit 1 — and the real demo model is
+ * checked by running {@code ./sac demo} itself.
+ */
+class DemoRunTest {
+
+    private static final Pattern SUMMARY =
+            Pattern.compile("demo: (\\d+)/(\\d+) answers match, ratio (\\d+), (\\d+) bytes/doc vs (\\d+) full KV");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void runsThePipelineAndReportsEveryAnswer() throws Exception {
+        Path model = randomModelPackage(tmp.resolve("model"));
+        Path docs = Files.createDirectories(tmp.resolve("docs"));
+        Files.writeString(docs.resolve("alpha.txt"), "Alpha Station was founded in 1901 by Mira Kolb. It studies glaciers.");
+        Files.writeString(docs.resolve("beta.txt"), "The Beta river flows north through Orvale and ends in a cold lake.");
+        Files.writeString(docs.resolve("gamma.txt"), "Gamma Works builds small boats from larch wood in the town of Tessa.");
+        Path questions = Files.writeString(tmp.resolve("questions.jsonl"), String.join("\n",
+                "{\"qid\":\"q-alpha\",\"docId\":\"alpha\",\"question\":\"Who founded Alpha Station?\",\"answers\":[\"Mira Kolb\"]}",
+                "{\"qid\":\"q-beta\",\"docId\":\"beta\",\"question\":\"Where does the Beta river end?\",\"answers\":[\"a cold lake\"]}",
+                "{\"qid\":\"q-gamma\",\"docId\":\"gamma\",\"question\":\"What wood does Gamma Works use?\",\"answers\":[\"larch\"]}")
+                + "\n");
+
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = Sac.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        long t0 = System.nanoTime();
+        int code = cl.execute("demo", "--model", model.toString(), "--documents", docs.toString(),
+                "--questions", questions.toString(), "--retrieve", "--max-new-tokens", "4", "--timeout", "3m");
+        String text = out.toString();
+        System.out.printf("DemoRunTest: sac demo took %.1f s%n%s", (System.nanoTime() - t0) / 1e9, text);
+
+        assertEquals(1, code, "random answers are wrong, so the demo must fail:\n" + text + err);
+        List<String> lines = Arrays.stream(text.split("\\R")).filter(l -> !l.isBlank()).toList();
+        Matcher summary = SUMMARY.matcher(lines.get(lines.size() - 1));
+        assertTrue(summary.matches(), "the last line is the summary:\n" + text);
+        assertEquals(3, Integer.parseInt(summary.group(2)), "three questions");
+        assertTrue(Integer.parseInt(summary.group(1)) < 3, text);
+        assertEquals(4, Integer.parseInt(summary.group(3)), "the adapter's smallest ratio");
+        long bytes = Long.parseLong(summary.group(4));
+        long full = Long.parseLong(summary.group(5));
+        assertTrue(bytes > 0 && bytes < full, "anchor KV is smaller than a full KV cache: " + bytes + " vs " + full);
+
+        assertTrue(text.contains("compress: 3/3 documents compressed"), text);
+        for (String qid : List.of("q-alpha", "q-beta", "q-gamma")) {
+            long answered = lines.stream().filter(l -> l.matches("\\s+\\[(ok|miss)\\s*] " + qid + " .*")).count();
+            assertEquals(2, answered, qid + " answered once naming its document and once by retrieval:\n" + text);
+        }
+        assertTrue(lines.stream().noneMatch(l -> l.contains("[error]")), text);
+        assertTrue(text.contains("retrieve: "), text);
+        assertTrue(text.contains("stopped: "), text);
+        assertTrue(ProcessHandle.current().children().noneMatch(p -> p.info().command().orElse("").contains("redis-server")),
+                "redis-server was stopped");
+    }
+
+    @Test
+    void missingModelSaysHowToGetIt() {
+        StringWriter err = new StringWriter();
+        CommandLine cl = Sac.commandLine();
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute("demo", "--model", tmp.resolve("nothing").toString());
+        assertEquals(1, code);
+        assertTrue(err.toString().contains("./sac train base") && err.toString().contains("git pull"), err.toString());
+    }
+
+    /** base/ + adapters/sac/ as the trainer writes them, with seeded random weights. */
+    static Path randomModelPackage(Path dir) throws Exception {
+        Path base = dir.resolve("base");
+        RandomModelWriter.write(ModelShape.TINY.config, base, new RandomModelWriter.Options(31, 0.08f, Safetensors.DType.F32, 1));
+        SacAdapter.writeRandom(dir.resolve("adapters").resolve("sac"),
+                SacSpec.paperDefaults("sac", List.of(4, 8, 16), 8, Fingerprints.baseModel(base)), ModelShape.TINY.config, 32);
+        return dir;
+    }
+}

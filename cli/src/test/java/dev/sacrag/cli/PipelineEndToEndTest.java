@@ -1,0 +1,339 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.compressor.CompressorApp;
+import dev.sacrag.ingest.DocumentPublisher;
+import dev.sacrag.kvstore.RedisKeys;
+import dev.sacrag.query.QueryServiceApp;
+import dev.sacrag.query.catalog.Catalog;
+import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.feed.CatalogSnapshot;
+import dev.sacrag.query.v1.AskResult;
+import dev.sacrag.query.v1.UsedDocument;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The pipeline end to end on the real stack (in-process KRaft broker, redis-server process, tiny
+ * random models): Kafka's console producer as a separate process, a compressor killed mid-stream,
+ * {@code sac warm --rebuild} after a Redis flush, and a model rollout ({@code sac warm --model},
+ * {@code sac model activate}). Random-model answers are gibberish: the tests check which
+ * documents and which model answered, never the text.
+ */
+class PipelineEndToEndTest {
+
+    @TempDir
+    static Path tmp;
+    static PipelineRig rig;
+
+    @BeforeAll
+    static void startStack() throws Exception {
+        rig = new PipelineRig(tmp);
+    }
+
+    @AfterAll
+    static void stopStack() {
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    @Test
+    void aJsonDocumentFromKafkasConsoleProducerInAnotherProcessBecomesAnswerable() throws Exception {
+        PipelineRig.Topics topics = rig.createTopics("console");
+        try (CompressorApp compressor = rig.startCompressor(topics); QueryServiceApp query = rig.startQueryService(topics)) {
+            assertEquals(rig.modelId, compressor.modelId());
+            Process producer = ChildJava.of("org.apache.kafka.tools.ConsoleProducer", List.of(
+                    "--bootstrap-server", rig.stack.bootstrapServers(), "--topic", topics.compressor().documents(),
+                    "--property", "parse.key=true", "--property", "key.separator=\t"))
+                    .redirectErrorStream(true).redirectOutput(tmp.resolve("console-producer.log").toFile()).start();
+            try (OutputStream in = producer.getOutputStream()) {
+                in.write(("console-doc\t{\"docId\":\"console-doc\",\"tenant\":\"console\",\"title\":\"Lighthouses\","
+                        + "\"text\":\"The lighthouse of Pharos was one of the seven wonders of the ancient world.\"}\n")
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+            assertTrue(producer.waitFor(60, TimeUnit.SECONDS), "the console producer exits when its input ends");
+            assertEquals(0, producer.exitValue(), Files.readString(tmp.resolve("console-producer.log")));
+
+            rig.awaitCatalog(topics, c -> c.find("console", "console-doc", rig.modelId).isPresent());
+            AskResult answer = awaitAnswer(query, "console", "Which lighthouse was a wonder?", "console-doc");
+            assertEquals(List.of("console-doc"), answer.getDocumentsList().stream().map(UsedDocument::getDocId).toList());
+            assertEquals(rig.modelId, answer.getModelId());
+        }
+    }
+
+    /**
+     * The compressor runs as a child process and is killed (SIGKILL: no commit, no clean shutdown)
+     * while it works through the documents; a new instance with the same application id finishes.
+     * Exactly-once: each document ends as one blob under its latest version's key, nothing missing,
+     * no stale version left behind.
+     */
+    @Test
+    void aCompressorKilledMidStreamAndRestartedLeavesEveryDocumentInRedisExactlyOnce() throws Exception {
+        PipelineRig.Topics topics = rig.createTopics("crash");
+        int n = 60;
+        Map<String, Long> latest = new HashMap<>();
+        Path log = tmp.resolve("crash-compressor.log");
+        Process child = ChildJava.of("dev.sacrag.cli.Sac", Stream.concat(Stream.of("compressor",
+                "--bootstrap-servers", rig.stack.bootstrapServers(), "--redis", rig.stack.redisUrl(),
+                "--application-id", "crash-compressor", "--model", rig.pkg.toString(),
+                "--documents-topic", topics.compressor().documents(), "--catalog-topic", topics.compressor().catalog(),
+                "--dead-letter-topic", topics.compressor().deadLetter(), "--recompress-topic", topics.compressor().recompress(),
+                "--state-dir", tmp.resolve("crash-state").toString(), "--metrics-port", "0",
+                "--max-compress-time", "5s", "--redis-retry-budget", "2s"), Stream.empty()).toList())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        int seenAtKill;
+        try (DocumentPublisher publisher = rig.publisher(topics)) {
+            for (int i = 0; i < n; i++) {
+                publisher.publish(doc("crash", id(i), 1, text(i, 1)));
+                latest.put(id(i), 1L);
+            }
+            for (int i = 0; i < n; i += 3) {
+                publisher.publish(doc("crash", id(i), 2, text(i, 2)));
+                latest.put(id(i), 2L);
+            }
+            publisher.flush();
+            seenAtKill = awaitSomeCompressed(topics, child, log);
+        } finally {
+            child.destroyForcibly();
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the compressor process was killed");
+        }
+        assertTrue(seenAtKill < n, "killed mid-stream: " + seenAtKill + " of " + n + " documents were compressed");
+
+        try (CompressorApp restarted = CompressorApp.start(rig.compressorConfig(topics)
+                .applicationId("crash-compressor").stateDir(tmp.resolve("crash-state")).build())) {
+            Catalog catalog = rig.awaitCatalog(topics, c -> latest.entrySet().stream().allMatch(e ->
+                    c.find("crash", e.getKey(), rig.modelId).filter(x -> x.docVersion() == e.getValue()).isPresent()));
+            List<String> expected = latest.entrySet().stream()
+                    .map(e -> RedisKeys.blobKey("crash", rig.modelId, e.getKey(), e.getValue())).sorted().toList();
+            assertEquals(expected, rig.blobKeys("crash").stream().sorted().toList(),
+                    "one blob per document, under its latest version's key (child log: " + log + ")");
+            for (Map.Entry<String, Long> e : latest.entrySet()) {
+                assertEquals(RedisKeys.blobKey("crash", rig.modelId, e.getKey(), e.getValue()),
+                        catalog.find("crash", e.getKey(), rig.modelId).orElseThrow().redisKey());
+            }
+            assertEquals(n, catalog.entries(Optional.of(rig.modelId)).size());
+            assertTrue(restarted.metrics().count("documents.compressed") > 0, "the restarted instance finished the work");
+        }
+    }
+
+    /** Waits until the child compressor has committed a few documents; fails with its log if it dies first. */
+    private static int awaitSomeCompressed(PipelineRig.Topics topics, Process child, Path log) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (true) {
+            int compressed = CatalogSnapshot.read(rig.stack.bootstrapServers(), topics.compressor().catalog(), PipelineRig.WAIT).size();
+            if (compressed >= 5) {
+                return compressed;
+            }
+            if (!child.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("the compressor process " + (child.isAlive() ? "compressed " + compressed
+                        + " documents in 90 s" : "exited with " + child.exitValue()) + "; its log:\n" + Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    void warmRebuildAfterARedisFlushRestoresEveryBlobAndAskAnswersAgain() throws Exception {
+        PipelineRig.Topics topics = rig.createTopics("rebuild");
+        int n = 8;
+        try (CompressorApp compressor = rig.startCompressor(topics);
+             QueryServiceApp query = rig.startQueryService(topics, "--warm-cache-bytes", "0");
+             DocumentPublisher publisher = rig.publisher(topics)) {
+            assertEquals(rig.modelId, compressor.modelId());
+            for (int i = 0; i < n; i++) {
+                publisher.publish(doc("rebuild", id(i), 1, text(i, 1)));
+            }
+            publisher.flush();
+            rig.awaitCatalog(topics, c -> IntStream.range(0, n).allMatch(i -> c.find("rebuild", id(i), rig.modelId).isPresent()));
+            awaitAnswer(query, "rebuild", "When was the lighthouse built?", id(0));
+
+            rig.stack.flushRedis();
+            assertEquals(List.of(), rig.blobKeys("rebuild"));
+            List<String> args = new ArrayList<>(List.of("warm", "--rebuild", "--model-id", rig.modelId,
+                    "--redis", rig.stack.redisUrl(), "--timeout", "60s"));
+            args.addAll(topics.flags(rig.stack.bootstrapServers()));
+            PipelineRig.Run run = PipelineRig.sac(args);
+            assertEquals(0, run.code(), run.out() + run.err());
+            assertTrue(run.out().contains("checked " + n + " live documents, " + n + " missing, " + n
+                    + " recompress requests, " + n + " restored"), run.out());
+            assertTrue(run.err().contains("restored [##############################] " + n + "/" + n), "progress: " + run.err());
+
+            Catalog catalog = rig.awaitCatalog(topics, c -> true);
+            List<String> expected = IntStream.range(0, n).mapToObj(i ->
+                    catalog.find("rebuild", id(i), rig.modelId).orElseThrow().redisKey()).sorted().toList();
+            assertEquals(expected, rig.blobKeys("rebuild").stream().sorted().toList(), "every blob is back, once");
+            for (int i : new int[] {0, n - 1}) {
+                AskResult answer = PipelineRig.ask(query, "rebuild", "When was the lighthouse built?", id(i));
+                assertEquals(id(i), answer.getDocuments(0).getDocId());
+            }
+
+            PipelineRig.Run again = PipelineRig.sac(args);
+            assertEquals(0, again.code(), again.out() + again.err());
+            assertTrue(again.out().contains("checked " + n + " live documents, 0 missing, 0 recompress requests"), again.out());
+        }
+    }
+
+    @Test
+    void modelRolloutFillsTheCatalogForTheNewModelWhileTheOldServesAndActivateSwitchesAsk() throws Exception {
+        PipelineRig.Topics topics = rig.createTopics("rollout");
+        int n = 6;
+        try (CompressorApp compressor = rig.startCompressor(topics);
+             QueryServiceApp query = rig.startQueryService(topics);
+             DocumentPublisher publisher = rig.publisher(topics)) {
+            assertEquals(rig.modelId, compressor.modelId(), "the running compressor keeps the old model throughout");
+            for (int i = 0; i < n; i++) {
+                publisher.publish(doc("rollout", id(i), 1, text(i, 1)));
+            }
+            publisher.flush();
+            rig.awaitCatalog(topics, c -> IntStream.range(0, n).allMatch(i -> c.find("rollout", id(i), rig.modelId).isPresent()));
+            assertEquals(rig.modelId, awaitAnswer(query, "rollout", "Which colour?", id(1)).getModelId());
+
+            List<String> activate = new ArrayList<>(List.of("model", "activate", rig.modelIdV2));
+            activate.addAll(topics.flags(rig.stack.bootstrapServers()));
+            PipelineRig.Run refused = PipelineRig.sac(activate);
+            assertEquals(1, refused.code(), refused.out() + refused.err());
+            assertTrue(refused.err().contains("refused") && refused.err().contains("0/" + n + " live documents ready"), refused.err());
+            List<String> forced = new ArrayList<>(List.of("model", "activate", "0123456789ab", "--force"));
+            forced.addAll(topics.flags(rig.stack.bootstrapServers()));
+            assertEquals(0, PipelineRig.sac(forced).code());
+            awaitTrue(() -> query.unavailableModel().equals(Optional.of("0123456789ab")), "the replica reports the mismatch");
+            assertEquals(rig.modelId, PipelineRig.ask(query, "rollout", "Which colour?", id(1)).getModelId(),
+                    "a model no adapter here gives leaves the old one serving");
+
+            List<String> answeredBy = new CopyOnWriteArrayList<>();
+            List<Throwable> failures = new CopyOnWriteArrayList<>();
+            AtomicBoolean rollingOut = new AtomicBoolean(true);
+            Thread asker = new Thread(() -> {
+                while (rollingOut.get()) {
+                    try {
+                        answeredBy.add(PipelineRig.ask(query, "rollout", "Which colour?", id(2)).getModelId());
+                    } catch (Throwable t) {
+                        failures.add(t);
+                    }
+                }
+            }, "asker");
+            asker.start();
+            List<String> warm = new ArrayList<>(List.of("warm", "--model", rig.adapterV2.toString(),
+                    "--model-package", rig.pkg.toString(), "--redis", rig.stack.redisUrl(),
+                    "--state-dir", tmp.resolve("rollout-v2-state").toString(), "--timeout", "60s"));
+            warm.addAll(topics.flags(rig.stack.bootstrapServers()));
+            PipelineRig.Run rollout;
+            try {
+                rollout = PipelineRig.sac(warm);
+            } finally {
+                rollingOut.set(false);
+                asker.join(TimeUnit.SECONDS.toMillis(60));
+            }
+            assertEquals(0, rollout.code(), rollout.out() + rollout.err());
+            assertTrue(rollout.out().contains("model " + rig.modelIdV2 + ": " + n + "/" + n + " live documents compressed"),
+                    rollout.out());
+            assertTrue(rollout.out().contains("next: sac model activate " + rig.modelIdV2), rollout.out());
+            assertEquals(List.of(), failures, "Ask kept working during the rollout");
+            assertFalse(answeredBy.isEmpty());
+            assertTrue(answeredBy.stream().allMatch(rig.modelId::equals), "the old model answered meanwhile: " + answeredBy);
+            Catalog both = rig.awaitCatalog(topics, c -> true);
+            for (int i = 0; i < n; i++) {
+                assertTrue(both.find("rollout", id(i), rig.modelId).isPresent(), "old model's entry of " + id(i) + " kept");
+                CatalogEntry fresh = both.find("rollout", id(i), rig.modelIdV2).orElseThrow();
+                assertEquals(RedisKeys.blobKey("rollout", rig.modelIdV2, id(i), 1), fresh.redisKey());
+            }
+
+            PipelineRig.Run activated = PipelineRig.sac(activate);
+            assertEquals(0, activated.code(), activated.out() + activated.err());
+            assertTrue(activated.out().contains(n + "/" + n + " live documents are compressed for model " + rig.modelIdV2),
+                    activated.out());
+            AskResult after = awaitModel(query, rig.modelIdV2, id(3));
+            assertEquals(id(3), after.getDocuments(0).getDocId());
+            assertEquals(rig.modelIdV2, query.modelId());
+            assertEquals(Optional.empty(), query.unavailableModel());
+        }
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + PipelineRig.WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + PipelineRig.WAIT + ": " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** Asks until the answer comes from {@code modelId} (the query service switches when it reads the control topic). */
+    private static AskResult awaitModel(QueryServiceApp query, String modelId, String docId) throws InterruptedException {
+        long deadline = System.nanoTime() + PipelineRig.WAIT.toNanos();
+        while (true) {
+            try {
+                AskResult r = PipelineRig.ask(query, "rollout", "Which colour?", docId);
+                if (r.getModelId().equals(modelId)) {
+                    return r;
+                }
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) { // a question caught by the switch may be retried
+                    throw e;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("Ask did not switch to model " + modelId + " within " + PipelineRig.WAIT);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** The query service learns of a catalog record a moment after it is committed: retry NOT_FOUND briefly. */
+    private static AskResult awaitAnswer(QueryServiceApp query, String tenant, String question, String... docIds)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + PipelineRig.WAIT.toNanos();
+        while (true) {
+            try {
+                return PipelineRig.ask(query, tenant, question, docIds);
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.NOT_FOUND || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    private static String id(int i) {
+        return String.format("doc-%02d", i);
+    }
+
+    private static DocumentEvent doc(String tenant, String docId, long version, String text) {
+        return DocumentEvent.newBuilder().setDocId(docId).setTenant(tenant).setVersion(version).setText(text)
+                .setMetadata(Map.of()).setPublishedAt(Instant.now()).build();
+    }
+
+    private static String text(int i, long version) {
+        return "Report " + i + " (revision " + version + ") on the harbour of town " + i + ": the lighthouse was built in "
+                + (1800 + i) + ", painted " + (i % 2 == 0 ? "red" : "white") + " and rebuilt after the storm of "
+                + (1900 + i) + ". Ships entering at night steer by its light, which turns every " + (5 + i % 7) + " seconds.";
+    }
+}

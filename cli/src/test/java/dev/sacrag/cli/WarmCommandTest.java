@@ -1,0 +1,47 @@
+package dev.sacrag.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The warming commands refuse contradictory or incomplete flags before touching Kafka or Redis. */
+class WarmCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    private static void refused(String expected, String... args) {
+        PipelineRig.Run r = PipelineRig.sac(List.of(args));
+        assertNotEquals(0, r.code(), r.out());
+        assertTrue(r.err().contains(expected), "expected '" + expected + "' in:\n" + r.err());
+    }
+
+    @Test
+    void warmNeedsOneWayOfWarming() {
+        refused("give one of --docs, --query, --rebuild or --model", "warm");
+        refused("mutually exclusive", "warm", "--rebuild", "--docs", "a");
+    }
+
+    @Test
+    void modelFlagsBelongToTheirMode() {
+        refused("no --model/--model-id/--adapter", "warm", "--docs", "a", "--model-id", "3f9a0c1d2e4b");
+        refused("--model-id and --adapter go with --rebuild", "warm", "--model-id", "3f9a0c1d2e4b");
+        refused("give --model-id or --model, not both", "warm", "--rebuild", "--model-id", "x", "--model", tmp.toString());
+    }
+
+    @Test
+    void rolloutNeedsAnAdapterFolder() {
+        refused("has no sac.json", "warm", "--model", tmp.toString());
+    }
+
+    @Test
+    void activateNeedsAModelId() {
+        refused("is not a model id", "model", "activate", "a|b");
+        refused("Missing required parameter", "model", "activate");
+    }
+}

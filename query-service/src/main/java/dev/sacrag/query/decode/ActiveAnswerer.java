@@ -1,0 +1,132 @@
+package dev.sacrag.query.decode;
+
+import dev.sacrag.core.kv.AnchorKv;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The answerer of the active model, swappable while the service runs ({@code sac model activate}).
+ * A swap waits for the batch being decoded (read lock per batch, write lock per swap), so it
+ * happens between requests; the replaced model is closed right after. A request whose anchor KV
+ * belongs to another model than the one active when it is decoded fails with
+ * {@link ModelChangedException} instead of being decoded by the wrong decoder.
+ */
+public final class ActiveAnswerer implements Answerer, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ActiveAnswerer.class);
+
+    /** An answerer and what must be closed once it is no longer used (its engine). */
+    public record Loaded(Answerer answerer, AutoCloseable resources) {
+        public Loaded {
+            Objects.requireNonNull(answerer, "answerer");
+            Objects.requireNonNull(resources, "resources");
+        }
+    }
+
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
+    private final int maxBatch;
+    private volatile Loaded current;
+
+    public ActiveAnswerer(Loaded initial) {
+        this.current = Objects.requireNonNull(initial, "initial");
+        this.maxBatch = initial.answerer().maxBatch();
+    }
+
+    @Override
+    public String modelId() {
+        return current.answerer().modelId();
+    }
+
+    @Override
+    public int maxPositions() {
+        return current.answerer().maxPositions();
+    }
+
+    @Override
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /** Makes {@code next} the active model once no batch is being decoded, then closes the previous one. */
+    public void swap(Loaded next) {
+        Objects.requireNonNull(next, "next");
+        Loaded previous;
+        lock.writeLock().lock();
+        try {
+            previous = current;
+            current = next;
+        } finally {
+            lock.writeLock().unlock();
+        }
+        log.info("active model {} replaced by {}", previous.answerer().modelId(), next.answerer().modelId());
+        closeQuietly(previous);
+    }
+
+    @Override
+    public Answer answer(DecodeRequest request) {
+        DecodeOutcome outcome = answerBatch(List.of(request)).get(0);
+        if (outcome.failure() != null) {
+            throw outcome.failure();
+        }
+        return outcome.answer();
+    }
+
+    @Override
+    public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch) {
+        lock.readLock().lock();
+        try {
+            Answerer model = current.answerer();
+            List<DecodeRequest> ours = new ArrayList<>(batch.size());
+            for (DecodeRequest r : batch) {
+                if (foreignModel(r, model.modelId()) == null) {
+                    ours.add(r);
+                }
+            }
+            List<DecodeOutcome> answered = ours.isEmpty() ? List.of() : model.answerBatch(ours);
+            List<DecodeOutcome> outcomes = new ArrayList<>(batch.size());
+            int next = 0;
+            for (DecodeRequest r : batch) {
+                String foreign = foreignModel(r, model.modelId());
+                outcomes.add(foreign == null ? answered.get(next++) : DecodeOutcome.failed(new ModelChangedException(
+                        "the active model changed from " + foreign + " to " + model.modelId()
+                                + " while the question waited; retry")));
+            }
+            return outcomes;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The model id of the request's anchor KV when it is not {@code active}, else null. */
+    private static String foreignModel(DecodeRequest r, String active) {
+        for (AnchorKv kv : r.docs()) {
+            if (!kv.modelId().equals(active)) {
+                return kv.modelId();
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            closeQuietly(current);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private static void closeQuietly(Loaded loaded) {
+        try {
+            loaded.resources().close();
+        } catch (Exception e) {
+            log.warn("closing model {} failed", loaded.answerer().modelId(), e);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.sacrag.query.decode;
+
+import dev.sacrag.query.FakeAnswerer;
+import dev.sacrag.query.TestAnchors;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ActiveAnswererTest {
+
+    private static DecodeRequest question(String modelId, TokenSink sink) {
+        return new DecodeRequest(List.of(TestAnchors.kv(modelId, 10, 2, 1)), "q?", 3, sink);
+    }
+
+    @Test
+    void answersWithTheActiveModelAndClosesTheReplacedOne() {
+        AtomicInteger closedOld = new AtomicInteger();
+        ActiveAnswerer active = new ActiveAnswerer(new ActiveAnswerer.Loaded(new FakeAnswerer("old", 2, 0), closedOld::incrementAndGet));
+        assertEquals("t0 t1", active.answer(question("old", (id, t) -> { })).text());
+
+        FakeAnswerer fresh = new FakeAnswerer("new", 3, 0);
+        AtomicBoolean closedNew = new AtomicBoolean();
+        active.swap(new ActiveAnswerer.Loaded(fresh, () -> closedNew.set(true)));
+        assertEquals("new", active.modelId());
+        assertEquals(1, closedOld.get(), "the replaced engine is closed");
+        assertEquals("t0 t1 t2", active.answer(question("new", (id, t) -> { })).text());
+        assertEquals(1, fresh.answered.size());
+
+        active.close();
+        assertTrue(closedNew.get());
+    }
+
+    @Test
+    void aQuestionChosenForTheOldModelFailsInsteadOfBeingDecodedByTheNewOne() {
+        FakeAnswerer fresh = new FakeAnswerer("new", 2, 0);
+        ActiveAnswerer active = new ActiveAnswerer(new ActiveAnswerer.Loaded(new FakeAnswerer("old", 2, 0), () -> { }));
+        active.swap(new ActiveAnswerer.Loaded(fresh, () -> { }));
+
+        List<DecodeOutcome> outcomes = active.answerBatch(List.of(question("old", (id, t) -> { }), question("new", (id, t) -> { })));
+        ModelChangedException e = assertInstanceOf(ModelChangedException.class, outcomes.get(0).failure());
+        assertTrue(e.getMessage().contains("from old to new"), e.getMessage());
+        assertNull(outcomes.get(1).failure(), "the other question of the batch is answered");
+        assertEquals(1, fresh.answered.size(), "the old model's anchors never reach the new decoder");
+        assertThrows(ModelChangedException.class, () -> active.answer(question("old", (id, t) -> { })));
+    }
+
+    @Test
+    void aSwapWaitsForTheQuestionBeingDecoded() throws Exception {
+        AtomicBoolean oldClosed = new AtomicBoolean();
+        FakeAnswerer old = new FakeAnswerer("old", 20, 0);
+        ActiveAnswerer active = new ActiveAnswerer(new ActiveAnswerer.Loaded(old, () -> oldClosed.set(true)));
+        CountDownLatch decoding = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        CompletableFuture<Answer> answer = CompletableFuture.supplyAsync(() -> active.answer(question("old", (id, t) -> {
+            decoding.countDown();
+            await(proceed);
+        })));
+        assertTrue(decoding.await(10, TimeUnit.SECONDS));
+        CompletableFuture<Void> swap = CompletableFuture.runAsync(() ->
+                active.swap(new ActiveAnswerer.Loaded(new FakeAnswerer("new", 2, 0), () -> { })));
+        Thread.sleep(200);
+        assertFalse(swap.isDone(), "the swap waits while a question is decoded with the old model");
+        assertFalse(oldClosed.get(), "the engine in use is not closed");
+        proceed.countDown();
+        swap.get(10, TimeUnit.SECONDS);
+        assertEquals(3, answer.get(10, TimeUnit.SECONDS).tokens(), "the question in flight finished");
+        assertEquals(1, old.answered.size(), "on the old model");
+        assertTrue(oldClosed.get());
+        assertEquals("new", active.modelId());
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
