@@ -92,6 +92,11 @@ final class TrainCommand implements Runnable {
         @Option(names = "--warmup", defaultValue = "200", description = "Warm-up steps (default ${DEFAULT-VALUE}).")
         int warmup;
 
+        @Option(names = "--answer-prompt", defaultValue = "\n### Answer:\n",
+                description = "Text before the answer (default: the paper's). One not ending in a newline puts a space "
+                        + "before the answer, so names are tokenised as in the context.")
+        String answerPrompt;
+
         @Option(names = "--stop-at-step", defaultValue = "0",
                 description = "End this run after this step, keeping the LR schedule of --steps (0 = no early stop).")
         long stopAt;
@@ -118,7 +123,7 @@ final class TrainCommand implements Runnable {
                 config = new ModelConfig(ModelConfig.Architecture.LLAMA, (size + 63) / 64 * 64, hidden, layers, heads,
                         kvHeads, hidden / heads, intermediate, 10000, null, 1e-5, true, 2048, 0, List.of(1));
                 System.err.println("tokenising training data ...");
-                TrainingSamples samples = new TrainingSamples(tok, 0, 1);
+                TrainingSamples samples = new TrainingSamples(tok, 0, 1, answerPrompt.replace("\\n", "\n"));
                 qaSamples = switch (packing) {
                     case "single" -> samples.qa(qa, 3f);
                     case "packed" -> samples.qaPacked(qa, 3f, 0.25f);

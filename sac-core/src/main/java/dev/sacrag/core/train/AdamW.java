@@ -109,9 +109,8 @@ public final class AdamW {
     }
 
     /**
-     * Overwrites a tensor's values in place with arithmetic on its own storage. NDArray.set
-     * swaps the storage for a new buffer, and resumed training was not reproducible with it
-     * (the resumed weights differed from run to run), so it is not used for parameters.
+     * Overwrites a tensor's values in place, with arithmetic on its own storage, so the
+     * parameter keeps its storage and autograd flags (NDArray.set swaps in a new buffer).
      */
     static void copyInto(NDArray target, FloatBuffer data) {
         float[] a = new float[data.remaining()];

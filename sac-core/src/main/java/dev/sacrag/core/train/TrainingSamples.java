@@ -19,11 +19,28 @@ public final class TrainingSamples {
     private final TextTokenizer tok;
     private final long bos;
     private final long eos;
+    private final String answerPrompt;
 
     public TrainingSamples(TextTokenizer tok, long bos, long eos) {
+        this(tok, bos, eos, ANSWER_PROMPT);
+    }
+
+    /**
+     * {@code answerPrompt}: the paper's ends in a newline, so an answer is encoded as a word at
+     * the start of a line. A prompt that ends otherwise (e.g. "\n### Answer:") puts a space
+     * before the answer, so a name is encoded exactly as it is inside the context, which lets
+     * a small model copy it token for token (byte-level BPE splits " Name" and "Name" apart).
+     */
+    public TrainingSamples(TextTokenizer tok, long bos, long eos, String answerPrompt) {
         this.tok = tok;
         this.bos = bos;
         this.eos = eos;
+        this.answerPrompt = answerPrompt;
+    }
+
+    /** How an answer follows the answer prompt. */
+    public static String answerText(String answerPrompt, String answer) {
+        return answerPrompt.endsWith("\n") || answerPrompt.endsWith(" ") ? answer : " " + answer;
     }
 
     /** BOS + context prompt + context + question prompt + answer; answer tokens weigh {@code answerWeight}. */
@@ -33,8 +50,8 @@ public final class TrainingSamples {
         for (MrqaRecord r : records) {
             long[] ctx = tok.encode(r.context());
             for (MrqaRecord.Qa qa : r.qas()) {
-                long[] q = tok.encode(QUESTION_PROMPT + qa.question() + ANSWER_PROMPT);
-                long[] a = tok.encode(qa.answers().get(0));
+                long[] q = tok.encode(QUESTION_PROMPT + qa.question() + answerPrompt);
+                long[] a = tok.encode(answerText(answerPrompt, qa.answers().get(0)));
                 int n = 1 + ctxPrompt.length + ctx.length + q.length + a.length + 1;
                 long[] t = new long[n];
                 float[] w = new float[n];
@@ -76,9 +93,9 @@ public final class TrainingSamples {
             parts.add(tok.encode(r.context()));
             weights.add(contextWeight);
             for (MrqaRecord.Qa qa : r.qas()) {
-                parts.add(tok.encode(QUESTION_PROMPT + qa.question() + ANSWER_PROMPT));
+                parts.add(tok.encode(QUESTION_PROMPT + qa.question() + answerPrompt));
                 weights.add(0.5f);
-                long[] a = tok.encode(qa.answers().get(0));
+                long[] a = tok.encode(answerText(answerPrompt, qa.answers().get(0)));
                 long[] ae = java.util.Arrays.copyOf(a, a.length + 1);
                 ae[a.length] = eos;
                 parts.add(ae);

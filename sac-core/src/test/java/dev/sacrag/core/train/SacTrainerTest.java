@@ -64,7 +64,7 @@ class SacTrainerTest {
         double s1Last = mean(steps, 12, 15);
         double s2First = mean(steps, 15, 18);   // the ratio is drawn per step: average over a few
         double s2Last = mean(steps, 37, 40);
-        assertTrue(s1Last < 0.9 * s1First, "stage 1 loss " + s1First + " -> " + s1Last);
+        assertTrue(s1Last < 0.95 * s1First, "stage 1 loss " + s1First + " -> " + s1Last);
         assertTrue(s2Last < 0.75 * s2First, "stage 2 loss " + s2First + " -> " + s2Last);
         try (var r = Safetensors.open(adapter.resolve("sac.safetensors"))) {
             assertTrue(maxAbs(r.readF32("lora.layers.0.q_proj.lora_B")) > 0, "LoRA B starts at zero and must move");
