@@ -1,0 +1,46 @@
+package dev.sacrag.core.train;
+
+import dev.sacrag.core.data.MrqaRecord;
+import dev.sacrag.core.text.TextTokenizer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainingSamplesTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void anAnswerPromptWithoutNewlinePutsASpaceBeforeTheAnswer() {
+        assertEquals("Paris", TrainingSamples.answerText("\n### Answer:\n", "Paris"));
+        assertEquals(" Paris", TrainingSamples.answerText("\n### Answer:", "Paris"));
+    }
+
+    @Test
+    void packedSamplesWeighAnswersOverTheContext() throws Exception {
+        TinyTraining.tokenizer(tmp.resolve("tok"));
+        try (TextTokenizer tok = TextTokenizer.load(tmp.resolve("tok"))) {
+            MrqaRecord r = new MrqaRecord("x", "Ada lives in Oslo. Bo lives in Rome.", List.of(
+                    new MrqaRecord.Qa("q1", "Where does Ada live?", List.of("Oslo"), List.of()),
+                    new MrqaRecord.Qa("q2", "Where does Bo live?", List.of("Rome"), List.of())));
+            TokenSample s = new TrainingSamples(tok, 0, 1, "\n### Answer:").qaPacked(List.of(r), 3f, 0.25f).get(0);
+            assertEquals(0, s.tokens()[0]);
+            String text = tok.decode(s.tokens());
+            assertTrue(text.contains("Where does Ada live?\n### Answer: Oslo") && text.contains("### Answer: Rome"), text);
+            long answerWeighted = 0;
+            for (int i = 0; i + 1 < s.length(); i++) {
+                if (s.weights()[i] == 3f) {
+                    answerWeighted++;
+                }
+            }
+            // " Oslo" + EOS and " Rome" + EOS, one byte token per character: 5 + 1 each
+            assertEquals(12, answerWeighted);
+            assertEquals(1L, s.tokens()[s.length() - 1], "the sample ends with EOS");
+        }
+    }
+}
