@@ -62,15 +62,10 @@ final class Perplexity {
         Transformer m = sac.base();
         SacDecoder decoder = sac.decoder();
         try (SacDecoder.Composed c = decoder.compose(List.of(kv)); NDScope s = new NDScope()) {
-            long[] in = java.util.Arrays.copyOf(target, target.length - 1);
-            int[] pos = new int[in.length + 1];
-            for (int i = 0; i < pos.length; i++) {
-                pos[i] = c.tokens() + i;
-            }
-            NDArray lm = sac.adapter().lmToken().reshape(1, 1, m.config().hiddenSize());
-            NDArray embeds = lm.concat(m.embed(new long[][] {in}), 1);
-            NDArray logits = m.forward(new Transformer.Input(embeds, new int[][] {pos},
-                    Masks.causal(m.manager(), pos.length, c.cache().length()), Transformer.Logits.ALL), c.cache());
+            SacDecoder.LmPrompt p = decoder.lmPrompt(c, java.util.Arrays.copyOf(target, target.length - 1));
+            NDArray logits = m.forward(new Transformer.Input(p.embeds(), new int[][] {p.positions()},
+                    Masks.causal(m.manager(), p.positions().length, c.cache().length()), Transformer.Logits.ALL),
+                    c.cache());
             return targetNll(logits.toFloatArray(), target, m.config().vocabSize());
         }
     }

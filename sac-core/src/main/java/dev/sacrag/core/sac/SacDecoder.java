@@ -75,18 +75,29 @@ public final class SacDecoder {
         return engine.tokenizer().encode(s.questionPrompt() + question + s.answerPrompt());
     }
 
+    /** The decoder's input after the anchors: [LM] then {@code tokens}, and their positions. */
+    public record LmPrompt(NDArray embeds, int[] positions) { }
+
+    /**
+     * [LM] + {@code tokens} as embeddings [1, 1 + n, E] at positions T, T+1, ...: [LM] shares
+     * position T with the last context token, as the released code. The arrays belong to the
+     * caller's NDScope.
+     */
+    public LmPrompt lmPrompt(Composed context, long[] tokens) {
+        int[] positions = new int[tokens.length + 1];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = context.tokens() + i;
+        }
+        NDArray lm = adapter.lmToken().reshape(1, 1, model.config().hiddenSize());
+        return new LmPrompt(lm.concat(model.embed(new long[][] {tokens}), 1), positions);
+    }
+
     /** Greedy (or sampled) answer tokens, streamed through {@code onToken}. */
     public Generator.Result answer(Composed context, long[] questionTokens, GenerationOptions options,
                                    LongConsumer onToken) {
-        int t = context.tokens();
-        int[] positions = new int[questionTokens.length + 1];
-        for (int i = 0; i < positions.length; i++) {
-            positions[i] = t + i; // [LM] shares position T with the last context token, as the released code
-        }
         try (NDScope scope = new NDScope()) {
-            NDArray lm = adapter.lmToken().reshape(1, 1, model.config().hiddenSize());
-            NDArray prompt = lm.concat(model.embed(new long[][] {questionTokens}), 1); // [1, 1 + Tq, E]
-            return Generator.generate(model, context.cache(), prompt, positions, options, onToken);
+            LmPrompt prompt = lmPrompt(context, questionTokens);
+            return Generator.generate(model, context.cache(), prompt.embeds(), prompt.positions(), options, onToken);
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.sacrag.core.sac;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.model.BatchGenerator;
@@ -112,14 +111,9 @@ public final class SacEngine implements AutoCloseable {
                 checkModel(r.docs());
                 SacDecoder.Composed ctx = decoder.compose(r.docs());
                 contexts.add(ctx);
-                long[] q = decoder.questionTokens(this, r.question());
-                int[] positions = new int[q.length + 1];
-                for (int i = 0; i < positions.length; i++) {
-                    positions[i] = ctx.tokens() + i; // [LM] at T, the question after it
-                }
-                NDArray lm = adapter.lmToken().reshape(1, 1, base.config().hiddenSize());
-                NDArray prompt = lm.concat(base.embed(new long[][] {q}), 1);
-                seqs.add(new BatchGenerator.Sequence(ctx.cache(), prompt, positions, r.options(), r.onToken()));
+                SacDecoder.LmPrompt prompt = decoder.lmPrompt(ctx, decoder.questionTokens(this, r.question()));
+                seqs.add(new BatchGenerator.Sequence(ctx.cache(), prompt.embeds(), prompt.positions(), r.options(),
+                        r.onToken()));
             }
             return BatchGenerator.generate(base, seqs);
         } finally {

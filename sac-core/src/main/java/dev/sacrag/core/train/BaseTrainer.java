@@ -151,7 +151,8 @@ public final class BaseTrainer {
         };
     }
 
-    private static double gaussian(SplittableRandom r) {
+    /** A standard normal draw (Box-Muller), so initialisation depends only on the seed. */
+    static double gaussian(SplittableRandom r) {
         double u = Math.max(r.nextDouble(), 1e-12);
         return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.nextDouble());
     }

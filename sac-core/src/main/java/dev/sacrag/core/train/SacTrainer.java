@@ -211,8 +211,7 @@ public final class SacTrainer {
         SplittableRandom rnd = new SplittableRandom(c.seed() * 31 + salt);
         float[] v = new float[(int) shape.size()];
         for (int i = 0; i < v.length; i++) {
-            double u = Math.max(rnd.nextDouble(), 1e-12);
-            v[i] = (float) (mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble()));
+            v[i] = (float) (mean + std * BaseTrainer.gaussian(rnd));
         }
         return m.create(v, shape);
     }
