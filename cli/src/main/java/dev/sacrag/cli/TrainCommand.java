@@ -104,6 +104,23 @@ final class TrainCommand implements Runnable {
         @Option(names = "--qa-share", defaultValue = "0.7", description = "Share of QA batches vs plain text (default ${DEFAULT-VALUE}).")
         double qaShare;
 
+        @Option(names = "--repeats", defaultValue = "20000",
+                description = "Induction drills (a text window, then the same window again) mixed into the text batches, "
+                        + "half from the text corpus, half from synthetic contexts (default ${DEFAULT-VALUE}).")
+        int repeats;
+
+        @Option(names = "--eval-every", defaultValue = "100",
+                description = "Score held-out questions (answer loss, exact answers) every N steps; 0 = only at the end (default ${DEFAULT-VALUE}).")
+        int evalEvery;
+
+        @Option(names = "--eval-questions", defaultValue = "96",
+                description = "Held-out questions to score (default ${DEFAULT-VALUE}).")
+        int evalQuestions;
+
+        @Option(names = "--eval-file", defaultValue = "synthetic-dev.jsonl",
+                description = "Held-out QA file inside --data scored during training (default ${DEFAULT-VALUE}).")
+        String evalFile;
+
         @Override
         public Integer call() throws Exception {
             Path work = out.resolve("train");
@@ -118,6 +135,7 @@ final class TrainCommand implements Runnable {
             ModelConfig config;
             List<TokenSample> qaSamples;
             List<TokenSample> textSamples;
+            List<TokenSample> devSamples;
             try (TextTokenizer tok = TextTokenizer.load(work)) {
                 int size = tok.vocabularySize();
                 config = new ModelConfig(ModelConfig.Architecture.LLAMA, (size + 63) / 64 * 64, hidden, layers, heads,
@@ -129,12 +147,18 @@ final class TrainCommand implements Runnable {
                     case "packed" -> samples.qaPacked(qa, 3f, 0.25f);
                     default -> throw new IllegalArgumentException("--qa-packing must be single or packed");
                 };
-                textSamples = samples.text(text, 384);
+                textSamples = new java.util.ArrayList<>(samples.text(text, 384));
+                textSamples.addAll(samples.repeats(text, repeats / 2, seed));
+                textSamples.addAll(samples.repeats(qa.stream().map(MrqaRecord::context).toList(), repeats - repeats / 2,
+                        seed + 1));
+                List<TokenSample> dev = samples.qaAnswers(MrqaJsonl.read(data.resolve(evalFile)));
+                devSamples = dev.subList(0, Math.min(dev.size(), evalQuestions));
             }
             ConsoleProgress progress = new ConsoleProgress(work.resolve("base-log.jsonl"), 10);
             BaseTrainer.Config c = new BaseTrainer.Config(out, config, seed, steps, budget, batchTokens, lr, warmup,
                     qaShare, Duration.ofMinutes(5), resume, initFrom, stopAt);
-            new BaseTrainer(c, progress).train(qaSamples, textSamples, tokenizer);
+            new BaseTrainer(c, progress).train(qaSamples, textSamples, tokenizer,
+                    new BaseTrainer.Validation(devSamples, evalEvery));
             return 0;
         }
 

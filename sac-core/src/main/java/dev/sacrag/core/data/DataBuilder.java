@@ -16,7 +16,10 @@ import java.util.Map;
  */
 public final class DataBuilder {
 
-    /** {@code shortTrain}: extra training contexts of 200-700 characters (a curriculum set). */
+    /**
+     * {@code shortTrain}: extra training contexts of 200-700 characters (a curriculum set),
+     * with as many short dev contexts as {@code dev} to watch the curriculum on.
+     */
     public record Sizes(int train, int dev, int test, int shortTrain) {
         public static Sizes defaults() {
             return new Sizes(20000, 300, 300, 20000);
@@ -39,6 +42,9 @@ public final class DataBuilder {
             List<MrqaRecord> records = new SyntheticFacts(Split.TRAIN, seed + 1, 200, 700).generate(sizes.shortTrain());
             MrqaJsonl.write(out.resolve("synthetic-train-short.jsonl"), "sac-synthetic-facts", "train", records);
             written.put("synthetic-train-short.jsonl", records.size());
+            List<MrqaRecord> dev = new SyntheticFacts(Split.DEV, seed + 1, 200, 700).generate(sizes.dev());
+            MrqaJsonl.write(out.resolve("synthetic-dev-short.jsonl"), "sac-synthetic-facts", "dev", dev);
+            written.put("synthetic-dev-short.jsonl", dev.size());
         }
         List<TextCorpora.Document> docs = new ArrayList<>(TextCorpora.brown(brownDir));
         docs.addAll(TextCorpora.wordnet(wordnetDir, 40));

@@ -50,8 +50,24 @@ public final class BaseTrainer {
         this.listener = listener;
     }
 
+    /** Held-out samples scored every {@code every} steps (see {@link Validation}); none when empty. */
+    public record Validation(List<TokenSample> samples, int every) {
+        public static Validation none() {
+            return new Validation(List.of(), 0);
+        }
+    }
+
     /** Trains, checkpoints, and writes {@code out/base} (config, weights); returns the steps done. */
     public long train(List<TokenSample> qa, List<TokenSample> text, Path tokenizerJson) throws IOException {
+        return train(qa, text, tokenizerJson, Validation.none());
+    }
+
+    /**
+     * As {@link #train(List, List, Path)}, scoring {@code validation} every so many steps and at
+     * the end: the answer loss and the share of answers whose every token is the argmax.
+     */
+    public long train(List<TokenSample> qa, List<TokenSample> text, Path tokenizerJson, Validation validation)
+            throws IOException {
         LengthBuckets qaBuckets = new LengthBuckets(qa, c.model().maxPositions());
         LengthBuckets textBuckets = new LengthBuckets(text, c.model().maxPositions());
         listener.onMessage(String.format("base training data: %,d QA tokens, %,d text tokens",
@@ -89,7 +105,7 @@ public final class BaseTrainer {
                     listener.onMessage("time budget reached at step " + step);
                     break;
                 }
-                Random rnd = new Random(c.seed() * 1_000_003L + step);
+                Random rnd = StepRandom.of(c.seed(), step);
                 LengthBuckets source = rnd.nextDouble() < c.qaShare() ? qaBuckets : textBuckets;
                 Batch batch = Batch.of(source.draw(rnd, c.batchTokens()), 2);
                 double loss = trainStep(model, batch);
@@ -102,6 +118,9 @@ public final class BaseTrainer {
                         c.timeBudget().toSeconds() - elapsedBefore - now);
                 listener.onStep(new TrainingListener.Step("base", step, c.steps(), loss, tps, elapsedBefore + now,
                         eta, lr.at(step)));
+                if (validation.every() > 0 && step % validation.every() == 0) {
+                    report(model, validation, step);
+                }
                 if (System.nanoTime() - lastSave > c.checkpointEvery().toNanos()) {
                     Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, tokens, elapsedBefore + now, c.seed(), "base"));
                     lastSave = System.nanoTime();
@@ -109,6 +128,9 @@ public final class BaseTrainer {
             }
             double total = elapsedBefore + (System.nanoTime() - start) / 1e9;
             Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, tokens, total, c.seed(), "base"));
+            if (!validation.samples().isEmpty()) {
+                report(model, validation, step);
+            }
             export(c.out().resolve("base"), params, tokenizerJson);
             listener.onMessage(String.format("base model written to %s (%d steps, %,d tokens, %.1f min)",
                     c.out().resolve("base"), step, tokens, total / 60));
@@ -127,6 +149,10 @@ public final class BaseTrainer {
             gc.backward(loss);
             return loss.getFloat();
         }
+    }
+
+    private void report(Transformer model, Validation v, long step) {
+        listener.onValidation(step, Validator.score(model, v.samples()));
     }
 
     /** GPT-2 style init: N(0, 0.02), residual projections scaled by 1/sqrt(2 L), norms 1. */

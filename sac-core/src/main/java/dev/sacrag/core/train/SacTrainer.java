@@ -87,7 +87,7 @@ public final class SacTrainer {
             boolean stage1 = step < c.stage1Steps();
             long stageStep = stage1 ? step : step - c.stage1Steps();
             float lr = new Schedule(stage1 ? c.lr1() : c.lr2(), c.warmup(), 0, false).at(stageStep);
-            Random rnd = new Random(c.seed() * 1_000_003L + step);
+            Random rnd = StepRandom.of(c.seed(), step);
             int ratio = c.spec().ratios().get(rnd.nextInt(c.spec().ratios().size())); // one ratio per batch
             double loss = 0;
             for (int i = 0; i < c.batch(); i++) {

@@ -11,4 +11,10 @@ public interface TrainingListener {
 
     default void onMessage(String message) {
     }
+
+    /** Held-out samples were scored after {@code step} steps (see {@link Validator}). */
+    default void onValidation(long step, Validator.Score score) {
+        onMessage(String.format(java.util.Locale.ROOT, "validation at step %d: answer loss %.3f, exact answers %.1f%% of %d",
+                step, score.loss(), 100 * score.exact(), score.n()));
+    }
 }

@@ -74,6 +74,19 @@ public final class TrainingSamples {
         return out;
     }
 
+    /** As {@link #qa} but only the answer and EOS tokens weigh (1), for scoring held-out data. */
+    public List<TokenSample> qaAnswers(List<MrqaRecord> records) {
+        List<TokenSample> out = new ArrayList<>();
+        for (TokenSample s : qa(records, 2f)) {
+            float[] w = new float[s.weights().length];
+            for (int j = 0; j < w.length; j++) {
+                w[j] = s.weights()[j] > 1f ? 1f : 0f;
+            }
+            out.add(new TokenSample(s.tokens(), w));
+        }
+        return out;
+    }
+
     /**
      * Every question of a context after one copy of it: BOS + context prompt + context, then
      * for each question the question prompt, the answer and EOS. Answers weigh
@@ -114,6 +127,36 @@ public final class TrainingSamples {
                     i++;
                 }
             }
+            out.add(new TokenSample(t, w));
+        }
+        return out;
+    }
+
+    /**
+     * Induction drills: BOS + a window of 16-64 tokens of a text + the same window again,
+     * {@code count} of them from random texts (seeded). Every token is predicted; the second copy
+     * can only be predicted by finding the earlier occurrence and copying what followed it,
+     * which is the circuit a model needs to copy an answer out of its context. Sparse QA
+     * answers alone leave a small model on a long plateau before it forms; these dense
+     * examples get it there in a few hundred steps.
+     */
+    public List<TokenSample> repeats(List<String> texts, int count, long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        List<TokenSample> out = new ArrayList<>();
+        int tries = 0;
+        while (out.size() < count && tries++ < count * 4) {
+            long[] all = tok.encode(texts.get(r.nextInt(texts.size())));
+            if (all.length < 20) {
+                continue;
+            }
+            int len = Math.min(all.length, 16 + r.nextInt(49));
+            int start = r.nextInt(all.length - len + 1);
+            long[] t = new long[1 + 2 * len];
+            t[0] = bos;
+            System.arraycopy(all, start, t, 1, len);
+            System.arraycopy(all, start, t, 1 + len, len);
+            float[] w = new float[t.length];
+            java.util.Arrays.fill(w, 1f);
             out.add(new TokenSample(t, w));
         }
         return out;
