@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (each prints a table and the machine it ran on).",
-        subcommands = {BenchCommand.Engine.class, TtftBench.class})
+        subcommands = {BenchCommand.Engine.class, TtftBench.class, CompressBench.class, RedisBench.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

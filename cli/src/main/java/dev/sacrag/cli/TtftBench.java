@@ -259,12 +259,12 @@ final class TtftBench implements Callable<Integer> {
         return keys;
     }
 
-    private static long[] withPrefix(SacEngine engine, long[] text) {
+    static long[] withPrefix(SacEngine engine, long[] text) {
         long[] prompt = engine.tokenizer().encode(engine.adapter().spec().contextPrompt());
         return concat(concat(new long[] {engine.config().bosTokenId()}, prompt), text);
     }
 
-    private static long[] randomTokens(SplittableRandom rnd, int n, SacEngine engine) {
+    static long[] randomTokens(SplittableRandom rnd, int n, SacEngine engine) {
         long[] t = new long[n];
         for (int i = 0; i < n; i++) {
             t[i] = 3 + rnd.nextInt(Math.min(250, engine.config().vocabSize() - 3));
