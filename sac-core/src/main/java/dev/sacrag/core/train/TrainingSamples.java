@@ -143,9 +143,14 @@ public final class TrainingSamples {
     public List<TokenSample> repeats(List<String> texts, int count, long seed) {
         java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
         List<TokenSample> out = new ArrayList<>();
+        long[][] encoded = new long[texts.size()][];
         int tries = 0;
         while (out.size() < count && tries++ < count * 4) {
-            long[] all = tok.encode(texts.get(r.nextInt(texts.size())));
+            int pick = r.nextInt(texts.size());
+            if (encoded[pick] == null) {
+                encoded[pick] = tok.encode(texts.get(pick));
+            }
+            long[] all = encoded[pick];
             if (all.length < 20) {
                 continue;
             }

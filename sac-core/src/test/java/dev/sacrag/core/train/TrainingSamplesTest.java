@@ -43,4 +43,23 @@ class TrainingSamplesTest {
             assertEquals(1L, s.tokens()[s.length() - 1], "the sample ends with EOS");
         }
     }
+
+    @Test
+    void repeatDrillsAreAWindowThenTheSameWindowAgain() throws Exception {
+        TinyTraining.tokenizer(tmp.resolve("tok"));
+        try (TextTokenizer tok = TextTokenizer.load(tmp.resolve("tok"))) {
+            String text = "The committee met twice a month to discuss the budget of the old library in the town.";
+            List<TokenSample> drills = new TrainingSamples(tok, 0, 1).repeats(List.of(text), 5, 3);
+            assertEquals(5, drills.size());
+            for (TokenSample d : drills) {
+                int len = (d.length() - 1) / 2;
+                assertEquals(0, d.tokens()[0]);
+                assertTrue(len >= 16, "a window of at least 16 tokens");
+                for (int j = 0; j < len; j++) {
+                    assertEquals(d.tokens()[1 + j], d.tokens()[1 + len + j], "copy at " + j);
+                }
+                assertTrue(text.contains(tok.decode(java.util.Arrays.copyOfRange(d.tokens(), 1, 1 + len))));
+            }
+        }
+    }
 }
