@@ -17,7 +17,7 @@ import java.util.List;
  * Compresses a context into anchor KV (sac-method.md, "Compressing a context"): cut the
  * tokens into chunks, add the anchor embedding at layer 0, run base + LoRA with attention
  * bidirectional inside each chunk, and keep post-RoPE K and V at the anchor positions of
- * every layer. Chunks never attend to each other, so several run in one padded batch.
+ * every layer. Chunks never attend to each other, so chunks of one length run as a batch.
  */
 public final class SacCompressor {
     /** Chunks per forward: bounds activation memory (B x T x I floats) on long documents. */
@@ -69,9 +69,17 @@ public final class SacCompressor {
         float[][] keys = new float[c.layers()][c.kvHeads() * total * c.headDim()];
         float[][] values = new float[c.layers()][c.kvHeads() * total * c.headDim()];
         int anchorBase = 0;
-        for (int from = 0; from < chunks.size(); from += batchChunks) {
-            List<Chunk> batch = chunks.subList(from, Math.min(chunks.size(), from + batchChunks));
-            anchorBase += compressBatch(batch, ratio, total, anchorBase, keys, values);
+        int from = 0;
+        while (from < chunks.size()) {
+            // a batch holds chunks of one length only: the short last chunk runs on its own
+            // instead of being padded to the chunk size (526 tokens were costing 2 x 510)
+            int to = from + 1;
+            while (to < chunks.size() && to - from < batchChunks
+                    && chunks.get(to).tokens().length == chunks.get(from).tokens().length) {
+                to++;
+            }
+            anchorBase += compressBatch(chunks.subList(from, to), ratio, total, anchorBase, keys, values);
+            from = to;
         }
         return new AnchorKv(modelId, c.layers(), c.kvHeads(), c.headDim(), tokens.length, chunkAnchors, keys, values);
     }

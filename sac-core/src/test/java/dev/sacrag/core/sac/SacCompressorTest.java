@@ -131,9 +131,9 @@ class SacCompressorTest {
     }
 
     @Test
-    void paddedBatchOfChunksEqualsChunksOneByOne() {
+    void batchedChunksEqualChunksOneByOne() {
         SacSpec spec = SacTestRig.spec(8, true, true, 2, 4);
-        long[] t = tokens(27, 3);                   // 4 chunks, the last of 3 tokens: padding in the batch
+        long[] t = tokens(27, 3);                   // 4 chunks: three of 8 in one batch, the last of 3 alone
         for (int ratio : new int[] {2, 4}) {
             AnchorKv batched = compress(spec, 0.05f, t, ratio, 8, 0);
             AnchorKv single = compress(spec, 0.05f, t, ratio, 1, 0);
