@@ -109,6 +109,11 @@ final class TrainCommand implements Runnable {
                         + "half from the text corpus, half from synthetic contexts (default ${DEFAULT-VALUE}).")
         int repeats;
 
+        @Option(names = "--plain-text", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "Windows of the text corpus as language-modelling batches (default ${DEFAULT-VALUE}); "
+                        + "--no-plain-text with --qa-share 0 trains on induction drills alone.")
+        boolean plainText;
+
         @Option(names = "--eval-every", defaultValue = "100",
                 description = "Score held-out questions (answer loss, exact answers) every N steps; 0 = only at the end (default ${DEFAULT-VALUE}).")
         int evalEvery;
@@ -147,7 +152,7 @@ final class TrainCommand implements Runnable {
                     case "packed" -> samples.qaPacked(qa, 3f, 0.25f);
                     default -> throw new IllegalArgumentException("--qa-packing must be single or packed");
                 };
-                textSamples = new java.util.ArrayList<>(samples.text(text, 384));
+                textSamples = new java.util.ArrayList<>(plainText ? samples.text(text, 384) : List.of());
                 textSamples.addAll(samples.repeats(text, repeats / 2, seed));
                 textSamples.addAll(samples.repeats(qa.stream().map(MrqaRecord::context).toList(), repeats - repeats / 2,
                         seed + 1));
