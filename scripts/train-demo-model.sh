@@ -34,7 +34,7 @@ cp "$OUT/phase0/train/tokenizer.json" "$OUT/phase1/train/tokenizer.json"
   --repeats 100000 --answer-prompt '\n### Answer:' --eval-every 200 --eval-file synthetic-dev-short.jsonl \
   $(resume "$OUT/phase1/train/checkpoint")
 
-# Phase 2 (not run yet): full-length documents (100-1000 tokens), same tokenizer, from phase 1's weights.
+# Phase 2 (25 min): full-length documents (100-1000 tokens), same tokenizer, from phase 1's weights.
 mkdir -p "$OUT/train"
 cp "$OUT/phase1/train/tokenizer.json" "$OUT/train/tokenizer.json"
 ./sac train base --out "$OUT" --init-from "$OUT/phase1/base/model.safetensors" \
