@@ -67,7 +67,7 @@ public final class Generator {
         double[] p = new double[logits.length];
         double sum = 0;
         for (int i = 0; i < p.length; i++) {
-            p[i] = Math.exp((logits[i] - max) / o.temperature());
+            p[i] = StrictMath.exp((logits[i] - max) / o.temperature());
             sum += p[i];
         }
         Integer[] order = new Integer[p.length];

@@ -37,7 +37,7 @@ public final class Rope {
         int half = c.headDim() / 2;
         double[] f = new double[half];
         for (int i = 0; i < half; i++) {
-            f[i] = 1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / c.headDim());
+            f[i] = 1.0 / StrictMath.pow(c.ropeTheta(), (2.0 * i) / c.headDim());
         }
         ModelConfig.RopeScaling s = c.ropeScaling();
         if (s != null) {
@@ -70,8 +70,8 @@ public final class Rope {
                 int base = (i * t + j) * d;
                 for (int k = 0; k < half; k++) {
                     double angle = positions[i][j] * invFreq[k];
-                    float c = (float) Math.cos(angle);
-                    float s = (float) Math.sin(angle);
+                    float c = (float) StrictMath.cos(angle);
+                    float s = (float) StrictMath.sin(angle);
                     cos[base + k] = c;
                     cos[base + k + half] = c;
                     sin[base + k] = s;

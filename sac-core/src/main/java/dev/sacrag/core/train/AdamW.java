@@ -59,8 +59,8 @@ public final class AdamW {
             }
             float norm = (float) Math.sqrt(sq);
             float clip = norm > s.clipNorm() ? s.clipNorm() / norm : 1f;
-            float bc1 = (float) (1 - Math.pow(s.beta1(), step));
-            float bc2 = (float) (1 - Math.pow(s.beta2(), step));
+            float bc1 = (float) (1 - StrictMath.pow(s.beta1(), step));
+            float bc2 = (float) (1 - StrictMath.pow(s.beta2(), step));
             for (var e : params.entrySet()) {
                 String name = e.getKey();
                 NDArray p = e.getValue();

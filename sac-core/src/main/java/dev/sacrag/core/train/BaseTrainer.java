@@ -180,7 +180,7 @@ public final class BaseTrainer {
     /** A standard normal draw (Box-Muller), so initialisation depends only on the seed. */
     static double gaussian(SplittableRandom r) {
         double u = Math.max(r.nextDouble(), 1e-12);
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.nextDouble());
+        return StrictMath.sqrt(-2 * StrictMath.log(u)) * StrictMath.cos(2 * Math.PI * r.nextDouble());
     }
 
     /** Writes a Hugging Face style folder: config.json, model.safetensors (f32), tokenizer.json. */

@@ -11,6 +11,6 @@ record Schedule(float peak, int warmup, long total, boolean cosine) {
             return peak;
         }
         double progress = Math.min(1.0, (step - warmup) / (double) Math.max(1, total - warmup));
-        return (float) (peak * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * progress))));
+        return (float) (peak * (0.1 + 0.9 * 0.5 * (1 + StrictMath.cos(Math.PI * progress))));
     }
 }

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,12 +56,32 @@ class BaseTrainerTest {
                     .train(qa, List.of(), tokFile);
             assertEquals(List.of(4L, 5L, 6L), resumedSteps, "the second run continues after step 3");
         }
-        try (var a = Safetensors.open(tmp.resolve("once/base/model.safetensors"));
-             var b = Safetensors.open(tmp.resolve("twice/base/model.safetensors"))) {
+        // Not bit-for-bit: about one CPU training run in ten (resumed or not) ends slightly off
+        // the others, by an RMS weight difference of at most 1.5e-4 over 40 repeats (an ordinary
+        // uninterrupted run shows it too, so it is not the checkpoint). A resume that loses the
+        // optimiser moments lands at an RMS of 3.3e-3, one that replays or skips a step near the
+        // learning rate (3e-3); the bound sits between.
+        double rms = rmsDifference(tmp.resolve("once/base/model.safetensors"), tmp.resolve("twice/base/model.safetensors"));
+        assertTrue(rms < 6e-4, "resumed weights are " + rms + " (RMS) away from the uninterrupted run's");
+    }
+
+    static double rmsDifference(Path fileA, Path fileB) throws java.io.IOException {
+        double sq = 0;
+        long n = 0;
+        try (var a = Safetensors.open(fileA); var b = Safetensors.open(fileB)) {
+            assertEquals(a.entries().keySet(), b.entries().keySet());
             for (String name : a.entries().keySet()) {
-                assertArrayEquals(floats(a.readF32(name)), floats(b.readF32(name)), 1e-6f, name);
+                float[] x = floats(a.readF32(name));
+                float[] y = floats(b.readF32(name));
+                assertEquals(x.length, y.length, name);
+                for (int i = 0; i < x.length; i++) {
+                    double d = x[i] - y[i];
+                    sq += d * d;
+                }
+                n += x.length;
             }
         }
+        return Math.sqrt(sq / n);
     }
 
     private static float[] floats(FloatBuffer b) {
