@@ -164,6 +164,7 @@ final class TrainCommand implements Runnable {
                     qaShare, Duration.ofMinutes(5), resume, initFrom, stopAt);
             new BaseTrainer(c, progress).train(qaSamples, textSamples, tokenizer,
                     new BaseTrainer.Validation(devSamples, evalEvery));
+            BasePrompts.write(out.resolve("base"), answerPrompt.replace("\\n", "\n"));
             return 0;
         }
 
@@ -224,6 +225,11 @@ final class TrainCommand implements Runnable {
 
         @Option(names = "--train-contexts", defaultValue = "8000") int trainContexts;
 
+        @Option(names = "--answer-prompt",
+                description = "Text before the answer; default: what the base was trained with (base/prompts.json), "
+                        + "else the paper's \"\\n### Answer:\\n\".")
+        String answerPrompt;
+
         @Override
         public Integer call() throws Exception {
             if (!List.of("sac", "sac-causal", "sac-no-anchor-emb").contains(variant)) {
@@ -234,7 +240,9 @@ final class TrainCommand implements Runnable {
             List<MrqaRecord> qa = MrqaJsonl.read(data.resolve("synthetic-train.jsonl"));
             qa = qa.subList(0, Math.min(qa.size(), trainContexts));
             List<String> text = MrqaJsonl.read(data.resolve("text-train.jsonl")).stream().map(MrqaRecord::context).toList();
-            SacSpec spec = SacSpec.paperDefaults(variant, ratios, rank, Fingerprints.baseModel(paths.base()));
+            SacSpec spec = SacSpec.paperDefaults(variant, ratios, rank, Fingerprints.baseModel(paths.base()))
+                    .withAnswerPrompt(answerPrompt != null ? answerPrompt.replace("\\n", "\n")
+                            : BasePrompts.answerPrompt(paths.base()));
             try (Transformer base = Transformer.load(paths.base()); TextTokenizer tok = TextTokenizer.load(paths.base())) {
                 System.err.println("tokenising training data ...");
                 long bos = base.config().bosTokenId();

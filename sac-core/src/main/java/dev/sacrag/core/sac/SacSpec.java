@@ -78,6 +78,13 @@ public record SacSpec(
         return ratios.contains(ratio);
     }
 
+    /** The same spec with another answer prompt (the one the base model was trained with). */
+    public SacSpec withAnswerPrompt(String prompt) {
+        return new SacSpec(format, variant, ratios, chunkSize, contextPrompt, questionPrompt, prompt,
+                bidirectional, anchorEmbedding, loraTargets, loraRank, loraAlpha, anchorSlots, maxComposedTokens,
+                baseModel);
+    }
+
     public SacSpec withBaseModel(String fingerprint) {
         return new SacSpec(format, variant, ratios, chunkSize, contextPrompt, questionPrompt, answerPrompt,
                 bidirectional, anchorEmbedding, loraTargets, loraRank, loraAlpha, anchorSlots, maxComposedTokens,

@@ -33,7 +33,7 @@ public final class SacExamples implements SacTrainer.Examples {
             documents.add(doc);
             texts.add(body);
             for (MrqaRecord.Qa q : r.qas()) {
-                long[] a = tok.encode(q.answers().get(0));
+                long[] a = tok.encode(TrainingSamples.answerText(answerPrompt, q.answers().get(0)));
                 long[] answer = java.util.Arrays.copyOf(a, a.length + 1);
                 answer[a.length] = eos;
                 questions.add(new long[][] {tok.encode(questionPrompt + q.question() + answerPrompt), answer});
