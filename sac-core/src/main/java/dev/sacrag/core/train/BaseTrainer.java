@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.sacrag.core.model.KvCache;
-import dev.sacrag.core.model.Masks;
 import dev.sacrag.core.model.ModelConfig;
 import dev.sacrag.core.model.Safetensors;
 import dev.sacrag.core.model.Transformer;
@@ -128,7 +127,8 @@ public final class BaseTrainer {
             }
             double total = elapsedBefore + (System.nanoTime() - start) / 1e9;
             Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, tokens, total, c.seed(), "base"));
-            if (!validation.samples().isEmpty()) {
+            boolean scoredThisStep = validation.every() > 0 && step % validation.every() == 0 && step > stepAtStart;
+            if (!validation.samples().isEmpty() && !scoredThisStep) {
                 report(model, validation, step);
             }
             export(c.out().resolve("base"), params, tokenizerJson);
@@ -142,9 +142,7 @@ public final class BaseTrainer {
         try (NDScope scope = new NDScope();
              GradientCollector gc = Engine.getInstance().newGradientCollector();
              KvCache cache = new KvCache(model.manager(), model.config().layers())) {
-            int t = batch.inputs()[0].length;
-            NDArray logits = model.forward(new Transformer.Input(model.embed(batch.inputs()), batch.positions(),
-                    Masks.causal(model.manager(), t, 0), Transformer.Logits.ALL), cache);
+            NDArray logits = batch.logits(model, cache);
             NDArray loss = Losses.crossEntropy(logits, batch.targets(), batch.weights());
             gc.backward(loss);
             return loss.getFloat();

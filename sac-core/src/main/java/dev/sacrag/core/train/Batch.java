@@ -1,5 +1,10 @@
 package dev.sacrag.core.train;
 
+import ai.djl.ndarray.NDArray;
+import dev.sacrag.core.model.KvCache;
+import dev.sacrag.core.model.Masks;
+import dev.sacrag.core.model.Transformer;
+
 import java.util.List;
 
 /** Right-padded inputs, next-token targets and loss weights [B][T] for teacher forcing. */
@@ -34,5 +39,12 @@ record Batch(long[][] inputs, long[][] targets, float[][] weights, int tokens) {
             }
         }
         return p;
+    }
+
+    /** Teacher-forced logits [B, T, V] of {@code model} on this batch (causal mask, positions 0..T-1). */
+    NDArray logits(Transformer model, KvCache cache) {
+        int t = inputs[0].length;
+        return model.forward(new Transformer.Input(model.embed(inputs), positions(),
+                Masks.causal(model.manager(), t, 0), Transformer.Logits.ALL), cache);
     }
 }

@@ -3,7 +3,6 @@ package dev.sacrag.core.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import dev.sacrag.core.model.KvCache;
-import dev.sacrag.core.model.Masks;
 import dev.sacrag.core.model.Transformer;
 
 import java.util.List;
@@ -26,11 +25,10 @@ public final class Validator {
         for (int from = 0; from < samples.size(); from += ROWS) {
             List<TokenSample> part = samples.subList(from, Math.min(samples.size(), from + ROWS));
             Batch batch = Batch.of(part, 2);
-            int t = batch.inputs()[0].length;
             try (NDScope scope = new NDScope();
                  KvCache cache = new KvCache(model.manager(), model.config().layers())) {
-                NDArray logits = model.forward(new Transformer.Input(model.embed(batch.inputs()), batch.positions(),
-                        Masks.causal(model.manager(), t, 0), Transformer.Logits.ALL), cache);
+                NDArray logits = batch.logits(model, cache);
+                int t = batch.inputs()[0].length;
                 float[] logp = logits.logSoftmax(-1).toFloatArray();
                 long[] argmax = logits.argMax(-1).toLongArray();
                 int v = (int) logits.getShape().get(2);

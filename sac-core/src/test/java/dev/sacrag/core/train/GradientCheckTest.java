@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.sacrag.core.model.KvCache;
-import dev.sacrag.core.model.Masks;
 import dev.sacrag.core.model.ModelConfig;
 import dev.sacrag.core.model.Transformer;
 import dev.sacrag.core.model.Weights;
@@ -97,16 +96,12 @@ class GradientCheckTest {
     }
 
     private static void set(NDArray p, float[] v) {
-        try (NDArray src = p.getManager().create(v, p.getShape())) {
-            p.muli(0f).addi(src);
-        }
+        AdamW.copyInto(p, java.nio.FloatBuffer.wrap(v));
     }
 
     private static NDArray loss(Transformer model, Batch batch) {
         KvCache cache = new KvCache(model.manager(), model.config().layers());
-        int t = batch.inputs()[0].length;
-        NDArray logits = model.forward(new Transformer.Input(model.embed(batch.inputs()), batch.positions(),
-                Masks.causal(model.manager(), t, 0), Transformer.Logits.ALL), cache);
+        NDArray logits = batch.logits(model, cache);
         return Losses.crossEntropy(logits, batch.targets(), batch.weights());
     }
 }
