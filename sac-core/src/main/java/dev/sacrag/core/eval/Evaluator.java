@@ -43,8 +43,8 @@ public final class Evaluator {
         rows.add(score("full", 0, data, methods, predictions));
         rows.add(score("none", 0, data, methods, predictions));
         for (int r : ratios) {
-            for (String m : List.of("sac", "truncate", "uniform-kv")) {
-                if (!m.equals("sac") || main.adapter().spec().supports(r)) {
+            for (String m : List.of("sac", QaMethods.SAC_INT8, "truncate", "uniform-kv")) {
+                if (!m.startsWith("sac") || main.adapter().spec().supports(r)) {
                     rows.add(score(m, r, data, methods, predictions));
                 }
             }

@@ -6,6 +6,8 @@ import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.model.Generator;
 import dev.sacrag.core.model.KvCache;
 import dev.sacrag.core.model.Transformer;
+import dev.sacrag.core.kv.AnchorKvCodec;
+import dev.sacrag.core.kv.KvDtype;
 import dev.sacrag.core.sac.SacDecoder;
 import dev.sacrag.core.sac.SacEngine;
 import dev.sacrag.core.sac.SacSpec;
@@ -27,6 +29,9 @@ final class QaMethods {
     private final SacSpec prompts;
     private final SacEngine anyEngine;
 
+    /** The SAC adapter with int8 anchor blobs (per-row scales), for the quantisation loss. */
+    static final String SAC_INT8 = "sac-int8";
+
     QaMethods(SacEngine engine) {
         this.anyEngine = engine;
         this.base = engine.base();
@@ -43,6 +48,7 @@ final class QaMethods {
                 yield plain(java.util.Arrays.copyOf(c, c.length / ratio), qa.question());
             }
             case "uniform-kv" -> uniformKv(ctx.context(), qa.question(), ratio);
+            case SAC_INT8 -> sacAnswer(sac, ctx.context(), qa.question(), ratio, KvDtype.INT8);
             default -> sacAnswer(sac, ctx.context(), qa.question(), ratio);
         };
     }
@@ -81,7 +87,18 @@ final class QaMethods {
     }
 
     private String sacAnswer(SacEngine engine, String context, String question, int ratio) {
+        return sacAnswer(engine, context, question, ratio, null);
+    }
+
+    /**
+     * SAC with the anchor KV passed through the blob codec in {@code dtype} first, as the
+     * compressor stores it in Redis (null: the compressor's f32 tensors as they are).
+     */
+    private String sacAnswer(SacEngine engine, String context, String question, int ratio, KvDtype dtype) {
         AnchorKv kv = engine.compress(context, ratio);
+        if (dtype != null) {
+            kv = AnchorKvCodec.decode(AnchorKvCodec.encode(kv, dtype), kv.modelId());
+        }
         Generator.Result r = engine.answer(List.of(kv), question, engine.greedy(MAX_ANSWER_TOKENS), t -> { });
         return engine.tokenizer().decode(r.tokens()).strip();
     }

@@ -45,7 +45,7 @@ class EvaluatorTest {
             Evaluator ev = new Evaluator(engines, log::add);
             List<Evaluator.Row> rows = ev.qa(data, List.of(4, 8), predictions);
             Set<String> names = rows.stream().map(r -> r.method() + "@" + r.ratio()).collect(Collectors.toSet());
-            assertEquals(Set.of("full@0", "none@0", "sac@4", "truncate@4", "uniform-kv@4", "sac@8", "truncate@8",
+            assertEquals(Set.of("full@0", "none@0", "sac@4", "sac-int8@4", "truncate@4", "uniform-kv@4", "sac@8", "sac-int8@8", "truncate@8",
                     "uniform-kv@8", "sac-causal@8"), names);
             for (Evaluator.Row r : rows) {
                 assertEquals(questions, r.n());
