@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (each prints a table and the machine it ran on).",
-        subcommands = {BenchCommand.Engine.class, TtftBench.class, CompressBench.class, RedisBench.class})
+        subcommands = {BenchCommand.Engine.class, TtftBench.class, CompressBench.class, RedisBench.class,
+                PipelineBench.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -134,5 +135,20 @@ final class BenchCommand implements Runnable {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /**
+     * The nearest-rank quantile: the smallest sample with at least {@code q} of the samples at or
+     * below it (q = 0.5: the lower median; q = 0.99 of 48 samples: the largest). Never
+     * interpolates, so it is always a value that was measured.
+     */
+    static double quantile(double[] v, double q) {
+        if (v.length == 0) {
+            throw new IllegalArgumentException("no samples");
+        }
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int rank = (int) Math.ceil(q * s.length);
+        return s[Math.min(s.length, Math.max(1, rank)) - 1];
     }
 }

@@ -7,7 +7,6 @@ import picocli.CommandLine.ParameterException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -57,27 +56,8 @@ final class DemoCommand implements Callable<Integer> {
             description = "Give up when the documents are not all compressed after this long (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    /**
-     * Loggers that warn about things normal for a throw-away local stack: a fresh cluster's
-     * bootstrap, a state directory under the OS temp folder, clients reconnecting to the broker
-     * or Redis while everything stops (on Ctrl-C, Redis and the apps stop concurrently).
-     * slf4j-simple reads these when each logger is created, so setting them before anything
-     * starts is enough; a -D on the command line still wins.
-     */
-    private static final List<String> QUIET_LOGGERS = List.of(
-            "org.apache.kafka.controller.QuorumController",
-            "org.apache.kafka.streams.processor.internals.StateDirectory",
-            "org.apache.kafka.clients.NetworkClient",
-            "io.lettuce.core.protocol.ConnectionWatchdog");
-
     @Override
     public Integer call() throws Exception {
-        for (String logger : QUIET_LOGGERS) {
-            String key = "org.slf4j.simpleLogger.log." + logger;
-            if (System.getProperty(key) == null) {
-                System.setProperty(key, "error");
-            }
-        }
         if (maxNewTokens < 1) {
             throw new ParameterException(spec.commandLine(), "--max-new-tokens must be >= 1, got " + maxNewTokens);
         }

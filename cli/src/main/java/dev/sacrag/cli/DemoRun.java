@@ -8,7 +8,6 @@ import dev.sacrag.ingest.Question;
 import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.query.feed.CatalogSnapshot;
 import dev.sacrag.query.v1.WarmResponse;
-import io.micrometer.core.instrument.Counter;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 import java.io.PrintWriter;
@@ -136,7 +135,7 @@ final class DemoRun {
                 return done;
             }
             List<String> missing = wanted.stream().filter(d -> !done.containsKey(d)).toList();
-            double deadLettered = deadLettered();
+            double deadLettered = services.deadLettered();
             if (deadLettered > 0) {
                 throw new IllegalStateException(String.format(Locale.ROOT, "%.0f document(s) went to the dead-letter topic %s"
                         + " instead of being compressed (still missing: %s); the compressor's log says why",
@@ -149,11 +148,6 @@ final class DemoRun {
             }
             Thread.sleep(500);
         }
-    }
-
-    private double deadLettered() {
-        return services.compressor().metrics().registry().find("sac.compressor.documents.dead.lettered").counters()
-                .stream().mapToDouble(Counter::count).sum();
     }
 
     /** The catalog is read by the query service on its own: wait until it can serve every document. */

@@ -10,6 +10,7 @@ import dev.sacrag.query.QueryServiceConfig;
 import dev.sacrag.query.QuerySetting;
 import dev.sacrag.stack.LocalStack;
 import dev.sacrag.stack.TopicSpec;
+import io.micrometer.core.instrument.Counter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,16 +22,18 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 
 /**
- * What {@code sac demo} runs, started in order and stopped in reverse: the local stack (Kafka
- * broker + Redis), the four topics, the compressor and the query service, all in this JVM
- * apart from redis-server. A shutdown hook stops them too, so Ctrl-C never leaves a
- * redis-server process or a scratch folder behind.
+ * What {@code sac demo} and {@code sac bench pipeline} run, started in order and stopped in
+ * reverse: the local stack (Kafka broker + Redis), the four topics, the compressor and the query
+ * service, all in this JVM apart from redis-server. A shutdown hook stops them too, so Ctrl-C
+ * never leaves a redis-server process or a scratch folder behind.
  */
 final class DemoServices implements AutoCloseable {
 
@@ -38,6 +41,18 @@ final class DemoServices implements AutoCloseable {
     /** The architecture's default; the recompress topic must match the documents topic. */
     static final int PARTITIONS = 6;
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
+    /**
+     * Loggers that warn about things normal for a throw-away local stack: a fresh cluster's
+     * bootstrap, a state directory under the OS temp folder, clients reconnecting to the broker
+     * or Redis while everything stops (on Ctrl-C, Redis and the apps stop concurrently).
+     * slf4j-simple reads these when each logger is created, so setting them before anything
+     * starts is enough; a -D on the command line still wins.
+     */
+    private static final List<String> QUIET_LOGGERS = List.of(
+            "org.apache.kafka.controller.QuorumController",
+            "org.apache.kafka.streams.processor.internals.StateDirectory",
+            "org.apache.kafka.clients.NetworkClient",
+            "io.lettuce.core.protocol.ConnectionWatchdog");
 
     private final PrintWriter out;
     private final Deque<AutoCloseable> opened = new ArrayDeque<>();
@@ -56,11 +71,21 @@ final class DemoServices implements AutoCloseable {
 
     /** Checks the model, then starts everything; on failure stops what had started and rethrows. */
     static DemoServices start(Path model, PrintWriter out) throws IOException, InterruptedException {
+        return start(model, Map.of(), out);
+    }
+
+    /**
+     * As {@link #start(Path, PrintWriter)}, with query-service settings on top of the demo's
+     * (flag → value, e.g. {@code --max-batch} → {@code 1}).
+     */
+    static DemoServices start(Path model, Map<String, String> querySettings, PrintWriter out)
+            throws IOException, InterruptedException {
         ModelPaths paths = requireModel(model);
+        quietenStackLoggers();
         DemoServices services = new DemoServices(out);
         Runtime.getRuntime().addShutdownHook(services.shutdownHook);
         try {
-            services.startAll(paths);
+            services.startAll(paths, querySettings);
             return services;
         } catch (Throwable t) {
             services.close();
@@ -80,7 +105,16 @@ final class DemoServices implements AutoCloseable {
         return new ModelPaths(base, adapter);
     }
 
-    private void startAll(ModelPaths model) throws IOException, InterruptedException {
+    private static void quietenStackLoggers() {
+        for (String logger : QUIET_LOGGERS) {
+            String key = "org.slf4j.simpleLogger.log." + logger;
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, "error");
+            }
+        }
+    }
+
+    private void startAll(ModelPaths model, Map<String, String> querySettings) throws IOException, InterruptedException {
         this.model = model;
         long t0 = System.nanoTime();
         say("stack: starting Kafka and Redis (%s; -Dsac.stack=embedded|containers) ...",
@@ -111,15 +145,18 @@ final class DemoServices implements AutoCloseable {
         say("compressor: running, model %s (ratio %d) (%s)", compressor.modelId(), compressor.ratio(), since(t0));
 
         t0 = System.nanoTime();
-        // Only these settings: SAC_* variables of the shell must not point the demo elsewhere.
-        queryService = QueryServiceApp.start(QueryServiceConfig.parse(Map.of(
+        // The caller's settings, then these on top; no environment: SAC_* variables of the shell must not
+        // point the demo elsewhere.
+        Map<String, String> settings = new HashMap<>(querySettings);
+        settings.putAll(Map.of(
                 QuerySetting.PORT.flag(), "0",
                 QuerySetting.BIND.flag(), "127.0.0.1",
                 QuerySetting.METRICS_PORT.flag(), "off",
                 QuerySetting.BOOTSTRAP_SERVERS.flag(), stack.bootstrapServers(),
                 QuerySetting.REDIS.flag(), stack.redisUrl(),
                 QuerySetting.MODEL.flag(), model.base().toString(),
-                QuerySetting.ADAPTER.flag(), model.adapter().toString()), Map.of()));
+                QuerySetting.ADAPTER.flag(), model.adapter().toString()));
+        queryService = QueryServiceApp.start(QueryServiceConfig.parse(settings, Map.of()));
         opened.push(queryService);
         if (!queryService.awaitReady(START_TIMEOUT)) {
             throw new IllegalStateException("the query service did not read the topics " + topics.documents() + " and "
@@ -146,6 +183,12 @@ final class DemoServices implements AutoCloseable {
 
     String target() {
         return "127.0.0.1:" + queryService.port();
+    }
+
+    /** Documents the compressor sent to the dead-letter topic so far, every reason together. */
+    double deadLettered() {
+        return compressor.metrics().registry().find("sac.compressor.documents.dead.lettered").counters()
+                .stream().mapToDouble(Counter::count).sum();
     }
 
     /** How to reach the services that --keep-running leaves up. */
@@ -188,7 +231,7 @@ final class DemoServices implements AutoCloseable {
                 log.warn("stopping {} failed", c, e);
             }
         }
-        to.printf(Locale.ROOT, "stopped: every service of the demo; scratch files deleted (%s)%n", since(t0));
+        to.printf(Locale.ROOT, "stopped: broker, Redis, compressor and query service; scratch files deleted (%s)%n", since(t0));
         to.flush();
         stopped.countDown();
     }

@@ -1,0 +1,184 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.ingest.DocumentDraft;
+import dev.sacrag.query.QuerySetting;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * The whole pipeline under load, on the services {@code sac demo} runs (in-process KRaft broker,
+ * redis-server, compressor, query service; {@link DemoServices}): documents/s through the
+ * compressor, publish-to-answerable latency, and query throughput and latency per number of
+ * concurrent gRPC clients. Phases, in order, each on documents the previous ones did not use:
+ *
+ * <ol>
+ * <li>warm-up: the first document under another id, published and awaited, untimed;</li>
+ * <li>burst: every document (times {@code --copies}) published at once;</li>
+ * <li>latency: the same documents under new ids, one at a time on the otherwise idle pipeline;</li>
+ * <li>queries: one untimed query per client, then {@code --queries} per client count.</li>
+ * </ol>
+ */
+@Command(name = "pipeline", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The whole pipeline on the embedded stack (Kafka broker in-process + redis-server, compressor,"
+                + " query service, as 'sac demo' runs it): documents/s, publish-to-answerable latency, and query"
+                + " throughput and latency at each number of concurrent gRPC clients.",
+                "Answerable: the query service's Warm call no longer lists the document as a miss (document and"
+                        + " catalog record read, anchor KV loaded); polled every 10 ms.",
+                "documents/s: documents of the burst / (first send -> last answerable). compressor docs/s: the same"
+                        + " documents / the compressor's own time on them (its compress.time metric: tokenize +"
+                        + " compress + encode, summed).",
+                "publish-to-answerable: broker ack -> answerable, documents published one at a time. Queries: closed"
+                        + " loop, each client asks again when its answer ends; throughput = queries / (start -> last"
+                        + " answer); latency = request -> end of the answer stream, at the client. p50/p99 are"
+                        + " nearest-rank quantiles of the samples."})
+final class PipelineBench implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/sac-demo",
+            description = "Model package: base/ + adapters/sac/ (default ${DEFAULT-VALUE}).")
+    Path model;
+
+    @Option(names = "--documents", paramLabel = "DIR", defaultValue = "demo/documents",
+            description = "Documents, one .txt per document; doc id = file name without .txt (default ${DEFAULT-VALUE}).")
+    Path documents;
+
+    @Option(names = "--questions", paramLabel = "FILE", defaultValue = "demo/questions.jsonl",
+            description = "Questions, JSONL {qid, docId, question, answers}, asked naming their document"
+                    + " (default ${DEFAULT-VALUE}).")
+    Path questions;
+
+    @Option(names = "--copies", paramLabel = "K", defaultValue = "4",
+            description = "Publish every document K times under distinct ids in the burst and latency phases,"
+                    + " for more samples (default ${DEFAULT-VALUE}).")
+    int copies;
+
+    @Option(names = "--queries", paramLabel = "N", defaultValue = "48",
+            description = "Timed queries per client count (default ${DEFAULT-VALUE}).")
+    int queries;
+
+    @Option(names = "--clients", paramLabel = "N", split = ",", defaultValue = "1,4,16",
+            description = "Concurrent gRPC clients, one level each (default ${DEFAULT-VALUE}).")
+    List<Integer> clients;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "24",
+            description = "Answer length limit (default ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--max-batch", paramLabel = "N",
+            description = "The query service's --max-batch: questions decoded together (default: the service's, 8;"
+                    + " 1 = one by one).")
+    Integer maxBatch;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
+            description = "Give up when a phase's documents are not answerable after this long (default ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON here.")
+    Path json;
+
+    /** Query throughput at 16 clients against 1 client that the architecture aims for (reported, not enforced). */
+    static final double TARGET_SPEEDUP_AT_16 = 3.0;
+
+    @Override
+    public Integer call() throws Exception {
+        validate();
+        PrintWriter out = spec.commandLine().getOut();
+        DemoServices.requireModel(model);
+        DemoInputs inputs = DemoInputs.load(documents, questions);
+        int effectiveBatch = maxBatch != null ? maxBatch : Integer.parseInt(QuerySetting.MAX_BATCH.defaultValue());
+        PipelineReport.Setup setup = new PipelineReport.Setup(model, documents, inputs.documents().size(), copies,
+                inputs.questions().size(), queries, maxNewTokens, effectiveBatch);
+        out.printf(Locale.ROOT, "inputs: %d documents x %d copies from %s, %d questions from %s, model %s%n",
+                setup.documents(), copies, documents, setup.questions(), questions, model);
+        Map<String, String> querySettings = maxBatch == null ? Map.of()
+                : Map.of(QuerySetting.MAX_BATCH.flag(), String.valueOf(maxBatch));
+        PipelineReport report;
+        try (DemoServices services = DemoServices.start(model, querySettings, out)) {
+            report = measure(services, inputs, setup, out);
+        }
+        report.print(out);
+        if (json != null) {
+            report.writeJson(json);
+            out.println("wrote " + json);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private void validate() {
+        if (copies < 1 || queries < 1 || maxNewTokens < 1 || (maxBatch != null && maxBatch < 1)) {
+            throw new ParameterException(spec.commandLine(), "--copies, --queries, --max-new-tokens and --max-batch"
+                    + " must be >= 1");
+        }
+        if (clients.isEmpty() || clients.stream().anyMatch(c -> c < 1)) {
+            throw new ParameterException(spec.commandLine(), "--clients must list numbers >= 1, got " + clients);
+        }
+    }
+
+    private PipelineReport measure(DemoServices services, DemoInputs inputs, PipelineReport.Setup setup, PrintWriter out)
+            throws InterruptedException {
+        List<DocumentDraft> docs = inputs.documents();
+        PipelineIngest.Burst burst;
+        double[] latencyMs;
+        try (PipelineIngest ingest = new PipelineIngest(services, timeout)) {
+            long t0 = System.nanoTime();
+            ingest.oneAtATime(List.of(renamed(docs.get(0), "warmup", 1)));
+            say(out, "warm-up: one document compressed and answerable (%s)", DemoServices.since(t0));
+            burst = ingest.burst(copies(docs, "burst", true));
+            say(out, "burst: %d documents answerable in %.2f s", burst.documents(), burst.seconds());
+            t0 = System.nanoTime();
+            latencyMs = ingest.oneAtATime(copies(docs, "latency", false));
+            say(out, "latency: %d documents published one at a time (%s)", latencyMs.length, DemoServices.since(t0));
+        }
+        int most = clients.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        List<QueryLoad.Level> levels = new ArrayList<>();
+        try (QueryLoad load = new QueryLoad(services.target(), inputs.questions(), maxNewTokens, most)) {
+            load.warmUp();
+            for (int c : clients) {
+                QueryLoad.Level level = load.run(c, queries);
+                say(out, "queries: %d clients, %d queries in %.2f s", c, queries, level.seconds());
+                levels.add(level);
+            }
+        }
+        return new PipelineReport(setup, services.compressor().modelId(), services.compressor().ratio(), burst,
+                latencyMs, levels, Machine.describe());
+    }
+
+    /**
+     * Copy k = 1..{@code --copies} of every document, renamed {@code <id>~<phase><k>}; with
+     * {@code firstKeepsId}, copy 1 keeps the document's own id, the one the questions name.
+     */
+    private List<DocumentDraft> copies(List<DocumentDraft> docs, String phase, boolean firstKeepsId) {
+        List<DocumentDraft> out = new ArrayList<>();
+        for (int k = 1; k <= copies; k++) {
+            for (DocumentDraft d : docs) {
+                out.add(k == 1 && firstKeepsId ? d : renamed(d, phase, k));
+            }
+        }
+        return out;
+    }
+
+    private static DocumentDraft renamed(DocumentDraft d, String phase, int k) {
+        return new DocumentDraft(d.docId() + "~" + phase + k, d.tenant(), d.version(), d.title(), d.text(), d.source(),
+                d.metadata());
+    }
+
+    private static void say(PrintWriter out, String format, Object... args) {
+        out.printf(Locale.ROOT, format + "%n", args);
+        out.flush();
+    }
+}
