@@ -46,9 +46,13 @@ public final class AdamW {
         }
     }
 
-    /** Clips, updates every parameter in place, zeroes the gradients; returns the pre-clip norm. */
+    /**
+     * Clips, updates every parameter in place, zeroes the gradients; returns the pre-clip norm.
+     * A non-finite gradient (an overflow, or a NaN from one bad example) would poison the
+     * moments and every weight for good, so that step is skipped: gradients zeroed, nothing
+     * updated, the step count unchanged, and the non-finite norm returned for the caller to report.
+     */
     public float step(float lr) {
-        step++;
         try (NDScope scope = new NDScope()) {
             double sq = 0;
             Map<String, NDArray> grads = new LinkedHashMap<>();
@@ -58,6 +62,11 @@ public final class AdamW {
                 sq += g.square().sum().getFloat();
             }
             float norm = (float) Math.sqrt(sq);
+            if (!Float.isFinite(norm)) {
+                grads.values().forEach(g -> g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f)); // 0 * NaN is NaN
+                return norm;
+            }
+            step++;
             float clip = norm > s.clipNorm() ? s.clipNorm() / norm : 1f;
             float bc1 = (float) (1 - StrictMath.pow(s.beta1(), step));
             float bc2 = (float) (1 - StrictMath.pow(s.beta2(), step));

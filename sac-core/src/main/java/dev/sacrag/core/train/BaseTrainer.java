@@ -108,7 +108,9 @@ public final class BaseTrainer {
                 LengthBuckets source = rnd.nextDouble() < c.qaShare() ? qaBuckets : textBuckets;
                 Batch batch = Batch.of(source.draw(rnd, c.batchTokens()), 2);
                 double loss = trainStep(model, batch);
-                adam.step(lr.at(step));
+                if (!Float.isFinite(adam.step(lr.at(step)))) {
+                    listener.onMessage("step " + (step + 1) + ": non-finite gradient norm, update skipped");
+                }
                 step++;
                 tokens += batch.tokens();
                 double now = (System.nanoTime() - start) / 1e9;

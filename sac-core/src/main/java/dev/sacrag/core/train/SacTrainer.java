@@ -94,7 +94,10 @@ public final class SacTrainer {
                 loss += (stage1 ? continuation(graph, examples.continuation(rnd), contextPrefix, ratio)
                         : qa(graph, examples.qa(rnd), ratio)) / c.batch();
             }
-            adam.step(lr);
+            float norm = adam.step(lr);
+            if (!Float.isFinite(norm)) {
+                listener.onMessage("step " + (step + 1) + ": non-finite gradient norm, update skipped");
+            }
             step++;
             now = (System.nanoTime() - start) / 1e9;
             listener.onStep(new TrainingListener.Step(stage1 ? "sac-1" : "sac-2", step, total, loss,
@@ -159,9 +162,15 @@ public final class SacTrainer {
             }
             NDArray logits = g.decode(g.compose(kv, lengths), decoderInput);
             NDArray loss = Losses.crossEntropy(logits, new long[][] {target}, new float[][] {w});
-            NDArray scaled = loss.div((float) c.batch());
-            gc.backward(scaled);
-            return loss.getFloat();
+            float value = loss.getFloat();
+            if (!Float.isFinite(value)) {
+                // One bad example must not end a run: report it (enough to find it again) and leave it out.
+                listener.onMessage(String.format("non-finite loss on an example at %dx (documents of %s tokens, "
+                        + "decoder input %d tokens); left out of the step", ratio, lengths, decoderInput.length));
+                return 0;
+            }
+            gc.backward(loss.div((float) c.batch()));
+            return value;
         }
     }
 
