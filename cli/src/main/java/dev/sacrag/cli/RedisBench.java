@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,10 +27,15 @@ import java.util.function.LongSupplier;
 
 /**
  * How fast the query service can pull anchor-KV blobs out of Redis: GB/s through the
- * project's own {@link AnchorKvStore} (Lettuce, byte[] codec, one connection), fetching one
- * blob per request and several documents per pipelined request as a question does, each next
- * to {@code redis-benchmark} doing the same GETs on the same server. The gap between the two
- * is what the JVM client path costs; the rest is Redis and the loopback.
+ * project's own {@link AnchorKvStore} (Lettuce, one connection), fetching one blob per request
+ * and several documents per pipelined request as a question does, each next to
+ * {@code redis-benchmark} doing the same GETs on the same server. The gap between the two is
+ * what the JVM client path costs; the rest is Redis and the loopback.
+ *
+ * <p>Each is measured both ways the store fetches: {@code get}/{@code getAll} (a new byte[]
+ * per blob) and {@code read}/{@code readAll} (the bytes lent from reused arrays to a reader,
+ * here one that only takes the length, as the codec would decode them in place). The
+ * redis-benchmark figure of a mode is measured once and shown on both of its rows.
  *
  * <p>Blobs are random bytes (the store never looks inside) under real blob keys from
  * {@link RedisKeys}; they are deleted after each size, so a shared Redis given with
@@ -79,16 +85,16 @@ final class RedisBench implements Callable<Integer> {
             String url = server != null ? server.url() : redisUrl(redis);
             try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.parse(url)))) {
                 System.out.printf(Locale.ROOT, "redis bench: %s (%s), GET over one connection, %.1f s per measurement"
-                                + " after a warm-up, pipelined = %d documents per request, GB = 10^9 bytes%n",
+                                + " after a warm-up, pipelined = %d documents per request, read = bytes lent from reused"
+                                + " arrays instead of a new byte[] per blob, GB = 10^9 bytes%n",
                         store.target(), server != null ? "embedded redis-server" : "--redis", seconds, docs);
-                System.out.printf(Locale.ROOT, "  %9s  %-14s %10s  %20s  %20s%n",
+                System.out.printf(Locale.ROOT, "  %9s  %-18s %10s  %20s  %20s%n",
                         "size", "mode", "GB/s", "redis-benchmark GB/s", "ours/redis-benchmark");
                 for (int size : bytes) {
                     for (Row r : measureSize(tool, store, url, size)) {
                         rows.add(r);
-                        System.out.printf(Locale.ROOT, "  %9s  %-14s %10.3f  %20.3f  %20.3f%n", label(r.sizeBytes()),
-                                r.mode().equals("single") ? "single" : "pipelined x" + docs, r.gbS(), r.redisBenchmarkGbS(),
-                                r.ratio());
+                        System.out.printf(Locale.ROOT, "  %9s  %-18s %10.3f  %20.3f  %20.3f%n", label(r.sizeBytes()),
+                                modeLabel(r.mode()), r.gbS(), r.redisBenchmarkGbS(), r.ratio());
                     }
                 }
             }
@@ -116,9 +122,15 @@ final class RedisBench implements Callable<Integer> {
             }
             Rate single = measure(() -> fetchOne(store, keys.get(0)), 1);
             Rate pipelined = measure(() -> fetchAll(store, keys), docs);
+            Rate singleRead = measure(() -> readOne(store, keys.get(0)), 1);
+            Rate pipelinedRead = measure(() -> readAll(store, keys), docs);
+            double theirsSingle = redisBenchmark(tool, url, keys.get(0), size, single, 1);
+            double theirsPipelined = redisBenchmark(tool, url, keys.get(0), size, pipelined, docs);
             return List.of(
-                    compare(tool, url, keys.get(0), size, "single", single, 1),
-                    compare(tool, url, keys.get(0), size, "pipelined", pipelined, docs));
+                    new Row(size, "single", single.bytesPerSecond() / 1e9, theirsSingle),
+                    new Row(size, "single-read", singleRead.bytesPerSecond() / 1e9, theirsSingle),
+                    new Row(size, "pipelined", pipelined.bytesPerSecond() / 1e9, theirsPipelined),
+                    new Row(size, "pipelined-read", pipelinedRead.bytesPerSecond() / 1e9, theirsPipelined));
         } finally {
             keys.forEach(store::delete);
         }
@@ -138,6 +150,24 @@ final class RedisBench implements Callable<Integer> {
         long n = 0;
         for (byte[] b : blobs.values()) {
             n += b.length;
+        }
+        return n;
+    }
+
+    private static long readOne(AnchorKvStore store, String key) {
+        return store.read(key, (k, b) -> b.remaining())
+                .orElseThrow(() -> new IllegalStateException(key + " vanished from Redis during the benchmark"));
+    }
+
+    private static long readAll(AnchorKvStore store, List<String> keys) {
+        Map<String, Integer> lengths = store.readAll(keys, (k, b) -> b.remaining());
+        if (lengths.size() != keys.size()) {
+            throw new IllegalStateException((keys.size() - lengths.size()) + " of " + keys.size()
+                    + " blobs vanished from Redis during the benchmark");
+        }
+        long n = 0;
+        for (int length : lengths.values()) {
+            n += length;
         }
         return n;
     }
@@ -162,14 +192,19 @@ final class RedisBench implements Callable<Integer> {
         return new Rate(moved / s, calls * getsPerCall / s);
     }
 
-    /** redis-benchmark runs as many GETs as our loop did, so it takes about as long. */
-    private Row compare(RedisBenchmarkTool tool, String url, String key, int size, String mode, Rate ours, int pipeline)
+    /** redis-benchmark's GB/s; it runs as many GETs as our get loop did, so it takes about as long. */
+    private double redisBenchmark(RedisBenchmarkTool tool, String url, String key, int size, Rate ours, int pipeline)
             throws IOException, InterruptedException {
         long calls = Math.max(1, (long) Math.ceil(ours.getsPerSecond() * seconds / pipeline));
         int requests = (int) Math.min(Integer.MAX_VALUE / pipeline, calls) * pipeline;
         Duration timeout = Duration.ofMillis((long) (seconds * 20_000)).plusMinutes(1);
-        double theirs = tool.getsPerSecond(url, key, requests, pipeline, timeout) * size / 1e9;
-        return new Row(size, mode, ours.bytesPerSecond() / 1e9, theirs);
+        return tool.getsPerSecond(url, key, requests, pipeline, timeout) * size / 1e9;
+    }
+
+    /** "single", "single read", "pipelined x4", "pipelined x4 read". */
+    private String modeLabel(String mode) {
+        String label = mode.startsWith("single") ? "single" : "pipelined x" + docs;
+        return mode.endsWith("-read") ? label + " read" : label;
     }
 
     /** {@code host:port} or a single redis:// / rediss:// URL, as a URL. */

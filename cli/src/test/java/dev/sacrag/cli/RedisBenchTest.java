@@ -24,15 +24,19 @@ class RedisBenchTest {
                 "--json", json.toString());
         assertEquals(0, r.code(), r.err());
         JsonArray rows = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("rows");
-        assertEquals(4, rows.size(), rows.toString());
-        String[] modes = {"single", "pipelined"};
+        assertEquals(8, rows.size(), rows.toString());
+        String[] modes = {"single", "single-read", "pipelined", "pipelined-read"};
         int[] sizes = {4096, 65536};
         for (int i = 0; i < rows.size(); i++) {
             JsonObject row = rows.get(i).getAsJsonObject();
-            assertEquals(sizes[i / 2], row.get("size_bytes").getAsInt(), row.toString());
-            assertEquals(modes[i % 2], row.get("mode").getAsString(), row.toString());
+            assertEquals(sizes[i / 4], row.get("size_bytes").getAsInt(), row.toString());
+            assertEquals(modes[i % 4], row.get("mode").getAsString(), row.toString());
             for (String field : new String[] {"gb_s", "redis_benchmark_gb_s", "ratio"}) {
                 assertTrue(row.get(field).getAsDouble() > 0, field + " in " + row);
+            }
+            if (i % 2 == 1) { // a read row shares the redis-benchmark figure of its get row
+                assertEquals(rows.get(i - 1).getAsJsonObject().get("redis_benchmark_gb_s").getAsDouble(),
+                        row.get("redis_benchmark_gb_s").getAsDouble(), row.toString());
             }
         }
     }

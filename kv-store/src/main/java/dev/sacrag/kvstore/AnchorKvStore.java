@@ -18,6 +18,9 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.SetArgs;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 
 /**
  * Anchor-KV blobs in Redis: the bytes of {@code AnchorKvCodec} under keys from
@@ -28,14 +31,22 @@ import io.lettuce.core.SetArgs;
  * thread-safe and multiplex callers), a byte[] codec, an explicit command timeout. Redis
  * Cluster is used when the {@link RedisTarget} lists several nodes. Every Redis failure
  * surfaces as {@link KvStoreUnavailableException}.
+ *
+ * <p>Two ways to fetch: {@link #get}/{@link #getAll} return a new {@code byte[]} per blob;
+ * {@link #read}/{@link #readAll} lend each blob's bytes to a {@link BlobReader} from arrays the
+ * store reuses (up to {@link #READ_BUFFER_POOL_BYTES}), so a large blob costs no new array, nor
+ * the garbage-collector work one brings. The blobs in Redis are the same either way.
  */
 public final class AnchorKvStore implements AutoCloseable {
 
     private static final int SCAN_BATCH = 1000;
     private static final int DELETE_BATCH = 500;
+    /** Most bytes of free reply arrays kept for {@link #readAll} (a question's worth of 4 MiB blobs, several times over). */
+    public static final long READ_BUFFER_POOL_BYTES = 64L << 20;
 
     private final KvStoreConfig config;
     private final LettuceConnection redis;
+    private final BlobBufferPool buffers = new BlobBufferPool(READ_BUFFER_POOL_BYTES);
 
     private AnchorKvStore(KvStoreConfig config, LettuceConnection redis) {
         this.config = config;
@@ -109,6 +120,73 @@ public final class AnchorKvStore implements AutoCloseable {
         return found;
     }
 
+    /**
+     * GET of one blob, read by {@code reader} from a lent buffer: see {@link #readAll}.
+     *
+     * @return what the reader made of it, or empty when the key does not exist
+     */
+    public <T> Optional<T> read(String key, BlobReader<T> reader) {
+        return Optional.ofNullable(readAll(List.of(key), reader).get(key));
+    }
+
+    /**
+     * {@link #getAll} without a new {@code byte[]} per blob: the same pipelined GETs, but each
+     * reply is copied into an array the store reuses, and {@code reader} is called on it (on
+     * this thread, in request order, after the whole pipeline succeeded) before the array goes
+     * back for the next fetch. Use it where the bytes are decoded at once, e.g.
+     * {@code readAll(keys, (key, blob) -> AnchorKvCodec.decode(blob, modelId))}.
+     *
+     * <p>An exception from the reader propagates (the other blobs are given back unread); a
+     * reader that must survive a bad blob catches and returns a result saying so.
+     *
+     * @return what the reader returned per existing key, in request order (duplicates once)
+     */
+    public <T> Map<String, T> readAll(List<String> keys, BlobReader<T> reader) {
+        Objects.requireNonNull(reader, "reader");
+        List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
+        String operation = "GET (pipelined, " + distinct.size() + " keys)";
+        List<RedisFuture<LentBlobOutput.Lent>> replies = new ArrayList<>(distinct.size());
+        int next = 0; // replies from here on hold, or will hold, an array not yet given back
+        try {
+            try {
+                for (String key : distinct) {
+                    replies.add(redis.async.dispatch(CommandType.GET, new LentBlobOutput(buffers),
+                            new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(bytes(key))));
+                }
+            } catch (RedisException e) {
+                throw unavailable(operation, distinct.get(replies.size()), e);
+            }
+            List<LentBlobOutput.Lent> lent = new ArrayList<>(distinct.size());
+            for (int i = 0; i < distinct.size(); i++) {
+                lent.add(await(replies.get(i), operation, distinct.get(i)));
+            }
+            Map<String, T> found = new LinkedHashMap<>();
+            while (next < distinct.size()) {
+                int i = next++;
+                LentBlobOutput.Lent blob = lent.get(i);
+                if (blob == null) {
+                    continue;
+                }
+                try {
+                    T value = reader.read(distinct.get(i), blob.view());
+                    found.put(distinct.get(i), Objects.requireNonNull(value, "BlobReader returned null"));
+                } finally {
+                    buffers.giveBack(blob.array());
+                }
+            }
+            return found;
+        } finally {
+            // On failure: give back what arrived, or arrives later, but was not read.
+            for (int i = next; i < replies.size(); i++) {
+                replies.get(i).thenAccept(blob -> {
+                    if (blob != null) {
+                        buffers.giveBack(blob.array());
+                    }
+                });
+            }
+        }
+    }
+
     /** EXISTS: "already compressed" needs the blob to be in Redis, not only in the catalog. */
     public boolean exists(String key) {
         try {
@@ -164,6 +242,11 @@ public final class AnchorKvStore implements AutoCloseable {
             throw unavailable("PING", null, e);
         }
         return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    /** The reply arrays {@link #readAll} reuses (for tests). */
+    BlobBufferPool readBuffers() {
+        return buffers;
     }
 
     @Override

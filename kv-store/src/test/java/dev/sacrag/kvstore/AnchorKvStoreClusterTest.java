@@ -52,6 +52,15 @@ class AnchorKvStoreClusterTest {
         for (int i = 0; i < 60; i++) {
             assertArrayEquals(AnchorKvStoreTest.randomBytes(i, 100 + i), found.get(keys.get(i)));
         }
+        Map<String, byte[]> lent = store.readAll(keys, (k, b) -> {
+            byte[] copy = new byte[b.remaining()];
+            b.get(copy);
+            return copy;
+        });
+        assertEquals(keys, List.copyOf(lent.keySet()));
+        for (int i = 0; i < 60; i++) {
+            assertArrayEquals(AnchorKvStoreTest.randomBytes(i, 100 + i), lent.get(keys.get(i)));
+        }
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -125,6 +126,94 @@ class AnchorKvStoreTest {
     }
 
     @Test
+    void readAllLendsTheSameBlobsAsGetAllToTheReaderInRequestOrder() {
+        AnchorKv big = randomAnchorKv();
+        byte[] bigBlob = AnchorKvCodec.encode(big, KvDtype.F32);
+        List<String> keys = new ArrayList<>();
+        List<byte[]> blobs = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            String key = RedisKeys.blobKey("acme", big.modelId(), "doc-" + i, i);
+            byte[] blob = i == 5 ? bigBlob : randomBytes(i, i % 3 == 0 ? 300_000 + i : 1 + 100 * i);
+            store.put(key, blob, Optional.empty());
+            keys.add(key);
+            blobs.add(blob);
+        }
+        store.put(RedisKeys.blobKey("acme", big.modelId(), "empty", 1), new byte[0], Optional.empty());
+        String missing = RedisKeys.blobKey("acme", big.modelId(), "never-written", 1);
+        List<String> request = new ArrayList<>(keys);
+        request.add(4, missing);
+        request.add(keys.get(2));
+        request.add(RedisKeys.blobKey("acme", big.modelId(), "empty", 1));
+
+        List<String> readOrder = new ArrayList<>();
+        Map<String, byte[]> found = store.readAll(request, (k, b) -> {
+            readOrder.add(k);
+            byte[] copy = new byte[b.remaining()];
+            b.get(copy);
+            return copy;
+        });
+
+        assertEquals(List.copyOf(store.getAll(request).keySet()), List.copyOf(found.keySet()));
+        assertEquals(List.copyOf(found.keySet()), readOrder, "the reader sees each key once, in request order");
+        assertEquals(13, found.size());
+        for (int i = 0; i < 12; i++) {
+            assertArrayEquals(blobs.get(i), found.get(keys.get(i)), keys.get(i));
+        }
+        assertArrayEquals(new byte[0], found.get(RedisKeys.blobKey("acme", big.modelId(), "empty", 1)));
+
+        Map<String, AnchorKv> decoded = store.readAll(List.of(keys.get(5)), (k, b) -> AnchorKvCodec.decode(b, big.modelId()));
+        assertArrayEquals(big.keys()[7], decoded.get(keys.get(5)).keys()[7]);
+        assertArrayEquals(big.values()[0], decoded.get(keys.get(5)).values()[0]);
+        assertEquals(Optional.of(bigBlob.length), store.read(keys.get(5), (k, b) -> b.remaining()));
+        assertTrue(store.read(missing, (k, b) -> b.remaining()).isEmpty());
+        assertTrue(store.readAll(List.of(), (k, b) -> b.remaining()).isEmpty());
+    }
+
+    @Test
+    void readReusesOneArrayForALargeBlobAndNeverShowsStaleBytes() {
+        String key = RedisKeys.blobKey("acme", "m1", "big", 1);
+        byte[] first = randomBytes(1, 3 << 20);
+        byte[] second = randomBytes(2, (3 << 20) - 1000); // fits the same array, so must not show the old tail
+        store.put(key, first, Optional.empty());
+        List<byte[]> arrays = new ArrayList<>();
+        BlobReader<byte[]> copy = (k, b) -> {
+            arrays.add(b.array());
+            byte[] out = new byte[b.remaining()];
+            b.get(out);
+            return out;
+        };
+
+        assertArrayEquals(first, store.read(key, copy).orElseThrow());
+        store.put(key, second, Optional.empty());
+        assertArrayEquals(second, store.read(key, copy).orElseThrow());
+        assertArrayEquals(second, store.readAll(List.of(key), copy).get(key));
+
+        assertTrue(arrays.get(0) == arrays.get(1) && arrays.get(1) == arrays.get(2), "the pooled array is reused");
+        assertTrue(store.readBuffers().freeBytes() >= first.length, "and given back after each read");
+    }
+
+    @Test
+    void aFailingReaderPropagatesAndEveryLentArrayComesBack() {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String key = RedisKeys.blobKey("acme", "m1", "bad-" + i, 1);
+            store.put(key, randomBytes(i, (1 << 20) + i), Optional.empty());
+            keys.add(key);
+        }
+        long before = store.readBuffers().freeBytes();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> store.readAll(keys, (k, b) -> {
+            if (b.remaining() == (1 << 20) + 1) {
+                throw new IllegalStateException("unreadable");
+            }
+            return b.remaining();
+        }));
+        assertEquals("unreadable", e.getMessage());
+        assertTrue(store.readBuffers().freeBytes() >= before + 3L * (1 << 20),
+                "all three arrays are back: " + store.readBuffers().freeBytes());
+        assertEquals(3, store.readAll(keys, (k, b) -> b.remaining()).size(), "the store still works");
+    }
+
+    @Test
     void getAllOfNothingIsEmpty() {
         assertTrue(store.getAll(List.of()).isEmpty());
     }
@@ -183,6 +272,8 @@ class AnchorKvStoreTest {
         assertThrows(KvStoreUnavailableException.class, () -> store.exists(key));
         assertThrows(KvStoreUnavailableException.class, () -> store.delete(key));
         assertThrows(KvStoreUnavailableException.class, () -> store.getAll(List.of(key)));
+        assertThrows(KvStoreUnavailableException.class, () -> store.read(key, (k, b) -> b.remaining()));
+        assertThrows(KvStoreUnavailableException.class, () -> store.readAll(List.of(key), (k, b) -> b.remaining()));
         assertThrows(KvStoreUnavailableException.class, () -> store.deleteDoc("acme", "doc-1"));
         assertThrows(KvStoreUnavailableException.class, store::ping);
 
@@ -208,6 +299,9 @@ class AnchorKvStoreTest {
             KvStoreUnavailableException batch = assertThrows(KvStoreUnavailableException.class,
                     () -> impatient.getAll(List.of(key, key + "x")));
             assertInstanceOf(RedisCommandTimeoutException.class, batch.getCause());
+            KvStoreUnavailableException lent = assertThrows(KvStoreUnavailableException.class,
+                    () -> impatient.readAll(List.of(key, key + "x"), (k, b) -> b.remaining()));
+            assertInstanceOf(RedisCommandTimeoutException.class, lent.getCause());
         }
     }
 
@@ -218,6 +312,25 @@ class AnchorKvStoreTest {
                 () -> AnchorKvStore.connect(KvStoreConfig.of(nowhere)));
         assertEquals("connect", e.operation());
         assertTrue(e.getMessage().startsWith("Redis connect at redis://127.0.0.1:1 failed: "), e.getMessage());
+    }
+
+    @Test
+    void eachStoreStopsItsOwnTimeoutTimerOnClose() throws InterruptedException {
+        long before = timerThreads();
+        AnchorKvStore other = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.parse(redis.url())));
+        other.put(RedisKeys.blobKey("acme", "m1", "t", 1), new byte[] {1}, Optional.empty()); // starts the timer
+        assertEquals(before + 1, timerThreads());
+        other.close();
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (timerThreads() > before && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(before, timerThreads(), "no timer thread left behind");
+    }
+
+    private static long timerThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith(LettuceConnection.TIMER_THREAD_NAME)).count();
     }
 
     @Test

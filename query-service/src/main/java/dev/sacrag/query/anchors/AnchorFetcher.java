@@ -1,11 +1,10 @@
 package dev.sacrag.query.anchors;
 
 import dev.sacrag.core.kv.AnchorKv;
-import dev.sacrag.core.kv.AnchorKvCodec;
-import dev.sacrag.core.kv.BlobException;
 import dev.sacrag.query.catalog.CatalogEntry;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -13,7 +12,7 @@ import java.util.Objects;
 /**
  * Gets the decoded anchor KV of catalog entries: from the warm cache when it is there, else
  * with one pipelined Redis GET for all the others, decoded with the codec (which rejects a
- * corrupt blob or one of another model) and put into the cache.
+ * corrupt blob or one of another model) straight from the bytes Redis lends, and put into the cache.
  */
 public final class AnchorFetcher {
 
@@ -46,13 +45,16 @@ public final class AnchorFetcher {
     public Fetch fetch(List<CatalogEntry> entries, WarmCache.Admission admission) {
         AnchorKv[] found = new AnchorKv[entries.size()];
         List<String> keys = new ArrayList<>();
+        Map<String, String> modelOfKey = new HashMap<>();
         for (int i = 0; i < entries.size(); i++) {
             found[i] = cache.get(CacheKey.of(entries.get(i))).orElse(null);
             if (found[i] == null) {
                 keys.add(entries.get(i).redisKey());
+                modelOfKey.put(entries.get(i).redisKey(), entries.get(i).modelId());
             }
         }
-        Map<String, byte[]> blobs = keys.isEmpty() ? Map.of() : source.getAll(keys);
+        Map<String, DecodedBlob> blobs = keys.isEmpty() ? Map.of()
+                : source.readAll(keys, (key, blob) -> DecodedBlob.decode(blob, modelOfKey.get(key)));
         List<Loaded> loaded = new ArrayList<>(entries.size());
         List<Miss> misses = new ArrayList<>();
         for (int i = 0; i < entries.size(); i++) {
@@ -61,16 +63,13 @@ public final class AnchorFetcher {
                 loaded.add(new Loaded(e, found[i], true, true));
                 continue;
             }
-            byte[] blob = blobs.get(e.redisKey());
+            DecodedBlob blob = blobs.get(e.redisKey());
             if (blob == null) {
                 misses.add(new Miss(e, "blob missing from Redis"));
-                continue;
-            }
-            try {
-                AnchorKv kv = AnchorKvCodec.decode(blob, e.modelId());
-                loaded.add(new Loaded(e, kv, false, cache.put(CacheKey.of(e), kv, admission)));
-            } catch (BlobException bad) {
-                misses.add(new Miss(e, "unusable blob: " + bad.getMessage()));
+            } else if (blob.kv() == null) {
+                misses.add(new Miss(e, "unusable blob: " + blob.problem()));
+            } else {
+                loaded.add(new Loaded(e, blob.kv(), false, cache.put(CacheKey.of(e), blob.kv(), admission)));
             }
         }
         return new Fetch(loaded, misses);

@@ -1,5 +1,9 @@
 package dev.sacrag.query.anchors;
 
+import dev.sacrag.kvstore.BlobReader;
+
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -12,4 +16,17 @@ public interface BlobSource {
      * @throws BlobStoreDownException when the store cannot answer
      */
     Map<String, byte[]> getAll(List<String> keys);
+
+    /**
+     * {@link #getAll}, keeping only what {@code reader} makes of each blob (see {@link BlobReader}:
+     * the bytes are lent for the call). Redis lends them from reused arrays, so large blobs are
+     * decoded without a new {@code byte[]} each; this default reads through {@link #getAll}.
+     *
+     * @throws BlobStoreDownException when the store cannot answer
+     */
+    default <T> Map<String, T> readAll(List<String> keys, BlobReader<T> reader) {
+        Map<String, T> read = new LinkedHashMap<>();
+        getAll(keys).forEach((key, blob) -> read.put(key, reader.read(key, ByteBuffer.wrap(blob))));
+        return read;
+    }
 }

@@ -1,14 +1,12 @@
 package dev.sacrag.query.anchors;
 
-import dev.sacrag.core.kv.AnchorKv;
-import dev.sacrag.core.kv.AnchorKvCodec;
-import dev.sacrag.core.kv.BlobException;
 import dev.sacrag.query.catalog.CatalogEntry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -76,25 +74,25 @@ public final class Preloader implements AutoCloseable {
         if (todo.isEmpty()) {
             return;
         }
-        Map<String, byte[]> blobs;
+        Map<String, String> modelOfKey = new HashMap<>();
+        todo.forEach(e -> modelOfKey.put(e.redisKey(), e.modelId()));
+        Map<String, DecodedBlob> blobs;
         try {
-            blobs = source.getAll(todo.stream().map(CatalogEntry::redisKey).toList());
+            blobs = source.readAll(todo.stream().map(CatalogEntry::redisKey).toList(),
+                    (key, blob) -> DecodedBlob.decode(blob, modelOfKey.get(key)));
         } catch (BlobStoreDownException e) {
             log.warn("preloading {} document(s) of model {} skipped: {}", todo.size(), todo.get(0).modelId(), e.getMessage());
             return;
         }
         for (CatalogEntry e : todo) {
-            byte[] blob = blobs.get(e.redisKey());
+            DecodedBlob blob = blobs.get(e.redisKey());
             if (blob == null) {
                 log.info("preloading doc {} v{} skipped: its blob {} is not in Redis", e.docId(), e.docVersion(), e.redisKey());
-                continue;
-            }
-            try {
-                AnchorKv kv = AnchorKvCodec.decode(blob, e.modelId());
-                cache.put(CacheKey.of(e), kv, WarmCache.Admission.IF_ROOM);
-            } catch (BlobException bad) {
+            } else if (blob.kv() == null) {
                 log.warn("preloading doc {} v{} skipped: unusable blob {}: {}", e.docId(), e.docVersion(), e.redisKey(),
-                        bad.getMessage());
+                        blob.problem());
+            } else {
+                cache.put(CacheKey.of(e), blob.kv(), WarmCache.Admission.IF_ROOM);
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.sacrag.query.anchors;
 
 import dev.sacrag.kvstore.AnchorKvStore;
+import dev.sacrag.kvstore.BlobReader;
 import dev.sacrag.kvstore.KvStoreUnavailableException;
 
 import java.util.List;
@@ -20,6 +21,16 @@ public final class RedisBlobSource implements BlobSource {
     public Map<String, byte[]> getAll(List<String> keys) {
         try {
             return store.getAll(keys);
+        } catch (KvStoreUnavailableException e) {
+            throw new BlobStoreDownException(e.getMessage(), e);
+        }
+    }
+
+    /** The store's {@link AnchorKvStore#readAll}: no new byte[] per blob. */
+    @Override
+    public <T> Map<String, T> readAll(List<String> keys, BlobReader<T> reader) {
+        try {
+            return store.readAll(keys, reader);
         } catch (KvStoreUnavailableException e) {
             throw new BlobStoreDownException(e.getMessage(), e);
         }

@@ -100,7 +100,18 @@ public final class AnchorKvCodec {
 
     /** Refuses, never guesses: see the class comment for the order of checks. Null expectedModelId skips that check. */
     public static AnchorKv decode(byte[] blob, String expectedModelId) {
-        Header h = readHeader(blob);
+        return decode(ByteBuffer.wrap(blob), expectedModelId);
+    }
+
+    /**
+     * {@link #decode(byte[], String)} of the bytes from {@code blob}'s position to its limit,
+     * with the same checks in the same order, without copying the blob first (e.g. straight
+     * from a buffer the Redis client lends). Reads through a view: {@code blob}'s position,
+     * limit and byte order are left as they were; the result shares no memory with it.
+     */
+    public static AnchorKv decode(ByteBuffer blob, String expectedModelId) {
+        ByteBuffer b = blob.slice().order(ByteOrder.LITTLE_ENDIAN);
+        Header h = readHeader(b);
         int n = h.anchorCount();
         long payload;
         try {
@@ -113,19 +124,20 @@ public final class AnchorKvCodec {
                     + shape(h) + " needs " + payload);
         }
         long declared = h.headerLength() + payload + CRC_BYTES;
-        if (blob.length != declared) {
-            throw new CorruptBlobException((blob.length < declared ? "truncated" : "trailing garbage")
-                    + ": header declares a " + declared + "-byte blob, found " + blob.length + " bytes");
+        int length = b.limit();
+        if (length != declared) {
+            throw new CorruptBlobException((length < declared ? "truncated" : "trailing garbage")
+                    + ": header declares a " + declared + "-byte blob, found " + length + " bytes");
         }
-        int stored = ByteBuffer.wrap(blob, blob.length - CRC_BYTES, CRC_BYTES).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        int computed = crc(blob, blob.length - CRC_BYTES);
+        int stored = b.getInt(length - CRC_BYTES);
+        int computed = crc(b, length - CRC_BYTES);
         if (stored != computed) {
             throw new CorruptBlobException(String.format("CRC32C mismatch: stored 0x%08x, computed 0x%08x", stored, computed));
         }
         if (expectedModelId != null && !expectedModelId.equals(h.modelId())) {
             throw new ModelMismatchException(expectedModelId, h.modelId());
         }
-        ByteBuffer in = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN).position(h.headerLength());
+        ByteBuffer in = b.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(h.headerLength());
         float[][] keys = new float[h.layers()][];
         float[][] values = new float[h.layers()][];
         for (int l = 0; l < h.layers(); l++) {
@@ -137,14 +149,22 @@ public final class AnchorKvCodec {
 
     /** Parses the header only, without the CRC, so it also works on a prefix of the blob. */
     public static Header readHeader(byte[] blob) {
-        if (blob.length < MAGIC.length) {
-            throw new CorruptBlobException("truncated: " + blob.length + " bytes, shorter than the magic");
+        return readHeader(ByteBuffer.wrap(blob));
+    }
+
+    /** {@link #readHeader(byte[])} of the bytes from {@code blob}'s position to its limit; leaves {@code blob} as it was. */
+    public static Header readHeader(ByteBuffer blob) {
+        ByteBuffer in = blob.slice().order(ByteOrder.LITTLE_ENDIAN);
+        int size = in.remaining();
+        if (size < MAGIC.length) {
+            throw new CorruptBlobException("truncated: " + size + " bytes, shorter than the magic");
         }
-        if (!Arrays.equals(blob, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
-            throw new CorruptBlobException("bad magic 0x" + HexFormat.of().formatHex(blob, 0, MAGIC.length)
+        byte[] magic = new byte[MAGIC.length];
+        in.get(magic);
+        if (!Arrays.equals(magic, MAGIC)) {
+            throw new CorruptBlobException("bad magic 0x" + HexFormat.of().formatHex(magic)
                     + ", expected 0x" + HexFormat.of().formatHex(MAGIC) + " (\"SACK\")");
         }
-        ByteBuffer in = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN).position(MAGIC.length);
         try {
             int version = Short.toUnsignedInt(in.getShort());
             if (version != FORMAT_VERSION) {
@@ -180,7 +200,7 @@ public final class AnchorKvCodec {
             }
             return new Header(version, dtype, flags, modelId, layers, kvHeads, headDim, tokenCount, chunkAnchors, in.getLong());
         } catch (BufferUnderflowException e) {
-            throw new CorruptBlobException("truncated header: blob has only " + blob.length + " bytes", e);
+            throw new CorruptBlobException("truncated header: blob has only " + size + " bytes", e);
         }
     }
 
@@ -198,6 +218,13 @@ public final class AnchorKvCodec {
     private static int crc(byte[] bytes, int length) {
         CRC32C crc = new CRC32C();
         crc.update(bytes, 0, length);
+        return (int) crc.getValue();
+    }
+
+    /** CRC32C of the first {@code length} bytes of {@code bytes} (from index 0), leaving its position alone. */
+    private static int crc(ByteBuffer bytes, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.duplicate().position(0).limit(length));
         return (int) crc.getValue();
     }
 

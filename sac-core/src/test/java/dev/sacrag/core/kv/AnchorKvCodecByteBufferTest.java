@@ -1,0 +1,110 @@
+package dev.sacrag.core.kv;
+
+import static dev.sacrag.core.kv.AnchorKvFixtures.MODEL;
+import static dev.sacrag.core.kv.AnchorKvFixtures.randomKv;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * {@link AnchorKvCodec#decode(ByteBuffer, String)}: the same blob bytes seen through a buffer
+ * (as the Redis store lends them: inside a larger, reused array, between position and limit)
+ * decode to the same anchor KV and are refused for the same damage as the byte[] form.
+ */
+class AnchorKvCodecByteBufferTest {
+
+    private static final int BEFORE = 13;
+    private static final int AFTER = 29;
+
+    private static byte[] smallBlob(KvDtype dtype) {
+        return AnchorKvCodec.encode(randomKv(42, 2, 2, 4, 2, 0, 3), dtype);
+    }
+
+    /** blob[0, length) between position and limit of a bigger buffer whose other bytes are not a blob. */
+    private static ByteBuffer inside(byte[] blob, int length, boolean direct) {
+        byte[] junk = new byte[BEFORE + blob.length + AFTER];
+        Arrays.fill(junk, (byte) 0x5a);
+        System.arraycopy(blob, 0, junk, BEFORE, length);
+        ByteBuffer b = direct ? ByteBuffer.allocateDirect(junk.length) : ByteBuffer.allocate(junk.length);
+        b.put(junk).clear();
+        return b.position(BEFORE).limit(BEFORE + length);
+    }
+
+    @ParameterizedTest
+    @EnumSource(KvDtype.class)
+    void decodesTheSameAnchorKvAsTheByteArrayAndLeavesTheBufferAsItWas(KvDtype dtype) {
+        AnchorKv kv = randomKv(7, 3, 2, 8, 4, 1, 5);
+        byte[] blob = AnchorKvCodec.encode(kv, dtype);
+        AnchorKv expected = AnchorKvCodec.decode(blob, MODEL);
+        for (boolean direct : new boolean[] {false, true}) {
+            ByteBuffer buffer = inside(blob, blob.length, direct);
+            AnchorKv back = AnchorKvCodec.decode(buffer, MODEL);
+            assertEquals(BEFORE, buffer.position(), "position untouched");
+            assertEquals(BEFORE + blob.length, buffer.limit(), "limit untouched");
+            assertEquals(ByteOrder.BIG_ENDIAN, buffer.order(), "byte order untouched");
+            assertEquals(expected.modelId(), back.modelId());
+            assertEquals(expected.tokenCount(), back.tokenCount());
+            assertArrayEquals(expected.chunkAnchors(), back.chunkAnchors());
+            for (int l = 0; l < kv.layers(); l++) {
+                assertArrayEquals(expected.keys()[l], back.keys()[l], "K layer " + l + (direct ? " direct" : " heap"));
+                assertArrayEquals(expected.values()[l], back.values()[l], "V layer " + l + (direct ? " direct" : " heap"));
+            }
+            assertEquals(AnchorKvCodec.readHeader(blob).blobSize(), AnchorKvCodec.readHeader(buffer).blobSize());
+            assertEquals(BEFORE, buffer.position(), "readHeader leaves the position too");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(KvDtype.class)
+    void anySingleFlippedByteIsRejectedAsCorrupt(KvDtype dtype) {
+        byte[] blob = smallBlob(dtype);
+        for (int pos = 0; pos < blob.length; pos++) {
+            for (int mask : new int[] {0x01, 0x80, 0xff}) {
+                byte[] flipped = blob.clone();
+                flipped[pos] ^= (byte) mask;
+                int at = pos;
+                assertThrows(CorruptBlobException.class, () -> AnchorKvCodec.decode(inside(flipped, flipped.length, false), MODEL),
+                        () -> "byte " + at + " of " + blob.length + " xor 0x" + Integer.toHexString(mask));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(KvDtype.class)
+    void everyTruncationIsRejectedEvenWithBytesBeyondTheLimit(KvDtype dtype) {
+        byte[] blob = smallBlob(dtype);
+        for (int length = 0; length < blob.length; length++) {
+            // the rest of the blob is still in the array, past the limit: it must not be read
+            ByteBuffer cut = inside(blob, blob.length, false);
+            cut.limit(BEFORE + length);
+            CorruptBlobException e = assertThrows(CorruptBlobException.class, () -> AnchorKvCodec.decode(cut, MODEL));
+            assertTrue(e.getMessage().startsWith("truncated"), length + " bytes: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void aByteBeyondTheBlobInsideTheLimitIsTrailingGarbage() {
+        byte[] blob = smallBlob(KvDtype.F32);
+        ByteBuffer longer = inside(blob, blob.length, false);
+        longer.limit(longer.limit() + 1);
+        CorruptBlobException e = assertThrows(CorruptBlobException.class, () -> AnchorKvCodec.decode(longer, MODEL));
+        assertEquals("trailing garbage: header declares a " + blob.length + "-byte blob, found " + (blob.length + 1)
+                + " bytes", e.getMessage());
+    }
+
+    @Test
+    void blobOfAnotherModelIsRejected() {
+        byte[] blob = smallBlob(KvDtype.F16);
+        ModelMismatchException e = assertThrows(ModelMismatchException.class,
+                () -> AnchorKvCodec.decode(inside(blob, blob.length, true), "qwen2.5-0.5b@deadbeef"));
+        assertEquals(MODEL, e.foundModelId());
+    }
+}
