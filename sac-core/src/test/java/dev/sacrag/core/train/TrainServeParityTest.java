@@ -1,0 +1,84 @@
+package dev.sacrag.core.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import dev.sacrag.core.kv.AnchorKv;
+import dev.sacrag.core.sac.Fingerprints;
+import dev.sacrag.core.model.Masks;
+import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.TestModels;
+import dev.sacrag.core.model.Transformer;
+import dev.sacrag.core.sac.AnchorPositions;
+import dev.sacrag.core.sac.SacAdapter;
+import dev.sacrag.core.sac.SacDecoder;
+import dev.sacrag.core.sac.SacEngine;
+import dev.sacrag.core.sac.SacSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * No train/serve skew: the graph SAC training differentiates (AnchorGraph: compress each
+ * document with LoRA and anchor embeddings, compose by RoPE shift, decode [LM] + question)
+ * gives the same logits as the serving path (SacEngine: merged LoRA, batched chunks, anchor KV
+ * records, SacDecoder) for the same adapter, documents and question.
+ */
+class TrainServeParityTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void trainingGraphAndServingEngineGiveTheSameLogits() throws Exception {
+        for (boolean bidirectional : new boolean[] {true, false}) {
+            ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
+            Path base = TestModels.write(c, tmp.resolve("base"), 4);
+            // 16-token chunks, so the documents below span several chunks and end in a short one
+            SacSpec spec = new SacSpec(SacSpec.FORMAT, bidirectional ? "sac" : "sac-causal", List.of(4), 16,
+                    "### Context:\n", "\n### Question:\n", "\n### Answer:", bidirectional, true,
+                    List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512, Fingerprints.baseModel(base));
+            Path adapterDir = tmp.resolve("adapter-" + bidirectional);
+            SacAdapter.writeRandom(adapterDir, spec, c, 9);
+            try (SacEngine engine = SacEngine.load(base, adapterDir); NDScope scope = new NDScope()) {
+                String[] texts = {"Mara Olen lives in Tessby and was born in 1984, people say.",
+                        "The harbour of Quillon was paved in 1911. Its mayor, Dov Arkel, works at Hemlock Foods."};
+                long[] question = engine.decoder().questionTokens(engine, "Where does Mara Olen live?");
+
+                SacDecoder decoder = engine.decoder();
+                List<AnchorKv> kvs = List.of(engine.compress(texts[0], 4), engine.compress(texts[1], 4));
+                NDArray served;
+                try (SacDecoder.Composed composed = decoder.compose(kvs)) {
+                    SacDecoder.LmPrompt p = decoder.lmPrompt(composed, question);
+                    int past = composed.cache().length();
+                    served = engine.base().forward(new Transformer.Input(p.embeds(), new int[][] {p.positions()},
+                            Masks.causal(engine.base().manager(), p.positions().length, past), Transformer.Logits.ALL),
+                            composed.cache());
+                }
+
+                SacAdapter a = engine.adapter();
+                AnchorGraph g = new AnchorGraph(engine.base(), spec, a.lora(), a.anchorTable(), a.lmToken());
+                long[] d0 = engine.contextTokens(texts[0]);
+                long[] d1 = engine.contextTokens(texts[1]);
+                assertTrue(d1.length > 2 * spec.chunkSize(), "the test needs multi-chunk documents");
+                NDArray trained = g.decode(g.compose(List.of(g.compress(d0, 4), g.compress(d1, 4)),
+                        List.of(d0.length, d1.length)), question);
+
+                assertEquals(served.getShape(), trained.getShape());
+                float[] x = served.toFloatArray();
+                float[] y = trained.toFloatArray();
+                double maxDiff = 0;
+                double maxAbs = 0;
+                for (int i = 0; i < x.length; i++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(x[i] - y[i]));
+                    maxAbs = Math.max(maxAbs, Math.abs(x[i]));
+                }
+                assertTrue(maxDiff <= 1e-3 * Math.max(1, maxAbs),
+                        spec.variant() + ": serving and training logits differ by " + maxDiff + " (max |logit| " + maxAbs + ")");
+            }
+        }
+    }
+}
