@@ -62,7 +62,7 @@ final class CompressCommand implements Callable<Integer> {
                         kv.chunkAnchors().length, kv.modelId().length(), d);
                 long full = AnchorKvCodec.encodedSize(kv.layers(), kv.kvHeads(), kv.headDim(), kv.tokenCount(),
                         1, kv.modelId().length(), d);
-                System.out.printf(Locale.ROOT, "            %-6s %12d %12d%n", d.name().toLowerCase(Locale.ROOT), blob, full);
+                System.out.printf(Locale.ROOT, "            %-15s %12d %12d%n", d.name().toLowerCase(Locale.ROOT), blob, full);
             }
             if (out != null) {
                 Files.write(out, AnchorKvCodec.encode(kv, type));

@@ -172,7 +172,7 @@ public final class AnchorKvCodec {
             }
             int code = Byte.toUnsignedInt(in.get());
             KvDtype dtype = KvDtype.fromCode(code).orElseThrow(() -> new CorruptBlobException(
-                    "unknown dtype code " + code + ", expected one of " + Arrays.toString(KvDtype.values()) + " (0..2)"));
+                    "unknown dtype code " + code + ", expected the code of one of " + Arrays.toString(KvDtype.values())));
             int flags = Byte.toUnsignedInt(in.get());
             if (flags != 0) {
                 throw new CorruptBlobException("unknown flags 0x" + Integer.toHexString(flags) + ", expected 0");

@@ -60,12 +60,13 @@ public enum KvDtype {
     },
 
     /**
-     * Symmetric per-channel int8: scales [Hkv, D] as f32, then values [Hkv, N, D] as int8.
-     * A channel (head, dim) is scaled by its own max |x| over the anchors because K channel
-     * magnitudes differ by orders of magnitude (RoPE pairs, outlier dims); one scale per tensor
-     * would flatten the small channels to zero. Error per value is at most scale/2.
+     * Symmetric per-channel int8, scales [Hkv, D] as f32, then values [Hkv, N, D] as int8: the
+     * first int8 layout (code 2), still read; {@link #INT8} is what new blobs use. A channel
+     * (head, dim) is scaled by its own max |x| over the anchors because K channel magnitudes
+     * differ by orders of magnitude (RoPE pairs, outlier dims); one scale per tensor would
+     * flatten the small channels to zero. Error per value is at most scale/2.
      */
-    INT8(2) {
+    INT8_F32_SCALES(2) {
         @Override
         long tensorBytes(int heads, int anchors, int headDim) {
             return 4L * heads * headDim + elements(heads, anchors, headDim);
@@ -73,6 +74,54 @@ public enum KvDtype {
 
         @Override
         void write(ByteBuffer out, float[] t, int heads, int anchors, int headDim) {
+            float[] scales = Int8.scales(t, heads, anchors, headDim, false);
+            putFloats(out, scales);
+            out.put(Int8.quantise(t, scales, heads, anchors, headDim));
+        }
+
+        @Override
+        float[] read(ByteBuffer in, int heads, int anchors, int headDim) {
+            float[] scales = getFloats(in, heads * headDim);
+            return Int8.dequantise(in, scales, heads, anchors, headDim);
+        }
+    },
+
+    /**
+     * As {@link #INT8_F32_SCALES} with the scales stored as f16: the scales cost 2 bytes per
+     * channel instead of 4, which is what keeps int8 anchor blobs within a few percent of an
+     * exact half of f16 (a 64-anchor tensor: 2/64 over instead of 4/64). Values are quantised
+     * against the f16-rounded scale, so writer and reader agree exactly; a channel whose scale
+     * rounds to zero in f16 (max |x| under ~4e-6) is stored as zeros.
+     */
+    INT8(3) {
+        @Override
+        long tensorBytes(int heads, int anchors, int headDim) {
+            return 2L * heads * headDim + elements(heads, anchors, headDim);
+        }
+
+        @Override
+        void write(ByteBuffer out, float[] t, int heads, int anchors, int headDim) {
+            float[] scales = Int8.scales(t, heads, anchors, headDim, true);
+            for (float sc : scales) {
+                out.putShort(Half.fromFloat(sc));
+            }
+            out.put(Int8.quantise(t, scales, heads, anchors, headDim));
+        }
+
+        @Override
+        float[] read(ByteBuffer in, int heads, int anchors, int headDim) {
+            float[] scales = new float[heads * headDim];
+            for (int c = 0; c < scales.length; c++) {
+                scales[c] = Half.toFloat(in.getShort());
+            }
+            return Int8.dequantise(in, scales, heads, anchors, headDim);
+        }
+    };
+
+    /** The per-channel int8 arithmetic both int8 layouts share. */
+    private static final class Int8 {
+        /** max |x| / 127 per (head, dim); rounded through f16 when {@code f16} (as it will be stored). */
+        static float[] scales(float[] t, int heads, int anchors, int headDim, boolean f16) {
             float[] scales = new float[heads * headDim];
             for (int h = 0; h < heads; h++) {
                 for (int n = 0; n < anchors; n++) {
@@ -87,7 +136,14 @@ public enum KvDtype {
                     throw new IllegalArgumentException("int8 needs finite values; channel " + c + " has max |x| " + scales[c]);
                 }
                 scales[c] /= 127f;
+                if (f16) {
+                    scales[c] = Half.toFloat(Half.fromFloat(scales[c]));
+                }
             }
+            return scales;
+        }
+
+        static byte[] quantise(float[] t, float[] scales, int heads, int anchors, int headDim) {
             byte[] q = new byte[t.length];
             for (int h = 0; h < heads; h++) {
                 for (int n = 0; n < anchors; n++) {
@@ -99,13 +155,10 @@ public enum KvDtype {
                     }
                 }
             }
-            putFloats(out, scales);
-            out.put(q);
+            return q;
         }
 
-        @Override
-        float[] read(ByteBuffer in, int heads, int anchors, int headDim) {
-            float[] scales = getFloats(in, heads * headDim);
+        static float[] dequantise(ByteBuffer in, float[] scales, int heads, int anchors, int headDim) {
             byte[] q = new byte[heads * anchors * headDim];
             in.get(q);
             float[] t = new float[q.length];
@@ -119,7 +172,10 @@ public enum KvDtype {
             }
             return t;
         }
-    };
+
+        private Int8() {
+        }
+    }
 
     private final int code;
 
