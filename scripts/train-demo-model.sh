@@ -72,7 +72,7 @@ if want sac; then
 # The SAC adapter, one for ratios 4, 8 and 16 (a ratio drawn per batch): stage 1 continuation
 # LM, stage 2 QA on 1-4 composed documents, cut by the time budget.
 sac train sac --model "$OUT" --ratio 4,8,16 --stage1-steps 150 --stage2-steps 2000 --batch 8 \
-  --time-budget 45m --seed 1 $(resume "$OUT/adapters/sac/checkpoint/state.json")
+  --time-budget 75m --seed 1 $(resume "$OUT/adapters/sac/checkpoint/state.json")
 fi
 
 if want ablations; then
