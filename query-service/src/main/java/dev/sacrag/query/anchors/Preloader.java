@@ -101,7 +101,7 @@ public final class Preloader implements AutoCloseable {
     static long estimatedSize(CatalogEntry e) {
         return switch (e.dtype().toLowerCase(Locale.ROOT)) {
             case "f16" -> 2 * e.bytes();
-            case "int8" -> 4 * e.bytes();
+            case "int8", "int8_f32_scales" -> 4 * e.bytes();
             default -> e.bytes();
         };
     }

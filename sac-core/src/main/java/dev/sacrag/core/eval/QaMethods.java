@@ -29,7 +29,7 @@ final class QaMethods {
     private final SacSpec prompts;
     private final SacEngine anyEngine;
 
-    /** The SAC adapter with int8 anchor blobs (per-row scales), for the quantisation loss. */
+    /** The SAC adapter with int8 anchor blobs (per-channel f16 scales), for the quantisation loss. */
     static final String SAC_INT8 = "sac-int8";
 
     QaMethods(SacEngine engine) {

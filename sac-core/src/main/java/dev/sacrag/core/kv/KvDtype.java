@@ -90,8 +90,8 @@ public enum KvDtype {
      * As {@link #INT8_F32_SCALES} with the scales stored as f16: the scales cost 2 bytes per
      * channel instead of 4, which is what keeps int8 anchor blobs within a few percent of an
      * exact half of f16 (a 64-anchor tensor: 2/64 over instead of 4/64). Values are quantised
-     * against the f16-rounded scale, so writer and reader agree exactly; a channel whose scale
-     * rounds to zero in f16 (max |x| under ~4e-6) is stored as zeros.
+     * against the scale rounded up to f16, so writer and reader agree exactly and no value
+     * clips; a channel beyond f16's range (max |x| over ~8e6) is refused.
      */
     INT8(3) {
         @Override
@@ -137,10 +137,27 @@ public enum KvDtype {
                 }
                 scales[c] /= 127f;
                 if (f16) {
-                    scales[c] = Half.toFloat(Half.fromFloat(scales[c]));
+                    scales[c] = roundUpToHalf(scales[c], c);
                 }
             }
             return scales;
+        }
+
+        /**
+         * The smallest f16 value >= {@code scale}: rounding down would push max |x| / scale past
+         * 127 (clipped, error above scale/2), and a tiny channel must not become all zeros.
+         */
+        private static float roundUpToHalf(float scale, int channel) {
+            short h = Half.fromFloat(scale);
+            if (Half.toFloat(h) < scale) {
+                h++;   // positive halves are ordered like their bit patterns
+            }
+            float rounded = Half.toFloat(h);
+            if (!Float.isFinite(rounded)) {
+                throw new IllegalArgumentException("int8 with f16 scales: channel " + channel + " has max |x| "
+                        + scale * 127f + ", beyond what an f16 scale holds");
+            }
+            return rounded;
         }
 
         static byte[] quantise(float[] t, float[] scales, int heads, int anchors, int headDim) {

@@ -90,12 +90,19 @@ public final class SacTrainer {
             Random rnd = StepRandom.of(c.seed(), step);
             int ratio = c.spec().ratios().get(rnd.nextInt(c.spec().ratios().size())); // one ratio per batch
             double loss = 0;
+            int kept = 0;
             for (int i = 0; i < c.batch(); i++) {
-                loss += (stage1 ? continuation(graph, examples.continuation(rnd), contextPrefix, ratio)
-                        : qa(graph, examples.qa(rnd), ratio)) / c.batch();
+                double l = stage1 ? continuation(graph, examples.continuation(rnd), contextPrefix, ratio)
+                        : qa(graph, examples.qa(rnd), ratio);
+                if (!Double.isNaN(l)) {   // NaN: the example was left out (see step)
+                    loss += l;
+                    kept++;
+                }
             }
-            float norm = adam.step(lr);
-            if (!Float.isFinite(norm)) {
+            loss = kept == 0 ? Double.NaN : loss / kept;
+            if (kept == 0) {
+                listener.onMessage("step " + (step + 1) + ": every example was left out, no update");
+            } else if (!Float.isFinite(adam.step(lr))) {
                 listener.onMessage("step " + (step + 1) + ": non-finite gradient norm, update skipped");
             }
             step++;
@@ -167,7 +174,7 @@ public final class SacTrainer {
                 // One bad example must not end a run: report it (enough to find it again) and leave it out.
                 listener.onMessage(String.format("non-finite loss on an example at %dx (documents of %s tokens, "
                         + "decoder input %d tokens); left out of the step", ratio, lengths, decoderInput.length));
-                return 0;
+                return Double.NaN;
             }
             gc.backward(loss.div((float) c.batch()));
             return value;

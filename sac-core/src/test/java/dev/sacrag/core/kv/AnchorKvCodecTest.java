@@ -159,6 +159,34 @@ class AnchorKvCodecTest {
     }
 
     @Test
+    void dtypeCodesKeepTheirMeaning() {
+        // the code byte in stored blobs decides the layout: code 2 must stay f32 scales for old blobs
+        assertEquals(KvDtype.F32, KvDtype.fromCode(0).orElseThrow());
+        assertEquals(KvDtype.F16, KvDtype.fromCode(1).orElseThrow());
+        assertEquals(KvDtype.INT8_F32_SCALES, KvDtype.fromCode(2).orElseThrow());
+        assertEquals(KvDtype.INT8, KvDtype.fromCode(3).orElseThrow());
+    }
+
+    @Test
+    void int8WithF16ScalesKeepsTinyChannelsAndRefusesHugeOnes() {
+        AnchorKv kv = randomKv(13, 1, 1, 4, 6);
+        for (int i = 0; i < kv.keys()[0].length; i++) {
+            kv.keys()[0][i] *= 1e-6f;   // scales far below f16's normal range
+        }
+        AnchorKv back = AnchorKvCodec.decode(AnchorKvCodec.encode(kv, KvDtype.INT8), MODEL);
+        int largest = 0;
+        for (int i = 0; i < kv.keys()[0].length; i++) {
+            float x = kv.keys()[0][i];
+            assertTrue(Math.abs(back.keys()[0][i] - x) <= 1e-7f, x + " came back as " + back.keys()[0][i]);
+            largest = Math.abs(x) > Math.abs(kv.keys()[0][largest]) ? i : largest;
+        }
+        // the scale is rounded up, never to zero: the largest value keeps its sign, it is not flattened
+        assertEquals(Math.signum(kv.keys()[0][largest]), Math.signum(back.keys()[0][largest]));
+        kv.values()[0][3] = 1e7f;
+        assertThrows(IllegalArgumentException.class, () -> AnchorKvCodec.encode(kv, KvDtype.INT8));
+    }
+
+    @Test
     void int8RefusesNonFiniteValues() {
         AnchorKv kv = randomKv(12, 1, 1, 4, 2);
         kv.values()[0][5] = Float.NaN;
