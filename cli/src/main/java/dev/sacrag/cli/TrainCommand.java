@@ -92,7 +92,7 @@ final class TrainCommand implements Runnable {
         @Option(names = "--warmup", defaultValue = "200", description = "Warm-up steps (default ${DEFAULT-VALUE}).")
         int warmup;
 
-        @Option(names = "--answer-prompt", defaultValue = "\n### Answer:\n",
+        @Option(names = "--answer-prompt", defaultValue = "\n### Answer:\n", converter = NewlineEscapes.class,
                 description = "Text before the answer (default: the paper's). One not ending in a newline puts a space "
                         + "before the answer, so names are tokenised as in the context.")
         String answerPrompt;
@@ -146,7 +146,7 @@ final class TrainCommand implements Runnable {
                 config = new ModelConfig(ModelConfig.Architecture.LLAMA, (size + 63) / 64 * 64, hidden, layers, heads,
                         kvHeads, hidden / heads, intermediate, 10000, null, 1e-5, true, 2048, 0, List.of(1));
                 System.err.println("tokenising training data ...");
-                TrainingSamples samples = new TrainingSamples(tok, 0, 1, answerPrompt.replace("\\n", "\n"));
+                TrainingSamples samples = new TrainingSamples(tok, 0, 1, answerPrompt);
                 qaSamples = switch (packing) {
                     case "single" -> samples.qa(qa, 3f);
                     case "packed" -> samples.qaPacked(qa, 3f, 0.25f);
@@ -164,7 +164,7 @@ final class TrainCommand implements Runnable {
                     qaShare, Duration.ofMinutes(5), resume, initFrom, stopAt);
             new BaseTrainer(c, progress).train(qaSamples, textSamples, tokenizer,
                     new BaseTrainer.Validation(devSamples, evalEvery));
-            BasePrompts.write(out.resolve("base"), answerPrompt.replace("\\n", "\n"));
+            BasePrompts.write(out.resolve("base"), answerPrompt);
             return 0;
         }
 
@@ -225,7 +225,7 @@ final class TrainCommand implements Runnable {
 
         @Option(names = "--train-contexts", defaultValue = "8000") int trainContexts;
 
-        @Option(names = "--answer-prompt",
+        @Option(names = "--answer-prompt", converter = NewlineEscapes.class,
                 description = "Text before the answer; default: what the base was trained with (base/prompts.json), "
                         + "else the paper's \"\\n### Answer:\\n\".")
         String answerPrompt;
@@ -241,8 +241,7 @@ final class TrainCommand implements Runnable {
             qa = qa.subList(0, Math.min(qa.size(), trainContexts));
             List<String> text = MrqaJsonl.read(data.resolve("text-train.jsonl")).stream().map(MrqaRecord::context).toList();
             SacSpec spec = SacSpec.paperDefaults(variant, ratios, rank, Fingerprints.baseModel(paths.base()))
-                    .withAnswerPrompt(answerPrompt != null ? answerPrompt.replace("\\n", "\n")
-                            : BasePrompts.answerPrompt(paths.base()));
+                    .withAnswerPrompt(answerPrompt != null ? answerPrompt : BasePrompts.answerPrompt(paths.base()));
             try (Transformer base = Transformer.load(paths.base()); TextTokenizer tok = TextTokenizer.load(paths.base())) {
                 System.err.println("tokenising training data ...");
                 long bos = base.config().bosTokenId();
@@ -259,6 +258,14 @@ final class TrainCommand implements Runnable {
                 new SacTrainer(c, new ConsoleProgress(adapterDir.resolve("train-log.jsonl"), 5)).train(base, examples, prefix);
             }
             return 0;
+        }
+    }
+
+    /** Prompt options: "\\n" typed on a command line stands for a newline. */
+    static final class NewlineEscapes implements picocli.CommandLine.ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            return value.replace("\\n", "\n");
         }
     }
 }

@@ -23,6 +23,12 @@ class BasePromptsTest {
     }
 
     @Test
+    void aTypedBackslashNInAPromptOptionIsANewline() {
+        assertEquals("\n### Answer:", new TrainCommand.NewlineEscapes().convert("\\n### Answer:"));
+        assertEquals("\n### Answer:\n", new TrainCommand.NewlineEscapes().convert("\n### Answer:\n"));
+    }
+
+    @Test
     void aBaseWithoutTheFileGetsThePapersPrompt() throws IOException {
         assertEquals(TrainingSamples.ANSWER_PROMPT, BasePrompts.answerPrompt(dir));
     }

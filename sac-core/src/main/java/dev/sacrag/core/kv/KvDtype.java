@@ -69,20 +69,17 @@ public enum KvDtype {
     INT8_F32_SCALES(2) {
         @Override
         long tensorBytes(int heads, int anchors, int headDim) {
-            return 4L * heads * headDim + elements(heads, anchors, headDim);
+            return Int8.tensorBytes(F32, heads, anchors, headDim);
         }
 
         @Override
         void write(ByteBuffer out, float[] t, int heads, int anchors, int headDim) {
-            float[] scales = Int8.scales(t, heads, anchors, headDim, false);
-            putFloats(out, scales);
-            out.put(Int8.quantise(t, scales, heads, anchors, headDim));
+            Int8.write(F32, out, t, heads, anchors, headDim);
         }
 
         @Override
         float[] read(ByteBuffer in, int heads, int anchors, int headDim) {
-            float[] scales = getFloats(in, heads * headDim);
-            return Int8.dequantise(in, scales, heads, anchors, headDim);
+            return Int8.read(F32, in, heads, anchors, headDim);
         }
     },
 
@@ -96,32 +93,39 @@ public enum KvDtype {
     INT8(3) {
         @Override
         long tensorBytes(int heads, int anchors, int headDim) {
-            return 2L * heads * headDim + elements(heads, anchors, headDim);
+            return Int8.tensorBytes(F16, heads, anchors, headDim);
         }
 
         @Override
         void write(ByteBuffer out, float[] t, int heads, int anchors, int headDim) {
-            float[] scales = Int8.scales(t, heads, anchors, headDim, true);
-            for (float sc : scales) {
-                out.putShort(Half.fromFloat(sc));
-            }
-            out.put(Int8.quantise(t, scales, heads, anchors, headDim));
+            Int8.write(F16, out, t, heads, anchors, headDim);
         }
 
         @Override
         float[] read(ByteBuffer in, int heads, int anchors, int headDim) {
-            float[] scales = new float[heads * headDim];
-            for (int c = 0; c < scales.length; c++) {
-                scales[c] = Half.toFloat(in.getShort());
-            }
-            return Int8.dequantise(in, scales, heads, anchors, headDim);
+            return Int8.read(F16, in, heads, anchors, headDim);
         }
     };
 
     /** The per-channel int8 arithmetic both int8 layouts share. */
     private static final class Int8 {
-        /** max |x| / 127 per (head, dim); rounded through f16 when {@code f16} (as it will be stored). */
-        static float[] scales(float[] t, int heads, int anchors, int headDim, boolean f16) {
+        /** The scales [Hkv, D] in {@code scaleType}, then the values [Hkv, N, D] as int8. */
+        static long tensorBytes(KvDtype scaleType, int heads, int anchors, int headDim) {
+            return scaleType.tensorBytes(heads, 1, headDim) + elements(heads, anchors, headDim);
+        }
+
+        static void write(KvDtype scaleType, ByteBuffer out, float[] t, int heads, int anchors, int headDim) {
+            float[] scales = scales(t, heads, anchors, headDim, scaleType == F16);
+            scaleType.write(out, scales, heads, 1, headDim);
+            out.put(quantise(t, scales, heads, anchors, headDim));
+        }
+
+        static float[] read(KvDtype scaleType, ByteBuffer in, int heads, int anchors, int headDim) {
+            return dequantise(in, scaleType.read(in, heads, 1, headDim), heads, anchors, headDim);
+        }
+
+        /** max |x| / 127 per (head, dim); rounded up to f16 when {@code f16} (as it will be stored). */
+        private static float[] scales(float[] t, int heads, int anchors, int headDim, boolean f16) {
             float[] scales = new float[heads * headDim];
             for (int h = 0; h < heads; h++) {
                 for (int n = 0; n < anchors; n++) {
@@ -160,7 +164,7 @@ public enum KvDtype {
             return rounded;
         }
 
-        static byte[] quantise(float[] t, float[] scales, int heads, int anchors, int headDim) {
+        private static byte[] quantise(float[] t, float[] scales, int heads, int anchors, int headDim) {
             byte[] q = new byte[t.length];
             for (int h = 0; h < heads; h++) {
                 for (int n = 0; n < anchors; n++) {
@@ -175,7 +179,7 @@ public enum KvDtype {
             return q;
         }
 
-        static float[] dequantise(ByteBuffer in, float[] scales, int heads, int anchors, int headDim) {
+        private static float[] dequantise(ByteBuffer in, float[] scales, int heads, int anchors, int headDim) {
             byte[] q = new byte[heads * anchors * headDim];
             in.get(q);
             float[] t = new float[q.length];
