@@ -12,9 +12,9 @@ import java.util.Random;
 import java.util.function.LongConsumer;
 
 /**
- * Decodes several independent sequences together: each prompt is prefilled against its own
- * cache, then the caches are padded to one length and every decode step runs all live
- * sequences as one batch (padded cache slots masked). On a CPU the decode step is bound by
+ * Decodes several independent sequences together: the caches are padded to one length, all
+ * prompts are prefilled in one forward (left-padded), and every decode step runs all live
+ * sequences as one batch (padded slots masked). On a CPU the decode step is bound by
  * reading the weights and by per-op overhead, both shared by the batch, so B sequences cost
  * far less than B separate loops.
  *
@@ -43,41 +43,21 @@ public final class BatchGenerator {
         int[] nextPos = new int[b];
         Random[] random = new Random[b];
         for (int i = 0; i < b; i++) {
-            Sequence s = seqs.get(i);
             out.add(new ArrayList<>());
-            random[i] = new Random(s.options().seed());
-            float[] logits;
-            try (NDScope scope = new NDScope()) {
-                NDArray mask = Masks.causal(model.manager(), s.positions().length, s.cache().length());
-                logits = model.forward(new Transformer.Input(s.prompt(), new int[][] {s.positions()}, mask,
-                        Transformer.Logits.LAST), s.cache()).toFloatArray();
-            }
-            nextPos[i] = s.positions()[s.positions().length - 1] + 1;
-            accept(i, Generator.pick(logits, s.options(), random[i]), seqs, out, done, stopped, errors, last);
+            random[i] = new Random(seqs.get(i).options().seed());
         }
-        if (!allDone(done)) {
-            decodeTogether(model, seqs, out, done, stopped, errors, last, nextPos, random);
-        }
-        List<Outcome> outcomes = new ArrayList<>();
-        for (int i = 0; i < b; i++) {
-            long[] tokens = out.get(i).stream().mapToLong(Long::longValue).toArray();
-            outcomes.add(new Outcome(new Generator.Result(tokens, stopped[i]), errors[i]));
-        }
-        return outcomes;
-    }
-
-    private static void decodeTogether(Transformer model, List<Sequence> seqs, List<List<Long>> out, boolean[] done,
-                                       boolean[] stopped, RuntimeException[] errors, long[] last, int[] nextPos,
-                                       Random[] random) {
         NDManager m = model.manager();
         ModelConfig c = model.config();
-        int b = seqs.size();
         int maxLen = seqs.stream().mapToInt(s -> s.cache().length()).max().orElseThrow();
-        // mask of the padded prefix: real slots 0, padding blocked; grows by one open slot a step
+        int maxPrompt = seqs.stream().mapToInt(s -> s.positions().length).max().orElseThrow();
+        int width = maxLen + maxPrompt;
+        // Slots each row's real tokens may attend: its own cache and its own prompt. Caches are
+        // padded at the end (slots len..maxLen), prompts at the front, so that the last prompt
+        // position is every row's last real token and one LAST-logits forward serves them all.
         List<float[]> rows = new ArrayList<>();
         for (Sequence s : seqs) {
-            float[] row = new float[maxLen];
-            Arrays.fill(row, s.cache().length(), maxLen, Masks.BLOCKED);
+            float[] row = new float[width];
+            Arrays.fill(row, s.cache().length(), maxLen + maxPrompt - s.positions().length, Masks.BLOCKED);
             rows.add(row);
         }
         NDArray[] keys = new NDArray[c.layers()];
@@ -88,31 +68,94 @@ public final class BatchGenerator {
                 values[l] = padAndStack(m, seqs, l, false, maxLen);
             }
             try (KvCache batch = KvCache.of(m, keys, values)) {
-                int step = 0;
-                while (!allDone(done)) {
-                    step++;
-                    float[] mask = new float[b * (maxLen + step)];
-                    long[][] tokens = new long[b][1];
-                    int[][] positions = new int[b][1];
-                    for (int i = 0; i < b; i++) {
-                        System.arraycopy(rows.get(i), 0, mask, i * (maxLen + step), maxLen);
-                        tokens[i][0] = done[i] ? 0 : last[i];
-                        positions[i][0] = nextPos[i]++;
-                    }
-                    float[] logits;
-                    try (NDScope stepScope = new NDScope()) {
-                        logits = model.forward(new Transformer.Input(model.embed(tokens), positions,
-                                m.create(mask, new Shape(b, 1, maxLen + step)), Transformer.Logits.LAST), batch)
-                                .toFloatArray();                          // [B, 1, V]
-                    }
-                    int v = c.vocabSize();
-                    for (int i = 0; i < b; i++) {
-                        if (!done[i]) {
-                            float[] row = Arrays.copyOfRange(logits, i * v, (i + 1) * v);
-                            accept(i, Generator.pick(row, seqs.get(i).options(), random[i]), seqs, out, done, stopped,
-                                    errors, last);
-                        }
-                    }
+                float[] logits;
+                try (NDScope prefill = new NDScope()) {
+                    logits = model.forward(prompts(m, seqs, rows, maxLen, maxPrompt), batch).toFloatArray(); // [B, 1, V]
+                }
+                int v = c.vocabSize();
+                for (int i = 0; i < b; i++) {
+                    int[] pos = seqs.get(i).positions();
+                    nextPos[i] = pos[pos.length - 1] + 1;
+                    accept(i, Generator.pick(Arrays.copyOfRange(logits, i * v, (i + 1) * v), seqs.get(i).options(),
+                            random[i]), seqs, out, done, stopped, errors, last);
+                }
+                decodeTogether(model, batch, seqs, rows, out, done, stopped, errors, last, nextPos, random);
+            }
+        }
+        List<Outcome> outcomes = new ArrayList<>();
+        for (int i = 0; i < b; i++) {
+            long[] tokens = out.get(i).stream().mapToLong(Long::longValue).toArray();
+            outcomes.add(new Outcome(new Generator.Result(tokens, stopped[i]), errors[i]));
+        }
+        return outcomes;
+    }
+
+    /**
+     * All prompts as one forward: embeddings [B, maxPrompt, E] left-padded with zeros, mask
+     * [B, maxPrompt, maxLen + maxPrompt] letting a real prompt token see its own cache and its
+     * own earlier prompt tokens. A padding position sees only itself (finite, never seen).
+     */
+    private static Transformer.Input prompts(NDManager m, List<Sequence> seqs, List<float[]> rows, int maxLen,
+                                             int maxPrompt) {
+        int b = seqs.size();
+        int width = maxLen + maxPrompt;
+        float[] mask = new float[b * maxPrompt * width];
+        int[][] positions = new int[b][maxPrompt];
+        NDArray embeds = null;
+        for (int i = 0; i < b; i++) {
+            Sequence s = seqs.get(i);
+            int pad = maxPrompt - s.positions().length;
+            for (int q = 0; q < maxPrompt; q++) {
+                int base = (i * maxPrompt + q) * width;
+                if (q < pad) {
+                    Arrays.fill(mask, base, base + width, Masks.BLOCKED);
+                    mask[base + maxLen + q] = 0f;
+                    positions[i][q] = s.positions()[0];
+                    continue;
+                }
+                System.arraycopy(rows.get(i), 0, mask, base, maxLen + q + 1);
+                Arrays.fill(mask, base + maxLen + q + 1, base + width, Masks.BLOCKED);
+                positions[i][q] = s.positions()[q - pad];
+            }
+            NDArray e = s.prompt();                                            // [1, T_i, E]
+            if (pad > 0) {
+                e = m.zeros(new Shape(1, pad, e.getShape().get(2)), e.getDataType()).concat(e, 1);
+            }
+            embeds = embeds == null ? e : embeds.concat(e, 0);
+        }
+        return new Transformer.Input(embeds, positions, m.create(mask, new Shape(b, maxPrompt, width)),
+                Transformer.Logits.LAST);
+    }
+
+    private static void decodeTogether(Transformer model, KvCache batch, List<Sequence> seqs, List<float[]> rows,
+                                       List<List<Long>> out, boolean[] done, boolean[] stopped,
+                                       RuntimeException[] errors, long[] last, int[] nextPos, Random[] random) {
+        NDManager m = model.manager();
+        int b = seqs.size();
+        int width = rows.get(0).length;
+        int v = model.config().vocabSize();
+        int step = 0;
+        while (!allDone(done)) {
+            step++;
+            float[] mask = new float[b * (width + step)];   // each step opens one more slot, the token just fed
+            long[][] tokens = new long[b][1];
+            int[][] positions = new int[b][1];
+            for (int i = 0; i < b; i++) {
+                System.arraycopy(rows.get(i), 0, mask, i * (width + step), width);
+                tokens[i][0] = done[i] ? 0 : last[i];
+                positions[i][0] = nextPos[i]++;
+            }
+            float[] logits;
+            try (NDScope stepScope = new NDScope()) {
+                logits = model.forward(new Transformer.Input(model.embed(tokens), positions,
+                        m.create(mask, new Shape(b, 1, width + step)), Transformer.Logits.LAST), batch)
+                        .toFloatArray();                          // [B, 1, V]
+            }
+            for (int i = 0; i < b; i++) {
+                if (!done[i]) {
+                    float[] row = Arrays.copyOfRange(logits, i * v, (i + 1) * v);
+                    accept(i, Generator.pick(row, seqs.get(i).options(), random[i]), seqs, out, done, stopped,
+                            errors, last);
                 }
             }
         }

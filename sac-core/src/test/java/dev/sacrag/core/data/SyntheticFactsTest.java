@@ -72,4 +72,18 @@ class SyntheticFactsTest {
             assertTrue(test.toString().contains(p), "test never uses held-out phrasing: " + p);
         }
     }
+
+    @Test
+    void trainingAsksEveryFactAndHeldOutSplitsAskFour() {
+        for (MrqaRecord r : new SyntheticFacts(SyntheticFacts.Split.TRAIN, 4).generate(50)) {
+            long answers = r.qas().stream().map(q -> q.detectedAnswers().get(0).start()).distinct().count();
+            assertEquals(r.qas().size(), answers, "one question per fact");
+        }
+        int trainQuestions = new SyntheticFacts(SyntheticFacts.Split.TRAIN, 4).generate(50).stream()
+                .mapToInt(r -> r.qas().size()).sum();
+        assertTrue(trainQuestions > 50 * 6, "train asks about every fact, got " + trainQuestions + " questions");
+        for (MrqaRecord r : new SyntheticFacts(SyntheticFacts.Split.TEST, 4).generate(50)) {
+            assertTrue(r.qas().size() <= 4, "test asks at most 4 per context");
+        }
+    }
 }
