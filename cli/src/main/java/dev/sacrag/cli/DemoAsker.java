@@ -34,8 +34,9 @@ final class DemoAsker implements AutoCloseable {
      *
      * @param result the final message; empty when the call failed or the stream ended without one
      * @param clientTtftMs from sending the request to the first streamed token, as the client saw it
+     * @param tokens streamed token messages received
      */
-    record Asked(Optional<AskResult> result, Optional<Status> error, double clientTtftMs) {
+    record Asked(Optional<AskResult> result, Optional<Status> error, double clientTtftMs, int tokens) {
 
         String answer() {
             return result.map(r -> r.getAnswer().strip()).orElse("");
@@ -62,22 +63,26 @@ final class DemoAsker implements AutoCloseable {
                 .setMaxNewTokens(maxNewTokens).build();
         long start = System.nanoTime();
         double firstToken = Double.NaN;
+        int tokens = 0;
         AskResult result = null;
         try {
             Iterator<AskResponse> stream = QueryServiceGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS).ask(request);
             while (stream.hasNext()) {
                 AskResponse r = stream.next();
-                if (r.hasToken() && Double.isNaN(firstToken)) {
-                    firstToken = (System.nanoTime() - start) / 1e6;
+                if (r.hasToken()) {
+                    tokens++;
+                    if (Double.isNaN(firstToken)) {
+                        firstToken = (System.nanoTime() - start) / 1e6;
+                    }
                 } else if (r.hasResult()) {
                     result = r.getResult();
                 }
             }
         } catch (StatusRuntimeException e) {
-            return new Asked(Optional.empty(), Optional.of(e.getStatus()), firstToken);
+            return new Asked(Optional.empty(), Optional.of(e.getStatus()), firstToken, tokens);
         }
-        return new Asked(Optional.ofNullable(result), Optional.empty(), firstToken);
+        return new Asked(Optional.ofNullable(result), Optional.empty(), firstToken, tokens);
     }
 
     /** Loads the documents' anchor KV into the service's cache; misses name documents it cannot serve yet. */

@@ -66,7 +66,7 @@ final class PipelineBench implements Callable<Integer> {
                     + " for more samples (default ${DEFAULT-VALUE}).")
     int copies;
 
-    @Option(names = "--queries", paramLabel = "N", defaultValue = "48",
+    @Option(names = "--queries", paramLabel = "N", defaultValue = "240",
             description = "Timed queries per client count (default ${DEFAULT-VALUE}).")
     int queries;
 
@@ -79,7 +79,7 @@ final class PipelineBench implements Callable<Integer> {
     int maxNewTokens;
 
     @Option(names = "--max-batch", paramLabel = "N",
-            description = "The query service's --max-batch: questions decoded together (default: the service's, 8;"
+            description = "The query service's --max-batch: questions decoded together (default: the service's, 16;"
                     + " 1 = one by one).")
     Integer maxBatch;
 

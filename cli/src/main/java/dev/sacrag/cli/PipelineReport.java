@@ -44,13 +44,15 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
                 BenchCommand.quantile(burst.latencyMs(), 0.5), BenchCommand.quantile(burst.latencyMs(), 0.99));
         out.printf(Locale.ROOT, "  publish-to-answerable, one document at a time (%d documents): p50 %.0f ms, p99 %.0f ms%n",
                 latencyMs.length, BenchCommand.quantile(latencyMs, 0.5), BenchCommand.quantile(latencyMs, 0.99));
-        out.printf(Locale.ROOT, "  %7s  %9s  %11s  %14s  %14s  %18s%n", "clients", "queries/s", "vs 1 client",
-                "latency p50 ms", "latency p99 ms", "first token p50 ms");
+        out.printf(Locale.ROOT, "  %7s  %9s  %11s  %14s  %14s  %18s  %13s  %13s  %13s%n", "clients", "queries/s",
+                "vs 1 client", "latency p50 ms", "latency p99 ms", "first token p50 ms", "server p50 ms",
+                "decode p50 ms", "tokens/answer");
         for (QueryLoad.Level l : levels) {
-            out.printf(Locale.ROOT, "  %7d  %9.2f  %11s  %14.0f  %14.0f  %18.0f%n", l.clients(), l.queriesPerSecond(),
-                    speedup(l).map(x -> String.format(Locale.ROOT, "%.2fx", x)).orElse("-"),
+            out.printf(Locale.ROOT, "  %7d  %9.2f  %11s  %14.0f  %14.0f  %18.0f  %13.1f  %13.1f  %13.1f%n", l.clients(),
+                    l.queriesPerSecond(), speedup(l).map(x -> String.format(Locale.ROOT, "%.2fx", x)).orElse("-"),
                     BenchCommand.quantile(l.latencyMs(), 0.5), BenchCommand.quantile(l.latencyMs(), 0.99),
-                    ttftMedian(l));
+                    ttftMedian(l), BenchCommand.quantile(l.serverMs(), 0.5), BenchCommand.quantile(l.decodeMs(), 0.5),
+                    Arrays.stream(l.tokens()).average().orElse(0));
         }
         speedupAt16().ifPresent(x -> out.printf(Locale.ROOT, "  target: queries/s at 16 clients >= %.0fx 1 client:"
                 + " %.2fx (%s)%n", PipelineBench.TARGET_SPEEDUP_AT_16, x, x >= PipelineBench.TARGET_SPEEDUP_AT_16
@@ -102,6 +104,9 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
             if (!Double.isNaN(ttft)) {
                 x.addProperty("first_token_ms_p50", ttft);
             }
+            x.addProperty("server_ms_p50", BenchCommand.quantile(l.serverMs(), 0.5));
+            x.addProperty("decode_ms_p50", BenchCommand.quantile(l.decodeMs(), 0.5));
+            x.addProperty("tokens_per_answer", Arrays.stream(l.tokens()).average().orElse(0));
             queries.add(x);
         }
         o.add("queries", queries);

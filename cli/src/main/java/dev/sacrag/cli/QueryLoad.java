@@ -25,8 +25,12 @@ final class QueryLoad implements AutoCloseable {
      * @param latencyMs per query, at the client: from sending the request to the stream's end
      * @param ttftMs per query, at the client: from sending the request to the first streamed token
      *               (NaN for an answer without tokens)
+     * @param serverMs per query, the service's own total (request arrival to answer end)
+     * @param decodeMs per query, the service's decode time (its batch's, after the queue)
+     * @param tokens per query, streamed answer tokens
      */
-    record Level(int clients, int queries, double seconds, double[] latencyMs, double[] ttftMs) {
+    record Level(int clients, int queries, double seconds, double[] latencyMs, double[] ttftMs, double[] serverMs,
+                 double[] decodeMs, double[] tokens) {
 
         double queriesPerSecond() {
             return queries / seconds;
@@ -57,6 +61,9 @@ final class QueryLoad implements AutoCloseable {
         }
         double[] latencyMs = new double[queries];
         double[] ttftMs = new double[queries];
+        double[] serverMs = new double[queries];
+        double[] decodeMs = new double[queries];
+        double[] tokens = new double[queries];
         AtomicInteger next = new AtomicInteger();
         AtomicReference<String> failure = new AtomicReference<>();
         CountDownLatch ready = new CountDownLatch(clientCount);
@@ -87,6 +94,9 @@ final class QueryLoad implements AutoCloseable {
                     }
                     latencyMs[i] = (end - start) / 1e6;
                     ttftMs[i] = a.clientTtftMs();
+                    serverMs[i] = a.result().get().getTimings().getTotalMs();
+                    decodeMs[i] = a.result().get().getTimings().getDecodeMs();
+                    tokens[i] = a.tokens();
                     lastEnd[client] = end;
                 }
             }, "sac-bench-client-" + c);
@@ -103,7 +113,7 @@ final class QueryLoad implements AutoCloseable {
             throw new IllegalStateException("a query failed, so the level's numbers would be wrong: " + failure.get());
         }
         long end = Arrays.stream(lastEnd).max().orElseThrow();
-        return new Level(clientCount, queries, (end - start) / 1e9, latencyMs, ttftMs);
+        return new Level(clientCount, queries, (end - start) / 1e9, latencyMs, ttftMs, serverMs, decodeMs, tokens);
     }
 
     @Override

@@ -225,6 +225,12 @@ final class TrainCommand implements Runnable {
 
         @Option(names = "--train-contexts", defaultValue = "8000") int trainContexts;
 
+        @Option(names = "--questions-per-example", defaultValue = "16",
+                description = "Stage 2: questions decoded against one compressed set of documents, all about those "
+                        + "documents (default ${DEFAULT-VALUE}; 1 = one question per compression). The compressor pass "
+                        + "costs the same for one question or many.")
+        int questionsPerExample;
+
         @Option(names = "--answer-prompt", converter = NewlineEscapes.class,
                 description = "Text before the answer; default: what the base was trained with (base/prompts.json), "
                         + "else the paper's \"\\n### Answer:\\n\".")
@@ -247,7 +253,7 @@ final class TrainCommand implements Runnable {
                 long bos = base.config().bosTokenId();
                 long eos = base.config().eosTokenIds().get(0);
                 SacExamples examples = new SacExamples(tok, qa, text, bos, eos, spec.contextPrompt(),
-                        spec.questionPrompt(), spec.answerPrompt(), spec.maxComposedTokens());
+                        spec.questionPrompt(), spec.answerPrompt(), spec.maxComposedTokens(), questionsPerExample);
                 long[] prompt = tok.encode(spec.contextPrompt());
                 long[] prefix = new long[prompt.length + 1];
                 prefix[0] = bos;

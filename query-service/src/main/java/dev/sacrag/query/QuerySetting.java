@@ -46,7 +46,7 @@ public enum QuerySetting {
             "Load newly compressed documents into the cache while it has room."),
     INFERENCE_THREADS("--inference-threads", "SAC_INFERENCE_THREADS", "1", "N",
             "Threads decoding answers; each already uses the model's intra-op threads."),
-    MAX_BATCH("--max-batch", "SAC_MAX_BATCH", "8", "N",
+    MAX_BATCH("--max-batch", "SAC_MAX_BATCH", "16", "N",
             "Queued questions handed to the engine at once (effective when the engine decodes batches)."),
     MAX_QUEUED("--max-queued", "SAC_MAX_QUEUED", "64", "N",
             "Questions that may wait for inference; more get RESOURCE_EXHAUSTED.");

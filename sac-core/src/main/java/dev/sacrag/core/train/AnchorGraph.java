@@ -106,7 +106,10 @@ final class AnchorGraph {
         return new Context(k, v, offset);
     }
 
-    /** Teacher-forced decoder logits [1, 1 + Tq, V] for [LM] + {@code tokens} after the anchors. */
+    /**
+     * Teacher-forced decoder logits [1, 1 + Tq, V] for [LM] + {@code tokens} after the anchors.
+     * Consumes {@code ctx} (its arrays become the decoder's cache); compose again to decode twice.
+     */
     NDArray decode(Context ctx, long[] tokens) {
         NDManager m = base.manager();
         int n = tokens.length + 1;
@@ -119,6 +122,41 @@ final class AnchorGraph {
         try (KvCache cache = KvCache.of(m, ctx.keys(), ctx.values())) {
             int past = cache.length();
             return base.forward(new Transformer.Input(embeds, new int[][] {positions}, Masks.causal(m, n, past),
+                    Transformer.Logits.ALL), cache);
+        }
+    }
+
+    /**
+     * Teacher-forced logits [Q, 1 + max Tq, V] of several decoder inputs ([LM] + tokens each)
+     * against the same anchors: one forward, the inputs right-padded (padding rows are never
+     * scored), the anchor K/V repeated per input so their gradients add up. Row q equals
+     * {@link #decode} of input q on its real positions.
+     */
+    NDArray decodeBatch(Context ctx, List<long[]> inputs) {
+        NDManager m = base.manager();
+        int q = inputs.size();
+        int n = 1 + inputs.stream().mapToInt(t -> t.length).max().orElseThrow();
+        long[][] ids = new long[q][n - 1];
+        int[][] positions = new int[q][n];
+        for (int b = 0; b < q; b++) {
+            long[] t = inputs.get(b);
+            System.arraycopy(t, 0, ids[b], 0, t.length);
+            for (int i = 0; i < n; i++) {
+                positions[b][i] = ctx.tokens() + i;
+            }
+        }
+        NDArray lm = lmToken.reshape(1, 1, base.config().hiddenSize()).repeat(0, q);
+        NDArray embeds = lm.concat(base.embed(ids), 1);                          // [Q, n, E]
+        int layers = base.config().layers();
+        NDArray[] k = new NDArray[layers];
+        NDArray[] v = new NDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            k[l] = ctx.keys()[l].repeat(0, q);
+            v[l] = ctx.values()[l].repeat(0, q);
+        }
+        try (KvCache cache = KvCache.of(m, k, v)) {
+            int past = cache.length();
+            return base.forward(new Transformer.Input(embeds, positions, Masks.causal(m, n, past),
                     Transformer.Logits.ALL), cache);
         }
     }

@@ -10,18 +10,27 @@ import java.util.Random;
 /**
  * Training examples for SAC from tokenised data. Stage 1 draws windows of 128-1024 tokens
  * from plain text and fact documents; stage 2 draws a question and composes its document with
- * 0-3 distractor documents in random order, up to {@code maxComposedTokens}.
+ * 0-3 distractor documents in random order, up to {@code maxComposedTokens}, then adds up to
+ * {@code questionsPerExample - 1} other questions about any of the composed documents (each
+ * answer lies in one document, the others are its distractors).
  */
 public final class SacExamples implements SacTrainer.Examples {
     private final List<long[]> documents = new ArrayList<>();      // full compressor inputs
     private final List<long[][]> questions = new ArrayList<>();    // per document: {prompt, answer+EOS} pairs, flattened
     private final List<Integer> questionDoc = new ArrayList<>();
+    private final List<List<Integer>> docQuestions = new ArrayList<>();
     private final List<long[]> texts = new ArrayList<>();
     private final int maxComposed;
+    private final int questionsPerExample;
 
     public SacExamples(TextTokenizer tok, List<MrqaRecord> qa, List<String> text, long bos, long eos,
-                       String contextPrompt, String questionPrompt, String answerPrompt, int maxComposedTokens) {
+                       String contextPrompt, String questionPrompt, String answerPrompt, int maxComposedTokens,
+                       int questionsPerExample) {
+        if (questionsPerExample < 1) {
+            throw new IllegalArgumentException("questions per example must be >= 1, got " + questionsPerExample);
+        }
         this.maxComposed = maxComposedTokens;
+        this.questionsPerExample = questionsPerExample;
         long[] prefix = tok.encode(contextPrompt);
         for (MrqaRecord r : qa) {
             long[] body = tok.encode(r.context());
@@ -31,12 +40,14 @@ public final class SacExamples implements SacTrainer.Examples {
             System.arraycopy(body, 0, doc, 1 + prefix.length, body.length);
             int index = documents.size();
             documents.add(doc);
+            docQuestions.add(new ArrayList<>());
             texts.add(body);
             for (MrqaRecord.Qa q : r.qas()) {
                 long[] a = tok.encode(TrainingSamples.answerText(answerPrompt, q.answers().get(0)));
                 long[] answer = java.util.Arrays.copyOf(a, a.length + 1);
                 answer[a.length] = eos;
                 questions.add(new long[][] {tok.encode(questionPrompt + q.question() + answerPrompt), answer});
+                docQuestions.get(index).add(questions.size() - 1);
                 questionDoc.add(index);
             }
         }
@@ -60,18 +71,32 @@ public final class SacExamples implements SacTrainer.Examples {
     public SacTrainer.QaExample qa(Random rnd) {
         int qi = rnd.nextInt(questions.size());
         int answerDoc = questionDoc.get(qi);
-        List<long[]> docs = new ArrayList<>();
-        docs.add(documents.get(answerDoc));
+        List<Integer> chosen = new ArrayList<>();
+        chosen.add(answerDoc);
         int tokens = documents.get(answerDoc).length;
         int k = 1 + rnd.nextInt(4);
-        for (int tries = 0; docs.size() < k && tries < 10; tries++) {
+        for (int tries = 0; chosen.size() < k && tries < 10; tries++) {
             int d = rnd.nextInt(documents.size());
-            if (d != answerDoc && tokens + documents.get(d).length <= maxComposed) {
-                docs.add(documents.get(d));
+            if (!chosen.contains(d) && tokens + documents.get(d).length <= maxComposed) {
+                chosen.add(d);
                 tokens += documents.get(d).length;
             }
         }
-        java.util.Collections.shuffle(docs, rnd); // the answer may sit in any of the composed documents
-        return new SacTrainer.QaExample(docs, questions.get(qi)[0], questions.get(qi)[1]);
+        List<Integer> others = new ArrayList<>();
+        for (int d : questionsPerExample == 1 ? List.<Integer>of() : chosen) {
+            for (int q : docQuestions.get(d)) {
+                if (q != qi) {
+                    others.add(q);
+                }
+            }
+        }
+        if (!others.isEmpty()) {
+            java.util.Collections.shuffle(others, rnd);
+        }
+        List<long[][]> asked = new ArrayList<>();
+        asked.add(questions.get(qi));
+        others.stream().limit(questionsPerExample - 1L).forEach(q -> asked.add(questions.get(q)));
+        java.util.Collections.shuffle(chosen, rnd); // the answer may sit in any of the composed documents
+        return new SacTrainer.QaExample(chosen.stream().map(documents::get).toList(), asked);
     }
 }

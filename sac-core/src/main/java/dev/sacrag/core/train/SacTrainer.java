@@ -44,7 +44,17 @@ public final class SacTrainer {
         QaExample qa(Random rnd);
     }
 
-    public record QaExample(List<long[]> documents, long[] questionPrompt, long[] answer) { }
+    /**
+     * Composed documents and the questions asked against them, each {decoder prompt, answer +
+     * EOS}. Every question is decoded against the same compressed documents in one batch: the
+     * compressor pass is the expensive part of a step, and each extra question adds answer
+     * tokens to learn from at the cost of a short decoder row.
+     */
+    public record QaExample(List<long[]> documents, List<long[][]> questions) {
+        public QaExample(List<long[]> documents, long[] questionPrompt, long[] answer) {
+            this(documents, List.<long[][]>of(new long[][] {questionPrompt, answer}));
+        }
+    }
 
     private final Config c;
     private final TrainingListener listener;
@@ -138,28 +148,37 @@ public final class SacTrainer {
         return step(g, List.of(ctx), input, target, w, ratio);
     }
 
-    /** Stage 2: loss on the answer tokens and EOS only. */
+    /** Stage 2: loss on the answer tokens and EOS only, averaged over every question's answer tokens. */
     private double qa(AnchorGraph g, QaExample ex, int ratio) {
-        long[] q = ex.questionPrompt();
-        long[] a = ex.answer();
-        long[] input = new long[q.length + a.length - 1];
-        System.arraycopy(q, 0, input, 0, q.length);
-        System.arraycopy(a, 0, input, q.length, a.length - 1);
-        long[] target = new long[q.length + a.length];       // position i predicts target[i]
-        float[] w = new float[target.length];
-        System.arraycopy(q, 0, target, 0, q.length);          // [LM] predicts q[0] ... (not counted)
-        System.arraycopy(a, 0, target, q.length, a.length);
-        for (int i = q.length; i < target.length; i++) {
-            w[i] = 1f;
+        int n = ex.questions().size();
+        int width = ex.questions().stream().mapToInt(x -> x[0].length + x[1].length).max().orElseThrow();
+        List<long[]> inputs = new ArrayList<>();
+        long[][] targets = new long[n][width];                // row position i predicts targets[i]
+        float[][] weights = new float[n][width];
+        for (int r = 0; r < n; r++) {
+            long[] q = ex.questions().get(r)[0];
+            long[] a = ex.questions().get(r)[1];
+            long[] input = new long[q.length + a.length - 1];
+            System.arraycopy(q, 0, input, 0, q.length);
+            System.arraycopy(a, 0, input, q.length, a.length - 1);
+            inputs.add(input);
+            System.arraycopy(q, 0, targets[r], 0, q.length);  // [LM] predicts q[0] ... (not counted)
+            System.arraycopy(a, 0, targets[r], q.length, a.length);
+            java.util.Arrays.fill(weights[r], q.length, q.length + a.length, 1f);
         }
-        return step(g, ex.documents(), input, target, w, ratio);
+        return step(g, ex.documents(), inputs, targets, weights, ratio);
     }
 
     /** Compressed plus decoded tokens this run (for the tokens/s shown in progress). */
     private long tokensSeen;
 
     private double step(AnchorGraph g, List<long[]> docs, long[] decoderInput, long[] target, float[] w, int ratio) {
-        tokensSeen += decoderInput.length + 1 + docs.stream().mapToLong(d -> d.length).sum();
+        return step(g, docs, List.of(decoderInput), new long[][] {target}, new float[][] {w}, ratio);
+    }
+
+    private double step(AnchorGraph g, List<long[]> docs, List<long[]> decoderInputs, long[][] targets,
+                        float[][] weights, int ratio) {
+        tokensSeen += decoderInputs.stream().mapToLong(x -> x.length + 1).sum() + docs.stream().mapToLong(d -> d.length).sum();
         try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             List<NDArray[][]> kv = new ArrayList<>();
             List<Integer> lengths = new ArrayList<>();
@@ -167,13 +186,15 @@ public final class SacTrainer {
                 kv.add(g.compress(d, ratio));
                 lengths.add(d.length);
             }
-            NDArray logits = g.decode(g.compose(kv, lengths), decoderInput);
-            NDArray loss = Losses.crossEntropy(logits, new long[][] {target}, new float[][] {w});
+            AnchorGraph.Context ctx = g.compose(kv, lengths);
+            NDArray logits = decoderInputs.size() == 1 ? g.decode(ctx, decoderInputs.get(0))
+                    : g.decodeBatch(ctx, decoderInputs);
+            NDArray loss = Losses.crossEntropy(logits, targets, weights);
             float value = loss.getFloat();
             if (!Float.isFinite(value)) {
                 // One bad example must not end a run: report it (enough to find it again) and leave it out.
                 listener.onMessage(String.format("non-finite loss on an example at %dx (documents of %s tokens, "
-                        + "decoder input %d tokens); left out of the step", ratio, lengths, decoderInput.length));
+                        + "%d decoder input(s)); left out of the step", ratio, lengths, decoderInputs.size()));
                 return Double.NaN;
             }
             gc.backward(loss.div((float) c.batch()));

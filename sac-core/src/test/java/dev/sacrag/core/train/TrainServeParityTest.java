@@ -81,4 +81,36 @@ class TrainServeParityTest {
             }
         }
     }
+
+    @Test
+    void questionsDecodedTogetherMatchOneAtATime() throws Exception {
+        ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
+        Path base = TestModels.write(c, tmp.resolve("base-batch"), 4);
+        SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
+                "\n### Answer:", true, true, List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512,
+                Fingerprints.baseModel(base));
+        Path adapterDir = tmp.resolve("adapter-batch");
+        SacAdapter.writeRandom(adapterDir, spec, c, 5);
+        try (SacEngine engine = SacEngine.load(base, adapterDir); NDScope scope = new NDScope()) {
+            SacAdapter a = engine.adapter();
+            AnchorGraph g = new AnchorGraph(engine.base(), spec, a.lora(), a.anchorTable(), a.lmToken());
+            long[] d0 = engine.contextTokens("Mara Olen lives in Tessby and was born in 1984, people say.");
+            long[] d1 = engine.contextTokens("The harbour of Quillon was paved in 1911.");
+            java.util.function.Supplier<AnchorGraph.Context> ctx = () -> g.compose(
+                    List.of(g.compress(d0, 4), g.compress(d1, 4)), List.of(d0.length, d1.length));
+            List<long[]> inputs = List.of(engine.decoder().questionTokens(engine, "Where does Mara Olen live?"),
+                    engine.decoder().questionTokens(engine, "When?"),
+                    engine.decoder().questionTokens(engine, "Which year was the harbour of Quillon paved?"));
+            NDArray together = g.decodeBatch(ctx.get(), inputs);                       // [3, 1 + max, V]
+            long v = together.getShape().get(2);
+            assertEquals(3, together.getShape().get(0));
+            for (int q = 0; q < inputs.size(); q++) {
+                float[] alone = g.decode(ctx.get(), inputs.get(q)).toFloatArray();     // [1, 1 + len, V]
+                float[] row = together.get(q).toFloatArray();
+                for (int i = 0; i < alone.length; i++) {
+                    assertEquals(alone[i], row[i], 1e-4f, "question " + q + ", position " + i / v);
+                }
+            }
+        }
+    }
 }
