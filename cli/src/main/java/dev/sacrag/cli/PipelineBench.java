@@ -83,6 +83,10 @@ final class PipelineBench implements Callable<Integer> {
                     + " 1 = one by one).")
     Integer maxBatch;
 
+    @Option(names = "--batch-wait", paramLabel = "DURATION",
+            description = "The query service's --batch-wait (default: the service's, 3ms; 0ms = start every batch at once).")
+    String batchWait;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
             description = "Give up when a phase's documents are not answerable after this long (default ${DEFAULT-VALUE}).")
     Duration timeout;
@@ -100,12 +104,18 @@ final class PipelineBench implements Callable<Integer> {
         DemoServices.requireModel(model);
         DemoInputs inputs = DemoInputs.load(documents, questions);
         int effectiveBatch = maxBatch != null ? maxBatch : Integer.parseInt(QuerySetting.MAX_BATCH.defaultValue());
+        String effectiveWait = batchWait != null ? batchWait : QuerySetting.BATCH_WAIT.defaultValue();
         PipelineReport.Setup setup = new PipelineReport.Setup(model, documents, inputs.documents().size(), copies,
-                inputs.questions().size(), queries, maxNewTokens, effectiveBatch);
+                inputs.questions().size(), queries, maxNewTokens, effectiveBatch, effectiveWait);
         out.printf(Locale.ROOT, "inputs: %d documents x %d copies from %s, %d questions from %s, model %s%n",
                 setup.documents(), copies, documents, setup.questions(), questions, model);
-        Map<String, String> querySettings = maxBatch == null ? Map.of()
-                : Map.of(QuerySetting.MAX_BATCH.flag(), String.valueOf(maxBatch));
+        Map<String, String> querySettings = new java.util.HashMap<>();
+        if (maxBatch != null) {
+            querySettings.put(QuerySetting.MAX_BATCH.flag(), String.valueOf(maxBatch));
+        }
+        if (batchWait != null) {
+            querySettings.put(QuerySetting.BATCH_WAIT.flag(), batchWait);
+        }
         PipelineReport report;
         try (DemoServices services = DemoServices.start(model, querySettings, out)) {
             report = measure(services, inputs, setup, out);

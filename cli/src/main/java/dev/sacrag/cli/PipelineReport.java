@@ -19,7 +19,7 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
 
     /** The run's settings; {@code documents} counts distinct documents, before {@code copies}. */
     record Setup(Path model, Path documentsDir, int documents, int copies, int questions, int queries, int maxNewTokens,
-                 int maxBatch) {
+                 int maxBatch, String batchWait) {
     }
 
     /** Queries/s of a level over those of the 1-client level; empty without one. */
@@ -36,8 +36,8 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
     void print(PrintWriter out) {
         Setup s = setup;
         out.printf(Locale.ROOT, "bench pipeline: model %s (ratio %d), %d documents x %d copies, %d questions, %d queries"
-                + " per client count, answers <= %d tokens, max batch %d%n", modelId, ratio, s.documents(), s.copies(),
-                s.questions(), s.queries(), s.maxNewTokens(), s.maxBatch());
+                + " per client count, answers <= %d tokens, max batch %d, batch wait %s%n", modelId, ratio, s.documents(),
+                s.copies(), s.questions(), s.queries(), s.maxNewTokens(), s.maxBatch(), s.batchWait());
         out.printf(Locale.ROOT, "  ingest: %d documents in %.2f s = %.2f documents/s (first send -> last answerable);"
                         + " compressor alone %.2f documents/s; ack -> answerable in the burst p50 %.0f ms, p99 %.0f ms%n",
                 burst.documents(), burst.seconds(), burst.documentsPerSecond(), burst.compressorDocumentsPerSecond(),
@@ -72,6 +72,7 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
         o.addProperty("questions", setup.questions());
         o.addProperty("max_new_tokens", setup.maxNewTokens());
         o.addProperty("max_batch", setup.maxBatch());
+        o.addProperty("batch_wait", setup.batchWait());
 
         JsonObject ingest = new JsonObject();
         ingest.addProperty("documents", burst.documents());

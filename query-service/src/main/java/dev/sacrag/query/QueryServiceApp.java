@@ -122,7 +122,8 @@ public final class QueryServiceApp implements AutoCloseable {
                 topics.recompress(), topics.recompressInterval(), metrics);
         opened.push(recompress);
         QueryServiceConfig.Inference inf = config.inference();
-        InferenceExecutor inference = new InferenceExecutor(model, inf.workers(), inf.maxBatch(), inf.maxQueued(), metrics);
+        InferenceExecutor inference = new InferenceExecutor(model, inf.workers(), inf.maxBatch(), inf.maxQueued(),
+                inf.batchWait(), metrics);
         opened.push(inference);
 
         CountDownLatch ready = new CountDownLatch(3); // documents, catalog and control topics read

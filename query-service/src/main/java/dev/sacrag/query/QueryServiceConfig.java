@@ -42,7 +42,7 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
     public record Model(Path baseDir, Path adapterDir, OptionalInt ratio, Optional<String> modelId) {
     }
 
-    public record Inference(int workers, int maxBatch, int maxQueued) {
+    public record Inference(int workers, int maxBatch, int maxQueued, Duration batchWait) {
     }
 
     /** @param budgetBytes 0 = no local cache */
@@ -72,7 +72,8 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
         Topics topics = new Topics(v.text(BOOTSTRAP_SERVERS), v.text(DOCUMENTS_TOPIC), v.text(CATALOG_TOPIC),
                 v.text(CONTROL_TOPIC), v.text(RECOMPRESS_TOPIC), v.duration(RECOMPRESS_INTERVAL));
         return new QueryServiceConfig(listen, topics, redis(v), model(v), limits(v),
-                new Inference(v.integer(INFERENCE_THREADS, 1, 64), v.integer(MAX_BATCH, 1, 256), v.integer(MAX_QUEUED, 1, 100_000)),
+                new Inference(v.integer(INFERENCE_THREADS, 1, 64), v.integer(MAX_BATCH, 1, 256), v.integer(MAX_QUEUED, 1, 100_000),
+                        v.durationOrZero(BATCH_WAIT)),
                 new WarmCacheSettings(v.bytes(WARM_CACHE_BYTES), v.bool(PRELOAD)));
     }
 

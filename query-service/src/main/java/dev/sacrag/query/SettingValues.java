@@ -56,6 +56,15 @@ final class SettingValues {
 
     /** "500ms", "30s", "2m", "1h" or ISO-8601 ("PT1M"); must be positive. */
     Duration duration(QuerySetting s) {
+        Duration d = durationOrZero(s);
+        if (d.isZero()) {
+            throw new ConfigException(s, "must be positive, got " + text(s));
+        }
+        return d;
+    }
+
+    /** As {@link #duration}, but zero ("0ms") is allowed. */
+    Duration durationOrZero(QuerySetting s) {
         String v = text(s).toLowerCase(Locale.ROOT);
         Duration d;
         Matcher m = DURATION.matcher(v);
@@ -74,8 +83,8 @@ final class SettingValues {
                 throw new ConfigException(s, "'" + v + "' is not a duration (e.g. 500ms, 30s, 2m, 1h, PT1M)");
             }
         }
-        if (d.isNegative() || d.isZero()) {
-            throw new ConfigException(s, "must be positive, got " + v);
+        if (d.isNegative()) {
+            throw new ConfigException(s, "must not be negative, got " + v);
         }
         return d;
     }

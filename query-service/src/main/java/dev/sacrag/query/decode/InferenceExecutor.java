@@ -20,6 +20,12 @@ import java.util.concurrent.TimeUnit;
  * {@code maxBatch} queued requests at once and hands them to {@link Answerer#answerBatch} —
  * the hook where a batched decode plugs in. A request whose caller gave up (its future was
  * cancelled) while it waited is dropped, not decoded.
+ *
+ * <p>Dynamic batching: a batch's callers get their answers together and tend to ask again
+ * together, a few milliseconds later. A worker that finds fewer questions waiting than its
+ * last batch held waits up to {@code batchWait} for the rest, instead of starting a small
+ * batch that the others then queue behind. A worker whose last batch was one question (a lone
+ * caller) never waits.
  */
 public final class InferenceExecutor implements AutoCloseable {
 
@@ -30,6 +36,7 @@ public final class InferenceExecutor implements AutoCloseable {
 
     private final Answerer answerer;
     private final int maxBatch;
+    private final long batchWaitNanos;
     private final BlockingQueue<Job> queue;
     private final QueryMetrics metrics;
     private final List<Thread> workers = new ArrayList<>();
@@ -40,11 +47,20 @@ public final class InferenceExecutor implements AutoCloseable {
      * @param maxQueued requests that may wait; more are refused with {@link InferenceOverloadedException}
      */
     public InferenceExecutor(Answerer answerer, int workers, int maxBatch, int maxQueued, QueryMetrics metrics) {
-        if (workers < 1 || maxBatch < 1 || maxQueued < 1) {
-            throw new IllegalArgumentException("workers, maxBatch and maxQueued must be >= 1, got "
-                    + workers + ", " + maxBatch + ", " + maxQueued);
+        this(answerer, workers, maxBatch, maxQueued, Duration.ZERO, metrics);
+    }
+
+    /**
+     * @param batchWait longest wait for the rest of a batch (see the class comment); zero = never
+     */
+    public InferenceExecutor(Answerer answerer, int workers, int maxBatch, int maxQueued, Duration batchWait,
+                             QueryMetrics metrics) {
+        if (workers < 1 || maxBatch < 1 || maxQueued < 1 || batchWait.isNegative()) {
+            throw new IllegalArgumentException("workers, maxBatch and maxQueued must be >= 1 and batchWait >= 0, got "
+                    + workers + ", " + maxBatch + ", " + maxQueued + ", " + batchWait);
         }
         this.answerer = answerer;
+        this.batchWaitNanos = batchWait.toNanos();
         this.maxBatch = Math.min(maxBatch, answerer.maxBatch());
         this.queue = new LinkedBlockingQueue<>(maxQueued);
         this.metrics = metrics;
@@ -85,20 +101,47 @@ public final class InferenceExecutor implements AutoCloseable {
 
     private void work() {
         List<Job> batch = new ArrayList<>(maxBatch);
+        int last = 0;
+        long lastEnd = Long.MIN_VALUE;
         while (!closed) {
             try {
                 batch.add(queue.take());
+                queue.drainTo(batch, maxBatch - 1);
+                // Questions queued while the last batch ran come from other callers; the last batch's
+                // own callers may be about to ask again.
+                int early = 0;
+                for (Job j : batch) {
+                    early += j.enqueuedNanos - lastEnd < 0 ? 1 : 0;
+                }
+                fill(batch, (int) Math.min(maxBatch, early + last));
             } catch (InterruptedException e) {
+                batch.forEach(job -> job.result.completeExceptionally(new CancellationException("the service is shutting down")));
                 return; // close() interrupts idle workers
             }
-            queue.drainTo(batch, maxBatch - 1);
+            last = batch.size();
+            metrics.inferenceBatch(batch.size());
             try {
                 run(batch);
             } catch (RuntimeException e) { // a broken answerer must not take the worker (and every later question) down
                 log.error("decoding a batch of {} question(s) failed", batch.size(), e);
                 batch.forEach(job -> job.result.completeExceptionally(e));
             }
+            lastEnd = System.nanoTime();
             batch.clear();
+        }
+    }
+
+    /** Waits up to the batch wait for the batch to reach {@code target} questions. */
+    private void fill(List<Job> batch, int target) throws InterruptedException {
+        long deadline = System.nanoTime() + batchWaitNanos;
+        while (batch.size() < target) {
+            long left = deadline - System.nanoTime();
+            Job next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
+            if (next == null) {
+                return;
+            }
+            batch.add(next);
+            queue.drainTo(batch, maxBatch - batch.size());
         }
     }
 

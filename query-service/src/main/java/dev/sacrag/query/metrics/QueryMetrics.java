@@ -1,6 +1,7 @@
 package dev.sacrag.query.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -20,7 +21,7 @@ import java.util.function.ToDoubleFunction;
  * <li>{@code sac_query_cache_lookups_total{result=hit|miss}}, {@code sac_query_cache_evictions_total},
  * gauges {@code sac_query_cache_bytes}, {@code sac_query_cache_entries}, {@code sac_query_cache_budget_bytes};</li>
  * <li>{@code sac_query_inference_queue_depth}, {@code sac_query_inference_wait_seconds},
- * {@code sac_query_inference_rejected_total};</li>
+ * {@code sac_query_inference_rejected_total}, {@code sac_query_inference_batch_size} (questions decoded together);</li>
  * <li>{@code sac_query_recompress_requests_total};</li>
  * <li>{@code sac_query_feed_records_total{topic,result=applied|bad}}; gauges
  * {@code sac_query_documents}, {@code sac_query_catalog_entries};</li>
@@ -41,6 +42,7 @@ public final class QueryMetrics {
     private final Counter recompressRequests;
     private final Counter inferenceRejected;
     private final Timer inferenceWait;
+    private final DistributionSummary inferenceBatch;
 
     public QueryMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -56,6 +58,8 @@ public final class QueryMetrics {
                 .description("Questions refused because the inference queue was full").register(registry);
         this.inferenceWait = Timer.builder("sac.query.inference.wait")
                 .description("Time questions waited for the inference executor").register(registry);
+        this.inferenceBatch = DistributionSummary.builder("sac.query.inference.batch.size")
+                .description("Questions decoded together in one batch").register(registry);
     }
 
     /** Meters kept in memory only: for tests and tools. */
@@ -98,6 +102,14 @@ public final class QueryMetrics {
 
     public void inferenceWait(Duration waited) {
         inferenceWait.record(waited);
+    }
+
+    public void inferenceBatch(int questions) {
+        inferenceBatch.record(questions);
+    }
+
+    public double meanBatchSize() {
+        return inferenceBatch.mean();
     }
 
     public void feedRecord(String topic, boolean applied) {

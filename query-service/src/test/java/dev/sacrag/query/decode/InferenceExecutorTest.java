@@ -144,6 +144,40 @@ class InferenceExecutorTest {
     }
 
     @Test
+    void waitsForTheLastBatchsCallersToComeBackButNeverForALoneCaller() throws Exception {
+        GatedAnswerer answerer = new GatedAnswerer(8);
+        try (InferenceExecutor executor = new InferenceExecutor(answerer, 1, 8, 16, java.time.Duration.ofSeconds(5),
+                metrics)) {
+            // a lone caller: nothing queued behind it and its last batch held one question, so no wait
+            answerer.release.countDown();
+            long start = System.nanoTime();
+            for (int i = 0; i < 3; i++) {
+                executor.submit(request("alone" + i)).get(5, TimeUnit.SECONDS);
+            }
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(4), "a lone caller waited for a batch");
+        }
+        GatedAnswerer gated = new GatedAnswerer(8);
+        try (InferenceExecutor executor = new InferenceExecutor(gated, 1, 8, 16, java.time.Duration.ofSeconds(5),
+                metrics)) {
+            CompletableFuture<Decoded> first = executor.submit(request("first"));
+            assertTrue(gated.started.await(5, TimeUnit.SECONDS));
+            List<CompletableFuture<Decoded>> queued = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                queued.add(executor.submit(request("q" + i)));       // queued while "first" runs
+            }
+            gated.release.countDown();
+            first.get(5, TimeUnit.SECONDS);
+            Thread.sleep(200);
+            queued.add(executor.submit(request("first again")));     // its caller comes back
+            for (CompletableFuture<Decoded> f : queued) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+            assertEquals(List.of(1, 4), gated.batchSizes, "the 3 queued questions waited for the returning caller");
+        }
+        assertEquals(8 / 5.0, metrics.meanBatchSize(), 1e-9, "batch sizes 1, 1, 1, 1 and 4 recorded");
+    }
+
+    @Test
     void aFailingQuestionFailsOnlyItself() throws Exception {
         FakeAnswerer picky = new FakeAnswerer("m", 2, 0);
         try (InferenceExecutor executor = new InferenceExecutor(new Answerer() {

@@ -1,6 +1,8 @@
 package dev.sacrag.core.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
@@ -101,7 +103,7 @@ public final class BatchGenerator {
         int width = maxLen + maxPrompt;
         float[] mask = new float[b * maxPrompt * width];
         int[][] positions = new int[b][maxPrompt];
-        NDArray embeds = null;
+        NDList embeds = new NDList(b);
         for (int i = 0; i < b; i++) {
             Sequence s = seqs.get(i);
             int pad = maxPrompt - s.positions().length;
@@ -121,9 +123,9 @@ public final class BatchGenerator {
             if (pad > 0) {
                 e = m.zeros(new Shape(1, pad, e.getShape().get(2)), e.getDataType()).concat(e, 1);
             }
-            embeds = embeds == null ? e : embeds.concat(e, 0);
+            embeds.add(e);
         }
-        return new Transformer.Input(embeds, positions, m.create(mask, new Shape(b, maxPrompt, width)),
+        return new Transformer.Input(b == 1 ? embeds.get(0) : NDArrays.concat(embeds, 0), positions, m.create(mask, new Shape(b, maxPrompt, width)),
                 Transformer.Logits.LAST);
     }
 
@@ -172,11 +174,7 @@ public final class BatchGenerator {
             }
             parts.add(x);
         }
-        NDArray stacked = parts.get(0);
-        for (int i = 1; i < parts.size(); i++) {
-            stacked = stacked.concat(parts.get(i), 0);
-        }
-        return stacked;
+        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0); // one copy, not B growing ones
     }
 
     private static void accept(int i, long token, List<Sequence> seqs, List<List<Long>> out, boolean[] done,
