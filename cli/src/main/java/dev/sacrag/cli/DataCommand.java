@@ -47,6 +47,11 @@ final class DataCommand implements Runnable {
                 description = "Extra short (200-700 character) training contexts in synthetic-train-short.jsonl (default ${DEFAULT-VALUE}).")
         int shortTrain;
 
+        @Option(names = "--train-questions", paramLabel = "N",
+                description = "Questions per training context (default: one per fact; dev and test ask 4). "
+                        + "4 rebuilds the training data the committed demo base was trained on.")
+        Integer trainQuestions;
+
         @Option(names = "--brown", description = "Brown Corpus folder (default: target/corpora/brown).")
         Path brown;
 
@@ -57,7 +62,8 @@ final class DataCommand implements Runnable {
         public Integer call() throws Exception {
             Path b = brown != null ? brown : home().resolve("target/corpora/brown");
             long t0 = System.nanoTime();
-            DataBuilder.Summary s = DataBuilder.build(out, b, wordnet, seed, new DataBuilder.Sizes(train, dev, test, shortTrain));
+            DataBuilder.Summary s = DataBuilder.build(out, b, wordnet, seed, new DataBuilder.Sizes(train, dev, test, shortTrain,
+                    trainQuestions != null ? trainQuestions : Integer.MAX_VALUE));
             s.contexts().forEach((file, n) -> System.out.printf("  %-28s %,7d contexts%n", out.resolve(file), n));
             System.out.printf("data: written in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             return 0;

@@ -70,7 +70,7 @@ final class DemoAsker implements AutoCloseable {
                     .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS).ask(request);
             while (stream.hasNext()) {
                 AskResponse r = stream.next();
-                if (r.hasToken()) {
+                if (r.hasToken() && r.getToken().getTokenId() >= 0) {   // not the held-back text flushed at the end
                     tokens++;
                     if (Double.isNaN(firstToken)) {
                         firstToken = (System.nanoTime() - start) / 1e6;

@@ -149,7 +149,7 @@ final class TrainCommand implements Runnable {
                 TrainingSamples samples = new TrainingSamples(tok, 0, 1, answerPrompt);
                 qaSamples = switch (packing) {
                     case "single" -> samples.qa(qa, 3f);
-                    case "packed" -> samples.qaPacked(qa, 3f, 0.25f);
+                    case "packed" -> samples.qaPacked(qa, 3f, 0.25f, BaseTrainer.MAX_SAMPLE_TOKENS);
                     default -> throw new IllegalArgumentException("--qa-packing must be single or packed");
                 };
                 textSamples = new java.util.ArrayList<>(plainText ? samples.text(text, 384) : List.of());

@@ -73,8 +73,17 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
                 v.text(CONTROL_TOPIC), v.text(RECOMPRESS_TOPIC), v.duration(RECOMPRESS_INTERVAL));
         return new QueryServiceConfig(listen, topics, redis(v), model(v), limits(v),
                 new Inference(v.integer(INFERENCE_THREADS, 1, 64), v.integer(MAX_BATCH, 1, 256), v.integer(MAX_QUEUED, 1, 100_000),
-                        v.durationOrZero(BATCH_WAIT)),
+                        batchWait(v)),
                 new WarmCacheSettings(v.bytes(WARM_CACHE_BYTES), v.bool(PRELOAD)));
+    }
+
+    /** At most a second: the wait delays every batch that does not fill up. */
+    private static Duration batchWait(SettingValues v) {
+        Duration d = v.durationOrZero(BATCH_WAIT);
+        if (d.compareTo(Duration.ofSeconds(1)) > 0) {
+            throw new ConfigException(BATCH_WAIT, "must be at most 1s, got " + d.toMillis() + "ms");
+        }
+        return d;
     }
 
     private static KvStoreConfig redis(SettingValues v) {

@@ -49,8 +49,9 @@ public enum QuerySetting {
     MAX_BATCH("--max-batch", "SAC_MAX_BATCH", "16", "N",
             "Queued questions handed to the engine at once (effective when the engine decodes batches)."),
     BATCH_WAIT("--batch-wait", "SAC_BATCH_WAIT", "3ms", "DURATION",
-            "When fewer questions wait than the last batch held, wait up to this long for its callers' next questions "
-                    + "(0ms = never wait). A lone caller never waits."),
+            "Wait up to this long for a batch to fill: the questions queued while the last batch ran plus that "
+                    + "batch's callers, who tend to ask again together (0 = never wait, at most 1s). A single caller "
+                    + "never waits."),
     MAX_QUEUED("--max-queued", "SAC_MAX_QUEUED", "64", "N",
             "Questions that may wait for inference; more get RESOURCE_EXHAUSTED.");
 

@@ -63,8 +63,11 @@ final class SettingValues {
         return d;
     }
 
-    /** As {@link #duration}, but zero ("0ms") is allowed. */
+    /** As {@link #duration}, but zero ("0", "0ms") is allowed. */
     Duration durationOrZero(QuerySetting s) {
+        if (text(s).strip().equals("0")) {
+            return Duration.ZERO;
+        }
         String v = text(s).toLowerCase(Locale.ROOT);
         Duration d;
         Matcher m = DURATION.matcher(v);

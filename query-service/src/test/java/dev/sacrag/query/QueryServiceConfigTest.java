@@ -83,6 +83,20 @@ class QueryServiceConfigTest {
         assertFails("--model", tmp.resolve("missing").toString(), "--model (SAC_MODEL): no such folder");
         assertFails("--adapter", tmp.toString(), "--adapter (SAC_ADAPTER): no SAC adapter (sac.json) in " + tmp);
         assertFails("--model-id", "abc", "--model-id (SAC_MODEL_ID): give either --ratio or --model-id", "--ratio", "4");
+        assertFails("--batch-wait", "-5ms", "--batch-wait (SAC_BATCH_WAIT): must not be negative");
+        assertFails("--batch-wait", "2s", "--batch-wait (SAC_BATCH_WAIT): must be at most 1s, got 2000ms");
+    }
+
+    @Test
+    void aBatchWaitOfZeroMeansNeverWait() throws IOException {
+        for (String zero : new String[] {"0", "0ms"}) {
+            Map<String, String> flags = withModel();
+            flags.put("--batch-wait", zero);
+            assertEquals(java.time.Duration.ZERO, QueryServiceConfig.parse(flags, Map.of()).inference().batchWait());
+        }
+        Map<String, String> flags = withModel();
+        flags.put("--batch-wait", "250ms");
+        assertEquals(java.time.Duration.ofMillis(250), QueryServiceConfig.parse(flags, Map.of()).inference().batchWait());
     }
 
     private void assertFails(String flag, String value, String message, String... more) throws IOException {

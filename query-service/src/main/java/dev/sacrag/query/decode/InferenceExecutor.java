@@ -86,6 +86,8 @@ public final class InferenceExecutor implements AutoCloseable {
             metrics.inferenceRejected();
             job.result.completeExceptionally(new InferenceOverloadedException(
                     "the inference queue is full (" + queue.size() + " questions waiting); retry later"));
+        } else if (closed && queue.remove(job)) {   // close() drained the queue between the check and the offer
+            job.result.completeExceptionally(new IllegalStateException("the inference executor is shut down"));
         }
         return job.result;
     }
@@ -102,40 +104,48 @@ public final class InferenceExecutor implements AutoCloseable {
     private void work() {
         List<Job> batch = new ArrayList<>(maxBatch);
         int last = 0;
-        long lastEnd = Long.MIN_VALUE;
+        long lastEnd = System.nanoTime();
         while (!closed) {
             try {
                 batch.add(queue.take());
                 queue.drainTo(batch, maxBatch - 1);
-                // Questions queued while the last batch ran come from other callers; the last batch's
-                // own callers may be about to ask again.
+                // Questions queued before the last batch's answers went out come from other callers;
+                // the last batch's own callers may be about to ask again.
                 int early = 0;
                 for (Job j : batch) {
                     early += j.enqueuedNanos - lastEnd < 0 ? 1 : 0;
                 }
-                fill(batch, (int) Math.min(maxBatch, early + last));
+                fill(batch, Math.min(maxBatch, early + last));
             } catch (InterruptedException e) {
-                batch.forEach(job -> job.result.completeExceptionally(new CancellationException("the service is shutting down")));
+                fail(batch, new CancellationException("the service is shutting down"));
                 return; // close() interrupts idle workers
             }
-            last = batch.size();
-            metrics.inferenceBatch(batch.size());
+            Ran ran;
             try {
-                run(batch);
-            } catch (RuntimeException e) { // a broken answerer must not take the worker (and every later question) down
+                ran = run(batch);
+            } catch (Throwable e) { // a broken answerer must not take the worker (and every later question) down
+                ran = new Ran(0, System.nanoTime());
                 log.error("decoding a batch of {} question(s) failed", batch.size(), e);
-                batch.forEach(job -> job.result.completeExceptionally(e));
+                fail(batch, e);
+                if (e instanceof Error && !(e instanceof AssertionError)) {
+                    throw (Error) e;   // out of memory and the like: the futures are completed, now stop
+                }
             }
-            lastEnd = System.nanoTime();
+            last = ran.decoded();
+            lastEnd = ran.end();
             batch.clear();
         }
     }
 
+    private static void fail(List<Job> batch, Throwable e) {
+        batch.forEach(job -> job.result.completeExceptionally(e));
+    }
+
     /** Waits up to the batch wait for the batch to reach {@code target} questions. */
     private void fill(List<Job> batch, int target) throws InterruptedException {
-        long deadline = System.nanoTime() + batchWaitNanos;
+        long start = System.nanoTime();
         while (batch.size() < target) {
-            long left = deadline - System.nanoTime();
+            long left = batchWaitNanos - (System.nanoTime() - start);
             Job next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
             if (next == null) {
                 return;
@@ -145,7 +155,10 @@ public final class InferenceExecutor implements AutoCloseable {
         }
     }
 
-    private void run(List<Job> batch) {
+    /** What a batch did: questions decoded, and when their answers started going out. */
+    private record Ran(int decoded, long end) { }
+
+    private Ran run(List<Job> batch) {
         long start = System.nanoTime();
         List<Job> live = new ArrayList<>(batch.size());
         for (Job job : batch) {
@@ -156,14 +169,15 @@ public final class InferenceExecutor implements AutoCloseable {
             }
         }
         if (live.isEmpty()) {
-            return;
+            return new Ran(0, System.nanoTime());
         }
+        metrics.inferenceBatch(live.size());
         List<DecodeOutcome> outcomes = answerer.answerBatch(live.stream().map(Job::request).toList());
         if (outcomes.size() != live.size()) {
             throw new IllegalStateException("the answerer returned " + outcomes.size() + " outcomes for "
                     + live.size() + " questions");
         }
-        long end = System.nanoTime();
+        long end = System.nanoTime();   // before any caller hears back, so a quick return is not "early"
         for (int i = 0; i < live.size(); i++) {
             Job job = live.get(i);
             DecodeOutcome outcome = outcomes.get(i);
@@ -174,6 +188,7 @@ public final class InferenceExecutor implements AutoCloseable {
                         Duration.ofNanos(end - start)));
             }
         }
+        return new Ran(live.size(), end);
     }
 
     /** Stops the workers after their current batch; queued questions fail. */

@@ -32,6 +32,7 @@ public final class SyntheticFacts {
     private final Random random;
     private final int minChars;
     private final int maxChars;
+    private final int trainQuestions;
 
     /** Documents of roughly 100-1000 tokens (most under 400). */
     public SyntheticFacts(Split split, long seed) {
@@ -44,6 +45,15 @@ public final class SyntheticFacts {
      * small model learns to look up and copy facts far sooner when contexts are short.
      */
     public SyntheticFacts(Split split, long seed, int minChars, int maxChars) {
+        this(split, seed, minChars, maxChars, Integer.MAX_VALUE);
+    }
+
+    /** As above; {@code trainQuestions} caps the questions of a training context (dev/test ask 4). */
+    public SyntheticFacts(Split split, long seed, int minChars, int maxChars, int trainQuestions) {
+        if (trainQuestions < 1) {
+            throw new IllegalArgumentException("questions per training context must be >= 1, got " + trainQuestions);
+        }
+        this.trainQuestions = trainQuestions;
         this.split = split;
         this.random = new Random(seed * 31 + split.ordinal());
         this.minChars = minChars;
@@ -118,10 +128,10 @@ public final class SyntheticFacts {
      * Training asks about every fact of a context: the answer tokens are the only signal that
      * teaches a small model to bind a question's entity and relation to the right span, and a
      * context costs the same to read whether 4 or 15 questions follow it. Dev and test ask 4,
-     * like a reading-comprehension set.
+     * like a reading-comprehension set. (The committed demo base was trained on 4 a context.)
      */
     private int questionsPerContext() {
-        return split == Split.TRAIN ? Integer.MAX_VALUE : 4;
+        return split == Split.TRAIN ? trainQuestions : 4;
     }
 
     private void appendFact(StringBuilder text, Fact f, Map<Fact, int[]> spans) {

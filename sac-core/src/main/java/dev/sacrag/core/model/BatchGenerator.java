@@ -25,7 +25,11 @@ import java.util.function.LongConsumer;
  */
 public final class BatchGenerator {
 
-    /** One sequence: its own cache (e.g. composed anchors), prompt embeddings [1, T, E] and positions. */
+    /**
+     * One sequence: its own cache (e.g. composed anchors; at least one position), prompt
+     * embeddings [1, T, E] and positions. {@link #generate} consumes the caches: a lone
+     * sequence's arrays become the batch cache and are closed with it; close each cache after.
+     */
     public record Sequence(KvCache cache, NDArray prompt, int[] positions, GenerationOptions options,
                            LongConsumer onToken) { }
 

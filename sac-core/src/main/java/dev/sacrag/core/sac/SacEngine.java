@@ -99,8 +99,8 @@ public final class SacEngine implements AutoCloseable {
     public record Request(List<AnchorKv> docs, String question, GenerationOptions options, LongConsumer onToken) { }
 
     /**
-     * Answers several questions at once: each is composed and prefilled on its own, then all
-     * decode together (see {@link BatchGenerator}). A callback that throws stops only its own
+     * Answers several questions at once: each question's documents are composed on their own,
+     * then one forward prefills every prompt and all decode together (see {@link BatchGenerator}). A callback that throws stops only its own
      * question; its outcome carries the error.
      */
     public List<BatchGenerator.Outcome> answerBatch(List<Request> requests) {

@@ -31,6 +31,9 @@ import java.util.SplittableRandom;
  * (seed, i)), resumable from the last checkpoint, and bounded by a time budget.
  */
 public final class BaseTrainer {
+    /** Longer training samples are left out (and counted in the log). */
+    public static final int MAX_SAMPLE_TOKENS = LengthBuckets.MAX_LENGTH;
+
 
     /**
      * {@code initFrom}: optional safetensors file of weights to start from (a second phase on
@@ -69,6 +72,10 @@ public final class BaseTrainer {
             throws IOException {
         LengthBuckets qaBuckets = new LengthBuckets(qa, c.model().maxPositions());
         LengthBuckets textBuckets = new LengthBuckets(text, c.model().maxPositions());
+        if (qaBuckets.dropped() + textBuckets.dropped() > 0) {
+            listener.onMessage(String.format("left out for their length: %,d QA and %,d text samples (longest kept: %d tokens)",
+                    qaBuckets.dropped(), textBuckets.dropped(), Math.min(LengthBuckets.MAX_LENGTH, c.model().maxPositions())));
+        }
         listener.onMessage(String.format("base training data: %,d QA tokens, %,d text tokens",
                 qaBuckets.totalTokens(), textBuckets.totalTokens()));
         Path ckpt = c.out().resolve("train").resolve("checkpoint");

@@ -10,15 +10,19 @@ import java.util.Random;
  */
 final class LengthBuckets {
     private static final int[] LIMITS = {96, 192, 320, 512, 768, 1152, 1600};
+    /** The longest sample kept; longer ones are dropped (and counted). */
+    static final int MAX_LENGTH = LIMITS[LIMITS.length - 1];
     private final List<List<TokenSample>> buckets = new ArrayList<>();
     private final long[] tokens = new long[LIMITS.length];
+    private int dropped;
 
     LengthBuckets(List<TokenSample> samples, int maxLength) {
         for (int i = 0; i < LIMITS.length; i++) {
             buckets.add(new ArrayList<>());
         }
         for (TokenSample s : samples) {
-            if (s.length() > maxLength || s.length() < 2) {
+            if (s.length() > Math.min(maxLength, MAX_LENGTH) || s.length() < 2) {
+                dropped++;
                 continue;
             }
             for (int i = 0; i < LIMITS.length; i++) {
@@ -29,6 +33,11 @@ final class LengthBuckets {
                 }
             }
         }
+    }
+
+    /** Samples left out for their length (over the longest bucket or the model's positions, or under 2). */
+    int dropped() {
+        return dropped;
     }
 
     long totalTokens() {

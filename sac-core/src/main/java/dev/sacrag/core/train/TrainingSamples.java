@@ -94,40 +94,68 @@ public final class TrainingSamples {
      * more answer tokens per context token than one question per sample.
      */
     public List<TokenSample> qaPacked(List<MrqaRecord> records, float answerWeight, float contextWeight) {
+        return qaPacked(records, answerWeight, contextWeight, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As above, but a context whose questions would take it past {@code maxTokens} is repeated
+     * in as many samples as it takes, each with the next questions that fit (a context with
+     * every fact asked about can run to thousands of tokens; the trainer drops longer samples).
+     */
+    public List<TokenSample> qaPacked(List<MrqaRecord> records, float answerWeight, float contextWeight, int maxTokens) {
         List<TokenSample> out = new ArrayList<>();
         long[] ctxPrompt = tok.encode(CONTEXT_PROMPT);
         for (MrqaRecord r : records) {
-            List<long[]> parts = new ArrayList<>();
-            List<Float> weights = new ArrayList<>();
-            parts.add(new long[] {bos});
-            weights.add(contextWeight);
-            parts.add(ctxPrompt);
-            weights.add(contextWeight);
-            parts.add(tok.encode(r.context()));
-            weights.add(contextWeight);
+            long[] head = concat(new long[] {bos}, ctxPrompt, tok.encode(r.context()));
+            List<long[][]> qas = new ArrayList<>();       // {question prompt, answer + EOS}
             for (MrqaRecord.Qa qa : r.qas()) {
-                parts.add(tok.encode(QUESTION_PROMPT + qa.question() + answerPrompt));
-                weights.add(0.5f);
                 long[] a = tok.encode(answerText(answerPrompt, qa.answers().get(0)));
                 long[] ae = java.util.Arrays.copyOf(a, a.length + 1);
                 ae[a.length] = eos;
-                parts.add(ae);
-                weights.add(answerWeight);
+                qas.add(new long[][] {tok.encode(QUESTION_PROMPT + qa.question() + answerPrompt), ae});
             }
-            int n = parts.stream().mapToInt(p -> p.length).sum();
-            long[] t = new long[n];
-            float[] w = new float[n];
-            int i = 0;
-            for (int p = 0; p < parts.size(); p++) {
-                for (long id : parts.get(p)) {
-                    t[i] = id;
-                    if (i > 0) {
-                        w[i - 1] = weights.get(p); // weight of predicting this token
-                    }
-                    i++;
+            int from = 0;
+            do {
+                int length = head.length;
+                int to = from;
+                while (to < qas.size() && (to == from || length + qas.get(to)[0].length + qas.get(to)[1].length <= maxTokens)) {
+                    length += qas.get(to)[0].length + qas.get(to)[1].length;
+                    to++;
                 }
-            }
-            out.add(new TokenSample(t, w));
+                out.add(packed(head, qas.subList(from, to), length, answerWeight, contextWeight));
+                from = to;
+            } while (from < qas.size());
+        }
+        return out;
+    }
+
+    private static TokenSample packed(long[] head, List<long[][]> qas, int n, float answerWeight, float contextWeight) {
+        long[] t = new long[n];
+        float[] w = new float[n];
+        System.arraycopy(head, 0, t, 0, head.length);
+        java.util.Arrays.fill(w, 0, head.length - 1, contextWeight);   // w[i] weighs predicting t[i + 1]
+        int i = head.length;
+        for (long[][] qa : qas) {
+            System.arraycopy(qa[0], 0, t, i, qa[0].length);
+            java.util.Arrays.fill(w, i - 1, i - 1 + qa[0].length, 0.5f);
+            i += qa[0].length;
+            System.arraycopy(qa[1], 0, t, i, qa[1].length);
+            java.util.Arrays.fill(w, i - 1, i - 1 + qa[1].length, answerWeight);
+            i += qa[1].length;
+        }
+        return new TokenSample(t, w);
+    }
+
+    private static long[] concat(long[]... parts) {
+        int n = 0;
+        for (long[] p : parts) {
+            n += p.length;
+        }
+        long[] out = new long[n];
+        int i = 0;
+        for (long[] p : parts) {
+            System.arraycopy(p, 0, out, i, p.length);
+            i += p.length;
         }
         return out;
     }

@@ -45,6 +45,43 @@ class TrainingSamplesTest {
     }
 
     @Test
+    void aContextWithTooManyQuestionsIsRepeatedAcrossSamplesThatFit() throws Exception {
+        TinyTraining.tokenizer(tmp.resolve("tok"));
+        try (TextTokenizer tok = TextTokenizer.load(tmp.resolve("tok"))) {
+            MrqaRecord r = TinyTraining.facts(3).stream().max(java.util.Comparator.comparingInt(x -> x.qas().size()))
+                    .orElseThrow();
+            assertTrue(r.qas().size() >= 6, "a context with many questions, got " + r.qas().size());
+            TrainingSamples samples = new TrainingSamples(tok, 0, 1, "\n### Answer:");
+            TokenSample whole = samples.qaPacked(List.of(r), 3f, 0.25f).get(0);
+            int limit = whole.length() * 2 / 3;
+            List<TokenSample> split = samples.qaPacked(List.of(r), 3f, 0.25f, limit);
+            assertTrue(split.size() >= 2, "split into " + split.size());
+            StringBuilder all = new StringBuilder();
+            for (TokenSample s : split) {
+                assertTrue(s.length() <= limit, s.length() + " > " + limit);
+                String text = tok.decode(s.tokens());
+                assertTrue(text.contains(r.context()), "every sample carries the context");
+                all.append(text);
+            }
+            for (MrqaRecord.Qa q : r.qas()) {
+                assertEquals(1, all.toString().split(java.util.regex.Pattern.quote(q.question()), -1).length - 1,
+                        "asked exactly once: " + q.question());
+            }
+            float answerWeight = 0;
+            for (TokenSample s : split) {
+                for (float w : s.weights()) {
+                    answerWeight += w == 3f ? 1 : 0;
+                }
+            }
+            float wholeWeight = 0;
+            for (float w : whole.weights()) {
+                wholeWeight += w == 3f ? 1 : 0;
+            }
+            assertEquals(wholeWeight, answerWeight, "the same answer tokens, weighed the same");
+        }
+    }
+
+    @Test
     void repeatDrillsAreAWindowThenTheSameWindowAgain() throws Exception {
         TinyTraining.tokenizer(tmp.resolve("tok"));
         try (TextTokenizer tok = TextTokenizer.load(tmp.resolve("tok"))) {
