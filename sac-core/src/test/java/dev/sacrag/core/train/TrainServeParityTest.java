@@ -113,4 +113,65 @@ class TrainServeParityTest {
             }
         }
     }
+
+    @Test
+    void questionsDecodedTogetherGiveTheGradientsOfOneAtATime() throws Exception {
+        ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
+        Path base = TestModels.write(c, tmp.resolve("base-grad"), 4);
+        SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
+                "\n### Answer:", true, true, List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512,
+                Fingerprints.baseModel(base));
+        Path adapterDir = tmp.resolve("adapter-grad");
+        SacAdapter.writeRandom(adapterDir, spec, c, 6);
+        try (SacEngine engine = SacEngine.load(base, adapterDir); NDScope scope = new NDScope()) {
+            SacAdapter a = engine.adapter();
+            List<NDArray> params = new java.util.ArrayList<>(List.of(a.anchorTable(), a.lmToken()));
+            a.lora().layers().forEach(p -> params.addAll(List.of(p.qA(), p.qB(), p.vA(), p.vB())));
+            params.forEach(p -> p.setRequiresGradient(true));
+            AnchorGraph g = new AnchorGraph(engine.base(), spec, a.lora(), a.anchorTable(), a.lmToken());
+            long[] d0 = engine.contextTokens("Mara Olen lives in Tessby and was born in 1984, people say.");
+            long[] d1 = engine.contextTokens("The harbour of Quillon was paved in 1911.");
+            java.util.function.Supplier<AnchorGraph.Context> ctx = () -> g.compose(
+                    List.of(g.compress(d0, 4), g.compress(d1, 4)), List.of(d0.length, d1.length));
+            List<long[]> inputs = List.of(engine.decoder().questionTokens(engine, "Where does Mara Olen live?"),
+                    engine.decoder().questionTokens(engine, "When was it paved?"));
+            int width = 1 + inputs.stream().mapToInt(x -> x.length).max().orElseThrow();
+            long[][] targets = new long[inputs.size()][width];
+            float[][] weights = new float[inputs.size()][width];
+            int total = 0;
+            for (int q = 0; q < inputs.size(); q++) {
+                for (int i = 0; i < inputs.get(q).length; i++) {
+                    targets[q][i] = (inputs.get(q)[i] + 7 * q + 3) % c.vocabSize();   // any targets will do
+                    weights[q][i] = 1f;
+                    total++;
+                }
+            }
+            try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                gc.backward(Losses.crossEntropy(g.decodeBatch(ctx.get(), inputs), targets, weights));
+            }
+            List<float[]> together = params.stream().map(p -> p.getGradient().toFloatArray()).toList();
+            params.forEach(p -> p.getGradient().set(new ai.djl.ndarray.index.NDIndex("..."), 0));
+            for (int q = 0; q < inputs.size(); q++) {
+                int n = inputs.get(q).length;
+                long[][] t = {java.util.Arrays.copyOf(targets[q], n + 1)};
+                float[][] w = {java.util.Arrays.copyOf(weights[q], n + 1)};
+                try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                    // the batch's loss is a mean over all weighted tokens: weigh each question's mean by its share
+                    gc.backward(Losses.crossEntropy(g.decode(ctx.get(), inputs.get(q)), t, w).mul((float) n / total));
+                }
+            }
+            for (int i = 0; i < params.size(); i++) {
+                float[] x = together.get(i);
+                float[] y = params.get(i).getGradient().toFloatArray();
+                double norm = 0;
+                for (int j = 0; j < x.length; j++) {
+                    norm = Math.max(norm, Math.abs(y[j]));
+                    assertEquals(y[j], x[j], 1e-5 + 1e-3 * Math.abs(y[j]), "parameter " + i + ", element " + j);
+                }
+                // the anchor table, [LM] and the first layer's LoRA all shape the loss (the last layer's
+                // q-LoRA does not: only K/V leave the compressor)
+                assertTrue(i >= 6 || norm > 0, "no gradient reached parameter " + i);
+            }
+        }
+    }
 }
