@@ -83,7 +83,8 @@ class QueryServiceConfigTest {
         assertFails("--model", tmp.resolve("missing").toString(), "--model (SAC_MODEL): no such folder");
         assertFails("--adapter", tmp.toString(), "--adapter (SAC_ADAPTER): no SAC adapter (sac.json) in " + tmp);
         assertFails("--model-id", "abc", "--model-id (SAC_MODEL_ID): give either --ratio or --model-id", "--ratio", "4");
-        assertFails("--batch-wait", "-5ms", "--batch-wait (SAC_BATCH_WAIT): must not be negative");
+        assertFails("--batch-wait", "-5ms", "--batch-wait (SAC_BATCH_WAIT): '-5ms' is not a duration");
+        assertFails("--batch-wait", "PT-0.005S", "--batch-wait (SAC_BATCH_WAIT): must not be negative");
         assertFails("--batch-wait", "2s", "--batch-wait (SAC_BATCH_WAIT): must be at most 1s, got 2000ms");
     }
 
