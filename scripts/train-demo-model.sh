@@ -13,7 +13,10 @@ want() { [[ " $PHASES " == *" $1 "* ]]; }
 sac() { "$SAC" "$@"; }
 
 if want data; then
+# data/: every fact of a training context asked (what the SAC adapter trains on);
+# data-q4/: 4 questions a training context, the data the base phases below were run on.
 ./sac data build --short-train 30000
+./sac data build --short-train 30000 --train-questions 4 --out data-q4
 fi
 
 if want 0; then
@@ -23,12 +26,12 @@ if want 0; then
 # Run as it was: 600 steps, then resumed with the schedule stretched to 1,500.
 sac train base --out "$OUT/phase0" --layers 4 --hidden 256 --heads 8 --kv-heads 4 --intermediate 704 \
   --lr 1e-3 --warmup 100 --batch-tokens 4096 --steps 600 --time-budget 10m --seed 1 \
-  --train-file synthetic-train-short.jsonl --train-contexts 30000 --qa-packing packed --qa-share 0 --no-plain-text \
+  --data data-q4 --train-file synthetic-train-short.jsonl --train-contexts 30000 --qa-packing packed --qa-share 0 --no-plain-text \
   --repeats 100000 --answer-prompt '\n### Answer:' --eval-every 200 --eval-file synthetic-dev-short.jsonl \
   $(resume "$OUT/phase0/train/checkpoint")
 sac train base --out "$OUT/phase0" --layers 4 --hidden 256 --heads 8 --kv-heads 4 --intermediate 704 \
   --lr 1e-3 --warmup 100 --batch-tokens 4096 --steps 1500 --time-budget 15m --seed 1 --resume \
-  --train-file synthetic-train-short.jsonl --train-contexts 30000 --qa-packing packed --qa-share 0 --no-plain-text \
+  --data data-q4 --train-file synthetic-train-short.jsonl --train-contexts 30000 --qa-packing packed --qa-share 0 --no-plain-text \
   --repeats 100000 --answer-prompt '\n### Answer:' --eval-every 500 --eval-file synthetic-dev-short.jsonl
 
 fi
@@ -41,7 +44,7 @@ cp "$OUT/phase0/train/tokenizer.json" "$OUT/phase1/train/tokenizer.json"
 sac train base --out "$OUT/phase1" --init-from "$OUT/phase0/base/model.safetensors" \
   --layers 4 --hidden 256 --heads 8 --kv-heads 4 --intermediate 704 \
   --lr 1e-3 --warmup 50 --batch-tokens 4096 --steps 2500 --time-budget 30m --seed 2 \
-  --train-file synthetic-train-short.jsonl --train-contexts 30000 --qa-packing packed --qa-share 0.6 \
+  --data data-q4 --train-file synthetic-train-short.jsonl --train-contexts 30000 --qa-packing packed --qa-share 0.6 \
   --repeats 100000 --answer-prompt '\n### Answer:' --eval-every 200 --eval-file synthetic-dev-short.jsonl \
   $(resume "$OUT/phase1/train/checkpoint")
 
@@ -54,7 +57,7 @@ cp "$OUT/phase1/train/tokenizer.json" "$OUT/train/tokenizer.json"
 sac train base --out "$OUT" --init-from "$OUT/phase1/base/model.safetensors" \
   --layers 4 --hidden 256 --heads 8 --kv-heads 4 --intermediate 704 \
   --lr 1e-3 --warmup 50 --batch-tokens 4096 --steps 1500 --time-budget 25m --seed 2 \
-  --train-file synthetic-train.jsonl --train-contexts 20000 --qa-packing packed --qa-share 0.5 \
+  --data data-q4 --train-file synthetic-train.jsonl --train-contexts 20000 --qa-packing packed --qa-share 0.5 \
   --repeats 100000 --answer-prompt '\n### Answer:' --eval-every 250 --eval-file synthetic-dev.jsonl \
   $(resume "$OUT/train/checkpoint")
 fi
@@ -64,23 +67,25 @@ if want 3; then
 # (cut by the time budget); held-out exact answers were still rising at step 1,500.
 sac train base --out "$OUT" --layers 4 --hidden 256 --heads 8 --kv-heads 4 --intermediate 704 \
   --lr 1e-3 --warmup 50 --batch-tokens 4096 --steps 3500 --time-budget 53m --seed 2 --resume \
-  --train-file synthetic-train.jsonl --train-contexts 20000 --qa-packing packed --qa-share 0.5 \
+  --data data-q4 --train-file synthetic-train.jsonl --train-contexts 20000 --qa-packing packed --qa-share 0.5 \
   --repeats 100000 --answer-prompt '\n### Answer:' --eval-every 500 --eval-file synthetic-dev.jsonl
 fi
 
 if want sac; then
 # The SAC adapter, one for ratios 4, 8 and 16 (a ratio drawn per batch): stage 1 continuation
-# LM, stage 2 QA on 1-4 composed documents, cut by the time budget.
-sac train sac --model "$OUT" --ratio 4,8,16 --stage1-steps 150 --stage2-steps 2000 --batch 8 \
-  --time-budget 75m --seed 1 $(resume "$OUT/adapters/sac/checkpoint/state.json")
+# LM, stage 2 QA on 1-4 composed documents with up to 16 questions about them decoded against
+# each compression, cut by the time budget (run as it was: one torch thread, SAC_THREADS=1,
+# beside the ablations on the other core).
+sac train sac --model "$OUT" --ratio 4,8,16 --stage1-steps 150 --stage2-steps 3000 --batch 8 \
+  --questions-per-example 16 --time-budget 75m --seed 1 $(resume "$OUT/adapters/sac/checkpoint/state.json")
 fi
 
 if want ablations; then
-# The paper's ablations at 8x, 12 minutes each (the main adapter: 75). Run as it was: in parallel with
-# the main adapter's first 45 minutes, each JVM on one torch thread (SAC_THREADS=1).
+# The paper's ablations at 8x, 20 minutes each (the main adapter: 75), same recipe. Run as it
+# was: one after the other on one torch thread, in parallel with the main adapter's first 40 minutes.
 for v in sac-causal sac-no-anchor-emb; do
-  sac train sac --model "$OUT" --variant "$v" --ratio 8 --stage1-steps 50 --stage2-steps 2000 --batch 8 \
-    --time-budget 12m --seed 1 $(resume "$OUT/adapters/$v/checkpoint/state.json")
+  sac train sac --model "$OUT" --variant "$v" --ratio 8 --stage1-steps 50 --stage2-steps 3000 --batch 8 \
+    --questions-per-example 16 --time-budget 20m --seed 1 $(resume "$OUT/adapters/$v/checkpoint/state.json")
 done
 fi
 
