@@ -84,20 +84,9 @@ class TrainServeParityTest {
 
     @Test
     void questionsDecodedTogetherMatchOneAtATime() throws Exception {
-        ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
-        Path base = TestModels.write(c, tmp.resolve("base-batch"), 4);
-        SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
-                "\n### Answer:", true, true, List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512,
-                Fingerprints.baseModel(base));
-        Path adapterDir = tmp.resolve("adapter-batch");
-        SacAdapter.writeRandom(adapterDir, spec, c, 5);
-        try (SacEngine engine = SacEngine.load(base, adapterDir); NDScope scope = new NDScope()) {
-            SacAdapter a = engine.adapter();
-            AnchorGraph g = new AnchorGraph(engine.base(), spec, a.lora(), a.anchorTable(), a.lmToken());
-            long[] d0 = engine.contextTokens("Mara Olen lives in Tessby and was born in 1984, people say.");
-            long[] d1 = engine.contextTokens("The harbour of Quillon was paved in 1911.");
-            java.util.function.Supplier<AnchorGraph.Context> ctx = () -> g.compose(
-                    List.of(g.compress(d0, 4), g.compress(d1, 4)), List.of(d0.length, d1.length));
+        try (SacEngine engine = twoDocumentEngine("batch", 5); NDScope scope = new NDScope()) {
+            AnchorGraph g = graph(engine);
+            java.util.function.Supplier<AnchorGraph.Context> ctx = () -> twoDocuments(engine, g);
             List<long[]> inputs = List.of(engine.decoder().questionTokens(engine, "Where does Mara Olen live?"),
                     engine.decoder().questionTokens(engine, "When?"),
                     engine.decoder().questionTokens(engine, "Which year was the harbour of Quillon paved?"));
@@ -116,23 +105,13 @@ class TrainServeParityTest {
 
     @Test
     void questionsDecodedTogetherGiveTheGradientsOfOneAtATime() throws Exception {
-        ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
-        Path base = TestModels.write(c, tmp.resolve("base-grad"), 4);
-        SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
-                "\n### Answer:", true, true, List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512,
-                Fingerprints.baseModel(base));
-        Path adapterDir = tmp.resolve("adapter-grad");
-        SacAdapter.writeRandom(adapterDir, spec, c, 6);
-        try (SacEngine engine = SacEngine.load(base, adapterDir); NDScope scope = new NDScope()) {
+        try (SacEngine engine = twoDocumentEngine("grad", 6); NDScope scope = new NDScope()) {
             SacAdapter a = engine.adapter();
             List<NDArray> params = new java.util.ArrayList<>(List.of(a.anchorTable(), a.lmToken()));
             a.lora().layers().forEach(p -> params.addAll(List.of(p.qA(), p.qB(), p.vA(), p.vB())));
             params.forEach(p -> p.setRequiresGradient(true));
-            AnchorGraph g = new AnchorGraph(engine.base(), spec, a.lora(), a.anchorTable(), a.lmToken());
-            long[] d0 = engine.contextTokens("Mara Olen lives in Tessby and was born in 1984, people say.");
-            long[] d1 = engine.contextTokens("The harbour of Quillon was paved in 1911.");
-            java.util.function.Supplier<AnchorGraph.Context> ctx = () -> g.compose(
-                    List.of(g.compress(d0, 4), g.compress(d1, 4)), List.of(d0.length, d1.length));
+            AnchorGraph g = graph(engine);
+            java.util.function.Supplier<AnchorGraph.Context> ctx = () -> twoDocuments(engine, g);
             List<long[]> inputs = List.of(engine.decoder().questionTokens(engine, "Where does Mara Olen live?"),
                     engine.decoder().questionTokens(engine, "When was it paved?"));
             int width = 1 + inputs.stream().mapToInt(x -> x.length).max().orElseThrow();
@@ -141,7 +120,7 @@ class TrainServeParityTest {
             int total = 0;
             for (int q = 0; q < inputs.size(); q++) {
                 for (int i = 0; i < inputs.get(q).length; i++) {
-                    targets[q][i] = (inputs.get(q)[i] + 7 * q + 3) % c.vocabSize();   // any targets will do
+                    targets[q][i] = (inputs.get(q)[i] + 7 * q + 3) % engine.config().vocabSize();   // any targets will do
                     weights[q][i] = 1f;
                     total++;
                 }
@@ -173,5 +152,29 @@ class TrainServeParityTest {
                 assertTrue(i >= 6 || norm > 0, "no gradient reached parameter " + i);
             }
         }
+    }
+
+    /** A tiny base with a random one-ratio (4x) SAC adapter, 16-token chunks. */
+    private SacEngine twoDocumentEngine(String name, long seed) throws Exception {
+        ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
+        Path base = TestModels.write(c, tmp.resolve("base-" + name), 4);
+        SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
+                "\n### Answer:", true, true, List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512,
+                Fingerprints.baseModel(base));
+        Path adapterDir = tmp.resolve("adapter-" + name);
+        SacAdapter.writeRandom(adapterDir, spec, c, seed);
+        return SacEngine.load(base, adapterDir);
+    }
+
+    private static AnchorGraph graph(SacEngine engine) {
+        SacAdapter a = engine.adapter();
+        return new AnchorGraph(engine.base(), a.spec(), a.lora(), a.anchorTable(), a.lmToken());
+    }
+
+    /** Two documents compressed at 4x and composed, afresh (decoding consumes a context). */
+    private static AnchorGraph.Context twoDocuments(SacEngine engine, AnchorGraph g) {
+        long[] d0 = engine.contextTokens("Mara Olen lives in Tessby and was born in 1984, people say.");
+        long[] d1 = engine.contextTokens("The harbour of Quillon was paved in 1911.");
+        return g.compose(List.of(g.compress(d0, 4), g.compress(d1, 4)), List.of(d0.length, d1.length));
     }
 }
