@@ -1,7 +1,9 @@
 package dev.sacrag.core.kv;
 
 import static dev.sacrag.core.kv.AnchorKvFixtures.MODEL;
+import static dev.sacrag.core.kv.AnchorKvFixtures.assertEveryFlippedByteIsCorrupt;
 import static dev.sacrag.core.kv.AnchorKvFixtures.randomKv;
+import static dev.sacrag.core.kv.AnchorKvFixtures.smallBlob;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,10 +25,6 @@ class AnchorKvCodecByteBufferTest {
 
     private static final int BEFORE = 13;
     private static final int AFTER = 29;
-
-    private static byte[] smallBlob(KvDtype dtype) {
-        return AnchorKvCodec.encode(randomKv(42, 2, 2, 4, 2, 0, 3), dtype);
-    }
 
     /** blob[0, length) between position and limit of a bigger buffer whose other bytes are not a blob. */
     private static ByteBuffer inside(byte[] blob, int length, boolean direct) {
@@ -65,16 +63,8 @@ class AnchorKvCodecByteBufferTest {
     @ParameterizedTest
     @EnumSource(KvDtype.class)
     void anySingleFlippedByteIsRejectedAsCorrupt(KvDtype dtype) {
-        byte[] blob = smallBlob(dtype);
-        for (int pos = 0; pos < blob.length; pos++) {
-            for (int mask : new int[] {0x01, 0x80, 0xff}) {
-                byte[] flipped = blob.clone();
-                flipped[pos] ^= (byte) mask;
-                int at = pos;
-                assertThrows(CorruptBlobException.class, () -> AnchorKvCodec.decode(inside(flipped, flipped.length, false), MODEL),
-                        () -> "byte " + at + " of " + blob.length + " xor 0x" + Integer.toHexString(mask));
-            }
-        }
+        assertEveryFlippedByteIsCorrupt(smallBlob(dtype),
+                flipped -> AnchorKvCodec.decode(inside(flipped, flipped.length, false), MODEL));
     }
 
     @ParameterizedTest

@@ -4,7 +4,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.zip.CRC32C;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Seeded anchor KV for codec tests. */
 final class AnchorKvFixtures {
@@ -25,6 +28,27 @@ final class AnchorKvFixtures {
             values[l] = tensor(rnd, kvHeads * n, headDim);
         }
         return new AnchorKv(MODEL, layers, kvHeads, headDim, 3 * n + 7, chunkAnchors, keys, values);
+    }
+
+    /** A blob of 2 layers, 2 KV heads, head dim 4 and 5 anchors in two chunks. */
+    static byte[] smallBlob(KvDtype dtype) {
+        return AnchorKvCodec.encode(randomKv(42, 2, 2, 4, 2, 0, 3), dtype);
+    }
+
+    /**
+     * Flips each byte of {@code blob} in turn (xor 0x01, 0x80, 0xff) and asserts that decoding the
+     * damaged copy, as {@code decode} does it, fails with {@link CorruptBlobException}.
+     */
+    static void assertEveryFlippedByteIsCorrupt(byte[] blob, Consumer<byte[]> decode) {
+        for (int pos = 0; pos < blob.length; pos++) {
+            for (int mask : new int[] {0x01, 0x80, 0xff}) {
+                byte[] flipped = blob.clone();
+                flipped[pos] ^= (byte) mask;
+                int at = pos;
+                assertThrows(CorruptBlobException.class, () -> decode.accept(flipped),
+                        () -> "byte " + at + " of " + blob.length + " xor 0x" + Integer.toHexString(mask));
+            }
+        }
     }
 
     /** A copy of blob with its trailing CRC32C recomputed, to test checks other than the CRC. */
