@@ -122,6 +122,12 @@ final class TrainCommand implements Runnable {
                 description = "Held-out questions to score (default ${DEFAULT-VALUE}).")
         int evalQuestions;
 
+        @Option(names = "--export-samples", paramLabel = "FILE",
+                description = "Build the training samples exactly as for training (QA, text and drills, held-out QA), "
+                        + "write them to FILE in the flat binary form of SampleExport and stop without training: "
+                        + "the input of scripts/gpu/pretrain_base.py. Needs OUT/train/tokenizer.json or trains one.")
+        Path exportSamples;
+
         @Option(names = "--eval-file", defaultValue = "synthetic-dev.jsonl",
                 description = "Held-out QA file inside --data scored during training (default ${DEFAULT-VALUE}).")
         String evalFile;
@@ -158,6 +164,12 @@ final class TrainCommand implements Runnable {
                         seed + 1));
                 List<TokenSample> dev = samples.qaAnswers(MrqaJsonl.read(data.resolve(evalFile)));
                 devSamples = dev.subList(0, Math.min(dev.size(), evalQuestions));
+            }
+            if (exportSamples != null) {
+                long tokens = dev.sacrag.core.train.SampleExport.write(exportSamples, List.of(qaSamples, textSamples, devSamples));
+                System.err.printf("wrote %s: %,d QA, %,d text and %,d held-out samples, %,d tokens%n", exportSamples,
+                        qaSamples.size(), textSamples.size(), devSamples.size(), tokens);
+                return 0;
             }
             ConsoleProgress progress = new ConsoleProgress(work.resolve("base-log.jsonl"), 10);
             BaseTrainer.Config c = new BaseTrainer.Config(out, config, seed, steps, budget, batchTokens, lr, warmup,
