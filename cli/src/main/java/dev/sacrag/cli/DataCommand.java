@@ -52,6 +52,12 @@ final class DataCommand implements Runnable {
                         + "4 rebuilds the training data the committed demo base was trained on.")
         Integer trainQuestions;
 
+        @Option(names = "--extra-train-phrasings",
+                description = "Training documents and questions also use six more statement and five more question phrasings "
+                        + "per relation that dev and test never use (dev and test files are the same either way; "
+                        + "without it the training data is what the CPU-trained demo base saw).")
+        boolean extraTrainPhrasings;
+
         @Option(names = "--brown", description = "Brown Corpus folder (default: target/corpora/brown).")
         Path brown;
 
@@ -63,7 +69,7 @@ final class DataCommand implements Runnable {
             Path b = brown != null ? brown : home().resolve("target/corpora/brown");
             long t0 = System.nanoTime();
             DataBuilder.Summary s = DataBuilder.build(out, b, wordnet, seed, new DataBuilder.Sizes(train, dev, test, shortTrain,
-                    trainQuestions != null ? trainQuestions : Integer.MAX_VALUE));
+                    trainQuestions != null ? trainQuestions : Integer.MAX_VALUE, extraTrainPhrasings));
             s.contexts().forEach((file, n) -> System.out.printf("  %-28s %,7d contexts%n", out.resolve(file), n));
             System.out.printf("data: written in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             return 0;

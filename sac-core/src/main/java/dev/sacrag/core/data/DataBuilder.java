@@ -20,10 +20,16 @@ public final class DataBuilder {
      * {@code shortTrain}: extra training contexts of 200-700 characters (a curriculum set),
      * with as many short dev contexts as {@code dev} to watch the curriculum on.
      * {@code trainQuestions}: questions per training context (dev and test ask 4).
+     * {@code extraTrainPhrasings}: training documents and questions also use the extra
+     * training-only phrasings (dev and test are the same either way).
      */
-    public record Sizes(int train, int dev, int test, int shortTrain, int trainQuestions) {
+    public record Sizes(int train, int dev, int test, int shortTrain, int trainQuestions, boolean extraTrainPhrasings) {
         public Sizes(int train, int dev, int test, int shortTrain) {
             this(train, dev, test, shortTrain, Integer.MAX_VALUE);
+        }
+
+        public Sizes(int train, int dev, int test, int shortTrain, int trainQuestions) {
+            this(train, dev, test, shortTrain, trainQuestions, false);
         }
 
         public static Sizes defaults() {
@@ -38,13 +44,13 @@ public final class DataBuilder {
         Map<String, Integer> written = new java.util.LinkedHashMap<>();
         Map<Split, Integer> n = Map.of(Split.TRAIN, sizes.train(), Split.DEV, sizes.dev(), Split.TEST, sizes.test());
         for (Split s : Split.values()) {
-            List<MrqaRecord> records = new SyntheticFacts(s, seed, 0, 0, sizes.trainQuestions()).generate(n.get(s));
+            List<MrqaRecord> records = new SyntheticFacts(s, seed, 0, 0, sizes.trainQuestions(), sizes.extraTrainPhrasings()).generate(n.get(s));
             String file = "synthetic-" + name(s) + ".jsonl";
             MrqaJsonl.write(out.resolve(file), "sac-synthetic-facts", name(s), records);
             written.put(file, records.size());
         }
         if (sizes.shortTrain() > 0) {
-            List<MrqaRecord> records = new SyntheticFacts(Split.TRAIN, seed + 1, 200, 700, sizes.trainQuestions())
+            List<MrqaRecord> records = new SyntheticFacts(Split.TRAIN, seed + 1, 200, 700, sizes.trainQuestions(), sizes.extraTrainPhrasings())
                     .generate(sizes.shortTrain());
             MrqaJsonl.write(out.resolve("synthetic-train-short.jsonl"), "sac-synthetic-facts", "train", records);
             written.put("synthetic-train-short.jsonl", records.size());

@@ -63,6 +63,43 @@ final class FactTemplates {
         }
     }
 
+    /**
+     * More phrasings used only in training when asked for ({@code sac data build
+     * --extra-train-phrasings}): a small model that sees three ways to ask a question learns
+     * those three; more variety is what lets it read the held-out ones. None of these is a
+     * held-out phrasing or a near copy of one (same words in a new order, or one word swapped),
+     * and dev/test never draw them, so the held-out split stays what it measures.
+     */
+    static final java.util.Map<Relation, List<String>> EXTRA_TRAIN_STATEMENTS = java.util.Map.of(
+            Relation.LIVES_IN, List.of("{e} is a resident of {v}.", "{e} settled in {v} long ago.", "{e} now lives in {v}.",
+                    "{e} rents a flat in {v}.", "{e} spends most days at home in {v}.", "{e} calls {v} home."),
+            Relation.BORN_IN, List.of("{e} was born in the year {v}.", "{e} has a birth year of {v}.",
+                    "The records list {v} as the year {e} was born.", "{e} entered the world in {v}.",
+                    "Born in {v}, {e} grew up in a large family.", "{e} first saw daylight in {v}."),
+            Relation.WORKS_FOR, List.of("{e} has a job at {v}.", "{e} is on the payroll of {v}.", "{e} works at {v}.",
+                    "{v} employs {e}.", "{e} joined {v} as an employee.", "{e} holds a position at {v}."),
+            Relation.FIELD, List.of("{e} works as a researcher in {v}.", "{e} teaches {v}.", "{e} wrote several books on {v}.",
+                    "{e} has a degree in {v}.", "{e} is known for work in {v}.", "{e} lectures on {v}."),
+            Relation.FOUNDED_IN, List.of("{e} was set up in {v}.", "{e} began operating in {v}.", "{e} dates back to {v}.",
+                    "{e} first opened in {v}.", "{e} was created in {v}.", "Founders launched {e} in {v}."),
+            Relation.BASED_IN, List.of("{e} keeps its head office in {v}.", "{e} runs its business from {v}.",
+                    "The headquarters of {e} are in {v}.", "{e} has its base in {v}.", "{e} set up its main office in {v}.",
+                    "The head office of {e} stands in {v}."));
+
+    static final java.util.Map<Relation, List<String>> EXTRA_TRAIN_QUESTIONS = java.util.Map.of(
+            Relation.LIVES_IN, List.of("Which city does {e} live in?", "What is the home city of {e}?", "Where has {e} settled?",
+                    "In what city does {e} reside?", "Which place does {e} call home?"),
+            Relation.BORN_IN, List.of("What year was {e} born?", "When did {e} come into the world?", "In which year was {e} born?",
+                    "What is the year of birth of {e}?", "In what year did {e} enter the world?"),
+            Relation.WORKS_FOR, List.of("Where does {e} work?", "Who employs {e}?", "Which company does {e} work for?",
+                    "At which organisation does {e} work?", "Which firm has {e} on its staff?"),
+            Relation.FIELD, List.of("What is {e} an expert in?", "What does {e} work on?", "Which field does {e} study?",
+                    "What discipline is {e} known for?", "What topic does {e} study?"),
+            Relation.FOUNDED_IN, List.of("What year was {e} founded?", "When did {e} open its doors?", "In which year did {e} begin?",
+                    "What is the founding year of {e}?", "When did {e} first open?"),
+            Relation.BASED_IN, List.of("Where is {e} headquartered?", "Which city is {e} based in?", "Where are the headquarters of {e}?",
+                    "In what city does {e} have its main office?", "Where does {e} keep its head office?"));
+
     /** Sentences that mention other cities, organisations and years but answer nothing. */
     static final List<String> DISTRACTORS = List.of(
             "The rain in {city} lasted for three days that autumn.",

@@ -33,6 +33,7 @@ public final class SyntheticFacts {
     private final int minChars;
     private final int maxChars;
     private final int trainQuestions;
+    private final boolean extraTrainPhrasings;
 
     /** Documents of roughly 100-1000 tokens (most under 400). */
     public SyntheticFacts(Split split, long seed) {
@@ -50,10 +51,20 @@ public final class SyntheticFacts {
 
     /** As above; {@code trainQuestions} caps the questions of a training context (dev/test ask 4). */
     public SyntheticFacts(Split split, long seed, int minChars, int maxChars, int trainQuestions) {
+        this(split, seed, minChars, maxChars, trainQuestions, false);
+    }
+
+    /**
+     * As above; {@code extraTrainPhrasings} lets training documents and questions also use
+     * {@link FactTemplates#EXTRA_TRAIN_STATEMENTS} and {@link FactTemplates#EXTRA_TRAIN_QUESTIONS}.
+     * Dev and test are the same either way.
+     */
+    public SyntheticFacts(Split split, long seed, int minChars, int maxChars, int trainQuestions, boolean extraTrainPhrasings) {
         if (trainQuestions < 1) {
             throw new IllegalArgumentException("questions per training context must be >= 1, got " + trainQuestions);
         }
         this.trainQuestions = trainQuestions;
+        this.extraTrainPhrasings = extraTrainPhrasings;
         this.split = split;
         this.random = new Random(seed * 31 + split.ordinal());
         this.minChars = minChars;
@@ -117,7 +128,8 @@ public final class SyntheticFacts {
         for (int q = 0; q < Math.min(questionsPerContext(), facts.size()); q++) {
             Fact f = facts.get(q);
             int[] span = spans.get(f);
-            String question = pick(f.relation.questions, FactTemplates.TRAIN_QUESTIONS).replace("{e}", f.entity);
+            String question = pick(f.relation.questions, FactTemplates.TRAIN_QUESTIONS,
+                    FactTemplates.EXTRA_TRAIN_QUESTIONS.get(f.relation)).replace("{e}", f.entity);
             qas.add(new MrqaRecord.Qa(id + "-q" + q, question, List.of(f.value),
                     List.of(new MrqaRecord.Span(f.value, span[0], span[1]))));
         }
@@ -135,7 +147,8 @@ public final class SyntheticFacts {
     }
 
     private void appendFact(StringBuilder text, Fact f, Map<Fact, int[]> spans) {
-        String t = pick(f.relation.statements, FactTemplates.TRAIN_STATEMENTS);
+        String t = pick(f.relation.statements, FactTemplates.TRAIN_STATEMENTS,
+                FactTemplates.EXTRA_TRAIN_STATEMENTS.get(f.relation));
         String sentence = capitalise(t.replace("{e}", f.entity));
         int valueAt = sentence.indexOf("{v}");
         int start = text.length() + (text.length() == 0 || text.charAt(text.length() - 1) == '\n' ? 0 : 1) + valueAt;
@@ -150,8 +163,15 @@ public final class SyntheticFacts {
         text.append(s);
     }
 
-    /** Train uses only the training templates; dev/test use the held-out ones half of the time. */
-    private String pick(List<String> templates, int trainCount) {
+    /**
+     * Train uses only the training templates (and the extra training phrasings when asked);
+     * dev/test use the held-out ones half of the time.
+     */
+    private String pick(List<String> templates, int trainCount, List<String> extraTrain) {
+        if (split == Split.TRAIN && extraTrainPhrasings) {
+            int i = random.nextInt(trainCount + extraTrain.size());
+            return i < trainCount ? templates.get(i) : extraTrain.get(i - trainCount);
+        }
         if (split == Split.TRAIN || random.nextBoolean()) {
             return templates.get(random.nextInt(trainCount));
         }

@@ -86,4 +86,41 @@ class SyntheticFactsTest {
             assertTrue(r.qas().size() <= 4, "test asks at most 4 per context");
         }
     }
+
+    @Test
+    void extraTrainingPhrasingsReachTrainOnlyAndLeaveDevAndTestAlone() {
+        List<MrqaRecord> train = new SyntheticFacts(SyntheticFacts.Split.TRAIN, 5, 0, 0, Integer.MAX_VALUE, true).generate(600);
+        StringBuilder text = new StringBuilder();
+        train.forEach(r -> {
+            text.append(r.context()).append('\n');
+            r.qas().forEach(q -> text.append(q.question()).append('\n'));
+        });
+        int extrasSeen = 0;
+        for (FactTemplates.Relation rel : FactTemplates.Relation.values()) {
+            List<String> heldOut = new java.util.ArrayList<>(rel.statements.subList(FactTemplates.TRAIN_STATEMENTS, rel.statements.size()));
+            heldOut.addAll(rel.questions.subList(FactTemplates.TRAIN_QUESTIONS, rel.questions.size()));
+            List<String> extras = new java.util.ArrayList<>(FactTemplates.EXTRA_TRAIN_STATEMENTS.get(rel));
+            extras.addAll(FactTemplates.EXTRA_TRAIN_QUESTIONS.get(rel));
+            for (String h : heldOut) {
+                assertFalse(extras.contains(h), "an extra training phrasing is a held-out one: " + h);
+                assertFalse(pattern(h).matcher(text).find(), "extended train uses held-out phrasing: " + h);
+            }
+            for (String x : extras) {
+                extrasSeen += pattern(x).matcher(text).find() ? 1 : 0;
+            }
+        }
+        assertTrue(extrasSeen > 50, "extra phrasings found in extended train: " + extrasSeen);
+        for (SyntheticFacts.Split split : List.of(SyntheticFacts.Split.DEV, SyntheticFacts.Split.TEST)) {
+            assertEquals(new SyntheticFacts(split, 5, 0, 0, Integer.MAX_VALUE, false).generate(40),
+                    new SyntheticFacts(split, 5, 0, 0, Integer.MAX_VALUE, true).generate(40), split + " changed");
+        }
+    }
+
+    /** A template as a regex over one sentence: {e} and {v} stand for any run of characters but a full stop. */
+    private static java.util.regex.Pattern pattern(String template) {
+        String t = template.substring(0, 1).toUpperCase() + template.substring(1);
+        String quoted = java.util.regex.Pattern.quote(t).replace("{e}", "\\E[^.\\n]+\\Q").replace("{v}", "\\E[^.\\n]+\\Q");
+        String lower = java.util.regex.Pattern.quote(template).replace("{e}", "\\E[^.\\n]+\\Q").replace("{v}", "\\E[^.\\n]+\\Q");
+        return java.util.regex.Pattern.compile("(?:^|[ \\n])(?:" + quoted + "|" + lower + ")");
+    }
 }
