@@ -38,6 +38,17 @@ public final class SampleExport {
             }
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".partial");
+        try {
+            writeTo(tmp, groups, count, tokens);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return tokens;
+    }
+
+    private static void writeTo(Path tmp, List<List<TokenSample>> groups, int count, long tokens) throws IOException {
         try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
             ByteBuffer head = le(8 + 4 + 8);
             head.put(MAGIC).putInt(count).putLong(tokens);
@@ -78,8 +89,6 @@ public final class SampleExport {
                 }
             }
         }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return tokens;
     }
 
     private static ByteBuffer le(int n) {
