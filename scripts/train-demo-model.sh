@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds models/sac-demo from a fresh clone with the project's own code. Everything runs on
-# the CPU except step "gpu" (12 minutes of an H100 lent to one session), which continues the
+# the CPU except step "gpu" (12 minutes of training on an H100 lent to one session), which continues the
 # CPU-trained base with PyTorch on the same Java-built samples (scripts/gpu/pretrain_base.py).
 # Every CPU step resumes from its checkpoint when the script is run again after an interruption.
 # Times are budgets on a 2-core machine; see models/sac-demo/MODEL_CARD.md for what they gave.
@@ -78,7 +78,8 @@ sac train base --out "$OUT" --layers 4 --hidden 256 --heads 8 --kv-heads 4 --int
   --repeats 100000 --answer-prompt '\n### Answer:' --eval-every 500 --eval-file synthetic-dev.jsonl
 fi
 
-# GPU continuation of the base (needs python3 with PyTorch; on a CPU it runs, slowly): the Java
+# GPU continuation of the base (needs python3 with PyTorch; on a CPU it runs, slowly; ~15 minutes
+# of an H100 with loading, scoring and the reference logits): the Java
 # code builds the samples (--export-samples), the script trains on them and writes Hugging Face
 # safetensors plus transformers' reference logits (models/sac-demo/parity, HfReferenceParityTest).
 # Run 1: 7.5 min on data-gpu from the CPU base (held-out exact 23 % -> 58 %, plateau from ~3,000
@@ -88,13 +89,16 @@ export_samples() { # DATA FILE CONTEXTS OUTFILE EXTRA...
   sac train base --out "$OUT" --data "$1" --train-file "$2" --train-contexts "$3" --qa-packing packed \
     --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 --export-samples "$4" "${@:5}"
 }
-mkdir -p "$OUT/gpu"
+mkdir -p "$OUT/gpu" "$OUT/train"
+# the samples must be tokenised with the base's own tokenizer; start from a copy of the CPU base
+[ -f "$OUT/train/tokenizer.json" ] || cp "$OUT/base/tokenizer.json" "$OUT/train/tokenizer.json"
+[ -f "$OUT/gpu/cpu-base.safetensors" ] || cp "$OUT/base/model.safetensors" "$OUT/gpu/cpu-base.safetensors"
 for d in data-gpu data-x; do
   export_samples "$d" synthetic-train.jsonl 40000 "$OUT/gpu/$d-full.bin" --repeats 100000
   export_samples "$d" synthetic-train-short.jsonl 30000 "$OUT/gpu/$d-short.bin" --repeats 0 --no-plain-text
 done
 python3 scripts/gpu/pretrain_base.py --samples "$OUT/gpu/data-gpu-full.bin" "$OUT/gpu/data-gpu-short.bin" \
-  --config "$OUT/base/config.json" --init "$OUT/base/model.safetensors" --out "$OUT/gpu/run1" --minutes 7.5 --lr 1e-3 --eval-every 250
+  --config "$OUT/base/config.json" --init "$OUT/gpu/cpu-base.safetensors" --out "$OUT/gpu/run1" --minutes 7.5 --lr 1e-3 --eval-every 250
 python3 scripts/gpu/pretrain_base.py --samples "$OUT/gpu/data-x-full.bin" "$OUT/gpu/data-x-short.bin" \
   --config "$OUT/base/config.json" --init "$OUT/gpu/run1/model.safetensors" --out "$OUT/gpu/run2" --minutes 4.5 --lr 7e-4 \
   --eval-every 250 --save-every 60

@@ -58,7 +58,11 @@ def read_samples(path):
     weights = np.frombuffer(data, np.uint8, t, off); off += t
     if off != len(data) or lengths.sum() != t:
         sys.exit(f"{path}: truncated or inconsistent ({len(data)} bytes, expected {off})")
-    return kinds, lengths, tokens, weights.astype(np.float32) / 4
+    w = weights.astype(np.float32) / 4
+    # A sample's last weight predicts nothing (Java's Batch.of drops it); text windows and drills
+    # carry a 1 there. Zero it, or a right-padded row would learn to predict the pad after its end.
+    w[np.cumsum(lengths) - 1] = 0
+    return kinds, lengths, tokens, w
 
 
 class RmsNorm(torch.nn.Module):
@@ -222,8 +226,9 @@ def weighted_loss(logits, ids, w):
 
 
 @torch.no_grad()
-def held_out(model, ids_all, w_all, starts, lengths, idx, device, amp):
-    """Answer loss and the share of answers whose every weighted token is the argmax (teacher forced), as BaseTrainer's validation."""
+def held_out(model, ids_all, w_all, starts, lengths, idx, device, amp=False):
+    """Answer loss and the share of answers whose every weighted token is the argmax (teacher forced), as
+    BaseTrainer's validation; float32 by default, so argmax ties fall as in the Java engine."""
     model.eval()
     total, weight, exact = 0.0, 0.0, 0
     for i in range(0, len(idx), 64):
@@ -254,7 +259,7 @@ def main():
     ap.add_argument("--min-lr-fraction", type=float, default=0.05)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--qa-share", type=float, default=0.6, help="share of QA batches against text (default 0.6)")
-    ap.add_argument("--eval-every", type=int, default=200)
+    ap.add_argument("--eval-every", type=int, default=200, help="steps between held-out scores; 0 = only before and after")
     ap.add_argument("--save-every", type=float, default=90, help="seconds between checkpoints (default 90)")
     ap.add_argument("--parity-tokens", type=int, default=48)
     ap.add_argument("--seed", type=int, default=1)
@@ -278,8 +283,8 @@ def main():
     too_long = int(((lengths > BUCKETS[-1]) & (kinds != HELD_OUT)).sum())
     qa_idx = allidx[(kinds == QA) & (lengths <= BUCKETS[-1])]
     text_idx = allidx[(kinds == TEXT) & (lengths <= BUCKETS[-1])]
-    dev_idx = allidx[kinds == HELD_OUT]
-    dev_idx = dev_idx[: len(dev_idx) // len(parts)] if len(parts) > 1 else dev_idx   # every file carries the same held-out set
+    first = allidx < len(parts[0][0])
+    dev_idx = allidx[(kinds == HELD_OUT) & first]   # every file carries the same held-out set: score the first file's
     print(f"samples: {len(qa_idx):,} QA ({int(lengths[qa_idx].sum()):,} tokens), {len(text_idx):,} text "
           f"({int(lengths[text_idx].sum()):,} tokens), {len(dev_idx)} held-out; left out for length: {too_long}", flush=True)
 
@@ -299,10 +304,14 @@ def main():
     other = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],
                             lr=a.lr, betas=(0.9, 0.95), eps=1e-8, fused=device.type == "cuda")
+    if len(qa_idx) == 0:
+        sys.exit("no QA samples in " + " ".join(a.samples))
     qa_batches = Batches(qa_idx, lengths, a.batch_tokens, rng)
-    text_batches = Batches(text_idx, lengths, a.batch_tokens, rng)
+    text_batches = Batches(text_idx, lengths, a.batch_tokens, rng) if len(text_idx) else None
+    if text_batches is None:
+        a.qa_share = 1.0
 
-    loss, acc = held_out(model, ids_all, w_all, starts, lengths, dev_idx, device, amp)
+    loss, acc = held_out(model, ids_all, w_all, starts, lengths, dev_idx, device)
     print(f"params {n_params:,}; held-out before: answer loss {loss:.3f}, exact {100 * acc:.1f} %", flush=True)
     log.write(json.dumps({"step": 0, "dev_loss": loss, "dev_exact": acc}) + "\n")
 
@@ -339,8 +348,8 @@ def main():
             print(f"step {step:6d}  {100 * frac:5.1f} %  loss {smooth:.3f}  lr {lr:.2e}  {rate / 1e6:.2f} M tok/s  "
                   f"ETA {budget - elapsed:5.0f} s", flush=True)
             log.write(json.dumps({"step": step, "loss": lv, "lr": lr, "tokens": seen, "s": time.time() - t0}) + "\n")
-        if step % a.eval_every == 0:
-            dl, da = held_out(model, ids_all, w_all, starts, lengths, dev_idx, device, amp)
+        if a.eval_every > 0 and step % a.eval_every == 0:
+            dl, da = held_out(model, ids_all, w_all, starts, lengths, dev_idx, device)
             print(f"  held-out at step {step}: answer loss {dl:.3f}, exact {100 * da:.1f} %", flush=True)
             log.write(json.dumps({"step": step, "dev_loss": dl, "dev_exact": da}) + "\n")
             log.flush()
@@ -349,7 +358,7 @@ def main():
             last_save = time.time()
 
     write_safetensors(os.path.join(a.out, "model.safetensors"), model.hf_state())
-    dl, da = held_out(model, ids_all, w_all, starts, lengths, dev_idx, device, amp)
+    dl, da = held_out(model, ids_all, w_all, starts, lengths, dev_idx, device)
     summary = {"steps": step, "tokens": seen, "seconds": time.time() - t0, "dev_loss": dl, "dev_exact": da,
                "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu", "params": n_params}
     print(f"done: {json.dumps(summary)}", flush=True)
@@ -371,7 +380,9 @@ def parity(model, c, ids_all, starts, lengths, dev_idx, a):
     try:
         from transformers import LlamaConfig, LlamaForCausalLM
         hf = LlamaForCausalLM(LlamaConfig(**{k: v for k, v in c.items() if k not in ("architectures", "torch_dtype")}))
-        hf.load_state_dict({k: v.detach().clone() for k, v in model.hf_state().items()}, strict=False)
+        result = hf.load_state_dict({k: v.detach().clone() for k, v in model.hf_state().items()}, strict=False)
+        if set(result.missing_keys) - {"lm_head.weight"} or result.unexpected_keys:
+            raise ValueError(f"names differ: missing {result.missing_keys}, unexpected {result.unexpected_keys}")
         hf.tie_weights()
         hf = hf.float().eval()
         theirs = hf(input_ids=ids).logits[0]

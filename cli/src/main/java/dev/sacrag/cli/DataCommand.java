@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Build the training and evaluation data.",
-        subcommands = {DataCommand.Build.class})
+        subcommands = {DataCommand.Build.class, DataCommand.Phrasings.class})
 final class DataCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -72,6 +72,59 @@ final class DataCommand implements Runnable {
                     trainQuestions != null ? trainQuestions : Integer.MAX_VALUE, extraTrainPhrasings));
             s.contexts().forEach((file, n) -> System.out.printf("  %-28s %,7d contexts%n", out.resolve(file), n));
             System.out.printf("data: written in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            return 0;
+        }
+    }
+
+    @Command(name = "phrasings", mixinStandardHelpOptions = true,
+            description = {"Exact match of each method split by the phrasing of the question: a phrasing training uses, "
+                    + "a held-out one, or a held-out one of which the extra training phrasings hold a near copy.",
+                    "Reads the predictions.jsonl that 'sac eval --out DIR' writes (synthetic questions)."})
+    static final class Phrasings implements Callable<Integer> {
+        @Option(names = "--predictions", required = true, paramLabel = "FILE", description = "predictions.jsonl from sac eval --out.")
+        Path predictions;
+
+        @Override
+        public Integer call() throws Exception {
+            // method/ratio -> kind -> {right, asked}
+            java.util.Map<String, java.util.Map<dev.sacrag.core.data.QuestionPhrasings.Kind, int[]>> table = new java.util.LinkedHashMap<>();
+            int line = 0;
+            for (String l : java.nio.file.Files.readAllLines(predictions)) {
+                line++;
+                if (l.isBlank()) {
+                    continue;
+                }
+                com.google.gson.JsonObject o;
+                try {
+                    o = com.google.gson.JsonParser.parseString(l).getAsJsonObject();
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException(predictions + ":" + line + ": not a JSON object (" + e.getMessage() + ")");
+                }
+                for (String field : new String[] {"method", "ratio", "question", "predicted", "gold"}) {
+                    if (!o.has(field)) {
+                        throw new IllegalArgumentException(predictions + ":" + line + ": no \"" + field + "\" field");
+                    }
+                }
+                int ratio = o.get("ratio").getAsInt();
+                String key = o.get("method").getAsString() + (ratio > 0 ? " " + ratio + "x" : "");
+                var kind = dev.sacrag.core.data.QuestionPhrasings.classify(o.get("question").getAsString());
+                int[] cell = table.computeIfAbsent(key, k -> new java.util.EnumMap<>(dev.sacrag.core.data.QuestionPhrasings.Kind.class))
+                        .computeIfAbsent(kind, k -> new int[2]);
+                cell[0] += dev.sacrag.core.eval.Metrics.squadEm(o.get("predicted").getAsString(),
+                        java.util.List.of(o.get("gold").getAsString())) > 0 ? 1 : 0;
+                cell[1]++;
+            }
+            var kinds = dev.sacrag.core.data.QuestionPhrasings.Kind.values();
+            StringBuilder out = new StringBuilder("| method | training phrasing | held-out | held-out, near copy trained | unknown |\n|---|---|---|---|---|\n");
+            table.forEach((method, cells) -> {
+                out.append("| ").append(method);
+                for (var k : kinds) {
+                    int[] c = cells.get(k);
+                    out.append(" | ").append(c == null ? "-" : String.format("%.1f (%d)", 100.0 * c[0] / c[1], c[1]));
+                }
+                out.append(" |\n");
+            });
+            System.out.print(out);
             return 0;
         }
     }

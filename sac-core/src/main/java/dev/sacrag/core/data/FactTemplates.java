@@ -66,9 +66,12 @@ final class FactTemplates {
     /**
      * More phrasings used only in training when asked for ({@code sac data build
      * --extra-train-phrasings}): a small model that sees three ways to ask a question learns
-     * those three; more variety is what lets it read the held-out ones. None of these is a
-     * held-out phrasing or a near copy of one (same words in a new order, or one word swapped),
-     * and dev/test never draw them, so the held-out split stays what it measures.
+     * those three; more variety is what lets it read the held-out ones. Dev/test never draw
+     * them and none equals a held-out phrasing, but a review found that some questions are
+     * near copies of held-out ones ({@link #HELD_OUT_WITH_NEAR_COPY}). The committed demo base
+     * was trained with these lists as they are, so they stay (changing them would change what
+     * {@code scripts/train-demo-model.sh} rebuilds), and {@code sac data phrasings} reports the
+     * held-out questions with and without a near copy apart.
      */
     static final java.util.Map<Relation, List<String>> EXTRA_TRAIN_STATEMENTS = java.util.Map.of(
             Relation.LIVES_IN, List.of("{e} is a resident of {v}.", "{e} settled in {v} long ago.", "{e} now lives in {v}.",
@@ -99,6 +102,18 @@ final class FactTemplates {
                     "What is the founding year of {e}?", "When did {e} first open?"),
             Relation.BASED_IN, List.of("Where is {e} headquartered?", "Which city is {e} based in?", "Where are the headquarters of {e}?",
                     "In what city does {e} have its main office?", "Where does {e} keep its head office?"));
+
+    /**
+     * Held-out questions of which {@link #EXTRA_TRAIN_QUESTIONS} holds a near copy (same words
+     * reordered, or one or two words swapped): "In which year was {e} born?", "What year was {e}
+     * born?" / "Which year was {e} born in?"; "When did {e} come into the world?", "In what
+     * year did {e} enter the world?" / "What year did {e} come into the world?"; "Which company
+     * does {e} work for?", "At which organisation does {e} work?" / "For which company does {e}
+     * work?"; "Which city is {e} based in?" / "What city is {e} located in?".
+     */
+    static final java.util.Set<String> HELD_OUT_WITH_NEAR_COPY = java.util.Set.of(
+            "Which year was {e} born in?", "What year did {e} come into the world?",
+            "For which company does {e} work?", "What city is {e} located in?");
 
     /** Sentences that mention other cities, organisations and years but answer nothing. */
     static final List<String> DISTRACTORS = List.of(

@@ -116,11 +116,10 @@ class SyntheticFactsTest {
         }
     }
 
-    /** A template as a regex over one sentence: {e} and {v} stand for any run of characters but a full stop. */
+    /** A template as a regex over one sentence: {e} and {v} stand for any run of characters but a full stop or newline. */
     private static java.util.regex.Pattern pattern(String template) {
         String t = template.substring(0, 1).toUpperCase() + template.substring(1);
         String quoted = java.util.regex.Pattern.quote(t).replace("{e}", "\\E[^.\\n]+\\Q").replace("{v}", "\\E[^.\\n]+\\Q");
-        String lower = java.util.regex.Pattern.quote(template).replace("{e}", "\\E[^.\\n]+\\Q").replace("{v}", "\\E[^.\\n]+\\Q");
-        return java.util.regex.Pattern.compile("(?:^|[ \\n])(?:" + quoted + "|" + lower + ")");
+        return java.util.regex.Pattern.compile("(?:^|[ \\n])" + quoted);
     }
 }
