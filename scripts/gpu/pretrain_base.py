@@ -226,17 +226,15 @@ def weighted_loss(logits, ids, w):
 
 
 @torch.no_grad()
-def held_out(model, ids_all, w_all, starts, lengths, idx, device, amp=False):
+def held_out(model, ids_all, w_all, starts, lengths, idx, device):
     """Answer loss and the share of answers whose every weighted token is the argmax (teacher forced), as
-    BaseTrainer's validation; float32 by default, so argmax ties fall as in the Java engine."""
+    BaseTrainer's validation; in float32, so argmax ties fall as in the Java engine."""
     model.eval()
     total, weight, exact = 0.0, 0.0, 0
     for i in range(0, len(idx), 64):
         pick = idx[i:i + 64]
         ids, w = gather(ids_all, w_all, starts, lengths, pick, device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            logits = model(ids)
-        lf = logits[:, :-1].float()
+        lf = model(ids)[:, :-1].float()
         ce = F.cross_entropy(lf.reshape(-1, lf.shape[-1]), ids[:, 1:].reshape(-1), reduction="none").view(ids.shape[0], -1)
         ww = w[:, :-1]
         total += float((ce * ww).sum())

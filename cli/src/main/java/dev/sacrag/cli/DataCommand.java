@@ -1,10 +1,19 @@
 package dev.sacrag.cli;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.sacrag.core.data.DataBuilder;
+import dev.sacrag.core.data.QuestionPhrasings;
+import dev.sacrag.core.eval.Metrics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Build the training and evaluation data.",
@@ -87,16 +96,16 @@ final class DataCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             // method/ratio -> kind -> {right, asked}
-            java.util.Map<String, java.util.Map<dev.sacrag.core.data.QuestionPhrasings.Kind, int[]>> table = new java.util.LinkedHashMap<>();
+            Map<String, Map<QuestionPhrasings.Kind, int[]>> table = new LinkedHashMap<>();
             int line = 0;
-            for (String l : java.nio.file.Files.readAllLines(predictions)) {
+            for (String l : Files.readAllLines(predictions)) {
                 line++;
                 if (l.isBlank()) {
                     continue;
                 }
-                com.google.gson.JsonObject o;
+                JsonObject o;
                 try {
-                    o = com.google.gson.JsonParser.parseString(l).getAsJsonObject();
+                    o = JsonParser.parseString(l).getAsJsonObject();
                 } catch (RuntimeException e) {
                     throw new IllegalArgumentException(predictions + ":" + line + ": not a JSON object (" + e.getMessage() + ")");
                 }
@@ -107,14 +116,14 @@ final class DataCommand implements Runnable {
                 }
                 int ratio = o.get("ratio").getAsInt();
                 String key = o.get("method").getAsString() + (ratio > 0 ? " " + ratio + "x" : "");
-                var kind = dev.sacrag.core.data.QuestionPhrasings.classify(o.get("question").getAsString());
-                int[] cell = table.computeIfAbsent(key, k -> new java.util.EnumMap<>(dev.sacrag.core.data.QuestionPhrasings.Kind.class))
+                var kind = QuestionPhrasings.classify(o.get("question").getAsString());
+                int[] cell = table.computeIfAbsent(key, k -> new EnumMap<>(QuestionPhrasings.Kind.class))
                         .computeIfAbsent(kind, k -> new int[2]);
-                cell[0] += dev.sacrag.core.eval.Metrics.squadEm(o.get("predicted").getAsString(),
-                        java.util.List.of(o.get("gold").getAsString())) > 0 ? 1 : 0;
+                cell[0] += Metrics.squadEm(o.get("predicted").getAsString(),
+                        List.of(o.get("gold").getAsString())) > 0 ? 1 : 0;
                 cell[1]++;
             }
-            var kinds = dev.sacrag.core.data.QuestionPhrasings.Kind.values();
+            var kinds = QuestionPhrasings.Kind.values();
             StringBuilder out = new StringBuilder("| method | training phrasing | held-out | held-out, near copy trained | unknown |\n|---|---|---|---|---|\n");
             table.forEach((method, cells) -> {
                 out.append("| ").append(method);

@@ -13,6 +13,7 @@ import dev.sacrag.core.sac.SacSpec;
 import dev.sacrag.core.train.BaseTrainer;
 import dev.sacrag.core.train.SacExamples;
 import dev.sacrag.core.train.SacTrainer;
+import dev.sacrag.core.train.SampleExport;
 import dev.sacrag.core.train.TokenSample;
 import dev.sacrag.core.train.TrainingSamples;
 import picocli.CommandLine.Command;
@@ -166,7 +167,7 @@ final class TrainCommand implements Runnable {
                 devSamples = dev.subList(0, Math.min(dev.size(), evalQuestions));
             }
             if (exportSamples != null) {
-                long tokens = dev.sacrag.core.train.SampleExport.write(exportSamples, List.of(qaSamples, textSamples, devSamples));
+                long tokens = SampleExport.write(exportSamples, List.of(qaSamples, textSamples, devSamples));
                 System.err.printf("wrote %s: %,d QA, %,d text and %,d held-out samples, %,d tokens%n", exportSamples,
                         qaSamples.size(), textSamples.size(), devSamples.size(), tokens);
                 return 0;

@@ -129,7 +129,7 @@ public final class BatchGenerator {
             }
             embeds.add(e);
         }
-        return new Transformer.Input(b == 1 ? embeds.get(0) : NDArrays.concat(embeds, 0), positions, m.create(mask, new Shape(b, maxPrompt, width)),
+        return new Transformer.Input(stack(embeds), positions, m.create(mask, new Shape(b, maxPrompt, width)),
                 Transformer.Logits.LAST);
     }
 
@@ -168,7 +168,7 @@ public final class BatchGenerator {
     }
 
     private static NDArray padAndStack(NDManager m, List<Sequence> seqs, int layer, boolean key, int maxLen) {
-        List<NDArray> parts = new ArrayList<>();
+        NDList parts = new NDList(seqs.size());
         for (Sequence s : seqs) {
             NDArray x = key ? s.cache().keys(layer) : s.cache().values(layer);   // [1, Hkv, S_i, D]
             long len = x.getShape().get(2);
@@ -178,7 +178,12 @@ public final class BatchGenerator {
             }
             parts.add(x);
         }
-        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0); // one copy, not B growing ones
+        return stack(parts);
+    }
+
+    /** Concatenates along the batch axis in one copy (not B growing ones); a single part is returned as is. */
+    private static NDArray stack(NDList parts) {
+        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
     }
 
     private static void accept(int i, long token, List<Sequence> seqs, List<List<Long>> out, boolean[] done,

@@ -34,7 +34,6 @@ public final class BaseTrainer {
     /** Longer training samples are left out (and counted in the log). */
     public static final int MAX_SAMPLE_TOKENS = LengthBuckets.MAX_LENGTH;
 
-
     /**
      * {@code initFrom}: optional safetensors file of weights to start from (a second phase on
      * new data with a fresh optimiser and schedule); ignored when resuming. {@code stopAt}: end

@@ -67,17 +67,8 @@ class TrainingSamplesTest {
                 assertEquals(1, all.toString().split(java.util.regex.Pattern.quote(q.question()), -1).length - 1,
                         "asked exactly once: " + q.question());
             }
-            float answerWeight = 0;
-            for (TokenSample s : split) {
-                for (float w : s.weights()) {
-                    answerWeight += w == 3f ? 1 : 0;
-                }
-            }
-            float wholeWeight = 0;
-            for (float w : whole.weights()) {
-                wholeWeight += w == 3f ? 1 : 0;
-            }
-            assertEquals(wholeWeight, answerWeight, "the same answer tokens, weighed the same");
+            assertEquals(answerPositions(whole), split.stream().mapToInt(TrainingSamplesTest::answerPositions).sum(),
+                    "the same answer tokens, weighed the same");
         }
     }
 
@@ -98,5 +89,14 @@ class TrainingSamplesTest {
                 assertTrue(text.contains(tok.decode(java.util.Arrays.copyOfRange(d.tokens(), 1, 1 + len))));
             }
         }
+    }
+
+    /** Positions weighed as answers (weight 3) in a packed sample. */
+    private static int answerPositions(TokenSample s) {
+        int n = 0;
+        for (float w : s.weights()) {
+            n += w == 3f ? 1 : 0;
+        }
+        return n;
     }
 }
