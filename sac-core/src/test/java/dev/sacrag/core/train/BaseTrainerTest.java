@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,45 +45,77 @@ class BaseTrainerTest {
     }
 
     @Test
-    void resumingFromACheckpointGivesTheSameWeightsAsOneRun() throws Exception {
+    void aResumedRunStartsFromExactlyTheSavedStateAndContinuesAfterIt() throws Exception {
         Path tokFile = TinyTraining.tokenizer(tmp.resolve("tok"));
+        Path ckpt = tmp.resolve("m/train/checkpoint");
         try (TextTokenizer tok = TextTokenizer.load(tmp.resolve("tok"))) {
             List<TokenSample> qa = TinyTraining.qaSamples(tok, 4);
-            new BaseTrainer(config(tmp.resolve("once"), 6, false, Duration.ofHours(1)), s -> { }).train(qa, List.of(), tokFile);
-            // a run that ends after step 3 (as a killed process leaves its last checkpoint), then a new one resumes it
-            new BaseTrainer(config(tmp.resolve("twice"), 6, false, Duration.ofHours(1), 3), s -> { })
+            // a run that ends after step 3, as a killed process leaves its last checkpoint
+            new BaseTrainer(config(tmp.resolve("m"), 6, false, Duration.ofHours(1), 3), s -> { }).train(qa, List.of(), tokFile);
+            Map<String, byte[]> saved = files(ckpt);
+
+            // resuming restores weights and AdamW moments bit for bit: a resume that is told to stop
+            // where it starts writes back exactly the checkpoint it read
+            List<String> messages = new ArrayList<>();
+            List<Long> noSteps = new ArrayList<>();
+            new BaseTrainer(config(tmp.resolve("m"), 6, true, Duration.ofHours(1), 3), listener(noSteps, messages))
                     .train(qa, List.of(), tokFile);
+            assertEquals(List.of(), noSteps);
+            assertTrue(messages.contains("resumed base training at step 3"), messages.toString());
+            Map<String, byte[]> rewritten = files(ckpt);
+            for (String f : List.of(Checkpoints.WEIGHTS, Checkpoints.OPTIMIZER)) {
+                assertArrayEquals(saved.get(f), rewritten.get(f), f + " changed across a save/load round trip");
+            }
+            assertTrue(nonZeroShare(ckpt.resolve(Checkpoints.OPTIMIZER)) > 0.5, "the saved AdamW moments are mostly zeros");
+
+            // and the next run goes on with step 4 (the data of a step depends on (seed, step) only)
             List<Long> resumedSteps = new ArrayList<>();
-            new BaseTrainer(config(tmp.resolve("twice"), 6, true, Duration.ofHours(1)), s -> resumedSteps.add(s.step()))
+            new BaseTrainer(config(tmp.resolve("m"), 6, true, Duration.ofHours(1)), listener(resumedSteps, new ArrayList<>()))
                     .train(qa, List.of(), tokFile);
             assertEquals(List.of(4L, 5L, 6L), resumedSteps, "the second run continues after step 3");
         }
-        // Not bit-for-bit: about one CPU training run in ten (resumed or not) ends slightly off
-        // the others, by an RMS weight difference of at most 1.5e-4 over 40 repeats (an ordinary
-        // uninterrupted run shows it too, so it is not the checkpoint). A resume that loses the
-        // optimiser moments lands at an RMS of 3.3e-3, one that replays or skips a step near the
-        // learning rate (3e-3); the bound sits between.
-        double rms = rmsDifference(tmp.resolve("once/base/model.safetensors"), tmp.resolve("twice/base/model.safetensors"));
-        assertTrue(rms < 6e-4, "resumed weights are " + rms + " (RMS) away from the uninterrupted run's");
+        // The final weights are not compared with an uninterrupted run's: on this CPU libtorch two
+        // identical runs in one JVM agree in loss bit for bit, yet about one in fifty gets a
+        // slightly different gradient (measured: 1 of 48 single-step runs), and Adam's first
+        // updates, about lr * sign(g), turn that into RMS weight gaps of up to 1e-3 (seen on CI),
+        // the same order as a real resume fault (3.3e-3 for lost moments). The exact round trip
+        // above and the step numbering check what resuming is responsible for.
     }
 
-    static double rmsDifference(Path fileA, Path fileB) throws java.io.IOException {
-        double sq = 0;
+    private static TrainingListener listener(List<Long> steps, List<String> messages) {
+        return new TrainingListener() {
+            @Override
+            public void onStep(Step s) {
+                steps.add(s.step());
+            }
+
+            @Override
+            public void onMessage(String m) {
+                messages.add(m);
+            }
+        };
+    }
+
+    private static Map<String, byte[]> files(Path dir) throws java.io.IOException {
+        Map<String, byte[]> out = new java.util.TreeMap<>();
+        for (String f : List.of(Checkpoints.WEIGHTS, Checkpoints.OPTIMIZER, Checkpoints.STATE)) {
+            out.put(f, java.nio.file.Files.readAllBytes(dir.resolve(f)));
+        }
+        return out;
+    }
+
+    private static double nonZeroShare(Path file) throws java.io.IOException {
+        long nonZero = 0;
         long n = 0;
-        try (var a = Safetensors.open(fileA); var b = Safetensors.open(fileB)) {
-            assertEquals(a.entries().keySet(), b.entries().keySet());
-            for (String name : a.entries().keySet()) {
-                float[] x = floats(a.readF32(name));
-                float[] y = floats(b.readF32(name));
-                assertEquals(x.length, y.length, name);
-                for (int i = 0; i < x.length; i++) {
-                    double d = x[i] - y[i];
-                    sq += d * d;
+        try (var r = Safetensors.open(file)) {
+            for (String name : r.entries().keySet()) {
+                for (float x : floats(r.readF32(name))) {
+                    nonZero += x != 0f ? 1 : 0;
+                    n++;
                 }
-                n += x.length;
             }
         }
-        return Math.sqrt(sq / n);
+        return (double) nonZero / n;
     }
 
     private static float[] floats(FloatBuffer b) {
