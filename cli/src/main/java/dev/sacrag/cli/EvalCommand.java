@@ -45,6 +45,11 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "Use only the first N contexts of --data.")
     Integer limit;
 
+    @Option(names = "--methods", split = ",", description = "Score only these (default: all): full, none, sac, "
+            + "sac-int8, truncate, uniform-kv, sac-causal, sac-no-anchor-emb. E.g. --methods sac --ratios 4 "
+            + "to follow a training run.")
+    List<String> methods;
+
     @Override
     public Integer call() throws Exception {
         List<MrqaRecord> records = MrqaJsonl.read(data);
@@ -70,7 +75,7 @@ final class EvalCommand implements Callable<Integer> {
             Evaluator ev = new Evaluator(engines, line -> System.err.println("  " + line));
             List<Evaluator.Prediction> predictions = new ArrayList<>();
             long t0 = System.nanoTime();
-            List<Evaluator.Row> rows = ev.qa(records, ratios, predictions);
+            List<Evaluator.Row> rows = ev.qa(records, ratios, predictions, methods == null ? Evaluator.METHODS : methods);
             List<Evaluator.PplRow> ppl = text == null ? List.of()
                     : ev.perplexity(MrqaJsonl.read(text).stream().map(MrqaRecord::context).toList(), ratios);
             Map<String, Object> extra = new LinkedHashMap<>();

@@ -222,12 +222,18 @@ final class TrainCommand implements Runnable {
         @Option(names = "--rank", defaultValue = "16", description = "LoRA rank (default ${DEFAULT-VALUE}; the paper: 128 for a 1B model).")
         int rank;
 
-        @Option(names = "--stage1-steps", defaultValue = "300") long stage1;
-        @Option(names = "--stage2-steps", defaultValue = "900") long stage2;
+        @Option(names = "--stage1-steps", defaultValue = "300",
+                description = "Stage 1 (continuation LM) steps (default ${DEFAULT-VALUE}).") long stage1;
+        @Option(names = "--stage2-steps", defaultValue = "900",
+                description = "Stage 2 (QA on composed documents) steps (default ${DEFAULT-VALUE}). A resumed run "
+                        + "may raise both step counts; the learning rates are constant after warm-up.") long stage2;
         @Option(names = "--batch", defaultValue = "8", description = "Examples per step (default ${DEFAULT-VALUE}).") int batch;
-        @Option(names = "--lr1", defaultValue = "1e-3") float lr1;
-        @Option(names = "--lr2", defaultValue = "5e-4") float lr2;
-        @Option(names = "--seed", defaultValue = "1") long seed;
+        @Option(names = "--lr1", defaultValue = "1e-3", description = "Stage 1 peak learning rate (default ${DEFAULT-VALUE}; "
+                + "the paper: 1e-4 for a 1B model).") float lr1;
+        @Option(names = "--lr2", defaultValue = "5e-4", description = "Stage 2 peak learning rate (default ${DEFAULT-VALUE}; "
+                + "the paper: 5e-5 for a 1B model).") float lr2;
+        @Option(names = "--seed", defaultValue = "1", description = "Seeds the LoRA init and the data drawn at each step "
+                + "(default ${DEFAULT-VALUE}).") long seed;
 
         @Option(names = "--time-budget", defaultValue = "90m", converter = Durations.class,
                 description = "Stop (after a checkpoint) when this much training time has passed (default ${DEFAULT-VALUE}).")
@@ -236,7 +242,8 @@ final class TrainCommand implements Runnable {
         @Option(names = "--resume", description = "Continue from the adapter's checkpoint.")
         boolean resume;
 
-        @Option(names = "--train-contexts", defaultValue = "8000") int trainContexts;
+        @Option(names = "--train-contexts", defaultValue = "8000",
+                description = "Use the first N training contexts of --data (default ${DEFAULT-VALUE}).") int trainContexts;
 
         @Option(names = "--questions-per-example", defaultValue = "16",
                 description = "Stage 2: questions decoded against one compressed set of documents, all about those "

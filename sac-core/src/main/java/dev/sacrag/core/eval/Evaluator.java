@@ -37,20 +37,37 @@ public final class Evaluator {
         this.progress = progress;
     }
 
+    /** Every method the evaluator knows, in report order. */
+    public static final List<String> METHODS = List.of("full", "none", "sac", QaMethods.SAC_INT8, "truncate",
+            "uniform-kv", "sac-causal", "sac-no-anchor-emb");
+
     public List<Row> qa(List<MrqaRecord> data, List<Integer> ratios, List<Prediction> predictions) {
+        return qa(data, ratios, predictions, METHODS);
+    }
+
+    /** As {@link #qa(List, List, List)}, scoring only {@code include} (names from {@link #METHODS}). */
+    public List<Row> qa(List<MrqaRecord> data, List<Integer> ratios, List<Prediction> predictions,
+                        java.util.Collection<String> include) {
+        List<String> unknown = include.stream().filter(m -> !METHODS.contains(m)).toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("unknown method(s) " + unknown + "; known: " + METHODS);
+        }
         QaMethods methods = new QaMethods(main);
         List<Row> rows = new ArrayList<>();
-        rows.add(score("full", 0, data, methods, predictions));
-        rows.add(score("none", 0, data, methods, predictions));
+        for (String m : List.of("full", "none")) {
+            if (include.contains(m)) {
+                rows.add(score(m, 0, data, methods, predictions));
+            }
+        }
         for (int r : ratios) {
             for (String m : List.of("sac", QaMethods.SAC_INT8, "truncate", "uniform-kv")) {
-                if (!m.startsWith("sac") || main.adapter().spec().supports(r)) {
+                if (include.contains(m) && (!m.startsWith("sac") || main.adapter().spec().supports(r))) {
                     rows.add(score(m, r, data, methods, predictions));
                 }
             }
             for (String ablation : List.of("sac-causal", "sac-no-anchor-emb")) {
                 SacEngine e = variants.get(ablation);
-                if (e != null && e.adapter().spec().supports(r)) {
+                if (include.contains(ablation) && e != null && e.adapter().spec().supports(r)) {
                     rows.add(score(ablation, r, data, methods, predictions));
                 }
             }

@@ -59,6 +59,15 @@ class EvaluatorTest {
             JsonObject json = EvalReport.json("d.jsonl", "m", rows, ppl, Map.of());
             assertEquals(rows.size(), json.getAsJsonArray("results").size());
             assertTrue(EvalReport.svg(rows).startsWith("<svg") && EvalReport.markdown(rows, ppl).contains("| sac | 8x |"));
+
+            // a subset scores only what was asked, with the same numbers as the full run
+            List<Evaluator.Row> some = ev.qa(data, List.of(8), new ArrayList<>(), List.of("sac", "none"));
+            assertEquals(List.of("none@0", "sac@8"), some.stream().map(r -> r.method() + "@" + r.ratio()).toList());
+            Evaluator.Row sac8 = rows.stream().filter(r -> r.method().equals("sac") && r.ratio() == 8).findFirst().orElseThrow();
+            assertEquals(sac8, some.get(1));
+            IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> ev.qa(data, List.of(8), new ArrayList<>(), List.of("sac", "sac-8x")));
+            assertTrue(bad.getMessage().contains("sac-8x") && bad.getMessage().contains("uniform-kv"), bad.getMessage());
         } finally {
             engines.values().forEach(SacEngine::close);
         }
