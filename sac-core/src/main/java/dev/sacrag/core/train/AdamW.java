@@ -32,6 +32,7 @@ public final class AdamW {
     private final NDManager manager;
     private final java.util.Set<String> noDecay;
     private long step;
+    private List<String> lastNonFinite = List.of();
 
     /** {@code noDecay}: names exempt from weight decay (norms, biases, embeddings of special rows). */
     public AdamW(Map<String, NDArray> params, Settings settings, NDManager manager, java.util.Set<String> noDecay) {
@@ -63,6 +64,9 @@ public final class AdamW {
             }
             float norm = (float) Math.sqrt(sq);
             if (!Float.isFinite(norm)) {
+                lastNonFinite = grads.entrySet().stream()
+                        .filter(e -> e.getValue().isNaN().any().getBoolean() || e.getValue().isInfinite().any().getBoolean())
+                        .map(Map.Entry::getKey).toList();
                 grads.values().forEach(g -> g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f)); // 0 * NaN is NaN
                 return norm;
             }
@@ -86,6 +90,14 @@ public final class AdamW {
             }
             return norm;
         }
+    }
+
+    /**
+     * Parameters whose gradient held a NaN or an infinity at the last skipped step (empty when
+     * every gradient was finite and only the sum of squares overflowed), to say where it broke.
+     */
+    public List<String> lastNonFinite() {
+        return lastNonFinite;
     }
 
     public long steps() {

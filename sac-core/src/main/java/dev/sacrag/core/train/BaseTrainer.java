@@ -115,7 +115,8 @@ public final class BaseTrainer {
                 Batch batch = Batch.of(source.draw(rnd, c.batchTokens()), 2);
                 double loss = trainStep(model, batch);
                 if (!Float.isFinite(adam.step(lr.at(step)))) {
-                    listener.onMessage("step " + (step + 1) + ": non-finite gradient norm, update skipped");
+                    listener.onMessage("step " + (step + 1) + ": non-finite gradient norm, update skipped (non-finite in: "
+                        + (adam.lastNonFinite().isEmpty() ? "none, the sum of squares overflowed" : adam.lastNonFinite()) + ")");
                 }
                 step++;
                 tokens += batch.tokens();

@@ -113,7 +113,8 @@ public final class SacTrainer {
             if (kept == 0) {
                 listener.onMessage("step " + (step + 1) + ": every example was left out, no update");
             } else if (!Float.isFinite(adam.step(lr))) {
-                listener.onMessage("step " + (step + 1) + ": non-finite gradient norm, update skipped");
+                listener.onMessage("step " + (step + 1) + ": non-finite gradient norm, update skipped (non-finite in: "
+                        + (adam.lastNonFinite().isEmpty() ? "none, the sum of squares overflowed" : adam.lastNonFinite()) + ")");
             }
             step++;
             now = (System.nanoTime() - start) / 1e9;

@@ -29,16 +29,23 @@ class AdamWTest {
     void aNonFiniteGradientSkipsTheStepAndLeavesNoTrace() {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray w = m.create(new float[] {1f, -2f, 3f});
-            Map<String, NDArray> params = new LinkedHashMap<>(Map.of("w", w));
+            NDArray u = m.create(new float[] {4f});
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            params.put("w", w);
+            params.put("u", u);
             AdamW adam = new AdamW(params, AdamW.Settings.paper(), m, Set.of());
 
             backward(w, new float[] {0.5f, Float.NaN, 1f});
+            backward(u, new float[] {0.25f});
             float norm = adam.step(1e-2f);
             assertFalse(Float.isFinite(norm));
+            assertEquals(java.util.List.of("w"), adam.lastNonFinite(), "names where it broke");
             assertArrayEquals(new float[] {1f, -2f, 3f}, w.toFloatArray(), "weights untouched");
+            assertArrayEquals(new float[] {4f}, u.toFloatArray(), "weights untouched");
             assertEquals(0, adam.steps(), "the skipped step is not counted (bias correction)");
 
             backward(w, new float[] {0.5f, -1f, 1f});
+            backward(u, new float[] {0.25f});
             norm = adam.step(1e-2f);
             assertTrue(Float.isFinite(norm));
             assertEquals(1, adam.steps());
