@@ -2,6 +2,7 @@ package dev.sacrag.cli;
 
 import dev.sacrag.core.data.MrqaJsonl;
 import dev.sacrag.core.data.MrqaRecord;
+import dev.sacrag.core.model.LowRank;
 import dev.sacrag.core.model.ModelConfig;
 import dev.sacrag.core.random.RandomModelWriter;
 import dev.sacrag.core.text.BpeTrainer;
@@ -222,6 +223,11 @@ final class TrainCommand implements Runnable {
         @Option(names = "--rank", defaultValue = "16", description = "LoRA rank (default ${DEFAULT-VALUE}; the paper: 128 for a 1B model).")
         int rank;
 
+        @Option(names = "--lora-targets", split = ",", defaultValue = "q_proj,v_proj",
+                description = "Projections of the compressor that get LoRA (default ${DEFAULT-VALUE}, as the paper); "
+                        + "'all' = every linear layer (q,k,v,o,gate,up,down_proj), more capacity for a small base.")
+        List<String> loraTargets;
+
         @Option(names = "--stage1-steps", defaultValue = "300",
                 description = "Stage 1 (continuation LM) steps (default ${DEFAULT-VALUE}).") long stage1;
         @Option(names = "--stage2-steps", defaultValue = "900",
@@ -267,7 +273,10 @@ final class TrainCommand implements Runnable {
             qa = qa.subList(0, Math.min(qa.size(), trainContexts));
             List<String> text = MrqaJsonl.read(data.resolve("text-train.jsonl")).stream().map(MrqaRecord::context).toList();
             SacSpec spec = SacSpec.paperDefaults(variant, ratios, rank, Fingerprints.baseModel(paths.base()))
-                    .withAnswerPrompt(answerPrompt != null ? answerPrompt : BasePrompts.answerPrompt(paths.base()));
+                    .withAnswerPrompt(answerPrompt != null ? answerPrompt : BasePrompts.answerPrompt(paths.base()))
+                    .withLoraTargets(loraTargets.equals(List.of("all"))
+                            ? java.util.Arrays.stream(LowRank.Target.values()).map(LowRank.Target::hfName).toList()
+                            : loraTargets);
             try (Transformer base = Transformer.load(paths.base()); TextTokenizer tok = TextTokenizer.load(paths.base())) {
                 System.err.println("tokenising training data ...");
                 long bos = base.config().bosTokenId();

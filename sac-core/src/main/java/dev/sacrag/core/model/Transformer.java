@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A Llama-family decoder (Llama 2/3, Qwen2, Qwen3, SmolLM, TinyLlama) in f32 on DJL.
@@ -73,7 +74,7 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * A model whose q and v projections have the LoRA delta merged in; shares every other
+     * A model whose LoRA-targeted projections have the delta merged in; shares every other
      * weight with this one. Close it to free the merged projections only.
      */
     public Transformer withMerged(LowRank lora) {
@@ -81,12 +82,13 @@ public final class Transformer implements AutoCloseable {
         List<Weights.Layer> layers = new ArrayList<>();
         for (int i = 0; i < config.layers(); i++) {
             Weights.Layer l = weights.layers().get(i);
-            LowRank.Pair p = lora.layers().get(i);
-            NDArray wq = l.wq().add(p.qB().matMul(p.qA()).mul(lora.scale()));
-            NDArray wv = l.wv().add(p.vB().matMul(p.vA()).mul(lora.scale()));
-            wq.attach(sub);
-            wv.attach(sub);
-            layers.add(l.withQv(wq, wv));
+            for (var e : lora.layers().get(i).entrySet()) {
+                LowRank.Pair p = e.getValue();
+                NDArray merged = l.weight(e.getKey()).add(p.b().matMul(p.a()).mul(lora.scale()));
+                merged.attach(sub);
+                l = l.with(e.getKey(), merged);
+            }
+            layers.add(l);
         }
         return new Transformer(config, weights.withLayers(layers), sub, true);
     }
@@ -139,7 +141,7 @@ public final class Transformer implements AutoCloseable {
         NDArray x = in.embeds();
         for (int i = 0; i < config.layers(); i++) {
             Weights.Layer w = weights.layers().get(i);
-            LowRank.Pair lora = in.lora() == null ? null : in.lora().layers().get(i);
+            Map<LowRank.Target, LowRank.Pair> lora = in.lora() == null ? null : in.lora().layers().get(i);
             boolean kvOnly = i == config.layers() - 1 && in.logits() == Logits.NONE;
             float scale = in.lora() == null ? 0f : in.lora().scale();
             // A layer's temporaries are released as soon as the layer is done, or a long prefill
@@ -164,7 +166,7 @@ public final class Transformer implements AutoCloseable {
         return h.matMul(weights.lmHead().transpose()); // [B, T|1, V]
     }
 
-    private NDArray layer(NDArray x, Weights.Layer w, LowRank.Pair lora, float loraScale,
+    private NDArray layer(NDArray x, Weights.Layer w, Map<LowRank.Target, LowRank.Pair> lora, float loraScale,
                           NDArray cos, NDArray sin, NDArray mask, KvCache cache, int index, boolean kvOnly) {
         Shape s = x.getShape();
         long b = s.get(0);
@@ -174,13 +176,9 @@ public final class Transformer implements AutoCloseable {
         int d = config.headDim();
 
         NDArray xn = rmsNorm(x, w.attnNorm());
-        NDArray q = linear(xn, w.wq(), w.bq());                         // [B, T, H*D]
-        NDArray k = linear(xn, w.wk(), w.bk());                         // [B, T, Hkv*D]
-        NDArray v = linear(xn, w.wv(), w.bv());                         // [B, T, Hkv*D]
-        if (lora != null) {
-            q = q.add(xn.matMul(lora.qA().transpose()).matMul(lora.qB().transpose()).mul(loraScale));
-            v = v.add(xn.matMul(lora.vA().transpose()).matMul(lora.vB().transpose()).mul(loraScale));
-        }
+        NDArray q = delta(linear(xn, w.wq(), w.bq()), xn, lora, LowRank.Target.Q_PROJ, loraScale); // [B, T, H*D]
+        NDArray k = delta(linear(xn, w.wk(), w.bk()), xn, lora, LowRank.Target.K_PROJ, loraScale); // [B, T, Hkv*D]
+        NDArray v = delta(linear(xn, w.wv(), w.bv()), xn, lora, LowRank.Target.V_PROJ, loraScale); // [B, T, Hkv*D]
         q = q.reshape(b, t, h, d);
         k = k.reshape(b, t, hkv, d);
         v = v.reshape(b, t, hkv, d);
@@ -203,13 +201,20 @@ public final class Transformer implements AutoCloseable {
                 .mul(attnScale).add(mask);
         NDArray attn = scores.softmax(-1).matMul(values)                // [B, Hkv, g, T, D]
                 .transpose(0, 3, 1, 2, 4).reshape(b, t, (long) h * d);  // [B, T, H*D]
-        x = x.add(attn.matMul(w.wo().transpose()));                     // [B, T, E]
+        x = x.add(delta(attn.matMul(w.wo().transpose()), attn, lora, LowRank.Target.O_PROJ, loraScale)); // [B, T, E]
 
         NDArray xm = rmsNorm(x, w.mlpNorm());
-        NDArray gate = xm.matMul(w.wGate().transpose());                // [B, T, I]
-        NDArray up = xm.matMul(w.wUp().transpose());                    // [B, T, I]
+        NDArray gate = delta(xm.matMul(w.wGate().transpose()), xm, lora, LowRank.Target.GATE_PROJ, loraScale); // [B, T, I]
+        NDArray up = delta(xm.matMul(w.wUp().transpose()), xm, lora, LowRank.Target.UP_PROJ, loraScale);       // [B, T, I]
         NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up); // SiLU(gate) * up
-        return x.add(act.matMul(w.wDown().transpose()));                // [B, T, E]
+        return x.add(delta(act.matMul(w.wDown().transpose()), act, lora, LowRank.Target.DOWN_PROJ, loraScale)); // [B, T, E]
+    }
+
+    /** {@code y} plus the unmerged LoRA delta of {@code target} on input {@code x}, if it has one. */
+    private static NDArray delta(NDArray y, NDArray x, Map<LowRank.Target, LowRank.Pair> lora, LowRank.Target target,
+                                 float scale) {
+        LowRank.Pair p = lora == null ? null : lora.get(target);
+        return p == null ? y : y.add(x.matMul(p.a().transpose()).matMul(p.b().transpose()).mul(scale));
     }
 
     private static NDArray linear(NDArray x, NDArray w, NDArray bias) {

@@ -38,8 +38,30 @@ public record Weights(
             NDArray wDown) {    // [E, I]
 
         /** A copy of this layer with other q and v projections (a merged LoRA). */
-        public Layer withQv(NDArray newWq, NDArray newWv) {
-            return new Layer(attnNorm, newWq, wk, newWv, bq, bk, bv, qNorm, kNorm, wo, mlpNorm, wGate, wUp, wDown);
+        /** This layer with the weight of one projection replaced. */
+        public Layer with(LowRank.Target target, NDArray w) {
+            return switch (target) {
+                case Q_PROJ -> new Layer(attnNorm, w, wk, wv, bq, bk, bv, qNorm, kNorm, wo, mlpNorm, wGate, wUp, wDown);
+                case K_PROJ -> new Layer(attnNorm, wq, w, wv, bq, bk, bv, qNorm, kNorm, wo, mlpNorm, wGate, wUp, wDown);
+                case V_PROJ -> new Layer(attnNorm, wq, wk, w, bq, bk, bv, qNorm, kNorm, wo, mlpNorm, wGate, wUp, wDown);
+                case O_PROJ -> new Layer(attnNorm, wq, wk, wv, bq, bk, bv, qNorm, kNorm, w, mlpNorm, wGate, wUp, wDown);
+                case GATE_PROJ -> new Layer(attnNorm, wq, wk, wv, bq, bk, bv, qNorm, kNorm, wo, mlpNorm, w, wUp, wDown);
+                case UP_PROJ -> new Layer(attnNorm, wq, wk, wv, bq, bk, bv, qNorm, kNorm, wo, mlpNorm, wGate, w, wDown);
+                case DOWN_PROJ -> new Layer(attnNorm, wq, wk, wv, bq, bk, bv, qNorm, kNorm, wo, mlpNorm, wGate, wUp, w);
+            };
+        }
+
+        /** The weight [out, in] of one projection. */
+        public NDArray weight(LowRank.Target target) {
+            return switch (target) {
+                case Q_PROJ -> wq;
+                case K_PROJ -> wk;
+                case V_PROJ -> wv;
+                case O_PROJ -> wo;
+                case GATE_PROJ -> wGate;
+                case UP_PROJ -> wUp;
+                case DOWN_PROJ -> wDown;
+            };
         }
     }
 

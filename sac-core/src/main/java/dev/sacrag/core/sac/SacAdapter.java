@@ -54,16 +54,19 @@ public final class SacAdapter implements AutoCloseable {
         try (Safetensors.Reader r = Safetensors.open(file)) {
             int rank = spec.loraRank();
             int e = base.hiddenSize();
-            List<LowRank.Pair> pairs = new ArrayList<>();
+            List<Map<LowRank.Target, LowRank.Pair>> layers = new ArrayList<>();
             for (int i = 0; i < base.layers(); i++) {
-                String p = "lora.layers." + i + ".";
-                pairs.add(new LowRank.Pair(
-                        read(r, m, p + "q_proj.lora_A", rank, e), read(r, m, p + "q_proj.lora_B", base.queryDim(), rank),
-                        read(r, m, p + "v_proj.lora_A", rank, e), read(r, m, p + "v_proj.lora_B", base.kvDim(), rank)));
+                Map<LowRank.Target, LowRank.Pair> layer = new java.util.EnumMap<>(LowRank.Target.class);
+                for (LowRank.Target t : spec.targets()) {
+                    String p = tensorName(i, t);
+                    layer.put(t, new LowRank.Pair(read(r, m, p + "lora_A", rank, t.in(base)),
+                            read(r, m, p + "lora_B", t.out(base), rank)));
+                }
+                layers.add(layer);
             }
             NDArray table = read(r, m, "anchor_embedding", spec.anchorSlots(), e);
             NDArray lm = read(r, m, "lm_token", e);
-            return new SacAdapter(spec, new LowRank(pairs, spec.loraScale()), table, lm, m, Fingerprints.adapter(dir));
+            return new SacAdapter(spec, new LowRank(layers, spec.loraScale()), table, lm, m, Fingerprints.adapter(dir));
         } catch (IOException | RuntimeException ex) {
             m.close();
             throw ex;
@@ -88,18 +91,26 @@ public final class SacAdapter implements AutoCloseable {
         Files.createDirectories(dir);
         Map<String, Safetensors.Tensor> t = new LinkedHashMap<>();
         for (int i = 0; i < lora.layers().size(); i++) {
-            String p = "lora.layers." + i + ".";
-            LowRank.Pair pair = lora.layers().get(i);
-            put(t, p + "q_proj.lora_A", pair.qA());
-            put(t, p + "q_proj.lora_B", pair.qB());
-            put(t, p + "v_proj.lora_A", pair.vA());
-            put(t, p + "v_proj.lora_B", pair.vB());
+            for (LowRank.Target target : spec.targets()) {
+                LowRank.Pair pair = lora.at(i, target);
+                if (pair == null) {
+                    throw new IllegalArgumentException("sac.json names LoRA target " + target.hfName()
+                            + " but layer " + i + " has no factors for it");
+                }
+                put(t, tensorName(i, target) + "lora_A", pair.a());
+                put(t, tensorName(i, target) + "lora_B", pair.b());
+            }
         }
         put(t, "anchor_embedding", anchorTable);
         put(t, "lm_token", lmToken);
         Safetensors.write(dir.resolve(WEIGHTS_FILE), t);
         spec.save(dir);
         Fingerprints.forget(dir);
+    }
+
+    /** "lora.layers.{i}.{q_proj|...}." (PEFT's names without its model prefix). */
+    public static String tensorName(int layer, LowRank.Target target) {
+        return "lora.layers." + layer + "." + target.hfName() + ".";
     }
 
     private static void put(Map<String, Safetensors.Tensor> t, String name, NDArray a) {
@@ -117,13 +128,16 @@ public final class SacAdapter implements AutoCloseable {
             SplittableRandom rnd = new SplittableRandom(seed);
             int e = base.hiddenSize();
             int rank = spec.loraRank();
-            float bound = (float) Math.sqrt(1.0 / e); // kaiming_uniform(a=sqrt(5)) bound for fan_in e
-            List<LowRank.Pair> pairs = new ArrayList<>();
+            List<Map<LowRank.Target, LowRank.Pair>> layers = new ArrayList<>();
             for (int i = 0; i < base.layers(); i++) {
-                pairs.add(new LowRank.Pair(uniform(m, rnd, bound, rank, e), uniform(m, rnd, 0.01f, base.queryDim(), rank),
-                        uniform(m, rnd, bound, rank, e), uniform(m, rnd, 0.01f, base.kvDim(), rank)));
+                Map<LowRank.Target, LowRank.Pair> layer = new java.util.EnumMap<>(LowRank.Target.class);
+                for (LowRank.Target t : spec.targets()) {
+                    float b = (float) Math.sqrt(1.0 / t.in(base)); // kaiming_uniform(a=sqrt(5)) bound for fan_in
+                    layer.put(t, new LowRank.Pair(uniform(m, rnd, b, rank, t.in(base)), uniform(m, rnd, 0.01f, t.out(base), rank)));
+                }
+                layers.add(layer);
             }
-            save(dir, spec, new LowRank(pairs, spec.loraScale()),
+            save(dir, spec, new LowRank(layers, spec.loraScale()),
                     uniform(m, rnd, 0.05f, spec.anchorSlots(), e), uniform(m, rnd, 0.05f, e));
         }
     }

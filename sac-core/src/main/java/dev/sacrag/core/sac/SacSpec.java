@@ -1,5 +1,6 @@
 package dev.sacrag.core.sac;
 
+import dev.sacrag.core.model.LowRank;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 
@@ -50,10 +51,10 @@ public record SacSpec(
         if (chunkSize < 1 || loraRank < 1) {
             throw new IllegalArgumentException("sac.json: chunkSize and loraRank must be >= 1");
         }
-        if (!loraTargets.equals(List.of("q_proj", "v_proj"))) {
-            throw new IllegalArgumentException("sac.json: LoRA targets " + loraTargets
-                    + " unsupported (this engine applies LoRA to q_proj and v_proj, as the paper)");
+        if (loraTargets.isEmpty() || loraTargets.stream().distinct().count() != loraTargets.size()) {
+            throw new IllegalArgumentException("sac.json: loraTargets must name each projection once, got " + loraTargets);
         }
+        loraTargets.forEach(LowRank.Target::of); // unknown names fail here, listing the known ones
         int needed = AnchorPositions.count(chunkSize, ratios.stream().mapToInt(Integer::intValue).min().orElseThrow());
         if (anchorSlots < needed) {
             throw new IllegalArgumentException("sac.json: anchorSlots " + anchorSlots + " < " + needed
@@ -83,6 +84,21 @@ public record SacSpec(
         return new SacSpec(format, variant, ratios, chunkSize, contextPrompt, questionPrompt, prompt,
                 bidirectional, anchorEmbedding, loraTargets, loraRank, loraAlpha, anchorSlots, maxComposedTokens,
                 baseModel);
+    }
+
+    /**
+     * The same spec with LoRA on other projections. The paper's are q_proj and v_proj; a small
+     * base may need more (every linear layer) for the compressor to learn in a short budget.
+     */
+    public SacSpec withLoraTargets(List<String> targets) {
+        return new SacSpec(format, variant, ratios, chunkSize, contextPrompt, questionPrompt, answerPrompt,
+                bidirectional, anchorEmbedding, targets, loraRank, loraAlpha, anchorSlots, maxComposedTokens,
+                baseModel);
+    }
+
+    /** {@link #loraTargets()} as engine targets, in the order given. */
+    public List<LowRank.Target> targets() {
+        return loraTargets.stream().map(LowRank.Target::of).toList();
     }
 
     public SacSpec withBaseModel(String fingerprint) {

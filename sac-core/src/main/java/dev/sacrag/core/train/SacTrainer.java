@@ -207,22 +207,21 @@ public final class SacTrainer {
     private LowRank initLora(ModelConfig mc, NDManager m, Map<String, NDArray> params) {
         SplittableRandom rnd = new SplittableRandom(c.seed());
         int r = c.spec().loraRank();
-        int e = mc.hiddenSize();
-        float bound = (float) Math.sqrt(1.0 / e);
-        List<LowRank.Pair> pairs = new ArrayList<>();
+        List<Map<LowRank.Target, LowRank.Pair>> layers = new ArrayList<>();
         for (int i = 0; i < mc.layers(); i++) {
-            NDArray qa = uniform(m, rnd, bound, r, e);
-            NDArray qb = m.zeros(new Shape(mc.queryDim(), r));
-            NDArray va = uniform(m, rnd, bound, r, e);
-            NDArray vb = m.zeros(new Shape(mc.kvDim(), r));
-            String p = "lora.layers." + i + ".";
-            params.put(p + "q_proj.lora_A", qa);
-            params.put(p + "q_proj.lora_B", qb);
-            params.put(p + "v_proj.lora_A", va);
-            params.put(p + "v_proj.lora_B", vb);
-            pairs.add(new LowRank.Pair(qa, qb, va, vb));
+            Map<LowRank.Target, LowRank.Pair> layer = new java.util.EnumMap<>(LowRank.Target.class);
+            for (LowRank.Target t : c.spec().targets()) {
+                float bound = (float) Math.sqrt(1.0 / t.in(mc)); // kaiming_uniform(a=sqrt(5)) for fan_in
+                NDArray a = uniform(m, rnd, bound, r, t.in(mc));
+                NDArray b = m.zeros(new Shape(t.out(mc), r));
+                String p = SacAdapter.tensorName(i, t);
+                params.put(p + "lora_A", a);
+                params.put(p + "lora_B", b);
+                layer.put(t, new LowRank.Pair(a, b));
+            }
+            layers.add(layer);
         }
-        return new LowRank(pairs, c.spec().loraScale());
+        return new LowRank(layers, c.spec().loraScale());
     }
 
     private static NDArray uniform(NDManager m, SplittableRandom rnd, float bound, int rows, int cols) {

@@ -34,14 +34,18 @@ class TrainServeParityTest {
 
     @Test
     void trainingGraphAndServingEngineGiveTheSameLogits() throws Exception {
-        for (boolean bidirectional : new boolean[] {true, false}) {
+        List<String> paper = List.of("q_proj", "v_proj");
+        List<String> everyLinear = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+        record Case(boolean bidirectional, List<String> targets) { }
+        for (Case k : List.of(new Case(true, paper), new Case(false, paper), new Case(true, everyLinear))) {
+            boolean bidirectional = k.bidirectional();
             ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
             Path base = TestModels.write(c, tmp.resolve("base"), 4);
             // 16-token chunks, so the documents below span several chunks and end in a short one
             SacSpec spec = new SacSpec(SacSpec.FORMAT, bidirectional ? "sac" : "sac-causal", List.of(4), 16,
                     "### Context:\n", "\n### Question:\n", "\n### Answer:", bidirectional, true,
-                    List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512, Fingerprints.baseModel(base));
-            Path adapterDir = tmp.resolve("adapter-" + bidirectional);
+                    k.targets(), 4, 8f, AnchorPositions.count(16, 4), 512, Fingerprints.baseModel(base));
+            Path adapterDir = tmp.resolve("adapter-" + bidirectional + "-" + k.targets().size());
             SacAdapter.writeRandom(adapterDir, spec, c, 9);
             try (SacEngine engine = SacEngine.load(base, adapterDir); NDScope scope = new NDScope()) {
                 String[] texts = {"Mara Olen lives in Tessby and was born in 1984, people say.",
@@ -77,7 +81,7 @@ class TrainServeParityTest {
                     maxAbs = Math.max(maxAbs, Math.abs(x[i]));
                 }
                 assertTrue(maxDiff <= 1e-3 * Math.max(1, maxAbs),
-                        spec.variant() + ": serving and training logits differ by " + maxDiff + " (max |logit| " + maxAbs + ")");
+                        spec.variant() + " " + k.targets() + ": serving and training logits differ by " + maxDiff + " (max |logit| " + maxAbs + ")");
             }
         }
     }
@@ -108,7 +112,7 @@ class TrainServeParityTest {
         try (SacEngine engine = twoDocumentEngine("grad", 6); NDScope scope = new NDScope()) {
             SacAdapter a = engine.adapter();
             List<NDArray> params = new java.util.ArrayList<>(List.of(a.anchorTable(), a.lmToken()));
-            a.lora().layers().forEach(p -> params.addAll(List.of(p.qA(), p.qB(), p.vA(), p.vB())));
+            a.lora().layers().forEach(l -> l.values().forEach(p -> params.addAll(List.of(p.a(), p.b()))));
             params.forEach(p -> p.setRequiresGradient(true));
             AnchorGraph g = graph(engine);
             java.util.function.Supplier<AnchorGraph.Context> ctx = () -> twoDocuments(engine, g);
