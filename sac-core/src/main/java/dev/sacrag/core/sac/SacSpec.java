@@ -90,7 +90,7 @@ public record SacSpec(
      * The same spec with LoRA on other projections. The paper's are q_proj and v_proj; a small
      * base may need more (every linear layer) for the compressor to learn in a short budget.
      * Serving merges the deltas into a copy of each targeted weight, so every-linear LoRA costs
-     * the compressor a second copy of the layer weights (q/v only: about a fifth of them).
+     * the compressor a second copy of the layer weights (q/v only: about a tenth of them).
      */
     public SacSpec withLoraTargets(List<String> targets) {
         return new SacSpec(format, variant, ratios, chunkSize, contextPrompt, questionPrompt, answerPrompt,
