@@ -45,9 +45,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "Use only the first N contexts of --data.")
     Integer limit;
 
-    @Option(names = "--methods", split = ",", description = "Score only these (default: all): full, none, sac, "
+    @Option(names = "--methods", split = ",", description = "QA methods to score (default: all): full, none, sac, "
             + "sac-int8, truncate, uniform-kv, sac-causal, sac-no-anchor-emb. E.g. --methods sac --ratios 4 "
-            + "to follow a training run.")
+            + "to follow a training run. Perplexity (--text) always covers full, none and sac.")
     List<String> methods;
 
     @Override
@@ -58,6 +58,11 @@ final class EvalCommand implements Callable<Integer> {
         }
         if (records.stream().allMatch(r -> r.qas().isEmpty())) {
             throw new IllegalArgumentException(data + " has no questions");
+        }
+        List<String> unknown = methods == null ? List.of()
+                : methods.stream().filter(m -> !Evaluator.METHODS.contains(m)).toList();
+        if (!unknown.isEmpty()) {   // before minutes of loading adapters
+            throw new IllegalArgumentException("--methods: unknown " + unknown + "; known: " + Evaluator.METHODS);
         }
         ModelPaths paths = ModelPaths.resolve(model, null);
         Map<String, SacEngine> engines = new LinkedHashMap<>();

@@ -47,7 +47,7 @@ public final class Sac implements Runnable {
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Sac());
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
-            line.getErr().println("sac " + line.getCommandName() + ": " + describe(ex));
+            line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + describe(ex)); // "sac train sac: ..."
             if (System.getenv("SAC_DEBUG") != null) {
                 ex.printStackTrace(line.getErr());
             } else {

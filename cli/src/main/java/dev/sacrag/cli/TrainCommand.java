@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -232,7 +233,8 @@ final class TrainCommand implements Runnable {
                 description = "Stage 1 (continuation LM) steps (default ${DEFAULT-VALUE}).") long stage1;
         @Option(names = "--stage2-steps", defaultValue = "900",
                 description = "Stage 2 (QA on composed documents) steps (default ${DEFAULT-VALUE}). A resumed run "
-                        + "may raise both step counts; the learning rates are constant after warm-up.") long stage2;
+                        + "may raise it to train longer (the learning rates are constant after warm-up); keep "
+                        + "--stage1-steps as it was, or a run already in stage 2 goes back to stage 1.") long stage2;
         @Option(names = "--batch", defaultValue = "8", description = "Examples per step (default ${DEFAULT-VALUE}).") int batch;
         @Option(names = "--lr1", defaultValue = "1e-3", description = "Stage 1 peak learning rate (default ${DEFAULT-VALUE}; "
                 + "the paper: 1e-4 for a 1B model).") float lr1;
@@ -262,6 +264,17 @@ final class TrainCommand implements Runnable {
                         + "else the paper's \"\\n### Answer:\\n\".")
         String answerPrompt;
 
+        /** --lora-targets with "all" spelled out. */
+        private List<String> loraTargets() {
+            if (!loraTargets.contains("all")) {
+                return loraTargets;
+            }
+            if (loraTargets.size() > 1) {
+                throw new IllegalArgumentException("--lora-targets: 'all' stands alone (it already names every projection)");
+            }
+            return Arrays.stream(LowRank.Target.values()).map(LowRank.Target::hfName).toList();
+        }
+
         @Override
         public Integer call() throws Exception {
             if (!List.of("sac", "sac-causal", "sac-no-anchor-emb").contains(variant)) {
@@ -274,9 +287,7 @@ final class TrainCommand implements Runnable {
             List<String> text = MrqaJsonl.read(data.resolve("text-train.jsonl")).stream().map(MrqaRecord::context).toList();
             SacSpec spec = SacSpec.paperDefaults(variant, ratios, rank, Fingerprints.baseModel(paths.base()))
                     .withAnswerPrompt(answerPrompt != null ? answerPrompt : BasePrompts.answerPrompt(paths.base()))
-                    .withLoraTargets(loraTargets.equals(List.of("all"))
-                            ? java.util.Arrays.stream(LowRank.Target.values()).map(LowRank.Target::hfName).toList()
-                            : loraTargets);
+                    .withLoraTargets(loraTargets());
             try (Transformer base = Transformer.load(paths.base()); TextTokenizer tok = TextTokenizer.load(paths.base())) {
                 System.err.println("tokenising training data ...");
                 long bos = base.config().bosTokenId();

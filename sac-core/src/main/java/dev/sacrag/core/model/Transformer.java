@@ -84,7 +84,8 @@ public final class Transformer implements AutoCloseable {
             Weights.Layer l = weights.layers().get(i);
             for (var e : lora.layers().get(i).entrySet()) {
                 LowRank.Pair p = e.getValue();
-                NDArray merged = l.weight(e.getKey()).add(p.b().matMul(p.a()).mul(lora.scale()));
+                NDArray merged = p.b().matMul(p.a());          // one new [out, in] array, scaled and added in place
+                merged.muli(lora.scale()).addi(l.weight(e.getKey()));
                 merged.attach(sub);
                 l = l.with(e.getKey(), merged);
             }

@@ -37,7 +37,6 @@ public record Weights(
             NDArray wUp,        // [I, E]
             NDArray wDown) {    // [E, I]
 
-        /** A copy of this layer with other q and v projections (a merged LoRA). */
         /** This layer with the weight of one projection replaced. */
         public Layer with(LowRank.Target target, NDArray w) {
             return switch (target) {

@@ -19,8 +19,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The trainable part of SAC on top of a frozen base model: LoRA on q/v of the compressor,
- * the anchor embedding table [slots, E] and the [LM] token embedding [E]. Stored as
+ * The trainable part of SAC on top of a frozen base model: LoRA on the compressor (q/v as the
+ * paper, or the targets sac.json names), the anchor embedding table [slots, E] and the [LM]
+ * token embedding [E]. Stored as
  * {@code sac.json} + {@code sac.safetensors}; weight names appear only here.
  */
 public final class SacAdapter implements AutoCloseable {

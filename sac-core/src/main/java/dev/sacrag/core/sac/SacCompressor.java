@@ -24,7 +24,7 @@ public final class SacCompressor {
     static final int DEFAULT_BATCH_CHUNKS = 8;
     static final long PAD_TOKEN = 0;
 
-    private final Transformer model; // base with the LoRA merged into q and v
+    private final Transformer model; // base with the LoRA merged into its targets (q and v as the paper)
     private final SacAdapter adapter;
     private final int batchChunks;
 

@@ -19,7 +19,7 @@ import java.util.function.LongConsumer;
 
 /**
  * A base model, its tokenizer and one SAC adapter, loaded once: the compressor (base with
- * the LoRA merged into q/v) and the decoder (the frozen base) share every other weight.
+ * the LoRA merged into its targets) and the decoder (the frozen base) share every other weight.
  */
 public final class SacEngine implements AutoCloseable {
     private final Transformer base;

@@ -91,6 +91,7 @@ public record SacSpec(
      * base may need more (every linear layer) for the compressor to learn in a short budget.
      * Serving merges the deltas into a copy of each targeted weight, so every-linear LoRA costs
      * the compressor a second copy of the layer weights (q/v only: about a tenth of them).
+     * The last layer's q, o and MLP never reach the anchor K/V, so their factors stay at zero.
      */
     public SacSpec withLoraTargets(List<String> targets) {
         return new SacSpec(format, variant, ratios, chunkSize, contextPrompt, questionPrompt, answerPrompt,

@@ -16,9 +16,9 @@ import java.util.List;
 /**
  * The SAC compressor and decoder as one differentiable graph, for training: the same maths
  * as {@code SacCompressor} / {@code SacDecoder} (chunking, midpoint anchors, anchor
- * embedding at layer 0, bidirectional chunk attention, LoRA on q/v, post-RoPE anchor K/V,
- * RoPE-shift composition, [LM] at position T), but with the LoRA unmerged and anchors
- * gathered by a one-hot matmul so gradients reach the adapter.
+ * embedding at layer 0, bidirectional chunk attention, LoRA on the targeted projections,
+ * post-RoPE anchor K/V, RoPE-shift composition, [LM] at position T), but with the LoRA
+ * unmerged and anchors gathered by a one-hot matmul so gradients reach the adapter.
  */
 final class AnchorGraph {
     private final Transformer base;

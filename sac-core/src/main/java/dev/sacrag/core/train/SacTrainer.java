@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
  * Trains a SAC adapter on a frozen base model with the paper's two stages (no autoencoding):
  * stage 1 continuation LM (compress the first half of a text, predict the second half),
  * stage 2 QA with loss on the answer and EOS only, on composed inputs of 1-4 documents.
- * Trainable: LoRA on the compressor's q/v, the anchor table and the [LM] token.
+ * Trainable: LoRA on the compressor (sac.json loraTargets; the paper: q/v), the anchor table
+ * and the [LM] token.
  */
 public final class SacTrainer {
 
@@ -78,6 +79,7 @@ public final class SacTrainer {
         long step = 0;
         double before = 0;
         if (c.resume() && Checkpoints.exists(ckpt)) {
+            refuseOtherShape(SacSpec.load(c.adapterDir()));
             Checkpoints.State s = Checkpoints.load(ckpt, params, adam);
             step = s.step();
             before = s.elapsedSeconds();
@@ -128,6 +130,23 @@ public final class SacTrainer {
         }
         save(params, adam, lora, table, lm, ckpt, step, before + (System.nanoTime() - start) / 1e9);
         listener.onMessage("adapter written to " + c.adapterDir() + " after " + step + " steps");
+    }
+
+    /**
+     * A resume must train the same parameters it saved: a checkpoint read into fewer LoRA
+     * targets would drop the others' factors without a word, and the next save would write
+     * the smaller adapter over the trained one.
+     */
+    private void refuseOtherShape(SacSpec saved) {
+        SacSpec now = c.spec();
+        if (!saved.loraTargets().equals(now.loraTargets()) || saved.loraRank() != now.loraRank()
+                || !saved.variant().equals(now.variant())) {
+            throw new IllegalArgumentException(String.format(
+                    "%s was trained as variant %s, LoRA rank %d on %s; this run asks for %s, rank %d on %s. "
+                            + "Resume with the same --variant, --rank and --lora-targets, or train into another --name.",
+                    c.adapterDir(), saved.variant(), saved.loraRank(), saved.loraTargets(), now.variant(),
+                    now.loraRank(), now.loraTargets()));
+        }
     }
 
     private void save(Map<String, NDArray> params, AdamW adam, LowRank lora, NDArray table, NDArray lm, Path ckpt,

@@ -23,7 +23,7 @@ class LowRankTest {
 
     @Test
     void eachTargetChangesTheForwardAndMergesToTheSameLogits() throws Exception {
-        ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
+        ModelConfig c = wideHeads();
         try (Transformer base = Transformer.load(TestModels.write(c, tmp.resolve("base"), 3)); NDScope scope = new NDScope()) {
             NDManager m = base.manager();
             long[][] ids = {{5, 9, 2, 7, 11, 4}};
@@ -51,6 +51,22 @@ class LowRankTest {
                 assertTrue(gap < 1e-4, t + ": merged and unmerged logits differ by " + gap);
             }
         }
+    }
+
+    /** Tiny, but heads x head size (96) differs from the hidden size (64), as in Qwen3 or Gemma. */
+    static ModelConfig wideHeads() {
+        ModelConfig t = TestModels.tiny(ModelConfig.Architecture.LLAMA);
+        return new ModelConfig(t.architecture(), t.vocabSize(), t.hiddenSize(), t.layers(), t.heads(), t.kvHeads(),
+                24, t.intermediateSize(), t.ropeTheta(), null, t.rmsNormEps(), false, t.maxPositions(), 0, List.of(1));
+    }
+
+    @Test
+    void widthsFollowTheProjection() {
+        ModelConfig c = wideHeads();   // hidden 64, 4 heads x 24, 2 kv heads x 24, MLP 128
+        assertEquals(List.of(64, 64, 64, 96, 64, 64, 128), java.util.Arrays.stream(LowRank.Target.values())
+                .map(t -> t.in(c)).toList());
+        assertEquals(List.of(96, 48, 48, 64, 128, 128, 64), java.util.Arrays.stream(LowRank.Target.values())
+                .map(t -> t.out(c)).toList());
     }
 
     @Test

@@ -66,6 +66,9 @@ class BaseTrainerTest {
             for (String f : List.of(Checkpoints.WEIGHTS, Checkpoints.OPTIMIZER)) {
                 assertArrayEquals(saved.get(f), rewritten.get(f), f + " changed across a save/load round trip");
             }
+            for (String field : List.of("\"step\": 3", "\"tokens\": " + tokens(saved.get(Checkpoints.STATE)))) {
+                assertTrue(new String(rewritten.get(Checkpoints.STATE)).contains(field), field);
+            }
             assertTrue(nonZeroShare(ckpt.resolve(Checkpoints.OPTIMIZER)) > 0.5, "the saved AdamW moments are mostly zeros");
 
             // and the next run goes on with step 4 (the data of a step depends on (seed, step) only)
@@ -94,6 +97,12 @@ class BaseTrainerTest {
                 messages.add(m);
             }
         };
+    }
+
+    private static String tokens(byte[] stateJson) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"tokens\": (\\d+)").matcher(new String(stateJson));
+        assertTrue(m.find() && Long.parseLong(m.group(1)) > 0, "the checkpoint counts its tokens");
+        return m.group(1);
     }
 
     private static Map<String, byte[]> files(Path dir) throws java.io.IOException {

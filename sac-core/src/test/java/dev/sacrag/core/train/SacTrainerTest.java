@@ -9,12 +9,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.FloatBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SacTrainerTest {
@@ -70,6 +74,48 @@ class SacTrainerTest {
             assertTrue(maxAbs(r.readF32("lora.layers.0.q_proj.lora_B")) > 0, "LoRA B starts at zero and must move");
             assertTrue(maxAbs(r.readF32("lora.layers.1.v_proj.lora_B")) > 0);
         }
+    }
+
+    @Test
+    void aResumedEveryLinearRunRestoresItsStateExactlyAndRefusesAnotherShape() throws Exception {
+        Path base = tmp.resolve("base");
+        RandomModelWriter.write(TinyTraining.CONFIG, base, new RandomModelWriter.Options(3, 0.1f, Safetensors.DType.F32, 1));
+        List<String> all = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+        SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
+                "\n### Answer:\n", true, true, all, 4, 8f, AnchorPositions.count(16, 4), 512, "test");
+        Path adapter = tmp.resolve("adapters/sac");
+        Path ckpt = adapter.resolve("checkpoint");
+        try (Transformer model = Transformer.load(base)) {
+            new SacTrainer(config(adapter, spec, 3, false), s -> { }).train(model, new Fixed(), new long[] {0, 5, 6});
+            byte[] weights = Files.readAllBytes(ckpt.resolve(Checkpoints.WEIGHTS));
+            byte[] moments = Files.readAllBytes(ckpt.resolve(Checkpoints.OPTIMIZER));
+            try (var r = Safetensors.open(adapter.resolve("sac.safetensors"))) {
+                // layer 0's every target shapes the anchors; the last layer's K/V see only its k and v
+                for (String t : all) {
+                    assertTrue(maxAbs(r.readF32("lora.layers.0." + t + ".lora_B")) > 0, t + " is trained");
+                }
+                assertTrue(maxAbs(r.readF32("lora.layers.1.k_proj.lora_B")) > 0);
+            }
+
+            // resumed at its end: nothing to do, and it writes back exactly what it read
+            List<TrainingListener.Step> none = new ArrayList<>();
+            new SacTrainer(config(adapter, spec, 3, true), none::add).train(model, new Fixed(), new long[] {0, 5, 6});
+            assertEquals(List.of(), none);
+            assertArrayEquals(weights, Files.readAllBytes(ckpt.resolve(Checkpoints.WEIGHTS)));
+            assertArrayEquals(moments, Files.readAllBytes(ckpt.resolve(Checkpoints.OPTIMIZER)));
+
+            // a resume that would train fewer targets would drop the others' factors: refused
+            SacSpec qv = spec.withLoraTargets(List.of("q_proj", "v_proj"));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
+                    new SacTrainer(config(adapter, qv, 5, true), s -> { }).train(model, new Fixed(), new long[] {0, 5, 6}));
+            assertTrue(e.getMessage().contains("--lora-targets") && e.getMessage().contains("down_proj"), e.getMessage());
+            assertArrayEquals(weights, Files.readAllBytes(ckpt.resolve(Checkpoints.WEIGHTS)), "the refused run wrote nothing");
+        }
+    }
+
+    private static SacTrainer.Config config(Path adapter, SacSpec spec, long steps, boolean resume) {
+        return new SacTrainer.Config(adapter, spec, 1, 1, steps - 1, 2, 1e-2f, 1e-2f, 2,
+                Duration.ofMinutes(5), Duration.ofHours(1), resume);
     }
 
     private static double mean(List<TrainingListener.Step> steps, int from, int to) {
