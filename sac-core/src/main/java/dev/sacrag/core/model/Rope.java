@@ -80,7 +80,8 @@ public final class Rope {
             }
         }
         Shape shape = new Shape(b, t, 1, d);
-        return new NDArray[] {manager.create(cos, shape), manager.create(sin, shape)};
+        // owned copies: autograd keeps these for backward (and rotate() closes them before its result is used)
+        return new NDArray[] {Owned.floats(manager, cos, shape), Owned.floats(manager, sin, shape)};
     }
 
     /** x * cos + rotate_half(x) * sin, for x [..., D] and tables broadcastable to it. */

@@ -123,7 +123,7 @@ public final class Transformer implements AutoCloseable {
         for (int i = 0; i < b; i++) {
             System.arraycopy(tokenIds[i], 0, flat, i * t, t);
         }
-        NDArray ids = manager.create(flat, new Shape(b, t));
+        NDArray ids = Owned.longs(manager, flat, new Shape(b, t)); // the embedding's backward reads them
         NDArray out = embed(ids);
         ids.close();
         return out;
@@ -148,8 +148,8 @@ public final class Transformer implements AutoCloseable {
             // A layer's temporaries are released as soon as the layer is done, or a long prefill
             // holds every layer's attention scores at once (4 x 512 tokens on a 30-layer model
             // reached 24 GB). Under autograd this is safe too: the graph keeps its own references
-            // to the tensors backward needs; only the Java handles go. The output moves to the
-            // caller's scope.
+            // to the tensors backward needs (as long as PyTorch owns their memory: see Owned);
+            // only the Java handles go. The output moves to the caller's scope.
             try (NDScope layerScope = new NDScope()) {
                 x = layer(x, w, lora, scale, cos, sin, mask, cache, i, kvOnly);
                 NDScope.unregister(x);
@@ -215,7 +215,7 @@ public final class Transformer implements AutoCloseable {
     private static NDArray delta(NDArray y, NDArray x, Map<LowRank.Target, LowRank.Pair> lora, LowRank.Target target,
                                  float scale) {
         LowRank.Pair p = lora == null ? null : lora.get(target);
-        return p == null ? y : y.add(x.matMul(p.a().transpose()).matMul(p.b().transpose()).mul(scale));
+        return p == null ? y : y.add(Owned.mul(x.matMul(p.a().transpose()).matMul(p.b().transpose()), scale));
     }
 
     private static NDArray linear(NDArray x, NDArray w, NDArray bias) {

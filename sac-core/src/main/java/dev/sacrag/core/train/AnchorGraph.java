@@ -7,6 +7,7 @@ import dev.sacrag.core.model.KvCache;
 import dev.sacrag.core.model.LowRank;
 import dev.sacrag.core.model.Masks;
 import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.Owned;
 import dev.sacrag.core.model.Transformer;
 import dev.sacrag.core.sac.AnchorPositions;
 import dev.sacrag.core.sac.SacSpec;
@@ -65,10 +66,10 @@ final class AnchorGraph {
         }
         NDArray embeds = base.embed(ids);                                           // [B, T, E]
         if (spec.anchorEmbedding()) {
-            embeds = embeds.add(m.create(slotSelect, new Shape(chunks, t, slots)).matMul(anchorTable));
+            embeds = embeds.add(Owned.floats(m, slotSelect, new Shape(chunks, t, slots)).matMul(anchorTable));
         }
         NDArray mask = Masks.chunks(m, lengths, t, !spec.bidirectional());
-        NDArray select = m.create(gather, new Shape(total, (long) chunks * t));      // [N, B*T]
+        NDArray select = Owned.floats(m, gather, new Shape(total, (long) chunks * t)); // [N, B*T]
         NDArray[][] kv = new NDArray[2][c.layers()];
         try (KvCache cache = new KvCache(m, c.layers())) {
             base.forward(new Transformer.Input(embeds, positions, mask, lora, Transformer.Logits.NONE), cache);

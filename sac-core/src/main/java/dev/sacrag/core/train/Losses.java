@@ -2,8 +2,8 @@ package dev.sacrag.core.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.sacrag.core.model.Owned;
 
 /** Weighted next-token cross entropy. */
 public final class Losses {
@@ -26,10 +26,10 @@ public final class Losses {
                 total += w;
             }
         }
-        NDArray idx = m.create(flatT, new Shape(b, t, 1)).toType(DataType.INT64, false);
-        NDArray w = m.create(flatW, new Shape(b, t));
+        NDArray idx = Owned.longs(m, flatT, new Shape(b, t, 1));
+        NDArray w = Owned.floats(m, flatW, new Shape(b, t));
         NDArray logp = logits.logSoftmax(-1).gather(idx, 2).reshape(b, t);   // [B, T]
-        return logp.mul(w).sum().neg().div((float) Math.max(total, 1e-6));
+        return Owned.div(logp.mul(w).sum().neg(), (float) Math.max(total, 1e-6));
     }
 
     private Losses() {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.sacrag.core.model.LowRank;
 import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.Owned;
 import dev.sacrag.core.model.Transformer;
 import dev.sacrag.core.sac.SacAdapter;
 import dev.sacrag.core.sac.SacSpec;
@@ -217,7 +218,7 @@ public final class SacTrainer {
                         + "%d decoder input(s)); left out of the step", ratio, lengths, decoderInputs.size()));
                 return Double.NaN;
             }
-            gc.backward(loss.div((float) c.batch()));
+            gc.backward(Owned.div(loss, c.batch()));
             return value;
         }
     }
