@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
 import java.util.ArrayList;
@@ -16,7 +17,8 @@ import java.util.function.LongConsumer;
 /**
  * Decodes several independent sequences together: the caches are padded to one length, all
  * prompts are prefilled in one forward (left-padded), and every decode step runs all live
- * sequences as one batch (padded slots masked). On a CPU the decode step is bound by
+ * sequences as one batch (padded slots masked); once half the rows have ended, the others'
+ * caches are copied into a smaller batch, so a long answer does not keep ended rows computing. On a CPU the decode step is bound by
  * reading the weights and by per-op overhead, both shared by the batch, so B sequences cost
  * far less than B separate loops.
  *
@@ -137,34 +139,82 @@ public final class BatchGenerator {
                                        List<List<Long>> out, boolean[] done, boolean[] stopped,
                                        RuntimeException[] errors, long[] last, int[] nextPos, Random[] random) {
         NDManager m = model.manager();
-        int b = seqs.size();
         int width = rows.get(0).length;
         int v = model.config().vocabSize();
-        int step = 0;
-        while (!allDone(done)) {
-            step++;
-            float[] mask = new float[b * (width + step)];   // each step opens one more slot, the token just fed
-            long[][] tokens = new long[b][1];
-            int[][] positions = new int[b][1];
-            for (int i = 0; i < b; i++) {
-                System.arraycopy(rows.get(i), 0, mask, i * (width + step), width);
-                tokens[i][0] = done[i] ? 0 : last[i];
-                positions[i][0] = nextPos[i]++;
-            }
-            float[] logits;
-            try (NDScope stepScope = new NDScope()) {
-                logits = model.forward(new Transformer.Input(model.embed(tokens), positions,
-                        m.create(mask, new Shape(b, 1, width + step)), Transformer.Logits.LAST), batch)
-                        .toFloatArray();                          // [B, 1, V]
-            }
-            for (int i = 0; i < b; i++) {
-                if (!done[i]) {
-                    float[] row = Arrays.copyOfRange(logits, i * v, (i + 1) * v);
-                    accept(i, Generator.pick(row, seqs.get(i).options(), random[i]), seqs, out, done, stopped,
-                            errors, last);
+        int[] live = new int[seqs.size()];   // batch row -> sequence; rows whose sequence ended are dropped in bulk
+        for (int i = 0; i < live.length; i++) {
+            live[i] = i;
+        }
+        KvCache cache = batch;
+        try {
+            int step = 0;
+            while (!allDone(done)) {
+                step++;
+                int b = live.length;
+                float[] mask = new float[b * (width + step)];   // each step opens one more slot, the token just fed
+                long[][] tokens = new long[b][1];
+                int[][] positions = new int[b][1];
+                for (int r = 0; r < b; r++) {
+                    int i = live[r];
+                    System.arraycopy(rows.get(i), 0, mask, r * (width + step), width);
+                    tokens[r][0] = done[i] ? 0 : last[i];
+                    positions[r][0] = nextPos[i]++;
+                }
+                float[] logits;
+                try (NDScope stepScope = new NDScope()) {
+                    logits = model.forward(new Transformer.Input(model.embed(tokens), positions,
+                            m.create(mask, new Shape(b, 1, width + step)), Transformer.Logits.LAST), cache)
+                            .toFloatArray();                          // [B, 1, V]
+                }
+                int ended = 0;
+                for (int r = 0; r < b; r++) {
+                    int i = live[r];
+                    if (!done[i]) {
+                        float[] row = Arrays.copyOfRange(logits, r * v, (r + 1) * v);
+                        accept(i, Generator.pick(row, seqs.get(i).options(), random[i]), seqs, out, done, stopped,
+                                errors, last);
+                    }
+                    ended += done[i] ? 1 : 0;
+                }
+                // Once half the rows have ended, copy the others' caches into a smaller batch: every
+                // later step then costs what the live rows need, not what the longest answer keeps.
+                if (2 * ended >= b && ended < b) {
+                    int[] keep = Arrays.stream(live).filter(i -> !done[i]).toArray();
+                    KvCache smaller = select(m, cache, live, keep);
+                    if (cache != batch) {
+                        cache.close();
+                    }
+                    cache = smaller;
+                    live = keep;
                 }
             }
+        } finally {
+            if (cache != batch) {
+                cache.close();
+            }
         }
+    }
+
+    /** The rows of {@code cache} (whose row r holds sequence live[r]) that hold the sequences in {@code keep}. */
+    private static KvCache select(NDManager m, KvCache cache, int[] live, int[] keep) {
+        int layers = cache.layers();
+        NDArray[] keys = new NDArray[layers];
+        NDArray[] values = new NDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            NDList k = new NDList(keep.length);
+            NDList v = new NDList(keep.length);
+            for (int i : keep) {
+                int r = Arrays.binarySearch(live, i);   // live is ascending
+                k.add(cache.keys(l).get(new NDIndex("{}:{}", r, r + 1)));
+                v.add(cache.values(l).get(new NDIndex("{}:{}", r, r + 1)));
+            }
+            // copies: slices would keep the whole old batch alive
+            keys[l] = keep.length == 1 ? k.get(0).duplicate() : NDArrays.concat(k, 0);
+            values[l] = keep.length == 1 ? v.get(0).duplicate() : NDArrays.concat(v, 0);
+            k.close();
+            v.close();
+        }
+        return KvCache.of(m, keys, values);
     }
 
     private static NDArray padAndStack(NDManager m, List<Sequence> seqs, int layer, boolean key, int maxLen) {

@@ -140,6 +140,27 @@ class SacEngineTest {
     }
 
     @Test
+    void rowsThatEndEarlyLeaveTheBatchWithoutChangingTheOthers() {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        AnchorKv b = engine.compress(DOC_B, 8);
+        int[] limits = {2, 9, 3, 6, 9};   // after 3 tokens 2 of 5 rows ended, after 6 three: the batch shrinks to two
+        List<SacEngine.Request> requests = new ArrayList<>();
+        List<dev.sacrag.core.model.GenerationOptions> options = new ArrayList<>();
+        for (int i = 0; i < limits.length; i++) {
+            options.add(dev.sacrag.core.model.GenerationOptions.greedy(limits[i], java.util.Set.of()));
+            requests.add(new SacEngine.Request(i % 2 == 0 ? List.of(a) : List.of(b, a), "Question " + i + "?",
+                    options.get(i), t -> { }));
+        }
+        var outcomes = engine.answerBatch(requests);
+        for (int i = 0; i < limits.length; i++) {
+            long[] single = engine.answer(requests.get(i).docs(), requests.get(i).question(), options.get(i),
+                    t -> { }).tokens();
+            assertEquals(limits[i], single.length);
+            assertArrayEquals(single, outcomes.get(i).result().tokens(), "request " + i);
+        }
+    }
+
+    @Test
     void badAdapterFilesFailWithTheFileNamed() throws Exception {
         Path bad = tmp.resolve("adapters/bad");
         Files.createDirectories(bad);
