@@ -100,6 +100,12 @@ public final class AdamW {
         return lastNonFinite;
     }
 
+    /** The last skipped step, in words, for a training log. */
+    public String skipReason() {
+        return "non-finite gradient norm, update skipped (non-finite in: "
+                + (lastNonFinite.isEmpty() ? "none, the sum of squares overflowed" : lastNonFinite) + ")";
+    }
+
     public long steps() {
         return step;
     }

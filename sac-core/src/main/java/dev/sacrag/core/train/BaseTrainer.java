@@ -115,8 +115,7 @@ public final class BaseTrainer {
                 Batch batch = Batch.of(source.draw(rnd, c.batchTokens()), 2);
                 double loss = trainStep(model, batch);
                 if (!Float.isFinite(adam.step(lr.at(step)))) {
-                    listener.onMessage("step " + (step + 1) + ": non-finite gradient norm, update skipped (non-finite in: "
-                        + (adam.lastNonFinite().isEmpty() ? "none, the sum of squares overflowed" : adam.lastNonFinite()) + ")");
+                    listener.onMessage("step " + (step + 1) + ": " + adam.skipReason());
                 }
                 step++;
                 tokens += batch.tokens();

@@ -116,8 +116,7 @@ public final class SacTrainer {
             if (kept == 0) {
                 listener.onMessage("step " + (step + 1) + ": every example was left out, no update");
             } else if (!Float.isFinite(adam.step(lr))) {
-                listener.onMessage("step " + (step + 1) + ": non-finite gradient norm, update skipped (non-finite in: "
-                        + (adam.lastNonFinite().isEmpty() ? "none, the sum of squares overflowed" : adam.lastNonFinite()) + ")");
+                listener.onMessage("step " + (step + 1) + ": " + adam.skipReason());
             }
             step++;
             now = (System.nanoTime() - start) / 1e9;

@@ -40,6 +40,7 @@ class AdamWTest {
             float norm = adam.step(1e-2f);
             assertFalse(Float.isFinite(norm));
             assertEquals(java.util.List.of("w"), adam.lastNonFinite(), "names where it broke");
+            assertTrue(adam.skipReason().endsWith("(non-finite in: [w])"), adam.skipReason());
             assertArrayEquals(new float[] {1f, -2f, 3f}, w.toFloatArray(), "weights untouched");
             assertArrayEquals(new float[] {4f}, u.toFloatArray(), "weights untouched");
             assertEquals(0, adam.steps(), "the skipped step is not counted (bias correction)");
