@@ -59,10 +59,8 @@ final class EvalCommand implements Callable<Integer> {
         if (records.stream().allMatch(r -> r.qas().isEmpty())) {
             throw new IllegalArgumentException(data + " has no questions");
         }
-        List<String> unknown = methods == null ? List.of()
-                : methods.stream().filter(m -> !Evaluator.METHODS.contains(m)).toList();
-        if (!unknown.isEmpty()) {   // before minutes of loading adapters
-            throw new IllegalArgumentException("--methods: unknown " + unknown + "; known: " + Evaluator.METHODS);
+        if (methods != null) {
+            Evaluator.requireKnown(methods);   // before minutes of loading adapters
         }
         ModelPaths paths = ModelPaths.resolve(model, null);
         Map<String, SacEngine> engines = new LinkedHashMap<>();

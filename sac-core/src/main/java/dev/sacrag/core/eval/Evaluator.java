@@ -45,13 +45,18 @@ public final class Evaluator {
         return qa(data, ratios, predictions, METHODS);
     }
 
-    /** As {@link #qa(List, List, List)}, scoring only {@code include} (names from {@link #METHODS}). */
-    public List<Row> qa(List<MrqaRecord> data, List<Integer> ratios, List<Prediction> predictions,
-                        java.util.Collection<String> include) {
-        List<String> unknown = include.stream().filter(m -> !METHODS.contains(m)).toList();
+    /** Fails, naming the known ones, when {@code methods} holds a name not in {@link #METHODS}. */
+    public static void requireKnown(java.util.Collection<String> methods) {
+        List<String> unknown = methods.stream().filter(m -> !METHODS.contains(m)).toList();
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException("unknown method(s) " + unknown + "; known: " + METHODS);
         }
+    }
+
+    /** As {@link #qa(List, List, List)}, scoring only {@code include} (names from {@link #METHODS}). */
+    public List<Row> qa(List<MrqaRecord> data, List<Integer> ratios, List<Prediction> predictions,
+                        java.util.Collection<String> include) {
+        requireKnown(include);
         QaMethods methods = new QaMethods(main);
         List<Row> rows = new ArrayList<>();
         for (String m : List.of("full", "none")) {

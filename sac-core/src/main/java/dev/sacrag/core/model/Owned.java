@@ -16,8 +16,10 @@ import ai.djl.ndarray.types.Shape;
  * gradients (always in the compressor's early layers, which backward reaches last) and
  * gradients that differ between identical runs ({@code GradientLifetimeTest} shows it).
  *
- * <p>Every array that enters a differentiable graph from Java data, and every scalar operand
- * in it, goes through here: one copy into memory PyTorch allocates and reference-counts.
+ * <p>So an array made from Java data that autograd may keep past its Java object's life (a
+ * scalar operand, token ids, RoPE tables, loss weights, one-hot selections) goes through here:
+ * one copy into memory PyTorch allocates and reference-counts. Arrays the model holds for its
+ * own life (its weights, the attention scale) and masks (added, never kept) need none.
  * Inference needs none of this (each op finishes before the data can go), but shares the code.
  */
 public final class Owned {
@@ -37,7 +39,7 @@ public final class Owned {
     }
 
     /** A 0-d array holding {@code v}, in PyTorch-owned memory. */
-    public static NDArray scalar(NDManager m, float v) {
+    private static NDArray scalar(NDManager m, float v) {
         try (NDArray borrowed = m.create(v)) {
             return borrowed.duplicate();
         }
@@ -51,11 +53,6 @@ public final class Owned {
     /** x / s. */
     public static NDArray div(NDArray x, float s) {
         return x.div(scalar(x.getManager(), s));
-    }
-
-    /** x + s. */
-    public static NDArray add(NDArray x, float s) {
-        return x.add(scalar(x.getManager(), s));
     }
 
     private Owned() {
