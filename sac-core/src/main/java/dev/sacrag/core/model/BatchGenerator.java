@@ -18,9 +18,9 @@ import java.util.function.LongConsumer;
  * Decodes several independent sequences together: the caches are padded to one length, all
  * prompts are prefilled in one forward (left-padded), and every decode step runs all live
  * sequences as one batch (padded slots masked); once half the rows have ended, the others'
- * caches are copied into a smaller batch, so a long answer does not keep ended rows computing. On a CPU the decode step is bound by
- * reading the weights and by per-op overhead, both shared by the batch, so B sequences cost
- * far less than B separate loops.
+ * caches are copied into a smaller batch, so a long answer does not keep ended rows
+ * computing. On a CPU the decode step is bound by reading the weights and by per-op
+ * overhead, both shared by the batch, so B sequences cost far less than B separate loops.
  *
  * <p>A callback that throws stops only its own sequence (a cancelled request); the error is
  * returned in that sequence's result.

@@ -2,6 +2,7 @@ package dev.sacrag.core.model;
 
 import ai.djl.ndarray.NDArray;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -64,6 +65,29 @@ public record LowRank(List<Map<Target, Pair>> layers, float scale) {
 
     /** The LoRA factors of one projection: A [r, in], B [out, r]. */
     public record Pair(NDArray a, NDArray b) { }
+
+    /** Makes (reads, draws) the factors of one target in one layer; E: what reading may throw. */
+    @FunctionalInterface
+    public interface Factors<E extends Exception> {
+        Pair make(int layer, Target target) throws E;
+    }
+
+    /**
+     * Factors for every target in every layer, made in that order (layer by layer, the targets
+     * as listed), so seeded draws stay the same whoever builds them.
+     */
+    public static <E extends Exception> LowRank build(int layers, List<Target> targets, float scale, Factors<E> factors)
+            throws E {
+        List<Map<Target, Pair>> out = new ArrayList<>();
+        for (int i = 0; i < layers; i++) {
+            Map<Target, Pair> layer = new EnumMap<>(Target.class);
+            for (Target t : targets) {
+                layer.put(t, factors.make(i, t));
+            }
+            out.add(layer);
+        }
+        return new LowRank(out, scale);
+    }
 
     public LowRank {
         layers = layers.stream().map(m -> {

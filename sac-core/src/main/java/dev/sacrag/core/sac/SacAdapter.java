@@ -12,9 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -55,19 +53,12 @@ public final class SacAdapter implements AutoCloseable {
         try (Safetensors.Reader r = Safetensors.open(file)) {
             int rank = spec.loraRank();
             int e = base.hiddenSize();
-            List<Map<LowRank.Target, LowRank.Pair>> layers = new ArrayList<>();
-            for (int i = 0; i < base.layers(); i++) {
-                Map<LowRank.Target, LowRank.Pair> layer = new java.util.EnumMap<>(LowRank.Target.class);
-                for (LowRank.Target t : spec.targets()) {
-                    String p = tensorName(i, t);
-                    layer.put(t, new LowRank.Pair(read(r, m, p + "lora_A", rank, t.in(base)),
-                            read(r, m, p + "lora_B", t.out(base), rank)));
-                }
-                layers.add(layer);
-            }
+            LowRank lora = LowRank.build(base.layers(), spec.targets(), spec.loraScale(), (i, t) -> new LowRank.Pair(
+                    read(r, m, tensorName(i, t) + "lora_A", rank, t.in(base)),
+                    read(r, m, tensorName(i, t) + "lora_B", t.out(base), rank)));
             NDArray table = read(r, m, "anchor_embedding", spec.anchorSlots(), e);
             NDArray lm = read(r, m, "lm_token", e);
-            return new SacAdapter(spec, new LowRank(layers, spec.loraScale()), table, lm, m, Fingerprints.adapter(dir));
+            return new SacAdapter(spec, lora, table, lm, m, Fingerprints.adapter(dir));
         } catch (IOException | RuntimeException ex) {
             m.close();
             throw ex;
@@ -129,16 +120,10 @@ public final class SacAdapter implements AutoCloseable {
             SplittableRandom rnd = new SplittableRandom(seed);
             int e = base.hiddenSize();
             int rank = spec.loraRank();
-            List<Map<LowRank.Target, LowRank.Pair>> layers = new ArrayList<>();
-            for (int i = 0; i < base.layers(); i++) {
-                Map<LowRank.Target, LowRank.Pair> layer = new java.util.EnumMap<>(LowRank.Target.class);
-                for (LowRank.Target t : spec.targets()) {
-                    float b = (float) Math.sqrt(1.0 / t.in(base)); // kaiming_uniform(a=sqrt(5)) bound for fan_in
-                    layer.put(t, new LowRank.Pair(uniform(m, rnd, b, rank, t.in(base)), uniform(m, rnd, 0.01f, t.out(base), rank)));
-                }
-                layers.add(layer);
-            }
-            save(dir, spec, new LowRank(layers, spec.loraScale()),
+            LowRank lora = LowRank.build(base.layers(), spec.targets(), spec.loraScale(), (i, t) -> new LowRank.Pair(
+                    uniform(m, rnd, (float) Math.sqrt(1.0 / t.in(base)), rank, t.in(base)), // kaiming_uniform(a=sqrt(5))
+                    uniform(m, rnd, 0.01f, t.out(base), rank)));
+            save(dir, spec, lora,
                     uniform(m, rnd, 0.05f, spec.anchorSlots(), e), uniform(m, rnd, 0.05f, e));
         }
     }

@@ -1,8 +1,8 @@
 package dev.sacrag.core.sac;
 
-import dev.sacrag.core.model.LowRank;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import dev.sacrag.core.model.LowRank;
 
 import java.io.IOException;
 import java.nio.file.Files;

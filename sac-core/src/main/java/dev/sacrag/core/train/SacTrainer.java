@@ -226,21 +226,13 @@ public final class SacTrainer {
     private LowRank initLora(ModelConfig mc, NDManager m, Map<String, NDArray> params) {
         SplittableRandom rnd = new SplittableRandom(c.seed());
         int r = c.spec().loraRank();
-        List<Map<LowRank.Target, LowRank.Pair>> layers = new ArrayList<>();
-        for (int i = 0; i < mc.layers(); i++) {
-            Map<LowRank.Target, LowRank.Pair> layer = new java.util.EnumMap<>(LowRank.Target.class);
-            for (LowRank.Target t : c.spec().targets()) {
-                float bound = (float) Math.sqrt(1.0 / t.in(mc)); // kaiming_uniform(a=sqrt(5)) for fan_in
-                NDArray a = uniform(m, rnd, bound, r, t.in(mc));
-                NDArray b = m.zeros(new Shape(t.out(mc), r));
-                String p = SacAdapter.tensorName(i, t);
-                params.put(p + "lora_A", a);
-                params.put(p + "lora_B", b);
-                layer.put(t, new LowRank.Pair(a, b));
-            }
-            layers.add(layer);
-        }
-        return new LowRank(layers, c.spec().loraScale());
+        return LowRank.build(mc.layers(), c.spec().targets(), c.spec().loraScale(), (i, t) -> {
+            NDArray a = uniform(m, rnd, (float) Math.sqrt(1.0 / t.in(mc)), r, t.in(mc)); // kaiming_uniform(a=sqrt(5))
+            NDArray b = m.zeros(new Shape(t.out(mc), r));
+            params.put(SacAdapter.tensorName(i, t) + "lora_A", a);
+            params.put(SacAdapter.tensorName(i, t) + "lora_B", b);
+            return new LowRank.Pair(a, b);
+        });
     }
 
     private static NDArray uniform(NDManager m, SplittableRandom rnd, float bound, int rows, int cols) {

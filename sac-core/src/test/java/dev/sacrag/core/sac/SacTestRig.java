@@ -30,15 +30,9 @@ final class SacTestRig {
         SplittableRandom rnd = new SplittableRandom(seed);
         int e = c.hiddenSize();
         int rank = spec.loraRank();
-        List<java.util.Map<LowRank.Target, LowRank.Pair>> layers = new ArrayList<>();
-        for (int i = 0; i < c.layers(); i++) {
-            java.util.Map<LowRank.Target, LowRank.Pair> layer = new java.util.EnumMap<>(LowRank.Target.class);
-            for (LowRank.Target t : spec.targets()) {
-                layer.put(t, new LowRank.Pair(rand(m, rnd, std, rank, t.in(c)), rand(m, rnd, std, t.out(c), rank)));
-            }
-            layers.add(layer);
-        }
-        return new SacAdapter(spec, new LowRank(layers, spec.loraScale()), rand(m, rnd, std, spec.anchorSlots(), e),
+        LowRank lora = LowRank.build(c.layers(), spec.targets(), spec.loraScale(),
+                (i, t) -> new LowRank.Pair(rand(m, rnd, std, rank, t.in(c)), rand(m, rnd, std, t.out(c), rank)));
+        return new SacAdapter(spec, lora, rand(m, rnd, std, spec.anchorSlots(), e),
                 rand(m, rnd, std, e), m.newSubManager(), "adapter-" + seed);
     }
 
