@@ -264,6 +264,12 @@ final class TrainCommand implements Runnable {
                         + "else the paper's \"\\n### Answer:\\n\".")
         String answerPrompt;
 
+        @Option(names = "--export-examples", paramLabel = "FILE",
+                description = "Tokenise the training data as this run would, write it to FILE with the adapter's "
+                        + "sac.json, and stop without training: input for scripts/gpu/train_sac.py, the same "
+                        + "training in PyTorch on a GPU.")
+        Path exportExamples;
+
         /** --lora-targets with "all" spelled out. */
         private List<String> loraTargets() {
             if (!loraTargets.contains("all")) {
@@ -298,6 +304,13 @@ final class TrainCommand implements Runnable {
                 long[] prefix = new long[prompt.length + 1];
                 prefix[0] = bos;
                 System.arraycopy(prompt, 0, prefix, 1, prompt.length);
+                if (exportExamples != null) {
+                    examples.export(exportExamples, prefix);
+                    spec.save(adapterDir);
+                    System.err.printf("wrote %s (%,d bytes) and %s%n", exportExamples,
+                            java.nio.file.Files.size(exportExamples), adapterDir.resolve(SacSpec.FILE));
+                    return 0;
+                }
                 SacTrainer.Config c = new SacTrainer.Config(adapterDir, spec, seed, stage1, stage2, batch, lr1, lr2, 30,
                         budget, Duration.ofMinutes(5), resume);
                 java.nio.file.Files.createDirectories(adapterDir);

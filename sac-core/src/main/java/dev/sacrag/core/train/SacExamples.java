@@ -3,6 +3,12 @@ package dev.sacrag.core.train;
 import dev.sacrag.core.data.MrqaRecord;
 import dev.sacrag.core.text.TextTokenizer;
 
+import java.io.BufferedOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -22,6 +28,7 @@ public final class SacExamples implements SacTrainer.Examples {
     private final List<long[]> texts = new ArrayList<>();
     private final int maxComposed;
     private final int questionsPerExample;
+    private final int bodyStart;                                   // documents.get(i)[bodyStart..] is texts.get(i)
 
     public SacExamples(TextTokenizer tok, List<MrqaRecord> qa, List<String> text, long bos, long eos,
                        String contextPrompt, String questionPrompt, String answerPrompt, int maxComposedTokens,
@@ -32,6 +39,7 @@ public final class SacExamples implements SacTrainer.Examples {
         this.maxComposed = maxComposedTokens;
         this.questionsPerExample = questionsPerExample;
         long[] prefix = tok.encode(contextPrompt);
+        this.bodyStart = 1 + prefix.length;
         for (MrqaRecord r : qa) {
             long[] body = tok.encode(r.context());
             long[] doc = new long[1 + prefix.length + body.length];
@@ -56,6 +64,71 @@ public final class SacExamples implements SacTrainer.Examples {
             if (t.length >= 64) {
                 texts.add(t);
             }
+        }
+    }
+
+    /** Magic of {@link #export}'s files. */
+    public static final byte[] EXPORT_MAGIC = {'S', 'A', 'C', 'E', 'X', 'M', 'P', '1'};
+
+    /**
+     * Writes the tokenised examples for an outside trainer ({@code scripts/gpu/train_sac.py}),
+     * which draws from them as {@link #continuation} and {@link #qa} do. Little-endian:
+     * {@code SACEXMP1}; int32 documents D, questions Q, extra texts X, body start, max composed
+     * tokens, stage-1 prefix length P; uint16 prefix[P]; int32 doc length[D]; int32 question
+     * document[Q], prompt length[Q], answer length[Q]; int32 text length[X]; then uint16 tokens:
+     * every document, every question (prompt, then answer + EOS), every extra text. Document
+     * bodies (stage-1 texts too) are not written twice: body i = document i from body start.
+     */
+    public void export(Path file, long[] stage1Prefix) throws IOException {
+        List<long[]> extra = texts.subList(documents.size(), texts.size());
+        Path tmp = file.resolveSibling(file.getFileName() + ".partial");
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+                Files.newOutputStream(tmp), 1 << 20))) {
+            out.write(EXPORT_MAGIC);
+            for (int v : new int[] {documents.size(), questions.size(), extra.size(), bodyStart, maxComposed,
+                    stage1Prefix.length}) {
+                out.writeInt(Integer.reverseBytes(v));
+            }
+            tokens(out, stage1Prefix);
+            for (long[] d : documents) {
+                out.writeInt(Integer.reverseBytes(d.length));
+            }
+            for (int q = 0; q < questions.size(); q++) {
+                out.writeInt(Integer.reverseBytes(questionDoc.get(q)));
+            }
+            for (long[][] q : questions) {
+                out.writeInt(Integer.reverseBytes(q[0].length));
+            }
+            for (long[][] q : questions) {
+                out.writeInt(Integer.reverseBytes(q[1].length));
+            }
+            for (long[] t : extra) {
+                out.writeInt(Integer.reverseBytes(t.length));
+            }
+            for (long[] d : documents) {
+                tokens(out, d);
+            }
+            for (long[][] q : questions) {
+                tokens(out, q[0]);
+                tokens(out, q[1]);
+            }
+            for (long[] t : extra) {
+                tokens(out, t);
+            }
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void tokens(DataOutputStream out, long[] t) throws IOException {
+        for (long id : t) {
+            if (id < 0 || id > 0xFFFF) {
+                throw new IllegalArgumentException("token id " + id + " does not fit 16 bits");
+            }
+            out.writeShort(Short.reverseBytes((short) id));
         }
     }
 

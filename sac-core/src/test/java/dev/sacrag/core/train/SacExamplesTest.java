@@ -55,4 +55,77 @@ class SacExamplesTest {
             assertEquals(List.of(1), sizes.stream().distinct().toList());
         }
     }
+
+    /**
+     * The export the GPU trainer reads: every document, question and extra text comes back from
+     * the file's layout (read here as scripts/gpu/train_sac.py reads it), bodies not duplicated.
+     */
+    @Test
+    void exportHoldsEveryDocumentQuestionAndTextInItsLayout() throws Exception {
+        TinyTraining.tokenizer(tmp);
+        List<MrqaRecord> records = TinyTraining.facts(6);
+        List<String> text = List.of("short", "The long text of the corpus goes on and on. ".repeat(20));
+        try (TextTokenizer tok = TextTokenizer.load(tmp)) {
+            SacExamples examples = new SacExamples(tok, records, text, 0, 1, "### Context:\n",
+                    "\n### Question:\n", "\n### Answer:", 4096, 4);
+            Path file = tmp.resolve("examples.bin");
+            long[] prefix = {0, 5, 6};
+            examples.export(file, prefix);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(java.nio.file.Files.readAllBytes(file))
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            byte[] magic = new byte[8];
+            b.get(magic);
+            assertEquals("SACEXMP1", new String(magic, java.nio.charset.StandardCharsets.US_ASCII));
+            int docs = b.getInt();
+            int questions = b.getInt();
+            int extra = b.getInt();
+            int bodyStart = b.getInt();
+            assertEquals(records.size(), docs);
+            assertEquals(records.stream().mapToInt(r -> r.qas().size()).sum(), questions);
+            assertEquals(1, extra, "the short text is left out, the long one kept");
+            assertEquals(1 + tok.encode("### Context:\n").length, bodyStart);
+            assertEquals(4096, b.getInt());
+            assertEquals(3, b.getInt());
+            long[] readPrefix = {b.getShort(), b.getShort(), b.getShort()};
+            assertTrue(Arrays.equals(prefix, readPrefix));
+            int[] docLen = ints(b, docs);
+            int[] questionDoc = ints(b, questions);
+            int[] promptLen = ints(b, questions);
+            int[] answerLen = ints(b, questions);
+            int[] extraLen = ints(b, extra);
+            long[] first = tokens(b, docLen[0]);
+            for (int d = 1; d < docs; d++) {
+                tokens(b, docLen[d]);
+            }
+            assertEquals(records.get(0).context(), tok.decode(Arrays.copyOfRange(first, bodyStart, first.length)));
+            assertEquals(0, first[0], "documents start with BOS");
+            long[] prompt = tokens(b, promptLen[0]);
+            long[] answer = tokens(b, answerLen[0]);
+            assertEquals(0, questionDoc[0]);
+            assertTrue(tok.decode(prompt).contains(records.get(0).qas().get(0).question()));
+            assertEquals(1, answer[answer.length - 1], "answers end in EOS");
+            for (int q = 1; q < questions; q++) {
+                tokens(b, promptLen[q]);
+                tokens(b, answerLen[q]);
+            }
+            assertEquals(text.get(1), tok.decode(tokens(b, extraLen[0])));
+            assertEquals(0, b.remaining(), "nothing after the last text");
+        }
+    }
+
+    private static int[] ints(java.nio.ByteBuffer b, int n) {
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = b.getInt();
+        }
+        return out;
+    }
+
+    private static long[] tokens(java.nio.ByteBuffer b, int n) {
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = Short.toUnsignedLong(b.getShort());
+        }
+        return out;
+    }
 }

@@ -1,0 +1,607 @@
+#!/usr/bin/env python3
+"""Trains a SAC adapter on a GPU: the recipe of the Java `SacTrainer`, written in PyTorch.
+
+On the 2-core CPU the Java trainer sees each training question about once in its 90-minute
+budget, and the adapter never learns to read (models/sac-demo/MODEL_CARD.md). When a GPU
+machine is lent, this script runs the same training there, much longer:
+
+* the examples are not rebuilt here: `./sac train sac ... --export-examples FILE` tokenises the
+  training data with the Java code (`SacExamples`: documents = BOS + context prompt + text,
+  questions = question prompt + question + answer prompt, answers + EOS) and writes it with the
+  adapter's sac.json; this script draws from them as `SacExamples.continuation` / `.qa` do (the
+  same rules, its own random numbers);
+* the graph is `AnchorGraph`'s: documents cut into chunks of `chunkSize`, anchors at the
+  midpoints of every r tokens, the anchor table added at layer 0, bidirectional attention
+  inside a chunk (causal for the sac-causal ablation), LoRA on the compressor only, the
+  post-RoPE K/V of the anchors kept, documents composed one after another, [LM] at position T,
+  then the question and answer teacher-forced through the frozen decoder against the anchors;
+* loss as `SacTrainer`: stage 1 continuation (compress the first half of a text, predict up to
+  256 tokens of the second), stage 2 answer tokens + EOS only, each example's loss averaged
+  over its weighted tokens, the batch averaged over examples; AdamW (0.9, 0.95, wd 0.1, none on
+  the anchor table and [LM]), gradient norm clipped at 2, one ratio drawn per step.
+
+Deviations, each for the GPU: (1) compressor RoPE positions are offset + 1 + j directly instead
+of 1 + j followed by a rotation by the offset (rotations compose, so the keys are the same up to
+rounding; the serving path rotates, and `--parity` checks the two agree); (2) many examples per
+step (`--batch`) and a cosine decay of the stage-2 learning rate over the time budget, where the
+CPU run used 8 and a constant rate; (3) bf16 autocast on CUDA (weights and loss in float32).
+
+Writes OUT/NAME/sac.json and OUT/NAME/sac.safetensors (the adapter folder `sac eval` reads),
+snapshots OUT/NAME-step<N>.safetensors every --snapshot-every seconds, OUT/NAME-log.jsonl, and
+a resumable OUT/NAME-checkpoint.pt.
+
+`--parity FIXTURE` runs no training: it computes, in float32 on the CPU, the loss of the
+adapter given by --init on one fixed stage-2 example (the first question's document composed
+with the next two documents) and writes FIXTURE; `SacPyTorchParityTest` recomputes that loss
+with the Java graph. Example (what trained models/sac-demo/adapters/sac; see its MODEL_CARD):
+  python3 scripts/gpu/train_sac.py --examples sac-examples.bin.xz --spec gpu/sac/sac.json \\
+      --base models/sac-demo/base --out $OUT --name sac --minutes 5
+"""
+import argparse
+import hashlib
+import json
+import lzma
+import math
+import os
+import queue
+import struct
+import sys
+import threading
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pretrain_base import read_safetensors, write_safetensors  # noqa: E402
+
+MAGIC = b"SACEXMP1"
+ATTENTION_DTYPE = torch.float32           # bf16 when training under CUDA autocast
+TARGETS = {  # name -> (input width, output width) in terms of the config
+    "q_proj": ("e", "q"), "k_proj": ("e", "kv"), "v_proj": ("e", "kv"), "o_proj": ("q", "e"),
+    "gate_proj": ("e", "i"), "up_proj": ("e", "i"), "down_proj": ("i", "e"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Examples (SacExamples.export's file) and the draws SacExamples makes
+# ---------------------------------------------------------------------------------------------
+
+class Examples:
+    def __init__(self, path, questions_per_example, rng):
+        opener = lzma.open if path.endswith(".xz") else open
+        with opener(path, "rb") as f:
+            data = f.read()
+        if data[:8] != MAGIC:
+            sys.exit(f"{path}: not an examples file (made by ./sac train sac --export-examples)")
+        nd, nq, nx, self.body_start, self.max_composed, np_ = struct.unpack_from("<6i", data, 8)
+        off = 8 + 24
+        self.prefix = np.frombuffer(data, "<u2", np_, off).astype(np.int64)
+        off += 2 * np_
+
+        def ints(n):
+            nonlocal off
+            a = np.frombuffer(data, "<i4", n, off).astype(np.int64)
+            off += 4 * n
+            return a
+
+        doc_len, q_doc, q_plen, q_alen, x_len = ints(nd), ints(nq), ints(nq), ints(nq), ints(nx)
+        total = int(doc_len.sum() + q_plen.sum() + q_alen.sum() + x_len.sum())
+        tok = np.frombuffer(data, "<u2", total, off).astype(np.int32)
+        off += 2 * total
+        if off != len(data):
+            sys.exit(f"{path}: {len(data)} bytes, the header implies {off}: truncated or not this format")
+        at = 0
+
+        def take(n):
+            nonlocal at
+            a = tok[at:at + n]
+            at += n
+            return a
+
+        self.docs = [take(n) for n in doc_len]
+        self.questions = []
+        for p, a in zip(q_plen, q_alen):
+            self.questions.append((take(p), take(a)))
+        extra = [take(n) for n in x_len]
+        self.q_doc = q_doc
+        self.doc_questions = [[] for _ in range(nd)]
+        for q, d in enumerate(q_doc):
+            self.doc_questions[d].append(q)
+        self.texts = [d[self.body_start:] for d in self.docs] + extra
+        self.qpe = questions_per_example
+        self.rng = rng
+        print(f"examples: {nd:,} documents, {nq:,} questions, {len(self.texts):,} stage-1 texts "
+              f"({nx:,} beside the document bodies), {total:,} tokens", flush=True)
+
+    def continuation(self):
+        """A text window of 128-1024 tokens: compress BOS + prompt + its first half, predict <= 256 more."""
+        r = self.rng
+        t = self.texts[r.integers(len(self.texts))]
+        n = min(len(t), 128 + int(r.integers(897)))
+        s = int(r.integers(len(t) - n + 1))
+        t = t[s:s + n]
+        half = len(t) // 2
+        ctx = np.concatenate([self.prefix, t[:half]])
+        target = t[half:half + 256]
+        return [ctx], [(target[:-1], target, np.ones(len(target), np.float32))]
+
+    def qa(self):
+        """A question's document with 0-3 others (<= max composed tokens), up to N questions about them."""
+        r = self.rng
+        qi = int(r.integers(len(self.questions)))
+        answer_doc = int(self.q_doc[qi])
+        chosen = [answer_doc]
+        tokens = len(self.docs[answer_doc])
+        k = 1 + int(r.integers(4))
+        tries = 0
+        while len(chosen) < k and tries < 10:
+            d = int(r.integers(len(self.docs)))
+            if d not in chosen and tokens + len(self.docs[d]) <= self.max_composed:
+                chosen.append(d)
+                tokens += len(self.docs[d])
+            tries += 1
+        others = [q for d in (chosen if self.qpe > 1 else []) for q in self.doc_questions[d] if q != qi]
+        r.shuffle(others)
+        asked = [qi] + others[:self.qpe - 1]
+        r.shuffle(chosen)
+        rows = []
+        for q in asked:
+            p, a = self.questions[q]
+            target = np.concatenate([p, a])
+            w = np.zeros(len(target), np.float32)
+            w[len(p):] = 1
+            rows.append((target[:-1], target, w))   # [LM] predicts p[0] (weight 0) ... the last input predicts EOS
+        return [self.docs[d] for d in chosen], rows
+
+
+def anchor_offsets(n, r):
+    """AnchorPositions.inChunk: the middle of every r tokens, or the first token when there is none."""
+    first = (r - 1) // 2
+    return np.array([0]) if first >= n else np.arange(first, n, r)
+
+
+def build_batch(examples, ratio, chunk_size):
+    """Flat arrays for one step: compressor chunks, anchors, decoder rows (numpy, CPU)."""
+    c_ids, c_pos, c_len = [], [], []
+    a_chunk, a_pos, a_slot, a_ex, a_idx = [], [], [], [], []
+    r_in, r_tgt, r_w, r_ex, r_start = [], [], [], [], []
+    ex_anchors = []
+    for e, (docs, rows) in enumerate(examples):
+        offset, n_anchor = 0, 0
+        for doc in docs:
+            for start in range(0, len(doc), chunk_size):
+                piece = doc[start:start + chunk_size]
+                ci = len(c_ids)
+                c_ids.append(piece)
+                c_pos.append(offset + start + 1 + np.arange(len(piece)))
+                c_len.append(len(piece))
+                offs = anchor_offsets(len(piece), ratio)
+                a_chunk.append(np.full(len(offs), ci))
+                a_pos.append(offs)
+                a_slot.append(np.arange(len(offs)))
+                a_ex.append(np.full(len(offs), e))
+                a_idx.append(n_anchor + np.arange(len(offs)))
+                n_anchor += len(offs)
+            offset += len(doc)
+        ex_anchors.append(n_anchor)
+        for inp, tgt, w in rows:
+            r_in.append(inp)
+            r_tgt.append(tgt)
+            r_w.append(w)
+            r_ex.append(e)
+            r_start.append(offset)                  # [LM] sits at position T = the composed length
+    t = max(c_len)
+    ids = np.zeros((len(c_ids), t), np.int64)
+    pos = np.zeros((len(c_ids), t), np.int64)
+    for i, (x, p) in enumerate(zip(c_ids, c_pos)):
+        ids[i, :len(x)] = x
+        pos[i, :len(x)] = p
+    valid = np.arange(t)[None, :] < np.array(c_len)[:, None]
+    width = 1 + max(len(x) for x in r_in)
+    d_ids = np.zeros((len(r_in), width - 1), np.int64)
+    d_tgt = np.zeros((len(r_in), width), np.int64)
+    d_w = np.zeros((len(r_in), width), np.float32)
+    for i, (x, y, w) in enumerate(zip(r_in, r_tgt, r_w)):
+        d_ids[i, :len(x)] = x
+        d_tgt[i, :len(y)] = y
+        d_w[i, :len(w)] = w
+    d_pos = np.array(r_start)[:, None] + np.arange(width)[None, :]
+    n_max = max(ex_anchors)
+    a_valid = np.arange(n_max)[None, :] < np.array(ex_anchors)[:, None]
+    cat = np.concatenate
+    return dict(ids=ids, pos=pos, valid=valid, a_chunk=cat(a_chunk), a_pos=cat(a_pos), a_slot=cat(a_slot),
+                a_ex=cat(a_ex), a_idx=cat(a_idx), a_valid=a_valid, d_ids=d_ids, d_pos=d_pos, d_tgt=d_tgt, d_w=d_w,
+                r_ex=np.array(r_ex), examples=len(examples),
+                tokens=int(sum(c_len) + sum(len(x) + 1 for x in r_in)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The frozen base, the adapter, the graph
+# ---------------------------------------------------------------------------------------------
+
+class Base:
+    """Frozen Llama weights (Hugging Face names) and the pieces of its forward."""
+
+    def __init__(self, folder, device):
+        c = json.load(open(os.path.join(folder, "config.json")))
+        self.c = c
+        w = read_safetensors(os.path.join(folder, "model.safetensors"))
+        self.w = {k: v.to(device) for k, v in w.items()}
+        self.embed = self.w["model.embed_tokens.weight"]
+        self.layers = c["num_hidden_layers"]
+        self.h, self.kv, self.d = c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
+        self.eps = c["rms_norm_eps"]
+        inv = 1.0 / (c["rope_theta"] ** (torch.arange(0, self.d, 2, dtype=torch.float64) / self.d))
+        self.inv_freq = inv.to(device)
+        if c.get("rope_scaling"):
+            sys.exit("rope_scaling is not implemented here (the demo base has none)")
+        self.widths = {"e": c["hidden_size"], "q": self.h * self.d, "kv": self.kv * self.d,
+                       "i": c["intermediate_size"]}
+
+    def lw(self, i, name):
+        group = "mlp" if name in ("gate_proj", "up_proj", "down_proj") else "self_attn"
+        return self.w[f"model.layers.{i}.{group}.{name}.weight"]
+
+    def rms(self, x, weight):
+        xf = x.float()
+        return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype) * weight
+
+    def rope(self, pos):
+        """cos, sin [B, 1, T, D] for integer positions [B, T]; angles in float64 as Rope.tables."""
+        ang = pos.double()[..., None] * self.inv_freq
+        ang = torch.cat((ang, ang), dim=-1)
+        return ang.cos().float()[:, None], ang.sin().float()[:, None]
+
+    @staticmethod
+    def rotate(x, cos, sin):
+        h = x.shape[-1] // 2
+        return x * cos + torch.cat((-x[..., h:], x[..., :h]), dim=-1) * sin
+
+
+def proj(base, i, name, x, lora, scale):
+    y = x @ base.lw(i, name).t()
+    if lora is not None and (i, name) in lora:
+        a, b = lora[(i, name)]
+        y = y + (x @ a.t() @ b.t()) * scale
+    return y
+
+
+def attend(q, k, v, mask, rep):
+    """q [B, H, T, D], k/v [B, Hkv, S, D] (head j reads KV head j // rep), mask bool [B|1, 1, T, S]."""
+    dt = ATTENTION_DTYPE                      # RoPE leaves q and k in float32 under autocast, v in bf16
+    q, k, v = q.to(dt), k.repeat_interleave(rep, dim=1).to(dt), v.repeat_interleave(rep, dim=1).to(dt)
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    s = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+    s = s.masked_fill(~mask, float("-inf"))
+    return torch.softmax(s.float(), dim=-1).to(v.dtype) @ v
+
+
+class Adapter(torch.nn.Module):
+    def __init__(self, base, spec, seed):
+        super().__init__()
+        self.spec = spec
+        g = torch.Generator().manual_seed(seed)
+        e = base.c["hidden_size"]
+        rank = spec["loraRank"]
+        self.scale = spec["loraAlpha"] / rank
+        self.names = []
+        for i in range(base.layers):
+            for t in spec["loraTargets"]:
+                fin, fout = (base.widths[x] for x in TARGETS[t])
+                bound = math.sqrt(1.0 / fin)   # kaiming_uniform(a=sqrt(5)), B zeros: training starts at the base
+                a = (torch.rand(rank, fin, generator=g) * 2 - 1) * bound
+                self.register_parameter(self.key(i, t, "A"), torch.nn.Parameter(a))
+                self.register_parameter(self.key(i, t, "B"), torch.nn.Parameter(torch.zeros(fout, rank)))
+                self.names.append((i, t))
+        emb = base.embed.float().cpu()
+        mean, std = float(emb.mean()), float(emb.std(unbiased=False))
+        self.anchor_embedding = torch.nn.Parameter(mean + std * torch.randn(spec["anchorSlots"], e, generator=g))
+        self.lm_token = torch.nn.Parameter(mean + std * torch.randn(e, generator=g))
+
+    @staticmethod
+    def key(i, t, ab):
+        return f"l{i}_{t}_{ab}"
+
+    def lora(self):
+        return {(i, t): (getattr(self, self.key(i, t, "A")), getattr(self, self.key(i, t, "B"))) for i, t in self.names}
+
+    def tensors(self):
+        """SacAdapter's names: lora.layers.{i}.{target}.lora_A / lora_B, anchor_embedding, lm_token."""
+        out = {"anchor_embedding": self.anchor_embedding, "lm_token": self.lm_token}
+        for (i, t), (a, b) in self.lora().items():
+            out[f"lora.layers.{i}.{t}.lora_A"] = a
+            out[f"lora.layers.{i}.{t}.lora_B"] = b
+        return out
+
+    def load(self, path):
+        state = read_safetensors(path)
+        with torch.no_grad():
+            for name, p in self.tensors().items():
+                if name not in state or tuple(state[name].shape) != tuple(p.shape):
+                    sys.exit(f"{path}: no tensor {name} of shape {tuple(p.shape)}")
+                p.copy_(state[name])
+
+
+def compress(base, adapter, b):
+    """Anchor K and V per layer, [N, Hkv, D] each, in the order of b's anchor arrays."""
+    spec = adapter.spec
+    x = base.embed[b["ids"]]                                                     # [C, T, E]
+    if spec["anchorEmbedding"]:
+        x = x.index_put((b["a_chunk"], b["a_pos"]), adapter.anchor_embedding[b["a_slot"]].to(x.dtype), accumulate=True)
+    cos, sin = base.rope(b["pos"])
+    c, t = b["ids"].shape
+    mask = b["valid"][:, None, None, :]                                          # [C, 1, 1, T]
+    if not spec["bidirectional"]:
+        mask = mask & torch.ones(t, t, dtype=torch.bool, device=x.device).tril()[None, None]
+    lora, scale = adapter.lora(), adapter.scale
+    keys, values = [], []
+    for i in range(base.layers):
+        p = f"model.layers.{i}."
+        a = base.rms(x, base.w[p + "input_layernorm.weight"])
+        q = proj(base, i, "q_proj", a, lora, scale).view(c, t, base.h, base.d).transpose(1, 2)
+        k = proj(base, i, "k_proj", a, lora, scale).view(c, t, base.kv, base.d).transpose(1, 2)
+        v = proj(base, i, "v_proj", a, lora, scale).view(c, t, base.kv, base.d).transpose(1, 2)
+        q = base.rotate(q, cos, sin)
+        k = base.rotate(k, cos, sin)
+        keys.append(k[b["a_chunk"], :, b["a_pos"]])                              # [N, Hkv, D]
+        values.append(v[b["a_chunk"], :, b["a_pos"]])
+        if i == base.layers - 1:
+            break                                                                # the rest never reaches the anchors
+        o = attend(q, k, v, mask, base.h // base.kv).transpose(1, 2).reshape(c, t, base.h * base.d)
+        x = x + proj(base, i, "o_proj", o, lora, scale)
+        m = base.rms(x, base.w[p + "post_attention_layernorm.weight"])
+        gate = proj(base, i, "gate_proj", m, lora, scale)
+        up = proj(base, i, "up_proj", m, lora, scale)
+        x = x + proj(base, i, "down_proj", F.silu(gate) * up, lora, scale)
+    return keys, values
+
+
+def decode(base, adapter, b, keys, values):
+    """Teacher-forced logits [R, 1 + L, V]: [LM] + each row's tokens against its example's anchors."""
+    n_ex, n_max = b["a_valid"].shape
+    rows = b["d_ids"].shape[0]
+    x = torch.cat((adapter.lm_token.to(base.embed.dtype).expand(rows, 1, -1), base.embed[b["d_ids"]]), dim=1)
+    n = x.shape[1]
+    cos, sin = base.rope(b["d_pos"])
+    causal = torch.ones(n, n, dtype=torch.bool, device=x.device).tril()
+    mask = torch.cat((b["a_valid"][b["r_ex"]][:, None, None, :].expand(rows, 1, n, n_max),
+                      causal[None, None].expand(rows, 1, n, n)), dim=-1).contiguous()  # [R, 1, n, Nmax + n]
+    for i in range(base.layers):
+        ak = keys[i].new_zeros(n_ex, n_max, base.kv, base.d).index_put((b["a_ex"], b["a_idx"]), keys[i])
+        av = values[i].new_zeros(n_ex, n_max, base.kv, base.d).index_put((b["a_ex"], b["a_idx"]), values[i])
+        ak = ak[b["r_ex"]].transpose(1, 2)                                       # [R, Hkv, Nmax, D]
+        av = av[b["r_ex"]].transpose(1, 2)
+        p = f"model.layers.{i}."
+        a = base.rms(x, base.w[p + "input_layernorm.weight"])
+        q = proj(base, i, "q_proj", a, None, 0).view(rows, n, base.h, base.d).transpose(1, 2)
+        k = proj(base, i, "k_proj", a, None, 0).view(rows, n, base.kv, base.d).transpose(1, 2)
+        v = proj(base, i, "v_proj", a, None, 0).view(rows, n, base.kv, base.d).transpose(1, 2)
+        q = base.rotate(q, cos, sin)
+        k = base.rotate(k, cos, sin)
+        k = torch.cat((ak.to(k.dtype), k), dim=2)
+        v = torch.cat((av.to(v.dtype), v), dim=2)
+        o = attend(q, k, v, mask, base.h // base.kv).transpose(1, 2).reshape(rows, n, base.h * base.d)
+        x = x + proj(base, i, "o_proj", o, None, 0)
+        m = base.rms(x, base.w[p + "post_attention_layernorm.weight"])
+        x = x + proj(base, i, "down_proj", F.silu(proj(base, i, "gate_proj", m, None, 0))
+                     * proj(base, i, "up_proj", m, None, 0), None, 0)
+    x = base.rms(x, base.w["model.norm.weight"])
+    return x @ base.embed.t()
+
+
+def loss_of(logits, b):
+    """Each example's weighted mean of -log p over its rows' scored tokens; the batch's mean over examples."""
+    ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), b["d_tgt"].reshape(-1),
+                         reduction="none").view(b["d_tgt"].shape)
+    n = b["examples"]
+    per_ex = torch.zeros(n, device=ce.device).index_add(0, b["r_ex"], (ce * b["d_w"]).sum(1))
+    weight = torch.zeros(n, device=ce.device).index_add(0, b["r_ex"], b["d_w"].sum(1))
+    return (per_ex / weight.clamp_min(1e-6)).mean()
+
+
+def to_device(b, device):
+    return {k: (torch.from_numpy(v).to(device, non_blocking=True) if isinstance(v, np.ndarray) else v)
+            for k, v in b.items()}
+
+
+def batches(ex, spec, a, stage1_steps, start_step, rng):
+    """Builds step batches ahead on a thread (numpy), so the GPU does not wait for Python."""
+    q = queue.Queue(maxsize=8)
+
+    def work():
+        step = start_step
+        while True:
+            ratio = int(spec["ratios"][rng.integers(len(spec["ratios"]))])   # one ratio per batch
+            stage1 = step < stage1_steps
+            items = [ex.continuation() if stage1 else ex.qa() for _ in range(a.batch)]
+            q.put((step, stage1, ratio, build_batch(items, ratio, spec["chunkSize"])))
+            step += 1
+
+    threading.Thread(target=work, daemon=True).start()
+    while True:
+        yield q.get()
+
+
+# ---------------------------------------------------------------------------------------------
+# Training, parity
+# ---------------------------------------------------------------------------------------------
+
+def train(a):
+    spec = json.load(open(a.spec))
+    rng = np.random.default_rng(a.seed)
+    torch.manual_seed(a.seed)
+    device = torch.device(a.device)
+    amp = device.type == "cuda"
+    if amp:
+        global ATTENTION_DTYPE
+        ATTENTION_DTYPE = torch.bfloat16
+        torch.backends.cuda.matmul.allow_tf32 = True
+    base = Base(a.base, device)
+    adapter = Adapter(base, spec, a.seed)
+    if a.init:
+        adapter.load(a.init)
+    adapter.to(device)
+    ex = Examples(a.examples, a.questions_per_example, rng)
+    os.makedirs(os.path.join(a.out, a.name), exist_ok=True)
+    named = adapter.tensors()
+    no_decay = [named["anchor_embedding"], named["lm_token"]]
+    decay = [p for n, p in named.items() if n not in ("anchor_embedding", "lm_token")]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=a.lr2, betas=(0.9, 0.95), eps=1e-8)
+    ckpt = os.path.join(a.out, a.name + "-checkpoint.pt")
+    step, elapsed_before, s2_start = 0, 0.0, None
+    if a.resume and os.path.exists(ckpt):
+        s = torch.load(ckpt, map_location=device)
+        adapter.load_state_dict(s["adapter"])
+        opt.load_state_dict(s["opt"])
+        step, elapsed_before, s2_start = s["step"], s["seconds"], s["stage2_start"]
+        rng = np.random.default_rng([a.seed, step])
+        ex.rng = rng
+        print(f"resumed at step {step} ({elapsed_before:.0f} s trained)", flush=True)
+    log = open(os.path.join(a.out, a.name + "-log.jsonl"), "a")
+    budget = a.minutes * 60
+    t0 = time.time()
+    last_save = last_snap = t0
+    seen, smooth, skipped = 0, None, 0
+    params = list(adapter.parameters())
+
+    def save(final=False):
+        torch.save({"adapter": adapter.state_dict(), "opt": opt.state_dict(), "step": step,
+                    "seconds": elapsed_before + time.time() - t0, "stage2_start": s2_start}, ckpt + ".partial")
+        os.replace(ckpt + ".partial", ckpt)
+        write_safetensors(os.path.join(a.out, a.name, "sac.safetensors"), adapter.tensors())
+        json.dump(spec, open(os.path.join(a.out, a.name, "sac.json"), "w"), indent=2)
+
+    for step_no, stage1, ratio, b in batches(ex, spec, a, a.stage1_steps, step, rng):
+        elapsed = elapsed_before + time.time() - t0
+        if elapsed >= budget:
+            break
+        step = step_no
+        if stage1:
+            lr = a.lr1 * min(1.0, (step + 1) / a.warmup)
+        else:
+            if s2_start is None:
+                s2_start = elapsed
+            frac = min(1.0, (elapsed - s2_start) / max(1.0, budget - s2_start))  # the cosine spans stage 2's time
+            lr = a.lr2 * min(1.0, (step - a.stage1_steps + 1) / a.warmup)
+            lr *= a.min_lr_fraction + (1 - a.min_lr_fraction) * 0.5 * (1 + math.cos(math.pi * frac))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        bd = to_device(b, device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            keys, values = compress(base, adapter, bd)
+            logits = decode(base, adapter, bd, keys, values)
+        loss = loss_of(logits, bd)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(params, 2.0)
+        if torch.isfinite(norm):
+            opt.step()
+        else:
+            skipped += 1
+        step += 1
+        seen += b["tokens"]
+        if step % a.log_every == 0:
+            lv = float(loss)
+            smooth = lv if smooth is None else 0.9 * smooth + 0.1 * lv
+            now = time.time() - t0
+            print(f"step {step:6d} {'sac-1' if stage1 else 'sac-2'} {ratio:2d}x  loss {smooth:.3f}  lr {lr:.2e}  "
+                  f"{seen / now / 1e3:.0f} k tok/s  {elapsed_before + now:5.0f}/{budget:.0f} s", flush=True)
+            log.write(json.dumps({"step": step, "stage": 1 if stage1 else 2, "ratio": ratio, "loss": lv, "lr": lr,
+                                  "tokens": seen, "s": elapsed_before + now, "skipped": skipped}) + "\n")
+            log.flush()
+        if time.time() - last_save > a.save_every:
+            save()
+            last_save = time.time()
+        if a.snapshot_every > 0 and time.time() - last_snap > a.snapshot_every:
+            write_safetensors(os.path.join(a.out, f"{a.name}-step{step}.safetensors"), adapter.tensors())
+            last_snap = time.time()
+    save()
+    summary = {"steps": step, "tokens": seen, "seconds": elapsed_before + time.time() - t0, "skipped": skipped,
+               "batch": a.batch, "device": torch.cuda.get_device_name(0) if amp else "cpu"}
+    print("done: " + json.dumps(summary), flush=True)
+    log.write(json.dumps(summary) + "\n")
+    log.close()
+
+
+def parity(a):
+    """The loss of one fixed stage-2 example in float32 on the CPU, and the Java graph's rotation path checked."""
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    spec = json.load(open(a.spec))
+    base = Base(a.base, torch.device("cpu"))
+    adapter = Adapter(base, spec, a.seed)
+    adapter.load(a.init)
+    ex = Examples(a.examples, a.questions_per_example, np.random.default_rng(0))
+    d0 = int(ex.q_doc[0])
+    docs = [ex.docs[d0], ex.docs[(d0 + 1) % len(ex.docs)], ex.docs[(d0 + 2) % len(ex.docs)]]
+    rows = []
+    for q in ex.doc_questions[d0][:4]:
+        p, ans = ex.questions[q]
+        target = np.concatenate([p, ans])
+        w = np.zeros(len(target), np.float32)
+        w[len(p):] = 1
+        rows.append((target[:-1], target, w))
+    out = {"ratios": {}, "documents": [d.tolist() for d in docs],
+           "questions": [[ex.questions[q][0].tolist(), ex.questions[q][1].tolist()] for q in ex.doc_questions[d0][:4]]}
+    with torch.no_grad():
+        for ratio in spec["ratios"]:
+            b = to_device(build_batch([(docs, rows)], ratio, spec["chunkSize"]), torch.device("cpu"))
+            keys, values = compress(base, adapter, b)
+            loss = float(loss_of(decode(base, adapter, b, keys, values), b))
+            # the serving path: each document at positions 1.., then its keys rotated by its offset
+            alone, offset = [], 0
+            for d in docs:
+                bd = to_device(build_batch([([d], rows[:1])], ratio, spec["chunkSize"]), torch.device("cpu"))
+                k, _ = compress(base, adapter, bd)
+                cos, sin = base.rope(torch.tensor([[offset]]))
+                alone.append(Base.rotate(k[0], cos[0, 0], sin[0, 0]))
+                offset += len(d)
+            drift = float((torch.cat(alone) - keys[0]).abs().max())
+            out["ratios"][str(ratio)] = {"loss": loss, "layer0_key_rotation_drift": drift}
+            print(f"parity {ratio:2d}x: loss {loss:.6f}; layer-0 anchor keys, shifted positions vs rotated: "
+                  f"max |diff| {drift:.2e}", flush=True)
+    with open(a.init, "rb") as f:
+        out["adapter_sha256"] = hashlib.sha256(f.read()).hexdigest()
+    json.dump(out, open(a.parity, "w"))
+    print(f"wrote {a.parity}", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--examples", required=True, help="file from ./sac train sac --export-examples (.xz allowed)")
+    ap.add_argument("--spec", required=True, help="the adapter's sac.json (written beside the export)")
+    ap.add_argument("--base", required=True, help="the base model folder (config.json, model.safetensors)")
+    ap.add_argument("--out", help="output folder (training)")
+    ap.add_argument("--name", default="sac", help="adapter name (default sac)")
+    ap.add_argument("--init", help="adapter sac.safetensors to start from (default: the paper's initialisation)")
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/NAME-checkpoint.pt")
+    ap.add_argument("--minutes", type=float, default=5.0, help="training time, stage 1 included (default 5)")
+    ap.add_argument("--batch", type=int, default=64, help="examples per step (default 64)")
+    ap.add_argument("--stage1-steps", type=int, default=150, help="continuation steps first (default 150)")
+    ap.add_argument("--questions-per-example", type=int, default=16)
+    ap.add_argument("--lr1", type=float, default=1e-3)
+    ap.add_argument("--lr2", type=float, default=1e-3)
+    ap.add_argument("--min-lr-fraction", type=float, default=0.1)
+    ap.add_argument("--warmup", type=int, default=30)
+    ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--save-every", type=float, default=60, help="seconds between checkpoints (default 60)")
+    ap.add_argument("--snapshot-every", type=float, default=0, help="seconds between kept adapter snapshots (0: none)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--parity", metavar="FIXTURE", help="write the parity fixture for --init and stop (no training)")
+    a = ap.parse_args()
+    if a.parity:
+        if not a.init:
+            sys.exit("--parity needs --init (the adapter to check)")
+        parity(a)
+    else:
+        if not a.out:
+            sys.exit("--out is required for training")
+        train(a)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The GPU step that trained models/sac-demo's adapters (MODEL_CARD.md): the multi-ratio adapter
+# and the two 8x ablations side by side on one GPU, each for $MINUTES, with snapshots of the
+# adapter every minute (to pick the best on dev data afterwards, not the last by default).
+#
+# Input in $IN (default .gpu), made on the CPU machine with the Java code:
+#   ./sac train sac --model PKG --data data-x --train-contexts 40000 --export-examples sac-examples.bin
+#   xz sac-examples.bin; cp PKG/adapters/sac/sac.json $IN/sac.json
+#   (and PKG/adapters/{sac-causal,sac-no-anchor-emb}/sac.json, from the same command with
+#   --variant V --ratio 8, as $IN/V.json)
+# Output: $OUT/adapters.tgz (refreshed every 30 s, so a cut run still returns what it wrote).
+set -uo pipefail
+IN=${IN:-.gpu}
+OUT=${OUT:?set OUT to the folder that receives adapters.tgz}
+MINUTES=${MINUTES:-6}
+BASE=${BASE:-models/sac-demo/base}
+WORK=$(mktemp -d)
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
+
+run() {  # name, snapshot seconds
+  python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$IN/$1.json" --base "$BASE" \
+    --out "$WORK" --name "$1" --minutes "$MINUTES" --batch 64 --lr1 1.5e-3 --lr2 1.5e-3 --log-every 100 \
+    --snapshot-every "$2" > "$WORK/$1.txt" 2>&1
+  echo "$1 exited with $?" | tee -a "$WORK/$1.txt"
+}
+pack() { tar czf "$OUT/adapters.tgz.partial" -C "$WORK" . && mv "$OUT/adapters.tgz.partial" "$OUT/adapters.tgz"; }
+
+run sac 60 & a=$!
+run sac-causal 0 & b=$!
+run sac-no-anchor-emb 0 & c=$!
+while kill -0 $a 2>/dev/null || kill -0 $b 2>/dev/null || kill -0 $c 2>/dev/null; do
+  sleep 30
+  pack
+  for f in "$WORK"/*.txt; do echo "== $(basename "$f"): $(tail -n 1 "$f")"; done
+done
+pack
+for f in "$WORK"/*.txt; do echo "==== $f"; tail -n 12 "$f"; done
