@@ -9,12 +9,15 @@
 #   (and PKG/adapters/{sac-causal,sac-no-anchor-emb}/sac.json, from the same command with
 #   --variant V --ratio 8, as $IN/V.json)
 # Output: $OUT/adapters.tgz (refreshed every 30 s, so a cut run still returns what it wrote).
+# RESUME=DIR (an unpacked adapters.tgz) continues those runs; MINUTES is then the new total.
 set -uo pipefail
 IN=${IN:-.gpu}
 OUT=${OUT:?set OUT to the folder that receives adapters.tgz}
 MINUTES=${MINUTES:-6}
 BASE=${BASE:-models/sac-demo/base}
 WORK=$(mktemp -d)
+RESUME_FLAG=()
+if [ -n "${RESUME:-}" ]; then cp -r "$RESUME"/. "$WORK"/ && RESUME_FLAG=(--resume); fi
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
@@ -22,7 +25,7 @@ python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.i
 run() {  # name, snapshot seconds
   python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$IN/$1.json" --base "$BASE" \
     --out "$WORK" --name "$1" --minutes "$MINUTES" --batch 64 --lr1 1.5e-3 --lr2 1.5e-3 --log-every 100 \
-    --snapshot-every "$2" > "$WORK/$1.txt" 2>&1
+    --snapshot-every "$2" "${RESUME_FLAG[@]}" >> "$WORK/$1.txt" 2>&1
   echo "$1 exited with $?" | tee -a "$WORK/$1.txt"
 }
 pack() { tar czf "$OUT/adapters.tgz.partial" -C "$WORK" . && mv "$OUT/adapters.tgz.partial" "$OUT/adapters.tgz"; }
