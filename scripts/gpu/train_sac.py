@@ -33,9 +33,10 @@ a resumable OUT/NAME-checkpoint.pt.
 `--parity FIXTURE` runs no training: it computes, in float32 on the CPU, the loss of the
 adapter given by --init on one fixed stage-2 example (the first question's document composed
 with the next two documents) and writes FIXTURE; `SacPyTorchParityTest` recomputes that loss
-with the Java graph. Example (what trained models/sac-demo/adapters/sac; see its MODEL_CARD):
-  python3 scripts/gpu/train_sac.py --examples sac-examples.bin.xz --spec gpu/sac/sac.json \\
-      --base models/sac-demo/base --out $OUT --name sac --minutes 5
+with the Java graph. The committed adapters came from scripts/gpu/train_sac_adapters.sh, which
+runs this script for the adapter and both ablations side by side; one run alone:
+  python3 scripts/gpu/train_sac.py --examples sac-examples.bin.xz --spec sac.json \\
+      --base models/sac-demo/base --out $OUT --name sac --minutes 6 --batch 64 --lr1 1.5e-3 --lr2 1.5e-3
 """
 import argparse
 import hashlib
