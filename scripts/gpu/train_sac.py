@@ -24,7 +24,8 @@ Deviations, each for the GPU: (1) compressor RoPE positions are offset + 1 + j d
 of 1 + j followed by a rotation by the offset (rotations compose, so the keys are the same up to
 rounding; the serving path rotates, and `--parity` checks the two agree); (2) many examples per
 step (`--batch`) and a cosine decay of the stage-2 learning rate over the time budget, where the
-CPU run used 8 and a constant rate; (3) bf16 autocast on CUDA (weights and loss in float32).
+CPU run used 8 and a constant rate; (3) bf16 autocast on CUDA (weights, the output head and the loss in float32; the committed
+adapters were trained before the head was taken out of autocast, with bf16 logits).
 
 Writes OUT/NAME/sac.json and OUT/NAME/sac.safetensors (the adapter folder `sac eval` reads),
 snapshots OUT/NAME-step<N>.safetensors every --snapshot-every seconds, OUT/NAME-log.jsonl, and
@@ -232,8 +233,15 @@ class Base:
         self.w = {k: v.to(device) for k, v in w.items()}
         self.embed = self.w["model.embed_tokens.weight"]
         self.layers = c["num_hidden_layers"]
-        self.h, self.kv, self.d = c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
+        self.h, self.kv = c["num_attention_heads"], c["num_key_value_heads"]
+        self.d = c.get("head_dim") or c["hidden_size"] // self.h
         self.eps = c["rms_norm_eps"]
+        # The Java engine also runs q/k/v biases (Qwen2), q/k norms (Qwen3) and an untied head;
+        # this script does not, and must not train such a base as if they were absent.
+        extra = sorted({k.split(".")[-2] for k in w if k.endswith((".bias", "q_norm.weight", "k_norm.weight"))})
+        if extra or c.get("tie_word_embeddings") is False or "lm_head.weight" in w:
+            sys.exit(f"{folder}: this script implements the plain tied Llama block only "
+                     f"(found {extra or 'an untied lm_head'}); train this base with ./sac train sac")
         inv = 1.0 / (c["rope_theta"] ** (torch.arange(0, self.d, 2, dtype=torch.float64) / self.d))
         self.inv_freq = inv.to(device)
         if c.get("rope_scaling"):
@@ -389,8 +397,9 @@ def decode(base, adapter, b, keys, values):
         m = base.rms(x, base.w[p + "post_attention_layernorm.weight"])
         x = x + proj(base, i, "down_proj", F.silu(proj(base, i, "gate_proj", m, None, 0))
                      * proj(base, i, "up_proj", m, None, 0), None, 0)
-    x = base.rms(x, base.w["model.norm.weight"])
-    return x @ base.embed.t()
+    with torch.autocast(x.device.type, enabled=False):      # the head and the loss in float32
+        x = base.rms(x.float(), base.w["model.norm.weight"])
+        return x @ base.embed.t()
 
 
 def loss_of(logits, b):
@@ -414,16 +423,22 @@ def batches(ex, spec, a, stage1_steps, start_step, rng):
 
     def work():
         step = start_step
-        while True:
-            ratio = int(spec["ratios"][rng.integers(len(spec["ratios"]))])   # one ratio per batch
-            stage1 = step < stage1_steps
-            items = [ex.continuation() if stage1 else ex.qa() for _ in range(a.batch)]
-            q.put((step, stage1, ratio, build_batch(items, ratio, spec["chunkSize"])))
-            step += 1
+        try:
+            while True:
+                ratio = int(spec["ratios"][rng.integers(len(spec["ratios"]))])   # one ratio per batch
+                stage1 = step < stage1_steps
+                items = [ex.continuation() if stage1 else ex.qa() for _ in range(a.batch)]
+                q.put((step, stage1, ratio, build_batch(items, ratio, spec["chunkSize"])))
+                step += 1
+        except BaseException as e:   # the trainer must stop (and save) rather than wait for ever
+            q.put(e)
 
     threading.Thread(target=work, daemon=True).start()
     while True:
-        yield q.get()
+        item = q.get()
+        if isinstance(item, BaseException):
+            raise RuntimeError("building a batch failed") from item
+        yield item
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,9 +468,18 @@ def train(a):
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=a.lr2, betas=(0.9, 0.95), eps=1e-8)
     ckpt = os.path.join(a.out, a.name + "-checkpoint.pt")
+    recipe = {"spec": spec, "batch": a.batch, "stage1_steps": a.stage1_steps,
+              "questions_per_example": a.questions_per_example, "seed": a.seed}
     step, elapsed_before, s2_start = 0, 0.0, None
     if a.resume and os.path.exists(ckpt):
         s = torch.load(ckpt, map_location=device)
+        saved = s.get("recipe")
+        if saved is not None and saved != recipe:
+            flat = lambda r: {**{k: v for k, v in r.items() if k != "spec"}, **r["spec"]}   # noqa: E731
+            was, now = flat(saved), flat(recipe)
+            diff = {k: (was.get(k), now.get(k)) for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)}
+            sys.exit(f"{ckpt} was trained otherwise (setting: (checkpoint, this run)) {diff}; resume with the "
+                     f"same sac.json and flags, or train into another --name / --out")
         adapter.load_state_dict(s["adapter"])
         opt.load_state_dict(s["opt"])
         step, elapsed_before, s2_start = s["step"], s["seconds"], s["stage2_start"]
@@ -471,10 +495,14 @@ def train(a):
 
     def save(final=False):
         torch.save({"adapter": adapter.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "seconds": elapsed_before + time.time() - t0, "stage2_start": s2_start}, ckpt + ".partial")
+                    "seconds": elapsed_before + time.time() - t0, "stage2_start": s2_start, "recipe": recipe},
+                   ckpt + ".partial")
         os.replace(ckpt + ".partial", ckpt)
         write_safetensors(os.path.join(a.out, a.name, "sac.safetensors"), adapter.tensors())
-        json.dump(spec, open(os.path.join(a.out, a.name, "sac.json"), "w"), indent=2)
+        spec_file = os.path.join(a.out, a.name, "sac.json")
+        with open(spec_file + ".partial", "w") as f:
+            json.dump(spec, f, indent=2)
+        os.replace(spec_file + ".partial", spec_file)
 
     for step_no, stage1, ratio, b in batches(ex, spec, a, a.stage1_steps, step, rng):
         elapsed = elapsed_before + time.time() - t0

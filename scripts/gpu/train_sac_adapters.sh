@@ -28,7 +28,10 @@ run() {  # name, snapshot seconds
     --snapshot-every "$2" "${RESUME_FLAG[@]}" >> "$WORK/$1.txt" 2>&1
   echo "$1 exited with $?" | tee -a "$WORK/$1.txt"
 }
-pack() { tar czf "$OUT/adapters.tgz.partial" -C "$WORK" . && mv "$OUT/adapters.tgz.partial" "$OUT/adapters.tgz"; }
+pack() {  # the runs write while this reads: skip their .partial files, and tar's exit 1 (a file changed) is fine
+  tar czf "$OUT/adapters.tgz.partial" --exclude='*.partial' --warn=no-file-changed --ignore-failed-read -C "$WORK" .
+  [ $? -le 1 ] && mv "$OUT/adapters.tgz.partial" "$OUT/adapters.tgz"
+}
 
 run sac 60 & a=$!
 run sac-causal 0 & b=$!
@@ -38,5 +41,11 @@ while kill -0 $a 2>/dev/null || kill -0 $b 2>/dev/null || kill -0 $c 2>/dev/null
   pack
   for f in "$WORK"/*.txt; do echo "== $(basename "$f"): $(tail -n 1 "$f")"; done
 done
+status=0
+for p in $a $b $c; do wait "$p" || status=1; done
+grep -q "exited with 0" "$WORK/sac.txt" && grep -q "exited with 0" "$WORK/sac-causal.txt" \
+  && grep -q "exited with 0" "$WORK/sac-no-anchor-emb.txt" || status=1
 pack
 for f in "$WORK"/*.txt; do echo "==== $f"; tail -n 12 "$f"; done
+rm -rf "$WORK"
+exit $status
