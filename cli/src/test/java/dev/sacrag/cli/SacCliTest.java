@@ -73,4 +73,29 @@ class SacCliTest {
         assertTrue(out.contains("anchors") && out.contains("ratio 8x"), out);
         assertTrue(Files.size(blob) > 0);
     }
+
+    /** The GPU trainer's input: examples and sac.json written, nothing trained. */
+    @Test
+    void trainSacExportExamplesWritesTheFileAndSpecWithoutTraining() throws Exception {
+        Path model = tmp.resolve("m");
+        assertEquals(0, run("model", "random", "--shape", "tiny", "--out", model.toString()).code());
+        Path data = Files.createDirectories(tmp.resolve("data"));
+        String header = "{\"header\":{\"dataset\":\"t\",\"split\":\"train\"}}\n";
+        Files.writeString(data.resolve("synthetic-train.jsonl"), header
+                + "{\"id\":\"c1\",\"context\":\"Ada Lind lives in Porta. She was born in 1990.\",\"qas\":["
+                + "{\"qid\":\"q1\",\"question\":\"Where does Ada Lind live?\",\"answers\":[\"Porta\"]}]}\n");
+        Files.writeString(data.resolve("text-train.jsonl"), header
+                + "{\"id\":\"t1\",\"context\":\"" + "A plain sentence of text goes here. ".repeat(30) + "\",\"qas\":[]}\n");
+        Path file = tmp.resolve("examples.bin");
+        Run r = run("train", "sac", "--model", model.toString(), "--data", data.toString(), "--name", "gpu",
+                "--ratio", "8", "--export-examples", file.toString());
+        assertEquals(0, r.code(), r.err());
+        byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(file), 8);
+        assertEquals("SACEXMP1", new String(head, java.nio.charset.StandardCharsets.US_ASCII));
+        Path adapter = model.resolve("adapters/gpu");
+        assertTrue(Files.readString(adapter.resolve("sac.json")).contains("\"ratios\": [\n    8\n  ]"),
+                Files.readString(adapter.resolve("sac.json")));
+        assertTrue(Files.notExists(adapter.resolve("sac.safetensors")), "nothing is trained");
+        assertTrue(Files.notExists(adapter.resolve("checkpoint")), "nothing is trained");
+    }
 }
