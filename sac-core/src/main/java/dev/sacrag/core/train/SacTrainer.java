@@ -170,23 +170,35 @@ public final class SacTrainer {
 
     /** Stage 2: loss on the answer tokens and EOS only, averaged over every question's answer tokens. */
     private double qa(AnchorGraph g, QaExample ex, int ratio) {
-        int n = ex.questions().size();
-        int width = ex.questions().stream().mapToInt(x -> x[0].length + x[1].length).max().orElseThrow();
-        List<long[]> inputs = new ArrayList<>();
-        long[][] targets = new long[n][width];                // row position i predicts targets[i]
-        float[][] weights = new float[n][width];
-        for (int r = 0; r < n; r++) {
-            long[] q = ex.questions().get(r)[0];
-            long[] a = ex.questions().get(r)[1];
-            long[] input = new long[q.length + a.length - 1];
-            System.arraycopy(q, 0, input, 0, q.length);
-            System.arraycopy(a, 0, input, q.length, a.length - 1);
-            inputs.add(input);
-            System.arraycopy(q, 0, targets[r], 0, q.length);  // [LM] predicts q[0] ... (not counted)
-            System.arraycopy(a, 0, targets[r], q.length, a.length);
-            java.util.Arrays.fill(weights[r], q.length, q.length + a.length, 1f);
+        QaRows rows = QaRows.of(ex.questions());
+        return step(g, ex.documents(), rows.inputs(), rows.targets(), rows.weights(), ratio);
+    }
+
+    /**
+     * Stage 2's decoder rows for {prompt, answer + EOS} pairs: input = prompt + answer without
+     * its last token (after [LM]); row position i predicts targets[i]; weight 1 on the answer
+     * and EOS only. Rows are right-padded to the widest (padding has weight 0).
+     */
+    record QaRows(List<long[]> inputs, long[][] targets, float[][] weights) {
+        static QaRows of(List<long[][]> questions) {
+            int n = questions.size();
+            int width = questions.stream().mapToInt(x -> x[0].length + x[1].length).max().orElseThrow();
+            List<long[]> inputs = new ArrayList<>();
+            long[][] targets = new long[n][width];
+            float[][] weights = new float[n][width];
+            for (int r = 0; r < n; r++) {
+                long[] q = questions.get(r)[0];
+                long[] a = questions.get(r)[1];
+                long[] input = new long[q.length + a.length - 1];
+                System.arraycopy(q, 0, input, 0, q.length);
+                System.arraycopy(a, 0, input, q.length, a.length - 1);
+                inputs.add(input);
+                System.arraycopy(q, 0, targets[r], 0, q.length);  // [LM] predicts q[0] ... (not counted)
+                System.arraycopy(a, 0, targets[r], q.length, a.length);
+                java.util.Arrays.fill(weights[r], q.length, q.length + a.length, 1f);
+            }
+            return new QaRows(inputs, targets, weights);
         }
-        return step(g, ex.documents(), inputs, targets, weights, ratio);
     }
 
     /** Compressed plus decoded tokens this run (for the tokens/s shown in progress). */

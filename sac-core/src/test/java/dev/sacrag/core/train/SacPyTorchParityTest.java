@@ -65,7 +65,7 @@ class SacPyTorchParityTest {
         }
     }
 
-    /** SacTrainer's stage-2 loss: rows [LM] + prompt + answer, scored on the answer and EOS. */
+    /** SacTrainer's stage-2 loss: its rows ([LM] + prompt + answer, scored on the answer and EOS), its loss. */
     private static double loss(AnchorGraph g, List<long[]> docs, List<long[][]> questions, int ratio) {
         try (NDScope scope = new NDScope()) {
             List<NDArray[][]> kv = new ArrayList<>();
@@ -74,23 +74,9 @@ class SacPyTorchParityTest {
                 kv.add(g.compress(d, ratio));
                 lengths.add(d.length);
             }
-            int width = questions.stream().mapToInt(x -> x[0].length + x[1].length).max().orElseThrow();
-            List<long[]> inputs = new ArrayList<>();
-            long[][] targets = new long[questions.size()][width];
-            float[][] weights = new float[questions.size()][width];
-            for (int r = 0; r < questions.size(); r++) {
-                long[] q = questions.get(r)[0];
-                long[] a = questions.get(r)[1];
-                long[] input = new long[q.length + a.length - 1];
-                System.arraycopy(q, 0, input, 0, q.length);
-                System.arraycopy(a, 0, input, q.length, a.length - 1);
-                inputs.add(input);
-                System.arraycopy(q, 0, targets[r], 0, q.length);
-                System.arraycopy(a, 0, targets[r], q.length, a.length);
-                java.util.Arrays.fill(weights[r], q.length, q.length + a.length, 1f);
-            }
-            NDArray logits = g.decodeBatch(g.compose(kv, lengths), inputs);
-            return Losses.crossEntropy(logits, targets, weights).getFloat();
+            SacTrainer.QaRows rows = SacTrainer.QaRows.of(questions);
+            NDArray logits = g.decodeBatch(g.compose(kv, lengths), rows.inputs());
+            return Losses.crossEntropy(logits, rows.targets(), rows.weights()).getFloat();
         }
     }
 
