@@ -27,7 +27,8 @@ import java.util.concurrent.Callable;
  * <li>warm-up: the first document under another id, published and awaited, untimed;</li>
  * <li>burst: every document (times {@code --copies}) published at once;</li>
  * <li>latency: the same documents under new ids, one at a time on the otherwise idle pipeline;</li>
- * <li>queries: one untimed query per client, then {@code --queries} per client count.</li>
+ * <li>queries: one untimed query per client, then {@code --queries} per client count, the
+ * levels run {@code --rounds} times in turn.</li>
  * </ol>
  */
 @Command(name = "pipeline", mixinStandardHelpOptions = true, sortOptions = false,
@@ -73,6 +74,12 @@ final class PipelineBench implements Callable<Integer> {
     @Option(names = "--clients", paramLabel = "N", split = ",", defaultValue = "1,4,16",
             description = "Concurrent gRPC clients, one level each (default ${DEFAULT-VALUE}).")
     List<Integer> clients;
+
+    @Option(names = "--rounds", paramLabel = "R", defaultValue = "1",
+            description = "Run the client levels R times in turn (1,4,16,1,4,16,...) and report each level's median"
+                    + " queries/s and the median of the per-round speedups over 1 client (default ${DEFAULT-VALUE})."
+                    + " On a busy 2-core machine one round's 1-client figure moves by up to 15 %%, and the ratio with it.")
+    int rounds;
 
     @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "24",
             description = "Answer length limit (default ${DEFAULT-VALUE}).")
@@ -130,9 +137,9 @@ final class PipelineBench implements Callable<Integer> {
     }
 
     private void validate() {
-        if (copies < 1 || queries < 1 || maxNewTokens < 1 || (maxBatch != null && maxBatch < 1)) {
-            throw new ParameterException(spec.commandLine(), "--copies, --queries, --max-new-tokens and --max-batch"
-                    + " must be >= 1");
+        if (copies < 1 || queries < 1 || rounds < 1 || maxNewTokens < 1 || (maxBatch != null && maxBatch < 1)) {
+            throw new ParameterException(spec.commandLine(), "--copies, --queries, --rounds, --max-new-tokens and"
+                    + " --max-batch must be >= 1");
         }
         if (clients.isEmpty() || clients.stream().anyMatch(c -> c < 1)) {
             throw new ParameterException(spec.commandLine(), "--clients must list numbers >= 1, got " + clients);
@@ -155,17 +162,22 @@ final class PipelineBench implements Callable<Integer> {
             say(out, "latency: %d documents published one at a time (%s)", latencyMs.length, DemoServices.since(t0));
         }
         int most = clients.stream().mapToInt(Integer::intValue).max().orElseThrow();
-        List<QueryLoad.Level> levels = new ArrayList<>();
+        List<List<QueryLoad.Level>> byRound = new ArrayList<>();
         try (QueryLoad load = new QueryLoad(services.target(), inputs.questions(), maxNewTokens, most)) {
             load.warmUp();
-            for (int c : clients) {
-                QueryLoad.Level level = load.run(c, queries);
-                say(out, "queries: %d clients, %d queries in %.2f s", c, queries, level.seconds());
-                levels.add(level);
+            for (int r = 1; r <= rounds; r++) {
+                List<QueryLoad.Level> levels = new ArrayList<>();
+                for (int c : clients) {
+                    QueryLoad.Level level = load.run(c, queries);
+                    say(out, "queries%s: %d clients, %d queries in %.2f s", rounds > 1 ? " (round " + r + ")" : "",
+                            c, queries, level.seconds());
+                    levels.add(level);
+                }
+                byRound.add(levels);
             }
         }
         return new PipelineReport(setup, services.compressor().modelId(), services.compressor().ratio(), burst,
-                latencyMs, levels, Machine.describe());
+                latencyMs, byRound, Machine.describe());
     }
 
     /**

@@ -13,31 +13,82 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
-/** What {@code sac bench pipeline} measured: printed as a table, written as JSON. */
+/**
+ * What {@code sac bench pipeline} measured: printed as a table, written as JSON. {@code rounds}
+ * holds each round's levels in client order; a level's queries/s is the median over the rounds,
+ * its speedup the median of the per-round ratios to the same round's 1-client level (so one
+ * slow or fast round does not move every ratio), and its latencies pool every round's samples.
+ */
 record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Burst burst, double[] latencyMs,
-                      List<QueryLoad.Level> levels, String machine) {
+                      List<List<QueryLoad.Level>> rounds, String machine) {
 
     /** The run's settings; {@code documents} counts distinct documents, before {@code copies}. */
     record Setup(Path model, Path documentsDir, int documents, int copies, int questions, int queries, int maxNewTokens,
                  int maxBatch, String batchWait) {
     }
 
-    /** Queries/s of a level over those of the 1-client level; empty without one. */
-    Optional<Double> speedup(QueryLoad.Level level) {
-        return levels.stream().filter(l -> l.clients() == 1).findFirst()
-                .map(one -> level.queriesPerSecond() / one.queriesPerSecond());
+    /** Every round's samples of level {@code i} as one level (queries and seconds summed). */
+    QueryLoad.Level pooled(int i) {
+        List<QueryLoad.Level> all = rounds.stream().map(r -> r.get(i)).toList();
+        java.util.function.Function<java.util.function.Function<QueryLoad.Level, double[]>, double[]> cat =
+                f -> all.stream().flatMapToDouble(l -> Arrays.stream(f.apply(l))).toArray();
+        return new QueryLoad.Level(all.get(0).clients(), all.stream().mapToInt(QueryLoad.Level::queries).sum(),
+                all.stream().mapToDouble(QueryLoad.Level::seconds).sum(), cat.apply(QueryLoad.Level::latencyMs),
+                cat.apply(QueryLoad.Level::ttftMs), cat.apply(QueryLoad.Level::serverMs),
+                cat.apply(QueryLoad.Level::decodeMs), cat.apply(QueryLoad.Level::tokens));
     }
 
-    /** The 16-client level's speedup, when both 1 and 16 clients ran. */
+    int levels() {
+        return rounds.get(0).size();
+    }
+
+    /** Level {@code i}'s queries/s in each round. */
+    double[] queriesPerSecond(int i) {
+        return rounds.stream().mapToDouble(r -> r.get(i).queriesPerSecond()).toArray();
+    }
+
+    /** Level {@code i}'s queries/s over the same round's 1-client level, per round; empty without a 1-client level. */
+    Optional<double[]> speedups(int i) {
+        List<QueryLoad.Level> first = rounds.get(0);
+        for (int one = 0; one < first.size(); one++) {
+            if (first.get(one).clients() == 1) {
+                int j = one;
+                return Optional.of(rounds.stream().mapToDouble(r -> r.get(i).queriesPerSecond()
+                        / r.get(j).queriesPerSecond()).toArray());
+            }
+        }
+        return Optional.empty();
+    }
+
+    Optional<Double> speedup(int i) {
+        return speedups(i).map(PipelineReport::median);
+    }
+
+    /** The 16-client level's median speedup, when both 1 and 16 clients ran. */
     Optional<Double> speedupAt16() {
-        return levels.stream().filter(l -> l.clients() == 16).findFirst().flatMap(this::speedup);
+        for (int i = 0; i < levels(); i++) {
+            if (rounds.get(0).get(i).clients() == 16) {
+                return speedup(i);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The middle value (the mean of the middle two for an even count). */
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
     void print(PrintWriter out) {
         Setup s = setup;
         out.printf(Locale.ROOT, "bench pipeline: model %s (ratio %d), %d documents x %d copies, %d questions, %d queries"
-                + " per client count, answers <= %d tokens, max batch %d, batch wait %s%n", modelId, ratio, s.documents(),
-                s.copies(), s.questions(), s.queries(), s.maxNewTokens(), s.maxBatch(), s.batchWait());
+                + " per client count%s, answers <= %d tokens, max batch %d, batch wait %s%n", modelId, ratio,
+                s.documents(), s.copies(), s.questions(), s.queries(),
+                rounds.size() > 1 ? " in each of " + rounds.size() + " rounds (medians over rounds)" : "",
+                s.maxNewTokens(), s.maxBatch(), s.batchWait());
         out.printf(Locale.ROOT, "  ingest: %d documents in %.2f s = %.2f documents/s (first send -> last answerable);"
                         + " compressor alone %.2f documents/s; ack -> answerable in the burst p50 %.0f ms, p99 %.0f ms%n",
                 burst.documents(), burst.seconds(), burst.documentsPerSecond(), burst.compressorDocumentsPerSecond(),
@@ -47,12 +98,20 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
         out.printf(Locale.ROOT, "  %7s  %9s  %11s  %14s  %14s  %18s  %13s  %13s  %13s%n", "clients", "queries/s",
                 "vs 1 client", "latency p50 ms", "latency p99 ms", "first token p50 ms", "server p50 ms",
                 "decode p50 ms", "tokens/answer");
-        for (QueryLoad.Level l : levels) {
+        for (int i = 0; i < levels(); i++) {
+            QueryLoad.Level l = pooled(i);
             out.printf(Locale.ROOT, "  %7d  %9.2f  %11s  %14.0f  %14.0f  %18.0f  %13.1f  %13.1f  %13.1f%n", l.clients(),
-                    l.queriesPerSecond(), speedup(l).map(x -> String.format(Locale.ROOT, "%.2fx", x)).orElse("-"),
+                    median(queriesPerSecond(i)), speedup(i).map(x -> String.format(Locale.ROOT, "%.2fx", x)).orElse("-"),
                     BenchCommand.quantile(l.latencyMs(), 0.5), BenchCommand.quantile(l.latencyMs(), 0.99),
                     ttftMedian(l), BenchCommand.quantile(l.serverMs(), 0.5), BenchCommand.quantile(l.decodeMs(), 0.5),
                     Arrays.stream(l.tokens()).average().orElse(0));
+        }
+        if (rounds.size() > 1) {
+            for (int i = 0; i < levels(); i++) {
+                int clients = rounds.get(0).get(i).clients();
+                out.printf(Locale.ROOT, "  %d clients, per round: queries/s %s; vs 1 client %s%n", clients,
+                        list(queriesPerSecond(i), "%.1f"), speedups(i).map(v -> list(v, "%.2fx")).orElse("-"));
+            }
         }
         speedupAt16().ifPresent(x -> out.printf(Locale.ROOT, "  target: queries/s at 16 clients >= %.0fx 1 client:"
                 + " %.2fx (%s)%n", PipelineBench.TARGET_SPEEDUP_AT_16, x, x >= PipelineBench.TARGET_SPEEDUP_AT_16
@@ -91,14 +150,18 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
         latency.addProperty("ms_p99", BenchCommand.quantile(latencyMs, 0.99));
         o.add("publish_to_answerable", latency);
 
+        o.addProperty("rounds", rounds.size());
         JsonArray queries = new JsonArray();
-        for (QueryLoad.Level l : levels) {
+        for (int i = 0; i < levels(); i++) {
+            QueryLoad.Level l = pooled(i);
             JsonObject x = new JsonObject();
             x.addProperty("clients", l.clients());
             x.addProperty("queries", l.queries());
             x.addProperty("seconds", l.seconds());
-            x.addProperty("queries_per_s", l.queriesPerSecond());
-            speedup(l).ifPresent(v -> x.addProperty("speedup_vs_1_client", v));
+            x.addProperty("queries_per_s", median(queriesPerSecond(i)));
+            x.add("queries_per_s_rounds", array(queriesPerSecond(i)));
+            speedup(i).ifPresent(v -> x.addProperty("speedup_vs_1_client", v));
+            speedups(i).ifPresent(v -> x.add("speedup_vs_1_client_rounds", array(v)));
             x.addProperty("latency_ms_p50", BenchCommand.quantile(l.latencyMs(), 0.5));
             x.addProperty("latency_ms_p99", BenchCommand.quantile(l.latencyMs(), 0.99));
             double ttft = ttftMedian(l);
@@ -119,6 +182,16 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
             o.add("target", t);
         });
         Files.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(o));
+    }
+
+    private static String list(double[] v, String format) {
+        return String.join(", ", Arrays.stream(v).mapToObj(x -> String.format(Locale.ROOT, format, x)).toList());
+    }
+
+    private static JsonArray array(double[] v) {
+        JsonArray a = new JsonArray();
+        Arrays.stream(v).forEach(a::add);
+        return a;
     }
 
     /** Median client-side time to first token over the answers that had a token; NaN when none had. */

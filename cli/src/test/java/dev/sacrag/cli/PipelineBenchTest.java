@@ -41,7 +41,7 @@ class PipelineBenchTest {
         long t0 = System.nanoTime();
         PipelineRig.Run r = PipelineRig.sac(List.of("bench", "pipeline", "--model", model.toString(),
                 "--documents", docs.toString(), "--questions", questions.toString(), "--copies", "2", "--queries", "6",
-                "--clients", "1,3", "--max-new-tokens", "4", "--max-batch", "2", "--timeout", "3m", "--json", json.toString()));
+                "--clients", "1,3", "--rounds", "2", "--max-new-tokens", "4", "--max-batch", "2", "--timeout", "3m", "--json", json.toString()));
         System.out.printf("PipelineBenchTest: sac bench pipeline took %.1f s%n%s", (System.nanoTime() - t0) / 1e9, r.out());
 
         assertEquals(0, r.code(), r.out() + r.err());
@@ -62,17 +62,28 @@ class PipelineBenchTest {
         assertEquals(6, latency.get("documents").getAsInt());
         assertOrdered(latency.get("ms_p50").getAsDouble(), latency.get("ms_p99").getAsDouble(), latency);
 
+        assertEquals(2, o.get("rounds").getAsInt());
         JsonArray levels = o.getAsJsonArray("queries");
         assertEquals(2, levels.size(), levels.toString());
         int[] clients = {1, 3};
         for (int i = 0; i < levels.size(); i++) {
             JsonObject l = levels.get(i).getAsJsonObject();
             assertEquals(clients[i], l.get("clients").getAsInt(), l.toString());
-            assertEquals(6, l.get("queries").getAsInt(), l.toString());
-            assertTrue(l.get("queries_per_s").getAsDouble() > 0, l.toString());
+            assertEquals(12, l.get("queries").getAsInt(), "6 queries in each of 2 rounds: " + l);
+            JsonArray perRound = l.getAsJsonArray("queries_per_s_rounds");
+            assertEquals(2, perRound.size(), l.toString());
+            double a = perRound.get(0).getAsDouble();
+            double b = perRound.get(1).getAsDouble();
+            assertTrue(a > 0 && b > 0, l.toString());
+            assertEquals((a + b) / 2, l.get("queries_per_s").getAsDouble(), 1e-9, "median of two rounds: " + l);
             assertOrdered(l.get("latency_ms_p50").getAsDouble(), l.get("latency_ms_p99").getAsDouble(), l);
+            JsonArray ratios = l.getAsJsonArray("speedup_vs_1_client_rounds");
+            assertEquals(2, ratios.size(), l.toString());
+            assertEquals((ratios.get(0).getAsDouble() + ratios.get(1).getAsDouble()) / 2,
+                    l.get("speedup_vs_1_client").getAsDouble(), 1e-9, "the median of the per-round ratios: " + l);
         }
         assertEquals(1.0, levels.get(0).getAsJsonObject().get("speedup_vs_1_client").getAsDouble(), 1e-12);
+        assertTrue(r.out().contains("3 clients, per round: queries/s "), r.out());
         assertTrue(ProcessHandle.current().children().noneMatch(p -> p.info().command().orElse("").contains("redis-server")),
                 "redis-server was stopped");
     }
