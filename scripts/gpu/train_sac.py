@@ -58,7 +58,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pretrain_base import read_safetensors, write_safetensors  # noqa: E402
 
-MAGIC = b"SACEXMP1"
+MAGIC = b"SACEXMP2"
 ATTENTION_DTYPE = torch.float32           # bf16 when training under CUDA autocast
 TARGETS = {  # name -> (input width, output width) in terms of the config
     "q_proj": ("e", "q"), "k_proj": ("e", "kv"), "v_proj": ("e", "kv"), "o_proj": ("q", "e"),
@@ -77,10 +77,13 @@ class Examples:
             data = f.read()
         if data[:8] != MAGIC:
             sys.exit(f"{path}: not an examples file (made by ./sac train sac --export-examples)")
-        nd, nq, nx, self.body_start, self.max_composed, np_ = struct.unpack_from("<6i", data, 8)
-        off = 8 + 24
-        self.prefix = np.frombuffer(data, "<u2", np_, off).astype(np.int64)
-        off += 2 * np_
+        nd, nq, nx, self.body_start, self.max_composed, np_, width = struct.unpack_from("<7i", data, 8)
+        if width not in (2, 4):
+            sys.exit(f"{path}: token width {width}, expected 2 or 4")
+        dtype = "<u2" if width == 2 else "<u4"
+        off = 8 + 28
+        self.prefix = np.frombuffer(data, dtype, np_, off).astype(np.int64)
+        off += width * np_
 
         def ints(n):
             nonlocal off
@@ -90,8 +93,8 @@ class Examples:
 
         doc_len, q_doc, q_plen, q_alen, x_len = ints(nd), ints(nq), ints(nq), ints(nq), ints(nx)
         total = int(doc_len.sum() + q_plen.sum() + q_alen.sum() + x_len.sum())
-        tok = np.frombuffer(data, "<u2", total, off).astype(np.int32)
-        off += 2 * total
+        tok = np.frombuffer(data, dtype, total, off).astype(np.int64 if width == 4 else np.int32)
+        off += width * total
         if off != len(data):
             sys.exit(f"{path}: {len(data)} bytes, the header implies {off}: truncated or not this format")
         at = 0
@@ -223,35 +226,70 @@ def build_batch(examples, ratio, chunk_size):
 # The frozen base, the adapter, the graph
 # ---------------------------------------------------------------------------------------------
 
+def read_checkpoint(folder):
+    """A Hugging Face folder's weights as float32: model.safetensors or the shards its index names;
+    F32, F16 and BF16 tensors (what real checkpoints ship)."""
+    index = os.path.join(folder, "model.safetensors.index.json")
+    files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
+    out = {}
+    for name in files:
+        path = os.path.join(folder, name)
+        with open(path, "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]
+            header = json.loads(f.read(n))
+            body = f.read()
+        for key, meta in header.items():
+            if key == "__metadata__":
+                continue
+            a, b = meta["data_offsets"]
+            raw = body[a:b]
+            if meta["dtype"] == "F32":
+                v = np.frombuffer(raw, "<f4")
+            elif meta["dtype"] == "F16":
+                v = np.frombuffer(raw, "<f2").astype(np.float32)
+            elif meta["dtype"] == "BF16":
+                v = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
+            else:
+                sys.exit(f"{path}: {key} is {meta['dtype']}; this script reads F32, F16 and BF16")
+            out[key] = torch.from_numpy(v.copy()).view(meta["shape"])
+    return out
+
+
 class Base:
-    """Frozen Llama weights (Hugging Face names) and the pieces of its forward."""
+    """Frozen weights of a Llama-family decoder (Hugging Face names) and the pieces of its
+    forward, as the Java Transformer runs them: Llama (llama3 RoPE scaling too), Qwen2 (q/k/v
+    biases), Qwen3 (RMSNorm of each q and k head before RoPE), a tied or separate output head."""
 
     def __init__(self, folder, device):
         c = json.load(open(os.path.join(folder, "config.json")))
         self.c = c
-        w = read_safetensors(os.path.join(folder, "model.safetensors"))
+        w = read_checkpoint(folder)
         self.w = {k: v.to(device) for k, v in w.items()}
         self.embed = self.w["model.embed_tokens.weight"]
+        tied = c.get("tie_word_embeddings", False) or "lm_head.weight" not in self.w   # as Weights.load
+        self.head = self.embed if tied else self.w["lm_head.weight"]
         self.layers = c["num_hidden_layers"]
         self.h, self.kv = c["num_attention_heads"], c["num_key_value_heads"]
         self.d = c.get("head_dim") or c["hidden_size"] // self.h
         self.eps = c["rms_norm_eps"]
-        # The Java engine also runs q/k/v biases (Qwen2), q/k norms (Qwen3) and an untied head;
-        # this script does not, and must not train such a base as if they were absent.
-        extra = sorted({k.split(".")[-2] for k in w if k.endswith((".bias", "q_norm.weight", "k_norm.weight"))})
-        if extra or c.get("tie_word_embeddings") is False or "lm_head.weight" in w:
-            sys.exit(f"{folder}: this script implements the plain tied Llama block only "
-                     f"(found {extra or 'an untied lm_head'}); train this base with ./sac train sac")
-        inv = 1.0 / (c["rope_theta"] ** (torch.arange(0, self.d, 2, dtype=torch.float64) / self.d))
-        self.inv_freq = inv.to(device)
-        if c.get("rope_scaling"):
-            sys.exit("rope_scaling is not implemented here (the demo base has none)")
+        self.inv_freq = torch.tensor(inverse_frequencies(c, self.d), dtype=torch.float64, device=device)
         self.widths = {"e": c["hidden_size"], "q": self.h * self.d, "kv": self.kv * self.d,
                        "i": c["intermediate_size"]}
 
     def lw(self, i, name):
         group = "mlp" if name in ("gate_proj", "up_proj", "down_proj") else "self_attn"
         return self.w[f"model.layers.{i}.{group}.{name}.weight"]
+
+    def bias(self, i, name):
+        """Qwen2's q/k/v biases; None for the projections and models without one."""
+        return self.w.get(f"model.layers.{i}.self_attn.{name}.bias")
+
+    def qk_norm(self, i, q, k):
+        """Qwen3: RMSNorm over head_dim of every q and k head (q, k [B, heads, T, D]), before RoPE."""
+        p = f"model.layers.{i}.self_attn."
+        if p + "q_norm.weight" not in self.w:
+            return q, k
+        return self.rms(q, self.w[p + "q_norm.weight"]), self.rms(k, self.w[p + "k_norm.weight"])
 
     def rms(self, x, weight):
         xf = x.float()
@@ -269,8 +307,31 @@ class Base:
         return x * cos + torch.cat((-x[..., h:], x[..., :h]), dim=-1) * sin
 
 
+def inverse_frequencies(c, d):
+    """Rope.inverseFrequencies: 1/theta^(2i/D), rescaled by the llama3 rule when the config asks."""
+    f = [1.0 / (c["rope_theta"] ** (2.0 * i / d)) for i in range(d // 2)]
+    s = c.get("rope_scaling")
+    if s:
+        kind = s.get("rope_type", s.get("type", ""))
+        if kind != "llama3":
+            sys.exit(f"rope_scaling type {kind!r} is not implemented (llama3 is)")
+        old = s["original_max_position_embeddings"]
+        low, high = old / s["low_freq_factor"], old / s["high_freq_factor"]
+        for i, x in enumerate(f):
+            wavelen = 2 * math.pi / x
+            if wavelen > low:
+                f[i] = x / s["factor"]
+            elif wavelen >= high:
+                smooth = (old / wavelen - s["low_freq_factor"]) / (s["high_freq_factor"] - s["low_freq_factor"])
+                f[i] = (1 - smooth) * x / s["factor"] + smooth * x
+    return f
+
+
 def proj(base, i, name, x, lora, scale):
     y = x @ base.lw(i, name).t()
+    b = base.bias(i, name) if name in ("q_proj", "k_proj", "v_proj") else None
+    if b is not None:
+        y = y + b
     if lora is not None and (i, name) in lora:
         a, b = lora[(i, name)]
         y = y + (x @ a.t() @ b.t()) * scale
@@ -305,7 +366,7 @@ class Adapter(torch.nn.Module):
                 self.register_parameter(self.key(i, t, "A"), torch.nn.Parameter(a))
                 self.register_parameter(self.key(i, t, "B"), torch.nn.Parameter(torch.zeros(fout, rank)))
                 self.names.append((i, t))
-        emb = base.embed.float().cpu()
+        emb = base.embed.float().cpu()   # the paper initialises the anchor table and [LM] from these statistics
         mean, std = float(emb.mean()), float(emb.std(unbiased=False))
         self.anchor_embedding = torch.nn.Parameter(mean + std * torch.randn(spec["anchorSlots"], e, generator=g))
         self.lm_token = torch.nn.Parameter(mean + std * torch.randn(e, generator=g))
@@ -353,6 +414,7 @@ def compress(base, adapter, b):
         q = proj(base, i, "q_proj", a, lora, scale).view(c, t, base.h, base.d).transpose(1, 2)
         k = proj(base, i, "k_proj", a, lora, scale).view(c, t, base.kv, base.d).transpose(1, 2)
         v = proj(base, i, "v_proj", a, lora, scale).view(c, t, base.kv, base.d).transpose(1, 2)
+        q, k = base.qk_norm(i, q, k)
         q = base.rotate(q, cos, sin)
         k = base.rotate(k, cos, sin)
         keys.append(k[b["a_chunk"], :, b["a_pos"]])                              # [N, Hkv, D]
@@ -388,6 +450,7 @@ def decode(base, adapter, b, keys, values):
         q = proj(base, i, "q_proj", a, None, 0).view(rows, n, base.h, base.d).transpose(1, 2)
         k = proj(base, i, "k_proj", a, None, 0).view(rows, n, base.kv, base.d).transpose(1, 2)
         v = proj(base, i, "v_proj", a, None, 0).view(rows, n, base.kv, base.d).transpose(1, 2)
+        q, k = base.qk_norm(i, q, k)
         q = base.rotate(q, cos, sin)
         k = base.rotate(k, cos, sin)
         k = torch.cat((ak.to(k.dtype), k), dim=2)
@@ -399,7 +462,7 @@ def decode(base, adapter, b, keys, values):
                      * proj(base, i, "up_proj", m, None, 0), None, 0)
     with torch.autocast(x.device.type, enabled=False):      # the head and the loss in float32
         x = base.rms(x.float(), base.w["model.norm.weight"])
-        return x @ base.embed.t()
+        return x @ base.head.t()
 
 
 def loss_of(logits, b):
@@ -563,18 +626,23 @@ def parity(a):
     base = Base(a.base, torch.device("cpu"))
     adapter = Adapter(base, spec, a.seed)
     adapter.load(a.init)
-    ex = Examples(a.examples, a.questions_per_example, np.random.default_rng(0))
-    d0 = int(ex.q_doc[0])
-    docs = [ex.docs[d0], ex.docs[(d0 + 1) % len(ex.docs)], ex.docs[(d0 + 2) % len(ex.docs)]]
+    if a.parity_input:        # given tokens (the architecture fixtures of SacPyTorchParityTest)
+        given = json.load(open(a.parity_input))
+        docs = [np.array(d, np.int64) for d in given["documents"]]
+        pairs = [(np.array(p, np.int64), np.array(q, np.int64)) for p, q in given["questions"]]
+    else:                     # the first training question's document and the next two
+        ex = Examples(a.examples, a.questions_per_example, np.random.default_rng(0))
+        d0 = int(ex.q_doc[0])
+        docs = [ex.docs[d0], ex.docs[(d0 + 1) % len(ex.docs)], ex.docs[(d0 + 2) % len(ex.docs)]]
+        pairs = [ex.questions[q] for q in ex.doc_questions[d0][:4]]
     rows = []
-    for q in ex.doc_questions[d0][:4]:
-        p, ans = ex.questions[q]
+    for p, ans in pairs:
         target = np.concatenate([p, ans])
         w = np.zeros(len(target), np.float32)
         w[len(p):] = 1
         rows.append((target[:-1], target, w))
     out = {"ratios": {}, "documents": [d.tolist() for d in docs],
-           "questions": [[ex.questions[q][0].tolist(), ex.questions[q][1].tolist()] for q in ex.doc_questions[d0][:4]]}
+           "questions": [[p.tolist(), q.tolist()] for p, q in pairs]}
     with torch.no_grad():
         for ratio in spec["ratios"]:
             b = to_device(build_batch([(docs, rows)], ratio, spec["chunkSize"]), torch.device("cpu"))
@@ -594,13 +662,17 @@ def parity(a):
                   f"max |diff| {drift:.2e}", flush=True)
     with open(a.init, "rb") as f:
         out["adapter_sha256"] = hashlib.sha256(f.read()).hexdigest()
+    weights = os.path.join(a.base, "model.safetensors")
+    if os.path.exists(weights):
+        with open(weights, "rb") as f:
+            out["base_sha256"] = hashlib.sha256(f.read()).hexdigest()
     json.dump(out, open(a.parity, "w"))
     print(f"wrote {a.parity}", flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--examples", required=True, help="file from ./sac train sac --export-examples (.xz allowed)")
+    ap.add_argument("--examples", help="file from ./sac train sac --export-examples (.xz allowed)")
     ap.add_argument("--spec", required=True, help="the adapter's sac.json (written beside the export)")
     ap.add_argument("--base", required=True, help="the base model folder (config.json, model.safetensors)")
     ap.add_argument("--out", help="output folder (training)")
@@ -621,7 +693,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--parity", metavar="FIXTURE", help="write the parity fixture for --init and stop (no training)")
+    ap.add_argument("--parity-input", metavar="JSON", help="with --parity: {documents, questions} token ids to use "
+                    "instead of the first example of --examples")
     a = ap.parse_args()
+    if not a.examples and not (a.parity and a.parity_input):
+        sys.exit("--examples is required (or --parity with --parity-input)")
     if a.parity:
         if not a.init:
             sys.exit("--parity needs --init (the adapter to check)")

@@ -91,7 +91,7 @@ class SacCliTest {
                 "--ratio", "8", "--export-examples", file.toString());
         assertEquals(0, r.code(), r.err());
         byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(file), 8);
-        assertEquals("SACEXMP1", new String(head, java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals("SACEXMP2", new String(head, java.nio.charset.StandardCharsets.US_ASCII));
         Path adapter = model.resolve("adapters/gpu");
         assertTrue(Files.readString(adapter.resolve("sac.json")).contains("\"ratios\": [\n    8\n  ]"),
                 Files.readString(adapter.resolve("sac.json")));

@@ -68,28 +68,31 @@ public final class SacExamples implements SacTrainer.Examples {
     }
 
     /** Magic of {@link #export}'s files. */
-    public static final byte[] EXPORT_MAGIC = {'S', 'A', 'C', 'E', 'X', 'M', 'P', '1'};
+    public static final byte[] EXPORT_MAGIC = {'S', 'A', 'C', 'E', 'X', 'M', 'P', '2'};
 
     /**
      * Writes the tokenised examples for an outside trainer ({@code scripts/gpu/train_sac.py}),
      * which draws from them as {@link #continuation} and {@link #qa} do. Little-endian:
-     * {@code SACEXMP1}; int32 documents D, questions Q, extra texts X, body start, max composed
-     * tokens, stage-1 prefix length P; uint16 prefix[P]; int32 doc length[D]; int32 question
-     * document[Q], prompt length[Q], answer length[Q]; int32 text length[X]; then uint16 tokens:
-     * every document, every question (prompt, then answer + EOS), every extra text. Document
-     * bodies (stage-1 texts too) are not written twice: body i = document i from body start.
+     * {@code SACEXMP2}; int32 documents D, questions Q, extra texts X, body start, max composed
+     * tokens, stage-1 prefix length P, token width W (2 = uint16 ids, 4 = uint32, for
+     * vocabularies over 65,536 such as Llama 3's); token prefix[P]; int32 doc length[D]; int32
+     * question document[Q], prompt length[Q], answer length[Q]; int32 text length[X]; then
+     * tokens: every document, every question (prompt, then answer + EOS), every extra text.
+     * Document bodies (stage-1 texts too) are not written twice: body i = document i from body
+     * start.
      */
     public void export(Path file, long[] stage1Prefix) throws IOException {
         List<long[]> extra = texts.subList(documents.size(), texts.size());
         Path tmp = file.resolveSibling(file.getFileName() + ".partial");
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
                 Files.newOutputStream(tmp), 1 << 20))) {
+            int width = maxToken(stage1Prefix) > 0xFFFF ? 4 : 2;
             out.write(EXPORT_MAGIC);
             for (int v : new int[] {documents.size(), questions.size(), extra.size(), bodyStart, maxComposed,
-                    stage1Prefix.length}) {
+                    stage1Prefix.length, width}) {
                 out.writeInt(Integer.reverseBytes(v));
             }
-            tokens(out, stage1Prefix);
+            tokens(out, stage1Prefix, width);
             for (long[] d : documents) {
                 out.writeInt(Integer.reverseBytes(d.length));
             }
@@ -106,14 +109,14 @@ public final class SacExamples implements SacTrainer.Examples {
                 out.writeInt(Integer.reverseBytes(t.length));
             }
             for (long[] d : documents) {
-                tokens(out, d);
+                tokens(out, d, width);
             }
             for (long[][] q : questions) {
-                tokens(out, q[0]);
-                tokens(out, q[1]);
+                tokens(out, q[0], width);
+                tokens(out, q[1], width);
             }
             for (long[] t : extra) {
-                tokens(out, t);
+                tokens(out, t, width);
             }
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
@@ -123,12 +126,32 @@ public final class SacExamples implements SacTrainer.Examples {
                 StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static void tokens(DataOutputStream out, long[] t) throws IOException {
+    /** The largest token id of everything exported (documents hold every stage-1 body). */
+    private long maxToken(long[] prefix) {
+        long max = java.util.Arrays.stream(prefix).max().orElse(0);
+        for (long[] d : documents) {
+            max = Math.max(max, java.util.Arrays.stream(d).max().orElse(0));
+        }
+        for (long[][] q : questions) {
+            max = Math.max(max, Math.max(java.util.Arrays.stream(q[0]).max().orElse(0),
+                    java.util.Arrays.stream(q[1]).max().orElse(0)));
+        }
+        for (long[] t : texts) {
+            max = Math.max(max, java.util.Arrays.stream(t).max().orElse(0));
+        }
+        return max;
+    }
+
+    private static void tokens(DataOutputStream out, long[] t, int width) throws IOException {
         for (long id : t) {
-            if (id < 0 || id > 0xFFFF) {
-                throw new IllegalArgumentException("token id " + id + " does not fit 16 bits");
+            if (id < 0 || id > 0xFFFFFFFFL) {
+                throw new IllegalArgumentException("token id " + id + " does not fit 32 bits");
             }
-            out.writeShort(Short.reverseBytes((short) id));
+            if (width == 2) {
+                out.writeShort(Short.reverseBytes((short) id));
+            } else {
+                out.writeInt(Integer.reverseBytes((int) id));
+            }
         }
     }
 

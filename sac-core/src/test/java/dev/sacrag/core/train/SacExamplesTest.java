@@ -75,7 +75,7 @@ class SacExamplesTest {
                     .order(java.nio.ByteOrder.LITTLE_ENDIAN);
             byte[] magic = new byte[8];
             b.get(magic);
-            assertEquals("SACEXMP1", new String(magic, java.nio.charset.StandardCharsets.US_ASCII));
+            assertEquals("SACEXMP2", new String(magic, java.nio.charset.StandardCharsets.US_ASCII));
             int docs = b.getInt();
             int questions = b.getInt();
             int extra = b.getInt();
@@ -86,6 +86,7 @@ class SacExamplesTest {
             assertEquals(1 + tok.encode("### Context:\n").length, bodyStart);
             assertEquals(4096, b.getInt());
             assertEquals(3, b.getInt());
+            assertEquals(2, b.getInt(), "a small vocabulary's ids are written in 16 bits");
             long[] readPrefix = {b.getShort(), b.getShort(), b.getShort()};
             assertTrue(Arrays.equals(prefix, readPrefix));
             int[] docLen = ints(b, docs);

@@ -5,8 +5,13 @@ import ai.djl.ndarray.NDScope;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.TestModels;
 import dev.sacrag.core.model.Transformer;
+import dev.sacrag.core.sac.AnchorPositions;
+import dev.sacrag.core.sac.Fingerprints;
 import dev.sacrag.core.sac.SacAdapter;
+import dev.sacrag.core.sac.SacSpec;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -61,6 +66,112 @@ class SacPyTorchParityTest {
                 double expected = e.getValue().getAsJsonObject().get("loss").getAsDouble();
                 double ours = loss(g, docs, questions, ratio);
                 assertEquals(expected, ours, 2e-4, "stage-2 loss at " + ratio + "x: PyTorch " + expected + ", Java " + ours);
+            }
+        }
+    }
+
+    /**
+     * The same check on tiny seeded models of every architecture the engine runs (an untied
+     * Llama, Qwen2 with q/k/v biases, Qwen3 with q/k norms, Llama 3 RoPE scaling), with the
+     * causal and no-anchor-embedding variants and LoRA on every linear layer among them, on
+     * 16-token chunks so documents span several. The fixtures in
+     * {@code src/test/resources/pytorch-parity/} are the script's output for these exact weights
+     * (their hashes are checked). To regenerate: run this test with
+     * {@code -Dsac.parity.keep=DIR} (it copies each case's base, adapter and input.json to
+     * DIR/NAME), then per case {@code python3 scripts/gpu/train_sac.py --base DIR/NAME/base
+     * --spec DIR/NAME/adapter/sac.json --init DIR/NAME/adapter/sac.safetensors --parity-input
+     * DIR/NAME/input.json --parity sac-core/src/test/resources/pytorch-parity/NAME.json}.
+     */
+    @Test
+    void pytorchTrainerMatchesTheJavaGraphOnEveryArchitecture(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        List<String> qv = List.of("q_proj", "v_proj");
+        List<String> all = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+        record Case(String name, ModelConfig config, String variant, List<String> targets) { }
+        List<Case> cases = List.of(
+                new Case("llama-untied", TestModels.tiny(ModelConfig.Architecture.LLAMA), "sac", qv),
+                new Case("qwen2-causal", TestModels.tiny(ModelConfig.Architecture.QWEN2), "sac-causal", qv),
+                new Case("qwen3-all-targets", TestModels.tiny(ModelConfig.Architecture.QWEN3), "sac", all),
+                new Case("llama3-no-anchor-emb", TestModels.tinyLlama3(), "sac-no-anchor-emb", qv));
+        String keep = System.getProperty("sac.parity.keep");
+        record Prepared(Case k, Path base, Path adapterDir, SacSpec spec, List<long[]> docs, List<long[][]> questions) { }
+        List<Prepared> prepared = new ArrayList<>();
+        for (Case k : cases) {
+            Path dir = tmp.resolve(k.name());
+            Path base = TestModels.write(k.config(), dir.resolve("base"), 11);
+            SacSpec spec = new SacSpec(SacSpec.FORMAT, k.variant(), List.of(4, 8), 16, "### Context:\n",
+                    "\n### Question:\n", "\n### Answer:", !k.variant().equals("sac-causal"),
+                    !k.variant().equals("sac-no-anchor-emb"), k.targets(), 4, 8f, AnchorPositions.count(16, 4), 512,
+                    Fingerprints.baseModel(base));
+            Path adapterDir = dir.resolve("adapter");
+            SacAdapter.writeRandom(adapterDir, spec, k.config(), 9);
+            java.util.Random rnd = new java.util.Random(5);
+            int vocab = k.config().vocabSize();
+            List<long[]> docs = List.of(tokens(rnd, 41, vocab), tokens(rnd, 23, vocab), tokens(rnd, 7, vocab));
+            List<long[][]> questions = List.of(new long[][] {tokens(rnd, 6, vocab), tokens(rnd, 3, vocab)},
+                    new long[][] {tokens(rnd, 9, vocab), tokens(rnd, 2, vocab)});
+            if (keep != null) {
+                copyTree(dir, Path.of(keep).resolve(k.name()));
+                JsonObject input = new JsonObject();
+                input.add("documents", new com.google.gson.Gson().toJsonTree(docs));
+                input.add("questions", new com.google.gson.Gson().toJsonTree(questions));
+                Files.writeString(Path.of(keep).resolve(k.name()).resolve("input.json"), input.toString());
+            }
+            prepared.add(new Prepared(k, base, adapterDir, spec, docs, questions));
+        }
+        for (Prepared c : prepared) {
+            Case k = c.k();
+            Path base = c.base();
+            Path adapterDir = c.adapterDir();
+            SacSpec spec = c.spec();
+            List<long[]> docs = c.docs();
+            List<long[][]> questions = c.questions();
+            String resource = "/pytorch-parity/" + k.name() + ".json";
+            try (var in = SacPyTorchParityTest.class.getResourceAsStream(resource)) {
+                assertTrue(in != null, "missing fixture " + resource + ": regenerate it (see this test's javadoc)");
+                JsonObject fx = JsonParser.parseString(new String(in.readAllBytes(),
+                        java.nio.charset.StandardCharsets.UTF_8)).getAsJsonObject();
+                assertEquals(fx.get("base_sha256").getAsString(), sha256(base.resolve("model.safetensors")),
+                        k.name() + ": the seeded base is not the one the fixture was made from; regenerate it");
+                assertEquals(fx.get("adapter_sha256").getAsString(),
+                        sha256(adapterDir.resolve(SacAdapter.WEIGHTS_FILE)), k.name() + ": adapter differs; regenerate");
+                assertEquals(new com.google.gson.Gson().toJsonTree(docs), fx.get("documents"), k.name());
+                try (Transformer t = Transformer.load(base);
+                     SacAdapter adapter = SacAdapter.load(adapterDir, t.config(), t.manager())) {
+                    AnchorGraph g = new AnchorGraph(t, spec, adapter.lora(), adapter.anchorTable(), adapter.lmToken());
+                    for (int ratio : spec.ratios()) {
+                        double expected = fx.getAsJsonObject("ratios").getAsJsonObject(String.valueOf(ratio))
+                                .get("loss").getAsDouble();
+                        double ours = loss(g, docs, questions, ratio);
+                        assertEquals(expected, ours, 1e-4 * Math.max(1, Math.abs(expected)),
+                                k.name() + " at " + ratio + "x: PyTorch " + expected + ", Java " + ours);
+                    }
+                }
+            }
+        }
+    }
+
+    private static long[] tokens(java.util.Random rnd, int n, int vocab) {
+        long[] t = new long[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = 2 + rnd.nextInt(vocab - 2);
+        }
+        return t;
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
             }
         }
     }
