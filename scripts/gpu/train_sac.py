@@ -28,8 +28,8 @@ CPU run used 8 and a constant rate; (3) bf16 autocast on CUDA (weights, the outp
 adapters were trained before the head was taken out of autocast, with bf16 logits).
 
 Bases: what the Java engine runs (Llama, with llama3 RoPE scaling; Qwen2 with q/k/v biases; Qwen3
-with q/k norms; tied or untied heads; F32, F16 or BF16, one file or shards), e.g. Llama-3.2-1B;
-on a GPU with 80 GB a 1B base fits with room for batches of dozens of examples.
+with q/k norms; tied or untied heads; F32, F16 or BF16, one file or shards), e.g. Llama-3.2-1B
+(not yet run on one: the weights are held in float32, so size --batch to the GPU's memory).
 
 Writes OUT/NAME/sac.json and OUT/NAME/sac.safetensors (the adapter folder `sac eval` reads),
 snapshots OUT/NAME-step<N>.safetensors every --snapshot-every seconds, OUT/NAME-log.jsonl, and
