@@ -479,6 +479,44 @@ def loss_of(logits, b):
     return (per_ex / weight.clamp_min(1e-6)).mean()
 
 
+def dev_batches(path, spec, questions, per_batch=64):
+    """Held-out examples for --dev-examples: the first N questions, each against its own document
+    alone, fixed for the whole run; batches per ratio, built once."""
+    ex = Examples(path, 1, np.random.default_rng(0))
+    items = []
+    for q in range(min(questions, len(ex.questions))):
+        p, ans = ex.questions[q]
+        target = np.concatenate([p, ans])
+        w = np.zeros(len(target), np.float32)
+        w[len(p):] = 1
+        items.append(([ex.docs[int(ex.q_doc[q])]], [(target[:-1], target, w)]))
+    return {r: [build_batch(items[i:i + per_batch], r, spec["chunkSize"]) for i in range(0, len(items), per_batch)]
+            for r in spec["ratios"]}
+
+
+@torch.no_grad()
+def held_out(base, adapter, dev, device, amp):
+    """Per ratio: answer loss (nats/token) and the share of answers whose every token (EOS too) is
+    the argmax, teacher forced, as the Java base trainer's held-out score."""
+    out = {}
+    for ratio, bs in dev.items():
+        total, weight, exact, n = 0.0, 0.0, 0, 0
+        for b in bs:
+            bd = to_device(b, device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                keys, values = compress(base, adapter, bd)
+                logits = decode(base, adapter, bd, keys, values)
+            ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), bd["d_tgt"].reshape(-1),
+                                 reduction="none").view(bd["d_tgt"].shape)
+            total += float((ce * bd["d_w"]).sum())
+            weight += float(bd["d_w"].sum())
+            right = (logits.argmax(-1) == bd["d_tgt"]) | (bd["d_w"] == 0)
+            exact += int(right.all(dim=1).sum())
+            n += bd["d_tgt"].shape[0]
+        out[str(ratio)] = {"loss": total / max(weight, 1e-6), "exact": exact / max(n, 1)}
+    return out
+
+
 def to_device(b, device):
     return {k: (torch.from_numpy(v).to(device, non_blocking=True) if isinstance(v, np.ndarray) else v)
             for k, v in b.items()}
@@ -554,9 +592,21 @@ def train(a):
         ex.rng = rng
         print(f"resumed at step {step} ({elapsed_before:.0f} s trained)", flush=True)
     log = open(os.path.join(a.out, a.name + "-log.jsonl"), "a")
+    dev = dev_batches(a.dev_examples, spec, a.dev_questions) if a.dev_examples else None
+
+    def score(at):
+        if dev is None:
+            return
+        d = held_out(base, adapter, dev, device, amp)
+        print(f"  held-out at step {at}: " + ", ".join(f"{r}x loss {v['loss']:.3f} exact {100 * v['exact']:.1f} %"
+                                                        for r, v in d.items()), flush=True)
+        log.write(json.dumps({"step": at, "dev": d}) + "\n")
+        log.flush()
+
+    score(step)
     budget = a.minutes * 60
     t0 = time.time()
-    last_save = last_snap = t0
+    last_save = last_snap = last_score = t0
     seen, smooth, skipped = 0, None, 0
     params = list(adapter.parameters())
 
@@ -615,7 +665,11 @@ def train(a):
         if a.snapshot_every > 0 and time.time() - last_snap > a.snapshot_every:
             write_safetensors(os.path.join(a.out, f"{a.name}-step{step}.safetensors"), adapter.tensors())
             last_snap = time.time()
+        if dev is not None and time.time() - last_score > a.eval_every:
+            score(step)
+            last_score = time.time()
     save()
+    score(step)
     summary = {"steps": step, "tokens": seen, "seconds": elapsed_before + time.time() - t0, "skipped": skipped,
                "batch": a.batch, "device": torch.cuda.get_device_name(0) if amp else "cpu"}
     print("done: " + json.dumps(summary), flush=True)
@@ -694,6 +748,10 @@ def main():
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--save-every", type=float, default=60, help="seconds between checkpoints (default 60)")
     ap.add_argument("--snapshot-every", type=float, default=0, help="seconds between kept adapter snapshots (0: none)")
+    ap.add_argument("--dev-examples", help="held-out examples, the same format (export a dev split: --data a folder "
+                    "whose synthetic-train.jsonl is the dev file); scored before, during and after training")
+    ap.add_argument("--dev-questions", type=int, default=400, help="held-out questions scored (default 400)")
+    ap.add_argument("--eval-every", type=float, default=60, help="seconds between held-out scores (default 60)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--parity", metavar="FIXTURE", help="write the parity fixture for --init and stop (no training)")
