@@ -126,7 +126,13 @@ for v in sac sac-causal sac-no-anchor-emb; do
   cp "$OUT/adapters/$v/sac.json" "$IN/$v.json"
 done
 mv "$IN/examples-sac.bin" "$IN/sac-examples.bin" && rm -f "$IN"/examples-*.bin   # the same file for every variant
-xz -T0 -f "$IN/sac-examples.bin"
+# the dev split in the same format, scored while training (a data folder whose "train" file is dev)
+mkdir -p "$OUT/gpu/dev-data"
+ln -sf "$PWD/data-x/synthetic-dev.jsonl" "$OUT/gpu/dev-data/synthetic-train.jsonl"
+ln -sf "$PWD/data-x/text-dev.jsonl" "$OUT/gpu/dev-data/text-train.jsonl"
+sac train sac --model "$OUT" --name dev-export --data "$OUT/gpu/dev-data" --export-examples "$IN/dev-examples.bin"
+rm -rf "$OUT/adapters/dev-export"
+xz -T0 -f "$IN/sac-examples.bin" "$IN/dev-examples.bin"
 IN="$IN" OUT="$OUT/gpu/sac-run" BASE="$OUT/base" MINUTES=6 bash scripts/gpu/train_sac_adapters.sh
 rm -rf "$OUT/gpu/sac-run/resume" && mkdir -p "$OUT/gpu/sac-run/resume"
 tar xzf "$OUT/gpu/sac-run/adapters.tgz" -C "$OUT/gpu/sac-run/resume"

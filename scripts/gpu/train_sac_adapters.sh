@@ -8,6 +8,7 @@
 #   xz sac-examples.bin; cp PKG/adapters/sac/sac.json $IN/sac.json
 #   (and PKG/adapters/{sac-causal,sac-no-anchor-emb}/sac.json, from the same command with
 #   --variant V --ratio 8, as $IN/V.json)
+# Optional: $IN/dev-examples.bin.xz (the dev split exported the same way) is scored every minute.
 # Output: $OUT/adapters.tgz (refreshed every 30 s, so a cut run still returns what it wrote).
 # RESUME=DIR (an unpacked adapters.tgz) continues those runs; MINUTES is then the new total.
 set -uo pipefail
@@ -16,6 +17,8 @@ OUT=${OUT:?set OUT to the folder that receives adapters.tgz}
 MINUTES=${MINUTES:-6}
 BASE=${BASE:-models/sac-demo/base}
 WORK=$(mktemp -d)
+DEV_FLAG=()
+if [ -f "$IN/dev-examples.bin.xz" ]; then DEV_FLAG=(--dev-examples "$IN/dev-examples.bin.xz"); fi
 RESUME_FLAG=()
 if [ -n "${RESUME:-}" ]; then cp -r "$RESUME"/. "$WORK"/ && RESUME_FLAG=(--resume); fi
 export PYTHONUNBUFFERED=1
@@ -25,7 +28,7 @@ python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.i
 run() {  # name, snapshot seconds
   python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$IN/$1.json" --base "$BASE" \
     --out "$WORK" --name "$1" --minutes "$MINUTES" --batch 64 --lr1 1.5e-3 --lr2 1.5e-3 --log-every 100 \
-    --snapshot-every "$2" "${RESUME_FLAG[@]}" >> "$WORK/$1.txt" 2>&1
+    --snapshot-every "$2" "${RESUME_FLAG[@]}" "${DEV_FLAG[@]}" >> "$WORK/$1.txt" 2>&1
   echo "$1 exited with $?" | tee -a "$WORK/$1.txt"
 }
 pack() {  # the runs write while this reads: skip their .partial files, and tar's exit 1 (a file changed) is fine
