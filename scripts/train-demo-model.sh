@@ -123,15 +123,14 @@ for v in sac sac-causal sac-no-anchor-emb; do
   ratios=$([ "$v" = sac ] && echo 4,8,16 || echo 8)
   sac train sac --model "$OUT" --data data-x --train-contexts 40000 --variant "$v" --ratio "$ratios" \
     --export-examples "$IN/examples-$v.bin"
-  cp "$OUT/adapters/$v/sac.json" "$IN/$v.json"
+  mv "$IN/examples-$v.bin.sac.json" "$IN/$v.json"
 done
 mv "$IN/examples-sac.bin" "$IN/sac-examples.bin" && rm -f "$IN"/examples-*.bin   # the same file for every variant
 # the dev split in the same format, scored while training (a data folder whose "train" file is dev)
 mkdir -p "$OUT/gpu/dev-data"
 ln -sf "$PWD/data-x/synthetic-dev.jsonl" "$OUT/gpu/dev-data/synthetic-train.jsonl"
 ln -sf "$PWD/data-x/text-dev.jsonl" "$OUT/gpu/dev-data/text-train.jsonl"
-sac train sac --model "$OUT" --name dev-export --data "$OUT/gpu/dev-data" --export-examples "$IN/dev-examples.bin"
-rm -rf "$OUT/adapters/dev-export"
+sac train sac --model "$OUT" --data "$OUT/gpu/dev-data" --export-examples "$IN/dev-examples.bin"
 xz -T0 -f "$IN/sac-examples.bin" "$IN/dev-examples.bin"
 IN="$IN" OUT="$OUT/gpu/sac-run" BASE="$OUT/base" MINUTES=6 bash scripts/gpu/train_sac_adapters.sh
 rm -rf "$OUT/gpu/sac-run/resume" && mkdir -p "$OUT/gpu/sac-run/resume"
@@ -140,7 +139,8 @@ IN="$IN" OUT="$OUT/gpu/sac-run" BASE="$OUT/base" MINUTES=11 RESUME="$OUT/gpu/sac
   bash scripts/gpu/train_sac_adapters.sh
 mkdir -p "$OUT/gpu/sac-run/final" && tar xzf "$OUT/gpu/sac-run/adapters.tgz" -C "$OUT/gpu/sac-run/final"
 for v in sac sac-causal sac-no-anchor-emb; do
-  cp "$OUT/gpu/sac-run/final/$v/sac.safetensors" "$OUT/adapters/$v/sac.safetensors"
+  mkdir -p "$OUT/adapters/$v"
+  cp "$OUT/gpu/sac-run/final/$v/sac.json" "$OUT/gpu/sac-run/final/$v/sac.safetensors" "$OUT/adapters/$v/"
   cp "$OUT/gpu/sac-run/final/$v-log.jsonl" "$OUT/adapters/$v/gpu-log.jsonl"
 done
 # the fixture SacPyTorchParityTest holds the Java graph to (the script's loss for this adapter)

@@ -5,9 +5,9 @@
 #
 # Input in $IN (default .gpu), made on the CPU machine with the Java code:
 #   ./sac train sac --model PKG --data data-x --train-contexts 40000 --export-examples sac-examples.bin
-#   xz sac-examples.bin; cp PKG/adapters/sac/sac.json $IN/sac.json
-#   (and PKG/adapters/{sac-causal,sac-no-anchor-emb}/sac.json, from the same command with
-#   --variant V --ratio 8, as $IN/V.json)
+#   xz sac-examples.bin; mv sac-examples.bin.sac.json $IN/sac.json
+#   (and the sac.json of the same command with --variant V --ratio 8, as $IN/V.json, for
+#   V = sac-causal and sac-no-anchor-emb)
 # Optional: $IN/dev-examples.bin.xz (the dev split exported the same way) is scored every minute.
 # Output: $OUT/adapters.tgz (refreshed every 30 s, so a cut run still returns what it wrote).
 # RESUME=DIR (an unpacked adapters.tgz) continues those runs; MINUTES is then the new total.

@@ -22,6 +22,19 @@ import java.util.Optional;
 record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Burst burst, double[] latencyMs,
                       List<List<QueryLoad.Level>> rounds, String machine) {
 
+    PipelineReport {
+        rounds = List.copyOf(rounds);
+        if (rounds.isEmpty()) {
+            throw new IllegalArgumentException("no query rounds");
+        }
+        List<Integer> order = rounds.get(0).stream().map(QueryLoad.Level::clients).toList();
+        for (List<QueryLoad.Level> r : rounds) {
+            if (!r.stream().map(QueryLoad.Level::clients).toList().equals(order)) {
+                throw new IllegalArgumentException("every round must run the client levels " + order + " in that order");
+            }
+        }
+    }
+
     /** The run's settings; {@code documents} counts distinct documents, before {@code copies}. */
     record Setup(Path model, Path documentsDir, int documents, int copies, int questions, int queries, int maxNewTokens,
                  int maxBatch, String batchWait) {
@@ -30,12 +43,15 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
     /** Every round's samples of level {@code i} as one level (queries and seconds summed). */
     QueryLoad.Level pooled(int i) {
         List<QueryLoad.Level> all = rounds.stream().map(r -> r.get(i)).toList();
-        java.util.function.Function<java.util.function.Function<QueryLoad.Level, double[]>, double[]> cat =
-                f -> all.stream().flatMapToDouble(l -> Arrays.stream(f.apply(l))).toArray();
         return new QueryLoad.Level(all.get(0).clients(), all.stream().mapToInt(QueryLoad.Level::queries).sum(),
-                all.stream().mapToDouble(QueryLoad.Level::seconds).sum(), cat.apply(QueryLoad.Level::latencyMs),
-                cat.apply(QueryLoad.Level::ttftMs), cat.apply(QueryLoad.Level::serverMs),
-                cat.apply(QueryLoad.Level::decodeMs), cat.apply(QueryLoad.Level::tokens));
+                all.stream().mapToDouble(QueryLoad.Level::seconds).sum(), concat(all, QueryLoad.Level::latencyMs),
+                concat(all, QueryLoad.Level::ttftMs), concat(all, QueryLoad.Level::serverMs),
+                concat(all, QueryLoad.Level::decodeMs), concat(all, QueryLoad.Level::tokens));
+    }
+
+    private static double[] concat(List<QueryLoad.Level> levels,
+                                   java.util.function.Function<QueryLoad.Level, double[]> samples) {
+        return levels.stream().flatMapToDouble(l -> Arrays.stream(samples.apply(l))).toArray();
     }
 
     int levels() {
@@ -153,11 +169,13 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
         o.addProperty("rounds", rounds.size());
         JsonArray queries = new JsonArray();
         for (int i = 0; i < levels(); i++) {
+            int j = i;
             QueryLoad.Level l = pooled(i);
             JsonObject x = new JsonObject();
             x.addProperty("clients", l.clients());
-            x.addProperty("queries", l.queries());
+            x.addProperty("queries", l.queries());          // over every round, as "seconds"
             x.addProperty("seconds", l.seconds());
+            x.add("seconds_rounds", array(rounds.stream().mapToDouble(r -> r.get(j).seconds()).toArray()));
             x.addProperty("queries_per_s", median(queriesPerSecond(i)));
             x.add("queries_per_s_rounds", array(queriesPerSecond(i)));
             speedup(i).ifPresent(v -> x.addProperty("speedup_vs_1_client", v));

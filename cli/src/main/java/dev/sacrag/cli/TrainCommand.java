@@ -265,9 +265,9 @@ final class TrainCommand implements Runnable {
         String answerPrompt;
 
         @Option(names = "--export-examples", paramLabel = "FILE",
-                description = "Tokenise the training data as this run would, write it to FILE with the adapter's "
-                        + "sac.json, and stop without training: input for scripts/gpu/train_sac.py, the same "
-                        + "training in PyTorch on a GPU.")
+                description = "Tokenise the training data as this run would, write it to FILE and the adapter's "
+                        + "sac.json to FILE.sac.json, and stop without training (no adapter folder is touched): input "
+                        + "for scripts/gpu/train_sac.py, the same training in PyTorch on a GPU.")
         Path exportExamples;
 
         /** --lora-targets with "all" spelled out. */
@@ -306,9 +306,10 @@ final class TrainCommand implements Runnable {
                 System.arraycopy(prompt, 0, prefix, 1, prompt.length);
                 if (exportExamples != null) {
                     examples.export(exportExamples, prefix);
-                    spec.save(adapterDir);
+                    Path specFile = exportExamples.resolveSibling(exportExamples.getFileName() + "." + SacSpec.FILE);
+                    spec.saveAs(specFile);
                     System.err.printf("wrote %s (%,d bytes) and %s%n", exportExamples,
-                            java.nio.file.Files.size(exportExamples), adapterDir.resolve(SacSpec.FILE));
+                            java.nio.file.Files.size(exportExamples), specFile);
                     return 0;
                 }
                 SacTrainer.Config c = new SacTrainer.Config(adapterDir, spec, seed, stage1, stage2, batch, lr1, lr2, 30,

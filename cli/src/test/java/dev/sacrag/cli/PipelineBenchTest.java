@@ -83,6 +83,13 @@ class PipelineBenchTest {
                     l.get("speedup_vs_1_client").getAsDouble(), 1e-9, "the median of the per-round ratios: " + l);
         }
         assertEquals(1.0, levels.get(0).getAsJsonObject().get("speedup_vs_1_client").getAsDouble(), 1e-12);
+        JsonArray one = levels.get(0).getAsJsonObject().getAsJsonArray("queries_per_s_rounds");
+        JsonArray three = levels.get(1).getAsJsonObject().getAsJsonArray("queries_per_s_rounds");
+        JsonArray ratios = levels.get(1).getAsJsonObject().getAsJsonArray("speedup_vs_1_client_rounds");
+        for (int k = 0; k < 2; k++) {
+            assertEquals(three.get(k).getAsDouble() / one.get(k).getAsDouble(), ratios.get(k).getAsDouble(), 1e-9,
+                    "round " + k + "'s ratio is to the same round's 1-client figure");
+        }
         assertTrue(r.out().contains("3 clients, per round: queries/s "), r.out());
         assertTrue(ProcessHandle.current().children().noneMatch(p -> p.info().command().orElse("").contains("redis-server")),
                 "redis-server was stopped");

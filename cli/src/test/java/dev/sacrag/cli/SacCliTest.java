@@ -92,10 +92,11 @@ class SacCliTest {
         assertEquals(0, r.code(), r.err());
         byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(file), 8);
         assertEquals("SACEXMP2", new String(head, java.nio.charset.StandardCharsets.US_ASCII));
-        Path adapter = model.resolve("adapters/gpu");
-        assertTrue(Files.readString(adapter.resolve("sac.json")).contains("\"ratios\": [\n    8\n  ]"),
-                Files.readString(adapter.resolve("sac.json")));
-        assertTrue(Files.notExists(adapter.resolve("sac.safetensors")), "nothing is trained");
-        assertTrue(Files.notExists(adapter.resolve("checkpoint")), "nothing is trained");
+        com.google.gson.JsonObject spec = com.google.gson.JsonParser.parseString(
+                Files.readString(tmp.resolve("examples.bin.sac.json"))).getAsJsonObject();
+        assertEquals("[8]", spec.get("ratios").toString());
+        assertEquals("sac", spec.get("variant").getAsString());
+        assertTrue(Files.notExists(model.resolve("adapters/gpu")), "no adapter folder is made or touched");
+        assertTrue(Files.exists(model.resolve("adapters/sac/sac.safetensors")), "the package's adapter is left alone");
     }
 }

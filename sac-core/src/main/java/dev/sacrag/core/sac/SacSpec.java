@@ -133,7 +133,16 @@ public record SacSpec(
 
     public void save(Path adapterDir) throws IOException {
         Files.createDirectories(adapterDir);
-        Files.writeString(adapterDir.resolve(FILE), GSON.toJson(this));
+        saveAs(adapterDir.resolve(FILE));
+    }
+
+    /** Writes this spec to {@code file} (e.g. beside exported training examples). */
+    public void saveAs(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.writeString(file, GSON.toJson(this));
     }
 
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();

@@ -83,6 +83,10 @@ public final class SacExamples implements SacTrainer.Examples {
      */
     public void export(Path file, long[] stage1Prefix) throws IOException {
         List<long[]> extra = texts.subList(documents.size(), texts.size());
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
         Path tmp = file.resolveSibling(file.getFileName() + ".partial");
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
                 Files.newOutputStream(tmp), 1 << 20))) {

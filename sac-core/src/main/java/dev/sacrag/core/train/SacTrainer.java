@@ -212,26 +212,36 @@ public final class SacTrainer {
                         float[][] weights, int ratio) {
         tokensSeen += decoderInputs.stream().mapToLong(x -> x.length + 1).sum() + docs.stream().mapToLong(d -> d.length).sum();
         try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            List<NDArray[][]> kv = new ArrayList<>();
-            List<Integer> lengths = new ArrayList<>();
-            for (long[] d : docs) {
-                kv.add(g.compress(d, ratio));
-                lengths.add(d.length);
-            }
-            AnchorGraph.Context ctx = g.compose(kv, lengths);
-            NDArray logits = decoderInputs.size() == 1 ? g.decode(ctx, decoderInputs.get(0))
-                    : g.decodeBatch(ctx, decoderInputs);
-            NDArray loss = Losses.crossEntropy(logits, targets, weights);
+            NDArray loss = loss(g, docs, decoderInputs, targets, weights, ratio);
             float value = loss.getFloat();
             if (!Float.isFinite(value)) {
                 // One bad example must not end a run: report it (enough to find it again) and leave it out.
                 listener.onMessage(String.format("non-finite loss on an example at %dx (documents of %s tokens, "
-                        + "%d decoder input(s)); left out of the step", ratio, lengths, decoderInputs.size()));
+                        + "%d decoder input(s)); left out of the step", ratio,
+                        docs.stream().map(d -> d.length).toList(), decoderInputs.size()));
                 return Double.NaN;
             }
             gc.backward(Owned.div(loss, c.batch()));
             return value;
         }
+    }
+
+    /**
+     * One example's loss: compress each document, compose them by RoPE shift, decode the rows
+     * teacher-forced ([LM] + input each) and average -log p over the weighted targets.
+     */
+    static NDArray loss(AnchorGraph g, List<long[]> docs, List<long[]> decoderInputs, long[][] targets,
+                        float[][] weights, int ratio) {
+        List<NDArray[][]> kv = new ArrayList<>();
+        List<Integer> lengths = new ArrayList<>();
+        for (long[] d : docs) {
+            kv.add(g.compress(d, ratio));
+            lengths.add(d.length);
+        }
+        AnchorGraph.Context ctx = g.compose(kv, lengths);
+        NDArray logits = decoderInputs.size() == 1 ? g.decode(ctx, decoderInputs.get(0))
+                : g.decodeBatch(ctx, decoderInputs);
+        return Losses.crossEntropy(logits, targets, weights);
     }
 
     /** LoRA as the paper: A kaiming-uniform, B zeros, so training starts from the base model. */

@@ -114,6 +114,25 @@ class SacExamplesTest {
         }
     }
 
+    /** A vocabulary over 65,536 (Llama 3's 128,256) needs 32-bit ids: the file says so and holds them whole. */
+    @Test
+    void exportWritesThirtyTwoBitIdsWhenAnIdNeedsThem() throws Exception {
+        TinyTraining.tokenizer(tmp);
+        try (TextTokenizer tok = TextTokenizer.load(tmp)) {
+            SacExamples examples = new SacExamples(tok, TinyTraining.facts(2), List.of(), 0, 1, "### Context:\n",
+                    "\n### Question:\n", "\n### Answer:", 4096, 4);
+            Path file = tmp.resolve("sub/dir/wide.bin");                  // missing folders are made
+            examples.export(file, new long[] {128_000, 70_000});
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(java.nio.file.Files.readAllBytes(file))
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.position(8 + 5 * 4);
+            assertEquals(2, b.getInt(), "prefix length");
+            assertEquals(4, b.getInt(), "token width");
+            assertEquals(128_000, b.getInt());
+            assertEquals(70_000, b.getInt());
+        }
+    }
+
     private static int[] ints(java.nio.ByteBuffer b, int n) {
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
