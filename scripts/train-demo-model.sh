@@ -131,6 +131,7 @@ mkdir -p "$OUT/gpu/dev-data"
 ln -sf "$PWD/data-x/synthetic-dev.jsonl" "$OUT/gpu/dev-data/synthetic-train.jsonl"
 ln -sf "$PWD/data-x/text-dev.jsonl" "$OUT/gpu/dev-data/text-train.jsonl"
 sac train sac --model "$OUT" --data "$OUT/gpu/dev-data" --export-examples "$IN/dev-examples.bin"
+rm -f "$IN/dev-examples.bin.sac.json"
 xz -T0 -f "$IN/sac-examples.bin" "$IN/dev-examples.bin"
 IN="$IN" OUT="$OUT/gpu/sac-run" BASE="$OUT/base" MINUTES=6 bash scripts/gpu/train_sac_adapters.sh
 rm -rf "$OUT/gpu/sac-run/resume" && mkdir -p "$OUT/gpu/sac-run/resume"

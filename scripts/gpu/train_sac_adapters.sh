@@ -16,6 +16,11 @@ IN=${IN:-.gpu}
 OUT=${OUT:?set OUT to the folder that receives adapters.tgz}
 MINUTES=${MINUTES:-6}
 BASE=${BASE:-models/sac-demo/base}
+if ! python3 -c 'import torch' 2>/dev/null; then
+  echo "train_sac_adapters.sh: this python3 has no PyTorch; run it where PyTorch is (a GPU machine)," \
+       "or train on the CPU with ./sac train sac (scripts/train-demo-model.sh: PHASES=\"sac ablations\")" >&2
+  exit 2
+fi
 WORK=$(mktemp -d)
 DEV_FLAG=()
 if [ -f "$IN/dev-examples.bin.xz" ]; then DEV_FLAG=(--dev-examples "$IN/dev-examples.bin.xz"); fi
