@@ -60,7 +60,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pretrain_base import read_safetensors, write_safetensors  # noqa: E402
+from pretrain_base import write_safetensors  # noqa: E402
 
 MAGIC = b"SACEXMP2"
 ATTENTION_DTYPE = torch.float32           # bf16 when training under CUDA autocast
@@ -155,14 +155,15 @@ class Examples:
         r.shuffle(others)
         asked = [qi] + others[:self.qpe - 1]
         r.shuffle(chosen)
-        rows = []
-        for q in asked:
-            p, a = self.questions[q]
-            target = np.concatenate([p, a])
-            w = np.zeros(len(target), np.float32)
-            w[len(p):] = 1
-            rows.append((target[:-1], target, w))   # [LM] predicts p[0] (weight 0) ... the last input predicts EOS
-        return [self.docs[d] for d in chosen], rows
+        return [self.docs[d] for d in chosen], [qa_row(*self.questions[q]) for q in asked]
+
+
+def qa_row(prompt, answer):
+    """SacTrainer.QaRows for one question: decoder input (after [LM]), targets, weights (answer + EOS)."""
+    target = np.concatenate([prompt, answer])
+    w = np.zeros(len(target), np.float32)
+    w[len(prompt):] = 1
+    return target[:-1], target, w                 # [LM] predicts prompt[0] (weight 0) ... the last input predicts EOS
 
 
 def anchor_offsets(n, r):
@@ -230,32 +231,38 @@ def build_batch(examples, ratio, chunk_size):
 # The frozen base, the adapter, the graph
 # ---------------------------------------------------------------------------------------------
 
+def read_tensors(path):
+    """One safetensors file as float32 tensors; F32, F16 and BF16 (what real checkpoints ship).
+    (pretrain_base.read_safetensors reads F32 only: the demo base it trains is F32.)"""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        body = f.read()
+    out = {}
+    for key, meta in header.items():
+        if key == "__metadata__":
+            continue
+        a, b = meta["data_offsets"]
+        raw = body[a:b]
+        if meta["dtype"] == "F32":
+            v = np.frombuffer(raw, "<f4")
+        elif meta["dtype"] == "F16":
+            v = np.frombuffer(raw, "<f2").astype(np.float32)
+        elif meta["dtype"] == "BF16":
+            v = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            sys.exit(f"{path}: {key} is {meta['dtype']}; this script reads F32, F16 and BF16")
+        out[key] = torch.from_numpy(v.copy()).view(meta["shape"])
+    return out
+
+
 def read_checkpoint(folder):
-    """A Hugging Face folder's weights as float32: model.safetensors or the shards its index names;
-    F32, F16 and BF16 tensors (what real checkpoints ship)."""
+    """A Hugging Face folder's weights: model.safetensors, or the shards its index names."""
     index = os.path.join(folder, "model.safetensors.index.json")
     files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
     out = {}
     for name in files:
-        path = os.path.join(folder, name)
-        with open(path, "rb") as f:
-            n = struct.unpack("<Q", f.read(8))[0]
-            header = json.loads(f.read(n))
-            body = f.read()
-        for key, meta in header.items():
-            if key == "__metadata__":
-                continue
-            a, b = meta["data_offsets"]
-            raw = body[a:b]
-            if meta["dtype"] == "F32":
-                v = np.frombuffer(raw, "<f4")
-            elif meta["dtype"] == "F16":
-                v = np.frombuffer(raw, "<f2").astype(np.float32)
-            elif meta["dtype"] == "BF16":
-                v = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
-            else:
-                sys.exit(f"{path}: {key} is {meta['dtype']}; this script reads F32, F16 and BF16")
-            out[key] = torch.from_numpy(v.copy()).view(meta["shape"])
+        out.update(read_tensors(os.path.join(folder, name)))
     return out
 
 
@@ -391,12 +398,34 @@ class Adapter(torch.nn.Module):
         return out
 
     def load(self, path):
-        state = read_safetensors(path)
+        state = read_tensors(path)
         with torch.no_grad():
             for name, p in self.tensors().items():
                 if name not in state or tuple(state[name].shape) != tuple(p.shape):
                     sys.exit(f"{path}: no tensor {name} of shape {tuple(p.shape)}")
                 p.copy_(state[name])
+
+
+def attention_inputs(base, i, x, lora, scale, cos, sin):
+    """Layer i's q [B, H, T, D] and post-RoPE k, v [B, Hkv, T, D] for x [B, T, E]."""
+    bsz, t, _ = x.shape
+    a = base.rms(x, base.w[f"model.layers.{i}.input_layernorm.weight"])
+    q = proj(base, i, "q_proj", a, lora, scale).view(bsz, t, base.h, base.d).transpose(1, 2)
+    k = proj(base, i, "k_proj", a, lora, scale).view(bsz, t, base.kv, base.d).transpose(1, 2)
+    v = proj(base, i, "v_proj", a, lora, scale).view(bsz, t, base.kv, base.d).transpose(1, 2)
+    q, k = base.qk_norm(i, q, k)
+    return base.rotate(q, cos, sin), base.rotate(k, cos, sin), v
+
+
+def rest_of_layer(base, i, x, q, k, v, mask, lora, scale):
+    """x after layer i's attention over k, v (o_proj, residual) and its MLP."""
+    bsz, t, _ = x.shape
+    o = attend(q, k, v, mask, base.h // base.kv).transpose(1, 2).reshape(bsz, t, base.h * base.d)
+    x = x + proj(base, i, "o_proj", o, lora, scale)
+    m = base.rms(x, base.w[f"model.layers.{i}.post_attention_layernorm.weight"])
+    gate = proj(base, i, "gate_proj", m, lora, scale)
+    up = proj(base, i, "up_proj", m, lora, scale)
+    return x + proj(base, i, "down_proj", F.silu(gate) * up, lora, scale)
 
 
 def compress(base, adapter, b):
@@ -406,31 +435,19 @@ def compress(base, adapter, b):
     if spec["anchorEmbedding"]:
         x = x.index_put((b["a_chunk"], b["a_pos"]), adapter.anchor_embedding[b["a_slot"]].to(x.dtype), accumulate=True)
     cos, sin = base.rope(b["pos"])
-    c, t = b["ids"].shape
+    t = b["ids"].shape[1]
     mask = b["valid"][:, None, None, :]                                          # [C, 1, 1, T]
     if not spec["bidirectional"]:
         mask = mask & torch.ones(t, t, dtype=torch.bool, device=x.device).tril()[None, None]
     lora, scale = adapter.lora(), adapter.scale
     keys, values = [], []
     for i in range(base.layers):
-        p = f"model.layers.{i}."
-        a = base.rms(x, base.w[p + "input_layernorm.weight"])
-        q = proj(base, i, "q_proj", a, lora, scale).view(c, t, base.h, base.d).transpose(1, 2)
-        k = proj(base, i, "k_proj", a, lora, scale).view(c, t, base.kv, base.d).transpose(1, 2)
-        v = proj(base, i, "v_proj", a, lora, scale).view(c, t, base.kv, base.d).transpose(1, 2)
-        q, k = base.qk_norm(i, q, k)
-        q = base.rotate(q, cos, sin)
-        k = base.rotate(k, cos, sin)
+        q, k, v = attention_inputs(base, i, x, lora, scale, cos, sin)
         keys.append(k[b["a_chunk"], :, b["a_pos"]])                              # [N, Hkv, D]
         values.append(v[b["a_chunk"], :, b["a_pos"]])
         if i == base.layers - 1:
             break                                                                # the rest never reaches the anchors
-        o = attend(q, k, v, mask, base.h // base.kv).transpose(1, 2).reshape(c, t, base.h * base.d)
-        x = x + proj(base, i, "o_proj", o, lora, scale)
-        m = base.rms(x, base.w[p + "post_attention_layernorm.weight"])
-        gate = proj(base, i, "gate_proj", m, lora, scale)
-        up = proj(base, i, "up_proj", m, lora, scale)
-        x = x + proj(base, i, "down_proj", F.silu(gate) * up, lora, scale)
+        x = rest_of_layer(base, i, x, q, k, v, mask, lora, scale)
     return keys, values
 
 
@@ -447,23 +464,10 @@ def decode(base, adapter, b, keys, values):
     for i in range(base.layers):
         ak = keys[i].new_zeros(n_ex, n_max, base.kv, base.d).index_put((b["a_ex"], b["a_idx"]), keys[i])
         av = values[i].new_zeros(n_ex, n_max, base.kv, base.d).index_put((b["a_ex"], b["a_idx"]), values[i])
-        ak = ak[b["r_ex"]].transpose(1, 2)                                       # [R, Hkv, Nmax, D]
-        av = av[b["r_ex"]].transpose(1, 2)
-        p = f"model.layers.{i}."
-        a = base.rms(x, base.w[p + "input_layernorm.weight"])
-        q = proj(base, i, "q_proj", a, None, 0).view(rows, n, base.h, base.d).transpose(1, 2)
-        k = proj(base, i, "k_proj", a, None, 0).view(rows, n, base.kv, base.d).transpose(1, 2)
-        v = proj(base, i, "v_proj", a, None, 0).view(rows, n, base.kv, base.d).transpose(1, 2)
-        q, k = base.qk_norm(i, q, k)
-        q = base.rotate(q, cos, sin)
-        k = base.rotate(k, cos, sin)
-        k = torch.cat((ak.to(k.dtype), k), dim=2)
-        v = torch.cat((av.to(v.dtype), v), dim=2)
-        o = attend(q, k, v, mask, base.h // base.kv).transpose(1, 2).reshape(rows, n, base.h * base.d)
-        x = x + proj(base, i, "o_proj", o, None, 0)
-        m = base.rms(x, base.w[p + "post_attention_layernorm.weight"])
-        x = x + proj(base, i, "down_proj", F.silu(proj(base, i, "gate_proj", m, None, 0))
-                     * proj(base, i, "up_proj", m, None, 0), None, 0)
+        q, k, v = attention_inputs(base, i, x, None, 0, cos, sin)               # the decoder: no LoRA
+        k = torch.cat((ak[b["r_ex"]].transpose(1, 2).to(k.dtype), k), dim=2)    # [R, Hkv, Nmax + n, D]
+        v = torch.cat((av[b["r_ex"]].transpose(1, 2).to(v.dtype), v), dim=2)
+        x = rest_of_layer(base, i, x, q, k, v, mask, None, 0)
     with torch.autocast(x.device.type, enabled=False):      # the head and the loss in float32
         x = base.rms(x.float(), base.w["model.norm.weight"])
         return x @ base.head.t()
@@ -483,13 +487,8 @@ def dev_batches(path, spec, questions, per_batch=64):
     """Held-out examples for --dev-examples: the first N questions, each against its own document
     alone, fixed for the whole run; batches per ratio, built once."""
     ex = Examples(path, 1, np.random.default_rng(0))
-    items = []
-    for q in range(min(questions, len(ex.questions))):
-        p, ans = ex.questions[q]
-        target = np.concatenate([p, ans])
-        w = np.zeros(len(target), np.float32)
-        w[len(p):] = 1
-        items.append(([ex.docs[int(ex.q_doc[q])]], [(target[:-1], target, w)]))
+    items = [([ex.docs[int(ex.q_doc[q])]], [qa_row(*ex.questions[q])])
+             for q in range(min(questions, len(ex.questions)))]
     return {r: [build_batch(items[i:i + per_batch], r, spec["chunkSize"]) for i in range(0, len(items), per_batch)]
             for r in spec["ratios"]}
 
@@ -693,12 +692,7 @@ def parity(a):
         d0 = int(ex.q_doc[0])
         docs = [ex.docs[d0], ex.docs[(d0 + 1) % len(ex.docs)], ex.docs[(d0 + 2) % len(ex.docs)]]
         pairs = [ex.questions[q] for q in ex.doc_questions[d0][:4]]
-    rows = []
-    for p, ans in pairs:
-        target = np.concatenate([p, ans])
-        w = np.zeros(len(target), np.float32)
-        w[len(p):] = 1
-        rows.append((target[:-1], target, w))
+    rows = [qa_row(p, ans) for p, ans in pairs]
     out = {"ratios": {}, "documents": [d.tolist() for d in docs],
            "questions": [[p.tolist(), q.tolist()] for p, q in pairs]}
     with torch.no_grad():
