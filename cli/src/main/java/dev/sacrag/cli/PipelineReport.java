@@ -12,6 +12,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.stream.IntStream;
 
 /**
  * What {@code sac bench pipeline} measured: printed as a table, written as JSON. {@code rounds}
@@ -63,17 +65,17 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
         return rounds.stream().mapToDouble(r -> r.get(i).queriesPerSecond()).toArray();
     }
 
+    /** The index of the level with {@code clients} clients, if one ran. */
+    private OptionalInt levelOf(int clients) {
+        return IntStream.range(0, levels()).filter(i -> rounds.get(0).get(i).clients() == clients)
+                .findFirst();
+    }
+
     /** Level {@code i}'s queries/s over the same round's 1-client level, per round; empty without a 1-client level. */
     Optional<double[]> speedups(int i) {
-        List<QueryLoad.Level> first = rounds.get(0);
-        for (int one = 0; one < first.size(); one++) {
-            if (first.get(one).clients() == 1) {
-                int j = one;
-                return Optional.of(rounds.stream().mapToDouble(r -> r.get(i).queriesPerSecond()
-                        / r.get(j).queriesPerSecond()).toArray());
-            }
-        }
-        return Optional.empty();
+        OptionalInt one = levelOf(1);
+        return one.isEmpty() ? Optional.empty() : Optional.of(rounds.stream()
+                .mapToDouble(r -> r.get(i).queriesPerSecond() / r.get(one.getAsInt()).queriesPerSecond()).toArray());
     }
 
     Optional<Double> speedup(int i) {
@@ -82,12 +84,8 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
 
     /** The 16-client level's median speedup, when both 1 and 16 clients ran. */
     Optional<Double> speedupAt16() {
-        for (int i = 0; i < levels(); i++) {
-            if (rounds.get(0).get(i).clients() == 16) {
-                return speedup(i);
-            }
-        }
-        return Optional.empty();
+        OptionalInt sixteen = levelOf(16);
+        return sixteen.isEmpty() ? Optional.empty() : speedup(sixteen.getAsInt());
     }
 
     /** The middle value (the mean of the middle two for an even count). */

@@ -309,7 +309,7 @@ final class TrainCommand implements Runnable {
                     Path specFile = exportExamples.resolveSibling(exportExamples.getFileName() + "." + SacSpec.FILE);
                     spec.saveAs(specFile);
                     System.err.printf("wrote %s (%,d bytes) and %s%n", exportExamples,
-                            java.nio.file.Files.size(exportExamples), specFile);
+                            Files.size(exportExamples), specFile);
                     return 0;
                 }
                 SacTrainer.Config c = new SacTrainer.Config(adapterDir, spec, seed, stage1, stage2, batch, lr1, lr2, 30,

@@ -26,7 +26,7 @@ class HfReferenceParityTest {
 
     @Test
     void demoBaseLogitsMatchTransformersLlamaForCausalLm() throws Exception {
-        Path pkg = demoPackage();
+        Path pkg = TestModels.demoPackage();
         JsonObject meta = JsonParser.parseString(Files.readString(pkg.resolve("parity/hf-parity.json"))).getAsJsonObject();
         assertEquals("transformers LlamaForCausalLM", meta.get("source").getAsString(),
                 "the reference must come from transformers, not from the training script's own forward");
@@ -68,16 +68,5 @@ class HfReferenceParityTest {
             assertTrue(worst < 2e-3, "largest |logit difference| against transformers: " + worst);
             assertEquals(tokens.length, argmaxAgree, "positions whose greedy token agrees");
         }
-    }
-
-    /** models/sac-demo, found from the module folder Maven runs tests in or from the repository root. */
-    static Path demoPackage() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path candidate = p.resolve("models/sac-demo");
-            if (Files.isDirectory(candidate.resolve("parity"))) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("models/sac-demo/parity not found above " + Path.of("").toAbsolutePath());
     }
 }

@@ -31,6 +31,17 @@ public final class TestModels {
         return dir;
     }
 
+    /** models/sac-demo (with its parity/ fixtures), from the module folder Maven runs tests in or the repository root. */
+    public static Path demoPackage() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            Path candidate = p.resolve("models/sac-demo");
+            if (java.nio.file.Files.isDirectory(candidate.resolve("parity"))) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("models/sac-demo/parity not found above " + Path.of("").toAbsolutePath());
+    }
+
     private TestModels() {
     }
 }

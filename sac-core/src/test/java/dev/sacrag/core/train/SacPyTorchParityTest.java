@@ -38,13 +38,11 @@ class SacPyTorchParityTest {
 
     @Test
     void pytorchTrainerAndJavaGraphGiveTheSameLoss() throws Exception {
-        Path pkg = demoPackage();
+        Path pkg = TestModels.demoPackage();
         Path adapterDir = pkg.resolve("adapters/sac");
         JsonObject fx = JsonParser.parseString(Files.readString(pkg.resolve("parity/sac-pytorch-parity.json")))
                 .getAsJsonObject();
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(Files.readAllBytes(adapterDir.resolve(SacAdapter.WEIGHTS_FILE))));
-        assertEquals(fx.get("adapter_sha256").getAsString(), sha, "the fixture was made for another adapter; "
+        assertEquals(fx.get("adapter_sha256").getAsString(), sha256(adapterDir.resolve(SacAdapter.WEIGHTS_FILE)), "the fixture was made for another adapter; "
                 + "regenerate it with scripts/gpu/train_sac.py --parity (see models/sac-demo/MODEL_CARD.md)");
 
         List<long[]> docs = new ArrayList<>();
@@ -187,17 +185,6 @@ class SacPyTorchParityTest {
     /** The one tolerance: 1e-4 of the loss (the two float32 implementations agree to about 1e-6). */
     private static void assertSameLoss(double expected, double ours, String what) {
         assertEquals(expected, ours, 1e-4 * Math.max(1, Math.abs(expected)), what + ": PyTorch " + expected + ", Java " + ours);
-    }
-
-    /** models/sac-demo, from the module folder Maven runs tests in or from the repository root. */
-    private static Path demoPackage() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("models/sac-demo/parity/sac-pytorch-parity.json"))) {
-                return p.resolve("models/sac-demo");
-            }
-        }
-        throw new IllegalStateException("models/sac-demo/parity/sac-pytorch-parity.json not found above "
-                + Path.of("").toAbsolutePath());
     }
 
     private static long[] longs(JsonArray a) {
