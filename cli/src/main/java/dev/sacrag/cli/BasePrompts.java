@@ -2,6 +2,7 @@ package dev.sacrag.cli;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.train.TrainingSamples;
 
 import java.io.IOException;
@@ -20,7 +21,7 @@ final class BasePrompts {
     static void write(Path baseDir, String answerPrompt) throws IOException {
         JsonObject o = new JsonObject();
         o.addProperty("answer_prompt", answerPrompt);
-        Files.writeString(baseDir.resolve(FILE), GSON.toJson(o) + "\n");
+        AtomicFiles.writeString(baseDir.resolve(FILE), GSON.toJson(o) + "\n");
     }
 
     static String answerPrompt(Path baseDir) throws IOException {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDScope;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.model.KvCache;
 import dev.sacrag.core.model.Masks;
 import dev.sacrag.core.model.Transformer;
@@ -13,7 +14,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -135,6 +135,6 @@ final class CompressBench implements Callable<Integer> {
             arr.add(x);
         }
         o.add("rows", arr);
-        Files.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(o));
+        AtomicFiles.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(o));
     }
 }

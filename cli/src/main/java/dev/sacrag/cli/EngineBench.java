@@ -6,6 +6,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.sacrag.core.gguf.GgufExporter;
 import dev.sacrag.core.gguf.GgufType;
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.model.Generator;
 import dev.sacrag.core.model.KvCache;
 import dev.sacrag.core.model.Masks;
@@ -17,7 +18,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -161,9 +161,7 @@ final class EngineBench implements Callable<Integer> {
         if (!Files.exists(gguf) || (Files.exists(weights)
                 && Files.getLastModifiedTime(gguf).compareTo(Files.getLastModifiedTime(weights)) < 0)) {
             System.err.println("exporting " + dir + " to " + gguf + " (F32) ...");
-            Path tmp = dir.resolveSibling(s.id + ".f32.gguf.tmp");
-            GgufExporter.export(dir, tmp, GgufType.F32);
-            Files.move(tmp, gguf, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            GgufExporter.export(dir, gguf, GgufType.F32);   // written atomically (GgufWriter)
         }
         return gguf;
     }
@@ -223,6 +221,6 @@ final class EngineBench implements Callable<Integer> {
             ratio.addProperty("decode", rows.get(0).decodeTokS(decode) / rows.get(1).decodeTokS(decode));
             o.add("sac_over_llama_cpp", ratio);
         }
-        Files.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(o));
+        AtomicFiles.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(o));
     }
 }

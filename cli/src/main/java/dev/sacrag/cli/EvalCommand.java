@@ -4,6 +4,7 @@ import dev.sacrag.core.data.MrqaJsonl;
 import dev.sacrag.core.data.MrqaRecord;
 import dev.sacrag.core.eval.EvalReport;
 import dev.sacrag.core.eval.Evaluator;
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.sac.SacEngine;
 import dev.sacrag.core.sac.SacSpec;
 import picocli.CommandLine.Command;
@@ -91,12 +92,12 @@ final class EvalCommand implements Callable<Integer> {
             System.out.print(table);
             if (out != null) {
                 Files.createDirectories(out);
-                Files.writeString(out.resolve("eval.md"), table);
-                Files.writeString(out.resolve("eval.svg"), EvalReport.svg(rows));
+                AtomicFiles.writeString(out.resolve("eval.md"), table);
+                AtomicFiles.writeString(out.resolve("eval.svg"), EvalReport.svg(rows));
                 StringBuilder sb = new StringBuilder();
                 com.google.gson.Gson gson = new com.google.gson.Gson();
                 predictions.forEach(p -> sb.append(gson.toJson(p)).append('\n'));
-                Files.writeString(out.resolve("predictions.jsonl"), sb.toString());
+                AtomicFiles.writeString(out.resolve("predictions.jsonl"), sb.toString());
             }
         } finally {
             engines.values().forEach(SacEngine::close);

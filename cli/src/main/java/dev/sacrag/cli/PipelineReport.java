@@ -4,9 +4,9 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 
+import dev.sacrag.core.io.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -197,7 +197,7 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
             t.addProperty("met", v >= PipelineBench.TARGET_SPEEDUP_AT_16);
             o.add("target", t);
         });
-        Files.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(o));
+        AtomicFiles.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(o));
     }
 
     private static String list(double[] v, String format) {

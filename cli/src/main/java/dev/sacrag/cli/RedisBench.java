@@ -3,6 +3,7 @@ package dev.sacrag.cli;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.kvstore.KvStoreConfig;
 import dev.sacrag.kvstore.RedisKeys;
@@ -13,7 +14,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -255,6 +255,6 @@ final class RedisBench implements Callable<Integer> {
             arr.add(x);
         }
         o.add("rows", arr);
-        Files.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(o));
+        AtomicFiles.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(o));
     }
 }

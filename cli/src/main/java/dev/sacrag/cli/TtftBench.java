@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDScope;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.kv.AnchorKvCodec;
 import dev.sacrag.core.kv.KvDtype;
@@ -134,7 +135,7 @@ final class TtftBench implements Callable<Integer> {
                     arr.add(x);
                 }
                 o.add("rows", arr);
-                Files.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(o));
+                AtomicFiles.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(o));
             }
         }
         return 0;

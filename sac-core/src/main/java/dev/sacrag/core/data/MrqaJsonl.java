@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+import dev.sacrag.core.io.AtomicFiles;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,23 +25,22 @@ import java.util.List;
 public final class MrqaJsonl {
 
     public static void write(Path file, String dataset, String split, List<MrqaRecord> records) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".partial");
-        try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-            JsonObject header = new JsonObject();
-            JsonObject h = new JsonObject();
-            h.addProperty("dataset", dataset);
-            h.addProperty("split", split);
-            h.addProperty("mrqa_split", split);
-            header.add("header", h);
-            w.write(header.toString());
-            w.newLine();
-            for (MrqaRecord r : records) {
-                w.write(toJson(r).toString());
+        AtomicFiles.write(file, tmp -> {
+            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                JsonObject header = new JsonObject();
+                JsonObject h = new JsonObject();
+                h.addProperty("dataset", dataset);
+                h.addProperty("split", split);
+                h.addProperty("mrqa_split", split);
+                header.add("header", h);
+                w.write(header.toString());
                 w.newLine();
+                for (MrqaRecord r : records) {
+                    w.write(toJson(r).toString());
+                    w.newLine();
+                }
             }
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        });
     }
 
     static JsonObject toJson(MrqaRecord r) {

@@ -4,8 +4,8 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 
+import dev.sacrag.core.io.AtomicFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -52,9 +52,7 @@ public final class EvalReport {
     }
 
     public static void writeJson(Path file, JsonObject o) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".partial");
-        Files.writeString(tmp, new GsonBuilder().setPrettyPrinting().create().toJson(o));
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(o));
     }
 
     public static String markdown(List<Evaluator.Row> rows, List<Evaluator.PplRow> ppl) {

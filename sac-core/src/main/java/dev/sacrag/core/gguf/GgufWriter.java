@@ -1,5 +1,6 @@
 package dev.sacrag.core.gguf;
 
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.model.Half;
 
 import java.io.ByteArrayOutputStream;
@@ -9,9 +10,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 
@@ -114,25 +113,22 @@ final class GgufWriter {
         }
         head.raw(new byte[(int) (align(head.size()) - head.size())]);
 
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(ch, ByteBuffer.wrap(head.toByteArray()));
-            ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            for (TensorInfo t : tensors) {
-                FloatBuffer v = data.values(t);
-                if (v.remaining() != t.elements()) {
-                    throw new IOException("tensor " + t.name() + ": got " + v.remaining()
-                            + " values for " + t.elements() + " elements");
+        AtomicFiles.write(file, tmp -> {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                writeFully(ch, ByteBuffer.wrap(head.toByteArray()));
+                ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                for (TensorInfo t : tensors) {
+                    FloatBuffer v = data.values(t);
+                    if (v.remaining() != t.elements()) {
+                        throw new IOException("tensor " + t.name() + ": got " + v.remaining()
+                                + " values for " + t.elements() + " elements");
+                    }
+                    writeValues(ch, chunk, v, t.type());
+                    writeFully(ch, ByteBuffer.wrap(new byte[(int) (align(t.bytes()) - t.bytes())]));
                 }
-                writeValues(ch, chunk, v, t.type());
-                writeFully(ch, ByteBuffer.wrap(new byte[(int) (align(t.bytes()) - t.bytes())]));
             }
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        });
     }
 
     private static void writeValues(FileChannel ch, ByteBuffer chunk, FloatBuffer v, GgufType type)

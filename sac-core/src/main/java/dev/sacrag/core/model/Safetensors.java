@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+import dev.sacrag.core.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -210,25 +211,24 @@ public final class Safetensors {
         }
         byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
         int pad = (8 - headerBytes.length % 8) % 8;
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer head = ByteBuffer.allocate(8 + headerBytes.length + pad).order(ByteOrder.LITTLE_ENDIAN);
-            head.putLong(headerBytes.length + pad).put(headerBytes);
-            for (int i = 0; i < pad; i++) {
-                head.put((byte) ' ');
-            }
-            writeFully(out, head.flip());
-            for (Spec spec : specs) {
-                float[] v = values.apply(spec);
-                if (v.length * (long) spec.dtype().bytes != spec.bytes()) {
-                    throw new IOException("tensor " + spec.name() + ": " + v.length + " values do not fit its shape");
+        AtomicFiles.write(file, tmp -> {
+            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer head = ByteBuffer.allocate(8 + headerBytes.length + pad).order(ByteOrder.LITTLE_ENDIAN);
+                head.putLong(headerBytes.length + pad).put(headerBytes);
+                for (int i = 0; i < pad; i++) {
+                    head.put((byte) ' ');
                 }
-                writeFully(out, encode(v, spec.dtype()));
+                writeFully(out, head.flip());
+                for (Spec spec : specs) {
+                    float[] v = values.apply(spec);
+                    if (v.length * (long) spec.dtype().bytes != spec.bytes()) {
+                        throw new IOException("tensor " + spec.name() + ": " + v.length + " values do not fit its shape");
+                    }
+                    writeFully(out, encode(v, spec.dtype()));
+                }
             }
-        }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        });
     }
 
     private static ByteBuffer encode(float[] v, DType dtype) {

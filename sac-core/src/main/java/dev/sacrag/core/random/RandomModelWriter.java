@@ -1,6 +1,7 @@
 package dev.sacrag.core.random;
 
 import com.google.gson.JsonObject;
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.model.Checkpoint;
 import dev.sacrag.core.model.ModelConfig;
 import dev.sacrag.core.model.Safetensors;
@@ -35,7 +36,7 @@ public final class RandomModelWriter {
 
     public static void write(ModelConfig c, Path dir, Options o) throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("config.json"), c.toJson());
+        AtomicFiles.writeString(dir.resolve("config.json"), c.toJson());
         ByteLevelVocab.write(dir.resolve("tokenizer.json"), SPECIAL_TOKENS, List.of());
         List<Spec> specs = specs(c, o.dtype());
         if (o.shards() <= 1) {
@@ -53,7 +54,7 @@ public final class RandomModelWriter {
         JsonObject index = new JsonObject();
         index.add("metadata", new JsonObject());
         index.add("weight_map", weightMap);
-        Files.writeString(dir.resolve(Checkpoint.INDEX_FILE), index.toString());
+        AtomicFiles.writeString(dir.resolve(Checkpoint.INDEX_FILE), index.toString());
     }
 
     static List<Spec> specs(ModelConfig c, DType dt) {

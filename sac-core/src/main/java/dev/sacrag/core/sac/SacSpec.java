@@ -2,6 +2,7 @@ package dev.sacrag.core.sac;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.model.LowRank;
 
 import java.io.IOException;
@@ -142,7 +143,7 @@ public record SacSpec(
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        Files.writeString(file, GSON.toJson(this));
+        AtomicFiles.writeString(file, GSON.toJson(this));
     }
 
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();

@@ -5,9 +5,9 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 
+import dev.sacrag.core.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -105,7 +105,7 @@ public final class ByteLevelVocab {
         model.add("vocab", v);
         model.add("merges", mergeJson);
         root.add("model", model);
-        Files.writeString(file, new GsonBuilder().disableHtmlEscaping().create().toJson(root));
+        AtomicFiles.writeString(file, new GsonBuilder().disableHtmlEscaping().create().toJson(root));
         return vocab.size();
     }
 

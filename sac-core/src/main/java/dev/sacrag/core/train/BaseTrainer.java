@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.model.KvCache;
 import dev.sacrag.core.model.ModelConfig;
 import dev.sacrag.core.model.Safetensors;
@@ -196,7 +197,7 @@ public final class BaseTrainer {
         params.forEach((name, a) -> t.put(name,
                 new Safetensors.Tensor(a.toFloatArray(), a.getShape().getShape(), Safetensors.DType.F32)));
         Safetensors.write(dir.resolve("model.safetensors"), t);
-        Files.writeString(dir.resolve("config.json"), c.model().toJson());
+        AtomicFiles.writeString(dir.resolve("config.json"), c.model().toJson());
         Files.copy(tokenizerJson, dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 }

@@ -4,12 +4,12 @@ import ai.djl.ndarray.NDArray;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.model.Safetensors;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -34,9 +34,7 @@ final class Checkpoints {
                 new Safetensors.Tensor(a.toFloatArray(), a.getShape().getShape(), Safetensors.DType.F32)));
         Safetensors.write(dir.resolve(WEIGHTS), t);
         optimizer.save(dir.resolve(OPTIMIZER));
-        Path tmp = dir.resolve(STATE + ".tmp");
-        Files.writeString(tmp, GSON.toJson(state));
-        Files.move(tmp, dir.resolve(STATE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(dir.resolve(STATE), GSON.toJson(state));
     }
 
     static boolean exists(Path dir) {

@@ -1,6 +1,7 @@
 package dev.sacrag.core.train;
 
 import dev.sacrag.core.data.MrqaRecord;
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.text.TextTokenizer;
 
 import java.io.BufferedOutputStream;
@@ -8,7 +9,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -83,51 +83,43 @@ public final class SacExamples implements SacTrainer.Examples {
      */
     public void export(Path file, long[] stage1Prefix) throws IOException {
         List<long[]> extra = texts.subList(documents.size(), texts.size());
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        Path tmp = file.resolveSibling(file.getFileName() + ".partial");
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
-                Files.newOutputStream(tmp), 1 << 20))) {
-            int width = maxToken(stage1Prefix) > 0xFFFF ? 4 : 2;
-            out.write(EXPORT_MAGIC);
-            for (int v : new int[] {documents.size(), questions.size(), extra.size(), bodyStart, maxComposed,
-                    stage1Prefix.length, width}) {
-                out.writeInt(Integer.reverseBytes(v));
+        AtomicFiles.write(file, tmp -> {
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+                    Files.newOutputStream(tmp), 1 << 20))) {
+                int width = maxToken(stage1Prefix) > 0xFFFF ? 4 : 2;
+                out.write(EXPORT_MAGIC);
+                for (int v : new int[] {documents.size(), questions.size(), extra.size(), bodyStart, maxComposed,
+                        stage1Prefix.length, width}) {
+                    out.writeInt(Integer.reverseBytes(v));
+                }
+                tokens(out, stage1Prefix, width);
+                for (long[] d : documents) {
+                    out.writeInt(Integer.reverseBytes(d.length));
+                }
+                for (int q = 0; q < questions.size(); q++) {
+                    out.writeInt(Integer.reverseBytes(questionDoc.get(q)));
+                }
+                for (long[][] q : questions) {
+                    out.writeInt(Integer.reverseBytes(q[0].length));
+                }
+                for (long[][] q : questions) {
+                    out.writeInt(Integer.reverseBytes(q[1].length));
+                }
+                for (long[] t : extra) {
+                    out.writeInt(Integer.reverseBytes(t.length));
+                }
+                for (long[] d : documents) {
+                    tokens(out, d, width);
+                }
+                for (long[][] q : questions) {
+                    tokens(out, q[0], width);
+                    tokens(out, q[1], width);
+                }
+                for (long[] t : extra) {
+                    tokens(out, t, width);
+                }
             }
-            tokens(out, stage1Prefix, width);
-            for (long[] d : documents) {
-                out.writeInt(Integer.reverseBytes(d.length));
-            }
-            for (int q = 0; q < questions.size(); q++) {
-                out.writeInt(Integer.reverseBytes(questionDoc.get(q)));
-            }
-            for (long[][] q : questions) {
-                out.writeInt(Integer.reverseBytes(q[0].length));
-            }
-            for (long[][] q : questions) {
-                out.writeInt(Integer.reverseBytes(q[1].length));
-            }
-            for (long[] t : extra) {
-                out.writeInt(Integer.reverseBytes(t.length));
-            }
-            for (long[] d : documents) {
-                tokens(out, d, width);
-            }
-            for (long[][] q : questions) {
-                tokens(out, q[0], width);
-                tokens(out, q[1], width);
-            }
-            for (long[] t : extra) {
-                tokens(out, t, width);
-            }
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING,
-                StandardCopyOption.ATOMIC_MOVE);
+        });
     }
 
     /** The largest token id of everything exported (documents hold every stage-1 body). */

@@ -1,12 +1,12 @@
 package dev.sacrag.core.train;
 
+import dev.sacrag.core.io.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -37,14 +37,9 @@ public final class SampleExport {
                 tokens += s.length();
             }
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".partial");
-        try {
-            writeTo(tmp, groups, count, tokens);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        int n = count;
+        long total = tokens;
+        AtomicFiles.write(file, tmp -> writeTo(tmp, groups, n, total));
         return tokens;
     }
 

@@ -70,7 +70,10 @@ class GgufExporterTest {
         }
         assertEquals(0, g.dataStart % 32);
         assertEquals(GgufWriter.align(g.dataStart + end), g.fileSize());
-        assertFalse(Files.exists(file.resolveSibling(file.getFileName() + ".tmp")));
+        try (var siblings = Files.list(file.getParent())) {   // no temporary of the atomic write left beside it
+            assertEquals(List.of(), siblings.filter(f -> f.getFileName().toString().startsWith(file.getFileName() + "."))
+                    .toList());
+        }
     }
 
     @Test

@@ -1,0 +1,49 @@
+package dev.sacrag.core.io;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Writes a file through a temporary sibling ({@code NAME.partial}) that is moved over it only
+ * once complete, so a reader never sees a half-written model, checkpoint or report: after a
+ * crash or a failed write the previous file (or none) is still there, and a failed write
+ * leaves no temporary behind. Parent folders are created.
+ */
+public final class AtomicFiles {
+
+    /** Writes the whole content to the path it is given (the temporary file). */
+    @FunctionalInterface
+    public interface Writer {
+        void write(Path tmp) throws IOException;
+    }
+
+    private AtomicFiles() {
+    }
+
+    public static void write(Path file, Writer writer) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".partial");
+        try {
+            writer.write(tmp);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    /** {@link #write} of a UTF-8 string. */
+    public static void writeString(Path file, String content) throws IOException {
+        write(file, tmp -> Files.writeString(tmp, content, StandardCharsets.UTF_8));
+    }
+}
