@@ -27,6 +27,8 @@ public final class EvalReport {
             x.addProperty("method", r.method());
             x.addProperty("ratio", r.ratio());
             x.addProperty("em", round(r.em()));
+            x.addProperty("em_ci95_low", round(r.emCi().low()));
+            x.addProperty("em_ci95_high", round(r.emCi().high()));
             x.addProperty("f1", round(r.f1()));
             x.addProperty("paper_em", round(r.paperEm()));
             x.addProperty("paper_f1", round(r.paperF1()));
@@ -34,6 +36,19 @@ public final class EvalReport {
             results.add(x);
         }
         o.add("results", results);
+        JsonArray comparisons = new JsonArray();
+        for (Evaluator.Comparison c : Evaluator.compare(rows)) {
+            JsonObject x = new JsonObject();
+            x.addProperty("method", c.method());
+            x.addProperty("baseline", c.baseline());
+            x.addProperty("ratio", c.ratio());
+            x.addProperty("em_diff", round(c.emDiff().value()));
+            x.addProperty("ci95_low", round(c.emDiff().low()));
+            x.addProperty("ci95_high", round(c.emDiff().high()));
+            x.addProperty("n", c.n());
+            comparisons.add(x);
+        }
+        o.add("comparisons", comparisons);
         JsonArray p = new JsonArray();
         for (Evaluator.PplRow r : ppl) {
             JsonObject x = new JsonObject();
@@ -57,10 +72,20 @@ public final class EvalReport {
 
     public static String markdown(List<Evaluator.Row> rows, List<Evaluator.PplRow> ppl) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| method | ratio | EM | F1 | paper EM | paper F1 (ROUGE-1) | n |\n|---|---|---|---|---|---|---|\n");
+        sb.append("| method | ratio | EM | EM 95% CI | F1 | paper EM | paper F1 (ROUGE-1) | n |\n"
+                + "|---|---|---|---|---|---|---|---|\n");
         for (Evaluator.Row r : rows) {
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f | %.1f | %.1f | %d |%n", r.method(),
-                    r.ratio() == 0 ? "-" : r.ratio() + "x", r.em(), r.f1(), r.paperEm(), r.paperF1(), r.n()));
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f - %.1f | %.1f | %.1f | %.1f | %d |%n", r.method(),
+                    r.ratio() == 0 ? "-" : r.ratio() + "x", r.em(), r.emCi().low(), r.emCi().high(), r.f1(),
+                    r.paperEm(), r.paperF1(), r.n()));
+        }
+        List<Evaluator.Comparison> comparisons = Evaluator.compare(rows);
+        if (!comparisons.isEmpty()) {
+            sb.append("\n| paired difference (same questions) | ratio | EM points | 95% CI | n |\n|---|---|---|---|---|\n");
+            for (Evaluator.Comparison c : comparisons) {
+                sb.append(String.format(Locale.ROOT, "| %s - %s | %dx | %+.1f | %+.1f - %+.1f | %d |%n", c.method(),
+                        c.baseline(), c.ratio(), c.emDiff().value(), c.emDiff().low(), c.emDiff().high(), c.n()));
+            }
         }
         if (!ppl.isEmpty()) {
             sb.append("\n| continuation perplexity (64 tokens) | ratio | ppl | 95% CI | texts |\n|---|---|---|---|---|\n");

@@ -4,6 +4,7 @@ import dev.sacrag.core.data.MrqaRecord;
 import dev.sacrag.core.sac.SacEngine;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -15,8 +16,38 @@ import java.util.function.Consumer;
  */
 public final class Evaluator {
 
-    /** One row of the report: a method at a ratio (0 = no ratio: full, none). Scores 0-100. */
-    public record Row(String method, int ratio, double em, double f1, double paperEm, double paperF1, int n) { }
+    /**
+     * One row of the report: a method at a ratio (0 = no ratio: full, none). Scores 0-100;
+     * {@code emCi} is EM's 95% interval over contexts (see {@link Bootstrap}); {@code scores}
+     * the per-question EM, for paired comparisons.
+     */
+    public record Row(String method, int ratio, double em, double f1, double paperEm, double paperF1, int n,
+                      Bootstrap.Interval emCi, Scores scores) { }
+
+    /** Per-question SQuAD EM (0 or 100), question i from context {@code context[i]}, in data order. */
+    public record Scores(double[] em, int[] context) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Scores s && Arrays.equals(em, s.em) && Arrays.equals(context, s.context);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * Arrays.hashCode(em) + Arrays.hashCode(context);
+        }
+
+        @Override
+        public String toString() {
+            return "Scores[" + em.length + " questions]";
+        }
+    }
+
+    /**
+     * {@code method} minus {@code baseline} in EM points on the same questions, with a paired
+     * 95% interval: the issue's targets are differences ("sac >= truncate + 15"), so they are
+     * reported as such.
+     */
+    public record Comparison(String method, String baseline, int ratio, Bootstrap.Interval emDiff, int n) { }
 
     /** Perplexity of 64 continuation tokens with a 95% bootstrap interval over documents. */
     public record PplRow(String method, int ratio, double ppl, double low, double high, double nll, int n) { }
@@ -87,10 +118,16 @@ public final class Evaluator {
         double pem = 0;
         double pf1 = 0;
         int n = 0;
+        int questions = data.stream().mapToInt(c -> c.qas().size()).sum();
+        double[] perQuestion = new double[questions];
+        int[] context = new int[questions];
+        int c = 0;
         long t0 = System.nanoTime();
         for (MrqaRecord ctx : data) {
             for (MrqaRecord.Qa qa : ctx.qas()) {
                 String p = methods.answer(method, ctx, qa, Math.max(1, ratio), engine);
+                perQuestion[n] = 100 * Metrics.squadEm(p, qa.answers());
+                context[n] = c;
                 em += Metrics.squadEm(p, qa.answers());
                 f1 += Metrics.squadF1(p, qa.answers());
                 pem += Metrics.paperEm(p, qa.answers());
@@ -98,11 +135,45 @@ public final class Evaluator {
                 n++;
                 out.add(new Prediction(method, ratio, qa.qid(), qa.question(), p, qa.answers().get(0)));
             }
+            c += ctx.qas().isEmpty() ? 0 : 1;
         }
-        Row row = new Row(method, ratio, 100 * em / n, 100 * f1 / n, 100 * pem / n, 100 * pf1 / n, n);
-        progress.accept(String.format(java.util.Locale.ROOT, "%-18s %3s  EM %5.1f  F1 %5.1f  (n=%d, %.0f s)",
-                method, ratio == 0 ? "-" : ratio + "x", row.em(), row.f1(), n, (System.nanoTime() - t0) / 1e9));
+        if (n == 0) {
+            throw new IllegalArgumentException("the data holds no questions");
+        }
+        Scores scores = new Scores(perQuestion, context);
+        Row row = new Row(method, ratio, 100 * em / n, 100 * f1 / n, 100 * pem / n, 100 * pf1 / n, n,
+                Bootstrap.mean(perQuestion, context), scores);
+        progress.accept(String.format(java.util.Locale.ROOT, "%-18s %3s  EM %5.1f [%.1f, %.1f]  F1 %5.1f  (n=%d, %.0f s)",
+                method, ratio == 0 ? "-" : ratio + "x", row.em(), row.emCi().low(), row.emCi().high(), row.f1(), n,
+                (System.nanoTime() - t0) / 1e9));
         return row;
+    }
+
+    /**
+     * The differences the issue's targets speak of, at each ratio where both rows exist: sac
+     * against truncate and uniform-kv, sac-int8 against sac, and each ablation against sac.
+     */
+    public static List<Comparison> compare(List<Row> rows) {
+        List<Comparison> out = new ArrayList<>();
+        List<String[]> pairs = List.of(new String[] {"sac", "truncate"}, new String[] {"sac", "uniform-kv"},
+                new String[] {QaMethods.SAC_INT8, "sac"}, new String[] {"sac-causal", "sac"},
+                new String[] {"sac-no-anchor-emb", "sac"});
+        List<Integer> ratios = rows.stream().map(Row::ratio).filter(r -> r > 0).distinct().sorted().toList();
+        for (int r : ratios) {
+            for (String[] pair : pairs) {
+                Row a = find(rows, pair[0], r);
+                Row b = find(rows, pair[1], r);
+                if (a != null && b != null) {
+                    out.add(new Comparison(pair[0], pair[1], r,
+                            Bootstrap.difference(a.scores().em(), b.scores().em(), a.scores().context()), a.n()));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Row find(List<Row> rows, String method, int ratio) {
+        return rows.stream().filter(x -> x.method().equals(method) && x.ratio() == ratio).findFirst().orElse(null);
     }
 
     public List<PplRow> perplexity(List<String> texts, List<Integer> ratios) {

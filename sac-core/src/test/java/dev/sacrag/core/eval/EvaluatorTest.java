@@ -50,6 +50,9 @@ class EvaluatorTest {
             for (Evaluator.Row r : rows) {
                 assertEquals(questions, r.n());
                 assertTrue(r.em() >= 0 && r.em() <= 100 && r.f1() >= r.em() - 1e-9, r.toString());
+                assertEquals(r.em(), r.emCi().value(), 1e-9);
+                assertTrue(r.emCi().low() <= r.em() && r.em() <= r.emCi().high(), r.toString());
+                assertEquals(questions, r.scores().em().length);
             }
             assertEquals(rows.size() * questions, predictions.size());
             List<String> text = List.of(new String(new char[600]).replace('\0', 'a') + " the end of a long text ".repeat(40));
@@ -58,6 +61,14 @@ class EvaluatorTest {
             assertTrue(ppl.get(0).ppl() > 1 && ppl.get(0).low() <= ppl.get(0).ppl() && ppl.get(0).ppl() <= ppl.get(0).high());
             JsonObject json = EvalReport.json("d.jsonl", "m", rows, ppl, Map.of());
             assertEquals(rows.size(), json.getAsJsonArray("results").size());
+            List<String> compared = new ArrayList<>();
+            json.getAsJsonArray("comparisons").forEach(e -> compared.add(e.getAsJsonObject().get("method").getAsString()
+                    + "-" + e.getAsJsonObject().get("baseline").getAsString() + "@" + e.getAsJsonObject().get("ratio").getAsInt()));
+            assertEquals(List.of("sac-truncate@4", "sac-uniform-kv@4", "sac-int8-sac@4", "sac-truncate@8", "sac-uniform-kv@8",
+                    "sac-int8-sac@8", "sac-causal-sac@8"), compared);
+            Evaluator.Row sac4 = rows.stream().filter(r -> r.method().equals("sac") && r.ratio() == 4).findFirst().orElseThrow();
+            Evaluator.Row trunc4 = rows.stream().filter(r -> r.method().equals("truncate") && r.ratio() == 4).findFirst().orElseThrow();
+            assertEquals(sac4.em() - trunc4.em(), Evaluator.compare(rows).get(0).emDiff().value(), 1e-9);
             assertTrue(EvalReport.svg(rows).startsWith("<svg") && EvalReport.markdown(rows, ppl).contains("| sac | 8x |"));
 
             // a subset scores only what was asked, with the same numbers as the full run
