@@ -177,24 +177,25 @@ public final class Transformer implements AutoCloseable {
         int d = config.headDim();
 
         NDArray xn = rmsNorm(x, w.attnNorm());
-        NDArray q = delta(linear(xn, w.wq(), w.bq()), xn, lora, LowRank.Target.Q_PROJ, loraScale); // [B, T, H*D]
         NDArray k = delta(linear(xn, w.wk(), w.bk()), xn, lora, LowRank.Target.K_PROJ, loraScale); // [B, T, Hkv*D]
         NDArray v = delta(linear(xn, w.wv(), w.bv()), xn, lora, LowRank.Target.V_PROJ, loraScale); // [B, T, Hkv*D]
-        q = q.reshape(b, t, h, d);
         k = k.reshape(b, t, hkv, d);
         v = v.reshape(b, t, hkv, d);
-        if (w.qNorm() != null) {
-            q = rmsNorm(q, w.qNorm());
+        if (w.kNorm() != null) {
             k = rmsNorm(k, w.kNorm());
         }
-        q = rope.apply(q, cos, sin);
         k = rope.apply(k, cos, sin);
         NDArray[] kv = cache.append(index,
                 k.transpose(0, 2, 1, 3),                                // [B, Hkv, T, D]
                 v.transpose(0, 2, 1, 3));
         if (kvOnly) {
-            return x;
+            return x;   // the compressor's last layer: its queries would attend for nothing
         }
+        NDArray q = delta(linear(xn, w.wq(), w.bq()), xn, lora, LowRank.Target.Q_PROJ, loraScale).reshape(b, t, h, d);
+        if (w.qNorm() != null) {
+            q = rmsNorm(q, w.qNorm());
+        }
+        q = rope.apply(q, cos, sin);                                    // [B, T, H, D]
         NDArray keys = kv[0].expandDims(2);                             // [B, Hkv, 1, S, D]
         NDArray values = kv[1].expandDims(2);                           // [B, Hkv, 1, S, D]
         NDArray qg = q.reshape(b, t, hkv, h / hkv, d).transpose(0, 2, 3, 1, 4); // [B, Hkv, g, T, D]
