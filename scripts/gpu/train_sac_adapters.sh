@@ -11,6 +11,10 @@
 # Optional: $IN/dev-examples.bin.xz (the dev split exported the same way) is scored every minute.
 # Output: $OUT/adapters.tgz (refreshed every 30 s, so a cut run still returns what it wrote).
 # RESUME=DIR (an unpacked adapters.tgz) continues those runs; MINUTES is then the new total.
+# INIT=DIR starts each run from DIR/NAME/sac.safetensors instead (e.g. models/sac-demo/adapters: more
+# training for the committed adapters when their checkpoints are gone; a fresh optimiser and
+# schedule). STAGE1_STEPS (default 150) continuation steps come first; 0 goes straight to QA.
+# LR (default 1.5e-3) is the peak learning rate of both stages.
 set -uo pipefail
 IN=${IN:-.gpu}
 OUT=${OUT:?set OUT to the folder that receives adapters.tgz}
@@ -26,14 +30,23 @@ DEV_FLAG=()
 if [ -f "$IN/dev-examples.bin.xz" ]; then DEV_FLAG=(--dev-examples "$IN/dev-examples.bin.xz"); fi
 RESUME_FLAG=()
 if [ -n "${RESUME:-}" ]; then cp -r "$RESUME"/. "$WORK"/ && RESUME_FLAG=(--resume); fi
+if [ -n "${INIT:-}" ] && [ -n "${RESUME:-}" ]; then
+  echo "train_sac_adapters.sh: RESUME continues checkpoints, INIT starts from adapter weights: set one" >&2
+  exit 2
+fi
+STAGE1_STEPS=${STAGE1_STEPS:-150}
+LR=${LR:-1.5e-3}
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
 
 run() {  # name, snapshot seconds
+  local init=()
+  if [ -n "${INIT:-}" ]; then init=(--init "$INIT/$1/sac.safetensors"); fi
   python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$IN/$1.json" --base "$BASE" \
-    --out "$WORK" --name "$1" --minutes "$MINUTES" --batch 64 --lr1 1.5e-3 --lr2 1.5e-3 --log-every 100 \
-    --snapshot-every "$2" "${RESUME_FLAG[@]}" "${DEV_FLAG[@]}" >> "$WORK/$1.txt" 2>&1
+    --out "$WORK" --name "$1" --minutes "$MINUTES" --batch 64 --lr1 "$LR" --lr2 "$LR" --log-every 100 \
+    --stage1-steps "$STAGE1_STEPS" --snapshot-every "$2" "${RESUME_FLAG[@]}" "${init[@]}" "${DEV_FLAG[@]}" \
+    >> "$WORK/$1.txt" 2>&1
   local rc=$?
   echo "$1 exited with $rc" | tee -a "$WORK/$1.txt"
   return $rc
