@@ -182,11 +182,19 @@ public final class DocumentJson {
             return Instant.ofEpochMilli(nowMillis);
         }
         if (element instanceof JsonPrimitive primitive && primitive.isString()) {
+            Instant instant;
             try {
-                return Instant.parse(primitive.getAsString());
+                instant = Instant.parse(primitive.getAsString());
             } catch (DateTimeParseException e) {
                 throw DocumentCodec.invalid("'publishedAt' must be epoch milliseconds or ISO-8601, got " + element);
             }
+            try {
+                instant.toEpochMilli();   // stored as epoch milliseconds downstream; ISO-8601 reaches further
+            } catch (ArithmeticException e) {
+                throw DocumentCodec.invalid("'publishedAt' is out of range (epoch milliseconds must fit 64 bits), got "
+                        + element);
+            }
+            return instant;
         }
         return Instant.ofEpochMilli(optionalLong(json, "publishedAt"));
     }

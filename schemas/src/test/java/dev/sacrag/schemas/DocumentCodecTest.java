@@ -183,6 +183,8 @@ class DocumentCodecTest {
         "{\"docId\":\"d\",\"text\":\"t\",\"metadata\":{\"a\":{\"b\":\"c\"}}}",
         "{\"docId\":\"d\",\"text\":\"t\",\"metadata\":[\"a\"]}",
         "{\"docId\":\"d\",\"text\":\"t\",\"publishedAt\":\"yesterday\"}",
+        "{\"docId\":\"d\",\"text\":\"t\",\"publishedAt\":\"+1000000000-12-31T23:59:59Z\"}",
+        "{\"docId\":\"d\",\"text\":\"t\",\"publishedAt\":\"-999999999-01-01T00:00:00Z\"}",
         "{\"docId\":\"a{b}\",\"text\":\"t\"}",
         "{\"docId\":\"a\\nb\",\"text\":\"t\"}",
         "{\"docId\":\"d\",\"tenant\":\"a:b\",\"text\":\"t\"}",
