@@ -31,7 +31,7 @@ final class GrpcCallControl implements CallControl {
         Context context = Context.current();
         Deadline fallback = Deadline.after(defaultDeadline.toNanos(), TimeUnit.NANOSECONDS);
         Deadline own = context.getDeadline();
-        return new GrpcCallControl(context, own == null ? fallback : own.minimum(fallback));
+        return new GrpcCallControl(context, own == null ? fallback : own);   // a caller's own deadline stands, longer or not
     }
 
     @Override

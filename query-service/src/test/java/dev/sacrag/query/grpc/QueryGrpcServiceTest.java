@@ -198,6 +198,17 @@ class QueryGrpcServiceTest {
     }
 
     @Test
+    void aCallersOwnDeadlineLongerThanTheServerDefaultStands() throws Exception {
+        AskLimits shortDefault = new AskLimits("default", 2, 4, 200, 8, 16, Duration.ofMillis(300));
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 16, 50), shortDefault);   // ~800 ms of decoding
+        List<AskResponse> out = new ArrayList<>();
+        stub.withDeadlineAfter(10, TimeUnit.SECONDS).ask(ask("q").toBuilder().addDocIds("ada").setMaxNewTokens(16).build())
+                .forEachRemaining(out::add);
+        assertTrue(out.get(out.size() - 1).hasResult(), "the answer was cut at the server default: " + out);
+        assertEquals(16, out.stream().filter(AskResponse::hasToken).count());
+    }
+
+    @Test
     void warmLoadsNamedDocumentsAndReportsMisses() throws IOException {
         var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
         WarmRequest request = WarmRequest.newBuilder().addDocIds("ada").addDocIds("babbage").addDocIds("nope")
