@@ -2,6 +2,7 @@ package dev.sacrag.compressor;
 
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.DocumentRules;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.common.errors.SerializationException;
@@ -13,8 +14,6 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
@@ -129,13 +128,6 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
 
     /** The record key is the doc id, UTF-8. */
     static String docId(byte[] key) throws BadDocumentException {
-        if (key == null || key.length == 0) {
-            throw new BadDocumentException(BadDocumentException.Reason.MISSING_FIELD, "record key (the docId) is missing");
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(key)).toString();
-        } catch (CharacterCodingException e) {
-            throw new BadDocumentException(BadDocumentException.Reason.MALFORMED, "record key is not valid UTF-8", e);
-        }
+        return DocumentRules.docIdOfKey(key);
     }
 }

@@ -2,6 +2,7 @@ package dev.sacrag.compressor;
 
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.DocumentRules;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.common.header.Header;
@@ -70,10 +71,7 @@ final class DocumentProcessor extends CacheProcessor {
                 ? null : new String(contentType.value(), StandardCharsets.UTF_8);
         // The record timestamp stands in for a missing JSON version, so a replay yields the same version.
         DocumentEvent doc = codec.decode(record.value(), type, record.timestamp());
-        if (!doc.getDocId().equals(docId)) {
-            throw new BadDocumentException(BadDocumentException.Reason.INVALID_FIELD, "record key '" + docId
-                    + "' differs from the document's docId '" + doc.getDocId() + "' (the key must be the docId)");
-        }
+        DocumentRules.requireKeyIsDocId(docId, doc);
         return doc;
     }
 

@@ -1,9 +1,14 @@
 package dev.sacrag.schemas;
 
 import static dev.sacrag.schemas.BadDocumentException.Reason.EMPTY_TEXT;
+import static dev.sacrag.schemas.BadDocumentException.Reason.MALFORMED;
+import static dev.sacrag.schemas.BadDocumentException.Reason.MISSING_FIELD;
 import static dev.sacrag.schemas.BadDocumentException.Reason.TOO_LARGE;
 
 import dev.sacrag.schemas.avro.DocumentEvent;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /** What every document must satisfy, whichever format or producer it came from. */
@@ -18,6 +23,30 @@ public final class DocumentRules {
     /** Whether {@code tenant} may name a tenant; tools that take one check it at start-up. */
     public static boolean isValidTenant(String tenant) {
         return tenant != null && TENANT.matcher(tenant).matches();
+    }
+
+    /** The docId a documents-topic record key names: UTF-8, not empty. */
+    public static String docIdOfKey(byte[] key) throws BadDocumentException {
+        if (key == null || key.length == 0) {
+            throw new BadDocumentException(MISSING_FIELD, "record key (the docId) is missing");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(key)).toString();
+        } catch (CharacterCodingException e) {
+            throw new BadDocumentException(MALFORMED, "record key is not valid UTF-8", e);
+        }
+    }
+
+    /**
+     * A document must sit under its own docId: compaction, tombstones and every reader of the
+     * topic go by the key, so a value under another key would be deleted, replaced or replayed
+     * as somebody else's.
+     */
+    public static void requireKeyIsDocId(String key, DocumentEvent event) throws BadDocumentException {
+        if (!event.getDocId().equals(key)) {
+            throw DocumentCodec.invalid("record key '" + key + "' differs from the document's docId '"
+                    + event.getDocId() + "' (the key must be the docId)");
+        }
     }
 
     public static void check(DocumentEvent event, DocumentLimits limits) throws BadDocumentException {

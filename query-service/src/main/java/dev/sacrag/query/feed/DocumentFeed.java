@@ -5,6 +5,7 @@ import dev.sacrag.query.retrieval.DocumentIndex;
 import dev.sacrag.query.retrieval.IndexedDoc;
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.DocumentRules;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -57,7 +58,9 @@ public final class DocumentFeed implements TopicFollower.Handler {
             return;
         }
         try {
+            String key = DocumentRules.docIdOfKey(r.key());
             DocumentEvent e = codec.decode(r.value(), contentType(r), r.timestamp());
+            DocumentRules.requireKeyIsDocId(key, e);   // the compressor dead-letters it: indexing it would serve text never compressed
             index.upsert(new IndexedDoc(e.getDocId(), e.getTenant(), e.getVersion(), e.getTitle()), e.getText());
             metrics.feedRecord(r.topic(), true);
         } catch (BadDocumentException e) {

@@ -68,10 +68,12 @@ class DocumentFeedTest {
         feed.handle(new FeedRecords(TOPIC)
                 .add("x", "garbage".getBytes(StandardCharsets.UTF_8))
                 .add("e", avro("e", "t", 1, "   "))
+                .add("b", avro("a", "t", 1, "Filed under another document's key."))
                 .add("ok", avro("ok", "t", 1, "Otters hold hands."))
                 .batch());
         assertEquals(1, index.size());
         assertTrue(index.find("ok").isPresent());
-        assertEquals(2.0, metrics.registry().get("sac.query.feed.records").tag("result", "bad").counter().count());
+        assertTrue(index.find("a").isEmpty(), "a document under another key was indexed");
+        assertEquals(3.0, metrics.registry().get("sac.query.feed.records").tag("result", "bad").counter().count());
     }
 }
