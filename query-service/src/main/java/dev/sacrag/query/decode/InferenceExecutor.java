@@ -10,8 +10,10 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The one place questions are decoded. The model already uses every core for one request
@@ -26,6 +28,10 @@ import java.util.concurrent.TimeUnit;
  * last batch held waits up to {@code batchWait} for the rest, instead of starting a small
  * batch that the others then queue behind. A worker whose last batch was one question (a lone
  * caller) never waits.
+ *
+ * <p>A question withdrawn while it waits leaves the queue at once (its slot is free for the
+ * next caller). A worker killed by an {@link Error} (out of memory in a batch, say) fails that
+ * batch and is replaced before it dies, so the service keeps answering.
  */
 public final class InferenceExecutor implements AutoCloseable {
 
@@ -39,7 +45,8 @@ public final class InferenceExecutor implements AutoCloseable {
     private final long batchWaitNanos;
     private final BlockingQueue<Job> queue;
     private final QueryMetrics metrics;
-    private final List<Thread> workers = new ArrayList<>();
+    private final List<Thread> workers = new CopyOnWriteArrayList<>();
+    private final AtomicInteger started = new AtomicInteger();
     private volatile boolean closed;
 
     /**
@@ -67,11 +74,15 @@ public final class InferenceExecutor implements AutoCloseable {
         metrics.gauge("sac.query.inference.queue.depth", "Questions waiting for the inference executor",
                 queue, BlockingQueue::size);
         for (int i = 0; i < workers; i++) {
-            Thread t = new Thread(this::work, "sac-inference-" + i);
-            t.setDaemon(true);
-            this.workers.add(t);
-            t.start();
+            startWorker();
         }
+    }
+
+    private void startWorker() {
+        Thread t = new Thread(this::work, "sac-inference-" + started.getAndIncrement());
+        t.setDaemon(true);
+        workers.add(t);
+        t.start();
     }
 
     /**
@@ -88,6 +99,12 @@ public final class InferenceExecutor implements AutoCloseable {
                     "the inference queue is full (" + queue.size() + " questions waiting); retry later"));
         } else if (closed && queue.remove(job)) {   // close() drained the queue between the check and the offer
             job.result.completeExceptionally(new IllegalStateException("the inference executor is shut down"));
+        } else {
+            job.result.whenComplete((answer, error) -> {
+                if (job.result.isCancelled()) {
+                    queue.remove(job);   // withdrawn while waiting: free its slot now, not when a worker reaches it
+                }
+            });
         }
         return job.result;
     }
@@ -128,7 +145,15 @@ public final class InferenceExecutor implements AutoCloseable {
                 log.error("decoding a batch of {} question(s) failed", batch.size(), e);
                 fail(batch, e);
                 if (e instanceof Error && !(e instanceof AssertionError)) {
-                    throw (Error) e;   // out of memory and the like: the futures are completed, now stop
+                    // Out of memory and the like: this thread's state is suspect, so it ends, but a
+                    // replacement takes the queue first (without it every later question would wait
+                    // for its deadline while health still said SERVING).
+                    workers.remove(Thread.currentThread());
+                    if (!closed) {
+                        startWorker();
+                        log.error("inference worker {} replaced after {}", Thread.currentThread().getName(), e.toString());
+                    }
+                    throw (Error) e;
                 }
             }
             last = ran.decoded();

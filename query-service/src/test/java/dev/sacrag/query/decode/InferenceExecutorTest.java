@@ -125,6 +125,56 @@ class InferenceExecutorTest {
     }
 
     @Test
+    void aWithdrawnQuestionFreesItsQueueSlotAtOnce() throws Exception {
+        GatedAnswerer answerer = new GatedAnswerer(1);
+        try (InferenceExecutor executor = new InferenceExecutor(answerer, 1, 1, 2, metrics)) {
+            CompletableFuture<Decoded> running = executor.submit(request("running"));
+            assertTrue(answerer.started.await(5, TimeUnit.SECONDS));
+            executor.submit(request("gave up 1")).cancel(false);
+            executor.submit(request("gave up 2")).cancel(false);
+            assertEquals(0, executor.queueDepth(), "withdrawn questions still hold their slots");
+            CompletableFuture<Decoded> a = executor.submit(request("a"));
+            CompletableFuture<Decoded> b = executor.submit(request("b"));
+            assertTrue(!a.isDone() && !b.isDone(), "refused although both slots were free");
+            answerer.release.countDown();
+            running.get(5, TimeUnit.SECONDS);
+            a.get(5, TimeUnit.SECONDS);
+            b.get(5, TimeUnit.SECONDS);
+            assertEquals(List.of("running", "a", "b"), answerer.questions);
+        }
+    }
+
+    @Test
+    void aWorkerKilledByAnErrorIsReplaced() throws Exception {
+        FakeAnswerer plain = new FakeAnswerer("m", 2, 0);
+        try (InferenceExecutor executor = new InferenceExecutor(new Answerer() {
+            @Override
+            public String modelId() {
+                return plain.modelId();
+            }
+
+            @Override
+            public int maxPositions() {
+                return plain.maxPositions();
+            }
+
+            @Override
+            public Answer answer(DecodeRequest r) {
+                if (r.question().equals("oom")) {
+                    throw new OutOfMemoryError("simulated: no memory for this batch");
+                }
+                return plain.answer(r);
+            }
+        }, 1, 1, 4, metrics)) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> executor.submit(request("oom")).get(5, TimeUnit.SECONDS));
+            assertInstanceOf(OutOfMemoryError.class, e.getCause());
+            assertEquals("t0 t1", executor.submit(request("after")).get(5, TimeUnit.SECONDS).answer().text(),
+                    "no worker took the next question");
+        }
+    }
+
+    @Test
     void handsQueuedQuestionsToABatchingAnswererTogether() throws Exception {
         GatedAnswerer answerer = new GatedAnswerer(4);
         try (InferenceExecutor executor = new InferenceExecutor(answerer, 1, 8, 16, metrics)) {
