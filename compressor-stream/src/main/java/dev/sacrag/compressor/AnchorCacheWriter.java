@@ -43,6 +43,11 @@ final class AnchorCacheWriter {
         return c.compressor().modelId();
     }
 
+    /** The largest dead letter the topic and the producer take (settings). */
+    long deadLetterMaxBytes() {
+        return settings.deadLetterMaxBytes();
+    }
+
     RetryPolicy.Budget redisBudget() {
         return settings.redisRetry().start(e -> {
             c.metrics().failure("redis");

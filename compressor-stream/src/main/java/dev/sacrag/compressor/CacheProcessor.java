@@ -96,12 +96,26 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         try {
             result = writer.compress(doc, tokens);
         } catch (RuntimeException e) {
-            deadLetter(source, DeadLetters.COMPRESSION_FAILED, new IllegalStateException("compressing document "
-                    + doc.getDocId() + " v" + doc.getVersion() + " with model " + writer.modelId() + " failed: " + e, e));
+            deadLetter(source, DeadLetters.COMPRESSION_FAILED, "compressing document " + doc.getDocId() + " v"
+                    + doc.getVersion() + " with model " + writer.modelId() + " failed: " + e, e);
             return false;
         }
         emit(doc, writer.write(doc, result, previous, redis), source.timestamp());
         return true;
+    }
+
+    /**
+     * The document's tokens; empty when the tokenizer failed on it and {@code source} went to
+     * the dead-letter topic (a native tokenizer error must not fail the task on every replay).
+     */
+    Optional<AnchorCacheWriter.Tokens> tokenize(DocumentEvent doc, Record<byte[], byte[]> source) {
+        try {
+            return Optional.of(writer.tokenize(doc.getText()));
+        } catch (RuntimeException e) {
+            deadLetter(source, DeadLetters.COMPRESSION_FAILED, "tokenizing document " + doc.getDocId() + " v"
+                    + doc.getVersion() + " failed: " + e, e);
+            return Optional.empty();
+        }
     }
 
     void emit(DocumentEvent doc, AnchorCacheRecord catalog, long timestamp) {
@@ -117,11 +131,16 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         context.forward(new Record<Object, Object>(catalogKey(docId), null, timestamp), CompressorTopology.CATALOG_SINK);
     }
 
-    void deadLetter(Record<byte[], byte[]> source, String reason, Throwable error) {
+    void deadLetter(Record<byte[], byte[]> source, String reason, BadDocumentException error) {
+        deadLetter(source, reason, error.getMessage(), error);
+    }
+
+    void deadLetter(Record<byte[], byte[]> source, String reason, String message, Throwable error) {
         metrics.deadLettered(reason);
         log.warn("dead-lettering {} record at {}: {}", reason, context.recordMetadata()
-                .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?"), error.getMessage());
-        Record<byte[], byte[]> dead = DeadLetters.of(source, context.recordMetadata(), reason, error);
+                .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?"), message);
+        Record<byte[], byte[]> dead = DeadLetters.of(source, context.recordMetadata(), reason, message, error,
+                writer.deadLetterMaxBytes());
         context.forward(new Record<Object, Object>(dead.key(), dead.value(), dead.timestamp(), dead.headers()),
                 CompressorTopology.DEAD_LETTER_SINK);
     }

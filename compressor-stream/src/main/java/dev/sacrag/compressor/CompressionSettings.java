@@ -18,9 +18,19 @@ import java.util.Optional;
  * @param redisRetry        back-off and per-record budget for Redis operations
  * @param maxCompressTime   the worst case the timeouts were sized for; a slower compression is
  *                          logged and counted, because it means the timeouts are too small
+ * @param deadLetterMaxBytes the largest record the dead-letter topic and the producer take; a
+ *                          dead letter that would be larger goes without its value (see {@link DeadLetters})
  */
 public record CompressionSettings(DocumentLimits limits, int maxDocumentTokens, KvDtype dtype,
-                                  Optional<Duration> blobTtl, RetryPolicy redisRetry, Duration maxCompressTime) {
+                                  Optional<Duration> blobTtl, RetryPolicy redisRetry, Duration maxCompressTime,
+                                  long deadLetterMaxBytes) {
+
+    /** Dead letters limited by the producer's max.request.size only. */
+    public CompressionSettings(DocumentLimits limits, int maxDocumentTokens, KvDtype dtype, Optional<Duration> blobTtl,
+                               RetryPolicy redisRetry, Duration maxCompressTime) {
+        this(limits, maxDocumentTokens, dtype, blobTtl, redisRetry, maxCompressTime,
+                CompressorTopology.maxStoredDocumentBytes(limits));
+    }
 
     public CompressionSettings {
         Objects.requireNonNull(limits, "limits");
@@ -28,6 +38,9 @@ public record CompressionSettings(DocumentLimits limits, int maxDocumentTokens, 
         Objects.requireNonNull(blobTtl, "blobTtl");
         Objects.requireNonNull(redisRetry, "redisRetry");
         Objects.requireNonNull(maxCompressTime, "maxCompressTime");
+        if (deadLetterMaxBytes < 1) {
+            throw new IllegalArgumentException("deadLetterMaxBytes must be >= 1, got " + deadLetterMaxBytes);
+        }
         if (maxDocumentTokens < 1) {
             throw new IllegalArgumentException("maxDocumentTokens must be >= 1, got " + maxDocumentTokens);
         }

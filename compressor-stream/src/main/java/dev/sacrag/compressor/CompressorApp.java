@@ -42,7 +42,6 @@ import java.util.function.UnaryOperator;
 public final class CompressorApp implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CompressorApp.class);
-    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final CompressorConfig config;
     private final List<AutoCloseable> resources;
@@ -85,7 +84,7 @@ public final class CompressorApp implements AutoCloseable {
         if (!Files.isDirectory(config.modelDir())) {
             throw new NoSuchFileException(config.modelDir().toString(), null, CompressorConfig.Flags.MODEL + ": no model folder there");
         }
-        TopicPreflight.check(config.bootstrapServers(), config.topics());
+        long deadLetterTopicBytes = TopicPreflight.check(config.bootstrapServers(), config.topics());
         SacEngine engine = SacEngine.load(config.modelDir(), config.adapterDir());
         opened.add(engine);
         DocumentCompressor compressor = wrap.apply(new SacDocumentCompressor(engine,
@@ -96,11 +95,19 @@ public final class CompressorApp implements AutoCloseable {
         CompressorMetrics metrics = new CompressorMetrics(registry);
         CompressionSettings settings = new CompressionSettings(config.limits(),
                 config.maxDocumentTokens().orElse(engine.config().maxPositions()), config.blobDtype(), config.blobTtl(),
-                config.redisRetry(), config.maxCompressTime());
+                config.redisRetry(), config.maxCompressTime(),
+                Math.min(deadLetterTopicBytes, CompressorTopology.maxStoredDocumentBytes(config.limits())));
         Topology topology = CompressorTopology.build(config.topics(), settings,
                 new Collaborators(compressor, new RedisBlobStore(store), metrics, Clock.systemUTC()));
         KafkaStreams streams = new KafkaStreams(topology, CompressorStreamsConfig.of(config));
-        opened.add(() -> streams.close(CLOSE_TIMEOUT));
+        // A stream thread finishes the record in hand before it stops, and one record may take the
+        // compress time plus the Redis retry budget: wait as long as the consumer group would.
+        Duration closeTimeout = config.timeouts().maxPollInterval();
+        opened.add(() -> {
+            if (!streams.close(closeTimeout)) {
+                throw new StreamStillRunning(closeTimeout);
+            }
+        });
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         opened.add(streamsMetrics);
@@ -202,17 +209,31 @@ public final class CompressorApp implements AutoCloseable {
         closeAll(resources);
     }
 
-    /** In reverse order of opening: the stream stops before the store and engine it uses are closed. */
+    /**
+     * In reverse order of opening: the stream stops before the store and engine it uses are
+     * closed. When it has not stopped in time, they are left open (freeing the model's native
+     * memory under a running compression could crash the process); the process exit frees them.
+     */
     private static void closeAll(List<AutoCloseable> resources) {
         List<AutoCloseable> reversed = new ArrayList<>(resources);
         Collections.reverse(reversed);
+        resources.clear();
         for (AutoCloseable r : reversed) {
             try {
                 r.close();
+            } catch (StreamStillRunning e) {
+                log.error("{}; leaving the model and the Redis connection open", e.getMessage());
+                return;
             } catch (Exception e) {
                 log.warn("closing {} failed", r, e);
             }
         }
-        resources.clear();
+    }
+
+    /** Kafka Streams did not stop within its close timeout: a record is still being processed. */
+    private static final class StreamStillRunning extends RuntimeException {
+        StreamStillRunning(Duration timeout) {
+            super("Kafka Streams did not stop within " + timeout + " (a record is still being processed)");
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.sacrag.compressor;
 
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Record;
@@ -30,24 +31,49 @@ public final class DeadLetters {
     public static final String SOURCE_TOPIC = "sac.error.source.topic";
     public static final String SOURCE_PARTITION = "sac.error.source.partition";
     public static final String SOURCE_OFFSET = "sac.error.source.offset";
+    /** Set when the value was left out because the dead letter would not fit: the value's size in bytes. */
+    public static final String VALUE_DROPPED = "sac.error.value.dropped";
+    /** Room kept for the record's framing beside key, value and headers. */
+    static final int RECORD_OVERHEAD = 1024;
     /** A valid document the model failed on (a bug or a limit the checks missed); not a schema reason. */
     public static final String COMPRESSION_FAILED = "COMPRESSION_FAILED";
 
     private DeadLetters() {
     }
 
+    /**
+     * {@code message} says what failed; {@code error} is what threw (its class goes in
+     * {@value #ERROR_CLASS}). A dead letter larger than {@code maxBytes} goes without its value
+     * (header {@value #VALUE_DROPPED}: the value's size; the source headers say where the
+     * original is): producers may compress documents that the dead-letter topic then receives
+     * uncompressed, and a dead letter the broker or producer refuses would fail the task on
+     * every replay.
+     */
     static Record<byte[], byte[]> of(Record<byte[], byte[]> original, Optional<RecordMetadata> source,
-                                     String reason, Throwable error) {
+                                     String reason, String message, Throwable error, long maxBytes) {
         Headers headers = new RecordHeaders(original.headers().toArray());
         put(headers, ERROR_CLASS, error.getClass().getName());
         put(headers, ERROR_REASON, reason);
-        put(headers, ERROR_MESSAGE, String.valueOf(error.getMessage()));
+        put(headers, ERROR_MESSAGE, String.valueOf(message));
         source.ifPresent(m -> {
             put(headers, SOURCE_TOPIC, m.topic());
             put(headers, SOURCE_PARTITION, Integer.toString(m.partition()));
             put(headers, SOURCE_OFFSET, Long.toString(m.offset()));
         });
-        return new Record<>(original.key(), original.value(), original.timestamp(), headers);
+        byte[] value = original.value();
+        if (value != null && size(original.key(), value, headers) > maxBytes) {
+            put(headers, VALUE_DROPPED, Integer.toString(value.length));
+            value = new byte[0];
+        }
+        return new Record<>(original.key(), value, original.timestamp(), headers);
+    }
+
+    private static long size(byte[] key, byte[] value, Headers headers) {
+        long n = RECORD_OVERHEAD + (key == null ? 0 : key.length) + value.length;
+        for (Header h : headers) {
+            n += h.key().length() + (h.value() == null ? 0 : h.value().length);
+        }
+        return n;
     }
 
     private static void put(Headers headers, String name, String value) {

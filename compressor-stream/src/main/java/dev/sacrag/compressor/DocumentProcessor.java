@@ -53,7 +53,11 @@ final class DocumentProcessor extends CacheProcessor {
                 return;
             }
             doc = decode(docId, record);
-            tokens = writer.tokenize(doc.getText());
+            Optional<AnchorCacheWriter.Tokens> t = tokenize(doc, record);
+            if (t.isEmpty()) {
+                return;
+            }
+            tokens = t.get();
             if (tokens.ids().length > maxDocumentTokens) {
                 throw new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document " + docId + " has "
                         + tokens.ids().length + " tokens, limit " + maxDocumentTokens + " (--max-doc-tokens)");

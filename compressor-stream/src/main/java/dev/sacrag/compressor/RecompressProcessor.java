@@ -51,7 +51,8 @@ final class RecompressProcessor extends CacheProcessor {
             return;
         }
         log.info("recompressing document {} v{} ({})", doc.getDocId(), doc.getVersion(), request.reason().orElse("no reason given"));
-        if (compressAndEmit(doc, writer.tokenize(doc.getText()), previous, redis, record)) {
+        Optional<AnchorCacheWriter.Tokens> tokens = tokenize(doc, record);
+        if (tokens.isPresent() && compressAndEmit(doc, tokens.get(), previous, redis, record)) {
             metrics.recompress("rebuilt");
         }
     }

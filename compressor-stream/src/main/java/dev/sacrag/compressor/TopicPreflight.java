@@ -32,7 +32,8 @@ final class TopicPreflight {
     private TopicPreflight() {
     }
 
-    static void check(String bootstrapServers, CompressorTopics topics) {
+    /** @return the dead-letter topic's max.message.bytes */
+    static long check(String bootstrapServers, CompressorTopics topics) {
         Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Math.toIntExact(TIMEOUT.toMillis())));
         try {
@@ -50,7 +51,7 @@ final class TopicPreflight {
                         + topics.documents() + " has " + documents + ": they must match, because a recompress request is"
                         + " served by the task that owns the document's partition");
             }
-            checkDeadLettersFit(admin, topics);
+            return checkDeadLettersFit(admin, topics);
         } finally {
             admin.close(Duration.ZERO); // an unreachable broker must not also delay the failure
         }
@@ -61,7 +62,7 @@ final class TopicPreflight {
      * than the documents topic, the broker would refuse it, the transaction would abort and the
      * same record would fail again forever.
      */
-    private static void checkDeadLettersFit(Admin admin, CompressorTopics topics) {
+    private static long checkDeadLettersFit(Admin admin, CompressorTopics topics) {
         ConfigResource documents = new ConfigResource(ConfigResource.Type.TOPIC, topics.documents());
         ConfigResource deadLetter = new ConfigResource(ConfigResource.Type.TOPIC, topics.deadLetter());
         Map<ConfigResource, Config> configs = await(admin.describeConfigs(List.of(documents, deadLetter)).all(),
@@ -73,6 +74,7 @@ final class TopicPreflight {
                     + topics.documents() + " of " + documentBytes + ": raise " + TopicConfig.MAX_MESSAGE_BYTES_CONFIG + " of "
                     + topics.deadLetter() + ", or a large bad document could never be dead-lettered");
         }
+        return deadLetterBytes;
     }
 
     private static long maxMessageBytes(Config config) {

@@ -74,10 +74,17 @@ class CompressorTopologyTest {
 
     @BeforeEach
     void start() {
-        CompressionSettings settings = new CompressionSettings(new DocumentLimits(MAX_VALUE_BYTES, MAX_CHARS), MAX_TOKENS,
+        start(settings(CompressorTopology.maxStoredDocumentBytes(new DocumentLimits(MAX_VALUE_BYTES, MAX_CHARS))));
+    }
+
+    static CompressionSettings settings(long deadLetterMaxBytes) {
+        return new CompressionSettings(new DocumentLimits(MAX_VALUE_BYTES, MAX_CHARS), MAX_TOKENS,
                 KvDtype.F32, Optional.empty(),
                 new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
-                Duration.ofSeconds(5));
+                Duration.ofSeconds(5), deadLetterMaxBytes);
+    }
+
+    void start(CompressionSettings settings) {
         topology = CompressorTopology.build(TOPICS, settings,
                 new Collaborators(model, redis, metrics, Clock.fixed(NOW, ZoneOffset.UTC)));
         Properties props = new Properties();
@@ -322,8 +329,30 @@ class CompressorTopologyTest {
     }
 
     @Test
+    void aDeadLetterTooLargeForItsTopicGoesWithoutItsValue() {
+        driver.close();
+        start(settings(3000));   // the dead-letter topic takes less than the documents topic's largest value
+        byte[] large = utf8("{\"docId\":\"d\",\"text\":\"" + "y".repeat(MAX_VALUE_BYTES) + "\"}");
+        publish("d", large, DocumentCodec.JSON_CONTENT_TYPE);
+        byte[] small = {0, 1, 2, (byte) 0xff};
+        publish("e", small, null);
+
+        TestRecord<byte[], byte[]> dropped = deadLetters.readRecord();
+        assertEquals("TOO_LARGE", header(dropped.headers(), DeadLetters.ERROR_REASON));
+        assertArrayEquals(new byte[0], dropped.value());
+        assertEquals(Integer.toString(large.length), header(dropped.headers(), DeadLetters.VALUE_DROPPED));
+        assertEquals("0", header(dropped.headers(), DeadLetters.SOURCE_OFFSET), "where the original is");
+        TestRecord<byte[], byte[]> kept = deadLetters.readRecord();
+        assertArrayEquals(small, kept.value(), "a dead letter that fits keeps its bytes");
+        assertEquals(null, kept.headers().lastHeader(DeadLetters.VALUE_DROPPED));
+
+        publishAvro(doc("good", 1, "the stream keeps going"));
+        assertEquals("good", catalog.readValue().getDocId());
+    }
+
+    @Test
     void aDocumentTheModelFailsOnGoesToTheDeadLetterTopicAndTheStreamContinues() {
-        model.failWith = new IllegalStateException("tensor shape mismatch");
+        model.failWith = new ArithmeticException("tensor shape mismatch");
         publishAvro(doc("poison", 1, "the model chokes on this"));
         model.failWith = null;
         publishAvro(doc("fine", 1, "this one works"));
@@ -331,6 +360,24 @@ class CompressorTopologyTest {
         TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
         assertEquals(DeadLetters.COMPRESSION_FAILED, header(dead.headers(), DeadLetters.ERROR_REASON));
         assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("tensor shape mismatch"));
+        assertEquals(ArithmeticException.class.getName(), header(dead.headers(), DeadLetters.ERROR_CLASS),
+                "the class header names what the model threw");
+        assertEquals("fine", catalog.readValue().getDocId());
+        assertTrue(catalog.isEmpty());
+    }
+
+    @Test
+    void aDocumentTheTokenizerFailsOnGoesToTheDeadLetterTopicAndTheStreamContinues() {
+        model.tokenizerFailsWith = new IllegalArgumentException("native tokenizer error");
+        publishAvro(doc("poison", 1, "the tokenizer chokes on this"));
+        model.tokenizerFailsWith = null;
+        publishAvro(doc("fine", 1, "this one works"));
+
+        TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+        assertEquals(DeadLetters.COMPRESSION_FAILED, header(dead.headers(), DeadLetters.ERROR_REASON));
+        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("tokenizing document poison v1"),
+                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
+        assertEquals(IllegalArgumentException.class.getName(), header(dead.headers(), DeadLetters.ERROR_CLASS));
         assertEquals("fine", catalog.readValue().getDocId());
         assertTrue(catalog.isEmpty());
     }

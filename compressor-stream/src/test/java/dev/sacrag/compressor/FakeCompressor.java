@@ -18,6 +18,7 @@ final class FakeCompressor implements DocumentCompressor {
 
     final List<long[]> compressed = new CopyOnWriteArrayList<>();
     volatile RuntimeException failWith;
+    volatile RuntimeException tokenizerFailsWith;
 
     @Override
     public String modelId() {
@@ -31,6 +32,9 @@ final class FakeCompressor implements DocumentCompressor {
 
     @Override
     public long[] tokenize(String text) {
+        if (tokenizerFailsWith != null) {
+            throw tokenizerFailsWith;
+        }
         String[] words = text.trim().split("\\s+");
         long[] ids = new long[PROMPT_TOKENS + words.length];
         ids[0] = 1;
