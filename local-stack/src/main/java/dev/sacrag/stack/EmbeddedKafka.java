@@ -137,6 +137,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put(TransactionLogConfig.TRANSACTIONS_TOPIC_PARTITIONS_CONFIG, "6");
         // Tests start groups all the time; the 3 s join delay only helps big production groups.
         p.put(GroupCoordinatorConfig.GROUP_INITIAL_REBALANCE_DELAY_MS_CONFIG, "0");
+        // Transactions past their timeout are aborted within a second (default: swept every 10 s),
+        // so a test of the compressor's transaction timeout sees what a production broker does.
+        p.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
         // The cleaner's 128 MiB default buffer is sized for production logs, not a test heap.
         p.put(CleanerConfig.LOG_CLEANER_DEDUPE_BUFFER_SIZE_PROP, Long.toString(8L << 20));
         return p;
