@@ -36,6 +36,11 @@ public final class AnchorFetcher {
         this.cache = Objects.requireNonNull(cache, "cache");
     }
 
+    /** The warm cache's byte budget. */
+    public long cacheBudgetBytes() {
+        return cache.budgetBytes();
+    }
+
     /** Whether the entry's anchor KV is in the warm cache (not counted as a lookup). */
     public boolean isCached(CacheKey key) {
         return cache.contains(key);

@@ -21,8 +21,10 @@ import dev.sacrag.query.retrieval.IndexedDoc;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -40,6 +42,9 @@ import static dev.sacrag.query.ask.QueryException.Reason.UNKNOWN_DOCUMENT;
  * {@link QueryException}s with a reason the RPC layer maps to a status.
  */
 public final class QueryEngine {
+
+    /** Documents fetched and decoded at a time by Warm. */
+    static final int WARM_SLICE = 16;
 
     /** Prompt tokens around the question ([LM], question and answer prompts), with a margin. */
     private static final int PROMPT_RESERVE = 64;
@@ -134,18 +139,39 @@ public final class QueryEngine {
                 toLoad.add(e);
             }
         }
-        control.check();
-        AnchorFetcher.Fetch fetch = fetch(q.tenant(), toLoad);
-        requestRecompression(fetch.misses());
-        fetch.misses().forEach(m -> misses.add(m.entry().docId()));
+        // In slices, so that decoding a thousand named documents never holds them all at once, and
+        // only until the cache's budget is used: past that each one would evict another of the same
+        // request. What did not fit is reported as a miss.
+        Map<CacheKey, Long> put = new LinkedHashMap<>();
+        long planned = 0;
+        for (int from = 0; from < toLoad.size(); from += WARM_SLICE) {
+            List<CatalogEntry> slice = toLoad.subList(from, Math.min(toLoad.size(), from + WARM_SLICE));
+            if (planned >= p.fetcher().cacheBudgetBytes()) {
+                slice.forEach(e -> misses.add(e.docId()));
+                continue;
+            }
+            control.check();
+            AnchorFetcher.Fetch fetch = fetch(q.tenant(), slice);
+            requestRecompression(fetch.misses());
+            fetch.misses().forEach(m -> misses.add(m.entry().docId()));
+            for (AnchorFetcher.Loaded l : fetch.loaded()) {
+                if (l.cached()) {
+                    long size = WarmCache.sizeOf(l.kv());
+                    put.put(CacheKey.of(l.entry()), size);
+                    planned += size;
+                } else {
+                    misses.add(l.entry().docId()); // larger than the whole cache
+                }
+            }
+        }
         int loaded = 0;
         long bytes = 0;
-        for (AnchorFetcher.Loaded l : fetch.loaded()) {
-            if (l.cached()) {
+        for (Map.Entry<CacheKey, Long> e : put.entrySet()) {   // what is in the cache now, not what went in
+            if (p.fetcher().isCached(e.getKey())) {
                 loaded++;
-                bytes += WarmCache.sizeOf(l.kv());
+                bytes += e.getValue();
             } else {
-                misses.add(l.entry().docId()); // larger than the whole cache
+                misses.add(e.getKey().docId());
             }
         }
         return new WarmReport(loaded, bytes, misses, alreadyWarm);
