@@ -16,7 +16,7 @@ class WarmCacheTest {
     private final QueryMetrics metrics = QueryMetrics.inMemory();
 
     private static CacheKey key(String doc, long version) {
-        return new CacheKey("t", doc, version, "m");
+        return new CacheKey("t", doc, version, "m", 0L);
     }
 
     @Test
@@ -62,12 +62,12 @@ class WarmCacheTest {
         WarmCache cache = new WarmCache(10 * SIZE, metrics);
         cache.put(key("a", 1), KV, WarmCache.Admission.EVICT_LRU);
         cache.put(key("a", 2), KV, WarmCache.Admission.EVICT_LRU);
-        cache.put(new CacheKey("t", "a", 1, "other-model"), KV, WarmCache.Admission.EVICT_LRU);
+        cache.put(new CacheKey("t", "a", 1, "other-model", 0L), KV, WarmCache.Admission.EVICT_LRU);
         cache.put(key("b", 1), KV, WarmCache.Admission.EVICT_LRU);
-        cache.put(new CacheKey("u", "a", 1, "m"), KV, WarmCache.Admission.EVICT_LRU);
+        cache.put(new CacheKey("u", "a", 1, "m", 0L), KV, WarmCache.Admission.EVICT_LRU);
 
         assertEquals(2, cache.evictOlderVersions("t", "a", 2));
-        assertTrue(cache.contains(key("a", 2)) && cache.contains(key("b", 1)) && cache.contains(new CacheKey("u", "a", 1, "m")));
+        assertTrue(cache.contains(key("a", 2)) && cache.contains(key("b", 1)) && cache.contains(new CacheKey("u", "a", 1, "m", 0L)));
         assertEquals(3, cache.size());
         assertEquals(3 * SIZE, cache.usedBytes());
     }
@@ -76,7 +76,7 @@ class WarmCacheTest {
     void aDeleteEvictsEveryVersionAndModelOfTheDocument() {
         WarmCache cache = new WarmCache(10 * SIZE, metrics);
         cache.put(key("a", 1), KV, WarmCache.Admission.EVICT_LRU);
-        cache.put(new CacheKey("t", "a", 3, "other-model"), KV, WarmCache.Admission.EVICT_LRU);
+        cache.put(new CacheKey("t", "a", 3, "other-model", 0L), KV, WarmCache.Admission.EVICT_LRU);
         cache.put(key("b", 1), KV, WarmCache.Admission.EVICT_LRU);
         assertEquals(2, cache.evictDoc("a"));
         assertEquals(1, cache.size());

@@ -56,7 +56,7 @@ class DocumentFeedTest {
         assertEquals(List.of("b"), search("t", "camels"));
         assertEquals(1_700_000_000_001L, index.find("b").orElseThrow().version(), "JSON without a version: the record time");
 
-        CacheKey warmA = new CacheKey("t", "a", 1, "m");
+        CacheKey warmA = new CacheKey("t", "a", 1, "m", 0L);
         cache.put(warmA, TestAnchors.kv("m", 10, 2, 1), WarmCache.Admission.EVICT_LRU);
         feed.handle(new FeedRecords(TOPIC).add("a", null).batch());
         assertEquals(List.of(), search("t", "penguins"));
