@@ -2,6 +2,7 @@ package dev.sacrag.query.ask;
 
 import dev.sacrag.query.decode.Decoded;
 import dev.sacrag.query.decode.InferenceOverloadedException;
+import dev.sacrag.query.decode.InferenceShutdownException;
 import dev.sacrag.query.decode.ModelChangedException;
 
 import java.util.concurrent.CancellationException;
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeoutException;
 import static dev.sacrag.query.ask.QueryException.Reason.CANCELLED;
 import static dev.sacrag.query.ask.QueryException.Reason.MODEL_CHANGED;
 import static dev.sacrag.query.ask.QueryException.Reason.OVERLOADED;
+import static dev.sacrag.query.ask.QueryException.Reason.SHUTTING_DOWN;
 
 /**
  * Waits for a queued answer while watching the caller: a caller that leaves or runs out of
@@ -64,6 +66,9 @@ final class DecodeWait {
         }
         if (cause instanceof InferenceOverloadedException o) {
             return new QueryException(OVERLOADED, o.getMessage(), o);
+        }
+        if (cause instanceof InferenceShutdownException d) {
+            return new QueryException(SHUTTING_DOWN, d.getMessage(), d);
         }
         if (cause instanceof ModelChangedException m) {
             return new QueryException(MODEL_CHANGED, m.getMessage(), m);

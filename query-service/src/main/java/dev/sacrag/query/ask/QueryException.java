@@ -30,7 +30,9 @@ public final class QueryException extends RuntimeException {
         OVERLOADED,
         DEADLINE_EXCEEDED,
         /** The caller went away. */
-        CANCELLED
+        CANCELLED,
+        /** This instance is stopping; another can answer. */
+        SHUTTING_DOWN
     }
 
     private final Reason reason;

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -92,13 +91,13 @@ public final class InferenceExecutor implements AutoCloseable {
     public CompletableFuture<Decoded> submit(DecodeRequest request) {
         Job job = new Job(request, new CompletableFuture<>(), System.nanoTime());
         if (closed) {
-            job.result.completeExceptionally(new IllegalStateException("the inference executor is shut down"));
+            job.result.completeExceptionally(new InferenceShutdownException("the query service is shutting down; retry (another instance)"));
         } else if (!queue.offer(job)) {
             metrics.inferenceRejected();
             job.result.completeExceptionally(new InferenceOverloadedException(
                     "the inference queue is full (" + queue.size() + " questions waiting); retry later"));
         } else if (closed && queue.remove(job)) {   // close() drained the queue between the check and the offer
-            job.result.completeExceptionally(new IllegalStateException("the inference executor is shut down"));
+            job.result.completeExceptionally(new InferenceShutdownException("the query service is shutting down; retry (another instance)"));
         } else {
             job.result.whenComplete((answer, error) -> {
                 if (job.result.isCancelled()) {
@@ -134,7 +133,7 @@ public final class InferenceExecutor implements AutoCloseable {
                 }
                 fill(batch, Math.min(maxBatch, early + last));
             } catch (InterruptedException e) {
-                fail(batch, new CancellationException("the service is shutting down"));
+                fail(batch, new InferenceShutdownException("the query service is shutting down; retry (another instance)"));
                 return; // close() interrupts idle workers
             }
             Ran ran;
@@ -233,6 +232,7 @@ public final class InferenceExecutor implements AutoCloseable {
         }
         List<Job> left = new ArrayList<>();
         queue.drainTo(left);
-        left.forEach(job -> job.result.completeExceptionally(new CancellationException("the service is shutting down")));
+        left.forEach(job -> job.result.completeExceptionally(
+                new InferenceShutdownException("the query service is shutting down; retry (another instance)")));
     }
 }

@@ -15,7 +15,7 @@ final class StatusMapping {
     static Status toStatus(QueryException e) {
         Status status = switch (e.reason()) {
             case UNKNOWN_DOCUMENT, NOT_COMPRESSED, NO_MATCH -> Status.NOT_FOUND;
-            case CATALOG_LOADING, STORE_UNAVAILABLE, RECOMPRESSING, MODEL_CHANGED -> Status.UNAVAILABLE;
+            case CATALOG_LOADING, STORE_UNAVAILABLE, RECOMPRESSING, MODEL_CHANGED, SHUTTING_DOWN -> Status.UNAVAILABLE;
             case CONTEXT_TOO_LONG -> Status.INVALID_ARGUMENT;
             case OVERLOADED -> Status.RESOURCE_EXHAUSTED;
             case DEADLINE_EXCEEDED -> Status.DEADLINE_EXCEEDED;

@@ -145,6 +145,24 @@ class InferenceExecutorTest {
     }
 
     @Test
+    void questionsQueuedAtShutdownAndAfterItFailAsShuttingDown() throws Exception {
+        GatedAnswerer answerer = new GatedAnswerer(1);
+        InferenceExecutor executor = new InferenceExecutor(answerer, 1, 1, 4, metrics);
+        executor.submit(request("running"));
+        assertTrue(answerer.started.await(5, TimeUnit.SECONDS));
+        CompletableFuture<Decoded> queued = executor.submit(request("queued"));
+        answerer.release.countDown();
+        executor.close();
+        if (queued.isCompletedExceptionally()) {   // unless the worker took it before close stopped it
+            ExecutionException e = assertThrows(ExecutionException.class, () -> queued.get(5, TimeUnit.SECONDS));
+            assertInstanceOf(InferenceShutdownException.class, e.getCause());
+        }
+        ExecutionException after = assertThrows(ExecutionException.class,
+                () -> executor.submit(request("late")).get(5, TimeUnit.SECONDS));
+        assertInstanceOf(InferenceShutdownException.class, after.getCause(), "a retryable refusal, not an internal error");
+    }
+
+    @Test
     void aWorkerKilledByAnErrorIsReplaced() throws Exception {
         FakeAnswerer plain = new FakeAnswerer("m", 2, 0);
         try (InferenceExecutor executor = new InferenceExecutor(new Answerer() {
