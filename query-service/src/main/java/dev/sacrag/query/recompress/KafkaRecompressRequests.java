@@ -21,6 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * Publishes recompress requests to the recompress topic: key = docId (UTF-8), value = JSON
  * {@code {"tenant": ..., "reason": ..., "modelId": ...}}, the format the compressor consumes.
  * Many questions about one missing blob send one request per {@code minInterval}, not one each.
+ * A send that could not even start (no broker reachable: it blocked the calling RPC thread for
+ * up to two seconds) is also retried only after {@code minInterval}, so an outage does not cost
+ * every question those seconds.
  */
 public final class KafkaRecompressRequests implements RecompressRequests, AutoCloseable {
 
@@ -34,6 +37,8 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
     private final Clock clock;
     private final QueryMetrics metrics;
     private final Map<String, Long> lastSentMillis = new ConcurrentHashMap<>();
+    /** Entries older than minInterval are dropped once this many documents were asked for. */
+    private static final int PRUNE_AT = 10_000;
 
     public KafkaRecompressRequests(Producer<byte[], byte[]> producer, String topic, Duration minInterval, Clock clock,
                                    QueryMetrics metrics) {
@@ -66,6 +71,9 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
         if (last != null && now - last < minInterval.toMillis()) {
             return;
         }
+        if (lastSentMillis.size() >= PRUNE_AT) {
+            lastSentMillis.values().removeIf(sent -> now - sent >= minInterval.toMillis());
+        }
         lastSentMillis.put(dedupKey, now);
         JsonObject value = new JsonObject();
         value.addProperty("tenant", tenant);
@@ -83,8 +91,7 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
                             topic, error);
                 }
             });
-        } catch (RuntimeException e) {
-            lastSentMillis.remove(dedupKey, now);
+        } catch (RuntimeException e) {   // the timestamp stays: the next attempt comes after minInterval
             log.warn("recompress request for doc {} (tenant {}, model {}) to {} failed", docId, tenant, modelId, topic, e);
         }
     }

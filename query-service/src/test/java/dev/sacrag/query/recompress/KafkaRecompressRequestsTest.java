@@ -1,0 +1,73 @@
+package dev.sacrag.query.recompress;
+
+import dev.sacrag.query.metrics.QueryMetrics;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class KafkaRecompressRequestsTest {
+
+    /** A clock the test moves. */
+    private static final class TestClock extends Clock {
+        long millis = 1_000_000;
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis);
+        }
+    }
+
+    private final TestClock clock = new TestClock();
+    private final MockProducer<byte[], byte[]> producer =
+            new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    private final KafkaRecompressRequests requests = new KafkaRecompressRequests(producer, "sac.recompress",
+            Duration.ofSeconds(30), clock, QueryMetrics.inMemory());
+
+    @Test
+    void oneRequestPerDocumentAndIntervalInTheCompressorsFormat() {
+        requests.request("acme", "doc-1", "m1", "blob-missing");
+        requests.request("acme", "doc-1", "m1", "blob-missing");
+        requests.request("acme", "doc-2", "m1", "blob-missing");
+        assertEquals(2, producer.history().size());
+        assertEquals("doc-1", new String(producer.history().get(0).key(), StandardCharsets.UTF_8));
+        String value = new String(producer.history().get(0).value(), StandardCharsets.UTF_8);
+        assertTrue(value.contains("\"tenant\":\"acme\"") && value.contains("\"modelId\":\"m1\"")
+                && value.contains("\"reason\":\"blob-missing\""), value);
+        clock.millis += 30_000;
+        requests.request("acme", "doc-1", "m1", "blob-missing");
+        assertEquals(3, producer.history().size(), "asked again once the interval passed");
+    }
+
+    @Test
+    void aSendThatCannotStartIsRetriedOnlyAfterTheInterval() {
+        producer.sendException = new TimeoutException("no broker reachable within max.block.ms");
+        requests.request("acme", "doc-1", "m1", "blob-missing");
+        producer.sendException = null;
+        requests.request("acme", "doc-1", "m1", "blob-missing");   // another question a moment later
+        assertEquals(0, producer.history().size(), "every question would block the RPC thread during an outage");
+        clock.millis += 30_000;
+        requests.request("acme", "doc-1", "m1", "blob-missing");
+        assertEquals(1, producer.history().size());
+    }
+}
