@@ -78,7 +78,7 @@ class PreloaderTest {
     }
 
     @Test
-    void skipsDocumentsDeletedOrOfAModelSwitchedAwayFromBeforeItsTurn() throws Exception {
+    void skipsDocumentsDeletedBeforeTheirTurn() throws Exception {
         start(1L << 20);
         CatalogEntry gone = stored("gone", MODEL, 1);
         CatalogEntry kept = stored("kept", MODEL, 2);
@@ -86,7 +86,6 @@ class PreloaderTest {
         offerAndWait(List.of(gone, kept));
         assertFalse(cache.contains(CacheKey.of(gone)));
         assertTrue(cache.contains(CacheKey.of(kept)));
-
     }
 
     @Test
