@@ -7,6 +7,8 @@ import dev.sacrag.core.sac.SacAdapter;
 import dev.sacrag.core.sac.SacSpec;
 import dev.sacrag.query.FakeAnswerer;
 import dev.sacrag.query.decode.ActiveAnswerer;
+import dev.sacrag.query.feed.ControlFeed;
+import dev.sacrag.query.feed.FeedRecords;
 import dev.sacrag.query.metrics.QueryMetrics;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -72,6 +74,25 @@ class ModelSwitchTest {
         models.activate(new ModelActivation(target, Optional.of("sac-v2")));
         assertEquals(1, loaded.size(), "activating the active model again loads nothing");
         assertEquals(1.0, metrics.registry().get("sac.query.model.activations").tag("result", "unchanged").counter().count());
+    }
+
+    @Test
+    void theControlFeedAppliesABatchsLastActivationAndATombstoneReturnsToTheStartupModel() throws Exception {
+        String startup = id(sac, 4);
+        ActiveAnswerer active = new ActiveAnswerer(new ActiveAnswerer.Loaded(new FakeAnswerer(startup, 2, 0), () -> { }));
+        ControlFeed feed = new ControlFeed(switchFrom(active), startup, metrics);
+        feed.handle(new FeedRecords(ModelActivation.DEFAULT_TOPIC)
+                .add(ModelActivation.KEY, new ModelActivation(id(v2, 4), Optional.empty()).toJson())
+                .add("another-key", new ModelActivation(id(sac, 8), Optional.empty()).toJson())
+                .add(ModelActivation.KEY, new ModelActivation(id(v2, 8), Optional.empty()).toJson())
+                .add(ModelActivation.KEY, "{not json".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .batch());
+        assertEquals(id(v2, 8), active.modelId(), "the batch's last valid activation under the key");
+        assertEquals(1, loaded.size(), "earlier activations of the batch are history: not loaded");
+        assertEquals(1.0, metrics.registry().get("sac.query.feed.records").tag("result", "bad").counter().count());
+
+        feed.handle(new FeedRecords(ModelActivation.DEFAULT_TOPIC).add(ModelActivation.KEY, null).batch());
+        assertEquals(startup, active.modelId(), "a tombstone returns to the model the replica started with");
     }
 
     @Test

@@ -14,27 +14,27 @@ import java.util.Map;
 import java.util.Optional;
 
 /** Builds polled batches by hand, as a consumer would return them. */
-final class FeedRecords {
+public final class FeedRecords {
 
     private final String topic;
     private final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
 
-    FeedRecords(String topic) {
+    public FeedRecords(String topic) {
         this.topic = topic;
     }
 
-    FeedRecords add(String key, byte[] value) {
+    public FeedRecords add(String key, byte[] value) {
         return add(key, value, new RecordHeaders());
     }
 
-    FeedRecords add(String key, byte[] value, Headers headers) {
+    public FeedRecords add(String key, byte[] value, Headers headers) {
         records.add(new ConsumerRecord<>(topic, 0, records.size(), 1_700_000_000_000L + records.size(),
                 TimestampType.CREATE_TIME, -1, -1, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value,
                 headers, Optional.empty()));
         return this;
     }
 
-    ConsumerRecords<byte[], byte[]> batch() {
+    public ConsumerRecords<byte[], byte[]> batch() {
         ConsumerRecords<byte[], byte[]> batch = new ConsumerRecords<>(Map.of(new TopicPartition(topic, 0), List.copyOf(records)), Map.of());
         records.clear();
         return batch;
