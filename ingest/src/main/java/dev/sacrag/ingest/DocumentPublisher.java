@@ -14,7 +14,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -72,7 +72,8 @@ public final class DocumentPublisher implements AutoCloseable {
     private final Producer<byte[], byte[]> producer;
     private final Options options;
     private final Clock clock;
-    private final AtomicLong lastDefaultVersion = new AtomicLong(Long.MIN_VALUE);
+    private final Map<String, Long> lastDefaultVersion = new ConcurrentHashMap<>();
+    private static final int FORGET_VERSIONS_AT = 100_000;
     private final LongAdder acknowledgedBytes = new LongAdder();
 
     /** For tests and callers that own the producer (e.g. a MockProducer). */
@@ -133,7 +134,7 @@ public final class DocumentPublisher implements AutoCloseable {
     /** Publishes a draft, stamping the publish time as version when the draft has none. */
     public CompletableFuture<RecordMetadata> publish(DocumentDraft draft) {
         long now = clock.millis();
-        long version = draft.version().isPresent() ? draft.version().getAsLong() : nextDefaultVersion(now);
+        long version = draft.version().isPresent() ? draft.version().getAsLong() : nextDefaultVersion(draft.docId(), now);
         return publish(draft.toEvent(version, Instant.ofEpochMilli(now)));
     }
 
@@ -159,12 +160,18 @@ public final class DocumentPublisher implements AutoCloseable {
     }
 
     /**
-     * Publish time, but strictly increasing within this publisher: two publishes of one document
-     * in the same millisecond would otherwise carry equal versions, and the compressor skips a
-     * version that is not newer than the one it has.
+     * Publish time, but strictly increasing per document within this publisher: two publishes of
+     * one document in the same millisecond would otherwise carry equal versions, and the
+     * compressor skips a version that is not newer than the one it has. Per document, not one
+     * counter for all: with one counter, a run publishing thousands of documents a millisecond
+     * pushed versions ahead of the clock, and a later run re-publishing one of them at its true
+     * time went backwards and was skipped as older.
      */
-    private long nextDefaultVersion(long nowMillis) {
-        return lastDefaultVersion.accumulateAndGet(nowMillis, (last, now) -> Math.max(last + 1, now));
+    private long nextDefaultVersion(String docId, long nowMillis) {
+        if (lastDefaultVersion.size() >= FORGET_VERSIONS_AT) {   // entries behind the clock constrain nothing
+            lastDefaultVersion.values().removeIf(v -> v < nowMillis);
+        }
+        return lastDefaultVersion.merge(docId, nowMillis, (last, now) -> Math.max(last + 1, now));
     }
 
     private CompletableFuture<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, String what) {

@@ -98,6 +98,23 @@ class DocumentPublisherTest {
     }
 
     @Test
+    void manyDocumentsInOneMillisecondDoNotPushVersionsAheadOfTheClock() throws Exception {
+        MockProducer<byte[], byte[]> producer = producer(true);
+        DocumentPublisher bulk = new DocumentPublisher(producer, Options.defaults(), CLOCK);
+        for (int i = 0; i < 1000; i++) {
+            bulk.publish(DocumentDraft.of("d" + i, "text " + i)).get();
+        }
+        assertEquals(NOW, decode(producer.history().get(999)).getVersion(), "each document at its publish time");
+
+        // the last one edited and published again 10 ms later, by another run
+        DocumentPublisher later = new DocumentPublisher(producer, Options.defaults(),
+                java.time.Clock.offset(CLOCK, java.time.Duration.ofMillis(10)));
+        later.publish(DocumentDraft.of("d999", "edited")).get();
+        long edited = decode(producer.history().get(1000)).getVersion();
+        assertTrue(edited > NOW, "the edit went backwards: v" + edited + " after v" + NOW);
+    }
+
+    @Test
     void draftWithItsOwnVersionKeepsIt() throws Exception {
         MockProducer<byte[], byte[]> producer = producer(true);
         DocumentPublisher publisher = new DocumentPublisher(producer, Options.defaults(), CLOCK);
