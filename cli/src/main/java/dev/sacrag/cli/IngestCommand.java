@@ -19,8 +19,9 @@ import java.util.concurrent.Callable;
 /** {@code sac ingest}: publish files to the documents topic with ingest's {@link IngestRunner}. */
 @Command(name = "ingest", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Publish documents to the documents topic: .txt/.md files (one document each, id = slug of the"
-                + " path below the given folder), .jsonl (one JSON document per line), MRQA JSONL (one document per"
-                + " context; its questions are written beside the input as NAME.questions.jsonl).",
+                + " path below the given folder; with --tenant T other than the default, T:slug), .jsonl (one JSON document"
+                + " per line), MRQA JSONL (one document per context; its questions are written beside the input as"
+                + " NAME.questions.jsonl).",
                 "Folders are walked recursively. Progress on stderr, a summary line on stdout; exit 1 when a document failed."})
 final class IngestCommand implements Callable<Integer> {
 

@@ -81,7 +81,7 @@ public final class DocumentSources {
         listing.skipped().forEach(out::skip);
         Map<SourceFile, String> textIds = DocIds.forTextFiles(listing.files().stream()
                 .filter(f -> f.format() == SourceFormat.TXT || f.format() == SourceFormat.MD)
-                .toList());
+                .toList(), options.tenant());
         for (SourceFile file : listing.files()) {
             switch (file.format()) {
                 case TXT, MD -> TextDocuments.read(file, textIds.get(file), limits, out);

@@ -59,7 +59,7 @@ final class MrqaDocuments {
     private static void readContext(JsonObject json, String where, Map<String, String> header, BatchCollector out)
             throws BadDocumentException, BadSourceException {
         String context = string(json, "context");
-        String docId = DocIds.forContext(context);
+        String docId = DocIds.forContext(context, out.tenant());
         List<Question> questions = questions(json, docId);
         if (out.hasDocument(docId)) {
             out.skip(new Skipped(where, SkipReason.DUPLICATE_CONTEXT, "same text as document " + docId));

@@ -85,6 +85,18 @@ class DocumentSourcesTest {
         assertNotEquals(ids.get(0), ids.get(1));
         assertTrue(ids.stream().allMatch(id -> id.matches("a-[0-9a-f]{8}")), ids.toString());
         assertEquals(ids, ids(read(dir)));
+        // the folder named another way (relative, with a detour) gives the same ids
+        Path sameFolder = Path.of("").toAbsolutePath().relativize(dir.resolve("sub/..").toAbsolutePath());
+        assertEquals(ids, ids(sources.read(List.of(sameFolder), Options.defaults())));
+    }
+
+    @Test
+    void documentsOfAnotherTenantGetItAsPrefixSoTwoTenantsReadmesStayTwoDocuments() throws IOException {
+        write("README.md", "team notes");
+        write("data.jsonl", "{\"docId\":\"given\",\"text\":\"its own id\"}\n");
+        assertEquals(List.of("readme", "given"), ids(read(dir)));
+        assertEquals(List.of("acme:readme", "given"), ids(sources.read(List.of(dir), Options.defaults().withTenant("acme"))),
+                "generated ids are scoped to the tenant; an id the input gives stays as given");
     }
 
     @Test

@@ -62,7 +62,7 @@ class MrqaSourcesTest {
         SourceBatch together = sources.read(List.of(first, second), Options.defaults());
 
         String parisId = separately.documents().get(0).docId();
-        assertEquals(List.of(parisId, DocIds.forContext("Rome is in Italy.")),
+        assertEquals(List.of(parisId, DocIds.forContext("Rome is in Italy.", "default")),
                 together.documents().stream().map(DocumentDraft::docId).toList());
         assertEquals(Map.of(SkipReason.DUPLICATE_CONTEXT, 1), together.skippedByReason());
         assertEquals(5, together.questions().size(), "questions of the repeated context are kept");
