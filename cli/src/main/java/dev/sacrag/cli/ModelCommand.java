@@ -108,8 +108,8 @@ final class ModelCommand implements Runnable {
             description = {"Switch every query service to model id ID: publishes it to the control topic, which the"
                     + " query services follow; each loads the adapter (from its model package's adapters/) whose model id"
                     + " matches and swaps it in between requests.",
-                    "Refused when the catalog has no document compressed for ID (run 'sac warm --model ADAPTER' first),"
-                            + " unless --force."})
+                    "Refused while a live document is not compressed for ID (run 'sac warm --model ADAPTER' first):"
+                            + " questions about it would get NOT_FOUND; --force activates anyway."})
     static final class Activate implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -121,7 +121,7 @@ final class ModelCommand implements Runnable {
                 description = "Hint for the query services: the adapter folder's name under adapters/, or its path.")
         String adapter;
 
-        @Option(names = "--force", description = "Activate even when no document is compressed for ID yet.")
+        @Option(names = "--force", description = "Activate even when live documents are not compressed for ID yet.")
         boolean force;
 
         @picocli.CommandLine.Mixin
@@ -134,15 +134,15 @@ final class ModelCommand implements Runnable {
             Readiness r = Readiness.of(topics.bootstrapServers,
                     new Readiness.TopicNames(topics.documents, topics.catalog, topics.deadLetter), modelId);
             out.println("model activate: " + r.line());
-            if (r.catalogEntries() == 0 && !force) {
-                spec.commandLine().getErr().println("model activate: refused: the catalog has no record for model " + modelId
-                        + " (" + r.ready() + "/" + r.live() + " live documents ready); run 'sac warm --model ADAPTER_DIR'"
-                        + " first, or pass --force");
+            if ((r.catalogEntries() == 0 || r.ready() < r.live()) && !force) {
+                spec.commandLine().getErr().println("model activate: refused: " + (r.live() - r.ready()) + " of " + r.live()
+                        + " live documents are not compressed for model " + modelId + " (questions about them would get"
+                        + " NOT_FOUND); run 'sac warm --model ADAPTER_DIR' until it completes, or pass --force");
                 return 1;
             }
             if (r.ready() < r.live()) {
-                out.println("model activate: warning: " + (r.live() - r.ready()) + " live document(s) are not compressed for "
-                        + modelId + " yet; questions about them get NOT_FOUND until they are");
+                out.println("model activate: warning (--force): " + (r.live() - r.ready()) + " live document(s) are not"
+                        + " compressed for " + modelId + " yet; questions about them get NOT_FOUND until they are");
             }
             ControlTopic.publish(topics.bootstrapServers, topics.control, activation);
             out.println("model activate: published " + modelId + " to " + topics.control

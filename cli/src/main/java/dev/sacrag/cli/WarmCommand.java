@@ -44,7 +44,9 @@ import java.util.concurrent.TimeUnit;
                 "  --rebuild                   re-compress every live document whose blob Redis lost, for the active"
                         + " model (or --model-id, or --model/--adapter), and wait until the catalog has them again;",
                 "  --model NEW_ADAPTER_DIR     compress every live document for a new adapter's model id while the old"
-                        + " model keeps serving; then 'sac model activate ID'."})
+                        + " model keeps serving; then 'sac model activate ID'.",
+                "Exit status 1 when something asked for is not warm at the end (a miss, a blob not restored, a"
+                        + " document not compressed in time)."})
 final class WarmCommand implements Callable<Integer> {
 
     /** At most one of these; none = --model NEW_ADAPTER_DIR. */
@@ -226,7 +228,7 @@ final class WarmCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "warm: loaded %d document(s), %,d bytes; %d already warm; %d miss(es)%s%n",
                     r.getLoaded(), r.getBytes(), r.getAlreadyWarm(), r.getMissesCount(),
                     r.getMissesCount() == 0 ? "" : ": " + String.join(", ", r.getMissesList()));
-            return 0;
+            return r.getMissesCount() == 0 ? 0 : 1;   // a script asking for documents learns that some are not warm
         } finally {
             RpcOptions.close(channel);
         }

@@ -196,6 +196,11 @@ class PipelineEndToEndTest {
             PipelineRig.Run again = PipelineRig.sac(args);
             assertEquals(0, again.code(), again.out() + again.err());
             assertTrue(again.out().contains("checked " + n + " live documents, 0 missing, 0 recompress requests"), again.out());
+
+            PipelineRig.Run miss = PipelineRig.sac(List.of("warm", "--docs", "no-such-doc", "--tenant", "rebuild",
+                    "--target", "127.0.0.1:" + query.port()));
+            assertEquals(1, miss.code(), "a document asked for and not warmed fails the command: " + miss.out() + miss.err());
+            assertTrue(miss.out().contains("1 miss(es): no-such-doc"), miss.out());
         }
     }
 
@@ -218,7 +223,8 @@ class PipelineEndToEndTest {
             activate.addAll(topics.flags(rig.stack.bootstrapServers()));
             PipelineRig.Run refused = PipelineRig.sac(activate);
             assertEquals(1, refused.code(), refused.out() + refused.err());
-            assertTrue(refused.err().contains("refused") && refused.err().contains("0/" + n + " live documents ready"), refused.err());
+            assertTrue(refused.err().contains("refused: " + n + " of " + n + " live documents are not compressed"),
+                    refused.err());
             List<String> forced = new ArrayList<>(List.of("model", "activate", "0123456789ab", "--force"));
             forced.addAll(topics.flags(rig.stack.bootstrapServers()));
             assertEquals(0, PipelineRig.sac(forced).code());

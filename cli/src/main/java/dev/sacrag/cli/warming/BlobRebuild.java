@@ -78,16 +78,28 @@ public final class BlobRebuild {
                 return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), since(start));
             }
             Map<String, LiveDocuments.Doc> waiting = awaitCatalog(s, catalog, new HashMap<>(missing), progress);
-            int restored = 0;
-            for (LiveDocuments.Doc doc : missing.values()) {
-                if (!waiting.containsKey(doc.docId())
-                        && redis.exists(catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId()).orElseThrow().redisKey())) {
-                    restored++;
-                }
-            }
-            return new Summary(s.modelId(), live.size(), missing.size(), requested, restored,
-                    waiting.keySet().stream().sorted().toList(), since(start));
+            List<String> notRestored = notRestored(missing.values(), waiting.keySet(), doc ->
+                    redis.exists(catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId()).orElseThrow().redisKey()));
+            return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - notRestored.size(),
+                    notRestored, since(start));
         }
+    }
+
+    /**
+     * The missing documents not restored, sorted: restored means its catalog record came back and
+     * its blob is there now, so a record that came back for a blob evicted again since counts as
+     * not restored (and fails the run) instead of as neither.
+     */
+    static List<String> notRestored(java.util.Collection<LiveDocuments.Doc> missing, java.util.Set<String> waiting,
+                                    java.util.function.Predicate<LiveDocuments.Doc> blobThere) {
+        List<String> out = new ArrayList<>();
+        for (LiveDocuments.Doc doc : missing) {
+            if (waiting.contains(doc.docId()) || !blobThere.test(doc)) {
+                out.add(doc.docId());
+            }
+        }
+        out.sort(null);
+        return out;
     }
 
     private static int request(Settings s, Map<String, LiveDocuments.Doc> missing) throws InterruptedException {

@@ -30,19 +30,24 @@ final class TopicScan implements AutoCloseable {
 
     /** @throws IllegalStateException when the topic does not exist */
     TopicScan(String bootstrapServers, String topic, String clientId) {
-        this.topic = topic;
-        this.consumer = new KafkaConsumer<>(Map.of(
+        this(topic, new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.CLIENT_ID_CONFIG, clientId,
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT),
                 ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class)), bootstrapServers);
+    }
+
+    /** Over a given consumer (tests); {@code where} names the cluster in errors. */
+    TopicScan(String topic, org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer, String where) {
+        this.topic = topic;
+        this.consumer = consumer;
         try {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
             if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic " + topic + " does not exist on " + bootstrapServers);
+                throw new IllegalStateException("topic " + topic + " does not exist on " + where);
             }
             List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
             consumer.assign(partitions);
@@ -64,6 +69,12 @@ final class TopicScan implements AutoCloseable {
         readTo(consumer.endOffsets(ends.keySet()), apply, timeout);
     }
 
+    /**
+     * Applies the records below {@code ends} only: a poll may return records published after the
+     * ends were taken, and applying them would let a caller that compares against those ends
+     * (e.g. "has the compressor committed past them?") count a document it never waited for.
+     * The consumer is moved back to the ends afterwards, so the next {@link #poll} returns them.
+     */
     private void readTo(Map<TopicPartition, Long> ends, Consumer<ConsumerRecord<byte[], byte[]>> apply, Duration timeout)
             throws TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -71,7 +82,16 @@ final class TopicScan implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 throw new TimeoutException("topic " + topic + " was not read to its end within " + timeout);
             }
-            poll(apply);
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
+                if (r.offset() < ends.get(new TopicPartition(r.topic(), r.partition()))) {
+                    apply.accept(r);
+                }
+            }
+        }
+        for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+            if (consumer.position(end.getKey(), Duration.ofSeconds(30)) > end.getValue()) {
+                consumer.seek(end.getKey(), end.getValue());
+            }
         }
     }
 

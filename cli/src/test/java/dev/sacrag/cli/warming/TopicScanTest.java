@@ -1,0 +1,53 @@
+package dev.sacrag.cli.warming;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class TopicScanTest {
+
+    private static final String TOPIC = "sac.documents";
+    private static final TopicPartition P0 = new TopicPartition(TOPIC, 0);
+
+    private static ConsumerRecord<byte[], byte[]> record(long offset) {
+        return new ConsumerRecord<>(TOPIC, 0, offset, ("d" + offset).getBytes(), new byte[] {1});
+    }
+
+    @Test
+    void readingToTheEndAppliesOnlyWhatWasThereAndFollowingReturnsWhatCameSince() throws Exception {
+        MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+        consumer.updatePartitions(TOPIC, List.of(new PartitionInfo(TOPIC, 0, null, null, null)));
+        consumer.updateBeginningOffsets(Map.of(P0, 0L));
+        consumer.updateEndOffsets(Map.of(P0, 10L));
+        TopicScan scan = new TopicScan(TOPIC, consumer, "test");
+        // the first poll already holds 5 records published after the scan opened
+        consumer.schedulePollTask(() -> {
+            for (long o = 0; o < 15; o++) {
+                consumer.addRecord(record(o));
+            }
+        });
+        List<Long> applied = new ArrayList<>();
+        scan.readToEnd(r -> applied.add(r.offset()), Duration.ofSeconds(5));
+        assertEquals(10, applied.size(), "records past the scan's end offsets were applied: " + applied);
+        assertEquals(9L, applied.get(9));
+
+        consumer.schedulePollTask(() -> {
+            for (long o = 10; o < 15; o++) {
+                consumer.addRecord(record(o));   // the broker delivers them again from the position moved back
+            }
+        });
+        List<Long> since = new ArrayList<>();
+        scan.poll(r -> since.add(r.offset()));
+        assertEquals(List.of(10L, 11L, 12L, 13L, 14L), since);
+        scan.close();
+    }
+}
