@@ -181,9 +181,7 @@ public final class BatchGenerator {
                 if (2 * ended >= b && ended < b) {
                     int[] keep = Arrays.stream(live).filter(i -> !done[i]).toArray();
                     KvCache smaller = select(m, cache, live, keep);
-                    if (cache != batch) {
-                        cache.close();
-                    }
+                    cache.close();   // the full batch too: its caller's close later is a no-op
                     cache = smaller;
                     live = keep;
                 }

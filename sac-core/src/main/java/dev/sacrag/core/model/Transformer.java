@@ -150,11 +150,19 @@ public final class Transformer implements AutoCloseable {
             // reached 24 GB). Under autograd this is safe too: the graph keeps its own references
             // to the tensors backward needs (as long as PyTorch owns their memory: see Owned);
             // only the Java handles go. The output moves to the caller's scope.
+            NDArray previous = x;
             try (NDScope layerScope = new NDScope()) {
                 x = layer(x, w, lora, scale, cos, sin, mask, cache, i, kvOnly);
                 NDScope.unregister(x);
             }
             NDScope.register(x);
+            // The previous layer's output is not needed past this layer (autograd keeps its own
+            // reference): freed now, or a forward held every layer's hidden states until the
+            // caller's scope closed. The embeddings are the caller's.
+            if (previous != x && previous != in.embeds()) {
+                NDScope.unregister(previous);
+                previous.close();
+            }
         }
         if (in.logits() == Logits.NONE) {
             return null;

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -96,6 +97,32 @@ class TransformerTest {
                 assertEquals(tokens.length, cache.length());
             }
         }
+    }
+
+    @Test
+    void aForwardDoesNotKeepEveryLayersHiddenStatesUntilItsScopeCloses() throws Exception {
+        int[] held = new int[2];
+        int[] layers = {2, 8};
+        for (int k = 0; k < layers.length; k++) {
+            ModelConfig t = TestModels.tiny(Architecture.LLAMA);
+            ModelConfig config = new ModelConfig(Architecture.LLAMA, t.vocabSize(), t.hiddenSize(), layers[k], t.heads(),
+                    t.kvHeads(), t.headDim(), t.intermediateSize(), t.ropeTheta(), null, t.rmsNormEps(), false,
+                    t.maxPositions(), 0, List.of(1));
+            Path dir = TestModels.write(config, tmp.resolve("layers-" + layers[k]), 5);
+            long[] tokens = randomTokens(new Random(4), 12, config.vocabSize());
+            try (Transformer model = Transformer.load(dir); KvCache cache = new KvCache(model.manager(), config.layers());
+                 NDScope scope = new NDScope()) {
+                NDManager m = model.manager();
+                NDArray embeds = model.embed(new long[][] {tokens});
+                NDArray mask = Masks.causal(m, tokens.length, 0);
+                int before = m.getManagedArrays().size();
+                model.forward(new Transformer.Input(embeds, new int[][] {java.util.stream.IntStream.rangeClosed(1, 12).toArray()},
+                        mask, Transformer.Logits.NONE), cache);
+                // still open in the caller's scope, less the cache's K and V per layer (a sub-manager's)
+                held[k] = m.getManagedArrays().size() - before - 2 * config.layers();
+            }
+        }
+        assertEquals(held[0], held[1], "arrays left open by a forward of 2 layers vs 8 layers: " + held[0] + " vs " + held[1]);
     }
 
     static long[] randomTokens(Random r, int n, int vocab) {

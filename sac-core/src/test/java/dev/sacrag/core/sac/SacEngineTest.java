@@ -146,12 +146,21 @@ class SacEngineTest {
         int[] limits = {2, 9, 3, 6, 9};   // after 3 tokens 2 of 5 rows ended, after 6 three: the batch shrinks to two
         List<SacEngine.Request> requests = new ArrayList<>();
         List<dev.sacrag.core.model.GenerationOptions> options = new ArrayList<>();
+        int[] fullBatchArraysLate = {-1};
+        int[] tokensOfRow1 = {0};
         for (int i = 0; i < limits.length; i++) {
             options.add(dev.sacrag.core.model.GenerationOptions.greedy(limits[i], java.util.Set.of()));
+            java.util.function.LongConsumer onToken = i != 1 ? t -> { } : t -> {
+                if (++tokensOfRow1[0] == 8) {   // the batch shrank to two rows at token 6
+                    fullBatchArraysLate[0] = (int) engine.base().manager().getManagedArrays().stream()
+                            .filter(x -> x.getShape().dimension() == 4 && x.getShape().get(0) == 5).count();
+                }
+            };
             requests.add(new SacEngine.Request(i % 2 == 0 ? List.of(a) : List.of(b, a), "Question " + i + "?",
-                    options.get(i), t -> { }));
+                    options.get(i), onToken));
         }
         var outcomes = engine.answerBatch(requests);
+        assertEquals(0, fullBatchArraysLate[0], "the five-row cache is still held after the batch shrank");
         for (int i = 0; i < limits.length; i++) {
             long[] single = engine.answer(requests.get(i).docs(), requests.get(i).question(), options.get(i),
                     t -> { }).tokens();
