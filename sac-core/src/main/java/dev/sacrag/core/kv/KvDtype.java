@@ -21,6 +21,7 @@ public enum KvDtype {
 
         @Override
         void write(ByteBuffer out, float[] t, int heads, int anchors, int headDim) {
+            requireWithin(t, Float.MAX_VALUE, "f32");
             putFloats(out, t);
         }
 
@@ -38,6 +39,7 @@ public enum KvDtype {
 
         @Override
         void write(ByteBuffer out, float[] t, int heads, int anchors, int headDim) {
+            requireWithin(t, F16_MAX, "f16");   // beyond it f16 holds infinity, and attention over it is NaN
             short[] h = new short[t.length];
             for (int i = 0; i < t.length; i++) {
                 h[i] = Half.fromFloat(t[i]);
@@ -106,6 +108,20 @@ public enum KvDtype {
             return Int8.read(F16, in, heads, anchors, headDim);
         }
     };
+
+    /** The largest finite f16 value. */
+    static final float F16_MAX = 65504f;
+
+    /** Refuses NaN, infinities and values beyond {@code max}: a blob must decode to what was encoded. */
+    private static void requireWithin(float[] t, float max, String type) {
+        for (int i = 0; i < t.length; i++) {
+            if (!(Math.abs(t[i]) <= max)) {   // false for NaN too
+                throw new IllegalArgumentException("anchor K/V value " + t[i] + " at index " + i + " cannot be stored as "
+                        + type + (Float.isFinite(t[i]) ? " (largest magnitude " + max + ")" : "")
+                        + ": the model produced it; store f32 or fix the model");
+            }
+        }
+    }
 
     /** The per-channel int8 arithmetic both int8 layouts share. */
     private static final class Int8 {

@@ -194,6 +194,22 @@ class AnchorKvCodecTest {
     }
 
     @Test
+    void everyDtypeRefusesValuesItCannotHold() {
+        for (KvDtype dtype : KvDtype.values()) {
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                AnchorKv kv = randomKv(14, 1, 1, 4, 2);
+                kv.keys()[0][2] = bad;
+                assertThrows(IllegalArgumentException.class, () -> AnchorKvCodec.encode(kv, dtype), dtype + " " + bad);
+            }
+        }
+        AnchorKv large = randomKv(15, 1, 1, 4, 2);
+        large.keys()[0][1] = 70_000f;   // beyond f16: it would be stored as infinity
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AnchorKvCodec.encode(large, KvDtype.F16));
+        assertTrue(e.getMessage().contains("70000.0") && e.getMessage().contains("f16"), e.getMessage());
+        AnchorKvCodec.encode(large, KvDtype.F32);   // f32 holds it
+    }
+
+    @Test
     void encodeRefusesModelIdTooLongForItsU16Length() {
         AnchorKv kv = randomKv(13, 1, 1, 4, 2);
         AnchorKv longId = new AnchorKv("m".repeat(70_000), kv.layers(), kv.kvHeads(), kv.headDim(), kv.tokenCount(),
