@@ -58,8 +58,19 @@ public final class Checkpoint implements AutoCloseable {
                     "no " + SINGLE_FILE + " or " + INDEX_FILE + " in the model folder");
         }
         List<Safetensors.Reader> readers = new ArrayList<>();
-        for (Path f : files) {
-            readers.add(Safetensors.open(f));
+        try {
+            for (Path f : files) {
+                readers.add(Safetensors.open(f));
+            }
+        } catch (IOException | RuntimeException e) {
+            for (Safetensors.Reader r : readers) {   // the shards opened before the bad one
+                try {
+                    r.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
         }
         return new Checkpoint(readers);
     }

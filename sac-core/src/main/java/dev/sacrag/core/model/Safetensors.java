@@ -59,16 +59,21 @@ public final class Safetensors {
         private Reader(Path file) throws IOException {
             this.file = file;
             this.channel = FileChannel.open(file, StandardOpenOption.READ);
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(len, 0);
-            long headerLen = len.flip().getLong();
-            if (headerLen <= 0 || headerLen > 100_000_000 || 8 + headerLen > channel.size()) {
-                throw new IOException(file + ": not a safetensors file (header length " + headerLen + ")");
+            try {
+                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+                readFully(len, 0);
+                long headerLen = len.flip().getLong();
+                if (headerLen <= 0 || headerLen > 100_000_000 || 8 + headerLen > channel.size()) {
+                    throw new IOException(file + ": not a safetensors file (header length " + headerLen + ")");
+                }
+                ByteBuffer header = ByteBuffer.allocate((int) headerLen);
+                readFully(header, 8);
+                this.dataStart = 8 + headerLen;
+                this.entries = parseHeader(new String(header.array(), StandardCharsets.UTF_8));
+            } catch (IOException | RuntimeException e) {
+                channel.close();   // a file that is not safetensors must not keep a descriptor open
+                throw e;
             }
-            ByteBuffer header = ByteBuffer.allocate((int) headerLen);
-            readFully(header, 8);
-            this.dataStart = 8 + headerLen;
-            this.entries = parseHeader(new String(header.array(), StandardCharsets.UTF_8));
         }
 
         private void readFully(ByteBuffer buf, long pos) throws IOException {

@@ -42,11 +42,15 @@ public final class SacEngine implements AutoCloseable {
 
     public static SacEngine load(Path modelDir, Path adapterDir) throws IOException {
         Transformer base = Transformer.load(modelDir);
+        TextTokenizer tok = null;
         try {
-            TextTokenizer tok = TextTokenizer.load(modelDir);
+            tok = TextTokenizer.load(modelDir);
             SacAdapter adapter = SacAdapter.load(adapterDir, base.config(), base.manager());
             return new SacEngine(base, tok, adapter, Fingerprints.baseModel(modelDir));
         } catch (IOException | RuntimeException e) {
+            if (tok != null) {
+                tok.close();   // native tokenizer memory
+            }
             base.close();
             throw e;
         }
