@@ -22,6 +22,8 @@ public final class FakeAnswerer implements Answerer {
     public final AtomicInteger aborted = new AtomicInteger();
     private final AtomicInteger running = new AtomicInteger();
     public final AtomicInteger maxRunning = new AtomicInteger();
+    /** What {@link #maxComposedTokens()} says (the adapter's trained composed length). */
+    public volatile int maxComposed = Integer.MAX_VALUE;
 
     public FakeAnswerer(String modelId, int tokens, long millisPerToken) {
         this.modelId = modelId;
@@ -37,6 +39,11 @@ public final class FakeAnswerer implements Answerer {
     @Override
     public int maxPositions() {
         return 4096;
+    }
+
+    @Override
+    public int maxComposedTokens() {
+        return maxComposed;
     }
 
     @Override

@@ -78,8 +78,11 @@ public final class QueryEngine {
         DocumentChooser chooser = new DocumentChooser(p.index(), p.catalog(), modelId);
         int budget = maxPositions - q.maxNewTokens() - q.question().getBytes(StandardCharsets.UTF_8).length
                 - PROMPT_RESERVE;
+        // Retrieval composes no more than the adapter was trained on; documents the caller names are
+        // decoded as asked, within the model's positions.
         List<DocumentChooser.Chosen> docs = q.docIds().isEmpty()
-                ? chooser.retrieve(q.tenant(), q.question(), q.topK(), budget).orThrow(q.tenant())
+                ? chooser.retrieve(q.tenant(), q.question(), q.topK(), Math.min(budget, p.model().maxComposedTokens()))
+                        .orThrow(q.tenant())
                 : chooser.named(q.tenant(), q.docIds(), budget);
         long retrieved = System.nanoTime();
         control.check();

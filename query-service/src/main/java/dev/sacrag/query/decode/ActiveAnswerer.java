@@ -52,6 +52,11 @@ public final class ActiveAnswerer implements Answerer, AutoCloseable {
         return maxBatch;
     }
 
+    @Override
+    public int maxComposedTokens() {
+        return current.answerer().maxComposedTokens();
+    }
+
     /** Makes {@code next} the active model once no batch is being decoded, then closes the previous one. */
     public void swap(Loaded next) {
         Objects.requireNonNull(next, "next");

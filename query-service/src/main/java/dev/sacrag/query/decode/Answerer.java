@@ -20,6 +20,14 @@ public interface Answerer {
     /** Positions the model attends over: composed documents + question prompt + answer must fit. */
     int maxPositions();
 
+    /**
+     * The largest composed context (sum of document tokens) the model was trained to read;
+     * retrieval composes no more than this (sac-method.md: the adapter records it).
+     */
+    default int maxComposedTokens() {
+        return Integer.MAX_VALUE;
+    }
+
     /** Answers one request, calling its sink per token; an exception from the sink ends it. */
     Answer answer(DecodeRequest request);
 

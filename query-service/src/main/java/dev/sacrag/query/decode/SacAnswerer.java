@@ -37,6 +37,11 @@ public final class SacAnswerer implements Answerer {
         return engine.config().maxPositions();
     }
 
+    @Override
+    public int maxComposedTokens() {
+        return engine.adapter().spec().maxComposedTokens();
+    }
+
     /** Decode steps of up to this many requests run as one batch (see SacEngine.answerBatch). */
     @Override
     public int maxBatch() {
