@@ -201,8 +201,10 @@ final class WarmCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "warm --model: compressing every live document for model %s (adapter %s, ratio %d) as %s%n",
                 identity.modelId(), model, identity.ratio(), config.applicationId());
         out.flush();
-        ModelRollout.Summary s = ModelRollout.run(config, identity.modelId(), timeout,
-                Progress.on(spec.commandLine().getErr(), "compressed"));
+        ModelRollout.Summary s;
+        try (AnchorKvStore blobs = AnchorKvStore.connect(KvStoreConfig.of(redisTarget()))) {
+            s = ModelRollout.run(config, identity.modelId(), timeout, blobs, Progress.on(spec.commandLine().getErr(), "compressed"));
+        }
         out.println(s.line());
         if (!s.notReady().isEmpty()) {
             out.println("warm --model: not compressed: " + shortList(s.notReady()));

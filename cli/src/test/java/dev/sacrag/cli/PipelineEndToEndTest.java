@@ -278,6 +278,15 @@ class PipelineEndToEndTest {
             assertEquals(id(3), after.getDocuments(0).getDocId());
             assertEquals(rig.modelIdV2, query.modelId());
             assertEquals(Optional.empty(), query.unavailableModel());
+
+            // Redis loses everything: the catalog still lists the new model's documents, but a rollout
+            // run again must not call them compressed; it has their blobs made again
+            rig.stack.flushRedis();
+            PipelineRig.Run again = PipelineRig.sac(warm);
+            assertEquals(0, again.code(), again.out() + again.err());
+            assertTrue(again.out().contains(n + "/" + n + " live documents compressed (0 already were)"), again.out());
+            List<String> v2Keys = rig.blobKeys("rollout").stream().filter(k -> k.contains(":" + rig.modelIdV2 + ":")).toList();
+            assertEquals(n, v2Keys.size(), "the new model's blobs are back: " + v2Keys);
         }
     }
 

@@ -103,19 +103,26 @@ public final class BlobRebuild {
     }
 
     private static int request(Settings s, Map<String, LiveDocuments.Doc> missing) throws InterruptedException {
-        List<LiveDocuments.Doc> docs = new ArrayList<>(missing.values());
+        return requestRecompression(s.bootstrapServers(), s.topics().recompress(), missing.values(), s.modelId(),
+                "warm-rebuild");
+    }
+
+    /** Publishes one recompress request per document for {@code modelId}, in doc id order; waits for the acks. */
+    static int requestRecompression(String bootstrapServers, String topic, java.util.Collection<LiveDocuments.Doc> missing,
+                                    String modelId, String reason) throws InterruptedException {
+        List<LiveDocuments.Doc> docs = new ArrayList<>(missing);
         docs.sort(Comparator.comparing(LiveDocuments.Doc::docId));
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers(),
-                ProducerConfig.CLIENT_ID_CONFIG, "sac-warm-rebuild",
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.CLIENT_ID_CONFIG, "sac-" + reason,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 20), new StringSerializer(), new ByteArraySerializer())) {
             List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
             for (LiveDocuments.Doc doc : docs) {
                 RecompressRequest r = new RecompressRequest(doc.docId(), Optional.of(doc.tenant()),
-                        Optional.of("warm-rebuild"), Optional.of(s.modelId()));
-                sent.add(producer.send(new ProducerRecord<>(s.topics().recompress(), doc.docId(), r.toJson())));
+                        Optional.of(reason), Optional.of(modelId));
+                sent.add(producer.send(new ProducerRecord<>(topic, doc.docId(), r.toJson())));
             }
             producer.flush();
             for (java.util.concurrent.Future<?> f : sent) {
@@ -123,7 +130,7 @@ public final class BlobRebuild {
             }
             return sent.size();
         } catch (ExecutionException e) {
-            throw new IllegalStateException("publishing recompress requests to " + s.topics().recompress() + " failed", e.getCause());
+            throw new IllegalStateException("publishing recompress requests to " + topic + " failed", e.getCause());
         }
     }
 

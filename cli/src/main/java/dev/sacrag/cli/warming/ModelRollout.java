@@ -2,6 +2,7 @@ package dev.sacrag.cli.warming;
 
 import dev.sacrag.compressor.CompressorApp;
 import dev.sacrag.compressor.CompressorConfig;
+import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.CatalogChange;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -30,6 +31,11 @@ import java.util.concurrent.TimeoutException;
  * <p>Documents that can never be compressed (dead-lettered) would keep it waiting; so it also
  * stops once the compressor has committed past every document record present at the start, and
  * reports what is still missing.
+ *
+ * <p>"Compressed" means a catalog record and its blob in Redis: a document the catalog has for
+ * the model whose blob is gone (Redis lost or evicted it since an earlier run) gets a recompress
+ * request, and the run waits for its record again (the early stop above does not apply to it:
+ * it was compressible before).
  */
 public final class ModelRollout {
 
@@ -61,31 +67,50 @@ public final class ModelRollout {
     private final LiveDocuments live;
     private final CatalogWatch catalog;
     private final Map<String, LiveDocuments.Doc> waiting = new HashMap<>();
+    private final Map<String, LiveDocuments.Doc> restoring = new HashMap<>();
+    private final AnchorKvStore blobs;
     private boolean caughtUp;
 
-    private ModelRollout(CompressorConfig config, String modelId, LiveDocuments live, CatalogWatch catalog) {
+    private ModelRollout(CompressorConfig config, String modelId, LiveDocuments live, CatalogWatch catalog,
+                         AnchorKvStore blobs) {
         this.config = config;
         this.modelId = modelId;
         this.live = live;
         this.catalog = catalog;
-        live.byId().values().stream().filter(d -> !catalog.isCompressed(d, modelId)).forEach(d -> waiting.put(d.docId(), d));
+        this.blobs = blobs;
+        for (LiveDocuments.Doc d : live.byId().values()) {
+            if (!catalog.isCompressed(d, modelId)) {
+                waiting.put(d.docId(), d);
+            } else if (!blobThere(d)) {
+                waiting.put(d.docId(), d);
+                restoring.put(d.docId(), d);
+            }
+        }
+    }
+
+    private boolean blobThere(LiveDocuments.Doc d) {
+        return catalog.catalog().find(d.tenant(), d.docId(), modelId).map(e -> blobs.exists(e.redisKey())).orElse(false);
     }
 
     /** @param config the compressor to run: the new adapter, application id {@link #applicationId} */
-    public static Summary run(CompressorConfig config, String modelId, Duration timeout, Progress progress)
-            throws IOException, TimeoutException, InterruptedException {
+    public static Summary run(CompressorConfig config, String modelId, Duration timeout, AnchorKvStore blobs,
+                              Progress progress) throws IOException, TimeoutException, InterruptedException {
         long start = System.nanoTime();
         String kafka = config.bootstrapServers();
         LiveDocuments live = LiveDocuments.read(kafka, config.topics().documents(), READ_TIMEOUT);
         live.dropDeadLettered(LiveDocuments.deadLettered(kafka, config.topics().deadLetter(), config.topics().documents(),
                 READ_TIMEOUT));
         try (CatalogWatch catalog = CatalogWatch.open(kafka, config.topics().catalog(), READ_TIMEOUT)) {
-            ModelRollout rollout = new ModelRollout(config, modelId, live, catalog);
+            ModelRollout rollout = new ModelRollout(config, modelId, live, catalog, blobs);
             int already = live.size() - rollout.waiting.size();
             if (!rollout.waiting.isEmpty()) {
                 try (CompressorApp app = CompressorApp.start(config)) {
                     if (!app.modelId().equals(modelId)) {
                         throw new IllegalStateException("the compressor runs model " + app.modelId() + ", expected " + modelId);
+                    }
+                    if (!rollout.restoring.isEmpty()) {
+                        BlobRebuild.requestRecompression(kafka, config.topics().recompress(), rollout.restoring.values(),
+                                modelId, "warm-model-blob-missing");
                     }
                     rollout.await(app, timeout, progress);
                 }
@@ -107,7 +132,7 @@ public final class ModelRollout {
                 catalog.poll(this::applied);
                 progress.update(live.size() - waiting.size(), live.size());
                 if (System.nanoTime() > nextOffsetCheck) {
-                    if (committedPast(admin, config.applicationId(), live.ends())) {
+                    if (restoring.isEmpty() && committedPast(admin, config.applicationId(), live.ends())) {
                         catalog.catchUp(this::applied, READ_TIMEOUT); // the catalog records of that last commit
                         caughtUp = true;
                         break;
@@ -124,8 +149,9 @@ public final class ModelRollout {
     private void applied(CatalogChange change) {
         change.current().ifPresent(e -> {
             LiveDocuments.Doc doc = waiting.get(e.docId());
-            if (doc != null && catalog.isCompressed(doc, modelId)) {
+            if (doc != null && catalog.isCompressed(doc, modelId) && (!restoring.containsKey(doc.docId()) || blobThere(doc))) {
                 waiting.remove(e.docId());
+                restoring.remove(e.docId());
             }
         });
     }
