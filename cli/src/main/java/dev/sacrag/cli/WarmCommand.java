@@ -227,7 +227,7 @@ final class WarmCommand implements Callable<Integer> {
         try {
             WarmResponse r = QueryServiceGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(rpc.deadlineMillis(), TimeUnit.MILLISECONDS).warm(request.build());
-            System.out.printf(Locale.ROOT, "warm: loaded %d document(s), %,d bytes; %d already warm; %d miss(es)%s%n",
+            spec.commandLine().getOut().printf(Locale.ROOT, "warm: loaded %d document(s), %,d bytes; %d already warm; %d miss(es)%s%n",
                     r.getLoaded(), r.getBytes(), r.getAlreadyWarm(), r.getMissesCount(),
                     r.getMissesCount() == 0 ? "" : ": " + String.join(", ", r.getMissesList()));
             return r.getMissesCount() == 0 ? 0 : 1;   // a script asking for documents learns that some are not warm
