@@ -94,7 +94,8 @@ final class WarmCommand implements Callable<Integer> {
     boolean noWait;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30m", converter = Durations.class,
-            description = "With --rebuild or --model: give up waiting after this long (default ${DEFAULT-VALUE}).")
+            description = "With --rebuild or --model: give up waiting after this long (default ${DEFAULT-VALUE}); reading"
+                    + " each topic to its end may also take this long (at least 2 minutes).")
     Duration timeout;
 
     @Option(names = "--redis", paramLabel = "URL[,...]", defaultValue = "${env:SAC_REDIS_URL:-redis://localhost:6379}",

@@ -54,6 +54,7 @@ public final class BlobRebuild {
         }
     }
 
+    /** Reading a topic to its end may take this long, or --timeout when that is longer (large topics). */
     private static final Duration READ_TIMEOUT = Duration.ofMinutes(2);
 
     private BlobRebuild() {
@@ -63,9 +64,10 @@ public final class BlobRebuild {
             throws TimeoutException, InterruptedException {
         long start = System.nanoTime();
         CompressorTopics t = s.topics();
-        LiveDocuments live = LiveDocuments.read(s.bootstrapServers(), t.documents(), READ_TIMEOUT);
-        live.dropDeadLettered(LiveDocuments.deadLettered(s.bootstrapServers(), t.deadLetter(), t.documents(), READ_TIMEOUT));
-        try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), READ_TIMEOUT)) {
+        Duration read = longer(READ_TIMEOUT, s.timeout());
+        LiveDocuments live = LiveDocuments.read(s.bootstrapServers(), t.documents(), read);
+        live.dropDeadLettered(LiveDocuments.deadLettered(s.bootstrapServers(), t.deadLetter(), t.documents(), read));
+        try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), read)) {
             Map<String, LiveDocuments.Doc> missing = new HashMap<>();
             for (LiveDocuments.Doc doc : live.byId().values()) {
                 Optional<CatalogEntry> entry = catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId());
@@ -83,6 +85,10 @@ public final class BlobRebuild {
             return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - notRestored.size(),
                     notRestored, since(start));
         }
+    }
+
+    static Duration longer(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     /**

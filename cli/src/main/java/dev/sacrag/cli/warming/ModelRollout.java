@@ -59,6 +59,7 @@ public final class ModelRollout {
         return CompressorConfig.DEFAULT_APPLICATION_ID + "-" + modelId;
     }
 
+    /** Reading a topic to its end may take this long, or --timeout when that is longer (large topics). */
     private static final Duration READ_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration OFFSET_CHECK = Duration.ofSeconds(2);
 
@@ -97,10 +98,11 @@ public final class ModelRollout {
                               Progress progress) throws IOException, TimeoutException, InterruptedException {
         long start = System.nanoTime();
         String kafka = config.bootstrapServers();
-        LiveDocuments live = LiveDocuments.read(kafka, config.topics().documents(), READ_TIMEOUT);
+        Duration read = BlobRebuild.longer(READ_TIMEOUT, timeout);
+        LiveDocuments live = LiveDocuments.read(kafka, config.topics().documents(), read);
         live.dropDeadLettered(LiveDocuments.deadLettered(kafka, config.topics().deadLetter(), config.topics().documents(),
-                READ_TIMEOUT));
-        try (CatalogWatch catalog = CatalogWatch.open(kafka, config.topics().catalog(), READ_TIMEOUT)) {
+                read));
+        try (CatalogWatch catalog = CatalogWatch.open(kafka, config.topics().catalog(), read)) {
             ModelRollout rollout = new ModelRollout(config, modelId, live, catalog, blobs);
             int already = live.size() - rollout.waiting.size();
             if (!rollout.waiting.isEmpty()) {
