@@ -104,22 +104,39 @@ public final class SacEngine implements AutoCloseable {
 
     /**
      * Answers several questions at once: each question's documents are composed on their own,
-     * then one forward prefills every prompt and all decode together (see {@link BatchGenerator}). A callback that throws stops only its own
-     * question; its outcome carries the error.
+     * then one forward prefills every prompt and all decode together (see {@link BatchGenerator}).
+     * A question whose anchor KV cannot be decoded here (another model, another shape), or whose
+     * callback throws, fails alone: its outcome carries the error, the others are answered.
      */
     public List<BatchGenerator.Outcome> answerBatch(List<Request> requests) {
         List<SacDecoder.Composed> contexts = new ArrayList<>();
+        BatchGenerator.Outcome[] outcomes = new BatchGenerator.Outcome[requests.size()];
         try (NDScope scope = new NDScope()) {
             List<BatchGenerator.Sequence> seqs = new ArrayList<>();
-            for (Request r : requests) {
-                checkModel(r.docs());
-                SacDecoder.Composed ctx = decoder.compose(r.docs());
+            List<Integer> decoded = new ArrayList<>();
+            for (int i = 0; i < requests.size(); i++) {
+                Request r = requests.get(i);
+                SacDecoder.Composed ctx;
+                try {
+                    checkModel(r.docs());
+                    ctx = decoder.compose(r.docs());
+                } catch (IllegalArgumentException e) {
+                    outcomes[i] = new BatchGenerator.Outcome(new Generator.Result(new long[0], false), e);
+                    continue;
+                }
                 contexts.add(ctx);
                 SacDecoder.LmPrompt prompt = decoder.lmPrompt(ctx, decoder.questionTokens(this, r.question()));
                 seqs.add(new BatchGenerator.Sequence(ctx.cache(), prompt.embeds(), prompt.positions(), r.options(),
                         r.onToken()));
+                decoded.add(i);
             }
-            return BatchGenerator.generate(base, seqs);
+            if (!seqs.isEmpty()) {
+                List<BatchGenerator.Outcome> out = BatchGenerator.generate(base, seqs);
+                for (int k = 0; k < decoded.size(); k++) {
+                    outcomes[decoded.get(k)] = out.get(k);
+                }
+            }
+            return List.of(outcomes);
         } finally {
             contexts.forEach(SacDecoder.Composed::close);
         }

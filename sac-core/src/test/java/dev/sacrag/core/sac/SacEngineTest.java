@@ -170,6 +170,27 @@ class SacEngineTest {
     }
 
     @Test
+    void aQuestionWhoseAnchorsThisEngineCannotReadFailsAloneInItsBatch() {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        AnchorKv foreign = new AnchorKv("0000other000", a.layers(), a.kvHeads(), a.headDim(), a.tokenCount(),
+                a.chunkAnchors(), a.keys(), a.values());
+        var options = dev.sacrag.core.model.GenerationOptions.greedy(4, java.util.Set.of());
+        List<SacEngine.Request> requests = List.of(
+                new SacEngine.Request(List.of(a), "Where did she live?", options, t -> { }),
+                new SacEngine.Request(List.of(a, foreign), "Where did she live?", options, t -> { }),
+                new SacEngine.Request(List.of(a), "What did she build?", options, t -> { }));
+        var outcomes = engine.answerBatch(requests);
+        assertEquals(3, outcomes.size());
+        assertTrue(outcomes.get(1).error() instanceof IllegalArgumentException
+                && outcomes.get(1).error().getMessage().contains("0000other000"), String.valueOf(outcomes.get(1).error()));
+        for (int i : new int[] {0, 2}) {
+            assertEquals(null, outcomes.get(i).error());
+            assertArrayEquals(engine.answer(requests.get(i).docs(), requests.get(i).question(), options, t -> { }).tokens(),
+                    outcomes.get(i).result().tokens(), "request " + i);
+        }
+    }
+
+    @Test
     void badAdapterFilesFailWithTheFileNamed() throws Exception {
         Path bad = tmp.resolve("adapters/bad");
         Files.createDirectories(bad);
