@@ -20,7 +20,9 @@ import java.util.concurrent.TimeoutException;
  * The live documents of the documents topic, the source of truth: the newest valid version of
  * each document that was not deleted since, decoded and versioned the way the compressor does it
  * (a JSON document without a version takes its record's timestamp). Records the compressor would
- * dead-letter, or did ({@link #dropDeadLettered}), are counted in {@link #invalid()} and left out.
+ * dead-letter, or did ({@link #dropDeadLettered}), are counted in {@link #invalid()} and left out;
+ * a document whose newest record was dead-lettered is live at its newest valid version before
+ * that (what the compressor keeps serving), when the topic still holds it.
  */
 final class LiveDocuments {
 
@@ -34,6 +36,8 @@ final class LiveDocuments {
 
     private final DocumentCodec codec = DocumentCodec.withDefaults();
     private final Map<String, Doc> live = new HashMap<>();
+    /** Each document's valid versions since its last tombstone, oldest first (for dead-lettered newest ones). */
+    private final Map<String, java.util.List<Doc>> versions = new HashMap<>();
     private Map<TopicPartition, Long> ends = Map.of();
     private int invalid;
 
@@ -54,6 +58,7 @@ final class LiveDocuments {
         String docId = new String(r.key(), StandardCharsets.UTF_8);
         if (r.value() == null) {
             live.remove(docId);
+            versions.remove(docId);
             return;
         }
         try {
@@ -66,7 +71,9 @@ final class LiveDocuments {
             }
             Doc previous = live.get(docId);
             if (previous == null || doc.getVersion() >= previous.version()) {
-                live.put(docId, new Doc(docId, doc.getTenant(), doc.getVersion(), new Position(r.partition(), r.offset())));
+                Doc d = new Doc(docId, doc.getTenant(), doc.getVersion(), new Position(r.partition(), r.offset()));
+                live.put(docId, d);
+                versions.computeIfAbsent(docId, k -> new java.util.ArrayList<>()).add(d);
             }
         } catch (BadDocumentException e) {
             invalid++;
@@ -81,7 +88,23 @@ final class LiveDocuments {
      */
     int dropDeadLettered(Set<Position> deadLettered) {
         int before = live.size();
-        live.values().removeIf(d -> deadLettered.contains(d.position()));
+        for (String docId : java.util.List.copyOf(live.keySet())) {
+            if (!deadLettered.contains(live.get(docId).position())) {
+                continue;
+            }
+            java.util.List<Doc> valid = versions.getOrDefault(docId, java.util.List.of());
+            Doc fallback = null;
+            for (int i = valid.size() - 1; i >= 0 && fallback == null; i--) {
+                if (!deadLettered.contains(valid.get(i).position())) {
+                    fallback = valid.get(i);
+                }
+            }
+            if (fallback == null) {
+                live.remove(docId);
+            } else {
+                live.put(docId, fallback);   // the compressor still has this one
+            }
+        }
         invalid += before - live.size();
         return before - live.size();
     }

@@ -61,6 +61,32 @@ class LiveDocumentsTest {
         assertEquals(5, docs.invalid());
     }
 
+    @Test
+    void aDocumentWhoseNewestRecordWasDeadLetteredIsLiveAtItsPreviousVersion() {
+        add("d", avro("d", "t", 1), 1);
+        LiveDocuments.Position v2 = add("d", avro("d", "t", 2), 2);
+        LiveDocuments.Position v3 = add("d", avro("d", "t", 3), 3);   // too long for the model: dead-lettered
+        add("e", avro("e", "t", 1), 4);
+        add("e", null, 5);
+        add("e", avro("e", "t", 2), 6);
+        LiveDocuments.Position e3 = add("e", avro("e", "t", 3), 7);
+        assertEquals(0, docs.dropDeadLettered(Set.of(v3, e3)));
+        assertEquals(Map.of("d", 2L, "e", 2L), versions(), "what the compressor keeps serving");
+        assertEquals(v2, docs.byId().get("d").position());
+        assertEquals(1, docs.dropDeadLettered(Set.of(v3, v2, new LiveDocuments.Position(0, 0), e3)),
+                "no valid version of d is left; e keeps its v2");
+        assertEquals(Map.of("e", 2L), versions());
+    }
+
+    @Test
+    void noFallbackToAVersionDeletedSince() {
+        add("f", avro("f", "t", 1), 1);
+        add("f", null, 2);
+        LiveDocuments.Position f2 = add("f", avro("f", "t", 2), 3);
+        assertEquals(1, docs.dropDeadLettered(Set.of(f2)), "f's v1 was deleted before its v2 was dead-lettered");
+        assertEquals(Map.of(), versions());
+    }
+
     private Map<String, Long> versions() {
         return docs.byId().values().stream().collect(java.util.stream.Collectors.toMap(LiveDocuments.Doc::docId,
                 LiveDocuments.Doc::version));
