@@ -72,8 +72,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final String bootstrapServers;
     private final Duration startDuration;
 
+    /** Removes the scratch folder when the JVM exits without {@link #close()} (an interrupted test run). */
+    private final Thread removeDirOnExit;
+
     private EmbeddedKafka(Path dir, KafkaRaftServer server, String bootstrapServers, Duration startDuration) {
         this.dir = dir;
+        this.removeDirOnExit = new Thread(() -> TempDirs.deleteRecursively(dir), "sac-kafka-scratch-cleanup");
+        Runtime.getRuntime().addShutdownHook(removeDirOnExit);
         this.server = server;
         this.bootstrapServers = bootstrapServers;
         this.startDuration = startDuration;
@@ -222,6 +227,11 @@ public final class EmbeddedKafka implements AutoCloseable {
     public void close() {
         shutdownQuietly(server);
         TempDirs.deleteRecursively(dir);
+        try {
+            Runtime.getRuntime().removeShutdownHook(removeDirOnExit);
+        } catch (IllegalStateException alreadyShuttingDown) {
+            // the hook runs anyway; the folder is gone
+        }
     }
 
     private static void shutdownQuietly(KafkaRaftServer server) {

@@ -87,7 +87,10 @@ public final class RedisServer implements AutoCloseable {
         this.dir = dir;
         this.port = port;
         this.clusterBusPort = options.clusterEnabled() ? FreePort.pick() : 0;
-        this.shutdownHook = new Thread(this::killQuietly, "redis-server-" + port + "-shutdown");
+        this.shutdownHook = new Thread(() -> {   // the JVM exits without close(): no process or scratch folder left
+            killQuietly();
+            TempDirs.deleteRecursively(dir);
+        }, "redis-server-" + port + "-shutdown");
     }
 
     public static RedisServer launch() {
@@ -241,6 +244,11 @@ public final class RedisServer implements AutoCloseable {
     private synchronized void killQuietly() {
         if (process != null) {
             process.destroyForcibly();
+            try {
+                process.waitFor(2, java.util.concurrent.TimeUnit.SECONDS);   // before its folder goes
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             process = null;
         }
     }
