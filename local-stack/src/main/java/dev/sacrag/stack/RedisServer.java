@@ -158,7 +158,7 @@ public final class RedisServer implements AutoCloseable {
         }
         Path log = dir.resolve("redis.log");
         try {
-            process = new ProcessBuilder(command())
+            process = new ProcessBuilder(watched(command()))
                     .directory(dir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -192,7 +192,33 @@ public final class RedisServer implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
+        closeWatchPipe(process);
         process = null;
+    }
+
+    /**
+     * redis-server under a small sh watchdog: a SIGTERM to the watchdog stops Redis and waits for
+     * it, and Redis is also stopped when the watchdog's stdin (a pipe from this JVM) reaches its
+     * end, which the kernel does when the JVM dies however it dies (a native crash, the OOM killer:
+     * no shutdown hook runs then, and a plain child process would keep its port for good).
+     */
+    static List<String> watched(List<String> command) {
+        String script = "exec 3<&0; trap 'kill $rp 2>/dev/null; wait $rp; exit 0' TERM; "
+                + "\"$@\" </dev/null & rp=$!; "
+                + "{ cat <&3 >/dev/null; kill $rp 2>/dev/null; } & "
+                + "wait $rp";
+        List<String> cmd = new ArrayList<>(List.of("sh", "-c", script, "redis-watchdog"));
+        cmd.addAll(command);
+        return cmd;
+    }
+
+    /** Ends the watchdog's stdin, so its reader exits (and Redis with it, if still running). */
+    private static void closeWatchPipe(Process p) {
+        try {
+            p.getOutputStream().close();
+        } catch (IOException ignored) {
+            // already closed
+        }
     }
 
     public void flushAll() {
@@ -243,6 +269,7 @@ public final class RedisServer implements AutoCloseable {
 
     private synchronized void killQuietly() {
         if (process != null) {
+            closeWatchPipe(process);   // the watchdog stops Redis itself; SIGKILL below skips its trap
             process.destroyForcibly();
             try {
                 process.waitFor(2, java.util.concurrent.TimeUnit.SECONDS);   // before its folder goes
