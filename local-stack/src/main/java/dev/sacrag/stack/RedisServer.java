@@ -134,6 +134,11 @@ public final class RedisServer implements AutoCloseable {
                 .orElseThrow(() -> new IllegalStateException(NOT_FOUND));
     }
 
+    /** The server's scratch folder (log, cluster config); deleted by {@link #close()}. */
+    public Path dir() {
+        return dir;
+    }
+
     public int port() {
         return port;
     }

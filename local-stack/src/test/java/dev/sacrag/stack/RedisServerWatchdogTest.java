@@ -19,7 +19,7 @@ class RedisServerWatchdogTest {
     public static final class LaunchAndWait {
         public static void main(String[] args) throws Exception {
             RedisServer redis = RedisServer.launch();
-            System.out.println("port " + redis.port());
+            System.out.println("port " + redis.port() + " " + redis.dir());
             System.out.flush();
             Thread.sleep(TimeUnit.MINUTES.toMillis(5));
         }
@@ -39,13 +39,16 @@ class RedisServerWatchdogTest {
         Process jvm = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), LaunchAndWait.class.getName())
                 .redirectErrorStream(true).start();
         int port;
+        Path scratch;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             do {
                 line = out.readLine();
             } while (line != null && !line.startsWith("port "));
             assertTrue(line != null, "the child JVM did not start redis-server");
-            port = Integer.parseInt(line.substring(5).trim());
+            String[] parts = line.split(" ");
+            port = Integer.parseInt(parts[1]);
+            scratch = Path.of(parts[2]);
             assertTrue(answers(port), "redis-server is up");
             jvm.destroyForcibly();   // SIGKILL: no shutdown hook runs
             assertTrue(jvm.waitFor(10, TimeUnit.SECONDS));
@@ -55,5 +58,6 @@ class RedisServerWatchdogTest {
             Thread.sleep(100);
         }
         assertTrue(!answers(port), "redis-server on port " + port + " outlived its killed JVM");
+        TempDirs.deleteRecursively(scratch);   // a SIGKILLed JVM cannot remove it; this test can
     }
 }
