@@ -40,6 +40,9 @@ public final class Catalog {
         CatalogEntry previous = current.put(DocModel.of(e), e);
         if (replaced != null && !DocModel.of(replaced).equals(DocModel.of(e))) {
             current.remove(DocModel.of(replaced), replaced); // the key now describes another document
+            if (previous == null) {
+                previous = replaced;   // e.g. the document moved to another tenant: its old entry is what went
+            }
         }
         return new CatalogChange(Optional.ofNullable(previous), entry);
     }

@@ -64,6 +64,18 @@ class CatalogFeedTest {
     }
 
     @Test
+    void aDocumentMovedToAnotherTenantLeavesTheCacheUnderItsOldTenant() {
+        CatalogEntry before = entry("a", 1);
+        CatalogEntry moved = TestAnchors.entry("u", "a", 2, TestAnchors.kv("m", 30, 4, 2));
+        feed.handle(new FeedRecords(TOPIC).add("a|m", value(before)).batch());
+        warm(before);
+        feed.handle(new FeedRecords(TOPIC).add("a|m", value(moved)).batch());
+        assertTrue(catalog.find("t", "a", "m").isEmpty());
+        assertEquals(moved, catalog.find("u", "a", "m").orElseThrow());
+        assertFalse(cache.contains(CacheKey.of(before)), "the old tenant's anchors stayed cached");
+    }
+
+    @Test
     void aTombstoneForgetsTheEntryAndEvictsIt() {
         CatalogEntry a = entry("a", 1);
         CatalogEntry b = entry("b", 1);
