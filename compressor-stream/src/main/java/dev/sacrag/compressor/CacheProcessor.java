@@ -2,7 +2,6 @@ package dev.sacrag.compressor;
 
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentCodec;
-import dev.sacrag.schemas.DocumentRules;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.common.errors.SerializationException;
@@ -143,10 +142,5 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
                 writer.deadLetterMaxBytes());
         context.forward(new Record<Object, Object>(dead.key(), dead.value(), dead.timestamp(), dead.headers()),
                 CompressorTopology.DEAD_LETTER_SINK);
-    }
-
-    /** The record key is the doc id, UTF-8. */
-    static String docId(byte[] key) throws BadDocumentException {
-        return DocumentRules.docIdOfKey(key);
     }
 }

@@ -47,7 +47,7 @@ final class DocumentProcessor extends CacheProcessor {
         DocumentEvent doc;
         AnchorCacheWriter.Tokens tokens;
         try {
-            String docId = docId(record.key());
+            String docId = DocumentRules.docIdOfKey(record.key());
             if (record.value() == null) {
                 delete(docId, record.timestamp());
                 return;
@@ -73,10 +73,7 @@ final class DocumentProcessor extends CacheProcessor {
         Header contentType = record.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
         String type = contentType == null || contentType.value() == null
                 ? null : new String(contentType.value(), StandardCharsets.UTF_8);
-        // The record timestamp stands in for a missing JSON version, so a replay yields the same version.
-        DocumentEvent doc = codec.decode(record.value(), type, record.timestamp());
-        DocumentRules.requireKeyIsDocId(docId, doc);
-        return doc;
+        return codec.decodeRecord(docId, record.value(), type, record.timestamp());
     }
 
     private void update(DocumentEvent doc, AnchorCacheWriter.Tokens tokens, Record<byte[], byte[]> record) {

@@ -1,6 +1,7 @@
 package dev.sacrag.compressor;
 
 import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DocumentRules;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.streams.processor.api.Record;
@@ -27,7 +28,7 @@ final class RecompressProcessor extends CacheProcessor {
     void handle(Record<byte[], byte[]> record) {
         RecompressRequest request;
         try {
-            request = RecompressRequest.parse(docId(record.key()), record.value());
+            request = RecompressRequest.parse(DocumentRules.docIdOfKey(record.key()), record.value());
         } catch (BadDocumentException e) {
             deadLetter(record, e.reason().name(), e);
             return;

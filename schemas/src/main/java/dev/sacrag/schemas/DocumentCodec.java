@@ -89,6 +89,19 @@ public final class DocumentCodec {
         return event;
     }
 
+    /**
+     * A documents-topic record as every reader of the topic takes it: {@link #decode} under the
+     * record key {@code docId}, which must be the document's own (see
+     * {@link DocumentRules#requireKeyIsDocId}); the record timestamp stands in for a missing
+     * JSON version, so a replay yields the same version.
+     */
+    public DocumentEvent decodeRecord(String docId, byte[] value, String contentTypeOrNull, long recordTimestamp)
+            throws BadDocumentException {
+        DocumentEvent event = decode(value, contentTypeOrNull, recordTimestamp);
+        DocumentRules.requireKeyIsDocId(docId, event);
+        return event;
+    }
+
     /** The checks every decoded document passes, whatever its format or producer. */
     public void validate(DocumentEvent event) throws BadDocumentException {
         DocumentRules.check(event, limits);

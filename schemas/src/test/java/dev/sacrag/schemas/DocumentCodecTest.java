@@ -195,6 +195,15 @@ class DocumentCodecTest {
     }
 
     @Test
+    void aRecordDecodesOnlyUnderItsOwnDocIdWithItsTimestampAsDefaultVersion() throws Exception {
+        byte[] json = "{\"docId\":\"d\",\"text\":\"t\"}".getBytes(UTF_8);
+        assertEquals(1234L, codec.decodeRecord("d", json, null, 1234L).getVersion());
+        BadDocumentException e = assertThrows(BadDocumentException.class, () -> codec.decodeRecord("other", json, null, 1L));
+        assertEquals(INVALID_FIELD, e.reason());
+        assertTrue(e.getMessage().contains("differs from the document's docId"), e.getMessage());
+    }
+
+    @Test
     void overlongDocIdIsInvalid() {
         assertReason(INVALID_FIELD, DocumentCodec.encodeAvro(event("x".repeat(513), "t")), null);
     }

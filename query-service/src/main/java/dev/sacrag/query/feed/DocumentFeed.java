@@ -58,9 +58,8 @@ public final class DocumentFeed implements TopicFollower.Handler {
             return;
         }
         try {
-            String key = DocumentRules.docIdOfKey(r.key());
-            DocumentEvent e = codec.decode(r.value(), contentType(r), r.timestamp());
-            DocumentRules.requireKeyIsDocId(key, e);   // the compressor dead-letters it: indexing it would serve text never compressed
+            // as the compressor reads it: what it dead-letters is not indexed, or BM25 would match text never compressed
+            DocumentEvent e = codec.decodeRecord(DocumentRules.docIdOfKey(r.key()), r.value(), contentType(r), r.timestamp());
             index.upsert(new IndexedDoc(e.getDocId(), e.getTenant(), e.getVersion(), e.getTitle()), e.getText());
             metrics.feedRecord(r.topic(), true);
         } catch (BadDocumentException e) {
