@@ -54,9 +54,6 @@ public final class BlobRebuild {
         }
     }
 
-    /** Reading a topic to its end may take this long, or --timeout when that is longer (large topics). */
-    private static final Duration READ_TIMEOUT = Duration.ofMinutes(2);
-
     private BlobRebuild() {
     }
 
@@ -64,7 +61,7 @@ public final class BlobRebuild {
             throws TimeoutException, InterruptedException {
         long start = System.nanoTime();
         CompressorTopics t = s.topics();
-        Duration read = longer(READ_TIMEOUT, s.timeout());
+        Duration read = TopicScan.readTimeout(s.timeout());
         LiveDocuments live = LiveDocuments.read(s.bootstrapServers(), t.documents(), read);
         live.dropDeadLettered(LiveDocuments.deadLettered(s.bootstrapServers(), t.deadLetter(), t.documents(), read));
         try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), read)) {
@@ -75,7 +72,8 @@ public final class BlobRebuild {
                     missing.put(doc.docId(), doc);
                 }
             }
-            int requested = request(s, missing);
+            int requested = requestRecompression(s.bootstrapServers(), t.recompress(), missing.values(), s.modelId(),
+                    "warm-rebuild");
             if (!s.await() || missing.isEmpty()) {
                 return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), since(start));
             }
@@ -85,10 +83,6 @@ public final class BlobRebuild {
             return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - notRestored.size(),
                     notRestored, since(start));
         }
-    }
-
-    static Duration longer(Duration a, Duration b) {
-        return a.compareTo(b) >= 0 ? a : b;
     }
 
     /**
@@ -106,11 +100,6 @@ public final class BlobRebuild {
         }
         out.sort(null);
         return out;
-    }
-
-    private static int request(Settings s, Map<String, LiveDocuments.Doc> missing) throws InterruptedException {
-        return requestRecompression(s.bootstrapServers(), s.topics().recompress(), missing.values(), s.modelId(),
-                "warm-rebuild");
     }
 
     /** Publishes one recompress request per document for {@code modelId}, in doc id order; waits for the acks. */

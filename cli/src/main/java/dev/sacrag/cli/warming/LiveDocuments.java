@@ -10,8 +10,10 @@ import org.apache.kafka.common.header.Header;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
@@ -35,9 +37,8 @@ final class LiveDocuments {
     }
 
     private final DocumentCodec codec = DocumentCodec.withDefaults();
-    private final Map<String, Doc> live = new HashMap<>();
-    /** Each document's valid versions since its last tombstone, oldest first (for dead-lettered newest ones). */
-    private final Map<String, java.util.List<Doc>> versions = new HashMap<>();
+    /** Each live document's valid versions since its last tombstone, oldest first: the last is the live one. */
+    private final Map<String, List<Doc>> versions = new HashMap<>();
     private Map<TopicPartition, Long> ends = Map.of();
     private int invalid;
 
@@ -57,23 +58,16 @@ final class LiveDocuments {
         }
         String docId = new String(r.key(), StandardCharsets.UTF_8);
         if (r.value() == null) {
-            live.remove(docId);
             versions.remove(docId);
             return;
         }
         try {
             Header type = r.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
-            DocumentEvent doc = codec.decode(r.value(), type == null || type.value() == null ? null
+            DocumentEvent doc = codec.decodeRecord(docId, r.value(), type == null || type.value() == null ? null
                     : new String(type.value(), StandardCharsets.UTF_8), r.timestamp());
-            if (!doc.getDocId().equals(docId)) {
-                invalid++;
-                return;
-            }
-            Doc previous = live.get(docId);
-            if (previous == null || doc.getVersion() >= previous.version()) {
-                Doc d = new Doc(docId, doc.getTenant(), doc.getVersion(), new Position(r.partition(), r.offset()));
-                live.put(docId, d);
-                versions.computeIfAbsent(docId, k -> new java.util.ArrayList<>()).add(d);
+            List<Doc> valid = versions.computeIfAbsent(docId, k -> new ArrayList<>());
+            if (valid.isEmpty() || doc.getVersion() >= valid.get(valid.size() - 1).version()) {
+                valid.add(new Doc(docId, doc.getTenant(), doc.getVersion(), new Position(r.partition(), r.offset())));
             }
         } catch (BadDocumentException e) {
             invalid++;
@@ -81,32 +75,18 @@ final class LiveDocuments {
     }
 
     /**
-     * Leaves out documents whose newest record the compressor dead-lettered (too many tokens, the
-     * model failed): they can never be compressed, so there is nothing to wait for.
+     * Leaves out the versions the compressor dead-lettered (too many tokens, the model failed):
+     * a document is then live at its newest version left, and left out when none is (nothing to
+     * wait for).
      *
-     * @return how many were left out
+     * @return how many documents were left out
      */
     int dropDeadLettered(Set<Position> deadLettered) {
-        int before = live.size();
-        for (String docId : java.util.List.copyOf(live.keySet())) {
-            if (!deadLettered.contains(live.get(docId).position())) {
-                continue;
-            }
-            java.util.List<Doc> valid = versions.getOrDefault(docId, java.util.List.of());
-            Doc fallback = null;
-            for (int i = valid.size() - 1; i >= 0 && fallback == null; i--) {
-                if (!deadLettered.contains(valid.get(i).position())) {
-                    fallback = valid.get(i);
-                }
-            }
-            if (fallback == null) {
-                live.remove(docId);
-            } else {
-                live.put(docId, fallback);   // the compressor still has this one
-            }
-        }
-        invalid += before - live.size();
-        return before - live.size();
+        int before = versions.size();
+        versions.values().forEach(valid -> valid.removeIf(d -> deadLettered.contains(d.position())));
+        versions.values().removeIf(List::isEmpty);
+        invalid += before - versions.size();
+        return before - versions.size();
     }
 
     /** Positions in {@code documentsTopic} of the records the dead-letter topic holds; none when it does not exist. */
@@ -147,11 +127,13 @@ final class LiveDocuments {
     }
 
     Map<String, Doc> byId() {
+        Map<String, Doc> live = new HashMap<>();
+        versions.forEach((docId, valid) -> live.put(docId, valid.get(valid.size() - 1)));
         return live;
     }
 
     int size() {
-        return live.size();
+        return versions.size();
     }
 
     int invalid() {

@@ -59,8 +59,6 @@ public final class ModelRollout {
         return CompressorConfig.DEFAULT_APPLICATION_ID + "-" + modelId;
     }
 
-    /** Reading a topic to its end may take this long, or --timeout when that is longer (large topics). */
-    private static final Duration READ_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration OFFSET_CHECK = Duration.ofSeconds(2);
 
     private final CompressorConfig config;
@@ -98,7 +96,7 @@ public final class ModelRollout {
                               Progress progress) throws IOException, TimeoutException, InterruptedException {
         long start = System.nanoTime();
         String kafka = config.bootstrapServers();
-        Duration read = BlobRebuild.longer(READ_TIMEOUT, timeout);
+        Duration read = TopicScan.readTimeout(timeout);
         LiveDocuments live = LiveDocuments.read(kafka, config.topics().documents(), read);
         live.dropDeadLettered(LiveDocuments.deadLettered(kafka, config.topics().deadLetter(), config.topics().documents(),
                 read));
@@ -135,7 +133,7 @@ public final class ModelRollout {
                 progress.update(live.size() - waiting.size(), live.size());
                 if (System.nanoTime() > nextOffsetCheck) {
                     if (restoring.isEmpty() && committedPast(admin, config.applicationId(), live.ends())) {
-                        catalog.catchUp(this::applied, READ_TIMEOUT); // the catalog records of that last commit
+                        catalog.catchUp(this::applied, TopicScan.READ_TIMEOUT); // the catalog records of that last commit
                         caughtUp = true;
                         break;
                     }

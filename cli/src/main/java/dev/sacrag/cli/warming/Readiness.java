@@ -13,7 +13,7 @@ import java.util.concurrent.TimeoutException;
 public record Readiness(String modelId, int live, int ready, int catalogEntries) {
 
     public static Readiness of(String bootstrapServers, TopicNames topics, String modelId) throws TimeoutException {
-        Duration timeout = Duration.ofMinutes(2);
+        Duration timeout = TopicScan.READ_TIMEOUT;
         LiveDocuments docs = LiveDocuments.read(bootstrapServers, topics.documents(), timeout);
         docs.dropDeadLettered(LiveDocuments.deadLettered(bootstrapServers, topics.deadLetter(), topics.documents(), timeout));
         try (CatalogWatch catalog = CatalogWatch.open(bootstrapServers, topics.catalog(), timeout)) {

@@ -23,6 +23,8 @@ import java.util.function.Consumer;
 final class TopicScan implements AutoCloseable {
 
     private static final Duration POLL = Duration.ofMillis(200);
+    /** Reading a topic to its end may take this long, or the caller's --timeout when that is longer (large topics). */
+    static final Duration READ_TIMEOUT = Duration.ofMinutes(2);
 
     private final String topic;
     private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
@@ -57,6 +59,11 @@ final class TopicScan implements AutoCloseable {
             consumer.close();
             throw e;
         }
+    }
+
+    /** How long reading a topic to its end may take under a run's {@code timeout}. */
+    static Duration readTimeout(Duration timeout) {
+        return timeout.compareTo(READ_TIMEOUT) > 0 ? timeout : READ_TIMEOUT;
     }
 
     /** Applies every record up to the end offsets the topic had when the scan opened. */

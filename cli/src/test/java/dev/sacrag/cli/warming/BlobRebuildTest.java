@@ -23,11 +23,4 @@ class BlobRebuildTest {
         assertEquals(List.of(), BlobRebuild.notRestored(List.of(doc("a")), Set.of(), d -> true));
     }
 
-    @Test
-    void topicsAreReadWithinTwoMinutesOrTheLongerTimeoutGiven() {
-        assertEquals(java.time.Duration.ofMinutes(2),
-                BlobRebuild.longer(java.time.Duration.ofMinutes(2), java.time.Duration.ofSeconds(60)));
-        assertEquals(java.time.Duration.ofMinutes(30),
-                BlobRebuild.longer(java.time.Duration.ofMinutes(2), java.time.Duration.ofMinutes(30)));
-    }
 }

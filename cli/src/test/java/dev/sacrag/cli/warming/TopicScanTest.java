@@ -50,4 +50,10 @@ class TopicScanTest {
         assertEquals(List.of(10L, 11L, 12L, 13L, 14L), since);
         scan.close();
     }
+
+    @Test
+    void topicsAreReadWithinTwoMinutesOrTheLongerTimeoutGiven() {
+        assertEquals(Duration.ofMinutes(2), TopicScan.readTimeout(Duration.ofSeconds(60)));
+        assertEquals(Duration.ofMinutes(30), TopicScan.readTimeout(Duration.ofMinutes(30)));
+    }
 }
