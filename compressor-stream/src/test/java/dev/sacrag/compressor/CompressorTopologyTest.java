@@ -355,12 +355,17 @@ class CompressorTopologyTest {
         model.failWith = new ArithmeticException("tensor shape mismatch");
         publishAvro(doc("poison", 1, "the model chokes on this"));
         model.failWith = null;
-        publishAvro(doc("fine", 1, "this one works"));
+        assertCompressionFailedDeadLetterThenTheStreamGoesOn("tensor shape mismatch", ArithmeticException.class);
+    }
 
+    /** One COMPRESSION_FAILED dead letter naming {@code thrown}, then the next document ("fine") is compressed. */
+    private void assertCompressionFailedDeadLetterThenTheStreamGoesOn(String message, Class<?> thrown) {
+        publishAvro(doc("fine", 1, "this one works"));
         TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
         assertEquals(DeadLetters.COMPRESSION_FAILED, header(dead.headers(), DeadLetters.ERROR_REASON));
-        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("tensor shape mismatch"));
-        assertEquals(ArithmeticException.class.getName(), header(dead.headers(), DeadLetters.ERROR_CLASS),
+        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains(message),
+                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
+        assertEquals(thrown.getName(), header(dead.headers(), DeadLetters.ERROR_CLASS),
                 "the class header names what the model threw");
         assertEquals("fine", catalog.readValue().getDocId());
         assertTrue(catalog.isEmpty());
@@ -371,15 +376,7 @@ class CompressorTopologyTest {
         model.tokenizerFailsWith = new IllegalArgumentException("native tokenizer error");
         publishAvro(doc("poison", 1, "the tokenizer chokes on this"));
         model.tokenizerFailsWith = null;
-        publishAvro(doc("fine", 1, "this one works"));
-
-        TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
-        assertEquals(DeadLetters.COMPRESSION_FAILED, header(dead.headers(), DeadLetters.ERROR_REASON));
-        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("tokenizing document poison v1"),
-                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
-        assertEquals(IllegalArgumentException.class.getName(), header(dead.headers(), DeadLetters.ERROR_CLASS));
-        assertEquals("fine", catalog.readValue().getDocId());
-        assertTrue(catalog.isEmpty());
+        assertCompressionFailedDeadLetterThenTheStreamGoesOn("tokenizing document poison v1", IllegalArgumentException.class);
     }
 
     @Test

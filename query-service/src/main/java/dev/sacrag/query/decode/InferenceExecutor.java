@@ -91,13 +91,13 @@ public final class InferenceExecutor implements AutoCloseable {
     public CompletableFuture<Decoded> submit(DecodeRequest request) {
         Job job = new Job(request, new CompletableFuture<>(), System.nanoTime());
         if (closed) {
-            job.result.completeExceptionally(new InferenceShutdownException("the query service is shutting down; retry (another instance)"));
+            job.result.completeExceptionally(shuttingDown());
         } else if (!queue.offer(job)) {
             metrics.inferenceRejected();
             job.result.completeExceptionally(new InferenceOverloadedException(
                     "the inference queue is full (" + queue.size() + " questions waiting); retry later"));
         } else if (closed && queue.remove(job)) {   // close() drained the queue between the check and the offer
-            job.result.completeExceptionally(new InferenceShutdownException("the query service is shutting down; retry (another instance)"));
+            job.result.completeExceptionally(shuttingDown());
         } else {
             job.result.whenComplete((answer, error) -> {
                 if (job.result.isCancelled()) {
@@ -106,6 +106,10 @@ public final class InferenceExecutor implements AutoCloseable {
             });
         }
         return job.result;
+    }
+
+    private static InferenceShutdownException shuttingDown() {
+        return new InferenceShutdownException("the query service is shutting down; retry (another instance)");
     }
 
     /** Questions waiting for a worker. */
@@ -133,7 +137,7 @@ public final class InferenceExecutor implements AutoCloseable {
                 }
                 fill(batch, Math.min(maxBatch, early + last));
             } catch (InterruptedException e) {
-                fail(batch, new InferenceShutdownException("the query service is shutting down; retry (another instance)"));
+                fail(batch, shuttingDown());
                 return; // close() interrupts idle workers
             }
             Ran ran;
@@ -232,7 +236,6 @@ public final class InferenceExecutor implements AutoCloseable {
         }
         List<Job> left = new ArrayList<>();
         queue.drainTo(left);
-        left.forEach(job -> job.result.completeExceptionally(
-                new InferenceShutdownException("the query service is shutting down; retry (another instance)")));
+        left.forEach(job -> job.result.completeExceptionally(shuttingDown()));
     }
 }

@@ -26,6 +26,30 @@ class InferenceExecutorTest {
         return new DecodeRequest(List.of(TestAnchors.kv("m", 10, 2, 1)), question, 3, (id, text) -> { });
     }
 
+    /** Answers as a two-token {@link FakeAnswerer}, except {@code question}, on which {@code thrower} runs (and throws). */
+    private static Answerer failingOn(String question, Runnable thrower) {
+        FakeAnswerer plain = new FakeAnswerer("m", 2, 0);
+        return new Answerer() {
+            @Override
+            public String modelId() {
+                return plain.modelId();
+            }
+
+            @Override
+            public int maxPositions() {
+                return plain.maxPositions();
+            }
+
+            @Override
+            public Answer answer(DecodeRequest r) {
+                if (r.question().equals(question)) {
+                    thrower.run();
+                }
+                return plain.answer(r);
+            }
+        };
+    }
+
     /** Blocks in answer() until released, so tests can fill the queue behind it. */
     private static final class GatedAnswerer implements Answerer {
         final CountDownLatch started = new CountDownLatch(1);
@@ -164,26 +188,9 @@ class InferenceExecutorTest {
 
     @Test
     void aWorkerKilledByAnErrorIsReplaced() throws Exception {
-        FakeAnswerer plain = new FakeAnswerer("m", 2, 0);
-        try (InferenceExecutor executor = new InferenceExecutor(new Answerer() {
-            @Override
-            public String modelId() {
-                return plain.modelId();
-            }
-
-            @Override
-            public int maxPositions() {
-                return plain.maxPositions();
-            }
-
-            @Override
-            public Answer answer(DecodeRequest r) {
-                if (r.question().equals("oom")) {
-                    throw new OutOfMemoryError("simulated: no memory for this batch");
-                }
-                return plain.answer(r);
-            }
-        }, 1, 1, 4, metrics)) {
+        try (InferenceExecutor executor = new InferenceExecutor(failingOn("oom", () -> {
+            throw new OutOfMemoryError("simulated: no memory for this batch");
+        }), 1, 1, 4, metrics)) {
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> executor.submit(request("oom")).get(5, TimeUnit.SECONDS));
             assertInstanceOf(OutOfMemoryError.class, e.getCause());
@@ -247,26 +254,9 @@ class InferenceExecutorTest {
 
     @Test
     void aFailingQuestionFailsOnlyItself() throws Exception {
-        FakeAnswerer picky = new FakeAnswerer("m", 2, 0);
-        try (InferenceExecutor executor = new InferenceExecutor(new Answerer() {
-            @Override
-            public String modelId() {
-                return picky.modelId();
-            }
-
-            @Override
-            public int maxPositions() {
-                return picky.maxPositions();
-            }
-
-            @Override
-            public Answer answer(DecodeRequest r) {
-                if (r.question().equals("bad")) {
-                    throw new IllegalStateException("cannot answer " + r.question());
-                }
-                return picky.answer(r);
-            }
-        }, 1, 1, 4, metrics)) {
+        try (InferenceExecutor executor = new InferenceExecutor(failingOn("bad", () -> {
+            throw new IllegalStateException("cannot answer bad");
+        }), 1, 1, 4, metrics)) {
             CompletableFuture<Decoded> bad = executor.submit(request("bad"));
             CompletableFuture<Decoded> good = executor.submit(request("good"));
             ExecutionException e = assertThrows(ExecutionException.class, () -> bad.get(5, TimeUnit.SECONDS));
