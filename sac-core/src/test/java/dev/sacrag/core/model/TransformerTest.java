@@ -125,6 +125,59 @@ class TransformerTest {
         assertEquals(held[0], held[1], "arrays left open by a forward of 2 layers vs 8 layers: " + held[0] + " vs " + held[1]);
     }
 
+    /**
+     * The compressor runs a document's chunks as one padded batch (Masks.chunks). Each chunk's
+     * real tokens must get the logits that chunk gets alone: padding slots, whatever their
+     * tokens, may not leak in, and padding rows must stay finite (a NaN row would poison the
+     * batch's reductions).
+     */
+    @Test
+    void paddedChunksOfABatchGiveEachChunkWhatItGetsAlone() throws Exception {
+        ModelConfig config = TestModels.tiny(Architecture.LLAMA);
+        Path dir = TestModels.write(config, tmp.resolve("chunks"), 11);
+        Random r = new Random(6);
+        int[] lengths = {7, 3, 5};
+        int t = 7;
+        long[][] chunks = new long[lengths.length][];
+        long[][] padded = new long[lengths.length][t];
+        int[][] positions = new int[lengths.length][t];
+        for (int b = 0; b < lengths.length; b++) {
+            chunks[b] = randomTokens(r, lengths[b], config.vocabSize());
+            for (int i = 0; i < t; i++) {
+                padded[b][i] = i < lengths[b] ? chunks[b][i] : r.nextInt(config.vocabSize());   // junk in the padding
+                positions[b][i] = 1 + 8 * b + i;
+            }
+        }
+        int v = config.vocabSize();
+        try (Transformer model = Transformer.load(dir)) {
+            for (boolean causal : new boolean[] {true, false}) {
+                float[] batch;
+                try (NDScope scope = new NDScope(); KvCache cache = new KvCache(model.manager(), config.layers())) {
+                    batch = model.forward(new Transformer.Input(model.embed(padded), positions,
+                            Masks.chunks(model.manager(), lengths, t, causal), Transformer.Logits.ALL), cache).toFloatArray();
+                }
+                for (float x : batch) {
+                    assertTrue(Float.isFinite(x), "a padded batch produced a non-finite logit (causal " + causal + ")");
+                }
+                for (int b = 0; b < lengths.length; b++) {
+                    float[] alone;
+                    try (NDScope scope = new NDScope(); KvCache cache = new KvCache(model.manager(), config.layers())) {
+                        alone = model.forward(new Transformer.Input(model.embed(new long[][] {chunks[b]}),
+                                new int[][] {java.util.Arrays.copyOf(positions[b], lengths[b])},
+                                Masks.chunks(model.manager(), new int[] {lengths[b]}, lengths[b], causal),
+                                Transformer.Logits.ALL), cache).toFloatArray();
+                    }
+                    for (int i = 0; i < lengths[b]; i++) {
+                        for (int k = 0; k < v; k++) {
+                            assertEquals(alone[i * v + k], batch[(b * t + i) * v + k], 1e-4,
+                                    "chunk " + b + " token " + i + " logit " + k + (causal ? " (causal)" : " (bidirectional)"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     static long[] randomTokens(Random r, int n, int vocab) {
         long[] t = new long[n];
         for (int i = 0; i < n; i++) {
