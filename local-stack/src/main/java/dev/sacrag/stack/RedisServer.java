@@ -156,7 +156,7 @@ public final class RedisServer implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
-    /** Starts the process (again) on the same port and waits until it answers PING. */
+    /** Starts the process (again) on the same port and waits until it answers PING (and is ours: {@link #answersPing}). */
     public synchronized void start() {
         if (isRunning()) {
             return;
@@ -264,11 +264,18 @@ public final class RedisServer implements AutoCloseable {
         return cmd;
     }
 
+    /**
+     * Whether the server on our port is ours and ready: it answers PING and its working
+     * directory is our scratch folder. PING alone is not enough on a restart: if another
+     * process took the port while ours was down, our redis-server fails to bind and exits, but
+     * until it has, the other one's PONG would pass for ours.
+     */
     private boolean answersPing() {
         try (RespConnection connection = new RespConnection("127.0.0.1", port, PING_TIMEOUT)) {
-            return "PONG".equals(connection.call("PING"));
+            return "PONG".equals(connection.call("PING"))
+                    && List.of("dir", dir.toRealPath().toString()).equals(connection.call("CONFIG", "GET", "dir"));
         } catch (IOException | UncheckedIOException | RespConnection.RedisErrorReply e) {
-            return false; // not listening yet, or still loading
+            return false; // not listening yet, still loading, or not a Redis that answers CONFIG
         }
     }
 

@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -42,6 +46,44 @@ class RedisServerTest {
             assertEquals(port, redis.port());
             assertEquals("PONG", redis.call("PING"));
             assertNull(redis.call("GET", "survives"), "persistence is off: a restart loses every key");
+        }
+    }
+
+    /**
+     * While our Redis is down, something else takes its port and answers +PONG to anything.
+     * start() must not take that for our server coming back: ours cannot bind, so start fails
+     * and says why.
+     */
+    @Test
+    void startDoesNotMistakeAnotherServerOnThePortForItsOwn() throws Exception {
+        try (RedisServer redis = RedisServer.launch()) {
+            int port = redis.port();
+            redis.stop();
+            try (ServerSocket impostor = new ServerSocket()) {
+                impostor.setReuseAddress(true);
+                impostor.bind(new InetSocketAddress("127.0.0.1", port));
+                Thread answering = new Thread(() -> answerPongToEverything(impostor), "impostor");
+                answering.setDaemon(true);
+                answering.start();
+                IllegalStateException e = assertThrows(IllegalStateException.class, redis::start);
+                assertTrue(e.getMessage().contains("Address already in use"), e.getMessage());
+                assertFalse(redis.isRunning());
+            }
+        }
+    }
+
+    private static void answerPongToEverything(ServerSocket server) {
+        while (!server.isClosed()) {
+            try (Socket s = server.accept()) {
+                s.setSoTimeout(2000);
+                byte[] buf = new byte[512];
+                while (s.getInputStream().read(buf) > 0) {
+                    s.getOutputStream().write("+PONG\r\n".getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream().flush();
+                }
+            } catch (IOException e) {
+                // closed by the test, or a client went away: next connection
+            }
         }
     }
 
