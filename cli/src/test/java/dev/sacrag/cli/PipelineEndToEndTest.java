@@ -9,7 +9,13 @@ import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.query.feed.CatalogSnapshot;
 import dev.sacrag.query.v1.AskResult;
 import dev.sacrag.query.v1.UsedDocument;
+import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.avro.DocumentEvent;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.utils.Utils;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.AfterAll;
@@ -166,10 +172,14 @@ class PipelineEndToEndTest {
              QueryServiceApp query = rig.startQueryService(topics, "--warm-cache-bytes", "0");
              DocumentPublisher publisher = rig.publisher(topics)) {
             assertEquals(rig.modelId, compressor.modelId());
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < n - 1; i++) {
                 publisher.publish(doc("rebuild", id(i), 1, text(i, 1)));
             }
             publisher.flush();
+            // The last one as a non-Java client may publish it: on another partition than Java's
+            // murmur2 hash of its key (librdkafka hashes with CRC32). Its recompress request must
+            // still reach the task holding it.
+            publishOffHashPartition(topics.compressor().documents(), doc("rebuild", id(n - 1), 1, text(n - 1, 1)));
             rig.awaitCatalog(topics, c -> IntStream.range(0, n).allMatch(i -> c.find("rebuild", id(i), rig.modelId).isPresent()));
             awaitAnswer(query, "rebuild", "When was the lighthouse built?", id(0));
 
@@ -334,6 +344,18 @@ class PipelineEndToEndTest {
                 }
                 Thread.sleep(200);
             }
+        }
+    }
+
+    /** Publishes {@code e} (Avro, key = docId) on a partition other than the one Java's partitioner would pick. */
+    private static void publishOffHashPartition(String topic, DocumentEvent e) throws Exception {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, rig.stack.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+            byte[] key = e.getDocId().getBytes(StandardCharsets.UTF_8);
+            int partitions = producer.partitionsFor(topic).size();
+            int hashed = Utils.toPositive(Utils.murmur2(key)) % partitions;
+            producer.send(new ProducerRecord<>(topic, (hashed + 1) % partitions, key, DocumentCodec.encodeAvro(e))).get();
         }
     }
 

@@ -19,6 +19,7 @@ import dev.sacrag.query.decode.SacAnswerer;
 import dev.sacrag.query.feed.CatalogFeed;
 import dev.sacrag.query.feed.ControlFeed;
 import dev.sacrag.query.feed.DocumentFeed;
+import dev.sacrag.query.feed.DocumentPartitions;
 import dev.sacrag.query.feed.TopicFollower;
 import dev.sacrag.query.grpc.QueryGrpcService;
 import dev.sacrag.query.grpc.QueryServer;
@@ -118,8 +119,9 @@ public final class QueryServiceApp implements AutoCloseable {
         Preloader preloader = new Preloader(model::modelId, blobs, cache, e -> isCurrent(e, index, catalog));
         opened.push(preloader);
         QueryServiceConfig.Topics topics = config.topics();
+        DocumentPartitions partitions = new DocumentPartitions();
         KafkaRecompressRequests recompress = KafkaRecompressRequests.connect(topics.bootstrapServers(),
-                topics.recompress(), topics.recompressInterval(), metrics);
+                topics.recompress(), topics.recompressInterval(), metrics, partitions::of);
         opened.push(recompress);
         QueryServiceConfig.Inference inf = config.inference();
         InferenceExecutor inference = new InferenceExecutor(model, inf.workers(), inf.maxBatch(), inf.maxQueued(),
@@ -157,7 +159,7 @@ public final class QueryServiceApp implements AutoCloseable {
                 preloader.offer(fresh);
             }
         }, metrics);
-        DocumentFeed documentFeed = new DocumentFeed(codec, index, cache::evictDoc, metrics);
+        DocumentFeed documentFeed = new DocumentFeed(codec, index, cache::evictDoc, metrics, partitions);
         opened.push(new TopicFollower(topics.bootstrapServers(), topics.catalog(), catalogFeed, arrived).start());
         opened.push(new TopicFollower(topics.bootstrapServers(), topics.documents(), documentFeed, arrived).start());
         ModelSwitch models = new ModelSwitch(new AdapterLocator(config.model().baseDir(), config.model().adapterDir()),

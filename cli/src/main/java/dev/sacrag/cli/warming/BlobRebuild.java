@@ -102,7 +102,10 @@ public final class BlobRebuild {
         return out;
     }
 
-    /** Publishes one recompress request per document for {@code modelId}, in doc id order; waits for the acks. */
+    /**
+     * Publishes one recompress request per document for {@code modelId}, in doc id order, each on
+     * the partition its document has in the documents topic; waits for the acks.
+     */
     static int requestRecompression(String bootstrapServers, String topic, java.util.Collection<LiveDocuments.Doc> missing,
                                     String modelId, String reason) throws InterruptedException {
         List<LiveDocuments.Doc> docs = new ArrayList<>(missing);
@@ -117,7 +120,9 @@ public final class BlobRebuild {
             for (LiveDocuments.Doc doc : docs) {
                 RecompressRequest r = new RecompressRequest(doc.docId(), Optional.of(doc.tenant()),
                         Optional.of(reason), Optional.of(modelId));
-                sent.add(producer.send(new ProducerRecord<>(topic, doc.docId(), r.toJson())));
+                // on its document's partition, not the key's murmur2 hash: a non-Java producer may have
+                // partitioned the document otherwise, and only the task holding it can recompress it
+                sent.add(producer.send(new ProducerRecord<>(topic, doc.position().partition(), doc.docId(), r.toJson())));
             }
             producer.flush();
             for (java.util.concurrent.Future<?> f : sent) {

@@ -19,7 +19,8 @@ import java.util.function.Consumer;
 /**
  * Applies the documents topic to the retrieval index: a document replaces its previous
  * version, a tombstone deletes it (and {@code onDelete} evicts it elsewhere). Records the
- * compressor would dead-letter are skipped here too, counted and logged.
+ * compressor would dead-letter are skipped here too, counted and logged. Each document's
+ * partition goes to {@link DocumentPartitions}, where recompress requests look it up.
  */
 public final class DocumentFeed implements TopicFollower.Handler {
 
@@ -29,12 +30,15 @@ public final class DocumentFeed implements TopicFollower.Handler {
     private final DocumentIndex index;
     private final Consumer<String> onDelete;
     private final QueryMetrics metrics;
+    private final DocumentPartitions partitions;
 
-    public DocumentFeed(DocumentCodec codec, DocumentIndex index, Consumer<String> onDelete, QueryMetrics metrics) {
+    public DocumentFeed(DocumentCodec codec, DocumentIndex index, Consumer<String> onDelete, QueryMetrics metrics,
+                        DocumentPartitions partitions) {
         this.codec = codec;
         this.index = index;
         this.onDelete = onDelete;
         this.metrics = metrics;
+        this.partitions = partitions;
     }
 
     @Override
@@ -53,6 +57,7 @@ public final class DocumentFeed implements TopicFollower.Handler {
             }
             String docId = new String(r.key(), StandardCharsets.UTF_8);
             index.delete(docId);
+            partitions.deleted(docId);
             onDelete.accept(docId);
             metrics.feedRecord(r.topic(), true);
             return;
@@ -61,6 +66,7 @@ public final class DocumentFeed implements TopicFollower.Handler {
             // as the compressor reads it: what it dead-letters is not indexed, or BM25 would match text never compressed
             DocumentEvent e = codec.decodeRecord(DocumentRules.docIdOfKey(r.key()), r.value(), contentType(r), r.timestamp());
             index.upsert(new IndexedDoc(e.getDocId(), e.getTenant(), e.getVersion(), e.getTitle()), e.getText());
+            partitions.seen(e.getDocId(), r.partition());
             metrics.feedRecord(r.topic(), true);
         } catch (BadDocumentException e) {
             skip(r, e.getMessage()); // the message starts with the reason

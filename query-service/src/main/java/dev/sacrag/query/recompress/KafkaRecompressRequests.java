@@ -15,11 +15,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * Publishes recompress requests to the recompress topic: key = docId (UTF-8), value = JSON
- * {@code {"tenant": ..., "reason": ..., "modelId": ...}}, the format the compressor consumes.
+ * {@code {"tenant": ..., "reason": ..., "modelId": ...}}, the format the compressor consumes,
+ * on the partition its document is on in the documents topic where that is known.
  * Many questions about one missing blob send one request per {@code minInterval}, not one each.
  * A send that could not even start (no broker reachable: it blocked the calling RPC thread for
  * up to two seconds) is also retried only after {@code minInterval}, so an outage does not cost
@@ -36,13 +39,20 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
     private final Duration minInterval;
     private final Clock clock;
     private final QueryMetrics metrics;
+    private final Function<String, OptionalInt> partitionOf;
     private final Map<String, Long> lastSentMillis = new ConcurrentHashMap<>();
     /** Entries older than minInterval are dropped once this many documents were asked for. */
     private static final int PRUNE_AT = 10_000;
 
+    /**
+     * @param partitionOf the documents-topic partition of a document, where known: the request
+     *                    goes to the same partition of the recompress topic (see
+     *                    {@code DocumentPartitions}); otherwise to its key's hash
+     */
     public KafkaRecompressRequests(Producer<byte[], byte[]> producer, String topic, Duration minInterval, Clock clock,
-                                   QueryMetrics metrics) {
+                                   QueryMetrics metrics, Function<String, OptionalInt> partitionOf) {
         this.producer = producer;
+        this.partitionOf = partitionOf;
         this.topic = topic;
         this.minInterval = minInterval;
         this.clock = clock;
@@ -50,7 +60,7 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
     }
 
     public static KafkaRecompressRequests connect(String bootstrapServers, String topic, Duration minInterval,
-                                                  QueryMetrics metrics) {
+                                                  QueryMetrics metrics, Function<String, OptionalInt> partitionOf) {
         Map<String, Object> config = Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.CLIENT_ID_CONFIG, "sac-query-recompress",
@@ -60,7 +70,7 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 2000,
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        return new KafkaRecompressRequests(new KafkaProducer<>(config), topic, minInterval, Clock.systemUTC(), metrics);
+        return new KafkaRecompressRequests(new KafkaProducer<>(config), topic, minInterval, Clock.systemUTC(), metrics, partitionOf);
     }
 
     @Override
@@ -79,7 +89,9 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
         value.addProperty("tenant", tenant);
         value.addProperty("reason", reason);
         value.addProperty("modelId", modelId);
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, null, docId.getBytes(StandardCharsets.UTF_8),
+        OptionalInt partition = partitionOf.apply(docId);
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
+                partition.isPresent() ? partition.getAsInt() : null, docId.getBytes(StandardCharsets.UTF_8),
                 value.toString().getBytes(StandardCharsets.UTF_8),
                 new RecordHeaders().add(CONTENT_TYPE_HEADER, JSON.getBytes(StandardCharsets.UTF_8)));
         metrics.recompressRequested();

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,7 +29,9 @@ class DocumentFeedTest {
     private final QueryMetrics metrics = QueryMetrics.inMemory();
     private final DocumentIndex index = new DocumentIndex();
     private final WarmCache cache = new WarmCache(1 << 20, metrics);
-    private final DocumentFeed feed = new DocumentFeed(DocumentCodec.withDefaults(), index, cache::evictDoc, metrics);
+    private final DocumentPartitions partitions = new DocumentPartitions();
+    private final DocumentFeed feed = new DocumentFeed(DocumentCodec.withDefaults(), index, cache::evictDoc, metrics,
+            partitions);
 
     @AfterEach
     void close() {
@@ -75,5 +78,19 @@ class DocumentFeedTest {
         assertTrue(index.find("ok").isPresent());
         assertTrue(index.find("a").isEmpty(), "a document under another key was indexed");
         assertEquals(3.0, metrics.registry().get("sac.query.feed.records").tag("result", "bad").counter().count());
+    }
+
+    /** The partition a document was published to (by any partitioner) is where its recompress requests must go. */
+    @Test
+    void remembersEachDocumentsPartitionUntilItIsDeleted() {
+        feed.handle(new FeedRecords(TOPIC)
+                .addOn(4, "a", avro("a", "t", 1, "Penguins live in Antarctica."), new RecordHeaders())
+                .addOn(2, "b", avro("b", "t", 1, "Camels live in deserts."), new RecordHeaders())
+                .batch());
+        assertEquals(OptionalInt.of(4), partitions.of("a"));
+        assertEquals(OptionalInt.of(2), partitions.of("b"));
+        assertEquals(OptionalInt.empty(), partitions.of("never-seen"));
+        feed.handle(new FeedRecords(TOPIC).addOn(4, "a", null, new RecordHeaders()).batch());
+        assertEquals(OptionalInt.empty(), partitions.of("a"), "a deleted document has no partition to ask");
     }
 }

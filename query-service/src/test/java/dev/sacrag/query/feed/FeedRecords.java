@@ -28,14 +28,22 @@ public final class FeedRecords {
     }
 
     public FeedRecords add(String key, byte[] value, Headers headers) {
-        records.add(new ConsumerRecord<>(topic, 0, records.size(), 1_700_000_000_000L + records.size(),
+        return addOn(0, key, value, headers);
+    }
+
+    public FeedRecords addOn(int partition, String key, byte[] value, Headers headers) {
+        records.add(new ConsumerRecord<>(topic, partition, records.size(), 1_700_000_000_000L + records.size(),
                 TimestampType.CREATE_TIME, -1, -1, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value,
                 headers, Optional.empty()));
         return this;
     }
 
     public ConsumerRecords<byte[], byte[]> batch() {
-        ConsumerRecords<byte[], byte[]> batch = new ConsumerRecords<>(Map.of(new TopicPartition(topic, 0), List.copyOf(records)), Map.of());
+        Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> byPartition = new java.util.LinkedHashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            byPartition.computeIfAbsent(new TopicPartition(topic, r.partition()), p -> new ArrayList<>()).add(r);
+        }
+        ConsumerRecords<byte[], byte[]> batch = new ConsumerRecords<>(byPartition, Map.of());
         records.clear();
         return batch;
     }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.OptionalInt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,7 +43,7 @@ class KafkaRecompressRequestsTest {
     private final MockProducer<byte[], byte[]> producer =
             new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     private final KafkaRecompressRequests requests = new KafkaRecompressRequests(producer, "sac.recompress",
-            Duration.ofSeconds(30), clock, QueryMetrics.inMemory());
+            Duration.ofSeconds(30), clock, QueryMetrics.inMemory(), docId -> docId.equals("doc-on-5") ? OptionalInt.of(5) : OptionalInt.empty());
 
     @Test
     void oneRequestPerDocumentAndIntervalInTheCompressorsFormat() {
@@ -69,5 +70,17 @@ class KafkaRecompressRequestsTest {
         clock.millis += 30_000;
         requests.request("acme", "doc-1", "m1", "blob-missing");
         assertEquals(1, producer.history().size());
+    }
+
+    /**
+     * A document from a non-Java producer may sit on another partition than Java's hash of its
+     * key; the compressor task holding it only sees requests on that partition.
+     */
+    @Test
+    void aRequestGoesToItsDocumentsPartitionWhereKnown() {
+        requests.request("acme", "doc-on-5", "m1", "blob-missing");
+        requests.request("acme", "doc-1", "m1", "blob-missing");
+        assertEquals(5, producer.history().get(0).partition());
+        assertEquals(null, producer.history().get(1).partition(), "unknown: the producer's partitioner decides");
     }
 }
