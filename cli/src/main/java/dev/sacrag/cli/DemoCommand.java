@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
                 + " compressor, query service; ingest the bundled documents, ask the bundled questions over gRPC and"
                 + " compare each answer with the gold one.",
                 "The last line is 'demo: C/T answers match, ratio R, B bytes/doc vs F full KV'. Exit 0 when at least"
-                        + " 80% of the answers match, 1 otherwise."})
+                        + " 80%% of the answers match, 1 otherwise."})
 final class DemoCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Spec

@@ -38,6 +38,31 @@ class SacCliTest {
         }
     }
 
+    /**
+     * picocli runs help texts through String.format, so a bare '%' ("80% of ...") makes --help
+     * print a warning and the raw text. Renders every command's help and watches for that.
+     */
+    @Test
+    void everyHelpTextFormats() {
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+        java.util.List<String> commands = new java.util.ArrayList<>();
+        try {
+            System.setErr(new java.io.PrintStream(warnings, true, java.nio.charset.StandardCharsets.UTF_8));
+            java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(Sac.commandLine()));
+            while (!todo.isEmpty()) {
+                CommandLine c = todo.pop();
+                todo.addAll(c.getSubcommands().values());
+                assertTrue(c.getUsageMessage().length() > 0);
+                commands.add(c.getCommandSpec().qualifiedName());
+            }
+        } finally {
+            System.setErr(stderr);
+        }
+        assertTrue(commands.size() > 20, "walked " + commands);
+        assertEquals("", warnings.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     @Test
     void unknownShapeIsRefusedWithTheChoices() {
         Run r = run("model", "random", "--shape", "gpt-9", "--out", tmp.resolve("x").toString());
