@@ -19,10 +19,12 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Checks the compressor's topics before the stream starts, so that a missing topic, a recompress
- * topic partitioned unlike the documents topic, or a dead-letter topic that accepts smaller
- * records than the documents topic fails at start with what to fix — instead of a Streams error
- * state, requests silently served by a task that lacks the document, or a dead letter the broker
- * refuses forever.
+ * topic partitioned unlike the documents topic, a documents or catalog topic that is not
+ * compacted, or a dead-letter topic that accepts smaller records than the documents topic fails
+ * at start with what to fix — instead of a Streams error state, requests silently served by a
+ * task that lacks the document, documents deleted by retention (the documents topic is the
+ * source of truth: retrieval, rebuilds and rollouts read it from the start), or a dead letter
+ * the broker refuses forever.
  */
 final class TopicPreflight {
 
@@ -51,9 +53,40 @@ final class TopicPreflight {
                         + topics.documents() + " has " + documents + ": they must match, because a recompress request is"
                         + " served by the task that owns the document's partition");
             }
-            return checkDeadLettersFit(admin, topics);
+            Map<String, Config> configs = configs(admin, topics.documents(), topics.catalog(), topics.deadLetter());
+            checkCompacted(topics.documents(), configs.get(topics.documents()));
+            checkCompacted(topics.catalog(), configs.get(topics.catalog()));
+            return checkDeadLettersFit(topics, configs);
         } finally {
             admin.close(Duration.ZERO); // an unreachable broker must not also delay the failure
+        }
+    }
+
+    private static Map<String, Config> configs(Admin admin, String... topicNames) {
+        List<ConfigResource> resources = java.util.Arrays.stream(topicNames)
+                .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
+        Map<ConfigResource, Config> configs = await(admin.describeConfigs(resources).all(),
+                "describing the configs of " + String.join(", ", topicNames));
+        Map<String, Config> byTopic = new HashMap<>();
+        configs.forEach((resource, config) -> byTopic.put(resource.name(), config));
+        return byTopic;
+    }
+
+    /**
+     * Compacted, so each document's (each catalog entry's) latest record stays for good. A
+     * policy of compact plus delete is accepted only with unlimited retention.
+     */
+    static void checkCompacted(String topic, Config config) {
+        List<String> policy = List.of(config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value().replace(" ", "").split(","));
+        long retention = Long.parseLong(config.get(TopicConfig.RETENTION_MS_CONFIG).value());
+        if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)
+                || (policy.contains(TopicConfig.CLEANUP_POLICY_DELETE) && retention >= 0)) {
+            throw new IllegalStateException(topic + " has " + TopicConfig.CLEANUP_POLICY_CONFIG + "=" + String.join(",", policy)
+                    + (policy.contains(TopicConfig.CLEANUP_POLICY_DELETE) ? " (" + TopicConfig.RETENTION_MS_CONFIG + "="
+                    + retention + ")" : "") + ": it must be compacted, or its records are deleted after the retention time"
+                    + " and the documents (catalog entries) with them. Fix it with kafka-configs.sh --alter --entity-type"
+                    + " topics --entity-name " + topic + " --add-config " + TopicConfig.CLEANUP_POLICY_CONFIG + "="
+                    + TopicConfig.CLEANUP_POLICY_COMPACT);
         }
     }
 
@@ -62,13 +95,9 @@ final class TopicPreflight {
      * than the documents topic, the broker would refuse it, the transaction would abort and the
      * same record would fail again forever.
      */
-    private static long checkDeadLettersFit(Admin admin, CompressorTopics topics) {
-        ConfigResource documents = new ConfigResource(ConfigResource.Type.TOPIC, topics.documents());
-        ConfigResource deadLetter = new ConfigResource(ConfigResource.Type.TOPIC, topics.deadLetter());
-        Map<ConfigResource, Config> configs = await(admin.describeConfigs(List.of(documents, deadLetter)).all(),
-                "describing the configs of " + topics.documents() + " and " + topics.deadLetter());
-        long documentBytes = maxMessageBytes(configs.get(documents));
-        long deadLetterBytes = maxMessageBytes(configs.get(deadLetter));
+    private static long checkDeadLettersFit(CompressorTopics topics, Map<String, Config> configs) {
+        long documentBytes = maxMessageBytes(configs.get(topics.documents()));
+        long deadLetterBytes = maxMessageBytes(configs.get(topics.deadLetter()));
         if (deadLetterBytes < documentBytes) {
             throw new IllegalStateException(topics.deadLetter() + " accepts records of " + deadLetterBytes + " bytes but "
                     + topics.documents() + " of " + documentBytes + ": raise " + TopicConfig.MAX_MESSAGE_BYTES_CONFIG + " of "

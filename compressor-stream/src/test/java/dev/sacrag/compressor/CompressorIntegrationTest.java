@@ -309,6 +309,26 @@ class CompressorIntegrationTest {
         IllegalStateException narrow = assertThrows(IllegalStateException.class,
                 () -> CompressorApp.start(config("narrow").build()));
         assertTrue(narrow.getMessage().startsWith("narrow.documents.dlq accepts records of 1000 bytes"), narrow.getMessage());
+
+        // a documents topic made with the broker's defaults (e.g. auto-created): deleted after 7 days
+        stack.createTopics(TopicSpec.plain("kept.documents"), TopicSpec.compacted("kept.anchor-caches"),
+                TopicSpec.plain("kept.documents.dlq"), TopicSpec.plain("kept.recompress"));
+        IllegalStateException deleted = assertThrows(IllegalStateException.class,
+                () -> CompressorApp.start(config("kept").build()));
+        assertTrue(deleted.getMessage().startsWith("kept.documents has cleanup.policy=delete (retention.ms=604800000): it"
+                + " must be compacted"), deleted.getMessage());
+
+        stack.createTopics(TopicSpec.compacted("both.documents"), TopicSpec.plain("both.documents.dlq"),
+                TopicSpec.plain("both.recompress"));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic("both.anchor-caches", Optional.empty(), Optional.empty())
+                    .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact,delete",
+                            TopicConfig.RETENTION_MS_CONFIG, "3600000")))).all().get();
+        }
+        IllegalStateException expiring = assertThrows(IllegalStateException.class,
+                () -> CompressorApp.start(config("both").build()));
+        assertTrue(expiring.getMessage().startsWith("both.anchor-caches has cleanup.policy=compact,delete"
+                + " (retention.ms=3600000)"), expiring.getMessage());
     }
 
     /** Waits until both instances are RUNNING and own disjoint, non-empty sets of all partitions. */
