@@ -37,7 +37,7 @@ final class CompressorCommand implements Callable<Integer> {
     String bootstrapServers;
 
     @Option(names = Flags.REDIS, paramLabel = "URL[,...]", defaultValue = "${env:SAC_REDIS_URL:-redis://localhost:6379}",
-            description = "Redis for the blobs: redis:// or rediss://; several URLs = Redis Cluster seeds [env SAC_REDIS_URL, default ${DEFAULT-VALUE}].")
+            description = "Redis for the blobs: redis:// or rediss://; several URLs = Redis Cluster seeds (one URL of a cluster node works too) [env SAC_REDIS_URL, default ${DEFAULT-VALUE}].")
     String redis;
 
     @Option(names = Flags.APPLICATION_ID, paramLabel = "ID", defaultValue = "${env:SAC_COMPRESSOR_APP_ID:-sac-compressor}",

@@ -66,6 +66,11 @@ public final class AnchorKvStore implements AutoCloseable {
         return config.target();
     }
 
+    /** Whether Redis is a cluster: several URLs were given, or the one given is a cluster node. */
+    public boolean cluster() {
+        return redis.cluster();
+    }
+
     /** SET, with PX when a TTL is given (else the blob lives until deleted or evicted). */
     public void put(String key, byte[] blob, Optional<Duration> ttl) {
         Objects.requireNonNull(blob, "blob");

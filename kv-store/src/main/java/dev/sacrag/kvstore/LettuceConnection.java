@@ -60,19 +60,27 @@ final class LettuceConnection implements AutoCloseable {
     private final StatefulConnection<byte[], byte[]> connection;
     final RedisClusterCommands<byte[], byte[]> sync;
     final RedisClusterAsyncCommands<byte[], byte[]> async;
+    private final boolean cluster;
 
     private LettuceConnection(HashedWheelTimer timer, ClientResources resources, AbstractRedisClient client,
                               StatefulConnection<byte[], byte[]> connection,
-                              RedisClusterCommands<byte[], byte[]> sync, RedisClusterAsyncCommands<byte[], byte[]> async) {
+                              RedisClusterCommands<byte[], byte[]> sync, RedisClusterAsyncCommands<byte[], byte[]> async,
+                              boolean cluster) {
         this.timer = timer;
         this.resources = resources;
         this.client = client;
         this.connection = connection;
         this.sync = sync;
         this.async = async;
+        this.cluster = cluster;
     }
 
-    /** Connects now, so a wrong URL or a down Redis fails at start-up. */
+    /**
+     * Connects now, so a wrong URL or a down Redis fails at start-up. Several URLs mean a
+     * cluster; a single URL is asked {@code INFO cluster} first, so one address of a cluster (a
+     * managed service's configuration endpoint, say) gets the cluster client too instead of
+     * MOVED errors for every key the node it names does not own.
+     */
     static LettuceConnection open(KvStoreConfig config) {
         HashedWheelTimer timer = new HashedWheelTimer(new DefaultThreadFactory(TIMER_THREAD_NAME, true),
                 TIMER_TICK_MILLIS, TimeUnit.MILLISECONDS);
@@ -83,27 +91,32 @@ final class LettuceConnection implements AutoCloseable {
         Duration timeout = config.commandTimeout();
         AbstractRedisClient client = null;
         try {
-            if (config.target().isCluster()) {
-                RedisClusterClient cluster = RedisClusterClient.create(resources, config.target().redisUris(timeout));
-                client = cluster;
-                cluster.setOptions(ClusterClientOptions.builder()
+            if (!config.target().isCluster()) {
+                RedisClient single = RedisClient.create(resources, config.target().redisUris(timeout).get(0));
+                client = single;
+                single.setOptions(ClientOptions.builder()
                         .timeoutOptions(TimeoutOptions.enabled(timeout))
-                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                         .autoReconnect(true)
-                        .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
                         .build());
-                StatefulRedisClusterConnection<byte[], byte[]> c = cluster.connect(ByteArrayCodec.INSTANCE);
-                return new LettuceConnection(timer, resources, client, c, c.sync(), c.async());
+                StatefulRedisConnection<byte[], byte[]> c = single.connect(ByteArrayCodec.INSTANCE);
+                if (!clusterEnabled(c)) {
+                    return new LettuceConnection(timer, resources, client, c, c.sync(), c.async(), false);
+                }
+                c.close();
+                single.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+                client = null;
             }
-            RedisClient single = RedisClient.create(resources, config.target().redisUris(timeout).get(0));
-            client = single;
-            single.setOptions(ClientOptions.builder()
+            RedisClusterClient cluster = RedisClusterClient.create(resources, config.target().redisUris(timeout));
+            client = cluster;
+            cluster.setOptions(ClusterClientOptions.builder()
                     .timeoutOptions(TimeoutOptions.enabled(timeout))
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                     .autoReconnect(true)
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
                     .build());
-            StatefulRedisConnection<byte[], byte[]> c = single.connect(ByteArrayCodec.INSTANCE);
-            return new LettuceConnection(timer, resources, client, c, c.sync(), c.async());
+            StatefulRedisClusterConnection<byte[], byte[]> c = cluster.connect(ByteArrayCodec.INSTANCE);
+            return new LettuceConnection(timer, resources, client, c, c.sync(), c.async(), true);
         } catch (RuntimeException e) {
             if (client != null) {
                 client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -112,6 +125,20 @@ final class LettuceConnection implements AutoCloseable {
             timer.stop();
             throw e;
         }
+    }
+
+    /** Whether the server runs in cluster mode; a server that refuses INFO (renamed, ACL) is taken as standalone. */
+    private static boolean clusterEnabled(StatefulRedisConnection<byte[], byte[]> c) {
+        try {
+            return c.sync().info("cluster").lines().anyMatch(l -> l.trim().equals("cluster_enabled:1"));
+        } catch (io.lettuce.core.RedisCommandExecutionException e) {
+            return false;
+        }
+    }
+
+    /** Whether this is the cluster client (several URLs, or one URL of a cluster node). */
+    boolean cluster() {
+        return cluster;
     }
 
     @Override

@@ -11,8 +11,9 @@ import java.util.stream.Collectors;
 import io.lettuce.core.RedisURI;
 
 /**
- * Where Redis is: one {@code redis://} or {@code rediss://} URL for a single server, or several
- * for a Redis Cluster (they are seed nodes; Lettuce discovers the rest of the topology).
+ * Where Redis is: one {@code redis://} or {@code rediss://} URL, or several for a Redis Cluster
+ * (they are seed nodes; Lettuce discovers the rest of the topology). A single URL may name a
+ * cluster node too: the store asks it ({@code INFO cluster}) when it connects.
  * Parsed once at start-up from {@code --redis} / {@code SAC_REDIS_URL}, comma-separated.
  */
 public record RedisTarget(List<URI> nodes) {
@@ -43,7 +44,10 @@ public record RedisTarget(List<URI> nodes) {
         return new RedisTarget(urls.stream().map(RedisTarget::toUri).toList());
     }
 
-    /** Several nodes mean Redis Cluster (Lettuce's cluster client, MOVED/ASK handled there). */
+    /**
+     * Several nodes mean Redis Cluster (Lettuce's cluster client, MOVED/ASK handled there); one
+     * node may be a cluster's too, which only connecting finds out ({@link AnchorKvStore#cluster()}).
+     */
     public boolean isCluster() {
         return nodes.size() > 1;
     }

@@ -27,7 +27,7 @@ class AnchorKvStoreClusterTest {
     static void start() {
         cluster = LocalRedisCluster.start(3);
         store = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.of(cluster.urls())));
-        assertTrue(store.target().isCluster());
+        assertTrue(store.target().isCluster() && store.cluster());
     }
 
     @AfterAll
@@ -60,6 +60,22 @@ class AnchorKvStoreClusterTest {
         assertEquals(keys, List.copyOf(lent.keySet()));
         for (int i = 0; i < 60; i++) {
             assertArrayEquals(AnchorKvStoreTest.randomBytes(i, 100 + i), lent.get(keys.get(i)));
+        }
+    }
+
+    /** One address of a cluster (a managed service's configuration endpoint) must reach every slot. */
+    @Test
+    void oneNodesUrlIsEnoughToUseTheWholeCluster() {
+        try (AnchorKvStore one = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.of(cluster.urls().subList(0, 1))))) {
+            assertTrue(one.cluster(), "connected to a cluster node as to a single server");
+            List<String> keys = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                String key = RedisKeys.blobKey("one-url", "m1", "doc-" + i, 1);
+                one.put(key, AnchorKvStoreTest.randomBytes(i, 50), Optional.empty());
+                keys.add(key);
+            }
+            assertEquals(30, one.getAll(keys).size());
+            assertEquals(30, store.getAll(keys).size());
         }
     }
 

@@ -36,6 +36,7 @@ class AnchorKvStoreTest {
     static void start() {
         redis = RedisServer.launch();
         store = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.parse(redis.url())));
+        assertFalse(store.cluster(), "a plain redis-server is not a cluster");
     }
 
     @AfterAll

@@ -23,7 +23,7 @@ public enum QuerySetting {
     RECOMPRESS_INTERVAL("--recompress-interval", "SAC_RECOMPRESS_INTERVAL", "30s", "DURATION",
             "At most one recompress request per document and model in this interval."),
     REDIS("--redis", "SAC_REDIS_URL", "redis://localhost:6379", "URL[,URL...]",
-            "Redis holding the anchor-KV blobs: redis:// or rediss://; several URLs = Redis Cluster seeds."),
+            "Redis holding the anchor-KV blobs: redis:// or rediss://; several URLs = Redis Cluster seeds (one URL of a cluster node works too)."),
     REDIS_TIMEOUT("--redis-timeout", "SAC_REDIS_TIMEOUT", "2s", "DURATION", "Timeout of one Redis command or pipeline."),
     MODEL("--model", "SAC_MODEL", "models/sac-demo", "DIR",
             "Model package (base/ and adapters/sac/) or Hugging Face model folder."),
