@@ -2,7 +2,7 @@ package dev.sacrag.compressor;
 
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
-import org.apache.avro.message.SchemaStore;
+import dev.sacrag.schemas.SchemaHistory;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -44,7 +44,7 @@ public final class CompressorTopology {
 
     public static Topology build(CompressorTopics topics, CompressionSettings settings, Collaborators collaborators) {
         AnchorCacheWriter writer = new AnchorCacheWriter(settings, collaborators);
-        DocumentCodec codec = new DocumentCodec(settings.limits(), new SchemaStore.Cache(), collaborators.clock());
+        DocumentCodec codec = new DocumentCodec(settings.limits(), SchemaHistory.documentEvents(), collaborators.clock());
         CompressorMetrics metrics = collaborators.metrics();
         Topology topology = new Topology();
         topology.addSource(DOCUMENTS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.documents());

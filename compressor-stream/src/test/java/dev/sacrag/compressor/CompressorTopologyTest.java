@@ -180,6 +180,28 @@ class CompressorTopologyTest {
         assertTrue(model.compressedText("plain json text"));
     }
 
+    /** A producer still on the previous schema jar: its records carry that schema's fingerprint. */
+    @Test
+    void compressesADocumentWrittenWithAnOlderSchema() throws Exception {
+        org.apache.avro.Schema v1 = dev.sacrag.schemas.SchemaHistory.olderDocumentEvents().get(0);
+        org.apache.avro.generic.GenericRecord old = new org.apache.avro.generic.GenericData.Record(v1);
+        old.put("docId", "doc-v1");
+        old.put("tenant", "acme");
+        old.put("version", 3L);
+        old.put("title", null);
+        old.put("text", "written by an old producer");
+        old.put("publishedAt", NOW.toEpochMilli());
+        java.nio.ByteBuffer bytes = new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+                org.apache.avro.generic.GenericData.get(), v1).encode(old);
+        byte[] value = new byte[bytes.remaining()];
+        bytes.get(value);
+        publish("doc-v1", value, DocumentCodec.AVRO_CONTENT_TYPE);
+
+        assertTrue(deadLetters.isEmpty(), "dead-lettered as an unknown schema");
+        assertEquals(3, catalog.readValue().getDocVersion());
+        assertTrue(model.compressedText("written by an old producer"));
+    }
+
     @Test
     void anUpdateReplacesTheBlobAndDeletesTheOldOne() {
         publishAvro(doc("doc-1", 1, "first text"));

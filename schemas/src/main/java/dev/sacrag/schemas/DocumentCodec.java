@@ -54,8 +54,9 @@ public final class DocumentCodec {
         checkAvroCanReadGeneratedClasses();
     }
 
+    /** Default limits, every older DocumentEvent schema ({@link SchemaHistory}), the system clock. */
     public static DocumentCodec withDefaults() {
-        return new DocumentCodec(DocumentLimits.defaults(), new SchemaStore.Cache(), Clock.systemUTC());
+        return new DocumentCodec(DocumentLimits.defaults(), SchemaHistory.documentEvents(), Clock.systemUTC());
     }
 
     public DocumentLimits limits() {

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Instant;
@@ -31,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class DocumentEventSchemaTest {
 
     private static final Schema CURRENT = DocumentEvent.getClassSchema();
-    private static final Schema PREVIOUS = loadPrevious();
+    private static final Schema PREVIOUS = SchemaHistory.olderDocumentEvents().get(SchemaHistory.DOCUMENT_EVENT.size() - 1);
 
     @Test
     void everyFieldOfEveryEventHasADoc() {
@@ -89,6 +88,16 @@ class DocumentEventSchemaTest {
         assertEquals("default", decoded.getTenant());
     }
 
+    /** What the compressor, the query service and the warm commands decode with. */
+    @Test
+    void theDefaultCodecReadsEveryOlderSchema() throws Exception {
+        assertEquals("doc-4", DocumentCodec.withDefaults().decode(encodeWithPrevious("doc-4", "old producer"), null).getDocId());
+        for (Schema older : SchemaHistory.olderDocumentEvents()) {
+            assertEquals(SchemaCompatibilityType.COMPATIBLE,
+                    SchemaCompatibility.checkReaderWriterCompatibility(CURRENT, older).getType(), older.getDoc());
+        }
+    }
+
     @Test
     void currentClassDecoderWithoutPreviousSchemaReportsItMissing() throws IOException {
         byte[] v1Bytes = encodeWithPrevious("doc-3", "text");
@@ -139,13 +148,5 @@ class DocumentEventSchemaTest {
         byte[] bytes = new byte[buffer.remaining()];
         buffer.get(bytes);
         return bytes;
-    }
-
-    private static Schema loadPrevious() {
-        try (InputStream in = DocumentEventSchemaTest.class.getResourceAsStream("/previous/DocumentEvent.v1.avsc")) {
-            return new Schema.Parser().parse(in);
-        } catch (IOException e) {
-            throw new IllegalStateException("reading previous/DocumentEvent.v1.avsc", e);
-        }
     }
 }
