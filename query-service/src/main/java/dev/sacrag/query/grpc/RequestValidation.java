@@ -48,8 +48,9 @@ final class RequestValidation {
     WarmQuery warm(WarmRequest r) {
         List<String> docIds = docIds(r.getDocIdsList(), MAX_WARM_DOCS);
         Optional<String> query = r.hasQuery() && !r.getQuery().isBlank() ? Optional.of(r.getQuery().strip()) : Optional.empty();
-        if (docIds.isEmpty() && query.isEmpty()) {
-            throw new IllegalArgumentException("name doc_ids or give a query");
+        if (docIds.isEmpty() == query.isEmpty()) {
+            // both: which one the caller meant is a guess, and ignoring one silently hides its bug
+            throw new IllegalArgumentException("name doc_ids or give a query" + (docIds.isEmpty() ? "" : ", not both"));
         }
         if (query.isPresent() && query.get().length() > limits.maxQuestionChars()) {
             throw new IllegalArgumentException("query has " + query.get().length() + " characters; the limit is "

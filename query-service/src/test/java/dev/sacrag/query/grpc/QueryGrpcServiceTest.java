@@ -119,6 +119,8 @@ class QueryGrpcServiceTest {
         assertStatus(Status.Code.INVALID_ARGUMENT, "max_new_tokens", () -> drain(stub, ask("q").toBuilder().setMaxNewTokens(-1).build()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "empty id", () -> drain(stub, ask("q").toBuilder().addDocIds(" ").build()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "name doc_ids or give a query", () -> stub.warm(WarmRequest.getDefaultInstance()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "name doc_ids or give a query, not both",
+                () -> stub.warm(WarmRequest.newBuilder().addDocIds("ada").setQuery("lighthouses").build()));
         assertEquals(0, rig.answerer.answered.size(), "nothing invalid reaches the model");
     }
 
