@@ -13,7 +13,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
@@ -61,10 +60,6 @@ final class CompressorCommand implements Callable<Integer> {
             description = "How anchor K/V are stored in Redis [env SAC_BLOB_DTYPE, default ${DEFAULT-VALUE}].")
     String blobDtype;
 
-    @Option(names = Flags.BLOB_TTL, paramLabel = "DURATION", defaultValue = "${env:SAC_BLOB_TTL}", converter = Millis.class,
-            description = "Expire blobs after this long, e.g. 168h [env SAC_BLOB_TTL, default: never; Redis evicts by LRU].")
-    Duration blobTtl;
-
     @Option(names = Flags.DOCUMENTS_TOPIC, paramLabel = "TOPIC", defaultValue = "${env:SAC_DOCUMENTS_TOPIC:-" + CompressorTopics.DOCUMENTS + "}",
             description = "Documents to compress, key = docId, compacted [env SAC_DOCUMENTS_TOPIC, default ${DEFAULT-VALUE}].")
     String documentsTopic;
@@ -82,49 +77,18 @@ final class CompressorCommand implements Callable<Integer> {
                     + " [env SAC_RECOMPRESS_TOPIC, default ${DEFAULT-VALUE}].")
     String recompressTopic;
 
-    @Option(names = Flags.MAX_DOC_BYTES, paramLabel = "BYTES", defaultValue = "${env:SAC_MAX_DOC_BYTES:-8388608}",
-            description = "Largest record value accepted; larger → dead letter TOO_LARGE [env SAC_MAX_DOC_BYTES, default ${DEFAULT-VALUE}].")
-    int maxDocBytes;
-
-    @Option(names = Flags.MAX_DOC_CHARS, paramLabel = "CHARS", defaultValue = "${env:SAC_MAX_DOC_CHARS:-4000000}",
-            description = "Longest document text accepted [env SAC_MAX_DOC_CHARS, default ${DEFAULT-VALUE}].")
-    int maxDocChars;
-
-    @Option(names = Flags.MAX_DOC_TOKENS, paramLabel = "TOKENS", defaultValue = "${env:SAC_MAX_DOC_TOKENS}",
-            description = "Most tokens compressed per document; the worst case --max-compress-time is measured at"
-                    + " [env SAC_MAX_DOC_TOKENS, default: the model's maximum positions].")
-    Integer maxDocTokens;
-
     @Option(names = Flags.STATE_DIR, paramLabel = "DIR", defaultValue = "${env:SAC_COMPRESSOR_STATE_DIR:-.sac-cache/compressor-state}",
             description = "Kafka Streams state (the stores; restored from changelogs if lost) [env SAC_COMPRESSOR_STATE_DIR,"
                     + " default ${DEFAULT-VALUE}].")
     Path stateDir;
 
-    @Option(names = Flags.COMMIT_INTERVAL, paramLabel = "DURATION", defaultValue = "${env:SAC_COMMIT_INTERVAL:-100ms}", converter = Millis.class,
-            description = "Exactly-once commit interval: how soon catalog records become visible [env SAC_COMMIT_INTERVAL,"
-                    + " default ${DEFAULT-VALUE}].")
-    Duration commitInterval;
-
-    @Option(names = Flags.MAX_POLL_RECORDS, paramLabel = "N", defaultValue = "${env:SAC_MAX_POLL_RECORDS:-1}",
-            description = "Records per poll, 1-100: keep small, each takes up to --max-compress-time [env SAC_MAX_POLL_RECORDS,"
-                    + " default ${DEFAULT-VALUE}].")
-    int maxPollRecords;
-
-    @Option(names = Flags.MAX_COMPRESS_TIME, paramLabel = "DURATION", defaultValue = "${env:SAC_MAX_COMPRESS_TIME:-60s}", converter = Millis.class,
-            description = "Worst-case time to compress one --max-doc-tokens document (measure it with 'sac compress')."
-                    + " Sizes transaction.timeout.ms and max.poll.interval.ms = commit interval + 2 x max-poll-records x"
-                    + " (this + --redis-retry-budget) [env SAC_MAX_COMPRESS_TIME, default ${DEFAULT-VALUE}].")
-    Duration maxCompressTime;
-
-    @Option(names = Flags.REDIS_RETRY_BUDGET, paramLabel = "DURATION", defaultValue = "${env:SAC_REDIS_RETRY_BUDGET:-20s}", converter = Millis.class,
-            description = "How long one record retries an unavailable Redis before the task fails and restarts from the last"
-                    + " commit (nothing is skipped) [env SAC_REDIS_RETRY_BUDGET, default ${DEFAULT-VALUE}].")
-    Duration redisRetryBudget;
-
     @Option(names = Flags.METRICS_PORT, paramLabel = "PORT", defaultValue = "${env:SAC_COMPRESSOR_METRICS_PORT:-9401}",
             description = "Prometheus scrape endpoint http://HOST:PORT/metrics; 0 = off [env SAC_COMPRESSOR_METRICS_PORT,"
                     + " default ${DEFAULT-VALUE}].")
     int metricsPort;
+
+    @CommandLine.Mixin
+    CompressionOptions compression;
 
     @Override
     public Integer call() throws Exception {
@@ -140,24 +104,16 @@ final class CompressorCommand implements Callable<Integer> {
 
     private CompressorConfig config(ModelPaths paths) throws java.nio.file.NoSuchFileException {
         try {
-            return CompressorConfig.builder()
+            return compression.applyTo(CompressorConfig.builder()
                     .bootstrapServers(bootstrapServers)
                     .redis(parseRedis())
                     .applicationId(applicationId)
                     .model(paths.base(), paths.requireAdapter())
                     .ratio(ratio == null ? OptionalInt.empty() : OptionalInt.of(ratio))
                     .blobDtype(parseDtype())
-                    .blobTtl(Optional.ofNullable(blobTtl))
                     .topics(new CompressorTopics(documentsTopic, catalogTopic, deadLetterTopic, recompressTopic))
-                    .maxDocBytes(maxDocBytes)
-                    .maxDocChars(maxDocChars)
-                    .maxDocumentTokens(maxDocTokens == null ? OptionalInt.empty() : OptionalInt.of(maxDocTokens))
                     .stateDir(stateDir)
-                    .commitInterval(commitInterval)
-                    .maxPollRecords(maxPollRecords)
-                    .maxCompressTime(maxCompressTime)
-                    .redisRetryBudget(redisRetryBudget)
-                    .metricsPort(metricsPort)
+                    .metricsPort(metricsPort))
                     .build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

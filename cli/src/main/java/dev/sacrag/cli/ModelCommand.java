@@ -127,12 +127,15 @@ final class ModelCommand implements Runnable {
         @picocli.CommandLine.Mixin
         TopicOptions topics;
 
+        @picocli.CommandLine.Mixin
+        DocumentLimitOptions documentLimits;
+
         @Override
         public Integer call() throws Exception {
             java.io.PrintWriter out = spec.commandLine().getOut();
             ModelActivation activation = new ModelActivation(modelId, java.util.Optional.ofNullable(adapter));
             Readiness r = Readiness.of(topics.bootstrapServers,
-                    new Readiness.TopicNames(topics.documents, topics.catalog, topics.deadLetter), modelId);
+                    new Readiness.TopicNames(topics.documents, topics.catalog, topics.deadLetter), documentLimits.limits(), modelId);
             out.println("model activate: " + r.line());
             if ((r.catalogEntries() == 0 || r.ready() < r.live()) && !force) {
                 spec.commandLine().getErr().println("model activate: refused: " + (r.live() - r.ready()) + " of " + r.live()

@@ -120,6 +120,9 @@ final class WarmCommand implements Callable<Integer> {
     TopicOptions topics;
 
     @Mixin
+    CompressionOptions compression;
+
+    @Mixin
     RpcOptions rpc;
 
     @Override
@@ -153,7 +156,7 @@ final class WarmCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redisTarget()))) {
             BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers, topics.compressorTopics(),
-                    id, !noWait, timeout), store, Progress.on(spec.commandLine().getErr(), "restored"));
+                    compression.documentLimits.limits(), id, !noWait, timeout), store, Progress.on(spec.commandLine().getErr(), "restored"));
             out.println(s.line());
             if (!s.notRestored().isEmpty()) {
                 out.println("warm --rebuild: not restored within " + timeout + ": " + shortList(s.notRestored())
@@ -188,7 +191,9 @@ final class WarmCommand implements Callable<Integer> {
         }
         ModelPaths paths = ModelPaths.resolve(modelPackage, model);
         ModelIdentity identity = ModelIdentity.of(paths.base(), model, optionalRatio());
-        CompressorConfig config = CompressorConfig.builder()
+        // the running compressors' settings (same flags and environment variables), so the new model's
+        // blobs expire like the others and the same documents are accepted
+        CompressorConfig config = compression.applyTo(CompressorConfig.builder()
                 .bootstrapServers(topics.bootstrapServers)
                 .redis(redisTarget())
                 .applicationId(ModelRollout.applicationId(identity.modelId()))
@@ -196,7 +201,7 @@ final class WarmCommand implements Callable<Integer> {
                 .ratio(OptionalInt.of(identity.ratio()))
                 .blobDtype(KvDtype.valueOf(blobDtype.toUpperCase(Locale.ROOT)))
                 .topics(topics.compressorTopics())
-                .stateDir(stateDir)
+                .stateDir(stateDir))
                 .build();
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "warm --model: compressing every live document for model %s (adapter %s, ratio %d) as %s%n",

@@ -257,7 +257,7 @@ class PipelineEndToEndTest {
             asker.start();
             List<String> warm = new ArrayList<>(List.of("warm", "--model", rig.adapterV2.toString(),
                     "--model-package", rig.pkg.toString(), "--redis", rig.stack.redisUrl(),
-                    "--state-dir", tmp.resolve("rollout-v2-state").toString(), "--timeout", "60s"));
+                    "--state-dir", tmp.resolve("rollout-v2-state").toString(), "--timeout", "60s", "--blob-ttl", "1h"));
             warm.addAll(topics.flags(rig.stack.bootstrapServers()));
             PipelineRig.Run rollout;
             try {
@@ -278,6 +278,8 @@ class PipelineEndToEndTest {
                 assertTrue(both.find("rollout", id(i), rig.modelId).isPresent(), "old model's entry of " + id(i) + " kept");
                 CatalogEntry fresh = both.find("rollout", id(i), rig.modelIdV2).orElseThrow();
                 assertEquals(RedisKeys.blobKey("rollout", rig.modelIdV2, id(i), 1), fresh.redisKey());
+                long ttl = rig.pttl(fresh.redisKey());
+                assertTrue(ttl > 0 && ttl <= 3_600_000, "the rollout's blobs take --blob-ttl like a compressor's: " + ttl);
             }
 
             PipelineRig.Run activated = PipelineRig.sac(activate);

@@ -182,6 +182,16 @@ final class PipelineRig implements AutoCloseable {
         }
     }
 
+    /** Milliseconds until {@code key} expires: -1 = no expiry, -2 = no such key. */
+    long pttl(String key) {
+        RedisClient client = RedisClient.create(stack.redisUrl());
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            return c.sync().pttl(key);
+        } finally {
+            client.shutdown();
+        }
+    }
+
     record Run(int code, String out, String err) {
     }
 

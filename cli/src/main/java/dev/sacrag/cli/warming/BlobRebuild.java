@@ -4,6 +4,7 @@ import dev.sacrag.compressor.CompressorTopics;
 import dev.sacrag.compressor.RecompressRequest;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.schemas.DocumentLimits;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -39,8 +40,8 @@ import java.util.concurrent.TimeoutException;
 public final class BlobRebuild {
 
     /** @param await false = publish the requests and return ({@code --no-wait}) */
-    public record Settings(String bootstrapServers, CompressorTopics topics, String modelId, boolean await,
-                           Duration timeout) {
+    public record Settings(String bootstrapServers, CompressorTopics topics, DocumentLimits limits, String modelId,
+                           boolean await, Duration timeout) {
     }
 
     /** @param notRestored documents still missing when waiting ended (timeout), sorted */
@@ -62,7 +63,7 @@ public final class BlobRebuild {
         long start = System.nanoTime();
         CompressorTopics t = s.topics();
         Duration read = TopicScan.readTimeout(s.timeout());
-        LiveDocuments live = LiveDocuments.read(s.bootstrapServers(), t.documents(), read);
+        LiveDocuments live = LiveDocuments.read(s.bootstrapServers(), t.documents(), s.limits(), read);
         live.dropDeadLettered(LiveDocuments.deadLettered(s.bootstrapServers(), t.deadLetter(), t.documents(), read));
         try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), read)) {
             Map<String, LiveDocuments.Doc> missing = new HashMap<>();

@@ -3,12 +3,15 @@ package dev.sacrag.cli.warming;
 import dev.sacrag.compressor.DeadLetters;
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.DocumentLimits;
+import dev.sacrag.schemas.SchemaHistory;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,14 +39,20 @@ final class LiveDocuments {
     record Position(int partition, long offset) {
     }
 
-    private final DocumentCodec codec = DocumentCodec.withDefaults();
+    private final DocumentCodec codec;
     /** Each live document's valid versions since its last tombstone, oldest first: the last is the live one. */
     private final Map<String, List<Doc>> versions = new HashMap<>();
     private Map<TopicPartition, Long> ends = Map.of();
     private int invalid;
 
-    static LiveDocuments read(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
-        LiveDocuments docs = new LiveDocuments();
+    /** @param limits the running compressors' document limits: a document over them is not live (it was dead-lettered) */
+    LiveDocuments(DocumentLimits limits) {
+        this.codec = new DocumentCodec(limits, SchemaHistory.documentEvents(), Clock.systemUTC());
+    }
+
+    static LiveDocuments read(String bootstrapServers, String topic, DocumentLimits limits, Duration timeout)
+            throws TimeoutException {
+        LiveDocuments docs = new LiveDocuments(limits);
         try (TopicScan scan = new TopicScan(bootstrapServers, topic, "sac-warm-documents")) {
             scan.readToEnd(docs::apply, timeout);
             docs.ends = Map.copyOf(scan.ends());

@@ -97,7 +97,7 @@ public final class ModelRollout {
         long start = System.nanoTime();
         String kafka = config.bootstrapServers();
         Duration read = TopicScan.readTimeout(timeout);
-        LiveDocuments live = LiveDocuments.read(kafka, config.topics().documents(), read);
+        LiveDocuments live = LiveDocuments.read(kafka, config.topics().documents(), config.limits(), read);
         live.dropDeadLettered(LiveDocuments.deadLettered(kafka, config.topics().deadLetter(), config.topics().documents(),
                 read));
         try (CatalogWatch catalog = CatalogWatch.open(kafka, config.topics().catalog(), read)) {

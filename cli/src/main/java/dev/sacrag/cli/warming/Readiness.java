@@ -1,5 +1,7 @@
 package dev.sacrag.cli.warming;
 
+import dev.sacrag.schemas.DocumentLimits;
+
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeoutException;
@@ -12,9 +14,11 @@ import java.util.concurrent.TimeoutException;
  */
 public record Readiness(String modelId, int live, int ready, int catalogEntries) {
 
-    public static Readiness of(String bootstrapServers, TopicNames topics, String modelId) throws TimeoutException {
+    /** @param limits the compressors' document limits (a larger document is dead-lettered, not live) */
+    public static Readiness of(String bootstrapServers, TopicNames topics, DocumentLimits limits, String modelId)
+            throws TimeoutException {
         Duration timeout = TopicScan.READ_TIMEOUT;
-        LiveDocuments docs = LiveDocuments.read(bootstrapServers, topics.documents(), timeout);
+        LiveDocuments docs = LiveDocuments.read(bootstrapServers, topics.documents(), limits, timeout);
         docs.dropDeadLettered(LiveDocuments.deadLettered(bootstrapServers, topics.deadLetter(), topics.documents(), timeout));
         try (CatalogWatch catalog = CatalogWatch.open(bootstrapServers, topics.catalog(), timeout)) {
             int ready = (int) docs.byId().values().stream().filter(d -> catalog.isCompressed(d, modelId)).count();

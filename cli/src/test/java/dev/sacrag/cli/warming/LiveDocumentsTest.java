@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class LiveDocumentsTest {
 
-    private final LiveDocuments docs = new LiveDocuments();
+    private final LiveDocuments docs = new LiveDocuments(dev.sacrag.schemas.DocumentLimits.defaults());
     private long offset;
 
     private LiveDocuments.Position add(String key, byte[] value, long timestamp) {
@@ -40,6 +40,18 @@ class LiveDocumentsTest {
         add("c", avro("c", "t", 1), 5);
         assertEquals(Map.of("a", 2L, "c", 1L), versions());
         assertEquals("t", docs.byId().get("a").tenant());
+    }
+
+    /** A compressor run with other limits (--max-doc-chars, SAC_MAX_DOC_CHARS) draws the line there. */
+    @Test
+    void appliesTheCompressorsDocumentLimits() {
+        LiveDocuments strict = new LiveDocuments(new dev.sacrag.schemas.DocumentLimits(8 << 20, 11));
+        strict.apply(new ConsumerRecord<>("sac.documents", 0, 0, 1, TimestampType.CREATE_TIME, -1, -1,
+                "a".getBytes(StandardCharsets.UTF_8), avro("a", "t", 1), new RecordHeaders(), Optional.empty()));
+        assertEquals(0, strict.size(), "\"text of a v1\" has 12 characters, over the limit of 11");
+        assertEquals(1, strict.invalid());
+        add("a", avro("a", "t", 1), 1);
+        assertEquals(Map.of("a", 1L), versions(), "within the default limits");
     }
 
     @Test

@@ -1,0 +1,70 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.compressor.CompressorConfig;
+import dev.sacrag.compressor.CompressorConfig.Flags;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * How documents are compressed and committed, beyond the model: blob expiry, the document
+ * limits and the sizing of slow records. Shared by {@code sac compressor} and {@code sac warm
+ * --model}, whose rollout compressor must treat documents exactly as the running compressors do
+ * (the same TTL on its blobs, the same documents accepted), and read from the same environment
+ * variables.
+ */
+final class CompressionOptions {
+
+    @Option(names = Flags.BLOB_TTL, paramLabel = "DURATION", defaultValue = "${env:SAC_BLOB_TTL}",
+            converter = CompressorCommand.Millis.class,
+            description = "Expire blobs after this long, e.g. 168h [env SAC_BLOB_TTL, default: never; Redis evicts by LRU].")
+    Duration blobTtl;
+
+    @CommandLine.Mixin
+    DocumentLimitOptions documentLimits;
+
+    @Option(names = Flags.MAX_DOC_TOKENS, paramLabel = "TOKENS", defaultValue = "${env:SAC_MAX_DOC_TOKENS}",
+            description = "Most tokens compressed per document; the worst case --max-compress-time is measured at"
+                    + " [env SAC_MAX_DOC_TOKENS, default: the model's maximum positions].")
+    Integer maxDocTokens;
+
+    @Option(names = Flags.COMMIT_INTERVAL, paramLabel = "DURATION", defaultValue = "${env:SAC_COMMIT_INTERVAL:-100ms}",
+            converter = CompressorCommand.Millis.class,
+            description = "Exactly-once commit interval: how soon catalog records become visible [env SAC_COMMIT_INTERVAL,"
+                    + " default ${DEFAULT-VALUE}].")
+    Duration commitInterval;
+
+    @Option(names = Flags.MAX_POLL_RECORDS, paramLabel = "N", defaultValue = "${env:SAC_MAX_POLL_RECORDS:-1}",
+            description = "Records per poll, 1-100: keep small, each takes up to --max-compress-time [env SAC_MAX_POLL_RECORDS,"
+                    + " default ${DEFAULT-VALUE}].")
+    int maxPollRecords;
+
+    @Option(names = Flags.MAX_COMPRESS_TIME, paramLabel = "DURATION", defaultValue = "${env:SAC_MAX_COMPRESS_TIME:-60s}",
+            converter = CompressorCommand.Millis.class,
+            description = "Worst-case time to compress one --max-doc-tokens document (measure it with 'sac compress')."
+                    + " Sizes transaction.timeout.ms and max.poll.interval.ms = commit interval + 2 x max-poll-records x"
+                    + " (this + --redis-retry-budget) [env SAC_MAX_COMPRESS_TIME, default ${DEFAULT-VALUE}].")
+    Duration maxCompressTime;
+
+    @Option(names = Flags.REDIS_RETRY_BUDGET, paramLabel = "DURATION", defaultValue = "${env:SAC_REDIS_RETRY_BUDGET:-20s}",
+            converter = CompressorCommand.Millis.class,
+            description = "How long one record retries an unavailable Redis before the task fails and restarts from the last"
+                    + " commit (nothing is skipped) [env SAC_REDIS_RETRY_BUDGET, default ${DEFAULT-VALUE}].")
+    Duration redisRetryBudget;
+
+    /** Sets these options on {@code builder}. */
+    CompressorConfig.Builder applyTo(CompressorConfig.Builder builder) {
+        return builder
+                .blobTtl(Optional.ofNullable(blobTtl))
+                .maxDocBytes(documentLimits.maxDocBytes)
+                .maxDocChars(documentLimits.maxDocChars)
+                .maxDocumentTokens(maxDocTokens == null ? OptionalInt.empty() : OptionalInt.of(maxDocTokens))
+                .commitInterval(commitInterval)
+                .maxPollRecords(maxPollRecords)
+                .maxCompressTime(maxCompressTime)
+                .redisRetryBudget(redisRetryBudget);
+    }
+}
