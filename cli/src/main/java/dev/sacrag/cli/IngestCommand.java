@@ -50,8 +50,9 @@ final class IngestCommand implements Callable<Integer> {
             description = "Kafka brokers (env SAC_KAFKA_BOOTSTRAP, default ${DEFAULT-VALUE}).")
     String bootstrapServers;
 
-    @Option(names = "--topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_DOCUMENTS_TOPIC:-sac.documents}",
-            description = "Documents topic (env SAC_DOCUMENTS_TOPIC, default ${DEFAULT-VALUE}).")
+    @Option(names = {"--documents-topic", "--topic"}, paramLabel = "TOPIC", defaultValue = "${env:SAC_DOCUMENTS_TOPIC:-sac.documents}",
+            description = "Documents topic, as every other command names it; --topic is the older spelling"
+                    + " (env SAC_DOCUMENTS_TOPIC, default ${DEFAULT-VALUE}).")
     String topic;
 
     @Option(names = "--questions-out", paramLabel = "FILE",
