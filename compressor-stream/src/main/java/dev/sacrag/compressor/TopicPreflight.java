@@ -74,20 +74,30 @@ final class TopicPreflight {
 
     /**
      * Compacted, so each document's (each catalog entry's) latest record stays for good. A
-     * policy of compact plus delete is accepted only with unlimited retention.
+     * policy of compact plus delete is accepted only with unlimited retention, in time and in
+     * bytes: the delete part removes old segments by either.
      */
     static void checkCompacted(String topic, Config config) {
-        List<String> policy = List.of(config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value().replace(" ", "").split(","));
-        long retention = Long.parseLong(config.get(TopicConfig.RETENTION_MS_CONFIG).value());
-        if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)
-                || (policy.contains(TopicConfig.CLEANUP_POLICY_DELETE) && retention >= 0)) {
+        List<String> policy = List.of(value(config, TopicConfig.CLEANUP_POLICY_CONFIG, "delete").replaceAll("[\\[\\] ]", "")
+                .split(","));
+        long retentionMs = Long.parseLong(value(config, TopicConfig.RETENTION_MS_CONFIG, "604800000"));
+        long retentionBytes = Long.parseLong(value(config, TopicConfig.RETENTION_BYTES_CONFIG, "-1"));
+        boolean deletes = policy.contains(TopicConfig.CLEANUP_POLICY_DELETE);
+        if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT) || (deletes && (retentionMs >= 0 || retentionBytes >= 0))) {
             throw new IllegalStateException(topic + " has " + TopicConfig.CLEANUP_POLICY_CONFIG + "=" + String.join(",", policy)
-                    + (policy.contains(TopicConfig.CLEANUP_POLICY_DELETE) ? " (" + TopicConfig.RETENTION_MS_CONFIG + "="
-                    + retention + ")" : "") + ": it must be compacted, or its records are deleted after the retention time"
+                    + (deletes ? " (" + TopicConfig.RETENTION_MS_CONFIG + "=" + retentionMs + ", "
+                    + TopicConfig.RETENTION_BYTES_CONFIG + "=" + retentionBytes + ")" : "")
+                    + ": it must be compacted, or its records are deleted by retention"
                     + " and the documents (catalog entries) with them. Fix it with kafka-configs.sh --alter --entity-type"
                     + " topics --entity-name " + topic + " --add-config " + TopicConfig.CLEANUP_POLICY_CONFIG + "="
                     + TopicConfig.CLEANUP_POLICY_COMPACT);
         }
+    }
+
+    /** A topic config's value; brokers report every topic config, but a missing one falls back to Kafka's default. */
+    private static String value(Config config, String name, String kafkaDefault) {
+        org.apache.kafka.clients.admin.ConfigEntry e = config.get(name);
+        return e == null || e.value() == null ? kafkaDefault : e.value();
     }
 
     /**

@@ -315,8 +315,8 @@ class CompressorIntegrationTest {
                 TopicSpec.plain("kept.documents.dlq"), TopicSpec.plain("kept.recompress"));
         IllegalStateException deleted = assertThrows(IllegalStateException.class,
                 () -> CompressorApp.start(config("kept").build()));
-        assertTrue(deleted.getMessage().startsWith("kept.documents has cleanup.policy=delete (retention.ms=604800000): it"
-                + " must be compacted"), deleted.getMessage());
+        assertTrue(deleted.getMessage().startsWith("kept.documents has cleanup.policy=delete (retention.ms=604800000,"
+                + " retention.bytes=-1): it must be compacted"), deleted.getMessage());
 
         stack.createTopics(TopicSpec.compacted("both.documents"), TopicSpec.plain("both.documents.dlq"),
                 TopicSpec.plain("both.recompress"));
@@ -328,7 +328,7 @@ class CompressorIntegrationTest {
         IllegalStateException expiring = assertThrows(IllegalStateException.class,
                 () -> CompressorApp.start(config("both").build()));
         assertTrue(expiring.getMessage().startsWith("both.anchor-caches has cleanup.policy=compact,delete"
-                + " (retention.ms=3600000)"), expiring.getMessage());
+                + " (retention.ms=3600000, retention.bytes=-1)"), expiring.getMessage());
     }
 
     /** Waits until both instances are RUNNING and own disjoint, non-empty sets of all partitions. */

@@ -117,6 +117,13 @@ public final class BlobRebuild {
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 20), new StringSerializer(), new ByteArraySerializer())) {
+            // a document on a partition the recompress topic lacks would block each send for max.block.ms
+            int partitions = producer.partitionsFor(topic).size();
+            docs.stream().filter(d -> d.position().partition() >= partitions).findFirst().ifPresent(d -> {
+                throw new IllegalStateException(topic + " has " + partitions + " partitions, but document " + d.docId()
+                        + " is on partition " + d.position().partition() + " of the documents topic: the two must have as"
+                        + " many partitions (the compressor checks this at start)");
+            });
             List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
             for (LiveDocuments.Doc doc : docs) {
                 RecompressRequest r = new RecompressRequest(doc.docId(), Optional.of(doc.tenant()),

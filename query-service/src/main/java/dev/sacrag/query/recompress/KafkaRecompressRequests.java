@@ -89,16 +89,16 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
         value.addProperty("tenant", tenant);
         value.addProperty("reason", reason);
         value.addProperty("modelId", modelId);
-        OptionalInt partition = partitionOf.apply(docId);
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
-                partition.isPresent() ? partition.getAsInt() : null, docId.getBytes(StandardCharsets.UTF_8),
-                value.toString().getBytes(StandardCharsets.UTF_8),
-                new RecordHeaders().add(CONTENT_TYPE_HEADER, JSON.getBytes(StandardCharsets.UTF_8)));
         metrics.recompressRequested();
         try {
+            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, partition(docId),
+                    docId.getBytes(StandardCharsets.UTF_8), value.toString().getBytes(StandardCharsets.UTF_8),
+                    new RecordHeaders().add(CONTENT_TYPE_HEADER, JSON.getBytes(StandardCharsets.UTF_8)));
             producer.send(record, (metadata, error) -> {
                 if (error != null) {
-                    lastSentMillis.remove(dedupKey, now); // let the next question try again
+                    if (!(error instanceof org.apache.kafka.common.errors.TimeoutException)) {
+                        lastSentMillis.remove(dedupKey, now); // let the next question try again
+                    }   // a timeout blocked an RPC thread already: as a send that could not start, retry after minInterval
                     log.warn("recompress request for doc {} (tenant {}, model {}) to {} failed", docId, tenant, modelId,
                             topic, error);
                 }
@@ -106,6 +106,21 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
         } catch (RuntimeException e) {   // the timestamp stays: the next attempt comes after minInterval
             log.warn("recompress request for doc {} (tenant {}, model {}) to {} failed", docId, tenant, modelId, topic, e);
         }
+    }
+
+    /**
+     * The document's partition when known and the recompress topic has it, else null (the key's
+     * hash decides). A recompress topic with fewer partitions than the documents topic is
+     * misconfigured (the compressor refuses to start on it); naming a partition it lacks would
+     * block every send for max.block.ms. partitionsFor reads the producer's cached metadata
+     * after the first request.
+     */
+    private Integer partition(String docId) {
+        OptionalInt known = partitionOf.apply(docId);
+        if (known.isEmpty()) {
+            return null;
+        }
+        return known.getAsInt() < producer.partitionsFor(topic).size() ? known.getAsInt() : null;
     }
 
     @Override

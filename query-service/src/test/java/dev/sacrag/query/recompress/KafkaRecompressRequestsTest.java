@@ -2,6 +2,9 @@ package dev.sacrag.query.recompress;
 
 import dev.sacrag.query.metrics.QueryMetrics;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.Cluster;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -12,7 +15,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,10 +46,15 @@ class KafkaRecompressRequestsTest {
     }
 
     private final TestClock clock = new TestClock();
+    private static final Node BROKER = new Node(0, "localhost", 9092);
+    /** The recompress topic with 6 partitions, as the producer's metadata has it. */
+    private static final Cluster CLUSTER = new Cluster("c", List.of(BROKER), IntStream.range(0, 6)
+            .mapToObj(p -> new PartitionInfo("sac.recompress", p, BROKER, new Node[] {BROKER}, new Node[] {BROKER})).toList(),
+            Set.of(), Set.of());
     private final MockProducer<byte[], byte[]> producer =
-            new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+            new MockProducer<>(CLUSTER, true, null, new ByteArraySerializer(), new ByteArraySerializer());
     private final KafkaRecompressRequests requests = new KafkaRecompressRequests(producer, "sac.recompress",
-            Duration.ofSeconds(30), clock, QueryMetrics.inMemory(), docId -> docId.equals("doc-on-5") ? OptionalInt.of(5) : OptionalInt.empty());
+            Duration.ofSeconds(30), clock, QueryMetrics.inMemory(), docId -> docId.equals("doc-on-5") ? OptionalInt.of(5) : docId.equals("doc-on-7") ? OptionalInt.of(7) : OptionalInt.empty());
 
     @Test
     void oneRequestPerDocumentAndIntervalInTheCompressorsFormat() {
@@ -80,7 +91,26 @@ class KafkaRecompressRequestsTest {
     void aRequestGoesToItsDocumentsPartitionWhereKnown() {
         requests.request("acme", "doc-on-5", "m1", "blob-missing");
         requests.request("acme", "doc-1", "m1", "blob-missing");
+        requests.request("acme", "doc-on-7", "m1", "blob-missing");
         assertEquals(5, producer.history().get(0).partition());
         assertEquals(null, producer.history().get(1).partition(), "unknown: the producer's partitioner decides");
+        assertEquals(null, producer.history().get(2).partition(),
+                "a partition the recompress topic lacks would block the send for max.block.ms");
+    }
+
+    /** The real producer reports a metadata timeout to the callback, after blocking the caller for max.block.ms. */
+    @Test
+    void aSendThatTimedOutIsRetriedOnlyAfterTheInterval() {
+        MockProducer<byte[], byte[]> manual = new MockProducer<>(CLUSTER, false, null, new ByteArraySerializer(),
+                new ByteArraySerializer());
+        KafkaRecompressRequests r = new KafkaRecompressRequests(manual, "sac.recompress", Duration.ofSeconds(30), clock,
+                QueryMetrics.inMemory(), docId -> OptionalInt.empty());
+        r.request("acme", "doc-1", "m1", "blob-missing");
+        assertTrue(manual.errorNext(new TimeoutException("topic metadata not available after 2000 ms")));
+        r.request("acme", "doc-1", "m1", "blob-missing");
+        assertEquals(1, manual.history().size(), "every question would block an RPC thread again");
+        clock.millis += 30_000;
+        r.request("acme", "doc-1", "m1", "blob-missing");
+        assertEquals(2, manual.history().size());
     }
 }
