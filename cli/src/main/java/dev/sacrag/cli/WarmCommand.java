@@ -45,6 +45,9 @@ import java.util.concurrent.TimeUnit;
                         + " model (or --model-id, or --model/--adapter), and wait until the catalog has them again;",
                 "  --model NEW_ADAPTER_DIR     compress every live document for a new adapter's model id while the old"
                         + " model keeps serving; then 'sac model activate ID'.",
+                "The compressor settings below (--blob-ttl, --max-doc-*, --commit-interval, --max-poll-records,"
+                        + " --max-compress-time, --redis-retry-budget; the same SAC_* variables as 'sac compressor') are"
+                        + " used by --model; the document limits also by --rebuild.",
                 "Exit status 1 when something asked for is not warm at the end (a miss, a blob not restored, a"
                         + " document not compressed in time)."})
 final class WarmCommand implements Callable<Integer> {
@@ -193,16 +196,21 @@ final class WarmCommand implements Callable<Integer> {
         ModelIdentity identity = ModelIdentity.of(paths.base(), model, optionalRatio());
         // the running compressors' settings (same flags and environment variables), so the new model's
         // blobs expire like the others and the same documents are accepted
-        CompressorConfig config = compression.applyTo(CompressorConfig.builder()
-                .bootstrapServers(topics.bootstrapServers)
-                .redis(redisTarget())
-                .applicationId(ModelRollout.applicationId(identity.modelId()))
-                .model(paths.base(), model)
-                .ratio(OptionalInt.of(identity.ratio()))
-                .blobDtype(KvDtype.valueOf(blobDtype.toUpperCase(Locale.ROOT)))
-                .topics(topics.compressorTopics())
-                .stateDir(stateDir))
-                .build();
+        CompressorConfig config;
+        try {
+            config = compression.applyTo(CompressorConfig.builder()
+                    .bootstrapServers(topics.bootstrapServers)
+                    .redis(redisTarget())
+                    .applicationId(ModelRollout.applicationId(identity.modelId()))
+                    .model(paths.base(), model)
+                    .ratio(OptionalInt.of(identity.ratio()))
+                    .blobDtype(KvDtype.valueOf(blobDtype.toUpperCase(Locale.ROOT)))
+                    .topics(topics.compressorTopics())
+                    .stateDir(stateDir))
+                    .build();
+        } catch (IllegalArgumentException e) {   // a setting out of range: a usage error, as in 'sac compressor'
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "warm --model: compressing every live document for model %s (adapter %s, ratio %d) as %s%n",
                 identity.modelId(), model, identity.ratio(), config.applicationId());

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,6 +38,16 @@ class WarmCommandTest {
     @Test
     void rolloutNeedsAnAdapterFolder() {
         refused("has no sac.json", "warm", "--model", tmp.toString());
+    }
+
+    @Test
+    void rolloutRefusesCompressorSettingsOutOfRangeAsAUsageError() {
+        Path pkg = tmp.resolve("pkg");
+        assertEquals(0, PipelineRig.sac(List.of("model", "random", "--shape", "tiny", "--out", pkg.toString())).code());
+        PipelineRig.Run r = PipelineRig.sac(List.of("warm", "--model", pkg.resolve("adapters/sac").toString(),
+                "--model-package", pkg.toString(), "--max-poll-records", "500"));
+        assertEquals(2, r.code(), "a usage error, before any Kafka or Redis is touched: " + r.out() + r.err());
+        assertTrue(r.err().contains("--max-poll-records"), r.err());
     }
 
     @Test

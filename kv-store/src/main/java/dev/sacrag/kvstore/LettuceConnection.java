@@ -77,9 +77,9 @@ final class LettuceConnection implements AutoCloseable {
 
     /**
      * Connects now, so a wrong URL or a down Redis fails at start-up. Several URLs mean a
-     * cluster; a single URL is asked {@code INFO cluster} first, so one address of a cluster (a
-     * managed service's configuration endpoint, say) gets the cluster client too instead of
-     * MOVED errors for every key the node it names does not own.
+     * cluster; a single URL is asked first ({@link #clusterEnabled}), so one address of a
+     * cluster of several nodes (a managed service's configuration endpoint, say) gets the
+     * cluster client too instead of MOVED errors for every key the node it names does not own.
      */
     static LettuceConnection open(KvStoreConfig config) {
         HashedWheelTimer timer = new HashedWheelTimer(new DefaultThreadFactory(TIMER_THREAD_NAME, true),
@@ -127,11 +127,21 @@ final class LettuceConnection implements AutoCloseable {
         }
     }
 
-    /** Whether the server runs in cluster mode; a server that refuses INFO (renamed, ACL) is taken as standalone. */
+    /**
+     * Whether the server is one node of a cluster of several. A single-node cluster holds every
+     * slot itself, so the standalone client serves it, also where the address the node announces
+     * is not reachable from here (NAT, a port mapping) as the cluster client would need. A server
+     * that refuses INFO or CLUSTER INFO (renamed, ACL) is taken as standalone.
+     */
     private static boolean clusterEnabled(StatefulRedisConnection<byte[], byte[]> c) {
         try {
-            return c.sync().info("cluster").lines().anyMatch(l -> l.trim().equals("cluster_enabled:1"));
-        } catch (io.lettuce.core.RedisCommandExecutionException e) {
+            if (c.sync().info("cluster").lines().noneMatch(l -> l.trim().equals("cluster_enabled:1"))) {
+                return false;
+            }
+            return c.sync().clusterInfo().lines().map(String::trim)
+                    .filter(l -> l.startsWith("cluster_known_nodes:"))
+                    .anyMatch(l -> Integer.parseInt(l.substring("cluster_known_nodes:".length())) > 1);
+        } catch (io.lettuce.core.RedisCommandExecutionException | NumberFormatException e) {
             return false;
         }
     }

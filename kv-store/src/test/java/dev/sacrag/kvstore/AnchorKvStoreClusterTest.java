@@ -79,6 +79,18 @@ class AnchorKvStoreClusterTest {
         }
     }
 
+    /** One node holding every slot: the standalone client serves it, reachable or not by the address it announces. */
+    @Test
+    void aSingleNodeClusterIsServedAsOneServer() {
+        try (LocalRedisCluster single = LocalRedisCluster.start(1);
+             AnchorKvStore one = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.of(single.urls())))) {
+            assertFalse(one.cluster());
+            String key = RedisKeys.blobKey("single", "m1", "doc-1", 1);
+            one.put(key, new byte[] {7}, Optional.empty());
+            assertArrayEquals(new byte[] {7}, one.get(key).orElseThrow());
+        }
+    }
+
     @Test
     void everyVersionOfADocumentLivesOnTheNodeOwningItsTagAndIsDeletedTogether() {
         List<String> versions = List.of(
