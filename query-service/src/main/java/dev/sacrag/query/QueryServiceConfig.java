@@ -3,6 +3,7 @@ package dev.sacrag.query;
 import dev.sacrag.kvstore.KvStoreConfig;
 import dev.sacrag.kvstore.RedisTarget;
 import dev.sacrag.query.ask.AskLimits;
+import dev.sacrag.schemas.DocumentLimits;
 import dev.sacrag.schemas.DocumentRules;
 
 import java.nio.file.Files;
@@ -21,7 +22,7 @@ import static dev.sacrag.query.QuerySetting.*;
  * See {@link QuerySetting} for every flag, variable and default.
  */
 public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig redis, Model model, AskLimits limits,
-                                 Inference inference, WarmCacheSettings cache) {
+                                 Inference inference, WarmCacheSettings cache, DocumentLimits documentLimits) {
 
     /** @param metricsPort empty = no metrics endpoint; 0 = any free port */
     public record Listen(String host, int port, OptionalInt metricsPort) {
@@ -57,6 +58,7 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(inference, "inference");
         Objects.requireNonNull(cache, "cache");
+        Objects.requireNonNull(documentLimits, "documentLimits");
     }
 
     /**
@@ -74,7 +76,9 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
         return new QueryServiceConfig(listen, topics, redis(v), model(v), limits(v),
                 new Inference(v.integer(INFERENCE_THREADS, 1, 64), v.integer(MAX_BATCH, 1, 256), v.integer(MAX_QUEUED, 1, 100_000),
                         batchWait(v)),
-                new WarmCacheSettings(v.bytes(WARM_CACHE_BYTES), v.bool(PRELOAD)));
+                new WarmCacheSettings(v.bytes(WARM_CACHE_BYTES), v.bool(PRELOAD)),
+                // the compressors' limits: a document they dead-letter must not be retrievable, one they compress must be
+                new DocumentLimits(v.integer(MAX_DOC_BYTES, 1, Integer.MAX_VALUE), v.integer(MAX_DOC_CHARS, 1, Integer.MAX_VALUE)));
     }
 
     /** At most a second: the wait delays every batch that does not fill up. */

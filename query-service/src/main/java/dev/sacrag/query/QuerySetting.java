@@ -53,7 +53,11 @@ public enum QuerySetting {
                     + "batch's callers, who tend to ask again together (0 = never wait, at most 1s). A single caller "
                     + "never waits."),
     MAX_QUEUED("--max-queued", "SAC_MAX_QUEUED", "64", "N",
-            "Questions that may wait for inference; more get RESOURCE_EXHAUSTED.");
+            "Questions that may wait for inference; more get RESOURCE_EXHAUSTED."),
+    MAX_DOC_BYTES("--max-doc-bytes", "SAC_MAX_DOC_BYTES", "8388608", "BYTES",
+            "Largest document record the compressors accept (set it as theirs): larger ones are not indexed."),
+    MAX_DOC_CHARS("--max-doc-chars", "SAC_MAX_DOC_CHARS", "4000000", "CHARS",
+            "Longest document text the compressors accept (set it as theirs): longer ones are not indexed.");
 
     private final String flag;
     private final String env;

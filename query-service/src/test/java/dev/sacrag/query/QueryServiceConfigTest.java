@@ -69,6 +69,15 @@ class QueryServiceConfigTest {
         assertEquals(OptionalInt.empty(), c.listen().metricsPort());
     }
 
+    /** The documents feed must accept what the compressors accept: the same settings and variables. */
+    @Test
+    void documentLimitsComeFromTheCompressorsVariables() throws IOException {
+        QueryServiceConfig c = QueryServiceConfig.parse(withModel(), Map.of("SAC_MAX_DOC_CHARS", "9000000"));
+        assertEquals(9_000_000, c.documentLimits().maxTextChars());
+        assertEquals(dev.sacrag.schemas.DocumentLimits.defaults().maxValueBytes(), c.documentLimits().maxValueBytes());
+        assertFails("--max-doc-bytes", "0", "--max-doc-bytes (SAC_MAX_DOC_BYTES): must be between 1 and");
+    }
+
     @Test
     void invalidValuesFailNamingTheirFlag() throws IOException {
         assertFails("--port", "70000", "--port (SAC_QUERY_PORT): must be between 0 and 65535, got 70000");
