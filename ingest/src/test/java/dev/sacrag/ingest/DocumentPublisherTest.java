@@ -193,6 +193,8 @@ class DocumentPublisherTest {
         assertEquals(256 * 1024, config.get(ProducerConfig.BATCH_SIZE_CONFIG));
         assertEquals("lz4", config.get(ProducerConfig.COMPRESSION_TYPE_CONFIG));
         assertEquals("127.0.0.1:9092", config.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
+        assertEquals(1, config.get(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION),
+                "more in flight can lose documents published right after a topic's creation (KAFKA-15591)");
     }
 
     @Test
