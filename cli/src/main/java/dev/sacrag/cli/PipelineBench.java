@@ -94,6 +94,11 @@ final class PipelineBench implements Callable<Integer> {
             description = "The query service's --batch-wait (default: the service's, 3ms; 0ms = start every batch at once).")
     String batchWait;
 
+    @Option(names = "--prompt-cache-bytes", paramLabel = "BYTES",
+            description = "The query service's --prompt-cache-bytes: K/V of [LM] + the question prompt kept per set of"
+                    + " documents (default: the service's, 64m; 0 = every question prefills its whole prompt).")
+    String promptCacheBytes;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
             description = "Give up when a phase's documents are not answerable after this long (default ${DEFAULT-VALUE}).")
     Duration timeout;
@@ -112,8 +117,9 @@ final class PipelineBench implements Callable<Integer> {
         DemoInputs inputs = DemoInputs.load(documents, questions);
         int effectiveBatch = maxBatch != null ? maxBatch : Integer.parseInt(QuerySetting.MAX_BATCH.defaultValue());
         String effectiveWait = batchWait != null ? batchWait : QuerySetting.BATCH_WAIT.defaultValue();
+        String effectiveCache = promptCacheBytes != null ? promptCacheBytes : QuerySetting.PROMPT_CACHE_BYTES.defaultValue();
         PipelineReport.Setup setup = new PipelineReport.Setup(model, documents, inputs.documents().size(), copies,
-                inputs.questions().size(), queries, maxNewTokens, effectiveBatch, effectiveWait);
+                inputs.questions().size(), queries, maxNewTokens, effectiveBatch, effectiveWait, effectiveCache);
         out.printf(Locale.ROOT, "inputs: %d documents x %d copies from %s, %d questions from %s, model %s%n",
                 setup.documents(), copies, documents, setup.questions(), questions, model);
         Map<String, String> querySettings = new java.util.HashMap<>();
@@ -122,6 +128,9 @@ final class PipelineBench implements Callable<Integer> {
         }
         if (batchWait != null) {
             querySettings.put(QuerySetting.BATCH_WAIT.flag(), batchWait);
+        }
+        if (promptCacheBytes != null) {
+            querySettings.put(QuerySetting.PROMPT_CACHE_BYTES.flag(), promptCacheBytes);
         }
         PipelineReport report;
         try (DemoServices services = DemoServices.start(model, querySettings, out)) {

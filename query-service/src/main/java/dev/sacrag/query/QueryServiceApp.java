@@ -101,6 +101,7 @@ public final class QueryServiceApp implements AutoCloseable {
         SacEngine engine = SacEngine.load(config.model().baseDir(), config.model().adapterDir());
         ActiveAnswerer model;
         try {
+            engine.enablePromptCache(config.inference().promptCacheBytes());
             model = new ActiveAnswerer(new ActiveAnswerer.Loaded(new SacAnswerer(engine, activeRatio(config.model(), engine)), engine));
         } catch (RuntimeException e) {
             engine.close();
@@ -125,6 +126,12 @@ public final class QueryServiceApp implements AutoCloseable {
         KafkaRecompressRequests recompress = KafkaRecompressRequests.connect(topics.bootstrapServers(),
                 topics.recompress(), topics.recompressInterval(), metrics, partitions::of);
         opened.push(recompress);
+        metrics.gauge("sac.query.prompt.cache.hits", "Questions whose prompt head came from the prompt cache (active model)",
+                model, m -> m.promptCacheStats().hits());
+        metrics.gauge("sac.query.prompt.cache.misses", "Questions whose prompt head was prefilled (active model)",
+                model, m -> m.promptCacheStats().misses());
+        metrics.gauge("sac.query.prompt.cache.bytes", "Bytes of K/V in the prompt cache", model,
+                m -> m.promptCacheStats().bytes());
         QueryServiceConfig.Inference inf = config.inference();
         InferenceExecutor inference = new InferenceExecutor(model, inf.workers(), inf.maxBatch(), inf.maxQueued(),
                 inf.batchWait(), metrics);
@@ -165,7 +172,7 @@ public final class QueryServiceApp implements AutoCloseable {
         opened.push(new TopicFollower(topics.bootstrapServers(), topics.catalog(), catalogFeed, arrived).start());
         opened.push(new TopicFollower(topics.bootstrapServers(), topics.documents(), documentFeed, arrived).start());
         ModelSwitch models = new ModelSwitch(new AdapterLocator(config.model().baseDir(), config.model().adapterDir()),
-                match -> load(config.model().baseDir(), match), model, switched -> {
+                match -> load(config.model().baseDir(), match, config.inference().promptCacheBytes()), model, switched -> {
                     cache.retainModel(switched);
                     if (preload && live.get()) {
                         preloader.offer(catalog.entries(Optional.of(switched)));
@@ -177,9 +184,11 @@ public final class QueryServiceApp implements AutoCloseable {
     }
 
     /** The engine of an adapter found for an activation; the {@link ActiveAnswerer} closes it when replaced. */
-    private static ActiveAnswerer.Loaded load(Path baseDir, AdapterLocator.Match match) throws IOException {
+    private static ActiveAnswerer.Loaded load(Path baseDir, AdapterLocator.Match match, long promptCacheBytes)
+            throws IOException {
         SacEngine engine = SacEngine.load(baseDir, match.adapterDir());
         try {
+            engine.enablePromptCache(promptCacheBytes);
             return new ActiveAnswerer.Loaded(new SacAnswerer(engine, match.ratio()), engine);
         } catch (RuntimeException e) {
             engine.close();

@@ -43,7 +43,8 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
     public record Model(Path baseDir, Path adapterDir, OptionalInt ratio, Optional<String> modelId) {
     }
 
-    public record Inference(int workers, int maxBatch, int maxQueued, Duration batchWait) {
+    /** @param promptCacheBytes budget of the engine's prompt cache (SacEngine.enablePromptCache); 0 = off */
+    public record Inference(int workers, int maxBatch, int maxQueued, Duration batchWait, long promptCacheBytes) {
     }
 
     /** @param budgetBytes 0 = no local cache */
@@ -75,7 +76,7 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
                 v.text(CONTROL_TOPIC), v.text(RECOMPRESS_TOPIC), v.duration(RECOMPRESS_INTERVAL));
         return new QueryServiceConfig(listen, topics, redis(v), model(v), limits(v),
                 new Inference(v.integer(INFERENCE_THREADS, 1, 64), v.integer(MAX_BATCH, 1, 256), v.integer(MAX_QUEUED, 1, 100_000),
-                        batchWait(v)),
+                        batchWait(v), v.bytes(PROMPT_CACHE_BYTES)),
                 new WarmCacheSettings(v.bytes(WARM_CACHE_BYTES), v.bool(PRELOAD)),
                 // the compressors' limits: a document they dead-letter must not be retrievable, one they compress must be
                 new DocumentLimits(v.integer(MAX_DOC_BYTES, 1, Integer.MAX_VALUE), v.integer(MAX_DOC_CHARS, 1, Integer.MAX_VALUE)));

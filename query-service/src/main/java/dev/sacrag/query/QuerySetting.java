@@ -54,6 +54,9 @@ public enum QuerySetting {
                     + "never waits."),
     MAX_QUEUED("--max-queued", "SAC_MAX_QUEUED", "64", "N",
             "Questions that may wait for inference; more get RESOURCE_EXHAUSTED."),
+    PROMPT_CACHE_BYTES("--prompt-cache-bytes", "SAC_PROMPT_CACHE_BYTES", "64m", "BYTES",
+            "K/V of the decoder's prompt head ([LM] + question prompt) kept per set of documents, so later questions "
+                    + "about them prefill only the question (k/m/g suffixes; 0 = off)."),
     MAX_DOC_BYTES("--max-doc-bytes", "SAC_MAX_DOC_BYTES", "8388608", "BYTES",
             "Largest document record the compressors accept (set it as theirs): larger ones are not indexed."),
     MAX_DOC_CHARS("--max-doc-chars", "SAC_MAX_DOC_CHARS", "4000000", "CHARS",

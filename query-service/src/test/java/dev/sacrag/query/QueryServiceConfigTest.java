@@ -53,7 +53,7 @@ class QueryServiceConfigTest {
         assertEquals(Duration.ofSeconds(60), c.limits().defaultDeadline());
         assertEquals(512L << 20, c.cache().budgetBytes());
         assertTrue(c.cache().preload());
-        assertEquals(new QueryServiceConfig.Inference(1, 16, 64, java.time.Duration.ofMillis(3)), c.inference());
+        assertEquals(new QueryServiceConfig.Inference(1, 16, 64, java.time.Duration.ofMillis(3), 64L << 20), c.inference());
     }
 
     @Test

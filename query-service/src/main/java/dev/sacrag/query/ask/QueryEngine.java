@@ -98,7 +98,10 @@ public final class QueryEngine {
         control.check();
 
         AtomicLong firstToken = new AtomicLong();
-        DecodeRequest request = new DecodeRequest(kvs, q.question(), q.maxNewTokens(), (id, text) -> {
+        // names the composition for the engine's prompt cache: which blobs, in which order
+        String contextKey = loaded.stream().map(l -> l.entry().redisKey() + "#" + Long.toHexString(l.entry().checksum()))
+                .collect(java.util.stream.Collectors.joining("|"));
+        DecodeRequest request = new DecodeRequest(kvs, contextKey, q.question(), q.maxNewTokens(), (id, text) -> {
             control.check();
             firstToken.compareAndSet(0, System.nanoTime());
             sink.accept(id, text);

@@ -57,6 +57,11 @@ public final class ActiveAnswerer implements Answerer, AutoCloseable {
         return current.answerer().maxComposedTokens();
     }
 
+    @Override
+    public dev.sacrag.core.sac.PromptPrefixCache.Stats promptCacheStats() {
+        return current.answerer().promptCacheStats();
+    }
+
     /** Makes {@code next} the active model once no batch is being decoded, then closes the previous one. */
     public void swap(Loaded next) {
         Objects.requireNonNull(next, "next");

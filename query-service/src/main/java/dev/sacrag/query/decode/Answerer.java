@@ -1,5 +1,7 @@
 package dev.sacrag.query.decode;
 
+import dev.sacrag.core.sac.PromptPrefixCache;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,6 +32,11 @@ public interface Answerer {
 
     /** Answers one request, calling its sink per token; an exception from the sink ends it. */
     Answer answer(DecodeRequest request);
+
+    /** The engine's prompt cache (see SacEngine.enablePromptCache): hits, misses, entries, bytes. */
+    default PromptPrefixCache.Stats promptCacheStats() {
+        return new PromptPrefixCache.Stats(0, 0, 0, 0);
+    }
 
     /** The most requests {@link #answerBatch} takes at once. */
     default int maxBatch() {

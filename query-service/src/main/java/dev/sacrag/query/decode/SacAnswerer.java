@@ -42,6 +42,11 @@ public final class SacAnswerer implements Answerer {
         return engine.adapter().spec().maxComposedTokens();
     }
 
+    @Override
+    public dev.sacrag.core.sac.PromptPrefixCache.Stats promptCacheStats() {
+        return engine.promptCacheStats();
+    }
+
     /** Decode steps of up to this many requests run as one batch (see SacEngine.answerBatch). */
     @Override
     public int maxBatch() {
@@ -58,7 +63,7 @@ public final class SacAnswerer implements Answerer {
         for (DecodeRequest r : batch) {
             TokenText text = new TokenText(ids -> engine.tokenizer().decode(ids));
             texts.add(text);
-            requests.add(new SacEngine.Request(r.docs(), r.question(), engine.greedy(r.maxNewTokens()),
+            requests.add(new SacEngine.Request(r.docs(), r.contextKey(), r.question(), engine.greedy(r.maxNewTokens()),
                     token -> r.sink().accept(Math.toIntExact(token), text.add(token))));
         }
         List<BatchGenerator.Outcome> outcomes = engine.answerBatch(requests);
@@ -85,7 +90,7 @@ public final class SacAnswerer implements Answerer {
     @Override
     public Answer answer(DecodeRequest request) {
         TokenText text = new TokenText(ids -> engine.tokenizer().decode(ids));
-        Generator.Result result = engine.answer(request.docs(), request.question(),
+        Generator.Result result = engine.answer(request.docs(), request.contextKey(), request.question(),
                 engine.greedy(request.maxNewTokens()),
                 token -> request.sink().accept(Math.toIntExact(token), text.add(token)));
         String tail = text.finish();

@@ -95,6 +95,13 @@ class QueryGrpcServiceTest {
         assertTrue(t.getTtftMs() > 0 && t.getTtftMs() <= t.getTotalMs(), t.toString());
         assertEquals(2, rig.answerer.answered.get(0).docs().size());
         assertEquals(8, rig.answerer.answered.get(0).maxNewTokens(), "0 = the server default");
+
+        // the prompt cache's name for this composition: the blobs, in order; another order is another context
+        CatalogEntry ada = rig.catalog.find("default", "ada", EngineRig.MODEL).orElseThrow();
+        assertEquals(entry.redisKey() + "#" + Long.toHexString(entry.checksum()) + "|" + ada.redisKey() + "#"
+                + Long.toHexString(ada.checksum()), rig.answerer.answered.get(0).contextKey());
+        drain(stub, AskRequest.newBuilder().setQuestion("Who?").addDocIds("ada").addDocIds("babbage").build());
+        assertTrue(rig.answerer.answered.get(1).contextKey().startsWith(ada.redisKey() + "#"));
     }
 
     @Test

@@ -27,9 +27,13 @@ public final class SacDecoder {
     private final Transformer model; // the frozen base model
     private final SacAdapter adapter;
 
-    SacDecoder(Transformer base, SacAdapter adapter) {
+    /** The question prompt's tokens alone: the head every question prompt starts with. */
+    private final long[] questionPromptTokens;
+
+    SacDecoder(Transformer base, SacAdapter adapter, long[] questionPromptTokens) {
         this.model = base;
         this.adapter = adapter;
+        this.questionPromptTokens = questionPromptTokens.clone();
     }
 
     /** Composes the documents' anchor KV into a prefix cache; returns it and T = sum of T_j. */
@@ -92,11 +96,51 @@ public final class SacDecoder {
         return new LmPrompt(lm.concat(model.embed(new long[][] {tokens}), 1), positions);
     }
 
+    /**
+     * The decoder's input after the anchors for one question, using {@code prefixes} for the
+     * fixed head ([LM] + question prompt) where it can: on a hit the cached head is appended to
+     * {@code context}'s cache; on a miss the head is prefilled into it now and kept. Either way
+     * the returned prompt is what follows the head (question + answer prompt), at the positions
+     * it has in the uncached prompt, so the answer is the one {@link #lmPrompt} would give. With
+     * no key, a disabled cache, or a question whose tokens do not start with the question
+     * prompt's own (BPE may merge across the boundary), it is {@link #lmPrompt} unchanged.
+     * The arrays belong to the caller's NDScope; {@code context}'s cache grows by the head.
+     */
+    public LmPrompt prompt(Composed context, long[] questionTokens, String contextKey, PromptPrefixCache prefixes) {
+        long[] head = questionPromptTokens;
+        if (contextKey == null || !prefixes.enabled() || questionTokens.length <= head.length
+                || !java.util.Arrays.equals(questionTokens, 0, head.length, head, 0, head.length)) {
+            return lmPrompt(context, questionTokens);
+        }
+        if (!prefixes.appendTo(contextKey, context.cache())) {
+            int anchors = context.cache().length();
+            LmPrompt h = lmPrompt(context, head);
+            try (NDScope scope = new NDScope()) {
+                model.forward(new Transformer.Input(h.embeds(), new int[][] {h.positions()},
+                        dev.sacrag.core.model.Masks.causal(model.manager(), h.positions().length, anchors),
+                        Transformer.Logits.NONE), context.cache());
+            }
+            prefixes.put(contextKey, context.cache(), anchors);
+        }
+        long[] rest = java.util.Arrays.copyOfRange(questionTokens, head.length, questionTokens.length);
+        int[] positions = new int[rest.length];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = context.tokens() + 1 + head.length + i;   // [LM] at T, the head's tokens at T+1..
+        }
+        return new LmPrompt(model.embed(new long[][] {rest}), positions);
+    }
+
     /** Greedy (or sampled) answer tokens, streamed through {@code onToken}. */
     public Generator.Result answer(Composed context, long[] questionTokens, GenerationOptions options,
                                    LongConsumer onToken) {
+        return answer(context, questionTokens, null, PromptPrefixCache.DISABLED, options, onToken);
+    }
+
+    /** As above, the prompt's head from {@code prefixes} where it has it (see {@link #prompt}). */
+    public Generator.Result answer(Composed context, long[] questionTokens, String contextKey, PromptPrefixCache prefixes,
+                                   GenerationOptions options, LongConsumer onToken) {
         try (NDScope scope = new NDScope()) {
-            LmPrompt prompt = lmPrompt(context, questionTokens);
+            LmPrompt prompt = prompt(context, questionTokens, contextKey, prefixes);
             return Generator.generate(model, context.cache(), prompt.embeds(), prompt.positions(), options, onToken);
         }
     }

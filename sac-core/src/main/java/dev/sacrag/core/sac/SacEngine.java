@@ -29,6 +29,7 @@ public final class SacEngine implements AutoCloseable {
     private final String baseFingerprint;
     private final SacCompressor compressor;
     private final SacDecoder decoder;
+    private volatile PromptPrefixCache prefixes = PromptPrefixCache.DISABLED;
 
     private SacEngine(Transformer base, TextTokenizer tokenizer, SacAdapter adapter, String baseFingerprint) {
         this.base = base;
@@ -37,7 +38,7 @@ public final class SacEngine implements AutoCloseable {
         this.baseFingerprint = baseFingerprint;
         this.merged = base.withMerged(adapter.lora());
         this.compressor = new SacCompressor(merged, adapter, SacCompressor.DEFAULT_BATCH_CHUNKS);
-        this.decoder = new SacDecoder(base, adapter);
+        this.decoder = new SacDecoder(base, adapter, tokenizer.encode(adapter.spec().questionPrompt()));
     }
 
     public static SacEngine load(Path modelDir, Path adapterDir) throws IOException {
@@ -76,12 +77,35 @@ public final class SacEngine implements AutoCloseable {
         return compressor.compress(contextTokens(text), ratio, modelId(ratio));
     }
 
+    /**
+     * Keeps the decoder's prompt head ([LM] + question prompt) per composed context, up to
+     * {@code budgetBytes} of K/V, for questions that name their context ({@link Request#contextKey});
+     * 0 turns it off. See {@link PromptPrefixCache}.
+     */
+    public void enablePromptCache(long budgetBytes) {
+        PromptPrefixCache old = prefixes;
+        prefixes = budgetBytes == 0 ? PromptPrefixCache.DISABLED : new PromptPrefixCache(base.manager(), budgetBytes);
+        if (old != PromptPrefixCache.DISABLED) {
+            old.close();
+        }
+    }
+
+    public PromptPrefixCache.Stats promptCacheStats() {
+        return prefixes.stats();
+    }
+
     /** Answers from the given documents' anchor KV; every document must come from this engine. */
     public Generator.Result answer(List<AnchorKv> docs, String question, GenerationOptions options,
                                    LongConsumer onToken) {
+        return answer(docs, null, question, options, onToken);
+    }
+
+    /** As above; {@code contextKey} (nullable) names the composed documents for the prompt cache. */
+    public Generator.Result answer(List<AnchorKv> docs, String contextKey, String question, GenerationOptions options,
+                                   LongConsumer onToken) {
         checkModel(docs);
         try (SacDecoder.Composed context = decoder.compose(docs)) {
-            return decoder.answer(context, decoder.questionTokens(this, question), options, onToken);
+            return decoder.answer(context, decoder.questionTokens(this, question), contextKey, prefixes, options, onToken);
         }
     }
 
@@ -99,8 +123,17 @@ public final class SacEngine implements AutoCloseable {
                 .compress(contextTokens(text), ratio, "uniform-kv-" + ratio);
     }
 
-    /** One question of a batch: its documents' anchor KV, the question, options and token callback. */
-    public record Request(List<AnchorKv> docs, String question, GenerationOptions options, LongConsumer onToken) { }
+    /**
+     * One question of a batch: its documents' anchor KV, the question, options and token
+     * callback. {@code contextKey} names the composed documents for the prompt cache (the same
+     * documents in the same order, with the same content, must get the same key); null = none.
+     */
+    public record Request(List<AnchorKv> docs, String contextKey, String question, GenerationOptions options,
+                          LongConsumer onToken) {
+        public Request(List<AnchorKv> docs, String question, GenerationOptions options, LongConsumer onToken) {
+            this(docs, null, question, options, onToken);
+        }
+    }
 
     /**
      * Answers several questions at once: each question's documents are composed on their own,
@@ -125,7 +158,8 @@ public final class SacEngine implements AutoCloseable {
                     continue;
                 }
                 contexts.add(ctx);
-                SacDecoder.LmPrompt prompt = decoder.lmPrompt(ctx, decoder.questionTokens(this, r.question()));
+                SacDecoder.LmPrompt prompt = decoder.prompt(ctx, decoder.questionTokens(this, r.question()), r.contextKey(),
+                        prefixes);
                 seqs.add(new BatchGenerator.Sequence(ctx.cache(), prompt.embeds(), prompt.positions(), r.options(),
                         r.onToken()));
                 decoded.add(i);
@@ -185,6 +219,7 @@ public final class SacEngine implements AutoCloseable {
 
     @Override
     public void close() {
+        enablePromptCache(0);
         merged.close();
         adapter.close();
         tokenizer.close();

@@ -139,6 +139,53 @@ class SacEngineTest {
         assertTrue(outcomes.get(3).error().getMessage().contains("went away"));
     }
 
+    /**
+     * The prompt cache keeps [LM] + the question prompt per composed context. Answers must be
+     * the uncached ones, alone and in batches, on a miss and on a hit; questions name their
+     * context by key, and a full budget evicts the least recently used.
+     */
+    @Test
+    void thePromptCacheChangesNoAnswer() throws Exception {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        AnchorKv b = engine.compress(DOC_B, 8);
+        var o = dev.sacrag.core.model.GenerationOptions.greedy(8, java.util.Set.of());
+        List<String> questions = List.of("Where did she live?", "Who designed the engine?", "When?", "What?");
+        List<List<AnchorKv>> docs = List.of(List.of(a), List.of(b, a), List.of(a), List.of(b, a));
+        List<String> keys = List.of("a", "b|a", "a", "b|a");
+        try (SacEngine cached = SacEngine.load(base, adapterDir)) {
+            cached.enablePromptCache(1 << 20);
+            for (int i = 0; i < questions.size(); i++) {   // alone: miss, miss, hit, hit
+                long[] plain = engine.answer(docs.get(i), questions.get(i), o, t -> { }).tokens();
+                assertArrayEquals(plain, cached.answer(docs.get(i), keys.get(i), questions.get(i), o, t -> { }).tokens(),
+                        "question " + i);
+            }
+            assertEquals(new PromptPrefixCache.Stats(2, 2, 2, cached.promptCacheStats().bytes()), cached.promptCacheStats());
+            List<SacEngine.Request> batch = new ArrayList<>();
+            for (int i = 0; i < questions.size(); i++) {
+                batch.add(new SacEngine.Request(docs.get(i), keys.get(i), questions.get(i) + " Again?", o, t -> { }));
+            }
+            batch.add(new SacEngine.Request(List.of(b), "b", "Who?", o, t -> { }));   // a miss inside a batch
+            var outcomes = cached.answerBatch(batch);
+            for (int i = 0; i < batch.size(); i++) {
+                long[] plain = engine.answer(batch.get(i).docs(), batch.get(i).question(), o, t -> { }).tokens();
+                assertArrayEquals(plain, outcomes.get(i).result().tokens(), "batched question " + i);
+            }
+            assertEquals(6, cached.promptCacheStats().hits());
+            assertEquals(3, cached.promptCacheStats().entries());
+
+            long entry = cached.promptCacheStats().bytes() / 3;
+            cached.enablePromptCache(2 * entry);   // room for two: a third evicts the least recently used
+            for (String key : new String[] {"a", "b|a", "a", "x"}) {
+                cached.answer(key.equals("b|a") ? List.of(b, a) : List.of(a), key, "Where?", o, t -> { });
+            }
+            PromptPrefixCache.Stats s = cached.promptCacheStats();
+            assertEquals(2, s.entries());
+            assertTrue(s.bytes() <= 2 * entry, s.toString());
+            cached.answer(List.of(a), "a", "Where?", o, t -> { });
+            assertEquals(2, cached.promptCacheStats().hits(), "'a' was used last but one: kept; 'b|a' went");
+        }
+    }
+
     @Test
     void rowsThatEndEarlyLeaveTheBatchWithoutChangingTheOthers() {
         AnchorKv a = engine.compress(DOC_A, 4);
