@@ -126,9 +126,9 @@ public final class QueryServiceApp implements AutoCloseable {
         KafkaRecompressRequests recompress = KafkaRecompressRequests.connect(topics.bootstrapServers(),
                 topics.recompress(), topics.recompressInterval(), metrics, partitions::of);
         opened.push(recompress);
-        metrics.gauge("sac.query.prompt.cache.hits", "Questions whose prompt head came from the prompt cache (active model)",
+        metrics.gauge("sac.query.prompt.cache.hits", "Questions whose prompt head came from the prompt cache, since the active model was loaded (a switch starts at 0)",
                 model, m -> m.promptCacheStats().hits());
-        metrics.gauge("sac.query.prompt.cache.misses", "Questions whose prompt head was prefilled (active model)",
+        metrics.gauge("sac.query.prompt.cache.misses", "Questions whose prompt head was prefilled, since the active model was loaded (a switch starts at 0)",
                 model, m -> m.promptCacheStats().misses());
         metrics.gauge("sac.query.prompt.cache.bytes", "Bytes of K/V in the prompt cache", model,
                 m -> m.promptCacheStats().bytes());

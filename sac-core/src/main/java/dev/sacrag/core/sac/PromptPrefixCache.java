@@ -28,7 +28,8 @@ public final class PromptPrefixCache implements AutoCloseable {
     /** Hits, misses, entries and bytes held, for metrics. */
     public record Stats(long hits, long misses, int entries, long bytes) { }
 
-    private record Entry(KvCache kv, long bytes) { }
+    /** The head's K/V, and the composition it was computed after (a guard against a key reused for another). */
+    private record Entry(KvCache kv, long bytes, int anchors, int tokens) { }
 
     /** Keeps nothing: every lookup misses and nothing is prefilled ahead (the uncached path). */
     static final PromptPrefixCache DISABLED = new PromptPrefixCache(null, 0);
@@ -39,6 +40,7 @@ public final class PromptPrefixCache implements AutoCloseable {
     private long bytes;
     private long hits;
     private long misses;
+    private boolean closed;
 
     /** @param budgetBytes most bytes of K/V kept; 0 keeps nothing (every lookup misses) */
     PromptPrefixCache(NDManager parent, long budgetBytes) {
@@ -53,23 +55,45 @@ public final class PromptPrefixCache implements AutoCloseable {
         return budgetBytes > 0;
     }
 
-    /** Appends the cached positions for {@code key} to {@code target}; false (a miss) when there are none. */
-    synchronized boolean appendTo(String key, KvCache target) {
-        Entry e = entries.get(key);
-        if (e == null) {
-            misses++;
-            return false;
+    /**
+     * Appends the cached head for {@code key} to {@code target}, whose composition has
+     * {@code tokens} document tokens in {@code target.length()} anchors; false (a miss) when
+     * there is none, or when the entry was computed after another composition (a key reused).
+     */
+    boolean appendTo(String key, KvCache target, int tokens) {
+        NDArray[] keys;
+        NDArray[] values;
+        synchronized (this) {
+            Entry e = closed ? null : entries.get(key);
+            if (e == null || e.anchors() != target.length() || e.tokens() != tokens) {
+                misses++;
+                return false;
+            }
+            hits++;
+            // copies of the small head arrays under the lock (eviction may close the entry after it);
+            // the concatenation with the question's anchors happens outside it
+            keys = new NDArray[target.layers()];
+            values = new NDArray[target.layers()];
+            for (int l = 0; l < target.layers(); l++) {
+                keys[l] = loose(e.kv().keys(l).duplicate());
+                values[l] = loose(e.kv().values(l).duplicate());
+            }
         }
-        hits++;
         for (int l = 0; l < target.layers(); l++) {
-            target.append(l, e.kv().keys(l), e.kv().values(l));   // a copy: the entry stays the cache's
+            target.append(l, keys[l], values[l]);
+            keys[l].close();
+            values[l].close();
         }
         return true;
     }
 
-    /** Keeps a copy of positions {@code from}.. of {@code source} under {@code key}, evicting the least recently used. */
-    synchronized void put(String key, KvCache source, int from) {
-        if (!enabled() || entries.containsKey(key)) {
+    /**
+     * Keeps a copy of positions {@code from}.. of {@code source} (the head, after a composition
+     * of {@code tokens} document tokens in {@code from} anchors) under {@code key}, evicting the
+     * least recently used.
+     */
+    synchronized void put(String key, KvCache source, int from, int tokens) {
+        if (!enabled() || closed || entries.containsKey(key)) {
             return;
         }
         int layers = source.layers();
@@ -86,7 +110,7 @@ public final class PromptPrefixCache implements AutoCloseable {
             kv.close();
             return;
         }
-        entries.put(key, new Entry(kv, size));
+        entries.put(key, new Entry(kv, size, from, tokens));
         bytes += size;
         Iterator<Map.Entry<String, Entry>> oldest = entries.entrySet().iterator();
         while (bytes > budgetBytes && oldest.hasNext()) {
@@ -95,6 +119,16 @@ public final class PromptPrefixCache implements AutoCloseable {
             bytes -= e.bytes();
             e.kv().close();
         }
+    }
+
+    /**
+     * A copy owned by no manager or scope: a copy stays attached to its source's manager, which
+     * an eviction closes, so it is detached here and closed by the caller.
+     */
+    private static NDArray loose(NDArray copy) {
+        ai.djl.ndarray.NDScope.unregister(copy);
+        copy.detach();
+        return copy;
     }
 
     /** Positions from.. of [B, Hkv, S, D], copied: a slice would keep the whole question's cache alive. */
@@ -108,8 +142,10 @@ public final class PromptPrefixCache implements AutoCloseable {
         return new Stats(hits, misses, entries.size(), bytes);
     }
 
+    /** Frees every entry; afterwards every lookup misses and nothing is kept. */
     @Override
     public synchronized void close() {
+        closed = true;
         entries.values().forEach(e -> e.kv().close());
         entries.clear();
         bytes = 0;

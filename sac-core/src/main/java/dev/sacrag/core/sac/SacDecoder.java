@@ -112,7 +112,7 @@ public final class SacDecoder {
                 || !java.util.Arrays.equals(questionTokens, 0, head.length, head, 0, head.length)) {
             return lmPrompt(context, questionTokens);
         }
-        if (!prefixes.appendTo(contextKey, context.cache())) {
+        if (!prefixes.appendTo(contextKey, context.cache(), context.tokens())) {
             int anchors = context.cache().length();
             LmPrompt h = lmPrompt(context, head);
             try (NDScope scope = new NDScope()) {
@@ -120,7 +120,7 @@ public final class SacDecoder {
                         dev.sacrag.core.model.Masks.causal(model.manager(), h.positions().length, anchors),
                         Transformer.Logits.NONE), context.cache());
             }
-            prefixes.put(contextKey, context.cache(), anchors);
+            prefixes.put(contextKey, context.cache(), anchors, context.tokens());
         }
         long[] rest = java.util.Arrays.copyOfRange(questionTokens, head.length, questionTokens.length);
         int[] positions = new int[rest.length];

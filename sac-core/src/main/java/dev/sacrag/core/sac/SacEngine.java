@@ -82,12 +82,24 @@ public final class SacEngine implements AutoCloseable {
      * {@code budgetBytes} of K/V, for questions that name their context ({@link Request#contextKey});
      * 0 turns it off. See {@link PromptPrefixCache}.
      */
-    public void enablePromptCache(long budgetBytes) {
+    public synchronized void enablePromptCache(long budgetBytes) {
+        long entry = promptCacheEntryBytes();
+        if (budgetBytes != 0 && budgetBytes < entry) {
+            throw new IllegalArgumentException("a prompt cache of " + budgetBytes + " bytes holds no entry: one takes "
+                    + entry + " bytes with this model (0 turns the cache off)");
+        }
         PromptPrefixCache old = prefixes;
         prefixes = budgetBytes == 0 ? PromptPrefixCache.DISABLED : new PromptPrefixCache(base.manager(), budgetBytes);
         if (old != PromptPrefixCache.DISABLED) {
             old.close();
         }
+    }
+
+    /** Bytes of one prompt cache entry: K and V (float32) of [LM] + the question prompt, every layer. */
+    public long promptCacheEntryBytes() {
+        ModelConfig c = base.config();
+        long positions = 1 + tokenizer.encode(adapter.spec().questionPrompt()).length;
+        return 2L * c.layers() * c.kvHeads() * c.headDim() * Float.BYTES * positions;
     }
 
     public PromptPrefixCache.Stats promptCacheStats() {

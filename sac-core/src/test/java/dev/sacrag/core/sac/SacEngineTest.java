@@ -159,7 +159,8 @@ class SacEngineTest {
                 assertArrayEquals(plain, cached.answer(docs.get(i), keys.get(i), questions.get(i), o, t -> { }).tokens(),
                         "question " + i);
             }
-            assertEquals(new PromptPrefixCache.Stats(2, 2, 2, cached.promptCacheStats().bytes()), cached.promptCacheStats());
+            long entry = cached.promptCacheEntryBytes();
+            assertEquals(new PromptPrefixCache.Stats(2, 2, 2, 2 * entry), cached.promptCacheStats());
             List<SacEngine.Request> batch = new ArrayList<>();
             for (int i = 0; i < questions.size(); i++) {
                 batch.add(new SacEngine.Request(docs.get(i), keys.get(i), questions.get(i) + " Again?", o, t -> { }));
@@ -173,7 +174,11 @@ class SacEngineTest {
             assertEquals(6, cached.promptCacheStats().hits());
             assertEquals(3, cached.promptCacheStats().entries());
 
-            long entry = cached.promptCacheStats().bytes() / 3;
+            assertEquals(3 * entry, cached.promptCacheStats().bytes());
+            // a key that names another composition than the entry was made after is a miss, not a wrong head
+            long[] plain = engine.answer(List.of(b), "Who?", o, t -> { }).tokens();
+            assertArrayEquals(plain, cached.answer(List.of(b), "a", "Who?", o, t -> { }).tokens());
+            assertThrows(IllegalArgumentException.class, () -> cached.enablePromptCache(entry - 1));
             cached.enablePromptCache(2 * entry);   // room for two: a third evicts the least recently used
             for (String key : new String[] {"a", "b|a", "a", "x"}) {
                 cached.answer(key.equals("b|a") ? List.of(b, a) : List.of(a), key, "Where?", o, t -> { });
