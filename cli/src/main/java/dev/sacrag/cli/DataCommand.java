@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Build the training and evaluation data.",
-        subcommands = {DataCommand.Build.class, DataCommand.Phrasings.class})
+        subcommands = {DataCommand.Build.class, DataCommand.Phrasings.class, DataCommand.Positions.class})
 final class DataCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -97,30 +97,10 @@ final class DataCommand implements Runnable {
         public Integer call() throws Exception {
             // method/ratio -> kind -> {right, asked}
             Map<String, Map<QuestionPhrasings.Kind, int[]>> table = new LinkedHashMap<>();
-            int line = 0;
-            for (String l : Files.readAllLines(predictions)) {
-                line++;
-                if (l.isBlank()) {
-                    continue;
-                }
-                JsonObject o;
-                try {
-                    o = JsonParser.parseString(l).getAsJsonObject();
-                } catch (RuntimeException e) {
-                    throw new IllegalArgumentException(predictions + ":" + line + ": not a JSON object (" + e.getMessage() + ")");
-                }
-                for (String field : new String[] {"method", "ratio", "question", "predicted", "gold"}) {
-                    if (!o.has(field)) {
-                        throw new IllegalArgumentException(predictions + ":" + line + ": no \"" + field + "\" field");
-                    }
-                }
-                int ratio = o.get("ratio").getAsInt();
-                String key = o.get("method").getAsString() + (ratio > 0 ? " " + ratio + "x" : "");
-                var kind = QuestionPhrasings.classify(o.get("question").getAsString());
-                int[] cell = table.computeIfAbsent(key, k -> new EnumMap<>(QuestionPhrasings.Kind.class))
-                        .computeIfAbsent(kind, k -> new int[2]);
-                cell[0] += Metrics.squadEm(o.get("predicted").getAsString(),
-                        List.of(o.get("gold").getAsString())) > 0 ? 1 : 0;
+            for (Prediction p : Prediction.read(predictions)) {
+                int[] cell = table.computeIfAbsent(p.method(), k -> new EnumMap<>(QuestionPhrasings.Kind.class))
+                        .computeIfAbsent(QuestionPhrasings.classify(p.question()), k -> new int[2]);
+                cell[0] += p.right() ? 1 : 0;
                 cell[1]++;
             }
             var kinds = QuestionPhrasings.Kind.values();
@@ -130,6 +110,87 @@ final class DataCommand implements Runnable {
                 for (var k : kinds) {
                     int[] c = cells.get(k);
                     out.append(" | ").append(c == null ? "-" : String.format("%.1f (%d)", 100.0 * c[0] / c[1], c[1]));
+                }
+                out.append(" |\n");
+            });
+            System.out.print(out);
+            return 0;
+        }
+    }
+
+    /** One line of the predictions.jsonl that 'sac eval --out' writes; {@code method} carries the ratio ("sac 4x"). */
+    record Prediction(String method, String qid, String question, boolean right) {
+
+        static List<Prediction> read(Path file) throws java.io.IOException {
+            List<Prediction> out = new java.util.ArrayList<>();
+            int line = 0;
+            for (String l : Files.readAllLines(file)) {
+                line++;
+                if (l.isBlank()) {
+                    continue;
+                }
+                JsonObject o;
+                try {
+                    o = JsonParser.parseString(l).getAsJsonObject();
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException(file + ":" + line + ": not a JSON object (" + e.getMessage() + ")");
+                }
+                for (String field : new String[] {"method", "ratio", "qid", "question", "predicted", "gold"}) {
+                    if (!o.has(field)) {
+                        throw new IllegalArgumentException(file + ":" + line + ": no \"" + field + "\" field");
+                    }
+                }
+                int ratio = o.get("ratio").getAsInt();
+                out.add(new Prediction(o.get("method").getAsString() + (ratio > 0 ? " " + ratio + "x" : ""),
+                        o.get("qid").getAsString(), o.get("question").getAsString(),
+                        Metrics.squadEm(o.get("predicted").getAsString(), List.of(o.get("gold").getAsString())) > 0));
+            }
+            return out;
+        }
+    }
+
+    @Command(name = "positions", mixinStandardHelpOptions = true,
+            description = {"Exact match of each method split by where the answer sits in its document: the quarter of"
+                    + " the context (by characters) in which its first detected span starts.",
+                    "Shows whether a compressed method loses facts late in long documents (a chunk boundary, say) or"
+                            + " reads all of a document alike; truncation can only answer from the first part.",
+                    "Reads the predictions.jsonl that 'sac eval --out DIR' writes and the MRQA JSONL it evaluated."})
+    static final class Positions implements Callable<Integer> {
+        @Option(names = "--predictions", required = true, paramLabel = "FILE", description = "predictions.jsonl from sac eval --out.")
+        Path predictions;
+
+        @Option(names = "--data", required = true, paramLabel = "FILE", description = "The MRQA JSONL file sac eval read.")
+        Path data;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, Integer> quarterOf = new java.util.HashMap<>();
+            for (dev.sacrag.core.data.MrqaRecord r : dev.sacrag.core.data.MrqaJsonl.read(data)) {
+                for (dev.sacrag.core.data.MrqaRecord.Qa qa : r.qas()) {
+                    int start = qa.detectedAnswers().isEmpty() ? r.context().indexOf(qa.answers().get(0))
+                            : qa.detectedAnswers().get(0).start();
+                    if (start >= 0) {
+                        quarterOf.put(qa.qid(), Math.min(3, 4 * start / r.context().length()));
+                    }
+                }
+            }
+            Map<String, int[][]> table = new LinkedHashMap<>();   // method -> quarter -> {right, asked}
+            for (Prediction p : Prediction.read(predictions)) {
+                Integer q = quarterOf.get(p.qid());
+                if (q == null) {
+                    throw new IllegalArgumentException(predictions + ": question " + p.qid() + " is not in " + data
+                            + " (or its answer is not in its context)");
+                }
+                int[] cell = table.computeIfAbsent(p.method(), k -> new int[4][2])[q];
+                cell[0] += p.right() ? 1 : 0;
+                cell[1]++;
+            }
+            StringBuilder out = new StringBuilder("| method | 1st quarter | 2nd | 3rd | 4th |\n|---|---|---|---|---|\n");
+            table.forEach((method, cells) -> {
+                out.append("| ").append(method);
+                for (int[] c : cells) {
+                    out.append(" | ").append(c[1] == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f (%d)",
+                            100.0 * c[0] / c[1], c[1]));
                 }
                 out.append(" |\n");
             });

@@ -1,0 +1,66 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.core.data.MrqaJsonl;
+import dev.sacrag.core.data.MrqaRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The analyses of an evaluation's predictions (sac data phrasings / positions). */
+class DataCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    private String run(String... args) {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            assertEquals(0, Sac.commandLine().execute(args));
+        } finally {
+            System.setOut(stdout);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void positionsSplitsExactMatchByTheQuarterOfTheDocumentHoldingTheAnswer() throws Exception {
+        String context = "Ann lives in Oslo. " + "x".repeat(60) + " Bo works at Acme. " + "y".repeat(20) + " Cy was born in 1901.";
+        Path data = tmp.resolve("d.jsonl");
+        MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", context, List.of(
+                new MrqaRecord.Qa("q0", "Where does Ann live?", List.of("Oslo"),
+                        List.of(new MrqaRecord.Span("Oslo", context.indexOf("Oslo"), context.indexOf("Oslo") + 3))),
+                new MrqaRecord.Qa("q1", "Where does Bo work?", List.of("Acme"), List.of()),   // found by text
+                new MrqaRecord.Qa("q2", "When was Cy born?", List.of("1901"), List.of())))));
+        Path predictions = Files.writeString(tmp.resolve("p.jsonl"), String.join("\n",
+                "{\"method\":\"sac\",\"ratio\":4,\"qid\":\"q0\",\"question\":\"Where does Ann live?\",\"predicted\":\"Oslo\",\"gold\":\"Oslo\"}",
+                "{\"method\":\"sac\",\"ratio\":4,\"qid\":\"q1\",\"question\":\"Where does Bo work?\",\"predicted\":\"Oslo\",\"gold\":\"Acme\"}",
+                "{\"method\":\"sac\",\"ratio\":4,\"qid\":\"q2\",\"question\":\"When was Cy born?\",\"predicted\":\"1901\",\"gold\":\"1901\"}",
+                "{\"method\":\"full\",\"ratio\":0,\"qid\":\"q2\",\"question\":\"When was Cy born?\",\"predicted\":\"the 1901\",\"gold\":\"1901\"}"));
+        String table = run("data", "positions", "--predictions", predictions.toString(), "--data", data.toString());
+        assertTrue(table.contains("| sac 4x | 100.0 (1) | - | 0.0 (1) | 100.0 (1) |"), table);
+        assertTrue(table.contains("| full | - | - | - | 100.0 (1) |"), "SQuAD normalisation drops 'the': " + table);
+    }
+
+    @Test
+    void positionsRefusesPredictionsOfAnotherFile() throws Exception {
+        Path data = tmp.resolve("d.jsonl");
+        MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", "Ann lives in Oslo.", List.of(
+                new MrqaRecord.Qa("q0", "Where?", List.of("Oslo"), List.of())))));
+        Path predictions = Files.writeString(tmp.resolve("p.jsonl"),
+                "{\"method\":\"sac\",\"ratio\":4,\"qid\":\"other\",\"question\":\"Where?\",\"predicted\":\"Oslo\",\"gold\":\"Oslo\"}\n");
+        assertNotEquals(0, Sac.commandLine().execute("data", "positions", "--predictions", predictions.toString(),
+                "--data", data.toString()));
+    }
+}
