@@ -28,7 +28,6 @@ import dev.sacrag.query.metrics.QueryMetrics;
 import dev.sacrag.query.recompress.KafkaRecompressRequests;
 import dev.sacrag.query.retrieval.DocumentIndex;
 import dev.sacrag.schemas.DocumentCodec;
-import dev.sacrag.schemas.SchemaHistory;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -95,8 +94,7 @@ public final class QueryServiceApp implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         QueryMetrics metrics = new QueryMetrics(registry);
-        // fails now if Avro may not read the generated classes
-        DocumentCodec codec = new DocumentCodec(config.documentLimits(), SchemaHistory.documentEvents(), java.time.Clock.systemUTC());
+        DocumentCodec codec = DocumentCodec.withLimits(config.documentLimits()); // fails now if Avro may not read the generated classes
 
         SacEngine engine = SacEngine.load(config.model().baseDir(), config.model().adapterDir());
         ActiveAnswerer model;

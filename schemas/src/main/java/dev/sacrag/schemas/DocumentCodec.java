@@ -56,7 +56,12 @@ public final class DocumentCodec {
 
     /** Default limits, every older DocumentEvent schema ({@link SchemaHistory}), the system clock. */
     public static DocumentCodec withDefaults() {
-        return new DocumentCodec(DocumentLimits.defaults(), SchemaHistory.documentEvents(), Clock.systemUTC());
+        return withLimits(DocumentLimits.defaults());
+    }
+
+    /** As {@link #withDefaults()} with the compressors' limits, for readers that must draw their line. */
+    public static DocumentCodec withLimits(DocumentLimits limits) {
+        return new DocumentCodec(limits, SchemaHistory.documentEvents(), Clock.systemUTC());
     }
 
     public DocumentLimits limits() {

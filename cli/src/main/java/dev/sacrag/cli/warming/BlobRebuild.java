@@ -63,8 +63,8 @@ public final class BlobRebuild {
         long start = System.nanoTime();
         CompressorTopics t = s.topics();
         Duration read = TopicScan.readTimeout(s.timeout());
-        LiveDocuments live = LiveDocuments.read(s.bootstrapServers(), t.documents(), s.limits(), read);
-        live.dropDeadLettered(LiveDocuments.deadLettered(s.bootstrapServers(), t.deadLetter(), t.documents(), read));
+        LiveDocuments live = LiveDocuments.readCompressible(s.bootstrapServers(), t.documents(), t.deadLetter(), s.limits(),
+                read);
         try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), read)) {
             Map<String, LiveDocuments.Doc> missing = new HashMap<>();
             for (LiveDocuments.Doc doc : live.byId().values()) {

@@ -4,14 +4,12 @@ import dev.sacrag.compressor.DeadLetters;
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
-import dev.sacrag.schemas.SchemaHistory;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,10 +45,22 @@ final class LiveDocuments {
 
     /** @param limits the running compressors' document limits: a document over them is not live (it was dead-lettered) */
     LiveDocuments(DocumentLimits limits) {
-        this.codec = new DocumentCodec(limits, SchemaHistory.documentEvents(), Clock.systemUTC());
+        this.codec = DocumentCodec.withLimits(limits);
     }
 
-    static LiveDocuments read(String bootstrapServers, String topic, DocumentLimits limits, Duration timeout)
+    /**
+     * The documents the compressor can compress: the documents topic read to its end, less the
+     * versions the dead-letter topic holds ({@link #dropDeadLettered}). What every warming
+     * command starts from.
+     */
+    static LiveDocuments readCompressible(String bootstrapServers, String documentsTopic, String deadLetterTopic,
+                                          DocumentLimits limits, Duration timeout) throws TimeoutException {
+        LiveDocuments docs = read(bootstrapServers, documentsTopic, limits, timeout);
+        docs.dropDeadLettered(deadLettered(bootstrapServers, deadLetterTopic, documentsTopic, timeout));
+        return docs;
+    }
+
+    private static LiveDocuments read(String bootstrapServers, String topic, DocumentLimits limits, Duration timeout)
             throws TimeoutException {
         LiveDocuments docs = new LiveDocuments(limits);
         try (TopicScan scan = new TopicScan(bootstrapServers, topic, "sac-warm-documents")) {
@@ -99,7 +109,7 @@ final class LiveDocuments {
     }
 
     /** Positions in {@code documentsTopic} of the records the dead-letter topic holds; none when it does not exist. */
-    static Set<Position> deadLettered(String bootstrapServers, String deadLetterTopic, String documentsTopic,
+    private static Set<Position> deadLettered(String bootstrapServers, String deadLetterTopic, String documentsTopic,
                                       Duration timeout) throws TimeoutException {
         Set<Position> positions = new HashSet<>();
         TopicScan scan;

@@ -97,9 +97,8 @@ public final class ModelRollout {
         long start = System.nanoTime();
         String kafka = config.bootstrapServers();
         Duration read = TopicScan.readTimeout(timeout);
-        LiveDocuments live = LiveDocuments.read(kafka, config.topics().documents(), config.limits(), read);
-        live.dropDeadLettered(LiveDocuments.deadLettered(kafka, config.topics().deadLetter(), config.topics().documents(),
-                read));
+        LiveDocuments live = LiveDocuments.readCompressible(kafka, config.topics().documents(), config.topics().deadLetter(),
+                config.limits(), read);
         try (CatalogWatch catalog = CatalogWatch.open(kafka, config.topics().catalog(), read)) {
             ModelRollout rollout = new ModelRollout(config, modelId, live, catalog, blobs);
             int already = live.size() - rollout.waiting.size();

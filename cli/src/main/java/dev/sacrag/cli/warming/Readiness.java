@@ -18,8 +18,8 @@ public record Readiness(String modelId, int live, int ready, int catalogEntries)
     public static Readiness of(String bootstrapServers, TopicNames topics, DocumentLimits limits, String modelId)
             throws TimeoutException {
         Duration timeout = TopicScan.READ_TIMEOUT;
-        LiveDocuments docs = LiveDocuments.read(bootstrapServers, topics.documents(), limits, timeout);
-        docs.dropDeadLettered(LiveDocuments.deadLettered(bootstrapServers, topics.deadLetter(), topics.documents(), timeout));
+        LiveDocuments docs = LiveDocuments.readCompressible(bootstrapServers, topics.documents(), topics.deadLetter(), limits,
+                timeout);
         try (CatalogWatch catalog = CatalogWatch.open(bootstrapServers, topics.catalog(), timeout)) {
             int ready = (int) docs.byId().values().stream().filter(d -> catalog.isCompressed(d, modelId)).count();
             return new Readiness(modelId, docs.size(), ready,
