@@ -87,8 +87,10 @@ final class EvalCommand implements Callable<Integer> {
             extra.put("seconds", (System.nanoTime() - t0) / 1e9);
             extra.put("machine", Machine.describe());
             SacEngine main = engines.get("sac");
-            EvalReport.writeJson(json, EvalReport.json(data.toString(), main.modelId(ratios.get(0)), rows, ppl, extra));
-            String table = EvalReport.markdown(rows, ppl);
+            List<Evaluator.Comparison> comparisons = Evaluator.compare(rows);
+            EvalReport.writeJson(json, EvalReport.json(data.toString(), main.modelId(ratios.get(0)), rows, comparisons, ppl,
+                    extra));
+            String table = EvalReport.markdown(rows, comparisons, ppl);
             System.out.print(table);
             if (out != null) {
                 Files.createDirectories(out);

@@ -16,7 +16,9 @@ import java.util.Map;
 /** Writes the evaluation as JSON, a Markdown table and an SVG plot of EM against ratio. */
 public final class EvalReport {
 
-    public static JsonObject json(String data, String modelId, List<Evaluator.Row> rows, List<Evaluator.PplRow> ppl,
+    /** @param comparisons {@link Evaluator#compare} of {@code rows} (bootstrapped once, for the JSON and the table) */
+    public static JsonObject json(String data, String modelId, List<Evaluator.Row> rows,
+                                  List<Evaluator.Comparison> comparisons, List<Evaluator.PplRow> ppl,
                                   Map<String, Object> extra) {
         JsonObject o = new JsonObject();
         o.addProperty("data", data);
@@ -36,8 +38,8 @@ public final class EvalReport {
             results.add(x);
         }
         o.add("results", results);
-        JsonArray comparisons = new JsonArray();
-        for (Evaluator.Comparison c : Evaluator.compare(rows)) {
+        JsonArray paired = new JsonArray();
+        for (Evaluator.Comparison c : comparisons) {
             JsonObject x = new JsonObject();
             x.addProperty("method", c.method());
             x.addProperty("baseline", c.baseline());
@@ -46,9 +48,9 @@ public final class EvalReport {
             x.addProperty("ci95_low", round(c.emDiff().low()));
             x.addProperty("ci95_high", round(c.emDiff().high()));
             x.addProperty("n", c.n());
-            comparisons.add(x);
+            paired.add(x);
         }
-        o.add("comparisons", comparisons);
+        o.add("comparisons", paired);
         JsonArray p = new JsonArray();
         for (Evaluator.PplRow r : ppl) {
             JsonObject x = new JsonObject();
@@ -70,7 +72,8 @@ public final class EvalReport {
         AtomicFiles.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(o));
     }
 
-    public static String markdown(List<Evaluator.Row> rows, List<Evaluator.PplRow> ppl) {
+    public static String markdown(List<Evaluator.Row> rows, List<Evaluator.Comparison> comparisons,
+                                  List<Evaluator.PplRow> ppl) {
         StringBuilder sb = new StringBuilder();
         sb.append("| method | ratio | EM | EM 95% CI | F1 | paper EM | paper F1 (ROUGE-1) | n |\n"
                 + "|---|---|---|---|---|---|---|---|\n");
@@ -79,7 +82,6 @@ public final class EvalReport {
                     r.ratio() == 0 ? "-" : r.ratio() + "x", r.em(), r.emCi().low(), r.emCi().high(), r.f1(),
                     r.paperEm(), r.paperF1(), r.n()));
         }
-        List<Evaluator.Comparison> comparisons = Evaluator.compare(rows);
         if (!comparisons.isEmpty()) {
             sb.append("\n| paired difference (same questions) | ratio | EM points | 95% CI | n |\n|---|---|---|---|---|\n");
             for (Evaluator.Comparison c : comparisons) {

@@ -126,9 +126,10 @@ public final class Evaluator {
         for (MrqaRecord ctx : data) {
             for (MrqaRecord.Qa qa : ctx.qas()) {
                 String p = methods.answer(method, ctx, qa, Math.max(1, ratio), engine);
-                perQuestion[n] = 100 * Metrics.squadEm(p, qa.answers());
+                double exact = Metrics.squadEm(p, qa.answers());
+                perQuestion[n] = 100 * exact;
                 context[n] = c;
-                em += Metrics.squadEm(p, qa.answers());
+                em += exact;
                 f1 += Metrics.squadF1(p, qa.answers());
                 pem += Metrics.paperEm(p, qa.answers());
                 pf1 += Metrics.paperF1(p, qa.answers());

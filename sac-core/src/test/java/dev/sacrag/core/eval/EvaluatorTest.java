@@ -59,7 +59,7 @@ class EvaluatorTest {
             List<Evaluator.PplRow> ppl = ev.perplexity(text, List.of(4));
             assertEquals(List.of("full", "none", "sac"), ppl.stream().map(Evaluator.PplRow::method).toList());
             assertTrue(ppl.get(0).ppl() > 1 && ppl.get(0).low() <= ppl.get(0).ppl() && ppl.get(0).ppl() <= ppl.get(0).high());
-            JsonObject json = EvalReport.json("d.jsonl", "m", rows, ppl, Map.of());
+            JsonObject json = EvalReport.json("d.jsonl", "m", rows, Evaluator.compare(rows), ppl, Map.of());
             assertEquals(rows.size(), json.getAsJsonArray("results").size());
             List<String> compared = new ArrayList<>();
             json.getAsJsonArray("comparisons").forEach(e -> compared.add(e.getAsJsonObject().get("method").getAsString()
@@ -69,7 +69,7 @@ class EvaluatorTest {
             Evaluator.Row sac4 = rows.stream().filter(r -> r.method().equals("sac") && r.ratio() == 4).findFirst().orElseThrow();
             Evaluator.Row trunc4 = rows.stream().filter(r -> r.method().equals("truncate") && r.ratio() == 4).findFirst().orElseThrow();
             assertEquals(sac4.em() - trunc4.em(), Evaluator.compare(rows).get(0).emDiff().value(), 1e-9);
-            assertTrue(EvalReport.svg(rows).startsWith("<svg") && EvalReport.markdown(rows, ppl).contains("| sac | 8x |"));
+            assertTrue(EvalReport.svg(rows).startsWith("<svg") && EvalReport.markdown(rows, Evaluator.compare(rows), ppl).contains("| sac | 8x |"));
 
             // a subset scores only what was asked, with the same numbers as the full run
             List<Evaluator.Row> some = ev.qa(data, List.of(8), new ArrayList<>(), List.of("sac", "none"));
