@@ -36,6 +36,11 @@ public final class SacDecoder {
         this.questionPromptTokens = questionPromptTokens.clone();
     }
 
+    /** Positions of the prompt head the prompt cache keeps: [LM] and the question prompt's tokens. */
+    int headPositions() {
+        return 1 + questionPromptTokens.length;
+    }
+
     /** Composes the documents' anchor KV into a prefix cache; returns it and T = sum of T_j. */
     public record Composed(KvCache cache, int tokens) implements AutoCloseable {
         @Override

@@ -98,8 +98,7 @@ public final class SacEngine implements AutoCloseable {
     /** Bytes of one prompt cache entry: K and V (float32) of [LM] + the question prompt, every layer. */
     public long promptCacheEntryBytes() {
         ModelConfig c = base.config();
-        long positions = 1 + tokenizer.encode(adapter.spec().questionPrompt()).length;
-        return 2L * c.layers() * c.kvHeads() * c.headDim() * Float.BYTES * positions;
+        return 2L * c.layers() * c.kvHeads() * c.headDim() * Float.BYTES * decoder.headPositions();
     }
 
     public PromptPrefixCache.Stats promptCacheStats() {
