@@ -174,19 +174,19 @@ final class PipelineRig implements AutoCloseable {
 
     /** Every Redis key of a tenant's blobs (KEYS is fine on a test server). */
     List<String> blobKeys(String tenant) {
-        RedisClient client = RedisClient.create(stack.redisUrl());
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            return new ArrayList<>(c.sync().keys("sac:" + tenant + ":kv:*"));
-        } finally {
-            client.shutdown();
-        }
+        return redis(c -> new ArrayList<>(c.keys("sac:" + tenant + ":kv:*")));
     }
 
     /** Milliseconds until {@code key} expires: -1 = no expiry, -2 = no such key. */
     long pttl(String key) {
+        return redis(c -> c.pttl(key));
+    }
+
+    /** One command on the stack's Redis over a short-lived connection. */
+    private <T> T redis(java.util.function.Function<io.lettuce.core.api.sync.RedisCommands<String, String>, T> command) {
         RedisClient client = RedisClient.create(stack.redisUrl());
         try (StatefulRedisConnection<String, String> c = client.connect()) {
-            return c.sync().pttl(key);
+            return command.apply(c.sync());
         } finally {
             client.shutdown();
         }
