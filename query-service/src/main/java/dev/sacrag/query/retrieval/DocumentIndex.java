@@ -32,9 +32,14 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * BM25 retrieval over the text of every live document, per tenant: an in-memory Lucene index
+ * BM25 retrieval over the text of every live document, per tenant: in-memory Lucene indexes
  * fed from the documents topic (an update replaces the document, a tombstone deletes it).
  * Thread-safe; changes become searchable at {@link #refresh()}.
+ *
+ * <p>Each tenant has its own Lucene index, not a tenant filter on a shared one: BM25's term
+ * statistics (how many documents hold a term, the average length) would otherwise count every
+ * tenant's documents, so one tenant's uploads would change another's ranking, and the scores
+ * returned to callers would tell a tenant how often others use a word.
  *
  * <p>Text is analysed with Lucene's English analyzer (lower case, possessives, Porter stemming)
  * but without a stop-word list: BM25's IDF already discounts common words, and a question made
@@ -43,41 +48,57 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class DocumentIndex implements AutoCloseable {
 
     private static final String ID = "id";
-    private static final String TENANT = "tenant";
     private static final String TEXT = "text";
 
     private final Analyzer analyzer = new EnglishAnalyzer(CharArraySet.EMPTY_SET);
-    private final ByteBuffersDirectory directory = new ByteBuffersDirectory();
-    private final IndexWriter writer;
-    private final SearcherManager searchers;
+    private final Map<String, TenantIndex> tenants = new ConcurrentHashMap<>();
     private final Map<String, IndexedDoc> live = new ConcurrentHashMap<>();
 
-    public DocumentIndex() {
-        try {
-            writer = new IndexWriter(directory, new IndexWriterConfig(analyzer).setSimilarity(new BM25Similarity()));
-            searchers = new SearcherManager(writer, null);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the in-memory document index", e);
+    /** One tenant's Lucene index. */
+    private final class TenantIndex implements AutoCloseable {
+        final ByteBuffersDirectory directory = new ByteBuffersDirectory();
+        final IndexWriter writer;
+        final SearcherManager searchers;
+
+        TenantIndex(String tenant) {
+            try {
+                writer = new IndexWriter(directory, new IndexWriterConfig(analyzer).setSimilarity(new BM25Similarity()));
+                searchers = new SearcherManager(writer, null);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create the in-memory document index of tenant " + tenant, e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            searchers.close();
+            writer.close();
+            directory.close();
         }
     }
 
     /**
      * Adds or replaces a document. Doc ids are global (they key the documents topic), so a
-     * document that changes tenant moves. A version older than the indexed one is ignored.
+     * document that changes tenant moves. A version the index already holds, or an older one,
+     * is ignored: the compressor keeps the first text of a version (a later record of the same
+     * version with other text is "not newer" there), and retrieval must search the text the
+     * answer is decoded from.
      *
      * @return whether the index changed
      */
     public synchronized boolean upsert(IndexedDoc doc, String text) {
         IndexedDoc known = live.get(doc.docId());
-        if (known != null && known.version() > doc.version()) {
+        if (known != null && known.version() >= doc.version()) {
             return false;
         }
         Document d = new Document();
         d.add(new StringField(ID, doc.docId(), Field.Store.YES));
-        d.add(new StringField(TENANT, doc.tenant(), Field.Store.NO));
         d.add(new TextField(TEXT, doc.title() == null ? text : doc.title() + "\n" + text, Field.Store.NO));
         try {
-            writer.updateDocument(new Term(ID, doc.docId()), d);
+            if (known != null && !known.tenant().equals(doc.tenant())) {
+                remove(known);
+            }
+            tenants.computeIfAbsent(doc.tenant(), TenantIndex::new).writer.updateDocument(new Term(ID, doc.docId()), d);
         } catch (IOException e) {
             throw new UncheckedIOException("indexing document " + doc.docId() + " v" + doc.version(), e);
         }
@@ -87,18 +108,31 @@ public final class DocumentIndex implements AutoCloseable {
 
     /** @return whether the document was live */
     public synchronized boolean delete(String docId) {
+        IndexedDoc known = live.remove(docId);
+        if (known == null) {
+            return false;
+        }
         try {
-            writer.deleteDocuments(new Term(ID, docId));
+            remove(known);
         } catch (IOException e) {
             throw new UncheckedIOException("deleting document " + docId + " from the index", e);
         }
-        return live.remove(docId) != null;
+        return true;
+    }
+
+    private void remove(IndexedDoc doc) throws IOException {
+        TenantIndex t = tenants.get(doc.tenant());
+        if (t != null) {
+            t.writer.deleteDocuments(new Term(ID, doc.docId()));
+        }
     }
 
     /** Makes every change so far visible to {@link #search}. */
     public void refresh() {
         try {
-            searchers.maybeRefreshBlocking();
+            for (TenantIndex t : tenants.values()) {
+                t.searchers.maybeRefreshBlocking();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("refreshing the document index", e);
         }
@@ -115,21 +149,18 @@ public final class DocumentIndex implements AutoCloseable {
     /** The tenant's documents that share terms with the question, best BM25 score first. */
     public List<ScoredDoc> search(String tenant, String question, int limit) {
         Set<String> terms = terms(question);
-        if (terms.isEmpty() || limit < 1) {
+        TenantIndex index = tenants.get(tenant);
+        if (terms.isEmpty() || limit < 1 || index == null) {
             return List.of();
         }
         BooleanQuery.Builder anyTerm = new BooleanQuery.Builder();
-        terms.stream().limit(IndexSearcher.getMaxClauseCount() - 1L)
+        terms.stream().limit(IndexSearcher.getMaxClauseCount())
                 .forEach(t -> anyTerm.add(new TermQuery(new Term(TEXT, t)), BooleanClause.Occur.SHOULD));
-        BooleanQuery query = new BooleanQuery.Builder()
-                .add(new TermQuery(new Term(TENANT, tenant)), BooleanClause.Occur.FILTER)
-                .add(anyTerm.build(), BooleanClause.Occur.MUST)
-                .build();
         try {
-            IndexSearcher searcher = searchers.acquire();
+            IndexSearcher searcher = index.searchers.acquire();
             try {
                 List<ScoredDoc> hits = new ArrayList<>();
-                for (ScoreDoc hit : searcher.search(query, limit).scoreDocs) {
+                for (ScoreDoc hit : searcher.search(anyTerm.build(), limit).scoreDocs) {
                     String id = searcher.storedFields().document(hit.doc, Set.of(ID)).get(ID);
                     IndexedDoc doc = live.get(id);
                     if (doc != null && doc.tenant().equals(tenant)) { // not deleted or moved since the last refresh
@@ -138,7 +169,7 @@ public final class DocumentIndex implements AutoCloseable {
                 }
                 return hits;
             } finally {
-                searchers.release(searcher);
+                index.searchers.release(searcher);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("searching tenant " + tenant + " for '" + question + "'", e);
@@ -163,9 +194,9 @@ public final class DocumentIndex implements AutoCloseable {
     @Override
     public void close() {
         try {
-            searchers.close();
-            writer.close();
-            directory.close();
+            for (TenantIndex t : tenants.values()) {
+                t.close();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("closing the document index", e);
         }

@@ -64,6 +64,28 @@ class DocumentIndexTest {
     }
 
     @Test
+    void aSecondTextOfTheSameVersionIsIgnoredAsTheCompressorIgnoresIt() {
+        add("t", "doc", 5, "The capital of Freedonia is Fredville.");
+        assertFalse(index.upsert(new IndexedDoc("doc", "t", 5, null), "The capital of Freedonia moved to Marxburg."));
+        index.refresh();
+        assertEquals(List.of(), ids("t", "Marxburg"), "the compressor kept the first text of v5, so retrieval does too");
+        assertEquals(List.of("doc"), ids("t", "Fredville"));
+    }
+
+    @Test
+    void anotherTenantsDocumentsChangeNeitherScoresNorRanking() {
+        add("acme", "d1", 1, "An apple and a pear and a plum.");
+        add("acme", "d2", 1, "A cherry, a cherry and another cherry.");
+        List<ScoredDoc> before = index.search("acme", "apple cherry", 10);
+        for (int i = 0; i < 50; i++) {
+            add("globex", "g" + i, 1, "Apple pie with apple sauce, document " + i + ".");
+        }
+        List<ScoredDoc> after = index.search("acme", "apple cherry", 10);
+        assertEquals(before, after, "BM25 statistics are per tenant: globex's apples do not make acme's rarer");
+        assertEquals(50, index.search("globex", "apple", 100).size());
+    }
+
+    @Test
     void aTombstoneDeletesTheDocument() {
         add("t", "doc", 1, "Ships sail on the sea.");
         assertTrue(index.delete("doc"));
