@@ -1,5 +1,6 @@
 package dev.sacrag.compressor;
 
+import dev.sacrag.schemas.BadDocumentException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -33,6 +34,12 @@ public final class DeadLetters {
     public static final String SOURCE_OFFSET = "sac.error.source.offset";
     /** Set when the value was left out because the dead letter would not fit: the value's size in bytes. */
     public static final String VALUE_DROPPED = "sac.error.value.dropped";
+    /** Set when the original headers were left out too (the dead letter still would not fit): how many. */
+    public static final String HEADERS_DROPPED = "sac.error.headers.dropped";
+    /** Set when even the key was left out (a key larger than the limit): the key's size in bytes. */
+    public static final String KEY_DROPPED = "sac.error.key.dropped";
+    /** Longest {@value #ERROR_MESSAGE} kept, in characters (a message may quote the bad value). */
+    static final int MAX_MESSAGE_CHARS = 2000;
     /** Room kept for the record's framing beside key, value and headers. */
     static final int RECORD_OVERHEAD = 1024;
     /** A valid document the model failed on (a bug or a limit the checks missed); not a schema reason. */
@@ -47,29 +54,52 @@ public final class DeadLetters {
      * (header {@value #VALUE_DROPPED}: the value's size; the source headers say where the
      * original is): producers may compress documents that the dead-letter topic then receives
      * uncompressed, and a dead letter the broker or producer refuses would fail the task on
-     * every replay.
+     * every replay, stalling the partition. For the same reason the message is cut to
+     * {@value #MAX_MESSAGE_CHARS} characters, and if the dead letter still does not fit, the
+     * original headers go ({@value #HEADERS_DROPPED}), then the key ({@value #KEY_DROPPED}).
      */
     static Record<byte[], byte[]> of(Record<byte[], byte[]> original, Optional<RecordMetadata> source,
                                      String reason, String message, Throwable error, long maxBytes) {
         Headers headers = new RecordHeaders(original.headers().toArray());
+        addReasons(headers, source, reason, message, error);
+        byte[] key = original.key();
+        byte[] value = original.value();
+        if (value != null && size(key, value, headers) > maxBytes) {
+            put(headers, VALUE_DROPPED, Integer.toString(value.length));
+            value = new byte[0];
+        }
+        if (size(key, value, headers) > maxBytes && original.headers().toArray().length > 0) {
+            int dropped = original.headers().toArray().length;
+            String valueDropped = headers.lastHeader(VALUE_DROPPED) == null
+                    ? null : new String(headers.lastHeader(VALUE_DROPPED).value(), StandardCharsets.UTF_8);
+            headers = new RecordHeaders();
+            addReasons(headers, source, reason, message, error);
+            if (valueDropped != null) {
+                put(headers, VALUE_DROPPED, valueDropped);
+            }
+            put(headers, HEADERS_DROPPED, Integer.toString(dropped));
+        }
+        if (key != null && size(key, value, headers) > maxBytes) {
+            put(headers, KEY_DROPPED, Integer.toString(key.length));
+            key = null;
+        }
+        return new Record<>(key, value, original.timestamp(), headers);
+    }
+
+    private static void addReasons(Headers headers, Optional<RecordMetadata> source, String reason, String message,
+                                   Throwable error) {
         put(headers, ERROR_CLASS, error.getClass().getName());
         put(headers, ERROR_REASON, reason);
-        put(headers, ERROR_MESSAGE, String.valueOf(message));
+        put(headers, ERROR_MESSAGE, BadDocumentException.shorten(String.valueOf(message), MAX_MESSAGE_CHARS));
         source.ifPresent(m -> {
             put(headers, SOURCE_TOPIC, m.topic());
             put(headers, SOURCE_PARTITION, Integer.toString(m.partition()));
             put(headers, SOURCE_OFFSET, Long.toString(m.offset()));
         });
-        byte[] value = original.value();
-        if (value != null && size(original.key(), value, headers) > maxBytes) {
-            put(headers, VALUE_DROPPED, Integer.toString(value.length));
-            value = new byte[0];
-        }
-        return new Record<>(original.key(), value, original.timestamp(), headers);
     }
 
     private static long size(byte[] key, byte[] value, Headers headers) {
-        long n = RECORD_OVERHEAD + (key == null ? 0 : key.length) + value.length;
+        long n = RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
         for (Header h : headers) {
             n += h.key().length() + (h.value() == null ? 0 : h.value().length);
         }

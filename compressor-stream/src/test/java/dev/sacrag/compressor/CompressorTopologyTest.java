@@ -373,6 +373,41 @@ class CompressorTopologyTest {
     }
 
     @Test
+    void aDeadLetterWhoseMessageQuotesAHugeValueOrWithHugeHeadersStillFitsItsTopic() {
+        driver.close();
+        start(settings(3000));
+        // the message quotes the bad field ("'text' must be a string, got [...]"): 3,500 characters of it
+        byte[] quoted = utf8("{\"docId\":\"d\",\"text\":[\"" + "z".repeat(3500) + "\"]}");
+        publish("d", quoted, DocumentCodec.JSON_CONTENT_TYPE);
+        // a producer's own header alone is larger than the limit
+        RecordHeaders big = new RecordHeaders();
+        big.add("trace", new byte[5000]);
+        documents.pipeInput(new TestRecord<>("e", new byte[] {0, 1, 2}, big, NOW));
+
+        TestRecord<byte[], byte[]> first = deadLetters.readRecord();
+        assertEquals("INVALID_FIELD", header(first.headers(), DeadLetters.ERROR_REASON));
+        assertTrue(header(first.headers(), DeadLetters.ERROR_MESSAGE).length() <= DeadLetters.MAX_MESSAGE_CHARS + 40,
+                "message cut: " + header(first.headers(), DeadLetters.ERROR_MESSAGE).length());
+        assertTrue(deadLetterSize(first) <= 3000, "fits: " + deadLetterSize(first));
+        TestRecord<byte[], byte[]> second = deadLetters.readRecord();
+        assertEquals("1", header(second.headers(), DeadLetters.HEADERS_DROPPED));
+        assertEquals(null, second.headers().lastHeader("trace"));
+        assertEquals("0", header(second.headers(), DeadLetters.SOURCE_PARTITION), "where the original is");
+        assertTrue(deadLetterSize(second) <= 3000, "fits: " + deadLetterSize(second));
+
+        publishAvro(doc("good", 1, "the stream keeps going"));
+        assertEquals("good", catalog.readValue().getDocId());
+    }
+
+    private static long deadLetterSize(TestRecord<byte[], byte[]> r) {
+        long n = DeadLetters.RECORD_OVERHEAD + (r.key() == null ? 0 : r.key().length) + r.value().length;
+        for (org.apache.kafka.common.header.Header h : r.headers()) {
+            n += h.key().length() + (h.value() == null ? 0 : h.value().length);
+        }
+        return n;
+    }
+
+    @Test
     void aDocumentTheModelFailsOnGoesToTheDeadLetterTopicAndTheStreamContinues() {
         model.failWith = new ArithmeticException("tensor shape mismatch");
         publishAvro(doc("poison", 1, "the model chokes on this"));

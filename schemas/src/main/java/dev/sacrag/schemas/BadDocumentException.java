@@ -27,16 +27,36 @@ public final class BadDocumentException extends Exception {
         TOO_LARGE
     }
 
+    /**
+     * Longest message kept, in characters. Messages quote the offending value ("'text' must be
+     * a string, got [...]") and that value can be megabytes; the message travels in logs and
+     * dead-letter headers, where it must stay small.
+     */
+    public static final int MAX_MESSAGE_CHARS = 1000;
+
     private final Reason reason;
 
     public BadDocumentException(Reason reason, String message) {
-        super(reason + ": " + message);
+        super(reason + ": " + shorten(message));
         this.reason = Objects.requireNonNull(reason, "reason");
     }
 
     public BadDocumentException(Reason reason, String message, Throwable cause) {
-        super(reason + ": " + message, cause);
+        super(reason + ": " + shorten(message), cause);
         this.reason = Objects.requireNonNull(reason, "reason");
+    }
+
+    /** {@code text} cut to {@code max} characters, saying how many were left out (never splits a surrogate pair). */
+    public static String shorten(String text, int max) {
+        if (text == null || text.length() <= max) {
+            return text;
+        }
+        int end = Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max;
+        return text.substring(0, end) + "... (" + (text.length() - end) + " more characters)";
+    }
+
+    private static String shorten(String message) {
+        return shorten(message, MAX_MESSAGE_CHARS);
     }
 
     public Reason reason() {
