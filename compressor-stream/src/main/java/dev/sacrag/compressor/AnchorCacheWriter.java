@@ -118,16 +118,27 @@ final class AnchorCacheWriter {
         }
         Optional<byte[]> blob = redis.call("reading the blob " + from + " to reuse it", () -> c.blobs().get(from));
         if (blob.isEmpty()) {
-            return Optional.empty();
+            // An attempt whose transaction aborted (a crash, a fenced producer, a later record of
+            // the same transaction out of Redis retries) may have moved it already: Redis keeps
+            // what that attempt did while the store rolled back to the previous version.
+            Optional<byte[]> moved = redis.call("reading the blob " + to + " to reuse it", () -> c.blobs().get(to));
+            return moved.map(b -> reused(previous, doc, to, b));
         }
         redis.run("copying the blob of " + doc.getDocId() + " to " + to,
                 () -> c.blobs().put(to, blob.get(), settings.blobTtl()));
         retire(from, to, redis);
-        return Optional.of(AnchorCacheRecord.newBuilder(previous)
+        return Optional.of(reused(previous, doc, to, blob.get()));
+    }
+
+    /** {@code previous}'s record for {@code doc}'s version, its size and checksum those of the blob now at {@code key}. */
+    private static AnchorCacheRecord reused(AnchorCacheRecord previous, DocumentEvent doc, String key, byte[] blob) {
+        return AnchorCacheRecord.newBuilder(previous)
                 .setTenant(doc.getTenant())
                 .setDocVersion(doc.getVersion())
-                .setRedisKey(to)
-                .build());
+                .setRedisKey(key)
+                .setBytes(blob.length)
+                .setChecksum(crc32c(blob))
+                .build();
     }
 
     boolean exists(String key, RetryPolicy.Budget redis) {

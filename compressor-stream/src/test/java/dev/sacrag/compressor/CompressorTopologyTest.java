@@ -254,6 +254,22 @@ class CompressorTopologyTest {
     }
 
     @Test
+    void identicalContentIsNotRecompressedWhenAnAbortedAttemptAlreadyMovedItsBlob() {
+        publishAvro(doc("doc-1", 1, "moved before the abort"));
+        AnchorCacheRecord first = catalog.readValue();
+        // an attempt at v2 moved the blob, then its transaction aborted: the store still says v1
+        redis.blobs.put(keyOf("doc-1", 2), redis.blobs.remove(keyOf("doc-1", 1)));
+        publishAvro(doc("doc-1", 2, "moved before the abort"));
+
+        assertEquals(1, model.compressions(), "the blob exists (at the new key): no model work");
+        AnchorCacheRecord second = catalog.readValue();
+        assertEquals(keyOf("doc-1", 2), second.getRedisKey());
+        assertEquals(first.getChecksum(), second.getChecksum());
+        assertEquals(first.getBytes(), second.getBytes());
+        assertEquals(1, count("documents.deduplicated"));
+    }
+
+    @Test
     void replayingTheCompressedVersionChangesNothing() {
         DocumentEvent d = doc("doc-1", 1, "replayed after a restart");
         publishAvro(d);
