@@ -76,6 +76,10 @@ public final class AnchorKvCodec {
         if (kv.tokenCount() < 0 || Arrays.stream(kv.chunkAnchors()).anyMatch(a -> a < 0)) {
             throw new IllegalArgumentException("negative token or anchor count in " + kv.modelId() + " anchor KV");
         }
+        if (kv.anchorCount() > kv.tokenCount() || kv.chunkAnchors().length > kv.tokenCount()) {
+            throw new IllegalArgumentException(kv.modelId() + " anchor KV of " + kv.tokenCount() + " tokens cannot hold "
+                    + kv.anchorCount() + " anchors in " + kv.chunkAnchors().length + " chunks");
+        }
         int n = kv.anchorCount();
         long size = encodedSize(kv.layers(), kv.kvHeads(), kv.headDim(), n, kv.chunkAnchors().length, id.length, dtype);
         if (size > MAX_BLOB_BYTES) {
@@ -197,6 +201,14 @@ public final class AnchorKvCodec {
             }
             if (total > Integer.MAX_VALUE) {
                 throw new CorruptBlobException("total anchor count " + total + " exceeds " + Integer.MAX_VALUE);
+            }
+            // Anchors are tokens of the context, and every chunk holds at least one token. The token
+            // count places the next composed document (RoPE shift), so a header that breaks this is
+            // rejected here rather than decoded into wrong positions. (The exact layout needs the
+            // chunk size and ratio, which only the model id implies.)
+            if (total > tokenCount || chunks > tokenCount) {
+                throw new CorruptBlobException("header declares " + total + " anchors in " + chunks + " chunks for "
+                        + tokenCount + " tokens");
             }
             return new Header(version, dtype, flags, modelId, layers, kvHeads, headDim, tokenCount, chunkAnchors, in.getLong());
         } catch (BufferUnderflowException e) {

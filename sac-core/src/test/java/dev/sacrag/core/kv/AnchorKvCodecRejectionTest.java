@@ -105,4 +105,25 @@ class AnchorKvCodecRejectionTest {
         CorruptBlobException e = assertThrows(CorruptBlobException.class, () -> AnchorKvCodec.decode(blob, MODEL));
         assertTrue(e.getMessage().matches("CRC32C mismatch: stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}"), e.getMessage());
     }
+
+    @Test
+    void aTokenCountBelowTheAnchorsIsRejectedEvenWithAValidCrc() {
+        byte[] blob = smallBlob(KvDtype.F32);   // 5 anchors in 3 chunks, 22 tokens
+        int tokenCountField = 16 + MODEL.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        java.nio.ByteBuffer.wrap(blob).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(tokenCountField, 4);
+        CorruptBlobException e = assertThrows(CorruptBlobException.class,
+                () -> AnchorKvCodec.decode(withValidCrc(blob), MODEL));
+        assertEquals("header declares 5 anchors in 3 chunks for 4 tokens", e.getMessage());
+    }
+
+    @Test
+    void anchorKvWithMoreAnchorsOrChunksThanTokensIsNotEncoded() {
+        AnchorKv kv = AnchorKvFixtures.randomKv(1, 1, 1, 2, 5);
+        AnchorKv noTokens = new AnchorKv(kv.modelId(), 1, 1, 2, 0, kv.chunkAnchors(), kv.keys(), kv.values());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> AnchorKvCodec.encode(noTokens, KvDtype.F32));
+        assertTrue(e.getMessage().endsWith("anchor KV of 0 tokens cannot hold 5 anchors in 1 chunks"), e.getMessage());
+        AnchorKv chunks = new AnchorKv(kv.modelId(), 1, 1, 2, 6, new int[] {0, 0, 0, 0, 0, 0, 0, 5}, kv.keys(), kv.values());
+        assertThrows(IllegalArgumentException.class, () -> AnchorKvCodec.encode(chunks, KvDtype.F32));
+    }
 }
