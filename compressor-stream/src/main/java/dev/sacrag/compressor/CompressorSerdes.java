@@ -32,6 +32,8 @@ public final class CompressorSerdes {
     }
 
     public static Serde<AnchorCacheRecord> anchorCacheRecord() {
+        // every catalog schema version this build knows: the store of what was compressed outlives builds
+        var decoder = dev.sacrag.schemas.SchemaHistory.anchorCacheRecordDecoder();
         Serializer<AnchorCacheRecord> serializer = (topic, record) -> {
             if (record == null) {
                 return null;
@@ -50,7 +52,7 @@ public final class CompressorSerdes {
                 return null;
             }
             try {
-                return AnchorCacheRecord.getDecoder().decode(bytes);
+                return decoder.decode(bytes);
             } catch (IOException | RuntimeException e) {
                 throw new SerializationException("undecodable AnchorCacheRecord on " + topic, e);
             }

@@ -133,6 +133,35 @@ class DocumentEventSchemaTest {
         assertEquals(record, AnchorCacheRecord.fromByteBuffer(record.toByteBuffer()));
     }
 
+    @Test
+    void catalogRecordsOfAnOlderSchemaDecodeOnceTheHistoryHoldsIt() throws IOException {
+        // an older writer: the current catalog schema without the defaulted contentHash
+        Schema current = AnchorCacheRecord.getClassSchema();
+        Schema older = Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false,
+                current.getFields().stream().filter(f -> !f.name().equals("contentHash"))
+                        .map(f -> new Schema.Field(f, f.schema())).toList());
+        assertEquals(current.getFields().size() - 1, older.getFields().size());
+        GenericRecord r = new GenericData.Record(older);
+        older.getFields().forEach(f -> r.put(f.name(), switch (f.schema().getType()) {
+            case STRING -> "x";
+            case INT -> 4;
+            case LONG -> 5L;
+            default -> throw new IllegalStateException(f.toString());
+        }));
+        byte[] bytes = toArray(new BinaryMessageEncoder<GenericRecord>(GenericData.get(), older).encode(r));
+
+        assertThrows(MissingSchemaException.class, () -> SchemaHistory.anchorCacheRecordDecoder().decode(bytes),
+                "not in the history (yet): unreadable");
+        AnchorCacheRecord read = SchemaHistory.anchorCacheRecordDecoder(java.util.List.of(older)).decode(bytes);
+        assertEquals("", read.getContentHash(), "the reader's default");
+        assertEquals(5L, read.getDocVersion());
+        for (String name : SchemaHistory.ANCHOR_CACHE_RECORD) {
+            assertTrue(name.startsWith("AnchorCacheRecord.v"), name);
+        }
+        assertEquals(AnchorCacheRecord.getClassSchema(), SchemaHistory.anchorCacheRecordDecoder()
+                .decode(AnchorCacheRecord.newBuilder(read).build().toByteBuffer()).getSchema());
+    }
+
     private static byte[] encodeWithPrevious(String docId, String text) throws IOException {
         GenericRecord v1 = new GenericData.Record(PREVIOUS);
         v1.put("docId", docId);

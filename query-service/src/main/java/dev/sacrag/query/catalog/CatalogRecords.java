@@ -11,6 +11,10 @@ import java.util.Optional;
  */
 public final class CatalogRecords {
 
+    /** Reads every catalog schema version this build knows (see SchemaHistory). */
+    private static final org.apache.avro.message.BinaryMessageDecoder<AnchorCacheRecord> DECODER =
+            dev.sacrag.schemas.SchemaHistory.anchorCacheRecordDecoder();
+
     private CatalogRecords() {
     }
 
@@ -24,7 +28,7 @@ public final class CatalogRecords {
         }
         AnchorCacheRecord record;
         try {
-            record = AnchorCacheRecord.getDecoder().decode(value);
+            record = DECODER.decode(value);
         } catch (IOException | RuntimeException e) { // corrupt Avro surfaces as EOF, index or length errors
             throw new IllegalArgumentException("not an Avro AnchorCacheRecord (" + value.length + " bytes): " + e.getMessage(), e);
         }
