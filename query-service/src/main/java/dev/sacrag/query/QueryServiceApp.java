@@ -136,7 +136,8 @@ public final class QueryServiceApp implements AutoCloseable {
         opened.push(inference);
 
         CountDownLatch ready = new CountDownLatch(3); // documents, catalog and control topics read
-        QueryEngine engineOfQuestions = new QueryEngine(new QueryEngine.Parts(index, catalog, new AnchorFetcher(blobs, cache),
+        QueryEngine engineOfQuestions = new QueryEngine(new QueryEngine.Parts(index, catalog, new AnchorFetcher(blobs, cache,
+                e -> e.modelId().equals(model.modelId()) && isCurrent(e, index, catalog)),
                 inference, recompress, metrics, () -> ready.getCount() == 0, model));
         QueryServer server = QueryServer.start(config.listen().host(), config.listen().port(),
                 new QueryGrpcService(engineOfQuestions, config.limits(), metrics), SHUTDOWN_GRACE);

@@ -15,10 +15,13 @@ public final class FakeBlobSource implements BlobSource {
     public final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
     public final AtomicInteger reads = new AtomicInteger();
     public volatile boolean down;
+    /** Runs at the start of every read: a test's way to change the world while Redis answers. */
+    public volatile Runnable duringRead = () -> { };
 
     @Override
     public Map<String, byte[]> getAll(List<String> keys) {
         reads.incrementAndGet();
+        duringRead.run();
         if (down) {
             throw new BlobStoreDownException("Redis GET (pipelined, " + keys.size() + " keys) at redis://test failed: "
                     + "Connection refused", null);

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * Gets the decoded anchor KV of catalog entries: from the warm cache when it is there, else
@@ -30,10 +31,21 @@ public final class AnchorFetcher {
 
     private final BlobSource source;
     private final WarmCache cache;
+    private final Predicate<CatalogEntry> stillWanted;
 
     public AnchorFetcher(BlobSource source, WarmCache cache) {
+        this(source, cache, e -> true);
+    }
+
+    /**
+     * @param stillWanted whether an entry read from Redis may still be cached (its document not
+     *                    deleted or updated, its model active), checked under the cache's lock
+     *                    (see {@link WarmCache#put(CacheKey, AnchorKv, WarmCache.Admission, java.util.function.BooleanSupplier)})
+     */
+    public AnchorFetcher(BlobSource source, WarmCache cache, Predicate<CatalogEntry> stillWanted) {
         this.source = Objects.requireNonNull(source, "source");
         this.cache = Objects.requireNonNull(cache, "cache");
+        this.stillWanted = Objects.requireNonNull(stillWanted, "stillWanted");
     }
 
     /** The warm cache's byte budget. */
@@ -74,7 +86,7 @@ public final class AnchorFetcher {
             } else if (blob.kv() == null) {
                 misses.add(new Miss(e, "unusable blob: " + blob.problem()));
             } else {
-                loaded.add(new Loaded(e, blob.kv(), false, cache.put(CacheKey.of(e), blob.kv(), admission)));
+                loaded.add(new Loaded(e, blob.kv(), false, cache.put(CacheKey.of(e), blob.kv(), admission, () -> stillWanted.test(e))));
             }
         }
         return new Fetch(loaded, misses);

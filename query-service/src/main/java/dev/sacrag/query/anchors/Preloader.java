@@ -92,7 +92,9 @@ public final class Preloader implements AutoCloseable {
                 log.warn("preloading doc {} v{} skipped: unusable blob {}: {}", e.docId(), e.docVersion(), e.redisKey(),
                         blob.problem());
             } else {
-                cache.put(CacheKey.of(e), blob.kv(), WarmCache.Admission.IF_ROOM);
+                // checked again under the cache's lock: an update, delete or switch may have come during the read
+                cache.put(CacheKey.of(e), blob.kv(), WarmCache.Admission.IF_ROOM,
+                        () -> e.modelId().equals(activeModel.get()) && stillWanted.test(e));
             }
         }
     }

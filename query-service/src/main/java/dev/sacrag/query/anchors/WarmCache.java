@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -69,7 +70,21 @@ public final class WarmCache {
     }
 
     /** @return whether the entry is cached now (false when larger than the budget, or no room for IF_ROOM) */
-    public synchronized boolean put(CacheKey key, AnchorKv kv, Admission admission) {
+    public boolean put(CacheKey key, AnchorKv kv, Admission admission) {
+        return put(key, kv, admission, () -> true);
+    }
+
+    /**
+     * As {@link #put(CacheKey, AnchorKv, Admission)}, if {@code stillWanted} holds when checked
+     * under the cache's lock. A caller that read the anchor KV from Redis passes the check it
+     * made before the read: an update, delete or model switch that arrived while Redis answered
+     * changes what the check sees before it evicts, so the entry is either refused here or
+     * evicted after, never left behind holding budget.
+     */
+    public synchronized boolean put(CacheKey key, AnchorKv kv, Admission admission, BooleanSupplier stillWanted) {
+        if (!stillWanted.getAsBoolean()) {
+            return false;
+        }
         if (entries.containsKey(key)) {
             return true; // same document version and model: the same anchor KV
         }

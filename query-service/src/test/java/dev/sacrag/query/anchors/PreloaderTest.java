@@ -65,6 +65,27 @@ class PreloaderTest {
     }
 
     @Test
+    void aDeleteOrModelSwitchDuringTheRedisReadLeavesNothingBehind() throws Exception {
+        start(1L << 20);
+        CatalogEntry d = stored("d", MODEL, 1);
+        blobs.duringRead = () -> {          // the documents feed applies a tombstone while Redis answers
+            deleted.add("d");
+            cache.evictDoc("d");
+        };
+        offerAndWait(List.of(d));
+        assertEquals(0, cache.size(), "the deleted document was put back after its eviction");
+        assertEquals(0, cache.usedBytes());
+
+        CatalogEntry e = stored("e", MODEL, 2);
+        blobs.duringRead = () -> {          // the model is switched while Redis answers
+            active.set(OTHER);
+            cache.retainModel(OTHER);
+        };
+        offerAndWait(List.of(e));
+        assertFalse(cache.contains(CacheKey.of(e)), "the old model's anchors came back after the switch");
+    }
+
+    @Test
     void neverEvictsWhatIsCachedToMakeRoom() throws Exception {
         CatalogEntry asked = stored("asked", MODEL, 1);
         long one = WarmCache.sizeOf(TestAnchors.kv(MODEL, 64, 4, 1));
