@@ -24,9 +24,14 @@ import java.util.function.Function;
  * {@code {"tenant": ..., "reason": ..., "modelId": ...}}, the format the compressor consumes,
  * on the partition its document is on in the documents topic where that is known.
  * Many questions about one missing blob send one request per {@code minInterval}, not one each.
- * A send that could not even start (no broker reachable: it blocked the calling RPC thread for
- * up to two seconds) is also retried only after {@code minInterval}, so an outage does not cost
- * every question those seconds.
+ *
+ * <p>Sends run on one background thread, never on the caller's: a send blocks while the
+ * producer has no metadata for the topic (after start-up, after an idle spell, with no broker
+ * reachable) for up to {@code max.block.ms}, and a question naming k missing documents would
+ * hold its RPC thread k times that, past its deadline. The question fails at once with
+ * "recompressing"; the requests follow. At most {@value #MAX_PENDING} wait; more are dropped
+ * (logged) and asked for again by the next question after {@code minInterval}. A send that
+ * could not even start is also retried only after {@code minInterval}.
  */
 public final class KafkaRecompressRequests implements RecompressRequests, AutoCloseable {
 
@@ -43,6 +48,10 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
     private final Map<String, Long> lastSentMillis = new ConcurrentHashMap<>();
     /** Entries older than minInterval are dropped once this many documents were asked for. */
     private static final int PRUNE_AT = 10_000;
+    /** Requests waiting for the sender thread; more are dropped. */
+    static final int MAX_PENDING = 1_000;
+    private final java.util.concurrent.Executor sender;
+    private final java.util.concurrent.ExecutorService ownSender;
 
     /**
      * @param partitionOf the documents-topic partition of a document, where known: the request
@@ -51,6 +60,26 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
      */
     public KafkaRecompressRequests(Producer<byte[], byte[]> producer, String topic, Duration minInterval, Clock clock,
                                    QueryMetrics metrics, Function<String, OptionalInt> partitionOf) {
+        this(producer, topic, minInterval, clock, metrics, partitionOf, null);
+    }
+
+    /** @param sender runs the sends (tests: {@code Runnable::run}); null = this object's own background thread */
+    KafkaRecompressRequests(Producer<byte[], byte[]> producer, String topic, Duration minInterval, Clock clock,
+                            QueryMetrics metrics, Function<String, OptionalInt> partitionOf,
+                            java.util.concurrent.Executor sender) {
+        if (sender == null) {
+            this.ownSender = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, java.util.concurrent.TimeUnit.SECONDS,
+                    new java.util.concurrent.LinkedBlockingQueue<>(MAX_PENDING), r -> {
+                        Thread t = new Thread(r, "sac-recompress-sender");
+                        t.setDaemon(true);
+                        return t;
+                    }, (task, pool) -> log.warn("{} recompress requests already wait to be sent; one more dropped"
+                            + " (asked for again by the next question about its document)", MAX_PENDING));
+            this.sender = ownSender;
+        } else {
+            this.ownSender = null;
+            this.sender = sender;
+        }
         this.producer = producer;
         this.partitionOf = partitionOf;
         this.topic = topic;
@@ -90,6 +119,10 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
         value.addProperty("reason", reason);
         value.addProperty("modelId", modelId);
         metrics.recompressRequested();
+        sender.execute(() -> send(tenant, docId, modelId, value, dedupKey, now));
+    }
+
+    private void send(String tenant, String docId, String modelId, JsonObject value, String dedupKey, long now) {
         try {
             ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, partition(docId),
                     docId.getBytes(StandardCharsets.UTF_8), value.toString().getBytes(StandardCharsets.UTF_8),
@@ -125,6 +158,14 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
 
     @Override
     public void close() {
+        if (ownSender != null) {
+            ownSender.shutdown();
+            try {
+                ownSender.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         producer.close(Duration.ofSeconds(5));
     }
 }

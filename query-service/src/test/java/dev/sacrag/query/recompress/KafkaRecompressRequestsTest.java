@@ -54,7 +54,8 @@ class KafkaRecompressRequestsTest {
     private final MockProducer<byte[], byte[]> producer =
             new MockProducer<>(CLUSTER, true, null, new ByteArraySerializer(), new ByteArraySerializer());
     private final KafkaRecompressRequests requests = new KafkaRecompressRequests(producer, "sac.recompress",
-            Duration.ofSeconds(30), clock, QueryMetrics.inMemory(), docId -> docId.equals("doc-on-5") ? OptionalInt.of(5) : docId.equals("doc-on-7") ? OptionalInt.of(7) : OptionalInt.empty());
+            Duration.ofSeconds(30), clock, QueryMetrics.inMemory(), docId -> docId.equals("doc-on-5") ? OptionalInt.of(5) : docId.equals("doc-on-7") ? OptionalInt.of(7) : OptionalInt.empty(),
+            Runnable::run);
 
     @Test
     void oneRequestPerDocumentAndIntervalInTheCompressorsFormat() {
@@ -104,7 +105,7 @@ class KafkaRecompressRequestsTest {
         MockProducer<byte[], byte[]> manual = new MockProducer<>(CLUSTER, false, null, new ByteArraySerializer(),
                 new ByteArraySerializer());
         KafkaRecompressRequests r = new KafkaRecompressRequests(manual, "sac.recompress", Duration.ofSeconds(30), clock,
-                QueryMetrics.inMemory(), docId -> OptionalInt.empty());
+                QueryMetrics.inMemory(), docId -> OptionalInt.empty(), Runnable::run);
         r.request("acme", "doc-1", "m1", "blob-missing");
         assertTrue(manual.errorNext(new TimeoutException("topic metadata not available after 2000 ms")));
         r.request("acme", "doc-1", "m1", "blob-missing");
@@ -112,5 +113,39 @@ class KafkaRecompressRequestsTest {
         clock.millis += 30_000;
         r.request("acme", "doc-1", "m1", "blob-missing");
         assertEquals(2, manual.history().size());
+    }
+
+    /** A send blocked on metadata (max.block.ms) must not hold the question's thread: k documents, k blocks. */
+    @Test
+    void sendsBlockedOnMetadataDoNotHoldTheCaller() throws Exception {
+        java.util.concurrent.CountDownLatch sent = new java.util.concurrent.CountDownLatch(3);
+        java.util.concurrent.CountDownLatch metadata = new java.util.concurrent.CountDownLatch(1);
+        MockProducer<byte[], byte[]> slow = new MockProducer<>(CLUSTER, true, null, new ByteArraySerializer(),
+                new ByteArraySerializer()) {
+            @Override
+            public synchronized java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
+                    org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]> record,
+                    org.apache.kafka.clients.producer.Callback callback) {
+                try {
+                    metadata.await(3, java.util.concurrent.TimeUnit.SECONDS);   // as a real send waits for metadata
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                var f = super.send(record, callback);
+                sent.countDown();
+                return f;
+            }
+        };
+        try (KafkaRecompressRequests r = new KafkaRecompressRequests(slow, "sac.recompress", Duration.ofSeconds(30),
+                clock, QueryMetrics.inMemory(), docId -> OptionalInt.empty())) {
+            for (String doc : List.of("a", "b", "c")) {
+                r.request("acme", doc, "m1", "blob-missing");
+            }
+            assertEquals(List.of(), slow.history(), "the caller returned only after the sends (it waited for metadata)");
+            metadata.countDown();   // the broker answers
+            assertTrue(sent.await(10, java.util.concurrent.TimeUnit.SECONDS), "the requests are still sent");
+            assertEquals(List.of("a", "b", "c"), slow.history().stream()
+                    .map(rec -> new String(rec.key(), StandardCharsets.UTF_8)).toList());
+        }
     }
 }
