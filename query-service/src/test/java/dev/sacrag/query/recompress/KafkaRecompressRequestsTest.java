@@ -123,7 +123,7 @@ class KafkaRecompressRequestsTest {
         MockProducer<byte[], byte[]> slow = new MockProducer<>(CLUSTER, true, null, new ByteArraySerializer(),
                 new ByteArraySerializer()) {
             @Override
-            public synchronized java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
+            public java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
                     org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]> record,
                     org.apache.kafka.clients.producer.Callback callback) {
                 try {
