@@ -1,52 +1,97 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.ingest.DocIds;
 import dev.sacrag.ingest.DocumentPublisher;
+import dev.sacrag.schemas.DocumentRules;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** {@code sac delete}: publishes tombstones; the compressor drops the blobs, the query service the documents. */
-@Command(name = "delete", mixinStandardHelpOptions = true,
-        description = "Delete documents: publish a tombstone (null value) per doc id to the documents topic.")
+@Command(name = "delete", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Delete documents: publish a tombstone (null value) per doc id to the documents topic.",
+                "With --tenant T other than the default, ID names the document as 'sac ingest --tenant T' named it"
+                        + " (T:ID). A tombstone for an id the topic does not hold is harmless, and is not detected."})
 final class DeleteCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Parameters(arity = "1..*", paramLabel = "ID", description = "Doc ids to delete.")
     List<String> docIds;
+
+    @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "default",
+            description = "Tenant the ids were ingested for, as 'sac ingest --tenant' (default ${DEFAULT-VALUE}).")
+    String tenant;
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT,...",
             defaultValue = "${env:SAC_KAFKA_BOOTSTRAP:-localhost:9092}",
             description = "Kafka brokers (env SAC_KAFKA_BOOTSTRAP, default ${DEFAULT-VALUE}).")
     String bootstrapServers;
 
-    @Option(names = "--topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_DOCUMENTS_TOPIC:-sac.documents}",
-            description = "Documents topic (env SAC_DOCUMENTS_TOPIC, default ${DEFAULT-VALUE}).")
+    @Option(names = {"--documents-topic", "--topic"}, paramLabel = "TOPIC", defaultValue = "${env:SAC_DOCUMENTS_TOPIC:-sac.documents}",
+            description = "Documents topic, as every other command names it; --topic is the older spelling"
+                    + " (env SAC_DOCUMENTS_TOPIC, default ${DEFAULT-VALUE}).")
     String topic;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
-            description = "Give up waiting for the broker after this long (default ${DEFAULT-VALUE}).")
+            description = "Give up waiting for the broker after this long, in all (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override
     public Integer call() throws Exception {
+        List<String> keys = keys();
+        if (timeout.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be at least 1s, got " + timeout);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        long deadline = System.nanoTime() + timeout.toNanos();
         try (DocumentPublisher publisher = DocumentPublisher.connect(bootstrapServers,
-                DocumentPublisher.Options.defaults().withTopic(topic))) {
+                DocumentPublisher.Options.defaults().withTopic(topic).withDeliveryTimeout(timeout))) {
             List<CompletableFuture<RecordMetadata>> sent = new ArrayList<>();
-            for (String id : docIds) {
-                sent.add(publisher.delete(id));
+            for (String key : keys) {
+                sent.add(publisher.delete(key));
+                if (sent.get(sent.size() - 1).isCompletedExceptionally()) {
+                    break;   // send() gave up waiting for the broker: every further one would wait as long
+                }
             }
-            for (int i = 0; i < docIds.size(); i++) {
-                RecordMetadata m = sent.get(i).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                System.out.printf("deleted %s (tombstone at %s-%d@%d)%n", docIds.get(i), m.topic(), m.partition(), m.offset());
+            for (int i = 0; i < sent.size(); i++) {
+                RecordMetadata m = acknowledged(sent.get(i), keys.get(i), deadline);
+                out.printf("deleted %s (tombstone at %s-%d@%d)%n", keys.get(i), m.topic(), m.partition(), m.offset());
+                out.flush();
             }
         }
         return 0;
+    }
+
+    /** The ids as the topic keys them: scoped to --tenant as ingest scoped them. */
+    List<String> keys() {
+        if (!DocumentRules.isValidTenant(tenant)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--tenant '" + tenant + "' must be 1-64 characters of letters, digits, '.', '_' or '-'");
+        }
+        return docIds.stream().map(id -> DocIds.scoped(tenant, id)).toList();
+    }
+
+    private RecordMetadata acknowledged(CompletableFuture<RecordMetadata> sent, String key, long deadline)
+            throws InterruptedException {
+        try {
+            return sent.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("deleting " + key + ": no acknowledgement from " + bootstrapServers
+                    + " (topic " + topic + ") within --timeout " + timeout.toSeconds() + "s", e instanceof ExecutionException ? e.getCause() : e);
+        }
     }
 }

@@ -11,7 +11,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -22,7 +25,11 @@ import java.util.concurrent.Callable;
                 + " path below the given folder; with --tenant T other than the default, T:slug), .jsonl (one JSON document"
                 + " per line), MRQA JSONL (one document per context; its questions are written beside the input as"
                 + " NAME.questions.jsonl).",
-                "Folders are walked recursively. Progress on stderr, a summary line on stdout; exit 1 when a document failed."})
+                "Folders are walked recursively; the NAME.questions.jsonl files ingest writes are passed over there (named"
+                        + " on the command line, one is read as JSONL). A doc id given twice in one run is bad input, as is a"
+                        + " document over the compressor's size limits (--max-doc-bytes, --max-doc-chars).",
+                "Progress on stderr, a summary line on stdout; exit 1 when a document failed or the questions could not be"
+                        + " written."})
 final class IngestCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -55,27 +62,66 @@ final class IngestCommand implements Callable<Integer> {
                     + " (env SAC_DOCUMENTS_TOPIC, default ${DEFAULT-VALUE}).")
     String topic;
 
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = Durations.class,
+            description = "Give up on the broker after this long: a document not acknowledged, or a send waiting for an"
+                    + " unreachable broker (default ${DEFAULT-VALUE}).")
+    Duration timeout;
+
     @Option(names = "--questions-out", paramLabel = "FILE",
             description = "Where MRQA questions go (default: beside the first input, e.g. dev.jsonl.gz -> dev.questions.jsonl).")
     Path questionsOut;
 
+    @CommandLine.Mixin
+    DocumentLimitOptions documentLimits;
+
     @Override
     public Integer call() throws Exception {
         DocumentSources.Options options = sourceOptions();
-        DocumentPublisher.Options publishing = DocumentPublisher.Options.defaults().withTopic(topic)
-                .withFormat(json ? DocumentPublisher.Format.JSON : DocumentPublisher.Format.AVRO);
+        DocumentPublisher.Options publishing = publishingOptions();
         IngestSummary summary;
         try (DocumentPublisher publisher = DocumentPublisher.connect(bootstrapServers, publishing)) {
-            summary = IngestRunner.onConsole(DocumentSources.withDefaults(), publisher).run(paths, options);
+            summary = IngestRunner.onConsole(DocumentSources.forPublishing(publishing), publisher).run(paths, options);
         }
+        return report(summary);
+    }
+
+    /**
+     * Writes the questions, then the failures and the summary line. The documents are published
+     * by now, so a questions file that cannot be written is reported, not thrown: the summary
+     * still says what was published.
+     */
+    int report(IngestSummary summary) {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        boolean questionsWritten = true;
         if (summary.questions().size() > 0) {
-            Path file = questionsOut != null ? questionsOut : QuestionSet.besideInput(paths.get(0));
-            summary.questions().writeJsonl(file);
-            System.err.printf(Locale.ROOT, "ingest: %d questions written to %s%n", summary.questions().size(), file);
+            questionsWritten = writeQuestions(summary, err);
         }
-        summary.failures().forEach(f -> System.err.println("ingest: failed: " + f));
-        System.out.println(summary.line());
-        return summary.hasFailures() ? 1 : 0;
+        summary.failures().forEach(f -> err.println("ingest: failed: " + f));
+        err.flush();
+        out.println(summary.line());
+        out.flush();
+        return summary.hasFailures() || !questionsWritten ? 1 : 0;
+    }
+
+    private boolean writeQuestions(IngestSummary summary, PrintWriter err) {
+        Path file;
+        try {
+            file = questionsOut != null ? questionsOut : QuestionSet.besideInput(paths.get(0));
+        } catch (IllegalArgumentException e) {
+            err.printf(Locale.ROOT, "ingest: %d questions not written: %s; name a file with --questions-out%n",
+                    summary.questions().size(), e.getMessage());
+            return false;
+        }
+        try {
+            summary.questions().writeJsonl(file);
+        } catch (IOException e) {
+            err.printf(Locale.ROOT, "ingest: %d questions not written to %s: %s%n", summary.questions().size(), file,
+                    Sac.describe(e));
+            return false;
+        }
+        err.printf(Locale.ROOT, "ingest: %d questions written to %s%n", summary.questions().size(), file);
+        return true;
     }
 
     private DocumentSources.Options sourceOptions() {
@@ -83,6 +129,20 @@ final class IngestCommand implements Callable<Integer> {
             DocumentSources.Options o = DocumentSources.Options.defaults().withTenant(tenant)
                     .withOnBadInput(skipBad ? DocumentSources.OnBadInput.SKIP : DocumentSources.OnBadInput.FAIL);
             return format == null ? o : o.withFormat(SourceFormat.parse(format));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    private DocumentPublisher.Options publishingOptions() {
+        if (timeout.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be at least 1s, got " + timeout);
+        }
+        try {
+            return DocumentPublisher.Options.defaults().withTopic(topic)
+                    .withFormat(json ? DocumentPublisher.Format.JSON : DocumentPublisher.Format.AVRO)
+                    .withDeliveryTimeout(timeout)
+                    .withLimits(documentLimits.limits());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }

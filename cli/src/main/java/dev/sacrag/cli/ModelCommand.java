@@ -13,24 +13,40 @@ import dev.sacrag.core.sac.SacAdapter;
 import dev.sacrag.core.sac.SacSpec;
 import dev.sacrag.query.activation.ModelActivation;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Write random models of real shapes, export models to GGUF, switch the query services' model.",
         subcommands = {ModelCommand.Random.class, ModelCommand.ExportGguf.class, ModelCommand.Activate.class})
 final class ModelCommand implements Runnable {
     @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    CommandSpec spec;
 
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
+    }
+
+    /** The constant of {@code type} named {@code value} in any case; else a usage error listing the choices. */
+    static <E extends Enum<E>> E choice(CommandSpec spec, String option, String value, Class<E> type) {
+        for (E constant : type.getEnumConstants()) {
+            if (constant.name().equalsIgnoreCase(value.trim())) {
+                return constant;
+            }
+        }
+        String choices = Arrays.stream(type.getEnumConstants())
+                .map(c -> c.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
+        throw new ParameterException(spec.commandLine(), option + " '" + value + "' is not one of " + choices);
     }
 
     @Command(name = "random", mixinStandardHelpOptions = true,
@@ -59,12 +75,20 @@ final class ModelCommand implements Runnable {
         @Option(names = "--lora-rank", description = "LoRA rank of the random adapter (default: 8 for tiny, else 128 as the paper).")
         Integer loraRank;
 
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
-            ModelShape s = ModelShape.parse(shape);
-            Safetensors.DType dt = Safetensors.DType.valueOf(dtype.toUpperCase(Locale.ROOT));
+            ModelShape s;
+            try {
+                s = ModelShape.parse(shape);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+            }
+            Safetensors.DType dt = choice(spec, "--dtype", dtype, Safetensors.DType.class);
             if (shards < 1) {
-                throw new IllegalArgumentException("--shards must be >= 1");
+                throw new ParameterException(spec.commandLine(), "--shards must be 1 or more, got " + shards);
             }
             Path base = out.resolve("base");
             long t0 = System.nanoTime();
@@ -94,10 +118,13 @@ final class ModelCommand implements Runnable {
         @Option(names = "--type", defaultValue = "f16", description = "Matrix type: f32 or f16 (default ${DEFAULT-VALUE}).")
         String type;
 
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
+            GgufType t = choice(spec, "--type", type, GgufType.class);
             ModelPaths paths = ModelPaths.resolve(model, null);
-            GgufType t = GgufType.valueOf(type.toUpperCase(Locale.ROOT));
             GgufExporter.export(paths.base(), out, t);
             System.out.println("wrote " + out + " (" + Files.size(out) + " bytes, " + t + ")");
             return 0;

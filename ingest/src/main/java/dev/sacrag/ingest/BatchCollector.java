@@ -1,31 +1,40 @@
 package dev.sacrag.ingest;
 
+import static dev.sacrag.schemas.BadDocumentException.Reason.INVALID_FIELD;
+
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentLimits;
 import dev.sacrag.schemas.DocumentRules;
+import dev.sacrag.schemas.avro.DocumentEvent;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 /**
  * Accumulates what the readers find and applies the bad-input policy in one place: every
  * document is checked with the same rules the compressor applies, so a bad one is reported
- * here with its file and line rather than later on the dead-letter topic.
+ * here with its file and line rather than later on the dead-letter topic. A doc id already
+ * taken in this run is bad input too: the topic keeps one document per id, so publishing both
+ * would silently keep whichever came last.
  */
 final class BatchCollector {
 
     private final DocumentSources.Options options;
     private final DocumentLimits limits;
+    private final DocumentPublisher.Format valueFormat;
     private final List<DocumentDraft> documents = new ArrayList<>();
     private final List<Skipped> skipped = new ArrayList<>();
     private final List<Question> questions = new ArrayList<>();
-    private final Set<String> docIds = new HashSet<>();
+    /** Where each collected document came from, by doc id. */
+    private final Map<String, String> sources = new HashMap<>();
+    private final long now = System.currentTimeMillis();
 
-    BatchCollector(DocumentSources.Options options, DocumentLimits limits) {
+    BatchCollector(DocumentSources.Options options, DocumentLimits limits, DocumentPublisher.Format valueFormat) {
         this.options = options;
         this.limits = limits;
+        this.valueFormat = valueFormat;
     }
 
     String tenant() {
@@ -35,19 +44,26 @@ final class BatchCollector {
     /** Adds a valid draft and returns true; a bad one goes to {@link #bad} and returns false. */
     boolean add(String where, DocumentDraft draft) throws BadSourceException {
         try {
-            // Version and time are placeholders: only the publisher knows them, and they cannot fail.
-            DocumentRules.check(draft.toEvent(0, Instant.EPOCH), limits);
+            String first = sources.get(draft.docId());
+            if (first != null) {
+                throw new BadDocumentException(INVALID_FIELD, "docId '" + draft.docId() + "' is already the id of "
+                        + first + " in this run; the topic keeps one document per id");
+            }
+            // Version and time stand in as the publisher will stamp them: now, so the value has its size then.
+            DocumentEvent event = draft.toEvent(now, Instant.ofEpochMilli(now));
+            DocumentRules.check(event, limits);
+            DocumentPublisher.checkValueSize(draft.docId(), valueFormat.encode(event).length, limits);
         } catch (BadDocumentException e) {
             bad(where, e);
             return false;
         }
         documents.add(draft);
-        docIds.add(draft.docId());
+        sources.put(draft.docId(), where);
         return true;
     }
 
     boolean hasDocument(String docId) {
-        return docIds.contains(docId);
+        return sources.containsKey(docId);
     }
 
     void bad(String where, BadDocumentException e) throws BadSourceException {

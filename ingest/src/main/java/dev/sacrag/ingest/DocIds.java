@@ -14,6 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Stable document ids for inputs that carry none. An id depends only on the input itself (its
@@ -23,7 +25,7 @@ import java.util.Map;
  * by doc id alone, so two tenants' {@code README.md} would otherwise be one document, the later
  * replacing the earlier. (':' occurs in neither slugs nor tenant names.)
  */
-final class DocIds {
+public final class DocIds {
 
     private DocIds() {
     }
@@ -31,8 +33,11 @@ final class DocIds {
     /**
      * Text files: the lowercase slug of the path below the root, without extension
      * ({@code Guides/Getting Started.md} gives {@code guides/getting-started}). Files whose slugs
-     * collide in one run (e.g. {@code a.md} and {@code a.txt}) all get a short hash of their
-     * display path appended, so no file silently overwrites another.
+     * collide in one run (e.g. {@code a.md} and {@code a.txt}) all get a short hash appended, so
+     * no file silently overwrites another. The hash is of the path below the folder named, not as
+     * typed ({@code docs/a.md} vs {@code /abs/docs/a.md}); where two files share that too
+     * ({@code README.md} in two folders named), of the folder's own name and that path; where
+     * those are equal too, of the absolute path. So a suffix never depends on the working directory.
      */
     static Map<SourceFile, String> forTextFiles(List<SourceFile> files, String tenant) {
         Map<String, List<SourceFile>> bySlug = new LinkedHashMap<>();
@@ -41,14 +46,40 @@ final class DocIds {
         }
         Map<SourceFile, String> ids = new HashMap<>();
         bySlug.forEach((slug, sameSlug) -> {
+            Map<SourceFile, String> suffixes = collisionSuffixes(sameSlug);
             for (SourceFile file : sameSlug) {
                 boolean unique = sameSlug.size() == 1 && !slug.isEmpty();
-                // the path below the folder named, not as typed ("docs/a.md" vs "/abs/docs/a.md")
-                String suffix = sha256Hex(file.relative()).substring(0, 8);
+                String suffix = suffixes.get(file);
                 ids.put(file, scoped(tenant, unique ? slug : slug.isEmpty() ? "doc-" + suffix : slug + "-" + suffix));
             }
         });
         return ids;
+    }
+
+    /** Each file's suffix, from the first of its keys (see above) whose suffix no other file in the group shares. */
+    private static Map<SourceFile, String> collisionSuffixes(List<SourceFile> sameSlug) {
+        List<Function<SourceFile, String>> keys = List.of(
+                SourceFile::relative,
+                file -> file.rootName() + "/" + file.relative(),
+                file -> file.path().toAbsolutePath().normalize().toString());
+        Map<SourceFile, String> suffixes = new HashMap<>();
+        for (SourceFile file : sameSlug) {
+            suffixes.put(file, suffix(keys.get(0).apply(file)));
+        }
+        for (Function<SourceFile, String> key : keys.subList(1, keys.size())) {
+            Map<String, Long> counts = suffixes.values().stream()
+                    .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+            for (SourceFile file : sameSlug) {
+                if (counts.get(suffixes.get(file)) > 1) {
+                    suffixes.put(file, suffix(key.apply(file)));
+                }
+            }
+        }
+        return suffixes;
+    }
+
+    private static String suffix(String key) {
+        return sha256Hex(key).substring(0, 8);
     }
 
     /** MRQA contexts: the same text gives the same id in every run and every file. */
@@ -56,8 +87,8 @@ final class DocIds {
         return scoped(tenant, "mrqa-" + sha256Hex(context).substring(0, 16));
     }
 
-    /** {@code id} as it is for the default tenant, {@code tenant:id} for any other. */
-    static String scoped(String tenant, String id) {
+    /** {@code id} as it is for the default tenant, {@code tenant:id} for any other ({@code sac delete --tenant}). */
+    public static String scoped(String tenant, String id) {
         return DocumentJson.DEFAULT_TENANT.equals(tenant) ? id : tenant + ":" + id;
     }
 

@@ -35,39 +35,72 @@ public final class DocumentPublisher implements AutoCloseable {
 
     public static final String DEFAULT_TOPIC = "sac.documents";
 
-    public enum Format { AVRO, JSON }
+    /** How a document's record value is written, with its {@code content-type} header. */
+    public enum Format {
+        AVRO(DocumentCodec.AVRO_CONTENT_TYPE),
+        JSON(DocumentCodec.JSON_CONTENT_TYPE);
+
+        private final String contentType;
+
+        Format(String contentType) {
+            this.contentType = contentType;
+        }
+
+        /** The record value that carries {@code event}. */
+        public byte[] encode(DocumentEvent event) {
+            return this == AVRO ? DocumentCodec.encodeAvro(event) : DocumentCodec.encodeJson(event).getBytes(UTF_8);
+        }
+    }
 
     /**
+     * @param deliveryTimeout how long a document may take to be acknowledged, and how long a send
+     *     may wait for the broker (metadata, buffer space) before it fails: a command's timeout
      * @param maxRequestBytes the producer's max.request.size; documents above Kafka's default
      *     1 MiB also need max.message.bytes raised on the topic
+     * @param limits the compressors' document limits: a document over them is refused here
+     *     rather than dead-lettered there
      */
     public record Options(String topic, Format format, Duration linger, int batchSizeBytes,
-                          CompressionType compression, Duration deliveryTimeout, int maxRequestBytes) {
+                          CompressionType compression, Duration deliveryTimeout, int maxRequestBytes,
+                          DocumentLimits limits) {
         public Options {
             Objects.requireNonNull(topic, "topic");
             Objects.requireNonNull(format, "format");
             Objects.requireNonNull(compression, "compression");
-            if (topic.isBlank() || linger.isNegative() || batchSizeBytes <= 0 || deliveryTimeout.isNegative()
+            Objects.requireNonNull(limits, "limits");
+            if (topic.isBlank() || linger.isNegative() || batchSizeBytes <= 0 || deliveryTimeout.compareTo(linger) <= 0
                     || maxRequestBytes <= 0) {
                 throw new IllegalArgumentException("invalid publisher options: " + topic + ", linger " + linger
-                        + ", batch " + batchSizeBytes + ", delivery timeout " + deliveryTimeout + ", max request " + maxRequestBytes);
+                        + ", batch " + batchSizeBytes + ", delivery timeout " + deliveryTimeout + " (must exceed the linger)"
+                        + ", max request " + maxRequestBytes);
             }
         }
 
         /** Avro; 20 ms linger and 256 KiB batches because ingest sends many documents at once. */
         public static Options defaults() {
             return new Options(DEFAULT_TOPIC, Format.AVRO, Duration.ofMillis(20), 256 * 1024,
-                    CompressionType.LZ4, Duration.ofMinutes(2), 1024 * 1024);
+                    CompressionType.LZ4, Duration.ofMinutes(2), 1024 * 1024, DocumentLimits.defaults());
         }
 
         public Options withTopic(String newTopic) {
-            return new Options(newTopic, format, linger, batchSizeBytes, compression, deliveryTimeout, maxRequestBytes);
+            return new Options(newTopic, format, linger, batchSizeBytes, compression, deliveryTimeout, maxRequestBytes, limits);
         }
 
         public Options withFormat(Format newFormat) {
-            return new Options(topic, newFormat, linger, batchSizeBytes, compression, deliveryTimeout, maxRequestBytes);
+            return new Options(topic, newFormat, linger, batchSizeBytes, compression, deliveryTimeout, maxRequestBytes, limits);
+        }
+
+        public Options withDeliveryTimeout(Duration newTimeout) {
+            return new Options(topic, format, linger, batchSizeBytes, compression, newTimeout, maxRequestBytes, limits);
+        }
+
+        public Options withLimits(DocumentLimits newLimits) {
+            return new Options(topic, format, linger, batchSizeBytes, compression, deliveryTimeout, maxRequestBytes, newLimits);
         }
     }
+
+    /** Kafka's default request.timeout.ms, kept while the delivery timeout leaves room for it. */
+    private static final int DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
     private final Producer<byte[], byte[]> producer;
     private final Options options;
@@ -107,7 +140,14 @@ public final class DocumentPublisher implements AutoCloseable {
         config.put(ProducerConfig.LINGER_MS_CONFIG, Math.toIntExact(options.linger().toMillis()));
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, options.batchSizeBytes());
         config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, options.compression().name);
-        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Math.toIntExact(options.deliveryTimeout().toMillis()));
+        // The one timeout bounds every wait: send() blocking for metadata (an unreachable broker
+        // blocks it for max.block.ms, 60 s by Kafka's default), and delivery, which must leave
+        // room for the linger and one request (delivery.timeout.ms >= linger.ms + request.timeout.ms).
+        int timeoutMs = Math.toIntExact(options.deliveryTimeout().toMillis());
+        int lingerMs = Math.toIntExact(options.linger().toMillis());
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (long) timeoutMs);
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs);
+        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(DEFAULT_REQUEST_TIMEOUT_MS, timeoutMs - lingerMs));
         config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, options.maxRequestBytes());
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -120,23 +160,20 @@ public final class DocumentPublisher implements AutoCloseable {
 
     /**
      * Publishes a complete event as is. Fails the future (never throws) with a
-     * {@link BadDocumentException} for a document the compressor would dead-letter.
+     * {@link BadDocumentException} for a document the compressor would dead-letter: against the
+     * rules, or over {@link Options#limits()} in characters or in record value bytes.
      */
     public CompletableFuture<RecordMetadata> publish(DocumentEvent event) {
+        byte[] value;
         try {
-            DocumentRules.check(event, DocumentLimits.defaults());
+            DocumentRules.check(event, options.limits());
+            value = options.format().encode(event);
+            checkValueSize(event.getDocId(), value.length, options.limits());
         } catch (BadDocumentException e) {
             return CompletableFuture.failedFuture(e);
         }
         RecordHeaders headers = new RecordHeaders();
-        byte[] value;
-        if (options.format() == Format.AVRO) {
-            value = DocumentCodec.encodeAvro(event);
-            headers.add(DocumentCodec.CONTENT_TYPE_HEADER, DocumentCodec.AVRO_CONTENT_TYPE.getBytes(UTF_8));
-        } else {
-            value = DocumentCodec.encodeJson(event).getBytes(UTF_8);
-            headers.add(DocumentCodec.CONTENT_TYPE_HEADER, DocumentCodec.JSON_CONTENT_TYPE.getBytes(UTF_8));
-        }
+        headers.add(DocumentCodec.CONTENT_TYPE_HEADER, options.format().contentType.getBytes(UTF_8));
         return send(new ProducerRecord<>(options.topic(), null, event.getDocId().getBytes(UTF_8), value, headers),
                 "publishing document " + event.getDocId() + " v" + event.getVersion());
     }
@@ -152,6 +189,14 @@ public final class DocumentPublisher implements AutoCloseable {
     public CompletableFuture<RecordMetadata> delete(String docId) {
         Objects.requireNonNull(docId, "docId");
         return send(new ProducerRecord<>(options.topic(), docId.getBytes(UTF_8), null), "deleting document " + docId);
+    }
+
+    /** The compressor's first check ({@link DocumentCodec#decode}): the record value against the byte limit. */
+    static void checkValueSize(String docId, int valueBytes, DocumentLimits limits) throws BadDocumentException {
+        if (valueBytes > limits.maxValueBytes()) {
+            throw new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document " + docId + " is a value of "
+                    + valueBytes + " bytes, limit " + limits.maxValueBytes());
+        }
     }
 
     /** Key and value bytes of every record the broker has acknowledged through this publisher. */

@@ -62,13 +62,24 @@ public final class DocumentSources {
     }
 
     private final DocumentLimits limits;
+    private final DocumentPublisher.Format valueFormat;
 
-    public DocumentSources(DocumentLimits limits) {
+    /**
+     * @param limits the compressors' limits
+     * @param valueFormat how the documents will be published: the byte limit applies to the record value
+     */
+    public DocumentSources(DocumentLimits limits, DocumentPublisher.Format valueFormat) {
         this.limits = Objects.requireNonNull(limits, "limits");
+        this.valueFormat = Objects.requireNonNull(valueFormat, "valueFormat");
+    }
+
+    /** Checks documents as {@code publishing} will: its limits, its value format. */
+    public static DocumentSources forPublishing(DocumentPublisher.Options publishing) {
+        return new DocumentSources(publishing.limits(), publishing.format());
     }
 
     public static DocumentSources withDefaults() {
-        return new DocumentSources(DocumentLimits.defaults());
+        return forPublishing(DocumentPublisher.Options.defaults());
     }
 
     /**
@@ -77,7 +88,7 @@ public final class DocumentSources {
      */
     public SourceBatch read(List<Path> paths, Options options) throws IOException {
         SourceFiles.Listing listing = SourceFiles.list(paths, options.format());
-        BatchCollector out = new BatchCollector(options, limits);
+        BatchCollector out = new BatchCollector(options, limits, valueFormat);
         listing.skipped().forEach(out::skip);
         Map<SourceFile, String> textIds = DocIds.forTextFiles(listing.files().stream()
                 .filter(f -> f.format() == SourceFormat.TXT || f.format() == SourceFormat.MD)

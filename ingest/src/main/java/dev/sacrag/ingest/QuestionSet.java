@@ -14,12 +14,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Questions with gold answers about published documents, written beside the input as JSONL
  * ({@code {"qid","question","answers":[...],"docId"}} per line) for evaluation and the demo.
  */
 public record QuestionSet(List<Question> questions) {
+
+    /** What every questions file's name ends with; folder walks pass over such files. */
+    public static final String SUFFIX = ".questions.jsonl";
 
     public QuestionSet {
         questions = List.copyOf(questions);
@@ -33,10 +37,29 @@ public record QuestionSet(List<Question> questions) {
         return questions.size();
     }
 
-    /** {@code dir/dev.jsonl.gz} gives {@code dir/dev.questions.jsonl}. */
+    /**
+     * {@code dir/dev.jsonl.gz} gives {@code dir/dev.questions.jsonl}; a folder {@code data/squad}
+     * gives {@code data/squad.questions.jsonl}, and {@code .} the same beside the working directory.
+     *
+     * @throws IllegalArgumentException for a file-system root, which has nothing to be beside
+     */
     public static Path besideInput(Path input) {
-        String name = input.getFileName().toString().replaceFirst("(?i)(\\.jsonl|\\.ndjson)?(\\.gz)?$", "");
-        return input.resolveSibling(name + ".questions.jsonl");
+        Path named = input.normalize();
+        Path fileName = named.getFileName();
+        if (fileName == null || fileName.toString().isEmpty() || fileName.toString().equals("..")) {
+            named = input.toAbsolutePath().normalize();   // ".", "..", "a/..": the folder they stand for
+            fileName = named.getFileName();
+        }
+        if (fileName == null) {
+            throw new IllegalArgumentException("no place beside " + input + " for the questions file: it is a file-system root");
+        }
+        String name = fileName.toString().replaceFirst("(?i)(\\.jsonl|\\.ndjson)?(\\.gz)?$", "");
+        return named.resolveSibling(name + SUFFIX);
+    }
+
+    /** Whether {@code file} is named as {@link #besideInput} names the files it gives. */
+    static boolean isQuestionsFile(Path file) {
+        return file.getFileName() != null && file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(SUFFIX);
     }
 
     public void writeJsonl(Path file) throws IOException {

@@ -9,10 +9,21 @@ import java.util.Locale;
  * @param relative path below the root it was found under (or the file name), '/' separated;
  *     text documents take their id from it
  * @param display the path as the user would write it, for messages and the document source
+ * @param root the folder named that the file was found under, or the folder of a file named
+ *     itself; absolute and normalized
  */
-record SourceFile(Path path, String relative, String display, SourceFormat format) {
+record SourceFile(Path path, String relative, String display, SourceFormat format, Path root) {
+
+    SourceFile withFormat(SourceFormat newFormat) {
+        return new SourceFile(path, relative, display, newFormat, root);
+    }
 
     boolean gzipped() {
         return path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gz");
+    }
+
+    /** The root folder's own name ({@code teamA} for {@code ../teamA/}), or "" for a file-system root. */
+    String rootName() {
+        return root.getFileName() == null ? "" : root.getFileName().toString();
     }
 }

@@ -44,6 +44,9 @@ final class SourceFiles {
     /**
      * Directories are walked recursively in sorted order (the same order on every machine);
      * hidden files and directories (.git, .DS_Store) are not inputs and are passed over silently.
+     * Questions files that ingest itself wrote beside an MRQA input ({@code *.questions.jsonl},
+     * see {@link QuestionSet#besideInput}) are not documents: a walk skips them (counted as
+     * unsupported), so ingesting a folder twice reads the same inputs; named, one is read as told.
      * A file named twice is read once.
      */
     static Listing list(List<Path> paths, Optional<SourceFormat> forced) throws IOException {
@@ -55,19 +58,29 @@ final class SourceFiles {
                 throw new NoSuchFileException(path.toString(), null, "input not found");
             }
             if (Files.isDirectory(path)) {
+                Path root = path.toAbsolutePath().normalize();
                 for (Path file : walk(path)) {
                     String relative = slashes(path.relativize(file));
-                    add(file, relative, slashes(path.resolve(relative).normalize()), false, forced, files, skipped, seen);
+                    String display = slashes(path.resolve(relative).normalize());
+                    if (QuestionSet.isQuestionsFile(file)) {
+                        skipped.add(new Skipped(display, SkipReason.UNSUPPORTED_FILE, "questions written by ingest, not documents"));
+                    } else {
+                        add(new SourceFile(file, relative, display, null, root), false, forced, files, skipped, seen);
+                    }
                 }
             } else {
-                add(path, path.getFileName().toString(), slashes(path.normalize()), true, forced, files, skipped, seen);
+                Path folder = path.toAbsolutePath().normalize().getParent();
+                add(new SourceFile(path, path.getFileName().toString(), slashes(path.normalize()), null, folder),
+                        true, forced, files, skipped, seen);
             }
         }
         return new Listing(files, skipped);
     }
 
-    private static void add(Path file, String relative, String display, boolean named, Optional<SourceFormat> forced,
+    /** @param found the file with its format still null: decided here */
+    private static void add(SourceFile found, boolean named, Optional<SourceFormat> forced,
                             List<SourceFile> files, List<Skipped> skipped, Set<Path> seen) throws IOException {
+        Path file = found.path();
         if (!seen.add(file.toAbsolutePath().normalize())) {
             return;
         }
@@ -75,17 +88,16 @@ final class SourceFiles {
         if (forced.isPresent()) {
             // A file the user named is read as told; in a walked directory only matching types are.
             if (named || byName.filter(forced.get()::accepts).isPresent()) {
-                files.add(new SourceFile(file, relative, display, forced.get()));
+                files.add(found.withFormat(forced.get()));
             } else {
-                skipped.add(new Skipped(display, SkipReason.UNSUPPORTED_FILE, "not a " + lower(forced.get()) + " file"));
+                skipped.add(new Skipped(found.display(), SkipReason.UNSUPPORTED_FILE, "not a " + lower(forced.get()) + " file"));
             }
         } else if (byName.isEmpty()) {
-            skipped.add(new Skipped(display, SkipReason.UNSUPPORTED_FILE, "unknown file type; name a format"));
+            skipped.add(new Skipped(found.display(), SkipReason.UNSUPPORTED_FILE, "unknown file type; name a format"));
         } else {
-            SourceFormat format = byName.get();
-            SourceFile candidate = new SourceFile(file, relative, display, format);
-            if (format == SourceFormat.JSONL && hasMrqaHeader(candidate)) {
-                candidate = new SourceFile(file, relative, display, SourceFormat.MRQA);
+            SourceFile candidate = found.withFormat(byName.get());
+            if (candidate.format() == SourceFormat.JSONL && hasMrqaHeader(candidate)) {
+                candidate = found.withFormat(SourceFormat.MRQA);
             }
             files.add(candidate);
         }

@@ -14,7 +14,9 @@ import dev.sacrag.ingest.DocumentPublisher.Options;
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.avro.DocumentEvent;
+import dev.sacrag.schemas.DocumentLimits;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -202,6 +204,44 @@ class DocumentPublisherTest {
         // Kafka validates the combination (e.g. delivery.timeout.ms >= linger.ms + request.timeout.ms)
         // when it builds the config, without contacting a broker.
         new ProducerConfig(DocumentPublisher.producerConfig("127.0.0.1:9092", Options.defaults()));
+    }
+
+    @Test
+    void everyWaitOfTheProducerFollowsTheDeliveryTimeout() {
+        Map<String, Object> config = DocumentPublisher.producerConfig("127.0.0.1:1",
+                Options.defaults().withDeliveryTimeout(Duration.ofSeconds(5)));
+
+        assertEquals(5_000L, config.get(ProducerConfig.MAX_BLOCK_MS_CONFIG),
+                "send() waits for an unreachable broker's metadata this long, not Kafka's 60 s");
+        assertEquals(5_000, config.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG));
+        assertEquals(5_000 - 20, config.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG), "delivery >= linger + request");
+        new ProducerConfig(config);
+
+        Map<String, Object> defaults = DocumentPublisher.producerConfig("127.0.0.1:1", Options.defaults());
+        assertEquals(120_000L, defaults.get(ProducerConfig.MAX_BLOCK_MS_CONFIG));
+        assertEquals(30_000, defaults.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG), "Kafka's default while there is room");
+        assertThrows(IllegalArgumentException.class, () -> Options.defaults().withDeliveryTimeout(Duration.ofMillis(20)),
+                "no time left for a request after the linger");
+    }
+
+    @Test
+    void documentOverTheConfiguredLimitsIsRefusedAndNotSent() {
+        MockProducer<byte[], byte[]> producer = producer(true);
+        Options limited = Options.defaults().withLimits(new DocumentLimits(100, 1000));
+        DocumentPublisher publisher = new DocumentPublisher(producer, limited, CLOCK);
+
+        ExecutionException bytes = assertThrows(ExecutionException.class,
+                () -> publisher.publish(DocumentDraft.of("big", "x".repeat(200))).get());
+        BadDocumentException e = assertInstanceOf(BadDocumentException.class, bytes.getCause());
+        assertEquals(BadDocumentException.Reason.TOO_LARGE, e.reason());
+        assertTrue(e.getMessage().contains("limit 100"), e.getMessage());
+
+        DocumentPublisher fewChars = new DocumentPublisher(producer,
+                Options.defaults().withLimits(new DocumentLimits(1 << 20, 10)), CLOCK);
+        ExecutionException chars = assertThrows(ExecutionException.class,
+                () -> fewChars.publish(DocumentDraft.of("long", "x".repeat(11))).get());
+        assertEquals(BadDocumentException.Reason.TOO_LARGE, ((BadDocumentException) chars.getCause()).reason());
+        assertTrue(producer.history().isEmpty());
     }
 
     static MockProducer<byte[], byte[]> producer(boolean autoComplete) {

@@ -91,6 +91,91 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void sameFileNameInTwoFoldersNamedInOneRunGivesTwoDocuments() throws IOException {
+        write("teamA/README.md", "team A");
+        write("teamA/notes.md", "only in A");
+        write("teamB/README.md", "team B");
+        write("x/docs/README.md", "docs of x");
+        write("y/docs/README.md", "docs of y");
+
+        List<String> ids = ids(sources.read(List.of(dir.resolve("teamA"), dir.resolve("teamB")), Options.defaults()));
+
+        assertEquals(3, ids.size(), ids.toString());
+        assertTrue(ids.get(0).matches("readme-[0-9a-f]{8}") && ids.get(2).matches("readme-[0-9a-f]{8}"), ids.toString());
+        assertNotEquals(ids.get(0), ids.get(2), "README.md of teamA and of teamB must stay two documents");
+        assertEquals("notes", ids.get(1), "a file whose slug no other shares keeps its plain id");
+        assertEquals(ids.get(0), "readme-" + DocIds.sha256Hex("teamA/README.md").substring(0, 8),
+                "the folder's own name and the path below it: the same wherever the command runs");
+        // the same folders named another way (relative to the working directory, with a detour) give the same ids
+        Path cwd = Path.of("").toAbsolutePath();
+        List<Path> relative = List.of(cwd.relativize(dir.resolve("teamA/../teamA")), cwd.relativize(dir.resolve("teamB")));
+        assertEquals(ids, ids(sources.read(relative, Options.defaults())));
+
+        // two folders of the same name: the absolute paths tell them apart
+        List<String> docs = ids(sources.read(List.of(dir.resolve("x/docs"), dir.resolve("y/docs")), Options.defaults()));
+        assertEquals(2, docs.size());
+        assertNotEquals(docs.get(0), docs.get(1));
+        // and two files named directly, from two folders
+        List<String> named = ids(sources.read(List.of(dir.resolve("teamA/README.md"), dir.resolve("teamB/README.md")),
+                Options.defaults()));
+        assertEquals(List.of(ids.get(0), ids.get(2)), named);
+    }
+
+    @Test
+    void docIdGivenTwiceInOneRunIsBadInputNamingBothSources() throws IOException {
+        write("readme.md", "from markdown");
+        Path jsonl = write("docs.jsonl", "{\"docId\":\"readme\",\"text\":\"first line\"}\n"
+                + "{\"docId\":\"readme\",\"text\":\"second line\"}\n");
+
+        BadSourceException e = assertThrows(BadSourceException.class, () -> read(dir));
+        assertEquals(jsonl + ":2", e.where());
+        assertTrue(e.getMessage().contains("'readme' is already the id of " + jsonl + ":1"), e.getMessage());
+
+        SourceBatch batch = sources.read(List.of(dir), Options.defaults().withOnBadInput(OnBadInput.SKIP));
+        assertEquals(1, batch.documents().size(), "one document per id is published: " + batch);
+        assertEquals("first line", batch.documents().get(0).text(), "the first in walk order");
+        assertEquals(List.of(jsonl + ":2", dir.resolve("readme.md").toString()),
+                batch.skipped().stream().map(Skipped::where).toList());
+        assertEquals(Map.of(SkipReason.BAD_INPUT, 2), batch.skippedByReason());
+        assertTrue(batch.skipped().get(1).detail().contains(jsonl + ":1"), batch.skipped().get(1).detail());
+    }
+
+    @Test
+    void questionsFilesIngestWroteAreSkippedWhenAFolderIsWalked() throws IOException {
+        Path input = write("dev.jsonl", "{\"header\": {\"dataset\": \"X\", \"mrqa_split\": \"dev\"}}\n"
+                + "{\"context\": \"Ada wrote notes.\", \"qas\": [{\"qid\": \"1\", \"question\": \"Who?\", \"answers\": [\"Ada\"]}]}\n");
+        SourceBatch first = read(dir);
+        Path questions = QuestionSet.besideInput(input);
+        first.questions().writeJsonl(questions);
+
+        SourceBatch again = read(dir);
+
+        assertEquals(ids(first), ids(again));
+        assertEquals(first.questions(), again.questions());
+        assertEquals(List.of(questions.toString()), again.skipped().stream().map(Skipped::where).toList());
+        assertEquals(Map.of(SkipReason.UNSUPPORTED_FILE, 1), again.skippedByReason());
+        // also when every file is read as MRQA, which JSONL names would otherwise be
+        assertEquals(ids(first), ids(sources.read(List.of(dir), Options.defaults().withFormat(SourceFormat.MRQA))));
+        // named on the command line, it is read as told, and is not a document
+        BadSourceException e = assertThrows(BadSourceException.class, () -> read(questions));
+        assertEquals(Reason.MISSING_FIELD, e.reason());
+    }
+
+    @Test
+    void documentOverTheByteLimitOfItsRecordValueIsBadInput() throws IOException {
+        write("docs.jsonl", "{\"docId\":\"small\",\"text\":\"ok\"}\n"
+                + "{\"docId\":\"big\",\"text\":\"" + "\u00e9".repeat(150) + "\"}\n");
+        DocumentSources limited = new DocumentSources(new DocumentLimits(200, 1000), DocumentPublisher.Format.AVRO);
+
+        BadSourceException e = assertThrows(BadSourceException.class, () -> limited.read(List.of(dir), Options.defaults()));
+
+        assertEquals(dir.resolve("docs.jsonl") + ":2", e.where());
+        assertEquals(Reason.TOO_LARGE, e.reason(), "150 characters, but 300 bytes of UTF-8: over the 200-byte value limit");
+        SourceBatch skipping = limited.read(List.of(dir), Options.defaults().withOnBadInput(OnBadInput.SKIP));
+        assertEquals(List.of("small"), ids(skipping));
+    }
+
+    @Test
     void documentsOfAnotherTenantGetItAsPrefixSoTwoTenantsReadmesStayTwoDocuments() throws IOException {
         write("README.md", "team notes");
         write("data.jsonl", "{\"docId\":\"given\",\"text\":\"its own id\"}\n");
@@ -174,7 +259,8 @@ class DocumentSourcesTest {
 
     @Test
     void lineThatIsNotUtf8IsReportedWithItsOwnNumber() throws IOException {
-        byte[] good = "{\"docId\":\"a\",\"text\":\"ok\"}\n".repeat(3000).getBytes(UTF_8);
+        byte[] good = java.util.stream.IntStream.range(0, 3000).mapToObj(i -> "{\"docId\":\"a" + i + "\",\"text\":\"ok\"}\n")
+                .collect(java.util.stream.Collectors.joining()).getBytes(UTF_8);
         byte[] bad = {'{', '"', (byte) 0xFF, '"', '}', '\n'};
         Path file = dir.resolve("big.jsonl");
         Files.write(file, concat(good, bad));
@@ -187,7 +273,7 @@ class DocumentSourcesTest {
     @Test
     void oversizedTextFileIsBadInput() throws IOException {
         write("huge.txt", "x".repeat(200));
-        DocumentSources small = new DocumentSources(new DocumentLimits(100, 100));
+        DocumentSources small = new DocumentSources(new DocumentLimits(100, 100), DocumentPublisher.Format.AVRO);
 
         BadSourceException e = assertThrows(BadSourceException.class, () -> small.read(List.of(dir), Options.defaults()));
         assertEquals(Reason.TOO_LARGE, e.reason());

@@ -111,6 +111,22 @@ class IngestRunnerTest {
     }
 
     @Test
+    void docIdGivenTwiceIsBadInputSoUnderFailNothingIsPublished() throws IOException {
+        Files.writeString(dir.resolve("readme.md"), "# Readme\ntext");
+        Files.writeString(dir.resolve("more.jsonl"), "{\"docId\":\"readme\",\"text\":\"a\"}\n{\"docId\":\"readme\",\"text\":\"b\"}\n");
+        MockProducer<byte[], byte[]> producer = DocumentPublisherTest.producer(true);
+
+        BadSourceException e = assertThrows(BadSourceException.class,
+                () -> runner(producer, false).run(List.of(dir), Options.defaults()));
+        assertTrue(e.getMessage().contains("more.jsonl:2") && e.getMessage().contains("more.jsonl:1"), e.getMessage());
+        assertTrue(producer.history().isEmpty());
+
+        IngestSummary skipping = runner(producer, false).run(List.of(dir), Options.defaults().withOnBadInput(OnBadInput.SKIP));
+        assertEquals(1, skipping.published(), "one record per doc id, not three with the last winning");
+        assertEquals(Map.of(SkipReason.BAD_INPUT, 2), skipping.skippedByReason());
+    }
+
+    @Test
     void mrqaRunReturnsQuestionsForTheCaller() throws IOException {
         Files.writeString(dir.resolve("dev.jsonl"), """
                 {"header": {"dataset": "X", "mrqa_split": "dev"}}

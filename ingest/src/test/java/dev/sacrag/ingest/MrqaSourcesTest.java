@@ -117,6 +117,19 @@ class MrqaSourcesTest {
         assertTrue(Files.readAllLines(out).get(0).startsWith("{\"qid\":\"q1\",\"question\":"));
     }
 
+    @Test
+    void questionsOfAFolderGoBesideItAndAFileSystemRootHasNoPlaceForThem() {
+        assertEquals(dir.resolve("squad.questions.jsonl"), QuestionSet.besideInput(dir.resolve("squad")));
+        Path cwd = Path.of("").toAbsolutePath();
+        assertEquals(cwd.resolveSibling(cwd.getFileName() + ".questions.jsonl"), QuestionSet.besideInput(Path.of(".")));
+        assertEquals(dir.resolveSibling(dir.getFileName() + ".questions.jsonl"),
+                QuestionSet.besideInput(dir.resolve("squad/..")));
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> QuestionSet.besideInput(dir.getRoot()));
+        assertTrue(e.getMessage().contains("file-system root"), e.getMessage());
+    }
+
     private Path write(String name, String... lines) throws IOException {
         return Files.writeString(dir.resolve(name), String.join("\n", lines) + "\n");
     }

@@ -1,0 +1,97 @@
+package dev.sacrag.cli;
+
+import dev.sacrag.ingest.IngestSummary;
+import dev.sacrag.ingest.Question;
+import dev.sacrag.ingest.QuestionSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code sac ingest} without a broker: what it refuses before publishing, and how it reports after. */
+class IngestCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void documentOverTheCompressorsSizeLimitIsBadInputBeforeAnythingIsSent() throws Exception {
+        Files.writeString(tmp.resolve("long.txt"), "x".repeat(100));
+
+        SacCliTest.Run r = SacCliTest.run("ingest", "--bootstrap-servers", "127.0.0.1:1", "--timeout", "5s",
+                "--max-doc-chars", "50", tmp.toString());
+
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("long.txt") && r.err().contains("TOO_LARGE") && r.err().contains("limit 50"), r.err());
+
+        SacCliTest.Run bytes = SacCliTest.run("ingest", "--bootstrap-servers", "127.0.0.1:1", "--timeout", "5s",
+                "--max-doc-bytes", "60", tmp.toString());
+        assertEquals(1, bytes.code(), bytes.out() + bytes.err());
+        assertTrue(bytes.err().contains("long.txt") && bytes.err().contains("TOO_LARGE"), bytes.err());
+    }
+
+    @Test
+    void questionsThatCannotBeWrittenAreReportedByFileAfterTheSummaryIsKept() throws Exception {
+        Path notAFolder = Files.writeString(tmp.resolve("plain"), "");
+        Path target = notAFolder.resolve("q.jsonl");
+        Reported r = report(summaryWithQuestions(), "--questions-out", target.toString(), tmp.toString());
+
+        assertEquals(1, r.code());
+        assertTrue(r.out().startsWith("ingest: published 1 documents"), r.out());
+        assertTrue(r.err().contains("1 questions not written to " + target), r.err());
+    }
+
+    @Test
+    void questionsOfAFileSystemRootAskForAPlace() {
+        Reported r = report(summaryWithQuestions(), tmp.getRoot().toString());
+
+        assertEquals(1, r.code());
+        assertTrue(r.out().startsWith("ingest: published 1 documents"), r.out());
+        assertTrue(r.err().contains("file-system root") && r.err().contains("--questions-out"), r.err());
+    }
+
+    @Test
+    void questionsAreWrittenBesideTheFirstInput() throws Exception {
+        Path input = tmp.resolve("dev.jsonl");
+        Reported r = report(summaryWithQuestions(), input.toString());
+
+        assertEquals(0, r.code(), r.err());
+        assertEquals(summaryWithQuestions().questions(), QuestionSet.readJsonl(tmp.resolve("dev.questions.jsonl")));
+    }
+
+    @Test
+    void helpSaysFolderWalksPassOverQuestionsFiles() {
+        SacCliTest.Run r = SacCliTest.run("ingest", "--help");
+        String help = r.out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("NAME.questions.jsonl files ingest writes are passed over"), help);
+        assertTrue(help.contains("--max-doc-bytes") && help.contains("--timeout"), help);
+    }
+
+    private record Reported(int code, String out, String err) { }
+
+    private static Reported report(IngestSummary summary, String... args) {
+        IngestCommand command = new IngestCommand();
+        CommandLine cl = new CommandLine(command);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        cl.parseArgs(args);
+        int code = command.report(summary);
+        return new Reported(code, out.toString(), err.toString());
+    }
+
+    private static IngestSummary summaryWithQuestions() {
+        QuestionSet questions = new QuestionSet(List.of(new Question("q1", "Who wrote notes?", List.of("Ada"), "mrqa-1")));
+        return new IngestSummary(1, List.of(), List.of(), 100, Duration.ofMillis(10), questions);
+    }
+}

@@ -1,0 +1,46 @@
+package dev.sacrag.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A bad choice is a usage error (exit 2) that lists the allowed values, before anything is written. */
+class ModelCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void badDtypeOrShardsOfRandomIsAUsageErrorListingTheChoices() {
+        SacCliTest.Run dtype = SacCliTest.run("model", "random", "--shape", "tiny", "--dtype", "f8", "--out", tmp.resolve("a").toString());
+        assertEquals(2, dtype.code(), dtype.err());
+        assertTrue(dtype.err().contains("--dtype 'f8' is not one of f32, f16, bf16"), dtype.err());
+        assertFalse(dtype.err().contains("No enum constant"), dtype.err());
+
+        SacCliTest.Run shards = SacCliTest.run("model", "random", "--shape", "tiny", "--shards", "0", "--out", tmp.resolve("b").toString());
+        assertEquals(2, shards.code(), shards.err());
+        assertTrue(shards.err().contains("--shards must be 1 or more, got 0"), shards.err());
+
+        assertFalse(Files.exists(tmp.resolve("a")) || Files.exists(tmp.resolve("b")), "nothing written");
+    }
+
+    @Test
+    void dtypeIsReadInAnyCase() {
+        SacCliTest.Run r = SacCliTest.run("model", "random", "--shape", "tiny", "--dtype", "BF16", "--out", tmp.resolve("m").toString());
+        assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
+    void badTypeOfExportGgufIsAUsageErrorListingTheChoices() {
+        SacCliTest.Run r = SacCliTest.run("model", "export-gguf", "--model", tmp.toString(), "--type", "q4_0",
+                "--out", tmp.resolve("m.gguf").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--type 'q4_0' is not one of f32, f16"), r.err());
+    }
+}
