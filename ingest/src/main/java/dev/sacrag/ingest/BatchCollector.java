@@ -4,8 +4,6 @@ import static dev.sacrag.schemas.BadDocumentException.Reason.INVALID_FIELD;
 
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentLimits;
-import dev.sacrag.schemas.DocumentRules;
-import dev.sacrag.schemas.avro.DocumentEvent;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,9 +48,7 @@ final class BatchCollector {
                         + first + " in this run; the topic keeps one document per id");
             }
             // Version and time stand in as the publisher will stamp them: now, so the value has its size then.
-            DocumentEvent event = draft.toEvent(now, Instant.ofEpochMilli(now));
-            DocumentRules.check(event, limits);
-            DocumentPublisher.checkValueSize(draft.docId(), valueFormat.encode(event).length, limits);
+            DocumentPublisher.checkedValue(draft.toEvent(now, Instant.ofEpochMilli(now)), valueFormat, limits);
         } catch (BadDocumentException e) {
             bad(where, e);
             return false;

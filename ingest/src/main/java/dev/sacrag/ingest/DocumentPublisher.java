@@ -166,9 +166,7 @@ public final class DocumentPublisher implements AutoCloseable {
     public CompletableFuture<RecordMetadata> publish(DocumentEvent event) {
         byte[] value;
         try {
-            DocumentRules.check(event, options.limits());
-            value = options.format().encode(event);
-            checkValueSize(event.getDocId(), value.length, options.limits());
+            value = checkedValue(event, options.format(), options.limits());
         } catch (BadDocumentException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -191,12 +189,15 @@ public final class DocumentPublisher implements AutoCloseable {
         return send(new ProducerRecord<>(options.topic(), docId.getBytes(UTF_8), null), "deleting document " + docId);
     }
 
-    /** The compressor's first check ({@link DocumentCodec#decode}): the record value against the byte limit. */
-    static void checkValueSize(String docId, int valueBytes, DocumentLimits limits) throws BadDocumentException {
-        if (valueBytes > limits.maxValueBytes()) {
-            throw new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document " + docId + " is a value of "
-                    + valueBytes + " bytes, limit " + limits.maxValueBytes());
-        }
+    /**
+     * The record value of {@code event} in {@code format}, if the compressor would accept it: the
+     * document rules, then the value's size (as {@link DocumentCodec#decode} checks it).
+     */
+    static byte[] checkedValue(DocumentEvent event, Format format, DocumentLimits limits) throws BadDocumentException {
+        DocumentRules.check(event, limits);
+        byte[] value = format.encode(event);
+        DocumentRules.checkValueSize("the value of document " + event.getDocId(), value.length, limits);
+        return value;
     }
 
     /** Key and value bytes of every record the broker has acknowledged through this publisher. */

@@ -3,7 +3,6 @@ package dev.sacrag.schemas;
 import static dev.sacrag.schemas.BadDocumentException.Reason.INVALID_FIELD;
 import static dev.sacrag.schemas.BadDocumentException.Reason.MALFORMED;
 import static dev.sacrag.schemas.BadDocumentException.Reason.MISSING_FIELD;
-import static dev.sacrag.schemas.BadDocumentException.Reason.TOO_LARGE;
 import static dev.sacrag.schemas.BadDocumentException.Reason.UNKNOWN_SCHEMA;
 import static dev.sacrag.schemas.BadDocumentException.Reason.UNSUPPORTED_CONTENT_TYPE;
 
@@ -83,10 +82,7 @@ public final class DocumentCodec {
      */
     public DocumentEvent decode(byte[] value, String contentTypeOrNull, long nowMillis) throws BadDocumentException {
         Objects.requireNonNull(value, "value is null: a tombstone is a delete, not a document");
-        if (value.length > limits.maxValueBytes()) {
-            throw new BadDocumentException(TOO_LARGE,
-                    "value has " + value.length + " bytes, limit " + limits.maxValueBytes());
-        }
+        DocumentRules.checkValueSize("value", value.length, limits);
         DocumentEvent event = switch (formatOf(value, contentTypeOrNull)) {
             case AVRO -> decodeAvro(value);
             case JSON -> DocumentJson.fromJson(DocumentJson.parseObject(value), nowMillis);

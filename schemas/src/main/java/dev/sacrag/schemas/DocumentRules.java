@@ -49,6 +49,16 @@ public final class DocumentRules {
         }
     }
 
+    /**
+     * A record value against the byte limit, the compressor's first check ({@link DocumentCodec#decode});
+     * {@code what} names the value in the message ("value", "the value of document d").
+     */
+    public static void checkValueSize(String what, int valueBytes, DocumentLimits limits) throws BadDocumentException {
+        if (valueBytes > limits.maxValueBytes()) {
+            throw new BadDocumentException(TOO_LARGE, what + " has " + valueBytes + " bytes, limit " + limits.maxValueBytes());
+        }
+    }
+
     public static void check(DocumentEvent event, DocumentLimits limits) throws BadDocumentException {
         checkDocId(event.getDocId());
         if (!isValidTenant(event.getTenant())) {
