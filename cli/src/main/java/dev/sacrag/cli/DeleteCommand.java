@@ -53,9 +53,7 @@ final class DeleteCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<String> keys = keys();
-        if (timeout.compareTo(Duration.ofSeconds(1)) < 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be at least 1s, got " + timeout);
-        }
+        Durations.requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
         PrintWriter out = spec.commandLine().getOut();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (DocumentPublisher publisher = DocumentPublisher.connect(bootstrapServers,

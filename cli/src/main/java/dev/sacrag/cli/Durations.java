@@ -10,6 +10,14 @@ import java.util.regex.Pattern;
 final class Durations implements CommandLine.ITypeConverter<Duration> {
     private static final Pattern PART = Pattern.compile("(\\d+)([hms])");
 
+    /** A usage error unless {@code value} of {@code option} is at least {@code min}. */
+    static void requireAtLeast(CommandLine.Model.CommandSpec spec, String option, Duration value, Duration min) {
+        if (value.compareTo(min) < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be at least "
+                    + min.toString().substring(2).toLowerCase(java.util.Locale.ROOT) + ", got " + value);
+        }
+    }
+
     @Override
     public Duration convert(String value) {
         if (value.startsWith("P") || value.startsWith("p")) {

@@ -135,9 +135,7 @@ final class IngestCommand implements Callable<Integer> {
     }
 
     private DocumentPublisher.Options publishingOptions() {
-        if (timeout.compareTo(Duration.ofSeconds(1)) < 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be at least 1s, got " + timeout);
-        }
+        Durations.requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
         try {
             return DocumentPublisher.Options.defaults().withTopic(topic)
                     .withFormat(json ? DocumentPublisher.Format.JSON : DocumentPublisher.Format.AVRO)
