@@ -60,24 +60,22 @@ public final class DeadLetters {
      */
     static Record<byte[], byte[]> of(Record<byte[], byte[]> original, Optional<RecordMetadata> source,
                                      String reason, String message, Throwable error, long maxBytes) {
-        Headers headers = new RecordHeaders(original.headers().toArray());
-        addReasons(headers, source, reason, message, error);
+        Header[] originalHeaders = original.headers().toArray();
+        Headers headers = withReasons(originalHeaders, source, reason, message, error);
         byte[] key = original.key();
         byte[] value = original.value();
+        String valueDropped = null;
         if (value != null && size(key, value, headers) > maxBytes) {
-            put(headers, VALUE_DROPPED, Integer.toString(value.length));
+            valueDropped = Integer.toString(value.length);
+            put(headers, VALUE_DROPPED, valueDropped);
             value = new byte[0];
         }
-        if (size(key, value, headers) > maxBytes && original.headers().toArray().length > 0) {
-            int dropped = original.headers().toArray().length;
-            String valueDropped = headers.lastHeader(VALUE_DROPPED) == null
-                    ? null : new String(headers.lastHeader(VALUE_DROPPED).value(), StandardCharsets.UTF_8);
-            headers = new RecordHeaders();
-            addReasons(headers, source, reason, message, error);
+        if (size(key, value, headers) > maxBytes && originalHeaders.length > 0) {
+            headers = withReasons(new Header[0], source, reason, message, error);
             if (valueDropped != null) {
                 put(headers, VALUE_DROPPED, valueDropped);
             }
-            put(headers, HEADERS_DROPPED, Integer.toString(dropped));
+            put(headers, HEADERS_DROPPED, Integer.toString(originalHeaders.length));
         }
         if (key != null && size(key, value, headers) > maxBytes) {
             put(headers, KEY_DROPPED, Integer.toString(key.length));
@@ -86,8 +84,10 @@ public final class DeadLetters {
         return new Record<>(key, value, original.timestamp(), headers);
     }
 
-    private static void addReasons(Headers headers, Optional<RecordMetadata> source, String reason, String message,
-                                   Throwable error) {
+    /** {@code kept} plus the headers saying why and where from. */
+    private static Headers withReasons(Header[] kept, Optional<RecordMetadata> source, String reason, String message,
+                                       Throwable error) {
+        Headers headers = new RecordHeaders(kept);
         put(headers, ERROR_CLASS, error.getClass().getName());
         put(headers, ERROR_REASON, reason);
         put(headers, ERROR_MESSAGE, BadDocumentException.shorten(String.valueOf(message), MAX_MESSAGE_CHARS));
@@ -96,6 +96,7 @@ public final class DeadLetters {
             put(headers, SOURCE_PARTITION, Integer.toString(m.partition()));
             put(headers, SOURCE_OFFSET, Long.toString(m.offset()));
         });
+        return headers;
     }
 
     private static long size(byte[] key, byte[] value, Headers headers) {

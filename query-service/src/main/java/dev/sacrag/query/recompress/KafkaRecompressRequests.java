@@ -17,6 +17,11 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -50,8 +55,8 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
     private static final int PRUNE_AT = 10_000;
     /** Requests waiting for the sender thread; more are dropped. */
     static final int MAX_PENDING = 1_000;
-    private final java.util.concurrent.Executor sender;
-    private final java.util.concurrent.ExecutorService ownSender;
+    private final Executor sender;
+    private final ExecutorService ownSender;
 
     /**
      * @param partitionOf the documents-topic partition of a document, where known: the request
@@ -66,10 +71,10 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
     /** @param sender runs the sends (tests: {@code Runnable::run}); null = this object's own background thread */
     KafkaRecompressRequests(Producer<byte[], byte[]> producer, String topic, Duration minInterval, Clock clock,
                             QueryMetrics metrics, Function<String, OptionalInt> partitionOf,
-                            java.util.concurrent.Executor sender) {
+                            Executor sender) {
         if (sender == null) {
-            this.ownSender = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, java.util.concurrent.TimeUnit.SECONDS,
-                    new java.util.concurrent.LinkedBlockingQueue<>(MAX_PENDING), r -> {
+            this.ownSender = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(MAX_PENDING), r -> {
                         Thread t = new Thread(r, "sac-recompress-sender");
                         t.setDaemon(true);
                         return t;
@@ -161,7 +166,7 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
         if (ownSender != null) {
             ownSender.shutdown();
             try {
-                ownSender.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+                ownSender.awaitTermination(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
