@@ -18,6 +18,12 @@ import java.util.zip.CRC32C;
  * encode, write the blob under its {@link RedisKeys} key, retire the previous version's blob,
  * and describe the result as a catalog record. Every Redis call goes through the record's
  * retry budget.
+ *
+ * <p>Retiring is an expiry, not a delete: the catalog record that points readers at the new key
+ * becomes visible only when this record's transaction commits (and after an abort, when the
+ * record is processed again). Until then the query service reads the previous record, so the
+ * previous blob stays for {@link CompressionSettings#retireGrace()}. A deleted document's blob
+ * goes at once: its readers are meant to lose it.
  */
 final class AnchorCacheWriter {
 
@@ -77,7 +83,7 @@ final class AnchorCacheWriter {
         return new Compressed(kv, blob, took);
     }
 
-    /** Writes the blob, then deletes the previous version's (when its key differs); returns the catalog record. */
+    /** Writes the blob, then retires the previous version's (when its key differs); returns the catalog record. */
     AnchorCacheRecord write(DocumentEvent doc, Compressed compressed, Optional<AnchorCacheRecord> previous,
                             RetryPolicy.Budget redis) {
         String key = keyOf(doc);
@@ -151,7 +157,7 @@ final class AnchorCacheWriter {
 
     private void retire(String oldKey, String newKey, RetryPolicy.Budget redis) {
         if (!oldKey.equals(newKey)) {
-            delete(oldKey, redis);
+            redis.call("retiring " + oldKey, () -> c.blobs().expireWithin(oldKey, settings.retireGrace()));
         }
     }
 

@@ -19,4 +19,12 @@ public interface BlobStore {
 
     /** @return whether the key existed */
     boolean delete(String key);
+
+    /**
+     * Lets the blob live at most {@code grace} longer (an earlier expiry stays): how a replaced
+     * version's blob is retired, so that readers of the not yet committed catalog still find it.
+     *
+     * @return whether the key existed
+     */
+    boolean expireWithin(String key, Duration grace);
 }

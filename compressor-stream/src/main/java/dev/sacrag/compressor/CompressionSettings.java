@@ -20,16 +20,29 @@ import java.util.Optional;
  *                          logged and counted, because it means the timeouts are too small
  * @param deadLetterMaxBytes the largest record the dead-letter topic and the producer take; a
  *                          dead letter that would be larger goes without its value (see {@link DeadLetters})
+ * @param retireGrace       how long a replaced version's blob stays readable: the catalog record
+ *                          that replaces it is not visible before its transaction commits, or
+ *                          after an abort, before the record is processed again; deleted at once,
+ *                          the blob would be missing for every reader of the committed catalog
  */
 public record CompressionSettings(DocumentLimits limits, int maxDocumentTokens, KvDtype dtype,
                                   Optional<Duration> blobTtl, RetryPolicy redisRetry, Duration maxCompressTime,
-                                  long deadLetterMaxBytes) {
+                                  long deadLetterMaxBytes, Duration retireGrace) {
+
+    /** Retired blobs' grace unless the timeouts call for more: a commit and a restart's replay fit in it. */
+    public static final Duration DEFAULT_RETIRE_GRACE = Duration.ofMinutes(2);
+
+    /** The grace that outlasts a transaction (which may abort at its timeout) twice, and at least the default. */
+    public static Duration retireGraceFor(Duration transactionTimeout) {
+        Duration twice = transactionTimeout.multipliedBy(2);
+        return twice.compareTo(DEFAULT_RETIRE_GRACE) > 0 ? twice : DEFAULT_RETIRE_GRACE;
+    }
 
     /** Dead letters limited by the producer's max.request.size only. */
     public CompressionSettings(DocumentLimits limits, int maxDocumentTokens, KvDtype dtype, Optional<Duration> blobTtl,
                                RetryPolicy redisRetry, Duration maxCompressTime) {
         this(limits, maxDocumentTokens, dtype, blobTtl, redisRetry, maxCompressTime,
-                CompressorTopology.maxStoredDocumentBytes(limits));
+                CompressorTopology.maxStoredDocumentBytes(limits), DEFAULT_RETIRE_GRACE);
     }
 
     public CompressionSettings {
@@ -38,6 +51,10 @@ public record CompressionSettings(DocumentLimits limits, int maxDocumentTokens, 
         Objects.requireNonNull(blobTtl, "blobTtl");
         Objects.requireNonNull(redisRetry, "redisRetry");
         Objects.requireNonNull(maxCompressTime, "maxCompressTime");
+        Objects.requireNonNull(retireGrace, "retireGrace");
+        if (retireGrace.toMillis() < 1) {
+            throw new IllegalArgumentException("retireGrace must be at least 1 ms, got " + retireGrace);
+        }
         if (deadLetterMaxBytes < 1) {
             throw new IllegalArgumentException("deadLetterMaxBytes must be >= 1, got " + deadLetterMaxBytes);
         }

@@ -96,7 +96,8 @@ public final class CompressorApp implements AutoCloseable {
         CompressionSettings settings = new CompressionSettings(config.limits(),
                 config.maxDocumentTokens().orElse(engine.config().maxPositions()), config.blobDtype(), config.blobTtl(),
                 config.redisRetry(), config.maxCompressTime(),
-                Math.min(deadLetterTopicBytes, CompressorTopology.maxStoredDocumentBytes(config.limits())));
+                Math.min(deadLetterTopicBytes, CompressorTopology.maxStoredDocumentBytes(config.limits())),
+                CompressionSettings.retireGraceFor(config.timeouts().transactionTimeout()));
         Topology topology = CompressorTopology.build(config.topics(), settings,
                 new Collaborators(compressor, new RedisBlobStore(store), metrics, Clock.systemUTC()));
         KafkaStreams streams = new KafkaStreams(topology, CompressorStreamsConfig.of(config));

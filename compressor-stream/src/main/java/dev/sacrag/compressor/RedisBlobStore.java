@@ -40,6 +40,11 @@ public final class RedisBlobStore implements BlobStore {
         return call(() -> store.delete(key));
     }
 
+    @Override
+    public boolean expireWithin(String key, Duration grace) {
+        return call(() -> store.expireWithin(key, grace));
+    }
+
     private static <T> T call(Supplier<T> operation) {
         try {
             return operation.get();

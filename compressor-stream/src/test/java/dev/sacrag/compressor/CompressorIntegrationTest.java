@@ -130,10 +130,15 @@ class CompressorIntegrationTest {
                     assertEquals(r.getAnchorCount(), kv.anchorCount(), d);
                     assertEquals(r.getBytes(), blob.length, d);
                 }
-                assertFalse(redis.exists(RedisKeys.blobKey("acme", modelId, id(3), 1)), "the update deleted the old blob");
                 assertFalse(redis.exists(RedisKeys.blobKey("acme", modelId, id(5), 1)), "the delete removed the blob");
             }
-            assertEquals(good.size(), redisKeyCount(), "one blob per live document, nothing stale");
+            // the update retired the old blob: readable until the catalog's v2 record is seen, then expired
+            String retired = RedisKeys.blobKey("acme", modelId, id(3), 1);
+            long pttl = pttl(retired);
+            Duration grace = CompressionSettings.retireGraceFor(config("e2e").build().timeouts().transactionTimeout());
+            assertTrue(pttl > 0 && pttl <= grace.toMillis(), "the update gave the old blob an expiry within " + grace
+                    + ", PTTL " + pttl);
+            assertEquals(good.size() + 1, redisKeyCount(), "one blob per live document and the retired one, nothing else");
             assertEquals(22, app.metrics().count("documents.compressed"), "20 documents, one update, one JSON document");
 
             try (TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.bootstrapServers(), topics.deadLetter(),
@@ -401,6 +406,15 @@ class CompressorIntegrationTest {
 
     private static AnchorKvStore redisStore() {
         return AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.parse(stack.redisUrl())));
+    }
+
+    private static long pttl(String key) {
+        RedisClient client = RedisClient.create(stack.redisUrl());
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            return c.sync().pttl(key);
+        } finally {
+            client.shutdown();
+        }
     }
 
     private static long redisKeyCount() {

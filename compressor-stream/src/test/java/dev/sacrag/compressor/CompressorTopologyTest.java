@@ -58,6 +58,7 @@ class CompressorTopologyTest {
     static final int MAX_CHARS = 500;
     static final int MAX_TOKENS = 40;
     static final int MAX_VALUE_BYTES = 4096;
+    static final Duration RETIRE_GRACE = Duration.ofSeconds(90);
 
     @TempDir
     Path stateDir;
@@ -81,7 +82,7 @@ class CompressorTopologyTest {
         return new CompressionSettings(new DocumentLimits(MAX_VALUE_BYTES, MAX_CHARS), MAX_TOKENS,
                 KvDtype.F32, Optional.empty(),
                 new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
-                Duration.ofSeconds(5), deadLetterMaxBytes);
+                Duration.ofSeconds(5), deadLetterMaxBytes, RETIRE_GRACE);
     }
 
     void start(CompressionSettings settings) {
@@ -203,14 +204,18 @@ class CompressorTopologyTest {
     }
 
     @Test
-    void anUpdateReplacesTheBlobAndDeletesTheOldOne() {
+    void anUpdateReplacesTheBlobAndRetiresTheOldOneWithAGraceNotADelete() {
         publishAvro(doc("doc-1", 1, "first text"));
+        byte[] first = redis.blobs.get(keyOf("doc-1", 1));
         publishAvro(doc("doc-1", 2, "second different text"));
 
         List<AnchorCacheRecord> out = catalog.readValuesToList();
         assertEquals(2, out.size());
         assertEquals(keyOf("doc-1", 2), out.get(1).getRedisKey());
-        assertEquals(List.of(keyOf("doc-1", 2)), List.copyOf(redis.blobs.keySet()), "only the new version's blob is left");
+        assertEquals(List.of(keyOf("doc-1", 2)), redis.liveKeys(), "only the new version's blob is left to live");
+        // until the transaction holding v2's catalog record commits, readers are pointed at v1
+        assertArrayEquals(first, redis.blobs.get(keyOf("doc-1", 1)), "the old blob is still readable");
+        assertEquals(Map.of(keyOf("doc-1", 1), RETIRE_GRACE), redis.expiring);
         assertEquals(2, model.compressions());
     }
 
@@ -248,7 +253,8 @@ class CompressorTopologyTest {
         assertEquals(2, second.getDocVersion());
         assertEquals(keyOf("doc-1", 2), second.getRedisKey(), "the blob moved to the new version's key");
         assertEquals(out.get(0).getChecksum(), second.getChecksum());
-        assertEquals(List.of(keyOf("doc-1", 2)), List.copyOf(redis.blobs.keySet()));
+        assertEquals(List.of(keyOf("doc-1", 2)), redis.liveKeys());
+        assertEquals(Map.of(keyOf("doc-1", 1), RETIRE_GRACE), redis.expiring, "the old key is retired, not deleted");
         assertArrayEquals(first, redis.blobs.get(keyOf("doc-1", 2)));
         assertEquals(1, count("documents.deduplicated"));
     }

@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class InMemoryBlobStore implements BlobStore {
 
     final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
+    /** Keys given an expiry by {@link #expireWithin} (they stay in {@link #blobs}: the fake has no clock). */
+    final Map<String, Duration> expiring = new ConcurrentHashMap<>();
     final AtomicInteger failuresLeft = new AtomicInteger();
     final AtomicInteger calls = new AtomicInteger();
 
@@ -29,6 +31,7 @@ final class InMemoryBlobStore implements BlobStore {
     public void put(String key, byte[] blob, Optional<Duration> ttl) {
         check("SET", key);
         blobs.put(key, blob.clone());
+        expiring.remove(key);
     }
 
     @Override
@@ -46,7 +49,23 @@ final class InMemoryBlobStore implements BlobStore {
     @Override
     public boolean delete(String key) {
         check("DEL", key);
+        expiring.remove(key);
         return blobs.remove(key) != null;
+    }
+
+    @Override
+    public boolean expireWithin(String key, Duration grace) {
+        check("PEXPIRE", key);
+        if (!blobs.containsKey(key)) {
+            return false;
+        }
+        expiring.merge(key, grace, (a, b) -> a.compareTo(b) <= 0 ? a : b);
+        return true;
+    }
+
+    /** Keys written and not retired. */
+    java.util.List<String> liveKeys() {
+        return blobs.keySet().stream().filter(k -> !expiring.containsKey(k)).sorted().toList();
     }
 
     private void check(String op, String key) {

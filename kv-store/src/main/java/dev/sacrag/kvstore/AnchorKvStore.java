@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import io.lettuce.core.ExpireArgs;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
@@ -207,6 +208,26 @@ public final class AnchorKvStore implements AutoCloseable {
             return redis.sync.del(bytes(key)) == 1;
         } catch (RedisException e) {
             throw unavailable("DEL", key, e);
+        }
+    }
+
+    /**
+     * Lets the key live at most {@code grace} longer (PEXPIRE ... LT): a key without a TTL gets
+     * one, a key due to expire sooner keeps its earlier time. Needs Redis 7.0 or later.
+     *
+     * @return whether the key existed
+     */
+    public boolean expireWithin(String key, Duration grace) {
+        if (grace.toMillis() < 1) {
+            throw new IllegalArgumentException("grace must be at least 1 ms, got " + grace);
+        }
+        try {
+            if (redis.sync.pexpire(bytes(key), grace.toMillis(), ExpireArgs.Builder.lt())) {
+                return true;
+            }
+            return exists(key);   // LT refused a later time: the key exists and expires sooner anyway
+        } catch (RedisException e) {
+            throw unavailable("PEXPIRE", key, e);
         }
     }
 

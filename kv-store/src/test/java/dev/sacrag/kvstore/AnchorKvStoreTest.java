@@ -93,6 +93,30 @@ class AnchorKvStoreTest {
     }
 
     @Test
+    void expireWithinShortensATtlButNeverLengthensOne() {
+        String persistent = RedisKeys.blobKey("acme", "m1", "retired", 1);
+        String soon = RedisKeys.blobKey("acme", "m1", "retired", 2);
+        String later = RedisKeys.blobKey("acme", "m1", "retired", 3);
+        store.put(persistent, randomBytes(3, 100), Optional.empty());
+        store.put(soon, randomBytes(4, 100), Optional.of(Duration.ofSeconds(20)));
+        store.put(later, randomBytes(5, 100), Optional.of(Duration.ofHours(2)));
+
+        assertTrue(store.expireWithin(persistent, Duration.ofMinutes(2)));
+        assertTrue(store.expireWithin(soon, Duration.ofMinutes(2)), "exists, though its TTL stays");
+        assertTrue(store.expireWithin(later, Duration.ofMinutes(2)));
+        assertFalse(store.expireWithin(RedisKeys.blobKey("acme", "m1", "never-written", 1), Duration.ofMinutes(2)));
+
+        long minute = Duration.ofMinutes(1).toMillis();
+        long pttl = (Long) redis.call("PTTL", persistent);
+        assertTrue(pttl > minute && pttl <= 2 * minute, "a key without a TTL gets the grace: " + pttl);
+        pttl = (Long) redis.call("PTTL", soon);
+        assertTrue(pttl > 0 && pttl <= 20_000, "an earlier expiry is kept: " + pttl);
+        pttl = (Long) redis.call("PTTL", later);
+        assertTrue(pttl > minute && pttl <= 2 * minute, "a later expiry is brought forward: " + pttl);
+        assertThrows(IllegalArgumentException.class, () -> store.expireWithin(persistent, Duration.ZERO));
+    }
+
+    @Test
     void getAllFetchesFiftyBlobsOfMixedSizesInOnePipeline() {
         AnchorKv big = randomAnchorKv(); // f32: 8 layers x K,V x 2 heads x 512 anchors x 64 = 4 MiB
         byte[] bigBlob = AnchorKvCodec.encode(big, KvDtype.F32);
