@@ -45,6 +45,11 @@ final class AnchorCacheWriter {
         this.c = collaborators;
     }
 
+    /** Tokens the compressor may read for one document (--max-doc-tokens). */
+    int maxDocumentTokens() {
+        return settings.maxDocumentTokens();
+    }
+
     String modelId() {
         return c.compressor().modelId();
     }

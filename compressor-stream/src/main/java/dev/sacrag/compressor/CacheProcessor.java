@@ -85,6 +85,19 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
     }
 
     /**
+     * Refuses a document over --max-doc-tokens: the transaction and poll timeouts are sized for
+     * that many. Checked again on a recompress request, since a document stored under a higher
+     * limit (before a restart with a lower one) would otherwise be compressed past the timeouts.
+     */
+    void checkTokenLimit(DocumentEvent doc, AnchorCacheWriter.Tokens tokens) throws BadDocumentException {
+        if (tokens.ids().length > writer.maxDocumentTokens()) {
+            throw new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document " + doc.getDocId() + " v"
+                    + doc.getVersion() + " has " + tokens.ids().length + " tokens, limit " + writer.maxDocumentTokens()
+                    + " (--max-doc-tokens)");
+        }
+    }
+
+    /**
      * Compresses, writes the blob, updates the stores and emits the catalog record.
      *
      * @return false when the model failed and {@code source} went to the dead-letter topic instead

@@ -50,7 +50,7 @@ public final class CompressorTopology {
         topology.addSource(DOCUMENTS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.documents());
         topology.addSource(RECOMPRESS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.recompress());
         topology.addProcessor(COMPRESS_PROCESSOR,
-                () -> new DocumentProcessor(writer, metrics, codec, settings.maxDocumentTokens()), DOCUMENTS_SOURCE);
+                () -> new DocumentProcessor(writer, metrics, codec), DOCUMENTS_SOURCE);
         topology.addProcessor(RECOMPRESS_PROCESSOR, () -> new RecompressProcessor(writer, metrics), RECOMPRESS_SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(COMPRESSED_STORE),
                         Serdes.String(), CompressorSerdes.anchorCacheRecord())

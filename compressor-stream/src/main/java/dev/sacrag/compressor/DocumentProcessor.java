@@ -34,12 +34,10 @@ final class DocumentProcessor extends CacheProcessor {
     private static final Logger log = LoggerFactory.getLogger(DocumentProcessor.class);
 
     private final DocumentCodec codec;
-    private final int maxDocumentTokens;
 
-    DocumentProcessor(AnchorCacheWriter writer, CompressorMetrics metrics, DocumentCodec codec, int maxDocumentTokens) {
+    DocumentProcessor(AnchorCacheWriter writer, CompressorMetrics metrics, DocumentCodec codec) {
         super(writer, metrics);
         this.codec = codec;
-        this.maxDocumentTokens = maxDocumentTokens;
     }
 
     @Override
@@ -58,10 +56,7 @@ final class DocumentProcessor extends CacheProcessor {
                 return;
             }
             tokens = t.get();
-            if (tokens.ids().length > maxDocumentTokens) {
-                throw new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document " + docId + " has "
-                        + tokens.ids().length + " tokens, limit " + maxDocumentTokens + " (--max-doc-tokens)");
-            }
+            checkTokenLimit(doc, tokens);
         } catch (BadDocumentException e) {
             deadLetter(record, e.reason().name(), e);
             return;

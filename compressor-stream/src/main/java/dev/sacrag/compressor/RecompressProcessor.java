@@ -14,7 +14,9 @@ import java.util.Optional;
  * Serves the recompress topic (a blob was evicted, or {@code sac warm --rebuild}): compresses the
  * latest document again unless its blob is in Redis. Runs in the same task as the document's
  * partition, so it sees the same stores; a request for a document this task never saw (or
- * deleted) is counted and logged, and one for another model is ignored.
+ * deleted) is counted and logged, and one for another model is ignored. A document over
+ * --max-doc-tokens (stored before a restart with a lower limit) goes to the dead-letter topic
+ * with the request instead of being compressed past the timeouts sized for the limit.
  */
 final class RecompressProcessor extends CacheProcessor {
 
@@ -53,7 +55,17 @@ final class RecompressProcessor extends CacheProcessor {
         }
         log.info("recompressing document {} v{} ({})", doc.getDocId(), doc.getVersion(), request.reason().orElse("no reason given"));
         Optional<AnchorCacheWriter.Tokens> tokens = tokenize(doc, record);
-        if (tokens.isPresent() && compressAndEmit(doc, tokens.get(), previous, redis, record)) {
+        if (tokens.isEmpty()) {
+            return;
+        }
+        try {
+            checkTokenLimit(doc, tokens.get());
+        } catch (BadDocumentException e) {
+            metrics.recompress("too-large");
+            deadLetter(record, e.reason().name(), e);
+            return;
+        }
+        if (compressAndEmit(doc, tokens.get(), previous, redis, record)) {
             metrics.recompress("rebuilt");
         }
     }

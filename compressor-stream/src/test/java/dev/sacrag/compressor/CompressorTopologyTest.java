@@ -473,6 +473,24 @@ class CompressorTopologyTest {
     }
 
     @Test
+    void aRecompressRequestForADocumentOverTheTokenLimitIsDeadLetteredNotCompressed() {
+        publishAvro(doc("doc-1", 7, "fits the limit when published"));
+        catalog.readValue();
+        redis.blobs.clear();
+        // what a restart with a lower --max-doc-tokens does to a stored document: it no longer fits
+        model.extraTokens = MAX_TOKENS;
+        requestRecompress("doc-1", "{\"reason\":\"blob-evicted\"}");
+
+        assertTrue(catalog.isEmpty(), "nothing compressed past the limit the timeouts were sized for");
+        assertEquals(1, model.compressions());
+        assertEquals(1, count("recompress.requests", "outcome", "too-large"));
+        TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+        assertEquals("TOO_LARGE", header(dead.headers(), DeadLetters.ERROR_REASON));
+        String message = header(dead.headers(), DeadLetters.ERROR_MESSAGE);
+        assertTrue(message.contains("doc-1 v7") && message.contains("limit " + MAX_TOKENS), message);
+    }
+
+    @Test
     void aRecompressRequestForABlobThatExistsDoesNothing() {
         publishAvro(doc("doc-1", 7, "already there"));
         catalog.readValue();

@@ -19,6 +19,8 @@ final class FakeCompressor implements DocumentCompressor {
     final List<long[]> compressed = new CopyOnWriteArrayList<>();
     volatile RuntimeException failWith;
     volatile RuntimeException tokenizerFailsWith;
+    /** Tokens added to every text (a test's way to push a stored document over the token limit). */
+    volatile int extraTokens;
 
     @Override
     public String modelId() {
@@ -36,12 +38,13 @@ final class FakeCompressor implements DocumentCompressor {
             throw tokenizerFailsWith;
         }
         String[] words = text.trim().split("\\s+");
-        long[] ids = new long[PROMPT_TOKENS + words.length];
+        long[] ids = new long[PROMPT_TOKENS + words.length + extraTokens];
         ids[0] = 1;
         ids[1] = 2;
         for (int i = 0; i < words.length; i++) {
             ids[PROMPT_TOKENS + i] = Math.floorMod(words[i].hashCode(), 1000) + 3;
         }
+        Arrays.fill(ids, PROMPT_TOKENS + words.length, ids.length, 3L);
         return ids;
     }
 
