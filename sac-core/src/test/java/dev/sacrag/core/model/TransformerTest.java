@@ -64,6 +64,58 @@ class TransformerTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void aLastLogitsForwardGivesTheLastRowOfAllAndTheSameCache(String name, ModelConfig config) throws Exception {
+        Path dir = TestModels.write(config, tmp.resolve(name), 11);
+        int t = 9;
+        long[][] tokens = {randomTokens(new Random(3), t, config.vocabSize()), randomTokens(new Random(4), t, config.vocabSize())};
+        int[][] positions = new int[2][t];
+        for (int i = 0; i < t; i++) {
+            positions[0][i] = 5 + i;
+            positions[1][i] = 17 + i;
+        }
+        int v = config.vocabSize();
+        try (Transformer model = Transformer.load(dir); NDScope scope = new NDScope()) {
+            NDManager m = model.manager();
+            // row 0 causal, row 1 bidirectional: the last layer must keep each row's own mask row
+            float[] maskData = new float[2 * t * t];
+            for (int i = 0; i < t; i++) {
+                for (int j = 0; j < t; j++) {
+                    maskData[i * t + j] = j <= i ? 0f : Masks.BLOCKED;
+                }
+            }
+            NDArray mask = m.create(maskData, new ai.djl.ndarray.types.Shape(2, t, t));
+            float[] all;
+            float[] last;
+            float[] nextAll;
+            float[] nextLast;
+            try (KvCache a = new KvCache(m, config.layers()); KvCache b = new KvCache(m, config.layers())) {
+                all = model.forward(new Transformer.Input(model.embed(tokens), positions, mask, Transformer.Logits.ALL), a)
+                        .toFloatArray();
+                last = model.forward(new Transformer.Input(model.embed(tokens), positions, mask, Transformer.Logits.LAST), b)
+                        .toFloatArray();
+                for (int l = 0; l < config.layers(); l++) {
+                    assertClose(a.keys(l).toFloatArray(), b.keys(l).toFloatArray(), 1e-6, name + " keys of layer " + l);
+                    assertClose(a.values(l).toFloatArray(), b.values(l).toFloatArray(), 1e-6, name + " values of layer " + l);
+                }
+                long[][] next = {{tokens[0][0]}, {tokens[1][1]}};
+                int[][] nextPos = {{5 + t}, {17 + t}};
+                NDArray open = m.zeros(new ai.djl.ndarray.types.Shape(2, 1, t + 1));
+                nextAll = model.forward(new Transformer.Input(model.embed(next), nextPos, open, Transformer.Logits.LAST), a)
+                        .toFloatArray();
+                nextLast = model.forward(new Transformer.Input(model.embed(next), nextPos, open, Transformer.Logits.LAST), b)
+                        .toFloatArray();
+            }
+            for (int row = 0; row < 2; row++) {
+                for (int k = 0; k < v; k++) {
+                    assertEquals(all[(row * t + t - 1) * v + k], last[row * v + k], 1e-4, name + " row " + row + " logit " + k);
+                }
+            }
+            assertClose(nextAll, nextLast, 1e-5, name + " the step after");
+        }
+    }
+
     @Test
     void incrementalDecodingWithCacheEqualsOneFullForward() throws Exception {
         ModelConfig config = TestModels.tiny(Architecture.QWEN2);
@@ -184,6 +236,15 @@ class TransformerTest {
             t[i] = r.nextInt(vocab);
         }
         return t;
+    }
+
+    static void assertClose(float[] expected, float[] actual, double tol, String what) {
+        assertEquals(expected.length, actual.length, what + ": size");
+        double maxErr = 0;
+        for (int i = 0; i < expected.length; i++) {
+            maxErr = Math.max(maxErr, Math.abs(expected[i] - actual[i]));
+        }
+        assertTrue(maxErr < tol, what + ": max |error| " + maxErr + " >= " + tol);
     }
 
     static void assertClose(double[][] expected, float[] actual, double tol, String what) {
