@@ -223,13 +223,7 @@ public final class Transformer implements AutoCloseable {
             q = rmsNorm(q, w.qNorm());
         }
         q = rope.apply(q, cos, sin);                                    // [B, T, H, D]
-        NDArray keys = kv[0].expandDims(2);                             // [B, Hkv, 1, S, D]
-        NDArray values = kv[1].expandDims(2);                           // [B, Hkv, 1, S, D]
-        NDArray qg = q.reshape(b, t, hkv, h / hkv, d).transpose(0, 2, 3, 1, 4); // [B, Hkv, g, T, D]
-        NDArray scores = qg.matMul(keys.transpose(0, 1, 2, 4, 3))       // [B, Hkv, g, T, S]
-                .mul(attnScale).add(mask);
-        NDArray attn = scores.softmax(-1).matMul(values)                // [B, Hkv, g, T, D]
-                .transpose(0, 3, 1, 2, 4).reshape(b, t, (long) h * d);  // [B, T, H*D]
+        NDArray attn = t == 1 ? attendOne(q, kv, mask, b, hkv, h / hkv, d) : attend(q, kv, mask, b, t, hkv, h / hkv, d);
         x = x.add(delta(attn.matMul(w.wo().transpose()), attn, lora, LowRank.Target.O_PROJ, loraScale)); // [B, T, E]
 
         NDArray xm = rmsNorm(x, w.mlpNorm());
@@ -237,6 +231,35 @@ public final class Transformer implements AutoCloseable {
         NDArray up = delta(xm.matMul(w.wUp().transpose()), xm, lora, LowRank.Target.UP_PROJ, loraScale);       // [B, T, I]
         NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up); // SiLU(gate) * up
         return x.add(delta(act.matMul(w.wDown().transpose()), act, lora, LowRank.Target.DOWN_PROJ, loraScale)); // [B, T, E]
+    }
+
+    /**
+     * Attention of T queries [B, T, H, D] over K, V [B, Hkv, S, D]; each KV head serves g = H / Hkv
+     * query heads (head = kvHead * g + j). Returns [B, T, H*D].
+     */
+    private NDArray attend(NDArray q, NDArray[] kv, NDArray mask, long b, long t, int hkv, int g, int d) {
+        NDArray keys = kv[0].expandDims(2);                             // [B, Hkv, 1, S, D]
+        NDArray values = kv[1].expandDims(2);                           // [B, Hkv, 1, S, D]
+        NDArray qg = q.reshape(b, t, hkv, g, d).transpose(0, 2, 3, 1, 4); // [B, Hkv, g, T, D]
+        NDArray scores = qg.matMul(keys.transpose(0, 1, 2, 4, 3))       // [B, Hkv, g, T, S]
+                .mul(attnScale).add(mask);
+        return scores.softmax(-1).matMul(values)                        // [B, Hkv, g, T, D]
+                .transpose(0, 3, 1, 2, 4).reshape(b, t, (long) hkv * g * d); // [B, T, H*D]
+    }
+
+    /**
+     * {@link #attend} for one query position (a decode step, the last layer of a prompt): the g
+     * query heads of a KV head are the rows of one product with that head's K and V, so K and V
+     * are read in place instead of being broadcast (copied) to every query head, a copy that grows
+     * with the batch and the cache.
+     */
+    private NDArray attendOne(NDArray q, NDArray[] kv, NDArray mask, long b, int hkv, int g, int d) {
+        long s = kv[0].getShape().get(2);
+        NDArray qg = q.reshape(b, hkv, g, d);                          // [B, Hkv, g, D]
+        NDArray scores = qg.matMul(kv[0].transpose(0, 1, 3, 2))         // [B, Hkv, g, S]
+                .mul(attnScale).add(mask.reshape(mask.getShape().get(0), 1, 1, s));
+        return scores.softmax(-1).matMul(kv[1])                         // [B, Hkv, g, D]
+                .reshape(b, 1, (long) hkv * g * d);                     // [B, 1, H*D]
     }
 
     /** {@code y} plus the unmerged LoRA delta of {@code target} on input {@code x}, if it has one. */
