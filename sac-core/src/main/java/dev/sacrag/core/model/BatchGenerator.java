@@ -15,11 +15,12 @@ import java.util.Random;
 import java.util.function.LongConsumer;
 
 /**
- * Decodes several independent sequences together: the caches are padded to one length, all
- * prompts are prefilled in one forward (left-padded), and every decode step runs all live
- * sequences as one batch (padded slots masked); once half the rows have ended, the others'
- * caches are copied into a smaller batch, so a long answer does not keep ended rows
- * computing. On a CPU the decode step is bound by reading the weights and by per-op
+ * Decodes several independent sequences together: the caches are copied into one reserved
+ * batch cache (padded to one length, with room for the prompts and the longest answer, so no
+ * step copies the cache again), all prompts are prefilled in one forward (left-padded), and
+ * every decode step runs all live sequences as one batch (padded and unwritten slots masked);
+ * once half the rows have ended, the others' caches are copied into a smaller batch, so a long
+ * answer does not keep ended rows computing. On a CPU the decode step is bound by reading the weights and by per-op
  * overhead, both shared by the batch, so B sequences cost far less than B separate loops.
  *
  * <p>A callback that throws stops only its own sequence (a cancelled request); the error is
@@ -29,8 +30,8 @@ public final class BatchGenerator {
 
     /**
      * One sequence: its own cache (e.g. composed anchors; at least one position), prompt
-     * embeddings [1, T, E] and positions. {@link #generate} consumes the caches: a lone
-     * sequence's arrays become the batch cache and are closed with it; close each cache after.
+     * embeddings [1, T, E] and positions. {@link #generate} copies the caches and leaves them
+     * as they were: close each after.
      */
     public record Sequence(KvCache cache, NDArray prompt, int[] positions, GenerationOptions options,
                            LongConsumer onToken) { }
@@ -59,6 +60,8 @@ public final class BatchGenerator {
         int maxLen = seqs.stream().mapToInt(s -> s.cache().length()).max().orElseThrow();
         int maxPrompt = seqs.stream().mapToInt(s -> s.positions().length).max().orElseThrow();
         int width = maxLen + maxPrompt;
+        // every decode step feeds one token and the first comes from the prefill
+        int capacity = width + seqs.stream().mapToInt(s -> s.options().maxNewTokens()).max().orElseThrow();
         // Slots each row's real tokens may attend: its own cache and its own prompt. Caches are
         // padded at the end (slots len..maxLen), prompts at the front, so that the last prompt
         // position is every row's last real token and one LAST-logits forward serves them all.
@@ -72,13 +75,14 @@ public final class BatchGenerator {
         NDArray[] values = new NDArray[c.layers()];
         try (NDScope scope = new NDScope()) {
             for (int l = 0; l < c.layers(); l++) {
-                keys[l] = padAndStack(m, seqs, l, true, maxLen);     // [B, Hkv, maxLen, D]
-                values[l] = padAndStack(m, seqs, l, false, maxLen);
+                keys[l] = reserve(m, seqs, l, true, capacity);      // [B, Hkv, capacity, D]
+                values[l] = reserve(m, seqs, l, false, capacity);
             }
-            try (KvCache batch = KvCache.of(m, keys, values)) {
+            try (KvCache batch = KvCache.reserved(m, keys, values, maxLen)) {
                 float[] logits;
                 try (NDScope prefill = new NDScope()) {
-                    logits = model.forward(prompts(m, seqs, rows, maxLen, maxPrompt), batch).toFloatArray(); // [B, 1, V]
+                    logits = model.forward(prompts(m, seqs, rows, maxLen, maxPrompt, capacity), batch)
+                            .toFloatArray();                                   // [B, 1, V]
                 }
                 int v = c.vocabSize();
                 for (int i = 0; i < b; i++) {
@@ -87,7 +91,7 @@ public final class BatchGenerator {
                     accept(i, Generator.pick(Arrays.copyOfRange(logits, i * v, (i + 1) * v), seqs.get(i).options(),
                             random[i]), seqs, out, done, stopped, errors, last);
                 }
-                decodeTogether(model, batch, seqs, rows, out, done, stopped, errors, last, nextPos, random);
+                decodeTogether(model, batch, seqs, rows, out, done, stopped, errors, last, nextPos, random, capacity);
             }
         }
         List<Outcome> outcomes = new ArrayList<>();
@@ -100,13 +104,12 @@ public final class BatchGenerator {
 
     /**
      * All prompts as one forward: embeddings [B, maxPrompt, E] left-padded with zeros, mask
-     * [B, maxPrompt, maxLen + maxPrompt] letting a real prompt token see its own cache and its
-     * own earlier prompt tokens. A padding position sees only itself (finite, never seen).
+     * [B, maxPrompt, capacity] letting a real prompt token see its own cache and its own earlier
+     * prompt tokens. A padding position sees only itself (finite, never seen).
      */
     private static Transformer.Input prompts(NDManager m, List<Sequence> seqs, List<float[]> rows, int maxLen,
-                                             int maxPrompt) {
+                                             int maxPrompt, int width) {
         int b = seqs.size();
-        int width = maxLen + maxPrompt;
         float[] mask = new float[b * maxPrompt * width];
         int[][] positions = new int[b][maxPrompt];
         NDList embeds = new NDList(b);
@@ -137,7 +140,8 @@ public final class BatchGenerator {
 
     private static void decodeTogether(Transformer model, KvCache batch, List<Sequence> seqs, List<float[]> rows,
                                        List<List<Long>> out, boolean[] done, boolean[] stopped,
-                                       RuntimeException[] errors, long[] last, int[] nextPos, Random[] random) {
+                                       RuntimeException[] errors, long[] last, int[] nextPos, Random[] random,
+                                       int capacity) {
         NDManager m = model.manager();
         int width = rows.get(0).length;
         int v = model.config().vocabSize();
@@ -151,19 +155,21 @@ public final class BatchGenerator {
             while (!allDone(done)) {
                 step++;
                 int b = live.length;
-                float[] mask = new float[b * (width + step)];   // each step opens one more slot, the token just fed
+                // each step opens one more slot, the token just fed; the slots after it are not written yet
+                float[] mask = new float[b * capacity];
                 long[][] tokens = new long[b][1];
                 int[][] positions = new int[b][1];
                 for (int r = 0; r < b; r++) {
                     int i = live[r];
-                    System.arraycopy(rows.get(i), 0, mask, r * (width + step), width);
+                    System.arraycopy(rows.get(i), 0, mask, r * capacity, width);
+                    Arrays.fill(mask, r * capacity + width + step, (r + 1) * capacity, Masks.BLOCKED);
                     tokens[r][0] = done[i] ? 0 : last[i];
                     positions[r][0] = nextPos[i]++;
                 }
                 float[] logits;
                 try (NDScope stepScope = new NDScope()) {
                     logits = model.forward(new Transformer.Input(model.embed(tokens), positions,
-                            m.create(mask, new Shape(b, 1, width + step)), Transformer.Logits.LAST), cache)
+                            m.create(mask, new Shape(b, 1, capacity)), Transformer.Logits.LAST), cache)
                             .toFloatArray();                          // [B, 1, V]
                 }
                 int ended = 0;
@@ -212,21 +218,19 @@ public final class BatchGenerator {
             k.close();
             v.close();
         }
-        return KvCache.of(m, keys, values);
+        return KvCache.reserved(m, keys, values, cache.length());
     }
 
-    private static NDArray padAndStack(NDManager m, List<Sequence> seqs, int layer, boolean key, int maxLen) {
-        NDList parts = new NDList(seqs.size());
-        for (Sequence s : seqs) {
-            NDArray x = key ? s.cache().keys(layer) : s.cache().values(layer);   // [1, Hkv, S_i, D]
-            long len = x.getShape().get(2);
-            if (len < maxLen) {
-                Shape pad = new Shape(1, x.getShape().get(1), maxLen - len, x.getShape().get(3));
-                x = x.concat(m.zeros(pad), 2);
-            }
-            parts.add(x);
+    /** One layer's K or V of every sequence, row i at slots 0..S_i, in a zeroed [B, Hkv, capacity, D]. */
+    private static NDArray reserve(NDManager m, List<Sequence> seqs, int layer, boolean key, int capacity) {
+        NDArray first = key ? seqs.get(0).cache().keys(layer) : seqs.get(0).cache().values(layer);
+        Shape s = first.getShape();                                             // [1, Hkv, S_0, D]
+        NDArray out = m.zeros(new Shape(seqs.size(), s.get(1), capacity, s.get(3)), first.getDataType());
+        for (int i = 0; i < seqs.size(); i++) {
+            NDArray x = key ? seqs.get(i).cache().keys(layer) : seqs.get(i).cache().values(layer);
+            out.set(new NDIndex("{}:{}, :, 0:{}, :", i, i + 1, x.getShape().get(2)), x);
         }
-        return stack(parts);
+        return out;
     }
 
     /** Concatenates along the batch axis in one copy (not B growing ones); a single part is returned as is. */
