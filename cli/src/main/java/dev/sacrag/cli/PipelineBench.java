@@ -99,6 +99,11 @@ final class PipelineBench implements Callable<Integer> {
                     + " documents (default: the service's, 64m; 0 = every question prefills its whole prompt).")
     String promptCacheBytes;
 
+    @Option(names = "--inference-threads", paramLabel = "N",
+            description = "The query service's --inference-threads: batches decoded at once, each on the torch threads"
+                    + " (SAC_THREADS) (default: the service's, 1).")
+    Integer inferenceThreads;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
             description = "Give up when a phase's documents are not answerable after this long (default ${DEFAULT-VALUE}).")
     Duration timeout;
@@ -118,8 +123,11 @@ final class PipelineBench implements Callable<Integer> {
         int effectiveBatch = maxBatch != null ? maxBatch : Integer.parseInt(QuerySetting.MAX_BATCH.defaultValue());
         String effectiveWait = batchWait != null ? batchWait : QuerySetting.BATCH_WAIT.defaultValue();
         String effectiveCache = promptCacheBytes != null ? promptCacheBytes : QuerySetting.PROMPT_CACHE_BYTES.defaultValue();
+        int effectiveThreads = inferenceThreads != null ? inferenceThreads
+                : Integer.parseInt(QuerySetting.INFERENCE_THREADS.defaultValue());
         PipelineReport.Setup setup = new PipelineReport.Setup(model, documents, inputs.documents().size(), copies,
-                inputs.questions().size(), queries, maxNewTokens, effectiveBatch, effectiveWait, effectiveCache);
+                inputs.questions().size(), queries, maxNewTokens, effectiveBatch, effectiveWait, effectiveCache,
+                effectiveThreads);
         out.printf(Locale.ROOT, "inputs: %d documents x %d copies from %s, %d questions from %s, model %s%n",
                 setup.documents(), copies, documents, setup.questions(), questions, model);
         Map<String, String> querySettings = new java.util.HashMap<>();
@@ -131,6 +139,9 @@ final class PipelineBench implements Callable<Integer> {
         }
         if (promptCacheBytes != null) {
             querySettings.put(QuerySetting.PROMPT_CACHE_BYTES.flag(), promptCacheBytes);
+        }
+        if (inferenceThreads != null) {
+            querySettings.put(QuerySetting.INFERENCE_THREADS.flag(), String.valueOf(inferenceThreads));
         }
         PipelineReport report;
         try (DemoServices services = DemoServices.start(model, querySettings, out)) {
@@ -146,9 +157,10 @@ final class PipelineBench implements Callable<Integer> {
     }
 
     private void validate() {
-        if (copies < 1 || queries < 1 || rounds < 1 || maxNewTokens < 1 || (maxBatch != null && maxBatch < 1)) {
-            throw new ParameterException(spec.commandLine(), "--copies, --queries, --rounds, --max-new-tokens and"
-                    + " --max-batch must be >= 1");
+        if (copies < 1 || queries < 1 || rounds < 1 || maxNewTokens < 1 || (maxBatch != null && maxBatch < 1)
+                || (inferenceThreads != null && inferenceThreads < 1)) {
+            throw new ParameterException(spec.commandLine(), "--copies, --queries, --rounds, --max-new-tokens,"
+                    + " --max-batch and --inference-threads must be >= 1");
         }
         if (clients.isEmpty() || clients.stream().anyMatch(c -> c < 1)) {
             throw new ParameterException(spec.commandLine(), "--clients must list numbers >= 1, got " + clients);
