@@ -16,8 +16,8 @@ import java.util.function.LongConsumer;
 
 /**
  * Decodes several independent sequences together: the caches are copied into one reserved
- * batch cache (padded to one length, with room for the prompts and the longest answer, so no
- * step copies the cache again), all prompts are prefilled in one forward (left-padded), and
+ * batch cache (padded to one length, with room for the prompts and {@value #ANSWER_ROOM} answer
+ * tokens, grown by as many when the answers reach it, so a step does not copy the cache), all prompts are prefilled in one forward (left-padded), and
  * every decode step runs all live sequences as one batch (padded and unwritten slots masked);
  * once half the rows have ended, the others' caches are copied into a smaller batch, so a long
  * answer does not keep ended rows computing. On a CPU the decode step is bound by reading the weights and by per-op
@@ -27,6 +27,13 @@ import java.util.function.LongConsumer;
  * returned in that sequence's result.
  */
 public final class BatchGenerator {
+
+    /**
+     * Answer tokens a batch cache has room for before it grows (one copy): most answers fit, and
+     * a step attends over every reserved slot, so reserving a request's whole --max-new-tokens
+     * (up to 256) would make every step of a short answer attend over hundreds of empty slots.
+     */
+    public static final int ANSWER_ROOM = 32;
 
     /**
      * One sequence: its own cache (e.g. composed anchors; at least one position), prompt
@@ -61,7 +68,8 @@ public final class BatchGenerator {
         int maxPrompt = seqs.stream().mapToInt(s -> s.positions().length).max().orElseThrow();
         int width = maxLen + maxPrompt;
         // every decode step feeds one token and the first comes from the prefill
-        int capacity = width + seqs.stream().mapToInt(s -> s.options().maxNewTokens()).max().orElseThrow();
+        int capacity = width + Math.min(ANSWER_ROOM, seqs.stream().mapToInt(s -> s.options().maxNewTokens()).max()
+                .orElseThrow());
         // Slots each row's real tokens may attend: its own cache and its own prompt. Caches are
         // padded at the end (slots len..maxLen), prompts at the front, so that the last prompt
         // position is every row's last real token and one LAST-logits forward serves them all.
@@ -91,7 +99,7 @@ public final class BatchGenerator {
                     accept(i, Generator.pick(Arrays.copyOfRange(logits, i * v, (i + 1) * v), seqs.get(i).options(),
                             random[i]), seqs, out, done, stopped, errors, last);
                 }
-                decodeTogether(model, batch, seqs, rows, out, done, stopped, errors, last, nextPos, random, capacity);
+                decodeTogether(model, batch, seqs, rows, out, done, stopped, errors, last, nextPos, random);
             }
         }
         List<Outcome> outcomes = new ArrayList<>();
@@ -140,8 +148,7 @@ public final class BatchGenerator {
 
     private static void decodeTogether(Transformer model, KvCache batch, List<Sequence> seqs, List<float[]> rows,
                                        List<List<Long>> out, boolean[] done, boolean[] stopped,
-                                       RuntimeException[] errors, long[] last, int[] nextPos, Random[] random,
-                                       int capacity) {
+                                       RuntimeException[] errors, long[] last, int[] nextPos, Random[] random) {
         NDManager m = model.manager();
         int width = rows.get(0).length;
         int v = model.config().vocabSize();
@@ -155,6 +162,10 @@ public final class BatchGenerator {
             while (!allDone(done)) {
                 step++;
                 int b = live.length;
+                if (cache.length() == cache.capacity()) {
+                    cache.grow(ANSWER_ROOM);   // one copy per ANSWER_ROOM steps of a long answer
+                }
+                int capacity = cache.capacity();
                 // each step opens one more slot, the token just fed; the slots after it are not written yet
                 float[] mask = new float[b * capacity];
                 long[][] tokens = new long[b][1];

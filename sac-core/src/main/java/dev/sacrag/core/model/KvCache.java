@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Keys and values of the tokens seen so far, per layer, each [B, Hkv, S, D]; keys are stored
@@ -48,6 +49,25 @@ public final class KvCache implements AutoCloseable {
             c.filled[i] = filled;
         }
         return c;
+    }
+
+    /** Gives a reserved cache room for {@code extra} more positions: one copy into larger arrays. */
+    public void grow(int extra) {
+        if (filled == null || extra < 1) {
+            throw new IllegalStateException("only a reserved cache grows, by at least one position; got " + extra);
+        }
+        for (int l = 0; l < keys.length; l++) {
+            keys[l] = grown(keys[l], extra);
+            values[l] = grown(values[l], extra);
+        }
+    }
+
+    private NDArray grown(NDArray old, int extra) {
+        Shape s = old.getShape();
+        NDArray bigger = old.getManager().zeros(new Shape(s.get(0), s.get(1), s.get(2) + extra, s.get(3)), old.getDataType());
+        bigger.set(new NDIndex(":, :, 0:{}, :", s.get(2)), old);
+        old.close();
+        return keep(bigger);
     }
 
     /** Positions the arrays have room for: the capacity of a reserved cache, else its length. */

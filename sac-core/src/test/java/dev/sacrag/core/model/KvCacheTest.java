@@ -50,6 +50,35 @@ class KvCacheTest {
     }
 
     @Test
+    void aReservedCacheGrowsKeepingWhatItHolds() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray[] k = {m.arange(12f).reshape(1, 2, 2, 3)};
+            NDArray[] v = {m.arange(12f).reshape(1, 2, 2, 3).neg()};
+            try (KvCache c = KvCache.reserved(m, k, v, 2)) {
+                c.grow(3);
+                assertEquals(5, c.capacity());
+                assertEquals(2, c.length());
+                c.append(0, m.ones(new Shape(1, 2, 1, 3)), m.ones(new Shape(1, 2, 1, 3)));
+                float[] keys = c.keys(0).toFloatArray();
+                float[] values = c.values(0).toFloatArray();
+                for (int h = 0; h < 2; h++) {
+                    for (int s = 0; s < 5; s++) {
+                        for (int d = 0; d < 3; d++) {
+                            float expected = s < 2 ? (h * 2 + s) * 3 + d : s == 2 ? 1f : 0f;
+                            assertEquals(expected, keys[(h * 5 + s) * 3 + d], "key, head " + h + " slot " + s);
+                            assertEquals(s < 2 ? -expected : expected, values[(h * 5 + s) * 3 + d], "value, head " + h
+                                    + " slot " + s);
+                        }
+                    }
+                }
+            }
+            try (KvCache growing = new KvCache(m, 1)) {
+                assertThrows(IllegalStateException.class, () -> growing.grow(4), "only a reserved cache grows");
+            }
+        }
+    }
+
+    @Test
     void decodingAgainstAReservedCacheWithItsUnwrittenSlotsMaskedEqualsAGrowingCache() throws Exception {
         ModelConfig config = TestModels.tiny(Architecture.QWEN2);
         Path dir = TestModels.write(config, tmp.resolve("m"), 5);

@@ -3,6 +3,7 @@ package dev.sacrag.core.sac;
 import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.kv.AnchorKvCodec;
 import dev.sacrag.core.kv.KvDtype;
+import dev.sacrag.core.model.BatchGenerator;
 import dev.sacrag.core.model.Generator;
 import dev.sacrag.core.model.ModelConfig;
 import dev.sacrag.core.model.ModelConfig.Architecture;
@@ -215,6 +216,24 @@ class SacEngineTest {
         assertEquals(0, fullBatchArraysLate[0], "the five-row cache is still held after the batch shrank");
         for (int i = 0; i < limits.length; i++) {
             long[] single = engine.answer(requests.get(i).docs(), requests.get(i).question(), options.get(i),
+                    t -> { }).tokens();
+            assertEquals(limits[i], single.length);
+            assertArrayEquals(single, outcomes.get(i).result().tokens(), "request " + i);
+        }
+    }
+
+    @Test
+    void answersLongerThanTheBatchCachesRoomEqualOneByOne() {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        int[] limits = {BatchGenerator.ANSWER_ROOM * 2 + 5, 3, BatchGenerator.ANSWER_ROOM + 1};   // the cache grows twice
+        List<SacEngine.Request> requests = new ArrayList<>();
+        for (int i = 0; i < limits.length; i++) {
+            requests.add(new SacEngine.Request(List.of(a), "Tell me more, " + i + "?",
+                    dev.sacrag.core.model.GenerationOptions.greedy(limits[i], java.util.Set.of()), t -> { }));
+        }
+        var outcomes = engine.answerBatch(requests);
+        for (int i = 0; i < limits.length; i++) {
+            long[] single = engine.answer(requests.get(i).docs(), requests.get(i).question(), requests.get(i).options(),
                     t -> { }).tokens();
             assertEquals(limits[i], single.length);
             assertArrayEquals(single, outcomes.get(i).result().tokens(), "request " + i);
