@@ -240,6 +240,56 @@ class SacEngineTest {
         }
     }
 
+    /** The query service's --inference-threads: several threads decode their own batches on one engine. */
+    @Test
+    void twoThreadsAnsweringBatchesAtOnceGetTheAnswersOfOne() throws Exception {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        AnchorKv b = engine.compress(DOC_B, 8);
+        var o = dev.sacrag.core.model.GenerationOptions.greedy(6, java.util.Set.of());
+        try (SacEngine shared = SacEngine.load(base, adapterDir)) {
+            shared.enablePromptCache(1 << 20);   // shared between the threads too
+            List<List<SacEngine.Request>> batches = new ArrayList<>();
+            List<List<long[]>> expected = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                List<SacEngine.Request> batch = new ArrayList<>();
+                List<long[]> answers = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    List<AnchorKv> docs = (t + i) % 2 == 0 ? List.of(a) : List.of(b, a);
+                    String q = "Question " + t + "." + i + "?";
+                    batch.add(new SacEngine.Request(docs, docs.size() == 1 ? "a" : "b|a", q, o, x -> { }));
+                    answers.add(engine.answer(docs, q, o, x -> { }).tokens());
+                }
+                batches.add(batch);
+                expected.add(answers);
+            }
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                List<java.util.concurrent.Future<String>> runs = new ArrayList<>();
+                for (int t = 0; t < 2; t++) {
+                    int thread = t;
+                    runs.add(pool.submit(() -> {
+                        for (int round = 0; round < 15; round++) {
+                            var outcomes = shared.answerBatch(batches.get(thread));
+                            for (int i = 0; i < outcomes.size(); i++) {
+                                if (!java.util.Arrays.equals(expected.get(thread).get(i), outcomes.get(i).result().tokens())) {
+                                    return "thread " + thread + " round " + round + " question " + i + ": "
+                                            + java.util.Arrays.toString(outcomes.get(i).result().tokens()) + " instead of "
+                                            + java.util.Arrays.toString(expected.get(thread).get(i));
+                                }
+                            }
+                        }
+                        return "";
+                    }));
+                }
+                for (var r : runs) {
+                    assertEquals("", r.get(2, java.util.concurrent.TimeUnit.MINUTES));
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
     @Test
     void aQuestionWhoseAnchorsThisEngineCannotReadFailsAloneInItsBatch() {
         AnchorKv a = engine.compress(DOC_A, 4);
