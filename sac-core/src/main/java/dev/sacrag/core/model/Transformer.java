@@ -169,10 +169,7 @@ public final class Transformer implements AutoCloseable {
         if (in.logits() == Logits.NONE) {
             return null;
         }
-        if (in.logits() == Logits.LAST) {
-            long t = x.getShape().get(1);
-            x = x.get(":, {}:", t - 1); // [B, 1, E]
-        }
+        // with LAST, the last layer already returned the last position only: x is [B, 1, E]
         NDArray h = rmsNorm(x, weights.finalNorm());
         return h.matMul(weights.lmHead().transpose()); // [B, T|1, V]
     }
