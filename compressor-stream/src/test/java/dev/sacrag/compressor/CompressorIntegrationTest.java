@@ -409,18 +409,18 @@ class CompressorIntegrationTest {
     }
 
     private static long pttl(String key) {
-        RedisClient client = RedisClient.create(stack.redisUrl());
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            return c.sync().pttl(key);
-        } finally {
-            client.shutdown();
-        }
+        return redis(c -> c.pttl(key));
     }
 
     private static long redisKeyCount() {
+        return redis(c -> c.dbsize());
+    }
+
+    /** One command on the stack's Redis over a short-lived connection. */
+    private static <T> T redis(java.util.function.Function<io.lettuce.core.api.sync.RedisCommands<String, String>, T> command) {
         RedisClient client = RedisClient.create(stack.redisUrl());
         try (StatefulRedisConnection<String, String> c = client.connect()) {
-            return c.sync().dbsize();
+            return command.apply(c.sync());
         } finally {
             client.shutdown();
         }

@@ -1,6 +1,7 @@
 package dev.sacrag.compressor;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,7 +65,7 @@ final class InMemoryBlobStore implements BlobStore {
     }
 
     /** Keys written and not retired. */
-    java.util.List<String> liveKeys() {
+    List<String> liveKeys() {
         return blobs.keySet().stream().filter(k -> !expiring.containsKey(k)).sorted().toList();
     }
 
