@@ -531,7 +531,9 @@ def batches(ex, spec, a, stage1_steps, start_step, rng):
             while True:
                 ratio = int(spec["ratios"][rng.integers(len(spec["ratios"]))])   # one ratio per batch
                 stage1 = step < stage1_steps
-                items = [ex.continuation() if stage1 else ex.qa() for _ in range(a.batch)]
+                # --continuation-share: stage-2 examples drawn as continuation instead (SacTrainer's continuationShare)
+                items = [ex.continuation() if stage1 or (a.continuation_share > 0 and ex.rng.random() < a.continuation_share)
+                         else ex.qa() for _ in range(a.batch)]
                 q.put((step, stage1, ratio, build_batch(items, ratio, spec["chunkSize"])))
                 step += 1
         except BaseException as e:   # the trainer must stop (and save) rather than wait for ever
@@ -574,6 +576,8 @@ def train(a):
     ckpt = os.path.join(a.out, a.name + "-checkpoint.pt")
     recipe = {"spec": spec, "batch": a.batch, "stage1_steps": a.stage1_steps,
               "questions_per_example": a.questions_per_example, "seed": a.seed}
+    if a.continuation_share > 0:   # absent at 0, so checkpoints written before the flag still resume
+        recipe["continuation_share"] = a.continuation_share
     step, elapsed_before, s2_start = 0, 0.0, None
     if a.resume and os.path.exists(ckpt):
         s = torch.load(ckpt, map_location=device)
@@ -735,6 +739,9 @@ def main():
     ap.add_argument("--batch", type=int, default=64, help="examples per step (default 64)")
     ap.add_argument("--stage1-steps", type=int, default=150, help="continuation steps first (default 150)")
     ap.add_argument("--questions-per-example", type=int, default=16)
+    ap.add_argument("--continuation-share", type=float, default=0.0,
+                    help="share of stage-2 examples that are stage-1 continuation examples (default 0: QA only, "
+                         "as the paper; a small base forgets continuation without some)")
     ap.add_argument("--lr1", type=float, default=1e-3)
     ap.add_argument("--lr2", type=float, default=1e-3)
     ap.add_argument("--min-lr-fraction", type=float, default=0.1)

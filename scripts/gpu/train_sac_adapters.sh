@@ -14,7 +14,8 @@
 # INIT=DIR starts each run from DIR/NAME/sac.safetensors instead (e.g. models/sac-demo/adapters: more
 # training for the committed adapters when their checkpoints are gone; a fresh optimiser and
 # schedule). STAGE1_STEPS (default 150) continuation steps come first; 0 goes straight to QA.
-# LR (default 1.5e-3) is the peak learning rate of both stages.
+# LR (default 1.5e-3) is the peak learning rate of both stages. CONT_SHARE (default 0, the paper's
+# QA-only stage 2) is the share of stage-2 examples drawn as continuation examples instead.
 set -uo pipefail
 IN=${IN:-.gpu}
 OUT=${OUT:?set OUT to the folder that receives adapters.tgz}
@@ -36,6 +37,7 @@ if [ -n "${INIT:-}" ] && [ -n "${RESUME:-}" ]; then
 fi
 STAGE1_STEPS=${STAGE1_STEPS:-150}
 LR=${LR:-1.5e-3}
+CONT_SHARE=${CONT_SHARE:-0}
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
@@ -45,7 +47,7 @@ run() {  # name, snapshot seconds
   if [ -n "${INIT:-}" ]; then init=(--init "$INIT/$1/sac.safetensors"); fi
   python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$IN/$1.json" --base "$BASE" \
     --out "$WORK" --name "$1" --minutes "$MINUTES" --batch 64 --lr1 "$LR" --lr2 "$LR" --log-every 100 \
-    --stage1-steps "$STAGE1_STEPS" --snapshot-every "$2" "${RESUME_FLAG[@]}" "${init[@]}" "${DEV_FLAG[@]}" \
+    --stage1-steps "$STAGE1_STEPS" --continuation-share "$CONT_SHARE" --snapshot-every "$2" "${RESUME_FLAG[@]}" "${init[@]}" "${DEV_FLAG[@]}" \
     >> "$WORK/$1.txt" 2>&1
   local rc=$?
   echo "$1 exited with $rc" | tee -a "$WORK/$1.txt"

@@ -264,6 +264,18 @@ final class TrainCommand implements Runnable {
                         + "else the paper's \"\\n### Answer:\\n\".")
         String answerPrompt;
 
+        @Option(names = "--init", paramLabel = "ADAPTER_DIR",
+                description = "Start from this adapter's weights (fresh optimiser; LoRA rank, targets and anchor slots "
+                        + "must match), e.g. to go on training an adapter trained elsewhere. Ignored by --resume "
+                        + "when a checkpoint exists.")
+        Path init;
+
+        @Option(names = "--continuation-share", defaultValue = "0",
+                description = "Share of stage-2 examples that are stage-1 continuation examples instead of QA "
+                        + "(default ${DEFAULT-VALUE}: QA only, as the paper). A small base forgets continuation "
+                        + "in a QA-only stage 2; e.g. 0.3 keeps it.")
+        double continuationShare;
+
         @Option(names = "--export-examples", paramLabel = "FILE",
                 description = "Tokenise the training data as this run would, write it to FILE and the adapter's "
                         + "sac.json to FILE.sac.json, and stop without training (no adapter folder is touched): input "
@@ -312,8 +324,12 @@ final class TrainCommand implements Runnable {
                             Files.size(exportExamples), specFile);
                     return 0;
                 }
+                if (init != null && !Files.isRegularFile(init.resolve(SacSpec.FILE))) {
+                    throw new IllegalArgumentException("--init " + init + ": no " + SacSpec.FILE + " there (an adapter folder, "
+                            + "e.g. models/sac-demo/adapters/sac)");
+                }
                 SacTrainer.Config c = new SacTrainer.Config(adapterDir, spec, seed, stage1, stage2, batch, lr1, lr2, 30,
-                        budget, Duration.ofMinutes(5), resume);
+                        budget, Duration.ofMinutes(5), resume, init, continuationShare);
                 java.nio.file.Files.createDirectories(adapterDir);
                 new SacTrainer(c, new ConsoleProgress(adapterDir.resolve("train-log.jsonl"), 5)).train(base, examples, prefix);
             }

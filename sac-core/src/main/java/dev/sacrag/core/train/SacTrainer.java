@@ -32,10 +32,31 @@ import java.util.SplittableRandom;
  */
 public final class SacTrainer {
 
-    /** Stage lengths in steps; {@code batch} examples per step (gradients accumulate). */
+    /**
+     * Stage lengths in steps; {@code batch} examples per step (gradients accumulate).
+     * {@code init}: an adapter folder whose weights a fresh run starts from (fresh optimiser
+     * state; ignored when resuming a checkpoint), null for the paper's initialisation.
+     * {@code continuationShare}: the share of stage-2 examples drawn as stage-1 continuation
+     * examples instead of QA. The paper's stage 2 is QA only (0); a small base model trained
+     * that way forgets continuation (its compressed-passage perplexity ends above the no-context
+     * one), and mixing some in keeps it (see MODEL_CARD.md).
+     */
     public record Config(Path adapterDir, SacSpec spec, long seed, long stage1Steps, long stage2Steps, int batch,
                          float lr1, float lr2, int warmup, Duration timeBudget, Duration checkpointEvery,
-                         boolean resume) { }
+                         boolean resume, Path init, double continuationShare) {
+        public Config {
+            if (!(continuationShare >= 0 && continuationShare <= 1)) {
+                throw new IllegalArgumentException("continuation share must be in [0, 1], got " + continuationShare);
+            }
+        }
+
+        /** The paper's recipe: a fresh adapter, QA only in stage 2. */
+        public Config(Path adapterDir, SacSpec spec, long seed, long stage1Steps, long stage2Steps, int batch,
+                      float lr1, float lr2, int warmup, Duration timeBudget, Duration checkpointEvery, boolean resume) {
+            this(adapterDir, spec, seed, stage1Steps, stage2Steps, batch, lr1, lr2, warmup, timeBudget,
+                    checkpointEvery, resume, null, 0);
+        }
+    }
 
     /** Where examples come from; {@code step} seeds every draw, so runs are reproducible. */
     public interface Examples {
@@ -85,6 +106,8 @@ public final class SacTrainer {
             step = s.step();
             before = s.elapsedSeconds();
             listener.onMessage("resumed SAC training at step " + step);
+        } else if (c.init() != null) {
+            initFrom(c.init(), base, params);
         }
         AnchorGraph graph = new AnchorGraph(base, c.spec(), lora, table, lm);
         long total = c.stage1Steps() + c.stage2Steps();
@@ -105,7 +128,9 @@ public final class SacTrainer {
             double loss = 0;
             int kept = 0;
             for (int i = 0; i < c.batch(); i++) {
-                double l = stage1 ? continuation(graph, examples.continuation(rnd), contextPrefix, ratio)
+                // a share of 0 draws nothing extra, so the paper's recipe draws the same examples as before
+                boolean cont = stage1 || c.continuationShare() > 0 && rnd.nextDouble() < c.continuationShare();
+                double l = cont ? continuation(graph, examples.continuation(rnd), contextPrefix, ratio)
                         : qa(graph, examples.qa(rnd), ratio);
                 if (!Double.isNaN(l)) {   // NaN: the example was left out (see step)
                     loss += l;
@@ -130,6 +155,35 @@ public final class SacTrainer {
         }
         save(params, adam, lora, table, lm, ckpt, step, before + (System.nanoTime() - start) / 1e9);
         listener.onMessage("adapter written to " + c.adapterDir() + " after " + step + " steps");
+    }
+
+    /**
+     * Copies another adapter's trained weights into this run's parameters: to go on training an
+     * adapter whose checkpoint is gone (e.g. one trained on a GPU machine), or with another
+     * recipe. The shapes must match what this run trains.
+     */
+    private void initFrom(Path dir, Transformer base, Map<String, NDArray> params) throws IOException {
+        SacSpec saved = SacSpec.load(dir);
+        SacSpec now = c.spec();
+        if (!saved.loraTargets().equals(now.loraTargets()) || saved.loraRank() != now.loraRank()
+                || saved.anchorSlots() != now.anchorSlots()) {
+            throw new IllegalArgumentException(String.format(
+                    "--init %s has LoRA rank %d on %s and %d anchor slots; this run trains rank %d on %s and %d slots",
+                    dir, saved.loraRank(), saved.loraTargets(), saved.anchorSlots(), now.loraRank(),
+                    now.loraTargets(), now.anchorSlots()));
+        }
+        try (SacAdapter a = SacAdapter.load(dir, base.config(), base.manager())) {
+            for (int i = 0; i < a.lora().layers().size(); i++) {
+                for (Map.Entry<LowRank.Target, LowRank.Pair> e : a.lora().layers().get(i).entrySet()) {
+                    String name = SacAdapter.tensorName(i, e.getKey());
+                    params.get(name + "lora_A").set(e.getValue().a().toFloatArray());
+                    params.get(name + "lora_B").set(e.getValue().b().toFloatArray());
+                }
+            }
+            params.get("anchor_embedding").set(a.anchorTable().toFloatArray());
+            params.get("lm_token").set(a.lmToken().toFloatArray());
+        }
+        listener.onMessage("started from the weights of " + dir);
     }
 
     /**

@@ -113,6 +113,79 @@ class SacTrainerTest {
         }
     }
 
+    @Test
+    void aRunFromInitStartsFromThatAdaptersWeightsAndRefusesAnotherShape() throws Exception {
+        Path base = tmp.resolve("base");
+        RandomModelWriter.write(TinyTraining.CONFIG, base, new RandomModelWriter.Options(3, 0.1f, Safetensors.DType.F32, 1));
+        SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
+                "\n### Answer:\n", true, true, List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512, "test");
+        Path trained = tmp.resolve("adapters/sac");
+        Path copy = tmp.resolve("adapters/copy");
+        try (Transformer model = Transformer.load(base)) {
+            new SacTrainer(config(trained, spec, 4, false), s -> { }).train(model, new Fixed(), new long[] {0, 5, 6});
+            // no steps: what it writes is its starting point, which must be the trained adapter, not a fresh one
+            SacTrainer.Config none = new SacTrainer.Config(copy, spec, 7, 0, 0, 2, 1e-2f, 1e-2f, 2,
+                    Duration.ofMinutes(5), Duration.ofHours(1), false, trained, 0);
+            new SacTrainer(none, s -> { }).train(model, new Fixed(), new long[] {0, 5, 6});
+            try (var a = Safetensors.open(trained.resolve("sac.safetensors"));
+                 var b = Safetensors.open(copy.resolve("sac.safetensors"))) {
+                assertEquals(a.entries().keySet(), b.entries().keySet());
+                for (String name : a.entries().keySet()) {
+                    assertEquals(a.readF32(name), b.readF32(name), name);
+                }
+                assertTrue(maxAbs(b.readF32("lora.layers.0.q_proj.lora_B")) > 0, "a fresh LoRA B would be zero");
+            }
+
+            SacSpec rank8 = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
+                    "\n### Answer:\n", true, true, List.of("q_proj", "v_proj"), 8, 8f, AnchorPositions.count(16, 4), 512, "test");
+            SacTrainer.Config other = new SacTrainer.Config(tmp.resolve("adapters/r8"), rank8, 7, 0, 1, 2, 1e-2f, 1e-2f,
+                    2, Duration.ofMinutes(5), Duration.ofHours(1), false, trained, 0);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
+                    new SacTrainer(other, s -> { }).train(model, new Fixed(), new long[] {0, 5, 6}));
+            assertTrue(e.getMessage().contains("rank 4") && e.getMessage().contains("rank 8"), e.getMessage());
+        }
+    }
+
+    @Test
+    void theContinuationShareDrawsThatShareOfStageTwoExamplesAsContinuation() throws Exception {
+        Path base = tmp.resolve("base");
+        RandomModelWriter.write(TinyTraining.CONFIG, base, new RandomModelWriter.Options(3, 0.1f, Safetensors.DType.F32, 1));
+        SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
+                "\n### Answer:\n", true, true, List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512, "test");
+        try (Transformer model = Transformer.load(base)) {
+            for (double share : new double[] {0, 0.5, 1}) {
+                int[] drawn = new int[2];   // continuation, qa
+                Fixed fixed = new Fixed();
+                SacTrainer.Examples counting = new SacTrainer.Examples() {
+                    @Override
+                    public long[] continuation(Random rnd) {
+                        drawn[0]++;
+                        return fixed.continuation(rnd);
+                    }
+
+                    @Override
+                    public SacTrainer.QaExample qa(Random rnd) {
+                        drawn[1]++;
+                        return fixed.qa(rnd);
+                    }
+                };
+                SacTrainer.Config c = new SacTrainer.Config(tmp.resolve("adapters/share" + share), spec, 1, 0, 20, 2,
+                        1e-3f, 1e-3f, 2, Duration.ofMinutes(5), Duration.ofHours(1), false, null, share);
+                new SacTrainer(c, s -> { }).train(model, counting, new long[] {0, 5, 6});
+                assertEquals(40, drawn[0] + drawn[1]);
+                if (share == 0) {
+                    assertEquals(0, drawn[0], "the paper's stage 2 is QA only");
+                } else if (share == 1) {
+                    assertEquals(0, drawn[1]);
+                } else {
+                    assertTrue(drawn[0] >= 10 && drawn[0] <= 30, "about half of 40: " + drawn[0]);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> new SacTrainer.Config(tmp, spec, 1, 0, 1, 2, 1e-3f, 1e-3f, 2,
+                Duration.ofMinutes(5), Duration.ofHours(1), false, null, 1.5));
+    }
+
     private static SacTrainer.Config config(Path adapter, SacSpec spec, long steps, boolean resume) {
         return new SacTrainer.Config(adapter, spec, 1, 1, steps - 1, 2, 1e-2f, 1e-2f, 2,
                 Duration.ofMinutes(5), Duration.ofHours(1), resume);
