@@ -74,9 +74,9 @@ final class CompressCommand implements Callable<Integer> {
 
     static KvDtype parseDtype(String s) {
         try {
-            return KvDtype.valueOf(s.toUpperCase(Locale.ROOT));
+            return KvDtype.forNewBlobs(s);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--dtype must be f32, f16 or int8, not '" + s + "'", e);
+            throw new IllegalArgumentException("--dtype " + e.getMessage(), e);
         }
     }
 }

@@ -130,9 +130,9 @@ final class CompressorCommand implements Callable<Integer> {
 
     private KvDtype parseDtype() {
         try {
-            return KvDtype.valueOf(blobDtype.toUpperCase(Locale.ROOT));
+            return KvDtype.forNewBlobs(blobDtype);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(Flags.BLOB_DTYPE + " must be f32, f16 or int8, not '" + blobDtype + "'", e);
+            throw new IllegalArgumentException(Flags.BLOB_DTYPE + " " + e.getMessage(), e);
         }
     }
 

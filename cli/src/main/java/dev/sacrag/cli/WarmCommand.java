@@ -113,6 +113,14 @@ final class WarmCommand implements Callable<Integer> {
             description = "With --model: how anchor K/V are stored [env SAC_BLOB_DTYPE, default ${DEFAULT-VALUE}].")
     String blobDtype;
 
+    private KvDtype blobDtype() {
+        try {
+            return KvDtype.forNewBlobs(blobDtype);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--blob-dtype " + e.getMessage(), e);
+        }
+    }
+
     @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "With --docs/--query: tenant (default: the server's default tenant).")
     String tenant;
 
@@ -204,7 +212,7 @@ final class WarmCommand implements Callable<Integer> {
                     .applicationId(ModelRollout.applicationId(identity.modelId()))
                     .model(paths.base(), model)
                     .ratio(OptionalInt.of(identity.ratio()))
-                    .blobDtype(KvDtype.valueOf(blobDtype.toUpperCase(Locale.ROOT)))
+                    .blobDtype(blobDtype())
                     .topics(topics.compressorTopics())
                     .stateDir(stateDir))
                     .build();

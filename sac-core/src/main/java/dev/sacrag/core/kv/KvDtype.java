@@ -224,6 +224,20 @@ public enum KvDtype {
         return code;
     }
 
+    /**
+     * The layout a flag or setting names for new blobs: {@code f32}, {@code f16} or {@code int8}
+     * (any case). {@link #INT8_F32_SCALES} is refused: it stays readable, but nothing should
+     * write it any more.
+     */
+    public static KvDtype forNewBlobs(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "f32" -> F32;
+            case "f16" -> F16;
+            case "int8" -> INT8;
+            default -> throw new IllegalArgumentException("must be f32, f16 or int8, not '" + name + "'");
+        };
+    }
+
     public static Optional<KvDtype> fromCode(int code) {
         for (KvDtype d : values()) {
             if (d.code == code) {

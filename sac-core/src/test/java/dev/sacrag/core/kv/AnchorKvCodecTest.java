@@ -168,6 +168,18 @@ class AnchorKvCodecTest {
     }
 
     @Test
+    void newBlobsAreWrittenOnlyInTheCurrentLayouts() {
+        assertEquals(KvDtype.F32, KvDtype.forNewBlobs("f32"));
+        assertEquals(KvDtype.F16, KvDtype.forNewBlobs("F16"));
+        assertEquals(KvDtype.INT8, KvDtype.forNewBlobs("int8"));
+        // the legacy int8 layout is read, never chosen for writing
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KvDtype.forNewBlobs("int8_f32_scales"));
+        assertTrue(e.getMessage().contains("f32, f16 or int8"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> KvDtype.forNewBlobs("bf16"));
+    }
+
+    @Test
     void int8WithF16ScalesKeepsTinyChannelsAndRefusesHugeOnes() {
         AnchorKv kv = randomKv(13, 1, 1, 4, 6);
         for (int i = 0; i < kv.keys()[0].length; i++) {
