@@ -64,6 +64,19 @@ public final class EvalReport {
             p.add(x);
         }
         o.add("perplexity", p);
+        JsonArray gaps = new JsonArray();
+        for (Evaluator.GapRow g : Evaluator.gapRecovered(ppl)) {
+            JsonObject x = new JsonObject();
+            x.addProperty("method", g.method());
+            x.addProperty("ratio", g.ratio());
+            x.addProperty("gap_nats", round(g.gap()));
+            x.addProperty("recovered", round(g.recovered()));
+            x.addProperty("ci95_low", round(g.low()));
+            x.addProperty("ci95_high", round(g.high()));
+            x.addProperty("n", g.n());
+            gaps.add(x);
+        }
+        o.add("perplexity_gap_recovered", gaps);
         extra.forEach((k, v) -> o.add(k, new GsonBuilder().create().toJsonTree(v)));
         return o;
     }
@@ -94,6 +107,15 @@ public final class EvalReport {
             for (Evaluator.PplRow r : ppl) {
                 sb.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f - %.2f | %d |%n", r.method(),
                         r.ratio() == 0 ? "-" : r.ratio() + "x", r.ppl(), r.low(), r.high(), r.n()));
+            }
+            List<Evaluator.GapRow> gaps = Evaluator.gapRecovered(ppl);
+            if (!gaps.isEmpty()) {
+                sb.append(String.format(Locale.ROOT, "%n| share of the none - full gap recovered (%.3f nats) | ratio | share "
+                        + "| 95%% CI | texts |%n|---|---|---|---|---|%n", gaps.get(0).gap()));
+                for (Evaluator.GapRow g : gaps) {
+                    sb.append(String.format(Locale.ROOT, "| %s | %dx | %.2f | %.2f - %.2f | %d |%n", g.method(), g.ratio(),
+                            g.recovered(), g.low(), g.high(), g.n()));
+                }
             }
         }
         return sb.toString();

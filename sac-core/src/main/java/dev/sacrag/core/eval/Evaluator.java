@@ -49,8 +49,55 @@ public final class Evaluator {
      */
     public record Comparison(String method, String baseline, int ratio, Bootstrap.Interval emDiff, int n) { }
 
-    /** Perplexity of 64 continuation tokens with a 95% bootstrap interval over documents. */
-    public record PplRow(String method, int ratio, double ppl, double low, double high, double nll, int n) { }
+    /**
+     * Perplexity of 64 continuation tokens with a 95% bootstrap interval over documents;
+     * {@code perText}: each text's mean NLL (nats per token), in the order of the texts scored
+     * (every method scores the same texts, so rows pair up).
+     */
+    public record PplRow(String method, int ratio, double ppl, double low, double high, double nll, int n,
+                         double[] perText) { }
+
+    /**
+     * How much of what the context is worth a compressed method keeps: {@code recovered} =
+     * (NLL none - NLL sac) / (NLL none - NLL full), 1 = as good as the whole passage, 0 = as if
+     * there were none, below 0 = worse than none; {@code gap} = NLL none - NLL full (nats). The
+     * 95% interval resamples texts with the three methods paired.
+     */
+    public record GapRow(String method, int ratio, double gap, double recovered, double low, double high, int n) { }
+
+    /** {@link GapRow}s of every compressed row of {@code ppl} (empty without both full and none). */
+    public static List<GapRow> gapRecovered(List<PplRow> ppl) {
+        PplRow full = ppl.stream().filter(r -> r.method().equals("full")).findFirst().orElse(null);
+        PplRow none = ppl.stream().filter(r -> r.method().equals("none")).findFirst().orElse(null);
+        List<GapRow> out = new ArrayList<>();
+        if (full == null || none == null) {
+            return out;
+        }
+        for (PplRow r : ppl) {
+            if (r == full || r == none || r.perText().length != full.perText().length) {
+                continue;
+            }
+            int n = r.perText().length;
+            double[] boot = new double[1000];
+            Random rnd = new Random(23);
+            for (int b = 0; b < boot.length; b++) {
+                double f = 0;
+                double z = 0;
+                double c = 0;
+                for (int i = 0; i < n; i++) {
+                    int k = rnd.nextInt(n);
+                    f += full.perText()[k];
+                    z += none.perText()[k];
+                    c += r.perText()[k];
+                }
+                boot[b] = (z - c) / (z - f);
+            }
+            java.util.Arrays.sort(boot);
+            double gap = none.nll() - full.nll();
+            out.add(new GapRow(r.method(), r.ratio(), gap, (none.nll() - r.nll()) / gap, boot[25], boot[974], n));
+        }
+        return out;
+    }
 
     /** A prediction, for the report's examples and for debugging. */
     public record Prediction(String method, int ratio, String qid, String question, String predicted, String gold) { }
@@ -214,7 +261,8 @@ public final class Evaluator {
             boot[b] = s / nll.size();
         }
         java.util.Arrays.sort(boot);
-        PplRow row = new PplRow(method, ratio, Math.exp(mean), Math.exp(boot[25]), Math.exp(boot[974]), mean, nll.size());
+        PplRow row = new PplRow(method, ratio, Math.exp(mean), Math.exp(boot[25]), Math.exp(boot[974]), mean, nll.size(),
+                nll.stream().mapToDouble(Double::doubleValue).toArray());
         progress.accept(String.format(java.util.Locale.ROOT, "perplexity %-6s %3s  %.2f [%.2f, %.2f] (n=%d)",
                 method, ratio == 0 ? "-" : ratio + "x", row.ppl(), row.low(), row.high(), row.n()));
         return row;

@@ -28,6 +28,33 @@ class EvaluatorTest {
     Path tmp;
 
     @Test
+    void theGapRecoveredIsTheShareOfTheNoneToFullNllDifferenceThatSacKeeps() {
+        List<Evaluator.PplRow> ppl = List.of(row("full", 0, 1.0, 1.2, 0.8), row("none", 0, 2.0, 2.2, 1.8),
+                row("sac", 4, 1.5, 1.7, 1.3), row("sac", 8, 2.5, 2.7, 2.3));
+        List<Evaluator.GapRow> gaps = Evaluator.gapRecovered(ppl);
+        assertEquals(2, gaps.size());
+        Evaluator.GapRow four = gaps.get(0);
+        assertEquals(4, four.ratio());
+        assertEquals(1.0, four.gap(), 1e-9);
+        assertEquals(0.5, four.recovered(), 1e-9);
+        // every text has the same differences, so any resample gives the same share
+        assertEquals(0.5, four.low(), 1e-9);
+        assertEquals(0.5, four.high(), 1e-9);
+        assertEquals(-0.5, gaps.get(1).recovered(), 1e-9, "worse than no context is a negative share");
+        JsonObject json = EvalReport.json("d", "m", List.of(), List.of(), ppl, Map.of());
+        assertEquals(0.5, json.getAsJsonArray("perplexity_gap_recovered").get(0).getAsJsonObject().get("recovered")
+                .getAsDouble(), 1e-9);
+        assertTrue(EvalReport.markdown(List.of(), List.of(), ppl).contains("| sac | 8x | -0.50 |"));
+        assertEquals(List.of(), Evaluator.gapRecovered(ppl.subList(1, 4)), "no full row, no gap");
+    }
+
+    private static Evaluator.PplRow row(String method, int ratio, double... perText) {
+        double mean = java.util.Arrays.stream(perText).average().orElseThrow();
+        return new Evaluator.PplRow(method, ratio, Math.exp(mean), Math.exp(mean), Math.exp(mean), mean, perText.length,
+                perText);
+    }
+
+    @Test
     void reportsEveryMethodAtEveryRatioWithScoresInRange() throws Exception {
         ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
         Path base = TestModels.write(c, tmp.resolve("base"), 4);
