@@ -32,14 +32,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * four questions at each ratio; the Java graph must give the same loss on the same tokens. An
  * adapter trained by the script is served by the Java engine, so a difference here (chunking,
  * anchor positions, anchor slots, masks, LoRA scale, RoPE offsets, the [LM] position, the loss
- * weighting) would be train/serve skew.
+ * weighting) would be train/serve skew. The adapter the fixture was made for is kept beside it
+ * ({@code parity/sac-adapter}, the adapter as the GPU trained it): the script cannot run on
+ * the CPU machines that fine-tuned {@code adapters/sac} further, and the check needs only
+ * some trained adapter, the same one on both sides.
  */
 class SacPyTorchParityTest {
 
     @Test
     void pytorchTrainerAndJavaGraphGiveTheSameLoss() throws Exception {
         Path pkg = TestModels.demoPackage();
-        Path adapterDir = pkg.resolve("adapters/sac");
+        Path adapterDir = pkg.resolve("parity/sac-adapter");
         JsonObject fx = JsonParser.parseString(Files.readString(pkg.resolve("parity/sac-pytorch-parity.json")))
                 .getAsJsonObject();
         assertEquals(fx.get("adapter_sha256").getAsString(), sha256(adapterDir.resolve(SacAdapter.WEIGHTS_FILE)), "the fixture was made for another adapter; "
