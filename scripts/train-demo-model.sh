@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-models/sac-demo}
 SAC=${SAC:-./sac}
 # Which steps to run (all by default); e.g. PHASES="sac ablations eval" after the base is done.
-PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
+PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac cpu-tune eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
 resume() { if [ -e "$1" ]; then echo --resume; fi; }
 want() { [[ " $PHASES " == *" $1 "* ]]; }
 sac() { "$SAC" "$@"; }
@@ -144,9 +144,30 @@ for v in sac sac-causal sac-no-anchor-emb; do
   cp "$OUT/gpu/sac-run/final/$v/sac.json" "$OUT/gpu/sac-run/final/$v/sac.safetensors" "$OUT/adapters/$v/"
   cp "$OUT/gpu/sac-run/final/$v-log.jsonl" "$OUT/adapters/$v/gpu-log.jsonl"
 done
-# the fixture SacPyTorchParityTest holds the Java graph to (the script's loss for this adapter)
-python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$OUT/adapters/sac/sac.json" \
-  --base "$OUT/base" --init "$OUT/adapters/sac/sac.safetensors" --parity "$OUT/parity/sac-pytorch-parity.json"
+# the fixture SacPyTorchParityTest holds the Java graph to (the script's loss for this adapter, kept
+# beside it: the cpu-tune step below changes adapters/sac on a machine without PyTorch)
+mkdir -p "$OUT/parity/sac-adapter"
+cp "$OUT/adapters/sac/sac.json" "$OUT/adapters/sac/sac.safetensors" "$OUT/parity/sac-adapter/"
+python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$OUT/parity/sac-adapter/sac.json" \
+  --base "$OUT/base" --init "$OUT/parity/sac-adapter/sac.safetensors" --parity "$OUT/parity/sac-pytorch-parity.json"
+fi
+
+if want cpu-tune; then
+# Session 12, on the CPU: the GPU adapters had forgotten continuation (QA-only stage 2: the
+# compressed passage gave a worse continuation perplexity than no passage at all), so each goes
+# on from its GPU weights (--init) for 1,100 steps of 8 examples, half of them stage-1
+# continuation examples (--continuation-share 0.5), at a constant 3e-4 after 30 warm-up steps.
+# All three ran at once, one torch thread each (SAC_THREADS=1) on the 2 cores; the sac run was
+# interrupted once at step 549 and resumed (--resume), as a rerun of this step does.
+pids=()
+for v in sac sac-causal sac-no-anchor-emb; do
+  ratios=$([ "$v" = sac ] && echo 4,8,16 || echo 8)
+  SAC_THREADS=1 sac train sac --model "$OUT" --data data --train-contexts 20000 --variant "$v" --ratio "$ratios" \
+    --init "$OUT/gpu/sac-run/final/$v" --stage1-steps 0 --stage2-steps 1100 --continuation-share 0.5 --lr2 3e-4 \
+    --batch 8 --time-budget 120m --seed 1 $(resume "$OUT/adapters/$v/checkpoint/state.json") &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done   # a failed run fails the step
 fi
 
 if want sac; then
