@@ -143,6 +143,7 @@ for v in sac sac-causal sac-no-anchor-emb; do
   mkdir -p "$OUT/adapters/$v"
   cp "$OUT/gpu/sac-run/final/$v/sac.json" "$OUT/gpu/sac-run/final/$v/sac.safetensors" "$OUT/adapters/$v/"
   cp "$OUT/gpu/sac-run/final/$v-log.jsonl" "$OUT/adapters/$v/gpu-log.jsonl"
+  rm -rf "$OUT/adapters/$v/checkpoint"   # an older CPU run's: cpu-tune would resume it instead of --init
 done
 # the fixture SacPyTorchParityTest holds the Java graph to (the script's loss for this adapter, kept
 # beside it: the cpu-tune step below changes adapters/sac on a machine without PyTorch)
@@ -155,7 +156,8 @@ fi
 if want cpu-tune; then
 # Session 12, on the CPU: the GPU adapters had forgotten continuation (QA-only stage 2: the
 # compressed passage gave a worse continuation perplexity than no passage at all), so each goes
-# on from its GPU weights (--init) for 1,100 steps of 8 examples, half of them stage-1
+# on from its GPU weights (--init) for 1,100 steps of 8 examples from data/ (the first 20,000
+# contexts; the GPU runs used data-x, which adds training-only phrasings), half of them stage-1
 # continuation examples (--continuation-share 0.5), at a constant 3e-4 after 30 warm-up steps.
 # All three ran at once, one torch thread each (SAC_THREADS=1) on the 2 cores; the sac run was
 # interrupted once at step 549 and resumed (--resume), as a rerun of this step does.
@@ -167,7 +169,9 @@ for v in sac sac-causal sac-no-anchor-emb; do
     --batch 8 --time-budget 120m --seed 1 $(resume "$OUT/adapters/$v/checkpoint/state.json") &
   pids+=($!)
 done
-for p in "${pids[@]}"; do wait "$p"; done   # a failed run fails the step
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=1; done   # every run ends before a failed one fails the step
+[ "$rc" = 0 ] || { echo "train-demo-model.sh: a cpu-tune run failed (see its output above)" >&2; exit 1; }
 fi
 
 if want sac; then
