@@ -298,6 +298,13 @@ final class TrainCommand implements Runnable {
             if (!List.of("sac", "sac-causal", "sac-no-anchor-emb").contains(variant)) {
                 throw new IllegalArgumentException("--variant must be sac, sac-causal or sac-no-anchor-emb");
             }
+            if (!(continuationShare >= 0 && continuationShare <= 1)) {
+                throw new IllegalArgumentException("--continuation-share must be in [0, 1], got " + continuationShare);
+            }
+            if (init != null && !Files.isRegularFile(init.resolve(SacSpec.FILE))) {
+                throw new IllegalArgumentException("--init " + init + ": no " + SacSpec.FILE + " there (an adapter folder, "
+                        + "e.g. models/sac-demo/adapters/sac)");
+            }
             ModelPaths paths = ModelPaths.resolve(model, null);
             Path adapterDir = model.resolve("adapters").resolve(name != null ? name : variant);
             List<MrqaRecord> qa = MrqaJsonl.read(data.resolve("synthetic-train.jsonl"));
@@ -323,10 +330,6 @@ final class TrainCommand implements Runnable {
                     System.err.printf("wrote %s (%,d bytes) and %s%n", exportExamples,
                             Files.size(exportExamples), specFile);
                     return 0;
-                }
-                if (init != null && !Files.isRegularFile(init.resolve(SacSpec.FILE))) {
-                    throw new IllegalArgumentException("--init " + init + ": no " + SacSpec.FILE + " there (an adapter folder, "
-                            + "e.g. models/sac-demo/adapters/sac)");
                 }
                 SacTrainer.Config c = new SacTrainer.Config(adapterDir, spec, seed, stage1, stage2, batch, lr1, lr2, 30,
                         budget, Duration.ofMinutes(5), resume, init, continuationShare);

@@ -65,12 +65,17 @@ public final class Evaluator {
      */
     public record GapRow(String method, int ratio, double gap, double recovered, double low, double high, int n) { }
 
-    /** {@link GapRow}s of every compressed row of {@code ppl} (empty without both full and none). */
+    /**
+     * {@link GapRow}s of every compressed row of {@code ppl}; empty without both full and none, or
+     * when full is not better than none (no gap).
+     */
     public static List<GapRow> gapRecovered(List<PplRow> ppl) {
         PplRow full = ppl.stream().filter(r -> r.method().equals("full")).findFirst().orElse(null);
         PplRow none = ppl.stream().filter(r -> r.method().equals("none")).findFirst().orElse(null);
         List<GapRow> out = new ArrayList<>();
-        if (full == null || none == null) {
+        // no gap to recover (the passage does not help the base): a share would be meaningless
+        if (full == null || none == null || none.perText().length != full.perText().length
+                || !(none.nll() - full.nll() > 0)) {
             return out;
         }
         for (PplRow r : ppl) {

@@ -105,7 +105,8 @@ public final class SacTrainer {
             Checkpoints.State s = Checkpoints.load(ckpt, params, adam);
             step = s.step();
             before = s.elapsedSeconds();
-            listener.onMessage("resumed SAC training at step " + step);
+            listener.onMessage("resumed SAC training at step " + step
+                    + (c.init() != null ? " (--init is ignored: the checkpoint holds the weights)" : ""));
         } else if (c.init() != null) {
             initFrom(c.init(), base, params);
         }
@@ -166,11 +167,21 @@ public final class SacTrainer {
         SacSpec saved = SacSpec.load(dir);
         SacSpec now = c.spec();
         if (!saved.loraTargets().equals(now.loraTargets()) || saved.loraRank() != now.loraRank()
-                || saved.anchorSlots() != now.anchorSlots()) {
+                || saved.loraAlpha() != now.loraAlpha() || saved.anchorSlots() != now.anchorSlots()) {
             throw new IllegalArgumentException(String.format(
-                    "--init %s has LoRA rank %d on %s and %d anchor slots; this run trains rank %d on %s and %d slots",
-                    dir, saved.loraRank(), saved.loraTargets(), saved.anchorSlots(), now.loraRank(),
-                    now.loraTargets(), now.anchorSlots()));
+                    "--init %s has LoRA rank %d (alpha %s) on %s and %d anchor slots; this run trains rank %d "
+                            + "(alpha %s) on %s and %d slots", dir, saved.loraRank(), saved.loraAlpha(),
+                    saved.loraTargets(), saved.anchorSlots(), now.loraRank(), now.loraAlpha(), now.loraTargets(),
+                    now.anchorSlots()));
+        }
+        // the same shapes would load, but into another function: another base's adapter, or another variant's
+        if (!saved.baseModel().equals(now.baseModel())) {
+            throw new IllegalArgumentException("--init " + dir + " was trained on another base model (fingerprint "
+                    + saved.baseModel() + ", this base: " + now.baseModel() + ")");
+        }
+        if (!saved.variant().equals(now.variant())) {
+            throw new IllegalArgumentException("--init " + dir + " is a " + saved.variant() + " adapter; this run trains "
+                    + now.variant() + " (--variant)");
         }
         try (SacAdapter a = SacAdapter.load(dir, base.config(), base.manager())) {
             for (int i = 0; i < a.lora().layers().size(); i++) {

@@ -46,6 +46,9 @@ class EvaluatorTest {
                 .getAsDouble(), 1e-9);
         assertTrue(EvalReport.markdown(List.of(), List.of(), ppl).contains("| sac | 8x | -0.50 |"));
         assertEquals(List.of(), Evaluator.gapRecovered(ppl.subList(1, 4)), "no full row, no gap");
+        List<Evaluator.PplRow> noGap = List.of(row("full", 0, 2.0, 2.0, 2.0), row("none", 0, 2.0, 2.0, 2.0),
+                row("sac", 4, 1.5, 1.7, 1.3));
+        assertEquals(List.of(), Evaluator.gapRecovered(noGap), "the passage does not help: no share to report");
     }
 
     private static Evaluator.PplRow row(String method, int ratio, double... perText) {

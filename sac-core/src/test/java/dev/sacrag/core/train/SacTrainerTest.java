@@ -143,6 +143,36 @@ class SacTrainerTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
                     new SacTrainer(other, s -> { }).train(model, new Fixed(), new long[] {0, 5, 6}));
             assertTrue(e.getMessage().contains("rank 4") && e.getMessage().contains("rank 8"), e.getMessage());
+
+            // the same shapes, another function: a causal adapter does not start a bidirectional run
+            SacSpec causal = new SacSpec(SacSpec.FORMAT, "sac-causal", List.of(4), 16, "### Context:\n",
+                    "\n### Question:\n", "\n### Answer:\n", false, true, List.of("q_proj", "v_proj"), 4, 8f,
+                    AnchorPositions.count(16, 4), 512, "test");
+            SacTrainer.Config variant = new SacTrainer.Config(tmp.resolve("adapters/c"), causal, 7, 0, 1, 2, 1e-2f,
+                    1e-2f, 2, Duration.ofMinutes(5), Duration.ofHours(1), false, trained, 0);
+            e = assertThrows(IllegalArgumentException.class, () ->
+                    new SacTrainer(variant, s -> { }).train(model, new Fixed(), new long[] {0, 5, 6}));
+            assertTrue(e.getMessage().contains("sac-causal"), e.getMessage());
+
+            // a resumed run continues its checkpoint, whatever --init says
+            List<String> messages = new ArrayList<>();
+            SacTrainer.Config resumed = new SacTrainer.Config(trained, spec, 1, 1, 3, 2, 1e-2f, 1e-2f, 2,
+                    Duration.ofMinutes(5), Duration.ofHours(1), true, copy, 0);
+            byte[] before = Files.readAllBytes(trained.resolve("sac.safetensors"));
+            new SacTrainer(resumed, new TrainingListener() {
+                @Override
+                public void onStep(Step step) {
+                }
+
+                @Override
+                public void onMessage(String message) {
+                    messages.add(message);
+                }
+            }).train(model, new Fixed(), new long[] {0, 5, 6});
+            assertTrue(messages.stream().anyMatch(m -> m.contains("resumed SAC training at step 4")
+                    && m.contains("--init is ignored")), messages.toString());
+            assertArrayEquals(before, Files.readAllBytes(trained.resolve("sac.safetensors")),
+                    "at its end already: it writes back what it had");
         }
     }
 
