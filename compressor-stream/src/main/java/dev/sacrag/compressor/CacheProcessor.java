@@ -88,13 +88,19 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
      * Refuses a document over --max-doc-tokens: the transaction and poll timeouts are sized for
      * that many. Checked again on a recompress request, since a document stored under a higher
      * limit (before a restart with a lower one) would otherwise be compressed past the timeouts.
+     * Tokens are the model's, so the dead letter names the model.
+     *
+     * @return false when {@code source} went to the dead-letter topic instead
      */
-    void checkTokenLimit(DocumentEvent doc, AnchorCacheWriter.Tokens tokens) throws BadDocumentException {
-        if (tokens.ids().length > writer.maxDocumentTokens()) {
-            throw new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document " + doc.getDocId() + " v"
-                    + doc.getVersion() + " has " + tokens.ids().length + " tokens, limit " + writer.maxDocumentTokens()
-                    + " (--max-doc-tokens)");
+    boolean withinTokenLimit(DocumentEvent doc, AnchorCacheWriter.Tokens tokens, Record<byte[], byte[]> source) {
+        if (tokens.ids().length <= writer.maxDocumentTokens()) {
+            return true;
         }
+        BadDocumentException e = new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document "
+                + doc.getDocId() + " v" + doc.getVersion() + " has " + tokens.ids().length + " tokens, limit "
+                + writer.maxDocumentTokens() + " (--max-doc-tokens)");
+        deadLetterForModel(source, e.reason().name(), e.getMessage(), e);
+        return false;
     }
 
     /**
@@ -108,7 +114,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         try {
             result = writer.compress(doc, tokens);
         } catch (RuntimeException e) {
-            deadLetter(source, DeadLetters.COMPRESSION_FAILED, "compressing document " + doc.getDocId() + " v"
+            deadLetterForModel(source, DeadLetters.COMPRESSION_FAILED, "compressing document " + doc.getDocId() + " v"
                     + doc.getVersion() + " with model " + writer.modelId() + " failed: " + e, e);
             return false;
         }
@@ -124,7 +130,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         try {
             return Optional.of(writer.tokenize(doc.getText()));
         } catch (RuntimeException e) {
-            deadLetter(source, DeadLetters.COMPRESSION_FAILED, "tokenizing document " + doc.getDocId() + " v"
+            deadLetterForModel(source, DeadLetters.COMPRESSION_FAILED, "tokenizing document " + doc.getDocId() + " v"
                     + doc.getVersion() + " failed: " + e, e);
             return Optional.empty();
         }
@@ -143,15 +149,25 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         context.forward(new Record<Object, Object>(catalogKey(docId), null, timestamp), CompressorTopology.CATALOG_SINK);
     }
 
+    /** A record bad for every model (malformed, empty, over the byte limit): no model header. */
     void deadLetter(Record<byte[], byte[]> source, String reason, BadDocumentException error) {
-        deadLetter(source, reason, error.getMessage(), error);
+        deadLetter(source, reason, error.getMessage(), error, null);
     }
 
-    void deadLetter(Record<byte[], byte[]> source, String reason, String message, Throwable error) {
+    /**
+     * A record this model's tokenizer or compressor refused (too many tokens, a failure): the
+     * dead letter names the model ({@value DeadLetters#MODEL}), since another model may take it.
+     */
+    void deadLetterForModel(Record<byte[], byte[]> source, String reason, String message, Throwable error) {
+        deadLetter(source, reason, message, error, writer.modelId());
+    }
+
+    private void deadLetter(Record<byte[], byte[]> source, String reason, String message, Throwable error,
+                            String modelId) {
         metrics.deadLettered(reason);
         log.warn("dead-lettering {} record at {}: {}", reason, context.recordMetadata()
                 .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?"), message);
-        Record<byte[], byte[]> dead = DeadLetters.of(source, context.recordMetadata(), reason, message, error,
+        Record<byte[], byte[]> dead = DeadLetters.of(source, context.recordMetadata(), reason, message, error, modelId,
                 writer.deadLetterMaxBytes());
         context.forward(new Record<Object, Object>(dead.key(), dead.value(), dead.timestamp(), dead.headers()),
                 CompressorTopology.DEAD_LETTER_SINK);

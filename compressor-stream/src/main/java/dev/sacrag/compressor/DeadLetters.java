@@ -32,6 +32,12 @@ public final class DeadLetters {
     public static final String SOURCE_TOPIC = "sac.error.source.topic";
     public static final String SOURCE_PARTITION = "sac.error.source.partition";
     public static final String SOURCE_OFFSET = "sac.error.source.offset";
+    /**
+     * The model id whose tokenizer or compressor refused the record (too many tokens, a
+     * failure); absent where the record is bad for every model (malformed, empty, too many
+     * bytes). Warming for another model does not skip the record for it.
+     */
+    public static final String MODEL = "sac.error.model";
     /** Set when the value was left out because the dead letter would not fit: the value's size in bytes. */
     public static final String VALUE_DROPPED = "sac.error.value.dropped";
     /** Set when the original headers were left out too (the dead letter still would not fit): how many. */
@@ -59,9 +65,9 @@ public final class DeadLetters {
      * original headers go ({@value #HEADERS_DROPPED}), then the key ({@value #KEY_DROPPED}).
      */
     static Record<byte[], byte[]> of(Record<byte[], byte[]> original, Optional<RecordMetadata> source,
-                                     String reason, String message, Throwable error, long maxBytes) {
+                                     String reason, String message, Throwable error, String modelId, long maxBytes) {
         Header[] originalHeaders = original.headers().toArray();
-        Headers headers = withReasons(originalHeaders, source, reason, message, error);
+        Headers headers = withReasons(originalHeaders, source, reason, message, error, modelId);
         byte[] key = original.key();
         byte[] value = original.value();
         String valueDropped = null;
@@ -71,7 +77,7 @@ public final class DeadLetters {
             value = new byte[0];
         }
         if (size(key, value, headers) > maxBytes && originalHeaders.length > 0) {
-            headers = withReasons(new Header[0], source, reason, message, error);
+            headers = withReasons(new Header[0], source, reason, message, error, modelId);
             if (valueDropped != null) {
                 put(headers, VALUE_DROPPED, valueDropped);
             }
@@ -86,8 +92,11 @@ public final class DeadLetters {
 
     /** {@code kept} plus the headers saying why and where from. */
     private static Headers withReasons(Header[] kept, Optional<RecordMetadata> source, String reason, String message,
-                                       Throwable error) {
+                                       Throwable error, String modelId) {
         Headers headers = new RecordHeaders(kept);
+        if (modelId != null) {
+            put(headers, MODEL, modelId);
+        }
         put(headers, ERROR_CLASS, error.getClass().getName());
         put(headers, ERROR_REASON, reason);
         put(headers, ERROR_MESSAGE, BadDocumentException.shorten(String.valueOf(message), MAX_MESSAGE_CHARS));

@@ -43,7 +43,6 @@ final class DocumentProcessor extends CacheProcessor {
     @Override
     void handle(Record<byte[], byte[]> record) {
         DocumentEvent doc;
-        AnchorCacheWriter.Tokens tokens;
         try {
             String docId = DocumentRules.docIdOfKey(record.key());
             if (record.value() == null) {
@@ -51,17 +50,15 @@ final class DocumentProcessor extends CacheProcessor {
                 return;
             }
             doc = decode(docId, record);
-            Optional<AnchorCacheWriter.Tokens> t = tokenize(doc, record);
-            if (t.isEmpty()) {
-                return;
-            }
-            tokens = t.get();
-            checkTokenLimit(doc, tokens);
         } catch (BadDocumentException e) {
             deadLetter(record, e.reason().name(), e);
             return;
         }
-        update(doc, tokens, record);
+        Optional<AnchorCacheWriter.Tokens> t = tokenize(doc, record);
+        if (t.isEmpty() || !withinTokenLimit(doc, t.get(), record)) {
+            return;
+        }
+        update(doc, t.get(), record);
     }
 
     private DocumentEvent decode(String docId, Record<byte[], byte[]> record) throws BadDocumentException {

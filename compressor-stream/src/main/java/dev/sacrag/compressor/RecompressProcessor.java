@@ -58,11 +58,8 @@ final class RecompressProcessor extends CacheProcessor {
         if (tokens.isEmpty()) {
             return;
         }
-        try {
-            checkTokenLimit(doc, tokens.get());
-        } catch (BadDocumentException e) {
+        if (!withinTokenLimit(doc, tokens.get(), record)) {
             metrics.recompress("too-large");
-            deadLetter(record, e.reason().name(), e);
             return;
         }
         if (compressAndEmit(doc, tokens.get(), previous, redis, record)) {

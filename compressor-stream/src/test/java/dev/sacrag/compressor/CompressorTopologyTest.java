@@ -364,6 +364,8 @@ class CompressorTopologyTest {
         if (bad.contentType() != null) {
             assertEquals(bad.contentType(), header(dead.headers(), DocumentCodec.CONTENT_TYPE_HEADER), "original headers kept");
         }
+        // tokens are the model's: only that refusal names the model (another model may take the document)
+        assertEquals(bad.name().equals("text over the token limit") ? MODEL : null, header(dead.headers(), DeadLetters.MODEL));
         assertTrue(catalog.isEmpty());
         assertEquals(0, model.compressions());
         assertEquals(1, count("documents.dead.lettered", "reason", bad.reason()));
@@ -446,6 +448,7 @@ class CompressorTopologyTest {
                 header(dead.headers(), DeadLetters.ERROR_MESSAGE));
         assertEquals(thrown.getName(), header(dead.headers(), DeadLetters.ERROR_CLASS),
                 "the class header names what the model threw");
+        assertEquals(MODEL, header(dead.headers(), DeadLetters.MODEL), "this model failed on it; another may not");
         assertEquals("fine", catalog.readValue().getDocId());
         assertTrue(catalog.isEmpty());
     }
@@ -488,6 +491,7 @@ class CompressorTopologyTest {
         assertEquals("TOO_LARGE", header(dead.headers(), DeadLetters.ERROR_REASON));
         String message = header(dead.headers(), DeadLetters.ERROR_MESSAGE);
         assertTrue(message.contains("doc-1 v7") && message.contains("limit " + MAX_TOKENS), message);
+        assertEquals(MODEL, header(dead.headers(), DeadLetters.MODEL));
     }
 
     @Test

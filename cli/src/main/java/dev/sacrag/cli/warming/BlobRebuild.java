@@ -64,7 +64,7 @@ public final class BlobRebuild {
         CompressorTopics t = s.topics();
         Duration read = TopicScan.readTimeout(s.timeout());
         LiveDocuments live = LiveDocuments.readCompressible(s.bootstrapServers(), t.documents(), t.deadLetter(), s.limits(),
-                read);
+                s.modelId(), read);
         try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), read)) {
             Map<String, LiveDocuments.Doc> missing = new HashMap<>();
             for (LiveDocuments.Doc doc : live.byId().values()) {

@@ -49,14 +49,16 @@ final class LiveDocuments {
     }
 
     /**
-     * The documents the compressor can compress: the documents topic read to its end, less the
-     * versions the dead-letter topic holds ({@link #dropDeadLettered}). What every warming
-     * command starts from.
+     * The documents the compressor of {@code modelId} can compress: the documents topic read to
+     * its end, less the versions the dead-letter topic holds for every model or for this one
+     * ({@link #dropDeadLettered}; a document too long for one model's tokens may fit another's).
+     * What every warming command starts from.
      */
     static LiveDocuments readCompressible(String bootstrapServers, String documentsTopic, String deadLetterTopic,
-                                          DocumentLimits limits, Duration timeout) throws TimeoutException {
+                                          DocumentLimits limits, String modelId, Duration timeout)
+            throws TimeoutException {
         LiveDocuments docs = read(bootstrapServers, documentsTopic, limits, timeout);
-        docs.dropDeadLettered(deadLettered(bootstrapServers, deadLetterTopic, documentsTopic, timeout));
+        docs.dropDeadLettered(deadLettered(bootstrapServers, deadLetterTopic, documentsTopic, modelId, timeout));
         return docs;
     }
 
@@ -108,9 +110,13 @@ final class LiveDocuments {
         return before - versions.size();
     }
 
-    /** Positions in {@code documentsTopic} of the records the dead-letter topic holds; none when it does not exist. */
+    /**
+     * Positions in {@code documentsTopic} of the records the dead-letter topic holds for every
+     * model (no {@value DeadLetters#MODEL} header) or for {@code modelId}; none when the topic
+     * does not exist.
+     */
     private static Set<Position> deadLettered(String bootstrapServers, String deadLetterTopic, String documentsTopic,
-                                      Duration timeout) throws TimeoutException {
+                                              String modelId, Duration timeout) throws TimeoutException {
         Set<Position> positions = new HashSet<>();
         TopicScan scan;
         try {
@@ -120,6 +126,9 @@ final class LiveDocuments {
         }
         try (scan) {
             scan.readToEnd(r -> {
+                if (!refusedFor(r, modelId)) {
+                    return;
+                }
                 String topic = header(r, DeadLetters.SOURCE_TOPIC);
                 String partition = header(r, DeadLetters.SOURCE_PARTITION);
                 String offset = header(r, DeadLetters.SOURCE_OFFSET);
@@ -133,6 +142,12 @@ final class LiveDocuments {
             }, timeout);
         }
         return positions;
+    }
+
+    /** Whether a dead letter stands for {@code modelId}: it names no model (bad for all) or this one. */
+    static boolean refusedFor(ConsumerRecord<byte[], byte[]> deadLetter, String modelId) {
+        String model = header(deadLetter, DeadLetters.MODEL);
+        return model == null || model.equals(modelId);
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {

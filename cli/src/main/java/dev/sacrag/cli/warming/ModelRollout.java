@@ -98,7 +98,7 @@ public final class ModelRollout {
         String kafka = config.bootstrapServers();
         Duration read = TopicScan.readTimeout(timeout);
         LiveDocuments live = LiveDocuments.readCompressible(kafka, config.topics().documents(), config.topics().deadLetter(),
-                config.limits(), read);
+                config.limits(), modelId, read);
         try (CatalogWatch catalog = CatalogWatch.open(kafka, config.topics().catalog(), read)) {
             ModelRollout rollout = new ModelRollout(config, modelId, live, catalog, blobs);
             int already = live.size() - rollout.waiting.size();

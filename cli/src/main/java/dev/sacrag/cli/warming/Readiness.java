@@ -8,7 +8,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * How far a model id is from serving every document: live documents (documents topic, minus the
- * dead-lettered) against those the catalog has compressed for it at their live version.
+ * dead-lettered for every model or for this one) against those the catalog has compressed for it at their live version.
  *
  * @param catalogEntries every catalog entry of the model, including deleted or outdated documents'
  */
@@ -19,7 +19,7 @@ public record Readiness(String modelId, int live, int ready, int catalogEntries)
             throws TimeoutException {
         Duration timeout = TopicScan.READ_TIMEOUT;
         LiveDocuments docs = LiveDocuments.readCompressible(bootstrapServers, topics.documents(), topics.deadLetter(), limits,
-                timeout);
+                modelId, timeout);
         try (CatalogWatch catalog = CatalogWatch.open(bootstrapServers, topics.catalog(), timeout)) {
             int ready = (int) docs.byId().values().stream().filter(d -> catalog.isCompressed(d, modelId)).count();
             return new Readiness(modelId, docs.size(), ready,

@@ -74,6 +74,22 @@ class LiveDocumentsTest {
     }
 
     @Test
+    void aDeadLetterCountsForEveryModelUnlessItNamesOne() {
+        RecordHeaders anyModel = new RecordHeaders();
+        RecordHeaders modelA = new RecordHeaders();
+        modelA.add(dev.sacrag.compressor.DeadLetters.MODEL, "aaaaaaaaaaaa".getBytes(StandardCharsets.UTF_8));
+        // malformed or empty: bad for every model; too many tokens for model A: model B may take it
+        assertEquals(true, LiveDocuments.refusedFor(deadLetter(anyModel), "bbbbbbbbbbbb"));
+        assertEquals(true, LiveDocuments.refusedFor(deadLetter(modelA), "aaaaaaaaaaaa"));
+        assertEquals(false, LiveDocuments.refusedFor(deadLetter(modelA), "bbbbbbbbbbbb"));
+    }
+
+    private static ConsumerRecord<byte[], byte[]> deadLetter(RecordHeaders headers) {
+        return new ConsumerRecord<>("sac.dead-letter", 0, 0, 1, TimestampType.CREATE_TIME, -1, -1, null, new byte[0],
+                headers, Optional.empty());
+    }
+
+    @Test
     void aDocumentWhoseNewestRecordWasDeadLetteredIsLiveAtItsPreviousVersion() {
         add("d", avro("d", "t", 1), 1);
         LiveDocuments.Position v2 = add("d", avro("d", "t", 2), 2);
