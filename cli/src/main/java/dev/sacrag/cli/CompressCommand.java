@@ -37,7 +37,7 @@ final class CompressCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        KvDtype type = parseDtype(dtype);
+        KvDtype type = parseDtype("--dtype", dtype);
         String text = Files.readString(file, StandardCharsets.UTF_8);
         if (text.isBlank()) {
             throw new IllegalArgumentException(file + " is empty: nothing to compress");
@@ -72,11 +72,12 @@ final class CompressCommand implements Callable<Integer> {
         return 0;
     }
 
-    static KvDtype parseDtype(String s) {
+    /** The layout {@code flag} names for new blobs; a bad value is an error naming the flag. */
+    static KvDtype parseDtype(String flag, String value) {
         try {
-            return KvDtype.forNewBlobs(s);
+            return KvDtype.forNewBlobs(value);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--dtype " + e.getMessage(), e);
+            throw new IllegalArgumentException(flag + " " + e.getMessage(), e);
         }
     }
 }

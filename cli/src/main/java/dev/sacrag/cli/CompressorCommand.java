@@ -4,7 +4,6 @@ import dev.sacrag.compressor.CompressorApp;
 import dev.sacrag.compressor.CompressorConfig;
 import dev.sacrag.compressor.CompressorConfig.Flags;
 import dev.sacrag.compressor.CompressorTopics;
-import dev.sacrag.core.kv.KvDtype;
 import dev.sacrag.kvstore.RedisTarget;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -110,7 +109,7 @@ final class CompressorCommand implements Callable<Integer> {
                     .applicationId(applicationId)
                     .model(paths.base(), paths.requireAdapter())
                     .ratio(ratio == null ? OptionalInt.empty() : OptionalInt.of(ratio))
-                    .blobDtype(parseDtype())
+                    .blobDtype(CompressCommand.parseDtype(Flags.BLOB_DTYPE, blobDtype))
                     .topics(new CompressorTopics(documentsTopic, catalogTopic, deadLetterTopic, recompressTopic))
                     .stateDir(stateDir)
                     .metricsPort(metricsPort))
@@ -125,14 +124,6 @@ final class CompressorCommand implements Callable<Integer> {
             return RedisTarget.parse(redis);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(Flags.REDIS + ": " + e.getMessage(), e);
-        }
-    }
-
-    private KvDtype parseDtype() {
-        try {
-            return KvDtype.forNewBlobs(blobDtype);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(Flags.BLOB_DTYPE + " " + e.getMessage(), e);
         }
     }
 

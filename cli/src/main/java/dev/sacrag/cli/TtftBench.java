@@ -81,7 +81,7 @@ final class TtftBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        KvDtype type = CompressCommand.parseDtype(dtype);
+        KvDtype type = CompressCommand.parseDtype("--dtype", dtype);
         Path pkg = model != null ? model : randomPackage(ModelShape.parse(shape));
         ModelPaths paths = ModelPaths.resolve(pkg, null);
         String label = model != null ? model.getFileName().toString() : shape;

@@ -6,7 +6,6 @@ import dev.sacrag.cli.warming.ModelIdentity;
 import dev.sacrag.cli.warming.ModelRollout;
 import dev.sacrag.cli.warming.Progress;
 import dev.sacrag.compressor.CompressorConfig;
-import dev.sacrag.core.kv.KvDtype;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.kvstore.KvStoreConfig;
 import dev.sacrag.kvstore.RedisTarget;
@@ -113,14 +112,6 @@ final class WarmCommand implements Callable<Integer> {
             description = "With --model: how anchor K/V are stored [env SAC_BLOB_DTYPE, default ${DEFAULT-VALUE}].")
     String blobDtype;
 
-    private KvDtype blobDtype() {
-        try {
-            return KvDtype.forNewBlobs(blobDtype);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--blob-dtype " + e.getMessage(), e);
-        }
-    }
-
     @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "With --docs/--query: tenant (default: the server's default tenant).")
     String tenant;
 
@@ -212,7 +203,7 @@ final class WarmCommand implements Callable<Integer> {
                     .applicationId(ModelRollout.applicationId(identity.modelId()))
                     .model(paths.base(), model)
                     .ratio(OptionalInt.of(identity.ratio()))
-                    .blobDtype(blobDtype())
+                    .blobDtype(CompressCommand.parseDtype("--blob-dtype", blobDtype))
                     .topics(topics.compressorTopics())
                     .stateDir(stateDir))
                     .build();
