@@ -265,9 +265,9 @@ final class TrainCommand implements Runnable {
         String answerPrompt;
 
         @Option(names = "--init", paramLabel = "ADAPTER_DIR",
-                description = "Start from this adapter's weights (fresh optimiser; LoRA rank, targets and anchor slots "
-                        + "must match), e.g. to go on training an adapter trained elsewhere. Ignored by --resume "
-                        + "when a checkpoint exists.")
+                description = "Start from this adapter's weights (fresh optimiser; its base model, variant, LoRA rank, "
+                        + "alpha and targets and anchor slots must be this run's), e.g. to go on training an adapter "
+                        + "trained elsewhere. Ignored by --resume when a checkpoint exists.")
         Path init;
 
         @Option(names = "--continuation-share", defaultValue = "0",
