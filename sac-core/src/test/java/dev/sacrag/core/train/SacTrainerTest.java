@@ -53,8 +53,7 @@ class SacTrainerTest {
 
     @Test
     void bothStagesLowerTheLossAndTrainEveryAdapterPart() throws Exception {
-        Path base = tmp.resolve("base");
-        RandomModelWriter.write(TinyTraining.CONFIG, base, new RandomModelWriter.Options(3, 0.1f, Safetensors.DType.F32, 1));
+        Path base = tinyBase();
         SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(2, 4), 16, "### Context:\n", "\n### Question:\n",
                 "\n### Answer:\n", true, true, List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 2), 512, "test");
         Path adapter = tmp.resolve("adapters/sac");
@@ -78,8 +77,7 @@ class SacTrainerTest {
 
     @Test
     void aResumedEveryLinearRunRestoresItsStateExactlyAndRefusesAnotherShape() throws Exception {
-        Path base = tmp.resolve("base");
-        RandomModelWriter.write(TinyTraining.CONFIG, base, new RandomModelWriter.Options(3, 0.1f, Safetensors.DType.F32, 1));
+        Path base = tinyBase();
         List<String> all = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
         SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
                 "\n### Answer:\n", true, true, all, 4, 8f, AnchorPositions.count(16, 4), 512, "test");
@@ -115,18 +113,14 @@ class SacTrainerTest {
 
     @Test
     void aRunFromInitStartsFromThatAdaptersWeightsAndRefusesAnotherShape() throws Exception {
-        Path base = tmp.resolve("base");
-        RandomModelWriter.write(TinyTraining.CONFIG, base, new RandomModelWriter.Options(3, 0.1f, Safetensors.DType.F32, 1));
-        SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
-                "\n### Answer:\n", true, true, List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512, "test");
+        Path base = tinyBase();
+        SacSpec spec = qv4("sac", 4);
         Path trained = tmp.resolve("adapters/sac");
         Path copy = tmp.resolve("adapters/copy");
         try (Transformer model = Transformer.load(base)) {
             new SacTrainer(config(trained, spec, 4, false), s -> { }).train(model, new Fixed(), new long[] {0, 5, 6});
             // no steps: what it writes is its starting point, which must be the trained adapter, not a fresh one
-            SacTrainer.Config none = new SacTrainer.Config(copy, spec, 7, 0, 0, 2, 1e-2f, 1e-2f, 2,
-                    Duration.ofMinutes(5), Duration.ofHours(1), false, trained, 0);
-            new SacTrainer(none, s -> { }).train(model, new Fixed(), new long[] {0, 5, 6});
+            new SacTrainer(fromInit(copy, spec, 0, trained), s -> { }).train(model, new Fixed(), new long[] {0, 5, 6});
             try (var a = Safetensors.open(trained.resolve("sac.safetensors"));
                  var b = Safetensors.open(copy.resolve("sac.safetensors"))) {
                 assertEquals(a.entries().keySet(), b.entries().keySet());
@@ -136,20 +130,13 @@ class SacTrainerTest {
                 assertTrue(maxAbs(b.readF32("lora.layers.0.q_proj.lora_B")) > 0, "a fresh LoRA B would be zero");
             }
 
-            SacSpec rank8 = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
-                    "\n### Answer:\n", true, true, List.of("q_proj", "v_proj"), 8, 8f, AnchorPositions.count(16, 4), 512, "test");
-            SacTrainer.Config other = new SacTrainer.Config(tmp.resolve("adapters/r8"), rank8, 7, 0, 1, 2, 1e-2f, 1e-2f,
-                    2, Duration.ofMinutes(5), Duration.ofHours(1), false, trained, 0);
+            SacTrainer.Config other = fromInit(tmp.resolve("adapters/r8"), qv4("sac", 8), 1, trained);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
                     new SacTrainer(other, s -> { }).train(model, new Fixed(), new long[] {0, 5, 6}));
             assertTrue(e.getMessage().contains("rank 4") && e.getMessage().contains("rank 8"), e.getMessage());
 
             // the same shapes, another function: a causal adapter does not start a bidirectional run
-            SacSpec causal = new SacSpec(SacSpec.FORMAT, "sac-causal", List.of(4), 16, "### Context:\n",
-                    "\n### Question:\n", "\n### Answer:\n", false, true, List.of("q_proj", "v_proj"), 4, 8f,
-                    AnchorPositions.count(16, 4), 512, "test");
-            SacTrainer.Config variant = new SacTrainer.Config(tmp.resolve("adapters/c"), causal, 7, 0, 1, 2, 1e-2f,
-                    1e-2f, 2, Duration.ofMinutes(5), Duration.ofHours(1), false, trained, 0);
+            SacTrainer.Config variant = fromInit(tmp.resolve("adapters/c"), qv4("sac-causal", 4), 1, trained);
             e = assertThrows(IllegalArgumentException.class, () ->
                     new SacTrainer(variant, s -> { }).train(model, new Fixed(), new long[] {0, 5, 6}));
             assertTrue(e.getMessage().contains("sac-causal"), e.getMessage());
@@ -178,10 +165,8 @@ class SacTrainerTest {
 
     @Test
     void theContinuationShareDrawsThatShareOfStageTwoExamplesAsContinuation() throws Exception {
-        Path base = tmp.resolve("base");
-        RandomModelWriter.write(TinyTraining.CONFIG, base, new RandomModelWriter.Options(3, 0.1f, Safetensors.DType.F32, 1));
-        SacSpec spec = new SacSpec(SacSpec.FORMAT, "sac", List.of(4), 16, "### Context:\n", "\n### Question:\n",
-                "\n### Answer:\n", true, true, List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512, "test");
+        Path base = tinyBase();
+        SacSpec spec = qv4("sac", 4);
         try (Transformer model = Transformer.load(base)) {
             for (double share : new double[] {0, 0.5, 1}) {
                 int[] drawn = new int[2];   // continuation, qa
@@ -214,6 +199,26 @@ class SacTrainerTest {
         }
         assertThrows(IllegalArgumentException.class, () -> new SacTrainer.Config(tmp, spec, 1, 0, 1, 2, 1e-3f, 1e-3f, 2,
                 Duration.ofMinutes(5), Duration.ofHours(1), false, null, 1.5));
+    }
+
+    /** The tiny training shape's random base, in tmp/base. */
+    private Path tinyBase() throws java.io.IOException {
+        Path base = tmp.resolve("base");
+        RandomModelWriter.write(TinyTraining.CONFIG, base, new RandomModelWriter.Options(3, 0.1f, Safetensors.DType.F32, 1));
+        return base;
+    }
+
+    /** A 4x adapter with LoRA rank {@code rank} on q/v; sac-causal has a causal compressor. */
+    private static SacSpec qv4(String variant, int rank) {
+        return new SacSpec(SacSpec.FORMAT, variant, List.of(4), 16, "### Context:\n", "\n### Question:\n",
+                "\n### Answer:\n", !variant.equals("sac-causal"), true, List.of("q_proj", "v_proj"), rank, 8f,
+                AnchorPositions.count(16, 4), 512, "test");
+    }
+
+    /** A fresh run of {@code stage2} QA steps starting from the weights of {@code init}. */
+    private static SacTrainer.Config fromInit(Path adapter, SacSpec spec, long stage2, Path init) {
+        return new SacTrainer.Config(adapter, spec, 7, 0, stage2, 2, 1e-2f, 1e-2f, 2, Duration.ofMinutes(5),
+                Duration.ofHours(1), false, init, 0);
     }
 
     private static SacTrainer.Config config(Path adapter, SacSpec spec, long steps, boolean resume) {
