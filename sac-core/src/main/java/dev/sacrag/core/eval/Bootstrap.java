@@ -55,7 +55,35 @@ public final class Bootstrap {
             }
             draws[k] = n == 0 ? 0 : s / n;
         }
+        return interval(total / a.length, draws);
+    }
+
+    /**
+     * {@code sum(num) / sum(den)} over the same items, each its own group (e.g. texts), with its
+     * interval: an item is drawn with both its numerator and its denominator.
+     */
+    public static Interval ratioOfMeans(double[] num, double[] den) {
+        if (num.length != den.length || num.length == 0) {
+            throw new IllegalArgumentException("need the same non-empty items: " + num.length + ", " + den.length);
+        }
+        Random random = new Random(SEED);
+        double[] draws = new double[DRAWS];
+        for (int k = 0; k < DRAWS; k++) {
+            double n = 0;
+            double d = 0;
+            for (int i = 0; i < num.length; i++) {
+                int pick = random.nextInt(num.length);
+                n += num[pick];
+                d += den[pick];
+            }
+            draws[k] = n / d;
+        }
+        return interval(Arrays.stream(num).sum() / Arrays.stream(den).sum(), draws);
+    }
+
+    /** The 95% percentile interval of {@code draws} (sorted here) around {@code value}. */
+    private static Interval interval(double value, double[] draws) {
         Arrays.sort(draws);
-        return new Interval(total / a.length, draws[(int) (0.025 * DRAWS)], draws[(int) (0.975 * DRAWS) - 1]);
+        return new Interval(value, draws[(int) (0.025 * DRAWS)], draws[(int) (0.975 * DRAWS) - 1]);
     }
 }

@@ -83,23 +83,14 @@ public final class Evaluator {
                 continue;
             }
             int n = r.perText().length;
-            double[] boot = new double[1000];
-            Random rnd = new Random(23);
-            for (int b = 0; b < boot.length; b++) {
-                double f = 0;
-                double z = 0;
-                double c = 0;
-                for (int i = 0; i < n; i++) {
-                    int k = rnd.nextInt(n);
-                    f += full.perText()[k];
-                    z += none.perText()[k];
-                    c += r.perText()[k];
-                }
-                boot[b] = (z - c) / (z - f);
+            double[] kept = new double[n];   // per text: none - method, and none - full
+            double[] gap = new double[n];
+            for (int i = 0; i < n; i++) {
+                kept[i] = none.perText()[i] - r.perText()[i];
+                gap[i] = none.perText()[i] - full.perText()[i];
             }
-            java.util.Arrays.sort(boot);
-            double gap = none.nll() - full.nll();
-            out.add(new GapRow(r.method(), r.ratio(), gap, (none.nll() - r.nll()) / gap, boot[25], boot[974], n));
+            Bootstrap.Interval share = Bootstrap.ratioOfMeans(kept, gap);
+            out.add(new GapRow(r.method(), r.ratio(), none.nll() - full.nll(), share.value(), share.low(), share.high(), n));
         }
         return out;
     }

@@ -78,6 +78,23 @@ class BootstrapTest {
     }
 
     @Test
+    void aRatioOfMeansResamplesEachItemWithBothItsParts() {
+        // every item at the same ratio: no spread, whatever the sizes
+        assertEquals(new Bootstrap.Interval(0.5, 0.5, 0.5),
+                round(Bootstrap.ratioOfMeans(new double[] {1, 2, 3, 4}, new double[] {2, 4, 6, 8})));
+        double[] num = new double[200];
+        double[] den = new double[200];
+        java.util.Random r = new java.util.Random(5);
+        for (int i = 0; i < num.length; i++) {
+            den[i] = 1 + r.nextDouble();
+            num[i] = 0.3 * den[i] + 0.2 * r.nextGaussian();
+        }
+        Bootstrap.Interval i = Bootstrap.ratioOfMeans(num, den);
+        assertTrue(i.low() < i.value() && i.value() < i.high() && i.high() - i.low() < 0.2, i.toString());
+        assertThrows(IllegalArgumentException.class, () -> Bootstrap.ratioOfMeans(new double[2], new double[3]));
+    }
+
+    @Test
     void mismatchedInputsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> Bootstrap.difference(new double[2], new double[3], new int[2]));
         assertThrows(IllegalArgumentException.class, () -> Bootstrap.mean(new double[0], new int[0]));
