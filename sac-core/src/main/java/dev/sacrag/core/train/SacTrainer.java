@@ -108,7 +108,7 @@ public final class SacTrainer {
             listener.onMessage("resumed SAC training at step " + step
                     + (c.init() != null ? " (--init is ignored: the checkpoint holds the weights)" : ""));
         } else if (c.init() != null) {
-            initFrom(c.init(), base, params);
+            initFrom(c.init(), params);
         }
         AnchorGraph graph = new AnchorGraph(base, c.spec(), lora, table, lm);
         long total = c.stage1Steps() + c.stage2Steps();
@@ -161,9 +161,10 @@ public final class SacTrainer {
     /**
      * Copies another adapter's trained weights into this run's parameters: to go on training an
      * adapter whose checkpoint is gone (e.g. one trained on a GPU machine), or with another
-     * recipe. The shapes must match what this run trains.
+     * recipe. The shapes must match what this run trains; the adapter's tensors carry the names
+     * of this run's parameters.
      */
-    private void initFrom(Path dir, Transformer base, Map<String, NDArray> params) throws IOException {
+    private void initFrom(Path dir, Map<String, NDArray> params) throws IOException {
         SacSpec saved = SacSpec.load(dir);
         SacSpec now = c.spec();
         if (!saved.loraTargets().equals(now.loraTargets()) || saved.loraRank() != now.loraRank()
@@ -183,17 +184,7 @@ public final class SacTrainer {
             throw new IllegalArgumentException("--init " + dir + " is a " + saved.variant() + " adapter; this run trains "
                     + now.variant() + " (--variant)");
         }
-        try (SacAdapter a = SacAdapter.load(dir, base.config(), base.manager())) {
-            for (int i = 0; i < a.lora().layers().size(); i++) {
-                for (Map.Entry<LowRank.Target, LowRank.Pair> e : a.lora().layers().get(i).entrySet()) {
-                    String name = SacAdapter.tensorName(i, e.getKey());
-                    params.get(name + "lora_A").set(e.getValue().a().toFloatArray());
-                    params.get(name + "lora_B").set(e.getValue().b().toFloatArray());
-                }
-            }
-            params.get("anchor_embedding").set(a.anchorTable().toFloatArray());
-            params.get("lm_token").set(a.lmToken().toFloatArray());
-        }
+        Checkpoints.loadWeights(dir.resolve(SacAdapter.WEIGHTS_FILE), params);
         listener.onMessage("started from the weights of " + dir);
     }
 
