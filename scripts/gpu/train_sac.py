@@ -573,8 +573,6 @@ def train(a):
     decay = [p for n, p in named.items() if n not in ("anchor_embedding", "lm_token")]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=a.lr2, betas=(0.9, 0.95), eps=1e-8)
-    if not 0 <= a.continuation_share <= 1:
-        sys.exit(f"--continuation-share must be in [0, 1], got {a.continuation_share}")
     ckpt = os.path.join(a.out, a.name + "-checkpoint.pt")
     recipe = {"spec": spec, "batch": a.batch, "stage1_steps": a.stage1_steps,
               "questions_per_example": a.questions_per_example, "seed": a.seed}
@@ -761,6 +759,8 @@ def main():
     ap.add_argument("--parity-input", metavar="JSON", help="with --parity: {documents, questions} token ids to use "
                     "instead of the first example of --examples")
     a = ap.parse_args()
+    if not 0 <= a.continuation_share <= 1:
+        sys.exit(f"--continuation-share must be in [0, 1], got {a.continuation_share}")
     if not a.examples and not (a.parity and a.parity_input):
         sys.exit("--examples is required (or --parity with --parity-input)")
     if a.parity:
