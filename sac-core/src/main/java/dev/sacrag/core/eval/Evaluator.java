@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.function.Consumer;
 
 /**
@@ -246,19 +245,11 @@ public final class Evaluator {
             throw new IllegalArgumentException("no text is long enough for a perplexity test ("
                     + (Perplexity.PASSAGE + Perplexity.TARGET) + " tokens needed)");
         }
-        double mean = nll.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-        double[] boot = new double[1000];
-        Random rnd = new Random(17);
-        for (int b = 0; b < boot.length; b++) {
-            double s = 0;
-            for (int i = 0; i < nll.size(); i++) {
-                s += nll.get(rnd.nextInt(nll.size()));
-            }
-            boot[b] = s / nll.size();
-        }
-        java.util.Arrays.sort(boot);
-        PplRow row = new PplRow(method, ratio, Math.exp(mean), Math.exp(boot[25]), Math.exp(boot[974]), mean, nll.size(),
-                nll.stream().mapToDouble(Double::doubleValue).toArray());
+        double[] perText = nll.stream().mapToDouble(Double::doubleValue).toArray();
+        // each text its own group: the interval of the mean NLL, then exp (perplexity is monotone in it)
+        Bootstrap.Interval meanNll = Bootstrap.mean(perText, java.util.stream.IntStream.range(0, perText.length).toArray());
+        PplRow row = new PplRow(method, ratio, Math.exp(meanNll.value()), Math.exp(meanNll.low()), Math.exp(meanNll.high()),
+                meanNll.value(), perText.length, perText);
         progress.accept(String.format(java.util.Locale.ROOT, "perplexity %-6s %3s  %.2f [%.2f, %.2f] (n=%d)",
                 method, ratio == 0 ? "-" : ratio + "x", row.ppl(), row.low(), row.high(), row.n()));
         return row;
