@@ -10,13 +10,17 @@ import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * How documents are compressed and committed, beyond the model: blob expiry, the document
- * limits and the sizing of slow records. Shared by {@code sac compressor} and {@code sac warm
+ * How documents are compressed and committed, beyond the model: how blobs are stored and when
+ * they expire, the document limits and the sizing of slow records. Shared by {@code sac compressor} and {@code sac warm
  * --model}, whose rollout compressor must treat documents exactly as the running compressors do
  * (the same TTL on its blobs, the same documents accepted), and read from the same environment
  * variables.
  */
 final class CompressionOptions {
+
+    @Option(names = Flags.BLOB_DTYPE, paramLabel = "f32|f16|int8", defaultValue = "${env:SAC_BLOB_DTYPE:-f16}",
+            description = "How anchor K/V are stored in Redis [env SAC_BLOB_DTYPE, default ${DEFAULT-VALUE}].")
+    String blobDtype;
 
     @Option(names = Flags.BLOB_TTL, paramLabel = "DURATION", defaultValue = "${env:SAC_BLOB_TTL}",
             converter = CompressorCommand.Millis.class,
@@ -58,6 +62,7 @@ final class CompressionOptions {
     /** Sets these options on {@code builder}. */
     CompressorConfig.Builder applyTo(CompressorConfig.Builder builder) {
         return builder
+                .blobDtype(CompressCommand.parseDtype(Flags.BLOB_DTYPE, blobDtype))
                 .blobTtl(Optional.ofNullable(blobTtl))
                 .maxDocBytes(documentLimits.maxDocBytes)
                 .maxDocChars(documentLimits.maxDocChars)

@@ -55,10 +55,6 @@ final class CompressorCommand implements Callable<Integer> {
             description = "Compression ratio, one of the adapter's [env SAC_RATIO, default: the adapter's smallest].")
     Integer ratio;
 
-    @Option(names = Flags.BLOB_DTYPE, paramLabel = "f32|f16|int8", defaultValue = "${env:SAC_BLOB_DTYPE:-f16}",
-            description = "How anchor K/V are stored in Redis [env SAC_BLOB_DTYPE, default ${DEFAULT-VALUE}].")
-    String blobDtype;
-
     @Option(names = Flags.DOCUMENTS_TOPIC, paramLabel = "TOPIC", defaultValue = "${env:SAC_DOCUMENTS_TOPIC:-" + CompressorTopics.DOCUMENTS + "}",
             description = "Documents to compress, key = docId, compacted [env SAC_DOCUMENTS_TOPIC, default ${DEFAULT-VALUE}].")
     String documentsTopic;
@@ -109,7 +105,6 @@ final class CompressorCommand implements Callable<Integer> {
                     .applicationId(applicationId)
                     .model(paths.base(), paths.requireAdapter())
                     .ratio(ratio == null ? OptionalInt.empty() : OptionalInt.of(ratio))
-                    .blobDtype(CompressCommand.parseDtype(Flags.BLOB_DTYPE, blobDtype))
                     .topics(new CompressorTopics(documentsTopic, catalogTopic, deadLetterTopic, recompressTopic))
                     .stateDir(stateDir)
                     .metricsPort(metricsPort))

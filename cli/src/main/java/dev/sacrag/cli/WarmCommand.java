@@ -108,10 +108,6 @@ final class WarmCommand implements Callable<Integer> {
             description = "With --model: Kafka Streams state of the compressor run here [env SAC_COMPRESSOR_STATE_DIR, default ${DEFAULT-VALUE}].")
     Path stateDir;
 
-    @Option(names = "--blob-dtype", paramLabel = "f32|f16|int8", defaultValue = "${env:SAC_BLOB_DTYPE:-f16}",
-            description = "With --model: how anchor K/V are stored [env SAC_BLOB_DTYPE, default ${DEFAULT-VALUE}].")
-    String blobDtype;
-
     @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "With --docs/--query: tenant (default: the server's default tenant).")
     String tenant;
 
@@ -203,7 +199,6 @@ final class WarmCommand implements Callable<Integer> {
                     .applicationId(ModelRollout.applicationId(identity.modelId()))
                     .model(paths.base(), model)
                     .ratio(OptionalInt.of(identity.ratio()))
-                    .blobDtype(CompressCommand.parseDtype("--blob-dtype", blobDtype))
                     .topics(topics.compressorTopics())
                     .stateDir(stateDir))
                     .build();

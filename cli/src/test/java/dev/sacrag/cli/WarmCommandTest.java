@@ -48,6 +48,12 @@ class WarmCommandTest {
                 "--model-package", pkg.toString(), "--max-poll-records", "500"));
         assertEquals(2, r.code(), "a usage error, before any Kafka or Redis is touched: " + r.out() + r.err());
         assertTrue(r.err().contains("--max-poll-records"), r.err());
+
+        // the blob format is one of the shared compression options: checked as a usage error too
+        r = PipelineRig.sac(List.of("warm", "--model", pkg.resolve("adapters/sac").toString(),
+                "--model-package", pkg.toString(), "--blob-dtype", "bf16"));
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("--blob-dtype"), r.err());
     }
 
     @Test
