@@ -39,6 +39,10 @@ STAGE1_STEPS=${STAGE1_STEPS:-150}
 LR=${LR:-1.5e-3}
 CONT_SHARE=${CONT_SHARE:-0}
 export PYTHONUNBUFFERED=1
+# Three runs share one GPU; with continuation examples in stage 2 (CONT_SHARE > 0) their batches vary
+# in shape and the caching allocator fragments: in session 13 one run died needing 1.6 GiB while 3.6
+# GiB sat reserved but unused. Expandable segments let that memory be reused.
+export PYTORCH_CUDA_ALLOC_CONF=${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:True}
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
 
