@@ -81,6 +81,9 @@ final class DemoCommand implements Callable<Integer> {
         if (!keepRunning) {
             services.close();
         }
+        if (!report.passed()) {
+            out.println(report.shortfallLine(model));
+        }
         out.println(report.summaryLine());
         out.flush();
         if (keepRunning) {

@@ -65,6 +65,8 @@ class DemoRunTest {
         List<String> lines = Arrays.stream(text.split("\\R")).filter(l -> !l.isBlank()).toList();
         Matcher summary = SUMMARY.matcher(lines.get(lines.size() - 1));
         assertTrue(summary.matches(), "the last line is the summary:\n" + text);
+        assertTrue(lines.get(lines.size() - 2).startsWith("demo: fewer than 80% of the answers match (exit status 1)"),
+                "a failed demo says why it exits with 1, before the summary:\n" + text);
         assertEquals(3, Integer.parseInt(summary.group(2)), "three questions");
         assertTrue(Integer.parseInt(summary.group(1)) < 3, text);
         assertEquals(4, Integer.parseInt(summary.group(3)), "the adapter's smallest ratio");
@@ -82,6 +84,16 @@ class DemoRunTest {
         assertTrue(text.contains("stopped: "), text);
         assertTrue(ProcessHandle.current().children().noneMatch(p -> p.info().command().orElse("").contains("redis-server")),
                 "redis-server was stopped");
+    }
+
+    @Test
+    void aFailedDemoPointsToTheModelCard() throws Exception {
+        DemoReport report = new DemoReport(6, 24, 4, 100, 400, null);
+        assertTrue(!report.passed() && new DemoReport(20, 24, 4, 100, 400, null).passed(), "the bar is 80 %");
+        assertTrue(!report.shortfallLine(tmp).contains("MODEL_CARD"), report.shortfallLine(tmp));
+        Path card = Files.writeString(tmp.resolve("MODEL_CARD.md"), "# card\n");
+        assertTrue(report.shortfallLine(tmp).endsWith("(its scores on held-out data: " + card + ")"),
+                report.shortfallLine(tmp));
     }
 
     @Test
