@@ -7,10 +7,11 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * The demo's outcome: how many answers (documents named, the first pass) match a gold answer,
- * and what the documents cost in Redis.
+ * The demo's outcome: how many answers (documents named, the first pass) match a gold answer, how
+ * many questions got no answer (an RPC error), and what the documents cost in Redis.
  */
-record DemoReport(int correct, int total, int ratio, long bytesPerDoc, long fullBytesPerDoc, Question firstQuestion) {
+record DemoReport(int correct, int total, int errors, int ratio, long bytesPerDoc, long fullBytesPerDoc,
+                  Question firstQuestion) {
 
     /** Passes when at least 80% of the answers match (integer arithmetic: no rounding at the boundary). */
     boolean passed() {
@@ -18,15 +19,19 @@ record DemoReport(int correct, int total, int ratio, long bytesPerDoc, long full
     }
 
     /**
-     * Why the exit status is 1, printed before the summary when the demo did not pass: the run
-     * itself completed (every document compressed, every question answered), so what fell short
-     * is the answers, and the model package's card (when it has one) says how it scores.
+     * Why the exit status is 1, printed before the summary when the demo did not pass: questions
+     * that got no answer (an RPC error, a pipeline fault), or else misses that are the model's own
+     * answers, with the model package's card (when it has one), which says how the model scores.
      */
     String shortfallLine(Path model) {
+        if (errors > 0) {
+            return String.format(Locale.ROOT, "demo: fewer than 80%% of the answers match (exit status 1); %d of the %d"
+                    + " questions got no answer (see [error] above)", errors, total);
+        }
         Path card = model.resolve("MODEL_CARD.md");
-        return String.format(Locale.ROOT, "demo: fewer than 80%% of the answers match (exit status 1); the pipeline ran"
-                + " end to end, the answers are the model's%s", Files.isRegularFile(card)
-                ? " (its scores on held-out data: " + card + ")" : "");
+        return String.format(Locale.ROOT, "demo: fewer than 80%% of the answers match (exit status 1); every question"
+                + " was answered, so the misses are the model's answers, not a pipeline fault%s", Files.isRegularFile(card)
+                ? " (how it scores on held-out data: " + card + ")" : "");
     }
 
     /** The demo's last line; scripts read it. */

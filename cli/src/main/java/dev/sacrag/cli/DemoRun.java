@@ -81,7 +81,8 @@ final class DemoRun {
                 f.docs(), f.tokens(), f.anchors(), ratio, f.entryRatio());
         say("redis: %,d bytes of %s anchor KV = %,d bytes/doc, vs %,d bytes/doc for a full KV cache of every token"
                 + " (%.2fx smaller)", f.bytes(), f.dtype(), f.bytesPerDoc(), f.fullBytesPerDoc(), f.byteRatio());
-        return new DemoReport(matches(exact), exact.size(), ratio, f.bytesPerDoc(), f.fullBytesPerDoc(),
+        int errors = (int) exact.stream().filter(g -> g.asked().result().isEmpty()).count();
+        return new DemoReport(matches(exact), exact.size(), errors, ratio, f.bytesPerDoc(), f.fullBytesPerDoc(),
                 inputs.questions().get(0));
     }
 

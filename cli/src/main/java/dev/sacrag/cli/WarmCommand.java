@@ -44,7 +44,7 @@ import java.util.concurrent.TimeUnit;
                         + " model (or --model-id, or --model/--adapter), and wait until the catalog has them again;",
                 "  --model NEW_ADAPTER_DIR     compress every live document for a new adapter's model id while the old"
                         + " model keeps serving; then 'sac model activate ID'.",
-                "The compressor settings below (--blob-ttl, --max-doc-*, --commit-interval, --max-poll-records,"
+                "The compressor settings below (--blob-dtype, --blob-ttl, --max-doc-*, --commit-interval, --max-poll-records,"
                         + " --max-compress-time, --redis-retry-budget; the same SAC_* variables as 'sac compressor') are"
                         + " used by --model; the document limits also by --rebuild.",
                 "Exit status 1 when something asked for is not warm at the end (a miss, a blob not restored, a"

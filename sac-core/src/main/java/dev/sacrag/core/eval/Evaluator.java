@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
  * Runs the QA methods over an MRQA data set at each ratio, and the continuation perplexity
@@ -247,7 +248,7 @@ public final class Evaluator {
         }
         double[] perText = nll.stream().mapToDouble(Double::doubleValue).toArray();
         // each text its own group: the interval of the mean NLL, then exp (perplexity is monotone in it)
-        Bootstrap.Interval meanNll = Bootstrap.mean(perText, java.util.stream.IntStream.range(0, perText.length).toArray());
+        Bootstrap.Interval meanNll = Bootstrap.mean(perText, IntStream.range(0, perText.length).toArray());
         PplRow row = new PplRow(method, ratio, Math.exp(meanNll.value()), Math.exp(meanNll.low()), Math.exp(meanNll.high()),
                 meanNll.value(), perText.length, perText);
         progress.accept(String.format(java.util.Locale.ROOT, "perplexity %-6s %3s  %.2f [%.2f, %.2f] (n=%d)",
