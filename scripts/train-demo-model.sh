@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Rebuilds models/sac-demo from a fresh clone with the project's own code. Everything runs on
 # the CPU except steps "gpu" (12 minutes of training on an H100 lent to one session), which continues the
-# CPU-trained base with PyTorch on the same Java-built samples (scripts/gpu/pretrain_base.py), and
+# CPU-trained base with PyTorch on the same Java-built samples (scripts/gpu/pretrain_base.py),
 # "gpu-sac" (11 minutes of an H100 lent to another), which trains the SAC adapters the same way
-# (scripts/gpu/train_sac.py on examples the Java code tokenised).
+# (scripts/gpu/train_sac.py on examples the Java code tokenised), and "gpu-tune" (7.5 minutes of
+# an H100 lent to a third), which continues the adapters after the CPU step "cpu-tune".
 # Every CPU step resumes from its checkpoint when the script is run again after an interruption.
 # Times are budgets on a 2-core machine; see models/sac-demo/MODEL_CARD.md for what they gave.
 set -euo pipefail
@@ -111,7 +112,7 @@ cp "$OUT/gpu/run2/parity.json" "$OUT/parity/hf-parity.json"
 fi
 
 if want gpu-sac; then
-# The adapters as committed (needs python3 with PyTorch and a GPU; on a CPU it runs, slowly): the
+# The adapters' first training (needs python3 with PyTorch and a GPU; on a CPU it runs, slowly): the
 # Java code tokenises the training data (--export-examples: the same examples `train sac` draws
 # from, with each adapter's sac.json) and scripts/gpu/train_sac.py trains the multi-ratio adapter
 # and both 8x ablations side by side on one GPU: 6 minutes, then resumed with the budget raised
@@ -175,29 +176,42 @@ for p in "${pids[@]}"; do wait "$p" || rc=1; done   # every run ends before a fa
 fi
 
 if want gpu-tune; then
-# Session 13, the committed adapters: each goes on from its cpu-tune weights (INIT) on a lent H100,
-# stage 2 only (STAGE1_STEPS=0) with 30 % of the examples continuation ones (CONT_SHARE=0.3), lr 1e-3
-# (30 warm-up steps, cosine to 10 % over the time), 7.5 minutes, the three side by side. Run as it
-# was: sac-no-anchor-emb ran out of GPU memory in its first minute (three processes with the longer
-# mixed batches did not fit in 80 GB), so it was rerun alone for the 3.8 minutes the GPU had left
-# (1,156 steps against 1,519 for sac and 1,615 for sac-causal: the ablation had less training).
+# Session 13, the committed adapters: each goes on from its cpu-tune weights (INIT, a copy kept in
+# gpu/cpu-tune-final so that a rerun of this step starts from them again, not from its own output)
+# on a lent H100, stage 2 only (STAGE1_STEPS=0) with 30 % of the examples continuation ones
+# (CONT_SHARE=0.3), lr 1e-3 (30 warm-up steps, cosine to 10 % over the time), 7.5 minutes, the three
+# side by side. As it was run (before train_sac_adapters.sh set expandable_segments),
+# sac-no-anchor-emb ran out of GPU memory in its first minute (three processes with the longer mixed
+# batches in 80 GB), so it was rerun alone for the 3.8 minutes the GPU had left: 1,156 steps against
+# 1,519 for sac and 1,615 for sac-causal, less training than the others. A run that fails here is
+# rerun the same way; with expandable segments all three may now fit and train 7.5 minutes each.
 IN="$OUT/gpu/sac-in"
 [ -f "$IN/sac-examples.bin.xz" ] || { echo "train-demo-model.sh: gpu-tune needs the gpu-sac step's kit in $IN" >&2; exit 1; }
-mkdir -p "$OUT/gpu/sac-run3/final"
-IN="$IN" OUT="$OUT/gpu/sac-run3" BASE="$OUT/base" MINUTES=7.5 STAGE1_STEPS=0 CONT_SHARE=0.3 LR=1e-3 \
-  INIT="$OUT/adapters" bash scripts/gpu/train_sac_adapters.sh || true   # a run that failed is rerun below
-tar xzf "$OUT/gpu/sac-run3/adapters.tgz" -C "$OUT/gpu/sac-run3/final"
+python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: gpu-tune needs python3 with PyTorch (a GPU machine)" >&2; exit 1; }
+if [ ! -d "$OUT/gpu/cpu-tune-final" ]; then
+  mkdir -p "$OUT/gpu/cpu-tune-final"
+  for v in sac sac-causal sac-no-anchor-emb; do
+    mkdir -p "$OUT/gpu/cpu-tune-final/$v" && cp "$OUT/adapters/$v/sac.json" "$OUT/adapters/$v/sac.safetensors" "$OUT/gpu/cpu-tune-final/$v/"
+  done
+fi
+RUN="$OUT/gpu/sac-run3"
+rm -rf "$RUN" && mkdir -p "$RUN/final"
+# a failed run is rerun below, so this step goes on whatever the script's exit status
+IN="$IN" OUT="$RUN" BASE="$OUT/base" MINUTES=7.5 STAGE1_STEPS=0 CONT_SHARE=0.3 LR=1e-3 \
+  INIT="$OUT/gpu/cpu-tune-final" bash scripts/gpu/train_sac_adapters.sh || true
+tar xzf "$RUN/adapters.tgz" -C "$RUN/final"
 for v in sac sac-causal sac-no-anchor-emb; do
-  if [ ! -f "$OUT/gpu/sac-run3/final/$v/sac.safetensors" ]; then   # the run that did not fit, alone
+  if ! grep -qx "$v exited with 0" "$RUN/final/$v.txt"; then   # the run that failed, alone, on a fresh log
+    rm -rf "$RUN/final/$v" "$RUN/final/$v-log.jsonl" "$RUN/final/$v-checkpoint.pt"
     python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$IN/$v.json" --base "$OUT/base" \
-      --out "$OUT/gpu/sac-run3/final" --name "$v" --minutes 3.8 --batch 64 --lr1 1e-3 --lr2 1e-3 --log-every 100 \
-      --stage1-steps 0 --continuation-share 0.3 --init "$OUT/adapters/$v/sac.safetensors" \
+      --out "$RUN/final" --name "$v" --minutes 3.8 --batch 64 --lr1 1e-3 --lr2 1e-3 --log-every 100 \
+      --stage1-steps 0 --continuation-share 0.3 --init "$OUT/gpu/cpu-tune-final/$v/sac.safetensors" \
       --dev-examples "$IN/dev-examples.bin.xz"
   fi
 done
 for v in sac sac-causal sac-no-anchor-emb; do
-  cp "$OUT/gpu/sac-run3/final/$v/sac.json" "$OUT/gpu/sac-run3/final/$v/sac.safetensors" "$OUT/adapters/$v/"
-  cp "$OUT/gpu/sac-run3/final/$v-log.jsonl" "$OUT/adapters/$v/gpu-tune-log.jsonl"
+  cp "$RUN/final/$v/sac.json" "$RUN/final/$v/sac.safetensors" "$OUT/adapters/$v/"
+  cp "$RUN/final/$v-log.jsonl" "$OUT/adapters/$v/gpu-tune-log.jsonl"
 done
 fi
 
