@@ -101,7 +101,7 @@ public final class QueryServiceApp implements AutoCloseable {
         try {
             engine.enablePromptCache(config.inference().promptCacheBytes());
             model = new ActiveAnswerer(new ActiveAnswerer.Loaded(new SacAnswerer(engine, activeRatio(config.model(), engine)), engine));
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             engine.close();
             throw e;
         }
@@ -189,7 +189,7 @@ public final class QueryServiceApp implements AutoCloseable {
         try {
             engine.enablePromptCache(promptCacheBytes);
             return new ActiveAnswerer.Loaded(new SacAnswerer(engine, match.ratio()), engine);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {   // an Error too: this engine's native memory is released either way
             engine.close();
             throw e;
         }

@@ -75,7 +75,10 @@ public final class ModelSwitch {
         ActiveAnswerer.Loaded loaded;
         try {
             loaded = loader.load(match.get());
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | OutOfMemoryError | LinkageError e) {
+            // OutOfMemoryError: a second base model's weights beside the serving one can exhaust direct
+            // memory; LinkageError: a native library that does not load. Either way the serving model
+            // stays, and the failure is reported like any other (metrics, the mismatch gauge).
             fail(wanted, "failed", "loading adapter " + match.get().adapterDir() + " failed: " + e.getMessage(), e);
             return;
         }
@@ -89,7 +92,7 @@ public final class ModelSwitch {
         onSwitched.accept(wanted);
     }
 
-    private void fail(String wanted, String result, String why, Exception cause) {
+    private void fail(String wanted, String result, String why, Throwable cause) {
         unavailable = Optional.of(wanted);
         metrics.modelActivation(result);
         log.error("cannot activate model {}: {}; still serving model {}", wanted, why, active.modelId(), cause);

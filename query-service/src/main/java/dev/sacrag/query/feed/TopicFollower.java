@@ -136,11 +136,16 @@ public final class TopicFollower implements AutoCloseable {
         }
     }
 
-    /** Handlers deal with bad records themselves; anything else is a bug, logged without stopping the follower. */
+    /**
+     * Handlers deal with bad records themselves; anything else is a bug, logged without stopping
+     * the follower. An out-of-memory error in a handler (a model loaded beside another) is logged
+     * the same way: the follower thread must outlive it, or this replica would never apply another
+     * record of the topic (nor become ready, when it happened while catching up).
+     */
     private void handle(ConsumerRecords<byte[], byte[]> records) {
         try {
             handler.handle(records);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             log.error("applying {} record(s) of topic {} failed; going on with the next batch", records.count(), topic, e);
         }
     }

@@ -112,6 +112,22 @@ class ModelSwitchTest {
     }
 
     @Test
+    void runningOutOfMemoryWhileLoadingKeepsTheCurrentModelAndReportsTheFailure() throws Exception {
+        String current = id(sac, 4);
+        ActiveAnswerer active = new ActiveAnswerer(new ActiveAnswerer.Loaded(new FakeAnswerer(current, 2, 0), () -> { }));
+        ModelSwitch models = new ModelSwitch(new AdapterLocator(base, sac), match -> {
+            throw new OutOfMemoryError("Direct buffer memory");   // a second base model's weights beside the first
+        }, active, switched::add, metrics);
+
+        models.activate(new ModelActivation(id(v2, 8), Optional.empty()));   // must not throw: the follower thread calls it
+        assertEquals(current, active.modelId(), "still serving the old model");
+        assertEquals(Optional.of(id(v2, 8)), models.unavailable());
+        assertEquals(1.0, metrics.registry().get("sac.query.model.mismatch").gauge().value());
+        assertEquals(1.0, metrics.registry().get("sac.query.model.activations").tag("result", "failed").counter().count());
+        assertTrue(switched.isEmpty());
+    }
+
+    @Test
     void activationsAreJsonWithAModelIdAndAnOptionalAdapterHint() {
         ModelActivation a = new ModelActivation("3f9a0c1d2e4b", Optional.of("sac-v2"));
         assertEquals(a, ModelActivation.parse(a.toJson()));

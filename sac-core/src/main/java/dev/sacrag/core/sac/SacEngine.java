@@ -48,7 +48,7 @@ public final class SacEngine implements AutoCloseable {
             tok = TextTokenizer.load(modelDir);
             SacAdapter adapter = SacAdapter.load(adapterDir, base.config(), base.manager());
             return new SacEngine(base, tok, adapter, Fingerprints.baseModel(modelDir));
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {   // an Error too (e.g. out of direct memory): the native arrays go either way
             if (tok != null) {
                 tok.close();   // native tokenizer memory
             }
