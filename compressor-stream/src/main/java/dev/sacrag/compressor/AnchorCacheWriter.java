@@ -2,6 +2,7 @@ package dev.sacrag.compressor;
 
 import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.kv.AnchorKvCodec;
+import dev.sacrag.core.kv.BlobException;
 import dev.sacrag.kvstore.RedisKeys;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
@@ -125,14 +126,18 @@ final class AnchorCacheWriter {
         String from = previous.getRedisKey();
         String to = keyOf(doc);
         if (from.equals(to)) {
-            return exists(from, redis) ? Optional.of(previous) : Optional.empty();
+            return usable(doc, previous, redis) ? Optional.of(previous) : Optional.empty();
         }
-        Optional<byte[]> blob = redis.call("reading the blob " + from + " to reuse it", () -> c.blobs().get(from));
+        // a blob of another format (its key names the format too), other bytes than the catalog's or
+        // another dtype than the one configured now is compressed anew, not carried over
+        Optional<byte[]> blob = redis.call("reading the blob " + from + " to reuse it", () -> c.blobs().get(from))
+                .filter(b -> intact(b, previous.getChecksum(), true));
         if (blob.isEmpty()) {
             // An attempt whose transaction aborted (a crash, a fenced producer, a later record of
             // the same transaction out of Redis retries) may have moved it already: Redis keeps
             // what that attempt did while the store rolled back to the previous version.
-            Optional<byte[]> moved = redis.call("reading the blob " + to + " to reuse it", () -> c.blobs().get(to));
+            Optional<byte[]> moved = redis.call("reading the blob " + to + " to reuse it", () -> c.blobs().get(to))
+                    .filter(b -> intact(b, previous.getChecksum(), true));
             return moved.map(b -> reused(previous, doc, to, b));
         }
         redis.run("copying the blob of " + doc.getDocId() + " to " + to,
@@ -152,8 +157,33 @@ final class AnchorCacheWriter {
                 .build();
     }
 
-    boolean exists(String key, RetryPolicy.Budget redis) {
-        return redis.call("checking that " + key + " exists", () -> c.blobs().exists(key));
+    /**
+     * Whether {@code record}'s blob would serve {@code doc}: it is under this build's key for the
+     * document's version (the key names the blob format), holds the bytes the catalog record vouches
+     * for (CRC32C) and has a header this build reads, for this model. A blob that is there but
+     * unusable (an older format after an upgrade, a truncated or overwritten value) is not "present":
+     * the query service asks for it to be rebuilt precisely because it cannot read it.
+     */
+    boolean usable(DocumentEvent doc, AnchorCacheRecord record, RetryPolicy.Budget redis) {
+        String key = record.getRedisKey();
+        if (!key.equals(keyOf(doc))) {
+            return false;
+        }
+        return redis.call("reading " + key + " to check it", () -> c.blobs().get(key))
+                .filter(b -> intact(b, record.getChecksum(), false)).isPresent();
+    }
+
+    /** The catalog's checksum, a header this build reads, this model; with {@code sameDtype}, the configured dtype. */
+    private boolean intact(byte[] blob, long checksum, boolean sameDtype) {
+        if (crc32c(blob) != checksum) {
+            return false;
+        }
+        try {
+            AnchorKvCodec.Header h = AnchorKvCodec.readHeader(blob);
+            return h.modelId().equals(modelId()) && (!sameDtype || h.dtype() == settings.dtype());
+        } catch (BlobException e) {
+            return false;
+        }
     }
 
     void delete(String key, RetryPolicy.Budget redis) {

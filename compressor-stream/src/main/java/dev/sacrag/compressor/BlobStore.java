@@ -15,8 +15,6 @@ public interface BlobStore {
 
     Optional<byte[]> get(String key);
 
-    boolean exists(String key);
-
     /** @return whether the key existed */
     boolean delete(String key);
 

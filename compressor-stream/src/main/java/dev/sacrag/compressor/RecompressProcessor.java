@@ -49,7 +49,7 @@ final class RecompressProcessor extends CacheProcessor {
         Optional<AnchorCacheRecord> previous = lastCompressed(doc.getDocId());
         RetryPolicy.Budget redis = writer.redisBudget();
         boolean current = previous.isPresent() && previous.get().getDocVersion() == doc.getVersion();
-        if (current && writer.exists(previous.get().getRedisKey(), redis)) {
+        if (current && writer.usable(doc, previous.get(), redis)) {
             metrics.recompress("present");
             return;
         }

@@ -31,11 +31,6 @@ public final class RedisBlobStore implements BlobStore {
     }
 
     @Override
-    public boolean exists(String key) {
-        return call(() -> store.exists(key));
-    }
-
-    @Override
     public boolean delete(String key) {
         return call(() -> store.delete(key));
     }

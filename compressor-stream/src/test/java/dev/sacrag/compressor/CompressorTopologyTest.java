@@ -300,6 +300,19 @@ class CompressorTopologyTest {
     }
 
     @Test
+    void identicalContentIsRecompressedWhenItsBlobIsNotTheOneTheCatalogDescribes() {
+        publishAvro(doc("doc-1", 1, "overwritten words"));
+        redis.blobs.put(keyOf("doc-1", 1), "not an anchor blob".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        publishAvro(doc("doc-1", 2, "overwritten words"));
+
+        assertEquals(2, model.compressions(), "bytes that fail the catalog's checksum are not carried over");
+        assertEquals(0, count("documents.deduplicated"));
+        AnchorCacheRecord second = catalog.readValuesToList().get(1);
+        assertEquals(keyOf("doc-1", 2), second.getRedisKey());
+        assertEquals(second.getBytes(), redis.blobs.get(keyOf("doc-1", 2)).length);
+    }
+
+    @Test
     void aTombstoneDeletesTheBlobAndEmitsACatalogTombstone() {
         publishAvro(doc("doc-1", 1, "soon deleted"));
         publishAvro(doc("doc-2", 1, "stays"));
@@ -503,6 +516,22 @@ class CompressorTopologyTest {
         assertTrue(catalog.isEmpty());
         assertEquals(1, model.compressions());
         assertEquals(1, count("recompress.requests", "outcome", "present"));
+    }
+
+    @Test
+    void aRecompressRequestForABlobThatIsThereButUnusableRebuildsIt() {
+        publishAvro(doc("doc-1", 7, "read back wrong"));
+        AnchorCacheRecord first = catalog.readValue();
+        byte[] blob = redis.blobs.get(keyOf("doc-1", 7));
+        // what the query service cannot read: a truncated value (a header of another format or model fails the same way)
+        redis.blobs.put(keyOf("doc-1", 7), java.util.Arrays.copyOf(blob, blob.length / 2));
+        requestRecompress("doc-1", "{\"reason\":\"unusable blob: truncated\"}");
+
+        AnchorCacheRecord rebuilt = catalog.readValue();
+        assertEquals(2, model.compressions(), "the blob is compressed again, not reported present");
+        assertEquals(1, count("recompress.requests", "outcome", "rebuilt"));
+        assertEquals(first.getChecksum(), rebuilt.getChecksum(), "the same bytes as first written");
+        assertArrayEquals(blob, redis.blobs.get(keyOf("doc-1", 7)));
     }
 
     @Test

@@ -42,12 +42,6 @@ final class InMemoryBlobStore implements BlobStore {
     }
 
     @Override
-    public boolean exists(String key) {
-        check("EXISTS", key);
-        return blobs.containsKey(key);
-    }
-
-    @Override
     public boolean delete(String key) {
         check("DEL", key);
         expiring.remove(key);
