@@ -91,6 +91,9 @@ public final class CompressorApp implements AutoCloseable {
                 config.ratio().orElse(SacDocumentCompressor.defaultRatio(engine))));
         AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(config.redis()));
         opened.add(store);
+        // Retiring a replaced blob is PEXPIRE ... LT (7.0): on an older server the first update of a
+        // document would fail on every retry and stall its partition, so refuse to start instead.
+        store.requireVersion(7, 0, "retiring replaced blobs (PEXPIRE ... LT)");
         PrometheusMeterRegistry registry = registry(opened);
         CompressorMetrics metrics = new CompressorMetrics(registry);
         CompressionSettings settings = new CompressionSettings(config.limits(),

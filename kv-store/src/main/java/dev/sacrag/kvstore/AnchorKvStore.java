@@ -12,6 +12,8 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.lettuce.core.ExpireArgs;
 import io.lettuce.core.RedisException;
@@ -39,6 +41,8 @@ import io.lettuce.core.protocol.CommandType;
  * the garbage-collector work one brings. The blobs in Redis are the same either way.
  */
 public final class AnchorKvStore implements AutoCloseable {
+
+    private static final Pattern REDIS_VERSION = Pattern.compile("(?m)^redis_version:(\\d+)\\.(\\d+)");
 
     private static final int SCAN_BATCH = 1000;
     private static final int DELETE_BATCH = 500;
@@ -257,6 +261,32 @@ public final class AnchorKvStore implements AutoCloseable {
         } catch (RedisException e) {
             throw unavailable("SCAN+DEL", pattern, e);
         }
+    }
+
+    /**
+     * Fails with what to do when the server is older than {@code major.minor}, the version a
+     * command the caller relies on needs ({@code why}); a server that does not say its version
+     * passes (some managed services hide INFO).
+     */
+    public void requireVersion(int major, int minor, String why) {
+        String info;
+        try {
+            info = redis.sync.info("server");
+        } catch (RedisException e) {
+            throw unavailable("INFO", null, e);
+        }
+        Optional<int[]> version = serverVersion(info);
+        if (version.isPresent() && (version.get()[0] < major || version.get()[0] == major && version.get()[1] < minor)) {
+            throw new IllegalStateException("Redis at " + config.target() + " is version " + version.get()[0] + "."
+                    + version.get()[1] + "; " + why + " needs " + major + "." + minor + " or later: upgrade redis-server");
+        }
+    }
+
+    /** {major, minor} of {@code redis_version} in an INFO reply; empty when there is none. */
+    static Optional<int[]> serverVersion(String info) {
+        Matcher m = REDIS_VERSION.matcher(info);
+        return m.find() ? Optional.of(new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))})
+                : Optional.empty();
     }
 
     /** @return the round-trip time of one PING */

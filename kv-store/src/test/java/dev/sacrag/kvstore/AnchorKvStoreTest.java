@@ -70,6 +70,17 @@ class AnchorKvStoreTest {
     }
 
     @Test
+    void requireVersionReadsTheServersVersionAndSaysWhatToUpgrade() {
+        store.requireVersion(7, 0, "PEXPIRE ... LT");   // the redis-server the tests start is 7.0 or later
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> store.requireVersion(99, 0, "a future command"));
+        assertTrue(e.getMessage().contains("a future command needs 99.0 or later: upgrade redis-server"), e.getMessage());
+
+        assertArrayEquals(new int[] {6, 0}, AnchorKvStore.serverVersion("# Server\r\nredis_version:6.0.16\r\nredis_mode:standalone\r\n")
+                .orElseThrow());
+        assertTrue(AnchorKvStore.serverVersion("# Server\r\nredis_mode:standalone\r\n").isEmpty(), "no version: no claim");
+    }
+
+    @Test
     void blobWithTtlExpires() throws InterruptedException {
         String key = RedisKeys.blobKey("acme", "m1", "short-lived", 1);
         store.put(key, randomBytes(2, 100), Optional.of(Duration.ofMillis(300)));
