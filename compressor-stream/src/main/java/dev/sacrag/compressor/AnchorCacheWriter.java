@@ -74,6 +74,19 @@ final class AnchorCacheWriter {
         return new Tokens(ids, System.nanoTime() - t0);
     }
 
+    /**
+     * One cheap Redis call (EXISTS of the key the blob will go to, so in a cluster the node that
+     * takes the SET) through the record's retry budget, made before any model work: during an
+     * outage the record then fails after the budget alone, not after a compression that every
+     * replay would repeat. (A blob found there is not reused: the key names the version, not the
+     * text, and a store shared with another deployment may hold the same doc id and version.)
+     */
+    void requireRedis(DocumentEvent doc, RetryPolicy.Budget redis) {
+        String key = keyOf(doc);
+        redis.call("checking Redis before compressing " + doc.getDocId() + " v" + doc.getVersion(),
+                () -> c.blobs().exists(key));
+    }
+
     /** Model work only, no I/O: a failure here is the document's (dead letter), not Redis's. */
     Compressed compress(DocumentEvent doc, Tokens tokens) {
         long t0 = System.nanoTime();

@@ -15,6 +15,8 @@ public interface BlobStore {
 
     Optional<byte[]> get(String key);
 
+    boolean exists(String key);
+
     /** @return whether the key existed */
     boolean delete(String key);
 

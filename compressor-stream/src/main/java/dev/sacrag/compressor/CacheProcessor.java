@@ -110,6 +110,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
      */
     boolean compressAndEmit(DocumentEvent doc, AnchorCacheWriter.Tokens tokens, Optional<AnchorCacheRecord> previous,
                          RetryPolicy.Budget redis, Record<byte[], byte[]> source) {
+        writer.requireRedis(doc, redis);
         AnchorCacheWriter.Compressed result;
         try {
             result = writer.compress(doc, tokens);

@@ -31,6 +31,11 @@ public final class RedisBlobStore implements BlobStore {
     }
 
     @Override
+    public boolean exists(String key) {
+        return call(() -> store.exists(key));
+    }
+
+    @Override
     public boolean delete(String key) {
         return call(() -> store.delete(key));
     }

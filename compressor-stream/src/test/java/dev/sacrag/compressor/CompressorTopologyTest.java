@@ -578,6 +578,7 @@ class CompressorTopologyTest {
         assertTrue(deadLetters.isEmpty(), "a Redis outage is not the document's fault");
         assertEquals(1, count("failures", "kind", "redis-gave-up"));
         assertTrue(count("failures", "kind", "redis") >= 2, "retried before giving up");
+        assertEquals(0, model.compressions(), "Redis is asked first: no model work that a replay would repeat");
     }
 
     @Test

@@ -42,6 +42,12 @@ final class InMemoryBlobStore implements BlobStore {
     }
 
     @Override
+    public boolean exists(String key) {
+        check("EXISTS", key);
+        return blobs.containsKey(key);
+    }
+
+    @Override
     public boolean delete(String key) {
         check("DEL", key);
         expiring.remove(key);
