@@ -87,7 +87,8 @@ public final class QueryEngine {
         long retrieved = System.nanoTime();
         control.check();
 
-        List<AnchorFetcher.Loaded> loaded = fetchAll(q.tenant(), docs.stream().map(DocumentChooser.Chosen::entry).toList());
+        List<AnchorFetcher.Loaded> loaded = fetchAll(q.tenant(), docs.stream().map(DocumentChooser.Chosen::entry).toList(),
+                control);
         List<AnchorKv> kvs = loaded.stream().map(AnchorFetcher.Loaded::kv).toList();
         int composed = kvs.stream().mapToInt(AnchorKv::tokenCount).sum();
         if (composed > budget) {
@@ -157,7 +158,7 @@ public final class QueryEngine {
                 continue;
             }
             control.check();
-            AnchorFetcher.Fetch fetch = fetch(q.tenant(), slice);
+            AnchorFetcher.Fetch fetch = fetch(q.tenant(), slice, control);
             requestRecompression(fetch.misses());
             fetch.misses().forEach(m -> misses.add(m.entry().docId()));
             for (AnchorFetcher.Loaded l : fetch.loaded()) {
@@ -184,8 +185,8 @@ public final class QueryEngine {
     }
 
     /** Anchor KV of every entry, in order; a missing blob triggers recompression and fails the question. */
-    private List<AnchorFetcher.Loaded> fetchAll(String tenant, List<CatalogEntry> entries) {
-        AnchorFetcher.Fetch fetch = fetch(tenant, entries);
+    private List<AnchorFetcher.Loaded> fetchAll(String tenant, List<CatalogEntry> entries, CallControl control) {
+        AnchorFetcher.Fetch fetch = fetch(tenant, entries, control);
         if (!fetch.misses().isEmpty()) {
             requestRecompression(fetch.misses());
             AnchorFetcher.Miss first = fetch.misses().get(0);
@@ -195,10 +196,13 @@ public final class QueryEngine {
         return fetch.loaded();
     }
 
-    private AnchorFetcher.Fetch fetch(String tenant, List<CatalogEntry> entries) {
+    private AnchorFetcher.Fetch fetch(String tenant, List<CatalogEntry> entries, CallControl control) {
         try {
             return p.fetcher().fetch(entries, WarmCache.Admission.EVICT_LRU);
         } catch (BlobStoreDownException e) {
+            // A read can outlast the call (it is bounded by the Redis timeout, not the deadline): a
+            // caller gone meanwhile gets DEADLINE_EXCEEDED or CANCELLED, as the contract says, not UNAVAILABLE.
+            control.check();
             throw new QueryException(STORE_UNAVAILABLE, "anchor KV store unavailable while fetching "
                     + entries.size() + " document(s) of tenant " + tenant + ": " + e.getMessage(), e);
         }
