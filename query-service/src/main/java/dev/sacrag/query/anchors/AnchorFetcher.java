@@ -53,6 +53,11 @@ public final class AnchorFetcher {
         return cache.budgetBytes();
     }
 
+    /** Keeps a cached entry's anchor KV as recently used (not counted as a lookup): its bytes, or -1 when not cached. */
+    public long touchIfCached(CacheKey key) {
+        return cache.touch(key);
+    }
+
     /** Whether the entry's anchor KV is in the warm cache (not counted as a lookup). */
     public boolean isCached(CacheKey key) {
         return cache.contains(key);

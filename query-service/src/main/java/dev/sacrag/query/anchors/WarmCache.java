@@ -64,6 +64,15 @@ public final class WarmCache {
         return Optional.of(e.kv);
     }
 
+    /**
+     * Marks a cached entry as recently used without counting a lookup (a Warm that names it
+     * wants it kept): its size in bytes, or -1 when it is not cached.
+     */
+    public synchronized long touch(CacheKey key) {
+        Entry e = entries.get(key);   // access order: this moves it to the most recently used end
+        return e == null ? -1 : e.bytes;
+    }
+
     /** Whether the key is cached, without touching recency or the hit counters. */
     public synchronized boolean contains(CacheKey key) {
         return entries.containsKey(key);

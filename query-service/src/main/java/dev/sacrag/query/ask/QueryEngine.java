@@ -137,11 +137,16 @@ public final class QueryEngine {
             r.chosen().forEach(c -> wanted.add(c.entry()));
             misses.addAll(r.uncompressed());
         }
-        int alreadyWarm = 0;
+        // Documents already warm are marked recently used, so loading the others evicts something
+        // this request did not name first, and their bytes count against the budget below.
+        Map<CacheKey, Long> warmBefore = new LinkedHashMap<>();
         List<CatalogEntry> toLoad = new ArrayList<>();
+        long planned = 0;
         for (CatalogEntry e : wanted) {
-            if (p.fetcher().isCached(CacheKey.of(e))) {
-                alreadyWarm++;
+            long size = p.fetcher().touchIfCached(CacheKey.of(e));
+            if (size >= 0) {
+                warmBefore.put(CacheKey.of(e), size);
+                planned += size;
             } else {
                 toLoad.add(e);
             }
@@ -150,7 +155,6 @@ public final class QueryEngine {
         // only until the cache's budget is used: past that each one would evict another of the same
         // request. What did not fit is reported as a miss.
         Map<CacheKey, Long> put = new LinkedHashMap<>();
-        long planned = 0;
         for (int from = 0; from < toLoad.size(); from += WARM_SLICE) {
             List<CatalogEntry> slice = toLoad.subList(from, Math.min(toLoad.size(), from + WARM_SLICE));
             if (planned >= p.fetcher().cacheBudgetBytes()) {
@@ -169,6 +173,14 @@ public final class QueryEngine {
                 } else {
                     misses.add(l.entry().docId()); // larger than the whole cache
                 }
+            }
+        }
+        int alreadyWarm = 0;
+        for (CacheKey k : warmBefore.keySet()) {   // still there: a slice that overshot the budget may have evicted one
+            if (p.fetcher().isCached(k)) {
+                alreadyWarm++;
+            } else {
+                misses.add(k.docId());
             }
         }
         int loaded = 0;

@@ -50,4 +50,36 @@ class WarmBudgetTest {
             assertEquals(1, rig.blobs.reads.get(), "the second slice was read although the first used the budget");
         }
     }
+
+    @Test
+    void documentsAlreadyWarmAreKeptWhenTheOthersOfTheRequestLoad() {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1L << 30)) {
+            List<String> ids = addDocuments(rig);
+            long[] sizes = new long[4];
+            for (int i = 0; i < 4; i++) {
+                sizes[i] = WarmCache.sizeOf(rig.kvOf(rig.catalog.find("default", ids.get(i), EngineRig.MODEL).orElseThrow()));
+            }
+            // a second rig whose budget holds the three largest of the four, so any three fit
+            long budget = sizes[0] + sizes[1] + sizes[2] + sizes[3] - java.util.Arrays.stream(sizes).min().orElseThrow();
+            try (EngineRig small = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), budget)) {
+                addDocuments(small);
+                warm(small, ids.get(0), ids.get(1));   // warm first: the least recently used
+                warm(small, ids.get(2));                // warm after them, named by nobody below
+                WarmReport report = warm(small, ids.get(0), ids.get(1), ids.get(3));
+
+                assertEquals(2, report.alreadyWarm(), report.toString());
+                assertEquals(1, report.loaded(), report.toString());
+                assertTrue(report.misses().isEmpty(), report.toString());
+                for (String id : List.of(ids.get(0), ids.get(1), ids.get(3))) {
+                    assertTrue(small.cache.contains(dev.sacrag.query.anchors.CacheKey.of(
+                            small.catalog.find("default", id, EngineRig.MODEL).orElseThrow())), id + " is in the cache");
+                }
+                assertEquals(3, small.cache.size(), "the one nobody named made room");
+            }
+        }
+    }
+
+    private static WarmReport warm(EngineRig rig, String... ids) {
+        return rig.engine.warm(new WarmQuery("default", List.of(ids), Optional.empty(), 1), CallControl.NONE);
+    }
 }
