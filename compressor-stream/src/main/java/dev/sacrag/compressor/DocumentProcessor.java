@@ -19,14 +19,16 @@ import java.util.Optional;
  * <ol>
  * <li>Tombstone (null value): delete this model's blob of the document, forget it, emit a catalog
  * tombstone.</li>
- * <li>Decode and validate (Avro or JSON, limits, key = docId, token limit); bad input goes to the
- * dead-letter topic with its reason and the stream goes on.</li>
+ * <li>Decode and validate (Avro or JSON, limits, key = docId); bad input goes to the dead-letter
+ * topic with its reason and the stream goes on.</li>
  * <li>Versions: older than the compressed one → skipped; the same version with other text →
- * skipped ("not newer", the producer reused a version).</li>
- * <li>Same text as the compressed version and its blob still in Redis → no model work: the blob
- * moves to the new version's key and the catalog gets the new version ("already compressed"
- * means the store says so <em>and</em> the blob exists). Otherwise → compress, write, retire the
- * previous blob, emit the catalog record.</li>
+ * skipped ("not newer", the producer reused a version); the same version and text → skipped
+ * ("replayed").</li>
+ * <li>Same text as the compressed version and its blob still usable in Redis → no model work: the
+ * blob moves to the new version's key and the catalog gets the new version ("already compressed"
+ * means the store says so <em>and</em> the blob checks out). Otherwise → tokenize (over the
+ * token limit: dead letter), compress, write, retire the previous blob, emit the catalog
+ * record.</li>
  * </ol>
  */
 final class DocumentProcessor extends CacheProcessor {
@@ -54,11 +56,7 @@ final class DocumentProcessor extends CacheProcessor {
             deadLetter(record, e.reason().name(), e);
             return;
         }
-        Optional<AnchorCacheWriter.Tokens> t = tokenize(doc, record);
-        if (t.isEmpty() || !withinTokenLimit(doc, t.get(), record)) {
-            return;
-        }
-        update(doc, t.get(), record);
+        update(doc, record);
     }
 
     private DocumentEvent decode(String docId, Record<byte[], byte[]> record) throws BadDocumentException {
@@ -68,7 +66,12 @@ final class DocumentProcessor extends CacheProcessor {
         return codec.decodeRecord(docId, record.value(), type, record.timestamp());
     }
 
-    private void update(DocumentEvent doc, AnchorCacheWriter.Tokens tokens, Record<byte[], byte[]> record) {
+    /**
+     * The version and content rules first, then the tokenizer: an older version, a replay or the
+     * same text again costs no tokenizing, and is skipped (or reused) rather than dead-lettered
+     * for a token limit lowered since its version was compressed.
+     */
+    private void update(DocumentEvent doc, Record<byte[], byte[]> record) {
         Optional<AnchorCacheRecord> previous = lastCompressed(doc.getDocId());
         RetryPolicy.Budget redis = writer.redisBudget();
         if (previous.isPresent()) {
@@ -85,8 +88,10 @@ final class DocumentProcessor extends CacheProcessor {
             if (sameText) {
                 Optional<AnchorCacheRecord> reused = writer.reuse(doc, prev, redis);
                 if (reused.isPresent()) {
-                    metrics.deduplicated();
-                    if (!reused.get().equals(prev)) {
+                    if (reused.get().equals(prev)) {
+                        metrics.skipped("replayed");   // this very version again (a restart): nothing to do
+                    } else {
+                        metrics.deduplicated();
                         emit(doc, reused.get(), record.timestamp());
                     }
                     return;
@@ -94,7 +99,11 @@ final class DocumentProcessor extends CacheProcessor {
                 log.info("blob {} of {} is gone from Redis, compressing again", prev.getRedisKey(), doc.getDocId());
             }
         }
-        compressAndEmit(doc, tokens, previous, redis, record);
+        Optional<AnchorCacheWriter.Tokens> t = tokenize(doc, record);
+        if (t.isEmpty() || !withinTokenLimit(doc, t.get(), record)) {
+            return;
+        }
+        compressAndEmit(doc, t.get(), previous, redis, record);
     }
 
     private void skip(String reason, DocumentEvent doc, AnchorCacheRecord prev) {
@@ -111,7 +120,9 @@ final class DocumentProcessor extends CacheProcessor {
         compressed.delete(catalogKey(docId));
         documents.delete(docId);
         emitTombstone(docId, timestamp);
-        metrics.deleted();
+        if (previous.isPresent()) {   // a tombstone for a document this model never compressed deletes nothing
+            metrics.deleted();
+        }
         log.info("deleted document {} ({})", docId, previous.map(AnchorCacheRecord::getRedisKey).orElse("no blob known"));
     }
 }

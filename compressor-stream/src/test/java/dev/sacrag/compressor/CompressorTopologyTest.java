@@ -284,7 +284,30 @@ class CompressorTopologyTest {
 
         assertTrue(catalog.isEmpty());
         assertEquals(1, model.compressions());
-        assertEquals(1, count("documents.deduplicated"));
+        assertEquals(0, count("documents.deduplicated"), "nothing was deduplicated: the same version came again");
+        assertEquals(1, count("documents.skipped", "reason", "replayed"));
+    }
+
+    @Test
+    void anOlderVersionOrAReplayIsSkippedBeforeTheTokenizerSeesIt() {
+        publishAvro(doc("doc-1", 5, "fits the limit when published"));
+        catalog.readValue();
+        model.extraTokens = MAX_TOKENS;   // a restart with a lower --max-doc-tokens: stored versions no longer fit
+        publishAvro(doc("doc-1", 3, "an older version"));
+        publishAvro(doc("doc-1", 5, "fits the limit when published"));
+
+        assertTrue(deadLetters.isEmpty(), "skipped by the version rules, not dead-lettered for its tokens");
+        assertEquals(1, count("documents.skipped", "reason", "older"));
+        assertEquals(1, count("documents.skipped", "reason", "replayed"));
+        assertEquals(1, model.compressions());
+    }
+
+    @Test
+    void aTombstoneForADocumentNeverCompressedCountsNoDelete() {
+        documents.pipeInput("never-seen", null);
+
+        assertEquals("never-seen|" + MODEL, catalog.readRecord().key(), "the catalog tombstone still goes out");
+        assertEquals(0, count("documents.deleted"));
     }
 
     @Test
