@@ -63,13 +63,22 @@ public final class AnchorFetcher {
         return cache.contains(key);
     }
 
+    /** How a fetch looks in the cache: a question's lookups are hits and misses of the cache metrics, a Warm's are not. */
+    public enum Lookup { COUNTED, UNCOUNTED }
+
     /** @throws BlobStoreDownException when Redis is needed and down */
     public Fetch fetch(List<CatalogEntry> entries, WarmCache.Admission admission) {
+        return fetch(entries, admission, Lookup.COUNTED);
+    }
+
+    /** @throws BlobStoreDownException when Redis is needed and down */
+    public Fetch fetch(List<CatalogEntry> entries, WarmCache.Admission admission, Lookup lookup) {
         AnchorKv[] found = new AnchorKv[entries.size()];
         List<String> keys = new ArrayList<>();
         Map<String, String> modelOfKey = new HashMap<>();
         for (int i = 0; i < entries.size(); i++) {
-            found[i] = cache.get(CacheKey.of(entries.get(i))).orElse(null);
+            CacheKey key = CacheKey.of(entries.get(i));
+            found[i] = (lookup == Lookup.COUNTED ? cache.get(key) : cache.peek(key)).orElse(null);
             if (found[i] == null) {
                 keys.add(entries.get(i).redisKey());
                 modelOfKey.put(entries.get(i).redisKey(), entries.get(i).modelId());

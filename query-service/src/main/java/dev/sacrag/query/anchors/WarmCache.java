@@ -64,6 +64,12 @@ public final class WarmCache {
         return Optional.of(e.kv);
     }
 
+    /** As {@link #get}, not counted as a hit or a miss (a Warm's loading is not a question's lookup). */
+    public synchronized Optional<AnchorKv> peek(CacheKey key) {
+        Entry e = entries.get(key);
+        return e == null ? Optional.empty() : Optional.of(e.kv);
+    }
+
     /**
      * Marks a cached entry as recently used without counting a lookup (a Warm that names it
      * wants it kept): its size in bytes, or -1 when it is not cached.

@@ -162,7 +162,7 @@ public final class QueryEngine {
                 continue;
             }
             control.check();
-            AnchorFetcher.Fetch fetch = fetch(q.tenant(), slice, control);
+            AnchorFetcher.Fetch fetch = fetch(q.tenant(), slice, AnchorFetcher.Lookup.UNCOUNTED, control);
             requestRecompression(fetch.misses());
             fetch.misses().forEach(m -> misses.add(m.entry().docId()));
             for (AnchorFetcher.Loaded l : fetch.loaded()) {
@@ -198,7 +198,7 @@ public final class QueryEngine {
 
     /** Anchor KV of every entry, in order; a missing blob triggers recompression and fails the question. */
     private List<AnchorFetcher.Loaded> fetchAll(String tenant, List<CatalogEntry> entries, CallControl control) {
-        AnchorFetcher.Fetch fetch = fetch(tenant, entries, control);
+        AnchorFetcher.Fetch fetch = fetch(tenant, entries, AnchorFetcher.Lookup.COUNTED, control);
         if (!fetch.misses().isEmpty()) {
             requestRecompression(fetch.misses());
             AnchorFetcher.Miss first = fetch.misses().get(0);
@@ -208,9 +208,10 @@ public final class QueryEngine {
         return fetch.loaded();
     }
 
-    private AnchorFetcher.Fetch fetch(String tenant, List<CatalogEntry> entries, CallControl control) {
+    private AnchorFetcher.Fetch fetch(String tenant, List<CatalogEntry> entries, AnchorFetcher.Lookup lookup,
+                                      CallControl control) {
         try {
-            return p.fetcher().fetch(entries, WarmCache.Admission.EVICT_LRU);
+            return p.fetcher().fetch(entries, WarmCache.Admission.EVICT_LRU, lookup);
         } catch (BlobStoreDownException e) {
             // A read can outlast the call (it is bounded by the Redis timeout, not the deadline): a
             // caller gone meanwhile gets DEADLINE_EXCEEDED or CANCELLED, as the contract says, not UNAVAILABLE.

@@ -75,6 +75,8 @@ class WarmBudgetTest {
                             small.catalog.find("default", id, EngineRig.MODEL).orElseThrow())), id + " is in the cache");
                 }
                 assertEquals(3, small.cache.size(), "the one nobody named made room");
+                assertEquals(0.0, small.metrics.registry().find("sac.query.cache.lookups").counters().stream()
+                        .mapToDouble(c -> c.count()).sum(), "warming is not a question's cache lookup");
             }
         }
     }
