@@ -15,10 +15,11 @@ import java.util.Objects;
  * <ul>
  * <li>{@code sac.compressor.records.in{topic}}: records read, bad ones included</li>
  * <li>{@code sac.compressor.documents.compressed}: blobs computed and written</li>
- * <li>{@code sac.compressor.documents.skipped{reason=older|not-newer}}: versions not newer than the compressed one</li>
+ * <li>{@code sac.compressor.documents.skipped{reason=older|not-newer|replayed}}: versions not newer than the
+ *     compressed one (replayed: that very version and text again)</li>
  * <li>{@code sac.compressor.documents.deduplicated}: same content as the compressed version, blob reused</li>
  * <li>{@code sac.compressor.documents.dead.lettered{reason}}: records sent to the dead-letter topic</li>
- * <li>{@code sac.compressor.documents.deleted}: tombstones applied</li>
+ * <li>{@code sac.compressor.documents.deleted}: tombstones of documents this model had compressed</li>
  * <li>{@code sac.compressor.recompress.requests{outcome}}: rebuilt, present, unknown-doc, other-model, too-large</li>
  * <li>{@code sac.compressor.failures{kind}}: redis (one failed attempt), redis-gave-up (budget spent,
  *     task failed), thread-replaced, slow-compression (over --max-compress-time)</li>

@@ -16,6 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.lettuce.core.ExpireArgs;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
@@ -272,6 +273,8 @@ public final class AnchorKvStore implements AutoCloseable {
         String info;
         try {
             info = redis.sync.info("server");
+        } catch (RedisCommandExecutionException e) {   // INFO renamed, disabled or not allowed (ACL): no claim
+            return;
         } catch (RedisException e) {
             throw unavailable("INFO", null, e);
         }

@@ -215,7 +215,12 @@ public final class QueryEngine {
         } catch (BlobStoreDownException e) {
             // A read can outlast the call (it is bounded by the Redis timeout, not the deadline): a
             // caller gone meanwhile gets DEADLINE_EXCEEDED or CANCELLED, as the contract says, not UNAVAILABLE.
-            control.check();
+            try {
+                control.check();
+            } catch (QueryException gone) {
+                gone.addSuppressed(e);   // why the read failed, for the log
+                throw gone;
+            }
             throw new QueryException(STORE_UNAVAILABLE, "anchor KV store unavailable while fetching "
                     + entries.size() + " document(s) of tenant " + tenant + ": " + e.getMessage(), e);
         }

@@ -145,7 +145,7 @@ public final class TopicFollower implements AutoCloseable {
     private void handle(ConsumerRecords<byte[], byte[]> records) {
         try {
             handler.handle(records);
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (RuntimeException | OutOfMemoryError | LinkageError e) {
             log.error("applying {} record(s) of topic {} failed; going on with the next batch", records.count(), topic, e);
         }
     }

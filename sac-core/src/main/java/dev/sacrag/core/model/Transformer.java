@@ -63,7 +63,7 @@ public final class Transformer implements AutoCloseable {
         NDManager manager = NDManager.newBaseManager();
         try {
             return new Transformer(config, Weights.load(modelDir, config, manager), manager, true);
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {   // an Error too (out of direct memory while reading the weights): free what was read
             manager.close();
             throw e;
         }
