@@ -55,8 +55,9 @@ public final class DocumentPublisher implements AutoCloseable {
     /**
      * @param deliveryTimeout how long a document may take to be acknowledged, and how long a send
      *     may wait for the broker (metadata, buffer space) before it fails: a command's timeout
-     * @param maxRequestBytes the producer's max.request.size; documents above Kafka's default
-     *     1 MiB also need max.message.bytes raised on the topic
+     * @param maxRequestBytes the producer's max.request.size: room for one document at
+     *     {@code limits} ({@link #requestBytesFor}); documents above Kafka's default 1 MiB also need
+     *     max.message.bytes raised on the topic
      * @param limits the compressors' document limits: a document over them is refused here
      *     rather than dead-lettered there
      */
@@ -79,7 +80,18 @@ public final class DocumentPublisher implements AutoCloseable {
         /** Avro; 20 ms linger and 256 KiB batches because ingest sends many documents at once. */
         public static Options defaults() {
             return new Options(DEFAULT_TOPIC, Format.AVRO, Duration.ofMillis(20), 256 * 1024,
-                    CompressionType.LZ4, Duration.ofMinutes(2), 1024 * 1024, DocumentLimits.defaults());
+                    CompressionType.LZ4, Duration.ofMinutes(2), requestBytesFor(DocumentLimits.defaults()),
+                    DocumentLimits.defaults());
+        }
+
+        /**
+         * A request that holds one document at the value limit, with its key, headers and the
+         * batch's own bytes (64 KiB of room), and never less than Kafka's default 1 MiB: a
+         * document the compressor would take is never refused by this producer, only by a topic
+         * whose max.message.bytes is smaller (then the failure says so).
+         */
+        static int requestBytesFor(DocumentLimits limits) {
+            return (int) Math.min(Integer.MAX_VALUE, Math.max(1L << 20, limits.maxValueBytes() + (64L << 10)));
         }
 
         public Options withTopic(String newTopic) {
@@ -94,8 +106,10 @@ public final class DocumentPublisher implements AutoCloseable {
             return new Options(topic, format, linger, batchSizeBytes, compression, newTimeout, maxRequestBytes, limits);
         }
 
+        /** These limits, and a request size that holds a document at them. */
         public Options withLimits(DocumentLimits newLimits) {
-            return new Options(topic, format, linger, batchSizeBytes, compression, deliveryTimeout, maxRequestBytes, newLimits);
+            return new Options(topic, format, linger, batchSizeBytes, compression, deliveryTimeout,
+                    requestBytesFor(newLimits), newLimits);
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 
 /**
@@ -67,7 +68,7 @@ public final class IngestRunner {
                 if (error == null) {
                     published.incrementAndGet();
                 } else {
-                    failures.add(draft.docId() + ": " + rootMessage(error));
+                    failures.add(draft.docId() + ": " + rootMessage(error) + hint(error));
                     timedOut.compareAndSet(false, rootCause(error) instanceof TimeoutException);
                 }
                 progress.advance();
@@ -82,6 +83,15 @@ public final class IngestRunner {
         Collections.sort(sortedFailures);
         return new IngestSummary(published.get(), batch.skipped(), sortedFailures,
                 publisher.acknowledgedBytes() - bytesBefore, Duration.ofNanos(System.nanoTime() - start), batch.questions());
+    }
+
+    /** What to do about a failure whose fix is not in Kafka's message. */
+    private String hint(Throwable error) {
+        if (rootCause(error) instanceof RecordTooLargeException) {
+            return " (the topic " + publisher.options().topic() + " takes smaller records: raise its max.message.bytes,"
+                    + " and the brokers' message.max.bytes, to at least --max-doc-bytes, or lower --max-doc-bytes)";
+        }
+        return "";
     }
 
     private static Throwable rootCause(Throwable error) {

@@ -200,6 +200,16 @@ class DocumentPublisherTest {
     }
 
     @Test
+    void theProducerTakesADocumentAtTheLimitsTheCompressorTakes() {
+        Map<String, Object> defaults = DocumentPublisher.producerConfig("127.0.0.1:9092", Options.defaults());
+        assertEquals((8 << 20) + (64 << 10), defaults.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+                "an 8 MiB document (the default --max-doc-bytes) and room for its key, headers and batch");
+        Map<String, Object> small = DocumentPublisher.producerConfig("127.0.0.1:9092",
+                Options.defaults().withLimits(new DocumentLimits(4096, 4096)));
+        assertEquals(1 << 20, small.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), "never below Kafka's default");
+    }
+
+    @Test
     void producerConfigIsAcceptedByKafka() {
         // Kafka validates the combination (e.g. delivery.timeout.ms >= linger.ms + request.timeout.ms)
         // when it builds the config, without contacting a broker.
