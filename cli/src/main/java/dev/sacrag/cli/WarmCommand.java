@@ -95,6 +95,11 @@ final class WarmCommand implements Callable<Integer> {
     @Option(names = "--no-wait", description = "With --rebuild: publish the recompress requests and return.")
     boolean noWait;
 
+    @Option(names = "--verify", description = "With --rebuild: also rebuild blobs that are there but unusable (bytes that"
+            + " fail the catalog's checksum, a header of another format or model, e.g. after an upgrade): one GET per"
+            + " document instead of an EXISTS.")
+    boolean verify;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30m", converter = Durations.class,
             description = "With --rebuild or --model: give up waiting after this long (default ${DEFAULT-VALUE}); reading"
                     + " each topic to its end may also take this long (at least 2 minutes).")
@@ -125,6 +130,9 @@ final class WarmCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (verify && (mode == null || !mode.rebuild)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--verify goes with --rebuild");
+        }
         if (mode != null && mode.rebuild) {
             if (modelId != null && model != null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "give --model-id or --model, not both");
@@ -154,7 +162,8 @@ final class WarmCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redisTarget()))) {
             BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers, topics.compressorTopics(),
-                    compression.documentLimits.limits(), id, !noWait, timeout), store, Progress.on(spec.commandLine().getErr(), "restored"));
+                    compression.documentLimits.limits(), id, !noWait, timeout, verify), store,
+                    Progress.on(spec.commandLine().getErr(), "restored"));
             out.println(s.line());
             if (!s.notRestored().isEmpty()) {
                 out.println("warm --rebuild: not restored within " + timeout + ": " + shortList(s.notRestored())

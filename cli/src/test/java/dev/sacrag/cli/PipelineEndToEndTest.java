@@ -221,6 +221,20 @@ class PipelineEndToEndTest {
             assertEquals(0, again.code(), again.out() + again.err());
             assertTrue(again.out().contains("checked " + n + " live documents, 0 missing, 0 recompress requests"), again.out());
 
+            // a blob that is there but unusable: EXISTS finds nothing to do, --verify rebuilds it
+            String bad = catalog.find("rebuild", id(1), rig.modelId).orElseThrow().redisKey();
+            rig.overwrite(bad, "not an anchor blob");
+            PipelineRig.Run unverified = PipelineRig.sac(args);
+            assertTrue(unverified.out().contains("0 missing, 0 recompress requests"), unverified.out());
+            List<String> verifyArgs = new ArrayList<>(args);
+            verifyArgs.add("--verify");
+            PipelineRig.Run verified = PipelineRig.sac(verifyArgs);
+            assertEquals(0, verified.code(), verified.out() + verified.err());
+            assertTrue(verified.out().contains("checked " + n + " live documents, 1 missing or unusable, 1 recompress"
+                    + " requests, 1 restored"), verified.out());
+            assertEquals(id(1), PipelineRig.ask(query, "rebuild", "When was the lighthouse built?", id(1))
+                    .getDocuments(0).getDocId());
+
             PipelineRig.Run miss = PipelineRig.sac(List.of("warm", "--docs", "no-such-doc", "--tenant", "rebuild",
                     "--target", "127.0.0.1:" + query.port()));
             assertEquals(1, miss.code(), "a document asked for and not warmed fails the command: " + miss.out() + miss.err());

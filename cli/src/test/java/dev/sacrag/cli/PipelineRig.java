@@ -177,6 +177,11 @@ final class PipelineRig implements AutoCloseable {
         return redis(c -> new ArrayList<>(c.keys("sac:" + tenant + ":kv:*")));
     }
 
+    /** Overwrites {@code key}'s value (a blob gone bad), keeping its expiry. */
+    void overwrite(String key, String value) {
+        redis(c -> c.set(key, value, io.lettuce.core.SetArgs.Builder.keepttl()));
+    }
+
     /** Milliseconds until {@code key} expires: -1 = no expiry, -2 = no such key. */
     long pttl(String key) {
         return redis(c -> c.pttl(key));

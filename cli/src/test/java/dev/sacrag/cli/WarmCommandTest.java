@@ -33,6 +33,7 @@ class WarmCommandTest {
         refused("no --model/--model-id/--adapter", "warm", "--docs", "a", "--model-id", "3f9a0c1d2e4b");
         refused("--model-id and --adapter go with --rebuild", "warm", "--model-id", "3f9a0c1d2e4b");
         refused("give --model-id or --model, not both", "warm", "--rebuild", "--model-id", "x", "--model", tmp.toString());
+        refused("--verify goes with --rebuild", "warm", "--docs", "a", "--verify");
     }
 
     @Test

@@ -2,6 +2,8 @@ package dev.sacrag.cli.warming;
 
 import dev.sacrag.compressor.CompressorTopics;
 import dev.sacrag.compressor.RecompressRequest;
+import dev.sacrag.core.kv.AnchorKvCodec;
+import dev.sacrag.core.kv.BlobException;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.schemas.DocumentLimits;
@@ -21,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.zip.CRC32C;
 
 /**
  * {@code sac warm --rebuild}: after Redis lost blobs (flush, eviction, a new empty Redis), asks
@@ -30,28 +33,33 @@ import java.util.concurrent.TimeoutException;
  * <ol>
  * <li>Read the documents topic (the source of truth) and the catalog to their end.</li>
  * <li>A live document is missing when the catalog has no entry for it and the model at its live
- * version, or the entry's blob does not EXIST in Redis.</li>
+ * version, or the entry's blob does not EXIST in Redis; with {@code verify}, also when the blob
+ * is there but unusable: its bytes fail the catalog's CRC32C or its header does not read for the
+ * model (one GET per document instead of an EXISTS).</li>
  * <li>Publish one {@link RecompressRequest} per missing document to the recompress topic, keyed by
  * doc id with the default partitioner, so it reaches the task that owns the document.</li>
  * <li>Follow the catalog until each has a new entry at its live version, then check each blob
- * EXISTS.</li>
+ * the same way.</li>
  * </ol>
  */
 public final class BlobRebuild {
 
-    /** @param await false = publish the requests and return ({@code --no-wait}) */
+    /**
+     * @param await false = publish the requests and return ({@code --no-wait})
+     * @param verify read every blob and rebuild the unusable ones too ({@code --verify})
+     */
     public record Settings(String bootstrapServers, CompressorTopics topics, DocumentLimits limits, String modelId,
-                           boolean await, Duration timeout) {
+                           boolean await, Duration timeout, boolean verify) {
     }
 
     /** @param notRestored documents still missing when waiting ended (timeout), sorted */
     public record Summary(String modelId, int checked, int missing, int requested, int restored,
-                          List<String> notRestored, Duration elapsed) {
+                          List<String> notRestored, Duration elapsed, boolean verified) {
 
         public String line() {
-            return String.format(Locale.ROOT, "warm --rebuild: model %s: checked %d live documents, %d missing, "
-                    + "%d recompress requests, %d restored in %.1f s", modelId, checked, missing, requested, restored,
-                    elapsed.toMillis() / 1000.0);
+            return String.format(Locale.ROOT, "warm --rebuild: model %s: checked %d live documents, %d missing%s, "
+                    + "%d recompress requests, %d restored in %.1f s", modelId, checked, missing,
+                    verified ? " or unusable" : "", requested, restored, elapsed.toMillis() / 1000.0);
         }
     }
 
@@ -69,20 +77,42 @@ public final class BlobRebuild {
             Map<String, LiveDocuments.Doc> missing = new HashMap<>();
             for (LiveDocuments.Doc doc : live.byId().values()) {
                 Optional<CatalogEntry> entry = catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId());
-                if (!catalog.isCompressed(doc, s.modelId()) || !redis.exists(entry.get().redisKey())) {
+                if (!catalog.isCompressed(doc, s.modelId()) || !blobServes(entry.get(), redis, s.verify())) {
                     missing.put(doc.docId(), doc);
                 }
             }
             int requested = requestRecompression(s.bootstrapServers(), t.recompress(), missing.values(), s.modelId(),
                     "warm-rebuild");
             if (!s.await() || missing.isEmpty()) {
-                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), since(start));
+                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), since(start), s.verify());
             }
             Map<String, LiveDocuments.Doc> waiting = awaitCatalog(s, catalog, new HashMap<>(missing), progress);
             List<String> notRestored = notRestored(missing.values(), waiting.keySet(), doc ->
-                    redis.exists(catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId()).orElseThrow().redisKey()));
+                    blobServes(catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId()).orElseThrow(), redis, s.verify()));
             return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - notRestored.size(),
-                    notRestored, since(start));
+                    notRestored, since(start), s.verify());
+        }
+    }
+
+    /** The entry's blob is in Redis; with {@code verify}, also the bytes the catalog vouches for, readable for its model. */
+    static boolean blobServes(CatalogEntry entry, AnchorKvStore redis, boolean verify) {
+        if (!verify) {
+            return redis.exists(entry.redisKey());
+        }
+        return redis.get(entry.redisKey()).filter(blob -> usable(blob, entry)).isPresent();
+    }
+
+    /** The catalog's CRC32C over the whole blob, and a header this build reads, for the entry's model. */
+    static boolean usable(byte[] blob, CatalogEntry entry) {
+        CRC32C crc = new CRC32C();
+        crc.update(blob);
+        if (crc.getValue() != entry.checksum()) {
+            return false;
+        }
+        try {
+            return AnchorKvCodec.readHeader(blob).modelId().equals(entry.modelId());
+        } catch (BlobException e) {
+            return false;
         }
     }
 
