@@ -20,7 +20,8 @@ import java.util.Objects;
  * <li>{@code sac.compressor.documents.deduplicated}: same content as the compressed version, blob reused</li>
  * <li>{@code sac.compressor.documents.dead.lettered{reason}}: records sent to the dead-letter topic</li>
  * <li>{@code sac.compressor.documents.deleted}: tombstones of documents this model had compressed</li>
- * <li>{@code sac.compressor.recompress.requests{outcome}}: rebuilt, present, unknown-doc, other-model, too-large</li>
+ * <li>{@code sac.compressor.recompress.requests{outcome}}: rebuilt, present, unknown-doc, unreadable-doc, other-model,
+ *     too-large</li>
  * <li>{@code sac.compressor.failures{kind}}: redis (one failed attempt), redis-gave-up (budget spent,
  *     task failed), thread-replaced, slow-compression (over --max-compress-time)</li>
  * <li>{@code sac.compressor.compress.time}: tokenize + compress + encode, per document</li>

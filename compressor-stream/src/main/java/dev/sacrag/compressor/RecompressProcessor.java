@@ -4,6 +4,7 @@ import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentRules;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.streams.processor.api.Record;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +40,17 @@ final class RecompressProcessor extends CacheProcessor {
             metrics.recompress("other-model");
             return;
         }
-        DocumentEvent doc = documents.get(request.docId());
+        DocumentEvent doc;
+        try {
+            doc = documents.get(request.docId());
+        } catch (SerializationException e) {
+            // a stored document this build cannot read (another build's form): counted and logged, not
+            // thrown, or the task would fail on this request at every replay and its partition stall
+            metrics.recompress("unreadable-doc");
+            log.warn("recompress request for {}: its stored document is unreadable ({}); republish the document"
+                    + " to compress it again", request.docId(), e.getMessage());
+            return;
+        }
         if (doc == null || request.tenant().isPresent() && !request.tenant().get().equals(doc.getTenant())) {
             metrics.recompress("unknown-doc");
             log.info("recompress request for unknown document {} (tenant {}, reason {})", request.docId(),

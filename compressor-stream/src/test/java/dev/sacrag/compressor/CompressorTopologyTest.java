@@ -571,6 +571,31 @@ class CompressorTopologyTest {
     }
 
     @Test
+    void aRecompressRequestWhoseStoredDocumentIsUnreadableIsCountedNotThrown() {
+        publishAvro(doc("doc-1", 1, "stored by another build"));
+        catalog.readValue();
+        // the bytes under the store's serde, as a build with another stored form would have left them
+        org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> raw = rawDocuments();
+        raw.put(org.apache.kafka.common.utils.Bytes.wrap(utf8("doc-1")), utf8("{\"form\":\"unknown\"}"));
+        requestRecompress("doc-1", "{\"reason\":\"blob-evicted\"}");   // must not fail the task
+
+        assertEquals(1, count("recompress.requests", "outcome", "unreadable-doc"));
+        assertTrue(catalog.isEmpty());
+        publishAvro(doc("doc-2", 1, "the stream goes on"));
+        assertEquals("doc-2", catalog.readValue().getDocId());
+    }
+
+    /** The innermost (bytes) layer of the documents store: below its serde, where another build's bytes would be. */
+    @SuppressWarnings("unchecked")
+    private org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> rawDocuments() {
+        org.apache.kafka.streams.processor.StateStore s = driver.getKeyValueStore(CompressorTopology.DOCUMENTS_STORE);
+        while (s instanceof org.apache.kafka.streams.state.internals.WrappedStateStore<?, ?, ?> w) {
+            s = w.wrapped();
+        }
+        return (org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]>) s;
+    }
+
+    @Test
     void aRecompressRequestForAnotherModelIsIgnored() {
         publishAvro(doc("doc-1", 1, "text"));
         catalog.readValue();
