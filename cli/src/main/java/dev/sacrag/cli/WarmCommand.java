@@ -167,7 +167,9 @@ final class WarmCommand implements Callable<Integer> {
             out.println(s.line());
             if (!s.notRestored().isEmpty()) {
                 out.println("warm --rebuild: not restored within " + timeout + ": " + shortList(s.notRestored())
-                        + " (is a compressor running model " + id + "?)");
+                        + " (is a compressor running model " + id + "? A document it refuses, e.g. over --max-doc-tokens,"
+                        + " is not rebuilt either: look for it on the dead-letter topic, whose retention may have"
+                        + " removed the record that kept it out of this list)");
                 return 1;
             }
             return 0;

@@ -87,8 +87,10 @@ public final class BlobRebuild {
                 return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), since(start), s.verify());
             }
             Map<String, LiveDocuments.Doc> waiting = awaitCatalog(s, catalog, new HashMap<>(missing), progress);
+            // a document deleted while the others were awaited has no entry any more: nothing to restore
             List<String> notRestored = notRestored(missing.values(), waiting.keySet(), doc ->
-                    blobServes(catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId()).orElseThrow(), redis, s.verify()));
+                    catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId())
+                            .map(e -> blobServes(e, redis, s.verify())).orElse(true));
             return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - notRestored.size(),
                     notRestored, since(start), s.verify());
         }
