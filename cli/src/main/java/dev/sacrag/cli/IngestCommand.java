@@ -28,6 +28,10 @@ import java.util.concurrent.Callable;
                 "Folders are walked recursively; the NAME.questions.jsonl files ingest writes are passed over there (named"
                         + " on the command line, one is read as JSONL). A doc id given twice in one run is bad input, as is a"
                         + " document over the compressor's size limits (--max-doc-bytes, --max-doc-chars).",
+                "An id depends on the path below the folder named, not on the folder: two folders with the same layout"
+                        + " ingested in separate runs share ids (teamA/README.md and teamB/README.md are both 'readme'), and"
+                        + " the later replaces the earlier. Give each its own --tenant, or ingest from their common parent"
+                        + " (ids teama/readme, teamb/readme).",
                 "Progress on stderr, a summary line on stdout; exit 1 when a document failed or the questions could not be"
                         + " written."})
 final class IngestCommand implements Callable<Integer> {
