@@ -95,6 +95,12 @@ final class WarmCommand implements Callable<Integer> {
     @Option(names = "--no-wait", description = "With --rebuild: publish the recompress requests and return.")
     boolean noWait;
 
+    @Option(names = "--application-id", paramLabel = "ID", defaultValue = "${env:SAC_COMPRESSOR_APP_ID:-sac-compressor}",
+            description = "With --rebuild: the application id of the compressors running the model [env SAC_COMPRESSOR_APP_ID,"
+                    + " default ${DEFAULT-VALUE}]: once their committed offsets pass every request, a document still not"
+                    + " restored was refused, and the wait ends instead of running to --timeout.")
+    String compressorAppId;
+
     @Option(names = "--verify", description = "With --rebuild: also rebuild blobs that are there but unusable (bytes that"
             + " fail the catalog's checksum, a header of another format or model, e.g. after an upgrade): one GET per"
             + " document instead of an EXISTS.")
@@ -162,14 +168,18 @@ final class WarmCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redisTarget()))) {
             BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers, topics.compressorTopics(),
-                    compression.documentLimits.limits(), id, !noWait, timeout, verify), store,
+                    compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId), store,
                     Progress.on(spec.commandLine().getErr(), "restored"));
             out.println(s.line());
+            if (!s.notRestored().isEmpty() && s.refused()) {
+                out.println("warm --rebuild: refused by the compressor (it processed their requests without rebuilding"
+                        + " them, e.g. over --max-doc-tokens; see the dead-letter topic and its log): "
+                        + shortList(s.notRestored()));
+                return 1;
+            }
             if (!s.notRestored().isEmpty()) {
                 out.println("warm --rebuild: not restored within " + timeout + ": " + shortList(s.notRestored())
-                        + " (is a compressor running model " + id + "? A document it refuses, e.g. over --max-doc-tokens,"
-                        + " is not rebuilt either: look for it on the dead-letter topic, whose retention may have"
-                        + " removed the record that kept it out of this list)");
+                        + " (is a compressor running model " + id + " under --application-id " + compressorAppId + "?)");
                 return 1;
             }
             return 0;

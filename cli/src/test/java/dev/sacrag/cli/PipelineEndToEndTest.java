@@ -243,6 +243,51 @@ class PipelineEndToEndTest {
     }
 
     @Test
+    void warmRebuildReportsADocumentTheCompressorRefusesWithoutWaitingOutItsTimeout() throws Exception {
+        PipelineRig.Topics topics = rig.createTopics("refused");
+        String dlq = topics.compressor().deadLetter();
+        try (CompressorApp compressor = CompressorApp.start(rig.compressorConfig(topics)
+                     .maxDocumentTokens(java.util.OptionalInt.of(1000)).build());
+             DocumentPublisher publisher = rig.publisher(topics);
+             org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                     Map.of("bootstrap.servers", rig.stack.bootstrapServers()))) {
+            publisher.publish(doc("refused", "short", 1, text(0, 1)));
+            publisher.publish(doc("refused", "long", 1, "word ".repeat(1600)));   // over --max-doc-tokens: dead-lettered
+            publisher.flush();
+            rig.awaitCatalog(topics, c -> c.find("refused", "short", rig.modelId).isPresent());
+            // the dead letter expires (the topic's retention), as deleteRecords does here: the document
+            // now looks live and missing to warm --rebuild, and the compressor will refuse it again
+            List<org.apache.kafka.common.TopicPartition> parts = admin.describeTopics(List.of(dlq)).allTopicNames().get()
+                    .get(dlq).partitions().stream().map(p -> new org.apache.kafka.common.TopicPartition(dlq, p.partition())).toList();
+            Map<org.apache.kafka.common.TopicPartition, Long> ends = new HashMap<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (ends.values().stream().mapToLong(Long::longValue).sum() < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                for (var e : admin.listOffsets(parts.stream().collect(java.util.stream.Collectors.toMap(tp -> tp,
+                        tp -> org.apache.kafka.clients.admin.OffsetSpec.latest())), new org.apache.kafka.clients.admin.ListOffsetsOptions(
+                        org.apache.kafka.common.IsolationLevel.READ_COMMITTED)).all().get().entrySet()) {   // committed: the dead letter is there
+                    ends.put(e.getKey(), e.getValue().offset());
+                }
+            }
+            assertTrue(ends.values().stream().mapToLong(Long::longValue).sum() >= 1, "the long document was dead-lettered");
+            admin.deleteRecords(ends.entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey,
+                    e -> org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(e.getValue())))).all().get();
+
+            List<String> args = new ArrayList<>(List.of("warm", "--rebuild", "--model-id", rig.modelId,
+                    "--redis", rig.stack.redisUrl(), "--timeout", "10m", "--application-id", topics.prefix() + "-compressor"));
+            args.addAll(topics.flags(rig.stack.bootstrapServers()));
+            long t0 = System.nanoTime();
+            PipelineRig.Run run = PipelineRig.sac(args);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertEquals(1, run.code(), run.out() + run.err());
+            assertTrue(run.out().contains("checked 2 live documents, 1 missing, 1 recompress requests, 0 restored"), run.out());
+            assertTrue(run.out().contains("warm --rebuild: refused by the compressor") && run.out().contains(": long"), run.out());
+            assertTrue(seconds < 120, "ended when the compressor had processed the request, not at --timeout 10m: "
+                    + seconds + " s");
+        }
+    }
+
+    @Test
     void modelRolloutFillsTheCatalogForTheNewModelWhileTheOldServesAndActivateSwitchesAsk() throws Exception {
         PipelineRig.Topics topics = rig.createTopics("rollout");
         int n = 6;

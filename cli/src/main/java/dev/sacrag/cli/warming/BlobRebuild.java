@@ -7,9 +7,15 @@ import dev.sacrag.core.kv.BlobException;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.schemas.DocumentLimits;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -22,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.zip.CRC32C;
 
@@ -39,7 +46,11 @@ import java.util.zip.CRC32C;
  * <li>Publish one {@link RecompressRequest} per missing document to the recompress topic, keyed by
  * doc id with the default partitioner, so it reaches the task that owns the document.</li>
  * <li>Follow the catalog until each has a new entry at its live version, then check each blob
- * the same way.</li>
+ * the same way. Meanwhile, every few seconds, ask whether the compressor's consumer group
+ * ({@code compressorAppId}) has committed past every request: exactly-once commits a request's
+ * offset with the catalog records it produced, so once it has, a document still waiting was
+ * refused (a dead letter, e.g. over --max-doc-tokens, whose record may have expired from the
+ * dead-letter topic) and waiting longer would not bring it.</li>
  * </ol>
  */
 public final class BlobRebuild {
@@ -47,14 +58,27 @@ public final class BlobRebuild {
     /**
      * @param await false = publish the requests and return ({@code --no-wait})
      * @param verify read every blob and rebuild the unusable ones too ({@code --verify})
+     * @param compressorAppId the application id of the compressors running {@code modelId}: their
+     *     committed offsets on the recompress topic say when every request was processed
      */
     public record Settings(String bootstrapServers, CompressorTopics topics, DocumentLimits limits, String modelId,
-                           boolean await, Duration timeout, boolean verify) {
+                           boolean await, Duration timeout, boolean verify, String compressorAppId) {
     }
 
-    /** @param notRestored documents still missing when waiting ended (timeout), sorted */
+    /** How often the compressor group's committed offsets are asked for while waiting. */
+    private static final Duration OFFSET_CHECK = Duration.ofSeconds(2);
+
+    /** What was published: the request count, and per partition the offset after the last request. */
+    record Sent(int count, Map<TopicPartition, Long> ends) {
+    }
+
+    /**
+     * @param notRestored documents still missing when waiting ended, sorted
+     * @param refused whether waiting ended because the compressor had processed every request (the
+     *     documents not restored were refused), not because the timeout passed
+     */
     public record Summary(String modelId, int checked, int missing, int requested, int restored,
-                          List<String> notRestored, Duration elapsed, boolean verified) {
+                          List<String> notRestored, Duration elapsed, boolean verified, boolean refused) {
 
         public String line() {
             return String.format(Locale.ROOT, "warm --rebuild: model %s: checked %d live documents, %d missing%s, "
@@ -81,18 +105,21 @@ public final class BlobRebuild {
                     missing.put(doc.docId(), doc);
                 }
             }
-            int requested = requestRecompression(s.bootstrapServers(), t.recompress(), missing.values(), s.modelId(),
+            Sent sent = requestRecompression(s.bootstrapServers(), t.recompress(), missing.values(), s.modelId(),
                     "warm-rebuild");
+            int requested = sent.count();
             if (!s.await() || missing.isEmpty()) {
-                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), since(start), s.verify());
+                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), since(start), s.verify(),
+                        false);
             }
-            Map<String, LiveDocuments.Doc> waiting = awaitCatalog(s, catalog, new HashMap<>(missing), progress);
+            Map<String, LiveDocuments.Doc> waiting = new HashMap<>(missing);
+            boolean processed = awaitCatalog(s, catalog, waiting, sent.ends(), progress);
             // a document deleted while the others were awaited has no entry any more: nothing to restore
             List<String> notRestored = notRestored(missing.values(), waiting.keySet(), doc ->
                     catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId())
                             .map(e -> blobServes(e, redis, s.verify())).orElse(true));
             return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - notRestored.size(),
-                    notRestored, since(start), s.verify());
+                    notRestored, since(start), s.verify(), processed && !notRestored.isEmpty());
         }
     }
 
@@ -139,8 +166,8 @@ public final class BlobRebuild {
      * Publishes one recompress request per document for {@code modelId}, in doc id order, each on
      * the partition its document has in the documents topic; waits for the acks.
      */
-    static int requestRecompression(String bootstrapServers, String topic, java.util.Collection<LiveDocuments.Doc> missing,
-                                    String modelId, String reason) throws InterruptedException {
+    static Sent requestRecompression(String bootstrapServers, String topic, java.util.Collection<LiveDocuments.Doc> missing,
+                                     String modelId, String reason) throws InterruptedException {
         List<LiveDocuments.Doc> docs = new ArrayList<>(missing);
         docs.sort(Comparator.comparing(LiveDocuments.Doc::docId));
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
@@ -156,7 +183,7 @@ public final class BlobRebuild {
                         + " is on partition " + d.position().partition() + " of the documents topic: the two must have as"
                         + " many partitions (the compressor checks this at start)");
             });
-            List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+            List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>();
             for (LiveDocuments.Doc doc : docs) {
                 RecompressRequest r = new RecompressRequest(doc.docId(), Optional.of(doc.tenant()),
                         Optional.of(reason), Optional.of(modelId));
@@ -165,32 +192,71 @@ public final class BlobRebuild {
                 sent.add(producer.send(new ProducerRecord<>(topic, doc.position().partition(), doc.docId(), r.toJson())));
             }
             producer.flush();
-            for (java.util.concurrent.Future<?> f : sent) {
-                f.get();
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            for (java.util.concurrent.Future<RecordMetadata> f : sent) {
+                RecordMetadata m = f.get();
+                ends.merge(new TopicPartition(m.topic(), m.partition()), m.offset() + 1, Math::max);
             }
-            return sent.size();
+            return new Sent(sent.size(), ends);
         } catch (ExecutionException e) {
             throw new IllegalStateException("publishing recompress requests to " + topic + " failed", e.getCause());
         }
     }
 
-    /** @return the documents still waiting when all arrived or the timeout passed */
-    private static Map<String, LiveDocuments.Doc> awaitCatalog(Settings s, CatalogWatch catalog,
-                                                               Map<String, LiveDocuments.Doc> waiting, Progress progress) {
+    /**
+     * Removes from {@code waiting} each document whose catalog entry comes back, until none is left,
+     * the compressor group has committed past every request ({@code ends}), or the timeout passes.
+     *
+     * @return true when the compressor had processed every request (what still waits was refused)
+     */
+    private static boolean awaitCatalog(Settings s, CatalogWatch catalog, Map<String, LiveDocuments.Doc> waiting,
+                                        Map<TopicPartition, Long> ends, Progress progress)
+            throws TimeoutException, InterruptedException {
         int total = waiting.size();
         long deadline = System.nanoTime() + s.timeout().toNanos();
+        java.util.function.Consumer<dev.sacrag.query.catalog.CatalogChange> applied = change -> change.current().ifPresent(e -> {
+            LiveDocuments.Doc doc = waiting.get(e.docId());
+            if (doc != null && e.modelId().equals(s.modelId()) && catalog.isCompressed(doc, s.modelId())) {
+                waiting.remove(e.docId());
+            }
+        });
         progress.update(0, total);
-        while (!waiting.isEmpty() && System.nanoTime() < deadline) {
-            catalog.poll(change -> change.current().ifPresent(e -> {
-                LiveDocuments.Doc doc = waiting.get(e.docId());
-                if (doc != null && e.modelId().equals(s.modelId()) && catalog.isCompressed(doc, s.modelId())) {
-                    waiting.remove(e.docId());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers()))) {
+            long nextCheck = System.nanoTime() + OFFSET_CHECK.toNanos();
+            while (!waiting.isEmpty() && System.nanoTime() < deadline) {
+                catalog.poll(applied);
+                progress.update(total - waiting.size(), total);
+                if (!waiting.isEmpty() && System.nanoTime() > nextCheck) {
+                    if (committedPast(admin, s.compressorAppId(), ends)) {
+                        catalog.catchUp(applied, TopicScan.READ_TIMEOUT);   // the catalog records of that commit
+                        progress.update(total - waiting.size(), total);
+                        return true;
+                    }
+                    nextCheck = System.nanoTime() + OFFSET_CHECK.toNanos();
                 }
-            }));
-            progress.update(total - waiting.size(), total);
+            }
+            return false;
+        } finally {
+            progress.finish();
         }
-        progress.finish();
-        return waiting;
+    }
+
+    /** Whether the group committed (exactly-once: with its catalog records) past every given end offset (ModelRollout too). */
+    static boolean committedPast(Admin admin, String groupId, Map<TopicPartition, Long> ends) throws InterruptedException {
+        try {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId,
+                            new ListConsumerGroupOffsetsOptions().requireStable(true))
+                    .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+            for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+                OffsetAndMetadata at = committed.get(end.getKey());
+                if (end.getValue() > 0 && (at == null || at.offset() < end.getValue())) {   // an empty partition: nothing to commit
+                    return false;
+                }
+            }
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            return false;   // asked again at the next check
+        }
     }
 
     private static Duration since(long startNanos) {

@@ -6,8 +6,6 @@ import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.CatalogChange;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
 
@@ -17,8 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -131,7 +127,7 @@ public final class ModelRollout {
                 catalog.poll(this::applied);
                 progress.update(live.size() - waiting.size(), live.size());
                 if (System.nanoTime() > nextOffsetCheck) {
-                    if (restoring.isEmpty() && committedPast(admin, config.applicationId(), live.ends())) {
+                    if (restoring.isEmpty() && BlobRebuild.committedPast(admin, config.applicationId(), live.ends())) {
                         catalog.catchUp(this::applied, TopicScan.READ_TIMEOUT); // the catalog records of that last commit
                         caughtUp = true;
                         break;
@@ -155,22 +151,4 @@ public final class ModelRollout {
         });
     }
 
-    /** Whether the application committed (exactly-once: with its catalog records) past every given end offset. */
-    private static boolean committedPast(Admin admin, String applicationId, Map<TopicPartition, Long> ends)
-            throws InterruptedException {
-        try {
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(applicationId,
-                            new ListConsumerGroupOffsetsOptions().requireStable(true))
-                    .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-            for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
-                OffsetAndMetadata at = committed.get(end.getKey());
-                if (end.getValue() > 0 && (at == null || at.offset() < end.getValue())) {
-                    return false;
-                }
-            }
-            return true;
-        } catch (ExecutionException | TimeoutException e) {
-            return false; // asked again at the next check
-        }
-    }
 }
