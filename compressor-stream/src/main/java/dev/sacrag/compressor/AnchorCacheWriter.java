@@ -2,7 +2,6 @@ package dev.sacrag.compressor;
 
 import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.kv.AnchorKvCodec;
-import dev.sacrag.core.kv.BlobException;
 import dev.sacrag.kvstore.RedisKeys;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
@@ -12,7 +11,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.zip.CRC32C;
 
 /**
  * Where a document's anchor KV is computed and its bytes go to Redis: tokenize, compress,
@@ -123,7 +121,7 @@ final class AnchorCacheWriter {
                 .setRedisKey(key)
                 .setBytes(compressed.blob().length)
                 .setDtype(settings.dtype().name().toLowerCase(Locale.ROOT))
-                .setChecksum(crc32c(compressed.blob()))
+                .setChecksum(AnchorKvCodec.checksum(compressed.blob()))
                 .setCompressedAt(c.clock().instant())
                 .setCompressMillis(compressed.took().toMillis())
                 .setContentHash(ContentHash.of(doc.getText()))
@@ -144,13 +142,13 @@ final class AnchorCacheWriter {
         // a blob of another format (its key names the format too), other bytes than the catalog's or
         // another dtype than the one configured now is compressed anew, not carried over
         Optional<byte[]> blob = redis.call("reading the blob " + from + " to reuse it", () -> c.blobs().get(from))
-                .filter(b -> intact(b, previous.getChecksum(), true));
+                .filter(b -> reusable(b, previous.getChecksum()));
         if (blob.isEmpty()) {
             // An attempt whose transaction aborted (a crash, a fenced producer, a later record of
             // the same transaction out of Redis retries) may have moved it already: Redis keeps
             // what that attempt did while the store rolled back to the previous version.
             Optional<byte[]> moved = redis.call("reading the blob " + to + " to reuse it", () -> c.blobs().get(to))
-                    .filter(b -> intact(b, previous.getChecksum(), true));
+                    .filter(b -> reusable(b, previous.getChecksum()));
             return moved.map(b -> reused(previous, doc, to, b));
         }
         redis.run("copying the blob of " + doc.getDocId() + " to " + to,
@@ -166,7 +164,7 @@ final class AnchorCacheWriter {
                 .setDocVersion(doc.getVersion())
                 .setRedisKey(key)
                 .setBytes(blob.length)
-                .setChecksum(crc32c(blob))
+                .setChecksum(AnchorKvCodec.checksum(blob))
                 .build();
     }
 
@@ -183,20 +181,13 @@ final class AnchorCacheWriter {
             return false;
         }
         return redis.call("reading " + key + " to check it", () -> c.blobs().get(key))
-                .filter(b -> intact(b, record.getChecksum(), false)).isPresent();
+                .flatMap(b -> AnchorKvCodec.headerIfDescribed(b, record.getChecksum(), modelId())).isPresent();
     }
 
-    /** The catalog's checksum, a header this build reads, this model; with {@code sameDtype}, the configured dtype. */
-    private boolean intact(byte[] blob, long checksum, boolean sameDtype) {
-        if (crc32c(blob) != checksum) {
-            return false;
-        }
-        try {
-            AnchorKvCodec.Header h = AnchorKvCodec.readHeader(blob);
-            return h.modelId().equals(modelId()) && (!sameDtype || h.dtype() == settings.dtype());
-        } catch (BlobException e) {
-            return false;
-        }
+    /** A blob to carry to a new version: the one the catalog describes, for this model, in the dtype configured now. */
+    private boolean reusable(byte[] blob, long checksum) {
+        return AnchorKvCodec.headerIfDescribed(blob, checksum, modelId())
+                .filter(h -> h.dtype() == settings.dtype()).isPresent();
     }
 
     void delete(String key, RetryPolicy.Budget redis) {
@@ -211,11 +202,5 @@ final class AnchorCacheWriter {
 
     private String keyOf(DocumentEvent doc) {
         return RedisKeys.blobKey(doc.getTenant(), modelId(), doc.getDocId(), doc.getVersion());
-    }
-
-    private static long crc32c(byte[] blob) {
-        CRC32C crc = new CRC32C();
-        crc.update(blob);
-        return crc.getValue();
     }
 }

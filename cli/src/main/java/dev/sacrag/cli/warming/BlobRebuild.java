@@ -3,7 +3,6 @@ package dev.sacrag.cli.warming;
 import dev.sacrag.compressor.CompressorTopics;
 import dev.sacrag.compressor.RecompressRequest;
 import dev.sacrag.core.kv.AnchorKvCodec;
-import dev.sacrag.core.kv.BlobException;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.schemas.DocumentLimits;
@@ -30,7 +29,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.zip.CRC32C;
 
 /**
  * {@code sac warm --rebuild}: after Redis lost blobs (flush, eviction, a new empty Redis), asks
@@ -128,21 +126,8 @@ public final class BlobRebuild {
         if (!verify) {
             return redis.exists(entry.redisKey());
         }
-        return redis.get(entry.redisKey()).filter(blob -> usable(blob, entry)).isPresent();
-    }
-
-    /** The catalog's CRC32C over the whole blob, and a header this build reads, for the entry's model. */
-    static boolean usable(byte[] blob, CatalogEntry entry) {
-        CRC32C crc = new CRC32C();
-        crc.update(blob);
-        if (crc.getValue() != entry.checksum()) {
-            return false;
-        }
-        try {
-            return AnchorKvCodec.readHeader(blob).modelId().equals(entry.modelId());
-        } catch (BlobException e) {
-            return false;
-        }
+        return redis.get(entry.redisKey())
+                .flatMap(blob -> AnchorKvCodec.headerIfDescribed(blob, entry.checksum(), entry.modelId())).isPresent();
     }
 
     /**

@@ -67,11 +67,6 @@ public final class AnchorFetcher {
     public enum Lookup { COUNTED, UNCOUNTED }
 
     /** @throws BlobStoreDownException when Redis is needed and down */
-    public Fetch fetch(List<CatalogEntry> entries, WarmCache.Admission admission) {
-        return fetch(entries, admission, Lookup.COUNTED);
-    }
-
-    /** @throws BlobStoreDownException when Redis is needed and down */
     public Fetch fetch(List<CatalogEntry> entries, WarmCache.Admission admission, Lookup lookup) {
         AnchorKv[] found = new AnchorKv[entries.size()];
         List<String> keys = new ArrayList<>();

@@ -143,9 +143,10 @@ public final class QueryEngine {
         List<CatalogEntry> toLoad = new ArrayList<>();
         long planned = 0;
         for (CatalogEntry e : wanted) {
-            long size = p.fetcher().touchIfCached(CacheKey.of(e));
+            CacheKey key = CacheKey.of(e);
+            long size = p.fetcher().touchIfCached(key);
             if (size >= 0) {
-                warmBefore.put(CacheKey.of(e), size);
+                warmBefore.put(key, size);
                 planned += size;
             } else {
                 toLoad.add(e);

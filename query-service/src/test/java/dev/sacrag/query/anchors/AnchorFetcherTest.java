@@ -67,7 +67,7 @@ class AnchorFetcherTest {
         source.store.blobs.put(otherModel.redisKey(), TestAnchors.blob(TestAnchors.kv("ffffffffffff", 20, 2, 4)));
 
         AnchorFetcher.Fetch fetch = fetcher.fetch(List.of(goodEntry, corrupt, otherModel, missing, alsoGoodEntry),
-                WarmCache.Admission.EVICT_LRU);
+                WarmCache.Admission.EVICT_LRU, AnchorFetcher.Lookup.COUNTED);
 
         assertEquals(List.of(goodEntry, alsoGoodEntry), fetch.loaded().stream().map(AnchorFetcher.Loaded::entry).toList());
         AnchorKv back = fetch.loaded().get(0).kv();
@@ -88,7 +88,7 @@ class AnchorFetcherTest {
         assertEquals("blob missing from Redis", reasons.get("missing"));
 
         int reads = source.store.reads.get();
-        AnchorFetcher.Fetch again = fetcher.fetch(List.of(goodEntry), WarmCache.Admission.EVICT_LRU);
+        AnchorFetcher.Fetch again = fetcher.fetch(List.of(goodEntry), WarmCache.Admission.EVICT_LRU, AnchorFetcher.Lookup.COUNTED);
         assertTrue(again.loaded().get(0).fromCache());
         assertEquals(reads, source.store.reads.get(), "a cached document needs no fetch");
     }

@@ -7,6 +7,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
@@ -149,6 +150,30 @@ public final class AnchorKvCodec {
             values[l] = h.dtype().read(in, h.kvHeads(), n, h.headDim());
         }
         return new AnchorKv(h.modelId(), h.layers(), h.kvHeads(), h.headDim(), h.tokenCount(), h.chunkAnchors(), keys, values);
+    }
+
+    /** CRC32C of the whole blob (unsigned 32-bit): the checksum a catalog record carries for it. */
+    public static long checksum(byte[] blob) {
+        CRC32C crc = new CRC32C();
+        crc.update(blob);
+        return crc.getValue();
+    }
+
+    /**
+     * The header of {@code blob} when it is the blob a catalog record describes: its whole-blob
+     * {@link #checksum} is {@code checksum}, this build reads its header, and it is
+     * {@code modelId}'s. Empty otherwise (other bytes, a truncated value, another format or model).
+     */
+    public static Optional<Header> headerIfDescribed(byte[] blob, long checksum, String modelId) {
+        if (checksum(blob) != checksum) {
+            return Optional.empty();
+        }
+        try {
+            Header h = readHeader(blob);
+            return h.modelId().equals(modelId) ? Optional.of(h) : Optional.empty();
+        } catch (BlobException e) {
+            return Optional.empty();
+        }
     }
 
     /** Parses the header only, without the CRC, so it also works on a prefix of the blob. */

@@ -159,6 +159,18 @@ class AnchorKvCodecTest {
     }
 
     @Test
+    void headerIfDescribedHoldsTheBlobToItsCatalogChecksumFormatAndModel() {
+        byte[] blob = AnchorKvCodec.encode(randomKv(12, 1, 1, 4, 2), KvDtype.F16);
+        long checksum = AnchorKvCodec.checksum(blob);
+
+        assertEquals(KvDtype.F16, AnchorKvCodec.headerIfDescribed(blob, checksum, MODEL).orElseThrow().dtype());
+        assertTrue(AnchorKvCodec.headerIfDescribed(blob, checksum ^ 1, MODEL).isEmpty(), "other bytes than the catalog's");
+        assertTrue(AnchorKvCodec.headerIfDescribed(blob, checksum, "0123456789ab").isEmpty(), "another model's");
+        byte[] cut = Arrays.copyOf(blob, 6);
+        assertTrue(AnchorKvCodec.headerIfDescribed(cut, AnchorKvCodec.checksum(cut), MODEL).isEmpty(), "a truncated value");
+    }
+
+    @Test
     void dtypeCodesKeepTheirMeaning() {
         // the code byte in stored blobs decides the layout: code 2 must stay f32 scales for old blobs
         assertEquals(KvDtype.F32, KvDtype.fromCode(0).orElseThrow());
