@@ -30,7 +30,8 @@ final class AskCommand implements Callable<Integer> {
     String question;
 
     @Option(names = "--doc", paramLabel = "ID",
-            description = "Answer from this document (repeat for several, composed in order); default: BM25 retrieval.")
+            description = "Answer from this document, its id as 'sac docs list' prints it (acme:readme for a file"
+                    + " ingested with --tenant acme); repeat for several, composed in order. Default: BM25 retrieval.")
     List<String> docs = new ArrayList<>();
 
     @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "Tenant (default: the server's default tenant).")

@@ -1,5 +1,6 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.kv.AnchorKvCodec;
 import dev.sacrag.core.kv.KvDtype;
@@ -65,7 +66,8 @@ final class CompressCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "            %-15s %12d %12d%n", d.name().toLowerCase(Locale.ROOT), blob, full);
             }
             if (out != null) {
-                Files.write(out, AnchorKvCodec.encode(kv, type));
+                byte[] blob = AnchorKvCodec.encode(kv, type);
+                AtomicFiles.write(out, tmp -> Files.write(tmp, blob));
                 System.out.println("wrote       " + out + " (" + Files.size(out) + " bytes, " + dtype + ")");
             }
         }

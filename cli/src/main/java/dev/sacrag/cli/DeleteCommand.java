@@ -23,7 +23,9 @@ import java.util.concurrent.TimeoutException;
 @Command(name = "delete", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Delete documents: publish a tombstone (null value) per doc id to the documents topic.",
                 "With --tenant T other than the default, ID names the document as 'sac ingest --tenant T' named it"
-                        + " (T:ID). A tombstone for an id the topic does not hold is harmless, and is not detected."})
+                        + " (T:ID; an ID that already starts with T: is taken as is, so ids from 'sac docs list' work)."
+                        + " Ids a JSONL line or an application chose are keys as written: delete those without --tenant.",
+                "A tombstone for an id the topic does not hold is harmless, and is not detected."})
 final class DeleteCommand implements Callable<Integer> {
 
     @CommandLine.Spec

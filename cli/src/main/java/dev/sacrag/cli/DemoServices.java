@@ -3,11 +3,13 @@ package dev.sacrag.cli;
 import dev.sacrag.compressor.CompressorApp;
 import dev.sacrag.compressor.CompressorConfig;
 import dev.sacrag.compressor.CompressorTopics;
+import dev.sacrag.ingest.DocumentPublisher;
 import dev.sacrag.ingest.Question;
 import dev.sacrag.kvstore.RedisTarget;
 import dev.sacrag.query.QueryServiceApp;
 import dev.sacrag.query.QueryServiceConfig;
 import dev.sacrag.query.QuerySetting;
+import dev.sacrag.schemas.DocumentLimits;
 import dev.sacrag.stack.LocalStack;
 import dev.sacrag.stack.TopicSpec;
 import io.micrometer.core.instrument.Counter;
@@ -123,8 +125,10 @@ final class DemoServices implements AutoCloseable {
         opened.push(stack);
         say("stack: Kafka at %s, Redis at %s (%s)", stack.bootstrapServers(), stack.redisUrl(), since(t0));
 
-        stack.createTopics(TopicSpec.compacted(topics.documents()).withPartitions(PARTITIONS),
-                TopicSpec.compacted(topics.catalog()), TopicSpec.plain(topics.deadLetter()),
+        // a document at the compressor's default limit (8 MiB) fits the documents topic, and its dead letter the DLQ
+        int recordBytes = DocumentPublisher.Options.requestBytesFor(DocumentLimits.defaults());
+        stack.createTopics(TopicSpec.compacted(topics.documents()).withPartitions(PARTITIONS).withMaxMessageBytes(recordBytes),
+                TopicSpec.compacted(topics.catalog()), TopicSpec.plain(topics.deadLetter()).withMaxMessageBytes(recordBytes),
                 TopicSpec.plain(topics.recompress()).withPartitions(PARTITIONS));
         say("topics: %s and %s (compacted), %s, %s; %d partitions", topics.documents(), topics.catalog(),
                 topics.deadLetter(), topics.recompress(), PARTITIONS);

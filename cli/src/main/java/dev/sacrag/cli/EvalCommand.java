@@ -66,15 +66,12 @@ final class EvalCommand implements Callable<Integer> {
         ModelPaths paths = ModelPaths.resolve(model, null);
         Map<String, SacEngine> engines = new LinkedHashMap<>();
         try {
-            try (Stream<Path> dirs = Files.list(model.resolve("adapters"))) {
-                for (Path d : dirs.sorted().toList()) {
-                    if (Files.exists(d.resolve(SacSpec.FILE))) {
-                        String variant = SacSpec.load(d).variant();
-                        engines.putIfAbsent(variant, SacEngine.load(paths.base(), d));
-                    }
-                }
-            } catch (NoSuchFileException e) {
-                throw new NoSuchFileException(model.resolve("adapters").toString(), null, "model package has no adapters/");
+            for (Map.Entry<String, Path> adapter : adapterPerVariant(model.resolve("adapters")).entrySet()) {
+                engines.put(adapter.getKey(), SacEngine.load(paths.base(), adapter.getValue()));
+            }
+            if (!engines.containsKey("sac")) {
+                throw new IllegalArgumentException(model.resolve("adapters") + " holds no adapter of variant sac"
+                        + " (sac.json \"variant\"): the evaluation compares the others with it");
             }
             Evaluator ev = new Evaluator(engines, line -> System.err.println("  " + line));
             List<Evaluator.Prediction> predictions = new ArrayList<>();
@@ -105,5 +102,32 @@ final class EvalCommand implements Callable<Integer> {
             engines.values().forEach(SacEngine::close);
         }
         return 0;
+    }
+
+    /**
+     * The adapter folder evaluated for each variant: the one named as its variant
+     * ({@code adapters/sac}), else the first by name; the others of that variant are named on
+     * stderr and not loaded (each load is a whole base model's memory).
+     */
+    static Map<String, Path> adapterPerVariant(Path adapters) throws java.io.IOException {
+        Map<String, List<Path>> byVariant = new LinkedHashMap<>();
+        try (Stream<Path> dirs = Files.list(adapters)) {
+            for (Path d : dirs.sorted().toList()) {
+                if (Files.exists(d.resolve(SacSpec.FILE))) {
+                    byVariant.computeIfAbsent(SacSpec.load(d).variant(), v -> new ArrayList<>()).add(d);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(adapters.toString(), null, "model package has no adapters/");
+        }
+        Map<String, Path> chosen = new LinkedHashMap<>();
+        byVariant.forEach((variant, dirs) -> {
+            Path pick = dirs.stream().filter(d -> d.getFileName().toString().equals(variant)).findFirst()
+                    .orElse(dirs.get(0));
+            chosen.put(variant, pick);
+            dirs.stream().filter(d -> !d.equals(pick)).forEach(d -> System.err.println("  not evaluated: " + d
+                    + " (variant " + variant + "; " + pick.getFileName() + " is evaluated for it)"));
+        });
+        return chosen;
     }
 }

@@ -164,7 +164,13 @@ final class ModelCommand implements Runnable {
             Readiness r = Readiness.of(topics.bootstrapServers,
                     new Readiness.TopicNames(topics.documents, topics.catalog, topics.deadLetter), documentLimits.limits(), modelId);
             out.println("model activate: " + r.line());
-            if ((r.catalogEntries() == 0 || r.ready() < r.live()) && !force) {
+            if (r.catalogEntries() == 0 && !force) {
+                spec.commandLine().getErr().println("model activate: refused: no catalog entry names model " + modelId
+                        + " (a mistyped id, or no 'sac warm --model ADAPTER_DIR' for it yet; 'sac docs list' shows the"
+                        + " model ids compressed); --force activates it anyway");
+                return 1;
+            }
+            if (r.ready() < r.live() && !force) {
                 spec.commandLine().getErr().println("model activate: refused: " + (r.live() - r.ready()) + " of " + r.live()
                         + " live documents are not compressed for model " + modelId + " (questions about them would get"
                         + " NOT_FOUND); run 'sac warm --model ADAPTER_DIR' until it completes, or pass --force");

@@ -88,7 +88,8 @@ final class TtftBench implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         try (RedisServer server = redis == null ? RedisServer.launch() : null;
              AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.parse(redis != null ? redis : server.url())));
-             SacEngine engine = SacEngine.load(paths.base(), paths.requireAdapter())) {
+             SacEngine engine = SacEngine.load(paths.base(), paths.requireAdapter());
+             BenchKeys written = new BenchKeys(store)) {
             SplittableRandom rnd = new SplittableRandom(3);
             int maxDocs = docs.stream().mapToInt(Integer::intValue).max().orElse(1);
             List<long[]> texts = new ArrayList<>();
@@ -96,12 +97,12 @@ final class TtftBench implements Callable<Integer> {
                 texts.add(randomTokens(rnd, docTokens, engine));
             }
             long[] question = randomTokens(rnd, 16, engine);
-            List<String> fullKeys = storeFull(engine, store, texts, type);
+            List<String> fullKeys = written.add(storeFull(engine, store, texts, type));
             for (int n : docs) {
                 List<String> full = fullKeys.subList(0, n);
                 double prefill = 0;
                 for (int ratio : ratios) {
-                    List<String> sacKeys = storeSac(engine, store, texts.subList(0, n), ratio, type);
+                    List<String> sacKeys = written.add(storeSac(engine, store, texts.subList(0, n), ratio, type));
                     Measure fp = median(() -> fullPrefill(engine, texts.subList(0, n), question));
                     Measure fk = median(() -> fromRedis(engine, store, full, question, false));
                     Measure sc = median(() -> fromRedis(engine, store, sacKeys, question, true));
@@ -258,6 +259,26 @@ final class TtftBench implements Callable<Integer> {
             keys.add(key);
         }
         return keys;
+    }
+
+    /** The blobs a run wrote, deleted at its end: a Redis given with --redis is left as it was found. */
+    private static final class BenchKeys implements AutoCloseable {
+        private final AnchorKvStore store;
+        private final java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+
+        BenchKeys(AnchorKvStore store) {
+            this.store = store;
+        }
+
+        List<String> add(List<String> written) {
+            keys.addAll(written);
+            return written;
+        }
+
+        @Override
+        public void close() {
+            keys.forEach(store::delete);
+        }
     }
 
     static long[] withPrefix(SacEngine engine, long[] text) {

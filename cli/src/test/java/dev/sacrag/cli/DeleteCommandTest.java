@@ -27,6 +27,8 @@ class DeleteCommandTest {
     void tenantScopesIdsAsIngestDoesAndTheTopicFlagIsNamedAsElsewhere() {
         assertEquals(List.of("readme"), parse("readme").keys());
         assertEquals(List.of("acme:readme", "acme:guides/intro"), parse("--tenant", "acme", "readme", "guides/intro").keys());
+        // an id pasted from 'sac docs list' already carries its tenant: not prefixed twice
+        assertEquals(List.of("acme:readme", "acme:beta:x"), parse("--tenant", "acme", "acme:readme", "beta:x").keys());
         assertEquals("docs.v2", parse("--documents-topic", "docs.v2", "readme").topic);
         assertEquals("docs.v1", parse("--topic", "docs.v1", "readme").topic);
     }

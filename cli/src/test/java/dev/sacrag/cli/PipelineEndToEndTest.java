@@ -306,7 +306,7 @@ class PipelineEndToEndTest {
             activate.addAll(topics.flags(rig.stack.bootstrapServers()));
             PipelineRig.Run refused = PipelineRig.sac(activate);
             assertEquals(1, refused.code(), refused.out() + refused.err());
-            assertTrue(refused.err().contains("refused: " + n + " of " + n + " live documents are not compressed"),
+            assertTrue(refused.err().contains("refused: no catalog entry names model " + rig.modelIdV2),
                     refused.err());
             List<String> forced = new ArrayList<>(List.of("model", "activate", "0123456789ab", "--force"));
             forced.addAll(topics.flags(rig.stack.bootstrapServers()));

@@ -87,9 +87,14 @@ public final class DocIds {
         return scoped(tenant, "mrqa-" + sha256Hex(context).substring(0, 16));
     }
 
-    /** {@code id} as it is for the default tenant, {@code tenant:id} for any other ({@code sac delete --tenant}). */
+    /**
+     * {@code id} as it is for the default tenant, {@code tenant:id} for any other ({@code sac delete
+     * --tenant}); an id that already starts with {@code tenant:} (as {@code sac docs list} prints
+     * it) is not prefixed twice.
+     */
     public static String scoped(String tenant, String id) {
-        return DocumentJson.DEFAULT_TENANT.equals(tenant) ? id : tenant + ":" + id;
+        boolean bare = !DocumentJson.DEFAULT_TENANT.equals(tenant) && !id.startsWith(tenant + ":");
+        return bare ? tenant + ":" + id : id;
     }
 
     /** Lowercase ASCII letters and digits per path segment, other runs become '-'. */

@@ -90,7 +90,7 @@ public final class DocumentPublisher implements AutoCloseable {
          * document the compressor would take is never refused by this producer, only by a topic
          * whose max.message.bytes is smaller (then the failure says so).
          */
-        static int requestBytesFor(DocumentLimits limits) {
+        public static int requestBytesFor(DocumentLimits limits) {
             return (int) Math.min(Integer.MAX_VALUE, Math.max(1L << 20, limits.maxValueBytes() + (64L << 10)));
         }
 

@@ -72,13 +72,18 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final String bootstrapServers;
     private final Duration startDuration;
 
-    /** Removes the scratch folder when the JVM exits without {@link #close()} (an interrupted test run). */
-    private final Thread removeDirOnExit;
+    /**
+     * Stops the broker and removes the scratch folder when the JVM exits without {@link #close()}
+     * (an interrupted test run, Ctrl-C). Shutdown hooks run concurrently, so the folder goes only
+     * after the broker has stopped writing to it.
+     */
+    private final Thread closeOnExit;
+    private boolean closed;
 
     private EmbeddedKafka(Path dir, KafkaRaftServer server, String bootstrapServers, Duration startDuration) {
         this.dir = dir;
-        this.removeDirOnExit = new Thread(() -> TempDirs.deleteRecursively(dir), "sac-kafka-scratch-cleanup");
-        Runtime.getRuntime().addShutdownHook(removeDirOnExit);
+        this.closeOnExit = new Thread(this::stop, "sac-kafka-shutdown");
+        Runtime.getRuntime().addShutdownHook(closeOnExit);
         this.server = server;
         this.bootstrapServers = bootstrapServers;
         this.startDuration = startDuration;
@@ -225,13 +230,22 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     @Override
     public void close() {
+        stop();
+        try {
+            Runtime.getRuntime().removeShutdownHook(closeOnExit);
+        } catch (IllegalStateException alreadyShuttingDown) {
+            // the hook runs anyway and finds the broker stopped
+        }
+    }
+
+    /** Once, from {@link #close()} or the shutdown hook, whichever comes first; the other waits for it. */
+    private synchronized void stop() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         shutdownQuietly(server);
         TempDirs.deleteRecursively(dir);
-        try {
-            Runtime.getRuntime().removeShutdownHook(removeDirOnExit);
-        } catch (IllegalStateException alreadyShuttingDown) {
-            // the hook runs anyway; the folder is gone
-        }
     }
 
     private static void shutdownQuietly(KafkaRaftServer server) {

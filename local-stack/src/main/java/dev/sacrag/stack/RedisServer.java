@@ -100,6 +100,7 @@ public final class RedisServer implements AutoCloseable {
     /** Starts redis-server on a free port; retries another port if one was taken meanwhile. */
     public static RedisServer launch(Options options) {
         Path executable = locate(System.getenv("PATH"), USUAL_DIRS);
+        requireVersion(executable);
         for (int attempt = 1; ; attempt++) {
             Path dir = TempDirs.create("sac-redis-");
             RedisServer server = new RedisServer(executable, options, dir, FreePort.pick());
@@ -114,6 +115,41 @@ public final class RedisServer implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Refuses a redis-server older than 7.0, naming it: the compressor retires replaced blobs with
+     * {@code PEXPIRE ... LT} (7.0), which an older server answers with an error the store would
+     * take for an outage. A binary that does not say its version is let through.
+     */
+    static void requireVersion(Path executable) {
+        String out;
+        try {
+            Process p = new ProcessBuilder(executable.toString(), "--version").redirectErrorStream(true).start();
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + executable + " --version", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        tooOld(out).ifPresent(version -> {
+            throw new IllegalStateException(executable + " is Redis " + version + ": the compressor needs Redis 7.0 or"
+                    + " later (Debian 12 and Ubuntu 24.04 ship it); install a newer redis-server");
+        });
+    }
+
+    /** The version in {@code redis-server --version} output ("... v=6.0.16 ...") when it is below 7.0. */
+    static java.util.Optional<String> tooOld(String versionOutput) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("v=(\\d+)\\.(\\d+)(\\S*)").matcher(versionOutput);
+        if (!m.find() || Integer.parseInt(m.group(1)) >= 7) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(m.group(1) + "." + m.group(2) + m.group(3));
     }
 
     /** The redis-server binary on PATH or in the usual Debian directories. */
@@ -178,9 +214,11 @@ public final class RedisServer implements AutoCloseable {
             }
             sleep(Duration.ofMillis(20));
         }
+        String what = process.isAlive() ? "did not start within " + options.startTimeout()
+                : "exited with code " + process.exitValue();
         killQuietly();
-        throw new IllegalStateException("redis-server on port " + port + " did not start within "
-                + options.startTimeout() + "; its log ends with:\n" + logTail(log));
+        throw new IllegalStateException("redis-server on port " + port + " " + what + "; its log ends with:\n"
+                + logTail(log));
     }
 
     /** Stops the process and keeps the port and directory, so {@link #start()} can bring it back. */

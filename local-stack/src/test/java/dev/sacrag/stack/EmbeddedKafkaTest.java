@@ -68,6 +68,26 @@ class EmbeddedKafkaTest {
     }
 
     @Test
+    void aTopicWithRaisedMaxMessageBytesTakesARecordOverTheBrokerDefault() throws Exception {
+        kafka.createTopics(TopicSpec.compacted("t.large").withPartitions(1).withMaxMessageBytes(3 << 20),
+                TopicSpec.plain("t.default").withPartitions(1));
+        assertEquals(Integer.toString(3 << 20), topicConfig("t.large", TopicConfig.MAX_MESSAGE_BYTES_CONFIG));
+        assertEquals(TopicConfig.CLEANUP_POLICY_COMPACT, cleanupPolicy("t.large"), "both settings kept");
+
+        String twoMiB = "x".repeat(2 << 20);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 << 20), new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>("t.large", "doc", twoMiB)).get(30, TimeUnit.SECONDS);
+            java.util.concurrent.ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.ExecutionException.class,
+                    () -> producer.send(new ProducerRecord<>("t.default", "doc", twoMiB)).get(30, TimeUnit.SECONDS));
+            assertTrue(refused.getCause() instanceof org.apache.kafka.common.errors.RecordTooLargeException,
+                    String.valueOf(refused.getCause()));
+        }
+    }
+
+    @Test
     void producedRecordIsConsumedBack() throws Exception {
         kafka.createTopics(TopicSpec.plain("t.roundtrip").withPartitions(1));
         RecordMetadata written;
@@ -109,9 +129,13 @@ class EmbeddedKafkaTest {
     }
 
     private static String cleanupPolicy(String topic) throws Exception {
+        return topicConfig(topic, TopicConfig.CLEANUP_POLICY_CONFIG);
+    }
+
+    private static String topicConfig(String topic, String name) throws Exception {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
         Config config = admin.describeConfigs(List.of(resource)).all().get(10, TimeUnit.SECONDS).get(resource);
-        return config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+        return config.get(name).value();
     }
 
     private static <K, V> ConsumerRecord<K, V> pollOne(KafkaConsumer<K, V> consumer, Duration timeout) {

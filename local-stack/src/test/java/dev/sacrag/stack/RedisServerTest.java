@@ -32,6 +32,23 @@ class RedisServerTest {
     }
 
     @Test
+    void aRedisOlderThanSevenIsRefusedByVersionBeforeItStarts(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws IOException {
+        assertEquals(java.util.Optional.of("6.0.16"),
+                RedisServer.tooOld("Redis server v=6.0.16 sha=00000000:0 malloc=jemalloc-5.2.1 bits=64 build=a3fdef44459b3ad6"));
+        assertEquals(java.util.Optional.empty(), RedisServer.tooOld("Redis server v=7.0.15 sha=00000000:0 bits=64"));
+        assertEquals(java.util.Optional.empty(), RedisServer.tooOld("Redis server v=10.1.0"));
+        assertEquals(java.util.Optional.empty(), RedisServer.tooOld("a fork that prints no version"));
+
+        Path old = dir.resolve("redis-server");
+        java.nio.file.Files.writeString(old, "#!/bin/sh\necho 'Redis server v=6.2.7 sha=00000000:0 bits=64'\n");
+        assertTrue(old.toFile().setExecutable(true));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> RedisServer.requireVersion(old));
+        assertTrue(e.getMessage().contains("Redis 6.2.7") && e.getMessage().contains("7.0 or later"), e.getMessage());
+        RedisServer.requireVersion(RedisServer.locate(System.getenv("PATH"), List.of()));   // the installed one passes
+    }
+
+    @Test
     void stopRefusesConnectionsAndStartComesBackEmptyOnTheSamePort() {
         try (RedisServer redis = RedisServer.launch()) {
             int port = redis.port();

@@ -34,10 +34,32 @@ public final class RandomModelWriter {
 
     public static final List<String> SPECIAL_TOKENS = List.of("<|bos|>", "<|eos|>", "<|pad|>");
 
+    /**
+     * Writes the folder; {@code config.json} comes last, so a folder that has one is complete (an
+     * interrupted write leaves none). Weights a previous write left there (another sharding) are
+     * removed first: a stale shard index would otherwise win over the new single file.
+     */
     public static void write(ModelConfig c, Path dir, Options o) throws IOException {
         Files.createDirectories(dir);
-        AtomicFiles.writeString(dir.resolve("config.json"), c.toJson());
+        Files.deleteIfExists(dir.resolve("config.json"));
+        removeWeights(dir);
         ByteLevelVocab.write(dir.resolve("tokenizer.json"), SPECIAL_TOKENS, List.of());
+        writeWeights(c, dir, o);
+        AtomicFiles.writeString(dir.resolve("config.json"), c.toJson());
+    }
+
+    private static void removeWeights(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(".safetensors") || name.equals(Checkpoint.INDEX_FILE)) {
+                    Files.delete(f);
+                }
+            }
+        }
+    }
+
+    private static void writeWeights(ModelConfig c, Path dir, Options o) throws IOException {
         List<Spec> specs = specs(c, o.dtype());
         if (o.shards() <= 1) {
             Safetensors.write(dir.resolve(Checkpoint.SINGLE_FILE), specs, s -> values(s, c, o));

@@ -47,6 +47,20 @@ class CheckpointTest {
     }
 
     @Test
+    void rewritingAFolderWithOtherShardingLeavesOnlyTheNewWeights() throws Exception {
+        ModelConfig c = TestModels.tiny(Architecture.LLAMA);
+        Path dir = tmp.resolve("again");
+        RandomModelWriter.write(c, dir, new RandomModelWriter.Options(1, 0.02f, Safetensors.DType.F32, 2));
+        RandomModelWriter.write(c, dir, new RandomModelWriter.Options(2, 0.02f, Safetensors.DType.F32, 1));
+        // the shard index of the first write would otherwise be read instead of the new single file
+        assertTrue(Files.notExists(dir.resolve(Checkpoint.INDEX_FILE)));
+        try (var files = Files.list(dir)) {
+            assertEquals(java.util.List.of("config.json", Checkpoint.SINGLE_FILE, "tokenizer.json"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
     void bf16WideningIsExactForRepresentableValues() throws Exception {
         Path f = tmp.resolve("t.safetensors");
         float[] v = {1f, -2.5f, 0.15625f, 3.0e38f, -0f, 65504f};

@@ -1,0 +1,47 @@
+package dev.sacrag.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvalCommandTest {
+
+    private static final Path DEMO_SPEC = Path.of("..", "models", "sac-demo", "adapters", "sac", "sac.json");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void onlyOneAdapterPerVariantIsChosenPreferringTheFolderNamedAsTheVariant() throws IOException {
+        Path adapters = dir.resolve("adapters");
+        adapter(adapters.resolve("a-trial"), "sac");          // sorts before adapters/sac
+        adapter(adapters.resolve("sac"), "sac");
+        adapter(adapters.resolve("causal-2"), "sac-causal");
+        adapter(adapters.resolve("causal-1"), "sac-causal");  // neither named as its variant: the first by name
+        Files.createDirectories(adapters.resolve("notes"));   // no sac.json: not an adapter
+
+        Map<String, Path> chosen = EvalCommand.adapterPerVariant(adapters);
+
+        assertEquals(Map.of("sac", adapters.resolve("sac"), "sac-causal", adapters.resolve("causal-1")), chosen);
+    }
+
+    @Test
+    void aPackageWithoutAdaptersSaysSo() {
+        NoSuchFileException e = assertThrows(NoSuchFileException.class,
+                () -> EvalCommand.adapterPerVariant(dir.resolve("adapters")));
+        assertEquals("model package has no adapters/", e.getReason());
+    }
+
+    private static void adapter(Path folder, String variant) throws IOException {
+        Files.createDirectories(folder);
+        String spec = Files.readString(DEMO_SPEC).replace("\"variant\": \"sac\"", "\"variant\": \"" + variant + "\"");
+        Files.writeString(folder.resolve("sac.json"), spec);
+    }
+}
