@@ -68,7 +68,8 @@ public final class ControlTopic {
                 ProducerConfig.ACKS_CONFIG, "all",
                 // bounded by TIMEOUT, so the close after a timed-out get does not wait out the defaults (2 min)
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) TIMEOUT.toMillis(),
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis(),
+                // (the delivery timeout must cover linger + one request)
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis() / 2,
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis()),
                 new StringSerializer(), new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, ModelActivation.KEY, activation.toJson()))

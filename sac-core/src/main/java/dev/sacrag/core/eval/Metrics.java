@@ -17,7 +17,12 @@ import java.util.regex.Pattern;
  */
 public final class Metrics {
     private static final Pattern ARTICLES = Pattern.compile("\\b(a|an|the)\\b");
-    private static final Pattern PUNCT = Pattern.compile("\\p{P}");
+    /**
+     * Python's {@code string.punctuation}, the set the official SQuAD script removes: ASCII only,
+     * symbols included ({@code $ + < = > ^ ` | ~}, which {@code \p{P}} would keep), other
+     * scripts' punctuation kept.
+     */
+    private static final Pattern PUNCT = Pattern.compile("[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~]");
 
     /** SQuAD normalisation: lower case, no punctuation, no articles, single spaces. */
     public static String normalize(String s) {

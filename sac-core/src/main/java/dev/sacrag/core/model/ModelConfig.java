@@ -127,6 +127,14 @@ public record ModelConfig(
                     rs.get("low_freq_factor").getAsDouble(), rs.get("high_freq_factor").getAsDouble(),
                     rs.get("original_max_position_embeddings").getAsInt());
         }
+        // Llama-family configs may ask for biases the engine does not load (their tensors would be
+        // ignored and the logits silently wrong); Qwen2's q/k/v bias is implied by its type, not this flag
+        for (String flag : arch.qkvBias() ? List.of("mlp_bias") : List.of("attention_bias", "mlp_bias")) {
+            if (o.has(flag) && o.get(flag).isJsonPrimitive() && o.get(flag).getAsBoolean()) {
+                throw new IllegalArgumentException("unsupported " + flag + "=true for model_type=\"" + arch.modelType
+                        + "\": the engine loads no such bias");
+            }
+        }
         List<Integer> eos = new ArrayList<>();
         JsonElement e = o.get("eos_token_id");
         if (e != null && e.isJsonArray()) {

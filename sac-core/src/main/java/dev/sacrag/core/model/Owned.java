@@ -18,8 +18,9 @@ import ai.djl.ndarray.types.Shape;
  *
  * <p>So an array made from Java data that autograd may keep past its Java object's life (a
  * scalar operand, token ids, RoPE tables, loss weights, one-hot selections) goes through here:
- * one copy into memory PyTorch allocates and reference-counts. Arrays the model holds for its
- * own life (its weights, the attention scale) and masks (added, never kept) need none.
+ * one copy into memory PyTorch allocates and reference-counts. Masks (added, never kept) need
+ * none; weights come through here for the memory limit below ({@link #floats(NDManager,
+ * java.nio.FloatBuffer, Shape)}).
  * Inference needs none of this (each op finishes before the data can go), but shares the code.
  */
 public final class Owned {
@@ -27,6 +28,20 @@ public final class Owned {
     /** {@code data} as a [shape] float array in PyTorch-owned memory. */
     public static NDArray floats(NDManager m, float[] data, Shape shape) {
         try (NDArray borrowed = m.create(data, shape)) {
+            return borrowed.duplicate();
+        }
+    }
+
+    /**
+     * Checkpoint values (a direct buffer {@code Safetensors} filled) as a [shape] float array in
+     * PyTorch-owned memory. Weights come through here for a reason of their own: DJL copies a
+     * FloatBuffer into a fresh direct ByteBuffer that the array then borrows for its whole life,
+     * so a model held that way sits in JVM direct memory, capped by -XX:MaxDirectMemorySize (by
+     * default the heap limit, a quarter of RAM): a 1B model in f32 (5 GB) would not load on a 16 GB
+     * host. Copied into PyTorch's memory, the buffers are garbage once the load is done.
+     */
+    public static NDArray floats(NDManager m, java.nio.FloatBuffer data, Shape shape) {
+        try (NDArray borrowed = m.create(data, shape, ai.djl.ndarray.types.DataType.FLOAT32)) {
             return borrowed.duplicate();
         }
     }

@@ -2,7 +2,6 @@ package dev.sacrag.core.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import java.io.IOException;
@@ -73,7 +72,7 @@ public record Weights(
     public static Weights load(Path modelDir, ModelConfig c, NDManager manager) throws IOException {
         try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
             Source checkpoint = (name, shape) -> {
-                NDArray a = manager.create(ckpt.read(name, shape), new Shape(shape), DataType.FLOAT32);
+                NDArray a = Owned.floats(manager, ckpt.read(name, shape), new Shape(shape));
                 a.setName(name);
                 return a;
             };

@@ -2,7 +2,6 @@ package dev.sacrag.core.sac;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.sacrag.core.model.LowRank;
 import dev.sacrag.core.model.ModelConfig;
@@ -74,7 +73,7 @@ public final class SacAdapter implements AutoCloseable {
             throw new IOException(r.file() + ": tensor " + name + " has shape " + java.util.Arrays.toString(e.shape())
                     + " but the base model implies " + java.util.Arrays.toString(shape));
         }
-        return m.create(r.readF32(name), new Shape(shape), DataType.FLOAT32);
+        return dev.sacrag.core.model.Owned.floats(m, r.readF32(name), new Shape(shape));
     }
 
     /** Writes sac.json and sac.safetensors (f32). */

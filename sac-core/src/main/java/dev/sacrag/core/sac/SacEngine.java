@@ -47,7 +47,9 @@ public final class SacEngine implements AutoCloseable {
         try {
             tok = TextTokenizer.load(modelDir);
             SacAdapter adapter = SacAdapter.load(adapterDir, base.config(), base.manager());
-            return new SacEngine(base, tok, adapter, Fingerprints.baseModel(modelDir));
+            String fingerprint = Fingerprints.baseModel(modelDir);
+            requireTrainedOn(adapter.spec(), fingerprint, modelDir, adapterDir);
+            return new SacEngine(base, tok, adapter, fingerprint);
         } catch (Throwable e) {   // an Error too (e.g. out of direct memory): the native arrays go either way
             if (tok != null) {
                 tok.close();   // native tokenizer memory
@@ -55,6 +57,26 @@ public final class SacEngine implements AutoCloseable {
             base.close();
             throw e;
         }
+    }
+
+    /**
+     * Refuses an adapter trained on other base weights (sac.json {@code baseModel}): shapes alone
+     * do not tell a base from its fine-tune or another export of the same size, and an adapter on
+     * the wrong base loads and answers, wrongly, without any error.
+     */
+    static void requireTrainedOn(SacSpec spec, String baseFingerprint, Path modelDir, Path adapterDir) {
+        if (!baseFingerprint.equals(spec.baseModel())) {
+            throw new IllegalArgumentException("adapter " + adapterDir + " was trained on base weights " + abbreviate(
+                    spec.baseModel()) + ", not on " + modelDir + " (" + abbreviate(baseFingerprint) + "): use the base it"
+                    + " was trained with, or train one for this base ('sac train sac')");
+        }
+    }
+
+    private static String abbreviate(String fingerprint) {
+        if (fingerprint == null) {
+            return "(none named)";
+        }
+        return fingerprint.length() > 12 ? fingerprint.substring(0, 12) + "..." : fingerprint;
     }
 
     /** Model id of (base weights, adapter, ratio): part of every Redis key and blob header. */

@@ -17,6 +17,16 @@ class MetricsTest {
     }
 
     @Test
+    void squadNormalisationRemovesExactlyPythonsStringPunctuation() {
+        // symbols in string.punctuation go too: the official script scores "$5 million" = "5 million"
+        assertEquals(1.0, Metrics.squadEm("$5 million", List.of("5 million")));
+        assertEquals("ab", Metrics.normalize("a+b"), "'+' goes before the articles: as the official script, 'ab'");
+        assertEquals("", Metrics.normalize("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"));
+        // punctuation of other scripts is not in string.punctuation, so it stays
+        assertEquals("«oui» — ¿qué", Metrics.normalize("«Oui» — ¿Qué"));
+    }
+
+    @Test
     void squadF1IsBestTokenOverlapOverGolds() {
         // vs "marine biology": precision 2/3, recall 1 -> 0.8; vs "biology": 0.5; the best counts
         assertEquals(0.8, Metrics.squadF1("marine biology lab", List.of("biology", "marine biology")), 1e-9);

@@ -88,6 +88,19 @@ class CheckpointTest {
     }
 
     @Test
+    void biasesTheEngineDoesNotLoadAreRefusedNotIgnored() {
+        String llama = TestModels.tiny(Architecture.LLAMA).toJson();
+        String withBias = llama.replaceFirst("\\{", "{\"attention_bias\": true, ");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.parse(withBias));
+        assertTrue(e.getMessage().contains("attention_bias"), e.getMessage());
+        String mlpBias = llama.replaceFirst("\\{", "{\"mlp_bias\": true, ");
+        assertThrows(IllegalArgumentException.class, () -> ModelConfig.parse(mlpBias));
+        // false, as Llama 3.2's config.json says, loads
+        assertEquals(TestModels.tiny(Architecture.LLAMA).layers(),
+                ModelConfig.parse(llama.replaceFirst("\\{", "{\"attention_bias\": false, \"mlp_bias\": false, ")).layers());
+    }
+
+    @Test
     void unsupportedArchitectureIsRefusedByName() {
         String json = TestModels.tiny(Architecture.LLAMA).toJson().replace("\"llama\"", "\"mamba\"");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.parse(json));

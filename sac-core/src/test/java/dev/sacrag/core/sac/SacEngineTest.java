@@ -67,6 +67,16 @@ class SacEngineTest {
     }
 
     @Test
+    void anAdapterTrainedOnOtherBaseWeightsIsRefused() throws Exception {
+        Path foreign = tmp.resolve("adapters/foreign");
+        SacSpec spec = engine.adapter().spec();
+        SacAdapter.writeRandom(foreign, SacSpec.paperDefaults("sac", spec.ratios(), spec.loraRank(),
+                "0".repeat(64)), engine.config(), 5);   // same shapes, another base's fingerprint
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SacEngine.load(base, foreign));
+        assertTrue(e.getMessage().contains("trained on base weights 000000000000..."), e.getMessage());
+    }
+
+    @Test
     void modelIdDependsOnRatioAndAdapter() throws Exception {
         assertNotEquals(engine.modelId(4), engine.modelId(8));
         Path other = tmp.resolve("adapters/other");
