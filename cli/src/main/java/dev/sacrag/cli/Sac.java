@@ -39,7 +39,15 @@ public final class Sac implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** The long-running services, whose lifecycle lines (state changes, model switches, topics read) are INFO. */
+    private static final java.util.Set<String> SERVICES = java.util.Set.of("compressor", "query-service");
+    static final String PROJECT_LOG_LEVEL = "org.slf4j.simpleLogger.log.dev.sacrag";
+
     public static void main(String[] args) {
+        // before any logger exists (SimpleLogger reads its settings once); a -D of the user's wins
+        if (args.length > 0 && SERVICES.contains(args[0]) && System.getProperty(PROJECT_LOG_LEVEL) == null) {
+            System.setProperty(PROJECT_LOG_LEVEL, "info");
+        }
         int code = commandLine().execute(args);
         System.exit(code);
     }

@@ -3,6 +3,7 @@ package dev.sacrag.compressor;
 import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.kv.AnchorKvCodec;
 import dev.sacrag.kvstore.RedisKeys;
+import dev.sacrag.schemas.ContentHash;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.slf4j.Logger;

@@ -142,8 +142,14 @@ public final class CompressorApp implements AutoCloseable {
     private void wire() {
         streams.setUncaughtExceptionHandler(e -> {
             metrics.failure("thread-replaced");
-            log.error("stream thread of {} failed; replacing it, processing resumes from the last commit",
-                    config.applicationId(), e);
+            Optional<RetriesExhaustedException> redis = redisCause(e);
+            if (redis.isPresent()) {   // once per budget during an outage: its message says it all, no stack trace
+                log.error("stream thread of {} failed; replacing it, processing resumes from the last commit: {} ({})",
+                        config.applicationId(), redis.get().getMessage(), redis.get().getCause());
+            } else {
+                log.error("stream thread of {} failed; replacing it, processing resumes from the last commit",
+                        config.applicationId(), e);
+            }
             return StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.setStateListener((now, before) -> {
@@ -152,6 +158,16 @@ public final class CompressorApp implements AutoCloseable {
                 stopped.countDown();
             }
         });
+    }
+
+    /** The Redis retry budget that ran out behind {@code e}, if that is why the thread failed. */
+    private static Optional<RetriesExhaustedException> redisCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RetriesExhaustedException r) {
+                return Optional.of(r);
+            }
+        }
+        return Optional.empty();
     }
 
     /**

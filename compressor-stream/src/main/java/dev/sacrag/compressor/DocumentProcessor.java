@@ -1,8 +1,10 @@
 package dev.sacrag.compressor;
 
 import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.ContentHash;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentRules;
+import dev.sacrag.schemas.Succession;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.common.header.Header;
@@ -76,16 +78,17 @@ final class DocumentProcessor extends CacheProcessor {
         RetryPolicy.Budget redis = writer.redisBudget();
         if (previous.isPresent()) {
             AnchorCacheRecord prev = previous.get();
-            boolean sameText = ContentHash.of(doc.getText()).equals(prev.getContentHash());
-            if (doc.getVersion() < prev.getDocVersion()) {
+            String hash = ContentHash.of(doc.getText());
+            Succession succession = Succession.of(doc.getVersion(), hash, prev.getDocVersion(), prev.getContentHash());
+            if (succession == Succession.OLDER) {
                 skip("older", doc, prev);
                 return;
             }
-            if (doc.getVersion() == prev.getDocVersion() && !sameText) {
+            if (succession == Succession.CONFLICTING) {
                 skip("not-newer", doc, prev);
                 return;
             }
-            if (sameText) {
+            if (hash.equals(prev.getContentHash())) {   // restated, or a newer version of the same text
                 Optional<AnchorCacheRecord> reused = writer.reuse(doc, prev, redis);
                 if (reused.isPresent()) {
                     if (reused.get().equals(prev)) {

@@ -78,8 +78,12 @@ public final class DocIds {
         return suffixes;
     }
 
+    /**
+     * Of the NFC form: the same name stored decomposed (macOS writes NFD) or composed (Linux keeps
+     * what it is given) gives the same id, as the slug, which is normalised too, already does.
+     */
     private static String suffix(String key) {
-        return sha256Hex(key).substring(0, 8);
+        return sha256Hex(Normalizer.normalize(key, Normalizer.Form.NFC)).substring(0, 8);
     }
 
     /** MRQA contexts: the same text gives the same id in every run and every file. */

@@ -91,6 +91,21 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void aNameWithoutLatinLettersGetsTheSameIdComposedOrDecomposed() throws IOException {
+        // Korean syllables have no ASCII slug, so the id is doc-<hash of the path>; macOS stores names
+        // decomposed (NFD), Linux as given: both spellings of one name must give one document
+        String composed = java.text.Normalizer.normalize("한국어", java.text.Normalizer.Form.NFC);
+        String decomposed = java.text.Normalizer.normalize("한국어", java.text.Normalizer.Form.NFD);
+        assertNotEquals(composed, decomposed);
+        write("nfc/" + composed + ".txt", "text");
+        write("nfd/" + decomposed + ".txt", "text");
+        String fromComposed = only(sources.read(List.of(dir.resolve("nfc")), Options.defaults())).docId();
+        String fromDecomposed = only(sources.read(List.of(dir.resolve("nfd")), Options.defaults())).docId();
+        assertTrue(fromComposed.matches("doc-[0-9a-f]{8}"), fromComposed);
+        assertEquals(fromComposed, fromDecomposed);
+    }
+
+    @Test
     void sameFileNameInTwoFoldersNamedInOneRunGivesTwoDocuments() throws IOException {
         write("teamA/README.md", "team A");
         write("teamA/notes.md", "only in A");

@@ -124,9 +124,9 @@ public final class QueryServiceApp implements AutoCloseable {
         KafkaRecompressRequests recompress = KafkaRecompressRequests.connect(topics.bootstrapServers(),
                 topics.recompress(), topics.recompressInterval(), metrics, partitions::of);
         opened.push(recompress);
-        metrics.gauge("sac.query.prompt.cache.hits", "Questions whose prompt head came from the prompt cache, since the active model was loaded (a switch starts at 0)",
+        metrics.counter("sac.query.prompt.cache.hits", "Questions whose prompt head came from the prompt cache, since the active model was loaded (a switch starts at 0: a counter reset)",
                 model, m -> m.promptCacheStats().hits());
-        metrics.gauge("sac.query.prompt.cache.misses", "Questions whose prompt head was prefilled, since the active model was loaded (a switch starts at 0)",
+        metrics.counter("sac.query.prompt.cache.misses", "Questions whose prompt head was prefilled, since the active model was loaded (a switch starts at 0: a counter reset)",
                 model, m -> m.promptCacheStats().misses());
         metrics.gauge("sac.query.prompt.cache.bytes", "Bytes of K/V in the prompt cache", model,
                 m -> m.promptCacheStats().bytes());
@@ -250,9 +250,17 @@ public final class QueryServiceApp implements AutoCloseable {
         server.awaitTermination();
     }
 
+    /**
+     * The gRPC server first (health NOT_SERVING, running calls finish with the topic readers,
+     * Redis and the model still there), then the rest in reverse order of opening.
+     */
     @Override
     public void close() {
-        closeAll(opened);
+        try {
+            server.close();
+        } finally {
+            closeAll(opened);
+        }
     }
 
     /** Closes in reverse order of opening: followers first, the model last. */

@@ -2,8 +2,10 @@ package dev.sacrag.cli.warming;
 
 import dev.sacrag.compressor.DeadLetters;
 import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.ContentHash;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
+import dev.sacrag.schemas.Succession;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -20,17 +22,19 @@ import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The live documents of the documents topic, the source of truth: the newest valid version of
- * each document that was not deleted since, decoded and versioned the way the compressor does it
- * (a JSON document without a version takes its record's timestamp). Records the compressor would
- * dead-letter, or did ({@link #dropDeadLettered}), are counted in {@link #invalid()} and left out;
- * a document whose newest record was dead-lettered is live at its newest valid version before
- * that (what the compressor keeps serving), when the topic still holds it.
+ * The live documents of the documents topic, the source of truth: each document not deleted
+ * since, at the version the compressor holds, decoded and versioned the way the compressor does
+ * it (a JSON document without a version takes its record's timestamp) and chosen by its rule
+ * ({@link Succession}: an older version or a conflicting restatement does not replace the one
+ * taken). Records the compressor would dead-letter, or did ({@link #dropDeadLettered}), are
+ * counted in {@link #invalid()} and left out; a document whose newest record was dead-lettered
+ * is live at the version before that (what the compressor keeps serving), when the topic still
+ * holds it.
  */
 final class LiveDocuments {
 
-    /** A document as the documents topic has it now, and where its newest record is. */
-    record Doc(String docId, String tenant, long version, Position position) {
+    /** A document as the documents topic has it now, and where the record of that version is. */
+    record Doc(String docId, String tenant, long version, Position position, String contentHash) {
     }
 
     /** A record of the documents topic. */
@@ -38,7 +42,10 @@ final class LiveDocuments {
     }
 
     private final DocumentCodec codec;
-    /** Each live document's valid versions since its last tombstone, oldest first: the last is the live one. */
+    /**
+     * Each document's valid records since its last tombstone, in log order; which one is live is
+     * decided once the dead letters are known ({@link #byId}), by the compressor's rule.
+     */
     private final Map<String, List<Doc>> versions = new HashMap<>();
     private Map<TopicPartition, Long> ends = Map.of();
     private int invalid;
@@ -86,10 +93,8 @@ final class LiveDocuments {
             Header type = r.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
             DocumentEvent doc = codec.decodeRecord(docId, r.value(), type == null || type.value() == null ? null
                     : new String(type.value(), StandardCharsets.UTF_8), r.timestamp());
-            List<Doc> valid = versions.computeIfAbsent(docId, k -> new ArrayList<>());
-            if (valid.isEmpty() || doc.getVersion() >= valid.get(valid.size() - 1).version()) {
-                valid.add(new Doc(docId, doc.getTenant(), doc.getVersion(), new Position(r.partition(), r.offset())));
-            }
+            versions.computeIfAbsent(docId, k -> new ArrayList<>()).add(new Doc(docId, doc.getTenant(), doc.getVersion(),
+                    new Position(r.partition(), r.offset()), ContentHash.of(doc.getText())));
         } catch (BadDocumentException e) {
             invalid++;
         }
@@ -97,8 +102,8 @@ final class LiveDocuments {
 
     /**
      * Leaves out the versions the compressor dead-lettered (too many tokens, the model failed):
-     * a document is then live at its newest version left, and left out when none is (nothing to
-     * wait for).
+     * a document is then live at the version its records left give ({@link #byId}), and left out
+     * when none is left (nothing to wait for).
      *
      * @return how many documents were left out
      */
@@ -160,9 +165,23 @@ final class LiveDocuments {
         return ends;
     }
 
+    /**
+     * Each document at the version the compressor holds: its records in log order, each taking
+     * the place of the one before when {@link Succession} says it replaces it (a newer version, or
+     * the same version and text restated); an older version, or the same version with other text,
+     * does not.
+     */
     Map<String, Doc> byId() {
         Map<String, Doc> live = new HashMap<>();
-        versions.forEach((docId, valid) -> live.put(docId, valid.get(valid.size() - 1)));
+        versions.forEach((docId, valid) -> {
+            Doc current = valid.get(0);
+            for (Doc next : valid.subList(1, valid.size())) {
+                if (Succession.of(next.version(), next.contentHash(), current.version(), current.contentHash()).replaces()) {
+                    current = next;
+                }
+            }
+            live.put(docId, current);
+        });
         return live;
     }
 

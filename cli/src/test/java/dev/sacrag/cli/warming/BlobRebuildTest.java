@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class BlobRebuildTest {
 
     private static LiveDocuments.Doc doc(String id) {
-        return new LiveDocuments.Doc(id, "default", 1, new LiveDocuments.Position(0, 0));
+        return new LiveDocuments.Doc(id, "default", 1, new LiveDocuments.Position(0, 0), "hash-of-" + id);
     }
 
     @Test

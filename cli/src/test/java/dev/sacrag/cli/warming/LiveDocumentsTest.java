@@ -27,8 +27,12 @@ class LiveDocumentsTest {
     }
 
     private static byte[] avro(String docId, String tenant, long version) {
+        return avro(docId, tenant, version, "text of " + docId + " v" + version);
+    }
+
+    private static byte[] avro(String docId, String tenant, long version, String text) {
         return DocumentCodec.encodeAvro(DocumentEvent.newBuilder().setDocId(docId).setTenant(tenant).setVersion(version)
-                .setText("text of " + docId + " v" + version).setMetadata(Map.of()).setPublishedAt(Instant.now()).build());
+                .setText(text).setMetadata(Map.of()).setPublishedAt(Instant.now()).build());
     }
 
     @Test
@@ -104,6 +108,24 @@ class LiveDocumentsTest {
         assertEquals(1, docs.dropDeadLettered(Set.of(v3, v2, new LiveDocuments.Position(0, 0), e3)),
                 "no valid version of d is left; e keeps its v2");
         assertEquals(Map.of("e", 2L), versions());
+    }
+
+    @Test
+    void theSameVersionRestatedMovesTenantButWithOtherTextTheFirstTextStandsAsInTheCompressor() {
+        add("g", avro("g", "t", 5, "the text"), 1);
+        LiveDocuments.Position moved = add("g", avro("g", "u", 5, "the text"), 2);   // same text: a move to tenant u
+        add("g", avro("g", "v", 5, "other text"), 3);   // same version, other text: not newer, the compressor skips it
+        assertEquals("u", docs.byId().get("g").tenant());
+        assertEquals(moved, docs.byId().get("g").position());
+
+        LiveDocuments.Position v6 = add("h", avro("h", "t", 6, "first"), 4);
+        LiveDocuments.Position v7 = add("h", avro("h", "t", 7, "too long for the model"), 5);
+        LiveDocuments.Position v7b = add("h", avro("h", "t", 7, "shorter"), 6);   // v7 again, other text
+        assertEquals(v7, docs.byId().get("h").position(), "before the dead letters: v7's first text");
+        docs.dropDeadLettered(Set.of(v7));
+        assertEquals(v7b, docs.byId().get("h").position(), "v7 refused, so the compressor took the second v7, newer than v6");
+        assertEquals(7, docs.byId().get("h").version());
+        assertEquals(false, v6.equals(docs.byId().get("h").position()));
     }
 
     @Test

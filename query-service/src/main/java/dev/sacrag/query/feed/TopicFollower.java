@@ -125,7 +125,9 @@ public final class TopicFollower implements AutoCloseable {
                 } catch (WakeupException e) {
                     return; // close()
                 } catch (KafkaException e) {
-                    log.warn("following topic {} failed; retrying in {}", topic, RETRY, e);
+                    // every RETRY while the broker is away: the message, not a stack trace each time
+                    log.warn("following topic {} failed; retrying in {}: {}", topic, RETRY, e.toString());
+                    log.debug("following topic {} failed", topic, e);
                     sleepUnlessClosed();
                 }
             }

@@ -27,11 +27,14 @@ public final class QueryServer implements AutoCloseable {
 
     private final Server server;
     private final HealthStatusManager health;
+    private final QueryGrpcService service;
     private final Duration grace;
+    private boolean closed;
 
-    private QueryServer(Server server, HealthStatusManager health, Duration grace) {
+    private QueryServer(Server server, HealthStatusManager health, QueryGrpcService service, Duration grace) {
         this.server = server;
         this.health = health;
+        this.service = service;
         this.grace = grace;
     }
 
@@ -55,7 +58,7 @@ public final class QueryServer implements AutoCloseable {
             throw new UncheckedIOException("cannot listen for gRPC on " + host + ":" + port, e);
         }
         log.info("gRPC listening on {}:{}", host, server.getPort());
-        return new QueryServer(server, health, grace);
+        return new QueryServer(server, health, service, grace);
     }
 
     /** The v1alpha reflection API, for clients older than the v1 one (e.g. grpcurl before 1.8.8). */
@@ -78,14 +81,29 @@ public final class QueryServer implements AutoCloseable {
         server.awaitTermination();
     }
 
+    /**
+     * Health NOT_SERVING, no new calls, then up to the grace period for the running Ask and Warm
+     * calls to finish; then the rest (health watches, which never end by themselves, and calls
+     * still running) is cancelled. Idempotent: the app closes the server first, before the topic
+     * readers and the model it needs, and its resource list closes it again.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         health.enterTerminalState(); // NOT_SERVING for every service, so clients move away first
         server.shutdown();
         try {
-            if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + grace.toNanos();
+            while (service.running() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
             }
+            if (service.running() > 0) {
+                log.warn("{} call(s) still running after the shutdown grace of {}: cancelling them", service.running(), grace);
+            }
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             server.shutdownNow();
             Thread.currentThread().interrupt();

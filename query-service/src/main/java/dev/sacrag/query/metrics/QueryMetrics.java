@@ -40,6 +40,7 @@ public final class QueryMetrics {
     private final Counter cacheMisses;
     private final Counter cacheEvictions;
     private final Counter recompressRequests;
+    private final Counter recompressDropped;
     private final Counter inferenceRejected;
     private final Timer inferenceWait;
     private final DistributionSummary inferenceBatch;
@@ -53,7 +54,10 @@ public final class QueryMetrics {
         this.cacheEvictions = Counter.builder("sac.query.cache.evictions")
                 .description("Entries dropped from the warm cache (budget, update or delete)").register(registry);
         this.recompressRequests = Counter.builder("sac.query.recompress.requests")
-                .description("Recompress requests published for blobs missing from Redis").register(registry);
+                .description("Recompress requests made for blobs missing from Redis (queued for sending; less those dropped)")
+                .register(registry);
+        this.recompressDropped = Counter.builder("sac.query.recompress.dropped")
+                .description("Recompress requests dropped because too many already waited to be sent").register(registry);
         this.inferenceRejected = Counter.builder("sac.query.inference.rejected")
                 .description("Questions refused because the inference queue was full").register(registry);
         this.inferenceWait = Timer.builder("sac.query.inference.wait")
@@ -96,6 +100,10 @@ public final class QueryMetrics {
         recompressRequests.increment();
     }
 
+    public void recompressDropped() {
+        recompressDropped.increment();
+    }
+
     public void inferenceRejected() {
         inferenceRejected.increment();
     }
@@ -124,6 +132,15 @@ public final class QueryMetrics {
     public void activeModel(String modelId, Supplier<String> current) {
         Gauge.builder("sac.query.model.active", current, c -> modelId.equals(c.get()) ? 1 : 0).tag("model_id", modelId)
                 .description("1 for the model that answers questions now").strongReference(true).register(registry);
+    }
+
+    /**
+     * Registers a counter that reads {@code source} when scraped ({@code <name>_total}): a count
+     * that only grows, except that it may start again from 0 (Prometheus's rate() takes that as a
+     * counter reset).
+     */
+    public <T> void counter(String name, String description, T source, ToDoubleFunction<T> value) {
+        io.micrometer.core.instrument.FunctionCounter.builder(name, source, value).description(description).register(registry);
     }
 
     /** Registers a gauge that reads {@code source} when scraped (Micrometer holds it weakly). */

@@ -48,6 +48,8 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
     private final String topic;
     private final Duration minInterval;
     private final Clock clock;
+    /** Requests dropped because the sender's queue was full. */
+    private final java.util.concurrent.atomic.AtomicLong drops = new java.util.concurrent.atomic.AtomicLong();
     private final QueryMetrics metrics;
     private final Function<String, OptionalInt> partitionOf;
     private final Map<String, Long> lastSentMillis = new ConcurrentHashMap<>();
@@ -78,8 +80,7 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
                         Thread t = new Thread(r, "sac-recompress-sender");
                         t.setDaemon(true);
                         return t;
-                    }, (task, pool) -> log.warn("{} recompress requests already wait to be sent; one more dropped"
-                            + " (asked for again by the next question about its document)", MAX_PENDING));
+                    }, (task, pool) -> dropped());
             this.sender = ownSender;
         } else {
             this.ownSender = null;
@@ -91,6 +92,16 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
         this.minInterval = minInterval;
         this.clock = clock;
         this.metrics = metrics;
+    }
+
+    /** Counted each time, logged the first time and every 100th (a burst drops many). */
+    private void dropped() {
+        metrics.recompressDropped();
+        long n = drops.incrementAndGet();
+        if (n % 100 == 1) {
+            log.warn("{} recompress requests already wait to be sent; {} dropped so far (each asked for again by the next"
+                    + " question about its document; metric sac_query_recompress_dropped_total)", MAX_PENDING, n);
+        }
     }
 
     public static KafkaRecompressRequests connect(String bootstrapServers, String topic, Duration minInterval,
@@ -137,12 +148,13 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
                     if (!(error instanceof org.apache.kafka.common.errors.TimeoutException)) {
                         lastSentMillis.remove(dedupKey, now); // let the next question try again
                     }   // a timeout blocked an RPC thread already: as a send that could not start, retry after minInterval
-                    log.warn("recompress request for doc {} (tenant {}, model {}) to {} failed", docId, tenant, modelId,
-                            topic, error);
+                    log.warn("recompress request for doc {} (tenant {}, model {}) to {} failed: {}", docId, tenant,
+                            modelId, topic, error.toString());
                 }
             });
         } catch (RuntimeException e) {   // the timestamp stays: the next attempt comes after minInterval
-            log.warn("recompress request for doc {} (tenant {}, model {}) to {} failed", docId, tenant, modelId, topic, e);
+            log.warn("recompress request for doc {} (tenant {}, model {}) to {} failed: {}", docId, tenant, modelId, topic,
+                    e.toString());
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.sacrag.query.retrieval;
 
+import dev.sacrag.schemas.ContentHash;
+import dev.sacrag.schemas.Succession;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.CharArraySet;
 import org.apache.lucene.analysis.TokenStream;
@@ -53,6 +55,8 @@ public final class DocumentIndex implements AutoCloseable {
     private final Analyzer analyzer = new EnglishAnalyzer(CharArraySet.EMPTY_SET);
     private final Map<String, TenantIndex> tenants = new ConcurrentHashMap<>();
     private final Map<String, IndexedDoc> live = new ConcurrentHashMap<>();
+    /** {@link ContentHash} of each live document's indexed text. */
+    private final Map<String, String> hashes = new ConcurrentHashMap<>();
 
     /** One tenant's Lucene index. */
     private final class TenantIndex implements AutoCloseable {
@@ -78,18 +82,22 @@ public final class DocumentIndex implements AutoCloseable {
     }
 
     /**
-     * Adds or replaces a document. Doc ids are global (they key the documents topic), so a
-     * document that changes tenant moves. A version the index already holds, or an older one,
-     * is ignored: the compressor keeps the first text of a version (a later record of the same
-     * version with other text is "not newer" there), and retrieval must search the text the
-     * answer is decoded from.
+     * Adds or replaces a document, by the compressor's rule ({@link Succession}), since retrieval
+     * must search the text the answer is decoded from: a newer version replaces it; the same
+     * version with the same text restates it (a move to another tenant, a new title); the same
+     * version with other text, or an older one, is ignored. Doc ids are global (they key the
+     * documents topic), so a document that changes tenant moves.
      *
      * @return whether the index changed
      */
     public synchronized boolean upsert(IndexedDoc doc, String text) {
         IndexedDoc known = live.get(doc.docId());
-        if (known != null && known.version() >= doc.version()) {
-            return false;
+        String hash = ContentHash.of(text);
+        if (known != null) {
+            Succession succession = Succession.of(doc.version(), hash, known.version(), hashes.get(doc.docId()));
+            if (!succession.replaces() || succession == Succession.RESTATED && known.equals(doc)) {
+                return false;
+            }
         }
         Document d = new Document();
         d.add(new StringField(ID, doc.docId(), Field.Store.YES));
@@ -103,12 +111,14 @@ public final class DocumentIndex implements AutoCloseable {
             throw new UncheckedIOException("indexing document " + doc.docId() + " v" + doc.version(), e);
         }
         live.put(doc.docId(), doc);
+        hashes.put(doc.docId(), hash);
         return true;
     }
 
     /** @return whether the document was live */
     public synchronized boolean delete(String docId) {
         IndexedDoc known = live.remove(docId);
+        hashes.remove(docId);
         if (known == null) {
             return false;
         }

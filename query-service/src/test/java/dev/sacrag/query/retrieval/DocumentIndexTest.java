@@ -73,6 +73,19 @@ class DocumentIndexTest {
     }
 
     @Test
+    void theSameVersionAndTextRestatedMovesTheDocumentToItsNewTenantAsTheCompressorMovesItsBlob() {
+        String text = "The capital of Freedonia is Fredville.";
+        add("acme", "doc", 5, text);
+        assertFalse(index.upsert(new IndexedDoc("doc", "acme", 5, null), text), "a replay changes nothing");
+        assertTrue(index.upsert(new IndexedDoc("doc", "globex", 5, null), text));
+        index.refresh();
+        assertEquals(List.of(), ids("acme", "Fredville"));
+        assertEquals(List.of("doc"), ids("globex", "Fredville"));
+        assertEquals("globex", index.find("doc").orElseThrow().tenant());
+        assertTrue(index.upsert(new IndexedDoc("doc", "globex", 5, "Capitals"), text), "a new title is indexed too");
+    }
+
+    @Test
     void anotherTenantsDocumentsChangeNeitherScoresNorRanking() {
         add("acme", "d1", 1, "An apple and a pear and a plum.");
         add("acme", "d2", 1, "A cherry, a cherry and another cherry.");

@@ -1,0 +1,85 @@
+package dev.sacrag.query.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sacrag.query.EngineRig;
+import dev.sacrag.query.FakeAnswerer;
+import dev.sacrag.query.ask.AskLimits;
+import dev.sacrag.query.v1.AskRequest;
+import dev.sacrag.query.v1.AskResponse;
+import dev.sacrag.query.v1.QueryServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The server's shutdown over a real socket: health first, running calls finish, watches do not hold it up. */
+class QueryServerTest {
+
+    private static final AskLimits LIMITS = new AskLimits("default", 2, 4, 200, 8, 16, Duration.ofSeconds(30));
+    private static final Duration GRACE = Duration.ofSeconds(60);
+
+    @Test
+    void closeLetsARunningAskFinishAndDoesNotWaitOutTheGraceForHealthWatches() throws Exception {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 5, 200), 1 << 20)) {
+            rig.addCompressed("default", "ada", 11, "Ada Lovelace wrote the first program.");
+            QueryServer server = QueryServer.start("127.0.0.1", 0, new QueryGrpcService(rig.engine, LIMITS, rig.metrics), GRACE);
+            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+            try {
+                server.markServing();
+                List<ServingStatus> watched = new CopyOnWriteArrayList<>();
+                HealthGrpc.newStub(channel).watch(HealthCheckRequest.newBuilder().setService("").build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(HealthCheckResponse r) {
+                        watched.add(r.getStatus());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+                CompletableFuture<List<AskResponse>> ask = CompletableFuture.supplyAsync(() -> {
+                    List<AskResponse> out = new ArrayList<>();
+                    QueryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                            .ask(AskRequest.newBuilder().setQuestion("Who?").addDocIds("ada").build())
+                            .forEachRemaining(out::add);
+                    return out;
+                });
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (rig.answerer.tokensEmitted.get() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertTrue(rig.answerer.tokensEmitted.get() > 0, "the Ask is running");
+
+                long t0 = System.nanoTime();
+                server.close();
+                double seconds = (System.nanoTime() - t0) / 1e9;
+
+                List<AskResponse> stream = ask.get(10, TimeUnit.SECONDS);
+                assertEquals(6, stream.size(), "the running Ask finished: 5 tokens and its result");
+                assertTrue(stream.get(5).hasResult());
+                assertTrue(seconds < GRACE.toSeconds() / 2.0, "close took " + seconds + " s: it waited out the grace"
+                        + " for the health watch, which never ends by itself");
+                assertEquals(ServingStatus.NOT_SERVING, watched.get(watched.size() - 1), "watchers saw " + watched);
+                server.close();   // again: nothing left to do
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
