@@ -168,8 +168,11 @@ public final class QueryServiceApp implements AutoCloseable {
             }
         }, metrics);
         DocumentFeed documentFeed = new DocumentFeed(codec, index, cache::evictDoc, metrics, partitions);
-        opened.push(new TopicFollower(topics.bootstrapServers(), topics.catalog(), catalogFeed, arrived).start());
-        opened.push(new TopicFollower(topics.bootstrapServers(), topics.documents(), documentFeed, arrived).start());
+        opened.push(new TopicFollower(topics.bootstrapServers(), topics.catalog(), catalogFeed, arrived)
+                .onStopped(() -> server.markBroken("the catalog topic " + topics.catalog() + " is no longer followed")).start());
+        opened.push(new TopicFollower(topics.bootstrapServers(), topics.documents(), documentFeed, arrived)
+                .onStopped(() -> server.markBroken("the documents topic " + topics.documents() + " is no longer followed"))
+                .start());
         ModelSwitch models = new ModelSwitch(new AdapterLocator(config.model().baseDir(), config.model().adapterDir()),
                 match -> load(config.model().baseDir(), match, config.inference().promptCacheBytes()), model, switched -> {
                     cache.retainModel(switched);
@@ -178,7 +181,9 @@ public final class QueryServiceApp implements AutoCloseable {
                     }
                 }, metrics);
         opened.push(TopicFollower.optional(topics.bootstrapServers(), topics.control(),
-                new ControlFeed(models, startupModelId, metrics), arrived).start());
+                new ControlFeed(models, startupModelId, metrics), arrived)
+                .onStopped(() -> server.markBroken("the control topic " + topics.control() + " is no longer followed"))
+                .start());
         return new QueryServiceApp(opened, new Parts(server, metricsPort, model, models, ready));
     }
 

@@ -49,6 +49,7 @@ public final class TopicFollower implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
     private volatile Consumer<byte[], byte[]> consumer;
+    private volatile Runnable onStopped = () -> { };
 
     /** @param onCaughtUp runs once, on the follower's thread, when the topic has been read to its start-time end */
     public TopicFollower(String bootstrapServers, String topic, Handler handler, Runnable onCaughtUp) {
@@ -84,6 +85,16 @@ public final class TopicFollower implements AutoCloseable {
         c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         return c;
+    }
+
+    /**
+     * Runs {@code action}, on the follower's thread, if it stops by itself (a failure it cannot
+     * retry): this replica then no longer applies the topic's records, and should say so
+     * (the query service turns health NOT_SERVING). Set before {@link #start()}.
+     */
+    public TopicFollower onStopped(Runnable action) {
+        this.onStopped = action;
+        return this;
     }
 
     public TopicFollower start() {
@@ -133,8 +144,11 @@ public final class TopicFollower implements AutoCloseable {
             }
         } catch (WakeupException e) {
             // closed while discovering partitions
-        } catch (RuntimeException e) {
-            log.error("the follower of topic {} stopped", topic, e);
+        } catch (RuntimeException | Error e) {   // an Error too: the thread would end silently
+            log.error("the follower of topic {} stopped: this replica no longer applies its records", topic, e);
+            if (!closed) {
+                onStopped.run();
+            }
         }
     }
 

@@ -30,6 +30,7 @@ public final class QueryServer implements AutoCloseable {
     private final QueryGrpcService service;
     private final Duration grace;
     private boolean closed;
+    private boolean broken;
 
     private QueryServer(Server server, HealthStatusManager health, QueryGrpcService service, Duration grace) {
         this.server = server;
@@ -71,10 +72,28 @@ public final class QueryServer implements AutoCloseable {
         return server.getPort();
     }
 
-    /** Health SERVING: load balancers may send traffic. */
-    public void markServing() {
+    /** Health SERVING: load balancers may send traffic (unless {@link #markBroken} came first). */
+    public synchronized void markServing() {
+        if (closed || broken) {
+            return;
+        }
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus(SERVICE, ServingStatus.SERVING);
+    }
+
+    /**
+     * Health NOT_SERVING for good: this replica can no longer be trusted to answer from current
+     * data (a topic it follows stopped being applied). Load balancers move away; a health probe
+     * restarts it.
+     */
+    public synchronized void markBroken(String why) {
+        if (closed || broken) {
+            return;
+        }
+        broken = true;
+        log.error("health NOT_SERVING: {}", why);
+        health.setStatus("", ServingStatus.NOT_SERVING);
+        health.setStatus(SERVICE, ServingStatus.NOT_SERVING);
     }
 
     public void awaitTermination() throws InterruptedException {

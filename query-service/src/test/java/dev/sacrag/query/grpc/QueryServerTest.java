@@ -31,6 +31,29 @@ class QueryServerTest {
     private static final Duration GRACE = Duration.ofSeconds(60);
 
     @Test
+    void aBrokenReplicaReportsNotServingForGood() throws Exception {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
+            QueryServer server = QueryServer.start("127.0.0.1", 0, new QueryGrpcService(rig.engine, LIMITS, rig.metrics), GRACE);
+            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+            try {
+                var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+                HealthCheckRequest service = HealthCheckRequest.newBuilder().setService(QueryServiceGrpc.SERVICE_NAME).build();
+                assertEquals(ServingStatus.NOT_SERVING, health.check(service).getStatus(), "not before the topics are read");
+                server.markServing();
+                assertEquals(ServingStatus.SERVING, health.check(service).getStatus());
+                server.markBroken("the documents topic is no longer followed");
+                assertEquals(ServingStatus.NOT_SERVING, health.check(service).getStatus());
+                server.markServing();
+                assertEquals(ServingStatus.NOT_SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus(),
+                        "a broken replica does not come back by itself");
+            } finally {
+                server.close();
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
     void closeLetsARunningAskFinishAndDoesNotWaitOutTheGraceForHealthWatches() throws Exception {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 5, 200), 1 << 20)) {
             rig.addCompressed("default", "ada", 11, "Ada Lovelace wrote the first program.");

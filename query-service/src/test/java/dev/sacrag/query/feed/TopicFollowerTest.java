@@ -1,0 +1,53 @@
+package dev.sacrag.query.feed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sacrag.stack.EmbeddedKafka;
+import dev.sacrag.stack.TopicSpec;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/** On a real broker: a failure the follower cannot retry ends it loudly, and the replica is told. */
+class TopicFollowerTest {
+
+    @Test
+    void aHandlerErrorStopsTheFollowerAndRunsOnStoppedNotOnClose() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopics(TopicSpec.plain("t.follow").withPartitions(1));
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                    new ByteArraySerializer(), new ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>("t.follow", "k".getBytes(StandardCharsets.UTF_8),
+                        "v".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            AtomicInteger batches = new AtomicInteger();
+            // an Error the handler guard does not take (it takes OutOfMemoryError and LinkageError)
+            TopicFollower failing = new TopicFollower(kafka.bootstrapServers(), "t.follow", records -> {
+                batches.incrementAndGet();
+                throw new AssertionError("a bug in a handler");
+            }, () -> { }).onStopped(stopped::countDown).start();
+            try (failing) {
+                assertTrue(stopped.await(60, TimeUnit.SECONDS), "onStopped ran when the follower's thread ended");
+                assertEquals(1, batches.get());
+            }
+
+            CountDownLatch notStopped = new CountDownLatch(1);
+            CountDownLatch caughtUp = new CountDownLatch(1);
+            TopicFollower healthy = new TopicFollower(kafka.bootstrapServers(), "t.follow", records -> { },
+                    caughtUp::countDown).onStopped(notStopped::countDown).start();
+            assertTrue(caughtUp.await(60, TimeUnit.SECONDS));
+            healthy.close();
+            assertEquals(1, notStopped.getCount(), "closing is not stopping by itself");
+        }
+    }
+}
