@@ -64,7 +64,7 @@ final class AnchorCacheWriter {
             c.metrics().failure("redis");
             log.warn("Redis unavailable, retrying within the budget of {}: {}", settings.redisRetry().budget(),
                     e.getMessage());
-        });
+        }, c.closing());
     }
 
     Tokens tokenize(String text) {

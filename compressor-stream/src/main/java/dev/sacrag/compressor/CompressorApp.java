@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 
 /**
@@ -101,8 +102,9 @@ public final class CompressorApp implements AutoCloseable {
                 config.redisRetry(), config.maxCompressTime(),
                 Math.min(deadLetterTopicBytes, CompressorTopology.maxStoredDocumentBytes(config.limits())),
                 CompressionSettings.retireGraceFor(config.timeouts().transactionTimeout()));
+        AtomicBoolean closing = new AtomicBoolean();
         Topology topology = CompressorTopology.build(config.topics(), settings,
-                new Collaborators(compressor, new RedisBlobStore(store), metrics, Clock.systemUTC()));
+                new Collaborators(compressor, new RedisBlobStore(store), metrics, Clock.systemUTC(), closing::get));
         KafkaStreams streams = new KafkaStreams(topology, CompressorStreamsConfig.of(config));
         // A stream thread finishes the record in hand before it stops, and one record may take the
         // compress time plus the Redis retry budget: wait as long as the consumer group would.
@@ -112,6 +114,7 @@ public final class CompressorApp implements AutoCloseable {
                 throw new StreamStillRunning(closeTimeout);
             }
         });
+        opened.add(() -> closing.set(true));   // closed before the stream: a record in a Redis outage stops retrying
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         opened.add(streamsMetrics);

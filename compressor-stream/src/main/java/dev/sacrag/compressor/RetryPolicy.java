@@ -2,6 +2,7 @@ package dev.sacrag.compressor;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -38,7 +39,12 @@ public record RetryPolicy(Duration initialBackoff, Duration maxBackoff, Duration
 
     /** Starts one record's budget; {@code onFailure} sees every failed attempt (for metrics and logs). */
     public Budget start(Consumer<BlobStoreUnavailableException> onFailure) {
-        return new Budget(Objects.requireNonNull(onFailure, "onFailure"));
+        return start(onFailure, () -> false);
+    }
+
+    /** As {@link #start(Consumer)}, but a failure is not retried once {@code closing} says so (a shutdown). */
+    public Budget start(Consumer<BlobStoreUnavailableException> onFailure, BooleanSupplier closing) {
+        return new Budget(Objects.requireNonNull(onFailure, "onFailure"), Objects.requireNonNull(closing, "closing"));
     }
 
     /**
@@ -48,11 +54,13 @@ public record RetryPolicy(Duration initialBackoff, Duration maxBackoff, Duration
      */
     public final class Budget {
         private final Consumer<BlobStoreUnavailableException> onFailure;
+        private final BooleanSupplier closing;
         private long spentNanos;
         private int attempts;
 
-        private Budget(Consumer<BlobStoreUnavailableException> onFailure) {
+        private Budget(Consumer<BlobStoreUnavailableException> onFailure, BooleanSupplier closing) {
             this.onFailure = onFailure;
+            this.closing = closing;
         }
 
         /** Runs {@code operation}, retrying {@link BlobStoreUnavailableException} until the budget is spent. */
@@ -66,6 +74,10 @@ public record RetryPolicy(Duration initialBackoff, Duration maxBackoff, Duration
                 } catch (BlobStoreUnavailableException e) {
                     spentNanos += System.nanoTime() - t0;
                     onFailure.accept(e);
+                    if (closing.getAsBoolean()) {
+                        throw new RetriesExhaustedException(what + ": blob store unavailable and the compressor is"
+                                + " shutting down: not retried (the record is processed again after the restart)", e);
+                    }
                     long left = budget.toNanos() - spentNanos;
                     if (left <= 0) {
                         throw new RetriesExhaustedException(what + ": blob store still unavailable after " + attempts

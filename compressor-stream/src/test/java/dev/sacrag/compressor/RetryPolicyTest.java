@@ -42,6 +42,22 @@ class RetryPolicyTest {
     }
 
     @Test
+    void aShutdownStopsRetryingAtTheNextFailure() {
+        java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+        RetryPolicy patient = RetryPolicy.withBudget(java.time.Duration.ofHours(1));
+        AtomicInteger calls = new AtomicInteger();
+        RetriesExhaustedException e = assertThrows(RetriesExhaustedException.class, () -> patient.start(x -> { },
+                closing::get).run("writing blob k", () -> {
+                    if (calls.incrementAndGet() == 3) {
+                        closing.set(true);   // the app's close() begins during the outage
+                    }
+                    throw new BlobStoreUnavailableException("down", null);
+                }));
+        assertEquals(3, calls.get(), "retried until the shutdown, not for the hour of budget");
+        assertTrue(e.getMessage().contains("shutting down"), e.getMessage());
+    }
+
+    @Test
     void theBudgetIsSharedByEveryOperationOfOneRecord() {
         RetryPolicy.Budget budget = POLICY.start(x -> { });
         assertThrows(RetriesExhaustedException.class, () -> budget.run("first", () -> {
