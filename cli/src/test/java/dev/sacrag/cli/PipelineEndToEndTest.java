@@ -115,23 +115,30 @@ class PipelineEndToEndTest {
                 "--state-dir", tmp.resolve("crash-state").toString(), "--metrics-port", "0",
                 "--max-compress-time", "5s", "--redis-retry-budget", "2s"), Stream.empty()).toList())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        int seenAtKill;
         try (DocumentPublisher publisher = rig.publisher(topics)) {
             for (int i = 0; i < n; i++) {
                 publisher.publish(doc("crash", id(i), 1, text(i, 1)));
                 latest.put(id(i), 1L);
             }
+            publisher.flush();
+            awaitSomeCompressed(topics, child, log);
+            // Redis takes no more writes: whatever record the child works on from here stays inside its
+            // transaction, so the kill below lands mid-record, whatever the speed of this machine
+            rig.pauseRedisWrites(Duration.ofMinutes(5));
             for (int i = 0; i < n; i += 3) {
                 publisher.publish(doc("crash", id(i), 2, text(i, 2)));
                 latest.put(id(i), 2L);
             }
             publisher.flush();
-            seenAtKill = awaitSomeCompressed(topics, child, log);
+            awaitLogLine(log, "Redis unavailable", child);   // its write of a record timed out: it is mid-record
         } finally {
             child.destroyForcibly();
             assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the compressor process was killed");
+            rig.unpauseRedis();
         }
-        assertTrue(seenAtKill < n, "killed mid-stream: " + seenAtKill + " of " + n + " documents were compressed");
+        Catalog atKill = CatalogSnapshot.read(rig.stack.bootstrapServers(), topics.compressor().catalog(), PipelineRig.WAIT);
+        assertTrue(atKill.entries(Optional.of(rig.modelId)).stream().noneMatch(e -> e.docVersion() == 2),
+                "no update was committed before the kill");
 
         try (CompressorApp restarted = CompressorApp.start(rig.compressorConfig(topics)
                 .applicationId("crash-compressor").stateDir(tmp.resolve("crash-state")).build())) {
@@ -158,7 +165,20 @@ class PipelineEndToEndTest {
                         catalog.find("crash", e.getKey(), rig.modelId).orElseThrow().redisKey());
             }
             assertEquals(n, catalog.entries(Optional.of(rig.modelId)).size());
-            assertTrue(restarted.metrics().count("documents.compressed") > 0, "the restarted instance finished the work");
+            assertTrue(restarted.metrics().count("documents.compressed") >= latest.values().stream().filter(v -> v == 2).count(),
+                    "the restarted instance compressed every update the killed one left uncommitted");
+        }
+    }
+
+    /** Waits until the child's log has {@code line}; fails with its log if it dies or 90 s pass first. */
+    private static void awaitLogLine(Path log, String line, Process child) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (!Files.readString(log).contains(line)) {
+            if (!child.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("the compressor process " + (child.isAlive() ? "logged no '" + line + "' in 90 s"
+                        : "exited with " + child.exitValue()) + "; its log:\n" + Files.readString(log));
+            }
+            Thread.sleep(100);
         }
     }
 

@@ -182,6 +182,25 @@ final class PipelineRig implements AutoCloseable {
         redis(c -> c.set(key, value, io.lettuce.core.SetArgs.Builder.keepttl()));
     }
 
+    /** CLIENT PAUSE ... WRITE: every client's writes wait (reads go on) until {@link #unpauseRedis} or the timeout. */
+    void pauseRedisWrites(Duration timeout) {
+        client("PAUSE", Long.toString(timeout.toMillis()), "WRITE");
+    }
+
+    void unpauseRedis() {
+        client("UNPAUSE");
+    }
+
+    private void client(String... args) {
+        io.lettuce.core.protocol.CommandArgs<String, String> a =
+                new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8);
+        for (String arg : args) {
+            a.add(arg);
+        }
+        redis(c -> c.dispatch(io.lettuce.core.protocol.CommandType.CLIENT,
+                new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8), a));
+    }
+
     /** Milliseconds until {@code key} expires: -1 = no expiry, -2 = no such key. */
     long pttl(String key) {
         return redis(c -> c.pttl(key));

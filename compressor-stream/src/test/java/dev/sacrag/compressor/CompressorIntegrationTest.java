@@ -98,6 +98,7 @@ class CompressorIntegrationTest {
     @Test
     void goodDocumentsEndInTheCatalogAndRedisAndBadOnesInTheDeadLetterTopic() throws Exception {
         CompressorTopics topics = createTopics("e2e");
+        stack.flushRedis();   // the key count below is this test's alone, whichever tests ran before it
         Map<String, byte[]> bad = new LinkedHashMap<>();
         bad.put("bad-malformed", new byte[] {0x00, 0x13, 0x37, (byte) 0xfe});
         bad.put("bad-empty", json("bad-empty", "   "));
@@ -175,9 +176,9 @@ class CompressorIntegrationTest {
                 publisher.publish(doc(id(i), 1, text(i)));
             }
             publisher.flush();
-            Thread.sleep(transactionTimeout.plusSeconds(3).toMillis());
-            assertTrue(app.metrics().count("failures", "kind", "redis-gave-up") >= 1, "the retry budget ran out");
-            assertTrue(app.metrics().count("failures", "kind", "thread-replaced") >= 1, "the stream thread was replaced");
+            Thread.sleep(transactionTimeout.plusSeconds(3).toMillis());   // an outage longer than the transaction timeout
+            awaitTrue(() -> app.metrics().count("failures", "kind", "redis-gave-up") >= 1, "the retry budget ran out");
+            awaitTrue(() -> app.metrics().count("failures", "kind", "thread-replaced") >= 1, "the stream thread was replaced");
             assertTrue(app.state().isRunningOrRebalancing(), "still alive during the outage: " + app.state());
             Map<String, AnchorCacheRecord> during = awaitCatalog(topics,
                     latest -> IntStream.range(0, 4).allMatch(i -> latest.get(key(id(i))) != null));
@@ -410,6 +411,17 @@ class CompressorIntegrationTest {
 
     private static long pttl(String key) {
         return redis(c -> c.pttl(key));
+    }
+
+    /** Polls {@code condition} until it holds, failing with {@code what} after {@link #WAIT}. */
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + WAIT + ": " + what);
+            }
+            Thread.sleep(100);
+        }
     }
 
     private static long redisKeyCount() {

@@ -68,9 +68,20 @@ class ActiveAnswererTest {
             await(proceed);
         })));
         assertTrue(decoding.await(10, TimeUnit.SECONDS));
-        CompletableFuture<Void> swap = CompletableFuture.runAsync(() ->
-                active.swap(new ActiveAnswerer.Loaded(new FakeAnswerer("new", 2, 0), () -> { })));
-        Thread.sleep(200);
+        CompletableFuture<Void> swap = new CompletableFuture<>();
+        Thread swapper = new Thread(() -> {
+            active.swap(new ActiveAnswerer.Loaded(new FakeAnswerer("new", 2, 0), () -> { }));
+            swap.complete(null);
+        }, "swapper");
+        swapper.start();
+        // the swapper has entered swap() and waits there (not merely not yet started)
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (swapper.getState() != Thread.State.WAITING && swapper.getState() != Thread.State.TIMED_WAITING
+                && swapper.getState() != Thread.State.BLOCKED && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(swapper.isAlive() && swapper.getState() != Thread.State.RUNNABLE, "the swapper waits: "
+                + swapper.getState());
         assertFalse(swap.isDone(), "the swap waits while a question is decoded with the old model");
         assertFalse(oldClosed.get(), "the engine in use is not closed");
         proceed.countDown();

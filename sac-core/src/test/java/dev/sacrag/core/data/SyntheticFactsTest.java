@@ -2,9 +2,7 @@ package dev.sacrag.core.data;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,7 +33,6 @@ class SyntheticFactsTest {
     void devAndTestEntitiesNeverAppearInTrain() {
         Pattern name = Pattern.compile("(?:Where does|When was|Who does|What does|employs|home of|birth year of|field of|"
                 + "is home to|is|was|does) ([A-Z][a-z]+ [A-Z][a-z]+)");
-        Set<String> trainText = new HashSet<>();
         StringBuilder all = new StringBuilder();
         new SyntheticFacts(SyntheticFacts.Split.TRAIN, 1).generate(1500).forEach(r -> all.append(r.context()).append('\n'));
         String train = all.toString();
@@ -53,7 +50,6 @@ class SyntheticFactsTest {
             }
         }
         assertTrue(checked > 50, "checked " + checked + " test entities");
-        assertTrue(trainText.isEmpty());
     }
 
     @Test

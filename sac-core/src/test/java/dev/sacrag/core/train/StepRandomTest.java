@@ -3,6 +3,7 @@ package dev.sacrag.core.train;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class StepRandomTest {
@@ -18,7 +19,11 @@ class StepRandomTest {
     }
 
     @Test
-    void theSameSeedAndStepGiveTheSameDraws() {
-        assertEquals(StepRandom.of(5, 77).nextLong(), StepRandom.of(5, 77).nextLong());
+    void theSameSeedAndStepGiveTheSameDrawsAndAnotherStepOrSeedOthers() {
+        long draw = StepRandom.of(5, 77).nextLong();
+        assertEquals(draw, StepRandom.of(5, 77).nextLong());
+        assertNotEquals(draw, StepRandom.of(5, 78).nextLong(), "the step counts");
+        assertNotEquals(draw, StepRandom.of(6, 77).nextLong(), "the seed counts");
+        assertNotEquals(StepRandom.of(5, 78).nextLong(), StepRandom.of(6, 77).nextLong(), "seed and step are not summed");
     }
 }
