@@ -28,6 +28,7 @@ import dev.sacrag.query.metrics.QueryMetrics;
 import dev.sacrag.query.recompress.KafkaRecompressRequests;
 import dev.sacrag.query.retrieval.DocumentIndex;
 import dev.sacrag.schemas.DocumentCodec;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -90,9 +91,13 @@ public final class QueryServiceApp implements AutoCloseable {
 
     private static QueryServiceApp start(QueryServiceConfig config, Deque<AutoCloseable> opened) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        opened.push(registry::close);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(registry);   // the same JVM meters as the compressor's (its GC too)
+        opened.push(gc);
         QueryMetrics metrics = new QueryMetrics(registry);
         DocumentCodec codec = DocumentCodec.withLimits(config.documentLimits()); // fails now if Avro may not read the generated classes
 
