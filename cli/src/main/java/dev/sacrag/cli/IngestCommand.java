@@ -82,6 +82,11 @@ final class IngestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DocumentSources.Options options = sourceOptions();
         DocumentPublisher.Options publishing = publishingOptions();
+        for (Path path : paths) {   // before connecting: a mistyped path is the user's error, not the broker's
+            if (!java.nio.file.Files.exists(path)) {
+                throw new java.nio.file.NoSuchFileException(path.toString(), null, "input not found");
+            }
+        }
         IngestSummary summary;
         try (DocumentPublisher publisher = DocumentPublisher.connect(bootstrapServers, publishing)) {
             summary = IngestRunner.onConsole(DocumentSources.forPublishing(publishing), publisher).run(paths, options);

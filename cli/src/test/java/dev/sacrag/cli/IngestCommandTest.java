@@ -40,6 +40,16 @@ class IngestCommandTest {
     }
 
     @Test
+    void aMissingInputIsNamedAndFailsTheCommand() {
+        Path missing = tmp.resolve("no-such-folder");
+        SacCliTest.Run r = SacCliTest.run("ingest", "--bootstrap-servers", "127.0.0.1:1", "--timeout", "5s",
+                tmp.toString(), missing.toString());
+
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("no such file: " + missing + " (input not found)"), r.err());
+    }
+
+    @Test
     void questionsThatCannotBeWrittenAreReportedByFileAfterTheSummaryIsKept() throws Exception {
         Path notAFolder = Files.writeString(tmp.resolve("plain"), "");
         Path target = notAFolder.resolve("q.jsonl");

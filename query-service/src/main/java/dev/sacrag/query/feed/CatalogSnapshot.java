@@ -29,7 +29,9 @@ public final class CatalogSnapshot {
         try (Consumer<byte[], byte[]> c = new KafkaConsumer<>(TopicFollower.consumerConfig(bootstrapServers, "sac-docs-list"))) {
             Map<TopicPartition, Long> ends = TopicFollower.assignFromBeginning(c, topic, () -> {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("topic " + topic + " at " + bootstrapServers + " was not found within " + timeout);
+                    throw new IllegalStateException("topic " + topic + " at " + bootstrapServers + " was not found within "
+                            + timeout.toSeconds() + "s: is a broker there, and has the topic been created (a compressor"
+                            + " writes it; sac demo and docker compose create it)?");
                 }
                 sleep(Duration.ofMillis(500));
             });
