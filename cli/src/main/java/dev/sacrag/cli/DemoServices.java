@@ -122,6 +122,7 @@ final class DemoServices implements AutoCloseable {
         say("stack: starting Kafka and Redis (%s; -Dsac.stack=embedded|containers) ...",
                 LocalStack.Kind.fromSystemProperty().name().toLowerCase(Locale.ROOT));
         stack = LocalStack.start();
+        stack.ownerClosesOnExit();   // the demo's shutdown hook stops the services first, then the stack
         opened.push(stack);
         say("stack: Kafka at %s, Redis at %s (%s)", stack.bootstrapServers(), stack.redisUrl(), since(t0));
 

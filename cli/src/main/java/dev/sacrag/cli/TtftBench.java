@@ -97,12 +97,12 @@ final class TtftBench implements Callable<Integer> {
                 texts.add(randomTokens(rnd, docTokens, engine));
             }
             long[] question = randomTokens(rnd, 16, engine);
-            List<String> fullKeys = written.add(storeFull(engine, store, texts, type));
+            List<String> fullKeys = storeFull(engine, store, texts, type, written);
             for (int n : docs) {
                 List<String> full = fullKeys.subList(0, n);
                 double prefill = 0;
                 for (int ratio : ratios) {
-                    List<String> sacKeys = written.add(storeSac(engine, store, texts.subList(0, n), ratio, type));
+                    List<String> sacKeys = storeSac(engine, store, texts.subList(0, n), ratio, type, written);
                     Measure fp = median(() -> fullPrefill(engine, texts.subList(0, n), question));
                     Measure fk = median(() -> fromRedis(engine, store, full, question, false));
                     Measure sc = median(() -> fromRedis(engine, store, sacKeys, question, true));
@@ -223,11 +223,12 @@ final class TtftBench implements Callable<Integer> {
         return clock.measure(bytes);
     }
 
-    private List<String> storeSac(SacEngine engine, AnchorKvStore store, List<long[]> texts, int ratio, KvDtype type) {
+    private List<String> storeSac(SacEngine engine, AnchorKvStore store, List<long[]> texts, int ratio, KvDtype type,
+                                  BenchKeys written) {
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             AnchorKv kv = engine.compressor().compress(withPrefix(engine, texts.get(i)), ratio, engine.modelId(ratio));
-            String key = RedisKeys.blobKey("bench", kv.modelId(), "doc-" + i, 1);
+            String key = written.add(RedisKeys.blobKey("bench", kv.modelId(), "doc-" + i, 1));
             store.put(key, AnchorKvCodec.encode(kv, type), java.util.Optional.empty());
             keys.add(key);
         }
@@ -235,7 +236,8 @@ final class TtftBench implements Callable<Integer> {
     }
 
     /** The full causal KV of each document (every token kept), stored with the same codec. */
-    private List<String> storeFull(SacEngine engine, AnchorKvStore store, List<long[]> texts, KvDtype type) {
+    private List<String> storeFull(SacEngine engine, AnchorKvStore store, List<long[]> texts, KvDtype type,
+                                   BenchKeys written) {
         Transformer m = engine.base();
         ModelConfig c = m.config();
         List<String> keys = new ArrayList<>();
@@ -254,7 +256,7 @@ final class TtftBench implements Callable<Integer> {
                 }
             }
             AnchorKv kv = new AnchorKv("full", c.layers(), c.kvHeads(), c.headDim(), t.length, new int[] {t.length}, k, v);
-            String key = RedisKeys.blobKey("bench", "full", "doc-" + i, 1);
+            String key = written.add(RedisKeys.blobKey("bench", "full", "doc-" + i, 1));
             store.put(key, AnchorKvCodec.encode(kv, type), java.util.Optional.empty());
             keys.add(key);
         }
@@ -270,9 +272,10 @@ final class TtftBench implements Callable<Integer> {
             this.store = store;
         }
 
-        List<String> add(List<String> written) {
-            keys.addAll(written);
-            return written;
+        /** Records {@code key} before it is written, so a failed write is cleaned up too. */
+        String add(String key) {
+            keys.add(key);
+            return key;
         }
 
         @Override

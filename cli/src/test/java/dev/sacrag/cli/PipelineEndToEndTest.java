@@ -133,8 +133,8 @@ class PipelineEndToEndTest {
             awaitLogLine(log, "Redis unavailable", child);   // its write of a record timed out: it is mid-record
         } finally {
             child.destroyForcibly();
+            rig.unpauseRedis();   // first: the tests after this one share the Redis
             assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the compressor process was killed");
-            rig.unpauseRedis();
         }
         Catalog atKill = CatalogSnapshot.read(rig.stack.bootstrapServers(), topics.compressor().catalog(), PipelineRig.WAIT);
         assertTrue(atKill.entries(Optional.of(rig.modelId)).stream().noneMatch(e -> e.docVersion() == 2),

@@ -74,16 +74,15 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /**
      * Stops the broker and removes the scratch folder when the JVM exits without {@link #close()}
-     * (an interrupted test run, Ctrl-C). Shutdown hooks run concurrently, so the folder goes only
-     * after the broker has stopped writing to it.
+     * (an interrupted test run, Ctrl-C); the folder goes only after the broker has stopped writing to it.
      */
-    private final Thread closeOnExit;
+    private final ExitCleanup exitCleanup;
     private boolean closed;
 
     private EmbeddedKafka(Path dir, KafkaRaftServer server, String bootstrapServers, Duration startDuration) {
         this.dir = dir;
-        this.closeOnExit = new Thread(this::stop, "sac-kafka-shutdown");
-        Runtime.getRuntime().addShutdownHook(closeOnExit);
+        this.exitCleanup = new ExitCleanup("sac-kafka-shutdown", this::stop);
+        exitCleanup.register();
         this.server = server;
         this.bootstrapServers = bootstrapServers;
         this.startDuration = startDuration;
@@ -228,14 +227,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         createTopics(Arrays.asList(topics));
     }
 
+    /** The owner closes this broker from its own shutdown hook: the exit cleanup waits for that ({@link ExitCleanup}). */
+    public void ownerClosesOnExit() {
+        exitCleanup.ownerClosesOnExit();
+    }
+
     @Override
     public void close() {
         stop();
-        try {
-            Runtime.getRuntime().removeShutdownHook(closeOnExit);
-        } catch (IllegalStateException alreadyShuttingDown) {
-            // the hook runs anyway and finds the broker stopped
-        }
+        exitCleanup.closed();
     }
 
     /** Once, from {@link #close()} or the shutdown hook, whichever comes first; the other waits for it. */

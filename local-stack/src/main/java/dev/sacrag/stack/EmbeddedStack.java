@@ -53,6 +53,12 @@ final class EmbeddedStack implements LocalStack {
     }
 
     @Override
+    public void ownerClosesOnExit() {
+        kafka.ownerClosesOnExit();
+        redis.ownerClosesOnExit();
+    }
+
+    @Override
     public void close() {
         try {
             kafka.close();

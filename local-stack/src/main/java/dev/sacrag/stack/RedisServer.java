@@ -78,7 +78,7 @@ public final class RedisServer implements AutoCloseable {
     private final int port;
     /** Cluster bus port, chosen apart: the default port+10000 can exceed 65535 for high ephemeral ports. */
     private final int clusterBusPort;
-    private final Thread shutdownHook;
+    private final ExitCleanup exitCleanup;
     private Process process;
 
     private RedisServer(Path executable, Options options, Path dir, int port) {
@@ -87,10 +87,11 @@ public final class RedisServer implements AutoCloseable {
         this.dir = dir;
         this.port = port;
         this.clusterBusPort = options.clusterEnabled() ? FreePort.pick() : 0;
-        this.shutdownHook = new Thread(() -> {   // the JVM exits without close(): no process or scratch folder left
+        // the JVM exits without close(): no process or scratch folder left behind
+        this.exitCleanup = new ExitCleanup("redis-server-" + port + "-shutdown", () -> {
             killQuietly();
             TempDirs.deleteRecursively(dir);
-        }, "redis-server-" + port + "-shutdown");
+        });
     }
 
     public static RedisServer launch() {
@@ -106,7 +107,7 @@ public final class RedisServer implements AutoCloseable {
             RedisServer server = new RedisServer(executable, options, dir, FreePort.pick());
             try {
                 server.start();
-                Runtime.getRuntime().addShutdownHook(server.shutdownHook);
+                server.exitCleanup.register();
                 return server;
             } catch (RuntimeException e) {
                 TempDirs.deleteRecursively(dir);
@@ -126,11 +127,12 @@ public final class RedisServer implements AutoCloseable {
         String out;
         try {
             Process p = new ProcessBuilder(executable.toString(), "--version").redirectErrorStream(true).start();
-            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            // its one line fits the pipe: wait for the exit first, so a binary that hangs cannot hang the launch
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return;
             }
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + executable + " --version", e);
         } catch (InterruptedException e) {
@@ -280,12 +282,13 @@ public final class RedisServer implements AutoCloseable {
     @Override
     public synchronized void close() {
         stop();
-        try {
-            Runtime.getRuntime().removeShutdownHook(shutdownHook);
-        } catch (IllegalStateException alreadyShuttingDown) {
-            // the hook is running or about to: it will find the process gone
-        }
         TempDirs.deleteRecursively(dir);
+        exitCleanup.closed();
+    }
+
+    /** The owner closes this server from its own shutdown hook: the exit cleanup waits for that ({@link ExitCleanup}). */
+    public void ownerClosesOnExit() {
+        exitCleanup.ownerClosesOnExit();
     }
 
     private List<String> command() {

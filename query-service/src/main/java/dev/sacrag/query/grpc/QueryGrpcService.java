@@ -26,7 +26,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code sac.query.v1.QueryService}: validates each request, calls the {@link QueryEngine}
@@ -41,8 +40,6 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
     private final AskLimits limits;
     private final RequestValidation validation;
     private final QueryMetrics metrics;
-    /** Ask and Warm calls running now (both run on the calling gRPC thread, start to finish). */
-    private final AtomicInteger running = new AtomicInteger();
 
     public QueryGrpcService(QueryEngine engine, AskLimits limits, QueryMetrics metrics) {
         this.engine = engine;
@@ -51,22 +48,8 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
         this.metrics = metrics;
     }
 
-    /** Ask and Warm calls in progress: what a shutdown waits for (health watches never end by themselves). */
-    public int running() {
-        return running.get();
-    }
-
     @Override
     public void ask(AskRequest request, StreamObserver<AskResponse> responses) {
-        running.incrementAndGet();
-        try {
-            answer(request, responses);
-        } finally {
-            running.decrementAndGet();
-        }
-    }
-
-    private void answer(AskRequest request, StreamObserver<AskResponse> responses) {
         // Decoding notices a cancelled call through GrpcCallControl; without a handler, onNext
         // after cancellation would throw on the inference thread instead.
         ((ServerCallStreamObserver<AskResponse>) responses).setOnCancelHandler(() -> { });
@@ -96,15 +79,6 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
 
     @Override
     public void warm(WarmRequest request, StreamObserver<WarmResponse> responses) {
-        running.incrementAndGet();
-        try {
-            load(request, responses);
-        } finally {
-            running.decrementAndGet();
-        }
-    }
-
-    private void load(WarmRequest request, StreamObserver<WarmResponse> responses) {
         WarmQuery query;
         try {
             query = validation.warm(request);

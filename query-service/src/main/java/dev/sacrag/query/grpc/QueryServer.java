@@ -1,7 +1,13 @@
 package dev.sacrag.query.grpc;
 
 import dev.sacrag.query.v1.QueryServiceGrpc;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -14,6 +20,8 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The gRPC server's lifecycle: listen, serve the query service with the standard
@@ -27,16 +35,67 @@ public final class QueryServer implements AutoCloseable {
 
     private final Server server;
     private final HealthStatusManager health;
-    private final QueryGrpcService service;
+    private final CallCounter queries;
     private final Duration grace;
     private boolean closed;
     private boolean broken;
 
-    private QueryServer(Server server, HealthStatusManager health, QueryGrpcService service, Duration grace) {
+    private QueryServer(Server server, HealthStatusManager health, CallCounter queries, Duration grace) {
         this.server = server;
         this.health = health;
-        this.service = service;
+        this.queries = queries;
         this.grace = grace;
+    }
+
+    /**
+     * Counts the calls of one service from the moment the server accepts them until they complete
+     * or are cancelled: what a shutdown waits for (a call whose request has not reached its
+     * handler yet counts too).
+     */
+    private static final class CallCounter implements ServerInterceptor {
+        private final AtomicInteger open = new AtomicInteger();
+
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                           ServerCallHandler<Q, R> next) {
+            open.incrementAndGet();
+            AtomicBoolean ended = new AtomicBoolean();
+            Runnable end = () -> {
+                if (ended.compareAndSet(false, true)) {
+                    open.decrementAndGet();
+                }
+            };
+            ServerCall.Listener<Q> listener;
+            try {
+                listener = next.startCall(call, headers);
+            } catch (RuntimeException e) {
+                end.run();
+                throw e;
+            }
+            return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+                @Override
+                public void onComplete() {
+                    try {
+                        super.onComplete();
+                    } finally {
+                        end.run();
+                    }
+                }
+
+                @Override
+                public void onCancel() {
+                    try {
+                        super.onCancel();
+                    } finally {
+                        end.run();
+                    }
+                }
+            };
+        }
+
+        int open() {
+            return open.get();
+        }
     }
 
     /**
@@ -47,8 +106,9 @@ public final class QueryServer implements AutoCloseable {
         HealthStatusManager health = new HealthStatusManager();
         health.setStatus("", ServingStatus.NOT_SERVING);
         health.setStatus(SERVICE, ServingStatus.NOT_SERVING);
+        CallCounter queries = new CallCounter();
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-                .addService(service)
+                .addService(ServerInterceptors.intercept(service, queries))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(reflectionV1Alpha())
@@ -59,7 +119,7 @@ public final class QueryServer implements AutoCloseable {
             throw new UncheckedIOException("cannot listen for gRPC on " + host + ":" + port, e);
         }
         log.info("gRPC listening on {}:{}", host, server.getPort());
-        return new QueryServer(server, health, service, grace);
+        return new QueryServer(server, health, queries, grace);
     }
 
     /** The v1alpha reflection API, for clients older than the v1 one (e.g. grpcurl before 1.8.8). */
@@ -101,8 +161,8 @@ public final class QueryServer implements AutoCloseable {
     }
 
     /**
-     * Health NOT_SERVING, no new calls, then up to the grace period for the running Ask and Warm
-     * calls to finish; then the rest (health watches, which never end by themselves, and calls
+     * Health NOT_SERVING, no new calls, then up to the grace period for the Ask and Warm calls
+     * accepted so far to finish; then the rest (health watches, which never end by themselves, and calls
      * still running) is cancelled. Idempotent: the app closes the server first, before the topic
      * readers and the model it needs, and its resource list closes it again.
      */
@@ -116,11 +176,11 @@ public final class QueryServer implements AutoCloseable {
         server.shutdown();
         try {
             long deadline = System.nanoTime() + grace.toNanos();
-            while (service.running() > 0 && System.nanoTime() < deadline) {
+            while (queries.open() > 0 && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-            if (service.running() > 0) {
-                log.warn("{} call(s) still running after the shutdown grace of {}: cancelling them", service.running(), grace);
+            if (queries.open() > 0) {
+                log.warn("{} call(s) still running after the shutdown grace of {}: cancelling them", queries.open(), grace);
             }
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
