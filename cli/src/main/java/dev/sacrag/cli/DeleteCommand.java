@@ -82,7 +82,7 @@ final class DeleteCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--tenant '" + tenant + "' must be 1-64 characters of letters, digits, '.', '_' or '-'");
         }
-        return docIds.stream().map(id -> DocIds.scoped(tenant, id)).toList();
+        return docIds.stream().map(id -> DocIds.scoped(tenant, DocumentRules.canonicalDocId(id))).toList();
     }
 
     private RecordMetadata acknowledged(CompletableFuture<RecordMetadata> sent, String key, long deadline)

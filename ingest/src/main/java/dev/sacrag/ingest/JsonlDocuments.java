@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentJson;
+import dev.sacrag.schemas.DocumentRules;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import java.io.IOException;
 import java.util.OptionalLong;
@@ -11,6 +12,7 @@ import java.util.OptionalLong;
 /**
  * JSONL input: one document per line with the architecture.md JSON fields. A line without
  * {@code version} is stamped at publish time; one without {@code tenant} takes the run's tenant.
+ * Its {@code docId} is published in Unicode NFC, the form the compressor requires.
  */
 final class JsonlDocuments {
 
@@ -41,7 +43,7 @@ final class JsonlDocuments {
         // Version 0 is a placeholder, replaced below when the line has no version of its own.
         DocumentEvent event = DocumentJson.fromJson(json, 0L);
         return new DocumentDraft(
-                event.getDocId(),
+                DocumentRules.canonicalDocId(event.getDocId()),   // a decomposed id (macOS) is published composed
                 given(json, "tenant") ? event.getTenant() : runTenant,
                 given(json, "version") ? OptionalLong.of(event.getVersion()) : OptionalLong.empty(),
                 event.getTitle(),

@@ -223,6 +223,15 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void aJsonlDocIdWrittenDecomposedIsPublishedComposed() throws IOException {
+        String decomposed = java.text.Normalizer.normalize("café", java.text.Normalizer.Form.NFD);
+        write("docs.jsonl", "{\"docId\":\"" + decomposed + "\",\"text\":\"menu\"}\n");
+        String id = only(sources.read(List.of(dir), Options.defaults())).docId();
+        assertEquals(java.text.Normalizer.normalize("café", java.text.Normalizer.Form.NFC), id);
+        assertNotEquals(decomposed, id);
+    }
+
+    @Test
     void jsonlLinesKeepTheirVersionAndTenantAndOthersTakeTheRunTenant() throws IOException {
         write("docs.jsonl", """
                 {"docId":"a","text":"first","version":5,"tenant":"acme","metadata":{"k":"v"}}

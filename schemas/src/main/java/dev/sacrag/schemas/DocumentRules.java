@@ -9,6 +9,7 @@ import dev.sacrag.schemas.avro.DocumentEvent;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
 import java.util.regex.Pattern;
 
 /** What every document must satisfy, whichever format or producer it came from. */
@@ -86,7 +87,10 @@ public final class DocumentRules {
     /**
      * Braces are reserved: the Redis key puts the doc id inside the cluster hash tag
      * {@code {docId}}, and a brace inside it would move the tag. Control characters would
-     * corrupt logs and console output.
+     * corrupt logs and console output. An id must be in Unicode NFC: "café" composed and
+     * decomposed (as macOS writes file names) are different keys on the topic, and would be two
+     * documents that a question naming one of them could not tell apart ({@code sac ingest}
+     * publishes NFC; the query service reads the ids it is asked for as NFC).
      */
     private static void checkDocId(String docId) throws BadDocumentException {
         if (docId == null || docId.isBlank()) {
@@ -102,5 +106,14 @@ public final class DocumentRules {
                         + "' contains '{', '}' or a control character");
             }
         }
+        if (!Normalizer.isNormalized(docId, Normalizer.Form.NFC)) {
+            throw DocumentCodec.invalid("docId '" + docId + "' is not in Unicode NFC form: publish it composed"
+                    + " (java.text.Normalizer.normalize(id, NFC); Python unicodedata.normalize('NFC', id))");
+        }
+    }
+
+    /** {@code docId} in the form documents carry it (NFC): how an id typed or sent by a client is looked up. */
+    public static String canonicalDocId(String docId) {
+        return Normalizer.normalize(docId, Normalizer.Form.NFC);
     }
 }

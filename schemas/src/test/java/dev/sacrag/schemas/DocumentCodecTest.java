@@ -209,6 +209,17 @@ class DocumentCodecTest {
     }
 
     @Test
+    void aDecomposedDocIdIsInvalidAndItsComposedFormIsTheOneToUse() throws Exception {
+        String composed = java.text.Normalizer.normalize("café", java.text.Normalizer.Form.NFC);
+        String decomposed = java.text.Normalizer.normalize("café", java.text.Normalizer.Form.NFD);
+        assertReason(INVALID_FIELD, DocumentCodec.encodeAvro(event(decomposed, "t")), null);
+        assertReason(INVALID_FIELD, ("{\"docId\":\"" + decomposed + "\",\"text\":\"t\"}").getBytes(UTF_8), null);
+        assertEquals(composed, codec.decode(DocumentCodec.encodeAvro(event(composed, "t")), null).getDocId());
+        assertEquals(composed, DocumentRules.canonicalDocId(decomposed));
+        assertEquals("plain-ascii/id", DocumentRules.canonicalDocId("plain-ascii/id"));
+    }
+
+    @Test
     void blankTextIsEmptyTextInBothFormats() {
         assertReason(EMPTY_TEXT, "{\"docId\":\"d\",\"text\":\" \\n \"}".getBytes(UTF_8), null);
         assertReason(EMPTY_TEXT, DocumentCodec.encodeAvro(event("d", "")), null);

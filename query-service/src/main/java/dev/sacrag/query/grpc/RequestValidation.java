@@ -90,6 +90,7 @@ final class RequestValidation {
                         + " characters; the limit is " + DocumentCodec.MAX_DOC_ID_CHARS);
             }
         }
-        return ids;
+        // documents carry NFC ids: "café" typed decomposed (a macOS client) names the same document
+        return ids.stream().map(DocumentRules::canonicalDocId).toList();
     }
 }

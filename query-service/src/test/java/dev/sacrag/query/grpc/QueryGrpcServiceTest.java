@@ -115,6 +115,17 @@ class QueryGrpcServiceTest {
     }
 
     @Test
+    void aDocIdSentDecomposedNamesTheDocumentStoredComposed() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        String composed = java.text.Normalizer.normalize("café-menu", java.text.Normalizer.Form.NFC);
+        rig.addCompressed("default", composed, 21, "The café serves soup on Mondays.");
+        String decomposed = java.text.Normalizer.normalize(composed, java.text.Normalizer.Form.NFD);
+        AskResult result = last(stub.ask(AskRequest.newBuilder().setQuestion("When is soup served?")
+                .addDocIds(decomposed).build())).getResult();
+        assertEquals(composed, result.getDocuments(0).getDocId());
+    }
+
+    @Test
     void rejectsInvalidRequestsWithInvalidArgument() throws IOException {
         var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
         assertStatus(Status.Code.INVALID_ARGUMENT, "question is empty", () -> drain(stub, ask("   ")));
