@@ -101,8 +101,21 @@ public final class AnchorKvStore implements AutoCloseable {
         try {
             return Optional.ofNullable(redis.sync.get(bytes(key)));
         } catch (RedisException e) {
+            if (holdsNoString(e)) {
+                return Optional.empty();
+            }
             throw unavailable("GET", key, e);
         }
+    }
+
+    /**
+     * WRONGTYPE: the key holds a hash, list or set, not a blob (another program wrote there). For
+     * a reader that is no blob, as for a missing key: the compressor then writes the blob anew
+     * (SET replaces any type) instead of retrying, as for an outage, an error no retry can end.
+     */
+    private static boolean holdsNoString(Throwable e) {
+        return e instanceof RedisCommandExecutionException && e.getMessage() != null
+                && e.getMessage().startsWith("WRONGTYPE");
     }
 
     /**
@@ -320,6 +333,9 @@ public final class AnchorKvStore implements AutoCloseable {
         try {
             return reply.get(limitMillis, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
+            if (holdsNoString(e.getCause())) {   // only GET replies are awaited here: no blob
+                return null;
+            }
             throw unavailable(operation, key, e.getCause());
         } catch (TimeoutException e) {
             throw unavailable(operation, key, e);

@@ -53,6 +53,20 @@ class AnchorKvStoreTest {
     }
 
     @Test
+    void aKeyHoldingAnotherTypeReadsAsNoBlobAndAPutReplacesIt() {
+        String key = RedisKeys.blobKey("acme", "m1", "taken", 1);
+        String other = RedisKeys.blobKey("acme", "m1", "kept", 1);
+        redis.call("HSET", key, "field", "another program's hash");
+        store.put(other, new byte[] {7}, Optional.empty());
+
+        assertTrue(store.get(key).isEmpty(), "WRONGTYPE is no blob, not an outage to retry");
+        assertEquals(List.of(other), List.copyOf(store.getAll(List.of(key, other)).keySet()));
+        assertEquals(List.of(other), List.copyOf(store.readAll(List.of(key, other), (k, b) -> b.remaining()).keySet()));
+        store.put(key, new byte[] {1, 2}, Optional.empty());
+        assertArrayEquals(new byte[] {1, 2}, store.get(key).orElseThrow(), "SET replaced the hash");
+    }
+
+    @Test
     void putThenGetExistsAndDelete() {
         String key = RedisKeys.blobKey("acme", "m1", "doc-1", 1);
         byte[] blob = randomBytes(1, 10_000);
