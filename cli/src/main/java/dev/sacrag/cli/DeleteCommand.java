@@ -82,7 +82,10 @@ final class DeleteCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--tenant '" + tenant + "' must be 1-64 characters of letters, digits, '.', '_' or '-'");
         }
-        return docIds.stream().map(id -> DocIds.scoped(tenant, DocumentRules.canonicalDocId(id))).toList();
+        // the id as typed and, when it differs, its NFC form: documents carry NFC ids now, but one
+        // published decomposed before that rule is only reached by its own key
+        return docIds.stream().flatMap(id -> java.util.stream.Stream.of(id, DocumentRules.canonicalDocId(id)))
+                .distinct().map(id -> DocIds.scoped(tenant, id)).distinct().toList();
     }
 
     private RecordMetadata acknowledged(CompletableFuture<RecordMetadata> sent, String key, long deadline)

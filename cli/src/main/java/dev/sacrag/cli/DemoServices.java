@@ -122,7 +122,9 @@ final class DemoServices implements AutoCloseable {
         say("stack: starting Kafka and Redis (%s; -Dsac.stack=embedded|containers) ...",
                 LocalStack.Kind.fromSystemProperty().name().toLowerCase(Locale.ROOT));
         stack = LocalStack.start();
-        stack.ownerClosesOnExit();   // the demo's shutdown hook stops the services first, then the stack
+        // the demo's shutdown hook stops the services first (the compressor's close may take its
+        // max.poll.interval, 160 s by default), then the stack
+        stack.ownerClosesOnExit(Duration.ofMinutes(4));
         opened.push(stack);
         say("stack: Kafka at %s, Redis at %s (%s)", stack.bootstrapServers(), stack.redisUrl(), since(t0));
 

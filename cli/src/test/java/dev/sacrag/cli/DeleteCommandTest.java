@@ -29,6 +29,11 @@ class DeleteCommandTest {
         assertEquals(List.of("acme:readme", "acme:guides/intro"), parse("--tenant", "acme", "readme", "guides/intro").keys());
         // an id pasted from 'sac docs list' already carries its tenant: not prefixed twice
         assertEquals(List.of("acme:readme", "acme:beta:x"), parse("--tenant", "acme", "acme:readme", "beta:x").keys());
+        // an id typed decomposed: its NFC form (what documents carry now) and, for one published before, itself
+        String decomposed = java.text.Normalizer.normalize("café", java.text.Normalizer.Form.NFD);
+        String composed = java.text.Normalizer.normalize("café", java.text.Normalizer.Form.NFC);
+        assertEquals(List.of(decomposed, composed), parse(decomposed).keys());
+        assertEquals(List.of(composed), parse(composed).keys());
         assertEquals("docs.v2", parse("--documents-topic", "docs.v2", "readme").topic);
         assertEquals("docs.v1", parse("--topic", "docs.v1", "readme").topic);
     }

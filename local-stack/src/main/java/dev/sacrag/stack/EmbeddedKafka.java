@@ -227,15 +227,18 @@ public final class EmbeddedKafka implements AutoCloseable {
         createTopics(Arrays.asList(topics));
     }
 
-    /** The owner closes this broker from its own shutdown hook: the exit cleanup waits for that ({@link ExitCleanup}). */
-    public void ownerClosesOnExit() {
-        exitCleanup.ownerClosesOnExit();
+    /** The owner closes this broker from its own shutdown hook within {@code maxWait}: the exit cleanup waits for that. */
+    public void ownerClosesOnExit(Duration maxWait) {
+        exitCleanup.ownerClosesOnExit(maxWait);
     }
 
     @Override
     public void close() {
-        stop();
-        exitCleanup.closed();
+        try {
+            stop();
+        } finally {
+            exitCleanup.closed();   // whatever happened, the exit hook must not wait for this owner
+        }
     }
 
     /** Once, from {@link #close()} or the shutdown hook, whichever comes first; the other waits for it. */

@@ -53,9 +53,9 @@ final class EmbeddedStack implements LocalStack {
     }
 
     @Override
-    public void ownerClosesOnExit() {
-        kafka.ownerClosesOnExit();
-        redis.ownerClosesOnExit();
+    public void ownerClosesOnExit(java.time.Duration maxWait) {
+        kafka.ownerClosesOnExit(maxWait);
+        redis.ownerClosesOnExit(maxWait);
     }
 
     @Override

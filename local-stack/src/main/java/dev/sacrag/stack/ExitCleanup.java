@@ -9,25 +9,19 @@ import java.util.concurrent.TimeUnit;
  * leaves no broker folder or redis-server process behind. Shutdown hooks run concurrently, so
  * an owner that closes the service from a hook of its own (the demo stops the compressor, then
  * the stack) says so ({@link #ownerClosesOnExit}): this hook then waits, up to a minute, for
- * that close instead of stopping the service under the owner's orderly shutdown.
+ * that close, as long as the owner says its shutdown may take, instead of stopping the service
+ * under the owner's orderly shutdown.
  */
 final class ExitCleanup {
 
-    private static final Duration OWNER_WAIT = Duration.ofSeconds(60);
-
     private final Thread hook;
-    private final Duration ownerWait;
     private final CountDownLatch closed = new CountDownLatch(1);
-    private volatile boolean ownerClosesOnExit;
+    /** How long the hook waits for the owner's close; null while no owner said it closes on exit. */
+    private volatile Duration ownerWait;
 
     ExitCleanup(String name, Runnable cleanup) {
-        this(name, cleanup, OWNER_WAIT);
-    }
-
-    ExitCleanup(String name, Runnable cleanup, Duration ownerWait) {
-        this.ownerWait = ownerWait;
         this.hook = new Thread(() -> {
-            if (ownerClosesOnExit && awaitOwner()) {
+            if (ownerWait != null && awaitOwner(ownerWait)) {
                 return;
             }
             cleanup.run();
@@ -44,8 +38,9 @@ final class ExitCleanup {
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    void ownerClosesOnExit() {
-        ownerClosesOnExit = true;
+    /** The owner closes the service from its own shutdown hook, within {@code maxWait}. */
+    void ownerClosesOnExit(Duration maxWait) {
+        ownerWait = java.util.Objects.requireNonNull(maxWait, "maxWait");
     }
 
     /** The owner closed the service: nothing is left for the hook. */
@@ -58,9 +53,9 @@ final class ExitCleanup {
         }
     }
 
-    private boolean awaitOwner() {
+    private boolean awaitOwner(Duration wait) {
         try {
-            return closed.await(ownerWait.toMillis(), TimeUnit.MILLISECONDS);
+            return closed.await(wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

@@ -69,11 +69,12 @@ public interface LocalStack extends AutoCloseable {
     void flushRedis();
 
     /**
-     * The caller closes this stack from a shutdown hook of its own (after stopping what uses it):
-     * the stack's own exit cleanup then waits for that close instead of stopping the services under
-     * the caller's orderly shutdown. Containers are stopped by Testcontainers, so nothing to do there.
+     * The caller closes this stack from a shutdown hook of its own (after stopping what uses it),
+     * within {@code maxWait}: the stack's own exit cleanup then waits that long for the close
+     * instead of stopping the services under the caller's orderly shutdown. Containers are
+     * stopped by Testcontainers, so nothing to do there.
      */
-    default void ownerClosesOnExit() {
+    default void ownerClosesOnExit(java.time.Duration maxWait) {
     }
 
     default void createTopics(Collection<TopicSpec> topics) {

@@ -281,14 +281,17 @@ public final class RedisServer implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        stop();
-        TempDirs.deleteRecursively(dir);
-        exitCleanup.closed();
+        try {
+            stop();
+            TempDirs.deleteRecursively(dir);
+        } finally {
+            exitCleanup.closed();   // whatever happened, the exit hook must not wait for this owner
+        }
     }
 
-    /** The owner closes this server from its own shutdown hook: the exit cleanup waits for that ({@link ExitCleanup}). */
-    public void ownerClosesOnExit() {
-        exitCleanup.ownerClosesOnExit();
+    /** The owner closes this server from its own shutdown hook within {@code maxWait}: the exit cleanup waits for that. */
+    public void ownerClosesOnExit(Duration maxWait) {
+        exitCleanup.ownerClosesOnExit(maxWait);
     }
 
     private List<String> command() {

@@ -12,15 +12,15 @@ class ExitCleanupTest {
 
     @Test
     void withoutAnOwnerTheHookCleansUpAtOnce() {
-        ExitCleanup exit = new ExitCleanup("t", cleanups::incrementAndGet, Duration.ofMinutes(10));
+        ExitCleanup exit = new ExitCleanup("t", cleanups::incrementAndGet);
         exit.hook().run();
         assertEquals(1, cleanups.get());
     }
 
     @Test
     void anOwnerThatClosesInTimeLeavesTheHookNothingToDo() {
-        ExitCleanup exit = new ExitCleanup("t", cleanups::incrementAndGet, Duration.ofMinutes(10));
-        exit.ownerClosesOnExit();
+        ExitCleanup exit = new ExitCleanup("t", cleanups::incrementAndGet);
+        exit.ownerClosesOnExit(Duration.ofMinutes(10));
         exit.closed();
         exit.hook().run();
         assertEquals(0, cleanups.get(), "the owner's close stopped the service; stopping it again is not the hook's job");
@@ -28,8 +28,8 @@ class ExitCleanupTest {
 
     @Test
     void anOwnerThatNeverClosesIsWaitedForOnlySoLong() {
-        ExitCleanup exit = new ExitCleanup("t", cleanups::incrementAndGet, Duration.ofMillis(50));
-        exit.ownerClosesOnExit();
+        ExitCleanup exit = new ExitCleanup("t", cleanups::incrementAndGet);
+        exit.ownerClosesOnExit(Duration.ofMillis(50));
         exit.hook().run();
         assertEquals(1, cleanups.get(), "after the wait the hook cleans up itself");
     }

@@ -48,9 +48,9 @@ public final class QueryServer implements AutoCloseable {
     }
 
     /**
-     * Counts the calls of one service from the moment the server accepts them until they complete
-     * or are cancelled: what a shutdown waits for (a call whose request has not reached its
-     * handler yet counts too).
+     * Counts the calls of one service from the moment the server starts them (before their
+     * request reaches the handler) until they complete or are cancelled: what a shutdown waits
+     * for. A stream accepted but not yet started when the server shuts down is not counted.
      */
     private static final class CallCounter implements ServerInterceptor {
         private final AtomicInteger open = new AtomicInteger();

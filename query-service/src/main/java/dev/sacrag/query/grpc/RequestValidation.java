@@ -81,7 +81,9 @@ final class RequestValidation {
         if (ids.size() > max) {
             throw new IllegalArgumentException(ids.size() + " doc_ids; at most " + max + " per request");
         }
-        for (String id : ids) {
+        // documents carry NFC ids: "café" typed decomposed (a macOS client) names the same document
+        List<String> canonical = ids.stream().map(DocumentRules::canonicalDocId).toList();
+        for (String id : canonical) {
             if (id.isBlank()) {
                 throw new IllegalArgumentException("doc_ids contains an empty id");
             }
@@ -90,7 +92,6 @@ final class RequestValidation {
                         + " characters; the limit is " + DocumentCodec.MAX_DOC_ID_CHARS);
             }
         }
-        // documents carry NFC ids: "café" typed decomposed (a macOS client) names the same document
-        return ids.stream().map(DocumentRules::canonicalDocId).toList();
+        return canonical;
     }
 }
