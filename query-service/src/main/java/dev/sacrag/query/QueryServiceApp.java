@@ -57,7 +57,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class QueryServiceApp implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(QueryServiceApp.class);
-    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
     private final Deque<AutoCloseable> opened;
     private final QueryServer server;
@@ -145,7 +144,7 @@ public final class QueryServiceApp implements AutoCloseable {
                 e -> e.modelId().equals(model.modelId()) && isCurrent(e, index, catalog)),
                 inference, recompress, metrics, () -> ready.getCount() == 0, model));
         QueryServer server = QueryServer.start(config.listen().host(), config.listen().port(),
-                new QueryGrpcService(engineOfQuestions, config.limits(), metrics), SHUTDOWN_GRACE);
+                new QueryGrpcService(engineOfQuestions, config.limits(), metrics), config.listen().shutdownGrace());
         opened.push(server);
         OptionalInt metricsPort = OptionalInt.empty();
         if (config.listen().metricsPort().isPresent()) {

@@ -24,8 +24,11 @@ import static dev.sacrag.query.QuerySetting.*;
 public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig redis, Model model, AskLimits limits,
                                  Inference inference, WarmCacheSettings cache, DocumentLimits documentLimits) {
 
-    /** @param metricsPort empty = no metrics endpoint; 0 = any free port */
-    public record Listen(String host, int port, OptionalInt metricsPort) {
+    /**
+     * @param metricsPort empty = no metrics endpoint; 0 = any free port
+     * @param shutdownGrace how long a shutdown lets the calls already accepted finish
+     */
+    public record Listen(String host, int port, OptionalInt metricsPort, Duration shutdownGrace) {
     }
 
     /**
@@ -71,7 +74,7 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
         SettingValues v = new SettingValues(flags, env);
         OptionalInt metricsPort = v.text(METRICS_PORT).equalsIgnoreCase("off") ? OptionalInt.empty()
                 : OptionalInt.of(v.integer(METRICS_PORT, 0, 65535));
-        Listen listen = new Listen(v.text(BIND), v.integer(PORT, 0, 65535), metricsPort);
+        Listen listen = new Listen(v.text(BIND), v.integer(PORT, 0, 65535), metricsPort, v.durationOrZero(SHUTDOWN_GRACE));
         Topics topics = new Topics(v.text(BOOTSTRAP_SERVERS), v.text(DOCUMENTS_TOPIC), v.text(CATALOG_TOPIC),
                 v.text(CONTROL_TOPIC), v.text(RECOMPRESS_TOPIC), v.duration(RECOMPRESS_INTERVAL));
         return new QueryServiceConfig(listen, topics, redis(v), model(v), limits(v),

@@ -40,6 +40,9 @@ public enum QuerySetting {
             "Longer requested answers are cut to this."),
     DEFAULT_DEADLINE("--default-deadline", "SAC_DEFAULT_DEADLINE", "60s", "DURATION",
             "Deadline of calls that arrive without one."),
+    SHUTDOWN_GRACE("--shutdown-grace", "SAC_QUERY_SHUTDOWN_GRACE", "10s", "DURATION",
+            "On shutdown (SIGTERM): health NOT_SERVING, new calls refused, and this long for the calls already"
+                    + " accepted to finish before they are cancelled (0 = at once; keep the orchestrator's grace period above it)."),
     WARM_CACHE_BYTES("--warm-cache-bytes", "SAC_WARM_CACHE_BYTES", "512m", "BYTES",
             "Byte budget of the local cache of decoded anchor KV (k/m/g suffixes; 0 = no cache)."),
     PRELOAD("--preload", "SAC_PRELOAD", "true", "BOOL",

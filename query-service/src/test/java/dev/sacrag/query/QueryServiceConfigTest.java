@@ -51,9 +51,20 @@ class QueryServiceConfigTest {
         assertEquals(3, c.limits().defaultTopK());
         assertEquals(64, c.limits().defaultMaxNewTokens());
         assertEquals(Duration.ofSeconds(60), c.limits().defaultDeadline());
+        assertEquals(Duration.ofSeconds(10), c.listen().shutdownGrace());
         assertEquals(512L << 20, c.cache().budgetBytes());
         assertTrue(c.cache().preload());
         assertEquals(new QueryServiceConfig.Inference(1, 16, 64, java.time.Duration.ofMillis(3), 64L << 20), c.inference());
+    }
+
+    @Test
+    void theShutdownGraceIsSetByFlagOrEnvironmentAndZeroMeansAtOnce() throws IOException {
+        assertEquals(Duration.ofSeconds(45), QueryServiceConfig.parse(withModel(),
+                Map.of("SAC_QUERY_SHUTDOWN_GRACE", "45s")).listen().shutdownGrace());
+        Map<String, String> flags = withModel();
+        flags.put("--shutdown-grace", "0");
+        assertEquals(Duration.ZERO, QueryServiceConfig.parse(flags, Map.of()).listen().shutdownGrace());
+        assertFails("--shutdown-grace", "later", "--shutdown-grace (SAC_QUERY_SHUTDOWN_GRACE): 'later' is not a duration");
     }
 
     @Test
