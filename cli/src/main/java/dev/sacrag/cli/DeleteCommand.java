@@ -85,7 +85,7 @@ final class DeleteCommand implements Callable<Integer> {
         // the id as typed and, when it differs, its NFC form: documents carry NFC ids now, but one
         // published decomposed before that rule is only reached by its own key
         return docIds.stream().flatMap(id -> java.util.stream.Stream.of(id, DocumentRules.canonicalDocId(id)))
-                .distinct().map(id -> DocIds.scoped(tenant, id)).distinct().toList();
+                .map(id -> DocIds.scoped(tenant, id)).distinct().toList();
     }
 
     private RecordMetadata acknowledged(CompletableFuture<RecordMetadata> sent, String key, long deadline)

@@ -8,9 +8,9 @@ import java.util.concurrent.TimeUnit;
  * A JVM shutdown hook that stops a service its owner did not close: an interrupted test run
  * leaves no broker folder or redis-server process behind. Shutdown hooks run concurrently, so
  * an owner that closes the service from a hook of its own (the demo stops the compressor, then
- * the stack) says so ({@link #ownerClosesOnExit}): this hook then waits, up to a minute, for
- * that close, as long as the owner says its shutdown may take, instead of stopping the service
- * under the owner's orderly shutdown.
+ * the stack) says so ({@link #ownerClosesOnExit}): this hook then waits for that close, as long
+ * as the owner says its shutdown may take, instead of stopping the service under the owner's
+ * orderly shutdown.
  */
 final class ExitCleanup {
 

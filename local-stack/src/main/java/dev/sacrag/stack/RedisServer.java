@@ -10,7 +10,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A real {@code redis-server} process on a free loopback port, owned by this JVM.
@@ -29,6 +34,10 @@ public final class RedisServer implements AutoCloseable {
     private static final List<Path> USUAL_DIRS = List.of(Path.of("/usr/bin"), Path.of("/usr/sbin"), Path.of("/usr/local/bin"));
     private static final int LAUNCH_ATTEMPTS = 3;
     private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
+    /** {@code redis-server --version} prints "Redis server v=7.0.15 sha=..." */
+    private static final Pattern VERSION = Pattern.compile("v=(\\d+)\\.(\\d+)(\\S*)");
+    /** Binaries whose version passed {@link #requireVersion} in this JVM. */
+    private static final Set<Path> VERSION_CHECKED = ConcurrentHashMap.newKeySet();
 
     /** Redis's own names for the eviction policies used here; enum so no caller spells them. */
     public enum EvictionPolicy {
@@ -101,7 +110,10 @@ public final class RedisServer implements AutoCloseable {
     /** Starts redis-server on a free port; retries another port if one was taken meanwhile. */
     public static RedisServer launch(Options options) {
         Path executable = locate(System.getenv("PATH"), USUAL_DIRS);
-        requireVersion(executable);
+        if (!VERSION_CHECKED.contains(executable)) {   // once per binary: a test run launches dozens of servers
+            requireVersion(executable);
+            VERSION_CHECKED.add(executable);
+        }
         for (int attempt = 1; ; attempt++) {
             Path dir = TempDirs.create("sac-redis-");
             RedisServer server = new RedisServer(executable, options, dir, FreePort.pick());
@@ -146,12 +158,12 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /** The version in {@code redis-server --version} output ("... v=6.0.16 ...") when it is below 7.0. */
-    static java.util.Optional<String> tooOld(String versionOutput) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("v=(\\d+)\\.(\\d+)(\\S*)").matcher(versionOutput);
+    static Optional<String> tooOld(String versionOutput) {
+        Matcher m = VERSION.matcher(versionOutput);
         if (!m.find() || Integer.parseInt(m.group(1)) >= 7) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        return java.util.Optional.of(m.group(1) + "." + m.group(2) + m.group(3));
+        return Optional.of(m.group(1) + "." + m.group(2) + m.group(3));
     }
 
     /** The redis-server binary on PATH or in the usual Debian directories. */

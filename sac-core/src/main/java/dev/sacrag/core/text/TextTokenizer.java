@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +25,7 @@ import java.util.Map;
 public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final int vocabularySize;
-    /** Added tokens' texts by first character, longest first. */
+    /** Added tokens' texts by first character. */
     private final Map<Character, List<String>> addedByFirstChar;
 
     private TextTokenizer(HuggingFaceTokenizer tokenizer, int vocabularySize, List<String> addedTokens) {
@@ -35,7 +34,6 @@ public final class TextTokenizer implements AutoCloseable {
         Map<Character, List<String>> byFirst = new HashMap<>();
         // a one-character token cannot be split (and its text is that character anyway)
         addedTokens.stream().filter(t -> t.length() > Character.charCount(t.codePointAt(0))).distinct()
-                .sorted(Comparator.comparingInt(String::length).reversed())
                 .forEach(t -> byFirst.computeIfAbsent(t.charAt(0), c -> new ArrayList<>()).add(t));
         this.addedByFirstChar = byFirst;
     }
