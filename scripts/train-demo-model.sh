@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-models/sac-demo}
 SAC=${SAC:-./sac}
 # Which steps to run (all by default); e.g. PHASES="sac ablations eval" after the base is done.
-PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac cpu-tune gpu-tune eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
+PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac cpu-tune gpu-tune gpu-grow eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
 resume() { if [ -e "$1" ]; then echo --resume; fi; }
 want() { [[ " $PHASES " == *" $1 "* ]]; }
 sac() { "$SAC" "$@"; }
@@ -213,6 +213,50 @@ for v in sac sac-causal sac-no-anchor-emb; do
   cp "$RUN/final/$v/sac.json" "$RUN/final/$v/sac.safetensors" "$OUT/adapters/$v/"
   cp "$RUN/final/$v-log.jsonl" "$OUT/adapters/$v/gpu-tune-log.jsonl"
 done
+fi
+
+if want gpu-grow; then
+# Session 15, the committed base and adapters: one call on a lent H100 (scripts/gpu/grow_demo_model.sh).
+# The base grows from 4 to 8 layers (each layer followed by a copy of itself whose output projections
+# are zero: training starts from the 4-layer model's exact outputs) and trains 4.3 minutes on fresh
+# samples: data-y, 80,000 full-length and 30,000 short training contexts of another data seed (the
+# GPU runs of sessions 5 and 7 overfitted data-x's 40,000 after a few passes); the adapters then go on
+# from their committed weights, grown the same way, 3.3 minutes side by side. The kit made here travels
+# in .gpu (git-ignored; what a lent machine receives is capped at 64 MiB with the repository).
+KIT=.gpu
+mkdir -p "$KIT" "$OUT/gpu/grow"
+[ -d data-y ] || ./sac data build --seed 8 --train 80000 --short-train 30000 --extra-train-phrasings --out data-y
+cp data-x/synthetic-dev.jsonl data-y/synthetic-dev.jsonl   # scored on the dev questions every other step used
+mkdir -p "$OUT/gpu/grow/train" && cp "$OUT/base/tokenizer.json" "$OUT/gpu/grow/train/tokenizer.json"
+grow_samples() { # FILE CONTEXTS OUTFILE EXTRA...
+  [ -f "$3.xz" ] || { sac train base --out "$OUT/gpu/grow" --data data-y --train-file "$1" --train-contexts "$2" \
+      --qa-packing packed --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 \
+      --export-samples "$3" "${@:4}" && xz -T0 -f "$3"; }
+}
+grow_samples synthetic-train.jsonl 80000 "$KIT/samples-y-full.bin" --repeats 100000
+grow_samples synthetic-train-short.jsonl 30000 "$KIT/samples-y-short.bin" --repeats 0 --no-plain-text
+sed 's/"num_hidden_layers": 4/"num_hidden_layers": 8/' "$OUT/base/config.json" > "$KIT/config.json"
+# the adapters' examples (the gpu-sac step's, from data-x) and the dev split, tokenised the same way
+if [ ! -f "$KIT/sac-examples.bin.xz" ]; then
+  sac train sac --model "$OUT" --data data-x --train-contexts 40000 --variant sac --ratio 4,8,16 \
+    --export-examples "$KIT/sac-examples.bin"
+  mv "$KIT/sac-examples.bin.sac.json" "$KIT/sac.json"
+  for v in sac-causal sac-no-anchor-emb; do   # only their sac.json: the examples are the same for every variant
+    sac train sac --model "$OUT" --data data-x --train-contexts 10 --variant "$v" --ratio 8 --export-examples "$KIT/$v.bin"
+    mv "$KIT/$v.bin.sac.json" "$KIT/$v.json" && rm -f "$KIT/$v.bin"
+  done
+  mkdir -p "$OUT/gpu/dev-data"
+  ln -sf "$PWD/data-x/synthetic-dev.jsonl" "$OUT/gpu/dev-data/synthetic-train.jsonl"
+  ln -sf "$PWD/data-x/text-dev.jsonl" "$OUT/gpu/dev-data/text-train.jsonl"
+  sac train sac --model "$OUT" --data "$OUT/gpu/dev-data" --export-examples "$KIT/dev-examples.bin"
+  rm -f "$KIT/dev-examples.bin.sac.json"
+  xz -T0 -f "$KIT/sac-examples.bin" "$KIT/dev-examples.bin"
+fi
+python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: gpu-grow needs python3 with PyTorch (a GPU machine); its kit is ready in $KIT" >&2; exit 1; }
+R="$OUT/gpu/grow/result"
+rm -rf "$R" && mkdir -p "$R"
+KIT="$KIT" OUT="$R" PKG="$OUT" bash scripts/gpu/grow_demo_model.sh
+bash scripts/gpu/install_grown.sh "$R" "$OUT"
 fi
 
 if want sac; then

@@ -153,6 +153,29 @@ class Llama(torch.nn.Module):
         return out
 
 
+def grown(state, layers, path):
+    """State of `layers` layers from one of fewer (depth up-scaling, as LLaMA Pro's block expansion):
+    layer i of k*n is a copy of layer i // k; all but the first copy have o_proj and down_proj zeroed,
+    so each adds nothing to the residual stream until training moves those two."""
+    have = 1 + max(int(k.split(".")[2]) for k in state if k.startswith("model.layers."))
+    if layers % have != 0 or layers == have:
+        sys.exit(f"{path}: {have} layers cannot grow to {layers} (--grow needs a multiple of {have})")
+    k = layers // have
+    out = {n: t for n, t in state.items() if not n.startswith("model.layers.")}
+    for n, t in state.items():
+        if not n.startswith("model.layers."):
+            continue
+        parts = n.split(".")
+        i = int(parts[2])
+        for j in range(k):
+            copy = t.clone()
+            if j > 0 and parts[-2] in ("o_proj", "down_proj"):
+                copy.zero_()
+            out[".".join(parts[:2] + [str(i * k + j)] + parts[3:])] = copy
+    print(f"grew {have} layers to {layers}: each copied {k} times, the copies' o_proj and down_proj zero", flush=True)
+    return out
+
+
 def read_safetensors(path):
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
@@ -250,6 +273,10 @@ def main():
     ap.add_argument("--samples", nargs="+", required=True, help="files from ./sac train base --export-samples (.xz allowed)")
     ap.add_argument("--config", required=True, help="the base model's config.json (Hugging Face Llama fields)")
     ap.add_argument("--init", help="float32 safetensors to start from (default: fresh weights, std 0.02)")
+    ap.add_argument("--grow", action="store_true",
+                    help="--init has fewer layers than --config (a divisor of it, k times fewer): each of its layers "
+                         "becomes k, the first a copy, the others copies whose o_proj and down_proj are zero, so "
+                         "the grown model starts computing exactly what --init computes (depth up-scaling)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--minutes", type=float, default=6.5, help="training time; the LR schedule spans it (default 6.5)")
     ap.add_argument("--batch-tokens", type=int, default=131072, help="padded tokens per batch (default 131072)")
@@ -260,6 +287,8 @@ def main():
     ap.add_argument("--eval-every", type=int, default=200, help="steps between held-out scores; 0 = only before and after")
     ap.add_argument("--save-every", type=float, default=90, help="seconds between checkpoints (default 90)")
     ap.add_argument("--parity-tokens", type=int, default=48)
+    ap.add_argument("--keep-best", action="store_true",
+                    help="write the model of the best held-out score (exact, then answer loss) instead of the last")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     a = ap.parse_args()
@@ -290,6 +319,8 @@ def main():
     model = Llama(c).to(device)
     if a.init:
         state = read_safetensors(a.init)
+        if a.grow:
+            state = grown(state, c["num_hidden_layers"], a.init)
         own = model.hf_state()
         missing = set(own) - set(state)
         if missing:
@@ -317,6 +348,7 @@ def main():
     t0 = time.time()
     last_save = t0
     step, seen, smooth = 0, 0, None
+    best = None   # (held-out exact, -answer loss, step) of best.safetensors, the best model scored so far
     while True:
         elapsed = time.time() - t0
         if elapsed >= budget:
@@ -351,14 +383,27 @@ def main():
             print(f"  held-out at step {step}: answer loss {dl:.3f}, exact {100 * da:.1f} %", flush=True)
             log.write(json.dumps({"step": step, "dev_loss": dl, "dev_exact": da}) + "\n")
             log.flush()
+            if best is None or (da, -dl) > best[:2]:
+                best = (da, -dl, step)
+                write_safetensors(os.path.join(a.out, "best.safetensors"), model.hf_state())
         if time.time() - last_save > a.save_every:
             write_safetensors(os.path.join(a.out, "model.safetensors"), model.hf_state())
             last_save = time.time()
 
-    write_safetensors(os.path.join(a.out, "model.safetensors"), model.hf_state())
     dl, da = held_out(model, ids_all, w_all, starts, lengths, dev_idx, device)
+    kept = step
+    if a.keep_best and best is not None and best[:2] > (da, -dl):
+        # an earlier score was better (the run overfitted after it): that model is the output
+        state = read_safetensors(os.path.join(a.out, "best.safetensors"))
+        with torch.no_grad():
+            for k, p in model.hf_state().items():
+                p.copy_(state[k].to(p.device))
+        da, dl, kept = best[0], -best[1], best[2]
+        print(f"keeping the model of step {kept} (held-out exact {100 * da:.1f} %), the best scored", flush=True)
+    write_safetensors(os.path.join(a.out, "model.safetensors"), model.hf_state())
     summary = {"steps": step, "tokens": seen, "seconds": time.time() - t0, "dev_loss": dl, "dev_exact": da,
-               "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu", "params": n_params}
+               "kept_step": kept, "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
+               "params": n_params}
     print(f"done: {json.dumps(summary)}", flush=True)
     log.write(json.dumps(summary) + "\n")
     log.close()

@@ -397,13 +397,47 @@ class Adapter(torch.nn.Module):
             out[f"lora.layers.{i}.{t}.lora_B"] = b
         return out
 
-    def load(self, path):
+    def load(self, path, grow=False):
         state = read_tensors(path)
+        if grow:
+            state = grown_adapter(state, len({i for i, _ in self.names}), path)
         with torch.no_grad():
             for name, p in self.tensors().items():
                 if name not in state or tuple(state[name].shape) != tuple(p.shape):
                     sys.exit(f"{path}: no tensor {name} of shape {tuple(p.shape)}")
                 p.copy_(state[name])
+
+
+def grown_adapter(state, layers, path):
+    """An adapter of a base grown in depth (pretrain_base.py --grow: layer i of k*n copies layer i // k):
+    layer i gets the LoRA of layer i // k; on the zero-output copies (i % k > 0) B is zero, so the
+    adapter starts where it was, and A is the original's, so B learns from the first step."""
+    have = 1 + max(int(n.split(".")[2]) for n in state if n.startswith("lora.layers."))
+    if layers % have != 0 or layers == have:
+        sys.exit(f"{path}: an adapter of {have} layers cannot grow to {layers} (--grow-init needs a multiple)")
+    k = layers // have
+    out = {n: t for n, t in state.items() if not n.startswith("lora.layers.")}
+    for n, t in state.items():
+        if n.startswith("lora.layers."):
+            parts = n.split(".")
+            for j in range(k):
+                zero = j > 0 and parts[-1] == "lora_B"
+                out[".".join(parts[:2] + [str(int(parts[2]) * k + j)] + parts[3:])] = torch.zeros_like(t) if zero else t
+    print(f"{path}: adapter grown from {have} to {layers} layers", flush=True)
+    return out
+
+
+def base_fingerprint(folder):
+    """The Java Fingerprints.baseModel of a base folder: SHA-256 over the name and bytes of config.json
+    and every *.safetensors file, in name order. An adapter's sac.json records the base it was trained
+    on, and the engine refuses to load it on another."""
+    md = hashlib.sha256()
+    for name in sorted(n for n in os.listdir(folder) if n == "config.json" or n.endswith(".safetensors")):
+        md.update(name.encode())
+        with open(os.path.join(folder, name), "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                md.update(chunk)
+    return md.hexdigest()
 
 
 def attention_inputs(base, i, x, lora, scale, cos, sin):
@@ -562,9 +596,16 @@ def train(a):
         ATTENTION_DTYPE = torch.bfloat16
         torch.backends.cuda.matmul.allow_tf32 = True
     base = Base(a.base, device)
+    trained_on = base_fingerprint(a.base)
+    if spec.get("baseModel") not in (None, trained_on):
+        # the spec came from an export against another base (e.g. before the base was grown or retrained):
+        # what this run writes is trained on --base, and says so
+        print(f"sac.json names base {spec['baseModel'][:12]}...; this run trains on {trained_on[:12]}... "
+              f"({a.base}), which the written sac.json names", flush=True)
+        spec = {**spec, "baseModel": trained_on}
     adapter = Adapter(base, spec, a.seed)
     if a.init:
-        adapter.load(a.init)
+        adapter.load(a.init, a.grow_init)
     adapter.to(device)
     ex = Examples(a.examples, a.questions_per_example, rng)
     os.makedirs(os.path.join(a.out, a.name), exist_ok=True)
@@ -734,6 +775,9 @@ def main():
     ap.add_argument("--out", help="output folder (training)")
     ap.add_argument("--name", default="sac", help="adapter name (default sac)")
     ap.add_argument("--init", help="adapter sac.safetensors to start from (default: the paper's initialisation)")
+    ap.add_argument("--grow-init", action="store_true", help="--init is an adapter of a base with k times fewer "
+                    "layers, grown in depth since (pretrain_base.py --grow): layer i starts from the LoRA of i // k, "
+                    "with B zero on the copies")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/NAME-checkpoint.pt")
     ap.add_argument("--minutes", type=float, default=5.0, help="training time, stage 1 included (default 5)")
     ap.add_argument("--batch", type=int, default=64, help="examples per step (default 64)")

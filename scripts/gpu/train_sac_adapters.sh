@@ -13,7 +13,8 @@
 # RESUME=DIR (an unpacked adapters.tgz) continues those runs; MINUTES is then the new total.
 # INIT=DIR starts each run from DIR/NAME/sac.safetensors instead (e.g. models/sac-demo/adapters: more
 # training for the committed adapters when their checkpoints are gone; a fresh optimiser and
-# schedule). STAGE1_STEPS (default 150) continuation steps come first; 0 goes straight to QA.
+# schedule). BATCH (default 64) is each run's examples per step. GROW_INIT=1 with INIT: the INIT adapters were trained on a base with k times fewer layers,
+# which pretrain_base.py --grow deepened into BASE (train_sac.py --grow-init). STAGE1_STEPS (default 150) continuation steps come first; 0 goes straight to QA.
 # LR (default 1.5e-3) is the peak learning rate of both stages. CONT_SHARE (default 0, the paper's
 # QA-only stage 2) is the share of stage-2 examples drawn as continuation examples instead.
 set -uo pipefail
@@ -49,8 +50,9 @@ python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.i
 run() {  # name, snapshot seconds
   local init=()
   if [ -n "${INIT:-}" ]; then init=(--init "$INIT/$1/sac.safetensors"); fi
+  if [ -n "${INIT:-}" ] && [ "${GROW_INIT:-0}" = 1 ]; then init+=(--grow-init); fi
   python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$IN/$1.json" --base "$BASE" \
-    --out "$WORK" --name "$1" --minutes "$MINUTES" --batch 64 --lr1 "$LR" --lr2 "$LR" --log-every 100 \
+    --out "$WORK" --name "$1" --minutes "$MINUTES" --batch "${BATCH:-64}" --lr1 "$LR" --lr2 "$LR" --log-every 100 \
     --stage1-steps "$STAGE1_STEPS" --continuation-share "$CONT_SHARE" --snapshot-every "$2" "${RESUME_FLAG[@]}" "${init[@]}" "${DEV_FLAG[@]}" \
     >> "$WORK/$1.txt" 2>&1
   local rc=$?
