@@ -218,27 +218,31 @@ fi
 if want gpu-grow; then
 # Session 15, the committed base and adapters: one call on a lent H100 (scripts/gpu/grow_demo_model.sh).
 # The base grows from 4 to 8 layers (each layer followed by a copy of itself whose output projections
-# are zero: training starts from the 4-layer model's exact outputs) and trains 4.3 minutes on fresh
-# samples: data-y, 80,000 full-length and 30,000 short training contexts of another data seed (the
+# are zero: training starts from the 4-layer model's exact outputs) and trains 4.2 minutes on fresh
+# samples: data-y, training contexts of another data seed (the
 # GPU runs of sessions 5 and 7 overfitted data-x's 40,000 after a few passes); the adapters then go on
-# from their committed weights, grown the same way, 3.3 minutes side by side. The kit made here travels
+# from their committed weights, grown the same way, 3.5 minutes side by side (32 examples a step each:
+# three 8-layer runs at 64 would not fit one GPU's memory). The kit made here travels
 # in .gpu (git-ignored; what a lent machine receives is capped at 64 MiB with the repository).
 KIT=.gpu
 mkdir -p "$KIT" "$OUT/gpu/grow"
 [ -d data-y ] || ./sac data build --seed 8 --train 80000 --short-train 30000 --extra-train-phrasings --out data-y
 cp data-x/synthetic-dev.jsonl data-y/synthetic-dev.jsonl   # scored on the dev questions every other step used
 mkdir -p "$OUT/gpu/grow/train" && cp "$OUT/base/tokenizer.json" "$OUT/gpu/grow/train/tokenizer.json"
-grow_samples() { # FILE CONTEXTS OUTFILE EXTRA...
-  [ -f "$3.xz" ] || { sac train base --out "$OUT/gpu/grow" --data data-y --train-file "$1" --train-contexts "$2" \
-      --qa-packing packed --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 \
-      --export-samples "$3" "${@:4}" && xz -T0 -f "$3"; }
-}
-grow_samples synthetic-train.jsonl 80000 "$KIT/samples-y-full.bin" --repeats 100000
-grow_samples synthetic-train-short.jsonl 30000 "$KIT/samples-y-short.bin" --repeats 0 --no-plain-text
+# 80,000 contexts give 150 M tokens, 79 MB compressed: the QA samples are cut to the first 100 M
+# tokens (86,872 of 118,306 samples; text and held-out samples all kept), 29 MB compressed
+if [ ! -f "$KIT/samples-y-full.bin.xz" ]; then
+  sac train base --out "$OUT/gpu/grow" --data data-y --train-file synthetic-train.jsonl --train-contexts 80000 \
+    --qa-packing packed --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 \
+    --export-samples "$OUT/gpu/grow/y-full.bin" --repeats 100000
+  python3 scripts/gpu/subset_samples.py "$OUT/gpu/grow/y-full.bin" "$KIT/samples-y-full.bin" --qa-tokens 100000000
+  xz -T0 -f "$KIT/samples-y-full.bin"
+fi
 sed 's/"num_hidden_layers": 4/"num_hidden_layers": 8/' "$OUT/base/config.json" > "$KIT/config.json"
 # the adapters' examples (the gpu-sac step's, from data-x) and the dev split, tokenised the same way
 if [ ! -f "$KIT/sac-examples.bin.xz" ]; then
-  sac train sac --model "$OUT" --data data-x --train-contexts 40000 --variant sac --ratio 4,8,16 \
+  # 25,000 contexts (14 MB compressed; 40,000 would not fit beside the samples)
+  sac train sac --model "$OUT" --data data-x --train-contexts 25000 --variant sac --ratio 4,8,16 \
     --export-examples "$KIT/sac-examples.bin"
   mv "$KIT/sac-examples.bin.sac.json" "$KIT/sac.json"
   for v in sac-causal sac-no-anchor-emb; do   # only their sac.json: the examples are the same for every variant

@@ -4,9 +4,9 @@
 #
 #   1. base: the committed 4-layer base grown to 8 layers (pretrain_base.py --grow: every layer
 #      followed by a copy of itself whose o_proj and down_proj are zero, so training starts from
-#      exactly the committed model) and trained on fresh samples (data-y: 80,000 full-length and
-#      30,000 short training contexts of another data seed, never seen by the committed base, plus
-#      data-x's), keeping the model of the best held-out score;
+#      exactly the committed model) and trained on fresh samples (data-y: full-length training
+#      contexts of another data seed, never seen by the committed base), keeping the model of the
+#      best held-out score;
 #   2. adapters: sac and both ablations, each from its committed weights grown the same way
 #      (train_sac.py --grow-init), side by side on the grown base (train_sac_adapters.sh), stage 2
 #      with 30 % continuation examples, as session 13's tune.
@@ -20,8 +20,8 @@
 set -uo pipefail
 KIT=${KIT:-.gpu}
 OUT=${OUT:?set OUT to the folder that receives the results}
-BASE_MINUTES=${BASE_MINUTES:-4.3}
-SAC_MINUTES=${SAC_MINUTES:-3.3}
+BASE_MINUTES=${BASE_MINUTES:-4.2}
+SAC_MINUTES=${SAC_MINUTES:-3.5}
 PKG=${PKG:-models/sac-demo}
 
 WORK=${WORK:-$(mktemp -d)}
