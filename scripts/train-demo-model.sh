@@ -3,8 +3,10 @@
 # the CPU except steps "gpu" (12 minutes of training on an H100 lent to one session), which continues the
 # CPU-trained base with PyTorch on the same Java-built samples (scripts/gpu/pretrain_base.py),
 # "gpu-sac" (11 minutes of an H100 lent to another), which trains the SAC adapters the same way
-# (scripts/gpu/train_sac.py on examples the Java code tokenised), and "gpu-tune" (7.5 minutes of
-# an H100 lent to a third), which continues the adapters after the CPU step "cpu-tune".
+# (scripts/gpu/train_sac.py on examples the Java code tokenised), "gpu-tune" (7.5 minutes of
+# an H100 lent to a third), which continues the adapters after the CPU step "cpu-tune", and
+# "gpu-grow" (one 9-minute call on an H100 lent to a fourth), which grows the base to 8 layers and
+# retrains the adapters on it.
 # Every CPU step resumes from its checkpoint when the script is run again after an interruption.
 # Times are budgets on a 2-core machine; see models/sac-demo/MODEL_CARD.md for what they gave.
 set -euo pipefail
@@ -134,11 +136,12 @@ ln -sf "$PWD/data-x/text-dev.jsonl" "$OUT/gpu/dev-data/text-train.jsonl"
 sac train sac --model "$OUT" --data "$OUT/gpu/dev-data" --export-examples "$IN/dev-examples.bin"
 rm -f "$IN/dev-examples.bin.sac.json"
 xz -T0 -f "$IN/sac-examples.bin" "$IN/dev-examples.bin"
-IN="$IN" OUT="$OUT/gpu/sac-run" BASE="$OUT/base" MINUTES=6 bash scripts/gpu/train_sac_adapters.sh
+# (OUT last: each assignment before a command sees the ones before it)
+IN="$IN" BASE="$OUT/base" MINUTES=6 OUT="$OUT/gpu/sac-run" bash scripts/gpu/train_sac_adapters.sh
 rm -rf "$OUT/gpu/sac-run/resume" && mkdir -p "$OUT/gpu/sac-run/resume"
 tar xzf "$OUT/gpu/sac-run/adapters.tgz" -C "$OUT/gpu/sac-run/resume"
-IN="$IN" OUT="$OUT/gpu/sac-run" BASE="$OUT/base" MINUTES=11 RESUME="$OUT/gpu/sac-run/resume" \
-  bash scripts/gpu/train_sac_adapters.sh
+IN="$IN" BASE="$OUT/base" MINUTES=11 RESUME="$OUT/gpu/sac-run/resume" \
+  OUT="$OUT/gpu/sac-run" bash scripts/gpu/train_sac_adapters.sh
 mkdir -p "$OUT/gpu/sac-run/final" && tar xzf "$OUT/gpu/sac-run/adapters.tgz" -C "$OUT/gpu/sac-run/final"
 for v in sac sac-causal sac-no-anchor-emb; do
   mkdir -p "$OUT/adapters/$v"
@@ -197,8 +200,8 @@ fi
 RUN="$OUT/gpu/sac-run3"
 rm -rf "$RUN" && mkdir -p "$RUN/final"
 # a failed run is rerun below, so this step goes on whatever the script's exit status
-IN="$IN" OUT="$RUN" BASE="$OUT/base" MINUTES=7.5 STAGE1_STEPS=0 CONT_SHARE=0.3 LR=1e-3 \
-  INIT="$OUT/gpu/cpu-tune-final" bash scripts/gpu/train_sac_adapters.sh || true
+IN="$IN" BASE="$OUT/base" MINUTES=7.5 STAGE1_STEPS=0 CONT_SHARE=0.3 LR=1e-3 \
+  INIT="$OUT/gpu/cpu-tune-final" OUT="$RUN" bash scripts/gpu/train_sac_adapters.sh || true
 tar xzf "$RUN/adapters.tgz" -C "$RUN/final"
 for v in sac sac-causal sac-no-anchor-emb; do
   if ! grep -qx "$v exited with 0" "$RUN/final/$v.txt"; then   # the run that failed, alone, on a fresh log
@@ -218,27 +221,43 @@ fi
 if want gpu-grow; then
 # Session 15, the committed base and adapters: one call on a lent H100 (scripts/gpu/grow_demo_model.sh).
 # The base grows from 4 to 8 layers (each layer followed by a copy of itself whose output projections
-# are zero: training starts from the 4-layer model's exact outputs) and trains 4.2 minutes on fresh
-# samples: data-y, training contexts of another data seed (the
-# GPU runs of sessions 5 and 7 overfitted data-x's 40,000 after a few passes); the adapters then go on
-# from their committed weights, grown the same way, 3.5 minutes side by side (32 examples a step each:
-# three 8-layer runs at 64 would not fit one GPU's memory). The kit made here travels
-# in .gpu (git-ignored; what a lent machine receives is capped at 64 MiB with the repository).
+# are zero: training starts from the 4-layer model's exact outputs) and trains 4.2 minutes on samples
+# of training contexts no earlier step used (data-y: data seed 8; its training file draws from the
+# same random stream as the seed-7 folders' short file, so 620 of its 1.36 M facts repeat one of
+# those, a collision noticed after the run); the adapters then go on from their committed weights,
+# grown the same way, 3.5 minutes side by side (32 examples a step each: three 4-layer runs at 64
+# had already run out of GPU memory in session 13). The kit made here travels in .gpu (git-ignored;
+# what a lent machine receives is capped at 64 MiB with the repository); each file is made only
+# when missing, so delete .gpu to rebuild it (the committed run's dev-examples.bin.xz was the
+# gpu-sac step's, made by the same command). The 4-layer base and adapters are kept in
+# gpu/grow/before, so a rerun grows them again instead of the installed 8-layer ones.
 KIT=.gpu
-mkdir -p "$KIT" "$OUT/gpu/grow"
+G="$OUT/gpu/grow"
+mkdir -p "$KIT" "$G"
+if [ ! -d "$G/before" ]; then
+  grep -q '"num_hidden_layers": 4' "$OUT/base/config.json" \
+    || { echo "train-demo-model.sh: gpu-grow grows a 4-layer base; $OUT/base is not one and $G/before is missing" >&2; exit 1; }
+  mkdir -p "$G/before.partial/base"
+  cp "$OUT/base/config.json" "$OUT/base/model.safetensors" "$OUT/base/tokenizer.json" "$OUT/base/prompts.json" "$G/before.partial/base/"
+  for v in sac sac-causal sac-no-anchor-emb; do
+    mkdir -p "$G/before.partial/adapters/$v" && cp "$OUT/adapters/$v/sac.json" "$OUT/adapters/$v/sac.safetensors" "$G/before.partial/adapters/$v/"
+  done
+  mv "$G/before.partial" "$G/before"
+fi
 [ -d data-y ] || ./sac data build --seed 8 --train 80000 --short-train 30000 --extra-train-phrasings --out data-y
 cp data-x/synthetic-dev.jsonl data-y/synthetic-dev.jsonl   # scored on the dev questions every other step used
-mkdir -p "$OUT/gpu/grow/train" && cp "$OUT/base/tokenizer.json" "$OUT/gpu/grow/train/tokenizer.json"
+mkdir -p "$G/train" && cp "$G/before/base/tokenizer.json" "$G/train/tokenizer.json"
 # 80,000 contexts give 150 M tokens, 79 MB compressed: the QA samples are cut to the first 100 M
-# tokens (86,872 of 118,306 samples; text and held-out samples all kept), 29 MB compressed
+# tokens (86,872 of 118,306 packed samples, about 59,000 of the contexts; the others appear only in
+# the induction drills), 29 MB compressed; text and held-out samples are all kept
 if [ ! -f "$KIT/samples-y-full.bin.xz" ]; then
-  sac train base --out "$OUT/gpu/grow" --data data-y --train-file synthetic-train.jsonl --train-contexts 80000 \
+  sac train base --out "$G" --data data-y --train-file synthetic-train.jsonl --train-contexts 80000 \
     --qa-packing packed --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 \
-    --export-samples "$OUT/gpu/grow/y-full.bin" --repeats 100000
-  python3 scripts/gpu/subset_samples.py "$OUT/gpu/grow/y-full.bin" "$KIT/samples-y-full.bin" --qa-tokens 100000000
+    --export-samples "$G/y-full.bin" --repeats 100000
+  python3 scripts/gpu/subset_samples.py "$G/y-full.bin" "$KIT/samples-y-full.bin" --qa-tokens 100000000
   xz -T0 -f "$KIT/samples-y-full.bin"
 fi
-sed 's/"num_hidden_layers": 4/"num_hidden_layers": 8/' "$OUT/base/config.json" > "$KIT/config.json"
+sed 's/"num_hidden_layers": 4/"num_hidden_layers": 8/' "$G/before/base/config.json" > "$KIT/config.json"
 # the adapters' examples (the gpu-sac step's, from data-x) and the dev split, tokenised the same way
 if [ ! -f "$KIT/sac-examples.bin.xz" ]; then
   # 25,000 contexts (14 MB compressed; 40,000 would not fit beside the samples)
@@ -257,10 +276,11 @@ if [ ! -f "$KIT/sac-examples.bin.xz" ]; then
   xz -T0 -f "$KIT/sac-examples.bin" "$KIT/dev-examples.bin"
 fi
 python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: gpu-grow needs python3 with PyTorch (a GPU machine); its kit is ready in $KIT" >&2; exit 1; }
-R="$OUT/gpu/grow/result"
+R="$G/result"
 rm -rf "$R" && mkdir -p "$R"
-KIT="$KIT" OUT="$R" PKG="$OUT" bash scripts/gpu/grow_demo_model.sh
-bash scripts/gpu/install_grown.sh "$R" "$OUT"
+# (OUT last: each assignment before a command sees the ones before it)
+KIT="$KIT" PKG="$G/before" OUT="$R" bash scripts/gpu/grow_demo_model.sh
+bash scripts/gpu/install_grown.sh "$R" "$OUT" "$KIT"
 fi
 
 if want sac; then

@@ -14,7 +14,7 @@
 # Input in $KIT (made on the CPU machine by train-demo-model.sh's gpu-grow step): the sample files
 # (*.bin.xz from ./sac train base --export-samples), config.json of the grown base, and the
 # adapters' kit (sac-examples.bin.xz, dev-examples.bin.xz, sac.json, sac-causal.json,
-# sac-no-anchor-emb.json). Output in $OUT: the grown base's model.safetensors in 15 MB parts
+# sac-no-anchor-emb.json). Output in $OUT: config.json and the grown base's model.safetensors in 15 MB parts
 # (base-model.part-*, since a lent machine returns files of at most 16 MiB), base-run.tgz (the
 # base's log, parity logits for HfReferenceParityTest) and adapters.tgz (train_sac_adapters.sh's).
 set -uo pipefail
@@ -43,6 +43,7 @@ fi
 # the grown base folder, as the Java engine reads it (only config.json and model.safetensors count
 # in its fingerprint, which train_sac.py writes into each adapter's sac.json)
 cp "$KIT/config.json" "$WORK/base/config.json"
+cp "$KIT/config.json" "$OUT/config.json"
 cp "$PKG/base/tokenizer.json" "$PKG/base/prompts.json" "$WORK/base/"
 cp "$WORK/base-run/model.safetensors" "$WORK/base/model.safetensors"
 split -b 15000000 -d "$WORK/base/model.safetensors" "$OUT/base-model.part-"

@@ -349,6 +349,9 @@ def main():
     last_save = t0
     step, seen, smooth = 0, 0, None
     best = None   # (held-out exact, -answer loss, step) of best.safetensors, the best model scored so far
+    if a.keep_best:   # the starting model counts: a run that never beats it returns it
+        best = (acc, -loss, 0)
+        write_safetensors(os.path.join(a.out, "best.safetensors"), model.hf_state())
     while True:
         elapsed = time.time() - t0
         if elapsed >= budget:
@@ -391,6 +394,7 @@ def main():
             last_save = time.time()
 
     dl, da = held_out(model, ids_all, w_all, starts, lengths, dev_idx, device)
+    log.write(json.dumps({"step": step, "dev_loss": dl, "dev_exact": da}) + "\n")   # the last model's, kept or not
     kept = step
     if a.keep_best and best is not None and best[:2] > (da, -dl):
         # an earlier score was better (the run overfitted after it): that model is the output

@@ -410,8 +410,9 @@ class Adapter(torch.nn.Module):
 
 def grown_adapter(state, layers, path):
     """An adapter of a base grown in depth (pretrain_base.py --grow: layer i of k*n copies layer i // k):
-    layer i gets the LoRA of layer i // k; on the zero-output copies (i % k > 0) B is zero, so the
-    adapter starts where it was, and A is the original's, so B learns from the first step."""
+    layer i gets the LoRA of layer i // k; on the zero-output copies (i % k > 0) B is zero, so on the
+    grown base before any training the adapter computes what it did (on a grown base trained since,
+    it starts near there), and A is the original's, so B learns from the first step."""
     have = 1 + max(int(n.split(".")[2]) for n in state if n.startswith("lora.layers."))
     if layers % have != 0 or layers == have:
         sys.exit(f"{path}: an adapter of {have} layers cannot grow to {layers} (--grow-init needs a multiple)")
@@ -597,10 +598,10 @@ def train(a):
         torch.backends.cuda.matmul.allow_tf32 = True
     base = Base(a.base, device)
     trained_on = base_fingerprint(a.base)
-    if spec.get("baseModel") not in (None, trained_on):
-        # the spec came from an export against another base (e.g. before the base was grown or retrained):
-        # what this run writes is trained on --base, and says so
-        print(f"sac.json names base {spec['baseModel'][:12]}...; this run trains on {trained_on[:12]}... "
+    if spec.get("baseModel") != trained_on:
+        # the spec came from an export against another base (e.g. before the base was grown or retrained),
+        # or names none: what this run writes is trained on --base, and says so
+        print(f"sac.json names base {str(spec.get('baseModel'))[:12]}...; this run trains on {trained_on[:12]}... "
               f"({a.base}), which the written sac.json names", flush=True)
         spec = {**spec, "baseModel": trained_on}
     adapter = Adapter(base, spec, a.seed)
