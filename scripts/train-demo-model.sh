@@ -283,6 +283,29 @@ KIT="$KIT" PKG="$G/before" OUT="$R" bash scripts/gpu/grow_demo_model.sh
 bash scripts/gpu/install_grown.sh "$R" "$OUT" "$KIT"
 fi
 
+if want nonce-ab; then
+# Session 15, an experiment (not in the default steps, nothing installed): the committed base
+# continued 2.5 minutes side by side on samples with and without facts about invented relations
+# (scripts/gpu/nonce_ab.sh; MODEL_CARD.md, "Nonce facts"). The kit travels in .gpu/ab.
+mkdir -p .gpu/ab
+for arm in nonce plain; do
+  d=$([ "$arm" = nonce ] && echo data-z || echo data-w)
+  flag=$([ "$arm" = nonce ] && echo --nonce-facts || true)
+  [ -d "$d" ] || ./sac data build --seed 100 --train 30000 --short-train 0 --extra-train-phrasings $flag --out "$d"
+  cp data-x/synthetic-dev.jsonl "$d/synthetic-dev.jsonl"   # the dev questions every other step scored
+  if [ ! -f ".gpu/ab/samples-$arm.bin.xz" ]; then
+    mkdir -p "$OUT/gpu/ab-$arm/train" && cp "$OUT/base/tokenizer.json" "$OUT/gpu/ab-$arm/train/tokenizer.json"
+    sac train base --out "$OUT/gpu/ab-$arm" --data "$d" --train-file synthetic-train.jsonl --train-contexts 30000 \
+      --qa-packing packed --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 \
+      --export-samples ".gpu/ab/samples-$arm.bin" --repeats 100000
+    xz -T0 -f ".gpu/ab/samples-$arm.bin"
+  fi
+done
+python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: nonce-ab needs python3 with PyTorch (a GPU machine); its kit is ready in .gpu/ab" >&2; exit 1; }
+mkdir -p "$OUT/gpu/ab-result"
+KIT=.gpu/ab PKG="$OUT" OUT="$OUT/gpu/ab-result" bash scripts/gpu/nonce_ab.sh
+fi
+
 if want sac; then
 # CPU recipe (not the committed adapters since session 7: these gave 4.3 / 2.5 / 1.8 EM on the test split).
 # The SAC adapter, one for ratios 4, 8 and 16 (a ratio drawn per batch): stage 1 continuation

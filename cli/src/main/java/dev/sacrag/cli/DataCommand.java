@@ -67,6 +67,12 @@ final class DataCommand implements Runnable {
                         + "without it the training data is what the CPU-trained demo base saw).")
         boolean extraTrainPhrasings;
 
+        @Option(names = "--nonce-facts",
+                description = "Half of the entities of a training document also get a fact about an invented relation, "
+                        + "stated and asked with the same made-up verb (\"Where does Mira Tolk flimber?\"), so answering "
+                        + "takes finding the question's words in the document; dev and test are the same either way.")
+        boolean nonceFacts;
+
         @Option(names = "--brown", description = "Brown Corpus folder (default: target/corpora/brown).")
         Path brown;
 
@@ -78,7 +84,7 @@ final class DataCommand implements Runnable {
             Path b = brown != null ? brown : home().resolve("target/corpora/brown");
             long t0 = System.nanoTime();
             DataBuilder.Summary s = DataBuilder.build(out, b, wordnet, seed, new DataBuilder.Sizes(train, dev, test, shortTrain,
-                    trainQuestions != null ? trainQuestions : Integer.MAX_VALUE, extraTrainPhrasings));
+                    trainQuestions != null ? trainQuestions : Integer.MAX_VALUE, extraTrainPhrasings, nonceFacts));
             s.contexts().forEach((file, n) -> System.out.printf("  %-28s %,7d contexts%n", out.resolve(file), n));
             System.out.printf("data: written in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             return 0;

@@ -22,14 +22,17 @@ public final class DataBuilder {
      * {@code trainQuestions}: questions per training context (dev and test ask 4).
      * {@code extraTrainPhrasings}: training documents and questions also use the extra
      * training-only phrasings (dev and test are the same either way).
+     * {@code nonceFacts}: training documents also state and ask facts about invented relations
+     * ({@link FactTemplates#NONCE_FRAMES}; dev and test are the same either way).
      */
-    public record Sizes(int train, int dev, int test, int shortTrain, int trainQuestions, boolean extraTrainPhrasings) {
+    public record Sizes(int train, int dev, int test, int shortTrain, int trainQuestions, boolean extraTrainPhrasings,
+                        boolean nonceFacts) {
         public Sizes(int train, int dev, int test, int shortTrain) {
             this(train, dev, test, shortTrain, Integer.MAX_VALUE);
         }
 
         public Sizes(int train, int dev, int test, int shortTrain, int trainQuestions) {
-            this(train, dev, test, shortTrain, trainQuestions, false);
+            this(train, dev, test, shortTrain, trainQuestions, false, false);
         }
 
         public static Sizes defaults() {
@@ -44,13 +47,13 @@ public final class DataBuilder {
         Map<String, Integer> written = new java.util.LinkedHashMap<>();
         Map<Split, Integer> n = Map.of(Split.TRAIN, sizes.train(), Split.DEV, sizes.dev(), Split.TEST, sizes.test());
         for (Split s : Split.values()) {
-            List<MrqaRecord> records = new SyntheticFacts(s, seed, 0, 0, sizes.trainQuestions(), sizes.extraTrainPhrasings()).generate(n.get(s));
+            List<MrqaRecord> records = new SyntheticFacts(s, seed, 0, 0, sizes.trainQuestions(), sizes.extraTrainPhrasings(), sizes.nonceFacts()).generate(n.get(s));
             String file = "synthetic-" + name(s) + ".jsonl";
             MrqaJsonl.write(out.resolve(file), "sac-synthetic-facts", name(s), records);
             written.put(file, records.size());
         }
         if (sizes.shortTrain() > 0) {
-            List<MrqaRecord> records = new SyntheticFacts(Split.TRAIN, seed + 1, 200, 700, sizes.trainQuestions(), sizes.extraTrainPhrasings())
+            List<MrqaRecord> records = new SyntheticFacts(Split.TRAIN, seed + 1, 200, 700, sizes.trainQuestions(), sizes.extraTrainPhrasings(), sizes.nonceFacts())
                     .generate(sizes.shortTrain());
             MrqaJsonl.write(out.resolve("synthetic-train-short.jsonl"), "sac-synthetic-facts", "train", records);
             written.put("synthetic-train-short.jsonl", records.size());

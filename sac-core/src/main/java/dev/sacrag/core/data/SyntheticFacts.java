@@ -34,6 +34,7 @@ public final class SyntheticFacts {
     private final int maxChars;
     private final int trainQuestions;
     private final boolean extraTrainPhrasings;
+    private final boolean nonceFacts;
 
     /** Documents of roughly 100-1000 tokens (most under 400). */
     public SyntheticFacts(Split split, long seed) {
@@ -60,11 +61,22 @@ public final class SyntheticFacts {
      * Dev and test are the same either way.
      */
     public SyntheticFacts(Split split, long seed, int minChars, int maxChars, int trainQuestions, boolean extraTrainPhrasings) {
+        this(split, seed, minChars, maxChars, trainQuestions, extraTrainPhrasings, false);
+    }
+
+    /**
+     * As above; {@code nonceFacts} adds to half of a training document's entities a fact about an
+     * invented relation ({@link FactTemplates#NONCE_FRAMES}), asked with the same nonce verb. Dev
+     * and test are the same either way, and without it the random draws (so the data) are too.
+     */
+    public SyntheticFacts(Split split, long seed, int minChars, int maxChars, int trainQuestions, boolean extraTrainPhrasings,
+                          boolean nonceFacts) {
         if (trainQuestions < 1) {
             throw new IllegalArgumentException("questions per training context must be >= 1, got " + trainQuestions);
         }
         this.trainQuestions = trainQuestions;
         this.extraTrainPhrasings = extraTrainPhrasings;
+        this.nonceFacts = nonceFacts && split == Split.TRAIN;
         this.split = split;
         this.random = new Random(seed * 31 + split.ordinal());
         this.minChars = minChars;
@@ -80,7 +92,13 @@ public final class SyntheticFacts {
         return out;
     }
 
-    private record Fact(String entity, Relation relation, String value) { }
+    /** A fact of a known relation ({@code statement} and {@code question} null: drawn from its
+     *  templates) or of an invented one (both given, with the nonce verb in place). */
+    private record Fact(String entity, Relation relation, String value, String statement, String question) {
+        Fact(String entity, Relation relation, String value) {
+            this(entity, relation, value, null, null);
+        }
+    }
 
     private MrqaRecord document(String id) {
         int targetChars = maxChars > minChars ? minChars + random.nextInt(maxChars - minChars)
@@ -103,6 +121,9 @@ public final class SyntheticFacts {
             if (facts.isEmpty()) {
                 Relation r = person ? Relation.LIVES_IN : Relation.BASED_IN;
                 facts.add(new Fact(name, r, value(r, orgs)));
+            }
+            if (nonceFacts && random.nextBoolean()) {
+                facts.add(nonceFact(name, orgs));
             }
             blocks.add(facts);
             chars += facts.size() * 45 + 120;
@@ -128,8 +149,8 @@ public final class SyntheticFacts {
         for (int q = 0; q < Math.min(questionsPerContext(), facts.size()); q++) {
             Fact f = facts.get(q);
             int[] span = spans.get(f);
-            String question = pick(f.relation.questions, FactTemplates.TRAIN_QUESTIONS,
-                    FactTemplates.EXTRA_TRAIN_QUESTIONS.get(f.relation)).replace("{e}", f.entity);
+            String question = (f.question != null ? f.question : pick(f.relation.questions, FactTemplates.TRAIN_QUESTIONS,
+                    FactTemplates.EXTRA_TRAIN_QUESTIONS.get(f.relation))).replace("{e}", f.entity);
             qas.add(new MrqaRecord.Qa(id + "-q" + q, question, List.of(f.value),
                     List.of(new MrqaRecord.Span(f.value, span[0], span[1]))));
         }
@@ -147,7 +168,7 @@ public final class SyntheticFacts {
     }
 
     private void appendFact(StringBuilder text, Fact f, Map<Fact, int[]> spans) {
-        String t = pick(f.relation.statements, FactTemplates.TRAIN_STATEMENTS,
+        String t = f.statement != null ? f.statement : pick(f.relation.statements, FactTemplates.TRAIN_STATEMENTS,
                 FactTemplates.EXTRA_TRAIN_STATEMENTS.get(f.relation));
         String sentence = capitalise(t.replace("{e}", f.entity));
         int valueAt = sentence.indexOf("{v}");
@@ -176,6 +197,21 @@ public final class SyntheticFacts {
             return templates.get(random.nextInt(trainCount));
         }
         return templates.get(trainCount + random.nextInt(templates.size() - trainCount));
+    }
+
+    /** A fact about an invented relation: a nonce verb, one frame's statement and question, a value of its kind. */
+    private Fact nonceFact(String entity, List<String> orgs) {
+        String verb = word(2);
+        FactTemplates.NonceFrame frame = FactTemplates.NONCE_FRAMES.get(random.nextInt(FactTemplates.NONCE_FRAMES.size()));
+        String statement = frame.statements().get(random.nextInt(frame.statements().size())).replace("{w}", verb);
+        String question = frame.questions().get(random.nextInt(frame.questions().size())).replace("{w}", verb);
+        String value = switch (frame.value()) {
+            case PLACE -> city();
+            case YEAR -> String.valueOf(1850 + random.nextInt(170));
+            case ORG -> !orgs.isEmpty() && random.nextBoolean() ? orgs.get(random.nextInt(orgs.size())) : orgName(new HashSet<>());
+            case FIELD -> FactTemplates.FIELDS.get(random.nextInt(FactTemplates.FIELDS.size()));
+        };
+        return new Fact(entity, null, value, statement, question);
     }
 
     private String value(Relation r, List<String> orgs) {

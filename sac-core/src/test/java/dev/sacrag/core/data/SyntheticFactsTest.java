@@ -118,4 +118,62 @@ class SyntheticFactsTest {
         String quoted = java.util.regex.Pattern.quote(t).replace("{e}", "\\E[^.\\n]+\\Q").replace("{v}", "\\E[^.\\n]+\\Q");
         return java.util.regex.Pattern.compile("(?:^|[ \\n])" + quoted);
     }
+
+    @Test
+    void nonceFactsAreAskedWithTheirOwnVerbAndLeaveEverythingElseAsItWas() {
+        List<MrqaRecord> plain = new SyntheticFacts(SyntheticFacts.Split.TRAIN, 6, 0, 0, Integer.MAX_VALUE, true).generate(40);
+        List<MrqaRecord> nonce = new SyntheticFacts(SyntheticFacts.Split.TRAIN, 6, 0, 0, Integer.MAX_VALUE, true, true).generate(40);
+        assertEquals(new SyntheticFacts(SyntheticFacts.Split.TRAIN, 6, 0, 0, Integer.MAX_VALUE, true, false).generate(40), plain,
+                "without the flag the data is what it was");
+        for (SyntheticFacts.Split heldOut : List.of(SyntheticFacts.Split.DEV, SyntheticFacts.Split.TEST)) {
+            assertEquals(new SyntheticFacts(heldOut, 6, 0, 0, Integer.MAX_VALUE, true).generate(30),
+                    new SyntheticFacts(heldOut, 6, 0, 0, Integer.MAX_VALUE, true, true).generate(30), heldOut + " is unchanged");
+        }
+        Pattern asked = Pattern.compile("(?:does|did) [A-Z][a-z]+ [A-Z][a-z]+ (?:first )?([a-z]+)(?: in| for)?\\?");
+        int nonceQuestions = 0;
+        for (MrqaRecord r : nonce) {
+            for (MrqaRecord.Qa qa : r.qas()) {
+                MrqaRecord.Span s = qa.detectedAnswers().get(0);
+                assertEquals(qa.answers().get(0), r.context().substring(s.start(), s.end() + 1), qa.qid());
+                Matcher m = asked.matcher(qa.question());
+                if (m.find() && !List.of("live", "work", "study", "have", "keep", "reside", "call", "begin", "come", "enter",
+                        "open", "start", "operate").contains(m.group(1))) {
+                    String verb = m.group(1);
+                    assertTrue(r.context().contains(verb), qa.question() + ": its verb is stated in the document");
+                    nonceQuestions++;
+                }
+            }
+        }
+        assertTrue(nonceQuestions > 40, "about one nonce fact for every other entity, got " + nonceQuestions);
+    }
+
+    @Test
+    void noNonceQuestionIsANearCopyOfAHeldOutQuestion() {
+        for (FactTemplates.Relation r : FactTemplates.Relation.values()) {
+            for (String heldOut : r.questions.subList(FactTemplates.TRAIN_QUESTIONS, r.questions.size())) {
+                for (FactTemplates.NonceFrame f : FactTemplates.NONCE_FRAMES) {
+                    for (String q : f.questions()) {
+                        int d = wordDistance(words(q.replace("{w}", "\u0000")), words(heldOut));
+                        assertTrue(d >= 2, q + " is " + d + " word from the held-out " + heldOut);
+                    }
+                }
+            }
+        }
+    }
+
+    private static List<String> words(String s) {
+        return List.of(s.toLowerCase().replace("?", "").split(" "));
+    }
+
+    /** Word-level edit distance (insert, delete, substitute). */
+    private static int wordDistance(List<String> a, List<String> b) {
+        int[][] d = new int[a.size() + 1][b.size() + 1];
+        for (int i = 0; i <= a.size(); i++) {
+            for (int j = 0; j <= b.size(); j++) {
+                d[i][j] = i == 0 ? j : j == 0 ? i : Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1),
+                        d[i - 1][j - 1] + (a.get(i - 1).equals(b.get(j - 1)) ? 0 : 1));
+            }
+        }
+        return d[a.size()][b.size()];
+    }
 }
