@@ -297,7 +297,9 @@ for arm in nonce plain; do
     mkdir -p "$OUT/gpu/ab-$arm/train" && cp "$OUT/base/tokenizer.json" "$OUT/gpu/ab-$arm/train/tokenizer.json"
     sac train base --out "$OUT/gpu/ab-$arm" --data "$d" --train-file synthetic-train.jsonl --train-contexts 30000 \
       --qa-packing packed --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 \
-      --export-samples ".gpu/ab/samples-$arm.bin" --repeats 100000
+      --export-samples "$OUT/gpu/ab-$arm/samples.bin" --repeats 100000
+    # both arms cut to the same 40 M QA tokens (what fits beside the repository), text and held-out kept
+    python3 scripts/gpu/subset_samples.py "$OUT/gpu/ab-$arm/samples.bin" ".gpu/ab/samples-$arm.bin" --qa-tokens 40000000
     xz -T0 -f ".gpu/ab/samples-$arm.bin"
   fi
 done

@@ -21,7 +21,8 @@ pids=()
 for arm in nonce plain; do
   python3 scripts/gpu/pretrain_base.py --samples "$KIT/samples-$arm.bin.xz" --config "$PKG/base/config.json" \
     --init "$PKG/base/model.safetensors" --out "$WORK/$arm" --minutes "$MINUTES" --lr "${LR:-5e-4}" --warmup 50 \
-    --eval-every "${EVAL_EVERY:-100}" --save-every 100000 --parity-tokens 0 > "$OUT/$arm.txt" 2>&1 &
+    --eval-every "${EVAL_EVERY:-100}" --save-every 100000 --parity-tokens 0 --batch-tokens "${BATCH_TOKENS:-131072}" \
+    > "$OUT/$arm.txt" 2>&1 &
   pids+=($!)
 done
 status=0
