@@ -11,6 +11,10 @@
 #      (train_sac.py --grow-init), side by side on the grown base (train_sac_adapters.sh), stage 2
 #      with 30 % continuation examples, as session 13's tune.
 #
+# GROW=0 runs the same call without growing: the base continues as it is (KIT's config.json is then
+# the base's own) and the adapters from their weights; the gpu-nonce step of train-demo-model.sh
+# uses it for a base trained on nonce facts.
+#
 # Input in $KIT (made on the CPU machine by train-demo-model.sh's gpu-grow step): the sample files
 # (*.bin.xz from ./sac train base --export-samples), config.json of the grown base, and the
 # adapters' kit (sac-examples.bin.xz, dev-examples.bin.xz, sac.json, sac-causal.json,
@@ -30,8 +34,10 @@ mkdir -p "$WORK/base-run" "$WORK/base"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
 
 samples=("$KIT"/samples-*.bin.xz)
+grow=(--grow)
+if [ "${GROW:-1}" = 0 ]; then grow=(); fi   # GROW=0: continue the base as it is (KIT's config.json: the same)
 python3 scripts/gpu/pretrain_base.py --samples "${samples[@]}" --config "$KIT/config.json" \
-  --init "$PKG/base/model.safetensors" --grow --out "$WORK/base-run" --minutes "$BASE_MINUTES" \
+  --init "$PKG/base/model.safetensors" "${grow[@]}" --out "$WORK/base-run" --minutes "$BASE_MINUTES" \
   --lr "${BASE_LR:-7e-4}" --eval-every "${BASE_EVAL_EVERY:-250}" --save-every 60 --keep-best \
   --batch-tokens "${BASE_BATCH_TOKENS:-131072}"
 rc=$?
@@ -50,4 +56,4 @@ split -b 15000000 -d "$WORK/base/model.safetensors" "$OUT/base-model.part-"
 sha256sum "$WORK/base/model.safetensors" | tee "$OUT/base-model.sha256"
 
 IN="$KIT" OUT="$OUT" BASE="$WORK/base" MINUTES="$SAC_MINUTES" STAGE1_STEPS=0 CONT_SHARE=0.3 LR=1e-3 \
-  INIT="$PKG/adapters" GROW_INIT=1 BATCH="${SAC_BATCH:-32}" bash scripts/gpu/train_sac_adapters.sh
+  INIT="$PKG/adapters" GROW_INIT="${GROW:-1}" BATCH="${SAC_BATCH:-32}" bash scripts/gpu/train_sac_adapters.sh

@@ -10,11 +10,13 @@
 #   kit's sac-examples.bin.xz (KIT, default .gpu).
 # Everything is checked before the package is touched: the reassembled weights' SHA-256, each
 # adapter's clean exit, and that each adapter's sac.json names the base it is installed beside (the
-# engine refuses it otherwise). Usage: install_grown.sh RESULT PKG [KIT]
+# engine refuses it otherwise). Usage: install_grown.sh RESULT PKG [KIT [LOG]]; LOG names the run's logs
+# in the package (default gpu-grow-log.jsonl).
 set -euo pipefail
 R=${1:?result folder}
 PKG=${2:?model package}
 KIT=${3:-.gpu}
+LOG=${4:-gpu-grow-log.jsonl}
 VARIANTS=(sac sac-causal sac-no-anchor-emb)
 die() { echo "install_grown.sh: $*; $PKG is unchanged" >&2; exit 1; }
 
@@ -57,13 +59,13 @@ cp "$STAGE/base/config.json" "$PKG/base/config.json.partial"
 cp "$STAGE/base/model.safetensors" "$PKG/base/model.safetensors.partial"
 mv "$PKG/base/model.safetensors.partial" "$PKG/base/model.safetensors"
 mv "$PKG/base/config.json.partial" "$PKG/base/config.json"
-cp "$STAGE/base-run/log.jsonl" "$PKG/base/gpu-grow-log.jsonl"
+cp "$STAGE/base-run/log.jsonl" "$PKG/base/$LOG"
 cp "$STAGE/base-run/parity-logits.bin" "$PKG/parity/hf-logits.bin"
 cp "$STAGE/base-run/parity.json" "$PKG/parity/hf-parity.json"
 for v in "${VARIANTS[@]}"; do
   mkdir -p "$PKG/adapters/$v"
   cp "$STAGE/adapters/$v/sac.json" "$STAGE/adapters/$v/sac.safetensors" "$PKG/adapters/$v/"
-  cp "$STAGE/adapters/$v-log.jsonl" "$PKG/adapters/$v/gpu-grow-log.jsonl"
+  cp "$STAGE/adapters/$v-log.jsonl" "$PKG/adapters/$v/$LOG"
 done
 mkdir -p "$PKG/parity/sac-adapter"
 cp "$PKG/adapters/sac/sac.json" "$PKG/adapters/sac/sac.safetensors" "$PKG/parity/sac-adapter/"
