@@ -17,6 +17,17 @@ SAC=${SAC:-./sac}
 PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac cpu-tune gpu-tune gpu-grow eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
 resume() { if [ -e "$1" ]; then echo --resume; fi; }
 want() { [[ " $PHASES " == *" $1 "* ]]; }
+# keep_before DIR: a copy of the package's base and adapters, made once, that a GPU step starts from
+# (so a rerun of the step starts from the same weights, not from what it installed)
+keep_before() {
+  [ -d "$1" ] && return 0
+  mkdir -p "$1.partial/base"
+  cp "$OUT/base/config.json" "$OUT/base/model.safetensors" "$OUT/base/tokenizer.json" "$OUT/base/prompts.json" "$1.partial/base/"
+  for v in sac sac-causal sac-no-anchor-emb; do
+    mkdir -p "$1.partial/adapters/$v" && cp "$OUT/adapters/$v/sac.json" "$OUT/adapters/$v/sac.safetensors" "$1.partial/adapters/$v/"
+  done
+  mv "$1.partial" "$1"
+}
 sac() { "$SAC" "$@"; }
 
 if want data; then
@@ -237,13 +248,8 @@ mkdir -p "$KIT" "$G"
 if [ ! -d "$G/before" ]; then
   grep -q '"num_hidden_layers": 4' "$OUT/base/config.json" \
     || { echo "train-demo-model.sh: gpu-grow grows a 4-layer base; $OUT/base is not one and $G/before is missing" >&2; exit 1; }
-  mkdir -p "$G/before.partial/base"
-  cp "$OUT/base/config.json" "$OUT/base/model.safetensors" "$OUT/base/tokenizer.json" "$OUT/base/prompts.json" "$G/before.partial/base/"
-  for v in sac sac-causal sac-no-anchor-emb; do
-    mkdir -p "$G/before.partial/adapters/$v" && cp "$OUT/adapters/$v/sac.json" "$OUT/adapters/$v/sac.safetensors" "$G/before.partial/adapters/$v/"
-  done
-  mv "$G/before.partial" "$G/before"
 fi
+keep_before "$G/before"
 [ -d data-y ] || ./sac data build --seed 8 --train 80000 --short-train 30000 --extra-train-phrasings --out data-y
 cp data-x/synthetic-dev.jsonl data-y/synthetic-dev.jsonl   # scored on the dev questions every other step used
 mkdir -p "$G/train" && cp "$G/before/base/tokenizer.json" "$G/train/tokenizer.json"
@@ -318,14 +324,7 @@ if want gpu-nonce; then
 KIT=.gpu/nonce
 G="$OUT/gpu/nonce"
 mkdir -p "$KIT" "$G"
-if [ ! -d "$G/before" ]; then
-  mkdir -p "$G/before.partial/base"
-  cp "$OUT/base/config.json" "$OUT/base/model.safetensors" "$OUT/base/tokenizer.json" "$OUT/base/prompts.json" "$G/before.partial/base/"
-  for v in sac sac-causal sac-no-anchor-emb; do
-    mkdir -p "$G/before.partial/adapters/$v" && cp "$OUT/adapters/$v/sac.json" "$OUT/adapters/$v/sac.safetensors" "$G/before.partial/adapters/$v/"
-  done
-  mv "$G/before.partial" "$G/before"
-fi
+keep_before "$G/before"
 [ -d data-n ] || ./sac data build --seed 101 --train 80000 --short-train 0 --extra-train-phrasings --nonce-facts --out data-n
 cp data-x/synthetic-dev.jsonl data-n/synthetic-dev.jsonl   # the dev questions every other step scored
 if [ ! -f "$KIT/samples-n-full.bin.xz" ]; then

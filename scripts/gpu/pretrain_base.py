@@ -153,27 +153,31 @@ class Llama(torch.nn.Module):
         return out
 
 
+def grow_layers(state, prefix, layers, zeroed, path):
+    """`state` (tensors named PREFIX.{i}.rest) with its n layers made `layers` = k * n: layer i
+    copies layer i // k, and on all but the first copy the tensors `zeroed(rest)` names are zero.
+    Shared by this script's --grow and train_sac.py's --grow-init."""
+    have = 1 + max(int(n[len(prefix) + 1:].split(".")[0]) for n in state if n.startswith(prefix + "."))
+    if layers % have != 0 or layers == have:
+        sys.exit(f"{path}: {have} layers cannot grow to {layers} (growing needs a multiple of {have})")
+    k = layers // have
+    out = {n: t for n, t in state.items() if not n.startswith(prefix + ".")}
+    for n, t in state.items():
+        if not n.startswith(prefix + "."):
+            continue
+        i, rest = n[len(prefix) + 1:].split(".", 1)
+        for j in range(k):
+            out[f"{prefix}.{int(i) * k + j}.{rest}"] = t.new_zeros(t.shape) if j > 0 and zeroed(rest) else t.clone()
+    print(f"{path}: grew {have} layers to {layers}, each copied {k} times", flush=True)
+    return out
+
+
 def grown(state, layers, path):
     """State of `layers` layers from one of fewer (depth up-scaling, as LLaMA Pro's block expansion):
     layer i of k*n is a copy of layer i // k; all but the first copy have o_proj and down_proj zeroed,
     so each adds nothing to the residual stream until training moves those two."""
-    have = 1 + max(int(k.split(".")[2]) for k in state if k.startswith("model.layers."))
-    if layers % have != 0 or layers == have:
-        sys.exit(f"{path}: {have} layers cannot grow to {layers} (--grow needs a multiple of {have})")
-    k = layers // have
-    out = {n: t for n, t in state.items() if not n.startswith("model.layers.")}
-    for n, t in state.items():
-        if not n.startswith("model.layers."):
-            continue
-        parts = n.split(".")
-        i = int(parts[2])
-        for j in range(k):
-            copy = t.clone()
-            if j > 0 and parts[-2] in ("o_proj", "down_proj"):
-                copy.zero_()
-            out[".".join(parts[:2] + [str(i * k + j)] + parts[3:])] = copy
-    print(f"grew {have} layers to {layers}: each copied {k} times, the copies' o_proj and down_proj zero", flush=True)
-    return out
+    return grow_layers(state, "model.layers", layers,
+                       lambda rest: rest.split(".")[-2] in ("o_proj", "down_proj"), path)
 
 
 def read_safetensors(path):

@@ -60,7 +60,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pretrain_base import write_safetensors  # noqa: E402
+from pretrain_base import grow_layers, write_safetensors  # noqa: E402
 
 MAGIC = b"SACEXMP2"
 ATTENTION_DTYPE = torch.float32           # bf16 when training under CUDA autocast
@@ -413,19 +413,7 @@ def grown_adapter(state, layers, path):
     layer i gets the LoRA of layer i // k; on the zero-output copies (i % k > 0) B is zero, so on the
     grown base before any training the adapter computes what it did (on a grown base trained since,
     it starts near there), and A is the original's, so B learns from the first step."""
-    have = 1 + max(int(n.split(".")[2]) for n in state if n.startswith("lora.layers."))
-    if layers % have != 0 or layers == have:
-        sys.exit(f"{path}: an adapter of {have} layers cannot grow to {layers} (--grow-init needs a multiple)")
-    k = layers // have
-    out = {n: t for n, t in state.items() if not n.startswith("lora.layers.")}
-    for n, t in state.items():
-        if n.startswith("lora.layers."):
-            parts = n.split(".")
-            for j in range(k):
-                zero = j > 0 and parts[-1] == "lora_B"
-                out[".".join(parts[:2] + [str(int(parts[2]) * k + j)] + parts[3:])] = torch.zeros_like(t) if zero else t
-    print(f"{path}: adapter grown from {have} to {layers} layers", flush=True)
-    return out
+    return grow_layers(state, "lora.layers", layers, lambda rest: rest.endswith("lora_B"), path)
 
 
 def base_fingerprint(folder):
