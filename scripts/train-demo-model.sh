@@ -320,7 +320,13 @@ if want gpu-nonce; then
 # 0.48 -> 0.36 in 2.4 minutes), keeping its best held-out score, then the three adapters from their
 # weights on it, in one call (grow_demo_model.sh with GROW=0: 4.2 + 3.5 minutes). The kit travels in
 # .gpu/nonce (with the repository, under the 64 MiB a lent machine receives); the base and adapters
-# it started from are kept in gpu/nonce/before, so a rerun starts from them again.
+# it started from are kept in gpu/nonce/before, so a rerun starts from them again. Split over two
+# machines (the kit and the install here, the call on a lent GPU that receives the repository and
+# .gpu/nonce): there `GROW=0 KIT=.gpu/nonce OUT=<returned folder> bash scripts/gpu/grow_demo_model.sh`
+# (PKG defaults to models/sac-demo, the weights to start from), then here
+# `bash scripts/gpu/install_grown.sh <its files> models/sac-demo .gpu/nonce gpu-nonce-log.jsonl`.
+# 80,000 contexts are exported and cut to 50 M QA tokens (about 22,000 contexts: nonce facts make
+# each context's questions longer); exporting 30,000 would do.
 KIT=.gpu/nonce
 G="$OUT/gpu/nonce"
 mkdir -p "$KIT" "$G"
