@@ -27,7 +27,6 @@ Example (what made models/sac-demo; see its MODEL_CARD):
 """
 import argparse
 import json
-import lzma
 import math
 import os
 import struct
@@ -38,26 +37,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-MAGIC = b"SACSAMP1"
-QA, TEXT, HELD_OUT = 0, 1, 2
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sample_files import HELD_OUT, QA, TEXT, read_raw  # noqa: E402
 BUCKETS = [32, 64, 128, 192, 256, 384, 512, 768, 1024, 1280, 1600]
 
 
 def read_samples(path):
     """One SampleExport file (optionally .xz): kinds, lengths, tokens (uint16), weights (float32)."""
-    opener = lzma.open if path.endswith(".xz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    if data[:8] != MAGIC:
-        sys.exit(f"{path}: not a sample file (made by ./sac train base --export-samples)")
-    n, t = struct.unpack_from("<iq", data, 8)
-    off = 8 + 12
-    kinds = np.frombuffer(data, np.uint8, n, off); off += n
-    lengths = np.frombuffer(data, "<i4", n, off).astype(np.int64); off += 4 * n
-    tokens = np.frombuffer(data, "<u2", t, off); off += 2 * t
-    weights = np.frombuffer(data, np.uint8, t, off); off += t
-    if off != len(data) or lengths.sum() != t:
-        sys.exit(f"{path}: truncated or inconsistent ({len(data)} bytes, expected {off})")
+    kinds, lengths, tokens, weights = read_raw(path)
     w = weights.astype(np.float32) / 4
     # A sample's last weight predicts nothing (Java's Batch.of drops it); text windows and drills
     # carry a 1 there. Zero it, or a right-padded row would learn to predict the pad after its end.

@@ -12,8 +12,8 @@ import sys
 
 import numpy as np
 
-MAGIC = b"SACSAMP1"
-QA = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sample_files import MAGIC, QA, read_raw  # noqa: E402
 
 
 def main():
@@ -22,17 +22,8 @@ def main():
     ap.add_argument("output")
     ap.add_argument("--qa-tokens", type=int, required=True, help="QA tokens to keep, whole samples in file order")
     a = ap.parse_args()
-    data = open(a.input, "rb").read()
-    if data[:8] != MAGIC:
-        sys.exit(f"{a.input}: not a sample file (made by ./sac train base --export-samples)")
-    n, t = struct.unpack_from("<iq", data, 8)
-    off = 20
-    kinds = np.frombuffer(data, np.uint8, n, off); off += n
-    lengths = np.frombuffer(data, "<i4", n, off).astype(np.int64); off += 4 * n
-    tokens = np.frombuffer(data, "<u2", t, off); off += 2 * t
-    weights = np.frombuffer(data, np.uint8, t, off); off += t
-    if off != len(data) or lengths.sum() != t:
-        sys.exit(f"{a.input}: truncated or inconsistent ({len(data)} bytes, expected {off})")
+    kinds, lengths, tokens, weights = read_raw(a.input)
+    t = int(lengths.sum())
     qa_before = np.cumsum(np.where(kinds == QA, lengths, 0)) - np.where(kinds == QA, lengths, 0)
     keep = (kinds != QA) | (qa_before + lengths <= a.qa_tokens)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
