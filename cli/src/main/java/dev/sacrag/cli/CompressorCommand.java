@@ -82,6 +82,11 @@ final class CompressorCommand implements Callable<Integer> {
                     + " default ${DEFAULT-VALUE}].")
     int metricsPort;
 
+    @Option(names = Flags.METRICS_BIND, paramLabel = "HOST", defaultValue = "${env:SAC_COMPRESSOR_METRICS_BIND:-0.0.0.0}",
+            description = "Address the metrics endpoint listens on: 0.0.0.0 = every interface, 127.0.0.1 = this host only"
+                    + " [env SAC_COMPRESSOR_METRICS_BIND, default ${DEFAULT-VALUE}].")
+    String metricsBind;
+
     @CommandLine.Mixin
     CompressionOptions compression;
 
@@ -107,7 +112,8 @@ final class CompressorCommand implements Callable<Integer> {
                     .ratio(ratio == null ? OptionalInt.empty() : OptionalInt.of(ratio))
                     .topics(new CompressorTopics(documentsTopic, catalogTopic, deadLetterTopic, recompressTopic))
                     .stateDir(stateDir)
-                    .metricsPort(metricsPort))
+                    .metricsPort(metricsPort)
+                    .metricsBind(metricsBind))
                     .build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

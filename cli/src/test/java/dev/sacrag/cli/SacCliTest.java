@@ -30,6 +30,15 @@ class SacCliTest {
     }
 
     @Test
+    void compressorRefusesABlankMetricsAddressNamingTheFlag() {
+        Run r = run("compressor", "--model", Path.of("..", "models", "sac-demo").toString(), "--metrics-bind", " ",
+                "--state-dir", tmp.resolve("state").toString());
+        assertEquals(2, r.code(), "a usage error, as every invalid flag value: " + r.err());
+        assertTrue(r.err().contains("--metrics-bind must be an address to listen on"), r.err());
+        assertTrue(run("compressor", "--help").out().contains("SAC_COMPRESSOR_METRICS_BIND"), "--help names the variable");
+    }
+
+    @Test
     void helpListsEveryCommandWithADescription() {
         Run r = run("--help");
         assertEquals(0, r.code());

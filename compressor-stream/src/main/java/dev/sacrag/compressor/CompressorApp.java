@@ -122,7 +122,7 @@ public final class CompressorApp implements AutoCloseable {
         opened.add(streamsMetrics);
         Optional<MetricsServer> server = Optional.empty();
         if (config.metricsPort() != 0) {
-            server = Optional.of(MetricsServer.start(registry, new InetSocketAddress(config.metricsPort())));
+            server = Optional.of(MetricsServer.start(registry, new InetSocketAddress(config.metricsBind(), config.metricsPort())));
             opened.add(server.get());
         }
         CompressorApp app = new CompressorApp(config, opened, metrics, compressor, streams, server);

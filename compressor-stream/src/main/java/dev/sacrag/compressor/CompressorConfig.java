@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  * @param ratio             empty = the adapter's smallest ratio
  * @param maxDocumentTokens empty = the base model's maximum positions
  * @param metricsPort       Prometheus scrape port; 0 = no endpoint
+ * @param metricsBind       address the scrape endpoint listens on (0.0.0.0: every interface)
  */
 public record CompressorConfig(
         String bootstrapServers,
@@ -38,7 +39,8 @@ public record CompressorConfig(
         int maxPollRecords,
         Duration maxCompressTime,
         Duration redisRetryBudget,
-        int metricsPort) {
+        int metricsPort,
+        String metricsBind) {
 
     /** Flag names, shared with the CLI so that every validation message names the flag the user typed. */
     public static final class Flags {
@@ -63,6 +65,7 @@ public record CompressorConfig(
         public static final String MAX_COMPRESS_TIME = "--max-compress-time";
         public static final String REDIS_RETRY_BUDGET = "--redis-retry-budget";
         public static final String METRICS_PORT = "--metrics-port";
+        public static final String METRICS_BIND = "--metrics-bind";
 
         private Flags() {
         }
@@ -97,6 +100,8 @@ public record CompressorConfig(
         requirePositive(maxCompressTime, Flags.MAX_COMPRESS_TIME);
         requirePositive(redisRetryBudget, Flags.REDIS_RETRY_BUDGET);
         require(metricsPort >= 0 && metricsPort <= 65535, Flags.METRICS_PORT, "must be 0 (off) or a port, got " + metricsPort);
+        require(metricsBind != null && !metricsBind.isBlank(), Flags.METRICS_BIND,
+                "must be an address to listen on (0.0.0.0 = every interface, 127.0.0.1 = this host only)");
         Duration txn = SlowRecordTimeouts.size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval).transactionTimeout();
         require(txn.compareTo(SlowRecordTimeouts.BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT) <= 0, Flags.MAX_COMPRESS_TIME,
                 "with " + Flags.REDIS_RETRY_BUDGET + " and " + Flags.MAX_POLL_RECORDS + " gives a transaction timeout of " + txn
@@ -145,6 +150,7 @@ public record CompressorConfig(
         private Duration maxCompressTime = Duration.ofSeconds(60);
         private Duration redisRetryBudget = Duration.ofSeconds(20);
         private int metricsPort;
+        private String metricsBind = "0.0.0.0";
 
         private Builder() {
         }
@@ -166,13 +172,14 @@ public record CompressorConfig(
         public Builder maxCompressTime(Duration v) { maxCompressTime = v; return this; }
         public Builder redisRetryBudget(Duration v) { redisRetryBudget = v; return this; }
         public Builder metricsPort(int v) { metricsPort = v; return this; }
+        public Builder metricsBind(String v) { metricsBind = v; return this; }
 
         public CompressorConfig build() {
             require(maxDocBytes >= 1, Flags.MAX_DOC_BYTES, "must be >= 1, got " + maxDocBytes);
             require(maxDocChars >= 1, Flags.MAX_DOC_CHARS, "must be >= 1, got " + maxDocChars);
             return new CompressorConfig(bootstrapServers, redis, applicationId, modelDir, adapterDir, ratio, blobDtype,
                     blobTtl, topics, new DocumentLimits(maxDocBytes, maxDocChars), maxDocumentTokens, stateDir,
-                    commitInterval, maxPollRecords, maxCompressTime, redisRetryBudget, metricsPort);
+                    commitInterval, maxPollRecords, maxCompressTime, redisRetryBudget, metricsPort, metricsBind);
         }
     }
 }

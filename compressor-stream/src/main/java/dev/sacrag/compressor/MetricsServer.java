@@ -25,11 +25,15 @@ public final class MetricsServer implements AutoCloseable {
 
     public static MetricsServer start(PrometheusMeterRegistry registry, InetSocketAddress address) {
         Objects.requireNonNull(registry, "registry");
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("cannot serve metrics on " + address.getHostString()
+                    + ": no such address (--metrics-bind)");
+        }
         HttpServer server;
         try {
             server = HttpServer.create(address, 0);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot serve metrics on " + address + " (--metrics-port)", e);
+            throw new UncheckedIOException("cannot serve metrics on " + address + " (--metrics-bind, --metrics-port)", e);
         }
         server.createContext(PATH, exchange -> respond(exchange, registry));
         server.start();

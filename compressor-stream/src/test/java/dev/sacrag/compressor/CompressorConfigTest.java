@@ -35,6 +35,7 @@ class CompressorConfigTest {
         assertEquals(KvDtype.F16, c.blobDtype());
         assertEquals(1, c.maxPollRecords());
         assertEquals(0, c.metricsPort());
+        assertEquals("0.0.0.0", c.metricsBind());
     }
 
     @Test
@@ -86,6 +87,7 @@ class CompressorConfigTest {
                 new Invalid("--max-compress-time", b -> b.maxCompressTime(Duration.ofSeconds(-1))),
                 new Invalid("--redis-retry-budget", b -> b.redisRetryBudget(Duration.ZERO)),
                 new Invalid("--metrics-port", b -> b.metricsPort(70000)),
+                new Invalid("--metrics-bind", b -> b.metricsBind(" ")),
                 new Invalid("--max-compress-time", b -> b.maxCompressTime(Duration.ofMinutes(10)).maxPollRecords(4)));
     }
 

@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MetricsServerTest {
@@ -33,6 +34,18 @@ class MetricsServerTest {
             assertTrue(body.contains("sac_compressor_bytes_written_bytes_total 4096.0"), body);
             assertTrue(body.contains("sac_compressor_documents_dead_lettered_total{reason=\"EMPTY_TEXT\"} 1.0"), body);
             assertTrue(body.contains("sac_compressor_compress_time_seconds_count 1"), body);
+        } finally {
+            registry.close();
+        }
+    }
+
+    @Test
+    void anAddressThatDoesNotResolveFailsNamingTheFlag() {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> MetricsServer.start(registry, InetSocketAddress.createUnresolved("nowhere.invalid", 0)));
+            assertTrue(e.getMessage().contains("nowhere.invalid") && e.getMessage().contains("--metrics-bind"), e.getMessage());
         } finally {
             registry.close();
         }
