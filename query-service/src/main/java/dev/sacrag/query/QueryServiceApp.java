@@ -144,7 +144,8 @@ public final class QueryServiceApp implements AutoCloseable {
                 e -> e.modelId().equals(model.modelId()) && isCurrent(e, index, catalog)),
                 inference, recompress, metrics, () -> ready.getCount() == 0, model));
         QueryServer server = QueryServer.start(config.listen().host(), config.listen().port(),
-                new QueryGrpcService(engineOfQuestions, config.limits(), metrics), config.listen().shutdownGrace());
+                new QueryGrpcService(engineOfQuestions, config.limits(), metrics), config.listen().shutdownDrain(),
+                config.listen().shutdownGrace());
         opened.push(server);
         OptionalInt metricsPort = OptionalInt.empty();
         if (config.listen().metricsPort().isPresent()) {

@@ -26,9 +26,10 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
 
     /**
      * @param metricsPort empty = no metrics endpoint; 0 = any free port
-     * @param shutdownGrace how long a shutdown lets the calls already accepted finish
+     * @param shutdownDrain how long a shutdown keeps accepting calls after health went NOT_SERVING
+     * @param shutdownGrace how long a shutdown then lets the calls already accepted finish
      */
-    public record Listen(String host, int port, OptionalInt metricsPort, Duration shutdownGrace) {
+    public record Listen(String host, int port, OptionalInt metricsPort, Duration shutdownDrain, Duration shutdownGrace) {
     }
 
     /**
@@ -74,7 +75,8 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
         SettingValues v = new SettingValues(flags, env);
         OptionalInt metricsPort = v.text(METRICS_PORT).equalsIgnoreCase("off") ? OptionalInt.empty()
                 : OptionalInt.of(v.integer(METRICS_PORT, 0, 65535));
-        Listen listen = new Listen(v.text(BIND), v.integer(PORT, 0, 65535), metricsPort, v.durationOrZero(SHUTDOWN_GRACE));
+        Listen listen = new Listen(v.text(BIND), v.integer(PORT, 0, 65535), metricsPort, v.durationOrZero(SHUTDOWN_DRAIN),
+                v.durationOrZero(SHUTDOWN_GRACE));
         Topics topics = new Topics(v.text(BOOTSTRAP_SERVERS), v.text(DOCUMENTS_TOPIC), v.text(CATALOG_TOPIC),
                 v.text(CONTROL_TOPIC), v.text(RECOMPRESS_TOPIC), v.duration(RECOMPRESS_INTERVAL));
         return new QueryServiceConfig(listen, topics, redis(v), model(v), limits(v),

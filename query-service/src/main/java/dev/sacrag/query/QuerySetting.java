@@ -40,6 +40,9 @@ public enum QuerySetting {
             "Longer requested answers are cut to this."),
     DEFAULT_DEADLINE("--default-deadline", "SAC_DEFAULT_DEADLINE", "60s", "DURATION",
             "Deadline of calls that arrive without one."),
+    SHUTDOWN_DRAIN("--shutdown-drain", "SAC_QUERY_SHUTDOWN_DRAIN", "0s", "DURATION",
+            "On shutdown (SIGTERM): how long health reports NOT_SERVING while new calls are still accepted, so that"
+                    + " load balancers and clients watching health move away before calls are refused (0 = refuse at once)."),
     SHUTDOWN_GRACE("--shutdown-grace", "SAC_QUERY_SHUTDOWN_GRACE", "10s", "DURATION",
             "On shutdown (SIGTERM): health NOT_SERVING, new calls refused, and this long for the calls already"
                     + " accepted to finish before they are cancelled (0 = at once; keep the orchestrator's grace period above it)."),

@@ -52,6 +52,7 @@ class QueryServiceConfigTest {
         assertEquals(64, c.limits().defaultMaxNewTokens());
         assertEquals(Duration.ofSeconds(60), c.limits().defaultDeadline());
         assertEquals(Duration.ofSeconds(10), c.listen().shutdownGrace());
+        assertEquals(Duration.ZERO, c.listen().shutdownDrain());
         assertEquals(512L << 20, c.cache().budgetBytes());
         assertTrue(c.cache().preload());
         assertEquals(new QueryServiceConfig.Inference(1, 16, 64, java.time.Duration.ofMillis(3), 64L << 20), c.inference());
@@ -65,6 +66,17 @@ class QueryServiceConfigTest {
         flags.put("--shutdown-grace", "0");
         assertEquals(Duration.ZERO, QueryServiceConfig.parse(flags, Map.of()).listen().shutdownGrace());
         assertFails("--shutdown-grace", "later", "--shutdown-grace (SAC_QUERY_SHUTDOWN_GRACE): 'later' is not a duration");
+    }
+
+    @Test
+    void theShutdownDrainIsSetByFlagOrEnvironment() throws IOException {
+        assertEquals(Duration.ofSeconds(3), QueryServiceConfig.parse(withModel(),
+                Map.of("SAC_QUERY_SHUTDOWN_DRAIN", "3s")).listen().shutdownDrain());
+        Map<String, String> flags = withModel();
+        flags.put("--shutdown-drain", "1500ms");
+        assertEquals(Duration.ofMillis(1500), QueryServiceConfig.parse(flags, Map.of("SAC_QUERY_SHUTDOWN_DRAIN", "3s"))
+                .listen().shutdownDrain(), "the flag beats the environment");
+        assertFails("--shutdown-drain", "soon", "--shutdown-drain (SAC_QUERY_SHUTDOWN_DRAIN): 'soon' is not a duration");
     }
 
     @Test

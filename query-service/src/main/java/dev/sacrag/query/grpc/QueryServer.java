@@ -36,14 +36,16 @@ public final class QueryServer implements AutoCloseable {
     private final Server server;
     private final HealthStatusManager health;
     private final CallCounter queries;
+    private final Duration drain;
     private final Duration grace;
     private boolean closed;
     private boolean broken;
 
-    private QueryServer(Server server, HealthStatusManager health, CallCounter queries, Duration grace) {
+    private QueryServer(Server server, HealthStatusManager health, CallCounter queries, Duration drain, Duration grace) {
         this.server = server;
         this.health = health;
         this.queries = queries;
+        this.drain = drain;
         this.grace = grace;
     }
 
@@ -98,11 +100,21 @@ public final class QueryServer implements AutoCloseable {
         }
     }
 
+    /** As {@link #start(String, int, QueryGrpcService, Duration, Duration)} with no drain period. */
+    public static QueryServer start(String host, int port, QueryGrpcService service, Duration grace) {
+        return start(host, port, service, Duration.ZERO, grace);
+    }
+
     /**
      * @param port 0 for any free port
-     * @param grace how long close() lets running calls finish
+     * @param drain how long close() reports NOT_SERVING while still accepting calls, so that clients and
+     *              load balancers that poll health move away before calls are refused
+     * @param grace how long close() then lets running calls finish
      */
-    public static QueryServer start(String host, int port, QueryGrpcService service, Duration grace) {
+    public static QueryServer start(String host, int port, QueryGrpcService service, Duration drain, Duration grace) {
+        if (drain.isNegative() || grace.isNegative()) {
+            throw new IllegalArgumentException("shutdown drain and grace must not be negative, got " + drain + " and " + grace);
+        }
         HealthStatusManager health = new HealthStatusManager();
         health.setStatus("", ServingStatus.NOT_SERVING);
         health.setStatus(SERVICE, ServingStatus.NOT_SERVING);
@@ -119,7 +131,7 @@ public final class QueryServer implements AutoCloseable {
             throw new UncheckedIOException("cannot listen for gRPC on " + host + ":" + port, e);
         }
         log.info("gRPC listening on {}:{}", host, server.getPort());
-        return new QueryServer(server, health, queries, grace);
+        return new QueryServer(server, health, queries, drain, grace);
     }
 
     /** The v1alpha reflection API, for clients older than the v1 one (e.g. grpcurl before 1.8.8). */
@@ -161,8 +173,9 @@ public final class QueryServer implements AutoCloseable {
     }
 
     /**
-     * Health NOT_SERVING, no new calls, then up to the grace period for the Ask and Warm calls
-     * accepted so far to finish; then the rest (health watches, which never end by themselves, and calls
+     * Health NOT_SERVING; for the drain period calls are still accepted (a client that has not yet
+     * seen the health change is served, not refused); then no new calls, and up to the grace period
+     * for the Ask and Warm calls accepted so far to finish; then the rest (health watches, which never end by themselves, and calls
      * still running) is cancelled. Idempotent: the app closes the server first, before the topic
      * readers and the model it needs, and its resource list closes it again.
      */
@@ -173,8 +186,12 @@ public final class QueryServer implements AutoCloseable {
         }
         closed = true;
         health.enterTerminalState(); // NOT_SERVING for every service, so clients move away first
-        server.shutdown();
         try {
+            if (!drain.isZero()) {
+                log.info("health NOT_SERVING; still accepting calls for the shutdown drain of {}", drain);
+                Thread.sleep(drain.toMillis());
+            }
+            server.shutdown();
             long deadline = System.nanoTime() + grace.toNanos();
             while (queries.open() > 0 && System.nanoTime() < deadline) {
                 Thread.sleep(10);

@@ -54,6 +54,45 @@ class QueryServerTest {
     }
 
     @Test
+    void duringTheDrainHealthIsNotServingButCallsAreStillAnsweredThenRefused() throws Exception {
+        Duration drain = Duration.ofSeconds(3);   // room for a slow machine to make its call inside it
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
+            rig.addCompressed("default", "ada", 11, "Ada Lovelace wrote the first program.");
+            QueryServer server = QueryServer.start("127.0.0.1", 0, new QueryGrpcService(rig.engine, LIMITS, rig.metrics),
+                    drain, GRACE);
+            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+            try {
+                server.markServing();
+                var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+                var query = QueryServiceGrpc.newBlockingStub(channel);
+                AskRequest ask = AskRequest.newBuilder().setQuestion("Who?").addDocIds("ada").build();
+                long t0 = System.nanoTime();
+                CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (health.check(HealthCheckRequest.getDefaultInstance()).getStatus() != ServingStatus.NOT_SERVING
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertEquals(ServingStatus.NOT_SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus());
+                List<AskResponse> answered = new ArrayList<>();
+                query.withDeadlineAfter(10, TimeUnit.SECONDS).ask(ask).forEachRemaining(answered::add);
+                assertTrue(answered.get(answered.size() - 1).hasResult(), "a call in the drain is answered: " + answered);
+                assertTrue(System.nanoTime() - t0 < drain.toNanos(), "the call was made within the drain (test too slow to tell)");
+
+                closing.get(30, TimeUnit.SECONDS);
+                assertTrue(System.nanoTime() - t0 >= drain.toNanos(), "close returned before the drain ended");
+                io.grpc.StatusRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                        io.grpc.StatusRuntimeException.class,
+                        () -> query.withDeadlineAfter(10, TimeUnit.SECONDS).ask(ask).forEachRemaining(r -> { }));
+                assertEquals(io.grpc.Status.Code.UNAVAILABLE, refused.getStatus().getCode(), "after the drain calls are refused");
+            } finally {
+                server.close();
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
     void closeLetsARunningAskFinishAndDoesNotWaitOutTheGraceForHealthWatches() throws Exception {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 5, 200), 1 << 20)) {
             rig.addCompressed("default", "ada", 11, "Ada Lovelace wrote the first program.");
