@@ -28,6 +28,23 @@ keep_before() {
   done
   mv "$1.partial" "$1"
 }
+# export_samples WORKDIR DATA FILE CONTEXTS OUTFILE EXTRA...: the base's training samples, built by the
+# Java code that trains on the CPU and written flat for scripts/gpu/pretrain_base.py (tokenised with
+# WORKDIR/train/tokenizer.json)
+export_samples() {
+  sac train base --out "$1" --data "$2" --train-file "$3" --train-contexts "$4" --qa-packing packed \
+    --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 --export-samples "$5" "${@:6}"
+}
+# cut_samples WORKDIR DATA CONTEXTS QA_TOKENS OUTFILE: DATA's full-length training samples (with drills)
+# cut to their first QA_TOKENS QA tokens, text and held-out samples all kept, as OUTFILE.xz: what
+# fits beside the repository in what a lent machine receives (made once: delete OUTFILE.xz to redo)
+cut_samples() {
+  [ -f "$5.xz" ] && return 0
+  mkdir -p "$1/train" && cp "$OUT/base/tokenizer.json" "$1/train/tokenizer.json"
+  export_samples "$1" "$2" synthetic-train.jsonl "$3" "$1/samples.bin" --repeats 100000
+  python3 scripts/gpu/subset_samples.py "$1/samples.bin" "$5" --qa-tokens "$4"
+  xz -T0 -f "$5"
+}
 sac() { "$SAC" "$@"; }
 
 if want data; then
@@ -101,17 +118,13 @@ fi
 # Run 1: 7.5 min on data-gpu from the CPU base (held-out exact 23 % -> 58 %, plateau from ~3,000
 # steps: more epochs over the same phrasings stopped helping); run 2: 4.5 min on data-x.
 if want gpu; then
-export_samples() { # DATA FILE CONTEXTS OUTFILE EXTRA...
-  sac train base --out "$OUT" --data "$1" --train-file "$2" --train-contexts "$3" --qa-packing packed \
-    --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 --export-samples "$4" "${@:5}"
-}
 mkdir -p "$OUT/gpu" "$OUT/train"
 # the samples must be tokenised with the base's own tokenizer; start from a copy of the CPU base
 [ -f "$OUT/train/tokenizer.json" ] || cp "$OUT/base/tokenizer.json" "$OUT/train/tokenizer.json"
 [ -f "$OUT/gpu/cpu-base.safetensors" ] || cp "$OUT/base/model.safetensors" "$OUT/gpu/cpu-base.safetensors"
 for d in data-gpu data-x; do
-  export_samples "$d" synthetic-train.jsonl 40000 "$OUT/gpu/$d-full.bin" --repeats 100000
-  export_samples "$d" synthetic-train-short.jsonl 30000 "$OUT/gpu/$d-short.bin" --repeats 0 --no-plain-text
+  export_samples "$OUT" "$d" synthetic-train.jsonl 40000 "$OUT/gpu/$d-full.bin" --repeats 100000
+  export_samples "$OUT" "$d" synthetic-train-short.jsonl 30000 "$OUT/gpu/$d-short.bin" --repeats 0 --no-plain-text
 done
 python3 scripts/gpu/pretrain_base.py --samples "$OUT/gpu/data-gpu-full.bin" "$OUT/gpu/data-gpu-short.bin" \
   --config "$OUT/base/config.json" --init "$OUT/gpu/cpu-base.safetensors" --out "$OUT/gpu/run1" --minutes 7.5 --lr 1e-3 --eval-every 250
@@ -252,17 +265,10 @@ fi
 keep_before "$G/before"
 [ -d data-y ] || ./sac data build --seed 8 --train 80000 --short-train 30000 --extra-train-phrasings --out data-y
 cp data-x/synthetic-dev.jsonl data-y/synthetic-dev.jsonl   # scored on the dev questions every other step used
-mkdir -p "$G/train" && cp "$G/before/base/tokenizer.json" "$G/train/tokenizer.json"
 # 80,000 contexts give 150 M tokens, 79 MB compressed: the QA samples are cut to the first 100 M
 # tokens (86,872 of 118,306 packed samples, about 59,000 of the contexts; the others appear only in
 # the induction drills), 29 MB compressed; text and held-out samples are all kept
-if [ ! -f "$KIT/samples-y-full.bin.xz" ]; then
-  sac train base --out "$G" --data data-y --train-file synthetic-train.jsonl --train-contexts 80000 \
-    --qa-packing packed --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 \
-    --export-samples "$G/y-full.bin" --repeats 100000
-  python3 scripts/gpu/subset_samples.py "$G/y-full.bin" "$KIT/samples-y-full.bin" --qa-tokens 100000000
-  xz -T0 -f "$KIT/samples-y-full.bin"
-fi
+cut_samples "$G" data-y 80000 100000000 "$KIT/samples-y-full.bin"
 sed 's/"num_hidden_layers": 4/"num_hidden_layers": 8/' "$G/before/base/config.json" > "$KIT/config.json"
 # the adapters' examples (the gpu-sac step's, from data-x) and the dev split, tokenised the same way
 if [ ! -f "$KIT/sac-examples.bin.xz" ]; then
@@ -299,15 +305,7 @@ for arm in nonce plain; do
   flag=$([ "$arm" = nonce ] && echo --nonce-facts || true)
   [ -d "$d" ] || ./sac data build --seed 100 --train 30000 --short-train 0 --extra-train-phrasings $flag --out "$d"
   cp data-x/synthetic-dev.jsonl "$d/synthetic-dev.jsonl"   # the dev questions every other step scored
-  if [ ! -f ".gpu/ab/samples-$arm.bin.xz" ]; then
-    mkdir -p "$OUT/gpu/ab-$arm/train" && cp "$OUT/base/tokenizer.json" "$OUT/gpu/ab-$arm/train/tokenizer.json"
-    sac train base --out "$OUT/gpu/ab-$arm" --data "$d" --train-file synthetic-train.jsonl --train-contexts 30000 \
-      --qa-packing packed --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 \
-      --export-samples "$OUT/gpu/ab-$arm/samples.bin" --repeats 100000
-    # both arms cut to the same 40 M QA tokens (what fits beside the repository), text and held-out kept
-    python3 scripts/gpu/subset_samples.py "$OUT/gpu/ab-$arm/samples.bin" ".gpu/ab/samples-$arm.bin" --qa-tokens 40000000
-    xz -T0 -f ".gpu/ab/samples-$arm.bin"
-  fi
+  cut_samples "$OUT/gpu/ab-$arm" "$d" 30000 40000000 ".gpu/ab/samples-$arm.bin"   # both arms: the same 40 M QA tokens
 done
 python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: nonce-ab needs python3 with PyTorch (a GPU machine); its kit is ready in .gpu/ab" >&2; exit 1; }
 mkdir -p "$OUT/gpu/ab-result"
@@ -333,15 +331,8 @@ mkdir -p "$KIT" "$G"
 keep_before "$G/before"
 [ -d data-n ] || ./sac data build --seed 101 --train 80000 --short-train 0 --extra-train-phrasings --nonce-facts --out data-n
 cp data-x/synthetic-dev.jsonl data-n/synthetic-dev.jsonl   # the dev questions every other step scored
-if [ ! -f "$KIT/samples-n-full.bin.xz" ]; then
-  mkdir -p "$G/train" && cp "$G/before/base/tokenizer.json" "$G/train/tokenizer.json"
-  sac train base --out "$G" --data data-n --train-file synthetic-train.jsonl --train-contexts 80000 \
-    --qa-packing packed --answer-prompt '\n### Answer:' --eval-file synthetic-dev.jsonl --eval-questions 400 \
-    --export-samples "$G/n-full.bin" --repeats 100000
-  # what fits beside the repository (32 MB since session 15) and the adapters' kit (14 MB)
-  python3 scripts/gpu/subset_samples.py "$G/n-full.bin" "$KIT/samples-n-full.bin" --qa-tokens 50000000
-  xz -T0 -f "$KIT/samples-n-full.bin"
-fi
+# 50 M QA tokens: what fits beside the repository (32 MB since session 15) and the adapters' kit (14 MB)
+cut_samples "$G" data-n 80000 50000000 "$KIT/samples-n-full.bin"
 cp "$G/before/base/config.json" "$KIT/config.json"
 for f in sac-examples.bin.xz dev-examples.bin.xz sac.json sac-causal.json sac-no-anchor-emb.json; do
   [ -f "$KIT/$f" ] || cp ".gpu/$f" "$KIT/$f" \

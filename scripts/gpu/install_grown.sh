@@ -39,16 +39,7 @@ for f in log.jsonl parity-logits.bin parity.json; do
   [ -f "$STAGE/base-run/$f" ] || die "base-run.tgz has no $f"
 done
 # the Java Fingerprints.baseModel of the staged base: what each adapter's sac.json must name
-fingerprint=$(python3 - "$STAGE/base" <<'EOF'
-import hashlib, os, sys
-md = hashlib.sha256()
-d = sys.argv[1]
-for n in sorted(n for n in os.listdir(d) if n == "config.json" or n.endswith(".safetensors")):
-    md.update(n.encode())
-    md.update(open(os.path.join(d, n), "rb").read())
-print(md.hexdigest())
-EOF
-)
+fingerprint=$(python3 scripts/gpu/fingerprint.py "$STAGE/base")
 for v in "${VARIANTS[@]}"; do
   grep -qx "$v exited with 0" "$STAGE/adapters/$v.txt" 2>/dev/null || die "the $v run did not end cleanly (see its .txt in adapters.tgz)"
   grep -q "\"baseModel\": \"$fingerprint\"" "$STAGE/adapters/$v/sac.json" \

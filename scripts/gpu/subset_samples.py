@@ -26,7 +26,6 @@ def main():
     t = int(lengths.sum())
     qa_before = np.cumsum(np.where(kinds == QA, lengths, 0)) - np.where(kinds == QA, lengths, 0)
     keep = (kinds != QA) | (qa_before + lengths <= a.qa_tokens)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     mask = np.repeat(keep, lengths)
     kept_tokens = int(lengths[keep].sum())
     tmp = a.output + ".partial"
@@ -38,7 +37,6 @@ def main():
         f.write(tokens[mask].tobytes())
         f.write(weights[mask].tobytes())
     os.replace(tmp, a.output)
-    assert starts[-1] + lengths[-1] == t
     print(f"{a.output}: {int((keep & (kinds == QA)).sum()):,} of {int((kinds == QA).sum()):,} QA samples, "
           f"{int((~(kinds == QA)).sum()):,} others; {kept_tokens:,} of {t:,} tokens")
 

@@ -60,6 +60,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fingerprint import base_fingerprint  # noqa: E402
 from pretrain_base import grow_layers, write_safetensors  # noqa: E402
 
 MAGIC = b"SACEXMP2"
@@ -414,19 +415,6 @@ def grown_adapter(state, layers, path):
     grown base before any training the adapter computes what it did (on a grown base trained since,
     it starts near there), and A is the original's, so B learns from the first step."""
     return grow_layers(state, "lora.layers", layers, lambda rest: rest.endswith("lora_B"), path)
-
-
-def base_fingerprint(folder):
-    """The Java Fingerprints.baseModel of a base folder: SHA-256 over the name and bytes of config.json
-    and every *.safetensors file, in name order. An adapter's sac.json records the base it was trained
-    on, and the engine refuses to load it on another."""
-    md = hashlib.sha256()
-    for name in sorted(n for n in os.listdir(folder) if n == "config.json" or n.endswith(".safetensors")):
-        md.update(name.encode())
-        with open(os.path.join(folder, name), "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                md.update(chunk)
-    return md.hexdigest()
 
 
 def attention_inputs(base, i, x, lora, scale, cos, sin):

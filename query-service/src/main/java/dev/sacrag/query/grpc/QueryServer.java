@@ -100,11 +100,6 @@ public final class QueryServer implements AutoCloseable {
         }
     }
 
-    /** As {@link #start(String, int, QueryGrpcService, Duration, Duration)} with no drain period. */
-    public static QueryServer start(String host, int port, QueryGrpcService service, Duration grace) {
-        return start(host, port, service, Duration.ZERO, grace);
-    }
-
     /**
      * @param port 0 for any free port
      * @param drain how long close() reports NOT_SERVING while still accepting calls, so that clients and

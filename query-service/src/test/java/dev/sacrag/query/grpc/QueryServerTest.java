@@ -33,7 +33,8 @@ class QueryServerTest {
     @Test
     void aBrokenReplicaReportsNotServingForGood() throws Exception {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
-            QueryServer server = QueryServer.start("127.0.0.1", 0, new QueryGrpcService(rig.engine, LIMITS, rig.metrics), GRACE);
+            QueryServer server = QueryServer.start("127.0.0.1", 0, new QueryGrpcService(rig.engine, LIMITS, rig.metrics),
+                    Duration.ZERO, GRACE);
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
             try {
                 var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
@@ -96,7 +97,8 @@ class QueryServerTest {
     void closeLetsARunningAskFinishAndDoesNotWaitOutTheGraceForHealthWatches() throws Exception {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 5, 200), 1 << 20)) {
             rig.addCompressed("default", "ada", 11, "Ada Lovelace wrote the first program.");
-            QueryServer server = QueryServer.start("127.0.0.1", 0, new QueryGrpcService(rig.engine, LIMITS, rig.metrics), GRACE);
+            QueryServer server = QueryServer.start("127.0.0.1", 0, new QueryGrpcService(rig.engine, LIMITS, rig.metrics),
+                    Duration.ZERO, GRACE);
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
             try {
                 server.markServing();

@@ -115,15 +115,13 @@ final class FactTemplates {
             "Which year was {e} born in?", "What year did {e} come into the world?",
             "For which company does {e} work?", "What city is {e} located in?");
 
-    /** What a nonce fact's answer is. */
-    enum NonceValue { PLACE, YEAR, ORG, FIELD }
-
     /**
      * A frame for a fact about an invented relation: "{w}" is a nonce verb drawn per fact, so
      * the only way to answer is to find the question's own words in the document (the reading
-     * a held-out phrasing needs) instead of recalling how a known relation is asked.
+     * a held-out phrasing needs) instead of recalling how a known relation is asked. Its answer
+     * is drawn as {@code valuesOf}'s are (a city, a founding year, an organisation, a field).
      */
-    record NonceFrame(NonceValue value, List<String> statements, List<String> questions) { }
+    record NonceFrame(Relation valuesOf, List<String> statements, List<String> questions) { }
 
     /**
      * Train-only facts about invented relations ({@code sac data build --nonce-facts}). No
@@ -132,16 +130,16 @@ final class FactTemplates {
      * held-out question's relation word, so they teach finding words, not the held-out wordings.
      */
     static final List<NonceFrame> NONCE_FRAMES = List.of(
-            new NonceFrame(NonceValue.PLACE, List.of("{e} {w}s in {v}.", "In {v}, {e} {w}s every day.",
+            new NonceFrame(Relation.BASED_IN, List.of("{e} {w}s in {v}.", "In {v}, {e} {w}s every day.",
                     "{e} has {w}ed in {v} for years.", "It is in {v} that {e} {w}s."),
                     List.of("Where does {e} {w}?", "In which city does {e} {w}?", "Which city does {e} {w} in?")),
-            new NonceFrame(NonceValue.YEAR, List.of("{e} {w}ed in {v}.", "In {v}, {e} {w}ed for the first time.",
+            new NonceFrame(Relation.FOUNDED_IN, List.of("{e} {w}ed in {v}.", "In {v}, {e} {w}ed for the first time.",
                     "{e} first {w}ed in {v}.", "It was in {v} that {e} {w}ed."),
                     List.of("When did {e} {w}?", "In what year did {e} {w}?", "When did {e} first {w}?")),
-            new NonceFrame(NonceValue.ORG, List.of("{e} {w}s for {v}.", "For {v}, {e} {w}s on weekdays.",
+            new NonceFrame(Relation.WORKS_FOR, List.of("{e} {w}s for {v}.", "For {v}, {e} {w}s on weekdays.",
                     "{e} has {w}ed for {v} since spring."),
                     List.of("Who does {e} {w} for?", "Which organisation does {e} {w} for?")),
-            new NonceFrame(NonceValue.FIELD, List.of("{e} {w}s {v}.", "What {e} {w}s is {v}.", "{e} {w}s mostly {v}."),
+            new NonceFrame(Relation.FIELD, List.of("{e} {w}s {v}.", "What {e} {w}s is {v}.", "{e} {w}s mostly {v}."),
                     List.of("What does {e} {w}?", "Which field does {e} {w}?")));
 
     /** Sentences that mention other cities, organisations and years but answer nothing. */

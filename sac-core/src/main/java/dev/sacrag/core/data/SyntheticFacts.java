@@ -205,13 +205,7 @@ public final class SyntheticFacts {
         FactTemplates.NonceFrame frame = FactTemplates.NONCE_FRAMES.get(random.nextInt(FactTemplates.NONCE_FRAMES.size()));
         String statement = frame.statements().get(random.nextInt(frame.statements().size())).replace("{w}", verb);
         String question = frame.questions().get(random.nextInt(frame.questions().size())).replace("{w}", verb);
-        String value = switch (frame.value()) {
-            case PLACE -> city();
-            case YEAR -> String.valueOf(1850 + random.nextInt(170));
-            case ORG -> !orgs.isEmpty() && random.nextBoolean() ? orgs.get(random.nextInt(orgs.size())) : orgName(new HashSet<>());
-            case FIELD -> FactTemplates.FIELDS.get(random.nextInt(FactTemplates.FIELDS.size()));
-        };
-        return new Fact(entity, null, value, statement, question);
+        return new Fact(entity, null, value(frame.valuesOf(), orgs), statement, question);
     }
 
     private String value(Relation r, List<String> orgs) {
