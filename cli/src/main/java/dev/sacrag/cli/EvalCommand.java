@@ -64,14 +64,15 @@ final class EvalCommand implements Callable<Integer> {
             Evaluator.requireKnown(methods);   // before minutes of loading adapters
         }
         ModelPaths paths = ModelPaths.resolve(model, null);
+        Map<String, Path> chosen = adapterPerVariant(model.resolve("adapters"));
+        if (!chosen.containsKey("sac")) {   // before any adapter's base loads
+            throw new IllegalArgumentException(model.resolve("adapters") + " holds no adapter of variant sac"
+                    + " (sac.json \"variant\"): the evaluation compares the others with it");
+        }
         Map<String, SacEngine> engines = new LinkedHashMap<>();
         try {
-            for (Map.Entry<String, Path> adapter : adapterPerVariant(model.resolve("adapters")).entrySet()) {
+            for (Map.Entry<String, Path> adapter : chosen.entrySet()) {
                 engines.put(adapter.getKey(), SacEngine.load(paths.base(), adapter.getValue()));
-            }
-            if (!engines.containsKey("sac")) {
-                throw new IllegalArgumentException(model.resolve("adapters") + " holds no adapter of variant sac"
-                        + " (sac.json \"variant\"): the evaluation compares the others with it");
             }
             Evaluator ev = new Evaluator(engines, line -> System.err.println("  " + line));
             List<Evaluator.Prediction> predictions = new ArrayList<>();

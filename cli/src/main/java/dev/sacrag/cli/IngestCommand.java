@@ -1,5 +1,6 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.ingest.DocumentPublisher;
 import dev.sacrag.ingest.DocumentSources;
 import dev.sacrag.ingest.IngestRunner;
@@ -123,7 +124,7 @@ final class IngestCommand implements Callable<Integer> {
             return false;
         }
         try {
-            summary.questions().writeJsonl(file);
+            AtomicFiles.write(file, summary.questions()::writeJsonl);   // never a truncated file
         } catch (IOException e) {
             err.printf(Locale.ROOT, "ingest: %d questions not written to %s: %s%n", summary.questions().size(), file,
                     Sac.describe(e));

@@ -12,7 +12,6 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -64,21 +63,10 @@ public record QuestionSet(List<Question> questions) {
     }
 
     /**
-     * Writes the questions through a temporary file beside {@code file}, moved into place when
-     * complete: an interrupted write leaves the previous file (or none), never a truncated one.
+     * Writes the questions, one JSON object a line. {@code sac ingest} writes through
+     * {@code AtomicFiles.write}, so an interrupted write leaves the previous file (or none).
      */
     public void writeJsonl(Path file) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".partial");
-        try {
-            writeLines(tmp);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-    }
-
-    private void writeLines(Path file) throws IOException {
         try (BufferedWriter out = Files.newBufferedWriter(file, UTF_8)) {
             for (Question q : questions) {
                 JsonObject json = new JsonObject();

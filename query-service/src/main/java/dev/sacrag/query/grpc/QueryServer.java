@@ -111,8 +111,7 @@ public final class QueryServer implements AutoCloseable {
             throw new IllegalArgumentException("shutdown drain and grace must not be negative, got " + drain + " and " + grace);
         }
         HealthStatusManager health = new HealthStatusManager();
-        health.setStatus("", ServingStatus.NOT_SERVING);
-        health.setStatus(SERVICE, ServingStatus.NOT_SERVING);
+        setAll(health, ServingStatus.NOT_SERVING);
         CallCounter queries = new CallCounter();
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 .addService(ServerInterceptors.intercept(service, queries))
@@ -144,8 +143,7 @@ public final class QueryServer implements AutoCloseable {
         if (closed || broken) {
             return;
         }
-        health.setStatus("", ServingStatus.SERVING);
-        health.setStatus(SERVICE, ServingStatus.SERVING);
+        setAll(health, ServingStatus.SERVING);
     }
 
     /**
@@ -159,11 +157,16 @@ public final class QueryServer implements AutoCloseable {
         }
         broken = true;
         log.error("health NOT_SERVING: {}", why);
-        health.setStatus("", ServingStatus.NOT_SERVING);
-        health.setStatus(SERVICE, ServingStatus.NOT_SERVING);
+        setAll(health, ServingStatus.NOT_SERVING);
     }
 
-    public void awaitTermination() throws InterruptedException {
+    /** The server's overall status ("") and the query service's move together. */
+    private static void setAll(HealthStatusManager health, ServingStatus status) {
+        health.setStatus("", status);
+        health.setStatus(SERVICE, status);
+    }
+
+        public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }
 

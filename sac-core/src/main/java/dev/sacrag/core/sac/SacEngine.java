@@ -42,13 +42,13 @@ public final class SacEngine implements AutoCloseable {
     }
 
     public static SacEngine load(Path modelDir, Path adapterDir) throws IOException {
+        String fingerprint = Fingerprints.baseModel(modelDir);
+        requireTrainedOn(SacSpec.load(adapterDir), fingerprint, modelDir, adapterDir);   // before the weights load
         Transformer base = Transformer.load(modelDir);
         TextTokenizer tok = null;
         try {
             tok = TextTokenizer.load(modelDir);
             SacAdapter adapter = SacAdapter.load(adapterDir, base.config(), base.manager());
-            String fingerprint = Fingerprints.baseModel(modelDir);
-            requireTrainedOn(adapter.spec(), fingerprint, modelDir, adapterDir);
             return new SacEngine(base, tok, adapter, fingerprint);
         } catch (Throwable e) {   // an Error too (e.g. out of direct memory): the native arrays go either way
             if (tok != null) {
