@@ -6,7 +6,8 @@
 # (scripts/gpu/train_sac.py on examples the Java code tokenised), "gpu-tune" (7.5 minutes of
 # an H100 lent to a third), which continues the adapters after the CPU step "cpu-tune", and
 # "gpu-grow" (one 9-minute call on an H100 lent to a fourth), which grows the base to 8 layers and
-# retrains the adapters on it.
+# retrains the adapters on it, and "gpu-nonce" (one 9-minute call on an H100 lent to a fifth), which
+# continues the base on data with nonce facts and the adapters on it.
 # Every CPU step resumes from its checkpoint when the script is run again after an interruption.
 # Times are budgets on a 2-core machine; see models/sac-demo/MODEL_CARD.md for what they gave.
 set -euo pipefail
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-models/sac-demo}
 SAC=${SAC:-./sac}
 # Which steps to run (all by default); e.g. PHASES="sac ablations eval" after the base is done.
-PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac cpu-tune gpu-tune gpu-grow eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
+PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac cpu-tune gpu-tune gpu-grow gpu-nonce eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
 resume() { if [ -e "$1" ]; then echo --resume; fi; }
 want() { [[ " $PHASES " == *" $1 "* ]]; }
 # keep_before DIR: a copy of the package's base and adapters, made once, that a GPU step starts from
@@ -313,8 +314,8 @@ KIT=.gpu/ab PKG="$OUT" OUT="$OUT/gpu/ab-result" bash scripts/gpu/nonce_ab.sh
 fi
 
 if want gpu-nonce; then
-# Prepared in session 15 for the next lent GPU, not yet run (not in the default steps): the base
-# continued on training contexts with nonce facts (the nonce-ab experiment: held-out answer loss
+# Prepared in session 15, run in session 16 (one 529 s call on a lent H100; the committed package):
+# the base continued on training contexts with nonce facts (the nonce-ab experiment: held-out answer loss
 # 0.48 -> 0.36 in 2.4 minutes), keeping its best held-out score, then the three adapters from their
 # weights on it, in one call (grow_demo_model.sh with GROW=0: 4.2 + 3.5 minutes). The kit travels in
 # .gpu/nonce (with the repository, under the 64 MiB a lent machine receives); the base and adapters
@@ -344,6 +345,19 @@ rm -rf "$R" && mkdir -p "$R"
 # (OUT last: each assignment before a command sees the ones before it)
 GROW=0 KIT="$KIT" PKG="$G/before" OUT="$R" bash scripts/gpu/grow_demo_model.sh
 bash scripts/gpu/install_grown.sh "$R" "$OUT" "$KIT" gpu-nonce-log.jsonl
+fi
+
+if want capacity-ab; then
+# Session 16, an experiment (not in the default steps, nothing installed): is the adapters' plateau
+# (held-out 4x answer loss 1.70-1.75 over four GPU runs) a capacity limit? The committed sac adapter
+# continued side by side as it is (LoRA q/v, rank 16) and widened to LoRA on all seven projections at
+# rank 64 (train_sac.py --widen-init: both start at the same score); scripts/gpu/capacity_ab.sh,
+# MODEL_CARD.md "Adapter capacity". Runs where PyTorch is: the GPU, or the CPU slowly (one thread
+# an arm; session 16 ran it here with Debian's python3-torch for 25 minutes).
+python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: capacity-ab needs python3 with PyTorch" >&2; exit 1; }
+[ -f .gpu/nonce/sac-examples.bin.xz ] || { echo "train-demo-model.sh: capacity-ab takes the adapters' kit from .gpu/nonce (PHASES=gpu-nonce makes it)" >&2; exit 1; }
+mkdir -p "$OUT/gpu/capacity-ab"
+KIT=.gpu/nonce PKG="$OUT" OUT="$OUT/gpu/capacity-ab" MINUTES=${AB_MINUTES:-3} bash scripts/gpu/capacity_ab.sh
 fi
 
 if want sac; then

@@ -398,15 +398,44 @@ class Adapter(torch.nn.Module):
             out[f"lora.layers.{i}.{t}.lora_B"] = b
         return out
 
-    def load(self, path, grow=False):
+    def load(self, path, grow=False, widen=False):
         state = read_tensors(path)
         if grow:
             state = grown_adapter(state, len({i for i, _ in self.names}), path)
+        if widen:
+            state = self.widened(state, path)
         with torch.no_grad():
             for name, p in self.tensors().items():
                 if name not in state or tuple(state[name].shape) != tuple(p.shape):
                     sys.exit(f"{path}: no tensor {name} of shape {tuple(p.shape)}")
                 p.copy_(state[name])
+
+    def widened(self, state, path):
+        """--widen-init: an adapter with fewer LoRA targets or a smaller rank, brought to this spec's. A
+        target it lacks keeps this adapter's fresh initialisation (B zero); a smaller rank r0 fills
+        A's first r0 rows and B's first r0 columns, the rest staying fresh (B's zero). With the same
+        alpha/rank scale the widened adapter computes exactly what the saved one did, so training
+        starts there with more capacity (used to test whether q/v at rank 16 is what holds the demo
+        adapter back; the paper's LoRA is q/v only)."""
+        out = dict(state)
+        for name, p in self.tensors().items():
+            if not name.startswith("lora."):
+                continue
+            if name not in state:
+                out[name] = p.detach().clone()
+                continue
+            old, fresh = state[name], p.detach().clone()
+            if old.shape == fresh.shape:
+                continue
+            if name.endswith("lora_A") and old.shape[1] == fresh.shape[1] and old.shape[0] < fresh.shape[0]:
+                fresh[:old.shape[0]] = old
+            elif name.endswith("lora_B") and old.shape[0] == fresh.shape[0] and old.shape[1] < fresh.shape[1]:
+                fresh[:, :old.shape[1]] = old
+            else:
+                sys.exit(f"{path}: {name} has shape {tuple(old.shape)}, which --widen-init cannot widen to "
+                         f"{tuple(fresh.shape)} (only a larger rank or a new target)")
+            out[name] = fresh
+        return out
 
 
 def grown_adapter(state, layers, path):
@@ -582,7 +611,7 @@ def train(a):
         spec = {**spec, "baseModel": trained_on}
     adapter = Adapter(base, spec, a.seed)
     if a.init:
-        adapter.load(a.init, a.grow_init)
+        adapter.load(a.init, a.grow_init, a.widen_init)
     adapter.to(device)
     ex = Examples(a.examples, a.questions_per_example, rng)
     os.makedirs(os.path.join(a.out, a.name), exist_ok=True)
@@ -755,6 +784,9 @@ def main():
     ap.add_argument("--grow-init", action="store_true", help="--init is an adapter of a base with k times fewer "
                     "layers, grown in depth since (pretrain_base.py --grow): layer i starts from the LoRA of i // k, "
                     "with B zero on the copies")
+    ap.add_argument("--widen-init", action="store_true", help="--init has fewer LoRA targets or a smaller rank than "
+                    "--spec: new targets and the added rank start at B zero, so training starts from what --init "
+                    "computes (keep loraAlpha / loraRank the same)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/NAME-checkpoint.pt")
     ap.add_argument("--minutes", type=float, default=5.0, help="training time, stage 1 included (default 5)")
     ap.add_argument("--batch", type=int, default=64, help="examples per step (default 64)")
