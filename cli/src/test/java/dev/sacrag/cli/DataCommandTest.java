@@ -63,4 +63,30 @@ class DataCommandTest {
         assertNotEquals(0, Sac.commandLine().execute("data", "positions", "--predictions", predictions.toString(),
                 "--data", data.toString()));
     }
+
+    @Test
+    void kindsSplitsExactMatchByTheKindOfAnswerAndCountsWrongAnswersFoundInTheDocument() throws Exception {
+        String context = "Ann lives in Oslo. Bo works at Acme Labs. Cy was born in 1901. Cy studies geology. Bo lives in Lund.";
+        Path data = tmp.resolve("d.jsonl");
+        MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", context, List.of(
+                new MrqaRecord.Qa("q0", "Where does Ann live?", List.of("Oslo"), List.of()),
+                new MrqaRecord.Qa("q1", "Where does Bo work?", List.of("Acme Labs"), List.of()),
+                new MrqaRecord.Qa("q2", "When was Cy born?", List.of("1901"), List.of()),
+                new MrqaRecord.Qa("q3", "What does Cy study?", List.of("geology"), List.of())))));
+        Path predictions = Files.writeString(tmp.resolve("p.jsonl"), String.join("\n",
+                pred("sac", 4, "q0", "Lund", "Oslo"),            // a name, wrong, but copied from the document
+                pred("sac", 4, "q1", "Krundyax Labs", "Acme Labs"),   // a name, wrong and made up
+                pred("sac", 4, "q2", "1901", "1901"),
+                pred("sac", 4, "q3", "geology", "geology"),
+                pred("full", 0, "q0", "Oslo", "Oslo"),
+                pred("full", 0, "q2", "1907", "1901")));         // made up
+        String table = run("data", "kinds", "--predictions", predictions.toString(), "--data", data.toString());
+        assertTrue(table.contains("| sac 4x | 100.0 (1) | 100.0 (1) | 0.0 (2) | 1 of 2 |"), table);
+        assertTrue(table.contains("| full | 0.0 (1) | - | 100.0 (1) | 0 of 1 |"), table);
+    }
+
+    private static String pred(String method, int ratio, String qid, String predicted, String gold) {
+        return "{\"method\":\"" + method + "\",\"ratio\":" + ratio + ",\"qid\":\"" + qid + "\",\"question\":\"?\",\"predicted\":\""
+                + predicted + "\",\"gold\":\"" + gold + "\"}";
+    }
 }

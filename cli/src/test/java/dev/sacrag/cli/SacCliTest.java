@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,15 @@ class SacCliTest {
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(args);
         return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void dataBuildRefusesAnUnknownNameStyleBeforeWritingAnything() {
+        Run r = run("data", "build", "--names", "wordz", "--out", tmp.resolve("data").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--names must be syllables or words, got 'wordz'"), r.err());
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("data")), "nothing written");
+        assertTrue(run("data", "build", "--help").out().contains("--names=syllables|words"), "--help shows the choice");
     }
 
     @Test

@@ -19,20 +19,12 @@ public final class DataBuilder {
     /**
      * {@code shortTrain}: extra training contexts of 200-700 characters (a curriculum set),
      * with as many short dev contexts as {@code dev} to watch the curriculum on.
-     * {@code trainQuestions}: questions per training context (dev and test ask 4).
-     * {@code extraTrainPhrasings}: training documents and questions also use the extra
-     * training-only phrasings (dev and test are the same either way).
-     * {@code nonceFacts}: training documents also state and ask facts about invented relations
-     * ({@link FactTemplates#NONCE_FRAMES}; dev and test are the same either way).
+     * {@code facts}: how the synthetic documents are made (questions per training context,
+     * phrasings, nonce facts, name style; its length range is not used: the files have fixed ones).
      */
-    public record Sizes(int train, int dev, int test, int shortTrain, int trainQuestions, boolean extraTrainPhrasings,
-                        boolean nonceFacts) {
+    public record Sizes(int train, int dev, int test, int shortTrain, SyntheticFacts.Options facts) {
         public Sizes(int train, int dev, int test, int shortTrain) {
-            this(train, dev, test, shortTrain, Integer.MAX_VALUE);
-        }
-
-        public Sizes(int train, int dev, int test, int shortTrain, int trainQuestions) {
-            this(train, dev, test, shortTrain, trainQuestions, false, false);
+            this(train, dev, test, shortTrain, SyntheticFacts.Options.defaults());
         }
 
         public static Sizes defaults() {
@@ -47,17 +39,18 @@ public final class DataBuilder {
         Map<String, Integer> written = new java.util.LinkedHashMap<>();
         Map<Split, Integer> n = Map.of(Split.TRAIN, sizes.train(), Split.DEV, sizes.dev(), Split.TEST, sizes.test());
         for (Split s : Split.values()) {
-            List<MrqaRecord> records = new SyntheticFacts(s, seed, 0, 0, sizes.trainQuestions(), sizes.extraTrainPhrasings(), sizes.nonceFacts()).generate(n.get(s));
+            List<MrqaRecord> records = new SyntheticFacts(s, seed, sizes.facts().lengths(0, 0)).generate(n.get(s));
             String file = "synthetic-" + name(s) + ".jsonl";
             MrqaJsonl.write(out.resolve(file), "sac-synthetic-facts", name(s), records);
             written.put(file, records.size());
         }
         if (sizes.shortTrain() > 0) {
-            List<MrqaRecord> records = new SyntheticFacts(Split.TRAIN, seed + 1, 200, 700, sizes.trainQuestions(), sizes.extraTrainPhrasings(), sizes.nonceFacts())
+            List<MrqaRecord> records = new SyntheticFacts(Split.TRAIN, seed + 1, sizes.facts().lengths(200, 700))
                     .generate(sizes.shortTrain());
             MrqaJsonl.write(out.resolve("synthetic-train-short.jsonl"), "sac-synthetic-facts", "train", records);
             written.put("synthetic-train-short.jsonl", records.size());
-            List<MrqaRecord> dev = new SyntheticFacts(Split.DEV, seed + 1, 200, 700).generate(sizes.dev());
+            List<MrqaRecord> dev = new SyntheticFacts(Split.DEV, seed + 1,
+                    SyntheticFacts.Options.defaults().names(sizes.facts().names()).lengths(200, 700)).generate(sizes.dev());
             MrqaJsonl.write(out.resolve("synthetic-dev-short.jsonl"), "sac-synthetic-facts", "dev", dev);
             written.put("synthetic-dev-short.jsonl", dev.size());
         }

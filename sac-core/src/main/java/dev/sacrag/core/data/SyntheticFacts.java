@@ -28,59 +28,85 @@ public final class SyntheticFacts {
     private static final String[] VOWELS = {"a", "e", "i", "o", "u", "ai", "ei", "ou", "ya", "io"};
     private static final String[] CODAS = {"", "", "", "n", "r", "l", "s", "m", "th", "nd", "rk", "x"};
 
+    /**
+     * How entity and place names are made. {@link #SYLLABLES}: random syllables ("Krundyaxhaven",
+     * "Foubraim Taifa"), the data every committed model was trained on. {@link #WORDS}: combinations
+     * of given names, family names and place stems ({@link NameParts}: "Clara Voss", "Ashford",
+     * "Keller Textiles"). Either way a held-out entity never occurs in training; with words its
+     * parts do, as in real documents. Session 16 found that the demo adapter recovers values made
+     * of known words about as well as the full context does, but rarely the exact spelling of a
+     * syllable name (MODEL_CARD.md, "What sac misses").
+     */
+    public enum Names { SYLLABLES, WORDS }
+
+    /**
+     * What to generate besides the split and seed.
+     *
+     * @param minChars            with {@code maxChars}: document length drawn uniformly from [minChars, maxChars)
+     *                            characters (about 4 a token); 0, 0 keeps the default mix (100-1000 tokens,
+     *                            most under 400). Short documents make a curriculum: a small model learns to
+     *                            look up and copy facts far sooner when contexts are short.
+     * @param trainQuestions      caps the questions of a training context (dev/test ask 4)
+     * @param extraTrainPhrasings training documents and questions also use {@link FactTemplates#EXTRA_TRAIN_STATEMENTS}
+     *                            and {@link FactTemplates#EXTRA_TRAIN_QUESTIONS}; dev and test are the same either way
+     * @param nonceFacts          half of a training document's entities also get a fact about an invented relation
+     *                            ({@link FactTemplates#NONCE_FRAMES}), asked with the same nonce verb; dev and test
+     *                            are the same either way, and without it the random draws (so the data) are too
+     * @param names               how names are made; {@link Names#SYLLABLES} gives the data of earlier versions
+     */
+    public record Options(int minChars, int maxChars, int trainQuestions, boolean extraTrainPhrasings, boolean nonceFacts,
+                          Names names) {
+        public Options {
+            if (trainQuestions < 1) {
+                throw new IllegalArgumentException("questions per training context must be >= 1, got " + trainQuestions);
+            }
+            if (minChars < 0 || maxChars < 0 || (maxChars > 0 && maxChars <= minChars)) {
+                throw new IllegalArgumentException("document length range must be 0, 0 or 0 <= min < max, got "
+                        + minChars + ", " + maxChars);
+            }
+            java.util.Objects.requireNonNull(names, "names");
+        }
+
+        public static Options defaults() {
+            return new Options(0, 0, Integer.MAX_VALUE, false, false, Names.SYLLABLES);
+        }
+
+        public Options lengths(int min, int max) {
+            return new Options(min, max, trainQuestions, extraTrainPhrasings, nonceFacts, names);
+        }
+
+        public Options trainQuestions(int n) {
+            return new Options(minChars, maxChars, n, extraTrainPhrasings, nonceFacts, names);
+        }
+
+        public Options extraTrainPhrasings(boolean on) {
+            return new Options(minChars, maxChars, trainQuestions, on, nonceFacts, names);
+        }
+
+        public Options nonceFacts(boolean on) {
+            return new Options(minChars, maxChars, trainQuestions, extraTrainPhrasings, on, names);
+        }
+
+        public Options names(Names style) {
+            return new Options(minChars, maxChars, trainQuestions, extraTrainPhrasings, nonceFacts, style);
+        }
+    }
+
     private final Split split;
     private final Random random;
-    private final int minChars;
-    private final int maxChars;
-    private final int trainQuestions;
-    private final boolean extraTrainPhrasings;
+    private final Options options;
     private final boolean nonceFacts;
 
-    /** Documents of roughly 100-1000 tokens (most under 400). */
+    /** Documents of the default mix, syllable names. */
     public SyntheticFacts(Split split, long seed) {
-        this(split, seed, 0, 0);
+        this(split, seed, Options.defaults());
     }
 
-    /**
-     * Documents whose length is drawn uniformly from [minChars, maxChars) characters (about 4
-     * characters a token); 0, 0 keeps the default mix. Short documents make a curriculum: a
-     * small model learns to look up and copy facts far sooner when contexts are short.
-     */
-    public SyntheticFacts(Split split, long seed, int minChars, int maxChars) {
-        this(split, seed, minChars, maxChars, Integer.MAX_VALUE);
-    }
-
-    /** As above; {@code trainQuestions} caps the questions of a training context (dev/test ask 4). */
-    public SyntheticFacts(Split split, long seed, int minChars, int maxChars, int trainQuestions) {
-        this(split, seed, minChars, maxChars, trainQuestions, false);
-    }
-
-    /**
-     * As above; {@code extraTrainPhrasings} lets training documents and questions also use
-     * {@link FactTemplates#EXTRA_TRAIN_STATEMENTS} and {@link FactTemplates#EXTRA_TRAIN_QUESTIONS}.
-     * Dev and test are the same either way.
-     */
-    public SyntheticFacts(Split split, long seed, int minChars, int maxChars, int trainQuestions, boolean extraTrainPhrasings) {
-        this(split, seed, minChars, maxChars, trainQuestions, extraTrainPhrasings, false);
-    }
-
-    /**
-     * As above; {@code nonceFacts} adds to half of a training document's entities a fact about an
-     * invented relation ({@link FactTemplates#NONCE_FRAMES}), asked with the same nonce verb. Dev
-     * and test are the same either way, and without it the random draws (so the data) are too.
-     */
-    public SyntheticFacts(Split split, long seed, int minChars, int maxChars, int trainQuestions, boolean extraTrainPhrasings,
-                          boolean nonceFacts) {
-        if (trainQuestions < 1) {
-            throw new IllegalArgumentException("questions per training context must be >= 1, got " + trainQuestions);
-        }
-        this.trainQuestions = trainQuestions;
-        this.extraTrainPhrasings = extraTrainPhrasings;
-        this.nonceFacts = nonceFacts && split == Split.TRAIN;
+    public SyntheticFacts(Split split, long seed, Options options) {
         this.split = split;
+        this.options = options;
+        this.nonceFacts = options.nonceFacts() && split == Split.TRAIN;
         this.random = new Random(seed * 31 + split.ordinal());
-        this.minChars = minChars;
-        this.maxChars = maxChars;
     }
 
     /** {@code count} documents. */
@@ -101,6 +127,8 @@ public final class SyntheticFacts {
     }
 
     private MrqaRecord document(String id) {
+        int minChars = options.minChars();
+        int maxChars = options.maxChars();
         int targetChars = maxChars > minChars ? minChars + random.nextInt(maxChars - minChars)
                 : random.nextDouble() < 0.8 ? 400 + random.nextInt(1200) : 1600 + random.nextInt(2400);
         List<String> people = new ArrayList<>();
@@ -164,7 +192,7 @@ public final class SyntheticFacts {
      * like a reading-comprehension set. (The committed demo base was trained on 4 a context.)
      */
     private int questionsPerContext() {
-        return split == Split.TRAIN ? trainQuestions : 4;
+        return split == Split.TRAIN ? options.trainQuestions() : 4;
     }
 
     private void appendFact(StringBuilder text, Fact f, Map<Fact, int[]> spans) {
@@ -189,7 +217,7 @@ public final class SyntheticFacts {
      * dev/test use the held-out ones half of the time.
      */
     private String pick(List<String> templates, int trainCount, List<String> extraTrain) {
-        if (split == Split.TRAIN && extraTrainPhrasings) {
+        if (split == Split.TRAIN && options.extraTrainPhrasings()) {
             int i = random.nextInt(trainCount + extraTrain.size());
             return i < trainCount ? templates.get(i) : extraTrain.get(i - trainCount);
         }
@@ -226,6 +254,14 @@ public final class SyntheticFacts {
     }
 
     private String city() {
+        if (options.names() == Names.WORDS) {   // held out by its hash, as entities are
+            while (true) {
+                String c = oneOf(NameParts.PLACE_STEMS) + oneOf(FactTemplates.CITY_SUFFIXES);
+                if (splitOf(c) == split) {
+                    return c;
+                }
+            }
+        }
         return capitalise(word(1 + random.nextInt(2)))
                 + FactTemplates.CITY_SUFFIXES.get(random.nextInt(FactTemplates.CITY_SUFFIXES.size()));
     }
@@ -233,7 +269,8 @@ public final class SyntheticFacts {
     /** A full name belonging to this split (names of other splits are rejected and redrawn). */
     private String personName(Set<String> used) {
         while (true) {
-            String n = capitalise(word(2)) + " " + capitalise(word(2 + random.nextInt(2)));
+            String n = options.names() == Names.WORDS ? oneOf(NameParts.GIVEN) + " " + oneOf(NameParts.FAMILY)
+                    : capitalise(word(2)) + " " + capitalise(word(2 + random.nextInt(2)));
             if (splitOf(n) == split && used.add(n)) {
                 return n;
             }
@@ -242,12 +279,18 @@ public final class SyntheticFacts {
 
     private String orgName(Set<String> used) {
         while (true) {
-            String n = capitalise(word(2)) + " "
-                    + FactTemplates.ORG_SUFFIXES.get(random.nextInt(FactTemplates.ORG_SUFFIXES.size()));
+            String stem = options.names() == Names.WORDS
+                    ? (random.nextBoolean() ? oneOf(NameParts.FAMILY) : oneOf(NameParts.PLACE_STEMS) + oneOf(FactTemplates.CITY_SUFFIXES))
+                    : capitalise(word(2));
+            String n = stem + " " + FactTemplates.ORG_SUFFIXES.get(random.nextInt(FactTemplates.ORG_SUFFIXES.size()));
             if (splitOf(n) == split && used.add(n)) {
                 return n;
             }
         }
+    }
+
+    private String oneOf(List<String> parts) {
+        return parts.get(random.nextInt(parts.size()));
     }
 
     /** 80/10/10 by a hash of the name: an entity belongs to exactly one split. */
