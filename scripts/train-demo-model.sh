@@ -347,6 +347,61 @@ GROW=0 KIT="$KIT" PKG="$G/before" OUT="$R" bash scripts/gpu/grow_demo_model.sh
 bash scripts/gpu/install_grown.sh "$R" "$OUT" "$KIT" gpu-nonce-log.jsonl
 fi
 
+if want gpu-words; then
+# Session 16, prepared for the next lent GPU, not yet run (not in the default steps). Two questions in
+# one call (grow_demo_model.sh, GROW=0 WIDE=1): does the adapter learn to copy names once they are made
+# of words it knows, and is q/v at rank 16 too small? The committed adapter copies 1 of 188 names (it
+# writes a syllable name of the right shape instead; `sac data kinds`), also on names made of words it
+# was never trained on. The base continues 4 minutes on training contexts whose documents draw syllable
+# or word names half and half (`--names mixed`, with nonce facts), keeping its best score on their
+# dev split (also mixed); then four adapter runs from the committed weights side by side for 3.5
+# minutes on examples of the same data: sac, the two ablations, and sac-wide (sac widened to LoRA on all
+# seven projections at rank 64, train_sac.py --widen-init; the capacity A/B of capacity-ab). On the
+# lent machine, carrying .gpu/words: `GROW=0 WIDE=1 BASE_MINUTES=4 KIT=.gpu/words OUT=<returned folder>
+# bash scripts/gpu/grow_demo_model.sh`; then here, after comparing the last held-out lines of sac and
+# sac-wide in adapters.tgz (NAME.txt): `SAC_ARM=sac or sac-wide bash scripts/gpu/install_grown.sh <its
+# files> models/sac-demo .gpu/words gpu-words-log.jsonl`, and eval on both test splits
+# (eval/synthetic-test.jsonl, syllable names; eval/synthetic-test-words.jsonl, word names).
+KIT=.gpu/words
+G="$OUT/gpu/words"
+mkdir -p "$KIT" "$G"
+keep_before "$G/before"
+[ -d data-wm ] || ./sac data build --seed 102 --train 30000 --short-train 0 --extra-train-phrasings --nonce-facts \
+  --names mixed --out data-wm
+# 30,000 contexts give about 68 M QA tokens, cut to 50 M (what fits beside the repository and the adapters' kit)
+cut_samples "$G" data-wm 30000 50000000 "$KIT/samples-wm-full.bin"
+cp "$G/before/base/config.json" "$KIT/config.json"
+if [ ! -f "$KIT/sac-examples.bin.xz" ]; then
+  sac train sac --model "$G/before" --data data-wm --train-contexts 25000 --variant sac --ratio 4,8,16 \
+    --export-examples "$KIT/sac-examples.bin"
+  mv "$KIT/sac-examples.bin.sac.json" "$KIT/sac.json"
+  for v in sac-causal sac-no-anchor-emb; do   # only their sac.json: the examples are the same for every variant
+    sac train sac --model "$G/before" --data data-wm --train-contexts 10 --variant "$v" --ratio 8 --export-examples "$KIT/$v.bin"
+    mv "$KIT/$v.bin.sac.json" "$KIT/$v.json" && rm -f "$KIT/$v.bin"
+  done
+  mkdir -p "$G/dev-data"
+  ln -sf "$PWD/data-wm/synthetic-dev.jsonl" "$G/dev-data/synthetic-train.jsonl"
+  ln -sf "$PWD/data-wm/text-dev.jsonl" "$G/dev-data/text-train.jsonl"
+  sac train sac --model "$G/before" --data "$G/dev-data" --export-examples "$KIT/dev-examples.bin"
+  rm -f "$KIT/dev-examples.bin.sac.json"
+  xz -T0 -f "$KIT/sac-examples.bin" "$KIT/dev-examples.bin"
+fi
+# sac-wide: the sac adapter's spec with LoRA on all seven projections at rank 64 (alpha / rank = 2 as before)
+python3 - "$KIT/sac.json" > "$KIT/sac-wide.json" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec.update(loraTargets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], loraRank=64, loraAlpha=128.0)
+print(json.dumps(spec, indent=2))
+PY
+python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: gpu-words needs python3 with PyTorch (a GPU machine); its kit is ready in $KIT" >&2; exit 1; }
+R="$G/result"
+rm -rf "$R" && mkdir -p "$R"
+# (OUT last: each assignment before a command sees the ones before it)
+GROW=0 WIDE=1 BASE_MINUTES=4 KIT="$KIT" PKG="$G/before" OUT="$R" bash scripts/gpu/grow_demo_model.sh
+echo "train-demo-model.sh: compare sac and sac-wide (adapters.tgz in $R), then install with" \
+     "SAC_ARM=sac|sac-wide bash scripts/gpu/install_grown.sh $R $OUT $KIT gpu-words-log.jsonl" >&2
+fi
+
 if want capacity-ab; then
 # Session 16, an experiment (not in the default steps, nothing installed): is the adapters' plateau
 # (held-out 4x answer loss 1.70-1.75 over four GPU runs) a capacity limit? The committed sac adapter

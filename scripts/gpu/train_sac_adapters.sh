@@ -15,6 +15,10 @@
 # training for the committed adapters when their checkpoints are gone; a fresh optimiser and
 # schedule). BATCH (default 64) is each run's examples per step. GROW_INIT=1 with INIT: the INIT adapters were trained on a base with k times fewer layers,
 # which pretrain_base.py --grow deepened into BASE (train_sac.py --grow-init). STAGE1_STEPS (default 150) continuation steps come first; 0 goes straight to QA.
+# WIDE=1 adds a fourth run, sac-wide ($IN/sac-wide.json: the sac adapter's LoRA on more projections
+# or at a larger rank), started from INIT/sac widened (train_sac.py --widen-init): the capacity A/B
+# beside the adapters in the same call (session 16's plan for the next GPU; install_grown.sh
+# SAC_ARM=sac-wide installs it as the package's sac).
 # LR (default 1.5e-3) is the peak learning rate of both stages. CONT_SHARE (default 0, the paper's
 # QA-only stage 2) is the share of stage-2 examples drawn as continuation examples instead.
 set -uo pipefail
@@ -47,10 +51,11 @@ export PYTORCH_CUDA_ALLOC_CONF=${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:Tr
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
 
-run() {  # name, snapshot seconds
+run() {  # name, snapshot seconds[, the INIT adapter it starts from widened (WIDE's run)]
   local init=()
-  if [ -n "${INIT:-}" ]; then init=(--init "$INIT/$1/sac.safetensors"); fi
+  if [ -n "${INIT:-}" ]; then init=(--init "$INIT/${3:-$1}/sac.safetensors"); fi
   if [ -n "${INIT:-}" ] && [ "${GROW_INIT:-0}" = 1 ]; then init+=(--grow-init); fi
+  if [ -n "${INIT:-}" ] && [ -n "${3:-}" ]; then init+=(--widen-init); fi
   python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$IN/$1.json" --base "$BASE" \
     --out "$WORK" --name "$1" --minutes "$MINUTES" --batch "${BATCH:-64}" --lr1 "$LR" --lr2 "$LR" --log-every 100 \
     --stage1-steps "$STAGE1_STEPS" --continuation-share "$CONT_SHARE" --snapshot-every "$2" "${RESUME_FLAG[@]}" "${init[@]}" "${DEV_FLAG[@]}" \
@@ -64,16 +69,23 @@ pack() {  # the runs write while this reads: skip their .partial files, and tar'
   [ $? -le 1 ] && mv "$OUT/adapters.tgz.partial" "$OUT/adapters.tgz"
 }
 
+if [ "${WIDE:-0}" = 1 ] && { [ ! -f "$IN/sac-wide.json" ] || [ -z "${INIT:-}" ]; }; then
+  echo "train_sac_adapters.sh: WIDE=1 needs $IN/sac-wide.json and INIT (the adapter it widens)" >&2
+  exit 2
+fi
 run sac 60 & a=$!
 run sac-causal 0 & b=$!
 run sac-no-anchor-emb 0 & c=$!
-while kill -0 $a 2>/dev/null || kill -0 $b 2>/dev/null || kill -0 $c 2>/dev/null; do
+pids=($a $b $c)
+if [ "${WIDE:-0}" = 1 ]; then run sac-wide 60 sac & pids+=($!); fi
+running() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+while running; do
   sleep 30
   pack
   for f in "$WORK"/*.txt; do echo "== $(basename "$f"): $(tail -n 1 "$f")"; done
 done
 status=0
-for p in $a $b $c; do wait "$p" || status=1; done   # each run's own exit status (a resumed log holds older lines)
+for p in "${pids[@]}"; do wait "$p" || status=1; done   # each run's own exit status (a resumed log holds older lines)
 pack
 for f in "$WORK"/*.txt; do echo "==== $f"; tail -n 12 "$f"; done
 rm -rf "$WORK"

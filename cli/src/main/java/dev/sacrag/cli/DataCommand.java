@@ -79,10 +79,11 @@ final class DataCommand implements Runnable {
                         + "takes finding the question's words in the document; dev and test are the same either way.")
         boolean nonceFacts;
 
-        @Option(names = "--names", defaultValue = "syllables", paramLabel = "syllables|words",
+        @Option(names = "--names", defaultValue = "syllables", paramLabel = "syllables|words|mixed",
                 description = "How people, organisations and places are named: syllables (\"Foubraim Taifa\", "
                         + "\"Krundyaxhaven\": the data every committed model was trained on) or words (\"Clara Voss\", "
-                        + "\"Ashford\", \"Keller Textiles\": combinations of given names, family names and place stems). "
+                        + "\"Ashford\", \"Keller Textiles\": combinations of given names, family names and place stems) or mixed "
+                        + "(each document one of the two). "
                         + "Either way dev and test entities never occur in training (default ${DEFAULT-VALUE}).")
         String names;
 
@@ -99,8 +100,9 @@ final class DataCommand implements Runnable {
             SyntheticFacts.Names style = switch (names.trim().toLowerCase(java.util.Locale.ROOT)) {
                 case "syllables" -> SyntheticFacts.Names.SYLLABLES;
                 case "words" -> SyntheticFacts.Names.WORDS;
+                case "mixed" -> SyntheticFacts.Names.MIXED;
                 default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--names must be syllables or words, got '" + names + "'");
+                        "--names must be syllables, words or mixed, got '" + names + "'");
             };
             SyntheticFacts.Options facts = SyntheticFacts.Options.defaults()
                     .trainQuestions(trainQuestions != null ? trainQuestions : Integer.MAX_VALUE)

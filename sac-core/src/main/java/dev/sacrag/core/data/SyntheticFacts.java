@@ -35,9 +35,10 @@ public final class SyntheticFacts {
      * "Keller Textiles"). Either way a held-out entity never occurs in training; with words its
      * parts do, as in real documents. Session 16 found that the demo adapter recovers values made
      * of known words about as well as the full context does, but rarely the exact spelling of a
-     * syllable name (MODEL_CARD.md, "What sac misses").
+     * syllable name (MODEL_CARD.md, "What sac misses"). {@link #MIXED}: each document draws one of
+     * the two, so a model trained on it keeps reading syllable names while it learns word names.
      */
-    public enum Names { SYLLABLES, WORDS }
+    public enum Names { SYLLABLES, WORDS, MIXED }
 
     /**
      * What to generate besides the split and seed.
@@ -96,6 +97,8 @@ public final class SyntheticFacts {
     private final Random random;
     private final Options options;
     private final boolean nonceFacts;
+    /** The name style of the document being written ({@link Names#MIXED} draws it per document). */
+    private boolean wordNames;
 
     /** Documents of the default mix, syllable names. */
     public SyntheticFacts(Split split, long seed) {
@@ -127,6 +130,7 @@ public final class SyntheticFacts {
     }
 
     private MrqaRecord document(String id) {
+        wordNames = options.names() == Names.WORDS || (options.names() == Names.MIXED && random.nextBoolean());
         int minChars = options.minChars();
         int maxChars = options.maxChars();
         int targetChars = maxChars > minChars ? minChars + random.nextInt(maxChars - minChars)
@@ -254,7 +258,7 @@ public final class SyntheticFacts {
     }
 
     private String city() {
-        if (options.names() == Names.WORDS) {   // held out by its hash, as entities are
+        if (wordNames) {   // held out by its hash, as entities are
             while (true) {
                 String c = oneOf(NameParts.PLACE_STEMS) + oneOf(FactTemplates.CITY_SUFFIXES);
                 if (splitOf(c) == split) {
@@ -269,7 +273,7 @@ public final class SyntheticFacts {
     /** A full name belonging to this split (names of other splits are rejected and redrawn). */
     private String personName(Set<String> used) {
         while (true) {
-            String n = options.names() == Names.WORDS ? oneOf(NameParts.GIVEN) + " " + oneOf(NameParts.FAMILY)
+            String n = wordNames ? oneOf(NameParts.GIVEN) + " " + oneOf(NameParts.FAMILY)
                     : capitalise(word(2)) + " " + capitalise(word(2 + random.nextInt(2)));
             if (splitOf(n) == split && used.add(n)) {
                 return n;
@@ -279,7 +283,7 @@ public final class SyntheticFacts {
 
     private String orgName(Set<String> used) {
         while (true) {
-            String stem = options.names() == Names.WORDS
+            String stem = wordNames
                     ? (random.nextBoolean() ? oneOf(NameParts.FAMILY) : oneOf(NameParts.PLACE_STEMS) + oneOf(FactTemplates.CITY_SUFFIXES))
                     : capitalise(word(2));
             String n = stem + " " + FactTemplates.ORG_SUFFIXES.get(random.nextInt(FactTemplates.ORG_SUFFIXES.size()));

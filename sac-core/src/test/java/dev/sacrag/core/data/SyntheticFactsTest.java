@@ -25,6 +25,15 @@ class SyntheticFactsTest {
     }
 
     @Test
+    void wordNamesGiveTheCommittedWordNameTestSplit() throws Exception {
+        // models/sac-demo/eval/synthetic-test-words.jsonl: `sac data build --names words` (seed 7), the first 100 test contexts
+        List<MrqaRecord> committed = MrqaJsonl.read(
+                dev.sacrag.core.model.TestModels.demoPackage().resolve("eval/synthetic-test-words.jsonl"));
+        assertEquals(100, committed.size());
+        assertEquals(committed, new SyntheticFacts(SyntheticFacts.Split.TEST, 7, WORDS).generate(100));
+    }
+
+    @Test
     void wordNamesAreNewCombinationsOfKnownParts() {
         java.util.Set<String> trainPeople = new java.util.HashSet<>();
         java.util.Set<String> trainAnswers = new java.util.HashSet<>();
@@ -66,6 +75,23 @@ class SyntheticFactsTest {
         // a place name glues a stem to a suffix ("Ashford"), so some whole words are new to training answers; the
         // syllable style makes nearly every one new
         assertTrue(newWords < names / 5, newWords + " words of " + names + " held-out names never occur in training answers");
+    }
+
+    @Test
+    void mixedNamesDrawAStylePerDocument() {
+        int words = 0;
+        List<MrqaRecord> mixed = new SyntheticFacts(SyntheticFacts.Split.TRAIN, 10,
+                SyntheticFacts.Options.defaults().names(SyntheticFacts.Names.MIXED)).generate(200);
+        for (MrqaRecord r : mixed) {
+            // a syllable name can spell a given name ("Zara"), never a given name and a family name
+            String[] w = r.context().split("[^A-Za-z]+");
+            boolean wordStyle = false;
+            for (int i = 0; i + 1 < w.length; i++) {
+                wordStyle |= NameParts.GIVEN.contains(w[i]) && NameParts.FAMILY.contains(w[i + 1]);
+            }
+            words += wordStyle ? 1 : 0;
+        }
+        assertTrue(words > 70 && words < 130, words + " of 200 documents name people from the word pools");
     }
 
     /** The people a text names: a given name and the family name after it (word names put one after every given name). */
