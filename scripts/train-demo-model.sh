@@ -356,11 +356,13 @@ if want gpu-words; then
 # or word names half and half (`--names mixed`, with nonce facts), keeping its best score on their
 # dev split (also mixed); then four adapter runs from the committed weights side by side for 3.5
 # minutes on examples of the same data: sac, the two ablations, and sac-wide (sac widened to LoRA on all
-# seven projections at rank 64, train_sac.py --widen-init; the capacity A/B of capacity-ab). On the
-# lent machine, carrying .gpu/words: `GROW=0 WIDE=1 BASE_MINUTES=4 KIT=.gpu/words OUT=<returned folder>
-# bash scripts/gpu/grow_demo_model.sh`; then here, after comparing the last held-out lines of sac and
-# sac-wide in adapters.tgz (NAME.txt): `SAC_ARM=sac or sac-wide bash scripts/gpu/install_grown.sh <its
-# files> models/sac-demo .gpu/words gpu-words-log.jsonl`, and eval on both test splits
+# seven projections at rank 64, train_sac.py --widen-init; the capacity A/B of capacity-ab), 24
+# examples a step each (four runs at 24 hold about what three at 32 held; three 4-layer runs at 64
+# ran out of GPU memory in session 13). On the lent machine, carrying .gpu/words: `GROW=0 WIDE=1
+# SAC_BATCH=24 BASE_MINUTES=4 KIT=.gpu/words OUT=<returned folder> bash scripts/gpu/grow_demo_model.sh`;
+# then here, after comparing the last held-out lines of sac and sac-wide in adapters.tgz (NAME.txt):
+# `SAC_ARM=sac-wide bash scripts/gpu/install_grown.sh <its files> models/sac-demo .gpu/words
+# gpu-words-log.jsonl` (or SAC_ARM=sac), and eval on both test splits
 # (eval/synthetic-test.jsonl, syllable names; eval/synthetic-test-words.jsonl, word names).
 KIT=.gpu/words
 G="$OUT/gpu/words"
@@ -386,20 +388,23 @@ if [ ! -f "$KIT/sac-examples.bin.xz" ]; then
   rm -f "$KIT/dev-examples.bin.sac.json"
   xz -T0 -f "$KIT/sac-examples.bin" "$KIT/dev-examples.bin"
 fi
-# sac-wide: the sac adapter's spec with LoRA on all seven projections at rank 64 (alpha / rank = 2 as before)
-python3 - "$KIT/sac.json" > "$KIT/sac-wide.json" <<'PY'
+# sac-wide: the sac adapter's spec with LoRA on all seven projections at rank 64 (alpha / rank kept, so
+# the widened adapter starts from what the committed one computes)
+python3 - "$KIT/sac.json" > "$KIT/sac-wide.json.partial" <<'SPEC'
 import json, sys
 spec = json.load(open(sys.argv[1]))
-spec.update(loraTargets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], loraRank=64, loraAlpha=128.0)
+scale = spec["loraAlpha"] / spec["loraRank"]
+spec.update(loraTargets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], loraRank=64, loraAlpha=scale * 64)
 print(json.dumps(spec, indent=2))
-PY
+SPEC
+mv "$KIT/sac-wide.json.partial" "$KIT/sac-wide.json"
 python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: gpu-words needs python3 with PyTorch (a GPU machine); its kit is ready in $KIT" >&2; exit 1; }
 R="$G/result"
 rm -rf "$R" && mkdir -p "$R"
 # (OUT last: each assignment before a command sees the ones before it)
-GROW=0 WIDE=1 BASE_MINUTES=4 KIT="$KIT" PKG="$G/before" OUT="$R" bash scripts/gpu/grow_demo_model.sh
-echo "train-demo-model.sh: compare sac and sac-wide (adapters.tgz in $R), then install with" \
-     "SAC_ARM=sac|sac-wide bash scripts/gpu/install_grown.sh $R $OUT $KIT gpu-words-log.jsonl" >&2
+GROW=0 WIDE=1 SAC_BATCH=24 BASE_MINUTES=4 KIT="$KIT" PKG="$G/before" OUT="$R" bash scripts/gpu/grow_demo_model.sh
+echo "train-demo-model.sh: compare sac and sac-wide (adapters.tgz in $R), then install the better one:" \
+     "SAC_ARM=sac-wide bash scripts/gpu/install_grown.sh $R $OUT $KIT gpu-words-log.jsonl (or SAC_ARM=sac)" >&2
 fi
 
 if want capacity-ab; then

@@ -9,7 +9,7 @@
 # Arms, side by side, identical but for the adapter's LoRA (each a sac.json beside the committed
 # one, started from the committed weights with train_sac.py --widen-init, so every arm starts at the
 # same held-out score): ARMS="name:targets:rank ..." (default qv16, the committed shape, against
-# all64, LoRA on all seven projections at rank 64; alpha = 2 x rank, the paper's scale).
+# all64, LoRA on all seven projections at rank 64; alpha / rank kept at the committed adapter's).
 #
 # Input in $KIT: the adapters' kit (sac-examples.bin.xz, dev-examples.bin.xz; .gpu/nonce has one).
 # Output in $OUT: each arm's console output (NAME.txt), log (NAME-log.jsonl), spec (NAME.json) and,
@@ -21,32 +21,38 @@ OUT=${OUT:?set OUT to the folder that receives the logs}
 MINUTES=${MINUTES:-3}
 PKG=${PKG:-models/sac-demo}
 ARMS=${ARMS:-"qv16:q_proj,v_proj:16 all64:q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj:64"}
-WORK=$(mktemp -d)
 export PYTHONUNBUFFERED=1
 python3 -c 'import torch' 2>/dev/null || { echo "capacity_ab.sh: this python3 has no PyTorch" >&2; exit 2; }
 if ! python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'; then
   export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}   # the CPU: one thread per arm, the arms side by side
 fi
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
-pids=()
+mkdir -p "$OUT"
 names=()
-for arm in $ARMS; do
+for arm in $ARMS; do   # every arm's spec first, so a bad ARMS starts no run
   IFS=: read -r name targets rank <<< "$arm"
-  python3 - "$PKG/adapters/sac/sac.json" "$targets" "$rank" > "$OUT/$name.json" <<'EOF' || exit 2
+  python3 - "$PKG/adapters/sac/sac.json" "$targets" "$rank" > "$OUT/$name.json.partial" <<'SPEC' \
+    || { echo "capacity_ab.sh: arm '$arm' is not name:targets:rank" >&2; exit 2; }
 import json, sys
 spec = json.load(open(sys.argv[1]))
+scale = spec["loraAlpha"] / spec["loraRank"]   # kept, so the widened arm starts at what the committed adapter computes
 spec["loraTargets"] = sys.argv[2].split(",")
 spec["loraRank"] = int(sys.argv[3])
-spec["loraAlpha"] = 2.0 * int(sys.argv[3])   # the committed adapter's scale (alpha / rank = 2, the paper's)
+spec["loraAlpha"] = scale * int(sys.argv[3])
 print(json.dumps(spec, indent=2))
-EOF
+SPEC
+  mv "$OUT/$name.json.partial" "$OUT/$name.json"
+  names+=("$name")
+done
+WORK=$(mktemp -d)
+pids=()
+for name in "${names[@]}"; do
   python3 scripts/gpu/train_sac.py --examples "$KIT/sac-examples.bin.xz" --dev-examples "$KIT/dev-examples.bin.xz" \
     --spec "$OUT/$name.json" --base "$PKG/base" --init "$PKG/adapters/sac/sac.safetensors" --widen-init \
     --out "$WORK" --name "$name" --minutes "$MINUTES" --batch "${BATCH:-32}" --lr1 "${LR:-1e-3}" --lr2 "${LR:-1e-3}" \
     --stage1-steps 0 --continuation-share 0.3 --log-every "${LOG_EVERY:-100}" --eval-every "${EVAL_EVERY:-60}" \
     --dev-questions "${DEV_QUESTIONS:-400}" --seed 1 > "$OUT/$name.txt" 2>&1 &
   pids+=($!)
-  names+=("$name")
 done
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done

@@ -411,6 +411,18 @@ class Adapter(torch.nn.Module):
                 p.copy_(state[name])
 
     def widened(self, state, path):
+        spec_file = os.path.join(os.path.dirname(os.path.abspath(path)), "sac.json")
+        if not os.path.exists(spec_file):
+            sys.exit(f"--widen-init: no sac.json beside {path} to check its LoRA scale against")
+        saved = json.load(open(spec_file))
+        if abs(saved["loraAlpha"] / saved["loraRank"] - self.scale) > 1e-9:
+            sys.exit(f"--widen-init: {spec_file} scales LoRA by alpha / rank = {saved['loraAlpha'] / saved['loraRank']:g}, "
+                     f"--spec by {self.scale:g}; set --spec's loraAlpha to {self.scale:g} x its rank so the widened "
+                     "adapter starts from what the saved one computes")
+        dropped = sorted(k for k in state if k.startswith("lora.") and k not in self.tensors())
+        if dropped:
+            sys.exit(f"--widen-init: --spec has no place for {len(dropped)} LoRA tensors of {path} (e.g. {dropped[0]}): "
+                     "widening adds targets or rank, it does not drop them")
         """--widen-init: an adapter with fewer LoRA targets or a smaller rank, brought to this spec's. A
         target it lacks keeps this adapter's fresh initialisation (B zero); a smaller rank r0 fills
         A's first r0 rows and B's first r0 columns, the rest staying fresh (B's zero). With the same
@@ -722,6 +734,8 @@ def train(a):
     score(step)
     summary = {"steps": step, "tokens": seen, "seconds": elapsed_before + time.time() - t0, "skipped": skipped,
                "batch": a.batch, "device": torch.cuda.get_device_name(0) if amp else "cpu"}
+    if device.type == "cuda":   # several runs share one GPU (train_sac_adapters.sh): what each needed at most
+        summary["peak_gpu_gib"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
     print("done: " + json.dumps(summary), flush=True)
     log.write(json.dumps(summary) + "\n")
     log.close()

@@ -31,6 +31,10 @@ if ! python3 -c 'import torch' 2>/dev/null; then
        "or train on the CPU with ./sac train sac (scripts/train-demo-model.sh: PHASES=\"sac ablations\")" >&2
   exit 2
 fi
+if [ "${WIDE:-0}" = 1 ] && { [ ! -f "$IN/sac-wide.json" ] || [ -z "${INIT:-}" ]; }; then
+  echo "train_sac_adapters.sh: WIDE=1 needs $IN/sac-wide.json and INIT (the adapter it widens)" >&2
+  exit 2
+fi
 WORK=$(mktemp -d)
 DEV_FLAG=()
 if [ -f "$IN/dev-examples.bin.xz" ]; then DEV_FLAG=(--dev-examples "$IN/dev-examples.bin.xz"); fi
@@ -44,7 +48,7 @@ STAGE1_STEPS=${STAGE1_STEPS:-150}
 LR=${LR:-1.5e-3}
 CONT_SHARE=${CONT_SHARE:-0}
 export PYTHONUNBUFFERED=1
-# Three runs share one GPU; with continuation examples in stage 2 (CONT_SHARE > 0) their batches vary
+# Three runs (four with WIDE=1) share one GPU; with continuation examples in stage 2 (CONT_SHARE > 0) their batches vary
 # in shape and the caching allocator fragments: in session 13 one run died needing 1.6 GiB while 3.6
 # GiB sat reserved but unused. Expandable segments let that memory be reused.
 export PYTORCH_CUDA_ALLOC_CONF=${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:True}
@@ -69,10 +73,6 @@ pack() {  # the runs write while this reads: skip their .partial files, and tar'
   [ $? -le 1 ] && mv "$OUT/adapters.tgz.partial" "$OUT/adapters.tgz"
 }
 
-if [ "${WIDE:-0}" = 1 ] && { [ ! -f "$IN/sac-wide.json" ] || [ -z "${INIT:-}" ]; }; then
-  echo "train_sac_adapters.sh: WIDE=1 needs $IN/sac-wide.json and INIT (the adapter it widens)" >&2
-  exit 2
-fi
 run sac 60 & a=$!
 run sac-causal 0 & b=$!
 run sac-no-anchor-emb 0 & c=$!

@@ -248,6 +248,9 @@ final class DataCommand implements Runnable {
             Map<String, AnswerKinds.Kind> kindOf = new java.util.HashMap<>();
             for (dev.sacrag.core.data.MrqaRecord r : dev.sacrag.core.data.MrqaJsonl.read(data)) {
                 for (dev.sacrag.core.data.MrqaRecord.Qa qa : r.qas()) {
+                    if (qa.answers().isEmpty()) {
+                        throw new IllegalArgumentException(data + ": question " + qa.qid() + " has no gold answer");
+                    }
                     contextOf.put(qa.qid(), r.context());
                     kindOf.put(qa.qid(), AnswerKinds.classify(qa.answers().get(0)));
                 }
@@ -264,8 +267,10 @@ final class DataCommand implements Runnable {
                 row[kind.ordinal()][0] += p.right() ? 1 : 0;
                 row[kind.ordinal()][1]++;
                 if (!p.right()) {
-                    String answer = p.predicted().strip();
-                    row[kinds.length][0] += !answer.isEmpty() && contextOf.get(p.qid()).contains(answer) ? 1 : 0;
+                    // SQuAD-normalised and on word boundaries, as "right" is judged: "1" is not found in "1901"
+                    String answer = Metrics.normalize(p.predicted());
+                    String context = " " + Metrics.normalize(contextOf.get(p.qid())) + " ";
+                    row[kinds.length][0] += !answer.isEmpty() && context.contains(" " + answer + " ") ? 1 : 0;
                     row[kinds.length][1]++;
                 }
             }

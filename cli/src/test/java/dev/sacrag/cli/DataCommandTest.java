@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The analyses of an evaluation's predictions (sac data phrasings / positions). */
+/** The analyses of an evaluation's predictions (sac data phrasings / positions / kinds). */
 class DataCommandTest {
 
     @TempDir
@@ -79,7 +79,7 @@ class DataCommandTest {
                 pred("sac", 4, "q2", "1901", "1901"),
                 pred("sac", 4, "q3", "geology", "geology"),
                 pred("full", 0, "q0", "Oslo", "Oslo"),
-                pred("full", 0, "q2", "1907", "1901")));         // made up
+                pred("full", 0, "q2", "190", "1901")));          // made up: a piece of a word is not found
         String table = run("data", "kinds", "--predictions", predictions.toString(), "--data", data.toString());
         assertTrue(table.contains("| sac 4x | 100.0 (1) | 100.0 (1) | 0.0 (2) | 1 of 2 |"), table);
         assertTrue(table.contains("| full | 0.0 (1) | - | 100.0 (1) | 0 of 1 |"), table);

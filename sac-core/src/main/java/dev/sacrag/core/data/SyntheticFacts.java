@@ -61,7 +61,7 @@ public final class SyntheticFacts {
             if (trainQuestions < 1) {
                 throw new IllegalArgumentException("questions per training context must be >= 1, got " + trainQuestions);
             }
-            if (minChars < 0 || maxChars < 0 || (maxChars > 0 && maxChars <= minChars)) {
+            if (minChars < 0 || (maxChars == 0 ? minChars != 0 : maxChars <= minChars)) {
                 throw new IllegalArgumentException("document length range must be 0, 0 or 0 <= min < max, got "
                         + minChars + ", " + maxChars);
             }
@@ -259,12 +259,7 @@ public final class SyntheticFacts {
 
     private String city() {
         if (wordNames) {   // held out by its hash, as entities are
-            while (true) {
-                String c = oneOf(NameParts.PLACE_STEMS) + oneOf(FactTemplates.CITY_SUFFIXES);
-                if (splitOf(c) == split) {
-                    return c;
-                }
-            }
+            return draw(() -> oneOf(NameParts.PLACE_STEMS) + oneOf(FactTemplates.CITY_SUFFIXES), null);
         }
         return capitalise(word(1 + random.nextInt(2)))
                 + FactTemplates.CITY_SUFFIXES.get(random.nextInt(FactTemplates.CITY_SUFFIXES.size()));
@@ -272,25 +267,28 @@ public final class SyntheticFacts {
 
     /** A full name belonging to this split (names of other splits are rejected and redrawn). */
     private String personName(Set<String> used) {
-        while (true) {
-            String n = wordNames ? oneOf(NameParts.GIVEN) + " " + oneOf(NameParts.FAMILY)
-                    : capitalise(word(2)) + " " + capitalise(word(2 + random.nextInt(2)));
-            if (splitOf(n) == split && used.add(n)) {
-                return n;
-            }
-        }
+        return draw(() -> wordNames ? oneOf(NameParts.GIVEN) + " " + oneOf(NameParts.FAMILY)
+                : capitalise(word(2)) + " " + capitalise(word(2 + random.nextInt(2))), used);
     }
 
+    /** An organisation of this split; with word names its first word is a family name or a city of this split. */
     private String orgName(Set<String> used) {
-        while (true) {
-            String stem = wordNames
-                    ? (random.nextBoolean() ? oneOf(NameParts.FAMILY) : oneOf(NameParts.PLACE_STEMS) + oneOf(FactTemplates.CITY_SUFFIXES))
-                    : capitalise(word(2));
-            String n = stem + " " + FactTemplates.ORG_SUFFIXES.get(random.nextInt(FactTemplates.ORG_SUFFIXES.size()));
-            if (splitOf(n) == split && used.add(n)) {
+        return draw(() -> (wordNames ? (random.nextBoolean() ? oneOf(NameParts.FAMILY) : city()) : capitalise(word(2)))
+                + " " + FactTemplates.ORG_SUFFIXES.get(random.nextInt(FactTemplates.ORG_SUFFIXES.size())), used);
+    }
+
+    private static final int MAX_DRAWS = 100_000;
+
+    /** The first name {@code make} draws that belongs to this split and (given {@code used}) is new to the document. */
+    private String draw(java.util.function.Supplier<String> make, Set<String> used) {
+        for (int i = 0; i < MAX_DRAWS; i++) {
+            String n = make.get();
+            if (splitOf(n) == split && (used == null || used.add(n))) {
                 return n;
             }
         }
+        throw new IllegalStateException("no new " + split + " name in " + MAX_DRAWS + " draws: the document needs more names"
+                + " than the " + options.names().name().toLowerCase(java.util.Locale.ROOT) + " style gives its split");
     }
 
     private String oneOf(List<String> parts) {
