@@ -415,10 +415,11 @@ class Adapter(torch.nn.Module):
         if not os.path.exists(spec_file):
             sys.exit(f"--widen-init: no sac.json beside {path} to check its LoRA scale against")
         saved = json.load(open(spec_file))
-        if abs(saved["loraAlpha"] / saved["loraRank"] - self.scale) > 1e-9:
-            sys.exit(f"--widen-init: {spec_file} scales LoRA by alpha / rank = {saved['loraAlpha'] / saved['loraRank']:g}, "
-                     f"--spec by {self.scale:g}; set --spec's loraAlpha to {self.scale:g} x its rank so the widened "
-                     "adapter starts from what the saved one computes")
+        saved_scale = saved["loraAlpha"] / saved["loraRank"]
+        if abs(saved_scale - self.scale) > 1e-9:
+            sys.exit(f"--widen-init: {spec_file} scales LoRA by alpha / rank = {saved_scale:g}, --spec by {self.scale:g}; "
+                     f"set --spec's loraAlpha to {saved_scale:g} x its rank so the widened adapter starts from what the "
+                     "saved one computes")
         dropped = sorted(k for k in state if k.startswith("lora.") and k not in self.tensors())
         if dropped:
             sys.exit(f"--widen-init: --spec has no place for {len(dropped)} LoRA tensors of {path} (e.g. {dropped[0]}): "
