@@ -47,6 +47,26 @@ cut_samples() {
   xz -T0 -f "$5"
 }
 sac() { "$SAC" "$@"; }
+# adapter_kit KIT MODEL DATA WORKDIR: the adapters' examples for scripts/gpu/train_sac.py, tokenised by the
+# Java code: 25,000 training contexts of DATA (14 MB compressed; 40,000 would not fit beside the base's
+# samples), the sac adapter's sac.json and the two ablations' (their examples are the same), and DATA's
+# dev split as dev-examples.bin.xz (made once: delete KIT/sac-examples.bin.xz to redo)
+adapter_kit() {
+  [ -f "$1/sac-examples.bin.xz" ] && return 0
+  sac train sac --model "$2" --data "$3" --train-contexts 25000 --variant sac --ratio 4,8,16 \
+    --export-examples "$1/sac-examples.bin"
+  mv "$1/sac-examples.bin.sac.json" "$1/sac.json"
+  for v in sac-causal sac-no-anchor-emb; do
+    sac train sac --model "$2" --data "$3" --train-contexts 10 --variant "$v" --ratio 8 --export-examples "$1/$v.bin"
+    mv "$1/$v.bin.sac.json" "$1/$v.json" && rm -f "$1/$v.bin"
+  done
+  mkdir -p "$4/dev-data"
+  ln -sf "$PWD/$3/synthetic-dev.jsonl" "$4/dev-data/synthetic-train.jsonl"
+  ln -sf "$PWD/$3/text-dev.jsonl" "$4/dev-data/text-train.jsonl"
+  sac train sac --model "$2" --data "$4/dev-data" --export-examples "$1/dev-examples.bin"
+  rm -f "$1/dev-examples.bin.sac.json"
+  xz -T0 -f "$1/sac-examples.bin" "$1/dev-examples.bin"
+}
 
 if want data; then
 # data/: every fact of a training context asked (what the SAC adapter trains on);
@@ -272,22 +292,7 @@ cp data-x/synthetic-dev.jsonl data-y/synthetic-dev.jsonl   # scored on the dev q
 cut_samples "$G" data-y 80000 100000000 "$KIT/samples-y-full.bin"
 sed 's/"num_hidden_layers": 4/"num_hidden_layers": 8/' "$G/before/base/config.json" > "$KIT/config.json"
 # the adapters' examples (the gpu-sac step's, from data-x) and the dev split, tokenised the same way
-if [ ! -f "$KIT/sac-examples.bin.xz" ]; then
-  # 25,000 contexts (14 MB compressed; 40,000 would not fit beside the samples)
-  sac train sac --model "$OUT" --data data-x --train-contexts 25000 --variant sac --ratio 4,8,16 \
-    --export-examples "$KIT/sac-examples.bin"
-  mv "$KIT/sac-examples.bin.sac.json" "$KIT/sac.json"
-  for v in sac-causal sac-no-anchor-emb; do   # only their sac.json: the examples are the same for every variant
-    sac train sac --model "$OUT" --data data-x --train-contexts 10 --variant "$v" --ratio 8 --export-examples "$KIT/$v.bin"
-    mv "$KIT/$v.bin.sac.json" "$KIT/$v.json" && rm -f "$KIT/$v.bin"
-  done
-  mkdir -p "$OUT/gpu/dev-data"
-  ln -sf "$PWD/data-x/synthetic-dev.jsonl" "$OUT/gpu/dev-data/synthetic-train.jsonl"
-  ln -sf "$PWD/data-x/text-dev.jsonl" "$OUT/gpu/dev-data/text-train.jsonl"
-  sac train sac --model "$OUT" --data "$OUT/gpu/dev-data" --export-examples "$KIT/dev-examples.bin"
-  rm -f "$KIT/dev-examples.bin.sac.json"
-  xz -T0 -f "$KIT/sac-examples.bin" "$KIT/dev-examples.bin"
-fi
+adapter_kit "$KIT" "$OUT" data-x "$OUT/gpu"
 python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: gpu-grow needs python3 with PyTorch (a GPU machine); its kit is ready in $KIT" >&2; exit 1; }
 R="$G/result"
 rm -rf "$R" && mkdir -p "$R"
@@ -373,21 +378,7 @@ keep_before "$G/before"
 # 30,000 contexts give about 68 M QA tokens, cut to 50 M (what fits beside the repository and the adapters' kit)
 cut_samples "$G" data-wm 30000 50000000 "$KIT/samples-wm-full.bin"
 cp "$G/before/base/config.json" "$KIT/config.json"
-if [ ! -f "$KIT/sac-examples.bin.xz" ]; then
-  sac train sac --model "$G/before" --data data-wm --train-contexts 25000 --variant sac --ratio 4,8,16 \
-    --export-examples "$KIT/sac-examples.bin"
-  mv "$KIT/sac-examples.bin.sac.json" "$KIT/sac.json"
-  for v in sac-causal sac-no-anchor-emb; do   # only their sac.json: the examples are the same for every variant
-    sac train sac --model "$G/before" --data data-wm --train-contexts 10 --variant "$v" --ratio 8 --export-examples "$KIT/$v.bin"
-    mv "$KIT/$v.bin.sac.json" "$KIT/$v.json" && rm -f "$KIT/$v.bin"
-  done
-  mkdir -p "$G/dev-data"
-  ln -sf "$PWD/data-wm/synthetic-dev.jsonl" "$G/dev-data/synthetic-train.jsonl"
-  ln -sf "$PWD/data-wm/text-dev.jsonl" "$G/dev-data/text-train.jsonl"
-  sac train sac --model "$G/before" --data "$G/dev-data" --export-examples "$KIT/dev-examples.bin"
-  rm -f "$KIT/dev-examples.bin.sac.json"
-  xz -T0 -f "$KIT/sac-examples.bin" "$KIT/dev-examples.bin"
-fi
+adapter_kit "$KIT" "$G/before" data-wm "$G"
 # sac-wide: the sac adapter's spec with LoRA on all seven projections at rank 64 (alpha / rank kept, so
 # the widened adapter starts from what the committed one computes)
 python3 - "$KIT/sac.json" > "$KIT/sac-wide.json.partial" <<'SPEC'

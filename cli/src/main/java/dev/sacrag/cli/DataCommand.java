@@ -178,6 +178,32 @@ final class DataCommand implements Runnable {
         }
     }
 
+    /** The two files an analysis of an evaluation reads (positions, kinds). */
+    static final class EvalFiles {
+        @Option(names = "--predictions", required = true, paramLabel = "FILE", description = "predictions.jsonl from sac eval --out.")
+        Path predictions;
+
+        @Option(names = "--data", required = true, paramLabel = "FILE", description = "The MRQA JSONL file sac eval read.")
+        Path data;
+
+        /** A question of {@code --data} with its context. */
+        record Asked(String context, dev.sacrag.core.data.MrqaRecord.Qa qa) { }
+
+        /** Every question of {@code --data}, each with a gold answer (refused otherwise). */
+        List<Asked> questions() throws java.io.IOException {
+            List<Asked> out = new java.util.ArrayList<>();
+            for (dev.sacrag.core.data.MrqaRecord r : dev.sacrag.core.data.MrqaJsonl.read(data)) {
+                for (dev.sacrag.core.data.MrqaRecord.Qa qa : r.qas()) {
+                    if (qa.answers().isEmpty()) {
+                        throw new IllegalArgumentException(data + ": question " + qa.qid() + " has no gold answer");
+                    }
+                    out.add(new Asked(r.context(), qa));
+                }
+            }
+            return out;
+        }
+    }
+
     @Command(name = "positions", mixinStandardHelpOptions = true,
             description = {"Exact match of each method split by where the answer sits in its document: the quarter of"
                     + " the context (by characters) in which its first detected span starts.",
@@ -185,29 +211,25 @@ final class DataCommand implements Runnable {
                             + " reads all of a document alike; truncation can only answer from the first part.",
                     "Reads the predictions.jsonl that 'sac eval --out DIR' writes and the MRQA JSONL it evaluated."})
     static final class Positions implements Callable<Integer> {
-        @Option(names = "--predictions", required = true, paramLabel = "FILE", description = "predictions.jsonl from sac eval --out.")
-        Path predictions;
-
-        @Option(names = "--data", required = true, paramLabel = "FILE", description = "The MRQA JSONL file sac eval read.")
-        Path data;
+        @picocli.CommandLine.Mixin
+        EvalFiles files;
 
         @Override
         public Integer call() throws Exception {
             Map<String, Integer> quarterOf = new java.util.HashMap<>();
-            for (dev.sacrag.core.data.MrqaRecord r : dev.sacrag.core.data.MrqaJsonl.read(data)) {
-                for (dev.sacrag.core.data.MrqaRecord.Qa qa : r.qas()) {
-                    int start = qa.detectedAnswers().isEmpty() ? r.context().indexOf(qa.answers().get(0))
-                            : qa.detectedAnswers().get(0).start();
-                    if (start >= 0) {
-                        quarterOf.put(qa.qid(), Math.min(3, 4 * start / r.context().length()));
-                    }
+            for (EvalFiles.Asked a : files.questions()) {
+                var qa = a.qa();
+                int start = qa.detectedAnswers().isEmpty() ? a.context().indexOf(qa.answers().get(0))
+                        : qa.detectedAnswers().get(0).start();
+                if (start >= 0) {
+                    quarterOf.put(qa.qid(), Math.min(3, 4 * start / a.context().length()));
                 }
             }
             Map<String, int[][]> table = new LinkedHashMap<>();   // method -> quarter -> {right, asked}
-            for (Prediction p : Prediction.read(predictions)) {
+            for (Prediction p : Prediction.read(files.predictions)) {
                 Integer q = quarterOf.get(p.qid());
                 if (q == null) {
-                    throw new IllegalArgumentException(predictions + ": question " + p.qid() + " is not in " + data
+                    throw new IllegalArgumentException(files.predictions + ": question " + p.qid() + " is not in " + files.data
                             + " (or its answer is not in its context)");
                 }
                 int[] cell = table.computeIfAbsent(p.method(), k -> new int[4][2])[q];
@@ -236,32 +258,24 @@ final class DataCommand implements Runnable {
                     "Reads the predictions.jsonl that 'sac eval --out DIR' writes and the MRQA JSONL file it scored "
                     + "(synthetic questions)."})
     static final class Kinds implements Callable<Integer> {
-        @Option(names = "--predictions", required = true, paramLabel = "FILE", description = "predictions.jsonl from sac eval --out.")
-        Path predictions;
-
-        @Option(names = "--data", required = true, paramLabel = "FILE", description = "The MRQA JSONL file sac eval read.")
-        Path data;
+        @picocli.CommandLine.Mixin
+        EvalFiles files;
 
         @Override
         public Integer call() throws Exception {
             Map<String, String> contextOf = new java.util.HashMap<>();
             Map<String, AnswerKinds.Kind> kindOf = new java.util.HashMap<>();
-            for (dev.sacrag.core.data.MrqaRecord r : dev.sacrag.core.data.MrqaJsonl.read(data)) {
-                for (dev.sacrag.core.data.MrqaRecord.Qa qa : r.qas()) {
-                    if (qa.answers().isEmpty()) {
-                        throw new IllegalArgumentException(data + ": question " + qa.qid() + " has no gold answer");
-                    }
-                    contextOf.put(qa.qid(), r.context());
-                    kindOf.put(qa.qid(), AnswerKinds.classify(qa.answers().get(0)));
-                }
+            for (EvalFiles.Asked a : files.questions()) {
+                contextOf.put(a.qa().qid(), a.context());
+                kindOf.put(a.qa().qid(), AnswerKinds.classify(a.qa().answers().get(0)));
             }
             // method -> {right, asked} per kind, then {wrong answers found in the document, wrong answers}
             Map<String, int[][]> table = new LinkedHashMap<>();
             AnswerKinds.Kind[] kinds = AnswerKinds.Kind.values();
-            for (Prediction p : Prediction.read(predictions)) {
+            for (Prediction p : Prediction.read(files.predictions)) {
                 AnswerKinds.Kind kind = kindOf.get(p.qid());
                 if (kind == null) {
-                    throw new IllegalArgumentException(predictions + ": question " + p.qid() + " is not in " + data);
+                    throw new IllegalArgumentException(files.predictions + ": question " + p.qid() + " is not in " + files.data);
                 }
                 int[][] row = table.computeIfAbsent(p.method(), k -> new int[kinds.length + 1][2]);
                 row[kind.ordinal()][0] += p.right() ? 1 : 0;
