@@ -7,7 +7,8 @@
 # an H100 lent to a third), which continues the adapters after the CPU step "cpu-tune", and
 # "gpu-grow" (one 9-minute call on an H100 lent to a fourth), which grows the base to 8 layers and
 # retrains the adapters on it, and "gpu-nonce" (one 9-minute call on an H100 lent to a fifth), which
-# continues the base on data with nonce facts and the adapters on it.
+# continues the base on data with nonce facts and the adapters on it, and "gpu-wide" (the same session's
+# last 1.1 minutes), which widens the sac adapter's LoRA to all seven projections at rank 64.
 # Every CPU step resumes from its checkpoint when the script is run again after an interruption.
 # Times are budgets on a 2-core machine; see models/sac-demo/MODEL_CARD.md for what they gave.
 set -euo pipefail
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-models/sac-demo}
 SAC=${SAC:-./sac}
 # Which steps to run (all by default); e.g. PHASES="sac ablations eval" after the base is done.
-PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac cpu-tune gpu-tune gpu-grow gpu-nonce eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
+PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac cpu-tune gpu-tune gpu-grow gpu-nonce gpu-wide eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
 resume() { if [ -e "$1" ]; then echo --resume; fi; }
 want() { [[ " $PHASES " == *" $1 "* ]]; }
 # keep_before DIR: a copy of the package's base and adapters, made once, that a GPU step starts from
@@ -352,23 +353,45 @@ GROW=0 KIT="$KIT" PKG="$G/before" OUT="$R" bash scripts/gpu/grow_demo_model.sh
 bash scripts/gpu/install_grown.sh "$R" "$OUT" "$KIT" gpu-nonce-log.jsonl
 fi
 
+if want gpu-wide; then
+# Session 16, the committed sac adapter. The capacity A/B (capacity-ab: scripts/gpu/capacity_ab.sh, 2
+# minutes side by side on a lent H100 from the gpu-nonce package) found the adapter's plateau to be its
+# size: LoRA on q/v at rank 16 stayed at held-out exact 20 % while the same adapter widened to LoRA on
+# all seven projections at rank 64 went from 20.0 / 19.2 / 14.5 to 31.8 / 31.5 / 27.8 % at 4x / 8x / 16x
+# (models/sac-demo/experiments/capacity-ab). Its weights stayed on the machine; with the GPU's last 94 s
+# the widened arm ran again alone for 1.1 minutes (223 steps of 32: 25.2 / 23.0 / 20.0 %) and was kept:
+# that is adapters/sac. The ablations stay q/v at rank 16 (gpu-words widens them). Needs PyTorch;
+# carries .gpu/nonce (the gpu-nonce step's kit).
+python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: gpu-wide needs python3 with PyTorch (a GPU machine)" >&2; exit 1; }
+G="$OUT/gpu/wide"
+mkdir -p "$G"
+keep_before "$G/before"
+rm -rf "$G/result" && mkdir -p "$G/result"
+ARMS="all64:q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj:64" KEEP=1 MINUTES=1.1 EVAL_EVERY=30 LOG_EVERY=50 \
+  KIT=.gpu/nonce PKG="$G/before" OUT="$G/result" bash scripts/gpu/capacity_ab.sh
+cp "$G/result/all64.json" "$OUT/adapters/sac/sac.json"
+cp "$G/result/all64.safetensors" "$OUT/adapters/sac/sac.safetensors"
+cp "$G/result/all64-log.jsonl" "$OUT/adapters/sac/gpu-wide-log.jsonl"
+cp "$OUT/adapters/sac/sac.json" "$OUT/adapters/sac/sac.safetensors" "$OUT/parity/sac-adapter/"
+python3 scripts/gpu/train_sac.py --examples .gpu/nonce/sac-examples.bin.xz --spec "$OUT/parity/sac-adapter/sac.json" \
+  --base "$OUT/base" --init "$OUT/parity/sac-adapter/sac.safetensors" --parity "$OUT/parity/sac-pytorch-parity.json"
+fi
+
 if want gpu-words; then
-# Session 16, prepared for the next lent GPU, not yet run (not in the default steps). Two questions in
-# one call (grow_demo_model.sh, GROW=0 WIDE=1): does the adapter learn to copy names once they are made
-# of words it knows, and is q/v at rank 16 too small? The committed adapter copies 1 of 188 names (it
-# writes a syllable name of the right shape instead; `sac data kinds`), also on names made of words it
-# was never trained on. The base continues 4 minutes on training contexts whose documents draw syllable
-# or word names half and half (`--names mixed`, with nonce facts), keeping its best score on their
-# dev split (also mixed); then four adapter runs from the committed weights side by side for 3.5
-# minutes on examples of the same data: sac, the two ablations, and sac-wide (sac widened to LoRA on all
-# seven projections at rank 64, train_sac.py --widen-init; the capacity A/B of capacity-ab), 24
-# examples a step each (four runs at 24 hold about what three at 32 held; three 4-layer runs at 64
-# ran out of GPU memory in session 13). On the lent machine, carrying .gpu/words: `GROW=0 WIDE=1
-# SAC_BATCH=24 BASE_MINUTES=4 KIT=.gpu/words OUT=<returned folder> bash scripts/gpu/grow_demo_model.sh`;
-# then here, after comparing the last held-out lines of sac and sac-wide in adapters.tgz (NAME.txt):
-# `SAC_ARM=sac-wide bash scripts/gpu/install_grown.sh <its files> models/sac-demo .gpu/words
-# gpu-words-log.jsonl` (or SAC_ARM=sac), and eval on both test splits
-# (eval/synthetic-test.jsonl, syllable names; eval/synthetic-test-words.jsonl, word names).
+# Session 16, prepared for the next lent GPU, not yet run (not in the default steps): does the adapter learn
+# to copy names once they are made of words it knows? The committed adapter copies almost none (it writes
+# a syllable name of the right shape instead; `sac data kinds`), also on names made of words it was never
+# trained on. One call (grow_demo_model.sh, GROW=0 WIDEN_INIT=1, about 9 minutes): the base continues 4
+# minutes on training contexts whose documents draw syllable or word names half and half (`--names mixed`,
+# with nonce facts), keeping its best score on their dev split (also mixed); then the three adapters 3.5
+# minutes side by side on examples of the same data, all three with LoRA on all seven projections at rank
+# 64: sac already has it (gpu-wide), the ablations start widened from their q/v weights
+# (train_sac.py --widen-init), so they differ from sac only in what they ablate. Each run needs about 18
+# GiB of GPU memory at 32 examples a step (capacity-ab measured 17.8). On the lent machine, carrying
+# .gpu/words: `GROW=0 WIDEN_INIT=1 BASE_MINUTES=4 KIT=.gpu/words OUT=<returned folder> bash
+# scripts/gpu/grow_demo_model.sh`; then here `bash scripts/gpu/install_grown.sh <its files> models/sac-demo
+# .gpu/words gpu-words-log.jsonl`, and eval on both test splits (eval/synthetic-test.jsonl, syllable
+# names; eval/synthetic-test-words.jsonl, word names) and `sac data kinds` on their predictions.
 KIT=.gpu/words
 G="$OUT/gpu/words"
 mkdir -p "$KIT" "$G"
@@ -379,36 +402,41 @@ keep_before "$G/before"
 cut_samples "$G" data-wm 30000 50000000 "$KIT/samples-wm-full.bin"
 cp "$G/before/base/config.json" "$KIT/config.json"
 adapter_kit "$KIT" "$G/before" data-wm "$G"
-# sac-wide: the sac adapter's spec with LoRA on all seven projections at rank 64 (alpha / rank kept, so
-# the widened adapter starts from what the committed one computes)
-python3 - "$KIT/sac.json" > "$KIT/sac-wide.json.partial" <<'SPEC'
+# every adapter's spec with LoRA on all seven projections at rank 64 (alpha / rank kept, so a widened
+# adapter starts from what its q/v weights compute)
+for v in sac sac-causal sac-no-anchor-emb; do
+  python3 - "$KIT/$v.json" > "$KIT/$v.json.partial" <<'SPEC'
 import json, sys
 spec = json.load(open(sys.argv[1]))
 scale = spec["loraAlpha"] / spec["loraRank"]
 spec.update(loraTargets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], loraRank=64, loraAlpha=scale * 64)
 print(json.dumps(spec, indent=2))
 SPEC
-mv "$KIT/sac-wide.json.partial" "$KIT/sac-wide.json"
+  mv "$KIT/$v.json.partial" "$KIT/$v.json"
+done
 python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: gpu-words needs python3 with PyTorch (a GPU machine); its kit is ready in $KIT" >&2; exit 1; }
 R="$G/result"
 rm -rf "$R" && mkdir -p "$R"
 # (OUT last: each assignment before a command sees the ones before it)
-GROW=0 WIDE=1 SAC_BATCH=24 BASE_MINUTES=4 KIT="$KIT" PKG="$G/before" OUT="$R" bash scripts/gpu/grow_demo_model.sh
-echo "train-demo-model.sh: compare sac and sac-wide (adapters.tgz in $R), then install the better one:" \
-     "SAC_ARM=sac-wide bash scripts/gpu/install_grown.sh $R $OUT $KIT gpu-words-log.jsonl (or SAC_ARM=sac)" >&2
+GROW=0 WIDEN_INIT=1 BASE_MINUTES=4 KIT="$KIT" PKG="$G/before" OUT="$R" bash scripts/gpu/grow_demo_model.sh
+bash scripts/gpu/install_grown.sh "$R" "$OUT" "$KIT" gpu-words-log.jsonl
 fi
 
 if want capacity-ab; then
 # Session 16, an experiment (not in the default steps, nothing installed): is the adapters' plateau
-# (held-out 4x answer loss 1.70-1.75 over four GPU runs) a capacity limit? The committed sac adapter
-# continued side by side as it is (LoRA q/v, rank 16) and widened to LoRA on all seven projections at
-# rank 64 (train_sac.py --widen-init: both start at the same score); scripts/gpu/capacity_ab.sh,
-# MODEL_CARD.md "Adapter capacity". Runs where PyTorch is: the GPU, or the CPU slowly (one thread
-# an arm; session 16 ran it here with Debian's python3-torch for 25 minutes).
+# (held-out 4x answer loss 1.70-1.75 over four GPU runs) a capacity limit? The sac adapter of the
+# gpu-nonce package continued side by side as it was (LoRA q/v, rank 16) and widened to LoRA on all
+# seven projections at rank 64 (train_sac.py --widen-init: both start at the same score); run for 2
+# minutes on a lent H100 (models/sac-demo/experiments/capacity-ab; MODEL_CARD.md "Adapter capacity"):
+# yes, the widened arm left the plateau (gpu-wide made the committed adapter from it). On the CPU
+# (Debian's python3-torch, one thread an arm) a step of 32 takes over 18 s. Starts from the package
+# before gpu-wide (kept in gpu/wide/before).
 python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: capacity-ab needs python3 with PyTorch" >&2; exit 1; }
 [ -f .gpu/nonce/sac-examples.bin.xz ] || { echo "train-demo-model.sh: capacity-ab takes the adapters' kit from .gpu/nonce (PHASES=gpu-nonce makes it)" >&2; exit 1; }
 mkdir -p "$OUT/gpu/capacity-ab"
-KIT=.gpu/nonce PKG="$OUT" OUT="$OUT/gpu/capacity-ab" MINUTES=${AB_MINUTES:-3} bash scripts/gpu/capacity_ab.sh
+[ -d "$OUT/gpu/wide/before" ] || { echo "train-demo-model.sh: capacity-ab starts from the package before gpu-wide, $OUT/gpu/wide/before" >&2; exit 1; }
+KIT=.gpu/nonce PKG="$OUT/gpu/wide/before" OUT="$OUT/gpu/capacity-ab" MINUTES=${AB_MINUTES:-2} EVAL_EVERY=40 LOG_EVERY=50 \
+  bash scripts/gpu/capacity_ab.sh
 fi
 
 if want sac; then

@@ -18,7 +18,7 @@
 set -uo pipefail
 KIT=${KIT:-.gpu/nonce}
 OUT=${OUT:?set OUT to the folder that receives the logs}
-MINUTES=${MINUTES:-3}
+MINUTES=${MINUTES:-2}
 PKG=${PKG:-models/sac-demo}
 ARMS=${ARMS:-"qv16:q_proj,v_proj:16 all64:q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj:64"}
 export PYTHONUNBUFFERED=1

@@ -13,7 +13,8 @@
 #
 # GROW=0 runs the same call without growing: the base continues as it is (KIT's config.json is then
 # the base's own) and the adapters from their weights; the gpu-nonce step of train-demo-model.sh
-# uses it for a base trained on nonce facts.
+# uses it for a base trained on nonce facts. WIDEN_INIT=1: the adapters' specs in KIT are wider than the
+# package's adapters, which start widened (gpu-words).
 #
 # Input in $KIT (made on the CPU machine by train-demo-model.sh's gpu-grow step): the sample files
 # (*.bin.xz from ./sac train base --export-samples), config.json of the grown base, and the
@@ -56,4 +57,4 @@ split -b 15000000 -d "$WORK/base/model.safetensors" "$OUT/base-model.part-"
 sha256sum "$WORK/base/model.safetensors" | tee "$OUT/base-model.sha256"
 
 IN="$KIT" OUT="$OUT" BASE="$WORK/base" MINUTES="$SAC_MINUTES" STAGE1_STEPS=0 CONT_SHARE=0.3 LR=1e-3 \
-  INIT="$PKG/adapters" GROW_INIT="${GROW:-1}" BATCH="${SAC_BATCH:-32}" bash scripts/gpu/train_sac_adapters.sh
+  INIT="$PKG/adapters" GROW_INIT="${GROW:-1}" WIDEN_INIT="${WIDEN_INIT:-0}" BATCH="${SAC_BATCH:-32}" bash scripts/gpu/train_sac_adapters.sh

@@ -11,17 +11,13 @@
 # Everything is checked before the package is touched: the reassembled weights' SHA-256, each
 # adapter's clean exit, and that each adapter's sac.json names the base it is installed beside (the
 # engine refuses it otherwise). Usage: install_grown.sh RESULT PKG [KIT [LOG]]; LOG names the run's logs
-# in the package (default gpu-grow-log.jsonl). SAC_ARM=sac-wide installs the run of that name
-# (train_sac_adapters.sh WIDE=1: the widened adapter) as the package's sac adapter instead of the run
-# named sac; the ablations are always their own runs.
+# in the package (default gpu-grow-log.jsonl).
 set -euo pipefail
 R=${1:?result folder}
 PKG=${2:?model package}
 KIT=${3:-.gpu}
 LOG=${4:-gpu-grow-log.jsonl}
 VARIANTS=(sac sac-causal sac-no-anchor-emb)
-SAC_ARM=${SAC_ARM:-sac}
-run_of() { if [ "$1" = sac ]; then echo "$SAC_ARM"; else echo "$1"; fi; }   # the run installed as variant $1
 die() { echo "install_grown.sh: $*; $PKG is unchanged" >&2; exit 1; }
 
 parts=("$R"/base-model.part-*)
@@ -45,11 +41,10 @@ done
 # the Java Fingerprints.baseModel of the staged base: what each adapter's sac.json must name
 fingerprint=$(python3 scripts/gpu/fingerprint.py "$STAGE/base")
 for v in "${VARIANTS[@]}"; do
-  r=$(run_of "$v")
-  grep -qx "$r exited with 0" "$STAGE/adapters/$r.txt" 2>/dev/null || die "the $r run did not end cleanly (see its .txt in adapters.tgz)"
-  grep -q "\"baseModel\": \"$fingerprint\"" "$STAGE/adapters/$r/sac.json" \
-    || die "adapters.tgz's $r/sac.json does not name this base ($fingerprint)"
-  grep -q "\"variant\": \"$v\"" "$STAGE/adapters/$r/sac.json" || die "adapters.tgz's $r/sac.json is not a $v adapter"
+  grep -qx "$v exited with 0" "$STAGE/adapters/$v.txt" 2>/dev/null || die "the $v run did not end cleanly (see its .txt in adapters.tgz)"
+  grep -q "\"baseModel\": \"$fingerprint\"" "$STAGE/adapters/$v/sac.json" \
+    || die "adapters.tgz's $v/sac.json does not name this base ($fingerprint)"
+  grep -q "\"variant\": \"$v\"" "$STAGE/adapters/$v/sac.json" || die "adapters.tgz's $v/sac.json is not a $v adapter"
 done
 
 cp "$STAGE/base/config.json" "$PKG/base/config.json.partial"
@@ -60,10 +55,9 @@ cp "$STAGE/base-run/log.jsonl" "$PKG/base/$LOG"
 cp "$STAGE/base-run/parity-logits.bin" "$PKG/parity/hf-logits.bin"
 cp "$STAGE/base-run/parity.json" "$PKG/parity/hf-parity.json"
 for v in "${VARIANTS[@]}"; do
-  r=$(run_of "$v")
   mkdir -p "$PKG/adapters/$v"
-  cp "$STAGE/adapters/$r/sac.json" "$STAGE/adapters/$r/sac.safetensors" "$PKG/adapters/$v/"
-  cp "$STAGE/adapters/$r-log.jsonl" "$PKG/adapters/$v/$LOG"
+  cp "$STAGE/adapters/$v/sac.json" "$STAGE/adapters/$v/sac.safetensors" "$PKG/adapters/$v/"
+  cp "$STAGE/adapters/$v-log.jsonl" "$PKG/adapters/$v/$LOG"
 done
 mkdir -p "$PKG/parity/sac-adapter"
 cp "$PKG/adapters/sac/sac.json" "$PKG/adapters/sac/sac.safetensors" "$PKG/parity/sac-adapter/"

@@ -15,10 +15,9 @@
 # training for the committed adapters when their checkpoints are gone; a fresh optimiser and
 # schedule). BATCH (default 64) is each run's examples per step. GROW_INIT=1 with INIT: the INIT adapters were trained on a base with k times fewer layers,
 # which pretrain_base.py --grow deepened into BASE (train_sac.py --grow-init). STAGE1_STEPS (default 150) continuation steps come first; 0 goes straight to QA.
-# WIDE=1 adds a fourth run, sac-wide ($IN/sac-wide.json: the sac adapter's LoRA on more projections
-# or at a larger rank), started from INIT/sac widened (train_sac.py --widen-init): the capacity A/B
-# beside the adapters in the same call (session 16's plan for the next GPU; install_grown.sh
-# SAC_ARM=sac-wide installs it as the package's sac).
+# WIDEN_INIT=1 with INIT: the specs in $IN have LoRA on more projections or a larger rank than the INIT
+# adapters, which start widened (train_sac.py --widen-init: new targets and rank start at B = 0, so each
+# run starts from what its INIT adapter computes; a spec the adapter already has is left as it is).
 # LR (default 1.5e-3) is the peak learning rate of both stages. CONT_SHARE (default 0, the paper's
 # QA-only stage 2) is the share of stage-2 examples drawn as continuation examples instead.
 set -uo pipefail
@@ -31,8 +30,8 @@ if ! python3 -c 'import torch' 2>/dev/null; then
        "or train on the CPU with ./sac train sac (scripts/train-demo-model.sh: PHASES=\"sac ablations\")" >&2
   exit 2
 fi
-if [ "${WIDE:-0}" = 1 ] && { [ ! -f "$IN/sac-wide.json" ] || [ -z "${INIT:-}" ]; }; then
-  echo "train_sac_adapters.sh: WIDE=1 needs $IN/sac-wide.json and INIT (the adapter it widens)" >&2
+if [ "${WIDEN_INIT:-0}" = 1 ] && [ -z "${INIT:-}" ]; then
+  echo "train_sac_adapters.sh: WIDEN_INIT=1 widens the INIT adapters: set INIT" >&2
   exit 2
 fi
 WORK=$(mktemp -d)
@@ -48,18 +47,18 @@ STAGE1_STEPS=${STAGE1_STEPS:-150}
 LR=${LR:-1.5e-3}
 CONT_SHARE=${CONT_SHARE:-0}
 export PYTHONUNBUFFERED=1
-# Three runs (four with WIDE=1) share one GPU; with continuation examples in stage 2 (CONT_SHARE > 0) their batches vary
+# Three runs share one GPU; with continuation examples in stage 2 (CONT_SHARE > 0) their batches vary
 # in shape and the caching allocator fragments: in session 13 one run died needing 1.6 GiB while 3.6
 # GiB sat reserved but unused. Expandable segments let that memory be reused.
 export PYTORCH_CUDA_ALLOC_CONF=${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:True}
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
 
-run() {  # name, snapshot seconds[, the INIT adapter it starts from widened (WIDE's run)]
+run() {  # name, snapshot seconds
   local init=()
-  if [ -n "${INIT:-}" ]; then init=(--init "$INIT/${3:-$1}/sac.safetensors"); fi
+  if [ -n "${INIT:-}" ]; then init=(--init "$INIT/$1/sac.safetensors"); fi
   if [ -n "${INIT:-}" ] && [ "${GROW_INIT:-0}" = 1 ]; then init+=(--grow-init); fi
-  if [ -n "${INIT:-}" ] && [ -n "${3:-}" ]; then init+=(--widen-init); fi
+  if [ -n "${INIT:-}" ] && [ "${WIDEN_INIT:-0}" = 1 ]; then init+=(--widen-init); fi
   python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$IN/$1.json" --base "$BASE" \
     --out "$WORK" --name "$1" --minutes "$MINUTES" --batch "${BATCH:-64}" --lr1 "$LR" --lr2 "$LR" --log-every 100 \
     --stage1-steps "$STAGE1_STEPS" --continuation-share "$CONT_SHARE" --snapshot-every "$2" "${RESUME_FLAG[@]}" "${init[@]}" "${DEV_FLAG[@]}" \
@@ -77,7 +76,6 @@ run sac 60 & a=$!
 run sac-causal 0 & b=$!
 run sac-no-anchor-emb 0 & c=$!
 pids=($a $b $c)
-if [ "${WIDE:-0}" = 1 ]; then run sac-wide 60 sac & pids+=($!); fi
 running() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
 while running; do
   sleep 30

@@ -13,8 +13,12 @@ import java.util.Map;
  * {@code W' = W + scale * B @ A}, A [r, in] and B [out, r]. The forward either adds
  * {@code scale * (x @ A^T) @ B^T} (training: A and B get gradients) or uses weights with the
  * delta merged in (inference: no extra cost; see {@link Transformer#withMerged}).
- * The paper puts LoRA on q_proj and v_proj only; the other targets exist because an adapter's
- * targets are its configuration (sac.json), not the engine's.
+ * The paper puts LoRA on q_proj and v_proj only (rank 128 on a 1B model); the other targets exist
+ * because an adapter's targets are its configuration (sac.json), not the engine's. The project's
+ * demo adapter deviates on purpose since session 16: on its 6.4 M-parameter base, q/v at rank 16
+ * stayed at about 20 % held-out exact over four GPU runs, and the same adapter widened to all
+ * seven projections at rank 64 left that plateau within two minutes (models/sac-demo/MODEL_CARD.md,
+ * "Adapter capacity"): a small base needs its compressor's MLPs adapted as well.
  */
 public record LowRank(List<Map<Target, Pair>> layers, float scale) {
 
