@@ -48,13 +48,14 @@ cut_samples() {
   xz -T0 -f "$5"
 }
 sac() { "$SAC" "$@"; }
-# adapter_kit KIT MODEL DATA WORKDIR: the adapters' examples for scripts/gpu/train_sac.py, tokenised by the
-# Java code: 25,000 training contexts of DATA (14 MB compressed; 40,000 would not fit beside the base's
-# samples), the sac adapter's sac.json and the two ablations' (their examples are the same), and DATA's
-# dev split as dev-examples.bin.xz (made once: delete KIT/sac-examples.bin.xz to redo)
+# adapter_kit KIT MODEL DATA WORKDIR [CONTEXTS]: the adapters' examples for scripts/gpu/train_sac.py,
+# tokenised by the Java code: CONTEXTS training contexts of DATA (default 25,000, 14 MB compressed;
+# 40,000 would not fit beside the base's samples), the sac adapter's sac.json and the two ablations'
+# (their examples are the same), and DATA's dev split as dev-examples.bin.xz (made once: delete
+# KIT/sac-examples.bin.xz to redo)
 adapter_kit() {
   [ -f "$1/sac-examples.bin.xz" ] && return 0
-  sac train sac --model "$2" --data "$3" --train-contexts 25000 --variant sac --ratio 4,8,16 \
+  sac train sac --model "$2" --data "$3" --train-contexts "${5:-25000}" --variant sac --ratio 4,8,16 \
     --export-examples "$1/sac-examples.bin"
   mv "$1/sac-examples.bin.sac.json" "$1/sac.json"
   for v in sac-causal sac-no-anchor-emb; do
@@ -195,12 +196,10 @@ for v in sac sac-causal sac-no-anchor-emb; do
   cp "$OUT/gpu/sac-run/final/$v-log.jsonl" "$OUT/adapters/$v/gpu-log.jsonl"
   rm -rf "$OUT/adapters/$v/checkpoint"   # an older CPU run's: cpu-tune would resume it instead of --init
 done
-# the fixture SacPyTorchParityTest holds the Java graph to (the script's loss for this adapter, kept
-# beside it: the cpu-tune step below changes adapters/sac on a machine without PyTorch)
-mkdir -p "$OUT/parity/sac-adapter"
-cp "$OUT/adapters/sac/sac.json" "$OUT/adapters/sac/sac.safetensors" "$OUT/parity/sac-adapter/"
-python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$OUT/parity/sac-adapter/sac.json" \
-  --base "$OUT/base" --init "$OUT/parity/sac-adapter/sac.safetensors" --parity "$OUT/parity/sac-pytorch-parity.json"
+# the fixture SacPyTorchParityTest holds the Java graph to (the script's loss for adapters/sac; the
+# cpu-tune step below changes the adapter, and the later GPU steps rewrite the fixture for theirs)
+python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$OUT/adapters/sac/sac.json" \
+  --base "$OUT/base" --init "$OUT/adapters/sac/sac.safetensors" --parity "$OUT/parity/sac-pytorch-parity.json"
 fi
 
 if want cpu-tune; then
@@ -372,9 +371,8 @@ ARMS="all64:q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj:64" KEEP=1 M
 cp "$G/result/all64.json" "$OUT/adapters/sac/sac.json"
 cp "$G/result/all64.safetensors" "$OUT/adapters/sac/sac.safetensors"
 cp "$G/result/all64-log.jsonl" "$OUT/adapters/sac/gpu-wide-log.jsonl"
-cp "$OUT/adapters/sac/sac.json" "$OUT/adapters/sac/sac.safetensors" "$OUT/parity/sac-adapter/"
-python3 scripts/gpu/train_sac.py --examples .gpu/nonce/sac-examples.bin.xz --spec "$OUT/parity/sac-adapter/sac.json" \
-  --base "$OUT/base" --init "$OUT/parity/sac-adapter/sac.safetensors" --parity "$OUT/parity/sac-pytorch-parity.json"
+python3 scripts/gpu/train_sac.py --examples .gpu/nonce/sac-examples.bin.xz --spec "$OUT/adapters/sac/sac.json" \
+  --base "$OUT/base" --init "$OUT/adapters/sac/sac.safetensors" --parity "$OUT/parity/sac-pytorch-parity.json"
 fi
 
 if want gpu-words; then
@@ -398,10 +396,11 @@ mkdir -p "$KIT" "$G"
 keep_before "$G/before"
 [ -d data-wm ] || ./sac data build --seed 102 --train 30000 --short-train 0 --extra-train-phrasings --nonce-facts \
   --names mixed --out data-wm
-# 30,000 contexts give about 68 M QA tokens, cut to 50 M (what fits beside the repository and the adapters' kit)
-cut_samples "$G" data-wm 30000 50000000 "$KIT/samples-wm-full.bin"
+# 30,000 contexts give about 68 M QA tokens, cut to 34 M, and 18,000 contexts of adapter examples: what
+# fits beside the repository (41 MB since the wide adapter) in the 64 MiB a lent machine receives
+cut_samples "$G" data-wm 30000 34000000 "$KIT/samples-wm-full.bin"
 cp "$G/before/base/config.json" "$KIT/config.json"
-adapter_kit "$KIT" "$G/before" data-wm "$G"
+adapter_kit "$KIT" "$G/before" data-wm "$G" 18000
 # every adapter's spec with LoRA on all seven projections at rank 64 (alpha / rank kept, so a widened
 # adapter starts from what its q/v weights compute)
 for v in sac sac-causal sac-no-anchor-emb; do

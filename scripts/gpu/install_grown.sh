@@ -5,7 +5,7 @@
 #   parity/hf-logits.bin and hf-parity.json (transformers' logits for HfReferenceParityTest);
 #   adapters/V/sac.json and sac.safetensors, with the run's log as adapters/V/gpu-grow-log.jsonl;
 #   base/gpu-grow-log.jsonl, the base run's log;
-#   parity/sac-adapter (the new sac adapter) and parity/sac-pytorch-parity.json for
+#   parity/sac-pytorch-parity.json (made for the new adapters/sac) for
 #   SacPyTorchParityTest, which needs python3 with PyTorch (Debian's python3-torch will do) and the
 #   kit's sac-examples.bin.xz (KIT, default .gpu).
 # Everything is checked before the package is touched: the reassembled weights' SHA-256, each
@@ -59,15 +59,13 @@ for v in "${VARIANTS[@]}"; do
   cp "$STAGE/adapters/$v/sac.json" "$STAGE/adapters/$v/sac.safetensors" "$PKG/adapters/$v/"
   cp "$STAGE/adapters/$v-log.jsonl" "$PKG/adapters/$v/$LOG"
 done
-mkdir -p "$PKG/parity/sac-adapter"
-cp "$PKG/adapters/sac/sac.json" "$PKG/adapters/sac/sac.safetensors" "$PKG/parity/sac-adapter/"
 echo "install_grown.sh: installed the grown base and its adapters in $PKG"
 if ! python3 -c 'import torch' 2>/dev/null || [ ! -f "$KIT/sac-examples.bin.xz" ]; then
   echo "install_grown.sh: parity/sac-pytorch-parity.json is stale (needs python3 with PyTorch and" \
        "$KIT/sac-examples.bin.xz): run scripts/gpu/train_sac.py --examples $KIT/sac-examples.bin.xz" \
-       "--spec $PKG/parity/sac-adapter/sac.json --base $PKG/base --init $PKG/parity/sac-adapter/sac.safetensors" \
+       "--spec $PKG/adapters/sac/sac.json --base $PKG/base --init $PKG/adapters/sac/sac.safetensors" \
        "--parity $PKG/parity/sac-pytorch-parity.json; SacPyTorchParityTest fails until then" >&2
   exit 1
 fi
-python3 scripts/gpu/train_sac.py --examples "$KIT/sac-examples.bin.xz" --spec "$PKG/parity/sac-adapter/sac.json" \
-  --base "$PKG/base" --init "$PKG/parity/sac-adapter/sac.safetensors" --parity "$PKG/parity/sac-pytorch-parity.json"
+python3 scripts/gpu/train_sac.py --examples "$KIT/sac-examples.bin.xz" --spec "$PKG/adapters/sac/sac.json" \
+  --base "$PKG/base" --init "$PKG/adapters/sac/sac.safetensors" --parity "$PKG/parity/sac-pytorch-parity.json"

@@ -32,21 +32,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * four questions at each ratio; the Java graph must give the same loss on the same tokens. An
  * adapter trained by the script is served by the Java engine, so a difference here (chunking,
  * anchor positions, anchor slots, masks, LoRA scale, RoPE offsets, the [LM] position, the loss
- * weighting) would be train/serve skew. The adapter the fixture was made for is kept beside it
- * ({@code parity/sac-adapter}, the adapter as the GPU trained it): the script cannot run on
- * the CPU machines that fine-tuned {@code adapters/sac} further, and the check needs only
- * some trained adapter, the same one on both sides.
+ * weighting) would be train/serve skew. The fixture is made for the package's own {@code adapters/sac}
+ * (its SHA-256 is in the fixture): every step that changes that adapter rewrites it with the script,
+ * which runs on a CPU too (Debian's python3-torch). Until session 16 a copy of the adapter the fixture
+ * was made for was kept beside it, since a CPU fine-tune had changed {@code adapters/sac} on a machine
+ * without PyTorch; the copy of the wider adapter would have cost the package 9.7 MB.
  */
 class SacPyTorchParityTest {
 
     @Test
     void pytorchTrainerAndJavaGraphGiveTheSameLoss() throws Exception {
         Path pkg = TestModels.demoPackage();
-        Path adapterDir = pkg.resolve("parity/sac-adapter");
+        Path adapterDir = pkg.resolve("adapters/sac");
         JsonObject fx = JsonParser.parseString(Files.readString(pkg.resolve("parity/sac-pytorch-parity.json")))
                 .getAsJsonObject();
         assertEquals(fx.get("adapter_sha256").getAsString(), sha256(adapterDir.resolve(SacAdapter.WEIGHTS_FILE)), "the fixture was made for another adapter; "
-                + "regenerate it with scripts/gpu/train_sac.py --parity (see models/sac-demo/MODEL_CARD.md)");
+                + "regenerate it with scripts/gpu/train_sac.py --parity --init models/sac-demo/adapters/sac/sac.safetensors (see models/sac-demo/MODEL_CARD.md)");
 
         List<long[]> docs = new ArrayList<>();
         for (var d : fx.getAsJsonArray("documents")) {
