@@ -404,13 +404,8 @@ adapter_kit "$KIT" "$G/before" data-wm "$G" 18000
 # every adapter's spec with LoRA on all seven projections at rank 64 (alpha / rank kept, so a widened
 # adapter starts from what its q/v weights compute)
 for v in sac sac-causal sac-no-anchor-emb; do
-  python3 - "$KIT/$v.json" > "$KIT/$v.json.partial" <<'SPEC'
-import json, sys
-spec = json.load(open(sys.argv[1]))
-scale = spec["loraAlpha"] / spec["loraRank"]
-spec.update(loraTargets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], loraRank=64, loraAlpha=scale * 64)
-print(json.dumps(spec, indent=2))
-SPEC
+  python3 scripts/gpu/widen_spec.py "$KIT/$v.json" q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj 64 \
+    > "$KIT/$v.json.partial"
   mv "$KIT/$v.json.partial" "$KIT/$v.json"
 done
 python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: gpu-words needs python3 with PyTorch (a GPU machine); its kit is ready in $KIT" >&2; exit 1; }

@@ -31,16 +31,8 @@ mkdir -p "$OUT"
 names=()
 for arm in $ARMS; do   # every arm's spec first, so a bad ARMS starts no run
   IFS=: read -r name targets rank <<< "$arm"
-  python3 - "$PKG/adapters/sac/sac.json" "$targets" "$rank" > "$OUT/$name.json.partial" <<'SPEC' \
+  python3 scripts/gpu/widen_spec.py "$PKG/adapters/sac/sac.json" "$targets" "$rank" > "$OUT/$name.json.partial" \
     || { echo "capacity_ab.sh: arm '$arm' is not name:targets:rank" >&2; exit 2; }
-import json, sys
-spec = json.load(open(sys.argv[1]))
-scale = spec["loraAlpha"] / spec["loraRank"]   # kept, so the widened arm starts at what the committed adapter computes
-spec["loraTargets"] = sys.argv[2].split(",")
-spec["loraRank"] = int(sys.argv[3])
-spec["loraAlpha"] = scale * int(sys.argv[3])
-print(json.dumps(spec, indent=2))
-SPEC
   mv "$OUT/$name.json.partial" "$OUT/$name.json"
   names+=("$name")
 done

@@ -411,6 +411,12 @@ class Adapter(torch.nn.Module):
                 p.copy_(state[name])
 
     def widened(self, state, path):
+        """--widen-init: an adapter with fewer LoRA targets or a smaller rank, brought to this spec's. A
+        target it lacks keeps this adapter's fresh initialisation (B zero); a smaller rank r0 fills
+        A's first r0 rows and B's first r0 columns, the rest staying fresh (B's zero). With the same
+        alpha/rank scale the widened adapter computes exactly what the saved one did, so training
+        starts there with more capacity (used to test whether q/v at rank 16 is what holds the demo
+        adapter back; the paper's LoRA is q/v only)."""
         spec_file = os.path.join(os.path.dirname(os.path.abspath(path)), "sac.json")
         if not os.path.exists(spec_file):
             sys.exit(f"--widen-init: no sac.json beside {path} to check its LoRA scale against")
@@ -420,18 +426,13 @@ class Adapter(torch.nn.Module):
             sys.exit(f"--widen-init: {spec_file} scales LoRA by alpha / rank = {saved_scale:g}, --spec by {self.scale:g}; "
                      f"set --spec's loraAlpha to {saved_scale:g} x its rank so the widened adapter starts from what the "
                      "saved one computes")
-        dropped = sorted(k for k in state if k.startswith("lora.") and k not in self.tensors())
+        mine = self.tensors()
+        dropped = sorted(k for k in state if k.startswith("lora.") and k not in mine)
         if dropped:
             sys.exit(f"--widen-init: --spec has no place for {len(dropped)} LoRA tensors of {path} (e.g. {dropped[0]}): "
                      "widening adds targets or rank, it does not drop them")
-        """--widen-init: an adapter with fewer LoRA targets or a smaller rank, brought to this spec's. A
-        target it lacks keeps this adapter's fresh initialisation (B zero); a smaller rank r0 fills
-        A's first r0 rows and B's first r0 columns, the rest staying fresh (B's zero). With the same
-        alpha/rank scale the widened adapter computes exactly what the saved one did, so training
-        starts there with more capacity (used to test whether q/v at rank 16 is what holds the demo
-        adapter back; the paper's LoRA is q/v only)."""
         out = dict(state)
-        for name, p in self.tensors().items():
+        for name, p in mine.items():
             if not name.startswith("lora."):
                 continue
             if name not in state:

@@ -7,7 +7,6 @@ import dev.sacrag.core.data.DataBuilder;
 import dev.sacrag.core.data.QuestionPhrasings;
 import dev.sacrag.core.data.SyntheticFacts;
 import dev.sacrag.core.eval.Metrics;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -97,13 +96,7 @@ final class DataCommand implements Runnable {
         public Integer call() throws Exception {
             Path b = brown != null ? brown : home().resolve("target/corpora/brown");
             long t0 = System.nanoTime();
-            SyntheticFacts.Names style = switch (names.trim().toLowerCase(java.util.Locale.ROOT)) {
-                case "syllables" -> SyntheticFacts.Names.SYLLABLES;
-                case "words" -> SyntheticFacts.Names.WORDS;
-                case "mixed" -> SyntheticFacts.Names.MIXED;
-                default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--names must be syllables, words or mixed, got '" + names + "'");
-            };
+            SyntheticFacts.Names style = ModelCommand.choice(spec, "--names", names, SyntheticFacts.Names.class);
             SyntheticFacts.Options facts = SyntheticFacts.Options.defaults()
                     .trainQuestions(trainQuestions != null ? trainQuestions : Integer.MAX_VALUE)
                     .extraTrainPhrasings(extraTrainPhrasings).nonceFacts(nonceFacts).names(style);
@@ -263,10 +256,11 @@ final class DataCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            // each context SQuAD-normalised once, padded so that a wrong answer is looked for as whole words
             Map<String, String> contextOf = new java.util.HashMap<>();
             Map<String, AnswerKinds.Kind> kindOf = new java.util.HashMap<>();
             for (EvalFiles.Asked a : files.questions()) {
-                contextOf.put(a.qa().qid(), a.context());
+                contextOf.put(a.qa().qid(), " " + Metrics.normalize(a.context()) + " ");
                 kindOf.put(a.qa().qid(), AnswerKinds.classify(a.qa().answers().get(0)));
             }
             // method -> {right, asked} per kind, then {wrong answers found in the document, wrong answers}
@@ -283,8 +277,7 @@ final class DataCommand implements Runnable {
                 if (!p.right()) {
                     // SQuAD-normalised and on word boundaries, as "right" is judged: "1" is not found in "1901"
                     String answer = Metrics.normalize(p.predicted());
-                    String context = " " + Metrics.normalize(contextOf.get(p.qid())) + " ";
-                    row[kinds.length][0] += !answer.isEmpty() && context.contains(" " + answer + " ") ? 1 : 0;
+                    row[kinds.length][0] += !answer.isEmpty() && contextOf.get(p.qid()).contains(" " + answer + " ") ? 1 : 0;
                     row[kinds.length][1]++;
                 }
             }

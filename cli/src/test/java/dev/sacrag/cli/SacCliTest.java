@@ -34,7 +34,7 @@ class SacCliTest {
     void dataBuildRefusesAnUnknownNameStyleBeforeWritingAnything() {
         Run r = run("data", "build", "--names", "wordz", "--out", tmp.resolve("data").toString());
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("--names must be syllables, words or mixed, got 'wordz'"), r.err());
+        assertTrue(r.err().contains("--names 'wordz' is not one of syllables, words, mixed"), r.err());
         assertFalse(java.nio.file.Files.exists(tmp.resolve("data")), "nothing written");
         assertTrue(run("data", "build", "--help").out().contains("--names=syllables|words|mixed"), "--help shows the choice");
     }

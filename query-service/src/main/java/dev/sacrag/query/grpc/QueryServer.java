@@ -166,7 +166,7 @@ public final class QueryServer implements AutoCloseable {
         health.setStatus(SERVICE, status);
     }
 
-        public void awaitTermination() throws InterruptedException {
+    public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }
 
