@@ -6,6 +6,7 @@ import dev.sacrag.ingest.DocumentSources;
 import dev.sacrag.ingest.IngestRunner;
 import dev.sacrag.ingest.IngestSummary;
 import dev.sacrag.ingest.QuestionSet;
+import dev.sacrag.ingest.SourceBatch;
 import dev.sacrag.ingest.SourceFormat;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -83,14 +84,12 @@ final class IngestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DocumentSources.Options options = sourceOptions();
         DocumentPublisher.Options publishing = publishingOptions();
-        for (Path path : paths) {   // before connecting: a mistyped path is the user's error, not the broker's
-            if (!java.nio.file.Files.exists(path)) {
-                throw new java.nio.file.NoSuchFileException(path.toString(), null, "input not found");
-            }
-        }
+        DocumentSources sources = DocumentSources.forPublishing(publishing);
+        // read before connecting: a mistyped path or a bad line is the user's error, not the broker's
+        SourceBatch batch = sources.read(paths, options);
         IngestSummary summary;
         try (DocumentPublisher publisher = DocumentPublisher.connect(bootstrapServers, publishing)) {
-            summary = IngestRunner.onConsole(DocumentSources.forPublishing(publishing), publisher).run(paths, options);
+            summary = IngestRunner.onConsole(sources, publisher).publish(batch);
         }
         return report(summary);
     }

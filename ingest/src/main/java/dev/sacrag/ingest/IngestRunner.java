@@ -49,7 +49,18 @@ public final class IngestRunner {
      */
     public IngestSummary run(List<Path> paths, DocumentSources.Options options) throws IOException {
         long start = System.nanoTime();
-        SourceBatch batch = sources.read(paths, options);
+        return publish(sources.read(paths, options), start);
+    }
+
+    /**
+     * Publishes a batch already read (e.g. before connecting, so that bad input is reported as
+     * the user's error and not the broker's); the summary's time is the publishing time.
+     */
+    public IngestSummary publish(SourceBatch batch) {
+        return publish(batch, System.nanoTime());
+    }
+
+    private IngestSummary publish(SourceBatch batch, long start) {
         long bytesBefore = publisher.acknowledgedBytes();
         ProgressBar progress = new ProgressBar(progressOut, batch.documents().size(), redraw, System::nanoTime);
         AtomicInteger published = new AtomicInteger();

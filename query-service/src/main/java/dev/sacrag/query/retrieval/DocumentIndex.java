@@ -54,9 +54,11 @@ public final class DocumentIndex implements AutoCloseable {
 
     private final Analyzer analyzer = new EnglishAnalyzer(CharArraySet.EMPTY_SET);
     private final Map<String, TenantIndex> tenants = new ConcurrentHashMap<>();
-    private final Map<String, IndexedDoc> live = new ConcurrentHashMap<>();
-    /** {@link ContentHash} of each live document's indexed text. */
-    private final Map<String, String> hashes = new ConcurrentHashMap<>();
+    private final Map<String, Live> live = new ConcurrentHashMap<>();
+
+    /** A live document and the {@link ContentHash} of its indexed text (what {@link Succession} compares). */
+    private record Live(IndexedDoc doc, String hash) {
+    }
 
     /** One tenant's Lucene index. */
     private final class TenantIndex implements AutoCloseable {
@@ -91,10 +93,11 @@ public final class DocumentIndex implements AutoCloseable {
      * @return whether the index changed
      */
     public synchronized boolean upsert(IndexedDoc doc, String text) {
-        IndexedDoc known = live.get(doc.docId());
+        Live entry = live.get(doc.docId());
+        IndexedDoc known = entry == null ? null : entry.doc();
         String hash = ContentHash.of(text);
         if (known != null) {
-            Succession succession = Succession.of(doc.version(), hash, known.version(), hashes.get(doc.docId()));
+            Succession succession = Succession.of(doc.version(), hash, known.version(), entry.hash());
             if (!succession.replaces() || succession == Succession.RESTATED && known.equals(doc)) {
                 return false;
             }
@@ -110,20 +113,18 @@ public final class DocumentIndex implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("indexing document " + doc.docId() + " v" + doc.version(), e);
         }
-        live.put(doc.docId(), doc);
-        hashes.put(doc.docId(), hash);
+        live.put(doc.docId(), new Live(doc, hash));
         return true;
     }
 
     /** @return whether the document was live */
     public synchronized boolean delete(String docId) {
-        IndexedDoc known = live.remove(docId);
-        hashes.remove(docId);
+        Live known = live.remove(docId);
         if (known == null) {
             return false;
         }
         try {
-            remove(known);
+            remove(known.doc());
         } catch (IOException e) {
             throw new UncheckedIOException("deleting document " + docId + " from the index", e);
         }
@@ -149,7 +150,7 @@ public final class DocumentIndex implements AutoCloseable {
     }
 
     public Optional<IndexedDoc> find(String docId) {
-        return Optional.ofNullable(live.get(docId));
+        return Optional.ofNullable(live.get(docId)).map(Live::doc);
     }
 
     public int size() {
@@ -172,7 +173,8 @@ public final class DocumentIndex implements AutoCloseable {
                 List<ScoredDoc> hits = new ArrayList<>();
                 for (ScoreDoc hit : searcher.search(anyTerm.build(), limit).scoreDocs) {
                     String id = searcher.storedFields().document(hit.doc, Set.of(ID)).get(ID);
-                    IndexedDoc doc = live.get(id);
+                    Live entry = live.get(id);
+                    IndexedDoc doc = entry == null ? null : entry.doc();
                     if (doc != null && doc.tenant().equals(tenant)) { // not deleted or moved since the last refresh
                         hits.add(new ScoredDoc(id, doc.version(), hit.score));
                     }
