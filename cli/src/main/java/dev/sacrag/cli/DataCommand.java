@@ -19,7 +19,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Build the training and evaluation data.",
-        subcommands = {DataCommand.Build.class, DataCommand.Phrasings.class, DataCommand.Positions.class, DataCommand.Kinds.class})
+        subcommands = {DataCommand.Build.class, DataCommand.Phrasings.class, DataCommand.Positions.class, DataCommand.Kinds.class,
+                DataCommand.Compare.class})
 final class DataCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -294,6 +295,94 @@ final class DataCommand implements Runnable {
             });
             System.out.print(out);
             return 0;
+        }
+    }
+    @Command(name = "compare", mixinStandardHelpOptions = true,
+            description = {"Paired difference in exact match between two evaluations of the same questions: for each "
+                    + "method both scored, --predictions minus --against in EM points with a 95% interval that resamples "
+                    + "contexts (as sac eval's paired rows do), and how many questions only one of the two gets right.",
+                    "E.g. a retrained adapter against the committed one before installing it: evaluate it with "
+                    + "'sac eval --out DIR' on the same --data and compare DIR/predictions.jsonl with the package's.",
+                    "EM is scored against every gold answer in --data, as sac eval scores it."})
+    static final class Compare implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        EvalFiles files;
+
+        @Option(names = "--against", required = true, paramLabel = "FILE",
+                description = "predictions.jsonl of the evaluation to compare with (of the same --data).")
+        Path against;
+
+        @Override
+        public Integer call() throws Exception {
+            List<EvalFiles.Asked> asked = files.questions();
+            Map<String, EvalFiles.Asked> byQid = new java.util.HashMap<>();
+            Map<String, Integer> contextOf = new java.util.HashMap<>();   // qid -> context number, for the resampling
+            Map<String, Integer> contexts = new java.util.HashMap<>();
+            for (EvalFiles.Asked a : asked) {
+                byQid.put(a.qa().qid(), a);
+                contextOf.put(a.qa().qid(), contexts.computeIfAbsent(a.context(), c -> contexts.size()));
+            }
+            Map<String, Map<String, Boolean>> mine = rightByMethod(files.predictions, byQid);
+            Map<String, Map<String, Boolean>> theirs = rightByMethod(against, byQid);
+            StringBuilder out = new StringBuilder("| method | EM | EM against | difference | 95% CI | only this right"
+                    + " | only against right | n |\n|---|---|---|---|---|---|---|---|\n");
+            List<String> unpaired = new java.util.ArrayList<>();
+            mine.forEach((method, right) -> {
+                Map<String, Boolean> other = theirs.get(method);
+                List<String> both = other == null ? List.of()
+                        : right.keySet().stream().filter(other::containsKey).toList();
+                if (both.isEmpty()) {
+                    unpaired.add(method);
+                    return;
+                }
+                double[] a = new double[both.size()];
+                double[] b = new double[both.size()];
+                int[] context = new int[both.size()];
+                int onlyA = 0;
+                int onlyB = 0;
+                for (int i = 0; i < both.size(); i++) {
+                    a[i] = right.get(both.get(i)) ? 100 : 0;
+                    b[i] = other.get(both.get(i)) ? 100 : 0;
+                    context[i] = contextOf.get(both.get(i));
+                    onlyA += a[i] > b[i] ? 1 : 0;
+                    onlyB += b[i] > a[i] ? 1 : 0;
+                }
+                dev.sacrag.core.eval.Bootstrap.Interval d = dev.sacrag.core.eval.Bootstrap.difference(a, b, dense(context));
+                out.append(String.format(java.util.Locale.ROOT, "| %s | %.1f | %.1f | %+.1f | %+.1f - %+.1f | %d | %d | %d |\n",
+                        method, mean(a), mean(b), d.value(), d.low(), d.high(), onlyA, onlyB, both.size()));
+            });
+            theirs.keySet().stream().filter(m -> !mine.containsKey(m)).forEach(unpaired::add);
+            System.out.print(out);
+            if (!unpaired.isEmpty()) {
+                System.out.println("not compared (scored in one file only): " + String.join(", ", unpaired));
+            }
+            return 0;
+        }
+
+        /** method -> qid -> whether it was answered right, in the order the file lists them. */
+        private static Map<String, Map<String, Boolean>> rightByMethod(Path file, Map<String, EvalFiles.Asked> byQid)
+                throws java.io.IOException {
+            Map<String, Map<String, Boolean>> out = new LinkedHashMap<>();
+            for (Prediction p : Prediction.read(file)) {
+                EvalFiles.Asked a = byQid.get(p.qid());
+                if (a == null) {
+                    throw new IllegalArgumentException(file + ": question " + p.qid() + " is not in the --data file");
+                }
+                Map<String, Boolean> right = out.computeIfAbsent(p.method(), k -> new LinkedHashMap<>());
+                if (right.put(p.qid(), Metrics.squadEm(p.predicted(), a.qa().answers()) > 0) != null) {
+                    throw new IllegalArgumentException(file + ": question " + p.qid() + " is scored twice for " + p.method());
+                }
+            }
+            return out;
+        }
+
+        private static int[] dense(int[] ids) {   // the contexts these questions come from, numbered 0..k-1
+            Map<Integer, Integer> number = new java.util.HashMap<>();
+            return java.util.Arrays.stream(ids).map(id -> number.computeIfAbsent(id, x -> number.size())).toArray();
+        }
+
+        private static double mean(double[] x) {
+            return java.util.Arrays.stream(x).average().orElse(0);
         }
     }
 }

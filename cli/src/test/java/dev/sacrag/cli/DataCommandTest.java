@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The analyses of an evaluation's predictions (sac data phrasings / positions / kinds). */
+/** The analyses of an evaluation's predictions (sac data phrasings / positions / kinds / compare). */
 class DataCommandTest {
 
     @TempDir
@@ -83,6 +83,44 @@ class DataCommandTest {
         String table = run("data", "kinds", "--predictions", predictions.toString(), "--data", data.toString());
         assertTrue(table.contains("| sac 4x | 100.0 (1) | 100.0 (1) | 0.0 (2) | 1 of 2 |"), table);
         assertTrue(table.contains("| full | 0.0 (1) | - | 100.0 (1) | 0 of 1 |"), table);
+    }
+
+    @Test
+    void compareGivesThePairedDifferenceOfTwoEvaluationsScoredAgainstEveryGoldAnswer() throws Exception {
+        Path data = tmp.resolve("d.jsonl");
+        MrqaJsonl.write(data, "synthetic", "test", List.of(
+                new MrqaRecord("c0", "Ann lives in Oslo. Bo works at Acme.", List.of(
+                        new MrqaRecord.Qa("q0", "Where does Ann live?", List.of("Oslo", "Oslo city"), List.of()),
+                        new MrqaRecord.Qa("q1", "Where does Bo work?", List.of("Acme"), List.of()))),
+                new MrqaRecord("c1", "Cy was born in 1901.", List.of(
+                        new MrqaRecord.Qa("q2", "When was Cy born?", List.of("1901"), List.of())))));
+        Path mine = Files.writeString(tmp.resolve("new.jsonl"), String.join("\n",
+                pred("sac", 4, "q0", "Oslo city", "Oslo"),   // right by the second gold answer
+                pred("sac", 4, "q1", "Acme", "Acme"),
+                pred("sac", 4, "q2", "1902", "1901"),
+                pred("full", 0, "q0", "Oslo", "Oslo")));
+        Path theirs = Files.writeString(tmp.resolve("old.jsonl"), String.join("\n",
+                pred("sac", 4, "q0", "Lund", "Oslo"),
+                pred("sac", 4, "q1", "Acme", "Acme"),
+                pred("sac", 4, "q2", "1901", "1901"),
+                pred("truncate", 4, "q0", "Oslo", "Oslo")));
+        String table = run("data", "compare", "--predictions", mine.toString(), "--against", theirs.toString(),
+                "--data", data.toString());
+        // 2 of 3 against 2 of 3: no difference, one question each only one of them gets right
+        assertTrue(table.contains("| sac 4x | 66.7 | 66.7 | +0.0 | "), table);
+        assertTrue(table.contains(" | 1 | 1 | 3 |"), table);
+        assertTrue(table.contains("not compared (scored in one file only): full, truncate 4x"), table);
+    }
+
+    @Test
+    void compareRefusesAQuestionScoredTwice() throws Exception {
+        Path data = tmp.resolve("d.jsonl");
+        MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", "Ann lives in Oslo.", List.of(
+                new MrqaRecord.Qa("q0", "Where?", List.of("Oslo"), List.of())))));
+        Path twice = Files.writeString(tmp.resolve("p.jsonl"),
+                pred("sac", 4, "q0", "Oslo", "Oslo") + "\n" + pred("sac", 4, "q0", "Lund", "Oslo"));
+        assertNotEquals(0, Sac.commandLine().execute("data", "compare", "--predictions", twice.toString(),
+                "--against", twice.toString(), "--data", data.toString()));
     }
 
     private static String pred(String method, int ratio, String qid, String predicted, String gold) {
