@@ -55,9 +55,7 @@ class DataCommandTest {
 
     @Test
     void positionsRefusesPredictionsOfAnotherFile() throws Exception {
-        Path data = tmp.resolve("d.jsonl");
-        MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", "Ann lives in Oslo.", List.of(
-                new MrqaRecord.Qa("q0", "Where?", List.of("Oslo"), List.of())))));
+        Path data = oneQuestion();
         Path predictions = Files.writeString(tmp.resolve("p.jsonl"),
                 "{\"method\":\"sac\",\"ratio\":4,\"qid\":\"other\",\"question\":\"Where?\",\"predicted\":\"Oslo\",\"gold\":\"Oslo\"}\n");
         assertNotEquals(0, Sac.commandLine().execute("data", "positions", "--predictions", predictions.toString(),
@@ -114,13 +112,19 @@ class DataCommandTest {
 
     @Test
     void compareRefusesAQuestionScoredTwice() throws Exception {
-        Path data = tmp.resolve("d.jsonl");
-        MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", "Ann lives in Oslo.", List.of(
-                new MrqaRecord.Qa("q0", "Where?", List.of("Oslo"), List.of())))));
+        Path data = oneQuestion();
         Path twice = Files.writeString(tmp.resolve("p.jsonl"),
                 pred("sac", 4, "q0", "Oslo", "Oslo") + "\n" + pred("sac", 4, "q0", "Lund", "Oslo"));
         assertNotEquals(0, Sac.commandLine().execute("data", "compare", "--predictions", twice.toString(),
                 "--against", twice.toString(), "--data", data.toString()));
+    }
+
+    /** A data file of one context, "Ann lives in Oslo.", and one question q0 (answer Oslo). */
+    private Path oneQuestion() throws java.io.IOException {
+        Path data = tmp.resolve("d.jsonl");
+        MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", "Ann lives in Oslo.", List.of(
+                new MrqaRecord.Qa("q0", "Where?", List.of("Oslo"), List.of())))));
+        return data;
     }
 
     private static String pred(String method, int ratio, String qid, String predicted, String gold) {
