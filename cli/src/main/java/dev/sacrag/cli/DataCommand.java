@@ -180,19 +180,25 @@ final class DataCommand implements Runnable {
         @Option(names = "--data", required = true, paramLabel = "FILE", description = "The MRQA JSONL file sac eval read.")
         Path data;
 
-        /** A question of {@code --data} with its context. */
-        record Asked(String context, dev.sacrag.core.data.MrqaRecord.Qa qa) { }
+        /** A question of {@code --data} with its context, the {@code record}-th context of the file. */
+        record Asked(int record, String context, dev.sacrag.core.data.MrqaRecord.Qa qa) { }
 
-        /** Every question of {@code --data}, each with a gold answer (refused otherwise). */
+        /** Every question of {@code --data}, each with a gold answer and its own id (refused otherwise). */
         List<Asked> questions() throws java.io.IOException {
             List<Asked> out = new java.util.ArrayList<>();
+            java.util.Set<String> ids = new java.util.HashSet<>();
+            int record = 0;
             for (dev.sacrag.core.data.MrqaRecord r : dev.sacrag.core.data.MrqaJsonl.read(data)) {
                 for (dev.sacrag.core.data.MrqaRecord.Qa qa : r.qas()) {
                     if (qa.answers().isEmpty()) {
                         throw new IllegalArgumentException(data + ": question " + qa.qid() + " has no gold answer");
                     }
-                    out.add(new Asked(r.context(), qa));
+                    if (!ids.add(qa.qid())) {
+                        throw new IllegalArgumentException(data + ": question id " + qa.qid() + " is used twice");
+                    }
+                    out.add(new Asked(record, r.context(), qa));
                 }
+                record++;
             }
             return out;
         }
@@ -300,7 +306,8 @@ final class DataCommand implements Runnable {
     @Command(name = "compare", mixinStandardHelpOptions = true,
             description = {"Paired difference in exact match between two evaluations of the same questions: for each "
                     + "method both scored, --predictions minus --against in EM points with a 95% interval that resamples "
-                    + "contexts (as sac eval's paired rows do), and how many questions only one of the two gets right.",
+                    + "contexts (as sac eval's paired rows do), and how many questions only one of the two gets right."
+                    + " Only the questions both files scored are paired (a line says so when that is fewer).",
                     "E.g. a retrained adapter against the committed one before installing it: evaluate it with "
                     + "'sac eval --out DIR' on the same --data and compare DIR/predictions.jsonl with the package's.",
                     "EM is scored against every gold answer in --data, as sac eval scores it."})
@@ -316,17 +323,15 @@ final class DataCommand implements Runnable {
         public Integer call() throws Exception {
             List<EvalFiles.Asked> asked = files.questions();
             Map<String, EvalFiles.Asked> byQid = new java.util.HashMap<>();
-            Map<String, Integer> contextOf = new java.util.HashMap<>();   // qid -> context number, for the resampling
-            Map<String, Integer> contexts = new java.util.HashMap<>();
             for (EvalFiles.Asked a : asked) {
                 byQid.put(a.qa().qid(), a);
-                contextOf.put(a.qa().qid(), contexts.computeIfAbsent(a.context(), c -> contexts.size()));
             }
             Map<String, Map<String, Boolean>> mine = rightByMethod(files.predictions, byQid);
             Map<String, Map<String, Boolean>> theirs = rightByMethod(against, byQid);
             StringBuilder out = new StringBuilder("| method | EM | EM against | difference | 95% CI | only this right"
                     + " | only against right | n |\n|---|---|---|---|---|---|---|---|\n");
             List<String> unpaired = new java.util.ArrayList<>();
+            List<String> partial = new java.util.ArrayList<>();
             mine.forEach((method, right) -> {
                 Map<String, Boolean> other = theirs.get(method);
                 List<String> both = other == null ? List.of()
@@ -343,16 +348,21 @@ final class DataCommand implements Runnable {
                 for (int i = 0; i < both.size(); i++) {
                     a[i] = right.get(both.get(i)) ? 100 : 0;
                     b[i] = other.get(both.get(i)) ? 100 : 0;
-                    context[i] = contextOf.get(both.get(i));
+                    context[i] = byQid.get(both.get(i)).record();   // resampled by context, as sac eval does
                     onlyA += a[i] > b[i] ? 1 : 0;
                     onlyB += b[i] > a[i] ? 1 : 0;
                 }
                 dev.sacrag.core.eval.Bootstrap.Interval d = dev.sacrag.core.eval.Bootstrap.difference(a, b, dense(context));
                 out.append(String.format(java.util.Locale.ROOT, "| %s | %.1f | %.1f | %+.1f | %+.1f - %+.1f | %d | %d | %d |\n",
                         method, mean(a), mean(b), d.value(), d.low(), d.high(), onlyA, onlyB, both.size()));
+                if (both.size() < Math.max(right.size(), other.size())) {   // the EM columns are of the shared questions only
+                    partial.add(String.format(java.util.Locale.ROOT, "%s: %d questions scored in both (%d here, %d against)",
+                            method, both.size(), right.size(), other.size()));
+                }
             });
             theirs.keySet().stream().filter(m -> !mine.containsKey(m)).forEach(unpaired::add);
             System.out.print(out);
+            partial.forEach(line -> System.out.println("paired on the shared questions only: " + line));
             if (!unpaired.isEmpty()) {
                 System.out.println("not compared (scored in one file only): " + String.join(", ", unpaired));
             }

@@ -85,11 +85,12 @@ final class IngestCommand implements Callable<Integer> {
         DocumentSources.Options options = sourceOptions();
         DocumentPublisher.Options publishing = publishingOptions();
         DocumentSources sources = DocumentSources.forPublishing(publishing);
+        long start = System.nanoTime();
         // read before connecting: a mistyped path or a bad line is the user's error, not the broker's
         SourceBatch batch = sources.read(paths, options);
         IngestSummary summary;
         try (DocumentPublisher publisher = DocumentPublisher.connect(bootstrapServers, publishing)) {
-            summary = IngestRunner.onConsole(sources, publisher).publish(batch);
+            summary = IngestRunner.onConsole(sources, publisher).publish(batch, start);
         }
         return report(summary);
     }

@@ -108,6 +108,14 @@ class DataCommandTest {
         assertTrue(table.contains("| sac 4x | 66.7 | 66.7 | +0.0 | "), table);
         assertTrue(table.contains(" | 1 | 1 | 3 |"), table);
         assertTrue(table.contains("not compared (scored in one file only): full, truncate 4x"), table);
+
+        Path fewer = Files.writeString(tmp.resolve("fewer.jsonl"), String.join("\n",
+                pred("sac", 4, "q0", "Lund", "Oslo"), pred("sac", 4, "q1", "Acme", "Acme")));
+        String partial = run("data", "compare", "--predictions", mine.toString(), "--against", fewer.toString(),
+                "--data", data.toString());
+        assertTrue(partial.contains("| sac 4x | 100.0 | 50.0 | +50.0 | "), partial);
+        assertTrue(partial.contains("paired on the shared questions only: sac 4x: 2 questions scored in both (3 here, 2 against)"),
+                partial);
     }
 
     @Test

@@ -54,13 +54,12 @@ public final class IngestRunner {
 
     /**
      * Publishes a batch already read (e.g. before connecting, so that bad input is reported as
-     * the user's error and not the broker's); the summary's time is the publishing time.
+     * the user's error and not the broker's).
+     *
+     * @param start {@link System#nanoTime()} when the run began, before the reading: the summary's
+     *     time (and documents per second) counts from it, as {@link #run} does
      */
-    public IngestSummary publish(SourceBatch batch) {
-        return publish(batch, System.nanoTime());
-    }
-
-    private IngestSummary publish(SourceBatch batch, long start) {
+    public IngestSummary publish(SourceBatch batch, long start) {
         long bytesBefore = publisher.acknowledgedBytes();
         ProgressBar progress = new ProgressBar(progressOut, batch.documents().size(), redraw, System::nanoTime);
         AtomicInteger published = new AtomicInteger();
