@@ -305,7 +305,7 @@ final class DataCommand implements Runnable {
     }
     @Command(name = "compare", mixinStandardHelpOptions = true,
             description = {"Paired difference in exact match between two evaluations of the same questions: for each "
-                    + "method both scored, --predictions minus --against in EM points with a 95% interval that resamples "
+                    + "method both scored, --predictions minus --against in EM points with a 95%% interval that resamples "
                     + "contexts (as sac eval's paired rows do), and how many questions only one of the two gets right."
                     + " Only the questions both files scored are paired (a line says so when that is fewer).",
                     "E.g. a retrained adapter against the committed one before installing it: evaluate it with "
