@@ -49,6 +49,16 @@ cut_samples() {
   xz -T0 -f "$5"
 }
 sac() { "$SAC" "$@"; }
+# sac_parity EXAMPLES: rewrites the fixture SacPyTorchParityTest holds the Java training graph to, the loss
+# scripts/gpu/train_sac.py computes for the package's adapters/sac on a few of EXAMPLES (an adapter kit's
+# sac-examples.bin.xz); every step that changes adapters/sac runs it. PyTorch on the CPU will do (Debian's
+# python3-torch).
+sac_parity() {
+  python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: the parity fixture needs python3 with" \
+    "PyTorch (Debian's python3-torch will do); SacPyTorchParityTest fails until it is rewritten" >&2; exit 1; }
+  python3 scripts/gpu/train_sac.py --examples "$1" --spec "$OUT/adapters/sac/sac.json" --base "$OUT/base" \
+    --init "$OUT/adapters/sac/sac.safetensors" --parity "$OUT/parity/sac-pytorch-parity.json"
+}
 # adapter_kit KIT MODEL DATA WORKDIR [CONTEXTS]: the adapters' examples for scripts/gpu/train_sac.py,
 # tokenised by the Java code: CONTEXTS training contexts of DATA (default 25,000, 14 MB compressed;
 # 40,000 would not fit beside the base's samples), the sac adapter's sac.json and the two ablations'
@@ -199,8 +209,7 @@ for v in sac sac-causal sac-no-anchor-emb; do
 done
 # the fixture SacPyTorchParityTest holds the Java graph to (the script's loss for adapters/sac; the
 # cpu-tune step below changes the adapter, and the later GPU steps rewrite the fixture for theirs)
-python3 scripts/gpu/train_sac.py --examples "$IN/sac-examples.bin.xz" --spec "$OUT/adapters/sac/sac.json" \
-  --base "$OUT/base" --init "$OUT/adapters/sac/sac.safetensors" --parity "$OUT/parity/sac-pytorch-parity.json"
+sac_parity "$IN/sac-examples.bin.xz"
 fi
 
 if want cpu-tune; then
@@ -372,8 +381,7 @@ ARMS="all64:q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj:64" KEEP=1 M
 cp "$G/result/all64.json" "$OUT/adapters/sac/sac.json"
 cp "$G/result/all64.safetensors" "$OUT/adapters/sac/sac.safetensors"
 cp "$G/result/all64-log.jsonl" "$OUT/adapters/sac/gpu-wide-log.jsonl"
-python3 scripts/gpu/train_sac.py --examples .gpu/nonce/sac-examples.bin.xz --spec "$OUT/adapters/sac/sac.json" \
-  --base "$OUT/base" --init "$OUT/adapters/sac/sac.safetensors" --parity "$OUT/parity/sac-pytorch-parity.json"
+sac_parity .gpu/nonce/sac-examples.bin.xz
 fi
 
 if want cpu-wide; then
@@ -409,9 +417,7 @@ cpu_wide sac-cpu sac-wide 3e-4 3 60m
 cpu_wide sac-cpu2 sac-cpu 1e-4 4 30m
 cp "$W/adapters/sac-cpu2/sac.json" "$W/adapters/sac-cpu2/sac.safetensors" "$OUT/adapters/sac/"
 cat "$W/adapters/sac-cpu/train-log.jsonl" "$W/adapters/sac-cpu2/train-log.jsonl" > "$OUT/adapters/sac/cpu-wide-log.jsonl"
-# the parity fixture follows the adapter (PyTorch on the CPU: Debian's python3-torch does)
-python3 scripts/gpu/train_sac.py --examples .gpu/nonce/sac-examples.bin.xz --spec "$OUT/adapters/sac/sac.json" \
-  --base "$OUT/base" --init "$OUT/adapters/sac/sac.safetensors" --parity "$OUT/parity/sac-pytorch-parity.json"
+sac_parity .gpu/nonce/sac-examples.bin.xz
 fi
 
 if want gpu-words; then
