@@ -303,6 +303,7 @@ final class DataCommand implements Runnable {
             return 0;
         }
     }
+
     @Command(name = "compare", mixinStandardHelpOptions = true,
             description = {"Paired difference in exact match between two evaluations of the same questions: for each "
                     + "method both scored, --predictions minus --against in EM points with a 95%% interval that resamples "
@@ -321,9 +322,8 @@ final class DataCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<EvalFiles.Asked> asked = files.questions();
             Map<String, EvalFiles.Asked> byQid = new java.util.HashMap<>();
-            for (EvalFiles.Asked a : asked) {
+            for (EvalFiles.Asked a : files.questions()) {
                 byQid.put(a.qa().qid(), a);
             }
             Map<String, Map<String, Boolean>> mine = rightByMethod(files.predictions, byQid);
