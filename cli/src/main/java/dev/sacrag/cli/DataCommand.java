@@ -141,7 +141,11 @@ final class DataCommand implements Runnable {
         }
     }
 
-    /** One line of the predictions.jsonl that 'sac eval --out' writes; {@code method} carries the ratio ("sac 4x"). */
+    /**
+     * One line of the predictions.jsonl that 'sac eval --out' writes; {@code method} carries the ratio ("sac 4x"), and
+     * {@code right} is judged against the one gold answer the line records (the analyses that read {@code --data} judge
+     * against all of its gold answers instead: {@link EvalFiles#judge}).
+     */
     record Prediction(String method, String qid, String question, String predicted, boolean right) {
 
         static List<Prediction> read(Path file) throws java.io.IOException {
@@ -183,22 +187,39 @@ final class DataCommand implements Runnable {
         /** A question of {@code --data} with its context, the {@code record}-th context of the file. */
         record Asked(int record, String context, dev.sacrag.core.data.MrqaRecord.Qa qa) { }
 
-        /** Every question of {@code --data}, each with a gold answer and its own id (refused otherwise). */
-        List<Asked> questions() throws java.io.IOException {
-            List<Asked> out = new java.util.ArrayList<>();
-            java.util.Set<String> ids = new java.util.HashSet<>();
+        /** A line of a predictions file with the question of {@code --data} it answers. */
+        record Judged(String method, Asked asked, String predicted, boolean right) { }
+
+        /** Every question of {@code --data} by id, each with a gold answer and its own id (refused otherwise). */
+        Map<String, Asked> questions() throws java.io.IOException {
+            Map<String, Asked> out = new LinkedHashMap<>();
             int record = 0;
             for (dev.sacrag.core.data.MrqaRecord r : dev.sacrag.core.data.MrqaJsonl.read(data)) {
                 for (dev.sacrag.core.data.MrqaRecord.Qa qa : r.qas()) {
                     if (qa.answers().isEmpty()) {
                         throw new IllegalArgumentException(data + ": question " + qa.qid() + " has no gold answer");
                     }
-                    if (!ids.add(qa.qid())) {
+                    if (out.putIfAbsent(qa.qid(), new Asked(record, r.context(), qa)) != null) {
                         throw new IllegalArgumentException(data + ": question id " + qa.qid() + " is used twice");
                     }
-                    out.add(new Asked(record, r.context(), qa));
                 }
                 record++;
+            }
+            return out;
+        }
+
+        /**
+         * Each prediction of {@code file} (a predictions.jsonl) with its question from {@code asked}, judged right against
+         * every gold answer of {@code --data}, as sac eval scores it; a question {@code --data} lacks is refused.
+         */
+        List<Judged> judge(Path file, Map<String, Asked> asked) throws java.io.IOException {
+            List<Judged> out = new java.util.ArrayList<>();
+            for (Prediction p : Prediction.read(file)) {
+                Asked a = asked.get(p.qid());
+                if (a == null) {
+                    throw new IllegalArgumentException(file + ": question " + p.qid() + " is not in " + data);
+                }
+                out.add(new Judged(p.method(), a, p.predicted(), Metrics.squadEm(p.predicted(), a.qa().answers()) > 0));
             }
             return out;
         }
@@ -216,24 +237,16 @@ final class DataCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Map<String, Integer> quarterOf = new java.util.HashMap<>();
-            for (EvalFiles.Asked a : files.questions()) {
-                var qa = a.qa();
-                int start = qa.detectedAnswers().isEmpty() ? a.context().indexOf(qa.answers().get(0))
-                        : qa.detectedAnswers().get(0).start();
-                if (start >= 0) {
-                    quarterOf.put(qa.qid(), Math.min(3, 4 * start / a.context().length()));
-                }
-            }
             Map<String, int[][]> table = new LinkedHashMap<>();   // method -> quarter -> {right, asked}
-            for (Prediction p : Prediction.read(files.predictions)) {
-                Integer q = quarterOf.get(p.qid());
-                if (q == null) {
-                    throw new IllegalArgumentException(files.predictions + ": question " + p.qid() + " is not in " + files.data
-                            + " (or its answer is not in its context)");
+            for (EvalFiles.Judged j : files.judge(files.predictions, files.questions())) {
+                var qa = j.asked().qa();
+                int start = qa.detectedAnswers().isEmpty() ? j.asked().context().indexOf(qa.answers().get(0))
+                        : qa.detectedAnswers().get(0).start();
+                if (start < 0) {
+                    throw new IllegalArgumentException(files.data + ": the answer of question " + qa.qid() + " is not in its context");
                 }
-                int[] cell = table.computeIfAbsent(p.method(), k -> new int[4][2])[q];
-                cell[0] += p.right() ? 1 : 0;
+                int[] cell = table.computeIfAbsent(j.method(), k -> new int[4][2])[Math.min(3, 4 * start / j.asked().context().length())];
+                cell[0] += j.right() ? 1 : 0;
                 cell[1]++;
             }
             StringBuilder out = new StringBuilder("| method | 1st quarter | 2nd | 3rd | 4th |\n|---|---|---|---|---|\n");
@@ -263,28 +276,22 @@ final class DataCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            // each context SQuAD-normalised once, padded so that a wrong answer is looked for as whole words
-            Map<String, String> contextOf = new java.util.HashMap<>();
-            Map<String, AnswerKinds.Kind> kindOf = new java.util.HashMap<>();
-            for (EvalFiles.Asked a : files.questions()) {
-                contextOf.put(a.qa().qid(), " " + Metrics.normalize(a.context()) + " ");
-                kindOf.put(a.qa().qid(), AnswerKinds.classify(a.qa().answers().get(0)));
-            }
+            // each context SQuAD-normalised once (by its record), padded so that a wrong answer is looked for as whole words
+            Map<Integer, String> contextOf = new java.util.HashMap<>();
             // method -> {right, asked} per kind, then {wrong answers found in the document, wrong answers}
             Map<String, int[][]> table = new LinkedHashMap<>();
             AnswerKinds.Kind[] kinds = AnswerKinds.Kind.values();
-            for (Prediction p : Prediction.read(files.predictions)) {
-                AnswerKinds.Kind kind = kindOf.get(p.qid());
-                if (kind == null) {
-                    throw new IllegalArgumentException(files.predictions + ": question " + p.qid() + " is not in " + files.data);
-                }
-                int[][] row = table.computeIfAbsent(p.method(), k -> new int[kinds.length + 1][2]);
-                row[kind.ordinal()][0] += p.right() ? 1 : 0;
-                row[kind.ordinal()][1]++;
-                if (!p.right()) {
+            for (EvalFiles.Judged j : files.judge(files.predictions, files.questions())) {
+                int kind = AnswerKinds.classify(j.asked().qa().answers().get(0)).ordinal();
+                int[][] row = table.computeIfAbsent(j.method(), k -> new int[kinds.length + 1][2]);
+                row[kind][0] += j.right() ? 1 : 0;
+                row[kind][1]++;
+                if (!j.right()) {
                     // SQuAD-normalised and on word boundaries, as "right" is judged: "1" is not found in "1901"
-                    String answer = Metrics.normalize(p.predicted());
-                    row[kinds.length][0] += !answer.isEmpty() && contextOf.get(p.qid()).contains(" " + answer + " ") ? 1 : 0;
+                    String answer = Metrics.normalize(j.predicted());
+                    String context = contextOf.computeIfAbsent(j.asked().record(),
+                            r -> " " + Metrics.normalize(j.asked().context()) + " ");
+                    row[kinds.length][0] += !answer.isEmpty() && context.contains(" " + answer + " ") ? 1 : 0;
                     row[kinds.length][1]++;
                 }
             }
@@ -322,10 +329,7 @@ final class DataCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Map<String, EvalFiles.Asked> byQid = new java.util.HashMap<>();
-            for (EvalFiles.Asked a : files.questions()) {
-                byQid.put(a.qa().qid(), a);
-            }
+            Map<String, EvalFiles.Asked> byQid = files.questions();
             Map<String, Map<String, Boolean>> mine = rightByMethod(files.predictions, byQid);
             Map<String, Map<String, Boolean>> theirs = rightByMethod(against, byQid);
             StringBuilder out = new StringBuilder("| method | EM | EM against | difference | 95% CI | only this right"
@@ -370,17 +374,13 @@ final class DataCommand implements Runnable {
         }
 
         /** method -> qid -> whether it was answered right, in the order the file lists them. */
-        private static Map<String, Map<String, Boolean>> rightByMethod(Path file, Map<String, EvalFiles.Asked> byQid)
+        private Map<String, Map<String, Boolean>> rightByMethod(Path file, Map<String, EvalFiles.Asked> byQid)
                 throws java.io.IOException {
             Map<String, Map<String, Boolean>> out = new LinkedHashMap<>();
-            for (Prediction p : Prediction.read(file)) {
-                EvalFiles.Asked a = byQid.get(p.qid());
-                if (a == null) {
-                    throw new IllegalArgumentException(file + ": question " + p.qid() + " is not in the --data file");
-                }
-                Map<String, Boolean> right = out.computeIfAbsent(p.method(), k -> new LinkedHashMap<>());
-                if (right.put(p.qid(), Metrics.squadEm(p.predicted(), a.qa().answers()) > 0) != null) {
-                    throw new IllegalArgumentException(file + ": question " + p.qid() + " is scored twice for " + p.method());
+            for (EvalFiles.Judged j : files.judge(file, byQid)) {
+                String qid = j.asked().qa().qid();
+                if (out.computeIfAbsent(j.method(), k -> new LinkedHashMap<>()).put(qid, j.right()) != null) {
+                    throw new IllegalArgumentException(file + ": question " + qid + " is scored twice for " + j.method());
                 }
             }
             return out;

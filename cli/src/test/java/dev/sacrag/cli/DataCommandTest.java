@@ -84,6 +84,19 @@ class DataCommandTest {
     }
 
     @Test
+    void positionsAndKindsJudgeAgainstEveryGoldAnswerOfTheDataFile() throws Exception {
+        Path data = tmp.resolve("d.jsonl");
+        MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", "Ann lives in Oslo city.", List.of(
+                new MrqaRecord.Qa("q0", "Where does Ann live?", List.of("Oslo", "Oslo city"), List.of())))));
+        // the line records only the first gold answer; the second one in --data makes the prediction right
+        Path predictions = Files.writeString(tmp.resolve("p.jsonl"), pred("sac", 4, "q0", "Oslo city", "Oslo"));
+        String positions = run("data", "positions", "--predictions", predictions.toString(), "--data", data.toString());
+        assertTrue(positions.contains("| sac 4x | - | - | 100.0 (1) | - |"), positions);
+        String kinds = run("data", "kinds", "--predictions", predictions.toString(), "--data", data.toString());
+        assertTrue(kinds.contains("| sac 4x | - | - | 100.0 (1) | 0 of 0 |"), kinds);
+    }
+
+    @Test
     void compareGivesThePairedDifferenceOfTwoEvaluationsScoredAgainstEveryGoldAnswer() throws Exception {
         Path data = tmp.resolve("d.jsonl");
         MrqaJsonl.write(data, "synthetic", "test", List.of(
