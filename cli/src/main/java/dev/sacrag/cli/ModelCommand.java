@@ -1,6 +1,7 @@
 package dev.sacrag.cli;
 
 import dev.sacrag.cli.warming.ControlTopic;
+import dev.sacrag.cli.warming.ModelRetirement;
 import dev.sacrag.cli.warming.Readiness;
 import dev.sacrag.core.gguf.GgufExporter;
 import dev.sacrag.core.gguf.GgufType;
@@ -26,8 +27,10 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 @Command(name = "model", mixinStandardHelpOptions = true,
-        description = "Write random models of real shapes, export models to GGUF, switch the query services' model.",
-        subcommands = {ModelCommand.Random.class, ModelCommand.ExportGguf.class, ModelCommand.Activate.class})
+        description = "Write random models of real shapes, export models to GGUF, switch the query services' model, retire"
+                + " an old one.",
+        subcommands = {ModelCommand.Random.class, ModelCommand.ExportGguf.class, ModelCommand.Activate.class,
+                ModelCommand.Retire.class})
 final class ModelCommand implements Runnable {
     @picocli.CommandLine.Spec
     CommandSpec spec;
@@ -183,6 +186,82 @@ final class ModelCommand implements Runnable {
             ControlTopic.publish(topics.bootstrapServers, topics.control, activation);
             out.println("model activate: published " + modelId + " to " + topics.control
                     + "; query services switch as they read it (metric sac_query_model_active{model_id=\"" + modelId + "\"})");
+            return 0;
+        }
+    }
+
+    @Command(name = "retire", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Remove a model that traffic has left: a tombstone on the catalog topic for each of its entries,"
+                    + " then every blob of it in Redis (found by SCAN, so also blobs no entry names any more).",
+                    "Why: a document deleted after a model's compressors stopped keeps that model's catalog entry, and the"
+                            + " model's blobs take Redis memory no query service reads. Stop the compressors that run ID"
+                            + " first: a running one writes its documents again as they change.",
+                    "Refused for the active model (the control topic's), and while the control topic names none (each query"
+                            + " service then serves the model of its own --adapter) unless --force. Run it again to finish"
+                            + " an interrupted run."})
+    static final class Retire implements Callable<Integer> {
+        @picocli.CommandLine.Spec
+        CommandSpec spec;
+
+        @picocli.CommandLine.Parameters(paramLabel = "ID", description = "The model id to retire (as 'sac docs list' shows).")
+        String modelId;
+
+        @Option(names = "--dry-run", description = "Say what the catalog holds for ID, change nothing.")
+        boolean dryRun;
+
+        @Option(names = "--force", description = "Retire even though the control topic names no active model.")
+        boolean force;
+
+        @Option(names = "--redis", paramLabel = "URL[,...]", defaultValue = "${env:SAC_REDIS_URL:-redis://localhost:6379}",
+                description = "Redis holding the blobs [env SAC_REDIS_URL, default ${DEFAULT-VALUE}].")
+        String redis;
+
+        @picocli.CommandLine.Mixin
+        TopicOptions topics;
+
+        @Override
+        public Integer call() throws Exception {
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            java.io.PrintWriter err = spec.commandLine().getErr();
+            try {
+                ModelActivation.requireModelId(modelId);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+            }
+            dev.sacrag.kvstore.RedisTarget target;
+            try {
+                target = dev.sacrag.kvstore.RedisTarget.parse(redis);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--redis: " + e.getMessage(), e);
+            }
+            java.util.Optional<ModelActivation> active = ControlTopic.active(topics.bootstrapServers, topics.control);
+            if (active.isPresent() && active.get().modelId().equals(modelId)) {
+                err.println("model retire: refused: " + modelId + " is the active model (" + topics.control + "); activate"
+                        + " another first ('sac model activate ID')");
+                return 1;
+            }
+            if (active.isEmpty() && !force) {
+                err.println("model retire: refused: " + topics.control + " names no active model, so each query service"
+                        + " serves the model of its own --adapter, which may be " + modelId + "; pass --force if none does");
+                return 1;
+            }
+            ModelRetirement.Found found = ModelRetirement.find(topics.bootstrapServers, topics.catalog, modelId);
+            out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
+                    found.recordKeys().size(), modelId, found.catalogBytes());
+            if (dryRun) {
+                return 0;
+            }
+            ModelRetirement.Summary s;
+            try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
+                    dev.sacrag.kvstore.KvStoreConfig.of(target))) {
+                s = ModelRetirement.retire(topics.bootstrapServers, topics.catalog, blobs, found);
+            }
+            out.println("model retire: " + s.line());
+            if (s.tombstones() == 0 && s.blobsDeleted() == 0) {
+                err.println("model retire: nothing names model " + modelId + " (a mistyped id?); the catalog's models: "
+                        + (found.otherModels().isEmpty() ? "none" : String.join(", ", found.otherModels())));
+                return 1;
+            }
             return 0;
         }
     }

@@ -39,6 +39,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -384,12 +385,39 @@ class PipelineEndToEndTest {
             assertEquals(rig.modelIdV2, query.modelId());
             assertEquals(Optional.empty(), query.unavailableModel());
 
+            // the old model is retired: its catalog entries and blobs go, the new model's stay and answer
+            List<String> retireActive = new ArrayList<>(List.of("model", "retire", rig.modelIdV2, "--redis", rig.stack.redisUrl()));
+            retireActive.addAll(topics.flags(rig.stack.bootstrapServers()));
+            PipelineRig.Run refusedRetire = PipelineRig.sac(retireActive);
+            assertEquals(1, refusedRetire.code(), refusedRetire.out() + refusedRetire.err());
+            assertTrue(refusedRetire.err().contains(rig.modelIdV2 + " is the active model"), refusedRetire.err());
+            List<String> retire = new ArrayList<>(List.of("model", "retire", rig.modelId, "--redis", rig.stack.redisUrl()));
+            retire.addAll(topics.flags(rig.stack.bootstrapServers()));
+            List<String> dryRun = new ArrayList<>(retire);
+            dryRun.add("--dry-run");
+            PipelineRig.Run looked = PipelineRig.sac(dryRun);
+            assertEquals(0, looked.code(), looked.out() + looked.err());
+            assertTrue(looked.out().contains("the catalog holds " + n + " entries of model " + rig.modelId), looked.out());
+            Predicate<String> oldModel = k -> k.contains(":" + rig.modelId + ":");
+            assertEquals(n, rig.blobKeys("rollout").stream().filter(oldModel).count(), "--dry-run deletes nothing");
+            PipelineRig.Run retired = PipelineRig.sac(retire);
+            assertEquals(0, retired.code(), retired.out() + retired.err());
+            assertTrue(retired.out().contains("model " + rig.modelId + ": " + n + " catalog entries removed, " + n
+                    + " blobs deleted"), retired.out());
+            rig.awaitCatalog(topics, c -> c.entries(Optional.of(rig.modelId)).isEmpty());
+            assertEquals(n, rig.awaitCatalog(topics, c -> true).entries(Optional.of(rig.modelIdV2)).size());
+            assertEquals(List.of(), rig.blobKeys("rollout").stream().filter(oldModel).toList());
+            assertEquals(id(4), PipelineRig.ask(query, "rollout", "Which colour?", id(4)).getDocuments(0).getDocId());
+            PipelineRig.Run again = PipelineRig.sac(retire);
+            assertEquals(1, again.code(), "a second run finds nothing: " + again.out() + again.err());
+            assertTrue(again.err().contains("the catalog's models: " + rig.modelIdV2), again.err());
+
             // Redis loses everything: the catalog still lists the new model's documents, but a rollout
             // run again must not call them compressed; it has their blobs made again
             rig.stack.flushRedis();
-            PipelineRig.Run again = PipelineRig.sac(warm);
-            assertEquals(0, again.code(), again.out() + again.err());
-            assertTrue(again.out().contains(n + "/" + n + " live documents compressed (0 already were)"), again.out());
+            PipelineRig.Run rewarmed = PipelineRig.sac(warm);
+            assertEquals(0, rewarmed.code(), rewarmed.out() + rewarmed.err());
+            assertTrue(rewarmed.out().contains(n + "/" + n + " live documents compressed (0 already were)"), rewarmed.out());
             List<String> v2Keys = rig.blobKeys("rollout").stream().filter(k -> k.contains(":" + rig.modelIdV2 + ":")).toList();
             assertEquals(n, v2Keys.size(), "the new model's blobs are back: " + v2Keys);
         }

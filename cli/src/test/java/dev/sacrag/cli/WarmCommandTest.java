@@ -58,8 +58,11 @@ class WarmCommandTest {
     }
 
     @Test
-    void activateNeedsAModelId() {
+    void activateAndRetireNeedAModelId() {
         refused("is not a model id", "model", "activate", "a|b");
         refused("Missing required parameter", "model", "activate");
+        refused("is not a model id", "model", "retire", "a|b");
+        refused("Missing required parameter", "model", "retire");
+        refused("--redis", "model", "retire", "3f9a0c1d2e4b", "--redis", "http://x");
     }
 }

@@ -256,7 +256,21 @@ public final class AnchorKvStore implements AutoCloseable {
      * @return how many keys were deleted
      */
     public long deleteDoc(String tenant, String docId) {
-        String pattern = RedisKeys.docPattern(tenant, docId);
+        return deleteMatching(RedisKeys.docPattern(tenant, docId));
+    }
+
+    /**
+     * Deletes every blob of a model — all tenants, documents, versions and formats — by SCAN
+     * MATCH over the whole keyspace (every master's, on a cluster): what retiring a model that no
+     * query service serves any more frees.
+     *
+     * @return how many keys were deleted
+     */
+    public long deleteModel(String modelId) {
+        return deleteMatching(RedisKeys.modelPattern(modelId));
+    }
+
+    private long deleteMatching(String pattern) {
         try {
             long deleted = 0;
             List<byte[]> batch = new ArrayList<>(DELETE_BATCH);

@@ -90,6 +90,13 @@ public final class RedisKeys {
         return PREFIX + ':' + escape(tenant) + ":kv:v*:*:{" + escape(docId) + "}:*";
     }
 
+    /** SCAN MATCH pattern for every blob of one model: all tenants, documents, versions and formats. */
+    public static String modelPattern(String modelId) {
+        BlobKey.requireText("modelId", modelId);
+        // Escaped components hold no ':' or '{', so "*:<model>:{" cannot match inside a tenant or doc id.
+        return PREFIX + ":*:kv:v*:" + escape(modelId) + ":{*}:*";
+    }
+
     /** The Redis Cluster slot of a key, computed as Redis does (hash tag rule, CRC16-XMODEM). */
     public static int hashSlot(String key) {
         byte[] bytes = key.getBytes(StandardCharsets.UTF_8);

@@ -111,4 +111,19 @@ class AnchorKvStoreClusterTest {
         versions.forEach(k -> assertFalse(store.exists(k), k));
         assertTrue(store.exists(other));
     }
+
+    @Test
+    void deletingAModelReachesEveryMaster() {
+        List<String> model = java.util.stream.IntStream.range(0, 40)
+                .mapToObj(i -> RedisKeys.blobKey("acme", "retired", "doc-" + i, 1)).toList();
+        model.forEach(k -> store.put(k, new byte[] {1}, Optional.empty()));
+        String kept = RedisKeys.blobKey("acme", "served", "doc-0", 1);
+        store.put(kept, new byte[] {2}, Optional.empty());
+        long mastersHolding = cluster.nodes().stream().filter(n -> (Long) n.call("DBSIZE") > 0).count();
+        assertEquals(cluster.nodes().size(), mastersHolding, "the model's blobs spread over every master");
+
+        assertEquals(model.size(), store.deleteModel("retired"));
+        model.forEach(k -> assertFalse(store.exists(k), k));
+        assertTrue(store.exists(kept));
+    }
 }

@@ -296,6 +296,28 @@ class AnchorKvStoreTest {
     }
 
     @Test
+    void deleteModelRemovesEveryBlobOfTheModelAndNothingOfAnother() {
+        List<String> doomed = List.of(
+                RedisKeys.blobKey("acme", "m1", "a", 1),
+                RedisKeys.blobKey("acme", "m1", "a", 2),
+                RedisKeys.blobKey("other", "m1", "b:{x}", 1),
+                new BlobKey("acme", 0, "m1", "c", 1).redisKey());
+        List<String> survivors = List.of(
+                RedisKeys.blobKey("acme", "m2", "a", 2),
+                RedisKeys.blobKey("acme", "m1x", "a", 1),       // an id that starts with the retired one
+                RedisKeys.blobKey("m1", "m2", "m1", 1),         // the id as tenant and doc id of another model
+                RedisKeys.blobKey("acme", "m*", "a", 1));       // would match if '*' were a glob
+        doomed.forEach(k -> store.put(k, new byte[] {1}, Optional.empty()));
+        survivors.forEach(k -> store.put(k, new byte[] {2}, Optional.empty()));
+
+        assertEquals(4, store.deleteModel("m1"));
+
+        doomed.forEach(k -> assertFalse(store.exists(k), k));
+        survivors.forEach(k -> assertTrue(store.exists(k), k));
+        assertEquals(0, store.deleteModel("m1"));
+    }
+
+    @Test
     void deleteDocHandlesMoreKeysThanOneScanBatch() {
         for (int v = 0; v < 1_200; v++) {
             store.put(RedisKeys.blobKey("acme", "m1", "busy", v), new byte[] {3}, Optional.empty());

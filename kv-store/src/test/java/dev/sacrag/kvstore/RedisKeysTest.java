@@ -141,6 +141,13 @@ class RedisKeysTest {
     }
 
     @Test
+    void modelPatternEscapesGlobCharactersSoOnlyItsOwnWildcardsRemain() {
+        assertEquals("sac:*:kv:v*:3f9a0c1d2e4b:{*}:*", RedisKeys.modelPattern("3f9a0c1d2e4b"));
+        assertEquals("sac:*:kv:v*:m%2A%3A:{*}:*", RedisKeys.modelPattern("m*:"));
+        assertThrows(IllegalArgumentException.class, () -> RedisKeys.modelPattern(""));
+    }
+
+    @Test
     void docPatternEscapesGlobCharactersSoOnlyItsOwnWildcardsRemain() {
         assertEquals("sac:acme:kv:v*:*:{a%2A%3F%5Bb%5D}:*", RedisKeys.docPattern("acme", "a*?[b]"));
         assertFalse(RedisKeys.docPattern("t%", "d").contains("t%:"), "the % of a tenant is escaped too");

@@ -27,11 +27,17 @@ public record ModelActivation(String modelId, Optional<String> adapter) {
     private static final Pattern MODEL_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     public ModelActivation {
-        Objects.requireNonNull(modelId, "modelId");
+        requireModelId(modelId);
         Objects.requireNonNull(adapter, "adapter");
+    }
+
+    /** @throws IllegalArgumentException saying what a model id is, when {@code modelId} is not one */
+    public static String requireModelId(String modelId) {
+        Objects.requireNonNull(modelId, "modelId");
         if (!MODEL_ID.matcher(modelId).matches()) {
             throw new IllegalArgumentException("'" + modelId + "' is not a model id (1-64 letters, digits, '.', '_' or '-')");
         }
+        return modelId;
     }
 
     /** @throws IllegalArgumentException when the value is not such a JSON object */

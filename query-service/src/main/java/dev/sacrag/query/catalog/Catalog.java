@@ -63,6 +63,12 @@ public final class Catalog {
         return out;
     }
 
+    /** The record keys whose entry is of {@code modelId}: the keys tombstones remove that model from the topic with. */
+    public synchronized List<String> recordKeys(String modelId) {
+        return byRecordKey.entrySet().stream().filter(e -> e.getValue().modelId().equals(modelId))
+                .map(Map.Entry::getKey).sorted().toList();
+    }
+
     public synchronized int size() {
         return current.size();
     }
