@@ -176,7 +176,7 @@ final class DataCommand implements Runnable {
         }
     }
 
-    /** The two files an analysis of an evaluation reads (positions, kinds). */
+    /** The two files an analysis of an evaluation reads (positions, kinds, compare). */
     static final class EvalFiles {
         @Option(names = "--predictions", required = true, paramLabel = "FILE", description = "predictions.jsonl from sac eval --out.")
         Path predictions;
@@ -230,7 +230,8 @@ final class DataCommand implements Runnable {
                     + " the context (by characters) in which its first detected span starts.",
                     "Shows whether a compressed method loses facts late in long documents (a chunk boundary, say) or"
                             + " reads all of a document alike; truncation can only answer from the first part.",
-                    "Reads the predictions.jsonl that 'sac eval --out DIR' writes and the MRQA JSONL it evaluated."})
+                    "Reads the predictions.jsonl that 'sac eval --out DIR' writes and the MRQA JSONL it evaluated;"
+                            + " EM is scored against every gold answer in --data, as sac eval scores it."})
     static final class Positions implements Callable<Integer> {
         @picocli.CommandLine.Mixin
         EvalFiles files;
@@ -269,7 +270,7 @@ final class DataCommand implements Runnable {
                     + "training), and how many wrong answers occur anywhere in their document (a wrong answer that "
                     + "does not was made up rather than copied from the wrong place).",
                     "Reads the predictions.jsonl that 'sac eval --out DIR' writes and the MRQA JSONL file it scored "
-                    + "(synthetic questions)."})
+                    + "(synthetic questions); EM is scored against every gold answer in --data, as sac eval scores it."})
     static final class Kinds implements Callable<Integer> {
         @picocli.CommandLine.Mixin
         EvalFiles files;

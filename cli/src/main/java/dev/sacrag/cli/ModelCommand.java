@@ -163,6 +163,7 @@ final class ModelCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             java.io.PrintWriter out = spec.commandLine().getOut();
+            requireModelId(spec, modelId);
             ModelActivation activation = new ModelActivation(modelId, java.util.Optional.ofNullable(adapter));
             Readiness r = Readiness.of(topics.bootstrapServers,
                     new Readiness.TopicNames(topics.documents, topics.catalog, topics.deadLetter), documentLimits.limits(), modelId);
@@ -193,12 +194,15 @@ final class ModelCommand implements Runnable {
     @Command(name = "retire", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Remove a model that traffic has left: a tombstone on the catalog topic for each of its entries,"
                     + " then every blob of it in Redis (found by SCAN, so also blobs no entry names any more).",
-                    "Why: a document deleted after a model's compressors stopped keeps that model's catalog entry, and the"
-                            + " model's blobs take Redis memory no query service reads. Stop the compressors that run ID"
-                            + " first: a running one writes its documents again as they change.",
-                    "Refused for the active model (the control topic's), and while the control topic names none (each query"
-                            + " service then serves the model of its own --adapter) unless --force. Run it again to finish"
-                            + " an interrupted run."})
+                    "Why: a delete reaches only the running compressors, each of which removes its own model's entry and"
+                            + " blob; a model whose compressors are stopped keeps both for documents deleted since, and"
+                            + " its blobs take Redis memory no query service reads.",
+                    "Run it once every query service reports the new model (metric sac_query_model_active, and"
+                            + " sac_query_model_mismatch 0: a replica without the new adapter stays on the old one) and"
+                            + " the old model's compressors are stopped. Refused for the active model (the control"
+                            + " topic's); refused while the control topic names none (each query service then serves its"
+                            + " own --adapter's model) or while a compressor group of the model has members, unless"
+                            + " --force. Run it again to finish an interrupted run."})
     static final class Retire implements Callable<Integer> {
         @picocli.CommandLine.Spec
         CommandSpec spec;
@@ -206,10 +210,16 @@ final class ModelCommand implements Runnable {
         @picocli.CommandLine.Parameters(paramLabel = "ID", description = "The model id to retire (as 'sac docs list' shows).")
         String modelId;
 
+        @Option(names = "--application-id", paramLabel = "ID", split = ",",
+                description = "Application ids of the model's compressors, checked to have stopped (besides"
+                        + " sac-compressor-ID, as 'sac warm --model' names them), e.g. sac-compressor for the first model.")
+        List<String> applicationIds = new java.util.ArrayList<>();
+
         @Option(names = "--dry-run", description = "Say what the catalog holds for ID, change nothing.")
         boolean dryRun;
 
-        @Option(names = "--force", description = "Retire even though the control topic names no active model.")
+        @Option(names = "--force", description = "Retire even though the control topic names no active model or a"
+                + " compressor group of the model still has members.")
         boolean force;
 
         @Option(names = "--redis", paramLabel = "URL[,...]", defaultValue = "${env:SAC_REDIS_URL:-redis://localhost:6379}",
@@ -223,11 +233,7 @@ final class ModelCommand implements Runnable {
         public Integer call() throws Exception {
             java.io.PrintWriter out = spec.commandLine().getOut();
             java.io.PrintWriter err = spec.commandLine().getErr();
-            try {
-                ModelActivation.requireModelId(modelId);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage(), e);
-            }
+            requireModelId(spec, modelId);
             dev.sacrag.kvstore.RedisTarget target;
             try {
                 target = dev.sacrag.kvstore.RedisTarget.parse(redis);
@@ -245,11 +251,21 @@ final class ModelCommand implements Runnable {
                         + " serves the model of its own --adapter, which may be " + modelId + "; pass --force if none does");
                 return 1;
             }
+            List<String> groups = new java.util.ArrayList<>(applicationIds);
+            groups.add("sac-compressor-" + modelId);
+            java.util.Map<String, Integer> running = ModelRetirement.runningGroups(topics.bootstrapServers,
+                    groups.stream().distinct().toList());
+            if (!running.isEmpty() && !force) {
+                err.println("model retire: refused: compressors still run (" + running.entrySet().stream()
+                        .map(g -> g.getKey() + ": " + g.getValue() + " members").collect(Collectors.joining(", "))
+                        + "); one of model " + modelId + " would write its documents again: stop them, or pass --force");
+                return 1;
+            }
             ModelRetirement.Found found = ModelRetirement.find(topics.bootstrapServers, topics.catalog, modelId);
             out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
                     found.recordKeys().size(), modelId, found.catalogBytes());
             if (dryRun) {
-                return 0;
+                return found.recordKeys().isEmpty() ? nothingNames(err, found) : 0;
             }
             ModelRetirement.Summary s;
             try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
@@ -257,12 +273,22 @@ final class ModelCommand implements Runnable {
                 s = ModelRetirement.retire(topics.bootstrapServers, topics.catalog, blobs, found);
             }
             out.println("model retire: " + s.line());
-            if (s.tombstones() == 0 && s.blobsDeleted() == 0) {
-                err.println("model retire: nothing names model " + modelId + " (a mistyped id?); the catalog's models: "
-                        + (found.otherModels().isEmpty() ? "none" : String.join(", ", found.otherModels())));
-                return 1;
-            }
-            return 0;
+            return s.tombstones() == 0 && s.blobsDeleted() == 0 ? nothingNames(err, found) : 0;
+        }
+
+        private static int nothingNames(java.io.PrintWriter err, ModelRetirement.Found found) {
+            err.println("model retire: nothing names model " + found.modelId() + " (a mistyped id?); the catalog's models: "
+                    + (found.otherModels().isEmpty() ? "none" : String.join(", ", found.otherModels())));
+            return 1;
+        }
+    }
+
+    /** A usage error (exit 2) naming what a model id is, when {@code modelId} is not one. */
+    static void requireModelId(CommandSpec spec, String modelId) {
+        try {
+            ModelActivation.requireModelId(modelId);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
     }
 }

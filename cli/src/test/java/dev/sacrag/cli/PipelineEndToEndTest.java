@@ -400,6 +400,12 @@ class PipelineEndToEndTest {
             assertTrue(looked.out().contains("the catalog holds " + n + " entries of model " + rig.modelId), looked.out());
             Predicate<String> oldModel = k -> k.contains(":" + rig.modelId + ":");
             assertEquals(n, rig.blobKeys("rollout").stream().filter(oldModel).count(), "--dry-run deletes nothing");
+            List<String> whileRunning = new ArrayList<>(retire);
+            whileRunning.addAll(List.of("--application-id", topics.prefix() + "-compressor"));
+            PipelineRig.Run stillRunning = PipelineRig.sac(whileRunning);
+            assertEquals(1, stillRunning.code(), stillRunning.out() + stillRunning.err());
+            assertTrue(stillRunning.err().contains("compressors still run (" + topics.prefix() + "-compressor: 1 members)"),
+                    stillRunning.err());
             PipelineRig.Run retired = PipelineRig.sac(retire);
             assertEquals(0, retired.code(), retired.out() + retired.err());
             assertTrue(retired.out().contains("model " + rig.modelId + ": " + n + " catalog entries removed, " + n

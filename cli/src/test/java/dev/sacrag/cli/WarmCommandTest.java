@@ -63,6 +63,6 @@ class WarmCommandTest {
         refused("Missing required parameter", "model", "activate");
         refused("is not a model id", "model", "retire", "a|b");
         refused("Missing required parameter", "model", "retire");
-        refused("--redis", "model", "retire", "3f9a0c1d2e4b", "--redis", "http://x");
+        refused("--redis: ", "model", "retire", "3f9a0c1d2e4b", "--redis", "http://x");
     }
 }

@@ -306,7 +306,7 @@ class AnchorKvStoreTest {
                 RedisKeys.blobKey("acme", "m2", "a", 2),
                 RedisKeys.blobKey("acme", "m1x", "a", 1),       // an id that starts with the retired one
                 RedisKeys.blobKey("m1", "m2", "m1", 1),         // the id as tenant and doc id of another model
-                RedisKeys.blobKey("acme", "m*", "a", 1));       // would match if '*' were a glob
+                RedisKeys.blobKey("acme", "m*", "a", 1));
         doomed.forEach(k -> store.put(k, new byte[] {1}, Optional.empty()));
         survivors.forEach(k -> store.put(k, new byte[] {2}, Optional.empty()));
 
@@ -315,6 +315,9 @@ class AnchorKvStoreTest {
         doomed.forEach(k -> assertFalse(store.exists(k), k));
         survivors.forEach(k -> assertTrue(store.exists(k), k));
         assertEquals(0, store.deleteModel("m1"));
+        // an id with a glob character is escaped: "m*" deletes its own blob, not m2's or m1x's
+        assertEquals(1, store.deleteModel("m*"));
+        assertTrue(store.exists(survivors.get(0)) && store.exists(survivors.get(1)));
     }
 
     @Test

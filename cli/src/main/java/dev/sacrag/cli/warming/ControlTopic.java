@@ -62,22 +62,30 @@ public final class ControlTopic {
     public static void publish(String bootstrapServers, String topic, ModelActivation activation)
             throws InterruptedException, TimeoutException {
         ensureExists(bootstrapServers, topic);
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.CLIENT_ID_CONFIG, "sac-model-activate",
-                ProducerConfig.ACKS_CONFIG, "all",
-                // bounded by TIMEOUT, so the close after a timed-out get does not wait out the defaults (2 min)
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) TIMEOUT.toMillis(),
-                // (the delivery timeout must cover linger + one request)
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis() / 2,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis()),
-                new StringSerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer = boundedProducer(bootstrapServers, "sac-model-activate", TIMEOUT)) {
             producer.send(new ProducerRecord<>(topic, ModelActivation.KEY, activation.toJson()))
                     .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new IllegalStateException("publishing the activation of model " + activation.modelId() + " to " + topic
                     + " failed", e.getCause());
         }
+    }
+
+    /**
+     * A producer of the CLI's few control writes (an activation, catalog tombstones): acks from every
+     * replica, and every wait bounded by {@code timeout}, so the close after a timed-out send does not
+     * wait out the client's defaults (2 minutes).
+     */
+    static KafkaProducer<String, byte[]> boundedProducer(String bootstrapServers, String clientId, Duration timeout) {
+        return new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.CLIENT_ID_CONFIG, clientId,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) timeout.toMillis(),
+                // (the delivery timeout must cover linger + one request)
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() / 2,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()),
+                new StringSerializer(), new ByteArraySerializer());
     }
 
     private static void ensureExists(String bootstrapServers, String topic) throws InterruptedException, TimeoutException {

@@ -3,12 +3,14 @@ package dev.sacrag.cli.warming;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,11 +29,14 @@ import java.util.concurrent.TimeoutException;
  * a tombstone on the catalog topic for each of its entries, then every blob of it in Redis.
  *
  * <p>Why it is needed: a delete on the documents topic reaches only the compressors that are
- * running. Their tombstone handling deletes every blob of the document, whatever its model, but
- * writes a catalog tombstone for their own model only, so once a model's compressors are
- * stopped its catalog entries outlive the documents they describe, and its blobs take Redis
+ * running, and each deletes its own model's blob and catalog entry. Once a model's compressors are
+ * stopped, its entries and blobs of documents deleted since stay, and all its blobs take Redis
  * memory no query service reads. Both steps can be run again: the catalog is read afresh and the
  * blobs are found by SCAN, so an interrupted run is finished by the next.
+ *
+ * <p>Only the caller can know that no query service still serves the model: the control topic
+ * says which model they were told to use, not that every replica switched (one without the
+ * adapter stays on the old model; see {@code sac_query_model_mismatch}).
  */
 public final class ModelRetirement {
 
@@ -64,6 +69,33 @@ public final class ModelRetirement {
     }
 
     /**
+     * The consumer groups among {@code groupIds} that have members, with how many: a Kafka Streams
+     * application still running (a compressor of the model would write its documents again).
+     */
+    public static Map<String, Integer> runningGroups(String bootstrapServers, List<String> groupIds)
+            throws InterruptedException, TimeoutException {
+        Map<String, Integer> running = new java.util.TreeMap<>();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) SEND_TIMEOUT.toMillis(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) SEND_TIMEOUT.toMillis()))) {
+            for (Map.Entry<String, KafkaFuture<ConsumerGroupDescription>> g
+                    : admin.describeConsumerGroups(groupIds).describedGroups().entrySet()) {
+                try {
+                    int members = g.getValue().get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).members().size();
+                    if (members > 0) {
+                        running.put(g.getKey(), members);
+                    }
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof GroupIdNotFoundException)) {   // no such group: nothing runs under it
+                        throw new IllegalStateException("describing consumer group " + g.getKey() + " failed", e.getCause());
+                    }
+                }
+            }
+        }
+        return running;
+    }
+
+    /**
      * Tombstones {@code found}'s catalog entries (readers stop seeing the model first), then deletes
      * every blob of the model, including blobs no catalog entry names any more (an expiring
      * replaced version, an entry lost with the topic).
@@ -79,15 +111,8 @@ public final class ModelRetirement {
         if (keys.isEmpty()) {
             return;
         }
-        int timeoutMs = (int) SEND_TIMEOUT.toMillis();
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.CLIENT_ID_CONFIG, "sac-model-retire",
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, timeoutMs,
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs / 2,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs),
-                new StringSerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer = ControlTopic.boundedProducer(bootstrapServers, "sac-model-retire",
+                SEND_TIMEOUT)) {
             List<Future<RecordMetadata>> sent = new ArrayList<>(keys.size());
             for (String key : keys) {
                 sent.add(producer.send(new ProducerRecord<>(topic, key, null)));
@@ -95,7 +120,7 @@ public final class ModelRetirement {
             producer.flush();
             for (int i = 0; i < sent.size(); i++) {
                 try {
-                    sent.get(i).get(timeoutMs, TimeUnit.MILLISECONDS);
+                    sent.get(i).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (ExecutionException e) {
                     throw new IllegalStateException("removing catalog entry " + keys.get(i) + " from " + topic
                             + " failed (run the command again to finish)", e.getCause());
