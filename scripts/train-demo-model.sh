@@ -384,6 +384,14 @@ cp "$G/result/all64-log.jsonl" "$OUT/adapters/sac/gpu-wide-log.jsonl"
 sac_parity .gpu/nonce/sac-examples.bin.xz
 fi
 
+CPU_WIDE="$OUT/gpu/cpu-wide/work"
+cpu_wide() {   # cpu_wide NAME INIT LR SEED MINUTES: a run of the wide adapter's CPU recipe in $CPU_WIDE (cpu-wide, cpu-more)
+  sac train sac --model "$CPU_WIDE" --data data-x --train-contexts 25000 --variant sac --ratio 4,8,16 --name "$1" \
+    --init "$CPU_WIDE/adapters/$2" --lora-targets all --rank 64 --stage1-steps 0 --stage2-steps 2000 \
+    --continuation-share 0.3 --lr2 "$3" --batch 8 --seed "$4" --time-budget "$5" \
+    $(resume "$CPU_WIDE/adapters/$1/checkpoint/state.json")
+}
+
 if want cpu-wide; then
 # Session 17, on the CPU (no GPU was lent): the gpu-wide adapter had stopped after 223 GPU steps of 32
 # while its held-out score was still rising (the capacity A/B's widened arm went on to 31.8 / 31.5 / 27.8 %
@@ -401,18 +409,12 @@ if want cpu-wide; then
 # interrupted run resumes from its checkpoint. Needs python3 with PyTorch for the parity fixture only.
 G="$OUT/gpu/cpu-wide"
 keep_before "$G/before"
-W="$G/work"   # a package of the base and the gpu-wide adapter, in which the runs write adapters/sac-cpu{,2}
+W="$CPU_WIDE"   # a package of the base and the gpu-wide adapter, in which the runs write adapters/sac-cpu{,2}
 if [ ! -d "$W" ]; then
   mkdir -p "$W.partial/adapters" && cp -r "$G/before/base" "$W.partial/base"
   cp -r "$G/before/adapters/sac" "$W.partial/adapters/sac-wide"
   mv "$W.partial" "$W"
 fi
-cpu_wide() {   # cpu_wide NAME INIT LR SEED MINUTES
-  sac train sac --model "$W" --data data-x --train-contexts 25000 --variant sac --ratio 4,8,16 --name "$1" \
-    --init "$W/adapters/$2" --lora-targets all --rank 64 --stage1-steps 0 --stage2-steps 2000 \
-    --continuation-share 0.3 --lr2 "$3" --batch 8 --seed "$4" --time-budget "$5" \
-    $(resume "$W/adapters/$1/checkpoint/state.json")
-}
 cpu_wide sac-cpu sac-wide 3e-4 3 60m
 cpu_wide sac-cpu2 sac-cpu 1e-4 4 30m
 cp "$W/adapters/sac-cpu2/sac.json" "$W/adapters/sac-cpu2/sac.safetensors" "$OUT/adapters/sac/"

@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Build the training and evaluation data.",
         subcommands = {DataCommand.Build.class, DataCommand.Phrasings.class, DataCommand.Positions.class, DataCommand.Kinds.class,
-                DataCommand.Compare.class})
+                DataCommand.Names.class, DataCommand.Compare.class})
 final class DataCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -146,7 +146,7 @@ final class DataCommand implements Runnable {
      * {@code right} is judged against the one gold answer the line records (the analyses that read {@code --data} judge
      * against all of its gold answers instead: {@link EvalFiles#judge}).
      */
-    record Prediction(String method, String qid, String question, String predicted, boolean right) {
+    record Prediction(String method, int ratio, String qid, String question, String predicted, boolean right) {
 
         static List<Prediction> read(Path file) throws java.io.IOException {
             List<Prediction> out = new java.util.ArrayList<>();
@@ -168,7 +168,7 @@ final class DataCommand implements Runnable {
                     }
                 }
                 int ratio = o.get("ratio").getAsInt();
-                out.add(new Prediction(o.get("method").getAsString() + (ratio > 0 ? " " + ratio + "x" : ""),
+                out.add(new Prediction(o.get("method").getAsString() + (ratio > 0 ? " " + ratio + "x" : ""), ratio,
                         o.get("qid").getAsString(), o.get("question").getAsString(), o.get("predicted").getAsString(),
                         Metrics.squadEm(o.get("predicted").getAsString(), List.of(o.get("gold").getAsString())) > 0));
             }
@@ -188,7 +188,7 @@ final class DataCommand implements Runnable {
         record Asked(int record, String context, dev.sacrag.core.data.MrqaRecord.Qa qa) { }
 
         /** A line of a predictions file with the question of {@code --data} it answers. */
-        record Judged(String method, Asked asked, String predicted, boolean right) { }
+        record Judged(String method, int ratio, Asked asked, String predicted, boolean right) { }
 
         /** Every question of {@code --data} by id, each with a gold answer and its own id (refused otherwise). */
         Map<String, Asked> questions() throws java.io.IOException {
@@ -219,7 +219,7 @@ final class DataCommand implements Runnable {
                 if (a == null) {
                     throw new IllegalArgumentException(file + ": question " + p.qid() + " is not in " + data);
                 }
-                out.add(new Judged(p.method(), a, p.predicted(), Metrics.squadEm(p.predicted(), a.qa().answers()) > 0));
+                out.add(new Judged(p.method(), p.ratio(), a, p.predicted(), Metrics.squadEm(p.predicted(), a.qa().answers()) > 0));
             }
             return out;
         }
@@ -309,6 +309,111 @@ final class DataCommand implements Runnable {
             });
             System.out.print(out);
             return 0;
+        }
+    }
+
+    @Command(name = "names", mixinStandardHelpOptions = true,
+            description = {"How much of each name answer a method gets right token by token: the share whose first token,"
+                    + " and first two tokens, match the gold answer's (in the model's tokenizer), and the first-token share"
+                    + " split by whether an anchor of the method's ratio sits on the name's first token in the compressor's"
+                    + " input (BOS + context prompt + context, cut into chunks; sac-method.md step 3).",
+                    "Shows whether a compressed method reads a name from the anchors around it or only the token an anchor"
+                            + " sits on. Names are answers that are neither a year nor a field of study (sac data kinds).",
+                    "Reads the predictions.jsonl that 'sac eval --out DIR' writes, the MRQA JSONL file it scored and the"
+                            + " model package it evaluated (its base's tokenizer, its adapter's chunk size and context"
+                            + " prompt)."})
+    static final class Names implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        EvalFiles files;
+
+        @Option(names = "--model", required = true, paramLabel = "DIR", description = "The model package sac eval evaluated.")
+        Path model;
+
+        @Option(names = "--adapter", paramLabel = "DIR", description = "Adapter whose chunk size and prompt place the"
+                + " anchors (default: the package's adapters/sac).")
+        Path adapter;
+
+        @Override
+        public Integer call() throws Exception {
+            ModelPaths paths = ModelPaths.resolve(model, adapter);
+            dev.sacrag.core.sac.SacSpec spec = dev.sacrag.core.sac.SacSpec.load(paths.requireAdapter());
+            dev.sacrag.core.text.TextTokenizer tok = dev.sacrag.core.text.TextTokenizer.load(paths.base());
+            int promptTokens = 1 + tok.encode(spec.contextPrompt()).length;   // BOS + the context prompt
+            Map<String, NameTokens> byQid = new java.util.HashMap<>();
+            // method -> {names, right, 1st token right, first two right, anchor on 1st: {asked, 1st right}, none: {asked, 1st right}}
+            Map<String, int[]> table = new LinkedHashMap<>();
+            for (EvalFiles.Judged j : files.judge(files.predictions, files.questions())) {
+                var qa = j.asked().qa();
+                String gold = qa.answers().get(0);
+                if (AnswerKinds.classify(gold) != AnswerKinds.Kind.NAME) {
+                    continue;
+                }
+                NameTokens name = byQid.computeIfAbsent(qa.qid(), q -> NameTokens.of(tok, j.asked(), promptTokens));
+                long[] predicted = tok.encode(" " + j.predicted().strip());
+                int same = 0;
+                while (same < name.gold().length && same < predicted.length && name.gold()[same] == predicted[same]) {
+                    same++;
+                }
+                int[] row = table.computeIfAbsent(j.method(), m -> new int[8]);
+                row[0]++;
+                row[1] += j.right() ? 1 : 0;
+                row[2] += same >= 1 ? 1 : 0;
+                row[3] += same >= 2 ? 1 : 0;
+                if (j.ratio() > 0 && name.start() >= 0) {
+                    int cell = name.anchored(j.ratio(), spec.chunkSize()) ? 4 : 6;
+                    row[cell]++;
+                    row[cell + 1] += same >= 1 ? 1 : 0;
+                }
+            }
+            StringBuilder out = new StringBuilder("| method | name answers | right | 1st token right | first 2 right"
+                    + " | 1st right, an anchor on it | 1st right, no anchor on it |\n|---|---|---|---|---|---|---|\n");
+            table.forEach((method, r) -> out.append(String.format(java.util.Locale.ROOT,
+                    "| %s | %d | %.1f | %.1f | %.1f | %s | %s |%n", method, r[0], 100.0 * r[1] / r[0], 100.0 * r[2] / r[0],
+                    100.0 * r[3] / r[0], share(r[5], r[4]), share(r[7], r[6]))));
+            System.out.print(out);
+            long unplaced = byQid.values().stream().filter(n -> n.start() < 0).count();
+            if (unplaced > 0) {
+                System.out.println(unplaced + " name answer(s) not placed among the context's tokens (their text does not"
+                        + " tokenise the same inside the context): left out of the anchor columns");
+            }
+            return 0;
+        }
+
+        private static String share(int right, int asked) {
+            return asked == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f (%d)", 100.0 * right / asked, asked);
+        }
+
+        /**
+         * A name answer's tokens (with the space before it, as inside a sentence) and the index of its first token in
+         * the compressor's input, or -1 when the context does not hold those tokens there (tokenised apart).
+         */
+        record NameTokens(long[] gold, int start, int inputLength) {
+
+            static NameTokens of(dev.sacrag.core.text.TextTokenizer tok, EvalFiles.Asked asked, int promptTokens) {
+                var qa = asked.qa();
+                String context = asked.context();
+                String answer = qa.answers().get(0);
+                long[] gold = tok.encode(" " + answer);
+                int inputLength = promptTokens + tok.encode(context).length;
+                int at = qa.detectedAnswers().isEmpty() ? context.indexOf(answer) : qa.detectedAnswers().get(0).start();
+                if (at < 1 || context.charAt(at - 1) != ' ') {
+                    return new NameTokens(gold, -1, inputLength);
+                }
+                long[] before = tok.encode(context.substring(0, at - 1));
+                long[] through = tok.encode(context.substring(0, at + answer.length()));
+                boolean aligned = through.length == before.length + gold.length
+                        && java.util.Arrays.equals(through, 0, before.length, before, 0, before.length)
+                        && java.util.Arrays.equals(through, before.length, through.length, gold, 0, gold.length);
+                return new NameTokens(gold, aligned ? promptTokens + before.length : -1, inputLength);
+            }
+
+            /** Whether an anchor of ratio {@code r} sits on the name's first token. */
+            boolean anchored(int r, int chunkSize) {
+                int chunkStart = start / chunkSize * chunkSize;
+                int n = Math.min(chunkSize, inputLength - chunkStart);
+                return java.util.Arrays.stream(dev.sacrag.core.sac.AnchorPositions.inChunk(n, r))
+                        .anyMatch(offset -> offset == start - chunkStart);
+            }
         }
     }
 
