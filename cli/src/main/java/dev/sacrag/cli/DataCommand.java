@@ -342,7 +342,8 @@ final class DataCommand implements Runnable {
             Map<String, NameTokens> byQid = new java.util.HashMap<>();
             // method -> {names, right, 1st token right, first two right, anchor on 1st: {asked, 1st right}, none: {asked, 1st right}}
             Map<String, int[]> table = new LinkedHashMap<>();
-            for (EvalFiles.Judged j : files.judge(files.predictions, files.questions())) {
+            Map<String, EvalFiles.Asked> questions = files.questions();
+            for (EvalFiles.Judged j : files.judge(files.predictions, questions)) {
                 var qa = j.asked().qa();
                 String gold = qa.answers().get(0);
                 if (AnswerKinds.classify(gold) != AnswerKinds.Kind.NAME) {
@@ -371,6 +372,18 @@ final class DataCommand implements Runnable {
                     "| %s | %d | %.1f | %.1f | %.1f | %s | %s |%n", method, r[0], 100.0 * r[1] / r[0], 100.0 * r[2] / r[0],
                     100.0 * r[3] / r[0], share(r[5], r[4]), share(r[7], r[6]))));
             System.out.print(out);
+            // what each kind of answer takes in this tokenizer, over every question of --data
+            Map<AnswerKinds.Kind, long[]> length = new EnumMap<>(AnswerKinds.Kind.class);
+            for (EvalFiles.Asked a : questions.values()) {
+                String gold = a.qa().answers().get(0);
+                long[] c = length.computeIfAbsent(AnswerKinds.classify(gold), k -> new long[2]);
+                c[0] += tok.encode(" " + gold).length;
+                c[1]++;
+            }
+            System.out.println("gold answers' tokens on average (with the space before them): " + length.entrySet().stream()
+                    .map(e -> String.format(java.util.Locale.ROOT, "%s %.1f (%d)", e.getKey().name().toLowerCase(
+                            java.util.Locale.ROOT), (double) e.getValue()[0] / e.getValue()[1], e.getValue()[1]))
+                    .collect(java.util.stream.Collectors.joining(", ")));
             long unplaced = byQid.values().stream().filter(n -> n.start() < 0).count();
             if (unplaced > 0) {
                 System.out.println(unplaced + " name answer(s) not placed among the context's tokens (their text does not"

@@ -119,6 +119,7 @@ class DataCommandTest {
         assertTrue(table.contains("| sac 2x | 1 | 100.0 | 100.0 | 100.0 | 100.0 (1) | - |"), table);
         assertTrue(table.contains("| sac 1000x | 1 | 0.0 | 100.0 | 0.0 | - | 100.0 (1) |"), table);
         assertTrue(table.contains("| full | 1 | 0.0 | 100.0 | 100.0 | - | - |"), table);
+        assertTrue(table.contains("tokens on average (with the space before them): year 5.0 (1), name 5.0 (1)"), table);
     }
 
     @Test
