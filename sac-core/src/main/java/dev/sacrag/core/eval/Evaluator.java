@@ -111,19 +111,22 @@ public final class Evaluator {
         this.progress = progress;
     }
 
-    /** Every method the evaluator knows, in report order. */
+    /** The methods an evaluation scores unless told otherwise, in report order. */
     public static final List<String> METHODS = List.of("full", "none", "sac", QaMethods.SAC_INT8, "truncate",
             "uniform-kv", "sac-causal", "sac-no-anchor-emb");
+    /** Experiments, scored only when named: {@code sac-names} keeps capitalised words' tokens as anchors too. */
+    public static final List<String> EXPERIMENTS = List.of(QaMethods.SAC_NAMES);
 
     public List<Row> qa(List<MrqaRecord> data, List<Integer> ratios, List<Prediction> predictions) {
         return qa(data, ratios, predictions, METHODS);
     }
 
-    /** Fails, naming the known ones, when {@code methods} holds a name not in {@link #METHODS}. */
+    /** Fails, naming the known ones, when {@code methods} holds a name in neither {@link #METHODS} nor {@link #EXPERIMENTS}. */
     public static void requireKnown(java.util.Collection<String> methods) {
-        List<String> unknown = methods.stream().filter(m -> !METHODS.contains(m)).toList();
+        List<String> unknown = methods.stream().filter(m -> !METHODS.contains(m) && !EXPERIMENTS.contains(m)).toList();
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("unknown method(s) " + unknown + "; known: " + METHODS);
+            throw new IllegalArgumentException("unknown method(s) " + unknown + "; known: " + METHODS + ", experiments: "
+                    + EXPERIMENTS);
         }
     }
 
@@ -139,7 +142,7 @@ public final class Evaluator {
             }
         }
         for (int r : ratios) {
-            for (String m : List.of("sac", QaMethods.SAC_INT8, "truncate", "uniform-kv")) {
+            for (String m : List.of("sac", QaMethods.SAC_INT8, QaMethods.SAC_NAMES, "truncate", "uniform-kv")) {
                 if (include.contains(m) && (!m.startsWith("sac") || main.adapter().spec().supports(r))) {
                     rows.add(score(m, r, data, methods, predictions));
                 }
@@ -166,6 +169,7 @@ public final class Evaluator {
         int[] context = new int[questions];
         int c = 0;
         long t0 = System.nanoTime();
+        methods.resetKept();
         for (MrqaRecord ctx : data) {
             for (MrqaRecord.Qa qa : ctx.qas()) {
                 String p = methods.answer(method, ctx, qa, Math.max(1, ratio), engine);
@@ -187,9 +191,10 @@ public final class Evaluator {
         Scores scores = new Scores(perQuestion, context);
         Row row = new Row(method, ratio, 100 * em / n, 100 * f1 / n, 100 * pem / n, 100 * pf1 / n, n,
                 Bootstrap.mean(perQuestion, context), scores);
-        progress.accept(String.format(java.util.Locale.ROOT, "%-18s %3s  EM %5.1f [%.1f, %.1f]  F1 %5.1f  (n=%d, %.0f s)",
+        progress.accept(String.format(java.util.Locale.ROOT, "%-18s %3s  EM %5.1f [%.1f, %.1f]  F1 %5.1f  (n=%d, %.0f s)%s",
                 method, ratio == 0 ? "-" : ratio + "x", row.em(), row.emCi().low(), row.emCi().high(), row.f1(), n,
-                (System.nanoTime() - t0) / 1e9));
+                (System.nanoTime() - t0) / 1e9, methods.tokensPerAnchor() == 0 ? ""
+                        : String.format(java.util.Locale.ROOT, "  %.2f context tokens per anchor", methods.tokensPerAnchor())));
         return row;
     }
 

@@ -31,6 +31,22 @@ final class QaMethods {
 
     /** The SAC adapter with int8 anchor blobs (per-channel f16 scales), for the quantisation loss. */
     static final String SAC_INT8 = "sac-int8";
+    /** EXPERIMENT: the SAC adapter with the tokens of capitalised words kept as anchors too ({@code CapitalisedWords}). */
+    static final String SAC_NAMES = "sac-names";
+
+    /** Context tokens and anchors of the {@value #SAC_NAMES} compressions since {@link #resetKept}. */
+    private long keptTokens;
+    private long keptAnchors;
+
+    void resetKept() {
+        keptTokens = 0;
+        keptAnchors = 0;
+    }
+
+    /** Context tokens per anchor of the {@value #SAC_NAMES} compressions since {@link #resetKept} (0: none). */
+    double tokensPerAnchor() {
+        return keptAnchors == 0 ? 0 : (double) keptTokens / keptAnchors;
+    }
 
     QaMethods(SacEngine engine) {
         this.anyEngine = engine;
@@ -49,6 +65,13 @@ final class QaMethods {
             }
             case "uniform-kv" -> uniformKv(ctx.context(), qa.question(), ratio);
             case SAC_INT8 -> sacAnswer(sac, ctx.context(), qa.question(), ratio, KvDtype.INT8);
+            case SAC_NAMES -> {
+                AnchorKv kv = sac.compressKeepingCapitalisedWords(ctx.context(), ratio);
+                keptTokens += kv.tokenCount();
+                keptAnchors += kv.anchorCount();
+                yield sac.tokenizer().decode(sac.answer(List.of(kv), qa.question(), sac.greedy(MAX_ANSWER_TOKENS),
+                        t -> { }).tokens()).strip();
+            }
             default -> sacAnswer(sac, ctx.context(), qa.question(), ratio);
         };
     }

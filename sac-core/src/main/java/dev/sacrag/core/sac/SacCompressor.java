@@ -35,7 +35,25 @@ public final class SacCompressor {
     }
 
     /** One chunk of the input: its tokens and the global position of its first token. */
-    record Chunk(long[] tokens, int firstPosition) { }
+    record Chunk(long[] tokens, int firstPosition, int[] anchors) { }
+
+    /** The anchor offsets of a chunk of {@code n} tokens starting at {@code start}: uniform, plus those marked. */
+    private static int[] anchorsOf(int n, int ratio, boolean[] alsoAnchor, int start) {
+        int[] uniform = AnchorPositions.inChunk(n, ratio);
+        if (alsoAnchor == null) {
+            return uniform;
+        }
+        java.util.TreeSet<Integer> all = new java.util.TreeSet<>();
+        for (int a : uniform) {
+            all.add(a);
+        }
+        for (int j = 0; j < n; j++) {
+            if (alsoAnchor[start + j]) {
+                all.add(j);
+            }
+        }
+        return all.stream().mapToInt(Integer::intValue).toArray();
+    }
 
     /**
      * @param tokens  the full compressor input: BOS, the context prompt, the context
@@ -50,6 +68,19 @@ public final class SacCompressor {
      * the reference the RoPE-shift composition is tested against.
      */
     AnchorKv compress(long[] tokens, int ratio, String modelId, int shift) {
+        return compress(tokens, ratio, modelId, shift, null);
+    }
+
+    /**
+     * EXPERIMENT (session 18, {@link CapitalisedWords}): the uniform anchors plus every token {@code alsoAnchor}
+     * marks (by index into {@code tokens}); an added anchor takes the anchor-embedding row of the uniform group
+     * it falls in (the table has a row per uniform slot only).
+     */
+    public AnchorKv compressWithExtraAnchors(long[] tokens, int ratio, String modelId, boolean[] alsoAnchor) {
+        return compress(tokens, ratio, modelId, 0, alsoAnchor);
+    }
+
+    private AnchorKv compress(long[] tokens, int ratio, String modelId, int shift, boolean[] alsoAnchor) {
         SacSpec spec = adapter.spec();
         if (!spec.supports(ratio)) {
             throw new IllegalArgumentException("adapter " + spec.variant() + " supports ratios " + spec.ratios()
@@ -61,10 +92,11 @@ public final class SacCompressor {
         List<Chunk> chunks = new ArrayList<>();
         for (int start = 0; start < tokens.length; start += spec.chunkSize()) {
             int end = Math.min(tokens.length, start + spec.chunkSize());
-            chunks.add(new Chunk(java.util.Arrays.copyOfRange(tokens, start, end), shift + start + 1)); // 1-based
+            chunks.add(new Chunk(java.util.Arrays.copyOfRange(tokens, start, end), shift + start + 1,
+                    anchorsOf(end - start, ratio, alsoAnchor, start))); // 1-based
         }
         ModelConfig c = model.config();
-        int[] chunkAnchors = chunks.stream().mapToInt(ch -> AnchorPositions.count(ch.tokens().length, ratio)).toArray();
+        int[] chunkAnchors = chunks.stream().mapToInt(ch -> ch.anchors().length).toArray();
         int total = java.util.Arrays.stream(chunkAnchors).sum();
         float[][] keys = new float[c.layers()][c.kvHeads() * total * c.headDim()];
         float[][] values = new float[c.layers()][c.kvHeads() * total * c.headDim()];
@@ -98,7 +130,7 @@ public final class SacCompressor {
         for (int i = 0; i < b; i++) {
             Chunk ch = batch.get(i);
             lengths[i] = ch.tokens().length;
-            anchors[i] = AnchorPositions.inChunk(lengths[i], ratio);
+            anchors[i] = ch.anchors();
             java.util.Arrays.fill(ids[i], PAD_TOKEN);
             System.arraycopy(ch.tokens(), 0, ids[i], 0, lengths[i]);
             for (int j = 0; j < t; j++) {
@@ -109,7 +141,7 @@ public final class SacCompressor {
         try (NDScope scope = new NDScope(); KvCache cache = new KvCache(m, c.layers())) {
             NDArray embeds = model.embed(ids);                                  // [B, T, E]
             if (adapter.spec().anchorEmbedding()) {
-                embeds = embeds.add(anchorEmbedding(m, anchors, b, t));
+                embeds = embeds.add(anchorEmbedding(m, anchors, b, t, ratio));
             }
             NDArray mask = Masks.chunks(m, lengths, t, !adapter.spec().bidirectional());
             model.forward(new Transformer.Input(embeds, positions, mask, Transformer.Logits.NONE), cache);
@@ -137,12 +169,15 @@ public final class SacCompressor {
     }
 
     /** [B, T, E]: anchor slot j of each chunk gets row j of the table; other tokens get 0. */
-    private NDArray anchorEmbedding(NDManager m, int[][] anchors, int b, int t) {
+    private NDArray anchorEmbedding(NDManager m, int[][] anchors, int b, int t, int ratio) {
         int slots = adapter.spec().anchorSlots();
         float[] select = new float[b * t * slots];                              // one-hot [B, T, slots]
+        int first = (ratio - 1) / 2;
         for (int i = 0; i < b; i++) {
             for (int j = 0; j < anchors[i].length; j++) {
-                select[(i * t + anchors[i][j]) * slots + j] = 1f;
+                // uniform anchor j sits at first + j * ratio: its group is j (an added one takes its group's row)
+                int slot = Math.min(slots - 1, Math.max(0, Math.floorDiv(anchors[i][j] - first, ratio)));
+                select[(i * t + anchors[i][j]) * slots + slot] = 1f;
             }
         }
         return m.create(select, new Shape(b, t, slots)).matMul(adapter.anchorTable());

@@ -100,6 +100,17 @@ public final class SacEngine implements AutoCloseable {
     }
 
     /**
+     * EXPERIMENT ({@link CapitalisedWords}): as {@link #compress} with every token of a capitalised word of
+     * the context an anchor too; fewer tokens per anchor than {@code ratio}.
+     */
+    public AnchorKv compressKeepingCapitalisedWords(String text, int ratio) {
+        long[] tokens = contextTokens(text);
+        int contextStart = 1 + tokenizer.encode(adapter.spec().contextPrompt()).length;
+        return compressor.compressWithExtraAnchors(tokens, ratio, modelId(ratio),
+                CapitalisedWords.mask(tokenizer, tokens, contextStart));
+    }
+
+    /**
      * Keeps the decoder's prompt head ([LM] + question prompt) per composed context, up to
      * {@code budgetBytes} of K/V, for questions that name their context ({@link Request#contextKey});
      * 0 turns it off. See {@link PromptPrefixCache}.

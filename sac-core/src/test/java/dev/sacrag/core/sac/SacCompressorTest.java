@@ -163,6 +163,31 @@ class SacCompressorTest {
     }
 
     @Test
+    void extraAnchorsAddTheMarkedTokensAndLeaveNoneMarkedAsUniform() {
+        SacSpec spec = SacTestRig.spec(8, false, true, 4);   // causal, zero adapter: anchor K/V = the plain pass's
+        long[] t = tokens(20, 6);                              // chunks of 8, 8 and 4: uniform anchors at 1 and 5
+        try (SacAdapter adapter = SacTestRig.adapter(spec, config, base.manager(), 0f, 5)) {
+            SacCompressor c = SacTestRig.compressor(base, adapter, 8);
+            AnchorKv uniform = c.compress(t, 4, "m");
+            AnchorKv none = c.compressWithExtraAnchors(t, 4, "m", new boolean[t.length]);
+            assertArrayEquals(uniform.chunkAnchors(), none.chunkAnchors());
+            assertArrayEquals(uniform.keys()[0], none.keys()[0], 1e-6f);
+            boolean[] marked = new boolean[t.length];
+            marked[1] = true;    // already a uniform anchor
+            marked[2] = true;    // chunk 0, between its anchors 1 and 5
+            marked[8] = true;    // chunk 1's first token
+            AnchorKv more = c.compressWithExtraAnchors(t, 4, "m", marked);
+            assertArrayEquals(new int[] {3, 3, 1}, more.chunkAnchors());
+            // in order of position: chunk 0's anchors are tokens 1, 2 and 5; with a causal zero adapter token 2's
+            // K/V is the plain pass's, which the uniform compression has nowhere, and token 5's is unchanged
+            for (int l = 0; l < config.layers(); l++) {
+                assertArrayEquals(anchor(uniform, uniform.keys(), l, 1), anchor(more, more.keys(), l, 2), 1e-5f);
+                assertArrayEquals(anchor(uniform, uniform.values(), l, 0), anchor(more, more.values(), l, 0), 1e-5f);
+            }
+        }
+    }
+
+    @Test
     void longContextGetsOneAnchorSetPerChunk() {
         SacSpec spec = SacTestRig.spec(8, true, true, 4);
         AnchorKv kv = compress(spec, 0.05f, tokens(27, 5), 4, 8, 0);

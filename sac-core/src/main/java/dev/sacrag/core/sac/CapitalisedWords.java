@@ -1,0 +1,46 @@
+package dev.sacrag.core.sac;
+
+import dev.sacrag.core.text.TextTokenizer;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * EXPERIMENT (session 18, eval method {@code sac-names}): which tokens of a compressor input belong
+ * to a word that starts with a capital letter, the cheap stand-in for "a name" used to test whether
+ * names come through when their tokens are anchors too. {@code sac data names} showed that the
+ * decoder reads the token an anchor sits on and little of its neighbours; this keeps every token of
+ * such a word, at the cost of the ratio (the evaluation reports tokens per anchor). Not the paper's
+ * method, which places anchors uniformly (sac-method.md, step 3).
+ */
+public final class CapitalisedWords {
+
+    private CapitalisedWords() {
+    }
+
+    /**
+     * Marks the tokens of {@code ids} from index {@code from} on that belong to a capitalised word. A
+     * word starts at a token that begins with anything but a letter (a space, a newline, a hyphen) or
+     * follows a token that ends with anything but a letter; only tokens holding a letter are marked.
+     */
+    public static boolean[] mask(TextTokenizer tok, long[] ids, int from) {
+        Map<Long, String> text = new HashMap<>();
+        boolean[] keep = new boolean[ids.length];
+        boolean capitalised = false;
+        boolean afterLetter = false;
+        for (int i = from; i < ids.length; i++) {
+            String t = text.computeIfAbsent(ids[i], id -> tok.decode(new long[] {id}));
+            if (t.isEmpty()) {
+                afterLetter = false;
+                continue;
+            }
+            if (!afterLetter || !Character.isLetter(t.charAt(0))) {
+                String word = t.stripLeading();
+                capitalised = !word.isEmpty() && Character.isUpperCase(word.charAt(0));
+            }
+            keep[i] = capitalised && t.chars().anyMatch(Character::isLetter);
+            afterLetter = Character.isLetter(t.charAt(t.length() - 1));
+        }
+        return keep;
+    }
+}
