@@ -315,8 +315,9 @@ final class DataCommand implements Runnable {
     @Command(name = "names", mixinStandardHelpOptions = true,
             description = {"How much of each name answer a method gets right token by token: the share whose first token,"
                     + " and first two tokens, match the gold answer's (in the model's tokenizer), and the first-token share"
-                    + " split by whether an anchor of the method's ratio sits on the name's first token in the compressor's"
-                    + " input (BOS + context prompt + context, cut into chunks; sac-method.md step 3).",
+                    + " split by whether an anchor of the method's ratio sits on the name's first token (at any place the"
+                    + " document holds the name) in the compressor's input (BOS + context prompt + context, cut into"
+                    + " chunks; sac-method.md step 3); those two columns are for the methods with uniform anchors only.",
                     "Shows whether a compressed method reads a name from the anchors around it or only the token an anchor"
                             + " sits on. Names are answers that are neither a year nor a field of study (sac data kinds).",
                     "Reads the predictions.jsonl that 'sac eval --out DIR' writes, the MRQA JSONL file it scored and the"
@@ -360,7 +361,7 @@ final class DataCommand implements Runnable {
                 row[1] += j.right() ? 1 : 0;
                 row[2] += same >= 1 ? 1 : 0;
                 row[3] += same >= 2 ? 1 : 0;
-                if (j.ratio() > 0 && name.start() >= 0) {
+                if (UNIFORM_ANCHORS.contains(j.method().split(" ")[0]) && name.starts().length > 0) {
                     int cell = name.anchored(j.ratio(), spec.chunkSize()) ? 4 : 6;
                     row[cell]++;
                     row[cell + 1] += same >= 1 ? 1 : 0;
@@ -384,7 +385,7 @@ final class DataCommand implements Runnable {
                     .map(e -> String.format(java.util.Locale.ROOT, "%s %.1f (%d)", e.getKey().name().toLowerCase(
                             java.util.Locale.ROOT), (double) e.getValue()[0] / e.getValue()[1], e.getValue()[1]))
                     .collect(java.util.stream.Collectors.joining(", ")));
-            long unplaced = byQid.values().stream().filter(n -> n.start() < 0).count();
+            long unplaced = byQid.values().stream().filter(n -> n.starts().length == 0).count();
             if (unplaced > 0) {
                 System.out.println(unplaced + " name answer(s) not placed among the context's tokens (their text does not"
                         + " tokenise the same inside the context): left out of the anchor columns");
@@ -392,40 +393,54 @@ final class DataCommand implements Runnable {
             return 0;
         }
 
+        /** The methods whose anchors sit where sac-method.md puts them (truncate has none; sac-names adds more). */
+        private static final java.util.Set<String> UNIFORM_ANCHORS = java.util.Set.of("sac", "sac-int8", "uniform-kv",
+                "sac-causal", "sac-no-anchor-emb");
+
         private static String share(int right, int asked) {
             return asked == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f (%d)", 100.0 * right / asked, asked);
         }
 
         /**
-         * A name answer's tokens (with the space before it, as inside a sentence) and the index of its first token in
-         * the compressor's input, or -1 when the context does not hold those tokens there (tokenised apart).
+         * A name answer's tokens (with the space before it, as inside a sentence) and the index in the compressor's
+         * input of the first token of each place the context holds it (none where it is tokenised apart).
          */
-        record NameTokens(long[] gold, int start, int inputLength) {
+        record NameTokens(long[] gold, int[] starts, int inputLength) {
 
             static NameTokens of(dev.sacrag.core.text.TextTokenizer tok, EvalFiles.Asked asked, int promptTokens) {
-                var qa = asked.qa();
                 String context = asked.context();
-                String answer = qa.answers().get(0);
+                String answer = asked.qa().answers().get(0);
                 long[] gold = tok.encode(" " + answer);
-                int inputLength = promptTokens + tok.encode(context).length;
-                int at = qa.detectedAnswers().isEmpty() ? context.indexOf(answer) : qa.detectedAnswers().get(0).start();
-                if (at < 1 || context.charAt(at - 1) != ' ') {
-                    return new NameTokens(gold, -1, inputLength);
+                List<Integer> starts = new java.util.ArrayList<>();
+                for (int at = context.indexOf(" " + answer); at >= 0; at = context.indexOf(" " + answer, at + 1)) {
+                    int end = at + 1 + answer.length();
+                    if (end < context.length() && Character.isLetterOrDigit(context.charAt(end))) {
+                        continue;   // the start of a longer word
+                    }
+                    long[] before = tok.encode(context.substring(0, at));
+                    long[] through = tok.encode(context.substring(0, end));
+                    if (through.length == before.length + gold.length
+                            && java.util.Arrays.equals(through, 0, before.length, before, 0, before.length)
+                            && java.util.Arrays.equals(through, before.length, through.length, gold, 0, gold.length)) {
+                        starts.add(promptTokens + before.length);
+                    }
                 }
-                long[] before = tok.encode(context.substring(0, at - 1));
-                long[] through = tok.encode(context.substring(0, at + answer.length()));
-                boolean aligned = through.length == before.length + gold.length
-                        && java.util.Arrays.equals(through, 0, before.length, before, 0, before.length)
-                        && java.util.Arrays.equals(through, before.length, through.length, gold, 0, gold.length);
-                return new NameTokens(gold, aligned ? promptTokens + before.length : -1, inputLength);
+                return new NameTokens(gold, starts.stream().mapToInt(Integer::intValue).toArray(),
+                        promptTokens + tok.encode(context).length);
             }
 
-            /** Whether an anchor of ratio {@code r} sits on the name's first token. */
+            /** Whether an anchor of ratio {@code r} sits on the first token of any place the context holds the name. */
             boolean anchored(int r, int chunkSize) {
-                int chunkStart = start / chunkSize * chunkSize;
-                int n = Math.min(chunkSize, inputLength - chunkStart);
-                return java.util.Arrays.stream(dev.sacrag.core.sac.AnchorPositions.inChunk(n, r))
-                        .anyMatch(offset -> offset == start - chunkStart);
+                for (int start : starts) {
+                    int chunkStart = start / chunkSize * chunkSize;
+                    int n = Math.min(chunkSize, inputLength - chunkStart);
+                    for (int offset : dev.sacrag.core.sac.AnchorPositions.inChunk(n, r)) {
+                        if (offset == start - chunkStart) {
+                            return true;
+                        }
+                    }
+                }
+                return false;
             }
         }
     }

@@ -46,11 +46,11 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "Use only the first N contexts of --data.")
     Integer limit;
 
-    @Option(names = "--methods", split = ",", description = "QA methods to score (default: all): full, none, sac, "
+    @Option(names = "--methods", split = ",", description = "QA methods to score (default: all but the experiment): full, none, sac, "
             + "sac-int8, truncate, uniform-kv, sac-causal, sac-no-anchor-emb. E.g. --methods sac --ratios 4 "
             + "to follow a training run. Perplexity (--text) always covers full, none and sac. Experiment, only when named:"
             + " sac-names, sac with every token of a capitalised word an anchor too (fewer context tokens per anchor than"
-            + " the ratio; the progress line gives how many).")
+            + " the ratio; the progress line and eval.json's tokens_per_anchor give how many).")
     List<String> methods;
 
     @Override

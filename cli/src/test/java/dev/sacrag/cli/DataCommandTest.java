@@ -102,23 +102,26 @@ class DataCommandTest {
         // the compressor's input is BOS + 13 prompt bytes + the context's bytes
         Path pkg = tmp.resolve("pkg");
         assertEquals(0, Sac.commandLine().execute("model", "random", "--shape", "tiny", "--out", pkg.toString()));
-        String context = "Ann lives in Oslo. Cy was born in 1901.";
+        String context = "Ann lives in Oslo. Cy was born in 1901. Oslofjord is not Oslo.";
         Path data = tmp.resolve("d.jsonl");
         MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", context, List.of(
                 new MrqaRecord.Qa("q0", "Where does Ann live?", List.of("Oslo"), List.of()),
                 new MrqaRecord.Qa("q1", "When was Cy born?", List.of("1901"), List.of())))));
-        // " Oslo" starts at input token 1 + 13 + 12 = 26: an anchor at ratio 2 (offsets 0, 2, ...), none at ratio
-        // 1000 (one anchor, the chunk's first token)
+        // " Oslo" starts at input token 1 + 13 + 12 = 26, an anchor at ratio 2 (offsets 0, 2, ...), and again at
+        // 1 + 13 + 57 = 71, not one at ratio 2 ("Oslofjord" is another word); no anchor at ratio 1000 (one anchor,
+        // the chunk's first token), nor for truncate, which has none
         Path predictions = Files.writeString(tmp.resolve("p.jsonl"), String.join("\n",
                 pred("sac", 2, "q0", "Oslo", "Oslo"),
                 pred("sac", 1000, "q0", "Zed", "Oslo"),     // the space before it right, the next token wrong
                 pred("sac", 1000, "q1", "1901", "1901"),    // a year: not a name
-                pred("full", 0, "q0", "Oxx", "Oslo")));
+                pred("full", 0, "q0", "Oxx", "Oslo"),
+                pred("truncate", 2, "q0", "Oslo", "Oslo")));
         String table = run("data", "names", "--predictions", predictions.toString(), "--data", data.toString(),
                 "--model", pkg.toString());
         assertTrue(table.contains("| sac 2x | 1 | 100.0 | 100.0 | 100.0 | 100.0 (1) | - |"), table);
         assertTrue(table.contains("| sac 1000x | 1 | 0.0 | 100.0 | 0.0 | - | 100.0 (1) |"), table);
         assertTrue(table.contains("| full | 1 | 0.0 | 100.0 | 100.0 | - | - |"), table);
+        assertTrue(table.contains("| truncate 2x | 1 | 100.0 | 100.0 | 100.0 | - | - |"), table);
         assertTrue(table.contains("tokens on average (with the space before them): year 5.0 (1), name 5.0 (1)"), table);
     }
 

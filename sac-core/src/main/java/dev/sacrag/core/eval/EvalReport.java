@@ -35,6 +35,9 @@ public final class EvalReport {
             x.addProperty("paper_em", round(r.paperEm()));
             x.addProperty("paper_f1", round(r.paperF1()));
             x.addProperty("n", r.n());
+            if (r.tokensPerAnchor() > 0) {
+                x.addProperty("tokens_per_anchor", round(r.tokensPerAnchor()));
+            }
             results.add(x);
         }
         o.add("results", results);

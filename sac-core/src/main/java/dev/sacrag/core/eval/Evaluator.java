@@ -21,8 +21,9 @@ public final class Evaluator {
      * {@code emCi} is EM's 95% interval over contexts (see {@link Bootstrap}); {@code scores}
      * the per-question EM, for paired comparisons.
      */
+    /** @param tokensPerAnchor context tokens per anchor kept, where a method keeps more than the ratio says (else 0) */
     public record Row(String method, int ratio, double em, double f1, double paperEm, double paperF1, int n,
-                      Bootstrap.Interval emCi, Scores scores) { }
+                      Bootstrap.Interval emCi, Scores scores, double tokensPerAnchor) { }
 
     /** Per-question SQuAD EM (0 or 100), question i from context {@code context[i]}, in data order. */
     public record Scores(double[] em, int[] context) {
@@ -130,7 +131,7 @@ public final class Evaluator {
         }
     }
 
-    /** As {@link #qa(List, List, List)}, scoring only {@code include} (names from {@link #METHODS}). */
+    /** As {@link #qa(List, List, List)}, scoring only {@code include} (names from {@link #METHODS} or {@link #EXPERIMENTS}). */
     public List<Row> qa(List<MrqaRecord> data, List<Integer> ratios, List<Prediction> predictions,
                         java.util.Collection<String> include) {
         requireKnown(include);
@@ -190,7 +191,7 @@ public final class Evaluator {
         }
         Scores scores = new Scores(perQuestion, context);
         Row row = new Row(method, ratio, 100 * em / n, 100 * f1 / n, 100 * pem / n, 100 * pf1 / n, n,
-                Bootstrap.mean(perQuestion, context), scores);
+                Bootstrap.mean(perQuestion, context), scores, methods.tokensPerAnchor());
         progress.accept(String.format(java.util.Locale.ROOT, "%-18s %3s  EM %5.1f [%.1f, %.1f]  F1 %5.1f  (n=%d, %.0f s)%s",
                 method, ratio == 0 ? "-" : ratio + "x", row.em(), row.emCi().low(), row.emCi().high(), row.f1(), n,
                 (System.nanoTime() - t0) / 1e9, methods.tokensPerAnchor() == 0 ? ""

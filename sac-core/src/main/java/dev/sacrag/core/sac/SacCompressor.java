@@ -73,10 +73,15 @@ public final class SacCompressor {
 
     /**
      * EXPERIMENT (session 18, {@link CapitalisedWords}): the uniform anchors plus every token {@code alsoAnchor}
-     * marks (by index into {@code tokens}); an added anchor takes the anchor-embedding row of the uniform group
-     * it falls in (the table has a row per uniform slot only).
+     * marks (by index into {@code tokens}); an added anchor takes the anchor-embedding row of the nearest uniform
+     * anchor at or before it (row 0 before the first: the table has a row per uniform slot only). The result
+     * carries the adapter's model id: it is for evaluation, never to be stored beside uniform blobs.
      */
     public AnchorKv compressWithExtraAnchors(long[] tokens, int ratio, String modelId, boolean[] alsoAnchor) {
+        if (alsoAnchor.length != tokens.length) {
+            throw new IllegalArgumentException("one mark per token: " + alsoAnchor.length + " marks for " + tokens.length
+                    + " tokens");
+        }
         return compress(tokens, ratio, modelId, 0, alsoAnchor);
     }
 
@@ -175,7 +180,8 @@ public final class SacCompressor {
         int first = (ratio - 1) / 2;
         for (int i = 0; i < b; i++) {
             for (int j = 0; j < anchors[i].length; j++) {
-                // uniform anchor j sits at first + j * ratio: its group is j (an added one takes its group's row)
+                // uniform anchor j sits at first + j * ratio and takes row j; an added one, the row of the nearest
+                // uniform anchor at or before it
                 int slot = Math.min(slots - 1, Math.max(0, Math.floorDiv(anchors[i][j] - first, ratio)));
                 select[(i * t + anchors[i][j]) * slots + slot] = 1f;
             }

@@ -22,6 +22,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SacCompressorTest {
@@ -164,11 +165,12 @@ class SacCompressorTest {
 
     @Test
     void extraAnchorsAddTheMarkedTokensAndLeaveNoneMarkedAsUniform() {
-        SacSpec spec = SacTestRig.spec(8, false, true, 4);   // causal, zero adapter: anchor K/V = the plain pass's
+        SacSpec spec = SacTestRig.spec(8, false, true, 1, 4);   // causal, zero adapter: anchor K/V = the plain pass's
         long[] t = tokens(20, 6);                              // chunks of 8, 8 and 4: uniform anchors at 1 and 5
         try (SacAdapter adapter = SacTestRig.adapter(spec, config, base.manager(), 0f, 5)) {
             SacCompressor c = SacTestRig.compressor(base, adapter, 8);
             AnchorKv uniform = c.compress(t, 4, "m");
+            AnchorKv everyToken = c.compress(t, 1, "m");      // ratio 1: every token an anchor, the plain pass's K/V
             AnchorKv none = c.compressWithExtraAnchors(t, 4, "m", new boolean[t.length]);
             assertArrayEquals(uniform.chunkAnchors(), none.chunkAnchors());
             assertArrayEquals(uniform.keys()[0], none.keys()[0], 1e-6f);
@@ -178,12 +180,15 @@ class SacCompressorTest {
             marked[8] = true;    // chunk 1's first token
             AnchorKv more = c.compressWithExtraAnchors(t, 4, "m", marked);
             assertArrayEquals(new int[] {3, 3, 1}, more.chunkAnchors());
-            // in order of position: chunk 0's anchors are tokens 1, 2 and 5; with a causal zero adapter token 2's
-            // K/V is the plain pass's, which the uniform compression has nowhere, and token 5's is unchanged
+            // in order of position: chunk 0's anchors are tokens 1, 2 and 5, chunk 1's 8, 9 and 13; with a causal zero
+            // adapter an added anchor's K/V is the plain pass's at its token, and the uniform ones are unchanged
             for (int l = 0; l < config.layers(); l++) {
                 assertArrayEquals(anchor(uniform, uniform.keys(), l, 1), anchor(more, more.keys(), l, 2), 1e-5f);
                 assertArrayEquals(anchor(uniform, uniform.values(), l, 0), anchor(more, more.values(), l, 0), 1e-5f);
+                assertArrayEquals(anchor(everyToken, everyToken.keys(), l, 2), anchor(more, more.keys(), l, 1), 1e-5f);
+                assertArrayEquals(anchor(everyToken, everyToken.values(), l, 8), anchor(more, more.values(), l, 3), 1e-5f);
             }
+            assertThrows(IllegalArgumentException.class, () -> c.compressWithExtraAnchors(t, 4, "m", new boolean[3]));
         }
     }
 
