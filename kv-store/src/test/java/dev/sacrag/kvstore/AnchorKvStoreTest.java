@@ -281,18 +281,17 @@ class AnchorKvStoreTest {
                 RedisKeys.blobKey("acme", "m1", "a", 1),
                 RedisKeys.blobKey("other", "m1", "a*b", 1),     // same doc id, other tenant
                 RedisKeys.blobKey("acme:x", "m1", "a*b", 1));
-        for (String key : doomed) {
-            store.put(key, new byte[] {1}, Optional.empty());
-        }
-        for (String key : survivors) {
-            store.put(key, new byte[] {2}, Optional.empty());
-        }
+        assertDeletesExactly(doomed, survivors, () -> store.deleteDoc("acme", "a*b"));
+    }
 
-        assertEquals(4, store.deleteDoc("acme", "a*b"));
-
+    /** Writes {@code doomed} and {@code survivors}; {@code delete} must remove exactly the former, then nothing. */
+    private void assertDeletesExactly(List<String> doomed, List<String> survivors, java.util.function.LongSupplier delete) {
+        doomed.forEach(k -> store.put(k, new byte[] {1}, Optional.empty()));
+        survivors.forEach(k -> store.put(k, new byte[] {2}, Optional.empty()));
+        assertEquals(doomed.size(), delete.getAsLong());
         doomed.forEach(k -> assertFalse(store.exists(k), k));
         survivors.forEach(k -> assertTrue(store.exists(k), k));
-        assertEquals(0, store.deleteDoc("acme", "a*b"));
+        assertEquals(0, delete.getAsLong());
     }
 
     @Test
@@ -307,14 +306,7 @@ class AnchorKvStoreTest {
                 RedisKeys.blobKey("acme", "m1x", "a", 1),       // an id that starts with the retired one
                 RedisKeys.blobKey("m1", "m2", "m1", 1),         // the id as tenant and doc id of another model
                 RedisKeys.blobKey("acme", "m*", "a", 1));
-        doomed.forEach(k -> store.put(k, new byte[] {1}, Optional.empty()));
-        survivors.forEach(k -> store.put(k, new byte[] {2}, Optional.empty()));
-
-        assertEquals(4, store.deleteModel("m1"));
-
-        doomed.forEach(k -> assertFalse(store.exists(k), k));
-        survivors.forEach(k -> assertTrue(store.exists(k), k));
-        assertEquals(0, store.deleteModel("m1"));
+        assertDeletesExactly(doomed, survivors, () -> store.deleteModel("m1"));
         // an id with a glob character is escaped: "m*" deletes its own blob, not m2's or m1x's
         assertEquals(1, store.deleteModel("m*"));
         assertTrue(store.exists(survivors.get(0)) && store.exists(survivors.get(1)));
