@@ -2,15 +2,11 @@ package dev.sacrag.cli.warming;
 
 import dev.sacrag.query.activation.ModelActivation;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -62,7 +58,7 @@ public final class ControlTopic {
     public static void publish(String bootstrapServers, String topic, ModelActivation activation)
             throws InterruptedException, TimeoutException {
         ensureExists(bootstrapServers, topic);
-        try (KafkaProducer<String, byte[]> producer = boundedProducer(bootstrapServers, "sac-model-activate", TIMEOUT)) {
+        try (KafkaProducer<String, byte[]> producer = BoundedClients.producer(bootstrapServers, "sac-model-activate", TIMEOUT)) {
             producer.send(new ProducerRecord<>(topic, ModelActivation.KEY, activation.toJson()))
                     .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -71,27 +67,8 @@ public final class ControlTopic {
         }
     }
 
-    /**
-     * A producer of the CLI's few control writes (an activation, catalog tombstones): acks from every
-     * replica, and every wait bounded by {@code timeout}, so the close after a timed-out send does not
-     * wait out the client's defaults (2 minutes).
-     */
-    static KafkaProducer<String, byte[]> boundedProducer(String bootstrapServers, String clientId, Duration timeout) {
-        return new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.CLIENT_ID_CONFIG, clientId,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) timeout.toMillis(),
-                // (the delivery timeout must cover linger + one request)
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() / 2,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()),
-                new StringSerializer(), new ByteArraySerializer());
-    }
-
     private static void ensureExists(String bootstrapServers, String topic) throws InterruptedException, TimeoutException {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis()))) {
+        try (Admin admin = BoundedClients.admin(bootstrapServers, TIMEOUT)) {
             NewTopic spec = new NewTopic(topic, Optional.of(1), Optional.empty())
                     .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
             admin.createTopics(List.of(spec)).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

@@ -4,7 +4,6 @@ import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -18,7 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -62,8 +60,8 @@ public final class ModelRetirement {
         try (CatalogWatch watch = CatalogWatch.open(bootstrapServers, catalogTopic, TopicScan.READ_TIMEOUT)) {
             Catalog catalog = watch.catalog();
             long bytes = catalog.entries(Optional.of(modelId)).stream().mapToLong(CatalogEntry::bytes).sum();
-            List<String> others = new ArrayList<>(new TreeSet<>(catalog.entries(Optional.empty()).stream()
-                    .map(CatalogEntry::modelId).filter(m -> !m.equals(modelId)).toList()));
+            List<String> others = catalog.entries(Optional.empty()).stream().map(CatalogEntry::modelId)
+                    .filter(m -> !m.equals(modelId)).distinct().sorted().toList();
             return new Found(modelId, catalog.recordKeys(modelId), bytes, others);
         }
     }
@@ -75,9 +73,7 @@ public final class ModelRetirement {
     public static Map<String, Integer> runningGroups(String bootstrapServers, List<String> groupIds)
             throws InterruptedException, TimeoutException {
         Map<String, Integer> running = new java.util.TreeMap<>();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) SEND_TIMEOUT.toMillis(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) SEND_TIMEOUT.toMillis()))) {
+        try (Admin admin = BoundedClients.admin(bootstrapServers, SEND_TIMEOUT)) {
             for (Map.Entry<String, KafkaFuture<ConsumerGroupDescription>> g
                     : admin.describeConsumerGroups(groupIds).describedGroups().entrySet()) {
                 try {
@@ -111,7 +107,7 @@ public final class ModelRetirement {
         if (keys.isEmpty()) {
             return;
         }
-        try (KafkaProducer<String, byte[]> producer = ControlTopic.boundedProducer(bootstrapServers, "sac-model-retire",
+        try (KafkaProducer<String, byte[]> producer = BoundedClients.producer(bootstrapServers, "sac-model-retire",
                 SEND_TIMEOUT)) {
             List<Future<RecordMetadata>> sent = new ArrayList<>(keys.size());
             for (String key : keys) {

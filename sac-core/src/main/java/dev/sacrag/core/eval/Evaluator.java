@@ -19,9 +19,9 @@ public final class Evaluator {
     /**
      * One row of the report: a method at a ratio (0 = no ratio: full, none). Scores 0-100;
      * {@code emCi} is EM's 95% interval over contexts (see {@link Bootstrap}); {@code scores}
-     * the per-question EM, for paired comparisons.
+     * the per-question EM, for paired comparisons; {@code tokensPerAnchor} the context tokens per
+     * anchor kept, where a method keeps more anchors than its ratio says (else 0).
      */
-    /** @param tokensPerAnchor context tokens per anchor kept, where a method keeps more than the ratio says (else 0) */
     public record Row(String method, int ratio, double em, double f1, double paperEm, double paperF1, int n,
                       Bootstrap.Interval emCi, Scores scores, double tokensPerAnchor) { }
 

@@ -69,8 +69,7 @@ final class QaMethods {
                 AnchorKv kv = sac.compressKeepingCapitalisedWords(ctx.context(), ratio);
                 keptTokens += kv.tokenCount();
                 keptAnchors += kv.anchorCount();
-                yield sac.tokenizer().decode(sac.answer(List.of(kv), qa.question(), sac.greedy(MAX_ANSWER_TOKENS),
-                        t -> { }).tokens()).strip();
+                yield answerFrom(sac, kv, qa.question());
             }
             default -> sacAnswer(sac, ctx.context(), qa.question(), ratio);
         };
@@ -122,6 +121,11 @@ final class QaMethods {
         if (dtype != null) {
             kv = AnchorKvCodec.decode(AnchorKvCodec.encode(kv, dtype), kv.modelId());
         }
+        return answerFrom(engine, kv, question);
+    }
+
+    /** The greedy answer from one document's anchor KV, as text. */
+    private static String answerFrom(SacEngine engine, AnchorKv kv, String question) {
         Generator.Result r = engine.answer(List.of(kv), question, engine.greedy(MAX_ANSWER_TOKENS), t -> { });
         return engine.tokenizer().decode(r.tokens()).strip();
     }

@@ -34,25 +34,23 @@ public final class SacCompressor {
         this.batchChunks = batchChunks;
     }
 
-    /** One chunk of the input: its tokens and the global position of its first token. */
+    /** One chunk of the input: its tokens, the global position of its first token and its anchors' offsets. */
     record Chunk(long[] tokens, int firstPosition, int[] anchors) { }
 
-    /** The anchor offsets of a chunk of {@code n} tokens starting at {@code start}: uniform, plus those marked. */
+    /**
+     * The anchor offsets, in order, of a chunk of {@code n} tokens starting at {@code start}: uniform,
+     * plus those {@code alsoAnchor} marks (null: none).
+     */
     private static int[] anchorsOf(int n, int ratio, boolean[] alsoAnchor, int start) {
         int[] uniform = AnchorPositions.inChunk(n, ratio);
         if (alsoAnchor == null) {
             return uniform;
         }
-        java.util.TreeSet<Integer> all = new java.util.TreeSet<>();
+        boolean[] anchor = java.util.Arrays.copyOfRange(alsoAnchor, start, start + n);
         for (int a : uniform) {
-            all.add(a);
+            anchor[a] = true;
         }
-        for (int j = 0; j < n; j++) {
-            if (alsoAnchor[start + j]) {
-                all.add(j);
-            }
-        }
-        return all.stream().mapToInt(Integer::intValue).toArray();
+        return java.util.stream.IntStream.range(0, n).filter(j -> anchor[j]).toArray();
     }
 
     /**
@@ -173,7 +171,10 @@ public final class SacCompressor {
         return written;
     }
 
-    /** [B, T, E]: anchor slot j of each chunk gets row j of the table; other tokens get 0. */
+    /**
+     * [B, T, E]: uniform anchor j of each chunk gets row j of the table, an added one the row of the nearest
+     * uniform anchor at or before it; other tokens get 0.
+     */
     private NDArray anchorEmbedding(NDManager m, int[][] anchors, int b, int t, int ratio) {
         int slots = adapter.spec().anchorSlots();
         float[] select = new float[b * t * slots];                              // one-hot [B, T, slots]

@@ -1,0 +1,41 @@
+package dev.sacrag.cli.warming;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Kafka clients for the CLI's few control operations (an activation, catalog tombstones, creating
+ * the control topic, describing groups), every wait bounded by one timeout, so that a broker that
+ * does not answer ends the command after that long instead of the clients' defaults (minutes).
+ */
+final class BoundedClients {
+
+    private BoundedClients() {
+    }
+
+    /** Acks from every replica; the close after a timed-out send does not wait out the defaults (2 minutes). */
+    static KafkaProducer<String, byte[]> producer(String bootstrapServers, String clientId, Duration timeout) {
+        return new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.CLIENT_ID_CONFIG, clientId,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) timeout.toMillis(),
+                // (the delivery timeout must cover linger + one request)
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() / 2,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()),
+                new StringSerializer(), new ByteArraySerializer());
+    }
+
+    static Admin admin(String bootstrapServers, Duration timeout) {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()));
+    }
+}
