@@ -410,16 +410,15 @@ if want cpu-wide; then
 # interrupted run resumes from its checkpoint. Needs python3 with PyTorch for the parity fixture only.
 G="$OUT/gpu/cpu-wide"
 keep_before "$G/before"
-W="$CPU_WIDE"   # a package of the base and the gpu-wide adapter, in which the runs write adapters/sac-cpu{,2}
-if [ ! -d "$W" ]; then
-  mkdir -p "$W.partial/adapters" && cp -r "$G/before/base" "$W.partial/base"
-  cp -r "$G/before/adapters/sac" "$W.partial/adapters/sac-wide"
-  mv "$W.partial" "$W"
+if [ ! -d "$CPU_WIDE" ]; then   # a package of the base and the gpu-wide adapter, in which the runs write adapters/sac-cpu{,2}
+  mkdir -p "$CPU_WIDE.partial/adapters" && cp -r "$G/before/base" "$CPU_WIDE.partial/base"
+  cp -r "$G/before/adapters/sac" "$CPU_WIDE.partial/adapters/sac-wide"
+  mv "$CPU_WIDE.partial" "$CPU_WIDE"
 fi
 cpu_wide sac-cpu sac-wide 3e-4 3 60m
 cpu_wide sac-cpu2 sac-cpu 1e-4 4 30m
-cp "$W/adapters/sac-cpu2/sac.json" "$W/adapters/sac-cpu2/sac.safetensors" "$OUT/adapters/sac/"
-cat "$W/adapters/sac-cpu/train-log.jsonl" "$W/adapters/sac-cpu2/train-log.jsonl" > "$OUT/adapters/sac/cpu-wide-log.jsonl"
+cp "$CPU_WIDE/adapters/sac-cpu2/sac.json" "$CPU_WIDE/adapters/sac-cpu2/sac.safetensors" "$OUT/adapters/sac/"
+cat "$CPU_WIDE/adapters/sac-cpu/train-log.jsonl" "$CPU_WIDE/adapters/sac-cpu2/train-log.jsonl" > "$OUT/adapters/sac/cpu-wide-log.jsonl"
 sac_parity .gpu/nonce/sac-examples.bin.xz
 fi
 
