@@ -276,6 +276,13 @@ final class TrainCommand implements Runnable {
                         + "in a QA-only stage 2; e.g. 0.3 keeps it.")
         double continuationShare;
 
+        @Option(names = "--text-share", paramLabel = "P",
+                description = "Share of continuation examples drawn from the plain-text corpus (text-train.jsonl) "
+                        + "instead of the fact documents (default: every text equally likely, about one in nine plain "
+                        + "with 25,000 training contexts). Raise it to train for the perplexity evaluation. Not "
+                        + "with --export-examples.")
+        Double textShare;
+
         @Option(names = "--export-examples", paramLabel = "FILE",
                 description = "Tokenise the training data as this run would, write it to FILE and the adapter's "
                         + "sac.json to FILE.sac.json, and stop without training (no adapter folder is touched): input "
@@ -301,6 +308,10 @@ final class TrainCommand implements Runnable {
             if (!(continuationShare >= 0 && continuationShare <= 1)) {
                 throw new IllegalArgumentException("--continuation-share must be in [0, 1], got " + continuationShare);
             }
+            if (textShare != null && exportExamples != null) {
+                throw new IllegalArgumentException("--text-share applies to training here; scripts/gpu/train_sac.py "
+                        + "draws every text equally likely from an --export-examples file");
+            }
             if (init != null && !Files.isRegularFile(init.resolve(SacSpec.FILE))) {
                 throw new IllegalArgumentException("--init " + init + ": no " + SacSpec.FILE + " there (an adapter folder, "
                         + "e.g. models/sac-demo/adapters/sac)");
@@ -319,6 +330,9 @@ final class TrainCommand implements Runnable {
                 long eos = base.config().eosTokenIds().get(0);
                 SacExamples examples = new SacExamples(tok, qa, text, bos, eos, spec.contextPrompt(),
                         spec.questionPrompt(), spec.answerPrompt(), spec.maxComposedTokens(), questionsPerExample);
+                if (textShare != null) {
+                    examples.plainTextShare(textShare);
+                }
                 long[] prompt = tok.encode(spec.contextPrompt());
                 long[] prefix = new long[prompt.length + 1];
                 prefix[0] = bos;

@@ -56,6 +56,41 @@ class SacExamplesTest {
         }
     }
 
+    /** --text-share: 1 draws every continuation text from the plain corpus, 0 none, half about half. */
+    @Test
+    void plainTextShareDecidesWhereContinuationTextsComeFrom() throws Exception {
+        TinyTraining.tokenizer(tmp);
+        List<MrqaRecord> records = TinyTraining.facts(20);
+        String plain = "The plain text of the corpus goes on and on. ".repeat(20);
+        try (TextTokenizer tok = TextTokenizer.load(tmp)) {
+            SacExamples examples = new SacExamples(tok, records, List.of(plain), 0, 1, "### Context:\n",
+                    "\n### Question:\n", "\n### Answer:", 4096, 4);
+            String corpus = tok.decode(tok.encode(plain));
+            Random rnd = new Random(3);
+            java.util.function.IntSupplier plainOf200 = () -> {
+                int n = 0;
+                for (int i = 0; i < 200; i++) {
+                    n += corpus.contains(tok.decode(examples.continuation(rnd))) ? 1 : 0;
+                }
+                return n;
+            };
+            examples.plainTextShare(1);
+            assertEquals(200, plainOf200.getAsInt());
+            examples.plainTextShare(0);
+            assertEquals(0, plainOf200.getAsInt());
+            examples.plainTextShare(0.5);
+            int half = plainOf200.getAsInt();
+            assertTrue(half > 70 && half < 130, "about half of 200 from the plain text, got " + half);
+
+            SacExamples noPlain = new SacExamples(tok, records, List.of(), 0, 1, "### Context:\n",
+                    "\n### Question:\n", "\n### Answer:", 4096, 4);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> noPlain.plainTextShare(0.5));
+            assertTrue(e.getMessage().contains("needs plain texts"), e.getMessage());
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> examples.plainTextShare(1.5));
+        }
+    }
+
     /**
      * The export the GPU trainer reads: every document, question and extra text comes back from
      * the file's layout (read here as scripts/gpu/train_sac.py reads it), bodies not duplicated.
