@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -52,6 +53,12 @@ final class DemoCommand implements Callable<Integer> {
             description = "Answer length limit (default ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
+    @Option(names = "--no-reference",
+            description = "Skip the reference: the same questions answered by the base model with each whole document"
+                    + " in its prompt (no compression, no pipeline), printed before the summary: the upper bound SAC is"
+                    + " measured against (sac eval's full method).")
+    boolean noReference;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
             description = "Give up when the documents are not all compressed after this long (default ${DEFAULT-VALUE}).")
     Duration timeout;
@@ -81,8 +88,16 @@ final class DemoCommand implements Callable<Integer> {
         if (!keepRunning) {
             services.close();
         }
+        Optional<DemoReference> reference = Optional.empty();
+        if (!noReference) {
+            long t0 = System.nanoTime();
+            reference = Optional.of(DemoReference.measure(ModelPaths.resolve(model, null), inputs));
+            out.printf(Locale.ROOT, "reference: %d/%d answers match when the base model reads each whole document in its"
+                    + " prompt (no compression, no pipeline; %s), the upper bound SAC is measured against%n",
+                    reference.get().correct(), reference.get().total(), DemoServices.since(t0));
+        }
         if (!report.passed()) {
-            out.println(report.shortfallLine(model));
+            out.println(report.shortfallLine(model, reference));
         }
         out.println(report.summaryLine());
         out.flush();

@@ -5,6 +5,7 @@ import dev.sacrag.ingest.Question;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The demo's outcome: how many answers (documents named, the first pass) match a gold answer, how
@@ -21,17 +22,22 @@ record DemoReport(int correct, int total, int errors, int ratio, long bytesPerDo
     /**
      * Why the exit status is 1, printed before the summary when the demo did not pass: questions
      * that got no answer (an RPC error, a pipeline fault), or else misses that are the model's own
-     * answers, with the model package's card (when it has one), which says how the model scores.
+     * answers, with the model package's card (when it has one), which says how the model scores;
+     * and when the {@code reference} (the base model reading whole documents) is under the bar
+     * too, that the base model falls short before SAC does.
      */
-    String shortfallLine(Path model) {
+    String shortfallLine(Path model, Optional<DemoReference> reference) {
         if (errors > 0) {
             return String.format(Locale.ROOT, "demo: fewer than 80%% of the answers match (exit status 1); %d of the %d"
                     + " questions got no answer (see [error] above)", errors, total);
         }
         Path card = model.resolve("MODEL_CARD.md");
+        String base = reference.filter(r -> !r.passes()).map(r -> String.format(Locale.ROOT, "; the base model itself"
+                + " matches only %d/%d with each whole document in its prompt, under the bar as well: the base model falls"
+                + " short before compression does", r.correct(), r.total())).orElse("");
         return String.format(Locale.ROOT, "demo: fewer than 80%% of the answers match (exit status 1); every question"
-                + " was answered, so the misses are the model's answers, not a pipeline fault%s", Files.isRegularFile(card)
-                ? " (how it scores on held-out data: " + card + ")" : "");
+                + " was answered, so the misses are the model's answers, not a pipeline fault%s%s", base,
+                Files.isRegularFile(card) ? " (how it scores on held-out data: " + card + ")" : "");
     }
 
     /** The demo's last line; scripts read it. */

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -76,6 +77,10 @@ class DemoRunTest {
         assertTrue(bytes > 0 && bytes < full, "anchor KV is smaller than a full KV cache: " + bytes + " vs " + full);
 
         assertTrue(text.contains("compress: 3/3 documents compressed"), text);
+        Matcher reference = Pattern.compile("reference: (\\d+)/3 answers match when the base model reads each whole"
+                + " document in its prompt").matcher(text);
+        assertTrue(reference.find(), "the reference line comes before the summary:\n" + text);
+        assertTrue(text.indexOf("reference: ") < text.indexOf("demo: fewer than"), text);
         for (String qid : List.of("q-alpha", "q-beta", "q-gamma")) {
             long answered = lines.stream().filter(l -> l.matches("\\s+\\[(ok|miss)\\s*] " + qid + " .*")).count();
             assertEquals(2, answered, qid + " answered once naming its document and once by retrieval:\n" + text);
@@ -91,13 +96,18 @@ class DemoRunTest {
     void aFailedDemoSaysWhetherThePipelineOrTheModelFellShort() throws Exception {
         DemoReport misses = new DemoReport(6, 24, 0, 4, 100, 400, null);
         assertTrue(!misses.passed() && new DemoReport(20, 24, 0, 4, 100, 400, null).passed(), "the bar is 80 %");
-        String line = misses.shortfallLine(tmp);
+        String line = misses.shortfallLine(tmp, Optional.empty());
         assertTrue(line.contains("the misses are the model's answers") && !line.contains("MODEL_CARD"), line);
+        assertEquals(line, misses.shortfallLine(tmp, Optional.of(new DemoReference(20, 24))),
+                "a base model that passes reading whole documents adds nothing");
+        String weakBase = misses.shortfallLine(tmp, Optional.of(new DemoReference(19, 24)));
+        assertTrue(weakBase.contains("the base model itself matches only 19/24 with each whole document in its prompt"),
+                weakBase);
         Path card = Files.writeString(tmp.resolve("MODEL_CARD.md"), "# card\n");
-        assertTrue(misses.shortfallLine(tmp).endsWith("(how it scores on held-out data: " + card + ")"),
-                misses.shortfallLine(tmp));
+        assertTrue(misses.shortfallLine(tmp, Optional.empty()).endsWith("(how it scores on held-out data: " + card + ")"),
+                misses.shortfallLine(tmp, Optional.empty()));
 
-        String faults = new DemoReport(6, 24, 3, 4, 100, 400, null).shortfallLine(tmp);
+        String faults = new DemoReport(6, 24, 3, 4, 100, 400, null).shortfallLine(tmp, Optional.of(new DemoReference(1, 24)));
         assertTrue(faults.contains("3 of the 24 questions got no answer") && !faults.contains("model's answers"), faults);
     }
 
