@@ -4,7 +4,6 @@ import dev.sacrag.compressor.CompressorApp;
 import dev.sacrag.compressor.CompressorConfig;
 import dev.sacrag.compressor.CompressorConfig.Flags;
 import dev.sacrag.compressor.CompressorTopics;
-import dev.sacrag.kvstore.RedisTarget;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,9 +33,8 @@ final class CompressorCommand implements Callable<Integer> {
             description = "Kafka brokers [env SAC_KAFKA_BOOTSTRAP, default ${DEFAULT-VALUE}].")
     String bootstrapServers;
 
-    @Option(names = Flags.REDIS, paramLabel = "URL[,...]", defaultValue = "${env:SAC_REDIS_URL:-redis://localhost:6379}",
-            description = "Redis for the blobs: redis:// or rediss://; several URLs = Redis Cluster seeds (one URL of a cluster node works too) [env SAC_REDIS_URL, default ${DEFAULT-VALUE}].")
-    String redis;
+    @picocli.CommandLine.Mixin
+    RedisOption redis;
 
     @Option(names = Flags.APPLICATION_ID, paramLabel = "ID", defaultValue = "${env:SAC_COMPRESSOR_APP_ID:-sac-compressor}",
             description = "Kafka Streams application id: consumer group and internal topic prefix; instances with the same id"
@@ -106,7 +104,7 @@ final class CompressorCommand implements Callable<Integer> {
         try {
             return compression.applyTo(CompressorConfig.builder()
                     .bootstrapServers(bootstrapServers)
-                    .redis(parseRedis())
+                    .redis(redis.target())
                     .applicationId(applicationId)
                     .model(paths.base(), paths.requireAdapter())
                     .ratio(ratio == null ? OptionalInt.empty() : OptionalInt.of(ratio))
@@ -117,14 +115,6 @@ final class CompressorCommand implements Callable<Integer> {
                     .build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
-        }
-    }
-
-    private RedisTarget parseRedis() {
-        try {
-            return RedisTarget.parse(redis);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(Flags.REDIS + ": " + e.getMessage(), e);
         }
     }
 

@@ -222,9 +222,8 @@ final class ModelCommand implements Runnable {
                 + " compressor group of the model still has members.")
         boolean force;
 
-        @Option(names = "--redis", paramLabel = "URL[,...]", defaultValue = "${env:SAC_REDIS_URL:-redis://localhost:6379}",
-                description = "Redis holding the blobs [env SAC_REDIS_URL, default ${DEFAULT-VALUE}].")
-        String redis;
+        @picocli.CommandLine.Mixin
+        RedisOption redis;
 
         @picocli.CommandLine.Mixin
         TopicOptions topics;
@@ -234,12 +233,7 @@ final class ModelCommand implements Runnable {
             java.io.PrintWriter out = spec.commandLine().getOut();
             java.io.PrintWriter err = spec.commandLine().getErr();
             requireModelId(spec, modelId);
-            dev.sacrag.kvstore.RedisTarget target;
-            try {
-                target = dev.sacrag.kvstore.RedisTarget.parse(redis);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), "--redis: " + e.getMessage(), e);
-            }
+            dev.sacrag.kvstore.RedisTarget target = redis.target();
             java.util.Optional<ModelActivation> active = ControlTopic.active(topics.bootstrapServers, topics.control);
             if (active.isPresent() && active.get().modelId().equals(modelId)) {
                 err.println("model retire: refused: " + modelId + " is the active model (" + topics.control + "); activate"

@@ -8,7 +8,6 @@ import dev.sacrag.cli.warming.Progress;
 import dev.sacrag.compressor.CompressorConfig;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.kvstore.KvStoreConfig;
-import dev.sacrag.kvstore.RedisTarget;
 import dev.sacrag.query.activation.ModelActivation;
 import dev.sacrag.query.v1.QueryServiceGrpc;
 import dev.sacrag.query.v1.WarmRequest;
@@ -111,9 +110,8 @@ final class WarmCommand implements Callable<Integer> {
                     + " each topic to its end may also take this long (at least 2 minutes).")
     Duration timeout;
 
-    @Option(names = "--redis", paramLabel = "URL[,...]", defaultValue = "${env:SAC_REDIS_URL:-redis://localhost:6379}",
-            description = "With --rebuild or --model: Redis holding the blobs [env SAC_REDIS_URL, default ${DEFAULT-VALUE}].")
-    String redis;
+    @Mixin
+    RedisOption redis;   // with --rebuild or --model
 
     @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "${env:SAC_COMPRESSOR_STATE_DIR:-.sac-cache/compressor-state}",
             description = "With --model: Kafka Streams state of the compressor run here [env SAC_COMPRESSOR_STATE_DIR, default ${DEFAULT-VALUE}].")
@@ -166,7 +164,7 @@ final class WarmCommand implements Callable<Integer> {
     private int rebuild() throws Exception {
         String id = rebuildModelId();
         PrintWriter out = spec.commandLine().getOut();
-        try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redisTarget()))) {
+        try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
             BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers, topics.compressorTopics(),
                     compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId), store,
                     Progress.on(spec.commandLine().getErr(), "restored"));
@@ -216,7 +214,7 @@ final class WarmCommand implements Callable<Integer> {
         try {
             config = compression.applyTo(CompressorConfig.builder()
                     .bootstrapServers(topics.bootstrapServers)
-                    .redis(redisTarget())
+                    .redis(redis.target())
                     .applicationId(ModelRollout.applicationId(identity.modelId()))
                     .model(paths.base(), model)
                     .ratio(OptionalInt.of(identity.ratio()))
@@ -231,7 +229,7 @@ final class WarmCommand implements Callable<Integer> {
                 identity.modelId(), model, identity.ratio(), config.applicationId());
         out.flush();
         ModelRollout.Summary s;
-        try (AnchorKvStore blobs = AnchorKvStore.connect(KvStoreConfig.of(redisTarget()))) {
+        try (AnchorKvStore blobs = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
             s = ModelRollout.run(config, identity.modelId(), timeout, blobs, Progress.on(spec.commandLine().getErr(), "compressed"));
         }
         out.println(s.line());
@@ -269,13 +267,6 @@ final class WarmCommand implements Callable<Integer> {
         return ratio == null ? OptionalInt.empty() : OptionalInt.of(ratio);
     }
 
-    private RedisTarget redisTarget() {
-        try {
-            return RedisTarget.parse(redis);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--redis: " + e.getMessage(), e);
-        }
-    }
 
     private static String shortList(List<String> ids) {
         return ids.size() <= 10 ? String.join(", ", ids) : String.join(", ", ids.subList(0, 10)) + " and " + (ids.size() - 10) + " more";
