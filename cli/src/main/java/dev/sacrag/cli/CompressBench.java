@@ -70,7 +70,7 @@ final class CompressBench implements Callable<Integer> {
                             + engine.adapter().spec().ratios() + ", not " + r);
                 }
             }
-            long[] input = TtftBench.withPrefix(engine, TtftBench.randomTokens(new SplittableRandom(5), tokens, engine));
+            long[] input = engine.contextTokens(TtftBench.randomTokens(new SplittableRandom(5), tokens, engine));
             double prefill = tokens / medianSeconds(() -> prefill(engine.base(), input));
             List<Row> rows = new ArrayList<>();
             for (int ratio : ratios) {

@@ -339,7 +339,7 @@ final class DataCommand implements Runnable {
             ModelPaths paths = ModelPaths.resolve(model, adapter);
             dev.sacrag.core.sac.SacSpec spec = dev.sacrag.core.sac.SacSpec.load(paths.requireAdapter());
             dev.sacrag.core.text.TextTokenizer tok = dev.sacrag.core.text.TextTokenizer.load(paths.base());
-            int promptTokens = 1 + tok.encode(spec.contextPrompt()).length;   // BOS + the context prompt
+            int promptTokens = spec.contextStart(tok);   // BOS + the context prompt
             Map<String, NameTokens> byQid = new java.util.HashMap<>();
             // method -> {names, right, 1st token right, first two right, anchor on 1st: {asked, 1st right}, none: {asked, 1st right}}
             Map<String, int[]> table = new LinkedHashMap<>();

@@ -227,7 +227,7 @@ final class TtftBench implements Callable<Integer> {
                                   BenchKeys written) {
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
-            AnchorKv kv = engine.compressor().compress(withPrefix(engine, texts.get(i)), ratio, engine.modelId(ratio));
+            AnchorKv kv = engine.compressor().compress(engine.contextTokens(texts.get(i)), ratio, engine.modelId(ratio));
             String key = written.add(RedisKeys.blobKey("bench", kv.modelId(), "doc-" + i, 1));
             store.put(key, AnchorKvCodec.encode(kv, type), java.util.Optional.empty());
             keys.add(key);
@@ -242,7 +242,7 @@ final class TtftBench implements Callable<Integer> {
         ModelConfig c = m.config();
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
-            long[] t = withPrefix(engine, texts.get(i));
+            long[] t = engine.contextTokens(texts.get(i));
             int[] pos = new int[t.length];
             Arrays.setAll(pos, j -> j + 1);
             float[][] k = new float[c.layers()][];
@@ -282,11 +282,6 @@ final class TtftBench implements Callable<Integer> {
         public void close() {
             keys.forEach(store::delete);
         }
-    }
-
-    static long[] withPrefix(SacEngine engine, long[] text) {
-        long[] prompt = engine.tokenizer().encode(engine.adapter().spec().contextPrompt());
-        return concat(concat(new long[] {engine.config().bosTokenId()}, prompt), text);
     }
 
     static long[] randomTokens(SplittableRandom rnd, int n, SacEngine engine) {

@@ -56,9 +56,7 @@ final class Perplexity {
     }
 
     private double compressed(SacEngine sac, long[] passage, long[] target, int ratio) {
-        long[] prompt = sac.tokenizer().encode(sac.adapter().spec().contextPrompt());
-        long[] input = concat(concat(new long[] {sac.config().bosTokenId()}, prompt), passage);
-        AnchorKv kv = sac.compressor().compress(input, ratio, sac.modelId(ratio));
+        AnchorKv kv = sac.compressor().compress(sac.contextTokens(passage), ratio, sac.modelId(ratio));
         Transformer m = sac.base();
         SacDecoder decoder = sac.decoder();
         try (SacDecoder.Composed c = decoder.compose(List.of(kv)); NDScope s = new NDScope()) {

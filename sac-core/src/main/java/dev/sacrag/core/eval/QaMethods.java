@@ -81,13 +81,8 @@ final class QaMethods {
 
     /** BOS + context prompt + context tokens + question prompt, greedy, positions from 0. */
     private String plain(long[] context, String question) {
-        long[] prefix = tok.encode(prompts.contextPrompt());
-        long[] q = tok.encode(prompts.questionPrompt() + question + prompts.answerPrompt());
-        long[] ids = new long[1 + prefix.length + context.length + q.length];
-        ids[0] = base.config().bosTokenId();
-        System.arraycopy(prefix, 0, ids, 1, prefix.length);
-        System.arraycopy(context, 0, ids, 1 + prefix.length, context.length);
-        System.arraycopy(q, 0, ids, 1 + prefix.length + context.length, q.length);
+        long[] ids = Perplexity.concat(anyEngine.contextTokens(context),
+                tok.encode(prompts.questionPrompt() + question + prompts.answerPrompt()));
         int[] pos = new int[ids.length];
         for (int i = 0; i < pos.length; i++) {
             pos[i] = i;

@@ -86,8 +86,12 @@ public final class SacEngine implements AutoCloseable {
 
     /** BOS + the context prompt + the context, as the compressor reads them. */
     public long[] contextTokens(String text) {
+        return contextTokens(tokenizer.encode(text));
+    }
+
+    /** BOS + the context prompt + {@code body} (context tokens), as the compressor reads them. */
+    public long[] contextTokens(long[] body) {
         long[] prompt = tokenizer.encode(adapter.spec().contextPrompt());
-        long[] body = tokenizer.encode(text);
         long[] out = new long[1 + prompt.length + body.length];
         out[0] = base.config().bosTokenId();
         System.arraycopy(prompt, 0, out, 1, prompt.length);
@@ -105,9 +109,8 @@ public final class SacEngine implements AutoCloseable {
      */
     public AnchorKv compressKeepingCapitalisedWords(String text, int ratio) {
         long[] tokens = contextTokens(text);
-        int contextStart = 1 + tokenizer.encode(adapter.spec().contextPrompt()).length;
         return compressor.compressWithExtraAnchors(tokens, ratio, modelId(ratio),
-                CapitalisedWords.mask(tokenizer, tokens, contextStart));
+                CapitalisedWords.mask(tokenizer, tokens, adapter.spec().contextStart(tokenizer)));
     }
 
     /**

@@ -76,6 +76,14 @@ public record SacSpec(
         return loraAlpha / loraRank;
     }
 
+    /**
+     * Where the context starts in the compressor's input: after BOS and the context prompt's
+     * tokens under {@code tok}.
+     */
+    public int contextStart(dev.sacrag.core.text.TextTokenizer tok) {
+        return 1 + tok.encode(contextPrompt).length;
+    }
+
     public boolean supports(int ratio) {
         return ratios.contains(ratio);
     }
