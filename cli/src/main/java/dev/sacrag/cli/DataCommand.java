@@ -111,16 +111,21 @@ final class DataCommand implements Runnable {
     @Command(name = "phrasings", mixinStandardHelpOptions = true,
             description = {"Exact match of each method split by the phrasing of the question: a phrasing training uses, "
                     + "a held-out one, or a held-out one of which the extra training phrasings hold a near copy.",
-                    "Reads the predictions.jsonl that 'sac eval --out DIR' writes (synthetic questions)."})
+                    "Reads the predictions.jsonl that 'sac eval --out DIR' writes (synthetic questions); with --data"
+                            + " (the MRQA JSONL it evaluated) EM is scored against every gold answer, as sac eval scores"
+                            + " it, else against the one gold answer each prediction line records."})
     static final class Phrasings implements Callable<Integer> {
         @Option(names = "--predictions", required = true, paramLabel = "FILE", description = "predictions.jsonl from sac eval --out.")
         Path predictions;
+
+        @Option(names = "--data", paramLabel = "FILE", description = "The MRQA JSONL file sac eval read (optional).")
+        Path data;
 
         @Override
         public Integer call() throws Exception {
             // method/ratio -> kind -> {right, asked}
             Map<String, Map<QuestionPhrasings.Kind, int[]>> table = new LinkedHashMap<>();
-            for (Prediction p : Prediction.read(predictions)) {
+            for (Prediction p : data == null ? Prediction.read(predictions) : judgedByEveryGold()) {
                 int[] cell = table.computeIfAbsent(p.method(), k -> new EnumMap<>(QuestionPhrasings.Kind.class))
                         .computeIfAbsent(QuestionPhrasings.classify(p.question()), k -> new int[2]);
                 cell[0] += p.right() ? 1 : 0;
@@ -138,6 +143,15 @@ final class DataCommand implements Runnable {
             });
             System.out.print(out);
             return 0;
+        }
+
+        /** The predictions, each judged against every gold answer its question has in --data. */
+        private List<Prediction> judgedByEveryGold() throws java.io.IOException {
+            EvalFiles files = new EvalFiles();
+            files.predictions = predictions;
+            files.data = data;
+            return files.judge(predictions, files.questions()).stream().map(j -> new Prediction(j.method(), j.ratio(),
+                    j.asked().qa().qid(), j.asked().qa().question(), j.predicted(), j.right())).toList();
         }
     }
 

@@ -53,6 +53,35 @@ class DataCommandTest {
         assertTrue(table.contains("| full | - | - | - | 100.0 (1) |"), "SQuAD normalisation drops 'the': " + table);
     }
 
+    /** Phrasings judges against the line's one gold answer, or with --data against every gold answer of the question. */
+    @Test
+    void phrasingsSplitsExactMatchByPhrasingAndJudgesAgainstEveryGoldAnswerWithData() throws Exception {
+        String context = "Ann lives in Oslo, the capital. Cy was born in 1901.";
+        Path data = tmp.resolve("d.jsonl");
+        MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", context, List.of(
+                new MrqaRecord.Qa("q0", "Where does Ann live?", List.of("Oslo", "the capital"), List.of()),
+                new MrqaRecord.Qa("q1", "When was Cy born?", List.of("1901"), List.of())))));
+        Path predictions = Files.writeString(tmp.resolve("p.jsonl"), String.join("\n",
+                pred("sac", 4, "q0", "capital", "Oslo"),     // right only by the second gold answer
+                pred("sac", 4, "q1", "1901", "1901")));
+        String oneGold = run("data", "phrasings", "--predictions", predictions.toString());
+        String everyGold = run("data", "phrasings", "--predictions", predictions.toString(), "--data", data.toString());
+        int oneRight = rightOf(oneGold);
+        int everyRight = rightOf(everyGold);
+        assertEquals(1, oneRight, oneGold);
+        assertEquals(2, everyRight, everyGold);
+    }
+
+    /** The questions judged right in a phrasings table of one method: each cell's share times its count. */
+    private static int rightOf(String table) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+\\.\\d) \\((\\d+)\\)").matcher(table);
+        double right = 0;
+        while (m.find()) {
+            right += Double.parseDouble(m.group(1)) * Integer.parseInt(m.group(2)) / 100;
+        }
+        return (int) Math.round(right);
+    }
+
     @Test
     void positionsRefusesPredictionsOfAnotherFile() throws Exception {
         Path data = oneQuestion();
