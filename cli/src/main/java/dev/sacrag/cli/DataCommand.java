@@ -137,7 +137,7 @@ final class DataCommand implements Runnable {
                 out.append("| ").append(method);
                 for (var k : kinds) {
                     int[] c = cells.get(k);
-                    out.append(" | ").append(c == null ? "-" : String.format("%.1f (%d)", 100.0 * c[0] / c[1], c[1]));
+                    out.append(" | ").append(c == null ? "-" : String.format(java.util.Locale.ROOT, "%.1f (%d)", 100.0 * c[0] / c[1], c[1]));
                 }
                 out.append(" |\n");
             });
@@ -148,7 +148,6 @@ final class DataCommand implements Runnable {
         /** The predictions, each judged against every gold answer its question has in --data. */
         private List<Prediction> judgedByEveryGold() throws java.io.IOException {
             EvalFiles files = new EvalFiles();
-            files.predictions = predictions;
             files.data = data;
             return files.judge(predictions, files.questions()).stream().map(j -> new Prediction(j.method(), j.ratio(),
                     j.asked().qa().qid(), j.asked().qa().question(), j.predicted(), j.right())).toList();

@@ -11,16 +11,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The demo's yardstick: how many of the questions the same base model answers with each whole
+ * The demo's reference: how many of the questions the same base model answers with each whole
  * document in its prompt ({@code sac eval}'s {@code full} method: no compression, no pipeline).
- * SAC answers from anchors of the document, so this is what it can hope to match at best; when
- * the reference itself is under the demo's bar, a failed demo is the base model's shortfall
- * before it is SAC's or the pipeline's.
+ * SAC answers from anchors of the documents, a part of what this reads, so it rarely gets what
+ * this misses; when the reference itself is under the demo's bar, the base model keeps the demo
+ * under it, not only the compression.
  */
 record DemoReference(int correct, int total) {
 
     /** Answers every question of {@code inputs} against its document's full text, in this JVM. */
-    static DemoReference measure(ModelPaths model, DemoInputs inputs) throws Exception {
+    static DemoReference measure(ModelPaths model, DemoInputs inputs, int maxNewTokens) throws Exception {
         List<MrqaRecord> records = new ArrayList<>();
         for (DocumentDraft d : inputs.documents()) {
             List<MrqaRecord.Qa> qas = new ArrayList<>();
@@ -34,15 +34,14 @@ record DemoReference(int correct, int total) {
             }
         }
         try (SacEngine engine = SacEngine.load(model.base(), model.adapter())) {
-            Evaluator.Row full = new Evaluator(Map.of("sac", engine), line -> { })
+            Evaluator.Row full = new Evaluator(Map.of("sac", engine), line -> { }).maxAnswerTokens(maxNewTokens)
                     .qa(records, List.of(), new ArrayList<>(), List.of("full")).get(0);
             int correct = (int) java.util.Arrays.stream(full.scores().em()).filter(em -> em > 0).count();
             return new DemoReference(correct, full.n());
         }
     }
 
-    /** The demo's bar (80 %), the same integer test as {@link DemoReport#passed}. */
     boolean passes() {
-        return total > 0 && correct * 5L >= total * 4L;
+        return DemoReport.meetsBar(correct, total);
     }
 }

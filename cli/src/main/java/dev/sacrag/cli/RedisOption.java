@@ -1,5 +1,6 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.compressor.CompressorConfig;
 import dev.sacrag.kvstore.RedisTarget;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -12,7 +13,7 @@ final class RedisOption {
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
 
-    @Option(names = "--redis", paramLabel = "URL[,...]", defaultValue = "${env:SAC_REDIS_URL:-redis://localhost:6379}",
+    @Option(names = CompressorConfig.Flags.REDIS, paramLabel = "URL[,...]", defaultValue = "${env:SAC_REDIS_URL:-redis://localhost:6379}",
             description = "Redis holding the blobs: redis:// or rediss://; several URLs = Redis Cluster seeds (one URL of"
                     + " a cluster node works too) [env SAC_REDIS_URL, default ${DEFAULT-VALUE}].")
     String redis;
@@ -22,7 +23,7 @@ final class RedisOption {
         try {
             return RedisTarget.parse(redis);
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(mixee.commandLine(), "--redis: " + e.getMessage(), e);
+            throw new ParameterException(mixee.commandLine(), CompressorConfig.Flags.REDIS + ": " + e.getMessage(), e);
         }
     }
 }

@@ -277,7 +277,7 @@ final class TrainCommand implements Runnable {
         double continuationShare;
 
         @Option(names = "--text-share", paramLabel = "P",
-                description = "Share of continuation examples drawn from the plain-text corpus (text-train.jsonl) "
+                description = "Share (0 to 1) of continuation examples drawn from the plain-text corpus (text-train.jsonl) "
                         + "instead of the fact documents (default: every text equally likely, about one in nine plain "
                         + "with 25,000 training contexts). Raise it to train for the perplexity evaluation. Not "
                         + "with --export-examples.")
@@ -308,6 +308,9 @@ final class TrainCommand implements Runnable {
             if (!(continuationShare >= 0 && continuationShare <= 1)) {
                 throw new IllegalArgumentException("--continuation-share must be in [0, 1], got " + continuationShare);
             }
+            if (textShare != null && !(textShare >= 0 && textShare <= 1)) {
+                throw new IllegalArgumentException("--text-share must be in [0, 1], got " + textShare);
+            }
             if (textShare != null && exportExamples != null) {
                 throw new IllegalArgumentException("--text-share applies to training here; scripts/gpu/train_sac.py "
                         + "draws every text equally likely from an --export-examples file");
@@ -333,10 +336,7 @@ final class TrainCommand implements Runnable {
                 if (textShare != null) {
                     examples.plainTextShare(textShare);
                 }
-                long[] prompt = tok.encode(spec.contextPrompt());
-                long[] prefix = new long[prompt.length + 1];
-                prefix[0] = bos;
-                System.arraycopy(prompt, 0, prefix, 1, prompt.length);
+                long[] prefix = spec.contextPrefix(tok, bos);
                 if (exportExamples != null) {
                     examples.export(exportExamples, prefix);
                     Path specFile = exportExamples.resolveSibling(exportExamples.getFileName() + "." + SacSpec.FILE);

@@ -45,7 +45,7 @@ import java.util.concurrent.TimeUnit;
                         + " model keeps serving; then 'sac model activate ID'.",
                 "The compressor settings below (--blob-dtype, --blob-ttl, --max-doc-*, --commit-interval, --max-poll-records,"
                         + " --max-compress-time, --redis-retry-budget; the same SAC_* variables as 'sac compressor') are"
-                        + " used by --model; the document limits also by --rebuild.",
+                        + " used by --model; the document limits and --redis also by --rebuild.",
                 "Exit status 1 when something asked for is not warm at the end (a miss, a blob not restored, a"
                         + " document not compressed in time)."})
 final class WarmCommand implements Callable<Integer> {
@@ -266,7 +266,6 @@ final class WarmCommand implements Callable<Integer> {
     private OptionalInt optionalRatio() {
         return ratio == null ? OptionalInt.empty() : OptionalInt.of(ratio);
     }
-
 
     private static String shortList(List<String> ids) {
         return ids.size() <= 10 ? String.join(", ", ids) : String.join(", ", ids.subList(0, 10)) + " and " + (ids.size() - 10) + " more";

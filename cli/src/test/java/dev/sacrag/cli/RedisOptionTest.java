@@ -28,9 +28,20 @@ class RedisOptionTest {
 
     @Test
     void oneUrlIsOneNodeAndSeveralAreClusterSeeds() {
-        assertEquals(1, parsed().target().nodes().size(), "the default: " + parsed().redis);
+        assertEquals(1, parsed("--redis", "redis://a:7000").target().nodes().size());
         assertEquals(List.of("redis://a:7000", "redis://b:7001"),
                 parsed("--redis", "redis://a:7000,redis://b:7001").target().nodes().stream().map(Object::toString).toList());
+    }
+
+    /** Every command that touches the blobs itself takes --redis (and SAC_REDIS_URL) through the mixin. */
+    @Test
+    void theCommandsThatReadOrWriteBlobsTakeIt() {
+        CommandLine sac = Sac.commandLine();
+        for (CommandLine c : List.of(sac.getSubcommands().get("compressor"), sac.getSubcommands().get("warm"),
+                sac.getSubcommands().get("model").getSubcommands().get("retire"))) {
+            CommandLine.Model.OptionSpec o = c.getCommandSpec().findOption("--redis");
+            assertTrue(o != null && String.join(" ", o.description()).contains("SAC_REDIS_URL"), c.getCommandName() + " takes --redis");
+        }
     }
 
     @Test

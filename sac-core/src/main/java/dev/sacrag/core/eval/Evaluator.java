@@ -102,6 +102,7 @@ public final class Evaluator {
     private final SacEngine main;                 // the multi-ratio "sac" adapter
     private final Map<String, SacEngine> variants; // variant -> engine (incl. "sac")
     private final Consumer<String> progress;
+    private int maxAnswerTokens = QaMethods.MAX_ANSWER_TOKENS;
 
     public Evaluator(Map<String, SacEngine> variants, Consumer<String> progress) {
         this.variants = variants;
@@ -110,6 +111,15 @@ public final class Evaluator {
             throw new IllegalArgumentException("the model package has no adapter of variant 'sac'");
         }
         this.progress = progress;
+    }
+
+    /** Answers of at most {@code n} tokens (default {@value QaMethods#MAX_ANSWER_TOKENS}); returns this. */
+    public Evaluator maxAnswerTokens(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("answers need at least one token, got " + n);
+        }
+        this.maxAnswerTokens = n;
+        return this;
     }
 
     /** The methods an evaluation scores unless told otherwise, in report order. */
@@ -135,7 +145,7 @@ public final class Evaluator {
     public List<Row> qa(List<MrqaRecord> data, List<Integer> ratios, List<Prediction> predictions,
                         java.util.Collection<String> include) {
         requireKnown(include);
-        QaMethods methods = new QaMethods(main);
+        QaMethods methods = new QaMethods(main, maxAnswerTokens);
         List<Row> rows = new ArrayList<>();
         for (String m : List.of("full", "none")) {
             if (include.contains(m)) {

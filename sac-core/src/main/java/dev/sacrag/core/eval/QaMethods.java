@@ -22,12 +22,14 @@ import java.util.List;
  * K/V at the anchor positions, no adapter), and SAC through an engine.
  */
 final class QaMethods {
+    /** Answer length limit unless told otherwise ({@link Evaluator#maxAnswerTokens}). */
     static final int MAX_ANSWER_TOKENS = 24;
 
     private final Transformer base;
     private final TextTokenizer tok;
     private final SacSpec prompts;
     private final SacEngine anyEngine;
+    private final int maxAnswerTokens;
 
     /** The SAC adapter with int8 anchor blobs (per-channel f16 scales), for the quantisation loss. */
     static final String SAC_INT8 = "sac-int8";
@@ -48,8 +50,9 @@ final class QaMethods {
         return keptAnchors == 0 ? 0 : (double) keptTokens / keptAnchors;
     }
 
-    QaMethods(SacEngine engine) {
+    QaMethods(SacEngine engine, int maxAnswerTokens) {
         this.anyEngine = engine;
+        this.maxAnswerTokens = maxAnswerTokens;
         this.base = engine.base();
         this.tok = engine.tokenizer();
         this.prompts = engine.adapter().spec();
@@ -81,15 +84,17 @@ final class QaMethods {
 
     /** BOS + context prompt + context tokens + question prompt, greedy, positions from 0. */
     private String plain(long[] context, String question) {
-        long[] ids = Perplexity.concat(anyEngine.contextTokens(context),
-                tok.encode(prompts.questionPrompt() + question + prompts.answerPrompt()));
+        long[] c = anyEngine.contextTokens(context);
+        long[] q = tok.encode(prompts.questionPrompt() + question + prompts.answerPrompt());
+        long[] ids = java.util.Arrays.copyOf(c, c.length + q.length);
+        System.arraycopy(q, 0, ids, c.length, q.length);
         int[] pos = new int[ids.length];
         for (int i = 0; i < pos.length; i++) {
             pos[i] = i;
         }
         try (KvCache cache = new KvCache(base.manager(), base.config().layers()); NDScope scope = new NDScope()) {
             Generator.Result r = Generator.generate(base, cache, base.embed(new long[][] {ids}), pos,
-                    anyEngine.greedy(MAX_ANSWER_TOKENS), t -> { });
+                    anyEngine.greedy(maxAnswerTokens), t -> { });
             return tok.decode(r.tokens()).strip();
         }
     }
@@ -99,7 +104,7 @@ final class QaMethods {
         long[] q = tok.encode(prompts.questionPrompt() + question + prompts.answerPrompt());
         SacDecoder decoder = anyEngine.decoder();
         try (SacDecoder.Composed c = decoder.compose(List.of(kv))) {
-            return tok.decode(decoder.answerWithoutLm(c, q, anyEngine.greedy(MAX_ANSWER_TOKENS), t -> { }).tokens()).strip();
+            return tok.decode(decoder.answerWithoutLm(c, q, anyEngine.greedy(maxAnswerTokens), t -> { }).tokens()).strip();
         }
     }
 
@@ -120,8 +125,8 @@ final class QaMethods {
     }
 
     /** The greedy answer from one document's anchor KV, as text. */
-    private static String answerFrom(SacEngine engine, AnchorKv kv, String question) {
-        Generator.Result r = engine.answer(List.of(kv), question, engine.greedy(MAX_ANSWER_TOKENS), t -> { });
+    private String answerFrom(SacEngine engine, AnchorKv kv, String question) {
+        Generator.Result r = engine.answer(List.of(kv), question, engine.greedy(maxAnswerTokens), t -> { });
         return engine.tokenizer().decode(r.tokens()).strip();
     }
 }

@@ -91,11 +91,9 @@ public final class SacEngine implements AutoCloseable {
 
     /** BOS + the context prompt + {@code body} (context tokens), as the compressor reads them. */
     public long[] contextTokens(long[] body) {
-        long[] prompt = tokenizer.encode(adapter.spec().contextPrompt());
-        long[] out = new long[1 + prompt.length + body.length];
-        out[0] = base.config().bosTokenId();
-        System.arraycopy(prompt, 0, out, 1, prompt.length);
-        System.arraycopy(body, 0, out, 1 + prompt.length, body.length);
+        long[] prefix = adapter.spec().contextPrefix(tokenizer, base.config().bosTokenId());
+        long[] out = java.util.Arrays.copyOf(prefix, prefix.length + body.length);
+        System.arraycopy(body, 0, out, prefix.length, body.length);
         return out;
     }
 

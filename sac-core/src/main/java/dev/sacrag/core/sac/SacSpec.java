@@ -76,10 +76,16 @@ public record SacSpec(
         return loraAlpha / loraRank;
     }
 
-    /**
-     * Where the context starts in the compressor's input: after BOS and the context prompt's
-     * tokens under {@code tok}.
-     */
+    /** What the compressor reads before a context: {@code bos} and the context prompt's tokens under {@code tok}. */
+    public long[] contextPrefix(dev.sacrag.core.text.TextTokenizer tok, long bos) {
+        long[] prompt = tok.encode(contextPrompt);
+        long[] prefix = new long[1 + prompt.length];
+        prefix[0] = bos;
+        System.arraycopy(prompt, 0, prefix, 1, prompt.length);
+        return prefix;
+    }
+
+    /** Where the context starts in the compressor's input: the length of {@link #contextPrefix}. */
     public int contextStart(dev.sacrag.core.text.TextTokenizer tok) {
         return 1 + tok.encode(contextPrompt).length;
     }

@@ -69,7 +69,7 @@ public final class SacExamples implements SacTrainer.Examples {
     }
 
     /**
-     * Draws stage-1 texts from the plain-text corpus with probability {@code share} and from the
+     * Draws continuation texts (stage 1's, and stage 2's continuation examples) from the plain-text corpus with probability {@code share} and from the
      * fact documents' bodies otherwise, instead of every text equally likely (the default, under
      * which 25,000 fact documents drown 3,000 plain texts). Continuation on plain text is what
      * the perplexity evaluation measures. Returns this.
