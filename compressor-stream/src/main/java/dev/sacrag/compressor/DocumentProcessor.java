@@ -54,11 +54,29 @@ final class DocumentProcessor extends CacheProcessor {
                 return;
             }
             doc = decode(docId, record);
+            requireStorable(doc);
         } catch (BadDocumentException e) {
             deadLetter(record, e.reason().name(), e);
             return;
         }
         update(doc, record);
+    }
+
+    /**
+     * The latest-documents store keeps each document as JSON, whose changelog takes records of
+     * {@link CompressorTopology#maxStoredDocumentBytes} at most. JSON writes a control character
+     * as six bytes, so a value within the byte limit can still make a stored form over it (a
+     * title of control characters, say): such a document is refused here, before any model or
+     * Redis work, instead of failing the task at every replay when its store write is produced.
+     */
+    private void requireStorable(DocumentEvent doc) throws BadDocumentException {
+        int limit = CompressorTopology.maxStoredDocumentBytes(codec.limits());
+        long bytes = DocumentCodec.encodeJson(doc).getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > limit) {
+            throw new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document " + doc.getDocId() + " v"
+                    + doc.getVersion() + " is " + bytes + " bytes as the JSON the compressor stores, over its limit of "
+                    + limit + " (control characters take six bytes each in JSON)");
+        }
     }
 
     private DocumentEvent decode(String docId, Record<byte[], byte[]> record) throws BadDocumentException {

@@ -433,6 +433,36 @@ class CompressorTopologyTest {
         assertEquals("good", catalog.readValue().getDocId());
     }
 
+    /**
+     * A value within the byte limit whose stored JSON form is over the store's changelog limit
+     * (control characters are six bytes each in JSON) is a dead letter before any model work,
+     * not a store write that fails the task at every replay.
+     */
+    @Test
+    void aDocumentTooLargeForTheLatestDocumentsStoreIsADeadLetterBeforeAnyModelWork() {
+        driver.close();
+        DocumentLimits limits = new DocumentLimits(1 << 20, MAX_CHARS);
+        start(new CompressionSettings(limits, MAX_TOKENS, KvDtype.F32, Optional.empty(),
+                new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
+                Duration.ofSeconds(5), CompressorTopology.maxStoredDocumentBytes(limits), RETIRE_GRACE));
+        DocumentEvent controls = doc("ctl", 1, "short text");
+        controls.setTitle("\u0001".repeat(600_000));
+        byte[] value = DocumentCodec.encodeAvro(controls);
+        assertTrue(value.length < limits.maxValueBytes(), "within the value limit: " + value.length);
+        publish("ctl", value, DocumentCodec.AVRO_CONTENT_TYPE);
+
+        TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+        assertEquals("TOO_LARGE", header(dead.headers(), DeadLetters.ERROR_REASON));
+        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("as the JSON the compressor stores"),
+                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
+        assertEquals(0, model.compressions(), "refused before the model ran");
+
+        DocumentEvent titled = doc("ok", 1, "a normal document");
+        titled.setTitle("A normal title");
+        publishAvro(titled);
+        assertEquals("ok", catalog.readValue().getDocId(), "the stream keeps going");
+    }
+
     @Test
     void aDeadLetterWhoseMessageQuotesAHugeValueOrWithHugeHeadersStillFitsItsTopic() {
         driver.close();
