@@ -99,8 +99,9 @@ public final class CompressorApp implements AutoCloseable {
         store.requireVersion(7, 0, "retiring replaced blobs (PEXPIRE ... LT)");
         PrometheusMeterRegistry registry = registry(opened);
         CompressorMetrics metrics = new CompressorMetrics(registry);
-        CompressionSettings settings = new CompressionSettings(config.limits(),
-                config.maxDocumentTokens().orElse(engine.config().maxPositions()), config.blobDtype(), config.blobTtl(),
+        int maxTokens = BlobSizeLimit.of(engine.config(), engine.adapter().spec().chunkSize(), compressor.ratio(),
+                compressor.modelId(), config.blobDtype()).tokenLimit(config.maxDocumentTokens(), engine.config().maxPositions());
+        CompressionSettings settings = new CompressionSettings(config.limits(), maxTokens, config.blobDtype(), config.blobTtl(),
                 config.redisRetry(), config.maxCompressTime(),
                 Math.min(deadLetterTopicBytes, CompressorTopology.maxStoredDocumentBytes(config.limits())),
                 CompressionSettings.retireGraceFor(config.timeouts().transactionTimeout()));

@@ -1,0 +1,44 @@
+package dev.sacrag.compressor;
+
+import dev.sacrag.core.kv.KvDtype;
+import org.junit.jupiter.api.Test;
+
+import java.util.OptionalInt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BlobSizeLimitTest {
+
+    /** Llama-3.2-1B's KV shape (model-shapes.md): 16 layers, 8 KV heads of 64; 32 KiB of f16 K and V per anchor. */
+    private static final BlobSizeLimit LLAMA_1B = new BlobSizeLimit(16, 8, 64, 512, 4, 12, KvDtype.F16);
+
+    @Test
+    void theLimitIsTheLastTokenCountWhoseBlobFits() {
+        long max = 10_000_000;
+        int t = LLAMA_1B.maxTokens(max, 1 << 20);
+        assertTrue(LLAMA_1B.blobBytes(t) <= max && LLAMA_1B.blobBytes(t + 1) > max,
+                t + " tokens: " + LLAMA_1B.blobBytes(t) + " bytes, one more: " + LLAMA_1B.blobBytes(t + 1));
+        assertEquals(50, LLAMA_1B.maxTokens(max, 50), "capped at upTo when everything fits");
+        assertEquals(0, LLAMA_1B.maxTokens(10, 50), "not even one token's blob fits in 10 bytes");
+    }
+
+    /** At its 131,072 positions and ratio 4 a Llama-3.2-1B blob is about 1 GiB: the default limit is cut to fit. */
+    @Test
+    void theDefaultIsCutToWhatRedisTakesAndALargerSettingIsRefused() {
+        assertTrue(LLAMA_1B.blobBytes(131_072) > BlobSizeLimit.REDIS_MAX_STRING_BYTES, "" + LLAMA_1B.blobBytes(131_072));
+        int limit = LLAMA_1B.tokenLimit(OptionalInt.empty(), 131_072);
+        assertTrue(limit > 60_000 && limit < 131_072, "about 64k tokens fit: " + limit);
+        assertTrue(LLAMA_1B.blobBytes(limit) <= BlobSizeLimit.REDIS_MAX_STRING_BYTES);
+
+        assertEquals(8192, LLAMA_1B.tokenLimit(OptionalInt.of(8192), 131_072), "a setting that fits is kept");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LLAMA_1B.tokenLimit(OptionalInt.of(131_072), 131_072));
+        assertTrue(e.getMessage().startsWith("--max-doc-tokens 131072") && e.getMessage().contains("at most " + limit),
+                e.getMessage());
+
+        BlobSizeLimit tiny = new BlobSizeLimit(2, 2, 8, 64, 4, 12, KvDtype.F32);
+        assertEquals(2048, tiny.tokenLimit(OptionalInt.empty(), 2048), "a small model's positions all fit");
+    }
+}
