@@ -22,6 +22,8 @@ import java.util.concurrent.Callable;
         description = {"Run the whole pipeline on the embedded stack: Kafka broker (in-process, KRaft) + redis-server,"
                 + " compressor, query service; ingest the bundled documents, ask the bundled questions over gRPC and"
                 + " compare each answer with the gold one.",
+                "Before the summary, a reference: how many the base model answers with each whole document in its"
+                        + " prompt (no compression).",
                 "The last line is 'demo: C/T answers match, ratio R, B bytes/doc vs F full KV'. Exit 0 when at least"
                         + " 80%% of the answers match, 1 otherwise."})
 final class DemoCommand implements Callable<Integer> {
