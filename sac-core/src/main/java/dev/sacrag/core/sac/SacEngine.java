@@ -29,6 +29,7 @@ public final class SacEngine implements AutoCloseable {
     private final String baseFingerprint;
     private final SacCompressor compressor;
     private final SacDecoder decoder;
+    private final long[] contextPrefix;   // BOS + the context prompt: the start of every compressor input
     private volatile PromptPrefixCache prefixes = PromptPrefixCache.DISABLED;
 
     private SacEngine(Transformer base, TextTokenizer tokenizer, SacAdapter adapter, String baseFingerprint) {
@@ -39,6 +40,7 @@ public final class SacEngine implements AutoCloseable {
         this.merged = base.withMerged(adapter.lora());
         this.compressor = new SacCompressor(merged, adapter, SacCompressor.DEFAULT_BATCH_CHUNKS);
         this.decoder = new SacDecoder(base, adapter, tokenizer.encode(adapter.spec().questionPrompt()));
+        this.contextPrefix = adapter.spec().contextPrefix(tokenizer, base.config().bosTokenId());
     }
 
     public static SacEngine load(Path modelDir, Path adapterDir) throws IOException {
@@ -91,9 +93,8 @@ public final class SacEngine implements AutoCloseable {
 
     /** BOS + the context prompt + {@code body} (context tokens), as the compressor reads them. */
     public long[] contextTokens(long[] body) {
-        long[] prefix = adapter.spec().contextPrefix(tokenizer, base.config().bosTokenId());
-        long[] out = java.util.Arrays.copyOf(prefix, prefix.length + body.length);
-        System.arraycopy(body, 0, out, prefix.length, body.length);
+        long[] out = java.util.Arrays.copyOf(contextPrefix, contextPrefix.length + body.length);
+        System.arraycopy(body, 0, out, contextPrefix.length, body.length);
         return out;
     }
 
@@ -108,7 +109,7 @@ public final class SacEngine implements AutoCloseable {
     public AnchorKv compressKeepingCapitalisedWords(String text, int ratio) {
         long[] tokens = contextTokens(text);
         return compressor.compressWithExtraAnchors(tokens, ratio, modelId(ratio),
-                CapitalisedWords.mask(tokenizer, tokens, adapter.spec().contextStart(tokenizer)));
+                CapitalisedWords.mask(tokenizer, tokens, contextPrefix.length));
     }
 
     /**

@@ -87,7 +87,7 @@ public record SacSpec(
 
     /** Where the context starts in the compressor's input: the length of {@link #contextPrefix}. */
     public int contextStart(dev.sacrag.core.text.TextTokenizer tok) {
-        return 1 + tok.encode(contextPrompt).length;
+        return contextPrefix(tok, 0).length;
     }
 
     public boolean supports(int ratio) {
