@@ -233,13 +233,18 @@ final class TrainCommand implements Runnable {
                 description = "Stage 1 (continuation LM) steps (default ${DEFAULT-VALUE}).") long stage1;
         @Option(names = "--stage2-steps", defaultValue = "900",
                 description = "Stage 2 (QA on composed documents) steps (default ${DEFAULT-VALUE}). A resumed run "
-                        + "may raise it to train longer (the learning rates are constant after warm-up); keep "
+                        + "may raise it to train longer (the learning rates are constant after warm-up, without --lr2-decay); keep "
                         + "--stage1-steps as it was, or a run already in stage 2 goes back to stage 1.") long stage2;
         @Option(names = "--batch", defaultValue = "8", description = "Examples per step (default ${DEFAULT-VALUE}).") int batch;
         @Option(names = "--lr1", defaultValue = "1e-3", description = "Stage 1 peak learning rate (default ${DEFAULT-VALUE}; "
                 + "the paper: 1e-4 for a 1B model).") float lr1;
         @Option(names = "--lr2", defaultValue = "5e-4", description = "Stage 2 peak learning rate (default ${DEFAULT-VALUE}; "
                 + "the paper: 5e-5 for a 1B model).") float lr2;
+        @Option(names = "--lr2-decay",
+                description = "Decay the stage-2 rate (cosine, to 10%% of --lr2) over --stage2-steps instead of keeping "
+                        + "it constant as the paper does: for a last run of known length from a trained adapter "
+                        + "(--init), with --stage2-steps what fits in --time-budget.")
+        boolean lr2Decay;
         @Option(names = "--seed", defaultValue = "1", description = "Seeds the LoRA init and the data drawn at each step "
                 + "(default ${DEFAULT-VALUE}).") long seed;
 
@@ -346,7 +351,7 @@ final class TrainCommand implements Runnable {
                     return 0;
                 }
                 SacTrainer.Config c = new SacTrainer.Config(adapterDir, spec, seed, stage1, stage2, batch, lr1, lr2, 30,
-                        budget, Duration.ofMinutes(5), resume, init, continuationShare);
+                        budget, Duration.ofMinutes(5), resume, init, continuationShare, lr2Decay);
                 java.nio.file.Files.createDirectories(adapterDir);
                 new SacTrainer(c, new ConsoleProgress(adapterDir.resolve("train-log.jsonl"), 5)).train(base, examples, prefix);
             }

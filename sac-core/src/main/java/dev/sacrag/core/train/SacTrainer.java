@@ -40,14 +40,26 @@ public final class SacTrainer {
      * examples instead of QA. The paper's stage 2 is QA only (0); a small base model trained
      * that way forgets continuation (its compressed-passage perplexity ends above the no-context
      * one), and mixing some in keeps it (see MODEL_CARD.md).
+     * {@code decayStage2}: the stage-2 rate decays (cosine, to 10% of {@code lr2}) over
+     * {@code stage2Steps} instead of staying constant as in the paper. For a last run of known
+     * length from a trained adapter: a run cut short by its time budget at a constant rate ends
+     * at the rate's noise level, and a decay lowers the loss it ends at.
      */
     public record Config(Path adapterDir, SacSpec spec, long seed, long stage1Steps, long stage2Steps, int batch,
                          float lr1, float lr2, int warmup, Duration timeBudget, Duration checkpointEvery,
-                         boolean resume, Path init, double continuationShare) {
+                         boolean resume, Path init, double continuationShare, boolean decayStage2) {
         public Config {
             if (!(continuationShare >= 0 && continuationShare <= 1)) {
                 throw new IllegalArgumentException("continuation share must be in [0, 1], got " + continuationShare);
             }
+        }
+
+        /** Constant rates after warm-up, as the paper. */
+        public Config(Path adapterDir, SacSpec spec, long seed, long stage1Steps, long stage2Steps, int batch,
+                      float lr1, float lr2, int warmup, Duration timeBudget, Duration checkpointEvery,
+                      boolean resume, Path init, double continuationShare) {
+            this(adapterDir, spec, seed, stage1Steps, stage2Steps, batch, lr1, lr2, warmup, timeBudget,
+                    checkpointEvery, resume, init, continuationShare, false);
         }
 
         /** The paper's recipe: a fresh adapter, QA only in stage 2. */
@@ -123,7 +135,8 @@ public final class SacTrainer {
             }
             boolean stage1 = step < c.stage1Steps();
             long stageStep = stage1 ? step : step - c.stage1Steps();
-            float lr = new Schedule(stage1 ? c.lr1() : c.lr2(), c.warmup(), 0, false).at(stageStep);
+            float lr = stage1 ? new Schedule(c.lr1(), c.warmup(), 0, false).at(stageStep)
+                    : new Schedule(c.lr2(), c.warmup(), c.stage2Steps(), c.decayStage2()).at(stageStep);
             Random rnd = StepRandom.of(c.seed(), step);
             int ratio = c.spec().ratios().get(rnd.nextInt(c.spec().ratios().size())); // one ratio per batch
             double loss = 0;

@@ -201,6 +201,32 @@ class SacTrainerTest {
                 Duration.ofMinutes(5), Duration.ofHours(1), false, null, 1.5));
     }
 
+    @Test
+    void stageTwoDecaysOnlyWhenAsked() throws Exception {
+        Path base = tinyBase();
+        SacSpec spec = qv4("sac", 4);
+        try (Transformer model = Transformer.load(base)) {
+            for (boolean decay : new boolean[] {false, true}) {
+                List<TrainingListener.Step> steps = new ArrayList<>();
+                SacTrainer.Config c = new SacTrainer.Config(tmp.resolve("adapters/decay" + decay), spec, 1, 2, 12, 2,
+                        1e-2f, 1e-3f, 2, Duration.ofMinutes(5), Duration.ofHours(1), false, null, 0, decay);
+                new SacTrainer(c, steps::add).train(model, new Fixed(), new long[] {0, 5, 6});
+                assertEquals(14, steps.size());
+                assertEquals(1e-2, steps.get(1).lr(), 1e-9, "stage 1 keeps its rate either way");
+                assertEquals(1e-3, steps.get(4).lr(), 1e-9, "stage 2 after its warm-up");
+                double last = steps.get(13).lr();
+                if (decay) {
+                    assertTrue(last < 0.13e-3 && last >= 0.1e-3 - 1e-9, "cosine towards 10% of lr2 (reached at step 12): " + last);
+                    for (int i = 5; i < 14; i++) {
+                        assertTrue(steps.get(i).lr() < steps.get(i - 1).lr(), "falls at step " + i);
+                    }
+                } else {
+                    assertEquals(1e-3, last, 1e-9, "constant as the paper");
+                }
+            }
+        }
+    }
+
     /** The tiny training shape's random base, in tmp/base. */
     private Path tinyBase() throws java.io.IOException {
         Path base = tmp.resolve("base");
