@@ -445,14 +445,15 @@ sac data compare --predictions "$E/sac-cpu4-eval/predictions.jsonl" --against "$
   --data data-x/synthetic-dev.jsonl
 fi
 
-# cpu_ppl NAME INIT STEP TEXT_SHARE SEED MINUTES: the wide adapter's CPU recipe with half of its examples
-# continuation examples, TEXT_SHARE of those plain text (cpu-ppl, cpu-ppl2); INIT is what STEP trained.
+# cpu_ppl NAME INIT STEP TEXT_SHARE SEED MINUTES [STEPS --lr2-decay]: the wide adapter's CPU recipe with half of
+# its examples continuation examples, TEXT_SHARE of those plain text (cpu-ppl, cpu-ppl2, cpu-ppl3); INIT is what
+# STEP trained. STEPS (default 2000, more than MINUTES allow) bounds stage 2, over which --lr2-decay decays the rate.
 cpu_ppl() {
   [ -d "$CPU_WIDE/adapters/$2" ] || { echo "train-demo-model.sh: $1 goes on from $3's adapter: run PHASES=$3 first" >&2
     exit 1; }
   sac train sac --model "$CPU_WIDE" --data data-x --train-contexts 25000 --variant sac --ratio 4,8,16 --name "$1" \
-    --init "$CPU_WIDE/adapters/$2" --lora-targets all --rank 64 --stage1-steps 0 --stage2-steps 2000 \
-    --continuation-share 0.5 --text-share "$4" --lr2 2e-4 --batch 8 --seed "$5" --time-budget "$6" \
+    --init "$CPU_WIDE/adapters/$2" --lora-targets all --rank 64 --stage1-steps 0 --stage2-steps "${7:-2000}" \
+    --continuation-share 0.5 --text-share "$4" --lr2 2e-4 --batch 8 --seed "$5" --time-budget "$6" "${@:8}" \
     $(resume "$CPU_WIDE/adapters/$1/checkpoint/state.json")
 }
 
@@ -481,6 +482,13 @@ if want cpu-ppl2; then
 # 29.2 / 29.6 / 26.3 (paired +0.0 [-1.7, +1.7] / -0.4 [-2.5, +1.7] / -1.7 [-3.3, -0.4]). It trades 16x answers
 # for perplexity and was not evaluated on the test split for lack of session time; a candidate to evaluate.
 cpu_ppl sac-ppl2 sac-ppl cpu-ppl 0.7 8 35m
+fi
+
+if want cpu-ppl3; then
+# Session 20, no GPU: cpu-ppl2's adapter (test split: 0.49 [0.45, 0.52] of the gap at 4x, just under the bar)
+# 480 steps more at the same plain-text share, its rate decaying from 2e-4 to 2e-5 over them (--lr2-decay):
+# the earlier runs stopped at their time budget with the rate still at its peak.
+cpu_ppl sac-ppl3 sac-ppl2 cpu-ppl2 0.7 9 48m 480 --lr2-decay
 fi
 
 if want gpu-words; then
