@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 
 import io.lettuce.core.ExpireArgs;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
@@ -77,7 +78,12 @@ public final class AnchorKvStore implements AutoCloseable {
         return redis.cluster();
     }
 
-    /** SET, with PX when a TTL is given (else the blob lives until deleted or evicted). */
+    /**
+     * SET, with PX when a TTL is given (else the blob lives until deleted or evicted). A SET has
+     * its own time limit, {@link #writeLimit}: the command timeout plus the blob's size at
+     * {@value #SET_FLOOR_BYTES_PER_SECOND} bytes/s, so a blob of hundreds of MB is not failed
+     * (and retried as an outage, for ever) by a timeout sized for small commands.
+     */
     public void put(String key, byte[] blob, Optional<Duration> ttl) {
         Objects.requireNonNull(blob, "blob");
         ttl.ifPresent(t -> {
@@ -86,15 +92,33 @@ public final class AnchorKvStore implements AutoCloseable {
             }
         });
         byte[] k = bytes(key);
+        RedisFuture<String> reply;
         try {
-            if (ttl.isPresent()) {
-                redis.sync.set(k, blob, SetArgs.Builder.px(ttl.get()));
-            } else {
-                redis.sync.set(k, blob);
-            }
+            reply = ttl.isPresent() ? redis.async.set(k, blob, SetArgs.Builder.px(ttl.get())) : redis.async.set(k, blob);
         } catch (RedisException e) {
             throw unavailable("SET", key, e);
         }
+        Duration limit = writeLimit(blob.length);
+        try {
+            reply.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw unavailable("SET", key, e.getCause());
+        } catch (TimeoutException e) {
+            reply.cancel(true);
+            throw unavailable("SET", key, new RedisCommandTimeoutException(
+                    "SET of " + blob.length + " bytes timed out after " + limit.toMillis() + " ms"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable("SET", key, e);
+        }
+    }
+
+    /** The slowest write a SET is given time for: a 512 MiB blob (Redis' largest) gets 32 s more. */
+    static final long SET_FLOOR_BYTES_PER_SECOND = 16L << 20;
+
+    /** How long a SET of {@code bytes} may take. */
+    Duration writeLimit(long bytes) {
+        return config.commandTimeout().plusMillis(bytes * 1000 / SET_FLOOR_BYTES_PER_SECOND);
     }
 
     public Optional<byte[]> get(String key) {

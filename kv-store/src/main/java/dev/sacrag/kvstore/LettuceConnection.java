@@ -7,6 +7,8 @@ import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
@@ -29,7 +31,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  *
  * <p>Options chosen for a cache that callers must be able to give up on quickly:
  * <ul>
- * <li>every command, async included, times out after {@code commandTimeout};</li>
+ * <li>every command, async included, times out after {@code commandTimeout}, except SET:
+ * {@link AnchorKvStore#put} times its SETs itself, by the blob's size;</li>
  * <li>single server: while disconnected, commands are rejected at once instead of queued — a
  * query should get UNAVAILABLE now, not after a timeout, and a long outage must not pile up a
  * backlog;</li>
@@ -95,7 +98,7 @@ final class LettuceConnection implements AutoCloseable {
                 RedisClient single = RedisClient.create(resources, config.target().redisUris(timeout).get(0));
                 client = single;
                 single.setOptions(ClientOptions.builder()
-                        .timeoutOptions(TimeoutOptions.enabled(timeout))
+                        .timeoutOptions(timeouts(timeout))
                         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                         .autoReconnect(true)
                         .build());
@@ -110,7 +113,7 @@ final class LettuceConnection implements AutoCloseable {
             RedisClusterClient cluster = RedisClusterClient.create(resources, config.target().redisUris(timeout));
             client = cluster;
             cluster.setOptions(ClusterClientOptions.builder()
-                    .timeoutOptions(TimeoutOptions.enabled(timeout))
+                    .timeoutOptions(timeouts(timeout))
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                     .autoReconnect(true)
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
@@ -125,6 +128,22 @@ final class LettuceConnection implements AutoCloseable {
             timer.stop();
             throw e;
         }
+    }
+
+    /** Every command times out after {@code timeout}, except SET (see the class comment). */
+    private static TimeoutOptions timeouts(Duration timeout) {
+        long millis = timeout.toMillis();
+        return TimeoutOptions.builder().timeoutCommands().timeoutSource(new TimeoutOptions.TimeoutSource() {
+            @Override
+            public long getTimeout(RedisCommand<?, ?, ?> command) {
+                return command.getType() == CommandType.SET ? 0 : millis;   // 0: no timeout
+            }
+
+            @Override
+            public TimeUnit getTimeUnit() {
+                return TimeUnit.MILLISECONDS;
+            }
+        }).build();
     }
 
     /**

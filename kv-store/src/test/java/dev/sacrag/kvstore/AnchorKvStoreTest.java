@@ -371,9 +371,26 @@ class AnchorKvStoreTest {
                 KvStoreUnavailableException lent = assertThrows(KvStoreUnavailableException.class,
                         () -> impatient.readAll(List.of(key, key + "x"), (k, b) -> b.remaining()));
                 assertInstanceOf(RedisCommandTimeoutException.class, lent.getCause());
+                KvStoreUnavailableException set = assertThrows(KvStoreUnavailableException.class,
+                        () -> impatient.put(key, new byte[] {1}, Optional.empty()));
+                assertEquals("SET", set.operation());
+                assertInstanceOf(RedisCommandTimeoutException.class, set.getCause());
             } finally {
                 assertEquals("PONG", redis.call("PING"), "the pause is over before the next test");
             }
+        }
+    }
+
+    @Test
+    void aBigBlobGetsTimeForItsSizeBeyondTheCommandTimeout() {
+        // 5 ms is no time for 64 MiB (nor, on a loaded machine, for much at all): the SET's own
+        // limit adds 4 s for the size, and the small commands after it keep the 5 ms.
+        try (AnchorKvStore impatient = AnchorKvStore.connect(
+                KvStoreConfig.of(RedisTarget.parse(redis.url())).withCommandTimeout(Duration.ofMillis(5)))) {
+            assertEquals(Duration.ofMillis(5 + 4000), impatient.writeLimit(64L << 20));
+            String key = RedisKeys.blobKey("acme", "m1", "big", 1);
+            impatient.put(key, new byte[64 << 20], Optional.of(Duration.ofMinutes(1)));
+            assertEquals(67108864L, redis.call("STRLEN", key));
         }
     }
 
@@ -390,7 +407,7 @@ class AnchorKvStoreTest {
     void eachStoreStopsItsOwnTimeoutTimerOnClose() throws InterruptedException {
         long before = timerThreads();
         AnchorKvStore other = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.parse(redis.url())));
-        other.put(RedisKeys.blobKey("acme", "m1", "t", 1), new byte[] {1}, Optional.empty()); // starts the timer
+        other.exists(RedisKeys.blobKey("acme", "m1", "t", 1)); // starts the timer
         assertEquals(before + 1, timerThreads());
         other.close();
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
