@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 
 /** {@code sac docs}: what is compressed, from the catalog topic. */
 @Command(name = "docs", mixinStandardHelpOptions = true, description = "Inspect compressed documents.",
-        subcommands = DocsCommand.ListDocs.class)
+        subcommands = {DocsCommand.ListDocs.class, DocsCommand.Sweep.class})
 final class DocsCommand implements Runnable {
 
     @CommandLine.Spec
@@ -71,6 +71,64 @@ final class DocsCommand implements Runnable {
             }
             System.out.printf(Locale.ROOT, "%d compressed document version(s), %,d bytes of anchor KV in Redis%n",
                     entries.size(), bytes);
+            return 0;
+        }
+    }
+
+    @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Let the blobs in Redis that no catalog entry will point to again expire: a version older "
+                    + "than the catalog's for its document and model, or a document the documents topic no longer "
+                    + "holds. Such blobs are left by a compressor instance fenced off mid-write, or an attempt that "
+                    + "aborted; they serve no reader, only take memory.",
+                    "Never touched: the blobs the catalog names, versions newer than the catalog's (a transaction may "
+                    + "not have committed yet), blobs of a live document not in the catalog yet, and blobs of a model "
+                    + "the catalog has no entry of (another deployment sharing the Redis). Safe to run while "
+                    + "compressors run, and again."})
+    static final class Sweep implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--tenant", description = "Only this tenant's blobs (default: every tenant's).")
+        String tenant;
+
+        @Option(names = "--grace", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
+                description = "A swept blob expires after this long, not at once, so a reader that resolved it before "
+                        + "the sweep still finds it; an earlier expiry stays (default ${DEFAULT-VALUE}).")
+        Duration grace;
+
+        @Option(names = "--dry-run", description = "List the blobs that would be swept, and why; change nothing.")
+        boolean dryRun;
+
+        @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "2m", converter = Durations.class,
+                description = "Give up reading a topic to its end after this long (default ${DEFAULT-VALUE}).")
+        Duration timeout;
+
+        @CommandLine.Mixin
+        RedisOption redis;
+
+        @CommandLine.Mixin
+        TopicOptions topics;
+
+        @Override
+        public Integer call() throws Exception {
+            if (grace.toMillis() < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--grace must be at least 1 ms, got " + grace);
+            }
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            dev.sacrag.kvstore.RedisTarget target = redis.target();
+            dev.sacrag.cli.warming.BlobSweep.Settings s = new dev.sacrag.cli.warming.BlobSweep.Settings(
+                    topics.bootstrapServers, topics.documents, topics.catalog, Optional.ofNullable(tenant), grace, dryRun);
+            dev.sacrag.cli.warming.BlobSweep.Summary summary;
+            try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
+                    dev.sacrag.kvstore.KvStoreConfig.of(target))) {
+                summary = dev.sacrag.cli.warming.BlobSweep.run(s, blobs, timeout, (key, verdict) -> {
+                    if (dryRun) {
+                        out.println(verdict.name().toLowerCase(Locale.ROOT).replace('_', ' ') + "  " + key);
+                    }
+                });
+            }
+            out.println(summary.line());
+            out.flush();
             return 0;
         }
     }

@@ -200,6 +200,65 @@ class PipelineEndToEndTest {
     }
 
     @Test
+    void docsSweepLetsExpireOnlyTheBlobsNoCatalogEntryWillNameAgain() throws Exception {
+        PipelineRig.Topics topics = rig.createTopics("sweep");
+        try (CompressorApp compressor = rig.startCompressor(topics); DocumentPublisher publisher = rig.publisher(topics)) {
+            for (String d : List.of("a", "b", "c")) {
+                publisher.publish(doc("sweep", d, 1, text(d.charAt(0), 1)));
+            }
+            publisher.flush();
+            rig.awaitCatalog(topics, c -> Stream.of("a", "b", "c").allMatch(d -> c.find("sweep", d, rig.modelId).isPresent()));
+            publisher.publish(doc("sweep", "a", 2, text('a', 2)));
+            publisher.delete("c");
+            publisher.flush();
+            rig.awaitCatalog(topics, c -> c.find("sweep", "a", rig.modelId).filter(e -> e.docVersion() == 2).isPresent()
+                    && c.find("sweep", "c", rig.modelId).isEmpty());
+        }
+        // what the compressor's bookkeeping missed: late writes of a fenced instance (no expiry) ...
+        String superseded = RedisKeys.blobKey("sweep", rig.modelId, "a", 1);   // it had retired this one with an expiry
+        String ofDeleted = RedisKeys.blobKey("sweep", rig.modelId, "c", 1);     // and deleted this one
+        String neverPublished = RedisKeys.blobKey("sweep", rig.modelId, "x", 1);
+        // ... and what the sweep must leave alone
+        String live = RedisKeys.blobKey("sweep", rig.modelId, "b", 1);
+        String liveUpdated = RedisKeys.blobKey("sweep", rig.modelId, "a", 2);
+        String newer = RedisKeys.blobKey("sweep", rig.modelId, "a", 3);         // a transaction not committed yet
+        String otherModel = RedisKeys.blobKey("sweep", "0ddba11", "x", 1);     // another deployment's
+        String unparsable = "sac:sweep:kv:v1:" + rig.modelId + ":{b}:latest";
+        for (String k : List.of(superseded, ofDeleted, neverPublished, newer, otherModel, unparsable)) {
+            rig.plant(k, "not compressed by this test");
+        }
+        List<String> untouched = List.of(live, liveUpdated, newer, otherModel, unparsable);
+        List<String> args = new ArrayList<>(List.of("docs", "sweep", "--tenant", "sweep", "--redis", rig.stack.redisUrl()));
+        args.addAll(topics.flags(rig.stack.bootstrapServers()));
+
+        List<String> dryArgs = new ArrayList<>(args);
+        dryArgs.add("--dry-run");
+        PipelineRig.Run dry = PipelineRig.sac(dryArgs);
+        assertEquals(0, dry.code(), dry.out() + dry.err());
+        String counts = "scanned 8 blob keys: 2 live, 1 superseded, 2 of documents gone, 1 pending, 1 of models the catalog"
+                + " does not know, 1 unparsable; 3 ";
+        assertTrue(dry.out().contains(counts + "would be set to expire (--dry-run)"), dry.out());
+        assertEquals(Stream.of("document gone  " + neverPublished, "document gone  " + ofDeleted, "superseded  " + superseded)
+                        .sorted().toList(),
+                dry.out().lines().filter(l -> !l.startsWith("docs sweep:")).sorted().toList());
+        for (String k : List.of(superseded, ofDeleted, neverPublished)) {
+            assertEquals(-1, rig.pttl(k), "--dry-run changes nothing: " + k);
+        }
+
+        args.addAll(List.of("--grace", "5m"));
+        PipelineRig.Run run = PipelineRig.sac(args);
+        assertEquals(0, run.code(), run.out() + run.err());
+        assertTrue(run.out().contains(counts + "set to expire"), run.out());
+        for (String k : List.of(superseded, ofDeleted, neverPublished)) {
+            long pttl = rig.pttl(k);
+            assertTrue(pttl > 0 && pttl <= Duration.ofMinutes(5).toMillis(), k + " expires within the grace: PTTL " + pttl);
+        }
+        for (String k : untouched) {
+            assertEquals(-1, rig.pttl(k), k + " keeps no expiry");
+        }
+    }
+
+    @Test
     void warmRebuildAfterARedisFlushRestoresEveryBlobAndAskAnswersAgain() throws Exception {
         PipelineRig.Topics topics = rig.createTopics("rebuild");
         int n = 8;

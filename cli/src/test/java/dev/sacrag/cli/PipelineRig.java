@@ -182,6 +182,11 @@ final class PipelineRig implements AutoCloseable {
         redis(c -> c.set(key, value, io.lettuce.core.SetArgs.Builder.keepttl()));
     }
 
+    /** SET without expiry: a blob written outside the compressor's bookkeeping (a fenced instance's late write). */
+    void plant(String key, String value) {
+        redis(c -> c.set(key, value));
+    }
+
     /** CLIENT PAUSE ... WRITE: every client's writes wait (reads go on) until {@link #unpauseRedis} or the timeout. */
     void pauseRedisWrites(Duration timeout) {
         client("PAUSE", Long.toString(timeout.toMillis()), "WRITE");

@@ -294,6 +294,22 @@ public final class AnchorKvStore implements AutoCloseable {
         return deleteMatching(RedisKeys.modelPattern(modelId));
     }
 
+    /**
+     * Calls {@code each} with every key matching {@code pattern}, by SCAN MATCH (every master's
+     * keyspace, on a cluster). A key may be seen twice when the keyspace is resized meanwhile, as
+     * SCAN guarantees no better.
+     */
+    public void scan(String pattern, java.util.function.Consumer<String> each) {
+        try {
+            ScanIterator<byte[]> keys = ScanIterator.scan(redis.sync, ScanArgs.Builder.matches(bytes(pattern)).limit(SCAN_BATCH));
+            while (keys.hasNext()) {
+                each.accept(new String(keys.next(), StandardCharsets.UTF_8));
+            }
+        } catch (RedisException e) {
+            throw unavailable("SCAN", pattern, e);
+        }
+    }
+
     private long deleteMatching(String pattern) {
         try {
             long deleted = 0;

@@ -90,6 +90,12 @@ public final class RedisKeys {
         return PREFIX + ':' + escape(tenant) + ":kv:v*:*:{" + escape(docId) + "}:*";
     }
 
+    /** SCAN MATCH pattern for every blob of one tenant, or of every tenant when {@code tenant} is empty. */
+    public static String blobPattern(java.util.Optional<String> tenant) {
+        tenant.ifPresent(t -> BlobKey.requireText("tenant", t));
+        return PREFIX + ':' + tenant.map(RedisKeys::escape).orElse("*") + ":kv:v*:*:{*}:*";
+    }
+
     /** SCAN MATCH pattern for every blob of one model: all tenants, documents, versions and formats. */
     public static String modelPattern(String modelId) {
         BlobKey.requireText("modelId", modelId);

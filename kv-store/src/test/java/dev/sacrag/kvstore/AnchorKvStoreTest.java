@@ -313,6 +313,27 @@ class AnchorKvStoreTest {
     }
 
     @Test
+    void scanFindsEveryBlobOfATenantAcrossScanBatchesAndNothingElse() {
+        List<String> acme = new java.util.ArrayList<>();
+        for (int v = 0; v < 1_200; v++) {
+            String key = RedisKeys.blobKey("acme", "m1", "doc-" + v % 7, v);
+            store.put(key, new byte[] {1}, Optional.empty());
+            acme.add(key);
+        }
+        String other = RedisKeys.blobKey("other", "m1", "doc-1", 1);
+        store.put(other, new byte[] {2}, Optional.empty());
+        redis.call("SET", "sac:acme:notes", "not a blob");
+
+        List<String> found = new java.util.ArrayList<>();
+        store.scan(RedisKeys.blobPattern(Optional.of("acme")), found::add);
+        assertEquals(acme.stream().sorted().toList(), found.stream().sorted().toList());
+        List<String> every = new java.util.ArrayList<>();
+        store.scan(RedisKeys.blobPattern(Optional.empty()), every::add);
+        assertEquals(1_201, every.size());
+        assertTrue(every.contains(other));
+    }
+
+    @Test
     void deleteDocHandlesMoreKeysThanOneScanBatch() {
         for (int v = 0; v < 1_200; v++) {
             store.put(RedisKeys.blobKey("acme", "m1", "busy", v), new byte[] {3}, Optional.empty());

@@ -141,6 +141,14 @@ class RedisKeysTest {
     }
 
     @Test
+    void blobPatternNamesOneTenantEscapedOrEvery() {
+        assertEquals("sac:acme:kv:v*:*:{*}:*", RedisKeys.blobPattern(java.util.Optional.of("acme")));
+        assertEquals("sac:a%2Ab:kv:v*:*:{*}:*", RedisKeys.blobPattern(java.util.Optional.of("a*b")));
+        assertEquals("sac:*:kv:v*:*:{*}:*", RedisKeys.blobPattern(java.util.Optional.empty()));
+        assertThrows(IllegalArgumentException.class, () -> RedisKeys.blobPattern(java.util.Optional.of("")));
+    }
+
+    @Test
     void modelPatternEscapesGlobCharactersSoOnlyItsOwnWildcardsRemain() {
         assertEquals("sac:*:kv:v*:3f9a0c1d2e4b:{*}:*", RedisKeys.modelPattern("3f9a0c1d2e4b"));
         assertEquals("sac:*:kv:v*:m%2A%3A:{*}:*", RedisKeys.modelPattern("m*:"));
