@@ -76,14 +76,18 @@ final class DocsCommand implements Runnable {
     }
 
     @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Let the blobs in Redis that no catalog entry will point to again expire: a version older "
-                    + "than the catalog's for its document and model, or a document the documents topic no longer "
-                    + "holds. Such blobs are left by a compressor instance fenced off mid-write, or an attempt that "
-                    + "aborted; they serve no reader, only take memory.",
-                    "Never touched: the blobs the catalog names, versions newer than the catalog's (a transaction may "
-                    + "not have committed yet), blobs of a live document not in the catalog yet, and blobs of a model "
-                    + "the catalog has no entry of (another deployment sharing the Redis). Safe to run while "
-                    + "compressors run, and again."})
+            description = {"Let the blobs in Redis that no catalog entry will name again expire: a version older "
+                    + "than the one the catalog names for its document and model, or a blob of a document that has no "
+                    + "catalog entry and no record in the documents topic since its last tombstone. Such blobs are "
+                    + "left by a compressor instance fenced off mid-write, or an attempt that aborted; they serve no "
+                    + "reader, only take memory. Prints each blob it sweeps, then a summary line.",
+                    "Left alone: the blobs the catalog names, versions newer than the catalog's (a transaction may "
+                    + "not have committed yet), blobs of a live document not in the catalog yet or published again "
+                    + "after a delete, and blobs of a model the catalog has no entry of or of a tenant neither topic "
+                    + "names (another deployment sharing the Redis). Every verdict is made on the topics read after "
+                    + "the blob was scanned, so it may run while compressors run, and again.",
+                    "Exit status 1, changing nothing, when most catalog entries name documents the documents topic "
+                    + "does not hold (not the topic the compressors read?)."})
     static final class Sweep implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -121,11 +125,11 @@ final class DocsCommand implements Runnable {
             dev.sacrag.cli.warming.BlobSweep.Summary summary;
             try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
                     dev.sacrag.kvstore.KvStoreConfig.of(target))) {
-                summary = dev.sacrag.cli.warming.BlobSweep.run(s, blobs, timeout, (key, verdict) -> {
-                    if (dryRun) {
-                        out.println(verdict.name().toLowerCase(Locale.ROOT).replace('_', ' ') + "  " + key);
-                    }
-                });
+                summary = dev.sacrag.cli.warming.BlobSweep.run(s, blobs, timeout, (key, verdict) ->
+                        out.println(verdict.name().toLowerCase(Locale.ROOT).replace('_', ' ') + "  " + key));
+            } catch (dev.sacrag.cli.warming.BlobSweep.Refused e) {
+                spec.commandLine().getErr().println("docs sweep: refused: " + e.getMessage());
+                return 1;
             }
             out.println(summary.line());
             out.flush();

@@ -336,12 +336,12 @@ final class TrainCommand implements Runnable {
                 System.err.println("tokenising training data ...");
                 long bos = base.config().bosTokenId();
                 long eos = base.config().eosTokenIds().get(0);
-                SacExamples examples = new SacExamples(tok, qa, text, bos, eos, spec.contextPrompt(),
-                        spec.questionPrompt(), spec.answerPrompt(), spec.maxComposedTokens(), questionsPerExample);
+                long[] prefix = spec.contextPrefix(tok, bos);
+                SacExamples examples = new SacExamples(tok, qa, text, prefix, eos, spec.questionPrompt(),
+                        spec.answerPrompt(), spec.maxComposedTokens(), questionsPerExample);
                 if (textShare != null) {
                     examples.plainTextShare(textShare);
                 }
-                long[] prefix = spec.contextPrefix(tok, bos);
                 if (exportExamples != null) {
                     examples.export(exportExamples, prefix);
                     Path specFile = exportExamples.resolveSibling(exportExamples.getFileName() + "." + SacSpec.FILE);

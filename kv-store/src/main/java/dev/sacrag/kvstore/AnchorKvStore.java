@@ -274,6 +274,35 @@ public final class AnchorKvStore implements AutoCloseable {
     }
 
     /**
+     * {@link #expireWithin} for many keys, pipelined: all PEXPIREs are written before any reply is
+     * awaited.
+     *
+     * @return how many of the keys existed
+     */
+    public long expireAllWithin(List<String> keys, Duration grace) {
+        if (grace.toMillis() < 1) {
+            throw new IllegalArgumentException("grace must be at least 1 ms, got " + grace);
+        }
+        List<RedisFuture<Boolean>> replies = new ArrayList<>(keys.size());
+        try {
+            for (String key : keys) {
+                replies.add(redis.async.pexpire(bytes(key), grace.toMillis(), ExpireArgs.Builder.lt()));
+            }
+        } catch (RedisException e) {
+            throw unavailable("PEXPIRE (pipelined, " + keys.size() + " keys)", keys.get(replies.size()), e);
+        }
+        long existed = 0;
+        for (int i = 0; i < keys.size(); i++) {
+            // false: LT refused a later time (the key expires sooner anyway) or the key is gone
+            if (Boolean.TRUE.equals(await(replies.get(i), "PEXPIRE (pipelined, " + keys.size() + " keys)", keys.get(i)))
+                    || exists(keys.get(i))) {
+                existed++;
+            }
+        }
+        return existed;
+    }
+
+    /**
      * Deletes every blob of a document — all versions, models and formats — by SCAN MATCH on
      * its hash-tag pattern (never KEYS, which blocks Redis while it walks the keyspace).
      *

@@ -5,41 +5,59 @@ import dev.sacrag.kvstore.BlobKey;
 import dev.sacrag.kvstore.RedisKeys;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.DocumentLimits;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 
 /**
- * {@code sac docs sweep}: finds the blobs in Redis that no catalog entry will point to again and
- * lets them expire after a grace period.
+ * {@code sac docs sweep}: finds the blobs in Redis that no catalog entry will name again and lets
+ * them expire after a grace period.
  *
  * <p>Why they exist: the compressor retires a replaced version's blob with an expiry and deletes
- * a deleted document's blobs, but a blob written outside a committed transaction escapes both. A
+ * a deleted document's blobs, but a blob written outside a committed transaction escapes both: a
  * fenced zombie instance's SET that lands after the new owner retired the key, or an aborted
- * attempt whose record compaction removes before the retry, leaves a blob without expiry (blob TTL
- * is off by default). No reader is served one (keys carry the version, blobs a checksum the catalog
+ * attempt whose record compaction removes before the retry. With blob TTL off (the default) they
+ * stay for ever. No reader is served one (keys carry the version, blobs a checksum the catalog
  * vouches for); they only take memory.
  *
- * <p>Safe against the compressors running meanwhile, by the order of its reads: Redis is scanned
- * first, the documents topic and the catalog are read after, to their ends at that time. A blob
- * the scan found was written before those reads began, so the record of its document and any
- * catalog entry committed for it are in what they read. A blob is then judged by
- * {@link #judge}: only a version older than the catalog's, or a document the documents topic no
- * longer holds, is swept; a version newer than the catalog's may be in a transaction not committed
- * yet, and a model the catalog does not know (another deployment's, sharing the Redis) is never
- * touched.
+ * <p>How it stays safe while compressors run: each blob the SCAN finds was written before the
+ * scan returned it, so the record of its document, and any catalog entry committed for it, is in
+ * the topics as read after that. The topics are read to their end first, the keys judged as the
+ * scan streams them ({@link #judge}), and each batch of candidates is judged again after both
+ * topics are caught up to their ends at that moment, just before it is set to expire. The
+ * verdict that counts is therefore always made on topics read after the key was scanned. A
+ * version newer than the catalog's, an older one while the catalog's entry belongs to an earlier
+ * life of the document (deleted and published again at a lower version, in a transaction not
+ * committed yet), and a live document without an entry yet are all left alone. What remains is
+ * the moment between the last catch-up and the PEXPIRE: a document deleted and then published
+ * again at the very version of a swept blob, compressed and written within it, would get an
+ * expiry (the compressor's SET clears any expiry set before it).
+ *
+ * <p>Another deployment sharing the Redis is left alone by model and tenant: blobs of a model the
+ * catalog has no entry of, or of a tenant that neither topic names, are not judged. Two
+ * deployments with the same model and tenant names in one Redis already overwrite each other's
+ * keys; that is not supported.
  */
 public final class BlobSweep {
+
+    /** PEXPIREs pipelined per round trip, and candidates judged again per catch-up. */
+    static final int BATCH = 500;
 
     /**
      * @param tenant only this tenant's blobs (every tenant's when empty)
@@ -55,14 +73,14 @@ public final class BlobSweep {
     public enum Verdict {
         /** the catalog's entry for its document and model names it */
         LIVE(false),
-        /** the catalog holds a newer version of its document for its model */
+        /** the catalog's entry, of the document's present life, names a newer version */
         SUPERSEDED(true),
-        /** the documents topic no longer holds its document (deleted, and its tombstone compacted, or never) */
+        /** no catalog entry, and the documents topic holds no record of its document since its last tombstone */
         DOCUMENT_GONE(true),
-        /** newer than the catalog's version, or no entry while the document is live: may be in flight */
+        /** may yet be named: newer than the catalog's, or its document is live without an entry of this version */
         PENDING(false),
-        /** its model has no entry in the catalog: not this deployment's to judge */
-        UNKNOWN_MODEL(false);
+        /** a model the catalog has no entry of, or a tenant neither topic names: not this deployment's to judge */
+        NOT_OURS(false);
 
         public final boolean swept;
 
@@ -72,7 +90,7 @@ public final class BlobSweep {
     }
 
     /**
-     * @param counts blobs per verdict
+     * @param counts blobs per final verdict (a key SCAN returned twice counts twice; it is expired once)
      * @param notBlobKeys keys under the blob pattern that do not parse as a blob key (left alone)
      * @param expiring swept blobs that now expire within the grace ({@code dryRun}: would)
      */
@@ -84,14 +102,72 @@ public final class BlobSweep {
 
         public String line() {
             return String.format(Locale.ROOT, "docs sweep: scanned %d blob keys: %d live, %d superseded, %d of documents"
-                            + " gone, %d pending, %d of models the catalog does not know, %d unparsable; %d %s",
+                            + " gone, %d pending, %d not this deployment's, %d unparsable; %d %s",
                     scanned(), count(Verdict.LIVE), count(Verdict.SUPERSEDED), count(Verdict.DOCUMENT_GONE),
-                    count(Verdict.PENDING), count(Verdict.UNKNOWN_MODEL), notBlobKeys, expiring,
+                    count(Verdict.PENDING), count(Verdict.NOT_OURS), notBlobKeys, expiring,
                     dryRun ? "would be set to expire (--dry-run)" : "set to expire");
         }
 
         public long count(Verdict v) {
             return counts.getOrDefault(v, 0L);
+        }
+    }
+
+    /** The sweep would judge against topics that do not look like the compressors'; nothing was changed. */
+    public static final class Refused extends RuntimeException {
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    /** Told of each blob swept (or, in a dry run, that would be). */
+    @FunctionalInterface
+    public interface SweptListener {
+        void onSwept(String key, Verdict verdict);
+    }
+
+    /** A document as the documents topic has it since its last tombstone. */
+    record DocLife(Set<Long> versions, Set<String> tenants) {
+    }
+
+    /**
+     * The documents topic by doc id: for each document with a record since its last tombstone,
+     * the versions and tenants of those records that decode (a record that does not still makes
+     * its document held). Decoded without size limits: only the version and tenant are needed.
+     */
+    static final class Documents {
+        private final DocumentCodec codec = DocumentCodec.withLimits(new DocumentLimits(Integer.MAX_VALUE, Integer.MAX_VALUE));
+        private final Map<String, DocLife> lives = new HashMap<>();
+        private final Set<String> tenants = new HashSet<>();
+
+        void apply(ConsumerRecord<byte[], byte[]> r) {
+            if (r.key() == null) {
+                return;
+            }
+            String docId = new String(r.key(), StandardCharsets.UTF_8);
+            if (r.value() == null) {
+                lives.remove(docId);
+                return;
+            }
+            DocLife life = lives.computeIfAbsent(docId, k -> new DocLife(new HashSet<>(), new HashSet<>()));
+            try {
+                Header type = r.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
+                var doc = codec.decodeRecord(docId, r.value(), type == null || type.value() == null ? null
+                        : new String(type.value(), StandardCharsets.UTF_8), r.timestamp());
+                life.versions().add(doc.getVersion());
+                life.tenants().add(doc.getTenant());
+                tenants.add(doc.getTenant());
+            } catch (BadDocumentException e) {
+                // held all the same: the document was not deleted
+            }
+        }
+
+        Optional<DocLife> life(String docId) {
+            return Optional.ofNullable(lives.get(docId));
+        }
+
+        boolean namesTenant(String tenant) {
+            return tenants.contains(tenant);
         }
     }
 
@@ -102,82 +178,132 @@ public final class BlobSweep {
      * The verdict on one blob.
      *
      * @param catalogVersion the catalog's version of the blob's document for its model, if any
-     * @param modelKnown whether the catalog has any entry of the blob's model
-     * @param documentHeld whether the documents topic holds the document (a record after its last tombstone)
+     * @param ours whether the catalog has an entry of the blob's model and a topic names its tenant
+     * @param life the documents topic's records of the document since its last tombstone, if any
      */
-    static Verdict judge(BlobKey blob, Optional<Long> catalogVersion, boolean modelKnown, boolean documentHeld) {
-        if (!modelKnown) {
-            return Verdict.UNKNOWN_MODEL;
+    static Verdict judge(BlobKey blob, Optional<Long> catalogVersion, boolean ours, Optional<DocLife> life) {
+        if (!ours) {
+            return Verdict.NOT_OURS;
         }
-        if (!documentHeld) {
-            return Verdict.DOCUMENT_GONE;
+        if (catalogVersion.isEmpty()) {
+            return life.isPresent() ? Verdict.PENDING : Verdict.DOCUMENT_GONE;
         }
-        if (catalogVersion.isEmpty() || blob.docVersion() > catalogVersion.get()) {
+        long cv = catalogVersion.get();
+        if (blob.docVersion() == cv) {
+            return Verdict.LIVE;
+        }
+        if (blob.docVersion() > cv) {
             return Verdict.PENDING;
         }
-        return blob.docVersion() == catalogVersion.get() ? Verdict.LIVE : Verdict.SUPERSEDED;
+        // older than the catalog's: superseded, unless the entry is of an earlier life of the document
+        // (deleted, then published again below it: the new life's blobs may not be in the catalog yet)
+        boolean entryOfThisLife = life.map(l -> l.versions().contains(cv)).orElse(true);
+        return entryOfThisLife ? Verdict.SUPERSEDED : Verdict.PENDING;
     }
 
-    /** @param swept called with each swept key and its verdict (the dry run's listing) */
     public static Summary run(Settings s, AnchorKvStore redis, Duration readTimeout, SweptListener swept)
             throws TimeoutException {
-        List<String> keys = new ArrayList<>();
-        redis.scan(RedisKeys.blobPattern(s.tenant()), keys::add);   // first: see the class comment
-        Set<String> held = documentsHeld(s.bootstrapServers(), s.documentsTopic(), readTimeout);
+        Documents docs = new Documents();
         Map<Verdict, Long> counts = new EnumMap<>(Verdict.class);
-        long unparsable = 0;
+        long[] unparsable = {0};
         long expiring = 0;
-        try (CatalogWatch watch = CatalogWatch.open(s.bootstrapServers(), s.catalogTopic(), readTimeout)) {
+        try (TopicScan documents = new TopicScan(s.bootstrapServers(), s.documentsTopic(), "sac-docs-sweep");
+             CatalogWatch watch = CatalogWatch.open(s.bootstrapServers(), s.catalogTopic(), readTimeout)) {
+            documents.readToEnd(docs::apply, readTimeout);
             Catalog catalog = watch.catalog();
-            Set<String> models = new HashSet<>();
-            for (CatalogEntry e : catalog.entries(Optional.empty())) {
-                models.add(e.modelId());
-            }
-            for (String key : keys) {
+            requireTheCompressorsDocuments(catalog, docs, s);
+            CatalogNames names = new CatalogNames(catalog.entries(Optional.empty()));
+            Map<String, Verdict> candidates = new LinkedHashMap<>();
+            redis.scan(RedisKeys.blobPattern(s.tenant()), key -> {
                 BlobKey blob;
                 try {
                     blob = RedisKeys.parse(key);
                 } catch (IllegalArgumentException e) {
-                    unparsable++;
-                    continue;
+                    unparsable[0]++;
+                    return;
                 }
-                Verdict v = judge(blob, catalog.find(blob.tenant(), blob.docId(), blob.modelId()).map(CatalogEntry::docVersion),
-                        models.contains(blob.modelId()), held.contains(blob.docId()));
+                Verdict v = judge(blob, catalog, names, docs);
                 counts.merge(v, 1L, Long::sum);
                 if (v.swept) {
-                    swept.onSwept(key, v);
-                    if (s.dryRun() || redis.expireWithin(key, s.grace())) {   // false: it went meanwhile
-                        expiring++;
-                    }
+                    candidates.put(key, v);
+                }
+            });
+            List<String> batch = new ArrayList<>(BATCH);
+            for (String key : candidates.keySet()) {
+                batch.add(key);
+                if (batch.size() == BATCH) {
+                    expiring += sweep(batch, candidates, s, redis, documents, docs, watch, names, counts,
+                            readTimeout, swept);
+                    batch.clear();
                 }
             }
+            if (!batch.isEmpty()) {
+                expiring += sweep(batch, candidates, s, redis, documents, docs, watch, names, counts,
+                            readTimeout, swept);
+            }
         }
-        return new Summary(counts, unparsable, expiring, s.dryRun());
+        return new Summary(counts, unparsable[0], expiring, s.dryRun());
     }
 
-    /** Told of each blob swept. */
-    @FunctionalInterface
-    public interface SweptListener {
-        void onSwept(String key, Verdict verdict);
+    /** Catches both topics up, judges the batch again, expires what is still swept; returns how many. */
+    private static long sweep(List<String> batch, Map<String, Verdict> first, Settings s, AnchorKvStore redis,
+                              TopicScan documents, Documents docs, CatalogWatch watch, CatalogNames names,
+                              Map<Verdict, Long> counts, Duration readTimeout, SweptListener swept) throws TimeoutException {
+        documents.readToCurrentEnd(docs::apply, readTimeout);
+        watch.catchUp(change -> change.current().ifPresent(names::add), readTimeout);
+        List<String> expire = new ArrayList<>(batch.size());
+        for (String key : batch) {
+            Verdict now = judge(RedisKeys.parse(key), watch.catalog(), names, docs);
+            if (now != first.get(key)) {   // the topics moved on since the scan
+                counts.merge(first.get(key), -1L, Long::sum);
+                counts.merge(now, 1L, Long::sum);
+            }
+            if (now.swept) {
+                swept.onSwept(key, now);
+                expire.add(key);
+            }
+        }
+        return s.dryRun() ? expire.size() : redis.expireAllWithin(expire, s.grace());
     }
 
-    /** The doc ids the documents topic holds: those whose last record, read to its end, is not a tombstone. */
-    static Set<String> documentsHeld(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
-        Set<String> held = new HashSet<>();
-        Consumer<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> apply = r -> {
-            if (r.key() == null) {
-                return;
-            }
-            String docId = new String(r.key(), StandardCharsets.UTF_8);
-            if (r.value() == null) {
-                held.remove(docId);
-            } else {
-                held.add(docId);
-            }
-        };
-        try (TopicScan scan = new TopicScan(bootstrapServers, topic, "sac-docs-sweep")) {
-            scan.readToEnd(apply, timeout);
+    /**
+     * The models and tenants the catalog has entries of, as read and as added since (one that
+     * went since is still named: its blobs are judged, which is what retiring it does anyway).
+     */
+    static final class CatalogNames {
+        private final Set<String> models = new HashSet<>();
+        private final Set<String> tenants = new HashSet<>();
+
+        CatalogNames(List<CatalogEntry> entries) {
+            entries.forEach(this::add);
         }
-        return held;
+
+        void add(CatalogEntry e) {
+            models.add(e.modelId());
+            tenants.add(e.tenant());
+        }
+    }
+
+    private static Verdict judge(BlobKey blob, Catalog catalog, CatalogNames names, Documents docs) {
+        boolean ours = names.models.contains(blob.modelId())
+                && (names.tenants.contains(blob.tenant()) || docs.namesTenant(blob.tenant()));
+        return judge(blob, catalog.find(blob.tenant(), blob.docId(), blob.modelId()).map(CatalogEntry::docVersion), ours,
+                docs.life(blob.docId()));
+    }
+
+    /**
+     * Refuses to judge against a documents topic that holds few of the catalog's documents: most
+     * likely not the one the compressors read (a wrong --documents-topic), against which every
+     * blob whose entry is gone would look like a deleted document's.
+     */
+    static void requireTheCompressorsDocuments(Catalog catalog, Documents docs, Settings s) {
+        List<CatalogEntry> entries = catalog.entries(Optional.empty()).stream()
+                .filter(e -> s.tenant().map(e.tenant()::equals).orElse(true)).toList();
+        long unheld = entries.stream().filter(e -> docs.life(e.docId()).isEmpty()).count();
+        if (!entries.isEmpty() && unheld * 2 > entries.size()) {
+            throw new Refused(String.format(Locale.ROOT, "%d of the %d catalog entries in %s name documents"
+                    + " that %s does not hold: is it the topic the compressors read (--documents-topic)? Nothing was"
+                    + " changed", unheld, entries.size(), s.catalogTopic(), s.documentsTopic()));
+        }
     }
 }

@@ -4,12 +4,13 @@ import dev.sacrag.kvstore.BlobKey;
 import org.junit.jupiter.api.Test;
 
 import java.util.Optional;
+import java.util.Set;
 
 import static dev.sacrag.cli.warming.BlobSweep.Verdict.DOCUMENT_GONE;
 import static dev.sacrag.cli.warming.BlobSweep.Verdict.LIVE;
+import static dev.sacrag.cli.warming.BlobSweep.Verdict.NOT_OURS;
 import static dev.sacrag.cli.warming.BlobSweep.Verdict.PENDING;
 import static dev.sacrag.cli.warming.BlobSweep.Verdict.SUPERSEDED;
-import static dev.sacrag.cli.warming.BlobSweep.Verdict.UNKNOWN_MODEL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,20 +19,38 @@ class BlobSweepTest {
 
     private static final BlobKey V5 = BlobKey.of("acme", "3f9a0c1d2e4b", "guides/setup.md", 5);
 
+    private static Optional<BlobSweep.DocLife> life(Long... versions) {
+        return Optional.of(new BlobSweep.DocLife(Set.of(versions), Set.of("acme")));
+    }
+
     @Test
-    void onlyAnOlderVersionThanTheCatalogsOrADocumentGoneIsSwept() {
-        assertEquals(LIVE, BlobSweep.judge(V5, Optional.of(5L), true, true));
-        assertEquals(SUPERSEDED, BlobSweep.judge(V5, Optional.of(6L), true, true));
-        assertEquals(PENDING, BlobSweep.judge(V5, Optional.of(4L), true, true), "a newer version may not be committed yet");
-        assertEquals(PENDING, BlobSweep.judge(V5, Optional.empty(), true, true), "a live document's first compression");
-        assertEquals(DOCUMENT_GONE, BlobSweep.judge(V5, Optional.empty(), true, false));
-        assertEquals(DOCUMENT_GONE, BlobSweep.judge(V5, Optional.of(5L), true, false), "deleted, the compressor not there yet");
+    void whatTheCatalogNamesOrMayYetNameIsNeverSwept() {
+        assertEquals(LIVE, BlobSweep.judge(V5, Optional.of(5L), true, life(5L)));
+        assertEquals(LIVE, BlobSweep.judge(V5, Optional.of(5L), true, Optional.empty()),
+                "deleted, the compressor not there yet: it removes the blob itself");
+        assertEquals(PENDING, BlobSweep.judge(V5, Optional.of(4L), true, life(4L, 5L)), "a newer version may not be committed yet");
+        assertEquals(PENDING, BlobSweep.judge(V5, Optional.empty(), true, life(5L)), "a live document's first compression");
+        assertEquals(PENDING, BlobSweep.judge(V5, Optional.empty(), true, life()), "a record that did not decode still holds it");
+        assertEquals(PENDING, BlobSweep.judge(V5, Optional.of(9L), true, life(5L)),
+                "deleted at v9 and published again at v5: the catalog's v9 entry is of the document's earlier life");
+    }
+
+    @Test
+    void anOlderVersionThanTheCatalogsOfThisLifeOrADocumentGoneIsSwept() {
+        assertEquals(SUPERSEDED, BlobSweep.judge(V5, Optional.of(6L), true, life(5L, 6L)));
+        assertEquals(SUPERSEDED, BlobSweep.judge(V5, Optional.of(6L), true, life(6L)), "compaction kept the latest only");
+        assertEquals(SUPERSEDED, BlobSweep.judge(V5, Optional.of(6L), true, Optional.empty()));
+        assertEquals(DOCUMENT_GONE, BlobSweep.judge(V5, Optional.empty(), true, Optional.empty()));
+    }
+
+    @Test
+    void anotherDeploymentsBlobIsNeverJudged() {
         for (Optional<Long> v : java.util.List.of(Optional.<Long>empty(), Optional.of(6L))) {
-            for (boolean held : new boolean[] {true, false}) {
-                assertEquals(UNKNOWN_MODEL, BlobSweep.judge(V5, v, false, held), "another deployment's model is never judged");
+            for (Optional<BlobSweep.DocLife> l : java.util.List.of(Optional.<BlobSweep.DocLife>empty(), life(6L))) {
+                assertEquals(NOT_OURS, BlobSweep.judge(V5, v, false, l));
             }
         }
         assertTrue(SUPERSEDED.swept && DOCUMENT_GONE.swept);
-        assertFalse(LIVE.swept || PENDING.swept || UNKNOWN_MODEL.swept);
+        assertFalse(LIVE.swept || PENDING.swept || NOT_OURS.swept);
     }
 }

@@ -31,22 +31,22 @@ public final class SacExamples implements SacTrainer.Examples {
     private final int bodyStart;                                   // documents.get(i)[bodyStart..] is texts.get(i)
     private double plainTextShare = Double.NaN;                    // NaN: every text equally likely
 
-    public SacExamples(TextTokenizer tok, List<MrqaRecord> qa, List<String> text, long bos, long eos,
-                       String contextPrompt, String questionPrompt, String answerPrompt, int maxComposedTokens,
-                       int questionsPerExample) {
+    /**
+     * @param contextPrefix what comes before every context in the compressor's input: BOS and the
+     *     context prompt ({@code SacSpec.contextPrefix}, as the engine builds it at serving time)
+     */
+    public SacExamples(TextTokenizer tok, List<MrqaRecord> qa, List<String> text, long[] contextPrefix, long eos,
+                       String questionPrompt, String answerPrompt, int maxComposedTokens, int questionsPerExample) {
         if (questionsPerExample < 1) {
             throw new IllegalArgumentException("questions per example must be >= 1, got " + questionsPerExample);
         }
         this.maxComposed = maxComposedTokens;
         this.questionsPerExample = questionsPerExample;
-        long[] prefix = tok.encode(contextPrompt);
-        this.bodyStart = 1 + prefix.length;
+        this.bodyStart = contextPrefix.length;
         for (MrqaRecord r : qa) {
             long[] body = tok.encode(r.context());
-            long[] doc = new long[1 + prefix.length + body.length];
-            doc[0] = bos;
-            System.arraycopy(prefix, 0, doc, 1, prefix.length);
-            System.arraycopy(body, 0, doc, 1 + prefix.length, body.length);
+            long[] doc = java.util.Arrays.copyOf(contextPrefix, contextPrefix.length + body.length);
+            System.arraycopy(body, 0, doc, contextPrefix.length, body.length);
             int index = documents.size();
             documents.add(doc);
             docQuestions.add(new ArrayList<>());

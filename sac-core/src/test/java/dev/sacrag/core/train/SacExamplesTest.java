@@ -26,7 +26,7 @@ class SacExamplesTest {
         TinyTraining.tokenizer(tmp);
         List<MrqaRecord> records = TinyTraining.facts(30);
         try (TextTokenizer tok = TextTokenizer.load(tmp)) {
-            SacExamples examples = new SacExamples(tok, records, List.of(), 0, 1, "### Context:\n",
+            SacExamples examples = new SacExamples(tok, records, List.of(), prefix(tok), 1,
                     "\n### Question:\n", "\n### Answer:", 4096, 12);
             Random rnd = new Random(7);
             int many = 0;
@@ -46,7 +46,7 @@ class SacExamplesTest {
             }
             assertTrue(many > 40, "most examples carry several questions, " + many + " of 50 did");
 
-            SacExamples single = new SacExamples(tok, records, List.of(), 0, 1, "### Context:\n",
+            SacExamples single = new SacExamples(tok, records, List.of(), prefix(tok), 1,
                     "\n### Question:\n", "\n### Answer:", 4096, 1);
             List<Integer> sizes = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
@@ -63,7 +63,7 @@ class SacExamplesTest {
         List<MrqaRecord> records = TinyTraining.facts(20);
         String plain = "The plain text of the corpus goes on and on. ".repeat(20);
         try (TextTokenizer tok = TextTokenizer.load(tmp)) {
-            SacExamples examples = new SacExamples(tok, records, List.of(plain), 0, 1, "### Context:\n",
+            SacExamples examples = new SacExamples(tok, records, List.of(plain), prefix(tok), 1,
                     "\n### Question:\n", "\n### Answer:", 4096, 4);
             String corpus = tok.decode(tok.encode(plain));
             Random rnd = new Random(3);
@@ -82,7 +82,7 @@ class SacExamplesTest {
             int half = plainOf200.getAsInt();
             assertTrue(half > 70 && half < 130, "about half of 200 from the plain text, got " + half);
 
-            SacExamples noPlain = new SacExamples(tok, records, List.of(), 0, 1, "### Context:\n",
+            SacExamples noPlain = new SacExamples(tok, records, List.of(), prefix(tok), 1,
                     "\n### Question:\n", "\n### Answer:", 4096, 4);
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                     () -> noPlain.plainTextShare(0.5));
@@ -101,7 +101,7 @@ class SacExamplesTest {
         List<MrqaRecord> records = TinyTraining.facts(6);
         List<String> text = List.of("short", "The long text of the corpus goes on and on. ".repeat(20));
         try (TextTokenizer tok = TextTokenizer.load(tmp)) {
-            SacExamples examples = new SacExamples(tok, records, text, 0, 1, "### Context:\n",
+            SacExamples examples = new SacExamples(tok, records, text, prefix(tok), 1,
                     "\n### Question:\n", "\n### Answer:", 4096, 4);
             Path file = tmp.resolve("examples.bin");
             long[] prefix = {0, 5, 6};
@@ -154,7 +154,7 @@ class SacExamplesTest {
     void exportWritesThirtyTwoBitIdsWhenAnIdNeedsThem() throws Exception {
         TinyTraining.tokenizer(tmp);
         try (TextTokenizer tok = TextTokenizer.load(tmp)) {
-            SacExamples examples = new SacExamples(tok, TinyTraining.facts(2), List.of(), 0, 1, "### Context:\n",
+            SacExamples examples = new SacExamples(tok, TinyTraining.facts(2), List.of(), prefix(tok), 1,
                     "\n### Question:\n", "\n### Answer:", 4096, 4);
             Path file = tmp.resolve("sub/dir/wide.bin");                  // missing folders are made
             examples.export(file, new long[] {128_000, 70_000});
@@ -182,5 +182,13 @@ class SacExamplesTest {
             out[i] = Short.toUnsignedLong(b.getShort());
         }
         return out;
+    }
+
+    /** BOS (0) + the context prompt, as SacSpec.contextPrefix builds it. */
+    private static long[] prefix(TextTokenizer tok) {
+        long[] prompt = tok.encode("### Context:\n");
+        long[] prefix = new long[1 + prompt.length];
+        System.arraycopy(prompt, 0, prefix, 1, prompt.length);
+        return prefix;
     }
 }
