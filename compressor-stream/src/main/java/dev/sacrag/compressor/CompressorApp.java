@@ -99,19 +99,23 @@ public final class CompressorApp implements AutoCloseable {
         store.requireVersion(7, 0, "retiring replaced blobs (PEXPIRE ... LT)");
         PrometheusMeterRegistry registry = registry(opened);
         CompressorMetrics metrics = new CompressorMetrics(registry);
-        int maxTokens = BlobSizeLimit.of(engine.config(), engine.adapter().spec().chunkSize(), compressor.ratio(),
-                compressor.modelId(), config.blobDtype()).tokenLimit(config.maxDocumentTokens(), engine.config().maxPositions());
+        BlobSizeLimit blobLimit = BlobSizeLimit.of(engine.config(), engine.adapter().spec().chunkSize(), compressor.ratio(),
+                compressor.modelId(), config.blobDtype());
+        int maxTokens = blobLimit.tokenLimit(config.maxDocumentTokens(), engine.config().maxPositions());
+        long largestBlob = blobLimit.blobBytes(maxTokens);
+        SlowRecordTimeouts timeouts = config.timeouts(AnchorKvStore.transferAllowance(largestBlob),
+                String.format(java.util.Locale.ROOT, "%d tokens, a blob of %,d bytes", maxTokens, largestBlob));
         CompressionSettings settings = new CompressionSettings(config.limits(), maxTokens, config.blobDtype(), config.blobTtl(),
                 config.redisRetry(), config.maxCompressTime(),
                 Math.min(deadLetterTopicBytes, CompressorTopology.maxStoredDocumentBytes(config.limits())),
-                CompressionSettings.retireGraceFor(config.timeouts().transactionTimeout()));
+                CompressionSettings.retireGraceFor(timeouts.transactionTimeout()));
         AtomicBoolean closing = new AtomicBoolean();
         Topology topology = CompressorTopology.build(config.topics(), settings,
                 new Collaborators(compressor, new RedisBlobStore(store), metrics, Clock.systemUTC(), closing::get));
-        KafkaStreams streams = new KafkaStreams(topology, CompressorStreamsConfig.of(config));
+        KafkaStreams streams = new KafkaStreams(topology, CompressorStreamsConfig.of(config, timeouts));
         // A stream thread finishes the record in hand before it stops, and one record may take the
         // compress time plus the Redis retry budget: wait as long as the consumer group would.
-        Duration closeTimeout = config.timeouts().maxPollInterval();
+        Duration closeTimeout = timeouts.maxPollInterval();
         opened.add(() -> {
             if (!streams.close(closeTimeout)) {
                 throw new StreamStillRunning(closeTimeout);
@@ -131,7 +135,7 @@ public final class CompressorApp implements AutoCloseable {
         streams.start();
         log.info("compressor {} started: model {} (ratio {}), documents {} -> catalog {}, Redis {}, transaction timeout {}",
                 config.applicationId(), compressor.modelId(), compressor.ratio(), config.topics().documents(),
-                config.topics().catalog(), config.redis(), config.timeouts().transactionTimeout());
+                config.topics().catalog(), config.redis(), timeouts.transactionTimeout());
         return app;
     }
 

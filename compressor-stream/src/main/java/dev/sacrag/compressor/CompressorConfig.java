@@ -112,8 +112,25 @@ public record CompressorConfig(
         return new Builder();
     }
 
+    /** Without the blob's SET (the model is not known yet): what the settings alone ask for. */
     public SlowRecordTimeouts timeouts() {
         return SlowRecordTimeouts.size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval);
+    }
+
+    /**
+     * With the transfer of the largest blob the model writes counted in each record's worst case;
+     * refused when that takes the transaction timeout over the brokers' default limit.
+     */
+    public SlowRecordTimeouts timeouts(Duration largestBlobWrite, String largestBlob) {
+        SlowRecordTimeouts t = SlowRecordTimeouts.size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval,
+                largestBlobWrite);
+        require(t.transactionTimeout().compareTo(SlowRecordTimeouts.BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT) <= 0,
+                Flags.MAX_DOC_TOKENS, "allows " + largestBlob + ", whose SET may take " + largestBlobWrite + " beyond the Redis command"
+                        + " timeout; with "
+                        + Flags.MAX_COMPRESS_TIME + ", " + Flags.REDIS_RETRY_BUDGET + " and " + Flags.MAX_POLL_RECORDS
+                        + " that gives a transaction timeout of " + t.transactionTimeout() + ", over the brokers' default"
+                        + " limit (transaction.max.timeout.ms, 15 min); lower them");
+        return t;
     }
 
     public RetryPolicy redisRetry() {

@@ -12,8 +12,12 @@ public final class CompressorStreamsConfig {
     private CompressorStreamsConfig() {
     }
 
+    /** With the timeouts of the settings alone (tests; the app passes the model's, see the other overload). */
     public static Properties of(CompressorConfig config) {
-        SlowRecordTimeouts timeouts = config.timeouts();
+        return of(config, config.timeouts());
+    }
+
+    public static Properties of(CompressorConfig config, SlowRecordTimeouts timeouts) {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());

@@ -8,7 +8,9 @@ import java.time.Duration;
  * so both limits below are derived from the configured worst case instead.
  *
  * <pre>
- *   record worst case   = --max-compress-time + --redis-retry-budget
+ *   record worst case   = --max-compress-time + --redis-retry-budget + largest blob's transfer
+ *                         (its bytes at 16 MiB/s: what its SET may take beyond the command timeout,
+ *                         AnchorKvStore.transferAllowance)
  *   poll worst case     = --max-poll-records x record worst case
  *   max.poll.interval.ms = transaction.timeout.ms = --commit-interval + 2 x poll worst case
  * </pre>
@@ -35,9 +37,19 @@ public record SlowRecordTimeouts(Duration maxPollInterval, Duration transactionT
     /** Brokers refuse longer transactions unless transaction.max.timeout.ms is raised (default 15 min). */
     public static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
 
+    /** Before the model is known: no time for the blob's SET counted (see the other overload). */
     public static SlowRecordTimeouts size(Duration maxCompressTime, Duration redisRetryBudget, int maxPollRecords,
                                           Duration commitInterval) {
-        Duration record = maxCompressTime.plus(redisRetryBudget);
+        return size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval, Duration.ZERO);
+    }
+
+    /**
+     * @param largestBlobWrite how much longer than other commands the SET of the largest blob may
+     *     take: a successful write spends none of the retry budget, however long it takes
+     */
+    public static SlowRecordTimeouts size(Duration maxCompressTime, Duration redisRetryBudget, int maxPollRecords,
+                                          Duration commitInterval, Duration largestBlobWrite) {
+        Duration record = maxCompressTime.plus(redisRetryBudget).plus(largestBlobWrite);
         Duration poll = record.multipliedBy(maxPollRecords);
         Duration limit = commitInterval.plus(poll.multipliedBy(2));
         return new SlowRecordTimeouts(limit, limit);

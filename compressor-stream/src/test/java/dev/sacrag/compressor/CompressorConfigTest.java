@@ -50,6 +50,21 @@ class CompressorConfigTest {
     }
 
     @Test
+    void theLargestBlobsTransferCountsInEachRecordAndTooLongOneIsRefused() {
+        CompressorConfig c = valid().maxCompressTime(Duration.ofSeconds(30)).redisRetryBudget(Duration.ofSeconds(10))
+                .maxPollRecords(2).commitInterval(Duration.ofMillis(100)).build();
+        // 100 ms + 2 x (2 records x (30 s + 10 s + 32 s for a 512 MiB blob at 16 MiB/s))
+        Duration write = dev.sacrag.kvstore.AnchorKvStore.transferAllowance(512L << 20);
+        assertEquals(Duration.ofSeconds(32), write);
+        assertEquals(Duration.ofMillis(100).plusSeconds(288), c.timeouts(write, "the largest").transactionTimeout());
+        CompressorConfig slow = valid().maxCompressTime(Duration.ofMinutes(1)).maxPollRecords(5).build();   // 13.3 min, 18.7 with 32 s more
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> slow.timeouts(Duration.ofSeconds(32), "8192 tokens, a blob of 536,870,912 bytes"));
+        assertTrue(e.getMessage().startsWith(CompressorConfig.Flags.MAX_DOC_TOKENS + " allows 8192 tokens, a blob of"),
+                e.getMessage());
+    }
+
+    @Test
     void streamsPropertiesUseExactlyOnceV2AndTheSizedTimeouts() {
         CompressorConfig c = valid().bootstrapServers("kafka:9092").applicationId("app-1").maxPollRecords(3).build();
         Properties p = CompressorStreamsConfig.of(c);

@@ -24,6 +24,7 @@ import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 
@@ -83,6 +84,11 @@ public final class AnchorKvStore implements AutoCloseable {
      * its own time limit, {@link #writeLimit}: the command timeout plus the blob's size at
      * {@value #SET_FLOOR_BYTES_PER_SECOND} bytes/s, so a blob of hundreds of MB is not failed
      * (and retried as an outage, for ever) by a timeout sized for small commands.
+     *
+     * <p>A SET that timed out may still be in the connection's send buffer, and Redis may still
+     * apply it: nothing can take it back. Until its reply has come, a put refuses at once
+     * (unavailable) instead of queueing another copy behind it, so retries on a slow link cannot
+     * pile blobs up in memory.
      */
     public void put(String key, byte[] blob, Optional<Duration> ttl) {
         Objects.requireNonNull(blob, "blob");
@@ -91,10 +97,16 @@ public final class AnchorKvStore implements AutoCloseable {
                 throw new IllegalArgumentException("TTL for " + key + " must be at least 1 ms, got " + t);
             }
         });
-        byte[] k = bytes(key);
+        TimedOutWrite earlier = timedOutWrite;
+        if (earlier != null && !earlier.reply().isDone()) {
+            throw unavailable("SET", key, new RedisCommandTimeoutException("an earlier SET of " + earlier.bytes()
+                    + " bytes that timed out is still being sent"));
+        }
+        CommandArgs<byte[], byte[]> args = new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(bytes(key)).addValue(blob);
+        ttl.ifPresent(t -> args.add("PX").add(t.toMillis()));
         RedisFuture<String> reply;
         try {
-            reply = ttl.isPresent() ? redis.async.set(k, blob, SetArgs.Builder.px(ttl.get())) : redis.async.set(k, blob);
+            reply = redis.async.dispatch(LettuceConnection.BlobWrite.SET, new StatusOutput<>(ByteArrayCodec.INSTANCE), args);
         } catch (RedisException e) {
             throw unavailable("SET", key, e);
         }
@@ -104,21 +116,34 @@ public final class AnchorKvStore implements AutoCloseable {
         } catch (ExecutionException e) {
             throw unavailable("SET", key, e.getCause());
         } catch (TimeoutException e) {
-            reply.cancel(true);
+            // not cancelled: that would complete the reply at once, while the SET goes on being sent
+            timedOutWrite = new TimedOutWrite(reply, blob.length);
             throw unavailable("SET", key, new RedisCommandTimeoutException(
                     "SET of " + blob.length + " bytes timed out after " + limit.toMillis() + " ms"));
         } catch (InterruptedException e) {
+            timedOutWrite = new TimedOutWrite(reply, blob.length);
             Thread.currentThread().interrupt();
             throw unavailable("SET", key, e);
         }
     }
 
-    /** The slowest write a SET is given time for: a 512 MiB blob (Redis' largest) gets 32 s more. */
-    static final long SET_FLOOR_BYTES_PER_SECOND = 16L << 20;
+    /** A SET whose wait ended before it did. */
+    private record TimedOutWrite(RedisFuture<String> reply, long bytes) {
+    }
 
-    /** How long a SET of {@code bytes} may take. */
-    Duration writeLimit(long bytes) {
-        return config.commandTimeout().plusMillis(bytes * 1000 / SET_FLOOR_BYTES_PER_SECOND);
+    private volatile TimedOutWrite timedOutWrite;
+
+    /** The slowest write a SET is given time for: a 512 MiB blob (Redis' largest) gets 32 s more. */
+    public static final long SET_FLOOR_BYTES_PER_SECOND = 16L << 20;
+
+    /** How long a SET of {@code bytes} may take before it fails as unavailable. */
+    public Duration writeLimit(long bytes) {
+        return config.commandTimeout().plus(transferAllowance(bytes));
+    }
+
+    /** What a SET of {@code bytes} is given beyond the command timeout: the bytes at the floor rate. */
+    public static Duration transferAllowance(long bytes) {
+        return Duration.ofMillis(bytes * 1000 / SET_FLOOR_BYTES_PER_SECOND);
     }
 
     public Optional<byte[]> get(String key) {

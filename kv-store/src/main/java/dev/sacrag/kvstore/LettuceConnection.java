@@ -7,7 +7,7 @@ import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.ProtocolKeyword;
 import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -31,8 +31,9 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  *
  * <p>Options chosen for a cache that callers must be able to give up on quickly:
  * <ul>
- * <li>every command, async included, times out after {@code commandTimeout}, except SET:
- * {@link AnchorKvStore#put} times its SETs itself, by the blob's size;</li>
+ * <li>every command, async included, times out after {@code commandTimeout}, except the blob
+ * SETs of {@link AnchorKvStore#put} ({@link BlobWrite}), which it times itself by the blob's
+ * size;</li>
  * <li>single server: while disconnected, commands are rejected at once instead of queued — a
  * query should get UNAVAILABLE now, not after a timeout, and a long outage must not pile up a
  * backlog;</li>
@@ -130,13 +131,28 @@ final class LettuceConnection implements AutoCloseable {
         }
     }
 
-    /** Every command times out after {@code timeout}, except SET (see the class comment). */
+    /**
+     * SET under a keyword of its own: the command Redis gets is the same, but the timeout source
+     * can tell {@link AnchorKvStore#put}'s blob writes, which it leaves untimed, from any other SET.
+     */
+    enum BlobWrite implements ProtocolKeyword {
+        SET;
+
+        private final byte[] bytes = name().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+        @Override
+        public byte[] getBytes() {
+            return bytes;
+        }
+    }
+
+    /** Every command times out after {@code timeout}, except the blob writes (see the class comment). */
     private static TimeoutOptions timeouts(Duration timeout) {
         long millis = timeout.toMillis();
         return TimeoutOptions.builder().timeoutCommands().timeoutSource(new TimeoutOptions.TimeoutSource() {
             @Override
             public long getTimeout(RedisCommand<?, ?, ?> command) {
-                return command.getType() == CommandType.SET ? 0 : millis;   // 0: no timeout
+                return command.getType() == BlobWrite.SET ? 0 : millis;   // 0: no timeout
             }
 
             @Override

@@ -392,8 +392,8 @@ class AnchorKvStoreTest {
                 KvStoreUnavailableException lent = assertThrows(KvStoreUnavailableException.class,
                         () -> impatient.readAll(List.of(key, key + "x"), (k, b) -> b.remaining()));
                 assertInstanceOf(RedisCommandTimeoutException.class, lent.getCause());
-                KvStoreUnavailableException set = assertThrows(KvStoreUnavailableException.class,
-                        () -> impatient.put(key, new byte[] {1}, Optional.empty()));
+                KvStoreUnavailableException set = assertThrows(KvStoreUnavailableException.class,   // sent all the same
+                        () -> impatient.put(RedisKeys.blobKey("acme", "m1", "slow-set", 1), new byte[] {1}, Optional.empty()));
                 assertEquals("SET", set.operation());
                 assertInstanceOf(RedisCommandTimeoutException.class, set.getCause());
             } finally {
@@ -403,16 +403,53 @@ class AnchorKvStoreTest {
     }
 
     @Test
-    void aBigBlobGetsTimeForItsSizeBeyondTheCommandTimeout() {
-        // 5 ms is no time for 64 MiB (nor, on a loaded machine, for much at all): the SET's own
-        // limit adds 4 s for the size, and the small commands after it keep the 5 ms.
+    void aSetIsTimedByItsSizeAndOneThatTimedOutHoldsBackTheNextUntilItHasGone() throws Exception {
         try (AnchorKvStore impatient = AnchorKvStore.connect(
-                KvStoreConfig.of(RedisTarget.parse(redis.url())).withCommandTimeout(Duration.ofMillis(5)))) {
-            assertEquals(Duration.ofMillis(5 + 4000), impatient.writeLimit(64L << 20));
-            String key = RedisKeys.blobKey("acme", "m1", "big", 1);
-            impatient.put(key, new byte[64 << 20], Optional.of(Duration.ofMinutes(1)));
-            assertEquals(67108864L, redis.call("STRLEN", key));
+                KvStoreConfig.of(RedisTarget.parse(redis.url())).withCommandTimeout(Duration.ofMillis(500)))) {
+            assertEquals(Duration.ofMillis(500 + 3000), impatient.writeLimit(48L << 20));
+            String small = RedisKeys.blobKey("acme", "m1", "small", 1);
+            String big = RedisKeys.blobKey("acme", "m1", "big", 1);
+            // CLIENT PAUSE ... WRITE holds every write (reads go on) for 2.5 s: past a 1-byte SET's
+            // limit (0.5 s), within a 48 MiB one's (3.5 s)
+            assertEquals("OK", redis.call("CLIENT", "PAUSE", "2500", "WRITE"));
+            long t0 = System.nanoTime();
+            KvStoreUnavailableException timedOut = assertThrows(KvStoreUnavailableException.class,
+                    () -> impatient.put(small, new byte[] {1}, Optional.empty()));
+            assertEquals("SET", timedOut.operation());
+            assertInstanceOf(RedisCommandTimeoutException.class, timedOut.getCause());
+            KvStoreUnavailableException heldBack = assertThrows(KvStoreUnavailableException.class,
+                    () -> impatient.put(big, new byte[1], Optional.empty()));
+            assertTrue(heldBack.getMessage().contains("an earlier SET of 1 bytes that timed out is still being sent"),
+                    heldBack.getMessage());
+            assertEquals(0L, redis.call("EXISTS", small), "the SET waits in the pause (another client's read goes on)");
+            Thread.sleep(Math.max(0, 2700 - (System.nanoTime() - t0) / 1_000_000));
+            assertEquals(1L, redis.call("STRLEN", small), "a SET that timed out was sent all the same");
+
+            assertEquals("OK", redis.call("CLIENT", "PAUSE", "2500", "WRITE"));
+            long t1 = System.nanoTime();
+            impatient.put(big, new byte[48 << 20], Optional.of(Duration.ofMinutes(1)));
+            assertTrue(System.nanoTime() - t1 > Duration.ofMillis(1500).toNanos(), "it waited out the pause");
+            assertEquals(48L << 20, redis.call("STRLEN", big));
+            assertTrue(impatient.exists(big), "and the small commands after it keep working");
         }
+    }
+
+    @Test
+    void expireAllWithinSetsTheGraceOnEveryKeyAndKeepsAnEarlierExpiry() {
+        String a = RedisKeys.blobKey("acme", "m1", "a", 1);
+        String b = RedisKeys.blobKey("acme", "m1", "b", 1);
+        String soon = RedisKeys.blobKey("acme", "m1", "soon", 1);
+        store.put(a, new byte[] {1}, Optional.empty());
+        store.put(b, new byte[] {2}, Optional.empty());
+        store.put(soon, new byte[] {3}, Optional.of(Duration.ofSeconds(30)));
+        assertEquals(3, store.expireAllWithin(List.of(a, b, soon, RedisKeys.blobKey("acme", "m1", "gone", 1)),
+                Duration.ofMinutes(10)), "the three that exist");
+        for (String k : List.of(a, b)) {
+            long pttl = (Long) redis.call("PTTL", k);
+            assertTrue(pttl > 500_000 && pttl <= 600_000, k + ": " + pttl);
+        }
+        assertTrue((Long) redis.call("PTTL", soon) <= 30_000, "LT keeps the earlier expiry");
+        assertThrows(IllegalArgumentException.class, () -> store.expireAllWithin(List.of(a), Duration.ZERO));
     }
 
     @Test
