@@ -316,6 +316,10 @@ final class TrainCommand implements Runnable {
             if (textShare != null && !(textShare >= 0 && textShare <= 1)) {
                 throw new IllegalArgumentException("--text-share must be in [0, 1], got " + textShare);
             }
+            if (lr2Decay && exportExamples != null) {
+                throw new IllegalArgumentException("--lr2-decay applies to training here; scripts/gpu/train_sac.py "
+                        + "has its own schedule and does not read it from an --export-examples file");
+            }
             if (textShare != null && exportExamples != null) {
                 throw new IllegalArgumentException("--text-share applies to training here; scripts/gpu/train_sac.py "
                         + "draws every text equally likely from an --export-examples file");

@@ -142,5 +142,15 @@ class SacCliTest {
         assertEquals("sac", spec.get("variant").getAsString());
         assertTrue(Files.notExists(model.resolve("adapters/gpu")), "no adapter folder is made or touched");
         assertTrue(Files.exists(model.resolve("adapters/sac/sac.safetensors")), "the package's adapter is left alone");
+
+        for (String[] trainingOnly : new String[][] {{"--lr2-decay"}, {"--text-share", "0.5"}}) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train", "sac", "--model", model.toString(), "--data",
+                    data.toString(), "--name", "gpu", "--ratio", "8", "--export-examples", tmp.resolve("other.bin").toString()));
+            args.addAll(java.util.List.of(trainingOnly));
+            Run refused = run(args.toArray(String[]::new));
+            assertTrue(refused.code() != 0 && refused.err().contains(trainingOnly[0] + " applies to training here"),
+                    trainingOnly[0] + ": " + refused.err());
+            assertTrue(Files.notExists(tmp.resolve("other.bin")), "nothing written");
+        }
     }
 }

@@ -24,7 +24,15 @@ final class Checkpoints {
     static final String STATE = "state.json";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
-    record State(long step, long tokens, double elapsedSeconds, long seed, String stage) { }
+    /**
+     * @param schedule the learning-rate schedule a resumed run must keep (SAC training; null in
+     *     the base's checkpoints and in checkpoints written before it was recorded)
+     */
+    record State(long step, long tokens, double elapsedSeconds, long seed, String stage, String schedule) {
+        State(long step, long tokens, double elapsedSeconds, long seed, String stage) {
+            this(step, tokens, elapsedSeconds, seed, stage, null);
+        }
+    }
 
     static void save(Path dir, Map<String, NDArray> tensors, AdamW optimizer, State state) throws IOException {
         Files.createDirectories(dir);

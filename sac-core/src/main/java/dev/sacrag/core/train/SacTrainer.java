@@ -115,6 +115,11 @@ public final class SacTrainer {
         if (c.resume() && Checkpoints.exists(ckpt)) {
             refuseOtherShape(SacSpec.load(c.adapterDir()));
             Checkpoints.State s = Checkpoints.load(ckpt, params, adam);
+            if (s.schedule() != null && !s.schedule().equals(schedule())) {
+                throw new IllegalArgumentException(c.adapterDir() + "'s checkpoint was trained with the stage-2 rate "
+                        + s.schedule() + "; this run asks for " + schedule() + ". Resume with the same --lr2-decay and"
+                        + " --stage2-steps, or train into another --name.");
+            }
             step = s.step();
             before = s.elapsedSeconds();
             listener.onMessage("resumed SAC training at step " + step
@@ -206,6 +211,11 @@ public final class SacTrainer {
      * targets would drop the others' factors without a word, and the next save would write
      * the smaller adapter over the trained one.
      */
+    /** The stage-2 schedule, as a checkpoint records it: a decay is fixed by its length, a constant rate is not. */
+    private String schedule() {
+        return c.decayStage2() ? "decaying over " + c.stage2Steps() + " steps" : "constant";
+    }
+
     private void refuseOtherShape(SacSpec saved) {
         SacSpec now = c.spec();
         if (!saved.loraTargets().equals(now.loraTargets()) || saved.loraRank() != now.loraRank()
@@ -220,7 +230,7 @@ public final class SacTrainer {
 
     private void save(Map<String, NDArray> params, AdamW adam, LowRank lora, NDArray table, NDArray lm, Path ckpt,
                       long step, double elapsed) throws IOException {
-        Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, 0, elapsed, c.seed(), "sac"));
+        Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, 0, elapsed, c.seed(), "sac", schedule()));
         SacAdapter.save(c.adapterDir(), c.spec(), lora, table, lm);
     }
 

@@ -227,6 +227,29 @@ class SacTrainerTest {
         }
     }
 
+    @Test
+    void aResumedRunKeepsItsCheckpointsStageTwoSchedule() throws Exception {
+        Path base = tinyBase();
+        SacSpec spec = qv4("sac", 4);
+        Path adapter = tmp.resolve("adapters/scheduled");
+        try (Transformer model = Transformer.load(base)) {
+            new SacTrainer(decaying(adapter, spec, 4, false, true), s -> { }).train(model, new Fixed(), new long[] {0, 5, 6});
+            for (SacTrainer.Config other : List.of(decaying(adapter, spec, 4, true, false), decaying(adapter, spec, 6, true, true))) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> new SacTrainer(other, s -> { }).train(model, new Fixed(), new long[] {0, 5, 6}));
+                assertTrue(e.getMessage().contains("trained with the stage-2 rate decaying over 4 steps"), e.getMessage());
+            }
+            List<TrainingListener.Step> more = new ArrayList<>();
+            new SacTrainer(decaying(adapter, spec, 4, true, true), more::add).train(model, new Fixed(), new long[] {0, 5, 6});
+            assertEquals(List.of(), more, "the same schedule resumes (here: at its end)");
+        }
+    }
+
+    private static SacTrainer.Config decaying(Path adapter, SacSpec spec, long stage2, boolean resume, boolean decay) {
+        return new SacTrainer.Config(adapter, spec, 1, 0, stage2, 2, 1e-2f, 1e-2f, 2, Duration.ofMinutes(5),
+                Duration.ofHours(1), resume, null, 0, decay);
+    }
+
     /** The tiny training shape's random base, in tmp/base. */
     private Path tinyBase() throws java.io.IOException {
         Path base = tmp.resolve("base");
