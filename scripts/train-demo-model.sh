@@ -11,7 +11,9 @@
 # last 1.1 minutes), which widens the sac adapter's LoRA to all seven projections at rank 64; "cpu-wide"
 # (session 17, no GPU) continues that adapter 90 minutes on the CPU; "cpu-more" (session 18, not a default step)
 # 75 more, which did not move it (not installed); "cpu-ppl" (session 19, no GPU) 60 minutes more with half of
-# its examples continuation on a corpus drawn half from plain text, for the perplexity target.
+# its examples continuation on a corpus drawn half from plain text, for the perplexity target; "cpu-ppl2"
+# (session 19) 35 more with 70 % of those plain text, and "cpu-ppl3" (session 20) 48 more the same way with
+# the rate decaying: the adapter the package holds.
 # Every CPU step resumes from its checkpoint when the script is run again after an interruption.
 # Times are budgets on a 2-core machine; see models/sac-demo/MODEL_CARD.md for what they gave.
 set -euo pipefail
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-models/sac-demo}
 SAC=${SAC:-./sac}
 # Which steps to run (all by default); e.g. PHASES="sac ablations eval" after the base is done.
-PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac cpu-tune gpu-tune gpu-grow gpu-nonce gpu-wide cpu-wide cpu-ppl eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
+PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac cpu-tune gpu-tune gpu-grow gpu-nonce gpu-wide cpu-wide cpu-ppl cpu-ppl2 cpu-ppl3 eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
 resume() { if [ -e "$1" ]; then echo --resume; fi; }
 want() { [[ " $PHASES " == *" $1 "* ]]; }
 # keep_before DIR: a copy of the package's base and adapters, made once, that a GPU step starts from
@@ -476,19 +478,26 @@ sac_parity .gpu/nonce/sac-examples.bin.xz
 fi
 
 if want cpu-ppl2; then
-# Session 19, not a default step, and what it trains is not installed: cpu-ppl's adapter 35 minutes more with
-# the plain-text share at 0.7 (seed 8): 411 steps of 8. On the dev split against cpu-ppl's adapter: the share of
-# the gap at 4x / 8x / 16x 0.42 / 0.28 / 0.21 -> 0.49 [0.46, 0.53] / 0.34 / 0.26, EM 29.2 / 30.0 / 27.9 ->
-# 29.2 / 29.6 / 26.3 (paired +0.0 [-1.7, +1.7] / -0.4 [-2.5, +1.7] / -1.7 [-3.3, -0.4]). It trades 16x answers
-# for perplexity and was not evaluated on the test split for lack of session time; a candidate to evaluate.
+# Session 19: cpu-ppl's adapter 35 minutes more with the plain-text share at 0.7 (seed 8): 411 steps of 8. On
+# the dev split against cpu-ppl's adapter: the share of the gap at 4x / 8x / 16x 0.42 / 0.28 / 0.21 -> 0.49
+# [0.46, 0.53] / 0.34 / 0.26, EM 29.2 / 30.0 / 27.9 -> 29.2 / 29.6 / 26.3 (paired +0.0 [-1.7, +1.7] / -0.4
+# [-2.5, +1.7] / -1.7 [-3.3, -0.4]); on the test texts 0.49 [0.45, 0.52] at 4x. Not installed by itself: it
+# traded 16x answers for perplexity; cpu-ppl3 goes on from it.
 cpu_ppl sac-ppl2 sac-ppl cpu-ppl 0.7 8 35m
+cp "$CPU_WIDE/adapters/sac-ppl2/train-log.jsonl" "$OUT/adapters/sac/cpu-ppl2-log.jsonl"
 fi
 
 if want cpu-ppl3; then
-# Session 20, no GPU: cpu-ppl2's adapter (test split: 0.49 [0.45, 0.52] of the gap at 4x, just under the bar)
-# 480 steps more at the same plain-text share, its rate decaying from 2e-4 to 2e-5 over them (--lr2-decay):
-# the earlier runs stopped at their time budget with the rate still at its peak.
+# Session 20, no GPU: cpu-ppl2's adapter 480 steps more (47.8 minutes) at the same plain-text share, its rate
+# decaying from 2e-4 to 2e-5 over them (--lr2-decay): the earlier runs stopped at their time budget with the
+# rate still at its peak. On the dev split against cpu-ppl's adapter (the one installed before): the share of
+# the gap 0.42 / 0.28 / 0.21 -> 0.52 [0.49, 0.56] / 0.38 / 0.31, EM 29.2 / 30.0 / 27.9 -> 30.0 / 30.0 / 27.5
+# (paired +0.8 [-1.3, +2.9] / +0.0 [-1.7, +2.1] / -0.4 [-2.5, +1.7]): the decay gave back the 16x answers
+# cpu-ppl2 had traded. As run: by hand from a separate clone, with the same command.
 cpu_ppl sac-ppl3 sac-ppl2 cpu-ppl2 0.7 9 48m 480 --lr2-decay
+cp "$CPU_WIDE/adapters/sac-ppl3/sac.json" "$CPU_WIDE/adapters/sac-ppl3/sac.safetensors" "$OUT/adapters/sac/"
+cp "$CPU_WIDE/adapters/sac-ppl3/train-log.jsonl" "$OUT/adapters/sac/cpu-ppl3-log.jsonl"
+sac_parity .gpu/nonce/sac-examples.bin.xz
 fi
 
 if want gpu-words; then
