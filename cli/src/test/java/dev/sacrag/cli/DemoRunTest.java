@@ -93,6 +93,26 @@ class DemoRunTest {
     }
 
     @Test
+    void noReferenceSkipsTheBaseModelsPass() throws Exception {
+        Path model = randomModelPackage(tmp.resolve("model"));
+        Path docs = Files.createDirectories(tmp.resolve("docs"));
+        Files.writeString(docs.resolve("alpha.txt"), "Alpha Station was founded in 1901 by Mira Kolb. It studies glaciers.");
+        Path questions = Files.writeString(tmp.resolve("questions.jsonl"),
+                "{\"qid\":\"q-alpha\",\"docId\":\"alpha\",\"question\":\"Who founded Alpha Station?\",\"answers\":[\"Mira Kolb\"]}\n");
+        StringWriter out = new StringWriter();
+        CommandLine cl = Sac.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(new StringWriter(), true));
+        int code = cl.execute("demo", "--model", model.toString(), "--documents", docs.toString(),
+                "--questions", questions.toString(), "--max-new-tokens", "2", "--timeout", "3m", "--no-reference");
+        String text = out.toString();
+        assertEquals(1, code, text);
+        assertTrue(SUMMARY.matcher(text).find(), "the summary still comes:\n" + text);
+        assertTrue(!text.contains("reference:") && !text.contains("whole document in its prompt"),
+                "no reference line, and the shortfall does not speak of one:\n" + text);
+    }
+
+    @Test
     void aFailedDemoSaysWhetherThePipelineOrTheModelFellShort() throws Exception {
         DemoReport misses = new DemoReport(6, 24, 0, 4, 100, 400, null);
         assertTrue(!misses.passed() && new DemoReport(20, 24, 0, 4, 100, 400, null).passed(), "the bar is 80 %");
