@@ -103,9 +103,8 @@ public record CompressorConfig(
         require(metricsBind != null && !metricsBind.isBlank(), Flags.METRICS_BIND,
                 "must be an address to listen on (0.0.0.0 = every interface, 127.0.0.1 = this host only)");
         Duration txn = SlowRecordTimeouts.size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval).transactionTimeout();
-        require(txn.compareTo(SlowRecordTimeouts.BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT) <= 0, Flags.MAX_COMPRESS_TIME,
-                "with " + Flags.REDIS_RETRY_BUDGET + " and " + Flags.MAX_POLL_RECORDS + " gives a transaction timeout of " + txn
-                        + ", over the brokers' default limit (transaction.max.timeout.ms, 15 min); lower them");
+        requireWithinBrokerLimit(txn, Flags.MAX_COMPRESS_TIME,
+                "with " + Flags.REDIS_RETRY_BUDGET + " and " + Flags.MAX_POLL_RECORDS);
     }
 
     public static Builder builder() {
@@ -124,12 +123,9 @@ public record CompressorConfig(
     public SlowRecordTimeouts timeouts(Duration largestBlobWrite, String largestBlob) {
         SlowRecordTimeouts t = SlowRecordTimeouts.size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval,
                 largestBlobWrite);
-        require(t.transactionTimeout().compareTo(SlowRecordTimeouts.BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT) <= 0,
-                Flags.MAX_DOC_TOKENS, "allows " + largestBlob + ", whose SET may take " + largestBlobWrite + " beyond the Redis command"
-                        + " timeout; with "
-                        + Flags.MAX_COMPRESS_TIME + ", " + Flags.REDIS_RETRY_BUDGET + " and " + Flags.MAX_POLL_RECORDS
-                        + " that gives a transaction timeout of " + t.transactionTimeout() + ", over the brokers' default"
-                        + " limit (transaction.max.timeout.ms, 15 min); lower them");
+        requireWithinBrokerLimit(t.transactionTimeout(), Flags.MAX_DOC_TOKENS, "allows " + largestBlob
+                + ", whose SET may take " + largestBlobWrite + " beyond the Redis command timeout; with "
+                + Flags.MAX_COMPRESS_TIME + ", " + Flags.REDIS_RETRY_BUDGET + " and " + Flags.MAX_POLL_RECORDS + " that");
         return t;
     }
 
@@ -137,7 +133,14 @@ public record CompressorConfig(
         return RetryPolicy.withBudget(redisRetryBudget);
     }
 
-    private static void require(boolean ok, String flag, String problem) {
+    /** {@code flag} {@code cause} "gives a transaction timeout of" {@code txn}: refused over the brokers' default limit. */
+    private static void requireWithinBrokerLimit(Duration txn, String flag, String cause) {
+        require(txn.compareTo(SlowRecordTimeouts.BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT) <= 0, flag, cause
+                + " gives a transaction timeout of " + txn + ", over the brokers' default limit"
+                + " (transaction.max.timeout.ms, 15 min); lower them");
+    }
+
+        private static void require(boolean ok, String flag, String problem) {
         if (!ok) {
             throw new IllegalArgumentException(flag + " " + problem);
         }

@@ -22,7 +22,6 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
-import io.lettuce.core.SetArgs;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.CommandArgs;
@@ -285,9 +284,7 @@ public final class AnchorKvStore implements AutoCloseable {
      * @return whether the key existed
      */
     public boolean expireWithin(String key, Duration grace) {
-        if (grace.toMillis() < 1) {
-            throw new IllegalArgumentException("grace must be at least 1 ms, got " + grace);
-        }
+        requireGrace(grace);
         try {
             if (redis.sync.pexpire(bytes(key), grace.toMillis(), ExpireArgs.Builder.lt())) {
                 return true;
@@ -305,9 +302,7 @@ public final class AnchorKvStore implements AutoCloseable {
      * @return how many of the keys existed
      */
     public long expireAllWithin(List<String> keys, Duration grace) {
-        if (grace.toMillis() < 1) {
-            throw new IllegalArgumentException("grace must be at least 1 ms, got " + grace);
-        }
+        requireGrace(grace);
         List<RedisFuture<Boolean>> replies = new ArrayList<>(keys.size());
         try {
             for (String key : keys) {
@@ -325,6 +320,12 @@ public final class AnchorKvStore implements AutoCloseable {
             }
         }
         return existed;
+    }
+
+    private static void requireGrace(Duration grace) {
+        if (grace.toMillis() < 1) {
+            throw new IllegalArgumentException("grace must be at least 1 ms, got " + grace);
+        }
     }
 
     /**
@@ -355,7 +356,7 @@ public final class AnchorKvStore implements AutoCloseable {
      */
     public void scan(String pattern, java.util.function.Consumer<String> each) {
         try {
-            ScanIterator<byte[]> keys = ScanIterator.scan(redis.sync, ScanArgs.Builder.matches(bytes(pattern)).limit(SCAN_BATCH));
+            ScanIterator<byte[]> keys = scanIterator(pattern);
             while (keys.hasNext()) {
                 each.accept(new String(keys.next(), StandardCharsets.UTF_8));
             }
@@ -364,11 +365,15 @@ public final class AnchorKvStore implements AutoCloseable {
         }
     }
 
+    private ScanIterator<byte[]> scanIterator(String pattern) {
+        return ScanIterator.scan(redis.sync, ScanArgs.Builder.matches(bytes(pattern)).limit(SCAN_BATCH));
+    }
+
     private long deleteMatching(String pattern) {
         try {
             long deleted = 0;
             List<byte[]> batch = new ArrayList<>(DELETE_BATCH);
-            ScanIterator<byte[]> keys = ScanIterator.scan(redis.sync, ScanArgs.Builder.matches(bytes(pattern)).limit(SCAN_BATCH));
+            ScanIterator<byte[]> keys = scanIterator(pattern);
             while (keys.hasNext()) {
                 batch.add(keys.next());
                 if (batch.size() == DELETE_BATCH) {

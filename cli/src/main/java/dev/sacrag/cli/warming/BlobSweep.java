@@ -8,8 +8,8 @@ import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
+import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -151,9 +151,7 @@ public final class BlobSweep {
             }
             DocLife life = lives.computeIfAbsent(docId, k -> new DocLife(new HashSet<>(), new HashSet<>()));
             try {
-                Header type = r.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
-                var doc = codec.decodeRecord(docId, r.value(), type == null || type.value() == null ? null
-                        : new String(type.value(), StandardCharsets.UTF_8), r.timestamp());
+                DocumentEvent doc = LiveDocuments.decode(codec, docId, r);
                 life.versions().add(doc.getVersion());
                 life.tenants().add(doc.getTenant());
                 tenants.add(doc.getTenant());
@@ -211,8 +209,9 @@ public final class BlobSweep {
              CatalogWatch watch = CatalogWatch.open(s.bootstrapServers(), s.catalogTopic(), readTimeout)) {
             documents.readToEnd(docs::apply, readTimeout);
             Catalog catalog = watch.catalog();
-            requireTheCompressorsDocuments(catalog, docs, s);
-            CatalogNames names = new CatalogNames(catalog.entries(Optional.empty()));
+            List<CatalogEntry> entries = catalog.entries(Optional.empty());
+            requireTheCompressorsDocuments(entries, docs, s);
+            CatalogNames names = new CatalogNames(entries);
             Map<String, Verdict> candidates = new LinkedHashMap<>();
             redis.scan(RedisKeys.blobPattern(s.tenant()), key -> {
                 BlobKey blob;
@@ -296,8 +295,8 @@ public final class BlobSweep {
      * likely not the one the compressors read (a wrong --documents-topic), against which every
      * blob whose entry is gone would look like a deleted document's.
      */
-    static void requireTheCompressorsDocuments(Catalog catalog, Documents docs, Settings s) {
-        List<CatalogEntry> entries = catalog.entries(Optional.empty()).stream()
+    static void requireTheCompressorsDocuments(List<CatalogEntry> catalog, Documents docs, Settings s) {
+        List<CatalogEntry> entries = catalog.stream()
                 .filter(e -> s.tenant().map(e.tenant()::equals).orElse(true)).toList();
         long unheld = entries.stream().filter(e -> docs.life(e.docId()).isEmpty()).count();
         if (!entries.isEmpty() && unheld * 2 > entries.size()) {

@@ -90,14 +90,20 @@ final class LiveDocuments {
             return;
         }
         try {
-            Header type = r.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
-            DocumentEvent doc = codec.decodeRecord(docId, r.value(), type == null || type.value() == null ? null
-                    : new String(type.value(), StandardCharsets.UTF_8), r.timestamp());
+            DocumentEvent doc = decode(codec, docId, r);
             versions.computeIfAbsent(docId, k -> new ArrayList<>()).add(new Doc(docId, doc.getTenant(), doc.getVersion(),
                     new Position(r.partition(), r.offset()), ContentHash.of(doc.getText())));
         } catch (BadDocumentException e) {
             invalid++;
         }
+    }
+
+    /** A documents-topic record decoded as the compressor decodes it: its content-type header, its timestamp. */
+    static DocumentEvent decode(DocumentCodec codec, String docId, ConsumerRecord<byte[], byte[]> r)
+            throws BadDocumentException {
+        Header type = r.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
+        return codec.decodeRecord(docId, r.value(), type == null || type.value() == null ? null
+                : new String(type.value(), StandardCharsets.UTF_8), r.timestamp());
     }
 
     /**

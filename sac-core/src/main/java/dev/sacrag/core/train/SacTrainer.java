@@ -206,16 +206,16 @@ public final class SacTrainer {
         listener.onMessage("started from the weights of " + dir);
     }
 
-    /**
-     * A resume must train the same parameters it saved: a checkpoint read into fewer LoRA
-     * targets would drop the others' factors without a word, and the next save would write
-     * the smaller adapter over the trained one.
-     */
     /** The stage-2 schedule, as a checkpoint records it: a decay is fixed by its length, a constant rate is not. */
     private String schedule() {
         return c.decayStage2() ? "decaying over " + c.stage2Steps() + " steps" : "constant";
     }
 
+    /**
+     * A resume must train the same parameters it saved: a checkpoint read into fewer LoRA
+     * targets would drop the others' factors without a word, and the next save would write
+     * the smaller adapter over the trained one.
+     */
     private void refuseOtherShape(SacSpec saved) {
         SacSpec now = c.spec();
         if (!saved.loraTargets().equals(now.loraTargets()) || saved.loraRank() != now.loraRank()
