@@ -10,6 +10,7 @@ import dev.sacrag.core.text.ByteLevelVocab;
 import dev.sacrag.core.text.TextTokenizer;
 import dev.sacrag.core.model.Transformer;
 import dev.sacrag.core.sac.Fingerprints;
+import dev.sacrag.core.sac.CapitalisedWords;
 import dev.sacrag.core.sac.SacSpec;
 import dev.sacrag.core.train.BaseTrainer;
 import dev.sacrag.core.train.SacExamples;
@@ -212,7 +213,10 @@ final class TrainCommand implements Runnable {
         Path data;
 
         @Option(names = "--variant", defaultValue = "sac",
-                description = "sac, sac-causal (causal compressor) or sac-no-anchor-emb (default ${DEFAULT-VALUE}).")
+                description = "sac, sac-causal (causal compressor) or sac-no-anchor-emb (default ${DEFAULT-VALUE}); or the "
+                        + "experiment sac-names: every token of a capitalised word an anchor too, beside the uniform ones "
+                        + "(fewer context tokens per anchor than the ratio; scored by sac eval --methods sac-names, never "
+                        + "used by the pipeline). --init may name a sac adapter for it.")
         String variant;
 
         @Option(names = "--name", description = "Adapter folder name (default: the variant).")
@@ -307,8 +311,13 @@ final class TrainCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (!List.of("sac", "sac-causal", "sac-no-anchor-emb").contains(variant)) {
-                throw new IllegalArgumentException("--variant must be sac, sac-causal or sac-no-anchor-emb");
+            if (!List.of("sac", "sac-causal", "sac-no-anchor-emb", SacSpec.NAMES_VARIANT).contains(variant)) {
+                throw new IllegalArgumentException("--variant must be sac, sac-causal, sac-no-anchor-emb or "
+                        + SacSpec.NAMES_VARIANT);
+            }
+            if (SacSpec.NAMES_VARIANT.equals(variant) && exportExamples != null) {
+                throw new IllegalArgumentException("--variant " + SacSpec.NAMES_VARIANT + " trains here only: "
+                        + "scripts/gpu/train_sac.py places uniform anchors");
             }
             if (!(continuationShare >= 0 && continuationShare <= 1)) {
                 throw new IllegalArgumentException("--continuation-share must be in [0, 1], got " + continuationShare);
@@ -357,7 +366,8 @@ final class TrainCommand implements Runnable {
                 SacTrainer.Config c = new SacTrainer.Config(adapterDir, spec, seed, stage1, stage2, batch, lr1, lr2, 30,
                         budget, Duration.ofMinutes(5), resume, init, continuationShare, lr2Decay);
                 java.nio.file.Files.createDirectories(adapterDir);
-                new SacTrainer(c, new ConsoleProgress(adapterDir.resolve("train-log.jsonl"), 5)).train(base, examples, prefix);
+                new SacTrainer(c, new ConsoleProgress(adapterDir.resolve("train-log.jsonl"), 5)).train(base, examples, prefix,
+                        spec.keepsCapitalisedWords() ? CapitalisedWords.marker(tok, prefix.length) : null);
             }
             return 0;
         }

@@ -1,6 +1,7 @@
 package dev.sacrag.compressor;
 
 import dev.sacrag.core.sac.SacEngine;
+import dev.sacrag.core.sac.SacSpec;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.kvstore.KvStoreConfig;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -90,6 +91,11 @@ public final class CompressorApp implements AutoCloseable {
         long deadLetterTopicBytes = TopicPreflight.check(config.bootstrapServers(), config.topics());
         SacEngine engine = SacEngine.load(config.modelDir(), config.adapterDir());
         opened.add(engine);
+        if (engine.adapter().spec().keepsCapitalisedWords()) {
+            throw new IllegalArgumentException(config.adapterDir() + " is an adapter of the " + SacSpec.NAMES_VARIANT
+                    + " experiment (anchors on capitalised words too), for `sac eval` only; point "
+                    + CompressorConfig.Flags.ADAPTER + " at a sac adapter");
+        }
         DocumentCompressor compressor = wrap.apply(new SacDocumentCompressor(engine,
                 config.ratio().orElse(SacDocumentCompressor.defaultRatio(engine))));
         AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(config.redis()));

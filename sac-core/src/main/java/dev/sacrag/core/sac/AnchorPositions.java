@@ -39,6 +39,32 @@ public final class AnchorPositions {
         return sum;
     }
 
+    /**
+     * EXPERIMENT ({@link CapitalisedWords}): the offsets, in order, of the anchors of a chunk of {@code n}
+     * tokens starting at index {@code start} of the input: the uniform ones plus every token {@code alsoAnchor}
+     * marks (indexed by input position; null marks none).
+     */
+    public static int[] inChunk(int n, int r, boolean[] alsoAnchor, int start) {
+        int[] uniform = inChunk(n, r);
+        if (alsoAnchor == null) {
+            return uniform;
+        }
+        boolean[] anchor = java.util.Arrays.copyOfRange(alsoAnchor, start, start + n);
+        for (int a : uniform) {
+            anchor[a] = true;
+        }
+        return java.util.stream.IntStream.range(0, n).filter(j -> anchor[j]).toArray();
+    }
+
+    /**
+     * The anchor-table row of the anchor at chunk offset {@code offset}: uniform anchor j (at
+     * (r-1)/2 + j*r) takes row j; an added one ({@link #inChunk(int, int, boolean[], int)}) the row of the
+     * nearest uniform anchor at or before it, row 0 before the first (the table has a row per uniform slot).
+     */
+    public static int slotOf(int offset, int r, int slots) {
+        return Math.min(slots - 1, Math.max(0, Math.floorDiv(offset - (r - 1) / 2, r)));
+    }
+
     private AnchorPositions() {
     }
 }

@@ -19,6 +19,15 @@ public final class CapitalisedWords {
     }
 
     /**
+     * The marks of a whole compressor input (context prefix, then the context): the tokens of capitalised words
+     * of the context, the first {@code contextStart} tokens never marked. What the {@code sac-names} adapter is
+     * trained with ({@code SacTrainer}) and evaluated with ({@code SacEngine.compressKeepingCapitalisedWords}).
+     */
+    public static java.util.function.Function<long[], boolean[]> marker(TextTokenizer tok, int contextStart) {
+        return ids -> mask(tok, ids, contextStart);
+    }
+
+    /**
      * Marks the tokens of {@code ids} from index {@code from} on that belong to a capitalised word. A
      * word starts at a token that begins with anything but a letter (a space, a newline, a hyphen) or
      * follows a token that ends with anything but a letter; only tokens holding a letter are marked.

@@ -38,22 +38,6 @@ public final class SacCompressor {
     record Chunk(long[] tokens, int firstPosition, int[] anchors) { }
 
     /**
-     * The anchor offsets, in order, of a chunk of {@code n} tokens starting at {@code start}: uniform,
-     * plus those {@code alsoAnchor} marks (null: none).
-     */
-    private static int[] anchorsOf(int n, int ratio, boolean[] alsoAnchor, int start) {
-        int[] uniform = AnchorPositions.inChunk(n, ratio);
-        if (alsoAnchor == null) {
-            return uniform;
-        }
-        boolean[] anchor = java.util.Arrays.copyOfRange(alsoAnchor, start, start + n);
-        for (int a : uniform) {
-            anchor[a] = true;
-        }
-        return java.util.stream.IntStream.range(0, n).filter(j -> anchor[j]).toArray();
-    }
-
-    /**
      * @param tokens  the full compressor input: BOS, the context prompt, the context
      * @param modelId written into the result, naming (base, adapter, ratio)
      */
@@ -85,6 +69,11 @@ public final class SacCompressor {
 
     private AnchorKv compress(long[] tokens, int ratio, String modelId, int shift, boolean[] alsoAnchor) {
         SacSpec spec = adapter.spec();
+        if (alsoAnchor == null && spec.keepsCapitalisedWords()) {
+            throw new IllegalStateException("adapter " + spec.variant() + " was trained with the tokens of capitalised"
+                    + " words as anchors too, an experiment that only `sac eval --methods " + SacSpec.NAMES_VARIANT
+                    + "` runs; the pipeline compresses with the uniform anchors of a sac adapter");
+        }
         if (!spec.supports(ratio)) {
             throw new IllegalArgumentException("adapter " + spec.variant() + " supports ratios " + spec.ratios()
                     + ", not " + ratio);
@@ -96,7 +85,7 @@ public final class SacCompressor {
         for (int start = 0; start < tokens.length; start += spec.chunkSize()) {
             int end = Math.min(tokens.length, start + spec.chunkSize());
             chunks.add(new Chunk(java.util.Arrays.copyOfRange(tokens, start, end), shift + start + 1,
-                    anchorsOf(end - start, ratio, alsoAnchor, start))); // 1-based
+                    AnchorPositions.inChunk(end - start, ratio, alsoAnchor, start))); // 1-based
         }
         ModelConfig c = model.config();
         int[] chunkAnchors = chunks.stream().mapToInt(ch -> ch.anchors().length).toArray();
@@ -178,13 +167,9 @@ public final class SacCompressor {
     private NDArray anchorEmbedding(NDManager m, int[][] anchors, int b, int t, int ratio) {
         int slots = adapter.spec().anchorSlots();
         float[] select = new float[b * t * slots];                              // one-hot [B, T, slots]
-        int first = (ratio - 1) / 2;
         for (int i = 0; i < b; i++) {
             for (int j = 0; j < anchors[i].length; j++) {
-                // uniform anchor j sits at first + j * ratio and takes row j; an added one, the row of the nearest
-                // uniform anchor at or before it
-                int slot = Math.min(slots - 1, Math.max(0, Math.floorDiv(anchors[i][j] - first, ratio)));
-                select[(i * t + anchors[i][j]) * slots + slot] = 1f;
+                select[(i * t + anchors[i][j]) * slots + AnchorPositions.slotOf(anchors[i][j], ratio, slots)] = 1f;
             }
         }
         return m.create(select, new Shape(b, t, slots)).matMul(adapter.anchorTable());

@@ -16,7 +16,9 @@ import java.util.List;
  * (chunk size, prompt strings, LoRA targets and rank, ratios, ablation switches) lives here,
  * never in code.
  *
- * @param variant           "sac", or an ablation: "sac-causal", "sac-no-anchor-emb"
+ * @param variant           "sac", or an ablation: "sac-causal", "sac-no-anchor-emb"; or the experiment
+ *                          "sac-names" (trained with every token of a capitalised word an anchor too,
+ *                          {@link CapitalisedWords}; evaluation only)
  * @param bidirectional     compressor attention inside a chunk (false = causal ablation)
  * @param anchorEmbedding   whether the anchor embedding table is added at layer 0
  * @param anchorSlots       rows of the anchor table: the most anchors one chunk can have
@@ -88,6 +90,17 @@ public record SacSpec(
     /** Where the context starts in the compressor's input: the length of {@link #contextPrefix}. */
     public int contextStart(dev.sacrag.core.text.TextTokenizer tok) {
         return contextPrefix(tok, 0).length;
+    }
+
+    /** The variant of the EXPERIMENT that keeps capitalised words' tokens as anchors ({@link CapitalisedWords}). */
+    public static final String NAMES_VARIANT = "sac-names";
+
+    /**
+     * Whether this adapter was trained with capitalised words' tokens as anchors beside the uniform ones
+     * ({@link #NAMES_VARIANT}): it is meant for {@code SacEngine.compressKeepingCapitalisedWords} only.
+     */
+    public boolean keepsCapitalisedWords() {
+        return NAMES_VARIANT.equals(variant);
     }
 
     public boolean supports(int ratio) {

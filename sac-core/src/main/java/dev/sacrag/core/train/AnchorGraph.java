@@ -13,6 +13,7 @@ import dev.sacrag.core.sac.AnchorPositions;
 import dev.sacrag.core.sac.SacSpec;
 
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The SAC compressor and decoder as one differentiable graph, for training: the same maths
@@ -27,13 +28,24 @@ final class AnchorGraph {
     private final LowRank lora;
     private final NDArray anchorTable;  // [slots, E]
     private final NDArray lmToken;      // [E]
+    private final Function<long[], boolean[]> alsoAnchor; // null: the paper's uniform anchors only
 
     AnchorGraph(Transformer base, SacSpec spec, LowRank lora, NDArray anchorTable, NDArray lmToken) {
+        this(base, spec, lora, anchorTable, lmToken, null);
+    }
+
+    /**
+     * With {@code alsoAnchor} (EXPERIMENT, {@code sac-names}): the tokens it marks in a compressor input are
+     * anchors too, beside the uniform ones, as {@code SacCompressor.compressWithExtraAnchors} places them.
+     */
+    AnchorGraph(Transformer base, SacSpec spec, LowRank lora, NDArray anchorTable, NDArray lmToken,
+                Function<long[], boolean[]> alsoAnchor) {
         this.base = base;
         this.spec = spec;
         this.lora = lora;
         this.anchorTable = anchorTable;
         this.lmToken = lmToken;
+        this.alsoAnchor = alsoAnchor;
     }
 
     /** Anchor K and V per layer, [1, Hkv, N, D], of one document compressed at positions 1..T. */
@@ -46,7 +58,13 @@ final class AnchorGraph {
         long[][] ids = new long[chunks][t];
         int[][] positions = new int[chunks][t];
         int[] lengths = new int[chunks];
-        int total = AnchorPositions.total(tokens.length, cs, ratio);
+        boolean[] marks = alsoAnchor == null ? null : alsoAnchor.apply(tokens);
+        int[][] anchorsOf = new int[chunks][];
+        int total = 0;
+        for (int b = 0; b < chunks; b++) {
+            anchorsOf[b] = AnchorPositions.inChunk(Math.min(cs, tokens.length - b * cs), ratio, marks, b * cs);
+            total += anchorsOf[b].length;
+        }
         int slots = spec.anchorSlots();
         float[] slotSelect = new float[chunks * t * slots];   // [B, T, slots]: anchor j of a chunk -> table row j
         float[] gather = new float[total * chunks * t];       // [N, B*T]: anchor n <- position of its chunk
@@ -58,9 +76,9 @@ final class AnchorGraph {
             for (int j = 0; j < t; j++) {
                 positions[b][j] = start + 1 + j;
             }
-            int[] anchors = AnchorPositions.inChunk(lengths[b], ratio);
+            int[] anchors = anchorsOf[b];
             for (int j = 0; j < anchors.length; j++) {
-                slotSelect[(b * t + anchors[j]) * slots + j] = 1f;
+                slotSelect[(b * t + anchors[j]) * slots + AnchorPositions.slotOf(anchors[j], ratio, slots)] = 1f;
                 gather[n++ * chunks * t + b * t + anchors[j]] = 1f;
             }
         }

@@ -100,6 +100,21 @@ public final class SacTrainer {
     }
 
     public void train(Transformer base, Examples examples, long[] contextPrefix) throws IOException {
+        train(base, examples, contextPrefix, null);
+    }
+
+    /**
+     * As {@link #train(Transformer, Examples, long[])}; {@code alsoAnchor} marks the tokens of a compressor input
+     * that are anchors besides the uniform ones (EXPERIMENT, the {@link SacSpec#NAMES_VARIANT} variant: e.g.
+     * {@code CapitalisedWords.marker}); null for every other variant.
+     */
+    public void train(Transformer base, Examples examples, long[] contextPrefix,
+                      java.util.function.Function<long[], boolean[]> alsoAnchor) throws IOException {
+        if (c.spec().keepsCapitalisedWords() != (alsoAnchor != null)) {
+            throw new IllegalArgumentException("variant " + c.spec().variant() + (alsoAnchor == null
+                    ? " places anchors on marked tokens too: it needs the marks"
+                    : " places its anchors uniformly: marks are for " + SacSpec.NAMES_VARIANT + " only"));
+        }
         ModelConfig mc = base.config();
         NDManager m = base.manager().newSubManager();
         Map<String, NDArray> params = new LinkedHashMap<>();
@@ -127,7 +142,7 @@ public final class SacTrainer {
         } else if (c.init() != null) {
             initFrom(c.init(), params);
         }
-        AnchorGraph graph = new AnchorGraph(base, c.spec(), lora, table, lm);
+        AnchorGraph graph = new AnchorGraph(base, c.spec(), lora, table, lm, alsoAnchor);
         long total = c.stage1Steps() + c.stage2Steps();
         long start = System.nanoTime();
         long lastSave = start;
@@ -198,7 +213,9 @@ public final class SacTrainer {
             throw new IllegalArgumentException("--init " + dir + " was trained on another base model (fingerprint "
                     + saved.baseModel() + ", this base: " + now.baseModel() + ")");
         }
-        if (!saved.variant().equals(now.variant())) {
+        // a sac adapter may start the names experiment: the same function, trained on more anchors from there
+        boolean namesFromSac = saved.variant().equals("sac") && now.keepsCapitalisedWords();
+        if (!saved.variant().equals(now.variant()) && !namesFromSac) {
             throw new IllegalArgumentException("--init " + dir + " is a " + saved.variant() + " adapter; this run trains "
                     + now.variant() + " (--variant)");
         }

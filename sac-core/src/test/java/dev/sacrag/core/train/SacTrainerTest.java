@@ -228,6 +228,47 @@ class SacTrainerTest {
     }
 
     @Test
+    void theNamesExperimentStartsFromASacAdapterAndTrainsWithItsMarks() throws Exception {
+        Path base = tinyBase();
+        Path trained = tmp.resolve("adapters/sac");
+        Path names = tmp.resolve("adapters/sac-names");
+        SacSpec namesSpec = qv4(SacSpec.NAMES_VARIANT, 4);
+        // marks on a run of tokens inside docA and docB's first chunk: more anchors than the uniform ones
+        java.util.function.Function<long[], boolean[]> marks = ids -> {
+            boolean[] m = new boolean[ids.length];
+            java.util.Arrays.fill(m, 3, Math.min(ids.length, 9), true);
+            return m;
+        };
+        try (Transformer model = Transformer.load(base)) {
+            new SacTrainer(config(trained, qv4("sac", 4), 3, false), s -> { }).train(model, new Fixed(), new long[] {0, 5, 6});
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SacTrainer(
+                    fromInit(names, namesSpec, 2, trained), s -> { }).train(model, new Fixed(), new long[] {0, 5, 6}));
+            assertTrue(e.getMessage().contains("needs the marks"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> new SacTrainer(config(tmp.resolve("adapters/u"),
+                    qv4("sac", 4), 2, false), s -> { }).train(model, new Fixed(), new long[] {0, 5, 6}, marks));
+            assertTrue(e.getMessage().contains("uniformly"), e.getMessage());
+
+            List<TrainingListener.Step> steps = new ArrayList<>();
+            List<String> messages = new ArrayList<>();
+            new SacTrainer(fromInit(names, namesSpec, 6, trained), new TrainingListener() {
+                @Override
+                public void onStep(Step step) {
+                    steps.add(step);
+                }
+
+                @Override
+                public void onMessage(String message) {
+                    messages.add(message);
+                }
+            }).train(model, new Fixed(), new long[] {0, 5, 6}, marks);
+            assertTrue(messages.stream().anyMatch(m -> m.contains("started from the weights of " + trained)), messages.toString());
+            assertEquals(6, steps.size());
+            assertTrue(steps.stream().allMatch(s -> Double.isFinite(s.loss())), steps.toString());
+            assertEquals(SacSpec.NAMES_VARIANT, SacSpec.load(names).variant());
+        }
+    }
+
+    @Test
     void aResumedRunKeepsItsCheckpointsStageTwoSchedule() throws Exception {
         Path base = tinyBase();
         SacSpec spec = qv4("sac", 4);

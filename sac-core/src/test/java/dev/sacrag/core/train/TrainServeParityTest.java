@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -82,6 +83,46 @@ class TrainServeParityTest {
                 }
                 assertTrue(maxDiff <= 1e-3 * Math.max(1, maxAbs),
                         spec.variant() + " " + k.targets() + ": serving and training logits differ by " + maxDiff + " (max |logit| " + maxAbs + ")");
+            }
+        }
+    }
+
+    /**
+     * The names experiment trains what eval serves: with capitalised words' tokens as anchors too, the graph's
+     * anchors (places and anchor-table rows) are those of {@code SacEngine.compressKeepingCapitalisedWords}.
+     */
+    @Test
+    void namesLayoutTrainsTheAnchorsItServes() throws Exception {
+        ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
+        Path base = TestModels.write(c, tmp.resolve("base-names"), 4);
+        SacSpec spec = new SacSpec(SacSpec.FORMAT, SacSpec.NAMES_VARIANT, List.of(4), 16,
+                "### Context:\n", "\n### Question:\n", "\n### Answer:", true, true,
+                List.of("q_proj", "v_proj"), 4, 8f, AnchorPositions.count(16, 4), 512, Fingerprints.baseModel(base));
+        Path adapterDir = tmp.resolve("adapter-names");
+        SacAdapter.writeRandom(adapterDir, spec, c, 11);
+        try (SacEngine engine = SacEngine.load(base, adapterDir); NDScope scope = new NDScope()) {
+            String text = "The harbour of Quillon was paved in 1911. Its mayor, Dov Arkel, works at Hemlock Foods.";
+            long[] tokens = engine.contextTokens(text);
+            java.util.function.Function<long[], boolean[]> marks = dev.sacrag.core.sac.CapitalisedWords.marker(
+                    engine.tokenizer(), engine.contextTokens("").length);
+            AnchorKv served = engine.compressKeepingCapitalisedWords(text, 4);
+            assertTrue(served.anchorCount() > AnchorPositions.total(tokens.length, 16, 4),
+                    "the text's names must add anchors, or the test shows nothing");
+            assertThrows(IllegalStateException.class, () -> engine.compress(text, 4),
+                    "a names adapter must not compress with uniform anchors alone");
+
+            SacAdapter a = engine.adapter();
+            AnchorGraph g = new AnchorGraph(engine.base(), spec, a.lora(), a.anchorTable(), a.lmToken(), marks);
+            NDArray[][] kv = g.compress(tokens, 4);
+            assertEquals(served.anchorCount(), kv[0][0].getShape().get(2));
+            for (int l = 0; l < c.layers(); l++) {
+                // trained [1, Hkv, N, D] against served [Hkv, N, D]
+                float[] keys = kv[0][l].toFloatArray();
+                float[] values = kv[1][l].toFloatArray();
+                for (int i = 0; i < keys.length; i++) {
+                    assertEquals(served.keys()[l][i], keys[i], 1e-3f, "layer " + l + " key " + i);
+                    assertEquals(served.values()[l][i], values[i], 1e-3f, "layer " + l + " value " + i);
+                }
             }
         }
     }
