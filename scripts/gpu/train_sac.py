@@ -605,8 +605,17 @@ def batches(ex, spec, a, stage1_steps, start_step, rng):
 # Training, parity
 # ---------------------------------------------------------------------------------------------
 
+def load_spec(path):
+    """The adapter's sac.json; this script places the paper's uniform anchors only."""
+    spec = json.load(open(path))
+    if spec.get("variant") == "sac-names":
+        sys.exit(f"{path}: variant sac-names puts anchors on capitalised words too; this script places uniform "
+                 "anchors only: train it with `sac train sac --variant sac-names`")
+    return spec
+
+
 def train(a):
-    spec = json.load(open(a.spec))
+    spec = load_spec(a.spec)
     rng = np.random.default_rng(a.seed)
     torch.manual_seed(a.seed)
     device = torch.device(a.device)
@@ -746,7 +755,7 @@ def train(a):
 def parity(a):
     """The loss of one fixed stage-2 example in float32 on the CPU, and the Java graph's rotation path checked."""
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    spec = json.load(open(a.spec))
+    spec = load_spec(a.spec)
     base = Base(a.base, torch.device("cpu"))
     adapter = Adapter(base, spec, a.seed)
     adapter.load(a.init)

@@ -50,7 +50,9 @@ final class EvalCommand implements Callable<Integer> {
             + "sac-int8, truncate, uniform-kv, sac-causal, sac-no-anchor-emb. E.g. --methods sac --ratios 4 "
             + "to follow a training run. Perplexity (--text) always covers full, none and sac. Experiment, only when named:"
             + " sac-names, sac with every token of a capitalised word an anchor too (fewer context tokens per anchor than"
-            + " the ratio; the progress line and eval.json's tokens_per_anchor give how many).")
+            + " the ratio; the progress line and eval.json's tokens_per_anchor give how many), with the package's"
+            + " sac-names adapter, trained that way, when it has one (sac train sac --variant sac-names), else with"
+            + " the sac adapter.")
     List<String> methods;
 
     @Override
@@ -84,6 +86,9 @@ final class EvalCommand implements Callable<Integer> {
                     : ev.perplexity(MrqaJsonl.read(text).stream().map(MrqaRecord::context).toList(), ratios);
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("adapters", new ArrayList<>(engines.keySet()));
+            if (methods != null && methods.contains("sac-names")) {
+                extra.put("sac_names_adapter", ev.namesAdapter());
+            }
             extra.put("seconds", (System.nanoTime() - t0) / 1e9);
             extra.put("machine", Machine.describe());
             SacEngine main = engines.get("sac");

@@ -315,6 +315,11 @@ final class TrainCommand implements Runnable {
                 throw new IllegalArgumentException("--variant must be sac, sac-causal, sac-no-anchor-emb or "
                         + SacSpec.NAMES_VARIANT);
             }
+            if ("sac".equals(name) && !"sac".equals(variant)) {
+                throw new IllegalArgumentException("--name sac is the package's sac adapter, which the pipeline and "
+                        + "sac eval read as variant sac; train " + variant + " into another --name (default: "
+                        + variant + ")");
+            }
             if (SacSpec.NAMES_VARIANT.equals(variant) && exportExamples != null) {
                 throw new IllegalArgumentException("--variant " + SacSpec.NAMES_VARIANT + " trains here only: "
                         + "scripts/gpu/train_sac.py places uniform anchors");

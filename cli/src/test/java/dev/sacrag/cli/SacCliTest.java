@@ -152,5 +152,9 @@ class SacCliTest {
                     trainingOnly[0] + ": " + refused.err());
             assertTrue(Files.notExists(tmp.resolve("other.bin")), "nothing written");
         }
+        Run names = run("train", "sac", "--model", model.toString(), "--data", data.toString(), "--variant", "sac-names",
+                "--ratio", "8", "--export-examples", tmp.resolve("names.bin").toString());
+        assertTrue(names.code() != 0 && names.err().contains("sac-names trains here only"), names.err());
+        assertTrue(Files.notExists(tmp.resolve("names.bin")), "nothing written");
     }
 }

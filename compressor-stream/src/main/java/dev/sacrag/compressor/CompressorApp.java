@@ -88,14 +88,10 @@ public final class CompressorApp implements AutoCloseable {
         if (!Files.isDirectory(config.modelDir())) {
             throw new NoSuchFileException(config.modelDir().toString(), null, CompressorConfig.Flags.MODEL + ": no model folder there");
         }
+        SacSpec.requireUniformAnchors(config.adapterDir(), "point " + CompressorConfig.Flags.ADAPTER + " at a sac adapter");
         long deadLetterTopicBytes = TopicPreflight.check(config.bootstrapServers(), config.topics());
         SacEngine engine = SacEngine.load(config.modelDir(), config.adapterDir());
         opened.add(engine);
-        if (engine.adapter().spec().keepsCapitalisedWords()) {
-            throw new IllegalArgumentException(config.adapterDir() + " is an adapter of the " + SacSpec.NAMES_VARIANT
-                    + " experiment (anchors on capitalised words too), for `sac eval` only; point "
-                    + CompressorConfig.Flags.ADAPTER + " at a sac adapter");
-        }
         DocumentCompressor compressor = wrap.apply(new SacDocumentCompressor(engine,
                 config.ratio().orElse(SacDocumentCompressor.defaultRatio(engine))));
         AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(config.redis()));

@@ -2,6 +2,7 @@ package dev.sacrag.core.eval;
 
 import dev.sacrag.core.data.MrqaRecord;
 import dev.sacrag.core.sac.SacEngine;
+import dev.sacrag.core.sac.SacSpec;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -110,6 +111,10 @@ public final class Evaluator {
         if (main == null) {
             throw new IllegalArgumentException("the model package has no adapter of variant 'sac'");
         }
+        if (main.adapter().spec().keepsCapitalisedWords()) {
+            throw new IllegalArgumentException("the 'sac' engine is an adapter of the " + SacSpec.NAMES_VARIANT
+                    + " experiment; the evaluation compares the others with a uniform-anchor sac adapter");
+        }
         this.progress = progress;
     }
 
@@ -125,7 +130,11 @@ public final class Evaluator {
     /** The methods an evaluation scores unless told otherwise, in report order. */
     public static final List<String> METHODS = List.of("full", "none", "sac", QaMethods.SAC_INT8, "truncate",
             "uniform-kv", "sac-causal", "sac-no-anchor-emb");
-    /** Experiments, scored only when named: {@code sac-names} keeps capitalised words' tokens as anchors too. */
+    /**
+     * Experiments, scored only when named: {@code sac-names} keeps capitalised words' tokens as anchors too, with
+     * the package's {@code sac-names} adapter (trained with that layout) when it has one, else with the {@code sac}
+     * adapter (trained on uniform anchors: session 18's check).
+     */
     public static final List<String> EXPERIMENTS = List.of(QaMethods.SAC_NAMES);
 
     public List<Row> qa(List<MrqaRecord> data, List<Integer> ratios, List<Prediction> predictions) {
@@ -154,7 +163,7 @@ public final class Evaluator {
         }
         for (int r : ratios) {
             for (String m : List.of("sac", QaMethods.SAC_INT8, QaMethods.SAC_NAMES, "truncate", "uniform-kv")) {
-                if (include.contains(m) && (!m.startsWith("sac") || main.adapter().spec().supports(r))) {
+                if (include.contains(m) && (!m.startsWith("sac") || engineFor(m).adapter().spec().supports(r))) {
                     rows.add(score(m, r, data, methods, predictions));
                 }
             }
@@ -169,7 +178,7 @@ public final class Evaluator {
     }
 
     private Row score(String method, int ratio, List<MrqaRecord> data, QaMethods methods, List<Prediction> out) {
-        SacEngine engine = variants.getOrDefault(method, main);
+        SacEngine engine = engineFor(method);
         double em = 0;
         double f1 = 0;
         double pem = 0;
@@ -202,11 +211,22 @@ public final class Evaluator {
         Scores scores = new Scores(perQuestion, context);
         Row row = new Row(method, ratio, 100 * em / n, 100 * f1 / n, 100 * pem / n, 100 * pf1 / n, n,
                 Bootstrap.mean(perQuestion, context), scores, methods.tokensPerAnchor());
-        progress.accept(String.format(java.util.Locale.ROOT, "%-18s %3s  EM %5.1f [%.1f, %.1f]  F1 %5.1f  (n=%d, %.0f s)%s",
-                method, ratio == 0 ? "-" : ratio + "x", row.em(), row.emCi().low(), row.emCi().high(), row.f1(), n,
+        progress.accept(String.format(java.util.Locale.ROOT, "%-32s %3s  EM %5.1f [%.1f, %.1f]  F1 %5.1f  (n=%d, %.0f s)%s",
+                method + (method.equals(QaMethods.SAC_NAMES) && engine == main ? " (sac adapter)" : ""),
+                ratio == 0 ? "-" : ratio + "x", row.em(), row.emCi().low(), row.emCi().high(), row.f1(), n,
                 (System.nanoTime() - t0) / 1e9, methods.tokensPerAnchor() == 0 ? ""
                         : String.format(java.util.Locale.ROOT, "  %.2f context tokens per anchor", methods.tokensPerAnchor())));
         return row;
+    }
+
+    /** The engine that scores {@code method}: its own variant's adapter when the package has one, else sac's. */
+    private SacEngine engineFor(String method) {
+        return variants.getOrDefault(method, main);
+    }
+
+    /** Which adapter scores {@value QaMethods#SAC_NAMES}: its own, trained with that layout, or sac's (untrained for it). */
+    public String namesAdapter() {
+        return variants.containsKey(QaMethods.SAC_NAMES) ? QaMethods.SAC_NAMES : "sac";
     }
 
     /**

@@ -24,7 +24,8 @@ public final class CapitalisedWords {
      * trained with ({@code SacTrainer}) and evaluated with ({@code SacEngine.compressKeepingCapitalisedWords}).
      */
     public static java.util.function.Function<long[], boolean[]> marker(TextTokenizer tok, int contextStart) {
-        return ids -> mask(tok, ids, contextStart);
+        Map<Long, String> text = new java.util.concurrent.ConcurrentHashMap<>();   // each id decoded once per run
+        return ids -> mask(tok, ids, contextStart, text);
     }
 
     /**
@@ -33,7 +34,10 @@ public final class CapitalisedWords {
      * follows a token that ends with anything but a letter; only tokens holding a letter are marked.
      */
     public static boolean[] mask(TextTokenizer tok, long[] ids, int from) {
-        Map<Long, String> text = new HashMap<>();
+        return mask(tok, ids, from, new HashMap<>());
+    }
+
+    private static boolean[] mask(TextTokenizer tok, long[] ids, int from, Map<Long, String> text) {
         boolean[] keep = new boolean[ids.length];
         boolean capitalised = false;
         boolean afterLetter = false;

@@ -21,7 +21,8 @@ import java.util.List;
  *                          {@link CapitalisedWords}; evaluation only)
  * @param bidirectional     compressor attention inside a chunk (false = causal ablation)
  * @param anchorEmbedding   whether the anchor embedding table is added at layer 0
- * @param anchorSlots       rows of the anchor table: the most anchors one chunk can have
+ * @param anchorSlots       rows of the anchor table: the most uniform anchors one chunk can have (an anchor
+ *                          the names experiment adds takes a uniform one's row, {@link AnchorPositions#slotOf})
  * @param maxComposedTokens largest composed context (sum of document lengths) trained on
  * @param baseModel         fingerprint of the base weights the adapter was trained on
  */
@@ -101,6 +102,17 @@ public record SacSpec(
      */
     public boolean keepsCapitalisedWords() {
         return NAMES_VARIANT.equals(variant);
+    }
+
+    /**
+     * Refuses the adapter in {@code adapterDir} when it is the names experiment's: the pipeline compresses with
+     * uniform anchors and stores blobs sized for them. {@code fix} says what to pass instead.
+     */
+    public static void requireUniformAnchors(Path adapterDir, String fix) throws IOException {
+        if (load(adapterDir).keepsCapitalisedWords()) {
+            throw new IllegalArgumentException(adapterDir + " is an adapter of the " + NAMES_VARIANT + " experiment "
+                    + "(anchors on capitalised words too), for `sac eval --methods " + NAMES_VARIANT + "` only; " + fix);
+        }
     }
 
     public boolean supports(int ratio) {

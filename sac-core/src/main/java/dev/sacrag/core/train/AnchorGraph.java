@@ -46,6 +46,16 @@ final class AnchorGraph {
         this.anchorTable = anchorTable;
         this.lmToken = lmToken;
         this.alsoAnchor = alsoAnchor;
+        requireMarksFor(spec, alsoAnchor);
+    }
+
+    /** Marks go with the {@link SacSpec#NAMES_VARIANT} variant, and only with it. */
+    static void requireMarksFor(SacSpec spec, Function<long[], boolean[]> alsoAnchor) {
+        if (spec.keepsCapitalisedWords() != (alsoAnchor != null)) {
+            throw new IllegalArgumentException("variant " + spec.variant() + (alsoAnchor == null
+                    ? " places anchors on marked tokens too: it needs the marks"
+                    : " places its anchors uniformly: marks are for " + SacSpec.NAMES_VARIANT + " only"));
+        }
     }
 
     /** Anchor K and V per layer, [1, Hkv, N, D], of one document compressed at positions 1..T. */
@@ -59,6 +69,10 @@ final class AnchorGraph {
         int[][] positions = new int[chunks][t];
         int[] lengths = new int[chunks];
         boolean[] marks = alsoAnchor == null ? null : alsoAnchor.apply(tokens);
+        if (marks != null && marks.length != tokens.length) {
+            throw new IllegalArgumentException("one mark per token: " + marks.length + " marks for " + tokens.length
+                    + " tokens");
+        }
         int[][] anchorsOf = new int[chunks][];
         int total = 0;
         for (int b = 0; b < chunks; b++) {
@@ -66,7 +80,7 @@ final class AnchorGraph {
             total += anchorsOf[b].length;
         }
         int slots = spec.anchorSlots();
-        float[] slotSelect = new float[chunks * t * slots];   // [B, T, slots]: anchor j of a chunk -> table row j
+        float[] slotSelect = new float[chunks * t * slots];   // [B, T, slots]: an anchor -> its table row (AnchorPositions.slotOf)
         float[] gather = new float[total * chunks * t];       // [N, B*T]: anchor n <- position of its chunk
         int n = 0;
         for (int b = 0; b < chunks; b++) {

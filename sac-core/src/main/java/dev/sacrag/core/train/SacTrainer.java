@@ -110,11 +110,7 @@ public final class SacTrainer {
      */
     public void train(Transformer base, Examples examples, long[] contextPrefix,
                       java.util.function.Function<long[], boolean[]> alsoAnchor) throws IOException {
-        if (c.spec().keepsCapitalisedWords() != (alsoAnchor != null)) {
-            throw new IllegalArgumentException("variant " + c.spec().variant() + (alsoAnchor == null
-                    ? " places anchors on marked tokens too: it needs the marks"
-                    : " places its anchors uniformly: marks are for " + SacSpec.NAMES_VARIANT + " only"));
-        }
+        AnchorGraph.requireMarksFor(c.spec(), alsoAnchor);   // before anything is read or written
         ModelConfig mc = base.config();
         NDManager m = base.manager().newSubManager();
         Map<String, NDArray> params = new LinkedHashMap<>();

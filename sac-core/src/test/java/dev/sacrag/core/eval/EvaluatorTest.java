@@ -58,6 +58,43 @@ class EvaluatorTest {
     }
 
     @Test
+    void theNamesExperimentUsesTheSacNamesAdapterWhenThePackageHasOne() throws Exception {
+        ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
+        Path base = TestModels.write(c, tmp.resolve("base-n"), 4);
+        String fp = Fingerprints.baseModel(base);
+        SacAdapter.writeRandom(tmp.resolve("n/sac"), SacSpec.paperDefaults("sac", List.of(4), 4, fp), c, 1);
+        SacAdapter.writeRandom(tmp.resolve("n/sac-names"), SacSpec.paperDefaults(SacSpec.NAMES_VARIANT, List.of(4), 4, fp), c, 7);
+        List<MrqaRecord> data = new SyntheticFacts(SyntheticFacts.Split.TEST, 1).generate(2);
+        try (SacEngine sac = SacEngine.load(base, tmp.resolve("n/sac"));
+             SacEngine names = SacEngine.load(base, tmp.resolve("n/sac-names"))) {
+            java.util.function.Function<Map<String, SacEngine>, List<String>> answers = engines -> {
+                List<Evaluator.Prediction> out = new ArrayList<>();
+                new Evaluator(engines, line -> { }).maxAnswerTokens(4).qa(data, List.of(4), out, List.of("sac-names"));
+                return out.stream().map(Evaluator.Prediction::predicted).toList();
+            };
+            // what each adapter answers with capitalised words kept as anchors, question by question
+            java.util.function.Function<SacEngine, List<String>> direct = e -> {
+                List<String> out = new ArrayList<>();
+                for (MrqaRecord ctx : data) {
+                    for (MrqaRecord.Qa qa : ctx.qas()) {
+                        var kv = e.compressKeepingCapitalisedWords(ctx.context(), 4);
+                        out.add(e.tokenizer().decode(e.answer(List.of(kv), qa.question(), e.greedy(4), t -> { }).tokens())
+                                .strip());
+                    }
+                }
+                return out;
+            };
+            List<String> fromNames = direct.apply(names);
+            assertTrue(!direct.apply(sac).equals(fromNames), "the two random adapters must answer differently, or this shows nothing");
+            assertEquals(direct.apply(sac), answers.apply(Map.of("sac", sac)), "without a sac-names adapter: sac's");
+            assertEquals(fromNames, answers.apply(Map.of("sac", sac, SacSpec.NAMES_VARIANT, names)));
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new Evaluator(Map.of("sac", names), line -> { }));
+            assertTrue(e.getMessage().contains("uniform-anchor sac adapter"), e.getMessage());
+        }
+    }
+
+    @Test
     void reportsEveryMethodAtEveryRatioWithScoresInRange() throws Exception {
         ModelConfig c = TestModels.tiny(ModelConfig.Architecture.LLAMA);
         Path base = TestModels.write(c, tmp.resolve("base"), 4);

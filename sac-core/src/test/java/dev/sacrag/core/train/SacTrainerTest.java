@@ -234,7 +234,9 @@ class SacTrainerTest {
         Path names = tmp.resolve("adapters/sac-names");
         SacSpec namesSpec = qv4(SacSpec.NAMES_VARIANT, 4);
         // marks on a run of tokens inside docA and docB's first chunk: more anchors than the uniform ones
+        List<Integer> marked = new ArrayList<>();   // lengths of the inputs the trainer's compressions marked
         java.util.function.Function<long[], boolean[]> marks = ids -> {
+            marked.add(ids.length);
             boolean[] m = new boolean[ids.length];
             java.util.Arrays.fill(m, 3, Math.min(ids.length, 9), true);
             return m;
@@ -263,6 +265,10 @@ class SacTrainerTest {
             }).train(model, new Fixed(), new long[] {0, 5, 6}, marks);
             assertTrue(messages.stream().anyMatch(m -> m.contains("started from the weights of " + trained)), messages.toString());
             assertEquals(6, steps.size());
+            // every QA example compresses docB and docA, each marked (no continuation examples at share 0)
+            Fixed f = new Fixed();
+            assertEquals(6 * 2 * 2, marked.size(), "each compression goes through the marks");
+            assertTrue(marked.stream().allMatch(n -> n == f.docA.length || n == f.docB.length), marked.toString());
             assertTrue(steps.stream().allMatch(s -> Double.isFinite(s.loss())), steps.toString());
             assertEquals(SacSpec.NAMES_VARIANT, SacSpec.load(names).variant());
         }
