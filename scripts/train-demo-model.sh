@@ -606,6 +606,21 @@ cp "$CPU_WIDE/adapters/sac-names/sac.json" "$OUT/experiments/names/sac-names.jso
 cp "$CPU_WIDE/adapters/sac-names/train-log.jsonl" "$OUT/experiments/names/sac-names-log.jsonl"
 sac eval --model "$N" --data "$OUT/eval/synthetic-test.jsonl" --methods sac-names --ratios 4,8,16 \
   --json "$OUT/eval/sac-names-trained/eval.json" --out "$OUT/eval/sac-names-trained"
+# the demo's documents and questions as one MRQA file (a context per document), scored the same way
+python3 - "$N/demo.jsonl" <<'PY'
+import collections, json, sys
+qs = collections.defaultdict(list)
+for line in open("demo/questions.jsonl"):
+    q = json.loads(line)
+    qs[q["docId"]].append({"qid": q["qid"], "question": q["question"], "answers": q["answers"]})
+with open(sys.argv[1], "w") as out:
+    out.write(json.dumps({"header": {"dataset": "demo", "split": "demo"}}) + "\n")
+    for d in sorted(qs):
+        out.write(json.dumps({"id": d, "context": open(f"demo/documents/{d}.txt").read(), "qas": qs[d]}) + "\n")
+PY
+sac eval --model "$N" --data "$N/demo.jsonl" --methods full,sac,sac-names,truncate --ratios 2,4 \
+  --json "$OUT/experiments/names/demo/eval.json" --out "$N/demo-eval"
+cp "$N/demo-eval/eval.md" "$OUT/experiments/names/demo/eval.md"
 fi
 
 if want eval; then
