@@ -621,6 +621,9 @@ PY
 sac eval --model "$N" --data "$N/demo.jsonl" --methods full,sac,sac-names,truncate --ratios 2,4 \
   --json "$OUT/experiments/names/demo/eval.json" --out "$N/demo-eval"
 cp "$N/demo-eval/eval.md" "$OUT/experiments/names/demo/eval.md"
+# what keeping the names costs: context tokens per anchor on the test split, on plain text and on the demo
+sac data anchors --model "$N" --data "$OUT/eval/synthetic-test.jsonl,data/text-test.jsonl,$N/demo.jsonl" \
+  > "$OUT/experiments/names/anchors.md"
 fi
 
 if want eval; then

@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Build the training and evaluation data.",
         subcommands = {DataCommand.Build.class, DataCommand.Phrasings.class, DataCommand.Positions.class, DataCommand.Kinds.class,
-                DataCommand.Names.class, DataCommand.Compare.class})
+                DataCommand.Names.class, DataCommand.Anchors.class, DataCommand.Compare.class})
 final class DataCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -455,6 +455,74 @@ final class DataCommand implements Runnable {
                 }
                 return false;
             }
+        }
+    }
+
+    @Command(name = "anchors", mixinStandardHelpOptions = true,
+            description = {"What the names experiment (sac eval --methods sac-names) costs on a corpus: the share of"
+                    + " context tokens that belong to a capitalised word, and the context tokens per anchor at each ratio"
+                    + " with the paper's uniform anchors and with those tokens kept as anchors too.",
+                    "Reads MRQA JSONL files (each context a document) and the model package's tokenizer, chunk size and"
+                            + " context prompt; runs no model."})
+    static final class Anchors implements Callable<Integer> {
+        @Option(names = "--data", required = true, split = ",", paramLabel = "FILE",
+                description = "MRQA JSONL files, e.g. data/text-test.jsonl,models/sac-demo/eval/synthetic-test.jsonl.")
+        List<Path> data;
+
+        @Option(names = "--model", defaultValue = "models/sac-demo", paramLabel = "DIR",
+                description = "Model package (default ${DEFAULT-VALUE}).")
+        Path model;
+
+        @Option(names = "--ratios", split = ",", defaultValue = "4,8,16", description = "Ratios (default ${DEFAULT-VALUE}).")
+        List<Integer> ratios;
+
+        @Override
+        public Integer call() throws Exception {
+            ModelPaths paths = ModelPaths.resolve(model, null);
+            dev.sacrag.core.sac.SacSpec spec = dev.sacrag.core.sac.SacSpec.load(paths.requireAdapter());
+            StringBuilder out = new StringBuilder("| file | contexts | context tokens | in capitalised words");
+            ratios.forEach(r -> out.append(" | ").append(r).append("x uniform | ").append(r).append("x names too"));
+            out.append(" |\n|---|---|---|---").append("|---|---".repeat(ratios.size())).append("|\n");
+            try (dev.sacrag.core.text.TextTokenizer tok = dev.sacrag.core.text.TextTokenizer.load(paths.base())) {
+                long[] prefix = spec.contextPrefix(tok, 0);   // the BOS id does not matter: never marked
+                for (Path file : data) {
+                    List<dev.sacrag.core.data.MrqaRecord> records = dev.sacrag.core.data.MrqaJsonl.read(file);
+                    long tokens = 0;
+                    long marked = 0;
+                    long[][] anchors = new long[ratios.size()][2];   // {uniform, names too} per ratio
+                    for (dev.sacrag.core.data.MrqaRecord r : records) {
+                        long[] body = tok.encode(r.context());
+                        long[] ids = java.util.Arrays.copyOf(prefix, prefix.length + body.length);
+                        System.arraycopy(body, 0, ids, prefix.length, body.length);
+                        boolean[] marks = dev.sacrag.core.sac.CapitalisedWords.mask(tok, ids, prefix.length);
+                        tokens += body.length;
+                        for (boolean m : marks) {
+                            marked += m ? 1 : 0;
+                        }
+                        for (int i = 0; i < ratios.size(); i++) {
+                            anchors[i][0] += dev.sacrag.core.sac.AnchorPositions.total(ids.length, spec.chunkSize(), ratios.get(i));
+                            for (int start = 0; start < ids.length; start += spec.chunkSize()) {
+                                anchors[i][1] += dev.sacrag.core.sac.AnchorPositions.inChunk(
+                                        Math.min(spec.chunkSize(), ids.length - start), ratios.get(i), marks, start).length;
+                            }
+                        }
+                    }
+                    if (tokens == 0) {
+                        throw new IllegalArgumentException(file + ": no context text");
+                    }
+                    out.append(String.format(java.util.Locale.ROOT, "| %s | %d | %d | %.1f %%", file.getFileName(),
+                            records.size(), tokens, 100.0 * marked / tokens));
+                    for (long[] a : anchors) {
+                        out.append(String.format(java.util.Locale.ROOT, " | %.2f | %.2f", (double) tokens / a[0],
+                                (double) tokens / a[1]));
+                    }
+                    out.append(" |\n");
+                }
+            }
+            System.out.print(out);
+            System.out.println("(context tokens per anchor: the context's tokens, without BOS and the context prompt, over"
+                    + " all anchors of the compressor's input)");
+            return 0;
         }
     }
 

@@ -126,6 +126,20 @@ class DataCommandTest {
     }
 
     @Test
+    void anchorsCountsWhatKeepingCapitalisedWordsCosts() throws Exception {
+        // a random tiny package: byte tokens, so the input is BOS + 13 prompt bytes + the context's 18 bytes (32)
+        Path pkg = tmp.resolve("pkg-a");
+        assertEquals(0, Sac.commandLine().execute("model", "random", "--shape", "tiny", "--out", pkg.toString()));
+        Path data = tmp.resolve("a.jsonl");
+        MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", "Ann lives in Oslo.", List.of())));
+        String table = run("data", "anchors", "--data", data.toString(), "--model", pkg.toString(), "--ratios", "4");
+        // 4x: 8 uniform anchors (offsets 1, 5, ..., 29); "Ann" (14-16) and "Oslo" (27-30) add 6 (29 is one already)
+        assertTrue(table.contains("| a.jsonl | 1 | 18 | 38.9 % | 2.25 | 1.29 |"), table);
+        Path missing = tmp.resolve("none.jsonl");
+        assertTrue(Sac.commandLine().execute("data", "anchors", "--data", missing.toString(), "--model", pkg.toString()) != 0);
+    }
+
+    @Test
     void namesSplitsFirstTokenMatchesByWhetherAnAnchorSitsOnTheName() throws Exception {
         // a random tiny package: its byte-level tokenizer has no merges, so every byte is a token and
         // the compressor's input is BOS + 13 prompt bytes + the context's bytes
