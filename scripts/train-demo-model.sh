@@ -621,6 +621,12 @@ PY
 sac eval --model "$N" --data "$N/demo.jsonl" --methods full,sac,sac-names,truncate --ratios 2,4 \
   --json "$OUT/experiments/names/demo/eval.json" --out "$N/demo-eval"
 cp "$N/demo-eval/eval.md" "$OUT/experiments/names/demo/eval.md"
+# names made of known words (the word-name test split; session 16's eval/words has full, sac and truncate on it)
+sac eval --model "$N" --data "$OUT/eval/synthetic-test-words.jsonl" --methods sac-names --ratios 4,8 \
+  --json "$OUT/experiments/names/words/eval.json" --out "$N/words-eval"
+cp "$N/words-eval/eval.md" "$OUT/experiments/names/words/eval.md"
+sac data kinds --predictions "$N/words-eval/predictions.jsonl" --data "$OUT/eval/synthetic-test-words.jsonl" \
+  > "$OUT/experiments/names/words/kinds.md"
 # what keeping the names costs: context tokens per anchor on the test split, on plain text and on the demo
 sac data anchors --model "$N" --data "$OUT/eval/synthetic-test.jsonl,data/text-test.jsonl,$N/demo.jsonl" \
   > "$OUT/experiments/names/anchors.md"
