@@ -597,7 +597,7 @@ sac train sac --model "$CPU_WIDE" --data data-x --train-contexts 25000 --variant
   --continuation-share 0.2 --text-share 0.7 --lr2 2e-4 --lr2-decay --batch 8 --seed 10 --time-budget 52m \
   $(resume "$CPU_WIDE/adapters/sac-names/checkpoint/state.json")
 N="$OUT/gpu/names/package"
-mkdir -p "$N/adapters" "$OUT/experiments/names"
+mkdir -p "$N/adapters" "$OUT/experiments/names/untrained" "$OUT/experiments/names/words" "$OUT/experiments/names/demo"
 # the base and the sac adapter it went on from (the evaluation's sac, which sets the ratios), as trained
 ln -sfn "$(realpath "$CPU_WIDE/base")" "$N/base"
 ln -sfn "$(realpath "$CPU_WIDE/adapters/sac-ppl3")" "$N/adapters/sac"
@@ -621,6 +621,16 @@ PY
 sac eval --model "$N" --data "$N/demo.jsonl" --methods full,sac,sac-names,truncate --ratios 2,4 \
   --json "$OUT/experiments/names/demo/eval.json" --out "$N/demo-eval"
 cp "$N/demo-eval/eval.md" "$OUT/experiments/names/demo/eval.md"
+# the adapter it started from, untrained for the layout (a package with only that adapter: sac-names falls back to it)
+U="$OUT/gpu/names/untrained"
+mkdir -p "$U/adapters"
+ln -sfn "$(realpath "$CPU_WIDE/base")" "$U/base"
+ln -sfn "$(realpath "$CPU_WIDE/adapters/sac-ppl3")" "$U/adapters/sac"
+sac eval --model "$U" --data "$OUT/eval/synthetic-test.jsonl" --methods sac-names --ratios 4,8,16 \
+  --json "$OUT/experiments/names/untrained/eval.json" --out "$U/eval"
+cp "$U/eval/eval.md" "$OUT/experiments/names/untrained/eval.md"
+sac data kinds --predictions "$U/eval/predictions.jsonl" --data "$OUT/eval/synthetic-test.jsonl" \
+  > "$OUT/experiments/names/untrained/kinds.md"
 # names made of known words (the word-name test split; session 16's eval/words has full, sac and truncate on it)
 sac eval --model "$N" --data "$OUT/eval/synthetic-test-words.jsonl" --methods sac-names --ratios 4,8 \
   --json "$OUT/experiments/names/words/eval.json" --out "$N/words-eval"
