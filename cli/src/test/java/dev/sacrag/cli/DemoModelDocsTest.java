@@ -51,6 +51,21 @@ class DemoModelDocsTest {
         }
     }
 
+    @Test
+    void theTrainedNamesExperimentsTablesAreItsCommittedOnes() throws Exception {
+        Path names = EVAL.resolve("sac-names-trained");
+        List<String> evalTables = tables(Files.readString(names.resolve("eval.md")));
+        assertEquals(1, evalTables.size(), "sac-names-trained/eval.md: one QA table");
+        requireIn(CARD, evalTables.get(0));
+        List<String> kinds = tables(analysis("kinds", "--predictions", names.resolve("predictions.jsonl").toString(),
+                "--data", EVAL.resolve("synthetic-test.jsonl").toString()));
+        assertEquals(1, kinds.size());
+        requireIn(CARD, kinds.get(0));
+        List<String> cost = tables(Files.readString(ROOT.resolve("models/sac-demo/experiments/names/anchors.md")));
+        assertEquals(1, cost.size());
+        requireIn(CARD, cost.get(0));
+    }
+
     private static void requireIn(Path doc, String table) throws Exception {
         assertTrue(Files.readString(doc).contains(table), doc + " lacks this table of the committed evaluation"
                 + " (regenerate the docs after an evaluation):\n" + table);
