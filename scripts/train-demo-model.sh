@@ -586,8 +586,8 @@ if want cpu-names; then
 # sac-names (`--variant sac-names`: every token of a capitalised word an anchor beside the uniform ones, an
 # added anchor taking the anchor-table row of the nearest uniform anchor at or before it), 380 steps of 8 with
 # the rate decaying from 2e-4, a fifth of the examples continuation (seven in ten of those plain text), seed 10;
-# then `sac eval --methods sac-names` on the test split into eval/sac-names-trained, whose MODEL_CARD section
-# ("Why names fail") gives what it did. Its weights stay out of the package (9.7 MB; the package holds 39.4 of
+# then `sac eval --methods sac-names` on the test split into eval/sac-names-trained (MODEL_CARD.md, "Names as
+# anchors, trained", gives what it did). Its weights stay out of the package (9.7 MB; the package holds 39.6 of
 # its 40 MB); the log and the spec go to experiments/names. As run: by hand from a separate clone, with the
 # same command.
 [ -d "$CPU_WIDE/adapters/sac-ppl3" ] || { echo "train-demo-model.sh: cpu-names goes on from cpu-ppl3's adapter: run PHASES=cpu-ppl3 first" >&2
