@@ -121,8 +121,16 @@ final class DataCommand implements Runnable {
         @Option(names = "--data", paramLabel = "FILE", description = "The MRQA JSONL file sac eval read (optional).")
         Path data;
 
+        @Option(names = "--each", paramLabel = "METHOD",
+                description = "Instead: EM of METHOD (as the table names it: full, \"sac 4x\", ...) on each phrasing,"
+                        + " worst first, with its kind.")
+        String each;
+
         @Override
         public Integer call() throws Exception {
+            if (each != null) {
+                return eachPhrasing();
+            }
             // method/ratio -> kind -> {right, asked}
             Map<String, Map<QuestionPhrasings.Kind, int[]>> table = new LinkedHashMap<>();
             for (Prediction p : data == null ? Prediction.read(predictions) : judgedByEveryGold()) {
@@ -141,6 +149,31 @@ final class DataCommand implements Runnable {
                 }
                 out.append(" |\n");
             });
+            System.out.print(out);
+            return 0;
+        }
+
+        private int eachPhrasing() throws java.io.IOException {
+            Map<String, int[]> byPhrasing = new LinkedHashMap<>();   // phrasing -> {right, asked}
+            for (Prediction p : data == null ? Prediction.read(predictions) : judgedByEveryGold()) {
+                if (p.method().equals(each)) {
+                    String t = QuestionPhrasings.template(p.question());
+                    int[] cell = byPhrasing.computeIfAbsent(t == null ? "(unknown)" : t, k -> new int[2]);
+                    cell[0] += p.right() ? 1 : 0;
+                    cell[1]++;
+                }
+            }
+            if (byPhrasing.isEmpty()) {
+                throw new IllegalArgumentException(predictions + " has no predictions of method \"" + each + "\"");
+            }
+            StringBuilder out = new StringBuilder("| phrasing | kind | " + each + " EM | right |\n|---|---|---|---|\n");
+            byPhrasing.entrySet().stream()
+                    .sorted(java.util.Comparator.comparingDouble((Map.Entry<String, int[]> e) -> (double) e.getValue()[0]
+                            / e.getValue()[1]).thenComparing(Map.Entry::getKey))
+                    .forEach(e -> out.append(String.format(java.util.Locale.ROOT, "| %s | %s | %.1f | %d of %d |%n",
+                            e.getKey(), e.getKey().equals("(unknown)") ? "-"
+                                    : QuestionPhrasings.classify(e.getKey().replace("{e}", "X")).name().toLowerCase(java.util.Locale.ROOT),
+                            100.0 * e.getValue()[0] / e.getValue()[1], e.getValue()[0], e.getValue()[1])));
             System.out.print(out);
             return 0;
         }

@@ -72,6 +72,26 @@ class DataCommandTest {
         assertEquals(2, everyRight, everyGold);
     }
 
+    @Test
+    void phrasingsEachGivesOneMethodsScoreOnEveryPhrasingWorstFirst() throws Exception {
+        Path data = tmp.resolve("e.jsonl");
+        MrqaJsonl.write(data, "synthetic", "test", List.of(new MrqaRecord("c0", "Ann lives in Oslo. Cy was born in 1901.",
+                List.of(new MrqaRecord.Qa("q0", "Where does Ann live?", List.of("Oslo"), List.of()),
+                        new MrqaRecord.Qa("q1", "Where does Cy live?", List.of("Oslo"), List.of()),
+                        new MrqaRecord.Qa("q2", "Since which year has Cy existed?", List.of("1901"), List.of())))));
+        Path predictions = Files.writeString(tmp.resolve("pe.jsonl"), String.join("\n",
+                pred("full", 0, "q0", "Oslo", "Oslo"), pred("full", 0, "q1", "Bergen", "Oslo"),
+                pred("full", 0, "q2", "Oslo", "1901"), pred("sac", 4, "q2", "1901", "1901")));
+        String table = run("data", "phrasings", "--predictions", predictions.toString(), "--data", data.toString(),
+                "--each", "full");
+        String[] rows = table.strip().split("\n");
+        assertEquals("| Since which year has {e} existed? | held_out | 0.0 | 0 of 1 |", rows[2], table);
+        assertEquals("| Where does {e} live? | training | 50.0 | 1 of 2 |", rows[3], table);
+        assertEquals(4, rows.length, "sac's prediction is not full's: " + table);
+        assertTrue(Sac.commandLine().execute("data", "phrasings", "--predictions", predictions.toString(),
+                "--each", "sac 8x") != 0, "a method the file lacks is refused");
+    }
+
     /** The questions judged right in a phrasings table of one method: each cell's share times its count. */
     private static int rightOf(String table) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+\\.\\d) \\((\\d+)\\)").matcher(table);

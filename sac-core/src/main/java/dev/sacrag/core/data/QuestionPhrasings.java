@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
 public final class QuestionPhrasings {
     public enum Kind { TRAINING, HELD_OUT, HELD_OUT_NEAR_COPY, UNKNOWN }
 
-    private record Template(Pattern pattern, Kind kind) { }
+    private record Template(String text, Pattern pattern, Kind kind) { }
 
     private static final List<Template> TEMPLATES = templates();
 
@@ -21,12 +21,23 @@ public final class QuestionPhrasings {
     }
 
     public static Kind classify(String question) {
+        Template t = find(question);
+        return t == null ? Kind.UNKNOWN : t.kind();
+    }
+
+    /** The phrasing {@code question} was made from ("When was {e} founded?"), or null when none matches. */
+    public static String template(String question) {
+        Template t = find(question);
+        return t == null ? null : t.text();
+    }
+
+    private static Template find(String question) {
         for (Template t : TEMPLATES) {
             if (t.pattern().matcher(question).matches()) {
-                return t.kind();
+                return t;
             }
         }
-        return Kind.UNKNOWN;
+        return null;
     }
 
     private static List<Template> templates() {
@@ -36,10 +47,10 @@ public final class QuestionPhrasings {
                 String q = r.questions.get(i);
                 Kind kind = i < FactTemplates.TRAIN_QUESTIONS ? Kind.TRAINING
                         : FactTemplates.HELD_OUT_WITH_NEAR_COPY.contains(q) ? Kind.HELD_OUT_NEAR_COPY : Kind.HELD_OUT;
-                out.add(new Template(pattern(q), kind));
+                out.add(new Template(q, pattern(q), kind));
             }
             for (String q : FactTemplates.EXTRA_TRAIN_QUESTIONS.get(r)) {
-                out.add(new Template(pattern(q), Kind.TRAINING));
+                out.add(new Template(q, pattern(q), Kind.TRAINING));
             }
         }
         return out;
