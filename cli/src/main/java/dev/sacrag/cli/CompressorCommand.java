@@ -46,7 +46,9 @@ final class CompressorCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = Flags.ADAPTER, paramLabel = "DIR", defaultValue = "${env:SAC_ADAPTER}",
-            description = "SAC adapter folder [env SAC_ADAPTER, default: the package's adapters/sac].")
+            description = "SAC adapter folder [env SAC_ADAPTER, default: the package's adapters/sac]. An adapter of"
+                    + " variant sac-names (sac train sac --variant sac-names) keeps every token of a capitalised word as an"
+                    + " anchor too: names come through, at fewer context tokens per anchor than the ratio.")
     Path adapter;
 
     @Option(names = Flags.RATIO, paramLabel = "R", defaultValue = "${env:SAC_RATIO}",

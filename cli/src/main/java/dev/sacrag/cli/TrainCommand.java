@@ -215,8 +215,9 @@ final class TrainCommand implements Runnable {
         @Option(names = "--variant", defaultValue = "sac",
                 description = "sac, sac-causal (causal compressor) or sac-no-anchor-emb (default ${DEFAULT-VALUE}); or the "
                         + "experiment sac-names: every token of a capitalised word an anchor too, beside the uniform ones "
-                        + "(fewer context tokens per anchor than the ratio; scored by sac eval --methods sac-names, never "
-                        + "used by the pipeline). --init may name a sac adapter for it.")
+                        + "(fewer context tokens per anchor than the ratio: names come through; scored by sac eval --methods "
+                        + "sac-names; the compressor keeps those anchors when given such an adapter). --init may name a sac "
+                        + "adapter for it.")
         String variant;
 
         @Option(names = "--name", description = "Adapter folder name (default: the variant).")

@@ -88,7 +88,6 @@ public final class CompressorApp implements AutoCloseable {
         if (!Files.isDirectory(config.modelDir())) {
             throw new NoSuchFileException(config.modelDir().toString(), null, CompressorConfig.Flags.MODEL + ": no model folder there");
         }
-        SacSpec.requireUniformAnchors(config.adapterDir(), "point " + CompressorConfig.Flags.ADAPTER + " at a sac adapter");
         long deadLetterTopicBytes = TopicPreflight.check(config.bootstrapServers(), config.topics());
         SacEngine engine = SacEngine.load(config.modelDir(), config.adapterDir());
         opened.add(engine);
@@ -101,8 +100,10 @@ public final class CompressorApp implements AutoCloseable {
         store.requireVersion(7, 0, "retiring replaced blobs (PEXPIRE ... LT)");
         PrometheusMeterRegistry registry = registry(opened);
         CompressorMetrics metrics = new CompressorMetrics(registry);
-        BlobSizeLimit blobLimit = BlobSizeLimit.of(engine.config(), engine.adapter().spec().chunkSize(), compressor.ratio(),
-                compressor.modelId(), config.blobDtype());
+        // an adapter that keeps capitalised words' tokens as anchors too may keep every token: size for that
+        SacSpec spec = engine.adapter().spec();
+        BlobSizeLimit blobLimit = BlobSizeLimit.of(engine.config(), spec.chunkSize(),
+                spec.keepsCapitalisedWords() ? 1 : compressor.ratio(), compressor.modelId(), config.blobDtype());
         int maxTokens = blobLimit.tokenLimit(config.maxDocumentTokens(), engine.config().maxPositions());
         long largestBlob = blobLimit.blobBytes(maxTokens);
         SlowRecordTimeouts timeouts = config.timeouts(AnchorKvStore.transferAllowance(largestBlob),
@@ -135,8 +136,9 @@ public final class CompressorApp implements AutoCloseable {
         CompressorApp app = new CompressorApp(config, opened, metrics, compressor, streams, server);
         app.wire();
         streams.start();
-        log.info("compressor {} started: model {} (ratio {}), documents {} -> catalog {}, Redis {}, transaction timeout {}",
-                config.applicationId(), compressor.modelId(), compressor.ratio(), config.topics().documents(),
+        log.info("compressor {} started: model {} (ratio {}{}), documents {} -> catalog {}, Redis {}, transaction timeout {}",
+                config.applicationId(), compressor.modelId(), compressor.ratio(),
+                spec.keepsCapitalisedWords() ? ", capitalised words' tokens kept as anchors too" : "", config.topics().documents(),
                 config.topics().catalog(), config.redis(), timeouts.transactionTimeout());
         return app;
     }

@@ -49,6 +49,6 @@ public final class SacDocumentCompressor implements DocumentCompressor {
 
     @Override
     public synchronized AnchorKv compress(long[] tokens) {
-        return engine.compressor().compress(tokens, ratio, modelId);
+        return engine.compressTokens(tokens, ratio);   // the anchors the adapter was trained for
     }
 }

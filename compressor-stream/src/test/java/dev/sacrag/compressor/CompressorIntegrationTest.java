@@ -337,6 +337,38 @@ class CompressorIntegrationTest {
                 + " (retention.ms=3600000, retention.bytes=-1)"), expiring.getMessage());
     }
 
+    /** An adapter trained with capitalised words' tokens as anchors too gets them in its blobs, sized for them. */
+    @Test
+    void aNamesAdapterKeepsCapitalisedWordsAsAnchors() throws Exception {
+        CompressorTopics topics = createTopics("names");
+        Path names = tmp.resolve("model/adapters/sac-names");
+        SacAdapter.writeRandom(names, SacSpec.paperDefaults(SacSpec.NAMES_VARIANT, List.of(4, 8, 16), 8,
+                Fingerprints.baseModel(base)), ModelShape.TINY.config, 23);
+        String namesModelId = Fingerprints.modelId(Fingerprints.baseModel(base), Fingerprints.adapter(names), 4);
+        String text = "Mara Olen lives in Tessby and works at Hemlock Foods, which Dov Arkel founded in Quillon.";
+        int expected;
+        int uniform;
+        try (dev.sacrag.core.sac.SacEngine engine = dev.sacrag.core.sac.SacEngine.load(base, names)) {
+            expected = engine.compressKeepingCapitalisedWords(text, 4).anchorCount();
+            uniform = dev.sacrag.core.sac.AnchorPositions.total(engine.contextTokens(text).length,
+                    engine.adapter().spec().chunkSize(), 4);
+        }
+        assertTrue(expected > uniform, "the names must add anchors, or this shows nothing");
+        try (CompressorApp app = CompressorApp.start(config("names").model(base, names).build());
+             DocumentPublisher publisher = publisher(topics)) {
+            publisher.publish(doc("doc-names", 1, text));
+            publisher.flush();
+            String key = CatalogKey.of("doc-names", namesModelId);
+            AnchorCacheRecord r = awaitCatalog(topics, latest -> latest.get(key) != null).get(key);
+            assertEquals(namesModelId, r.getModelId());
+            assertEquals(expected, r.getAnchorCount());
+            try (AnchorKvStore redis = redisStore()) {
+                AnchorKv kv = AnchorKvCodec.decode(redis.get(r.getRedisKey()).orElseThrow(), namesModelId);
+                assertEquals(expected, kv.anchorCount());
+            }
+        }
+    }
+
     /** Waits until both instances are RUNNING and own disjoint, non-empty sets of all partitions. */
     private static void awaitSplit(CompressorApp a, CompressorApp b, int partitions) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();

@@ -100,7 +100,6 @@ public final class QueryServiceApp implements AutoCloseable {
         QueryMetrics metrics = new QueryMetrics(registry);
         DocumentCodec codec = DocumentCodec.withLimits(config.documentLimits()); // fails now if Avro may not read the generated classes
 
-        SacSpec.requireUniformAnchors(config.model().adapterDir(), "serve the sac adapter the compressor uses");
         SacEngine engine = SacEngine.load(config.model().baseDir(), config.model().adapterDir());
         ActiveAnswerer model;
         try {

@@ -71,8 +71,7 @@ public final class SacCompressor {
         SacSpec spec = adapter.spec();
         if (alsoAnchor == null && spec.keepsCapitalisedWords()) {
             throw new IllegalStateException("adapter " + spec.variant() + " was trained with the tokens of capitalised"
-                    + " words as anchors too, an experiment that only `sac eval --methods " + SacSpec.NAMES_VARIANT
-                    + "` runs; the pipeline compresses with the uniform anchors of a sac adapter");
+                    + " words as anchors too: compress with SacEngine.compressTokens, which places them");
         }
         if (!spec.supports(ratio)) {
             throw new IllegalArgumentException("adapter " + spec.variant() + " supports ratios " + spec.ratios()

@@ -98,16 +98,31 @@ public final class SacEngine implements AutoCloseable {
         return out;
     }
 
+    /** {@code text} compressed with the anchors this adapter was trained for ({@link #compressTokens}). */
     public AnchorKv compress(String text, int ratio) {
-        return compressor.compress(contextTokens(text), ratio, modelId(ratio));
+        return compressTokens(contextTokens(text), ratio);
     }
 
     /**
-     * EXPERIMENT ({@link CapitalisedWords}): as {@link #compress} with every token of a capitalised word of
-     * the context an anchor too; fewer tokens per anchor than {@code ratio}.
+     * A whole compressor input ({@link #contextTokens}) compressed with the anchors this adapter was trained for:
+     * the paper's uniform ones, or, for an adapter of the {@link SacSpec#NAMES_VARIANT} layout, those plus every
+     * token of a capitalised word ({@link #compressKeepingCapitalisedWords}).
+     */
+    public AnchorKv compressTokens(long[] tokens, int ratio) {
+        return adapter().spec().keepsCapitalisedWords() ? keepingCapitalisedWords(tokens, ratio)
+                : compressor.compress(tokens, ratio, modelId(ratio));
+    }
+
+    /**
+     * As {@link #compress} with every token of a capitalised word of the context an anchor too (fewer tokens per
+     * anchor than {@code ratio}): what a {@link SacSpec#NAMES_VARIANT} adapter is trained for; with a sac adapter,
+     * session 18's untrained check ({@code sac eval --methods sac-names}).
      */
     public AnchorKv compressKeepingCapitalisedWords(String text, int ratio) {
-        long[] tokens = contextTokens(text);
+        return keepingCapitalisedWords(contextTokens(text), ratio);
+    }
+
+    private AnchorKv keepingCapitalisedWords(long[] tokens, int ratio) {
         return compressor.compressWithExtraAnchors(tokens, ratio, modelId(ratio),
                 CapitalisedWords.mask(tokenizer, tokens, contextPrefix.length));
     }

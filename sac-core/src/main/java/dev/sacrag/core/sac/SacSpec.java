@@ -18,7 +18,8 @@ import java.util.List;
  *
  * @param variant           "sac", or an ablation: "sac-causal", "sac-no-anchor-emb"; or the experiment
  *                          "sac-names" (trained with every token of a capitalised word an anchor too,
- *                          {@link CapitalisedWords}; evaluation only)
+ *                          {@link CapitalisedWords}: fewer context tokens per anchor than the ratio, names
+ *                          kept; {@code SacEngine.compressTokens} places them)
  * @param bidirectional     compressor attention inside a chunk (false = causal ablation)
  * @param anchorEmbedding   whether the anchor embedding table is added at layer 0
  * @param anchorSlots       rows of the anchor table: the most uniform anchors one chunk can have (an anchor
@@ -98,21 +99,10 @@ public record SacSpec(
 
     /**
      * Whether this adapter was trained with capitalised words' tokens as anchors beside the uniform ones
-     * ({@link #NAMES_VARIANT}): it is meant for {@code SacEngine.compressKeepingCapitalisedWords} only.
+     * ({@link #NAMES_VARIANT}): its documents are compressed that way ({@code SacEngine.compressTokens}).
      */
     public boolean keepsCapitalisedWords() {
         return NAMES_VARIANT.equals(variant);
-    }
-
-    /**
-     * Refuses the adapter in {@code adapterDir} when it is the names experiment's: the pipeline compresses with
-     * uniform anchors and stores blobs sized for them. {@code fix} says what to pass instead.
-     */
-    public static void requireUniformAnchors(Path adapterDir, String fix) throws IOException {
-        if (load(adapterDir).keepsCapitalisedWords()) {
-            throw new IllegalArgumentException(adapterDir + " is an adapter of the " + NAMES_VARIANT + " experiment "
-                    + "(anchors on capitalised words too), for `sac eval --methods " + NAMES_VARIANT + "` only; " + fix);
-        }
     }
 
     public boolean supports(int ratio) {

@@ -22,17 +22,6 @@ class SacSpecTest {
     private static final SacSpec PAPER = SacSpec.paperDefaults("sac", List.of(4, 8), 4, "base");
 
     @Test
-    void thePipelineRefusesTheNamesExperimentsAdapter() throws Exception {
-        SacSpec.paperDefaults("sac", List.of(4), 4, "base").save(tmp.resolve("sac"));
-        SacSpec.paperDefaults(SacSpec.NAMES_VARIANT, List.of(4), 4, "base").save(tmp.resolve("names"));
-        SacSpec.requireUniformAnchors(tmp.resolve("sac"), "unused");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> SacSpec.requireUniformAnchors(tmp.resolve("names"), "point --adapter at a sac adapter"));
-        assertTrue(e.getMessage().contains("sac-names experiment") && e.getMessage().endsWith("point --adapter at a sac adapter"),
-                e.getMessage());
-    }
-
-    @Test
     void loraTargetsAreTheAdaptersConfiguration() {
         assertEquals(List.of(LowRank.Target.Q_PROJ, LowRank.Target.V_PROJ), PAPER.targets());
         assertEquals(List.of(LowRank.Target.K_PROJ, LowRank.Target.DOWN_PROJ),
