@@ -48,7 +48,8 @@ final class CompressorCommand implements Callable<Integer> {
     @Option(names = Flags.ADAPTER, paramLabel = "DIR", defaultValue = "${env:SAC_ADAPTER}",
             description = "SAC adapter folder [env SAC_ADAPTER, default: the package's adapters/sac]. An adapter of"
                     + " variant sac-names (sac train sac --variant sac-names) keeps every token of a capitalised word as an"
-                    + " anchor too: names come through, at fewer context tokens per anchor than the ratio.")
+                    + " anchor too: names come through, at fewer context tokens per anchor than the ratio; its blob and"
+                    + " token limits are sized for one anchor per token, the worst case.")
     Path adapter;
 
     @Option(names = Flags.RATIO, paramLabel = "R", defaultValue = "${env:SAC_RATIO}",

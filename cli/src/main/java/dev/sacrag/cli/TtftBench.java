@@ -227,7 +227,7 @@ final class TtftBench implements Callable<Integer> {
                                   BenchKeys written) {
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
-            AnchorKv kv = engine.compressor().compress(engine.contextTokens(texts.get(i)), ratio, engine.modelId(ratio));
+            AnchorKv kv = engine.compressTokens(engine.contextTokens(texts.get(i)), ratio);   // as the compressor stores it
             String key = written.add(RedisKeys.blobKey("bench", kv.modelId(), "doc-" + i, 1));
             store.put(key, AnchorKvCodec.encode(kv, type), java.util.Optional.empty());
             keys.add(key);

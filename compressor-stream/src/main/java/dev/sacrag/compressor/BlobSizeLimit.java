@@ -58,9 +58,10 @@ record BlobSizeLimit(int layers, int kvHeads, int headDim, int chunkSize, int ra
         int fits = maxTokens(REDIS_MAX_STRING_BYTES, Math.max(maxPositions, configured.orElse(0)));
         if (configured.isPresent() && configured.getAsInt() > fits) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "%s %d: a document that long makes a blob of"
-                    + " %,d bytes at ratio %d in %s, over the %,d bytes Redis takes in one value (proto-max-bulk-len);"
+                    + " %,d bytes at %s in %s, over the %,d bytes Redis takes in one value (proto-max-bulk-len);"
                     + " at most %d tokens fit", CompressorConfig.Flags.MAX_DOC_TOKENS, configured.getAsInt(),
-                    blobBytes(configured.getAsInt()), ratio, dtype.name().toLowerCase(Locale.ROOT),
+                    blobBytes(configured.getAsInt()), ratio == 1 ? "one anchor per token" : "ratio " + ratio,
+                    dtype.name().toLowerCase(Locale.ROOT),
                     REDIS_MAX_STRING_BYTES, fits));
         }
         return configured.orElse(Math.min(maxPositions, fits));

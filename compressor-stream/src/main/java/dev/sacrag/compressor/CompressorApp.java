@@ -100,10 +100,8 @@ public final class CompressorApp implements AutoCloseable {
         store.requireVersion(7, 0, "retiring replaced blobs (PEXPIRE ... LT)");
         PrometheusMeterRegistry registry = registry(opened);
         CompressorMetrics metrics = new CompressorMetrics(registry);
-        // an adapter that keeps capitalised words' tokens as anchors too may keep every token: size for that
         SacSpec spec = engine.adapter().spec();
-        BlobSizeLimit blobLimit = BlobSizeLimit.of(engine.config(), spec.chunkSize(),
-                spec.keepsCapitalisedWords() ? 1 : compressor.ratio(), compressor.modelId(), config.blobDtype());
+        BlobSizeLimit blobLimit = blobLimit(spec, engine.config(), compressor.ratio(), compressor.modelId(), config.blobDtype());
         int maxTokens = blobLimit.tokenLimit(config.maxDocumentTokens(), engine.config().maxPositions());
         long largestBlob = blobLimit.blobBytes(maxTokens);
         SlowRecordTimeouts timeouts = config.timeouts(AnchorKvStore.transferAllowance(largestBlob),
@@ -141,6 +139,17 @@ public final class CompressorApp implements AutoCloseable {
                 spec.keepsCapitalisedWords() ? ", capitalised words' tokens kept as anchors too" : "", config.topics().documents(),
                 config.topics().catalog(), config.redis(), timeouts.transactionTimeout());
         return app;
+    }
+
+    /**
+     * The blob-size rule for this adapter at {@code ratio}. An adapter that keeps capitalised words' tokens as anchors
+     * too ({@link SacSpec#keepsCapitalisedWords}) may keep every token of a document: its limits are sized for one
+     * anchor per token, the worst case (so the default token limit is up to {@code ratio} times lower than a sac
+     * adapter's with a large model; the demo model's blobs are far under Redis's limit either way).
+     */
+    static BlobSizeLimit blobLimit(SacSpec spec, dev.sacrag.core.model.ModelConfig model, int ratio, String modelId,
+                                   dev.sacrag.core.kv.KvDtype dtype) {
+        return BlobSizeLimit.of(model, spec.chunkSize(), spec.keepsCapitalisedWords() ? 1 : ratio, modelId, dtype);
     }
 
     private static PrometheusMeterRegistry registry(List<AutoCloseable> opened) {

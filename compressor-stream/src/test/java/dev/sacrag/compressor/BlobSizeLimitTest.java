@@ -41,4 +41,22 @@ class BlobSizeLimitTest {
         BlobSizeLimit tiny = new BlobSizeLimit(2, 2, 8, 64, 4, 12, KvDtype.F32);
         assertEquals(2048, tiny.tokenLimit(OptionalInt.empty(), 2048), "a small model's positions all fit");
     }
+
+    /** A sac-names adapter may keep every token as an anchor: its limits are sized for one anchor per token. */
+    @Test
+    void aNamesAdapterIsSizedForOneAnchorPerToken() {
+        dev.sacrag.core.model.ModelConfig tiny = dev.sacrag.core.random.ModelShape.TINY.config;
+        BlobSizeLimit uniform = CompressorApp.blobLimit(dev.sacrag.core.sac.SacSpec.paperDefaults("sac", java.util.List.of(4),
+                8, "base"), tiny, 4, "model-id", KvDtype.F16);
+        BlobSizeLimit names = CompressorApp.blobLimit(dev.sacrag.core.sac.SacSpec.paperDefaults(
+                dev.sacrag.core.sac.SacSpec.NAMES_VARIANT, java.util.List.of(4), 8, "base"), tiny, 4, "model-id", KvDtype.F16);
+        assertEquals(4, uniform.ratio());
+        assertEquals(1, names.ratio());
+        assertTrue(names.blobBytes(1000) > 3 * uniform.blobBytes(1000), names.blobBytes(1000) + " against " + uniform.blobBytes(1000));
+
+        BlobSizeLimit perToken = new BlobSizeLimit(16, 8, 64, 512, 1, 12, KvDtype.F16);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> perToken.tokenLimit(OptionalInt.of(131_072), 131_072));
+        assertTrue(e.getMessage().contains("at one anchor per token"), e.getMessage());
+    }
 }

@@ -6,12 +6,14 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * EXPERIMENT (session 18, eval method {@code sac-names}): which tokens of a compressor input belong
- * to a word that starts with a capital letter, the cheap stand-in for "a name" used to test whether
- * names come through when their tokens are anchors too. {@code sac data names} showed that the
- * decoder reads the token an anchor sits on and little of its neighbours; this keeps every token of
- * such a word, at the cost of the ratio (the evaluation reports tokens per anchor). Not the paper's
- * method, which places anchors uniformly (sac-method.md, step 3).
+ * Which tokens of a compressor input belong to a word that starts with a capital letter, the cheap
+ * stand-in for "a name" (session 18's experiment, eval method {@code sac-names}). {@code sac data
+ * names} showed that the decoder reads the token an anchor sits on and little of its neighbours;
+ * keeping every token of such a word as an anchor too lets names through, at the cost of the ratio
+ * (the evaluation reports tokens per anchor). An adapter trained that way ({@link
+ * SacSpec#NAMES_VARIANT}) is compressed that way everywhere, the compressor included ({@code
+ * SacEngine.compressTokens}). Not the paper's method, which places anchors uniformly
+ * (sac-method.md, step 3): a deviation the user picks by the adapter.
  */
 public final class CapitalisedWords {
 

@@ -54,10 +54,11 @@ public final class SacCompressor {
     }
 
     /**
-     * EXPERIMENT (session 18, {@link CapitalisedWords}): the uniform anchors plus every token {@code alsoAnchor}
-     * marks (by index into {@code tokens}); an added anchor takes the anchor-embedding row of the nearest uniform
-     * anchor at or before it (row 0 before the first: the table has a row per uniform slot only). The result
-     * carries the adapter's model id: it is for evaluation, never to be stored beside uniform blobs.
+     * The uniform anchors plus every token {@code alsoAnchor} marks (by index into {@code tokens}; {@link
+     * CapitalisedWords}, session 18's experiment, trainable since session 21); an added anchor takes the
+     * anchor-embedding row of the nearest uniform anchor at or before it (row 0 before the first: the table has a
+     * row per uniform slot only). The result carries {@code modelId}: stored blobs of this layout come from a
+     * {@link SacSpec#NAMES_VARIANT} adapter, whose model id no uniform adapter shares.
      */
     public AnchorKv compressWithExtraAnchors(long[] tokens, int ratio, String modelId, boolean[] alsoAnchor) {
         if (alsoAnchor.length != tokens.length) {
