@@ -154,11 +154,12 @@ final class DataCommand implements Runnable {
         }
 
         private int eachPhrasing() throws java.io.IOException {
-            Map<String, int[]> byPhrasing = new LinkedHashMap<>();   // phrasing -> {right, asked}
+            QuestionPhrasings.Phrasing unknown = new QuestionPhrasings.Phrasing("(unknown)", null);
+            Map<QuestionPhrasings.Phrasing, int[]> byPhrasing = new LinkedHashMap<>();   // phrasing -> {right, asked}
             for (Prediction p : data == null ? Prediction.read(predictions) : judgedByEveryGold()) {
                 if (p.method().equals(each)) {
-                    String t = QuestionPhrasings.template(p.question());
-                    int[] cell = byPhrasing.computeIfAbsent(t == null ? "(unknown)" : t, k -> new int[2]);
+                    QuestionPhrasings.Phrasing t = QuestionPhrasings.phrasing(p.question());
+                    int[] cell = byPhrasing.computeIfAbsent(t == null ? unknown : t, k -> new int[2]);
                     cell[0] += p.right() ? 1 : 0;
                     cell[1]++;
                 }
@@ -168,11 +169,11 @@ final class DataCommand implements Runnable {
             }
             StringBuilder out = new StringBuilder("| phrasing | kind | " + each + " EM | right |\n|---|---|---|---|\n");
             byPhrasing.entrySet().stream()
-                    .sorted(java.util.Comparator.comparingDouble((Map.Entry<String, int[]> e) -> (double) e.getValue()[0]
-                            / e.getValue()[1]).thenComparing(Map.Entry::getKey))
+                    .sorted(java.util.Comparator.comparingDouble((Map.Entry<QuestionPhrasings.Phrasing, int[]> e) ->
+                            (double) e.getValue()[0] / e.getValue()[1]).thenComparing(e -> e.getKey().text()))
                     .forEach(e -> out.append(String.format(java.util.Locale.ROOT, "| %s | %s | %.1f | %d of %d |%n",
-                            e.getKey(), e.getKey().equals("(unknown)") ? "-"
-                                    : QuestionPhrasings.classify(e.getKey().replace("{e}", "X")).name().toLowerCase(java.util.Locale.ROOT),
+                            e.getKey().text(), e.getKey().kind() == null ? "-"
+                                    : e.getKey().kind().name().toLowerCase(java.util.Locale.ROOT),
                             100.0 * e.getValue()[0] / e.getValue()[1], e.getValue()[0], e.getValue()[1])));
             System.out.print(out);
             return 0;
@@ -534,10 +535,7 @@ final class DataCommand implements Runnable {
                         }
                         for (int i = 0; i < ratios.size(); i++) {
                             anchors[i][0] += dev.sacrag.core.sac.AnchorPositions.total(ids.length, spec.chunkSize(), ratios.get(i));
-                            for (int start = 0; start < ids.length; start += spec.chunkSize()) {
-                                anchors[i][1] += dev.sacrag.core.sac.AnchorPositions.inChunk(
-                                        Math.min(spec.chunkSize(), ids.length - start), ratios.get(i), marks, start).length;
-                            }
+                            anchors[i][1] += dev.sacrag.core.sac.AnchorPositions.total(marks, spec.chunkSize(), ratios.get(i));
                         }
                     }
                     if (tokens == 0) {

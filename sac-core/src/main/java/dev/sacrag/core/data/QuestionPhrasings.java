@@ -13,7 +13,10 @@ import java.util.regex.Pattern;
 public final class QuestionPhrasings {
     public enum Kind { TRAINING, HELD_OUT, HELD_OUT_NEAR_COPY, UNKNOWN }
 
-    private record Template(String text, Pattern pattern, Kind kind) { }
+    /** A phrasing ("When was {e} founded?") and its kind. */
+    public record Phrasing(String text, Kind kind) { }
+
+    private record Template(Phrasing phrasing, Pattern pattern) { }
 
     private static final List<Template> TEMPLATES = templates();
 
@@ -21,20 +24,15 @@ public final class QuestionPhrasings {
     }
 
     public static Kind classify(String question) {
-        Template t = find(question);
-        return t == null ? Kind.UNKNOWN : t.kind();
+        Phrasing p = phrasing(question);
+        return p == null ? Kind.UNKNOWN : p.kind();
     }
 
-    /** The phrasing {@code question} was made from ("When was {e} founded?"), or null when none matches. */
-    public static String template(String question) {
-        Template t = find(question);
-        return t == null ? null : t.text();
-    }
-
-    private static Template find(String question) {
+    /** The phrasing {@code question} was made from, with its kind, or null when none matches. */
+    public static Phrasing phrasing(String question) {
         for (Template t : TEMPLATES) {
             if (t.pattern().matcher(question).matches()) {
-                return t;
+                return t.phrasing();
             }
         }
         return null;
@@ -47,10 +45,10 @@ public final class QuestionPhrasings {
                 String q = r.questions.get(i);
                 Kind kind = i < FactTemplates.TRAIN_QUESTIONS ? Kind.TRAINING
                         : FactTemplates.HELD_OUT_WITH_NEAR_COPY.contains(q) ? Kind.HELD_OUT_NEAR_COPY : Kind.HELD_OUT;
-                out.add(new Template(q, pattern(q), kind));
+                out.add(new Template(new Phrasing(q, kind), pattern(q)));
             }
             for (String q : FactTemplates.EXTRA_TRAIN_QUESTIONS.get(r)) {
-                out.add(new Template(q, pattern(q), Kind.TRAINING));
+                out.add(new Template(new Phrasing(q, Kind.TRAINING), pattern(q)));
             }
         }
         return out;

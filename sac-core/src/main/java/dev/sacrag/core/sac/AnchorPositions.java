@@ -57,6 +57,18 @@ public final class AnchorPositions {
     }
 
     /**
+     * Anchors of a whole input of {@code alsoAnchor.length} tokens cut into chunks of {@code chunkSize}: the
+     * uniform ones plus the marked tokens ({@link #inChunk(int, int, boolean[], int)} per chunk).
+     */
+    public static int total(boolean[] alsoAnchor, int chunkSize, int r) {
+        int sum = 0;
+        for (int start = 0; start < alsoAnchor.length; start += chunkSize) {
+            sum += inChunk(Math.min(chunkSize, alsoAnchor.length - start), r, alsoAnchor, start).length;
+        }
+        return sum;
+    }
+
+    /**
      * The anchor-table row of the anchor at chunk offset {@code offset}: uniform anchor j (at
      * (r-1)/2 + j*r) takes row j; an added one ({@link #inChunk(int, int, boolean[], int)}) the row of the
      * nearest uniform anchor at or before it, row 0 before the first (the table has a row per uniform slot).

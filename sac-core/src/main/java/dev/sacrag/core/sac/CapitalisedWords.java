@@ -23,7 +23,7 @@ public final class CapitalisedWords {
     /**
      * The marks of a whole compressor input (context prefix, then the context): the tokens of capitalised words
      * of the context, the first {@code contextStart} tokens never marked. What the {@code sac-names} adapter is
-     * trained with ({@code SacTrainer}) and evaluated with ({@code SacEngine.compressKeepingCapitalisedWords}).
+     * trained with ({@code SacTrainer}) and compressed with ({@code SacEngine}).
      */
     public static java.util.function.Function<long[], boolean[]> marker(TextTokenizer tok, int contextStart) {
         Map<Long, String> text = new java.util.concurrent.ConcurrentHashMap<>();   // each id decoded once per run

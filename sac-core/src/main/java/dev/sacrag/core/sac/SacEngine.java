@@ -30,6 +30,8 @@ public final class SacEngine implements AutoCloseable {
     private final SacCompressor compressor;
     private final SacDecoder decoder;
     private final long[] contextPrefix;   // BOS + the context prompt: the start of every compressor input
+    // capitalised words' tokens of a compressor input; one per engine, so each token id is decoded once, not per document
+    private final java.util.function.Function<long[], boolean[]> capitalisedWords;
     private volatile PromptPrefixCache prefixes = PromptPrefixCache.DISABLED;
 
     private SacEngine(Transformer base, TextTokenizer tokenizer, SacAdapter adapter, String baseFingerprint) {
@@ -41,6 +43,7 @@ public final class SacEngine implements AutoCloseable {
         this.compressor = new SacCompressor(merged, adapter, SacCompressor.DEFAULT_BATCH_CHUNKS);
         this.decoder = new SacDecoder(base, adapter, tokenizer.encode(adapter.spec().questionPrompt()));
         this.contextPrefix = adapter.spec().contextPrefix(tokenizer, base.config().bosTokenId());
+        this.capitalisedWords = CapitalisedWords.marker(tokenizer, contextPrefix.length);
     }
 
     public static SacEngine load(Path modelDir, Path adapterDir) throws IOException {
@@ -124,7 +127,7 @@ public final class SacEngine implements AutoCloseable {
 
     private AnchorKv keepingCapitalisedWords(long[] tokens, int ratio) {
         return compressor.compressWithExtraAnchors(tokens, ratio, modelId(ratio),
-                CapitalisedWords.mask(tokenizer, tokens, contextPrefix.length));
+                capitalisedWords.apply(tokens));
     }
 
     /**

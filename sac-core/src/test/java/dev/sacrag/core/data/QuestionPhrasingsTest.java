@@ -15,9 +15,9 @@ class QuestionPhrasingsTest {
         assertEquals(Kind.HELD_OUT_NEAR_COPY, QuestionPhrasings.classify("For which company does Ada Lint work?"));
         assertEquals(Kind.HELD_OUT_NEAR_COPY, QuestionPhrasings.classify("Which year was Ada Lint born in?"));
         assertEquals(Kind.UNKNOWN, QuestionPhrasings.classify("Who wrote Emma?"));
-        assertEquals("Where is {e} living now?", QuestionPhrasings.template("Where is Ada Lint living now?"));
-        assertEquals("Who employs {e}?", QuestionPhrasings.template("Who employs Ada Lint?"));
-        assertEquals(null, QuestionPhrasings.template("Who wrote Emma?"));
+        assertEquals("Where is {e} living now?", QuestionPhrasings.phrasing("Where is Ada Lint living now?").text());
+        assertEquals("Who employs {e}?", QuestionPhrasings.phrasing("Who employs Ada Lint?").text());
+        assertEquals(null, QuestionPhrasings.phrasing("Who wrote Emma?"));
     }
 
     @Test
