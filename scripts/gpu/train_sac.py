@@ -120,6 +120,7 @@ class Examples:
         for q, d in enumerate(q_doc):
             self.doc_questions[d].append(q)
         self.texts = [d[self.body_start:] for d in self.docs] + extra
+        self.text_share = None   # --text-share: the chance a continuation text is plain text (None: all alike)
         self.qpe = questions_per_example
         self.rng = rng
         print(f"examples: {nd:,} documents, {nq:,} questions, {len(self.texts):,} stage-1 texts "
@@ -128,7 +129,13 @@ class Examples:
     def continuation(self):
         """A text window of 128-1024 tokens: compress BOS + prompt + its first half, predict <= 256 more."""
         r = self.rng
-        t = self.texts[r.integers(len(self.texts))]
+        nd, plain = len(self.docs), len(self.texts) - len(self.docs)
+        if self.text_share is None:
+            t = self.texts[r.integers(len(self.texts))]
+        elif r.random() < self.text_share:   # as SacExamples.continuation with plainTextShare
+            t = self.texts[nd + int(r.integers(plain))]
+        else:
+            t = self.texts[int(r.integers(nd))]
         n = min(len(t), 128 + int(r.integers(897)))
         s = int(r.integers(len(t) - n + 1))
         t = t[s:s + n]
@@ -637,6 +644,10 @@ def train(a):
         adapter.load(a.init, a.grow_init, a.widen_init)
     adapter.to(device)
     ex = Examples(a.examples, a.questions_per_example, rng)
+    if a.text_share is not None:
+        if len(ex.texts) == len(ex.docs):
+            sys.exit(f"--text-share {a.text_share}: {a.examples} holds no plain text beside its documents")
+        ex.text_share = a.text_share
     os.makedirs(os.path.join(a.out, a.name), exist_ok=True)
     named = adapter.tensors()
     no_decay = [named["anchor_embedding"], named["lm_token"]]
@@ -648,6 +659,8 @@ def train(a):
               "questions_per_example": a.questions_per_example, "seed": a.seed}
     if a.continuation_share > 0:   # absent at 0, so checkpoints written before the flag still resume
         recipe["continuation_share"] = a.continuation_share
+    if a.text_share is not None:
+        recipe["text_share"] = a.text_share
     step, elapsed_before, s2_start = 0, 0.0, None
     if a.resume and os.path.exists(ckpt):
         s = torch.load(ckpt, map_location=device)
@@ -820,6 +833,9 @@ def main():
     ap.add_argument("--continuation-share", type=float, default=0.0,
                     help="share of stage-2 examples that are stage-1 continuation examples (default 0: QA only, "
                          "as the paper; a small base forgets continuation without some)")
+    ap.add_argument("--text-share", type=float, default=None,
+                    help="chance that a continuation example's text is plain text rather than a document body "
+                         "(as `sac train sac --text-share`; default: every text equally likely)")
     ap.add_argument("--lr1", type=float, default=1e-3)
     ap.add_argument("--lr2", type=float, default=1e-3)
     ap.add_argument("--min-lr-fraction", type=float, default=0.1)
@@ -839,6 +855,8 @@ def main():
     a = ap.parse_args()
     if not 0 <= a.continuation_share <= 1:
         sys.exit(f"--continuation-share must be in [0, 1], got {a.continuation_share}")
+    if a.text_share is not None and not 0 <= a.text_share <= 1:
+        sys.exit(f"--text-share must be in [0, 1], got {a.text_share}")
     if not a.examples and not (a.parity and a.parity_input):
         sys.exit("--examples is required (or --parity with --parity-input)")
     if a.parity:

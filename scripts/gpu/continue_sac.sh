@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Session 22's GPU step (PHASES=gpu-words-sac in scripts/train-demo-model.sh): the package's sac adapter
+# continued on one lent GPU, on the base as it is (so the ablations, which must name the same base, stay
+# valid), on the examples of a kit made on the CPU machine (gpu-words's: documents whose names are
+# syllables or known words, half and half, with nonce facts). ARMS runs side by side, each from the same
+# weights with its own peak learning rate, so one call also says which rate suits the adapter now.
+#
+# Each arm: stage 2 only (QA on 1-4 composed documents), CONT_SHARE of the examples continuation
+# examples, TEXT_SHARE of those plain text (train_sac.py --text-share, as the CPU steps since session 19
+# drew them), the rate warmed up over 30 steps to the arm's peak and cosine-decayed to a tenth of it
+# over MINUTES.
+#
+# Input: $KIT/sac-examples.bin.xz, optionally $KIT/dev-examples.bin.xz (scored every minute);
+# $PKG/base and $PKG/adapters/sac (sac.json, sac.safetensors).
+# Output in $OUT, flat (a lent machine returns at most 8 files, 16 MiB each), per arm NAME:
+# NAME.safetensors (the last weights), NAME-step<N>.safetensors (one snapshot, SNAPSHOT seconds in) and
+# NAME.tgz (sac.json, NAME-log.jsonl: the loss every 50 steps and the held-out score every minute,
+# NAME.txt: the run's output). Copied out every 30 s, so a run cut short still returns what it wrote.
+set -uo pipefail
+KIT=${KIT:-.gpu/words}
+OUT=${OUT:?set OUT to the folder that receives the adapters}
+PKG=${PKG:-models/sac-demo}
+MINUTES=${MINUTES:-7.5}
+SNAPSHOT=${SNAPSHOT:-240}
+ARMS=${ARMS:-"lr3e-4:3e-4 lr1e-3:1e-3"}   # NAME:PEAK_LR ...
+if ! python3 -c 'import torch' 2>/dev/null; then
+  echo "continue_sac.sh: this python3 has no PyTorch; run it where PyTorch is (a GPU machine)" >&2
+  exit 2
+fi
+WORK=$(mktemp -d)
+DEV_FLAG=()
+if [ -f "$KIT/dev-examples.bin.xz" ]; then DEV_FLAG=(--dev-examples "$KIT/dev-examples.bin.xz"); fi
+export PYTHONUNBUFFERED=1
+# side by side, batches of varying shape: let freed memory be reused (train_sac_adapters.sh says why)
+export PYTORCH_CUDA_ALLOC_CONF=${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:True}
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
+
+names=() pids=()
+for arm in $ARMS; do
+  name=${arm%%:*} lr=${arm#*:}
+  mkdir -p "$WORK/$name"
+  python3 scripts/gpu/train_sac.py --examples "$KIT/sac-examples.bin.xz" --spec "$PKG/adapters/sac/sac.json" \
+    --base "$PKG/base" --init "$PKG/adapters/sac/sac.safetensors" --out "$WORK/$name" --name sac \
+    --minutes "$MINUTES" --batch "${BATCH:-32}" --lr1 "$lr" --lr2 "$lr" --stage1-steps 0 \
+    --continuation-share "${CONT_SHARE:-0.35}" --text-share "${TEXT_SHARE:-0.7}" --snapshot-every "$SNAPSHOT" \
+    --log-every 50 --eval-every 60 --seed "${SEED:-11}" "${DEV_FLAG[@]}" > "$WORK/$name/$name.txt" 2>&1 &
+  names+=("$name") pids+=($!)
+done
+
+copy_out() {   # per arm: its first snapshot, the last weights once saved, and its log, output and sac.json
+  for name in "${names[@]}"; do
+    local w="$WORK/$name" snap
+    snap=$(ls "$w"/sac-step*.safetensors 2>/dev/null | head -n 1)
+    [ -n "$snap" ] && [ ! -f "$OUT/$name-$(basename "${snap#"$w"/sac-}")" ] && cp "$snap" "$OUT/$name-$(basename "${snap#"$w"/sac-}")"
+    [ -f "$w/sac-log.jsonl" ] && cp "$w/sac-log.jsonl" "$w/$name-log.jsonl"
+    [ -f "$w/sac/sac.json" ] && cp "$w/sac/sac.json" "$w/sac.json"
+    tar czf "$OUT/$name.tgz" -C "$w" --ignore-failed-read "$name-log.jsonl" "$name.txt" sac.json 2>/dev/null
+  done
+  return 0
+}
+running() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+while running; do
+  sleep 30
+  copy_out
+  for name in "${names[@]}"; do echo "== $name: $(tail -n 1 "$WORK/$name/$name.txt")"; done
+done
+status=0
+for i in "${!names[@]}"; do
+  name=${names[$i]}
+  wait "${pids[$i]}"
+  rc=$?
+  echo "$name exited with $rc" >> "$WORK/$name/$name.txt"
+  if [ $rc -eq 0 ]; then cp "$WORK/$name/sac/sac.safetensors" "$OUT/$name.safetensors"; else status=1; fi
+done
+copy_out
+for name in "${names[@]}"; do echo "==== $name"; tail -n 14 "$WORK/$name/$name.txt"; done
+ls -la "$OUT"
+rm -rf "$WORK"
+exit $status
