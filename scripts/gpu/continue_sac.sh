@@ -11,9 +11,9 @@
 # over MINUTES.
 #
 # Input: $KIT/sac-examples.bin.xz, optionally $KIT/dev-examples.bin.xz (scored every minute);
-# $PKG/base and $PKG/adapters/sac (sac.json, sac.safetensors).
+# $PKG/base and $PKG/adapters/sac (sac.json, sac.safetensors; INIT: other weights of that spec to start from).
 # Output in $OUT, flat (a lent machine returns at most 8 files, 16 MiB each), per arm NAME:
-# NAME.safetensors (the last weights), NAME-step<N>.safetensors (one snapshot, SNAPSHOT seconds in) and
+# NAME.safetensors (the last weights saved: every minute, and at the end), NAME-step<N>.safetensors (one snapshot, SNAPSHOT seconds in) and
 # NAME.tgz (sac.json, NAME-log.jsonl: the loss every 50 steps and the held-out score every minute,
 # NAME.txt: the run's output). Copied out every 30 s, so a run cut short still returns what it wrote.
 set -uo pipefail
@@ -23,6 +23,7 @@ PKG=${PKG:-models/sac-demo}
 MINUTES=${MINUTES:-7.5}
 SNAPSHOT=${SNAPSHOT:-240}
 ARMS=${ARMS:-"lr3e-4:3e-4 lr1e-3:1e-3"}   # NAME:PEAK_LR ...
+INIT=${INIT:-$PKG/adapters/sac/sac.safetensors}   # the weights every arm starts from (its spec: the package's)
 if ! python3 -c 'import torch' 2>/dev/null; then
   echo "continue_sac.sh: this python3 has no PyTorch; run it where PyTorch is (a GPU machine)" >&2
   exit 2
@@ -40,18 +41,24 @@ for arm in $ARMS; do
   name=${arm%%:*} lr=${arm#*:}
   mkdir -p "$WORK/$name"
   python3 scripts/gpu/train_sac.py --examples "$KIT/sac-examples.bin.xz" --spec "$PKG/adapters/sac/sac.json" \
-    --base "$PKG/base" --init "$PKG/adapters/sac/sac.safetensors" --out "$WORK/$name" --name sac \
+    --base "$PKG/base" --init "$INIT" --out "$WORK/$name" --name sac \
     --minutes "$MINUTES" --batch "${BATCH:-32}" --lr1 "$lr" --lr2 "$lr" --stage1-steps 0 \
     --continuation-share "${CONT_SHARE:-0.35}" --text-share "${TEXT_SHARE:-0.7}" --snapshot-every "$SNAPSHOT" \
     --log-every 50 --eval-every 60 --seed "${SEED:-11}" "${DEV_FLAG[@]}" > "$WORK/$name/$name.txt" 2>&1 &
   names+=("$name") pids+=($!)
 done
 
-copy_out() {   # per arm: its first snapshot, the last weights once saved, and its log, output and sac.json
+copy_out() {   # per arm: its first snapshot, the weights it last saved, and its log, output and sac.json
   for name in "${names[@]}"; do
     local w="$WORK/$name" snap
     snap=$(ls "$w"/sac-step*.safetensors 2>/dev/null | head -n 1)
     [ -n "$snap" ] && [ ! -f "$OUT/$name-$(basename "${snap#"$w"/sac-}")" ] && cp "$snap" "$OUT/$name-$(basename "${snap#"$w"/sac-}")"
+    # train_sac.py saves every minute (through a temporary file); a run cut by the call's time limit
+    # then still returns its latest weights (session 22's second call, cut 5 s before its end, returned
+    # none: the weights were copied only after a clean exit). The log says which step they are.
+    if [ -f "$w/sac/sac.safetensors" ]; then
+      cp "$w/sac/sac.safetensors" "$OUT/$name.safetensors.tmp" && mv "$OUT/$name.safetensors.tmp" "$OUT/$name.safetensors"
+    fi
     [ -f "$w/sac-log.jsonl" ] && cp "$w/sac-log.jsonl" "$w/$name-log.jsonl"
     [ -f "$w/sac/sac.json" ] && cp "$w/sac/sac.json" "$w/sac.json"
     tar czf "$OUT/$name.tgz" -C "$w" --ignore-failed-read "$name-log.jsonl" "$name.txt" sac.json 2>/dev/null
@@ -70,9 +77,9 @@ for i in "${!names[@]}"; do
   wait "${pids[$i]}"
   rc=$?
   echo "$name exited with $rc" >> "$WORK/$name/$name.txt"
-  if [ $rc -eq 0 ]; then cp "$WORK/$name/sac/sac.safetensors" "$OUT/$name.safetensors"; else status=1; fi
+  [ $rc -eq 0 ] || status=1
 done
-copy_out
+copy_out   # the last weights (saved at the end of a clean run)
 for name in "${names[@]}"; do echo "==== $name"; tail -n 14 "$WORK/$name/$name.txt"; done
 ls -la "$OUT"
 rm -rf "$WORK"
