@@ -559,8 +559,8 @@ if want gpu-words-sac; then
 # rates 3e-4 and 1e-3 (scripts/gpu/continue_sac.sh), about 1,285 steps each. Held-out (the kit's 400 mixed-name
 # dev questions, teacher-forced exact) 4x / 8x / 16x 33.5 / 32.8 / 30.8 -> 36.8 / 36.0 / 32.2 % (3e-4) and 39.5
 # / 37.0 / 34.2 % (1e-3: kept). A second call continued the kept arm (peak 3e-4 and 6e-4, 4.2 minutes) and
-# was cut 5 s before it saved its last weights; its log is in gpu/words-sac/more. Needs PyTorch; carries
-# .gpu/words/sac-examples.bin.xz and dev-examples.bin.xz.
+# was cut 5 s before it saved its last weights (not part of this step; its logs are in
+# experiments/words-sac). Needs PyTorch and a GPU; carries .gpu/words/sac-examples.bin.xz and dev-examples.bin.xz.
 KIT=.gpu/words
 G="$OUT/gpu/words-sac"
 mkdir -p "$KIT" "$G"
@@ -570,7 +570,10 @@ adapter_kit "$KIT" "$G/before" data-wm "$G" 18000
 python3 -c 'import torch' 2>/dev/null || { echo "train-demo-model.sh: gpu-words-sac needs python3 with PyTorch (a GPU machine); its kit is ready in $KIT" >&2; exit 1; }
 rm -rf "$G/result" && mkdir -p "$G/result"
 MINUTES=7 SNAPSHOT=210 ARMS="lr3e-4:3e-4 lr1e-3:1e-3" KIT="$KIT" PKG="$G/before" OUT="$G/result" bash scripts/gpu/continue_sac.sh
-tar xzf "$G/result/lr1e-3.tgz" -C "$G/result" sac.json lr1e-3-log.jsonl
+tar xzf "$G/result/lr1e-3.tgz" -C "$G/result" sac.json lr1e-3-log.jsonl lr1e-3.txt
+tar xzf "$G/result/lr3e-4.tgz" -C "$G/result" lr3e-4-log.jsonl lr3e-4.txt
+mkdir -p "$OUT/experiments/words-sac"
+cp "$G/result/lr1e-3.txt" "$G/result/lr3e-4-log.jsonl" "$G/result/lr3e-4.txt" "$OUT/experiments/words-sac/"
 cp "$G/result/sac.json" "$OUT/adapters/sac/sac.json"
 cp "$G/result/lr1e-3.safetensors" "$OUT/adapters/sac/sac.safetensors"
 cp "$G/result/lr1e-3-log.jsonl" "$OUT/adapters/sac/gpu-words-log.jsonl"

@@ -28,6 +28,12 @@ if ! python3 -c 'import torch' 2>/dev/null; then
   echo "continue_sac.sh: this python3 has no PyTorch; run it where PyTorch is (a GPU machine)" >&2
   exit 2
 fi
+# without a GPU the arms would train for MINUTES on the CPU and be installed as if from the GPU recipe;
+# ALLOW_CPU=1 runs them there anyway (a tiny dry run of the path)
+if [ "${ALLOW_CPU:-0}" != 1 ] && ! python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
+  echo "continue_sac.sh: PyTorch sees no GPU; run it on a GPU machine (ALLOW_CPU=1 for a dry run on the CPU)" >&2
+  exit 2
+fi
 WORK=$(mktemp -d)
 DEV_FLAG=()
 if [ -f "$KIT/dev-examples.bin.xz" ]; then DEV_FLAG=(--dev-examples "$KIT/dev-examples.bin.xz"); fi
@@ -51,11 +57,11 @@ done
 copy_out() {   # per arm: its first snapshot, the weights it last saved, and its log, output and sac.json
   for name in "${names[@]}"; do
     local w="$WORK/$name" snap
-    snap=$(ls "$w"/sac-step*.safetensors 2>/dev/null | head -n 1)
+    snap=$(ls -v "$w"/sac-step*.safetensors 2>/dev/null | head -n 1)   # -v: step 620 before step 1282
     [ -n "$snap" ] && [ ! -f "$OUT/$name-$(basename "${snap#"$w"/sac-}")" ] && cp "$snap" "$OUT/$name-$(basename "${snap#"$w"/sac-}")"
     # train_sac.py saves every minute (through a temporary file); a run cut by the call's time limit
-    # then still returns its latest weights (session 22's second call, cut 5 s before its end, returned
-    # none: the weights were copied only after a clean exit). The log says which step they are.
+    # then still returns the weights it saved last, at most a minute before the cut (session 22's second
+    # call, cut 5 s before its end, returned none: the weights were copied only after a clean exit)
     if [ -f "$w/sac/sac.safetensors" ]; then
       cp "$w/sac/sac.safetensors" "$OUT/$name.safetensors.tmp" && mv "$OUT/$name.safetensors.tmp" "$OUT/$name.safetensors"
     fi
