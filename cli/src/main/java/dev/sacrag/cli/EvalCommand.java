@@ -48,7 +48,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--methods", split = ",", description = "QA methods to score (default: all but the experiment): full, none, sac, "
             + "sac-int8, truncate, uniform-kv, sac-causal, sac-no-anchor-emb. E.g. --methods sac --ratios 4 "
-            + "to follow a training run. Perplexity (--text) always covers full, none and sac. Experiment, only when named:"
+            + "to follow a training run. Perplexity (--text) always covers full, none and sac, and the experiment when named. Experiment, only when named:"
             + " sac-names, sac with every token of a capitalised word an anchor too (fewer context tokens per anchor than"
             + " the ratio; the progress line and eval.json's tokens_per_anchor give how many), with the package's"
             + " sac-names adapter, trained that way, when it has one (sac train sac --variant sac-names), else with"
@@ -83,7 +83,8 @@ final class EvalCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             List<Evaluator.Row> rows = ev.qa(records, ratios, predictions, methods == null ? Evaluator.METHODS : methods);
             List<Evaluator.PplRow> ppl = text == null ? List.of()
-                    : ev.perplexity(MrqaJsonl.read(text).stream().map(MrqaRecord::context).toList(), ratios);
+                    : ev.perplexity(MrqaJsonl.read(text).stream().map(MrqaRecord::context).toList(), ratios,
+                            methods == null ? List.of() : methods.stream().filter(Evaluator.EXPERIMENTS::contains).toList());
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("adapters", new ArrayList<>(engines.keySet()));
             if (methods != null && methods.contains("sac-names")) {

@@ -64,6 +64,9 @@ public final class EvalReport {
             x.addProperty("ci95_high", round(r.high()));
             x.addProperty("nll", round(r.nll()));
             x.addProperty("n", r.n());
+            if (r.tokensPerAnchor() > 0) {
+                x.addProperty("tokens_per_anchor", round(r.tokensPerAnchor()));
+            }
             p.add(x);
         }
         o.add("perplexity", p);

@@ -54,10 +54,11 @@ public final class Evaluator {
     /**
      * Perplexity of 64 continuation tokens with a 95% bootstrap interval over documents;
      * {@code perText}: each text's mean NLL (nats per token), in the order of the texts scored
-     * (every method scores the same texts, so rows pair up).
+     * (every method scores the same texts, so rows pair up); {@code tokensPerAnchor} the compressor input
+     * tokens per anchor kept, where a method keeps more anchors than its ratio says (else 0).
      */
     public record PplRow(String method, int ratio, double ppl, double low, double high, double nll, int n,
-                         double[] perText) { }
+                         double[] perText, double tokensPerAnchor) { }
 
     /**
      * How much of what the context is worth a compressed method keeps: {@code recovered} =
@@ -257,6 +258,15 @@ public final class Evaluator {
     }
 
     public List<PplRow> perplexity(List<String> texts, List<Integer> ratios) {
+        return perplexity(texts, ratios, List.of());
+    }
+
+    /**
+     * Continuation perplexity of full, none and sac, and of the experiments named in {@code experiments}
+     * ({@value QaMethods#SAC_NAMES}: with the adapter {@link #namesAdapter} names, as its QA rows).
+     */
+    public List<PplRow> perplexity(List<String> texts, List<Integer> ratios, java.util.Collection<String> experiments) {
+        requireKnown(experiments);
         Perplexity ppl = new Perplexity(main);
         List<long[]> tokens = texts.stream().map(t -> main.tokenizer().encode(t)).toList();
         List<PplRow> rows = new ArrayList<>();
@@ -266,14 +276,19 @@ public final class Evaluator {
             if (main.adapter().spec().supports(r)) {
                 rows.add(ppl("sac", r, tokens, ppl));
             }
+            if (experiments.contains(QaMethods.SAC_NAMES) && engineFor(QaMethods.SAC_NAMES).adapter().spec().supports(r)) {
+                rows.add(ppl(QaMethods.SAC_NAMES, r, tokens, ppl));
+            }
         }
         return rows;
     }
 
     private PplRow ppl(String method, int ratio, List<long[]> texts, Perplexity p) {
+        SacEngine engine = engineFor(method);
+        p.resetKept();
         List<Double> nll = new ArrayList<>();
         for (long[] t : texts) {
-            Double x = p.nll(method, t, Math.max(1, ratio), main);
+            Double x = p.nll(method, t, Math.max(1, ratio), engine);
             if (x != null) {
                 nll.add(x);
             }
@@ -286,9 +301,11 @@ public final class Evaluator {
         // each text its own group: the interval of the mean NLL, then exp (perplexity is monotone in it)
         Bootstrap.Interval meanNll = Bootstrap.mean(perText, IntStream.range(0, perText.length).toArray());
         PplRow row = new PplRow(method, ratio, Math.exp(meanNll.value()), Math.exp(meanNll.low()), Math.exp(meanNll.high()),
-                meanNll.value(), perText.length, perText);
-        progress.accept(String.format(java.util.Locale.ROOT, "perplexity %-6s %3s  %.2f [%.2f, %.2f] (n=%d)",
-                method, ratio == 0 ? "-" : ratio + "x", row.ppl(), row.low(), row.high(), row.n()));
+                meanNll.value(), perText.length, perText, p.tokensPerAnchor());
+        progress.accept(String.format(java.util.Locale.ROOT, "perplexity %-6s %3s  %.2f [%.2f, %.2f] (n=%d)%s",
+                method, ratio == 0 ? "-" : ratio + "x", row.ppl(), row.low(), row.high(), row.n(),
+                row.tokensPerAnchor() == 0 ? "" : String.format(java.util.Locale.ROOT, "  %.2f context tokens per anchor",
+                        row.tokensPerAnchor())));
         return row;
     }
 }

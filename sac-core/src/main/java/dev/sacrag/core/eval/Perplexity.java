@@ -14,13 +14,17 @@ import java.util.List;
 /**
  * Negative log-likelihood of {@code TARGET} continuation tokens after a passage, with the
  * passage in the prompt (full), absent (none), or compressed by SAC and read through [LM]
- * (as in stage-1 training).
+ * (as in stage-1 training): with uniform anchors (sac), or with every token of a capitalised word
+ * an anchor too ({@value QaMethods#SAC_NAMES}, the experiment).
  */
 final class Perplexity {
     static final int PASSAGE = 256;
     static final int TARGET = 64;
 
     private final SacEngine engine;
+    /** Compressor input tokens and anchors of the {@value QaMethods#SAC_NAMES} compressions since {@link #resetKept}. */
+    private long keptTokens;
+    private long keptAnchors;
 
     Perplexity(SacEngine engine) {
         this.engine = engine;
@@ -37,8 +41,19 @@ final class Perplexity {
         return switch (method) {
             case "full" -> plain(concat(new long[] {bos}, passage), target);
             case "none" -> plain(new long[] {bos}, target);
-            default -> compressed(sac, passage, target, ratio);
+            case QaMethods.SAC_NAMES -> compressed(sac, passage, target, ratio, true);
+            default -> compressed(sac, passage, target, ratio, false);
         };
+    }
+
+    void resetKept() {
+        keptTokens = 0;
+        keptAnchors = 0;
+    }
+
+    /** Compressor input tokens per anchor of the {@value QaMethods#SAC_NAMES} compressions since {@link #resetKept} (0: none). */
+    double tokensPerAnchor() {
+        return keptAnchors == 0 ? 0 : (double) keptTokens / keptAnchors;
     }
 
     private double plain(long[] prefix, long[] target) {
@@ -55,8 +70,16 @@ final class Perplexity {
         }
     }
 
-    private double compressed(SacEngine sac, long[] passage, long[] target, int ratio) {
-        AnchorKv kv = sac.compressor().compress(sac.contextTokens(passage), ratio, sac.modelId(ratio));
+    private double compressed(SacEngine sac, long[] passage, long[] target, int ratio, boolean names) {
+        long[] input = sac.contextTokens(passage);
+        AnchorKv kv;
+        if (names) {
+            kv = sac.compressKeepingCapitalisedWords(input, ratio);
+            keptTokens += kv.tokenCount();
+            keptAnchors += kv.anchorCount();
+        } else {
+            kv = sac.compressor().compress(input, ratio, sac.modelId(ratio));
+        }
         Transformer m = sac.base();
         SacDecoder decoder = sac.decoder();
         try (SacDecoder.Composed c = decoder.compose(List.of(kv)); NDScope s = new NDScope()) {

@@ -125,6 +125,11 @@ public final class SacEngine implements AutoCloseable {
         return keepingCapitalisedWords(contextTokens(text), ratio);
     }
 
+    /** As {@link #compressKeepingCapitalisedWords(String, int)} for a whole compressor input ({@link #contextTokens}). */
+    public AnchorKv compressKeepingCapitalisedWords(long[] tokens, int ratio) {
+        return keepingCapitalisedWords(tokens, ratio);
+    }
+
     private AnchorKv keepingCapitalisedWords(long[] tokens, int ratio) {
         return compressor.compressWithExtraAnchors(tokens, ratio, modelId(ratio),
                 capitalisedWords.apply(tokens));

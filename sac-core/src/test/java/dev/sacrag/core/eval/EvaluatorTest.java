@@ -54,7 +54,7 @@ class EvaluatorTest {
     private static Evaluator.PplRow row(String method, int ratio, double... perText) {
         double mean = java.util.Arrays.stream(perText).average().orElseThrow();
         return new Evaluator.PplRow(method, ratio, Math.exp(mean), Math.exp(mean), Math.exp(mean), mean, perText.length,
-                perText);
+                perText, 0);
     }
 
     @Test
@@ -88,6 +88,22 @@ class EvaluatorTest {
             assertTrue(!direct.apply(sac).equals(fromNames), "the two random adapters must answer differently, or this shows nothing");
             assertEquals(direct.apply(sac), answers.apply(Map.of("sac", sac)), "without a sac-names adapter: sac's");
             assertEquals(fromNames, answers.apply(Map.of("sac", sac, SacSpec.NAMES_VARIANT, names)));
+            // perplexity: the names layout, scored with the same adapter as its QA rows; sac's rows unchanged
+            List<String> text = List.of(("Ada Lovelace and Charles Babbage met in London, where the Analytical Engine "
+                    + "was drawn up; the rest of this long passage is plain lower-case text about machines. ").repeat(12));
+            List<Evaluator.PplRow> alone = new Evaluator(Map.of("sac", sac), line -> { }).perplexity(text, List.of(4),
+                    List.of("sac-names"));
+            List<Evaluator.PplRow> both = new Evaluator(Map.of("sac", sac, SacSpec.NAMES_VARIANT, names), line -> { })
+                    .perplexity(text, List.of(4), List.of("sac-names"));
+            assertEquals(List.of("full@0", "none@0", "sac@4", "sac-names@4"),
+                    both.stream().map(r -> r.method() + "@" + r.ratio()).toList());
+            assertEquals(alone.get(2).nll(), both.get(2).nll(), 1e-12, "sac's row does not depend on the names adapter");
+            assertTrue(Math.abs(alone.get(3).nll() - both.get(3).nll()) > 1e-6, "sac-names uses the sac-names adapter when there is one");
+            double tpa = both.get(3).tokensPerAnchor();
+            assertTrue(tpa > 1 && tpa < 4, "capitalised words add anchors: fewer than 4 tokens per anchor, got " + tpa);
+            assertEquals(0, both.get(2).tokensPerAnchor(), "uniform anchors: no count");
+            assertEquals(tpa, EvalReport.json("d", "m", List.of(), List.of(), both, Map.of()).getAsJsonArray("perplexity")
+                    .get(3).getAsJsonObject().get("tokens_per_anchor").getAsDouble(), 0.005, "rounded to 2 places");
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                     () -> new Evaluator(Map.of("sac", names), line -> { }));
             assertTrue(e.getMessage().contains("uniform-anchor sac adapter"), e.getMessage());
