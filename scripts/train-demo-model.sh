@@ -678,6 +678,11 @@ sac data kinds --predictions "$N/words-eval/predictions.jsonl" --data "$OUT/eval
 # what keeping the names costs: context tokens per anchor on the test split, on plain text and on the demo
 sac data anchors --model "$N" --data "$OUT/eval/synthetic-test.jsonl,data/text-test.jsonl,$N/demo.jsonl" \
   > "$OUT/experiments/names/anchors.md"
+# (session 22) its continuation perplexity on plain text beside the sac adapter it started from
+mkdir -p "$OUT/experiments/names/ppl"
+sac eval --model "$N" --data "$OUT/eval/synthetic-test.jsonl" --methods sac-names --ratios 4,8,16 \
+  --json "$OUT/experiments/names/ppl/eval.json" --out "$N/ppl-eval" --text data/text-test.jsonl
+cp "$N/ppl-eval/eval.md" "$OUT/experiments/names/ppl/eval.md"
 fi
 
 if want eval; then
