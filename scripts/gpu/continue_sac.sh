@@ -15,7 +15,8 @@
 # Output in $OUT, flat (a lent machine returns at most 8 files, 16 MiB each), per arm NAME:
 # NAME.safetensors (the last weights saved: every minute, and at the end), NAME-step<N>.safetensors (one snapshot, SNAPSHOT seconds in) and
 # NAME.tgz (sac.json, NAME-log.jsonl: the loss every 50 steps and the held-out score every minute,
-# NAME.txt: the run's output). Copied out every 30 s, so a run cut short still returns what it wrote.
+# NAME.txt: the run's output). Copied out every 30 s and on SIGTERM, so a run cut short still returns what it
+# wrote. At most 2 arms: 3 files each.
 set -uo pipefail
 KIT=${KIT:-.gpu/words}
 OUT=${OUT:?set OUT to the folder that receives the adapters}
@@ -34,6 +35,13 @@ if [ "${ALLOW_CPU:-0}" != 1 ] && ! python3 -c 'import sys, torch; sys.exit(0 if 
   echo "continue_sac.sh: PyTorch sees no GPU; run it on a GPU machine (ALLOW_CPU=1 for a dry run on the CPU)" >&2
   exit 2
 fi
+read -r -a arms <<<"$ARMS"
+# three files an arm come back (weights, snapshot, .tgz), and a lent machine returns at most 8
+if [ ${#arms[@]} -lt 1 ] || [ ${#arms[@]} -gt 2 ]; then
+  echo "continue_sac.sh: ARMS names ${#arms[@]} arms; give 1 or 2 (NAME:PEAK_LR ...): each returns 3 files, a lent" \
+       "machine at most 8" >&2
+  exit 2
+fi
 WORK=$(mktemp -d)
 DEV_FLAG=()
 if [ -f "$KIT/dev-examples.bin.xz" ]; then DEV_FLAG=(--dev-examples "$KIT/dev-examples.bin.xz"); fi
@@ -43,7 +51,7 @@ export PYTORCH_CUDA_ALLOC_CONF=${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:Tr
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
 
 names=() pids=()
-for arm in $ARMS; do
+for arm in "${arms[@]}"; do
   name=${arm%%:*} lr=${arm#*:}
   mkdir -p "$WORK/$name"
   python3 scripts/gpu/train_sac.py --examples "$KIT/sac-examples.bin.xz" --spec "$PKG/adapters/sac/sac.json" \
@@ -67,16 +75,23 @@ copy_out() {   # per arm: its first snapshot, the weights it last saved, and its
     fi
     [ -f "$w/sac-log.jsonl" ] && cp "$w/sac-log.jsonl" "$w/$name-log.jsonl"
     [ -f "$w/sac/sac.json" ] && cp "$w/sac/sac.json" "$w/sac.json"
-    tar czf "$OUT/$name.tgz" -C "$w" --ignore-failed-read "$name-log.jsonl" "$name.txt" sac.json 2>/dev/null
+    tar czf "$OUT/$name.tgz.tmp" -C "$w" --ignore-failed-read "$name-log.jsonl" "$name.txt" sac.json 2>/dev/null \
+      && mv "$OUT/$name.tgz.tmp" "$OUT/$name.tgz"
   done
   return 0
 }
 running() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+trap 'copy_out; kill "${pids[@]}" 2>/dev/null; exit 124' TERM INT   # a call's time limit: what was saved comes back
+polls=0
 while running; do
-  sleep 30
-  copy_out
-  for name in "${names[@]}"; do echo "== $name: $(tail -n 1 "$WORK/$name/$name.txt")"; done
+  sleep 5   # short, so the trap runs soon and the call ends soon after the arms do
+  polls=$((polls + 1))
+  if [ $((polls % 6)) -eq 0 ]; then
+    copy_out
+    for name in "${names[@]}"; do echo "== $name: $(tail -n 1 "$WORK/$name/$name.txt")"; done
+  fi
 done
+trap - TERM INT
 status=0
 for i in "${!names[@]}"; do
   name=${names[$i]}

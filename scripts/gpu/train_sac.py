@@ -645,7 +645,7 @@ def train(a):
     adapter.to(device)
     ex = Examples(a.examples, a.questions_per_example, rng)
     if a.text_share is not None:
-        if len(ex.texts) == len(ex.docs):
+        if len(ex.texts) == len(ex.docs) and a.text_share > 0:
             sys.exit(f"--text-share {a.text_share}: {a.examples} holds no plain text beside its documents")
         ex.text_share = a.text_share
     os.makedirs(os.path.join(a.out, a.name), exist_ok=True)

@@ -336,8 +336,8 @@ final class TrainCommand implements Runnable {
                         + "has its own schedule and does not read it from an --export-examples file");
             }
             if (textShare != null && exportExamples != null) {
-                throw new IllegalArgumentException("--text-share applies to training here; scripts/gpu/train_sac.py "
-                        + "draws every text equally likely from an --export-examples file");
+                throw new IllegalArgumentException("--text-share applies to training here; an --export-examples file "
+                        + "holds every text, and scripts/gpu/train_sac.py takes its own --text-share");
             }
             if (init != null && !Files.isRegularFile(init.resolve(SacSpec.FILE))) {
                 throw new IllegalArgumentException("--init " + init + ": no " + SacSpec.FILE + " there (an adapter folder, "

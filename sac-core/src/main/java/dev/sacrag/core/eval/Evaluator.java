@@ -266,7 +266,11 @@ public final class Evaluator {
      * ({@value QaMethods#SAC_NAMES}: with the adapter {@link #namesAdapter} names, as its QA rows).
      */
     public List<PplRow> perplexity(List<String> texts, List<Integer> ratios, java.util.Collection<String> experiments) {
-        requireKnown(experiments);
+        List<String> other = experiments.stream().filter(m -> !EXPERIMENTS.contains(m)).toList();
+        if (!other.isEmpty()) {
+            throw new IllegalArgumentException("not an experiment: " + other + " (full, none and sac are always scored; "
+                    + "experiments: " + EXPERIMENTS + ")");
+        }
         Perplexity ppl = new Perplexity(main);
         List<long[]> tokens = texts.stream().map(t -> main.tokenizer().encode(t)).toList();
         List<PplRow> rows = new ArrayList<>();
@@ -302,8 +306,9 @@ public final class Evaluator {
         Bootstrap.Interval meanNll = Bootstrap.mean(perText, IntStream.range(0, perText.length).toArray());
         PplRow row = new PplRow(method, ratio, Math.exp(meanNll.value()), Math.exp(meanNll.low()), Math.exp(meanNll.high()),
                 meanNll.value(), perText.length, perText, p.tokensPerAnchor());
-        progress.accept(String.format(java.util.Locale.ROOT, "perplexity %-6s %3s  %.2f [%.2f, %.2f] (n=%d)%s",
-                method, ratio == 0 ? "-" : ratio + "x", row.ppl(), row.low(), row.high(), row.n(),
+        progress.accept(String.format(java.util.Locale.ROOT, "perplexity %-9s %3s  %.2f [%.2f, %.2f] (n=%d)%s",
+                method + (method.equals(QaMethods.SAC_NAMES) && engine == main ? " (sac adapter)" : ""),
+                ratio == 0 ? "-" : ratio + "x", row.ppl(), row.low(), row.high(), row.n(),
                 row.tokensPerAnchor() == 0 ? "" : String.format(java.util.Locale.ROOT, "  %.2f context tokens per anchor",
                         row.tokensPerAnchor())));
         return row;
