@@ -22,9 +22,8 @@ final class Perplexity {
     static final int TARGET = 64;
 
     private final SacEngine engine;
-    /** Compressor input tokens and anchors of the {@value QaMethods#SAC_NAMES} compressions since {@link #resetKept}. */
-    private long keptTokens;
-    private long keptAnchors;
+    /** The {@value QaMethods#SAC_NAMES} compressions' tokens and anchors (the caller resets it per method and ratio). */
+    final KeptAnchors kept = new KeptAnchors();
 
     Perplexity(SacEngine engine) {
         this.engine = engine;
@@ -46,16 +45,6 @@ final class Perplexity {
         };
     }
 
-    void resetKept() {
-        keptTokens = 0;
-        keptAnchors = 0;
-    }
-
-    /** Compressor input tokens per anchor of the {@value QaMethods#SAC_NAMES} compressions since {@link #resetKept} (0: none). */
-    double tokensPerAnchor() {
-        return keptAnchors == 0 ? 0 : (double) keptTokens / keptAnchors;
-    }
-
     private double plain(long[] prefix, long[] target) {
         Transformer m = engine.base();
         long[] ids = concat(prefix, java.util.Arrays.copyOf(target, target.length - 1));
@@ -75,8 +64,7 @@ final class Perplexity {
         AnchorKv kv;
         if (names) {
             kv = sac.compressKeepingCapitalisedWords(input, ratio);
-            keptTokens += kv.tokenCount();
-            keptAnchors += kv.anchorCount();
+            kept.add(kv);
         } else {
             kv = sac.compressor().compress(input, ratio, sac.modelId(ratio));
         }

@@ -36,19 +36,8 @@ final class QaMethods {
     /** EXPERIMENT: the SAC adapter with the tokens of capitalised words kept as anchors too ({@code CapitalisedWords}). */
     static final String SAC_NAMES = "sac-names";
 
-    /** Context tokens and anchors of the {@value #SAC_NAMES} compressions since {@link #resetKept}. */
-    private long keptTokens;
-    private long keptAnchors;
-
-    void resetKept() {
-        keptTokens = 0;
-        keptAnchors = 0;
-    }
-
-    /** Context tokens per anchor of the {@value #SAC_NAMES} compressions since {@link #resetKept} (0: none). */
-    double tokensPerAnchor() {
-        return keptAnchors == 0 ? 0 : (double) keptTokens / keptAnchors;
-    }
+    /** The {@value #SAC_NAMES} compressions' tokens and anchors (the caller resets it per method and ratio). */
+    final KeptAnchors kept = new KeptAnchors();
 
     QaMethods(SacEngine engine, int maxAnswerTokens) {
         this.anyEngine = engine;
@@ -70,8 +59,7 @@ final class QaMethods {
             case SAC_INT8 -> sacAnswer(sac, ctx.context(), qa.question(), ratio, KvDtype.INT8);
             case SAC_NAMES -> {
                 AnchorKv kv = sac.compressKeepingCapitalisedWords(ctx.context(), ratio);
-                keptTokens += kv.tokenCount();
-                keptAnchors += kv.anchorCount();
+                kept.add(kv);
                 yield answerFrom(sac, kv, qa.question());
             }
             default -> sacAnswer(sac, ctx.context(), qa.question(), ratio);

@@ -112,7 +112,7 @@ public final class SacEngine implements AutoCloseable {
      * token of a capitalised word ({@link #compressKeepingCapitalisedWords}).
      */
     public AnchorKv compressTokens(long[] tokens, int ratio) {
-        return adapter().spec().keepsCapitalisedWords() ? keepingCapitalisedWords(tokens, ratio)
+        return adapter().spec().keepsCapitalisedWords() ? compressKeepingCapitalisedWords(tokens, ratio)
                 : compressor.compress(tokens, ratio, modelId(ratio));
     }
 
@@ -122,15 +122,11 @@ public final class SacEngine implements AutoCloseable {
      * session 18's untrained check ({@code sac eval --methods sac-names}).
      */
     public AnchorKv compressKeepingCapitalisedWords(String text, int ratio) {
-        return keepingCapitalisedWords(contextTokens(text), ratio);
+        return compressKeepingCapitalisedWords(contextTokens(text), ratio);
     }
 
     /** As {@link #compressKeepingCapitalisedWords(String, int)} for a whole compressor input ({@link #contextTokens}). */
     public AnchorKv compressKeepingCapitalisedWords(long[] tokens, int ratio) {
-        return keepingCapitalisedWords(tokens, ratio);
-    }
-
-    private AnchorKv keepingCapitalisedWords(long[] tokens, int ratio) {
         return compressor.compressWithExtraAnchors(tokens, ratio, modelId(ratio),
                 capitalisedWords.apply(tokens));
     }
