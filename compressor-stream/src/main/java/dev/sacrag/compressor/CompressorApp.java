@@ -4,6 +4,7 @@ import dev.sacrag.core.sac.SacEngine;
 import dev.sacrag.core.sac.SacSpec;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.kvstore.KvStoreConfig;
+import dev.sacrag.metrics.MetricsServer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -128,7 +129,8 @@ public final class CompressorApp implements AutoCloseable {
         opened.add(streamsMetrics);
         Optional<MetricsServer> server = Optional.empty();
         if (config.metricsPort() != 0) {
-            server = Optional.of(MetricsServer.start(registry, new InetSocketAddress(config.metricsBind(), config.metricsPort())));
+            server = Optional.of(MetricsServer.start(registry, new InetSocketAddress(config.metricsBind(), config.metricsPort()),
+                    "--metrics-bind, --metrics-port"));
             opened.add(server.get());
         }
         CompressorApp app = new CompressorApp(config, opened, metrics, compressor, streams, server);

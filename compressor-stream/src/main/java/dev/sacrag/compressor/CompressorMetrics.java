@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * What the compressor counts, in Micrometer (scraped as Prometheus text by {@link MetricsServer};
+ * What the compressor counts, in Micrometer (scraped as Prometheus text by {@link dev.sacrag.metrics.MetricsServer};
  * dots become underscores and counters get {@code _total}). Tags have small fixed value sets
  * (topic, reason, outcome), never doc ids or tenants.
  *

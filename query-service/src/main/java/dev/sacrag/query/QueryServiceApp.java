@@ -3,6 +3,7 @@ package dev.sacrag.query;
 import dev.sacrag.core.sac.SacEngine;
 import dev.sacrag.core.sac.SacSpec;
 import dev.sacrag.kvstore.AnchorKvStore;
+import dev.sacrag.metrics.MetricsServer;
 import dev.sacrag.query.activation.AdapterLocator;
 import dev.sacrag.query.activation.ModelSwitch;
 import dev.sacrag.query.anchors.AnchorFetcher;
@@ -23,7 +24,6 @@ import dev.sacrag.query.feed.DocumentPartitions;
 import dev.sacrag.query.feed.TopicFollower;
 import dev.sacrag.query.grpc.QueryGrpcService;
 import dev.sacrag.query.grpc.QueryServer;
-import dev.sacrag.query.metrics.MetricsEndpoint;
 import dev.sacrag.query.metrics.QueryMetrics;
 import dev.sacrag.query.recompress.KafkaRecompressRequests;
 import dev.sacrag.query.retrieval.DocumentIndex;
@@ -38,6 +38,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -149,7 +150,8 @@ public final class QueryServiceApp implements AutoCloseable {
         opened.push(server);
         OptionalInt metricsPort = OptionalInt.empty();
         if (config.listen().metricsPort().isPresent()) {
-            MetricsEndpoint endpoint = MetricsEndpoint.start(config.listen().host(), config.listen().metricsPort().getAsInt(), registry);
+            MetricsServer endpoint = MetricsServer.start(registry,
+                    new InetSocketAddress(config.listen().host(), config.listen().metricsPort().getAsInt()), "--bind, --metrics-port");
             opened.push(endpoint);
             metricsPort = OptionalInt.of(endpoint.port());
         }

@@ -1,5 +1,6 @@
 package dev.sacrag.compressor;
 
+import dev.sacrag.metrics.MetricsServer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -13,10 +14,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class MetricsServerTest {
+/** The compressor's meters under the names its dashboards scrape, served by {@link MetricsServer}. */
+class CompressorMetricsTest {
 
     @Test
     void servesTheCompressorCountersAsPrometheusText() throws Exception {
@@ -24,7 +25,8 @@ class MetricsServerTest {
         CompressorMetrics metrics = new CompressorMetrics(registry);
         metrics.compressed(Duration.ofMillis(120), 4096);
         metrics.deadLettered("EMPTY_TEXT");
-        try (MetricsServer server = MetricsServer.start(registry, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+        try (MetricsServer server = MetricsServer.start(registry, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                "--metrics-port")) {
             HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + server.port() + MetricsServer.PATH)).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -34,18 +36,6 @@ class MetricsServerTest {
             assertTrue(body.contains("sac_compressor_bytes_written_bytes_total 4096.0"), body);
             assertTrue(body.contains("sac_compressor_documents_dead_lettered_total{reason=\"EMPTY_TEXT\"} 1.0"), body);
             assertTrue(body.contains("sac_compressor_compress_time_seconds_count 1"), body);
-        } finally {
-            registry.close();
-        }
-    }
-
-    @Test
-    void anAddressThatDoesNotResolveFailsNamingTheFlag() {
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        try {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> MetricsServer.start(registry, InetSocketAddress.createUnresolved("nowhere.invalid", 0)));
-            assertTrue(e.getMessage().contains("nowhere.invalid") && e.getMessage().contains("--metrics-bind"), e.getMessage());
         } finally {
             registry.close();
         }

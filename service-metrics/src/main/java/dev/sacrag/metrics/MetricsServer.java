@@ -1,4 +1,4 @@
-package dev.sacrag.compressor;
+package dev.sacrag.metrics;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -11,7 +11,11 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
-/** {@code GET /metrics}: the Prometheus text of a registry, served by the JDK's HTTP server. */
+/**
+ * {@code GET /metrics}: the Prometheus text of a registry, served by the JDK's HTTP server on its
+ * own port (no web framework for one endpoint). The compressor and the query service each start
+ * one; a scrape with another method gets 405.
+ */
 public final class MetricsServer implements AutoCloseable {
 
     public static final String PATH = "/metrics";
@@ -23,17 +27,22 @@ public final class MetricsServer implements AutoCloseable {
         this.server = server;
     }
 
-    public static MetricsServer start(PrometheusMeterRegistry registry, InetSocketAddress address) {
+    /**
+     * @param address port 0 for any free port
+     * @param flags   the options that chose the address, named in the error when it cannot be
+     *                served, e.g. {@code "--metrics-bind, --metrics-port"}
+     */
+    public static MetricsServer start(PrometheusMeterRegistry registry, InetSocketAddress address, String flags) {
         Objects.requireNonNull(registry, "registry");
         if (address.isUnresolved()) {
             throw new IllegalArgumentException("cannot serve metrics on " + address.getHostString()
-                    + ": no such address (--metrics-bind)");
+                    + ": no such address (" + flags + ")");
         }
         HttpServer server;
         try {
             server = HttpServer.create(address, 0);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot serve metrics on " + address + " (--metrics-bind, --metrics-port)", e);
+            throw new UncheckedIOException("cannot serve metrics on " + address + " (" + flags + ")", e);
         }
         server.createContext(PATH, exchange -> respond(exchange, registry));
         server.start();
