@@ -38,15 +38,8 @@ final class DeleteCommand implements Callable<Integer> {
             description = "Tenant the ids were ingested for, as 'sac ingest --tenant' (default ${DEFAULT-VALUE}).")
     String tenant;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT,...",
-            defaultValue = "${env:SAC_KAFKA_BOOTSTRAP:-localhost:9092}",
-            description = "Kafka brokers (env SAC_KAFKA_BOOTSTRAP, default ${DEFAULT-VALUE}).")
-    String bootstrapServers;
-
-    @Option(names = {"--documents-topic", "--topic"}, paramLabel = "TOPIC", defaultValue = "${env:SAC_DOCUMENTS_TOPIC:-sac.documents}",
-            description = "Documents topic, as every other command names it; --topic is the older spelling"
-                    + " (env SAC_DOCUMENTS_TOPIC, default ${DEFAULT-VALUE}).")
-    String topic;
+    @picocli.CommandLine.Mixin
+    PublishOptions target;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
             description = "Give up waiting for the broker after this long, in all (default ${DEFAULT-VALUE}).")
@@ -58,8 +51,8 @@ final class DeleteCommand implements Callable<Integer> {
         Durations.requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
         PrintWriter out = spec.commandLine().getOut();
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (DocumentPublisher publisher = DocumentPublisher.connect(bootstrapServers,
-                DocumentPublisher.Options.defaults().withTopic(topic).withDeliveryTimeout(timeout))) {
+        try (DocumentPublisher publisher = DocumentPublisher.connect(target.bootstrapServers(),
+                DocumentPublisher.Options.defaults().withTopic(target.topic).withDeliveryTimeout(timeout))) {
             List<CompletableFuture<RecordMetadata>> sent = new ArrayList<>();
             for (String key : keys) {
                 sent.add(publisher.delete(key));
@@ -93,8 +86,8 @@ final class DeleteCommand implements Callable<Integer> {
         try {
             return sent.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("deleting " + key + ": no acknowledgement from " + bootstrapServers
-                    + " (topic " + topic + ") within --timeout " + timeout.toSeconds() + "s", e instanceof ExecutionException ? e.getCause() : e);
+            throw new IllegalStateException("deleting " + key + ": no acknowledgement from " + target.bootstrapServers()
+                    + " (topic " + target.topic + ") within --timeout " + timeout.toSeconds() + "s", e instanceof ExecutionException ? e.getCause() : e);
         }
     }
 }

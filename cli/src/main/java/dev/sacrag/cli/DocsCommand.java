@@ -1,5 +1,6 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.compressor.CompressorTopics;
 import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.query.feed.CatalogSnapshot;
 import picocli.CommandLine;
@@ -34,13 +35,11 @@ final class DocsCommand implements Runnable {
         private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'")
                 .withZone(ZoneOffset.UTC);
 
-        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT,...",
-                defaultValue = "${env:SAC_KAFKA_BOOTSTRAP:-localhost:9092}",
-                description = "Kafka brokers (env SAC_KAFKA_BOOTSTRAP, default ${DEFAULT-VALUE}).")
-        String bootstrapServers;
+        @picocli.CommandLine.Mixin
+        KafkaOption kafka;
 
-        @Option(names = "--catalog-topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_CATALOG_TOPIC:-sac.anchor-caches}",
-                description = "Catalog topic (env SAC_CATALOG_TOPIC, default ${DEFAULT-VALUE}).")
+        @Option(names = "--catalog-topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_CATALOG_TOPIC:-" + CompressorTopics.CATALOG + "}",
+                description = "Catalog topic [env SAC_CATALOG_TOPIC, default ${DEFAULT-VALUE}].")
         String topic;
 
         @Option(names = "--tenant", description = "Only this tenant's documents.")
@@ -55,7 +54,7 @@ final class DocsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<CatalogEntry> entries = CatalogSnapshot.read(bootstrapServers, topic, timeout)
+            List<CatalogEntry> entries = CatalogSnapshot.read(kafka.bootstrapServers, topic, timeout)
                     .entries(Optional.ofNullable(model)).stream()
                     .filter(e -> tenant == null || tenant.equals(e.tenant()))
                     .sorted(Comparator.comparing(CatalogEntry::tenant).thenComparing(CatalogEntry::docId)
@@ -121,7 +120,7 @@ final class DocsCommand implements Runnable {
             java.io.PrintWriter out = spec.commandLine().getOut();
             dev.sacrag.kvstore.RedisTarget target = redis.target();
             dev.sacrag.cli.warming.BlobSweep.Settings s = new dev.sacrag.cli.warming.BlobSweep.Settings(
-                    topics.bootstrapServers, topics.documents, topics.catalog, Optional.ofNullable(tenant), grace, dryRun);
+                    topics.bootstrapServers(), topics.documents, topics.catalog, Optional.ofNullable(tenant), grace, dryRun);
             dev.sacrag.cli.warming.BlobSweep.Summary summary;
             try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
                     dev.sacrag.kvstore.KvStoreConfig.of(target))) {

@@ -58,15 +58,8 @@ final class IngestCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Publish JSON values instead of Avro (both are accepted by the compressor).")
     boolean json;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT,...",
-            defaultValue = "${env:SAC_KAFKA_BOOTSTRAP:-localhost:9092}",
-            description = "Kafka brokers (env SAC_KAFKA_BOOTSTRAP, default ${DEFAULT-VALUE}).")
-    String bootstrapServers;
-
-    @Option(names = {"--documents-topic", "--topic"}, paramLabel = "TOPIC", defaultValue = "${env:SAC_DOCUMENTS_TOPIC:-sac.documents}",
-            description = "Documents topic, as every other command names it; --topic is the older spelling"
-                    + " (env SAC_DOCUMENTS_TOPIC, default ${DEFAULT-VALUE}).")
-    String topic;
+    @picocli.CommandLine.Mixin
+    PublishOptions target;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = Durations.class,
             description = "Give up on the broker after this long: a document not acknowledged, or a send waiting for an"
@@ -89,7 +82,7 @@ final class IngestCommand implements Callable<Integer> {
         // read before connecting: a mistyped path or a bad line is the user's error, not the broker's
         SourceBatch batch = sources.read(paths, options);
         IngestSummary summary;
-        try (DocumentPublisher publisher = DocumentPublisher.connect(bootstrapServers, publishing)) {
+        try (DocumentPublisher publisher = DocumentPublisher.connect(target.bootstrapServers(), publishing)) {
             summary = IngestRunner.onConsole(sources, publisher).publish(batch, start);
         }
         return report(summary);
@@ -147,7 +140,7 @@ final class IngestCommand implements Callable<Integer> {
     private DocumentPublisher.Options publishingOptions() {
         Durations.requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
         try {
-            return DocumentPublisher.Options.defaults().withTopic(topic)
+            return DocumentPublisher.Options.defaults().withTopic(target.topic)
                     .withFormat(json ? DocumentPublisher.Format.JSON : DocumentPublisher.Format.AVRO)
                     .withDeliveryTimeout(timeout)
                     .withLimits(documentLimits.limits());

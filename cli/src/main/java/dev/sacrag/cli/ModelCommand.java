@@ -165,7 +165,7 @@ final class ModelCommand implements Runnable {
             java.io.PrintWriter out = spec.commandLine().getOut();
             requireModelId(spec, modelId);
             ModelActivation activation = new ModelActivation(modelId, java.util.Optional.ofNullable(adapter));
-            Readiness r = Readiness.of(topics.bootstrapServers,
+            Readiness r = Readiness.of(topics.bootstrapServers(),
                     new Readiness.TopicNames(topics.documents, topics.catalog, topics.deadLetter), documentLimits.limits(), modelId);
             out.println("model activate: " + r.line());
             if (r.catalogEntries() == 0 && !force) {
@@ -184,7 +184,7 @@ final class ModelCommand implements Runnable {
                 out.println("model activate: warning (--force): " + (r.live() - r.ready()) + " live document(s) are not"
                         + " compressed for " + modelId + " yet; questions about them get NOT_FOUND until they are");
             }
-            ControlTopic.publish(topics.bootstrapServers, topics.control, activation);
+            ControlTopic.publish(topics.bootstrapServers(), topics.control, activation);
             out.println("model activate: published " + modelId + " to " + topics.control
                     + "; query services switch as they read it (metric sac_query_model_active{model_id=\"" + modelId + "\"})");
             return 0;
@@ -234,7 +234,7 @@ final class ModelCommand implements Runnable {
             java.io.PrintWriter err = spec.commandLine().getErr();
             requireModelId(spec, modelId);
             dev.sacrag.kvstore.RedisTarget target = redis.target();
-            java.util.Optional<ModelActivation> active = ControlTopic.active(topics.bootstrapServers, topics.control);
+            java.util.Optional<ModelActivation> active = ControlTopic.active(topics.bootstrapServers(), topics.control);
             if (active.isPresent() && active.get().modelId().equals(modelId)) {
                 err.println("model retire: refused: " + modelId + " is the active model (" + topics.control + "); activate"
                         + " another first ('sac model activate ID')");
@@ -247,7 +247,7 @@ final class ModelCommand implements Runnable {
             }
             List<String> groups = new java.util.ArrayList<>(applicationIds);
             groups.add("sac-compressor-" + modelId);
-            java.util.Map<String, Integer> running = ModelRetirement.runningGroups(topics.bootstrapServers,
+            java.util.Map<String, Integer> running = ModelRetirement.runningGroups(topics.bootstrapServers(),
                     groups.stream().distinct().toList());
             if (!running.isEmpty() && !force) {
                 err.println("model retire: refused: compressors still run (" + running.entrySet().stream()
@@ -255,7 +255,7 @@ final class ModelCommand implements Runnable {
                         + "); one of model " + modelId + " would write its documents again: stop them, or pass --force");
                 return 1;
             }
-            ModelRetirement.Found found = ModelRetirement.find(topics.bootstrapServers, topics.catalog, modelId);
+            ModelRetirement.Found found = ModelRetirement.find(topics.bootstrapServers(), topics.catalog, modelId);
             out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
                     found.recordKeys().size(), modelId, found.catalogBytes());
             if (dryRun) {
@@ -264,7 +264,7 @@ final class ModelCommand implements Runnable {
             ModelRetirement.Summary s;
             try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
                     dev.sacrag.kvstore.KvStoreConfig.of(target))) {
-                s = ModelRetirement.retire(topics.bootstrapServers, topics.catalog, blobs, found);
+                s = ModelRetirement.retire(topics.bootstrapServers(), topics.catalog, blobs, found);
             }
             out.println("model retire: " + s.line());
             return s.tombstones() == 0 && s.blobsDeleted() == 0 ? nothingNames(err, found) : 0;

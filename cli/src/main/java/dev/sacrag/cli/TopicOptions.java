@@ -2,14 +2,14 @@ package dev.sacrag.cli;
 
 import dev.sacrag.compressor.CompressorTopics;
 import dev.sacrag.query.activation.ModelActivation;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Kafka and the pipeline's topics, for the commands that read and write them directly (warm, model activate). */
 final class TopicOptions {
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", defaultValue = "${env:SAC_KAFKA_BOOTSTRAP:-localhost:9092}",
-            description = "Kafka brokers [env SAC_KAFKA_BOOTSTRAP, default ${DEFAULT-VALUE}].")
-    String bootstrapServers;
+    @Mixin
+    KafkaOption kafka;
 
     @Option(names = "--documents-topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_DOCUMENTS_TOPIC:-" + CompressorTopics.DOCUMENTS + "}",
             description = "Documents topic, the source of truth [env SAC_DOCUMENTS_TOPIC, default ${DEFAULT-VALUE}].")
@@ -30,6 +30,10 @@ final class TopicOptions {
     @Option(names = "--control-topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_CONTROL_TOPIC:-" + ModelActivation.DEFAULT_TOPIC + "}",
             description = "Control topic naming the active model [env SAC_CONTROL_TOPIC, default ${DEFAULT-VALUE}].")
     String control;
+
+    String bootstrapServers() {
+        return kafka.bootstrapServers;
+    }
 
     CompressorTopics compressorTopics() {
         return new CompressorTopics(documents, catalog, deadLetter, recompress);

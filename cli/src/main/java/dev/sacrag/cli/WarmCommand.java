@@ -165,7 +165,7 @@ final class WarmCommand implements Callable<Integer> {
         String id = rebuildModelId();
         PrintWriter out = spec.commandLine().getOut();
         try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
-            BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers, topics.compressorTopics(),
+            BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers(), topics.compressorTopics(),
                     compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId), store,
                     Progress.on(spec.commandLine().getErr(), "restored"));
             out.println(s.line());
@@ -193,7 +193,7 @@ final class WarmCommand implements Callable<Integer> {
             ModelPaths paths = ModelPaths.resolve(model, adapter);
             return ModelIdentity.of(paths.base(), paths.requireAdapter(), optionalRatio()).modelId();
         }
-        Optional<ModelActivation> active = ControlTopic.active(topics.bootstrapServers, topics.control);
+        Optional<ModelActivation> active = ControlTopic.active(topics.bootstrapServers(), topics.control);
         if (active.isPresent()) {
             return active.get().modelId();
         }
@@ -213,7 +213,7 @@ final class WarmCommand implements Callable<Integer> {
         CompressorConfig config;
         try {
             config = compression.applyTo(CompressorConfig.builder()
-                    .bootstrapServers(topics.bootstrapServers)
+                    .bootstrapServers(topics.bootstrapServers())
                     .redis(redis.target())
                     .applicationId(ModelRollout.applicationId(identity.modelId()))
                     .model(paths.base(), model)

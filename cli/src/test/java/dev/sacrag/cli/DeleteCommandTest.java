@@ -34,8 +34,9 @@ class DeleteCommandTest {
         String composed = java.text.Normalizer.normalize("café", java.text.Normalizer.Form.NFC);
         assertEquals(List.of(decomposed, composed), parse(decomposed).keys());
         assertEquals(List.of(composed), parse(composed).keys());
-        assertEquals("docs.v2", parse("--documents-topic", "docs.v2", "readme").topic);
-        assertEquals("docs.v1", parse("--topic", "docs.v1", "readme").topic);
+        assertEquals("docs.v2", parse("--documents-topic", "docs.v2", "readme").target.topic);
+        assertEquals("docs.v1", parse("--topic", "docs.v1", "readme").target.topic);
+        assertEquals("broker-a:9092,broker-b:9092", parse("--bootstrap-servers", "broker-a:9092,broker-b:9092", "readme").target.bootstrapServers());
     }
 
     @Test
