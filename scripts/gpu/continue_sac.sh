@@ -66,7 +66,11 @@ copy_out() {   # per arm: its first snapshot, the weights it last saved, and its
   for name in "${names[@]}"; do
     local w="$WORK/$name" snap
     snap=$(ls -v "$w"/sac-step*.safetensors 2>/dev/null | head -n 1)   # -v: step 620 before step 1282
-    [ -n "$snap" ] && [ ! -f "$OUT/$name-$(basename "${snap#"$w"/sac-}")" ] && cp "$snap" "$OUT/$name-$(basename "${snap#"$w"/sac-}")"
+    if [ -n "$snap" ]; then
+      local dst="$OUT/$name-${snap#"$w"/sac-}"
+      # through a temporary file: a copy the call's time limit cuts short never stands as the snapshot
+      [ -f "$dst" ] || { cp "$snap" "$dst.tmp" && mv "$dst.tmp" "$dst"; }
+    fi
     # train_sac.py saves every minute (through a temporary file); a run cut by the call's time limit
     # then still returns the weights it saved last, at most a minute before the cut (session 22's second
     # call, cut 5 s before its end, returned none: the weights were copied only after a clean exit)
@@ -84,14 +88,13 @@ running() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done
 trap 'copy_out; kill "${pids[@]}" 2>/dev/null; exit 124' TERM INT   # a call's time limit: what was saved comes back
 polls=0
 while running; do
-  sleep 5   # short, so the trap runs soon and the call ends soon after the arms do
+  sleep 5 & wait $!   # short, and waited on so that a TERM runs the trap at once, not after the sleep
   polls=$((polls + 1))
   if [ $((polls % 6)) -eq 0 ]; then
     copy_out
     for name in "${names[@]}"; do echo "== $name: $(tail -n 1 "$WORK/$name/$name.txt")"; done
   fi
 done
-trap - TERM INT
 status=0
 for i in "${!names[@]}"; do
   name=${names[$i]}
@@ -101,6 +104,7 @@ for i in "${!names[@]}"; do
   [ $rc -eq 0 ] || status=1
 done
 copy_out   # the last weights (saved at the end of a clean run)
+trap - TERM INT   # only now: a TERM while the arms exit or this copy runs still copies what was saved
 for name in "${names[@]}"; do echo "==== $name"; tail -n 14 "$WORK/$name/$name.txt"; done
 ls -la "$OUT"
 rm -rf "$WORK"

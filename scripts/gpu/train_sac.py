@@ -807,7 +807,9 @@ def parity(a):
     if os.path.exists(weights):
         with open(weights, "rb") as f:
             out["base_sha256"] = hashlib.sha256(f.read()).hexdigest()
-    json.dump(out, open(a.parity, "w"))
+    with open(a.parity + ".tmp", "w") as f:   # replaced whole: a cut write never stands as the fixture
+        json.dump(out, f)
+    os.replace(a.parity + ".tmp", a.parity)
     print(f"wrote {a.parity}", flush=True)
 
 
