@@ -124,7 +124,28 @@ public final class EvalReport {
                 }
             }
         }
+        sb.append(keptAnchors(rows, ppl));
         return sb.toString();
+    }
+
+    /**
+     * A line naming the context tokens per anchor of the rows that keep more anchors than their ratio
+     * says (sac-names), so the tables' scores can be read at the compression they had; "" when none.
+     */
+    private static String keptAnchors(List<Evaluator.Row> rows, List<Evaluator.PplRow> ppl) {
+        List<String> parts = new java.util.ArrayList<>();
+        for (Evaluator.Row r : rows) {
+            if (r.tokensPerAnchor() > 0) {
+                parts.add(String.format(Locale.ROOT, "%s %dx %.2f (questions)", r.method(), r.ratio(), r.tokensPerAnchor()));
+            }
+        }
+        for (Evaluator.PplRow r : ppl) {
+            if (r.tokensPerAnchor() > 0) {
+                parts.add(String.format(Locale.ROOT, "%s %dx %.2f (perplexity)", r.method(), r.ratio(), r.tokensPerAnchor()));
+            }
+        }
+        return parts.isEmpty() ? "" : "\nContext tokens per anchor kept, where a method keeps more anchors than its ratio: "
+                + String.join(", ", parts) + ".\n";
     }
 
     /** EM (SQuAD) against ratio: a line per compressed method, dashed lines for full and none. */

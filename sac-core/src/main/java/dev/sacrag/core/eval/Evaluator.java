@@ -190,10 +190,10 @@ public final class Evaluator {
         int[] context = new int[questions];
         int c = 0;
         long t0 = System.nanoTime();
-        methods.kept.reset();
+        KeptAnchors kept = new KeptAnchors();
         for (MrqaRecord ctx : data) {
             for (MrqaRecord.Qa qa : ctx.qas()) {
-                String p = methods.answer(method, ctx, qa, Math.max(1, ratio), engine);
+                String p = methods.answer(method, ctx, qa, Math.max(1, ratio), engine, kept);
                 double exact = Metrics.squadEm(p, qa.answers());
                 perQuestion[n] = 100 * exact;
                 context[n] = c;
@@ -211,12 +211,17 @@ public final class Evaluator {
         }
         Scores scores = new Scores(perQuestion, context);
         Row row = new Row(method, ratio, 100 * em / n, 100 * f1 / n, 100 * pem / n, 100 * pf1 / n, n,
-                Bootstrap.mean(perQuestion, context), scores, methods.kept.tokensPerAnchor());
+                Bootstrap.mean(perQuestion, context), scores, kept.tokensPerAnchor());
         progress.accept(String.format(java.util.Locale.ROOT, "%-32s %3s  EM %5.1f [%.1f, %.1f]  F1 %5.1f  (n=%d, %.0f s)%s",
-                method + (method.equals(QaMethods.SAC_NAMES) && engine == main ? " (sac adapter)" : ""),
+                label(method, engine),
                 ratio == 0 ? "-" : ratio + "x", row.em(), row.emCi().low(), row.emCi().high(), row.f1(), n,
                 (System.nanoTime() - t0) / 1e9, KeptAnchors.describe(row.tokensPerAnchor())));
         return row;
+    }
+
+    /** The method as a progress line names it: sac-names says when sac's adapter, untrained for its layout, scores it. */
+    private String label(String method, SacEngine engine) {
+        return method.equals(QaMethods.SAC_NAMES) && engine == main ? method + " (sac adapter)" : method;
     }
 
     /** The engine that scores {@code method}: its own variant's adapter when the package has one, else sac's. */
@@ -288,10 +293,10 @@ public final class Evaluator {
 
     private PplRow ppl(String method, int ratio, List<long[]> texts, Perplexity p) {
         SacEngine engine = engineFor(method);
-        p.kept.reset();
+        KeptAnchors kept = new KeptAnchors();
         List<Double> nll = new ArrayList<>();
         for (long[] t : texts) {
-            Double x = p.nll(method, t, Math.max(1, ratio), engine);
+            Double x = p.nll(method, t, Math.max(1, ratio), engine, kept);
             if (x != null) {
                 nll.add(x);
             }
@@ -304,9 +309,9 @@ public final class Evaluator {
         // each text its own group: the interval of the mean NLL, then exp (perplexity is monotone in it)
         Bootstrap.Interval meanNll = Bootstrap.mean(perText, IntStream.range(0, perText.length).toArray());
         PplRow row = new PplRow(method, ratio, Math.exp(meanNll.value()), Math.exp(meanNll.low()), Math.exp(meanNll.high()),
-                meanNll.value(), perText.length, perText, p.kept.tokensPerAnchor());
+                meanNll.value(), perText.length, perText, kept.tokensPerAnchor());
         progress.accept(String.format(java.util.Locale.ROOT, "perplexity %-9s %3s  %.2f [%.2f, %.2f] (n=%d)%s",
-                method + (method.equals(QaMethods.SAC_NAMES) && engine == main ? " (sac adapter)" : ""),
+                label(method, engine),
                 ratio == 0 ? "-" : ratio + "x", row.ppl(), row.low(), row.high(), row.n(),
                 KeptAnchors.describe(row.tokensPerAnchor())));
         return row;

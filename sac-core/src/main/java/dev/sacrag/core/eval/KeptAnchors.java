@@ -7,23 +7,18 @@ import java.util.Locale;
 /**
  * Compressor input tokens and anchors of the compressions one method makes at one ratio, where the method keeps
  * more anchors than its ratio says ({@value QaMethods#SAC_NAMES}): what the QA and perplexity rows report as
- * tokens per anchor.
+ * tokens per anchor. One per row: the evaluator makes a new one for each method and ratio it scores.
  */
 final class KeptAnchors {
     private long tokens;
     private long anchors;
-
-    void reset() {
-        tokens = 0;
-        anchors = 0;
-    }
 
     void add(AnchorKv kv) {
         tokens += kv.tokenCount();
         anchors += kv.anchorCount();
     }
 
-    /** Tokens per anchor of the compressions since {@link #reset} (0: none counted). */
+    /** Tokens per anchor of the compressions counted (0: none). */
     double tokensPerAnchor() {
         return anchors == 0 ? 0 : (double) tokens / anchors;
     }

@@ -22,15 +22,16 @@ final class Perplexity {
     static final int TARGET = 64;
 
     private final SacEngine engine;
-    /** The {@value QaMethods#SAC_NAMES} compressions' tokens and anchors (the caller resets it per method and ratio). */
-    final KeptAnchors kept = new KeptAnchors();
-
     Perplexity(SacEngine engine) {
         this.engine = engine;
     }
 
-    /** Mean NLL per target token (nats) for one method; null when the text is too short. */
-    Double nll(String method, long[] text, int ratio, SacEngine sac) {
+    /**
+     * Mean NLL per target token (nats) for one method; null when the text is too short.
+     *
+     * @param kept counts the {@value QaMethods#SAC_NAMES} compressions' tokens and anchors
+     */
+    Double nll(String method, long[] text, int ratio, SacEngine sac, KeptAnchors kept) {
         if (text.length < PASSAGE + TARGET) {
             return null;
         }
@@ -40,8 +41,12 @@ final class Perplexity {
         return switch (method) {
             case "full" -> plain(concat(new long[] {bos}, passage), target);
             case "none" -> plain(new long[] {bos}, target);
-            case QaMethods.SAC_NAMES -> compressed(sac, passage, target, ratio, true);
-            default -> compressed(sac, passage, target, ratio, false);
+            case QaMethods.SAC_NAMES -> {
+                AnchorKv kv = sac.compressKeepingCapitalisedWords(sac.contextTokens(passage), ratio);
+                kept.add(kv);
+                yield continuationNll(sac, kv, target);
+            }
+            default -> continuationNll(sac, sac.compressor().compress(sac.contextTokens(passage), ratio, sac.modelId(ratio)), target);
         };
     }
 
@@ -59,15 +64,8 @@ final class Perplexity {
         }
     }
 
-    private double compressed(SacEngine sac, long[] passage, long[] target, int ratio, boolean names) {
-        long[] input = sac.contextTokens(passage);
-        AnchorKv kv;
-        if (names) {
-            kv = sac.compressKeepingCapitalisedWords(input, ratio);
-            kept.add(kv);
-        } else {
-            kv = sac.compressor().compress(input, ratio, sac.modelId(ratio));
-        }
+    /** The target's NLL decoded after the passage's anchor KV and the [LM] token. */
+    private double continuationNll(SacEngine sac, AnchorKv kv, long[] target) {
         Transformer m = sac.base();
         SacDecoder decoder = sac.decoder();
         try (SacDecoder.Composed c = decoder.compose(List.of(kv)); NDScope s = new NDScope()) {

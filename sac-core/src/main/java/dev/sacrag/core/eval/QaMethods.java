@@ -36,9 +36,6 @@ final class QaMethods {
     /** EXPERIMENT: the SAC adapter with the tokens of capitalised words kept as anchors too ({@code CapitalisedWords}). */
     static final String SAC_NAMES = "sac-names";
 
-    /** The {@value #SAC_NAMES} compressions' tokens and anchors (the caller resets it per method and ratio). */
-    final KeptAnchors kept = new KeptAnchors();
-
     QaMethods(SacEngine engine, int maxAnswerTokens) {
         this.anyEngine = engine;
         this.maxAnswerTokens = maxAnswerTokens;
@@ -47,7 +44,8 @@ final class QaMethods {
         this.prompts = engine.adapter().spec();
     }
 
-    String answer(String method, MrqaRecord ctx, MrqaRecord.Qa qa, int ratio, SacEngine sac) {
+    /** @param kept counts the {@value #SAC_NAMES} compressions' tokens and anchors (the other methods keep the ratio's) */
+    String answer(String method, MrqaRecord ctx, MrqaRecord.Qa qa, int ratio, SacEngine sac, KeptAnchors kept) {
         return switch (method) {
             case "full" -> plain(contextTokens(ctx.context()), qa.question());
             case "none" -> plain(new long[0], qa.question());

@@ -64,7 +64,7 @@ class EvaluatorTest {
         Path base = TestModels.write(c, tmp.resolve("base-n"), 4);
         String fp = Fingerprints.baseModel(base);
         SacAdapter.writeRandom(tmp.resolve("n/sac"), SacSpec.paperDefaults("sac", List.of(4), 4, fp), c, 1);
-        SacAdapter.writeRandom(tmp.resolve("n/sac-names"), SacSpec.paperDefaults(SacSpec.NAMES_VARIANT, List.of(4), 4, fp), c, 7);
+        SacAdapter.writeRandom(tmp.resolve("n/sac-names"), SacSpec.paperDefaults(SacSpec.NAMES_VARIANT, List.of(4, 8), 4, fp), c, 7);
         List<MrqaRecord> data = new SyntheticFacts(SyntheticFacts.Split.TEST, 1).generate(2);
         try (SacEngine sac = SacEngine.load(base, tmp.resolve("n/sac"));
              SacEngine names = SacEngine.load(base, tmp.resolve("n/sac-names"))) {
@@ -95,8 +95,8 @@ class EvaluatorTest {
             List<Evaluator.PplRow> alone = new Evaluator(Map.of("sac", sac), line -> { }).perplexity(text, List.of(4),
                     List.of("sac-names"));
             List<Evaluator.PplRow> both = new Evaluator(Map.of("sac", sac, SacSpec.NAMES_VARIANT, names), line -> { })
-                    .perplexity(text, List.of(4), List.of("sac-names"));
-            assertEquals(List.of("full@0", "none@0", "sac@4", "sac-names@4"),
+                    .perplexity(text, List.of(4, 8), List.of("sac-names"));
+            assertEquals(List.of("full@0", "none@0", "sac@4", "sac-names@4", "sac-names@8"),
                     both.stream().map(r -> r.method() + "@" + r.ratio()).toList());
             assertEquals(alone.get(2).nll(), both.get(2).nll(), 1e-12, "sac's row does not depend on the names adapter");
             assertTrue(Math.abs(alone.get(3).nll() - both.get(3).nll()) > 1e-6, "sac-names uses the sac-names adapter when there is one");
@@ -104,8 +104,17 @@ class EvaluatorTest {
             double tpa = both.get(3).tokensPerAnchor();
             assertTrue(tpa > 1 && tpa < 3, "capitalised words add anchors: well under 4 tokens per anchor, got " + tpa);
             assertEquals(0, both.get(2).tokensPerAnchor(), "uniform anchors: no count");
-            assertEquals(tpa, EvalReport.json("d", "m", List.of(), List.of(), both, Map.of()).getAsJsonArray("perplexity")
-                    .get(3).getAsJsonObject().get("tokens_per_anchor").getAsDouble(), 0.005, "rounded to 2 places");
+            assertEquals(Math.round(tpa * 100) / 100.0, EvalReport.json("d", "m", List.of(), List.of(), both, Map.of())
+                    .getAsJsonArray("perplexity").get(3).getAsJsonObject().get("tokens_per_anchor").getAsDouble(), 1e-9,
+                    "rounded to 2 places");
+            String md = EvalReport.markdown(List.of(), List.of(), both);
+            assertTrue(md.contains(String.format(java.util.Locale.ROOT, "sac-names 4x %.2f (perplexity), sac-names 8x %.2f "
+                    + "(perplexity).", tpa, both.get(4).tokensPerAnchor())), md);
+            // each row counts its own compressions: 8x's count is what 8x alone gives, not 4x's and 8x's together
+            double at8 = new Evaluator(Map.of("sac", sac, SacSpec.NAMES_VARIANT, names), line -> { })
+                    .perplexity(text, List.of(8), List.of("sac-names")).get(2).tokensPerAnchor();
+            assertTrue(at8 > tpa, "fewer uniform anchors at 8x: more tokens per anchor (" + at8 + " vs " + tpa + ")");
+            assertEquals(at8, both.get(4).tokensPerAnchor(), 1e-12);
             assertThrows(IllegalArgumentException.class, () -> new Evaluator(Map.of("sac", sac), line -> { })
                     .perplexity(text, List.of(4), List.of("truncate")), "only experiments are named here");
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
