@@ -250,6 +250,12 @@ final class TrainCommand implements Runnable {
                         + "it constant as the paper does: for a last run of known length from a trained adapter "
                         + "(--init), with --stage2-steps what fits in --time-budget.")
         boolean lr2Decay;
+
+        @Option(names = "--stop-at-step", paramLabel = "N", defaultValue = "0",
+                description = "End this run after step N (counting stage 1's), with a checkpoint, the rates still "
+                        + "scheduled over --stage1-steps and --stage2-steps (default 0: no early stop). E.g. to cut "
+                        + "a decay short and go on from the weights with a shorter one (--init into another --name).")
+        long stopAt;
         @Option(names = "--seed", defaultValue = "1", description = "Seeds the LoRA init and the data drawn at each step "
                 + "(default ${DEFAULT-VALUE}).") long seed;
 
@@ -370,7 +376,7 @@ final class TrainCommand implements Runnable {
                     return 0;
                 }
                 SacTrainer.Config c = new SacTrainer.Config(adapterDir, spec, seed, stage1, stage2, batch, lr1, lr2, 30,
-                        budget, Duration.ofMinutes(5), resume, init, continuationShare, lr2Decay);
+                        budget, Duration.ofMinutes(5), resume, init, continuationShare, lr2Decay, stopAt);
                 java.nio.file.Files.createDirectories(adapterDir);
                 new SacTrainer(c, new ConsoleProgress(adapterDir.resolve("train-log.jsonl"), 5)).train(base, examples, prefix,
                         spec.keepsCapitalisedWords() ? CapitalisedWords.marker(tok, prefix.length) : null);

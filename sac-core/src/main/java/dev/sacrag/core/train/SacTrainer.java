@@ -44,14 +44,27 @@ public final class SacTrainer {
      * {@code stage2Steps} instead of staying constant as in the paper. For a last run of known
      * length from a trained adapter: a run cut short by its time budget at a constant rate ends
      * at the rate's noise level, and a decay lowers the loss it ends at.
+     * {@code stopAt}: end this run after that step (and its checkpoint), the schedule still spanning
+     * the stage steps (0: run them all); a later run may resume or start from it with another schedule.
      */
     public record Config(Path adapterDir, SacSpec spec, long seed, long stage1Steps, long stage2Steps, int batch,
                          float lr1, float lr2, int warmup, Duration timeBudget, Duration checkpointEvery,
-                         boolean resume, Path init, double continuationShare, boolean decayStage2) {
+                         boolean resume, Path init, double continuationShare, boolean decayStage2, long stopAt) {
         public Config {
             if (!(continuationShare >= 0 && continuationShare <= 1)) {
                 throw new IllegalArgumentException("continuation share must be in [0, 1], got " + continuationShare);
             }
+            if (stopAt < 0) {
+                throw new IllegalArgumentException("stop-at step must be 0 (none) or positive, got " + stopAt);
+            }
+        }
+
+        /** Every step of the stages. */
+        public Config(Path adapterDir, SacSpec spec, long seed, long stage1Steps, long stage2Steps, int batch,
+                      float lr1, float lr2, int warmup, Duration timeBudget, Duration checkpointEvery,
+                      boolean resume, Path init, double continuationShare, boolean decayStage2) {
+            this(adapterDir, spec, seed, stage1Steps, stage2Steps, batch, lr1, lr2, warmup, timeBudget,
+                    checkpointEvery, resume, init, continuationShare, decayStage2, 0);
         }
 
         /** Constant rates after warm-up, as the paper. */
@@ -143,7 +156,8 @@ public final class SacTrainer {
         long start = System.nanoTime();
         long lastSave = start;
         long startStep = step;
-        while (step < total) {
+        long end = c.stopAt() > 0 ? Math.min(total, c.stopAt()) : total;
+        while (step < end) {
             double now = (System.nanoTime() - start) / 1e9;
             if (before + now > c.timeBudget().toSeconds()) {
                 listener.onMessage("time budget reached at step " + step);
@@ -184,6 +198,9 @@ public final class SacTrainer {
             }
         }
         save(params, adam, lora, table, lm, ckpt, step, before + (System.nanoTime() - start) / 1e9);
+        if (end < total && step == end) {
+            listener.onMessage("stopped at step " + step + " of " + total + " (stop-at step)");
+        }
         listener.onMessage("adapter written to " + c.adapterDir() + " after " + step + " steps");
     }
 

@@ -292,6 +292,52 @@ class SacTrainerTest {
         }
     }
 
+    @Test
+    void aStopAtStepEndsTheRunThereOnItsScheduleAndAResumeFinishesIt() throws Exception {
+        Path base = tinyBase();
+        SacSpec spec = qv4("sac", 4);
+        try (Transformer model = Transformer.load(base)) {
+            List<TrainingListener.Step> whole = new ArrayList<>();
+            new SacTrainer(decaying(tmp.resolve("adapters/whole"), spec, 6, false, true), whole::add)
+                    .train(model, new Fixed(), new long[] {0, 5, 6});
+            Path cut = tmp.resolve("adapters/cut");
+            List<TrainingListener.Step> first = new ArrayList<>();
+            List<String> messages = new ArrayList<>();
+            SacTrainer.Config stopped = new SacTrainer.Config(cut, spec, 1, 0, 6, 2, 1e-2f, 1e-2f, 2, Duration.ofMinutes(5),
+                    Duration.ofHours(1), false, null, 0, true, 3);
+            new SacTrainer(stopped, listener(first, messages)).train(model, new Fixed(), new long[] {0, 5, 6});
+            assertEquals(3, first.size(), "ends after step 3");
+            assertTrue(messages.stream().anyMatch(m -> m.contains("stopped at step 3 of 6")), messages.toString());
+            for (int i = 0; i < 3; i++) {
+                assertEquals(whole.get(i).lr(), first.get(i).lr(), 1e-12, "the 6-step decay's rate at step " + (i + 1));
+                assertEquals(whole.get(i).loss(), first.get(i).loss(), 1e-6);
+            }
+            List<TrainingListener.Step> rest = new ArrayList<>();
+            new SacTrainer(decaying(cut, spec, 6, true, true), rest::add).train(model, new Fixed(), new long[] {0, 5, 6});
+            assertEquals(3, rest.size(), "the resume runs steps 4 to 6");
+            for (int i = 0; i < 3; i++) {
+                assertEquals(whole.get(i + 3).lr(), rest.get(i).lr(), 1e-12);
+                assertEquals(whole.get(i + 3).loss(), rest.get(i).loss(), 1e-6, "as the uninterrupted run at step " + (i + 4));
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> new SacTrainer.Config(tmp, spec, 1, 0, 6, 2, 1e-3f, 1e-3f, 2,
+                Duration.ofMinutes(5), Duration.ofHours(1), false, null, 0, true, -1));
+    }
+
+    private static TrainingListener listener(List<TrainingListener.Step> steps, List<String> messages) {
+        return new TrainingListener() {
+            @Override
+            public void onStep(Step step) {
+                steps.add(step);
+            }
+
+            @Override
+            public void onMessage(String message) {
+                messages.add(message);
+            }
+        };
+    }
+
     private static SacTrainer.Config decaying(Path adapter, SacSpec spec, long stage2, boolean resume, boolean decay) {
         return new SacTrainer.Config(adapter, spec, 1, 0, stage2, 2, 1e-2f, 1e-2f, 2, Duration.ofMinutes(5),
                 Duration.ofHours(1), resume, null, 0, decay);
