@@ -85,7 +85,7 @@ copy_out() {   # per arm: its first snapshot, the weights it last saved, and its
   return 0
 }
 running() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
-trap 'copy_out; kill "${pids[@]}" 2>/dev/null; exit 124' TERM INT   # a call's time limit: what was saved comes back
+trap 'kill $! 2>/dev/null; copy_out; kill "${pids[@]}" 2>/dev/null; exit 124' TERM INT   # a call's time limit: what was saved comes back
 polls=0
 while running; do
   sleep 5 & wait $!   # short, and waited on so that a TERM runs the trap at once, not after the sleep
