@@ -16,7 +16,8 @@
 # the rate decaying; "gpu-words-sac" (session 22, two calls on a lent H100) 7 minutes more on documents whose
 # names are syllables or known words: the adapter the package holds. "cpu-names" (session 21, not a default
 # step) trains the names-as-anchors experiment from cpu-ppl3's adapter and evaluates it; its weights are not
-# installed.
+# installed; "cpu-words" (session 23, not a default step) 60 CPU minutes more of gpu-words-sac's recipe, which
+# did not move the adapter (not installed).
 # Every CPU step resumes from its checkpoint when the script is run again after an interruption.
 # Times are budgets on a 2-core machine; see models/sac-demo/MODEL_CARD.md for what they gave.
 set -euo pipefail
@@ -582,6 +583,56 @@ cp "$G/result/lr1e-3-log.jsonl" "$OUT/adapters/sac/gpu-words-log.jsonl"
 # the nonce kit, as the committed fixture was written; on a machine that carries only this step's kit, that
 # one (the fixture holds its documents itself, so the test reads either)
 sac_parity "$( [ -f .gpu/nonce/sac-examples.bin.xz ] && echo .gpu/nonce/sac-examples.bin.xz || echo "$KIT/sac-examples.bin.xz")"
+fi
+
+if want cpu-words; then
+# Session 23, no GPU: an experiment, not in the default steps; nothing is installed. Does gpu-words-sac's adapter
+# gain from more of the same training on the CPU? It goes on with the Java trainer from its weights (--init, a
+# fresh optimiser) on the same kind of documents (all 30,000 data-wm training contexts, syllable or word names
+# half and half, nonce facts; the GPU kit held the first 18,000), stage 2 with 35 % continuation examples, 70 %
+# of those plain text, as on the GPU, batch 8, the rate decaying (--lr2-decay). As run, three runs, each from
+# the last one's weights: 104 steps of a decay from 2e-4 scheduled over 700 and 127 of one over 400 (each cut
+# after its checkpoint when the session's time showed its schedule would not fit; --stop-at-step writes that
+# cut), then a whole decay of 180 steps from 1.5e-4: 411 steps of 8, 60 minutes. Then both adapters on 240 dev
+# questions of each name kind and `sac data compare` (models/sac-demo/experiments/words-cpu/dev.md): syllable
+# names (data-x dev) 34.6 / 35.8 / 31.3 -> 36.3 / 35.0 / 30.4 EM at 4x / 8x / 16x, paired +1.7 [+0.4, +3.3] /
+# -0.8 [-2.9, +1.3] / -0.8 [-2.9, +1.7]; mixed names (data-wm dev) 38.3 / 35.8 / 33.8 -> 36.7 / 37.1 / 33.8,
+# -1.7 [-4.6, +0.8] / +1.3 [-0.4, +2.9] / +0.0; names 6 / 2 / 1 of 122 -> 3 / 3 / 1. No gain: 7 GPU minutes
+# of this recipe (41,000 examples at batch 32) moved the adapter, 60 CPU minutes (3,300 at batch 8) did not,
+# so adapters/sac stays gpu-words-sac's. Its log: experiments/words-cpu/cpu-words-log.jsonl.
+G="$OUT/gpu/cpu-words"
+keep_before "$G/before"
+W="$G/work"
+if [ ! -d "$W" ]; then   # a package of the base and gpu-words-sac's adapter, in which the runs write their adapters
+  mkdir -p "$W.partial/adapters" && cp -r "$G/before/base" "$W.partial/base"
+  cp -r "$G/before/adapters/sac" "$W.partial/adapters/sac-words"
+  mv "$W.partial" "$W"
+fi
+words_data
+cpu_words() {   # cpu_words NAME INIT STEPS PEAK_LR SEED MINUTES [--stop-at-step N]
+  sac train sac --model "$W" --data data-wm --train-contexts 30000 --variant sac --ratio 4,8,16 --name "$1" \
+    --init "$W/adapters/$2" --lora-targets all --rank 64 --stage1-steps 0 --stage2-steps "$3" \
+    --continuation-share 0.35 --text-share 0.7 --lr2 "$4" --lr2-decay --batch 8 --seed "$5" --time-budget "$6" \
+    "${@:7}" $(resume "$W/adapters/$1/checkpoint/state.json")
+}
+cpu_words sac-words-cpu sac-words 700 2e-4 11 88m --stop-at-step 104
+cpu_words sac-words-cpu2 sac-words-cpu 400 2e-4 12 80m --stop-at-step 127
+cpu_words sac-words-cpu3 sac-words-cpu2 180 1.5e-4 13 40m
+E="$G/eval"
+for a in sac-words sac-words-cpu3; do   # a package of the base and one adapter each
+  mkdir -p "$E/$a/adapters"
+  ln -sfn "$(realpath "$W/base")" "$E/$a/base" && ln -sfn "$(realpath "$W/adapters/$a")" "$E/$a/adapters/sac"
+  for d in data-x data-wm; do
+    sac eval --model "$E/$a" --data "$d/synthetic-dev.jsonl" --limit 60 --methods sac --ratios 4,8,16 \
+      --json "$E/$a-$d/eval.json" --out "$E/$a-$d"
+  done
+done
+for d in data-x data-wm; do
+  sac data compare --predictions "$E/sac-words-cpu3-$d/predictions.jsonl" --against "$E/sac-words-$d/predictions.jsonl" \
+    --data "$d/synthetic-dev.jsonl"
+done
+sac data kinds --predictions "$E/sac-words-cpu3-data-wm/predictions.jsonl" --data data-wm/synthetic-dev.jsonl
+sac data kinds --predictions "$E/sac-words-data-wm/predictions.jsonl" --data data-wm/synthetic-dev.jsonl
 fi
 
 if want capacity-ab; then
