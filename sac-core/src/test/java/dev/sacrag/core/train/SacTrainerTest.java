@@ -146,16 +146,7 @@ class SacTrainerTest {
             SacTrainer.Config resumed = new SacTrainer.Config(trained, spec, 1, 1, 3, 2, 1e-2f, 1e-2f, 2,
                     Duration.ofMinutes(5), Duration.ofHours(1), true, copy, 0);
             byte[] before = Files.readAllBytes(trained.resolve("sac.safetensors"));
-            new SacTrainer(resumed, new TrainingListener() {
-                @Override
-                public void onStep(Step step) {
-                }
-
-                @Override
-                public void onMessage(String message) {
-                    messages.add(message);
-                }
-            }).train(model, new Fixed(), new long[] {0, 5, 6});
+            new SacTrainer(resumed, listener(new ArrayList<>(), messages)).train(model, new Fixed(), new long[] {0, 5, 6});
             assertTrue(messages.stream().anyMatch(m -> m.contains("resumed SAC training at step 4")
                     && m.contains("--init is ignored")), messages.toString());
             assertArrayEquals(before, Files.readAllBytes(trained.resolve("sac.safetensors")),
@@ -252,17 +243,8 @@ class SacTrainerTest {
 
             List<TrainingListener.Step> steps = new ArrayList<>();
             List<String> messages = new ArrayList<>();
-            new SacTrainer(fromInit(names, namesSpec, 6, trained), new TrainingListener() {
-                @Override
-                public void onStep(Step step) {
-                    steps.add(step);
-                }
-
-                @Override
-                public void onMessage(String message) {
-                    messages.add(message);
-                }
-            }).train(model, new Fixed(), new long[] {0, 5, 6}, marks);
+            new SacTrainer(fromInit(names, namesSpec, 6, trained), listener(steps, messages))
+                    .train(model, new Fixed(), new long[] {0, 5, 6}, marks);
             assertTrue(messages.stream().anyMatch(m -> m.contains("started from the weights of " + trained)), messages.toString());
             assertEquals(6, steps.size());
             // every QA example compresses docB and docA, each marked (no continuation examples at share 0)
@@ -324,6 +306,7 @@ class SacTrainerTest {
                 Duration.ofMinutes(5), Duration.ofHours(1), false, null, 0, true, -1));
     }
 
+    /** A listener that keeps the steps and messages of a run. */
     private static TrainingListener listener(List<TrainingListener.Step> steps, List<String> messages) {
         return new TrainingListener() {
             @Override
