@@ -115,6 +115,8 @@ public final class DocumentPublisher implements AutoCloseable {
 
     /** Kafka's default request.timeout.ms, kept while the delivery timeout leaves room for it. */
     private static final int DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+    /** Kafka's default buffer.memory. */
+    static final long DEFAULT_BUFFER_MEMORY = 32L << 20;
 
     private final Producer<byte[], byte[]> producer;
     private final Options options;
@@ -163,6 +165,9 @@ public final class DocumentPublisher implements AutoCloseable {
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs);
         config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(DEFAULT_REQUEST_TIMEOUT_MS, timeoutMs - lingerMs));
         config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, options.maxRequestBytes());
+        // The producer refuses a record larger than its whole buffer (32 MiB by Kafka's default) as it
+        // refuses one over max.request.size: room for two of the largest documents --max-doc-bytes allows.
+        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(DEFAULT_BUFFER_MEMORY, 2L * options.maxRequestBytes()));
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         return config;

@@ -97,7 +97,12 @@ public final class IngestRunner {
 
     /** What to do about a failure whose fix is not in Kafka's message. */
     private String hint(Throwable error) {
-        if (rootCause(error) instanceof RecordTooLargeException) {
+        Throwable cause = rootCause(error);
+        String message = String.valueOf(cause.getMessage());
+        // the producer's own limits (max.request.size, buffer.memory) follow --max-doc-bytes; only the
+        // broker's refusal is the topic's
+        if (cause instanceof RecordTooLargeException && !message.contains("max.request.size")
+                && !message.contains("buffer.memory")) {
             return " (the topic " + publisher.options().topic() + " takes smaller records: raise its max.message.bytes,"
                     + " and the brokers' message.max.bytes, to at least --max-doc-bytes, or lower --max-doc-bytes)";
         }

@@ -21,19 +21,24 @@ final class JsonlDocuments {
 
     static void read(SourceFile file, BatchCollector out) throws IOException {
         int[] documents = {0};
-        SourceFiles.forEachLine(file, (number, bytes) -> {
-            String where = file.display() + ":" + number;
-            try {
-                String line = SourceFiles.utf8(bytes);
-                if (line.isBlank()) {
-                    return;
+        try {
+            SourceFiles.forEachLine(file, (number, bytes) -> {
+                String where = file.display() + ":" + number;
+                try {
+                    String line = SourceFiles.utf8(bytes);
+                    if (line.isBlank()) {
+                        return;
+                    }
+                    documents[0]++;
+                    out.add(where, draft(DocumentJson.parseObject(line), file, out.tenant()));
+                } catch (BadDocumentException e) {
+                    out.bad(where, e);
                 }
-                documents[0]++;
-                out.add(where, draft(DocumentJson.parseObject(line), file, out.tenant()));
-            } catch (BadDocumentException e) {
-                out.bad(where, e);
-            }
-        });
+            });
+        } catch (SourceFiles.CorruptGzipException e) {
+            out.bad(e.where(), e.asBadLine());
+            return;
+        }
         if (documents[0] == 0) {
             out.skip(new Skipped(file.display(), SkipReason.EMPTY_FILE, "no JSON lines"));
         }

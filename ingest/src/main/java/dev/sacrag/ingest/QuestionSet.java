@@ -7,7 +7,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentJson;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -84,14 +83,25 @@ public record QuestionSet(List<Question> questions) {
 
     public static QuestionSet readJsonl(Path file) throws IOException {
         List<Question> questions = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file, UTF_8)) {
-            int lineNumber = 0;
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
-                lineNumber++;
-                if (!line.isBlank()) {
-                    questions.add(parse(line, file + ":" + lineNumber));
-                }
+        // split on '\n' before decoding, so a line that is not UTF-8 is named by its own number
+        byte[] all = Files.readAllBytes(file);
+        int lineNumber = 0;
+        for (int start = 0; start < all.length; ) {
+            int end = start;
+            while (end < all.length && all[end] != '\n') {
+                end++;
             }
+            lineNumber++;
+            String line;
+            try {
+                line = SourceFiles.utf8(SourceFiles.trimLine(java.util.Arrays.copyOfRange(all, start, end), lineNumber == 1));
+            } catch (dev.sacrag.schemas.BadDocumentException e) {
+                throw new IOException(file + ":" + lineNumber + ": not valid UTF-8 text", e);
+            }
+            if (!line.isBlank()) {
+                questions.add(parse(line, file + ":" + lineNumber));
+            }
+            start = end + 1;
         }
         return new QuestionSet(questions);
     }

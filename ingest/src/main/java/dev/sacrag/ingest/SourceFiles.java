@@ -106,11 +106,15 @@ final class SourceFiles {
     /** MRQA files open with {"header": {..., "mrqa_split": ...}}: a header object naming MRQA. */
     private static boolean hasMrqaHeader(SourceFile file) throws IOException {
         byte[][] first = new byte[1][];
-        forEachLine(file, (number, line) -> {
-            if (first[0] == null && line.length > 0) {
-                first[0] = line;
-            }
-        }, 1);
+        try {
+            forEachLine(file, (number, line) -> {
+                if (first[0] == null && line.length > 0) {
+                    first[0] = line;
+                }
+            }, 1);
+        } catch (CorruptGzipException e) {
+            return false; // the JSONL reader reports it, with the line
+        }
         if (first[0] == null) {
             return false;
         }
@@ -126,8 +130,42 @@ final class SourceFiles {
         forEachLine(file, consumer, Integer.MAX_VALUE);
     }
 
+    /**
+     * A gzipped input that is not gzip or ends early: a bad line of that file ({@link #where}, the
+     * line it broke in), which the readers report as such, not an I/O failure of the whole run.
+     */
+    static final class CorruptGzipException extends IOException {
+        private final String where;
+
+        CorruptGzipException(String where, IOException cause) {
+            super("corrupt or truncated gzip (" + cause.getMessage() + ")", cause);
+            this.where = where;
+        }
+
+        String where() {
+            return where;
+        }
+
+        BadDocumentException asBadLine() {
+            return new BadDocumentException(MALFORMED, getMessage(), this);
+        }
+    }
+
     /** Splits on '\n' itself, so a line that is not UTF-8 is reported with its own number. */
     private static void forEachLine(SourceFile file, LineConsumer consumer, int maxLines) throws IOException {
+        int[] read = {0};
+        try {
+            forEachLine(file, consumer, maxLines, read);
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            if (!file.gzipped()) {
+                throw e;
+            }
+            throw new CorruptGzipException(file.display() + ":" + (read[0] + 1), e);
+        }
+    }
+
+    /** {@code read[0]}: the lines delivered so far. */
+    private static void forEachLine(SourceFile file, LineConsumer consumer, int maxLines, int[] read) throws IOException {
         try (InputStream in = open(file)) {
             byte[] buffer = new byte[1 << 16];
             ByteArrayOutputStream line = new ByteArrayOutputStream();
@@ -138,6 +176,7 @@ final class SourceFiles {
                     if (buffer[i] == '\n') {
                         line.write(buffer, start, i - start);
                         number++;
+                        read[0] = number;
                         consumer.accept(number, trimLine(line.toByteArray(), number == 1));
                         if (number >= maxLines) {
                             return;
@@ -150,6 +189,7 @@ final class SourceFiles {
             }
             if (line.size() > 0) {
                 number++;
+                read[0] = number;
                 consumer.accept(number, trimLine(line.toByteArray(), number == 1));
             }
         }
@@ -179,9 +219,10 @@ final class SourceFiles {
         return Arrays.copyOfRange(line, start, end);
     }
 
+    /** The regular files below {@code root}, symbolic links followed (a link that loops back is left out). */
     private static List<Path> walk(Path root) throws IOException {
         List<Path> files = new ArrayList<>();
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+        SimpleFileVisitor<Path> visitor = new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
                 return !dir.equals(root) && hidden(dir) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
@@ -194,7 +235,16 @@ final class SourceFiles {
                 }
                 return FileVisitResult.CONTINUE;
             }
-        });
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof java.nio.file.FileSystemLoopException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        };
+        Files.walkFileTree(root, java.util.EnumSet.of(java.nio.file.FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE, visitor);
         files.sort(Comparator.comparing(file -> slashes(root.relativize(file))));
         return files;
     }

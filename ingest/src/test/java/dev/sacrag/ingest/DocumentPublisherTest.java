@@ -207,6 +207,13 @@ class DocumentPublisherTest {
         Map<String, Object> small = DocumentPublisher.producerConfig("127.0.0.1:9092",
                 Options.defaults().withLimits(new DocumentLimits(4096, 4096)));
         assertEquals(1 << 20, small.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), "never below Kafka's default");
+        assertEquals(32L << 20, small.get(ProducerConfig.BUFFER_MEMORY_CONFIG), "never below Kafka's default");
+        Map<String, Object> large = DocumentPublisher.producerConfig("127.0.0.1:9092",
+                Options.defaults().withLimits(new DocumentLimits(64 << 20, 64 << 20)));
+        assertTrue((long) large.get(ProducerConfig.BUFFER_MEMORY_CONFIG)
+                        >= 2L * (Integer) large.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+                "a 64 MiB document fits the producer's buffer (the producer refuses a record larger than it)");
+        new ProducerConfig(large);
     }
 
     @Test

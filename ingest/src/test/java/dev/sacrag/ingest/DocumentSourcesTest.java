@@ -295,6 +295,42 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void aTruncatedOrFakeGzipIsABadLineOfItsFileNotAFailureOfTheRun() throws IOException {
+        Path whole = gzip(dir.resolve("a.jsonl.gz"), java.util.stream.IntStream.range(0, 2000)
+                .mapToObj(i -> "{\"docId\":\"a" + i + "\",\"text\":\"" + "word ".repeat(i % 7 + 1) + i + "\"}\n")
+                .collect(java.util.stream.Collectors.joining()));
+        byte[] bytes = Files.readAllBytes(whole);
+        Files.write(whole, java.util.Arrays.copyOf(bytes, bytes.length / 2));   // cut in the middle
+        write("b.jsonl.gz", "{\"docId\":\"b\",\"text\":\"plain text, not gzip\"}\n");
+        write("c.jsonl", "{\"docId\":\"c\",\"text\":\"ok\"}\n");
+
+        SourceBatch batch = sources.read(List.of(dir), Options.defaults().withOnBadInput(OnBadInput.SKIP));
+
+        assertTrue(batch.documents().size() > 1 && batch.documents().size() < 2001, "a's lines before the cut, and c");
+        assertEquals("c", batch.documents().get(batch.documents().size() - 1).docId());
+        List<Skipped> bad = batch.skipped();
+        assertEquals(2, bad.size(), bad.toString());
+        int cut = batch.documents().size();   // a's lines read (all but c), then the line it broke in
+        assertEquals(dir.resolve("a.jsonl.gz") + ":" + cut, bad.get(0).where());
+        assertEquals(dir.resolve("b.jsonl.gz") + ":1", bad.get(1).where());
+        assertTrue(bad.stream().allMatch(x -> x.detail().startsWith("MALFORMED") && x.detail().contains("gzip")), bad.toString());
+
+        BadSourceException e = assertThrows(BadSourceException.class, () -> read(dir.resolve("b.jsonl.gz")));
+        assertTrue(e.getMessage().startsWith(dir.resolve("b.jsonl.gz") + ":1: MALFORMED"), e.getMessage());
+    }
+
+    @Test
+    void aSymbolicLinkInAFolderIsFollowed() throws IOException {
+        Path target = Files.writeString(Files.createDirectories(dir.resolve("elsewhere")).resolve("real.txt"), "linked text");
+        Path docs = Files.createDirectories(dir.resolve("docs"));
+        write("docs/own.txt", "own text");
+        Files.createSymbolicLink(docs.resolve("linked.txt"), target);
+        Files.createSymbolicLink(docs.resolve("loop"), docs);   // a folder link back to its parent: left out
+
+        assertEquals(List.of("linked", "own"), ids(read(docs)));
+    }
+
+    @Test
     void oversizedTextFileIsBadInput() throws IOException {
         write("huge.txt", "x".repeat(200));
         DocumentSources small = new DocumentSources(new DocumentLimits(100, 100), DocumentPublisher.Format.AVRO);

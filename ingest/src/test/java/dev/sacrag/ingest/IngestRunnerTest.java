@@ -71,16 +71,25 @@ class IngestRunnerTest {
         Files.writeString(dir.resolve("a.txt"), "a");
         Files.writeString(dir.resolve("b.txt"), "b");
         MockProducer<byte[], byte[]> producer = DocumentPublisherTest.producer(true);
-        producer.sendException = new RecordTooLargeException("over max.request.size");
+        // the broker's refusal, as the client reports it
+        producer.sendException = new RecordTooLargeException(
+                "The request included a message larger than the max message size the server will accept.");
 
         IngestSummary summary = runner(producer, false).run(List.of(dir), Options.defaults());
 
         assertEquals(0, summary.published());
         assertEquals(2, summary.failures().size());
         assertTrue(summary.failures().get(0).startsWith("a: publishing document a"), summary.failures().get(0));
-        assertTrue(summary.failures().get(1).contains("over max.request.size (the topic sac.documents takes smaller"
+        assertTrue(summary.failures().get(1).contains("server will accept. (the topic sac.documents takes smaller"
                 + " records: raise its max.message.bytes"), summary.failures().get(1));
         assertTrue(summary.hasFailures());
+
+        // the producer's own limit (sized from --max-doc-bytes): the topic is not to blame
+        MockProducer<byte[], byte[]> own = DocumentPublisherTest.producer(true);
+        own.sendException = new RecordTooLargeException("The message is 9000000 bytes when serialized which is larger"
+                + " than 8454144, which is the value of the max.request.size configuration.");
+        IngestSummary ownLimit = runner(own, false).run(List.of(dir), Options.defaults());
+        assertTrue(ownLimit.failures().get(0).endsWith("max.request.size configuration."), ownLimit.failures().get(0));
     }
 
     @Test

@@ -118,6 +118,21 @@ class MrqaSourcesTest {
     }
 
     @Test
+    void aQuestionsFileThatIsNotUtf8FailsNamingItsLine() throws IOException {
+        Path file = dir.resolve("bad.questions.jsonl");
+        Files.write(file, concat("{\"qid\":\"q1\",\"question\":\"ok?\",\"answers\":[\"a\"],\"docId\":\"d\"}\n".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8), new byte[] {'{', '"', (byte) 0xFF, '"', '}', '\n'}));
+        IOException e = assertThrows(IOException.class, () -> QuestionSet.readJsonl(file));
+        assertTrue(e.getMessage().startsWith(file + ":2: not valid UTF-8"), e.getMessage());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void questionsOfAFolderGoBesideItAndAFileSystemRootHasNoPlaceForThem() {
         assertEquals(dir.resolve("squad.questions.jsonl"), QuestionSet.besideInput(dir.resolve("squad")));
         Path cwd = Path.of("").toAbsolutePath();

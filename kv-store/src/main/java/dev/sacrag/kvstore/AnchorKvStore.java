@@ -451,7 +451,7 @@ public final class AnchorKvStore implements AutoCloseable {
             }
             throw unavailable(operation, key, e.getCause());
         } catch (TimeoutException e) {
-            throw unavailable(operation, key, e);
+            throw unavailable(operation, key, new RedisCommandTimeoutException("no reply within " + limitMillis + " ms"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unavailable(operation, key, e);

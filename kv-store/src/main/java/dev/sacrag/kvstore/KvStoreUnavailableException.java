@@ -16,7 +16,8 @@ public final class KvStoreUnavailableException extends RuntimeException {
 
     KvStoreUnavailableException(String operation, String key, RedisTarget target, Throwable cause) {
         super("Redis " + operation + (key == null ? "" : " of " + key) + " at " + target + " failed: "
-                + (cause == null ? "unknown cause" : cause.getMessage()), cause);
+                + (cause == null ? "unknown cause" : java.util.Objects.requireNonNullElse(cause.getMessage(),
+                        cause.getClass().getSimpleName())), cause);
         this.operation = operation;
         this.key = key;
         this.target = target.toString();
