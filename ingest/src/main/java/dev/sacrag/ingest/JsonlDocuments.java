@@ -21,25 +21,11 @@ final class JsonlDocuments {
 
     static void read(SourceFile file, BatchCollector out) throws IOException {
         int[] documents = {0};
-        try {
-            SourceFiles.forEachLine(file, (number, bytes) -> {
-                String where = file.display() + ":" + number;
-                try {
-                    String line = SourceFiles.utf8(bytes);
-                    if (line.isBlank()) {
-                        return;
-                    }
-                    documents[0]++;
-                    out.add(where, draft(DocumentJson.parseObject(line), file, out.tenant()));
-                } catch (BadDocumentException e) {
-                    out.bad(where, e);
-                }
-            });
-        } catch (SourceFiles.CorruptGzipException e) {
-            out.bad(e.where(), e.asBadLine());
-            return;
-        }
-        if (documents[0] == 0) {
+        boolean whole = SourceFiles.forEachJsonLine(file, out, (where, line) -> {
+            documents[0]++;
+            out.add(where, draft(DocumentJson.parseObject(line), file, out.tenant()));
+        });
+        if (whole && documents[0] == 0) {
             out.skip(new Skipped(file.display(), SkipReason.EMPTY_FILE, "no JSON lines"));
         }
     }

@@ -33,30 +33,16 @@ final class MrqaDocuments {
     static void read(SourceFile file, BatchCollector out) throws IOException {
         Map<String, String> header = new LinkedHashMap<>();
         int[] contexts = {0};
-        try {
-            SourceFiles.forEachLine(file, (number, bytes) -> {
-                String where = file.display() + ":" + number;
-                try {
-                    String line = SourceFiles.utf8(bytes);
-                    if (line.isBlank()) {
-                        return;
-                    }
-                    JsonObject json = DocumentJson.parseObject(line);
-                    if (contexts[0] == 0 && header.isEmpty() && json.has("header")) {
-                        readHeader(json.get("header"), header);
-                        return;
-                    }
-                    contexts[0]++;
-                    readContext(json, where, header, out);
-                } catch (BadDocumentException e) {
-                    out.bad(where, e);
-                }
-            });
-        } catch (SourceFiles.CorruptGzipException e) {
-            out.bad(e.where(), e.asBadLine());
-            return;
-        }
-        if (contexts[0] == 0) {
+        boolean whole = SourceFiles.forEachJsonLine(file, out, (where, line) -> {
+            JsonObject json = DocumentJson.parseObject(line);
+            if (contexts[0] == 0 && header.isEmpty() && json.has("header")) {
+                readHeader(json.get("header"), header);
+                return;
+            }
+            contexts[0]++;
+            readContext(json, where, header, out);
+        });
+        if (whole && contexts[0] == 0) {
             out.skip(new Skipped(file.display(), SkipReason.EMPTY_FILE, "no MRQA contexts"));
         }
     }

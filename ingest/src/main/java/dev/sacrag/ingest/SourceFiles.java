@@ -38,6 +38,38 @@ final class SourceFiles {
         void accept(int number, byte[] line) throws IOException;
     }
 
+    /** A decoded, non-blank line of a JSON-lines file and where it is ("file:line"). */
+    interface JsonLineConsumer {
+        void accept(String where, String line) throws BadDocumentException, IOException;
+    }
+
+    /**
+     * The non-blank lines of a JSON-lines file (JSONL, MRQA), decoded as strict UTF-8. A line that is
+     * not UTF-8, one the consumer refuses with a {@link BadDocumentException}, and the line a gzipped
+     * file breaks in ({@link CorruptGzipException}) go to {@code out.bad} with their file:line.
+     *
+     * @return false when the file broke off (corrupt gzip): its lines after that one were never read
+     */
+    static boolean forEachJsonLine(SourceFile file, BatchCollector out, JsonLineConsumer consumer) throws IOException {
+        try {
+            forEachLine(file, (number, bytes) -> {
+                String where = file.display() + ":" + number;
+                try {
+                    String line = utf8(bytes);
+                    if (!line.isBlank()) {
+                        consumer.accept(where, line);
+                    }
+                } catch (BadDocumentException e) {
+                    out.bad(where, e);
+                }
+            });
+        } catch (CorruptGzipException e) {
+            out.bad(e.where(), e.asBadLine());
+            return false;
+        }
+        return true;
+    }
+
     private SourceFiles() {
     }
 
