@@ -39,6 +39,11 @@ final class BatchCollector {
         return options.tenant();
     }
 
+    /** The limits every document of the batch is held to. */
+    DocumentLimits limits() {
+        return limits;
+    }
+
     /** Adds a valid draft and returns true; a bad one goes to {@link #bad} and returns false. */
     boolean add(String where, DocumentDraft draft) throws BadSourceException {
         try {

@@ -1,9 +1,11 @@
 package dev.sacrag.ingest;
 
 import static dev.sacrag.schemas.BadDocumentException.Reason.MALFORMED;
+import static dev.sacrag.schemas.BadDocumentException.Reason.TOO_LARGE;
 
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentJson;
+import dev.sacrag.schemas.DocumentLimits;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,6 +38,11 @@ final class SourceFiles {
     /** Receives one line of a file: 1-based number, raw bytes without the line break. */
     interface LineConsumer {
         void accept(int number, byte[] line) throws IOException;
+
+        /** A line longer than the reader keeps in memory: {@code bytes} long, not read (an error by default). */
+        default void oversized(int number, long bytes) throws IOException {
+            throw new IOException("line " + number + " has " + bytes + " bytes, more than a line may have here");
+        }
     }
 
     /** A decoded, non-blank line of a JSON-lines file and where it is ("file:line"). */
@@ -51,8 +58,10 @@ final class SourceFiles {
      * @return false when the file broke off (corrupt gzip): its lines after that one were never read
      */
     static boolean forEachJsonLine(SourceFile file, BatchCollector out, JsonLineConsumer consumer) throws IOException {
-        try {
-            forEachLine(file, (number, bytes) -> {
+        long maxLineBytes = maxJsonLineBytes(out.limits());
+        LineConsumer lines = new LineConsumer() {
+            @Override
+            public void accept(int number, byte[] bytes) throws IOException {
                 String where = file.display() + ":" + number;
                 try {
                     String line = utf8(bytes);
@@ -62,12 +71,30 @@ final class SourceFiles {
                 } catch (BadDocumentException e) {
                     out.bad(where, e);
                 }
-            });
+            }
+
+            @Override
+            public void oversized(int number, long bytes) throws IOException {
+                out.bad(file.display() + ":" + number, new BadDocumentException(TOO_LARGE, "line has " + bytes
+                        + " bytes, more than a document within the limits can take (" + maxLineBytes + ")"));
+            }
+        };
+        try {
+            forEachLine(file, lines, Integer.MAX_VALUE, maxLineBytes);
         } catch (CorruptGzipException e) {
             out.bad(e.where(), e.asBadLine());
             return false;
         }
         return true;
+    }
+
+    /**
+     * The longest JSON line kept in memory: a document at the byte limit whose every character is
+     * written as a 6-byte escape, with room for the other fields (an MRQA context's questions). A
+     * longer line is not read; it is a TOO_LARGE line of its file.
+     */
+    static long maxJsonLineBytes(DocumentLimits limits) {
+        return 6L * limits.maxValueBytes() + (16L << 20);
     }
 
     private SourceFiles() {
@@ -135,15 +162,24 @@ final class SourceFiles {
         }
     }
 
+    /** A first line longer than this is not an MRQA header (it is not read into memory to find out). */
+    private static final long MAX_HEADER_LINE_BYTES = 1 << 20;
+
     /** MRQA files open with {"header": {..., "mrqa_split": ...}}: a header object naming MRQA. */
     private static boolean hasMrqaHeader(SourceFile file) throws IOException {
         byte[][] first = new byte[1][];
         try {
-            forEachLine(file, (number, line) -> {
-                if (first[0] == null && line.length > 0) {
+            forEachLine(file, new LineConsumer() {
+                @Override
+                public void accept(int number, byte[] line) {
                     first[0] = line;
                 }
-            }, 1);
+
+                @Override
+                public void oversized(int number, long bytes) {
+                    // not a header line: the JSONL reader reports it
+                }
+            }, 1, MAX_HEADER_LINE_BYTES);
         } catch (CorruptGzipException e) {
             return false; // the JSONL reader reports it, with the line
         }
@@ -159,7 +195,7 @@ final class SourceFiles {
     }
 
     static void forEachLine(SourceFile file, LineConsumer consumer) throws IOException {
-        forEachLine(file, consumer, Integer.MAX_VALUE);
+        forEachLine(file, consumer, Integer.MAX_VALUE, Long.MAX_VALUE);
     }
 
     /**
@@ -184,10 +220,11 @@ final class SourceFiles {
     }
 
     /** Splits on '\n' itself, so a line that is not UTF-8 is reported with its own number. */
-    private static void forEachLine(SourceFile file, LineConsumer consumer, int maxLines) throws IOException {
+    private static void forEachLine(SourceFile file, LineConsumer consumer, int maxLines, long maxLineBytes)
+            throws IOException {
         int[] read = {0};
         try {
-            forEachLine(file, consumer, maxLines, read);
+            forEachLine(file, consumer, maxLines, maxLineBytes, read);
         } catch (java.util.zip.ZipException | java.io.EOFException e) {
             if (!file.gzipped()) {
                 throw e;
@@ -196,34 +233,60 @@ final class SourceFiles {
         }
     }
 
-    /** {@code read[0]}: the lines delivered so far. */
-    private static void forEachLine(SourceFile file, LineConsumer consumer, int maxLines, int[] read) throws IOException {
+    /**
+     * {@code read[0]}: the lines delivered so far. A line over {@code maxLineBytes} is counted, not
+     * kept: {@link LineConsumer#oversized} gets its length.
+     */
+    private static void forEachLine(SourceFile file, LineConsumer consumer, int maxLines, long maxLineBytes, int[] read)
+            throws IOException {
         try (InputStream in = open(file)) {
             byte[] buffer = new byte[1 << 16];
             ByteArrayOutputStream line = new ByteArrayOutputStream();
+            long length = 0;   // of the line so far, kept or not
             int number = 0;
             for (int n = in.read(buffer); n != -1; n = in.read(buffer)) {
                 int start = 0;
                 for (int i = 0; i < n; i++) {
                     if (buffer[i] == '\n') {
-                        line.write(buffer, start, i - start);
+                        length = keep(line, length, buffer, start, i, maxLineBytes);
                         number++;
                         read[0] = number;
-                        consumer.accept(number, trimLine(line.toByteArray(), number == 1));
+                        deliver(consumer, number, line, length, maxLineBytes);
                         if (number >= maxLines) {
                             return;
                         }
                         line.reset();
+                        length = 0;
                         start = i + 1;
                     }
                 }
-                line.write(buffer, start, n - start);
+                length = keep(line, length, buffer, start, n, maxLineBytes);
             }
-            if (line.size() > 0) {
+            if (length > 0) {
                 number++;
                 read[0] = number;
-                consumer.accept(number, trimLine(line.toByteArray(), number == 1));
+                deliver(consumer, number, line, length, maxLineBytes);
             }
+        }
+    }
+
+    /** Appends buffer[from, to) to the line while it stays within the limit; returns the line's new length. */
+    private static long keep(ByteArrayOutputStream line, long length, byte[] buffer, int from, int to, long maxLineBytes) {
+        long now = length + (to - from);
+        if (now <= maxLineBytes) {
+            line.write(buffer, from, to - from);
+        } else {
+            line.reset();   // over: only its length is counted from here
+        }
+        return now;
+    }
+
+    private static void deliver(LineConsumer consumer, int number, ByteArrayOutputStream line, long length,
+                                long maxLineBytes) throws IOException {
+        if (length > maxLineBytes) {
+            consumer.oversized(number, length);
+        } else {
+            consumer.accept(number, trimLine(line.toByteArray(), number == 1));
         }
     }
 

@@ -320,6 +320,32 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void aLineLongerThanAnyDocumentWithinTheLimitsIsNotReadButReportedTooLarge() throws IOException {
+        DocumentLimits limits = new DocumentLimits(1000, 1000);
+        long max = SourceFiles.maxJsonLineBytes(limits);
+        Path file = dir.resolve("docs.jsonl");
+        try (OutputStream out = Files.newOutputStream(file)) {
+            out.write("{\"docId\":\"a\",\"text\":\"ok\"}\n{\"docId\":\"big\",\"text\":\"".getBytes(UTF_8));
+            byte[] chunk = "x".repeat(1 << 16).getBytes(UTF_8);
+            for (long written = 0; written <= max; written += chunk.length) {
+                out.write(chunk);
+            }
+            out.write("\"}\n{\"docId\":\"c\",\"text\":\"also ok\"}".getBytes(UTF_8));
+        }
+        DocumentSources small = new DocumentSources(limits, DocumentPublisher.Format.AVRO);
+
+        SourceBatch batch = small.read(List.of(file), Options.defaults().withOnBadInput(OnBadInput.SKIP));
+
+        assertEquals(List.of("a", "c"), ids(batch), "the lines around it are read");
+        assertEquals(1, batch.skipped().size());
+        assertEquals(file + ":2", batch.skipped().get(0).where());
+        // judged by its length alone: the line was never held in memory to be parsed
+        assertTrue(batch.skipped().get(0).detail().startsWith("TOO_LARGE: line has "), batch.skipped().get(0).detail());
+        BadSourceException e = assertThrows(BadSourceException.class, () -> small.read(List.of(file), Options.defaults()));
+        assertEquals(Reason.TOO_LARGE, e.reason());
+    }
+
+    @Test
     void aSymbolicLinkInAFolderIsFollowed() throws IOException {
         Path target = Files.writeString(Files.createDirectories(dir.resolve("elsewhere")).resolve("real.txt"), "linked text");
         Path docs = Files.createDirectories(dir.resolve("docs"));
