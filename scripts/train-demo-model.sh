@@ -393,11 +393,18 @@ sac_parity .gpu/nonce/sac-examples.bin.xz
 fi
 
 CPU_WIDE="$OUT/gpu/cpu-wide/work"
+# wide_cpu PKG DATA CONTEXTS NAME INIT FLAGS...: a CPU run of the wide sac adapter (LoRA on all seven projections
+# at rank 64; stage 2 only, batch 8, ratios 4, 8 and 16) in package PKG from its adapter INIT, on the first CONTEXTS
+# training contexts of DATA, resumed from its checkpoint when it has one; FLAGS: the run's own (steps, shares, rate,
+# seed, budget). cpu_wide, cpu_ppl and cpu_words are its recipes.
+wide_cpu() {
+  sac train sac --model "$1" --data "$2" --train-contexts "$3" --variant sac --ratio 4,8,16 --name "$4" \
+    --init "$1/adapters/$5" --lora-targets all --rank 64 --stage1-steps 0 --batch 8 "${@:6}" \
+    $(resume "$1/adapters/$4/checkpoint/state.json")
+}
 cpu_wide() {   # cpu_wide NAME INIT LR SEED MINUTES: a run of the wide adapter's CPU recipe in $CPU_WIDE (cpu-wide, cpu-more)
-  sac train sac --model "$CPU_WIDE" --data data-x --train-contexts 25000 --variant sac --ratio 4,8,16 --name "$1" \
-    --init "$CPU_WIDE/adapters/$2" --lora-targets all --rank 64 --stage1-steps 0 --stage2-steps 2000 \
-    --continuation-share 0.3 --lr2 "$3" --batch 8 --seed "$4" --time-budget "$5" \
-    $(resume "$CPU_WIDE/adapters/$1/checkpoint/state.json")
+  wide_cpu "$CPU_WIDE" data-x 25000 "$1" "$2" --stage2-steps 2000 --continuation-share 0.3 --lr2 "$3" --seed "$4" \
+    --time-budget "$5"
 }
 
 if want cpu-wide; then
@@ -457,10 +464,8 @@ fi
 cpu_ppl() {
   [ -d "$CPU_WIDE/adapters/$2" ] || { echo "train-demo-model.sh: $1 goes on from $3's adapter: run PHASES=$3 first" >&2
     exit 1; }
-  sac train sac --model "$CPU_WIDE" --data data-x --train-contexts 25000 --variant sac --ratio 4,8,16 --name "$1" \
-    --init "$CPU_WIDE/adapters/$2" --lora-targets all --rank 64 --stage1-steps 0 --stage2-steps "${7:-2000}" \
-    --continuation-share 0.5 --text-share "$4" --lr2 2e-4 --batch 8 --seed "$5" --time-budget "$6" "${@:8}" \
-    $(resume "$CPU_WIDE/adapters/$1/checkpoint/state.json")
+  wide_cpu "$CPU_WIDE" data-x 25000 "$1" "$2" --stage2-steps "${7:-2000}" --continuation-share 0.5 --text-share "$4" \
+    --lr2 2e-4 --seed "$5" --time-budget "$6" "${@:8}"
 }
 
 if want cpu-ppl; then
@@ -610,10 +615,8 @@ if [ ! -d "$W" ]; then   # a package of the base and gpu-words-sac's adapter, in
 fi
 words_data
 cpu_words() {   # cpu_words NAME INIT STEPS PEAK_LR SEED MINUTES [--stop-at-step N]
-  sac train sac --model "$W" --data data-wm --train-contexts 30000 --variant sac --ratio 4,8,16 --name "$1" \
-    --init "$W/adapters/$2" --lora-targets all --rank 64 --stage1-steps 0 --stage2-steps "$3" \
-    --continuation-share 0.35 --text-share 0.7 --lr2 "$4" --lr2-decay --batch 8 --seed "$5" --time-budget "$6" \
-    "${@:7}" $(resume "$W/adapters/$1/checkpoint/state.json")
+  wide_cpu "$W" data-wm 30000 "$1" "$2" --stage2-steps "$3" --continuation-share 0.35 --text-share 0.7 --lr2 "$4" \
+    --lr2-decay --seed "$5" --time-budget "$6" "${@:7}"
 }
 cpu_words sac-words-cpu sac-words 700 2e-4 11 88m --stop-at-step 104
 cpu_words sac-words-cpu2 sac-words-cpu 400 2e-4 12 80m --stop-at-step 127

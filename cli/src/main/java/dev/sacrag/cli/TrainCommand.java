@@ -256,6 +256,7 @@ final class TrainCommand implements Runnable {
                         + "scheduled over --stage1-steps and --stage2-steps (default 0: no early stop). E.g. to cut "
                         + "a decay short and go on from the weights with a shorter one (--init into another --name).")
         long stopAt;
+
         @Option(names = "--seed", defaultValue = "1", description = "Seeds the LoRA init and the data drawn at each step "
                 + "(default ${DEFAULT-VALUE}).") long seed;
 

@@ -116,7 +116,7 @@ public final class DocumentPublisher implements AutoCloseable {
     /** Kafka's default request.timeout.ms, kept while the delivery timeout leaves room for it. */
     private static final int DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
     /** Kafka's default buffer.memory. */
-    static final long DEFAULT_BUFFER_MEMORY = 32L << 20;
+    private static final long DEFAULT_BUFFER_MEMORY = 32L << 20;
 
     private final Producer<byte[], byte[]> producer;
     private final Options options;

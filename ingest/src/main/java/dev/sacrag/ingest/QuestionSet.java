@@ -83,26 +83,20 @@ public record QuestionSet(List<Question> questions) {
 
     public static QuestionSet readJsonl(Path file) throws IOException {
         List<Question> questions = new ArrayList<>();
-        // split on '\n' before decoding, so a line that is not UTF-8 is named by its own number
-        byte[] all = Files.readAllBytes(file);
-        int lineNumber = 0;
-        for (int start = 0; start < all.length; ) {
-            int end = start;
-            while (end < all.length && all[end] != '\n') {
-                end++;
-            }
-            lineNumber++;
+        // the documents' line reader: split on '\n' before decoding, so a line that is not UTF-8 is named by its number
+        SourceFile source = new SourceFile(file, file.getFileName().toString(), file.toString(), SourceFormat.JSONL,
+                file.toAbsolutePath().getParent());
+        SourceFiles.forEachLine(source, (number, bytes) -> {
             String line;
             try {
-                line = SourceFiles.utf8(SourceFiles.trimLine(java.util.Arrays.copyOfRange(all, start, end), lineNumber == 1));
-            } catch (dev.sacrag.schemas.BadDocumentException e) {
-                throw new IOException(file + ":" + lineNumber + ": not valid UTF-8 text", e);
+                line = SourceFiles.utf8(bytes);
+            } catch (BadDocumentException e) {
+                throw new IOException(file + ":" + number + ": not valid UTF-8 text", e);
             }
             if (!line.isBlank()) {
-                questions.add(parse(line, file + ":" + lineNumber));
+                questions.add(parse(line, file + ":" + number));
             }
-            start = end + 1;
-        }
+        });
         return new QuestionSet(questions);
     }
 

@@ -219,38 +219,25 @@ final class SourceFiles {
         }
     }
 
-    /** Splits on '\n' itself, so a line that is not UTF-8 is reported with its own number. */
+    /**
+     * Splits on '\n' itself, so a line that is not UTF-8 is reported with its own number. A line over
+     * {@code maxLineBytes} is counted, not kept: {@link LineConsumer#oversized} gets its length. A
+     * gzipped file that is not gzip or ends early throws {@link CorruptGzipException} naming the line
+     * it broke in.
+     */
     private static void forEachLine(SourceFile file, LineConsumer consumer, int maxLines, long maxLineBytes)
             throws IOException {
-        int[] read = {0};
-        try {
-            forEachLine(file, consumer, maxLines, maxLineBytes, read);
-        } catch (java.util.zip.ZipException | java.io.EOFException e) {
-            if (!file.gzipped()) {
-                throw e;
-            }
-            throw new CorruptGzipException(file.display() + ":" + (read[0] + 1), e);
-        }
-    }
-
-    /**
-     * {@code read[0]}: the lines delivered so far. A line over {@code maxLineBytes} is counted, not
-     * kept: {@link LineConsumer#oversized} gets its length.
-     */
-    private static void forEachLine(SourceFile file, LineConsumer consumer, int maxLines, long maxLineBytes, int[] read)
-            throws IOException {
+        int number = 0;   // lines delivered
         try (InputStream in = open(file)) {
             byte[] buffer = new byte[1 << 16];
             ByteArrayOutputStream line = new ByteArrayOutputStream();
             long length = 0;   // of the line so far, kept or not
-            int number = 0;
             for (int n = in.read(buffer); n != -1; n = in.read(buffer)) {
                 int start = 0;
                 for (int i = 0; i < n; i++) {
                     if (buffer[i] == '\n') {
                         length = keep(line, length, buffer, start, i, maxLineBytes);
                         number++;
-                        read[0] = number;
                         deliver(consumer, number, line, length, maxLineBytes);
                         if (number >= maxLines) {
                             return;
@@ -264,9 +251,13 @@ final class SourceFiles {
             }
             if (length > 0) {
                 number++;
-                read[0] = number;
                 deliver(consumer, number, line, length, maxLineBytes);
             }
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            if (!file.gzipped()) {
+                throw e;
+            }
+            throw new CorruptGzipException(file.display() + ":" + (number + 1), e);
         }
     }
 

@@ -22,6 +22,7 @@ final class Perplexity {
     static final int TARGET = 64;
 
     private final SacEngine engine;
+
     Perplexity(SacEngine engine) {
         this.engine = engine;
     }
@@ -46,7 +47,8 @@ final class Perplexity {
                 kept.add(kv);
                 yield continuationNll(sac, kv, target);
             }
-            default -> continuationNll(sac, sac.compressor().compress(sac.contextTokens(passage), ratio, sac.modelId(ratio)), target);
+            default -> continuationNll(sac,
+                    sac.compressor().compress(sac.contextTokens(passage), ratio, sac.modelId(ratio)), target);
         };
     }
 
