@@ -297,25 +297,44 @@ public final class AnchorKvStore implements AutoCloseable {
 
     /**
      * {@link #expireWithin} for many keys, pipelined: all PEXPIREs are written before any reply is
-     * awaited.
+     * awaited, then one EXISTS for each key whose PEXPIRE was refused (LT keeps an earlier expiry,
+     * or the key is gone), also pipelined, so a second sweep within the grace, where every PEXPIRE
+     * is refused, costs two round trips per batch rather than one per key.
      *
      * @return how many of the keys existed
      */
     public long expireAllWithin(List<String> keys, Duration grace) {
         requireGrace(grace);
+        String pexpire = "PEXPIRE (pipelined, " + keys.size() + " keys)";
         List<RedisFuture<Boolean>> replies = new ArrayList<>(keys.size());
         try {
             for (String key : keys) {
                 replies.add(redis.async.pexpire(bytes(key), grace.toMillis(), ExpireArgs.Builder.lt()));
             }
         } catch (RedisException e) {
-            throw unavailable("PEXPIRE (pipelined, " + keys.size() + " keys)", keys.get(replies.size()), e);
+            throw unavailable(pexpire, keys.get(replies.size()), e);
         }
         long existed = 0;
+        List<String> refused = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
-            // false: LT refused a later time (the key expires sooner anyway) or the key is gone
-            if (Boolean.TRUE.equals(await(replies.get(i), "PEXPIRE (pipelined, " + keys.size() + " keys)", keys.get(i)))
-                    || exists(keys.get(i))) {
+            if (Boolean.TRUE.equals(await(replies.get(i), pexpire, keys.get(i)))) {
+                existed++;
+            } else {
+                refused.add(keys.get(i));
+            }
+        }
+        String exists = "EXISTS (pipelined, " + refused.size() + " keys)";
+        List<RedisFuture<Long>> present = new ArrayList<>(refused.size());
+        try {
+            for (String key : refused) {
+                present.add(redis.async.exists(bytes(key)));
+            }
+        } catch (RedisException e) {
+            throw unavailable(exists, refused.get(present.size()), e);
+        }
+        for (int i = 0; i < refused.size(); i++) {
+            Long n = await(present.get(i), exists, refused.get(i));
+            if (n != null && n > 0) {
                 existed++;
             }
         }

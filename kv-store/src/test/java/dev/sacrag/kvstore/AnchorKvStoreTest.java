@@ -449,6 +449,12 @@ class AnchorKvStoreTest {
             assertTrue(pttl > 500_000 && pttl <= 600_000, k + ": " + pttl);
         }
         assertTrue((Long) redis.call("PTTL", soon) <= 30_000, "LT keeps the earlier expiry");
+        // a second sweep within the grace: LT refuses every PEXPIRE, and the keys that exist are
+        // found by the pipelined EXISTS that follows
+        assertEquals(3, store.expireAllWithin(List.of(RedisKeys.blobKey("acme", "m1", "gone", 1), a, b, soon),
+                Duration.ofMinutes(20)), "refused, yet existing");
+        assertTrue((Long) redis.call("PTTL", a) <= 600_000, "the earlier expiry stays");
+        assertEquals(0, store.expireAllWithin(List.of(RedisKeys.blobKey("acme", "m1", "gone", 1)), Duration.ofMinutes(1)));
         assertThrows(IllegalArgumentException.class, () -> store.expireAllWithin(List.of(a), Duration.ZERO));
     }
 
