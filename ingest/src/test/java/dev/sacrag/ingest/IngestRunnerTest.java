@@ -19,6 +19,7 @@ import java.util.Random;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -105,6 +106,35 @@ class IngestRunnerTest {
         assertEquals(3, summary.failures().size());
         assertTrue(summary.failures().get(0).endsWith("after 60000 ms."), summary.failures().get(0));
         assertTrue(summary.failures().get(1).startsWith("b: not sent: an earlier send timed out"), summary.failures().get(1));
+        assertTrue(console.toString(StandardCharsets.UTF_8).contains("3/3 docs"));
+    }
+
+    @Test
+    void aDeliveryTimeoutReportedByTheCallbackFailsEachDocumentItHeld() throws IOException {
+        for (String name : List.of("a", "b", "c")) {
+            Files.writeString(dir.resolve(name + ".txt"), name);
+        }
+        // send() accepted all three; the broker never acknowledged them, so the producer's
+        // callback fails each when delivery.timeout.ms has passed (here: when the run flushes)
+        MockProducer<byte[], byte[]> producer = new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer()) {
+            @Override
+            public synchronized void flush() {
+                while (errorNext(new TimeoutException(
+                        "Expiring 1 record(s) for sac.documents-0:120000 ms has passed since batch creation"))) {
+                    // the next pending send
+                }
+            }
+        };
+
+        IngestSummary summary = runner(producer, false).run(List.of(dir), Options.defaults());
+
+        assertEquals(0, summary.published());
+        assertEquals(3, summary.failures().size(), "every document the expired batch held, none dropped: " + summary.failures());
+        for (int i = 0; i < 3; i++) {
+            String line = summary.failures().get(i);
+            assertTrue(line.startsWith(List.of("a", "b", "c").get(i) + ": publishing document "), line);
+            assertTrue(line.endsWith("has passed since batch creation"), line);
+        }
         assertTrue(console.toString(StandardCharsets.UTF_8).contains("3/3 docs"));
     }
 
