@@ -142,13 +142,13 @@ final class AnchorCacheWriter {
         }
         // a blob of another format (its key names the format too), other bytes than the catalog's or
         // another dtype than the one configured now is compressed anew, not carried over
-        Optional<byte[]> blob = redis.call("reading the blob " + from + " to reuse it", () -> c.blobs().get(from))
+        Optional<byte[]> blob = redis.call("reading the blob " + from + " to reuse it", () -> c.blobs().get(from, previous.getBytes()))
                 .filter(b -> reusable(b, previous.getChecksum()));
         if (blob.isEmpty()) {
             // An attempt whose transaction aborted (a crash, a fenced producer, a later record of
             // the same transaction out of Redis retries) may have moved it already: Redis keeps
             // what that attempt did while the store rolled back to the previous version.
-            Optional<byte[]> moved = redis.call("reading the blob " + to + " to reuse it", () -> c.blobs().get(to))
+            Optional<byte[]> moved = redis.call("reading the blob " + to + " to reuse it", () -> c.blobs().get(to, previous.getBytes()))
                     .filter(b -> reusable(b, previous.getChecksum()));
             return moved.map(b -> reused(previous, doc, to, b));
         }
@@ -181,7 +181,7 @@ final class AnchorCacheWriter {
         if (!key.equals(keyOf(doc))) {
             return false;
         }
-        return redis.call("reading " + key + " to check it", () -> c.blobs().get(key))
+        return redis.call("reading " + key + " to check it", () -> c.blobs().get(key, record.getBytes()))
                 .flatMap(b -> AnchorKvCodec.headerIfDescribed(b, record.getChecksum(), modelId())).isPresent();
     }
 

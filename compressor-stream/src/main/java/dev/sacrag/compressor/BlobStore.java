@@ -13,7 +13,11 @@ public interface BlobStore {
     /** Writes (or overwrites) the blob; a TTL lets Redis expire it. */
     void put(String key, byte[] blob, Optional<Duration> ttl);
 
-    Optional<byte[]> get(String key);
+    /**
+     * Reads a blob whose size the catalog gives: the read is given time for that many bytes, as a
+     * write of them is ({@code AnchorKvStore.getBlob}), not only the flat command timeout.
+     */
+    Optional<byte[]> get(String key, long expectedBytes);
 
     boolean exists(String key);
 

@@ -169,7 +169,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         log.warn("dead-lettering {} record at {}: {}", reason, context.recordMetadata()
                 .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?"), message);
         Record<byte[], byte[]> dead = DeadLetters.of(source, context.recordMetadata(), reason, message, error, modelId,
-                writer.deadLetterMaxBytes());
+                writer.deadLetterMaxBytes(), context.currentSystemTimeMs());
         context.forward(new Record<Object, Object>(dead.key(), dead.value(), dead.timestamp(), dead.headers()),
                 CompressorTopology.DEAD_LETTER_SINK);
     }

@@ -111,7 +111,7 @@ public record CompressorConfig(
         return new Builder();
     }
 
-    /** Without the blob's SET (the model is not known yet): what the settings alone ask for. */
+    /** Without the blob's transfers (the model is not known yet): what the settings alone ask for. */
     public SlowRecordTimeouts timeouts() {
         return SlowRecordTimeouts.size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval);
     }
@@ -120,11 +120,11 @@ public record CompressorConfig(
      * With the transfer of the largest blob the model writes counted in each record's worst case;
      * refused when that takes the transaction timeout over the brokers' default limit.
      */
-    public SlowRecordTimeouts timeouts(Duration largestBlobWrite, String largestBlob) {
+    public SlowRecordTimeouts timeouts(Duration largestBlobTransfer, String largestBlob) {
         SlowRecordTimeouts t = SlowRecordTimeouts.size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval,
-                largestBlobWrite);
+                largestBlobTransfer);
         requireWithinBrokerLimit(t.transactionTimeout(), Flags.MAX_DOC_TOKENS, "allows " + largestBlob
-                + ", whose SET may take " + largestBlobWrite + " beyond the Redis command timeout; with "
+                + ", whose GET and SET may each take " + largestBlobTransfer + " beyond the Redis command timeout; with "
                 + Flags.MAX_COMPRESS_TIME + ", " + Flags.REDIS_RETRY_BUDGET + " and " + Flags.MAX_POLL_RECORDS + " that");
         return t;
     }

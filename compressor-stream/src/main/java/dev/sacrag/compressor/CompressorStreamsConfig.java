@@ -9,6 +9,9 @@ import java.util.Properties;
 /** The Kafka Streams properties of a {@link CompressorConfig}; library constants only, no spelled-out names. */
 public final class CompressorStreamsConfig {
 
+    /** Kafka's default buffer.memory. */
+    private static final long DEFAULT_BUFFER_MEMORY = 32L << 20;
+
     private CompressorStreamsConfig() {
     }
 
@@ -35,8 +38,12 @@ public final class CompressorStreamsConfig {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 Math.toIntExact(timeouts.transactionTimeout().toMillis()));
         // Dead letters carry whole documents and the latest-documents changelog their JSON form.
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
-                CompressorTopology.maxStoredDocumentBytes(config.limits()));
+        int largestRecord = CompressorTopology.maxStoredDocumentBytes(config.limits());
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), largestRecord);
+        // The producer also refuses a record larger than its whole buffer (Kafka's default 32 MiB),
+        // whatever max.request.size says: room for two of the largest.
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG),
+                Math.max(DEFAULT_BUFFER_MEMORY, 2L * largestRecord));
         return p;
     }
 }

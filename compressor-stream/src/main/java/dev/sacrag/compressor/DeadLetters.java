@@ -11,8 +11,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
- * Dead-letter records: the original key, value, timestamp and headers, unchanged, plus headers
- * saying why and where from. A consumer can fix and re-publish the value as it was.
+ * Dead-letter records: the original key, value and headers, unchanged, plus headers saying why
+ * and where from. A consumer can fix and re-publish the value as it was. The record's timestamp
+ * is when it was dead-lettered, the original's goes in {@value #SOURCE_TIMESTAMP}: the topic's
+ * retention counts from the timestamp, and a months-old document dead-lettered today (by a
+ * rebuild for a new model, say) would otherwise be deleted as soon as its segment rolled, and
+ * with it what warming and a model rollout know of it.
  *
  * <table>
  * <caption>Headers added (UTF-8 text)</caption>
@@ -22,6 +26,7 @@ import java.util.Optional;
  * <tr><td>{@value #ERROR_MESSAGE}</td><td>what was wrong, with the doc id where known</td></tr>
  * <tr><td>{@value #SOURCE_TOPIC}, {@value #SOURCE_PARTITION}, {@value #SOURCE_OFFSET}</td>
  *     <td>where the record was read</td></tr>
+ * <tr><td>{@value #SOURCE_TIMESTAMP}</td><td>the original record's timestamp (ms since the epoch)</td></tr>
  * </table>
  */
 public final class DeadLetters {
@@ -32,6 +37,7 @@ public final class DeadLetters {
     public static final String SOURCE_TOPIC = "sac.error.source.topic";
     public static final String SOURCE_PARTITION = "sac.error.source.partition";
     public static final String SOURCE_OFFSET = "sac.error.source.offset";
+    public static final String SOURCE_TIMESTAMP = "sac.error.source.timestamp";
     /**
      * The model id whose tokenizer or compressor refused the record (too many tokens, a
      * failure); absent where the record is bad for every model (malformed, empty, too many
@@ -63,11 +69,14 @@ public final class DeadLetters {
      * every replay, stalling the partition. For the same reason the message is cut to
      * {@value #MAX_MESSAGE_CHARS} characters, and if the dead letter still does not fit, the
      * original headers go ({@value #HEADERS_DROPPED}), then the key ({@value #KEY_DROPPED}).
+     *
+     * @param now the dead letter's timestamp (the original's goes in {@value #SOURCE_TIMESTAMP})
      */
     static Record<byte[], byte[]> of(Record<byte[], byte[]> original, Optional<RecordMetadata> source,
-                                     String reason, String message, Throwable error, String modelId, long maxBytes) {
+                                     String reason, String message, Throwable error, String modelId, long maxBytes,
+                                     long now) {
         Header[] originalHeaders = original.headers().toArray();
-        Headers headers = withReasons(originalHeaders, source, reason, message, error, modelId);
+        Headers headers = withReasons(originalHeaders, source, original.timestamp(), reason, message, error, modelId);
         byte[] key = original.key();
         byte[] value = original.value();
         String valueDropped = null;
@@ -77,7 +86,7 @@ public final class DeadLetters {
             value = new byte[0];
         }
         if (size(key, value, headers) > maxBytes && originalHeaders.length > 0) {
-            headers = withReasons(new Header[0], source, reason, message, error, modelId);
+            headers = withReasons(new Header[0], source, original.timestamp(), reason, message, error, modelId);
             if (valueDropped != null) {
                 put(headers, VALUE_DROPPED, valueDropped);
             }
@@ -87,12 +96,12 @@ public final class DeadLetters {
             put(headers, KEY_DROPPED, Integer.toString(key.length));
             key = null;
         }
-        return new Record<>(key, value, original.timestamp(), headers);
+        return new Record<>(key, value, now, headers);
     }
 
     /** {@code kept} plus the headers saying why and where from. */
-    private static Headers withReasons(Header[] kept, Optional<RecordMetadata> source, String reason, String message,
-                                       Throwable error, String modelId) {
+    private static Headers withReasons(Header[] kept, Optional<RecordMetadata> source, long sourceTimestamp,
+                                       String reason, String message, Throwable error, String modelId) {
         Headers headers = new RecordHeaders(kept);
         if (modelId != null) {
             put(headers, MODEL, modelId);
@@ -105,6 +114,7 @@ public final class DeadLetters {
             put(headers, SOURCE_PARTITION, Integer.toString(m.partition()));
             put(headers, SOURCE_OFFSET, Long.toString(m.offset()));
         });
+        put(headers, SOURCE_TIMESTAMP, Long.toString(sourceTimestamp));
         return headers;
     }
 

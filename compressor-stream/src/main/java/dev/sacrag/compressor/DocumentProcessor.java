@@ -68,14 +68,18 @@ final class DocumentProcessor extends CacheProcessor {
      * as six bytes, so a value within the byte limit can still make a stored form over it (a
      * title of control characters, say): such a document is refused here, before any model or
      * Redis work, instead of failing the task at every replay when its store write is produced.
+     * The producer measures the whole record, so the key (the doc id) and the record's framing
+     * count too: a JSON form a few bytes under the limit was refused all the same.
      */
     private void requireStorable(DocumentEvent doc) throws BadDocumentException {
         int limit = CompressorTopology.maxStoredDocumentBytes(codec.limits());
-        long bytes = DocumentCodec.encodeJson(doc).getBytes(StandardCharsets.UTF_8).length;
+        long json = DocumentCodec.encodeJson(doc).getBytes(StandardCharsets.UTF_8).length;
+        long bytes = json + doc.getDocId().getBytes(StandardCharsets.UTF_8).length + CompressorTopology.RECORD_FRAMING_BYTES;
         if (bytes > limit) {
             throw new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document " + doc.getDocId() + " v"
-                    + doc.getVersion() + " is " + bytes + " bytes as the JSON the compressor stores, over its limit of "
-                    + limit + " (control characters take six bytes each in JSON)");
+                    + doc.getVersion() + " is " + json + " bytes as the JSON the compressor stores, " + bytes
+                    + " with its id and the record's framing, over its limit of " + limit
+                    + " (control characters take six bytes each in JSON)");
         }
     }
 

@@ -26,8 +26,8 @@ public final class RedisBlobStore implements BlobStore {
     }
 
     @Override
-    public Optional<byte[]> get(String key) {
-        return call(() -> store.get(key));
+    public Optional<byte[]> get(String key, long expectedBytes) {
+        return call(() -> store.getBlob(key, expectedBytes));
     }
 
     @Override

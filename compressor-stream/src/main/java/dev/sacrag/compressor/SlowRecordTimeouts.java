@@ -8,9 +8,10 @@ import java.time.Duration;
  * so both limits below are derived from the configured worst case instead.
  *
  * <pre>
- *   record worst case   = --max-compress-time + --redis-retry-budget + largest blob's transfer
- *                         (its bytes at 16 MiB/s: what its SET may take beyond the command timeout,
- *                         AnchorKvStore.transferAllowance)
+ *   record worst case   = --max-compress-time + --redis-retry-budget + 2 x largest blob's transfer
+ *                         (its bytes at 16 MiB/s: what its GET or SET may take beyond the command
+ *                         timeout, AnchorKvStore.transferAllowance; two: a replayed or unchanged
+ *                         document's blob is read back to be checked or carried over, then written)
  *   poll worst case     = --max-poll-records x record worst case
  *   max.poll.interval.ms = transaction.timeout.ms = --commit-interval + 2 x poll worst case
  * </pre>
@@ -44,12 +45,13 @@ public record SlowRecordTimeouts(Duration maxPollInterval, Duration transactionT
     }
 
     /**
-     * @param largestBlobWrite how much longer than other commands the SET of the largest blob may
-     *     take: a successful write spends none of the retry budget, however long it takes
+     * @param largestBlobTransfer how much longer than other commands a GET or SET of the largest blob
+     *     may take (a successful transfer spends none of the retry budget, however long it takes);
+     *     counted twice, for the read and the write one record may make
      */
     public static SlowRecordTimeouts size(Duration maxCompressTime, Duration redisRetryBudget, int maxPollRecords,
-                                          Duration commitInterval, Duration largestBlobWrite) {
-        Duration record = maxCompressTime.plus(redisRetryBudget).plus(largestBlobWrite);
+                                          Duration commitInterval, Duration largestBlobTransfer) {
+        Duration record = maxCompressTime.plus(redisRetryBudget).plus(largestBlobTransfer.multipliedBy(2));
         Duration poll = record.multipliedBy(maxPollRecords);
         Duration limit = commitInterval.plus(poll.multipliedBy(2));
         return new SlowRecordTimeouts(limit, limit);

@@ -53,11 +53,11 @@ class CompressorConfigTest {
     void theLargestBlobsTransferCountsInEachRecordAndTooLongOneIsRefused() {
         CompressorConfig c = valid().maxCompressTime(Duration.ofSeconds(30)).redisRetryBudget(Duration.ofSeconds(10))
                 .maxPollRecords(2).commitInterval(Duration.ofMillis(100)).build();
-        // 100 ms + 2 x (2 records x (30 s + 10 s + 32 s for a 512 MiB blob at 16 MiB/s))
-        Duration write = dev.sacrag.kvstore.AnchorKvStore.transferAllowance(512L << 20);
-        assertEquals(Duration.ofSeconds(32), write);
-        assertEquals(Duration.ofMillis(100).plusSeconds(288), c.timeouts(write, "the largest").transactionTimeout());
-        CompressorConfig slow = valid().maxCompressTime(Duration.ofMinutes(1)).maxPollRecords(5).build();   // 13.3 min, 18.7 with 32 s more
+        // 100 ms + 2 x (2 records x (30 s + 10 s + 2 x 32 s: a 512 MiB blob read and written at 16 MiB/s))
+        Duration transfer = dev.sacrag.kvstore.AnchorKvStore.transferAllowance(512L << 20);
+        assertEquals(Duration.ofSeconds(32), transfer);
+        assertEquals(Duration.ofMillis(100).plusSeconds(416), c.timeouts(transfer, "the largest").transactionTimeout());
+        CompressorConfig slow = valid().maxCompressTime(Duration.ofMinutes(1)).maxPollRecords(5).build();   // 13.3 min, 24 with 2 x 32 s more
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> slow.timeouts(Duration.ofSeconds(32), "8192 tokens, a blob of 536,870,912 bytes"));
         assertTrue(e.getMessage().startsWith(CompressorConfig.Flags.MAX_DOC_TOKENS + " allows 8192 tokens, a blob of"),
@@ -77,6 +77,14 @@ class CompressorConfigTest {
         assertEquals(timeout, p.get(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG)));
         assertTrue((int) p.get(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG)) > c.limits().maxValueBytes(),
                 "a dead letter of the largest accepted value must fit a request");
+        assertEquals(34L << 20, p.get(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG)),
+                "room for two records of 17 MiB, the largest the default 8 MiB documents make");
+        // a 20 MiB document limit: records of up to 41 MiB, which Kafka's default 32 MiB buffer
+        // refuses whatever max.request.size allows
+        Properties large = CompressorStreamsConfig.of(valid().maxDocBytes(20 << 20).build());
+        int largest = (int) large.get(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+        assertEquals(41 << 20, largest);
+        assertEquals(2L * largest, large.get(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG)));
     }
 
     record Invalid(String flag, UnaryOperator<CompressorConfig.Builder> change) {

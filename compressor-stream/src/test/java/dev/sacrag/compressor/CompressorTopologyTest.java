@@ -257,6 +257,8 @@ class CompressorTopologyTest {
         assertEquals(List.of(keyOf("doc-1", 2)), redis.liveKeys());
         assertEquals(Map.of(keyOf("doc-1", 1), RETIRE_GRACE), redis.expiring, "the old key is retired, not deleted");
         assertArrayEquals(first, redis.blobs.get(keyOf("doc-1", 2)));
+        assertEquals(Map.of(keyOf("doc-1", 1), (long) first.length), redis.expectedReadBytes,
+                "the read of the blob is given time for the catalog's bytes");
         assertEquals(1, count("documents.deduplicated"));
     }
 
@@ -398,6 +400,10 @@ class CompressorTopologyTest {
         assertEquals(TOPICS.documents(), header(dead.headers(), DeadLetters.SOURCE_TOPIC));
         assertEquals("0", header(dead.headers(), DeadLetters.SOURCE_PARTITION));
         assertEquals("0", header(dead.headers(), DeadLetters.SOURCE_OFFSET));
+        assertEquals(Long.toString(NOW.toEpochMilli()), header(dead.headers(), DeadLetters.SOURCE_TIMESTAMP));
+        assertTrue(dead.timestamp() > NOW.toEpochMilli() + Duration.ofDays(30).toMillis(),
+                "stamped when dead-lettered (the driver's wall clock), so the topic's retention counts from then: "
+                        + Instant.ofEpochMilli(dead.timestamp()));
         if (bad.contentType() != null) {
             assertEquals(bad.contentType(), header(dead.headers(), DocumentCodec.CONTENT_TYPE_HEADER), "original headers kept");
         }
@@ -461,6 +467,30 @@ class CompressorTopologyTest {
         titled.setTitle("A normal title");
         publishAvro(titled);
         assertEquals("ok", catalog.readValue().getDocId(), "the stream keeps going");
+    }
+
+    /** The producer measures the whole changelog record: a JSON form just under the limit, with its key, is over it. */
+    @Test
+    void aStoredFormJustUnderTheLimitWhoseRecordIsOverItIsADeadLetter() {
+        driver.close();
+        DocumentLimits limits = new DocumentLimits(1 << 20, MAX_CHARS);
+        int limit = CompressorTopology.maxStoredDocumentBytes(limits);
+        start(new CompressionSettings(limits, MAX_TOKENS, KvDtype.F32, Optional.empty(),
+                new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
+                Duration.ofSeconds(5), limit, RETIRE_GRACE));
+        DocumentEvent edge = doc("edge", 1, "short text");
+        edge.setTitle("");
+        int bare = DocumentCodec.encodeJson(edge).getBytes(StandardCharsets.UTF_8).length;
+        edge.setTitle("\u0001".repeat((limit - 100 - bare) / 6));   // six JSON bytes each
+        int json = DocumentCodec.encodeJson(edge).getBytes(StandardCharsets.UTF_8).length;
+        assertTrue(json <= limit - 100 && json > limit - 110, "the JSON alone is within the limit: " + json);
+        publishAvro(edge);
+
+        TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+        assertEquals("TOO_LARGE", header(dead.headers(), DeadLetters.ERROR_REASON));
+        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("with its id and the record's framing"),
+                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
+        assertEquals(0, model.compressions());
     }
 
     @Test

@@ -15,6 +15,8 @@ final class InMemoryBlobStore implements BlobStore {
     final Map<String, Duration> expiring = new ConcurrentHashMap<>();
     final AtomicInteger failuresLeft = new AtomicInteger();
     final AtomicInteger calls = new AtomicInteger();
+    /** The size each read was told to expect, by key (the last read of a key). */
+    final Map<String, Long> expectedReadBytes = new ConcurrentHashMap<>();
 
     void failAlways() {
         failuresLeft.set(Integer.MAX_VALUE);
@@ -36,8 +38,9 @@ final class InMemoryBlobStore implements BlobStore {
     }
 
     @Override
-    public Optional<byte[]> get(String key) {
+    public Optional<byte[]> get(String key, long expectedBytes) {
         check("GET", key);
+        expectedReadBytes.put(key, expectedBytes);
         return Optional.ofNullable(blobs.get(key));
     }
 

@@ -23,6 +23,7 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.ByteArrayOutput;
 import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
@@ -80,7 +81,7 @@ public final class AnchorKvStore implements AutoCloseable {
 
     /**
      * SET, with PX when a TTL is given (else the blob lives until deleted or evicted). A SET has
-     * its own time limit, {@link #writeLimit}: the command timeout plus the blob's size at
+     * its own time limit, {@link #transferLimit}: the command timeout plus the blob's size at
      * {@value #SET_FLOOR_BYTES_PER_SECOND} bytes/s, so a blob of hundreds of MB is not failed
      * (and retried as an outage, for ever) by a timeout sized for small commands.
      *
@@ -105,11 +106,11 @@ public final class AnchorKvStore implements AutoCloseable {
         ttl.ifPresent(t -> args.add("PX").add(t.toMillis()));
         RedisFuture<String> reply;
         try {
-            reply = redis.async.dispatch(LettuceConnection.BlobWrite.SET, new StatusOutput<>(ByteArrayCodec.INSTANCE), args);
+            reply = redis.async.dispatch(LettuceConnection.BlobCommand.SET, new StatusOutput<>(ByteArrayCodec.INSTANCE), args);
         } catch (RedisException e) {
             throw unavailable("SET", key, e);
         }
-        Duration limit = writeLimit(blob.length);
+        Duration limit = transferLimit(blob.length);
         try {
             reply.get(limit.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -132,19 +133,20 @@ public final class AnchorKvStore implements AutoCloseable {
 
     private volatile TimedOutWrite timedOutWrite;
 
-    /** The slowest write a SET is given time for: a 512 MiB blob (Redis' largest) gets 32 s more. */
+    /** The slowest transfer a blob's SET or sized GET is given time for: a 512 MiB blob (Redis' largest) gets 32 s more. */
     public static final long SET_FLOOR_BYTES_PER_SECOND = 16L << 20;
 
-    /** How long a SET of {@code bytes} may take before it fails as unavailable. */
-    public Duration writeLimit(long bytes) {
+    /** How long a SET, or a {@link #getBlob} GET, of {@code bytes} may take before it fails as unavailable. */
+    public Duration transferLimit(long bytes) {
         return config.commandTimeout().plus(transferAllowance(bytes));
     }
 
-    /** What a SET of {@code bytes} is given beyond the command timeout: the bytes at the floor rate. */
+    /** What a blob transfer of {@code bytes} is given beyond the command timeout: the bytes at the floor rate. */
     public static Duration transferAllowance(long bytes) {
         return Duration.ofMillis(bytes * 1000 / SET_FLOOR_BYTES_PER_SECOND);
     }
 
+    /** GET under the command timeout: for small values, or where a blob's size is not known. */
     public Optional<byte[]> get(String key) {
         try {
             return Optional.ofNullable(redis.sync.get(bytes(key)));
@@ -152,6 +154,43 @@ public final class AnchorKvStore implements AutoCloseable {
             if (holdsNoString(e)) {
                 return Optional.empty();
             }
+            throw unavailable("GET", key, e);
+        }
+    }
+
+    /**
+     * GET of a blob whose size the caller knows (a catalog record's bytes), given the time a SET of
+     * that size is ({@link #transferLimit}). {@link #get} has the flat command timeout, which a blob
+     * of a few hundred MiB outlasts even on loopback: every read of it then failed as an outage, and
+     * was retried as one, for ever. A blob larger than {@code expectedBytes} gets no more time than
+     * that size would.
+     */
+    public Optional<byte[]> getBlob(String key, long expectedBytes) {
+        if (expectedBytes < 0) {
+            throw new IllegalArgumentException("expectedBytes must be >= 0, got " + expectedBytes);
+        }
+        RedisFuture<byte[]> reply;
+        try {
+            reply = redis.async.dispatch(LettuceConnection.BlobCommand.GET, new ByteArrayOutput<>(ByteArrayCodec.INSTANCE),
+                    new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(bytes(key)));
+        } catch (RedisException e) {
+            throw unavailable("GET", key, e);
+        }
+        Duration limit = transferLimit(expectedBytes);
+        try {
+            return Optional.ofNullable(reply.get(limit.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (ExecutionException e) {
+            if (holdsNoString(e.getCause())) {
+                return Optional.empty();
+            }
+            throw unavailable("GET", key, e.getCause());
+        } catch (TimeoutException e) {
+            reply.cancel(false);   // a read has no effect to wait for: its reply is dropped when it comes
+            throw unavailable("GET", key, new RedisCommandTimeoutException(
+                    "GET of a blob of about " + expectedBytes + " bytes timed out after " + limit.toMillis() + " ms"));
+        } catch (InterruptedException e) {
+            reply.cancel(false);
+            Thread.currentThread().interrupt();
             throw unavailable("GET", key, e);
         }
     }

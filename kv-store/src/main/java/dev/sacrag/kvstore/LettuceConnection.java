@@ -32,8 +32,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * <p>Options chosen for a cache that callers must be able to give up on quickly:
  * <ul>
  * <li>every command, async included, times out after {@code commandTimeout}, except the blob
- * SETs of {@link AnchorKvStore#put} ({@link BlobWrite}), which it times itself by the blob's
- * size;</li>
+ * SETs of {@link AnchorKvStore#put} and the sized GETs of {@link AnchorKvStore#getBlob}
+ * ({@link BlobCommand}), which it times itself by the blob's size;</li>
  * <li>single server: while disconnected, commands are rejected at once instead of queued — a
  * query should get UNAVAILABLE now, not after a timeout, and a long outage must not pile up a
  * backlog;</li>
@@ -132,11 +132,13 @@ final class LettuceConnection implements AutoCloseable {
     }
 
     /**
-     * SET under a keyword of its own: the command Redis gets is the same, but the timeout source
-     * can tell {@link AnchorKvStore#put}'s blob writes, which it leaves untimed, from any other SET.
+     * SET and GET under keywords of their own: the command Redis gets is the same, but the timeout
+     * source can tell the blob transfers of {@link AnchorKvStore#put} and
+     * {@link AnchorKvStore#getBlob}, which it leaves untimed (the store times them by their size),
+     * from any other SET or GET.
      */
-    enum BlobWrite implements ProtocolKeyword {
-        SET;
+    enum BlobCommand implements ProtocolKeyword {
+        SET, GET;
 
         private final byte[] bytes = name().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
@@ -146,13 +148,13 @@ final class LettuceConnection implements AutoCloseable {
         }
     }
 
-    /** Every command times out after {@code timeout}, except the blob writes (see the class comment). */
+    /** Every command times out after {@code timeout}, except the blob transfers (see the class comment). */
     private static TimeoutOptions timeouts(Duration timeout) {
         long millis = timeout.toMillis();
         return TimeoutOptions.builder().timeoutCommands().timeoutSource(new TimeoutOptions.TimeoutSource() {
             @Override
             public long getTimeout(RedisCommand<?, ?, ?> command) {
-                return command.getType() == BlobWrite.SET ? 0 : millis;   // 0: no timeout
+                return command.getType() instanceof BlobCommand ? 0 : millis;   // 0: no timeout
             }
 
             @Override

@@ -406,7 +406,7 @@ class AnchorKvStoreTest {
     void aSetIsTimedByItsSizeAndOneThatTimedOutHoldsBackTheNextUntilItHasGone() throws Exception {
         try (AnchorKvStore impatient = AnchorKvStore.connect(
                 KvStoreConfig.of(RedisTarget.parse(redis.url())).withCommandTimeout(Duration.ofMillis(500)))) {
-            assertEquals(Duration.ofMillis(500 + 3000), impatient.writeLimit(48L << 20));
+            assertEquals(Duration.ofMillis(500 + 3000), impatient.transferLimit(48L << 20));
             String small = RedisKeys.blobKey("acme", "m1", "small", 1);
             String big = RedisKeys.blobKey("acme", "m1", "big", 1);
             // CLIENT PAUSE ... WRITE holds every write (reads go on) for 2.5 s: past a 1-byte SET's
@@ -431,6 +431,36 @@ class AnchorKvStoreTest {
             assertTrue(System.nanoTime() - t1 > Duration.ofMillis(1500).toNanos(), "it waited out the pause");
             assertEquals(48L << 20, redis.call("STRLEN", big));
             assertTrue(impatient.exists(big), "and the small commands after it keep working");
+        }
+    }
+
+    @Test
+    void aBlobGetIsTimedByTheSizeTheCallerExpects() {
+        try (AnchorKvStore impatient = AnchorKvStore.connect(
+                KvStoreConfig.of(RedisTarget.parse(redis.url())).withCommandTimeout(Duration.ofMillis(500)))) {
+            String small = RedisKeys.blobKey("acme", "m1", "small-read", 1);
+            String big = RedisKeys.blobKey("acme", "m1", "big-read", 1);
+            impatient.put(small, new byte[] {7}, Optional.empty());
+            impatient.put(big, new byte[16 << 20], Optional.empty());
+            assertEquals(Duration.ofMillis(500 + 1000), impatient.transferLimit(16L << 20));
+            // CLIENT PAUSE ... ALL holds reads as well for 1 s: past a 1-byte GET's limit (0.5 s),
+            // within a 16 MiB one's (1.5 s)
+            assertEquals("OK", redis.call("CLIENT", "PAUSE", "1000", "ALL"));
+            long t0 = System.nanoTime();
+            KvStoreUnavailableException timedOut = assertThrows(KvStoreUnavailableException.class,
+                    () -> impatient.getBlob(small, 1));
+            assertEquals("GET", timedOut.operation());
+            assertInstanceOf(RedisCommandTimeoutException.class, timedOut.getCause());
+            assertTrue(timedOut.getCause().getMessage().contains("about 1 bytes timed out after 500 ms"),
+                    timedOut.getCause().getMessage());
+            Optional<byte[]> read = impatient.getBlob(big, 16 << 20);
+            assertTrue(System.nanoTime() - t0 > Duration.ofMillis(800).toNanos(), "it waited out the pause");
+            assertEquals(16 << 20, read.orElseThrow().length);
+            assertArrayEquals(new byte[] {7}, impatient.getBlob(small, 1).orElseThrow(), "the next read works");
+            assertTrue(impatient.getBlob(RedisKeys.blobKey("acme", "m1", "absent", 1), 10).isEmpty());
+            redis.call("HSET", "not-a-blob", "f", "v");
+            assertTrue(impatient.getBlob("not-a-blob", 10).isEmpty(), "WRONGTYPE reads as no blob, as get does");
+            assertThrows(IllegalArgumentException.class, () -> impatient.getBlob(small, -1));
         }
     }
 
