@@ -20,7 +20,9 @@ final class ProgressBar {
     private final LongSupplier nanoTime;
     private final long startNanos;
     private int done;
-    private long lastDrawNanos = Long.MIN_VALUE;
+    /** When the line was last drawn; meaningless while {@code drawn} is false (no sentinel: now - MIN_VALUE overflows). */
+    private long lastDrawNanos;
+    private boolean drawn;
     private int lastTenth = -1;
 
     ProgressBar(PrintStream out, int total, boolean redraw, LongSupplier nanoTime) {
@@ -35,10 +37,11 @@ final class ProgressBar {
         done++;
         long now = nanoTime.getAsLong();
         if (redraw) {
-            if (done == total || now - lastDrawNanos >= REDRAW_NANOS) {
+            if (!drawn || done == total || now - lastDrawNanos >= REDRAW_NANOS) {
                 out.print("\r" + line(now));
                 out.flush();
                 lastDrawNanos = now;
+                drawn = true;
             }
         } else {
             int tenth = total == 0 ? 10 : done * 10 / total;
