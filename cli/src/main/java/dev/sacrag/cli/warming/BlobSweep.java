@@ -126,8 +126,13 @@ public final class BlobSweep {
         void onSwept(String key, Verdict verdict);
     }
 
-    /** A document as the documents topic has it since its last tombstone. */
-    record DocLife(Set<Long> versions, Set<String> tenants) {
+    /**
+     * A document as the documents topic has it since its last tombstone.
+     *
+     * @param afterTombstone whether the topic still holds a tombstone of the document before these
+     *     records (it was deleted and published again, and compaction has not removed the tombstone)
+     */
+    record DocLife(Set<Long> versions, Set<String> tenants, boolean afterTombstone) {
     }
 
     /**
@@ -138,6 +143,7 @@ public final class BlobSweep {
     static final class Documents {
         private final DocumentCodec codec = DocumentCodec.withLimits(new DocumentLimits(Integer.MAX_VALUE, Integer.MAX_VALUE));
         private final Map<String, DocLife> lives = new HashMap<>();
+        private final Set<String> tombstoned = new HashSet<>();
         private final Set<String> tenants = new HashSet<>();
 
         void apply(ConsumerRecord<byte[], byte[]> r) {
@@ -147,9 +153,11 @@ public final class BlobSweep {
             String docId = new String(r.key(), StandardCharsets.UTF_8);
             if (r.value() == null) {
                 lives.remove(docId);
+                tombstoned.add(docId);
                 return;
             }
-            DocLife life = lives.computeIfAbsent(docId, k -> new DocLife(new HashSet<>(), new HashSet<>()));
+            DocLife life = lives.computeIfAbsent(docId,
+                    k -> new DocLife(new HashSet<>(), new HashSet<>(), tombstoned.contains(docId)));
             try {
                 DocumentEvent doc = LiveDocuments.decode(codec, docId, r);
                 life.versions().add(doc.getVersion());
@@ -193,9 +201,15 @@ public final class BlobSweep {
         if (blob.docVersion() > cv) {
             return Verdict.PENDING;
         }
-        // older than the catalog's: superseded, unless the entry is of an earlier life of the document
-        // (deleted, then published again below it: the new life's blobs may not be in the catalog yet)
-        boolean entryOfThisLife = life.map(l -> l.versions().contains(cv)).orElse(true);
+        // Older than the catalog's: superseded, unless the entry may be of an earlier life of the
+        // document (deleted, then published again below it: the new life's blobs may not be in the
+        // catalog yet). An entry's version missing from this life shows that; after a tombstone the
+        // topic still holds, a version in both lives does not: deleted at v2, published again at v1,
+        // then at a v2 the model refuses, the old v2 entry is not this life's, and the v1 blob its
+        // compressor has written (its catalog entry not committed yet) will be the one served. Such
+        // a blob waits (PENDING) until compaction removes the tombstone.
+        boolean entryOfThisLife = life.map(l -> l.versions().contains(cv)
+                && !(l.afterTombstone() && l.versions().contains(blob.docVersion()))).orElse(true);
         return entryOfThisLife ? Verdict.SUPERSEDED : Verdict.PENDING;
     }
 

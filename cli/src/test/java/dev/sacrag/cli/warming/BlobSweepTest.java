@@ -20,7 +20,11 @@ class BlobSweepTest {
     private static final BlobKey V5 = BlobKey.of("acme", "3f9a0c1d2e4b", "guides/setup.md", 5);
 
     private static Optional<BlobSweep.DocLife> life(Long... versions) {
-        return Optional.of(new BlobSweep.DocLife(Set.of(versions), Set.of("acme")));
+        return Optional.of(new BlobSweep.DocLife(Set.of(versions), Set.of("acme"), false));
+    }
+
+    private static Optional<BlobSweep.DocLife> lifeAfterTombstone(Long... versions) {
+        return Optional.of(new BlobSweep.DocLife(Set.of(versions), Set.of("acme"), true));
     }
 
     @Test
@@ -33,6 +37,11 @@ class BlobSweepTest {
         assertEquals(PENDING, BlobSweep.judge(V5, Optional.empty(), true, life()), "a record that did not decode still holds it");
         assertEquals(PENDING, BlobSweep.judge(V5, Optional.of(9L), true, life(5L)),
                 "deleted at v9 and published again at v5: the catalog's v9 entry is of the document's earlier life");
+        assertEquals(PENDING, BlobSweep.judge(V5, Optional.of(6L), true, lifeAfterTombstone(5L, 6L)),
+                "deleted at v6, published again at v5 and at a v6 the model refuses: the v6 entry may be the earlier"
+                        + " life's, and v5's blob, its entry not committed yet, the one to serve");
+        assertEquals(SUPERSEDED, BlobSweep.judge(V5, Optional.of(6L), true, lifeAfterTombstone(6L)),
+                "v5 is not of this life: superseded whichever life the entry is of");
     }
 
     @Test
@@ -52,5 +61,27 @@ class BlobSweepTest {
         }
         assertTrue(SUPERSEDED.swept && DOCUMENT_GONE.swept);
         assertFalse(LIVE.swept || PENDING.swept || NOT_OURS.swept);
+    }
+
+    @Test
+    void theDocumentsTopicTellsALifeAfterATombstoneFromAFirstOne() {
+        BlobSweep.Documents docs = new BlobSweep.Documents();
+        long[] offset = {0};
+        java.util.function.BiConsumer<String, Long> publish = (docId, version) -> docs.apply(new org.apache.kafka.clients
+                .consumer.ConsumerRecord<>("sac.documents", 0, offset[0]++, docId.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                version == null ? null : dev.sacrag.schemas.DocumentCodec.encodeAvro(dev.sacrag.schemas.avro.DocumentEvent
+                        .newBuilder().setDocId(docId).setTenant("acme").setVersion(version).setText("text")
+                        .setMetadata(java.util.Map.of()).setPublishedAt(java.time.Instant.EPOCH).build())));
+        publish.accept("a", 1L);
+        publish.accept("a", 2L);
+        publish.accept("b", 2L);
+        publish.accept("b", null);
+        publish.accept("b", 1L);
+        publish.accept("c", 3L);
+        publish.accept("c", null);
+
+        assertEquals(new BlobSweep.DocLife(Set.of(1L, 2L), Set.of("acme"), false), docs.life("a").orElseThrow());
+        assertEquals(new BlobSweep.DocLife(Set.of(1L), Set.of("acme"), true), docs.life("b").orElseThrow());
+        assertTrue(docs.life("c").isEmpty(), "deleted");
     }
 }
