@@ -138,8 +138,10 @@ final class ModelCommand implements Runnable {
             description = {"Switch every query service to model id ID: publishes it to the control topic, which the"
                     + " query services follow; each loads the adapter (from its model package's adapters/) whose model id"
                     + " matches and swaps it in between requests.",
-                    "Refused while a live document is not compressed for ID (run 'sac warm --model ADAPTER' first):"
-                            + " questions about it would get NOT_FOUND; --force activates anyway."})
+                    "Refused while a live document is not compressed for ID, which means its catalog entry and its"
+                            + " blob in Redis (run 'sac warm --model ADAPTER' first: it also restores blobs Redis lost"
+                            + " since): questions about it would get NOT_FOUND, or wait for a recompression; --force"
+                            + " activates anyway."})
     static final class Activate implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -160,13 +162,27 @@ final class ModelCommand implements Runnable {
         @picocli.CommandLine.Mixin
         DocumentLimitOptions documentLimits;
 
+        @picocli.CommandLine.Mixin
+        RedisOption redis;
+
         @Override
         public Integer call() throws Exception {
             java.io.PrintWriter out = spec.commandLine().getOut();
             requireModelId(spec, modelId);
+            dev.sacrag.kvstore.RedisTarget target = redis.target();
             ModelActivation activation = new ModelActivation(modelId, java.util.Optional.ofNullable(adapter));
-            Readiness r = Readiness.of(topics.bootstrapServers(),
-                    new Readiness.TopicNames(topics.documents, topics.catalog, topics.deadLetter), documentLimits.limits(), modelId);
+            Readiness r;
+            try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
+                    dev.sacrag.kvstore.KvStoreConfig.of(target))) {
+                r = Readiness.of(topics.bootstrapServers(), new Readiness.TopicNames(topics.documents, topics.catalog,
+                        topics.deadLetter), documentLimits.limits(), modelId, blobs);
+            } catch (dev.sacrag.kvstore.KvStoreUnavailableException e) {
+                if (!force) {
+                    throw e;
+                }
+                out.println("model activate: warning (--force): readiness not checked, Redis is unavailable: " + e.getMessage());
+                return publish(out, activation);
+            }
             out.println("model activate: " + r.line());
             if (r.catalogEntries() == 0 && !force) {
                 spec.commandLine().getErr().println("model activate: refused: no catalog entry names model " + modelId
@@ -176,14 +192,21 @@ final class ModelCommand implements Runnable {
             }
             if (r.ready() < r.live() && !force) {
                 spec.commandLine().getErr().println("model activate: refused: " + (r.live() - r.ready()) + " of " + r.live()
-                        + " live documents are not compressed for model " + modelId + " (questions about them would get"
-                        + " NOT_FOUND); run 'sac warm --model ADAPTER_DIR' until it completes, or pass --force");
+                        + " live documents are not compressed for model " + modelId
+                        + (r.blobsMissing() == 0 ? "" : " (" + r.blobsMissing() + " of them in the catalog, their blob"
+                                + " gone from Redis)")
+                        + " (questions about them would get NOT_FOUND or wait for a recompression); run 'sac warm --model"
+                        + " ADAPTER_DIR' until it completes, or pass --force");
                 return 1;
             }
             if (r.ready() < r.live()) {
                 out.println("model activate: warning (--force): " + (r.live() - r.ready()) + " live document(s) are not"
                         + " compressed for " + modelId + " yet; questions about them get NOT_FOUND until they are");
             }
+            return publish(out, activation);
+        }
+
+        private int publish(java.io.PrintWriter out, ModelActivation activation) throws Exception {
             ControlTopic.publish(topics.bootstrapServers(), topics.control, activation);
             out.println("model activate: published " + modelId + " to " + topics.control
                     + "; query services switch as they read it (metric sac_query_model_active{model_id=\"" + modelId + "\"})");

@@ -407,13 +407,14 @@ class PipelineEndToEndTest {
             rig.awaitCatalog(topics, c -> IntStream.range(0, n).allMatch(i -> c.find("rollout", id(i), rig.modelId).isPresent()));
             assertEquals(rig.modelId, awaitAnswer(query, "rollout", "Which colour?", id(1)).getModelId());
 
-            List<String> activate = new ArrayList<>(List.of("model", "activate", rig.modelIdV2));
+            List<String> activate = new ArrayList<>(List.of("model", "activate", rig.modelIdV2, "--redis", rig.stack.redisUrl()));
             activate.addAll(topics.flags(rig.stack.bootstrapServers()));
             PipelineRig.Run refused = PipelineRig.sac(activate);
             assertEquals(1, refused.code(), refused.out() + refused.err());
             assertTrue(refused.err().contains("refused: no catalog entry names model " + rig.modelIdV2),
                     refused.err());
-            List<String> forced = new ArrayList<>(List.of("model", "activate", "0123456789ab", "--force"));
+            List<String> forced = new ArrayList<>(List.of("model", "activate", "0123456789ab", "--force", "--redis",
+                    rig.stack.redisUrl()));
             forced.addAll(topics.flags(rig.stack.bootstrapServers()));
             assertEquals(0, PipelineRig.sac(forced).code());
             awaitTrue(() -> query.unavailableModel().equals(Optional.of("0123456789ab")), "the replica reports the mismatch");
@@ -459,6 +460,18 @@ class PipelineEndToEndTest {
                 long ttl = rig.pttl(fresh.redisKey());
                 assertTrue(ttl > 0 && ttl <= 3_600_000, "the rollout's blobs take --blob-ttl like a compressor's: " + ttl);
             }
+
+            // a blob Redis lost since the rollout: its document is not compressed for the model, and
+            // activating now would have its questions wait for a recompression
+            String lost = RedisKeys.blobKey("rollout", rig.modelIdV2, id(4), 1);
+            rig.rename(lost, lost + ".aside");
+            PipelineRig.Run blobGone = PipelineRig.sac(activate);
+            assertEquals(1, blobGone.code(), blobGone.out() + blobGone.err());
+            assertTrue(blobGone.out().contains((n - 1) + "/" + n + " live documents are compressed for model " + rig.modelIdV2)
+                    && blobGone.out().contains("1 live document(s) in the catalog have no blob in Redis"), blobGone.out());
+            assertTrue(blobGone.err().contains("refused: 1 of " + n + " live documents are not compressed")
+                    && blobGone.err().contains("1 of them in the catalog, their blob gone from Redis"), blobGone.err());
+            rig.rename(lost + ".aside", lost);
 
             PipelineRig.Run activated = PipelineRig.sac(activate);
             assertEquals(0, activated.code(), activated.out() + activated.err());

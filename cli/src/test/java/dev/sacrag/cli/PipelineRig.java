@@ -187,6 +187,11 @@ final class PipelineRig implements AutoCloseable {
         redis(c -> c.set(key, value));
     }
 
+    /** RENAME: a blob taken away (and put back) with its bytes and expiry. */
+    void rename(String from, String to) {
+        redis(c -> c.rename(from, to));
+    }
+
     /** CLIENT PAUSE ... WRITE: every client's writes wait (reads go on) until {@link #unpauseRedis} or the timeout. */
     void pauseRedisWrites(Duration timeout) {
         client("PAUSE", Long.toString(timeout.toMillis()), "WRITE");

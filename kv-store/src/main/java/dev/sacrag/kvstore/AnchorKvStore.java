@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -362,22 +363,32 @@ public final class AnchorKvStore implements AutoCloseable {
                 refused.add(keys.get(i));
             }
         }
-        String exists = "EXISTS (pipelined, " + refused.size() + " keys)";
-        List<RedisFuture<Long>> present = new ArrayList<>(refused.size());
+        return existed + existing(refused).size();
+    }
+
+    /**
+     * Which of {@code keys} exist: one EXISTS per key, pipelined (all written before any reply is
+     * awaited), so n keys cost about one round trip; works across cluster slots.
+     */
+    public Set<String> existing(List<String> keys) {
+        List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
+        String operation = "EXISTS (pipelined, " + distinct.size() + " keys)";
+        List<RedisFuture<Long>> replies = new ArrayList<>(distinct.size());
         try {
-            for (String key : refused) {
-                present.add(redis.async.exists(bytes(key)));
+            for (String key : distinct) {
+                replies.add(redis.async.exists(bytes(key)));
             }
         } catch (RedisException e) {
-            throw unavailable(exists, refused.get(present.size()), e);
+            throw unavailable(operation, distinct.get(replies.size()), e);
         }
-        for (int i = 0; i < refused.size(); i++) {
-            Long n = await(present.get(i), exists, refused.get(i));
+        Set<String> found = new LinkedHashSet<>();
+        for (int i = 0; i < distinct.size(); i++) {
+            Long n = await(replies.get(i), operation, distinct.get(i));
             if (n != null && n > 0) {
-                existed++;
+                found.add(distinct.get(i));
             }
         }
-        return existed;
+        return found;
     }
 
     private static void requireGrace(Duration grace) {

@@ -485,6 +485,9 @@ class AnchorKvStoreTest {
                 Duration.ofMinutes(20)), "refused, yet existing");
         assertTrue((Long) redis.call("PTTL", a) <= 600_000, "the earlier expiry stays");
         assertEquals(0, store.expireAllWithin(List.of(RedisKeys.blobKey("acme", "m1", "gone", 1)), Duration.ofMinutes(1)));
+        assertEquals(java.util.Set.of(a, soon), store.existing(List.of(a, RedisKeys.blobKey("acme", "m1", "gone", 1), soon, a)),
+                "the keys that exist, each once");
+        assertTrue(store.existing(List.of()).isEmpty());
         assertThrows(IllegalArgumentException.class, () -> store.expireAllWithin(List.of(a), Duration.ZERO));
     }
 

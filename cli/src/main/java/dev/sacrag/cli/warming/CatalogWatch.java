@@ -1,5 +1,6 @@
 package dev.sacrag.cli.warming;
 
+import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogChange;
 import dev.sacrag.query.catalog.CatalogRecords;
@@ -7,7 +8,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
@@ -43,6 +50,28 @@ final class CatalogWatch implements AutoCloseable {
     /** Whether the catalog has the document compressed for the model at its live version (or newer). */
     boolean isCompressed(LiveDocuments.Doc doc, String modelId) {
         return catalog.find(doc.tenant(), doc.docId(), modelId).filter(e -> e.docVersion() >= doc.version()).isPresent();
+    }
+
+    /**
+     * The ids of those of {@code docs} that are compressed for the model ({@link #isCompressed})
+     * and whose blob is in Redis: "compressed" is both (architecture.md), and a blob Redis lost or
+     * evicted leaves the catalog's entry standing. One pipelined EXISTS for all of them.
+     */
+    Set<String> withBlob(Collection<LiveDocuments.Doc> docs, String modelId, AnchorKvStore blobs) {
+        Map<String, String> keyOf = new HashMap<>();
+        for (LiveDocuments.Doc d : docs) {
+            if (isCompressed(d, modelId)) {
+                catalog.find(d.tenant(), d.docId(), modelId).ifPresent(e -> keyOf.put(d.docId(), e.redisKey()));
+            }
+        }
+        Set<String> there = blobs.existing(List.copyOf(keyOf.values()));
+        Set<String> ids = new HashSet<>();
+        keyOf.forEach((docId, key) -> {
+            if (there.contains(key)) {
+                ids.add(docId);
+            }
+        });
+        return ids;
     }
 
     /** Polls once; {@code changed} sees every change that arrived since. */

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -73,10 +74,11 @@ public final class ModelRollout {
         this.live = live;
         this.catalog = catalog;
         this.blobs = blobs;
+        Set<String> withBlob = catalog.withBlob(live.byId().values(), modelId, blobs);
         for (LiveDocuments.Doc d : live.byId().values()) {
             if (!catalog.isCompressed(d, modelId)) {
                 waiting.put(d.docId(), d);
-            } else if (!blobThere(d)) {
+            } else if (!withBlob.contains(d.docId())) {
                 waiting.put(d.docId(), d);
                 restoring.put(d.docId(), d);
             }

@@ -1,5 +1,6 @@
 package dev.sacrag.cli.warming;
 
+import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.schemas.DocumentLimits;
 
 import java.time.Duration;
@@ -8,21 +9,27 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * How far a model id is from serving every document: live documents (documents topic, minus the
- * dead-lettered for every model or for this one) against those the catalog has compressed for it at their live version.
+ * dead-lettered for every model or for this one) against those compressed for it at their live
+ * version, which means a catalog entry and its blob in Redis (architecture.md): an entry whose
+ * blob Redis lost or evicted since the rollout would have every question about its document wait
+ * for a recompression once the model serves.
  *
+ * @param ready live documents with an entry of this model and its blob
+ * @param blobsMissing live documents with an entry of this model whose blob is not in Redis
  * @param catalogEntries every catalog entry of the model, including deleted or outdated documents'
  */
-public record Readiness(String modelId, int live, int ready, int catalogEntries) {
+public record Readiness(String modelId, int live, int ready, int blobsMissing, int catalogEntries) {
 
     /** @param limits the compressors' document limits (a larger document is dead-lettered, not live) */
-    public static Readiness of(String bootstrapServers, TopicNames topics, DocumentLimits limits, String modelId)
-            throws TimeoutException {
+    public static Readiness of(String bootstrapServers, TopicNames topics, DocumentLimits limits, String modelId,
+                               AnchorKvStore blobs) throws TimeoutException {
         Duration timeout = TopicScan.READ_TIMEOUT;
         LiveDocuments docs = LiveDocuments.readCompressible(bootstrapServers, topics.documents(), topics.deadLetter(), limits,
                 modelId, timeout);
         try (CatalogWatch catalog = CatalogWatch.open(bootstrapServers, topics.catalog(), timeout)) {
-            int ready = (int) docs.byId().values().stream().filter(d -> catalog.isCompressed(d, modelId)).count();
-            return new Readiness(modelId, docs.size(), ready,
+            int inCatalog = (int) docs.byId().values().stream().filter(d -> catalog.isCompressed(d, modelId)).count();
+            int ready = catalog.withBlob(docs.byId().values(), modelId, blobs).size();
+            return new Readiness(modelId, docs.size(), ready, inCatalog - ready,
                     catalog.catalog().entries(java.util.Optional.of(modelId)).size());
         }
     }
@@ -32,7 +39,8 @@ public record Readiness(String modelId, int live, int ready, int catalogEntries)
     }
 
     public String line() {
-        return String.format(Locale.ROOT, "%d/%d live documents are compressed for model %s (%d catalog entries)",
-                ready, live, modelId, catalogEntries);
+        return String.format(Locale.ROOT, "%d/%d live documents are compressed for model %s (%d catalog entries%s)",
+                ready, live, modelId, catalogEntries,
+                blobsMissing == 0 ? "" : "; " + blobsMissing + " live document(s) in the catalog have no blob in Redis");
     }
 }
