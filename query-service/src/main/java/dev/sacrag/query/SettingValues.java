@@ -72,13 +72,17 @@ final class SettingValues {
         Duration d;
         Matcher m = DURATION.matcher(v);
         if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            d = switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofHours(n);
-            };
+            try {
+                long n = Long.parseLong(m.group(1));
+                d = switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    default -> Duration.ofHours(n);
+                };
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new ConfigException(s, "'" + v + "' is too long (at most " + MAX_DURATION.toDays() + " days)");
+            }
         } else {
             try {
                 d = Duration.parse(v.toUpperCase(Locale.ROOT));
@@ -89,8 +93,15 @@ final class SettingValues {
         if (d.isNegative()) {
             throw new ConfigException(s, "must not be negative, got " + v);
         }
+        if (d.compareTo(MAX_DURATION) > 0) {
+            // a deadline of 3,000,000 h was accepted, then every call failed: its nanoseconds overflow
+            throw new ConfigException(s, "'" + v + "' is too long (at most " + MAX_DURATION.toDays() + " days)");
+        }
         return d;
     }
+
+    /** The longest duration any setting takes: far beyond any use, far below what overflows in nanoseconds. */
+    static final Duration MAX_DURATION = Duration.ofDays(365);
 
     /** A byte count: "1048576", "64k", "512m", "2g" (binary multiples). */
     long bytes(QuerySetting s) {

@@ -107,6 +107,12 @@ class QueryServiceConfigTest {
         assertFails("--port", "abc", "--port (SAC_QUERY_PORT): 'abc' is not a whole number");
         assertFails("--default-deadline", "soon", "--default-deadline (SAC_DEFAULT_DEADLINE): 'soon' is not a duration");
         assertFails("--default-deadline", "0s", "--default-deadline (SAC_DEFAULT_DEADLINE): must be positive");
+        // accepted before, then every call failed INTERNAL (the deadline's nanoseconds overflow)
+        assertFails("--default-deadline", "3000000h", "--default-deadline (SAC_DEFAULT_DEADLINE): '3000000h' is too long"
+                + " (at most 365 days)");
+        assertFails("--default-deadline", "99999999999999999999s", "--default-deadline (SAC_DEFAULT_DEADLINE):"
+                + " '99999999999999999999s' is too long");
+        assertFails("--default-deadline", "PT9000000H", "--default-deadline (SAC_DEFAULT_DEADLINE): 'pt9000000h' is too long");
         assertFails("--warm-cache-bytes", "12x", "--warm-cache-bytes (SAC_WARM_CACHE_BYTES): '12x' is not a byte size");
         assertFails("--redis", "http://x:1", "--redis (SAC_REDIS_URL): Redis URL http://x:1 must start with redis://");
         assertFails("--top-k", "20", "--top-k (SAC_TOP_K): must be between 1 and 16, got 20");

@@ -83,7 +83,9 @@ public final class ModelSwitch {
             return;
         }
         String previous = active.modelId();
-        active.swap(loaded);
+        if (!active.swap(loaded)) {
+            return;   // the service closed while the model loaded: nothing to switch, nothing to preload
+        }
         unavailable = Optional.empty();
         metrics.modelActivation("switched");
         metrics.activeModel(wanted, active::modelId);

@@ -125,9 +125,15 @@ public final class WarmCache {
         return evictIf(k -> k.docId().equals(docId));
     }
 
-    /** Evicts the versions of a document older than {@code version}, for every model (an update). */
-    public int evictOlderVersions(String tenant, String docId, long version) {
-        return evictIf(k -> k.tenant().equals(tenant) && k.docId().equals(docId) && k.docVersion() < version);
+    /**
+     * Evicts the versions of a document older than {@code version} for one model (its catalog
+     * entry was updated). Other models keep theirs: during a rollout the new model's entry for v5
+     * says nothing of the active model's, which may still name v4 (its compressor lags, or refused
+     * v5), and evicting v4 sent its questions back to Redis.
+     */
+    public int evictOlderVersions(String tenant, String docId, String modelId, long version) {
+        return evictIf(k -> k.tenant().equals(tenant) && k.docId().equals(docId) && k.modelId().equals(modelId)
+                && k.docVersion() < version);
     }
 
     /** Evicts every entry of other models than {@code modelId} (the active model was switched). */

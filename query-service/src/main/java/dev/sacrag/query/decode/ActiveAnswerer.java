@@ -31,6 +31,8 @@ public final class ActiveAnswerer implements Answerer, AutoCloseable {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
     private final int maxBatch;
     private volatile Loaded current;
+    /** Set by {@link #close} under the write lock: a swap after it closes what it was given. */
+    private boolean closed;
 
     public ActiveAnswerer(Loaded initial) {
         this.current = Objects.requireNonNull(initial, "initial");
@@ -62,19 +64,36 @@ public final class ActiveAnswerer implements Answerer, AutoCloseable {
         return current.answerer().promptCacheStats();
     }
 
-    /** Makes {@code next} the active model once no batch is being decoded, then closes the previous one. */
-    public void swap(Loaded next) {
+    /**
+     * Makes {@code next} the active model once no batch is being decoded, then closes the previous
+     * one. After {@link #close} (a model load that outlived the service's shutdown) it closes
+     * {@code next} instead: the service's model was closed already and must not be closed twice,
+     * nor the late one left open.
+     *
+     * @return whether {@code next} became the active model
+     */
+    public boolean swap(Loaded next) {
         Objects.requireNonNull(next, "next");
         Loaded previous;
         lock.writeLock().lock();
         try {
-            previous = current;
-            current = next;
+            if (closed) {
+                previous = null;
+            } else {
+                previous = current;
+                current = next;
+            }
         } finally {
             lock.writeLock().unlock();
         }
+        if (previous == null) {
+            log.info("model {} loaded after the service closed: closing it", next.answerer().modelId());
+            closeQuietly(next);
+            return false;
+        }
         log.info("active model {} replaced by {}", previous.answerer().modelId(), next.answerer().modelId());
         closeQuietly(previous);
+        return true;
     }
 
     @Override
@@ -126,6 +145,10 @@ public final class ActiveAnswerer implements Answerer, AutoCloseable {
     public void close() {
         lock.writeLock().lock();
         try {
+            if (closed) {
+                return;
+            }
+            closed = true;
             closeQuietly(current);
         } finally {
             lock.writeLock().unlock();

@@ -66,7 +66,7 @@ public final class CatalogFeed implements TopicFollower.Handler {
         metrics.feedRecord(r.topic(), true);
         change.previous().filter(prev -> !change.current().equals(Optional.of(prev)))
                 .ifPresent(prev -> cache.evict(CacheKey.of(prev)));
-        change.current().ifPresent(now -> cache.evictOlderVersions(now.tenant(), now.docId(), now.docVersion()));
+        change.current().ifPresent(now -> cache.evictOlderVersions(now.tenant(), now.docId(), now.modelId(), now.docVersion()));
         return change.current().filter(now -> !change.previous().equals(change.current()));
     }
 

@@ -15,9 +15,11 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -33,6 +35,8 @@ public final class TopicFollower implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TopicFollower.class);
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration RETRY = Duration.ofSeconds(1);
+    /** How often the topic's partitions are looked up again: partitions added to scale out are read too. */
+    static final Duration PARTITION_RECHECK = Duration.ofSeconds(30);
 
     /** Applies one polled batch; must handle bad records itself (count, log, go on). */
     @FunctionalInterface
@@ -50,6 +54,7 @@ public final class TopicFollower implements AutoCloseable {
     private volatile boolean closed;
     private volatile Consumer<byte[], byte[]> consumer;
     private volatile Runnable onStopped = () -> { };
+    private Duration partitionRecheck = PARTITION_RECHECK;
 
     /** @param onCaughtUp runs once, on the follower's thread, when the topic has been read to its start-time end */
     public TopicFollower(String bootstrapServers, String topic, Handler handler, Runnable onCaughtUp) {
@@ -82,9 +87,19 @@ public final class TopicFollower implements AutoCloseable {
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));
         c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        // partitionsFor answers from the consumer's metadata, refreshed this often (5 min by default):
+        // the recheck for added partitions sees them within about twice this
+        c.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, Math.toIntExact(PARTITION_RECHECK.toMillis()));
         c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         return c;
+    }
+
+    /** How often to look for partitions added since the start (tests shorten it); set before {@link #start()}. */
+    TopicFollower partitionRecheck(Duration every) {
+        this.partitionRecheck = every;
+        config.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, Math.toIntExact(every.toMillis()));
+        return this;
     }
 
     /**
@@ -120,10 +135,17 @@ public final class TopicFollower implements AutoCloseable {
             if (closed) {
                 return;
             }
+            // an optional topic that does not exist counts as read; one that cannot be looked up
+            // (no broker answers) does not: it may hold what must be applied first
             Map<TopicPartition, Long> ends = assignFromBeginning(c, topic,
-                    optional ? this::absentMeansEmpty : this::sleepUnlessClosed, optional);
+                    optional ? this::absentMeansEmpty : this::sleepUnlessClosed, this::sleepUnlessClosed, optional);
+            long nextRecheck = System.nanoTime() + partitionRecheck.toNanos();
             while (!closed) {
                 try {
+                    if (System.nanoTime() - nextRecheck >= 0) {
+                        nextRecheck = System.nanoTime() + partitionRecheck.toNanos();
+                        assignAddedPartitions(c);
+                    }
                     ConsumerRecords<byte[], byte[]> records = c.poll(POLL);
                     if (!records.isEmpty()) {
                         handle(records);
@@ -167,15 +189,42 @@ public final class TopicFollower implements AutoCloseable {
     }
 
     /**
+     * Partitions added to the topic since they were assigned (an operator scaling the compressors
+     * out) are assigned too, from their beginning; without this their records were never read.
+     */
+    private void assignAddedPartitions(Consumer<byte[], byte[]> c) {
+        List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(5));
+        if (infos == null) {
+            return;
+        }
+        Set<TopicPartition> assigned = c.assignment();
+        List<TopicPartition> added = infos.stream().map(i -> new TopicPartition(i.topic(), i.partition()))
+                .filter(tp -> !assigned.contains(tp)).toList();
+        if (added.isEmpty()) {
+            return;
+        }
+        Set<TopicPartition> all = new HashSet<>(assigned);
+        all.addAll(added);
+        c.assign(all);   // the partitions already assigned keep their positions
+        c.seekToBeginning(added);
+        log.info("topic {} has {} new partition(s) {}: reading them from their beginning", topic, added.size(), added);
+    }
+
+    /**
      * Assigns every partition of the topic, waiting (with {@code backoff}) for it to exist, seeks
      * to the beginning and returns each partition's end offset now.
      */
     static Map<TopicPartition, Long> assignFromBeginning(Consumer<byte[], byte[]> c, String topic, Runnable backoff) {
-        return assignFromBeginning(c, topic, backoff, false);
+        return assignFromBeginning(c, topic, backoff, backoff, false);
     }
 
-    /** @param optional a missing topic is expected (logged at INFO, not WARN) */
-    private static Map<TopicPartition, Long> assignFromBeginning(Consumer<byte[], byte[]> c, String topic, Runnable backoff,
+    /**
+     * @param whenAbsent run when the broker says the topic does not exist
+     * @param whenFailed run when its partitions could not be looked up (no broker answered in time)
+     * @param optional a missing topic is expected (logged at INFO, not WARN)
+     */
+    private static Map<TopicPartition, Long> assignFromBeginning(Consumer<byte[], byte[]> c, String topic,
+                                                                 Runnable whenAbsent, Runnable whenFailed,
                                                                  boolean optional) {
         boolean warned = false;
         while (true) {
@@ -196,8 +245,10 @@ public final class TopicFollower implements AutoCloseable {
                 throw e;
             } catch (KafkaException e) {
                 log.warn("cannot read the partitions of topic {} yet: {}", topic, e.getMessage());
+                whenFailed.run();
+                continue;
             }
-            backoff.run();
+            whenAbsent.run();
         }
     }
 

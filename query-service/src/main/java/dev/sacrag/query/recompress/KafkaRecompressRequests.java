@@ -122,14 +122,22 @@ public final class KafkaRecompressRequests implements RecompressRequests, AutoCl
     public void request(String tenant, String docId, String modelId, String reason) {
         long now = clock.millis();
         String dedupKey = tenant + '\u0000' + docId + '\u0000' + modelId;
-        Long last = lastSentMillis.get(dedupKey);
-        if (last != null && now - last < minInterval.toMillis()) {
-            return;
-        }
         if (lastSentMillis.size() >= PRUNE_AT) {
             lastSentMillis.values().removeIf(sent -> now - sent >= minInterval.toMillis());
         }
-        lastSentMillis.put(dedupKey, now);
+        // check and claim in one step: with a get, then a put, concurrent questions about the same
+        // missing blob each saw no recent request and each sent one
+        boolean[] claimed = {false};
+        lastSentMillis.compute(dedupKey, (key, last) -> {
+            if (last != null && now - last < minInterval.toMillis()) {
+                return last;
+            }
+            claimed[0] = true;
+            return now;
+        });
+        if (!claimed[0]) {
+            return;
+        }
         JsonObject value = new JsonObject();
         value.addProperty("tenant", tenant);
         value.addProperty("reason", reason);

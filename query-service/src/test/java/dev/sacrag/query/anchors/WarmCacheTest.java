@@ -58,7 +58,7 @@ class WarmCacheTest {
     }
 
     @Test
-    void anUpdateEvictsOlderVersionsOfTheDocumentOnly() {
+    void anUpdateEvictsOlderVersionsOfTheDocumentAndModelOnly() {
         WarmCache cache = new WarmCache(10 * SIZE, metrics);
         cache.put(key("a", 1), KV, WarmCache.Admission.EVICT_LRU);
         cache.put(key("a", 2), KV, WarmCache.Admission.EVICT_LRU);
@@ -66,10 +66,12 @@ class WarmCacheTest {
         cache.put(key("b", 1), KV, WarmCache.Admission.EVICT_LRU);
         cache.put(new CacheKey("u", "a", 1, "m", 0L), KV, WarmCache.Admission.EVICT_LRU);
 
-        assertEquals(2, cache.evictOlderVersions("t", "a", 2));
+        assertEquals(1, cache.evictOlderVersions("t", "a", "m", 2));
         assertTrue(cache.contains(key("a", 2)) && cache.contains(key("b", 1)) && cache.contains(new CacheKey("u", "a", 1, "m", 0L)));
-        assertEquals(3, cache.size());
-        assertEquals(3 * SIZE, cache.usedBytes());
+        assertTrue(cache.contains(new CacheKey("t", "a", 1, "other-model", 0L)),
+                "another model's entry stays: its own catalog entry may still name that version");
+        assertEquals(4, cache.size());
+        assertEquals(4 * SIZE, cache.usedBytes());
     }
 
     @Test

@@ -43,6 +43,20 @@ class ActiveAnswererTest {
     }
 
     @Test
+    void aModelLoadedAfterTheCloseIsClosedAndTheServicesModelOnlyOnce() {
+        AtomicInteger closedOld = new AtomicInteger();
+        AtomicInteger closedLate = new AtomicInteger();
+        ActiveAnswerer active = new ActiveAnswerer(new ActiveAnswerer.Loaded(new FakeAnswerer("old", 2, 0), closedOld::incrementAndGet));
+        active.close();
+        assertFalse(active.swap(new ActiveAnswerer.Loaded(new FakeAnswerer("late", 2, 0), closedLate::incrementAndGet)),
+                "a load that outlived the shutdown does not become the model");
+        active.close();
+        assertEquals(1, closedOld.get(), "the service's model closed once");
+        assertEquals(1, closedLate.get(), "the late model closed, not left open");
+        assertEquals("old", active.modelId());
+    }
+
+    @Test
     void aQuestionChosenForTheOldModelFailsInsteadOfBeingDecodedByTheNewOne() {
         FakeAnswerer fresh = new FakeAnswerer("new", 2, 0);
         ActiveAnswerer active = new ActiveAnswerer(new ActiveAnswerer.Loaded(new FakeAnswerer("old", 2, 0), () -> { }));

@@ -64,6 +64,17 @@ class CatalogFeedTest {
     }
 
     @Test
+    void anotherModelsNewerEntryLeavesTheActiveModelsVersionInTheCache() {
+        CatalogEntry activeV4 = entry("a", 4);
+        CatalogEntry rolloutV5 = TestAnchors.entry("t", "a", 5, TestAnchors.kv("m2", 30, 4, 5));
+        feed.handle(new FeedRecords(TOPIC).add("a|m", value(activeV4)).batch());
+        warm(activeV4);
+        feed.handle(new FeedRecords(TOPIC).add("a|m2", value(rolloutV5)).batch());
+        assertTrue(cache.contains(CacheKey.of(activeV4)), "model m's catalog still names v4");
+        assertEquals(4, catalog.find("t", "a", "m").orElseThrow().docVersion());
+    }
+
+    @Test
     void aDocumentMovedToAnotherTenantLeavesTheCacheUnderItsOldTenant() {
         CatalogEntry before = entry("a", 1);
         CatalogEntry moved = TestAnchors.entry("u", "a", 2, TestAnchors.kv("m", 30, 4, 2));

@@ -1,6 +1,7 @@
 package dev.sacrag.query.feed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sacrag.stack.EmbeddedKafka;
@@ -48,6 +49,45 @@ class TopicFollowerTest {
             assertTrue(caughtUp.await(60, TimeUnit.SECONDS));
             healthy.close();
             assertEquals(1, notStopped.getCount(), "closing is not stopping by itself");
+        }
+    }
+
+    @Test
+    void anOptionalTopicThatCannotBeLookedUpDoesNotCountAsRead() throws Exception {
+        CountDownLatch caughtUp = new CountDownLatch(1);
+        // no broker answers on port 9: partitionsFor times out (5 s), which is not "the topic does not exist"
+        try (TopicFollower follower = TopicFollower.optional("127.0.0.1:9", "t.control", records -> { },
+                caughtUp::countDown).start()) {
+            assertFalse(caughtUp.await(8, TimeUnit.SECONDS),
+                    "an unreachable broker's control topic counted as read: the start-up model would serve first");
+        }
+    }
+
+    @Test
+    void partitionsAddedAfterTheStartAreReadFromTheirBeginning() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopics(TopicSpec.plain("t.grow").withPartitions(1));
+            java.util.List<Integer> partitions = new java.util.concurrent.CopyOnWriteArrayList<>();
+            CountDownLatch caughtUp = new CountDownLatch(1);
+            try (TopicFollower follower = new TopicFollower(kafka.bootstrapServers(), "t.grow",
+                    records -> records.forEach(r -> partitions.add(r.partition())), caughtUp::countDown)
+                    .partitionRecheck(java.time.Duration.ofMillis(300)).start();
+                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                         new ByteArraySerializer(), new ByteArraySerializer());
+                 org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                         org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+                assertTrue(caughtUp.await(60, TimeUnit.SECONDS));
+                admin.createPartitions(Map.of("t.grow", org.apache.kafka.clients.admin.NewPartitions.increaseTo(2)))
+                        .all().get(30, TimeUnit.SECONDS);
+                producer.send(new ProducerRecord<>("t.grow", 1, "k".getBytes(StandardCharsets.UTF_8),
+                        "v".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (partitions.isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertEquals(java.util.List.of(1), partitions, "the record on the added partition was applied");
+            }
         }
     }
 }

@@ -73,6 +73,32 @@ class KafkaRecompressRequestsTest {
     }
 
     @Test
+    void concurrentQuestionsAboutOneMissingBlobSendOneRequest() throws Exception {
+        int threads = 4;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            for (int round = 0; round < 300; round++) {
+                String docId = "doc-" + round;
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+                List<java.util.concurrent.Future<?>> asks = IntStream.range(0, threads).<java.util.concurrent.Future<?>>mapToObj(
+                        t -> pool.submit(() -> {
+                            start.await();
+                            requests.request("acme", docId, "m1", "blob-missing");
+                            return null;
+                        })).toList();
+                for (java.util.concurrent.Future<?> ask : asks) {
+                    ask.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                long sent = producer.history().stream()
+                        .filter(r -> docId.equals(new String(r.key(), StandardCharsets.UTF_8))).count();
+                assertEquals(1, sent, "round " + round + ": one request per document and interval");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aSendThatCannotStartIsRetriedOnlyAfterTheInterval() {
         producer.sendException = new TimeoutException("no broker reachable within max.block.ms");
         requests.request("acme", "doc-1", "m1", "blob-missing");
