@@ -61,7 +61,7 @@ public enum QuerySetting {
                     + "batch's callers, who tend to ask again together (0 = never wait, at most 1s). A single caller "
                     + "never waits."),
     MAX_QUEUED("--max-queued", "SAC_MAX_QUEUED", "64", "N",
-            "Questions that may wait for inference; more get RESOURCE_EXHAUSTED."),
+            "Questions that may wait for inference (counting those fetching their documents for it); more get RESOURCE_EXHAUSTED."),
     PROMPT_CACHE_BYTES("--prompt-cache-bytes", "SAC_PROMPT_CACHE_BYTES", "64m", "BYTES",
             "K/V of the decoder's prompt head ([LM] + question prompt) kept per set of documents, so later questions "
                     + "about them prefill only the question (k/m/g suffixes; 0 = off)."),

@@ -11,6 +11,8 @@ import dev.sacrag.query.decode.Answerer;
 import dev.sacrag.query.decode.DecodeRequest;
 import dev.sacrag.query.decode.Decoded;
 import dev.sacrag.query.decode.InferenceExecutor;
+import dev.sacrag.query.decode.InferenceOverloadedException;
+import dev.sacrag.query.decode.InferenceShutdownException;
 import dev.sacrag.query.decode.TokenSink;
 import dev.sacrag.query.metrics.QueryMetrics;
 import dev.sacrag.query.metrics.QueryMetrics.Stage;
@@ -31,7 +33,9 @@ import java.util.function.BooleanSupplier;
 import static dev.sacrag.query.ask.QueryException.Reason.CATALOG_LOADING;
 import static dev.sacrag.query.ask.QueryException.Reason.CONTEXT_TOO_LONG;
 import static dev.sacrag.query.ask.QueryException.Reason.NOT_COMPRESSED;
+import static dev.sacrag.query.ask.QueryException.Reason.OVERLOADED;
 import static dev.sacrag.query.ask.QueryException.Reason.RECOMPRESSING;
+import static dev.sacrag.query.ask.QueryException.Reason.SHUTTING_DOWN;
 import static dev.sacrag.query.ask.QueryException.Reason.STORE_UNAVAILABLE;
 import static dev.sacrag.query.ask.QueryException.Reason.UNKNOWN_DOCUMENT;
 
@@ -87,6 +91,26 @@ public final class QueryEngine {
         long retrieved = System.nanoTime();
         control.check();
 
+        // a place in the inference queue before the fetch: a full queue refuses the question before
+        // its Redis read and decode, and before the warm cache makes room for what it fetched
+        try (InferenceExecutor.Place place = reservePlace()) {
+            return answer(q, sink, control, place, docs, budget, start, retrieved, modelId, maxPositions);
+        }
+    }
+
+    private InferenceExecutor.Place reservePlace() {
+        try {
+            return p.inference().reserve();
+        } catch (InferenceOverloadedException e) {
+            throw new QueryException(OVERLOADED, e.getMessage(), e);
+        } catch (InferenceShutdownException e) {
+            throw new QueryException(SHUTTING_DOWN, e.getMessage(), e);
+        }
+    }
+
+    private AskAnswer answer(AskQuery q, TokenSink sink, CallControl control, InferenceExecutor.Place place,
+                             List<DocumentChooser.Chosen> docs, int budget, long start, long retrieved, String modelId,
+                             int maxPositions) {
         List<AnchorFetcher.Loaded> loaded = fetchAll(q.tenant(), docs.stream().map(DocumentChooser.Chosen::entry).toList(),
                 control);
         List<AnchorKv> kvs = loaded.stream().map(AnchorFetcher.Loaded::kv).toList();
@@ -107,7 +131,7 @@ public final class QueryEngine {
             firstToken.compareAndSet(0, System.nanoTime());
             sink.accept(id, text);
         });
-        Decoded decoded = new DecodeWait(p.inference().submit(request), control).await();
+        Decoded decoded = new DecodeWait(p.inference().submit(place, request), control).await();
         long end = System.nanoTime();
 
         StageTimings timings = new StageTimings(nanos(retrieved - start), nanos(fetched - retrieved), decoded.queued(),

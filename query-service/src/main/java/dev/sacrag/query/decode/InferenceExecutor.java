@@ -36,13 +36,44 @@ public final class InferenceExecutor implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(InferenceExecutor.class);
 
-    private record Job(DecodeRequest request, CompletableFuture<Decoded> result, long enqueuedNanos) {
+    private record Job(DecodeRequest request, CompletableFuture<Decoded> result, long enqueuedNanos, Place place) {
+    }
+
+    /**
+     * A place in the queue, taken ({@link #reserve}) before a question's anchor KV is fetched, so
+     * that a full queue refuses the question before its Redis read and decode, and before the
+     * warm cache makes room for what it fetched. It passes to the question's job on
+     * {@link #submit(Place, DecodeRequest)} and is given back when a worker takes the job (or the
+     * job is withdrawn); closed without a submit, it is given back at once.
+     */
+    public final class Place implements AutoCloseable {
+        private final java.util.concurrent.atomic.AtomicBoolean given = new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile boolean submitted;
+
+        private Place() {
+        }
+
+        private void giveBack() {
+            if (given.compareAndSet(false, true)) {
+                places.release();
+            }
+        }
+
+        /** Gives the place back unless its question was submitted (the job gives it back then). */
+        @Override
+        public void close() {
+            if (!submitted) {
+                giveBack();
+            }
+        }
     }
 
     private final Answerer answerer;
     private final int maxBatch;
     private final long batchWaitNanos;
     private final BlockingQueue<Job> queue;
+    /** Places in the queue not reserved: questions fetching their anchor KV or waiting hold the others. */
+    private final java.util.concurrent.Semaphore places;
     private final QueryMetrics metrics;
     private final List<Thread> workers = new CopyOnWriteArrayList<>();
     private final AtomicInteger started = new AtomicInteger();
@@ -69,6 +100,7 @@ public final class InferenceExecutor implements AutoCloseable {
         this.batchWaitNanos = batchWait.toNanos();
         this.maxBatch = Math.min(maxBatch, answerer.maxBatch());
         this.queue = new LinkedBlockingQueue<>(maxQueued);
+        this.places = new java.util.concurrent.Semaphore(maxQueued);
         this.metrics = metrics;
         metrics.gauge("sac.query.inference.queue.depth", "Questions waiting for the inference executor",
                 queue, BlockingQueue::size);
@@ -85,27 +117,69 @@ public final class InferenceExecutor implements AutoCloseable {
     }
 
     /**
-     * Queues a request. Cancel the returned future to withdraw it; once decoding has started,
-     * stop it by throwing from the request's sink.
+     * Reserves a place in the queue for a question about to fetch its anchor KV.
+     *
+     * @throws InferenceOverloadedException when every place is taken (questions waiting or fetching)
+     * @throws InferenceShutdownException when the executor is closing
+     */
+    public Place reserve() {
+        if (closed) {
+            throw shuttingDown();
+        }
+        if (!places.tryAcquire()) {
+            metrics.inferenceRejected();
+            throw new InferenceOverloadedException("the inference queue is full (" + queue.size()
+                    + " questions waiting, " + (maxQueued() - queue.size()) + " fetching their documents); retry later");
+        }
+        return new Place();
+    }
+
+    private int maxQueued() {
+        return queue.size() + queue.remainingCapacity();
+    }
+
+    /**
+     * Queues a request, reserving its place first ({@link #reserve}; a refusal fails the future).
+     * Cancel the returned future to withdraw it; once decoding has started, stop it by throwing
+     * from the request's sink.
      */
     public CompletableFuture<Decoded> submit(DecodeRequest request) {
-        Job job = new Job(request, new CompletableFuture<>(), System.nanoTime());
+        Place place;
+        try {
+            place = reserve();
+        } catch (InferenceOverloadedException | InferenceShutdownException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return submit(place, request);
+    }
+
+    /** Queues a request in the place reserved for it, which passes to the job. */
+    public CompletableFuture<Decoded> submit(Place place, DecodeRequest request) {
+        place.submitted = true;
+        Job job = new Job(request, new CompletableFuture<>(), System.nanoTime(), place);
         if (closed) {
+            place.giveBack();
             job.result.completeExceptionally(shuttingDown());
-        } else if (!queue.offer(job)) {
+        } else if (!queue.offer(job)) {   // cannot happen while every job holds one of maxQueued places
+            place.giveBack();
             metrics.inferenceRejected();
             job.result.completeExceptionally(new InferenceOverloadedException(
                     "the inference queue is full (" + queue.size() + " questions waiting); retry later"));
         } else if (closed && queue.remove(job)) {   // close() drained the queue between the check and the offer
+            place.giveBack();
             job.result.completeExceptionally(shuttingDown());
         } else {
             job.result.whenComplete((answer, error) -> {
-                if (job.result.isCancelled()) {
-                    queue.remove(job);   // withdrawn while waiting: free its slot now, not when a worker reaches it
+                if (job.result.isCancelled() && queue.remove(job)) {
+                    place.giveBack();   // withdrawn while waiting: free its place now, not when a worker reaches it
                 }
             });
         }
         return job.result;
+    }
+
+    private static void giveBack(List<Job> jobs) {
+        jobs.forEach(job -> job.place.giveBack());
     }
 
     private static InferenceShutdownException shuttingDown() {
@@ -136,7 +210,9 @@ public final class InferenceExecutor implements AutoCloseable {
                     early += j.enqueuedNanos - lastEnd < 0 ? 1 : 0;
                 }
                 fill(batch, Math.min(maxBatch, early + last));
+                giveBack(batch);   // out of the queue: their places are free for the next questions
             } catch (InterruptedException e) {
+                giveBack(batch);
                 fail(batch, shuttingDown());
                 return; // close() interrupts idle workers
             }
@@ -236,6 +312,7 @@ public final class InferenceExecutor implements AutoCloseable {
         }
         List<Job> left = new ArrayList<>();
         queue.drainTo(left);
+        giveBack(left);
         left.forEach(job -> job.result.completeExceptionally(shuttingDown()));
     }
 }
