@@ -527,6 +527,25 @@ class PipelineEndToEndTest {
             assertTrue(rewarmed.out().contains(n + "/" + n + " live documents compressed (0 already were)"), rewarmed.out());
             List<String> v2Keys = rig.blobKeys("rollout").stream().filter(k -> k.contains(":" + rig.modelIdV2 + ":")).toList();
             assertEquals(n, v2Keys.size(), "the new model's blobs are back: " + v2Keys);
+
+            // the new model retired in turn, then rolled out again: its compressors' application id
+            // committed past every document in the first rollout, so this one has them recompressed
+            List<String> back = new ArrayList<>(List.of("model", "activate", rig.modelId, "--force", "--redis",
+                    rig.stack.redisUrl()));
+            back.addAll(topics.flags(rig.stack.bootstrapServers()));
+            assertEquals(0, PipelineRig.sac(back).code());
+            // --force: the rollout's compressor has stopped, but Streams does not leave its group on
+            // close, so the group shows its member until the session times out
+            List<String> retireV2 = new ArrayList<>(retireActive);
+            retireV2.add("--force");
+            PipelineRig.Run retiredV2 = PipelineRig.sac(retireV2);
+            assertEquals(0, retiredV2.code(), retiredV2.out() + retiredV2.err());
+            rig.awaitCatalog(topics, c -> c.entries(Optional.of(rig.modelIdV2)).isEmpty());
+            PipelineRig.Run rolledOutAgain = PipelineRig.sac(warm);
+            assertEquals(0, rolledOutAgain.code(), rolledOutAgain.out() + rolledOutAgain.err());
+            assertTrue(rolledOutAgain.out().contains(n + "/" + n + " live documents compressed (0 already were)")
+                    && !rolledOutAgain.out().contains("not compressible"), rolledOutAgain.out());
+            assertEquals(n, rig.awaitCatalog(topics, c -> true).entries(Optional.of(rig.modelIdV2)).size());
         }
     }
 

@@ -6,6 +6,7 @@ import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.CatalogChange;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
 
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -33,6 +35,12 @@ import java.util.concurrent.TimeoutException;
  * the model whose blob is gone (Redis lost or evicted it since an earlier run) gets a recompress
  * request, and the run waits for its record again (the early stop above does not apply to it:
  * it was compressible before).
+ *
+ * <p>A document the application id read in an earlier run (its committed offset is past the
+ * document's record) is not read again by this run's compressor: after {@code sac model retire},
+ * which removes a model's catalog entries and blobs but not its compressors' offsets, a rollout
+ * of the same model again would otherwise find nothing to do and call every document "not
+ * compressible". Such documents get recompress requests too.
  */
 public final class ModelRollout {
 
@@ -85,6 +93,28 @@ public final class ModelRollout {
         }
     }
 
+    /** Waiting documents whose record the application id committed past in an earlier run: recompress requests. */
+    private void restoreReadBefore(Map<TopicPartition, OffsetAndMetadata> committed) {
+        for (LiveDocuments.Doc d : waiting.values()) {
+            OffsetAndMetadata at = committed.get(new TopicPartition(config.topics().documents(), d.position().partition()));
+            if (at != null && d.position().offset() < at.offset()) {
+                restoring.put(d.docId(), d);
+            }
+        }
+    }
+
+    /** The group's committed offsets; none for a group that never committed. */
+    private static Map<TopicPartition, OffsetAndMetadata> committedOffsets(String kafka, String groupId)
+            throws InterruptedException, TimeoutException {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka))) {
+            return admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
+                    .get(TopicScan.READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("reading the committed offsets of " + groupId + " failed: " + e.getCause(),
+                    e.getCause());
+        }
+    }
+
     private boolean blobThere(LiveDocuments.Doc d) {
         return catalog.catalog().find(d.tenant(), d.docId(), modelId).map(e -> blobs.exists(e.redisKey())).orElse(false);
     }
@@ -99,6 +129,7 @@ public final class ModelRollout {
                 config.limits(), modelId, read);
         try (CatalogWatch catalog = CatalogWatch.open(kafka, config.topics().catalog(), read)) {
             ModelRollout rollout = new ModelRollout(config, modelId, live, catalog, blobs);
+            rollout.restoreReadBefore(committedOffsets(kafka, config.applicationId()));
             int already = live.size() - rollout.waiting.size();
             if (!rollout.waiting.isEmpty()) {
                 try (CompressorApp app = CompressorApp.start(config)) {
