@@ -20,6 +20,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Exit;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.coordinator.group.GroupCoordinatorConfig;
 import org.apache.kafka.coordinator.transaction.TransactionLogConfig;
@@ -50,6 +51,9 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
     private static final int LAUNCH_ATTEMPTS = 3;
+
+    /** Where the broker's ports come from (a test hands out one that is taken). */
+    static java.util.function.IntSupplier portPicker = FreePort::pick;
 
     /**
      * @param defaultPartitions {@code num.partitions} for topics created without a count
@@ -92,13 +96,48 @@ public final class EmbeddedKafka implements AutoCloseable {
         return start(Options.defaults());
     }
 
-    /** Formats a fresh directory and starts the broker; retries with new ports if one was taken meanwhile. */
+    /**
+     * Kafka halts the JVM ({@code Exit.halt}) on a fatal fault while it starts, e.g. when the
+     * controller's port was taken between picking it and binding it: the whole test run or demo
+     * died, its shutdown hooks skipped and its scratch folders left. While a broker starts, a halt
+     * or exit throws this instead (on the thread that faulted, the starting one here), and the start
+     * is retried on new ports.
+     */
+    static final class StartupHalt extends RuntimeException {
+        StartupHalt(int status, String message) {
+            super("the Kafka broker halted while starting (status " + status + (message == null ? "" : ": " + message)
+                    + "; see its log above: most likely a port was taken before it bound it)");
+        }
+    }
+
+    /**
+     * Formats a fresh directory and starts the broker; retries with new ports if one was taken
+     * meanwhile. While it starts, Kafka's exit and halt procedures (global to the JVM) throw
+     * {@link StartupHalt} instead of ending the JVM; they are Kafka's own again afterwards.
+     */
     public static EmbeddedKafka start(Options options) {
+        synchronized (EmbeddedKafka.class) {   // the procedures are the JVM's: one start at a time sets them
+            Exit.setHaltProcedure((status, message) -> {
+                throw new StartupHalt(status, message);
+            });
+            Exit.setExitProcedure((status, message) -> {
+                throw new StartupHalt(status, message);
+            });
+            try {
+                return startGuarded(options);
+            } finally {
+                Exit.resetHaltProcedure();
+                Exit.resetExitProcedure();
+            }
+        }
+    }
+
+    private static EmbeddedKafka startGuarded(Options options) {
         for (int attempt = 1; ; attempt++) {
             long t0 = System.nanoTime();
             Path dir = TempDirs.create("sac-kafka-");
-            int brokerPort = FreePort.pick();
-            int controllerPort = FreePort.pick();
+            int brokerPort = portPicker.getAsInt();
+            int controllerPort = portPicker.getAsInt();
             KafkaRaftServer server = null;
             try {
                 Properties props = brokerProperties(dir, brokerPort, controllerPort, options.defaultPartitions());
@@ -116,7 +155,8 @@ public final class EmbeddedKafka implements AutoCloseable {
                 if (attempt == LAUNCH_ATTEMPTS || !isBindFailure(e)) {
                     throw e;
                 }
-                log.warn("Kafka ports {}/{} were taken before the broker bound them; retrying", brokerPort, controllerPort);
+                log.warn("Kafka ports {}/{} were taken before the broker bound them ({}); retrying", brokerPort, controllerPort,
+                        e.getMessage());
             }
         }
     }
@@ -198,7 +238,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private static boolean isBindFailure(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof java.net.BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
+            if (t instanceof StartupHalt || t instanceof java.net.BindException
+                    || String.valueOf(t.getMessage()).contains("Address already in use")) {
                 return true;
             }
         }

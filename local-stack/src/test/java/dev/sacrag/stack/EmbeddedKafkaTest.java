@@ -147,4 +147,34 @@ class EmbeddedKafkaTest {
         }
         throw new AssertionError("no record within " + timeout);
     }
+
+    /**
+     * The controller's port taken between picking it and binding it: Kafka halts the JVM on that
+     * fault while it starts (the whole test run died, leaving its folders); the start retries instead.
+     */
+    @Test
+    void aControllerPortTakenBeforeTheBrokerBindsItIsRetriedNotFatal() throws Exception {
+        long foldersBefore = kafkaFolders();
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            java.util.concurrent.atomic.AtomicInteger picks = new java.util.concurrent.atomic.AtomicInteger();
+            EmbeddedKafka.portPicker = () -> picks.incrementAndGet() == 2 ? taken.getLocalPort() : FreePort.pick();
+            try (EmbeddedKafka second = EmbeddedKafka.start(new EmbeddedKafka.Options(1, Duration.ofSeconds(60)))) {
+                assertTrue(picks.get() >= 4, "a second attempt picked new ports: " + picks.get());
+                assertTrue(second.directory().toFile().isDirectory());
+                try (Admin a = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, second.bootstrapServers()))) {
+                    assertEquals(1, a.describeCluster().nodes().get(30, java.util.concurrent.TimeUnit.SECONDS).size());
+                }
+            } finally {
+                EmbeddedKafka.portPicker = FreePort::pick;
+            }
+        }
+        assertEquals(foldersBefore, kafkaFolders(), "the failed attempt's folder is gone, and the second's after close");
+    }
+
+    private static long kafkaFolders() throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.list(
+                java.nio.file.Path.of(System.getProperty("java.io.tmpdir")))) {
+            return all.filter(p -> p.getFileName().toString().startsWith("sac-kafka-")).count();
+        }
+    }
 }
