@@ -94,10 +94,12 @@ final class WarmCommand implements Callable<Integer> {
     @Option(names = "--no-wait", description = "With --rebuild: publish the recompress requests and return.")
     boolean noWait;
 
-    @Option(names = "--application-id", paramLabel = "ID", defaultValue = "${env:SAC_COMPRESSOR_APP_ID:-sac-compressor}",
-            description = "With --rebuild: the application id of the compressors running the model [env SAC_COMPRESSOR_APP_ID,"
-                    + " default ${DEFAULT-VALUE}]: once their committed offsets pass every request, a document still not"
-                    + " restored was refused, and the wait ends instead of running to --timeout.")
+    @Option(names = "--application-id", paramLabel = "ID",
+            description = "With --rebuild: the application id of the compressors running the model [env SAC_COMPRESSOR_APP_ID;"
+                    + " default: sac-compressor-MODEL_ID when that group exists (how 'sac warm --model' and a switched"
+                    + " deployment name a model's compressors), else sac-compressor]: once their committed offsets pass"
+                    + " every request, a document still not restored was refused, and the wait ends instead of running"
+                    + " to --timeout.")
     String compressorAppId;
 
     @Option(names = "--verify", description = "With --rebuild: also rebuild blobs that are there but unusable (bytes that"
@@ -164,6 +166,8 @@ final class WarmCommand implements Callable<Integer> {
     private int rebuild() throws Exception {
         String id = rebuildModelId();
         PrintWriter out = spec.commandLine().getOut();
+        String compressorAppId = rebuildApplicationId(id);
+        out.println("warm --rebuild: model " + id + ", compressors of application id " + compressorAppId);
         try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
             BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers(), topics.compressorTopics(),
                     compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId), store,
@@ -182,6 +186,24 @@ final class WarmCommand implements Callable<Integer> {
             }
             return 0;
         }
+    }
+
+    /**
+     * --application-id, else SAC_COMPRESSOR_APP_ID, else the model's own group ({@link ModelRollout#applicationId})
+     * when it has committed offsets, else the first deployment's {@code sac-compressor}. The first model's group
+     * may still run after a switch (until the model is retired): it skips another model's requests and
+     * commits past them, which read as "refused" when the new model's compressors had not got to them yet.
+     */
+    private String rebuildApplicationId(String modelId) throws Exception {
+        if (compressorAppId != null) {
+            return compressorAppId;
+        }
+        String env = System.getenv("SAC_COMPRESSOR_APP_ID");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        String own = ModelRollout.applicationId(modelId);
+        return BlobRebuild.hasCommitted(topics.bootstrapServers(), own) ? own : CompressorConfig.DEFAULT_APPLICATION_ID;
     }
 
     /** --model-id, else --model/--adapter, else the control topic's active model, else the default package's. */

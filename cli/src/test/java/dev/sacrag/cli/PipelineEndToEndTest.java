@@ -449,6 +449,19 @@ class PipelineEndToEndTest {
             assertTrue(rollout.out().contains("model " + rig.modelIdV2 + ": " + n + "/" + n + " live documents compressed"),
                     rollout.out());
             assertTrue(rollout.out().contains("next: sac model activate " + rig.modelIdV2), rollout.out());
+            // warm --rebuild watches the model's own compressors when that group exists (after a switch,
+            // the first model's may still run and would skip, and commit past, this model's requests)
+            for (String model : List.of(rig.modelIdV2, rig.modelId)) {
+                List<String> rebuild = new ArrayList<>(List.of("warm", "--rebuild", "--model-id", model, "--no-wait",
+                        "--redis", rig.stack.redisUrl()));
+                rebuild.addAll(topics.flags(rig.stack.bootstrapServers()));
+                PipelineRig.Run watched = PipelineRig.sac(rebuild);
+                assertEquals(0, watched.code(), watched.out() + watched.err());
+                String group = model.equals(rig.modelIdV2) ? "sac-compressor-" + rig.modelIdV2 : "sac-compressor";
+                assertTrue(watched.out().contains("model " + model + ", compressors of application id " + group + "\n")
+                        || watched.out().contains("model " + model + ", compressors of application id " + group
+                        + System.lineSeparator()), watched.out());
+            }
             assertEquals(List.of(), failures, "Ask kept working during the rollout");
             assertFalse(answeredBy.isEmpty());
             assertTrue(answeredBy.stream().allMatch(rig.modelId::equals), "the old model answered meanwhile: " + answeredBy);

@@ -226,6 +226,22 @@ public final class BlobRebuild {
         }
     }
 
+    /** Whether the consumer group has committed offsets (it exists and has run). */
+    public static boolean hasCommitted(String bootstrapServers, String groupId) throws InterruptedException {
+        return !committedOffsets(bootstrapServers, groupId).isEmpty();
+    }
+
+    /** The group's committed offsets; none for a group that never committed. */
+    static Map<TopicPartition, OffsetAndMetadata> committedOffsets(String bootstrapServers, String groupId)
+            throws InterruptedException {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            return admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
+                    .get(TopicScan.READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("reading the committed offsets of " + groupId + " failed: " + e, e);
+        }
+    }
+
     /** Whether the group committed (exactly-once: with its catalog records) past every given end offset (ModelRollout too). */
     static boolean committedPast(Admin admin, String groupId, Map<TopicPartition, Long> ends) throws InterruptedException {
         try {

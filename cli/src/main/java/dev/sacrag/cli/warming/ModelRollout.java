@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -103,18 +102,6 @@ public final class ModelRollout {
         }
     }
 
-    /** The group's committed offsets; none for a group that never committed. */
-    private static Map<TopicPartition, OffsetAndMetadata> committedOffsets(String kafka, String groupId)
-            throws InterruptedException, TimeoutException {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka))) {
-            return admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
-                    .get(TopicScan.READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException("reading the committed offsets of " + groupId + " failed: " + e.getCause(),
-                    e.getCause());
-        }
-    }
-
     private boolean blobThere(LiveDocuments.Doc d) {
         return catalog.catalog().find(d.tenant(), d.docId(), modelId).map(e -> blobs.exists(e.redisKey())).orElse(false);
     }
@@ -129,7 +116,7 @@ public final class ModelRollout {
                 config.limits(), modelId, read);
         try (CatalogWatch catalog = CatalogWatch.open(kafka, config.topics().catalog(), read)) {
             ModelRollout rollout = new ModelRollout(config, modelId, live, catalog, blobs);
-            rollout.restoreReadBefore(committedOffsets(kafka, config.applicationId()));
+            rollout.restoreReadBefore(BlobRebuild.committedOffsets(kafka, config.applicationId()));
             int already = live.size() - rollout.waiting.size();
             if (!rollout.waiting.isEmpty()) {
                 try (CompressorApp app = CompressorApp.start(config)) {
