@@ -89,7 +89,8 @@ public final class CompressorApp implements AutoCloseable {
         if (!Files.isDirectory(config.modelDir())) {
             throw new NoSuchFileException(config.modelDir().toString(), null, CompressorConfig.Flags.MODEL + ": no model folder there");
         }
-        long deadLetterTopicBytes = TopicPreflight.check(config.bootstrapServers(), config.topics());
+        long deadLetterTopicBytes = TopicPreflight.check(config.bootstrapServers(), config.topics(), config.applicationId(),
+                CompressorTopology.maxStoredDocumentBytes(config.limits()));
         SacEngine engine = SacEngine.load(config.modelDir(), config.adapterDir());
         opened.add(engine);
         DocumentCompressor compressor = wrap.apply(new SacDocumentCompressor(engine,

@@ -20,7 +20,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * Checks the compressor's topics before the stream starts, so that a missing topic, a recompress
  * topic partitioned unlike the documents topic, a documents or catalog topic that is not
- * compacted, or a dead-letter topic that accepts smaller records than the documents topic fails
+ * compacted, a dead-letter topic that accepts smaller records than the documents topic, or a
+ * store changelog that takes smaller records than the document limits need, fails
  * at start with what to fix — instead of a Streams error state, requests silently served by a
  * task that lacks the document, documents deleted by retention (the documents topic is the
  * source of truth: retrieval, rebuilds and rollouts read it from the start), or a dead letter
@@ -34,8 +35,12 @@ final class TopicPreflight {
     private TopicPreflight() {
     }
 
-    /** @return the dead-letter topic's max.message.bytes */
-    static long check(String bootstrapServers, CompressorTopics topics) {
+    /**
+     * @param applicationId the compressor's: its latest-documents changelog, where it exists, must
+     *     take records of {@code storedDocumentBytes}
+     * @return the dead-letter topic's max.message.bytes
+     */
+    static long check(String bootstrapServers, CompressorTopics topics, String applicationId, int storedDocumentBytes) {
         Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Math.toIntExact(TIMEOUT.toMillis())));
         try {
@@ -56,7 +61,12 @@ final class TopicPreflight {
             Map<String, Config> configs = configs(admin, topics.documents(), topics.catalog(), topics.deadLetter());
             checkCompacted(topics.documents(), configs.get(topics.documents()));
             checkCompacted(topics.catalog(), configs.get(topics.catalog()));
-            return checkDeadLettersFit(topics, configs);
+            long deadLetterBytes = checkDeadLettersFit(topics, configs);
+            String changelog = applicationId + "-" + CompressorTopology.DOCUMENTS_STORE + "-changelog";
+            if (await(admin.listTopics().names(), "listing topics").contains(changelog)) {
+                checkChangelogFits(changelog, configs(admin, changelog).get(changelog), storedDocumentBytes);
+            }
+            return deadLetterBytes;
         } finally {
             admin.close(Duration.ZERO); // an unreachable broker must not also delay the failure
         }
@@ -114,6 +124,23 @@ final class TopicPreflight {
                     + topics.deadLetter() + ", or a large bad document could never be dead-lettered");
         }
         return deadLetterBytes;
+    }
+
+    /**
+     * Streams sets the latest-documents changelog's max.message.bytes when it creates the topic,
+     * from the document limits of that first start, and never changes it: after --max-doc-bytes
+     * was raised, the broker refused the store write of every document between the two limits,
+     * failing the task at each replay.
+     */
+    static void checkChangelogFits(String changelog, Config config, int storedDocumentBytes) {
+        long bytes = Long.parseLong(value(config, TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "1048588"));
+        if (bytes < storedDocumentBytes) {
+            throw new IllegalStateException(changelog + " (this compressor's store of the latest documents) takes records"
+                    + " of " + bytes + " bytes, and the document limits (" + CompressorConfig.Flags.MAX_DOC_BYTES + ", set"
+                    + " higher than when it was created) need " + storedDocumentBytes + ": raise it with kafka-configs.sh"
+                    + " --alter --entity-type topics --entity-name " + changelog + " --add-config "
+                    + TopicConfig.MAX_MESSAGE_BYTES_CONFIG + "=" + storedDocumentBytes);
+        }
     }
 
     private static long maxMessageBytes(Config config) {

@@ -39,4 +39,14 @@ class TopicPreflightTest {
     void aConfigTheBrokerDidNotReportCountsAsKafkasDefault() {
         assertThrows(IllegalStateException.class, () -> TopicPreflight.checkCompacted("t", new Config(List.of())));
     }
+
+    @Test
+    void aStoreChangelogCreatedUnderLowerDocumentLimitsIsRefusedWithTheFix() {
+        Config created = new Config(List.of(new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", "17825792")));
+        assertDoesNotThrow(() -> TopicPreflight.checkChangelogFits("app-latest-documents-changelog", created, 17825792));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> TopicPreflight.checkChangelogFits("app-latest-documents-changelog", created, 42991616));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().endsWith("--entity-name app-latest-documents-changelog"
+                + " --add-config max.message.bytes=42991616"), e.getMessage());
+    }
 }
