@@ -12,6 +12,10 @@ import java.util.Objects;
  * dots become underscores and counters get {@code _total}). Tags have small fixed value sets
  * (topic, reason, outcome), never doc ids or tenants.
  *
+ * <p>Counters count attempts: a record whose transaction aborted (a Redis outage that failed the
+ * task, a crash) is processed again after the restart and counted again. The topics (the catalog,
+ * the dead-letter topic) hold the committed totals.
+ *
  * <ul>
  * <li>{@code sac.compressor.records.in{topic}}: records read, bad ones included</li>
  * <li>{@code sac.compressor.documents.compressed}: blobs computed and written</li>
@@ -21,7 +25,8 @@ import java.util.Objects;
  * <li>{@code sac.compressor.documents.dead.lettered{reason}}: records sent to the dead-letter topic</li>
  * <li>{@code sac.compressor.documents.deleted}: tombstones of documents this model had compressed</li>
  * <li>{@code sac.compressor.recompress.requests{outcome}}: rebuilt, present, unknown-doc, unreadable-doc, other-model,
- *     too-large</li>
+ *     too-large, failed (the tokenizer or the model threw: dead-lettered), malformed (a request that does not
+ *     parse: dead-lettered); every request has one outcome</li>
  * <li>{@code sac.compressor.failures{kind}}: redis (one failed attempt), redis-gave-up (budget spent,
  *     task failed), thread-replaced, slow-compression (over --max-compress-time)</li>
  * <li>{@code sac.compressor.compress.time}: tokenize + compress + encode, per document</li>

@@ -33,6 +33,7 @@ final class RecompressProcessor extends CacheProcessor {
         try {
             request = RecompressRequest.parse(DocumentRules.docIdOfKey(record.key()), record.value());
         } catch (BadDocumentException e) {
+            metrics.recompress("malformed");
             deadLetter(record, e.reason().name(), e);
             return;
         }
@@ -67,14 +68,13 @@ final class RecompressProcessor extends CacheProcessor {
         log.info("recompressing document {} v{} ({})", doc.getDocId(), doc.getVersion(), request.reason().orElse("no reason given"));
         Optional<AnchorCacheWriter.Tokens> tokens = tokenize(doc, record);
         if (tokens.isEmpty()) {
+            metrics.recompress("failed");   // dead-lettered: the tokenizer threw
             return;
         }
         if (!withinTokenLimit(doc, tokens.get(), record)) {
             metrics.recompress("too-large");
             return;
         }
-        if (compressAndEmit(doc, tokens.get(), previous, redis, record)) {
-            metrics.recompress("rebuilt");
-        }
+        metrics.recompress(compressAndEmit(doc, tokens.get(), previous, redis, record) ? "rebuilt" : "failed");
     }
 }

@@ -674,6 +674,22 @@ class CompressorTopologyTest {
         TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
         assertEquals("INVALID_FIELD", header(dead.headers(), DeadLetters.ERROR_REASON));
         assertEquals(TOPICS.recompress(), header(dead.headers(), DeadLetters.SOURCE_TOPIC));
+        assertEquals(1, count("recompress.requests", "outcome", "malformed"), "every request has an outcome");
+    }
+
+    @Test
+    void aRecompressRequestTheModelFailsOnIsDeadLetteredAndCountedFailed() {
+        publishAvro(doc("doc-1", 7, "rebuild me after eviction"));
+        catalog.readValue();
+        redis.blobs.clear();
+        model.failWith = new ArithmeticException("tensor shape mismatch");
+        requestRecompress("doc-1", "{\"tenant\":\"acme\",\"reason\":\"blob-evicted\",\"modelId\":\"" + MODEL + "\"}");
+        model.failWith = null;
+
+        assertEquals(DeadLetters.COMPRESSION_FAILED, header(deadLetters.readRecord().headers(), DeadLetters.ERROR_REASON));
+        assertEquals(1, count("recompress.requests", "outcome", "failed"));
+        assertEquals(0, count("recompress.requests", "outcome", "rebuilt"));
+        assertTrue(catalog.isEmpty());
     }
 
     @Test
