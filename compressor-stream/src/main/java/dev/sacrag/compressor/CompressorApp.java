@@ -95,6 +95,7 @@ public final class CompressorApp implements AutoCloseable {
         opened.add(engine);
         DocumentCompressor compressor = wrap.apply(new SacDocumentCompressor(engine,
                 config.ratio().orElse(SacDocumentCompressor.defaultRatio(engine))));
+        TopicPreflight.requireModelsOwnApplicationId(config.bootstrapServers(), config.applicationId(), compressor.modelId());
         AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(config.redis()));
         opened.add(store);
         // Retiring a replaced blob is PEXPIRE ... LT (7.0): on an older server the first update of a

@@ -72,6 +72,14 @@ public record CompressorConfig(
     }
 
     public static final String DEFAULT_APPLICATION_ID = "sac-compressor";
+
+    /**
+     * The application id a model's compressors take when the model is rolled out beside another
+     * ({@code sac warm --model}) and after traffic moved to it: {@code sac-compressor-<modelId>}.
+     */
+    public static String modelApplicationId(String modelId) {
+        return DEFAULT_APPLICATION_ID + "-" + modelId;
+    }
     public static final int MAX_POLL_RECORDS_LIMIT = 100;
     /** Kafka topic-name characters: the application id prefixes the internal topics. */
     private static final Pattern APPLICATION_ID = Pattern.compile("[A-Za-z0-9._-]{1,200}");

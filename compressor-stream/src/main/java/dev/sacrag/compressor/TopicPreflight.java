@@ -72,6 +72,35 @@ final class TopicPreflight {
         }
     }
 
+    /**
+     * A model rolled out with {@code sac warm --model} has its compressors' state (what each document's
+     * blob is, for updates, deletes and same-text reuse) under {@link CompressorConfig#modelApplicationId}.
+     * A compressor of that model under another application id (the default {@code sac-compressor}, say,
+     * after a switch) starts without it: updates and deletes leave the rollout's blobs in Redis for
+     * good, and same text is compressed again. Refused, naming the application id to use.
+     */
+    static void requireModelsOwnApplicationId(String bootstrapServers, String applicationId, String modelId) {
+        String own = CompressorConfig.modelApplicationId(modelId);
+        if (own.equals(applicationId)) {
+            return;
+        }
+        Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Math.toIntExact(TIMEOUT.toMillis())));
+        try {
+            boolean rolledOut = !await(admin.listConsumerGroupOffsets(own).partitionsToOffsetAndMetadata(),
+                    "reading the committed offsets of " + own).isEmpty();
+            if (rolledOut) {
+                throw new IllegalStateException("model " + modelId + " was compressed under application id " + own
+                        + " ('sac warm --model'), whose state knows its blobs; run its compressors with "
+                        + CompressorConfig.Flags.APPLICATION_ID + " " + own + " (under " + applicationId
+                        + " updates and deletes would leave those blobs in Redis, and unchanged text would be"
+                        + " compressed again)");
+            }
+        } finally {
+            admin.close(Duration.ZERO);
+        }
+    }
+
     private static Map<String, Config> configs(Admin admin, String... topicNames) {
         List<ConfigResource> resources = java.util.Arrays.stream(topicNames)
                 .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();

@@ -337,6 +337,30 @@ class CompressorIntegrationTest {
                 + " (retention.ms=3600000, retention.bytes=-1)"), expiring.getMessage());
     }
 
+    /**
+     * A model rolled out under its own application id ('sac warm --model') keeps its compressors'
+     * state there: a compressor of it under another id would leak the rollout's blobs on updates
+     * and deletes, so it is refused at start, naming the id to use.
+     */
+    @Test
+    void aRolledOutModelsCompressorUnderAnotherApplicationIdIsRefused() throws Exception {
+        CompressorTopics topics = createTopics("guard");
+        Path rolled = tmp.resolve("model/adapters/sac-rolled");
+        SacAdapter.writeRandom(rolled, SacSpec.paperDefaults("sac", List.of(4, 8, 16), 8, Fingerprints.baseModel(base)),
+                ModelShape.TINY.config, 29);
+        String rolledId = Fingerprints.modelId(Fingerprints.baseModel(base), Fingerprints.adapter(rolled), 4);
+        String own = CompressorConfig.modelApplicationId(rolledId);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()))) {
+            // what the rollout's compressor left: offsets committed on the documents topic
+            admin.alterConsumerGroupOffsets(own, Map.of(new org.apache.kafka.common.TopicPartition(topics.documents(), 0),
+                    new org.apache.kafka.clients.consumer.OffsetAndMetadata(0))).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> CompressorApp.start(config("guard").model(base, rolled).build()));
+        assertTrue(refused.getMessage().startsWith("model " + rolledId + " was compressed under application id " + own)
+                && refused.getMessage().contains("--application-id " + own), refused.getMessage());
+    }
+
     /** An adapter trained with capitalised words' tokens as anchors too gets them in its blobs, sized for them. */
     @Test
     void aNamesAdapterKeepsCapitalisedWordsAsAnchors() throws Exception {

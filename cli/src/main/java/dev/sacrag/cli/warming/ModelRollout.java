@@ -60,7 +60,7 @@ public final class ModelRollout {
     }
 
     public static String applicationId(String modelId) {
-        return CompressorConfig.DEFAULT_APPLICATION_ID + "-" + modelId;
+        return CompressorConfig.modelApplicationId(modelId);
     }
 
     private static final Duration OFFSET_CHECK = Duration.ofSeconds(2);
