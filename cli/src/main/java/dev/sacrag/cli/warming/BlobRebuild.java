@@ -214,6 +214,7 @@ public final class BlobRebuild {
                 if (!waiting.isEmpty() && System.nanoTime() > nextCheck) {
                     if (committedPast(admin, s.compressorAppId(), ends)) {
                         catalog.catchUp(applied, TopicScan.READ_TIMEOUT);   // the catalog records of that commit
+                        settle(catalog, applied, waiting);
                         progress.update(total - waiting.size(), total);
                         return true;
                     }
@@ -225,6 +226,21 @@ public final class BlobRebuild {
             progress.finish();
         }
     }
+
+    /**
+     * The commit's offsets become visible when its marker lands on the offsets topic, its catalog
+     * records when theirs lands on the catalog partition, which may be a moment later (another
+     * broker): before calling what still waits refused, the catalog is followed a little longer.
+     */
+    static void settle(CatalogWatch catalog, java.util.function.Consumer<dev.sacrag.query.catalog.CatalogChange> applied,
+                       Map<String, LiveDocuments.Doc> waiting) {
+        long until = System.nanoTime() + SETTLE.toNanos();
+        while (!waiting.isEmpty() && System.nanoTime() < until) {
+            catalog.poll(applied);
+        }
+    }
+
+    private static final Duration SETTLE = Duration.ofSeconds(2);
 
     /** Whether the consumer group has committed offsets (it exists and has run). */
     public static boolean hasCommitted(String bootstrapServers, String groupId) throws InterruptedException {

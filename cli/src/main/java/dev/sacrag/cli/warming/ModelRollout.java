@@ -149,6 +149,7 @@ public final class ModelRollout {
                 if (System.nanoTime() > nextOffsetCheck) {
                     if (restoring.isEmpty() && BlobRebuild.committedPast(admin, config.applicationId(), live.ends())) {
                         catalog.catchUp(this::applied, TopicScan.READ_TIMEOUT); // the catalog records of that last commit
+                        BlobRebuild.settle(catalog, this::applied, waiting);
                         caughtUp = true;
                         break;
                     }
