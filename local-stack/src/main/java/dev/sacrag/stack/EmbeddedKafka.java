@@ -85,11 +85,11 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private EmbeddedKafka(Path dir, KafkaRaftServer server, String bootstrapServers, Duration startDuration) {
         this.dir = dir;
-        this.exitCleanup = new ExitCleanup("sac-kafka-shutdown", this::stop);
-        exitCleanup.register();
         this.server = server;
         this.bootstrapServers = bootstrapServers;
         this.startDuration = startDuration;
+        this.exitCleanup = new ExitCleanup("sac-kafka-shutdown", this::stop);
+        exitCleanup.register();   // last: a hook run before the server was set deleted the folder under it
     }
 
     public static EmbeddedKafka start() {
@@ -139,10 +139,19 @@ public final class EmbeddedKafka implements AutoCloseable {
             int brokerPort = portPicker.getAsInt();
             int controllerPort = portPicker.getAsInt();
             KafkaRaftServer server = null;
+            // a Ctrl-C while the broker starts (formatting, startup, up to startTimeout of waiting)
+            // stops it and removes its folder; the broker's own hook takes over once it has started
+            java.util.concurrent.atomic.AtomicReference<KafkaRaftServer> starting = new java.util.concurrent.atomic.AtomicReference<>();
+            ExitCleanup attemptCleanup = new ExitCleanup("sac-kafka-start-cleanup", () -> {
+                shutdownQuietly(starting.get());
+                TempDirs.deleteRecursively(dir);
+            });
+            attemptCleanup.register();
             try {
                 Properties props = brokerProperties(dir, brokerPort, controllerPort, options.defaultPartitions());
                 format(dir, props);
                 server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
+                starting.set(server);
                 server.startup();
                 String bootstrap = "127.0.0.1:" + brokerPort;
                 awaitReady(bootstrap, options.startTimeout());
@@ -157,6 +166,8 @@ public final class EmbeddedKafka implements AutoCloseable {
                 }
                 log.warn("Kafka ports {}/{} were taken before the broker bound them ({}); retrying", brokerPort, controllerPort,
                         e.getMessage());
+            } finally {
+                attemptCleanup.closed();
             }
         }
     }

@@ -117,11 +117,13 @@ public final class RedisServer implements AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             Path dir = TempDirs.create("sac-redis-");
             RedisServer server = new RedisServer(executable, options, dir, FreePort.pick());
+            server.exitCleanup.register();   // from before the start: a Ctrl-C while it starts leaves nothing
             try {
                 server.start();
-                server.exitCleanup.register();
                 return server;
             } catch (RuntimeException e) {
+                server.killQuietly();   // an interrupted wait for PING left the process running
+                server.exitCleanup.closed();
                 TempDirs.deleteRecursively(dir);
                 if (attempt == LAUNCH_ATTEMPTS || !String.valueOf(e.getMessage()).contains("Address already in use")) {
                     throw e;
