@@ -2,6 +2,7 @@ package dev.sacrag.query.feed;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.IsolationLevel;
@@ -179,11 +180,28 @@ public final class TopicFollower implements AutoCloseable {
      * the follower. An out-of-memory error in a handler (a model loaded beside another) is logged
      * the same way: the follower thread must outlive it, or this replica would never apply another
      * record of the topic (nor become ready, when it happened while catching up).
+     *
+     * <p>A batch whose handler threw is applied again one record at a time, so that the records
+     * after the one it failed on are not lost (the consumer is already past them). The handlers
+     * keep the latest record per key, so the records applied before the failure are applied twice
+     * to the same effect. After an error (out of memory, a native library), the batch is not tried
+     * again: a model load that ran out of memory would only run out again.
      */
     private void handle(ConsumerRecords<byte[], byte[]> records) {
         try {
             handler.handle(records);
-        } catch (RuntimeException | OutOfMemoryError | LinkageError e) {
+        } catch (RuntimeException e) {
+            log.error("applying {} record(s) of topic {} failed; applying them one at a time", records.count(), topic, e);
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                try {
+                    handler.handle(new ConsumerRecords<>(Map.of(new TopicPartition(r.topic(), r.partition()), List.of(r)),
+                            Map.of()));
+                } catch (RuntimeException | OutOfMemoryError | LinkageError one) {
+                    log.error("applying record {}-{}@{} of topic {} failed; skipping it", r.topic(), r.partition(),
+                            r.offset(), topic, one);
+                }
+            }
+        } catch (OutOfMemoryError | LinkageError e) {
             log.error("applying {} record(s) of topic {} failed; going on with the next batch", records.count(), topic, e);
         }
     }

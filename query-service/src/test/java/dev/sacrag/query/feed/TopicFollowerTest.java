@@ -90,4 +90,38 @@ class TopicFollowerTest {
             }
         }
     }
+
+    @Test
+    void aBatchWhoseHandlerThrowsIsAppliedOneRecordAtATimeSoTheRecordsAfterTheBadOneAreKept() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopics(TopicSpec.plain("t.batch").withPartitions(1));
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                    new ByteArraySerializer(), new ByteArraySerializer())) {
+                for (String key : java.util.List.of("a", "b", "c")) {
+                    producer.send(new ProducerRecord<>("t.batch", key.getBytes(StandardCharsets.UTF_8),
+                            "v".getBytes(StandardCharsets.UTF_8)));
+                }
+                producer.flush();
+            }
+            java.util.List<String> applied = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.List<Integer> batchSizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+            CountDownLatch caughtUp = new CountDownLatch(1);
+            try (TopicFollower follower = new TopicFollower(kafka.bootstrapServers(), "t.batch", records -> {
+                batchSizes.add(records.count());
+                for (var r : records) {
+                    String key = new String(r.key(), StandardCharsets.UTF_8);
+                    if (key.equals("b")) {
+                        throw new IllegalStateException("a bug in a handler, on record b");
+                    }
+                    applied.add(key);
+                }
+            }, caughtUp::countDown).start()) {
+                assertTrue(caughtUp.await(60, TimeUnit.SECONDS));
+            }
+            assertTrue(applied.contains("a") && applied.contains("c"), "c, after the failing b, was applied: " + applied);
+            assertFalse(applied.contains("b"));
+            assertEquals(3, batchSizes.get(0), "the three came in one batch, or this shows nothing: " + batchSizes);
+        }
+    }
 }
