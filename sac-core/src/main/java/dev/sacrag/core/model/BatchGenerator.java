@@ -142,7 +142,7 @@ public final class BatchGenerator {
             }
             embeds.add(e);
         }
-        return new Transformer.Input(stack(embeds), positions, m.create(mask, new Shape(b, maxPrompt, width)),
+        return new Transformer.Input(stack(embeds), positions, Owned.floats(m, mask, new Shape(b, maxPrompt, width)),
                 Transformer.Logits.LAST);
     }
 
@@ -180,7 +180,7 @@ public final class BatchGenerator {
                 float[] logits;
                 try (NDScope stepScope = new NDScope()) {
                     logits = model.forward(new Transformer.Input(model.embed(tokens), positions,
-                            m.create(mask, new Shape(b, 1, capacity)), Transformer.Logits.LAST), cache)
+                            Owned.floats(m, mask, new Shape(b, 1, capacity)), Transformer.Logits.LAST), cache)
                             .toFloatArray();                          // [B, 1, V]
                 }
                 int ended = 0;

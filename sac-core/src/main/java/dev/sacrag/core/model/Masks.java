@@ -21,7 +21,7 @@ public final class Masks {
                 mask[i * s + j] = BLOCKED;
             }
         }
-        return m.create(mask, new Shape(1, t, s));
+        return Owned.floats(m, mask, new Shape(1, t, s));
     }
 
     /**
@@ -45,7 +45,7 @@ public final class Masks {
                 }
             }
         }
-        return m.create(mask, new Shape(lengths.length, t, t));
+        return Owned.floats(m, mask, new Shape(lengths.length, t, t));
     }
 
     private Masks() {

@@ -1,5 +1,8 @@
 package dev.sacrag.core.model;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -18,18 +21,49 @@ import ai.djl.ndarray.types.Shape;
  *
  * <p>So an array made from Java data that autograd may keep past its Java object's life (a
  * scalar operand, token ids, RoPE tables, loss weights, one-hot selections) goes through here:
- * one copy into memory PyTorch allocates and reference-counts. Masks (added, never kept) need
- * none; weights come through here for the memory limit below ({@link #floats(NDManager,
- * java.nio.FloatBuffer, Shape)}).
+ * one copy into memory PyTorch allocates and reference-counts. Masks and the anchor K/V a question
+ * composes come through here for another reason, direct memory ({@link #floats(NDManager, float[],
+ * Shape)}); weights for the memory limit below ({@link #floats(NDManager, java.nio.FloatBuffer,
+ * Shape)}).
  * Inference needs none of this (each op finishes before the data can go), but shares the code.
  */
 public final class Owned {
 
-    /** {@code data} as a [shape] float array in PyTorch-owned memory. */
+    /**
+     * {@code data} as a [shape] float array in PyTorch-owned memory, staged through a direct buffer
+     * this thread reuses. {@code NDManager.create(float[])} copies the data into a new direct
+     * buffer for each array, which closing the array does not free: only a garbage collection
+     * does, and the heap may see none for long. A question composes its documents' whole anchor
+     * K/V that way (tens of MB for a 1B model), so direct memory grew by that much per question
+     * until the JVM's cap forced a full collection (System.gc()) or the process ran out. Here the
+     * only direct memory is the staging buffer, as large as the largest array this thread made.
+     */
     public static NDArray floats(NDManager m, float[] data, Shape shape) {
-        try (NDArray borrowed = m.create(data, shape)) {
+        if (data.length == 0) {
+            try (NDArray borrowed = m.create(data, shape)) {
+                return borrowed.duplicate();
+            }
+        }
+        ByteBuffer staging = staging(4L * data.length);
+        staging.asFloatBuffer().put(data);
+        try (NDArray borrowed = m.create(staging, shape, ai.djl.ndarray.types.DataType.FLOAT32)) {   // no copy: borrowed
             return borrowed.duplicate();
         }
+    }
+
+    private static final ThreadLocal<ByteBuffer[]> STAGING = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
+
+    /** This thread's staging buffer, cleared to {@code bytes} (grown when smaller). */
+    private static ByteBuffer staging(long bytes) {
+        ByteBuffer[] held = STAGING.get();
+        int size = Math.toIntExact(bytes);
+        if (held[0] == null || held[0].capacity() < size) {
+            held[0] = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
+        }
+        ByteBuffer b = held[0];
+        b.clear();
+        b.limit(size);
+        return b;
     }
 
     /**

@@ -8,6 +8,7 @@ import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.model.KvCache;
 import dev.sacrag.core.model.Masks;
 import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.Owned;
 import dev.sacrag.core.model.Transformer;
 
 import java.util.ArrayList;
@@ -172,6 +173,6 @@ public final class SacCompressor {
                 select[(i * t + anchors[i][j]) * slots + AnchorPositions.slotOf(anchors[i][j], ratio, slots)] = 1f;
             }
         }
-        return m.create(select, new Shape(b, t, slots)).matMul(adapter.anchorTable());
+        return Owned.floats(m, select, new Shape(b, t, slots)).matMul(adapter.anchorTable());
     }
 }

@@ -9,6 +9,7 @@ import dev.sacrag.core.model.GenerationOptions;
 import dev.sacrag.core.model.Generator;
 import dev.sacrag.core.model.KvCache;
 import dev.sacrag.core.model.ModelConfig;
+import dev.sacrag.core.model.Owned;
 import dev.sacrag.core.model.Transformer;
 
 import java.util.List;
@@ -67,8 +68,8 @@ public final class SacDecoder {
                 }
                 Shape shape = new Shape(1, c.kvHeads(), doc.anchorCount(), c.headDim()); // [1, Hkv, N_j, D]
                 for (int l = 0; l < c.layers(); l++) {
-                    NDArray k = model.rope().rotate(m.create(doc.keys()[l], shape), offset);
-                    NDArray v = m.create(doc.values()[l], shape);
+                    NDArray k = model.rope().rotate(Owned.floats(m, doc.keys()[l], shape), offset);
+                    NDArray v = Owned.floats(m, doc.values()[l], shape);
                     keys[l] = keys[l] == null ? k : keys[l].concat(k, 2);
                     values[l] = values[l] == null ? v : values[l].concat(v, 2);
                 }

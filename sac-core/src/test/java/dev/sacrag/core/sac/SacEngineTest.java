@@ -359,6 +359,35 @@ class SacEngineTest {
         assertTrue(plateau, "resident memory (KB) kept growing, batch by batch: " + rss);
     }
 
+    /**
+     * A question composes its documents' anchor K/V from Java arrays. Made with
+     * {@code NDManager.create(float[])}, each array had a direct buffer of its own that closing it
+     * did not free (only a garbage collection does): direct memory grew by the composed K/V with
+     * every question. Staged through a reused buffer, it does not grow.
+     */
+    @Test
+    void answeringLeavesNoDirectMemoryBehindForACollectionToFree() {
+        AnchorKv doc = engine.compress((DOC_A + " " + DOC_B + " ").repeat(8), 4);
+        List<AnchorKv> docs = List.of(doc, doc, doc, doc);
+        long perQuestion = 0;
+        for (int l = 0; l < doc.layers(); l++) {
+            perQuestion += 4L * docs.size() * (doc.keys()[l].length + doc.values()[l].length);
+        }
+        int questions = (int) Math.min(2000, (64L << 20) / perQuestion + 1);
+        Runnable ask = () -> engine.answer(docs, "Where did she live?", engine.greedy(1), t -> { });
+        ask.run();   // the staging buffer and anything else made once
+        java.lang.management.BufferPoolMXBean direct = java.lang.management.ManagementFactory
+                .getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class).stream()
+                .filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
+        long before = direct.getMemoryUsed();
+        for (int i = 0; i < questions; i++) {
+            ask.run();
+        }
+        long grown = direct.getMemoryUsed() - before;
+        assertTrue(grown < 8L << 20, questions + " questions composing " + perQuestion + " bytes of anchor K/V each left "
+                + grown + " bytes of direct memory behind");
+    }
+
     static long rssKb() {
         try {
             for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
