@@ -18,7 +18,8 @@ import java.util.zip.CRC32C;
  * offset          size  field
  * 0               4     magic "SACK" (ASCII)
  * 4               2     format version u16 = {@link #FORMAT_VERSION} (also in the Redis key)
- * 6               1     dtype u8 = {@link KvDtype#code()}: 0 f32, 1 f16, 2 int8
+ * 6               1     dtype u8 = {@link KvDtype#code()}: 0 f32, 1 f16, 2 int8 with f32 scales (the
+ *                       first int8 layout: read, no longer written), 3 int8 with f16 scales
  * 7               1     flags u8 = 0 (a reader rejects flags it does not know)
  * 8               2     model id length M, u16
  * 10              M     model id, UTF-8
@@ -30,9 +31,16 @@ import java.util.zip.CRC32C;
  * 24+M            4C    anchors per chunk, u32 each; N = their sum
  * 24+M+4C         8     payload length P, u64 (must equal what L, Hkv, N, D and dtype imply)
  * 32+M+4C         P     payload: for each layer, K then V, each [Hkv, N, D] row-major;
- *                       int8 tensors are preceded by their f32 scales [Hkv, D]
+ *                       int8 tensors are preceded by their scales [Hkv, D], f32 (code 2) or
+ *                       f16 (code 3)
  * 32+M+4C+P       4     CRC32C u32 of every byte before it
  * </pre>
+ *
+ * <p>Rollouts: a reader refuses a dtype code it does not know, as a corrupt blob. Code 3 came
+ * after code 2 under the same format version, so a reader built before it takes new int8 blobs
+ * for corrupt ones (and asks for them to be compressed again): upgrade the readers (query
+ * services) before the writers (compressors) start writing int8, or raise the format version
+ * (which is in the Redis key) with the next dtype added.
  *
  * <p>The CRC sits at the end so it is written in one pass after the payload, and so the
  * header can be read from a prefix of the blob (GETRANGE) by {@link #readHeader}. Decoding

@@ -19,25 +19,32 @@ import java.util.stream.Stream;
  * (base, adapter, ratio) that appears in Redis keys and blob headers.
  */
 public final class Fingerprints {
-    private static final Map<Path, String> CACHE = new ConcurrentHashMap<>();
+    /**
+     * Hashes by folder, each with the name, size and modification time of the files it hashed: a
+     * file replaced in place (new weights under the same path) is hashed again, so an adapter
+     * trained on the old base is not taken for one of the new base, nor its blobs for the new
+     * base's, by a process that hashed the old files once.
+     */
+    private static final Map<Path, Cached> CACHE = new ConcurrentHashMap<>();
+
+    private record Cached(String stamp, String hash) {
+    }
 
     /** SHA-256 (hex) of config.json and the model's *.safetensors files, in name order. */
     public static String baseModel(Path modelDir) throws IOException {
-        return cached(modelDir, () -> {
-            try (Stream<Path> files = Files.list(modelDir)) {
-                List<Path> parts = files.filter(p -> {
-                    String n = p.getFileName().toString();
-                    return n.equals("config.json") || n.endsWith(".safetensors");
-                }).sorted().toList();
-                return hash(parts);
-            }
-        });
+        List<Path> parts;
+        try (Stream<Path> files = Files.list(modelDir)) {
+            parts = files.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.equals("config.json") || n.endsWith(".safetensors");
+            }).sorted().toList();
+        }
+        return cached(modelDir, parts);
     }
 
     /** SHA-256 (hex) of an adapter folder's sac.json and sac.safetensors. */
     public static String adapter(Path adapterDir) throws IOException {
-        return cached(adapterDir, () -> hash(List.of(adapterDir.resolve(SacSpec.FILE),
-                adapterDir.resolve(SacAdapter.WEIGHTS_FILE))));
+        return cached(adapterDir, List.of(adapterDir.resolve(SacSpec.FILE), adapterDir.resolve(SacAdapter.WEIGHTS_FILE)));
     }
 
     /** 12 hex digits naming (base weights, adapter, ratio); safe in Redis keys. */
@@ -47,18 +54,19 @@ public final class Fingerprints {
         return HexFormat.of().formatHex(md.digest()).substring(0, 12);
     }
 
-    private interface IoSupplier {
-        String get() throws IOException;
-    }
-
-    private static String cached(Path dir, IoSupplier compute) throws IOException {
+    private static String cached(Path dir, List<Path> files) throws IOException {
         Path key = dir.toAbsolutePath().normalize();
-        String hit = CACHE.get(key);
-        if (hit != null) {
-            return hit;
+        StringBuilder stamp = new StringBuilder();
+        for (Path f : files) {
+            stamp.append(f.getFileName()).append(':').append(Files.size(f)).append(':')
+                    .append(Files.getLastModifiedTime(f).toMillis()).append('|');
         }
-        String value = compute.get();
-        CACHE.put(key, value);
+        Cached hit = CACHE.get(key);
+        if (hit != null && hit.stamp().contentEquals(stamp)) {
+            return hit.hash();
+        }
+        String value = hash(files);
+        CACHE.put(key, new Cached(stamp.toString(), value));
         return value;
     }
 

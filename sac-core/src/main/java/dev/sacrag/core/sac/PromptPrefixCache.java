@@ -20,8 +20,8 @@ import java.util.Map;
  *
  * <p>Keyed by a caller's name for the composed context (e.g. the documents' Redis keys and
  * checksums, in order); a least-recently-used entry goes when the byte budget is exceeded.
- * Thread-safe: entries are appended to a question's cache under the lock, so an eviction never
- * closes arrays in use.
+ * Thread-safe: a hit copies the entry's arrays under the lock and appends the copies to the
+ * question's cache outside it, so an eviction (which closes the entry) never closes arrays in use.
  */
 public final class PromptPrefixCache implements AutoCloseable {
 
@@ -79,10 +79,15 @@ public final class PromptPrefixCache implements AutoCloseable {
                 values[l] = loose(e.kv().values(l).duplicate());
             }
         }
-        for (int l = 0; l < target.layers(); l++) {
-            target.append(l, keys[l], values[l]);
-            keys[l].close();
-            values[l].close();
+        try {
+            for (int l = 0; l < target.layers(); l++) {
+                target.append(l, keys[l], values[l]);
+            }
+        } finally {
+            for (int l = 0; l < target.layers(); l++) {   // every copy, also when an append threw part way
+                keys[l].close();
+                values[l].close();
+            }
         }
         return true;
     }

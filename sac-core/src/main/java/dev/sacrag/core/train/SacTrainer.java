@@ -125,83 +125,85 @@ public final class SacTrainer {
                       java.util.function.Function<long[], boolean[]> alsoAnchor) throws IOException {
         AnchorGraph.requireMarksFor(c.spec(), alsoAnchor);   // before anything is read or written
         ModelConfig mc = base.config();
-        NDManager m = base.manager().newSubManager();
-        Map<String, NDArray> params = new LinkedHashMap<>();
-        LowRank lora = initLora(mc, m, params);
-        NDArray table = fromEmbeddingStats(base, m, new Shape(c.spec().anchorSlots(), mc.hiddenSize()), 1);
-        NDArray lm = fromEmbeddingStats(base, m, new Shape(mc.hiddenSize()), 2);
-        params.put("anchor_embedding", table);
-        params.put("lm_token", lm);
-        AdamW adam = new AdamW(params, AdamW.Settings.paper(), m, java.util.Set.of("anchor_embedding", "lm_token"));
-        Path ckpt = c.adapterDir().resolve("checkpoint");
-        long step = 0;
-        double before = 0;
-        if (c.resume() && Checkpoints.exists(ckpt)) {
-            refuseOtherShape(SacSpec.load(c.adapterDir()));
-            Checkpoints.State s = Checkpoints.load(ckpt, params, adam);
-            if (s.schedule() != null && !s.schedule().equals(schedule())) {
-                throw new IllegalArgumentException(c.adapterDir() + "'s checkpoint was trained with the stage-2 rate "
-                        + s.schedule() + "; this run asks for " + schedule() + ". Resume with the same --lr2-decay and"
-                        + " --stage2-steps, or train into another --name.");
+        // the LoRA, its AdamW moments and the gradients go when training ends or fails, not with the base
+        try (NDManager m = base.manager().newSubManager()) {
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            LowRank lora = initLora(mc, m, params);
+            NDArray table = fromEmbeddingStats(base, m, new Shape(c.spec().anchorSlots(), mc.hiddenSize()), 1);
+            NDArray lm = fromEmbeddingStats(base, m, new Shape(mc.hiddenSize()), 2);
+            params.put("anchor_embedding", table);
+            params.put("lm_token", lm);
+            AdamW adam = new AdamW(params, AdamW.Settings.paper(), m, java.util.Set.of("anchor_embedding", "lm_token"));
+            Path ckpt = c.adapterDir().resolve("checkpoint");
+            long step = 0;
+            double before = 0;
+            if (c.resume() && Checkpoints.exists(ckpt)) {
+                refuseOtherShape(SacSpec.load(c.adapterDir()));
+                Checkpoints.State s = Checkpoints.load(ckpt, params, adam);
+                if (s.schedule() != null && !s.schedule().equals(schedule())) {
+                    throw new IllegalArgumentException(c.adapterDir() + "'s checkpoint was trained with the stage-2 rate "
+                            + s.schedule() + "; this run asks for " + schedule() + ". Resume with the same --lr2-decay and"
+                            + " --stage2-steps, or train into another --name.");
+                }
+                step = s.step();
+                before = s.elapsedSeconds();
+                listener.onMessage("resumed SAC training at step " + step
+                        + (c.init() != null ? " (--init is ignored: the checkpoint holds the weights)" : ""));
+            } else if (c.init() != null) {
+                initFrom(c.init(), params);
             }
-            step = s.step();
-            before = s.elapsedSeconds();
-            listener.onMessage("resumed SAC training at step " + step
-                    + (c.init() != null ? " (--init is ignored: the checkpoint holds the weights)" : ""));
-        } else if (c.init() != null) {
-            initFrom(c.init(), params);
-        }
-        AnchorGraph graph = new AnchorGraph(base, c.spec(), lora, table, lm, alsoAnchor);
-        long total = c.stage1Steps() + c.stage2Steps();
-        long start = System.nanoTime();
-        long lastSave = start;
-        long startStep = step;
-        long end = c.stopAt() > 0 ? Math.min(total, c.stopAt()) : total;
-        while (step < end) {
-            double now = (System.nanoTime() - start) / 1e9;
-            if (before + now > c.timeBudget().toSeconds()) {
-                listener.onMessage("time budget reached at step " + step);
-                break;
-            }
-            boolean stage1 = step < c.stage1Steps();
-            long stageStep = stage1 ? step : step - c.stage1Steps();
-            float lr = stage1 ? new Schedule(c.lr1(), c.warmup(), 0, false).at(stageStep)
-                    : new Schedule(c.lr2(), c.warmup(), c.stage2Steps(), c.decayStage2()).at(stageStep);
-            Random rnd = StepRandom.of(c.seed(), step);
-            int ratio = c.spec().ratios().get(rnd.nextInt(c.spec().ratios().size())); // one ratio per batch
-            double loss = 0;
-            int kept = 0;
-            for (int i = 0; i < c.batch(); i++) {
-                // a share of 0 draws nothing extra, so the paper's recipe draws the same examples as before
-                boolean cont = stage1 || c.continuationShare() > 0 && rnd.nextDouble() < c.continuationShare();
-                double l = cont ? continuation(graph, examples.continuation(rnd), contextPrefix, ratio)
-                        : qa(graph, examples.qa(rnd), ratio);
-                if (!Double.isNaN(l)) {   // NaN: the example was left out (see step)
-                    loss += l;
-                    kept++;
+            AnchorGraph graph = new AnchorGraph(base, c.spec(), lora, table, lm, alsoAnchor);
+            long total = c.stage1Steps() + c.stage2Steps();
+            long start = System.nanoTime();
+            long lastSave = start;
+            long startStep = step;
+            long end = c.stopAt() > 0 ? Math.min(total, c.stopAt()) : total;
+            while (step < end) {
+                double now = (System.nanoTime() - start) / 1e9;
+                if (before + now > c.timeBudget().toSeconds()) {
+                    listener.onMessage("time budget reached at step " + step);
+                    break;
+                }
+                boolean stage1 = step < c.stage1Steps();
+                long stageStep = stage1 ? step : step - c.stage1Steps();
+                float lr = stage1 ? new Schedule(c.lr1(), c.warmup(), 0, false).at(stageStep)
+                        : new Schedule(c.lr2(), c.warmup(), c.stage2Steps(), c.decayStage2()).at(stageStep);
+                Random rnd = StepRandom.of(c.seed(), step);
+                int ratio = c.spec().ratios().get(rnd.nextInt(c.spec().ratios().size())); // one ratio per batch
+                double loss = 0;
+                int kept = 0;
+                for (int i = 0; i < c.batch(); i++) {
+                    // a share of 0 draws nothing extra, so the paper's recipe draws the same examples as before
+                    boolean cont = stage1 || c.continuationShare() > 0 && rnd.nextDouble() < c.continuationShare();
+                    double l = cont ? continuation(graph, examples.continuation(rnd), contextPrefix, ratio)
+                            : qa(graph, examples.qa(rnd), ratio);
+                    if (!Double.isNaN(l)) {   // NaN: the example was left out (see step)
+                        loss += l;
+                        kept++;
+                    }
+                }
+                loss = kept == 0 ? Double.NaN : loss / kept;
+                if (kept == 0) {
+                    listener.onMessage("step " + (step + 1) + ": every example was left out, no update");
+                } else if (!Float.isFinite(adam.step(lr))) {
+                    listener.onMessage("step " + (step + 1) + ": " + adam.skipReason());
+                }
+                step++;
+                now = (System.nanoTime() - start) / 1e9;
+                listener.onStep(new TrainingListener.Step(stage1 ? "sac-1" : "sac-2", step, total, loss,
+                        tokensSeen / Math.max(now, 1e-9), before + now,
+                        Math.min((total - step) * now / (step - startStep), c.timeBudget().toSeconds() - before - now), lr));
+                if (System.nanoTime() - lastSave > c.checkpointEvery().toNanos()) {
+                    save(params, adam, lora, table, lm, ckpt, step, before + now);
+                    lastSave = System.nanoTime();
                 }
             }
-            loss = kept == 0 ? Double.NaN : loss / kept;
-            if (kept == 0) {
-                listener.onMessage("step " + (step + 1) + ": every example was left out, no update");
-            } else if (!Float.isFinite(adam.step(lr))) {
-                listener.onMessage("step " + (step + 1) + ": " + adam.skipReason());
+            save(params, adam, lora, table, lm, ckpt, step, before + (System.nanoTime() - start) / 1e9);
+            if (end < total && step == end) {
+                listener.onMessage("stopped at step " + step + " of " + total + " (stop-at step)");
             }
-            step++;
-            now = (System.nanoTime() - start) / 1e9;
-            listener.onStep(new TrainingListener.Step(stage1 ? "sac-1" : "sac-2", step, total, loss,
-                    tokensSeen / Math.max(now, 1e-9), before + now,
-                    Math.min((total - step) * now / (step - startStep), c.timeBudget().toSeconds() - before - now), lr));
-            if (System.nanoTime() - lastSave > c.checkpointEvery().toNanos()) {
-                save(params, adam, lora, table, lm, ckpt, step, before + now);
-                lastSave = System.nanoTime();
-            }
+            listener.onMessage("adapter written to " + c.adapterDir() + " after " + step + " steps");
         }
-        save(params, adam, lora, table, lm, ckpt, step, before + (System.nanoTime() - start) / 1e9);
-        if (end < total && step == end) {
-            listener.onMessage("stopped at step " + step + " of " + total + " (stop-at step)");
-        }
-        listener.onMessage("adapter written to " + c.adapterDir() + " after " + step + " steps");
     }
 
     /**

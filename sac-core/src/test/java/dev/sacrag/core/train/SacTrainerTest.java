@@ -61,7 +61,10 @@ class SacTrainerTest {
         try (Transformer model = Transformer.load(base)) {
             SacTrainer.Config c = new SacTrainer.Config(adapter, spec, 1, 15, 25, 2, 1e-2f, 1e-2f, 2,
                     Duration.ofMinutes(5), Duration.ofHours(1), false);
+            int arrays = model.manager().getManagedArrays().size();
             new SacTrainer(c, steps::add).train(model, new Fixed(), new long[] {0, 5, 6});
+            assertEquals(arrays, model.manager().getManagedArrays().size(),
+                    "the LoRA, its optimiser state and gradients are freed when training ends, not left on the base");
         }
         double s1First = mean(steps, 0, 3);
         double s1Last = mean(steps, 12, 15);
