@@ -57,10 +57,13 @@ final class TrainCommand implements Runnable {
         long steps;
 
         @Option(names = "--time-budget", defaultValue = "60m", converter = Durations.class,
-                description = "Stop (after a checkpoint) when this much training time has passed (default ${DEFAULT-VALUE}).")
+                description = "Stop (after a checkpoint) when this much training time has passed, counting the runs a"
+                        + " --resume continues (default ${DEFAULT-VALUE}).")
         Duration budget;
 
-        @Option(names = "--resume", description = "Continue from OUT/train/checkpoint.")
+        @Option(names = "--resume", description = "Continue from OUT/train/checkpoint, with the same flags: another seed,"
+                + " model shape, rate, batch or data is refused (--steps may stretch the schedule, --time-budget grow);"
+                + " without a checkpoint there, refused too.")
         boolean resume;
 
         @Option(names = "--vocab", defaultValue = "2048", description = "Tokenizer vocabulary size (default ${DEFAULT-VALUE}).")
@@ -144,8 +147,17 @@ final class TrainCommand implements Runnable {
             qa = qa.subList(0, Math.min(qa.size(), trainContexts));
             List<String> text = MrqaJsonl.read(data.resolve("text-train.jsonl")).stream().map(MrqaRecord::context).toList();
             Path tokenizer = work.resolve("tokenizer.json");
+            // what the tokenizer was trained for, beside it: a later run with another --vocab or data
+            // would otherwise go on with it silently (a tokenizer copied in, without this file, is used as is)
+            Path tokenizerArgs = work.resolve("tokenizer.args");
+            String wanted = "--vocab " + vocab + " --data " + data + " --train-file " + trainFile;
             if (!Files.exists(tokenizer)) {
                 trainTokenizer(tokenizer, qa, text);
+                dev.sacrag.core.io.AtomicFiles.writeString(tokenizerArgs, wanted + "\n");
+            } else if (Files.exists(tokenizerArgs) && !Files.readString(tokenizerArgs).strip().equals(wanted)) {
+                throw new IllegalArgumentException(tokenizer + " was trained for " + Files.readString(tokenizerArgs).strip()
+                        + ", not " + wanted + ": give the same flags, train into another --out, or delete it (and "
+                        + tokenizerArgs.getFileName() + ") to train a new one");
             }
             ModelConfig config;
             List<TokenSample> qaSamples;
@@ -178,8 +190,11 @@ final class TrainCommand implements Runnable {
             ConsoleProgress progress = new ConsoleProgress(work.resolve("base-log.jsonl"), 10);
             BaseTrainer.Config c = new BaseTrainer.Config(out, config, seed, steps, budget, batchTokens, lr, warmup,
                     qaShare, Duration.ofMinutes(5), resume, initFrom, stopAt);
-            new BaseTrainer(c, progress).train(qaSamples, textSamples, tokenizer,
-                    new BaseTrainer.Validation(devSamples, evalEvery));
+            new BaseTrainer(c, progress).describingData(java.util.Map.of("--data", data.toString(), "--train-file", trainFile,
+                            "--train-contexts", Integer.toString(trainContexts), "--qa-packing", packing,
+                            "--repeats", Integer.toString(repeats), "--plain-text", Boolean.toString(plainText),
+                            "--answer-prompt", answerPrompt))
+                    .train(qaSamples, textSamples, tokenizer, new BaseTrainer.Validation(devSamples, evalEvery));
             BasePrompts.write(out.resolve("base"), answerPrompt);
             return 0;
         }
@@ -261,10 +276,13 @@ final class TrainCommand implements Runnable {
                 + "(default ${DEFAULT-VALUE}).") long seed;
 
         @Option(names = "--time-budget", defaultValue = "90m", converter = Durations.class,
-                description = "Stop (after a checkpoint) when this much training time has passed (default ${DEFAULT-VALUE}).")
+                description = "Stop (after a checkpoint) when this much training time has passed, counting the runs a"
+                        + " --resume continues (default ${DEFAULT-VALUE}).")
         Duration budget;
 
-        @Option(names = "--resume", description = "Continue from the adapter's checkpoint.")
+        @Option(names = "--resume", description = "Continue from the adapter's checkpoint, with the same flags: another"
+                + " seed, ratio, batch, rate, base model or data is refused; without a checkpoint (a package's adapters"
+                + " come without theirs), refused too: --init goes on from an adapter's weights.")
         boolean resume;
 
         @Option(names = "--train-contexts", defaultValue = "8000",
@@ -379,8 +397,13 @@ final class TrainCommand implements Runnable {
                 SacTrainer.Config c = new SacTrainer.Config(adapterDir, spec, seed, stage1, stage2, batch, lr1, lr2, 30,
                         budget, Duration.ofMinutes(5), resume, init, continuationShare, lr2Decay, stopAt);
                 java.nio.file.Files.createDirectories(adapterDir);
-                new SacTrainer(c, new ConsoleProgress(adapterDir.resolve("train-log.jsonl"), 5)).train(base, examples, prefix,
-                        spec.keepsCapitalisedWords() ? CapitalisedWords.marker(tok, prefix.length) : null);
+                new SacTrainer(c, new ConsoleProgress(adapterDir.resolve("train-log.jsonl"), 5))
+                        .describingData(java.util.Map.of("--data", data.toString(),
+                                "--train-contexts", Integer.toString(trainContexts),
+                                "--questions-per-example", Integer.toString(questionsPerExample),
+                                "--text-share", String.valueOf(textShare)))
+                        .train(base, examples, prefix,
+                                spec.keepsCapitalisedWords() ? CapitalisedWords.marker(tok, prefix.length) : null);
             }
             return 0;
         }

@@ -52,6 +52,31 @@ public final class BaseTrainer {
         this.listener = listener;
     }
 
+    private Map<String, String> data = Map.of();
+
+    /**
+     * The data the samples come from, by the flags that choose it: part of the recipe a resume
+     * must keep (with the model's shape, the seed and the rates; not --steps, which a resume may
+     * stretch). Set before {@link #train}.
+     */
+    public BaseTrainer describingData(Map<String, String> data) {
+        this.data = Map.copyOf(data);
+        return this;
+    }
+
+    private Map<String, String> recipe() {
+        Map<String, String> r = new java.util.TreeMap<>(data);
+        ModelConfig m = c.model();
+        r.put("model shape", m.layers() + " layers, hidden " + m.hiddenSize() + ", " + m.heads() + " heads, "
+                + m.kvHeads() + " KV heads, MLP " + m.intermediateSize() + ", vocabulary " + m.vocabSize());
+        r.put("--seed", Long.toString(c.seed()));
+        r.put("--batch-tokens", Integer.toString(c.batchTokens()));
+        r.put("--lr", Float.toString(c.peakLr()));
+        r.put("--warmup", Integer.toString(c.warmup()));
+        r.put("--qa-share", Double.toString(c.qaShare()));
+        return r;
+    }
+
     /** Held-out samples scored every {@code every} steps (see {@link Validation}); none when empty. */
     public record Validation(List<TokenSample> samples, int every) {
         public static Validation none() {
@@ -89,7 +114,13 @@ public final class BaseTrainer {
             long step = 0;
             long tokens = 0;
             double elapsedBefore = 0;
-            if (c.resume() && Checkpoints.exists(ckpt)) {
+            if (c.resume() && !Checkpoints.exists(ckpt)) {
+                throw new IllegalArgumentException("--resume: " + ckpt + " holds no checkpoint (a finished run keeps its"
+                        + " last one; this folder has none): leave out --resume to start a run, or --init-from to start"
+                        + " from a model's weights");
+            }
+            if (c.resume()) {
+                Checkpoints.requireSameRecipe(c.out(), Checkpoints.state(ckpt), recipe(), "train into another --out");
                 Checkpoints.State s = Checkpoints.load(ckpt, params, adam);
                 step = s.step();
                 tokens = s.tokens();
@@ -130,12 +161,13 @@ public final class BaseTrainer {
                     report(model, validation, step);
                 }
                 if (System.nanoTime() - lastSave > c.checkpointEvery().toNanos()) {
-                    Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, tokens, elapsedBefore + now, c.seed(), "base"));
+                    Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, tokens, elapsedBefore + now, c.seed(), "base",
+                            null, recipe()));
                     lastSave = System.nanoTime();
                 }
             }
             double total = elapsedBefore + (System.nanoTime() - start) / 1e9;
-            Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, tokens, total, c.seed(), "base"));
+            Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, tokens, total, c.seed(), "base", null, recipe()));
             boolean scoredThisStep = validation.every() > 0 && step % validation.every() == 0 && step > stepAtStart;
             if (!validation.samples().isEmpty() && !scoredThisStep) {
                 report(model, validation, step);

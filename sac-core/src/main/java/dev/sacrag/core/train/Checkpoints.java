@@ -10,13 +10,18 @@ import dev.sacrag.core.model.Safetensors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * A resumable training checkpoint: trainable tensors, optimiser moments and a small state
- * file (step, tokens, elapsed time). The state file is written last, so a checkpoint whose
- * state file exists is complete; writes go through temporary names.
+ * file (step, tokens, elapsed time, the run's recipe). The state file is written last, so a
+ * checkpoint whose state file exists is complete. A new checkpoint is written whole into
+ * {@code NAME.partial} and then takes the old one's place ({@code NAME.previous} for the moment
+ * between the two renames): a crash while saving leaves the previous checkpoint to resume from.
  */
 final class Checkpoints {
     static final String WEIGHTS = "weights.safetensors";
@@ -28,35 +33,113 @@ final class Checkpoints {
      * @param schedule the learning-rate schedule a resumed run must keep (SAC training; null in
      *     the base's checkpoints and in checkpoints written before it was recorded)
      */
-    record State(long step, long tokens, double elapsedSeconds, long seed, String stage, String schedule) {
+    /**
+     * @param recipe what a resumed run must keep the same (seed, data, rates, shape...), by the
+     *     flag that sets it; null in checkpoints written before it was recorded
+     */
+    record State(long step, long tokens, double elapsedSeconds, long seed, String stage, String schedule,
+                 Map<String, String> recipe) {
         State(long step, long tokens, double elapsedSeconds, long seed, String stage) {
-            this(step, tokens, elapsedSeconds, seed, stage, null);
+            this(step, tokens, elapsedSeconds, seed, stage, null, null);
         }
     }
 
     static void save(Path dir, Map<String, NDArray> tensors, AdamW optimizer, State state) throws IOException {
-        Files.createDirectories(dir);
-        Files.deleteIfExists(dir.resolve(STATE));
+        Path partial = sibling(dir, ".partial");
+        Path previous = sibling(dir, ".previous");
+        deleteTree(partial);
+        Files.createDirectories(partial);
         Map<String, Safetensors.Tensor> t = new LinkedHashMap<>();
         tensors.forEach((name, a) -> t.put(name,
                 new Safetensors.Tensor(a.toFloatArray(), a.getShape().getShape(), Safetensors.DType.F32)));
-        Safetensors.write(dir.resolve(WEIGHTS), t);
-        optimizer.save(dir.resolve(OPTIMIZER));
-        AtomicFiles.writeString(dir.resolve(STATE), GSON.toJson(state));
+        Safetensors.write(partial.resolve(WEIGHTS), t);
+        optimizer.save(partial.resolve(OPTIMIZER));
+        AtomicFiles.writeString(partial.resolve(STATE), GSON.toJson(state));
+        deleteTree(previous);
+        if (Files.exists(dir)) {
+            Files.move(dir, previous, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(previous);
     }
 
+    /** Whether a complete checkpoint is there (or, after a crash between a save's two renames, its previous one). */
     static boolean exists(Path dir) {
-        return Files.exists(dir.resolve(STATE));
+        return complete(dir) != null;
+    }
+
+    /** {@code dir} when complete, else the previous checkpoint a save was replacing, else null. */
+    private static Path complete(Path dir) {
+        if (Files.exists(dir.resolve(STATE))) {
+            return dir;
+        }
+        Path previous = sibling(dir, ".previous");
+        return Files.exists(previous.resolve(STATE)) ? previous : null;
+    }
+
+    private static Path sibling(Path dir, String suffix) {
+        return dir.resolveSibling(dir.getFileName() + suffix);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /** The checkpoint's state file alone (no tensors read). */
+    static State state(Path dir) throws IOException {
+        Path at = complete(dir);
+        if (at == null) {
+            throw new java.nio.file.NoSuchFileException(dir.resolve(STATE).toString(), null, "no complete checkpoint");
+        }
+        return GSON.fromJson(Files.readString(at.resolve(STATE)), State.class);
+    }
+
+    /**
+     * Refuses a resume whose recipe differs from the checkpoint's, naming each difference: a
+     * resume with another seed, data or rate would go on as if it were the same run (and record
+     * itself as that run), while its first steps were another's.
+     *
+     * @param elsewhere how to train it anyway, e.g. "train into another --name"
+     */
+    static void requireSameRecipe(Path dir, State saved, Map<String, String> now, String elsewhere) {
+        if (saved.recipe() == null) {
+            return;
+        }
+        List<String> differences = new ArrayList<>();
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>(saved.recipe().keySet());
+        keys.addAll(now.keySet());
+        for (String k : keys) {
+            String was = saved.recipe().get(k);
+            String is = now.get(k);
+            if (!java.util.Objects.equals(was, is)) {
+                differences.add(k + " " + was + " (now " + is + ")");
+            }
+        }
+        if (!differences.isEmpty()) {
+            throw new IllegalArgumentException(dir + " was trained with " + String.join(", ", differences)
+                    + ": a resume continues that run, so give the same flags, or " + elsewhere);
+        }
     }
 
     static State load(Path dir, Map<String, NDArray> tensors, AdamW optimizer) throws IOException {
-        State s = GSON.fromJson(Files.readString(dir.resolve(STATE)), State.class);
-        try (Safetensors.Reader r = Safetensors.open(dir.resolve(WEIGHTS))) {
+        Path at = complete(dir);
+        if (at == null) {
+            throw new java.nio.file.NoSuchFileException(dir.resolve(STATE).toString(), null, "no complete checkpoint");
+        }
+        State s = GSON.fromJson(Files.readString(at.resolve(STATE)), State.class);
+        try (Safetensors.Reader r = Safetensors.open(at.resolve(WEIGHTS))) {
             for (var e : tensors.entrySet()) {
                 AdamW.copyInto(e.getValue(), r.readF32(e.getKey()));
             }
         }
-        optimizer.load(dir.resolve(OPTIMIZER));
+        optimizer.load(at.resolve(OPTIMIZER));
         return s;
     }
 

@@ -137,8 +137,15 @@ public final class SacTrainer {
             Path ckpt = c.adapterDir().resolve("checkpoint");
             long step = 0;
             double before = 0;
-            if (c.resume() && Checkpoints.exists(ckpt)) {
+            if (c.resume() && !Checkpoints.exists(ckpt)) {
+                // a finished adapter keeps no checkpoint: starting over would overwrite it
+                throw new IllegalArgumentException("--resume: " + c.adapterDir() + " holds no checkpoint to resume"
+                        + " (a package's adapters come without theirs); starting over would overwrite it. To go on from"
+                        + " its weights, train with --init " + c.adapterDir() + " into another --name");
+            }
+            if (c.resume()) {
                 refuseOtherShape(SacSpec.load(c.adapterDir()));
+                Checkpoints.requireSameRecipe(c.adapterDir(), Checkpoints.state(ckpt), recipe(), "train into another --name");
                 Checkpoints.State s = Checkpoints.load(ckpt, params, adam);
                 if (s.schedule() != null && !s.schedule().equals(schedule())) {
                     throw new IllegalArgumentException(c.adapterDir() + "'s checkpoint was trained with the stage-2 rate "
@@ -239,6 +246,31 @@ public final class SacTrainer {
     }
 
     /** The stage-2 schedule, as a checkpoint records it: a decay is fixed by its length, a constant rate is not. */
+    /**
+     * The data the examples come from, by the flags that choose it (file, contexts, shares): part
+     * of the recipe a resume must keep. Set before {@link #train}.
+     */
+    public SacTrainer describingData(Map<String, String> data) {
+        this.data = Map.copyOf(data);
+        return this;
+    }
+
+    private Map<String, String> data = Map.of();
+
+    /** What a resume must keep, by flag (the schedule is checked on its own, with its own message). */
+    private Map<String, String> recipe() {
+        Map<String, String> r = new java.util.TreeMap<>(data);
+        r.put("--seed", Long.toString(c.seed()));
+        r.put("--ratio", c.spec().ratios().toString());
+        r.put("--batch", Integer.toString(c.batch()));
+        r.put("--lr1", Float.toString(c.lr1()));
+        r.put("--lr2", Float.toString(c.lr2()));
+        r.put("--continuation-share", Double.toString(c.continuationShare()));
+        r.put("--answer-prompt", c.spec().answerPrompt());
+        r.put("base model", String.valueOf(c.spec().baseModel()));
+        return r;
+    }
+
     private String schedule() {
         return c.decayStage2() ? "decaying over " + c.stage2Steps() + " steps" : "constant";
     }
@@ -262,7 +294,7 @@ public final class SacTrainer {
 
     private void save(Map<String, NDArray> params, AdamW adam, LowRank lora, NDArray table, NDArray lm, Path ckpt,
                       long step, double elapsed) throws IOException {
-        Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, 0, elapsed, c.seed(), "sac", schedule()));
+        Checkpoints.save(ckpt, params, adam, new Checkpoints.State(step, 0, elapsed, c.seed(), "sac", schedule(), recipe()));
         SacAdapter.save(c.adapterDir(), c.spec(), lora, table, lm);
     }
 

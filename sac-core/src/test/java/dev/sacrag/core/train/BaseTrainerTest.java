@@ -77,6 +77,17 @@ class BaseTrainerTest {
                     .train(qa, List.of(), tokFile);
             assertEquals(List.of(4L, 5L, 6L), resumedSteps, "the second run continues after step 3");
 
+            // another rate, or no checkpoint at all, is not a resume of this run
+            BaseTrainer.Config otherLr = new BaseTrainer.Config(tmp.resolve("m"), TinyTraining.CONFIG, 5, 8,
+                    Duration.ofMinutes(5), 768, 1e-2f, 5, 1.0, Duration.ofHours(1), true, null, 0);
+            IllegalArgumentException lr = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new BaseTrainer(otherLr, s -> { }).train(qa, List.of(), tokFile));
+            assertTrue(lr.getMessage().contains("--lr 0.003 (now 0.01)"), lr.getMessage());
+            IllegalArgumentException none = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new BaseTrainer(config(tmp.resolve("fresh"), 6, true, Duration.ofHours(1)), s -> { })
+                            .train(qa, List.of(), tokFile));
+            assertTrue(none.getMessage().startsWith("--resume: "), none.getMessage());
+
             // so it ends bit for bit where one uninterrupted run does
             new BaseTrainer(config(tmp.resolve("once"), 6, false, Duration.ofHours(1)), s -> { }).train(qa, List.of(), tokFile);
         }

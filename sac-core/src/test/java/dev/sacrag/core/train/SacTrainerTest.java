@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -322,6 +323,45 @@ class SacTrainerTest {
                 messages.add(message);
             }
         };
+    }
+
+    @Test
+    void aResumeIsRefusedWithoutACheckpointOrWithAnotherRecipeAndASaveCutShortLeavesThePreviousOne() throws Exception {
+        Path base = tinyBase();
+        SacSpec spec = qv4("sac", 4);
+        Path adapter = tmp.resolve("adapters/recipe");
+        try (Transformer model = Transformer.load(base)) {
+            // a finished adapter copied in without its checkpoint: starting over would overwrite it
+            Files.createDirectories(adapter);
+            IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () ->
+                    new SacTrainer(config(adapter, spec, 3, true), s -> { }).train(model, new Fixed(), new long[] {0, 5, 6}));
+            assertTrue(none.getMessage().contains("holds no checkpoint to resume") && none.getMessage().contains("--init"),
+                    none.getMessage());
+
+            new SacTrainer(config(adapter, spec, 3, false), s -> { }).describingData(Map.of("--data", "data-x"))
+                    .train(model, new Fixed(), new long[] {0, 5, 6});
+            byte[] adapterBytes = Files.readAllBytes(adapter.resolve("sac.safetensors"));
+            SacTrainer.Config otherSeed = new SacTrainer.Config(adapter, spec, 7, 1, 2, 2, 1e-2f, 1e-2f, 2,
+                    Duration.ofMinutes(5), Duration.ofHours(1), true);
+            IllegalArgumentException seed = assertThrows(IllegalArgumentException.class, () ->
+                    new SacTrainer(otherSeed, s -> { }).describingData(Map.of("--data", "data-x"))
+                            .train(model, new Fixed(), new long[] {0, 5, 6}));
+            assertTrue(seed.getMessage().contains("--seed 1 (now 7)"), seed.getMessage());
+            IllegalArgumentException data = assertThrows(IllegalArgumentException.class, () ->
+                    new SacTrainer(config(adapter, spec, 3, true), s -> { }).describingData(Map.of("--data", "data-y"))
+                            .train(model, new Fixed(), new long[] {0, 5, 6}));
+            assertTrue(data.getMessage().contains("--data data-x (now data-y)"), data.getMessage());
+            assertArrayEquals(adapterBytes, Files.readAllBytes(adapter.resolve("sac.safetensors")), "refused before any write");
+
+            // a save cut between its two renames: the previous checkpoint is there to resume from
+            Path ckpt = adapter.resolve("checkpoint");
+            Files.move(ckpt, adapter.resolve("checkpoint.previous"));
+            List<TrainingListener.Step> none2 = new ArrayList<>();
+            new SacTrainer(config(adapter, spec, 3, true), none2::add).describingData(Map.of("--data", "data-x"))
+                    .train(model, new Fixed(), new long[] {0, 5, 6});
+            assertEquals(List.of(), none2, "resumed at its end from the previous checkpoint");
+            assertTrue(Files.exists(ckpt.resolve(Checkpoints.STATE)) && !Files.exists(adapter.resolve("checkpoint.previous")));
+        }
     }
 
     private static SacTrainer.Config decaying(Path adapter, SacSpec spec, long stage2, boolean resume, boolean decay) {
