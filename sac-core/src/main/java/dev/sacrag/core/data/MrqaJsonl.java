@@ -6,7 +6,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import dev.sacrag.core.io.AtomicFiles;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -79,11 +78,14 @@ public final class MrqaJsonl {
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toString(), null, "MRQA JSONL file not found");
         }
+        if (Files.isDirectory(file)) {
+            throw new IOException(file + ": a folder, not an MRQA JSONL file");
+        }
         List<MrqaRecord> out = new ArrayList<>();
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (Lines r = new Lines(Files.newInputStream(file))) {
             String line;
             int n = 0;
-            while ((line = r.readLine()) != null) {
+            while ((line = readLine(r, file, n + 1)) != null) {
                 n++;
                 if (line.isBlank()) {
                     continue;
@@ -100,6 +102,68 @@ public final class MrqaJsonl {
             }
         }
         return out;
+    }
+
+    /**
+     * The next line (without its \n or \r\n), decoded on its own so that bytes that are not UTF-8
+     * are an error naming their line (a reader decoding ahead in blocks named the wrong one, or
+     * none: "Input length = 1"); null at the end.
+     */
+    private static String readLine(Lines in, Path file, int lineNumber) throws IOException {
+        byte[] line = in.next();
+        if (line == null) {
+            return null;
+        }
+        int length = line.length > 0 && line[line.length - 1] == '\r' ? line.length - 1 : line.length;
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(line, 0, length)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException(file + ":" + lineNumber + ": not UTF-8 text (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The bytes of a stream split at \n, read in blocks. */
+    private static final class Lines implements AutoCloseable {
+        private final java.io.InputStream in;
+        private final byte[] block = new byte[1 << 16];
+        private int at;
+        private int end;
+
+        Lines(java.io.InputStream in) {
+            this.in = in;
+        }
+
+        /** The next line's bytes, or null at the end of the stream. */
+        byte[] next() throws IOException {
+            java.io.ByteArrayOutputStream line = null;
+            while (true) {
+                if (at == end) {
+                    end = in.read(block);
+                    at = 0;
+                    if (end <= 0) {
+                        end = 0;
+                        return line == null ? null : line.toByteArray();
+                    }
+                }
+                int from = at;
+                while (at < end && block[at] != '\n') {
+                    at++;
+                }
+                if (line == null) {
+                    line = new java.io.ByteArrayOutputStream(Math.max(16, at - from));
+                }
+                line.write(block, from, at - from);
+                if (at < end) {   // the \n
+                    at++;
+                    return line.toByteArray();
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
     }
 
     private static MrqaRecord parse(JsonObject o, String where) {
@@ -120,6 +184,10 @@ public final class MrqaJsonl {
                 throw new IllegalArgumentException("question " + str(q, "qid") + " has no answers");
             }
             a.forEach(x -> answers.add(x.getAsString()));
+            if (answers.stream().anyMatch(String::isBlank)) {
+                // an empty gold answer would score an empty prediction as exact
+                throw new IllegalArgumentException("question " + str(q, "qid") + " has a blank answer");
+            }
             List<MrqaRecord.Span> spans = new ArrayList<>();
             JsonArray det = q.getAsJsonArray("detected_answers");
             if (det != null) {

@@ -24,12 +24,19 @@ public final class Metrics {
      */
     private static final Pattern PUNCT = Pattern.compile("[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~]");
 
+    /**
+     * Whitespace as Python's {@code str.split()} sees it, Unicode's included: gold answers of
+     * real MRQA/SQuAD files hold no-break spaces (U+00A0), which {@code \\s} and {@code trim()}
+     * (ASCII only) kept inside a token, so "Paris France" did not match "Paris\u00a0France".
+     */
+    private static final Pattern SPACE = Pattern.compile("(?U)\\s+");
+
     /** SQuAD normalisation: lower case, no punctuation, no articles, single spaces. */
     public static String normalize(String s) {
         String t = s.toLowerCase(Locale.ROOT);
         t = PUNCT.matcher(t).replaceAll("");
         t = ARTICLES.matcher(t).replaceAll(" ");
-        return String.join(" ", t.trim().split("\\s+"));
+        return String.join(" ", tokens(t));
     }
 
     public static double squadEm(String prediction, List<String> golds) {
@@ -57,7 +64,9 @@ public final class Metrics {
     }
 
     private static List<String> tokens(String s) {
-        return s.isEmpty() ? List.of() : new ArrayList<>(Arrays.asList(s.split("\\s+")));
+        List<String> out = new ArrayList<>(Arrays.asList(SPACE.split(s)));
+        out.removeIf(String::isEmpty);   // a leading separator gives an empty first piece
+        return out;
     }
 
     /** Harmonic mean of unigram precision and recall (multiset overlap). */

@@ -37,5 +37,15 @@ class MrqaJsonlTest {
         IOException empty = assertThrows(IOException.class, () -> MrqaJsonl.read(f));
         assertTrue(empty.getMessage().contains(":1") && empty.getMessage().contains("empty context"), empty.getMessage());
         assertThrows(java.nio.file.NoSuchFileException.class, () -> MrqaJsonl.read(tmp.resolve("missing.jsonl")));
+
+        IOException folder = assertThrows(IOException.class, () -> MrqaJsonl.read(tmp));
+        assertTrue(folder.getMessage().endsWith(": a folder, not an MRQA JSONL file"), folder.getMessage());
+        Files.write(f, ("{\"header\": {}}\n{\"context\": \"caf" + "\u00e9\"").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        IOException latin1 = assertThrows(IOException.class, () -> MrqaJsonl.read(f));
+        assertTrue(latin1.getMessage().contains("bad.jsonl:2: not UTF-8 text"), latin1.getMessage());
+        Files.writeString(f, "{\"context\": \"c\", \"qas\": [{\"qid\": \"q1\", \"question\": \"?\", \"answers\": [\" \"]}]}\n");
+        IOException blank = assertThrows(IOException.class, () -> MrqaJsonl.read(f));
+        assertTrue(blank.getMessage().contains("bad.jsonl:1") && blank.getMessage().contains("q1 has a blank answer"),
+                blank.getMessage());
     }
 }

@@ -27,6 +27,15 @@ class MetricsTest {
     }
 
     @Test
+    void squadNormalisationSplitsOnUnicodeWhitespaceAsPythonDoes() {
+        // the official script's str.split() splits on a no-break space; real gold answers hold them
+        assertEquals("paris france", Metrics.normalize("Paris\u00a0France"));
+        assertEquals(1.0, Metrics.squadEm("Paris France", List.of("Paris\u00a0France")));
+        assertEquals(1.0, Metrics.squadF1("Paris France", List.of("\u2003Paris\u00a0France\u3000")));
+        assertEquals("x y", Metrics.normalize("\u00a0x\u2009y "));
+    }
+
+    @Test
     void squadF1IsBestTokenOverlapOverGolds() {
         // vs "marine biology": precision 2/3, recall 1 -> 0.8; vs "biology": 0.5; the best counts
         assertEquals(0.8, Metrics.squadF1("marine biology lab", List.of("biology", "marine biology")), 1e-9);
