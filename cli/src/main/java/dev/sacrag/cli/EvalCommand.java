@@ -57,7 +57,15 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (limit != null && limit < 1) {
+            throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
+        }
+        if (ratios.stream().anyMatch(r -> r < 1)) {
+            throw new IllegalArgumentException("--ratios must be at least 1 each, got " + ratios);
+        }
         List<MrqaRecord> records = MrqaJsonl.read(data);
+        // the plain text too, before minutes of QA: a missing or malformed file must not cost those
+        List<String> texts = text == null ? null : MrqaJsonl.read(text).stream().map(MrqaRecord::context).toList();
         if (limit != null) {
             records = records.subList(0, Math.min(limit, records.size()));
         }
@@ -81,9 +89,18 @@ final class EvalCommand implements Callable<Integer> {
             Evaluator ev = new Evaluator(engines, line -> System.err.println("  " + line));
             List<Evaluator.Prediction> predictions = new ArrayList<>();
             long t0 = System.nanoTime();
-            List<Evaluator.Row> rows = ev.qa(records, ratios, predictions, methods == null ? Evaluator.METHODS : methods);
-            List<Evaluator.PplRow> ppl = text == null ? List.of()
-                    : ev.perplexity(MrqaJsonl.read(text).stream().map(MrqaRecord::context).toList(), ratios,
+            List<String> wanted = methods == null ? Evaluator.METHODS : methods;
+            List<Evaluator.Row> rows = ev.qa(records, ratios, predictions, wanted);
+            List<String> unscored = unscored(wanted, ratios, rows);
+            if (rows.isEmpty()) {
+                throw new IllegalArgumentException("nothing could be scored: no adapter in " + model.resolve("adapters")
+                        + " gives " + String.join(", ", unscored) + " (--methods, --ratios)");
+            }
+            if (!unscored.isEmpty()) {
+                System.err.println("eval: not scored, no adapter gives them: " + String.join(", ", unscored));
+            }
+            List<Evaluator.PplRow> ppl = texts == null ? List.of()
+                    : ev.perplexity(texts, ratios,
                             methods == null ? List.of() : methods.stream().filter(Evaluator.EXPERIMENTS::contains).toList());
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("adapters", new ArrayList<>(engines.keySet()));
@@ -111,6 +128,22 @@ final class EvalCommand implements Callable<Integer> {
             engines.values().forEach(SacEngine::close);
         }
         return 0;
+    }
+
+    /** The method@ratio pairs asked for that have no row (an adapter without that ratio, or no adapter of the variant). */
+    static List<String> unscored(List<String> methods, List<Integer> ratios, List<Evaluator.Row> rows) {
+        List<String> missing = new ArrayList<>();
+        for (String m : methods) {
+            if (m.equals("full") || m.equals("none")) {
+                continue;
+            }
+            for (int r : ratios) {
+                if (rows.stream().noneMatch(row -> row.method().equals(m) && row.ratio() == r)) {
+                    missing.add(m + "@" + r + "x");
+                }
+            }
+        }
+        return missing;
     }
 
     /**

@@ -141,6 +141,15 @@ final class TrainCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            if (steps < 1 || batchTokens < 1 || trainContexts < 1 || vocab < 259) {
+                throw new IllegalArgumentException("--steps, --batch-tokens and --train-contexts must be at least 1 and"
+                        + " --vocab at least 259 (256 bytes and 3 special tokens), got " + steps + ", " + batchTokens
+                        + ", " + trainContexts + " and " + vocab);
+            }
+            if (resume && initFrom != null && Files.exists(out.resolve("train/checkpoint/state.json"))) {
+                System.err.println("--init-from is ignored: the checkpoint in " + out.resolve("train/checkpoint")
+                        + " holds the weights");
+            }
             Path work = out.resolve("train");
             Files.createDirectories(work);
             List<MrqaRecord> qa = MrqaJsonl.read(data.resolve(trainFile));
@@ -337,6 +346,13 @@ final class TrainCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            if (ratios.stream().anyMatch(r -> r < 1)) {
+                throw new IllegalArgumentException("--ratio must be at least 1 each, got " + ratios);
+            }
+            if (batch < 1 || trainContexts < 1 || questionsPerExample < 1) {
+                throw new IllegalArgumentException("--batch, --train-contexts and --questions-per-example must be at least 1,"
+                        + " got " + batch + ", " + trainContexts + " and " + questionsPerExample);
+            }
             if (!List.of("sac", "sac-causal", "sac-no-anchor-emb", SacSpec.NAMES_VARIANT).contains(variant)) {
                 throw new IllegalArgumentException("--variant must be sac, sac-causal, sac-no-anchor-emb or "
                         + SacSpec.NAMES_VARIANT);

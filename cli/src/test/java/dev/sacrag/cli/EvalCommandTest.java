@@ -44,4 +44,14 @@ class EvalCommandTest {
         String spec = Files.readString(DEMO_SPEC).replace("\"variant\": \"sac\"", "\"variant\": \"" + variant + "\"");
         Files.writeString(folder.resolve("sac.json"), spec);
     }
+
+    @Test
+    void theMethodRatioPairsNoAdapterGivesAreNamed() {
+        java.util.function.BiFunction<String, Integer, dev.sacrag.core.eval.Evaluator.Row> row = (m, r) ->
+                new dev.sacrag.core.eval.Evaluator.Row(m, r, 0, 0, 0, 0, 1, null, null, 0);
+        java.util.List<dev.sacrag.core.eval.Evaluator.Row> rows = java.util.List.of(row.apply("full", 0),
+                row.apply("sac", 4), row.apply("sac", 8), row.apply("sac-causal", 8));
+        assertEquals(java.util.List.of("sac@16x", "sac-causal@4x", "sac-causal@16x"),
+                EvalCommand.unscored(java.util.List.of("full", "sac", "sac-causal"), java.util.List.of(4, 8, 16), rows));
+    }
 }
