@@ -40,6 +40,22 @@ class SacCliTest {
     }
 
     @Test
+    void aDataBuildThatFailsLeavesTheEarlierBuildsFilesAsTheyWere() throws Exception {
+        Path data = java.nio.file.Files.createDirectories(tmp.resolve("built"));
+        java.nio.file.Files.writeString(data.resolve("synthetic-train.jsonl"), "the earlier build's\n");
+        Run r = run("data", "build", "--out", data.toString(), "--brown", tmp.resolve("no-brown").toString(),
+                "--train", "2", "--dev", "1", "--test", "1", "--short-train", "0");
+        assertTrue(r.code() != 0, r.out() + r.err());
+        assertEquals("the earlier build's\n", java.nio.file.Files.readString(data.resolve("synthetic-train.jsonl")),
+                "the corpora are read before anything is written");
+        assertFalse(java.nio.file.Files.exists(data.resolve("synthetic-dev.jsonl")));
+        assertFalse(java.nio.file.Files.exists(data.resolve(".partial")));
+        Run negative = run("data", "build", "--out", data.toString(), "--train", "-3");
+        assertTrue(negative.code() != 0 && negative.err().contains("--train, --dev and --test must be at least 1"),
+                negative.err());
+    }
+
+    @Test
     void compressorRefusesABlankMetricsAddressNamingTheFlag() {
         Run r = run("compressor", "--model", Path.of("..", "models", "sac-demo").toString(), "--metrics-bind", " ",
                 "--state-dir", tmp.resolve("state").toString());

@@ -3,7 +3,9 @@ package dev.sacrag.core.data;
 import dev.sacrag.core.data.SyntheticFacts.Split;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -23,6 +25,13 @@ public final class DataBuilder {
      * phrasings, nonce facts, name style; its length range is not used: the files have fixed ones).
      */
     public record Sizes(int train, int dev, int test, int shortTrain, SyntheticFacts.Options facts) {
+        public Sizes {
+            if (train < 1 || dev < 1 || test < 1 || shortTrain < 0) {
+                throw new IllegalArgumentException("--train, --dev and --test must be at least 1 and --short-train at least"
+                        + " 0, got " + train + ", " + dev + ", " + test + " and " + shortTrain);
+            }
+        }
+
         public Sizes(int train, int dev, int test, int shortTrain) {
             this(train, dev, test, shortTrain, SyntheticFacts.Options.defaults());
         }
@@ -35,7 +44,47 @@ public final class DataBuilder {
     /** What was written: file name to number of contexts. */
     public record Summary(Map<String, Integer> contexts) { }
 
+    /** The files a build writes; a build without the short curriculum removes the short ones an earlier build left. */
+    static final List<String> SHORT_FILES = List.of("synthetic-train-short.jsonl", "synthetic-dev-short.jsonl");
+
+    /**
+     * Reads the corpora first, writes every file into {@code out/.partial}, and only then moves
+     * them into {@code out}: a build that fails (a corpus missing, the disk full) leaves the
+     * previous build's files as they were, never this build's synthetic files beside the last
+     * build's text files.
+     */
     public static Summary build(Path out, Path brownDir, Path wordnetDir, long seed, Sizes sizes) throws IOException {
+        List<TextCorpora.Document> docs = new ArrayList<>(TextCorpora.brown(brownDir));
+        docs.addAll(TextCorpora.wordnet(wordnetDir, 40));
+        Path partial = out.resolve(".partial");
+        deleteTree(partial);
+        Files.createDirectories(partial);
+        Summary summary = write(partial, docs, seed, sizes);
+        for (String file : summary.contexts().keySet()) {
+            Files.move(partial.resolve(file), out.resolve(file), StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+        }
+        if (sizes.shortTrain() == 0) {
+            for (String stale : SHORT_FILES) {
+                Files.deleteIfExists(out.resolve(stale));
+            }
+        }
+        deleteTree(partial);
+        return summary;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    private static Summary write(Path out, List<TextCorpora.Document> docs, long seed, Sizes sizes) throws IOException {
         Map<String, Integer> written = new java.util.LinkedHashMap<>();
         Map<Split, Integer> n = Map.of(Split.TRAIN, sizes.train(), Split.DEV, sizes.dev(), Split.TEST, sizes.test());
         for (Split s : Split.values()) {
@@ -54,8 +103,6 @@ public final class DataBuilder {
             MrqaJsonl.write(out.resolve("synthetic-dev-short.jsonl"), "sac-synthetic-facts", "dev", dev);
             written.put("synthetic-dev-short.jsonl", dev.size());
         }
-        List<TextCorpora.Document> docs = new ArrayList<>(TextCorpora.brown(brownDir));
-        docs.addAll(TextCorpora.wordnet(wordnetDir, 40));
         Map<Split, List<MrqaRecord>> bySplit = new EnumMap<>(Split.class);
         for (Split s : Split.values()) {
             bySplit.put(s, new ArrayList<>());
