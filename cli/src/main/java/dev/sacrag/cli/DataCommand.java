@@ -198,7 +198,13 @@ final class DataCommand implements Runnable {
         static List<Prediction> read(Path file) throws java.io.IOException {
             List<Prediction> out = new java.util.ArrayList<>();
             int line = 0;
-            for (String l : Files.readAllLines(file)) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(file);
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new IllegalArgumentException(file + ": not UTF-8 text (" + e.getMessage() + ")");
+            }
+            for (String l : lines) {
                 line++;
                 if (l.isBlank()) {
                     continue;
@@ -214,10 +220,15 @@ final class DataCommand implements Runnable {
                         throw new IllegalArgumentException(file + ":" + line + ": no \"" + field + "\" field");
                     }
                 }
-                int ratio = o.get("ratio").getAsInt();
-                out.add(new Prediction(o.get("method").getAsString() + (ratio > 0 ? " " + ratio + "x" : ""), ratio,
-                        o.get("qid").getAsString(), o.get("question").getAsString(), o.get("predicted").getAsString(),
-                        Metrics.squadEm(o.get("predicted").getAsString(), List.of(o.get("gold").getAsString())) > 0));
+                try {
+                    int ratio = o.get("ratio").getAsInt();
+                    String predicted = o.get("predicted").getAsString();
+                    out.add(new Prediction(o.get("method").getAsString() + (ratio > 0 ? " " + ratio + "x" : ""), ratio,
+                            o.get("qid").getAsString(), o.get("question").getAsString(), predicted,
+                            Metrics.squadEm(predicted, List.of(o.get("gold").getAsString())) > 0));
+                } catch (RuntimeException e) {   // "ratio": "four", "predicted": null, ...
+                    throw new IllegalArgumentException(file + ":" + line + ": a field of the wrong kind (" + e + ")");
+                }
             }
             return out;
         }

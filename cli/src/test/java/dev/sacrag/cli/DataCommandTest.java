@@ -244,4 +244,20 @@ class DataCommandTest {
         return "{\"method\":\"" + method + "\",\"ratio\":" + ratio + ",\"qid\":\"" + qid + "\",\"question\":\"?\",\"predicted\":\""
                 + predicted + "\",\"gold\":\"" + gold + "\"}";
     }
+
+    @Test
+    void aPredictionsLineWithAFieldOfTheWrongKindNamesItsLine() throws Exception {
+        Path f = java.nio.file.Files.createTempFile("predictions", ".jsonl");
+        try {
+            java.nio.file.Files.writeString(f, "{\"method\":\"sac\",\"ratio\":4,\"qid\":\"a\",\"question\":\"?\","
+                    + "\"predicted\":\"x\",\"gold\":\"x\"}\n{\"method\":\"sac\",\"ratio\":\"four\",\"qid\":\"b\","
+                    + "\"question\":\"?\",\"predicted\":null,\"gold\":\"x\"}\n");
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> DataCommand.Prediction.read(f));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith(f + ":2: a field of the wrong kind"),
+                    e.getMessage());
+        } finally {
+            java.nio.file.Files.delete(f);
+        }
+    }
 }

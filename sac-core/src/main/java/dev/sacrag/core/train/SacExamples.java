@@ -66,6 +66,11 @@ public final class SacExamples implements SacTrainer.Examples {
                 texts.add(t);
             }
         }
+        if (questions.isEmpty()) {
+            // refused here, not after all of stage 1 with "bound must be positive"
+            throw new IllegalArgumentException("the training contexts hold no questions: stage 2 trains on questions"
+                    + " about them (an MRQA file whose contexts have \"qas\")");
+        }
     }
 
     /**
