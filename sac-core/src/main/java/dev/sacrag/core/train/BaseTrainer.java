@@ -222,14 +222,19 @@ public final class BaseTrainer {
         return StrictMath.sqrt(-2 * StrictMath.log(u)) * StrictMath.cos(2 * Math.PI * r.nextDouble());
     }
 
-    /** Writes a Hugging Face style folder: config.json, model.safetensors (f32), tokenizer.json. */
+    /**
+     * Writes a Hugging Face style folder: model.safetensors (f32), tokenizer.json, then config.json,
+     * each through a temporary file, config last (a crash part way leaves the earlier config, not
+     * new weights beside a half-copied tokenizer).
+     */
     void export(Path dir, Map<String, NDArray> params, Path tokenizerJson) throws IOException {
         Files.createDirectories(dir);
         Map<String, Safetensors.Tensor> t = new LinkedHashMap<>();
         params.forEach((name, a) -> t.put(name,
                 new Safetensors.Tensor(a.toFloatArray(), a.getShape().getShape(), Safetensors.DType.F32)));
         Safetensors.write(dir.resolve("model.safetensors"), t);
+        AtomicFiles.write(dir.resolve("tokenizer.json"),
+                tmp -> Files.copy(tokenizerJson, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING));
         AtomicFiles.writeString(dir.resolve("config.json"), c.model().toJson());
-        Files.copy(tokenizerJson, dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 }
