@@ -41,9 +41,15 @@ final class ConsoleProgress implements TrainingListener {
         }
         if (log != null && s.step() % logEvery == 0) {
             write(String.format(Locale.ROOT,
-                    "{\"stage\":\"%s\",\"step\":%d,\"loss\":%.5f,\"smooth_loss\":%.5f,\"tok_s\":%.1f,\"elapsed_s\":%.1f,\"lr\":%.3e}%n",
-                    s.stage(), s.step(), s.loss(), smoothLoss, s.tokensPerSecond(), s.elapsedSeconds(), s.lr()));
+                    "{\"stage\":\"%s\",\"step\":%d,\"loss\":%s,\"smooth_loss\":%s,\"tok_s\":%.1f,\"elapsed_s\":%.1f,\"lr\":%.3e}%n",
+                    s.stage(), s.step(), json(s.loss(), "%.5f"), json(smoothLoss, "%.5f"), s.tokensPerSecond(),
+                    s.elapsedSeconds(), s.lr()));
         }
+    }
+
+    /** A number as JSON: a non-finite loss (a step that diverged) is null, since NaN is not JSON. */
+    static String json(double v, String format) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, format, v) : "null";
     }
 
     @Override
