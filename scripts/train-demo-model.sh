@@ -26,7 +26,14 @@ OUT=${OUT:-models/sac-demo}
 SAC=${SAC:-./sac}
 # Which steps to run (all by default); e.g. PHASES="sac ablations eval" after the base is done.
 PHASES=${PHASES:-"data 0 1 2 3 gpu gpu-sac cpu-tune gpu-tune gpu-grow gpu-nonce gpu-wide cpu-wide cpu-ppl cpu-ppl2 cpu-ppl3 gpu-words-sac eval"}   # "sac ablations": the CPU adapter recipe instead of gpu-sac
-resume() { if [ -e "$1" ]; then echo --resume; fi; }
+# resume CHECKPOINT_DIR (or its state.json): --resume when a checkpoint is there, also one a save
+# cut short left beside it (CHECKPOINT.partial or CHECKPOINT.previous, which the trainer recovers)
+resume() {
+  local dir="${1%/state.json}"
+  if [ -e "$dir/state.json" ] || [ -e "$dir.partial/state.json" ] || [ -e "$dir.previous/state.json" ]; then
+    echo --resume
+  fi
+}
 want() { [[ " $PHASES " == *" $1 "* ]]; }
 # keep_before DIR: a copy of the package's base and adapters, made once, that a GPU step starts from
 # (so a rerun of the step starts from the same weights, not from what it installed)

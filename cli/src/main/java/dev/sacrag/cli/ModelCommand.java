@@ -196,7 +196,9 @@ final class ModelCommand implements Runnable {
                         + (r.blobsMissing() == 0 ? "" : " (" + r.blobsMissing() + " of them in the catalog, their blob"
                                 + " gone from Redis)")
                         + " (questions about them would get NOT_FOUND or wait for a recompression); run 'sac warm --model"
-                        + " ADAPTER_DIR' until it completes, or pass --force");
+                        + " ADAPTER_DIR' until it completes, or pass --force"
+                        + (r.blobsMissing() == 0 ? "" : " (with --blob-ttl, or a Redis that evicts, some blobs are always"
+                                + " gone: each is made again when a question needs it, so --force is the way there)"));
                 return 1;
             }
             if (r.ready() < r.live()) {

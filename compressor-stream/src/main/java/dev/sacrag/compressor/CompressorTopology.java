@@ -68,16 +68,16 @@ public final class CompressorTopology {
     }
 
     /**
-     * Largest latest-documents changelog record: the JSON form of the largest accepted document.
-     * JSON escapes at most a few characters per text character; twice the value limit plus
-     * headroom covers real text, and the producer's max.request.size is set to the same.
-     */
-    /**
      * Room left in a changelog record for what is not the stored JSON besides the key: the record
      * batch's header and the record's own framing (about a hundred bytes) and headers, with margin.
      */
     static final int RECORD_FRAMING_BYTES = 4096;
 
+    /**
+     * Largest latest-documents changelog record: the JSON form of the largest accepted document.
+     * JSON escapes at most a few characters per text character; twice the value limit plus
+     * headroom covers real text, and the producer's max.request.size is set to the same.
+     */
     static int maxStoredDocumentBytes(DocumentLimits limits) {
         long bytes = 2L * limits.maxValueBytes() + (1 << 20);
         return (int) Math.min(Integer.MAX_VALUE, bytes);

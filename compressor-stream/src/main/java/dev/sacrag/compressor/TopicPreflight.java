@@ -77,7 +77,10 @@ final class TopicPreflight {
      * blob is, for updates, deletes and same-text reuse) under {@link CompressorConfig#modelApplicationId}.
      * A compressor of that model under another application id (the default {@code sac-compressor}, say,
      * after a switch) starts without it: updates and deletes leave the rollout's blobs in Redis for
-     * good, and same text is compressed again. Refused, naming the application id to use.
+     * good, and same text is compressed again. Refused, naming the application id to use, when
+     * this application id has no state of its own yet (its group never committed): a deployment
+     * whose compressors have run under their id all along keeps running, even after a
+     * {@code sac warm --model} of its own model left a group of that name.
      */
     static void requireModelsOwnApplicationId(String bootstrapServers, String applicationId, String modelId) {
         String own = CompressorConfig.modelApplicationId(modelId);
@@ -89,7 +92,9 @@ final class TopicPreflight {
         try {
             boolean rolledOut = !await(admin.listConsumerGroupOffsets(own).partitionsToOffsetAndMetadata(),
                     "reading the committed offsets of " + own).isEmpty();
-            if (rolledOut) {
+            boolean fresh = rolledOut && await(admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata(),
+                    "reading the committed offsets of " + applicationId).isEmpty();
+            if (fresh) {
                 throw new IllegalStateException("model " + modelId + " was compressed under application id " + own
                         + " ('sac warm --model'), whose state knows its blobs; run its compressors with "
                         + CompressorConfig.Flags.APPLICATION_ID + " " + own + " (under " + applicationId

@@ -359,6 +359,16 @@ class CompressorIntegrationTest {
                 () -> CompressorApp.start(config("guard").model(base, rolled).build()));
         assertTrue(refused.getMessage().startsWith("model " + rolledId + " was compressed under application id " + own)
                 && refused.getMessage().contains("--application-id " + own), refused.getMessage());
+
+        // a deployment whose compressors ran under their own id all along (state of their own) keeps starting
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()))) {
+            admin.alterConsumerGroupOffsets("guard-compressor", Map.of(new org.apache.kafka.common.TopicPartition(
+                    topics.documents(), 0), new org.apache.kafka.clients.consumer.OffsetAndMetadata(0)))
+                    .all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        try (CompressorApp app = CompressorApp.start(config("guard").model(base, rolled).build())) {
+            assertEquals(rolledId, app.modelId());
+        }
     }
 
     /** An adapter trained with capitalised words' tokens as anchors too gets them in its blobs, sized for them. */

@@ -366,26 +366,34 @@ public final class AnchorKvStore implements AutoCloseable {
         return existed + existing(refused).size();
     }
 
+    /** Keys sent at a time by {@link #existing}: each command's timeout runs from when it is sent. */
+    static final int EXISTS_PIPELINE = 1000;
+
     /**
-     * Which of {@code keys} exist: one EXISTS per key, pipelined (all written before any reply is
-     * awaited), so n keys cost about one round trip; works across cluster slots.
+     * Which of {@code keys} exist: one EXISTS per key, pipelined {@value #EXISTS_PIPELINE} at a
+     * time (each slice written before any of its replies is awaited), so a slice costs about one
+     * round trip; works across cluster slots. In slices because every command's timeout starts
+     * when it is sent: a million at once timed out at the tail on loopback.
      */
     public Set<String> existing(List<String> keys) {
         List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
-        String operation = "EXISTS (pipelined, " + distinct.size() + " keys)";
-        List<RedisFuture<Long>> replies = new ArrayList<>(distinct.size());
-        try {
-            for (String key : distinct) {
-                replies.add(redis.async.exists(bytes(key)));
-            }
-        } catch (RedisException e) {
-            throw unavailable(operation, distinct.get(replies.size()), e);
-        }
         Set<String> found = new LinkedHashSet<>();
-        for (int i = 0; i < distinct.size(); i++) {
-            Long n = await(replies.get(i), operation, distinct.get(i));
-            if (n != null && n > 0) {
-                found.add(distinct.get(i));
+        for (int from = 0; from < distinct.size(); from += EXISTS_PIPELINE) {
+            List<String> slice = distinct.subList(from, Math.min(distinct.size(), from + EXISTS_PIPELINE));
+            String operation = "EXISTS (pipelined, " + slice.size() + " keys)";
+            List<RedisFuture<Long>> replies = new ArrayList<>(slice.size());
+            try {
+                for (String key : slice) {
+                    replies.add(redis.async.exists(bytes(key)));
+                }
+            } catch (RedisException e) {
+                throw unavailable(operation, slice.get(replies.size()), e);
+            }
+            for (int i = 0; i < slice.size(); i++) {
+                Long n = await(replies.get(i), operation, slice.get(i));
+                if (n != null && n > 0) {
+                    found.add(slice.get(i));
+                }
             }
         }
         return found;

@@ -488,6 +488,18 @@ class AnchorKvStoreTest {
         assertEquals(java.util.Set.of(a, soon), store.existing(List.of(a, RedisKeys.blobKey("acme", "m1", "gone", 1), soon, a)),
                 "the keys that exist, each once");
         assertTrue(store.existing(List.of()).isEmpty());
+        // more keys than one pipeline slice: every slice's answers count
+        List<String> many = new java.util.ArrayList<>();
+        java.util.Set<String> there = new java.util.HashSet<>();
+        for (int i = 0; i < 2 * AnchorKvStore.EXISTS_PIPELINE + 500; i++) {
+            String k = RedisKeys.blobKey("acme", "m1", "many-" + i, 1);
+            many.add(k);
+            if (i % 3 == 0) {
+                redis.call("SET", k, "x");
+                there.add(k);
+            }
+        }
+        assertEquals(there, store.existing(many));
         assertThrows(IllegalArgumentException.class, () -> store.expireAllWithin(List.of(a), Duration.ZERO));
     }
 

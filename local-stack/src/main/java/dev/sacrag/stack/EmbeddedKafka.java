@@ -55,6 +55,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** Where the broker's ports come from (a test hands out one that is taken). */
     static java.util.function.IntSupplier portPicker = FreePort::pick;
 
+    /** Told of each start attempt's folder (a test checks a failed attempt's folder is gone). */
+    static java.util.function.Consumer<Path> attemptFolders = dir -> { };
+
     /**
      * @param defaultPartitions {@code num.partitions} for topics created without a count
      * @param startTimeout how long to wait for the broker to accept admin requests
@@ -136,6 +139,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             long t0 = System.nanoTime();
             Path dir = TempDirs.create("sac-kafka-");
+            attemptFolders.accept(dir);
             int brokerPort = portPicker.getAsInt();
             int controllerPort = portPicker.getAsInt();
             KafkaRaftServer server = null;

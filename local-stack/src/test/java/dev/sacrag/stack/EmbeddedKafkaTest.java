@@ -154,30 +154,23 @@ class EmbeddedKafkaTest {
      */
     @Test
     void aControllerPortTakenBeforeTheBrokerBindsItIsRetriedNotFatal() throws Exception {
-        java.util.Set<java.nio.file.Path> foldersBefore = kafkaFolders();
+        List<java.nio.file.Path> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
             java.util.concurrent.atomic.AtomicInteger picks = new java.util.concurrent.atomic.AtomicInteger();
             EmbeddedKafka.portPicker = () -> picks.incrementAndGet() == 2 ? taken.getLocalPort() : FreePort.pick();
+            EmbeddedKafka.attemptFolders = attempts::add;
             try (EmbeddedKafka second = EmbeddedKafka.start(new EmbeddedKafka.Options(1, Duration.ofSeconds(60)))) {
-                assertTrue(picks.get() >= 4, "a second attempt picked new ports: " + picks.get());
-                assertTrue(second.directory().toFile().isDirectory());
+                assertEquals(2, attempts.size(), "a second attempt, on new ports: " + attempts);
+                assertFalse(java.nio.file.Files.exists(attempts.get(0)), "the failed attempt's folder is gone");
+                assertEquals(attempts.get(1), second.directory());
                 try (Admin a = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, second.bootstrapServers()))) {
                     assertEquals(1, a.describeCluster().nodes().get(30, java.util.concurrent.TimeUnit.SECONDS).size());
                 }
             } finally {
                 EmbeddedKafka.portPicker = FreePort::pick;
+                EmbeddedKafka.attemptFolders = dir -> { };
             }
         }
-        java.util.Set<java.nio.file.Path> left = kafkaFolders();
-        left.removeAll(foldersBefore);   // other processes' folders may come and go meanwhile
-        assertEquals(java.util.Set.of(), left, "the failed attempt's folder is gone, and the second's after close");
-    }
-
-    private static java.util.Set<java.nio.file.Path> kafkaFolders() throws java.io.IOException {
-        try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.list(
-                java.nio.file.Path.of(System.getProperty("java.io.tmpdir")))) {
-            return all.filter(p -> p.getFileName().toString().startsWith("sac-kafka-"))
-                    .collect(java.util.stream.Collectors.toCollection(java.util.HashSet::new));
-        }
+        assertFalse(java.nio.file.Files.exists(attempts.get(1)), "and the second's after close");
     }
 }

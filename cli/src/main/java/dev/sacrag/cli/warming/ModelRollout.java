@@ -32,8 +32,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>"Compressed" means a catalog record and its blob in Redis: a document the catalog has for
  * the model whose blob is gone (Redis lost or evicted it since an earlier run) gets a recompress
- * request, and the run waits for its record again (the early stop above does not apply to it:
- * it was compressible before).
+ * request, and the run waits for its record again (the early stop above waits for the
+ * compressor to be past those requests too: one it processed without a record was refused).
  *
  * <p>A document the application id read in an earlier run (its committed offset is past the
  * document's record) is not read again by this run's compressor: after {@code sac model retire},
@@ -73,6 +73,8 @@ public final class ModelRollout {
     private final Map<String, LiveDocuments.Doc> restoring = new HashMap<>();
     private final AnchorKvStore blobs;
     private boolean caughtUp;
+    /** End offsets of the recompress topic after the requests for {@link #restoring} were sent. */
+    private Map<TopicPartition, Long> requestEnds = Map.of();
 
     private ModelRollout(CompressorConfig config, String modelId, LiveDocuments live, CatalogWatch catalog,
                          AnchorKvStore blobs) {
@@ -124,8 +126,8 @@ public final class ModelRollout {
                         throw new IllegalStateException("the compressor runs model " + app.modelId() + ", expected " + modelId);
                     }
                     if (!rollout.restoring.isEmpty()) {
-                        BlobRebuild.requestRecompression(kafka, config.topics().recompress(), rollout.restoring.values(),
-                                modelId, "warm-model-blob-missing");
+                        rollout.requestEnds = BlobRebuild.requestRecompression(kafka, config.topics().recompress(),
+                                rollout.restoring.values(), modelId, "warm-model-blob-missing").ends();
                     }
                     rollout.await(app, timeout, progress);
                 }
@@ -147,7 +149,10 @@ public final class ModelRollout {
                 catalog.poll(this::applied);
                 progress.update(live.size() - waiting.size(), live.size());
                 if (System.nanoTime() > nextOffsetCheck) {
-                    if (restoring.isEmpty() && BlobRebuild.committedPast(admin, config.applicationId(), live.ends())) {
+                    // past every document record, and past every recompress request sent: what still waits
+                    // then was refused (a request the compressor processed without a catalog record)
+                    if ((restoring.isEmpty() || BlobRebuild.committedPast(admin, config.applicationId(), requestEnds))
+                            && BlobRebuild.committedPast(admin, config.applicationId(), live.ends())) {
                         catalog.catchUp(this::applied, TopicScan.READ_TIMEOUT); // the catalog records of that last commit
                         BlobRebuild.settle(catalog, this::applied, waiting);
                         caughtUp = true;

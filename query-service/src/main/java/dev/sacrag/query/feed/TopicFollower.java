@@ -183,16 +183,17 @@ public final class TopicFollower implements AutoCloseable {
      *
      * <p>A batch whose handler threw is applied again one record at a time, so that the records
      * after the one it failed on are not lost (the consumer is already past them). The handlers
-     * keep the latest record per key, so the records applied before the failure are applied twice
-     * to the same effect. After an error (out of memory, a native library), the batch is not tried
-     * again: a model load that ran out of memory would only run out again.
+     * keep the latest record per key, so only each key's last record of the batch is applied
+     * again, in the batch's order: applying the earlier ones again would take a key back to an
+     * older version for a moment. After an error (out of memory, a native library), the batch is
+     * not tried again: a model load that ran out of memory would only run out again.
      */
     private void handle(ConsumerRecords<byte[], byte[]> records) {
         try {
             handler.handle(records);
         } catch (RuntimeException e) {
             log.error("applying {} record(s) of topic {} failed; applying them one at a time", records.count(), topic, e);
-            for (ConsumerRecord<byte[], byte[]> r : records) {
+            for (ConsumerRecord<byte[], byte[]> r : lastPerKey(records)) {
                 try {
                     handler.handle(new ConsumerRecords<>(Map.of(new TopicPartition(r.topic(), r.partition()), List.of(r)),
                             Map.of()));
@@ -204,6 +205,17 @@ public final class TopicFollower implements AutoCloseable {
         } catch (OutOfMemoryError | LinkageError e) {
             log.error("applying {} record(s) of topic {} failed; going on with the next batch", records.count(), topic, e);
         }
+    }
+
+    /** Each key's last record of the batch (a record without a key stands alone), in the order of those last records. */
+    private static List<ConsumerRecord<byte[], byte[]>> lastPerKey(ConsumerRecords<byte[], byte[]> records) {
+        Map<Object, ConsumerRecord<byte[], byte[]>> last = new java.util.LinkedHashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            Object key = r.key() == null ? r : java.util.List.of(r.partition(), java.nio.ByteBuffer.wrap(r.key()));
+            last.remove(key);   // re-inserted: the map's order is that of each key's last record
+            last.put(key, r);
+        }
+        return List.copyOf(last.values());
     }
 
     /**

@@ -45,6 +45,7 @@ final class Checkpoints {
     }
 
     static void save(Path dir, Map<String, NDArray> tensors, AdamW optimizer, State state) throws IOException {
+        recover(dir);   // a save cut short must not lose the checkpoint it was replacing
         Path partial = sibling(dir, ".partial");
         Path previous = sibling(dir, ".previous");
         deleteTree(partial);
@@ -63,18 +64,36 @@ final class Checkpoints {
         deleteTree(previous);
     }
 
-    /** Whether a complete checkpoint is there (or, after a crash between a save's two renames, its previous one). */
-    static boolean exists(Path dir) {
+    /** Whether a complete checkpoint is there (after {@link #recover}ing one a crash left beside it). */
+    static boolean exists(Path dir) throws IOException {
         return complete(dir) != null;
     }
 
-    /** {@code dir} when complete, else the previous checkpoint a save was replacing, else null. */
-    private static Path complete(Path dir) {
+    /**
+     * After a crash in {@link #save}: {@code dir} holds no complete checkpoint, but the new one
+     * ({@code .partial}, complete once its state file is there) or the one being replaced
+     * ({@code .previous}) is whole beside it. The newest whole one becomes {@code dir} again.
+     */
+    static void recover(Path dir) throws IOException {
         if (Files.exists(dir.resolve(STATE))) {
-            return dir;
+            return;
         }
+        Path partial = sibling(dir, ".partial");
         Path previous = sibling(dir, ".previous");
-        return Files.exists(previous.resolve(STATE)) ? previous : null;
+        Path whole = Files.exists(partial.resolve(STATE)) ? partial : Files.exists(previous.resolve(STATE)) ? previous : null;
+        if (whole == null) {
+            return;
+        }
+        deleteTree(dir);
+        Files.move(whole, dir, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(partial);
+        deleteTree(previous);
+    }
+
+    /** {@code dir} when it holds a complete checkpoint (recovered if need be), else null. */
+    private static Path complete(Path dir) throws IOException {
+        recover(dir);
+        return Files.exists(dir.resolve(STATE)) ? dir : null;
     }
 
     private static Path sibling(Path dir, String suffix) {
