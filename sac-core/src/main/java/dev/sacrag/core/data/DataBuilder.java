@@ -1,6 +1,7 @@
 package dev.sacrag.core.data;
 
 import dev.sacrag.core.data.SyntheticFacts.Split;
+import dev.sacrag.core.io.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,7 +58,7 @@ public final class DataBuilder {
         List<TextCorpora.Document> docs = new ArrayList<>(TextCorpora.brown(brownDir));
         docs.addAll(TextCorpora.wordnet(wordnetDir, 40));
         Path partial = out.resolve(".partial");
-        deleteTree(partial);
+        AtomicFiles.deleteTree(partial);
         Files.createDirectories(partial);
         Summary summary = write(partial, docs, seed, sizes);
         for (String file : summary.contexts().keySet()) {
@@ -69,19 +70,8 @@ public final class DataBuilder {
                 Files.deleteIfExists(out.resolve(stale));
             }
         }
-        deleteTree(partial);
+        AtomicFiles.deleteTree(partial);
         return summary;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     private static Summary write(Path out, List<TextCorpora.Document> docs, long seed, Sizes sizes) throws IOException {

@@ -62,6 +62,18 @@ public final class AtomicFiles {
         }
     }
 
+    /** Deletes a folder and everything in it; nothing when it is not there. */
+    public static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     /** {@link #write} of a UTF-8 string. */
     public static void writeString(Path file, String content) throws IOException {
         write(file, tmp -> Files.writeString(tmp, content, StandardCharsets.UTF_8));

@@ -48,7 +48,7 @@ final class Checkpoints {
         recover(dir);   // a save cut short must not lose the checkpoint it was replacing
         Path partial = sibling(dir, ".partial");
         Path previous = sibling(dir, ".previous");
-        deleteTree(partial);
+        AtomicFiles.deleteTree(partial);
         Files.createDirectories(partial);
         Map<String, Safetensors.Tensor> t = new LinkedHashMap<>();
         tensors.forEach((name, a) -> t.put(name,
@@ -56,12 +56,12 @@ final class Checkpoints {
         Safetensors.write(partial.resolve(WEIGHTS), t);
         optimizer.save(partial.resolve(OPTIMIZER));
         AtomicFiles.writeString(partial.resolve(STATE), GSON.toJson(state));
-        deleteTree(previous);
+        AtomicFiles.deleteTree(previous);
         if (Files.exists(dir)) {
             Files.move(dir, previous, StandardCopyOption.ATOMIC_MOVE);
         }
         Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(previous);
+        AtomicFiles.deleteTree(previous);
     }
 
     /** Whether a complete checkpoint is there (after {@link #recover}ing one a crash left beside it). */
@@ -84,10 +84,10 @@ final class Checkpoints {
         if (whole == null) {
             return;
         }
-        deleteTree(dir);
+        AtomicFiles.deleteTree(dir);
         Files.move(whole, dir, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(partial);
-        deleteTree(previous);
+        AtomicFiles.deleteTree(partial);
+        AtomicFiles.deleteTree(previous);
     }
 
     /** {@code dir} when it holds a complete checkpoint (recovered if need be), else null. */
@@ -98,17 +98,6 @@ final class Checkpoints {
 
     private static Path sibling(Path dir, String suffix) {
         return dir.resolveSibling(dir.getFileName() + suffix);
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     /** The checkpoint's state file alone (no tensors read). */
