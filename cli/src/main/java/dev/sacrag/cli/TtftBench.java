@@ -47,6 +47,9 @@ import java.util.concurrent.Callable;
 @Command(name = "ttft", mixinStandardHelpOptions = true,
         description = "Time to first token and decode speed: full prefill vs full KV from Redis vs SAC anchors from Redis.")
 final class TtftBench implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--shape", defaultValue = "smollm2-135m", description = "Model shape with random weights (default ${DEFAULT-VALUE}).")
     String shape;
 
@@ -81,6 +84,10 @@ final class TtftBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (repeat < 1 || newTokens < 1 || docTokens < 1 || docs.stream().anyMatch(d -> d < 1) || ratios.stream().anyMatch(r -> r < 1)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--repeat, --new-tokens, --doc-tokens and each of"
+                    + " --docs and --ratios must be at least 1");
+        }
         KvDtype type = CompressCommand.parseDtype("--dtype", dtype);
         Path pkg = model != null ? model : randomPackage(ModelShape.parse(shape));
         ModelPaths paths = ModelPaths.resolve(pkg, null);
@@ -92,6 +99,14 @@ final class TtftBench implements Callable<Integer> {
              BenchKeys written = new BenchKeys(store)) {
             SplittableRandom rnd = new SplittableRandom(3);
             int maxDocs = docs.stream().mapToInt(Integer::intValue).max().orElse(1);
+            // the query service would refuse a composition past the model's positions (CONTEXT_TOO_LONG):
+            // a number measured there describes no request the product serves
+            long positions = (long) maxDocs * (docTokens + engine.contextTokens("").length) + 16 + 1 + newTokens + 64;
+            if (positions > engine.config().maxPositions()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), maxDocs + " documents of " + docTokens
+                        + " tokens, the question and " + newTokens + " new tokens need about " + positions + " positions;"
+                        + " the model has " + engine.config().maxPositions() + ": fewer --docs or --doc-tokens");
+            }
             List<long[]> texts = new ArrayList<>();
             for (int d = 0; d < maxDocs; d++) {
                 texts.add(randomTokens(rnd, docTokens, engine));
