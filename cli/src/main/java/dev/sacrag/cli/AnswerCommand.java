@@ -52,7 +52,7 @@ final class AnswerCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             for (String name : contexts) {
                 Path p = Path.of(name);
-                String text = Files.readString(p, StandardCharsets.UTF_8);
+                String text = CompressCommand.readText(p, "--context");
                 if (text.isBlank()) {
                     throw new IllegalArgumentException(p + " is empty");
                 }

@@ -39,7 +39,7 @@ final class CompressCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         KvDtype type = parseDtype("--dtype", dtype);
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        String text = readText(file, "FILE");
         if (text.isBlank()) {
             throw new IllegalArgumentException(file + " is empty: nothing to compress");
         }
@@ -80,6 +80,21 @@ final class CompressCommand implements Callable<Integer> {
             return KvDtype.forNewBlobs(value);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(flag + " " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A UTF-8 text file, or an error naming it and the argument it came from: "Input length = 1"
+     * (bytes that are not UTF-8) and "Is a directory" named neither.
+     */
+    static String readText(Path file, String argument) throws java.io.IOException {
+        if (Files.isDirectory(file)) {
+            throw new IllegalArgumentException(argument + " " + file + ": a folder, not a text file");
+        }
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException(argument + " " + file + ": not UTF-8 text (" + e.getMessage() + ")");
         }
     }
 }

@@ -93,6 +93,13 @@ final class ModelCommand implements Runnable {
             if (shards < 1) {
                 throw new ParameterException(spec.commandLine(), "--shards must be 1 or more, got " + shards);
             }
+            // before gigabytes of weights are written: a bad value failed after the base, leaving it without an adapter
+            if (!(std > 0) || Float.isInfinite(std)) {
+                throw new ParameterException(spec.commandLine(), "--std must be a positive number, got " + std);
+            }
+            if (loraRank != null && loraRank < 1) {
+                throw new ParameterException(spec.commandLine(), "--lora-rank must be 1 or more, got " + loraRank);
+            }
             Path base = out.resolve("base");
             long t0 = System.nanoTime();
             System.out.printf(Locale.ROOT, "writing %s (%s, seed %d) to %s ...%n", s.id, dt, seed, base);

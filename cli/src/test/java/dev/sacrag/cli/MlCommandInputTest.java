@@ -32,4 +32,31 @@ class MlCommandInputTest {
         refused("--steps, --batch-tokens and --train-contexts must be at least 1", "train", "base", "--steps", "0");
         refused("--vocab at least 259", "train", "base", "--vocab", "100");
     }
+
+    @Test
+    void compressNamesAFileThatIsNotUtf8OrAFolder() throws Exception {
+        java.nio.file.Path bad = java.nio.file.Files.createTempFile("latin1", ".txt");
+        try {
+            java.nio.file.Files.write(bad, new byte[] {'c', 'a', 'f', (byte) 0xe9});
+            refused("FILE " + bad + ": not UTF-8 text", "compress", "--model", "models/sac-demo", bad.toString());
+            refused("FILE " + bad.getParent() + ": a folder, not a text file", "compress", "--model", "models/sac-demo",
+                    bad.getParent().toString());
+        } finally {
+            java.nio.file.Files.delete(bad);
+        }
+    }
+
+    @Test
+    void modelRandomChecksItsNumbersBeforeWritingAnything() throws Exception {
+        java.nio.file.Path out = java.nio.file.Files.createTempDirectory("random-model");
+        try {
+            refused("--std must be a positive number, got 0.0", "model", "random", "--shape", "tiny", "--std", "0",
+                    "--out", out.toString());
+            refused("--lora-rank must be 1 or more, got 0", "model", "random", "--shape", "tiny", "--lora-rank", "0",
+                    "--out", out.toString());
+            org.junit.jupiter.api.Assertions.assertFalse(java.nio.file.Files.exists(out.resolve("base")), "nothing written");
+        } finally {
+            java.nio.file.Files.deleteIfExists(out);
+        }
+    }
 }

@@ -12,7 +12,7 @@ public record GenerationOptions(int maxNewTokens, float temperature, float topP,
         if (maxNewTokens < 1) {
             throw new IllegalArgumentException("maxNewTokens must be >= 1, was " + maxNewTokens);
         }
-        if (temperature < 0 || topP <= 0 || topP > 1) {
+        if (!(temperature >= 0) || Float.isInfinite(temperature) || !(topP > 0 && topP <= 1)) {   // NaN fails too
             throw new IllegalArgumentException("need temperature >= 0 and 0 < topP <= 1");
         }
         stopTokens = Set.copyOf(stopTokens);
