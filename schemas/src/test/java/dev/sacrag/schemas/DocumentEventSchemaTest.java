@@ -178,4 +178,22 @@ class DocumentEventSchemaTest {
         buffer.get(bytes);
         return bytes;
     }
+
+    /**
+     * The schemas as of the last entry of {@link SchemaHistory}: a change to either fails here
+     * until the schema it replaces is added to the history (a resource under
+     * dev/sacrag/schemas/history/ and its name in SchemaHistory) and these fingerprints are
+     * updated. Without it, records written by producers on the old schema carry a fingerprint
+     * no decoder knows: documents dead-lettered as UNKNOWN_SCHEMA, catalog entries read as
+     * "never compressed".
+     */
+    @Test
+    void aSchemaChangeMustAddTheVersionItReplacesToTheHistory() {
+        assertEquals(-1645905665679089285L, org.apache.avro.SchemaNormalization.parsingFingerprint64(
+                DocumentEvent.getClassSchema()),
+                "DocumentEvent changed: add the previous schema to SchemaHistory.DOCUMENT_EVENT, then update this value");
+        assertEquals(7740784589694035359L, org.apache.avro.SchemaNormalization.parsingFingerprint64(
+                AnchorCacheRecord.getClassSchema()),
+                "AnchorCacheRecord changed: add the previous schema to SchemaHistory.ANCHOR_CACHE_RECORD, then update this value");
+    }
 }
