@@ -54,6 +54,11 @@ final class CompressCommand implements Callable<Integer> {
                     engine.adapter().spec().variant());
             System.out.printf(Locale.ROOT, "tokens      %d (incl. BOS and context prompt), %d chunk(s)%n",
                     kv.tokenCount(), kv.chunkAnchors().length);
+            if (kv.tokenCount() > engine.config().maxPositions()) {
+                System.err.printf(Locale.ROOT, "compress: warning: %d tokens is past the model's %d positions: the"
+                        + " compressor dead-letters such a document (--max-doc-tokens) and the query service cannot"
+                        + " compose it%n", kv.tokenCount(), engine.config().maxPositions());
+            }
             System.out.printf(Locale.ROOT, "anchors     %d (%.2fx fewer KV entries)%n", kv.anchorCount(),
                     kv.tokenCount() / (double) kv.anchorCount());
             System.out.printf(Locale.ROOT, "compressed  in %d ms (%.0f tokens/s)%n", ms, kv.tokenCount() * 1000.0 / Math.max(1, ms));

@@ -291,7 +291,7 @@ final class ModelCommand implements Runnable {
             out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
                     found.recordKeys().size(), modelId, found.catalogBytes());
             if (dryRun) {
-                return found.recordKeys().isEmpty() ? nothingNames(err, found) : 0;
+                return found.recordKeys().isEmpty() ? nothingNames(err, found, true) : 0;
             }
             ModelRetirement.Summary s;
             try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
@@ -299,12 +299,15 @@ final class ModelCommand implements Runnable {
                 s = ModelRetirement.retire(topics.bootstrapServers(), topics.catalog, blobs, found);
             }
             out.println("model retire: " + s.line());
-            return s.tombstones() == 0 && s.blobsDeleted() == 0 ? nothingNames(err, found) : 0;
+            return s.tombstones() == 0 && s.blobsDeleted() == 0 ? nothingNames(err, found, false) : 0;
         }
 
-        private static int nothingNames(java.io.PrintWriter err, ModelRetirement.Found found) {
-            err.println("model retire: nothing names model " + found.modelId() + " (a mistyped id?); the catalog's models: "
-                    + (found.otherModels().isEmpty() ? "none" : String.join(", ", found.otherModels())));
+        private static int nothingNames(java.io.PrintWriter err, ModelRetirement.Found found, boolean dryRun) {
+            err.println("model retire: " + (dryRun
+                    ? "the catalog names no entry of model " + found.modelId() + " (a mistyped id, or a retire already"
+                            + " run; --dry-run looks at the catalog only: a real run also deletes any blobs of it left in Redis)"
+                    : "nothing names model " + found.modelId() + ", in the catalog or in Redis (a mistyped id?)")
+                    + "; the catalog's models: " + (found.otherModels().isEmpty() ? "none" : String.join(", ", found.otherModels())));
             return 1;
         }
     }
