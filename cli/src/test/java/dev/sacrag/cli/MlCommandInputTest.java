@@ -1,20 +1,11 @@
 package dev.sacrag.cli;
 
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.util.List;
+import static dev.sacrag.cli.PipelineRig.refused;
 
 import org.junit.jupiter.api.Test;
 
 /** Values the training and evaluation commands cannot use are refused at once, naming the flag (not "/ by zero"). */
 class MlCommandInputTest {
-
-    private static void refused(String expected, String... args) {
-        PipelineRig.Run r = PipelineRig.sac(List.of(args));
-        assertNotEquals(0, r.code(), r.out());
-        assertTrue(r.err().contains(expected), "expected '" + expected + "' in:\n" + r.err());
-    }
 
     @Test
     void evalRefusesALimitOrRatioBelowOne() {

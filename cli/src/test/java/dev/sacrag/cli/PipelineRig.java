@@ -230,6 +230,13 @@ final class PipelineRig implements AutoCloseable {
     }
 
     /** Runs a {@code sac} command in this JVM, capturing what it prints. */
+    /** Runs the CLI and requires it to fail with {@code expected} in its error output. */
+    static void refused(String expected, String... args) {
+        Run r = sac(List.of(args));
+        org.junit.jupiter.api.Assertions.assertNotEquals(0, r.code(), r.out());
+        org.junit.jupiter.api.Assertions.assertTrue(r.err().contains(expected), "expected '" + expected + "' in:\n" + r.err());
+    }
+
     static Run sac(List<String> args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -6,8 +6,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.List;
 
+import static dev.sacrag.cli.PipelineRig.refused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The warming commands refuse contradictory or incomplete flags before touching Kafka or Redis. */
@@ -15,12 +15,6 @@ class WarmCommandTest {
 
     @TempDir
     Path tmp;
-
-    private static void refused(String expected, String... args) {
-        PipelineRig.Run r = PipelineRig.sac(List.of(args));
-        assertNotEquals(0, r.code(), r.out());
-        assertTrue(r.err().contains(expected), "expected '" + expected + "' in:\n" + r.err());
-    }
 
     @Test
     void warmNeedsOneWayOfWarming() {
