@@ -33,11 +33,15 @@ record DemoInputs(List<DocumentDraft> documents, List<Question> questions) {
         }
         List<DocumentDraft> documents = new ArrayList<>();
         DocumentSources.Options options = DocumentSources.Options.defaults().withFormat(SourceFormat.TXT);
-        for (DocumentDraft d : DocumentSources.withDefaults().read(List.of(documentsDir), options).documents()) {
+        var batch = DocumentSources.withDefaults().read(List.of(documentsDir), options);
+        for (DocumentDraft d : batch.documents()) {
             documents.add(withFileNameId(d));
         }
         if (documents.isEmpty()) {
-            throw new IllegalArgumentException("no .txt documents in " + documentsDir);
+            // a folder whose .txt files were all skipped (empty, too large) is not a folder without any
+            throw new IllegalArgumentException("no .txt documents in " + documentsDir + (batch.skipped().isEmpty() ? ""
+                    : " that can be used; skipped: " + batch.skipped().stream().map(Object::toString)
+                            .collect(java.util.stream.Collectors.joining("; "))));
         }
         List<Question> questions = QuestionSet.readJsonl(questionsFile).questions();
         if (questions.isEmpty()) {

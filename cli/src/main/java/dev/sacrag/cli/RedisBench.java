@@ -75,8 +75,9 @@ final class RedisBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (docs < 1 || !(seconds > 0)) {
-            throw new IllegalArgumentException("--docs must be >= 1 and --seconds > 0");
+        if (docs < 1 || !(seconds >= 0.1 && seconds <= 3600)) {   // redis-benchmark cannot run shorter (it reports "inf")
+            throw new IllegalArgumentException("--docs must be >= 1 and --seconds between 0.1 and 3600, got " + docs
+                    + " and " + seconds);
         }
         List<Integer> bytes = sizes.stream().map(RedisBench::parseSize).toList();
         RedisBenchmarkTool tool = RedisBenchmarkTool.locate(); // before anything is started or written
