@@ -143,6 +143,14 @@ final class PipelineBench implements Callable<Integer> {
         if (inferenceThreads != null) {
             querySettings.put(QuerySetting.INFERENCE_THREADS.flag(), String.valueOf(inferenceThreads));
         }
+        // the query service's own checks, before a broker, Redis and a compressor are started for it
+        Map<String, String> checked = new java.util.HashMap<>(querySettings);
+        checked.put(QuerySetting.MODEL.flag(), model.toString());
+        try {
+            dev.sacrag.query.QueryServiceConfig.parse(checked, Map.of());
+        } catch (dev.sacrag.query.ConfigException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
         PipelineReport report;
         try (DemoServices services = DemoServices.start(model, querySettings, out)) {
             report = measure(services, inputs, setup, out);

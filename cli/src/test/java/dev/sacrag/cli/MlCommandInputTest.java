@@ -50,4 +50,10 @@ class MlCommandInputTest {
             java.nio.file.Files.deleteIfExists(out);
         }
     }
+
+    @Test
+    void benchPipelineChecksTheQueryServicesSettingsBeforeStartingTheStack() {
+        refused("--batch-wait (SAC_BATCH_WAIT): 'soon' is not a duration", "bench", "pipeline", "--batch-wait", "soon",
+                "--model", "../models/sac-demo", "--documents", "../demo/documents", "--questions", "../demo/questions.jsonl");
+    }
 }
