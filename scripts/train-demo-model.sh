@@ -220,7 +220,8 @@ for v in sac sac-causal sac-no-anchor-emb; do
   mkdir -p "$OUT/adapters/$v"
   cp "$OUT/gpu/sac-run/final/$v/sac.json" "$OUT/gpu/sac-run/final/$v/sac.safetensors" "$OUT/adapters/$v/"
   cp "$OUT/gpu/sac-run/final/$v-log.jsonl" "$OUT/adapters/$v/gpu-log.jsonl"
-  rm -rf "$OUT/adapters/$v/checkpoint"   # an older CPU run's: cpu-tune would resume it instead of --init
+  # an older CPU run's (and what a save cut short left beside it): cpu-tune would resume it instead of --init
+  rm -rf "$OUT/adapters/$v/checkpoint" "$OUT/adapters/$v/checkpoint.partial" "$OUT/adapters/$v/checkpoint.previous"
 done
 # the fixture SacPyTorchParityTest holds the Java graph to (the script's loss for adapters/sac; the
 # cpu-tune step below changes the adapter, and the later GPU steps rewrite the fixture for theirs)

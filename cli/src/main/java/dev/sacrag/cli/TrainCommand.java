@@ -146,7 +146,9 @@ final class TrainCommand implements Runnable {
                         + " --vocab at least 259 (256 bytes and 3 special tokens), got " + steps + ", " + batchTokens
                         + ", " + trainContexts + " and " + vocab);
             }
-            if (resume && initFrom != null && Files.exists(out.resolve("train/checkpoint/state.json"))) {
+            if (resume && initFrom != null && (Files.exists(out.resolve("train/checkpoint/state.json"))
+                    || Files.exists(out.resolve("train/checkpoint.partial/state.json"))
+                    || Files.exists(out.resolve("train/checkpoint.previous/state.json")))) {
                 System.err.println("--init-from is ignored: the checkpoint in " + out.resolve("train/checkpoint")
                         + " holds the weights");
             }

@@ -89,6 +89,9 @@ final class TtftBench implements Callable<Integer> {
                     + " --docs and --ratios must be at least 1");
         }
         KvDtype type = CompressCommand.parseDtype("--dtype", dtype);
+        requireWithinPositions(model != null
+                ? dev.sacrag.core.model.ModelConfig.load(ModelPaths.resolve(model, null).base()).maxPositions()
+                : ModelShape.parse(shape).config.maxPositions());
         Path pkg = model != null ? model : randomPackage(ModelShape.parse(shape));
         ModelPaths paths = ModelPaths.resolve(pkg, null);
         String label = model != null ? model.getFileName().toString() : shape;
@@ -99,14 +102,7 @@ final class TtftBench implements Callable<Integer> {
              BenchKeys written = new BenchKeys(store)) {
             SplittableRandom rnd = new SplittableRandom(3);
             int maxDocs = docs.stream().mapToInt(Integer::intValue).max().orElse(1);
-            // the query service would refuse a composition past the model's positions (CONTEXT_TOO_LONG):
-            // a number measured there describes no request the product serves
-            long positions = (long) maxDocs * (docTokens + engine.contextTokens("").length) + 16 + 1 + newTokens + 64;
-            if (positions > engine.config().maxPositions()) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), maxDocs + " documents of " + docTokens
-                        + " tokens, the question and " + newTokens + " new tokens need about " + positions + " positions;"
-                        + " the model has " + engine.config().maxPositions() + ": fewer --docs or --doc-tokens");
-            }
+
             List<long[]> texts = new ArrayList<>();
             for (int d = 0; d < maxDocs; d++) {
                 texts.add(randomTokens(rnd, docTokens, engine));
@@ -328,5 +324,23 @@ final class TtftBench implements Callable<Integer> {
             SacAdapter.writeRandom(adapter, spec, s.config, 2);
         }
         return pkg;
+    }
+
+    /** Tokens a document's compression adds before its text: BOS and the context prompt, with room. */
+    private static final int CONTEXT_PROMPT_TOKENS = 16;
+
+    /**
+     * The query service would refuse a composition past the model's positions (CONTEXT_TOO_LONG):
+     * a number measured there describes no request the product serves. Checked from the model's
+     * config, before a random package is written or a model loaded.
+     */
+    private void requireWithinPositions(int maxPositions) {
+        int maxDocs = docs.stream().mapToInt(Integer::intValue).max().orElse(1);
+        long positions = (long) maxDocs * (docTokens + CONTEXT_PROMPT_TOKENS) + 16 + 1 + newTokens + 64;
+        if (positions > maxPositions) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), maxDocs + " documents of " + docTokens
+                    + " tokens, the question and " + newTokens + " new tokens need about " + positions + " positions;"
+                    + " the model has " + maxPositions + ": fewer --docs or --doc-tokens");
+        }
     }
 }

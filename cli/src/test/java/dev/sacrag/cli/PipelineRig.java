@@ -229,7 +229,6 @@ final class PipelineRig implements AutoCloseable {
     record Run(int code, String out, String err) {
     }
 
-    /** Runs a {@code sac} command in this JVM, capturing what it prints. */
     /** Runs the CLI and requires it to fail with {@code expected} in its error output. */
     static void refused(String expected, String... args) {
         Run r = sac(List.of(args));
@@ -237,6 +236,7 @@ final class PipelineRig implements AutoCloseable {
         org.junit.jupiter.api.Assertions.assertTrue(r.err().contains(expected), "expected '" + expected + "' in:\n" + r.err());
     }
 
+    /** Runs a {@code sac} command in this JVM, capturing what it prints. */
     static Run sac(List<String> args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -4,15 +4,23 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -76,11 +84,12 @@ final class TopicPreflight {
      * A model rolled out with {@code sac warm --model} has its compressors' state (what each document's
      * blob is, for updates, deletes and same-text reuse) under {@link CompressorConfig#modelApplicationId}.
      * A compressor of that model under another application id (the default {@code sac-compressor}, say,
-     * after a switch) starts without it: updates and deletes leave the rollout's blobs in Redis for
-     * good, and same text is compressed again. Refused, naming the application id to use, when
-     * this application id has no state of its own yet (its group never committed): a deployment
-     * whose compressors have run under their id all along keeps running, even after a
-     * {@code sac warm --model} of its own model left a group of that name.
+     * after a switch) would start without it: updates and deletes would leave the rollout's blobs in
+     * Redis for good, and same text would be compressed again. Refused, naming the application id to
+     * use, unless this application id's own state holds the model's entries: its compressors have
+     * run this model before (a deployment that ran under {@code sac-compressor} all along keeps
+     * starting after a {@code sac warm --model} of its own model). Whose state it is, the store
+     * changelog's last records say: their keys are {@link CatalogKey}s, which name the model.
      */
     static void requireModelsOwnApplicationId(String bootstrapServers, String applicationId, String modelId) {
         String own = CompressorConfig.modelApplicationId(modelId);
@@ -89,21 +98,72 @@ final class TopicPreflight {
         }
         Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Math.toIntExact(TIMEOUT.toMillis())));
+        boolean rolledOut;
         try {
-            boolean rolledOut = !await(admin.listConsumerGroupOffsets(own).partitionsToOffsetAndMetadata(),
+            rolledOut = !await(admin.listConsumerGroupOffsets(own).partitionsToOffsetAndMetadata(),
                     "reading the committed offsets of " + own).isEmpty();
-            boolean fresh = rolledOut && await(admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata(),
-                    "reading the committed offsets of " + applicationId).isEmpty();
-            if (fresh) {
-                throw new IllegalStateException("model " + modelId + " was compressed under application id " + own
-                        + " ('sac warm --model'), whose state knows its blobs; run its compressors with "
-                        + CompressorConfig.Flags.APPLICATION_ID + " " + own + " (under " + applicationId
-                        + " updates and deletes would leave those blobs in Redis, and unchanged text would be"
-                        + " compressed again)");
-            }
         } finally {
             admin.close(Duration.ZERO);
         }
+        if (!rolledOut) {
+            return;
+        }
+        String changelog = applicationId + "-" + CompressorTopology.COMPRESSED_STORE + "-changelog";
+        Set<String> models = modelsAtTheEndOf(bootstrapServers, changelog);
+        if (!models.contains(modelId)) {
+            throw new IllegalStateException("model " + modelId + " was compressed under application id " + own
+                    + " ('sac warm --model'), whose state knows its blobs; run its compressors with "
+                    + CompressorConfig.Flags.APPLICATION_ID + " " + own + " (the state of " + applicationId + " holds "
+                    + (models.isEmpty() ? "no entries" : "entries of model(s) " + models) + ": under it updates and"
+                    + " deletes would leave the rollout's blobs in Redis, and unchanged text would be compressed again)");
+        }
+    }
+
+    /** Records read from the end of each changelog partition to tell whose state it is. */
+    private static final int TAIL = 20;
+
+    /** The model ids of the last records of a store changelog (none when it does not exist or is empty). */
+    static Set<String> modelsAtTheEndOf(String bootstrapServers, String changelog) {
+        Set<String> models = new java.util.TreeSet<>();
+        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
+                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Math.toIntExact(TIMEOUT.toMillis()),
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config)) {
+            List<PartitionInfo> infos = c.partitionsFor(changelog, TIMEOUT);
+            if (infos == null || infos.isEmpty()) {
+                return models;
+            }
+            List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(changelog, i.partition())).toList();
+            c.assign(partitions);
+            Map<TopicPartition, Long> ends = c.endOffsets(partitions, TIMEOUT);
+            Map<TopicPartition, Long> starts = c.beginningOffsets(partitions, TIMEOUT);
+            long left = 0;
+            for (TopicPartition tp : partitions) {
+                long from = Math.max(starts.get(tp), ends.get(tp) - TAIL);
+                c.seek(tp, from);
+                left += ends.get(tp) - from;
+            }
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (left > 0 && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    left--;
+                    if (r.key() != null && r.value() != null) {
+                        try {
+                            models.add(CatalogKey.parse(r.key()).modelId());
+                        } catch (IllegalArgumentException notACatalogKey) {
+                            // not this store's record: says nothing
+                        }
+                    }
+                }
+                if (c.assignment().stream().allMatch(tp -> c.position(tp) >= ends.get(tp))) {
+                    break;
+                }
+            }
+        }
+        return models;
     }
 
     private static Map<String, Config> configs(Admin admin, String... topicNames) {

@@ -360,11 +360,23 @@ class CompressorIntegrationTest {
         assertTrue(refused.getMessage().startsWith("model " + rolledId + " was compressed under application id " + own)
                 && refused.getMessage().contains("--application-id " + own), refused.getMessage());
 
-        // a deployment whose compressors ran under their own id all along (state of their own) keeps starting
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()))) {
-            admin.alterConsumerGroupOffsets("guard-compressor", Map.of(new org.apache.kafka.common.TopicPartition(
-                    topics.documents(), 0), new org.apache.kafka.clients.consumer.OffsetAndMetadata(0)))
-                    .all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        // an application id whose state is another model's (the first deployment's, after a switch): refused too
+        String changelog = "guard-compressor-" + CompressorTopology.COMPRESSED_STORE + "-changelog";
+        stack.createTopics(TopicSpec.compacted(changelog).withPartitions(1));
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> producer = new org.apache.kafka.clients.producer
+                .KafkaProducer<>(Map.of(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        stack.bootstrapServers()), new org.apache.kafka.common.serialization.StringSerializer(),
+                        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(changelog, CatalogKey.of("d1", modelId),
+                    new byte[] {1})).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            IllegalStateException other = assertThrows(IllegalStateException.class,
+                    () -> CompressorApp.start(config("guard").model(base, rolled).build()));
+            assertTrue(other.getMessage().contains("holds entries of model(s) [" + modelId + "]"), other.getMessage());
+
+            // a deployment whose compressors have run this model under their id (its state holds the model's
+            // entries) keeps starting, even after a warm --model of its own model made the model's group
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(changelog, CatalogKey.of("d2", rolledId),
+                    new byte[] {1})).get(30, java.util.concurrent.TimeUnit.SECONDS);
         }
         try (CompressorApp app = CompressorApp.start(config("guard").model(base, rolled).build())) {
             assertEquals(rolledId, app.modelId());

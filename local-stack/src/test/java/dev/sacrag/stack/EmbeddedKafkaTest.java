@@ -160,9 +160,11 @@ class EmbeddedKafkaTest {
             EmbeddedKafka.portPicker = () -> picks.incrementAndGet() == 2 ? taken.getLocalPort() : FreePort.pick();
             EmbeddedKafka.attemptFolders = attempts::add;
             try (EmbeddedKafka second = EmbeddedKafka.start(new EmbeddedKafka.Options(1, Duration.ofSeconds(60)))) {
-                assertEquals(2, attempts.size(), "a second attempt, on new ports: " + attempts);
-                assertFalse(java.nio.file.Files.exists(attempts.get(0)), "the failed attempt's folder is gone");
-                assertEquals(attempts.get(1), second.directory());
+                assertTrue(attempts.size() >= 2, "another attempt, on new ports: " + attempts);
+                for (java.nio.file.Path failed : attempts.subList(0, attempts.size() - 1)) {
+                    assertFalse(java.nio.file.Files.exists(failed), "a failed attempt's folder is gone: " + failed);
+                }
+                assertEquals(attempts.get(attempts.size() - 1), second.directory());
                 try (Admin a = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, second.bootstrapServers()))) {
                     assertEquals(1, a.describeCluster().nodes().get(30, java.util.concurrent.TimeUnit.SECONDS).size());
                 }
@@ -171,6 +173,6 @@ class EmbeddedKafkaTest {
                 EmbeddedKafka.attemptFolders = dir -> { };
             }
         }
-        assertFalse(java.nio.file.Files.exists(attempts.get(1)), "and the second's after close");
+        assertFalse(java.nio.file.Files.exists(attempts.get(attempts.size() - 1)), "and the last one's after close");
     }
 }
