@@ -146,12 +146,6 @@ final class TrainCommand implements Runnable {
                         + " --vocab at least 259 (256 bytes and 3 special tokens), got " + steps + ", " + batchTokens
                         + ", " + trainContexts + " and " + vocab);
             }
-            if (resume && initFrom != null && (Files.exists(out.resolve("train/checkpoint/state.json"))
-                    || Files.exists(out.resolve("train/checkpoint.partial/state.json"))
-                    || Files.exists(out.resolve("train/checkpoint.previous/state.json")))) {
-                System.err.println("--init-from is ignored: the checkpoint in " + out.resolve("train/checkpoint")
-                        + " holds the weights");
-            }
             Path work = out.resolve("train");
             Files.createDirectories(work);
             List<MrqaRecord> qa = MrqaJsonl.read(data.resolve(trainFile));

@@ -142,19 +142,20 @@ public final class EmbeddedKafka implements AutoCloseable {
             attemptFolders.accept(dir);
             int brokerPort = portPicker.getAsInt();
             int controllerPort = portPicker.getAsInt();
-            KafkaRaftServer server = null;
             // a Ctrl-C while the broker starts (formatting, startup, up to startTimeout of waiting)
-            // stops it and removes its folder; the broker's own hook takes over once it has started
+            // stops it and removes its folder, as a failed attempt does; the broker's own hook takes
+            // over once it has started
             java.util.concurrent.atomic.AtomicReference<KafkaRaftServer> starting = new java.util.concurrent.atomic.AtomicReference<>();
-            ExitCleanup attemptCleanup = new ExitCleanup("sac-kafka-start-cleanup", () -> {
+            Runnable undo = () -> {
                 shutdownQuietly(starting.get());
                 TempDirs.deleteRecursively(dir);
-            });
+            };
+            ExitCleanup attemptCleanup = new ExitCleanup("sac-kafka-start-cleanup", undo);
             attemptCleanup.register();
             try {
                 Properties props = brokerProperties(dir, brokerPort, controllerPort, options.defaultPartitions());
                 format(dir, props);
-                server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
+                KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
                 starting.set(server);
                 server.startup();
                 String bootstrap = "127.0.0.1:" + brokerPort;
@@ -163,8 +164,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 log.info("Kafka broker ready at {} in {} ms", bootstrap, took.toMillis());
                 return new EmbeddedKafka(dir, server, bootstrap, took);
             } catch (RuntimeException e) {
-                shutdownQuietly(server);
-                TempDirs.deleteRecursively(dir);
+                undo.run();
                 if (attempt == LAUNCH_ATTEMPTS || !isBindFailure(e)) {
                     throw e;
                 }

@@ -129,13 +129,9 @@ public final class InferenceExecutor implements AutoCloseable {
         if (!places.tryAcquire()) {
             metrics.inferenceRejected();
             throw new InferenceOverloadedException("the inference queue is full (" + queue.size()
-                    + " questions waiting, " + (maxQueued() - queue.size()) + " fetching their documents); retry later");
+                    + " questions waiting, the others' places held by questions fetching their documents); retry later");
         }
         return new Place();
-    }
-
-    private int maxQueued() {
-        return queue.size() + queue.remainingCapacity();
     }
 
     /**

@@ -125,7 +125,8 @@ public final class BaseTrainer {
                 step = s.step();
                 tokens = s.tokens();
                 elapsedBefore = s.elapsedSeconds();
-                listener.onMessage("resumed base training at step " + step);
+                listener.onMessage("resumed base training at step " + step
+                        + (c.initFrom() != null ? " (--init-from is ignored: the checkpoint holds the weights)" : ""));
             } else if (c.initFrom() != null) {
                 Checkpoints.loadWeights(c.initFrom(), params);
                 listener.onMessage("starting from the weights in " + c.initFrom());

@@ -66,7 +66,8 @@ final class Checkpoints {
 
     /** Whether a complete checkpoint is there (after {@link #recover}ing one a crash left beside it). */
     static boolean exists(Path dir) throws IOException {
-        return complete(dir) != null;
+        recover(dir);
+        return Files.exists(dir.resolve(STATE));
     }
 
     /**
@@ -90,11 +91,6 @@ final class Checkpoints {
         AtomicFiles.deleteTree(previous);
     }
 
-    /** {@code dir} when it holds a complete checkpoint (recovered if need be), else null. */
-    private static Path complete(Path dir) throws IOException {
-        recover(dir);
-        return Files.exists(dir.resolve(STATE)) ? dir : null;
-    }
 
     private static Path sibling(Path dir, String suffix) {
         return dir.resolveSibling(dir.getFileName() + suffix);
@@ -102,11 +98,10 @@ final class Checkpoints {
 
     /** The checkpoint's state file alone (no tensors read). */
     static State state(Path dir) throws IOException {
-        Path at = complete(dir);
-        if (at == null) {
+        if (!exists(dir)) {
             throw new java.nio.file.NoSuchFileException(dir.resolve(STATE).toString(), null, "no complete checkpoint");
         }
-        return GSON.fromJson(Files.readString(at.resolve(STATE)), State.class);
+        return GSON.fromJson(Files.readString(dir.resolve(STATE)), State.class);
     }
 
     /**
@@ -137,17 +132,13 @@ final class Checkpoints {
     }
 
     static State load(Path dir, Map<String, NDArray> tensors, AdamW optimizer) throws IOException {
-        Path at = complete(dir);
-        if (at == null) {
-            throw new java.nio.file.NoSuchFileException(dir.resolve(STATE).toString(), null, "no complete checkpoint");
-        }
-        State s = GSON.fromJson(Files.readString(at.resolve(STATE)), State.class);
-        try (Safetensors.Reader r = Safetensors.open(at.resolve(WEIGHTS))) {
+        State s = state(dir);   // recovered, if a crash left it beside dir
+        try (Safetensors.Reader r = Safetensors.open(dir.resolve(WEIGHTS))) {
             for (var e : tensors.entrySet()) {
                 AdamW.copyInto(e.getValue(), r.readF32(e.getKey()));
             }
         }
-        optimizer.load(at.resolve(OPTIMIZER));
+        optimizer.load(dir.resolve(OPTIMIZER));
         return s;
     }
 
