@@ -106,26 +106,35 @@ public final class ActiveAnswerer implements Answerer, AutoCloseable {
     }
 
     @Override
-    public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch) {
+    public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done) {
         lock.readLock().lock();
         try {
             Answerer model = current.answerer();
             List<DecodeRequest> ours = new ArrayList<>(batch.size());
-            for (DecodeRequest r : batch) {
-                if (foreignModel(r, model.modelId()) == null) {
+            List<Integer> where = new ArrayList<>(batch.size());   // ours.get(k) is batch.get(where.get(k))
+            DecodeOutcome[] outcomes = new DecodeOutcome[batch.size()];
+            for (int i = 0; i < batch.size(); i++) {
+                DecodeRequest r = batch.get(i);
+                String foreign = foreignModel(r, model.modelId());
+                if (foreign == null) {
                     ours.add(r);
+                    where.add(i);
+                } else {
+                    outcomes[i] = DecodeOutcome.failed(new ModelChangedException("the active model changed from "
+                            + foreign + " to " + model.modelId() + " while the question waited; retry"));
+                    done.done(i, outcomes[i]);
                 }
             }
-            List<DecodeOutcome> answered = ours.isEmpty() ? List.of() : model.answerBatch(ours);
-            List<DecodeOutcome> outcomes = new ArrayList<>(batch.size());
-            int next = 0;
-            for (DecodeRequest r : batch) {
-                String foreign = foreignModel(r, model.modelId());
-                outcomes.add(foreign == null ? answered.get(next++) : DecodeOutcome.failed(new ModelChangedException(
-                        "the active model changed from " + foreign + " to " + model.modelId()
-                                + " while the question waited; retry")));
+            List<DecodeOutcome> answered = ours.isEmpty() ? List.of()
+                    : model.answerBatch(ours, (k, outcome) -> done.done(where.get(k), outcome));
+            if (answered.size() != ours.size()) {
+                throw new IllegalStateException("model " + model.modelId() + " returned " + answered.size()
+                        + " outcomes for " + ours.size() + " questions");
             }
-            return outcomes;
+            for (int k = 0; k < answered.size(); k++) {
+                outcomes[where.get(k)] = answered.get(k);
+            }
+            return List.of(outcomes);
         } finally {
             lock.readLock().unlock();
         }

@@ -43,15 +43,34 @@ public interface Answerer {
         return 1;
     }
 
+    /** Hears each request's outcome of a batch as soon as it is known: request {@code index} of the batch. */
+    @FunctionalInterface
+    interface Completions {
+        Completions NONE = (index, outcome) -> { };
+
+        void done(int index, DecodeOutcome outcome);
+    }
+
     /** Answers several requests; outcome i belongs to request i, and one failure fails only its own request. */
     default List<DecodeOutcome> answerBatch(List<DecodeRequest> batch) {
+        return answerBatch(batch, Completions.NONE);
+    }
+
+    /**
+     * {@link #answerBatch(List)}, telling {@code done} of each outcome once, as soon as it is known:
+     * a batched decode delivers a short answer while the longer ones go on.
+     */
+    default List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done) {
         List<DecodeOutcome> outcomes = new ArrayList<>(batch.size());
         for (DecodeRequest request : batch) {
+            DecodeOutcome outcome;
             try {
-                outcomes.add(DecodeOutcome.of(answer(request)));
+                outcome = DecodeOutcome.of(answer(request));
             } catch (RuntimeException e) {
-                outcomes.add(DecodeOutcome.failed(e));
+                outcome = DecodeOutcome.failed(e);
             }
+            outcomes.add(outcome);
+            done.done(outcomes.size() - 1, outcome);
         }
         return outcomes;
     }

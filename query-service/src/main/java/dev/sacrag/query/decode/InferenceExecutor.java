@@ -255,7 +255,7 @@ public final class InferenceExecutor implements AutoCloseable {
         }
     }
 
-    /** What a batch did: questions decoded, and when their answers started going out. */
+    /** What a batch did: questions decoded, and when their first answer went out. */
     private record Ran(int decoded, long end) { }
 
     private Ran run(List<Job> batch) {
@@ -272,23 +272,35 @@ public final class InferenceExecutor implements AutoCloseable {
             return new Ran(0, System.nanoTime());
         }
         metrics.inferenceBatch(live.size());
-        List<DecodeOutcome> outcomes = answerer.answerBatch(live.stream().map(Job::request).toList());
+        // Each answer goes out as soon as its own decode ends (a short answer does not wait for the
+        // batch's longest); the first of them marks when this batch's callers started hearing back.
+        long[] firstOut = {0};
+        Answerer.Completions done = (i, outcome) -> {
+            long now = System.nanoTime();
+            if (firstOut[0] == 0) {
+                firstOut[0] = now;
+            }
+            complete(live.get(i), outcome, start, now);
+        };
+        List<DecodeOutcome> outcomes = answerer.answerBatch(live.stream().map(Job::request).toList(), done);
         if (outcomes.size() != live.size()) {
             throw new IllegalStateException("the answerer returned " + outcomes.size() + " outcomes for "
                     + live.size() + " questions");
         }
-        long end = System.nanoTime();   // before any caller hears back, so a quick return is not "early"
+        long end = System.nanoTime();
         for (int i = 0; i < live.size(); i++) {
-            Job job = live.get(i);
-            DecodeOutcome outcome = outcomes.get(i);
-            if (outcome.failure() != null) {
-                job.result.completeExceptionally(outcome.failure());
-            } else {
-                job.result.complete(new Decoded(outcome.answer(), Duration.ofNanos(start - job.enqueuedNanos),
-                        Duration.ofNanos(end - start)));
-            }
+            complete(live.get(i), outcomes.get(i), start, end);   // no-op for those delivered already
         }
-        return new Ran(live.size(), end);
+        return new Ran(live.size(), firstOut[0] == 0 ? end : firstOut[0]);
+    }
+
+    private static void complete(Job job, DecodeOutcome outcome, long start, long end) {
+        if (outcome.failure() != null) {
+            job.result.completeExceptionally(outcome.failure());
+        } else {
+            job.result.complete(new Decoded(outcome.answer(), Duration.ofNanos(start - job.enqueuedNanos),
+                    Duration.ofNanos(end - start)));
+        }
     }
 
     /** Stops the workers after their current batch; queued questions fail. */

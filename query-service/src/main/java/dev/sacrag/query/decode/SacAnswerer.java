@@ -54,37 +54,49 @@ public final class SacAnswerer implements Answerer {
     }
 
     @Override
-    public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch) {
+    public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done) {
         if (batch.size() == 1) {
-            return Answerer.super.answerBatch(batch);
+            return Answerer.super.answerBatch(batch, done);
         }
+        DecodeOutcome[] out = new DecodeOutcome[batch.size()];
         List<TokenText> texts = new ArrayList<>();
         List<SacEngine.Request> requests = new ArrayList<>();
-        for (DecodeRequest r : batch) {
+        for (int i = 0; i < batch.size(); i++) {
+            DecodeRequest r = batch.get(i);
             TokenText text = new TokenText(ids -> engine.tokenizer().decode(ids));
             texts.add(text);
+            int index = i;
             requests.add(new SacEngine.Request(r.docs(), r.contextKey(), r.question(), engine.greedy(r.maxNewTokens()),
-                    token -> r.sink().accept(Math.toIntExact(token), text.add(token))));
+                    token -> r.sink().accept(Math.toIntExact(token), text.add(token)),
+                    outcome -> {
+                        out[index] = finish(r, text, outcome);
+                        done.done(index, out[index]);
+                    }));
         }
         List<BatchGenerator.Outcome> outcomes = engine.answerBatch(requests);
-        List<DecodeOutcome> out = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
-            BatchGenerator.Outcome o = outcomes.get(i);
-            if (o.error() != null) {
-                out.add(DecodeOutcome.failed(o.error()));
-                continue;
-            }
-            try {
-                String tail = texts.get(i).finish();
-                if (!tail.isEmpty()) {
-                    batch.get(i).sink().accept(Answer.NO_TOKEN, tail);
-                }
-                out.add(DecodeOutcome.of(new Answer(texts.get(i).text(), o.result().tokens().length, o.result().stopped())));
-            } catch (RuntimeException e) {
-                out.add(DecodeOutcome.failed(e));
+            if (out[i] == null) {   // every request's onDone is called; this only guards the contract
+                out[i] = finish(batch.get(i), texts.get(i), outcomes.get(i));
+                done.done(i, out[i]);
             }
         }
-        return out;
+        return List.of(out);
+    }
+
+    /** A request's answer once its decode ended: the text's tail (bytes held back mid-character) goes to its sink. */
+    private static DecodeOutcome finish(DecodeRequest request, TokenText text, BatchGenerator.Outcome outcome) {
+        if (outcome.error() != null) {
+            return DecodeOutcome.failed(outcome.error());
+        }
+        try {
+            String tail = text.finish();
+            if (!tail.isEmpty()) {
+                request.sink().accept(Answer.NO_TOKEN, tail);
+            }
+            return DecodeOutcome.of(new Answer(text.text(), outcome.result().tokens().length, outcome.result().stopped()));
+        } catch (RuntimeException e) {
+            return DecodeOutcome.failed(e);
+        }
     }
 
     @Override

@@ -71,6 +71,23 @@ class ActiveAnswererTest {
     }
 
     @Test
+    void eachOutcomeIsDeliveredOnceUnderItsOwnIndex() {
+        ActiveAnswerer active = new ActiveAnswerer(new ActiveAnswerer.Loaded(new FakeAnswerer("new", 2, 0), () -> { }));
+        List<DecodeRequest> batch = List.of(question("new", (id, t) -> { }), question("old", (id, t) -> { }),
+                question("new", (id, t) -> { }));
+        DecodeOutcome[] heard = new DecodeOutcome[batch.size()];
+        List<DecodeOutcome> outcomes = active.answerBatch(batch, (i, outcome) -> {
+            assertNull(heard[i], "outcome " + i + " delivered twice");
+            heard[i] = outcome;
+        });
+        for (int i = 0; i < batch.size(); i++) {
+            assertTrue(heard[i] == outcomes.get(i), "outcome " + i + " delivered as returned");
+        }
+        assertInstanceOf(ModelChangedException.class, heard[1].failure());
+        assertEquals("t0 t1", heard[2].answer().text());
+    }
+
+    @Test
     void aSwapWaitsForTheQuestionBeingDecoded() throws Exception {
         AtomicBoolean oldClosed = new AtomicBoolean();
         FakeAnswerer old = new FakeAnswerer("old", 20, 0);

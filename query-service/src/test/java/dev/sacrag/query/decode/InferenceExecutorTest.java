@@ -78,9 +78,9 @@ class InferenceExecutorTest {
         }
 
         @Override
-        public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch) {
+        public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done) {
             batchSizes.add(batch.size());
-            return Answerer.super.answerBatch(batch);
+            return Answerer.super.answerBatch(batch, done);
         }
 
         @Override
@@ -250,6 +250,72 @@ class InferenceExecutorTest {
             assertEquals(List.of(1, 4), gated.batchSizes, "the 3 queued questions waited for the returning caller");
         }
         assertEquals(8 / 5.0, metrics.meanBatchSize(), 1e-9, "batch sizes 1, 1, 1, 1 and 4 recorded");
+    }
+
+    /** A batched decode delivers a short answer when it ends: its caller does not wait for the batch's longest. */
+    @Test
+    void anAnswerGoesOutWhenItsOwnDecodeEndsNotWhenTheBatchDoes() throws Exception {
+        CountDownLatch gateTaken = new CountDownLatch(1);
+        CountDownLatch bothQueued = new CountDownLatch(1);
+        CountDownLatch longOneMayEnd = new CountDownLatch(1);
+        Answerer batching = new Answerer() {
+            @Override
+            public String modelId() {
+                return "m";
+            }
+
+            @Override
+            public int maxPositions() {
+                return 4096;
+            }
+
+            @Override
+            public int maxBatch() {
+                return 2;
+            }
+
+            @Override
+            public Answer answer(DecodeRequest request) {
+                throw new AssertionError("a batch of two is decoded together");
+            }
+
+            @Override
+            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done) {
+                try {
+                    if (batch.get(0).question().equals("gate?")) {   // holds the worker while the other two queue
+                        gateTaken.countDown();
+                        assertTrue(bothQueued.await(10, TimeUnit.SECONDS));
+                        return List.of(DecodeOutcome.of(new Answer("gate", 1, true)));
+                    }
+                    assertEquals(2, batch.size());
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                DecodeOutcome shortOne = DecodeOutcome.of(new Answer("short", 1, true));
+                done.done(0, shortOne);
+                try {
+                    assertTrue(longOneMayEnd.await(10, TimeUnit.SECONDS), "the short answer never reached its caller");
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                DecodeOutcome longOne = DecodeOutcome.of(new Answer("the long one", 3, false));
+                done.done(1, longOne);
+                return List.of(shortOne, longOne);
+            }
+        };
+        try (InferenceExecutor executor = new InferenceExecutor(batching, 1, 2, 4, java.time.Duration.ofSeconds(5),
+                metrics)) {
+            CompletableFuture<Decoded> gate = executor.submit(request("gate?"));
+            assertTrue(gateTaken.await(10, TimeUnit.SECONDS));
+            CompletableFuture<Decoded> shortAnswer = executor.submit(request("short?"));
+            CompletableFuture<Decoded> longAnswer = executor.submit(request("long?"));
+            bothQueued.countDown();
+            assertEquals("gate", gate.get(10, TimeUnit.SECONDS).answer().text());
+            assertEquals("short", shortAnswer.get(10, TimeUnit.SECONDS).answer().text());
+            assertTrue(!longAnswer.isDone(), "the long answer is still being decoded");
+            longOneMayEnd.countDown();
+            assertEquals("the long one", longAnswer.get(10, TimeUnit.SECONDS).answer().text());
+        }
     }
 
     @Test

@@ -48,11 +48,17 @@ class SacAnswererNamesTest {
             assertTrue(stored.get(0).anchorCount() > uniform, "the names add anchors: " + stored.get(0).anchorCount());
 
             SacAnswerer answerer = new SacAnswerer(engine, 4);
+            StringBuilder[] streamed = {new StringBuilder(), new StringBuilder(), new StringBuilder()};
             List<DecodeRequest> requests = List.of(
-                    new DecodeRequest(List.of(stored.get(0)), "Where does Mara Olen live?", 5, (id, text) -> { }),
-                    new DecodeRequest(stored, "Where does Mara Olen work?", 5, (id, text) -> { }),
-                    new DecodeRequest(List.of(stored.get(1)), "When was the harbour paved?", 5, (id, text) -> { }));
-            List<DecodeOutcome> batched = answerer.answerBatch(requests);
+                    new DecodeRequest(List.of(stored.get(0)), "Where does Mara Olen live?", 5, (id, text) -> streamed[0].append(text)),
+                    new DecodeRequest(stored, "Where does Mara Olen work?", 5, (id, text) -> streamed[1].append(text)),
+                    new DecodeRequest(List.of(stored.get(1)), "When was the harbour paved?", 5, (id, text) -> streamed[2].append(text)));
+            DecodeOutcome[] heard = new DecodeOutcome[requests.size()];
+            String[] streamedWhenHeard = new String[requests.size()];
+            List<DecodeOutcome> batched = answerer.answerBatch(requests, (i, outcome) -> {
+                heard[i] = outcome;
+                streamedWhenHeard[i] = streamed[i].toString();
+            });
             int generated = 0;
             for (int i = 0; i < requests.size(); i++) {
                 DecodeRequest r = requests.get(i);
@@ -62,6 +68,8 @@ class SacAnswererNamesTest {
                 assertEquals(engine.tokenizer().decode(direct.tokens()), alone.text(), "request " + i);
                 assertNull(batched.get(i).failure(), "request " + i);
                 assertEquals(alone, batched.get(i).answer(), "request " + i + ": batched as alone");
+                assertTrue(heard[i] == batched.get(i), "request " + i + ": delivered as returned");
+                assertEquals(alone.text(), streamedWhenHeard[i], "request " + i + ": its whole text streamed before delivery");
                 generated += alone.tokens();
             }
             assertTrue(generated > requests.size(), "the random model must say something, or the comparison shows little");

@@ -11,7 +11,9 @@ import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -25,6 +27,10 @@ import java.util.function.LongConsumer;
  *
  * <p>A callback that throws stops only its own sequence (a cancelled request); the error is
  * returned in that sequence's result.
+ *
+ * <p>Each sequence's {@code onDone} hears its outcome as soon as that sequence ends, on the
+ * decoding thread, while the others go on: a short answer batched with a long one is delivered
+ * when it is complete, not when the batch is. {@link #generate} still returns every outcome.
  */
 public final class BatchGenerator {
 
@@ -38,10 +44,22 @@ public final class BatchGenerator {
     /**
      * One sequence: its own cache (e.g. composed anchors; at least one position), prompt
      * embeddings [1, T, E] and positions. {@link #generate} copies the caches and leaves them
-     * as they were: close each after.
+     * as they were: close each after. {@code onDone} is called once, when the sequence ends; an
+     * exception from it is returned as the sequence's error (its outcome was delivered already).
      */
     public record Sequence(KvCache cache, NDArray prompt, int[] positions, GenerationOptions options,
-                           LongConsumer onToken) { }
+                           LongConsumer onToken, Consumer<Outcome> onDone) {
+
+        public Sequence {
+            Objects.requireNonNull(onToken, "onToken");
+            Objects.requireNonNull(onDone, "onDone");
+        }
+
+        public Sequence(KvCache cache, NDArray prompt, int[] positions, GenerationOptions options,
+                        LongConsumer onToken) {
+            this(cache, prompt, positions, options, onToken, outcome -> { });
+        }
+    }
 
     /** What a sequence produced; {@code error} is set when its callback threw. */
     public record Outcome(Generator.Result result, RuntimeException error) { }
@@ -104,10 +122,14 @@ public final class BatchGenerator {
         }
         List<Outcome> outcomes = new ArrayList<>();
         for (int i = 0; i < b; i++) {
-            long[] tokens = out.get(i).stream().mapToLong(Long::longValue).toArray();
-            outcomes.add(new Outcome(new Generator.Result(tokens, stopped[i]), errors[i]));
+            outcomes.add(outcome(i, out, stopped, errors));
         }
         return outcomes;
+    }
+
+    private static Outcome outcome(int i, List<List<Long>> out, boolean[] stopped, RuntimeException[] errors) {
+        long[] tokens = out.get(i).stream().mapToLong(Long::longValue).toArray();
+        return new Outcome(new Generator.Result(tokens, stopped[i]), errors[i]);
     }
 
     /**
@@ -251,11 +273,25 @@ public final class BatchGenerator {
 
     private static void accept(int i, long token, List<Sequence> seqs, List<List<Long>> out, boolean[] done,
                                boolean[] stopped, RuntimeException[] errors, long[] last) {
+        done[i] = take(i, token, seqs, out, stopped, errors, last);
+        if (done[i]) {
+            try {
+                seqs.get(i).onDone().accept(outcome(i, out, stopped, errors));
+            } catch (RuntimeException e) {
+                if (errors[i] == null) {
+                    errors[i] = e;
+                }
+            }
+        }
+    }
+
+    /** Adds a sequence's next token; true when the sequence has ended (a stop token, its limit or its callback threw). */
+    private static boolean take(int i, long token, List<Sequence> seqs, List<List<Long>> out, boolean[] stopped,
+                                RuntimeException[] errors, long[] last) {
         GenerationOptions o = seqs.get(i).options();
         if (o.stopTokens().contains(token)) {
-            done[i] = true;
             stopped[i] = true;
-            return;
+            return true;
         }
         out.get(i).add(token);
         last[i] = token;
@@ -263,12 +299,9 @@ public final class BatchGenerator {
             seqs.get(i).onToken().accept(token);
         } catch (RuntimeException e) {
             errors[i] = e;
-            done[i] = true;
-            return;
+            return true;
         }
-        if (out.get(i).size() >= o.maxNewTokens()) {
-            done[i] = true;
-        }
+        return out.get(i).size() >= o.maxNewTokens();
     }
 
     private static boolean allDone(boolean[] done) {

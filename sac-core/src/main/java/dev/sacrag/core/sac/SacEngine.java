@@ -14,7 +14,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -192,9 +194,22 @@ public final class SacEngine implements AutoCloseable {
      * One question of a batch: its documents' anchor KV, the question, options and token
      * callback. {@code contextKey} names the composed documents for the prompt cache (the same
      * documents in the same order, with the same content, must get the same key); null = none.
+     * {@code onDone} hears the question's outcome as soon as it is known, before the batch ends
+     * (see {@link BatchGenerator}).
      */
     public record Request(List<AnchorKv> docs, String contextKey, String question, GenerationOptions options,
-                          LongConsumer onToken) {
+                          LongConsumer onToken, Consumer<BatchGenerator.Outcome> onDone) {
+
+        public Request {
+            Objects.requireNonNull(onToken, "onToken");
+            Objects.requireNonNull(onDone, "onDone");
+        }
+
+        public Request(List<AnchorKv> docs, String contextKey, String question, GenerationOptions options,
+                       LongConsumer onToken) {
+            this(docs, contextKey, question, options, onToken, outcome -> { });
+        }
+
         public Request(List<AnchorKv> docs, String question, GenerationOptions options, LongConsumer onToken) {
             this(docs, null, question, options, onToken);
         }
@@ -219,14 +234,14 @@ public final class SacEngine implements AutoCloseable {
                     checkModel(r.docs());
                     ctx = decoder.compose(r.docs());
                 } catch (IllegalArgumentException e) {
-                    outcomes[i] = new BatchGenerator.Outcome(new Generator.Result(new long[0], false), e);
+                    outcomes[i] = refused(r, e);
                     continue;
                 }
                 contexts.add(ctx);
                 SacDecoder.LmPrompt prompt = decoder.prompt(ctx, decoder.questionTokens(this, r.question()), r.contextKey(),
                         prefixes);
                 seqs.add(new BatchGenerator.Sequence(ctx.cache(), prompt.embeds(), prompt.positions(), r.options(),
-                        r.onToken()));
+                        r.onToken(), r.onDone()));
                 decoded.add(i);
             }
             if (!seqs.isEmpty()) {
@@ -239,6 +254,17 @@ public final class SacEngine implements AutoCloseable {
         } finally {
             contexts.forEach(SacDecoder.Composed::close);
         }
+    }
+
+    /** The outcome of a request refused before decoding, delivered to its onDone like any other. */
+    private static BatchGenerator.Outcome refused(Request r, IllegalArgumentException e) {
+        BatchGenerator.Outcome outcome = new BatchGenerator.Outcome(new Generator.Result(new long[0], false), e);
+        try {
+            r.onDone().accept(outcome);
+        } catch (RuntimeException ignored) {
+            // the outcome is already a failure; the one returned says why
+        }
+        return outcome;
     }
 
     private void checkModel(List<AnchorKv> docs) {

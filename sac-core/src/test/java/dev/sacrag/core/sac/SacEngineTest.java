@@ -21,6 +21,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -230,6 +231,54 @@ class SacEngineTest {
             assertEquals(limits[i], single.length);
             assertArrayEquals(single, outcomes.get(i).result().tokens(), "request " + i);
         }
+    }
+
+    /** A short answer batched with a long one is delivered when it ends, with what the batch returns for it. */
+    @Test
+    void eachRowsOutcomeIsDeliveredWhenThatRowEnds() {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        int[] limits = {2, 7, 4};
+        List<Integer> endedOrder = new ArrayList<>();
+        BatchGenerator.Outcome[] heard = new BatchGenerator.Outcome[limits.length];
+        int[] endedWhenRow1HadFiveTokens = {-1};
+        int[] row1Tokens = {0};
+        List<SacEngine.Request> requests = new ArrayList<>();
+        for (int i = 0; i < limits.length; i++) {
+            int row = i;
+            java.util.function.LongConsumer onToken = i != 1 ? t -> { } : t -> {
+                if (++row1Tokens[0] == 5) {
+                    endedWhenRow1HadFiveTokens[0] = endedOrder.size();
+                }
+            };
+            requests.add(new SacEngine.Request(List.of(a), "a", "Question " + i + "?",
+                    dev.sacrag.core.model.GenerationOptions.greedy(limits[i], java.util.Set.of()), onToken, outcome -> {
+                        assertNull(heard[row], "row " + row + " delivered twice");
+                        heard[row] = outcome;
+                        endedOrder.add(row);
+                    }));
+        }
+        var outcomes = engine.answerBatch(requests);
+        assertEquals(List.of(0, 2, 1), endedOrder, "rows are delivered in the order they end");
+        assertEquals(2, endedWhenRow1HadFiveTokens[0], "both shorter rows were delivered while row 1 was decoding");
+        for (int i = 0; i < limits.length; i++) {
+            assertArrayEquals(outcomes.get(i).result().tokens(), heard[i].result().tokens(), "row " + i);
+            assertEquals(limits[i], heard[i].result().tokens().length);
+        }
+    }
+
+    @Test
+    void aRequestRefusedBeforeDecodingIsDeliveredToo() {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        AnchorKv foreign = new AnchorKv("another-model", a.layers(), a.kvHeads(), a.headDim(), a.tokenCount(),
+                a.chunkAnchors(), a.keys(), a.values());
+        List<BatchGenerator.Outcome> heard = new ArrayList<>();
+        var o = dev.sacrag.core.model.GenerationOptions.greedy(3, java.util.Set.of());
+        var outcomes = engine.answerBatch(List.of(
+                new SacEngine.Request(List.of(foreign), null, "Where?", o, t -> { }, heard::add),
+                new SacEngine.Request(List.of(a), null, "Where?", o, t -> { }, heard::add)));
+        assertEquals(2, heard.size());
+        assertTrue(heard.get(0).error() instanceof IllegalArgumentException, String.valueOf(heard.get(0).error()));
+        assertNull(outcomes.get(1).error());
     }
 
     @Test
