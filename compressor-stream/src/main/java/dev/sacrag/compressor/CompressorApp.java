@@ -132,7 +132,7 @@ public final class CompressorApp implements AutoCloseable {
         Optional<MetricsServer> server = Optional.empty();
         if (config.metricsPort() != 0) {
             server = Optional.of(MetricsServer.start(registry, new InetSocketAddress(config.metricsBind(), config.metricsPort()),
-                    "--metrics-bind, --metrics-port"));
+                    "--metrics-bind, --metrics-port", () -> health(streams.state())));
             opened.add(server.get());
         }
         CompressorApp app = new CompressorApp(config, opened, metrics, compressor, streams, server);
@@ -154,6 +154,12 @@ public final class CompressorApp implements AutoCloseable {
     static BlobSizeLimit blobLimit(SacSpec spec, dev.sacrag.core.model.ModelConfig model, int ratio, String modelId,
                                    dev.sacrag.core.kv.KvDtype dtype) {
         return BlobSizeLimit.of(model, spec.chunkSize(), spec.keepsCapitalisedWords() ? 1 : ratio, modelId, dtype);
+    }
+
+    /** {@code GET /health}: healthy while the stream runs or rebalances; its Kafka Streams state in the body. */
+    static MetricsServer.Health health(KafkaStreams.State state) {
+        return new MetricsServer.Health(state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING,
+                state.name());
     }
 
     private static PrometheusMeterRegistry registry(List<AutoCloseable> opened) {

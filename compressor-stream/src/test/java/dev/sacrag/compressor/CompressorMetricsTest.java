@@ -40,4 +40,15 @@ class CompressorMetricsTest {
             registry.close();
         }
     }
+
+    @Test
+    void healthIsTheStreamRunningOrRebalancing() {
+        for (org.apache.kafka.streams.KafkaStreams.State state : org.apache.kafka.streams.KafkaStreams.State.values()) {
+            MetricsServer.Health h = CompressorApp.health(state);
+            boolean alive = state == org.apache.kafka.streams.KafkaStreams.State.RUNNING
+                    || state == org.apache.kafka.streams.KafkaStreams.State.REBALANCING;
+            assertEquals(alive, h.healthy(), state.name());
+            assertEquals(state.name(), h.state());
+        }
+    }
 }

@@ -151,7 +151,11 @@ public final class QueryServiceApp implements AutoCloseable {
         OptionalInt metricsPort = OptionalInt.empty();
         if (config.listen().metricsPort().isPresent()) {
             MetricsServer endpoint = MetricsServer.start(registry,
-                    new InetSocketAddress(config.listen().host(), config.listen().metricsPort().getAsInt()), "--bind, --metrics-port");
+                    new InetSocketAddress(config.listen().host(), config.listen().metricsPort().getAsInt()), "--bind, --metrics-port",
+                    () -> {
+                        String state = server.state();
+                        return new MetricsServer.Health(state.equals(QueryServer.SERVING), state);
+                    });
             opened.push(endpoint);
             metricsPort = OptionalInt.of(endpoint.port());
         }

@@ -277,6 +277,11 @@ class QueryServiceEndToEndTest {
         assertTrue(body.contains("sac_query_stage_seconds_count{stage=\"first_token\"}"), body);
         assertTrue(body.contains("sac_query_inference_queue_depth"), body);
         assertTrue(body.contains("sac_query_cache_lookups_total{result=\"hit\"}"), body);
+        HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + app.metricsPort().getAsInt() + "/health")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, health.statusCode(), health.body());
+        assertEquals("SERVING\n", health.body(), "the HTTP health probe says what gRPC health says");
     }
 
     /** Tokens, then exactly one result; the pieces spell the answer. */

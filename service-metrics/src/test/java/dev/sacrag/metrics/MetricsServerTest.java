@@ -42,6 +42,28 @@ class MetricsServerTest {
     }
 
     @Test
+    void healthAnswers200WhileHealthyAnd503WhenNotWithTheStateInTheBody() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<MetricsServer.Health> now =
+                new java.util.concurrent.atomic.AtomicReference<>(new MetricsServer.Health(true, "SERVING"));
+        try (MetricsServer server = MetricsServer.start(registry, ANY_LOOPBACK_PORT, "--metrics-port", now::get)) {
+            HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + MetricsServer.HEALTH_PATH))
+                    .GET().build();
+            HttpResponse<String> ok = http.send(get, HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, ok.statusCode());
+            assertEquals("SERVING\n", ok.body());
+            now.set(new MetricsServer.Health(false, "NOT_SERVING: the catalog topic is no longer followed"));
+            HttpResponse<String> down = http.send(get, HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, down.statusCode());
+            assertTrue(down.body().startsWith("NOT_SERVING"), down.body());
+        }
+        try (MetricsServer server = MetricsServer.start(registry, ANY_LOOPBACK_PORT, "--metrics-port")) {
+            HttpResponse<String> none = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                    + MetricsServer.HEALTH_PATH)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, none.statusCode(), "no health source, no /health");
+        }
+    }
+
+    @Test
     void anotherMethodIsRefusedWith405() throws Exception {
         try (MetricsServer server = MetricsServer.start(registry, ANY_LOOPBACK_PORT, "--metrics-port")) {
             HttpResponse<String> response = http.send(request(server).POST(HttpRequest.BodyPublishers.ofString("x")).build(),

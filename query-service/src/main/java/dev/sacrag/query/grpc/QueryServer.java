@@ -40,6 +40,8 @@ public final class QueryServer implements AutoCloseable {
     private final Duration grace;
     private boolean closed;
     private boolean broken;
+    /** The health in words, for probes that speak HTTP ({@link #state}); "SERVING" exactly when health is SERVING. */
+    private volatile String state = "NOT_SERVING: starting, the topics are not read yet";
 
     private QueryServer(Server server, HealthStatusManager health, CallCounter queries, Duration drain, Duration grace) {
         this.server = server;
@@ -144,6 +146,18 @@ public final class QueryServer implements AutoCloseable {
             return;
         }
         setAll(health, ServingStatus.SERVING);
+        state = SERVING;
+    }
+
+    /** {@link #state()} while health is SERVING. */
+    public static final String SERVING = "SERVING";
+
+    /**
+     * The health status in words: {@link #SERVING}, or {@code NOT_SERVING: } and why (starting,
+     * broken, shutting down). Never blocks (a shutdown's drain holds the server's lock).
+     */
+    public String state() {
+        return state;
     }
 
     /**
@@ -158,6 +172,7 @@ public final class QueryServer implements AutoCloseable {
         broken = true;
         log.error("health NOT_SERVING: {}", why);
         setAll(health, ServingStatus.NOT_SERVING);
+        state = "NOT_SERVING: " + why + " (restart this replica)";
     }
 
     /** The server's overall status ("") and the query service's move together. */
@@ -184,6 +199,7 @@ public final class QueryServer implements AutoCloseable {
         }
         closed = true;
         health.enterTerminalState(); // NOT_SERVING for every service, so clients move away first
+        state = "NOT_SERVING: shutting down";
         try {
             if (!drain.isZero()) {
                 log.info("health NOT_SERVING; still accepting calls for the shutdown drain of {}", drain);

@@ -40,15 +40,19 @@ class QueryServerTest {
                 var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
                 HealthCheckRequest service = HealthCheckRequest.newBuilder().setService(QueryServiceGrpc.SERVICE_NAME).build();
                 assertEquals(ServingStatus.NOT_SERVING, health.check(service).getStatus(), "not before the topics are read");
+                assertTrue(server.state().startsWith("NOT_SERVING: starting"), server.state());
                 server.markServing();
                 assertEquals(ServingStatus.SERVING, health.check(service).getStatus());
+                assertEquals(QueryServer.SERVING, server.state());
                 server.markBroken("the documents topic is no longer followed");
                 assertEquals(ServingStatus.NOT_SERVING, health.check(service).getStatus());
                 server.markServing();
                 assertEquals(ServingStatus.NOT_SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus(),
                         "a broken replica does not come back by itself");
+                assertTrue(server.state().startsWith("NOT_SERVING: the documents topic is no longer followed"), server.state());
             } finally {
                 server.close();
+                assertEquals("NOT_SERVING: shutting down", server.state());
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         }
