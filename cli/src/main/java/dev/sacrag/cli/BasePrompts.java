@@ -2,7 +2,6 @@ package dev.sacrag.cli;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
-import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.core.train.TrainingSamples;
 
 import java.io.IOException;
@@ -18,10 +17,11 @@ final class BasePrompts {
     static final String FILE = "prompts.json";
     private static final Gson GSON = new Gson();
 
-    static void write(Path baseDir, String answerPrompt) throws IOException {
+    /** The file's content: written by the base trainer's export before config.json, so a base folder with a config has it. */
+    static String json(String answerPrompt) {
         JsonObject o = new JsonObject();
         o.addProperty("answer_prompt", answerPrompt);
-        AtomicFiles.writeString(baseDir.resolve(FILE), GSON.toJson(o) + "\n");
+        return GSON.toJson(o) + "\n";
     }
 
     static String answerPrompt(Path baseDir) throws IOException {

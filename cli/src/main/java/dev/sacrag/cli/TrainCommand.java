@@ -199,8 +199,8 @@ final class TrainCommand implements Runnable {
                             "--train-contexts", Integer.toString(trainContexts), "--qa-packing", packing,
                             "--repeats", Integer.toString(repeats), "--plain-text", Boolean.toString(plainText),
                             "--answer-prompt", answerPrompt))
+                    .writingBeside(java.util.Map.of(BasePrompts.FILE, BasePrompts.json(answerPrompt)))
                     .train(qaSamples, textSamples, tokenizer, new BaseTrainer.Validation(devSamples, evalEvery));
-            BasePrompts.write(out.resolve("base"), answerPrompt);
             return 0;
         }
 

@@ -18,7 +18,7 @@ class BasePromptsTest {
 
     @Test
     void theAnswerPromptABaseWasTrainedWithIsReadBack() throws IOException {
-        BasePrompts.write(dir, "\n### Answer:");
+        java.nio.file.Files.writeString(dir.resolve(BasePrompts.FILE), BasePrompts.json("\n### Answer:"));
         assertEquals("\n### Answer:", BasePrompts.answerPrompt(dir));
     }
 

@@ -53,6 +53,7 @@ public final class BaseTrainer {
     }
 
     private Map<String, String> data = Map.of();
+    private Map<String, String> beside = Map.of();
 
     /**
      * The data the samples come from, by the flags that choose it: part of the recipe a resume
@@ -61,6 +62,15 @@ public final class BaseTrainer {
      */
     public BaseTrainer describingData(Map<String, String> data) {
         this.data = Map.copyOf(data);
+        return this;
+    }
+
+    /**
+     * Small text files the exported folder holds beside the model (name -> content), written with
+     * it and before its config.json, so a folder with a config has them too. Set before {@link #train}.
+     */
+    public BaseTrainer writingBeside(Map<String, String> files) {
+        this.beside = Map.copyOf(files);
         return this;
     }
 
@@ -224,9 +234,9 @@ public final class BaseTrainer {
     }
 
     /**
-     * Writes a Hugging Face style folder: model.safetensors (f32), tokenizer.json, then config.json,
-     * each through a temporary file, config last (a crash part way leaves the earlier config, not
-     * new weights beside a half-copied tokenizer).
+     * Writes a Hugging Face style folder: model.safetensors (f32), tokenizer.json, the files set by
+     * {@link #writingBeside}, then config.json, each through a temporary file, config last (a crash
+     * part way leaves the earlier config, not new weights beside a half-copied tokenizer).
      */
     void export(Path dir, Map<String, NDArray> params, Path tokenizerJson) throws IOException {
         Files.createDirectories(dir);
@@ -236,6 +246,9 @@ public final class BaseTrainer {
         Safetensors.write(dir.resolve("model.safetensors"), t);
         AtomicFiles.write(dir.resolve("tokenizer.json"),
                 tmp -> Files.copy(tokenizerJson, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING));
+        for (Map.Entry<String, String> f : beside.entrySet()) {
+            AtomicFiles.writeString(dir.resolve(f.getKey()), f.getValue());
+        }
         AtomicFiles.writeString(dir.resolve("config.json"), c.model().toJson());
     }
 }

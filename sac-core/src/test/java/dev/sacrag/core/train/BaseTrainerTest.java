@@ -36,8 +36,11 @@ class BaseTrainerTest {
         try (TextTokenizer tok = TextTokenizer.load(tmp.resolve("tok"))) {
             List<TokenSample> qa = TinyTraining.qaSamples(tok, 3);
             new BaseTrainer(config(tmp.resolve("m"), 40, false, Duration.ofHours(1)), step -> losses.add(step.loss()))
+                    .writingBeside(Map.of("prompts.json", "{\"answer_prompt\": \"A:\"}\n"))
                     .train(qa, List.of(), tokFile);
         }
+        assertEquals("{\"answer_prompt\": \"A:\"}\n", java.nio.file.Files.readString(tmp.resolve("m/base/prompts.json")),
+                "a file set to be written beside the model is in the exported folder");
         double first = losses.subList(0, 5).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         double last = losses.subList(35, 40).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         assertTrue(last < 0.7 * first, "loss " + first + " -> " + last);
