@@ -50,15 +50,11 @@ class InferenceExecutorTest {
         };
     }
 
-    /** Blocks in answer() until released, so tests can fill the queue behind it. */
-    private static final class GatedAnswerer implements Answerer {
-        final CountDownLatch started = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-        final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
-        final List<String> questions = new CopyOnWriteArrayList<>();
+    /** Model "m" with room for 4,096 positions, decoding up to {@code maxBatch} questions at once. */
+    private abstract static class BatchingAnswerer implements Answerer {
         final int maxBatch;
 
-        GatedAnswerer(int maxBatch) {
+        BatchingAnswerer(int maxBatch) {
             this.maxBatch = maxBatch;
         }
 
@@ -76,11 +72,23 @@ class InferenceExecutorTest {
         public int maxBatch() {
             return maxBatch;
         }
+    }
+
+    /** Blocks in answer() until released, so tests can fill the queue behind it. */
+    private static final class GatedAnswerer extends BatchingAnswerer {
+        final CountDownLatch started = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        final List<String> questions = new CopyOnWriteArrayList<>();
+
+        GatedAnswerer(int maxBatch) {
+            super(maxBatch);
+        }
 
         @Override
         public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done) {
             batchSizes.add(batch.size());
-            return Answerer.super.answerBatch(batch, done);
+            return super.answerBatch(batch, done);
         }
 
         @Override
@@ -258,22 +266,7 @@ class InferenceExecutorTest {
         CountDownLatch gateTaken = new CountDownLatch(1);
         CountDownLatch bothQueued = new CountDownLatch(1);
         CountDownLatch longOneMayEnd = new CountDownLatch(1);
-        Answerer batching = new Answerer() {
-            @Override
-            public String modelId() {
-                return "m";
-            }
-
-            @Override
-            public int maxPositions() {
-                return 4096;
-            }
-
-            @Override
-            public int maxBatch() {
-                return 2;
-            }
-
+        Answerer batching = new BatchingAnswerer(2) {
             @Override
             public Answer answer(DecodeRequest request) {
                 throw new AssertionError("a batch of two is decoded together");
