@@ -156,10 +156,15 @@ public final class CompressorApp implements AutoCloseable {
         return BlobSizeLimit.of(model, spec.chunkSize(), spec.keepsCapitalisedWords() ? 1 : ratio, modelId, dtype);
     }
 
-    /** {@code GET /health}: healthy while the stream runs or rebalances; its Kafka Streams state in the body. */
+    /**
+     * Ready while the stream runs or rebalances; live until it has failed or stopped (the process
+     * then ends, so a probe rarely sees it); its Kafka Streams state in the body.
+     */
     static MetricsServer.Health health(KafkaStreams.State state) {
-        return new MetricsServer.Health(state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING,
-                state.name());
+        boolean ready = state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING;
+        boolean live = state != KafkaStreams.State.ERROR && state != KafkaStreams.State.NOT_RUNNING
+                && state != KafkaStreams.State.PENDING_ERROR;
+        return new MetricsServer.Health(ready, live, state.name());
     }
 
     private static PrometheusMeterRegistry registry(List<AutoCloseable> opened) {

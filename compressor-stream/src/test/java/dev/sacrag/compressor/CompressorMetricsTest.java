@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,13 +43,18 @@ class CompressorMetricsTest {
     }
 
     @Test
-    void healthIsTheStreamRunningOrRebalancing() {
-        for (org.apache.kafka.streams.KafkaStreams.State state : org.apache.kafka.streams.KafkaStreams.State.values()) {
-            MetricsServer.Health h = CompressorApp.health(state);
-            boolean alive = state == org.apache.kafka.streams.KafkaStreams.State.RUNNING
-                    || state == org.apache.kafka.streams.KafkaStreams.State.REBALANCING;
-            assertEquals(alive, h.healthy(), state.name());
-            assertEquals(state.name(), h.state());
+    void readyWhileTheStreamRunsOrRebalancesAndLiveUntilItFails() {
+        var s = org.apache.kafka.streams.KafkaStreams.State.class;
+        for (String ready : List.of("RUNNING", "REBALANCING")) {
+            MetricsServer.Health h = CompressorApp.health(Enum.valueOf(s, ready));
+            assertTrue(h.ready() && h.live(), ready);
+            assertEquals(ready, h.state());
+        }
+        MetricsServer.Health starting = CompressorApp.health(Enum.valueOf(s, "CREATED"));
+        assertTrue(!starting.ready() && starting.live(), "starting: live, not ready");
+        for (String dead : List.of("ERROR", "PENDING_ERROR", "NOT_RUNNING")) {
+            MetricsServer.Health h = CompressorApp.health(Enum.valueOf(s, dead));
+            assertTrue(!h.ready() && !h.live(), dead);
         }
     }
 }

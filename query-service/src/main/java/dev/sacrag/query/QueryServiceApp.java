@@ -153,8 +153,8 @@ public final class QueryServiceApp implements AutoCloseable {
             MetricsServer endpoint = MetricsServer.start(registry,
                     new InetSocketAddress(config.listen().host(), config.listen().metricsPort().getAsInt()), "--bind, --metrics-port",
                     () -> {
-                        String state = server.state();
-                        return new MetricsServer.Health(state.equals(QueryServer.SERVING), state);
+                        QueryServer.Status status = server.status();   // ready while SERVING; live unless broken
+                        return new MetricsServer.Health(status.serving(), !status.broken(), status.words());
                     });
             opened.push(endpoint);
             metricsPort = OptionalInt.of(endpoint.port());

@@ -10,23 +10,31 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
  * {@code GET /metrics}: the Prometheus text of a registry, served by the JDK's HTTP server on its
- * own port (no web framework for two endpoints). The compressor and the query service each start
- * one; a scrape with another method gets 405. With a health source, {@code GET /health} answers
- * 200 while the service is healthy and 503 when not, its state in the body: a probe for what
- * speaks only HTTP (Docker's health check, an HTTP liveness probe), beside the query service's
- * gRPC health service.
+ * own port (no web framework for three endpoints). The compressor and the query service each
+ * start one. With a health source it also serves, for probes that speak only HTTP (Docker's
+ * health check, an orchestrator's probes), beside the query service's gRPC health service:
+ * {@code GET /health}, readiness: 200 while the service should get traffic, else 503; and
+ * {@code GET /health/live}, liveness: 503 only when the process should be restarted (not while it
+ * starts or drains). Each body is the state in words. Paths match exactly (anything else is 404);
+ * HEAD is answered as GET without a body, other methods get 405.
  */
 public final class MetricsServer implements AutoCloseable {
 
     public static final String PATH = "/metrics";
     public static final String HEALTH_PATH = "/health";
 
-    /** What {@code GET /health} reports: healthy (200) or not (503), and the state in words. */
-    public record Health(boolean healthy, String state) {
+    public static final String LIVE_PATH = "/health/live";
+
+    /**
+     * What the health endpoints report: {@code ready} for {@value #HEALTH_PATH}, {@code live} for
+     * {@value #LIVE_PATH}, and the state in words for both.
+     */
+    public record Health(boolean ready, boolean live, String state) {
         public Health {
             Objects.requireNonNull(state, "state");
         }
@@ -64,7 +72,8 @@ public final class MetricsServer implements AutoCloseable {
         }
         server.createContext(PATH, exchange -> respond(exchange, registry));
         if (health != null) {
-            server.createContext(HEALTH_PATH, exchange -> respondHealth(exchange, health));
+            server.createContext(HEALTH_PATH, exchange -> respondHealth(exchange, health, Health::ready));
+            server.createContext(LIVE_PATH, exchange -> respondHealth(exchange, health, Health::live));
         }
         server.start();
         return new MetricsServer(server);
@@ -76,32 +85,58 @@ public final class MetricsServer implements AutoCloseable {
 
     private static void respond(HttpExchange exchange, PrometheusMeterRegistry registry) throws IOException {
         try (exchange) {
-            if (!"GET".equals(exchange.getRequestMethod())) {
-                exchange.sendResponseHeaders(405, -1);
+            if (refused(exchange, PATH)) {
                 return;
             }
-            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
+            send(exchange, 200, CONTENT_TYPE, registry.scrape());
         }
     }
 
-    private static void respondHealth(HttpExchange exchange, Supplier<Health> health) throws IOException {
+    private static void respondHealth(HttpExchange exchange, Supplier<Health> health, Predicate<Health> up)
+            throws IOException {
         try (exchange) {
-            if (!"GET".equals(exchange.getRequestMethod())) {
-                exchange.sendResponseHeaders(405, -1);
+            if (refused(exchange, exchange.getHttpContext().getPath())) {
                 return;
             }
-            Health h = health.get();
-            byte[] body = (h.state() + "\n").getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-            exchange.sendResponseHeaders(h.healthy() ? 200 : 503, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
+            Health h;
+            try {
+                h = health.get();
+            } catch (RuntimeException e) {   // a probe must get an answer: not healthy, and why
+                h = new Health(false, false, "health check failed: " + e);
             }
+            send(exchange, up.test(h) ? 200 : 503, "text/plain; charset=utf-8", h.state() + "\n");
+        }
+    }
+
+    /**
+     * Answers what is not a GET or HEAD of exactly {@code path} (the JDK server matches contexts by
+     * prefix: /metricsfoo would reach /metrics) and says whether it did.
+     */
+    private static boolean refused(HttpExchange exchange, String path) throws IOException {
+        if (!exchange.getRequestURI().getPath().equals(path)) {
+            exchange.sendResponseHeaders(404, -1);
+            return true;
+        }
+        String method = exchange.getRequestMethod();
+        if (!"GET".equals(method) && !"HEAD".equals(method)) {
+            exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+            exchange.sendResponseHeaders(405, -1);
+            return true;
+        }
+        return false;
+    }
+
+    private static void send(HttpExchange exchange, int status, String contentType, String text) throws IOException {
+        byte[] body = text.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        if ("HEAD".equals(exchange.getRequestMethod())) {
+            exchange.getResponseHeaders().set("Content-Length", Integer.toString(body.length));
+            exchange.sendResponseHeaders(status, -1);
+            return;
+        }
+        exchange.sendResponseHeaders(status, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
         }
     }
 

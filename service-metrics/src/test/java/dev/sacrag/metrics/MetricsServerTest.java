@@ -12,6 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,25 +43,60 @@ class MetricsServerTest {
     }
 
     @Test
-    void healthAnswers200WhileHealthyAnd503WhenNotWithTheStateInTheBody() throws Exception {
+    void readinessAndLivenessAnswer200Or503WithTheStateInTheBody() throws Exception {
         java.util.concurrent.atomic.AtomicReference<MetricsServer.Health> now =
-                new java.util.concurrent.atomic.AtomicReference<>(new MetricsServer.Health(true, "SERVING"));
+                new java.util.concurrent.atomic.AtomicReference<>(new MetricsServer.Health(false, true, "NOT_SERVING: starting"));
         try (MetricsServer server = MetricsServer.start(registry, ANY_LOOPBACK_PORT, "--metrics-port", now::get)) {
-            HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + MetricsServer.HEALTH_PATH))
-                    .GET().build();
-            HttpResponse<String> ok = http.send(get, HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, ok.statusCode());
-            assertEquals("SERVING\n", ok.body());
-            now.set(new MetricsServer.Health(false, "NOT_SERVING: the catalog topic is no longer followed"));
-            HttpResponse<String> down = http.send(get, HttpResponse.BodyHandlers.ofString());
-            assertEquals(503, down.statusCode());
-            assertTrue(down.body().startsWith("NOT_SERVING"), down.body());
+            assertEquals(503, get(server, MetricsServer.HEALTH_PATH).statusCode(), "starting: not ready");
+            HttpResponse<String> live = get(server, MetricsServer.LIVE_PATH);
+            assertEquals(200, live.statusCode(), "starting: live");
+            assertEquals("NOT_SERVING: starting\n", live.body());
+            now.set(new MetricsServer.Health(true, true, "SERVING"));
+            HttpResponse<String> ready = get(server, MetricsServer.HEALTH_PATH);
+            assertEquals(200, ready.statusCode());
+            assertEquals("SERVING\n", ready.body());
+            now.set(new MetricsServer.Health(false, false, "NOT_SERVING: the catalog topic is no longer followed"));
+            assertEquals(503, get(server, MetricsServer.HEALTH_PATH).statusCode());
+            HttpResponse<String> broken = get(server, MetricsServer.LIVE_PATH);
+            assertEquals(503, broken.statusCode(), "broken: restart it");
+            assertTrue(broken.body().startsWith("NOT_SERVING: the catalog topic"), broken.body());
         }
         try (MetricsServer server = MetricsServer.start(registry, ANY_LOOPBACK_PORT, "--metrics-port")) {
-            HttpResponse<String> none = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
-                    + MetricsServer.HEALTH_PATH)).GET().build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(404, none.statusCode(), "no health source, no /health");
+            assertEquals(404, get(server, MetricsServer.HEALTH_PATH).statusCode(), "no health source, no /health");
         }
+    }
+
+    @Test
+    void pathsMatchExactlyAndHeadIsAnsweredWithoutABody() throws Exception {
+        try (MetricsServer server = MetricsServer.start(registry, ANY_LOOPBACK_PORT, "--metrics-port",
+                () -> new MetricsServer.Health(true, true, "SERVING"))) {
+            for (String path : List.of("/metricsfoo", "/healthz", "/health/x", "/health/live/more", "/")) {
+                assertEquals(404, get(server, path).statusCode(), path);
+            }
+            HttpResponse<String> head = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                    + MetricsServer.HEALTH_PATH)).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, head.statusCode());
+            assertEquals("", head.body());
+        }
+    }
+
+    @Test
+    void aHealthSourceThatThrowsIsAnsweredAsNotHealthy() throws Exception {
+        try (MetricsServer server = MetricsServer.start(registry, ANY_LOOPBACK_PORT, "--metrics-port", () -> {
+            throw new IllegalStateException("no state yet");
+        })) {
+            for (String path : List.of(MetricsServer.HEALTH_PATH, MetricsServer.LIVE_PATH)) {
+                HttpResponse<String> r = get(server, path);
+                assertEquals(503, r.statusCode(), path);
+                assertTrue(r.body().contains("no state yet"), r.body());
+            }
+        }
+    }
+
+    private HttpResponse<String> get(MetricsServer server, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -69,6 +105,7 @@ class MetricsServerTest {
             HttpResponse<String> response = http.send(request(server).POST(HttpRequest.BodyPublishers.ofString("x")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(405, response.statusCode());
+            assertEquals("GET, HEAD", response.headers().firstValue("Allow").orElse(""), "a 405 says what is allowed");
         }
     }
 

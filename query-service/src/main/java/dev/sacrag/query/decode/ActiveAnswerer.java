@@ -120,9 +120,8 @@ public final class ActiveAnswerer implements Answerer, AutoCloseable {
                     ours.add(r);
                     where.add(i);
                 } else {
-                    outcomes[i] = DecodeOutcome.failed(new ModelChangedException("the active model changed from "
-                            + foreign + " to " + model.modelId() + " while the question waited; retry"));
-                    done.done(i, outcomes[i]);
+                    outcomes[i] = done.deliver(i, DecodeOutcome.failed(new ModelChangedException("the active model changed from "
+                            + foreign + " to " + model.modelId() + " while the question waited; retry")));
                 }
             }
             List<DecodeOutcome> answered = ours.isEmpty() ? List.of()

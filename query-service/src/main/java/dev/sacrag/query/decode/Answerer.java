@@ -43,12 +43,27 @@ public interface Answerer {
         return 1;
     }
 
-    /** Hears each request's outcome of a batch as soon as it is known: request {@code index} of the batch. */
+    /**
+     * Hears each request's outcome of a batch as soon as it is known: request {@code index} of the
+     * batch. It should not throw; if it does, that request's returned outcome is the failure (it is
+     * not told again). When {@link #answerBatch(List, Completions)} itself throws, the requests not
+     * yet told never are: the caller fails them.
+     */
     @FunctionalInterface
     interface Completions {
         Completions NONE = (index, outcome) -> { };
 
         void done(int index, DecodeOutcome outcome);
+
+        /** Tells {@code index}'s outcome; returns it, or the callback's exception as a failure. */
+        default DecodeOutcome deliver(int index, DecodeOutcome outcome) {
+            try {
+                done(index, outcome);
+                return outcome;
+            } catch (RuntimeException e) {
+                return DecodeOutcome.failed(e);
+            }
+        }
     }
 
     /** Answers several requests; outcome i belongs to request i, and one failure fails only its own request. */
@@ -58,7 +73,9 @@ public interface Answerer {
 
     /**
      * {@link #answerBatch(List)}, telling {@code done} of each outcome once, as soon as it is known:
-     * a batched decode delivers a short answer while the longer ones go on.
+     * a batched decode delivers a short answer while the longer ones go on. This is the method the
+     * {@link InferenceExecutor} calls and the one an answerer that batches overrides (the
+     * one-argument form only passes no listener).
      */
     default List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done) {
         List<DecodeOutcome> outcomes = new ArrayList<>(batch.size());
@@ -69,8 +86,7 @@ public interface Answerer {
             } catch (RuntimeException e) {
                 outcome = DecodeOutcome.failed(e);
             }
-            outcomes.add(outcome);
-            done.done(outcomes.size() - 1, outcome);
+            outcomes.add(done.deliver(outcomes.size(), outcome));
         }
         return outcomes;
     }

@@ -273,12 +273,15 @@ public final class InferenceExecutor implements AutoCloseable {
         }
         metrics.inferenceBatch(live.size());
         // Each answer goes out as soon as its own decode ends (a short answer does not wait for the
-        // batch's longest); the first of them marks when this batch's callers started hearing back.
-        long[] firstOut = {0};
+        // batch's longest); the first answer marks when this batch's callers started hearing back
+        // (a question refused before decoding, e.g. for another model, does not: its caller asks no sooner).
+        long[] firstAnswer = {0};
+        boolean[] answered = {false};
         Answerer.Completions done = (i, outcome) -> {
             long now = System.nanoTime();
-            if (firstOut[0] == 0) {
-                firstOut[0] = now;
+            if (!answered[0] && outcome.failure() == null) {
+                firstAnswer[0] = now;
+                answered[0] = true;
             }
             complete(live.get(i), outcome, start, now);
         };
@@ -291,7 +294,7 @@ public final class InferenceExecutor implements AutoCloseable {
         for (int i = 0; i < live.size(); i++) {
             complete(live.get(i), outcomes.get(i), start, end);   // no-op for those delivered already
         }
-        return new Ran(live.size(), firstOut[0] == 0 ? end : firstOut[0]);
+        return new Ran(live.size(), answered[0] ? firstAnswer[0] : end);
     }
 
     private static void complete(Job job, DecodeOutcome outcome, long start, long end) {

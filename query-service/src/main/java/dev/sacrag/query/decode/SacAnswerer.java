@@ -68,16 +68,12 @@ public final class SacAnswerer implements Answerer {
             int index = i;
             requests.add(new SacEngine.Request(r.docs(), r.contextKey(), r.question(), engine.greedy(r.maxNewTokens()),
                     token -> r.sink().accept(Math.toIntExact(token), text.add(token)),
-                    outcome -> {
-                        out[index] = finish(r, text, outcome);
-                        done.done(index, out[index]);
-                    }));
+                    outcome -> out[index] = done.deliver(index, finish(r, text, outcome))));
         }
         List<BatchGenerator.Outcome> outcomes = engine.answerBatch(requests);
         for (int i = 0; i < batch.size(); i++) {
             if (out[i] == null) {   // every request's onDone is called; this only guards the contract
-                out[i] = finish(batch.get(i), texts.get(i), outcomes.get(i));
-                done.done(i, out[i]);
+                out[i] = done.deliver(i, finish(batch.get(i), texts.get(i), outcomes.get(i)));
             }
         }
         return List.of(out);

@@ -40,8 +40,15 @@ public final class QueryServer implements AutoCloseable {
     private final Duration grace;
     private boolean closed;
     private boolean broken;
-    /** The health in words, for probes that speak HTTP ({@link #state}); "SERVING" exactly when health is SERVING. */
-    private volatile String state = "NOT_SERVING: starting, the topics are not read yet";
+    /**
+     * The health status for probes that speak HTTP: whether it is SERVING, whether the replica is
+     * broken for good ({@link #markBroken}: restart it), and the status in words ({@code SERVING},
+     * or {@code NOT_SERVING: } and why: starting, broken, shutting down).
+     */
+    public record Status(boolean serving, boolean broken, String words) {
+    }
+
+    private volatile Status status = new Status(false, false, "NOT_SERVING: starting, the topics are not read yet");
 
     private QueryServer(Server server, HealthStatusManager health, CallCounter queries, Duration drain, Duration grace) {
         this.server = server;
@@ -146,18 +153,12 @@ public final class QueryServer implements AutoCloseable {
             return;
         }
         setAll(health, ServingStatus.SERVING);
-        state = SERVING;
+        status = new Status(true, false, "SERVING");
     }
 
-    /** {@link #state()} while health is SERVING. */
-    public static final String SERVING = "SERVING";
-
-    /**
-     * The health status in words: {@link #SERVING}, or {@code NOT_SERVING: } and why (starting,
-     * broken, shutting down). Never blocks (a shutdown's drain holds the server's lock).
-     */
-    public String state() {
-        return state;
+    /** The health status now (see {@link Status}). Never blocks (a shutdown's drain holds the server's lock). */
+    public Status status() {
+        return status;
     }
 
     /**
@@ -172,7 +173,7 @@ public final class QueryServer implements AutoCloseable {
         broken = true;
         log.error("health NOT_SERVING: {}", why);
         setAll(health, ServingStatus.NOT_SERVING);
-        state = "NOT_SERVING: " + why + " (restart this replica)";
+        status = new Status(false, true, "NOT_SERVING: " + why + " (restart this replica)");
     }
 
     /** The server's overall status ("") and the query service's move together. */
@@ -199,7 +200,7 @@ public final class QueryServer implements AutoCloseable {
         }
         closed = true;
         health.enterTerminalState(); // NOT_SERVING for every service, so clients move away first
-        state = "NOT_SERVING: shutting down";
+        status = new Status(false, broken, "NOT_SERVING: shutting down");
         try {
             if (!drain.isZero()) {
                 log.info("health NOT_SERVING; still accepting calls for the shutdown drain of {}", drain);

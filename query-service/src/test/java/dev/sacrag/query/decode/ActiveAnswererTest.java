@@ -88,6 +88,19 @@ class ActiveAnswererTest {
     }
 
     @Test
+    void aListenerThatThrowsTurnsOnlyItsOwnReturnedOutcomeIntoTheFailure() {
+        ActiveAnswerer active = new ActiveAnswerer(new ActiveAnswerer.Loaded(new FakeAnswerer("new", 2, 0), () -> { }));
+        List<DecodeOutcome> outcomes = active.answerBatch(List.of(question("new", (id, t) -> { }),
+                question("new", (id, t) -> { })), (i, outcome) -> {
+                    if (i == 0) {
+                        throw new IllegalStateException("listener broke");
+                    }
+                });
+        assertEquals("listener broke", outcomes.get(0).failure().getMessage());
+        assertEquals("t0 t1", outcomes.get(1).answer().text(), "the next request is still answered and told");
+    }
+
+    @Test
     void aSwapWaitsForTheQuestionBeingDecoded() throws Exception {
         AtomicBoolean oldClosed = new AtomicBoolean();
         FakeAnswerer old = new FakeAnswerer("old", 20, 0);

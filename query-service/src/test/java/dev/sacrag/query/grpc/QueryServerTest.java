@@ -40,19 +40,21 @@ class QueryServerTest {
                 var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
                 HealthCheckRequest service = HealthCheckRequest.newBuilder().setService(QueryServiceGrpc.SERVICE_NAME).build();
                 assertEquals(ServingStatus.NOT_SERVING, health.check(service).getStatus(), "not before the topics are read");
-                assertTrue(server.state().startsWith("NOT_SERVING: starting"), server.state());
+                assertTrue(server.status().words().startsWith("NOT_SERVING: starting") && !server.status().broken(),
+                        server.status().toString());
                 server.markServing();
                 assertEquals(ServingStatus.SERVING, health.check(service).getStatus());
-                assertEquals(QueryServer.SERVING, server.state());
+                assertEquals(new QueryServer.Status(true, false, "SERVING"), server.status());
                 server.markBroken("the documents topic is no longer followed");
                 assertEquals(ServingStatus.NOT_SERVING, health.check(service).getStatus());
                 server.markServing();
                 assertEquals(ServingStatus.NOT_SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus(),
                         "a broken replica does not come back by itself");
-                assertTrue(server.state().startsWith("NOT_SERVING: the documents topic is no longer followed"), server.state());
+                assertTrue(server.status().words().startsWith("NOT_SERVING: the documents topic is no longer followed")
+                        && server.status().broken() && !server.status().serving(), server.status().toString());
             } finally {
                 server.close();
-                assertEquals("NOT_SERVING: shutting down", server.state());
+                assertEquals(new QueryServer.Status(false, true, "NOT_SERVING: shutting down"), server.status());
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         }
