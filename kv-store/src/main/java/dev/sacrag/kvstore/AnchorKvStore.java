@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.ToLongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -207,29 +208,124 @@ public final class AnchorKvStore implements AutoCloseable {
     }
 
     /**
-     * Fetches many blobs in one pipeline: all GETs are written before any reply is awaited,
-     * so n documents cost about one round trip, not n. Works across cluster slots (one GET per
-     * key, each routed to its node). Keys that do not exist are absent from the map, which
-     * keeps the caller's order.
+     * Bytes a pipelined read asks for at most before it awaits the replies (a slice; a larger blob
+     * is a slice alone). Replies come back in order, so a reply's wait includes every reply ahead
+     * of it: slices keep that, and what another caller's read on the same connection queues
+     * behind, to a few MiB, and Redis's output buffer for this client with it.
      */
+    public static final long PIPELINE_SLICE_BYTES = 16L << 20;
+
+    /** {@link #getAll(List, ToLongFunction)} of blobs whose size is not known: each reply within the command timeout. */
     public Map<String, byte[]> getAll(List<String> keys) {
+        return getAll(keys, key -> 0);
+    }
+
+    /**
+     * Fetches many blobs in pipelines: all GETs of a slice ({@link #PIPELINE_SLICE_BYTES}) are
+     * written before any reply is awaited, so n documents cost about one round trip a slice, not
+     * n. Works across cluster slots (one GET per key, each routed to its node). Keys that do not
+     * exist are absent from the map, which keeps the caller's order.
+     *
+     * <p>{@code expectedBytes} gives each blob's size as the caller knows it (a catalog record's
+     * bytes; 0 when not known): reply i must come within the command timeout plus the transfer
+     * time of the slice's bytes up to and including it ({@link #transferAllowance}), as a single
+     * {@link #getBlob} would get. A flat timeout failed a batch of large blobs on its first reply.
+     */
+    public Map<String, byte[]> getAll(List<String> keys, ToLongFunction<String> expectedBytes) {
         List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
-        List<RedisFuture<byte[]>> replies = new ArrayList<>(distinct.size());
-        try {
-            for (String key : distinct) {
-                replies.add(redis.async.get(bytes(key)));
-            }
-        } catch (RedisException e) {
-            throw unavailable("GET (pipelined, " + distinct.size() + " keys)", distinct.get(replies.size()), e);
-        }
+        String operation = "GET (pipelined, " + distinct.size() + " keys)";
         Map<String, byte[]> found = new LinkedHashMap<>();
-        for (int i = 0; i < distinct.size(); i++) {
-            byte[] blob = await(replies.get(i), "GET (pipelined, " + distinct.size() + " keys)", distinct.get(i));
-            if (blob != null) {
-                found.put(distinct.get(i), blob);
+        for (List<String> slice : slices(distinct, expectedBytes)) {
+            List<RedisFuture<byte[]>> replies = send(slice, operation,
+                    () -> new ByteArrayOutput<>(ByteArrayCodec.INSTANCE));
+            List<byte[]> blobs = awaitSlice(slice, replies, expectedBytes, operation);
+            for (int i = 0; i < slice.size(); i++) {
+                if (blobs.get(i) != null) {
+                    found.put(slice.get(i), blobs.get(i));
+                }
             }
         }
         return found;
+    }
+
+    /** The keys in order, cut where the expected bytes of a slice would pass {@link #PIPELINE_SLICE_BYTES}. */
+    static List<List<String>> slices(List<String> keys, ToLongFunction<String> expectedBytes) {
+        List<List<String>> slices = new ArrayList<>();
+        List<String> slice = new ArrayList<>();
+        long bytes = 0;
+        for (String key : keys) {
+            long size = Math.max(0, expectedBytes.applyAsLong(key));
+            if (!slice.isEmpty() && bytes + size > PIPELINE_SLICE_BYTES) {
+                slices.add(slice);
+                slice = new ArrayList<>();
+                bytes = 0;
+            }
+            slice.add(key);
+            bytes += size;
+        }
+        if (!slice.isEmpty()) {
+            slices.add(slice);
+        }
+        return slices;
+    }
+
+    /** One untimed GET per key (timed by {@link #awaitSlice}), all written before any reply is awaited. */
+    private <T> List<RedisFuture<T>> send(List<String> slice, String operation,
+                                          java.util.function.Supplier<io.lettuce.core.output.CommandOutput<byte[], byte[], T>> output) {
+        List<RedisFuture<T>> replies = new ArrayList<>(slice.size());
+        try {
+            for (String key : slice) {
+                replies.add(redis.async.dispatch(LettuceConnection.BlobCommand.GET, output.get(),
+                        new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(bytes(key))));
+            }
+        } catch (RedisException e) {
+            replies.forEach(r -> r.cancel(false));
+            throw unavailable(operation, slice.get(replies.size()), e);
+        }
+        return replies;
+    }
+
+    /**
+     * The replies of a slice sent just now, each awaited until the command timeout plus the
+     * transfer time of the expected bytes up to it. On a failure the slice's other replies are
+     * cancelled (a read has no effect to wait for) and the failure is thrown.
+     */
+    private <T> List<T> awaitSlice(List<String> slice, List<RedisFuture<T>> replies, ToLongFunction<String> expectedBytes,
+                                   String operation) {
+        long sent = System.nanoTime();
+        long upTo = 0;
+        List<T> out = new ArrayList<>(slice.size());
+        try {
+            for (int i = 0; i < slice.size(); i++) {
+                upTo += Math.max(0, expectedBytes.applyAsLong(slice.get(i)));
+                long deadline = sent + transferLimit(upTo).toNanos();
+                out.add(awaitUntil(replies.get(i), deadline, operation, slice.get(i), upTo));
+            }
+            return out;
+        } catch (RuntimeException e) {
+            replies.forEach(r -> r.cancel(false));
+            throw e;
+        }
+    }
+
+    private <T> T awaitUntil(RedisFuture<T> reply, long deadlineNanos, String operation, String key, long bytesUpTo) {
+        long wait = Math.max(0, deadlineNanos - System.nanoTime());
+        try {
+            return reply.get(wait, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (holdsNoString(e.getCause())) {
+                return null;
+            }
+            throw unavailable(operation, key, e.getCause());
+        } catch (TimeoutException e) {
+            throw unavailable(operation, key, new RedisCommandTimeoutException("no reply within the command timeout"
+                    + (bytesUpTo > 0 ? " and the transfer time of the " + bytesUpTo + " bytes expected up to this key" : "")));
+        } catch (java.util.concurrent.CancellationException e) {
+            throw unavailable(operation, key, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable(operation, key, e);
+        }
     }
 
     /**
@@ -241,62 +337,58 @@ public final class AnchorKvStore implements AutoCloseable {
         return Optional.ofNullable(readAll(List.of(key), reader).get(key));
     }
 
+    /** {@link #readAll(List, ToLongFunction, BlobReader)} of blobs whose size is not known. */
+    public <T> Map<String, T> readAll(List<String> keys, BlobReader<T> reader) {
+        return readAll(keys, key -> 0, reader);
+    }
+
     /**
-     * {@link #getAll} without a new {@code byte[]} per blob: the same pipelined GETs, but each
-     * reply is copied into an array the store reuses, and {@code reader} is called on it (on
-     * this thread, in request order, after the whole pipeline succeeded) before the array goes
-     * back for the next fetch. Use it where the bytes are decoded at once, e.g.
-     * {@code readAll(keys, (key, blob) -> AnchorKvCodec.decode(blob, modelId))}.
+     * {@link #getAll(List, ToLongFunction)} without a new {@code byte[]} per blob: the same
+     * pipelined GETs, slices and times, but each reply is copied into an array the store reuses,
+     * and {@code reader} is called on it (on this thread, in request order, once its slice has
+     * come whole) before the array goes back for the next fetch. Use it where the bytes are
+     * decoded at once, e.g. {@code readAll(keys, sizes, (key, blob) -> AnchorKvCodec.decode(blob, modelId))}.
      *
      * <p>An exception from the reader propagates (the other blobs are given back unread); a
      * reader that must survive a bad blob catches and returns a result saying so.
      *
      * @return what the reader returned per existing key, in request order (duplicates once)
      */
-    public <T> Map<String, T> readAll(List<String> keys, BlobReader<T> reader) {
+    public <T> Map<String, T> readAll(List<String> keys, ToLongFunction<String> expectedBytes, BlobReader<T> reader) {
         Objects.requireNonNull(reader, "reader");
         List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
         String operation = "GET (pipelined, " + distinct.size() + " keys)";
-        List<RedisFuture<LentBlobOutput.Lent>> replies = new ArrayList<>(distinct.size());
-        int next = 0; // replies from here on hold, or will hold, an array not yet given back
-        try {
+        Map<String, T> found = new LinkedHashMap<>();
+        for (List<String> slice : slices(distinct, expectedBytes)) {
+            List<RedisFuture<LentBlobOutput.Lent>> replies = send(slice, operation, () -> new LentBlobOutput(buffers));
+            int next = 0; // replies from here on hold, or will hold, an array not yet given back
             try {
-                for (String key : distinct) {
-                    replies.add(redis.async.dispatch(CommandType.GET, new LentBlobOutput(buffers),
-                            new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(bytes(key))));
-                }
-            } catch (RedisException e) {
-                throw unavailable(operation, distinct.get(replies.size()), e);
-            }
-            List<LentBlobOutput.Lent> lent = new ArrayList<>(distinct.size());
-            for (int i = 0; i < distinct.size(); i++) {
-                lent.add(await(replies.get(i), operation, distinct.get(i)));
-            }
-            Map<String, T> found = new LinkedHashMap<>();
-            while (next < distinct.size()) {
-                int i = next++;
-                LentBlobOutput.Lent blob = lent.get(i);
-                if (blob == null) {
-                    continue;
-                }
-                try {
-                    T value = reader.read(distinct.get(i), blob.view());
-                    found.put(distinct.get(i), Objects.requireNonNull(value, "BlobReader returned null"));
-                } finally {
-                    buffers.giveBack(blob.array());
-                }
-            }
-            return found;
-        } finally {
-            // On failure: give back what arrived, or arrives later, but was not read.
-            for (int i = next; i < replies.size(); i++) {
-                replies.get(i).thenAccept(blob -> {
-                    if (blob != null) {
+                List<LentBlobOutput.Lent> lent = awaitSlice(slice, replies, expectedBytes, operation);
+                while (next < slice.size()) {
+                    int i = next++;
+                    LentBlobOutput.Lent blob = lent.get(i);
+                    if (blob == null) {
+                        continue;
+                    }
+                    try {
+                        T value = reader.read(slice.get(i), blob.view());
+                        found.put(slice.get(i), Objects.requireNonNull(value, "BlobReader returned null"));
+                    } finally {
                         buffers.giveBack(blob.array());
                     }
-                });
+                }
+            } finally {
+                // On failure: give back what arrived, or arrives later, but was not read.
+                for (int i = next; i < replies.size(); i++) {
+                    replies.get(i).thenAccept(blob -> {
+                        if (blob != null) {
+                            buffers.giveBack(blob.array());
+                        }
+                    });
+                }
             }
         }
+        return found;
     }
 
     /** EXISTS: "already compressed" needs the blob to be in Redis, not only in the catalog. */
@@ -336,31 +428,36 @@ public final class AnchorKvStore implements AutoCloseable {
     }
 
     /**
-     * {@link #expireWithin} for many keys, pipelined: all PEXPIREs are written before any reply is
-     * awaited, then one EXISTS for each key whose PEXPIRE was refused (LT keeps an earlier expiry,
-     * or the key is gone), also pipelined, so a second sweep within the grace, where every PEXPIRE
-     * is refused, costs two round trips per batch rather than one per key.
+     * {@link #expireWithin} for many keys, pipelined {@value #EXISTS_PIPELINE} at a time: all
+     * PEXPIREs of a slice are written before any reply is awaited, then one EXISTS for each key
+     * whose PEXPIRE was refused (LT keeps an earlier expiry, or the key is gone), also pipelined,
+     * so a second sweep within the grace, where every PEXPIRE is refused, costs two round trips per
+     * slice rather than one per key. A key named twice counts once.
      *
-     * @return how many of the keys existed
+     * @return how many of the (distinct) keys existed
      */
     public long expireAllWithin(List<String> keys, Duration grace) {
         requireGrace(grace);
-        String pexpire = "PEXPIRE (pipelined, " + keys.size() + " keys)";
-        List<RedisFuture<Boolean>> replies = new ArrayList<>(keys.size());
-        try {
-            for (String key : keys) {
-                replies.add(redis.async.pexpire(bytes(key), grace.toMillis(), ExpireArgs.Builder.lt()));
-            }
-        } catch (RedisException e) {
-            throw unavailable(pexpire, keys.get(replies.size()), e);
-        }
+        List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
         long existed = 0;
         List<String> refused = new ArrayList<>();
-        for (int i = 0; i < keys.size(); i++) {
-            if (Boolean.TRUE.equals(await(replies.get(i), pexpire, keys.get(i)))) {
-                existed++;
-            } else {
-                refused.add(keys.get(i));
+        for (int from = 0; from < distinct.size(); from += EXISTS_PIPELINE) {
+            List<String> slice = distinct.subList(from, Math.min(distinct.size(), from + EXISTS_PIPELINE));
+            String pexpire = "PEXPIRE (pipelined, " + slice.size() + " keys)";
+            List<RedisFuture<Boolean>> replies = new ArrayList<>(slice.size());
+            try {
+                for (String key : slice) {
+                    replies.add(redis.async.pexpire(bytes(key), grace.toMillis(), ExpireArgs.Builder.lt()));
+                }
+            } catch (RedisException e) {
+                throw unavailable(pexpire, slice.get(replies.size()), e);
+            }
+            for (int i = 0; i < slice.size(); i++) {
+                if (Boolean.TRUE.equals(await(replies.get(i), pexpire, slice.get(i)))) {
+                    existed++;
+                } else {
+                    refused.add(slice.get(i));
+                }
             }
         }
         return existed + existing(refused).size();

@@ -464,6 +464,52 @@ class AnchorKvStoreTest {
         }
     }
 
+    /**
+     * A pipelined read's replies come in order, so each waits for those ahead of it: reply i gets
+     * the transfer time of the bytes expected up to it. A flat timeout failed a batch of large
+     * blobs on its first reply.
+     */
+    @Test
+    void aPipelinedReadIsTimedByTheBytesExpectedUpToEachReply() {
+        try (AnchorKvStore impatient = AnchorKvStore.connect(
+                KvStoreConfig.of(RedisTarget.parse(redis.url())).withCommandTimeout(Duration.ofMillis(300)))) {
+            String big = RedisKeys.blobKey("acme", "m1", "big-batch", 1);
+            String small = RedisKeys.blobKey("acme", "m1", "small-batch", 1);
+            impatient.put(big, new byte[1 << 20], Optional.empty());
+            impatient.put(small, new byte[] {5}, Optional.empty());
+            java.util.function.ToLongFunction<String> sizes = k -> k.equals(big) ? 32L << 20 : 1;
+            // CLIENT PAUSE ... ALL holds reads for 1 s: past the 0.3 s of a reply expected small,
+            // within the 2.3 s of one behind 32 MiB
+            assertEquals("OK", redis.call("CLIENT", "PAUSE", "1000", "ALL"));
+            long t0 = System.nanoTime();
+            Map<String, byte[]> found = impatient.getAll(List.of(big, small), sizes);
+            assertTrue(System.nanoTime() - t0 > Duration.ofMillis(800).toNanos(), "it waited out the pause");
+            assertEquals(List.of(big, small), List.copyOf(found.keySet()));
+            assertEquals(1 << 20, found.get(big).length);
+
+            assertEquals("OK", redis.call("CLIENT", "PAUSE", "1000", "ALL"));
+            assertEquals(Map.of(big, 1 << 20, small, 1), impatient.readAll(List.of(big, small), sizes, (k, b) -> b.remaining()));
+
+            assertEquals("OK", redis.call("CLIENT", "PAUSE", "1000", "ALL"));
+            KvStoreUnavailableException e = assertThrows(KvStoreUnavailableException.class,
+                    () -> impatient.readAll(List.of(small), sizes, (k, b) -> b.remaining()));
+            assertInstanceOf(RedisCommandTimeoutException.class, e.getCause(), "a reply expected small gets the command timeout");
+            assertEquals("PONG", redis.call("PING"), "the pause is over before the next test");
+            assertEquals(Map.of(small, 1), impatient.readAll(List.of(small), sizes, (k, b) -> b.remaining()), "and reads work again");
+        }
+    }
+
+    @Test
+    void pipelinedReadsAreCutIntoSlicesOfAtMostSixteenMebibytesExpected() {
+        long slice = AnchorKvStore.PIPELINE_SLICE_BYTES;
+        Map<String, Long> sizes = Map.of("a", slice / 2, "b", slice / 2, "c", 1L, "huge", 3 * slice, "d", 0L);
+        // a slice ends where the next key would take it past the limit; a larger blob is a slice alone
+        assertEquals(List.of(List.of("a", "b"), List.of("c"), List.of("huge"), List.of("d")),
+                AnchorKvStore.slices(List.of("a", "b", "c", "huge", "d"), sizes::get));
+        assertEquals(List.of(List.of("x", "y", "z")), AnchorKvStore.slices(List.of("x", "y", "z"), k -> 0),
+                "sizes not known: one pipeline");
+    }
+
     @Test
     void expireAllWithinSetsTheGraceOnEveryKeyAndKeepsAnEarlierExpiry() {
         String a = RedisKeys.blobKey("acme", "m1", "a", 1);
@@ -485,6 +531,7 @@ class AnchorKvStoreTest {
                 Duration.ofMinutes(20)), "refused, yet existing");
         assertTrue((Long) redis.call("PTTL", a) <= 600_000, "the earlier expiry stays");
         assertEquals(0, store.expireAllWithin(List.of(RedisKeys.blobKey("acme", "m1", "gone", 1)), Duration.ofMinutes(1)));
+        assertEquals(1, store.expireAllWithin(List.of(a, a, a), Duration.ofMinutes(5)), "a key named three times counts once");
         assertEquals(java.util.Set.of(a, soon), store.existing(List.of(a, RedisKeys.blobKey("acme", "m1", "gone", 1), soon, a)),
                 "the keys that exist, each once");
         assertTrue(store.existing(List.of()).isEmpty());

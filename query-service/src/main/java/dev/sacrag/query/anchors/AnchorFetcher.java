@@ -71,16 +71,18 @@ public final class AnchorFetcher {
         AnchorKv[] found = new AnchorKv[entries.size()];
         List<String> keys = new ArrayList<>();
         Map<String, String> modelOfKey = new HashMap<>();
+        Map<String, Long> bytesOfKey = new HashMap<>();
         for (int i = 0; i < entries.size(); i++) {
             CacheKey key = CacheKey.of(entries.get(i));
             found[i] = (lookup == Lookup.COUNTED ? cache.get(key) : cache.peek(key)).orElse(null);
             if (found[i] == null) {
                 keys.add(entries.get(i).redisKey());
                 modelOfKey.put(entries.get(i).redisKey(), entries.get(i).modelId());
+                bytesOfKey.put(entries.get(i).redisKey(), entries.get(i).bytes());
             }
         }
         Map<String, DecodedBlob> blobs = keys.isEmpty() ? Map.of()
-                : source.readAll(keys, (key, blob) -> DecodedBlob.decode(blob, modelOfKey.get(key)));
+                : source.readAll(keys, bytesOfKey::get, (key, blob) -> DecodedBlob.decode(blob, modelOfKey.get(key)));
         List<Loaded> loaded = new ArrayList<>(entries.size());
         List<Miss> misses = new ArrayList<>();
         for (int i = 0; i < entries.size(); i++) {

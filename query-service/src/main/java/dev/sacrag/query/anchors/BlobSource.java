@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 
 /** Where anchor-KV blobs are read from (Redis in production). */
 public interface BlobSource {
@@ -20,11 +21,13 @@ public interface BlobSource {
     /**
      * {@link #getAll}, keeping only what {@code reader} makes of each blob (see {@link BlobReader}:
      * the bytes are lent for the call). Redis lends them from reused arrays, so large blobs are
-     * decoded without a new {@code byte[]} each; this default reads through {@link #getAll}.
+     * decoded without a new {@code byte[]} each, and gives each reply the time its expected size
+     * and those ahead of it take ({@code expectedBytes}: the catalog's sizes); this default reads
+     * through {@link #getAll}.
      *
      * @throws BlobStoreDownException when the store cannot answer
      */
-    default <T> Map<String, T> readAll(List<String> keys, BlobReader<T> reader) {
+    default <T> Map<String, T> readAll(List<String> keys, ToLongFunction<String> expectedBytes, BlobReader<T> reader) {
         Map<String, T> read = new LinkedHashMap<>();
         getAll(keys).forEach((key, blob) -> read.put(key, reader.read(key, ByteBuffer.wrap(blob))));
         return read;

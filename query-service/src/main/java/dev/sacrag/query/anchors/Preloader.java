@@ -75,10 +75,14 @@ public final class Preloader implements AutoCloseable {
             return;
         }
         Map<String, String> modelOfKey = new HashMap<>();
-        todo.forEach(e -> modelOfKey.put(e.redisKey(), e.modelId()));
+        Map<String, Long> bytesOfKey = new HashMap<>();
+        todo.forEach(e -> {
+            modelOfKey.put(e.redisKey(), e.modelId());
+            bytesOfKey.put(e.redisKey(), e.bytes());
+        });
         Map<String, DecodedBlob> blobs;
         try {
-            blobs = source.readAll(todo.stream().map(CatalogEntry::redisKey).toList(),
+            blobs = source.readAll(todo.stream().map(CatalogEntry::redisKey).toList(), bytesOfKey::get,
                     (key, blob) -> DecodedBlob.decode(blob, modelOfKey.get(key)));
         } catch (BlobStoreDownException e) {
             log.warn("preloading {} document(s) of model {} skipped: {}", todo.size(), todo.get(0).modelId(), e.getMessage());

@@ -7,6 +7,7 @@ import dev.sacrag.kvstore.KvStoreUnavailableException;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.ToLongFunction;
 
 /** Blobs from Redis through the kv-store's pipelined multi-get. */
 public final class RedisBlobSource implements BlobSource {
@@ -28,9 +29,9 @@ public final class RedisBlobSource implements BlobSource {
 
     /** The store's {@link AnchorKvStore#readAll}: no new byte[] per blob. */
     @Override
-    public <T> Map<String, T> readAll(List<String> keys, BlobReader<T> reader) {
+    public <T> Map<String, T> readAll(List<String> keys, ToLongFunction<String> expectedBytes, BlobReader<T> reader) {
         try {
-            return store.readAll(keys, reader);
+            return store.readAll(keys, expectedBytes, reader);
         } catch (KvStoreUnavailableException e) {
             throw new BlobStoreDownException(e.getMessage(), e);
         }

@@ -29,6 +29,8 @@ class AnchorFetcherTest {
     private static final class LendingSource implements BlobSource {
         final FakeBlobSource store = new FakeBlobSource();
         private final byte[] shared = new byte[1 << 16];
+        /** The size each key was expected to have, as the fetcher told the store. */
+        final Map<String, Long> expected = new LinkedHashMap<>();
 
         @Override
         public Map<String, byte[]> getAll(List<String> keys) {
@@ -36,7 +38,9 @@ class AnchorFetcherTest {
         }
 
         @Override
-        public <T> Map<String, T> readAll(List<String> keys, BlobReader<T> reader) {
+        public <T> Map<String, T> readAll(List<String> keys, java.util.function.ToLongFunction<String> expectedBytes,
+                                          BlobReader<T> reader) {
+            keys.forEach(k -> expected.put(k, expectedBytes.applyAsLong(k)));
             Map<String, T> read = new LinkedHashMap<>();
             store.getAll(keys).forEach((key, blob) -> {
                 Arrays.fill(shared, (byte) 0x77);
@@ -70,6 +74,8 @@ class AnchorFetcherTest {
                 WarmCache.Admission.EVICT_LRU, AnchorFetcher.Lookup.COUNTED);
 
         assertEquals(List.of(goodEntry, alsoGoodEntry), fetch.loaded().stream().map(AnchorFetcher.Loaded::entry).toList());
+        assertEquals(goodEntry.bytes(), source.expected.get(goodEntry.redisKey()), "the store is told the catalog's size");
+        assertTrue(goodEntry.bytes() > 0);
         AnchorKv back = fetch.loaded().get(0).kv();
         for (int l = 0; l < TestAnchors.LAYERS; l++) {
             assertArrayEquals(good.keys()[l], back.keys()[l]);
