@@ -90,7 +90,9 @@ public final class DocumentRules {
      * corrupt logs and console output. An id must be in Unicode NFC: "café" composed and
      * decomposed (as macOS writes file names) are different keys on the topic, and would be two
      * documents that a question naming one of them could not tell apart ({@code sac ingest}
-     * publishes NFC; the query service reads the ids it is asked for as NFC).
+     * publishes NFC; the query service reads the ids it is asked for as NFC). A lone UTF-16
+     * surrogate (a JSON {@code "\\ud800"} escape) has no UTF-8 form: written into a Redis key it
+     * becomes '?', so two such ids would share one key.
      */
     private static void checkDocId(String docId) throws BadDocumentException {
         if (docId == null || docId.isBlank()) {
@@ -104,6 +106,12 @@ public final class DocumentRules {
             if (c == '{' || c == '}' || Character.isISOControl(c)) {
                 throw DocumentCodec.invalid("docId '" + docId.replaceAll("\\p{Cntrl}", "?")
                         + "' contains '{', '}' or a control character");
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < docId.length() && Character.isLowSurrogate(docId.charAt(i + 1))) {
+                i++;   // a pair: one character beyond the BMP
+            } else if (Character.isSurrogate(c)) {
+                throw DocumentCodec.invalid("docId contains an unpaired surrogate (\\u" + Integer.toHexString(c)
+                        + " at " + i + "): it has no UTF-8 form, and two such ids would be one Redis key");
             }
         }
         if (!Normalizer.isNormalized(docId, Normalizer.Form.NFC)) {

@@ -220,6 +220,15 @@ class DocumentCodecTest {
     }
 
     @Test
+    void aDocIdWithAnUnpairedSurrogateIsInvalidAndAPairIsFine() throws Exception {
+        // JSON may spell a lone surrogate as an escape; in UTF-8 (a Redis key) it would become '?'
+        assertReason(INVALID_FIELD, "{\"docId\":\"a\\ud800\",\"text\":\"t\"}".getBytes(UTF_8), null);
+        assertReason(INVALID_FIELD, "{\"docId\":\"\\udc00b\",\"text\":\"t\"}".getBytes(UTF_8), null);
+        String pair = "note-\uD83D\uDE00";   // one character beyond the BMP
+        assertEquals(pair, codec.decode(("{\"docId\":\"" + pair + "\",\"text\":\"t\"}").getBytes(UTF_8), null).getDocId());
+    }
+
+    @Test
     void blankTextIsEmptyTextInBothFormats() {
         assertReason(EMPTY_TEXT, "{\"docId\":\"d\",\"text\":\" \\n \"}".getBytes(UTF_8), null);
         assertReason(EMPTY_TEXT, DocumentCodec.encodeAvro(event("d", "")), null);
