@@ -283,7 +283,15 @@ final class SourceFiles {
 
     static InputStream open(SourceFile file) throws IOException {
         InputStream in = Files.newInputStream(file.path());
-        return file.gzipped() ? new GZIPInputStream(in, 1 << 16) : in;
+        if (!file.gzipped()) {
+            return in;
+        }
+        try {
+            return new GZIPInputStream(in, 1 << 16);   // reads the header: throws on an empty or non-gzip file
+        } catch (IOException | RuntimeException e) {
+            in.close();   // else every corrupt .gz left a file open (twice: the header check, then the read)
+            throw e;
+        }
     }
 
     /** Strict UTF-8: a replacement character would silently change the document. */

@@ -320,6 +320,25 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void corruptGzipFilesLeaveNoFileOpen() throws IOException {
+        for (int i = 0; i < 40; i++) {
+            write("fake-" + i + ".jsonl.gz", "not gzip " + i + "\n");
+        }
+        write("empty.jsonl.gz", "");
+        long before = openFiles();
+        SourceBatch batch = sources.read(List.of(dir), Options.defaults().withOnBadInput(OnBadInput.SKIP));
+        assertEquals(41, batch.skipped().size(), batch.skipped().toString());
+        assertTrue(openFiles() < before + 10, "each corrupt .gz left a file open: " + before + " -> " + openFiles());
+    }
+
+    /** File descriptors this JVM has open (Linux). */
+    private static long openFiles() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
+    @Test
     void aLineLongerThanAnyDocumentWithinTheLimitsIsNotReadButReportedTooLarge() throws IOException {
         DocumentLimits limits = new DocumentLimits(1000, 1000);
         long max = SourceFiles.maxJsonLineBytes(limits);
