@@ -49,6 +49,7 @@ final class DeleteCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<String> keys = keys();
         Durations.requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
+        Durations.requireAtMost(spec, "--timeout", timeout, Duration.ofHours(24));
         PrintWriter out = spec.commandLine().getOut();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (DocumentPublisher publisher = DocumentPublisher.connect(target.bootstrapServers(),
@@ -85,9 +86,22 @@ final class DeleteCommand implements Callable<Integer> {
             throws InterruptedException {
         try {
             return sent.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("deleting " + key + ": no acknowledgement from " + target.bootstrapServers()
-                    + " (topic " + target.topic + ") within --timeout " + timeout.toSeconds() + "s", e instanceof ExecutionException ? e.getCause() : e);
+        } catch (TimeoutException e) {
+            throw noAcknowledgement(key, e);
+        } catch (ExecutionException e) {
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof org.apache.kafka.common.errors.TimeoutException) {   // no broker answered in time
+                    throw noAcknowledgement(key, e.getCause());
+                }
+            }
+            // the broker answered and refused it: authorization, a topic that does not take it, ...
+            throw new IllegalStateException("deleting " + key + ": refused by " + target.bootstrapServers()
+                    + " (topic " + target.topic + ")", e.getCause());
         }
+    }
+
+    private IllegalStateException noAcknowledgement(String key, Throwable cause) {
+        return new IllegalStateException("deleting " + key + ": no acknowledgement from " + target.bootstrapServers()
+                + " (topic " + target.topic + ") within --timeout " + timeout.toSeconds() + "s", cause);
     }
 }

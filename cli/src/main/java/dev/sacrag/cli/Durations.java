@@ -18,6 +18,14 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
         }
     }
 
+    /** A usage error unless {@code value} of {@code option} is at most {@code max}. */
+    static void requireAtMost(CommandLine.Model.CommandSpec spec, String option, Duration value, Duration max) {
+        if (value.compareTo(max) > 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be at most "
+                    + max.toString().substring(2).toLowerCase(java.util.Locale.ROOT) + ", got " + value);
+        }
+    }
+
     @Override
     public Duration convert(String value) {
         if (value.startsWith("P") || value.startsWith("p")) {

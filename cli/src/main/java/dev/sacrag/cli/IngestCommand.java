@@ -6,6 +6,8 @@ import dev.sacrag.ingest.DocumentSources;
 import dev.sacrag.ingest.IngestRunner;
 import dev.sacrag.ingest.IngestSummary;
 import dev.sacrag.ingest.QuestionSet;
+import dev.sacrag.ingest.SkipReason;
+import dev.sacrag.ingest.Skipped;
 import dev.sacrag.ingest.SourceBatch;
 import dev.sacrag.ingest.SourceFormat;
 import picocli.CommandLine;
@@ -34,8 +36,10 @@ import java.util.concurrent.Callable;
                         + " ingested in separate runs share ids (teamA/README.md and teamB/README.md are both 'readme'), and"
                         + " the later replaces the earlier. Give each its own --tenant, or ingest from their common parent"
                         + " (ids teama/readme, teamb/readme).",
-                "Progress on stderr, a summary line on stdout; exit 1 when a document failed or the questions could not be"
-                        + " written."})
+                "A file named that is not of a known type is bad input (name its --format); in a folder it is passed over."
+                        + " What is skipped is listed on stderr with its file (and line) and why.",
+                "Progress on stderr, a summary line on stdout; exit 1 when a document failed, the questions could not be"
+                        + " written, or there was nothing to publish."})
 final class IngestCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -73,6 +77,9 @@ final class IngestCommand implements Callable<Integer> {
     @CommandLine.Mixin
     DocumentLimitOptions documentLimits;
 
+    /** Skipped inputs listed one by one, at most this many (the summary line counts them all). */
+    static final int SKIPPED_LISTED = 20;
+
     @Override
     public Integer call() throws Exception {
         DocumentSources.Options options = sourceOptions();
@@ -81,25 +88,36 @@ final class IngestCommand implements Callable<Integer> {
         long start = System.nanoTime();
         // read before connecting: a mistyped path or a bad line is the user's error, not the broker's
         SourceBatch batch = sources.read(paths, options);
+        PrintWriter err = spec.commandLine().getErr();
+        listSkipped(batch.skipped(), err);
+        if (batch.documents().isEmpty()) {
+            err.printf(Locale.ROOT, "ingest: nothing to publish in %s (%d inputs skipped)%n", paths, batch.skipped().size());
+            err.flush();
+            return 1;
+        }
+        // the questions first: they name the documents, and a run cut short still leaves them
+        boolean questionsWritten = batch.questions().size() == 0 || writeQuestions(batch.questions(), err);
         IngestSummary summary;
         try (DocumentPublisher publisher = DocumentPublisher.connect(target.bootstrapServers(), publishing)) {
             summary = IngestRunner.onConsole(sources, publisher).publish(batch, start);
         }
-        return report(summary);
+        return report(summary, questionsWritten);
     }
 
-    /**
-     * Writes the questions, then the failures and the summary line. The documents are published
-     * by now, so a questions file that cannot be written is reported, not thrown: the summary
-     * still says what was published.
-     */
-    int report(IngestSummary summary) {
+    /** Each skipped input with where and why (a repeated MRQA context is not news), up to {@link #SKIPPED_LISTED}. */
+    static void listSkipped(List<Skipped> skipped, PrintWriter err) {
+        List<Skipped> worth = skipped.stream().filter(s -> s.reason() != SkipReason.DUPLICATE_CONTEXT).toList();
+        worth.stream().limit(SKIPPED_LISTED).forEach(s -> err.println("ingest: skipped " + s));
+        if (worth.size() > SKIPPED_LISTED) {
+            err.printf(Locale.ROOT, "ingest: ... and %d more skipped%n", worth.size() - SKIPPED_LISTED);
+        }
+        err.flush();
+    }
+
+    /** The failures and the summary line. */
+    int report(IngestSummary summary, boolean questionsWritten) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        boolean questionsWritten = true;
-        if (summary.questions().size() > 0) {
-            questionsWritten = writeQuestions(summary, err);
-        }
         summary.failures().forEach(f -> err.println("ingest: failed: " + f));
         err.flush();
         out.println(summary.line());
@@ -107,23 +125,24 @@ final class IngestCommand implements Callable<Integer> {
         return summary.hasFailures() || !questionsWritten ? 1 : 0;
     }
 
-    private boolean writeQuestions(IngestSummary summary, PrintWriter err) {
+    /** Writes the questions; a file that cannot be written is reported, not thrown: the documents are still published. */
+    boolean writeQuestions(QuestionSet questions, PrintWriter err) {
         Path file;
         try {
             file = questionsOut != null ? questionsOut : QuestionSet.besideInput(paths.get(0));
         } catch (IllegalArgumentException e) {
             err.printf(Locale.ROOT, "ingest: %d questions not written: %s; name a file with --questions-out%n",
-                    summary.questions().size(), e.getMessage());
+                    questions.size(), e.getMessage());
             return false;
         }
         try {
-            AtomicFiles.write(file, summary.questions()::writeJsonl);   // never a truncated file
+            AtomicFiles.write(file, questions::writeJsonl);   // never a truncated file
         } catch (IOException e) {
-            err.printf(Locale.ROOT, "ingest: %d questions not written to %s: %s%n", summary.questions().size(), file,
+            err.printf(Locale.ROOT, "ingest: %d questions not written to %s: %s%n", questions.size(), file,
                     Sac.describe(e));
             return false;
         }
-        err.printf(Locale.ROOT, "ingest: %d questions written to %s%n", summary.questions().size(), file);
+        err.printf(Locale.ROOT, "ingest: %d questions written to %s%n", questions.size(), file);
         return true;
     }
 
@@ -139,6 +158,7 @@ final class IngestCommand implements Callable<Integer> {
 
     private DocumentPublisher.Options publishingOptions() {
         Durations.requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
+        Durations.requireAtMost(spec, "--timeout", timeout, Duration.ofHours(24));
         try {
             return DocumentPublisher.Options.defaults().withTopic(target.topic)
                     .withFormat(json ? DocumentPublisher.Format.JSON : DocumentPublisher.Format.AVRO)

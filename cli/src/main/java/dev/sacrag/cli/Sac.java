@@ -73,6 +73,8 @@ public final class Sac implements Runnable {
             String msg = c.getMessage();
             if (c instanceof java.nio.file.NoSuchFileException nsf) {
                 msg = "no such file: " + nsf.getFile() + (nsf.getReason() == null ? "" : " (" + nsf.getReason() + ")");
+            } else if (c instanceof java.nio.file.AccessDeniedException denied) {   // its message is the path alone
+                msg = "permission denied: " + denied.getFile();
             }
             if (msg != null && !sb.toString().contains(msg)) {
                 sb.append(sb.length() == 0 ? "" : ": ").append(msg);

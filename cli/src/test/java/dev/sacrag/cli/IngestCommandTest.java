@@ -79,6 +79,48 @@ class IngestCommandTest {
     }
 
     @Test
+    void aFileOfUnknownTypeNamedOnPurposeFailsNamingTheFormatOption() throws Exception {
+        Path notes = Files.writeString(tmp.resolve("notes.rst"), "Title\n=====\n");
+        SacCliTest.Run r = SacCliTest.run("ingest", "--bootstrap-servers", "127.0.0.1:1", "--timeout", "5s", notes.toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("notes.rst") && r.err().contains("--format"), r.err());
+    }
+
+    @Test
+    void whatIsSkippedIsListedWithWhereAndWhyAndNothingToPublishFails() throws Exception {
+        Files.writeString(tmp.resolve("bad.jsonl"), "{\"docId\": \"a\"\n");
+        Files.writeString(tmp.resolve("empty.txt"), "  \n");
+        SacCliTest.Run r = SacCliTest.run("ingest", "--bootstrap-servers", "127.0.0.1:1", "--timeout", "5s", "--skip-bad",
+                tmp.toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("ingest: skipped " + tmp.resolve("bad.jsonl") + ":1: BAD_INPUT (MALFORMED"), r.err());
+        assertTrue(r.err().contains("ingest: skipped " + tmp.resolve("empty.txt") + ": EMPTY_FILE"), r.err());
+        assertTrue(r.err().contains("ingest: nothing to publish in [" + tmp + "] (2 inputs skipped)"), r.err());
+    }
+
+    @Test
+    void aListOfSkippedInputsIsCutAfterTwentyWithACount() {
+        List<dev.sacrag.ingest.Skipped> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            many.add(new dev.sacrag.ingest.Skipped("f" + i + ".jsonl", dev.sacrag.ingest.SkipReason.EMPTY_FILE, ""));
+        }
+        many.add(new dev.sacrag.ingest.Skipped("d.jsonl:3", dev.sacrag.ingest.SkipReason.DUPLICATE_CONTEXT, "same text"));
+        StringWriter err = new StringWriter();
+        IngestCommand.listSkipped(many, new PrintWriter(err));
+        String[] lines = err.toString().split(System.lineSeparator());
+        assertEquals(IngestCommand.SKIPPED_LISTED + 1, lines.length, err.toString());
+        assertEquals("ingest: ... and 5 more skipped", lines[lines.length - 1]);
+        assertTrue(!err.toString().contains("DUPLICATE_CONTEXT"), "a repeated MRQA context is not listed");
+    }
+
+    @Test
+    void aTimeoutOverADayIsAUsageError() {
+        SacCliTest.Run r = SacCliTest.run("ingest", "--bootstrap-servers", "127.0.0.1:1", "--timeout", "600h", tmp.toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("--timeout must be at most 24h"), r.err());
+    }
+
+    @Test
     void helpSaysFolderWalksPassOverQuestionsFiles() {
         SacCliTest.Run r = SacCliTest.run("ingest", "--help");
         String help = r.out().replaceAll("\\s+", " ");
@@ -96,7 +138,8 @@ class IngestCommandTest {
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         cl.parseArgs(args);
-        int code = command.report(summary);
+        boolean written = command.writeQuestions(summary.questions(), cl.getErr());
+        int code = command.report(summary, written);
         return new Reported(code, out.toString(), err.toString());
     }
 

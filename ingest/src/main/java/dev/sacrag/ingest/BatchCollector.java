@@ -4,6 +4,7 @@ import static dev.sacrag.schemas.BadDocumentException.Reason.INVALID_FIELD;
 
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentLimits;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -72,6 +73,31 @@ final class BatchCollector {
             throw new BadSourceException(where, e);
         }
         skipped.add(new Skipped(where, SkipReason.BAD_INPUT, e.getMessage()));
+    }
+
+    /**
+     * A file or folder that could not be read: under FAIL the error is thrown (naming the path and
+     * why); under SKIP it is counted under {@link SkipReason#UNREADABLE} and the run goes on.
+     */
+    void unreadable(String where, IOException e) throws IOException {
+        if (options.onBadInput() == DocumentSources.OnBadInput.FAIL) {
+            throw e;
+        }
+        skipped.add(new Skipped(where, SkipReason.UNREADABLE, whyUnreadable(e)));
+    }
+
+    /** "permission denied" and the like: what a FileSystemException says only through its class. */
+    static String whyUnreadable(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "gone while the run read the inputs";
+        }
+        if (e instanceof java.nio.file.FileSystemException f) {
+            return f.getReason() != null ? f.getReason() : e.getClass().getSimpleName();
+        }
+        return String.valueOf(e.getMessage());
     }
 
     void skip(Skipped entry) {

@@ -1,5 +1,6 @@
 package dev.sacrag.ingest;
 
+import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentJson;
 import dev.sacrag.schemas.DocumentLimits;
 import dev.sacrag.schemas.DocumentRules;
@@ -15,8 +16,9 @@ import java.util.Optional;
  * per line) and MRQA JSONL (one per context, plus its questions). Directories are walked
  * recursively in sorted order, so the same inputs give the same documents in the same order.
  *
- * <p>The whole batch is held in memory: it gives the progress bar an exact total, and any
- * corpus that fits a Kafka topic of LLM-compressed documents fits a JVM heap many times over.
+ * <p>The whole batch is held in memory: bad input is reported before anything is published, and
+ * the progress bar has an exact total. A corpus larger than the heap (its text, as UTF-16 for
+ * text outside Latin-1) is ingested in parts: a folder or a few files a run.
  */
 public final class DocumentSources {
 
@@ -83,21 +85,37 @@ public final class DocumentSources {
     }
 
     /**
+     * A file named that is not of a known type ({@code notes.rst}) is bad input; in a walked folder
+     * it is passed over (UNSUPPORTED_FILE). A file or folder that cannot be read fails the run, or
+     * under {@link OnBadInput#SKIP} is counted as UNREADABLE.
+     *
      * @throws java.nio.file.NoSuchFileException when a path does not exist
      * @throws BadSourceException on the first bad file or line when {@link OnBadInput#FAIL}
+     * @throws java.nio.file.FileSystemException on a file or folder that cannot be read when {@link OnBadInput#FAIL}
      */
     public SourceBatch read(List<Path> paths, Options options) throws IOException {
         SourceFiles.Listing listing = SourceFiles.list(paths, options.format());
         BatchCollector out = new BatchCollector(options, limits, valueFormat);
         listing.skipped().forEach(out::skip);
+        for (Skipped named : listing.refused()) {
+            out.bad(named.where(), new BadDocumentException(BadDocumentException.Reason.UNSUPPORTED_CONTENT_TYPE,
+                    named.detail()));
+        }
+        for (SourceFiles.Unreadable u : listing.unreadable()) {
+            out.unreadable(u.where(), u.error());
+        }
         Map<SourceFile, String> textIds = DocIds.forTextFiles(listing.files().stream()
                 .filter(f -> f.format() == SourceFormat.TXT || f.format() == SourceFormat.MD)
                 .toList(), options.tenant());
         for (SourceFile file : listing.files()) {
-            switch (file.format()) {
-                case TXT, MD -> TextDocuments.read(file, textIds.get(file), limits, out);
-                case JSONL -> JsonlDocuments.read(file, out);
-                case MRQA -> MrqaDocuments.read(file, out);
+            try {
+                switch (file.format()) {
+                    case TXT, MD -> TextDocuments.read(file, textIds.get(file), limits, out);
+                    case JSONL -> JsonlDocuments.read(file, out);
+                    case MRQA -> MrqaDocuments.read(file, out);
+                }
+            } catch (java.nio.file.FileSystemException e) {   // permissions, a file gone since it was listed
+                out.unreadable(file.display(), e);
             }
         }
         return out.build();

@@ -8,6 +8,8 @@ public enum SkipReason {
     UNSUPPORTED_FILE,
     /** A file or line that is not a valid document, skipped because the caller chose SKIP. */
     BAD_INPUT,
+    /** A file or folder that could not be read (permissions, an I/O error), skipped because the caller chose SKIP. */
+    UNREADABLE,
     /** An MRQA context already seen in this run: published once, its questions still kept. */
     DUPLICATE_CONTEXT
 }

@@ -32,7 +32,16 @@ import java.util.zip.GZIPInputStream;
 /** Finds the input files under the given paths, decides their formats, and reads their bytes. */
 final class SourceFiles {
 
-    record Listing(List<SourceFile> files, List<Skipped> skipped) {
+    /**
+     * @param refused files named on the command line that cannot be read as documents (an unknown
+     *     type): bad input, where a walk would pass such a file over
+     * @param unreadable files and folders that could not be read (a folder walked, an MRQA header checked)
+     */
+    record Listing(List<SourceFile> files, List<Skipped> skipped, List<Skipped> refused, List<Unreadable> unreadable) {
+    }
+
+    /** A file or folder that could not be read, and why. */
+    record Unreadable(String where, IOException error) {
     }
 
     /** Receives one line of a file: 1-based number, raw bytes without the line break. */
@@ -111,6 +120,8 @@ final class SourceFiles {
     static Listing list(List<Path> paths, Optional<SourceFormat> forced) throws IOException {
         List<SourceFile> files = new ArrayList<>();
         List<Skipped> skipped = new ArrayList<>();
+        List<Skipped> refused = new ArrayList<>();
+        List<Unreadable> unreadable = new ArrayList<>();
         Set<Path> seen = new LinkedHashSet<>();
         for (Path path : paths) {
             if (!Files.exists(path)) {
@@ -118,27 +129,34 @@ final class SourceFiles {
             }
             if (Files.isDirectory(path)) {
                 Path root = path.toAbsolutePath().normalize();
-                for (Path file : walk(path)) {
+                for (Path file : walk(path, unreadable)) {
                     String relative = slashes(path.relativize(file));
                     String display = slashes(path.resolve(relative).normalize());
                     if (QuestionSet.isQuestionsFile(file)) {
                         skipped.add(new Skipped(display, SkipReason.UNSUPPORTED_FILE, "questions written by ingest, not documents"));
                     } else {
-                        add(new SourceFile(file, relative, display, null, root), false, forced, files, skipped, seen);
+                        add(new SourceFile(file, relative, display, null, root), false, forced,
+                                new Found(files, skipped, refused, unreadable), seen);
                     }
                 }
             } else {
                 Path folder = path.toAbsolutePath().normalize().getParent();
                 add(new SourceFile(path, path.getFileName().toString(), slashes(path.normalize()), null, folder),
-                        true, forced, files, skipped, seen);
+                        true, forced, new Found(files, skipped, refused, unreadable), seen);
             }
         }
-        return new Listing(files, skipped);
+        return new Listing(files, skipped, refused, unreadable);
+    }
+
+    /** Where {@link #add} puts what it decides. */
+    private record Found(List<SourceFile> files, List<Skipped> skipped, List<Skipped> refused, List<Unreadable> unreadable) {
     }
 
     /** @param found the file with its format still null: decided here */
-    private static void add(SourceFile found, boolean named, Optional<SourceFormat> forced,
-                            List<SourceFile> files, List<Skipped> skipped, Set<Path> seen) throws IOException {
+    private static void add(SourceFile found, boolean named, Optional<SourceFormat> forced, Found out, Set<Path> seen)
+            throws IOException {
+        List<SourceFile> files = out.files();
+        List<Skipped> skipped = out.skipped();
         Path file = found.path();
         if (!seen.add(file.toAbsolutePath().normalize())) {
             return;
@@ -152,11 +170,18 @@ final class SourceFiles {
                 skipped.add(new Skipped(found.display(), SkipReason.UNSUPPORTED_FILE, "not a " + lower(forced.get()) + " file"));
             }
         } else if (byName.isEmpty()) {
-            skipped.add(new Skipped(found.display(), SkipReason.UNSUPPORTED_FILE, "unknown file type; name a format"));
+            // in a walked folder such a file is passed over; one named on purpose is a mistake to report
+            (named ? out.refused() : skipped).add(new Skipped(found.display(), named ? SkipReason.BAD_INPUT
+                    : SkipReason.UNSUPPORTED_FILE, "unknown file type; name a format with --format txt|md|jsonl|mrqa"));
         } else {
             SourceFile candidate = found.withFormat(byName.get());
-            if (candidate.format() == SourceFormat.JSONL && hasMrqaHeader(candidate)) {
-                candidate = found.withFormat(SourceFormat.MRQA);
+            try {
+                if (candidate.format() == SourceFormat.JSONL && hasMrqaHeader(candidate)) {
+                    candidate = found.withFormat(SourceFormat.MRQA);
+                }
+            } catch (java.nio.file.FileSystemException e) {
+                out.unreadable().add(new Unreadable(found.display(), e));
+                return;
             }
             files.add(candidate);
         }
@@ -313,8 +338,11 @@ final class SourceFiles {
         return Arrays.copyOfRange(line, start, end);
     }
 
-    /** The regular files below {@code root}, symbolic links followed (a link that loops back is left out). */
-    private static List<Path> walk(Path root) throws IOException {
+    /**
+     * The regular files below {@code root}, symbolic links followed (a link that loops back is left
+     * out); a file or folder that cannot be read goes to {@code unreadable}.
+     */
+    private static List<Path> walk(Path root, List<Unreadable> unreadable) throws IOException {
         List<Path> files = new ArrayList<>();
         SimpleFileVisitor<Path> visitor = new SimpleFileVisitor<>() {
             @Override
@@ -335,7 +363,11 @@ final class SourceFiles {
                 if (e instanceof java.nio.file.FileSystemLoopException) {
                     return FileVisitResult.CONTINUE;
                 }
-                throw e;
+                if (file.equals(root)) {
+                    throw e;   // the folder named itself: nothing to walk
+                }
+                unreadable.add(new Unreadable(slashes(file), e));
+                return FileVisitResult.CONTINUE;
             }
         };
         Files.walkFileTree(root, java.util.EnumSet.of(java.nio.file.FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE, visitor);

@@ -213,14 +213,25 @@ class DocumentPublisherTest {
         assertTrue((long) large.get(ProducerConfig.BUFFER_MEMORY_CONFIG)
                         >= 2L * (Integer) large.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 "a 64 MiB document fits the producer's buffer (the producer refuses a record larger than it)");
-        new ProducerConfig(large);
+        acceptedByKafka(large);
+    }
+
+    /**
+     * Builds (and closes) a producer from {@code config}: its constructor, not ProducerConfig's, checks
+     * the combination (delivery.timeout.ms >= linger.ms + request.timeout.ms). No broker is contacted.
+     */
+    private static void acceptedByKafka(Map<String, Object> config) {
+        Map<String, Object> withSerializers = new java.util.HashMap<>(config);
+        withSerializers.putIfAbsent(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArraySerializer.class);
+        withSerializers.putIfAbsent(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArraySerializer.class);
+        new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(withSerializers).close(Duration.ZERO);
     }
 
     @Test
     void producerConfigIsAcceptedByKafka() {
-        // Kafka validates the combination (e.g. delivery.timeout.ms >= linger.ms + request.timeout.ms)
-        // when it builds the config, without contacting a broker.
-        new ProducerConfig(DocumentPublisher.producerConfig("127.0.0.1:9092", Options.defaults()));
+        acceptedByKafka(DocumentPublisher.producerConfig("127.0.0.1:9092", Options.defaults()));
     }
 
     @Test
@@ -232,7 +243,7 @@ class DocumentPublisherTest {
                 "send() waits for an unreachable broker's metadata this long, not Kafka's 60 s");
         assertEquals(5_000, config.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG));
         assertEquals(5_000 - 20, config.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG), "delivery >= linger + request");
-        new ProducerConfig(config);
+        acceptedByKafka(config);
 
         Map<String, Object> defaults = DocumentPublisher.producerConfig("127.0.0.1:1", Options.defaults());
         assertEquals(120_000L, defaults.get(ProducerConfig.MAX_BLOCK_MS_CONFIG));

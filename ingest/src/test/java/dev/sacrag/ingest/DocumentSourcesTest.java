@@ -223,6 +223,32 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void aFileNamedOnPurposeOfAnUnknownTypeIsBadInputNotPassedOver() throws IOException {
+        Path notes = write("notes.rst", "Title\n=====\ntext");
+        BadSourceException e = assertThrows(BadSourceException.class, () -> read(notes));
+        assertEquals(notes.toString(), e.where());
+        assertTrue(e.getMessage().contains("--format"), e.getMessage());
+        SourceBatch skipped = sources.read(List.of(notes), Options.defaults().withOnBadInput(OnBadInput.SKIP));
+        assertEquals(Map.of(SkipReason.BAD_INPUT, 1), skipped.skippedByReason());
+        assertEquals(Map.of(SkipReason.UNSUPPORTED_FILE, 1), read(dir).skippedByReason(), "walked, it is passed over");
+        assertEquals(1, sources.read(List.of(notes), Options.defaults().withFormat(SourceFormat.TXT)).documents().size(),
+                "with a format it is read as told");
+    }
+
+    @Test
+    void aFileThatCannotBeReadFailsTheRunOrIsCountedUnreadableUnderSkip() throws IOException {
+        java.nio.file.AccessDeniedException denied = new java.nio.file.AccessDeniedException("/data/secret.txt");
+        BatchCollector failing = new BatchCollector(Options.defaults(), DocumentLimits.defaults(), DocumentPublisher.Format.AVRO);
+        assertEquals(denied, assertThrows(java.nio.file.AccessDeniedException.class,
+                () -> failing.unreadable("/data/secret.txt", denied)));
+        BatchCollector skipping = new BatchCollector(Options.defaults().withOnBadInput(OnBadInput.SKIP),
+                DocumentLimits.defaults(), DocumentPublisher.Format.AVRO);
+        skipping.unreadable("/data/secret.txt", denied);
+        assertEquals(List.of(new Skipped("/data/secret.txt", SkipReason.UNREADABLE, "permission denied")),
+                skipping.build().skipped());
+    }
+
+    @Test
     void aJsonlDocIdWrittenDecomposedIsPublishedComposed() throws IOException {
         String decomposed = java.text.Normalizer.normalize("café", java.text.Normalizer.Form.NFD);
         write("docs.jsonl", "{\"docId\":\"" + decomposed + "\",\"text\":\"menu\"}\n");
