@@ -4,8 +4,8 @@ import dev.sacrag.cli.warming.BlobRebuild;
 import dev.sacrag.cli.warming.ControlTopic;
 import dev.sacrag.cli.warming.ModelIdentity;
 import dev.sacrag.cli.warming.ModelRollout;
-import dev.sacrag.cli.warming.Progress;
 import dev.sacrag.compressor.CompressorConfig;
+import dev.sacrag.ingest.ProgressLine;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.kvstore.KvStoreConfig;
 import dev.sacrag.query.activation.ModelActivation;
@@ -171,7 +171,7 @@ final class WarmCommand implements Callable<Integer> {
         try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
             BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers(), topics.compressorTopics(),
                     compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId), store,
-                    Progress.on(spec.commandLine().getErr(), "restored"));
+                    ProgressLine.on(spec.commandLine().getErr(), "restored"));
             out.println(s.line());
             if (!s.notRestored().isEmpty() && s.refused()) {
                 out.println("warm --rebuild: refused by the compressor (it processed their requests without rebuilding"
@@ -252,7 +252,7 @@ final class WarmCommand implements Callable<Integer> {
         out.flush();
         ModelRollout.Summary s;
         try (AnchorKvStore blobs = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
-            s = ModelRollout.run(config, identity.modelId(), timeout, blobs, Progress.on(spec.commandLine().getErr(), "compressed"));
+            s = ModelRollout.run(config, identity.modelId(), timeout, blobs, ProgressLine.on(spec.commandLine().getErr(), "compressed"));
         }
         out.println(s.line());
         if (!s.notReady().isEmpty()) {

@@ -61,7 +61,21 @@ public final class IngestRunner {
      */
     public IngestSummary publish(SourceBatch batch, long start) {
         long bytesBefore = publisher.acknowledgedBytes();
-        ProgressBar progress = new ProgressBar(progressOut, batch.documents().size(), redraw, System::nanoTime);
+        int total = batch.documents().size();
+        // Documents are counted on the producer's I/O thread and drawn from a thread of their own:
+        // a stderr that blocks (a paused terminal) must not stall the sends.
+        AtomicInteger done = new AtomicInteger();
+        ProgressLine progress = new ProgressLine(new java.io.PrintWriter(progressOut, false,
+                java.nio.charset.Charset.defaultCharset()), "", redraw);
+        if (total > 0) {
+            progress.update(0, total);   // drawn at once on a terminal, and the rate counts from here
+        }
+        java.util.concurrent.ScheduledExecutorService drawer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sac-ingest-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        drawer.scheduleAtFixedRate(() -> progress.update(done.get(), total), 100, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
         AtomicInteger published = new AtomicInteger();
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
 
@@ -71,7 +85,7 @@ public final class IngestRunner {
             if (timedOut.get()) {
                 // Each further send would block for max.block.ms waiting for the same broker.
                 failures.add(draft.docId() + ": not sent: an earlier send timed out (is the broker reachable?)");
-                progress.advance();
+                done.incrementAndGet();
                 continue;
             }
             sends.add(publisher.publish(draft).whenComplete((metadata, error) -> {
@@ -81,12 +95,21 @@ public final class IngestRunner {
                     failures.add(draft.docId() + ": " + rootMessage(error) + hint(error));
                     timedOut.compareAndSet(false, rootCause(error) instanceof TimeoutException);
                 }
-                progress.advance();
+                done.incrementAndGet();
             }));
         }
         publisher.flush();
         // Every future is complete after flush; join waits only for callbacks still running.
         CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).exceptionally(error -> null).join();
+        drawer.shutdownNow();
+        try {
+            drawer.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS);   // a draw in progress ends first
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (total > 0) {
+            progress.update(done.get(), total);
+        }
         progress.finish();
 
         List<String> sortedFailures = new ArrayList<>(failures);

@@ -3,6 +3,7 @@ package dev.sacrag.cli.warming;
 import dev.sacrag.compressor.CompressorTopics;
 import dev.sacrag.compressor.RecompressRequest;
 import dev.sacrag.core.kv.AnchorKvCodec;
+import dev.sacrag.ingest.ProgressLine;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.schemas.DocumentLimits;
@@ -88,7 +89,7 @@ public final class BlobRebuild {
     private BlobRebuild() {
     }
 
-    public static Summary run(Settings s, AnchorKvStore redis, Progress progress)
+    public static Summary run(Settings s, AnchorKvStore redis, ProgressLine progress)
             throws TimeoutException, InterruptedException {
         long start = System.nanoTime();
         CompressorTopics t = s.topics();
@@ -195,7 +196,7 @@ public final class BlobRebuild {
      * @return true when the compressor had processed every request (what still waits was refused)
      */
     private static boolean awaitCatalog(Settings s, CatalogWatch catalog, Map<String, LiveDocuments.Doc> waiting,
-                                        Map<TopicPartition, Long> ends, Progress progress)
+                                        Map<TopicPartition, Long> ends, ProgressLine progress)
             throws TimeoutException, InterruptedException {
         int total = waiting.size();
         long deadline = System.nanoTime() + s.timeout().toNanos();

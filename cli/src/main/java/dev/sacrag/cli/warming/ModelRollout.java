@@ -2,6 +2,7 @@ package dev.sacrag.cli.warming;
 
 import dev.sacrag.compressor.CompressorApp;
 import dev.sacrag.compressor.CompressorConfig;
+import dev.sacrag.ingest.ProgressLine;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.CatalogChange;
 import org.apache.kafka.clients.admin.Admin;
@@ -110,7 +111,7 @@ public final class ModelRollout {
 
     /** @param config the compressor to run: the new adapter, application id {@link #applicationId} */
     public static Summary run(CompressorConfig config, String modelId, Duration timeout, AnchorKvStore blobs,
-                              Progress progress) throws IOException, TimeoutException, InterruptedException {
+                              ProgressLine progress) throws IOException, TimeoutException, InterruptedException {
         long start = System.nanoTime();
         String kafka = config.bootstrapServers();
         Duration read = TopicScan.readTimeout(timeout);
@@ -138,7 +139,7 @@ public final class ModelRollout {
         }
     }
 
-    private void await(CompressorApp app, Duration timeout, Progress progress) throws InterruptedException, TimeoutException {
+    private void await(CompressorApp app, Duration timeout, ProgressLine progress) throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long nextOffsetCheck = System.nanoTime() + OFFSET_CHECK.toNanos();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {

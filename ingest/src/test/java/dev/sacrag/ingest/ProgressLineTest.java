@@ -1,4 +1,4 @@
-package dev.sacrag.cli.warming;
+package dev.sacrag.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,19 +9,19 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 
-class ProgressTest {
+class ProgressLineTest {
 
     /** A clock far from zero, as System.nanoTime() is: a MIN_VALUE sentinel overflowed against it. */
     private final AtomicLong clock = new AtomicLong(7_000_000_000_000L);
     private final StringWriter text = new StringWriter();
 
-    private Progress progress(boolean redraw) {
-        return new Progress(new PrintWriter(text, true), "compressed", redraw, clock::get);
+    private ProgressLine progress(String label, boolean redraw) {
+        return new ProgressLine(new PrintWriter(text, true), label, redraw, clock::get);
     }
 
     @Test
     void onATerminalTheFirstUpdateIsDrawnAndLaterOnesAtMostEvery200Ms() {
-        Progress p = progress(true);
+        ProgressLine p = progress("compressed", true);
         p.update(1, 10);
         assertEquals("\rcompressed [###---------------------------] 1/10 docs  0.0 docs/s", text.toString(),
                 "drawn at once, not only when the run is done");
@@ -32,13 +32,30 @@ class ProgressTest {
         p.update(3, 10);
         assertTrue(text.toString().endsWith("\rcompressed [#########---------------------] 3/10 docs  8.0 docs/s"),
                 text.toString());
+        clock.addAndGet(10_000_000L);
+        p.update(10, 10);
+        assertTrue(text.toString().endsWith("] 10/10 docs  34.6 docs/s"), "the last count is drawn at once: " + text);
         p.finish();
         assertTrue(text.toString().endsWith(System.lineSeparator()));
     }
 
     @Test
+    void inALogALineIsPrintedEachTenthOfTheWayWithoutALabelWhenNoneIsGiven() {
+        ProgressLine p = progress("", false);
+        for (int done = 0; done <= 40; done++) {
+            clock.addAndGet(100_000_000L);
+            p.update(done, 40);
+        }
+        p.finish();
+        String[] lines = text.toString().split(System.lineSeparator());
+        assertEquals(11, lines.length, text.toString());
+        assertEquals("[------------------------------] 0/40 docs  0.0 docs/s", lines[0]);
+        assertEquals("[##############################] 40/40 docs  10.0 docs/s", lines[10]);
+    }
+
+    @Test
     void theRateCountsOnlyWhatWasDoneSinceTheFirstUpdate() {
-        Progress p = progress(false);
+        ProgressLine p = progress("compressed", false);
         p.update(990, 1000);   // compressed before the run
         clock.addAndGet(1_000_000_000L);
         p.update(1000, 1000);

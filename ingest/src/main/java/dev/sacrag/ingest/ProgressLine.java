@@ -1,14 +1,20 @@
-package dev.sacrag.cli.warming;
+package dev.sacrag.ingest;
 
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
- * "[#####-----] 12/40 docs  3.1 docs/s" on one line. On a terminal it is redrawn at most every
- * 200 ms; otherwise (logs, pipes, tests) a line is printed each tenth of the way.
+ * "label [#####-----] 12/40 docs  3.1 docs/s" on stderr, for the commands that count documents
+ * ({@code sac ingest}, {@code sac warm}). On a terminal it is redrawn at most every 200 ms;
+ * otherwise (logs, pipes, tests) a line is printed each tenth of the way, so logs stay short.
+ *
+ * <p>The rate counts from the first update and only what was done since: a rollout that finds 990
+ * of 1,000 documents compressed before it started is not 990 docs/s. Synchronized; callers on
+ * a client library's I/O thread should not write here (a blocked stderr would block it): count
+ * there and update from a thread of their own, as {@link IngestRunner} does.
  */
-public final class Progress {
+public final class ProgressLine {
 
     private static final int WIDTH = 30;
     private static final long REDRAW_NANOS = 200_000_000L;
@@ -18,7 +24,7 @@ public final class Progress {
     private final boolean redraw;
     private final LongSupplier nanoTime;
     private long start;
-    /** Documents already done at the first update (compressed before the run): not counted in the rate. */
+    /** Documents already done at the first update: not counted in the rate. */
     private int firstDone = -1;
     /** When the line was last drawn; meaningless while {@code drawn} is false (no sentinel: now - MIN_VALUE overflows). */
     private long lastDraw;
@@ -26,22 +32,27 @@ public final class Progress {
     private int lastTenth = -1;
     private int done = -1;
 
-    public Progress(PrintWriter out, String label, boolean redraw) {
+    /** @param label what the documents are (e.g. "compressed"); empty for none */
+    public ProgressLine(PrintWriter out, String label, boolean redraw) {
         this(out, label, redraw, System::nanoTime);
     }
 
-    Progress(PrintWriter out, String label, boolean redraw, LongSupplier nanoTime) {
+    ProgressLine(PrintWriter out, String label, boolean redraw, LongSupplier nanoTime) {
         this.out = out;
         this.label = label;
         this.redraw = redraw;
         this.nanoTime = nanoTime;
     }
 
-    /** A progress line on {@code out}, redrawn when the JVM has a console. */
-    public static Progress on(PrintWriter out, String label) {
-        return new Progress(out, label, System.console() != null);
+    /**
+     * A progress line on {@code out}, redrawn when the JVM has a console (stdin and stdout are a
+     * terminal: Java cannot ask about stderr alone, so {@code 2>log} on a terminal still redraws).
+     */
+    public static ProgressLine on(PrintWriter out, String label) {
+        return new ProgressLine(out, label, System.console() != null);
     }
 
+    /** {@code done} of {@code total} documents; drawn when due (the same count twice draws nothing). */
     public synchronized void update(int done, int total) {
         if (done == this.done) {
             return;
@@ -49,8 +60,6 @@ public final class Progress {
         this.done = done;
         long now = nanoTime.getAsLong();
         if (firstDone < 0) {
-            // rates count from the first update, not from reading the topics, and only what was
-            // done since: a rollout that finds 990 of 1,000 documents compressed is not 990 docs/s
             start = now;
             firstDone = done;
         }
@@ -73,7 +82,7 @@ public final class Progress {
 
     /** Ends a redrawn line so that what follows starts on its own line. */
     public synchronized void finish() {
-        if (redraw && done >= 0) {
+        if (redraw && drawn) {
             out.println();
         }
         out.flush();
@@ -83,7 +92,7 @@ public final class Progress {
         int filled = total == 0 ? WIDTH : (int) ((long) Math.min(done, total) * WIDTH / total);
         double seconds = (now - start) / 1e9;
         double rate = seconds <= 0 ? 0 : (done - firstDone) / seconds;
-        return String.format(Locale.ROOT, "%s [%s%s] %d/%d docs  %.1f docs/s", label, "#".repeat(filled),
-                "-".repeat(WIDTH - filled), done, total, rate);
+        return String.format(Locale.ROOT, "%s[%s%s] %d/%d docs  %.1f docs/s", label.isEmpty() ? "" : label + " ",
+                "#".repeat(filled), "-".repeat(WIDTH - filled), done, total, rate);
     }
 }
