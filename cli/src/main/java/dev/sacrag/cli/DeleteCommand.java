@@ -2,6 +2,7 @@ package dev.sacrag.cli;
 
 import dev.sacrag.ingest.DocIds;
 import dev.sacrag.ingest.DocumentPublisher;
+import dev.sacrag.ingest.DocumentsTopic;
 import dev.sacrag.schemas.DocumentRules;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import picocli.CommandLine;
@@ -51,6 +52,10 @@ final class DeleteCommand implements Callable<Integer> {
         Durations.requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
         Durations.requireAtMost(spec, "--timeout", timeout, Duration.ofHours(24));
         PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        DocumentsTopic.check(target.bootstrapServers(), target.topic, 0, timeout)   // a missing topic named as such
+                .forEach(w -> err.println("delete: warning: " + w));
+        err.flush();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (DocumentPublisher publisher = DocumentPublisher.connect(target.bootstrapServers(),
                 DocumentPublisher.Options.defaults().withTopic(target.topic).withDeliveryTimeout(timeout))) {

@@ -3,6 +3,7 @@ package dev.sacrag.cli;
 import dev.sacrag.core.io.AtomicFiles;
 import dev.sacrag.ingest.DocumentPublisher;
 import dev.sacrag.ingest.DocumentSources;
+import dev.sacrag.ingest.DocumentsTopic;
 import dev.sacrag.ingest.IngestRunner;
 import dev.sacrag.ingest.IngestSummary;
 import dev.sacrag.ingest.QuestionSet;
@@ -38,6 +39,8 @@ import java.util.concurrent.Callable;
                         + " (ids teama/readme, teamb/readme).",
                 "A file named that is not of a known type is bad input (name its --format); in a folder it is passed over."
                         + " What is skipped is listed on stderr with its file (and line) and why.",
+                "Before publishing it looks at the documents topic: one that does not exist is an error; one that is not"
+                        + " compacted, or takes records smaller than the documents allowed, a warning.",
                 "Progress on stderr, a summary line on stdout; exit 1 when a document failed, the questions could not be"
                         + " written, or there was nothing to publish."})
 final class IngestCommand implements Callable<Integer> {
@@ -95,6 +98,9 @@ final class IngestCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
+        DocumentsTopic.check(target.bootstrapServers(), publishing.topic(), publishing.maxRequestBytes(), timeout)
+                .forEach(w -> err.println("ingest: warning: " + w));
+        err.flush();
         // the questions first: they name the documents, and a run cut short still leaves them
         boolean questionsWritten = batch.questions().size() == 0 || writeQuestions(batch.questions(), err);
         IngestSummary summary;

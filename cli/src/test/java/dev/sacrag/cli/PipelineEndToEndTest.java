@@ -392,6 +392,33 @@ class PipelineEndToEndTest {
         }
     }
 
+    /** sac ingest and sac delete look at the documents topic first: missing is an error, not compacted or too small a warning. */
+    @Test
+    void ingestAndDeleteNameAMissingDocumentsTopicAndWarnOfOneNotAsTheProductExpects() throws Exception {
+        Path docs = Files.createDirectories(tmp.resolve("topic-check"));
+        Files.writeString(docs.resolve("a.txt"), "The lighthouse of Pharos.");
+        PipelineRig.Run missing = PipelineRig.sac(List.of("ingest", "--bootstrap-servers", rig.stack.bootstrapServers(),
+                "--documents-topic", "no-such.documents", "--timeout", "20s", docs.toString()));
+        assertEquals(1, missing.code(), missing.out() + missing.err());
+        assertTrue(missing.err().contains("the documents topic no-such.documents does not exist on "
+                + rig.stack.bootstrapServers()) && missing.err().contains("--documents-topic"), missing.err());
+        PipelineRig.Run deleteMissing = PipelineRig.sac(List.of("delete", "--bootstrap-servers", rig.stack.bootstrapServers(),
+                "--documents-topic", "no-such.documents", "--timeout", "20s", "a"));
+        assertEquals(1, deleteMissing.code(), deleteMissing.out() + deleteMissing.err());
+        assertTrue(deleteMissing.err().contains("does not exist"), deleteMissing.err());
+
+        rig.stack.createTopics(dev.sacrag.stack.TopicSpec.plain("plain.documents"));
+        List<String> warnings = dev.sacrag.ingest.DocumentsTopic.check(rig.stack.bootstrapServers(), "plain.documents",
+                64L << 20, Duration.ofSeconds(20));
+        assertEquals(2, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains("is not compacted"), warnings.get(0));
+        assertTrue(warnings.get(1).contains("takes records of at most") && warnings.get(1).contains("67108864"),
+                warnings.get(1));
+        PipelineRig.Topics good = rig.createTopics("checked");
+        assertEquals(List.of(), dev.sacrag.ingest.DocumentsTopic.check(rig.stack.bootstrapServers(),
+                good.compressor().documents(), 1000, Duration.ofSeconds(20)), "a compacted topic that takes the records");
+    }
+
     @Test
     void modelRolloutFillsTheCatalogForTheNewModelWhileTheOldServesAndActivateSwitchesAsk() throws Exception {
         PipelineRig.Topics topics = rig.createTopics("rollout");
