@@ -92,6 +92,7 @@ final class IngestCommand implements Callable<Integer> {
         // read before connecting: a mistyped path or a bad line is the user's error, not the broker's
         SourceBatch batch = sources.read(paths, options);
         PrintWriter err = spec.commandLine().getErr();
+        batch.notes().forEach(n -> err.println("ingest: note: " + n));
         listSkipped(batch.skipped(), err);
         if (batch.documents().isEmpty()) {
             err.printf(Locale.ROOT, "ingest: nothing to publish in %s (%d inputs skipped)%n", paths, batch.skipped().size());

@@ -26,6 +26,7 @@ final class BatchCollector {
     private final List<DocumentDraft> documents = new ArrayList<>();
     private final List<Skipped> skipped = new ArrayList<>();
     private final List<Question> questions = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
     /** Where each collected document came from, by doc id. */
     private final Map<String, String> sources = new HashMap<>();
     private final long now = System.currentTimeMillis();
@@ -104,11 +105,15 @@ final class BatchCollector {
         skipped.add(entry);
     }
 
+    void note(String note) {
+        notes.add(note);
+    }
+
     void question(Question question) {
         questions.add(question);
     }
 
     SourceBatch build() {
-        return new SourceBatch(documents, skipped, new QuestionSet(questions));
+        return new SourceBatch(documents, skipped, new QuestionSet(questions), notes);
     }
 }

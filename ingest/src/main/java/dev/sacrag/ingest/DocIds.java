@@ -40,6 +40,16 @@ public final class DocIds {
      * those are equal too, of the absolute path. So a suffix never depends on the working directory.
      */
     static Map<SourceFile, String> forTextFiles(List<SourceFile> files, String tenant) {
+        return forTextFiles(files, tenant, note -> { });
+    }
+
+    /**
+     * As above, telling {@code notes} of each collision: which files share a slug, the ids they
+     * got, and that a document published under the plain id by an earlier run (before the second
+     * file appeared) stays until deleted.
+     */
+    static Map<SourceFile, String> forTextFiles(List<SourceFile> files, String tenant,
+                                                java.util.function.Consumer<String> notes) {
         Map<String, List<SourceFile>> bySlug = new LinkedHashMap<>();
         for (SourceFile file : files) {
             bySlug.computeIfAbsent(slug(file.relative()), s -> new ArrayList<>()).add(file);
@@ -51,6 +61,13 @@ public final class DocIds {
                 boolean unique = sameSlug.size() == 1 && !slug.isEmpty();
                 String suffix = suffixes.get(file);
                 ids.put(file, scoped(tenant, unique ? slug : slug.isEmpty() ? "doc-" + suffix : slug + "-" + suffix));
+            }
+            if (sameSlug.size() > 1 && !slug.isEmpty()) {
+                notes.accept(sameSlug.stream().map(f -> f.display() + " -> " + ids.get(f))
+                        .collect(Collectors.joining(", ", "files sharing the id '" + scoped(tenant, slug) + "' get one each: ",
+                                "; a document '" + scoped(tenant, slug) + "' published by an earlier run stays until"
+                                        + " 'sac delete " + slug + (scoped(tenant, slug).equals(slug) ? "" : " --tenant " + tenant)
+                                        + "'")));
             }
         });
         return ids;

@@ -106,7 +106,7 @@ public final class DocumentSources {
         }
         Map<SourceFile, String> textIds = DocIds.forTextFiles(listing.files().stream()
                 .filter(f -> f.format() == SourceFormat.TXT || f.format() == SourceFormat.MD)
-                .toList(), options.tenant());
+                .toList(), options.tenant(), out::note);
         for (SourceFile file : listing.files()) {
             try {
                 switch (file.format()) {

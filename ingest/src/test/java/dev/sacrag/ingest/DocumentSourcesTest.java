@@ -79,11 +79,17 @@ class DocumentSourcesTest {
         write("a.md", "markdown");
         write("a.txt", "text");
 
-        List<String> ids = ids(read(dir));
+        SourceBatch batch = read(dir);
+        List<String> ids = ids(batch);
 
         assertEquals(2, ids.size());
         assertNotEquals(ids.get(0), ids.get(1));
         assertTrue(ids.stream().allMatch(id -> id.matches("a-[0-9a-f]{8}")), ids.toString());
+        assertEquals(1, batch.notes().size(), "the user is told: " + batch.notes());
+        assertTrue(batch.notes().get(0).contains("'a'") && batch.notes().get(0).contains(ids.get(0))
+                && batch.notes().get(0).contains("sac delete a'"), batch.notes().get(0));
+        assertTrue(sources.read(List.of(dir), Options.defaults().withTenant("acme")).notes().get(0)
+                .contains("'sac delete a --tenant acme'"), "a tenant's delete names it");
         assertEquals(ids, ids(read(dir)));
         // the folder named another way (relative, with a detour) gives the same ids
         Path sameFolder = Path.of("").toAbsolutePath().relativize(dir.resolve("sub/..").toAbsolutePath());
