@@ -439,25 +439,15 @@ public final class AnchorKvStore implements AutoCloseable {
     public long expireAllWithin(List<String> keys, Duration grace) {
         requireGrace(grace);
         List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
+        List<Boolean> applied = pipelined(distinct, "PEXPIRE",
+                key -> redis.async.pexpire(key, grace.toMillis(), ExpireArgs.Builder.lt()));
         long existed = 0;
         List<String> refused = new ArrayList<>();
-        for (int from = 0; from < distinct.size(); from += EXISTS_PIPELINE) {
-            List<String> slice = distinct.subList(from, Math.min(distinct.size(), from + EXISTS_PIPELINE));
-            String pexpire = "PEXPIRE (pipelined, " + slice.size() + " keys)";
-            List<RedisFuture<Boolean>> replies = new ArrayList<>(slice.size());
-            try {
-                for (String key : slice) {
-                    replies.add(redis.async.pexpire(bytes(key), grace.toMillis(), ExpireArgs.Builder.lt()));
-                }
-            } catch (RedisException e) {
-                throw unavailable(pexpire, slice.get(replies.size()), e);
-            }
-            for (int i = 0; i < slice.size(); i++) {
-                if (Boolean.TRUE.equals(await(replies.get(i), pexpire, slice.get(i)))) {
-                    existed++;
-                } else {
-                    refused.add(slice.get(i));
-                }
+        for (int i = 0; i < distinct.size(); i++) {
+            if (Boolean.TRUE.equals(applied.get(i))) {
+                existed++;
+            } else {
+                refused.add(distinct.get(i));
             }
         }
         return existed + existing(refused).size();
@@ -474,26 +464,38 @@ public final class AnchorKvStore implements AutoCloseable {
      */
     public Set<String> existing(List<String> keys) {
         List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
+        List<Long> counts = pipelined(distinct, "EXISTS", key -> redis.async.exists(key));
         Set<String> found = new LinkedHashSet<>();
-        for (int from = 0; from < distinct.size(); from += EXISTS_PIPELINE) {
-            List<String> slice = distinct.subList(from, Math.min(distinct.size(), from + EXISTS_PIPELINE));
-            String operation = "EXISTS (pipelined, " + slice.size() + " keys)";
-            List<RedisFuture<Long>> replies = new ArrayList<>(slice.size());
+        for (int i = 0; i < distinct.size(); i++) {
+            if (counts.get(i) != null && counts.get(i) > 0) {
+                found.add(distinct.get(i));
+            }
+        }
+        return found;
+    }
+
+    /**
+     * One small command per key, {@value #EXISTS_PIPELINE} at a time (each slice written before any
+     * of its replies is awaited, each under the command timeout); the replies in the keys' order.
+     */
+    private <R> List<R> pipelined(List<String> keys, String command, java.util.function.Function<byte[], RedisFuture<R>> send) {
+        List<R> out = new ArrayList<>(keys.size());
+        for (int from = 0; from < keys.size(); from += EXISTS_PIPELINE) {
+            List<String> slice = keys.subList(from, Math.min(keys.size(), from + EXISTS_PIPELINE));
+            String operation = command + " (pipelined, " + slice.size() + " keys)";
+            List<RedisFuture<R>> replies = new ArrayList<>(slice.size());
             try {
                 for (String key : slice) {
-                    replies.add(redis.async.exists(bytes(key)));
+                    replies.add(send.apply(bytes(key)));
                 }
             } catch (RedisException e) {
                 throw unavailable(operation, slice.get(replies.size()), e);
             }
             for (int i = 0; i < slice.size(); i++) {
-                Long n = await(replies.get(i), operation, slice.get(i));
-                if (n != null && n > 0) {
-                    found.add(slice.get(i));
-                }
+                out.add(await(replies.get(i), operation, slice.get(i)));
             }
         }
-        return found;
+        return out;
     }
 
     private static void requireGrace(Duration grace) {
@@ -620,9 +622,6 @@ public final class AnchorKvStore implements AutoCloseable {
         try {
             return reply.get(limitMillis, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            if (holdsNoString(e.getCause())) {   // only GET replies are awaited here: no blob
-                return null;
-            }
             throw unavailable(operation, key, e.getCause());
         } catch (TimeoutException e) {
             throw unavailable(operation, key, new RedisCommandTimeoutException("no reply within " + limitMillis + " ms"));

@@ -436,12 +436,9 @@ class AnchorKvStoreTest {
 
     @Test
     void aBlobGetIsTimedByTheSizeTheCallerExpects() {
-        try (AnchorKvStore impatient = AnchorKvStore.connect(
-                KvStoreConfig.of(RedisTarget.parse(redis.url())).withCommandTimeout(Duration.ofMillis(500)))) {
-            String small = RedisKeys.blobKey("acme", "m1", "small-read", 1);
-            String big = RedisKeys.blobKey("acme", "m1", "big-read", 1);
-            impatient.put(small, new byte[] {7}, Optional.empty());
-            impatient.put(big, new byte[16 << 20], Optional.empty());
+        try (AnchorKvStore impatient = impatient(Duration.ofMillis(500))) {
+            String small = blob(impatient, "small-read", new byte[] {7});
+            String big = blob(impatient, "big-read", new byte[16 << 20]);
             assertEquals(Duration.ofMillis(500 + 1000), impatient.transferLimit(16L << 20));
             // CLIENT PAUSE ... ALL holds reads as well for 1 s: past a 1-byte GET's limit (0.5 s),
             // within a 16 MiB one's (1.5 s)
@@ -471,12 +468,9 @@ class AnchorKvStoreTest {
      */
     @Test
     void aPipelinedReadIsTimedByTheBytesExpectedUpToEachReply() {
-        try (AnchorKvStore impatient = AnchorKvStore.connect(
-                KvStoreConfig.of(RedisTarget.parse(redis.url())).withCommandTimeout(Duration.ofMillis(300)))) {
-            String big = RedisKeys.blobKey("acme", "m1", "big-batch", 1);
-            String small = RedisKeys.blobKey("acme", "m1", "small-batch", 1);
-            impatient.put(big, new byte[1 << 20], Optional.empty());
-            impatient.put(small, new byte[] {5}, Optional.empty());
+        try (AnchorKvStore impatient = impatient(Duration.ofMillis(300))) {
+            String big = blob(impatient, "big-batch", new byte[1 << 20]);
+            String small = blob(impatient, "small-batch", new byte[] {5});
             java.util.function.ToLongFunction<String> sizes = k -> k.equals(big) ? 32L << 20 : 1;
             // CLIENT PAUSE ... ALL holds reads for 1 s: past the 0.3 s of a reply expected small,
             // within the 2.3 s of one behind 32 MiB
@@ -497,6 +491,18 @@ class AnchorKvStoreTest {
             assertEquals("PONG", redis.call("PING"), "the pause is over before the next test");
             assertEquals(Map.of(small, 1), impatient.readAll(List.of(small), sizes, (k, b) -> b.remaining()), "and reads work again");
         }
+    }
+
+    /** A store on the test's Redis with a short command timeout. */
+    private AnchorKvStore impatient(Duration commandTimeout) {
+        return AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.parse(redis.url())).withCommandTimeout(commandTimeout));
+    }
+
+    /** Stores {@code bytes} as document {@code docId}'s blob (version 1 of model m1, tenant acme); returns its key. */
+    private static String blob(AnchorKvStore store, String docId, byte[] bytes) {
+        String key = RedisKeys.blobKey("acme", "m1", docId, 1);
+        store.put(key, bytes, Optional.empty());
+        return key;
     }
 
     @Test
