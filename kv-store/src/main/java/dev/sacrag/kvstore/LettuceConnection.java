@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.protocol.ProtocolKeyword;
 import io.lettuce.core.protocol.RedisCommand;
@@ -99,6 +100,7 @@ final class LettuceConnection implements AutoCloseable {
                 RedisClient single = RedisClient.create(resources, config.target().redisUris(timeout).get(0));
                 client = single;
                 single.setOptions(ClientOptions.builder()
+                        .socketOptions(socketOptions())
                         .timeoutOptions(timeouts(timeout))
                         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                         .autoReconnect(true)
@@ -114,6 +116,7 @@ final class LettuceConnection implements AutoCloseable {
             RedisClusterClient cluster = RedisClusterClient.create(resources, config.target().redisUris(timeout));
             client = cluster;
             cluster.setOptions(ClusterClientOptions.builder()
+                    .socketOptions(socketOptions())
                     .timeoutOptions(timeouts(timeout))
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                     .autoReconnect(true)
@@ -146,6 +149,30 @@ final class LettuceConnection implements AutoCloseable {
         public byte[] getBytes() {
             return bytes;
         }
+    }
+
+    /**
+     * How long sent data may go unacknowledged before the kernel drops the connection
+     * (TCP_USER_TIMEOUT). Without it a peer that vanished without a reset (a failover whose old
+     * address now drops packets, a partition) left the connection "up" for the kernel's
+     * retransmission limit, about 15 minutes: every command waited out its timeout, and an untimed
+     * blob SET never ended, so the store refused every put behind it. A healthy link acknowledges
+     * a large transfer as it goes, so this does not limit a slow one.
+     */
+    static final Duration TCP_USER_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * Keepalive probes after 15 s idle, every 5 s, 3 unanswered: an idle connection to a vanished
+     * peer is found in about 30 s, not the kernel's 2 hours. Both need Linux's native transport
+     * (netty-transport-native-epoll, a dependency of this module); Lettuce uses it when it loads.
+     */
+    static SocketOptions socketOptions() {
+        return SocketOptions.builder()
+                .keepAlive(SocketOptions.KeepAliveOptions.builder().enable()
+                        .idle(Duration.ofSeconds(15)).interval(Duration.ofSeconds(5)).count(3).build())
+                .tcpUserTimeout(SocketOptions.TcpUserTimeoutOptions.builder().enable()
+                        .tcpUserTimeout(TCP_USER_TIMEOUT).build())
+                .build();
     }
 
     /** Every command times out after {@code timeout}, except the blob transfers (see the class comment). */
