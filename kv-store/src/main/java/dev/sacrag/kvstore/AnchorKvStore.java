@@ -209,9 +209,10 @@ public final class AnchorKvStore implements AutoCloseable {
 
     /**
      * Bytes a pipelined read asks for at most before it awaits the replies (a slice; a larger blob
-     * is a slice alone). Replies come back in order, so a reply's wait includes every reply ahead
-     * of it: slices keep that, and what another caller's read on the same connection queues
-     * behind, to a few MiB, and Redis's output buffer for this client with it.
+     * is a slice alone; a slice also holds at most {@value #EXISTS_PIPELINE} keys). Replies come
+     * back in order, so a reply's wait includes every reply ahead of it: slices keep that, and
+     * what another caller's read on the same connection queues behind, to a few MiB where the
+     * caller gives the sizes, and Redis's output buffer for this client with it.
      */
     public static final long PIPELINE_SLICE_BYTES = 16L << 20;
 
@@ -237,8 +238,8 @@ public final class AnchorKvStore implements AutoCloseable {
         Map<String, byte[]> found = new LinkedHashMap<>();
         for (List<String> slice : slices(distinct, expectedBytes)) {
             List<RedisFuture<byte[]>> replies = send(slice, operation,
-                    () -> new ByteArrayOutput<>(ByteArrayCodec.INSTANCE));
-            List<byte[]> blobs = awaitSlice(slice, replies, expectedBytes, operation);
+                    () -> new ByteArrayOutput<>(ByteArrayCodec.INSTANCE), r -> r.cancel(false));
+            List<byte[]> blobs = awaitSlice(slice, replies, expectedBytes, operation, true);
             for (int i = 0; i < slice.size(); i++) {
                 if (blobs.get(i) != null) {
                     found.put(slice.get(i), blobs.get(i));
@@ -248,14 +249,17 @@ public final class AnchorKvStore implements AutoCloseable {
         return found;
     }
 
-    /** The keys in order, cut where the expected bytes of a slice would pass {@link #PIPELINE_SLICE_BYTES}. */
+    /**
+     * The keys in order, cut where the expected bytes of a slice would pass {@link #PIPELINE_SLICE_BYTES}
+     * or it holds {@value #EXISTS_PIPELINE} keys (sizes not known count 0).
+     */
     static List<List<String>> slices(List<String> keys, ToLongFunction<String> expectedBytes) {
         List<List<String>> slices = new ArrayList<>();
         List<String> slice = new ArrayList<>();
         long bytes = 0;
         for (String key : keys) {
             long size = Math.max(0, expectedBytes.applyAsLong(key));
-            if (!slice.isEmpty() && bytes + size > PIPELINE_SLICE_BYTES) {
+            if (!slice.isEmpty() && (bytes + size > PIPELINE_SLICE_BYTES || slice.size() == EXISTS_PIPELINE)) {
                 slices.add(slice);
                 slice = new ArrayList<>();
                 bytes = 0;
@@ -269,9 +273,13 @@ public final class AnchorKvStore implements AutoCloseable {
         return slices;
     }
 
-    /** One untimed GET per key (timed by {@link #awaitSlice}), all written before any reply is awaited. */
+    /**
+     * One untimed GET per key (timed by {@link #awaitSlice}), all written before any reply is
+     * awaited. When a send fails, {@code abandon} gets each reply already sent.
+     */
     private <T> List<RedisFuture<T>> send(List<String> slice, String operation,
-                                          java.util.function.Supplier<io.lettuce.core.output.CommandOutput<byte[], byte[], T>> output) {
+                                          java.util.function.Supplier<io.lettuce.core.output.CommandOutput<byte[], byte[], T>> output,
+                                          java.util.function.Consumer<RedisFuture<T>> abandon) {
         List<RedisFuture<T>> replies = new ArrayList<>(slice.size());
         try {
             for (String key : slice) {
@@ -279,7 +287,7 @@ public final class AnchorKvStore implements AutoCloseable {
                         new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(bytes(key))));
             }
         } catch (RedisException e) {
-            replies.forEach(r -> r.cancel(false));
+            replies.forEach(abandon);
             throw unavailable(operation, slice.get(replies.size()), e);
         }
         return replies;
@@ -287,11 +295,13 @@ public final class AnchorKvStore implements AutoCloseable {
 
     /**
      * The replies of a slice sent just now, each awaited until the command timeout plus the
-     * transfer time of the expected bytes up to it. On a failure the slice's other replies are
-     * cancelled (a read has no effect to wait for) and the failure is thrown.
+     * transfer time of the expected bytes up to it. On a failure the slice's replies are cancelled
+     * when {@code cancel} (a read has no effect to wait for) and the failure is thrown. Lent
+     * replies are not cancelled: a cancelled one still takes a pooled array when its reply comes,
+     * and never gives it back; the caller gives back what arrives instead.
      */
     private <T> List<T> awaitSlice(List<String> slice, List<RedisFuture<T>> replies, ToLongFunction<String> expectedBytes,
-                                   String operation) {
+                                   String operation, boolean cancel) {
         long sent = System.nanoTime();
         long upTo = 0;
         List<T> out = new ArrayList<>(slice.size());
@@ -303,7 +313,9 @@ public final class AnchorKvStore implements AutoCloseable {
             }
             return out;
         } catch (RuntimeException e) {
-            replies.forEach(r -> r.cancel(false));
+            if (cancel) {
+                replies.forEach(r -> r.cancel(false));
+            }
             throw e;
         }
     }
@@ -337,6 +349,15 @@ public final class AnchorKvStore implements AutoCloseable {
         return Optional.ofNullable(readAll(List.of(key), reader).get(key));
     }
 
+    /** The pooled array of a lent reply not read, back to the pool once the reply has come. */
+    private void giveBackWhenItComes(RedisFuture<LentBlobOutput.Lent> reply) {
+        reply.thenAccept(blob -> {
+            if (blob != null) {
+                buffers.giveBack(blob.array());
+            }
+        });
+    }
+
     /** {@link #readAll(List, ToLongFunction, BlobReader)} of blobs whose size is not known. */
     public <T> Map<String, T> readAll(List<String> keys, BlobReader<T> reader) {
         return readAll(keys, key -> 0, reader);
@@ -360,10 +381,11 @@ public final class AnchorKvStore implements AutoCloseable {
         String operation = "GET (pipelined, " + distinct.size() + " keys)";
         Map<String, T> found = new LinkedHashMap<>();
         for (List<String> slice : slices(distinct, expectedBytes)) {
-            List<RedisFuture<LentBlobOutput.Lent>> replies = send(slice, operation, () -> new LentBlobOutput(buffers));
+            List<RedisFuture<LentBlobOutput.Lent>> replies = send(slice, operation, () -> new LentBlobOutput(buffers),
+                    this::giveBackWhenItComes);
             int next = 0; // replies from here on hold, or will hold, an array not yet given back
             try {
-                List<LentBlobOutput.Lent> lent = awaitSlice(slice, replies, expectedBytes, operation);
+                List<LentBlobOutput.Lent> lent = awaitSlice(slice, replies, expectedBytes, operation, false);
                 while (next < slice.size()) {
                     int i = next++;
                     LentBlobOutput.Lent blob = lent.get(i);
@@ -380,11 +402,7 @@ public final class AnchorKvStore implements AutoCloseable {
             } finally {
                 // On failure: give back what arrived, or arrives later, but was not read.
                 for (int i = next; i < replies.size(); i++) {
-                    replies.get(i).thenAccept(blob -> {
-                        if (blob != null) {
-                            buffers.giveBack(blob.array());
-                        }
-                    });
+                    giveBackWhenItComes(replies.get(i));
                 }
             }
         }

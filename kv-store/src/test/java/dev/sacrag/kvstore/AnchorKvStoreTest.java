@@ -505,6 +505,23 @@ class AnchorKvStoreTest {
         return key;
     }
 
+    /** A read that timed out gives its pooled arrays back once the late replies come, not never. */
+    @Test
+    void aTimedOutLentReadGivesItsArraysBackWhenTheRepliesCome() {
+        try (AnchorKvStore impatient = impatient(Duration.ofMillis(300))) {
+            List<String> keys = List.of(blob(impatient, "lent-1", new byte[1 << 20]), blob(impatient, "lent-2", new byte[1 << 20]));
+            assertEquals(2, impatient.readAll(keys, (k, b) -> b.remaining()).size());
+            int pooled = impatient.readBuffers().freeArrays();
+            assertTrue(pooled >= 2, "two 1 MiB arrays pooled: " + pooled);
+            assertEquals("OK", redis.call("CLIENT", "PAUSE", "800", "ALL"));
+            assertThrows(KvStoreUnavailableException.class, () -> impatient.readAll(keys, (k, b) -> b.remaining()));
+            assertEquals("PONG", redis.call("PING"), "the pause is over");
+            // replies come in order on the store's connection: once this one is back, so are the late GETs
+            assertTrue(impatient.exists(keys.get(0)));
+            assertEquals(pooled, impatient.readBuffers().freeArrays(), "the late replies' arrays are back in the pool");
+        }
+    }
+
     @Test
     void pipelinedReadsAreCutIntoSlicesOfAtMostSixteenMebibytesExpected() {
         long slice = AnchorKvStore.PIPELINE_SLICE_BYTES;
@@ -514,6 +531,9 @@ class AnchorKvStoreTest {
                 AnchorKvStore.slices(List.of("a", "b", "c", "huge", "d"), sizes::get));
         assertEquals(List.of(List.of("x", "y", "z")), AnchorKvStore.slices(List.of("x", "y", "z"), k -> 0),
                 "sizes not known: one pipeline");
+        List<String> many = java.util.stream.IntStream.range(0, 2500).mapToObj(i -> "k" + i).toList();
+        assertEquals(List.of(1000, 1000, 500), AnchorKvStore.slices(many, k -> 0).stream().map(List::size).toList(),
+                "and at most a thousand keys a slice");
     }
 
     @Test
