@@ -53,10 +53,10 @@ final class DeleteCommand implements Callable<Integer> {
         Durations.requireAtMost(spec, "--timeout", timeout, Duration.ofHours(24));
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        long deadline = System.nanoTime() + timeout.toNanos();   // --timeout is in all: the check takes its share
         DocumentsTopic.check(target.bootstrapServers(), target.topic, 0, timeout)   // a missing topic named as such
                 .forEach(w -> err.println("delete: warning: " + w));
         err.flush();
-        long deadline = System.nanoTime() + timeout.toNanos();
         try (DocumentPublisher publisher = DocumentPublisher.connect(target.bootstrapServers(),
                 DocumentPublisher.Options.defaults().withTopic(target.topic).withDeliveryTimeout(timeout))) {
             List<CompletableFuture<RecordMetadata>> sent = new ArrayList<>();

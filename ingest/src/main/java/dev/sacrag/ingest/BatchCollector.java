@@ -98,7 +98,7 @@ final class BatchCollector {
         if (e instanceof java.nio.file.FileSystemException f) {
             return f.getReason() != null ? f.getReason() : e.getClass().getSimpleName();
         }
-        return String.valueOf(e.getMessage());
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     void skip(Skipped entry) {

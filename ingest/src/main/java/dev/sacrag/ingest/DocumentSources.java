@@ -114,7 +114,9 @@ public final class DocumentSources {
                     case JSONL -> JsonlDocuments.read(file, out);
                     case MRQA -> MrqaDocuments.read(file, out);
                 }
-            } catch (java.nio.file.FileSystemException e) {   // permissions, a file gone since it was listed
+            } catch (BadSourceException e) {
+                throw e;
+            } catch (IOException e) {   // permissions, a file gone since it was listed, a disk error (EIO)
                 out.unreadable(file.display(), e);
             }
         }

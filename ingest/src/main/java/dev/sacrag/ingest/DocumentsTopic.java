@@ -37,16 +37,27 @@ public final class DocumentsTopic {
      */
     public static List<String> check(String bootstrapServers, String topic, long largestRecordBytes, Duration timeout)
             throws InterruptedException {
-        int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+        long deadline = System.nanoTime() + timeout.toNanos();   // one for both calls: --timeout is in all
+        int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.CLIENT_ID_CONFIG, "sac-ingest-check",
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(millis, 30_000),
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis));
         try {
-            admin.describeTopics(List.of(topic)).allTopicNames().get(millis, TimeUnit.MILLISECONDS);
+            admin.describeTopics(List.of(topic)).allTopicNames().get(left(deadline), TimeUnit.NANOSECONDS);
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-            Config config = admin.describeConfigs(List.of(resource)).all().get(millis, TimeUnit.MILLISECONDS)
-                    .get(resource);
+            Config config;
+            try {
+                config = admin.describeConfigs(List.of(resource)).all().get(left(deadline), TimeUnit.NANOSECONDS)
+                        .get(resource);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof org.apache.kafka.common.errors.AuthorizationException) {
+                    // a principal that may write but not read configs (DescribeConfigs) published before
+                    return List.of("cannot read the configuration of " + topic + " (no DescribeConfigs permission):"
+                            + " its compaction and record size are not checked");
+                }
+                throw e;
+            }
             return warnings(topic, config, largestRecordBytes);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
@@ -58,12 +69,17 @@ public final class DocumentsTopic {
                 throw noAnswer(bootstrapServers, timeout, e.getCause());
             }
             throw new IllegalStateException("cannot look at the documents topic " + topic + " on " + bootstrapServers
-                    + ": " + e.getCause().getMessage(), e.getCause());
+                    + ": " + (e.getCause().getMessage() != null ? e.getCause().getMessage()
+                    : e.getCause().getClass().getSimpleName()), e.getCause());
         } catch (TimeoutException e) {
             throw noAnswer(bootstrapServers, timeout, e);
         } finally {
             admin.close(Duration.ZERO);   // nothing of its own to finish: do not wait on a broker that did not answer
         }
+    }
+
+    private static long left(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
     }
 
     static List<String> warnings(String topic, Config config, long largestRecordBytes) {

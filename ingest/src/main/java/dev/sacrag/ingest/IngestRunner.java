@@ -9,6 +9,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -67,50 +70,52 @@ public final class IngestRunner {
         AtomicInteger done = new AtomicInteger();
         ProgressLine progress = new ProgressLine(new java.io.PrintWriter(progressOut, false,
                 java.nio.charset.Charset.defaultCharset()), "", redraw);
-        if (total > 0) {
-            progress.update(0, total);   // drawn at once on a terminal, and the rate counts from here
-        }
-        java.util.concurrent.ScheduledExecutorService drawer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        AtomicInteger published = new AtomicInteger();
+        List<String> failures = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean timedOut = new AtomicBoolean();
+        List<CompletableFuture<?>> sends = new ArrayList<>(batch.documents().size());
+        ScheduledExecutorService drawer = total == 0 ? null : Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sac-ingest-progress");
             t.setDaemon(true);
             return t;
         });
-        drawer.scheduleAtFixedRate(() -> progress.update(done.get(), total), 100, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
-        AtomicInteger published = new AtomicInteger();
-        List<String> failures = Collections.synchronizedList(new ArrayList<>());
-
-        AtomicBoolean timedOut = new AtomicBoolean();
-        List<CompletableFuture<?>> sends = new ArrayList<>(batch.documents().size());
-        for (DocumentDraft draft : batch.documents()) {
-            if (timedOut.get()) {
-                // Each further send would block for max.block.ms waiting for the same broker.
-                failures.add(draft.docId() + ": not sent: an earlier send timed out (is the broker reachable?)");
-                done.incrementAndGet();
-                continue;
-            }
-            sends.add(publisher.publish(draft).whenComplete((metadata, error) -> {
-                if (error == null) {
-                    published.incrementAndGet();
-                } else {
-                    failures.add(draft.docId() + ": " + rootMessage(error) + hint(error));
-                    timedOut.compareAndSet(false, rootCause(error) instanceof TimeoutException);
-                }
-                done.incrementAndGet();
-            }));
-        }
-        publisher.flush();
-        // Every future is complete after flush; join waits only for callbacks still running.
-        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).exceptionally(error -> null).join();
-        drawer.shutdownNow();
         try {
-            drawer.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS);   // a draw in progress ends first
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            if (drawer != null) {
+                progress.update(0, total);   // drawn at once on a terminal, and the rate counts from here
+                drawer.scheduleAtFixedRate(() -> progress.update(done.get(), total), 100, 100, TimeUnit.MILLISECONDS);
+            }
+            for (DocumentDraft draft : batch.documents()) {
+                if (timedOut.get()) {
+                    // Each further send would block for max.block.ms waiting for the same broker.
+                    failures.add(draft.docId() + ": not sent: an earlier send timed out (is the broker reachable?)");
+                    done.incrementAndGet();
+                    continue;
+                }
+                sends.add(publisher.publish(draft).whenComplete((metadata, error) -> {
+                    if (error == null) {
+                        published.incrementAndGet();
+                    } else {
+                        failures.add(draft.docId() + ": " + rootMessage(error) + hint(error));
+                        timedOut.compareAndSet(false, rootCause(error) instanceof TimeoutException);
+                    }
+                    done.incrementAndGet();
+                }));
+            }
+            publisher.flush();
+            // Every future is complete after flush; join waits only for callbacks still running.
+            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).exceptionally(error -> null).join();
+        } finally {
+            if (drawer != null) {
+                drawer.shutdownNow();
+                try {
+                    drawer.awaitTermination(1, TimeUnit.SECONDS);   // a draw in progress ends first
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                progress.update(done.get(), total);
+            }
+            progress.finish();
         }
-        if (total > 0) {
-            progress.update(done.get(), total);
-        }
-        progress.finish();
 
         List<String> sortedFailures = new ArrayList<>(failures);
         Collections.sort(sortedFailures);

@@ -52,19 +52,21 @@ public final class ProgressLine {
         return new ProgressLine(out, label, System.console() != null);
     }
 
-    /** {@code done} of {@code total} documents; drawn when due (the same count twice draws nothing). */
+    /**
+     * {@code done} of {@code total} documents. On a terminal the line is redrawn when due, also
+     * with the same count (a count held back by the 200 ms limit shows once due, and the rate
+     * follows a stall); in a log a line is printed when a new tenth is reached.
+     */
     public synchronized void update(int done, int total) {
-        if (done == this.done) {
-            return;
-        }
-        this.done = done;
         long now = nanoTime.getAsLong();
         if (firstDone < 0) {
             start = now;
             firstDone = done;
         }
+        boolean changed = done != this.done;
+        this.done = done;
         if (redraw) {
-            if (!drawn || done == total || now - lastDraw >= REDRAW_NANOS) {
+            if (!drawn || (changed && done == total) || now - lastDraw >= REDRAW_NANOS) {
                 out.print("\r" + line(done, total, now));
                 out.flush();
                 lastDraw = now;
@@ -73,7 +75,7 @@ public final class ProgressLine {
             return;
         }
         int tenth = total == 0 ? 10 : (int) (10L * done / total);
-        if (tenth > lastTenth) {
+        if (changed && tenth > lastTenth) {
             out.println(line(done, total, now));
             out.flush();
             lastTenth = tenth;

@@ -179,7 +179,7 @@ final class SourceFiles {
                 if (candidate.format() == SourceFormat.JSONL && hasMrqaHeader(candidate)) {
                     candidate = found.withFormat(SourceFormat.MRQA);
                 }
-            } catch (java.nio.file.FileSystemException e) {
+            } catch (IOException e) {   // permissions, a disk error: the file, not the run
                 out.unreadable().add(new Unreadable(found.display(), e));
                 return;
             }
@@ -363,10 +363,15 @@ final class SourceFiles {
                 if (e instanceof java.nio.file.FileSystemLoopException) {
                     return FileVisitResult.CONTINUE;
                 }
-                if (file.equals(root)) {
-                    throw e;   // the folder named itself: nothing to walk
+                unreadable.add(new Unreadable(slashes(file), e));   // the folder named too: its run may skip it
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) {
+                if (e != null) {   // listing the folder failed part way: what was listed is read
+                    unreadable.add(new Unreadable(slashes(dir), e));
                 }
-                unreadable.add(new Unreadable(slashes(file), e));
                 return FileVisitResult.CONTINUE;
             }
         };

@@ -252,6 +252,15 @@ class DocumentSourcesTest {
         skipping.unreadable("/data/secret.txt", denied);
         assertEquals(List.of(new Skipped("/data/secret.txt", SkipReason.UNREADABLE, "permission denied")),
                 skipping.build().skipped());
+
+        // a read that fails (as root no permission is refused; /proc/self/mem refuses a read at offset 0 with EIO)
+        Path mem = Path.of("/proc/self/mem");
+        Options asText = Options.defaults().withFormat(SourceFormat.TXT);
+        IOException thrown = assertThrows(IOException.class, () -> sources.read(List.of(mem), asText));
+        assertFalse(thrown instanceof BadSourceException, "not bad input: " + thrown);
+        SourceBatch skipped = sources.read(List.of(mem, write("ok.txt", "fine")), asText.withOnBadInput(OnBadInput.SKIP));
+        assertEquals(Map.of(SkipReason.UNREADABLE, 1), skipped.skippedByReason(), skipped.skipped().toString());
+        assertEquals(1, skipped.documents().size(), "the run goes on");
     }
 
     @Test

@@ -32,9 +32,12 @@ class ProgressLineTest {
         p.update(3, 10);
         assertTrue(text.toString().endsWith("\rcompressed [#########---------------------] 3/10 docs  8.0 docs/s"),
                 text.toString());
+        clock.addAndGet(300_000_000L);
+        p.update(3, 10);   // a stall: the same count, redrawn once due, its rate falling
+        assertTrue(text.toString().endsWith("] 3/10 docs  3.6 docs/s"), text.toString());
         clock.addAndGet(10_000_000L);
         p.update(10, 10);
-        assertTrue(text.toString().endsWith("] 10/10 docs  34.6 docs/s"), "the last count is drawn at once: " + text);
+        assertTrue(text.toString().endsWith("] 10/10 docs  16.1 docs/s"), "the last count is drawn at once: " + text);
         p.finish();
         assertTrue(text.toString().endsWith(System.lineSeparator()));
     }

@@ -17,6 +17,15 @@ public final class FakeBlobSource implements BlobSource {
     public volatile boolean down;
     /** Runs at the start of every read: a test's way to change the world while Redis answers. */
     public volatile Runnable duringRead = () -> { };
+    /** The size each key was expected to have in the last sized read (the catalog's, as the caller told it). */
+    public final Map<String, Long> expected = new ConcurrentHashMap<>();
+
+    @Override
+    public <T> Map<String, T> readAll(List<String> keys, java.util.function.ToLongFunction<String> expectedBytes,
+                                      dev.sacrag.kvstore.BlobReader<T> reader) {
+        keys.forEach(k -> expected.put(k, expectedBytes.applyAsLong(k)));
+        return BlobSource.super.readAll(keys, expectedBytes, reader);
+    }
 
     @Override
     public Map<String, byte[]> getAll(List<String> keys) {

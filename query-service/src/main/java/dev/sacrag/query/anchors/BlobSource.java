@@ -23,7 +23,8 @@ public interface BlobSource {
      * the bytes are lent for the call). Redis lends them from reused arrays, so large blobs are
      * decoded without a new {@code byte[]} each, and gives each reply the time its expected size
      * and those ahead of it take ({@code expectedBytes}: the catalog's sizes); this default reads
-     * through {@link #getAll}.
+     * through {@link #getAll} and has no use for the sizes (a source that times its reads
+     * overrides it).
      *
      * @throws BlobStoreDownException when the store cannot answer
      */

@@ -62,6 +62,7 @@ class PreloaderTest {
         assertTrue(cache.contains(CacheKey.of(a)) && cache.contains(CacheKey.of(b)));
         assertFalse(cache.contains(CacheKey.of(other)), "another model's anchors are not what questions use");
         assertEquals(TestAnchors.kv(MODEL, 64, 4, 1).keys()[0][0], cache.get(CacheKey.of(a)).orElseThrow().keys()[0][0]);
+        assertEquals(a.bytes(), blobs.expected.get(a.redisKey()), "the store is told the catalog's size");
     }
 
     @Test
