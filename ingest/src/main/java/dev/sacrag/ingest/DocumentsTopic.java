@@ -44,7 +44,7 @@ public final class DocumentsTopic {
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(millis, 30_000),
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis));
         try {
-            admin.describeTopics(List.of(topic)).allTopicNames().get(left(deadline), TimeUnit.NANOSECONDS);
+            describe(admin, topic, deadline);
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
             Config config;
             try {
@@ -75,6 +75,26 @@ public final class DocumentsTopic {
             throw noAnswer(bootstrapServers, timeout, e);
         } finally {
             admin.close(Duration.ZERO);   // nothing of its own to finish: do not wait on a broker that did not answer
+        }
+    }
+
+    /** How long a topic the broker does not know yet is asked for again: one just created may not have reached it. */
+    static final Duration MISSING_TOPIC_GRACE = Duration.ofSeconds(3);
+
+    private static void describe(Admin admin, String topic, long deadline)
+            throws ExecutionException, TimeoutException, InterruptedException {
+        long graceEnd = System.nanoTime() + MISSING_TOPIC_GRACE.toNanos();
+        while (true) {
+            try {
+                admin.describeTopics(List.of(topic)).allTopicNames().get(left(deadline), TimeUnit.NANOSECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+                        || System.nanoTime() - graceEnd >= 0 || deadline - System.nanoTime() < 200_000_000L) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
         }
     }
 
