@@ -106,7 +106,24 @@ final class IngestCommand implements Callable<Integer> {
         boolean questionsWritten = batch.questions().size() == 0 || writeQuestions(batch.questions(), err);
         IngestSummary summary;
         try (DocumentPublisher publisher = DocumentPublisher.connect(target.bootstrapServers(), publishing)) {
-            summary = IngestRunner.onConsole(sources, publisher).publish(batch, start);
+            IngestRunner runner = IngestRunner.onConsole(sources, publisher);
+            // Ctrl-C part way: say how far it got and what to do, instead of ending without a word
+            Thread interrupted = new Thread(() -> {
+                err.println();
+                err.println("ingest: stopped after " + runner.standing() + "; the rest may or may not be on the topic:"
+                        + " run the same command again (the compressor skips documents whose text it has)");
+                err.flush();
+            }, "sac-ingest-interrupted");
+            Runtime.getRuntime().addShutdownHook(interrupted);
+            try {
+                summary = runner.publish(batch, start);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(interrupted);
+                } catch (IllegalStateException shuttingDown) {
+                    // the JVM is already exiting: the hook runs
+                }
+            }
         }
         return report(summary, questionsWritten);
     }

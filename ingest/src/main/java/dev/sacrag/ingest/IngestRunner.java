@@ -29,6 +29,10 @@ public final class IngestRunner {
     private final DocumentPublisher publisher;
     private final PrintStream progressOut;
     private final boolean redraw;
+    /** Documents of the run in progress acknowledged, failed, and in all: read by an interrupted run's report. */
+    private final AtomicInteger acknowledged = new AtomicInteger();
+    private final AtomicInteger failed = new AtomicInteger();
+    private volatile int total;
 
     /**
      * @param redraw true for a terminal (one redrawn bar), false for logs (a line per tenth)
@@ -70,7 +74,10 @@ public final class IngestRunner {
         AtomicInteger done = new AtomicInteger();
         ProgressLine progress = new ProgressLine(new java.io.PrintWriter(progressOut, false,
                 java.nio.charset.Charset.defaultCharset()), "", redraw);
-        AtomicInteger published = new AtomicInteger();
+        AtomicInteger published = acknowledged;
+        published.set(0);
+        failed.set(0);
+        this.total = total;
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
         AtomicBoolean timedOut = new AtomicBoolean();
         List<CompletableFuture<?>> sends = new ArrayList<>(batch.documents().size());
@@ -96,6 +103,7 @@ public final class IngestRunner {
                         published.incrementAndGet();
                     } else {
                         failures.add(draft.docId() + ": " + rootMessage(error) + hint(error));
+                        failed.incrementAndGet();
                         timedOut.compareAndSet(false, rootCause(error) instanceof TimeoutException);
                     }
                     done.incrementAndGet();
@@ -121,6 +129,15 @@ public final class IngestRunner {
         Collections.sort(sortedFailures);
         return new IngestSummary(published.get(), batch.skipped(), sortedFailures,
                 publisher.acknowledgedBytes() - bytesBefore, Duration.ofNanos(System.nanoTime() - start), batch.questions());
+    }
+
+    /**
+     * Where the run in progress stands, for a run stopped part way (Ctrl-C): e.g. "12 of 40
+     * documents acknowledged, 1 failed".
+     */
+    public String standing() {
+        return acknowledged.get() + " of " + total + " documents acknowledged" + (failed.get() == 0 ? "" : ", " + failed.get()
+                + " failed");
     }
 
     /** What to do about a failure whose fix is not in Kafka's message. */

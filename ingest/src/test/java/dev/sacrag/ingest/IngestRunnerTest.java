@@ -39,9 +39,11 @@ class IngestRunnerTest {
         Files.writeString(dir.resolve("empty.md"), "");
         MockProducer<byte[], byte[]> producer = DocumentPublisherTest.producer(true);
 
-        IngestSummary summary = runner(producer, false).run(List.of(dir), Options.defaults());
+        IngestRunner runner = runner(producer, false);
+        IngestSummary summary = runner.run(List.of(dir), Options.defaults());
 
         assertEquals(25, summary.published());
+        assertEquals("25 of 25 documents acknowledged", runner.standing(), "what a run stopped part way would say");
         assertEquals(25, producer.history().size());
         assertEquals(Map.of(SkipReason.EMPTY_FILE, 1), summary.skippedByReason());
         assertTrue(summary.bytes() > 25 * 10, "bytes " + summary.bytes());
