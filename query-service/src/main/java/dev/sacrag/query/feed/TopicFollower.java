@@ -36,7 +36,7 @@ public final class TopicFollower implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TopicFollower.class);
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration RETRY = Duration.ofSeconds(1);
-    /** How often the topic's partitions are looked up again: partitions added to scale out are read too. */
+    /** How often the topic's partitions are looked up again: partitions an operator added are read too. */
     static final Duration PARTITION_RECHECK = Duration.ofSeconds(30);
 
     /** Applies one polled batch; must handle bad records itself (count, log, go on). */
@@ -219,8 +219,9 @@ public final class TopicFollower implements AutoCloseable {
     }
 
     /**
-     * Partitions added to the topic since they were assigned (an operator scaling the compressors
-     * out) are assigned too, from their beginning; without this their records were never read.
+     * Partitions added to the topic since they were assigned are assigned too, from their beginning;
+     * without this their records were never read. (Adding partitions to the keyed documents topic
+     * is no way to scale the compressors: see compressor-stream's README.)
      */
     private void assignAddedPartitions(Consumer<byte[], byte[]> c) {
         List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(5));
