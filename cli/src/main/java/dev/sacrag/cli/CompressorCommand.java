@@ -41,7 +41,7 @@ final class CompressorCommand implements Callable<Integer> {
                     + " share the work [env SAC_COMPRESSOR_APP_ID, default ${DEFAULT-VALUE}].")
     String applicationId;
 
-    @Option(names = Flags.MODEL, paramLabel = "DIR", defaultValue = "${env:SAC_MODEL:-models/sac-demo}",
+    @Option(names = Flags.MODEL, paramLabel = "DIR", defaultValue = "${env:SAC_MODEL:-" + RepoPaths.DEMO_MODEL + "}",
             description = "Model package (base/ + adapters/sac/) or Hugging Face model folder [env SAC_MODEL, default ${DEFAULT-VALUE}].")
     Path model;
 

@@ -43,7 +43,7 @@ final class DataCommand implements Runnable {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--out", defaultValue = "data", description = "Output folder (default ${DEFAULT-VALUE}).")
+        @Option(names = "--out", defaultValue = RepoPaths.DATA, description = "Output folder (default ${DEFAULT-VALUE}).")
         Path out;
 
         @Option(names = "--seed", defaultValue = "7", description = "Seed of the synthetic data (default ${DEFAULT-VALUE}).")
@@ -514,7 +514,7 @@ final class DataCommand implements Runnable {
                 description = "MRQA JSONL files, e.g. data/text-test.jsonl,models/sac-demo/eval/synthetic-test.jsonl.")
         List<Path> data;
 
-        @Option(names = "--model", defaultValue = "models/sac-demo", paramLabel = "DIR",
+        @Option(names = "--model", defaultValue = RepoPaths.DEMO_MODEL, paramLabel = "DIR",
                 description = "Model package (default ${DEFAULT-VALUE}).")
         Path model;
 

@@ -31,15 +31,15 @@ final class DemoCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/sac-demo",
+    @Option(names = "--model", paramLabel = "DIR", defaultValue = RepoPaths.DEMO_MODEL,
             description = "Model package: base/ + adapters/sac/ (default ${DEFAULT-VALUE}).")
     Path model;
 
-    @Option(names = "--documents", paramLabel = "DIR", defaultValue = "demo/documents",
+    @Option(names = "--documents", paramLabel = "DIR", defaultValue = RepoPaths.DEMO_DOCUMENTS,
             description = "Documents to ingest, one .txt per document; doc id = file name without .txt (default ${DEFAULT-VALUE}).")
     Path documents;
 
-    @Option(names = "--questions", paramLabel = "FILE", defaultValue = "demo/questions.jsonl",
+    @Option(names = "--questions", paramLabel = "FILE", defaultValue = RepoPaths.DEMO_QUESTIONS,
             description = "Questions, JSONL {qid, docId, question, answers} (default ${DEFAULT-VALUE}).")
     Path questions;
 

@@ -44,10 +44,10 @@ final class TrainCommand implements Runnable {
                     + "(language modelling on text + QA with the full context in the prompt).",
                     "Writes OUT/base (Hugging Face folder); checkpoints and logs go to OUT/train (resumable)."})
     static final class Base implements Callable<Integer> {
-        @Option(names = "--data", defaultValue = "data", description = "Folder from 'sac data build' (default ${DEFAULT-VALUE}).")
+        @Option(names = "--data", defaultValue = RepoPaths.DATA, description = "Folder from 'sac data build' (default ${DEFAULT-VALUE}).")
         Path data;
 
-        @Option(names = "--out", defaultValue = "models/sac-demo", description = "Model package folder (default ${DEFAULT-VALUE}).")
+        @Option(names = "--out", defaultValue = RepoPaths.DEMO_MODEL, description = "Model package folder (default ${DEFAULT-VALUE}).")
         Path out;
 
         @Option(names = "--seed", defaultValue = "1", description = "Seed (default ${DEFAULT-VALUE}).")
@@ -226,10 +226,10 @@ final class TrainCommand implements Runnable {
                     + "stage 2 QA on composed inputs of 1-4 documents (answer loss only).",
                     "Writes OUT/adapters/NAME (sac.json, sac.safetensors); checkpoints beside it (resumable)."})
     static final class Sac implements Callable<Integer> {
-        @Option(names = "--model", defaultValue = "models/sac-demo", description = "Model package (default ${DEFAULT-VALUE}).")
+        @Option(names = "--model", defaultValue = RepoPaths.DEMO_MODEL, description = "Model package (default ${DEFAULT-VALUE}).")
         Path model;
 
-        @Option(names = "--data", defaultValue = "data", description = "Folder from 'sac data build' (default ${DEFAULT-VALUE}).")
+        @Option(names = "--data", defaultValue = RepoPaths.DATA, description = "Folder from 'sac data build' (default ${DEFAULT-VALUE}).")
         Path data;
 
         @Option(names = "--variant", defaultValue = "sac",

@@ -83,7 +83,7 @@ final class WarmCommand implements Callable<Integer> {
             + " per the control topic, else the default model's).")
     String modelId;
 
-    @Option(names = "--model-package", paramLabel = "DIR", defaultValue = "${env:SAC_MODEL:-models/sac-demo}",
+    @Option(names = "--model-package", paramLabel = "DIR", defaultValue = "${env:SAC_MODEL:-" + RepoPaths.DEMO_MODEL + "}",
             description = "With --model: the package (or Hugging Face folder) whose base model the new adapter belongs to"
                     + " [env SAC_MODEL, default ${DEFAULT-VALUE}].")
     Path modelPackage;

@@ -30,6 +30,31 @@ class SacCliTest {
         return new Run(code, out.toString(), err.toString());
     }
 
+    /**
+     * The launcher runs the JVM in the caller's folder, so typed paths are read from there, and
+     * sets sac.home to the checkout, which the defaults that name its files resolve against.
+     */
+    @Test
+    void defaultsNamingTheCheckoutsFilesResolveAgainstSacHome() {
+        String before = System.getProperty("sac.home");
+        System.setProperty("sac.home", "/opt/sac-checkout");
+        try {
+            DemoCommand demo = new DemoCommand();
+            new picocli.CommandLine(demo).parseArgs();
+            assertEquals(java.nio.file.Path.of("/opt/sac-checkout/models/sac-demo"), demo.model);
+            assertEquals(java.nio.file.Path.of("/opt/sac-checkout/demo/documents"), demo.documents);
+            DemoCommand typed = new DemoCommand();
+            new picocli.CommandLine(typed).parseArgs("--documents", "mydocs");
+            assertEquals(java.nio.file.Path.of("mydocs"), typed.documents, "a typed path stays the caller's");
+        } finally {
+            if (before == null) {
+                System.clearProperty("sac.home");
+            } else {
+                System.setProperty("sac.home", before);
+            }
+        }
+    }
+
     @Test
     void dataBuildRefusesAnUnknownNameStyleBeforeWritingAnything() {
         Run r = run("data", "build", "--names", "wordz", "--out", tmp.resolve("data").toString());

@@ -25,7 +25,7 @@ public enum QuerySetting {
     REDIS("--redis", "SAC_REDIS_URL", "redis://localhost:6379", "URL[,URL...]",
             "Redis holding the anchor-KV blobs: redis:// or rediss://; several URLs = Redis Cluster seeds (one URL of a cluster node works too)."),
     REDIS_TIMEOUT("--redis-timeout", "SAC_REDIS_TIMEOUT", "2s", "DURATION", "Timeout of one Redis command or pipeline."),
-    MODEL("--model", "SAC_MODEL", "models/sac-demo", "DIR",
+    MODEL("--model", "SAC_MODEL", Checkout.path("models/sac-demo"), "DIR",
             "Model package (base/ and adapters/sac/) or Hugging Face model folder."),
     ADAPTER("--adapter", "SAC_ADAPTER", "", "DIR", "SAC adapter folder (default: the package's adapters/sac)."),
     RATIO("--ratio", "SAC_RATIO", "", "R", "Compression ratio of the active model (default: the adapter's smallest)."),
@@ -95,6 +95,18 @@ public enum QuerySetting {
     /** Empty means "none": the setting is optional or derived from others. */
     public String defaultValue() {
         return defaultValue;
+    }
+
+    /**
+     * Defaults naming files of the checkout resolve against it ({@code -Dsac.home}, set by the
+     * launcher and the Docker image), not the working directory, where a path the user types is
+     * read from; without it, relative to the working directory.
+     */
+    private static final class Checkout {
+        static String path(String relative) {
+            String home = System.getProperty("sac.home");
+            return home == null ? relative : java.nio.file.Path.of(home).resolve(relative).toString();
+        }
     }
 
     public String label() {
