@@ -25,7 +25,9 @@ import java.util.concurrent.Callable;
                 "Before the summary, a reference: how many the base model answers with each whole document in its"
                         + " prompt (no compression).",
                 "The last line is 'demo: C/T answers match, ratio R, B bytes/doc vs F full KV'. Exit 0 when at least"
-                        + " 80%% of the answers match, 1 otherwise."})
+                        + " 80%% of the answers match and every question was answered, 1 when fewer match (the model's"
+                        + " answers), 3 when the demo could not run or the pipeline failed (no model package, a service"
+                        + " did not start, a question got no answer), 130 when stopped with Ctrl-C."})
 final class DemoCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Spec
@@ -65,6 +67,11 @@ final class DemoCommand implements Callable<Integer> {
             description = "Give up when the documents are not all compressed after this long (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
+    /** The demo could not run or the pipeline failed: no model, a service did not start, a step timed out, a question got no answer. */
+    static final int PIPELINE_FAILED = 3;
+    /** Stopped with Ctrl-C (128 + SIGINT, as a shell reports it). */
+    static final int INTERRUPTED = 130;
+
     @Override
     public Integer call() throws Exception {
         if (maxNewTokens < 1) {
@@ -72,20 +79,31 @@ final class DemoCommand implements Callable<Integer> {
         }
         DemoRun.Settings settings = new DemoRun.Settings(model, documents, questions, retrieve, maxNewTokens, timeout);
         PrintWriter out = spec.commandLine().getOut();
-        DemoServices.requireModel(model);
-        DemoInputs inputs = DemoInputs.load(documents, questions);
-        out.printf(Locale.ROOT, "demo: %d documents from %s, %d questions from %s, model %s%n", inputs.documents().size(), documents,
-                inputs.questions().size(), questions, model);
-        DemoServices services = DemoServices.start(model, out);
+        PrintWriter err = spec.commandLine().getErr();
+        DemoServices services = null;
+        DemoInputs inputs;
         DemoReport report;
         try {
+            DemoServices.requireModel(model);
+            inputs = DemoInputs.load(documents, questions);
+            out.printf(Locale.ROOT, "demo: %d documents from %s, %d questions from %s, model %s%n", inputs.documents().size(),
+                    documents, inputs.questions().size(), questions, model);
+            services = DemoServices.start(model, out);
             report = new DemoRun(settings, inputs, services, out).run();
-            if (keepRunning) {
-                services.printConnectionHelp(report.firstQuestion());
+        } catch (Exception e) {
+            if (services != null) {
+                services.close();
             }
-        } catch (Throwable t) {
-            services.close();
-            throw t;
+            if (services != null && services.interrupted() || Thread.currentThread().isInterrupted()) {
+                err.println("sac demo: stopped (Ctrl-C)");   // what failed after the stop is the stop's doing
+                return INTERRUPTED;
+            }
+            err.println("sac demo: " + Sac.describe(e));
+            err.println(System.getenv("SAC_DEBUG") != null ? "" : "(set SAC_DEBUG=1 for the stack trace)");
+            if (System.getenv("SAC_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
+            return PIPELINE_FAILED;
         }
         if (!keepRunning) {
             services.close();
@@ -95,11 +113,15 @@ final class DemoCommand implements Callable<Integer> {
             out.println(report.shortfallLine(model, reference));
         }
         out.println(report.summaryLine());
-        out.flush();
-        if (keepRunning) {
+        int code = report.errors() > 0 ? PIPELINE_FAILED : report.passed() ? 0 : 1;
+        if (keepRunning) {   // the way in last, where it stays on screen
+            services.printConnectionHelp(report.firstQuestion());
+            out.flush();
             services.awaitShutdown(); // Ctrl-C: the shutdown hook stops everything
+            return INTERRUPTED;
         }
-        return report.passed() ? 0 : 1;
+        out.flush();
+        return code;
     }
 
     /** Measures and prints the reference; a failure to measure it is printed and leaves it out (the summary still comes). */

@@ -14,8 +14,9 @@ import java.util.Optional;
 record DemoReport(int correct, int total, int errors, int ratio, long bytesPerDoc, long fullBytesPerDoc,
                   Question firstQuestion) {
 
+    /** At least 80% of the answers match, and every question was answered (an [error] is a pipeline fault). */
     boolean passed() {
-        return meetsBar(correct, total);
+        return errors == 0 && meetsBar(correct, total);
     }
 
     /** The demo's bar: at least 80% of the answers match (integer arithmetic: no rounding at the boundary). */
@@ -24,16 +25,16 @@ record DemoReport(int correct, int total, int errors, int ratio, long bytesPerDo
     }
 
     /**
-     * Why the exit status is 1, printed before the summary when the demo did not pass: questions
-     * that got no answer (an RPC error, a pipeline fault), or else misses that are the model's own
+     * Why the demo did not pass, printed before the summary: questions that got no answer (an RPC
+     * error, a pipeline fault: exit status 3), or else (exit status 1) misses that are the model's own
      * answers, with the model package's card (when it has one), which says how the model scores;
      * and when the {@code reference} (the base model reading whole documents) is under the bar
      * too, that the base model keeps the demo under the bar, not only the compression.
      */
     String shortfallLine(Path model, Optional<DemoReference> reference) {
         if (errors > 0) {
-            return String.format(Locale.ROOT, "demo: fewer than 80%% of the answers match (exit status 1); %d of the %d"
-                    + " questions got no answer (see [error] above)", errors, total);
+            return String.format(Locale.ROOT, "demo: the pipeline failed (exit status 3): %d of the %d questions got no"
+                    + " answer (see [error] above)", errors, total);
         }
         Path card = model.resolve("MODEL_CARD.md");
         String base = reference.filter(r -> !r.passes()).map(r -> String.format(Locale.ROOT, "; even with each whole"

@@ -58,7 +58,12 @@ final class DemoServices implements AutoCloseable {
 
     private final PrintWriter out;
     private final Deque<AutoCloseable> opened = new ArrayDeque<>();
-    private final Thread shutdownHook = new Thread(() -> stop(new PrintWriter(System.err, true)), "sac-demo-shutdown");
+    private final Thread shutdownHook = new Thread(() -> {
+        interrupted = true;
+        stop(new PrintWriter(System.err, true));
+    }, "sac-demo-shutdown");
+    /** Set when the shutdown hook (Ctrl-C) stops the services: what fails after that is the stop, not a fault. */
+    private volatile boolean interrupted;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CompressorTopics topics = CompressorTopics.defaults();
     private ModelPaths model;
@@ -119,13 +124,12 @@ final class DemoServices implements AutoCloseable {
     private void startAll(ModelPaths model, Map<String, String> querySettings) throws IOException, InterruptedException {
         this.model = model;
         long t0 = System.nanoTime();
-        say("stack: starting Kafka and Redis (%s; -Dsac.stack=embedded|containers) ...",
+        say("stack: starting Kafka and Redis (%s; SAC_JAVA_OPTS=-Dsac.stack=embedded|containers) ...",
                 LocalStack.Kind.fromSystemProperty().name().toLowerCase(Locale.ROOT));
-        stack = LocalStack.start();
+        stack = keep(LocalStack.start());
         // the demo's shutdown hook stops the services first (the compressor's close may take its
         // max.poll.interval, 160 s by default), then the stack
         stack.ownerClosesOnExit(Duration.ofMinutes(4));
-        opened.push(stack);
         say("stack: Kafka at %s, Redis at %s (%s)", stack.bootstrapServers(), stack.redisUrl(), since(t0));
 
         // a document at the compressor's default limit (8 MiB) fits the documents topic, and its dead letter the DLQ
@@ -137,7 +141,7 @@ final class DemoServices implements AutoCloseable {
                 topics.deadLetter(), topics.recompress(), PARTITIONS);
 
         Path scratch = Files.createTempDirectory("sac-demo-");
-        opened.push(() -> deleteRecursively(scratch));
+        keep(() -> deleteRecursively(scratch));
         t0 = System.nanoTime();
         compressor = CompressorApp.start(CompressorConfig.builder()
                 .bootstrapServers(stack.bootstrapServers())
@@ -147,7 +151,7 @@ final class DemoServices implements AutoCloseable {
                 .stateDir(scratch.resolve("compressor-state"))
                 .metricsPort(0)
                 .build());
-        opened.push(compressor);
+        keep(compressor);
         compressor.awaitRunning(START_TIMEOUT);
         say("compressor: running, model %s (ratio %d) (%s)", compressor.modelId(), compressor.ratio(), since(t0));
 
@@ -163,13 +167,34 @@ final class DemoServices implements AutoCloseable {
                 QuerySetting.REDIS.flag(), stack.redisUrl(),
                 QuerySetting.MODEL.flag(), model.base().toString(),
                 QuerySetting.ADAPTER.flag(), model.adapter().toString()));
-        queryService = QueryServiceApp.start(QueryServiceConfig.parse(settings, Map.of()));
-        opened.push(queryService);
+        queryService = keep(QueryServiceApp.start(QueryServiceConfig.parse(settings, Map.of())));
         if (!queryService.awaitReady(START_TIMEOUT)) {
             throw new IllegalStateException("the query service did not read the topics " + topics.documents() + " and "
                     + topics.catalog() + " within " + START_TIMEOUT);
         }
         say("query-service: serving gRPC on %s, model %s (%s)", target(), queryService.modelId(), since(t0));
+    }
+
+    /**
+     * Keeps what was just started for {@link #stop}; when a Ctrl-C stopped everything while it
+     * started, closes it at once (the stop has run: nothing else would) and ends the start.
+     */
+    private synchronized <T extends AutoCloseable> T keep(T started) {
+        if (closed) {
+            try {
+                started.close();
+            } catch (Exception e) {
+                log.warn("stopping {} failed", started, e);
+            }
+            throw new IllegalStateException("interrupted while the services started");
+        }
+        opened.push(started);
+        return started;
+    }
+
+    /** Whether Ctrl-C (the shutdown hook) stopped the services. */
+    boolean interrupted() {
+        return interrupted;
     }
 
     ModelPaths model() {
@@ -202,10 +227,15 @@ final class DemoServices implements AutoCloseable {
     void printConnectionHelp(Question example) {
         say("running: Kafka %s, Redis %s, gRPC %s; Ctrl-C stops everything. Try:", stack.bootstrapServers(),
                 stack.redisUrl(), target());
-        say("  ./sac ask --target %s --doc %s \"%s\"", target(), example.docId(), example.question().replace("\"", "\\\""));
-        say("  ./sac ask --target %s \"%s\"", target(), example.question().replace("\"", "\\\""));
+        say("  ./sac ask --target %s --doc %s %s", target(), shellQuoted(example.docId()), shellQuoted(example.question()));
+        say("  ./sac ask --target %s %s", target(), shellQuoted(example.question()));
         say("  ./sac docs list --bootstrap-servers %s", stack.bootstrapServers());
         say("  ./sac ingest MORE.txt --bootstrap-servers %s", stack.bootstrapServers());
+    }
+
+    /** {@code text} as one shell word: in single quotes, nothing in it is expanded ($, `, \). */
+    static String shellQuoted(String text) {
+        return "'" + text.replace("'", "'\\''") + "'";
     }
 
     /** Blocks until the shutdown hook (Ctrl-C) has stopped everything. */
@@ -230,15 +260,28 @@ final class DemoServices implements AutoCloseable {
         }
         closed = true;
         long t0 = System.nanoTime();
+        if (interrupted) {   // the compressor may take its max.poll.interval to finish the record in hand
+            to.println();
+            to.println("stopping the query service, compressor, broker and Redis (a minute or two at most) ...");
+            to.flush();
+        }
+        int failed = 0;
         while (!opened.isEmpty()) {
             AutoCloseable c = opened.pop();
             try {
                 c.close();
             } catch (Exception e) {
+                failed++;
                 log.warn("stopping {} failed", c, e);
             }
         }
-        to.printf(Locale.ROOT, "stopped: broker, Redis, compressor and query service; scratch files deleted (%s)%n", since(t0));
+        if (failed == 0) {
+            to.printf(Locale.ROOT, "stopped: broker, Redis, compressor and query service; scratch files deleted (%s)%n",
+                    since(t0));
+        } else {
+            to.printf(Locale.ROOT, "stopped, but %d of the services or scratch files failed to stop (see the warnings"
+                    + " above) (%s)%n", failed, since(t0));
+        }
         to.flush();
         stopped.countDown();
     }

@@ -88,8 +88,22 @@ class DemoRunTest {
         assertTrue(lines.stream().noneMatch(l -> l.contains("[error]")), text);
         assertTrue(text.contains("retrieve: "), text);
         assertTrue(text.contains("stopped: "), text);
-        assertTrue(ProcessHandle.current().children().noneMatch(p -> p.info().command().orElse("").contains("redis-server")),
-                "redis-server was stopped");
+        assertRedisStopped(text);
+    }
+
+    /**
+     * The demo's Redis (its port in the "stack:" line) no longer answers. (Its process is not this
+     * JVM's child but a watchdog shell's, and reports another command name: a port is what is sure.)
+     */
+    static void assertRedisStopped(String demoOutput) {
+        Matcher port = Pattern.compile("Redis at redis://127\\.0\\.0\\.1:(\\d+)").matcher(demoOutput);
+        assertTrue(port.find(), "the stack line names Redis's port:\n" + demoOutput);
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", Integer.parseInt(port.group(1))), 1000);
+            org.junit.jupiter.api.Assertions.fail("redis-server still answers on port " + port.group(1));
+        } catch (java.io.IOException refused) {
+            // stopped
+        }
     }
 
     @Test
@@ -128,7 +142,9 @@ class DemoRunTest {
                 misses.shortfallLine(tmp, Optional.empty()));
 
         String faults = new DemoReport(6, 24, 3, 4, 100, 400, null).shortfallLine(tmp, Optional.of(new DemoReference(1, 24)));
-        assertTrue(faults.contains("3 of the 24 questions got no answer") && !faults.contains("model's answers"), faults);
+        assertTrue(faults.contains("3 of the 24 questions got no answer") && faults.contains("exit status 3")
+                && !faults.contains("model's answers"), faults);
+        assertTrue(!new DemoReport(20, 24, 1, 4, 100, 400, null).passed(), "a question with no answer is a fault, bar or not");
     }
 
     @Test
@@ -138,7 +154,7 @@ class DemoRunTest {
         cl.setOut(new PrintWriter(new StringWriter(), true));
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute("demo", "--model", tmp.resolve("nothing").toString());
-        assertEquals(1, code);
+        assertEquals(DemoCommand.PIPELINE_FAILED, code, "the demo could not run");
         assertTrue(err.toString().contains("./sac train base") && err.toString().contains("git pull"), err.toString());
     }
 

@@ -91,8 +91,7 @@ class PipelineBenchTest {
                     "round " + k + "'s ratio is to the same round's 1-client figure");
         }
         assertTrue(r.out().contains("3 clients, per round: queries/s "), r.out());
-        assertTrue(ProcessHandle.current().children().noneMatch(p -> p.info().command().orElse("").contains("redis-server")),
-                "redis-server was stopped");
+        DemoRunTest.assertRedisStopped(r.out() + r.err());
     }
 
     @Test
