@@ -102,6 +102,9 @@ final class DemoRun {
                     sent.get(i).get(PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (java.util.concurrent.ExecutionException e) {
                     throw new IllegalStateException("publishing " + inputs.documents().get(i).docId() + " failed", e.getCause());
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new IllegalStateException("publishing " + inputs.documents().get(i).docId() + ": the broker did not"
+                            + " acknowledge it within " + human(PUBLISH_TIMEOUT), e);
                 }
             }
         }
@@ -136,6 +139,11 @@ final class DemoRun {
                 return done;
             }
             List<String> missing = wanted.stream().filter(d -> !done.containsKey(d)).toList();
+            org.apache.kafka.streams.KafkaStreams.State state = services.compressor().state();
+            if (!state.isRunningOrRebalancing()) {   // it will not compress anything more: say so now, not at --timeout
+                throw new IllegalStateException("the compressor stopped (its stream is " + state + ") with " + missing.size()
+                        + " document(s) not compressed: " + missing + "; its log says why");
+            }
             double deadLettered = services.deadLettered();
             if (deadLettered > 0) {
                 throw new IllegalStateException(String.format(Locale.ROOT, "%.0f document(s) went to the dead-letter topic %s"
@@ -172,9 +180,18 @@ final class DemoRun {
 
     private List<Graded> askAll(DemoAsker asker, boolean nameTheDocument) {
         List<Graded> graded = new ArrayList<>();
+        Optional<io.grpc.Status> down = Optional.empty();
         for (Question q : inputs.questions()) {
+            if (down.isPresent()) {   // a service that timed out or went away: each further call would wait as long
+                DemoAsker.Asked skipped = new DemoAsker.Asked(Optional.empty(), down, Double.NaN, 0);
+                graded.add(new Graded(q, skipped, false));
+                say("  [error] %s  not asked: an earlier question ended with %s", q.qid(), down.get().getCode());
+                continue;
+            }
             DemoAsker.Asked a = asker.ask(q.question(), nameTheDocument ? List.of(q.docId()) : List.of(),
                     settings.maxNewTokens());
+            down = a.error().filter(s -> s.getCode() == io.grpc.Status.Code.DEADLINE_EXCEEDED
+                    || s.getCode() == io.grpc.Status.Code.UNAVAILABLE);
             boolean match = a.result().isPresent() && Metrics.squadEm(a.answer(), q.answers()) == 1;
             graded.add(new Graded(q, a, match));
             if (a.result().isEmpty()) {

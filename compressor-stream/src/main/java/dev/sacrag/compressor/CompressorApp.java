@@ -225,11 +225,13 @@ public final class CompressorApp implements AutoCloseable {
     /** Blocks until the stream is RUNNING (tasks assigned, stores restored). */
     public void awaitRunning(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        long start = System.nanoTime();
         while (streams.state() != KafkaStreams.State.RUNNING) {
             if (System.nanoTime() > deadline || !streams.state().isRunningOrRebalancing()
                     && streams.state() != KafkaStreams.State.CREATED) {
-                throw new IllegalStateException("compressor " + config.applicationId() + " is " + streams.state()
-                        + ", not RUNNING, after " + timeout);
+                throw new IllegalStateException(String.format(java.util.Locale.ROOT, "compressor %s is %s, not RUNNING,"
+                        + " after %.1f s (of %d s allowed)", config.applicationId(), streams.state(),
+                        (System.nanoTime() - start) / 1e9, timeout.toSeconds()));
             }
             Thread.sleep(50);
         }
