@@ -73,7 +73,7 @@ final class CompressorCommand implements Callable<Integer> {
                     + " [env SAC_RECOMPRESS_TOPIC, default ${DEFAULT-VALUE}].")
     String recompressTopic;
 
-    @Option(names = Flags.STATE_DIR, paramLabel = "DIR", defaultValue = "${env:SAC_COMPRESSOR_STATE_DIR:-.sac-cache/compressor-state}",
+    @Option(names = Flags.STATE_DIR, paramLabel = "DIR", defaultValue = "${env:SAC_COMPRESSOR_STATE_DIR:-" + RepoPaths.STATE_DIR + "}",
             description = "Kafka Streams state (the stores; restored from changelogs if lost) [env SAC_COMPRESSOR_STATE_DIR,"
                     + " default ${DEFAULT-VALUE}].")
     Path stateDir;

@@ -25,12 +25,19 @@ final class DemoAsker implements AutoCloseable {
      * One call's deadline: a demo question is answered in well under a second on 2 cores, so this
      * only ends a call to a service that hangs (and the demo stops asking after one such call).
      */
-    private static final Duration DEADLINE = Duration.ofSeconds(30);
+    static final Duration DEADLINE = Duration.ofSeconds(30);
 
     private final ManagedChannel channel;
+    private final Duration deadline;
 
     DemoAsker(String target) {
+        this(target, DEADLINE);
+    }
+
+    /** @param deadline each call's (the pipeline bench gives its --timeout: a large model's queue may need more) */
+    DemoAsker(String target, Duration deadline) {
         this.channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+        this.deadline = deadline;
     }
 
     /**
@@ -71,7 +78,7 @@ final class DemoAsker implements AutoCloseable {
         AskResult result = null;
         try {
             Iterator<AskResponse> stream = QueryServiceGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS).ask(request);
+                    .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).ask(request);
             while (stream.hasNext()) {
                 AskResponse r = stream.next();
                 if (r.hasToken() && r.getToken().getTokenId() >= 0) {   // not the held-back text flushed at the end
@@ -91,7 +98,7 @@ final class DemoAsker implements AutoCloseable {
 
     /** Loads the documents' anchor KV into the service's cache; misses name documents it cannot serve yet. */
     WarmResponse warm(List<String> docIds) {
-        return QueryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+        return QueryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
                 .warm(WarmRequest.newBuilder().addAllDocIds(docIds).build());
     }
 

@@ -90,20 +90,25 @@ final class DemoCommand implements Callable<Integer> {
                     documents, inputs.questions().size(), questions, model);
             services = DemoServices.start(model, out);
             report = new DemoRun(settings, inputs, services, out).run();
-        } catch (Exception e) {
+        } catch (Throwable e) {
             if (services != null) {
                 services.close();
             }
-            if (services != null && services.interrupted() || Thread.currentThread().isInterrupted()) {
+            if (e instanceof DemoServices.Interrupted || services != null && services.interrupted()) {
                 err.println("sac demo: stopped (Ctrl-C)");   // what failed after the stop is the stop's doing
                 return INTERRUPTED;
             }
             err.println("sac demo: " + Sac.describe(e));
-            err.println(System.getenv("SAC_DEBUG") != null ? "" : "(set SAC_DEBUG=1 for the stack trace)");
             if (System.getenv("SAC_DEBUG") != null) {
                 e.printStackTrace(err);
+            } else {
+                err.println("(set SAC_DEBUG=1 for the stack trace)");
             }
             return PIPELINE_FAILED;
+        }
+        if (services.interrupted()) {   // Ctrl-C as the last answers came: no report of a stopped run
+            err.println("sac demo: stopped (Ctrl-C)");
+            return INTERRUPTED;
         }
         if (!keepRunning) {
             services.close();
@@ -114,7 +119,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.println(report.summaryLine());
         int code = report.errors() > 0 ? PIPELINE_FAILED : report.passed() ? 0 : 1;
-        if (keepRunning) {   // the way in last, where it stays on screen
+        if (keepRunning) {   // the way in last, where it stays on screen; the result above is the run's
             services.printConnectionHelp(report.firstQuestion());
             out.flush();
             services.awaitShutdown(); // Ctrl-C: the shutdown hook stops everything

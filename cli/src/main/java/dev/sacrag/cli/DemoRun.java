@@ -178,20 +178,23 @@ final class DemoRun {
         }
     }
 
+    /** Set when a call timed out: the service hangs, and each further call would wait as long (both passes). */
+    private Optional<io.grpc.Status> down = Optional.empty();
+
     private List<Graded> askAll(DemoAsker asker, boolean nameTheDocument) {
         List<Graded> graded = new ArrayList<>();
-        Optional<io.grpc.Status> down = Optional.empty();
         for (Question q : inputs.questions()) {
-            if (down.isPresent()) {   // a service that timed out or went away: each further call would wait as long
+            services.requireNotInterrupted();
+            if (down.isPresent()) {   // a service that timed out: each further call would wait as long
                 DemoAsker.Asked skipped = new DemoAsker.Asked(Optional.empty(), down, Double.NaN, 0);
                 graded.add(new Graded(q, skipped, false));
-                say("  [error] %s  not asked: an earlier question ended with %s", q.qid(), down.get().getCode());
+                say("  [error] %s  not asked: an earlier question timed out (%s)", q.qid(), down.get().getCode());
                 continue;
             }
             DemoAsker.Asked a = asker.ask(q.question(), nameTheDocument ? List.of(q.docId()) : List.of(),
                     settings.maxNewTokens());
-            down = a.error().filter(s -> s.getCode() == io.grpc.Status.Code.DEADLINE_EXCEEDED
-                    || s.getCode() == io.grpc.Status.Code.UNAVAILABLE);
+            // (UNAVAILABLE is also one question's lot, e.g. its blob being recompressed: the next may be answered)
+            down = a.error().filter(s -> s.getCode() == io.grpc.Status.Code.DEADLINE_EXCEEDED);
             boolean match = a.result().isPresent() && Metrics.squadEm(a.answer(), q.answers()) == 1;
             graded.add(new Graded(q, a, match));
             if (a.result().isEmpty()) {

@@ -96,6 +96,9 @@ final class DemoServices implements AutoCloseable {
             return services;
         } catch (Throwable t) {
             services.close();
+            if (services.interrupted()) {
+                throw new Interrupted();   // what failed is the start that Ctrl-C stopped
+            }
             throw t;
         }
     }
@@ -197,6 +200,20 @@ final class DemoServices implements AutoCloseable {
         return interrupted;
     }
 
+    /** Ctrl-C stopped the services: what follows is no fault of the pipeline. */
+    static final class Interrupted extends RuntimeException {
+        Interrupted() {
+            super("stopped (Ctrl-C)");
+        }
+    }
+
+    /** Throws {@link Interrupted} once Ctrl-C has stopped the services: a step in progress ends there. */
+    void requireNotInterrupted() {
+        if (interrupted) {
+            throw new Interrupted();
+        }
+    }
+
     ModelPaths model() {
         return model;
     }
@@ -260,9 +277,10 @@ final class DemoServices implements AutoCloseable {
         }
         closed = true;
         long t0 = System.nanoTime();
-        if (interrupted) {   // the compressor may take its max.poll.interval to finish the record in hand
+        boolean any = !opened.isEmpty();
+        if (interrupted && any) {   // the compressor may take its max.poll.interval (160 s) to finish the record in hand
             to.println();
-            to.println("stopping the query service, compressor, broker and Redis (a minute or two at most) ...");
+            to.println("stopping what has started (the compressor may take up to three minutes) ...");
             to.flush();
         }
         int failed = 0;
@@ -275,7 +293,9 @@ final class DemoServices implements AutoCloseable {
                 log.warn("stopping {} failed", c, e);
             }
         }
-        if (failed == 0) {
+        if (!any) {
+            to.println("stopped: nothing had started yet");
+        } else if (failed == 0) {
             to.printf(Locale.ROOT, "stopped: broker, Redis, compressor and query service; scratch files deleted (%s)%n",
                     since(t0));
         } else {

@@ -105,7 +105,8 @@ final class PipelineBench implements Callable<Integer> {
     Integer inferenceThreads;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
-            description = "Give up when a phase's documents are not answerable after this long (default ${DEFAULT-VALUE}).")
+            description = "Give up when a phase's documents are not answerable after this long, or a query gets no"
+                    + " answer (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON here.")
@@ -192,7 +193,7 @@ final class PipelineBench implements Callable<Integer> {
         }
         int most = clients.stream().mapToInt(Integer::intValue).max().orElseThrow();
         List<List<QueryLoad.Level>> byRound = new ArrayList<>();
-        try (QueryLoad load = new QueryLoad(services.target(), inputs.questions(), maxNewTokens, most)) {
+        try (QueryLoad load = new QueryLoad(services.target(), inputs.questions(), maxNewTokens, most, timeout)) {
             load.warmUp();
             for (int r = 1; r <= rounds; r++) {
                 List<QueryLoad.Level> levels = new ArrayList<>();

@@ -41,12 +41,15 @@ final class QueryLoad implements AutoCloseable {
     private final int maxNewTokens;
     private final List<DemoAsker> clients = new ArrayList<>();
 
-    /** @param maxClients channels opened now, for the largest level */
-    QueryLoad(String target, List<Question> questions, int maxNewTokens, int maxClients) {
+    /**
+     * @param maxClients channels opened now, for the largest level
+     * @param deadline each query's
+     */
+    QueryLoad(String target, List<Question> questions, int maxNewTokens, int maxClients, java.time.Duration deadline) {
         this.questions = List.copyOf(questions);
         this.maxNewTokens = maxNewTokens;
         for (int i = 0; i < maxClients; i++) {
-            clients.add(new DemoAsker(target));
+            clients.add(new DemoAsker(target, deadline));
         }
     }
 

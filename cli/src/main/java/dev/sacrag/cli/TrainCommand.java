@@ -155,7 +155,7 @@ final class TrainCommand implements Runnable {
             // what the tokenizer was trained for, beside it: a later run with another --vocab or data
             // would otherwise go on with it silently (a tokenizer copied in, without this file, is used as is)
             Path tokenizerArgs = work.resolve("tokenizer.args");
-            String wanted = "--vocab " + vocab + " --data " + data.normalize() + " --train-file " + trainFile;
+            String wanted = "--vocab " + vocab + " --data " + RepoPaths.recorded(data) + " --train-file " + trainFile;
             if (!Files.exists(tokenizer)) {
                 trainTokenizer(tokenizer, qa, text);
                 dev.sacrag.core.io.AtomicFiles.writeString(tokenizerArgs, wanted + "\n");
@@ -195,7 +195,7 @@ final class TrainCommand implements Runnable {
             ConsoleProgress progress = new ConsoleProgress(work.resolve("base-log.jsonl"), 10);
             BaseTrainer.Config c = new BaseTrainer.Config(out, config, seed, steps, budget, batchTokens, lr, warmup,
                     qaShare, Duration.ofMinutes(5), resume, initFrom, stopAt);
-            new BaseTrainer(c, progress).describingData(java.util.Map.of("--data", data.normalize().toString(), "--train-file", trainFile,
+            new BaseTrainer(c, progress).describingData(java.util.Map.of("--data", RepoPaths.recorded(data), "--train-file", trainFile,
                             "--train-contexts", Integer.toString(trainContexts), "--qa-packing", packing,
                             "--repeats", Integer.toString(repeats), "--plain-text", Boolean.toString(plainText),
                             "--answer-prompt", answerPrompt))
@@ -410,7 +410,7 @@ final class TrainCommand implements Runnable {
                         budget, Duration.ofMinutes(5), resume, init, continuationShare, lr2Decay, stopAt);
                 java.nio.file.Files.createDirectories(adapterDir);
                 new SacTrainer(c, new ConsoleProgress(adapterDir.resolve("train-log.jsonl"), 5))
-                        .describingData(java.util.Map.of("--data", data.normalize().toString(),
+                        .describingData(java.util.Map.of("--data", RepoPaths.recorded(data),
                                 "--train-contexts", Integer.toString(trainContexts),
                                 "--questions-per-example", Integer.toString(questionsPerExample),
                                 "--text-share", String.valueOf(textShare)))

@@ -115,7 +115,7 @@ final class WarmCommand implements Callable<Integer> {
     @Mixin
     RedisOption redis;   // with --rebuild or --model
 
-    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "${env:SAC_COMPRESSOR_STATE_DIR:-.sac-cache/compressor-state}",
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "${env:SAC_COMPRESSOR_STATE_DIR:-" + RepoPaths.STATE_DIR + "}",
             description = "With --model: Kafka Streams state of the compressor run here [env SAC_COMPRESSOR_STATE_DIR, default ${DEFAULT-VALUE}].")
     Path stateDir;
 

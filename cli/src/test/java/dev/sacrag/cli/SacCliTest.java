@@ -46,6 +46,9 @@ class SacCliTest {
             DemoCommand typed = new DemoCommand();
             new picocli.CommandLine(typed).parseArgs("--documents", "mydocs");
             assertEquals(java.nio.file.Path.of("mydocs"), typed.documents, "a typed path stays the caller's");
+            // a training run records its data as the checkout's when it is there: a resume from another folder matches
+            assertEquals("data", RepoPaths.recorded(java.nio.file.Path.of("/opt/sac-checkout/data")));
+            assertEquals("/srv/corpus", RepoPaths.recorded(java.nio.file.Path.of("/srv/corpus/.")));
         } finally {
             if (before == null) {
                 System.clearProperty("sac.home");
