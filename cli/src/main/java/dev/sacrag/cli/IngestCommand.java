@@ -89,12 +89,14 @@ final class IngestCommand implements Callable<Integer> {
         DocumentPublisher.Options publishing = publishingOptions();
         DocumentSources sources = DocumentSources.forPublishing(publishing);
         long start = System.nanoTime();
-        // read before connecting: a mistyped path or a bad line is the user's error, not the broker's
-        SourceBatch batch = sources.read(paths, options);
+        // read before connecting: a mistyped path or a bad line is the user's error, not the broker's;
+        // the texts are read again as they are sent (a corpus larger than the heap is fine)
+        DocumentSources.Scan scan = sources.scan(paths, options);
+        SourceBatch batch = scan.batch();
         PrintWriter err = spec.commandLine().getErr();
         batch.notes().forEach(n -> err.println("ingest: note: " + n));
         listSkipped(batch.skipped(), err);
-        if (batch.documents().isEmpty()) {
+        if (scan.count() == 0) {
             err.printf(Locale.ROOT, "ingest: nothing to publish in %s (%d inputs skipped)%n", paths, batch.skipped().size());
             err.flush();
             return 1;
@@ -116,7 +118,7 @@ final class IngestCommand implements Callable<Integer> {
             }, "sac-ingest-interrupted");
             Runtime.getRuntime().addShutdownHook(interrupted);
             try {
-                summary = runner.publish(batch, start);
+                summary = runner.publish(scan, start);
             } finally {
                 try {
                     Runtime.getRuntime().removeShutdownHook(interrupted);

@@ -31,10 +31,26 @@ final class BatchCollector {
     private final Map<String, String> sources = new HashMap<>();
     private final long now = System.currentTimeMillis();
 
+    /** Where accepted drafts go instead of {@link #documents}: null keeps them (the batch holds them all). */
+    private final java.util.function.Consumer<DocumentDraft> sink;
+    private int accepted;
+
     BatchCollector(DocumentSources.Options options, DocumentLimits limits, DocumentPublisher.Format valueFormat) {
+        this(options, limits, valueFormat, null);
+    }
+
+    /** @param sink each valid draft, as it is read, instead of keeping it (null: keep them for {@link #build}) */
+    BatchCollector(DocumentSources.Options options, DocumentLimits limits, DocumentPublisher.Format valueFormat,
+                   java.util.function.Consumer<DocumentDraft> sink) {
         this.options = options;
         this.limits = limits;
         this.valueFormat = valueFormat;
+        this.sink = sink;
+    }
+
+    /** Valid drafts so far, kept or handed to the sink. */
+    int accepted() {
+        return accepted;
     }
 
     String tenant() {
@@ -60,7 +76,12 @@ final class BatchCollector {
             bad(where, e);
             return false;
         }
-        documents.add(draft);
+        if (sink == null) {
+            documents.add(draft);
+        } else {
+            sink.accept(draft);
+        }
+        accepted++;
         sources.put(draft.docId(), where);
         return true;
     }

@@ -16,9 +16,9 @@ import java.util.Optional;
  * per line) and MRQA JSONL (one per context, plus its questions). Directories are walked
  * recursively in sorted order, so the same inputs give the same documents in the same order.
  *
- * <p>The whole batch is held in memory: bad input is reported before anything is published, and
- * the progress bar has an exact total. A corpus larger than the heap (its text, as UTF-16 for
- * text outside Latin-1) is ingested in parts: a folder or a few files a run.
+ * <p>{@link #read} holds the whole batch in memory (tests, small inputs); {@link #scan} reads the
+ * inputs twice instead, so that bad input is still reported before anything is published and
+ * the progress bar has an exact total, while the corpus is never in memory at once.
  */
 public final class DocumentSources {
 
@@ -94,8 +94,62 @@ public final class DocumentSources {
      * @throws java.nio.file.FileSystemException on a file or folder that cannot be read when {@link OnBadInput#FAIL}
      */
     public SourceBatch read(List<Path> paths, Options options) throws IOException {
+        return read(paths, options, null).build();
+    }
+
+    /**
+     * Reads the inputs twice instead of holding every text in memory: once now, to report bad
+     * input before anything is published and to count the documents ({@link Scan#documents} is
+     * empty, {@link Scan#count} says how many), and again, file by file, when {@link Scan#forEach}
+     * hands each document to its consumer (e.g. the publisher) as it is read. Memory then holds
+     * one document at a time (and the ids), not the corpus.
+     *
+     * @throws java.nio.file.NoSuchFileException when a path does not exist
+     * @throws BadSourceException on the first bad file or line when {@link OnBadInput#FAIL}
+     */
+    public Scan scan(List<Path> paths, Options options) throws IOException {
+        BatchCollector first = read(paths, options, draft -> { });
+        return new Scan(first.build(), first.accepted(), paths, options);
+    }
+
+    /** What {@link #scan} found: the batch without its documents' texts, their count, and a second read. */
+    public final class Scan {
+        private final SourceBatch batch;
+        private final int count;
+        private final List<Path> paths;
+        private final Options options;
+
+        private Scan(SourceBatch batch, int count, List<Path> paths, Options options) {
+            this.batch = batch;
+            this.count = count;
+            this.paths = List.copyOf(paths);
+            this.options = options;
+        }
+
+        /** Skipped inputs, questions and notes, as {@link #read} gives them; {@code documents()} is empty. */
+        public SourceBatch batch() {
+            return batch;
+        }
+
+        /** Documents the first read found valid. */
+        public int count() {
+            return count;
+        }
+
+        /**
+         * Reads the inputs again and hands each valid document to {@code consumer}, in the order
+         * of the first read. A file changed in between is read as it is now: what is bad now is
+         * passed over (the first read decided whether the run may go on).
+         */
+        public void forEach(java.util.function.Consumer<DocumentDraft> consumer) throws IOException {
+            read(paths, options.withOnBadInput(OnBadInput.SKIP), consumer);
+        }
+    }
+
+    private BatchCollector read(List<Path> paths, Options options, java.util.function.Consumer<DocumentDraft> sink)
+            throws IOException {
         SourceFiles.Listing listing = SourceFiles.list(paths, options.format());
-        BatchCollector out = new BatchCollector(options, limits, valueFormat);
+        BatchCollector out = new BatchCollector(options, limits, valueFormat, sink);
         listing.skipped().forEach(out::skip);
         for (Skipped named : listing.refused()) {
             out.bad(named.where(), new BadDocumentException(BadDocumentException.Reason.UNSUPPORTED_CONTENT_TYPE,
@@ -120,6 +174,6 @@ public final class DocumentSources {
                 out.unreadable(file.display(), e);
             }
         }
-        return out.build();
+        return out;
     }
 }

@@ -56,7 +56,7 @@ public final class IngestRunner {
      */
     public IngestSummary run(List<Path> paths, DocumentSources.Options options) throws IOException {
         long start = System.nanoTime();
-        return publish(sources.read(paths, options), start);
+        return publish(sources.scan(paths, options), start);
     }
 
     /**
@@ -67,8 +67,26 @@ public final class IngestRunner {
      *     time (and documents per second) counts from it, as {@link #run} does
      */
     public IngestSummary publish(SourceBatch batch, long start) {
+        return publish(batch.documents()::forEach, batch.documents().size(), batch, start);
+    }
+
+    /**
+     * Publishes what {@link DocumentSources#scan} found, reading the inputs a second time as it
+     * sends: the corpus is never in memory at once (the producer's buffer bounds what is in flight).
+     */
+    public IngestSummary publish(DocumentSources.Scan scan, long start) {
+        return publish(scan::forEach, scan.count(), scan.batch(), start);
+    }
+
+    /** The documents to send, handed over one at a time. */
+    private interface Drafts {
+        void forEach(java.util.function.Consumer<DocumentDraft> consumer) throws IOException;
+    }
+
+    /** @param read what was read: its skipped inputs and questions go into the summary */
+    private IngestSummary publish(Drafts drafts, int expected, SourceBatch read, long start) {
         long bytesBefore = publisher.acknowledgedBytes();
-        int total = batch.documents().size();
+        int total = expected;
         // Documents are counted on the producer's I/O thread and drawn from a thread of their own:
         // a stderr that blocks (a paused terminal) must not stall the sends.
         AtomicInteger done = new AtomicInteger();
@@ -80,7 +98,7 @@ public final class IngestRunner {
         this.total = total;
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
         AtomicBoolean timedOut = new AtomicBoolean();
-        List<CompletableFuture<?>> sends = new ArrayList<>(batch.documents().size());
+        List<CompletableFuture<?>> sends = new ArrayList<>(total);
         ScheduledExecutorService drawer = total == 0 ? null : Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sac-ingest-progress");
             t.setDaemon(true);
@@ -91,23 +109,28 @@ public final class IngestRunner {
                 progress.update(0, total);   // drawn at once on a terminal, and the rate counts from here
                 drawer.scheduleAtFixedRate(() -> progress.update(done.get(), total), 100, 100, TimeUnit.MILLISECONDS);
             }
-            for (DocumentDraft draft : batch.documents()) {
-                if (timedOut.get()) {
-                    // Each further send would block for max.block.ms waiting for the same broker.
-                    failures.add(draft.docId() + ": not sent: an earlier send timed out (is the broker reachable?)");
-                    done.incrementAndGet();
-                    continue;
-                }
-                sends.add(publisher.publish(draft).whenComplete((metadata, error) -> {
-                    if (error == null) {
-                        published.incrementAndGet();
-                    } else {
-                        failures.add(draft.docId() + ": " + rootMessage(error) + hint(error));
-                        failed.incrementAndGet();
-                        timedOut.compareAndSet(false, rootCause(error) instanceof TimeoutException);
+            try {
+                drafts.forEach(draft -> {
+                    String docId = draft.docId();   // the callback keeps the id, not the text
+                    if (timedOut.get()) {
+                        // Each further send would block for max.block.ms waiting for the same broker.
+                        failures.add(docId + ": not sent: an earlier send timed out (is the broker reachable?)");
+                        done.incrementAndGet();
+                        return;
                     }
-                    done.incrementAndGet();
-                }));
+                    sends.add(publisher.publish(draft).whenComplete((metadata, error) -> {
+                        if (error == null) {
+                            published.incrementAndGet();
+                        } else {
+                            failures.add(docId + ": " + rootMessage(error) + hint(error));
+                            failed.incrementAndGet();
+                            timedOut.compareAndSet(false, rootCause(error) instanceof TimeoutException);
+                        }
+                        done.incrementAndGet();
+                    }));
+                });
+            } catch (IOException e) {   // the second read of a scan: an input gone or unreadable since the first
+                failures.add("reading the inputs again failed after " + sends.size() + " documents: " + e);
             }
             publisher.flush();
             // Every future is complete after flush; join waits only for callbacks still running.
@@ -127,8 +150,8 @@ public final class IngestRunner {
 
         List<String> sortedFailures = new ArrayList<>(failures);
         Collections.sort(sortedFailures);
-        return new IngestSummary(published.get(), batch.skipped(), sortedFailures,
-                publisher.acknowledgedBytes() - bytesBefore, Duration.ofNanos(System.nanoTime() - start), batch.questions());
+        return new IngestSummary(published.get(), read.skipped(), sortedFailures,
+                publisher.acknowledgedBytes() - bytesBefore, Duration.ofNanos(System.nanoTime() - start), read.questions());
     }
 
     /**

@@ -31,6 +31,29 @@ class MrqaSourcesTest {
 
     private final DocumentSources sources = DocumentSources.withDefaults();
 
+    /** The scan holds no text; its second read gives the documents read() holds, in the same order. */
+    @Test
+    void aScanCountsThenHandsOverTheSameDocumentsAsAReadWithoutKeepingTheirText() throws IOException {
+        write("dev.jsonl", HEADER, PARIS, ROME, PARIS);
+        Files.writeString(dir.resolve("notes.md"), "# Notes\nRome was not built in a day.");
+        Files.writeString(dir.resolve("bad.jsonl"), "{\"docId\": \"x\"}\n");
+        Options skip = Options.defaults().withOnBadInput(OnBadInput.SKIP);
+
+        SourceBatch read = sources.read(List.of(dir), skip);
+        DocumentSources.Scan scan = sources.scan(List.of(dir), skip);
+
+        assertEquals(read.documents().size(), scan.count());
+        assertEquals(3, scan.count(), "two contexts (one repeated) and the note");
+        assertTrue(scan.batch().documents().isEmpty(), "the scan keeps no document, so no text");
+        assertEquals(read.skipped(), scan.batch().skipped());
+        assertEquals(read.questions(), scan.batch().questions());
+        List<DocumentDraft> again = new java.util.ArrayList<>();
+        scan.forEach(again::add);
+        assertEquals(read.documents(), again, "the second read hands over what read() holds, in order");
+        assertThrows(BadSourceException.class, () -> sources.scan(List.of(dir), Options.defaults()),
+                "bad input fails the scan, before anything is handed over");
+    }
+
     @Test
     void eachContextBecomesADocumentAndItsQuestionsPointAtIt() throws IOException {
         Path file = write("dev.jsonl", HEADER, PARIS, ROME);
