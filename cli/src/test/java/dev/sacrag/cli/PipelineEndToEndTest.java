@@ -417,6 +417,12 @@ class PipelineEndToEndTest {
         PipelineRig.Topics good = rig.createTopics("checked");
         assertEquals(List.of(), dev.sacrag.ingest.DocumentsTopic.check(rig.stack.bootstrapServers(),
                 good.compressor().documents(), 1000, Duration.ofSeconds(20)), "a compacted topic that takes the records");
+        PipelineRig.Run published = PipelineRig.sac(List.of("ingest", "--bootstrap-servers", rig.stack.bootstrapServers(),
+                "--documents-topic", good.compressor().documents(), "--timeout", "30s", docs.toString()));
+        assertEquals(0, published.code(), published.out() + published.err());
+        assertTrue(published.out().startsWith("ingest: published 1 documents"), published.out());
+        assertTrue(published.err().contains("warning: the documents topic checked.documents takes records of at most"),
+                "the rig's topic keeps Kafka's 1 MiB record limit: " + published.err());
     }
 
     @Test
