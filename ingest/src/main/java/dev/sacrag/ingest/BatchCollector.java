@@ -35,17 +35,23 @@ final class BatchCollector {
     private final java.util.function.Consumer<DocumentDraft> sink;
     private int accepted;
 
+    private final boolean keepQuestions;
+
     BatchCollector(DocumentSources.Options options, DocumentLimits limits, DocumentPublisher.Format valueFormat) {
-        this(options, limits, valueFormat, null);
+        this(options, limits, valueFormat, null, true);
     }
 
-    /** @param sink each valid draft, as it is read, instead of keeping it (null: keep them for {@link #build}) */
+    /**
+     * @param sink each valid draft, as it is read, instead of keeping it (null: keep them for {@link #build})
+     * @param keepQuestions false where the questions were collected already (a second read)
+     */
     BatchCollector(DocumentSources.Options options, DocumentLimits limits, DocumentPublisher.Format valueFormat,
-                   java.util.function.Consumer<DocumentDraft> sink) {
+                   java.util.function.Consumer<DocumentDraft> sink, boolean keepQuestions) {
         this.options = options;
         this.limits = limits;
         this.valueFormat = valueFormat;
         this.sink = sink;
+        this.keepQuestions = keepQuestions;
     }
 
     /** Valid drafts so far, kept or handed to the sink. */
@@ -131,7 +137,9 @@ final class BatchCollector {
     }
 
     void question(Question question) {
-        questions.add(question);
+        if (keepQuestions) {
+            questions.add(question);
+        }
     }
 
     SourceBatch build() {

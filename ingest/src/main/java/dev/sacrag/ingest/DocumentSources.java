@@ -94,35 +94,36 @@ public final class DocumentSources {
      * @throws java.nio.file.FileSystemException on a file or folder that cannot be read when {@link OnBadInput#FAIL}
      */
     public SourceBatch read(List<Path> paths, Options options) throws IOException {
-        return read(paths, options, null).build();
+        return read(SourceFiles.list(paths, options.format()), options, null, true).build();
     }
 
     /**
      * Reads the inputs twice instead of holding every text in memory: once now, to report bad
-     * input before anything is published and to count the documents ({@link Scan#documents} is
-     * empty, {@link Scan#count} says how many), and again, file by file, when {@link Scan#forEach}
+     * input before anything is published and to count the documents ({@code batch().documents()}
+     * is empty, {@link Scan#count} says how many), and again, file by file, when {@link Scan#forEach}
      * hands each document to its consumer (e.g. the publisher) as it is read. Memory then holds
-     * one document at a time (and the ids), not the corpus.
+     * one document's text at a time; what grows with the corpus is its ids (and MRQA questions).
      *
      * @throws java.nio.file.NoSuchFileException when a path does not exist
      * @throws BadSourceException on the first bad file or line when {@link OnBadInput#FAIL}
      */
     public Scan scan(List<Path> paths, Options options) throws IOException {
-        BatchCollector first = read(paths, options, draft -> { });
-        return new Scan(first.build(), first.accepted(), paths, options);
+        SourceFiles.Listing listing = SourceFiles.list(paths, options.format());
+        BatchCollector first = read(listing, options, draft -> { }, true);
+        return new Scan(first.build(), first.accepted(), listing, options);
     }
 
     /** What {@link #scan} found: the batch without its documents' texts, their count, and a second read. */
     public final class Scan {
         private final SourceBatch batch;
         private final int count;
-        private final List<Path> paths;
+        private final SourceFiles.Listing listing;
         private final Options options;
 
-        private Scan(SourceBatch batch, int count, List<Path> paths, Options options) {
+        private Scan(SourceBatch batch, int count, SourceFiles.Listing listing, Options options) {
             this.batch = batch;
             this.count = count;
-            this.paths = List.copyOf(paths);
+            this.listing = listing;
             this.options = options;
         }
 
@@ -137,19 +138,24 @@ public final class DocumentSources {
         }
 
         /**
-         * Reads the inputs again and hands each valid document to {@code consumer}, in the order
-         * of the first read. A file changed in between is read as it is now: what is bad now is
-         * passed over (the first read decided whether the run may go on).
+         * Reads the files of the first read again (a file added since is not read) and hands each
+         * valid document to {@code consumer}, in the order of the first read. A file changed in
+         * between is read as it is now: what is bad or unreadable now is passed over and returned,
+         * for the caller to report (the first read decided whether the run may go on).
+         *
+         * @return what the second read passed over that the first did not (empty when nothing changed)
          */
-        public void forEach(java.util.function.Consumer<DocumentDraft> consumer) throws IOException {
-            read(paths, options.withOnBadInput(OnBadInput.SKIP), consumer);
+        public List<Skipped> forEach(java.util.function.Consumer<DocumentDraft> consumer) throws IOException {
+            BatchCollector again = read(listing, options.withOnBadInput(OnBadInput.SKIP), consumer, false);
+            java.util.Set<Skipped> before = new java.util.HashSet<>(batch.skipped());
+            return again.build().skipped().stream().filter(s -> !before.contains(s)).toList();
         }
     }
 
-    private BatchCollector read(List<Path> paths, Options options, java.util.function.Consumer<DocumentDraft> sink)
-            throws IOException {
-        SourceFiles.Listing listing = SourceFiles.list(paths, options.format());
-        BatchCollector out = new BatchCollector(options, limits, valueFormat, sink);
+    /** @param questions whether MRQA questions are kept (a second read has them already) */
+    private BatchCollector read(SourceFiles.Listing listing, Options options, java.util.function.Consumer<DocumentDraft> sink,
+                                boolean questions) throws IOException {
+        BatchCollector out = new BatchCollector(options, limits, valueFormat, sink, questions);
         listing.skipped().forEach(out::skip);
         for (Skipped named : listing.refused()) {
             out.bad(named.where(), new BadDocumentException(BadDocumentException.Reason.UNSUPPORTED_CONTENT_TYPE,

@@ -67,7 +67,10 @@ public final class IngestRunner {
      *     time (and documents per second) counts from it, as {@link #run} does
      */
     public IngestSummary publish(SourceBatch batch, long start) {
-        return publish(batch.documents()::forEach, batch.documents().size(), batch, start);
+        return publish(consumer -> {
+            batch.documents().forEach(consumer);
+            return List.of();
+        }, batch.documents().size(), batch, start);
     }
 
     /**
@@ -78,9 +81,16 @@ public final class IngestRunner {
         return publish(scan::forEach, scan.count(), scan.batch(), start);
     }
 
-    /** The documents to send, handed over one at a time. */
+    /** The documents to send, handed over one at a time; returns what a second read passed over that the first did not. */
     private interface Drafts {
-        void forEach(java.util.function.Consumer<DocumentDraft> consumer) throws IOException;
+        List<Skipped> forEach(java.util.function.Consumer<DocumentDraft> consumer) throws IOException;
+    }
+
+    /** Ends the reading once a send timed out: every further send would wait as long for the same broker. */
+    private static final class StopReading extends RuntimeException {
+        StopReading() {
+            super(null, null, false, false);
+        }
     }
 
     /** @param read what was read: its skipped inputs and questions go into the summary */
@@ -98,7 +108,9 @@ public final class IngestRunner {
         this.total = total;
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
         AtomicBoolean timedOut = new AtomicBoolean();
-        List<CompletableFuture<?>> sends = new ArrayList<>(total);
+        AtomicInteger handedOver = new AtomicInteger();
+        AtomicInteger unsent = new AtomicInteger();   // left unread after a timeout: counted, not named
+        AtomicInteger inFlight = new AtomicInteger();   // sends whose callback has not run (no future kept per document)
         ScheduledExecutorService drawer = total == 0 ? null : Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sac-ingest-progress");
             t.setDaemon(true);
@@ -109,16 +121,16 @@ public final class IngestRunner {
                 progress.update(0, total);   // drawn at once on a terminal, and the rate counts from here
                 drawer.scheduleAtFixedRate(() -> progress.update(done.get(), total), 100, 100, TimeUnit.MILLISECONDS);
             }
+            List<Skipped> changed = List.of();
             try {
-                drafts.forEach(draft -> {
-                    String docId = draft.docId();   // the callback keeps the id, not the text
+                changed = expected == 0 ? List.of() : drafts.forEach(draft -> {
                     if (timedOut.get()) {
-                        // Each further send would block for max.block.ms waiting for the same broker.
-                        failures.add(docId + ": not sent: an earlier send timed out (is the broker reachable?)");
-                        done.incrementAndGet();
-                        return;
+                        throw new StopReading();
                     }
-                    sends.add(publisher.publish(draft).whenComplete((metadata, error) -> {
+                    handedOver.incrementAndGet();
+                    String docId = draft.docId();   // the callback keeps the id, not the text
+                    inFlight.incrementAndGet();
+                    publisher.publish(draft).whenComplete((metadata, error) -> {
                         if (error == null) {
                             published.incrementAndGet();
                         } else {
@@ -127,14 +139,38 @@ public final class IngestRunner {
                             timedOut.compareAndSet(false, rootCause(error) instanceof TimeoutException);
                         }
                         done.incrementAndGet();
-                    }));
+                        inFlight.decrementAndGet();
+                    });
                 });
-            } catch (IOException e) {   // the second read of a scan: an input gone or unreadable since the first
-                failures.add("reading the inputs again failed after " + sends.size() + " documents: " + e);
+            } catch (StopReading stopped) {
+                int left = Math.max(0, total - handedOver.get());
+                unsent.set(left);
+                failures.add(left + " document(s) not sent: an earlier send timed out (is the broker reachable?)");
+                done.addAndGet(left);
+            } catch (IOException e) {   // the second read of a scan: an input named on the command line is gone
+                failures.add("reading the inputs again failed after " + handedOver.get() + " documents: "
+                        + BatchCollector.whyUnreadable(e));
             }
             publisher.flush();
-            // Every future is complete after flush; join waits only for callbacks still running.
-            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).exceptionally(error -> null).join();
+            // every send is complete after flush; wait (briefly) for callbacks still running on the producer's thread
+            long callbacksDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (inFlight.get() > 0 && System.nanoTime() < callbacksDeadline) {
+                Thread.sleep(1);
+            }
+            // files changed between the scan and the sending: what the first read found and the second did not
+            for (Skipped s : changed) {
+                failures.add(s.where() + ": changed while ingest ran, not sent: " + s.reason() + " (" + s.detail() + ")");
+            }
+            if (!timedOut.get() && handedOver.get() < expected) {
+                unsent.addAndGet(expected - handedOver.get());   // found at first, not the second time
+                if (changed.isEmpty()) {
+                    failures.add("the inputs changed while ingest ran: " + expected + " documents were found at first, "
+                            + handedOver.get() + " the second time");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failures.add("interrupted while waiting for the broker's acknowledgements");
         } finally {
             if (drawer != null) {
                 drawer.shutdownNow();
@@ -150,8 +186,10 @@ public final class IngestRunner {
 
         List<String> sortedFailures = new ArrayList<>(failures);
         Collections.sort(sortedFailures);
+        int failedDocuments = Math.max(handedOver.get() - published.get(), failed.get()) + unsent.get();
         return new IngestSummary(published.get(), read.skipped(), sortedFailures,
-                publisher.acknowledgedBytes() - bytesBefore, Duration.ofNanos(System.nanoTime() - start), read.questions());
+                publisher.acknowledgedBytes() - bytesBefore, Duration.ofNanos(System.nanoTime() - start), read.questions(),
+                failedDocuments);
     }
 
     /**

@@ -14,11 +14,21 @@ import java.util.stream.Collectors;
  * @param bytes key and value bytes acknowledged by the broker (before Kafka's compression)
  */
 public record IngestSummary(int published, List<Skipped> skipped, List<String> failures, long bytes,
-                            Duration elapsed, QuestionSet questions) {
+                            Duration elapsed, QuestionSet questions, int failedDocuments) {
 
+    /**
+     * @param failedDocuments documents not published: one failure message may stand for several
+     *     (those left unsent after a timeout)
+     */
     public IngestSummary {
         skipped = List.copyOf(skipped);
         failures = List.copyOf(failures);
+    }
+
+    /** A summary where each failure message is one document's. */
+    public IngestSummary(int published, List<Skipped> skipped, List<String> failures, long bytes, Duration elapsed,
+                         QuestionSet questions) {
+        this(published, skipped, failures, bytes, elapsed, questions, failures.size());
     }
 
     public Map<SkipReason, Integer> skippedByReason() {
@@ -39,6 +49,6 @@ public record IngestSummary(int published, List<Skipped> skipped, List<String> f
                         .collect(Collectors.joining(", ")) + ")";
         return String.format(Locale.ROOT, "ingest: published %d documents (%.1f MiB) in %.1f s (%.1f docs/s); %s; failed %d%s",
                 published, bytes / (1024.0 * 1024.0), seconds, published / Math.max(seconds, 1e-9), skippedText,
-                failures.size(), questions.size() == 0 ? "" : "; " + questions.size() + " questions");
+                failedDocuments, questions.size() == 0 ? "" : "; " + questions.size() + " questions");
     }
 }
