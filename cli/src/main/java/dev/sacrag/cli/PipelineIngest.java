@@ -63,7 +63,12 @@ final class PipelineIngest implements AutoCloseable {
         this.timeout = timeout;
         this.publisher = DocumentPublisher.connect(services.stack().bootstrapServers(),
                 DocumentPublisher.Options.defaults().withTopic(services.topics().documents()));
-        this.probe = new DemoAsker(services.target());
+        try {
+            this.probe = new DemoAsker(services.target());
+        } catch (RuntimeException e) {
+            publisher.close();   // not left open behind a probe that could not be made
+            throw e;
+        }
     }
 
     /** Publishes every draft at once and waits until all are answerable. */
