@@ -650,7 +650,23 @@ public final class AnchorKvStore implements AutoCloseable {
     }
 
     private KvStoreUnavailableException unavailable(String operation, String key, Throwable cause) {
-        return new KvStoreUnavailableException(operation, key, config.target(), cause);
+        return new KvStoreUnavailableException(operation, key, config.target(), explained(cause, redis.cluster()));
+    }
+
+    /**
+     * A MOVED or ASK reply to the standalone client: the server it connected to as one node (a
+     * single-node cluster holds every slot) now shares the slots with others. This client does not
+     * follow redirects; the service must be restarted to connect as a cluster client. Said so,
+     * instead of a bare "MOVED 1234 10.0.0.2:6379" on every command.
+     */
+    static Throwable explained(Throwable cause, boolean cluster) {
+        if (!cluster && cause instanceof RedisCommandExecutionException && cause.getMessage() != null
+                && (cause.getMessage().startsWith("MOVED ") || cause.getMessage().startsWith("ASK "))) {
+            return new RedisCommandExecutionException(cause.getMessage() + " (this server became one node of a Redis"
+                    + " Cluster of several after the service connected to it as a single server: restart the service,"
+                    + " or give every node's URL, to use the cluster client)", cause);
+        }
+        return cause;
     }
 
     private static byte[] bytes(String key) {

@@ -23,4 +23,15 @@ class KvStoreUnavailableExceptionTest {
         assertEquals("Redis PING at " + TARGET + " failed: unknown cause",
                 new KvStoreUnavailableException("PING", null, TARGET, null).getMessage());
     }
+
+    @Test
+    void aRedirectToAStandaloneClientSaysTheServerBecameAClusterNode() {
+        io.lettuce.core.RedisCommandExecutionException moved = new io.lettuce.core.RedisCommandExecutionException("MOVED 1234 10.0.0.2:6379");
+        Throwable explained = AnchorKvStore.explained(moved, false);
+        org.junit.jupiter.api.Assertions.assertTrue(explained.getMessage().startsWith("MOVED 1234 10.0.0.2:6379 (this server became one node")
+                && explained.getMessage().contains("restart the service"), explained.getMessage());
+        org.junit.jupiter.api.Assertions.assertSame(moved, AnchorKvStore.explained(moved, true), "the cluster client follows redirects itself");
+        io.lettuce.core.RedisCommandExecutionException oom = new io.lettuce.core.RedisCommandExecutionException("OOM command not allowed");
+        org.junit.jupiter.api.Assertions.assertSame(oom, AnchorKvStore.explained(oom, false));
+    }
 }
