@@ -79,8 +79,8 @@ final class CompressorCommand implements Callable<Integer> {
     Path stateDir;
 
     @Option(names = Flags.METRICS_PORT, paramLabel = "PORT", defaultValue = "${env:SAC_COMPRESSOR_METRICS_PORT:-9401}",
-            description = "Prometheus scrape endpoint http://HOST:PORT/metrics; 0 = off [env SAC_COMPRESSOR_METRICS_PORT,"
-                    + " default ${DEFAULT-VALUE}].")
+            description = "Port of http://HOST:PORT/metrics (Prometheus) and /health, /health/live; 0 = off [env"
+                    + " SAC_COMPRESSOR_METRICS_PORT, default ${DEFAULT-VALUE}].")
     int metricsPort;
 
     @Option(names = Flags.METRICS_BIND, paramLabel = "HOST", defaultValue = "${env:SAC_COMPRESSOR_METRICS_BIND:-0.0.0.0}",

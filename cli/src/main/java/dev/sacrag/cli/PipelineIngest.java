@@ -64,7 +64,7 @@ final class PipelineIngest implements AutoCloseable {
         this.publisher = DocumentPublisher.connect(services.stack().bootstrapServers(),
                 DocumentPublisher.Options.defaults().withTopic(services.topics().documents()));
         try {
-            this.probe = new DemoAsker(services.target());
+            this.probe = new DemoAsker(services.target(), timeout);
         } catch (RuntimeException e) {
             publisher.close();   // not left open behind a probe that could not be made
             throw e;
@@ -126,6 +126,11 @@ final class PipelineIngest implements AutoCloseable {
         double deadLetteredBefore = services.deadLettered();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!pending.isEmpty()) {
+            org.apache.kafka.streams.KafkaStreams.State state = services.compressor().state();
+            if (!state.isRunningOrRebalancing()) {   // it will compress nothing more: say so now, not at --timeout
+                throw new IllegalStateException("the compressor stopped (its stream is " + state + ") with " + pending.size()
+                        + " document(s) not answerable; its log says why");
+            }
             WarmResponse w = probe.warm(List.copyOf(pending));
             long now = System.nanoTime();
             Set<String> misses = Set.copyOf(w.getMissesList());

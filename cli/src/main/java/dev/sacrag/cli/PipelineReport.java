@@ -137,10 +137,10 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
     void writeJson(Path file) throws IOException {
         JsonObject o = new JsonObject();
         o.addProperty("machine", machine);
-        o.addProperty("model", setup.model().toString());
+        o.addProperty("model", RepoPaths.recorded(setup.model()));   // relative to the checkout: no machine's path
         o.addProperty("model_id", modelId);
         o.addProperty("ratio", ratio);
-        o.addProperty("documents_dir", setup.documentsDir().toString());
+        o.addProperty("documents_dir", RepoPaths.recorded(setup.documentsDir()));
         o.addProperty("documents", setup.documents());
         o.addProperty("copies", setup.copies());
         o.addProperty("questions", setup.questions());

@@ -38,15 +38,8 @@ public final class DocIds {
      * typed ({@code docs/a.md} vs {@code /abs/docs/a.md}); where two files share that too
      * ({@code README.md} in two folders named), of the folder's own name and that path; where
      * those are equal too, of the absolute path. So a suffix never depends on the working directory.
-     */
-    static Map<SourceFile, String> forTextFiles(List<SourceFile> files, String tenant) {
-        return forTextFiles(files, tenant, note -> { });
-    }
-
-    /**
-     * As above, telling {@code notes} of each collision: which files share a slug, the ids they
-     * got, and that a document published under the plain id by an earlier run (before the second
-     * file appeared) stays until deleted.
+     * {@code notes} hears of each collision: which files share a slug, the ids they got, and that a
+     * document published under the plain id by an earlier run stays until deleted.
      */
     static Map<SourceFile, String> forTextFiles(List<SourceFile> files, String tenant,
                                                 java.util.function.Consumer<String> notes) {

@@ -62,8 +62,8 @@ public final class DocumentsTopic {
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                 throw new IllegalStateException("the documents topic " + topic + " does not exist on " + bootstrapServers
-                        + ": create it (compacted, max.message.bytes at least " + largestRecordBytes
-                        + ") or name the one in use with --documents-topic");
+                        + ": create it (compacted" + (largestRecordBytes > 0 ? ", max.message.bytes at least "
+                        + largestRecordBytes : "") + ") or name the one in use with --documents-topic");
             }
             if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
                 throw noAnswer(bootstrapServers, timeout, e.getCause());

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -57,20 +56,6 @@ public final class IngestRunner {
     public IngestSummary run(List<Path> paths, DocumentSources.Options options) throws IOException {
         long start = System.nanoTime();
         return publish(sources.scan(paths, options), start);
-    }
-
-    /**
-     * Publishes a batch already read (e.g. before connecting, so that bad input is reported as
-     * the user's error and not the broker's).
-     *
-     * @param start {@link System#nanoTime()} when the run began, before the reading: the summary's
-     *     time (and documents per second) counts from it, as {@link #run} does
-     */
-    public IngestSummary publish(SourceBatch batch, long start) {
-        return publish(consumer -> {
-            batch.documents().forEach(consumer);
-            return List.of();
-        }, batch.documents().size(), batch, start);
     }
 
     /**
@@ -147,7 +132,7 @@ public final class IngestRunner {
                 unsent.set(left);
                 failures.add(left + " document(s) not sent: an earlier send timed out (is the broker reachable?)");
                 done.addAndGet(left);
-            } catch (IOException e) {   // the second read of a scan: an input named on the command line is gone
+            } catch (IOException e) {   // the second read failed as a whole (a file it cannot read is passed over and returned)
                 failures.add("reading the inputs again failed after " + handedOver.get() + " documents: "
                         + BatchCollector.whyUnreadable(e));
             }

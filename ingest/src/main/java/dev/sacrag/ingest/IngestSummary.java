@@ -10,7 +10,8 @@ import java.util.stream.Collectors;
 /**
  * The outcome of one ingest run.
  *
- * @param failures one message per document the broker did not accept (docId and cause)
+ * @param failures why documents were not published: the broker refused one (docId and cause), or
+ *     several were left unsent after a timeout (one message with their count)
  * @param bytes key and value bytes acknowledged by the broker (before Kafka's compression)
  */
 public record IngestSummary(int published, List<Skipped> skipped, List<String> failures, long bytes,

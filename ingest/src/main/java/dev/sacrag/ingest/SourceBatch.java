@@ -17,10 +17,6 @@ public record SourceBatch(List<DocumentDraft> documents, List<Skipped> skipped, 
         notes = List.copyOf(notes);
     }
 
-    public SourceBatch(List<DocumentDraft> documents, List<Skipped> skipped, QuestionSet questions) {
-        this(documents, skipped, questions, List.of());
-    }
-
     public Map<SkipReason, Integer> skippedByReason() {
         Map<SkipReason, Integer> counts = new EnumMap<>(SkipReason.class);
         skipped.forEach(s -> counts.merge(s.reason(), 1, Integer::sum));

@@ -238,7 +238,7 @@ public final class AnchorKvStore implements AutoCloseable {
         Map<String, byte[]> found = new LinkedHashMap<>();
         for (List<String> slice : slices(distinct, expectedBytes)) {
             List<RedisFuture<byte[]>> replies = send(slice, operation,
-                    () -> new ByteArrayOutput<>(ByteArrayCodec.INSTANCE), r -> r.cancel(false));
+                    () -> new ByteArrayOutput<>(ByteArrayCodec.INSTANCE), (r, i) -> r.cancel(false));
             List<byte[]> blobs = awaitSlice(slice, replies, expectedBytes, operation, true);
             for (int i = 0; i < slice.size(); i++) {
                 if (blobs.get(i) != null) {
@@ -275,11 +275,11 @@ public final class AnchorKvStore implements AutoCloseable {
 
     /**
      * One untimed GET per key (timed by {@link #awaitSlice}), all written before any reply is
-     * awaited. When a send fails, {@code abandon} gets each reply already sent.
+     * awaited. When a send fails, {@code abandon} gets each reply already sent, with its index.
      */
     private <T> List<RedisFuture<T>> send(List<String> slice, String operation,
                                           java.util.function.Supplier<io.lettuce.core.output.CommandOutput<byte[], byte[], T>> output,
-                                          java.util.function.Consumer<RedisFuture<T>> abandon) {
+                                          java.util.function.ObjIntConsumer<RedisFuture<T>> abandon) {
         List<RedisFuture<T>> replies = new ArrayList<>(slice.size());
         try {
             for (String key : slice) {
@@ -287,7 +287,9 @@ public final class AnchorKvStore implements AutoCloseable {
                         new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(bytes(key))));
             }
         } catch (RedisException e) {
-            replies.forEach(abandon);
+            for (int i = 0; i < replies.size(); i++) {
+                abandon.accept(replies.get(i), i);
+            }
             throw unavailable(operation, slice.get(replies.size()), e);
         }
         return replies;
@@ -349,13 +351,19 @@ public final class AnchorKvStore implements AutoCloseable {
         return Optional.ofNullable(readAll(List.of(key), reader).get(key));
     }
 
-    /** The pooled array of a lent reply not read, back to the pool once the reply has come. */
-    private void giveBackWhenItComes(RedisFuture<LentBlobOutput.Lent> reply) {
-        reply.thenAccept(blob -> {
-            if (blob != null) {
-                buffers.giveBack(blob.array());
-            }
-        });
+    /**
+     * A lent reply that will not be read: cancelled if it has not come (its output abandoned first,
+     * so a reply decoded after all takes no pooled array), else its array goes back to the pool.
+     */
+    private void abandon(LentBlobOutput output, RedisFuture<LentBlobOutput.Lent> reply) {
+        output.abandon();
+        if (!reply.cancel(false)) {   // it had come: give its array back
+            reply.thenAccept(blob -> {
+                if (blob != null) {
+                    buffers.giveBack(blob.array());
+                }
+            });
+        }
     }
 
     /** {@link #readAll(List, ToLongFunction, BlobReader)} of blobs whose size is not known. */
@@ -381,8 +389,12 @@ public final class AnchorKvStore implements AutoCloseable {
         String operation = "GET (pipelined, " + distinct.size() + " keys)";
         Map<String, T> found = new LinkedHashMap<>();
         for (List<String> slice : slices(distinct, expectedBytes)) {
-            List<RedisFuture<LentBlobOutput.Lent>> replies = send(slice, operation, () -> new LentBlobOutput(buffers),
-                    this::giveBackWhenItComes);
+            List<LentBlobOutput> outputs = new ArrayList<>(slice.size());
+            List<RedisFuture<LentBlobOutput.Lent>> replies = send(slice, operation, () -> {
+                LentBlobOutput o = new LentBlobOutput(buffers);
+                outputs.add(o);
+                return o;
+            }, (reply, i) -> abandon(outputs.get(i), reply));
             int next = 0; // replies from here on hold, or will hold, an array not yet given back
             try {
                 List<LentBlobOutput.Lent> lent = awaitSlice(slice, replies, expectedBytes, operation, false);
@@ -400,9 +412,10 @@ public final class AnchorKvStore implements AutoCloseable {
                     }
                 }
             } finally {
-                // On failure: give back what arrived, or arrives later, but was not read.
+                // On failure: what arrived goes back to the pool; what has not is abandoned and cancelled
+                // (a cancelled command is not sent at all if it still waits, e.g. for a reconnect)
                 for (int i = next; i < replies.size(); i++) {
-                    giveBackWhenItComes(replies.get(i));
+                    abandon(outputs.get(i), replies.get(i));
                 }
             }
         }

@@ -20,14 +20,24 @@ final class LentBlobOutput extends CommandOutput<byte[], byte[], LentBlobOutput.
     }
 
     private final BlobBufferPool pool;
+    /** Set when the read gave up on this reply: a reply that comes later takes no pooled array. */
+    private volatile boolean abandoned;
 
     LentBlobOutput(BlobBufferPool pool) {
         super(ByteArrayCodec.INSTANCE, null);
         this.pool = pool;
     }
 
+    /** The reader will not take this reply: it is decoded into nothing (before its command is cancelled). */
+    void abandon() {
+        abandoned = true;
+    }
+
     @Override
     public void set(ByteBuffer bytes) {
+        if (abandoned) {
+            return;   // a cancelled command's reply: nothing reads it, so no array leaves the pool for it
+        }
         if (output != null) { // a second reply for the same command: keep the last, as ValueOutput does
             pool.giveBack(output.array());
             output = null;

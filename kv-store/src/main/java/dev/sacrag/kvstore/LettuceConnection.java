@@ -33,8 +33,10 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * <p>Options chosen for a cache that callers must be able to give up on quickly:
  * <ul>
  * <li>every command, async included, times out after {@code commandTimeout}, except the blob
- * SETs of {@link AnchorKvStore#put} and the sized GETs of {@link AnchorKvStore#getBlob}
- * ({@link BlobCommand}), which it times itself by the blob's size;</li>
+ * SETs of {@link AnchorKvStore#put} and the GETs of {@link AnchorKvStore#getBlob},
+ * {@link AnchorKvStore#getAll} and {@link AnchorKvStore#readAll} ({@link BlobCommand}), which the
+ * store times itself by the sizes expected (and cancels when it gives up: a cancelled command
+ * that still waits, e.g. for a reconnect, is not sent);</li>
  * <li>single server: while disconnected, commands are rejected at once instead of queued — a
  * query should get UNAVAILABLE now, not after a timeout, and a long outage must not pile up a
  * backlog;</li>
@@ -136,9 +138,9 @@ final class LettuceConnection implements AutoCloseable {
 
     /**
      * SET and GET under keywords of their own: the command Redis gets is the same, but the timeout
-     * source can tell the blob transfers of {@link AnchorKvStore#put} and
-     * {@link AnchorKvStore#getBlob}, which it leaves untimed (the store times them by their size),
-     * from any other SET or GET.
+     * source can tell the blob transfers of {@link AnchorKvStore#put}, {@link AnchorKvStore#getBlob}
+     * and the pipelined reads, which it leaves untimed (the store times them by their size), from
+     * any other SET or GET.
      */
     enum BlobCommand implements ProtocolKeyword {
         SET, GET;

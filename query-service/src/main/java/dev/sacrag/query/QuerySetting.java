@@ -10,7 +10,7 @@ public enum QuerySetting {
     PORT("--port", "SAC_QUERY_PORT", "50051", "PORT", "gRPC port (0 = any free port)."),
     BIND("--bind", "SAC_QUERY_BIND", "0.0.0.0", "HOST", "Address the gRPC and metrics servers listen on."),
     METRICS_PORT("--metrics-port", "SAC_QUERY_METRICS_PORT", "9464", "PORT",
-            "Prometheus endpoint port, GET /metrics (0 = any free port, 'off' = none)."),
+            "Port of GET /metrics (Prometheus) and GET /health, /health/live (0 = any free port, 'off' = none of them)."),
     BOOTSTRAP_SERVERS("--bootstrap-servers", "SAC_KAFKA_BOOTSTRAP", "localhost:9092", "HOST:PORT,...", "Kafka brokers."),
     DOCUMENTS_TOPIC("--documents-topic", "SAC_DOCUMENTS_TOPIC", "sac.documents", "TOPIC",
             "Documents topic (compacted): feeds the BM25 index."),

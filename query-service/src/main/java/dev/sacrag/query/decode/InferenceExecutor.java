@@ -22,8 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the hook where a batched decode plugs in. A request whose caller gave up (its future was
  * cancelled) while it waited is dropped, not decoded.
  *
- * <p>Dynamic batching: a batch's callers get their answers together and tend to ask again
- * together, a few milliseconds later. A worker that finds fewer questions waiting than its
+ * <p>Each caller's answer goes out as soon as its own decode ends (the answerer tells each
+ * outcome as it comes), not when the batch's longest does. Dynamic batching: a batch's callers
+ * hear back close together and tend to ask again together, a few milliseconds later. A worker
+ * that finds fewer questions waiting than its
  * last batch held waits up to {@code batchWait} for the rest, instead of starting a small
  * batch that the others then queue behind. A worker whose last batch was one question (a lone
  * caller) never waits.
