@@ -57,11 +57,13 @@ final class QueryServiceCommand implements Callable<Integer> {
                 app.modelId(), config.listen().host(), app.port(),
                 app.metricsPort().isPresent() ? "on :" + app.metricsPort().getAsInt() + "/metrics" : "off",
                 config.topics().documents(), config.topics().catalog(), config.topics().bootstrapServers());
-        while (!app.awaitReady(Duration.ofSeconds(30))) {
+        while (!app.awaitReady(Duration.ofSeconds(30)) && !app.broken()) {
             System.out.println("query-service: still reading the topics (health NOT_SERVING) ...");
         }
-        System.out.println("query-service: serving (health SERVING)");
-        app.awaitTermination();
-        return 0;
+        if (!app.broken()) {
+            System.out.println("query-service: serving (health SERVING)");
+        }
+        app.awaitTermination();   // ends at SIGTERM, or with --exit-when-broken once broken
+        return app.broken() ? 1 : 0;
     }
 }

@@ -148,6 +148,13 @@ public final class QueryServiceApp implements AutoCloseable {
                 new QueryGrpcService(engineOfQuestions, config.limits(), metrics), config.listen().shutdownDrain(),
                 config.listen().shutdownGrace());
         opened.push(server);
+        if (config.listen().exitWhenBroken()) {
+            // a broken replica answers from stale data: stop it, so that whatever restarts exited processes starts a fresh one
+            server.onBroken(() -> {
+                log.error("stopping the gRPC server: --exit-when-broken");
+                server.close();
+            });
+        }
         OptionalInt metricsPort = OptionalInt.empty();
         if (config.listen().metricsPort().isPresent()) {
             MetricsServer endpoint = MetricsServer.start(registry,
@@ -264,6 +271,11 @@ public final class QueryServiceApp implements AutoCloseable {
 
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
+    }
+
+    /** Whether a topic this replica follows stopped being applied (health NOT_SERVING for good). */
+    public boolean broken() {
+        return server.status().broken();
     }
 
     /**

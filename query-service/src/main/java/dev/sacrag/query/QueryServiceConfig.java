@@ -28,8 +28,10 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
      * @param metricsPort empty = no metrics endpoint; 0 = any free port
      * @param shutdownDrain how long a shutdown keeps accepting calls after health went NOT_SERVING
      * @param shutdownGrace how long a shutdown then lets the calls already accepted finish
+     * @param exitWhenBroken stop the replica when it is broken for good (see {@link QueryServiceApp#broken})
      */
-    public record Listen(String host, int port, OptionalInt metricsPort, Duration shutdownDrain, Duration shutdownGrace) {
+    public record Listen(String host, int port, OptionalInt metricsPort, Duration shutdownDrain, Duration shutdownGrace,
+                         boolean exitWhenBroken) {
     }
 
     /**
@@ -76,7 +78,7 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
         OptionalInt metricsPort = v.text(METRICS_PORT).equalsIgnoreCase("off") ? OptionalInt.empty()
                 : OptionalInt.of(v.integer(METRICS_PORT, 0, 65535));
         Listen listen = new Listen(v.text(BIND), v.integer(PORT, 0, 65535), metricsPort, v.durationOrZero(SHUTDOWN_DRAIN),
-                v.durationOrZero(SHUTDOWN_GRACE));
+                v.durationOrZero(SHUTDOWN_GRACE), v.bool(EXIT_WHEN_BROKEN));
         Topics topics = new Topics(v.text(BOOTSTRAP_SERVERS), v.text(DOCUMENTS_TOPIC), v.text(CATALOG_TOPIC),
                 v.text(CONTROL_TOPIC), v.text(RECOMPRESS_TOPIC), v.duration(RECOMPRESS_INTERVAL));
         return new QueryServiceConfig(listen, topics, redis(v), model(v), limits(v),

@@ -46,6 +46,10 @@ public enum QuerySetting {
     SHUTDOWN_GRACE("--shutdown-grace", "SAC_QUERY_SHUTDOWN_GRACE", "10s", "DURATION",
             "On shutdown (SIGTERM): health NOT_SERVING, new calls refused, and this long for the calls already"
                     + " accepted to finish before they are cancelled (0 = at once; keep the orchestrator's grace period above it)."),
+    EXIT_WHEN_BROKEN("--exit-when-broken", "SAC_QUERY_EXIT_WHEN_BROKEN", "false", "true|false",
+            "When a topic this replica follows stops being applied (health NOT_SERVING for good), stop and exit with"
+                    + " status 1, so that a supervisor that restarts exited processes but not unhealthy ones (docker"
+                    + " compose's restart policy) starts a fresh replica."),
     WARM_CACHE_BYTES("--warm-cache-bytes", "SAC_WARM_CACHE_BYTES", "512m", "BYTES",
             "Byte budget of the local cache of decoded anchor KV (k/m/g suffixes; 0 = no cache)."),
     PRELOAD("--preload", "SAC_PRELOAD", "true", "BOOL",

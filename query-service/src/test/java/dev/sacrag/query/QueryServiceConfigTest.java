@@ -37,6 +37,8 @@ class QueryServiceConfigTest {
         QueryServiceConfig c = QueryServiceConfig.parse(withModel(), Map.of());
         assertEquals(50051, c.listen().port());
         assertEquals(OptionalInt.of(9464), c.listen().metricsPort());
+        assertTrue(!c.listen().exitWhenBroken(), "a broken replica stays up (NOT_SERVING) unless told to exit");
+        assertTrue(QueryServiceConfig.parse(withModel(), Map.of("SAC_QUERY_EXIT_WHEN_BROKEN", "true")).listen().exitWhenBroken());
         assertEquals("localhost:9092", c.topics().bootstrapServers());
         assertEquals("sac.documents", c.topics().documents());
         assertEquals("sac.anchor-caches", c.topics().catalog());

@@ -49,6 +49,8 @@ public final class QueryServer implements AutoCloseable {
     }
 
     private volatile Status status = new Status(false, false, "NOT_SERVING: starting, the topics are not read yet");
+    /** Told once, on a thread of its own, when the replica is marked broken. */
+    private volatile Runnable onBroken = () -> { };
 
     private QueryServer(Server server, HealthStatusManager health, CallCounter queries, Duration drain, Duration grace) {
         this.server = server;
@@ -156,6 +158,11 @@ public final class QueryServer implements AutoCloseable {
         status = new Status(true, false, "SERVING");
     }
 
+    /** Runs {@code action} (on a thread of its own) when the replica is marked broken. Set before it may be. */
+    public void onBroken(Runnable action) {
+        this.onBroken = java.util.Objects.requireNonNull(action, "action");
+    }
+
     /** The health status now (see {@link Status}). Never blocks (a shutdown's drain holds the server's lock). */
     public Status status() {
         return status;
@@ -174,6 +181,9 @@ public final class QueryServer implements AutoCloseable {
         log.error("health NOT_SERVING: {}", why);
         setAll(health, ServingStatus.NOT_SERVING);
         status = new Status(false, true, "NOT_SERVING: " + why + " (restart this replica)");
+        Thread tell = new Thread(onBroken, "sac-query-broken");   // not on the caller's (a topic reader's) thread
+        tell.setDaemon(true);
+        tell.start();
     }
 
     /** The server's overall status ("") and the query service's move together. */

@@ -45,11 +45,25 @@ class QueryServerTest {
                 server.markServing();
                 assertEquals(ServingStatus.SERVING, health.check(service).getStatus());
                 assertEquals(new QueryServer.Status(true, false, "SERVING"), server.status());
+                java.util.concurrent.CountDownLatch told = new java.util.concurrent.CountDownLatch(1);
+                java.util.concurrent.atomic.AtomicInteger tellings = new java.util.concurrent.atomic.AtomicInteger();
+                Thread caller = Thread.currentThread();
+                java.util.concurrent.atomic.AtomicBoolean onCallersThread = new java.util.concurrent.atomic.AtomicBoolean();
+                server.onBroken(() -> {
+                    tellings.incrementAndGet();
+                    onCallersThread.set(Thread.currentThread() == caller);
+                    told.countDown();
+                });
                 server.markBroken("the documents topic is no longer followed");
+                assertTrue(told.await(10, TimeUnit.SECONDS), "the broken listener is told");
+                assertTrue(!onCallersThread.get(), "not on the topic reader's thread");
                 assertEquals(ServingStatus.NOT_SERVING, health.check(service).getStatus());
                 server.markServing();
                 assertEquals(ServingStatus.NOT_SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus(),
                         "a broken replica does not come back by itself");
+                server.markBroken("again");
+                Thread.sleep(200);
+                assertEquals(1, tellings.get(), "told once");
                 assertTrue(server.status().words().startsWith("NOT_SERVING: the documents topic is no longer followed")
                         && server.status().broken() && !server.status().serving(), server.status().toString());
             } finally {
