@@ -98,12 +98,7 @@ final class DemoCommand implements Callable<Integer> {
                 err.println("sac demo: stopped (Ctrl-C)");   // what failed after the stop is the stop's doing
                 return INTERRUPTED;
             }
-            err.println("sac demo: " + Sac.describe(e));
-            if (System.getenv("SAC_DEBUG") != null) {
-                e.printStackTrace(err);
-            } else {
-                err.println("(set SAC_DEBUG=1 for the stack trace)");
-            }
+            Sac.reportFailure(err, spec.qualifiedName(), e);
             return PIPELINE_FAILED;
         }
         if (services.interrupted()) {   // Ctrl-C as the last answers came: no report of a stopped run

@@ -55,15 +55,20 @@ public final class Sac implements Runnable {
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Sac());
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
-            line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + describe(ex)); // "sac train sac: ..."
-            if (System.getenv("SAC_DEBUG") != null) {
-                ex.printStackTrace(line.getErr());
-            } else {
-                line.getErr().println("(set SAC_DEBUG=1 for the stack trace)");
-            }
+            reportFailure(line.getErr(), line.getCommandSpec().qualifiedName(), ex); // "sac train sac: ..."
             return 1;
         });
         return cl;
+    }
+
+    /** How a command that failed says so: its name and the causes in one line, the stack trace with SAC_DEBUG. */
+    static void reportFailure(java.io.PrintWriter err, String command, Throwable ex) {
+        err.println(command + ": " + describe(ex));
+        if (System.getenv("SAC_DEBUG") != null) {
+            ex.printStackTrace(err);
+        } else {
+            err.println("(set SAC_DEBUG=1 for the stack trace)");
+        }
     }
 
     /** One line naming the failure and its causes, without a stack trace. */

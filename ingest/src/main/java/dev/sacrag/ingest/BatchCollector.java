@@ -31,7 +31,7 @@ final class BatchCollector {
     private final Map<String, String> sources = new HashMap<>();
     private final long now = System.currentTimeMillis();
 
-    /** Where accepted drafts go instead of {@link #documents}: null keeps them (the batch holds them all). */
+    /** Where accepted drafts go: {@link #documents} (the batch holds them all), or the caller's consumer. */
     private final java.util.function.Consumer<DocumentDraft> sink;
     private int accepted;
 
@@ -50,7 +50,7 @@ final class BatchCollector {
         this.options = options;
         this.limits = limits;
         this.valueFormat = valueFormat;
-        this.sink = sink;
+        this.sink = sink != null ? sink : documents::add;
         this.keepQuestions = keepQuestions;
     }
 
@@ -82,11 +82,7 @@ final class BatchCollector {
             bad(where, e);
             return false;
         }
-        if (sink == null) {
-            documents.add(draft);
-        } else {
-            sink.accept(draft);
-        }
+        sink.accept(draft);
         accepted++;
         sources.put(draft.docId(), where);
         return true;

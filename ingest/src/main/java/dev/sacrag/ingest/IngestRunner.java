@@ -58,19 +58,6 @@ public final class IngestRunner {
         return publish(sources.scan(paths, options), start);
     }
 
-    /**
-     * Publishes what {@link DocumentSources#scan} found, reading the inputs a second time as it
-     * sends: the corpus is never in memory at once (the producer's buffer bounds what is in flight).
-     */
-    public IngestSummary publish(DocumentSources.Scan scan, long start) {
-        return publish(scan::forEach, scan.count(), scan.batch(), start);
-    }
-
-    /** The documents to send, handed over one at a time; returns what a second read passed over that the first did not. */
-    private interface Drafts {
-        List<Skipped> forEach(java.util.function.Consumer<DocumentDraft> consumer) throws IOException;
-    }
-
     /** Ends the reading once a send timed out: every further send would wait as long for the same broker. */
     private static final class StopReading extends RuntimeException {
         StopReading() {
@@ -78,17 +65,19 @@ public final class IngestRunner {
         }
     }
 
-    /** @param read what was read: its skipped inputs and questions go into the summary */
-    private IngestSummary publish(Drafts drafts, int expected, SourceBatch read, long start) {
+    /**
+     * Publishes what {@link DocumentSources#scan} found, reading the inputs a second time as it
+     * sends: the corpus is never in memory at once (the producer's buffer bounds what is in flight).
+     */
+    public IngestSummary publish(DocumentSources.Scan scan, long start) {
         long bytesBefore = publisher.acknowledgedBytes();
-        int total = expected;
+        int total = scan.count();
         // Documents are counted on the producer's I/O thread and drawn from a thread of their own:
         // a stderr that blocks (a paused terminal) must not stall the sends.
         AtomicInteger done = new AtomicInteger();
         ProgressLine progress = new ProgressLine(new java.io.PrintWriter(progressOut, false,
                 java.nio.charset.Charset.defaultCharset()), "", redraw);
-        AtomicInteger published = acknowledged;
-        published.set(0);
+        acknowledged.set(0);
         failed.set(0);
         this.total = total;
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
@@ -108,7 +97,7 @@ public final class IngestRunner {
             }
             List<Skipped> changed = List.of();
             try {
-                changed = expected == 0 ? List.of() : drafts.forEach(draft -> {
+                changed = total == 0 ? List.of() : scan.forEach(draft -> {
                     if (timedOut.get()) {
                         throw new StopReading();
                     }
@@ -117,7 +106,7 @@ public final class IngestRunner {
                     inFlight.incrementAndGet();
                     publisher.publish(draft).whenComplete((metadata, error) -> {
                         if (error == null) {
-                            published.incrementAndGet();
+                            acknowledged.incrementAndGet();
                         } else {
                             failures.add(docId + ": " + rootMessage(error) + hint(error));
                             failed.incrementAndGet();
@@ -146,10 +135,10 @@ public final class IngestRunner {
             for (Skipped s : changed) {
                 failures.add(s.where() + ": changed while ingest ran, not sent: " + s.reason() + " (" + s.detail() + ")");
             }
-            if (!timedOut.get() && handedOver.get() < expected) {
-                unsent.addAndGet(expected - handedOver.get());   // found at first, not the second time
+            if (!timedOut.get() && handedOver.get() < total) {
+                unsent.addAndGet(total - handedOver.get());   // found at first, not the second time
                 if (changed.isEmpty()) {
-                    failures.add("the inputs changed while ingest ran: " + expected + " documents were found at first, "
+                    failures.add("the inputs changed while ingest ran: " + total + " documents were found at first, "
                             + handedOver.get() + " the second time");
                 }
             }
@@ -171,8 +160,9 @@ public final class IngestRunner {
 
         List<String> sortedFailures = new ArrayList<>(failures);
         Collections.sort(sortedFailures);
-        int failedDocuments = Math.max(handedOver.get() - published.get(), failed.get()) + unsent.get();
-        return new IngestSummary(published.get(), read.skipped(), sortedFailures,
+        int failedDocuments = Math.max(handedOver.get() - acknowledged.get(), failed.get()) + unsent.get();
+        SourceBatch read = scan.batch();   // its skipped inputs and questions go into the summary
+        return new IngestSummary(acknowledged.get(), read.skipped(), sortedFailures,
                 publisher.acknowledgedBytes() - bytesBefore, Duration.ofNanos(System.nanoTime() - start), read.questions(),
                 failedDocuments);
     }

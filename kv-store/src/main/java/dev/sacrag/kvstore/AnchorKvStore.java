@@ -239,7 +239,13 @@ public final class AnchorKvStore implements AutoCloseable {
         for (List<String> slice : slices(distinct, expectedBytes)) {
             List<RedisFuture<byte[]>> replies = send(slice, operation,
                     () -> new ByteArrayOutput<>(ByteArrayCodec.INSTANCE), (r, i) -> r.cancel(false));
-            List<byte[]> blobs = awaitSlice(slice, replies, expectedBytes, operation, true);
+            List<byte[]> blobs;
+            try {
+                blobs = awaitSlice(slice, replies, expectedBytes, operation);
+            } catch (RuntimeException e) {
+                replies.forEach(r -> r.cancel(false));   // a read has no effect to wait for
+                throw e;
+            }
             for (int i = 0; i < slice.size(); i++) {
                 if (blobs.get(i) != null) {
                     found.put(slice.get(i), blobs.get(i));
@@ -297,29 +303,20 @@ public final class AnchorKvStore implements AutoCloseable {
 
     /**
      * The replies of a slice sent just now, each awaited until the command timeout plus the
-     * transfer time of the expected bytes up to it. On a failure the slice's replies are cancelled
-     * when {@code cancel} (a read has no effect to wait for) and the failure is thrown. Lent
-     * replies are not cancelled: a cancelled one still takes a pooled array when its reply comes,
-     * and never gives it back; the caller gives back what arrives instead.
+     * transfer time of the expected bytes up to it. A failure is thrown as it is: what to do with
+     * the slice's other replies is the caller's (cancel plain ones; abandon lent ones, see readAll).
      */
     private <T> List<T> awaitSlice(List<String> slice, List<RedisFuture<T>> replies, ToLongFunction<String> expectedBytes,
-                                   String operation, boolean cancel) {
+                                   String operation) {
         long sent = System.nanoTime();
         long upTo = 0;
         List<T> out = new ArrayList<>(slice.size());
-        try {
-            for (int i = 0; i < slice.size(); i++) {
-                upTo += Math.max(0, expectedBytes.applyAsLong(slice.get(i)));
-                long deadline = sent + transferLimit(upTo).toNanos();
-                out.add(awaitUntil(replies.get(i), deadline, operation, slice.get(i), upTo));
-            }
-            return out;
-        } catch (RuntimeException e) {
-            if (cancel) {
-                replies.forEach(r -> r.cancel(false));
-            }
-            throw e;
+        for (int i = 0; i < slice.size(); i++) {
+            upTo += Math.max(0, expectedBytes.applyAsLong(slice.get(i)));
+            long deadline = sent + transferLimit(upTo).toNanos();
+            out.add(awaitUntil(replies.get(i), deadline, operation, slice.get(i), upTo));
         }
+        return out;
     }
 
     private <T> T awaitUntil(RedisFuture<T> reply, long deadlineNanos, String operation, String key, long bytesUpTo) {
@@ -397,7 +394,7 @@ public final class AnchorKvStore implements AutoCloseable {
             }, (reply, i) -> abandon(outputs.get(i), reply));
             int next = 0; // replies from here on hold, or will hold, an array not yet given back
             try {
-                List<LentBlobOutput.Lent> lent = awaitSlice(slice, replies, expectedBytes, operation, false);
+                List<LentBlobOutput.Lent> lent = awaitSlice(slice, replies, expectedBytes, operation);
                 while (next < slice.size()) {
                     int i = next++;
                     LentBlobOutput.Lent blob = lent.get(i);

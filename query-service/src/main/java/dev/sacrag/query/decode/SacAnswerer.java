@@ -59,21 +59,19 @@ public final class SacAnswerer implements Answerer {
             return Answerer.super.answerBatch(batch, done);
         }
         DecodeOutcome[] out = new DecodeOutcome[batch.size()];
-        List<TokenText> texts = new ArrayList<>();
         List<SacEngine.Request> requests = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
             DecodeRequest r = batch.get(i);
             TokenText text = new TokenText(ids -> engine.tokenizer().decode(ids));
-            texts.add(text);
             int index = i;
             requests.add(new SacEngine.Request(r.docs(), r.contextKey(), r.question(), engine.greedy(r.maxNewTokens()),
                     token -> r.sink().accept(Math.toIntExact(token), text.add(token)),
                     outcome -> out[index] = done.deliver(index, finish(r, text, outcome))));
         }
-        List<BatchGenerator.Outcome> outcomes = engine.answerBatch(requests);
-        for (int i = 0; i < batch.size(); i++) {
-            if (out[i] == null) {   // every request's onDone is called; this only guards the contract
-                out[i] = done.deliver(i, finish(batch.get(i), texts.get(i), outcomes.get(i)));
+        engine.answerBatch(requests);   // tells every request's onDone, refused ones too, before it returns
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] == null) {
+                throw new IllegalStateException("the engine returned without telling request " + i + "'s outcome");
             }
         }
         return List.of(out);
