@@ -107,36 +107,62 @@ public final class ActiveAnswerer implements Answerer, AutoCloseable {
 
     @Override
     public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done) {
+        return answerBatch(batch, done, Arrivals.NONE);
+    }
+
+    /**
+     * Decodes with the active model. Requests of another model fail alone, at once; arrivals
+     * stop joining as soon as a swap waits, so that the batch ends and the swap is not held off
+     * by a batch that questions keep joining.
+     */
+    @Override
+    public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
         lock.readLock().lock();
         try {
             Answerer model = current.answerer();
-            List<DecodeRequest> ours = new ArrayList<>(batch.size());
-            List<Integer> where = new ArrayList<>(batch.size());   // ours.get(k) is batch.get(where.get(k))
-            DecodeOutcome[] outcomes = new DecodeOutcome[batch.size()];
-            for (int i = 0; i < batch.size(); i++) {
-                DecodeRequest r = batch.get(i);
-                String foreign = foreignModel(r, model.modelId());
-                if (foreign == null) {
-                    ours.add(r);
-                    where.add(i);
-                } else {
-                    outcomes[i] = done.deliver(i, DecodeOutcome.failed(new ModelChangedException("the active model changed from "
-                            + foreign + " to " + model.modelId() + " while the question waited; retry")));
-                }
+            List<DecodeOutcome> outcomes = new ArrayList<>(batch.size());
+            List<Integer> where = new ArrayList<>(batch.size());   // the model's request k is ours where.get(k)
+            List<DecodeRequest> ours = sort(batch, model.modelId(), outcomes, where, done);
+            if (ours.isEmpty()) {
+                return List.copyOf(outcomes);
             }
-            List<DecodeOutcome> answered = ours.isEmpty() ? List.of()
-                    : model.answerBatch(ours, (k, outcome) -> done.done(where.get(k), outcome));
-            if (answered.size() != ours.size()) {
+            Arrivals joining = arrivals == Arrivals.NONE ? Arrivals.NONE : decoding -> lock.hasQueuedThreads()
+                    ? List.of() : sort(arrivals.take(decoding), model.modelId(), outcomes, where, done);
+            List<DecodeOutcome> answered = model.answerBatch(ours, (k, outcome) -> done.done(where.get(k), outcome),
+                    joining);
+            if (answered.size() != where.size()) {
                 throw new IllegalStateException("model " + model.modelId() + " returned " + answered.size()
-                        + " outcomes for " + ours.size() + " questions");
+                        + " outcomes for " + where.size() + " questions");
             }
             for (int k = 0; k < answered.size(); k++) {
-                outcomes[where.get(k)] = answered.get(k);
+                outcomes.set(where.get(k), answered.get(k));
             }
-            return List.of(outcomes);
+            return List.copyOf(outcomes);
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /**
+     * Numbers {@code requests} after those in {@code outcomes}; returns those of {@code active},
+     * their numbers added to {@code where}, and fails the others (told to {@code done} now).
+     */
+    private static List<DecodeRequest> sort(List<DecodeRequest> requests, String active, List<DecodeOutcome> outcomes,
+                                            List<Integer> where, Completions done) {
+        List<DecodeRequest> ours = new ArrayList<>(requests.size());
+        for (DecodeRequest r : requests) {
+            int i = outcomes.size();
+            outcomes.add(null);
+            String foreign = foreignModel(r, active);
+            if (foreign == null) {
+                ours.add(r);
+                where.add(i);
+            } else {
+                outcomes.set(i, done.deliver(i, DecodeOutcome.failed(new ModelChangedException("the active model changed from "
+                        + foreign + " to " + active + " while the question waited; retry"))));
+            }
+        }
+        return ours;
     }
 
     /** The model id of the request's anchor KV when it is not {@code active}, else null. */

@@ -66,6 +66,20 @@ public interface Answerer {
         }
     }
 
+    /**
+     * Questions that arrive while a batch decodes, for an answerer that lets them join it
+     * (continuous batching). Called on the decoding thread between steps, with how many of the
+     * batch's requests are still decoding; returns the requests to start now (empty when none
+     * wait, and it must not block). The caller that owns the queue decides how many: its batch
+     * limit. Each request it returns is numbered after the batch's and the arrivals before it.
+     */
+    @FunctionalInterface
+    interface Arrivals {
+        Arrivals NONE = decoding -> List.of();
+
+        List<DecodeRequest> take(int decoding);
+    }
+
     /** Answers several requests; outcome i belongs to request i, and one failure fails only its own request. */
     default List<DecodeOutcome> answerBatch(List<DecodeRequest> batch) {
         return answerBatch(batch, Completions.NONE);
@@ -73,10 +87,20 @@ public interface Answerer {
 
     /**
      * {@link #answerBatch(List)}, telling {@code done} of each outcome once, as soon as it is known:
-     * a batched decode delivers a short answer while the longer ones go on. This is the method the
-     * {@link InferenceExecutor} calls and the one an answerer that batches overrides (the
-     * one-argument form only passes no listener).
+     * a batched decode delivers a short answer while the longer ones go on. This is the method an
+     * answerer that batches overrides (the one-argument form only passes no listener).
      */
+    /**
+     * {@link #answerBatch(List, Completions)}, letting the requests {@code arrivals} hands over
+     * join the batch while it decodes; returns the outcomes of {@code batch}, then those of the
+     * arrivals in the order they were taken. This is what the {@link InferenceExecutor} calls. The
+     * default takes none (the executor's next batch gets them); an answerer that batches
+     * continuously overrides it.
+     */
+    default List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+        return answerBatch(batch, done);
+    }
+
     default List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done) {
         List<DecodeOutcome> outcomes = new ArrayList<>(batch.size());
         for (DecodeRequest request : batch) {

@@ -22,8 +22,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the hook where a batched decode plugs in. A request whose caller gave up (its future was
  * cancelled) while it waited is dropped, not decoded.
  *
- * <p>Each caller's answer goes out as soon as its own decode ends (the answerer tells each
- * outcome as it comes), not when the batch's longest does. Dynamic batching: a batch's callers
+ * <p>Continuous batching: questions queued while a batch decodes join it between two decode
+ * steps ({@link Answerer.Arrivals}), as long as fewer than {@code maxBatch} are decoding, so a
+ * question does not wait for the running batch's longest answer. Each caller's answer goes out
+ * as soon as its own decode ends (the answerer tells each outcome as it comes), not when the
+ * batch's longest does. Dynamic batching: a batch's callers
  * hear back close together and tend to ask again together, a few milliseconds later. A worker
  * that finds fewer questions waiting than its
  * last batch held waits up to {@code batchWait} for the rest, instead of starting a small
@@ -257,17 +260,18 @@ public final class InferenceExecutor implements AutoCloseable {
         }
     }
 
-    /** What a batch did: questions decoded, and when their first answer went out. */
+    /** What a batch did: the most questions it decoded at once, and when its first answer went out. */
     private record Ran(int decoded, long end) { }
 
     private Ran run(List<Job> batch) {
         long start = System.nanoTime();
-        List<Job> live = new ArrayList<>(batch.size());
+        List<Job> live = new ArrayList<>(batch.size());     // numbered as the answerer numbers them: the batch, then arrivals
+        List<Long> started = new ArrayList<>(batch.size());   // when each left the queue
         for (Job job : batch) {
-            Duration waited = Duration.ofNanos(start - job.enqueuedNanos);
-            metrics.inferenceWait(waited);
+            metrics.inferenceWait(Duration.ofNanos(start - job.enqueuedNanos));
             if (!job.result.isDone()) { // cancelled by a caller that left while it waited
                 live.add(job);
+                started.add(start);
             }
         }
         if (live.isEmpty()) {
@@ -285,18 +289,48 @@ public final class InferenceExecutor implements AutoCloseable {
                 firstAnswer[0] = now;
                 answered[0] = true;
             }
-            complete(live.get(i), outcome, start, now);
+            complete(live.get(i), outcome, started.get(i), now);
         };
-        List<DecodeOutcome> outcomes = answerer.answerBatch(live.stream().map(Job::request).toList(), done);
-        if (outcomes.size() != live.size()) {
-            throw new IllegalStateException("the answerer returned " + outcomes.size() + " outcomes for "
-                    + live.size() + " questions");
+        int[] most = {live.size()};
+        // Questions queued while the batch decodes join it between two steps, up to maxBatch decoding at once.
+        Answerer.Arrivals arrivals = decoding -> {
+            List<Job> got = new ArrayList<>();
+            if (!closed && decoding < maxBatch) {
+                queue.drainTo(got, maxBatch - decoding);
+            }
+            if (got.isEmpty()) {
+                return List.of();
+            }
+            giveBack(got);
+            long now = System.nanoTime();
+            List<DecodeRequest> joining = new ArrayList<>(got.size());
+            for (Job job : got) {
+                metrics.inferenceWait(Duration.ofNanos(now - job.enqueuedNanos));
+                if (!job.result.isDone()) {
+                    live.add(job);
+                    started.add(now);
+                    joining.add(job.request());
+                }
+            }
+            metrics.inferenceJoined(joining.size());
+            most[0] = Math.max(most[0], decoding + joining.size());
+            return joining;
+        };
+        try {
+            List<DecodeOutcome> outcomes = answerer.answerBatch(live.stream().map(Job::request).toList(), done, arrivals);
+            if (outcomes.size() != live.size()) {
+                throw new IllegalStateException("the answerer returned " + outcomes.size() + " outcomes for "
+                        + live.size() + " questions");
+            }
+            long end = System.nanoTime();
+            for (int i = 0; i < live.size(); i++) {
+                complete(live.get(i), outcomes.get(i), started.get(i), end);   // no-op for those delivered already
+            }
+            return new Ran(most[0], answered[0] ? firstAnswer[0] : end);
+        } catch (Throwable e) {
+            fail(new ArrayList<>(live), e);   // the questions that joined too (the worker fails the batch it took)
+            throw e;
         }
-        long end = System.nanoTime();
-        for (int i = 0; i < live.size(); i++) {
-            complete(live.get(i), outcomes.get(i), start, end);   // no-op for those delivered already
-        }
-        return new Ran(live.size(), answered[0] ? firstAnswer[0] : end);
     }
 
     private static void complete(Job job, DecodeOutcome outcome, long start, long end) {

@@ -55,26 +55,43 @@ public final class SacAnswerer implements Answerer {
 
     @Override
     public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done) {
-        if (batch.size() == 1) {
+        return answerBatch(batch, done, Arrivals.NONE);
+    }
+
+    /** Decodes the batch in one engine batch that the arrivals join as they come (continuous batching). */
+    @Override
+    public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+        if (batch.size() == 1 && arrivals == Arrivals.NONE) {
             return Answerer.super.answerBatch(batch, done);
         }
-        DecodeOutcome[] out = new DecodeOutcome[batch.size()];
-        List<SacEngine.Request> requests = new ArrayList<>();
-        for (int i = 0; i < batch.size(); i++) {
-            DecodeRequest r = batch.get(i);
-            TokenText text = new TokenText(ids -> engine.tokenizer().decode(ids));
-            int index = i;
-            requests.add(new SacEngine.Request(r.docs(), r.contextKey(), r.question(), engine.greedy(r.maxNewTokens()),
-                    token -> r.sink().accept(Math.toIntExact(token), text.add(token)),
-                    outcome -> out[index] = done.deliver(index, finish(r, text, outcome))));
+        List<DecodeOutcome> out = new ArrayList<>();
+        List<SacEngine.Request> requests = new ArrayList<>(batch.size());
+        for (DecodeRequest r : batch) {
+            requests.add(request(r, out, done));
         }
-        engine.answerBatch(requests);   // tells every request's onDone, refused ones too, before it returns
-        for (int i = 0; i < out.length; i++) {
-            if (out[i] == null) {
+        engine.answerBatch(requests, decoding -> {
+            List<SacEngine.Request> joining = new ArrayList<>();
+            for (DecodeRequest r : arrivals.take(decoding)) {
+                joining.add(request(r, out, done));
+            }
+            return joining;
+        });   // tells every request's onDone, refused ones too, before it returns
+        for (int i = 0; i < out.size(); i++) {
+            if (out.get(i) == null) {
                 throw new IllegalStateException("the engine returned without telling request " + i + "'s outcome");
             }
         }
-        return List.of(out);
+        return List.copyOf(out);
+    }
+
+    /** {@code r} for the engine, as request number out.size() of the batch: its outcome goes to that place. */
+    private SacEngine.Request request(DecodeRequest r, List<DecodeOutcome> out, Completions done) {
+        int index = out.size();
+        out.add(null);
+        TokenText text = new TokenText(ids -> engine.tokenizer().decode(ids));
+        return new SacEngine.Request(r.docs(), r.contextKey(), r.question(), engine.greedy(r.maxNewTokens()),
+                token -> r.sink().accept(Math.toIntExact(token), text.add(token)),
+                outcome -> out.set(index, done.deliver(index, finish(r, text, outcome))));
     }
 
     /** A request's answer once its decode ended: the text's tail (bytes held back mid-character) goes to its sink. */

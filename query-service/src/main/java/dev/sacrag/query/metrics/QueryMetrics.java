@@ -44,6 +44,7 @@ public final class QueryMetrics {
     private final Counter inferenceRejected;
     private final Timer inferenceWait;
     private final DistributionSummary inferenceBatch;
+    private final Counter inferenceJoined;
 
     public QueryMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -63,7 +64,9 @@ public final class QueryMetrics {
         this.inferenceWait = Timer.builder("sac.query.inference.wait")
                 .description("Time questions waited for the inference executor").register(registry);
         this.inferenceBatch = DistributionSummary.builder("sac.query.inference.batch.size")
-                .description("Questions decoded together in one batch").register(registry);
+                .description("Questions a batch started with (more may join it while it decodes)").register(registry);
+        this.inferenceJoined = Counter.builder("sac.query.inference.joined")
+                .description("Questions that joined a batch already decoding (continuous batching)").register(registry);
     }
 
     /** Meters kept in memory only: for tests and tools. */
@@ -114,6 +117,15 @@ public final class QueryMetrics {
 
     public void inferenceBatch(int questions) {
         inferenceBatch.record(questions);
+    }
+
+    public void inferenceJoined(int questions) {
+        inferenceJoined.increment(questions);
+    }
+
+    /** Questions that joined a running batch so far. */
+    public long joinedQuestions() {
+        return (long) inferenceJoined.count();
     }
 
     public double meanBatchSize() {

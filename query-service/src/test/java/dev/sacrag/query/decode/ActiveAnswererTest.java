@@ -136,6 +136,80 @@ class ActiveAnswererTest {
         assertEquals("new", active.modelId());
     }
 
+    /**
+     * Arrivals join the active model's batch; one of another model fails alone under its own
+     * number; once a swap waits, no more join, so the batch ends and the swap happens.
+     */
+    @Test
+    void arrivalsJoinUntilASwapWaits() throws Exception {
+        CountDownLatch swapWaits = new CountDownLatch(1);
+        List<List<DecodeRequest>> joined = new java.util.concurrent.CopyOnWriteArrayList<>();
+        FakeAnswerer plain = new FakeAnswerer("old", 2, 0);
+        Answerer model = new Answerer() {
+            @Override
+            public String modelId() {
+                return plain.modelId();
+            }
+
+            @Override
+            public int maxPositions() {
+                return plain.maxPositions();
+            }
+
+            @Override
+            public Answer answer(DecodeRequest request) {
+                return plain.answer(request);
+            }
+
+            @Override
+            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+                List<DecodeRequest> all = new java.util.ArrayList<>(batch);
+                List<DecodeRequest> got = arrivals.take(1);   // one of "old", one of "other" (refused above)
+                joined.add(got);
+                all.addAll(got);
+                await(swapWaits);
+                joined.add(arrivals.take(2));   // a swap waits: none
+                List<DecodeOutcome> out = new java.util.ArrayList<>();
+                for (int i = 0; i < all.size(); i++) {
+                    out.add(done.deliver(i, DecodeOutcome.of(answer(all.get(i)))));
+                }
+                return out;
+            }
+        };
+        ActiveAnswerer active = new ActiveAnswerer(new ActiveAnswerer.Loaded(model, () -> { }));
+        java.util.concurrent.ConcurrentLinkedQueue<DecodeRequest> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>(
+                List.of(question("other", (id, t) -> { }), question("old", (id, t) -> { }), question("old", (id, t) -> { })));
+        java.util.Map<Integer, DecodeOutcome> told = new java.util.concurrent.ConcurrentHashMap<>();
+        CompletableFuture<List<DecodeOutcome>> batch = CompletableFuture.supplyAsync(() -> active.answerBatch(
+                List.of(question("old", (id, t) -> { })), told::put, decoding -> {
+                    List<DecodeRequest> out = new java.util.ArrayList<>();
+                    for (int i = 0; i < 2 && !waiting.isEmpty(); i++) {
+                        out.add(waiting.poll());
+                    }
+                    return out;
+                }));
+        Thread swapper = new Thread(() -> active.swap(new ActiveAnswerer.Loaded(new FakeAnswerer("new", 2, 0), () -> { })));
+        while (joined.isEmpty()) {
+            Thread.sleep(5);
+        }
+        swapper.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (swapper.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        swapWaits.countDown();
+        List<DecodeOutcome> outcomes = batch.get(10, TimeUnit.SECONDS);
+        swapper.join(10_000);
+        assertEquals("new", active.modelId());
+        assertEquals(1, joined.get(0).size(), "the one of model old joined");
+        assertEquals(List.of(), joined.get(1), "nothing joins once a swap waits");
+        assertEquals(3, outcomes.size(), "the batch's request, then the two taken");
+        assertInstanceOf(ModelChangedException.class, outcomes.get(1).failure());
+        assertNull(outcomes.get(2).failure());
+        assertEquals(3, told.size());
+        assertEquals(1, waiting.size(), "the last question was left for the next batch");
+    }
+
     private static void await(CountDownLatch latch) {
         try {
             latch.await(10, TimeUnit.SECONDS);

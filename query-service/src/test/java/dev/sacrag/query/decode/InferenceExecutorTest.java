@@ -311,6 +311,95 @@ class InferenceExecutorTest {
         }
     }
 
+    /**
+     * Continuous batching: questions queued while a batch decodes join it, no more than the
+     * batch limit decoding at once, numbered after the batch; each is answered under its number.
+     */
+    @Test
+    void questionsQueuedWhileABatchDecodesJoinItUpToTheLimit() throws Exception {
+        CountDownLatch decoding = new CountDownLatch(1);
+        CountDownLatch queued = new CountDownLatch(1);
+        List<Integer> taken = new CopyOnWriteArrayList<>();
+        Answerer continuous = new BatchingAnswerer(2) {
+            @Override
+            public Answer answer(DecodeRequest request) {
+                throw new AssertionError("the batch path is used");
+            }
+
+            @Override
+            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+                List<DecodeRequest> all = new ArrayList<>(batch);
+                decoding.countDown();
+                try {
+                    assertTrue(queued.await(10, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                // one row decoding, a limit of two: one joins per take
+                for (int round = 0; round < 2; round++) {
+                    List<DecodeRequest> got = arrivals.take(1);
+                    taken.add(got.size());
+                    all.addAll(got);
+                }
+                assertEquals(List.of(), arrivals.take(2), "no room while two decode");
+                List<DecodeOutcome> out = new ArrayList<>();
+                for (int i = 0; i < all.size(); i++) {
+                    out.add(done.deliver(i, DecodeOutcome.of(new Answer("answer to " + all.get(i).question(), 1, true))));
+                }
+                return out;
+            }
+        };
+        try (InferenceExecutor executor = new InferenceExecutor(continuous, 1, 2, 8, metrics)) {
+            CompletableFuture<Decoded> first = executor.submit(request("first?"));
+            assertTrue(decoding.await(10, TimeUnit.SECONDS));
+            CompletableFuture<Decoded> second = executor.submit(request("second?"));
+            CompletableFuture<Decoded> withdrawn = executor.submit(request("withdrawn?"));
+            CompletableFuture<Decoded> third = executor.submit(request("third?"));
+            withdrawn.cancel(false);
+            queued.countDown();
+            assertEquals("answer to first?", first.get(10, TimeUnit.SECONDS).answer().text());
+            assertEquals("answer to second?", second.get(10, TimeUnit.SECONDS).answer().text());
+            assertEquals("answer to third?", third.get(10, TimeUnit.SECONDS).answer().text());
+            assertEquals(List.of(1, 1), taken);
+            assertEquals(2, metrics.joinedQuestions());
+        }
+    }
+
+    /** A batch that fails after questions joined it fails them too: none is left waiting. */
+    @Test
+    void questionsThatJoinedAFailingBatchFailWithIt() throws Exception {
+        CountDownLatch decoding = new CountDownLatch(1);
+        CountDownLatch queued = new CountDownLatch(1);
+        Answerer failing = new BatchingAnswerer(4) {
+            @Override
+            public Answer answer(DecodeRequest request) {
+                throw new AssertionError("the batch path is used");
+            }
+
+            @Override
+            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+                decoding.countDown();
+                try {
+                    assertTrue(queued.await(10, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                assertEquals(1, arrivals.take(1).size());
+                throw new IllegalStateException("the decode broke");
+            }
+        };
+        try (InferenceExecutor executor = new InferenceExecutor(failing, 1, 4, 8, metrics)) {
+            CompletableFuture<Decoded> first = executor.submit(request("first?"));
+            assertTrue(decoding.await(10, TimeUnit.SECONDS));
+            CompletableFuture<Decoded> joined = executor.submit(request("joined?"));
+            queued.countDown();
+            for (CompletableFuture<Decoded> f : List.of(first, joined)) {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+                assertEquals("the decode broke", e.getCause().getMessage());
+            }
+        }
+    }
+
     @Test
     void aFailingQuestionFailsOnlyItself() throws Exception {
         try (InferenceExecutor executor = new InferenceExecutor(failingOn("bad", () -> {

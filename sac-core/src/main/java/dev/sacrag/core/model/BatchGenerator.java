@@ -17,20 +17,35 @@ import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
- * Decodes several independent sequences together: the caches are copied into one reserved
- * batch cache (padded to one length, with room for the prompts and {@value #ANSWER_ROOM} answer
- * tokens, grown by as many when the answers reach it, so a step does not copy the cache), all prompts are prefilled in one forward (left-padded), and
- * every decode step runs all live sequences as one batch (padded and unwritten slots masked);
- * once half the rows have ended, the others' caches are copied into a smaller batch, so a long
- * answer does not keep ended rows computing. On a CPU the decode step is bound by reading the weights and by per-op
- * overhead, both shared by the batch, so B sequences cost far less than B separate loops.
+ * Decodes several independent sequences together, and lets new ones join while it runs
+ * (continuous batching).
+ *
+ * <p>The batch cache is one reserved [B, Hkv, capacity, D] per layer. Row r holds its sequence's
+ * own cache (e.g. composed anchors), its prompt and its answer so far, right-aligned so that the
+ * next token of every row is written at the same slot; each row has its own additive mask over
+ * the slots (0 where its tokens are, {@link Masks#BLOCKED} elsewhere), so rows of different
+ * lengths share one forward per step. The cache has room for {@value #ANSWER_ROOM} answer tokens
+ * and grows by as many when the answers reach it, so a step does not copy the cache.
+ *
+ * <ul>
+ *   <li><b>Start:</b> every prompt is prefilled in one forward (left-padded) and gives its row's
+ *       first token.</li>
+ *   <li><b>Each step</b> runs all rows as one batch. On a CPU a decode step is bound by reading the
+ *       weights and by per-op overhead, both shared by the batch, so B sequences cost far less
+ *       than B separate loops.</li>
+ *   <li><b>Joining:</b> between steps, {@link Arrivals#take} may hand over sequences that arrived
+ *       meanwhile. They are prefilled together in a forward of their own, then copied into the
+ *       batch beside the running rows (both blocks shifted so that their last slots line up). A
+ *       question asked while a batch decodes starts within one step and a prefill, instead of
+ *       waiting for the batch's longest answer.</li>
+ *   <li><b>Leaving:</b> once half the rows have ended, the others are copied into a smaller
+ *       batch, each moved to the end of the slots it needs (the slots in front of it that only
+ *       rows gone used are dropped), so ended rows and old slots do not keep costing every step.</li>
+ * </ul>
  *
  * <p>A callback that throws stops only its own sequence (a cancelled request); the error is
- * returned in that sequence's result.
- *
- * <p>Each sequence's {@code onDone} hears its outcome as soon as that sequence ends, on the
- * decoding thread, while the others go on: a short answer batched with a long one is delivered
- * when it is complete, not when the batch is. {@link #generate} still returns every outcome.
+ * returned in that sequence's result. Each sequence's {@code onDone} hears its outcome as soon as
+ * that sequence ends, on the decoding thread, while the others go on.
  */
 public final class BatchGenerator {
 
@@ -64,252 +79,440 @@ public final class BatchGenerator {
     /** What a sequence produced; {@code error} is set when its callback threw. */
     public record Outcome(Generator.Result result, RuntimeException error) { }
 
+    /**
+     * Sequences that join a running batch. Both methods are called on the decoding thread,
+     * between steps.
+     */
+    public interface Arrivals {
+        /** No sequence ever joins. */
+        Arrivals NONE = decoding -> List.of();
+
+        /**
+         * The sequences to start now, given how many rows are still decoding; empty when none
+         * wait (it must not block: every row waits for it). The caller decides how many it hands
+         * over (its batch limit); the batch ends when no row is decoding and this is empty.
+         */
+        List<Sequence> take(int decoding);
+
+        /** The sequences {@link #take} returned were copied into the batch: their caches and prompts may be closed. */
+        default void joined(List<Sequence> taken) {
+        }
+    }
+
     private BatchGenerator() {
     }
 
+    /** Decodes {@code seqs} together; outcome i belongs to sequence i. */
     public static List<Outcome> generate(Transformer model, List<Sequence> seqs) {
-        int b = seqs.size();
-        List<List<Long>> out = new ArrayList<>();
-        boolean[] done = new boolean[b];
-        boolean[] stopped = new boolean[b];
-        RuntimeException[] errors = new RuntimeException[b];
-        long[] last = new long[b];
-        int[] nextPos = new int[b];
-        Random[] random = new Random[b];
-        for (int i = 0; i < b; i++) {
-            out.add(new ArrayList<>());
-            random[i] = new Random(seqs.get(i).options().seed());
-        }
-        NDManager m = model.manager();
-        ModelConfig c = model.config();
-        int maxLen = seqs.stream().mapToInt(s -> s.cache().length()).max().orElseThrow();
-        int maxPrompt = seqs.stream().mapToInt(s -> s.positions().length).max().orElseThrow();
-        int width = maxLen + maxPrompt;
-        // every decode step feeds one token and the first comes from the prefill
-        int capacity = width + Math.min(ANSWER_ROOM, seqs.stream().mapToInt(s -> s.options().maxNewTokens()).max()
-                .orElseThrow());
-        // Slots each row's real tokens may attend: its own cache and its own prompt. Caches are
-        // padded at the end (slots len..maxLen), prompts at the front, so that the last prompt
-        // position is every row's last real token and one LAST-logits forward serves them all.
-        List<float[]> rows = new ArrayList<>();
-        for (Sequence s : seqs) {
-            float[] row = new float[width];
-            Arrays.fill(row, s.cache().length(), maxLen + maxPrompt - s.positions().length, Masks.BLOCKED);
-            rows.add(row);
-        }
-        NDArray[] keys = new NDArray[c.layers()];
-        NDArray[] values = new NDArray[c.layers()];
-        try (NDScope scope = new NDScope()) {
-            for (int l = 0; l < c.layers(); l++) {
-                keys[l] = reserve(m, seqs, l, true, capacity);      // [B, Hkv, capacity, D]
-                values[l] = reserve(m, seqs, l, false, capacity);
-            }
-            try (KvCache batch = KvCache.reserved(m, keys, values, maxLen)) {
-                float[] logits;
-                try (NDScope prefill = new NDScope()) {
-                    logits = model.forward(prompts(m, seqs, rows, maxLen, maxPrompt, capacity), batch)
-                            .toFloatArray();                                   // [B, 1, V]
-                }
-                int v = c.vocabSize();
-                for (int i = 0; i < b; i++) {
-                    int[] pos = seqs.get(i).positions();
-                    nextPos[i] = pos[pos.length - 1] + 1;
-                    accept(i, Generator.pick(Arrays.copyOfRange(logits, i * v, (i + 1) * v), seqs.get(i).options(),
-                            random[i]), seqs, out, done, stopped, errors, last);
-                }
-                decodeTogether(model, batch, seqs, rows, out, done, stopped, errors, last, nextPos, random);
-            }
-        }
-        List<Outcome> outcomes = new ArrayList<>();
-        for (int i = 0; i < b; i++) {
-            outcomes.add(outcome(i, out, stopped, errors));
-        }
-        return outcomes;
-    }
-
-    private static Outcome outcome(int i, List<List<Long>> out, boolean[] stopped, RuntimeException[] errors) {
-        long[] tokens = out.get(i).stream().mapToLong(Long::longValue).toArray();
-        return new Outcome(new Generator.Result(tokens, stopped[i]), errors[i]);
+        return generate(model, seqs, Arrivals.NONE);
     }
 
     /**
-     * All prompts as one forward: embeddings [B, maxPrompt, E] left-padded with zeros, mask
-     * [B, maxPrompt, capacity] letting a real prompt token see its own cache and its own earlier
-     * prompt tokens. A padding position sees only itself (finite, never seen).
+     * Decodes {@code seqs} together, with the sequences {@code arrivals} hands over joining on the
+     * way; returns the outcomes of {@code seqs}, then those of the joined sequences in the order
+     * they were taken.
      */
-    private static Transformer.Input prompts(NDManager m, List<Sequence> seqs, List<float[]> rows, int maxLen,
-                                             int maxPrompt, int width) {
-        int b = seqs.size();
-        float[] mask = new float[b * maxPrompt * width];
-        int[][] positions = new int[b][maxPrompt];
-        NDList embeds = new NDList(b);
-        for (int i = 0; i < b; i++) {
-            Sequence s = seqs.get(i);
-            int pad = maxPrompt - s.positions().length;
-            for (int q = 0; q < maxPrompt; q++) {
-                int base = (i * maxPrompt + q) * width;
-                if (q < pad) {
-                    Arrays.fill(mask, base, base + width, Masks.BLOCKED);
-                    mask[base + maxLen + q] = 0f;
-                    positions[i][q] = s.positions()[0];
-                    continue;
-                }
-                System.arraycopy(rows.get(i), 0, mask, base, maxLen + q + 1);
-                Arrays.fill(mask, base + maxLen + q + 1, base + width, Masks.BLOCKED);
-                positions[i][q] = s.positions()[q - pad];
-            }
-            NDArray e = s.prompt();                                            // [1, T_i, E]
-            if (pad > 0) {
-                e = m.zeros(new Shape(1, pad, e.getShape().get(2)), e.getDataType()).concat(e, 1);
-            }
-            embeds.add(e);
+    public static List<Outcome> generate(Transformer model, List<Sequence> seqs, Arrivals arrivals) {
+        if (seqs.isEmpty()) {
+            throw new IllegalArgumentException("no sequences to decode");
         }
-        return new Transformer.Input(stack(embeds), positions, Owned.floats(m, mask, new Shape(b, maxPrompt, width)),
-                Transformer.Logits.LAST);
+        try (Run run = new Run(model, arrivals); NDScope scope = new NDScope()) {
+            run.decode(seqs);
+            return run.outcomes();
+        }
     }
 
-    private static void decodeTogether(Transformer model, KvCache batch, List<Sequence> seqs, List<float[]> rows,
-                                       List<List<Long>> out, boolean[] done, boolean[] stopped,
-                                       RuntimeException[] errors, long[] last, int[] nextPos, Random[] random) {
-        NDManager m = model.manager();
-        int width = rows.get(0).length;
-        int v = model.config().vocabSize();
-        int[] live = new int[seqs.size()];   // batch row -> sequence; rows whose sequence ended are dropped in bulk
-        for (int i = 0; i < live.length; i++) {
-            live[i] = i;
+    /** A sequence's state while it decodes. */
+    private static final class Row {
+        final Sequence seq;
+        final Random random;
+        final List<Long> out = new ArrayList<>();
+        boolean done;
+        boolean stopped;
+        RuntimeException error;
+        long last;
+        int nextPos;
+        /** One entry per slot of the cache the row is in: 0 where its own tokens are, BLOCKED elsewhere. */
+        float[] mask;
+
+        Row(Sequence seq) {
+            this.seq = seq;
+            this.random = new Random(seq.options().seed());
         }
-        KvCache cache = batch;
-        try {
-            int step = 0;
-            while (!allDone(done)) {
-                step++;
-                int b = live.length;
-                if (cache.length() == cache.capacity()) {
-                    cache.grow(ANSWER_ROOM);   // one copy per ANSWER_ROOM steps of a long answer
-                }
-                int capacity = cache.capacity();
-                // each step opens one more slot, the token just fed; the slots after it are not written yet
-                float[] mask = new float[b * capacity];
-                long[][] tokens = new long[b][1];
-                int[][] positions = new int[b][1];
-                for (int r = 0; r < b; r++) {
-                    int i = live[r];
-                    System.arraycopy(rows.get(i), 0, mask, r * capacity, width);
-                    Arrays.fill(mask, r * capacity + width + step, (r + 1) * capacity, Masks.BLOCKED);
-                    tokens[r][0] = done[i] ? 0 : last[i];
-                    positions[r][0] = nextPos[i]++;
-                }
-                float[] logits;
-                try (NDScope stepScope = new NDScope()) {
-                    logits = model.forward(new Transformer.Input(model.embed(tokens), positions,
-                            Owned.floats(m, mask, new Shape(b, 1, capacity)), Transformer.Logits.LAST), cache)
-                            .toFloatArray();                          // [B, 1, V]
-                }
-                int ended = 0;
-                for (int r = 0; r < b; r++) {
-                    int i = live[r];
-                    if (!done[i]) {
-                        float[] row = Arrays.copyOfRange(logits, r * v, (r + 1) * v);
-                        accept(i, Generator.pick(row, seqs.get(i).options(), random[i]), seqs, out, done, stopped,
-                                errors, last);
-                    }
-                    ended += done[i] ? 1 : 0;
-                }
-                // Once half the rows have ended, copy the others' caches into a smaller batch: every
-                // later step then costs what the live rows need, not what the longest answer keeps.
-                if (2 * ended >= b && ended < b) {
-                    int[] keep = Arrays.stream(live).filter(i -> !done[i]).toArray();
-                    KvCache smaller = select(m, cache, live, keep);
-                    cache.close();   // the full batch too: its caller's close later is a no-op
-                    cache = smaller;
-                    live = keep;
+
+        Outcome outcome() {
+            long[] tokens = out.stream().mapToLong(Long::longValue).toArray();
+            return new Outcome(new Generator.Result(tokens, stopped), error);
+        }
+
+        /** The first slot this row uses (its cache's first position). */
+        int firstSlot() {
+            for (int s = 0; s < mask.length; s++) {
+                if (mask[s] == 0f) {
+                    return s;
                 }
             }
-        } finally {
-            if (cache != batch) {
+            throw new IllegalStateException("a row with no slot of its own");
+        }
+    }
+
+    /** Rows and the cache that holds them: row r of the cache is rows.get(r). */
+    private record Block(KvCache cache, List<Row> rows) { }
+
+    /** One call of {@link #generate}: the batch as it changes, and every row in outcome order. */
+    private static final class Run implements AutoCloseable {
+        private final Transformer model;
+        private final NDManager m;
+        private final int v;
+        private final Arrivals arrivals;
+        private final List<Row> all = new ArrayList<>();
+        private Block batch;
+
+        Run(Transformer model, Arrivals arrivals) {
+            this.model = model;
+            this.m = model.manager();
+            this.v = model.config().vocabSize();
+            this.arrivals = arrivals;
+        }
+
+        void decode(List<Sequence> seqs) {
+            batch = prefill(seqs, Math.min(ANSWER_ROOM, seqs.stream().mapToInt(s -> s.options().maxNewTokens()).max()
+                    .orElseThrow()));
+            for (;;) {
+                if (decoding() > 0) {
+                    step();
+                    shrinkOnceHalfEnded();
+                }
+                if (!join() && decoding() == 0) {
+                    return;
+                }
+            }
+        }
+
+        List<Outcome> outcomes() {
+            return all.stream().map(Row::outcome).toList();
+        }
+
+        private int decoding() {
+            int n = 0;
+            for (Row r : batch.rows()) {
+                n += r.done ? 0 : 1;
+            }
+            return n;
+        }
+
+        /**
+         * Prefills {@code seqs} into a new cache with {@code room} slots after their prompts, and
+         * takes each row's first token. Caches are padded at the end (slots len..maxLen), prompts
+         * at the front, so that the last prompt position is every row's last real token and one
+         * LAST-logits forward serves them all.
+         */
+        private Block prefill(List<Sequence> seqs, int room) {
+            int maxLen = seqs.stream().mapToInt(s -> s.cache().length()).max().orElseThrow();
+            int maxPrompt = seqs.stream().mapToInt(s -> s.positions().length).max().orElseThrow();
+            int width = maxLen + maxPrompt;
+            int capacity = width + room;
+            List<Row> rows = new ArrayList<>();
+            for (Sequence s : seqs) {
+                Row row = new Row(s);
+                row.mask = new float[capacity];
+                Arrays.fill(row.mask, s.cache().length(), capacity, Masks.BLOCKED);
+                Arrays.fill(row.mask, width - s.positions().length, width, 0f);
+                row.nextPos = s.positions()[s.positions().length - 1] + 1;
+                rows.add(row);
+            }
+            int layers = model.config().layers();
+            NDArray[] keys = new NDArray[layers];
+            NDArray[] values = new NDArray[layers];
+            KvCache cache;
+            try (NDScope scope = new NDScope()) {
+                for (int l = 0; l < layers; l++) {
+                    keys[l] = reserve(seqs, l, true, capacity);      // [B, Hkv, capacity, D]
+                    values[l] = reserve(seqs, l, false, capacity);
+                }
+                cache = KvCache.reserved(m, keys, values, maxLen);
+            }
+            float[] logits;
+            try (NDScope scope = new NDScope()) {
+                logits = model.forward(prompts(seqs, rows, maxLen, maxPrompt, capacity), cache).toFloatArray();   // [B, 1, V]
+            } catch (RuntimeException | Error e) {
                 cache.close();
+                throw e;
+            }
+            all.addAll(rows);
+            for (int i = 0; i < rows.size(); i++) {
+                accept(rows.get(i), Arrays.copyOfRange(logits, i * v, (i + 1) * v));
+            }
+            return new Block(cache, rows);
+        }
+
+        /**
+         * All prompts as one forward: embeddings [B, maxPrompt, E] left-padded with zeros, mask
+         * [B, maxPrompt, capacity] letting a real prompt token see its own cache and its own
+         * earlier prompt tokens. A padding position sees only itself (finite, never seen).
+         */
+        private Transformer.Input prompts(List<Sequence> seqs, List<Row> rows, int maxLen, int maxPrompt, int capacity) {
+            int b = seqs.size();
+            float[] mask = new float[b * maxPrompt * capacity];
+            int[][] positions = new int[b][maxPrompt];
+            NDList embeds = new NDList(b);
+            for (int i = 0; i < b; i++) {
+                Sequence s = seqs.get(i);
+                int pad = maxPrompt - s.positions().length;
+                for (int q = 0; q < maxPrompt; q++) {
+                    int base = (i * maxPrompt + q) * capacity;
+                    if (q < pad) {
+                        Arrays.fill(mask, base, base + capacity, Masks.BLOCKED);
+                        mask[base + maxLen + q] = 0f;
+                        positions[i][q] = s.positions()[0];
+                        continue;
+                    }
+                    System.arraycopy(rows.get(i).mask, 0, mask, base, maxLen + q + 1);
+                    Arrays.fill(mask, base + maxLen + q + 1, base + capacity, Masks.BLOCKED);
+                    positions[i][q] = s.positions()[q - pad];
+                }
+                NDArray e = s.prompt();                                            // [1, T_i, E]
+                if (pad > 0) {
+                    e = m.zeros(new Shape(1, pad, e.getShape().get(2)), e.getDataType()).concat(e, 1);
+                }
+                embeds.add(e);
+            }
+            NDArray stacked = embeds.size() == 1 ? embeds.get(0) : NDArrays.concat(embeds, 0);
+            return new Transformer.Input(stacked, positions, Owned.floats(m, mask, new Shape(b, maxPrompt, capacity)),
+                    Transformer.Logits.LAST);
+        }
+
+        /** One token for every row: the last token in, the next one picked (rows that ended feed a pad and are ignored). */
+        private void step() {
+            KvCache cache = batch.cache();
+            List<Row> rows = batch.rows();
+            if (cache.length() == cache.capacity()) {
+                cache.grow(ANSWER_ROOM);   // one copy per ANSWER_ROOM steps of a long answer
+                for (Row r : rows) {
+                    r.mask = widened(r.mask, cache.capacity());
+                }
+            }
+            int capacity = cache.capacity();
+            int slot = cache.length();   // every row's token of this step is written here
+            int b = rows.size();
+            float[] mask = new float[b * capacity];
+            long[][] tokens = new long[b][1];
+            int[][] positions = new int[b][1];
+            for (int r = 0; r < b; r++) {
+                Row row = rows.get(r);
+                row.mask[slot] = 0f;
+                System.arraycopy(row.mask, 0, mask, r * capacity, capacity);
+                tokens[r][0] = row.done ? 0 : row.last;
+                // an ended row stays at one position: it may sit in the batch for long while others join
+                positions[r][0] = row.done ? row.nextPos : row.nextPos++;
+            }
+            float[] logits;
+            try (NDScope scope = new NDScope()) {
+                logits = model.forward(new Transformer.Input(model.embed(tokens), positions,
+                        Owned.floats(m, mask, new Shape(b, 1, capacity)), Transformer.Logits.LAST), cache)
+                        .toFloatArray();                          // [B, 1, V]
+            }
+            for (int r = 0; r < b; r++) {
+                if (!rows.get(r).done) {
+                    accept(rows.get(r), Arrays.copyOfRange(logits, r * v, (r + 1) * v));
+                }
+            }
+        }
+
+        /**
+         * Once half the rows have ended, copies the others into a smaller batch: every later step
+         * then costs what the live rows need, not what ended rows and the slots only they used keep.
+         */
+        private void shrinkOnceHalfEnded() {
+            int b = batch.rows().size();
+            int ended = b - decoding();
+            if (2 * ended >= b && ended < b) {
+                List<Row> keep = batch.rows().stream().filter(r -> !r.done).toList();
+                Block smaller = compacted(keep);
+                batch.cache().close();
+                batch = smaller;
+            }
+        }
+
+        /**
+         * {@code keep} (rows of the batch) in a new cache, each row's slots moved to end where
+         * the new cache's written slots end; the room after them stays what it was.
+         */
+        private Block compacted(List<Row> keep) {
+            KvCache cache = batch.cache();
+            int length = cache.length();
+            int[] first = new int[keep.size()];
+            int[] from = new int[keep.size()];
+            int newLength = 0;
+            for (int i = 0; i < keep.size(); i++) {
+                first[i] = keep.get(i).firstSlot();
+                from[i] = batch.rows().indexOf(keep.get(i));
+                newLength = Math.max(newLength, length - first[i]);
+            }
+            int capacity = newLength + (cache.capacity() - length);
+            int layers = cache.layers();
+            NDArray[] keys = new NDArray[layers];
+            NDArray[] values = new NDArray[layers];
+            try (NDScope scope = new NDScope()) {
+                for (int l = 0; l < layers; l++) {
+                    keys[l] = zerosLike(cache.keys(l), keep.size(), capacity);
+                    values[l] = zerosLike(cache.values(l), keep.size(), capacity);
+                    for (int i = 0; i < keep.size(); i++) {
+                        int to = newLength - (length - first[i]);
+                        NDIndex src = new NDIndex("{}:{}, :, {}:{}, :", from[i], from[i] + 1, first[i], length);
+                        NDIndex dst = new NDIndex("{}:{}, :, {}:{}, :", i, i + 1, to, newLength);
+                        keys[l].set(dst, cache.keys(l).get(src));
+                        values[l].set(dst, cache.values(l).get(src));
+                    }
+                }
+                KvCache out = KvCache.reserved(m, keys, values, newLength);
+                for (int i = 0; i < keep.size(); i++) {
+                    keep.get(i).mask = moved(keep.get(i).mask, first[i], length, newLength - (length - first[i]), capacity);
+                }
+                return new Block(out, keep);
+            }
+        }
+
+        /**
+         * Takes the sequences that arrived, prefills them and copies them into the batch. Returns
+         * whether any joined (the batch may then hold only them, when every running row had ended).
+         */
+        private boolean join() {
+            List<Sequence> taken = arrivals.take(decoding());
+            if (taken.isEmpty()) {
+                return false;
+            }
+            boolean alone = decoding() == 0;
+            Block joining;
+            try {
+                joining = prefill(taken, alone ? ANSWER_ROOM : 0);
+            } finally {
+                arrivals.joined(taken);
+            }
+            if (alone) {   // nothing of the old batch is needed any more
+                batch.cache().close();
+                batch = joining;
+                return true;
+            }
+            try {
+                batch = merged(batch, joining);
+            } finally {
+                joining.cache().close();
+            }
+            return true;
+        }
+
+        /**
+         * Both blocks in one new cache, {@code a}'s rows first, each block shifted so that its
+         * written slots end at the same slot; room for {@value #ANSWER_ROOM} answer tokens after.
+         * Closes {@code a}'s cache (the caller closes {@code b}'s).
+         */
+        private Block merged(Block a, Block b) {
+            int la = a.cache().length();
+            int lb = b.cache().length();
+            int length = Math.max(la, lb);
+            int capacity = length + ANSWER_ROOM;
+            int ra = a.rows().size();
+            int rows = ra + b.rows().size();
+            int layers = a.cache().layers();
+            NDArray[] keys = new NDArray[layers];
+            NDArray[] values = new NDArray[layers];
+            KvCache out;
+            try (NDScope scope = new NDScope()) {
+                for (int l = 0; l < layers; l++) {
+                    keys[l] = zerosLike(a.cache().keys(l), rows, capacity);
+                    values[l] = zerosLike(a.cache().values(l), rows, capacity);
+                    NDIndex srcA = new NDIndex(":, :, 0:{}, :", la);
+                    NDIndex srcB = new NDIndex(":, :, 0:{}, :", lb);
+                    NDIndex dstA = new NDIndex("0:{}, :, {}:{}, :", ra, length - la, length);
+                    NDIndex dstB = new NDIndex("{}:{}, :, {}:{}, :", ra, rows, length - lb, length);
+                    keys[l].set(dstA, a.cache().keys(l).get(srcA));
+                    values[l].set(dstA, a.cache().values(l).get(srcA));
+                    keys[l].set(dstB, b.cache().keys(l).get(srcB));
+                    values[l].set(dstB, b.cache().values(l).get(srcB));
+                }
+                out = KvCache.reserved(m, keys, values, length);
+            }
+            a.cache().close();
+            List<Row> joined = new ArrayList<>(a.rows());
+            for (Row r : a.rows()) {
+                r.mask = moved(r.mask, 0, la, length - la, capacity);
+            }
+            for (Row r : b.rows()) {
+                r.mask = moved(r.mask, 0, lb, length - lb, capacity);
+                joined.add(r);
+            }
+            return new Block(out, joined);
+        }
+
+        private NDArray zerosLike(NDArray kv, int rows, int capacity) {
+            Shape s = kv.getShape();                                           // [B, Hkv, S, D]
+            return m.zeros(new Shape(rows, s.get(1), capacity, s.get(3)), kv.getDataType());
+        }
+
+        /** One layer's K or V of every sequence, row i at slots 0..S_i, in a zeroed [B, Hkv, capacity, D]. */
+        private NDArray reserve(List<Sequence> seqs, int layer, boolean key, int capacity) {
+            NDArray first = key ? seqs.get(0).cache().keys(layer) : seqs.get(0).cache().values(layer);
+            NDArray out = zerosLike(first, seqs.size(), capacity);
+            for (int i = 0; i < seqs.size(); i++) {
+                NDArray x = key ? seqs.get(i).cache().keys(layer) : seqs.get(i).cache().values(layer);
+                out.set(new NDIndex("{}:{}, :, 0:{}, :", i, i + 1, x.getShape().get(2)), x);
+            }
+            return out;
+        }
+
+        /** Adds a row's next token; on its end, tells its onDone (an exception from it becomes the row's error). */
+        private static void accept(Row row, float[] logits) {
+            row.done = take(row, Generator.pick(logits, row.seq.options(), row.random));
+            if (row.done) {
+                try {
+                    row.seq.onDone().accept(row.outcome());
+                } catch (RuntimeException e) {
+                    if (row.error == null) {
+                        row.error = e;
+                    }
+                }
+            }
+        }
+
+        /** True when the row has ended: a stop token, its limit, or its callback threw. */
+        private static boolean take(Row row, long token) {
+            GenerationOptions o = row.seq.options();
+            if (o.stopTokens().contains(token)) {
+                row.stopped = true;
+                return true;
+            }
+            row.out.add(token);
+            row.last = token;
+            try {
+                row.seq.onToken().accept(token);
+            } catch (RuntimeException e) {
+                row.error = e;
+                return true;
+            }
+            return row.out.size() >= o.maxNewTokens();
+        }
+
+        @Override
+        public void close() {
+            if (batch != null) {
+                batch.cache().close();
             }
         }
     }
 
-    /** The rows of {@code cache} (whose row r holds sequence live[r]) that hold the sequences in {@code keep}. */
-    private static KvCache select(NDManager m, KvCache cache, int[] live, int[] keep) {
-        int layers = cache.layers();
-        NDArray[] keys = new NDArray[layers];
-        NDArray[] values = new NDArray[layers];
-        for (int l = 0; l < layers; l++) {
-            NDList k = new NDList(keep.length);
-            NDList v = new NDList(keep.length);
-            for (int i : keep) {
-                int r = Arrays.binarySearch(live, i);   // live is ascending
-                k.add(cache.keys(l).get(new NDIndex("{}:{}", r, r + 1)));
-                v.add(cache.values(l).get(new NDIndex("{}:{}", r, r + 1)));
-            }
-            // copies: slices would keep the whole old batch alive
-            keys[l] = keep.length == 1 ? k.get(0).duplicate() : NDArrays.concat(k, 0);
-            values[l] = keep.length == 1 ? v.get(0).duplicate() : NDArrays.concat(v, 0);
-            k.close();
-            v.close();
-        }
-        return KvCache.reserved(m, keys, values, cache.length());
-    }
-
-    /** One layer's K or V of every sequence, row i at slots 0..S_i, in a zeroed [B, Hkv, capacity, D]. */
-    private static NDArray reserve(NDManager m, List<Sequence> seqs, int layer, boolean key, int capacity) {
-        NDArray first = key ? seqs.get(0).cache().keys(layer) : seqs.get(0).cache().values(layer);
-        Shape s = first.getShape();                                             // [1, Hkv, S_0, D]
-        NDArray out = m.zeros(new Shape(seqs.size(), s.get(1), capacity, s.get(3)), first.getDataType());
-        for (int i = 0; i < seqs.size(); i++) {
-            NDArray x = key ? seqs.get(i).cache().keys(layer) : seqs.get(i).cache().values(layer);
-            out.set(new NDIndex("{}:{}, :, 0:{}, :", i, i + 1, x.getShape().get(2)), x);
-        }
+    /** {@code mask} with BLOCKED slots added up to {@code capacity}. */
+    private static float[] widened(float[] mask, int capacity) {
+        float[] out = Arrays.copyOf(mask, capacity);
+        Arrays.fill(out, mask.length, capacity, Masks.BLOCKED);
         return out;
     }
 
-    /** Concatenates along the batch axis in one copy (not B growing ones); a single part is returned as is. */
-    private static NDArray stack(NDList parts) {
-        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
-    }
-
-    private static void accept(int i, long token, List<Sequence> seqs, List<List<Long>> out, boolean[] done,
-                               boolean[] stopped, RuntimeException[] errors, long[] last) {
-        done[i] = take(i, token, seqs, out, stopped, errors, last);
-        if (done[i]) {
-            try {
-                seqs.get(i).onDone().accept(outcome(i, out, stopped, errors));
-            } catch (RuntimeException e) {
-                if (errors[i] == null) {
-                    errors[i] = e;
-                }
-            }
-        }
-    }
-
-    /** Adds a sequence's next token; true when the sequence has ended (a stop token, its limit or its callback threw). */
-    private static boolean take(int i, long token, List<Sequence> seqs, List<List<Long>> out, boolean[] stopped,
-                                RuntimeException[] errors, long[] last) {
-        GenerationOptions o = seqs.get(i).options();
-        if (o.stopTokens().contains(token)) {
-            stopped[i] = true;
-            return true;
-        }
-        out.get(i).add(token);
-        last[i] = token;
-        try {
-            seqs.get(i).onToken().accept(token);
-        } catch (RuntimeException e) {
-            errors[i] = e;
-            return true;
-        }
-        return out.get(i).size() >= o.maxNewTokens();
-    }
-
-    private static boolean allDone(boolean[] done) {
-        for (boolean d : done) {
-            if (!d) {
-                return false;
-            }
-        }
-        return true;
+    /** A new mask of {@code capacity} slots holding {@code mask[from..to)} at {@code at}, BLOCKED elsewhere. */
+    private static float[] moved(float[] mask, int from, int to, int at, int capacity) {
+        float[] out = new float[capacity];
+        Arrays.fill(out, Masks.BLOCKED);
+        System.arraycopy(mask, from, out, at, to - from);
+        return out;
     }
 }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import java.util.function.LongConsumer;
 
 /**
@@ -222,37 +223,127 @@ public final class SacEngine implements AutoCloseable {
      * callback throws, fails alone: its outcome carries the error, the others are answered.
      */
     public List<BatchGenerator.Outcome> answerBatch(List<Request> requests) {
+        return answerBatch(requests, decoding -> List.of());
+    }
+
+    /**
+     * As {@link #answerBatch(List)}, with questions joining while the batch decodes: between
+     * decode steps {@code arrivals} is asked for the questions to start now, given how many are
+     * still decoding (it must not block, and decides how many it hands over), and those it
+     * returns join the running batch ({@link BatchGenerator.Arrivals}). The outcomes are those of
+     * {@code requests}, then those of the arrivals in the order they were returned; every one is
+     * told to its request's onDone first. When no question of {@code requests} can be decoded,
+     * none is taken from {@code arrivals}.
+     */
+    public List<BatchGenerator.Outcome> answerBatch(List<Request> requests, IntFunction<List<Request>> arrivals) {
+        List<BatchGenerator.Outcome> outcomes = new ArrayList<>(requests.size());
+        List<Integer> decoded = new ArrayList<>();   // the i-th sequence decoded answers request decoded.get(i)
         List<SacDecoder.Composed> contexts = new ArrayList<>();
-        BatchGenerator.Outcome[] outcomes = new BatchGenerator.Outcome[requests.size()];
         try (NDScope scope = new NDScope()) {
             List<BatchGenerator.Sequence> seqs = new ArrayList<>();
-            List<Integer> decoded = new ArrayList<>();
-            for (int i = 0; i < requests.size(); i++) {
-                Request r = requests.get(i);
-                SacDecoder.Composed ctx;
-                try {
-                    checkModel(r.docs());
-                    ctx = decoder.compose(r.docs());
-                } catch (IllegalArgumentException e) {
-                    outcomes[i] = refused(r, e);
-                    continue;
+            for (Request r : requests) {
+                BatchGenerator.Sequence seq = sequence(r, outcomes, decoded, contexts);
+                if (seq != null) {
+                    seqs.add(seq);
                 }
-                contexts.add(ctx);
-                SacDecoder.LmPrompt prompt = decoder.prompt(ctx, decoder.questionTokens(this, r.question()), r.contextKey(),
-                        prefixes);
-                seqs.add(new BatchGenerator.Sequence(ctx.cache(), prompt.embeds(), prompt.positions(), r.options(),
-                        r.onToken(), r.onDone()));
-                decoded.add(i);
             }
             if (!seqs.isEmpty()) {
-                List<BatchGenerator.Outcome> out = BatchGenerator.generate(base, seqs);
-                for (int k = 0; k < decoded.size(); k++) {
-                    outcomes[decoded.get(k)] = out.get(k);
+                List<BatchGenerator.Outcome> out = BatchGenerator.generate(base, seqs,
+                        new Joining(arrivals, outcomes, decoded));
+                for (int k = 0; k < out.size(); k++) {
+                    outcomes.set(decoded.get(k), out.get(k));
                 }
             }
-            return List.of(outcomes);
+            return List.copyOf(outcomes);
         } finally {
             contexts.forEach(SacDecoder.Composed::close);
+        }
+    }
+
+    /**
+     * {@code r} as a sequence to decode, its context added to {@code contexts} (the caller closes
+     * them) and its outcome's place to {@code outcomes}; null when it was refused (its outcome is
+     * set, and told).
+     */
+    private BatchGenerator.Sequence sequence(Request r, List<BatchGenerator.Outcome> outcomes, List<Integer> decoded,
+                                             List<SacDecoder.Composed> contexts) {
+        outcomes.add(null);
+        SacDecoder.Composed ctx;
+        try {
+            checkModel(r.docs());
+            ctx = decoder.compose(r.docs());
+        } catch (IllegalArgumentException e) {
+            outcomes.set(outcomes.size() - 1, refused(r, e));
+            return null;
+        }
+        contexts.add(ctx);
+        SacDecoder.LmPrompt prompt = decoder.prompt(ctx, decoder.questionTokens(this, r.question()), r.contextKey(),
+                prefixes);
+        decoded.add(outcomes.size() - 1);
+        return new BatchGenerator.Sequence(ctx.cache(), prompt.embeds(), prompt.positions(), r.options(), r.onToken(),
+                r.onDone());
+    }
+
+    /**
+     * The questions that join a running batch, made into sequences with arrays of their own (a
+     * batch may run for long while questions keep joining, so nothing of a joined question stays
+     * in the batch's scope): each one's context and prompt are closed once it has joined.
+     */
+    private final class Joining implements BatchGenerator.Arrivals {
+        private final IntFunction<List<Request>> arrivals;
+        private final List<BatchGenerator.Outcome> outcomes;
+        private final List<Integer> decoded;
+        private final java.util.Map<BatchGenerator.Sequence, Runnable> release = new java.util.IdentityHashMap<>();
+
+        Joining(IntFunction<List<Request>> arrivals, List<BatchGenerator.Outcome> outcomes, List<Integer> decoded) {
+            this.arrivals = arrivals;
+            this.outcomes = outcomes;
+            this.decoded = decoded;
+        }
+
+        @Override
+        public List<BatchGenerator.Sequence> take(int decoding) {
+            List<Request> got = arrivals.apply(decoding);
+            if (got.isEmpty()) {
+                return List.of();
+            }
+            List<BatchGenerator.Sequence> seqs = new ArrayList<>(got.size());
+            try {
+                for (Request r : got) {
+                    List<SacDecoder.Composed> context = new ArrayList<>(1);
+                    BatchGenerator.Sequence seq;
+                    try (NDScope scope = new NDScope()) {
+                        seq = sequence(r, outcomes, decoded, context);
+                        if (seq != null) {
+                            NDScope.unregister(seq.prompt());
+                        }
+                    } catch (RuntimeException | Error e) {
+                        context.forEach(SacDecoder.Composed::close);
+                        throw e;
+                    }
+                    if (seq != null) {
+                        release.put(seq, () -> {
+                            seq.prompt().close();
+                            context.forEach(SacDecoder.Composed::close);
+                        });
+                        seqs.add(seq);
+                    }
+                }
+            } catch (RuntimeException | Error e) {
+                joined(seqs);
+                throw e;
+            }
+            return seqs;
+        }
+
+        @Override
+        public void joined(List<BatchGenerator.Sequence> taken) {
+            for (BatchGenerator.Sequence seq : taken) {
+                Runnable r = release.remove(seq);
+                if (r != null) {
+                    r.run();
+                }
+            }
         }
     }
 

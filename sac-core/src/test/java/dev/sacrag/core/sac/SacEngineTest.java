@@ -281,6 +281,96 @@ class SacEngineTest {
         assertNull(outcomes.get(1).error());
     }
 
+    /**
+     * Continuous batching: questions that join a running batch (at different steps, with other
+     * documents, one ending at its first token, one longer than the cache's room) get the answers
+     * they get alone, and so do the rows they joined; rows leave and the batch is compacted
+     * while others are still joining.
+     */
+    @Test
+    void questionsThatJoinARunningBatchGetTheAnswersOfOne() {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        AnchorKv b = engine.compress(DOC_B, 8);
+        AnchorKv long_ = engine.compress((DOC_A + " " + DOC_B + " ").repeat(3), 4);
+        java.util.function.IntFunction<dev.sacrag.core.model.GenerationOptions> o =
+                n -> dev.sacrag.core.model.GenerationOptions.greedy(n, java.util.Set.of());
+        List<SacEngine.Request> first = List.of(
+                new SacEngine.Request(List.of(a), "Where did she live?", o.apply(12), t -> { }),
+                new SacEngine.Request(List.of(b, a), "Who designed it?", o.apply(4), t -> { }));
+        List<List<SacEngine.Request>> waves = List.of(
+                List.of(new SacEngine.Request(List.of(long_), "When was it?", o.apply(BatchGenerator.ANSWER_ROOM + 9), t -> { }),
+                        new SacEngine.Request(List.of(b), "Who?", o.apply(1), t -> { })),
+                List.of(new SacEngine.Request(List.of(a, b, a), "What did she write?", o.apply(6), t -> { })),
+                List.of(new SacEngine.Request(List.of(b), "And then?", o.apply(3), t -> { })));
+        int[] joinAt = {2, 5, 9};   // the take call at which each wave arrives
+        List<Integer> decodingSeen = new ArrayList<>();
+        int[] calls = {0};
+        int arraysBefore = engine.base().manager().getManagedArrays().size();
+        var outcomes = engine.answerBatch(first, decoding -> {
+            decodingSeen.add(decoding);
+            int call = calls[0]++;
+            for (int w = 0; w < joinAt.length; w++) {
+                if (joinAt[w] == call) {
+                    return waves.get(w);
+                }
+            }
+            return List.of();
+        });
+        assertEquals(arraysBefore, engine.base().manager().getManagedArrays().size(),
+                "arrays of joined questions left on the model's manager");
+        List<SacEngine.Request> all = new ArrayList<>(first);
+        waves.forEach(all::addAll);
+        assertEquals(all.size(), outcomes.size());
+        for (int i = 0; i < all.size(); i++) {
+            SacEngine.Request r = all.get(i);
+            long[] single = engine.answer(r.docs(), r.question(), r.options(), t -> { }).tokens();
+            assertEquals(r.options().maxNewTokens(), single.length);
+            assertArrayEquals(single, outcomes.get(i).result().tokens(), "request " + i);
+            assertNull(outcomes.get(i).error());
+        }
+        assertEquals(2, decodingSeen.get(0), "two rows decode after the first step");
+        assertTrue(decodingSeen.size() >= BatchGenerator.ANSWER_ROOM + 9, "the long answer ran in the batch: " + decodingSeen);
+    }
+
+    /** A question that arrives once every row has ended starts the batch over, alone. */
+    @Test
+    void aQuestionArrivingAfterEveryRowEndedIsAnsweredToo() {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        var o = dev.sacrag.core.model.GenerationOptions.greedy(5, java.util.Set.of());
+        SacEngine.Request late = new SacEngine.Request(List.of(a), "Who was she?", o, t -> { });
+        boolean[] given = {false};
+        var outcomes = engine.answerBatch(List.of(new SacEngine.Request(List.of(a), "Where?",
+                dev.sacrag.core.model.GenerationOptions.greedy(2, java.util.Set.of()), t -> { })), decoding -> {
+                    if (decoding == 0 && !given[0]) {
+                        given[0] = true;
+                        return List.of(late);
+                    }
+                    return List.of();
+                });
+        assertEquals(2, outcomes.size());
+        assertArrayEquals(engine.answer(List.of(a), "Who was she?", o, t -> { }).tokens(), outcomes.get(1).result().tokens());
+    }
+
+    /** An arrival this engine cannot decode fails alone, told at once; the one beside it joins. */
+    @Test
+    void anArrivalThisEngineCannotReadFailsAlone() {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        AnchorKv foreign = new AnchorKv("another-model", a.layers(), a.kvHeads(), a.headDim(), a.tokenCount(),
+                a.chunkAnchors(), a.keys(), a.values());
+        var o = dev.sacrag.core.model.GenerationOptions.greedy(4, java.util.Set.of());
+        List<BatchGenerator.Outcome> heard = new ArrayList<>();
+        int[] calls = {0};
+        var outcomes = engine.answerBatch(List.of(new SacEngine.Request(List.of(a), "Where?", o, t -> { })),
+                decoding -> calls[0]++ != 1 ? List.of() : List.of(
+                        new SacEngine.Request(List.of(foreign), null, "Where?", o, t -> { }, heard::add),
+                        new SacEngine.Request(List.of(a), null, "Who?", o, t -> { }, heard::add)));
+        assertEquals(3, outcomes.size());
+        assertTrue(outcomes.get(1).error() instanceof IllegalArgumentException, String.valueOf(outcomes.get(1).error()));
+        assertNull(outcomes.get(2).error());
+        assertArrayEquals(engine.answer(List.of(a), "Who?", o, t -> { }).tokens(), outcomes.get(2).result().tokens());
+        assertEquals(2, heard.size());
+    }
+
     @Test
     void answersLongerThanTheBatchCachesRoomEqualOneByOne() {
         AnchorKv a = engine.compress(DOC_A, 4);
