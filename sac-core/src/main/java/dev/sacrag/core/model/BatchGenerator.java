@@ -181,7 +181,7 @@ public final class BatchGenerator {
             for (;;) {
                 if (decoding() > 0) {
                     step();
-                    shrinkOnceHalfEnded();
+                    shrinkOrCompact();
                 }
                 if (!join() && decoding() == 0) {
                     return;
@@ -320,62 +320,36 @@ public final class BatchGenerator {
         }
 
         /**
-         * Once half the rows have ended, copies the others into a smaller batch: every later step
-         * then costs what the live rows need, not what ended rows and the slots only they used keep.
+         * Copies the live rows into a smaller cache once half the rows have ended (and no question
+         * took their place), or once most slots are in front of every live row's own (old slots
+         * that only rows gone used): every later step then costs what the live rows need.
          */
-        private void shrinkOnceHalfEnded() {
+        private void shrinkOrCompact() {
+            List<Row> live = batch.rows().stream().filter(r -> !r.done).toList();
             int b = batch.rows().size();
-            int ended = b - decoding();
-            if (2 * ended >= b && ended < b) {
-                List<Row> keep = batch.rows().stream().filter(r -> !r.done).toList();
-                Block smaller = compacted(keep);
-                batch.cache().close();
-                batch = smaller;
+            if (live.isEmpty()) {
+                return;
+            }
+            int length = batch.cache().length();
+            int span = 0;
+            for (Row r : live) {
+                span = Math.max(span, length - r.firstSlot());
+            }
+            if (2 * (b - live.size()) >= b || length - span > Math.max(ANSWER_ROOM, span)) {
+                replaceBatch(rebuilt(live, null));
             }
         }
 
-        /**
-         * {@code keep} (rows of the batch) in a new cache, each row's slots moved to end where
-         * the new cache's written slots end; the room after them stays what it was.
-         */
-        private Block compacted(List<Row> keep) {
-            KvCache cache = batch.cache();
-            int length = cache.length();
-            int[] first = new int[keep.size()];
-            int[] from = new int[keep.size()];
-            int newLength = 0;
-            for (int i = 0; i < keep.size(); i++) {
-                first[i] = keep.get(i).firstSlot();
-                from[i] = batch.rows().indexOf(keep.get(i));
-                newLength = Math.max(newLength, length - first[i]);
-            }
-            int capacity = newLength + (cache.capacity() - length);
-            int layers = cache.layers();
-            NDArray[] keys = new NDArray[layers];
-            NDArray[] values = new NDArray[layers];
-            try (NDScope scope = new NDScope()) {
-                for (int l = 0; l < layers; l++) {
-                    keys[l] = zerosLike(cache.keys(l), keep.size(), capacity);
-                    values[l] = zerosLike(cache.values(l), keep.size(), capacity);
-                    for (int i = 0; i < keep.size(); i++) {
-                        int to = newLength - (length - first[i]);
-                        NDIndex src = new NDIndex("{}:{}, :, {}:{}, :", from[i], from[i] + 1, first[i], length);
-                        NDIndex dst = new NDIndex("{}:{}, :, {}:{}, :", i, i + 1, to, newLength);
-                        keys[l].set(dst, cache.keys(l).get(src));
-                        values[l].set(dst, cache.values(l).get(src));
-                    }
-                }
-                KvCache out = KvCache.reserved(m, keys, values, newLength);
-                for (int i = 0; i < keep.size(); i++) {
-                    keep.get(i).mask = moved(keep.get(i).mask, first[i], length, newLength - (length - first[i]), capacity);
-                }
-                return new Block(out, keep);
-            }
+        private void replaceBatch(Block next) {
+            batch.cache().close();
+            batch = next;
         }
 
         /**
-         * Takes the sequences that arrived, prefills them and copies them into the batch. Returns
-         * whether any joined (the batch may then hold only them, when every running row had ended).
+         * Takes the sequences that arrived, prefills them and puts them in the batch: in the rows
+         * of ended sequences when there are enough (a copy of the new rows only), else in a new
+         * cache with the live rows. Returns whether any joined (the batch may then hold only
+         * them, when every running row had ended).
          */
         private boolean join() {
             List<Sequence> taken = arrivals.take(decoding());
@@ -390,12 +364,13 @@ public final class BatchGenerator {
                 arrivals.joined(taken);
             }
             if (alone) {   // nothing of the old batch is needed any more
-                batch.cache().close();
-                batch = joining;
+                replaceBatch(joining);
                 return true;
             }
             try {
-                batch = merged(batch, joining);
+                if (!placedInEndedRows(joining)) {
+                    replaceBatch(rebuilt(batch.rows().stream().filter(r -> !r.done).toList(), joining));
+                }
             } finally {
                 joining.cache().close();
             }
@@ -403,46 +378,103 @@ public final class BatchGenerator {
         }
 
         /**
-         * Both blocks in one new cache, {@code a}'s rows first, each block shifted so that its
-         * written slots end at the same slot; room for {@value #ANSWER_ROOM} answer tokens after.
-         * Closes {@code a}'s cache (the caller closes {@code b}'s).
+         * Writes {@code joining}'s rows over rows of the batch whose sequences ended, their slots
+         * ending where the batch's written slots end (which move on to the joining rows' length
+         * when that is longer: the running rows see a gap of blocked slots). False, and nothing
+         * written, when there are not enough ended rows or the cache has no room.
          */
-        private Block merged(Block a, Block b) {
-            int la = a.cache().length();
-            int lb = b.cache().length();
-            int length = Math.max(la, lb);
-            int capacity = length + ANSWER_ROOM;
-            int ra = a.rows().size();
-            int rows = ra + b.rows().size();
-            int layers = a.cache().layers();
+        private boolean placedInEndedRows(Block joining) {
+            KvCache cache = batch.cache();
+            List<Row> rows = batch.rows();
+            int lj = joining.cache().length();
+            int length = Math.max(cache.length(), lj);
+            List<Integer> ended = new ArrayList<>();
+            for (int r = 0; r < rows.size(); r++) {
+                if (rows.get(r).done) {
+                    ended.add(r);
+                }
+            }
+            if (ended.size() < joining.rows().size() || length > cache.capacity()) {
+                return false;
+            }
+            try (NDScope scope = new NDScope()) {
+                for (int l = 0; l < cache.layers(); l++) {
+                    for (int i = 0; i < joining.rows().size(); i++) {
+                        int r = ended.get(i);
+                        NDIndex src = new NDIndex("{}:{}, :, 0:{}, :", i, i + 1, lj);
+                        NDIndex dst = new NDIndex("{}:{}, :, {}:{}, :", r, r + 1, length - lj, length);
+                        cache.keys(l).set(dst, joining.cache().keys(l).get(src));
+                        cache.values(l).set(dst, joining.cache().values(l).get(src));
+                    }
+                }
+            }
+            cache.advanceTo(length);
+            for (int i = 0; i < joining.rows().size(); i++) {
+                Row row = joining.rows().get(i);
+                row.mask = moved(row.mask, 0, lj, length - lj, cache.capacity());
+                rows.set(ended.get(i), row);
+            }
+            return true;
+        }
+
+        /**
+         * {@code keep} (rows of the batch) and {@code joining}'s rows (nullable) in a new cache:
+         * each kept row's slots moved to end where the new cache's written slots end (the slots
+         * in front of it dropped), the joining block's too. The room after them stays what it
+         * was, and is at least {@value #ANSWER_ROOM} when rows join.
+         */
+        private Block rebuilt(List<Row> keep, Block joining) {
+            KvCache cache = batch.cache();
+            int length = cache.length();
+            int[] first = new int[keep.size()];
+            int[] from = new int[keep.size()];
+            int newLength = joining == null ? 0 : joining.cache().length();
+            for (int i = 0; i < keep.size(); i++) {
+                first[i] = keep.get(i).firstSlot();
+                from[i] = batch.rows().indexOf(keep.get(i));
+                newLength = Math.max(newLength, length - first[i]);
+            }
+            int room = cache.capacity() - length;
+            int capacity = newLength + (joining == null ? room : Math.max(room, ANSWER_ROOM));
+            int joined = joining == null ? 0 : joining.rows().size();
+            int lj = joining == null ? 0 : joining.cache().length();
+            int layers = cache.layers();
             NDArray[] keys = new NDArray[layers];
             NDArray[] values = new NDArray[layers];
             KvCache out;
             try (NDScope scope = new NDScope()) {
                 for (int l = 0; l < layers; l++) {
-                    keys[l] = zerosLike(a.cache().keys(l), rows, capacity);
-                    values[l] = zerosLike(a.cache().values(l), rows, capacity);
-                    NDIndex srcA = new NDIndex(":, :, 0:{}, :", la);
-                    NDIndex srcB = new NDIndex(":, :, 0:{}, :", lb);
-                    NDIndex dstA = new NDIndex("0:{}, :, {}:{}, :", ra, length - la, length);
-                    NDIndex dstB = new NDIndex("{}:{}, :, {}:{}, :", ra, rows, length - lb, length);
-                    keys[l].set(dstA, a.cache().keys(l).get(srcA));
-                    values[l].set(dstA, a.cache().values(l).get(srcA));
-                    keys[l].set(dstB, b.cache().keys(l).get(srcB));
-                    values[l].set(dstB, b.cache().values(l).get(srcB));
+                    keys[l] = zerosLike(cache.keys(l), keep.size() + joined, capacity);
+                    values[l] = zerosLike(cache.values(l), keep.size() + joined, capacity);
+                    for (int i = 0; i < keep.size(); i++) {
+                        int to = newLength - (length - first[i]);
+                        NDIndex src = new NDIndex("{}:{}, :, {}:{}, :", from[i], from[i] + 1, first[i], length);
+                        NDIndex dst = new NDIndex("{}:{}, :, {}:{}, :", i, i + 1, to, newLength);
+                        keys[l].set(dst, cache.keys(l).get(src));
+                        values[l].set(dst, cache.values(l).get(src));
+                    }
+                    if (joined > 0) {
+                        NDIndex src = new NDIndex(":, :, 0:{}, :", lj);
+                        NDIndex dst = new NDIndex("{}:{}, :, {}:{}, :", keep.size(), keep.size() + joined, newLength - lj,
+                                newLength);
+                        keys[l].set(dst, joining.cache().keys(l).get(src));
+                        values[l].set(dst, joining.cache().values(l).get(src));
+                    }
                 }
-                out = KvCache.reserved(m, keys, values, length);
+                out = KvCache.reserved(m, keys, values, newLength);
             }
-            a.cache().close();
-            List<Row> joined = new ArrayList<>(a.rows());
-            for (Row r : a.rows()) {
-                r.mask = moved(r.mask, 0, la, length - la, capacity);
+            List<Row> rows = new ArrayList<>(keep.size() + joined);
+            for (int i = 0; i < keep.size(); i++) {
+                Row row = keep.get(i);
+                row.mask = moved(row.mask, first[i], length, newLength - (length - first[i]), capacity);
+                rows.add(row);
             }
-            for (Row r : b.rows()) {
-                r.mask = moved(r.mask, 0, lb, length - lb, capacity);
-                joined.add(r);
+            for (int i = 0; i < joined; i++) {
+                Row row = joining.rows().get(i);
+                row.mask = moved(row.mask, 0, lj, newLength - lj, capacity);
+                rows.add(row);
             }
-            return new Block(out, joined);
+            return new Block(out, rows);
         }
 
         private NDArray zerosLike(NDArray kv, int rows, int capacity) {

@@ -70,6 +70,20 @@ public final class KvCache implements AutoCloseable {
         return keep(bigger);
     }
 
+    /**
+     * Marks a reserved cache's slots up to {@code length} as written: the caller wrote them in
+     * place (rows joining a batch); a cache never goes back.
+     */
+    void advanceTo(int length) {
+        if (filled == null || length > capacity()) {
+            throw new IllegalStateException("only a reserved cache advances, within its capacity " + capacity()
+                    + "; got " + length);
+        }
+        for (int l = 0; l < filled.length; l++) {
+            filled[l] = Math.max(filled[l], length);
+        }
+    }
+
     /** Positions the arrays have room for: the capacity of a reserved cache, else its length. */
     public int capacity() {
         return keys[0] == null ? 0 : (int) keys[0].getShape().get(2);

@@ -332,6 +332,34 @@ class SacEngineTest {
         assertTrue(decodingSeen.size() >= BatchGenerator.ANSWER_ROOM + 9, "the long answer ran in the batch: " + decodingSeen);
     }
 
+    /**
+     * A question joining in the row of one that ended, with more positions than the batch has
+     * written: the batch's slots move on to its length (the running rows see a gap), and every
+     * answer is still the one it gets alone.
+     */
+    @Test
+    void aLongerQuestionTakingAnEndedRowMovesTheBatchOn() {
+        AnchorKv b = engine.compress(DOC_B, 16);
+        // longer than the batch's written slots, shorter than its room for answers (32 slots)
+        AnchorKv long_ = engine.compress(DOC_A + " " + DOC_B, 8);
+        java.util.function.IntFunction<dev.sacrag.core.model.GenerationOptions> o =
+                n -> dev.sacrag.core.model.GenerationOptions.greedy(n, java.util.Set.of());
+        List<SacEngine.Request> first = List.of(
+                new SacEngine.Request(List.of(b), "Who?", o.apply(BatchGenerator.ANSWER_ROOM), t -> { }),
+                new SacEngine.Request(List.of(b), "Who designed it?", o.apply(7), t -> { }),
+                new SacEngine.Request(List.of(b), "When?", o.apply(1), t -> { }));   // ends at its first token
+        SacEngine.Request longer = new SacEngine.Request(List.of(long_), "Where did she live?", o.apply(20), t -> { });
+        int[] calls = {0};
+        var outcomes = engine.answerBatch(first, decoding -> calls[0]++ == 0 ? List.of(longer) : List.of());
+        List<SacEngine.Request> all = new ArrayList<>(first);
+        all.add(longer);
+        for (int i = 0; i < all.size(); i++) {
+            SacEngine.Request r = all.get(i);
+            assertArrayEquals(engine.answer(r.docs(), r.question(), r.options(), t -> { }).tokens(),
+                    outcomes.get(i).result().tokens(), "request " + i);
+        }
+    }
+
     /** A question that arrives once every row has ended starts the batch over, alone. */
     @Test
     void aQuestionArrivingAfterEveryRowEndedIsAnsweredToo() {
