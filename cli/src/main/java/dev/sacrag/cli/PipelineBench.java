@@ -94,6 +94,11 @@ final class PipelineBench implements Callable<Integer> {
             description = "The query service's --batch-wait (default: the service's, 3ms; 0ms = start every batch at once).")
     String batchWait;
 
+    @Option(names = "--join-wait", paramLabel = "DURATION",
+            description = "The query service's --join-wait: how long a question asked while a batch decodes waits for"
+                    + " others to join it with (default: the service's, 50ms; 0ms = join at every step).")
+    String joinWait;
+
     @Option(names = "--prompt-cache-bytes", paramLabel = "BYTES",
             description = "The query service's --prompt-cache-bytes: K/V of [LM] + the question prompt kept per set of"
                     + " documents (default: the service's, 64m; 0 = every question prefills its whole prompt).")
@@ -123,11 +128,12 @@ final class PipelineBench implements Callable<Integer> {
         DemoInputs inputs = DemoInputs.load(documents, questions);
         int effectiveBatch = maxBatch != null ? maxBatch : Integer.parseInt(QuerySetting.MAX_BATCH.defaultValue());
         String effectiveWait = batchWait != null ? batchWait : QuerySetting.BATCH_WAIT.defaultValue();
+        String effectiveJoinWait = joinWait != null ? joinWait : QuerySetting.JOIN_WAIT.defaultValue();
         String effectiveCache = promptCacheBytes != null ? promptCacheBytes : QuerySetting.PROMPT_CACHE_BYTES.defaultValue();
         int effectiveThreads = inferenceThreads != null ? inferenceThreads
                 : Integer.parseInt(QuerySetting.INFERENCE_THREADS.defaultValue());
         PipelineReport.Setup setup = new PipelineReport.Setup(model, documents, inputs.documents().size(), copies,
-                inputs.questions().size(), queries, maxNewTokens, effectiveBatch, effectiveWait, effectiveCache,
+                inputs.questions().size(), queries, maxNewTokens, effectiveBatch, effectiveWait, effectiveJoinWait, effectiveCache,
                 effectiveThreads);
         out.printf(Locale.ROOT, "inputs: %d documents x %d copies from %s, %d questions from %s, model %s%n",
                 setup.documents(), copies, documents, setup.questions(), questions, model);
@@ -137,6 +143,9 @@ final class PipelineBench implements Callable<Integer> {
         }
         if (batchWait != null) {
             querySettings.put(QuerySetting.BATCH_WAIT.flag(), batchWait);
+        }
+        if (joinWait != null) {
+            querySettings.put(QuerySetting.JOIN_WAIT.flag(), joinWait);
         }
         if (promptCacheBytes != null) {
             querySettings.put(QuerySetting.PROMPT_CACHE_BYTES.flag(), promptCacheBytes);

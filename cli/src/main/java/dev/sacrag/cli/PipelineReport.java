@@ -39,7 +39,7 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
 
     /** The run's settings; {@code documents} counts distinct documents, before {@code copies}. */
     record Setup(Path model, Path documentsDir, int documents, int copies, int questions, int queries, int maxNewTokens,
-                 int maxBatch, String batchWait, String promptCacheBytes, int inferenceThreads) {
+                 int maxBatch, String batchWait, String joinWait, String promptCacheBytes, int inferenceThreads) {
     }
 
     /** Every round's samples of level {@code i} as one level (queries and seconds summed). */
@@ -99,11 +99,11 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
     void print(PrintWriter out) {
         Setup s = setup;
         out.printf(Locale.ROOT, "bench pipeline: model %s (ratio %d), %d documents x %d copies, %d questions, %d queries"
-                + " per client count%s, answers <= %d tokens, max batch %d, batch wait %s, prompt cache %s,"
+                + " per client count%s, answers <= %d tokens, max batch %d, batch wait %s, join wait %s, prompt cache %s,"
                 + " inference threads %d%n", modelId, ratio,
                 s.documents(), s.copies(), s.questions(), s.queries(),
                 rounds.size() > 1 ? " in each of " + rounds.size() + " rounds (medians over rounds)" : "",
-                s.maxNewTokens(), s.maxBatch(), s.batchWait(), s.promptCacheBytes(), s.inferenceThreads());
+                s.maxNewTokens(), s.maxBatch(), s.batchWait(), s.joinWait(), s.promptCacheBytes(), s.inferenceThreads());
         out.printf(Locale.ROOT, "  ingest: %d documents in %.2f s = %.2f documents/s (first send -> last answerable);"
                         + " compressor alone %.2f documents/s; ack -> answerable in the burst p50 %.0f ms, p99 %.0f ms%n",
                 burst.documents(), burst.seconds(), burst.documentsPerSecond(), burst.compressorDocumentsPerSecond(),
@@ -147,6 +147,7 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
         o.addProperty("max_new_tokens", setup.maxNewTokens());
         o.addProperty("max_batch", setup.maxBatch());
         o.addProperty("batch_wait", setup.batchWait());
+        o.addProperty("join_wait", setup.joinWait());
         o.addProperty("prompt_cache_bytes", setup.promptCacheBytes());
         o.addProperty("inference_threads", setup.inferenceThreads());
 

@@ -28,7 +28,7 @@ class PipelineReportTest {
     }
 
     private static PipelineReport report(List<List<QueryLoad.Level>> rounds) {
-        PipelineReport.Setup setup = new PipelineReport.Setup(Path.of("m"), Path.of("d"), 2, 1, 2, 10, 8, 16, "3ms", "64m", 1);
+        PipelineReport.Setup setup = new PipelineReport.Setup(Path.of("m"), Path.of("d"), 2, 1, 2, 10, 8, 16, "3ms", "50ms", "64m", 1);
         return new PipelineReport(setup, "model", 4, new PipelineIngest.Burst(2, 1.0, 2, 0.5, new double[] {5, 6}),
                 new double[] {7, 8}, rounds, "test machine");
     }

@@ -137,7 +137,7 @@ public final class QueryServiceApp implements AutoCloseable {
                 m -> m.promptCacheStats().bytes());
         QueryServiceConfig.Inference inf = config.inference();
         InferenceExecutor inference = new InferenceExecutor(model, inf.workers(), inf.maxBatch(), inf.maxQueued(),
-                inf.batchWait(), metrics);
+                inf.batchWait(), inf.joinWait(), metrics);
         opened.push(inference);
 
         CountDownLatch ready = new CountDownLatch(3); // documents, catalog and control topics read

@@ -49,8 +49,12 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
     public record Model(Path baseDir, Path adapterDir, OptionalInt ratio, Optional<String> modelId) {
     }
 
-    /** @param promptCacheBytes budget of the engine's prompt cache (SacEngine.enablePromptCache); 0 = off */
-    public record Inference(int workers, int maxBatch, int maxQueued, Duration batchWait, long promptCacheBytes) {
+    /**
+     * @param joinWait longest a question waits to join a running batch with others (InferenceExecutor)
+     * @param promptCacheBytes budget of the engine's prompt cache (SacEngine.enablePromptCache); 0 = off
+     */
+    public record Inference(int workers, int maxBatch, int maxQueued, Duration batchWait, Duration joinWait,
+                            long promptCacheBytes) {
     }
 
     /** @param budgetBytes 0 = no local cache */
@@ -83,17 +87,17 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
                 v.text(CONTROL_TOPIC), v.text(RECOMPRESS_TOPIC), v.duration(RECOMPRESS_INTERVAL));
         return new QueryServiceConfig(listen, topics, redis(v), model(v), limits(v),
                 new Inference(v.integer(INFERENCE_THREADS, 1, 64), v.integer(MAX_BATCH, 1, 256), v.integer(MAX_QUEUED, 1, 100_000),
-                        batchWait(v), v.bytes(PROMPT_CACHE_BYTES)),
+                        atMostASecond(v, BATCH_WAIT), atMostASecond(v, JOIN_WAIT), v.bytes(PROMPT_CACHE_BYTES)),
                 new WarmCacheSettings(v.bytes(WARM_CACHE_BYTES), v.bool(PRELOAD)),
                 // the compressors' limits: a document they dead-letter must not be retrievable, one they compress must be
                 new DocumentLimits(v.integer(MAX_DOC_BYTES, 1, Integer.MAX_VALUE), v.integer(MAX_DOC_CHARS, 1, Integer.MAX_VALUE)));
     }
 
-    /** At most a second: the wait delays every batch that does not fill up. */
-    private static Duration batchWait(SettingValues v) {
-        Duration d = v.durationOrZero(BATCH_WAIT);
+    /** At most a second: the batch and join waits delay the questions that wait. */
+    private static Duration atMostASecond(SettingValues v, QuerySetting wait) {
+        Duration d = v.durationOrZero(wait);
         if (d.compareTo(Duration.ofSeconds(1)) > 0) {
-            throw new ConfigException(BATCH_WAIT, "must be at most 1s, got " + d.toMillis() + "ms");
+            throw new ConfigException(wait, "must be at most 1s, got " + d.toMillis() + "ms");
         }
         return d;
     }

@@ -64,6 +64,10 @@ public enum QuerySetting {
             "Wait up to this long for a batch to fill: the questions queued while the last batch ran plus that "
                     + "batch's callers, who tend to ask again together (0 = never wait, at most 1s). A single caller "
                     + "never waits."),
+    JOIN_WAIT("--join-wait", "SAC_JOIN_WAIT", "50ms", "DURATION",
+            "Questions asked while a batch decodes join it (continuous batching) once as many wait as decode, or once "
+                    + "the first of them has waited this long: a join is a prefill every running answer waits for, so "
+                    + "questions join together (0 = join at every step, at most 1s)."),
     MAX_QUEUED("--max-queued", "SAC_MAX_QUEUED", "64", "N",
             "Questions that may wait for inference (counting those fetching their documents for it); more get RESOURCE_EXHAUSTED."),
     PROMPT_CACHE_BYTES("--prompt-cache-bytes", "SAC_PROMPT_CACHE_BYTES", "64m", "BYTES",

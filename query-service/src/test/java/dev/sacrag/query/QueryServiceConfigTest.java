@@ -57,7 +57,8 @@ class QueryServiceConfigTest {
         assertEquals(Duration.ZERO, c.listen().shutdownDrain());
         assertEquals(512L << 20, c.cache().budgetBytes());
         assertTrue(c.cache().preload());
-        assertEquals(new QueryServiceConfig.Inference(1, 16, 64, java.time.Duration.ofMillis(3), 64L << 20), c.inference());
+        assertEquals(new QueryServiceConfig.Inference(1, 16, 64, java.time.Duration.ofMillis(3), java.time.Duration.ofMillis(50),
+                64L << 20), c.inference());
     }
 
     @Test
@@ -126,6 +127,8 @@ class QueryServiceConfigTest {
         assertFails("--batch-wait", "-5ms", "--batch-wait (SAC_BATCH_WAIT): '-5ms' is not a duration");
         assertFails("--batch-wait", "PT-0.005S", "--batch-wait (SAC_BATCH_WAIT): must not be negative");
         assertFails("--batch-wait", "2s", "--batch-wait (SAC_BATCH_WAIT): must be at most 1s, got 2000ms");
+        assertFails("--join-wait", "1500ms", "--join-wait (SAC_JOIN_WAIT): must be at most 1s, got 1500ms");
+        assertFails("--join-wait", "soon", "--join-wait (SAC_JOIN_WAIT): 'soon' is not a duration");
     }
 
     @Test
@@ -138,6 +141,8 @@ class QueryServiceConfigTest {
         Map<String, String> flags = withModel();
         flags.put("--batch-wait", "250ms");
         assertEquals(java.time.Duration.ofMillis(250), QueryServiceConfig.parse(flags, Map.of()).inference().batchWait());
+        flags.put("--join-wait", "0");
+        assertEquals(java.time.Duration.ZERO, QueryServiceConfig.parse(flags, Map.of()).inference().joinWait());
     }
 
     private void assertFails(String flag, String value, String message, String... more) throws IOException {

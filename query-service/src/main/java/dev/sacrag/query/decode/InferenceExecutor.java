@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Continuous batching: questions queued while a batch decodes join it between two decode
  * steps ({@link Answerer.Arrivals}), as long as fewer than {@code maxBatch} are decoding, so a
- * question does not wait for the running batch's longest answer. Each caller's answer goes out
+ * question does not wait for the running batch's longest answer. A join is a prefill that every
+ * running answer waits for, and prompts prefilled together cost less each, so questions join
+ * together: once as many wait as decode, or once the first of them has waited {@code joinWait}. Each caller's answer goes out
  * as soon as its own decode ends (the answerer tells each outcome as it comes), not when the
  * batch's longest does. Dynamic batching: a batch's callers
  * hear back close together and tend to ask again together, a few milliseconds later. A worker
@@ -76,6 +78,7 @@ public final class InferenceExecutor implements AutoCloseable {
     private final Answerer answerer;
     private final int maxBatch;
     private final long batchWaitNanos;
+    private final long joinWaitNanos;
     private final BlockingQueue<Job> queue;
     /** Places in the queue not reserved: questions fetching their anchor KV or waiting hold the others. */
     private final java.util.concurrent.Semaphore places;
@@ -97,12 +100,22 @@ public final class InferenceExecutor implements AutoCloseable {
      */
     public InferenceExecutor(Answerer answerer, int workers, int maxBatch, int maxQueued, Duration batchWait,
                              QueryMetrics metrics) {
-        if (workers < 1 || maxBatch < 1 || maxQueued < 1 || batchWait.isNegative()) {
-            throw new IllegalArgumentException("workers, maxBatch and maxQueued must be >= 1 and batchWait >= 0, got "
-                    + workers + ", " + maxBatch + ", " + maxQueued + ", " + batchWait);
+        this(answerer, workers, maxBatch, maxQueued, batchWait, Duration.ZERO, metrics);
+    }
+
+    /**
+     * @param batchWait longest wait for the rest of a batch (see the class comment); zero = never
+     * @param joinWait longest a question waits to join a running batch with others; zero = it joins at the next step
+     */
+    public InferenceExecutor(Answerer answerer, int workers, int maxBatch, int maxQueued, Duration batchWait,
+                             Duration joinWait, QueryMetrics metrics) {
+        if (workers < 1 || maxBatch < 1 || maxQueued < 1 || batchWait.isNegative() || joinWait.isNegative()) {
+            throw new IllegalArgumentException("workers, maxBatch and maxQueued must be >= 1 and batchWait, joinWait >= 0,"
+                    + " got " + workers + ", " + maxBatch + ", " + maxQueued + ", " + batchWait + ", " + joinWait);
         }
         this.answerer = answerer;
         this.batchWaitNanos = batchWait.toNanos();
+        this.joinWaitNanos = joinWait.toNanos();
         this.maxBatch = Math.min(maxBatch, answerer.maxBatch());
         this.queue = new LinkedBlockingQueue<>(maxQueued);
         this.places = new java.util.concurrent.Semaphore(maxQueued);
@@ -295,7 +308,7 @@ public final class InferenceExecutor implements AutoCloseable {
         // Questions queued while the batch decodes join it between two steps, up to maxBatch decoding at once.
         Answerer.Arrivals arrivals = decoding -> {
             List<Job> got = new ArrayList<>();
-            if (!closed && decoding < maxBatch) {
+            if (!closed && decoding < maxBatch && mayJoin(decoding)) {
                 queue.drainTo(got, maxBatch - decoding);
             }
             if (got.isEmpty()) {
@@ -331,6 +344,12 @@ public final class InferenceExecutor implements AutoCloseable {
             fail(new ArrayList<>(live), e);   // the questions that joined too (the worker fails the batch it took)
             throw e;
         }
+    }
+
+    /** Whether the questions waiting join a batch with {@code decoding} rows now (see the class comment). */
+    private boolean mayJoin(int decoding) {
+        Job first = queue.peek();
+        return first != null && (queue.size() >= decoding || System.nanoTime() - first.enqueuedNanos >= joinWaitNanos);
     }
 
     private static void complete(Job job, DecodeOutcome outcome, long start, long end) {

@@ -365,6 +365,76 @@ class InferenceExecutorTest {
         }
     }
 
+    /**
+     * Questions join together: fewer waiting than decoding wait (up to the join wait) for
+     * others; as many as decode join at once, and so does one that waited the join wait.
+     */
+    @Test
+    void questionsJoinOnceAsManyWaitAsDecodeOrTheFirstWaitedTheJoinWait() throws Exception {
+        CountDownLatch decoding = new CountDownLatch(1);
+        CountDownLatch oneQueued = new CountDownLatch(1);
+        CountDownLatch twoQueued = new CountDownLatch(1);
+        CountDownLatch oneLeftWaiting = new CountDownLatch(1);
+        CountDownLatch twoJoined = new CountDownLatch(1);
+        List<Integer> taken = new CopyOnWriteArrayList<>();
+        Answerer continuous = new BatchingAnswerer(8) {
+            @Override
+            public Answer answer(DecodeRequest request) {
+                throw new AssertionError("the batch path is used");
+            }
+
+            @Override
+            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+                List<DecodeRequest> all = new ArrayList<>(batch);
+                decoding.countDown();
+                try {
+                    assertTrue(oneQueued.await(10, TimeUnit.SECONDS));
+                    taken.add(arrivals.take(2).size());   // one waits, two decode: it waits for another
+                    oneLeftWaiting.countDown();
+                    assertTrue(twoQueued.await(10, TimeUnit.SECONDS));
+                    List<DecodeRequest> got = arrivals.take(2);   // two wait, two decode: both join
+                    taken.add(got.size());
+                    all.addAll(got);
+                    twoJoined.countDown();
+                    long start = System.nanoTime();
+                    List<DecodeRequest> late = List.of();
+                    while (late.isEmpty() && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10)) {
+                        late = arrivals.take(4);   // one waits, four decode: it joins once it has waited 200ms
+                        Thread.sleep(5);
+                    }
+                    taken.add(late.size());
+                    assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(150),
+                            "joined before its join wait: " + (System.nanoTime() - start) / 1_000_000 + " ms");
+                    all.addAll(late);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                List<DecodeOutcome> out = new ArrayList<>();
+                for (int i = 0; i < all.size(); i++) {
+                    out.add(done.deliver(i, DecodeOutcome.of(new Answer("a" + i, 1, true))));
+                }
+                return out;
+            }
+        };
+        try (InferenceExecutor executor = new InferenceExecutor(continuous, 1, 8, 8, java.time.Duration.ZERO,
+                java.time.Duration.ofMillis(200), metrics)) {
+            List<CompletableFuture<Decoded>> answers = new ArrayList<>();
+            answers.add(executor.submit(request("first?")));
+            assertTrue(decoding.await(10, TimeUnit.SECONDS));
+            answers.add(executor.submit(request("second?")));
+            oneQueued.countDown();
+            assertTrue(oneLeftWaiting.await(10, TimeUnit.SECONDS));
+            answers.add(executor.submit(request("third?")));
+            twoQueued.countDown();
+            assertTrue(twoJoined.await(10, TimeUnit.SECONDS));
+            answers.add(executor.submit(request("fourth?")));
+            for (CompletableFuture<Decoded> f : answers) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+            assertEquals(List.of(0, 2, 1), taken);
+        }
+    }
+
     /** A batch that fails after questions joined it fails them too: none is left waiting. */
     @Test
     void questionsThatJoinedAFailingBatchFailWithIt() throws Exception {
