@@ -45,7 +45,7 @@ public interface Answerer {
 
     /**
      * Hears each request's outcome of a batch as soon as it is known: request {@code index} of the
-     * batch. It should not throw; if it does, that request's returned outcome is the failure (it is
+     * batch, the arrivals numbered on after it ({@link Arrivals}). It should not throw; if it does, that request's returned outcome is the failure (it is
      * not told again). When {@link #answerBatch(List, Completions)} itself throws, the requests not
      * yet told never are: the caller fails them.
      */
@@ -86,11 +86,6 @@ public interface Answerer {
     }
 
     /**
-     * {@link #answerBatch(List)}, telling {@code done} of each outcome once, as soon as it is known:
-     * a batched decode delivers a short answer while the longer ones go on. This is the method an
-     * answerer that batches overrides (the one-argument form only passes no listener).
-     */
-    /**
      * {@link #answerBatch(List, Completions)}, letting the requests {@code arrivals} hands over
      * join the batch while it decodes; returns the outcomes of {@code batch}, then those of the
      * arrivals in the order they were taken. This is what the {@link InferenceExecutor} calls. The
@@ -101,6 +96,11 @@ public interface Answerer {
         return answerBatch(batch, done);
     }
 
+    /**
+     * {@link #answerBatch(List)}, telling {@code done} of each outcome once, as soon as it is known:
+     * a batched decode delivers a short answer while the longer ones go on. This is the method an
+     * answerer that batches overrides (the one-argument form only passes no listener).
+     */
     default List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done) {
         List<DecodeOutcome> outcomes = new ArrayList<>(batch.size());
         for (DecodeRequest request : batch) {

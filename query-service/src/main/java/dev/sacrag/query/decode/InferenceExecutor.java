@@ -47,6 +47,14 @@ public final class InferenceExecutor implements AutoCloseable {
     }
 
     /**
+     * Questions one batch takes at most, those it starts with and those that join it; then it
+     * takes no more and ends when its rows do (the next batch takes the queue). A batch keeps a
+     * little of every question it answered (its outcome) until it ends, so under steady load it
+     * must end some time.
+     */
+    static final int MAX_QUESTIONS_PER_BATCH = 1024;
+
+    /**
      * A place in the queue, taken ({@link #reserve}) before a question's anchor KV is fetched, so
      * that a full queue refuses the question before its Redis read and decode, and before the
      * warm cache makes room for what it fetched. It passes to the question's job on
@@ -302,14 +310,18 @@ public final class InferenceExecutor implements AutoCloseable {
                 firstAnswer[0] = now;
                 answered[0] = true;
             }
-            complete(live.get(i), outcome, started.get(i), now);
+            Job job = live.get(i);
+            if (job != null) {
+                complete(job, outcome, started.get(i), now);
+                live.set(i, null);   // answered: what its request holds (anchor KV, the caller's stream) may go
+            }
         };
         int[] most = {live.size()};
         // Questions queued while the batch decodes join it between two steps, up to maxBatch decoding at once.
         Answerer.Arrivals arrivals = decoding -> {
             List<Job> got = new ArrayList<>();
-            if (!closed && decoding < maxBatch && mayJoin(decoding)) {
-                queue.drainTo(got, maxBatch - decoding);
+            if (!closed && decoding < maxBatch && live.size() < MAX_QUESTIONS_PER_BATCH && mayJoin(decoding)) {
+                queue.drainTo(got, Math.min(maxBatch - decoding, MAX_QUESTIONS_PER_BATCH - live.size()));
             }
             if (got.isEmpty()) {
                 return List.of();
@@ -337,11 +349,14 @@ public final class InferenceExecutor implements AutoCloseable {
             }
             long end = System.nanoTime();
             for (int i = 0; i < live.size(); i++) {
-                complete(live.get(i), outcomes.get(i), started.get(i), end);   // no-op for those delivered already
+                if (live.get(i) != null) {   // those not told already
+                    complete(live.get(i), outcomes.get(i), started.get(i), end);
+                }
             }
             return new Ran(most[0], answered[0] ? firstAnswer[0] : end);
         } catch (Throwable e) {
-            fail(new ArrayList<>(live), e);   // the questions that joined too (the worker fails the batch it took)
+            // the questions that joined too (the worker fails the batch it took); those answered are done
+            fail(live.stream().filter(java.util.Objects::nonNull).toList(), e);
             throw e;
         }
     }

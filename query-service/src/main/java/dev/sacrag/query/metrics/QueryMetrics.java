@@ -66,7 +66,7 @@ public final class QueryMetrics {
         this.inferenceBatch = DistributionSummary.builder("sac.query.inference.batch.size")
                 .description("Questions a batch started with (more may join it while it decodes)").register(registry);
         this.inferenceJoined = Counter.builder("sac.query.inference.joined")
-                .description("Questions that joined a batch already decoding (continuous batching)").register(registry);
+                .description("Questions that joined a batch already decoding (continuous batching; one the model then refuses, e.g. of another model, counts too)").register(registry);
     }
 
     /** Meters kept in memory only: for tests and tools. */

@@ -435,6 +435,54 @@ class InferenceExecutorTest {
         }
     }
 
+    /** A batch takes at most MAX_QUESTIONS_PER_BATCH questions in all; then it ends and the next takes the rest. */
+    @Test
+    void aBatchThatKeepsTakingQuestionsEndsAfterItsLimit() throws Exception {
+        CountDownLatch decoding = new CountDownLatch(1);
+        CountDownLatch queued = new CountDownLatch(1);
+        List<Integer> batchTotals = new CopyOnWriteArrayList<>();
+        Answerer continuous = new BatchingAnswerer(256) {
+            @Override
+            public Answer answer(DecodeRequest request) {
+                throw new AssertionError("the batch path is used");
+            }
+
+            @Override
+            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+                List<DecodeRequest> all = new ArrayList<>(batch);
+                decoding.countDown();
+                try {
+                    assertTrue(queued.await(10, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                for (List<DecodeRequest> got = arrivals.take(0); !got.isEmpty(); got = arrivals.take(0)) {
+                    all.addAll(got);   // every row ended at once: as many as the batch limit may join
+                }
+                batchTotals.add(all.size());
+                List<DecodeOutcome> out = new ArrayList<>();
+                for (int i = 0; i < all.size(); i++) {
+                    out.add(done.deliver(i, DecodeOutcome.of(new Answer("a", 1, true))));
+                }
+                return out;
+            }
+        };
+        int more = InferenceExecutor.MAX_QUESTIONS_PER_BATCH + 20;
+        try (InferenceExecutor executor = new InferenceExecutor(continuous, 1, 256, more + 1, metrics)) {
+            List<CompletableFuture<Decoded>> answers = new ArrayList<>();
+            answers.add(executor.submit(request("first?")));
+            assertTrue(decoding.await(10, TimeUnit.SECONDS));
+            for (int i = 0; i < more; i++) {
+                answers.add(executor.submit(request("q" + i + "?")));
+            }
+            queued.countDown();
+            for (CompletableFuture<Decoded> f : answers) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+            assertEquals(List.of(InferenceExecutor.MAX_QUESTIONS_PER_BATCH, 21), batchTotals);
+        }
+    }
+
     /** A batch that fails after questions joined it fails them too: none is left waiting. */
     @Test
     void questionsThatJoinedAFailingBatchFailWithIt() throws Exception {

@@ -94,8 +94,12 @@ public final class BatchGenerator {
          */
         List<Sequence> take(int decoding);
 
-        /** The sequences {@link #take} returned were copied into the batch: their caches and prompts may be closed. */
-        default void joined(List<Sequence> taken) {
+        /**
+         * {@code seqs} were prefilled into the batch (or their prefill failed): their caches and
+         * prompts are no longer read and may be closed. Told of the sequences a batch starts with
+         * too, after their prefill, and of each list {@link #take} returned.
+         */
+        default void prefilled(List<Sequence> seqs) {
         }
     }
 
@@ -117,14 +121,22 @@ public final class BatchGenerator {
             throw new IllegalArgumentException("no sequences to decode");
         }
         try (Run run = new Run(model, arrivals); NDScope scope = new NDScope()) {
-            run.decode(seqs);
+            try {
+                run.start(seqs);
+            } finally {
+                arrivals.prefilled(seqs);
+            }
+            run.decode();
             return run.outcomes();
         }
     }
 
     /** A sequence's state while it decodes. */
     private static final class Row {
-        final Sequence seq;
+        /** Null once the sequence has ended: a batch may run for long, and what its callbacks hold goes with it. */
+        Sequence seq;
+        /** Where its outcome goes in the run's list. */
+        final int index;
         final Random random;
         final List<Long> out = new ArrayList<>();
         boolean done;
@@ -135,8 +147,9 @@ public final class BatchGenerator {
         /** One entry per slot of the cache the row is in: 0 where its own tokens are, BLOCKED elsewhere. */
         float[] mask;
 
-        Row(Sequence seq) {
+        Row(Sequence seq, int index) {
             this.seq = seq;
+            this.index = index;
             this.random = new Random(seq.options().seed());
         }
 
@@ -165,7 +178,8 @@ public final class BatchGenerator {
         private final NDManager m;
         private final int v;
         private final Arrivals arrivals;
-        private final List<Row> all = new ArrayList<>();
+        /** Every sequence's outcome, in the order they came (null while it decodes). */
+        private final List<Outcome> outcomes = new ArrayList<>();
         private Block batch;
 
         Run(Transformer model, Arrivals arrivals) {
@@ -175,22 +189,26 @@ public final class BatchGenerator {
             this.arrivals = arrivals;
         }
 
-        void decode(List<Sequence> seqs) {
+        void start(List<Sequence> seqs) {
             batch = prefill(seqs, Math.min(ANSWER_ROOM, seqs.stream().mapToInt(s -> s.options().maxNewTokens()).max()
                     .orElseThrow()));
+        }
+
+        /** Steps until no row decodes and none joins; joining first, so that joining rows take the rows of ended ones. */
+        void decode() {
             for (;;) {
                 if (decoding() > 0) {
                     step();
-                    shrinkOrCompact();
                 }
                 if (!join() && decoding() == 0) {
                     return;
                 }
+                shrinkOrCompact();
             }
         }
 
         List<Outcome> outcomes() {
-            return all.stream().map(Row::outcome).toList();
+            return List.copyOf(outcomes);
         }
 
         private int decoding() {
@@ -214,7 +232,7 @@ public final class BatchGenerator {
             int capacity = width + room;
             List<Row> rows = new ArrayList<>();
             for (Sequence s : seqs) {
-                Row row = new Row(s);
+                Row row = new Row(s, outcomes.size() + rows.size());
                 row.mask = new float[capacity];
                 Arrays.fill(row.mask, s.cache().length(), capacity, Masks.BLOCKED);
                 Arrays.fill(row.mask, width - s.positions().length, width, 0f);
@@ -239,7 +257,7 @@ public final class BatchGenerator {
                 cache.close();
                 throw e;
             }
-            all.addAll(rows);
+            rows.forEach(r -> outcomes.add(null));
             for (int i = 0; i < rows.size(); i++) {
                 accept(rows.get(i), Arrays.copyOfRange(logits, i * v, (i + 1) * v));
             }
@@ -360,8 +378,17 @@ public final class BatchGenerator {
             Block joining;
             try {
                 joining = prefill(taken, alone ? ANSWER_ROOM : 0);
+            } catch (RuntimeException e) {   // e.g. a prompt too long for the model: the running rows go on
+                for (Sequence seq : taken) {
+                    Row row = new Row(seq, outcomes.size());
+                    outcomes.add(null);
+                    row.error = e;
+                    row.done = true;
+                    deliver(row);
+                }
+                return true;
             } finally {
-                arrivals.joined(taken);
+                arrivals.prefilled(taken);
             }
             if (alone) {   // nothing of the old batch is needed any more
                 replaceBatch(joining);
@@ -493,18 +520,28 @@ public final class BatchGenerator {
             return out;
         }
 
-        /** Adds a row's next token; on its end, tells its onDone (an exception from it becomes the row's error). */
-        private static void accept(Row row, float[] logits) {
+        /** Adds a row's next token; on its end, tells its onDone. */
+        private void accept(Row row, float[] logits) {
             row.done = take(row, Generator.pick(logits, row.seq.options(), row.random));
             if (row.done) {
-                try {
-                    row.seq.onDone().accept(row.outcome());
-                } catch (RuntimeException e) {
-                    if (row.error == null) {
-                        row.error = e;
-                    }
+                deliver(row);
+            }
+        }
+
+        /**
+         * Tells an ended row's onDone (an exception from it becomes the row's error), records its
+         * outcome and lets go of its sequence.
+         */
+        private void deliver(Row row) {
+            try {
+                row.seq.onDone().accept(row.outcome());
+            } catch (RuntimeException e) {
+                if (row.error == null) {
+                    row.error = e;
                 }
             }
+            outcomes.set(row.index, row.outcome());
+            row.seq = null;
         }
 
         /** True when the row has ended: a stop token, its limit, or its callback threw. */

@@ -238,56 +238,27 @@ public final class SacEngine implements AutoCloseable {
     public List<BatchGenerator.Outcome> answerBatch(List<Request> requests, IntFunction<List<Request>> arrivals) {
         List<BatchGenerator.Outcome> outcomes = new ArrayList<>(requests.size());
         List<Integer> decoded = new ArrayList<>();   // the i-th sequence decoded answers request decoded.get(i)
-        List<SacDecoder.Composed> contexts = new ArrayList<>();
-        try (NDScope scope = new NDScope()) {
-            List<BatchGenerator.Sequence> seqs = new ArrayList<>();
-            for (Request r : requests) {
-                BatchGenerator.Sequence seq = sequence(r, outcomes, decoded, contexts);
-                if (seq != null) {
-                    seqs.add(seq);
-                }
-            }
+        Joining joining = new Joining(arrivals, outcomes, decoded);
+        try {
+            List<BatchGenerator.Sequence> seqs = joining.sequences(requests);
             if (!seqs.isEmpty()) {
-                List<BatchGenerator.Outcome> out = BatchGenerator.generate(base, seqs,
-                        new Joining(arrivals, outcomes, decoded));
+                List<BatchGenerator.Outcome> out = BatchGenerator.generate(base, seqs, joining);
                 for (int k = 0; k < out.size(); k++) {
                     outcomes.set(decoded.get(k), out.get(k));
                 }
             }
             return List.copyOf(outcomes);
         } finally {
-            contexts.forEach(SacDecoder.Composed::close);
+            joining.releaseAll();   // those a failure left before their prefill
         }
     }
 
     /**
-     * {@code r} as a sequence to decode, its context added to {@code contexts} (the caller closes
-     * them) and its outcome's place to {@code outcomes}; null when it was refused (its outcome is
-     * set, and told).
-     */
-    private BatchGenerator.Sequence sequence(Request r, List<BatchGenerator.Outcome> outcomes, List<Integer> decoded,
-                                             List<SacDecoder.Composed> contexts) {
-        outcomes.add(null);
-        SacDecoder.Composed ctx;
-        try {
-            checkModel(r.docs());
-            ctx = decoder.compose(r.docs());
-        } catch (IllegalArgumentException e) {
-            outcomes.set(outcomes.size() - 1, refused(r, e));
-            return null;
-        }
-        contexts.add(ctx);
-        SacDecoder.LmPrompt prompt = decoder.prompt(ctx, decoder.questionTokens(this, r.question()), r.contextKey(),
-                prefixes);
-        decoded.add(outcomes.size() - 1);
-        return new BatchGenerator.Sequence(ctx.cache(), prompt.embeds(), prompt.positions(), r.options(), r.onToken(),
-                r.onDone());
-    }
-
-    /**
-     * The questions that join a running batch, made into sequences with arrays of their own (a
-     * batch may run for long while questions keep joining, so nothing of a joined question stays
-     * in the batch's scope): each one's context and prompt are closed once it has joined.
+     * The questions of a batch, those it starts with and those that join it, made into sequences
+     * with arrays of their own: each one's composed context and prompt are closed once it is
+     * prefilled (a batch may run for long while questions keep joining, and nothing of a question
+     * it has prefilled stays with it). A question that cannot be decoded here (another model,
+     * another shape, a prompt that cannot be built) fails alone, told at once.
      */
     private final class Joining implements BatchGenerator.Arrivals {
         private final IntFunction<List<Request>> arrivals;
@@ -303,52 +274,60 @@ public final class SacEngine implements AutoCloseable {
 
         @Override
         public List<BatchGenerator.Sequence> take(int decoding) {
-            List<Request> got = arrivals.apply(decoding);
-            if (got.isEmpty()) {
-                return List.of();
-            }
-            List<BatchGenerator.Sequence> seqs = new ArrayList<>(got.size());
-            try {
-                for (Request r : got) {
-                    List<SacDecoder.Composed> context = new ArrayList<>(1);
-                    BatchGenerator.Sequence seq;
-                    try (NDScope scope = new NDScope()) {
-                        seq = sequence(r, outcomes, decoded, context);
-                        if (seq != null) {
-                            NDScope.unregister(seq.prompt());
-                        }
-                    } catch (RuntimeException | Error e) {
-                        context.forEach(SacDecoder.Composed::close);
-                        throw e;
+            return sequences(arrivals.apply(decoding));
+        }
+
+        /** The sequences of {@code requests} that can be decoded; each request's outcome gets its place. */
+        List<BatchGenerator.Sequence> sequences(List<Request> requests) {
+            List<BatchGenerator.Sequence> seqs = new ArrayList<>(requests.size());
+            for (Request r : requests) {
+                int index = outcomes.size();
+                outcomes.add(null);
+                SacDecoder.Composed ctx = null;
+                BatchGenerator.Sequence seq;
+                try (NDScope scope = new NDScope()) {
+                    checkModel(r.docs());
+                    ctx = decoder.compose(r.docs());
+                    SacDecoder.LmPrompt prompt = decoder.prompt(ctx, decoder.questionTokens(SacEngine.this, r.question()),
+                            r.contextKey(), prefixes);
+                    NDScope.unregister(prompt.embeds());   // closed by the release below, not with this scope
+                    seq = new BatchGenerator.Sequence(ctx.cache(), prompt.embeds(), prompt.positions(), r.options(),
+                            r.onToken(), r.onDone());
+                } catch (RuntimeException e) {
+                    if (ctx != null) {
+                        ctx.close();
                     }
-                    if (seq != null) {
-                        release.put(seq, () -> {
-                            seq.prompt().close();
-                            context.forEach(SacDecoder.Composed::close);
-                        });
-                        seqs.add(seq);
-                    }
+                    outcomes.set(index, refused(r, e));
+                    continue;
                 }
-            } catch (RuntimeException | Error e) {
-                joined(seqs);
-                throw e;
+                SacDecoder.Composed context = ctx;
+                release.put(seq, () -> {
+                    seq.prompt().close();
+                    context.close();
+                });
+                decoded.add(index);
+                seqs.add(seq);
             }
             return seqs;
         }
 
         @Override
-        public void joined(List<BatchGenerator.Sequence> taken) {
-            for (BatchGenerator.Sequence seq : taken) {
+        public void prefilled(List<BatchGenerator.Sequence> seqs) {
+            for (BatchGenerator.Sequence seq : seqs) {
                 Runnable r = release.remove(seq);
                 if (r != null) {
                     r.run();
                 }
             }
         }
+
+        void releaseAll() {
+            prefilled(List.copyOf(release.keySet()));
+        }
     }
 
     /** The outcome of a request refused before decoding, delivered to its onDone like any other. */
-    private static BatchGenerator.Outcome refused(Request r, IllegalArgumentException e) {
+    private static BatchGenerator.Outcome refused(Request r, RuntimeException e) {
         BatchGenerator.Outcome outcome = new BatchGenerator.Outcome(new Generator.Result(new long[0], false), e);
         try {
             r.onDone().accept(outcome);

@@ -360,6 +360,60 @@ class SacEngineTest {
         }
     }
 
+    /**
+     * Questions keep joining one long answer: what each one needed for its prefill (its composed
+     * context, its prompt) is closed once it is in the batch, so a batch that runs for long does
+     * not hold more native arrays the more questions it has taken.
+     */
+    @Test
+    void aBatchThatKeepsTakingQuestionsHoldsNoMoreArraysForThem() {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        var o = dev.sacrag.core.model.GenerationOptions.greedy(2, java.util.Set.of());
+        int[] calls = {0};
+        List<Integer> arrays = new ArrayList<>();
+        engine.answerBatch(List.of(new SacEngine.Request(List.of(a), "Tell me everything?",
+                dev.sacrag.core.model.GenerationOptions.greedy(BatchGenerator.ANSWER_ROOM - 2, java.util.Set.of()),
+                t -> { })), decoding -> {
+                    int call = calls[0]++;
+                    if (call == 3 || call == 24) {
+                        arrays.add(engine.base().manager().getManagedArrays().size());
+                    }
+                    return call < 24 ? List.of(new SacEngine.Request(List.of(a), "Question " + call + "?", o, t -> { }))
+                            : List.of();
+                });
+        assertEquals(2, arrays.size());
+        assertEquals(arrays.get(0), arrays.get(1), "arrays on the model's manager after 3 and after 24 questions joined");
+    }
+
+    /** A joining question whose prefill fails fails alone: the running answer goes on, as it would alone. */
+    @Test
+    void aJoiningSequenceWhosePrefillFailsFailsAlone() {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        var o = dev.sacrag.core.model.GenerationOptions.greedy(6, java.util.Set.of());
+        SacEngine.Request running = new SacEngine.Request(List.of(a), "Where did she live?", o, t -> { });
+        try (SacDecoder.Composed ctx = engine.decoder().compose(List.of(a));
+             ai.djl.ndarray.NDManager m = engine.base().manager().newSubManager()) {
+            List<BatchGenerator.Outcome> told = new ArrayList<>();
+            BatchGenerator.Sequence broken = new BatchGenerator.Sequence(ctx.cache(),
+                    m.zeros(new ai.djl.ndarray.types.Shape(1, 3, engine.config().hiddenSize() + 1)),   // not the model's width
+                    new int[] {ctx.tokens(), ctx.tokens() + 1, ctx.tokens() + 2}, o, t -> { }, told::add);
+            SacDecoder.Composed first = engine.decoder().compose(List.of(a));
+            SacDecoder.LmPrompt prompt = engine.decoder().lmPrompt(first, engine.decoder().questionTokens(engine,
+                    running.question()));
+            int[] calls = {0};
+            List<BatchGenerator.Outcome> outcomes = BatchGenerator.generate(engine.base(), List.of(
+                    new BatchGenerator.Sequence(first.cache(), prompt.embeds(), prompt.positions(), o, t -> { })),
+                    decoding -> calls[0]++ == 1 ? List.of(broken) : List.of());
+            first.close();
+            assertEquals(2, outcomes.size());
+            assertArrayEquals(engine.answer(List.of(a), running.question(), o, t -> { }).tokens(),
+                    outcomes.get(0).result().tokens());
+            assertNull(outcomes.get(0).error());
+            assertTrue(outcomes.get(1).error() != null, "the broken sequence's outcome carries its error");
+            assertEquals(1, told.size(), "its onDone was told");
+        }
+    }
+
     /** A question that arrives once every row has ended starts the batch over, alone. */
     @Test
     void aQuestionArrivingAfterEveryRowEndedIsAnsweredToo() {
