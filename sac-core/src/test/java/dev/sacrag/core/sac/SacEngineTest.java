@@ -414,6 +414,33 @@ class SacEngineTest {
         }
     }
 
+    /** Joining questions that name their context go through the prompt cache, on a miss and on a hit, with the answers of one. */
+    @Test
+    void joiningQuestionsUseThePromptCacheAndGetTheAnswersOfOne() throws Exception {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        AnchorKv b = engine.compress(DOC_B, 8);
+        var o = dev.sacrag.core.model.GenerationOptions.greedy(5, java.util.Set.of());
+        try (SacEngine cached = SacEngine.load(base, adapterDir)) {
+            cached.enablePromptCache(1 << 20);
+            List<SacEngine.Request> joining = List.of(
+                    new SacEngine.Request(List.of(a), "a", "Where did she live?", o, t -> { }),
+                    new SacEngine.Request(List.of(b, a), "b|a", "Who designed it?", o, t -> { }),
+                    new SacEngine.Request(List.of(a), "a", "When did she write?", o, t -> { }));
+            int[] calls = {0};
+            var outcomes = cached.answerBatch(List.of(new SacEngine.Request(List.of(b), "b", "Who?",
+                    dev.sacrag.core.model.GenerationOptions.greedy(12, java.util.Set.of()), t -> { })), decoding -> {
+                        int call = calls[0]++;
+                        return call < joining.size() ? List.of(joining.get(call)) : List.of();
+                    });
+            for (int i = 0; i < joining.size(); i++) {
+                SacEngine.Request r = joining.get(i);
+                assertArrayEquals(engine.answer(r.docs(), r.question(), o, t -> { }).tokens(),
+                        outcomes.get(i + 1).result().tokens(), "joining question " + i);
+            }
+            assertEquals(1, cached.promptCacheStats().hits(), "the second question about 'a' reused its head");
+        }
+    }
+
     /** A question that arrives once every row has ended starts the batch over, alone. */
     @Test
     void aQuestionArrivingAfterEveryRowEndedIsAnsweredToo() {
