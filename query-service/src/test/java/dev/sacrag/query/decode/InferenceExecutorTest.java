@@ -435,6 +435,55 @@ class InferenceExecutorTest {
         }
     }
 
+    /** A question that joined and was answered is not kept by its batch while the batch goes on decoding. */
+    @Test
+    void anAnsweredQuestionIsNotKeptWhileItsBatchDecodes() throws Exception {
+        CountDownLatch decoding = new CountDownLatch(1);
+        CountDownLatch queued = new CountDownLatch(1);
+        boolean[] collected = {false};
+        java.lang.ref.WeakReference<?>[] held = new java.lang.ref.WeakReference<?>[1];
+        Answerer continuous = new BatchingAnswerer(4) {
+            @Override
+            public Answer answer(DecodeRequest request) {
+                throw new AssertionError("the batch path is used");
+            }
+
+            @Override
+            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+                decoding.countDown();
+                try {
+                    assertTrue(queued.await(10, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                assertEquals(1, arrivals.take(1).size());   // the joined request is not kept here
+                DecodeOutcome joined = done.deliver(1, DecodeOutcome.of(new Answer("joined", 1, true)));
+                for (int i = 0; i < 20 && held[0].get() != null; i++) {
+                    System.gc();
+                }
+                collected[0] = held[0].get() == null;
+                return List.of(done.deliver(0, DecodeOutcome.of(new Answer("first", 1, true))), joined);
+            }
+        };
+        try (InferenceExecutor executor = new InferenceExecutor(continuous, 1, 4, 8, metrics)) {
+            CompletableFuture<Decoded> first = executor.submit(request("first?"));
+            assertTrue(decoding.await(10, TimeUnit.SECONDS));
+            CompletableFuture<Decoded> joined = submitHolding(executor, held);
+            queued.countDown();
+            assertEquals("joined", joined.get(10, TimeUnit.SECONDS).answer().text());
+            assertEquals("first", first.get(10, TimeUnit.SECONDS).answer().text());
+            assertTrue(collected[0], "the answered request (and what its stream holds) was still reachable");
+        }
+    }
+
+    /** Submits a request whose sink alone holds 8 MiB, which {@code held} refers to weakly. */
+    private static CompletableFuture<Decoded> submitHolding(InferenceExecutor executor, java.lang.ref.WeakReference<?>[] held) {
+        byte[] payload = new byte[8 << 20];
+        held[0] = new java.lang.ref.WeakReference<>(payload);
+        return executor.submit(new DecodeRequest(List.of(TestAnchors.kv("m", 10, 2, 1)), "joined?", 3,
+                (id, text) -> payload[0]++));
+    }
+
     /** A batch takes at most MAX_QUESTIONS_PER_BATCH questions in all; then it ends and the next takes the rest. */
     @Test
     void aBatchThatKeepsTakingQuestionsEndsAfterItsLimit() throws Exception {
@@ -483,7 +532,7 @@ class InferenceExecutorTest {
         }
     }
 
-    /** A batch that fails after questions joined it fails them too: none is left waiting. */
+    /** A batch that fails after one answer went out and a question joined it fails the joined one too: none is left waiting. */
     @Test
     void questionsThatJoinedAFailingBatchFailWithIt() throws Exception {
         CountDownLatch decoding = new CountDownLatch(1);
@@ -502,7 +551,8 @@ class InferenceExecutorTest {
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
-                assertEquals(1, arrivals.take(1).size());
+                done.done(0, DecodeOutcome.of(new Answer("first", 1, true)));   // answered before the failure
+                assertEquals(1, arrivals.take(0).size());
                 throw new IllegalStateException("the decode broke");
             }
         };
@@ -511,10 +561,9 @@ class InferenceExecutorTest {
             assertTrue(decoding.await(10, TimeUnit.SECONDS));
             CompletableFuture<Decoded> joined = executor.submit(request("joined?"));
             queued.countDown();
-            for (CompletableFuture<Decoded> f : List.of(first, joined)) {
-                ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
-                assertEquals("the decode broke", e.getCause().getMessage());
-            }
+            assertEquals("first", first.get(10, TimeUnit.SECONDS).answer().text());
+            ExecutionException e = assertThrows(ExecutionException.class, () -> joined.get(10, TimeUnit.SECONDS));
+            assertEquals("the decode broke", e.getCause().getMessage());
         }
     }
 

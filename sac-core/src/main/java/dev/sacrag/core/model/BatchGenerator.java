@@ -190,8 +190,12 @@ public final class BatchGenerator {
         }
 
         void start(List<Sequence> seqs) {
-            batch = prefill(seqs, Math.min(ANSWER_ROOM, seqs.stream().mapToInt(s -> s.options().maxNewTokens()).max()
-                    .orElseThrow()));
+            try {
+                batch = prefill(seqs, Math.min(ANSWER_ROOM, seqs.stream().mapToInt(s -> s.options().maxNewTokens()).max()
+                        .orElseThrow()));
+            } catch (PrefillFailed e) {
+                throw e.getCause();
+            }
         }
 
         /** Steps until no row decodes and none joins; joining first, so that joining rows take the rows of ended ones. */
@@ -242,19 +246,24 @@ public final class BatchGenerator {
             int layers = model.config().layers();
             NDArray[] keys = new NDArray[layers];
             NDArray[] values = new NDArray[layers];
-            KvCache cache;
-            try (NDScope scope = new NDScope()) {
-                for (int l = 0; l < layers; l++) {
-                    keys[l] = reserve(seqs, l, true, capacity);      // [B, Hkv, capacity, D]
-                    values[l] = reserve(seqs, l, false, capacity);
-                }
-                cache = KvCache.reserved(m, keys, values, maxLen);
-            }
+            KvCache cache = null;
             float[] logits;
-            try (NDScope scope = new NDScope()) {
-                logits = model.forward(prompts(seqs, rows, maxLen, maxPrompt, capacity), cache).toFloatArray();   // [B, 1, V]
-            } catch (RuntimeException | Error e) {
-                cache.close();
+            try {
+                try (NDScope scope = new NDScope()) {
+                    for (int l = 0; l < layers; l++) {
+                        keys[l] = reserve(seqs, l, true, capacity);      // [B, Hkv, capacity, D]
+                        values[l] = reserve(seqs, l, false, capacity);
+                    }
+                    cache = KvCache.reserved(m, keys, values, maxLen);
+                }
+                try (NDScope scope = new NDScope()) {
+                    logits = model.forward(prompts(seqs, rows, maxLen, maxPrompt, capacity), cache).toFloatArray();   // [B, 1, V]
+                }
+            } catch (RuntimeException e) {
+                closeIfMade(cache);
+                throw new PrefillFailed(e);
+            } catch (Error e) {
+                closeIfMade(cache);
                 throw e;
             }
             rows.forEach(r -> outcomes.add(null));
@@ -364,35 +373,48 @@ public final class BatchGenerator {
         }
 
         /**
-         * Takes the sequences that arrived, prefills them and puts them in the batch: in the rows
-         * of ended sequences when there are enough (a copy of the new rows only), else in a new
-         * cache with the live rows. Returns whether any joined (the batch may then hold only
-         * them, when every running row had ended).
+         * Takes the sequences that arrived and puts them in the batch ({@link #admit}). Returns
+         * whether any came (the batch may then hold only them, when every running row had ended).
          */
         private boolean join() {
             List<Sequence> taken = arrivals.take(decoding());
             if (taken.isEmpty()) {
                 return false;
             }
-            boolean alone = decoding() == 0;
-            Block joining;
             try {
-                joining = prefill(taken, alone ? ANSWER_ROOM : 0);
-            } catch (RuntimeException e) {   // e.g. a prompt too long for the model: the running rows go on
-                for (Sequence seq : taken) {
-                    Row row = new Row(seq, outcomes.size());
-                    outcomes.add(null);
-                    row.error = e;
-                    row.done = true;
-                    deliver(row);
-                }
-                return true;
+                admit(taken);
             } finally {
                 arrivals.prefilled(taken);
             }
+            return true;
+        }
+
+        /**
+         * Prefills {@code seqs} and puts them in the batch: in the rows of ended sequences when
+         * there are enough (a copy of the new rows only), else in a new cache with the live rows.
+         * When their prefill fails (a prompt the model cannot take), each is tried alone, so that
+         * one bad question fails alone, told at once, and the running rows go on.
+         */
+        private void admit(List<Sequence> seqs) {
+            boolean alone = decoding() == 0;
+            Block joining;
+            try {
+                joining = prefill(seqs, alone ? ANSWER_ROOM : 0);
+            } catch (PrefillFailed e) {
+                if (seqs.size() > 1) {
+                    seqs.forEach(seq -> admit(List.of(seq)));
+                } else {
+                    Row row = new Row(seqs.get(0), outcomes.size());
+                    outcomes.add(null);
+                    row.error = e.getCause();
+                    row.done = true;
+                    deliver(row);
+                }
+                return;
+            }
             if (alone) {   // nothing of the old batch is needed any more
                 replaceBatch(joining);
-                return true;
+                return;
             }
             try {
                 if (!placedInEndedRows(joining)) {
@@ -401,7 +423,6 @@ public final class BatchGenerator {
             } finally {
                 joining.cache().close();
             }
-            return true;
         }
 
         /**
@@ -567,6 +588,24 @@ public final class BatchGenerator {
             if (batch != null) {
                 batch.cache().close();
             }
+        }
+    }
+
+    private static void closeIfMade(KvCache cache) {
+        if (cache != null) {
+            cache.close();
+        }
+    }
+
+    /** A prefill's forward (or the copy of its caches) failed: its cause; nothing of it was kept. */
+    private static final class PrefillFailed extends RuntimeException {
+        PrefillFailed(RuntimeException cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+
+        @Override
+        public synchronized RuntimeException getCause() {
+            return (RuntimeException) super.getCause();
         }
     }
 

@@ -385,33 +385,86 @@ class SacEngineTest {
         assertEquals(arrays.get(0), arrays.get(1), "arrays on the model's manager after 3 and after 24 questions joined");
     }
 
-    /** A joining question whose prefill fails fails alone: the running answer goes on, as it would alone. */
+    /**
+     * A joining sequence whose prefill fails fails alone, even when it was taken with another:
+     * that one is prefilled alone and answered, and the running answer goes on, as it would alone.
+     */
     @Test
     void aJoiningSequenceWhosePrefillFailsFailsAlone() {
         AnchorKv a = engine.compress(DOC_A, 4);
         var o = dev.sacrag.core.model.GenerationOptions.greedy(6, java.util.Set.of());
-        SacEngine.Request running = new SacEngine.Request(List.of(a), "Where did she live?", o, t -> { });
-        try (SacDecoder.Composed ctx = engine.decoder().compose(List.of(a));
-             ai.djl.ndarray.NDManager m = engine.base().manager().newSubManager()) {
+        List<String> questions = List.of("Where did she live?", "Who was she?");
+        List<SacDecoder.Composed> contexts = new ArrayList<>();
+        List<BatchGenerator.Sequence> good = new ArrayList<>();
+        try (ai.djl.ndarray.NDManager m = engine.base().manager().newSubManager()) {
+            for (String q : questions) {
+                SacDecoder.Composed ctx = engine.decoder().compose(List.of(a));
+                contexts.add(ctx);
+                SacDecoder.LmPrompt prompt = engine.decoder().lmPrompt(ctx, engine.decoder().questionTokens(engine, q));
+                good.add(new BatchGenerator.Sequence(ctx.cache(), prompt.embeds(), prompt.positions(), o, t -> { }));
+            }
             List<BatchGenerator.Outcome> told = new ArrayList<>();
+            SacDecoder.Composed ctx = contexts.get(0);
             BatchGenerator.Sequence broken = new BatchGenerator.Sequence(ctx.cache(),
                     m.zeros(new ai.djl.ndarray.types.Shape(1, 3, engine.config().hiddenSize() + 1)),   // not the model's width
                     new int[] {ctx.tokens(), ctx.tokens() + 1, ctx.tokens() + 2}, o, t -> { }, told::add);
-            SacDecoder.Composed first = engine.decoder().compose(List.of(a));
-            SacDecoder.LmPrompt prompt = engine.decoder().lmPrompt(first, engine.decoder().questionTokens(engine,
-                    running.question()));
             int[] calls = {0};
-            List<BatchGenerator.Outcome> outcomes = BatchGenerator.generate(engine.base(), List.of(
-                    new BatchGenerator.Sequence(first.cache(), prompt.embeds(), prompt.positions(), o, t -> { })),
-                    decoding -> calls[0]++ == 1 ? List.of(broken) : List.of());
-            first.close();
-            assertEquals(2, outcomes.size());
-            assertArrayEquals(engine.answer(List.of(a), running.question(), o, t -> { }).tokens(),
-                    outcomes.get(0).result().tokens());
-            assertNull(outcomes.get(0).error());
+            List<BatchGenerator.Outcome> outcomes = BatchGenerator.generate(engine.base(), List.of(good.get(0)),
+                    decoding -> calls[0]++ == 1 ? List.of(broken, good.get(1)) : List.of());
+            assertEquals(3, outcomes.size());
+            for (int i = 0; i < questions.size(); i++) {
+                BatchGenerator.Outcome outcome = outcomes.get(i == 0 ? 0 : 2);
+                assertNull(outcome.error());
+                assertArrayEquals(engine.answer(List.of(a), questions.get(i), o, t -> { }).tokens(),
+                        outcome.result().tokens(), "question " + i);
+            }
             assertTrue(outcomes.get(1).error() != null, "the broken sequence's outcome carries its error");
             assertEquals(1, told.size(), "its onDone was told");
+        } finally {
+            contexts.forEach(SacDecoder.Composed::close);
         }
+    }
+
+    /**
+     * The questions a batch starts with let go of their prompts once prefilled, and an answered
+     * question of a batch still decoding is not kept by it (its callbacks, and what they hold).
+     */
+    @Test
+    void aBatchLetsGoOfWhatItsQuestionsNeededOnceDone() throws Exception {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        int before = engine.base().manager().getManagedArrays().size();
+        java.lang.ref.WeakReference<?>[] answered = new java.lang.ref.WeakReference<?>[1];
+        boolean[] collected = {false};
+        int[] duringBatch = {-1};
+        int[] calls = {0};
+        var longAnswer = dev.sacrag.core.model.GenerationOptions.greedy(BatchGenerator.ANSWER_ROOM - 2, java.util.Set.of());
+        // three long answers: the answered row stays in the batch (a quarter of its rows ended), it is only let go of
+        engine.answerBatch(List.of(new SacEngine.Request(List.of(a), "Tell me everything?", longAnswer, t -> { }),
+                new SacEngine.Request(List.of(a), "And more?", longAnswer, t -> { }),
+                new SacEngine.Request(List.of(a), "All of it?", longAnswer, t -> { })), decoding -> {
+                    int call = calls[0]++;
+                    if (call == 0) {
+                        duringBatch[0] = engine.base().manager().getManagedArrays().size();
+                        byte[] held = new byte[8 << 20];   // reachable only through the question's callback
+                        answered[0] = new java.lang.ref.WeakReference<>(held);
+                        return List.of(new SacEngine.Request(List.of(a), "Where?",
+                                dev.sacrag.core.model.GenerationOptions.greedy(1, java.util.Set.of()), t -> {
+                                    if (held.length == 0) {
+                                        throw new AssertionError();
+                                    }
+                                }));
+                    }
+                    if (call >= 3 && !collected[0]) {   // it ended at its first token, two steps ago
+                        for (int i = 0; i < 20 && answered[0].get() != null; i++) {
+                            System.gc();
+                        }
+                        collected[0] = answered[0].get() == null;
+                    }
+                    return List.of();
+                });
+        assertEquals(before + 2 * engine.config().layers(), duringBatch[0],
+                "arrays on the model's manager while the batch decodes (its cache's K and V), against before it");
+        assertTrue(collected[0], "an answered question's callback is still reachable while its batch decodes");
     }
 
     /** Joining questions that name their context go through the prompt cache, on a miss and on a hit, with the answers of one. */
