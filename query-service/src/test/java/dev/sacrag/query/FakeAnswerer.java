@@ -10,9 +10,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Answers "t0 t1 t2 ..." (one piece per token) without a model, optionally slowly, and
- * records what it was asked and how many requests ran at once.
+ * records what it was asked and how many requests ran at once. Tests subclass it to change one
+ * behaviour (a batch path, a failure).
  */
-public final class FakeAnswerer implements Answerer {
+public class FakeAnswerer implements Answerer {
 
     private final String modelId;
     private final int tokens;

@@ -144,23 +144,7 @@ class ActiveAnswererTest {
     void arrivalsJoinUntilASwapWaits() throws Exception {
         CountDownLatch swapWaits = new CountDownLatch(1);
         List<List<DecodeRequest>> joined = new java.util.concurrent.CopyOnWriteArrayList<>();
-        FakeAnswerer plain = new FakeAnswerer("old", 2, 0);
-        Answerer model = new Answerer() {
-            @Override
-            public String modelId() {
-                return plain.modelId();
-            }
-
-            @Override
-            public int maxPositions() {
-                return plain.maxPositions();
-            }
-
-            @Override
-            public Answer answer(DecodeRequest request) {
-                return plain.answer(request);
-            }
-
+        Answerer model = new FakeAnswerer("old", 2, 0) {
             @Override
             public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
                 List<DecodeRequest> all = new java.util.ArrayList<>(batch);

@@ -28,24 +28,13 @@ class InferenceExecutorTest {
 
     /** Answers as a two-token {@link FakeAnswerer}, except {@code question}, on which {@code thrower} runs (and throws). */
     private static Answerer failingOn(String question, Runnable thrower) {
-        FakeAnswerer plain = new FakeAnswerer("m", 2, 0);
-        return new Answerer() {
-            @Override
-            public String modelId() {
-                return plain.modelId();
-            }
-
-            @Override
-            public int maxPositions() {
-                return plain.maxPositions();
-            }
-
+        return new FakeAnswerer("m", 2, 0) {
             @Override
             public Answer answer(DecodeRequest r) {
                 if (r.question().equals(question)) {
                     thrower.run();
                 }
-                return plain.answer(r);
+                return super.answer(r);
             }
         };
     }
@@ -72,6 +61,53 @@ class InferenceExecutorTest {
         public int maxBatch() {
             return maxBatch;
         }
+    }
+
+    /**
+     * Decodes only through the continuous-batching entry point: a batch waits at a gate (so a
+     * test can queue questions behind it), then does what the test's {@link #decode} does.
+     */
+    private abstract static class ContinuousAnswerer extends BatchingAnswerer {
+        ContinuousAnswerer(int maxBatch) {
+            super(maxBatch);
+        }
+
+        @Override
+        public Answer answer(DecodeRequest request) {
+            throw new AssertionError("the batch path is used");
+        }
+
+        /** Counted down when the first batch starts decoding; it then waits for {@link #goOn}. */
+        final CountDownLatch decoding = new CountDownLatch(1);
+        /** Lets the first batch go on (the test has queued what it wanted behind it). */
+        final CountDownLatch goOn = new CountDownLatch(1);
+
+        @Override
+        public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+            try {
+                decoding.countDown();
+                await(goOn);
+                return decode(batch, done, arrivals);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        abstract List<DecodeOutcome> decode(List<DecodeRequest> batch, Completions done, Arrivals arrivals)
+                throws InterruptedException;
+
+        /** Tells every request of {@code all}, in order, the answer "answer to " + its question. */
+        static List<DecodeOutcome> answerAll(List<DecodeRequest> all, Completions done) {
+            List<DecodeOutcome> out = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                out.add(done.deliver(i, DecodeOutcome.of(new Answer("answer to " + all.get(i).question(), 1, true))));
+            }
+            return out;
+        }
+    }
+
+    private static void await(CountDownLatch latch) throws InterruptedException {
+        assertTrue(latch.await(10, TimeUnit.SECONDS), "timed out waiting");
     }
 
     /** Blocks in answer() until released, so tests can fill the queue behind it. */
@@ -317,24 +353,12 @@ class InferenceExecutorTest {
      */
     @Test
     void questionsQueuedWhileABatchDecodesJoinItUpToTheLimit() throws Exception {
-        CountDownLatch decoding = new CountDownLatch(1);
-        CountDownLatch queued = new CountDownLatch(1);
         List<Integer> taken = new CopyOnWriteArrayList<>();
-        Answerer continuous = new BatchingAnswerer(2) {
+        ContinuousAnswerer continuous = new ContinuousAnswerer(2) {
             @Override
-            public Answer answer(DecodeRequest request) {
-                throw new AssertionError("the batch path is used");
-            }
-
-            @Override
-            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+            List<DecodeOutcome> decode(List<DecodeRequest> batch, Completions done, Arrivals arrivals)
+                    throws InterruptedException {
                 List<DecodeRequest> all = new ArrayList<>(batch);
-                decoding.countDown();
-                try {
-                    assertTrue(queued.await(10, TimeUnit.SECONDS));
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
                 // one row decoding, a limit of two: one joins per take
                 for (int round = 0; round < 2; round++) {
                     List<DecodeRequest> got = arrivals.take(1);
@@ -342,21 +366,17 @@ class InferenceExecutorTest {
                     all.addAll(got);
                 }
                 assertEquals(List.of(), arrivals.take(2), "no room while two decode");
-                List<DecodeOutcome> out = new ArrayList<>();
-                for (int i = 0; i < all.size(); i++) {
-                    out.add(done.deliver(i, DecodeOutcome.of(new Answer("answer to " + all.get(i).question(), 1, true))));
-                }
-                return out;
+                return answerAll(all, done);
             }
         };
         try (InferenceExecutor executor = new InferenceExecutor(continuous, 1, 2, 8, metrics)) {
             CompletableFuture<Decoded> first = executor.submit(request("first?"));
-            assertTrue(decoding.await(10, TimeUnit.SECONDS));
+            assertTrue(continuous.decoding.await(10, TimeUnit.SECONDS));
             CompletableFuture<Decoded> second = executor.submit(request("second?"));
             CompletableFuture<Decoded> withdrawn = executor.submit(request("withdrawn?"));
             CompletableFuture<Decoded> third = executor.submit(request("third?"));
             withdrawn.cancel(false);
-            queued.countDown();
+            continuous.goOn.countDown();
             assertEquals("answer to first?", first.get(10, TimeUnit.SECONDS).answer().text());
             assertEquals("answer to second?", second.get(10, TimeUnit.SECONDS).answer().text());
             assertEquals("answer to third?", third.get(10, TimeUnit.SECONDS).answer().text());
@@ -371,58 +391,42 @@ class InferenceExecutorTest {
      */
     @Test
     void questionsJoinOnceAsManyWaitAsDecodeOrTheFirstWaitedTheJoinWait() throws Exception {
-        CountDownLatch decoding = new CountDownLatch(1);
-        CountDownLatch oneQueued = new CountDownLatch(1);
         CountDownLatch twoQueued = new CountDownLatch(1);
         CountDownLatch oneLeftWaiting = new CountDownLatch(1);
         CountDownLatch twoJoined = new CountDownLatch(1);
         List<Integer> taken = new CopyOnWriteArrayList<>();
-        Answerer continuous = new BatchingAnswerer(8) {
+        ContinuousAnswerer continuous = new ContinuousAnswerer(8) {
             @Override
-            public Answer answer(DecodeRequest request) {
-                throw new AssertionError("the batch path is used");
-            }
-
-            @Override
-            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+            List<DecodeOutcome> decode(List<DecodeRequest> batch, Completions done, Arrivals arrivals)
+                    throws InterruptedException {
                 List<DecodeRequest> all = new ArrayList<>(batch);
-                decoding.countDown();
-                try {
-                    assertTrue(oneQueued.await(10, TimeUnit.SECONDS));
-                    taken.add(arrivals.take(2).size());   // one waits, two decode: it waits for another
-                    oneLeftWaiting.countDown();
-                    assertTrue(twoQueued.await(10, TimeUnit.SECONDS));
-                    List<DecodeRequest> got = arrivals.take(2);   // two wait, two decode: both join
-                    taken.add(got.size());
-                    all.addAll(got);
-                    twoJoined.countDown();
-                    long start = System.nanoTime();
-                    List<DecodeRequest> late = List.of();
-                    while (late.isEmpty() && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10)) {
-                        late = arrivals.take(4);   // one waits, four decode: it joins once it has waited 200ms
-                        Thread.sleep(5);
-                    }
-                    taken.add(late.size());
-                    assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(150),
-                            "joined before its join wait: " + (System.nanoTime() - start) / 1_000_000 + " ms");
-                    all.addAll(late);
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
+                taken.add(arrivals.take(2).size());   // one waits, two decode: it waits for another
+                oneLeftWaiting.countDown();
+                await(twoQueued);
+                List<DecodeRequest> got = arrivals.take(2);   // two wait, two decode: both join
+                taken.add(got.size());
+                all.addAll(got);
+                twoJoined.countDown();
+                long start = System.nanoTime();
+                List<DecodeRequest> late = List.of();
+                while (late.isEmpty() && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10)) {
+                    late = arrivals.take(4);   // one waits, four decode: it joins once it has waited 200ms
+                    Thread.sleep(5);
                 }
-                List<DecodeOutcome> out = new ArrayList<>();
-                for (int i = 0; i < all.size(); i++) {
-                    out.add(done.deliver(i, DecodeOutcome.of(new Answer("a" + i, 1, true))));
-                }
-                return out;
+                taken.add(late.size());
+                assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(150),
+                        "joined before its join wait: " + (System.nanoTime() - start) / 1_000_000 + " ms");
+                all.addAll(late);
+                return answerAll(all, done);
             }
         };
         try (InferenceExecutor executor = new InferenceExecutor(continuous, 1, 8, 8, java.time.Duration.ZERO,
                 java.time.Duration.ofMillis(200), metrics)) {
             List<CompletableFuture<Decoded>> answers = new ArrayList<>();
             answers.add(executor.submit(request("first?")));
-            assertTrue(decoding.await(10, TimeUnit.SECONDS));
+            assertTrue(continuous.decoding.await(10, TimeUnit.SECONDS));
             answers.add(executor.submit(request("second?")));
-            oneQueued.countDown();
+            continuous.goOn.countDown();
             assertTrue(oneLeftWaiting.await(10, TimeUnit.SECONDS));
             answers.add(executor.submit(request("third?")));
             twoQueued.countDown();
@@ -438,24 +442,12 @@ class InferenceExecutorTest {
     /** A question that joined and was answered is not kept by its batch while the batch goes on decoding. */
     @Test
     void anAnsweredQuestionIsNotKeptWhileItsBatchDecodes() throws Exception {
-        CountDownLatch decoding = new CountDownLatch(1);
-        CountDownLatch queued = new CountDownLatch(1);
         boolean[] collected = {false};
         java.lang.ref.WeakReference<?>[] held = new java.lang.ref.WeakReference<?>[1];
-        Answerer continuous = new BatchingAnswerer(4) {
+        ContinuousAnswerer continuous = new ContinuousAnswerer(4) {
             @Override
-            public Answer answer(DecodeRequest request) {
-                throw new AssertionError("the batch path is used");
-            }
-
-            @Override
-            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
-                decoding.countDown();
-                try {
-                    assertTrue(queued.await(10, TimeUnit.SECONDS));
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
+            List<DecodeOutcome> decode(List<DecodeRequest> batch, Completions done, Arrivals arrivals)
+                    throws InterruptedException {
                 assertEquals(1, arrivals.take(1).size());   // the joined request is not kept here
                 DecodeOutcome joined = done.deliver(1, DecodeOutcome.of(new Answer("joined", 1, true)));
                 for (int i = 0; i < 20 && held[0].get() != null; i++) {
@@ -467,9 +459,9 @@ class InferenceExecutorTest {
         };
         try (InferenceExecutor executor = new InferenceExecutor(continuous, 1, 4, 8, metrics)) {
             CompletableFuture<Decoded> first = executor.submit(request("first?"));
-            assertTrue(decoding.await(10, TimeUnit.SECONDS));
+            assertTrue(continuous.decoding.await(10, TimeUnit.SECONDS));
             CompletableFuture<Decoded> joined = submitHolding(executor, held);
-            queued.countDown();
+            continuous.goOn.countDown();
             assertEquals("joined", joined.get(10, TimeUnit.SECONDS).answer().text());
             assertEquals("first", first.get(10, TimeUnit.SECONDS).answer().text());
             assertTrue(collected[0], "the answered request (and what its stream holds) was still reachable");
@@ -487,44 +479,28 @@ class InferenceExecutorTest {
     /** A batch takes at most MAX_QUESTIONS_PER_BATCH questions in all; then it ends and the next takes the rest. */
     @Test
     void aBatchThatKeepsTakingQuestionsEndsAfterItsLimit() throws Exception {
-        CountDownLatch decoding = new CountDownLatch(1);
-        CountDownLatch queued = new CountDownLatch(1);
         List<Integer> batchTotals = new CopyOnWriteArrayList<>();
-        Answerer continuous = new BatchingAnswerer(256) {
+        ContinuousAnswerer continuous = new ContinuousAnswerer(256) {
             @Override
-            public Answer answer(DecodeRequest request) {
-                throw new AssertionError("the batch path is used");
-            }
-
-            @Override
-            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+            List<DecodeOutcome> decode(List<DecodeRequest> batch, Completions done, Arrivals arrivals)
+                    throws InterruptedException {
                 List<DecodeRequest> all = new ArrayList<>(batch);
-                decoding.countDown();
-                try {
-                    assertTrue(queued.await(10, TimeUnit.SECONDS));
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
                 for (List<DecodeRequest> got = arrivals.take(0); !got.isEmpty(); got = arrivals.take(0)) {
                     all.addAll(got);   // every row ended at once: as many as the batch limit may join
                 }
                 batchTotals.add(all.size());
-                List<DecodeOutcome> out = new ArrayList<>();
-                for (int i = 0; i < all.size(); i++) {
-                    out.add(done.deliver(i, DecodeOutcome.of(new Answer("a", 1, true))));
-                }
-                return out;
+                return answerAll(all, done);
             }
         };
         int more = InferenceExecutor.MAX_QUESTIONS_PER_BATCH + 20;
         try (InferenceExecutor executor = new InferenceExecutor(continuous, 1, 256, more + 1, metrics)) {
             List<CompletableFuture<Decoded>> answers = new ArrayList<>();
             answers.add(executor.submit(request("first?")));
-            assertTrue(decoding.await(10, TimeUnit.SECONDS));
+            assertTrue(continuous.decoding.await(10, TimeUnit.SECONDS));
             for (int i = 0; i < more; i++) {
                 answers.add(executor.submit(request("q" + i + "?")));
             }
-            queued.countDown();
+            continuous.goOn.countDown();
             for (CompletableFuture<Decoded> f : answers) {
                 f.get(10, TimeUnit.SECONDS);
             }
@@ -535,22 +511,10 @@ class InferenceExecutorTest {
     /** A batch that fails after one answer went out and a question joined it fails the joined one too: none is left waiting. */
     @Test
     void questionsThatJoinedAFailingBatchFailWithIt() throws Exception {
-        CountDownLatch decoding = new CountDownLatch(1);
-        CountDownLatch queued = new CountDownLatch(1);
-        Answerer failing = new BatchingAnswerer(4) {
+        ContinuousAnswerer failing = new ContinuousAnswerer(4) {
             @Override
-            public Answer answer(DecodeRequest request) {
-                throw new AssertionError("the batch path is used");
-            }
-
-            @Override
-            public List<DecodeOutcome> answerBatch(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
-                decoding.countDown();
-                try {
-                    assertTrue(queued.await(10, TimeUnit.SECONDS));
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
+            List<DecodeOutcome> decode(List<DecodeRequest> batch, Completions done, Arrivals arrivals)
+                    throws InterruptedException {
                 done.done(0, DecodeOutcome.of(new Answer("first", 1, true)));   // answered before the failure
                 assertEquals(1, arrivals.take(0).size());
                 throw new IllegalStateException("the decode broke");
@@ -558,9 +522,9 @@ class InferenceExecutorTest {
         };
         try (InferenceExecutor executor = new InferenceExecutor(failing, 1, 4, 8, metrics)) {
             CompletableFuture<Decoded> first = executor.submit(request("first?"));
-            assertTrue(decoding.await(10, TimeUnit.SECONDS));
+            assertTrue(failing.decoding.await(10, TimeUnit.SECONDS));
             CompletableFuture<Decoded> joined = executor.submit(request("joined?"));
-            queued.countDown();
+            failing.goOn.countDown();
             assertEquals("first", first.get(10, TimeUnit.SECONDS).answer().text());
             ExecutionException e = assertThrows(ExecutionException.class, () -> joined.get(10, TimeUnit.SECONDS));
             assertEquals("the decode broke", e.getCause().getMessage());
