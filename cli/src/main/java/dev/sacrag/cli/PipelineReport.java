@@ -121,6 +121,15 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
                     ttftMedian(l), BenchCommand.quantile(l.serverMs(), 0.5), BenchCommand.quantile(l.decodeMs(), 0.5),
                     Arrays.stream(l.tokens()).average().orElse(0));
         }
+        for (int i = 0; i < levels(); i++) {
+            QueryLoad.Level l = pooled(i);
+            double[] atLimit = latencies(l, true);
+            double[] below = latencies(l, false);
+            out.printf(Locale.ROOT, "  %d clients: %d of %d answers ran to the %d-token limit, latency p50 %s ms;"
+                            + " the others' latency p50 %s ms, p99 %s ms%n", l.clients(), atLimit.length, l.queries(),
+                    setup.maxNewTokens(), quantileOrDash(atLimit, 0.5), quantileOrDash(below, 0.5),
+                    quantileOrDash(below, 0.99));
+        }
         if (rounds.size() > 1) {
             for (int i = 0; i < levels(); i++) {
                 int clients = rounds.get(0).get(i).clients();
@@ -132,6 +141,21 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
                 + " %.2fx (%s)%n", PipelineBench.TARGET_SPEEDUP_AT_16, x, x >= PipelineBench.TARGET_SPEEDUP_AT_16
                 ? "met" : "not met"));
         out.println("machine: " + machine);
+    }
+
+    /**
+     * Latencies of the queries whose answers ran to the answer limit ({@code atLimit}), or of the
+     * others: a long answer shares more decode steps with the prefills of questions that join its
+     * batch, so the tail is read apart from the rest.
+     */
+    double[] latencies(QueryLoad.Level l, boolean atLimit) {
+        return java.util.stream.IntStream.range(0, l.latencyMs().length)
+                .filter(q -> (l.tokens()[q] >= setup.maxNewTokens()) == atLimit)
+                .mapToDouble(q -> l.latencyMs()[q]).toArray();
+    }
+
+    private static String quantileOrDash(double[] v, double q) {
+        return v.length == 0 ? "-" : String.format(Locale.ROOT, "%.0f", BenchCommand.quantile(v, q));
     }
 
     void writeJson(Path file) throws IOException {
@@ -191,6 +215,16 @@ record PipelineReport(Setup setup, String modelId, int ratio, PipelineIngest.Bur
             x.addProperty("server_ms_p50", BenchCommand.quantile(l.serverMs(), 0.5));
             x.addProperty("decode_ms_p50", BenchCommand.quantile(l.decodeMs(), 0.5));
             x.addProperty("tokens_per_answer", Arrays.stream(l.tokens()).average().orElse(0));
+            double[] atLimit = latencies(l, true);
+            double[] below = latencies(l, false);
+            x.addProperty("answers_at_limit", atLimit.length);
+            if (atLimit.length > 0) {
+                x.addProperty("latency_ms_p50_at_limit", BenchCommand.quantile(atLimit, 0.5));
+            }
+            if (below.length > 0) {
+                x.addProperty("latency_ms_p50_below_limit", BenchCommand.quantile(below, 0.5));
+                x.addProperty("latency_ms_p99_below_limit", BenchCommand.quantile(below, 0.99));
+            }
             queries.add(x);
         }
         o.add("queries", queries);

@@ -66,6 +66,27 @@ class PipelineReportTest {
         assertTrue(o.getAsJsonObject("target").get("met").getAsBoolean());
     }
 
+    /** Answers that ran to the limit (8 tokens here) are reported apart from the others. */
+    @Test
+    void answersAtTheTokenLimitAreReportedApart() throws Exception {
+        double[] latency = {10, 20, 30, 400, 500};
+        double[] tokens = {3, 4, 2, 8, 8};
+        QueryLoad.Level l = new QueryLoad.Level(16, 5, 1.0, latency, latency, latency, latency, tokens);
+        PipelineReport r = report(List.of(List.of(l)));
+        assertEquals(List.of(400.0, 500.0), java.util.Arrays.stream(r.latencies(l, true)).boxed().toList());
+        StringWriter out = new StringWriter();
+        r.print(new PrintWriter(out, true));
+        assertTrue(out.toString().contains("16 clients: 2 of 5 answers ran to the 8-token limit, latency p50 400 ms;"
+                + " the others' latency p50 20 ms, p99 30 ms"), out.toString());
+        Path json = tmp.resolve("limit.json");
+        r.writeJson(json);
+        JsonObject level = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("queries")
+                .get(0).getAsJsonObject();
+        assertEquals(2, level.get("answers_at_limit").getAsInt());
+        assertEquals(30.0, level.get("latency_ms_p99_below_limit").getAsDouble(), 1e-12);
+        assertEquals(400.0, level.get("latency_ms_p50_at_limit").getAsDouble(), 1e-12);
+    }
+
     @Test
     void withoutAOneClientLevelThereIsNoSpeedupAndNoTarget() throws Exception {
         PipelineReport r = report(List.of(List.of(level(4, 10, 1.0), level(16, 10, 0.5))));
