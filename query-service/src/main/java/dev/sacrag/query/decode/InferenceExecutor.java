@@ -93,6 +93,8 @@ public final class InferenceExecutor implements AutoCloseable {
     private final QueryMetrics metrics;
     private final List<Thread> workers = new CopyOnWriteArrayList<>();
     private final AtomicInteger started = new AtomicInteger();
+    /** Questions in the workers' batches still decoding, as of each batch's last step. */
+    private final AtomicInteger decodingNow = new AtomicInteger();
     private volatile boolean closed;
 
     /**
@@ -130,6 +132,8 @@ public final class InferenceExecutor implements AutoCloseable {
         this.metrics = metrics;
         metrics.gauge("sac.query.inference.queue.depth", "Questions waiting for the inference executor",
                 queue, BlockingQueue::size);
+        metrics.gauge("sac.query.inference.decoding", "Questions being decoded, in every worker's batch (as of its"
+                + " last step)", decodingNow, AtomicInteger::get);
         for (int i = 0; i < workers; i++) {
             startWorker();
         }
@@ -317,8 +321,12 @@ public final class InferenceExecutor implements AutoCloseable {
             }
         };
         int[] most = {live.size()};
+        int[] reported = {live.size()};   // this batch's part of decodingNow
+        decodingNow.addAndGet(reported[0]);
         // Questions queued while the batch decodes join it between two steps, up to maxBatch decoding at once.
         Answerer.Arrivals arrivals = decoding -> {
+            decodingNow.addAndGet(decoding - reported[0]);
+            reported[0] = decoding;
             List<Job> got = new ArrayList<>();
             if (!closed && decoding < maxBatch && live.size() < MAX_QUESTIONS_PER_BATCH && mayJoin(decoding)) {
                 queue.drainTo(got, Math.min(maxBatch - decoding, MAX_QUESTIONS_PER_BATCH - live.size()));
@@ -338,6 +346,8 @@ public final class InferenceExecutor implements AutoCloseable {
                 }
             }
             metrics.inferenceJoined(joining.size());
+            decodingNow.addAndGet(joining.size());
+            reported[0] += joining.size();
             most[0] = Math.max(most[0], decoding + joining.size());
             return joining;
         };
@@ -358,6 +368,8 @@ public final class InferenceExecutor implements AutoCloseable {
             // the questions that joined too (the worker fails the batch it took); those answered are done
             fail(live.stream().filter(java.util.Objects::nonNull).toList(), e);
             throw e;
+        } finally {
+            decodingNow.addAndGet(-reported[0]);
         }
     }
 

@@ -106,6 +106,10 @@ class InferenceExecutorTest {
         }
     }
 
+    private double decodingGauge() {
+        return metrics.registry().get("sac.query.inference.decoding").gauge().value();
+    }
+
     private static void await(CountDownLatch latch) throws InterruptedException {
         assertTrue(latch.await(10, TimeUnit.SECONDS), "timed out waiting");
     }
@@ -353,12 +357,14 @@ class InferenceExecutorTest {
      */
     @Test
     void questionsQueuedWhileABatchDecodesJoinItUpToTheLimit() throws Exception {
+        List<Double> decodingSeen = new CopyOnWriteArrayList<>();
         List<Integer> taken = new CopyOnWriteArrayList<>();
         ContinuousAnswerer continuous = new ContinuousAnswerer(2) {
             @Override
             List<DecodeOutcome> decode(List<DecodeRequest> batch, Completions done, Arrivals arrivals)
                     throws InterruptedException {
                 List<DecodeRequest> all = new ArrayList<>(batch);
+                decodingSeen.add(decodingGauge());   // the batch's one question
                 // one row decoding, a limit of two: one joins per take
                 for (int round = 0; round < 2; round++) {
                     List<DecodeRequest> got = arrivals.take(1);
@@ -366,6 +372,7 @@ class InferenceExecutorTest {
                     all.addAll(got);
                 }
                 assertEquals(List.of(), arrivals.take(2), "no room while two decode");
+                decodingSeen.add(decodingGauge());
                 return answerAll(all, done);
             }
         };
@@ -382,6 +389,12 @@ class InferenceExecutorTest {
             assertEquals("answer to third?", third.get(10, TimeUnit.SECONDS).answer().text());
             assertEquals(List.of(1, 1), taken);
             assertEquals(2, metrics.joinedQuestions());
+            assertEquals(List.of(1.0, 2.0), decodingSeen, "questions decoding: the first, then two (one joined, one left)");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);   // the answers go out before the batch returns
+            while (decodingGauge() != 0.0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(0.0, decodingGauge(), "none once the batch ended");
         }
     }
 
