@@ -449,10 +449,8 @@ public final class BatchGenerator {
                 for (int l = 0; l < cache.layers(); l++) {
                     for (int i = 0; i < joining.rows().size(); i++) {
                         int r = ended.get(i);
-                        NDIndex src = new NDIndex("{}:{}, :, 0:{}, :", i, i + 1, lj);
-                        NDIndex dst = new NDIndex("{}:{}, :, {}:{}, :", r, r + 1, length - lj, length);
-                        cache.keys(l).set(dst, joining.cache().keys(l).get(src));
-                        cache.values(l).set(dst, joining.cache().values(l).get(src));
+                        copy(joining.cache(), l, new NDIndex("{}:{}, :, 0:{}, :", i, i + 1, lj),
+                                cache.keys(l), cache.values(l), new NDIndex("{}:{}, :, {}:{}, :", r, r + 1, length - lj, length));
                     }
                 }
             }
@@ -482,6 +480,10 @@ public final class BatchGenerator {
                 from[i] = batch.rows().indexOf(keep.get(i));
                 newLength = Math.max(newLength, length - first[i]);
             }
+            int[] to = new int[keep.size()];   // where each kept row's first slot goes
+            for (int i = 0; i < keep.size(); i++) {
+                to[i] = newLength - (length - first[i]);
+            }
             int room = cache.capacity() - length;
             int capacity = newLength + (joining == null ? room : Math.max(room, ANSWER_ROOM));
             int joined = joining == null ? 0 : joining.rows().size();
@@ -495,18 +497,12 @@ public final class BatchGenerator {
                     keys[l] = zerosLike(cache.keys(l), keep.size() + joined, capacity);
                     values[l] = zerosLike(cache.values(l), keep.size() + joined, capacity);
                     for (int i = 0; i < keep.size(); i++) {
-                        int to = newLength - (length - first[i]);
-                        NDIndex src = new NDIndex("{}:{}, :, {}:{}, :", from[i], from[i] + 1, first[i], length);
-                        NDIndex dst = new NDIndex("{}:{}, :, {}:{}, :", i, i + 1, to, newLength);
-                        keys[l].set(dst, cache.keys(l).get(src));
-                        values[l].set(dst, cache.values(l).get(src));
+                        copy(cache, l, new NDIndex("{}:{}, :, {}:{}, :", from[i], from[i] + 1, first[i], length),
+                                keys[l], values[l], new NDIndex("{}:{}, :, {}:{}, :", i, i + 1, to[i], newLength));
                     }
                     if (joined > 0) {
-                        NDIndex src = new NDIndex(":, :, 0:{}, :", lj);
-                        NDIndex dst = new NDIndex("{}:{}, :, {}:{}, :", keep.size(), keep.size() + joined, newLength - lj,
-                                newLength);
-                        keys[l].set(dst, joining.cache().keys(l).get(src));
-                        values[l].set(dst, joining.cache().values(l).get(src));
+                        copy(joining.cache(), l, new NDIndex(":, :, 0:{}, :", lj), keys[l], values[l],
+                                new NDIndex("{}:{}, :, {}:{}, :", keep.size(), keep.size() + joined, newLength - lj, newLength));
                     }
                 }
                 out = KvCache.reserved(m, keys, values, newLength);
@@ -514,7 +510,7 @@ public final class BatchGenerator {
             List<Row> rows = new ArrayList<>(keep.size() + joined);
             for (int i = 0; i < keep.size(); i++) {
                 Row row = keep.get(i);
-                row.mask = moved(row.mask, first[i], length, newLength - (length - first[i]), capacity);
+                row.mask = moved(row.mask, first[i], length, to[i], capacity);
                 rows.add(row);
             }
             for (int i = 0; i < joined; i++) {
@@ -523,6 +519,12 @@ public final class BatchGenerator {
                 rows.add(row);
             }
             return new Block(out, rows);
+        }
+
+        /** Layer {@code l}'s K and V of {@code from} at {@code src}, written into {@code keys} and {@code values} at {@code dst}. */
+        private static void copy(KvCache from, int l, NDIndex src, NDArray keys, NDArray values, NDIndex dst) {
+            keys.set(dst, from.keys(l).get(src));
+            values.set(dst, from.values(l).get(src));
         }
 
         private NDArray zerosLike(NDArray kv, int rows, int capacity) {
