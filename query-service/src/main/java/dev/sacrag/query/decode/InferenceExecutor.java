@@ -289,44 +289,95 @@ public final class InferenceExecutor implements AutoCloseable {
     private record Ran(int decoded, long end) { }
 
     private Ran run(List<Job> batch) {
-        long start = System.nanoTime();
-        List<Job> live = new ArrayList<>(batch.size());     // numbered as the answerer numbers them: the batch, then arrivals
-        List<Long> started = new ArrayList<>(batch.size());   // when each left the queue
-        for (Job job : batch) {
-            metrics.inferenceWait(Duration.ofNanos(start - job.enqueuedNanos));
-            if (!job.result.isDone()) { // cancelled by a caller that left while it waited
-                live.add(job);
-                started.add(start);
-            }
-        }
-        if (live.isEmpty()) {
+        BatchRun run = new BatchRun();
+        List<DecodeRequest> requests = run.admit(batch);
+        if (requests.isEmpty()) {
             return new Ran(0, System.nanoTime());
         }
-        metrics.inferenceBatch(live.size());
-        // Each answer goes out as soon as its own decode ends (a short answer does not wait for the
-        // batch's longest); the first answer marks when this batch's callers started hearing back
-        // (a question refused before decoding, e.g. for another model, does not: its caller asks no sooner).
-        long[] firstAnswer = {0};
-        boolean[] answered = {false};
-        Answerer.Completions done = (i, outcome) -> {
+        metrics.inferenceBatch(requests.size());
+        return run.decode(requests);
+    }
+
+    /**
+     * One batch of a worker: its questions, numbered as the answerer numbers them (those it
+     * starts with, then those that join it) and each let go of once answered; when its first
+     * answer went out; and its part of the decoding gauge. The answerer tells it each outcome
+     * ({@link Answerer.Completions}) and takes the questions that join from it
+     * ({@link Answerer.Arrivals}), on the decoding thread.
+     */
+    private final class BatchRun implements Answerer.Completions, Answerer.Arrivals {
+        private final List<Job> live = new ArrayList<>();
+        private final List<Long> started = new ArrayList<>();   // when each left the queue
+        private long firstAnswer;
+        private boolean answered;
+        private int most;
+        private int reported;   // this batch's part of decodingNow
+
+        /** Counts each job's wait and takes those whose callers have not left; returns their requests. */
+        List<DecodeRequest> admit(List<Job> jobs) {
             long now = System.nanoTime();
-            if (!answered[0] && outcome.failure() == null) {
-                firstAnswer[0] = now;
-                answered[0] = true;
+            List<DecodeRequest> requests = new ArrayList<>(jobs.size());
+            for (Job job : jobs) {
+                metrics.inferenceWait(Duration.ofNanos(now - job.enqueuedNanos));
+                if (!job.result.isDone()) { // cancelled by a caller that left while it waited
+                    live.add(job);
+                    started.add(now);
+                    requests.add(job.request());
+                }
+            }
+            decodingNow.addAndGet(requests.size());
+            reported += requests.size();
+            return requests;
+        }
+
+        Ran decode(List<DecodeRequest> requests) {
+            most = requests.size();
+            try {
+                List<DecodeOutcome> outcomes = answerer.answerBatch(requests, this, this);
+                if (outcomes.size() != live.size()) {
+                    throw new IllegalStateException("the answerer returned " + outcomes.size() + " outcomes for "
+                            + live.size() + " questions");
+                }
+                long end = System.nanoTime();
+                for (int i = 0; i < live.size(); i++) {
+                    if (live.get(i) != null) {   // those not told already
+                        complete(live.get(i), outcomes.get(i), started.get(i), end);
+                    }
+                }
+                return new Ran(most, answered ? firstAnswer : end);
+            } catch (Throwable e) {
+                // the questions that joined too (the worker fails the batch it took); those answered are done
+                fail(live.stream().filter(java.util.Objects::nonNull).toList(), e);
+                throw e;
+            } finally {
+                decodingNow.addAndGet(-reported);
+            }
+        }
+
+        /**
+         * Each answer goes out as soon as its own decode ends (a short answer does not wait for the
+         * batch's longest); the first answer marks when this batch's callers started hearing back
+         * (a question refused before decoding, e.g. for another model, does not: its caller asks no sooner).
+         */
+        @Override
+        public void done(int i, DecodeOutcome outcome) {
+            long now = System.nanoTime();
+            if (!answered && outcome.failure() == null) {
+                firstAnswer = now;
+                answered = true;
             }
             Job job = live.get(i);
             if (job != null) {
                 complete(job, outcome, started.get(i), now);
                 live.set(i, null);   // answered: what its request holds (anchor KV, the caller's stream) may go
             }
-        };
-        int[] most = {live.size()};
-        int[] reported = {live.size()};   // this batch's part of decodingNow
-        decodingNow.addAndGet(reported[0]);
-        // Questions queued while the batch decodes join it between two steps, up to maxBatch decoding at once.
-        Answerer.Arrivals arrivals = decoding -> {
-            decodingNow.addAndGet(decoding - reported[0]);
-            reported[0] = decoding;
+        }
+
+        /** Questions queued while the batch decodes join it between two steps, up to maxBatch decoding at once. */
+        @Override
+        public List<DecodeRequest> take(int decoding) {
+            decodingNow.addAndGet(decoding - reported);
+            reported = decoding;
             List<Job> got = new ArrayList<>();
             if (!closed && decoding < maxBatch && live.size() < MAX_QUESTIONS_PER_BATCH && mayJoin(decoding)) {
                 queue.drainTo(got, Math.min(maxBatch - decoding, MAX_QUESTIONS_PER_BATCH - live.size()));
@@ -335,41 +386,10 @@ public final class InferenceExecutor implements AutoCloseable {
                 return List.of();
             }
             giveBack(got);
-            long now = System.nanoTime();
-            List<DecodeRequest> joining = new ArrayList<>(got.size());
-            for (Job job : got) {
-                metrics.inferenceWait(Duration.ofNanos(now - job.enqueuedNanos));
-                if (!job.result.isDone()) {
-                    live.add(job);
-                    started.add(now);
-                    joining.add(job.request());
-                }
-            }
+            List<DecodeRequest> joining = admit(got);
             metrics.inferenceJoined(joining.size());
-            decodingNow.addAndGet(joining.size());
-            reported[0] += joining.size();
-            most[0] = Math.max(most[0], decoding + joining.size());
+            most = Math.max(most, decoding + joining.size());
             return joining;
-        };
-        try {
-            List<DecodeOutcome> outcomes = answerer.answerBatch(live.stream().map(Job::request).toList(), done, arrivals);
-            if (outcomes.size() != live.size()) {
-                throw new IllegalStateException("the answerer returned " + outcomes.size() + " outcomes for "
-                        + live.size() + " questions");
-            }
-            long end = System.nanoTime();
-            for (int i = 0; i < live.size(); i++) {
-                if (live.get(i) != null) {   // those not told already
-                    complete(live.get(i), outcomes.get(i), started.get(i), end);
-                }
-            }
-            return new Ran(most[0], answered[0] ? firstAnswer[0] : end);
-        } catch (Throwable e) {
-            // the questions that joined too (the worker fails the batch it took); those answered are done
-            fail(live.stream().filter(java.util.Objects::nonNull).toList(), e);
-            throw e;
-        } finally {
-            decodingNow.addAndGet(-reported[0]);
         }
     }
 
