@@ -239,10 +239,14 @@ public final class QueryServiceApp implements AutoCloseable {
         return spec.ratios().stream().mapToInt(Integer::intValue).min().orElseThrow();
     }
 
-    /** Still worth preloading: the catalog still points at it and its document is live in the same tenant. */
+    /**
+     * Still worth preloading: the catalog still points at it and its document is live in the same
+     * tenant, in the incarnation it was compressed from.
+     */
     private static boolean isCurrent(CatalogEntry e, DocumentIndex index, Catalog catalog) {
         return catalog.find(e.tenant(), e.docId(), e.modelId()).filter(e::equals).isPresent()
-                && index.find(e.docId()).filter(d -> d.tenant().equals(e.tenant())).isPresent();
+                && index.find(e.docId()).filter(d -> d.tenant().equals(e.tenant()) && d.mayBeCompressionOf(e.docVersion()))
+                .isPresent();
     }
 
     public int port() {

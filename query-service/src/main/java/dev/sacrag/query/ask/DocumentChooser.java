@@ -19,7 +19,8 @@ import static dev.sacrag.query.ask.QueryException.Reason.NO_MATCH;
  * Picks the documents of a question. A document is usable when the documents topic has it
  * live in the caller's tenant (the source of truth: deleted documents are never answered from)
  * and the catalog has its anchor KV for the active model. The catalog's version may trail the
- * document's during recompression; the last compressed version is used meanwhile.
+ * document's during recompression; the last compressed version is used meanwhile, unless the
+ * document was deleted after it and published again ({@link IndexedDoc#mayBeCompressionOf}).
  */
 final class DocumentChooser {
 
@@ -65,7 +66,7 @@ final class DocumentChooser {
         long tokens = 0;
         for (String id : new LinkedHashSet<>(docIds)) {
             IndexedDoc doc = live(tenant, id).orElseThrow(() -> QueryEngine.unknown(tenant, id));
-            CatalogEntry e = catalog.find(tenant, id, modelId).orElseThrow(() -> QueryEngine.notCompressed(doc, modelId));
+            CatalogEntry e = compression(doc).orElseThrow(() -> QueryEngine.notCompressed(doc, modelId));
             chosen.add(new Chosen(e, 0));
             tokens += e.tokenCount();
         }
@@ -88,7 +89,11 @@ final class DocumentChooser {
             if (chosen.size() == topK) {
                 break;
             }
-            Optional<CatalogEntry> e = catalog.find(tenant, hit.docId(), modelId);
+            Optional<IndexedDoc> doc = live(tenant, hit.docId());
+            if (doc.isEmpty()) {
+                continue;   // deleted or moved since the search
+            }
+            Optional<CatalogEntry> e = compression(doc.get());
             if (e.isEmpty()) {
                 uncompressed.add(hit.docId());
             } else if (tokens + e.get().tokenCount() > tokenBudget) {
@@ -103,7 +108,12 @@ final class DocumentChooser {
 
     /** The catalog entry of a live, compressed document of the tenant. */
     Optional<CatalogEntry> compressed(String tenant, String docId) {
-        return live(tenant, docId).flatMap(doc -> catalog.find(tenant, docId, modelId));
+        return live(tenant, docId).flatMap(this::compression);
+    }
+
+    /** The catalog's compression of the document for the model, unless it is of a deleted incarnation. */
+    private Optional<CatalogEntry> compression(IndexedDoc doc) {
+        return catalog.find(doc.tenant(), doc.docId(), modelId).filter(e -> doc.mayBeCompressionOf(e.docVersion()));
     }
 
     private Optional<IndexedDoc> live(String tenant, String docId) {

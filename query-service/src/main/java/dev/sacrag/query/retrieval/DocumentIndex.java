@@ -26,6 +26,7 @@ import org.apache.lucene.store.ByteBuffersDirectory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +56,20 @@ public final class DocumentIndex implements AutoCloseable {
     private final Analyzer analyzer = new EnglishAnalyzer(CharArraySet.EMPTY_SET);
     private final Map<String, TenantIndex> tenants = new ConcurrentHashMap<>();
     private final Map<String, Live> live = new ConcurrentHashMap<>();
+    /**
+     * Documents deleted and not published again, with the version they had: the catalog may still
+     * point at a compression of the deleted text, and a new incarnation must not be answered from
+     * it ({@link IndexedDoc#mayBeCompressionOf}). Bounded, oldest deletion dropped first: only a
+     * compressor still behind a tombstone that many deletions old would make one matter again.
+     */
+    private final Map<String, Long> deleted = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            return size() > MAX_DELETIONS_REMEMBERED;
+        }
+    };
+
+    static final int MAX_DELETIONS_REMEMBERED = 100_000;
 
     /** A live document and the {@link ContentHash} of its indexed text (what {@link Succession} compares). */
     private record Live(IndexedDoc doc, String hash) {
@@ -96,12 +111,18 @@ public final class DocumentIndex implements AutoCloseable {
         Live entry = live.get(doc.docId());
         IndexedDoc known = entry == null ? null : entry.doc();
         String hash = ContentHash.of(text);
+        IndexedDoc.Deletion deletion;
         if (known != null) {
+            deletion = known.deletion();   // an update of the same incarnation
             Succession succession = Succession.of(doc.version(), hash, known.version(), entry.hash());
-            if (!succession.replaces() || succession == Succession.RESTATED && known.equals(doc)) {
+            if (!succession.replaces() || succession == Succession.RESTATED && known.equals(doc.after(deletion))) {
                 return false;
             }
+        } else {
+            Long deletedVersion = deleted.remove(doc.docId());
+            deletion = deletedVersion == null ? null : new IndexedDoc.Deletion(deletedVersion, doc.version());
         }
+        doc = doc.after(deletion);
         Document d = new Document();
         d.add(new StringField(ID, doc.docId(), Field.Store.YES));
         d.add(new TextField(TEXT, doc.title() == null ? text : doc.title() + "\n" + text, Field.Store.NO));
@@ -123,6 +144,8 @@ public final class DocumentIndex implements AutoCloseable {
         if (known == null) {
             return false;
         }
+        IndexedDoc.Deletion before = known.doc().deletion();   // the greatest version deleted so far counts
+        deleted.put(docId, before == null ? known.doc().version() : Math.max(before.deletedVersion(), known.doc().version()));
         try {
             remove(known.doc());
         } catch (IOException e) {

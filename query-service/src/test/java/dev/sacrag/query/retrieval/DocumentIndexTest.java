@@ -109,6 +109,21 @@ class DocumentIndexTest {
     }
 
     @Test
+    void aDocumentPublishedAgainAfterItsDeletionRemembersTheDeletionThroughItsUpdates() {
+        add("t", "doc", 5, "Ships sail on the sea.");
+        assertEquals(null, index.find("doc").orElseThrow().deletion(), "never deleted");
+        index.delete("doc");
+        add("t", "doc", 7, "Trains run on rails.");
+        add("t", "doc", 8, "Trains run on steel rails.");
+        add("t", "doc", 8, "Trains run on steel rails.");   // restated: unchanged
+        IndexedDoc doc = index.find("doc").orElseThrow();
+        assertEquals(new IndexedDoc.Deletion(5, 7), doc.deletion());
+        assertFalse(doc.mayBeCompressionOf(5), "the deleted text");
+        assertTrue(doc.mayBeCompressionOf(7));
+        assertTrue(doc.mayBeCompressionOf(8));
+    }
+
+    @Test
     void tenantsOnlySeeTheirOwnDocuments() {
         add("acme", "a", 1, "Quarterly revenue grew in the widget division.");
         add("globex", "g", 1, "Quarterly revenue fell in the gadget division.");
