@@ -142,8 +142,10 @@ final class DocumentProcessor extends CacheProcessor {
         if (previous.isPresent()) {
             writer.delete(previous.get().getRedisKey(), writer.redisBudget());
         }
-        compressed.delete(catalogKey(docId));
-        documents.delete(docId);
+        // put(key, null), not delete: delete returns the old value, so it decodes it, and a value another
+        // build wrote that this one cannot read would fail the task at every replay of this tombstone
+        compressed.put(catalogKey(docId), null);
+        documents.put(docId, null);
         emitTombstone(docId, timestamp);
         if (previous.isPresent()) {   // a tombstone for a document this model never compressed deletes nothing
             metrics.deleted();

@@ -646,10 +646,36 @@ class CompressorTopologyTest {
         assertEquals("doc-2", catalog.readValue().getDocId());
     }
 
+    @Test
+    void aTombstoneOverStoredValuesThisBuildCannotReadDeletesThemInsteadOfFailingTheTask() {
+        for (String store : List.of(CompressorTopology.DOCUMENTS_STORE, CompressorTopology.COMPRESSED_STORE)) {
+            String doc = "doc-of-" + store;
+            publishAvro(doc(doc, 1, "stored by another build"));
+            catalog.readValue();
+            String key = store.equals(CompressorTopology.DOCUMENTS_STORE) ? doc : CatalogKey.of(doc, MODEL);
+            raw(store).put(org.apache.kafka.common.utils.Bytes.wrap(utf8(key)), utf8("{\"form\":\"unknown\"}"));
+
+            documents.pipeInput(doc, (byte[]) null);   // must not fail the task
+
+            assertEquals(null, raw(store).get(org.apache.kafka.common.utils.Bytes.wrap(utf8(key))), store + " kept the value");
+            var tombstone = catalog.readKeyValue();
+            assertEquals(CatalogKey.of(doc, MODEL), tombstone.key);
+            assertEquals(null, tombstone.value, "no catalog tombstone");
+            publishAvro(doc("next-" + store, 1, "the stream goes on"));
+            assertEquals("next-" + store, catalog.readValue().getDocId());
+        }
+    }
+
     /** The innermost (bytes) layer of the documents store: below its serde, where another build's bytes would be. */
     @SuppressWarnings("unchecked")
     private org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> rawDocuments() {
-        org.apache.kafka.streams.processor.StateStore s = driver.getKeyValueStore(CompressorTopology.DOCUMENTS_STORE);
+        return raw(CompressorTopology.DOCUMENTS_STORE);
+    }
+
+    /** The innermost (bytes) layer of a store. */
+    @SuppressWarnings("unchecked")
+    private org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> raw(String store) {
+        org.apache.kafka.streams.processor.StateStore s = driver.getKeyValueStore(store);
         while (s instanceof org.apache.kafka.streams.state.internals.WrappedStateStore<?, ?, ?> w) {
             s = w.wrapped();
         }
