@@ -9,6 +9,7 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -38,6 +39,15 @@ public final class TopicFollower implements AutoCloseable {
     private static final Duration RETRY = Duration.ofSeconds(1);
     /** How often the topic's partitions are looked up again: partitions an operator added are read too. */
     static final Duration PARTITION_RECHECK = Duration.ofSeconds(30);
+    /**
+     * How long a failure Kafka calls non-retriable (a revoked ACL, a corrupt record batch, a
+     * record the consumer cannot read) may repeat, with nothing read in between, before the
+     * follower stops. Retrying it keeps the replica answering from an index and catalog that no
+     * longer change, while health says it serves; stopping marks it broken, so it is restarted
+     * or taken out of rotation and someone looks. Retriable failures (a broker away) are retried
+     * for as long as they last.
+     */
+    static final Duration GIVE_UP_AFTER = Duration.ofSeconds(60);
 
     /** Applies one polled batch; must handle bad records itself (count, log, go on). */
     @FunctionalInterface
@@ -56,6 +66,7 @@ public final class TopicFollower implements AutoCloseable {
     private volatile Consumer<byte[], byte[]> consumer;
     private volatile Runnable onStopped = () -> { };
     private Duration partitionRecheck = PARTITION_RECHECK;
+    private Duration giveUpAfter = GIVE_UP_AFTER;
 
     /** @param onCaughtUp runs once, on the follower's thread, when the topic has been read to its start-time end */
     public TopicFollower(String bootstrapServers, String topic, Handler handler, Runnable onCaughtUp) {
@@ -103,6 +114,18 @@ public final class TopicFollower implements AutoCloseable {
         return this;
     }
 
+    /** How long a non-retriable failure may repeat before the follower stops (tests shorten it); set before {@link #start()}. */
+    TopicFollower giveUpAfter(Duration after) {
+        this.giveUpAfter = after;
+        return this;
+    }
+
+    /** Consumer settings over the defaults (tests); set before {@link #start()}. */
+    TopicFollower consumerSetting(String name, Object value) {
+        config.put(name, value);
+        return this;
+    }
+
     /**
      * Runs {@code action}, on the follower's thread, if it stops by itself (a failure it cannot
      * retry): this replica then no longer applies the topic's records, and should say so
@@ -141,6 +164,7 @@ public final class TopicFollower implements AutoCloseable {
             Map<TopicPartition, Long> ends = assignFromBeginning(c, topic,
                     optional ? this::absentMeansEmpty : this::sleepUnlessClosed, this::sleepUnlessClosed, optional);
             long nextRecheck = System.nanoTime() + partitionRecheck.toNanos();
+            long failingSince = 0;   // nanoTime of the first of a run of non-retriable failures; 0: none
             while (!closed) {
                 try {
                     if (System.nanoTime() - nextRecheck >= 0) {
@@ -148,6 +172,7 @@ public final class TopicFollower implements AutoCloseable {
                         assignAddedPartitions(c);
                     }
                     ConsumerRecords<byte[], byte[]> records = c.poll(POLL);
+                    failingSince = 0;
                     if (!records.isEmpty()) {
                         handle(records);
                     }
@@ -159,6 +184,14 @@ public final class TopicFollower implements AutoCloseable {
                 } catch (WakeupException e) {
                     return; // close()
                 } catch (KafkaException e) {
+                    if (!(e instanceof RetriableException)) {
+                        long now = System.nanoTime();
+                        failingSince = failingSince == 0 ? now : failingSince;
+                        if (now - failingSince >= giveUpAfter.toNanos()) {
+                            throw new KafkaException("following topic " + topic + " has failed for " + giveUpAfter
+                                    + " with an error Kafka does not retry", e);
+                        }
+                    }
                     // every RETRY while the broker is away: the message, not a stack trace each time
                     log.warn("following topic {} failed; retrying in {}: {}", topic, RETRY, e.toString());
                     log.debug("following topic {} failed", topic, e);

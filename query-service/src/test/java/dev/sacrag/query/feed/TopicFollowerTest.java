@@ -52,6 +52,36 @@ class TopicFollowerTest {
         }
     }
 
+    /** Fails every record, as a corrupt batch or a revoked ACL fails every poll: an error Kafka does not retry. */
+    public static final class Unreadable implements org.apache.kafka.common.serialization.Deserializer<byte[]> {
+        @Override
+        public byte[] deserialize(String topic, byte[] data) {
+            throw new org.apache.kafka.common.errors.SerializationException("unreadable record");
+        }
+    }
+
+    @Test
+    void aFailureKafkaDoesNotRetryStopsTheFollowerOnceItHasLastedTheGiveUpTime() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopics(TopicSpec.plain("t.stuck").withPartitions(1));
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                    new ByteArraySerializer(), new ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>("t.stuck", "k".getBytes(StandardCharsets.UTF_8),
+                        "v".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            long start = System.nanoTime();
+            try (TopicFollower stuck = new TopicFollower(kafka.bootstrapServers(), "t.stuck", records -> { }, () -> { })
+                    .consumerSetting(org.apache.kafka.clients.consumer.ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                            Unreadable.class)
+                    .giveUpAfter(java.time.Duration.ofSeconds(3)).onStopped(stopped::countDown).start()) {
+                assertTrue(stopped.await(60, TimeUnit.SECONDS), "a poll that can never succeed was retried for ever");
+                assertTrue(System.nanoTime() - start >= TimeUnit.SECONDS.toNanos(3), "stopped before the give-up time");
+            }
+        }
+    }
+
     @Test
     void anOptionalTopicThatCannotBeLookedUpDoesNotCountAsRead() throws Exception {
         CountDownLatch caughtUp = new CountDownLatch(1);
