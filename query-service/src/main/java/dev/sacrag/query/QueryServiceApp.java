@@ -104,7 +104,7 @@ public final class QueryServiceApp implements AutoCloseable {
         SacEngine engine = SacEngine.load(config.model().baseDir(), config.model().adapterDir());
         ActiveAnswerer model;
         try {
-            engine.enablePromptCache(config.inference().promptCacheBytes());
+            enablePromptCache(engine, config.inference().promptCacheBytes());
             model = new ActiveAnswerer(new ActiveAnswerer.Loaded(new SacAnswerer(engine, activeRatio(config.model(), engine)), engine));
         } catch (Throwable e) {
             engine.close();
@@ -205,12 +205,28 @@ public final class QueryServiceApp implements AutoCloseable {
         return new QueryServiceApp(opened, new Parts(server, metricsPort, model, models, ready));
     }
 
+    /**
+     * Turns the engine's prompt cache on with {@code --prompt-cache-bytes}. An entry's size depends
+     * on the model (layers, K/V heads, prompt length), so a budget that fits no entry of this one
+     * turns its cache off with a warning instead of refusing a model that is fine: at start-up, and
+     * above all on a switch, where refusing would leave the old model serving for a cache setting.
+     */
+    static void enablePromptCache(SacEngine engine, long budgetBytes) {
+        long entry = engine.promptCacheEntryBytes();
+        if (budgetBytes != 0 && budgetBytes < entry) {
+            log.warn("{} {} holds no prompt cache entry of this model ({} bytes each): the prompt cache is off for it; "
+                    + "set at least {} to use it", QuerySetting.PROMPT_CACHE_BYTES.flag(), budgetBytes, entry, entry);
+            budgetBytes = 0;
+        }
+        engine.enablePromptCache(budgetBytes);
+    }
+
     /** The engine of an adapter found for an activation; the {@link ActiveAnswerer} closes it when replaced. */
     private static ActiveAnswerer.Loaded load(Path baseDir, AdapterLocator.Match match, long promptCacheBytes)
             throws IOException {
         SacEngine engine = SacEngine.load(baseDir, match.adapterDir());
         try {
-            engine.enablePromptCache(promptCacheBytes);
+            enablePromptCache(engine, promptCacheBytes);
             return new ActiveAnswerer.Loaded(new SacAnswerer(engine, match.ratio()), engine);
         } catch (Throwable e) {   // an Error too: this engine's native memory is released either way
             engine.close();
