@@ -19,6 +19,7 @@ import dev.sacrag.query.v1.Token;
 import dev.sacrag.query.v1.UsedDocument;
 import dev.sacrag.query.v1.WarmRequest;
 import dev.sacrag.query.v1.WarmResponse;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -66,6 +67,9 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
                     (id, text) -> out.onNext(AskResponse.newBuilder()
                             .setToken(Token.newBuilder().setTokenId(id).setText(text)).build()),
                     GrpcCallControl.current(limits.defaultDeadline()));
+            if (callerLeft("Ask")) {
+                return;
+            }
             out.onNext(AskResponse.newBuilder().setResult(result(answer)).build());
             out.onCompleted();
             metrics.request("Ask", Status.Code.OK.name());
@@ -88,6 +92,9 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
         }
         try {
             WarmReport report = engine.warm(query, GrpcCallControl.current(limits.defaultDeadline()));
+            if (callerLeft("Warm")) {
+                return;
+            }
             responses.onNext(WarmResponse.newBuilder().setLoaded(report.loaded()).setBytes(report.bytes())
                     .addAllMisses(report.misses()).setAlreadyWarm(report.alreadyWarm()).build());
             responses.onCompleted();
@@ -98,6 +105,22 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
             log.error("Warm failed for tenant {} docs {}", query.tenant(), query.docIds(), e);
             fail(responses, "Warm", Status.INTERNAL.withDescription("warming failed: " + e.getMessage()));
         }
+    }
+
+    /**
+     * Whether gRPC cancelled the call (the client left, or its own deadline passed) after the
+     * engine last looked, while the answer's last step ran: nothing sent reaches the caller, so
+     * the call is counted as what it was, not as OK. A server default deadline passing meanwhile
+     * does not count: that call is still open and gets the answer it waited for.
+     */
+    private boolean callerLeft(String rpc) {
+        Context call = Context.current();
+        if (!call.isCancelled()) {
+            return false;
+        }
+        boolean late = call.getDeadline() != null && call.getDeadline().isExpired();
+        metrics.request(rpc, (late ? Status.Code.DEADLINE_EXCEEDED : Status.Code.CANCELLED).name());
+        return true;
     }
 
     private void fail(StreamObserver<?> responses, String rpc, Status status) {

@@ -55,7 +55,7 @@ public final class QueryMetrics {
         this.cacheEvictions = Counter.builder("sac.query.cache.evictions")
                 .description("Entries dropped from the warm cache (budget, update or delete)").register(registry);
         this.recompressRequests = Counter.builder("sac.query.recompress.requests")
-                .description("Recompress requests made for blobs missing from Redis (queued for sending; less those dropped)")
+                .description("Recompress requests made for blobs missing from Redis, those dropped included (sac.query.recompress.dropped counts them)")
                 .register(registry);
         this.recompressDropped = Counter.builder("sac.query.recompress.dropped")
                 .description("Recompress requests dropped because too many already waited to be sent").register(registry);

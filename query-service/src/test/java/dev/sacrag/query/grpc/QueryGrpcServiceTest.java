@@ -208,6 +208,42 @@ class QueryGrpcServiceTest {
     }
 
     @Test
+    void aClientThatLeavesWhileTheLastTokenIsSentIsCountedCancelledAndSentNoResult() throws Exception {
+        start(new FakeAnswerer(EngineRig.MODEL, 1, 0), LIMITS);
+        QueryGrpcService service = new QueryGrpcService(rig.engine, LIMITS, rig.metrics);
+        Context.CancellableContext call = Context.current().withCancellation();
+        List<AskResponse> sent = new ArrayList<>();
+        Observer<AskResponse> responses = new Observer<>() {
+            @Override
+            public void onNext(AskResponse r) {
+                sent.add(r);
+                call.cancel(null);   // the client leaves as its last token goes out: no check of the engine's follows
+            }
+        };
+        call.run(() -> service.ask(ask("q").toBuilder().addDocIds("ada").setMaxNewTokens(1).build(), responses));
+
+        assertEquals(1, sent.size(), "a result was sent to a call that had gone: " + sent);
+        assertTrue(sent.get(0).hasToken());
+        assertEquals(1.0, rig.metrics.registry().get("sac.query.requests").tag("status", "CANCELLED").counter().count());
+        assertTrue(rig.metrics.registry().find("sac.query.requests").tag("status", "OK").counter() == null,
+                "counted OK though the caller never got the answer");
+    }
+
+    /** The server side of a call, as the service sees it, without a transport. */
+    private abstract static class Observer<T> extends io.grpc.stub.ServerCallStreamObserver<T> {
+        @Override public boolean isCancelled() { return Context.current().isCancelled(); }
+        @Override public void setOnCancelHandler(Runnable onCancelHandler) { }
+        @Override public void setCompression(String compression) { }
+        @Override public boolean isReady() { return true; }
+        @Override public void setOnReadyHandler(Runnable onReadyHandler) { }
+        @Override public void disableAutoInboundFlowControl() { }
+        @Override public void request(int count) { }
+        @Override public void setMessageCompression(boolean enable) { }
+        @Override public void onError(Throwable t) { }
+        @Override public void onCompleted() { }
+    }
+
+    @Test
     void theServerDefaultDeadlineAppliesToCallsWithout() throws Exception {
         AskLimits shortDefault = new AskLimits("default", 2, 4, 200, 8, 16, Duration.ofMillis(300));
         start(new FakeAnswerer(EngineRig.MODEL, 16, 50), shortDefault);
