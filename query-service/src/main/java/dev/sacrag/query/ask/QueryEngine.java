@@ -50,6 +50,16 @@ public final class QueryEngine {
     /** Documents fetched and decoded at a time by Warm. */
     static final int WARM_SLICE = 16;
 
+    /**
+     * Warm calls run at once; more are refused (OVERLOADED, RESOURCE_EXHAUSTED: retry later).
+     * Each holds a slice of decoded blobs outside the cache's budget while it reads, and gRPC runs
+     * calls on an unbounded pool, so a burst of Warm calls (a deploy script run per tenant) would
+     * otherwise hold as many slices at once. Ask is bounded by the inference queue instead.
+     */
+    static final int MAX_CONCURRENT_WARMS = 4;
+
+    private final java.util.concurrent.Semaphore warms = new java.util.concurrent.Semaphore(MAX_CONCURRENT_WARMS);
+
     /** Prompt tokens around the question ([LM], question and answer prompts), with a margin. */
     private static final int PROMPT_RESERVE = 64;
 
@@ -149,6 +159,17 @@ public final class QueryEngine {
 
     public WarmReport warm(WarmQuery q, CallControl control) {
         requireReady();
+        if (!warms.tryAcquire()) {
+            throw new QueryException(OVERLOADED, MAX_CONCURRENT_WARMS + " Warm calls are already running; retry when one has ended");
+        }
+        try {
+            return warmAdmitted(q, control);
+        } finally {
+            warms.release();
+        }
+    }
+
+    private WarmReport warmAdmitted(WarmQuery q, CallControl control) {
         DocumentChooser chooser = new DocumentChooser(p.index(), p.catalog(), p.model().modelId());
         List<String> misses = new ArrayList<>();
         List<CatalogEntry> wanted = new ArrayList<>();

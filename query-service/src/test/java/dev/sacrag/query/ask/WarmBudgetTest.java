@@ -84,4 +84,48 @@ class WarmBudgetTest {
     private static WarmReport warm(EngineRig rig, String... ids) {
         return rig.engine.warm(new WarmQuery("default", List.of(ids), Optional.empty(), 1), CallControl.NONE);
     }
+    @Test
+    void warmCallsBeyondTheConcurrentLimitAreRefusedAndAdmittedAgainOnceOneEnds() throws Exception {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1L << 30)) {
+            List<String> ids = addDocuments(rig);
+            java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(QueryEngine.MAX_CONCURRENT_WARMS);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+            rig.blobs.duringRead = () -> {
+                if (reads.incrementAndGet() > QueryEngine.MAX_CONCURRENT_WARMS) {
+                    return;   // held: only the first calls' reads
+                }
+                reading.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(QueryEngine.MAX_CONCURRENT_WARMS);
+            try {
+                List<java.util.concurrent.Future<WarmReport>> running = new ArrayList<>();
+                for (int i = 0; i < QueryEngine.MAX_CONCURRENT_WARMS; i++) {
+                    String id = ids.get(i);
+                    running.add(callers.submit(() -> rig.engine.warm(new WarmQuery("default", List.of(id), Optional.empty(), 1),
+                            CallControl.NONE)));
+                }
+                assertTrue(reading.await(30, java.util.concurrent.TimeUnit.SECONDS), "the first calls did not start reading");
+                WarmQuery one = new WarmQuery("default", List.of(ids.get(DOCS - 1)), Optional.empty(), 1);
+                QueryException refused = org.junit.jupiter.api.Assertions.assertThrows(QueryException.class,
+                        () -> rig.engine.warm(one, CallControl.NONE));
+                assertEquals(QueryException.Reason.OVERLOADED, refused.reason());
+
+                release.countDown();
+                for (var f : running) {
+                    assertEquals(1, f.get(30, java.util.concurrent.TimeUnit.SECONDS).loaded());
+                }
+                rig.blobs.duringRead = () -> { };
+                assertEquals(1, rig.engine.warm(one, CallControl.NONE).loaded(), "the places were not given back");
+            } finally {
+                release.countDown();
+                callers.shutdownNow();
+            }
+        }
+    }
 }
