@@ -78,6 +78,9 @@ final class ModelCommand implements Runnable {
         @Option(names = "--lora-rank", description = "LoRA rank of the random adapter (default: 8 for tiny, else 128 as the paper).")
         Integer loraRank;
 
+        @Option(names = "--force", description = "Overwrite the model package already in --out (its base weights and its sac adapter).")
+        boolean force;
+
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -101,12 +104,19 @@ final class ModelCommand implements Runnable {
                 throw new ParameterException(spec.commandLine(), "--lora-rank must be 1 or more, got " + loraRank);
             }
             Path base = out.resolve("base");
+            Path adapter = out.resolve("adapters").resolve(ModelPaths.DEFAULT_ADAPTER);
+            // a trained package (models/sac-demo, say) given as --out by mistake would lose its weights
+            for (Path held : List.of(base.resolve("config.json"), adapter.resolve("sac.json"))) {
+                if (Files.exists(held) && !force) {
+                    throw new ParameterException(spec.commandLine(), "--out " + out + " already holds a model (" + held
+                            + "): random weights would replace it; choose another folder, or add --force");
+                }
+            }
             long t0 = System.nanoTime();
             System.out.printf(Locale.ROOT, "writing %s (%s, seed %d) to %s ...%n", s.id, dt, seed, base);
             RandomModelWriter.write(s.config, base, new RandomModelWriter.Options(seed, std, dt, shards));
             int rank = loraRank != null ? loraRank : s == ModelShape.TINY ? 8 : 128;
             SacSpec spec = SacSpec.paperDefaults("sac", List.of(4, 8, 16), rank, Fingerprints.baseModel(base));
-            Path adapter = out.resolve("adapters").resolve(ModelPaths.DEFAULT_ADAPTER);
             SacAdapter.writeRandom(adapter, spec, s.config, seed + 1);
             ModelConfig c = s.config;
             System.out.printf(Locale.ROOT, "done in %.1f s: %d layers, hidden %d, %d/%d heads, vocab %d; adapter %s (ratios 4, 8, 16, rank %d)%n",

@@ -37,6 +37,22 @@ class ModelCommandTest {
     }
 
     @Test
+    void randomRefusesAFolderThatHoldsAModelUnlessForced() throws Exception {
+        Path pkg = tmp.resolve("pkg");
+        assertEquals(0, SacCliTest.run("model", "random", "--shape", "tiny", "--out", pkg.toString()).code());
+        byte[] weights = Files.readAllBytes(pkg.resolve("base/model.safetensors"));
+
+        SacCliTest.Run again = SacCliTest.run("model", "random", "--shape", "tiny", "--seed", "7", "--out", pkg.toString());
+        assertEquals(2, again.code(), again.err());
+        assertTrue(again.err().contains("already holds a model"), again.err());
+        assertTrue(java.util.Arrays.equals(weights, Files.readAllBytes(pkg.resolve("base/model.safetensors"))), "overwritten");
+
+        SacCliTest.Run forced = SacCliTest.run("model", "random", "--shape", "tiny", "--seed", "7", "--force", "--out", pkg.toString());
+        assertEquals(0, forced.code(), forced.err());
+        assertFalse(java.util.Arrays.equals(weights, Files.readAllBytes(pkg.resolve("base/model.safetensors"))), "not rewritten");
+    }
+
+    @Test
     void badTypeOfExportGgufIsAUsageErrorListingTheChoices() {
         SacCliTest.Run r = SacCliTest.run("model", "export-gguf", "--model", tmp.toString(), "--type", "q4_0",
                 "--out", tmp.resolve("m.gguf").toString());
