@@ -5,6 +5,8 @@ import dev.sacrag.ingest.DocumentSources;
 import dev.sacrag.ingest.Question;
 import dev.sacrag.ingest.QuestionSet;
 import dev.sacrag.ingest.SourceFormat;
+import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DocumentRules;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -66,9 +68,19 @@ record DemoInputs(List<DocumentDraft> documents, List<Question> questions) {
         return new DemoInputs(List.copyOf(documents), List.copyOf(questions));
     }
 
-    /** The file name without its extension; the draft's source is the file's path. */
+    /**
+     * The file name without its extension (in NFC, as file names copied from macOS are not); the
+     * draft's source is the file's path. A name no doc id may have is refused here, naming the
+     * file, not when the demo publishes it after Kafka, Redis and the model have started.
+     */
     private static DocumentDraft withFileNameId(DocumentDraft d) {
-        String name = Path.of(d.source()).getFileName().toString().replaceFirst("\\.[^.]*$", "");
+        String name = DocumentRules.canonicalDocId(Path.of(d.source()).getFileName().toString().replaceFirst("\\.[^.]*$", ""));
+        try {
+            DocumentRules.checkDocId(name);
+        } catch (BadDocumentException e) {
+            throw new IllegalArgumentException("document " + d.source() + ": its file name is its doc id, and "
+                    + e.getMessage() + ": rename the file", e);
+        }
         return name.equals(d.docId()) ? d
                 : new DocumentDraft(name, d.tenant(), d.version(), d.title(), d.text(), d.source(), d.metadata());
     }

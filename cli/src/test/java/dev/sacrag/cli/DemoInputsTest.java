@@ -28,4 +28,16 @@ class DemoInputsTest {
         Files.writeString(docs.resolve("one.txt"), "Ada lived in London.");
         assertEquals("one", DemoInputs.load(docs, questions).documents().get(0).docId());
     }
+    @Test
+    void aFileNameNoDocIdMayHaveIsRefusedNamingTheFileAndADecomposedNameIsComposed() throws Exception {
+        Path docs = Files.createDirectories(tmp.resolve("docs"));
+        Path questions = Files.writeString(tmp.resolve("q.jsonl"),
+                "{\"qid\": \"q1\", \"docId\": \"caf\u00e9\", \"question\": \"?\", \"answers\": [\"x\"]}\n");
+        Files.writeString(docs.resolve("cafe\u0301.txt"), "Ada lived in London.");   // as macOS writes "café"
+        assertEquals("caf\u00e9", DemoInputs.load(docs, questions).documents().get(0).docId());
+
+        Files.writeString(docs.resolve("a{b}.txt"), "Ada lived in Paris.");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DemoInputs.load(docs, questions));
+        assertTrue(e.getMessage().contains("a{b}.txt") && e.getMessage().contains("rename the file"), e.getMessage());
+    }
 }

@@ -94,7 +94,7 @@ public final class DocumentRules {
      * surrogate (a JSON {@code "\\ud800"} escape) has no UTF-8 form: written into a Redis key it
      * becomes '?', so two such ids would share one key.
      */
-    private static void checkDocId(String docId) throws BadDocumentException {
+    public static void checkDocId(String docId) throws BadDocumentException {
         if (docId == null || docId.isBlank()) {
             throw DocumentCodec.missing("docId");
         }
