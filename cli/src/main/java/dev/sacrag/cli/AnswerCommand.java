@@ -45,17 +45,21 @@ final class AnswerCommand implements Callable<Integer> {
         if (question == null || question.isBlank()) {
             throw new IllegalArgumentException("the question is empty");
         }
+        List<String> texts = new ArrayList<>();   // read before the model loads: a typo in a path must not wait for it
+        for (String name : contexts) {
+            Path p = Path.of(name);
+            String text = CompressCommand.readText(p, "--context");
+            if (text.isBlank()) {
+                throw new IllegalArgumentException(p + " is empty");
+            }
+            texts.add(text);
+        }
         ModelPaths paths = ModelPaths.resolve(model, adapter);
         try (SacEngine engine = SacEngine.load(paths.base(), paths.requireAdapter())) {
             int r = ratio != null ? ratio : engine.adapter().spec().ratios().stream().min(Integer::compare).orElseThrow();
             List<AnchorKv> docs = new ArrayList<>();
             long t0 = System.nanoTime();
-            for (String name : contexts) {
-                Path p = Path.of(name);
-                String text = CompressCommand.readText(p, "--context");
-                if (text.isBlank()) {
-                    throw new IllegalArgumentException(p + " is empty");
-                }
+            for (String text : texts) {
                 docs.add(engine.compress(text, r));
             }
             long compressMs = (System.nanoTime() - t0) / 1_000_000;

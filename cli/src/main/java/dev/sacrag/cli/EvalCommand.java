@@ -10,6 +10,7 @@ import dev.sacrag.core.sac.SacSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -75,6 +76,7 @@ final class EvalCommand implements Callable<Integer> {
         if (methods != null) {
             Evaluator.requireKnown(methods);   // before minutes of loading adapters
         }
+        requireWritable(json, out);   // before hours of scoring, not after them
         ModelPaths paths = ModelPaths.resolve(model, null);
         Map<String, Path> chosen = adapterPerVariant(model.resolve("adapters"));
         if (!chosen.containsKey("sac")) {   // before any adapter's base loads
@@ -128,6 +130,26 @@ final class EvalCommand implements Callable<Integer> {
             engines.values().forEach(SacEngine::close);
         }
         return 0;
+    }
+
+    /**
+     * The report's places can be written: --json is not a folder and its folder exists or can be
+     * made, --out is a folder or can be made. Both are created now (empty), which a later write fills.
+     */
+    static void requireWritable(Path json, Path out) throws IOException {
+        if (Files.isDirectory(json)) {
+            throw new IllegalArgumentException("--json " + json + " is a folder: give the report file's path");
+        }
+        Path parent = json.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        if (out != null) {
+            if (Files.exists(out) && !Files.isDirectory(out)) {
+                throw new IllegalArgumentException("--out " + out + " is a file: give a folder for eval.md, eval.svg and predictions.jsonl");
+            }
+            Files.createDirectories(out);
+        }
     }
 
     /** The method@ratio pairs asked for that have no row (an adapter without that ratio, or no adapter of the variant). */

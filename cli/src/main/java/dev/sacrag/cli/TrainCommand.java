@@ -146,6 +146,9 @@ final class TrainCommand implements Runnable {
                         + " --vocab at least 259 (256 bytes and 3 special tokens), got " + steps + ", " + batchTokens
                         + ", " + trainContexts + " and " + vocab);
             }
+            if (!packing.equals("single") && !packing.equals("packed")) {   // before the data is read and a tokenizer trained
+                throw new IllegalArgumentException("--qa-packing must be single or packed, got '" + packing + "'");
+            }
             Path work = out.resolve("train");
             Files.createDirectories(work);
             List<MrqaRecord> qa = MrqaJsonl.read(data.resolve(trainFile));

@@ -33,6 +33,22 @@ class EvalCommandTest {
     }
 
     @Test
+    void anOutThatIsAFileIsRefusedBeforeAnythingIsScoredOrWritten() throws IOException {
+        Path data = dir.resolve("d.jsonl");
+        dev.sacrag.core.data.MrqaJsonl.write(data, "synthetic", "test", java.util.List.of(new dev.sacrag.core.data.MrqaRecord(
+                "c0", "Ann lives in Oslo.", java.util.List.of(new dev.sacrag.core.data.MrqaRecord.Qa("q0", "Where?",
+                        java.util.List.of("Oslo"), java.util.List.of())))));
+        Path file = Files.writeString(dir.resolve("out"), "not a folder");
+        Path json = dir.resolve("r/eval.json");
+        // the model folder does not exist: the --out check comes before any model is looked at
+        SacCliTest.Run r = SacCliTest.run("eval", "--model", dir.resolve("no-model").toString(), "--data", data.toString(),
+                "--json", json.toString(), "--out", file.toString());
+        org.junit.jupiter.api.Assertions.assertNotEquals(0, r.code());
+        org.junit.jupiter.api.Assertions.assertTrue(r.err().contains("--out " + file + " is a file"), r.err());
+        org.junit.jupiter.api.Assertions.assertFalse(Files.exists(json), "a report was written");
+    }
+
+    @Test
     void aPackageWithoutAdaptersSaysSo() {
         NoSuchFileException e = assertThrows(NoSuchFileException.class,
                 () -> EvalCommand.adapterPerVariant(dir.resolve("adapters")));

@@ -22,6 +22,8 @@ class MlCommandInputTest {
                 "--batch", "0");
         refused("--steps, --batch-tokens and --train-contexts must be at least 1", "train", "base", "--steps", "0");
         refused("--vocab at least 259", "train", "base", "--vocab", "100");
+        // no --data folder exists here: the value is refused before any data is read or a tokenizer trained
+        refused("--qa-packing must be single or packed, got 'pack'", "train", "base", "--qa-packing", "pack");
     }
 
     @Test

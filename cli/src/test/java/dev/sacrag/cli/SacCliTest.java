@@ -134,6 +134,14 @@ class SacCliTest {
     }
 
     @Test
+    void answerNamesAMissingContextFileBeforeLookingForTheModel() {
+        Run r = run("answer", "--model", tmp.resolve("no-model").toString(), "--context",
+                tmp.resolve("missing.txt").toString(), "Where?");
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("missing.txt"), r.err());
+    }
+
+    @Test
     void emptyContextFileIsRefusedByName() throws Exception {
         assertEquals(0, run("model", "random", "--shape", "tiny", "--out", tmp.resolve("m").toString()).code());
         Path empty = Files.writeString(tmp.resolve("empty.txt"), "  \n");
