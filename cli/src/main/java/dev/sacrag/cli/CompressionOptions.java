@@ -33,7 +33,8 @@ final class CompressionOptions {
     @Option(names = Flags.MAX_DOC_TOKENS, paramLabel = "TOKENS", defaultValue = "${env:SAC_MAX_DOC_TOKENS}",
             description = "Most tokens compressed per document; the worst case --max-compress-time is measured at"
                     + " [env SAC_MAX_DOC_TOKENS, default: the model's maximum positions, cut to what Redis takes in"
-                    + " one value, 512 MiB of blob; a larger value is refused at start].")
+                    + " one value: 512 MiB of blob, less where the server's proto-max-bulk-len or maxmemory is lower;"
+                    + " a larger value is refused at start].")
     Integer maxDocTokens;
 
     @Option(names = Flags.COMMIT_INTERVAL, paramLabel = "DURATION", defaultValue = "${env:SAC_COMMIT_INTERVAL:-100ms}",

@@ -52,18 +52,31 @@ record BlobSizeLimit(int layers, int kvHeads, int headDim, int chunkSize, int ra
 
     /**
      * The compressor's token limit: {@code configured} when its blobs fit Redis (refused otherwise,
-     * naming the size), else the model's maximum positions cut to what fits.
+     * naming the size), else the model's maximum positions cut to what fits. Redis takes at most
+     * {@link #REDIS_MAX_STRING_BYTES} in one value, less where the server says so
+     * ({@code serverLargest}: a lowered {@code proto-max-bulk-len}, or {@code maxmemory}).
      */
-    int tokenLimit(java.util.OptionalInt configured, int maxPositions) {
-        int fits = maxTokens(REDIS_MAX_STRING_BYTES, Math.max(maxPositions, configured.orElse(0)));
+    int tokenLimit(java.util.OptionalInt configured, int maxPositions, java.util.OptionalLong serverLargest) {
+        long largest = Math.min(REDIS_MAX_STRING_BYTES, serverLargest.orElse(Long.MAX_VALUE));
+        String which = largest < REDIS_MAX_STRING_BYTES ? "this Redis server takes in one value (its proto-max-bulk-len"
+                + " or maxmemory)" : "Redis takes in one value (proto-max-bulk-len)";
+        int fits = maxTokens(largest, Math.max(maxPositions, configured.orElse(0)));
         if (configured.isPresent() && configured.getAsInt() > fits) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "%s %d: a document that long makes a blob of"
-                    + " %,d bytes at %s in %s, over the %,d bytes Redis takes in one value (proto-max-bulk-len);"
-                    + " at most %d tokens fit", CompressorConfig.Flags.MAX_DOC_TOKENS, configured.getAsInt(),
+                    + " %,d bytes at %s in %s, over the %,d bytes %s; at most %d tokens fit",
+                    CompressorConfig.Flags.MAX_DOC_TOKENS, configured.getAsInt(),
                     blobBytes(configured.getAsInt()), ratio == 1 ? "one anchor per token" : "ratio " + ratio,
-                    dtype.name().toLowerCase(Locale.ROOT),
-                    REDIS_MAX_STRING_BYTES, fits));
+                    dtype.name().toLowerCase(Locale.ROOT), largest, which, fits));
+        }
+        if (fits == 0) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "not even a one-token document's blob (%,d bytes)"
+                    + " fits the %,d bytes %s: raise it", blobBytes(1), largest, which));
         }
         return configured.orElse(Math.min(maxPositions, fits));
+    }
+
+    /** As above, for a server that says nothing of its own limits. */
+    int tokenLimit(java.util.OptionalInt configured, int maxPositions) {
+        return tokenLimit(configured, maxPositions, java.util.OptionalLong.empty());
     }
 }

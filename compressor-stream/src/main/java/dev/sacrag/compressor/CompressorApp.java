@@ -105,7 +105,8 @@ public final class CompressorApp implements AutoCloseable {
         CompressorMetrics metrics = new CompressorMetrics(registry);
         SacSpec spec = engine.adapter().spec();
         BlobSizeLimit blobLimit = blobLimit(spec, engine.config(), compressor.ratio(), compressor.modelId(), config.blobDtype());
-        int maxTokens = blobLimit.tokenLimit(config.maxDocumentTokens(), engine.config().maxPositions());
+        int maxTokens = blobLimit.tokenLimit(config.maxDocumentTokens(), engine.config().maxPositions(),
+                store.largestValueBytes());
         long largestBlob = blobLimit.blobBytes(maxTokens);
         SlowRecordTimeouts timeouts = config.timeouts(AnchorKvStore.transferAllowance(largestBlob),
                 String.format(java.util.Locale.ROOT, "%d tokens, a blob of %,d bytes", maxTokens, largestBlob));

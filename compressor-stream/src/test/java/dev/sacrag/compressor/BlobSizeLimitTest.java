@@ -42,6 +42,25 @@ class BlobSizeLimitTest {
         assertEquals(2048, tiny.tokenLimit(OptionalInt.empty(), 2048), "a small model's positions all fit");
     }
 
+    /** A server that takes less than 512 MiB in one value (a lowered proto-max-bulk-len, a maxmemory) cuts the limit further. */
+    @Test
+    void aServerThatTakesLessCutsTheLimitAndRefusesASettingOverIt() {
+        long serverLargest = 64L << 20;
+        int limit = LLAMA_1B.tokenLimit(OptionalInt.empty(), 131_072, java.util.OptionalLong.of(serverLargest));
+        assertTrue(LLAMA_1B.blobBytes(limit) <= serverLargest && LLAMA_1B.blobBytes(limit + 1) > serverLargest,
+                limit + " tokens: " + LLAMA_1B.blobBytes(limit) + " bytes");
+        assertEquals(LLAMA_1B.tokenLimit(OptionalInt.empty(), 131_072),
+                LLAMA_1B.tokenLimit(OptionalInt.empty(), 131_072, java.util.OptionalLong.of(1L << 40)),
+                "a server that takes more than 512 MiB still gets blobs of at most 512 MiB");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LLAMA_1B.tokenLimit(OptionalInt.of(limit + 1), 131_072, java.util.OptionalLong.of(serverLargest)));
+        assertTrue(e.getMessage().contains("this Redis server takes in one value") && e.getMessage().contains("at most " + limit),
+                e.getMessage());
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+                () -> LLAMA_1B.tokenLimit(OptionalInt.empty(), 131_072, java.util.OptionalLong.of(100)));
+        assertTrue(none.getMessage().startsWith("not even a one-token document's blob"), none.getMessage());
+    }
+
     /** A sac-names adapter may keep every token as an anchor: its limits are sized for one anchor per token. */
     @Test
     void aNamesAdapterIsSizedForOneAnchorPerToken() {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -612,6 +613,34 @@ public final class AnchorKvStore implements AutoCloseable {
         if (version.isPresent() && (version.get()[0] < major || version.get()[0] == major && version.get()[1] < minor)) {
             throw new IllegalStateException("Redis at " + config.target() + " is version " + version.get()[0] + "."
                     + version.get()[1] + "; " + why + " needs " + major + "." + minor + " or later: upgrade redis-server");
+        }
+    }
+
+    /**
+     * The largest value this server can store, as far as it says: its {@code proto-max-bulk-len}
+     * (no string may be longer), and its {@code maxmemory} when set (a value larger than all of
+     * memory is refused with OOM, whatever is evicted). A SET over either fails every time, so a
+     * caller that would retry it as an outage sizes its values below this instead. Empty when the
+     * server does not say (CONFIG renamed or not allowed, as on some managed services); a limit it
+     * does not report does not count. Read once: a later CONFIG SET is not seen.
+     */
+    public OptionalLong largestValueBytes() {
+        long bulk = configLong("proto-max-bulk-len");
+        long memory = configLong("maxmemory");
+        long largest = Math.min(bulk > 0 ? bulk : Long.MAX_VALUE, memory > 0 ? memory : Long.MAX_VALUE);
+        return largest == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(largest);
+    }
+
+    /** A numeric CONFIG GET parameter; 0 when the server does not say. */
+    private long configLong(String parameter) {
+        try {
+            Map<String, String> reply = redis.sync.configGet(parameter);
+            String value = reply == null ? null : reply.get(parameter);
+            return value == null ? 0 : Long.parseLong(value.trim());
+        } catch (RedisCommandExecutionException | NumberFormatException e) {   // renamed, ACL, odd reply: no claim
+            return 0;
+        } catch (RedisException e) {
+            throw unavailable("CONFIG GET " + parameter, null, e);
         }
     }
 

@@ -95,6 +95,21 @@ class AnchorKvStoreTest {
     }
 
     @Test
+    void largestValueBytesIsTheSmallerOfTheServersBulkLengthAndMemoryLimits() {
+        try {
+            assertEquals(java.util.OptionalLong.of(512L << 20), store.largestValueBytes(),
+                    "the defaults: proto-max-bulk-len 512 MiB, no maxmemory");
+            redis.call("CONFIG", "SET", "proto-max-bulk-len", "64mb");
+            assertEquals(java.util.OptionalLong.of(64L << 20), store.largestValueBytes());
+            redis.call("CONFIG", "SET", "maxmemory", "48mb");
+            assertEquals(java.util.OptionalLong.of(48L << 20), store.largestValueBytes());
+        } finally {
+            redis.call("CONFIG", "SET", "maxmemory", "0");
+            redis.call("CONFIG", "SET", "proto-max-bulk-len", "512mb");
+        }
+    }
+
+    @Test
     void blobWithTtlExpires() throws InterruptedException {
         String key = RedisKeys.blobKey("acme", "m1", "short-lived", 1);
         store.put(key, randomBytes(2, 100), Optional.of(Duration.ofMillis(2000)));
