@@ -12,12 +12,9 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,7 +102,7 @@ public final class BlobRebuild {
                 }
             }
             Sent sent = requestRecompression(s.bootstrapServers(), t.recompress(), missing.values(), s.modelId(),
-                    "warm-rebuild");
+                    "warm-rebuild", read);
             int requested = sent.count();
             if (!s.await() || missing.isEmpty()) {
                 return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), since(start), s.verify(),
@@ -150,18 +147,15 @@ public final class BlobRebuild {
 
     /**
      * Publishes one recompress request per document for {@code modelId}, in doc id order, each on
-     * the partition its document has in the documents topic; waits for the acks.
+     * the partition its document has in the documents topic; waits for the acks, each wait (the
+     * topic's metadata, a send, the acks) bounded by {@code timeout}.
      */
     static Sent requestRecompression(String bootstrapServers, String topic, java.util.Collection<LiveDocuments.Doc> missing,
-                                     String modelId, String reason) throws InterruptedException {
+                                     String modelId, String reason, Duration timeout)
+            throws InterruptedException, TimeoutException {
         List<LiveDocuments.Doc> docs = new ArrayList<>(missing);
         docs.sort(Comparator.comparing(LiveDocuments.Doc::docId));
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.CLIENT_ID_CONFIG, "sac-" + reason,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 20), new StringSerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer = BoundedClients.producer(bootstrapServers, "sac-" + reason, timeout)) {
             // a document on a partition the recompress topic lacks would block each send for max.block.ms
             int partitions = producer.partitionsFor(topic).size();
             docs.stream().filter(d -> d.position().partition() >= partitions).findFirst().ifPresent(d -> {
@@ -178,9 +172,10 @@ public final class BlobRebuild {
                 sent.add(producer.send(new ProducerRecord<>(topic, doc.position().partition(), doc.docId(), r.toJson())));
             }
             producer.flush();
+            long deadline = System.nanoTime() + timeout.toNanos();
             Map<TopicPartition, Long> ends = new HashMap<>();
             for (java.util.concurrent.Future<RecordMetadata> f : sent) {
-                RecordMetadata m = f.get();
+                RecordMetadata m = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 ends.merge(new TopicPartition(m.topic(), m.partition()), m.offset() + 1, Math::max);
             }
             return new Sent(sent.size(), ends);

@@ -128,7 +128,7 @@ public final class ModelRollout {
                     }
                     if (!rollout.restoring.isEmpty()) {
                         rollout.requestEnds = BlobRebuild.requestRecompression(kafka, config.topics().recompress(),
-                                rollout.restoring.values(), modelId, "warm-model-blob-missing").ends();
+                                rollout.restoring.values(), modelId, "warm-model-blob-missing", read).ends();
                     }
                     rollout.await(app, timeout, progress);
                 }

@@ -23,4 +23,15 @@ class BlobRebuildTest {
         assertEquals(List.of(), BlobRebuild.notRestored(List.of(doc("a")), Set.of(), d -> true));
     }
 
+    /** Kafka's own wait for a topic's metadata is 60 s; the command's --timeout bounds it instead. */
+    @Test
+    void publishingToARecompressTopicThatDoesNotExistFailsWithinTheTimeout() throws Exception {
+        try (dev.sacrag.stack.EmbeddedKafka kafka = dev.sacrag.stack.EmbeddedKafka.start()) {
+            long start = System.nanoTime();
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> BlobRebuild.requestRecompression(
+                    kafka.bootstrapServers(), "no.such.topic", List.of(doc("a")), "model", "test", java.time.Duration.ofSeconds(2)));
+            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+            org.junit.jupiter.api.Assertions.assertTrue(seconds < 30, "waited " + seconds + " s: " + e);
+        }
+    }
 }
