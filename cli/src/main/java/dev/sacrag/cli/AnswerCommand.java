@@ -37,8 +37,17 @@ final class AnswerCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", description = "The question.")
     String question;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        if (maxNewTokens < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--max-new-tokens must be >= 1, got " + maxNewTokens);
+        }
+        if (ratio != null && ratio < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ratio must be >= 1, got " + ratio);
+        }
         if (question == null && contexts.size() > 1) {
             question = contexts.remove(contexts.size() - 1); // --context a.txt b.txt "question"
         }

@@ -36,8 +36,21 @@ final class GenerateCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "The prompt text.")
     String prompt;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        // usage errors naming the flag, before the model loads
+        if (maxNewTokens < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--max-new-tokens must be >= 1, got " + maxNewTokens);
+        }
+        if (!(temperature >= 0) || Float.isInfinite(temperature)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--temperature must be 0 or more, got " + temperature);
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--top-p must be in (0, 1], got " + topP);
+        }
         ModelPaths paths = ModelPaths.resolve(model, null);
         try (Transformer m = Transformer.load(paths.base()); TextTokenizer tok = TextTokenizer.load(paths.base());
              KvCache cache = new KvCache(m.manager(), m.config().layers())) {

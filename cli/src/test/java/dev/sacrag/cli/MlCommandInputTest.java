@@ -54,6 +54,17 @@ class MlCommandInputTest {
     }
 
     @Test
+    void generateAndAnswerNameTheFlagOfABadNumberBeforeLoadingAModel() {
+        // no model folder exists here: the flag is refused before one is looked for
+        refused("--max-new-tokens must be >= 1, got 0", "generate", "--model", "no-model", "--max-new-tokens", "0", "hi");
+        refused("--top-p must be in (0, 1], got 1.5", "generate", "--model", "no-model", "--top-p", "1.5", "hi");
+        refused("--temperature must be 0 or more, got -1.0", "generate", "--model", "no-model", "--temperature", "-1", "hi");
+        refused("--max-new-tokens must be >= 1, got 0", "answer", "--model", "no-model", "--context", "a.txt",
+                "--max-new-tokens", "0", "Where?");
+        refused("--ratio must be >= 1, got 0", "answer", "--model", "no-model", "--context", "a.txt", "--ratio", "0", "Where?");
+    }
+
+    @Test
     void benchPipelineChecksTheQueryServicesSettingsBeforeStartingTheStack() {
         refused("--batch-wait (SAC_BATCH_WAIT): 'soon' is not a duration", "bench", "pipeline", "--batch-wait", "soon",
                 "--model", "../models/sac-demo", "--documents", "../demo/documents", "--questions", "../demo/questions.jsonl");
