@@ -48,8 +48,17 @@ final class QueryLoad implements AutoCloseable {
     QueryLoad(String target, List<Question> questions, int maxNewTokens, int maxClients, java.time.Duration deadline) {
         this.questions = List.copyOf(questions);
         this.maxNewTokens = maxNewTokens;
-        for (int i = 0; i < maxClients; i++) {
-            clients.add(new DemoAsker(target, deadline));
+        try {
+            for (int i = 0; i < maxClients; i++) {
+                clients.add(new DemoAsker(target, deadline));
+            }
+        } catch (RuntimeException | Error e) {   // the channels opened before it are not left open
+            try {
+                close();
+            } catch (InterruptedException | RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
         }
     }
 
@@ -119,10 +128,23 @@ final class QueryLoad implements AutoCloseable {
         return new Level(clientCount, queries, (end - start) / 1e9, latencyMs, ttftMs, serverMs, decodeMs, tokens);
     }
 
+    /** Closes every channel, even when one fails to close: the first failure is thrown after. */
     @Override
     public void close() throws InterruptedException {
+        RuntimeException first = null;
         for (DemoAsker c : clients) {
-            c.close();
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 }
