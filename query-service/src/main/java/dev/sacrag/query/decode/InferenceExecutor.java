@@ -93,7 +93,7 @@ public final class InferenceExecutor implements AutoCloseable {
     private final QueryMetrics metrics;
     private final List<Thread> workers = new CopyOnWriteArrayList<>();
     private final AtomicInteger started = new AtomicInteger();
-    /** Questions in the workers' batches still decoding, as of each batch's last step. */
+    /** Questions in the workers' batches still decoding, as of each batch's last step, less those answered since. */
     private final AtomicInteger decodingNow = new AtomicInteger();
     private volatile boolean closed;
 
@@ -133,7 +133,7 @@ public final class InferenceExecutor implements AutoCloseable {
         metrics.gauge("sac.query.inference.queue.depth", "Questions waiting for the inference executor",
                 queue, BlockingQueue::size);
         metrics.gauge("sac.query.inference.decoding", "Questions being decoded, in every worker's batch (as of its"
-                + " last step)", decodingNow, AtomicInteger::get);
+                + " last step, less those answered since)", decodingNow, AtomicInteger::get);
         for (int i = 0; i < workers; i++) {
             startWorker();
         }
@@ -370,6 +370,10 @@ public final class InferenceExecutor implements AutoCloseable {
             if (job != null) {
                 complete(job, outcome, started.get(i), now);
                 live.set(i, null);   // answered: what its request holds (anchor KV, the caller's stream) may go
+                // off the gauge now, not at the next take: a batch that takes no more (a model switch
+                // waits for it to end) calls take no more either
+                decodingNow.decrementAndGet();
+                reported--;
             }
         }
 

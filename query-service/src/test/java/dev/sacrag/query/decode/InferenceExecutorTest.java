@@ -481,6 +481,36 @@ class InferenceExecutorTest {
         }
     }
 
+    /**
+     * The decoding gauge drops as each answer goes out, also in a batch that takes no arrivals
+     * (as while a model switch waits for it to end).
+     */
+    @Test
+    void theDecodingGaugeDropsAsAnswersGoOutWithoutArrivalsBeingTaken() throws Exception {
+        List<Double> seen = new CopyOnWriteArrayList<>();
+        ContinuousAnswerer continuous = new ContinuousAnswerer(4) {
+            @Override
+            List<DecodeOutcome> decode(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
+                seen.add(decodingGauge());
+                DecodeOutcome a = done.deliver(0, DecodeOutcome.of(new Answer("a", 1, true)));
+                seen.add(decodingGauge());
+                DecodeOutcome b = done.deliver(1, DecodeOutcome.of(new Answer("b", 1, true)));
+                seen.add(decodingGauge());
+                return List.of(a, b);
+            }
+        };
+        // a batch wait long enough that both questions start the batch together
+        try (InferenceExecutor executor = new InferenceExecutor(continuous, 1, 4, 8, java.time.Duration.ofSeconds(2), metrics)) {
+            CompletableFuture<Decoded> a = executor.submit(request("a?"));
+            CompletableFuture<Decoded> b = executor.submit(request("b?"));
+            assertTrue(continuous.decoding.await(10, TimeUnit.SECONDS));
+            continuous.goOn.countDown();
+            a.get(10, TimeUnit.SECONDS);
+            b.get(10, TimeUnit.SECONDS);
+        }
+        assertEquals(List.of(2.0, 1.0, 0.0), seen, "the gauge before, after one answer, after both");
+    }
+
     /** Submits a request whose sink alone holds 8 MiB, which {@code held} refers to weakly. */
     private static CompletableFuture<Decoded> submitHolding(InferenceExecutor executor, java.lang.ref.WeakReference<?>[] held) {
         byte[] payload = new byte[8 << 20];
