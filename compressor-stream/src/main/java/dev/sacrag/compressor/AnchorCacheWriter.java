@@ -150,6 +150,12 @@ final class AnchorCacheWriter {
             // what that attempt did while the store rolled back to the previous version.
             Optional<byte[]> moved = redis.call("reading the blob " + to + " to reuse it", () -> c.blobs().get(to, previous.getBytes()))
                     .filter(b -> reusable(b, previous.getChecksum()));
+            if (moved.isPresent()) {
+                // set again, as a copy is: the key may carry a retire expiry from a move away from it since
+                // (a tenant moved there and back), and the record about to name it must not name a key that expires
+                redis.run("setting the blob of " + doc.getDocId() + " at " + to + " again",
+                        () -> c.blobs().put(to, moved.get(), settings.blobTtl()));
+            }
             return moved.map(b -> reused(previous, doc, to, b));
         }
         redis.run("copying the blob of " + doc.getDocId() + " to " + to,

@@ -268,11 +268,13 @@ class CompressorTopologyTest {
         AnchorCacheRecord first = catalog.readValue();
         // an attempt at v2 moved the blob, then its transaction aborted: the store still says v1
         redis.blobs.put(keyOf("doc-1", 2), redis.blobs.remove(keyOf("doc-1", 1)));
+        redis.expiring.put(keyOf("doc-1", 2), Duration.ofMinutes(1));   // and a later move away from it retired it
         publishAvro(doc("doc-1", 2, "moved before the abort"));
 
         assertEquals(1, model.compressions(), "the blob exists (at the new key): no model work");
         AnchorCacheRecord second = catalog.readValue();
         assertEquals(keyOf("doc-1", 2), second.getRedisKey());
+        assertEquals(List.of(keyOf("doc-1", 2)), redis.liveKeys(), "the record names a key that is about to expire");
         assertEquals(first.getChecksum(), second.getChecksum());
         assertEquals(first.getBytes(), second.getBytes());
         assertEquals(1, count("documents.deduplicated"));
