@@ -48,7 +48,9 @@ class RedisTargetTest {
     @Test
     void commandTimeoutReachesEveryNode() {
         RedisTarget t = RedisTarget.parse("redis://a:1,redis://b:2");
-        t.redisUris(Duration.ofMillis(750)).forEach(u -> assertEquals(Duration.ofMillis(750), u.getTimeout()));
+        var uris = t.redisUris(Duration.ofMillis(750));
+        assertEquals(java.util.List.of("a:1", "b:2"), uris.stream().map(u -> u.getHost() + ":" + u.getPort()).toList());
+        uris.forEach(u -> assertEquals(Duration.ofMillis(750), u.getTimeout()));
     }
 
     @Test

@@ -28,9 +28,11 @@ class BlobRebuildTest {
     void publishingToARecompressTopicThatDoesNotExistFailsWithinTheTimeout() throws Exception {
         try (dev.sacrag.stack.EmbeddedKafka kafka = dev.sacrag.stack.EmbeddedKafka.start()) {
             long start = System.nanoTime();
-            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> BlobRebuild.requestRecompression(
+            org.apache.kafka.common.errors.TimeoutException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    org.apache.kafka.common.errors.TimeoutException.class, () -> BlobRebuild.requestRecompression(
                     kafka.bootstrapServers(), "no.such.topic", List.of(doc("a")), "model", "test", java.time.Duration.ofSeconds(2)));
             long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("no.such.topic"), e.getMessage());
             org.junit.jupiter.api.Assertions.assertTrue(seconds < 30, "waited " + seconds + " s: " + e);
         }
     }

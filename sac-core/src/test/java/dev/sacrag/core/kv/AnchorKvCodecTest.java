@@ -5,11 +5,9 @@ import static dev.sacrag.core.kv.AnchorKvFixtures.randomKv;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTimeout;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -138,18 +136,17 @@ class AnchorKvCodecTest {
         }
     }
 
+    /** Speed is measured by the benchmarks, not here: a blob of tens of megabytes round-trips exactly. */
     @Test
-    void largeBlobRoundTripsQuickly() {
+    void largeBlobRoundTripsExactly() {
         AnchorKv kv = randomKv(10, 30, 3, 64, 500, 700, 800);
-        assertTimeout(Duration.ofSeconds(20), () -> {
-            byte[] blob = AnchorKvCodec.encode(kv, KvDtype.F32);
-            assertEquals(4 * kv.valueCount(), AnchorKvCodec.readHeader(blob).payloadLength());
-            AnchorKv back = AnchorKvCodec.decode(blob, MODEL);
-            for (int l = 0; l < kv.layers(); l++) {
-                assertArrayEquals(kv.keys()[l], back.keys()[l]);
-                assertArrayEquals(kv.values()[l], back.values()[l]);
-            }
-        });
+        byte[] blob = AnchorKvCodec.encode(kv, KvDtype.F32);
+        assertEquals(4 * kv.valueCount(), AnchorKvCodec.readHeader(blob).payloadLength());
+        AnchorKv back = AnchorKvCodec.decode(blob, MODEL);
+        for (int l = 0; l < kv.layers(); l++) {
+            assertArrayEquals(kv.keys()[l], back.keys()[l]);
+            assertArrayEquals(kv.values()[l], back.values()[l]);
+        }
     }
 
     @Test
