@@ -15,6 +15,10 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.message.SchemaStore;
@@ -40,6 +44,10 @@ public final class DocumentCodec {
     private final DocumentLimits limits;
     private final Clock clock;
     private final BinaryMessageDecoder<DocumentEvent> avroDecoder;
+    private final SchemaStore olderSchemas;
+    /** Single-object encoding: C3 01, then the writer schema's CRC-64-AVRO fingerprint (little-endian). */
+    private static final int AVRO_HEADER_BYTES = 10;
+    private static final long CURRENT_FINGERPRINT = SchemaNormalization.parsingFingerprint64(DocumentEvent.getClassSchema());
 
     /**
      * @param olderSchemas writer schemas of earlier DocumentEvent versions, looked up by
@@ -49,7 +57,8 @@ public final class DocumentCodec {
     public DocumentCodec(DocumentLimits limits, SchemaStore olderSchemas, Clock clock) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.avroDecoder = DocumentEvent.createDecoder(Objects.requireNonNull(olderSchemas, "olderSchemas"));
+        this.olderSchemas = Objects.requireNonNull(olderSchemas, "olderSchemas");
+        this.avroDecoder = DocumentEvent.createDecoder(olderSchemas);
         checkAvroCanReadGeneratedClasses();
     }
 
@@ -160,6 +169,7 @@ public final class DocumentCodec {
         if (!isAvroSingleObject(value)) {
             throw new BadDocumentException(MALFORMED, "content-type says Avro but the value lacks the C3 01 marker");
         }
+        requireLengthsWithin(value);
         try {
             return avroDecoder.decode(value);
         } catch (MissingSchemaException e) {
@@ -167,6 +177,35 @@ public final class DocumentCodec {
         } catch (IOException | RuntimeException e) {
             // Corrupt Avro surfaces as EOF, negative lengths or index errors: all mean "malformed".
             throw new BadDocumentException(MALFORMED, "undecodable Avro DocumentEvent: " + e, e);
+        }
+    }
+
+    /**
+     * Avro allocates a string, bytes or collection as long as the value declares before it reads a
+     * byte of it, up to 2 GiB: a value of a hundred bytes that declares a 1.5 GB string costs that
+     * allocation, and where the heap is smaller the OutOfMemoryError escapes this codec and fails the
+     * compressor's task at every replay of the record. So the value is first skipped through with
+     * its writer schema, which reads every length and checks it against the bytes there without
+     * allocating; only a value whose lengths all fit is decoded. A fingerprint with no known schema
+     * is left to the decoder, which says so.
+     */
+    private void requireLengthsWithin(byte[] value) throws BadDocumentException {
+        if (value.length < AVRO_HEADER_BYTES) {
+            throw new BadDocumentException(MALFORMED, "Avro single-object value of " + value.length
+                    + " bytes is shorter than its " + AVRO_HEADER_BYTES + "-byte header");
+        }
+        long fingerprint = ByteBuffer.wrap(value, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        Schema writer = fingerprint == CURRENT_FINGERPRINT ? DocumentEvent.getClassSchema()
+                : olderSchemas.findByFingerprint(fingerprint);
+        if (writer == null) {
+            return;
+        }
+        try {
+            GenericDatumReader.skip(writer, DecoderFactory.get().binaryDecoder(value, AVRO_HEADER_BYTES,
+                    value.length - AVRO_HEADER_BYTES, null));
+        } catch (IOException | RuntimeException e) {
+            throw new BadDocumentException(MALFORMED, "undecodable Avro DocumentEvent: it declares more than its "
+                    + value.length + " bytes hold (" + e + ")", e);
         }
     }
 

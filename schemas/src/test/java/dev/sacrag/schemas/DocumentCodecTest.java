@@ -125,6 +125,28 @@ class DocumentCodecTest {
         assertReason(MALFORMED, Arrays.copyOf(avro, 14), null);
     }
 
+    /**
+     * A value of a few dozen bytes that declares a 1.5 GB docId is malformed, found without
+     * allocating what it declares (Avro would, before reading: an OutOfMemoryError on a small heap).
+     */
+    @Test
+    void avroThatDeclaresMoreThanItHoldsIsMalformedWithoutAllocatingIt() throws Exception {
+        byte[] header = Arrays.copyOf(DocumentCodec.encodeAvro(event("d", "t")), 10);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(header);
+        org.apache.avro.io.BinaryEncoder enc = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+        enc.writeLong(1_500_000_000L);   // the docId's length
+        enc.flush();
+        out.write(new byte[32]);
+        byte[] value = out.toByteArray();
+
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        assertReason(MALFORMED, value, null);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(allocated < 64L << 20, allocated + " bytes allocated to refuse a " + value.length + "-byte value");
+    }
+
     @Test
     void avroContentTypeOnJsonBytesIsMalformed() {
         assertReason(MALFORMED, "{\"docId\":\"d\",\"text\":\"t\"}".getBytes(UTF_8), DocumentCodec.AVRO_CONTENT_TYPE);
