@@ -157,7 +157,11 @@ public final class AnchorKvCodec {
             keys[l] = h.dtype().read(in, h.kvHeads(), n, h.headDim());
             values[l] = h.dtype().read(in, h.kvHeads(), n, h.headDim());
         }
-        return new AnchorKv(h.modelId(), h.layers(), h.kvHeads(), h.headDim(), h.tokenCount(), h.chunkAnchors(), keys, values);
+        try {
+            return new AnchorKv(h.modelId(), h.layers(), h.kvHeads(), h.headDim(), h.tokenCount(), h.chunkAnchors(), keys, values);
+        } catch (IllegalArgumentException e) {   // a header that passed every size check yet describes no anchor KV
+            throw new CorruptBlobException("header " + shape(h) + " describes no valid anchor KV: " + e.getMessage(), e);
+        }
     }
 
     /** CRC32C of the whole blob (unsigned 32-bit): the checksum a catalog record carries for it. */

@@ -16,7 +16,7 @@ public enum KvDtype {
     F32(0) {
         @Override
         long tensorBytes(int heads, int anchors, int headDim) {
-            return 4 * elements(heads, anchors, headDim);
+            return Math.multiplyExact(4L, elements(heads, anchors, headDim));
         }
 
         @Override
@@ -34,7 +34,7 @@ public enum KvDtype {
     F16(1) {
         @Override
         long tensorBytes(int heads, int anchors, int headDim) {
-            return 2 * elements(heads, anchors, headDim);
+            return Math.multiplyExact(2L, elements(heads, anchors, headDim));
         }
 
         @Override
@@ -127,7 +127,7 @@ public enum KvDtype {
     private static final class Int8 {
         /** The scales [Hkv, D] in {@code scaleType}, then the values [Hkv, N, D] as int8. */
         static long tensorBytes(KvDtype scaleType, int heads, int anchors, int headDim) {
-            return scaleType.tensorBytes(heads, 1, headDim) + elements(heads, anchors, headDim);
+            return Math.addExact(scaleType.tensorBytes(heads, 1, headDim), elements(heads, anchors, headDim));
         }
 
         static void write(KvDtype scaleType, ByteBuffer out, float[] t, int heads, int anchors, int headDim) {

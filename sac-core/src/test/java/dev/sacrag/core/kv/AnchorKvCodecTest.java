@@ -136,6 +136,28 @@ class AnchorKvCodecTest {
         }
     }
 
+    /**
+     * A crafted header whose payload size wraps a 64-bit count (4 x 2^62 bytes) would pass the size
+     * and CRC checks on a few hundred bytes: it is corrupt, as a corrupt blob (so it is compressed
+     * again), not an IllegalArgumentException from deep inside.
+     */
+    @Test
+    void aHeaderWhosePayloadSizeOverflowsIsCorrupt() {
+        byte[] id = MODEL.getBytes(StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(32 + id.length + 4 + 320 + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("SACK".getBytes(StandardCharsets.US_ASCII)).putShort((short) 1).put((byte) 0).put((byte) 0);
+        b.putShort((short) id.length).put(id);
+        b.putShort((short) 1).putShort((short) 44797).putShort((short) 65384);   // layers, kv heads, head dim
+        b.putInt(Integer.MAX_VALUE).putInt(1).putInt(1574487853);              // tokens, one chunk of that many anchors
+        b.putLong(320);                                                        // what the wrapped product comes to
+        b.position(b.position() + 320);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b.array(), 0, b.position());
+        b.putInt((int) crc.getValue());
+        CorruptBlobException e = assertThrows(CorruptBlobException.class, () -> AnchorKvCodec.decode(b.array(), MODEL));
+        assertTrue(e.getMessage().contains("overflows"), e.getMessage());
+    }
+
     /** Speed is measured by the benchmarks, not here: a blob of tens of megabytes round-trips exactly. */
     @Test
     void largeBlobRoundTripsExactly() {
