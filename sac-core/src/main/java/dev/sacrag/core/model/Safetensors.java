@@ -86,6 +86,14 @@ public final class Safetensors {
         }
 
         private Map<String, Entry> parseHeader(String json) throws IOException {
+            try {
+                return parseHeaderFields(json);
+            } catch (RuntimeException e) {   // not JSON, a field missing or of another type: name the file
+                throw new IOException(file + ": unreadable safetensors header: " + e, e);
+            }
+        }
+
+        private Map<String, Entry> parseHeaderFields(String json) throws IOException {
             Map<String, Entry> out = new LinkedHashMap<>();
             JsonObject o = JsonParser.parseString(json).getAsJsonObject();
             for (Map.Entry<String, JsonElement> e : o.entrySet()) {
@@ -93,6 +101,11 @@ public final class Safetensors {
                     continue;
                 }
                 JsonObject t = e.getValue().getAsJsonObject();
+                for (String field : new String[] {"dtype", "shape", "data_offsets"}) {
+                    if (!t.has(field)) {
+                        throw new IOException(file + ": tensor " + e.getKey() + " has no " + field);
+                    }
+                }
                 String dt = t.get("dtype").getAsString();
                 DType dtype;
                 try {
@@ -108,6 +121,10 @@ public final class Safetensors {
                 }
                 var off = t.getAsJsonArray("data_offsets");
                 Entry entry = new Entry(e.getKey(), dtype, shape, off.get(0).getAsLong(), off.get(1).getAsLong());
+                if (java.util.Arrays.stream(shape).anyMatch(d -> d < 0) || entry.begin < 0 || entry.end < entry.begin) {
+                    throw new IOException(file + ": tensor " + e.getKey() + " has a negative dimension or offsets out of order "
+                            + java.util.Arrays.toString(shape) + " [" + entry.begin + ", " + entry.end + "]");
+                }
                 if (entry.end - entry.begin != entry.elements() * dtype.bytes
                         || dataStart + entry.end > channel.size()) {
                     throw new IOException(file + ": tensor " + e.getKey() + " has inconsistent offsets");
@@ -123,6 +140,20 @@ public final class Safetensors {
 
         public Path file() {
             return file;
+        }
+
+        /**
+         * As {@link #readF32(String)}, for a tensor that must have {@code shape}: one of another
+         * shape (another model size's checkpoint) is refused, naming the file, the tensor and both shapes.
+         */
+        public FloatBuffer readF32(String name, long[] shape) throws IOException {
+            Entry e = entries.get(name);
+            if (e != null && !java.util.Arrays.equals(e.shape(), shape)) {
+                throw new IOException(file + ": tensor " + name + " has shape " + java.util.Arrays.toString(e.shape())
+                        + ", this model's has " + java.util.Arrays.toString(shape)
+                        + ": the file is of another model size (--hidden, --intermediate, --layers, --vocab)");
+            }
+            return readF32(name);
         }
 
         /** The tensor widened to f32, in a native-order direct buffer (zero-copy into DJL). */

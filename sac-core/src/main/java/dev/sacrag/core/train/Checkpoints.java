@@ -135,7 +135,7 @@ final class Checkpoints {
         State s = state(dir);   // recovered, if a crash left it beside dir
         try (Safetensors.Reader r = Safetensors.open(dir.resolve(WEIGHTS))) {
             for (var e : tensors.entrySet()) {
-                AdamW.copyInto(e.getValue(), r.readF32(e.getKey()));
+                AdamW.copyInto(e.getValue(), r.readF32(e.getKey(), e.getValue().getShape().getShape()));
             }
         }
         optimizer.load(dir.resolve(OPTIMIZER));
@@ -146,7 +146,7 @@ final class Checkpoints {
     static void loadWeights(Path file, Map<String, NDArray> tensors) throws IOException {
         try (Safetensors.Reader r = Safetensors.open(file)) {
             for (var e : tensors.entrySet()) {
-                AdamW.copyInto(e.getValue(), r.readF32(e.getKey()));
+                AdamW.copyInto(e.getValue(), r.readF32(e.getKey(), e.getValue().getShape().getShape()));
             }
         }
     }
