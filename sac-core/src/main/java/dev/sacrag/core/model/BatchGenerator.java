@@ -545,7 +545,12 @@ public final class BatchGenerator {
 
         /** Adds a row's next token; on its end, tells its onDone. */
         private void accept(Row row, float[] logits) {
-            row.done = take(row, Generator.pick(logits, row.seq.options(), row.random));
+            try {
+                row.done = take(row, Generator.pick(logits, row.seq.options(), row.random));
+            } catch (Generator.NonFiniteLogitsException e) {   // this row's input or the model: this row ends, failed
+                row.error = e;
+                row.done = true;
+            }
             if (row.done) {
                 deliver(row);
             }

@@ -59,11 +59,26 @@ public final class Generator {
         }
     }
 
-    static long pick(float[] logits, GenerationOptions o, Random random) {
-        if (o.temperature() == 0f) {
-            return argmax(logits);
+    /**
+     * The logits of a step hold NaN or infinity: the weights or the anchor KV are corrupt. Picking
+     * from them anyway answers with token 0 (every comparison with NaN is false) until the length
+     * limit, which reads as an answer; this ends the sequence with an error instead.
+     */
+    public static final class NonFiniteLogitsException extends IllegalStateException {
+        NonFiniteLogitsException(float best) {
+            super("the model's logits are not finite (" + best + "): its weights or the anchor KV it reads are corrupt");
         }
-        double max = logits[argmax(logits)];
+    }
+
+    static long pick(float[] logits, GenerationOptions o, Random random) {
+        int best = argmax(logits);
+        if (!Float.isFinite(logits[best])) {
+            throw new NonFiniteLogitsException(logits[best]);
+        }
+        if (o.temperature() == 0f) {
+            return best;
+        }
+        double max = logits[best];
         double[] p = new double[logits.length];
         double sum = 0;
         for (int i = 0; i < p.length; i++) {

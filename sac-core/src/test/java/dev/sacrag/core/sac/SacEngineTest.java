@@ -152,6 +152,32 @@ class SacEngineTest {
     }
 
     /**
+     * Anchor KV holding NaN (a corrupt store, a broken model) makes its question's logits NaN: that
+     * question fails, naming the cause, instead of answering token 0 until its limit, and the
+     * question beside it in the batch is answered as alone.
+     */
+    @Test
+    void nonFiniteLogitsFailTheirQuestionAloneInsteadOfAnsweringJunk() throws Exception {
+        AnchorKv a = engine.compress(DOC_A, 4);
+        float[][] keys = new float[a.layers()][];
+        for (int l = 0; l < a.layers(); l++) {
+            keys[l] = a.keys()[l].clone();
+            java.util.Arrays.fill(keys[l], Float.NaN);
+        }
+        AnchorKv broken = new AnchorKv(a.modelId(), a.layers(), a.kvHeads(), a.headDim(), a.tokenCount(), a.chunkAnchors(),
+                keys, a.values());
+        var o = dev.sacrag.core.model.GenerationOptions.greedy(6, java.util.Set.of());
+        var outcomes = engine.answerBatch(List.of(new SacEngine.Request(List.of(a), "Where did she live?", o, t -> { }),
+                new SacEngine.Request(List.of(broken), "Where did she live?", o, t -> { })));
+        assertArrayEquals(engine.answer(List.of(a), "Where did she live?", o, t -> { }).tokens(), outcomes.get(0).result().tokens());
+        assertEquals(null, outcomes.get(0).error());
+        assertTrue(outcomes.get(1).error() instanceof dev.sacrag.core.model.Generator.NonFiniteLogitsException,
+                "answered " + java.util.Arrays.toString(outcomes.get(1).result().tokens()) + ", error " + outcomes.get(1).error());
+        assertThrows(dev.sacrag.core.model.Generator.NonFiniteLogitsException.class,
+                () -> engine.answer(List.of(broken), "Where did she live?", o, t -> { }));
+    }
+
+    /**
      * The prompt cache keeps [LM] + the question prompt per composed context. Answers must be
      * the uncached ones, alone and in batches, on a miss and on a hit; questions name their
      * context by key, and a full budget evicts the least recently used.
