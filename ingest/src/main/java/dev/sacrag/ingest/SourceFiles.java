@@ -127,6 +127,13 @@ final class SourceFiles {
             if (!Files.exists(path)) {
                 throw new NoSuchFileException(path.toString(), null, "input not found");
             }
+            if (!Files.isDirectory(path) && !Files.isRegularFile(path)) {
+                // a pipe (<(zcat ...), /dev/stdin, a FIFO) reads once: ingest reads every input twice
+                // (to check and count it, then to publish), so the second pass would find nothing or block
+                throw new IllegalArgumentException(path + " is not a regular file or folder (a pipe or device): ingest "
+                        + "reads its inputs twice, so write it to a file first (e.g. zcat docs.jsonl.gz > docs.jsonl, "
+                        + "or name the .jsonl.gz itself)");
+            }
             if (Files.isDirectory(path)) {
                 Path root = path.toAbsolutePath().normalize();
                 for (Path file : walk(path, unreadable)) {

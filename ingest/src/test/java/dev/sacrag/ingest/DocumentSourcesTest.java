@@ -431,6 +431,18 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void aPipeIsRefusedSayingToWriteItToAFileFirst() throws Exception {
+        Path fifo = dir.resolve("docs.jsonl");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        assertEquals(0, mk.waitFor(), "mkfifo (coreutils) is needed for this test");
+        // a FIFO without a writer blocks whoever opens it: bounded, so reading it fails the test instead of hanging
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                () -> assertThrows(IllegalArgumentException.class, () -> read(fifo)));
+        assertTrue(e.getMessage().contains("not a regular file or folder") && e.getMessage().contains("write it to a file first"),
+                e.getMessage());
+    }
+
+    @Test
     void invalidRunTenantIsRejectedUpFront() {
         assertThrows(IllegalArgumentException.class, () -> Options.defaults().withTenant("a:b"));
     }
