@@ -9,13 +9,11 @@ import java.nio.file.Files;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** .txt and .md files: one document per file, id from the path, title from the first heading. */
 final class TextDocuments {
 
-    private static final Pattern ATX_HEADING = Pattern.compile("^ {0,3}#{1,6}(?:[ \\t]+(.*?))?(?:[ \\t]+#+)?[ \\t]*$");
     private static final Pattern SETEXT_UNDERLINE = Pattern.compile("^ {0,3}(=+|-+)[ \\t]*$");
     private static final Pattern FENCE = Pattern.compile("^ {0,3}(```|~~~).*");
 
@@ -61,9 +59,9 @@ final class TextDocuments {
             if (inFence) {
                 continue;
             }
-            Matcher atx = ATX_HEADING.matcher(line);
-            if (atx.matches() && atx.group(1) != null && !atx.group(1).isBlank()) {
-                return Optional.of(atx.group(1).trim());
+            Optional<String> atx = atxHeading(line);
+            if (atx.isPresent()) {
+                return atx;
             }
             boolean underlined = i + 1 < lines.length && SETEXT_UNDERLINE.matcher(lines[i + 1]).matches();
             if (underlined && !line.isBlank() && !line.startsWith("    ")) {
@@ -71,6 +69,46 @@ final class TextDocuments {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The text of an ATX heading line ({@code ## Title ##}: up to three spaces, one to six '#', a
+     * space or tab, the text, optionally a closing run of '#' after a space), trimmed; empty when
+     * the line is no heading or one without text. Written out rather than as a regular expression:
+     * a lazy group before optional trailing blanks backtracks quadratically on a line of many
+     * spaces (seconds for a padded line of 20,000).
+     */
+    static Optional<String> atxHeading(String line) {
+        int i = 0;
+        while (i < 3 && i < line.length() && line.charAt(i) == ' ') {
+            i++;
+        }
+        int hashes = 0;
+        while (i < line.length() && line.charAt(i) == '#') {
+            i++;
+            hashes++;
+        }
+        if (hashes < 1 || hashes > 6 || i < line.length() && !blank(line.charAt(i))) {
+            return Optional.empty();   // "#hashtag", "#######", or not a heading at all
+        }
+        int begin = i;
+        int end = line.length();
+        while (end > begin && blank(line.charAt(end - 1))) {
+            end--;
+        }
+        int closing = end;
+        while (closing > begin && line.charAt(closing - 1) == '#') {
+            closing--;
+        }
+        if (closing < end && (closing == begin || blank(line.charAt(closing - 1)))) {
+            end = closing;   // a closing sequence: "# Title ##", or "# ##" (no text)
+        }
+        String text = line.substring(begin, end).strip();
+        return text.isEmpty() ? Optional.empty() : Optional.of(text);
+    }
+
+    private static boolean blank(char c) {
+        return c == ' ' || c == '\t';
     }
 
     /** YAML front matter ({@code ---} ... {@code ---} on the first lines) is not a heading. */

@@ -55,6 +55,22 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void atxHeadingsAreReadAsCommonMarkReadsThem() {
+        assertEquals(Optional.of("Title"), TextDocuments.atxHeading("# Title"));
+        assertEquals(Optional.of("Title"), TextDocuments.atxHeading("   ###\tTitle \t## \t"));
+        assertEquals(Optional.of("C#"), TextDocuments.atxHeading("## C#"), "a '#' inside the text is kept");
+        assertEquals(Optional.of("a # b"), TextDocuments.atxHeading("# a # b"));
+        assertEquals(Optional.empty(), TextDocuments.atxHeading("# ##"), "a closing sequence alone: no text");
+        assertEquals(Optional.empty(), TextDocuments.atxHeading("#"));
+        assertEquals(Optional.empty(), TextDocuments.atxHeading("####### seven"));
+        assertEquals(Optional.empty(), TextDocuments.atxHeading("    # four spaces is code"));
+        assertEquals(Optional.empty(), TextDocuments.atxHeading("#hashtag"));
+        // a heading padded with spaces before its last word (backtracked quadratically as a regular expression)
+        String padded = "# a" + " ".repeat(40_000) + "x";
+        assertEquals(Optional.of("a" + " ".repeat(40_000) + "x"), TextDocuments.atxHeading(padded));
+    }
+
+    @Test
     void docIdsAreSlugsOfThePathBelowTheRootAndStableAcrossRuns() throws IOException {
         write("Guides/Getting Started.md", "# Start\ntext");
         write("Guides/Ünïcode Notes.txt", "text");
