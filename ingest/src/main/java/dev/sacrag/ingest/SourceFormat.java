@@ -35,7 +35,7 @@ public enum SourceFormat {
         if (name.endsWith(".md") || name.endsWith(".markdown")) {
             return Optional.of(MD);
         }
-        if (name.endsWith(".jsonl") || name.endsWith(".ndjson") || name.endsWith(".jsonl.gz")) {
+        if (name.endsWith(".jsonl") || name.endsWith(".ndjson") || name.endsWith(".jsonl.gz") || name.endsWith(".ndjson.gz")) {
             return Optional.of(JSONL);
         }
         return Optional.empty();

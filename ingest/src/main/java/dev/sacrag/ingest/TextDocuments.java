@@ -1,5 +1,6 @@
 package dev.sacrag.ingest;
 
+import static dev.sacrag.schemas.BadDocumentException.Reason.MALFORMED;
 import static dev.sacrag.schemas.BadDocumentException.Reason.TOO_LARGE;
 
 import dev.sacrag.schemas.BadDocumentException;
@@ -21,6 +22,11 @@ final class TextDocuments {
     }
 
     static void read(SourceFile file, String docId, DocumentLimits limits, BatchCollector out) throws IOException {
+        if (file.gzipped()) {   // named with a forced --format txt or md: its bytes are not text
+            out.bad(file.display(), new BadDocumentException(MALFORMED, "a gzipped file is read as text only in JSONL"
+                    + " (.jsonl.gz, .ndjson.gz): gunzip it first"));
+            return;
+        }
         if (Files.size(file.path()) > limits.maxValueBytes()) {
             out.bad(file.display(), new BadDocumentException(TOO_LARGE,
                     "file has " + Files.size(file.path()) + " bytes, limit " + limits.maxValueBytes()));

@@ -258,6 +258,17 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void gzippedNdjsonIsReadAndGzippedTextIsRefusedSayingToGunzipIt() throws IOException {
+        gzip(dir.resolve("a.ndjson.gz"), "{\"docId\":\"a\",\"text\":\"gzipped ndjson\"}\n");
+        assertEquals("gzipped ndjson", only(read(dir)).text());
+
+        Path notes = gzip(dir.resolve("notes.txt.gz"), "plain words");
+        BadSourceException e = assertThrows(BadSourceException.class,
+                () -> sources.read(List.of(notes), Options.defaults().withFormat(SourceFormat.TXT)));
+        assertTrue(e.getMessage().contains("gunzip it first"), e.getMessage());
+    }
+
+    @Test
     void aFileThatCannotBeReadFailsTheRunOrIsCountedUnreadableUnderSkip() throws IOException {
         java.nio.file.AccessDeniedException denied = new java.nio.file.AccessDeniedException("/data/secret.txt");
         BatchCollector failing = new BatchCollector(Options.defaults(), DocumentLimits.defaults(), DocumentPublisher.Format.AVRO);
