@@ -44,7 +44,10 @@ final class ContainerStack implements LocalStack {
         }
         KafkaContainer kafka = new KafkaContainer(DockerImageName.parse(KAFKA_IMAGE))
                 .withEnv("KAFKA_NUM_PARTITIONS", "6")
-                .withEnv("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false");
+                .withEnv("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
+                // as EmbeddedKafka: timed-out transactions aborted within a second, no join delay
+                .withEnv("KAFKA_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS", "1000")
+                .withEnv("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0");
         // A fixed host port (chosen free here) rather than Docker's random one: a stopped and
         // restarted container must come back at the same address, like an outage in production.
         int hostPort = FreePort.pick();
