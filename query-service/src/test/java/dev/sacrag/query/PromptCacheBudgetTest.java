@@ -2,13 +2,8 @@ package dev.sacrag.query;
 
 import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.model.GenerationOptions;
-import dev.sacrag.core.random.ModelShape;
-import dev.sacrag.core.random.RandomModelWriter;
-import dev.sacrag.core.sac.Fingerprints;
 import dev.sacrag.core.sac.PromptPrefixCache;
-import dev.sacrag.core.sac.SacAdapter;
 import dev.sacrag.core.sac.SacEngine;
-import dev.sacrag.core.sac.SacSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,12 +20,8 @@ class PromptCacheBudgetTest {
 
     @Test
     void aBudgetUnderOneEntryTurnsTheCacheOffAndOneEntryTurnsItOn() throws Exception {
-        Path base = tmp.resolve("base");
-        RandomModelWriter.write(ModelShape.TINY.config, base, RandomModelWriter.Options.defaults(7));
-        Path adapter = tmp.resolve("adapters/sac");
-        SacAdapter.writeRandom(adapter, SacSpec.paperDefaults("sac", List.of(4), 8,
-                Fingerprints.baseModel(base)), ModelShape.TINY.config, 8);
-        try (SacEngine engine = SacEngine.load(base, adapter)) {
+        RandomPackage pkg = RandomPackage.write(tmp, "sac", List.of(4), 7);
+        try (SacEngine engine = SacEngine.load(pkg.base(), pkg.adapter())) {
             long entry = engine.promptCacheEntryBytes();
             List<AnchorKv> docs = List.of(engine.compress("The lighthouse keeper rowed to Fennick every Tuesday.", 4));
             GenerationOptions o = engine.greedy(2);

@@ -2,7 +2,6 @@ package dev.sacrag.query.ask;
 
 import dev.sacrag.query.EngineRig;
 import dev.sacrag.query.FakeAnswerer;
-import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.query.retrieval.IndexedDoc;
 
 import org.junit.jupiter.api.Test;
@@ -26,10 +25,7 @@ class DeletedIncarnationTest {
     @Test
     void theCompressionOfADeletedDocumentIsNotAnsweredFromOnceItIsPublishedAgain() {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1L << 20)) {
-            CatalogEntry old = rig.addCompressed("default", "doc-1", 5, DELETED);
-            rig.index.delete("doc-1");
-            rig.index.refresh();
-            rig.addUncompressed("default", "doc-1", 9, AGAIN);   // the catalog still holds v5: the compressor is behind
+            deletedAndPublishedAgain(rig, 9);   // the catalog still holds v5: the compressor is behind
 
             assertNotCompressed(rig, new AskQuery("vault?", "default", List.of("doc-1"), 1, 2));
             assertNotCompressed(rig, new AskQuery("vault bank", "default", List.of(), 1, 2));
@@ -40,27 +36,20 @@ class DeletedIncarnationTest {
 
             // the compressor reaches the tombstone and then the new text: answered from the new compression
             rig.catalog.apply("doc-1|" + EngineRig.MODEL, Optional.empty());
-            CatalogEntry fresh = rig.addCompressed("default", "doc-1", 9, AGAIN);
-            AskAnswer answer = rig.engine.ask(new AskQuery("vault?", "default", List.of("doc-1"), 1, 2), (id, text) -> { },
-                    CallControl.NONE);
-            assertEquals(List.of(fresh.docVersion()), answer.documents().stream().map(UsedDoc::version).toList());
-            assertEquals(5, old.docVersion());
+            rig.addCompressed("default", "doc-1", 9, AGAIN);
+            assertEquals(List.of(9L), askedVersions(rig));
         }
     }
 
     @Test
     void aProducerNumberingTheNewIncarnationFromLowerAgainIsNotAnsweredFromTheDeletedOne() {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1L << 20)) {
-            rig.addCompressed("default", "doc-1", 5, DELETED);
-            rig.index.delete("doc-1");
-            rig.addUncompressed("default", "doc-1", 1, AGAIN);
+            deletedAndPublishedAgain(rig, 1);
             assertNotCompressed(rig, new AskQuery("vault?", "default", List.of("doc-1"), 1, 2));
 
             rig.catalog.apply("doc-1|" + EngineRig.MODEL, Optional.empty());
             rig.addCompressed("default", "doc-1", 2, AGAIN + " Updated.");   // a later version of the new incarnation
-            AskAnswer answer = rig.engine.ask(new AskQuery("vault?", "default", List.of("doc-1"), 1, 2), (id, text) -> { },
-                    CallControl.NONE);
-            assertEquals(List.of(2L), answer.documents().stream().map(UsedDoc::version).toList());
+            assertEquals(List.of(2L), askedVersions(rig));
         }
     }
 
@@ -69,10 +58,22 @@ class DeletedIncarnationTest {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1L << 20)) {
             rig.addCompressed("default", "doc-1", 5, DELETED);
             rig.addUncompressed("default", "doc-1", 9, AGAIN);
-            AskAnswer answer = rig.engine.ask(new AskQuery("vault?", "default", List.of("doc-1"), 1, 2), (id, text) -> { },
-                    CallControl.NONE);
-            assertEquals(List.of(5L), answer.documents().stream().map(UsedDoc::version).toList());
+            assertEquals(List.of(5L), askedVersions(rig));
         }
+    }
+
+    /** doc-1 compressed at v5, deleted, and published again at {@code version}; the catalog still names v5. */
+    private static void deletedAndPublishedAgain(EngineRig rig, long version) {
+        rig.addCompressed("default", "doc-1", 5, DELETED);
+        rig.index.delete("doc-1");
+        rig.addUncompressed("default", "doc-1", version, AGAIN);
+    }
+
+    /** The answer's document versions. */
+    private static List<Long> askedVersions(EngineRig rig) {
+        AskAnswer answer = rig.engine.ask(new AskQuery("vault?", "default", List.of("doc-1"), 1, 2), (id, text) -> { },
+                CallControl.NONE);
+        return answer.documents().stream().map(UsedDoc::version).toList();
     }
 
     private static void assertNotCompressed(EngineRig rig, AskQuery ask) {
@@ -84,9 +85,7 @@ class DeletedIncarnationTest {
     @Test
     void everyDeletionSoFarCountsNotOnlyTheLast() {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1L << 20)) {
-            rig.addCompressed("default", "doc-1", 5, DELETED);
-            rig.index.delete("doc-1");
-            rig.addUncompressed("default", "doc-1", 1, AGAIN);
+            deletedAndPublishedAgain(rig, 1);
             rig.index.delete("doc-1");
             rig.addUncompressed("default", "doc-1", 2, AGAIN + " Twice.");
             IndexedDoc doc = rig.index.find("doc-1").orElseThrow();

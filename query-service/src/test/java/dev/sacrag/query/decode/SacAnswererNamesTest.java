@@ -3,11 +3,7 @@ package dev.sacrag.query.decode;
 import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.kv.AnchorKvCodec;
 import dev.sacrag.core.kv.KvDtype;
-import dev.sacrag.core.random.ModelShape;
-import dev.sacrag.core.random.RandomModelWriter;
 import dev.sacrag.core.sac.AnchorPositions;
-import dev.sacrag.core.sac.Fingerprints;
-import dev.sacrag.core.sac.SacAdapter;
 import dev.sacrag.core.sac.SacEngine;
 import dev.sacrag.core.sac.SacSpec;
 import org.junit.jupiter.api.Test;
@@ -32,12 +28,8 @@ class SacAnswererNamesTest {
 
     @Test
     void answersFromNamesBlobsAsTheEngineDoesAloneAndBatched() throws Exception {
-        Path base = tmp.resolve("base");
-        RandomModelWriter.write(ModelShape.TINY.config, base, RandomModelWriter.Options.defaults(31));
-        Path adapter = tmp.resolve("adapters/sac-names");
-        SacAdapter.writeRandom(adapter, SacSpec.paperDefaults(SacSpec.NAMES_VARIANT, List.of(4, 8), 8,
-                Fingerprints.baseModel(base)), ModelShape.TINY.config, 32);
-        try (SacEngine engine = SacEngine.load(base, adapter)) {
+        dev.sacrag.query.RandomPackage pkg = dev.sacrag.query.RandomPackage.write(tmp, SacSpec.NAMES_VARIANT, List.of(4, 8), 31);
+        try (SacEngine engine = SacEngine.load(pkg.base(), pkg.adapter())) {
             String modelId = engine.modelId(4);
             List<String> texts = List.of("Mara Olen lives in Tessby and works at Hemlock Foods in Quillon.",
                     "the harbour was paved in 1911, long before anyone moved there.");

@@ -24,12 +24,7 @@ class TopicFollowerTest {
     void aHandlerErrorStopsTheFollowerAndRunsOnStoppedNotOnClose() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopics(TopicSpec.plain("t.follow").withPartitions(1));
-            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
-                    new ByteArraySerializer(), new ByteArraySerializer())) {
-                producer.send(new ProducerRecord<>("t.follow", "k".getBytes(StandardCharsets.UTF_8),
-                        "v".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
-            }
+            produceOne(kafka, "t.follow");
             CountDownLatch stopped = new CountDownLatch(1);
             AtomicInteger batches = new AtomicInteger();
             // an Error the handler guard does not take (it takes OutOfMemoryError and LinkageError)
@@ -52,6 +47,15 @@ class TopicFollowerTest {
         }
     }
 
+    private static void produceOne(EmbeddedKafka kafka, String topic) throws Exception {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, "k".getBytes(StandardCharsets.UTF_8),
+                    "v".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+        }
+    }
+
     /** Fails every record, as a corrupt batch or a revoked ACL fails every poll: an error Kafka does not retry. */
     public static final class Unreadable implements org.apache.kafka.common.serialization.Deserializer<byte[]> {
         @Override
@@ -64,12 +68,7 @@ class TopicFollowerTest {
     void aFailureKafkaDoesNotRetryStopsTheFollowerOnceItHasLastedTheGiveUpTime() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopics(TopicSpec.plain("t.stuck").withPartitions(1));
-            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
-                    new ByteArraySerializer(), new ByteArraySerializer())) {
-                producer.send(new ProducerRecord<>("t.stuck", "k".getBytes(StandardCharsets.UTF_8),
-                        "v".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
-            }
+            produceOne(kafka, "t.stuck");
             CountDownLatch stopped = new CountDownLatch(1);
             long start = System.nanoTime();
             try (TopicFollower stuck = new TopicFollower(kafka.bootstrapServers(), "t.stuck", records -> { }, () -> { })
