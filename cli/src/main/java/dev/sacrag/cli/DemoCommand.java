@@ -63,6 +63,11 @@ final class DemoCommand implements Callable<Integer> {
                     + " the reference SAC is measured against.")
     boolean noReference;
 
+    @Option(names = "--partitions", paramLabel = "N", defaultValue = "${env:SAC_PARTITIONS:-6}",
+            description = "Partitions of the documents and recompress topics the embedded stack creates: the most"
+                    + " compressor tasks that can share the work [env SAC_PARTITIONS, default 6].")
+    int partitions;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
             description = "Give up when the documents are not all compressed after this long (default ${DEFAULT-VALUE}).")
     Duration timeout;
@@ -77,6 +82,9 @@ final class DemoCommand implements Callable<Integer> {
         if (maxNewTokens < 1) {
             throw new ParameterException(spec.commandLine(), "--max-new-tokens must be >= 1, got " + maxNewTokens);
         }
+        if (partitions < 1) {
+            throw new ParameterException(spec.commandLine(), "--partitions (SAC_PARTITIONS) must be >= 1, got " + partitions);
+        }
         DemoRun.Settings settings = new DemoRun.Settings(model, documents, questions, retrieve, maxNewTokens, timeout);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -88,7 +96,7 @@ final class DemoCommand implements Callable<Integer> {
             inputs = DemoInputs.load(documents, questions);
             out.printf(Locale.ROOT, "demo: %d documents from %s, %d questions from %s, model %s%n", inputs.documents().size(),
                     documents, inputs.questions().size(), questions, model);
-            services = DemoServices.start(model, out);
+            services = DemoServices.start(model, java.util.Map.of(), partitions, out);
             report = new DemoRun(settings, inputs, services, out).run();
         } catch (Throwable e) {
             if (services != null) {

@@ -40,7 +40,7 @@ import java.util.stream.Stream;
 final class DemoServices implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DemoServices.class);
-    /** The architecture's default; the recompress topic must match the documents topic. */
+    /** The architecture's default partition count (--partitions, SAC_PARTITIONS); the recompress topic must match the documents topic. */
     static final int PARTITIONS = 6;
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
     /**
@@ -78,21 +78,24 @@ final class DemoServices implements AutoCloseable {
 
     /** Checks the model, then starts everything; on failure stops what had started and rethrows. */
     static DemoServices start(Path model, PrintWriter out) throws IOException, InterruptedException {
-        return start(model, Map.of(), out);
+        return start(model, Map.of(), PARTITIONS, out);
     }
 
     /**
      * As {@link #start(Path, PrintWriter)}, with query-service settings on top of the demo's
      * (flag → value, e.g. {@code --max-batch} → {@code 1}).
      */
-    static DemoServices start(Path model, Map<String, String> querySettings, PrintWriter out)
+    static DemoServices start(Path model, Map<String, String> querySettings, int partitions, PrintWriter out)
             throws IOException, InterruptedException {
+        if (partitions < 1) {
+            throw new IllegalArgumentException("partitions must be at least 1, got " + partitions);
+        }
         ModelPaths paths = requireModel(model);
         quietenStackLoggers();
         DemoServices services = new DemoServices(out);
         Runtime.getRuntime().addShutdownHook(services.shutdownHook);
         try {
-            services.startAll(paths, querySettings);
+            services.startAll(paths, querySettings, partitions);
             return services;
         } catch (Throwable t) {
             services.close();
@@ -124,7 +127,8 @@ final class DemoServices implements AutoCloseable {
         }
     }
 
-    private void startAll(ModelPaths model, Map<String, String> querySettings) throws IOException, InterruptedException {
+    private void startAll(ModelPaths model, Map<String, String> querySettings, int partitions)
+            throws IOException, InterruptedException {
         this.model = model;
         long t0 = System.nanoTime();
         say("stack: starting Kafka and Redis (%s; SAC_JAVA_OPTS=-Dsac.stack=embedded|containers) ...",
@@ -137,11 +141,11 @@ final class DemoServices implements AutoCloseable {
 
         // a document at the compressor's default limit (8 MiB) fits the documents topic, and its dead letter the DLQ
         int recordBytes = DocumentPublisher.Options.requestBytesFor(DocumentLimits.defaults());
-        stack.createTopics(TopicSpec.compacted(topics.documents()).withPartitions(PARTITIONS).withMaxMessageBytes(recordBytes),
+        stack.createTopics(TopicSpec.compacted(topics.documents()).withPartitions(partitions).withMaxMessageBytes(recordBytes),
                 TopicSpec.compacted(topics.catalog()), TopicSpec.plain(topics.deadLetter()).withMaxMessageBytes(recordBytes),
-                TopicSpec.plain(topics.recompress()).withPartitions(PARTITIONS));
+                TopicSpec.plain(topics.recompress()).withPartitions(partitions));
         say("topics: %s and %s (compacted), %s, %s; %d partitions", topics.documents(), topics.catalog(),
-                topics.deadLetter(), topics.recompress(), PARTITIONS);
+                topics.deadLetter(), topics.recompress(), partitions);
 
         Path scratch = Files.createTempDirectory("sac-demo-");
         keep(() -> deleteRecursively(scratch));

@@ -85,6 +85,10 @@ final class PipelineBench implements Callable<Integer> {
             description = "Answer length limit (default ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
+    @Option(names = "--partitions", paramLabel = "N", defaultValue = "${env:SAC_PARTITIONS:-6}",
+            description = "Partitions of the documents and recompress topics [env SAC_PARTITIONS, default 6].")
+    int partitions;
+
     @Option(names = "--max-batch", paramLabel = "N",
             description = "The query service's --max-batch: questions decoded together (default: the service's, 16;"
                     + " 1 = one by one).")
@@ -162,7 +166,7 @@ final class PipelineBench implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         PipelineReport report;
-        try (DemoServices services = DemoServices.start(model, querySettings, out)) {
+        try (DemoServices services = DemoServices.start(model, querySettings, partitions, out)) {
             report = measure(services, inputs, setup, out);
         }
         report.print(out);
@@ -176,9 +180,9 @@ final class PipelineBench implements Callable<Integer> {
 
     private void validate() {
         if (copies < 1 || queries < 1 || rounds < 1 || maxNewTokens < 1 || (maxBatch != null && maxBatch < 1)
-                || (inferenceThreads != null && inferenceThreads < 1)) {
+                || (inferenceThreads != null && inferenceThreads < 1) || partitions < 1) {
             throw new ParameterException(spec.commandLine(), "--copies, --queries, --rounds, --max-new-tokens,"
-                    + " --max-batch and --inference-threads must be >= 1");
+                    + " --max-batch, --inference-threads and --partitions must be >= 1");
         }
         if (clients.isEmpty() || clients.stream().anyMatch(c -> c < 1)) {
             throw new ParameterException(spec.commandLine(), "--clients must list numbers >= 1, got " + clients);

@@ -65,6 +65,13 @@ class MlCommandInputTest {
     }
 
     @Test
+    void demoAndBenchPipelineRefuseAPartitionCountBelowOneBeforeStartingTheStack() {
+        refused("--partitions (SAC_PARTITIONS) must be >= 1, got 0", "demo", "--partitions", "0");
+        refused("--partitions must be >= 1", "bench", "pipeline", "--partitions", "0",
+                "--model", "../models/sac-demo", "--documents", "../demo/documents", "--questions", "../demo/questions.jsonl");
+    }
+
+    @Test
     void benchPipelineChecksTheQueryServicesSettingsBeforeStartingTheStack() {
         refused("--batch-wait (SAC_BATCH_WAIT): 'soon' is not a duration", "bench", "pipeline", "--batch-wait", "soon",
                 "--model", "../models/sac-demo", "--documents", "../demo/documents", "--questions", "../demo/questions.jsonl");
