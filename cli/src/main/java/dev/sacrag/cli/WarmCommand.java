@@ -91,6 +91,11 @@ final class WarmCommand implements Callable<Integer> {
     @Option(names = "--ratio", paramLabel = "R", description = "Compression ratio of the model (default: the adapter's smallest).")
     Integer ratio;
 
+    @Option(names = "--force", description = "With --model: roll out even when the catalog already holds the model,"
+            + " compressed under another application id (its replay of the documents topic would write older versions"
+            + " over their catalog records; 'warm --rebuild' restores missing blobs instead).")
+    boolean force;
+
     @Option(names = "--no-wait", description = "With --rebuild: publish the recompress requests and return.")
     boolean noWait;
 
@@ -252,7 +257,8 @@ final class WarmCommand implements Callable<Integer> {
         out.flush();
         ModelRollout.Summary s;
         try (AnchorKvStore blobs = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
-            s = ModelRollout.run(config, identity.modelId(), timeout, blobs, ProgressLine.on(spec.commandLine().getErr(), "compressed"));
+            s = ModelRollout.run(config, identity.modelId(), timeout, blobs, ProgressLine.on(spec.commandLine().getErr(), "compressed"),
+                    force);
         }
         out.println(s.line());
         if (!s.notReady().isEmpty()) {

@@ -44,6 +44,7 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -482,6 +483,16 @@ class PipelineEndToEndTest {
             assertTrue(rollout.out().contains("model " + rig.modelIdV2 + ": " + n + "/" + n + " live documents compressed"),
                     rollout.out());
             assertTrue(rollout.out().contains("next: sac model activate " + rig.modelIdV2), rollout.out());
+            // the first model, compressed under sac-compressor: a rollout of it would replay the documents
+            // topic over its catalog records (older versions over current ones), so it is refused
+            List<String> firstAgain = new ArrayList<>(List.of("warm", "--model", rig.pkg.resolve("adapters/sac").toString(),
+                    "--model-package", rig.pkg.toString(), "--redis", rig.stack.redisUrl(),
+                    "--state-dir", tmp.resolve("rollout-v1-state").toString(), "--timeout", "60s"));
+            firstAgain.addAll(topics.flags(rig.stack.bootstrapServers()));
+            PipelineRig.Run refusedRollout = PipelineRig.sac(firstAgain);
+            assertNotEquals(0, refusedRollout.code(), refusedRollout.out());
+            assertTrue(refusedRollout.err().contains("model " + rig.modelId + " already has") && refusedRollout.err()
+                    .contains("warm --rebuild --model-id " + rig.modelId), refusedRollout.err());
             // warm --rebuild watches the model's own compressors when that group exists (after a switch,
             // the first model's may still run and would skip, and commit past, this model's requests)
             for (String model : List.of(rig.modelIdV2, rig.modelId)) {

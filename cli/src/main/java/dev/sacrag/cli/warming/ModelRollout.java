@@ -105,13 +105,43 @@ public final class ModelRollout {
         }
     }
 
+    /**
+     * A rollout starts compressors of its own application id with empty state, reading the documents
+     * topic from its beginning, and writes the catalog keys and Redis keys of the model's running
+     * compressors. Where another application id already compresses the model (the first deployment
+     * under {@code sac-compressor}, say), that replay writes catalog records of older versions over
+     * the current ones and stops when nothing waits, mid-replay: questions would be answered from old
+     * text. So a model the catalog already holds, whose rollout group has never committed (this is
+     * not a rollout run again), is refused: {@code warm --rebuild} restores what it lacks through
+     * the compressors that own it.
+     */
+    static void requireNotCompressedElsewhere(String modelId, String applicationId, int compressed,
+                                              Map<TopicPartition, OffsetAndMetadata> committed) {
+        if (compressed > 0 && committed.isEmpty()) {
+            throw new IllegalStateException("model " + modelId + " already has " + compressed + " live document(s) in the"
+                    + " catalog, compressed under another application id than " + applicationId + " (no offsets committed"
+                    + " under it): a rollout would replay the documents topic over their catalog records. To restore"
+                    + " missing blobs run 'sac warm --rebuild --model-id " + modelId + "'; to roll out anyway, --force");
+        }
+    }
+
     private boolean blobThere(LiveDocuments.Doc d) {
         return catalog.catalog().find(d.tenant(), d.docId(), modelId).map(e -> blobs.exists(e.redisKey())).orElse(false);
     }
 
-    /** @param config the compressor to run: the new adapter, application id {@link #applicationId} */
+    /** As {@link #run(CompressorConfig, String, Duration, AnchorKvStore, ProgressLine, boolean)}, not forced. */
     public static Summary run(CompressorConfig config, String modelId, Duration timeout, AnchorKvStore blobs,
                               ProgressLine progress) throws IOException, TimeoutException, InterruptedException {
+        return run(config, modelId, timeout, blobs, progress, false);
+    }
+
+    /**
+     * @param config the compressor to run: the new adapter, application id {@link #applicationId}
+     * @param force roll out even when the model is already compressed under another application id
+     *              (see {@link #requireNotCompressedElsewhere})
+     */
+    public static Summary run(CompressorConfig config, String modelId, Duration timeout, AnchorKvStore blobs,
+                              ProgressLine progress, boolean force) throws IOException, TimeoutException, InterruptedException {
         long start = System.nanoTime();
         String kafka = config.bootstrapServers();
         Duration read = TopicScan.readTimeout(timeout);
@@ -119,8 +149,12 @@ public final class ModelRollout {
                 config.limits(), modelId, read);
         try (CatalogWatch catalog = CatalogWatch.open(kafka, config.topics().catalog(), read)) {
             ModelRollout rollout = new ModelRollout(config, modelId, live, catalog, blobs);
-            rollout.restoreReadBefore(BlobRebuild.committedOffsets(kafka, config.applicationId()));
+            Map<TopicPartition, OffsetAndMetadata> committed = BlobRebuild.committedOffsets(kafka, config.applicationId());
             int already = live.size() - rollout.waiting.size();
+            if (!force) {
+                requireNotCompressedElsewhere(modelId, config.applicationId(), already, committed);
+            }
+            rollout.restoreReadBefore(committed);
             if (!rollout.waiting.isEmpty()) {
                 try (CompressorApp app = CompressorApp.start(config)) {
                     if (!app.modelId().equals(modelId)) {
