@@ -264,6 +264,11 @@ final class ModelCommand implements Runnable {
                 + " compressor group of the model still has members.")
         boolean force;
 
+        @Option(names = "--all-tenants", description = "Delete the model's blobs in every tenant of the Redis, not only"
+                + " in the tenants this deployment's catalog names (another deployment sharing the Redis keeps its own"
+                + " blobs of the same model otherwise; a catalog lost with its topic names none).")
+        boolean allTenants;
+
         @picocli.CommandLine.Mixin
         RedisOption redis;
 
@@ -306,7 +311,7 @@ final class ModelCommand implements Runnable {
             ModelRetirement.Summary s;
             try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
                     dev.sacrag.kvstore.KvStoreConfig.of(target))) {
-                s = ModelRetirement.retire(topics.bootstrapServers(), topics.catalog, blobs, found);
+                s = ModelRetirement.retire(topics.bootstrapServers(), topics.catalog, blobs, found, allTenants);
             }
             out.println("model retire: " + s.line());
             return s.tombstones() == 0 && s.blobsDeleted() == 0 ? nothingNames(err, found, false) : 0;

@@ -554,6 +554,11 @@ public final class AnchorKvStore implements AutoCloseable {
         return deleteMatching(RedisKeys.modelPattern(modelId));
     }
 
+    /** As {@link #deleteModel(String)}, in one tenant only. */
+    public long deleteModel(String tenant, String modelId) {
+        return deleteMatching(RedisKeys.modelPattern(Optional.of(tenant), modelId));
+    }
+
     /**
      * Calls {@code each} with every key matching {@code pattern}, by SCAN MATCH (every master's
      * keyspace, on a cluster). A key may be seen twice when the keyspace is resized meanwhile, as

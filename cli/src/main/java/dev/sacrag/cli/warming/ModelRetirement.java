@@ -43,8 +43,12 @@ public final class ModelRetirement {
     private ModelRetirement() {
     }
 
-    /** What the catalog holds for the model (read to its end), and which other models it names. */
-    public record Found(String modelId, List<String> recordKeys, long catalogBytes, List<String> otherModels) {
+    /**
+     * What the catalog holds for the model (read to its end), which other models it names, and the
+     * tenants it names (of any model): this deployment's, whose blobs of the model a retire deletes.
+     */
+    public record Found(String modelId, List<String> recordKeys, long catalogBytes, List<String> otherModels,
+                        List<String> tenants) {
     }
 
     /** What a run did. */
@@ -62,7 +66,9 @@ public final class ModelRetirement {
             long bytes = catalog.entries(Optional.of(modelId)).stream().mapToLong(CatalogEntry::bytes).sum();
             List<String> others = catalog.entries(Optional.empty()).stream().map(CatalogEntry::modelId)
                     .filter(m -> !m.equals(modelId)).distinct().sorted().toList();
-            return new Found(modelId, catalog.recordKeys(modelId), bytes, others);
+            List<String> tenants = catalog.entries(Optional.empty()).stream().map(CatalogEntry::tenant).distinct().sorted()
+                    .toList();
+            return new Found(modelId, catalog.recordKeys(modelId), bytes, others, tenants);
         }
     }
 
@@ -93,13 +99,24 @@ public final class ModelRetirement {
 
     /**
      * Tombstones {@code found}'s catalog entries (readers stop seeing the model first), then deletes
-     * every blob of the model, including blobs no catalog entry names any more (an expiring
-     * replaced version, an entry lost with the topic).
+     * the model's blobs in the tenants this deployment's catalog names, including blobs no catalog
+     * entry names any more (an expiring replaced version). Another deployment sharing the Redis, with
+     * tenants of its own, keeps its blobs of the same model (the demo model's id is the same
+     * everywhere); {@code allTenants} deletes the model's blobs in every tenant (a catalog lost with
+     * its topic names none).
      */
-    public static Summary retire(String bootstrapServers, String catalogTopic, AnchorKvStore blobs, Found found)
-            throws InterruptedException, TimeoutException {
+    public static Summary retire(String bootstrapServers, String catalogTopic, AnchorKvStore blobs, Found found,
+                                 boolean allTenants) throws InterruptedException, TimeoutException {
         tombstone(bootstrapServers, catalogTopic, found.recordKeys());
-        return new Summary(found.modelId(), found.recordKeys().size(), blobs.deleteModel(found.modelId()));
+        long deleted = 0;
+        if (allTenants) {
+            deleted = blobs.deleteModel(found.modelId());
+        } else {
+            for (String tenant : found.tenants()) {
+                deleted += blobs.deleteModel(tenant, found.modelId());
+            }
+        }
+        return new Summary(found.modelId(), found.recordKeys().size(), deleted);
     }
 
     private static void tombstone(String bootstrapServers, String topic, List<String> keys)
