@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -224,8 +225,22 @@ final class WarmCommand implements Callable<Integer> {
         if (active.isPresent()) {
             return active.get().modelId();
         }
-        ModelPaths paths = ModelPaths.resolve(modelPackage, null);
-        return ModelIdentity.of(paths.base(), paths.requireAdapter(), optionalRatio()).modelId();
+        return compressorsModelId(modelPackage, ratio, System.getenv());
+    }
+
+    /**
+     * The model id that {@code sac compressor} run with these settings compresses for: the package,
+     * its SAC_ADAPTER (default adapters/sac) and --ratio, else SAC_RATIO, else the adapter's smallest.
+     * Without an activation, that is the model a rebuild is for; guessed from the package alone, a
+     * deployment of another adapter or ratio got requests for a model nobody runs, every one refused.
+     */
+    static String compressorsModelId(Path modelPackage, Integer ratio, java.util.Map<String, String> env) throws IOException {
+        String adapterDir = env.get("SAC_ADAPTER");
+        ModelPaths paths = ModelPaths.resolve(modelPackage, adapterDir == null || adapterDir.isBlank() ? null : Path.of(adapterDir));
+        String envRatio = env.get("SAC_RATIO");
+        OptionalInt r = ratio != null ? OptionalInt.of(ratio)
+                : envRatio == null || envRatio.isBlank() ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(envRatio.trim()));
+        return ModelIdentity.of(paths.base(), paths.requireAdapter(), r).modelId();
     }
 
     private int rollout() throws Exception {

@@ -51,6 +51,22 @@ class WarmCommandTest {
         assertTrue(r.err().contains("--blob-dtype"), r.err());
     }
 
+    /** Without an activation, a rebuild is for the model the compressors run: their SAC_ADAPTER and SAC_RATIO count. */
+    @Test
+    void theRebuildsDefaultModelIdIsTheCompressorsOwn() throws Exception {
+        Path pkg = tmp.resolve("pkg");
+        assertEquals(0, PipelineRig.sac(List.of("model", "random", "--shape", "tiny", "--out", pkg.toString())).code());
+        Path other = tmp.resolve("other-adapter");
+        dev.sacrag.core.sac.SacAdapter.writeRandom(other, dev.sacrag.core.sac.SacSpec.paperDefaults("sac", List.of(4, 8), 8,
+                dev.sacrag.core.sac.Fingerprints.baseModel(pkg.resolve("base"))), dev.sacrag.core.random.ModelShape.TINY.config, 99);
+        String plain = WarmCommand.compressorsModelId(pkg, null, java.util.Map.of());
+        String ofOther = WarmCommand.compressorsModelId(pkg, null, java.util.Map.of("SAC_ADAPTER", other.toString()));
+        String ofOther8 = WarmCommand.compressorsModelId(pkg, null, java.util.Map.of("SAC_ADAPTER", other.toString(), "SAC_RATIO", "8"));
+        assertEquals(ofOther8, WarmCommand.compressorsModelId(pkg, 8, java.util.Map.of("SAC_ADAPTER", other.toString(), "SAC_RATIO", "4")),
+                "--ratio over SAC_RATIO");
+        assertEquals(3, java.util.Set.of(plain, ofOther, ofOther8).size(), plain + " " + ofOther + " " + ofOther8);
+    }
+
     @Test
     void activateAndRetireNeedAModelId() {
         refused("is not a model id", "model", "activate", "a|b");
