@@ -51,10 +51,10 @@ public final class QueryEngine {
     static final int WARM_SLICE = 16;
 
     /**
-     * Warm calls run at once; more are refused (OVERLOADED, RESOURCE_EXHAUSTED: retry later).
-     * Each holds a slice of decoded blobs outside the cache's budget while it reads, and gRPC runs
-     * calls on an unbounded pool, so a burst of Warm calls (a deploy script run per tenant) would
-     * otherwise hold as many slices at once. Ask is bounded by the inference queue instead.
+     * Warm calls run at once; more wait for one to end, within their deadline. Each holds a slice of
+     * decoded blobs outside the cache's budget while it reads, and gRPC runs calls on an unbounded
+     * pool, so a burst of Warm calls (a deploy script run per tenant) would otherwise hold as many
+     * slices at once. Ask is bounded by the inference queue instead.
      */
     static final int MAX_CONCURRENT_WARMS = 4;
 
@@ -159,8 +159,13 @@ public final class QueryEngine {
 
     public WarmReport warm(WarmQuery q, CallControl control) {
         requireReady();
-        if (!warms.tryAcquire()) {
-            throw new QueryException(OVERLOADED, MAX_CONCURRENT_WARMS + " Warm calls are already running; retry when one has ended");
+        try {
+            while (!warms.tryAcquire(50, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                control.check();   // a caller that leaves or runs out of time while it waits gets its status
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new QueryException(QueryException.Reason.CANCELLED, "interrupted while waiting to warm", e);
         }
         try {
             return warmAdmitted(q, control);

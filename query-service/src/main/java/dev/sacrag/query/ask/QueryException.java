@@ -26,7 +26,7 @@ public final class QueryException extends RuntimeException {
         MODEL_CHANGED,
         /** The documents, question and answer do not fit the model's positions. */
         CONTEXT_TOO_LONG,
-        /** The inference queue is full, or too many Warm calls run at once. */
+        /** The inference queue is full. */
         OVERLOADED,
         DEADLINE_EXCEEDED,
         /** The caller went away. */

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Warm never reports more than the cache holds, and stops loading once its budget is used. */
@@ -85,7 +86,7 @@ class WarmBudgetTest {
         return rig.engine.warm(new WarmQuery("default", List.of(ids), Optional.empty(), 1), CallControl.NONE);
     }
     @Test
-    void warmCallsBeyondTheConcurrentLimitAreRefusedAndAdmittedAgainOnceOneEnds() throws Exception {
+    void warmCallsBeyondTheConcurrentLimitWaitForOneToEndWithinTheirDeadline() throws Exception {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1L << 30)) {
             List<String> ids = addDocuments(rig);
             java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(QueryEngine.MAX_CONCURRENT_WARMS);
@@ -102,7 +103,7 @@ class WarmBudgetTest {
                     Thread.currentThread().interrupt();
                 }
             };
-            java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(QueryEngine.MAX_CONCURRENT_WARMS);
+            java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(QueryEngine.MAX_CONCURRENT_WARMS + 1);
             try {
                 List<java.util.concurrent.Future<WarmReport>> running = new ArrayList<>();
                 for (int i = 0; i < QueryEngine.MAX_CONCURRENT_WARMS; i++) {
@@ -112,16 +113,26 @@ class WarmBudgetTest {
                 }
                 assertTrue(reading.await(30, java.util.concurrent.TimeUnit.SECONDS), "the first calls did not start reading");
                 WarmQuery one = new WarmQuery("default", List.of(ids.get(DOCS - 1)), Optional.empty(), 1);
-                QueryException refused = org.junit.jupiter.api.Assertions.assertThrows(QueryException.class,
-                        () -> rig.engine.warm(one, CallControl.NONE));
-                assertEquals(QueryException.Reason.OVERLOADED, refused.reason());
-
+                // one more waits (it does not read meanwhile) and gets its deadline's status when that passes first
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300);
+                CallControl short300ms = () -> {
+                    if (System.nanoTime() > deadline) {
+                        throw new QueryException(QueryException.Reason.DEADLINE_EXCEEDED, "deadline passed");
+                    }
+                };
+                QueryException late = org.junit.jupiter.api.Assertions.assertThrows(QueryException.class,
+                        () -> rig.engine.warm(one, short300ms));
+                assertEquals(QueryException.Reason.DEADLINE_EXCEEDED, late.reason());
+                assertEquals(QueryEngine.MAX_CONCURRENT_WARMS, reads.get(), "a call beyond the limit read blobs");
+                // another waits and goes on once one ends
+                java.util.concurrent.Future<WarmReport> waiting = callers.submit(() -> rig.engine.warm(one, CallControl.NONE));
+                Thread.sleep(200);
+                assertFalse(waiting.isDone(), "it did not wait");
                 release.countDown();
                 for (var f : running) {
                     assertEquals(1, f.get(30, java.util.concurrent.TimeUnit.SECONDS).loaded());
                 }
-                rig.blobs.duringRead = () -> { };
-                assertEquals(1, rig.engine.warm(one, CallControl.NONE).loaded(), "the places were not given back");
+                assertEquals(1, waiting.get(30, java.util.concurrent.TimeUnit.SECONDS).loaded());
             } finally {
                 release.countDown();
                 callers.shutdownNow();
