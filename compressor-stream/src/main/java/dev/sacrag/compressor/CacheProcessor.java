@@ -141,9 +141,15 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         String key = catalogKey(doc.getDocId());
         compressed.put(key, catalog);
         documents.put(doc.getDocId(), doc);
+        announce(catalog, timestamp);
+    }
+
+    /** Sends a record the stores already hold to the catalog again. */
+    void announce(AnchorCacheRecord catalog, long timestamp) {
         RecordHeaders headers = new RecordHeaders();
         headers.add(DocumentCodec.CONTENT_TYPE_HEADER, AVRO);
-        context.forward(new Record<Object, Object>(key, catalog, timestamp, headers), CompressorTopology.CATALOG_SINK);
+        context.forward(new Record<Object, Object>(catalogKey(catalog.getDocId()), catalog, timestamp, headers),
+                CompressorTopology.CATALOG_SINK);
     }
 
     void emitTombstone(String docId, long timestamp) {

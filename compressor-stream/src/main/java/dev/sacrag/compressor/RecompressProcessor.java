@@ -64,9 +64,10 @@ final class RecompressProcessor extends CacheProcessor {
         if (current && writer.usable(doc, previous.get(), redis)) {
             // the blob is there, but the catalog may not name it any more (a 'model retire' stopped
             // between its tombstones and its deletes, a record overwritten since): its record again,
-            // the same value under the same key, costs one catalog write and no model work
+            // the same value under the same key, costs one catalog write and no model work (the stores
+            // already hold it)
             metrics.recompress("present");
-            emit(doc, previous.get(), record.timestamp());
+            announce(previous.get(), record.timestamp());
             return;
         }
         log.info("recompressing document {} v{} ({})", doc.getDocId(), doc.getVersion(), request.reason().orElse("no reason given"));
