@@ -76,13 +76,13 @@ final class EvalCommand implements Callable<Integer> {
         if (methods != null) {
             Evaluator.requireKnown(methods);   // before minutes of loading adapters
         }
-        requireWritable(json, out);   // before hours of scoring, not after them
         ModelPaths paths = ModelPaths.resolve(model, null);
         Map<String, Path> chosen = adapterPerVariant(model.resolve("adapters"));
         if (!chosen.containsKey("sac")) {   // before any adapter's base loads
             throw new IllegalArgumentException(model.resolve("adapters") + " holds no adapter of variant sac"
                     + " (sac.json \"variant\"): the evaluation compares the others with it");
         }
+        requireWritable(json, out);   // before hours of scoring, not after them (and after the model is found)
         Map<String, SacEngine> engines = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, Path> adapter : chosen.entrySet()) {

@@ -238,8 +238,13 @@ final class WarmCommand implements Callable<Integer> {
         String adapterDir = env.get("SAC_ADAPTER");
         ModelPaths paths = ModelPaths.resolve(modelPackage, adapterDir == null || adapterDir.isBlank() ? null : Path.of(adapterDir));
         String envRatio = env.get("SAC_RATIO");
-        OptionalInt r = ratio != null ? OptionalInt.of(ratio)
-                : envRatio == null || envRatio.isBlank() ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(envRatio.trim()));
+        OptionalInt r;
+        try {
+            r = ratio != null ? OptionalInt.of(ratio)
+                    : envRatio == null || envRatio.isBlank() ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(envRatio.trim()));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("SAC_RATIO '" + envRatio + "' is not a whole number", e);
+        }
         return ModelIdentity.of(paths.base(), paths.requireAdapter(), r).modelId();
     }
 

@@ -40,12 +40,19 @@ class EvalCommandTest {
                         java.util.List.of("Oslo"), java.util.List.of())))));
         Path file = Files.writeString(dir.resolve("out"), "not a folder");
         Path json = dir.resolve("r/eval.json");
-        // the model folder does not exist: the --out check comes before any model is looked at
-        SacCliTest.Run r = SacCliTest.run("eval", "--model", dir.resolve("no-model").toString(), "--data", data.toString(),
+        // the demo package is found (cheap file checks), then the outputs are checked before any model loads
+        SacCliTest.Run r = SacCliTest.run("eval", "--model", "../models/sac-demo", "--data", data.toString(),
                 "--json", json.toString(), "--out", file.toString());
         org.junit.jupiter.api.Assertions.assertNotEquals(0, r.code());
         org.junit.jupiter.api.Assertions.assertTrue(r.err().contains("--out " + file + " is a file"), r.err());
         org.junit.jupiter.api.Assertions.assertFalse(Files.exists(json), "a report was written");
+
+        // a mistyped model leaves no output folders behind
+        Path out = dir.resolve("never");
+        SacCliTest.Run typo = SacCliTest.run("eval", "--model", dir.resolve("no-model").toString(), "--data", data.toString(),
+                "--json", out.resolve("eval.json").toString(), "--out", out.toString());
+        org.junit.jupiter.api.Assertions.assertNotEquals(0, typo.code());
+        org.junit.jupiter.api.Assertions.assertFalse(Files.exists(out), typo.err());
     }
 
     @Test

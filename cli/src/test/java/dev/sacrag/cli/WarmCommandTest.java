@@ -65,6 +65,9 @@ class WarmCommandTest {
         assertEquals(ofOther8, WarmCommand.compressorsModelId(pkg, 8, java.util.Map.of("SAC_ADAPTER", other.toString(), "SAC_RATIO", "4")),
                 "--ratio over SAC_RATIO");
         assertEquals(3, java.util.Set.of(plain, ofOther, ofOther8).size(), plain + " " + ofOther + " " + ofOther8);
+        IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> WarmCommand.compressorsModelId(pkg, null, java.util.Map.of("SAC_RATIO", "eight")));
+        assertTrue(bad.getMessage().contains("SAC_RATIO 'eight'"), bad.getMessage());
     }
 
     @Test

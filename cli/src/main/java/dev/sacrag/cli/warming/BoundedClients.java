@@ -22,20 +22,26 @@ final class BoundedClients {
 
     /** Acks from every replica; the close after a timed-out send does not wait out the defaults (2 minutes). */
     static KafkaProducer<String, byte[]> producer(String bootstrapServers, String clientId, Duration timeout) {
+        int ms = millis(timeout);
         return new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.CLIENT_ID_CONFIG, clientId,
                 ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) timeout.toMillis(),
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, ms,
                 // (the delivery timeout must cover linger + one request)
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() / 2,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()),
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, ms / 2,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, ms),
                 new StringSerializer(), new ByteArraySerializer());
     }
 
     static Admin admin(String bootstrapServers, Duration timeout) {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()));
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis(timeout),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, millis(timeout)));
+    }
+
+    /** The clients take int milliseconds: a --timeout of weeks (25 days and more) is capped, not wrapped negative. */
+    static int millis(Duration timeout) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
     }
 }

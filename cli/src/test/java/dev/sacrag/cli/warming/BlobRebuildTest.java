@@ -36,4 +36,10 @@ class BlobRebuildTest {
             org.junit.jupiter.api.Assertions.assertTrue(seconds < 30, "waited " + seconds + " s: " + e);
         }
     }
+
+    @Test
+    void aTimeoutOfWeeksIsCappedForTheKafkaClientsNotWrappedNegative() {
+        assertEquals(Integer.MAX_VALUE, BoundedClients.millis(java.time.Duration.ofDays(600)));
+        assertEquals(30_000, BoundedClients.millis(java.time.Duration.ofSeconds(30)));
+    }
 }
