@@ -321,7 +321,9 @@ final class ModelCommand implements Runnable {
             err.println("model retire: " + (dryRun
                     ? "the catalog names no entry of model " + found.modelId() + " (a mistyped id, or a retire already"
                             + " run; --dry-run looks at the catalog only: a real run also deletes any blobs of it left in Redis)"
-                    : "nothing names model " + found.modelId() + ", in the catalog or in Redis (a mistyped id?)")
+                    : "nothing names model " + found.modelId() + ", in the catalog or in Redis in the catalog's tenants"
+                            + " (a mistyped id? blobs of it in tenants the catalog no longer names stay: --all-tenants"
+                            + " deletes them everywhere)")
                     + "; the catalog's models: " + (found.otherModels().isEmpty() ? "none" : String.join(", ", found.otherModels())));
             return 1;
         }

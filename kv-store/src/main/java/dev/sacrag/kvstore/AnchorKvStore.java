@@ -554,9 +554,18 @@ public final class AnchorKvStore implements AutoCloseable {
         return deleteMatching(RedisKeys.modelPattern(modelId));
     }
 
-    /** As {@link #deleteModel(String)}, in one tenant only. */
-    public long deleteModel(String tenant, String modelId) {
-        return deleteMatching(RedisKeys.modelPattern(Optional.of(tenant), modelId));
+    /**
+     * As {@link #deleteModel(String)}, in the given tenants only, by one SCAN of the model's blobs
+     * (SCAN MATCH walks the whole keyspace per pattern, so not one per tenant).
+     */
+    public long deleteModel(java.util.Set<String> tenants, String modelId) {
+        return deleteMatching(RedisKeys.modelPattern(modelId), key -> {
+            try {
+                return tenants.contains(RedisKeys.parse(key).tenant());
+            } catch (IllegalArgumentException e) {   // not a blob key in canonical form: not ours to delete
+                return false;
+            }
+        });
     }
 
     /**
@@ -580,12 +589,20 @@ public final class AnchorKvStore implements AutoCloseable {
     }
 
     private long deleteMatching(String pattern) {
+        return deleteMatching(pattern, key -> true);
+    }
+
+    private long deleteMatching(String pattern, java.util.function.Predicate<String> which) {
         try {
             long deleted = 0;
             List<byte[]> batch = new ArrayList<>(DELETE_BATCH);
             ScanIterator<byte[]> keys = scanIterator(pattern);
             while (keys.hasNext()) {
-                batch.add(keys.next());
+                byte[] key = keys.next();
+                if (!which.test(new String(key, StandardCharsets.UTF_8))) {
+                    continue;
+                }
+                batch.add(key);
                 if (batch.size() == DELETE_BATCH) {
                     deleted += redis.sync.del(batch.toArray(byte[][]::new));
                     batch.clear();

@@ -108,14 +108,8 @@ public final class ModelRetirement {
     public static Summary retire(String bootstrapServers, String catalogTopic, AnchorKvStore blobs, Found found,
                                  boolean allTenants) throws InterruptedException, TimeoutException {
         tombstone(bootstrapServers, catalogTopic, found.recordKeys());
-        long deleted = 0;
-        if (allTenants) {
-            deleted = blobs.deleteModel(found.modelId());
-        } else {
-            for (String tenant : found.tenants()) {
-                deleted += blobs.deleteModel(tenant, found.modelId());
-            }
-        }
+        long deleted = allTenants ? blobs.deleteModel(found.modelId())
+                : blobs.deleteModel(java.util.Set.copyOf(found.tenants()), found.modelId());
         return new Summary(found.modelId(), found.recordKeys().size(), deleted);
     }
 

@@ -121,7 +121,9 @@ public final class ModelRollout {
             throw new IllegalStateException("model " + modelId + " already has " + compressed + " live document(s) in the"
                     + " catalog, compressed under another application id than " + applicationId + " (no offsets committed"
                     + " under it): a rollout would replay the documents topic over their catalog records. To restore"
-                    + " missing blobs run 'sac warm --rebuild --model-id " + modelId + "'; to roll out anyway, --force");
+                    + " missing blobs run 'sac warm --rebuild --model-id " + modelId + "'; where an earlier rollout of this"
+                    + " adapter made them and its group's offsets have expired since (Kafka keeps an idle group's 7 days),"
+                    + " or to roll out anyway, --force");
         }
     }
 

@@ -32,8 +32,10 @@ public record IndexedDoc(String docId, String tenant, long version, String title
      * than of a deleted one: always, unless a deletion came before it. Then it must be newer than
      * the deleted version (versions default to the publish time, so they are), or, where the
      * producer numbered the new incarnation from lower again, lie within the versions it has had.
-     * A compression of the deleted text is refused either way, so a question is never answered
-     * from a document that was deleted, even while the compressor is behind the tombstone.
+     * With the default versions a compression of the deleted text is always refused, even while
+     * the compressor is behind the tombstone. A producer that numbers the new incarnation through
+     * the deleted version again (deleted v5, new v3 then v6) makes v5 look like one of the new
+     * incarnation's until the compressor reaches the tombstone: versions are all there is to tell.
      */
     public boolean mayBeCompressionOf(long compressedVersion) {
         return deletion == null || compressedVersion > deletion.deletedVersion()
