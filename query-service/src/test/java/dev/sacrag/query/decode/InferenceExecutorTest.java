@@ -491,23 +491,26 @@ class InferenceExecutorTest {
             @Override
             List<DecodeOutcome> decode(List<DecodeRequest> batch, Completions done, Arrivals arrivals) {
                 seen.add(decodingGauge());
-                DecodeOutcome a = done.deliver(0, DecodeOutcome.of(new Answer("a", 1, true)));
-                seen.add(decodingGauge());
-                DecodeOutcome b = done.deliver(1, DecodeOutcome.of(new Answer("b", 1, true)));
-                seen.add(decodingGauge());
-                return List.of(a, b);
+                List<DecodeOutcome> out = new ArrayList<>();
+                for (int i = 0; i < batch.size(); i++) {
+                    out.add(done.deliver(i, DecodeOutcome.of(new Answer("a" + i, 1, true))));
+                    seen.add(decodingGauge());
+                }
+                return out;
             }
         };
-        // a batch wait long enough that both questions start the batch together
-        try (InferenceExecutor executor = new InferenceExecutor(continuous, 1, 4, 8, java.time.Duration.ofSeconds(2), metrics)) {
+        try (InferenceExecutor executor = new InferenceExecutor(continuous, 1, 4, 8, metrics)) {
+            CompletableFuture<Decoded> held = executor.submit(request("held?"));
+            assertTrue(continuous.decoding.await(10, TimeUnit.SECONDS));
+            // queued behind the held batch: the next batch starts with both
             CompletableFuture<Decoded> a = executor.submit(request("a?"));
             CompletableFuture<Decoded> b = executor.submit(request("b?"));
-            assertTrue(continuous.decoding.await(10, TimeUnit.SECONDS));
             continuous.goOn.countDown();
-            a.get(10, TimeUnit.SECONDS);
-            b.get(10, TimeUnit.SECONDS);
+            for (CompletableFuture<Decoded> f : List.of(held, a, b)) {
+                f.get(10, TimeUnit.SECONDS);
+            }
         }
-        assertEquals(List.of(2.0, 1.0, 0.0), seen, "the gauge before, after one answer, after both");
+        assertEquals(List.of(1.0, 0.0, 2.0, 1.0, 0.0), seen, "the gauge before each batch and after each answer");
     }
 
     /** Submits a request whose sink alone holds 8 MiB, which {@code held} refers to weakly. */
