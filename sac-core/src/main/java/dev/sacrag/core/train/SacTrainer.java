@@ -145,7 +145,12 @@ public final class SacTrainer {
             }
             if (c.resume()) {
                 refuseOtherShape(SacSpec.load(c.adapterDir()));
-                Checkpoints.requireSameRecipe(c.adapterDir(), Checkpoints.state(ckpt), recipe(), "train into another --name");
+                Checkpoints.State saved = Checkpoints.state(ckpt);
+                Map<String, String> now = recipe();
+                if (saved.recipe() != null) {   // a checkpoint of a build before these were recorded: no claim about them
+                    RECORDED_SINCE_SESSION_27.stream().filter(k -> !saved.recipe().containsKey(k)).forEach(now::remove);
+                }
+                Checkpoints.requireSameRecipe(c.adapterDir(), saved, now, "train into another --name");
                 Checkpoints.State s = Checkpoints.load(ckpt, params, adam);
                 if (s.schedule() != null && !s.schedule().equals(schedule())) {
                     throw new IllegalArgumentException(c.adapterDir() + "'s checkpoint was trained with the stage-2 rate "
@@ -257,10 +262,16 @@ public final class SacTrainer {
 
     private Map<String, String> data = Map.of();
 
+    /** Recipe entries older checkpoints lack: a resume of one of those is not refused for them. */
+    private static final java.util.Set<String> RECORDED_SINCE_SESSION_27 = java.util.Set.of("--stage1-steps", "--warmup");
+
     /** What a resume must keep, by flag (the schedule is checked on its own, with its own message). */
     private Map<String, String> recipe() {
         Map<String, String> r = new java.util.TreeMap<>(data);
         r.put("--seed", Long.toString(c.seed()));
+        // a resume with other stage-1 steps could go back to stage 1; other warm-up steps, another stage-2 rate
+        r.put("--stage1-steps", Long.toString(c.stage1Steps()));
+        r.put("--warmup", Integer.toString(c.warmup()));
         r.put("--ratio", c.spec().ratios().toString());
         r.put("--batch", Integer.toString(c.batch()));
         r.put("--lr1", Float.toString(c.lr1()));

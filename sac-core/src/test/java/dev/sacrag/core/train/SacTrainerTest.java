@@ -351,6 +351,12 @@ class SacTrainerTest {
                     new SacTrainer(config(adapter, spec, 3, true), s -> { }).describingData(Map.of("--data", "data-y"))
                             .train(model, new Fixed(), new long[] {0, 5, 6}));
             assertTrue(data.getMessage().contains("--data data-x (now data-y)"), data.getMessage());
+            SacTrainer.Config moreStage1 = new SacTrainer.Config(adapter, spec, 1, 5, 2, 2, 1e-2f, 1e-2f, 2,
+                    Duration.ofMinutes(5), Duration.ofHours(1), true);
+            IllegalArgumentException stage1 = assertThrows(IllegalArgumentException.class, () ->
+                    new SacTrainer(moreStage1, s -> { }).describingData(Map.of("--data", "data-x"))
+                            .train(model, new Fixed(), new long[] {0, 5, 6}));
+            assertTrue(stage1.getMessage().contains("--stage1-steps 1 (now 5)"), stage1.getMessage());
             assertArrayEquals(adapterBytes, Files.readAllBytes(adapter.resolve("sac.safetensors")), "refused before any write");
 
             // a save cut between its two renames: the previous checkpoint is there to resume from
@@ -361,6 +367,25 @@ class SacTrainerTest {
                     .train(model, new Fixed(), new long[] {0, 5, 6});
             assertEquals(List.of(), none2, "resumed at its end from the previous checkpoint");
             assertTrue(Files.exists(ckpt.resolve(Checkpoints.STATE)) && !Files.exists(adapter.resolve("checkpoint.previous")));
+        }
+    }
+
+    /** A checkpoint of a build that did not record --stage1-steps and --warmup is resumed, not refused for them. */
+    @Test
+    void aCheckpointWithoutTheStageOneStepsInItsRecipeIsStillResumed() throws Exception {
+        Path base = tinyBase();
+        SacSpec spec = qv4("sac", 4);
+        Path adapter = tmp.resolve("adapters/older");
+        try (Transformer model = Transformer.load(base)) {
+            new SacTrainer(config(adapter, spec, 3, false), s -> { }).train(model, new Fixed(), new long[] {0, 5, 6});
+            Path state = adapter.resolve("checkpoint").resolve(Checkpoints.STATE);
+            com.google.gson.JsonObject json = com.google.gson.JsonParser.parseString(Files.readString(state)).getAsJsonObject();
+            json.getAsJsonObject("recipe").remove("--stage1-steps");
+            json.getAsJsonObject("recipe").remove("--warmup");
+            Files.writeString(state, json.toString());
+            List<TrainingListener.Step> steps = new ArrayList<>();
+            new SacTrainer(config(adapter, spec, 4, true), steps::add).train(model, new Fixed(), new long[] {0, 5, 6});
+            assertEquals(1, steps.size(), "resumed for the one step added");
         }
     }
 
