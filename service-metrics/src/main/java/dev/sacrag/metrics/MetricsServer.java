@@ -10,6 +10,9 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -40,11 +43,28 @@ public final class MetricsServer implements AutoCloseable {
         }
     }
     private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    /** Requests served at once: a client that stalls mid-request holds one, not the server. */
+    static final int THREADS = 4;
+
+    static {
+        // The JDK server sets no time limit on reading a request or writing a response unless told:
+        // a client that sends half a request and waits would hold its thread for good. These are
+        // read once, when the JDK's server classes load (the first HttpServer of the JVM); a value
+        // set on the command line stands.
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", "10");   // seconds
+        }
+        if (System.getProperty("sun.net.httpserver.maxRspTime") == null) {
+            System.setProperty("sun.net.httpserver.maxRspTime", "30");
+        }
+    }
 
     private final HttpServer server;
+    private final ExecutorService threads;
 
-    private MetricsServer(HttpServer server) {
+    private MetricsServer(HttpServer server, ExecutorService threads) {
         this.server = server;
+        this.threads = threads;
     }
 
     /**
@@ -70,13 +90,22 @@ public final class MetricsServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serve metrics on " + address + " (" + flags + ")", e);
         }
+        // without an executor the JDK server reads every request on its one dispatcher thread, so one
+        // stalled client (half a request, or not reading a large /metrics body) stopped every probe
+        AtomicInteger named = new AtomicInteger();
+        ExecutorService threads = Executors.newFixedThreadPool(THREADS, r -> {
+            Thread t = new Thread(r, "metrics-http-" + named.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(threads);
         server.createContext(PATH, exchange -> respond(exchange, registry));
         if (health != null) {
             server.createContext(HEALTH_PATH, exchange -> respondHealth(exchange, health, Health::ready));
             server.createContext(LIVE_PATH, exchange -> respondHealth(exchange, health, Health::live));
         }
         server.start();
-        return new MetricsServer(server);
+        return new MetricsServer(server, threads);
     }
 
     public int port() {
@@ -142,6 +171,10 @@ public final class MetricsServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
+        try {
+            server.stop(0);
+        } finally {
+            threads.shutdownNow();
+        }
     }
 }

@@ -42,6 +42,22 @@ class MetricsServerTest {
         }
     }
 
+    /** A client that sends half a request and waits holds one of the server's threads, not the server. */
+    @Test
+    void aStalledClientDoesNotStopTheProbes() throws Exception {
+        try (MetricsServer server = MetricsServer.start(registry, ANY_LOOPBACK_PORT, "--metrics-port",
+                () -> new MetricsServer.Health(true, true, "SERVING"));
+             java.net.Socket stalled = new java.net.Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            stalled.getOutputStream().write("GET /hea".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            stalled.getOutputStream().flush();
+            Thread.sleep(200);   // the server has taken the connection and is reading it
+            HttpResponse<String> probe = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                    + MetricsServer.HEALTH_PATH)).timeout(java.time.Duration.ofSeconds(5)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, probe.statusCode(), "a probe waited behind the stalled client");
+        }
+    }
+
     @Test
     void readinessAndLivenessAnswer200Or503WithTheStateInTheBody() throws Exception {
         java.util.concurrent.atomic.AtomicReference<MetricsServer.Health> now =
