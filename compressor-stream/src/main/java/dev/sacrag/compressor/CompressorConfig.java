@@ -112,7 +112,7 @@ public record CompressorConfig(
                 "must be an address to listen on (0.0.0.0 = every interface, 127.0.0.1 = this host only)");
         Duration txn = SlowRecordTimeouts.size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval).transactionTimeout();
         requireWithinBrokerLimit(txn, Flags.MAX_COMPRESS_TIME,
-                "with " + Flags.REDIS_RETRY_BUDGET + " and " + Flags.MAX_POLL_RECORDS);
+                "with " + Flags.REDIS_RETRY_BUDGET + ", " + Flags.MAX_POLL_RECORDS + " and " + Flags.COMMIT_INTERVAL);
     }
 
     public static Builder builder() {
@@ -133,7 +133,8 @@ public record CompressorConfig(
                 largestBlobTransfer);
         requireWithinBrokerLimit(t.transactionTimeout(), Flags.MAX_DOC_TOKENS, "allows " + largestBlob
                 + ", whose GET and SET may each take " + largestBlobTransfer + " beyond the Redis command timeout; with "
-                + Flags.MAX_COMPRESS_TIME + ", " + Flags.REDIS_RETRY_BUDGET + " and " + Flags.MAX_POLL_RECORDS + " that");
+                + Flags.MAX_COMPRESS_TIME + ", " + Flags.REDIS_RETRY_BUDGET + ", " + Flags.MAX_POLL_RECORDS + " and "
+                + Flags.COMMIT_INTERVAL + " that");
         return t;
     }
 

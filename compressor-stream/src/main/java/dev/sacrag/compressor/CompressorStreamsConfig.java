@@ -32,8 +32,10 @@ public final class CompressorStreamsConfig {
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
         // Fail the build of the topology if any processor, store or internal topic were left unnamed.
         p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
-        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), config.maxPollRecords());
-        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
+        // the main consumer's only: consumerPrefix reaches the restore consumer too, which would then
+        // rebuild the stores after a lost state folder one record per poll
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), config.maxPollRecords());
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
                 Math.toIntExact(timeouts.maxPollInterval().toMillis()));
         p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 Math.toIntExact(timeouts.transactionTimeout().toMillis()));

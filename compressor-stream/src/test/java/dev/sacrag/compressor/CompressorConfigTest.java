@@ -71,10 +71,14 @@ class CompressorConfigTest {
         assertEquals(StreamsConfig.EXACTLY_ONCE_V2, p.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
         assertEquals("app-1", p.get(StreamsConfig.APPLICATION_ID_CONFIG));
         assertEquals("kafka:9092", p.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
-        assertEquals(3, p.get(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG)));
+        assertEquals(3, p.get(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG)));
+        assertEquals(null, p.get(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG)),
+                "the restore consumer reads the changelogs at Kafka's default");
+        assertEquals("3", String.valueOf(new StreamsConfig(p).getMainConsumerConfigs("g", "c", 0).get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG)));
+        assertEquals("1000", String.valueOf(new StreamsConfig(p).getRestoreConsumerConfigs("c").get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG)));
         int timeout = Math.toIntExact(c.timeouts().transactionTimeout().toMillis());
         assertEquals(timeout, p.get(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)));
-        assertEquals(timeout, p.get(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG)));
+        assertEquals(timeout, p.get(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG)));
         assertTrue((int) p.get(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG)) > c.limits().maxValueBytes(),
                 "a dead letter of the largest accepted value must fit a request");
         assertEquals(34L << 20, p.get(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG)),
