@@ -433,6 +433,7 @@ if want cpu-wide; then
 G="$OUT/gpu/cpu-wide"
 keep_before "$G/before"
 if [ ! -d "$CPU_WIDE" ]; then   # a package of the base and the gpu-wide adapter, in which the runs write adapters/sac-cpu{,2}
+  rm -rf "$CPU_WIDE.partial"   # an interrupted copy's: cp -r into it would nest base/base
   mkdir -p "$CPU_WIDE.partial/adapters" && cp -r "$G/before/base" "$CPU_WIDE.partial/base"
   cp -r "$G/before/adapters/sac" "$CPU_WIDE.partial/adapters/sac-wide"
   mv "$CPU_WIDE.partial" "$CPU_WIDE"
@@ -617,6 +618,7 @@ G="$OUT/gpu/cpu-words"
 keep_before "$G/before"
 W="$G/work"
 if [ ! -d "$W" ]; then   # a package of the base and gpu-words-sac's adapter, in which the runs write their adapters
+  rm -rf "$W.partial"   # an interrupted copy's: cp -r into it would nest base/base
   mkdir -p "$W.partial/adapters" && cp -r "$G/before/base" "$W.partial/base"
   cp -r "$G/before/adapters/sac" "$W.partial/adapters/sac-words"
   mv "$W.partial" "$W"

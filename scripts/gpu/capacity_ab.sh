@@ -38,6 +38,8 @@ for arm in $ARMS; do   # every arm's spec first, so a bad ARMS starts no run
 done
 WORK=$(mktemp -d)
 pids=()
+# background arms start with SIGINT ignored: Ctrl-C (or a TERM) stops them too, not only this script
+trap 'kill "${pids[@]}" 2>/dev/null; exit 130' INT TERM
 for name in "${names[@]}"; do
   python3 scripts/gpu/train_sac.py --examples "$KIT/sac-examples.bin.xz" --dev-examples "$KIT/dev-examples.bin.xz" \
     --spec "$OUT/$name.json" --base "$PKG/base" --init "$PKG/adapters/sac/sac.safetensors" --widen-init \

@@ -18,6 +18,8 @@ WORK=$(mktemp -d)
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
 pids=()
+# background arms start with SIGINT ignored: Ctrl-C (or a TERM) stops them too, not only this script
+trap 'kill "${pids[@]}" 2>/dev/null; exit 130' INT TERM
 for arm in nonce plain; do
   python3 scripts/gpu/pretrain_base.py --samples "$KIT/samples-$arm.bin.xz" --config "$PKG/base/config.json" \
     --init "$PKG/base/model.safetensors" --out "$WORK/$arm" --minutes "$MINUTES" --lr "${LR:-5e-4}" --warmup 50 \
