@@ -118,6 +118,15 @@ public final class CompressorApp implements AutoCloseable {
         Topology topology = CompressorTopology.build(config.topics(), settings,
                 new Collaborators(compressor, new RedisBlobStore(store), metrics, Clock.systemUTC(), closing::get));
         KafkaStreams streams = new KafkaStreams(topology, CompressorStreamsConfig.of(config, timeouts));
+        // the metrics server's close is registered before the stream's, so it runs after it: health
+        // and metrics answer through the drain (not ready, still live), which may take the max poll interval
+        java.util.concurrent.atomic.AtomicReference<MetricsServer> serving = new java.util.concurrent.atomic.AtomicReference<>();
+        opened.add(() -> {
+            MetricsServer m = serving.get();
+            if (m != null) {
+                m.close();
+            }
+        });
         // A stream thread finishes the record in hand before it stops, and one record may take the
         // compress time plus the Redis retry budget: wait as long as the consumer group would.
         Duration closeTimeout = timeouts.maxPollInterval();
@@ -134,7 +143,7 @@ public final class CompressorApp implements AutoCloseable {
         if (config.metricsPort() != 0) {
             server = Optional.of(MetricsServer.start(registry, new InetSocketAddress(config.metricsBind(), config.metricsPort()),
                     "--metrics-bind, --metrics-port", () -> health(streams.state())));
-            opened.add(server.get());
+            serving.set(server.get());
         }
         CompressorApp app = new CompressorApp(config, opened, metrics, compressor, streams, server);
         app.wire();

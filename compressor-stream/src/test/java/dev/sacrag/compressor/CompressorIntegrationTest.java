@@ -261,6 +261,76 @@ class CompressorIntegrationTest {
         }
     }
 
+    /** While the stream drains a record at shutdown, health answers: not ready, still live; then the port closes. */
+    @Test
+    void healthAnswersNotReadyButLiveWhileTheStreamDrainsAtShutdown() throws Exception {
+        CompressorTopics topics = createTopics("drain");
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        CompressorConfig config = config("drain").metricsBind("127.0.0.1").metricsPort(port)
+                .maxCompressTime(Duration.ofSeconds(20)).build();
+        java.util.concurrent.CountDownLatch compressing = new java.util.concurrent.CountDownLatch(1);
+        CompressorApp app = CompressorApp.start(config, model -> new StartedCompressor(model, compressing, Duration.ofSeconds(8)));
+        Thread closer;
+        try (DocumentPublisher publisher = publisher(topics)) {
+            publisher.publish(doc("slow-doc", 1, text(1)));
+            publisher.flush();
+        }
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.util.function.Function<String, Integer> status = path -> {
+            try {
+                return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
+                        .timeout(Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+            } catch (java.io.IOException e) {
+                return -1;   // refused: the server is closed
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        assertTrue(compressing.await(60, java.util.concurrent.TimeUnit.SECONDS), "the record was never compressed");
+        closer = new Thread(app::close, "closer");
+        closer.start();
+        Thread.sleep(1000);   // the stream is draining that record
+        assertTrue(closer.isAlive(), "the drain ended before health was asked");
+        assertEquals(503, status.apply("/health"), "draining: not ready");
+        assertEquals(200, status.apply("/health/live"), "draining: still live (was: connection refused)");
+        closer.join(java.util.concurrent.TimeUnit.SECONDS.toMillis(120));
+        assertEquals(-1, status.apply("/health"), "the metrics server closes once the stream has stopped");
+    }
+
+    /** Counts {@code started} down when a compression starts, then takes {@code delay}. */
+    private record StartedCompressor(DocumentCompressor model, java.util.concurrent.CountDownLatch started, Duration delay)
+            implements DocumentCompressor {
+        @Override
+        public String modelId() {
+            return model.modelId();
+        }
+
+        @Override
+        public int ratio() {
+            return model.ratio();
+        }
+
+        @Override
+        public long[] tokenize(String text) {
+            return model.tokenize(text);
+        }
+
+        @Override
+        public AnchorKv compress(long[] tokens) {
+            started.countDown();
+            try {
+                Thread.sleep(delay.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            return model.compress(tokens);
+        }
+    }
+
     /** Delays only the document whose text is text(1). */
     private record SlowCompressor(DocumentCompressor model, Duration delay) implements DocumentCompressor {
         @Override
