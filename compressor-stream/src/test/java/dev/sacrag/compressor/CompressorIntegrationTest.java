@@ -272,7 +272,7 @@ class CompressorIntegrationTest {
         CompressorConfig config = config("drain").metricsBind("127.0.0.1").metricsPort(port)
                 .maxCompressTime(Duration.ofSeconds(20)).build();
         java.util.concurrent.CountDownLatch compressing = new java.util.concurrent.CountDownLatch(1);
-        CompressorApp app = CompressorApp.start(config, model -> new StartedCompressor(model, compressing, Duration.ofSeconds(8)));
+        CompressorApp app = CompressorApp.start(config, model -> new SlowCompressor(model, Duration.ofSeconds(8), compressing));
         Thread closer;
         try (DocumentPublisher publisher = publisher(topics)) {
             publisher.publish(doc("slow-doc", 1, text(1)));
@@ -300,39 +300,13 @@ class CompressorIntegrationTest {
         assertEquals(-1, status.apply("/health"), "the metrics server closes once the stream has stopped");
     }
 
-    /** Counts {@code started} down when a compression starts, then takes {@code delay}. */
-    private record StartedCompressor(DocumentCompressor model, java.util.concurrent.CountDownLatch started, Duration delay)
+    /** Delays only the document whose text is text(1), counting {@code started} down as it begins. */
+    private record SlowCompressor(DocumentCompressor model, Duration delay, java.util.concurrent.CountDownLatch started)
             implements DocumentCompressor {
-        @Override
-        public String modelId() {
-            return model.modelId();
+        SlowCompressor(DocumentCompressor model, Duration delay) {
+            this(model, delay, new java.util.concurrent.CountDownLatch(1));
         }
 
-        @Override
-        public int ratio() {
-            return model.ratio();
-        }
-
-        @Override
-        public long[] tokenize(String text) {
-            return model.tokenize(text);
-        }
-
-        @Override
-        public AnchorKv compress(long[] tokens) {
-            started.countDown();
-            try {
-                Thread.sleep(delay.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            return model.compress(tokens);
-        }
-    }
-
-    /** Delays only the document whose text is text(1). */
-    private record SlowCompressor(DocumentCompressor model, Duration delay) implements DocumentCompressor {
         @Override
         public String modelId() {
             return model.modelId();
@@ -351,6 +325,7 @@ class CompressorIntegrationTest {
         @Override
         public AnchorKv compress(long[] tokens) {
             if (Arrays.equals(tokens, model.tokenize(text(1)))) {
+                started.countDown();
                 try {
                     Thread.sleep(delay.toMillis());
                 } catch (InterruptedException e) {

@@ -341,21 +341,15 @@ class SacTrainerTest {
             new SacTrainer(config(adapter, spec, 3, false), s -> { }).describingData(Map.of("--data", "data-x"))
                     .train(model, new Fixed(), new long[] {0, 5, 6});
             byte[] adapterBytes = Files.readAllBytes(adapter.resolve("sac.safetensors"));
-            SacTrainer.Config otherSeed = new SacTrainer.Config(adapter, spec, 7, 1, 2, 2, 1e-2f, 1e-2f, 2,
-                    Duration.ofMinutes(5), Duration.ofHours(1), true);
-            IllegalArgumentException seed = assertThrows(IllegalArgumentException.class, () ->
-                    new SacTrainer(otherSeed, s -> { }).describingData(Map.of("--data", "data-x"))
-                            .train(model, new Fixed(), new long[] {0, 5, 6}));
+            IllegalArgumentException seed = refusedResume(model, new SacTrainer.Config(adapter, spec, 7, 1, 2, 2, 1e-2f,
+                    1e-2f, 2, Duration.ofMinutes(5), Duration.ofHours(1), true));
             assertTrue(seed.getMessage().contains("--seed 1 (now 7)"), seed.getMessage());
             IllegalArgumentException data = assertThrows(IllegalArgumentException.class, () ->
                     new SacTrainer(config(adapter, spec, 3, true), s -> { }).describingData(Map.of("--data", "data-y"))
                             .train(model, new Fixed(), new long[] {0, 5, 6}));
             assertTrue(data.getMessage().contains("--data data-x (now data-y)"), data.getMessage());
-            SacTrainer.Config moreStage1 = new SacTrainer.Config(adapter, spec, 1, 5, 2, 2, 1e-2f, 1e-2f, 2,
-                    Duration.ofMinutes(5), Duration.ofHours(1), true);
-            IllegalArgumentException stage1 = assertThrows(IllegalArgumentException.class, () ->
-                    new SacTrainer(moreStage1, s -> { }).describingData(Map.of("--data", "data-x"))
-                            .train(model, new Fixed(), new long[] {0, 5, 6}));
+            IllegalArgumentException stage1 = refusedResume(model, new SacTrainer.Config(adapter, spec, 1, 5, 2, 2, 1e-2f,
+                    1e-2f, 2, Duration.ofMinutes(5), Duration.ofHours(1), true));
             assertTrue(stage1.getMessage().contains("--stage1-steps 1 (now 5)"), stage1.getMessage());
             assertArrayEquals(adapterBytes, Files.readAllBytes(adapter.resolve("sac.safetensors")), "refused before any write");
 
@@ -368,6 +362,12 @@ class SacTrainerTest {
             assertEquals(List.of(), none2, "resumed at its end from the previous checkpoint");
             assertTrue(Files.exists(ckpt.resolve(Checkpoints.STATE)) && !Files.exists(adapter.resolve("checkpoint.previous")));
         }
+    }
+
+    /** The refusal of a resume with {@code config} on data-x. */
+    private static IllegalArgumentException refusedResume(Transformer model, SacTrainer.Config config) {
+        return assertThrows(IllegalArgumentException.class, () -> new SacTrainer(config, s -> { })
+                .describingData(Map.of("--data", "data-x")).train(model, new Fixed(), new long[] {0, 5, 6}));
     }
 
     /** A checkpoint of a build that did not record --stage1-steps and --warmup is resumed, not refused for them. */
