@@ -74,9 +74,4 @@ record BlobSizeLimit(int layers, int kvHeads, int headDim, int chunkSize, int ra
         }
         return configured.orElse(Math.min(maxPositions, fits));
     }
-
-    /** As above, for a server that says nothing of its own limits. */
-    int tokenLimit(java.util.OptionalInt configured, int maxPositions) {
-        return tokenLimit(configured, maxPositions, java.util.OptionalLong.empty());
-    }
 }

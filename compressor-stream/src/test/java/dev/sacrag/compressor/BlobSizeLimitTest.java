@@ -11,6 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BlobSizeLimitTest {
 
+    /** A server that says nothing of its own limits. */
+    private static final java.util.OptionalLong NO_SERVER_LIMIT = java.util.OptionalLong.empty();
+
     /** Llama-3.2-1B's KV shape (model-shapes.md): 16 layers, 8 KV heads of 64; 32 KiB of f16 K and V per anchor. */
     private static final BlobSizeLimit LLAMA_1B = new BlobSizeLimit(16, 8, 64, 512, 4, 12, KvDtype.F16);
 
@@ -28,18 +31,18 @@ class BlobSizeLimitTest {
     @Test
     void theDefaultIsCutToWhatRedisTakesAndALargerSettingIsRefused() {
         assertTrue(LLAMA_1B.blobBytes(131_072) > BlobSizeLimit.REDIS_MAX_STRING_BYTES, "" + LLAMA_1B.blobBytes(131_072));
-        int limit = LLAMA_1B.tokenLimit(OptionalInt.empty(), 131_072);
+        int limit = LLAMA_1B.tokenLimit(OptionalInt.empty(), 131_072, NO_SERVER_LIMIT);
         assertTrue(limit > 60_000 && limit < 131_072, "about 64k tokens fit: " + limit);
         assertTrue(LLAMA_1B.blobBytes(limit) <= BlobSizeLimit.REDIS_MAX_STRING_BYTES);
 
-        assertEquals(8192, LLAMA_1B.tokenLimit(OptionalInt.of(8192), 131_072), "a setting that fits is kept");
+        assertEquals(8192, LLAMA_1B.tokenLimit(OptionalInt.of(8192), 131_072, NO_SERVER_LIMIT), "a setting that fits is kept");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> LLAMA_1B.tokenLimit(OptionalInt.of(131_072), 131_072));
+                () -> LLAMA_1B.tokenLimit(OptionalInt.of(131_072), 131_072, NO_SERVER_LIMIT));
         assertTrue(e.getMessage().startsWith("--max-doc-tokens 131072") && e.getMessage().contains("at most " + limit),
                 e.getMessage());
 
         BlobSizeLimit tiny = new BlobSizeLimit(2, 2, 8, 64, 4, 12, KvDtype.F32);
-        assertEquals(2048, tiny.tokenLimit(OptionalInt.empty(), 2048), "a small model's positions all fit");
+        assertEquals(2048, tiny.tokenLimit(OptionalInt.empty(), 2048, NO_SERVER_LIMIT), "a small model's positions all fit");
     }
 
     /** A server that takes less than 512 MiB in one value (a lowered proto-max-bulk-len, a maxmemory) cuts the limit further. */
@@ -49,7 +52,7 @@ class BlobSizeLimitTest {
         int limit = LLAMA_1B.tokenLimit(OptionalInt.empty(), 131_072, java.util.OptionalLong.of(serverLargest));
         assertTrue(LLAMA_1B.blobBytes(limit) <= serverLargest && LLAMA_1B.blobBytes(limit + 1) > serverLargest,
                 limit + " tokens: " + LLAMA_1B.blobBytes(limit) + " bytes");
-        assertEquals(LLAMA_1B.tokenLimit(OptionalInt.empty(), 131_072),
+        assertEquals(LLAMA_1B.tokenLimit(OptionalInt.empty(), 131_072, NO_SERVER_LIMIT),
                 LLAMA_1B.tokenLimit(OptionalInt.empty(), 131_072, java.util.OptionalLong.of(1L << 40)),
                 "a server that takes more than 512 MiB still gets blobs of at most 512 MiB");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -75,7 +78,7 @@ class BlobSizeLimitTest {
 
         BlobSizeLimit perToken = new BlobSizeLimit(16, 8, 64, 512, 1, 12, KvDtype.F16);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> perToken.tokenLimit(OptionalInt.of(131_072), 131_072));
+                () -> perToken.tokenLimit(OptionalInt.of(131_072), 131_072, NO_SERVER_LIMIT));
         assertTrue(e.getMessage().contains("at one anchor per token"), e.getMessage());
     }
 }

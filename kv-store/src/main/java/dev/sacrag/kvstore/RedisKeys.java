@@ -98,15 +98,9 @@ public final class RedisKeys {
 
     /** SCAN MATCH pattern for every blob of one model: all tenants, documents, versions and formats. */
     public static String modelPattern(String modelId) {
-        return modelPattern(java.util.Optional.empty(), modelId);
-    }
-
-    /** SCAN MATCH pattern for every blob of one model in one tenant (every tenant when empty). */
-    public static String modelPattern(java.util.Optional<String> tenant, String modelId) {
         BlobKey.requireText("modelId", modelId);
-        tenant.ifPresent(t -> BlobKey.requireText("tenant", t));
         // Escaped components hold no ':' or '{', so "*:<model>:{" cannot match inside a tenant or doc id.
-        return PREFIX + ':' + tenant.map(RedisKeys::escape).orElse("*") + ":kv:v*:" + escape(modelId) + ":{*}:*";
+        return PREFIX + ":*:kv:v*:" + escape(modelId) + ":{*}:*";
     }
 
     /** The Redis Cluster slot of a key, computed as Redis does (hash tag rule, CRC16-XMODEM). */

@@ -11,9 +11,9 @@ import dev.sacrag.query.anchors.BlobSource;
 import dev.sacrag.query.anchors.Preloader;
 import dev.sacrag.query.anchors.RedisBlobSource;
 import dev.sacrag.query.anchors.WarmCache;
+import dev.sacrag.query.ask.DocumentChooser;
 import dev.sacrag.query.ask.QueryEngine;
 import dev.sacrag.query.catalog.Catalog;
-import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.query.decode.ActiveAnswerer;
 import dev.sacrag.query.decode.InferenceExecutor;
 import dev.sacrag.query.decode.SacAnswerer;
@@ -122,7 +122,7 @@ public final class QueryServiceApp implements AutoCloseable {
         metrics.gauge("sac.query.catalog.entries", "Compressed document versions known from the catalog", catalog, Catalog::size);
         WarmCache cache = new WarmCache(config.cache().budgetBytes(), metrics);
         BlobSource blobs = new RedisBlobSource(store);
-        Preloader preloader = new Preloader(model::modelId, blobs, cache, e -> isCurrent(e, index, catalog));
+        Preloader preloader = new Preloader(model::modelId, blobs, cache, e -> DocumentChooser.isCurrent(e, index, catalog));
         opened.push(preloader);
         QueryServiceConfig.Topics topics = config.topics();
         DocumentPartitions partitions = new DocumentPartitions();
@@ -142,7 +142,7 @@ public final class QueryServiceApp implements AutoCloseable {
 
         CountDownLatch ready = new CountDownLatch(3); // documents, catalog and control topics read
         QueryEngine engineOfQuestions = new QueryEngine(new QueryEngine.Parts(index, catalog, new AnchorFetcher(blobs, cache,
-                e -> e.modelId().equals(model.modelId()) && isCurrent(e, index, catalog)),
+                e -> e.modelId().equals(model.modelId()) && DocumentChooser.isCurrent(e, index, catalog)),
                 inference, recompress, metrics, () -> ready.getCount() == 0, model));
         QueryServer server = QueryServer.start(config.listen().host(), config.listen().port(),
                 new QueryGrpcService(engineOfQuestions, config.limits(), metrics), config.listen().shutdownDrain(),
@@ -253,16 +253,6 @@ public final class QueryServiceApp implements AutoCloseable {
                             + ", not " + wanted));
         }
         return spec.ratios().stream().mapToInt(Integer::intValue).min().orElseThrow();
-    }
-
-    /**
-     * Still worth preloading: the catalog still points at it and its document is live in the same
-     * tenant, in the incarnation it was compressed from.
-     */
-    private static boolean isCurrent(CatalogEntry e, DocumentIndex index, Catalog catalog) {
-        return catalog.find(e.tenant(), e.docId(), e.modelId()).filter(e::equals).isPresent()
-                && index.find(e.docId()).filter(d -> d.tenant().equals(e.tenant()) && d.mayBeCompressionOf(e.docVersion()))
-                .isPresent();
     }
 
     public int port() {

@@ -64,10 +64,10 @@ public final class ModelRetirement {
         try (CatalogWatch watch = CatalogWatch.open(bootstrapServers, catalogTopic, TopicScan.READ_TIMEOUT)) {
             Catalog catalog = watch.catalog();
             long bytes = catalog.entries(Optional.of(modelId)).stream().mapToLong(CatalogEntry::bytes).sum();
-            List<String> others = catalog.entries(Optional.empty()).stream().map(CatalogEntry::modelId)
-                    .filter(m -> !m.equals(modelId)).distinct().sorted().toList();
-            List<String> tenants = catalog.entries(Optional.empty()).stream().map(CatalogEntry::tenant).distinct().sorted()
-                    .toList();
+            List<CatalogEntry> all = catalog.entries(Optional.empty());
+            List<String> others = all.stream().map(CatalogEntry::modelId).filter(m -> !m.equals(modelId)).distinct()
+                    .sorted().toList();
+            List<String> tenants = all.stream().map(CatalogEntry::tenant).distinct().sorted().toList();
             return new Found(modelId, catalog.recordKeys(modelId), bytes, others, tenants);
         }
     }

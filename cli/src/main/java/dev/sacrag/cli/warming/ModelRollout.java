@@ -131,12 +131,6 @@ public final class ModelRollout {
         return catalog.catalog().find(d.tenant(), d.docId(), modelId).map(e -> blobs.exists(e.redisKey())).orElse(false);
     }
 
-    /** As {@link #run(CompressorConfig, String, Duration, AnchorKvStore, ProgressLine, boolean)}, not forced. */
-    public static Summary run(CompressorConfig config, String modelId, Duration timeout, AnchorKvStore blobs,
-                              ProgressLine progress) throws IOException, TimeoutException, InterruptedException {
-        return run(config, modelId, timeout, blobs, progress, false);
-    }
-
     /**
      * @param config the compressor to run: the new adapter, application id {@link #applicationId}
      * @param force roll out even when the model is already compressed under another application id

@@ -22,7 +22,7 @@ import static dev.sacrag.query.ask.QueryException.Reason.NO_MATCH;
  * document's during recompression; the last compressed version is used meanwhile, unless the
  * document was deleted after it and published again ({@link IndexedDoc#mayBeCompressionOf}).
  */
-final class DocumentChooser {
+public final class DocumentChooser {
 
     /** A chosen document and its retrieval score (0 when the caller named it). */
     record Chosen(CatalogEntry entry, double score) {
@@ -104,6 +104,15 @@ final class DocumentChooser {
             }
         }
         return new Retrieval(chosen, uncompressed, !hits.isEmpty(), skippedTooLong);
+    }
+
+    /**
+     * Whether {@code e} is still what a question about its document would be answered from: the
+     * catalog still points at it for its model, and its document is live in its tenant, in the
+     * incarnation it was compressed from (what the preloader and the cache ask before keeping it).
+     */
+    public static boolean isCurrent(CatalogEntry e, DocumentIndex index, Catalog catalog) {
+        return new DocumentChooser(index, catalog, e.modelId()).compressed(e.tenant(), e.docId()).filter(e::equals).isPresent();
     }
 
     /** The catalog entry of a live, compressed document of the tenant. */

@@ -85,13 +85,7 @@ public final class Checkpoint implements AutoCloseable {
         if (r == null) {
             throw new IOException("checkpoint has no tensor " + name);
         }
-        long[] actual = r.entries().get(name).shape();
-        if (!java.util.Arrays.equals(actual, expected)) {
-            throw new IOException("tensor " + name + " has shape " + java.util.Arrays.toString(actual)
-                    + " but the config implies " + java.util.Arrays.toString(expected)
-                    + " (" + r.file().getFileName() + ")");
-        }
-        return r.readF32(name);
+        return r.readF32(name, expected, "the config");
     }
 
     @Override

@@ -143,15 +143,15 @@ public final class Safetensors {
         }
 
         /**
-         * As {@link #readF32(String)}, for a tensor that must have {@code shape}: one of another
-         * shape (another model size's checkpoint) is refused, naming the file, the tensor and both shapes.
+         * As {@link #readF32(String)}, for a tensor that must have {@code shape}, as {@code implier}
+         * (e.g. "the config") implies: one of another shape (another model size's file) is refused,
+         * naming the file, the tensor, both shapes and what implies the expected one.
          */
-        public FloatBuffer readF32(String name, long[] shape) throws IOException {
+        public FloatBuffer readF32(String name, long[] shape, String implier) throws IOException {
             Entry e = entries.get(name);
             if (e != null && !java.util.Arrays.equals(e.shape(), shape)) {
                 throw new IOException(file + ": tensor " + name + " has shape " + java.util.Arrays.toString(e.shape())
-                        + ", this model's has " + java.util.Arrays.toString(shape)
-                        + ": the file is of another model size (--hidden, --intermediate, --layers, --vocab)");
+                        + " but " + implier + " implies " + java.util.Arrays.toString(shape));
             }
             return readF32(name);
         }

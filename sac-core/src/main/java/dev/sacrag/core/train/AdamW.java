@@ -128,8 +128,8 @@ public final class AdamW {
     public void load(Path file) throws IOException {
         try (Safetensors.Reader r = Safetensors.open(file)) {
             for (String name : params.keySet()) {
-                copyInto(m.get(name), r.readF32("m." + name, m.get(name).getShape().getShape()));
-                copyInto(v.get(name), r.readF32("v." + name, v.get(name).getShape().getShape()));
+                copyInto(m.get(name), r.readF32("m." + name, m.get(name).getShape().getShape(), Checkpoints.TRAINED));
+                copyInto(v.get(name), r.readF32("v." + name, v.get(name).getShape().getShape(), Checkpoints.TRAINED));
             }
             step = (long) r.readF32("step").get(0);
         }

@@ -135,7 +135,7 @@ final class Checkpoints {
         State s = state(dir);   // recovered, if a crash left it beside dir
         try (Safetensors.Reader r = Safetensors.open(dir.resolve(WEIGHTS))) {
             for (var e : tensors.entrySet()) {
-                AdamW.copyInto(e.getValue(), r.readF32(e.getKey(), e.getValue().getShape().getShape()));
+                AdamW.copyInto(e.getValue(), r.readF32(e.getKey(), e.getValue().getShape().getShape(), TRAINED));
             }
         }
         optimizer.load(dir.resolve(OPTIMIZER));
@@ -146,10 +146,13 @@ final class Checkpoints {
     static void loadWeights(Path file, Map<String, NDArray> tensors) throws IOException {
         try (Safetensors.Reader r = Safetensors.open(file)) {
             for (var e : tensors.entrySet()) {
-                AdamW.copyInto(e.getValue(), r.readF32(e.getKey(), e.getValue().getShape().getShape()));
+                AdamW.copyInto(e.getValue(), r.readF32(e.getKey(), e.getValue().getShape().getShape(), TRAINED));
             }
         }
     }
+
+    /** What implies a trained tensor's shape, as a shape mismatch names it. */
+    static final String TRAINED = "the model being trained (its --hidden, --intermediate, --layers and --vocab)";
 
     static JsonObject json(Object o) {
         return GSON.toJsonTree(o).getAsJsonObject();

@@ -148,7 +148,7 @@ public final class SacTrainer {
                 Checkpoints.State saved = Checkpoints.state(ckpt);
                 Map<String, String> now = recipe();
                 if (saved.recipe() != null) {   // a checkpoint of a build before these were recorded: no claim about them
-                    RECORDED_SINCE_SESSION_27.stream().filter(k -> !saved.recipe().containsKey(k)).forEach(now::remove);
+                    NOT_IN_OLDER_RECIPES.stream().filter(k -> !saved.recipe().containsKey(k)).forEach(now::remove);
                 }
                 Checkpoints.requireSameRecipe(c.adapterDir(), saved, now, "train into another --name");
                 Checkpoints.State s = Checkpoints.load(ckpt, params, adam);
@@ -263,7 +263,7 @@ public final class SacTrainer {
     private Map<String, String> data = Map.of();
 
     /** Recipe entries older checkpoints lack: a resume of one of those is not refused for them. */
-    private static final java.util.Set<String> RECORDED_SINCE_SESSION_27 = java.util.Set.of("--stage1-steps", "--warmup");
+    private static final java.util.Set<String> NOT_IN_OLDER_RECIPES = java.util.Set.of("--stage1-steps", "--warmup");
 
     /** What a resume must keep, by flag (the schedule is checked on its own, with its own message). */
     private Map<String, String> recipe() {
