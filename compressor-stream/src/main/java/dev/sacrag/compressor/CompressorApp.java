@@ -43,6 +43,8 @@ import java.util.function.UnaryOperator;
  * <p>A stream thread that dies (Redis down past the retry budget, a broker error) is replaced
  * ({@link StreamThreadExceptionResponse#REPLACE_THREAD}); under exactly-once its open
  * transaction aborts and the new thread resumes from the last commit, so no record is skipped.
+ * Kafka Streams reads RUNNING throughout, so health also asks {@link StreamThreadFailures}
+ * whether the replacements keep failing with nothing finished.
  */
 public final class CompressorApp implements AutoCloseable {
 
@@ -55,11 +57,14 @@ public final class CompressorApp implements AutoCloseable {
     private final int ratio;
     private final KafkaStreams streams;
     private final Optional<MetricsServer> metricsServer;
+    private final StreamThreadFailures threadFailures;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private CompressorApp(CompressorConfig config, List<AutoCloseable> resources, CompressorMetrics metrics,
-                          DocumentCompressor compressor, KafkaStreams streams, Optional<MetricsServer> metricsServer) {
+                          DocumentCompressor compressor, KafkaStreams streams, Optional<MetricsServer> metricsServer,
+                          StreamThreadFailures threadFailures) {
         this.config = config;
+        this.threadFailures = threadFailures;
         this.resources = resources;
         this.metrics = metrics;
         this.modelId = compressor.modelId();
@@ -139,13 +144,14 @@ public final class CompressorApp implements AutoCloseable {
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         opened.add(streamsMetrics);
+        StreamThreadFailures threadFailures = new StreamThreadFailures(Clock.systemUTC(), metrics::recordsFinished);
         Optional<MetricsServer> server = Optional.empty();
         if (config.metricsPort() != 0) {
             server = Optional.of(MetricsServer.start(registry, new InetSocketAddress(config.metricsBind(), config.metricsPort()),
-                    "--metrics-bind, --metrics-port", () -> health(streams.state())));
+                    "--metrics-bind, --metrics-port", () -> health(streams.state(), threadFailures.failing())));
             serving.set(server.get());
         }
-        CompressorApp app = new CompressorApp(config, opened, metrics, compressor, streams, server);
+        CompressorApp app = new CompressorApp(config, opened, metrics, compressor, streams, server, threadFailures);
         app.wire();
         streams.start();
         log.info("compressor {} started: model {} (ratio {}{}), documents {} -> catalog {}, Redis {}, transaction timeout {}",
@@ -167,14 +173,19 @@ public final class CompressorApp implements AutoCloseable {
     }
 
     /**
-     * Ready while the stream runs or rebalances; live until it has failed or stopped (the process
-     * then ends, so a probe rarely sees it); its Kafka Streams state in the body.
+     * Ready while the stream runs or rebalances, unless its threads keep failing ({@code failing}:
+     * why, from {@link StreamThreadFailures}; the stream then runs but does no work, and a replaced
+     * thread is a restart already, so liveness stays up); live until it has failed or stopped (the
+     * process then ends, so a probe rarely sees it); its Kafka Streams state in the body.
      */
-    static MetricsServer.Health health(KafkaStreams.State state) {
-        boolean ready = state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING;
+    static MetricsServer.Health health(KafkaStreams.State state, Optional<String> failing) {
+        boolean running = state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING;
         boolean live = state != KafkaStreams.State.ERROR && state != KafkaStreams.State.NOT_RUNNING
                 && state != KafkaStreams.State.PENDING_ERROR;
-        return new MetricsServer.Health(ready, live, state.name());
+        if (running && failing.isPresent()) {
+            return new MetricsServer.Health(false, live, state.name() + ", failing: " + failing.get());
+        }
+        return new MetricsServer.Health(running, live, state.name());
     }
 
     private static PrometheusMeterRegistry registry(List<AutoCloseable> opened) {
@@ -193,6 +204,7 @@ public final class CompressorApp implements AutoCloseable {
     private void wire() {
         streams.setUncaughtExceptionHandler(e -> {
             metrics.failure("thread-replaced");
+            threadFailures.record(e);
             Optional<RetriesExhaustedException> redis = redisCause(e);
             if (redis.isPresent()) {   // once per budget during an outage: its message says it all, no stack trace
                 log.error("stream thread of {} failed; replacing it, processing resumes from the last commit: {} ({})",

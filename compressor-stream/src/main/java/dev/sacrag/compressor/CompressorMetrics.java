@@ -40,6 +40,7 @@ public final class CompressorMetrics {
     private final MeterRegistry registry;
     private final Timer compressTime;
     private final Counter bytesWritten;
+    private final java.util.concurrent.atomic.AtomicLong finished = new java.util.concurrent.atomic.AtomicLong();
 
     public CompressorMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -60,33 +61,47 @@ public final class CompressorMetrics {
     }
 
     void compressed(Duration took, long bytes) {
+        finished.incrementAndGet();
         registry.counter(PREFIX + "documents.compressed").increment();
         compressTime.record(took);
         bytesWritten.increment(bytes);
     }
 
     void skipped(String reason) {
+        finished.incrementAndGet();
         registry.counter(PREFIX + "documents.skipped", "reason", reason).increment();
     }
 
     void deduplicated() {
+        finished.incrementAndGet();
         registry.counter(PREFIX + "documents.deduplicated").increment();
     }
 
     void deadLettered(String reason) {
+        finished.incrementAndGet();
         registry.counter(PREFIX + "documents.dead.lettered", "reason", reason).increment();
     }
 
     void deleted() {
+        finished.incrementAndGet();
         registry.counter(PREFIX + "documents.deleted").increment();
     }
 
     void recompress(String outcome) {
+        finished.incrementAndGet();
         registry.counter(PREFIX + "recompress.requests", "outcome", outcome).increment();
     }
 
     void failure(String kind) {
         registry.counter(PREFIX + "failures", "kind", kind).increment();
+    }
+
+    /**
+     * Records whose processing ended with an outcome (compressed, skipped, deduplicated, dead-lettered,
+     * deleted, a recompress request answered), since start: the work health counts as progress.
+     */
+    long recordsFinished() {
+        return finished.get();
     }
 
     /** Current value of a counter this class writes; 0 when it was never incremented. */

@@ -161,7 +161,8 @@ class CompressorIntegrationTest {
     @Test
     void aRedisOutageLongerThanTheTransactionTimeoutLosesNothing() throws Exception {
         CompressorTopics topics = createTopics("outage");
-        CompressorConfig config = config("outage").build();
+        int port = freePort();
+        CompressorConfig config = config("outage").metricsBind("127.0.0.1").metricsPort(port).build();
         Duration transactionTimeout = config.timeouts().transactionTimeout();
         assertTrue(transactionTimeout.compareTo(Duration.ofSeconds(10)) < 0, "test-shortened: " + transactionTimeout);
         try (CompressorApp app = CompressorApp.start(config); DocumentPublisher publisher = publisher(topics)) {
@@ -178,8 +179,13 @@ class CompressorIntegrationTest {
             publisher.flush();
             Thread.sleep(transactionTimeout.plusSeconds(3).toMillis());   // an outage longer than the transaction timeout
             awaitTrue(() -> app.metrics().count("failures", "kind", "redis-gave-up") >= 1, "the retry budget ran out");
-            awaitTrue(() -> app.metrics().count("failures", "kind", "thread-replaced") >= 1, "the stream thread was replaced");
+            awaitTrue(() -> app.metrics().count("failures", "kind", "thread-replaced") >= StreamThreadFailures.THRESHOLD,
+                    "the stream thread was replaced, again and again");
             assertTrue(app.state().isRunningOrRebalancing(), "still alive during the outage: " + app.state());
+            String health = get(port, "/health");
+            assertTrue(health.matches("(?s)503 (RUNNING|REBALANCING), failing: .*") && health.contains("RetriesExhaustedException"),
+                    "Kafka Streams says RUNNING but no record gets through: not ready, and why: " + health);
+            assertTrue(get(port, "/health/live").startsWith("200 "), "a replaced thread is a restart already: live");
             Map<String, AnchorCacheRecord> during = awaitCatalog(topics,
                     latest -> IntStream.range(0, 4).allMatch(i -> latest.get(key(id(i))) != null));
             assertTrue(IntStream.range(4, 8).noneMatch(i -> during.containsKey(key(id(i)))),
@@ -202,6 +208,7 @@ class CompressorIntegrationTest {
                 }
             }
             app.awaitRunning(WAIT);
+            assertTrue(get(port, "/health").startsWith("200 "), "records get through again: ready at once");
         }
     }
 
@@ -265,10 +272,7 @@ class CompressorIntegrationTest {
     @Test
     void healthAnswersNotReadyButLiveWhileTheStreamDrainsAtShutdown() throws Exception {
         CompressorTopics topics = createTopics("drain");
-        int port;
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
+        int port = freePort();
         CompressorConfig config = config("drain").metricsBind("127.0.0.1").metricsPort(port)
                 .maxCompressTime(Duration.ofSeconds(20)).build();
         java.util.concurrent.CountDownLatch compressing = new java.util.concurrent.CountDownLatch(1);
@@ -537,6 +541,20 @@ class CompressorIntegrationTest {
     }
 
     /** Polls {@code condition} until it holds, failing with {@code what} after {@link #WAIT}. */
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            return free.getLocalPort();
+        }
+    }
+
+    /** The status code and body of a GET on the metrics server. */
+    private static String get(int port, String path) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() + " " + response.body();
+    }
+
     private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (!condition.getAsBoolean()) {

@@ -46,14 +46,14 @@ class CompressorMetricsTest {
     void readyWhileTheStreamRunsOrRebalancesAndLiveUntilItFails() {
         var s = org.apache.kafka.streams.KafkaStreams.State.class;
         for (String ready : List.of("RUNNING", "REBALANCING")) {
-            MetricsServer.Health h = CompressorApp.health(Enum.valueOf(s, ready));
+            MetricsServer.Health h = CompressorApp.health(Enum.valueOf(s, ready), java.util.Optional.empty());
             assertTrue(h.ready() && h.live(), ready);
             assertEquals(ready, h.state());
         }
-        MetricsServer.Health starting = CompressorApp.health(Enum.valueOf(s, "CREATED"));
+        MetricsServer.Health starting = CompressorApp.health(Enum.valueOf(s, "CREATED"), java.util.Optional.empty());
         assertTrue(!starting.ready() && starting.live(), "starting: live, not ready");
         for (String dead : List.of("ERROR", "PENDING_ERROR", "NOT_RUNNING")) {
-            MetricsServer.Health h = CompressorApp.health(Enum.valueOf(s, dead));
+            MetricsServer.Health h = CompressorApp.health(Enum.valueOf(s, dead), java.util.Optional.of("3 stream threads failed"));
             assertTrue(!h.ready() && !h.live(), dead);
         }
     }
