@@ -68,7 +68,8 @@ final class DocsCommand implements Runnable {
                         String.format(Locale.ROOT, "%,d", e.bytes()), TIME.format(e.compressedAt()));
                 bytes += e.bytes();
             }
-            System.out.printf(Locale.ROOT, "%d compressed document version(s), %,d bytes of anchor KV in Redis%n",
+            System.out.printf(Locale.ROOT, "%d compressed document version(s), %,d bytes of anchor KV as the catalog records them"
+                    + " (this reads the catalog only; `sac warm --rebuild` finds blobs missing from Redis)%n",
                     entries.size(), bytes);
             return 0;
         }

@@ -59,11 +59,21 @@ final class AnchorCacheWriter {
         return settings.deadLetterMaxBytes();
     }
 
+    /**
+     * A record's Redis retry budget. Its first failed attempt logs a WARN, the ones after it DEBUG:
+     * an outage logs one line per budget (each attempt is counted in the metrics all the same).
+     */
     RetryPolicy.Budget redisBudget() {
+        boolean[] warned = {false};   // a budget serves one record on one stream thread
         return settings.redisRetry().start(e -> {
             c.metrics().failure("redis");
-            log.warn("Redis unavailable, retrying within the budget of {}: {}", settings.redisRetry().budget(),
-                    e.getMessage());
+            if (warned[0]) {
+                log.debug("Redis still unavailable: {}", e.getMessage());
+            } else {
+                warned[0] = true;
+                log.warn("Redis unavailable, retrying within the budget of {} (further attempts logged at DEBUG): {}",
+                        settings.redisRetry().budget(), e.getMessage());
+            }
         }, c.closing());
     }
 

@@ -208,7 +208,8 @@ public final class CompressorApp implements AutoCloseable {
             Optional<RetriesExhaustedException> redis = redisCause(e);
             if (redis.isPresent()) {   // once per budget during an outage: its message says it all, no stack trace
                 log.error("stream thread of {} failed; replacing it, processing resumes from the last commit: {} ({})",
-                        config.applicationId(), redis.get().getMessage(), redis.get().getCause());
+                        config.applicationId(), redis.get().getMessage(),
+                        String.valueOf(redis.get().getCause()));   // a Throwable last would be logged as the exception, trace and all
             } else {
                 log.error("stream thread of {} failed; replacing it, processing resumes from the last commit",
                         config.applicationId(), e);
