@@ -24,6 +24,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -179,19 +180,28 @@ final class WarmCommand implements Callable<Integer> {
                     compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId), store,
                     ProgressLine.on(spec.commandLine().getErr(), "restored"));
             out.println(s.line());
-            if (!s.notRestored().isEmpty() && s.refused()) {
-                out.println("warm --rebuild: refused by the compressor (it processed their requests without rebuilding"
-                        + " them, e.g. over --max-doc-tokens; see the dead-letter topic and its log): "
-                        + shortList(s.notRestored()));
-                return 1;
-            }
-            if (!s.notRestored().isEmpty()) {
-                out.println("warm --rebuild: not restored within " + timeout + ": " + shortList(s.notRestored())
-                        + " (is a compressor running model " + id + " under --application-id " + compressorAppId + "?)");
-                return 1;
-            }
-            return 0;
+            List<String> problems = rebuildProblems(s, timeout, compressorAppId);
+            problems.forEach(out::println);
+            return problems.isEmpty() ? 0 : 1;
         }
+    }
+
+    /** What a rebuild left undone, a line per kind; none when every missing blob is back. */
+    static List<String> rebuildProblems(BlobRebuild.Summary s, java.time.Duration timeout, String compressorAppId) {
+        List<String> lines = new ArrayList<>();
+        if (!s.lostAgain().isEmpty()) {
+            lines.add("warm --rebuild: rebuilt, but missing from Redis again by the end (evicted, or Redis lost its data"
+                    + " while this ran; run warm --rebuild again): " + shortList(s.lostAgain()));
+        }
+        if (!s.notRestored().isEmpty() && s.refused()) {
+            lines.add("warm --rebuild: refused by the compressor (it processed their requests without rebuilding"
+                    + " them, e.g. over --max-doc-tokens; see the dead-letter topic and its log): "
+                    + shortList(s.notRestored()));
+        } else if (!s.notRestored().isEmpty()) {
+            lines.add("warm --rebuild: not restored within " + timeout + ": " + shortList(s.notRestored())
+                    + " (is a compressor running model " + s.modelId() + " under --application-id " + compressorAppId + "?)");
+        }
+        return lines;
     }
 
     /**

@@ -78,4 +78,25 @@ class WarmCommandTest {
         refused("Missing required parameter", "model", "retire");
         refused("--redis: ", "model", "retire", "3f9a0c1d2e4b", "--redis", "http://x");
     }
+
+    /** A rebuild that got every record back, but a Redis that lost them again meanwhile, says so; not "within 30m". */
+    @Test
+    void aRebuildWhoseBlobsWentAgainSaysSoRatherThanTimedOut() {
+        var lost = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 912, 912, 912, 825, List.of(),
+                List.of("demo-01", "demo-02"), java.time.Duration.ofSeconds(142), false, false);
+        List<String> lines = WarmCommand.rebuildProblems(lost, java.time.Duration.ofMinutes(30), "sac-compressor");
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).contains("rebuilt, but missing from Redis again") && lines.get(0).contains("demo-01"),
+                lines.get(0));
+        var timedOut = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 1, List.of("a"), List.of("b"),
+                java.time.Duration.ofMinutes(30), false, false);
+        List<String> both = WarmCommand.rebuildProblems(timedOut, java.time.Duration.ofMinutes(30), "sac-compressor");
+        assertEquals(2, both.size(), both.toString());
+        assertTrue(both.get(1).contains("not restored within PT30M: a (is a compressor running model m1"), both.get(1));
+        var refused = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of("a"), List.of(),
+                java.time.Duration.ofSeconds(5), false, true);
+        assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x").get(0).contains("refused"));
+        assertEquals(List.of(), WarmCommand.rebuildProblems(new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3,
+                3, List.of(), List.of(), java.time.Duration.ofSeconds(5), false, false), java.time.Duration.ofMinutes(30), "x"));
+    }
 }

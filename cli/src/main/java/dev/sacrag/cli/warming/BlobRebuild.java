@@ -69,12 +69,15 @@ public final class BlobRebuild {
     }
 
     /**
-     * @param notRestored documents still missing when waiting ended, sorted
+     * @param notRestored documents whose catalog record did not come back by the time waiting ended, sorted
+     * @param lostAgain documents whose catalog record came back but whose blob was gone again by the
+     *     end (Redis evicted it, or lost its data while this ran), sorted
      * @param refused whether waiting ended because the compressor had processed every request (the
      *     documents not restored were refused), not because the timeout passed
      */
     public record Summary(String modelId, int checked, int missing, int requested, int restored,
-                          List<String> notRestored, Duration elapsed, boolean verified, boolean refused) {
+                          List<String> notRestored, List<String> lostAgain, Duration elapsed, boolean verified,
+                          boolean refused) {
 
         public String line() {
             return String.format(Locale.ROOT, "warm --rebuild: model %s: checked %d live documents, %d missing%s, "
@@ -105,17 +108,19 @@ public final class BlobRebuild {
                     "warm-rebuild", read);
             int requested = sent.count();
             if (!s.await() || missing.isEmpty()) {
-                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), since(start), s.verify(),
-                        false);
+                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), List.of(), since(start),
+                        s.verify(), false);
             }
             Map<String, LiveDocuments.Doc> waiting = new HashMap<>(missing);
             boolean processed = awaitCatalog(s, catalog, waiting, sent.ends(), progress);
             // a document deleted while the others were awaited has no entry any more: nothing to restore
-            List<String> notRestored = notRestored(missing.values(), waiting.keySet(), doc ->
+            List<String> gone = notRestored(missing.values(), waiting.keySet(), doc ->
                     catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId())
                             .map(e -> blobServes(e, redis, s.verify())).orElse(true));
-            return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - notRestored.size(),
-                    notRestored, since(start), s.verify(), processed && !notRestored.isEmpty());
+            List<String> notRestored = gone.stream().filter(waiting::containsKey).toList();
+            List<String> lostAgain = lostAgain(gone, waiting.keySet());
+            return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - gone.size(),
+                    notRestored, lostAgain, since(start), s.verify(), processed && !notRestored.isEmpty());
         }
     }
 
@@ -143,6 +148,11 @@ public final class BlobRebuild {
         }
         out.sort(null);
         return out;
+    }
+
+    /** Of the documents not restored, those whose catalog record came back (no longer waited for): their blob went again. */
+    static List<String> lostAgain(List<String> notRestored, java.util.Set<String> waiting) {
+        return notRestored.stream().filter(id -> !waiting.contains(id)).toList();
     }
 
     /**

@@ -21,6 +21,8 @@ class BlobRebuildTest {
         assertEquals(List.of("b", "c", "d"),
                 BlobRebuild.notRestored(missing, waiting, d -> blobThere.contains(d.docId())));
         assertEquals(List.of(), BlobRebuild.notRestored(List.of(doc("a")), Set.of(), d -> true));
+        assertEquals(List.of("c", "d"), BlobRebuild.lostAgain(List.of("b", "c", "d"), waiting),
+                "records back, blobs gone again: not a refusal and not a timeout");
     }
 
     /** Kafka's own wait for a topic's metadata is 60 s; the command's --timeout bounds it instead. */
