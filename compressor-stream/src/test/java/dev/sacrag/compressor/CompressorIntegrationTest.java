@@ -237,6 +237,17 @@ class CompressorIntegrationTest {
                     assertTrue(redis.exists(catalog.get(key(id(i))).getRedisKey()), id(i));
                 }
             }
+
+            // an instance that stops without leaving the group (Kafka Streams' close, a kill -9, a replaced
+            // thread) holds its partitions until its session times out: 45 s by Kafka's default
+            long closed = System.nanoTime();
+            a.close();
+            while (b.documentPartitions().size() < 6 || b.state() != KafkaStreams.State.RUNNING) {
+                assertTrue(System.nanoTime() - closed < Duration.ofSeconds(35).toNanos(),
+                        "the other instance took over " + b.documentPartitions() + " of 6 partitions in 35 s");
+                Thread.sleep(100);
+            }
+            System.out.printf("takeover after a close without leaving the group: %.1f s%n", (System.nanoTime() - closed) / 1e9);
         }
     }
 
