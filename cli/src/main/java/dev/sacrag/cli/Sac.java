@@ -58,7 +58,22 @@ public final class Sac implements Runnable {
             reportFailure(line.getErr(), line.getCommandSpec().qualifiedName(), ex); // "sac train sac: ..."
             return 1;
         });
+        cl.setParameterExceptionHandler(Sac::reportUsageError);
         return cl;
+    }
+
+    /**
+     * A usage error: the message and where to read more, not the whole help (150 lines for warm,
+     * under which the one line that matters scrolled away). Exit code 2, picocli's for bad input.
+     */
+    private static int reportUsageError(CommandLine.ParameterException ex, String[] args) {
+        CommandLine line = ex.getCommandLine();
+        java.io.PrintWriter err = line.getErr();
+        String command = line.getCommandSpec().qualifiedName();
+        err.println(command + ": " + ex.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+        err.println("Run '" + command + " --help' for its options.");
+        return line.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /** How a command that failed says so: its name and the causes in one line, the stack trace with SAC_DEBUG. */

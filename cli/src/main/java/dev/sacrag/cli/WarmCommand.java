@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  * ({@code --model NEW_ADAPTER}, see {@link ModelRollout}).
  */
 @Command(name = "warm", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Warm caches, one way per run:",
+        description = {"Warm caches: the query service's, the blobs Redis lost, or a new model's. One way per run.",
                 "  --docs ID... | --query Q    load anchor KV into the query service's local cache (Warm RPC);",
                 "  --rebuild                   re-compress every live document whose blob Redis lost, for the active"
                         + " model (or --model-id, or --model/--adapter), and wait until the catalog has them again;",

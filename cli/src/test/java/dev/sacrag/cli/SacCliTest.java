@@ -101,6 +101,36 @@ class SacCliTest {
         }
     }
 
+    /** The top-level list shows each command's first description line only: it must say what the command does. */
+    @Test
+    void everyCommandsFirstDescriptionLineStandsAlone() {
+        picocli.CommandLine root = Sac.commandLine();
+        java.util.List<String> cut = new java.util.ArrayList<>();
+        java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>(root.getSubcommands().values());
+        while (!todo.isEmpty()) {
+            picocli.CommandLine c = todo.pop();
+            String[] d = c.getCommandSpec().usageMessage().description();
+            if (d.length == 0 || d[0].strip().endsWith(":")) {
+                cut.add(c.getCommandSpec().qualifiedName() + ": " + (d.length == 0 ? "(none)" : d[0]));
+            }
+            todo.addAll(c.getSubcommands().values());
+        }
+        assertEquals(java.util.List.of(), cut);
+    }
+
+    /** A usage error prints its message and where to look, not the whole help above or below it. */
+    @Test
+    void aUsageErrorIsItsMessageAndAPointerToHelpNotTheWholeHelp() {
+        Run r = run("warm", "--rebuild", "--bogus");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("sac warm: Unknown option: '--bogus'"), r.err());
+        assertTrue(r.err().contains("Run 'sac warm --help' for its options."), r.err());
+        assertFalse(r.err().contains("Usage:"), r.err());
+        assertTrue(r.err().lines().count() < 6, r.err());
+        Run typo = run("demo", "--retreive");
+        assertTrue(typo.err().contains("--retrieve"), "picocli's suggestion stays: " + typo.err());
+    }
+
     /**
      * picocli runs help texts through String.format, so a bare '%' ("80% of ...") makes --help
      * print a warning and the raw text. Renders every command's help and watches for that.
