@@ -45,11 +45,29 @@ public final class Sac implements Runnable {
 
     public static void main(String[] args) {
         // before any logger exists (SimpleLogger reads its settings once); a -D of the user's wins
-        if (args.length > 0 && SERVICES.contains(args[0]) && System.getProperty(PROJECT_LOG_LEVEL) == null) {
-            System.setProperty(PROJECT_LOG_LEVEL, "info");
-        }
+        logLevelsFor(args).forEach((logger, level) -> {
+            if (System.getProperty(logger) == null) {
+                System.setProperty(logger, level);
+            }
+        });
         int code = commandLine().execute(args);
         System.exit(code);
+    }
+
+    /** Kafka's client logs a WARN at every reconnect attempt, about one a second per client. */
+    static final String KAFKA_NETWORK_LOG_LEVEL = "org.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient";
+
+    /**
+     * The log levels a command runs with: the services log their lifecycle at INFO and keep
+     * Kafka's reconnect warnings (an operator's signal); a one-shot command, which says itself in
+     * one line that no broker answered (and names the address), drops them: 30 to 60 lines of
+     * "Connection to node -1 could not be established" came before that line.
+     */
+    static java.util.Map<String, String> logLevelsFor(String[] args) {
+        if (args.length > 0 && SERVICES.contains(args[0])) {
+            return java.util.Map.of(PROJECT_LOG_LEVEL, "info");
+        }
+        return java.util.Map.of(KAFKA_NETWORK_LOG_LEVEL, "error");
     }
 
     static CommandLine commandLine() {

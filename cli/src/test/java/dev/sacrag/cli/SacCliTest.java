@@ -118,6 +118,17 @@ class SacCliTest {
         assertEquals(java.util.List.of(), cut);
     }
 
+    @Test
+    void oneShotCommandsDropKafkasReconnectWarningsAndTheServicesKeepThem() {
+        assertEquals("error", Sac.logLevelsFor(new String[] {"warm", "--rebuild"}).get(Sac.KAFKA_NETWORK_LOG_LEVEL));
+        assertEquals("error", Sac.logLevelsFor(new String[0]).get(Sac.KAFKA_NETWORK_LOG_LEVEL));
+        for (String service : new String[] {"compressor", "query-service"}) {
+            java.util.Map<String, String> levels = Sac.logLevelsFor(new String[] {service});
+            assertEquals(null, levels.get(Sac.KAFKA_NETWORK_LOG_LEVEL), service);
+            assertEquals("info", levels.get(Sac.PROJECT_LOG_LEVEL), service);
+        }
+    }
+
     /** A usage error prints its message and where to look, not the whole help above or below it. */
     @Test
     void aUsageErrorIsItsMessageAndAPointerToHelpNotTheWholeHelp() {

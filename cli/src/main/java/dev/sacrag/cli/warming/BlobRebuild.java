@@ -259,9 +259,20 @@ public final class BlobRebuild {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             return admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
                     .get(TopicScan.READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("reading the committed offsets of " + groupId + " failed: " + e, e);
+        } catch (TimeoutException e) {
+            throw noBroker(bootstrapServers, groupId, e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw noBroker(bootstrapServers, groupId, e.getCause());
+            }
+            throw new IllegalStateException("reading the committed offsets of " + groupId + " failed: " + e.getCause(), e);
         }
+    }
+
+    private static IllegalStateException noBroker(String bootstrapServers, String groupId, Throwable cause) {
+        return new IllegalStateException("no broker at " + bootstrapServers + " answered when asked for the committed"
+                + " offsets of " + groupId
+                + " (is it running, and is that its address? --bootstrap-servers)", cause);
     }
 
     /** Whether the group committed (exactly-once: with its catalog records) past every given end offset (ModelRollout too). */

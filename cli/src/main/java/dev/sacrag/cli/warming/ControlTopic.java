@@ -36,7 +36,7 @@ public final class ControlTopic {
         TopicScan scan;
         try {
             scan = new TopicScan(bootstrapServers, topic, "sac-control-read");
-        } catch (IllegalStateException noTopic) {
+        } catch (TopicScan.NoSuchTopic noTopic) {   // no broker is another matter: it propagates
             return Optional.empty();
         }
         AtomicReference<Optional<ModelActivation>> last = new AtomicReference<>(Optional.empty());

@@ -132,7 +132,7 @@ final class LiveDocuments {
         TopicScan scan;
         try {
             scan = new TopicScan(bootstrapServers, deadLetterTopic, "sac-warm-dead-letters");
-        } catch (IllegalStateException noTopic) {
+        } catch (TopicScan.NoSuchTopic noTopic) {   // no broker is another matter: it propagates
             return positions;
         }
         try (scan) {

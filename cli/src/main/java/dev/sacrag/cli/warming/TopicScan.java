@@ -30,7 +30,10 @@ final class TopicScan implements AutoCloseable {
     private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
     private final Map<TopicPartition, Long> ends;
 
-    /** @throws IllegalStateException when the topic does not exist */
+    /**
+     * @throws NoSuchTopic when the topic does not exist
+     * @throws IllegalStateException when no broker answers at {@code bootstrapServers}
+     */
     TopicScan(String bootstrapServers, String topic, String clientId) {
         this(topic, new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
@@ -47,19 +50,33 @@ final class TopicScan implements AutoCloseable {
         this.topic = topic;
         this.consumer = consumer;
         try {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+            List<PartitionInfo> infos = consumer.partitionsFor(topic, METADATA_TIMEOUT);
             if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic " + topic + " does not exist on " + where);
+                throw new NoSuchTopic("topic " + topic + " does not exist on " + where);
             }
             List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             this.ends = consumer.endOffsets(partitions);
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            consumer.close();
+            throw new IllegalStateException("no broker at " + where + " answered about topic " + topic + " within "
+                    + METADATA_TIMEOUT.toSeconds() + " s (is it running, and is that its address? --bootstrap-servers)", e);
         } catch (RuntimeException e) {
             consumer.close();
             throw e;
         }
     }
+
+    /** The topic is not there (the broker said so): for readers to which that means "nothing yet". */
+    static final class NoSuchTopic extends IllegalStateException {
+        NoSuchTopic(String message) {
+            super(message);
+        }
+    }
+
+    /** How long looking a topic up may take: a broker that is there answers in milliseconds. */
+    private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(30);
 
     /** How long reading a topic to its end may take under a run's {@code timeout}. */
     static Duration readTimeout(Duration timeout) {

@@ -22,6 +22,27 @@ class TopicScanTest {
         return new ConsumerRecord<>(TOPIC, 0, offset, ("d" + offset).getBytes(), new byte[] {1});
     }
 
+    /** Kafka's own message ("Timeout expired while fetching topic metadata") names neither broker nor topic. */
+    @Test
+    void noBrokerIsNamedWithTheTopicAndTheFlag() {
+        MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest") {
+            @Override
+            public synchronized List<PartitionInfo> partitionsFor(String topic, Duration timeout) {
+                throw new org.apache.kafka.common.errors.TimeoutException("Timeout expired while fetching topic metadata");
+            }
+        };
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> new TopicScan(TOPIC, consumer, "localhost:9092"));
+        assertEquals("no broker at localhost:9092 answered about topic sac.documents within 30 s (is it running, and is"
+                + " that its address? --bootstrap-servers)", e.getMessage());
+        org.junit.jupiter.api.Assertions.assertTrue(consumer.closed(), "the consumer is closed");
+        org.junit.jupiter.api.Assertions.assertFalse(e instanceof TopicScan.NoSuchTopic,
+                "no broker is not 'no topic', which the control topic's reader takes for 'no active model'");
+
+        MockConsumer<byte[], byte[]> none = new MockConsumer<>("earliest");   // a broker that has no such topic
+        org.junit.jupiter.api.Assertions.assertThrows(TopicScan.NoSuchTopic.class, () -> new TopicScan(TOPIC, none, "b:9092"));
+    }
+
     @Test
     void readingToTheEndAppliesOnlyWhatWasThereAndFollowingReturnsWhatCameSince() throws Exception {
         MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
