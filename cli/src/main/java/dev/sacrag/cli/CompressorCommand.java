@@ -79,9 +79,10 @@ final class CompressorCommand implements Callable<Integer> {
     Path stateDir;
 
     @Option(names = Flags.METRICS_PORT, paramLabel = "PORT", defaultValue = "${env:SAC_COMPRESSOR_METRICS_PORT:-9401}",
-            description = "Port of http://HOST:PORT/metrics (Prometheus) and /health, /health/live; 0 = off [env"
-                    + " SAC_COMPRESSOR_METRICS_PORT, default ${DEFAULT-VALUE}].")
-    int metricsPort;
+            converter = MetricsPort.class,
+            description = "Port of http://HOST:PORT/metrics (Prometheus) and /health, /health/live; 0 = any free port,"
+                    + " 'off' = none of them, as the query service's [env SAC_COMPRESSOR_METRICS_PORT, default ${DEFAULT-VALUE}].")
+    OptionalInt metricsPort;
 
     @Option(names = Flags.METRICS_BIND, paramLabel = "HOST", defaultValue = "${env:SAC_COMPRESSOR_METRICS_BIND:-0.0.0.0}",
             description = "Address the metrics endpoint listens on: 0.0.0.0 = every interface, 127.0.0.1 = this host only"
@@ -105,7 +106,9 @@ final class CompressorCommand implements Callable<Integer> {
 
     private CompressorConfig config(ModelPaths paths) throws java.nio.file.NoSuchFileException {
         try {
-            return compression.applyTo(CompressorConfig.builder()
+            CompressorConfig.Builder builder = CompressorConfig.builder();
+            metricsPort.ifPresentOrElse(builder::metricsPort, builder::metricsOff);
+            return compression.applyTo(builder
                     .bootstrapServers(bootstrapServers)
                     .redis(redis.target())
                     .applicationId(applicationId)
@@ -113,11 +116,25 @@ final class CompressorCommand implements Callable<Integer> {
                     .ratio(ratio == null ? OptionalInt.empty() : OptionalInt.of(ratio))
                     .topics(new CompressorTopics(documentsTopic, catalogTopic, deadLetterTopic, recompressTopic))
                     .stateDir(stateDir)
-                    .metricsPort(metricsPort)
                     .metricsBind(metricsBind))
                     .build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    /** A port number, or 'off' (empty). */
+    static final class MetricsPort implements CommandLine.ITypeConverter<OptionalInt> {
+        @Override
+        public OptionalInt convert(String value) {
+            if (value.strip().equalsIgnoreCase("off")) {
+                return OptionalInt.empty();
+            }
+            try {
+                return OptionalInt.of(Integer.parseInt(value.strip()));
+            } catch (NumberFormatException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a port (0 = any free port) or 'off'");
+            }
         }
     }
 

@@ -156,7 +156,7 @@ final class DemoServices implements AutoCloseable {
                 .model(model.base(), model.adapter())
                 .topics(topics)
                 .stateDir(scratch.resolve("compressor-state"))
-                .metricsPort(0)
+                .metricsOff()
                 .build());
         keep(compressor);
         compressor.awaitRunning(START_TIMEOUT);

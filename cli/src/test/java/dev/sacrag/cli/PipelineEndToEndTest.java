@@ -114,7 +114,7 @@ class PipelineEndToEndTest {
                 "--application-id", "crash-compressor", "--model", rig.pkg.toString(),
                 "--documents-topic", topics.compressor().documents(), "--catalog-topic", topics.compressor().catalog(),
                 "--dead-letter-topic", topics.compressor().deadLetter(), "--recompress-topic", topics.compressor().recompress(),
-                "--state-dir", tmp.resolve("crash-state").toString(), "--metrics-port", "0",
+                "--state-dir", tmp.resolve("crash-state").toString(), "--metrics-port", "off",
                 "--max-compress-time", "5s", "--redis-retry-budget", "2s"), Stream.empty()).toList())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try (DocumentPublisher publisher = rig.publisher(topics)) {

@@ -129,6 +129,19 @@ class SacCliTest {
         }
     }
 
+    /** The compressor's --metrics-port reads as the query service's: 0 = any free port, 'off' = none. */
+    @Test
+    void theCompressorsMetricsPortIsAPortZeroForAnyOrOff() {
+        CompressorCommand.MetricsPort port = new CompressorCommand.MetricsPort();
+        assertEquals(java.util.OptionalInt.empty(), port.convert("off"));
+        assertEquals(java.util.OptionalInt.empty(), port.convert(" OFF "));
+        assertEquals(java.util.OptionalInt.of(0), port.convert("0"));
+        assertEquals(java.util.OptionalInt.of(9401), port.convert("9401"));
+        Run r = run("compressor", "--metrics-port", "none");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("'none' is not a port (0 = any free port) or 'off'"), r.err());
+    }
+
     /** A usage error prints its message and where to look, not the whole help above or below it. */
     @Test
     void aUsageErrorIsItsMessageAndAPointerToHelpNotTheWholeHelp() {

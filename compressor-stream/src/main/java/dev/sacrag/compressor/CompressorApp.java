@@ -146,8 +146,8 @@ public final class CompressorApp implements AutoCloseable {
         opened.add(streamsMetrics);
         StreamThreadFailures threadFailures = new StreamThreadFailures(Clock.systemUTC(), metrics::recordsFinished);
         Optional<MetricsServer> server = Optional.empty();
-        if (config.metricsPort() != 0) {
-            server = Optional.of(MetricsServer.start(registry, new InetSocketAddress(config.metricsBind(), config.metricsPort()),
+        if (config.metricsPort().isPresent()) {
+            server = Optional.of(MetricsServer.start(registry, new InetSocketAddress(config.metricsBind(), config.metricsPort().getAsInt()),
                     "--metrics-bind, --metrics-port", () -> health(streams.state(), threadFailures.failing())));
             serving.set(server.get());
         }

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  *
  * @param ratio             empty = the adapter's smallest ratio
  * @param maxDocumentTokens empty = the base model's maximum positions
- * @param metricsPort       Prometheus scrape port; 0 = no endpoint
+ * @param metricsPort       port of the scrape and health endpoint, 0 = any free port; empty = no endpoint
  * @param metricsBind       address the scrape endpoint listens on (0.0.0.0: every interface)
  */
 public record CompressorConfig(
@@ -39,7 +39,7 @@ public record CompressorConfig(
         int maxPollRecords,
         Duration maxCompressTime,
         Duration redisRetryBudget,
-        int metricsPort,
+        java.util.OptionalInt metricsPort,
         String metricsBind) {
 
     /** Flag names, shared with the CLI so that every validation message names the flag the user typed. */
@@ -107,7 +107,9 @@ public record CompressorConfig(
                 "must be between 1 and " + MAX_POLL_RECORDS_LIMIT + " (each record takes seconds), got " + maxPollRecords);
         requirePositive(maxCompressTime, Flags.MAX_COMPRESS_TIME);
         requirePositive(redisRetryBudget, Flags.REDIS_RETRY_BUDGET);
-        require(metricsPort >= 0 && metricsPort <= 65535, Flags.METRICS_PORT, "must be 0 (off) or a port, got " + metricsPort);
+        require(metricsPort != null, Flags.METRICS_PORT, "must be given ('off' for none)");
+        metricsPort.ifPresent(port -> require(port >= 0 && port <= 65535, Flags.METRICS_PORT,
+                "must be a port (0 = any free port) or 'off', got " + port));
         require(metricsBind != null && !metricsBind.isBlank(), Flags.METRICS_BIND,
                 "must be an address to listen on (0.0.0.0 = every interface, 127.0.0.1 = this host only)");
         Duration txn = SlowRecordTimeouts.size(maxCompressTime, redisRetryBudget, maxPollRecords, commitInterval).transactionTimeout();
@@ -178,7 +180,7 @@ public record CompressorConfig(
         private int maxPollRecords = 1;
         private Duration maxCompressTime = Duration.ofSeconds(60);
         private Duration redisRetryBudget = Duration.ofSeconds(20);
-        private int metricsPort;
+        private java.util.OptionalInt metricsPort = java.util.OptionalInt.empty();
         private String metricsBind = "0.0.0.0";
 
         private Builder() {
@@ -200,7 +202,10 @@ public record CompressorConfig(
         public Builder maxPollRecords(int v) { maxPollRecords = v; return this; }
         public Builder maxCompressTime(Duration v) { maxCompressTime = v; return this; }
         public Builder redisRetryBudget(Duration v) { redisRetryBudget = v; return this; }
-        public Builder metricsPort(int v) { metricsPort = v; return this; }
+        /** @param v a port, 0 = any free port (see {@link CompressorApp#metricsPort}) */
+        public Builder metricsPort(int v) { metricsPort = java.util.OptionalInt.of(v); return this; }
+        /** No metrics or health endpoint (the builder's default). */
+        public Builder metricsOff() { metricsPort = java.util.OptionalInt.empty(); return this; }
         public Builder metricsBind(String v) { metricsBind = v; return this; }
 
         public CompressorConfig build() {

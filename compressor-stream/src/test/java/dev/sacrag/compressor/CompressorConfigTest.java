@@ -34,7 +34,7 @@ class CompressorConfigTest {
         assertEquals(List.of("sac.documents", "sac.anchor-caches", "sac.documents.dlq", "sac.recompress"), c.topics().all());
         assertEquals(KvDtype.F16, c.blobDtype());
         assertEquals(1, c.maxPollRecords());
-        assertEquals(0, c.metricsPort());
+        assertEquals(java.util.OptionalInt.empty(), c.metricsPort(), "the builder starts no endpoint unless asked");
         assertEquals("0.0.0.0", c.metricsBind());
     }
 

@@ -161,11 +161,11 @@ class CompressorIntegrationTest {
     @Test
     void aRedisOutageLongerThanTheTransactionTimeoutLosesNothing() throws Exception {
         CompressorTopics topics = createTopics("outage");
-        int port = freePort();
-        CompressorConfig config = config("outage").metricsBind("127.0.0.1").metricsPort(port).build();
+        CompressorConfig config = config("outage").metricsBind("127.0.0.1").metricsPort(0).build();
         Duration transactionTimeout = config.timeouts().transactionTimeout();
         assertTrue(transactionTimeout.compareTo(Duration.ofSeconds(10)) < 0, "test-shortened: " + transactionTimeout);
         try (CompressorApp app = CompressorApp.start(config); DocumentPublisher publisher = publisher(topics)) {
+            int port = app.metricsPort().orElseThrow();   // 0: any free port, as the query service's
             for (int i = 0; i < 4; i++) {
                 publisher.publish(doc(id(i), 1, text(i)));
             }
