@@ -186,9 +186,9 @@ public final class QueryServiceApp implements AutoCloseable {
             }
         }, metrics);
         DocumentFeed documentFeed = new DocumentFeed(codec, index, cache::evictDoc, metrics, partitions);
-        opened.push(new TopicFollower(topics.bootstrapServers(), topics.catalog(), catalogFeed, arrived)
+        opened.push(new TopicFollower(topics.bootstrapServers(), topics.catalog(), catalogFeed, arrived).metrics(registry)
                 .onStopped(() -> server.markBroken("the catalog topic " + topics.catalog() + " is no longer followed")).start());
-        opened.push(new TopicFollower(topics.bootstrapServers(), topics.documents(), documentFeed, arrived)
+        opened.push(new TopicFollower(topics.bootstrapServers(), topics.documents(), documentFeed, arrived).metrics(registry)
                 .onStopped(() -> server.markBroken("the documents topic " + topics.documents() + " is no longer followed"))
                 .start());
         ModelSwitch models = new ModelSwitch(new AdapterLocator(config.model().baseDir(), config.model().adapterDir()),
@@ -199,7 +199,7 @@ public final class QueryServiceApp implements AutoCloseable {
                     }
                 }, metrics);
         opened.push(TopicFollower.optional(topics.bootstrapServers(), topics.control(),
-                new ControlFeed(models, startupModelId, metrics), arrived)
+                new ControlFeed(models, startupModelId, metrics), arrived).metrics(registry)
                 .onStopped(() -> server.markBroken("the control topic " + topics.control() + " is no longer followed"))
                 .start());
         return new QueryServiceApp(opened, new Parts(server, metricsPort, model, models, ready));

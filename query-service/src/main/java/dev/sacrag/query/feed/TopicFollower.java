@@ -67,6 +67,7 @@ public final class TopicFollower implements AutoCloseable {
     private volatile Runnable onStopped = () -> { };
     private Duration partitionRecheck = PARTITION_RECHECK;
     private Duration giveUpAfter = GIVE_UP_AFTER;
+    private io.micrometer.core.instrument.MeterRegistry registry;
 
     /** @param onCaughtUp runs once, on the follower's thread, when the topic has been read to its start-time end */
     public TopicFollower(String bootstrapServers, String topic, Handler handler, Runnable onCaughtUp) {
@@ -136,6 +137,18 @@ public final class TopicFollower implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Publishes the consumer's own metrics (Kafka's, through Micrometer: {@code kafka_consumer_*},
+     * tagged with the client id {@code sac-query-<topic>}), so that an unreachable broker shows: with
+     * none, a follower polls without error and without records, and health reads SERVING over a feed
+     * that has stopped ({@code kafka_consumer_connection_count} 0, {@code
+     * kafka_consumer_fetch_manager_records_lag_max}). Set before {@link #start()}.
+     */
+    public TopicFollower metrics(io.micrometer.core.instrument.MeterRegistry registry) {
+        this.registry = registry;
+        return this;
+    }
+
     public TopicFollower start() {
         thread.start();
         return this;
@@ -154,7 +167,8 @@ public final class TopicFollower implements AutoCloseable {
     }
 
     private void run() {
-        try (Consumer<byte[], byte[]> c = new KafkaConsumer<>(config)) {
+        try (Consumer<byte[], byte[]> c = new KafkaConsumer<>(config);
+             Unbind meters = bindMetrics(c)) {
             consumer = c;
             if (closed) {
                 return;
@@ -206,6 +220,22 @@ public final class TopicFollower implements AutoCloseable {
                 onStopped.run();
             }
         }
+    }
+
+    /** Removes the consumer's meters (they would read a closed consumer) when the follower stops. */
+    private interface Unbind extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private Unbind bindMetrics(Consumer<byte[], byte[]> c) {
+        if (registry == null) {
+            return () -> { };
+        }
+        io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics meters =
+                new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(c);
+        meters.bindTo(registry);
+        return meters::close;
     }
 
     /**

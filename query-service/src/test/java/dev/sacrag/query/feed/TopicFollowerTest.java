@@ -84,12 +84,22 @@ class TopicFollowerTest {
     @Test
     void anOptionalTopicThatCannotBeLookedUpDoesNotCountAsRead() throws Exception {
         CountDownLatch caughtUp = new CountDownLatch(1);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         // no broker answers on port 9: partitionsFor times out (5 s), which is not "the topic does not exist"
         try (TopicFollower follower = TopicFollower.optional("127.0.0.1:9", "t.control", records -> { },
-                caughtUp::countDown).start()) {
+                caughtUp::countDown).metrics(registry).start()) {
             assertFalse(caughtUp.await(8, TimeUnit.SECONDS),
                     "an unreachable broker's control topic counted as read: the start-up model would serve first");
+            assertEquals(0.0, connections(registry, "sac-query-t.control"), "the metrics show no broker connection");
         }
+    }
+
+    /** The follower consumer's open broker connections, from Kafka's own metrics as the service publishes them. */
+    private static double connections(io.micrometer.core.instrument.MeterRegistry registry, String clientId) {
+        io.micrometer.core.instrument.Gauge g = registry.find("kafka.consumer.connection.count").tag("client.id", clientId).gauge();
+        org.junit.jupiter.api.Assertions.assertNotNull(g, "no kafka.consumer.connection.count for " + clientId + " in "
+                + registry.getMeters().stream().map(m -> m.getId().getName()).distinct().sorted().toList());
+        return g.value();
     }
 
     @Test
@@ -98,9 +108,10 @@ class TopicFollowerTest {
             kafka.createTopics(TopicSpec.plain("t.grow").withPartitions(1));
             java.util.List<Integer> partitions = new java.util.concurrent.CopyOnWriteArrayList<>();
             CountDownLatch caughtUp = new CountDownLatch(1);
+            io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
             try (TopicFollower follower = new TopicFollower(kafka.bootstrapServers(), "t.grow",
                     records -> records.forEach(r -> partitions.add(r.partition())), caughtUp::countDown)
-                    .partitionRecheck(java.time.Duration.ofMillis(300)).start();
+                    .partitionRecheck(java.time.Duration.ofMillis(300)).metrics(registry).start();
                  KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
                          new ByteArraySerializer(), new ByteArraySerializer());
@@ -116,6 +127,7 @@ class TopicFollowerTest {
                     Thread.sleep(100);
                 }
                 assertEquals(java.util.List.of(1), partitions, "the record on the added partition was applied");
+                assertTrue(connections(registry, "sac-query-t.grow") >= 1, "connected to the broker");
             }
         }
     }
