@@ -107,6 +107,9 @@ public final class CompressorApp implements AutoCloseable {
         // document would fail on every retry and stall its partition, so refuse to start instead.
         store.requireVersion(7, 0, "retiring replaced blobs (PEXPIRE ... LT)");
         PrometheusMeterRegistry registry = registry(opened);
+        io.micrometer.core.instrument.FunctionCounter.builder(CompressorMetrics.PREFIX + "redis.restarts", store,
+                AnchorKvStore::serverRestarts).description("Times Redis came back as another process (run_id changed) since start")
+                .register(registry);
         CompressorMetrics metrics = new CompressorMetrics(registry);
         SacSpec spec = engine.adapter().spec();
         BlobSizeLimit blobLimit = blobLimit(spec, engine.config(), compressor.ratio(), compressor.modelId(), config.blobDtype());

@@ -209,6 +209,8 @@ class CompressorIntegrationTest {
             }
             app.awaitRunning(WAIT);
             assertTrue(get(port, "/health").startsWith("200 "), "records get through again: ready at once");
+            assertTrue(get(port, "/metrics").contains("sac_compressor_redis_restarts_total 1.0"),
+                    "Redis came back as another process, empty: counted");
         }
     }
 

@@ -83,6 +83,15 @@ public final class AnchorKvStore implements AutoCloseable {
     }
 
     /**
+     * How many times the server came back as another process (a restart: its {@code run_id}
+     * changed) since this store connected; each is logged at WARN. Always 0 for a cluster, or a
+     * server that refuses INFO.
+     */
+    public long serverRestarts() {
+        return redis.serverRestarts();
+    }
+
+    /**
      * SET, with PX when a TTL is given (else the blob lives until deleted or evicted). A SET has
      * its own time limit, {@link #transferLimit}: the command timeout plus the blob's size at
      * {@value #SET_FLOOR_BYTES_PER_SECOND} bytes/s, so a blob of hundreds of MB is not failed

@@ -68,11 +68,13 @@ final class LettuceConnection implements AutoCloseable {
     final RedisClusterCommands<byte[], byte[]> sync;
     final RedisClusterAsyncCommands<byte[], byte[]> async;
     private final boolean cluster;
+    private final java.util.Optional<RestartWatch> restarts;
 
     private LettuceConnection(HashedWheelTimer timer, ClientResources resources, AbstractRedisClient client,
                               StatefulConnection<byte[], byte[]> connection,
                               RedisClusterCommands<byte[], byte[]> sync, RedisClusterAsyncCommands<byte[], byte[]> async,
-                              boolean cluster) {
+                              boolean cluster, java.util.Optional<RestartWatch> restarts) {
+        this.restarts = restarts;
         this.timer = timer;
         this.resources = resources;
         this.client = client;
@@ -109,7 +111,8 @@ final class LettuceConnection implements AutoCloseable {
                         .build());
                 StatefulRedisConnection<byte[], byte[]> c = single.connect(ByteArrayCodec.INSTANCE);
                 if (!clusterEnabled(c)) {
-                    return new LettuceConnection(timer, resources, client, c, c.sync(), c.async(), false);
+                    return new LettuceConnection(timer, resources, client, c, c.sync(), c.async(), false,
+                            RestartWatch.start(c, config.target().toString(), resources));
                 }
                 c.close();
                 single.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -125,7 +128,7 @@ final class LettuceConnection implements AutoCloseable {
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
                     .build());
             StatefulRedisClusterConnection<byte[], byte[]> c = cluster.connect(ByteArrayCodec.INSTANCE);
-            return new LettuceConnection(timer, resources, client, c, c.sync(), c.async(), true);
+            return new LettuceConnection(timer, resources, client, c, c.sync(), c.async(), true, java.util.Optional.empty());
         } catch (RuntimeException e) {
             if (client != null) {
                 client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -217,8 +220,14 @@ final class LettuceConnection implements AutoCloseable {
         return cluster;
     }
 
+    /** Restarts of the (standalone) server seen under this connection ({@link RestartWatch}); 0 where not watched. */
+    long serverRestarts() {
+        return restarts.map(RestartWatch::restarts).orElse(0L);
+    }
+
     @Override
     public void close() {
+        restarts.ifPresent(RestartWatch::close);
         try {
             connection.close();
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -362,6 +363,7 @@ class AnchorKvStoreTest {
     void stoppedRedisMakesEveryOperationUnavailableAndTheStoreRecoversAfterRestart() {
         String key = RedisKeys.blobKey("acme", "m1", "doc-1", 1);
         store.put(key, new byte[] {1, 2, 3}, Optional.empty());
+        long restartsBefore = store.serverRestarts();
 
         redis.stop();
 
@@ -387,6 +389,17 @@ class AnchorKvStoreTest {
         assertTrue(store.get(key).isEmpty(), "Redis came back empty: persistence is off");
         store.put(key, new byte[] {9}, Optional.empty());
         assertArrayEquals(new byte[] {9}, store.get(key).orElseThrow());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.serverRestarts() == restartsBefore && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(restartsBefore + 1, store.serverRestarts(), "the reconnect found another process: a restart");
+    }
+
+    @Test
+    void theRunIdIsReadFromInfoServer() {
+        assertEquals(Optional.of("5a1e0c7d"), RestartWatch.runId("# Server\r\nredis_version:7.2.4\r\nrun_id:5a1e0c7d\r\ntcp_port:6379\r\n"));
+        assertEquals(Optional.empty(), RestartWatch.runId("# Server\nredis_version:7.2.4\n"));
     }
 
     @Test

@@ -114,6 +114,8 @@ public final class QueryServiceApp implements AutoCloseable {
         String startupModelId = model.modelId();
         AnchorKvStore store = AnchorKvStore.connect(config.redis());
         opened.push(store);
+        io.micrometer.core.instrument.FunctionCounter.builder("sac.query.redis.restarts", store, AnchorKvStore::serverRestarts)
+                .description("Times Redis came back as another process (run_id changed) since start").register(registry);
 
         DocumentIndex index = new DocumentIndex();
         opened.push(index);

@@ -277,6 +277,9 @@ class QueryServiceEndToEndTest {
         assertTrue(body.contains("sac_query_stage_seconds_count{stage=\"first_token\"}"), body);
         assertTrue(body.contains("sac_query_inference_queue_depth"), body);
         assertTrue(body.contains("sac_query_cache_lookups_total{result=\"hit\"}"), body);
+        // the outage test's Redis came back as another process (it may restart it more than once)
+        assertTrue(body.lines().anyMatch(l -> l.startsWith("sac_query_redis_restarts_total ")
+                && Double.parseDouble(l.substring(l.indexOf(' ') + 1)) >= 1), body);
         HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + app.metricsPort().getAsInt() + "/health")).build(),
                 HttpResponse.BodyHandlers.ofString());
