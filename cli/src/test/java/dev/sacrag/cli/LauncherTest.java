@@ -1,0 +1,219 @@
+package dev.sacrag.cli;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The {@code ./sac} launcher's own logic, run by bash on a throw-away checkout: the project's
+ * launcher script copied beside a few sources, with {@code mvn}, {@code java}, {@code javac},
+ * {@code redis-server} and {@code apt-get} replaced by stubs on the PATH that record each call. So
+ * the build-when-changed rules, the no-install promise of --help, and the failed-build path are
+ * checked in milliseconds, without Maven or a JVM start (the real build is what every other test
+ * in this suite runs on).
+ */
+class LauncherTest {
+
+    @TempDir
+    Path tmp;
+
+    private Path checkout;
+    private Path bin;
+    private Path calls;
+
+    @BeforeEach
+    void throwAwayCheckout() throws IOException {
+        checkout = Files.createDirectories(tmp.resolve("checkout"));
+        bin = Files.createDirectories(tmp.resolve("bin"));
+        calls = tmp.resolve("calls.log");
+        Files.copy(Path.of("..", "sac"), checkout.resolve("sac"));
+        executable(checkout.resolve("sac"));
+        Files.writeString(checkout.resolve("pom.xml"), "<project/>\n");
+        write("core/src/main/java/A.java", "class A {}\n");
+        write("core/src/main/java/B.java", "class B {}\n");
+        // mvn package: the classpath file and classes folder the launcher runs from, and a jar
+        stub("mvn", """
+                echo "mvn $*" >> "$CALLS"
+                [ -n "${MVN_FAIL:-}" ] && { echo "[ERROR] compilation failure"; exit 1; }
+                mkdir -p cli/target/classes core/target
+                touch core/target/core.jar
+                printf '%s' "$PWD/core/target/core.jar" > cli/target/classpath.txt
+                """);
+        stub("java", "echo \"java $*\" >> \"$CALLS\"; echo ran");
+        stub("javac", "echo 'javac 17.0.12'");
+        stub("redis-server", "echo 'Redis server v=7.2.4 sha=0'");
+        stub("redis-benchmark", "true");
+        for (String apt : new String[] {"apt-get", "sudo", "npm"}) {
+            stub(apt, "echo \"" + apt + " $*\" >> \"$CALLS\"; exit 1");
+        }
+    }
+
+    @Test
+    void theFirstRunBuildsAndTheNextOnlyWhenASourceChanges() throws Exception {
+        Run first = sac("--version");
+        assertEquals(0, first.code, first.err);
+        assertEquals(List.of("mvn -B -q -DskipTests package", "java"), commands(), first.err);
+        assertTrue(first.err.contains("building (mvn package, tests skipped)"), first.err);
+
+        Run second = sac("--version");
+        assertEquals(List.of("mvn -B -q -DskipTests package", "java", "java"), commands(), "nothing changed: no build");
+        assertFalse(second.err.contains("building"), second.err);
+
+        write("core/src/main/java/A.java", "class A { int edited; }\n");
+        sac("--version");
+        assertEquals(2, count("mvn"), "an edited source is built");
+
+        Files.setLastModifiedTime(checkout.resolve("core/src/main/java/B.java"),
+                java.nio.file.attribute.FileTime.fromMillis(0));   // a file copied in with an old mtime
+        sac("--version");
+        assertEquals(3, count("mvn"));
+    }
+
+    @Test
+    void aDeletedSourceRebuildsTheClassesFromScratch() throws Exception {
+        sac("--version");
+        Path stale = Files.createDirectories(checkout.resolve("core/target/classes")).resolve("B.class");
+        Files.writeString(stale, "compiled from a source that is gone");
+        Files.delete(checkout.resolve("core/src/main/java/B.java"));
+
+        Run r = sac("--version");
+        assertTrue(r.err.contains("a source file was deleted or renamed"), r.err);
+        assertFalse(Files.exists(stale), "mvn package keeps a deleted source's class: the launcher removes them");
+        assertEquals(2, count("mvn"));
+    }
+
+    @Test
+    void aModuleCleanedOnItsOwnIsBuiltAgain() throws Exception {
+        sac("--version");
+        Files.delete(checkout.resolve("core/target/core.jar"));   // mvn -pl core clean
+        sac("--version");
+        assertEquals(2, count("mvn"), "a jar on the classpath is gone: build");
+    }
+
+    @Test
+    void aFailedBuildShowsItsLogExitsOneAndIsTriedAgainNextTime() throws Exception {
+        Run failed = sac(List.of("MVN_FAIL=1"), "--version");
+        assertEquals(1, failed.code);
+        assertTrue(failed.err.contains("[ERROR] compilation failure") && failed.err.contains("build failed"), failed.err);
+        assertEquals(0, count("java"), "the CLI is not started on a failed build");
+
+        Run fixed = sac("--version");
+        assertEquals(0, fixed.code, fixed.err);
+        assertEquals(2, count("mvn"), "no stamp was written for the failed build");
+    }
+
+    @Test
+    void helpInstallsNothingTheCommandWouldNeedAndTestHelpRunsNoBuild() throws Exception {
+        Files.delete(bin.resolve("redis-server"));   // the demo and the tests install it; their --help must not
+        Run testHelp = sac("test", "--help");
+        assertEquals(0, testHelp.code, testHelp.err);
+        assertTrue(testHelp.out.startsWith("usage: ./sac test"), testHelp.out);
+        assertEquals(List.of(), commands(), "./sac test --help ran " + commands());
+
+        Run demoHelp = sac("demo", "--help");
+        assertEquals(0, demoHelp.code, demoHelp.err);
+        assertEquals(List.of("mvn -B -q -DskipTests package", "java"), commands(),
+                "demo --help builds the CLI to print its help, and installs nothing: " + commands());
+    }
+
+    @Test
+    void aJdkOlderThan17IsReplacedAndAFailedInstallSaysWhatToRun() throws Exception {
+        stub("javac", "echo 'javac 11.0.22'");   // the build targets release 17
+        Run r = sac("--version");
+        assertEquals(1, r.code);
+        assertTrue(count("apt-get") > 0, "tried to install a JDK: " + commands());
+        assertTrue(r.err.contains("could not install a JDK 17+: install one yourself"), r.err);
+    }
+
+    @Test
+    void sourcesChangedUnderARunningSacSaysSoAtOnce() throws Exception {
+        sac("--version");
+        write("core/src/main/java/A.java", "class A { int again; }\n");
+        // a running sac JVM holds the build lock shared for its whole life
+        Process holder = new ProcessBuilder("flock", "-s", checkout.resolve("target/.build.lock").toString(), "sleep", "30")
+                .start();
+        try {
+            Thread.sleep(300);
+            Process p = launcher(List.of(), "--version");
+            long start = System.nanoTime();
+            String first = new String(p.getErrorStream().readNBytes(40), StandardCharsets.UTF_8);
+            assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 10,
+                    "the first line came after a silent wait");
+            assertTrue(first.startsWith("sac: the sources changed"), first);
+            p.destroyForcibly();
+        } finally {
+            holder.destroyForcibly();
+        }
+    }
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private Run sac(String... args) throws Exception {
+        return sac(List.of(), args);
+    }
+
+    private Run sac(List<String> env, String... args) throws Exception {
+        Process p = launcher(env, args);
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher did not end");
+        return new Run(p.exitValue(), out, err);
+    }
+
+    private Process launcher(List<String> env, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of("bash", checkout.resolve("sac").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(checkout.toFile());
+        pb.environment().put("PATH", bin + ":/usr/bin:/bin");
+        pb.environment().put("CALLS", calls.toString());
+        pb.environment().remove("SAC_JAVA_OPTS");
+        for (String kv : env) {
+            pb.environment().put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        }
+        return pb.start();
+    }
+
+    /** The recorded calls, each as its first word, except mvn's, whole. */
+    private List<String> commands() throws IOException {
+        if (!Files.exists(calls)) {
+            return List.of();
+        }
+        return Files.readAllLines(calls).stream().map(l -> l.startsWith("mvn ") ? l : l.split(" ")[0]).toList();
+    }
+
+    private long count(String command) throws IOException {
+        return commands().stream().filter(c -> c.equals(command) || c.startsWith(command + " ")).count();
+    }
+
+    private void write(String path, String text) throws IOException {
+        Path file = checkout.resolve(path);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, text);
+    }
+
+    private void stub(String name, String body) throws IOException {
+        Path file = bin.resolve(name);
+        Files.writeString(file, "#!/bin/bash\n" + body + "\n");
+        executable(file);
+    }
+
+    private static void executable(Path file) throws IOException {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+}
