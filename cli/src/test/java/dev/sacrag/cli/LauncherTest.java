@@ -139,6 +139,18 @@ class LauncherTest {
         assertTrue(r.err.contains("could not install a JDK 17+: install one yourself"), r.err);
     }
 
+    /** Maven compiles with JAVA_HOME's JDK: a JDK 17 on the PATH does not help when that one is older. */
+    @Test
+    void aJavaHomeOlderThan17IsNamedInsteadOfInstallingAJdkItWouldNotUse() throws Exception {
+        Path oldJdk = Files.createDirectories(tmp.resolve("jdk-11/bin"));
+        Files.writeString(oldJdk.resolve("javac"), "#!/bin/bash\necho 'javac 11.0.22'\n");
+        executable(oldJdk.resolve("javac"));
+        Run r = sac(List.of("JAVA_HOME=" + oldJdk.getParent()), "--version");
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("JAVA_HOME=" + oldJdk.getParent() + " is not a JDK 17 or newer"), r.err);
+        assertEquals(List.of(), commands(), "nothing installed or built: " + commands());
+    }
+
     @Test
     void sourcesChangedUnderARunningSacSaysSoAtOnce() throws Exception {
         sac("--version");
@@ -183,6 +195,7 @@ class LauncherTest {
         pb.environment().put("PATH", bin + ":/usr/bin:/bin");
         pb.environment().put("CALLS", calls.toString());
         pb.environment().remove("SAC_JAVA_OPTS");
+        pb.environment().remove("JAVA_HOME");   // the stubs' javac, unless a test sets it
         for (String kv : env) {
             pb.environment().put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
         }
