@@ -154,10 +154,7 @@ final class DocumentProcessor extends CacheProcessor {
      * <p>What is written back is the version this model compressed. A newer version this model
      * dead-lettered (over its token limit, say) is not in its store; were a stale record to follow
      * it, the compressed version would be written over it. Under exactly-once the write commits
-     * with the record's offset, so it happens once per stale record and compressor deployment; a
-     * deployment that reads the topic from its beginning later (a new model's rollout) finds the
-     * stale record again while compaction has not removed it, and writes one more copy of the
-     * newest, which every reader takes as a replay.
+     * with the record's offset, so it happens once per stale record and compressor deployment.
      */
     private void restoreNewest(DocumentEvent stale, AnchorCacheRecord prev, Record<byte[], byte[]> record) {
         Optional<Integer> partition = context.recordMetadata().map(m -> m.partition());
