@@ -24,8 +24,6 @@ import java.util.Objects;
  * <li>{@code sac.compressor.documents.deduplicated}: same content as the compressed version, blob reused</li>
  * <li>{@code sac.compressor.documents.dead.lettered{reason}}: records sent to the dead-letter topic</li>
  * <li>{@code sac.compressor.documents.deleted}: tombstones of documents this model had compressed</li>
- * <li>{@code sac.compressor.documents.restored}: the compressed document written back to the documents topic after
- *     a record older than it or conflicting with it, so that compaction keeps the newest</li>
  * <li>{@code sac.compressor.recompress.requests{outcome}}: rebuilt, present, unknown-doc, unreadable-doc, other-model,
  *     too-large, failed (the tokenizer or the model threw: dead-lettered), malformed (a request that does not
  *     parse: dead-lettered); every request has one outcome</li>
@@ -87,10 +85,6 @@ public final class CompressorMetrics {
     void deleted() {
         finished.incrementAndGet();
         registry.counter(PREFIX + "documents.deleted").increment();
-    }
-
-    void restored() {
-        registry.counter(PREFIX + "documents.restored").increment();
     }
 
     void recompress(String outcome) {

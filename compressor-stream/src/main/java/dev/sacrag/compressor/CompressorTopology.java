@@ -36,7 +36,6 @@ public final class CompressorTopology {
     public static final String RECOMPRESS_PROCESSOR = "recompress-request";
     public static final String CATALOG_SINK = "catalog-sink";
     public static final String DEAD_LETTER_SINK = "dead-letter-sink";
-    public static final String DOCUMENTS_SINK = "restored-documents-sink";
     public static final String COMPRESSED_STORE = "compressed-docs";
     public static final String DOCUMENTS_STORE = "latest-documents";
 
@@ -65,9 +64,6 @@ public final class CompressorTopology {
                 CompressorSerdes.anchorCacheRecord().serializer(), COMPRESS_PROCESSOR, RECOMPRESS_PROCESSOR);
         topology.addSink(DEAD_LETTER_SINK, topics.deadLetter(), new ByteArraySerializer(), new ByteArraySerializer(),
                 COMPRESS_PROCESSOR, RECOMPRESS_PROCESSOR);
-        // the newest document written back over a stale one (DocumentProcessor#restoreNewest)
-        topology.addSink(DOCUMENTS_SINK, topics.documents(), new ByteArraySerializer(), RestoredDocument.SERIALIZER,
-                RestoredDocument.PARTITIONER, COMPRESS_PROCESSOR);
         return topology;
     }
 

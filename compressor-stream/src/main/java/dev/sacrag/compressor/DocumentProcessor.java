@@ -7,9 +7,7 @@ import dev.sacrag.schemas.DocumentRules;
 import dev.sacrag.schemas.Succession;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Record;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,9 +25,7 @@ import java.util.Optional;
  * topic with its reason and the stream goes on.</li>
  * <li>Versions: older than the compressed one → skipped; the same version with other text →
  * skipped ("not newer", the producer reused a version); the same version and text → skipped
- * ("replayed"). A skipped older or conflicting record is the last of its key in the compacted
- * documents topic, so compaction would keep it over the newest: the compressed document is
- * written back after it ({@link #restoreNewest}).</li>
+ * ("replayed").</li>
  * <li>Same text as the compressed version and its blob still usable in Redis → no model work: the
  * blob moves to the new version's key and the catalog gets the new version ("already compressed"
  * means the store says so <em>and</em> the blob checks out). Otherwise → tokenize (over the
@@ -108,12 +104,10 @@ final class DocumentProcessor extends CacheProcessor {
             Succession succession = Succession.of(doc.getVersion(), hash, prev.getDocVersion(), prev.getContentHash());
             if (succession == Succession.OLDER) {
                 skip("older", doc, prev);
-                restoreNewest(doc, prev, record);
                 return;
             }
             if (succession == Succession.CONFLICTING) {
                 skip("not-newer", doc, prev);
-                restoreNewest(doc, prev, record);
                 return;
             }
             if (hash.equals(prev.getContentHash())) {   // restated, or a newer version of the same text
@@ -142,47 +136,6 @@ final class DocumentProcessor extends CacheProcessor {
         log.info("skipping document {} v{}: {} than the compressed v{}", doc.getDocId(), doc.getVersion(),
                 reason.equals("older") ? "older" : "not newer", prev.getDocVersion());
     }
-
-    /**
-     * Writes the compressed (newest) document back to the documents topic, on the partition the
-     * stale one came in on. The contract is that versions only grow; a producer that publishes an
-     * older version (a replayed backup, a second writer) leaves that record last for its key, and
-     * once the topic is compacted it is all there is: a query-service replica started then would
-     * index its text, and a new model's replay compress it. Written after it, the newest is what
-     * compaction keeps. Reading it back is a replay (the same version and text), so nothing loops.
-     *
-     * <p>What is written back is the version this model compressed. A newer version this model
-     * dead-lettered (over its token limit, say) is not in its store; were a stale record to follow
-     * it, the compressed version would be written over it. Under exactly-once the write commits
-     * with the record's offset, so it happens once per stale record and compressor deployment.
-     */
-    private void restoreNewest(DocumentEvent stale, AnchorCacheRecord prev, Record<byte[], byte[]> record) {
-        Optional<Integer> partition = context.recordMetadata().map(m -> m.partition());
-        DocumentEvent newest;
-        try {
-            newest = documents.get(stale.getDocId());
-        } catch (SerializationException e) {   // stored by a build with another document form
-            newest = null;
-        }
-        if (newest == null || newest.getVersion() != prev.getDocVersion() || partition.isEmpty()) {
-            log.warn("document {}: the compressed v{} is not in the store to write back over the stale v{}",
-                    stale.getDocId(), prev.getDocVersion(), stale.getVersion());
-            return;
-        }
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(DocumentCodec.CONTENT_TYPE_HEADER, DocumentCodec.AVRO_CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
-        headers.add(RESTORED_HEADER, ("v" + newest.getVersion() + " written back after v" + stale.getVersion() + " by "
-                + writer.modelId()).getBytes(StandardCharsets.UTF_8));
-        context.forward(new Record<Object, Object>(stale.getDocId().getBytes(StandardCharsets.UTF_8),
-                        new RestoredDocument(partition.get(), DocumentCodec.encodeAvro(newest)), record.timestamp(), headers),
-                CompressorTopology.DOCUMENTS_SINK);
-        metrics.restored();
-        log.warn("document {}: v{} arrived after v{}; wrote v{} back to the documents topic so that compaction keeps it",
-                stale.getDocId(), stale.getVersion(), prev.getDocVersion(), newest.getVersion());
-    }
-
-    /** Header of a document the compressor wrote back ({@link #restoreNewest}): which version, over which. */
-    static final String RESTORED_HEADER = "sac-restored";
 
     private void delete(String docId, long timestamp) {
         Optional<AnchorCacheRecord> previous = lastCompressed(docId);

@@ -254,44 +254,6 @@ class CompressorIntegrationTest {
     }
 
     /**
-     * An older version published after the newest would be all compaction keeps of the document:
-     * the compressor writes the newest back after it, on the partition the producer chose (here
-     * not the one Kafka's partitioner gives the key, as a non-Java client's might).
-     */
-    @Test
-    void anOlderVersionPublishedLateIsFollowedByTheNewestOnItsPartition() throws Exception {
-        CompressorTopics topics = createTopics("stale");
-        String docId = "stale-doc";
-        int byKafka = org.apache.kafka.common.utils.Utils.toPositive(
-                org.apache.kafka.common.utils.Utils.murmur2(utf8(docId))) % 6;
-        int partition = (byKafka + 1) % 6;
-        try (CompressorApp app = CompressorApp.start(config("stale").build());
-             KafkaProducer<byte[], byte[]> raw = rawProducer()) {
-            for (DocumentEvent d : List.of(doc(docId, 17, text(1)), doc(docId, 5, text(2)))) {
-                ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topics.documents(), partition, utf8(docId),
-                        DocumentCodec.encodeAvro(d));
-                r.headers().add(DocumentCodec.CONTENT_TYPE_HEADER, utf8(DocumentCodec.AVRO_CONTENT_TYPE));
-                raw.send(r).get();
-            }
-            List<ConsumerRecord<String, byte[]>> log;
-            try (TopicReader<String, byte[]> reader = new TopicReader<>(stack.bootstrapServers(), topics.documents(),
-                    new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-                log = reader.awaitUntil(records -> records.size() >= 3, WAIT, "the newest written back");
-            }
-            assertEquals(3, log.size(), "written back once: " + log);
-            ConsumerRecord<String, byte[]> back = log.get(2);
-            assertEquals(partition, back.partition(), "beside the stale record, whatever the key hashes to");
-            DocumentEvent newest = DocumentCodec.withDefaults().decode(back.value(), DocumentCodec.AVRO_CONTENT_TYPE);
-            assertEquals(17, newest.getVersion());
-            assertEquals(text(1), newest.getText());
-            awaitTrue(() -> app.metrics().count("documents.skipped", "reason", "replayed") == 1,
-                    "the written-back record read as a replay");
-            assertEquals(1, app.metrics().count("documents.compressed"));
-            assertEquals(1, app.metrics().count("documents.restored"));
-        }
-    }
-
-    /**
      * architecture.md "Slow records": a document that takes longer than Streams' default
      * transaction timeout (10 s) is compressed once, without the broker aborting the transaction,
      * because the timeouts are sized from --max-compress-time. A fast document goes first and the
