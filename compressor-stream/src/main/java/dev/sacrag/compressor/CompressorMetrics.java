@@ -41,6 +41,8 @@ public final class CompressorMetrics {
     private final Timer compressTime;
     private final Counter bytesWritten;
     private final java.util.concurrent.atomic.AtomicLong finished = new java.util.concurrent.atomic.AtomicLong();
+    /** Per topic-partition, the highest offset finished so far. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> finishedUpTo = new java.util.concurrent.ConcurrentHashMap<>();
 
     public CompressorMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -61,34 +63,28 @@ public final class CompressorMetrics {
     }
 
     void compressed(Duration took, long bytes) {
-        finished.incrementAndGet();
         registry.counter(PREFIX + "documents.compressed").increment();
         compressTime.record(took);
         bytesWritten.increment(bytes);
     }
 
     void skipped(String reason) {
-        finished.incrementAndGet();
         registry.counter(PREFIX + "documents.skipped", "reason", reason).increment();
     }
 
     void deduplicated() {
-        finished.incrementAndGet();
         registry.counter(PREFIX + "documents.deduplicated").increment();
     }
 
     void deadLettered(String reason) {
-        finished.incrementAndGet();
         registry.counter(PREFIX + "documents.dead.lettered", "reason", reason).increment();
     }
 
     void deleted() {
-        finished.incrementAndGet();
         registry.counter(PREFIX + "documents.deleted").increment();
     }
 
     void recompress(String outcome) {
-        finished.incrementAndGet();
         registry.counter(PREFIX + "recompress.requests", "outcome", outcome).increment();
     }
 
@@ -97,9 +93,24 @@ public final class CompressorMetrics {
     }
 
     /**
-     * Records whose processing ended with an outcome (compressed, skipped, deduplicated, dead-lettered,
-     * deleted, a recompress request answered), since start: the work health counts as progress.
+     * A record processed to its end (whatever the outcome) at {@code offset}. Only an offset past
+     * every one finished before on its partition counts as progress: after a failed task, the
+     * replacement thread processes again the records whose transaction aborted, and finishing them
+     * again is not progress (a dead letter before a record that waits for Redis would otherwise
+     * read as the compressor working through the outage).
      */
+    void finished(String topic, int partition, long offset) {
+        boolean[] past = {false};
+        finishedUpTo.compute(topic + "-" + partition, (tp, before) -> {
+            past[0] = before == null || offset > before;
+            return past[0] ? offset : before;
+        });
+        if (past[0]) {
+            finished.incrementAndGet();
+        }
+    }
+
+    /** Records finished past the highest offset finished before them, since start: what health counts as progress. */
     long recordsFinished() {
         return finished.get();
     }

@@ -24,7 +24,7 @@ final class StreamThreadFailures {
 
     /** Failures within {@link #WINDOW} that make the compressor not ready. */
     static final int THRESHOLD = 3;
-    /** A Redis outage fails a thread once per retry budget (about a minute by default): three of them fit. */
+    /** A Redis outage fails a thread about once per retry budget (20 s by default) and restart: three of them fit. */
     static final Duration WINDOW = Duration.ofMinutes(5);
 
     private final Clock clock;
@@ -33,16 +33,23 @@ final class StreamThreadFailures {
     private String lastCause = "";
     private long progressAtLastFailure;
 
-    /** @param progress records finished since start ({@link CompressorMetrics#recordsFinished}) */
+    /**
+     * @param progress new records finished since start ({@link CompressorMetrics#recordsFinished}: records
+     *     processed again after an aborted transaction do not count)
+     */
     StreamThreadFailures(Clock clock, LongSupplier progress) {
         this.clock = clock;
         this.progress = progress;
     }
 
     synchronized void record(Throwable cause) {
+        long now = progress.getAsLong();
+        if (now != progressAtLastFailure) {
+            recent.clear();   // work went on since the last failure: the ones before it are behind us
+        }
         recent.addLast(clock.instant());
         lastCause = describe(cause);
-        progressAtLastFailure = progress.getAsLong();
+        progressAtLastFailure = now;
         prune();
     }
 
@@ -53,8 +60,7 @@ final class StreamThreadFailures {
      */
     synchronized Optional<String> failing() {
         if (progress.getAsLong() != progressAtLastFailure) {
-            recent.clear();   // work goes on: the failures are behind it
-            progressAtLastFailure = progress.getAsLong();
+            return Optional.empty();   // work went on since the last failure
         }
         prune();
         if (recent.size() < THRESHOLD) {

@@ -76,6 +76,38 @@ class StreamThreadFailuresTest {
         assertEquals(Optional.empty(), failures.failing(), "the failures before the recovery no longer count");
     }
 
+    /** Progress between failures resets the count whether or not a probe came in between. */
+    @Test
+    void progressBetweenFailuresResetsTheCountWithoutAProbe() {
+        ManualClock clock = new ManualClock();
+        java.util.concurrent.atomic.AtomicLong finished = new java.util.concurrent.atomic.AtomicLong();
+        StreamThreadFailures failures = new StreamThreadFailures(clock, finished::get);
+        failures.record(redisGaveUp());
+        failures.record(redisGaveUp());
+        finished.incrementAndGet();
+        failures.record(redisGaveUp());
+        failures.record(redisGaveUp());
+        assertEquals(Optional.empty(), failures.failing(), "two since the progress");
+        failures.record(redisGaveUp());
+        assertTrue(failures.failing().orElseThrow().startsWith("3 "));
+    }
+
+    /** Records processed again after an aborted transaction are not progress; a new offset is. */
+    @Test
+    void onlyOffsetsPastTheHighestFinishedCountAsProgress() {
+        CompressorMetrics metrics = new CompressorMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        metrics.finished("sac.documents", 0, 41);
+        metrics.finished("sac.documents", 0, 42);
+        assertEquals(2, metrics.recordsFinished());
+        metrics.finished("sac.documents", 0, 42);   // the replacement thread finished it again (its dead letter, say)
+        metrics.finished("sac.documents", 0, 41);
+        assertEquals(2, metrics.recordsFinished(), "processed again after an abort: no progress");
+        metrics.finished("sac.documents", 1, 0);
+        metrics.finished("sac.recompress", 0, 42);
+        metrics.finished("sac.documents", 0, 43);
+        assertEquals(5, metrics.recordsFinished());
+    }
+
     @Test
     void failuresOlderThanTheWindowAreForgotten() {
         ManualClock clock = new ManualClock();
