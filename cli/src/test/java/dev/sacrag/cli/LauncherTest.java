@@ -40,7 +40,7 @@ class LauncherTest {
         checkout = Files.createDirectories(tmp.resolve("checkout"));
         bin = Files.createDirectories(tmp.resolve("bin"));
         calls = tmp.resolve("calls.log");
-        Files.copy(Path.of("..", "sac"), checkout.resolve("sac"));
+        Files.copy(Files.exists(Path.of("..", "sac")) ? Path.of("..", "sac") : Path.of("sac"), checkout.resolve("sac"));
         executable(checkout.resolve("sac"));
         Files.writeString(checkout.resolve("pom.xml"), "<project/>\n");
         write("core/src/main/java/A.java", "class A {}\n");
@@ -57,9 +57,10 @@ class LauncherTest {
         stub("javac", "echo 'javac 17.0.12'");
         stub("redis-server", "echo 'Redis server v=7.2.4 sha=0'");
         stub("redis-benchmark", "true");
-        for (String apt : new String[] {"apt-get", "sudo", "npm"}) {
+        for (String apt : new String[] {"apt-get", "npm"}) {
             stub(apt, "echo \"" + apt + " $*\" >> \"$CALLS\"; exit 1");
         }
+        stub("sudo", "\"$@\"");   // as a user, the launcher installs through sudo: the apt-get stub records it
     }
 
     @Test
@@ -151,13 +152,27 @@ class LauncherTest {
         assertEquals(List.of(), commands(), "nothing installed or built: " + commands());
     }
 
+    /** The CLI runs on the JDK the build used: JAVA_HOME's, not an older java first on the PATH. */
+    @Test
+    void aJavaHomeJdkBuildsAndRunsTheCli() throws Exception {
+        Path jdk = Files.createDirectories(tmp.resolve("jdk-21/bin"));
+        Files.writeString(jdk.resolve("javac"), "#!/bin/bash\necho 'javac 21.0.5'\n");
+        Files.writeString(jdk.resolve("java"), "#!/bin/bash\necho \"java-home-java $*\" >> \"$CALLS\"\n");
+        executable(jdk.resolve("javac"));
+        executable(jdk.resolve("java"));
+        Run r = sac(List.of("JAVA_HOME=" + jdk.getParent()), "--version");
+        assertEquals(0, r.code, r.err);
+        assertEquals(List.of("mvn -B -q -DskipTests package", "java-home-java"), commands());
+    }
+
     @Test
     void sourcesChangedUnderARunningSacSaysSoAtOnce() throws Exception {
         sac("--version");
         write("core/src/main/java/A.java", "class A { int again; }\n");
         // a running sac JVM holds the build lock shared for its whole life
-        Process holder = new ProcessBuilder("flock", "-s", checkout.resolve("target/.build.lock").toString(), "sleep", "30")
-                .start();
+        // -o: flock holds the lock itself, not the sleep it runs, so destroying it lets go
+        Process holder = new ProcessBuilder("flock", "-o", "-s", checkout.resolve("target/.build.lock").toString(),
+                "sleep", "30").start();
         try {
             Thread.sleep(300);
             Process p = launcher(List.of(), "--version");
@@ -166,8 +181,10 @@ class LauncherTest {
             assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 10,
                     "the first line came after a silent wait");
             assertTrue(first.startsWith("sac: the sources changed"), first);
+            p.descendants().forEach(ProcessHandle::destroyForcibly);   // its flock, waiting for the lock
             p.destroyForcibly();
         } finally {
+            holder.descendants().forEach(ProcessHandle::destroyForcibly);
             holder.destroyForcibly();
         }
     }
