@@ -61,6 +61,14 @@ final class CompressionOptions {
                     + " commit (nothing is skipped) [env SAC_REDIS_RETRY_BUDGET, default ${DEFAULT-VALUE}].")
     Duration redisRetryBudget;
 
+    @Option(names = Flags.SESSION_TIMEOUT, paramLabel = "DURATION", defaultValue = "${env:SAC_SESSION_TIMEOUT:-10s}",
+            converter = CompressorCommand.Millis.class,
+            description = "Consumer group session: how long the partitions of a compressor that stopped without leaving"
+                    + " the group (killed, a failed stream thread) wait before another takes them; within the brokers'"
+                    + " group.min/max.session.timeout.ms (6s-30m by default), checked at start [env SAC_SESSION_TIMEOUT,"
+                    + " default ${DEFAULT-VALUE}; Kafka's own is 45s].")
+    Duration sessionTimeout;
+
     /** Sets these options on {@code builder}. */
     CompressorConfig.Builder applyTo(CompressorConfig.Builder builder) {
         return builder
@@ -72,6 +80,7 @@ final class CompressionOptions {
                 .commitInterval(commitInterval)
                 .maxPollRecords(maxPollRecords)
                 .maxCompressTime(maxCompressTime)
-                .redisRetryBudget(redisRetryBudget);
+                .redisRetryBudget(redisRetryBudget)
+                .sessionTimeout(sessionTimeout);
     }
 }

@@ -95,7 +95,7 @@ public final class CompressorApp implements AutoCloseable {
             throw new NoSuchFileException(config.modelDir().toString(), null, CompressorConfig.Flags.MODEL + ": no model folder there");
         }
         long deadLetterTopicBytes = TopicPreflight.check(config.bootstrapServers(), config.topics(), config.applicationId(),
-                CompressorTopology.maxStoredDocumentBytes(config.limits()));
+                CompressorTopology.maxStoredDocumentBytes(config.limits()), config.sessionTimeout());
         SacEngine engine = SacEngine.load(config.modelDir(), config.adapterDir());
         opened.add(engine);
         DocumentCompressor compressor = wrap.apply(new SacDocumentCompressor(engine,

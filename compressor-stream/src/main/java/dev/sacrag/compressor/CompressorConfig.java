@@ -39,8 +39,19 @@ public record CompressorConfig(
         int maxPollRecords,
         Duration maxCompressTime,
         Duration redisRetryBudget,
+        Duration sessionTimeout,
         java.util.OptionalInt metricsPort,
         String metricsBind) {
+
+    /**
+     * The main consumer's group session: how long the partitions of an instance that stopped
+     * without leaving the group (a replaced stream thread, a kill, Kafka Streams' close) wait
+     * before another takes them. Kafka's default is 45 s (KIP-735 raised it from 10 s to ride out
+     * network blips without a rebalance); here nothing is compressed meanwhile, and a rebalance
+     * of this one-thread app costs little, so 10 s. Heartbeats come from the consumer's own
+     * thread, so long compressions need no long session.
+     */
+    public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
 
     /** Flag names, shared with the CLI so that every validation message names the flag the user typed. */
     public static final class Flags {
@@ -64,6 +75,7 @@ public record CompressorConfig(
         public static final String MAX_POLL_RECORDS = "--max-poll-records";
         public static final String MAX_COMPRESS_TIME = "--max-compress-time";
         public static final String REDIS_RETRY_BUDGET = "--redis-retry-budget";
+        public static final String SESSION_TIMEOUT = "--session-timeout";
         public static final String METRICS_PORT = "--metrics-port";
         public static final String METRICS_BIND = "--metrics-bind";
 
@@ -107,6 +119,9 @@ public record CompressorConfig(
                 "must be between 1 and " + MAX_POLL_RECORDS_LIMIT + " (each record takes seconds), got " + maxPollRecords);
         requirePositive(maxCompressTime, Flags.MAX_COMPRESS_TIME);
         requirePositive(redisRetryBudget, Flags.REDIS_RETRY_BUDGET);
+        require(sessionTimeout != null && sessionTimeout.toMillis() >= 1_000 && sessionTimeout.compareTo(Duration.ofMinutes(30)) <= 0,
+                Flags.SESSION_TIMEOUT, "must be between 1s and 30m (the brokers' group.min/max.session.timeout.ms, 6s and"
+                        + " 30m by default, bound it too), got " + sessionTimeout);
         require(metricsPort != null, Flags.METRICS_PORT, "must be given ('off' for none)");
         metricsPort.ifPresent(port -> require(port >= 0 && port <= 65535, Flags.METRICS_PORT,
                 "must be a port (0 = any free port) or 'off', got " + port));
@@ -180,6 +195,7 @@ public record CompressorConfig(
         private int maxPollRecords = 1;
         private Duration maxCompressTime = Duration.ofSeconds(60);
         private Duration redisRetryBudget = Duration.ofSeconds(20);
+        private Duration sessionTimeout = DEFAULT_SESSION_TIMEOUT;
         private java.util.OptionalInt metricsPort = java.util.OptionalInt.empty();
         private String metricsBind = "0.0.0.0";
 
@@ -202,6 +218,7 @@ public record CompressorConfig(
         public Builder maxPollRecords(int v) { maxPollRecords = v; return this; }
         public Builder maxCompressTime(Duration v) { maxCompressTime = v; return this; }
         public Builder redisRetryBudget(Duration v) { redisRetryBudget = v; return this; }
+        public Builder sessionTimeout(Duration v) { sessionTimeout = v; return this; }
         /** @param v a port, 0 = any free port (see {@link CompressorApp#metricsPort}) */
         public Builder metricsPort(int v) { metricsPort = java.util.OptionalInt.of(v); return this; }
         /** No metrics or health endpoint (the builder's default). */
@@ -213,7 +230,7 @@ public record CompressorConfig(
             require(maxDocChars >= 1, Flags.MAX_DOC_CHARS, "must be >= 1, got " + maxDocChars);
             return new CompressorConfig(bootstrapServers, redis, applicationId, modelDir, adapterDir, ratio, blobDtype,
                     blobTtl, topics, new DocumentLimits(maxDocBytes, maxDocChars), maxDocumentTokens, stateDir,
-                    commitInterval, maxPollRecords, maxCompressTime, redisRetryBudget, metricsPort, metricsBind);
+                    commitInterval, maxPollRecords, maxCompressTime, redisRetryBudget, sessionTimeout, metricsPort, metricsBind);
         }
     }
 }

@@ -11,8 +11,6 @@ public final class CompressorStreamsConfig {
 
     /** Kafka's default buffer.memory. */
     private static final long DEFAULT_BUFFER_MEMORY = 32L << 20;
-    /** The main consumer's group session (Kafka's default 45 s; brokers accept 6 s and up by default). */
-    static final int SESSION_TIMEOUT_MS = 10_000;
 
     private CompressorStreamsConfig() {
     }
@@ -39,12 +37,10 @@ public final class CompressorStreamsConfig {
         p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), config.maxPollRecords());
         p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
                 Math.toIntExact(timeouts.maxPollInterval().toMillis()));
-        // A stream thread replaced after a failure (a Redis outage past its retry budget) does not leave
-        // the group, nor does a killed instance: their tasks stay with the dead member until its session
-        // times out, and nothing is compressed meanwhile (45 s with Kafka's default). Heartbeats come from
-        // the consumer's own thread, not from processing, so a long compression does not need a long session.
-        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), SESSION_TIMEOUT_MS);
-        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), SESSION_TIMEOUT_MS / 3);
+        // see CompressorConfig.DEFAULT_SESSION_TIMEOUT; a heartbeat every third of it, as Kafka's defaults
+        int session = Math.toIntExact(config.sessionTimeout().toMillis());
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), session);
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), session / 3);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 Math.toIntExact(timeouts.transactionTimeout().toMillis()));
         // Dead letters carry whole documents and the latest-documents changelog their JSON form.

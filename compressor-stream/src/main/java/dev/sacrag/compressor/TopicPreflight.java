@@ -48,7 +48,8 @@ final class TopicPreflight {
      *     take records of {@code storedDocumentBytes}
      * @return the dead-letter topic's max.message.bytes
      */
-    static long check(String bootstrapServers, CompressorTopics topics, String applicationId, int storedDocumentBytes) {
+    static long check(String bootstrapServers, CompressorTopics topics, String applicationId, int storedDocumentBytes,
+                      Duration sessionTimeout) {
         Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Math.toIntExact(TIMEOUT.toMillis())));
         try {
@@ -70,6 +71,7 @@ final class TopicPreflight {
             checkCompacted(topics.documents(), configs.get(topics.documents()));
             checkCompacted(topics.catalog(), configs.get(topics.catalog()));
             long deadLetterBytes = checkDeadLettersFit(topics, configs);
+            brokerConfig(admin).ifPresent(broker -> checkSessionTimeout(sessionTimeout, broker));
             String changelog = applicationId + "-" + CompressorTopology.DOCUMENTS_STORE + "-changelog";
             if (await(admin.listTopics().names(), "listing topics").contains(changelog)) {
                 checkChangelogFits(changelog, configs(admin, changelog).get(changelog), storedDocumentBytes);
@@ -174,6 +176,42 @@ final class TopicPreflight {
         Map<String, Config> byTopic = new HashMap<>();
         configs.forEach((resource, config) -> byTopic.put(resource.name(), config));
         return byTopic;
+    }
+
+    /**
+     * One broker's configuration (the group settings are cluster-wide in practice); empty where
+     * describing it is not allowed (ACLs): the session timeout is then not checked here.
+     */
+    private static java.util.Optional<Config> brokerConfig(Admin admin) {
+        java.util.Collection<org.apache.kafka.common.Node> nodes = await(admin.describeCluster().nodes(), "describing the cluster");
+        if (nodes.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, nodes.iterator().next().idString());
+        try {
+            return java.util.Optional.ofNullable(await(admin.describeConfigs(List.of(broker)).all(),
+                    "describing broker " + broker.name()).get(broker));
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.AuthorizationException) {
+                return java.util.Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * A session outside the brokers' bounds fails every join of the group (InvalidSessionTimeoutException),
+     * which would replace the stream thread for ever: refused at start instead, naming both.
+     */
+    static void checkSessionTimeout(Duration session, Config broker) {
+        long min = Long.parseLong(value(broker, "group.min.session.timeout.ms", "6000"));
+        long max = Long.parseLong(value(broker, "group.max.session.timeout.ms", "1800000"));
+        long ms = session.toMillis();
+        if (ms < min || ms > max) {
+            throw new IllegalStateException(CompressorConfig.Flags.SESSION_TIMEOUT + " " + session + " is outside the brokers'"
+                    + " group.min.session.timeout.ms=" + min + " and group.max.session.timeout.ms=" + max + ": the group"
+                    + " would refuse every join; choose a value between them");
+        }
     }
 
     /**

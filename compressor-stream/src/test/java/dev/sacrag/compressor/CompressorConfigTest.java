@@ -79,6 +79,11 @@ class CompressorConfigTest {
         int timeout = Math.toIntExact(c.timeouts().transactionTimeout().toMillis());
         assertEquals(timeout, p.get(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)));
         assertEquals(timeout, p.get(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG)));
+        assertEquals(10_000, p.get(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG)),
+                "not Kafka's 45 s: a stopped instance's partitions wait this long");
+        assertEquals(3_333, p.get(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG)));
+        assertEquals(30_000, CompressorStreamsConfig.of(valid().sessionTimeout(Duration.ofSeconds(30)).build())
+                .get(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG)));
         assertTrue((int) p.get(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG)) > c.limits().maxValueBytes(),
                 "a dead letter of the largest accepted value must fit a request");
         assertEquals(34L << 20, p.get(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG)),
@@ -114,6 +119,7 @@ class CompressorConfigTest {
                 new Invalid("--max-compress-time", b -> b.maxCompressTime(Duration.ofSeconds(-1))),
                 new Invalid("--redis-retry-budget", b -> b.redisRetryBudget(Duration.ZERO)),
                 new Invalid("--metrics-port", b -> b.metricsPort(70000)),
+                new Invalid("--session-timeout", b -> b.sessionTimeout(Duration.ofMillis(500))),
                 new Invalid("--metrics-bind", b -> b.metricsBind(" ")),
                 new Invalid("--max-compress-time", b -> b.maxCompressTime(Duration.ofMinutes(10)).maxPollRecords(4)));
     }

@@ -397,6 +397,13 @@ class CompressorIntegrationTest {
                 () -> CompressorApp.start(config("both").build()));
         assertTrue(expiring.getMessage().startsWith("both.anchor-caches has cleanup.policy=compact,delete"
                 + " (retention.ms=3600000, retention.bytes=-1)"), expiring.getMessage());
+
+        // the broker's group.min.session.timeout.ms is 6 s: every join of the group would be refused
+        createTopics("brief");
+        IllegalStateException brief = assertThrows(IllegalStateException.class,
+                () -> CompressorApp.start(config("brief").sessionTimeout(Duration.ofSeconds(2)).build()));
+        assertTrue(brief.getMessage().startsWith("--session-timeout PT2S is outside the brokers'"
+                + " group.min.session.timeout.ms=6000"), brief.getMessage());
     }
 
     /**
