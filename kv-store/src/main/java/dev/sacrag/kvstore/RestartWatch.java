@@ -14,9 +14,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * Tells a reconnect to the same server from one to a server that restarted: Lettuce reconnects
  * silently, and a Redis that restarted without persistence (or from a snapshot older than its
  * last writes) came back without blobs it held, which nothing else says until a question misses one. After each
- * reconnect it asks {@code INFO server} for the {@code run_id}, which a Redis process draws at
- * start; another one than before is a restart, counted ({@link #restarts}) and logged at WARN
- * with what to run. A server that refuses INFO (renamed, ACL) is not watched.
+ * reconnect it asks {@code INFO} for the {@code run_id}, which a Redis process draws at start;
+ * another one than before is a restart, counted ({@link #restarts}) and logged at WARN with what
+ * to run. Unless it is a failover: behind a failover endpoint (Sentinel, a managed service's
+ * primary address) a promoted replica has another run_id but the data, and says so by its
+ * {@code master_replid2}, the replication id of the primary it replaced; that is logged at INFO.
+ * A server that refuses INFO (renamed, ACL) is not watched.
  *
  * <p>Standalone servers only: a cluster client holds a connection per node, and failover already
  * changes the node behind a slot.
@@ -28,14 +31,29 @@ final class RestartWatch implements AutoCloseable {
     private final StatefulRedisConnection<byte[], byte[]> connection;
     private final String target;
     private final AtomicLong restarts = new AtomicLong();
-    private volatile String runId;
+    private volatile Server server;
     private final Disposable subscription;
 
-    private RestartWatch(StatefulRedisConnection<byte[], byte[]> connection, String target, String runId,
+    /** What tells one Redis process from another, and a failover from a restart. */
+    record Server(String runId, String replicationId, String previousReplicationId) {
+
+        /** From an INFO reply (its server and replication sections); empty without a run_id. */
+        static Optional<Server> of(String info) {
+            return field(info, "run_id").map(id -> new Server(id, field(info, "master_replid").orElse(""),
+                    field(info, "master_replid2").orElse("")));
+        }
+
+        /** Whether {@code now} is a replica promoted in place of this server: it continues its replication history. */
+        boolean succeededBy(Server now) {
+            return !replicationId.isEmpty() && !replicationId.matches("0+") && replicationId.equals(now.previousReplicationId);
+        }
+    }
+
+    private RestartWatch(StatefulRedisConnection<byte[], byte[]> connection, String target, Server server,
                          ClientResources resources) {
         this.connection = connection;
         this.target = target;
-        this.runId = runId;
+        this.server = server;
         this.subscription = resources.eventBus().get()
                 .filter(e -> e instanceof ConnectionActivatedEvent)
                 .subscribe(e -> check());
@@ -45,8 +63,8 @@ final class RestartWatch implements AutoCloseable {
     static Optional<RestartWatch> start(StatefulRedisConnection<byte[], byte[]> connection, String target,
                                         ClientResources resources) {
         try {
-            return runId(connection.sync().info("server"))
-                    .map(id -> new RestartWatch(connection, target, id, resources));
+            return Server.of(connection.sync().info())
+                    .map(server -> new RestartWatch(connection, target, server, resources));
         } catch (io.lettuce.core.RedisCommandExecutionException refused) {
             return Optional.empty();
         }
@@ -58,21 +76,28 @@ final class RestartWatch implements AutoCloseable {
     }
 
     private void check() {
-        connection.async().info("server").thenAccept(info -> runId(info).ifPresent(now -> {
-            String before = runId;
-            if (!now.equals(before)) {
-                runId = now;
-                restarts.incrementAndGet();
-                log.warn("Redis at {} restarted (run_id {} -> {}): blobs written since its last save are gone (all of"
-                        + " them without persistence); the query services ask for each missing one as it is needed,"
-                        + " `sac warm --rebuild` restores them all now", target, before, now);
+        connection.async().info().thenAccept(info -> Server.of(info).ifPresent(now -> {
+            Server before = server;
+            if (now.runId().equals(before.runId())) {
+                return;
             }
+            server = now;
+            if (before.succeededBy(now)) {
+                log.info("Redis at {} failed over to a replica (run_id {} -> {}): its data is kept", target,
+                        before.runId(), now.runId());
+                return;
+            }
+            restarts.incrementAndGet();
+            log.warn("Redis at {} restarted or was replaced (run_id {} -> {}): blobs written since its last save are"
+                    + " gone (all of them without persistence); the query services ask for each missing one as it is"
+                    + " needed, `sac warm --rebuild` restores them all now", target, before.runId(), now.runId());
         }));   // a failed INFO (the link dropped again) is tried at the next reconnect
     }
 
-    static Optional<String> runId(String info) {
-        return info.lines().map(String::trim).filter(l -> l.startsWith("run_id:"))
-                .map(l -> l.substring("run_id:".length())).filter(id -> !id.isEmpty()).findFirst();
+    static Optional<String> field(String info, String name) {
+        String prefix = name + ":";
+        return info.lines().map(String::trim).filter(l -> l.startsWith(prefix))
+                .map(l -> l.substring(prefix.length())).filter(v -> !v.isEmpty()).findFirst();
     }
 
     @Override

@@ -397,9 +397,17 @@ class AnchorKvStoreTest {
     }
 
     @Test
-    void theRunIdIsReadFromInfoServer() {
-        assertEquals(Optional.of("5a1e0c7d"), RestartWatch.runId("# Server\r\nredis_version:7.2.4\r\nrun_id:5a1e0c7d\r\ntcp_port:6379\r\n"));
-        assertEquals(Optional.empty(), RestartWatch.runId("# Server\nredis_version:7.2.4\n"));
+    void aPromotedReplicaIsAFailoverNotARestart() {
+        RestartWatch.Server primary = RestartWatch.Server.of("# Server\r\nredis_version:7.2.4\r\nrun_id:5a1e0c7d\r\n"
+                + "# Replication\r\nrole:master\r\nmaster_replid:aaaa1111\r\nmaster_replid2:0000000000\r\n").orElseThrow();
+        assertEquals(new RestartWatch.Server("5a1e0c7d", "aaaa1111", "0000000000"), primary);
+        RestartWatch.Server promoted = new RestartWatch.Server("77ee", "bbbb2222", "aaaa1111");
+        RestartWatch.Server restarted = new RestartWatch.Server("88ff", "cccc3333", "0000000000");
+        assertTrue(primary.succeededBy(promoted), "the replica took over the primary's replication history");
+        assertFalse(primary.succeededBy(restarted));
+        assertFalse(new RestartWatch.Server("1", "0000000000", "").succeededBy(new RestartWatch.Server("2", "x", "0000000000")),
+                "no replication history is nobody's");
+        assertEquals(Optional.empty(), RestartWatch.Server.of("# Server\nredis_version:7.2.4\n"));
     }
 
     @Test
