@@ -50,7 +50,13 @@ final class TopicScan implements AutoCloseable {
         this.topic = topic;
         this.consumer = consumer;
         try {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic, METADATA_TIMEOUT);
+            List<PartitionInfo> infos;
+            try {
+                infos = consumer.partitionsFor(topic, METADATA_TIMEOUT);
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                throw new IllegalStateException("no broker at " + where + " answered about topic " + topic + " within "
+                        + METADATA_TIMEOUT.toSeconds() + " s (is it running, and is that its address? --bootstrap-servers)", e);
+            }
             if (infos == null || infos.isEmpty()) {
                 throw new NoSuchTopic("topic " + topic + " does not exist on " + where);
             }
@@ -58,10 +64,10 @@ final class TopicScan implements AutoCloseable {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             this.ends = consumer.endOffsets(partitions);
-        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {   // the broker answered the lookup, not this
             consumer.close();
-            throw new IllegalStateException("no broker at " + where + " answered about topic " + topic + " within "
-                    + METADATA_TIMEOUT.toSeconds() + " s (is it running, and is that its address? --bootstrap-servers)", e);
+            throw new IllegalStateException("the brokers at " + where + " did not give the end offsets of topic " + topic
+                    + " in time (a partition without a leader?)", e);
         } catch (RuntimeException e) {
             consumer.close();
             throw e;

@@ -39,6 +39,19 @@ class TopicScanTest {
         org.junit.jupiter.api.Assertions.assertFalse(e instanceof TopicScan.NoSuchTopic,
                 "no broker is not 'no topic', which the control topic's reader takes for 'no active model'");
 
+        MockConsumer<byte[], byte[]> leaderless = new MockConsumer<>("earliest") {
+            @Override
+            public synchronized Map<TopicPartition, Long> endOffsets(java.util.Collection<TopicPartition> partitions) {
+                throw new org.apache.kafka.common.errors.TimeoutException("Failed to get offsets by times in 60000ms");
+            }
+        };
+        leaderless.updatePartitions(TOPIC, List.of(new PartitionInfo(TOPIC, 0, null, null, null)));
+        leaderless.updateBeginningOffsets(Map.of(P0, 0L));
+        IllegalStateException noLeader = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> new TopicScan(TOPIC, leaderless, "localhost:9092"));
+        org.junit.jupiter.api.Assertions.assertTrue(noLeader.getMessage().startsWith(
+                "the brokers at localhost:9092 did not give the end offsets of topic sac.documents"), noLeader.getMessage());
+
         MockConsumer<byte[], byte[]> none = new MockConsumer<>("earliest");   // a broker that has no such topic
         org.junit.jupiter.api.Assertions.assertThrows(TopicScan.NoSuchTopic.class, () -> new TopicScan(TOPIC, none, "b:9092"));
     }
