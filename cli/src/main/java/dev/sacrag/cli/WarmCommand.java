@@ -189,9 +189,16 @@ final class WarmCommand implements Callable<Integer> {
     /** What a rebuild left undone, a line per kind; none when every missing blob is back. */
     static List<String> rebuildProblems(BlobRebuild.Summary s, java.time.Duration timeout, String compressorAppId) {
         List<String> lines = new ArrayList<>();
+        if (s.evicted() > 0) {
+            lines.add(String.format(Locale.ROOT, "warm --rebuild: Redis evicted %,d keys while this ran to make room: the"
+                    + " blobs do not all fit (the catalog's need %,d bytes%s); raise its maxmemory, as running this again"
+                    + " would evict others for the ones it rebuilds", s.evicted(), s.catalogBytes(),
+                    s.maxMemory() > 0 ? String.format(Locale.ROOT, ", maxmemory is %,d", s.maxMemory()) : ""));
+        }
         if (!s.lostAgain().isEmpty()) {
-            lines.add("warm --rebuild: rebuilt, but missing from Redis again by the end (evicted, or Redis lost its data"
-                    + " while this ran; run warm --rebuild again): " + shortList(s.lostAgain()));
+            lines.add("warm --rebuild: rebuilt, but missing from Redis again by the end ("
+                    + (s.evicted() > 0 ? "evicted" : "evicted, or Redis lost its data while this ran; run warm --rebuild again")
+                    + "): " + shortList(s.lostAgain()));
         }
         if (!s.notRestored().isEmpty() && s.refused()) {
             lines.add("warm --rebuild: refused by the compressor (it processed their requests without rebuilding"

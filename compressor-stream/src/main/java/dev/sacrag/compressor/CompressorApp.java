@@ -115,6 +115,7 @@ public final class CompressorApp implements AutoCloseable {
         BlobSizeLimit blobLimit = blobLimit(spec, engine.config(), compressor.ratio(), compressor.modelId(), config.blobDtype());
         int maxTokens = blobLimit.tokenLimit(config.maxDocumentTokens(), engine.config().maxPositions(),
                 store.largestValueBytes());
+        store.memoryPolicy().flatMap(m -> evictionWarning(m, config.blobTtl().isPresent())).ifPresent(log::warn);
         long largestBlob = blobLimit.blobBytes(maxTokens);
         SlowRecordTimeouts timeouts = config.timeouts(AnchorKvStore.transferAllowance(largestBlob),
                 String.format(java.util.Locale.ROOT, "%d tokens, a blob of %,d bytes", maxTokens, largestBlob));
@@ -162,6 +163,30 @@ public final class CompressorApp implements AutoCloseable {
                 spec.keepsCapitalisedWords() ? ", capitalised words' tokens kept as anchors too" : "", config.topics().documents(),
                 config.topics().catalog(), config.redis(), timeouts.transactionTimeout());
         return app;
+    }
+
+    /**
+     * What a full Redis will do to compression, where it cannot make room for blobs: with {@code
+     * noeviction}, or a {@code volatile-*} policy while blobs have no expiry (no --blob-ttl), every
+     * blob write fails once memory is full (an OOM error, retried as an outage: the stream stops
+     * until memory is freed). With an {@code allkeys-*} policy Redis evicts blobs instead, and the
+     * query services have an evicted one recompressed when it is next asked for.
+     */
+    static Optional<String> evictionWarning(AnchorKvStore.MemoryPolicy memory, boolean blobsExpire) {
+        if (memory.maxMemory() == 0) {
+            return Optional.empty();
+        }
+        String policy = memory.policy();
+        boolean neverEvicted = policy.equals("noeviction") || policy.startsWith("volatile-") && !blobsExpire;
+        if (!neverEvicted) {
+            return Optional.empty();
+        }
+        return Optional.of(String.format(java.util.Locale.ROOT, "Redis has maxmemory %,d bytes and maxmemory-policy %s,"
+                + " under which blobs are never evicted%s: once it is full every blob write fails and compression stops"
+                + " (retried as an outage) until memory is freed; allkeys-lru lets Redis evict the least used blobs, which"
+                + " the query services have recompressed when next asked for", memory.maxMemory(), policy,
+                policy.equals("noeviction") ? "" : " (a volatile policy evicts keys with an expiry, and blobs have none"
+                        + " without " + CompressorConfig.Flags.BLOB_TTL + ")"));
     }
 
     /**

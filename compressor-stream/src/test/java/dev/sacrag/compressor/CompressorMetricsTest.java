@@ -57,4 +57,21 @@ class CompressorMetricsTest {
             assertTrue(!h.ready() && !h.live(), dead);
         }
     }
+
+    @Test
+    void aRedisThatCannotEvictBlobsIsNamedAtStart() {
+        String never = CompressorApp.evictionWarning(new dev.sacrag.kvstore.AnchorKvStore.MemoryPolicy(8 << 20, "noeviction"), false)
+                .orElseThrow();
+        assertTrue(never.startsWith("Redis has maxmemory 8,388,608 bytes and maxmemory-policy noeviction, under which"
+                + " blobs are never evicted: once it is full every blob write fails"), never);
+        String volatileLru = CompressorApp.evictionWarning(
+                new dev.sacrag.kvstore.AnchorKvStore.MemoryPolicy(8 << 20, "volatile-lru"), false).orElseThrow();
+        assertTrue(volatileLru.contains("blobs have none without --blob-ttl"), volatileLru);
+        assertEquals(java.util.Optional.empty(), CompressorApp.evictionWarning(
+                new dev.sacrag.kvstore.AnchorKvStore.MemoryPolicy(8 << 20, "volatile-lru"), true), "blobs expire: evictable");
+        assertEquals(java.util.Optional.empty(), CompressorApp.evictionWarning(
+                new dev.sacrag.kvstore.AnchorKvStore.MemoryPolicy(8 << 20, "allkeys-lru"), false));
+        assertEquals(java.util.Optional.empty(), CompressorApp.evictionWarning(
+                new dev.sacrag.kvstore.AnchorKvStore.MemoryPolicy(0, "noeviction"), false), "no limit: nothing to evict for");
+    }
 }

@@ -662,6 +662,38 @@ public final class AnchorKvStore implements AutoCloseable {
         return largest == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(largest);
     }
 
+    /**
+     * How Redis treats a full memory: {@code maxmemory} (0 = no limit) and {@code
+     * maxmemory-policy}; empty when the server does not say (CONFIG renamed or not allowed).
+     */
+    public Optional<MemoryPolicy> memoryPolicy() {
+        try {
+            Map<String, String> reply = redis.sync.configGet("maxmemory-policy");
+            String policy = reply == null ? null : reply.get("maxmemory-policy");
+            return policy == null ? Optional.empty() : Optional.of(new MemoryPolicy(configLong("maxmemory"), policy.trim()));
+        } catch (RedisCommandExecutionException e) {
+            return Optional.empty();
+        } catch (RedisException e) {
+            throw unavailable("CONFIG GET maxmemory-policy", null, e);
+        }
+    }
+
+    /** @param maxMemory bytes, 0 = no limit */
+    public record MemoryPolicy(long maxMemory, String policy) {
+    }
+
+    /** Keys Redis has evicted since it started ({@code INFO stats}); empty when it does not say. */
+    public OptionalLong evictedKeys() {
+        try {
+            return RestartWatch.field(redis.sync.info("stats"), "evicted_keys")
+                    .map(v -> OptionalLong.of(Long.parseLong(v))).orElse(OptionalLong.empty());
+        } catch (RedisCommandExecutionException | NumberFormatException e) {
+            return OptionalLong.empty();
+        } catch (RedisException e) {
+            throw unavailable("INFO stats", null, e);
+        }
+    }
+
     /** A numeric CONFIG GET parameter; 0 when the server does not say. */
     private long configLong(String parameter) {
         try {

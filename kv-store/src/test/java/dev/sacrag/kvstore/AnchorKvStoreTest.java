@@ -397,6 +397,24 @@ class AnchorKvStoreTest {
     }
 
     @Test
+    void theMemoryPolicyAndTheEvictedKeysAreRead() {
+        AnchorKvStore.MemoryPolicy launched = store.memoryPolicy().orElseThrow();
+        redis.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+        redis.call("CONFIG", "SET", "maxmemory", "3mb");
+        try {
+            assertEquals(new AnchorKvStore.MemoryPolicy(3 << 20, "allkeys-lru"), store.memoryPolicy().orElseThrow());
+            long before = store.evictedKeys().orElseThrow();
+            for (int i = 0; i < 40; i++) {   // 10 MB of blobs into 3 MB
+                store.put(RedisKeys.blobKey("acme", "m1", "big-" + i, 1), new byte[256 << 10], Optional.empty());
+            }
+            assertTrue(store.evictedKeys().orElseThrow() > before, "Redis made room by evicting blobs");
+        } finally {
+            redis.call("CONFIG", "SET", "maxmemory", Long.toString(launched.maxMemory()));
+            redis.call("CONFIG", "SET", "maxmemory-policy", launched.policy());
+        }
+    }
+
+    @Test
     void aPromotedReplicaIsAFailoverNotARestart() {
         RestartWatch.Server primary = RestartWatch.Server.of("# Server\r\nredis_version:7.2.4\r\nrun_id:5a1e0c7d\r\n"
                 + "# Replication\r\nrole:master\r\nmaster_replid:aaaa1111\r\nmaster_replid2:0000000000\r\n").orElseThrow();

@@ -74,10 +74,13 @@ public final class BlobRebuild {
      *     end (Redis evicted it, or lost its data while this ran), sorted
      * @param refused whether waiting ended because the compressor had processed every request (the
      *     documents not restored were refused), not because the timeout passed
+     * @param evicted keys Redis evicted while this ran (to make room: the blobs do not all fit), when it says
+     * @param catalogBytes the bytes of every live document's blob, as the catalog records them
+     * @param maxMemory Redis's maxmemory (0 = no limit, or not known)
      */
     public record Summary(String modelId, int checked, int missing, int requested, int restored,
                           List<String> notRestored, List<String> lostAgain, Duration elapsed, boolean verified,
-                          boolean refused) {
+                          boolean refused, long evicted, long catalogBytes, long maxMemory) {
 
         public String line() {
             return String.format(Locale.ROOT, "warm --rebuild: model %s: checked %d live documents, %d missing%s, "
@@ -96,7 +99,11 @@ public final class BlobRebuild {
         Duration read = TopicScan.readTimeout(s.timeout());
         LiveDocuments live = LiveDocuments.readCompressible(s.bootstrapServers(), t.documents(), t.deadLetter(), s.limits(),
                 s.modelId(), read);
+        java.util.OptionalLong evictedBefore = redis.evictedKeys();
+        long maxMemory = redis.memoryPolicy().map(AnchorKvStore.MemoryPolicy::maxMemory).orElse(0L);
         try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), read)) {
+            long catalogBytes = live.byId().values().stream().mapToLong(doc -> catalog.catalog()
+                    .find(doc.tenant(), doc.docId(), s.modelId()).map(CatalogEntry::bytes).orElse(0L)).sum();
             Map<String, LiveDocuments.Doc> missing = new HashMap<>();
             for (LiveDocuments.Doc doc : live.byId().values()) {
                 Optional<CatalogEntry> entry = catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId());
@@ -109,7 +116,7 @@ public final class BlobRebuild {
             int requested = sent.count();
             if (!s.await() || missing.isEmpty()) {
                 return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), List.of(), since(start),
-                        s.verify(), false);
+                        s.verify(), false, 0, catalogBytes, maxMemory);
             }
             Map<String, LiveDocuments.Doc> waiting = new HashMap<>(missing);
             boolean processed = awaitCatalog(s, catalog, waiting, sent.ends(), progress);
@@ -119,8 +126,12 @@ public final class BlobRebuild {
                             .map(e -> blobServes(e, redis, s.verify())).orElse(true));
             List<String> notRestored = gone.stream().filter(waiting::containsKey).toList();
             List<String> lostAgain = lostAgain(gone, waiting.keySet());
+            java.util.OptionalLong evictedAfter = redis.evictedKeys();
+            long evicted = evictedBefore.isPresent() && evictedAfter.isPresent()
+                    ? Math.max(0, evictedAfter.getAsLong() - evictedBefore.getAsLong()) : 0;
             return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - gone.size(),
-                    notRestored, lostAgain, since(start), s.verify(), processed && !notRestored.isEmpty());
+                    notRestored, lostAgain, since(start), s.verify(), processed && !notRestored.isEmpty(), evicted,
+                    catalogBytes, maxMemory);
         }
     }
 
