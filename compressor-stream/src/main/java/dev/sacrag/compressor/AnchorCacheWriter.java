@@ -66,15 +66,27 @@ final class AnchorCacheWriter {
     RetryPolicy.Budget redisBudget() {
         boolean[] warned = {false};   // a budget serves one record on one stream thread
         return settings.redisRetry().start(e -> {
-            c.metrics().failure("redis");
+            boolean full = outOfMemory(e);
+            c.metrics().failure(full ? "redis-oom" : "redis");
             if (warned[0]) {
                 log.debug("Redis still unavailable: {}", e.getMessage());
             } else {
                 warned[0] = true;
-                log.warn("Redis unavailable, retrying within the budget of {} (further attempts logged at DEBUG): {}",
+                log.warn("Redis {}, retrying within the budget of {} (further attempts logged at DEBUG): {}",
+                        full ? "is out of memory (maxmemory reached, and its policy does not evict blobs)" : "unavailable",
                         settings.redisRetry().budget(), e.getMessage());
             }
         }, c.closing());
+    }
+
+    /** Redis refused a write for its memory ({@code OOM command not allowed when used memory > 'maxmemory'}). */
+    static boolean outOfMemory(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("OOM command not allowed")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     Tokens tokenize(String text) {

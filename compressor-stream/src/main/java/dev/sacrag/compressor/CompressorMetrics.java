@@ -27,7 +27,8 @@ import java.util.Objects;
  * <li>{@code sac.compressor.recompress.requests{outcome}}: rebuilt, present, unknown-doc, unreadable-doc, other-model,
  *     too-large, failed (the tokenizer or the model threw: dead-lettered), malformed (a request that does not
  *     parse: dead-lettered); every request has one outcome</li>
- * <li>{@code sac.compressor.failures{kind}}: redis (one failed attempt), redis-gave-up (budget spent,
+ * <li>{@code sac.compressor.failures{kind}}: redis (one failed attempt), redis-oom (one attempt Redis refused for
+ *     its memory: maxmemory reached under a policy that does not evict blobs), redis-gave-up (budget spent,
  *     task failed), thread-replaced, slow-compression (over --max-compress-time)</li>
  * <li>{@code sac.compressor.compress.time}: tokenize + compress + encode, per document</li>
  * <li>{@code sac.compressor.bytes.written}: blob bytes written to Redis</li>

@@ -81,8 +81,8 @@ public record RetryPolicy(Duration initialBackoff, Duration maxBackoff, Duration
                     long left = budget.toNanos() - spentNanos;
                     if (left <= 0) {
                         throw new RetriesExhaustedException(what + ": blob store still unavailable after " + attempts
-                                + " attempt(s) within the retry budget of " + budget + "; failing the task so Kafka"
-                                + " Streams restarts it from the last commit", e);
+                                + " attempt(s) within the retry budget of " + budget + " (the last: " + e.getMessage()
+                                + "); failing the task so Kafka Streams restarts it from the last commit", e);
                     }
                     long pause = Math.min(backoff, left);
                     sleep(pause, what, e);

@@ -214,6 +214,28 @@ class CompressorIntegrationTest {
         }
     }
 
+    /** A full Redis that does not evict refuses writes with OOM: counted as such, retried, and nothing is lost. */
+    @Test
+    void aFullRedisThatDoesNotEvictIsCountedAsOutOfMemoryAndTheDocumentWaits() throws Exception {
+        CompressorTopics topics = createTopics("full");
+        String policy = redis(c -> c.configGet("maxmemory-policy").get("maxmemory-policy"));
+        String maxmemory = redis(c -> c.configGet("maxmemory").get("maxmemory"));
+        try (CompressorApp app = CompressorApp.start(config("full").build());
+             DocumentPublisher publisher = publisher(topics)) {
+            redis(c -> c.configSet("maxmemory-policy", "noeviction"));
+            redis(c -> c.configSet("maxmemory", "1"));   // below what it uses: every write is refused
+            publisher.publish(doc("full-doc", 1, text(3)));
+            publisher.flush();
+            awaitTrue(() -> app.metrics().count("failures", "kind", "redis-oom") >= 1, "the write refused for memory");
+            assertEquals(0, app.metrics().count("failures", "kind", "redis"), "not an outage: Redis answered");
+            redis(c -> c.configSet("maxmemory", maxmemory));
+            awaitCatalog(topics, latest -> latest.get(key("full-doc")) != null);
+        } finally {
+            redis(c -> c.configSet("maxmemory", maxmemory));
+            redis(c -> c.configSet("maxmemory-policy", policy));
+        }
+    }
+
     @Test
     void twoInstancesWithOneApplicationIdSplitThePartitionsAndCompressEveryDocumentOnce() throws Exception {
         CompressorTopics topics = createTopics("pair");

@@ -38,6 +38,7 @@ class RetryPolicyTest {
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
         assertTrue(took.compareTo(Duration.ofMillis(200)) >= 0 && took.compareTo(Duration.ofSeconds(2)) < 0, "took " + took);
         assertTrue(e.getMessage().startsWith("writing blob k: blob store still unavailable"), e.getMessage());
+        assertTrue(e.getMessage().contains("(the last: still down)"), "names what the last attempt met: " + e.getMessage());
         assertInstanceOf(BlobStoreUnavailableException.class, e.getCause());
     }
 
