@@ -123,7 +123,10 @@ public final class QueryServiceApp implements AutoCloseable {
         metrics.gauge("sac.query.documents", "Live documents in the retrieval index", index, DocumentIndex::size);
         metrics.gauge("sac.query.catalog.entries", "Compressed document versions known from the catalog", catalog, Catalog::size);
         WarmCache cache = new WarmCache(config.cache().budgetBytes(), metrics);
-        BlobSource blobs = new RedisBlobSource(store);
+        io.micrometer.core.instrument.Counter redisFailures = io.micrometer.core.instrument.Counter
+                .builder("sac.query.redis.failures").description("Blob reads Redis failed (unreachable, timed out, refused)")
+                .register(registry);
+        BlobSource blobs = new RedisBlobSource(store, redisFailures::increment, System::nanoTime);
         Preloader preloader = new Preloader(model::modelId, blobs, cache, e -> DocumentChooser.isCurrent(e, index, catalog));
         opened.push(preloader);
         QueryServiceConfig.Topics topics = config.topics();

@@ -280,6 +280,8 @@ class QueryServiceEndToEndTest {
         // the outage test's Redis came back as another process (it may restart it more than once)
         assertTrue(body.lines().anyMatch(l -> l.startsWith("sac_query_redis_restarts_total ")
                 && Double.parseDouble(l.substring(l.indexOf(' ') + 1)) >= 1), body);
+        assertTrue(body.lines().anyMatch(l -> l.startsWith("sac_query_redis_failures_total ")
+                && Double.parseDouble(l.substring(l.indexOf(' ') + 1)) >= 1), "the outage's failed reads are counted: " + body);
         HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + app.metricsPort().getAsInt() + "/health")).build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -12,10 +12,29 @@ import java.util.function.ToLongFunction;
 /** Blobs from Redis through the kv-store's pipelined multi-get. */
 public final class RedisBlobSource implements BlobSource {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RedisBlobSource.class);
+    /** At most one WARN this often during an outage: every Ask that needs Redis fails with it. */
+    static final java.time.Duration WARN_EVERY = java.time.Duration.ofSeconds(30);
+
     private final AnchorKvStore store;
+    private final Runnable onFailure;
+    private final java.util.function.LongSupplier nanoTime;
+    private final java.util.concurrent.atomic.AtomicLong nextWarn = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+    private final java.util.concurrent.atomic.AtomicLong unwarned = new java.util.concurrent.atomic.AtomicLong();
 
     public RedisBlobSource(AnchorKvStore store) {
+        this(store, () -> { }, System::nanoTime);
+    }
+
+    /**
+     * @param onFailure runs at every read Redis failed (unreachable, timed out, refused): the
+     *     service counts them ({@code sac.query.redis.failures}); a WARN says so at most every
+     *     {@link #WARN_EVERY}, with how many failed since the last
+     */
+    public RedisBlobSource(AnchorKvStore store, Runnable onFailure, java.util.function.LongSupplier nanoTime) {
         this.store = Objects.requireNonNull(store, "store");
+        this.onFailure = onFailure;
+        this.nanoTime = nanoTime;
     }
 
     @Override
@@ -23,8 +42,21 @@ public final class RedisBlobSource implements BlobSource {
         try {
             return store.getAll(keys);
         } catch (KvStoreUnavailableException e) {
-            throw new BlobStoreDownException(e.getMessage(), e);
+            throw failed(e);
         }
+    }
+
+    private BlobStoreDownException failed(KvStoreUnavailableException e) {
+        onFailure.run();
+        long failed = unwarned.incrementAndGet();
+        long now = nanoTime.getAsLong();
+        long next = nextWarn.get();
+        if ((next == Long.MIN_VALUE || now - next >= 0) && nextWarn.compareAndSet(next, now + WARN_EVERY.toNanos())) {
+            unwarned.addAndGet(-failed);
+            log.warn("Redis failed {} blob read(s) since the last warning (questions that need it fail UNAVAILABLE): {}",
+                    failed, e.getMessage());
+        }
+        return new BlobStoreDownException(e.getMessage(), e);
     }
 
     /** The store's {@link AnchorKvStore#readAll}: no new byte[] per blob. */
@@ -33,7 +65,7 @@ public final class RedisBlobSource implements BlobSource {
         try {
             return store.readAll(keys, expectedBytes, reader);
         } catch (KvStoreUnavailableException e) {
-            throw new BlobStoreDownException(e.getMessage(), e);
+            throw failed(e);
         }
     }
 }
