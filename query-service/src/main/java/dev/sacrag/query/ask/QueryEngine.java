@@ -90,8 +90,7 @@ public final class QueryEngine {
         String modelId = p.model().modelId();
         int maxPositions = p.model().maxPositions();
         DocumentChooser chooser = new DocumentChooser(p.index(), p.catalog(), modelId);
-        int budget = maxPositions - q.maxNewTokens() - q.question().getBytes(StandardCharsets.UTF_8).length
-                - PROMPT_RESERVE;
+        int budget = maxPositions - q.maxNewTokens() - p.model().questionTokens(q.question()) - PROMPT_RESERVE;
         // Retrieval composes no more than the adapter was trained on; documents the caller names are
         // decoded as asked, within the model's positions.
         List<DocumentChooser.Chosen> docs = q.docIds().isEmpty()

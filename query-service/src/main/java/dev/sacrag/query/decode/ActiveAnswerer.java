@@ -60,6 +60,11 @@ public final class ActiveAnswerer implements Answerer, AutoCloseable {
     }
 
     @Override
+    public int questionTokens(String question) {
+        return current.answerer().questionTokens(question);
+    }
+
+    @Override
     public dev.sacrag.core.sac.PromptPrefixCache.Stats promptCacheStats() {
         return current.answerer().promptCacheStats();
     }

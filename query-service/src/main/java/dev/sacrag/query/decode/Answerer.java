@@ -30,6 +30,15 @@ public interface Answerer {
         return Integer.MAX_VALUE;
     }
 
+    /**
+     * Tokens the question takes in the prompt. By default its UTF-8 bytes, which no byte-level
+     * tokenizer exceeds; an answerer with its model's tokenizer counts them, so a long question
+     * does not take positions from the documents that it will not use.
+     */
+    default int questionTokens(String question) {
+        return question.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    }
+
     /** Answers one request, calling its sink per token; an exception from the sink ends it. */
     Answer answer(DecodeRequest request);
 

@@ -43,6 +43,11 @@ public final class SacAnswerer implements Answerer {
     }
 
     @Override
+    public int questionTokens(String question) {
+        return engine.tokenizer().encode(question).length;
+    }
+
+    @Override
     public dev.sacrag.core.sac.PromptPrefixCache.Stats promptCacheStats() {
         return engine.promptCacheStats();
     }
