@@ -183,6 +183,10 @@ public final class QueryEngine {
             }
         } else {
             DocumentChooser.Retrieval r = chooser.retrieve(q.tenant(), q.query().orElseThrow(), q.topK(), Integer.MAX_VALUE);
+            if (!r.hits()) {   // as Ask says it: a warm of nothing is not a success
+                throw new QueryException(QueryException.Reason.NO_MATCH, "no document of tenant '" + q.tenant()
+                        + "' matches the query");
+            }
             r.chosen().forEach(c -> wanted.add(c.entry()));
             misses.addAll(r.uncompressed());
         }

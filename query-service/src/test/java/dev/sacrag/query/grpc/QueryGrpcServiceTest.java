@@ -291,6 +291,11 @@ class QueryGrpcServiceTest {
         assertEquals(2, r.getLoaded());
         assertEquals(List.of(), r.getMissesList());
         assertEquals(2, rig.cache.size());
+
+        StatusRuntimeException none = assertThrows(StatusRuntimeException.class,
+                () -> stub.warm(WarmRequest.newBuilder().setQuery("zzzqqq xxyy").build()));
+        assertEquals(Status.Code.NOT_FOUND, none.getStatus().getCode(), "as Ask says it, not OK with nothing loaded");
+        assertTrue(none.getStatus().getDescription().contains("matches the query"), none.getStatus().toString());
     }
 
     private void awaitAborted() throws InterruptedException {
