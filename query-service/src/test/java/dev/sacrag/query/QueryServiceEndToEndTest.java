@@ -275,6 +275,9 @@ class QueryServiceEndToEndTest {
         assertTrue(body.contains("sac_query_requests_total{rpc=\"Ask\",status=\"NOT_FOUND\"}"), body);
         assertTrue(body.contains("sac_query_requests_total{rpc=\"Ask\",status=\"UNAVAILABLE\"}"), body);
         assertTrue(body.contains("sac_query_stage_seconds_count{stage=\"first_token\"}"), body);
+        assertTrue(body.contains("sac_query_stage_seconds_bucket{stage=\"first_token\",le=\"0.25\"}")
+                && body.contains("sac_query_stage_seconds_bucket{stage=\"total\",le=\"+Inf\"}"),
+                "histogram buckets, for percentiles across replicas: " + body);
         assertTrue(body.contains("sac_query_inference_queue_depth"), body);
         assertTrue(body.contains("sac_query_cache_lookups_total{result=\"hit\"}"), body);
         // the outage test's Redis came back as another process (it may restart it more than once)

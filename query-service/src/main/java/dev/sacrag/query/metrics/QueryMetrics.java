@@ -61,7 +61,7 @@ public final class QueryMetrics {
                 .description("Recompress requests dropped because too many already waited to be sent").register(registry);
         this.inferenceRejected = Counter.builder("sac.query.inference.rejected")
                 .description("Questions refused because the inference queue was full").register(registry);
-        this.inferenceWait = Timer.builder("sac.query.inference.wait")
+        this.inferenceWait = Timer.builder("sac.query.inference.wait").serviceLevelObjectives(LATENCY_BUCKETS)
                 .description("Time questions waited for the inference executor").register(registry);
         this.inferenceBatch = DistributionSummary.builder("sac.query.inference.batch.size")
                 .description("Questions a batch started with (more may join it while it decodes)").register(registry);
@@ -84,8 +84,17 @@ public final class QueryMetrics {
 
     public void stage(Stage stage, Duration duration) {
         Timer.builder("sac.query.stage").tag("stage", stage.name().toLowerCase(Locale.ROOT))
+                .serviceLevelObjectives(LATENCY_BUCKETS)
                 .description("Wall-clock time of each stage of a question").register(registry).record(duration);
     }
+
+    /**
+     * Bucket bounds of the latency histograms ({@code _bucket{le=...}}), so that Prometheus can
+     * compute percentiles across replicas (histogram_quantile); a fixed, short set rather than
+     * Micrometer's ~70 percentile buckets per series: six stages times a replica count adds up.
+     */
+    static final Duration[] LATENCY_BUCKETS = java.util.stream.LongStream.of(5, 10, 25, 50, 100, 250, 500, 1_000, 2_500,
+            5_000, 10_000, 30_000).mapToObj(Duration::ofMillis).toArray(Duration[]::new);
 
     public void cacheHit() {
         cacheHits.increment();
