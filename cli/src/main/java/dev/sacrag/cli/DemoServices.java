@@ -156,7 +156,7 @@ final class DemoServices implements AutoCloseable {
                 .model(model.base(), model.adapter())
                 .topics(topics)
                 .stateDir(scratch.resolve("compressor-state"))
-                .metricsOff()
+                .metricsBind("127.0.0.1").metricsPort(0)   // any free port, this host only: printed with --keep-running
                 .build());
         keep(compressor);
         compressor.awaitRunning(START_TIMEOUT);
@@ -169,7 +169,7 @@ final class DemoServices implements AutoCloseable {
         settings.putAll(Map.of(
                 QuerySetting.PORT.flag(), "0",
                 QuerySetting.BIND.flag(), "127.0.0.1",
-                QuerySetting.METRICS_PORT.flag(), "off",
+                QuerySetting.METRICS_PORT.flag(), "0",
                 QuerySetting.BOOTSTRAP_SERVERS.flag(), stack.bootstrapServers(),
                 QuerySetting.REDIS.flag(), stack.redisUrl(),
                 QuerySetting.MODEL.flag(), model.base().toString(),
@@ -252,6 +252,9 @@ final class DemoServices implements AutoCloseable {
         say("  ./sac ask --target %s %s", target(), shellQuoted(example.question()));
         say("  ./sac docs list --bootstrap-servers %s", stack.bootstrapServers());
         say("  ./sac ingest MORE.txt --bootstrap-servers %s", stack.bootstrapServers());
+        say("metrics and health: query service http://127.0.0.1:%s/metrics (/health), compressor http://127.0.0.1:%s/metrics",
+                queryService.metricsPort().isPresent() ? queryService.metricsPort().getAsInt() : "-",
+                compressor.metricsPort().map(String::valueOf).orElse("-"));
     }
 
     /** {@code text} as one shell word: in single quotes, nothing in it is expanded ($, `, \). */
