@@ -189,7 +189,9 @@ final class WarmCommand implements Callable<Integer> {
     /** What a rebuild left undone, a line per kind; none when every missing blob is back. */
     static List<String> rebuildProblems(BlobRebuild.Summary s, java.time.Duration timeout, String compressorAppId) {
         List<String> lines = new ArrayList<>();
-        if (s.evicted() > 0) {
+        // evicted_keys counts the whole server (other data, normal traffic under allkeys-lru): a problem
+        // of this run only where blobs it rebuilt went again
+        if (s.evicted() > 0 && !s.lostAgain().isEmpty()) {
             lines.add(String.format(Locale.ROOT, "warm --rebuild: Redis evicted %,d keys while this ran to make room: the"
                     + " blobs do not all fit (the catalog's need %,d bytes%s); raise its maxmemory, as running this again"
                     + " would evict others for the ones it rebuilds", s.evicted(), s.catalogBytes(),

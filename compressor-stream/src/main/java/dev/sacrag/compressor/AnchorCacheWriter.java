@@ -73,7 +73,7 @@ final class AnchorCacheWriter {
             } else {
                 warned[0] = true;
                 log.warn("Redis {}, retrying within the budget of {} (further attempts logged at DEBUG): {}",
-                        full ? "is out of memory (maxmemory reached, and its policy does not evict blobs)" : "unavailable",
+                        full ? "is out of memory (maxmemory reached: it refused the write)" : "unavailable",
                         settings.redisRetry().budget(), e.getMessage());
             }
         }, c.closing());

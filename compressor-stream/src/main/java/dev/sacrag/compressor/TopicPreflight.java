@@ -37,6 +37,8 @@ import java.util.concurrent.TimeoutException;
  */
 final class TopicPreflight {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TopicPreflight.class);
+
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final Duration MISSING_TOPIC_GRACE = Duration.ofSeconds(3);
 
@@ -183,21 +185,28 @@ final class TopicPreflight {
      * describing it is not allowed (ACLs): the session timeout is then not checked here.
      */
     private static java.util.Optional<Config> brokerConfig(Admin admin) {
-        java.util.Collection<org.apache.kafka.common.Node> nodes = await(admin.describeCluster().nodes(), "describing the cluster");
-        if (nodes.isEmpty()) {
-            return java.util.Optional.empty();
-        }
-        ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, nodes.iterator().next().idString());
         try {
-            return java.util.Optional.ofNullable(await(admin.describeConfigs(List.of(broker)).all(),
-                    "describing broker " + broker.name()).get(broker));
-        } catch (IllegalStateException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.AuthorizationException) {
+            java.util.Collection<org.apache.kafka.common.Node> nodes = admin.describeCluster().nodes()
+                    .get(BROKER_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+            if (nodes.isEmpty()) {
                 return java.util.Optional.empty();
             }
-            throw e;
+            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, nodes.iterator().next().idString());
+            return java.util.Optional.ofNullable(admin.describeConfigs(List.of(broker)).all()
+                    .get(BROKER_CHECK.toMillis(), TimeUnit.MILLISECONDS).get(broker));
+        } catch (ExecutionException | TimeoutException e) {
+            // a check that helps, not one that may stop a start: ACLs, a managed service's refusal,
+            // one broker not answering
+            log.info("could not read the brokers' group session bounds ({}); {} is not checked against them",
+                    e.getCause() == null ? e : e.getCause(), CompressorConfig.Flags.SESSION_TIMEOUT);
+            return java.util.Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Optional.empty();
         }
     }
+
+    private static final Duration BROKER_CHECK = Duration.ofSeconds(10);
 
     /**
      * A session outside the brokers' bounds fails every join of the group (InvalidSessionTimeoutException),

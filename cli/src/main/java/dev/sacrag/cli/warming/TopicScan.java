@@ -67,7 +67,8 @@ final class TopicScan implements AutoCloseable {
         } catch (org.apache.kafka.common.errors.TimeoutException e) {   // the broker answered the lookup, not this
             consumer.close();
             throw new IllegalStateException("the brokers at " + where + " did not give the end offsets of topic " + topic
-                    + " in time (a partition without a leader?)", e);
+                    + " in time: is each partition's leader reachable at the address it advertises (a container's"
+                    + " host name seen from outside it, say), and does every partition have a leader?", e);
         } catch (RuntimeException e) {
             consumer.close();
             throw e;

@@ -94,7 +94,7 @@ public final class QueryMetrics {
      * Micrometer's ~70 percentile buckets per series: six stages times a replica count adds up.
      */
     static final Duration[] LATENCY_BUCKETS = java.util.stream.LongStream.of(5, 10, 25, 50, 100, 250, 500, 1_000, 2_500,
-            5_000, 10_000, 30_000).mapToObj(Duration::ofMillis).toArray(Duration[]::new);
+            5_000, 10_000, 30_000, 60_000, 120_000).mapToObj(Duration::ofMillis).toArray(Duration[]::new);
 
     public void cacheHit() {
         cacheHits.increment();
