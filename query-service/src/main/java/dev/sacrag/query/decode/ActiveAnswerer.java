@@ -59,9 +59,18 @@ public final class ActiveAnswerer implements Answerer, AutoCloseable {
         return current.answerer().maxComposedTokens();
     }
 
+    /**
+     * Under the read lock, as a batch is decoded: a swap closes the replaced engine and its
+     * native tokenizer, which a count on a caller's thread could otherwise be using.
+     */
     @Override
     public int questionTokens(String question) {
-        return current.answerer().questionTokens(question);
+        lock.readLock().lock();
+        try {
+            return current.answerer().questionTokens(question);
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     @Override

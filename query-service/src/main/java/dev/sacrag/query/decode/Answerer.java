@@ -31,9 +31,11 @@ public interface Answerer {
     }
 
     /**
-     * Tokens the question takes in the prompt. By default its UTF-8 bytes, which no byte-level
-     * tokenizer exceeds; an answerer with its model's tokenizer counts them, so a long question
-     * does not take positions from the documents that it will not use.
+     * Positions the question takes after the documents. By default its UTF-8 bytes, which no
+     * byte-level tokenizer exceeds (the caller keeps a margin for the prompt around it); an
+     * answerer with its model counts the whole prompt ([LM], question and answer prompts, the
+     * question) as its decoder tokenizes it, so a long question does not take positions from the
+     * documents that it will not use.
      */
     default int questionTokens(String question) {
         return question.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;

@@ -44,7 +44,7 @@ public final class SacAnswerer implements Answerer {
 
     @Override
     public int questionTokens(String question) {
-        return engine.tokenizer().encode(question).length;
+        return engine.promptTokens(question);
     }
 
     @Override

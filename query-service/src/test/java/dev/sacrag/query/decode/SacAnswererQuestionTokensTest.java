@@ -24,7 +24,7 @@ class SacAnswererQuestionTokensTest {
             String question = "Where does Lainei Tyantrou live? " + "please ".repeat(245);
             int bytes = question.getBytes(StandardCharsets.UTF_8).length;
             int tokens = answerer.questionTokens(question);
-            assertEquals(engine.tokenizer().encode(question).length, tokens);
+            assertTrue(tokens > engine.tokenizer().encode(question).length, "the prompt around it and [LM] count too");
             assertTrue(tokens < bytes / 2, tokens + " tokens for " + bytes + " bytes");
             assertTrue(engine.config().maxPositions() - tokens - 64 > 1000,
                     "room left for documents beside the question: " + (engine.config().maxPositions() - tokens - 64));

@@ -298,6 +298,26 @@ class QueryGrpcServiceTest {
         assertTrue(none.getStatus().getDescription().contains("matches the query"), none.getStatus().toString());
     }
 
+    /** A long question takes the positions its tokens take, as the answerer counts them, not its bytes. */
+    @Test
+    void aLongQuestionTakesItsTokensOfThePositions() throws Exception {
+        AskLimits longQuestions = new AskLimits("default", 2, 4, 5000, 8, 16, Duration.ofSeconds(30));
+        String question = "Who wrote the first program? " + "x".repeat(4040);
+        var bytes = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), longQuestions);   // counts bytes: no room left
+        StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+                () -> drain(bytes, ask(question).toBuilder().addDocIds("ada").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, refused.getStatus().getCode(), refused.getStatus().toString());
+        stop();
+
+        var tokens = start(new FakeAnswerer(EngineRig.MODEL, 2, 0) {
+            @Override
+            public int questionTokens(String q) {
+                return 12;   // as a tokenizer with a token for a run of x's might
+            }
+        }, longQuestions);
+        assertEquals(1, last(tokens.ask(ask(question).toBuilder().addDocIds("ada").build())).getResult().getDocumentsCount());
+    }
+
     private void awaitAborted() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (rig.answerer.aborted.get() == 0 && System.nanoTime() < deadline) {

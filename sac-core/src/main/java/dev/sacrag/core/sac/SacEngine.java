@@ -358,6 +358,14 @@ public final class SacEngine implements AutoCloseable {
         return base.config();
     }
 
+    /**
+     * Positions the decoder's prompt after the anchors takes for {@code question}: [LM], then the
+     * question prompt, the question and the answer prompt, tokenized as the decoder does.
+     */
+    public int promptTokens(String question) {
+        return 1 + decoder.questionTokens(this, question).length;
+    }
+
     public TextTokenizer tokenizer() {
         return tokenizer;
     }
