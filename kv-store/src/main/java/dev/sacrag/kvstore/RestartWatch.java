@@ -31,21 +31,35 @@ final class RestartWatch implements AutoCloseable {
     private final StatefulRedisConnection<byte[], byte[]> connection;
     private final String target;
     private final AtomicLong restarts = new AtomicLong();
+    /** nanoTime of the first disconnect since the server was last seen; 0: connected, or not known. */
+    private final AtomicLong disconnectedAt = new AtomicLong();
     private volatile Server server;
     private final Disposable subscription;
 
-    /** What tells one Redis process from another, and a failover from a restart. */
-    record Server(String runId, String replicationId, String previousReplicationId) {
+    /**
+     * What tells one Redis process from another, and a failover from a restart.
+     *
+     * @param uptimeSeconds {@code uptime_in_seconds}; -1 when not said
+     */
+    record Server(String runId, String replicationId, String previousReplicationId, long uptimeSeconds) {
 
         /** From an INFO reply (its server and replication sections); empty without a run_id. */
         static Optional<Server> of(String info) {
             return field(info, "run_id").map(id -> new Server(id, field(info, "master_replid").orElse(""),
-                    field(info, "master_replid2").orElse("")));
+                    field(info, "master_replid2").orElse(""),
+                    field(info, "uptime_in_seconds").map(Long::parseLong).orElse(-1L)));
         }
 
-        /** Whether {@code now} is a replica promoted in place of this server: it continues its replication history. */
-        boolean succeededBy(Server now) {
-            return !replicationId.isEmpty() && !replicationId.matches("0+") && replicationId.equals(now.previousReplicationId);
+        /**
+         * Whether {@code now} is a replica promoted in place of this server, which keeps the data:
+         * it continues this server's replication history ({@code master_replid2}) <em>and</em> was
+         * already running when the link dropped ({@code secondsDown} ago). The first alone is not
+         * enough: since Redis 7.0 a primary restarted from a snapshot also takes its old id as
+         * {@code master_replid2}, and it lost what was written after the snapshot.
+         */
+        boolean succeededBy(Server now, double secondsDown) {
+            return !replicationId.isEmpty() && !replicationId.matches("0+") && replicationId.equals(now.previousReplicationId)
+                    && now.uptimeSeconds > secondsDown + 1;
         }
     }
 
@@ -54,9 +68,13 @@ final class RestartWatch implements AutoCloseable {
         this.connection = connection;
         this.target = target;
         this.server = server;
-        this.subscription = resources.eventBus().get()
-                .filter(e -> e instanceof ConnectionActivatedEvent)
-                .subscribe(e -> check());
+        this.subscription = resources.eventBus().get().subscribe(e -> {
+            if (e instanceof io.lettuce.core.event.connection.DisconnectedEvent) {
+                disconnectedAt.compareAndSet(0, System.nanoTime());
+            } else if (e instanceof ConnectionActivatedEvent) {
+                check();
+            }
+        });
     }
 
     /** Watches the server {@code connection} is connected to now; empty when it does not say its run id. */
@@ -76,13 +94,15 @@ final class RestartWatch implements AutoCloseable {
     }
 
     private void check() {
+        long down = disconnectedAt.getAndSet(0);
+        double secondsDown = down == 0 ? Double.MAX_VALUE : (System.nanoTime() - down) / 1e9;
         connection.async().info().thenAccept(info -> Server.of(info).ifPresent(now -> {
             Server before = server;
             if (now.runId().equals(before.runId())) {
                 return;
             }
             server = now;
-            if (before.succeededBy(now)) {
+            if (before.succeededBy(now, secondsDown)) {
                 log.info("Redis at {} failed over to a replica (run_id {} -> {}): its data is kept", target,
                         before.runId(), now.runId());
                 return;

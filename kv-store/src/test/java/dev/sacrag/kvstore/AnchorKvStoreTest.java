@@ -417,13 +417,18 @@ class AnchorKvStoreTest {
     @Test
     void aPromotedReplicaIsAFailoverNotARestart() {
         RestartWatch.Server primary = RestartWatch.Server.of("# Server\r\nredis_version:7.2.4\r\nrun_id:5a1e0c7d\r\n"
-                + "# Replication\r\nrole:master\r\nmaster_replid:aaaa1111\r\nmaster_replid2:0000000000\r\n").orElseThrow();
-        assertEquals(new RestartWatch.Server("5a1e0c7d", "aaaa1111", "0000000000"), primary);
-        RestartWatch.Server promoted = new RestartWatch.Server("77ee", "bbbb2222", "aaaa1111");
-        RestartWatch.Server restarted = new RestartWatch.Server("88ff", "cccc3333", "0000000000");
-        assertTrue(primary.succeededBy(promoted), "the replica took over the primary's replication history");
-        assertFalse(primary.succeededBy(restarted));
-        assertFalse(new RestartWatch.Server("1", "0000000000", "").succeededBy(new RestartWatch.Server("2", "x", "0000000000")),
+                + "uptime_in_seconds:86400\r\n# Replication\r\nrole:master\r\nmaster_replid:aaaa1111\r\n"
+                + "master_replid2:0000000000\r\n").orElseThrow();
+        assertEquals(new RestartWatch.Server("5a1e0c7d", "aaaa1111", "0000000000", 86400), primary);
+        RestartWatch.Server promoted = new RestartWatch.Server("77ee", "bbbb2222", "aaaa1111", 3600);
+        RestartWatch.Server restarted = new RestartWatch.Server("88ff", "cccc3333", "0000000000", 2);
+        // Redis 7 restarted from a snapshot taken while it had replicas: its old id as master_replid2, but just started
+        RestartWatch.Server fromSnapshot = new RestartWatch.Server("99aa", "dddd4444", "aaaa1111", 2);
+        assertTrue(primary.succeededBy(promoted, 5.0), "a replica running before the link dropped took over");
+        assertFalse(primary.succeededBy(restarted, 5.0));
+        assertFalse(primary.succeededBy(fromSnapshot, 5.0), "started after the link dropped: a restart, writes lost");
+        assertFalse(primary.succeededBy(promoted, Double.MAX_VALUE), "when the drop is not known: a restart");
+        assertFalse(new RestartWatch.Server("1", "0000000000", "", 9).succeededBy(new RestartWatch.Server("2", "x", "0000000000", 99), 1),
                 "no replication history is nobody's");
         assertEquals(Optional.empty(), RestartWatch.Server.of("# Server\nredis_version:7.2.4\n"));
     }
