@@ -57,7 +57,6 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         context.recordMetadata().ifPresent(m -> metrics.recordIn(m.topic()));
         try {
             handle(record);
-            context.recordMetadata().ifPresent(m -> metrics.finished(m.topic(), m.partition(), m.offset()));
         } catch (RetriesExhaustedException e) {
             // Rethrown: the task fails and restarts from the last commit; skipping would lose the document.
             metrics.failure("redis-gave-up");

@@ -148,7 +148,17 @@ public final class CompressorApp implements AutoCloseable {
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         opened.add(streamsMetrics);
-        StreamThreadFailures threadFailures = new StreamThreadFailures(Clock.systemUTC(), metrics::recordsFinished);
+        // progress for health: committed offsets, sampled every second on a thread of its own (not from the
+        // stream thread's failure handler, which should not call back into KafkaStreams)
+        CommittedProgress progress = new CommittedProgress(() -> committedOffsets(streams));
+        java.util.concurrent.ScheduledExecutorService sampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "compressor-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        sampler.scheduleWithFixedDelay(progress::sample, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        opened.add(sampler::shutdownNow);
+        StreamThreadFailures threadFailures = new StreamThreadFailures(Clock.systemUTC(), progress::advances);
         Optional<MetricsServer> server = Optional.empty();
         if (config.metricsPort().isPresent()) {
             server = Optional.of(MetricsServer.start(registry, new InetSocketAddress(config.metricsBind(), config.metricsPort().getAsInt()),
@@ -163,6 +173,18 @@ public final class CompressorApp implements AutoCloseable {
                 spec.keepsCapitalisedWords() ? ", capitalised words' tokens kept as anchors too" : "", config.topics().documents(),
                 config.topics().catalog(), config.redis(), timeouts.transactionTimeout());
         return app;
+    }
+
+    /** The committed offsets of the stream's active tasks now; none while it is not running. */
+    private static java.util.Map<org.apache.kafka.common.TopicPartition, Long> committedOffsets(KafkaStreams streams) {
+        java.util.Map<org.apache.kafka.common.TopicPartition, Long> offsets = new java.util.HashMap<>();
+        try {
+            streams.metadataForLocalThreads().forEach(thread -> thread.activeTasks()
+                    .forEach(task -> offsets.putAll(task.committedOffsets())));
+        } catch (RuntimeException notRunning) {   // starting, stopping, failed: nothing committed to read
+            return java.util.Map.of();
+        }
+        return offsets;
     }
 
     /**

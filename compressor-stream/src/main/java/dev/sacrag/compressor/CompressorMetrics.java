@@ -41,9 +41,6 @@ public final class CompressorMetrics {
     private final MeterRegistry registry;
     private final Timer compressTime;
     private final Counter bytesWritten;
-    private final java.util.concurrent.atomic.AtomicLong finished = new java.util.concurrent.atomic.AtomicLong();
-    /** Per topic-partition, the highest offset finished so far. */
-    private final java.util.concurrent.ConcurrentHashMap<String, Long> finishedUpTo = new java.util.concurrent.ConcurrentHashMap<>();
 
     public CompressorMetrics(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -91,29 +88,6 @@ public final class CompressorMetrics {
 
     void failure(String kind) {
         registry.counter(PREFIX + "failures", "kind", kind).increment();
-    }
-
-    /**
-     * A record processed to its end (whatever the outcome) at {@code offset}. Only an offset past
-     * every one finished before on its partition counts as progress: after a failed task, the
-     * replacement thread processes again the records whose transaction aborted, and finishing them
-     * again is not progress (a dead letter before a record that waits for Redis would otherwise
-     * read as the compressor working through the outage).
-     */
-    void finished(String topic, int partition, long offset) {
-        boolean[] past = {false};
-        finishedUpTo.compute(topic + "-" + partition, (tp, before) -> {
-            past[0] = before == null || offset > before;
-            return past[0] ? offset : before;
-        });
-        if (past[0]) {
-            finished.incrementAndGet();
-        }
-    }
-
-    /** Records finished past the highest offset finished before them, since start: what health counts as progress. */
-    long recordsFinished() {
-        return finished.get();
     }
 
     /** Current value of a counter this class writes; 0 when it was never incremented. */

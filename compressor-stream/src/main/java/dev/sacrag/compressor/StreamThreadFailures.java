@@ -14,9 +14,9 @@ import java.util.function.LongSupplier;
  * one that is only being restarted. A failed thread is replaced ({@code REPLACE_THREAD}) and
  * Kafka Streams stays RUNNING throughout, so its state alone reads healthy while every
  * replacement fails again (Redis down, a broker refusing the transactions): {@link #failing}
- * says so once {@link #THRESHOLD} threads have failed within {@link #WINDOW} and no record has
- * been finished since the last of them. A finished record (progress, counted by the caller) ends
- * it at once, so a compressor that has recovered reads ready without waiting out the window.
+ * says so once {@link #THRESHOLD} threads have failed within {@link #WINDOW} and nothing has been
+ * committed since the last of them. A commit (progress, counted by the caller) ends it at once,
+ * so a compressor that has recovered reads ready without waiting out the window.
  *
  * <p>Thread-safe: stream threads record, the metrics server's threads read.
  */
@@ -34,8 +34,8 @@ final class StreamThreadFailures {
     private long progressAtLastFailure;
 
     /**
-     * @param progress new records finished since start ({@link CompressorMetrics#recordsFinished}: records
-     *     processed again after an aborted transaction do not count)
+     * @param progress committed offsets' advances since start ({@link CommittedProgress}: records processed
+     *     and then rolled back by a failure do not count)
      */
     StreamThreadFailures(Clock clock, LongSupplier progress) {
         this.clock = clock;

@@ -208,7 +208,13 @@ class CompressorIntegrationTest {
                 }
             }
             app.awaitRunning(WAIT);
-            assertTrue(get(port, "/health").startsWith("200 "), "records get through again: ready at once");
+            awaitTrue(() -> {
+                try {
+                    return get(port, "/health").startsWith("200 ");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "records get through again and are committed: ready");
             assertTrue(get(port, "/metrics").contains("sac_compressor_redis_restarts_total 1.0"),
                     "Redis came back as another process, empty: counted");
         }

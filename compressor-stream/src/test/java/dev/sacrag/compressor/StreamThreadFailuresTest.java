@@ -92,20 +92,27 @@ class StreamThreadFailuresTest {
         assertTrue(failures.failing().orElseThrow().startsWith("3 "));
     }
 
-    /** Records processed again after an aborted transaction are not progress; a new offset is. */
+    /** A committed offset past the highest seen is progress; the first seen of a partition, or one rolled back, is not. */
     @Test
-    void onlyOffsetsPastTheHighestFinishedCountAsProgress() {
-        CompressorMetrics metrics = new CompressorMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
-        metrics.finished("sac.documents", 0, 41);
-        metrics.finished("sac.documents", 0, 42);
-        assertEquals(2, metrics.recordsFinished());
-        metrics.finished("sac.documents", 0, 42);   // the replacement thread finished it again (its dead letter, say)
-        metrics.finished("sac.documents", 0, 41);
-        assertEquals(2, metrics.recordsFinished(), "processed again after an abort: no progress");
-        metrics.finished("sac.documents", 1, 0);
-        metrics.finished("sac.recompress", 0, 42);
-        metrics.finished("sac.documents", 0, 43);
-        assertEquals(5, metrics.recordsFinished());
+    void onlyCommittedOffsetsPastTheHighestSeenCountAsProgress() {
+        java.util.Map<org.apache.kafka.common.TopicPartition, Long> committed = new java.util.HashMap<>();
+        CommittedProgress progress = new CommittedProgress(() -> java.util.Map.copyOf(committed));
+        org.apache.kafka.common.TopicPartition p0 = new org.apache.kafka.common.TopicPartition("sac.documents", 0);
+        org.apache.kafka.common.TopicPartition p1 = new org.apache.kafka.common.TopicPartition("sac.documents", 1);
+        committed.put(p0, 41L);
+        progress.sample();
+        assertEquals(0, progress.advances(), "a task just assigned: its offset is where it starts");
+        committed.put(p0, 43L);
+        progress.sample();
+        progress.sample();
+        assertEquals(1, progress.advances());
+        committed.put(p0, 42L);   // moved back (reassigned elsewhere and back, say)
+        committed.put(p1, 7L);
+        progress.sample();
+        assertEquals(1, progress.advances(), "neither a step back nor a new partition is progress");
+        committed.put(p1, 8L);
+        progress.sample();
+        assertEquals(2, progress.advances());
     }
 
     @Test
