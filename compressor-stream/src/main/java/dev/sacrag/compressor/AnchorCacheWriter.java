@@ -39,6 +39,17 @@ final class AnchorCacheWriter {
 
     private final CompressionSettings settings;
     private final Collaborators c;
+    /** When each document's blob was last rebuilt on request, per doc id (the most recent 10,000; shared by the tasks). */
+    private final java.util.Map<String, java.time.Instant> rebuilt = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<String, java.time.Instant> eldest) {
+                    return size() > 10_000;
+                }
+            });
+
+    /** A blob rebuilt again this soon after its last rebuild was evicted or lost in between. */
+    static final java.time.Duration REBUILT_AGAIN_WITHIN = java.time.Duration.ofMinutes(10);
 
     AnchorCacheWriter(CompressionSettings settings, Collaborators collaborators) {
         this.settings = settings;
@@ -77,6 +88,22 @@ final class AnchorCacheWriter {
                         settings.redisRetry().budget(), e.getMessage());
             }
         }, c.closing());
+    }
+
+    /**
+     * Records that {@code docId}'s blob was rebuilt on request now; returns how long ago the one
+     * before was, when within {@link #REBUILT_AGAIN_WITHIN}: Redis dropped the blob again soon
+     * after it was written (evicted to make room, most likely), which a question naming it will
+     * meet over and over.
+     */
+    java.util.Optional<java.time.Duration> rebuiltAgain(String docId) {
+        java.time.Instant now = c.clock().instant();
+        java.time.Instant before = rebuilt.put(docId, now);
+        if (before == null) {
+            return java.util.Optional.empty();
+        }
+        java.time.Duration since = java.time.Duration.between(before, now);
+        return since.compareTo(REBUILT_AGAIN_WITHIN) <= 0 ? java.util.Optional.of(since) : java.util.Optional.empty();
     }
 
     /** Redis refused a write for its memory ({@code OOM command not allowed when used memory > 'maxmemory'}). */

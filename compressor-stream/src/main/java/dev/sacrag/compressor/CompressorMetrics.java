@@ -27,6 +27,8 @@ import java.util.Objects;
  * <li>{@code sac.compressor.recompress.requests{outcome}}: rebuilt, present, unknown-doc, unreadable-doc, other-model,
  *     too-large, failed (the tokenizer or the model threw: dead-lettered), malformed (a request that does not
  *     parse: dead-lettered); every request has one outcome</li>
+ * <li>{@code sac.compressor.blobs.rebuilt.again}: blobs rebuilt on request within 10 minutes of their last
+ *     rebuild: Redis dropped them in between (evicting to make room, most likely)</li>
  * <li>{@code sac.compressor.failures{kind}}: redis (one failed attempt), redis-oom (one attempt Redis refused for
  *     its memory: maxmemory reached under a policy that does not evict blobs), redis-gave-up (budget spent,
  *     task failed), thread-replaced, slow-compression (over --max-compress-time)</li>
@@ -80,6 +82,10 @@ public final class CompressorMetrics {
 
     void deleted() {
         registry.counter(PREFIX + "documents.deleted").increment();
+    }
+
+    void rebuiltAgain() {
+        registry.counter(PREFIX + "blobs.rebuilt.again").increment();
     }
 
     void recompress(String outcome) {

@@ -80,6 +80,16 @@ final class RecompressProcessor extends CacheProcessor {
             metrics.recompress("too-large");
             return;
         }
-        metrics.recompress(compressAndEmit(doc, tokens.get(), previous, redis, record) ? "rebuilt" : "failed");
+        if (!compressAndEmit(doc, tokens.get(), previous, redis, record)) {
+            metrics.recompress("failed");
+            return;
+        }
+        metrics.recompress("rebuilt");
+        writer.rebuiltAgain(doc.getDocId()).ifPresent(since -> {
+            metrics.rebuiltAgain();
+            log.warn("rebuilt the blob of {} again, {} s after its last rebuild: Redis dropped it in between (evicted to make"
+                    + " room, most likely: its maxmemory may be too small for the documents being asked about; see its"
+                    + " evicted_keys)", doc.getDocId(), since.toSeconds());
+        });
     }
 }

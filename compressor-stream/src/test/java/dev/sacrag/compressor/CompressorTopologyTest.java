@@ -572,6 +572,13 @@ class CompressorTopologyTest {
         assertTrue(redis.blobs.containsKey(keyOf("doc-1", 7)));
         assertEquals(2, model.compressions());
         assertEquals(1, count("recompress.requests", "outcome", "rebuilt"));
+        assertEquals(0, count("blobs.rebuilt.again"), "the first rebuild is no sign of thrashing");
+
+        redis.blobs.clear();   // evicted again soon after the rebuild: Redis is too small for what is asked of it
+        requestRecompress("doc-1", "{\"tenant\":\"acme\",\"reason\":\"blob-evicted\",\"modelId\":\"" + MODEL + "\"}");
+        catalog.readValue();
+        assertEquals(2, count("recompress.requests", "outcome", "rebuilt"));
+        assertEquals(1, count("blobs.rebuilt.again"));
     }
 
     @Test
