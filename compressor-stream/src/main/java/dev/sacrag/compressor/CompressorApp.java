@@ -44,7 +44,7 @@ import java.util.function.UnaryOperator;
  * ({@link StreamThreadExceptionResponse#REPLACE_THREAD}); under exactly-once its open
  * transaction aborts and the new thread resumes from the last commit, so no record is skipped.
  * Kafka Streams reads RUNNING throughout, so health also asks {@link StreamThreadFailures}
- * whether the replacements keep failing with nothing finished.
+ * whether the replacements keep failing with nothing committed.
  */
 public final class CompressorApp implements AutoCloseable {
 

@@ -30,7 +30,7 @@ import java.util.Objects;
  * <li>{@code sac.compressor.blobs.rebuilt.again}: blobs rebuilt on request within 10 minutes of their last
  *     rebuild: Redis dropped them in between (evicting to make room, most likely)</li>
  * <li>{@code sac.compressor.failures{kind}}: redis (one failed attempt), redis-oom (one attempt Redis refused for
- *     its memory: maxmemory reached under a policy that does not evict blobs), redis-gave-up (budget spent,
+ *     its memory: maxmemory reached), redis-gave-up (budget spent,
  *     task failed), thread-replaced, slow-compression (over --max-compress-time)</li>
  * <li>{@code sac.compressor.compress.time}: tokenize + compress + encode, per document</li>
  * <li>{@code sac.compressor.bytes.written}: blob bytes written to Redis</li>

@@ -55,7 +55,7 @@ final class StreamThreadFailures {
 
     /**
      * Why the compressor is not doing its work though its stream runs, when {@link #THRESHOLD}
-     * or more threads failed within {@link #WINDOW} and no record was finished since the last:
+     * or more threads failed within {@link #WINDOW} and nothing was committed since the last:
      * their count and the last one's cause.
      */
     synchronized Optional<String> failing() {

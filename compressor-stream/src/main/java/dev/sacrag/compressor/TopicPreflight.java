@@ -181,8 +181,9 @@ final class TopicPreflight {
     }
 
     /**
-     * One broker's configuration (the group settings are cluster-wide in practice); empty where
-     * describing it is not allowed (ACLs): the session timeout is then not checked here.
+     * One broker's configuration (the group settings are cluster-wide in practice); empty, with an
+     * INFO line, where it cannot be read (ACLs, a managed service's refusal, a broker not answering):
+     * the session timeout is then not checked here.
      */
     private static java.util.Optional<Config> brokerConfig(Admin admin) {
         try {

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * another one than before is a restart, counted ({@link #restarts}) and logged at WARN with what
  * to run. Unless it is a failover: behind a failover endpoint (Sentinel, a managed service's
  * primary address) a promoted replica has another run_id but the data, and says so by its
- * {@code master_replid2}, the replication id of the primary it replaced; that is logged at INFO.
+ * {@code master_replid2}, the replication id of the primary it replaced, and by having been up
+ * since before the link dropped ({@link Server#succeededBy}); that is logged at INFO.
  * A server that refuses INFO (renamed, ACL) is not watched.
  *
  * <p>Standalone servers only: a cluster client holds a connection per node, and failover already
