@@ -685,7 +685,7 @@ public final class AnchorKvStore implements AutoCloseable {
     /** Keys Redis has evicted since it started ({@code INFO stats}); empty when it does not say. */
     public OptionalLong evictedKeys() {
         try {
-            return RestartWatch.field(redis.sync.info("stats"), "evicted_keys")
+            return RedisInfo.field(redis.sync.info("stats"), "evicted_keys")
                     .map(v -> OptionalLong.of(Long.parseLong(v))).orElse(OptionalLong.empty());
         } catch (RedisCommandExecutionException | NumberFormatException e) {
             return OptionalLong.empty();

@@ -204,12 +204,11 @@ final class LettuceConnection implements AutoCloseable {
      */
     private static boolean clusterEnabled(StatefulRedisConnection<byte[], byte[]> c) {
         try {
-            if (c.sync().info("cluster").lines().noneMatch(l -> l.trim().equals("cluster_enabled:1"))) {
+            if (RedisInfo.field(c.sync().info("cluster"), "cluster_enabled").filter("1"::equals).isEmpty()) {
                 return false;
             }
-            return c.sync().clusterInfo().lines().map(String::trim)
-                    .filter(l -> l.startsWith("cluster_known_nodes:"))
-                    .anyMatch(l -> Integer.parseInt(l.substring("cluster_known_nodes:".length())) > 1);
+            return RedisInfo.field(c.sync().clusterInfo(), "cluster_known_nodes").map(Integer::parseInt)
+                    .filter(nodes -> nodes > 1).isPresent();
         } catch (io.lettuce.core.RedisCommandExecutionException | NumberFormatException e) {
             return false;
         }

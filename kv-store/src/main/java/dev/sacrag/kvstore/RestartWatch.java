@@ -46,9 +46,9 @@ final class RestartWatch implements AutoCloseable {
 
         /** From an INFO reply (its server and replication sections); empty without a run_id. */
         static Optional<Server> of(String info) {
-            return field(info, "run_id").map(id -> new Server(id, field(info, "master_replid").orElse(""),
-                    field(info, "master_replid2").orElse(""),
-                    field(info, "uptime_in_seconds").map(Long::parseLong).orElse(-1L)));
+            return RedisInfo.field(info, "run_id").map(id -> new Server(id, RedisInfo.field(info, "master_replid").orElse(""),
+                    RedisInfo.field(info, "master_replid2").orElse(""),
+                    RedisInfo.field(info, "uptime_in_seconds").map(Long::parseLong).orElse(-1L)));
         }
 
         /**
@@ -113,12 +113,6 @@ final class RestartWatch implements AutoCloseable {
                     + " gone (all of them without persistence); the query services ask for each missing one as it is"
                     + " needed, `sac warm --rebuild` restores them all now", target, before.runId(), now.runId());
         }));   // a failed INFO (the link dropped again) is tried at the next reconnect
-    }
-
-    static Optional<String> field(String info, String name) {
-        String prefix = name + ":";
-        return info.lines().map(String::trim).filter(l -> l.startsWith(prefix))
-                .map(l -> l.substring(prefix.length())).filter(v -> !v.isEmpty()).findFirst();
     }
 
     @Override
