@@ -271,19 +271,14 @@ public final class BlobRebuild {
             return admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
                     .get(TopicScan.READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw noBroker(bootstrapServers, groupId, e);
+            throw BoundedClients.noBroker(bootstrapServers, "when asked for the committed offsets of " + groupId, e);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
-                throw noBroker(bootstrapServers, groupId, e.getCause());
+            Throwable cause = e.getCause();
+            if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw BoundedClients.noBroker(bootstrapServers, "when asked for the committed offsets of " + groupId, cause);
             }
-            throw new IllegalStateException("reading the committed offsets of " + groupId + " failed: " + e.getCause(), e);
+            throw new IllegalStateException("reading the committed offsets of " + groupId + " failed: " + cause, e);
         }
-    }
-
-    private static IllegalStateException noBroker(String bootstrapServers, String groupId, Throwable cause) {
-        return new IllegalStateException("no broker at " + bootstrapServers + " answered when asked for the committed"
-                + " offsets of " + groupId
-                + " (is it running, and is that its address? --bootstrap-servers)", cause);
     }
 
     /** Whether the group committed (exactly-once: with its catalog records) past every given end offset (ModelRollout too). */

@@ -44,4 +44,15 @@ final class BoundedClients {
     static int millis(Duration timeout) {
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
     }
+
+    /**
+     * The failure of a command whose broker did not answer: Kafka's own timeout messages name
+     * neither the address nor what was asked.
+     *
+     * @param asked what was asked, e.g. "about topic sac.control within 30 s"
+     */
+    static IllegalStateException noBroker(String bootstrapServers, String asked, Throwable cause) {
+        return new IllegalStateException("no broker at " + bootstrapServers + " answered " + asked
+                + " (is it running, and is that its address? --bootstrap-servers)", cause);
+    }
 }

@@ -54,8 +54,7 @@ final class TopicScan implements AutoCloseable {
             try {
                 infos = consumer.partitionsFor(topic, METADATA_TIMEOUT);
             } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                throw new IllegalStateException("no broker at " + where + " answered about topic " + topic + " within "
-                        + METADATA_TIMEOUT.toSeconds() + " s (is it running, and is that its address? --bootstrap-servers)", e);
+                throw BoundedClients.noBroker(where, "about topic " + topic + " within " + METADATA_TIMEOUT.toSeconds() + " s", e);
             }
             if (infos == null || infos.isEmpty()) {
                 throw new NoSuchTopic("topic " + topic + " does not exist on " + where);
