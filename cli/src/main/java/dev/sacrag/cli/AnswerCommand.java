@@ -42,11 +42,9 @@ final class AnswerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (maxNewTokens < 1) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--max-new-tokens must be >= 1, got " + maxNewTokens);
-        }
-        if (ratio != null && ratio < 1) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ratio must be >= 1, got " + ratio);
+        UsageChecks.requireAtLeastOne(spec, "--max-new-tokens", maxNewTokens);
+        if (ratio != null) {
+            UsageChecks.requireAtLeastOne(spec, "--ratio", ratio);
         }
         if (question == null && contexts.size() > 1) {
             question = contexts.remove(contexts.size() - 1); // --context a.txt b.txt "question"

@@ -2,7 +2,6 @@ package dev.sacrag.cli;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -79,12 +78,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (maxNewTokens < 1) {
-            throw new ParameterException(spec.commandLine(), "--max-new-tokens must be >= 1, got " + maxNewTokens);
-        }
-        if (partitions < 1) {
-            throw new ParameterException(spec.commandLine(), "--partitions (SAC_PARTITIONS) must be >= 1, got " + partitions);
-        }
+        UsageChecks.requireAtLeastOne(spec, "--max-new-tokens", maxNewTokens);
+        UsageChecks.requireAtLeastOne(spec, "--partitions (SAC_PARTITIONS)", partitions);
         DemoRun.Settings settings = new DemoRun.Settings(model, documents, questions, retrieve, maxNewTokens, timeout);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

@@ -42,9 +42,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // usage errors naming the flag, before the model loads
-        if (maxNewTokens < 1) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--max-new-tokens must be >= 1, got " + maxNewTokens);
-        }
+        UsageChecks.requireAtLeastOne(spec, "--max-new-tokens", maxNewTokens);
         if (!(temperature >= 0) || Float.isInfinite(temperature)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--temperature must be 0 or more, got " + temperature);
         }

@@ -1,0 +1,17 @@
+package dev.sacrag.cli;
+
+import picocli.CommandLine;
+
+/** Checks of option values picocli cannot express, failing as a usage error that names the flag. */
+final class UsageChecks {
+
+    private UsageChecks() {
+    }
+
+    /** A count that must be at least 1 ({@code flag} as the user knows it, e.g. "--partitions (SAC_PARTITIONS)"). */
+    static void requireAtLeastOne(CommandLine.Model.CommandSpec spec, String flag, long value) {
+        if (value < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " must be >= 1, got " + value);
+        }
+    }
+}
