@@ -3,6 +3,7 @@ package dev.sacrag.query.anchors;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.kvstore.BlobReader;
 import dev.sacrag.kvstore.KvStoreUnavailableException;
+import dev.sacrag.query.metrics.WarnThrottle;
 
 import java.util.List;
 import java.util.Map;
@@ -18,9 +19,7 @@ public final class RedisBlobSource implements BlobSource {
 
     private final AnchorKvStore store;
     private final Runnable onFailure;
-    private final java.util.function.LongSupplier nanoTime;
-    private final java.util.concurrent.atomic.AtomicLong nextWarn = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
-    private final java.util.concurrent.atomic.AtomicLong unwarned = new java.util.concurrent.atomic.AtomicLong();
+    private final WarnThrottle warnings;
 
     public RedisBlobSource(AnchorKvStore store) {
         this(store, () -> { }, System::nanoTime);
@@ -34,7 +33,7 @@ public final class RedisBlobSource implements BlobSource {
     public RedisBlobSource(AnchorKvStore store, Runnable onFailure, java.util.function.LongSupplier nanoTime) {
         this.store = Objects.requireNonNull(store, "store");
         this.onFailure = onFailure;
-        this.nanoTime = nanoTime;
+        this.warnings = new WarnThrottle(WARN_EVERY, nanoTime);
     }
 
     @Override
@@ -48,14 +47,8 @@ public final class RedisBlobSource implements BlobSource {
 
     private BlobStoreDownException failed(KvStoreUnavailableException e) {
         onFailure.run();
-        long failed = unwarned.incrementAndGet();
-        long now = nanoTime.getAsLong();
-        long next = nextWarn.get();
-        if ((next == Long.MIN_VALUE || now - next >= 0) && nextWarn.compareAndSet(next, now + WARN_EVERY.toNanos())) {
-            unwarned.addAndGet(-failed);
-            log.warn("Redis failed {} blob read(s) since the last warning (questions that need it fail UNAVAILABLE): {}",
-                    failed, e.getMessage());
-        }
+        warnings.occurred().ifPresent(failed -> log.warn("Redis failed {} blob read(s) since the last warning (questions"
+                + " that need it fail UNAVAILABLE): {}", failed, e.getMessage()));
         return new BlobStoreDownException(e.getMessage(), e);
     }
 

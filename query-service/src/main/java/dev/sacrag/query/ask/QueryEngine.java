@@ -16,6 +16,7 @@ import dev.sacrag.query.decode.InferenceShutdownException;
 import dev.sacrag.query.decode.TokenSink;
 import dev.sacrag.query.metrics.QueryMetrics;
 import dev.sacrag.query.metrics.QueryMetrics.Stage;
+import dev.sacrag.query.metrics.WarnThrottle;
 import dev.sacrag.query.recompress.RecompressRequests;
 import dev.sacrag.query.retrieval.DocumentIndex;
 import dev.sacrag.query.retrieval.IndexedDoc;
@@ -36,6 +37,7 @@ import static dev.sacrag.query.ask.QueryException.Reason.NOT_COMPRESSED;
 import static dev.sacrag.query.ask.QueryException.Reason.OVERLOADED;
 import static dev.sacrag.query.ask.QueryException.Reason.RECOMPRESSING;
 import static dev.sacrag.query.ask.QueryException.Reason.SHUTTING_DOWN;
+import static dev.sacrag.query.ask.QueryException.Reason.STORE_TOO_SMALL;
 import static dev.sacrag.query.ask.QueryException.Reason.STORE_UNAVAILABLE;
 import static dev.sacrag.query.ask.QueryException.Reason.UNKNOWN_DOCUMENT;
 
@@ -73,7 +75,12 @@ public final class QueryEngine {
                         RecompressRequests recompress, QueryMetrics metrics, BooleanSupplier ready, Answerer model) {
     }
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QueryEngine.class);
+
     private final Parts p;
+    private final RebuildWatch rebuilds = new RebuildWatch();
+    /** One WARN per 30 s for blobs lost again: a retrying client meets them every second. */
+    private final WarnThrottle lostAgainWarnings = new WarnThrottle(Duration.ofSeconds(30));
 
     public QueryEngine(Parts parts) {
         this.p = parts;
@@ -250,16 +257,36 @@ public final class QueryEngine {
         return new WarmReport(loaded, bytes, misses, alreadyWarm);
     }
 
-    /** Anchor KV of every entry, in order; a missing blob triggers recompression and fails the question. */
+    /**
+     * Anchor KV of every entry, in order; a missing blob triggers recompression and fails the
+     * question: UNAVAILABLE (retry shortly), or RESOURCE_EXHAUSTED when a blob rebuilt on this
+     * service's request was lost again before a question could use it (retrying would only evict
+     * another; see {@link RebuildWatch}).
+     */
     private List<AnchorFetcher.Loaded> fetchAll(String tenant, List<CatalogEntry> entries, CallControl control) {
         AnchorFetcher.Fetch fetch = fetch(tenant, entries, AnchorFetcher.Lookup.COUNTED, control);
-        if (!fetch.misses().isEmpty()) {
-            requestRecompression(fetch.misses());
-            AnchorFetcher.Miss first = fetch.misses().get(0);
-            throw new QueryException(RECOMPRESSING, "anchor KV of " + describe(fetch.misses()) + " is not usable ("
-                    + first.reason() + "); recompressing: retry shortly");
+        if (fetch.misses().isEmpty()) {
+            rebuilds.served(entries);
+            return fetch.loaded();
         }
-        return fetch.loaded();
+        List<RebuildWatch.LostAgain> lostAgain = fetch.misses().stream()
+                .flatMap(m -> rebuilds.lostAgain(m.entry()).stream()).toList();
+        requestRecompression(fetch.misses());   // again all the same: Redis may have room by the next question
+        if (!lostAgain.isEmpty()) {
+            p.metrics().blobsLostAgain(lostAgain.size());
+            RebuildWatch.LostAgain first = lostAgain.get(0);
+            String message = "anchor KV of " + lostAgain.stream().map(l -> "doc " + l.entry().docId() + " v"
+                    + l.entry().docVersion()).toList() + " (model " + first.entry().modelId() + ") was rebuilt on request "
+                    + first.sinceRequest().toSeconds() + " s ago and is gone from Redis again before a question could use it:"
+                    + " Redis evicts these blobs faster than they are read, so its maxmemory is most likely too small for the "
+                    + (entries.size() > 1 ? entries.size() + " documents this question needs at once" : "documents in use")
+                    + " (see its evicted_keys). Raise maxmemory, or ask about fewer documents; retrying as is evicts another";
+            lostAgainWarnings.occurred().ifPresent(n -> log.warn("{} ({} question(s) met this since the last warning)", message, n));
+            throw new QueryException(STORE_TOO_SMALL, message);
+        }
+        AnchorFetcher.Miss first = fetch.misses().get(0);
+        throw new QueryException(RECOMPRESSING, "anchor KV of " + describe(fetch.misses()) + " is not usable ("
+                + first.reason() + "); recompressing: retry shortly");
     }
 
     private AnchorFetcher.Fetch fetch(String tenant, List<CatalogEntry> entries, AnchorFetcher.Lookup lookup,
@@ -284,6 +311,7 @@ public final class QueryEngine {
         for (AnchorFetcher.Miss m : misses) {
             CatalogEntry e = m.entry();
             p.recompress().request(e.tenant(), e.docId(), e.modelId(), m.reason());
+            rebuilds.requested(e);
         }
     }
 

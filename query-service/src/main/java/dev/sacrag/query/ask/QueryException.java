@@ -22,6 +22,11 @@ public final class QueryException extends RuntimeException {
         STORE_UNAVAILABLE,
         /** A blob the catalog promised is gone from Redis; recompression was requested. */
         RECOMPRESSING,
+        /**
+         * A blob rebuilt on request was evicted again before a question could use it: Redis is too
+         * small for the documents in use, and retrying would evict another.
+         */
+        STORE_TOO_SMALL,
         /** The active model was switched while the question waited for decoding; retry. */
         MODEL_CHANGED,
         /** The documents, question and answer do not fit the model's positions. */

@@ -17,7 +17,7 @@ final class StatusMapping {
             case UNKNOWN_DOCUMENT, NOT_COMPRESSED, NO_MATCH -> Status.NOT_FOUND;
             case CATALOG_LOADING, STORE_UNAVAILABLE, RECOMPRESSING, MODEL_CHANGED, SHUTTING_DOWN -> Status.UNAVAILABLE;
             case CONTEXT_TOO_LONG -> Status.INVALID_ARGUMENT;
-            case OVERLOADED -> Status.RESOURCE_EXHAUSTED;
+            case OVERLOADED, STORE_TOO_SMALL -> Status.RESOURCE_EXHAUSTED;
             case DEADLINE_EXCEEDED -> Status.DEADLINE_EXCEEDED;
             case CANCELLED -> Status.CANCELLED;
         };

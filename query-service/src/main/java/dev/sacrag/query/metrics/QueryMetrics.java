@@ -22,7 +22,8 @@ import java.util.function.ToDoubleFunction;
  * gauges {@code sac_query_cache_bytes}, {@code sac_query_cache_entries}, {@code sac_query_cache_budget_bytes};</li>
  * <li>{@code sac_query_inference_queue_depth}, {@code sac_query_inference_wait_seconds},
  * {@code sac_query_inference_rejected_total}, {@code sac_query_inference_batch_size} (questions decoded together);</li>
- * <li>{@code sac_query_recompress_requests_total};</li>
+ * <li>{@code sac_query_recompress_requests_total}, {@code sac_query_blobs_lost_again_total} (blobs rebuilt on
+ * request and evicted again before a question used them: Redis too small for the documents in use);</li>
  * <li>{@code sac_query_feed_records_total{topic,result=applied|bad}}; gauges
  * {@code sac_query_documents}, {@code sac_query_catalog_entries};</li>
  * <li>{@code sac_query_model_activations_total{result=switched|unchanged|no-adapter|failed}}, gauges
@@ -110,6 +111,10 @@ public final class QueryMetrics {
 
     public void recompressRequested() {
         recompressRequests.increment();
+    }
+
+    public void blobsLostAgain(int count) {
+        registry.counter("sac.query.blobs.lost.again").increment(count);
     }
 
     public void recompressDropped() {
