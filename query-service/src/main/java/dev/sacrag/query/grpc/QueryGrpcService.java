@@ -20,6 +20,7 @@ import dev.sacrag.query.v1.UsedDocument;
 import dev.sacrag.query.v1.WarmRequest;
 import dev.sacrag.query.v1.WarmResponse;
 import io.grpc.Context;
+import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -42,6 +43,11 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
     private final RequestValidation validation;
     private final QueryMetrics metrics;
 
+    /** Counts the calls gRPC ends before this service sees them (see {@link CallTally}); the server installs it. */
+    ServerStreamTracer.Factory callTracer() {
+        return CallTally.tracer(metrics);
+    }
+
     public QueryGrpcService(QueryEngine engine, AskLimits limits, QueryMetrics metrics) {
         this.engine = engine;
         this.limits = limits;
@@ -55,11 +61,12 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
         // after cancellation would throw on the inference thread instead.
         ((ServerCallStreamObserver<AskResponse>) responses).setOnCancelHandler(() -> { });
         StreamObserver<AskResponse> out = new SerializedStream<>(responses);
+        CallTally.Call call = CallTally.claim("Ask", metrics);
         AskQuery query;
         try {
             query = validation.ask(request);
         } catch (IllegalArgumentException e) {
-            fail(out, "Ask", Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            fail(out, call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
             return;
         }
         try {
@@ -67,43 +74,44 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
                     (id, text) -> out.onNext(AskResponse.newBuilder()
                             .setToken(Token.newBuilder().setTokenId(id).setText(text)).build()),
                     GrpcCallControl.current(limits.defaultDeadline()));
-            if (callerLeft("Ask")) {
+            if (callerLeft(call)) {
                 return;
             }
             out.onNext(AskResponse.newBuilder().setResult(result(answer)).build());
             out.onCompleted();
-            metrics.request("Ask", Status.Code.OK.name());
+            call.count(Status.Code.OK);
         } catch (QueryException e) {
-            fail(out, "Ask", StatusMapping.toStatus(e));
+            fail(out, call, StatusMapping.toStatus(e));
         } catch (RuntimeException e) {
             log.error("Ask failed for tenant {} docs {}", query.tenant(), query.docIds(), e);
-            fail(out, "Ask", Status.INTERNAL.withDescription("answering failed: " + e.getMessage()));
+            fail(out, call, Status.INTERNAL.withDescription("answering failed: " + e.getMessage()));
         }
     }
 
     @Override
     public void warm(WarmRequest request, StreamObserver<WarmResponse> responses) {
+        CallTally.Call call = CallTally.claim("Warm", metrics);
         WarmQuery query;
         try {
             query = validation.warm(request);
         } catch (IllegalArgumentException e) {
-            fail(responses, "Warm", Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            fail(responses, call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
             return;
         }
         try {
             WarmReport report = engine.warm(query, GrpcCallControl.current(limits.defaultDeadline()));
-            if (callerLeft("Warm")) {
+            if (callerLeft(call)) {
                 return;
             }
             responses.onNext(WarmResponse.newBuilder().setLoaded(report.loaded()).setBytes(report.bytes())
                     .addAllMisses(report.misses()).setAlreadyWarm(report.alreadyWarm()).build());
             responses.onCompleted();
-            metrics.request("Warm", Status.Code.OK.name());
+            call.count(Status.Code.OK);
         } catch (QueryException e) {
-            fail(responses, "Warm", StatusMapping.toStatus(e));
+            fail(responses, call, StatusMapping.toStatus(e));
         } catch (RuntimeException e) {
             log.error("Warm failed for tenant {} docs {}", query.tenant(), query.docIds(), e);
-            fail(responses, "Warm", Status.INTERNAL.withDescription("warming failed: " + e.getMessage()));
+            fail(responses, call, Status.INTERNAL.withDescription("warming failed: " + e.getMessage()));
         }
     }
 
@@ -113,18 +121,18 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
      * the call is counted as what it was, not as OK. A server default deadline passing meanwhile
      * does not count: that call is still open and gets the answer it waited for.
      */
-    private boolean callerLeft(String rpc) {
+    private boolean callerLeft(CallTally.Call tally) {
         Context call = Context.current();
         if (!call.isCancelled()) {
             return false;
         }
         boolean late = call.getDeadline() != null && call.getDeadline().isExpired();
-        metrics.request(rpc, (late ? Status.Code.DEADLINE_EXCEEDED : Status.Code.CANCELLED).name());
+        tally.count(late ? Status.Code.DEADLINE_EXCEEDED : Status.Code.CANCELLED);
         return true;
     }
 
-    private void fail(StreamObserver<?> responses, String rpc, Status status) {
-        metrics.request(rpc, status.getCode().name());
+    private void fail(StreamObserver<?> responses, CallTally.Call call, Status status) {
+        call.count(status.getCode());
         responses.onError(status.asRuntimeException());
     }
 

@@ -124,7 +124,9 @@ public final class QueryServer implements AutoCloseable {
         HealthStatusManager health = new HealthStatusManager();
         setAll(health, ServingStatus.NOT_SERVING);
         CallCounter queries = new CallCounter();
+        TransportErrorLog.install();
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+                .addStreamTracerFactory(service.callTracer())
                 .addService(ServerInterceptors.intercept(service, queries))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
