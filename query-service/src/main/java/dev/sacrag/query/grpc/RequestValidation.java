@@ -32,10 +32,7 @@ final class RequestValidation {
         if (question.isEmpty()) {
             throw new IllegalArgumentException("question is empty");
         }
-        if (question.length() > limits.maxQuestionChars()) {
-            throw new IllegalArgumentException("question has " + question.length() + " characters; the limit is "
-                    + limits.maxQuestionChars());
-        }
+        requireWithinLimit("question", question);
         if (r.getMaxNewTokens() < 0) {
             throw new IllegalArgumentException("max_new_tokens must be >= 0 (0 = server default), got " + r.getMaxNewTokens());
         }
@@ -45,6 +42,20 @@ final class RequestValidation {
                 topK(r.getTopK()), maxNewTokens);
     }
 
+    /**
+     * The question limit counts characters as a person does (code points): an emoji or a CJK
+     * character outside the basic plane is one, not Java's two UTF-16 units.
+     */
+    private void requireWithinLimit(String what, String text) {
+        if (text.length() <= limits.maxQuestionChars()) {
+            return;   // never more code points than UTF-16 units: no count needed
+        }
+        int chars = text.codePointCount(0, text.length());
+        if (chars > limits.maxQuestionChars()) {
+            throw new IllegalArgumentException(what + " has " + chars + " characters; the limit is " + limits.maxQuestionChars());
+        }
+    }
+
     WarmQuery warm(WarmRequest r) {
         List<String> docIds = docIds(r.getDocIdsList(), MAX_WARM_DOCS);
         Optional<String> query = r.hasQuery() && !r.getQuery().isBlank() ? Optional.of(r.getQuery().strip()) : Optional.empty();
@@ -52,10 +63,7 @@ final class RequestValidation {
             // both: which one the caller meant is a guess, and ignoring one silently hides its bug
             throw new IllegalArgumentException("name doc_ids or give a query" + (docIds.isEmpty() ? "" : ", not both"));
         }
-        if (query.isPresent() && query.get().length() > limits.maxQuestionChars()) {
-            throw new IllegalArgumentException("query has " + query.get().length() + " characters; the limit is "
-                    + limits.maxQuestionChars());
-        }
+        query.ifPresent(q -> requireWithinLimit("query", q));
         return new WarmQuery(tenant(r.getTenant()), docIds, query, topK(r.getTopK()));
     }
 

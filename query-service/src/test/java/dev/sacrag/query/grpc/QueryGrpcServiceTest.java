@@ -131,6 +131,9 @@ class QueryGrpcServiceTest {
         assertStatus(Status.Code.INVALID_ARGUMENT, "question is empty", () -> drain(stub, ask("   ")));
         assertStatus(Status.Code.INVALID_ARGUMENT, "question has 201 characters; the limit is 200",
                 () -> drain(stub, ask("x".repeat(201))));
+        // characters as a person counts them: 200 emoji (400 UTF-16 units) are within the limit, 201 are not
+        assertStatus(Status.Code.INVALID_ARGUMENT, "question has 201 characters; the limit is 200",
+                () -> drain(stub, ask("\uD83D\uDE00".repeat(201))));
         assertStatus(Status.Code.INVALID_ARGUMENT, "top_k must be between 0", () -> drain(stub, ask("q").toBuilder().setTopK(-1).build()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "and 4, got 5", () -> drain(stub, ask("q").toBuilder().setTopK(5).build()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "tenant 'a b'", () -> drain(stub, ask("q").toBuilder().setTenant("a b").build()));
@@ -140,6 +143,8 @@ class QueryGrpcServiceTest {
         assertStatus(Status.Code.INVALID_ARGUMENT, "name doc_ids or give a query, not both",
                 () -> stub.warm(WarmRequest.newBuilder().addDocIds("ada").setQuery("lighthouses").build()));
         assertEquals(0, rig.answerer.answered.size(), "nothing invalid reaches the model");
+        assertTrue(last(stub.ask(ask("\uD83D\uDE00".repeat(200)).toBuilder().addDocIds("ada").build())).hasResult(),
+                "200 emoji are 200 characters");
     }
 
     @Test
