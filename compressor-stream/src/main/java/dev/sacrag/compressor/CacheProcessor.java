@@ -115,12 +115,38 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         try {
             result = writer.compress(doc, tokens);
         } catch (RuntimeException e) {
+            if (outOfMemory(e)) {
+                // Not the document's fault: the machine's. Dead-lettering it would lose a good document
+                // for good; failing the task retries it from the last commit on a replacement thread
+                // (health reports the failures if they go on).
+                metrics.failure("engine-oom");
+                throw new IllegalStateException("compressing document " + doc.getDocId() + " v" + doc.getVersion()
+                        + " (" + tokens.ids().length + " tokens) ran out of memory in the engine; it is retried. If it"
+                        + " goes on, give the compressor more memory, or lower --max-doc-tokens or its stream threads: "
+                        + e.getMessage(), e);
+            }
             deadLetterForModel(source, DeadLetters.COMPRESSION_FAILED, "compressing document " + doc.getDocId() + " v"
                     + doc.getVersion() + " with model " + writer.modelId() + " failed: " + e, e);
             return false;
         }
         emit(doc, writer.write(doc, result, previous, redis), source.timestamp());
         return true;
+    }
+
+    /**
+     * Whether the engine failed for want of memory: PyTorch's allocators ("DefaultCPUAllocator: not
+     * enough memory", "CUDA out of memory"), a C++ {@code std::bad_alloc}, the OS refusing a mapping.
+     * DJL reports them as an {@code EngineException} like any other native error, so the message tells.
+     */
+    static boolean outOfMemory(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(java.util.Locale.ROOT);
+            if (m.contains("not enough memory") || m.contains("out of memory") || m.contains("bad_alloc")
+                    || m.contains("cannot allocate memory")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -31,7 +31,8 @@ import java.util.Objects;
  *     rebuild: Redis dropped them in between (evicting to make room, most likely)</li>
  * <li>{@code sac.compressor.failures{kind}}: redis (one failed attempt), redis-oom (one attempt Redis refused for
  *     its memory: maxmemory reached), redis-gave-up (budget spent,
- *     task failed), thread-replaced, slow-compression (over --max-compress-time)</li>
+ *     task failed), thread-replaced, slow-compression (over --max-compress-time), engine-oom (the model ran out of
+ *     memory on a document: the task failed and retries it, nothing dead-lettered)</li>
  * <li>{@code sac.compressor.compress.time}: tokenize + compress + encode, per document</li>
  * <li>{@code sac.compressor.bytes.written}: blob bytes written to Redis</li>
  * </ul>

@@ -538,6 +538,26 @@ class CompressorTopologyTest {
         assertCompressionFailedDeadLetterThenTheStreamGoesOn("tensor shape mismatch", ArithmeticException.class);
     }
 
+    @Test
+    void aModelOutOfMemoryFailsTheTaskInsteadOfDeadLetteringTheDocument() {
+        // as DJL reports PyTorch's allocator failing: a native error whose message tells
+        model.failWith = new IllegalStateException("PyTorch failed", new RuntimeException("[enforce fail at"
+                + " alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: you tried to allocate 2147483648 bytes."));
+        RuntimeException e = assertThrows(RuntimeException.class, () -> publishAvro(doc("big", 1, "a good document")));
+
+        assertTrue(causes(e).stream().anyMatch(t -> String.valueOf(t.getMessage()).startsWith("compressing document big v1 (")
+                && t.getMessage().contains("ran out of memory in the engine; it is retried")),
+                "the task fails, so a replacement thread retries the record: " + e);
+        assertTrue(deadLetters.isEmpty(), "the machine's want of memory is not the document's fault");
+        assertTrue(catalog.isEmpty());
+        assertEquals(1, count("failures", "kind", "engine-oom"));
+        model.failWith = null;
+        publishAvro(doc("big", 1, "a good document"));   // the replay, with memory to spare
+        assertEquals("big", catalog.readValue().getDocId());
+        assertTrue(CacheProcessor.outOfMemory(new RuntimeException("CUDA out of memory. Tried to allocate 20.00 MiB")));
+        assertFalse(CacheProcessor.outOfMemory(new ArithmeticException("tensor shape mismatch")));
+    }
+
     /** One COMPRESSION_FAILED dead letter naming {@code thrown}, then the next document ("fine") is compressed. */
     private void assertCompressionFailedDeadLetterThenTheStreamGoesOn(String message, Class<?> thrown) {
         publishAvro(doc("fine", 1, "this one works"));
