@@ -7,6 +7,8 @@ import dev.sacrag.query.v1.QueryServiceGrpc;
 import dev.sacrag.query.v1.Timings;
 import dev.sacrag.query.v1.UsedDocument;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,33 +48,76 @@ final class AskCommand implements Callable<Integer> {
     @Mixin
     RpcOptions rpc;
 
+    @Option(names = "--no-retry",
+            description = "Fail at once when the service answers UNAVAILABLE with 'retry' in its description (a"
+                    + " blob being recompressed, the service still reading its topics, a model switch, a replica"
+                    + " stopping). Default: ask again, waiting 0.5 s, then 1, 2 and 4 s between tries, within --deadline.")
+    boolean noRetry;
+
+    /** Longest wait between two tries. */
+    static final long MAX_BACKOFF_MILLIS = 4000;
+
     @Override
     public Integer call() throws Exception {
         AskRequest request = AskRequest.newBuilder().setQuestion(question).setTenant(tenant).addAllDocIds(docs)
                 .setTopK(topK).setMaxNewTokens(maxNewTokens).build();
         ManagedChannel channel = rpc.open();
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(rpc.deadlineMillis());
+        long backoff = 500;
         try {
-            Iterator<AskResponse> responses = QueryServiceGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(rpc.deadlineMillis(), TimeUnit.MILLISECONDS).ask(request);
-            AskResult result = null;
-            while (responses.hasNext()) {
-                AskResponse r = responses.next();
-                if (r.hasToken()) {
-                    System.out.print(r.getToken().getText());
-                    System.out.flush();
-                } else if (r.hasResult()) {
-                    result = r.getResult();
+            while (true) {
+                long left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime());
+                boolean[] streamed = {false};
+                try {
+                    AskResult result = askOnce(channel, request, left, streamed);
+                    printSummary(result, System.err);
+                    return 0;
+                } catch (StatusRuntimeException e) {
+                    left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime());
+                    if (noRetry || streamed[0] || !retryable(e.getStatus()) || left <= backoff) {
+                        throw e;
+                    }
+                    System.err.printf(Locale.ROOT, "[%s: %s; asking again in %.1f s]%n", e.getStatus().getCode(),
+                            e.getStatus().getDescription(), backoff / 1000.0);
+                    Thread.sleep(backoff);
+                    backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
                 }
             }
-            System.out.println();
-            if (result == null) {
-                throw new IllegalStateException("the stream from " + rpc.target + " ended without a result");
-            }
-            printSummary(result, System.err);
-            return 0;
         } finally {
             RpcOptions.close(channel);
         }
+    }
+
+    /**
+     * What the service says will pass: UNAVAILABLE with "retry" in its words. Not a service that
+     * cannot be reached (no such words: a retry would only wait out the deadline) nor Redis being
+     * down, and never RESOURCE_EXHAUSTED (a full queue, or a Redis too small, where asking again
+     * at once adds to the problem).
+     */
+    static boolean retryable(Status status) {
+        return status.getCode() == Status.Code.UNAVAILABLE && status.getDescription() != null
+                && status.getDescription().contains("retry");
+    }
+
+    private AskResult askOnce(ManagedChannel channel, AskRequest request, long deadlineMillis, boolean[] streamed) {
+        Iterator<AskResponse> responses = QueryServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(Math.max(1, deadlineMillis), TimeUnit.MILLISECONDS).ask(request);
+        AskResult result = null;
+        while (responses.hasNext()) {
+            AskResponse r = responses.next();
+            if (r.hasToken()) {
+                streamed[0] = true;
+                System.out.print(r.getToken().getText());
+                System.out.flush();
+            } else if (r.hasResult()) {
+                result = r.getResult();
+            }
+        }
+        System.out.println();
+        if (result == null) {
+            throw new IllegalStateException("the stream from " + rpc.target + " ended without a result");
+        }
+        return result;
     }
 
     static void printSummary(AskResult r, PrintStream out) {
