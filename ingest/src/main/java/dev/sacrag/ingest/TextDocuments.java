@@ -41,8 +41,9 @@ final class TextDocuments {
         }
         // The same file checked out on Windows and Linux must be the same document (same hash).
         text = text.replace("\r\n", "\n");
-        if (text.isBlank()) {
-            out.skip(new Skipped(file.display(), SkipReason.EMPTY_FILE, ""));
+        if (dev.sacrag.schemas.DocumentRules.hasNoContent(text)) {
+            out.skip(new Skipped(file.display(), SkipReason.EMPTY_FILE, text.isBlank() ? ""
+                    : "only invisible characters (control, format or space)"));
             return;
         }
         String fileName = file.path().getFileName().toString();

@@ -235,13 +235,15 @@ class DocumentSourcesTest {
     @Test
     void emptyAndUnsupportedFilesAreSkippedWithTheirReason() throws IOException {
         write("empty.txt", " \n\t\n");
+        write("nul.txt", "\u0000\u0000\u0000");
+        write("spaces.txt", "\u00a0\u2003\u200b\n");
         write("image.png", "\u0089PNG");
         write("ok.md", "text");
 
         SourceBatch batch = read(dir);
 
         assertEquals(1, batch.documents().size());
-        assertEquals(Map.of(SkipReason.EMPTY_FILE, 1, SkipReason.UNSUPPORTED_FILE, 1), batch.skippedByReason());
+        assertEquals(Map.of(SkipReason.EMPTY_FILE, 3, SkipReason.UNSUPPORTED_FILE, 1), batch.skippedByReason());
     }
 
     @Test

@@ -60,6 +60,17 @@ public final class DocumentRules {
         }
     }
 
+    /**
+     * Whether a text has nothing to read: only whitespace, as {@link String#isBlank} has it, and
+     * also the characters it lets through that show nothing: NUL and other controls, no-break and
+     * other Unicode spaces, zero-width and other format characters (a byte-order mark). Such a
+     * document would be compressed into anchors of nothing and retrieved for nothing.
+     */
+    public static boolean hasNoContent(String text) {
+        return text.codePoints().allMatch(cp -> Character.isWhitespace(cp) || Character.isSpaceChar(cp)
+                || Character.getType(cp) == Character.CONTROL || Character.getType(cp) == Character.FORMAT);
+    }
+
     public static void check(DocumentEvent event, DocumentLimits limits) throws BadDocumentException {
         checkDocId(event.getDocId());
         if (!isValidTenant(event.getTenant())) {
@@ -72,8 +83,9 @@ public final class DocumentRules {
         if (event.getText() == null) {
             throw DocumentCodec.missing("text");
         }
-        if (event.getText().isBlank()) {
-            throw new BadDocumentException(EMPTY_TEXT, "document " + event.getDocId() + " has no text");
+        if (hasNoContent(event.getText())) {
+            throw new BadDocumentException(EMPTY_TEXT, "document " + event.getDocId() + " has no text"
+                    + (event.getText().isBlank() ? "" : " (only invisible characters: control, format or space)"));
         }
         if (event.getText().length() > limits.maxTextChars()) {
             throw new BadDocumentException(TOO_LARGE, "document " + event.getDocId() + " has "

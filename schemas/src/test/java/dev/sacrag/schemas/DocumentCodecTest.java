@@ -251,9 +251,13 @@ class DocumentCodecTest {
     }
 
     @Test
-    void blankTextIsEmptyTextInBothFormats() {
+    void blankTextIsEmptyTextInBothFormats() throws BadDocumentException {
         assertReason(EMPTY_TEXT, "{\"docId\":\"d\",\"text\":\" \\n \"}".getBytes(UTF_8), null);
         assertReason(EMPTY_TEXT, DocumentCodec.encodeAvro(event("d", "")), null);
+        // characters isBlank lets through that show nothing: NUL, no-break space, zero-width space, a BOM
+        assertReason(EMPTY_TEXT, DocumentCodec.encodeAvro(event("d", "\u0000\u0000\u00a0\u2003\u200b\ufeff\n")), null);
+        assertEquals("\u00a0a", codec.decode("{\"docId\":\"d\",\"text\":\"\\u00a0a\"}".getBytes(UTF_8), null).getText(),
+                "one visible character is a document");
     }
 
     @Test
