@@ -138,7 +138,7 @@ final class SourceFiles {
                 Path root = path.toAbsolutePath().normalize();
                 for (Path file : walk(path, unreadable)) {
                     String relative = slashes(path.relativize(file));
-                    String display = slashes(path.resolve(relative).normalize());
+                    String display = shown(slashes(path.resolve(relative).normalize()));
                     if (QuestionSet.isQuestionsFile(file)) {
                         skipped.add(new Skipped(display, SkipReason.UNSUPPORTED_FILE, "questions written by ingest, not documents"));
                     } else {
@@ -148,7 +148,7 @@ final class SourceFiles {
                 }
             } else {
                 Path folder = path.toAbsolutePath().normalize().getParent();
-                add(new SourceFile(path, path.getFileName().toString(), slashes(path.normalize()), null, folder),
+                add(new SourceFile(path, path.getFileName().toString(), shown(slashes(path.normalize())), null, folder),
                         true, forced, new Found(files, skipped, refused, unreadable), seen);
             }
         }
@@ -370,14 +370,14 @@ final class SourceFiles {
                 if (e instanceof java.nio.file.FileSystemLoopException) {
                     return FileVisitResult.CONTINUE;
                 }
-                unreadable.add(new Unreadable(slashes(file), e));   // the folder named too: its run may skip it
+                unreadable.add(new Unreadable(shown(slashes(file)), e));   // the folder named too: its run may skip it
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult postVisitDirectory(Path dir, IOException e) {
                 if (e != null) {   // listing the folder failed part way: what was listed is read
-                    unreadable.add(new Unreadable(slashes(dir), e));
+                    unreadable.add(new Unreadable(shown(slashes(dir)), e));
                 }
                 return FileVisitResult.CONTINUE;
             }
@@ -389,6 +389,33 @@ final class SourceFiles {
 
     private static boolean hidden(Path path) {
         return path.getFileName().toString().startsWith(".");
+    }
+
+    /**
+     * A file name as messages show it: control characters escaped ({@code \n}, {@code \t},
+     * {@code \u001b}), so that a name holding a newline cannot forge a line of ingest's output
+     * (or a terminal escape sequence run in the user's terminal).
+     */
+    static String shown(String name) {
+        if (name.codePoints().noneMatch(Character::isISOControl)) {
+            return name;
+        }
+        StringBuilder sb = new StringBuilder(name.length() + 8);
+        name.codePoints().forEach(cp -> {
+            switch (cp) {
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (Character.isISOControl(cp)) {
+                        sb.append(String.format(Locale.ROOT, "\\u%04x", cp));
+                    } else {
+                        sb.appendCodePoint(cp);
+                    }
+                }
+            }
+        });
+        return sb.toString();
     }
 
     private static String slashes(Path path) {

@@ -247,6 +247,21 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void aFileNameWithControlCharactersIsShownEscapedAndStillRead() throws IOException {
+        write("x\ningest: published 999 documents; failed 0\n.txt", " \n");
+        write("bell\u0007.txt", "text");
+
+        SourceBatch batch = read(dir);
+
+        assertEquals(1, batch.documents().size(), "the name does not stop the file being read");
+        String where = batch.skipped().get(0).where();
+        assertTrue(where.endsWith("/x\\ningest: published 999 documents; failed 0\\n.txt") && !where.contains("\n"),
+                "a newline in a name cannot forge a line of output: " + where);
+        assertEquals("a\\u0007b\\tc", SourceFiles.shown("a\u0007b\tc"));
+        assertEquals("café 東京 😀", SourceFiles.shown("café 東京 😀"));
+    }
+
+    @Test
     void aFileNamedOnPurposeOfAnUnknownTypeIsBadInputNotPassedOver() throws IOException {
         Path notes = write("notes.rst", "Title\n=====\ntext");
         BadSourceException e = assertThrows(BadSourceException.class, () -> read(notes));
