@@ -326,16 +326,31 @@ final class SourceFiles {
         }
     }
 
-    /** Strict UTF-8: a replacement character would silently change the document. */
+    /**
+     * Strict UTF-8: a replacement character would silently change the document. What is not UTF-8
+     * is named with how to convert it: UTF-16 by its byte-order mark, anything else by its first
+     * byte that is not UTF-8 (most often Latin-1 or Windows-1252 text).
+     */
     static String utf8(byte[] bytes) throws BadDocumentException {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
+                    .decode(in).toString();
         } catch (CharacterCodingException e) {
-            throw new BadDocumentException(MALFORMED, "not valid UTF-8 text", e);
+            throw new BadDocumentException(MALFORMED, notUtf8(bytes, in.position()));
         }
+    }
+
+    /** Why {@code bytes} are not UTF-8; the decoder stopped at {@code at}. */
+    static String notUtf8(byte[] bytes, int at) {
+        if (bytes.length >= 2 && (bytes[0] == (byte) 0xFF && bytes[1] == (byte) 0xFE
+                || bytes[0] == (byte) 0xFE && bytes[1] == (byte) 0xFF)) {
+            return "UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8: convert it, e.g. iconv -f UTF-16 -t UTF-8";
+        }
+        return String.format(Locale.ROOT, "not valid UTF-8 text: byte 0x%02X at offset %d is not UTF-8 (Latin-1 or"
+                + " Windows-1252 text? convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8)", bytes[Math.min(at, bytes.length - 1)] & 0xFF, at);
     }
 
     /** Drops a trailing '\r' (CRLF files) and, on the first line, a UTF-8 byte-order mark. */

@@ -336,6 +336,22 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void textThatIsNotUtf8IsNamedWithHowToConvertIt() throws IOException {
+        Path latin1 = dir.resolve("latin1.txt");
+        java.nio.file.Files.write(latin1, "caf\u00e9 au lait".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        BadSourceException e = assertThrows(BadSourceException.class, () -> read(latin1));
+        assertTrue(e.getMessage().contains("MALFORMED: not valid UTF-8 text: byte 0xE9 at offset 3 is not UTF-8 (Latin-1 or"
+                + " Windows-1252 text? convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8)"), e.getMessage());
+        assertTrue(!e.getMessage().contains("Input length"), "not the decoder's own words: " + e.getMessage());
+
+        Path utf16 = dir.resolve("utf16.txt");
+        java.nio.file.Files.write(utf16, "\ufeffhello".getBytes(java.nio.charset.StandardCharsets.UTF_16LE));
+        BadSourceException e16 = assertThrows(BadSourceException.class, () -> read(utf16));
+        assertTrue(e16.getMessage().contains("UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8: convert it"),
+                e16.getMessage());
+    }
+
+    @Test
     void malformedJsonlLineFailsNamingFileAndLine() throws IOException {
         write("docs.jsonl", "{\"docId\":\"a\",\"text\":\"ok\"}\n\n{\"docId\":\"b\",\"text\":\n");
 
