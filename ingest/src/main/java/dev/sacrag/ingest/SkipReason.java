@@ -11,5 +11,9 @@ public enum SkipReason {
     /** A file or folder that could not be read (permissions, an I/O error), skipped because the caller chose SKIP. */
     UNREADABLE,
     /** An MRQA context already seen in this run: published once, its questions still kept. */
-    DUPLICATE_CONTEXT
+    DUPLICATE_CONTEXT,
+    /** A file reached a second time through a symbolic link: published once, under its own path. */
+    DUPLICATE_FILE,
+    /** A symbolic link whose target does not exist. */
+    BROKEN_LINK
 }

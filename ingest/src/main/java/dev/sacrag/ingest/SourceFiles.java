@@ -136,7 +136,8 @@ final class SourceFiles {
             }
             if (Files.isDirectory(path)) {
                 Path root = path.toAbsolutePath().normalize();
-                for (Path file : walk(path, unreadable)) {
+                List<Path> brokenLinks = new ArrayList<>();
+                for (Path file : walk(path, unreadable, brokenLinks)) {
                     String relative = slashes(path.relativize(file));
                     String display = shown(slashes(path.resolve(relative).normalize()));
                     if (QuestionSet.isQuestionsFile(file)) {
@@ -146,13 +147,65 @@ final class SourceFiles {
                                 new Found(files, skipped, refused, unreadable), seen);
                     }
                 }
+                for (Path link : brokenLinks) {
+                    String target;
+                    try {
+                        target = Files.readSymbolicLink(link).toString();
+                    } catch (IOException | UnsupportedOperationException e) {
+                        target = "?";
+                    }
+                    skipped.add(new Skipped(shown(slashes(link.normalize())), SkipReason.BROKEN_LINK,
+                            "a symbolic link to " + shown(target) + ", which does not exist"));
+                }
             } else {
                 Path folder = path.toAbsolutePath().normalize().getParent();
                 add(new SourceFile(path, path.getFileName().toString(), shown(slashes(path.normalize())), null, folder),
                         true, forced, new Found(files, skipped, refused, unreadable), seen);
             }
         }
-        return new Listing(files, skipped, refused, unreadable);
+        return new Listing(withoutLinkedTwins(files, skipped), skipped, refused, unreadable);
+    }
+
+    /**
+     * One document per file on disk: a file reached again through a symbolic link (a link to a
+     * sibling, a linked folder) would be published a second time under the link's id, and answer
+     * twice. Its own path wins over a link's (else the first in order), whatever the names' order;
+     * the others are skipped as DUPLICATE_FILE, naming the path kept. A path whose real path
+     * cannot be read is kept as it is.
+     */
+    private static List<SourceFile> withoutLinkedTwins(List<SourceFile> files, List<Skipped> skipped) {
+        java.util.Map<Path, SourceFile> kept = new java.util.LinkedHashMap<>();
+        List<SourceFile> out = new ArrayList<>(files.size());
+        java.util.Map<SourceFile, Path> realOf = new java.util.IdentityHashMap<>();
+        for (SourceFile f : files) {
+            Path real;
+            try {
+                real = f.path().toRealPath();
+            } catch (IOException e) {
+                continue;
+            }
+            realOf.put(f, real);
+            SourceFile first = kept.get(real);
+            if (first == null || !direct(first, real) && direct(f, real)) {
+                kept.put(real, f);
+            }
+        }
+        for (SourceFile f : files) {
+            Path real = realOf.get(f);
+            SourceFile keeper = real == null ? f : kept.get(real);
+            if (keeper == f) {
+                out.add(f);
+            } else {
+                skipped.add(new Skipped(f.display(), SkipReason.DUPLICATE_FILE, "the same file as " + keeper.display()
+                        + " (through a symbolic link): published once, as that one"));
+            }
+        }
+        return out;
+    }
+
+    /** Whether {@code f} was reached by its own path, no symbolic link on the way. */
+    private static boolean direct(SourceFile f, Path real) {
+        return f.path().toAbsolutePath().normalize().equals(real);
     }
 
     /** Where {@link #add} puts what it decides. */
@@ -364,7 +417,7 @@ final class SourceFiles {
      * The regular files below {@code root}, symbolic links followed (a link that loops back is left
      * out); a file or folder that cannot be read goes to {@code unreadable}.
      */
-    private static List<Path> walk(Path root, List<Unreadable> unreadable) throws IOException {
+    private static List<Path> walk(Path root, List<Unreadable> unreadable, List<Path> brokenLinks) throws IOException {
         List<Path> files = new ArrayList<>();
         SimpleFileVisitor<Path> visitor = new SimpleFileVisitor<>() {
             @Override
@@ -376,6 +429,8 @@ final class SourceFiles {
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                 if (attrs.isRegularFile() && !hidden(file)) {
                     files.add(file);
+                } else if (attrs.isSymbolicLink() && !hidden(file)) {
+                    brokenLinks.add(file);   // links are followed: one seen as a link has nothing behind it
                 }
                 return FileVisitResult.CONTINUE;
             }

@@ -477,6 +477,28 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void aFileReachedTwiceThroughLinksIsPublishedOnceUnderItsOwnPath() throws IOException {
+        Path docs = Files.createDirectories(dir.resolve("docs"));
+        write("docs/a.txt", "alpha text");
+        write("docs/z-real.txt", "zulu text");
+        write("docs/sub/inner.txt", "inner text");
+        Files.createSymbolicLink(docs.resolve("alias.txt"), docs.resolve("a.txt"));      // after its target
+        Files.createSymbolicLink(docs.resolve("b-link.txt"), docs.resolve("z-real.txt")); // before its target
+        Files.createSymbolicLink(docs.resolve("sub-again"), docs.resolve("sub"));         // a linked folder
+        Files.createSymbolicLink(docs.resolve("dangling.txt"), dir.resolve("nowhere.txt"));
+
+        SourceBatch batch = read(docs);
+
+        assertEquals(List.of("a", "sub/inner", "z-real"), ids(batch), "one document per file, under its own path");
+        assertEquals(Map.of(SkipReason.DUPLICATE_FILE, 3, SkipReason.BROKEN_LINK, 1), batch.skippedByReason());
+        Skipped twin = batch.skipped().stream().filter(k -> k.where().endsWith("/b-link.txt")).findFirst().orElseThrow();
+        assertTrue(twin.detail().contains("the same file as " + docs.resolve("z-real.txt")), twin.detail());
+        Skipped dangling = batch.skipped().stream().filter(k -> k.reason() == SkipReason.BROKEN_LINK).findFirst().orElseThrow();
+        assertTrue(dangling.where().endsWith("/dangling.txt") && dangling.detail().contains(dir.resolve("nowhere.txt")
+                + ", which does not exist"), dangling.toString());
+    }
+
+    @Test
     void oversizedTextFileIsBadInput() throws IOException {
         write("huge.txt", "x".repeat(200));
         DocumentSources small = new DocumentSources(new DocumentLimits(100, 100), DocumentPublisher.Format.AVRO);
