@@ -23,15 +23,39 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class CallTally {
 
     private static final Context.Key<AtomicBoolean> CLAIM = Context.key("sac-call-counted");
-    private static final String PREFIX = QueryServiceGrpc.SERVICE_NAME + "/";
+    /**
+     * The service's methods by full name, to their short name. Only these are counted: the
+     * method name comes from the client, and a tag per name made up would grow the registry
+     * (and every scrape) without bound; an unknown method is UNIMPLEMENTED and not counted.
+     */
+    private static final java.util.Map<String, String> METHODS = QueryServiceGrpc.getServiceDescriptor().getMethods()
+            .stream().collect(java.util.stream.Collectors.toUnmodifiableMap(
+                    io.grpc.MethodDescriptor::getFullMethodName, io.grpc.MethodDescriptor::getBareMethodName));
 
-    /** One call as the service counts it. */
-    record Call(String rpc, boolean counts, QueryMetrics metrics) {
+    /** One call as the service counts it: once, by the first {@link #count}; a handler that ends without one is INTERNAL. */
+    static final class Call {
+        private final String rpc;
+        private final QueryMetrics metrics;
+        private final AtomicBoolean counted;
+
+        private Call(String rpc, boolean ours, QueryMetrics metrics) {
+            this.rpc = rpc;
+            this.metrics = metrics;
+            this.counted = new AtomicBoolean(!ours);
+        }
 
         void count(Status.Code code) {
-            if (counts) {
+            if (counted.compareAndSet(false, true)) {
                 metrics.request(rpc, code.name());
             }
+        }
+
+        /**
+         * For the handler's finally: a call it claimed but did not count (an Error, or an
+         * exception its catches do not take, escaped it) is counted as gRPC reports it, UNKNOWN.
+         */
+        void countIfNot() {
+            count(Status.Code.UNKNOWN);
         }
     }
 
@@ -49,7 +73,7 @@ final class CallTally {
         return new ServerStreamTracer.Factory() {
             @Override
             public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
-                String rpc = fullMethodName.startsWith(PREFIX) ? fullMethodName.substring(PREFIX.length()) : null;
+                String rpc = METHODS.get(fullMethodName);
                 return rpc == null ? NOT_OURS : new ServerStreamTracer() {
                     private final AtomicBoolean claim = new AtomicBoolean();
 
@@ -69,7 +93,7 @@ final class CallTally {
         };
     }
 
-    /** Health and reflection calls are not counted. */
+    /** Health and reflection calls, and methods the service does not have, are not counted. */
     private static final ServerStreamTracer NOT_OURS = new ServerStreamTracer() {
     };
 }

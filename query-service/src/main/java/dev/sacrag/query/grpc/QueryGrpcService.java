@@ -62,6 +62,14 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
         ((ServerCallStreamObserver<AskResponse>) responses).setOnCancelHandler(() -> { });
         StreamObserver<AskResponse> out = new SerializedStream<>(responses);
         CallTally.Call call = CallTally.claim("Ask", metrics);
+        try {
+            askCounted(request, out, call);
+        } finally {
+            call.countIfNot();
+        }
+    }
+
+    private void askCounted(AskRequest request, StreamObserver<AskResponse> out, CallTally.Call call) {
         AskQuery query;
         try {
             query = validation.ask(request);
@@ -91,6 +99,14 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
     @Override
     public void warm(WarmRequest request, StreamObserver<WarmResponse> responses) {
         CallTally.Call call = CallTally.claim("Warm", metrics);
+        try {
+            warmCounted(request, responses, call);
+        } finally {
+            call.countIfNot();
+        }
+    }
+
+    private void warmCounted(WarmRequest request, StreamObserver<WarmResponse> responses, CallTally.Call call) {
         WarmQuery query;
         try {
             query = validation.warm(request);

@@ -151,6 +151,11 @@ public final class QueryServer implements AutoCloseable {
         return server.getPort();
     }
 
+    /** Ask and Warm calls started and not yet ended (the server has their headers; their handler may not have run). */
+    int openCalls() {
+        return queries.open();
+    }
+
     /** Health SERVING: load balancers may send traffic (unless {@link #markBroken} came first). */
     public synchronized void markServing() {
         if (closed || broken) {

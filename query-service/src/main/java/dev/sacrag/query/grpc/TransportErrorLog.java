@@ -41,16 +41,33 @@ final class TransportErrorLog {
         }
     }
 
+    /**
+     * Only the warnings a client causes are throttled: a message the stream could not read (over
+     * the size limit, a bad compression) and a stream error, each carrying gRPC's own status or
+     * an HTTP/2 stream exception. Anything else (an exception in a handler's callback, which may be
+     * ours) passes with its stack trace.
+     */
+    static boolean causedByAClient(LogRecord r) {
+        if (r.getLevel().intValue() != Level.WARNING.intValue() || r.getThrown() == null) {
+            return false;
+        }
+        String message = String.valueOf(r.getMessage());
+        String thrown = r.getThrown().getClass().getName();
+        return (message.equals("Exception processing message") || message.equals("Stream Error"))
+                && (r.getThrown() instanceof io.grpc.StatusRuntimeException || r.getThrown() instanceof io.grpc.StatusException
+                        || thrown.endsWith(".Http2Exception$StreamException") || thrown.endsWith(".Http2Exception"));
+    }
+
     private static final class Throttled implements java.util.logging.Filter {
         @Override
         public boolean isLoggable(LogRecord r) {
-            if (r.getLevel().intValue() != Level.WARNING.intValue()) {
+            if (!causedByAClient(r)) {
                 return true;
             }
             Throwable t = r.getThrown();
-            String what = t != null && t.getMessage() != null ? t.getMessage() : r.getMessage();
-            throttle.occurred().ifPresent(n -> log.warn("gRPC's transport failed {} call(s) before the service read them"
-                    + " since the last warning (counted in sac_query_requests_total), the last: {}", n, what));
+            throttle.occurred().ifPresent(n -> log.warn("gRPC's transport failed {} stream(s) before the service read"
+                    + " their request since the last warning (the query service's calls among them are counted in"
+                    + " sac_query_requests_total), the last: {}: {}", n, t.getClass().getSimpleName(), t.getMessage()));
             return false;
         }
     }

@@ -5,7 +5,13 @@ import dev.sacrag.query.FakeAnswerer;
 import dev.sacrag.query.ask.AskLimits;
 import dev.sacrag.query.v1.AskRequest;
 import dev.sacrag.query.v1.QueryServiceGrpc;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.stub.ClientCalls;
+import dev.sacrag.query.v1.AskResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -29,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Calls gRPC's transport ends before the service reads them, over a real socket: a request over
- * the 4 MiB inbound limit, a deadline that passes in transit. Each is counted once in
+ * the 4 MiB inbound limit, a client leaving before its request. Each is counted once in
  * {@code sac_query_requests_total} (a client could otherwise fail calls unseen by the metrics),
  * and the transport's WARNING with its stack trace per call no longer reaches the log.
  */
@@ -73,16 +79,31 @@ class TransportRefusalTest {
                     assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
                     assertTrue(e.getStatus().getDescription().contains("exceeds maximum size"), e.getStatus().toString());
                 }
+                // a client that leaves after its headers, before its request: the handler never runs
+                // (called as a streaming method: a one-message call's headers wait for its message to be sent)
+                ClientCall<AskRequest, AskResponse> left = channel.newCall(QueryServiceGrpc.getAskMethod().toBuilder()
+                        .setType(MethodDescriptor.MethodType.BIDI_STREAMING).build(),
+                        CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS));
+                left.start(new ClientCall.Listener<>() { }, new Metadata());
+                awaitTrue(() -> server.openCalls() == 1, "the server has the call");
+                left.cancel("the client changed its mind", null);
                 AskRequest ask = AskRequest.newBuilder().setQuestion("Who wrote it?").addDocIds("ada").build();
-                assertThrows(StatusRuntimeException.class, () -> stub.withDeadlineAfter(1, TimeUnit.MILLISECONDS)
-                        .ask(ask).forEachRemaining(r -> { }));
                 stub.withDeadlineAfter(30, TimeUnit.SECONDS).ask(ask).forEachRemaining(r -> { });
+                // a method the service does not have: UNIMPLEMENTED, and no meter named after it
+                MethodDescriptor<AskRequest, AskResponse> bogus = QueryServiceGrpc.getAskMethod().toBuilder()
+                        .setFullMethodName(QueryServiceGrpc.SERVICE_NAME + "/MadeUp").build();
+                StatusRuntimeException unknown = assertThrows(StatusRuntimeException.class, () -> ClientCalls
+                        .blockingServerStreamingCall(channel, bogus, CallOptions.DEFAULT.withDeadlineAfter(30,
+                                TimeUnit.SECONDS), ask).forEachRemaining(r -> { }));
+                assertEquals(Status.Code.UNIMPLEMENTED, unknown.getStatus().getCode());
 
                 Map<String, Double> counted = awaitCounts(rig, 5);
-                assertEquals(3.0, counted.get("RESOURCE_EXHAUSTED"), counted.toString());
-                assertEquals(1.0, counted.get("OK"), counted.toString());
+                assertEquals(Map.of("RESOURCE_EXHAUSTED", 3.0, "CANCELLED", 1.0, "OK", 1.0), counted,
+                        "the cancel is counted by the stream tracer: the service never saw that call");
                 Thread.sleep(300);   // nothing counted twice, late
                 assertEquals(5.0, awaitCounts(rig, 5).values().stream().mapToDouble(d -> d).sum());
+                assertEquals(java.util.Set.of("Ask"), rig.metrics.registry().find("sac.query.requests").counters().stream()
+                        .map(c -> c.getId().getTag("rpc")).collect(Collectors.toSet()), "a client cannot add meters");
                 assertEquals(List.of(), reached.stream().map(LogRecord::getMessage).toList(),
                         "the transport's per-call warnings are filtered (one line every 30 s goes to the service's log)");
             } finally {
@@ -92,6 +113,29 @@ class TransportRefusalTest {
         } finally {
             transport.removeHandler(handler);
         }
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > until) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void onlyTheWarningsAClientCausesAreThrottled() {
+        java.util.logging.LogRecord tooLarge = new java.util.logging.LogRecord(Level.WARNING, "Exception processing message");
+        tooLarge.setThrown(Status.RESOURCE_EXHAUSTED.withDescription("gRPC message exceeds maximum size").asRuntimeException());
+        assertTrue(TransportErrorLog.causedByAClient(tooLarge));
+        java.util.logging.LogRecord ours = new java.util.logging.LogRecord(Level.WARNING, "Exception in onHeadersRead()");
+        ours.setThrown(new NullPointerException("a bug in a tracer"));
+        assertTrue(!TransportErrorLog.causedByAClient(ours), "an exception of the server's own passes with its trace");
+        java.util.logging.LogRecord bare = new java.util.logging.LogRecord(Level.WARNING, "Stream Error");
+        bare.setThrown(new IllegalStateException("unexpected"));
+        assertTrue(!TransportErrorLog.causedByAClient(bare));
     }
 
     /** Ask calls counted by status, once at least {@code total} are (the transport's close comes after the client's error). */
