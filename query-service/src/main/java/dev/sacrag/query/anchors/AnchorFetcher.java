@@ -21,8 +21,13 @@ public final class AnchorFetcher {
     public record Loaded(CatalogEntry entry, AnchorKv kv, boolean fromCache, boolean cached) {
     }
 
-    /** A blob the catalog promised that could not be used. */
-    public record Miss(CatalogEntry entry, String reason) {
+    /**
+     * A blob the catalog promised that could not be used.
+     *
+     * @param absent Redis did not have it (evicted, expired, flushed); false when it had one that
+     *               does not decode (corrupt, another model's or codec's)
+     */
+    public record Miss(CatalogEntry entry, String reason, boolean absent) {
     }
 
     /** @param loaded in the order of the requested entries, without the misses */
@@ -93,9 +98,9 @@ public final class AnchorFetcher {
             }
             DecodedBlob blob = blobs.get(e.redisKey());
             if (blob == null) {
-                misses.add(new Miss(e, "blob missing from Redis"));
+                misses.add(new Miss(e, "blob missing from Redis", true));
             } else if (blob.kv() == null) {
-                misses.add(new Miss(e, "unusable blob: " + blob.problem()));
+                misses.add(new Miss(e, "unusable blob: " + blob.problem(), false));
             } else {
                 loaded.add(new Loaded(e, blob.kv(), false, cache.put(CacheKey.of(e), blob.kv(), admission, () -> stillWanted.test(e))));
             }

@@ -269,18 +269,20 @@ public final class QueryEngine {
             rebuilds.served(entries);
             return fetch.loaded();
         }
-        List<RebuildWatch.LostAgain> lostAgain = fetch.misses().stream()
-                .flatMap(m -> rebuilds.lostAgain(m.entry()).stream()).toList();
+        // only blobs Redis did not have: a corrupt or foreign one is not a matter of memory
+        List<RebuildWatch.LostAgain> lostAgain = fetch.misses().stream().filter(AnchorFetcher.Miss::absent)
+                .flatMap(m -> rebuilds.missing(m.entry()).stream()).toList();
         requestRecompression(fetch.misses());   // again all the same: Redis may have room by the next question
         if (!lostAgain.isEmpty()) {
             p.metrics().blobsLostAgain(lostAgain.size());
             RebuildWatch.LostAgain first = lostAgain.get(0);
             String message = "anchor KV of " + lostAgain.stream().map(l -> "doc " + l.entry().docId() + " v"
-                    + l.entry().docVersion()).toList() + " (model " + first.entry().modelId() + ") was rebuilt on request "
-                    + first.sinceRequest().toSeconds() + " s ago and is gone from Redis again before a question could use it:"
-                    + " Redis evicts these blobs faster than they are read, so its maxmemory is most likely too small for the "
-                    + (entries.size() > 1 ? entries.size() + " documents this question needs at once" : "documents in use")
-                    + " (see its evicted_keys). Raise maxmemory, or ask about fewer documents; retrying as is evicts another";
+                    + l.entry().docVersion()).toList() + " (model " + first.entry().modelId() + ") was rebuilt on this"
+                    + " service's requests and gone from Redis again before a question could use it, " + first.losses()
+                    + " times in a row: Redis evicts these blobs faster than they are read, so its maxmemory is most likely"
+                    + " too small for the " + (entries.size() > 1 ? entries.size() + " documents this question needs at once"
+                    : "documents in use") + " (see its evicted_keys). Raise maxmemory, or ask about fewer documents;"
+                    + " retrying as is evicts another";
             lostAgainWarnings.occurred().ifPresent(n -> log.warn("{} ({} question(s) met this since the last warning)", message, n));
             throw new QueryException(STORE_TOO_SMALL, message);
         }

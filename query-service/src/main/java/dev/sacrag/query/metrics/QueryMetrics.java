@@ -42,6 +42,7 @@ public final class QueryMetrics {
     private final Counter cacheEvictions;
     private final Counter recompressRequests;
     private final Counter recompressDropped;
+    private final Counter blobsLostAgain;
     private final Counter inferenceRejected;
     private final Timer inferenceWait;
     private final DistributionSummary inferenceBatch;
@@ -60,6 +61,9 @@ public final class QueryMetrics {
                 .register(registry);
         this.recompressDropped = Counter.builder("sac.query.recompress.dropped")
                 .description("Recompress requests dropped because too many already waited to be sent").register(registry);
+        this.blobsLostAgain = Counter.builder("sac.query.blobs.lost.again")
+                .description("Blobs rebuilt on this replica's requests and gone from Redis again before a question used"
+                        + " them, in a row, each question answered RESOURCE_EXHAUSTED counting its own").register(registry);
         this.inferenceRejected = Counter.builder("sac.query.inference.rejected")
                 .description("Questions refused because the inference queue was full").register(registry);
         this.inferenceWait = Timer.builder("sac.query.inference.wait").serviceLevelObjectives(LATENCY_BUCKETS)
@@ -114,7 +118,7 @@ public final class QueryMetrics {
     }
 
     public void blobsLostAgain(int count) {
-        registry.counter("sac.query.blobs.lost.again").increment(count);
+        blobsLostAgain.increment(count);
     }
 
     public void recompressDropped() {
