@@ -48,6 +48,29 @@ final class AnchorCacheWriter {
                 }
             });
 
+    /**
+     * Engine out-of-memory failures per document version ({@code "docId vN"}), shared by the tasks:
+     * a record's task fails on one and a replacement thread (with a new processor) retries it; a
+     * recompress request of the same version counts with it.
+     */
+    private final java.util.Map<String, Integer> engineOoms = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<String, Integer> eldest) {
+                    return size() > 1_000;
+                }
+            });
+
+    /** Counts an engine out-of-memory failure on the document version {@code where}; returns how many in a row. */
+    int engineOutOfMemory(String where) {
+        return engineOoms.merge(where, 1, Integer::sum);
+    }
+
+    /** The document version {@code where} was compressed (or set aside): its failures are history. */
+    void engineRecovered(String where) {
+        engineOoms.remove(where);
+    }
+
     /** A blob rebuilt again this soon after its last rebuild was evicted or lost in between. */
     static final java.time.Duration REBUILT_AGAIN_WITHIN = java.time.Duration.ofMinutes(10);
 

@@ -546,7 +546,7 @@ class CompressorTopologyTest {
         RuntimeException e = assertThrows(RuntimeException.class, () -> publishAvro(doc("big", 1, "a good document")));
 
         assertTrue(causes(e).stream().anyMatch(t -> String.valueOf(t.getMessage()).startsWith("compressing document big v1 (")
-                && t.getMessage().contains("ran out of memory in the engine; it is retried")),
+                && t.getMessage().contains("ran out of memory in the engine (try 1 of 3); it is retried")),
                 "the task fails, so a replacement thread retries the record: " + e);
         assertTrue(deadLetters.isEmpty(), "the machine's want of memory is not the document's fault");
         assertTrue(catalog.isEmpty());
@@ -556,6 +556,24 @@ class CompressorTopologyTest {
         assertEquals("big", catalog.readValue().getDocId());
         assertTrue(CacheProcessor.outOfMemory(new RuntimeException("CUDA out of memory. Tried to allocate 20.00 MiB")));
         assertFalse(CacheProcessor.outOfMemory(new ArithmeticException("tensor shape mismatch")));
+    }
+
+    @Test
+    void aDocumentTheModelRunsOutOfMemoryOnEveryTimeIsSetAsideAfterItsTries() {
+        model.failWith = new IllegalStateException("DefaultCPUAllocator: not enough memory: you tried to allocate 8 GB");
+        for (int i = 1; i < CacheProcessor.ENGINE_OOM_TRIES; i++) {   // the task fails; a replacement thread replays it
+            assertThrows(RuntimeException.class, () -> publishAvro(doc("huge", 1, "too much for this machine")));
+            assertTrue(deadLetters.isEmpty());
+        }
+        publishAvro(doc("huge", 1, "too much for this machine"));
+        TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+        assertEquals(DeadLetters.ENGINE_OOM, header(dead.headers(), DeadLetters.ERROR_REASON));
+        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("ran out of memory in the engine, "
+                + CacheProcessor.ENGINE_OOM_TRIES + " times in a row: set aside so that its partition goes on"),
+                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
+        model.failWith = null;
+        publishAvro(doc("next", 1, "the partition goes on"));
+        assertEquals("next", catalog.readValue().getDocId());
     }
 
     /** One COMPRESSION_FAILED dead letter naming {@code thrown}, then the next document ("fine") is compressed. */
