@@ -7,6 +7,7 @@ import dev.sacrag.query.v1.QueryServiceGrpc;
 import dev.sacrag.query.v1.Timings;
 import dev.sacrag.query.v1.UsedDocument;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import picocli.CommandLine.Command;
@@ -49,13 +50,17 @@ final class AskCommand implements Callable<Integer> {
     RpcOptions rpc;
 
     @Option(names = "--no-retry",
-            description = "Fail at once when the service answers UNAVAILABLE with 'retry' in its description (a"
+            description = "Fail at once when the service answers UNAVAILABLE and says the question will pass (a"
                     + " blob being recompressed, the service still reading its topics, a model switch, a replica"
-                    + " stopping). Default: ask again, waiting 0.5 s, then 1, 2 and 4 s between tries, within --deadline.")
+                    + " stopping). Default: ask again, waiting 0.5 s, then 1, 2 and 4 s between tries (at least what the"
+                    + " service asks for), while a try still fits in --deadline.")
     boolean noRetry;
 
     /** Longest wait between two tries. */
     static final long MAX_BACKOFF_MILLIS = 4000;
+    /** Time a try needs after its wait: less left, and the last answer is reported instead. */
+    static final long TRY_MILLIS = 1000;
+    private static final Metadata.Key<String> PUSHBACK = Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
 
     @Override
     public Integer call() throws Exception {
@@ -74,12 +79,14 @@ final class AskCommand implements Callable<Integer> {
                     return 0;
                 } catch (StatusRuntimeException e) {
                     left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime());
-                    if (noRetry || streamed[0] || !retryable(e.getStatus()) || left <= backoff) {
+                    long pushback = pushbackMillis(e);
+                    long wait = Math.max(backoff, pushback);
+                    if (noRetry || streamed[0] || pushback < 0 || left - wait < TRY_MILLIS) {
                         throw e;
                     }
                     System.err.printf(Locale.ROOT, "[%s: %s; asking again in %.1f s]%n", e.getStatus().getCode(),
-                            e.getStatus().getDescription(), backoff / 1000.0);
-                    Thread.sleep(backoff);
+                            e.getStatus().getDescription(), wait / 1000.0);
+                    Thread.sleep(wait);
                     backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
                 }
             }
@@ -89,14 +96,23 @@ final class AskCommand implements Callable<Integer> {
     }
 
     /**
-     * What the service says will pass: UNAVAILABLE with "retry" in its words. Not a service that
-     * cannot be reached (no such words: a retry would only wait out the deadline) nor Redis being
-     * down, and never RESOURCE_EXHAUSTED (a full queue, or a Redis too small, where asking again
-     * at once adds to the problem).
+     * How long the service asks the client to wait before it asks again, from gRPC's retry
+     * pushback trailer; -1 when it should not: the service sends the trailer with UNAVAILABLE
+     * where the question will pass on its own. Without one (a service that cannot be reached,
+     * Redis down) and for any other status (RESOURCE_EXHAUSTED: a full queue, or a Redis too
+     * small, where asking again adds to the problem), there is no retry.
      */
-    static boolean retryable(Status status) {
-        return status.getCode() == Status.Code.UNAVAILABLE && status.getDescription() != null
-                && status.getDescription().contains("retry");
+    static long pushbackMillis(StatusRuntimeException e) {
+        Metadata trailers = e.getTrailers();
+        String value = trailers == null ? null : trailers.get(PUSHBACK);
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || value == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException bad) {
+            return -1;   // as gRFC A6 reads an unparseable value: do not retry
+        }
     }
 
     private AskResult askOnce(ManagedChannel channel, AskRequest request, long deadlineMillis, boolean[] streamed) {

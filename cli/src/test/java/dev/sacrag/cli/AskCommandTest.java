@@ -5,6 +5,7 @@ import dev.sacrag.query.v1.AskResponse;
 import dev.sacrag.query.v1.AskResult;
 import dev.sacrag.query.v1.QueryServiceGrpc;
 import dev.sacrag.query.v1.Token;
+import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -19,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,6 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AskCommandTest {
 
+    private static final Metadata.Key<String> PUSHBACK = Metadata.Key.of("grpc-retry-pushback-ms",
+            Metadata.ASCII_STRING_MARSHALLER);
     private final AtomicInteger calls = new AtomicInteger();
     private final Deque<Status> failures = new ArrayDeque<>();
     private Server server;
@@ -52,7 +56,15 @@ class AskCommandTest {
                             failure = failures.poll();
                         }
                         if (failure != null) {
-                            out.onError(failure.asRuntimeException());
+                            // as the query service says it: a pushback where the question will pass
+                            Metadata trailers = new Metadata();
+                            String description = String.valueOf(failure.getDescription());
+                            if (description.endsWith("retry shortly")) {
+                                trailers.put(PUSHBACK, "0");
+                            } else if (description.contains("gone from Redis again")) {
+                                trailers.put(PUSHBACK, "-1");
+                            }
+                            out.onError(failure.asRuntimeException(trailers));
                             return;
                         }
                         out.onNext(AskResponse.newBuilder().setToken(Token.newBuilder().setTokenId(7).setText("Lyon")).build());
@@ -119,11 +131,21 @@ class AskCommandTest {
         assertEquals(1, no.code());
         assertEquals(3, calls.get());
 
-        failures.add(Status.UNAVAILABLE.withDescription("recompressing: retry shortly"));
-        failures.add(Status.UNAVAILABLE.withDescription("recompressing: retry shortly"));
-        Run late = ask("ask", "q", "--target", target, "--deadline", "1s");
-        assertEquals(1, late.code(), "after 0.5 s and a second refusal, no room for a 1 s wait within the deadline");
-        assertEquals(5, calls.get());
-        assertTrue(late.err().contains("sac ask: UNAVAILABLE: recompressing: retry shortly"), late.err());
+        // a doc id with 'retry' in it does not make Redis being down retryable: the service's trailer decides
+        failures.add(Status.UNAVAILABLE.withDescription("anchor KV store unavailable while fetching doc retry-policy"));
+        assertEquals(1, ask("ask", "q", "--target", target, "--doc", "retry-policy").code());
+        assertEquals(4, calls.get());
+
+        for (int i = 0; i < 5; i++) {
+            failures.add(Status.UNAVAILABLE.withDescription("recompressing: retry shortly"));
+        }
+        long t0 = System.nanoTime();
+        Run late = ask("ask", "q", "--target", target, "--deadline", "3s");
+        assertEquals(1, late.code(), "the tries stop while one still fits in the deadline: " + late.err());
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(3), "within the deadline");
+        assertTrue(late.err().contains("sac ask: UNAVAILABLE: recompressing: retry shortly"),
+                "the service's reason, not DEADLINE_EXCEEDED: " + late.err());
+        int tries = calls.get() - 4;
+        assertTrue(tries >= 2 && tries <= 3, tries + " tries");
     }
 }

@@ -89,7 +89,7 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
             out.onCompleted();
             call.count(Status.Code.OK);
         } catch (QueryException e) {
-            fail(out, call, StatusMapping.toStatus(e));
+            fail(out, call, StatusMapping.toStatus(e), StatusMapping.trailers(e));
         } catch (RuntimeException e) {
             log.error("Ask failed for tenant {} docs {}", query.tenant(), query.docIds(), e);
             fail(out, call, Status.INTERNAL.withDescription("answering failed: " + e.getMessage()));
@@ -124,7 +124,7 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
             responses.onCompleted();
             call.count(Status.Code.OK);
         } catch (QueryException e) {
-            fail(responses, call, StatusMapping.toStatus(e));
+            fail(responses, call, StatusMapping.toStatus(e), StatusMapping.trailers(e));
         } catch (RuntimeException e) {
             log.error("Warm failed for tenant {} docs {}", query.tenant(), query.docIds(), e);
             fail(responses, call, Status.INTERNAL.withDescription("warming failed: " + e.getMessage()));
@@ -148,8 +148,12 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
     }
 
     private void fail(StreamObserver<?> responses, CallTally.Call call, Status status) {
+        fail(responses, call, status, new io.grpc.Metadata());
+    }
+
+    private void fail(StreamObserver<?> responses, CallTally.Call call, Status status, io.grpc.Metadata trailers) {
         call.count(status.getCode());
-        responses.onError(status.asRuntimeException());
+        responses.onError(status.asRuntimeException(trailers));
     }
 
     private static AskResult result(AskAnswer a) {

@@ -1,6 +1,7 @@
 package dev.sacrag.query.grpc;
 
 import dev.sacrag.query.ask.QueryException;
+import io.grpc.Metadata;
 import io.grpc.Status;
 
 /**
@@ -22,5 +23,29 @@ final class StatusMapping {
             case CANCELLED -> Status.CANCELLED;
         };
         return status.withDescription(e.getMessage());
+    }
+
+    /**
+     * gRPC's retry pushback trailer (gRFC A6): a client with a retry policy for the status waits
+     * this long before it retries, and does not retry at all on a negative value; {@code sac ask}
+     * honours it too. Present only where the service knows: the question will pass on its own
+     * (a blob being rebuilt, the topics being read, a model switch, a replica stopping), or will
+     * not (Redis too small for it). Redis down and a full queue carry none: the client's own policy
+     * decides.
+     */
+    static final Metadata.Key<String> RETRY_PUSHBACK_MS = Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
+
+    static Metadata trailers(QueryException e) {
+        Metadata trailers = new Metadata();
+        long pushback = switch (e.reason()) {
+            case RECOMPRESSING, CATALOG_LOADING -> 1000;   // a rebuild or a topic read takes about that, at least
+            case MODEL_CHANGED, SHUTTING_DOWN -> 0;           // at once: the next question meets the new model, another replica
+            case STORE_TOO_SMALL -> -1;                       // retrying as is evicts another blob
+            default -> Long.MIN_VALUE;
+        };
+        if (pushback != Long.MIN_VALUE) {
+            trailers.put(RETRY_PUSHBACK_MS, Long.toString(pushback));
+        }
+        return trailers;
     }
 }

@@ -165,8 +165,9 @@ class QueryGrpcServiceTest {
     void blobStoreDownIsUnavailable() throws IOException {
         var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
         rig.blobs.down = true;
-        assertStatus(Status.Code.UNAVAILABLE, "anchor KV store unavailable",
+        StatusRuntimeException down = assertStatus(Status.Code.UNAVAILABLE, "anchor KV store unavailable",
                 () -> drain(stub, ask("q").toBuilder().addDocIds("ada").build()));
+        assertEquals(null, pushback(down), "Redis down: no advice, the client's own policy decides");
         assertTrue(rig.recompress.requests.isEmpty(), "an outage is not a missing blob");
         rig.blobs.down = false;
         assertEquals("t0 t1", last(stub.ask(ask("q").toBuilder().addDocIds("ada").build())).getResult().getAnswer(),
@@ -176,8 +177,12 @@ class QueryGrpcServiceTest {
     @Test
     void missingBlobRequestsRecompressionAndIsUnavailable() throws IOException {
         var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
-        assertStatus(Status.Code.UNAVAILABLE, "recompressing",
+        StatusRuntimeException e = assertStatus(Status.Code.UNAVAILABLE, "recompressing",
                 () -> drain(stub, ask("q").toBuilder().addDocIds("ada").addDocIds("evicted").build()));
+        assertEquals("1000", pushback(e), "gRPC's retry pushback: the question will pass once the blob is rebuilt");
+        assertEquals("-1", StatusMapping.trailers(new dev.sacrag.query.ask.QueryException(
+                dev.sacrag.query.ask.QueryException.Reason.STORE_TOO_SMALL, "gone from Redis again"))
+                .get(StatusMapping.RETRY_PUSHBACK_MS), "a Redis too small: do not retry");
         assertEquals(List.of(new RecordingRecompressRequests.Request("default", "evicted", EngineRig.MODEL,
                 "blob missing from Redis")), rig.recompress.requests);
         assertEquals(0, rig.answerer.answered.size());
@@ -347,10 +352,15 @@ class QueryGrpcServiceTest {
         return last;
     }
 
-    private static void assertStatus(Status.Code code, String descriptionPart, Executable call) {
+    private static StatusRuntimeException assertStatus(Status.Code code, String descriptionPart, Executable call) {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
         assertEquals(code, e.getStatus().getCode(), String.valueOf(e.getStatus()));
         String description = String.valueOf(e.getStatus().getDescription());
         assertTrue(description.contains(descriptionPart), "description '" + description + "' lacks '" + descriptionPart + "'");
+        return e;
+    }
+
+    private static String pushback(StatusRuntimeException e) {
+        return e.getTrailers() == null ? null : e.getTrailers().get(StatusMapping.RETRY_PUSHBACK_MS);
     }
 }
