@@ -34,7 +34,7 @@ public enum QuerySetting {
     DEFAULT_TENANT("--default-tenant", "SAC_DEFAULT_TENANT", "default", "TENANT", "Tenant of requests that name none."),
     TOP_K("--top-k", "SAC_TOP_K", "3", "N", "Documents retrieved when a request says 0."),
     MAX_TOP_K("--max-top-k", "SAC_MAX_TOP_K", "16", "N", "Most documents one question may retrieve or name."),
-    MAX_QUESTION_CHARS("--max-question-chars", "SAC_MAX_QUESTION_CHARS", "2000", "N", "Longest question accepted, in characters (code points: an emoji is one)."),
+    MAX_QUESTION_CHARS("--max-question-chars", "SAC_MAX_QUESTION_CHARS", "2000", "N", "Longest question accepted, in characters (Unicode code points)."),
     MAX_NEW_TOKENS("--max-new-tokens", "SAC_MAX_NEW_TOKENS", "64", "N", "Answer length when a request says 0."),
     MAX_NEW_TOKENS_CAP("--max-new-tokens-cap", "SAC_MAX_NEW_TOKENS_CAP", "256", "N",
             "Longer requested answers are cut to this."),

@@ -9,7 +9,7 @@ import java.util.Objects;
  * @param defaultTenant tenant of a request that names none
  * @param defaultTopK documents retrieved when a request says 0
  * @param maxTopK the most documents one request may retrieve or name
- * @param maxQuestionChars longest question, in characters (Unicode code points: an emoji is one)
+ * @param maxQuestionChars longest question, in characters (Unicode code points: most emoji are one, a flag or a joined emoji several)
  * @param defaultMaxNewTokens answer length when a request says 0
  * @param maxNewTokensCap larger requested answer lengths are lowered to this
  * @param defaultDeadline applied to calls that arrive without a deadline

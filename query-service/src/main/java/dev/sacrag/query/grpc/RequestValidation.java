@@ -43,8 +43,9 @@ final class RequestValidation {
     }
 
     /**
-     * The question limit counts characters as a person does (code points): an emoji or a CJK
-     * character outside the basic plane is one, not Java's two UTF-16 units.
+     * The question limit counts Unicode code points, closer to what a person counts than Java's
+     * UTF-16 units: a CJK character or most emoji outside the basic plane is one, not two (a flag
+     * or a joined emoji sequence is still several).
      */
     private void requireWithinLimit(String what, String text) {
         if (text.length() <= limits.maxQuestionChars()) {
