@@ -243,7 +243,9 @@ final class ModelCommand implements Runnable {
                             + " sac_query_model_mismatch 0: a replica without the new adapter stays on the old one) and"
                             + " the old model's compressors are stopped. Refused for the active model (the control"
                             + " topic's); refused while the control topic names none (each query service then serves its"
-                            + " own --adapter's model) or while a compressor group of the model has members, unless"
+                            + " own --adapter's model), or one the catalog holds nothing of (the replicas refused it and"
+                            + " stay on theirs), or while a compressor group of the model has members (sac-compressor-ID,"
+                            + " --application-id, and sac-compressor when its state is of this model), unless"
                             + " --force. Run it again to finish an interrupted run."})
     static final class Retire implements Callable<Integer> {
         @picocli.CommandLine.Spec
@@ -294,8 +296,18 @@ final class ModelCommand implements Runnable {
             }
             List<String> groups = new java.util.ArrayList<>(applicationIds);
             groups.add("sac-compressor-" + modelId);
-            java.util.Map<String, Integer> running = ModelRetirement.runningGroups(topics.bootstrapServers(),
-                    groups.stream().distinct().toList());
+            java.util.Map<String, Integer> running = new java.util.TreeMap<>(ModelRetirement.runningGroups(
+                    topics.bootstrapServers(), groups.stream().distinct().toList()));
+            String first = dev.sacrag.compressor.CompressorConfig.DEFAULT_APPLICATION_ID;
+            if (!groups.contains(first)) {
+                // the first deployment's compressors (application id sac-compressor) run whatever model they
+                // were started with: theirs is this one when their state's last entries name it
+                java.util.Map<String, Integer> firstRunning = ModelRetirement.runningGroups(topics.bootstrapServers(), List.of(first));
+                if (!firstRunning.isEmpty() && dev.sacrag.compressor.CompressorState.modelsOf(topics.bootstrapServers(), first)
+                        .contains(modelId)) {
+                    running.putAll(firstRunning);
+                }
+            }
             if (!running.isEmpty() && !force) {
                 err.println("model retire: refused: compressors still run (" + running.entrySet().stream()
                         .map(g -> g.getKey() + ": " + g.getValue() + " members").collect(Collectors.joining(", "))
@@ -305,6 +317,16 @@ final class ModelCommand implements Runnable {
             ModelRetirement.Found found = ModelRetirement.find(topics.bootstrapServers(), topics.catalog, modelId);
             out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
                     found.recordKeys().size(), modelId, found.catalogBytes());
+            if (active.isPresent() && !found.otherModels().contains(active.get().modelId()) && !found.recordKeys().isEmpty()
+                    && !force && !dryRun) {
+                // a mistyped or never-rolled-out id activated with --force: every replica refused it and
+                // still serves its previous model, which may well be this one
+                err.println("model retire: refused: the active model " + active.get().modelId() + " (" + topics.control
+                        + ") has no entry in the catalog, so no query service can be serving it: each stays on the"
+                        + " model it served before, which may be " + modelId + " (see sac_query_model_active and"
+                        + " sac_query_model_mismatch); activate a model the catalog holds, or pass --force");
+                return 1;
+            }
             if (dryRun) {
                 return found.recordKeys().isEmpty() ? nothingNames(err, found, true) : 0;
             }

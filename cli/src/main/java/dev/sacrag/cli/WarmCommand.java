@@ -303,11 +303,26 @@ final class WarmCommand implements Callable<Integer> {
         if (!s.notReady().isEmpty()) {
             out.println("warm --model: not compressed: " + shortList(s.notReady()));
         }
+        if (nothingCompressed(s)) {
+            // every document refused: not a document's fault but the model's (an adapter of NaNs, a
+            // base it was not trained on that loads all the same); activating it would answer nothing
+            spec.commandLine().getErr().printf(Locale.ROOT, "warm --model: no live document could be compressed for"
+                    + " model %s: all %d went to the dead-letter topic (its sac.error.message says why: a broken adapter?);"
+                    + " do not activate it%n", s.modelId(), s.live());
+            return 1;
+        }
         if (s.complete()) {
-            out.printf(Locale.ROOT, "next: sac model activate %s   (then run compressors with --adapter %s --application-id %s)%n",
-                    s.modelId(), model, s.applicationId());
+            // the ratio always: the model id is the adapter's at that ratio, and a compressor started
+            // without it takes the adapter's smallest, another model
+            out.printf(Locale.ROOT, "next: sac model activate %s   (then run compressors with --adapter %s --ratio %d"
+                    + " --application-id %s)%n", s.modelId(), model, identity.ratio(), s.applicationId());
         }
         return s.complete() ? 0 : 1;
+    }
+
+    /** A rollout that went past every live document and compressed none of them: the model is broken. */
+    static boolean nothingCompressed(ModelRollout.Summary s) {
+        return s.complete() && s.ready() == 0 && s.live() > 0;
     }
 
     private int warmQueryServiceCache() throws InterruptedException {

@@ -560,6 +560,19 @@ class PipelineEndToEndTest {
             assertEquals(1, stillRunning.code(), stillRunning.out() + stillRunning.err());
             assertTrue(stillRunning.err().contains("compressors still run (" + topics.prefix() + "-compressor: 1 members)"),
                     stillRunning.err());
+            // a mistyped id activated with --force: every replica refuses it and stays on its model, which
+            // a retire must then not take for one traffic has left
+            List<String> typo = new ArrayList<>(List.of("model", "activate", "deadbeef0000", "--force", "--redis",
+                    rig.stack.redisUrl()));
+            typo.addAll(topics.flags(rig.stack.bootstrapServers()));
+            assertEquals(0, PipelineRig.sac(typo).code());
+            PipelineRig.Run blind = PipelineRig.sac(retireActive);
+            assertEquals(1, blind.code(), blind.out() + blind.err());
+            assertTrue(blind.err().contains("refused: the active model deadbeef0000 (") && blind.err().contains(
+                    "has no entry in the catalog, so no query service can be serving it"), blind.err());
+            assertEquals(n, rig.blobKeys("rollout").stream().filter(k -> k.contains(":" + rig.modelIdV2 + ":")).count(),
+                    "nothing of the model still served was deleted");
+            assertEquals(0, PipelineRig.sac(activate).code(), "back to the model the catalog holds");
             // another deployment sharing the Redis, with a tenant of its own, has a blob of the same model
             String elsewhere = RedisKeys.blobKey("elsewhere", rig.modelId, "x", 1);
             rig.plant(elsewhere, "another deployment's");

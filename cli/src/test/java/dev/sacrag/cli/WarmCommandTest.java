@@ -9,6 +9,7 @@ import java.util.List;
 import static dev.sacrag.cli.PipelineRig.refused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** The warming commands refuse contradictory or incomplete flags before touching Kafka or Redis. */
 class WarmCommandTest {
@@ -110,5 +111,18 @@ class WarmCommandTest {
                 java.time.Duration.ofSeconds(40), false, false, 40, 17_700_000, 8 << 20);
         assertEquals(List.of(), WarmCommand.rebuildProblems(allRestored, java.time.Duration.ofMinutes(30), "x"),
                 "evictions of other keys (allkeys-lru at work) do not fail a rebuild that restored everything");
+    }
+
+    @Test
+    void aRolloutThatCompressedNothingIsNotToBeActivated() {
+        java.time.Duration t = java.time.Duration.ofSeconds(3);
+        var broken = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "sac-compressor-9b30e925b639", 12, 0,
+                0, java.util.List.of("a", "b"), true, t);
+        assertTrue(WarmCommand.nothingCompressed(broken), "12 live, 0 compressed, all dead-lettered");
+        var partly = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 12, 0, 11, java.util.List.of("a"),
+                true, t);
+        assertFalse(WarmCommand.nothingCompressed(partly), "a document too large for the model is not the model's fault");
+        var empty = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 0, 0, 0, java.util.List.of(), true, t);
+        assertFalse(WarmCommand.nothingCompressed(empty), "no documents: nothing to compress");
     }
 }

@@ -119,7 +119,10 @@ final class TopicPreflight {
                     + " ('sac warm --model'), whose state knows its blobs; run its compressors with "
                     + CompressorConfig.Flags.APPLICATION_ID + " " + own + " (the state of " + applicationId + " holds "
                     + (models.isEmpty() ? "no entries" : "entries of model(s) " + models) + ": under it updates and"
-                    + " deletes would leave the rollout's blobs in Redis, and unchanged text would be compressed again)");
+                    + " deletes would leave the rollout's blobs in Redis, and unchanged text would be compressed again)."
+                    + " Model " + modelId + " is what this compressor's " + CompressorConfig.Flags.ADAPTER + " and "
+                    + CompressorConfig.Flags.RATIO + " make (the adapter's smallest ratio without one): if the rollout was"
+                    + " of another ratio or adapter, start it with those instead");
         }
     }
 
