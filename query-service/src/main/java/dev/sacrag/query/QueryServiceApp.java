@@ -11,6 +11,7 @@ import dev.sacrag.query.anchors.BlobSource;
 import dev.sacrag.query.anchors.Preloader;
 import dev.sacrag.query.anchors.RedisBlobSource;
 import dev.sacrag.query.anchors.WarmCache;
+import dev.sacrag.query.ask.Coverage;
 import dev.sacrag.query.ask.DocumentChooser;
 import dev.sacrag.query.ask.QueryEngine;
 import dev.sacrag.query.catalog.Catalog;
@@ -122,6 +123,11 @@ public final class QueryServiceApp implements AutoCloseable {
         Catalog catalog = new Catalog();
         metrics.gauge("sac.query.documents", "Live documents in the retrieval index", index, DocumentIndex::size);
         metrics.gauge("sac.query.catalog.entries", "Compressed document versions known from the catalog", catalog, Catalog::size);
+        // one pass over the active model's entries per scrape and gauge
+        metrics.gauge("sac.query.documents.compressed", "Live documents the active model has anchor KV of (questions about"
+                + " the others get NOT_FOUND)", model, m -> Coverage.of(index, catalog, m.modelId()).compressed());
+        metrics.gauge("sac.query.documents.stale", "Live documents the active model answers from an older version than the"
+                + " newest published", model, m -> Coverage.of(index, catalog, m.modelId()).stale());
         WarmCache cache = new WarmCache(config.cache().budgetBytes(), metrics);
         io.micrometer.core.instrument.Counter redisFailures = io.micrometer.core.instrument.Counter
                 .builder("sac.query.redis.failures").description("Blob reads Redis failed (unreachable, timed out, refused)")
@@ -181,8 +187,7 @@ public final class QueryServiceApp implements AutoCloseable {
                 if (preload) {
                     preloader.offer(catalog.entries(Optional.of(model.modelId())));
                 }
-                log.info("serving model {}: {} documents, {} compressed for this model", model.modelId(), index.size(),
-                        catalog.entries(Optional.of(model.modelId())).size());
+                logCoverage(model.modelId(), Coverage.of(index, catalog, model.modelId()));
             }
         };
         CatalogFeed catalogFeed = new CatalogFeed(catalog, cache, fresh -> {
@@ -199,6 +204,9 @@ public final class QueryServiceApp implements AutoCloseable {
         ModelSwitch models = new ModelSwitch(new AdapterLocator(config.model().baseDir(), config.model().adapterDir()),
                 match -> load(config.model().baseDir(), match, config.inference().promptCacheBytes()), model, switched -> {
                     cache.retainModel(switched);
+                    if (live.get()) {
+                        logCoverage(switched, Coverage.of(index, catalog, switched));
+                    }
                     if (preload && live.get()) {
                         preloader.offer(catalog.entries(Optional.of(switched)));
                     }
@@ -208,6 +216,16 @@ public final class QueryServiceApp implements AutoCloseable {
                 .onStopped(() -> server.markBroken("the control topic " + topics.control() + " is no longer followed"))
                 .start());
         return new QueryServiceApp(opened, new Parts(server, metricsPort, model, models, ready));
+    }
+
+    /** What the model serves of the documents; a WARN when it can answer about fewer than nine in ten. */
+    private static void logCoverage(String modelId, Coverage c) {
+        if (c.poor()) {
+            log.warn("serving model {}: {}. Is a compressor of this model running (and sac warm --model run for it)?"
+                    + " See sac_query_documents_compressed", modelId, c.line());
+        } else {
+            log.info("serving model {}: {}", modelId, c.line());
+        }
     }
 
     /**

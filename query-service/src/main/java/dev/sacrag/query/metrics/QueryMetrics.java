@@ -25,7 +25,8 @@ import java.util.function.ToDoubleFunction;
  * <li>{@code sac_query_recompress_requests_total}, {@code sac_query_blobs_lost_again_total} (blobs rebuilt on
  * request and evicted again before a question used them: Redis too small for the documents in use);</li>
  * <li>{@code sac_query_feed_records_total{topic,result=applied|bad}}; gauges
- * {@code sac_query_documents}, {@code sac_query_catalog_entries};</li>
+ * {@code sac_query_documents}, {@code sac_query_catalog_entries}, {@code sac_query_documents_compressed},
+ * {@code sac_query_documents_stale} (registered by the app: they read the index and catalog);</li>
  * <li>{@code sac_query_model_activations_total{result=switched|unchanged|no-adapter|failed}}, gauges
  * {@code sac_query_model_active{model_id}} (1 for the model answering now, 0 for earlier ones) and
  * {@code sac_query_model_mismatch} (1 while the control topic names a model this replica cannot load).</li>

@@ -1,0 +1,35 @@
+package dev.sacrag.query.ask;
+
+import dev.sacrag.query.EngineRig;
+import dev.sacrag.query.FakeAnswerer;
+import dev.sacrag.query.retrieval.IndexedDoc;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What the active model can answer about, as the gauges and the start-up line report it. */
+class CoverageTest {
+
+    @Test
+    void countsTheLiveDocumentsTheModelHasAnchorsOfAndThoseAnsweredFromAnOlderVersion() {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
+            rig.addCompressed("default", "fresh", 3, "The loom wove silk in Lyon.");
+            rig.addCompressed("default", "updated", 1, "The mill ground wheat.");
+            rig.index.upsert(new IndexedDoc("updated", "default", 2, null), "The mill ground rye now.");   // v2 not compressed yet
+            rig.addUncompressed("default", "new", 1, "A harbour opened in the north.");
+            rig.index.refresh();
+
+            Coverage c = Coverage.of(rig.index, rig.catalog, EngineRig.MODEL);
+            assertEquals(new Coverage(3, 2, 1), c);
+            assertEquals("3 documents, 2 compressed for this model (1 not: questions about them get NOT_FOUND until it"
+                    + " compresses them), 1 answered from an older version than the newest published", c.line());
+            assertTrue(c.poor(), "2 of 3");
+            assertEquals(new Coverage(3, 0, 0), Coverage.of(rig.index, rig.catalog, "ffffffffffff"),
+                    "a model nothing was compressed for: a retired one, or one whose rollout never ran");
+            assertFalse(new Coverage(10, 9, 0).poor());
+            assertFalse(new Coverage(0, 0, 0).poor());
+        }
+    }
+}
