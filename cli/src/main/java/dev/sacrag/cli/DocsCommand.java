@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 
 /** {@code sac docs}: what is compressed, from the catalog topic. */
 @Command(name = "docs", mixinStandardHelpOptions = true, description = "Inspect compressed documents.",
-        subcommands = {DocsCommand.ListDocs.class, DocsCommand.Sweep.class})
+        subcommands = {DocsCommand.ListDocs.class, DocsCommand.Refused.class, DocsCommand.Sweep.class})
 final class DocsCommand implements Runnable {
 
     @CommandLine.Spec
@@ -71,6 +71,59 @@ final class DocsCommand implements Runnable {
             System.out.printf(Locale.ROOT, "%d compressed document version(s), %,d bytes of anchor KV as the catalog records them"
                     + " (this reads the catalog only; `sac warm --rebuild` finds blobs missing from Redis)%n",
                     entries.size(), bytes);
+            return 0;
+        }
+    }
+
+    @Command(name = "refused", mixinStandardHelpOptions = true,
+            description = {"List the documents the compressors refused, from the dead-letter topic: the latest refusal"
+                    + " of each document per model, with its reason (TOO_LARGE: over the model's --max-doc-tokens;"
+                    + " MALFORMED, EMPTY_TEXT: bad for every model; COMPRESSION_FAILED, ENGINE_OOM) and message.",
+                    "An ingest that exits 0 has published its documents; whether a compressor takes them is decided"
+                    + " later, and a refused one stays 'not compressed' for its model. Fix it and publish it again."})
+    static final class Refused implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'")
+                .withZone(ZoneOffset.UTC);
+        /** Longest message shown; the topic keeps the whole. */
+        static final int MESSAGE_CHARS = 200;
+
+        @picocli.CommandLine.Mixin
+        KafkaOption kafka;
+
+        @Option(names = "--dead-letter-topic", paramLabel = "TOPIC",
+                defaultValue = "${env:SAC_DEAD_LETTER_TOPIC:-" + CompressorTopics.DEAD_LETTER + "}",
+                description = "Dead-letter topic [env SAC_DEAD_LETTER_TOPIC, default ${DEFAULT-VALUE}].")
+        String topic;
+
+        @Option(names = "--model", paramLabel = "ID", description = "Only the refusals that stand for this model: its own"
+                + " and those of documents bad for every model.")
+        String model;
+
+        @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
+                description = "Give up reading the topic after this long (default ${DEFAULT-VALUE}).")
+        Duration timeout;
+
+        @Override
+        public Integer call() throws Exception {
+            List<dev.sacrag.cli.warming.DeadLetterList.Refusal> refusals = dev.sacrag.cli.warming.DeadLetterList
+                    .read(kafka.bootstrapServers, topic, timeout).stream()
+                    .filter(r -> model == null || r.modelId().map(model::equals).orElse(true))
+                    .toList();
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            String row = "%-40s %-12s %-18s %-20s  %s%n";
+            out.printf(Locale.ROOT, row, "DOC", "MODEL", "REASON", "DEAD-LETTERED AT", "MESSAGE");
+            for (var r : refusals) {
+                String message = r.message().length() <= MESSAGE_CHARS ? r.message()
+                        : r.message().substring(0, MESSAGE_CHARS) + "...";
+                out.printf(Locale.ROOT, row, r.docId(), r.modelId().orElse("any"), r.reason(), TIME.format(r.at()),
+                        message.replace('\n', ' '));
+            }
+            out.printf(Locale.ROOT, "%d refusal(s) in %s (the latest per document and model; a document published"
+                    + " again since may have been compressed: 'sac docs list' says)%n", refusals.size(), topic);
+            out.flush();
             return 0;
         }
     }

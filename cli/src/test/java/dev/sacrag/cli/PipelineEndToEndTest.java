@@ -376,6 +376,16 @@ class PipelineEndToEndTest {
                 }
             }
             assertTrue(ends.values().stream().mapToLong(Long::longValue).sum() >= 1, "the long document was dead-lettered");
+            // what an ingest that exited 0 cannot show: the compressor refused the document
+            PipelineRig.Run refused = PipelineRig.sac(List.of("docs", "refused", "--bootstrap-servers",
+                    rig.stack.bootstrapServers(), "--dead-letter-topic", dlq, "--model", rig.modelId));
+            assertEquals(0, refused.code(), refused.out() + refused.err());
+            assertTrue(refused.out().lines().anyMatch(l -> l.startsWith("long ") && l.contains(rig.modelId)
+                    && l.contains("TOO_LARGE") && l.contains("tokens, limit 1000")), refused.out());
+            assertTrue(refused.out().contains("1 refusal(s) in " + dlq), refused.out());
+            PipelineRig.Run otherModel = PipelineRig.sac(List.of("docs", "refused", "--bootstrap-servers",
+                    rig.stack.bootstrapServers(), "--dead-letter-topic", dlq, "--model", "ffffffffffff"));
+            assertTrue(otherModel.out().contains("0 refusal(s)"), "another model's compressor may take it: " + otherModel.out());
             admin.deleteRecords(ends.entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey,
                     e -> org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(e.getValue())))).all().get();
 

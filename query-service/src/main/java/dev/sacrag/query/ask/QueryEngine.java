@@ -348,6 +348,7 @@ public final class QueryEngine {
 
     static QueryException notCompressed(IndexedDoc doc, String modelId) {
         return new QueryException(NOT_COMPRESSED, "document '" + doc.docId() + "' v" + doc.version()
-                + " is not compressed for model " + modelId + " yet");
+                + " is not compressed for model " + modelId + " yet (if it stays so: the compressor may have refused"
+                + " it, e.g. over its token limit, which 'sac docs refused' lists; or no compressor runs this model)");
     }
 }
