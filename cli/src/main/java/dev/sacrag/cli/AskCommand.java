@@ -33,8 +33,10 @@ final class AskCommand implements Callable<Integer> {
     String question;
 
     @Option(names = "--doc", paramLabel = "ID",
-            description = "Answer from this document, its id as 'sac docs list' prints it (acme:readme for a file"
-                    + " ingested with --tenant acme); repeat for several, composed in order. Default: BM25 retrieval.")
+            description = "Answer from this document, its id as 'sac docs list' prints it, with the --tenant it was"
+                    + " ingested for: a file ingested with --tenant acme is '--tenant acme --doc acme:readme' (the id"
+                    + " alone names no tenant, and another tenant's document is unknown); repeat for several, composed"
+                    + " in order. Default: BM25 retrieval.")
     List<String> docs = new ArrayList<>();
 
     @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "Tenant (default: the server's default tenant).")
