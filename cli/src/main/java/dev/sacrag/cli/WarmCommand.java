@@ -180,7 +180,11 @@ final class WarmCommand implements Callable<Integer> {
                     compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId), store,
                     ProgressLine.on(spec.commandLine().getErr(), "restored"));
             out.println(s.line());
-            List<String> problems = rebuildProblems(s, timeout, compressorAppId);
+            // whose state the group holds, only where the answer changes the advice
+            java.util.Set<String> groupModels = s.refused() && !s.notRestored().isEmpty()
+                    ? dev.sacrag.compressor.CompressorState.modelsOf(topics.bootstrapServers(), compressorAppId)
+                    : java.util.Set.of();
+            List<String> problems = rebuildProblems(s, timeout, compressorAppId, groupModels);
             problems.forEach(out::println);
             return problems.isEmpty() ? 0 : 1;
         }
@@ -188,6 +192,15 @@ final class WarmCommand implements Callable<Integer> {
 
     /** What a rebuild left undone, a line per kind; none when every missing blob is back. */
     static List<String> rebuildProblems(BlobRebuild.Summary s, java.time.Duration timeout, String compressorAppId) {
+        return rebuildProblems(s, timeout, compressorAppId, java.util.Set.of());
+    }
+
+    /**
+     * @param groupModels the models the state of {@code compressorAppId}'s compressors is of (empty when
+     *                    unknown): compressors of another model skip the requests, which reads as refused
+     */
+    static List<String> rebuildProblems(BlobRebuild.Summary s, java.time.Duration timeout, String compressorAppId,
+                                        java.util.Set<String> groupModels) {
         List<String> lines = new ArrayList<>();
         // evicted_keys counts the whole server (other data, normal traffic under allkeys-lru): a problem
         // of this run only where blobs it rebuilt went again
@@ -202,7 +215,12 @@ final class WarmCommand implements Callable<Integer> {
                     + (s.evicted() > 0 ? "evicted" : "evicted, or Redis lost its data while this ran; run warm --rebuild again")
                     + "): " + shortList(s.lostAgain()));
         }
-        if (!s.notRestored().isEmpty() && s.refused()) {
+        if (!s.notRestored().isEmpty() && s.refused() && !groupModels.isEmpty() && !groupModels.contains(s.modelId())) {
+            lines.add("warm --rebuild: the compressors of application id " + compressorAppId + " run model "
+                    + String.join(", ", groupModels) + ", not " + s.modelId() + ": they skipped these requests (their"
+                    + " sac_compressor_recompress_requests_total{outcome=\"other-model\"}); start compressors of model "
+                    + s.modelId() + " (its --adapter and --ratio) and give their --application-id: " + shortList(s.notRestored()));
+        } else if (!s.notRestored().isEmpty() && s.refused()) {
             lines.add("warm --rebuild: refused by the compressor (it processed their requests without rebuilding"
                     + " them, e.g. over --max-doc-tokens; see the dead-letter topic and its log): "
                     + shortList(s.notRestored()));

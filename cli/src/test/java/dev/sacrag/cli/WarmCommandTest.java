@@ -97,6 +97,13 @@ class WarmCommandTest {
         var refused = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of("a"), List.of(),
                 java.time.Duration.ofSeconds(5), false, true, 0, 0, 0);
         assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x").get(0).contains("refused"));
+        // the group runs another model: it skipped the requests, which is not a refusal of the documents
+        String skipped = WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "sac-compressor",
+                java.util.Set.of("m0")).get(0);
+        assertTrue(skipped.startsWith("warm --rebuild: the compressors of application id sac-compressor run model m0, not m1:"
+                + " they skipped these requests") && !skipped.contains("refused"), skipped);
+        assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x", java.util.Set.of("m1"))
+                .get(0).contains("refused by the compressor"), "the group's own model: refused it is");
         assertEquals(List.of(), WarmCommand.rebuildProblems(new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3,
                 3, List.of(), List.of(), java.time.Duration.ofSeconds(5), false, false, 0, 0, 0), java.time.Duration.ofMinutes(30), "x"));
 
