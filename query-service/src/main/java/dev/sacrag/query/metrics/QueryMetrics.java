@@ -161,6 +161,9 @@ public final class QueryMetrics {
 
     /** Registers {@code sac_query_model_active{model_id}}: 1 while {@code current} names {@code modelId}. */
     public void activeModel(String modelId, Supplier<String> current) {
+        if (registry.find("sac.query.model.active").tag("model_id", modelId).gauge() != null) {
+            return;   // switched back to a model served before: its gauge reads the current model already
+        }
         Gauge.builder("sac.query.model.active", current, c -> modelId.equals(c.get()) ? 1 : 0).tag("model_id", modelId)
                 .description("1 for the model that answers questions now").strongReference(true).register(registry);
     }
