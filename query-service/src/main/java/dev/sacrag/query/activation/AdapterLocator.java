@@ -55,7 +55,11 @@ public final class AdapterLocator {
                     }
                 }
             } catch (IOException | RuntimeException e) {
-                log.warn("skipping adapter folder {} while looking for model {}: {}", adapter, modelId, e.getMessage());
+                // a missing file's exception says only its path: name what is wrong
+                log.warn("skipping adapter folder {} while looking for model {}: {}", adapter, modelId,
+                        e instanceof java.nio.file.NoSuchFileException ? "no such file: " + e.getMessage()
+                                : e instanceof java.nio.file.AccessDeniedException ? "permission denied: " + e.getMessage()
+                                : e.getMessage());
             }
         }
         return Optional.empty();
