@@ -227,11 +227,13 @@ final class AnchorCacheWriter {
                 // (a tenant moved there and back), and the record about to name it must not name a key that expires
                 redis.run("setting the blob of " + doc.getDocId() + " at " + to + " again",
                         () -> c.blobs().put(to, moved.get(), settings.blobTtl()));
+                c.metrics().copied(moved.get().length);
             }
             return moved.map(b -> reused(previous, doc, to, b));
         }
         redis.run("copying the blob of " + doc.getDocId() + " to " + to,
                 () -> c.blobs().put(to, blob.get(), settings.blobTtl()));
+        c.metrics().copied(blob.get().length);   // Redis holds both until the old one's retire expiry
         retire(from, to, redis);
         return Optional.of(reused(previous, doc, to, blob.get()));
     }

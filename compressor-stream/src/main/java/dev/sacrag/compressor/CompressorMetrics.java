@@ -34,7 +34,7 @@ import java.util.Objects;
  *     task failed), thread-replaced, slow-compression (over --max-compress-time), engine-oom (the model ran out of
  *     memory on a document: the task failed and retries it, nothing dead-lettered)</li>
  * <li>{@code sac.compressor.compress.time}: tokenize + compress + encode, per document</li>
- * <li>{@code sac.compressor.bytes.written}: blob bytes written to Redis</li>
+ * <li>{@code sac.compressor.bytes.written}: blob bytes written to Redis, copies of reused blobs included</li>
  * </ul>
  */
 public final class CompressorMetrics {
@@ -66,6 +66,11 @@ public final class CompressorMetrics {
     void compressed(Duration took, long bytes) {
         registry.counter(PREFIX + "documents.compressed").increment();
         compressTime.record(took);
+        bytesWritten.increment(bytes);
+    }
+
+    /** A blob written again under a new key (a version of the same text, a tenant move): bytes written, no compression. */
+    void copied(long bytes) {
         bytesWritten.increment(bytes);
     }
 

@@ -260,6 +260,8 @@ class CompressorTopologyTest {
         assertEquals(Map.of(keyOf("doc-1", 1), (long) first.length), redis.expectedReadBytes,
                 "the read of the blob is given time for the catalog's bytes");
         assertEquals(1, count("documents.deduplicated"));
+        assertEquals(2.0 * first.length, metrics.registry().get("sac.compressor.bytes.written").counter().count(),
+                "the copy is written bytes too: Redis holds both until the old key expires");
     }
 
     @Test
