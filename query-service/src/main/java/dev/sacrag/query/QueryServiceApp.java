@@ -123,11 +123,13 @@ public final class QueryServiceApp implements AutoCloseable {
         Catalog catalog = new Catalog();
         metrics.gauge("sac.query.documents", "Live documents in the retrieval index", index, DocumentIndex::size);
         metrics.gauge("sac.query.catalog.entries", "Compressed document versions known from the catalog", catalog, Catalog::size);
-        // one pass over the active model's entries per scrape and gauge
+        // one pass over the catalog's entries at most every 10 s, shared by both gauges (a pass is
+        // O(entries), and Prometheus may scrape several times a second)
+        Coverage.Memo coverage = new Coverage.Memo(() -> Coverage.of(index, catalog, model.modelId()), java.time.Duration.ofSeconds(10));
         metrics.gauge("sac.query.documents.compressed", "Live documents the active model has anchor KV of (questions about"
-                + " the others get NOT_FOUND)", model, m -> Coverage.of(index, catalog, m.modelId()).compressed());
+                + " the others get NOT_FOUND)", coverage, c -> c.get().compressed());
         metrics.gauge("sac.query.documents.stale", "Live documents the active model answers from an older version than the"
-                + " newest published", model, m -> Coverage.of(index, catalog, m.modelId()).stale());
+                + " newest published", coverage, c -> c.get().stale());
         WarmCache cache = new WarmCache(config.cache().budgetBytes(), metrics);
         io.micrometer.core.instrument.Counter redisFailures = io.micrometer.core.instrument.Counter
                 .builder("sac.query.redis.failures").description("Blob reads Redis failed (unreachable, timed out, refused)")

@@ -19,12 +19,18 @@ import java.util.Optional;
  */
 public record Coverage(int documents, int compressed, int stale) {
 
-    /** Reads the catalog's entries of the model against the index: one pass, for a scrape or a log line. */
+    /**
+     * Reads the catalog's entries of the model against the index: one pass, for a scrape (through
+     * a {@link Memo}) or a log line; the catalog's lock is held only to copy its entries.
+     */
     public static Coverage of(DocumentIndex index, Catalog catalog, String modelId) {
         DocumentChooser chooser = new DocumentChooser(index, catalog, modelId);
         int compressed = 0;
         int stale = 0;
-        for (CatalogEntry e : catalog.entries(Optional.of(modelId))) {
+        for (CatalogEntry e : catalog.snapshot()) {
+            if (!e.modelId().equals(modelId)) {
+                continue;
+            }
             Optional<CatalogEntry> usable = chooser.compressed(e.tenant(), e.docId()).filter(e::equals);
             if (usable.isPresent()) {
                 compressed++;
@@ -42,6 +48,31 @@ public record Coverage(int documents, int compressed, int stale) {
         return documents + " documents, " + compressed + " compressed for this model"
                 + (missing > 0 ? " (" + missing + " not: questions about them get NOT_FOUND until it compresses them)" : "")
                 + (stale > 0 ? ", " + stale + " answered from an older version than the newest published" : "");
+    }
+
+    /**
+     * The last coverage computed, for at most {@code fresh}: the gauges read it on each scrape, and
+     * each reading is a pass over the active model's catalog entries.
+     */
+    public static final class Memo {
+        private final java.util.function.Supplier<Coverage> compute;
+        private final long freshNanos;
+        private Coverage last;
+        private long at;
+
+        public Memo(java.util.function.Supplier<Coverage> compute, java.time.Duration fresh) {
+            this.compute = compute;
+            this.freshNanos = fresh.toNanos();
+        }
+
+        public synchronized Coverage get() {
+            long now = System.nanoTime();
+            if (last == null || now - at >= freshNanos) {
+                last = compute.get();
+                at = now;
+            }
+            return last;
+        }
     }
 
     /** Fewer than nine in ten documents answerable: worth a WARN (is a compressor of the model running?). */

@@ -73,12 +73,13 @@ final class RebuildWatch {
             return Optional.empty();
         }
         long now = nanoTime.getAsLong();
+        if (w.losses > 0 && now - w.lastLossAt > WINDOW.toNanos()) {
+            w.losses = 0;   // quiet for a while: losses an hour apart are not "in a row"
+        }
         if (!w.replaced.equals(e.compressedAt()) && now - w.requestedAt <= WINDOW.toNanos()) {
             w.losses++;   // rebuilt since the request, and gone again
             w.lastLossAt = now;
             w.replaced = e.compressedAt();   // this rebuild's loss is counted once
-        } else if (w.losses > 0 && now - w.lastLossAt > WINDOW.toNanos()) {
-            w.losses = 0;   // quiet for a while: start over
         }
         return w.losses >= LOSSES ? Optional.of(new LostAgain(e, w.losses)) : Optional.empty();
     }

@@ -63,6 +63,16 @@ public final class Catalog {
         return out;
     }
 
+    /**
+     * Every current entry, unsorted and unfiltered: the lock is held only for the copy, so a reader
+     * that walks them all (a metrics scrape) keeps questions and the catalog feed waiting the least.
+     */
+    public List<CatalogEntry> snapshot() {
+        synchronized (this) {
+            return new ArrayList<>(current.values());
+        }
+    }
+
     /** The record keys whose entry is of {@code modelId}: the keys tombstones remove that model from the topic with. */
     public synchronized List<String> recordKeys(String modelId) {
         return byRecordKey.entrySet().stream().filter(e -> e.getValue().modelId().equals(modelId))

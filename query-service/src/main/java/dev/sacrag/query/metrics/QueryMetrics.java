@@ -179,6 +179,7 @@ public final class QueryMetrics {
 
     /** Registers a gauge that reads {@code source} when scraped (Micrometer holds it weakly). */
     public <T> void gauge(String name, String description, T source, ToDoubleFunction<T> value) {
-        Gauge.builder(name, source, value).description(description).register(registry);
+        // held strongly: Micrometer's default weak reference reads NaN once a source only the gauge knows is collected
+        Gauge.builder(name, source, value).description(description).strongReference(true).register(registry);
     }
 }

@@ -32,4 +32,15 @@ class CoverageTest {
             assertFalse(new Coverage(0, 0, 0).poor());
         }
     }
+
+    @Test
+    void theMemoComputesOncePerFreshPeriod() {
+        java.util.concurrent.atomic.AtomicInteger passes = new java.util.concurrent.atomic.AtomicInteger();
+        Coverage.Memo memo = new Coverage.Memo(() -> new Coverage(passes.incrementAndGet(), 0, 0), java.time.Duration.ofHours(1));
+        assertEquals(1, memo.get().documents());
+        assertEquals(1, memo.get().documents(), "both gauges of one scrape share a pass");
+        Coverage.Memo always = new Coverage.Memo(() -> new Coverage(passes.incrementAndGet(), 0, 0), java.time.Duration.ZERO);
+        always.get();
+        assertEquals(3, always.get().documents(), "a stale reading is computed again");
+    }
 }

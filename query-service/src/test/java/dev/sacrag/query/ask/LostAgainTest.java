@@ -117,6 +117,12 @@ class LostAgainTest {
         assertEquals(2, watch.missing(withCompressedAt(doc, 3)).orElseThrow().losses(), "stands until the rebuild");
         now.addAndGet(RebuildWatch.WINDOW.toNanos() + 1);
         assertEquals(Optional.empty(), watch.missing(withCompressedAt(doc, 3)), "lapses after a quiet window");
+        // a loss, then a request an hour later (a Warm, a corrupt blob) and one loss: not two in a row
+        watch.requested(withCompressedAt(doc, 3));
+        assertEquals(Optional.empty(), watch.missing(withCompressedAt(doc, 4)), "one loss");
+        now.addAndGet(java.time.Duration.ofHours(1).toNanos());
+        watch.requested(withCompressedAt(doc, 4));
+        assertEquals(Optional.empty(), watch.missing(withCompressedAt(doc, 5)), "the loss an hour ago is history");
         watch.requested(withCompressedAt(doc, 3));
         watch.served(List.of(withCompressedAt(doc, 4)));
         assertEquals(Optional.empty(), watch.missing(withCompressedAt(doc, 5)), "it served a question: forgotten");
