@@ -118,8 +118,9 @@ final class DocsCommand implements Runnable {
             for (var r : refusals) {
                 String message = r.message().length() <= MESSAGE_CHARS ? r.message()
                         : r.message().substring(0, MESSAGE_CHARS) + "...";
-                out.printf(Locale.ROOT, row, r.docId(), r.modelId().orElse("any"), r.reason(), TIME.format(r.at()),
-                        message.replace('\n', ' '));
+                // key and message come from the topic, the message quoting the bad input: escaped
+                out.printf(Locale.ROOT, row, dev.sacrag.ingest.Printable.of(r.docId()), r.modelId().orElse("any"),
+                        dev.sacrag.ingest.Printable.of(r.reason()), TIME.format(r.at()), dev.sacrag.ingest.Printable.of(message));
             }
             out.printf(Locale.ROOT, "%d refusal(s) in %s (the latest per document and model; a document published"
                     + " again since may have been compressed: 'sac docs list' says)%n", refusals.size(), topic);

@@ -154,8 +154,19 @@ final class SourceFiles {
                     } catch (IOException | UnsupportedOperationException e) {
                         target = "?";
                     }
-                    skipped.add(new Skipped(shown(slashes(link.normalize())), SkipReason.BROKEN_LINK,
-                            "a symbolic link to " + shown(target) + ", which does not exist"));
+                    String where = shown(slashes(link.normalize()));
+                    try {
+                        link.toRealPath();
+                        continue;   // it resolves now (created meanwhile): not broken; the next run takes it
+                    } catch (java.nio.file.NoSuchFileException gone) {
+                        skipped.add(new Skipped(where, SkipReason.BROKEN_LINK, "a symbolic link to " + shown(target)
+                                + ", which does not exist"));
+                    } catch (java.nio.file.AccessDeniedException denied) {
+                        unreadable.add(new Unreadable(where, denied));   // as any file it may not read
+                    } catch (IOException e) {   // a loop of links (ELOOP), another error of the file system
+                        skipped.add(new Skipped(where, SkipReason.BROKEN_LINK, "a symbolic link to " + shown(target)
+                                + " that cannot be followed: " + e.getMessage()));
+                    }
                 }
             } else {
                 Path folder = path.toAbsolutePath().normalize().getParent();
@@ -203,9 +214,18 @@ final class SourceFiles {
         return out;
     }
 
-    /** Whether {@code f} was reached by its own path, no symbolic link on the way. */
+    /**
+     * Whether {@code f} was reached by its own path below its root: no symbolic link between the
+     * folder given (or a named file's folder) and the file. A link above it (the folder given is
+     * itself a link, /tmp on some systems) does not count, or every file below it would lose to
+     * whichever name came first.
+     */
     private static boolean direct(SourceFile f, Path real) {
-        return f.path().toAbsolutePath().normalize().equals(real);
+        try {
+            return f.root().toRealPath().resolve(f.relative()).normalize().equals(real);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** Where {@link #add} puts what it decides. */
@@ -461,31 +481,9 @@ final class SourceFiles {
         return path.getFileName().toString().startsWith(".");
     }
 
-    /**
-     * A file name as messages show it: control characters escaped ({@code \n}, {@code \t},
-     * {@code \u001b}), so that a name holding a newline cannot forge a line of ingest's output
-     * (or a terminal escape sequence run in the user's terminal).
-     */
+    /** A file name as messages show it: {@link Printable#of}. */
     static String shown(String name) {
-        if (name.codePoints().noneMatch(Character::isISOControl)) {
-            return name;
-        }
-        StringBuilder sb = new StringBuilder(name.length() + 8);
-        name.codePoints().forEach(cp -> {
-            switch (cp) {
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (Character.isISOControl(cp)) {
-                        sb.append(String.format(Locale.ROOT, "\\u%04x", cp));
-                    } else {
-                        sb.appendCodePoint(cp);
-                    }
-                }
-            }
-        });
-        return sb.toString();
+        return Printable.of(name);
     }
 
     private static String slashes(Path path) {

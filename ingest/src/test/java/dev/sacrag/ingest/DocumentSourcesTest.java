@@ -499,6 +499,23 @@ class DocumentSourcesTest {
     }
 
     @Test
+    void belowAFolderThatIsItselfALinkEachFileStillKeepsItsOwnPath() throws IOException {
+        Path real = Files.createDirectories(dir.resolve("real"));
+        write("real/z-real.txt", "zulu text");
+        Files.createSymbolicLink(real.resolve("b-link.txt"), real.resolve("z-real.txt"));
+        Files.createSymbolicLink(real.resolve("self.txt"), real.resolve("self.txt"));   // a loop of one
+        Path docs = Files.createSymbolicLink(dir.resolve("docs"), real);
+
+        SourceBatch viaLink = read(docs);
+
+        assertEquals(List.of("z-real"), ids(viaLink), "the same id as through the real folder: " + viaLink.skipped());
+        assertEquals(List.of("z-real"), ids(read(real)));
+        Skipped loop = viaLink.skipped().stream().filter(k -> k.where().endsWith("/self.txt")).findFirst().orElseThrow();
+        assertEquals(SkipReason.BROKEN_LINK, loop.reason());
+        assertTrue(loop.detail().contains("that cannot be followed"), "not 'does not exist': " + loop.detail());
+    }
+
+    @Test
     void oversizedTextFileIsBadInput() throws IOException {
         write("huge.txt", "x".repeat(200));
         DocumentSources small = new DocumentSources(new DocumentLimits(100, 100), DocumentPublisher.Format.AVRO);
