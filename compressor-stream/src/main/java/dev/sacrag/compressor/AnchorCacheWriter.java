@@ -53,21 +53,57 @@ final class AnchorCacheWriter {
      * a record's task fails on one and a replacement thread (with a new processor) retries it; a
      * recompress request of the same version counts with it.
      */
-    private final java.util.Map<String, Integer> engineOoms = java.util.Collections.synchronizedMap(
+    private final java.util.Map<String, EngineOoms> engineOoms = java.util.Collections.synchronizedMap(
             new java.util.LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(java.util.Map.Entry<String, Integer> eldest) {
+                protected boolean removeEldestEntry(java.util.Map.Entry<String, EngineOoms> eldest) {
                     return size() > 1_000;
                 }
             });
+    /** Documents compressed by this process: one since a document's first OOM shows the machine can. */
+    private final java.util.concurrent.atomic.AtomicLong compressions = new java.util.concurrent.atomic.AtomicLong();
 
-    /** Counts an engine out-of-memory failure on the document version {@code where}; returns how many in a row. */
-    int engineOutOfMemory(String where) {
-        return engineOoms.merge(where, 1, Integer::sum);
+    /**
+     * A document version's out-of-memory failures in a row.
+     *
+     * @param compressionsBefore documents compressed by the process before the first of them
+     */
+    record EngineOoms(int tries, java.time.Instant first, long compressionsBefore) {
     }
 
-    /** The document version {@code where} was compressed (or set aside): its failures are history. */
+    /** Tries before a document the model runs out of memory on may be set aside. */
+    static final int ENGINE_OOM_TRIES = 3;
+    /** Out of memory for this long, the document is set aside even with no proof that others compress. */
+    static final java.time.Duration ENGINE_OOM_PATIENCE = java.time.Duration.ofMinutes(30);
+
+    /**
+     * Counts an engine out-of-memory failure on the document version {@code where}; returns its
+     * failures so far.
+     */
+    EngineOoms engineOutOfMemory(String where) {
+        java.time.Instant now = c.clock().instant();
+        return engineOoms.merge(where, new EngineOoms(1, now, compressions.get()),
+                (was, one) -> new EngineOoms(was.tries() + 1, was.first(), was.compressionsBefore()));
+    }
+
+    /**
+     * Whether a document the model keeps running out of memory on is to be set aside: after
+     * {@link #ENGINE_OOM_TRIES} tries, once another document was compressed since its first (the
+     * shortage is this document's, not the machine's for a while), or after
+     * {@link #ENGINE_OOM_PATIENCE} anyway, so that a partition never stalls for good.
+     */
+    boolean setAside(EngineOoms h) {
+        return setAside(h, c.clock().instant(), compressions.get());
+    }
+
+    static boolean setAside(EngineOoms h, java.time.Instant now, long compressionsNow) {
+        return h.tries() >= ENGINE_OOM_TRIES && (compressionsNow > h.compressionsBefore()
+                || !now.isBefore(h.first().plus(ENGINE_OOM_PATIENCE)));
+    }
+
+    /** The document version {@code where} was compressed: its failures are history. */
     void engineRecovered(String where) {
+        compressions.incrementAndGet();
         engineOoms.remove(where);
     }
 

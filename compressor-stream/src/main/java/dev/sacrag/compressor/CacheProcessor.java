@@ -116,25 +116,24 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
             result = writer.compress(doc, tokens);
         } catch (RuntimeException e) {
             if (outOfMemory(e)) {
-                // Not the document's fault: the machine's. Dead-lettering it at once would lose a good
-                // document for good; failing the task retries it from the last commit on a replacement
-                // thread (health reports the failures if they go on). A document that runs out of memory
-                // every time is set aside after a few tries, or its whole partition would stall behind it.
+                // Not the document's fault: the machine's, most likely. Dead-lettering it at once would
+                // lose a good document; failing the task retries it from the last commit on a replacement
+                // thread (health reports the failures if they go on). One that runs out of memory while
+                // others compress, or for half an hour, is set aside: its partition must not stall for good.
                 metrics.failure("engine-oom");
-                String where = doc.getDocId() + " v" + doc.getVersion();
-                int tries = writer.engineOutOfMemory(where);
+                AnchorCacheWriter.EngineOoms h = writer.engineOutOfMemory(doc.getDocId() + " v" + doc.getVersion());
                 String what = "compressing document " + doc.getDocId() + " v" + doc.getVersion() + " (" + tokens.ids().length
                         + " tokens) ran out of memory in the engine";
-                if (tries >= ENGINE_OOM_TRIES) {
-                    writer.engineRecovered(where);
-                    deadLetterForModel(source, DeadLetters.ENGINE_OOM, what + ", " + tries + " times in a row: set aside"
-                            + " so that its partition goes on; give the compressor more memory (or lower --max-doc-tokens or"
-                            + " its stream threads), then republish it: " + e.getMessage(), e);
+                if (writer.setAside(h)) {
+                    // the count stays: a recompress request of this version is set aside at once too
+                    deadLetterForModel(source, DeadLetters.ENGINE_OOM, what + ", " + h.tries() + " times in a row"
+                            + " since " + h.first() + ": set aside so that its partition goes on; give the compressor more"
+                            + " memory (or lower --max-doc-tokens or its stream threads), then publish the document again"
+                            + " (or ask for it again, for a recompress request): " + e.getMessage(), e);
                     return false;
                 }
-                throw new IllegalStateException(what + " (try " + tries + " of " + ENGINE_OOM_TRIES + "); it is retried."
-                        + " If it goes on, give the compressor more memory, or lower --max-doc-tokens or its stream threads: "
-                        + e.getMessage(), e);
+                throw new IllegalStateException(what + " (try " + h.tries() + "); it is retried. If it goes on, give the"
+                        + " compressor more memory, or lower --max-doc-tokens or its stream threads: " + e.getMessage(), e);
             }
             deadLetterForModel(source, DeadLetters.COMPRESSION_FAILED, "compressing document " + doc.getDocId() + " v"
                     + doc.getVersion() + " with model " + writer.modelId() + " failed: " + e, e);
@@ -144,9 +143,6 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         emit(doc, writer.write(doc, result, previous, redis), source.timestamp());
         return true;
     }
-
-    /** Tries a record gets when the model runs out of memory on it, before it is dead-lettered as ENGINE_OOM. */
-    static final int ENGINE_OOM_TRIES = 3;
 
     /**
      * Whether the engine failed for want of memory: PyTorch's allocators ("DefaultCPUAllocator: not

@@ -57,9 +57,10 @@ public final class DeadLetters {
     /** A valid document the model failed on (a bug or a limit the checks missed); not a schema reason. */
     public static final String COMPRESSION_FAILED = "COMPRESSION_FAILED";
     /**
-     * The model ran out of memory on a document {@value CacheProcessor#ENGINE_OOM_TRIES} times in a
-     * row: retried until then (the machine's want, not the document's fault), then set aside so
-     * that its partition goes on. Republish it once the compressor has more memory.
+     * The model ran out of memory on a document {@value AnchorCacheWriter#ENGINE_OOM_TRIES} times
+     * in a row or more, while other documents compressed (or for half an hour): retried until then
+     * (the machine's want, not the document's fault), then set aside so that its partition goes
+     * on. Republish it once the compressor has more memory.
      */
     public static final String ENGINE_OOM = "ENGINE_OOM";
 

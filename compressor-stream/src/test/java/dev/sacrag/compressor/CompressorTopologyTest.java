@@ -548,7 +548,7 @@ class CompressorTopologyTest {
         RuntimeException e = assertThrows(RuntimeException.class, () -> publishAvro(doc("big", 1, "a good document")));
 
         assertTrue(causes(e).stream().anyMatch(t -> String.valueOf(t.getMessage()).startsWith("compressing document big v1 (")
-                && t.getMessage().contains("ran out of memory in the engine (try 1 of 3); it is retried")),
+                && t.getMessage().contains("ran out of memory in the engine (try 1); it is retried")),
                 "the task fails, so a replacement thread retries the record: " + e);
         assertTrue(deadLetters.isEmpty(), "the machine's want of memory is not the document's fault");
         assertTrue(catalog.isEmpty());
@@ -561,21 +561,35 @@ class CompressorTopologyTest {
     }
 
     @Test
-    void aDocumentTheModelRunsOutOfMemoryOnEveryTimeIsSetAsideAfterItsTries() {
+    void aDocumentTheModelRunsOutOfMemoryOnWhileOthersCompressIsSetAside() {
         model.failWith = new IllegalStateException("DefaultCPUAllocator: not enough memory: you tried to allocate 8 GB");
-        for (int i = 1; i < CacheProcessor.ENGINE_OOM_TRIES; i++) {   // the task fails; a replacement thread replays it
-            assertThrows(RuntimeException.class, () -> publishAvro(doc("huge", 1, "too much for this machine")));
-            assertTrue(deadLetters.isEmpty());
+        model.failWhen = tokens -> tokens.length > 8;   // the huge one only
+        String huge = "too much for this machine by far, many more words than the others";
+        for (int i = 1; i <= AnchorCacheWriter.ENGINE_OOM_TRIES; i++) {   // the task fails; a replacement thread replays it
+            assertThrows(RuntimeException.class, () -> publishAvro(doc("huge", 1, huge)), "try " + i);
         }
-        publishAvro(doc("huge", 1, "too much for this machine"));
+        assertTrue(deadLetters.isEmpty(), "no document compressed since: the machine may be short for a while");
+        publishAvro(doc("small", 1, "this one fits"));   // another partition's, say: the machine can compress
+        assertEquals("small", catalog.readValue().getDocId());
+        publishAvro(doc("huge", 1, huge));
         TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
         assertEquals(DeadLetters.ENGINE_OOM, header(dead.headers(), DeadLetters.ERROR_REASON));
         assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("ran out of memory in the engine, "
-                + CacheProcessor.ENGINE_OOM_TRIES + " times in a row: set aside so that its partition goes on"),
-                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
-        model.failWith = null;
+                + (AnchorCacheWriter.ENGINE_OOM_TRIES + 1) + " times in a row since"), header(dead.headers(), DeadLetters.ERROR_MESSAGE));
         publishAvro(doc("next", 1, "the partition goes on"));
         assertEquals("next", catalog.readValue().getDocId());
+    }
+
+    @Test
+    void aShortageOfMemoryForEveryDocumentSetsNoneAsideBeforeItsPatienceRunsOut() {
+        java.time.Instant t0 = NOW;
+        var three = new AnchorCacheWriter.EngineOoms(AnchorCacheWriter.ENGINE_OOM_TRIES, t0, 5);
+        assertFalse(AnchorCacheWriter.setAside(three, t0.plusSeconds(60), 5), "nothing else compressed: wait");
+        assertTrue(AnchorCacheWriter.setAside(three, t0.plusSeconds(60), 6), "another compressed since: this one's fault");
+        assertTrue(AnchorCacheWriter.setAside(three, t0.plus(AnchorCacheWriter.ENGINE_OOM_PATIENCE), 5),
+                "a partition never stalls for good");
+        assertFalse(AnchorCacheWriter.setAside(new AnchorCacheWriter.EngineOoms(2, t0, 5), t0.plusSeconds(60), 9),
+                "not before its tries");
     }
 
     /** One COMPRESSION_FAILED dead letter naming {@code thrown}, then the next document ("fine") is compressed. */

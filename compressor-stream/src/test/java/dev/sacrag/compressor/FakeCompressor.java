@@ -18,6 +18,8 @@ final class FakeCompressor implements DocumentCompressor {
 
     final List<long[]> compressed = new CopyOnWriteArrayList<>();
     volatile RuntimeException failWith;
+    /** Which token sequences {@link #failWith} is thrown for (all by default). */
+    volatile java.util.function.Predicate<long[]> failWhen = tokens -> true;
     volatile RuntimeException tokenizerFailsWith;
     /** Tokens added to every text (a test's way to push a stored document over the token limit). */
     volatile int extraTokens;
@@ -50,7 +52,7 @@ final class FakeCompressor implements DocumentCompressor {
 
     @Override
     public AnchorKv compress(long[] tokens) {
-        if (failWith != null) {
+        if (failWith != null && failWhen.test(tokens)) {
             throw failWith;
         }
         compressed.add(tokens.clone());
