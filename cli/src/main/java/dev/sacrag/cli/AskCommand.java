@@ -107,8 +107,14 @@ final class AskCommand implements Callable<Integer> {
     static long pushbackMillis(StatusRuntimeException e) {
         Metadata trailers = e.getTrailers();
         String value = trailers == null ? null : trailers.get(PUSHBACK);
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || value == null) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
             return -1;
+        }
+        if (value == null) {
+            // a query service older than the trailer (a rolling upgrade) ends those words so
+            String description = String.valueOf(e.getStatus().getDescription());
+            return description.endsWith("recompressing: retry shortly")
+                    || description.endsWith("catalog topics; retry shortly") ? 1000 : -1;
         }
         try {
             return Long.parseLong(value.trim());

@@ -262,8 +262,8 @@ final class ModelCommand implements Runnable {
         @Option(names = "--dry-run", description = "Say what the catalog holds for ID, change nothing.")
         boolean dryRun;
 
-        @Option(names = "--force", description = "Retire even though the control topic names no active model or a"
-                + " compressor group of the model still has members.")
+        @Option(names = "--force", description = "Retire even though the control topic names no active model, or one"
+                + " the catalog holds nothing of, or a compressor group of the model still has members.")
         boolean force;
 
         @Option(names = "--all-tenants", description = "Delete the model's blobs in every tenant of the Redis, not only"
@@ -322,9 +322,10 @@ final class ModelCommand implements Runnable {
                 // a mistyped or never-rolled-out id activated with --force: every replica refused it and
                 // still serves its previous model, which may well be this one
                 err.println("model retire: refused: the active model " + active.get().modelId() + " (" + topics.control
-                        + ") has no entry in the catalog, so no query service can be serving it: each stays on the"
-                        + " model it served before, which may be " + modelId + " (see sac_query_model_active and"
-                        + " sac_query_model_mismatch); activate a model the catalog holds, or pass --force");
+                        + ") has no entry in the catalog, so query services may not be serving it: one without its"
+                        + " adapter stays on the model it served before, which may be " + modelId + " (see"
+                        + " sac_query_model_active and sac_query_model_mismatch), and one that switched answers nothing;"
+                        + " activate a model the catalog holds, or pass --force once every replica reports the active model");
                 return 1;
             }
             if (dryRun) {

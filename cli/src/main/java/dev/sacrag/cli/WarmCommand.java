@@ -325,8 +325,9 @@ final class WarmCommand implements Callable<Integer> {
             // every document refused: not a document's fault but the model's (an adapter of NaNs, a
             // base it was not trained on that loads all the same); activating it would answer nothing
             spec.commandLine().getErr().printf(Locale.ROOT, "warm --model: no live document could be compressed for"
-                    + " model %s: all %d went to the dead-letter topic (its sac.error.message says why: a broken adapter?);"
-                    + " do not activate it%n", s.modelId(), s.live());
+                    + " model %s: all %d went to the dead-letter topic ('sac docs refused --model %s' says why: a broken"
+                    + " adapter, or documents all over its token limit); activating it would answer nothing%n",
+                    s.modelId(), s.live(), s.modelId());
             return 1;
         }
         if (s.complete()) {

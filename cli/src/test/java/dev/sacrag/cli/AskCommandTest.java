@@ -35,6 +35,7 @@ class AskCommandTest {
     private static final Metadata.Key<String> PUSHBACK = Metadata.Key.of("grpc-retry-pushback-ms",
             Metadata.ASCII_STRING_MARSHALLER);
     private final AtomicInteger calls = new AtomicInteger();
+    private volatile boolean olderServer;
     private final Deque<Status> failures = new ArrayDeque<>();
     private Server server;
 
@@ -59,7 +60,9 @@ class AskCommandTest {
                             // as the query service says it: a pushback where the question will pass
                             Metadata trailers = new Metadata();
                             String description = String.valueOf(failure.getDescription());
-                            if (description.endsWith("retry shortly")) {
+                            if (olderServer) {
+                                // no trailer: a query service from before it
+                            } else if (description.endsWith("retry shortly")) {
                                 trailers.put(PUSHBACK, "0");
                             } else if (description.contains("gone from Redis again")) {
                                 trailers.put(PUSHBACK, "-1");
@@ -110,6 +113,20 @@ class AskCommandTest {
         assertTrue(r.err().contains("[UNAVAILABLE: anchor KV of [doc a v1] (model m) is not usable (blob missing from Redis);"
                 + " recompressing: retry shortly; asking again in 0.5 s]"), r.err());
         assertTrue(r.err().contains("asking again in 1.0 s]"), r.err());
+    }
+
+    @Test
+    void aServiceFromBeforeThePushbackTrailerIsStillAskedAgain() throws Exception {
+        String target = start();
+        olderServer = true;   // a rolling upgrade: this replica sends no grpc-retry-pushback-ms
+        failures.add(Status.UNAVAILABLE.withDescription("anchor KV of [doc a v1] (model m) is not usable (blob missing from"
+                + " Redis); recompressing: retry shortly"));
+        Run r = ask("ask", "Where was the loom?", "--target", target, "--deadline", "30s");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(2, calls.get());
+        failures.add(Status.UNAVAILABLE.withDescription("anchor KV store unavailable while fetching doc retry-policy"));
+        assertEquals(1, ask("ask", "q", "--target", target).code(), "Redis down: still said at once");
+        assertEquals(3, calls.get());
     }
 
     @Test

@@ -32,7 +32,7 @@ final class CallTally {
             .stream().collect(java.util.stream.Collectors.toUnmodifiableMap(
                     io.grpc.MethodDescriptor::getFullMethodName, io.grpc.MethodDescriptor::getBareMethodName));
 
-    /** One call as the service counts it: once, by the first {@link #count}; a handler that ends without one is INTERNAL. */
+    /** One call as the service counts it: once, by the first {@link #count}; a handler that ends without one is UNKNOWN. */
     static final class Call {
         private final String rpc;
         private final QueryMetrics metrics;

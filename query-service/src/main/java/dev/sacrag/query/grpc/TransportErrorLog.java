@@ -52,10 +52,10 @@ final class TransportErrorLog {
             return false;
         }
         String message = String.valueOf(r.getMessage());
-        String thrown = r.getThrown().getClass().getName();
+        Throwable t = r.getThrown();
         return (message.equals("Exception processing message") || message.equals("Stream Error"))
-                && (r.getThrown() instanceof io.grpc.StatusRuntimeException || r.getThrown() instanceof io.grpc.StatusException
-                        || thrown.endsWith(".Http2Exception$StreamException") || thrown.endsWith(".Http2Exception"));
+                && (t instanceof io.grpc.StatusRuntimeException || t instanceof io.grpc.StatusException
+                        || t instanceof io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Exception);
     }
 
     private static final class Throttled implements java.util.logging.Filter {
