@@ -81,6 +81,11 @@ final class DeleteCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--tenant '" + tenant + "' must be 1-64 characters of letters, digits, '.', '_' or '-'");
         }
+        for (String id : docIds) {
+            if (id.isBlank()) {   // a tombstone under an empty key deletes nothing and is dead-lettered as a bad record
+                throw new CommandLine.ParameterException(spec.commandLine(), "a document id must not be empty");
+            }
+        }
         // the id as typed and, when it differs, its NFC form: documents carry NFC ids now, but one
         // published decomposed before that rule is only reached by its own key
         return docIds.stream().flatMap(id -> java.util.stream.Stream.of(id, DocumentRules.canonicalDocId(id)))

@@ -290,9 +290,12 @@ final class ModelCommand implements Runnable {
                 return 1;
             }
             if (active.isEmpty() && !force) {
-                err.println("model retire: refused: " + topics.control + " names no active model, so each query service"
-                        + " serves the model of its own --adapter, which may be " + modelId + "; pass --force if none does");
-                return 1;
+                err.println("model retire: " + (dryRun ? "note: a real run is refused: " : "refused: ") + topics.control
+                        + " names no active model, so each query service serves the model of its own --adapter, which may be "
+                        + modelId + "; pass --force if none does");
+                if (!dryRun) {
+                    return 1;
+                }
             }
             List<String> groups = new java.util.ArrayList<>(applicationIds);
             groups.add("sac-compressor-" + modelId);
@@ -308,7 +311,11 @@ final class ModelCommand implements Runnable {
                     running.putAll(firstRunning);
                 }
             }
-            if (!running.isEmpty() && !force) {
+            if (!running.isEmpty() && dryRun) {   // it changes nothing: say what a real run would meet
+                err.println("model retire: note: compressors still run (" + running.entrySet().stream()
+                        .map(g -> g.getKey() + ": " + g.getValue() + " members").collect(Collectors.joining(", "))
+                        + "); a real run is refused until they stop (or with --force)");
+            } else if (!running.isEmpty() && !force) {
                 err.println("model retire: refused: compressors still run (" + running.entrySet().stream()
                         .map(g -> g.getKey() + ": " + g.getValue() + " members").collect(Collectors.joining(", "))
                         + "); one of model " + modelId + " would write its documents again: stop them, or pass --force");

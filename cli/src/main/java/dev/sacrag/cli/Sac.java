@@ -50,8 +50,23 @@ public final class Sac implements Runnable {
                 System.setProperty(logger, level);
             }
         });
+        if (args.length == 0 || !SERVICES.contains(args[0])) {
+            quietGrpcClientLog();
+        }
         int code = commandLine().execute(args);
         System.exit(code);
+    }
+
+    /** Held: java.util.logging keeps loggers weakly, and one collected would come back at its default level. */
+    private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
+
+    /**
+     * gRPC's client logs a WARNING with a stack trace through java.util.logging when a name does not
+     * resolve or a connection fails, before the call fails with the same cause: a one-shot command
+     * says it in its own one line (the services keep gRPC's log).
+     */
+    static void quietGrpcClientLog() {
+        GRPC_LOG.setLevel(java.util.logging.Level.SEVERE);
     }
 
     /** Kafka's client logs a WARN at every reconnect attempt, about one a second per client. */
@@ -72,6 +87,16 @@ public final class Sac implements Runnable {
 
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Sac());
+        // -V on a subcommand (its mixinStandardHelpOptions offer it) prints the root's version, not a blank line
+        String[] version = cl.getCommandSpec().version();
+        java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(cl.getSubcommands().values());
+        while (!todo.isEmpty()) {
+            CommandLine sub = todo.pop();
+            if (sub.getCommandSpec().version().length == 0) {
+                sub.getCommandSpec().version(version);
+            }
+            todo.addAll(sub.getSubcommands().values());
+        }
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
             reportFailure(line.getErr(), line.getCommandSpec().qualifiedName(), ex); // "sac train sac: ..."
             return 1;

@@ -55,7 +55,8 @@ final class WarmCommand implements Callable<Integer> {
     /** At most one of these; none = --model NEW_ADAPTER_DIR. */
     static final class Mode {
         @Option(names = "--docs", arity = "1..*", paramLabel = "ID", required = true,
-                description = "Load these documents into the query service's cache (ids as 'sac docs list' prints them).")
+                description = "Load these documents into the query service's cache (ids as 'sac docs list' prints them,"
+                        + " separated by spaces: an id may hold a comma).")
         List<String> docs;
 
         @Option(names = "--query", paramLabel = "QUERY", required = true,

@@ -47,6 +47,9 @@ class DeleteCommandTest {
         SacCliTest.Run timeout = SacCliTest.run("delete", "--timeout", "0s", "readme");
         assertEquals(2, timeout.code(), timeout.err());
         assertTrue(timeout.err().contains("--timeout"), timeout.err());
+        SacCliTest.Run empty = SacCliTest.run("delete", "--bootstrap-servers", "127.0.0.1:1", "");
+        assertEquals(2, empty.code(), "an empty id is a usage error, before any broker is asked: " + empty.err());
+        assertTrue(empty.err().contains("a document id must not be empty"), empty.err());
     }
 
     private static DeleteCommand parse(String... args) {

@@ -570,6 +570,12 @@ class PipelineEndToEndTest {
             assertEquals(1, stillRunning.code(), stillRunning.out() + stillRunning.err());
             assertTrue(stillRunning.err().contains("compressors still run (" + topics.prefix() + "-compressor: 1 members)"),
                     stillRunning.err());
+            List<String> lookWhileRunning = new ArrayList<>(whileRunning);
+            lookWhileRunning.add("--dry-run");
+            PipelineRig.Run lookedWhileRunning = PipelineRig.sac(lookWhileRunning);
+            assertEquals(0, lookedWhileRunning.code(), "a dry run changes nothing: " + lookedWhileRunning.err());
+            assertTrue(lookedWhileRunning.err().contains("note: compressors still run") && lookedWhileRunning.out()
+                    .contains("the catalog holds " + n + " entries"), lookedWhileRunning.out() + lookedWhileRunning.err());
             // a mistyped id activated with --force: every replica refuses it and stays on its model, which
             // a retire must then not take for one traffic has left
             List<String> typo = new ArrayList<>(List.of("model", "activate", "deadbeef0000", "--force", "--redis",

@@ -119,6 +119,21 @@ class SacCliTest {
     }
 
     @Test
+    void oneShotCommandsDropGrpcClientWarnings() {
+        java.util.logging.Logger channel = java.util.logging.Logger.getLogger("io.grpc.internal.ManagedChannelImpl");
+        Sac.quietGrpcClientLog();
+        assertFalse(channel.isLoggable(java.util.logging.Level.WARNING),
+                "a name that does not resolve: 'sac ask' says so in one line, without gRPC's stack trace before it");
+        assertTrue(channel.isLoggable(java.util.logging.Level.SEVERE));
+    }
+
+    @Test
+    void everySubcommandPrintsTheVersion() {
+        assertEquals("sac 0.1.0", run("ingest", "-V").out().strip());
+        assertEquals("sac 0.1.0", run("docs", "list", "-V").out().strip());
+    }
+
+    @Test
     void oneShotCommandsDropKafkasReconnectWarningsAndTheServicesKeepThem() {
         assertEquals("error", Sac.logLevelsFor(new String[] {"warm", "--rebuild"}).get(Sac.KAFKA_NETWORK_LOG_LEVEL));
         assertEquals("error", Sac.logLevelsFor(new String[0]).get(Sac.KAFKA_NETWORK_LOG_LEVEL));
