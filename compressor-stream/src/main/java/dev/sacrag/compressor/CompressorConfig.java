@@ -104,15 +104,15 @@ public record CompressorConfig(
         require(modelDir != null, Flags.MODEL, "is required");
         require(adapterDir != null, Flags.ADAPTER, "is required");
         Objects.requireNonNull(ratio, "ratio");
-        require(ratio.isEmpty() || ratio.getAsInt() >= 1, Flags.RATIO, "must be >= 1, got " + ratio);
+        require(ratio.isEmpty() || ratio.getAsInt() >= 1, Flags.RATIO, "must be >= 1, got " + (ratio.isPresent() ? ratio.getAsInt() : "none"));
         require(blobDtype != null, Flags.BLOB_DTYPE, "is required");
         Objects.requireNonNull(blobTtl, "blobTtl");
-        require(blobTtl.isEmpty() || blobTtl.get().toMillis() >= 1, Flags.BLOB_TTL, "must be at least 1 ms, got " + blobTtl);
+        require(blobTtl.isEmpty() || blobTtl.get().toMillis() >= 1, Flags.BLOB_TTL, "must be at least 1 ms, got " + blobTtl.map(CompressorConfig::shown).orElse("none"));
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(maxDocumentTokens, "maxDocumentTokens");
         require(maxDocumentTokens.isEmpty() || maxDocumentTokens.getAsInt() >= 1, Flags.MAX_DOC_TOKENS,
-                "must be >= 1, got " + maxDocumentTokens);
+                "must be >= 1, got " + (maxDocumentTokens.isPresent() ? maxDocumentTokens.getAsInt() : "none"));
         require(stateDir != null, Flags.STATE_DIR, "is required");
         requirePositive(commitInterval, Flags.COMMIT_INTERVAL);
         require(maxPollRecords >= 1 && maxPollRecords <= MAX_POLL_RECORDS_LIMIT, Flags.MAX_POLL_RECORDS,
@@ -121,7 +121,7 @@ public record CompressorConfig(
         requirePositive(redisRetryBudget, Flags.REDIS_RETRY_BUDGET);
         require(sessionTimeout != null && sessionTimeout.toMillis() >= 1_000 && sessionTimeout.compareTo(Duration.ofMinutes(30)) <= 0,
                 Flags.SESSION_TIMEOUT, "must be between 1s and 30m (the brokers' group.min/max.session.timeout.ms, 6s and"
-                        + " 30m by default, bound it too), got " + sessionTimeout);
+                        + " 30m by default, bound it too), got " + (sessionTimeout == null ? "none" : shown(sessionTimeout)));
         require(metricsPort != null, Flags.METRICS_PORT, "must be given ('off' for none)");
         metricsPort.ifPresent(port -> require(port >= 0 && port <= 65535, Flags.METRICS_PORT,
                 "must be a port (0 = any free port) or 'off', got " + port));
@@ -173,7 +173,17 @@ public record CompressorConfig(
     }
 
     private static void requirePositive(Duration d, String flag) {
-        require(d != null && !d.isNegative() && !d.isZero(), flag, "must be a positive duration, got " + d);
+        require(d != null && !d.isNegative() && !d.isZero(), flag, "must be a positive duration, got "
+                + (d == null ? "none" : shown(d)));
+    }
+
+    /** A duration as the flags take it ("90s", "1500ms", "2m"), not Java's "PT1M30S". */
+    static String shown(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 60_000 == 0 && ms != 0) {
+            return ms / 60_000 + "m";
+        }
+        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
     }
 
     /** Defaults as in the CLI; {@link #build()} validates. */

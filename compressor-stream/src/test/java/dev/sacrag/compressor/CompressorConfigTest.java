@@ -133,6 +133,19 @@ class CompressorConfigTest {
     }
 
     @Test
+    void messagesShowValuesAsTheFlagsTakeThemNotAsJavaPrintsThem() {
+        String ttl = assertThrows(IllegalArgumentException.class,
+                () -> valid().blobTtl(java.util.Optional.of(java.time.Duration.ZERO)).build()).getMessage();
+        assertEquals("--blob-ttl must be at least 1 ms, got 0s", ttl);
+        String session = assertThrows(IllegalArgumentException.class,
+                () -> valid().sessionTimeout(java.time.Duration.ofMillis(500)).build()).getMessage();
+        assertTrue(session.endsWith("got 500ms"), session);
+        String commit = assertThrows(IllegalArgumentException.class,
+                () -> valid().commitInterval(java.time.Duration.ofMinutes(-2)).build()).getMessage();
+        assertTrue(commit.endsWith("must be a positive duration, got -2m"), commit);
+    }
+
+    @Test
     void catalogKeysSplitAtTheLastSeparatorSoDocIdsMayContainIt() {
         CatalogKey key = new CatalogKey("reports|2024/q1.md", "3f9a0c1d2e4b");
         assertEquals("reports|2024/q1.md|3f9a0c1d2e4b", key.toString());

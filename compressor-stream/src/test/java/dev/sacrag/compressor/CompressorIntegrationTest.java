@@ -430,7 +430,7 @@ class CompressorIntegrationTest {
         createTopics("brief");
         IllegalStateException brief = assertThrows(IllegalStateException.class,
                 () -> CompressorApp.start(config("brief").sessionTimeout(Duration.ofSeconds(2)).build()));
-        assertTrue(brief.getMessage().startsWith("--session-timeout PT2S is outside the brokers'"
+        assertTrue(brief.getMessage().startsWith("--session-timeout 2s is outside the brokers'"
                 + " group.min.session.timeout.ms=6000"), brief.getMessage());
     }
 

@@ -69,7 +69,10 @@ public final class DocumentPublisher implements AutoCloseable {
             Objects.requireNonNull(format, "format");
             Objects.requireNonNull(compression, "compression");
             Objects.requireNonNull(limits, "limits");
-            if (topic.isBlank() || linger.isNegative() || batchSizeBytes <= 0 || deliveryTimeout.compareTo(linger) <= 0
+            if (topic.isBlank()) {
+                throw new IllegalArgumentException("the documents topic must be named (it is empty)");
+            }
+            if (linger.isNegative() || batchSizeBytes <= 0 || deliveryTimeout.compareTo(linger) <= 0
                     || maxRequestBytes <= 0) {
                 throw new IllegalArgumentException("invalid publisher options: " + topic + ", linger " + linger
                         + ", batch " + batchSizeBytes + ", delivery timeout " + deliveryTimeout + " (must exceed the linger)"
