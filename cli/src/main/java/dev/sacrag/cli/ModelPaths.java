@@ -18,17 +18,22 @@ record ModelPaths(Path base, Path adapter) {
         }
         Path base = Files.exists(model.resolve("config.json")) ? model : model.resolve("base");
         if (!Files.exists(base.resolve("config.json"))) {
-            throw new NoSuchFileException(model.toString(), null,
-                    "neither a Hugging Face folder (config.json) nor a model package (base/config.json)");
+            // the folder is there: "no such file" would send the user looking for it
+            throw new IllegalArgumentException("--model " + model + " is neither a Hugging Face folder (config.json)"
+                    + " nor a model package (base/config.json)");
         }
         Path a = adapter != null ? adapter : model.resolve("adapters").resolve(DEFAULT_ADAPTER);
         return new ModelPaths(base, a);
     }
 
     Path requireAdapter() throws NoSuchFileException {
-        if (adapter == null || !Files.exists(adapter.resolve("sac.json"))) {
+        if (adapter == null || !Files.isDirectory(adapter)) {
             throw new NoSuchFileException(String.valueOf(adapter), null,
-                    "no SAC adapter (sac.json) there; pass --adapter DIR");
+                    "no SAC adapter folder there; pass --adapter DIR");
+        }
+        if (!Files.exists(adapter.resolve("sac.json"))) {
+            throw new IllegalArgumentException("adapter folder " + adapter + " has no sac.json: not a SAC adapter (a"
+                    + " half-copied one?); pass --adapter DIR");
         }
         return adapter;
     }

@@ -69,11 +69,21 @@ final class TrainCommand implements Runnable {
         @Option(names = "--vocab", defaultValue = "2048", description = "Tokenizer vocabulary size (default ${DEFAULT-VALUE}).")
         int vocab;
 
-        @Option(names = "--layers", defaultValue = "6") int layers;
-        @Option(names = "--hidden", defaultValue = "256") int hidden;
-        @Option(names = "--heads", defaultValue = "8") int heads;
-        @Option(names = "--kv-heads", defaultValue = "4") int kvHeads;
-        @Option(names = "--intermediate", defaultValue = "704") int intermediate;
+        @Option(names = "--layers", paramLabel = "N", defaultValue = "6",
+                description = "Transformer layers of a new base (default ${DEFAULT-VALUE}).")
+        int layers;
+        @Option(names = "--hidden", paramLabel = "N", defaultValue = "256",
+                description = "Hidden size, a multiple of --heads (default ${DEFAULT-VALUE}).")
+        int hidden;
+        @Option(names = "--heads", paramLabel = "N", defaultValue = "8",
+                description = "Query heads per layer (default ${DEFAULT-VALUE}).")
+        int heads;
+        @Option(names = "--kv-heads", paramLabel = "N", defaultValue = "4",
+                description = "Key/value heads per layer, dividing --heads (grouped-query attention; default ${DEFAULT-VALUE}).")
+        int kvHeads;
+        @Option(names = "--intermediate", paramLabel = "N", defaultValue = "704",
+                description = "MLP intermediate size (default ${DEFAULT-VALUE}).")
+        int intermediate;
 
         @Option(names = "--batch-tokens", defaultValue = "4096", description = "Padded tokens per batch (default ${DEFAULT-VALUE}).")
         int batchTokens;

@@ -27,6 +27,18 @@ class MlCommandInputTest {
     }
 
     @Test
+    void aModelFolderThatIsThereButIsNoModelIsNotCalledMissing() throws Exception {
+        java.nio.file.Path empty = java.nio.file.Files.createTempDirectory("not-a-model");
+        try {
+            refused("--model " + empty + " is neither a Hugging Face folder (config.json) nor a model package"
+                    + " (base/config.json)", "generate", "--model", empty.toString(), "hello");
+            refused("no such file: " + empty.resolve("nope"), "generate", "--model", empty.resolve("nope").toString(), "hello");
+        } finally {
+            java.nio.file.Files.delete(empty);
+        }
+    }
+
+    @Test
     void compressNamesAFileThatIsNotUtf8OrAFolder() throws Exception {
         java.nio.file.Path bad = java.nio.file.Files.createTempFile("latin1", ".txt");
         try {
