@@ -96,7 +96,8 @@ final class WarmCommand implements Callable<Integer> {
 
     @Option(names = "--force", description = "With --model: roll out even when the catalog already holds the model,"
             + " compressed under another application id (its replay of the documents topic would write older versions"
-            + " over their catalog records; 'warm --rebuild' restores missing blobs instead).")
+            + " over their catalog records; 'warm --rebuild' restores missing blobs instead). With --rebuild: request"
+            + " every live document for a model the catalog holds nothing of (refused otherwise: a mistyped --model-id).")
     boolean force;
 
     @Option(names = "--no-wait", description = "With --rebuild: publish the recompress requests and return.")
@@ -178,7 +179,7 @@ final class WarmCommand implements Callable<Integer> {
         out.println("warm --rebuild: model " + id + ", compressors of application id " + compressorAppId);
         try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
             BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers(), topics.compressorTopics(),
-                    compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId), store,
+                    compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId, force), store,
                     ProgressLine.on(spec.commandLine().getErr(), "restored"));
             out.println(s.line());
             // whose state the group holds, only where the answer changes the advice

@@ -305,6 +305,14 @@ class PipelineEndToEndTest {
 
             rig.stack.flushRedis();
             assertEquals(List.of(), rig.blobKeys("rebuild"));
+            // a mistyped id: refused before any request, naming the catalog's models
+            List<String> typo = new ArrayList<>(List.of("warm", "--rebuild", "--model-id", "ffffffffffff", "--no-wait",
+                    "--redis", rig.stack.redisUrl()));
+            typo.addAll(topics.flags(rig.stack.bootstrapServers()));
+            PipelineRig.Run mistyped = PipelineRig.sac(typo);
+            assertEquals(1, mistyped.code(), mistyped.out() + mistyped.err());
+            assertTrue(mistyped.err().contains("the catalog holds no entry of model ffffffffffff: a mistyped --model-id?")
+                    && mistyped.err().contains(rig.modelId), mistyped.err());
             List<String> args = new ArrayList<>(List.of("warm", "--rebuild", "--model-id", rig.modelId,
                     "--redis", rig.stack.redisUrl(), "--timeout", "60s"));
             args.addAll(topics.flags(rig.stack.bootstrapServers()));

@@ -56,9 +56,11 @@ public final class BlobRebuild {
      * @param verify read every blob and rebuild the unusable ones too ({@code --verify})
      * @param compressorAppId the application id of the compressors running {@code modelId}: their
      *     committed offsets on the recompress topic say when every request was processed
+     * @param force rebuild for a model the catalog holds nothing of (refused otherwise: a mistyped id
+     *     would have every document compressed for a model nobody runs)
      */
     public record Settings(String bootstrapServers, CompressorTopics topics, DocumentLimits limits, String modelId,
-                           boolean await, Duration timeout, boolean verify, String compressorAppId) {
+                           boolean await, Duration timeout, boolean verify, String compressorAppId, boolean force) {
     }
 
     /** How often the compressor group's committed offsets are asked for while waiting. */
@@ -102,6 +104,14 @@ public final class BlobRebuild {
         java.util.OptionalLong evictedBefore = redis.evictedKeys();
         long maxMemory = redis.memoryPolicy().map(AnchorKvStore.MemoryPolicy::maxMemory).orElse(0L);
         try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), read)) {
+            if (!s.force() && live.size() > 0 && catalog.catalog().entries(Optional.of(s.modelId())).isEmpty()) {
+                List<String> models = catalog.catalog().entries(Optional.empty()).stream().map(CatalogEntry::modelId)
+                        .distinct().sorted().toList();
+                throw new IllegalStateException("the catalog holds no entry of model " + s.modelId() + ": a mistyped"
+                        + " --model-id? (the catalog's models: " + (models.isEmpty() ? "none" : String.join(", ", models))
+                        + "). A model not rolled out yet is compressed with 'sac warm --model ADAPTER_DIR'; --force"
+                        + " requests every live document for it all the same");
+            }
             long catalogBytes = live.byId().values().stream().mapToLong(doc -> catalog.catalog()
                     .find(doc.tenant(), doc.docId(), s.modelId()).map(CatalogEntry::bytes).orElse(0L)).sum();
             Map<String, LiveDocuments.Doc> missing = new HashMap<>();
