@@ -23,7 +23,7 @@ final class CompressionOptions {
     String blobDtype;
 
     @Option(names = Flags.BLOB_TTL, paramLabel = "DURATION", defaultValue = "${env:SAC_BLOB_TTL}",
-            converter = CompressorCommand.Millis.class,
+            converter = Durations.class,
             description = "Expire blobs after this long, e.g. 168h [env SAC_BLOB_TTL, default: never; Redis evicts by LRU].")
     Duration blobTtl;
 
@@ -38,7 +38,7 @@ final class CompressionOptions {
     Integer maxDocTokens;
 
     @Option(names = Flags.COMMIT_INTERVAL, paramLabel = "DURATION", defaultValue = "${env:SAC_COMMIT_INTERVAL:-100ms}",
-            converter = CompressorCommand.Millis.class,
+            converter = Durations.class,
             description = "Exactly-once commit interval: how soon catalog records become visible [env SAC_COMMIT_INTERVAL,"
                     + " default ${DEFAULT-VALUE}].")
     Duration commitInterval;
@@ -49,20 +49,20 @@ final class CompressionOptions {
     int maxPollRecords;
 
     @Option(names = Flags.MAX_COMPRESS_TIME, paramLabel = "DURATION", defaultValue = "${env:SAC_MAX_COMPRESS_TIME:-60s}",
-            converter = CompressorCommand.Millis.class,
+            converter = Durations.class,
             description = "Worst-case time to compress one --max-doc-tokens document (measure it with 'sac compress')."
                     + " Sizes transaction.timeout.ms and max.poll.interval.ms = commit interval + 2 x max-poll-records x"
                     + " (this + --redis-retry-budget) [env SAC_MAX_COMPRESS_TIME, default ${DEFAULT-VALUE}].")
     Duration maxCompressTime;
 
     @Option(names = Flags.REDIS_RETRY_BUDGET, paramLabel = "DURATION", defaultValue = "${env:SAC_REDIS_RETRY_BUDGET:-20s}",
-            converter = CompressorCommand.Millis.class,
+            converter = Durations.class,
             description = "How long one record retries an unavailable Redis before the task fails and restarts from the last"
                     + " commit (nothing is skipped) [env SAC_REDIS_RETRY_BUDGET, default ${DEFAULT-VALUE}].")
     Duration redisRetryBudget;
 
     @Option(names = Flags.SESSION_TIMEOUT, paramLabel = "DURATION", defaultValue = "${env:SAC_SESSION_TIMEOUT:-10s}",
-            converter = CompressorCommand.Millis.class,
+            converter = Durations.class,
             description = "Consumer group session: how long the partitions of a compressor that stopped without leaving"
                     + " the group (killed, a failed stream thread) wait before another takes them; within the brokers'"
                     + " group.min/max.session.timeout.ms (6s-30m by default), checked at start [env SAC_SESSION_TIMEOUT,"

@@ -138,14 +138,4 @@ final class CompressorCommand implements Callable<Integer> {
         }
     }
 
-    /** {@link Durations} plus milliseconds ("100ms"), which commit intervals need. */
-    static final class Millis implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            if (value.matches("\\d+ms")) {
-                return Duration.ofMillis(Long.parseLong(value.substring(0, value.length() - 2)));
-            }
-            return new Durations().convert(value);
-        }
-    }
 }

@@ -6,30 +6,66 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses "90s", "60m", "1h30m" or ISO-8601 ("PT1H") for picocli options. */
+/**
+ * Parses "90s", "60m", "1h30m", "500ms" or ISO-8601 ("PT1H") for picocli options: one syntax for
+ * every command's durations (timeouts, deadlines, intervals).
+ */
 final class Durations implements CommandLine.ITypeConverter<Duration> {
-    private static final Pattern PART = Pattern.compile("(\\d+)([hms])");
+    private static final Pattern PART = Pattern.compile("(\\d+)(ms|h|m|s)");
+    private static final String EXAMPLES = "e.g. 90s, 60m, 1h30m, 500ms";
+
+    /** A duration as the options take it ("90s", "1h30m", "500ms", "0s"), not Java's "PT1H30M". */
+    static String shown(Duration d) {
+        if (d.isNegative()) {
+            return "-" + shown(d.negated());
+        }
+        long ms = d.toMillis();
+        if (ms % 1000 != 0) {
+            return ms + "ms";
+        }
+        long s = ms / 1000;
+        StringBuilder sb = new StringBuilder();
+        if (s >= 3600) {
+            sb.append(s / 3600).append('h');
+            s %= 3600;
+        }
+        if (s >= 60) {
+            sb.append(s / 60).append('m');
+            s %= 60;
+        }
+        if (s > 0 || sb.length() == 0) {
+            sb.append(s).append('s');
+        }
+        return sb.toString();
+    }
 
     /** A usage error unless {@code value} of {@code option} is at least {@code min}. */
     static void requireAtLeast(CommandLine.Model.CommandSpec spec, String option, Duration value, Duration min) {
         if (value.compareTo(min) < 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be at least "
-                    + min.toString().substring(2).toLowerCase(java.util.Locale.ROOT) + ", got " + value);
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be at least " + shown(min)
+                    + ", got " + shown(value));
         }
     }
 
     /** A usage error unless {@code value} of {@code option} is at most {@code max}. */
     static void requireAtMost(CommandLine.Model.CommandSpec spec, String option, Duration value, Duration max) {
         if (value.compareTo(max) > 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be at most "
-                    + max.toString().substring(2).toLowerCase(java.util.Locale.ROOT) + ", got " + value);
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be at most " + shown(max)
+                    + ", got " + shown(value));
         }
     }
 
     @Override
     public Duration convert(String value) {
         if (value.startsWith("P") || value.startsWith("p")) {
-            return Duration.parse(value);
+            try {
+                return Duration.parse(value);
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration (" + EXAMPLES + ")");
+            }
+        }
+        if (value.startsWith("-")) {
+            throw new CommandLine.TypeConversionException("'" + value + "': a duration cannot be negative (" + EXAMPLES + ")");
         }
         Matcher m = PART.matcher(value.toLowerCase(java.util.Locale.ROOT));
         Duration d = Duration.ZERO;
@@ -42,12 +78,13 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
             d = d.plus(switch (m.group(2)) {
                 case "h" -> Duration.ofHours(n);
                 case "m" -> Duration.ofMinutes(n);
+                case "ms" -> Duration.ofMillis(n);
                 default -> Duration.ofSeconds(n);
             });
             end = m.end();
         }
         if (end != value.length() || end == 0) {
-            throw new CommandLine.TypeConversionException("'" + value + "' is not a duration (e.g. 90s, 60m, 1h30m)");
+            throw new CommandLine.TypeConversionException("'" + value + "' is not a duration (" + EXAMPLES + ")");
         }
         return d;
     }
