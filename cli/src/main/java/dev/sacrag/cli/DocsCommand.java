@@ -2,7 +2,6 @@ package dev.sacrag.cli;
 
 import dev.sacrag.compressor.CompressorTopics;
 import dev.sacrag.query.catalog.CatalogEntry;
-import dev.sacrag.query.feed.CatalogSnapshot;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,6 +31,9 @@ final class DocsCommand implements Runnable {
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "List every compressed document version per model, as the catalog topic holds them.")
     static final class ListDocs implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'")
                 .withZone(ZoneOffset.UTC);
 
@@ -54,23 +56,25 @@ final class DocsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<CatalogEntry> entries = CatalogSnapshot.read(kafka.bootstrapServers, topic, timeout)
+            List<CatalogEntry> entries = dev.sacrag.cli.warming.CatalogRead.of(kafka.bootstrapServers, topic, timeout)
                     .entries(Optional.ofNullable(model)).stream()
                     .filter(e -> tenant == null || tenant.equals(e.tenant()))
                     .sorted(Comparator.comparing(CatalogEntry::tenant).thenComparing(CatalogEntry::docId)
                             .thenComparing(CatalogEntry::modelId))
                     .toList();
+            java.io.PrintWriter out = spec.commandLine().getOut();
             String row = "%-40s %-12s %15s %-12s %8s %12s  %s%n";
-            System.out.printf(Locale.ROOT, row, "DOC", "TENANT", "VERSION", "MODEL", "ANCHORS", "BYTES", "COMPRESSED AT");
+            out.printf(Locale.ROOT, row, "DOC", "TENANT", "VERSION", "MODEL", "ANCHORS", "BYTES", "COMPRESSED AT");
             long bytes = 0;
             for (CatalogEntry e : entries) {
-                System.out.printf(Locale.ROOT, row, e.docId(), e.tenant(), e.docVersion(), e.modelId(), e.anchorCount(),
+                out.printf(Locale.ROOT, row, e.docId(), e.tenant(), e.docVersion(), e.modelId(), e.anchorCount(),
                         String.format(Locale.ROOT, "%,d", e.bytes()), TIME.format(e.compressedAt()));
                 bytes += e.bytes();
             }
-            System.out.printf(Locale.ROOT, "%d compressed document version(s), %,d bytes of anchor KV as the catalog records them"
+            out.printf(Locale.ROOT, "%d compressed document version(s), %,d bytes of anchor KV as the catalog records them"
                     + " (this reads the catalog only; `sac warm --rebuild` finds blobs missing from Redis)%n",
                     entries.size(), bytes);
+            out.flush();
             return 0;
         }
     }

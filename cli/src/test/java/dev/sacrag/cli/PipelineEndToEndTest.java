@@ -391,6 +391,16 @@ class PipelineEndToEndTest {
             assertTrue(refused.out().lines().anyMatch(l -> l.startsWith("long ") && l.contains(rig.modelId)
                     && l.contains("TOO_LARGE") && l.contains("tokens, limit 1000")), refused.out());
             assertTrue(refused.out().contains("1 refusal(s) in " + dlq), refused.out());
+            PipelineRig.Run listed = PipelineRig.sac(List.of("docs", "list", "--bootstrap-servers",
+                    rig.stack.bootstrapServers(), "--catalog-topic", topics.compressor().catalog()));
+            assertEquals(0, listed.code(), listed.out() + listed.err());
+            assertTrue(listed.out().lines().anyMatch(l -> l.startsWith("short ")) && listed.out().contains(
+                    "1 compressed document version(s)"), listed.out());
+            PipelineRig.Run noTopic = PipelineRig.sac(List.of("docs", "list", "--bootstrap-servers",
+                    rig.stack.bootstrapServers(), "--catalog-topic", "no-such-catalog"));
+            assertEquals(1, noTopic.code());
+            assertTrue(noTopic.err().contains("topic no-such-catalog does not exist on " + rig.stack.bootstrapServers()),
+                    "said as such, not 'is a broker there?': " + noTopic.err());
             PipelineRig.Run otherModel = PipelineRig.sac(List.of("docs", "refused", "--bootstrap-servers",
                     rig.stack.bootstrapServers(), "--dead-letter-topic", dlq, "--model", "ffffffffffff"));
             assertTrue(otherModel.out().contains("0 refusal(s)"), "another model's compressor may take it: " + otherModel.out());
