@@ -50,7 +50,12 @@ final class QueryServiceCommand implements Callable<Integer> {
                 flags.put(s.flag(), option.getValue());
             }
         }
-        QueryServiceConfig config = QueryServiceConfig.parse(flags, System.getenv());
+        QueryServiceConfig config;
+        try {
+            config = QueryServiceConfig.parse(flags, System.getenv());
+        } catch (dev.sacrag.query.ConfigException e) {   // a flag or variable out of range: a usage error (exit 2)
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
         QueryServiceApp app = QueryServiceApp.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(app::close, "sac-query-service-shutdown"));
         System.out.printf("query-service: model %s, gRPC on %s:%d, metrics %s; reading topics %s and %s from %s ...%n",

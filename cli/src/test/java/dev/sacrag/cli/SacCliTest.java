@@ -128,6 +128,13 @@ class SacCliTest {
     }
 
     @Test
+    void aQueryServiceSettingOutOfRangeIsAUsageError() {
+        Run r = run("query-service", "--port", "-1");
+        assertEquals(2, r.code(), "a usage error, before anything starts: " + r.err());
+        assertTrue(r.err().contains("--port (SAC_QUERY_PORT)") && r.err().contains("Run 'sac query-service --help'"), r.err());
+    }
+
+    @Test
     void everySubcommandPrintsTheVersion() {
         assertEquals("sac 0.1.0", run("ingest", "-V").out().strip());
         assertEquals("sac 0.1.0", run("docs", "list", "-V").out().strip());
