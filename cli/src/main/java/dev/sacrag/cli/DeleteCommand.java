@@ -83,7 +83,7 @@ final class DeleteCommand implements Callable<Integer> {
         }
         for (String id : docIds) {
             if (id.isBlank()) {   // a tombstone under an empty key deletes nothing and is dead-lettered as a bad record
-                throw new CommandLine.ParameterException(spec.commandLine(), "a document id must not be empty");
+                throw new CommandLine.ParameterException(spec.commandLine(), "a document id must not be empty or blank");
             }
         }
         // the id as typed and, when it differs, its NFC form: documents carry NFC ids now, but one

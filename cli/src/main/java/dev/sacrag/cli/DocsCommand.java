@@ -174,7 +174,7 @@ final class DocsCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (grace.toMillis() < 1) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--grace must be at least 1 ms, got " + grace);
+                throw new CommandLine.ParameterException(spec.commandLine(), "--grace must be at least 1ms, got " + Durations.shown(grace));
             }
             java.io.PrintWriter out = spec.commandLine().getOut();
             dev.sacrag.kvstore.RedisTarget target = redis.target();

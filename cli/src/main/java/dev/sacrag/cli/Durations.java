@@ -19,11 +19,11 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
         if (d.isNegative()) {
             return "-" + shown(d.negated());
         }
-        long ms = d.toMillis();
-        if (ms % 1000 != 0) {
-            return ms + "ms";
+        long s = d.getSeconds();   // not toMillis(): it overflows for the largest durations
+        int nanos = d.getNano();
+        if (nanos % 1_000_000 == 0 && nanos != 0 && s < Long.MAX_VALUE / 1000) {
+            return (s * 1000 + nanos / 1_000_000) + "ms";
         }
-        long s = ms / 1000;
         StringBuilder sb = new StringBuilder();
         if (s >= 3600) {
             sb.append(s / 3600).append('h');
@@ -58,11 +58,16 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
         if (value.startsWith("P") || value.startsWith("p")) {
+            Duration iso;
             try {
-                return Duration.parse(value);
+                iso = Duration.parse(value);
             } catch (java.time.format.DateTimeParseException e) {
                 throw new CommandLine.TypeConversionException("'" + value + "' is not a duration (" + EXAMPLES + ")");
             }
+            if (iso.isNegative()) {
+                throw new CommandLine.TypeConversionException("'" + value + "': a duration cannot be negative (" + EXAMPLES + ")");
+            }
+            return iso;
         }
         if (value.startsWith("-")) {
             throw new CommandLine.TypeConversionException("'" + value + "': a duration cannot be negative (" + EXAMPLES + ")");
@@ -74,13 +79,17 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
             if (m.start() != end) {
                 break;
             }
-            long n = Long.parseLong(m.group(1));
-            d = d.plus(switch (m.group(2)) {
-                case "h" -> Duration.ofHours(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "ms" -> Duration.ofMillis(n);
-                default -> Duration.ofSeconds(n);
-            });
+            try {
+                long n = Long.parseLong(m.group(1));
+                d = d.plus(switch (m.group(2)) {
+                    case "h" -> Duration.ofHours(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "ms" -> Duration.ofMillis(n);
+                    default -> Duration.ofSeconds(n);
+                });
+            } catch (NumberFormatException | ArithmeticException tooLarge) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is too long a duration (" + EXAMPLES + ")");
+            }
             end = m.end();
         }
         if (end != value.length() || end == 0) {

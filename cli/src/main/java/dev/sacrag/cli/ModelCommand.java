@@ -259,7 +259,8 @@ final class ModelCommand implements Runnable {
                         + " sac-compressor-ID, as 'sac warm --model' names them), e.g. sac-compressor for the first model.")
         List<String> applicationIds = new java.util.ArrayList<>();
 
-        @Option(names = "--dry-run", description = "Say what the catalog holds for ID, change nothing.")
+        @Option(names = "--dry-run", description = "Say what the catalog holds for ID, change nothing; notes on stderr say"
+                + " why a real run would be refused (exit 0 all the same).")
         boolean dryRun;
 
         @Option(names = "--force", description = "Retire even though the control topic names no active model, or one"
@@ -314,7 +315,7 @@ final class ModelCommand implements Runnable {
             if (!running.isEmpty() && dryRun) {   // it changes nothing: say what a real run would meet
                 err.println("model retire: note: compressors still run (" + running.entrySet().stream()
                         .map(g -> g.getKey() + ": " + g.getValue() + " members").collect(Collectors.joining(", "))
-                        + "); a real run is refused until they stop (or with --force)");
+                        + ")" + (force ? "; --force retires all the same" : "; a real run is refused until they stop (or with --force)"));
             } else if (!running.isEmpty() && !force) {
                 err.println("model retire: refused: compressors still run (" + running.entrySet().stream()
                         .map(g -> g.getKey() + ": " + g.getValue() + " members").collect(Collectors.joining(", "))
@@ -325,7 +326,12 @@ final class ModelCommand implements Runnable {
             out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
                     found.recordKeys().size(), modelId, found.catalogBytes());
             if (active.isPresent() && !found.otherModels().contains(active.get().modelId()) && !found.recordKeys().isEmpty()
-                    && !force && !dryRun) {
+                    && !force && dryRun) {
+                err.println("model retire: note: a real run is refused: the active model " + active.get().modelId()
+                        + " has no entry in the catalog, so query services may not be serving it (pass --force once every"
+                        + " replica reports it)");
+            } else if (active.isPresent() && !found.otherModels().contains(active.get().modelId()) && !found.recordKeys().isEmpty()
+                    && !force) {
                 // a mistyped or never-rolled-out id activated with --force: every replica refused it and
                 // still serves its previous model, which may well be this one
                 err.println("model retire: refused: the active model " + active.get().modelId() + " (" + topics.control

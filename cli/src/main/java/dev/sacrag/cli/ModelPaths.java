@@ -19,7 +19,7 @@ record ModelPaths(Path base, Path adapter) {
         Path base = Files.exists(model.resolve("config.json")) ? model : model.resolve("base");
         if (!Files.exists(base.resolve("config.json"))) {
             // the folder is there: "no such file" would send the user looking for it
-            throw new IllegalArgumentException("--model " + model + " is neither a Hugging Face folder (config.json)"
+            throw new IllegalArgumentException("model folder " + model + " is neither a Hugging Face folder (config.json)"
                     + " nor a model package (base/config.json)");
         }
         Path a = adapter != null ? adapter : model.resolve("adapters").resolve(DEFAULT_ADAPTER);

@@ -50,11 +50,23 @@ public final class Sac implements Runnable {
                 System.setProperty(logger, level);
             }
         });
-        if (args.length == 0 || !SERVICES.contains(args[0])) {
+        if (quietsGrpcLog(args)) {
             quietGrpcClientLog();
         }
         int code = commandLine().execute(args);
         System.exit(code);
+    }
+
+    /** Commands that run gRPC servers in this process: the services, and demo and bench, which start them in-process. */
+    private static final java.util.Set<String> RUNS_SERVERS = java.util.Set.of("compressor", "query-service", "demo", "bench");
+
+    /**
+     * Whether a command is a gRPC client only, whose gRPC warnings its own one-line failure says
+     * again: not one that runs a query service in this process, whose server warnings (the
+     * transport's throttled summary, a handler's exception) must stay.
+     */
+    static boolean quietsGrpcLog(String[] args) {
+        return args.length == 0 || !RUNS_SERVERS.contains(args[0]);
     }
 
     /** Held: java.util.logging keeps loggers weakly, and one collected would come back at its default level. */

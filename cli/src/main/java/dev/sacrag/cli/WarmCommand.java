@@ -97,7 +97,8 @@ final class WarmCommand implements Callable<Integer> {
     @Option(names = "--force", description = "With --model: roll out even when the catalog already holds the model,"
             + " compressed under another application id (its replay of the documents topic would write older versions"
             + " over their catalog records; 'warm --rebuild' restores missing blobs instead). With --rebuild: request"
-            + " every live document for a model the catalog holds nothing of (refused otherwise: a mistyped --model-id).")
+            + " every live document for a --model-id the catalog holds nothing of while it holds other models (refused"
+            + " otherwise: a mistyped id).")
     boolean force;
 
     @Option(names = "--no-wait", description = "With --rebuild: publish the recompress requests and return.")
@@ -179,7 +180,8 @@ final class WarmCommand implements Callable<Integer> {
         out.println("warm --rebuild: model " + id + ", compressors of application id " + compressorAppId);
         try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
             BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers(), topics.compressorTopics(),
-                    compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId, force), store,
+                    compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId,
+                    force || modelId == null), store,   // only a typed --model-id can be mistyped
                     ProgressLine.on(spec.commandLine().getErr(), "restored"));
             out.println(s.line());
             // whose state the group holds, only where the answer changes the advice
@@ -227,7 +229,7 @@ final class WarmCommand implements Callable<Integer> {
                     + " them, e.g. over --max-doc-tokens; see the dead-letter topic and its log): "
                     + shortList(s.notRestored()));
         } else if (!s.notRestored().isEmpty()) {
-            lines.add("warm --rebuild: not restored within " + timeout + ": " + shortList(s.notRestored())
+            lines.add("warm --rebuild: not restored within " + Durations.shown(timeout) + ": " + shortList(s.notRestored())
                     + " (is a compressor running model " + s.modelId() + " under --application-id " + compressorAppId + "?)");
         }
         return lines;

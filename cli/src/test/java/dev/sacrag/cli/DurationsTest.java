@@ -29,6 +29,10 @@ class DurationsTest {
                 .contains("a duration cannot be negative"));
         assertTrue(assertThrows(CommandLine.TypeConversionException.class, () -> d.convert("5")).getMessage()
                 .contains("'5' is not a duration (e.g. 90s, 60m, 1h30m, 500ms)"));
+        assertTrue(assertThrows(CommandLine.TypeConversionException.class, () -> d.convert("PT-5S")).getMessage()
+                .contains("a duration cannot be negative"), "ISO negatives too");
+        assertTrue(assertThrows(CommandLine.TypeConversionException.class, () -> d.convert("99999999999999999999s"))
+                .getMessage().contains("too long a duration"));
         String iso = assertThrows(CommandLine.TypeConversionException.class, () -> d.convert("Pxx")).getMessage();
         assertTrue(iso.contains("'Pxx' is not a duration") && !iso.contains("DateTimeParseException"), iso);
     }
@@ -40,5 +44,7 @@ class DurationsTest {
         assertEquals("0s", Durations.shown(Duration.ZERO));
         assertEquals("1500ms", Durations.shown(Duration.ofMillis(1500)));
         assertEquals("-2m", Durations.shown(Duration.ofMinutes(-2)));
+        assertEquals("2562047788015215h30m7s", Durations.shown(Duration.ofSeconds(Long.MAX_VALUE)),
+                "no overflow: toMillis() of the largest durations does");
     }
 }

@@ -30,7 +30,7 @@ class MlCommandInputTest {
     void aModelFolderThatIsThereButIsNoModelIsNotCalledMissing() throws Exception {
         java.nio.file.Path empty = java.nio.file.Files.createTempDirectory("not-a-model");
         try {
-            refused("--model " + empty + " is neither a Hugging Face folder (config.json) nor a model package"
+            refused("model folder " + empty + " is neither a Hugging Face folder (config.json) nor a model package"
                     + " (base/config.json)", "generate", "--model", empty.toString(), "hello");
             refused("no such file: " + empty.resolve("nope"), "generate", "--model", empty.resolve("nope").toString(), "hello");
         } finally {

@@ -311,8 +311,12 @@ class PipelineEndToEndTest {
             typo.addAll(topics.flags(rig.stack.bootstrapServers()));
             PipelineRig.Run mistyped = PipelineRig.sac(typo);
             assertEquals(1, mistyped.code(), mistyped.out() + mistyped.err());
-            assertTrue(mistyped.err().contains("the catalog holds no entry of model ffffffffffff: a mistyped --model-id?")
-                    && mistyped.err().contains(rig.modelId), mistyped.err());
+            assertTrue(mistyped.err().contains("the catalog holds no entry of model ffffffffffff but does of ")
+                    && mistyped.err().contains(rig.modelId) && mistyped.err().contains("a mistyped --model-id?"), mistyped.err());
+            typo.add("--force");
+            PipelineRig.Run forced = PipelineRig.sac(typo);
+            assertEquals(0, forced.code(), "--force requests them all the same: " + forced.out() + forced.err());
+            assertTrue(forced.out().contains(n + " recompress requests"), forced.out());
             List<String> args = new ArrayList<>(List.of("warm", "--rebuild", "--model-id", rig.modelId,
                     "--redis", rig.stack.redisUrl(), "--timeout", "60s"));
             args.addAll(topics.flags(rig.stack.bootstrapServers()));

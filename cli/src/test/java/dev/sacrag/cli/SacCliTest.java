@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,12 +120,23 @@ class SacCliTest {
     }
 
     @Test
-    void oneShotCommandsDropGrpcClientWarnings() {
-        java.util.logging.Logger channel = java.util.logging.Logger.getLogger("io.grpc.internal.ManagedChannelImpl");
-        Sac.quietGrpcClientLog();
-        assertFalse(channel.isLoggable(java.util.logging.Level.WARNING),
-                "a name that does not resolve: 'sac ask' says so in one line, without gRPC's stack trace before it");
-        assertTrue(channel.isLoggable(java.util.logging.Level.SEVERE));
+    void oneShotCommandsDropGrpcClientWarningsAndThoseRunningAServerKeepThem() {
+        assertTrue(Sac.quietsGrpcLog(new String[] {"ask", "q"}));
+        assertTrue(Sac.quietsGrpcLog(new String[] {"warm", "--docs", "a"}));
+        for (String serving : List.of("query-service", "compressor", "demo", "bench")) {
+            assertFalse(Sac.quietsGrpcLog(new String[] {serving}), serving + " runs a server: its warnings stay");
+        }
+        java.util.logging.Logger grpc = java.util.logging.Logger.getLogger("io.grpc");
+        java.util.logging.Level before = grpc.getLevel();
+        try {
+            Sac.quietGrpcClientLog();
+            java.util.logging.Logger channel = java.util.logging.Logger.getLogger("io.grpc.internal.ManagedChannelImpl");
+            assertFalse(channel.isLoggable(java.util.logging.Level.WARNING),
+                    "a name that does not resolve: 'sac ask' says so in one line, without gRPC's stack trace before it");
+            assertTrue(channel.isLoggable(java.util.logging.Level.SEVERE));
+        } finally {
+            grpc.setLevel(before);   // this JVM runs servers in other tests
+        }
     }
 
     @Test

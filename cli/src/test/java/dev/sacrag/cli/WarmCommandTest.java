@@ -93,7 +93,7 @@ class WarmCommandTest {
                 java.time.Duration.ofMinutes(30), false, false, 0, 0, 0);
         List<String> both = WarmCommand.rebuildProblems(timedOut, java.time.Duration.ofMinutes(30), "sac-compressor");
         assertEquals(2, both.size(), both.toString());
-        assertTrue(both.get(1).contains("not restored within PT30M: a (is a compressor running model m1"), both.get(1));
+        assertTrue(both.get(1).contains("not restored within 30m: a (is a compressor running model m1"), both.get(1));
         var refused = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of("a"), List.of(),
                 java.time.Duration.ofSeconds(5), false, true, 0, 0, 0);
         assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x").get(0).contains("refused"));

@@ -177,13 +177,29 @@ public record CompressorConfig(
                 + (d == null ? "none" : shown(d)));
     }
 
-    /** A duration as the flags take it ("90s", "1500ms", "2m"), not Java's "PT1M30S". */
+    /** A duration as the flags take it ("90s", "1500ms", "1h30m"), not Java's "PT1H30M". */
     static String shown(Duration d) {
-        long ms = d.toMillis();
-        if (ms % 60_000 == 0 && ms != 0) {
-            return ms / 60_000 + "m";
+        if (d.isNegative()) {
+            return "-" + shown(d.negated());
         }
-        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+        long s = d.getSeconds();
+        int nanos = d.getNano();
+        if (nanos % 1_000_000 == 0 && nanos != 0 && s < Long.MAX_VALUE / 1000) {
+            return (s * 1000 + nanos / 1_000_000) + "ms";
+        }
+        StringBuilder sb = new StringBuilder();
+        if (s >= 3600) {
+            sb.append(s / 3600).append('h');
+            s %= 3600;
+        }
+        if (s >= 60) {
+            sb.append(s / 60).append('m');
+            s %= 60;
+        }
+        if (s > 0 || sb.length() == 0) {
+            sb.append(s).append('s');
+        }
+        return sb.toString();
     }
 
     /** Defaults as in the CLI; {@link #build()} validates. */

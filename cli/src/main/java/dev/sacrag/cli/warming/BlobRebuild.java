@@ -56,8 +56,9 @@ public final class BlobRebuild {
      * @param verify read every blob and rebuild the unusable ones too ({@code --verify})
      * @param compressorAppId the application id of the compressors running {@code modelId}: their
      *     committed offsets on the recompress topic say when every request was processed
-     * @param force rebuild for a model the catalog holds nothing of (refused otherwise: a mistyped id
-     *     would have every document compressed for a model nobody runs)
+     * @param force rebuild for a model the catalog holds nothing of while it holds others (refused
+     *     otherwise: a mistyped id would have every document compressed for a model nobody runs); the
+     *     command passes true unless the id was typed ({@code --model-id})
      */
     public record Settings(String bootstrapServers, CompressorTopics topics, DocumentLimits limits, String modelId,
                            boolean await, Duration timeout, boolean verify, String compressorAppId, boolean force) {
@@ -105,12 +106,16 @@ public final class BlobRebuild {
         long maxMemory = redis.memoryPolicy().map(AnchorKvStore.MemoryPolicy::maxMemory).orElse(0L);
         try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), read)) {
             if (!s.force() && live.size() > 0 && catalog.catalog().entries(Optional.of(s.modelId())).isEmpty()) {
+                // only where the catalog holds other models: an empty one (a new deployment, a catalog
+                // topic lost) is what a rebuild is for
                 List<String> models = catalog.catalog().entries(Optional.empty()).stream().map(CatalogEntry::modelId)
                         .distinct().sorted().toList();
-                throw new IllegalStateException("the catalog holds no entry of model " + s.modelId() + ": a mistyped"
-                        + " --model-id? (the catalog's models: " + (models.isEmpty() ? "none" : String.join(", ", models))
-                        + "). A model not rolled out yet is compressed with 'sac warm --model ADAPTER_DIR'; --force"
-                        + " requests every live document for it all the same");
+                if (!models.isEmpty()) {
+                    throw new IllegalStateException("the catalog holds no entry of model " + s.modelId() + " but does of "
+                            + String.join(", ", models) + ": a mistyped --model-id? A model not rolled out yet is"
+                            + " compressed with 'sac warm --model ADAPTER_DIR'; --force requests every live document for"
+                            + " it all the same");
+                }
             }
             long catalogBytes = live.byId().values().stream().mapToLong(doc -> catalog.catalog()
                     .find(doc.tenant(), doc.docId(), s.modelId()).map(CatalogEntry::bytes).orElse(0L)).sum();

@@ -16,10 +16,10 @@ public final class CatalogRead {
 
     /**
      * @throws IllegalStateException when no broker answers at {@code bootstrapServers}, or the topic does not exist
-     * @throws TimeoutException when the topic could not be read to its end in time
+     * @throws TimeoutException when the topic could not be read to its end within {@code timeout}
      */
     public static Catalog of(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
-        try (CatalogWatch watch = CatalogWatch.open(bootstrapServers, topic, TopicScan.readTimeout(timeout))) {
+        try (CatalogWatch watch = CatalogWatch.open(bootstrapServers, topic, timeout)) {
             return watch.catalog();
         }
     }
