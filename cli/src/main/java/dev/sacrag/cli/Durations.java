@@ -16,27 +16,7 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
 
     /** A duration as the options take it ("90s", "1h30m", "500ms", "0s"), not Java's "PT1H30M". */
     static String shown(Duration d) {
-        if (d.isNegative()) {
-            return "-" + shown(d.negated());
-        }
-        long s = d.getSeconds();   // not toMillis(): it overflows for the largest durations
-        int nanos = d.getNano();
-        if (nanos % 1_000_000 == 0 && nanos != 0 && s < Long.MAX_VALUE / 1000) {
-            return (s * 1000 + nanos / 1_000_000) + "ms";
-        }
-        StringBuilder sb = new StringBuilder();
-        if (s >= 3600) {
-            sb.append(s / 3600).append('h');
-            s %= 3600;
-        }
-        if (s >= 60) {
-            sb.append(s / 60).append('m');
-            s %= 60;
-        }
-        if (s > 0 || sb.length() == 0) {
-            sb.append(s).append('s');
-        }
-        return sb.toString();
+        return dev.sacrag.compressor.CompressorConfig.shown(d);   // one format for the compressor's messages and the CLI's
     }
 
     /** A usage error unless {@code value} of {@code option} is at least {@code min}. */

@@ -177,8 +177,8 @@ public record CompressorConfig(
                 + (d == null ? "none" : shown(d)));
     }
 
-    /** A duration as the flags take it ("90s", "1500ms", "1h30m"), not Java's "PT1H30M". */
-    static String shown(Duration d) {
+    /** A duration as the flags take it ("90s", "1500ms", "1h30m"), not Java's "PT1H30M"; the CLI's messages use it too. */
+    public static String shown(Duration d) {
         if (d.isNegative()) {
             return "-" + shown(d.negated());
         }

@@ -61,9 +61,14 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
         // after cancellation would throw on the inference thread instead.
         ((ServerCallStreamObserver<AskResponse>) responses).setOnCancelHandler(() -> { });
         StreamObserver<AskResponse> out = new SerializedStream<>(responses);
-        CallTally.Call call = CallTally.claim("Ask", metrics);
+        counted("Ask", call -> askCounted(request, out, call));
+    }
+
+    /** Runs a handler with its call claimed for counting; a call it ends without counting is UNKNOWN (see {@link CallTally}). */
+    private void counted(String rpc, java.util.function.Consumer<CallTally.Call> handler) {
+        CallTally.Call call = CallTally.claim(rpc, metrics);
         try {
-            askCounted(request, out, call);
+            handler.accept(call);
         } finally {
             call.countIfNot();
         }
@@ -98,12 +103,7 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
 
     @Override
     public void warm(WarmRequest request, StreamObserver<WarmResponse> responses) {
-        CallTally.Call call = CallTally.claim("Warm", metrics);
-        try {
-            warmCounted(request, responses, call);
-        } finally {
-            call.countIfNot();
-        }
+        counted("Warm", call -> warmCounted(request, responses, call));
     }
 
     private void warmCounted(WarmRequest request, StreamObserver<WarmResponse> responses, CallTally.Call call) {
