@@ -16,7 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code sac docs}: what is compressed, from the catalog topic. */
-@Command(name = "docs", mixinStandardHelpOptions = true, description = "Inspect compressed documents.",
+@Command(name = "docs", mixinStandardHelpOptions = true, description = "Inspect compressed documents, and those the compressors refused.",
         subcommands = {DocsCommand.ListDocs.class, DocsCommand.Refused.class, DocsCommand.Sweep.class})
 final class DocsCommand implements Runnable {
 
