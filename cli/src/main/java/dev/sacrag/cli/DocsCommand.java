@@ -126,8 +126,9 @@ final class DocsCommand implements Runnable {
                 out.printf(Locale.ROOT, row, dev.sacrag.ingest.Printable.of(r.docId()), r.modelId().orElse("any"),
                         dev.sacrag.ingest.Printable.of(r.reason()), TIME.format(r.at()), dev.sacrag.ingest.Printable.of(message));
             }
-            out.printf(Locale.ROOT, "%d refusal(s) in %s (the latest per document and model; a document published"
-                    + " again since may have been compressed: 'sac docs list' says)%n", refusals.size(), topic);
+            out.printf(Locale.ROOT, "%d refusal(s) in %s (the latest per document and model, as the topic keeps"
+                    + " them: a document published again since may have been compressed, 'sac docs list' says; one"
+                    + " deleted since is still listed)%n", refusals.size(), topic);
             out.flush();
             return 0;
         }

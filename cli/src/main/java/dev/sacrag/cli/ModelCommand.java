@@ -212,8 +212,15 @@ final class ModelCommand implements Runnable {
                         + " live documents are not compressed for model " + modelId
                         + (r.blobsMissing() == 0 ? "" : " (" + r.blobsMissing() + " of them in the catalog, their blob"
                                 + " gone from Redis)")
-                        + " (questions about them would get NOT_FOUND or wait for a recompression); run 'sac warm --model"
-                        + " ADAPTER_DIR' until it completes, or pass --force"
+                        + " (questions about them would get NOT_FOUND or wait for a recompression); run "
+                        + (r.blobsMissing() == r.live() - r.ready()
+                                // all in the catalog: their blobs are what is missing, and a rollout of a model
+                                // compressed before is refused; a rebuild makes them again
+                                ? "'sac warm --rebuild --model-id " + modelId + "'"
+                                : "'sac warm --model ADAPTER_DIR' until it completes"
+                                        + (r.blobsMissing() == 0 ? "" : " ('sac warm --rebuild --model-id " + modelId
+                                        + "' for the blobs gone, if the model was compressed before)"))
+                        + ", or pass --force"
                         + (r.blobsMissing() == 0 ? "" : " (with --blob-ttl, or a Redis that evicts, some blobs are always"
                                 + " gone: each is made again when a question needs it, so --force is the way there)"));
                 return 1;

@@ -18,10 +18,19 @@ final class RpcOptions {
             description = "Give up after this long (default ${DEFAULT-VALUE}).")
     Duration deadline;
 
-    /** A plaintext channel to the target; close it with {@link #close}. */
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** A plaintext channel to the target; close it with {@link #close}. A deadline too short to make a call is a usage error. */
     ManagedChannel open() {
+        if (spec != null) {
+            Durations.requireAtLeast(spec, "--deadline", deadline, MIN_DEADLINE);
+        }
         return ManagedChannelBuilder.forTarget(target).usePlaintext().build();
     }
+
+    /** Shorter, and the call fails before it is sent, with gRPC's words about name resolution. */
+    static final Duration MIN_DEADLINE = Duration.ofMillis(100);
 
     static void close(ManagedChannel channel) throws InterruptedException {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

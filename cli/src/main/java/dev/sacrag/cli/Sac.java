@@ -136,9 +136,15 @@ public final class Sac implements Runnable {
         err.println(command + ": " + describe(ex));
         if (System.getenv("SAC_DEBUG") != null) {
             ex.printStackTrace(err);
-        } else {
+        } else if (!answeredByTheServer(ex)) {   // a service's answer is all there is: this process's stack adds nothing
             err.println("(set SAC_DEBUG=1 for the stack trace)");
         }
+    }
+
+    /** A gRPC status the service sent (NOT_FOUND, INVALID_ARGUMENT, ...), not one the client made of a local failure. */
+    static boolean answeredByTheServer(Throwable t) {
+        return t instanceof io.grpc.StatusRuntimeException e && e.getCause() == null
+                && e.getStatus().getCode() != io.grpc.Status.Code.UNKNOWN && e.getStatus().getCode() != io.grpc.Status.Code.INTERNAL;
     }
 
     /** One line naming the failure and its causes, without a stack trace. */

@@ -116,6 +116,15 @@ class AskCommandTest {
     }
 
     @Test
+    void aDeadlineTooShortToMakeACallIsAUsageError() throws Exception {
+        String target = start();
+        Run r = ask("ask", "q", "--target", target, "--deadline", "0s");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--deadline must be at least 100ms, got 0s"), r.err());
+        assertEquals(0, calls.get());
+    }
+
+    @Test
     void aServiceFromBeforeThePushbackTrailerIsStillAskedAgain() throws Exception {
         String target = start();
         olderServer = true;   // a rolling upgrade: this replica sends no grpc-retry-pushback-ms
@@ -138,6 +147,7 @@ class AskCommandTest {
         assertEquals(1, r.code());
         assertEquals(1, calls.get(), "a Redis too small is not asked again");
         assertTrue(r.err().contains("RESOURCE_EXHAUSTED: anchor KV of [doc b v1]"), r.err());
+        assertTrue(!r.err().contains("SAC_DEBUG"), "the service's answer is all there is, no stack to ask for: " + r.err());
 
         failures.add(Status.UNAVAILABLE.withDescription("anchor KV store unavailable while fetching 1 document(s)"));
         assertEquals(1, ask("ask", "q", "--target", target).code());

@@ -559,7 +559,9 @@ class PipelineEndToEndTest {
             assertTrue(blobGone.out().contains((n - 1) + "/" + n + " live documents are compressed for model " + rig.modelIdV2)
                     && blobGone.out().contains("1 live document(s) in the catalog have no blob in Redis"), blobGone.out());
             assertTrue(blobGone.err().contains("refused: 1 of " + n + " live documents are not compressed")
-                    && blobGone.err().contains("1 of them in the catalog, their blob gone from Redis"), blobGone.err());
+                    && blobGone.err().contains("1 of them in the catalog, their blob gone from Redis")
+                    && blobGone.err().contains("run 'sac warm --rebuild --model-id " + rig.modelIdV2 + "'"),
+                    "a blob gone is rebuilt, not rolled out again: " + blobGone.err());
             rig.rename(lost + ".aside", lost);
 
             PipelineRig.Run activated = PipelineRig.sac(activate);
