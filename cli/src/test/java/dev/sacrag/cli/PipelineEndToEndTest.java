@@ -525,6 +525,17 @@ class PipelineEndToEndTest {
             assertNotEquals(0, refusedRollout.code(), refusedRollout.out());
             assertTrue(refusedRollout.err().contains("model " + rig.modelId + " already has") && refusedRollout.err()
                     .contains("warm --rebuild --model-id " + rig.modelId), refusedRollout.err());
+            // the same with every blob of it gone from Redis: its catalog entries are still there to be written over
+            List<String> firstModelBlobs = rig.blobKeys("rollout").stream().filter(k -> k.contains(":" + rig.modelId + ":")).toList();
+            firstModelBlobs.forEach(k -> rig.rename(k, k + ".aside"));
+            try {
+                PipelineRig.Run blobsGone = PipelineRig.sac(firstAgain);
+                assertNotEquals(0, blobsGone.code(), blobsGone.out());
+                assertTrue(blobsGone.err().contains("model " + rig.modelId + " already has " + n + " live document(s) in the"
+                        + " catalog"), "refused by its catalog entries, not its blobs: " + blobsGone.err());
+            } finally {
+                firstModelBlobs.forEach(k -> rig.rename(k + ".aside", k));
+            }
             // warm --rebuild watches the model's own compressors when that group exists (after a switch,
             // the first model's may still run and would skip, and commit past, this model's requests)
             for (String model : List.of(rig.modelIdV2, rig.modelId)) {

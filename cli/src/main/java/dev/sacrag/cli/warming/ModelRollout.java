@@ -148,7 +148,10 @@ public final class ModelRollout {
             Map<TopicPartition, OffsetAndMetadata> committed = BlobRebuild.committedOffsets(kafka, config.applicationId());
             int already = live.size() - rollout.waiting.size();
             if (!force) {
-                requireNotCompressedElsewhere(modelId, config.applicationId(), already, committed);
+                // entries, not ready documents: after Redis lost the blobs the entries are still there, and
+                // a replay would still write older versions over them
+                int inCatalog = (int) live.byId().values().stream().filter(d -> catalog.isCompressed(d, modelId)).count();
+                requireNotCompressedElsewhere(modelId, config.applicationId(), inCatalog, committed);
             }
             rollout.restoreReadBefore(committed);
             if (!rollout.waiting.isEmpty()) {
