@@ -140,6 +140,19 @@ class SacCliTest {
     }
 
     @Test
+    void docsRefusedWithNoBrokerFailsWithinItsTimeout() {
+        long t0 = System.nanoTime();
+        Run r = run("docs", "refused", "--bootstrap-servers", "127.0.0.1:1", "--timeout", "2s");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("no broker at 127.0.0.1:1 answered about topic sac.documents.dlq within 2s"), r.err());
+        assertTrue(seconds < 20, "not TopicScan's 30 s: " + seconds + " s");
+        Run list = run("docs", "list", "--bootstrap-servers", "127.0.0.1:1", "--timeout", "2s");
+        assertEquals(1, list.code(), list.err());
+        assertTrue(list.err().contains("no broker at 127.0.0.1:1 answered about topic sac.anchor-caches within 2s"), list.err());
+    }
+
+    @Test
     void aQueryServiceSettingOutOfRangeIsAUsageError() {
         Run r = run("query-service", "--port", "-1");
         assertEquals(2, r.code(), "a usage error, before anything starts: " + r.err());

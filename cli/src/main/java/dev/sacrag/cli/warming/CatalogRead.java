@@ -19,7 +19,7 @@ public final class CatalogRead {
      * @throws TimeoutException when the topic could not be read to its end within {@code timeout}
      */
     public static Catalog of(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
-        try (CatalogWatch watch = CatalogWatch.open(bootstrapServers, topic, timeout)) {
+        try (CatalogWatch watch = CatalogWatch.openWithin(bootstrapServers, topic, timeout)) {
             return watch.catalog();
         }
     }

@@ -33,7 +33,16 @@ final class CatalogWatch implements AutoCloseable {
     }
 
     static CatalogWatch open(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
-        CatalogWatch watch = new CatalogWatch(new TopicScan(bootstrapServers, topic, "sac-warm-catalog"));
+        return open(new TopicScan(bootstrapServers, topic, "sac-warm-catalog"), timeout);
+    }
+
+    /** Read once by a listing command: its --timeout bounds the wait for a broker too. */
+    static CatalogWatch openWithin(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
+        return open(new TopicScan(bootstrapServers, topic, "sac-docs-list", timeout), timeout);
+    }
+
+    private static CatalogWatch open(TopicScan scan, Duration timeout) throws TimeoutException {
+        CatalogWatch watch = new CatalogWatch(scan);
         try {
             watch.scan.readToEnd(r -> watch.apply(r), timeout);
             return watch;

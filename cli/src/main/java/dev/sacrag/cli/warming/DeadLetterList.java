@@ -41,7 +41,7 @@ public final class DeadLetterList {
         Map<String, Refusal> latest = new LinkedHashMap<>();
         TopicScan scan;
         try {
-            scan = new TopicScan(bootstrapServers, deadLetterTopic, "sac-docs-refused");
+            scan = new TopicScan(bootstrapServers, deadLetterTopic, "sac-docs-refused", timeout);
         } catch (TopicScan.NoSuchTopic noTopic) {
             return List.of();
         }
@@ -51,7 +51,7 @@ public final class DeadLetterList {
                 String key = refusal.docId() + "|" + refusal.modelId().orElse("");
                 latest.remove(key);   // re-inserted last: the order is that of the latest refusals
                 latest.put(key, refusal);
-            }, TopicScan.readTimeout(timeout));
+            }, timeout);
         }
         return new ArrayList<>(latest.values());
     }

@@ -35,6 +35,14 @@ final class TopicScan implements AutoCloseable {
      * @throws IllegalStateException when no broker answers at {@code bootstrapServers}
      */
     TopicScan(String bootstrapServers, String topic, String clientId) {
+        this(bootstrapServers, topic, clientId, METADATA_TIMEOUT);
+    }
+
+    /**
+     * @param metadataTimeout how long to wait for the topic's partitions (a broker's answer): a listing
+     *     command's own --timeout, where 30 s would be long to learn that nothing listens
+     */
+    TopicScan(String bootstrapServers, String topic, String clientId, Duration metadataTimeout) {
         this(topic, new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.CLIENT_ID_CONFIG, clientId,
@@ -42,19 +50,26 @@ final class TopicScan implements AutoCloseable {
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT),
                 ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class)), bootstrapServers);
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class)), bootstrapServers,
+                metadataTimeout);
     }
 
     /** Over a given consumer (tests); {@code where} names the cluster in errors. */
     TopicScan(String topic, org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer, String where) {
+        this(topic, consumer, where, METADATA_TIMEOUT);
+    }
+
+    private TopicScan(String topic, org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer, String where,
+                      Duration metadataTimeout) {
         this.topic = topic;
         this.consumer = consumer;
         try {
             List<PartitionInfo> infos;
             try {
-                infos = consumer.partitionsFor(topic, METADATA_TIMEOUT);
+                infos = consumer.partitionsFor(topic, metadataTimeout);
             } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                throw BoundedClients.noBroker(where, "about topic " + topic + " within " + METADATA_TIMEOUT.toSeconds() + " s", e);
+                throw BoundedClients.noBroker(where, "about topic " + topic + " within "
+                        + dev.sacrag.compressor.CompressorConfig.shown(metadataTimeout), e);
             }
             if (infos == null || infos.isEmpty()) {
                 throw new NoSuchTopic("topic " + topic + " does not exist on " + where);

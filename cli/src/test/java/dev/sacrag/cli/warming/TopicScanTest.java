@@ -33,7 +33,7 @@ class TopicScanTest {
         };
         IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                 () -> new TopicScan(TOPIC, consumer, "localhost:9092"));
-        assertEquals("no broker at localhost:9092 answered about topic sac.documents within 30 s (is it running, and is"
+        assertEquals("no broker at localhost:9092 answered about topic sac.documents within 30s (is it running, and is"
                 + " that its address? --bootstrap-servers)", e.getMessage());
         org.junit.jupiter.api.Assertions.assertTrue(consumer.closed(), "the consumer is closed");
         org.junit.jupiter.api.Assertions.assertFalse(e instanceof TopicScan.NoSuchTopic,
