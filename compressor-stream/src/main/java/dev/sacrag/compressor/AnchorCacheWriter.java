@@ -40,26 +40,24 @@ final class AnchorCacheWriter {
     private final CompressionSettings settings;
     private final Collaborators c;
     /** When each document's blob was last rebuilt on request, per doc id (the most recent 10,000; shared by the tasks). */
-    private final java.util.Map<String, java.time.Instant> rebuilt = java.util.Collections.synchronizedMap(
-            new java.util.LinkedHashMap<>(16, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(java.util.Map.Entry<String, java.time.Instant> eldest) {
-                    return size() > 10_000;
-                }
-            });
+    private final java.util.Map<String, java.time.Instant> rebuilt = recent(10_000);
 
     /**
      * Engine out-of-memory failures per document version ({@code "docId vN"}), shared by the tasks:
      * a record's task fails on one and a replacement thread (with a new processor) retries it; a
      * recompress request of the same version counts with it.
      */
-    private final java.util.Map<String, EngineOoms> engineOoms = java.util.Collections.synchronizedMap(
-            new java.util.LinkedHashMap<>(16, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(java.util.Map.Entry<String, EngineOoms> eldest) {
-                    return size() > 1_000;
-                }
-            });
+    private final java.util.Map<String, EngineOoms> engineOoms = recent(1_000);
+
+    /** A map shared by the stream threads that keeps its {@code max} most recently used entries. */
+    private static <V> java.util.Map<String, V> recent(int max) {
+        return java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(java.util.Map.Entry<String, V> eldest) {
+                return size() > max;
+            }
+        });
+    }
     /** Documents compressed by this process: one since a document's first OOM shows the machine can. */
     private final java.util.concurrent.atomic.AtomicLong compressions = new java.util.concurrent.atomic.AtomicLong();
 
@@ -167,8 +165,13 @@ final class AnchorCacheWriter {
 
     /** Redis refused a write for its memory ({@code OOM command not allowed when used memory > 'maxmemory'}). */
     static boolean outOfMemory(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t.getMessage() != null && t.getMessage().contains("OOM command not allowed")) {
+        return anyCauseSays(e, m -> m.contains("OOM command not allowed"));
+    }
+
+    /** Whether the message of {@code e} or of one of its causes satisfies {@code says} (messages are all a client shows). */
+    static boolean anyCauseSays(Throwable e, java.util.function.Predicate<String> says) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && says.test(t.getMessage())) {
                 return true;
             }
         }

@@ -150,14 +150,11 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
      * DJL reports them as an {@code EngineException} like any other native error, so the message tells.
      */
     static boolean outOfMemory(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(java.util.Locale.ROOT);
-            if (m.contains("not enough memory") || m.contains("out of memory") || m.contains("bad_alloc")
-                    || m.contains("cannot allocate memory")) {
-                return true;
-            }
-        }
-        return false;
+        return AnchorCacheWriter.anyCauseSays(e, message -> {
+            String m = message.toLowerCase(java.util.Locale.ROOT);
+            return m.contains("not enough memory") || m.contains("out of memory") || m.contains("bad_alloc")
+                    || m.contains("cannot allocate memory");
+        });
     }
 
     /**

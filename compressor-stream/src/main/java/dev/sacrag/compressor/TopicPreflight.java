@@ -112,8 +112,7 @@ final class TopicPreflight {
         if (!rolledOut) {
             return;
         }
-        String changelog = applicationId + "-" + CompressorTopology.COMPRESSED_STORE + "-changelog";
-        Set<String> models = modelsAtTheEndOf(bootstrapServers, changelog);
+        Set<String> models = CompressorState.modelsOf(bootstrapServers, applicationId);
         if (!models.contains(modelId)) {
             throw new IllegalStateException("model " + modelId + " was compressed under application id " + own
                     + " ('sac warm --model'), whose state knows its blobs; run its compressors with "
