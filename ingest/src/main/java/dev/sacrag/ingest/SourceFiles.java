@@ -139,7 +139,7 @@ final class SourceFiles {
                 List<Path> brokenLinks = new ArrayList<>();
                 for (Path file : walk(path, unreadable, brokenLinks)) {
                     String relative = slashes(path.relativize(file));
-                    String display = shown(slashes(path.resolve(relative).normalize()));
+                    String display = displayed(path.resolve(relative).normalize());
                     if (QuestionSet.isQuestionsFile(file)) {
                         skipped.add(new Skipped(display, SkipReason.UNSUPPORTED_FILE, "questions written by ingest, not documents"));
                     } else {
@@ -154,23 +154,23 @@ final class SourceFiles {
                     } catch (IOException | UnsupportedOperationException e) {
                         target = "?";
                     }
-                    String where = shown(slashes(link.normalize()));
+                    String where = displayed(link.normalize());
                     try {
                         link.toRealPath();
                         continue;   // it resolves now (created meanwhile): not broken; the next run takes it
                     } catch (java.nio.file.NoSuchFileException gone) {
-                        skipped.add(new Skipped(where, SkipReason.BROKEN_LINK, "a symbolic link to " + shown(target)
+                        skipped.add(new Skipped(where, SkipReason.BROKEN_LINK, "a symbolic link to " + Printable.of(target)
                                 + ", which does not exist"));
                     } catch (java.nio.file.AccessDeniedException denied) {
                         unreadable.add(new Unreadable(where, denied));   // as any file it may not read
                     } catch (IOException e) {   // a loop of links (ELOOP), another error of the file system
-                        skipped.add(new Skipped(where, SkipReason.BROKEN_LINK, "a symbolic link to " + shown(target)
+                        skipped.add(new Skipped(where, SkipReason.BROKEN_LINK, "a symbolic link to " + Printable.of(target)
                                 + " that cannot be followed: " + e.getMessage()));
                     }
                 }
             } else {
                 Path folder = path.toAbsolutePath().normalize().getParent();
-                add(new SourceFile(path, path.getFileName().toString(), shown(slashes(path.normalize())), null, folder),
+                add(new SourceFile(path, path.getFileName().toString(), displayed(path.normalize()), null, folder),
                         true, forced, new Found(files, skipped, refused, unreadable), seen);
             }
         }
@@ -460,14 +460,14 @@ final class SourceFiles {
                 if (e instanceof java.nio.file.FileSystemLoopException) {
                     return FileVisitResult.CONTINUE;
                 }
-                unreadable.add(new Unreadable(shown(slashes(file)), e));   // the folder named too: its run may skip it
+                unreadable.add(new Unreadable(displayed(file), e));   // the folder named too: its run may skip it
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult postVisitDirectory(Path dir, IOException e) {
                 if (e != null) {   // listing the folder failed part way: what was listed is read
-                    unreadable.add(new Unreadable(shown(slashes(dir)), e));
+                    unreadable.add(new Unreadable(displayed(dir), e));
                 }
                 return FileVisitResult.CONTINUE;
             }
@@ -481,9 +481,9 @@ final class SourceFiles {
         return path.getFileName().toString().startsWith(".");
     }
 
-    /** A file name as messages show it: {@link Printable#of}. */
-    static String shown(String name) {
-        return Printable.of(name);
+    /** A path as messages show it: slashes, control characters escaped ({@link Printable#of}). */
+    private static String displayed(Path path) {
+        return Printable.of(slashes(path));
     }
 
     private static String slashes(Path path) {

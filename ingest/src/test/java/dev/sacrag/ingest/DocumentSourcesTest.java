@@ -257,8 +257,8 @@ class DocumentSourcesTest {
         String where = batch.skipped().get(0).where();
         assertTrue(where.endsWith("/x\\ningest: published 999 documents; failed 0\\n.txt") && !where.contains("\n"),
                 "a newline in a name cannot forge a line of output: " + where);
-        assertEquals("a\\u0007b\\tc", SourceFiles.shown("a\u0007b\tc"));
-        assertEquals("café 東京 😀", SourceFiles.shown("café 東京 😀"));
+        assertEquals("a\\u0007b\\tc", Printable.of("a\u0007b\tc"));
+        assertEquals("café 東京 😀", Printable.of("café 東京 😀"));
     }
 
     @Test
