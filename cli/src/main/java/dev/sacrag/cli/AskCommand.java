@@ -62,7 +62,7 @@ final class AskCommand implements Callable<Integer> {
     static final long MAX_BACKOFF_MILLIS = 4000;
     /** Time a try needs after its wait: less left, and the last answer is reported instead. */
     static final long TRY_MILLIS = 1000;
-    private static final Metadata.Key<String> PUSHBACK = Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> PUSHBACK = dev.sacrag.query.grpc.QueryGrpcService.RETRY_PUSHBACK_MS;
 
     @Override
     public Integer call() throws Exception {

@@ -32,8 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AskCommandTest {
 
-    private static final Metadata.Key<String> PUSHBACK = Metadata.Key.of("grpc-retry-pushback-ms",
-            Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> PUSHBACK = dev.sacrag.query.grpc.QueryGrpcService.RETRY_PUSHBACK_MS;
     private final AtomicInteger calls = new AtomicInteger();
     private volatile boolean olderServer;
     private final Deque<Status> failures = new ArrayDeque<>();

@@ -3,6 +3,7 @@ package dev.sacrag.query.ask;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.query.retrieval.DocumentIndex;
+import dev.sacrag.query.retrieval.IndexedDoc;
 
 import java.util.Optional;
 
@@ -24,17 +25,16 @@ public record Coverage(int documents, int compressed, int stale) {
      * a {@link Memo}) or a log line; the catalog's lock is held only to copy its entries.
      */
     public static Coverage of(DocumentIndex index, Catalog catalog, String modelId) {
-        DocumentChooser chooser = new DocumentChooser(index, catalog, modelId);
         int compressed = 0;
         int stale = 0;
-        for (CatalogEntry e : catalog.snapshot()) {
+        for (CatalogEntry e : catalog.snapshot()) {   // the current entries: no lookup in the catalog again
             if (!e.modelId().equals(modelId)) {
                 continue;
             }
-            Optional<CatalogEntry> usable = chooser.compressed(e.tenant(), e.docId()).filter(e::equals);
-            if (usable.isPresent()) {
+            Optional<IndexedDoc> doc = DocumentChooser.answeredBy(e, index);
+            if (doc.isPresent()) {
                 compressed++;
-                if (index.find(e.docId()).map(d -> d.version() > e.docVersion()).orElse(false)) {
+                if (doc.get().version() > e.docVersion()) {
                     stale++;
                 }
             }

@@ -120,6 +120,15 @@ public final class DocumentChooser {
         return live(tenant, docId).flatMap(this::compression);
     }
 
+    /**
+     * The live document a current catalog entry answers for: in its tenant, in the incarnation it
+     * was compressed from; empty when none (deleted, moved, another life of the id).
+     */
+    static Optional<IndexedDoc> answeredBy(CatalogEntry current, DocumentIndex index) {
+        return index.find(current.docId()).filter(doc -> doc.tenant().equals(current.tenant())
+                && doc.mayBeCompressionOf(current.docVersion()));
+    }
+
     /** The catalog's compression of the document for the model, unless it is of a deleted incarnation. */
     private Optional<CatalogEntry> compression(IndexedDoc doc) {
         return catalog.find(doc.tenant(), doc.docId(), modelId).filter(e -> doc.mayBeCompressionOf(e.docVersion()));

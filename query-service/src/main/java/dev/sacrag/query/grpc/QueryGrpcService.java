@@ -38,6 +38,13 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
 
     private static final Logger log = LoggerFactory.getLogger(QueryGrpcService.class);
 
+    /**
+     * gRPC's retry pushback trailer (gRFC A6) on this service's errors, where it knows whether the
+     * question will pass by itself (see {@code StatusMapping}); clients read it here too.
+     */
+    public static final io.grpc.Metadata.Key<String> RETRY_PUSHBACK_MS =
+            io.grpc.Metadata.Key.of("grpc-retry-pushback-ms", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+
     private final QueryEngine engine;
     private final AskLimits limits;
     private final RequestValidation validation;

@@ -33,7 +33,7 @@ final class StatusMapping {
      * not (Redis too small for it). Redis down and a full queue carry none: the client's own policy
      * decides.
      */
-    static final Metadata.Key<String> RETRY_PUSHBACK_MS = Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> RETRY_PUSHBACK_MS = QueryGrpcService.RETRY_PUSHBACK_MS;
 
     static Metadata trailers(QueryException e) {
         Metadata trailers = new Metadata();
