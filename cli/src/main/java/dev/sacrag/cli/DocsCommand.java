@@ -114,7 +114,7 @@ final class DocsCommand implements Runnable {
         public Integer call() throws Exception {
             List<dev.sacrag.cli.warming.DeadLetterList.Refusal> refusals = dev.sacrag.cli.warming.DeadLetterList
                     .read(kafka.bootstrapServers, topic, timeout).stream()
-                    .filter(r -> model == null || r.modelId().map(model::equals).orElse(true))
+                    .filter(r -> model == null || r.standsFor(model))
                     .toList();
             java.io.PrintWriter out = spec.commandLine().getOut();
             String row = "%-40s %-12s %-18s %-20s  %s%n";

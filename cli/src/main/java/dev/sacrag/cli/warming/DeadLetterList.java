@@ -27,6 +27,16 @@ public final class DeadLetterList {
      * @param at when it was dead-lettered
      */
     public record Refusal(String docId, Optional<String> modelId, String reason, String message, Instant at) {
+
+        /** Whether it stands for {@code model}: its own refusal, or one of a document bad for every model. */
+        public boolean standsFor(String model) {
+            return DeadLetterList.standsFor(modelId, model);
+        }
+    }
+
+    /** The rule warming applies too: a dead letter naming no model stands for all. */
+    static boolean standsFor(Optional<String> refusedBy, String modelId) {
+        return refusedBy.map(modelId::equals).orElse(true);
     }
 
     private DeadLetterList() {
@@ -63,7 +73,8 @@ public final class DeadLetterList {
                 header(r, DeadLetters.ERROR_MESSAGE).orElse(""), Instant.ofEpochMilli(r.timestamp()));
     }
 
-    private static Optional<String> header(ConsumerRecord<byte[], byte[]> r, String name) {
+    /** A header of a dead letter as text, empty when absent. */
+    static Optional<String> header(ConsumerRecord<byte[], byte[]> r, String name) {
         Header h = r.headers().lastHeader(name);
         return h == null || h.value() == null ? Optional.empty() : Optional.of(new String(h.value(), StandardCharsets.UTF_8));
     }

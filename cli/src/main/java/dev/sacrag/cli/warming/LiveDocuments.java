@@ -157,13 +157,11 @@ final class LiveDocuments {
 
     /** Whether a dead letter stands for {@code modelId}: it names no model (bad for all) or this one. */
     static boolean refusedFor(ConsumerRecord<byte[], byte[]> deadLetter, String modelId) {
-        String model = header(deadLetter, DeadLetters.MODEL);
-        return model == null || model.equals(modelId);
+        return DeadLetterList.standsFor(DeadLetterList.header(deadLetter, DeadLetters.MODEL), modelId);
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
-        Header h = r.headers().lastHeader(name);
-        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+        return DeadLetterList.header(r, name).orElse(null);
     }
 
     /** End offset of each partition of the documents topic when it was read. */
