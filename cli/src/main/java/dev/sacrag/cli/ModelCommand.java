@@ -307,40 +307,38 @@ final class ModelCommand implements Runnable {
             }
             List<String> groups = new java.util.ArrayList<>(applicationIds);
             groups.add("sac-compressor-" + modelId);
+            // the first deployment's compressors (application id sac-compressor) run whatever model they
+            // were started with: they count when named, or when their state's last entries are of this model
+            String first = dev.sacrag.compressor.CompressorConfig.DEFAULT_APPLICATION_ID;
+            boolean firstNamed = groups.contains(first);
+            groups.add(first);
             java.util.Map<String, Integer> running = new java.util.TreeMap<>(ModelRetirement.runningGroups(
                     topics.bootstrapServers(), groups.stream().distinct().toList()));
-            String first = dev.sacrag.compressor.CompressorConfig.DEFAULT_APPLICATION_ID;
-            if (!groups.contains(first)) {
-                // the first deployment's compressors (application id sac-compressor) run whatever model they
-                // were started with: theirs is this one when their state's last entries name it
-                java.util.Map<String, Integer> firstRunning = ModelRetirement.runningGroups(topics.bootstrapServers(), List.of(first));
-                if (!firstRunning.isEmpty() && dev.sacrag.compressor.CompressorState.modelsOf(topics.bootstrapServers(), first)
-                        .contains(modelId)) {
-                    running.putAll(firstRunning);
-                }
+            if (!firstNamed && running.containsKey(first)
+                    && !dev.sacrag.compressor.CompressorState.modelsOf(topics.bootstrapServers(), first).contains(modelId)) {
+                running.remove(first);
             }
+            String members = running.entrySet().stream().map(g -> g.getKey() + ": " + g.getValue() + " members")
+                    .collect(Collectors.joining(", "));
             if (!running.isEmpty() && dryRun) {   // it changes nothing: say what a real run would meet
-                err.println("model retire: note: compressors still run (" + running.entrySet().stream()
-                        .map(g -> g.getKey() + ": " + g.getValue() + " members").collect(Collectors.joining(", "))
-                        + ")" + (force ? "; --force retires all the same" : "; a real run is refused until they stop (or with --force)"));
+                err.println("model retire: note: compressors still run (" + members + ")"
+                        + (force ? "; --force retires all the same" : "; a real run is refused until they stop (or with --force)"));
             } else if (!running.isEmpty() && !force) {
-                err.println("model retire: refused: compressors still run (" + running.entrySet().stream()
-                        .map(g -> g.getKey() + ": " + g.getValue() + " members").collect(Collectors.joining(", "))
+                err.println("model retire: refused: compressors still run (" + members
                         + "); one of model " + modelId + " would write its documents again: stop them, or pass --force");
                 return 1;
             }
             ModelRetirement.Found found = ModelRetirement.find(topics.bootstrapServers(), topics.catalog, modelId);
             out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
                     found.recordKeys().size(), modelId, found.catalogBytes());
-            if (active.isPresent() && !found.otherModels().contains(active.get().modelId()) && !found.recordKeys().isEmpty()
-                    && !force && dryRun) {
+            // a mistyped or never-rolled-out id activated with --force: the replicas may still serve this one
+            boolean activeUnheld = active.isPresent() && !found.otherModels().contains(active.get().modelId())
+                    && !found.recordKeys().isEmpty() && !force;
+            if (activeUnheld && dryRun) {
                 err.println("model retire: note: a real run is refused: the active model " + active.get().modelId()
                         + " has no entry in the catalog, so query services may not be serving it (pass --force once every"
                         + " replica reports it)");
-            } else if (active.isPresent() && !found.otherModels().contains(active.get().modelId()) && !found.recordKeys().isEmpty()
-                    && !force) {
-                // a mistyped or never-rolled-out id activated with --force: every replica refused it and
-                // still serves its previous model, which may well be this one
+            } else if (activeUnheld) {
                 err.println("model retire: refused: the active model " + active.get().modelId() + " (" + topics.control
                         + ") has no entry in the catalog, so query services may not be serving it: one without its"
                         + " adapter stays on the model it served before, which may be " + modelId + " (see"

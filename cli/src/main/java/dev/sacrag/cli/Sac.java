@@ -57,8 +57,8 @@ public final class Sac implements Runnable {
         System.exit(code);
     }
 
-    /** Commands that run gRPC servers in this process: the services, and demo and bench, which start them in-process. */
-    private static final java.util.Set<String> RUNS_SERVERS = java.util.Set.of("compressor", "query-service", "demo", "bench");
+    /** Commands that start the services in this process, besides the services themselves. */
+    private static final java.util.Set<String> RUN_SERVICES_IN_PROCESS = java.util.Set.of("demo", "bench");
 
     /**
      * Whether a command is a gRPC client only, whose gRPC warnings its own one-line failure says
@@ -66,7 +66,7 @@ public final class Sac implements Runnable {
      * transport's throttled summary, a handler's exception) must stay.
      */
     static boolean quietsGrpcLog(String[] args) {
-        return args.length == 0 || !RUNS_SERVERS.contains(args[0]);
+        return args.length == 0 || !SERVICES.contains(args[0]) && !RUN_SERVICES_IN_PROCESS.contains(args[0]);
     }
 
     /** Held: java.util.logging keeps loggers weakly, and one collected would come back at its default level. */

@@ -194,12 +194,9 @@ final class WarmCommand implements Callable<Integer> {
         }
     }
 
-    /** What a rebuild left undone, a line per kind; none when every missing blob is back. */
-    static List<String> rebuildProblems(BlobRebuild.Summary s, java.time.Duration timeout, String compressorAppId) {
-        return rebuildProblems(s, timeout, compressorAppId, java.util.Set.of());
-    }
-
     /**
+     * What a rebuild left undone, a line per kind; none when every missing blob is back.
+     *
      * @param groupModels the models the state of {@code compressorAppId}'s compressors is of (empty when
      *                    unknown): compressors of another model skip the requests, which reads as refused
      */

@@ -105,23 +105,23 @@ public final class BlobRebuild {
         java.util.OptionalLong evictedBefore = redis.evictedKeys();
         long maxMemory = redis.memoryPolicy().map(AnchorKvStore.MemoryPolicy::maxMemory).orElse(0L);
         try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), read)) {
-            if (!s.force() && live.size() > 0 && catalog.catalog().entries(Optional.of(s.modelId())).isEmpty()) {
+            if (!s.force() && live.size() > 0) {
                 // only where the catalog holds other models: an empty one (a new deployment, a catalog
                 // topic lost) is what a rebuild is for
-                List<String> models = catalog.catalog().entries(Optional.empty()).stream().map(CatalogEntry::modelId)
+                List<String> models = catalog.catalog().snapshot().stream().map(CatalogEntry::modelId)
                         .distinct().sorted().toList();
-                if (!models.isEmpty()) {
+                if (!models.isEmpty() && !models.contains(s.modelId())) {
                     throw new IllegalStateException("the catalog holds no entry of model " + s.modelId() + " but does of "
                             + String.join(", ", models) + ": a mistyped --model-id? A model not rolled out yet is"
                             + " compressed with 'sac warm --model ADAPTER_DIR'; --force requests every live document for"
                             + " it all the same");
                 }
             }
-            long catalogBytes = live.byId().values().stream().mapToLong(doc -> catalog.catalog()
-                    .find(doc.tenant(), doc.docId(), s.modelId()).map(CatalogEntry::bytes).orElse(0L)).sum();
+            long catalogBytes = 0;
             Map<String, LiveDocuments.Doc> missing = new HashMap<>();
             for (LiveDocuments.Doc doc : live.byId().values()) {
                 Optional<CatalogEntry> entry = catalog.catalog().find(doc.tenant(), doc.docId(), s.modelId());
+                catalogBytes += entry.map(CatalogEntry::bytes).orElse(0L);
                 if (!catalog.isCompressed(doc, s.modelId()) || !blobServes(entry.get(), redis, s.verify())) {
                     missing.put(doc.docId(), doc);
                 }
