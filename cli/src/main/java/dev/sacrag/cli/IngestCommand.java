@@ -6,6 +6,8 @@ import dev.sacrag.ingest.DocumentSources;
 import dev.sacrag.ingest.DocumentsTopic;
 import dev.sacrag.ingest.IngestRunner;
 import dev.sacrag.ingest.IngestSummary;
+import dev.sacrag.ingest.ProgressLine;
+import dev.sacrag.ingest.PublishedDocuments;
 import dev.sacrag.ingest.QuestionSet;
 import dev.sacrag.ingest.SkipReason;
 import dev.sacrag.ingest.Skipped;
@@ -40,7 +42,10 @@ import java.util.concurrent.Callable;
                 "A file named that is not of a known type is bad input (name its --format); in a folder it is passed over."
                         + " What is skipped is listed on stderr with its file (and line) and why.",
                 "Before publishing it looks at the documents topic: one that does not exist is an error; one that is not"
-                        + " compacted, or takes records smaller than the documents allowed, a warning.",
+                        + " compacted, or takes records smaller than the documents allowed, a warning. It then reads the"
+                        + " topic, and a document the topic already holds as it is (same tenant, title, text, source and"
+                        + " metadata) is not sent again: running ingest over a folder again publishes only what changed."
+                        + " --republish sends every document.",
                 "Progress on stderr, a summary line on stdout; exit 1 when a document failed, the questions could not be"
                         + " written, or there was nothing to publish."})
 final class IngestCommand implements Callable<Integer> {
@@ -73,6 +78,11 @@ final class IngestCommand implements Callable<Integer> {
                     + " unreachable broker (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
+    @Option(names = "--republish", description = "Send every document, also one the documents topic holds as it is: it"
+            + " gets a new version, and the compressor copies its blob under the new version's key rather than compress"
+            + " it again (for a document a compressor refused for a reason that has gone away, e.g. ENGINE_OOM).")
+    boolean republish;
+
     @Option(names = "--questions-out", paramLabel = "FILE",
             description = "Where MRQA questions go (default: beside the first input, e.g. dev.jsonl.gz -> dev.questions.jsonl).")
     Path questionsOut;
@@ -103,6 +113,7 @@ final class IngestCommand implements Callable<Integer> {
         }
         DocumentsTopic.check(target.bootstrapServers(), publishing.topic(), publishing.maxRequestBytes(), timeout)
                 .forEach(w -> err.println("ingest: warning: " + w));
+        PublishedDocuments published = republish ? PublishedDocuments.none() : readTopic(publishing, err);
         err.flush();
         // the questions first: they name the documents, and a run cut short still leaves them
         boolean questionsWritten = batch.questions().size() == 0 || writeQuestions(batch.questions(), err);
@@ -113,12 +124,12 @@ final class IngestCommand implements Callable<Integer> {
             Thread interrupted = new Thread(() -> {
                 err.println();
                 err.println("ingest: stopped after " + runner.standing() + "; the rest may or may not be on the topic:"
-                        + " run the same command again (the compressor skips documents whose text it has)");
+                        + " run the same command again (it leaves out what is on the topic already)");
                 err.flush();
             }, "sac-ingest-interrupted");
             Runtime.getRuntime().addShutdownHook(interrupted);
             try {
-                summary = runner.publish(scan, start);
+                summary = runner.publish(scan, start, published);
             } finally {
                 try {
                     Runtime.getRuntime().removeShutdownHook(interrupted);
@@ -128,6 +139,29 @@ final class IngestCommand implements Callable<Integer> {
             }
         }
         return report(summary, questionsWritten);
+    }
+
+    /** Topics of fewer records than this are read without a progress bar: it would be gone before it was seen. */
+    static final long READ_BAR_FROM = 1_000;
+
+    /** What the documents topic holds, with a progress bar while a large one is read. */
+    private PublishedDocuments readTopic(DocumentPublisher.Options publishing, PrintWriter err) throws InterruptedException {
+        ProgressLine[] bar = new ProgressLine[1];
+        try {
+            return PublishedDocuments.read(target.bootstrapServers(), publishing.topic(), publishing.limits(), timeout,
+                    (read, total) -> {
+                        if (total >= READ_BAR_FROM) {
+                            if (bar[0] == null) {
+                                bar[0] = ProgressLine.on(err, "reading " + publishing.topic());
+                            }
+                            bar[0].update((int) Math.min(Integer.MAX_VALUE, read), (int) Math.min(Integer.MAX_VALUE, total));
+                        }
+                    });
+        } finally {
+            if (bar[0] != null) {
+                bar[0].finish();
+            }
+        }
     }
 
     /** Each skipped input with where and why (a repeated MRQA context is not news), up to {@link #SKIPPED_LISTED}. */

@@ -458,6 +458,69 @@ class PipelineEndToEndTest {
                 "the rig's topic keeps Kafka's 1 MiB record limit: " + published.err());
     }
 
+    /** A second ingest over the same folder sends what changed, and what was deleted since; --republish sends all. */
+    @Test
+    void ingestAgainSendsOnlyWhatTheDocumentsTopicDoesNotHoldAsItIs() throws Exception {
+        Path docs = Files.createDirectories(tmp.resolve("again"));
+        for (int i = 0; i < 4; i++) {
+            Files.writeString(docs.resolve("d" + i + ".txt"), "Document " + i + " of the ingest-again test.");
+        }
+        PipelineRig.Topics topics = rig.createTopics("again");
+        List<String> target = List.of("--bootstrap-servers", rig.stack.bootstrapServers(), "--documents-topic",
+                topics.compressor().documents(), "--timeout", "30s");
+        List<String> ingest = new ArrayList<>(List.of("ingest"));
+        ingest.addAll(target);
+        ingest.add(docs.toString());
+        PipelineRig.Run first = PipelineRig.sac(ingest);
+        assertEquals(0, first.code(), first.out() + first.err());
+        assertTrue(first.out().startsWith("ingest: published 4 documents") && !first.out().contains("unchanged"), first.out());
+
+        PipelineRig.Run same = PipelineRig.sac(ingest);
+        assertEquals(0, same.code(), same.out() + same.err());
+        assertTrue(same.out().startsWith("ingest: published 0 documents") && same.out().contains("; 4 unchanged"), same.out());
+
+        Files.writeString(docs.resolve("d1.txt"), "Document 1 of the ingest-again test, amended.");
+        List<String> delete = new ArrayList<>(List.of("delete"));
+        delete.addAll(target);
+        delete.add("d2");
+        assertEquals(0, PipelineRig.sac(delete).code());
+        PipelineRig.Run changed = PipelineRig.sac(ingest);
+        assertEquals(0, changed.code(), changed.out() + changed.err());
+        assertTrue(changed.out().startsWith("ingest: published 2 documents") && changed.out().contains("; 2 unchanged"),
+                "d1 amended and d2 deleted since: " + changed.out());
+
+        List<String> republish = new ArrayList<>(ingest);
+        republish.add(1, "--republish");
+        PipelineRig.Run all = PipelineRig.sac(republish);
+        assertEquals(0, all.code(), all.out() + all.err());
+        assertTrue(all.out().startsWith("ingest: published 4 documents") && !all.out().contains("unchanged"), all.out());
+        assertEquals(4 + 2 + 4, countValues(topics.compressor().documents()), "what each run sent, and the tombstone apart");
+    }
+
+    /** Records with a value (not tombstones) on {@code topic}, read to its end. */
+    private static int countValues(String topic) {
+        java.util.Map<String, Object> config = java.util.Map.of(
+                org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, rig.stack.bootstrapServers(),
+                org.apache.kafka.clients.consumer.ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArrayDeserializer.class,
+                org.apache.kafka.clients.consumer.ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(config)) {
+            List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            var end = consumer.endOffsets(partitions);
+            int values = 0;
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    values += r.value() == null ? 0 : 1;
+                }
+            }
+            return values;
+        }
+    }
+
     @Test
     void modelRolloutFillsTheCatalogForTheNewModelWhileTheOldServesAndActivateSwitchesAsk() throws Exception {
         PipelineRig.Topics topics = rig.createTopics("rollout");

@@ -31,6 +31,8 @@ public final class IngestRunner {
     /** Documents of the run in progress acknowledged, failed, and in all: read by an interrupted run's report. */
     private final AtomicInteger acknowledged = new AtomicInteger();
     private final AtomicInteger failed = new AtomicInteger();
+    /** Documents of the run in progress not sent: the topic holds them as they are. */
+    private final AtomicInteger unchanged = new AtomicInteger();
     private volatile int total;
 
     /**
@@ -70,6 +72,15 @@ public final class IngestRunner {
      * sends: the corpus is never in memory at once (the producer's buffer bounds what is in flight).
      */
     public IngestSummary publish(DocumentSources.Scan scan, long start) {
+        return publish(scan, start, PublishedDocuments.none());
+    }
+
+    /**
+     * As {@link #publish(DocumentSources.Scan, long)}, leaving out the documents {@code published}
+     * holds as they are ({@link PublishedDocuments#unchanged}): counted, not sent.
+     */
+    public IngestSummary publish(DocumentSources.Scan scan, long start, PublishedDocuments published) {
+        Objects.requireNonNull(published, "published");
         long bytesBefore = publisher.acknowledgedBytes();
         int total = scan.count();
         // Documents are counted on the producer's I/O thread and drawn from a thread of their own:
@@ -79,10 +90,11 @@ public final class IngestRunner {
                 java.nio.charset.Charset.defaultCharset()), "", redraw);
         acknowledged.set(0);
         failed.set(0);
+        unchanged.set(0);
         this.total = total;
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
         AtomicBoolean timedOut = new AtomicBoolean();
-        AtomicInteger handedOver = new AtomicInteger();
+        AtomicInteger handedOver = new AtomicInteger();   // drafts read the second time, unchanged ones included
         AtomicInteger unsent = new AtomicInteger();   // left unread after a timeout: counted, not named
         AtomicInteger inFlight = new AtomicInteger();   // sends whose callback has not run (no future kept per document)
         ScheduledExecutorService drawer = total == 0 ? null : Executors.newSingleThreadScheduledExecutor(r -> {
@@ -102,6 +114,11 @@ public final class IngestRunner {
                         throw new StopReading();
                     }
                     handedOver.incrementAndGet();
+                    if (published.unchanged(draft)) {
+                        unchanged.incrementAndGet();
+                        done.incrementAndGet();
+                        return;
+                    }
                     String docId = draft.docId();   // the callback keeps the id, not the text
                     inFlight.incrementAndGet();
                     publisher.publish(draft).whenComplete((metadata, error) -> {
@@ -160,20 +177,20 @@ public final class IngestRunner {
 
         List<String> sortedFailures = new ArrayList<>(failures);
         Collections.sort(sortedFailures);
-        int failedDocuments = Math.max(handedOver.get() - acknowledged.get(), failed.get()) + unsent.get();
+        int failedDocuments = Math.max(handedOver.get() - unchanged.get() - acknowledged.get(), failed.get()) + unsent.get();
         SourceBatch read = scan.batch();   // its skipped inputs and questions go into the summary
         return new IngestSummary(acknowledged.get(), read.skipped(), sortedFailures,
                 publisher.acknowledgedBytes() - bytesBefore, Duration.ofNanos(System.nanoTime() - start), read.questions(),
-                failedDocuments);
+                failedDocuments, unchanged.get());
     }
 
     /**
      * Where the run in progress stands, for a run stopped part way (Ctrl-C): e.g. "12 of 40
-     * documents acknowledged, 1 failed".
+     * documents acknowledged, 20 unchanged, 1 failed".
      */
     public String standing() {
-        return acknowledged.get() + " of " + total + " documents acknowledged" + (failed.get() == 0 ? "" : ", " + failed.get()
-                + " failed");
+        return acknowledged.get() + " of " + total + " documents acknowledged" + (unchanged.get() == 0 ? ""
+                : ", " + unchanged.get() + " unchanged") + (failed.get() == 0 ? "" : ", " + failed.get() + " failed");
     }
 
     /** What to do about a failure whose fix is not in Kafka's message. */

@@ -212,6 +212,35 @@ class IngestRunnerTest {
         assertTrue(summary.line().endsWith("; 1 questions"), summary.line());
     }
 
+    @Test
+    void aSecondRunSendsOnlyWhatChangedAndCountsTheRestUnchanged() throws IOException {
+        for (int i = 0; i < 5; i++) {
+            Files.writeString(dir.resolve("doc-" + i + ".md"), "# Doc " + i + "\n\nThe body of document " + i + ".");
+        }
+        MockProducer<byte[], byte[]> first = DocumentPublisherTest.producer(true);
+        runner(first, false).run(List.of(dir), Options.defaults());
+        PublishedDocuments topic = new PublishedDocuments(dev.sacrag.schemas.DocumentCodec.withDefaults());
+        first.history().forEach(r -> topic.accept(r.key(), r.value(), null, r.timestamp() == null ? 0 : r.timestamp()));
+        assertEquals(5, topic.documents());
+
+        Files.writeString(dir.resolve("doc-1.md"), "# Doc 1\n\nThe body of document 1, amended.");
+        Files.writeString(dir.resolve("doc-2.md"), "# Doc two\n\nThe body of document 2.");   // a new title only
+        MockProducer<byte[], byte[]> second = DocumentPublisherTest.producer(true);
+        IngestRunner runner = runner(second, false);
+        IngestSummary summary = runner.publish(DocumentSources.withDefaults().scan(List.of(dir), Options.defaults()),
+                System.nanoTime(), topic);
+
+        assertEquals(List.of("doc-1", "doc-2"), second.history().stream()
+                .map(r -> new String(r.key(), StandardCharsets.UTF_8)).sorted().toList());
+        assertEquals(2, summary.published());
+        assertEquals(3, summary.unchanged());
+        assertEquals(0, summary.failedDocuments(), "an unchanged document is not a failed one");
+        assertTrue(summary.line().contains(" docs/s); 3 unchanged (on the topic as they are: not sent); skipped 0;"),
+                summary.line());
+        assertEquals("2 of 5 documents acknowledged, 3 unchanged", runner.standing());
+        assertTrue(console.toString(StandardCharsets.UTF_8).contains("] 5/5 docs"), "unchanged ones count as done");
+    }
+
     private IngestRunner runner(MockProducer<byte[], byte[]> producer, boolean redraw) {
         DocumentPublisher publisher = new DocumentPublisher(producer, DocumentPublisher.Options.defaults(), Clock.systemUTC());
         return new IngestRunner(DocumentSources.withDefaults(), publisher, new PrintStream(console, true, StandardCharsets.UTF_8), redraw);
