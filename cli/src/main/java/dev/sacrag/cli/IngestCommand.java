@@ -45,7 +45,8 @@ import java.util.concurrent.Callable;
                         + " compacted, or takes records smaller than the documents allowed, a warning. It then reads the"
                         + " topic, and a document the topic already holds as it is (same tenant, title, text, source and"
                         + " metadata) is not sent again: running ingest over a folder again publishes only what changed."
-                        + " --republish sends every document.",
+                        + " The read takes as long as the topic is large, whatever the run sends; --republish skips it and"
+                        + " sends every document.",
                 "Progress on stderr, a summary line on stdout; exit 1 when a document failed, the questions could not be"
                         + " written, or there was nothing to publish."})
 final class IngestCommand implements Callable<Integer> {
