@@ -1,6 +1,7 @@
 package dev.sacrag.compressor;
 
 import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.DeadLetterHeaders;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -13,44 +14,25 @@ import java.util.Optional;
 /**
  * Dead-letter records: the original key, value and headers, unchanged, plus headers saying why
  * and where from. A consumer can fix and re-publish the value as it was. The record's timestamp
- * is when it was dead-lettered, the original's goes in {@value #SOURCE_TIMESTAMP}: the topic's
+ * is when it was dead-lettered, the original's goes in {@value DeadLetterHeaders#SOURCE_TIMESTAMP}: the topic's
  * retention counts from the timestamp, and a months-old document dead-lettered today (by a
  * rebuild for a new model, say) would otherwise be deleted as soon as its segment rolled, and
  * with it what warming and a model rollout know of it.
  *
  * <table>
  * <caption>Headers added (UTF-8 text)</caption>
- * <tr><td>{@value #ERROR_CLASS}</td><td>exception class, e.g. dev.sacrag.schemas.BadDocumentException</td></tr>
- * <tr><td>{@value #ERROR_REASON}</td><td>stable code: a BadDocumentException reason (MALFORMED, EMPTY_TEXT,
+ * <tr><td>{@value DeadLetterHeaders#ERROR_CLASS}</td><td>exception class, e.g. dev.sacrag.schemas.BadDocumentException</td></tr>
+ * <tr><td>{@value DeadLetterHeaders#ERROR_REASON}</td><td>stable code: a BadDocumentException reason (MALFORMED, EMPTY_TEXT,
  *     TOO_LARGE, ...) or {@value #COMPRESSION_FAILED}</td></tr>
- * <tr><td>{@value #ERROR_MESSAGE}</td><td>what was wrong, with the doc id where known</td></tr>
- * <tr><td>{@value #SOURCE_TOPIC}, {@value #SOURCE_PARTITION}, {@value #SOURCE_OFFSET}</td>
+ * <tr><td>{@value DeadLetterHeaders#ERROR_MESSAGE}</td><td>what was wrong, with the doc id where known</td></tr>
+ * <tr><td>{@value DeadLetterHeaders#SOURCE_TOPIC}, {@value DeadLetterHeaders#SOURCE_PARTITION}, {@value DeadLetterHeaders#SOURCE_OFFSET}</td>
  *     <td>where the record was read</td></tr>
- * <tr><td>{@value #SOURCE_TIMESTAMP}</td><td>the original record's timestamp (ms since the epoch)</td></tr>
+ * <tr><td>{@value DeadLetterHeaders#SOURCE_TIMESTAMP}</td><td>the original record's timestamp (ms since the epoch)</td></tr>
  * </table>
  */
 public final class DeadLetters {
 
-    public static final String ERROR_CLASS = "sac.error.class";
-    public static final String ERROR_REASON = "sac.error.reason";
-    public static final String ERROR_MESSAGE = "sac.error.message";
-    public static final String SOURCE_TOPIC = "sac.error.source.topic";
-    public static final String SOURCE_PARTITION = "sac.error.source.partition";
-    public static final String SOURCE_OFFSET = "sac.error.source.offset";
-    public static final String SOURCE_TIMESTAMP = "sac.error.source.timestamp";
-    /**
-     * The model id whose tokenizer or compressor refused the record (too many tokens, a
-     * failure); absent where the record is bad for every model (malformed, empty, too many
-     * bytes). Warming for another model does not skip the record for it.
-     */
-    public static final String MODEL = "sac.error.model";
-    /** Set when the value was left out because the dead letter would not fit: the value's size in bytes. */
-    public static final String VALUE_DROPPED = "sac.error.value.dropped";
-    /** Set when the original headers were left out too (the dead letter still would not fit): how many. */
-    public static final String HEADERS_DROPPED = "sac.error.headers.dropped";
-    /** Set when even the key was left out (a key larger than the limit): the key's size in bytes. */
-    public static final String KEY_DROPPED = "sac.error.key.dropped";
-    /** Longest {@value #ERROR_MESSAGE} kept, in characters (a message may quote the bad value). */
+    /** Longest {@value DeadLetterHeaders#ERROR_MESSAGE} kept, in characters (a message may quote the bad value). */
     static final int MAX_MESSAGE_CHARS = 2000;
     /** Room kept for the record's framing beside key, value and headers. */
     static final int RECORD_OVERHEAD = 1024;
@@ -69,15 +51,15 @@ public final class DeadLetters {
 
     /**
      * {@code message} says what failed; {@code error} is what threw (its class goes in
-     * {@value #ERROR_CLASS}). A dead letter larger than {@code maxBytes} goes without its value
-     * (header {@value #VALUE_DROPPED}: the value's size; the source headers say where the
+     * {@value DeadLetterHeaders#ERROR_CLASS}). A dead letter larger than {@code maxBytes} goes without its value
+     * (header {@value DeadLetterHeaders#VALUE_DROPPED}: the value's size; the source headers say where the
      * original is): producers may compress documents that the dead-letter topic then receives
      * uncompressed, and a dead letter the broker or producer refuses would fail the task on
      * every replay, stalling the partition. For the same reason the message is cut to
      * {@value #MAX_MESSAGE_CHARS} characters, and if the dead letter still does not fit, the
-     * original headers go ({@value #HEADERS_DROPPED}), then the key ({@value #KEY_DROPPED}).
+     * original headers go ({@value DeadLetterHeaders#HEADERS_DROPPED}), then the key ({@value DeadLetterHeaders#KEY_DROPPED}).
      *
-     * @param now the dead letter's timestamp (the original's goes in {@value #SOURCE_TIMESTAMP})
+     * @param now the dead letter's timestamp (the original's goes in {@value DeadLetterHeaders#SOURCE_TIMESTAMP})
      */
     static Record<byte[], byte[]> of(Record<byte[], byte[]> original, Optional<RecordMetadata> source,
                                      String reason, String message, Throwable error, String modelId, long maxBytes,
@@ -89,18 +71,18 @@ public final class DeadLetters {
         String valueDropped = null;
         if (value != null && size(key, value, headers) > maxBytes) {
             valueDropped = Integer.toString(value.length);
-            put(headers, VALUE_DROPPED, valueDropped);
+            put(headers, DeadLetterHeaders.VALUE_DROPPED, valueDropped);
             value = new byte[0];
         }
         if (size(key, value, headers) > maxBytes && originalHeaders.length > 0) {
             headers = withReasons(new Header[0], source, original.timestamp(), reason, message, error, modelId);
             if (valueDropped != null) {
-                put(headers, VALUE_DROPPED, valueDropped);
+                put(headers, DeadLetterHeaders.VALUE_DROPPED, valueDropped);
             }
-            put(headers, HEADERS_DROPPED, Integer.toString(originalHeaders.length));
+            put(headers, DeadLetterHeaders.HEADERS_DROPPED, Integer.toString(originalHeaders.length));
         }
         if (key != null && size(key, value, headers) > maxBytes) {
-            put(headers, KEY_DROPPED, Integer.toString(key.length));
+            put(headers, DeadLetterHeaders.KEY_DROPPED, Integer.toString(key.length));
             key = null;
         }
         return new Record<>(key, value, now, headers);
@@ -111,17 +93,17 @@ public final class DeadLetters {
                                        String reason, String message, Throwable error, String modelId) {
         Headers headers = new RecordHeaders(kept);
         if (modelId != null) {
-            put(headers, MODEL, modelId);
+            put(headers, DeadLetterHeaders.MODEL, modelId);
         }
-        put(headers, ERROR_CLASS, error.getClass().getName());
-        put(headers, ERROR_REASON, reason);
-        put(headers, ERROR_MESSAGE, BadDocumentException.shorten(String.valueOf(message), MAX_MESSAGE_CHARS));
+        put(headers, DeadLetterHeaders.ERROR_CLASS, error.getClass().getName());
+        put(headers, DeadLetterHeaders.ERROR_REASON, reason);
+        put(headers, DeadLetterHeaders.ERROR_MESSAGE, BadDocumentException.shorten(String.valueOf(message), MAX_MESSAGE_CHARS));
         source.ifPresent(m -> {
-            put(headers, SOURCE_TOPIC, m.topic());
-            put(headers, SOURCE_PARTITION, Integer.toString(m.partition()));
-            put(headers, SOURCE_OFFSET, Long.toString(m.offset()));
+            put(headers, DeadLetterHeaders.SOURCE_TOPIC, m.topic());
+            put(headers, DeadLetterHeaders.SOURCE_PARTITION, Integer.toString(m.partition()));
+            put(headers, DeadLetterHeaders.SOURCE_OFFSET, Long.toString(m.offset()));
         });
-        put(headers, SOURCE_TIMESTAMP, Long.toString(sourceTimestamp));
+        put(headers, DeadLetterHeaders.SOURCE_TIMESTAMP, Long.toString(sourceTimestamp));
         return headers;
     }
 

@@ -13,6 +13,7 @@ import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.kvstore.KvStoreConfig;
 import dev.sacrag.kvstore.RedisKeys;
 import dev.sacrag.kvstore.RedisTarget;
+import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
@@ -148,9 +149,9 @@ class CompressorIntegrationTest {
                 Map<String, String> reasons = new HashMap<>();
                 for (ConsumerRecord<byte[], byte[]> r : dead) {
                     String k = new String(r.key(), StandardCharsets.UTF_8);
-                    reasons.put(k, header(r, DeadLetters.ERROR_REASON));
+                    reasons.put(k, header(r, DeadLetterHeaders.ERROR_REASON));
                     assertArrayEquals(bad.get(k), r.value(), "original bytes of " + k);
-                    assertEquals(topics.documents(), header(r, DeadLetters.SOURCE_TOPIC));
+                    assertEquals(topics.documents(), header(r, DeadLetterHeaders.SOURCE_TOPIC));
                 }
                 assertEquals(Map.of("bad-malformed", "MALFORMED", "bad-empty", "EMPTY_TEXT", "bad-oversized", "TOO_LARGE"),
                         reasons);

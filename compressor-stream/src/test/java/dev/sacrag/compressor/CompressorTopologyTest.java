@@ -5,6 +5,7 @@ import dev.sacrag.core.kv.AnchorKvCodec;
 import dev.sacrag.core.kv.KvDtype;
 import dev.sacrag.kvstore.RedisKeys;
 import dev.sacrag.schemas.ContentHash;
+import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
@@ -397,14 +398,14 @@ class CompressorTopologyTest {
         TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
         assertArrayEquals(bad.key() == null ? null : utf8(bad.key()), dead.key());
         assertArrayEquals(bad.value(), dead.value(), "the original bytes, unchanged");
-        assertEquals(bad.reason(), header(dead.headers(), DeadLetters.ERROR_REASON));
-        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).startsWith(bad.reason()),
-                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
-        assertEquals("dev.sacrag.schemas.BadDocumentException", header(dead.headers(), DeadLetters.ERROR_CLASS));
-        assertEquals(TOPICS.documents(), header(dead.headers(), DeadLetters.SOURCE_TOPIC));
-        assertEquals("0", header(dead.headers(), DeadLetters.SOURCE_PARTITION));
-        assertEquals("0", header(dead.headers(), DeadLetters.SOURCE_OFFSET));
-        assertEquals(Long.toString(NOW.toEpochMilli()), header(dead.headers(), DeadLetters.SOURCE_TIMESTAMP));
+        assertEquals(bad.reason(), header(dead.headers(), DeadLetterHeaders.ERROR_REASON));
+        assertTrue(header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE).startsWith(bad.reason()),
+                header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE));
+        assertEquals("dev.sacrag.schemas.BadDocumentException", header(dead.headers(), DeadLetterHeaders.ERROR_CLASS));
+        assertEquals(TOPICS.documents(), header(dead.headers(), DeadLetterHeaders.SOURCE_TOPIC));
+        assertEquals("0", header(dead.headers(), DeadLetterHeaders.SOURCE_PARTITION));
+        assertEquals("0", header(dead.headers(), DeadLetterHeaders.SOURCE_OFFSET));
+        assertEquals(Long.toString(NOW.toEpochMilli()), header(dead.headers(), DeadLetterHeaders.SOURCE_TIMESTAMP));
         assertTrue(dead.timestamp() > NOW.toEpochMilli() + Duration.ofDays(30).toMillis(),
                 "stamped when dead-lettered (the driver's wall clock), so the topic's retention counts from then: "
                         + Instant.ofEpochMilli(dead.timestamp()));
@@ -412,7 +413,7 @@ class CompressorTopologyTest {
             assertEquals(bad.contentType(), header(dead.headers(), DocumentCodec.CONTENT_TYPE_HEADER), "original headers kept");
         }
         // tokens are the model's: only that refusal names the model (another model may take the document)
-        assertEquals(bad.name().equals("text over the token limit") ? MODEL : null, header(dead.headers(), DeadLetters.MODEL));
+        assertEquals(bad.name().equals("text over the token limit") ? MODEL : null, header(dead.headers(), DeadLetterHeaders.MODEL));
         assertTrue(catalog.isEmpty());
         assertEquals(0, model.compressions());
         assertEquals(1, count("documents.dead.lettered", "reason", bad.reason()));
@@ -431,13 +432,13 @@ class CompressorTopologyTest {
         publish("e", small, null);
 
         TestRecord<byte[], byte[]> dropped = deadLetters.readRecord();
-        assertEquals("TOO_LARGE", header(dropped.headers(), DeadLetters.ERROR_REASON));
+        assertEquals("TOO_LARGE", header(dropped.headers(), DeadLetterHeaders.ERROR_REASON));
         assertArrayEquals(new byte[0], dropped.value());
-        assertEquals(Integer.toString(large.length), header(dropped.headers(), DeadLetters.VALUE_DROPPED));
-        assertEquals("0", header(dropped.headers(), DeadLetters.SOURCE_OFFSET), "where the original is");
+        assertEquals(Integer.toString(large.length), header(dropped.headers(), DeadLetterHeaders.VALUE_DROPPED));
+        assertEquals("0", header(dropped.headers(), DeadLetterHeaders.SOURCE_OFFSET), "where the original is");
         TestRecord<byte[], byte[]> kept = deadLetters.readRecord();
         assertArrayEquals(small, kept.value(), "a dead letter that fits keeps its bytes");
-        assertEquals(null, kept.headers().lastHeader(DeadLetters.VALUE_DROPPED));
+        assertEquals(null, kept.headers().lastHeader(DeadLetterHeaders.VALUE_DROPPED));
 
         publishAvro(doc("good", 1, "the stream keeps going"));
         assertEquals("good", catalog.readValue().getDocId());
@@ -462,9 +463,9 @@ class CompressorTopologyTest {
         publish("ctl", value, DocumentCodec.AVRO_CONTENT_TYPE);
 
         TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
-        assertEquals("TOO_LARGE", header(dead.headers(), DeadLetters.ERROR_REASON));
-        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("as the JSON the compressor stores"),
-                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
+        assertEquals("TOO_LARGE", header(dead.headers(), DeadLetterHeaders.ERROR_REASON));
+        assertTrue(header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE).contains("as the JSON the compressor stores"),
+                header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE));
         assertEquals(0, model.compressions(), "refused before the model ran");
 
         DocumentEvent titled = doc("ok", 1, "a normal document");
@@ -491,9 +492,9 @@ class CompressorTopologyTest {
         publishAvro(edge);
 
         TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
-        assertEquals("TOO_LARGE", header(dead.headers(), DeadLetters.ERROR_REASON));
-        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("with its id and the record's framing"),
-                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
+        assertEquals("TOO_LARGE", header(dead.headers(), DeadLetterHeaders.ERROR_REASON));
+        assertTrue(header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE).contains("with its id and the record's framing"),
+                header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE));
         assertEquals(0, model.compressions());
     }
 
@@ -510,14 +511,14 @@ class CompressorTopologyTest {
         documents.pipeInput(new TestRecord<>("e", new byte[] {0, 1, 2}, big, NOW));
 
         TestRecord<byte[], byte[]> first = deadLetters.readRecord();
-        assertEquals("INVALID_FIELD", header(first.headers(), DeadLetters.ERROR_REASON));
-        assertTrue(header(first.headers(), DeadLetters.ERROR_MESSAGE).length() <= DeadLetters.MAX_MESSAGE_CHARS + 40,
-                "message cut: " + header(first.headers(), DeadLetters.ERROR_MESSAGE).length());
+        assertEquals("INVALID_FIELD", header(first.headers(), DeadLetterHeaders.ERROR_REASON));
+        assertTrue(header(first.headers(), DeadLetterHeaders.ERROR_MESSAGE).length() <= DeadLetters.MAX_MESSAGE_CHARS + 40,
+                "message cut: " + header(first.headers(), DeadLetterHeaders.ERROR_MESSAGE).length());
         assertTrue(deadLetterSize(first) <= 3000, "fits: " + deadLetterSize(first));
         TestRecord<byte[], byte[]> second = deadLetters.readRecord();
-        assertEquals("1", header(second.headers(), DeadLetters.HEADERS_DROPPED));
+        assertEquals("1", header(second.headers(), DeadLetterHeaders.HEADERS_DROPPED));
         assertEquals(null, second.headers().lastHeader("trace"));
-        assertEquals("0", header(second.headers(), DeadLetters.SOURCE_PARTITION), "where the original is");
+        assertEquals("0", header(second.headers(), DeadLetterHeaders.SOURCE_PARTITION), "where the original is");
         assertTrue(deadLetterSize(second) <= 3000, "fits: " + deadLetterSize(second));
 
         publishAvro(doc("good", 1, "the stream keeps going"));
@@ -573,9 +574,9 @@ class CompressorTopologyTest {
         assertEquals("small", catalog.readValue().getDocId());
         publishAvro(doc("huge", 1, huge));
         TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
-        assertEquals(DeadLetters.ENGINE_OOM, header(dead.headers(), DeadLetters.ERROR_REASON));
-        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains("ran out of memory in the engine, "
-                + (AnchorCacheWriter.ENGINE_OOM_TRIES + 1) + " times in a row since"), header(dead.headers(), DeadLetters.ERROR_MESSAGE));
+        assertEquals(DeadLetters.ENGINE_OOM, header(dead.headers(), DeadLetterHeaders.ERROR_REASON));
+        assertTrue(header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE).contains("ran out of memory in the engine, "
+                + (AnchorCacheWriter.ENGINE_OOM_TRIES + 1) + " times in a row since"), header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE));
         publishAvro(doc("next", 1, "the partition goes on"));
         assertEquals("next", catalog.readValue().getDocId());
     }
@@ -596,12 +597,12 @@ class CompressorTopologyTest {
     private void assertCompressionFailedDeadLetterThenTheStreamGoesOn(String message, Class<?> thrown) {
         publishAvro(doc("fine", 1, "this one works"));
         TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
-        assertEquals(DeadLetters.COMPRESSION_FAILED, header(dead.headers(), DeadLetters.ERROR_REASON));
-        assertTrue(header(dead.headers(), DeadLetters.ERROR_MESSAGE).contains(message),
-                header(dead.headers(), DeadLetters.ERROR_MESSAGE));
-        assertEquals(thrown.getName(), header(dead.headers(), DeadLetters.ERROR_CLASS),
+        assertEquals(DeadLetters.COMPRESSION_FAILED, header(dead.headers(), DeadLetterHeaders.ERROR_REASON));
+        assertTrue(header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE).contains(message),
+                header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE));
+        assertEquals(thrown.getName(), header(dead.headers(), DeadLetterHeaders.ERROR_CLASS),
                 "the class header names what the model threw");
-        assertEquals(MODEL, header(dead.headers(), DeadLetters.MODEL), "this model failed on it; another may not");
+        assertEquals(MODEL, header(dead.headers(), DeadLetterHeaders.MODEL), "this model failed on it; another may not");
         assertEquals("fine", catalog.readValue().getDocId());
         assertTrue(catalog.isEmpty());
     }
@@ -648,10 +649,10 @@ class CompressorTopologyTest {
         assertEquals(1, model.compressions());
         assertEquals(1, count("recompress.requests", "outcome", "too-large"));
         TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
-        assertEquals("TOO_LARGE", header(dead.headers(), DeadLetters.ERROR_REASON));
-        String message = header(dead.headers(), DeadLetters.ERROR_MESSAGE);
+        assertEquals("TOO_LARGE", header(dead.headers(), DeadLetterHeaders.ERROR_REASON));
+        String message = header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE);
         assertTrue(message.contains("doc-1 v7") && message.contains("limit " + MAX_TOKENS), message);
-        assertEquals(MODEL, header(dead.headers(), DeadLetters.MODEL));
+        assertEquals(MODEL, header(dead.headers(), DeadLetterHeaders.MODEL));
     }
 
     /**
@@ -766,8 +767,8 @@ class CompressorTopologyTest {
         requestRecompress("doc-1", "{\"tenant\": 42}");
 
         TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
-        assertEquals("INVALID_FIELD", header(dead.headers(), DeadLetters.ERROR_REASON));
-        assertEquals(TOPICS.recompress(), header(dead.headers(), DeadLetters.SOURCE_TOPIC));
+        assertEquals("INVALID_FIELD", header(dead.headers(), DeadLetterHeaders.ERROR_REASON));
+        assertEquals(TOPICS.recompress(), header(dead.headers(), DeadLetterHeaders.SOURCE_TOPIC));
         assertEquals(1, count("recompress.requests", "outcome", "malformed"), "every request has an outcome");
     }
 
@@ -780,7 +781,7 @@ class CompressorTopologyTest {
         requestRecompress("doc-1", "{\"tenant\":\"acme\",\"reason\":\"blob-evicted\",\"modelId\":\"" + MODEL + "\"}");
         model.failWith = null;
 
-        assertEquals(DeadLetters.COMPRESSION_FAILED, header(deadLetters.readRecord().headers(), DeadLetters.ERROR_REASON));
+        assertEquals(DeadLetters.COMPRESSION_FAILED, header(deadLetters.readRecord().headers(), DeadLetterHeaders.ERROR_REASON));
         assertEquals(1, count("recompress.requests", "outcome", "failed"));
         assertEquals(0, count("recompress.requests", "outcome", "rebuilt"));
         assertTrue(catalog.isEmpty());

@@ -1,6 +1,6 @@
 package dev.sacrag.cli.warming;
 
-import dev.sacrag.compressor.DeadLetters;
+import dev.sacrag.schemas.DeadLetterHeaders;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
@@ -67,10 +67,10 @@ public final class DeadLetterList {
     }
 
     static Refusal of(ConsumerRecord<byte[], byte[]> r) {
-        String docId = r.key() == null ? "(key dropped: " + header(r, DeadLetters.KEY_DROPPED).orElse("?") + " bytes)"
+        String docId = r.key() == null ? "(key dropped: " + header(r, DeadLetterHeaders.KEY_DROPPED).orElse("?") + " bytes)"
                 : new String(r.key(), StandardCharsets.UTF_8);
-        return new Refusal(docId, header(r, DeadLetters.MODEL), header(r, DeadLetters.ERROR_REASON).orElse("?"),
-                header(r, DeadLetters.ERROR_MESSAGE).orElse(""), Instant.ofEpochMilli(r.timestamp()));
+        return new Refusal(docId, header(r, DeadLetterHeaders.MODEL), header(r, DeadLetterHeaders.ERROR_REASON).orElse("?"),
+                header(r, DeadLetterHeaders.ERROR_MESSAGE).orElse(""), Instant.ofEpochMilli(r.timestamp()));
     }
 
     /** A header of a dead letter as text, empty when absent. */

@@ -1,8 +1,8 @@
 package dev.sacrag.cli.warming;
 
-import dev.sacrag.compressor.DeadLetters;
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.ContentHash;
+import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
 import dev.sacrag.schemas.Succession;
@@ -123,7 +123,7 @@ final class LiveDocuments {
 
     /**
      * Positions in {@code documentsTopic} of the records the dead-letter topic holds for every
-     * model (no {@value DeadLetters#MODEL} header) or for {@code modelId}; none when the topic
+     * model (no {@value DeadLetterHeaders#MODEL} header) or for {@code modelId}; none when the topic
      * does not exist.
      */
     private static Set<Position> deadLettered(String bootstrapServers, String deadLetterTopic, String documentsTopic,
@@ -140,9 +140,9 @@ final class LiveDocuments {
                 if (!refusedFor(r, modelId)) {
                     return;
                 }
-                String topic = header(r, DeadLetters.SOURCE_TOPIC);
-                String partition = header(r, DeadLetters.SOURCE_PARTITION);
-                String offset = header(r, DeadLetters.SOURCE_OFFSET);
+                String topic = header(r, DeadLetterHeaders.SOURCE_TOPIC);
+                String partition = header(r, DeadLetterHeaders.SOURCE_PARTITION);
+                String offset = header(r, DeadLetterHeaders.SOURCE_OFFSET);
                 if (documentsTopic.equals(topic) && partition != null && offset != null) {
                     try {
                         positions.add(new Position(Integer.parseInt(partition), Long.parseLong(offset)));
@@ -157,7 +157,7 @@ final class LiveDocuments {
 
     /** Whether a dead letter stands for {@code modelId}: it names no model (bad for all) or this one. */
     static boolean refusedFor(ConsumerRecord<byte[], byte[]> deadLetter, String modelId) {
-        return DeadLetterList.standsFor(DeadLetterList.header(deadLetter, DeadLetters.MODEL), modelId);
+        return DeadLetterList.standsFor(DeadLetterList.header(deadLetter, DeadLetterHeaders.MODEL), modelId);
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {

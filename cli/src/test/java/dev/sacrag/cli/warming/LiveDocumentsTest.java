@@ -1,5 +1,6 @@
 package dev.sacrag.cli.warming;
 
+import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -81,7 +82,7 @@ class LiveDocumentsTest {
     void aDeadLetterCountsForEveryModelUnlessItNamesOne() {
         RecordHeaders anyModel = new RecordHeaders();
         RecordHeaders modelA = new RecordHeaders();
-        modelA.add(dev.sacrag.compressor.DeadLetters.MODEL, "aaaaaaaaaaaa".getBytes(StandardCharsets.UTF_8));
+        modelA.add(dev.sacrag.schemas.DeadLetterHeaders.MODEL, "aaaaaaaaaaaa".getBytes(StandardCharsets.UTF_8));
         // malformed or empty: bad for every model; too many tokens for model A: model B may take it
         assertEquals(true, LiveDocuments.refusedFor(deadLetter(anyModel), "bbbbbbbbbbbb"));
         assertEquals(true, LiveDocuments.refusedFor(deadLetter(modelA), "aaaaaaaaaaaa"));
