@@ -197,7 +197,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
 
     /**
      * A record this model's tokenizer or compressor refused (too many tokens, a failure): the
-     * dead letter names the model ({@value DeadLetters#MODEL}), since another model may take it.
+     * dead letter names the model ({@value dev.sacrag.schemas.DeadLetterHeaders#MODEL}), since another model may take it.
      */
     void deadLetterForModel(Record<byte[], byte[]> source, String reason, String message, Throwable error) {
         deadLetter(source, reason, message, error, writer.modelId());
