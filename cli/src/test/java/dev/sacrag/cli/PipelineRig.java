@@ -116,7 +116,8 @@ final class PipelineRig implements AutoCloseable {
                 "--bootstrap-servers", stack.bootstrapServers(), "--redis", stack.redisUrl(), "--model", pkg.toString(),
                 "--max-new-tokens", "4"));
         flags.putAll(Map.of("--documents-topic", topics.compressor().documents(), "--catalog-topic", topics.compressor().catalog(),
-                "--recompress-topic", topics.compressor().recompress(), "--control-topic", topics.control()));
+                "--recompress-topic", topics.compressor().recompress(), "--control-topic", topics.control(),
+                "--dead-letter-topic", topics.compressor().deadLetter()));
         for (int i = 0; i < extraFlags.length; i += 2) {
             flags.put(extraFlags[i], extraFlags[i + 1]);
         }

@@ -15,6 +15,7 @@ import dev.sacrag.query.ask.Coverage;
 import dev.sacrag.query.ask.DocumentChooser;
 import dev.sacrag.query.ask.QueryEngine;
 import dev.sacrag.query.catalog.Catalog;
+import dev.sacrag.query.catalog.Refusals;
 import dev.sacrag.query.decode.ActiveAnswerer;
 import dev.sacrag.query.decode.InferenceExecutor;
 import dev.sacrag.query.decode.SacAnswerer;
@@ -22,6 +23,7 @@ import dev.sacrag.query.feed.CatalogFeed;
 import dev.sacrag.query.feed.ControlFeed;
 import dev.sacrag.query.feed.DocumentFeed;
 import dev.sacrag.query.feed.DocumentPartitions;
+import dev.sacrag.query.feed.RefusalFeed;
 import dev.sacrag.query.feed.TopicFollower;
 import dev.sacrag.query.grpc.QueryGrpcService;
 import dev.sacrag.query.grpc.QueryServer;
@@ -125,11 +127,16 @@ public final class QueryServiceApp implements AutoCloseable {
         metrics.gauge("sac.query.catalog.entries", "Compressed document versions known from the catalog", catalog, Catalog::size);
         // one pass over the catalog's entries at most every 10 s, shared by both gauges (a pass is
         // O(entries), and Prometheus may scrape several times a second)
-        Coverage.Memo coverage = new Coverage.Memo(() -> Coverage.of(index, catalog, model.modelId()), java.time.Duration.ofSeconds(10));
+        Refusals refusals = new Refusals();
+        Coverage.Memo coverage = new Coverage.Memo(() -> Coverage.of(index, catalog, refusals, model.modelId()),
+                java.time.Duration.ofSeconds(10));
         metrics.gauge("sac.query.documents.compressed", "Live documents the active model has anchor KV of (questions about"
                 + " the others get NOT_FOUND)", coverage, c -> c.get().compressed());
         metrics.gauge("sac.query.documents.stale", "Live documents the active model answers from an older version than the"
                 + " newest published", coverage, c -> c.get().stale());
+        metrics.gauge("sac.query.documents.refused", "Live documents without anchor KV of the active model whose version a"
+                + " compressor refused (the dead-letter topic): uncompressed until published again", coverage,
+                c -> c.get().refused());
         WarmCache cache = new WarmCache(config.cache().budgetBytes(), metrics);
         io.micrometer.core.instrument.Counter redisFailures = io.micrometer.core.instrument.Counter
                 .builder("sac.query.redis.failures").description("Blob reads Redis failed (unreachable, timed out, refused)")
@@ -156,7 +163,7 @@ public final class QueryServiceApp implements AutoCloseable {
         CountDownLatch ready = new CountDownLatch(3); // documents, catalog and control topics read
         QueryEngine engineOfQuestions = new QueryEngine(new QueryEngine.Parts(index, catalog, new AnchorFetcher(blobs, cache,
                 e -> e.modelId().equals(model.modelId()) && DocumentChooser.isCurrent(e, index, catalog)),
-                inference, recompress, metrics, () -> ready.getCount() == 0, model));
+                inference, recompress, metrics, () -> ready.getCount() == 0, model, refusals));
         QueryServer server = QueryServer.start(config.listen().host(), config.listen().port(),
                 new QueryGrpcService(engineOfQuestions, config.limits(), metrics), config.listen().shutdownDrain(),
                 config.listen().shutdownGrace());
@@ -189,7 +196,7 @@ public final class QueryServiceApp implements AutoCloseable {
                 if (preload) {
                     preloader.offer(catalog.entries(Optional.of(model.modelId())));
                 }
-                logCoverage(model.modelId(), Coverage.of(index, catalog, model.modelId()));
+                logCoverage(model.modelId(), Coverage.of(index, catalog, refusals, model.modelId()));
             }
         };
         CatalogFeed catalogFeed = new CatalogFeed(catalog, cache, fresh -> {
@@ -197,7 +204,10 @@ public final class QueryServiceApp implements AutoCloseable {
                 preloader.offer(fresh);
             }
         }, metrics);
-        DocumentFeed documentFeed = new DocumentFeed(codec, index, cache::evictDoc, metrics, partitions);
+        DocumentFeed documentFeed = new DocumentFeed(codec, index, docId -> {
+            cache.evictDoc(docId);
+            refusals.forget(docId);
+        }, metrics, partitions);
         opened.push(new TopicFollower(topics.bootstrapServers(), topics.catalog(), catalogFeed, arrived).metrics(registry)
                 .onStopped(() -> server.markBroken("the catalog topic " + topics.catalog() + " is no longer followed")).start());
         opened.push(new TopicFollower(topics.bootstrapServers(), topics.documents(), documentFeed, arrived).metrics(registry)
@@ -207,7 +217,7 @@ public final class QueryServiceApp implements AutoCloseable {
                 match -> load(config.model().baseDir(), match, config.inference().promptCacheBytes()), model, switched -> {
                     cache.retainModel(switched);
                     if (live.get()) {
-                        logCoverage(switched, Coverage.of(index, catalog, switched));
+                        logCoverage(switched, Coverage.of(index, catalog, refusals, switched));
                     }
                     if (preload && live.get()) {
                         preloader.offer(catalog.entries(Optional.of(switched)));
@@ -216,6 +226,12 @@ public final class QueryServiceApp implements AutoCloseable {
         opened.push(TopicFollower.optional(topics.bootstrapServers(), topics.control(),
                 new ControlFeed(models, startupModelId, metrics), arrived).metrics(registry)
                 .onStopped(() -> server.markBroken("the control topic " + topics.control() + " is no longer followed"))
+                .start());
+        // not waited for: refusals explain a NOT_FOUND, questions do not depend on them
+        opened.push(TopicFollower.optional(topics.bootstrapServers(), topics.deadLetter(),
+                new RefusalFeed(codec, refusals, topics.documents(), metrics), () -> { }).metrics(registry)
+                .onStopped(() -> log.warn("the dead-letter topic {} is no longer followed: questions about documents a"
+                        + " compressor refused since are told 'not compressed yet'", topics.deadLetter()))
                 .start());
         return new QueryServiceApp(opened, new Parts(server, metricsPort, model, models, ready));
     }

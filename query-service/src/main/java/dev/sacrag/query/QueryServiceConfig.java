@@ -37,9 +37,10 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
     /**
      * @param control compacted topic naming the active model ({@code sac model activate}); optional
      * @param recompressInterval at most one recompress request per document and model in this time
+     * @param deadLetter the compressors' dead-letter topic, whose refusals questions are told; optional
      */
     public record Topics(String bootstrapServers, String documents, String catalog, String control, String recompress,
-                         Duration recompressInterval) {
+                         Duration recompressInterval, String deadLetter) {
     }
 
     /**
@@ -84,7 +85,7 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
         Listen listen = new Listen(v.text(BIND), v.integer(PORT, 0, 65535), metricsPort, v.durationOrZero(SHUTDOWN_DRAIN),
                 v.durationOrZero(SHUTDOWN_GRACE), v.bool(EXIT_WHEN_BROKEN));
         Topics topics = new Topics(v.text(BOOTSTRAP_SERVERS), v.text(DOCUMENTS_TOPIC), v.text(CATALOG_TOPIC),
-                v.text(CONTROL_TOPIC), v.text(RECOMPRESS_TOPIC), v.duration(RECOMPRESS_INTERVAL));
+                v.text(CONTROL_TOPIC), v.text(RECOMPRESS_TOPIC), v.duration(RECOMPRESS_INTERVAL), v.text(DEAD_LETTER_TOPIC));
         return new QueryServiceConfig(listen, topics, redis(v), model(v), limits(v),
                 new Inference(v.integer(INFERENCE_THREADS, 1, 64), v.integer(MAX_BATCH, 1, 256), v.integer(MAX_QUEUED, 1, 100_000),
                         atMostASecond(v, BATCH_WAIT), atMostASecond(v, JOIN_WAIT), v.bytes(PROMPT_CACHE_BYTES)),

@@ -6,6 +6,7 @@ import dev.sacrag.query.anchors.WarmCache;
 import dev.sacrag.query.ask.QueryEngine;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.catalog.Refusals;
 import dev.sacrag.query.decode.InferenceExecutor;
 import dev.sacrag.query.metrics.QueryMetrics;
 import dev.sacrag.query.retrieval.DocumentIndex;
@@ -27,6 +28,7 @@ public final class EngineRig implements AutoCloseable {
     public final QueryMetrics metrics = QueryMetrics.inMemory();
     public final RecordingRecompressRequests recompress = new RecordingRecompressRequests();
     public final AtomicBoolean ready = new AtomicBoolean(true);
+    public final Refusals refusals = new Refusals();
     public final FakeAnswerer answerer;
     public final WarmCache cache;
     public final InferenceExecutor inference;
@@ -39,7 +41,7 @@ public final class EngineRig implements AutoCloseable {
         this.cache = new WarmCache(cacheBytes, metrics);
         this.inference = new InferenceExecutor(answerer, 1, 1, 8, metrics);
         this.engine = new QueryEngine(new QueryEngine.Parts(index, catalog, new AnchorFetcher(blobs, cache), inference,
-                recompress, metrics, ready::get, answerer));
+                recompress, metrics, ready::get, answerer, refusals));
     }
 
     /** A live document whose anchor KV is in the catalog and in the blob store. */

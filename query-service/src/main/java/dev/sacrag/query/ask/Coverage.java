@@ -2,10 +2,13 @@ package dev.sacrag.query.ask;
 
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.catalog.Refusals;
 import dev.sacrag.query.retrieval.DocumentIndex;
 import dev.sacrag.query.retrieval.IndexedDoc;
 
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * How much of the live documents the active model can answer about: those with a catalog entry
@@ -17,14 +20,35 @@ import java.util.Optional;
  * @param documents live documents in the index
  * @param compressed live documents with an entry of the model (any version they may be answered from)
  * @param stale of those, the ones whose entry is older than the live version
+ * @param refused live documents without an entry of the model whose live version a compressor
+ *     refused for it (or for every model): they stay uncompressed until published again, whatever
+ *     the compressors do, so they do not make the coverage {@link #poor()}
  */
-public record Coverage(int documents, int compressed, int stale) {
+public record Coverage(int documents, int compressed, int stale, int refused) {
 
     /**
      * Reads the catalog's entries of the model against the index: one pass, for a scrape (through
-     * a {@link Memo}) or a log line; the catalog's lock is held only to copy its entries.
+     * a {@link Memo}) or a log line; the catalog's lock is held only to copy its entries. Then the
+     * refusals (few) against the index and the catalog.
      */
-    public static Coverage of(DocumentIndex index, Catalog catalog, String modelId) {
+    public static Coverage of(DocumentIndex index, Catalog catalog, Refusals refusals, String modelId) {
+        Coverage c = of(index, catalog, modelId);
+        Set<String> refused = new HashSet<>();
+        for (Refusals.Refusal r : refusals.all()) {
+            if (!r.standsFor(modelId) || refused.contains(r.docId())) {
+                continue;
+            }
+            Optional<IndexedDoc> doc = index.find(r.docId()).filter(d -> d.version() == r.version());
+            if (doc.isPresent() && catalog.find(doc.get().tenant(), r.docId(), modelId)
+                    .filter(e -> doc.get().mayBeCompressionOf(e.docVersion())).isEmpty()) {
+                refused.add(r.docId());
+            }
+        }
+        return new Coverage(c.documents(), c.compressed(), c.stale(), refused.size());
+    }
+
+    /** The catalog's pass: documents, compressed and stale. */
+    private static Coverage of(DocumentIndex index, Catalog catalog, String modelId) {
         int compressed = 0;
         int stale = 0;
         for (CatalogEntry e : catalog.snapshot()) {   // the current entries: no lookup in the catalog again
@@ -39,14 +63,18 @@ public record Coverage(int documents, int compressed, int stale) {
                 }
             }
         }
-        return new Coverage(index.size(), compressed, stale);
+        return new Coverage(index.size(), compressed, stale, 0);
     }
 
-    /** E.g. {@code 14 documents, 1 compressed for this model (13 not: NOT_FOUND until compressed), 0 stale}. */
+    /**
+     * E.g. {@code 14 documents, 10 compressed for this model (4 not: 1 refused by a compressor, see 'sac docs
+     * refused'; questions about them get NOT_FOUND until it compresses them)}.
+     */
     public String line() {
         int missing = documents - compressed;
         return documents + " documents, " + compressed + " compressed for this model"
-                + (missing > 0 ? " (" + missing + " not: questions about them get NOT_FOUND until it compresses them)" : "")
+                + (missing > 0 ? " (" + missing + " not: " + (refused > 0 ? refused + " refused by a compressor, see"
+                + " 'sac docs refused'; " : "") + "questions about them get NOT_FOUND until it compresses them)" : "")
                 + (stale > 0 ? ", " + stale + " answered from an older version than the newest published" : "");
     }
 
@@ -75,8 +103,12 @@ public record Coverage(int documents, int compressed, int stale) {
         }
     }
 
-    /** Fewer than nine in ten documents answerable: worth a WARN (is a compressor of the model running?). */
+    /**
+     * Fewer than nine in ten of the documents a compressor has not refused answerable: worth a
+     * WARN (is a compressor of the model running?).
+     */
     public boolean poor() {
-        return documents > 0 && compressed * 10L < documents * 9L;
+        long expected = (long) documents - refused;
+        return expected > 0 && compressed * 10L < expected * 9L;
     }
 }

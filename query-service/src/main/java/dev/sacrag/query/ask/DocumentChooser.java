@@ -2,6 +2,8 @@ package dev.sacrag.query.ask;
 
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.catalog.Refusals;
+import dev.sacrag.query.catalog.Refusals.Refusal;
 import dev.sacrag.query.retrieval.DocumentIndex;
 import dev.sacrag.query.retrieval.IndexedDoc;
 import dev.sacrag.query.retrieval.ScoredDoc;
@@ -10,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 import static dev.sacrag.query.ask.QueryException.Reason.CONTEXT_TOO_LONG;
 import static dev.sacrag.query.ask.QueryException.Reason.NOT_COMPRESSED;
@@ -30,10 +33,12 @@ public final class DocumentChooser {
 
     /**
      * @param uncompressed matching documents skipped because they are not compressed yet
+     * @param refused matching documents skipped because a compressor refused their live version
      * @param hits whether anything in the tenant matched at all
      * @param skippedTooLong whether a matching document was skipped because it did not fit
      */
-    record Retrieval(List<Chosen> chosen, List<String> uncompressed, boolean hits, boolean skippedTooLong) {
+    record Retrieval(List<Chosen> chosen, List<String> uncompressed, List<Refusal> refused, boolean hits,
+                     boolean skippedTooLong) {
 
         List<Chosen> orThrow(String tenant) {
             if (!chosen.isEmpty()) {
@@ -45,19 +50,31 @@ public final class DocumentChooser {
             if (skippedTooLong) {
                 throw new QueryException(CONTEXT_TOO_LONG, "the documents matching the question are too long for the model");
             }
-            throw new QueryException(NOT_COMPRESSED, "the documents matching the question are not compressed yet: "
-                    + uncompressed);
+            if (refused.isEmpty()) {
+                throw new QueryException(NOT_COMPRESSED, "the documents matching the question are not compressed yet: "
+                        + uncompressed);
+            }
+            throw new QueryException(NOT_COMPRESSED, "the documents matching the question are not compressed: "
+                    + (uncompressed.isEmpty() ? "" : uncompressed + " not yet; ")
+                    + refused.stream().map(r -> "'" + r.docId() + "' v" + r.version() + " " + r.why())
+                            .collect(Collectors.joining("; "))
+                    + " (publish a refused document again once fixed; 'sac docs refused' lists the refusals)");
         }
     }
+
+    /** Knows no refusal: for the checks that only ask whether an entry is current. */
+    private static final Refusals NO_REFUSALS = new Refusals();
 
     private final DocumentIndex index;
     private final Catalog catalog;
     private final String modelId;
+    private final Refusals refusals;
 
-    DocumentChooser(DocumentIndex index, Catalog catalog, String modelId) {
+    DocumentChooser(DocumentIndex index, Catalog catalog, String modelId, Refusals refusals) {
         this.index = index;
         this.catalog = catalog;
         this.modelId = modelId;
+        this.refusals = refusals;
     }
 
     /** The caller's documents, in their order (repeats dropped), each known and compressed. */
@@ -66,7 +83,8 @@ public final class DocumentChooser {
         long tokens = 0;
         for (String id : new LinkedHashSet<>(docIds)) {
             IndexedDoc doc = live(tenant, id).orElseThrow(() -> QueryEngine.unknown(tenant, id));
-            CatalogEntry e = compression(doc).orElseThrow(() -> QueryEngine.notCompressed(doc, modelId));
+            CatalogEntry e = compression(doc).orElseThrow(() -> QueryEngine.notCompressed(doc, modelId,
+                    refusals.of(doc.docId(), doc.version(), modelId)));
             chosen.add(new Chosen(e, 0));
             tokens += e.tokenCount();
         }
@@ -83,6 +101,7 @@ public final class DocumentChooser {
         List<ScoredDoc> hits = index.search(tenant, question, Math.max(4 * topK, topK + 16));
         List<Chosen> chosen = new ArrayList<>();
         List<String> uncompressed = new ArrayList<>();
+        List<Refusal> refused = new ArrayList<>();
         boolean skippedTooLong = false;
         long tokens = 0;
         for (ScoredDoc hit : hits) {
@@ -95,7 +114,8 @@ public final class DocumentChooser {
             }
             Optional<CatalogEntry> e = compression(doc.get());
             if (e.isEmpty()) {
-                uncompressed.add(hit.docId());
+                refusals.of(hit.docId(), doc.get().version(), modelId)
+                        .ifPresentOrElse(refused::add, () -> uncompressed.add(hit.docId()));
             } else if (tokens + e.get().tokenCount() > tokenBudget) {
                 skippedTooLong = true;
             } else {
@@ -103,7 +123,7 @@ public final class DocumentChooser {
                 tokens += e.get().tokenCount();
             }
         }
-        return new Retrieval(chosen, uncompressed, !hits.isEmpty(), skippedTooLong);
+        return new Retrieval(chosen, uncompressed, refused, !hits.isEmpty(), skippedTooLong);
     }
 
     /**
@@ -112,7 +132,7 @@ public final class DocumentChooser {
      * incarnation it was compressed from (what the preloader and the cache ask before keeping it).
      */
     public static boolean isCurrent(CatalogEntry e, DocumentIndex index, Catalog catalog) {
-        return new DocumentChooser(index, catalog, e.modelId()).compressed(e.tenant(), e.docId()).filter(e::equals).isPresent();
+        return new DocumentChooser(index, catalog, e.modelId(), NO_REFUSALS).compressed(e.tenant(), e.docId()).filter(e::equals).isPresent();
     }
 
     /** The catalog entry of a live, compressed document of the tenant. */

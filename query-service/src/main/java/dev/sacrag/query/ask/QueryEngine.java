@@ -7,6 +7,7 @@ import dev.sacrag.query.anchors.CacheKey;
 import dev.sacrag.query.anchors.WarmCache;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
+import dev.sacrag.query.catalog.Refusals;
 import dev.sacrag.query.decode.Answerer;
 import dev.sacrag.query.decode.DecodeRequest;
 import dev.sacrag.query.decode.Decoded;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -71,8 +73,10 @@ public final class QueryEngine {
      *              must fit its positions
      * @param ready whether the topics were read to their end since start-up
      */
+    /** @param refusals what the compressors refused, told to questions about documents that are not compressed */
     public record Parts(DocumentIndex index, Catalog catalog, AnchorFetcher fetcher, InferenceExecutor inference,
-                        RecompressRequests recompress, QueryMetrics metrics, BooleanSupplier ready, Answerer model) {
+                        RecompressRequests recompress, QueryMetrics metrics, BooleanSupplier ready, Answerer model,
+                        Refusals refusals) {
     }
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QueryEngine.class);
@@ -96,7 +100,7 @@ public final class QueryEngine {
         requireReady();
         String modelId = p.model().modelId();
         int maxPositions = p.model().maxPositions();
-        DocumentChooser chooser = new DocumentChooser(p.index(), p.catalog(), modelId);
+        DocumentChooser chooser = new DocumentChooser(p.index(), p.catalog(), modelId, p.refusals());
         int budget = maxPositions - q.maxNewTokens() - p.model().questionTokens(q.question()) - PROMPT_RESERVE;
         // Retrieval composes no more than the adapter was trained on; documents the caller names are
         // decoded as asked, within the model's positions.
@@ -181,7 +185,7 @@ public final class QueryEngine {
     }
 
     private WarmReport warmAdmitted(WarmQuery q, CallControl control) {
-        DocumentChooser chooser = new DocumentChooser(p.index(), p.catalog(), p.model().modelId());
+        DocumentChooser chooser = new DocumentChooser(p.index(), p.catalog(), p.model().modelId(), p.refusals());
         List<String> misses = new ArrayList<>();
         List<CatalogEntry> wanted = new ArrayList<>();
         if (!q.docIds().isEmpty()) {
@@ -196,6 +200,7 @@ public final class QueryEngine {
             }
             r.chosen().forEach(c -> wanted.add(c.entry()));
             misses.addAll(r.uncompressed());
+            r.refused().forEach(refused -> misses.add(refused.docId()));
         }
         // Documents already warm are marked recently used, so loading the others evicts something
         // this request did not name first, and their bytes count against the budget below.
@@ -346,7 +351,12 @@ public final class QueryEngine {
         return new QueryException(UNKNOWN_DOCUMENT, "document '" + docId + "' is unknown in tenant '" + tenant + "'");
     }
 
-    static QueryException notCompressed(IndexedDoc doc, String modelId) {
+    static QueryException notCompressed(IndexedDoc doc, String modelId, Optional<Refusals.Refusal> refusal) {
+        if (refusal.isPresent()) {
+            return new QueryException(NOT_COMPRESSED, "document '" + doc.docId() + "' v" + doc.version() + " was "
+                    + refusal.get().why() + "; it is not compressed for model " + modelId + ": " + refusal.get().remedy()
+                    + " ('sac docs refused' lists the refusals)");
+        }
         return new QueryException(NOT_COMPRESSED, "document '" + doc.docId() + "' v" + doc.version()
                 + " is not compressed for model " + modelId + " yet (if it stays so: the compressor may have refused"
                 + " it, e.g. over its token limit, which 'sac docs refused' lists; or no compressor runs this model)");

@@ -1,0 +1,96 @@
+package dev.sacrag.query.ask;
+
+import dev.sacrag.query.EngineRig;
+import dev.sacrag.query.FakeAnswerer;
+import dev.sacrag.query.catalog.Refusals;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A question about a document a compressor refused is told why, not "not compressed yet": a
+ * client that waits for "yet" waits for ever.
+ */
+class RefusedDocumentTest {
+
+    private static final String TOO_LONG = "The ledger of the northern harbour lists every ship.";
+
+    private static QueryException refused(EngineRig rig, AskQuery ask) {
+        QueryException e = assertThrows(QueryException.class, () -> rig.engine.ask(ask, (id, text) -> { }, CallControl.NONE));
+        assertEquals(QueryException.Reason.NOT_COMPRESSED, e.reason(), e.getMessage());
+        return e;
+    }
+
+    private static Refusals.Refusal tooLarge(String docId, long version, Optional<String> model) {
+        return new Refusals.Refusal(docId, version, model, "TOO_LARGE", "document " + docId + " v" + version
+                + " has 4100 tokens, limit 2048 (--max-doc-tokens)");
+    }
+
+    @Test
+    void aNamedDocumentWhoseLiveVersionWasRefusedSaysWhyAndWhatToDo() {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
+            rig.addUncompressed("default", "ledger", 4, TOO_LONG);
+            rig.refusals.add(tooLarge("ledger", 4, Optional.of(EngineRig.MODEL)));
+            assertEquals("document 'ledger' v4 was refused by the compressor of model " + EngineRig.MODEL + ": TOO_LARGE"
+                    + " (document ledger v4 has 4100 tokens, limit 2048 (--max-doc-tokens)); it is not compressed for model "
+                    + EngineRig.MODEL + ": fix it and publish it again ('sac docs refused' lists the refusals)",
+                    refused(rig, new AskQuery("ships?", "default", List.of("ledger"), 1, 2)).getMessage());
+        }
+    }
+
+    @Test
+    void aRefusalOfAnotherVersionOrModelIsNotTold() {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
+            rig.addUncompressed("default", "ledger", 5, TOO_LONG);
+            rig.refusals.add(tooLarge("ledger", 4, Optional.empty()));   // v4 refused, v5 published since
+            rig.refusals.add(tooLarge("ledger", 5, Optional.of("ffffffffffff")));
+            String message = refused(rig, new AskQuery("ships?", "default", List.of("ledger"), 1, 2)).getMessage();
+            assertTrue(message.startsWith("document 'ledger' v5 is not compressed for model " + EngineRig.MODEL + " yet"),
+                    message);
+        }
+    }
+
+    @Test
+    void retrievalThatFindsOnlyUncompressedDocumentsNamesTheRefusedOnesApart() {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
+            rig.addUncompressed("default", "ledger", 4, TOO_LONG);
+            rig.addUncompressed("default", "manifest", 2, "The manifest of the harbour lists every ship's cargo.");
+            rig.refusals.add(tooLarge("ledger", 4, Optional.empty()));
+            String message = refused(rig, new AskQuery("harbour ship", "default", List.of(), 3, 2)).getMessage();
+            assertTrue(message.startsWith("the documents matching the question are not compressed: [manifest] not yet;"
+                    + " 'ledger' v4 refused by the compressors: TOO_LARGE"), message);
+            assertTrue(message.endsWith("'sac docs refused' lists the refusals)"), message);
+
+            rig.addCompressed("default", "log", 1, "The harbour log of each ship.");
+            assertFalse(rig.engine.ask(new AskQuery("harbour ship", "default", List.of(), 3, 2), (id, text) -> { },
+                    CallControl.NONE).documents().isEmpty(), "a refused document does not stand in the way of one compressed");
+        }
+    }
+
+    @Test
+    void coverageCountsLiveRefusedDocumentsApartAndDoesNotCallThatPoor() {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
+            for (int i = 0; i < 9; i++) {
+                rig.addCompressed("default", "ok-" + i, 1, "Document " + i + " of the harbour.");
+            }
+            rig.addUncompressed("default", "ledger", 4, TOO_LONG);
+            rig.addUncompressed("default", "late", 1, "Not compressed yet.");
+            rig.refusals.add(tooLarge("ledger", 4, Optional.of(EngineRig.MODEL)));
+            rig.refusals.add(tooLarge("ledger", 4, Optional.empty()));   // counted once
+            rig.refusals.add(tooLarge("gone", 1, Optional.empty()));   // not in the index
+            rig.refusals.add(tooLarge("ok-0", 1, Optional.of(EngineRig.MODEL)));   // compressed all the same (another replica's refusal?)
+
+            Coverage c = Coverage.of(rig.index, rig.catalog, rig.refusals, EngineRig.MODEL);
+            assertEquals(new Coverage(11, 9, 0, 1), c);
+            assertFalse(c.poor(), "9 of the 10 documents no compressor refused");
+            assertTrue(c.line().contains("(2 not: 1 refused by a compressor, see 'sac docs refused'; questions"), c.line());
+            assertTrue(new Coverage(11, 8, 0, 1).poor());
+        }
+    }
+}

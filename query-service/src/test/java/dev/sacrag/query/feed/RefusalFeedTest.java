@@ -1,0 +1,101 @@
+package dev.sacrag.query.feed;
+
+import dev.sacrag.query.catalog.Refusals;
+import dev.sacrag.query.metrics.QueryMetrics;
+import dev.sacrag.schemas.DeadLetterHeaders;
+import dev.sacrag.schemas.DocumentCodec;
+import dev.sacrag.schemas.avro.DocumentEvent;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Dead letters become refusals of the version they hold, as the index took that version. */
+class RefusalFeedTest {
+
+    private static final String DOCUMENTS = "sac.documents";
+    private static final String MODEL = "abc123def456";
+    private final Refusals refusals = new Refusals();
+    private final RefusalFeed feed = new RefusalFeed(DocumentCodec.withDefaults(), refusals, DOCUMENTS,
+            QueryMetrics.inMemory());
+
+    private static byte[] avro(String docId, long version) {
+        return DocumentCodec.encodeAvro(DocumentEvent.newBuilder().setDocId(docId).setTenant("default").setVersion(version)
+                .setText("A long document.").setMetadata(Map.of()).setPublishedAt(Instant.EPOCH).build());
+    }
+
+    private static Headers deadLetter(String sourceTopic, String model, String reason, long sourceTimestamp) {
+        Headers h = new RecordHeaders();
+        put(h, DeadLetterHeaders.SOURCE_TOPIC, sourceTopic);
+        put(h, DeadLetterHeaders.SOURCE_TIMESTAMP, Long.toString(sourceTimestamp));
+        put(h, DeadLetterHeaders.ERROR_REASON, reason);
+        put(h, DeadLetterHeaders.ERROR_MESSAGE, "document has 4100 tokens, limit 2048 (--max-doc-tokens)");
+        if (model != null) {
+            put(h, DeadLetterHeaders.MODEL, model);
+        }
+        return h;
+    }
+
+    private static void put(Headers h, String name, String value) {
+        h.add(name, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aDeadLetterOfTheDocumentsTopicIsARefusalOfTheVersionItHolds() {
+        feed.handle(new FeedRecords("sac.documents.dlq").add("long", avro("long", 7), deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5))
+                .batch());
+        Refusals.Refusal r = refusals.of("long", 7, MODEL).orElseThrow();
+        assertEquals(Optional.of(MODEL), r.modelId());
+        assertEquals("refused by the compressor of model " + MODEL + ": TOO_LARGE (document has 4100 tokens, limit 2048"
+                + " (--max-doc-tokens))", r.why());
+        assertEquals(Optional.empty(), refusals.of("long", 8, MODEL), "a later version is not refused");
+        assertEquals(Optional.empty(), refusals.of("long", 7, "ffffffffffff"), "another model may take it");
+    }
+
+    @Test
+    void aJsonDocumentNamingNoVersionIsRefusedAtItsOriginalRecordsTime() {
+        Headers h = deadLetter(DOCUMENTS, null, "EMPTY_TEXT", 1_234L);
+        put(h, DocumentCodec.CONTENT_TYPE_HEADER, DocumentCodec.JSON_CONTENT_TYPE);
+        feed.handle(new FeedRecords("sac.documents.dlq")
+                .add("j", "{\"docId\":\"j\",\"text\":\"x\"}".getBytes(StandardCharsets.UTF_8), h).batch());
+        assertTrue(refusals.of("j", 1_234L, MODEL).isPresent(), "the index took it at the same version; no model: all models");
+    }
+
+    @Test
+    void deadLettersThatExplainNothingTheIndexHoldsArePassedOver() {
+        Headers dropped = deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5);
+        put(dropped, DeadLetterHeaders.VALUE_DROPPED, "9000000");
+        Headers noTime = deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5);
+        noTime.remove(DeadLetterHeaders.SOURCE_TIMESTAMP);
+        feed.handle(new FeedRecords("sac.documents.dlq")
+                .add("a", avro("a", 1), deadLetter("sac.recompress", MODEL, "COMPRESSION_FAILED", 5))
+                .add("b", "not a document".getBytes(StandardCharsets.UTF_8), deadLetter(DOCUMENTS, null, "MALFORMED", 5))
+                .add("c", new byte[0], dropped)
+                .add("d", avro("d", 1), noTime)
+                .add(null, avro("e", 1), deadLetter(DOCUMENTS, null, "INVALID_FIELD", 5))
+                .batch());
+        assertEquals(0, refusals.all().size(), refusals.all().toString());
+    }
+
+    @Test
+    void theRefusalOfTheHighestVersionIsKeptPerModel() {
+        feed.handle(new FeedRecords("sac.documents.dlq")
+                .add("x", avro("x", 3), deadLetter(DOCUMENTS, MODEL, "ENGINE_OOM", 5))
+                .add("x", avro("x", 2), deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5))
+                .add("x", avro("x", 2), deadLetter(DOCUMENTS, "ffffffffffff", "TOO_LARGE", 5))
+                .batch());
+        assertEquals("ENGINE_OOM", refusals.of("x", 3, MODEL).orElseThrow().reason());
+        assertEquals(Optional.empty(), refusals.of("x", 2, MODEL), "replayed out of order: the lower version is history");
+        assertTrue(refusals.of("x", 2, "ffffffffffff").isPresent(), "another model's refusal is its own");
+        assertTrue(refusals.of("x", 3, MODEL).orElseThrow().remedy().contains("sac ingest --republish"));
+        refusals.forget("x");
+        assertEquals(0, refusals.all().size());
+    }
+}
