@@ -177,12 +177,15 @@ final class WarmCommand implements Callable<Integer> {
         String id = rebuildModelId();
         PrintWriter out = spec.commandLine().getOut();
         String compressorAppId = rebuildApplicationId(id);
-        out.println("warm --rebuild: model " + id + ", compressors of application id " + compressorAppId);
         try (AnchorKvStore store = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
+            // the start line once the model id is not refused as mistyped: a refused run says nothing else
             BlobRebuild.Summary s = BlobRebuild.run(new BlobRebuild.Settings(topics.bootstrapServers(), topics.compressorTopics(),
                     compression.documentLimits.limits(), id, !noWait, timeout, verify, compressorAppId,
                     force || modelId == null), store,   // only a typed --model-id can be mistyped
-                    ProgressLine.on(spec.commandLine().getErr(), "restored"));
+                    ProgressLine.on(spec.commandLine().getErr(), "restored"), () -> {
+                        out.println("warm --rebuild: model " + id + ", compressors of application id " + compressorAppId);
+                        out.flush();
+                    });
             out.println(s.line());
             // whose state the group holds, only where the answer changes the advice
             java.util.Set<String> groupModels = s.refused() && !s.notRestored().isEmpty()

@@ -313,9 +313,12 @@ class PipelineEndToEndTest {
             assertEquals(1, mistyped.code(), mistyped.out() + mistyped.err());
             assertTrue(mistyped.err().contains("the catalog holds no entry of model ffffffffffff but does of ")
                     && mistyped.err().contains(rig.modelId) && mistyped.err().contains("a mistyped --model-id?"), mistyped.err());
+            assertEquals("", mistyped.out(), "refused before it starts: no start line before the refusal");
             typo.add("--force");
             PipelineRig.Run forced = PipelineRig.sac(typo);
             assertEquals(0, forced.code(), "--force requests them all the same: " + forced.out() + forced.err());
+            assertTrue(forced.out().startsWith("warm --rebuild: model ffffffffffff, compressors of application id "),
+                    "a run that goes ahead says what it starts: " + forced.out());
             assertTrue(forced.out().contains(n + " recompress requests"), forced.out());
             List<String> args = new ArrayList<>(List.of("warm", "--rebuild", "--model-id", rig.modelId,
                     "--redis", rig.stack.redisUrl(), "--timeout", "60s"));

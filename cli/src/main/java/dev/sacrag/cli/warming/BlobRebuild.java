@@ -95,7 +95,12 @@ public final class BlobRebuild {
     private BlobRebuild() {
     }
 
-    public static Summary run(Settings s, AnchorKvStore redis, ProgressLine progress)
+    /**
+     * @param started called once the run is known to go ahead (the model is not refused as
+     *     mistyped), before anything is requested: where the command says what it starts, so that
+     *     a refused run prints no start line before its refusal
+     */
+    public static Summary run(Settings s, AnchorKvStore redis, ProgressLine progress, Runnable started)
             throws TimeoutException, InterruptedException {
         long start = System.nanoTime();
         CompressorTopics t = s.topics();
@@ -117,6 +122,7 @@ public final class BlobRebuild {
                             + " it all the same");
                 }
             }
+            started.run();
             long catalogBytes = 0;
             Map<String, LiveDocuments.Doc> missing = new HashMap<>();
             for (LiveDocuments.Doc doc : live.byId().values()) {
