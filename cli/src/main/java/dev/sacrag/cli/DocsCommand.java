@@ -82,7 +82,8 @@ final class DocsCommand implements Runnable {
     @Command(name = "refused", mixinStandardHelpOptions = true,
             description = {"List the documents the compressors refused, from the dead-letter topic: the latest refusal"
                     + " of each document per model, with its reason (TOO_LARGE: over the model's --max-doc-tokens;"
-                    + " MALFORMED, EMPTY_TEXT: bad for every model; COMPRESSION_FAILED, ENGINE_OOM) and message.",
+                    + " MALFORMED, EMPTY_TEXT: bad for every model; COMPRESSION_FAILED, ENGINE_OOM) and message."
+                    + " Documents deleted since (a tombstone in the documents topic) are left out unless --all.",
                     "An ingest that exits 0 has published its documents; whether a compressor takes them is decided"
                     + " later, and a refused one stays 'not compressed' for its model. Fix it and publish it again."})
     static final class Refused implements Callable<Integer> {
@@ -93,6 +94,8 @@ final class DocsCommand implements Runnable {
                 .withZone(ZoneOffset.UTC);
         /** Longest message shown; the topic keeps the whole. */
         static final int MESSAGE_CHARS = 200;
+        /** Before the message of a refusal of a document deleted since (--all). */
+        static final String DELETED_MARK = "(deleted since) ";
 
         @picocli.CommandLine.Mixin
         KafkaOption kafka;
@@ -102,33 +105,48 @@ final class DocsCommand implements Runnable {
                 description = "Dead-letter topic [env SAC_DEAD_LETTER_TOPIC, default ${DEFAULT-VALUE}].")
         String topic;
 
+        @Option(names = "--documents-topic", paramLabel = "TOPIC",
+                defaultValue = "${env:SAC_DOCUMENTS_TOPIC:-" + CompressorTopics.DOCUMENTS + "}",
+                description = "Documents topic, which says the documents deleted since [env SAC_DOCUMENTS_TOPIC,"
+                        + " default ${DEFAULT-VALUE}].")
+        String documentsTopic;
+
         @Option(names = "--model", paramLabel = "ID", description = "Only the refusals that stand for this model: its own"
                 + " and those of documents bad for every model.")
         String model;
 
+        @Option(names = "--all", description = "Also list the refusals of documents deleted since, marked so.")
+        boolean all;
+
         @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
-                description = "Give up reading the topic after this long (default ${DEFAULT-VALUE}).")
+                description = "Give up reading each topic after this long (default ${DEFAULT-VALUE}).")
         Duration timeout;
 
         @Override
         public Integer call() throws Exception {
             List<dev.sacrag.cli.warming.DeadLetterList.Refusal> refusals = dev.sacrag.cli.warming.DeadLetterList
-                    .read(kafka.bootstrapServers, topic, timeout).stream()
+                    .read(kafka.bootstrapServers, topic, documentsTopic, timeout).stream()
                     .filter(r -> model == null || r.standsFor(model))
                     .toList();
+            long deleted = refusals.stream().filter(dev.sacrag.cli.warming.DeadLetterList.Refusal::deletedSince).count();
+            List<dev.sacrag.cli.warming.DeadLetterList.Refusal> listed = all ? refusals
+                    : refusals.stream().filter(r -> !r.deletedSince()).toList();
             java.io.PrintWriter out = spec.commandLine().getOut();
             String row = "%-40s %-12s %-18s %-20s  %s%n";
             out.printf(Locale.ROOT, row, "DOC", "MODEL", "REASON", "DEAD-LETTERED AT", "MESSAGE");
-            for (var r : refusals) {
+            for (var r : listed) {
                 String message = r.message().length() <= MESSAGE_CHARS ? r.message()
                         : r.message().substring(0, MESSAGE_CHARS) + "...";
                 // key and message come from the topic, the message quoting the bad input: escaped
                 out.printf(Locale.ROOT, row, dev.sacrag.ingest.Printable.of(r.docId()), r.modelId().orElse("any"),
-                        dev.sacrag.ingest.Printable.of(r.reason()), TIME.format(r.at()), dev.sacrag.ingest.Printable.of(message));
+                        dev.sacrag.ingest.Printable.of(r.reason()), TIME.format(r.at()),
+                        (r.deletedSince() ? DELETED_MARK : "") + dev.sacrag.ingest.Printable.of(message));
             }
             out.printf(Locale.ROOT, "%d refusal(s) in %s (the latest per document and model, as the topic keeps"
-                    + " them: a document published again since may have been compressed, 'sac docs list' says; one"
-                    + " deleted since is still listed)%n", refusals.size(), topic);
+                    + " them: a document published again since may have been compressed, 'sac docs list' says)%s%n",
+                    listed.size(), topic, deleted == 0 ? ""
+                            : all ? "; " + deleted + " of them of documents deleted since, marked " + DELETED_MARK.strip()
+                            : "; " + deleted + " refusal(s) of documents deleted since are not listed (--all lists them)");
             out.flush();
             return 0;
         }

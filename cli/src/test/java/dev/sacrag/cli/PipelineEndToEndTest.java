@@ -374,8 +374,27 @@ class PipelineEndToEndTest {
                      Map.of("bootstrap.servers", rig.stack.bootstrapServers()))) {
             publisher.publish(doc("refused", "short", 1, text(0, 1)));
             publisher.publish(doc("refused", "long", 1, "word ".repeat(1600)));   // over --max-doc-tokens: dead-lettered
+            publisher.publish(doc("refused", "gone", 1, "word ".repeat(1600)));   // the same, then deleted
+            publisher.delete("gone");
             publisher.flush();
             rig.awaitCatalog(topics, c -> c.find("refused", "short", rig.modelId).isPresent());
+            // what an ingest that exited 0 cannot show: the compressor refused the document; one deleted
+            // since no longer matters, and is listed only when asked for
+            List<String> refusedArgs = List.of("docs", "refused", "--bootstrap-servers", rig.stack.bootstrapServers(),
+                    "--dead-letter-topic", dlq, "--documents-topic", topics.compressor().documents(), "--model", rig.modelId);
+            List<String> allArgs = new ArrayList<>(refusedArgs);
+            allArgs.add("--all");
+            PipelineRig.Run all = PipelineRig.sac(allArgs);
+            for (long until = System.nanoTime() + PipelineRig.WAIT.toNanos();
+                 !all.out().contains("2 refusal(s)") && System.nanoTime() < until; all = PipelineRig.sac(allArgs)) {
+                Thread.sleep(300);
+            }
+            assertEquals(0, all.code(), all.out() + all.err());
+            assertTrue(all.out().lines().anyMatch(l -> l.startsWith("gone ") && l.contains("TOO_LARGE")
+                    && l.contains("(deleted since) ")), all.out());
+            assertTrue(all.out().lines().anyMatch(l -> l.startsWith("long ") && !l.contains("(deleted since)")), all.out());
+            assertTrue(all.out().contains("2 refusal(s) in " + dlq) && all.out().contains(
+                    "; 1 of them of documents deleted since, marked (deleted since)"), all.out());
             // the dead letter expires (the topic's retention), as deleteRecords does here: the document
             // now looks live and missing to warm --rebuild, and the compressor will refuse it again
             List<org.apache.kafka.common.TopicPartition> parts = admin.describeTopics(List.of(dlq)).allTopicNames().get()
@@ -391,13 +410,13 @@ class PipelineEndToEndTest {
                 }
             }
             assertTrue(ends.values().stream().mapToLong(Long::longValue).sum() >= 1, "the long document was dead-lettered");
-            // what an ingest that exited 0 cannot show: the compressor refused the document
-            PipelineRig.Run refused = PipelineRig.sac(List.of("docs", "refused", "--bootstrap-servers",
-                    rig.stack.bootstrapServers(), "--dead-letter-topic", dlq, "--model", rig.modelId));
+            PipelineRig.Run refused = PipelineRig.sac(refusedArgs);
             assertEquals(0, refused.code(), refused.out() + refused.err());
             assertTrue(refused.out().lines().anyMatch(l -> l.startsWith("long ") && l.contains(rig.modelId)
                     && l.contains("TOO_LARGE") && l.contains("tokens, limit 1000")), refused.out());
-            assertTrue(refused.out().contains("1 refusal(s) in " + dlq), refused.out());
+            assertTrue(refused.out().lines().noneMatch(l -> l.startsWith("gone ")), refused.out());
+            assertTrue(refused.out().contains("1 refusal(s) in " + dlq) && refused.out().contains(
+                    "; 1 refusal(s) of documents deleted since are not listed (--all lists them)"), refused.out());
             PipelineRig.Run listed = PipelineRig.sac(List.of("docs", "list", "--bootstrap-servers",
                     rig.stack.bootstrapServers(), "--catalog-topic", topics.compressor().catalog()));
             assertEquals(0, listed.code(), listed.out() + listed.err());
@@ -409,8 +428,14 @@ class PipelineEndToEndTest {
             assertTrue(noTopic.err().contains("topic no-such-catalog does not exist on " + rig.stack.bootstrapServers()),
                     "said as such, not 'is a broker there?': " + noTopic.err());
             PipelineRig.Run otherModel = PipelineRig.sac(List.of("docs", "refused", "--bootstrap-servers",
-                    rig.stack.bootstrapServers(), "--dead-letter-topic", dlq, "--model", "ffffffffffff"));
+                    rig.stack.bootstrapServers(), "--dead-letter-topic", dlq, "--documents-topic",
+                    topics.compressor().documents(), "--model", "ffffffffffff"));
             assertTrue(otherModel.out().contains("0 refusal(s)"), "another model's compressor may take it: " + otherModel.out());
+            PipelineRig.Run noDocuments = PipelineRig.sac(List.of("docs", "refused", "--bootstrap-servers",
+                    rig.stack.bootstrapServers(), "--dead-letter-topic", dlq, "--documents-topic", "no-such.documents"));
+            assertEquals(1, noDocuments.code(), noDocuments.out() + noDocuments.err());
+            assertTrue(noDocuments.err().contains("topic no-such.documents does not exist on " + rig.stack.bootstrapServers())
+                    && noDocuments.err().contains("--documents-topic"), noDocuments.err());
             admin.deleteRecords(ends.entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey,
                     e -> org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(e.getValue())))).all().get();
 

@@ -1,6 +1,7 @@
 package dev.sacrag.cli.warming;
 
 import dev.sacrag.schemas.DeadLetterHeaders;
+import dev.sacrag.schemas.DocumentLimits;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
@@ -16,17 +17,20 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The documents the compressors refused, from the dead-letter topic: for each document (its
- * record key) and model, the latest refusal. What an ingest that exited 0 cannot show (a
- * document over the model's token limit is refused by the compressor, not by ingest), and what
- * a question about such a document is told to look at.
+ * record key) and model, the latest refusal, and whether the documents topic has deleted the
+ * document since. What an ingest that exited 0 cannot show (a document over the model's token
+ * limit is refused by the compressor, not by ingest), and what a question about such a document
+ * is told to look at.
  */
 public final class DeadLetterList {
 
     /**
      * @param modelId the model that refused it; empty when it is bad for every model (malformed, empty, too many bytes)
      * @param at when it was dead-lettered
+     * @param deletedSince the documents topic has deleted the document since (its refusal no longer matters)
      */
-    public record Refusal(String docId, Optional<String> modelId, String reason, String message, Instant at) {
+    public record Refusal(String docId, Optional<String> modelId, String reason, String message, Instant at,
+                          boolean deletedSince) {
 
         /** Whether it stands for {@code model}: its own refusal, or one of a document bad for every model. */
         public boolean standsFor(String model) {
@@ -43,12 +47,13 @@ public final class DeadLetterList {
     }
 
     /**
-     * The latest refusal per document and model, in the order they were last refused; none when
-     * the topic does not exist.
+     * The latest refusal per document and model, in the order they were last refused, each saying
+     * whether {@code documentsTopic} has deleted its document since; none when the dead-letter
+     * topic does not exist.
      */
-    public static List<Refusal> read(String bootstrapServers, String deadLetterTopic, Duration timeout)
-            throws TimeoutException {
-        Map<String, Refusal> latest = new LinkedHashMap<>();
+    public static List<Refusal> read(String bootstrapServers, String deadLetterTopic, String documentsTopic,
+                                     Duration timeout) throws TimeoutException {
+        Map<String, Letter> latest = new LinkedHashMap<>();
         TopicScan scan;
         try {
             scan = new TopicScan(bootstrapServers, deadLetterTopic, "sac-docs-refused", timeout);
@@ -57,20 +62,52 @@ public final class DeadLetterList {
         }
         try (scan) {
             scan.readToEnd(r -> {
-                Refusal refusal = of(r);
-                String key = refusal.docId() + "|" + refusal.modelId().orElse("");
+                Letter letter = Letter.of(r, documentsTopic);
+                String key = letter.refusal().docId() + "|" + letter.refusal().modelId().orElse("");
                 latest.remove(key);   // re-inserted last: the order is that of the latest refusals
-                latest.put(key, refusal);
+                latest.put(key, letter);
             }, timeout);
         }
-        return new ArrayList<>(latest.values());
+        if (latest.isEmpty()) {
+            return List.of();
+        }
+        // read after the dead letters: every refused record is then one this read has seen, or
+        // compacted away since
+        LiveDocuments docs;
+        try {
+            docs = LiveDocuments.read(new TopicScan(bootstrapServers, documentsTopic, "sac-docs-refused", timeout),
+                    DocumentLimits.defaults(), timeout);   // only which documents are deleted is asked: any limits do
+        } catch (TopicScan.NoSuchTopic noTopic) {
+            throw new IllegalStateException(noTopic.getMessage() + " (the documents topic, which says what was deleted"
+                    + " since: give the one the compressors read, --documents-topic)", noTopic);
+        }
+        List<Refusal> refusals = new ArrayList<>();
+        latest.values().forEach(letter -> refusals.add(letter.judged(docs)));
+        return refusals;
     }
 
-    static Refusal of(ConsumerRecord<byte[], byte[]> r) {
-        String docId = r.key() == null ? "(key dropped: " + header(r, DeadLetterHeaders.KEY_DROPPED).orElse("?") + " bytes)"
-                : new String(r.key(), StandardCharsets.UTF_8);
-        return new Refusal(docId, header(r, DeadLetterHeaders.MODEL), header(r, DeadLetterHeaders.ERROR_REASON).orElse("?"),
-                header(r, DeadLetterHeaders.ERROR_MESSAGE).orElse(""), Instant.ofEpochMilli(r.timestamp()));
+    /**
+     * A dead letter as read, before the documents topic is: its refusal, whether it kept its key
+     * (one dropped names no document to look up), and whether its record was read from the
+     * documents topic (a refusal of a recompress request was not).
+     */
+    record Letter(Refusal refusal, boolean keyed, boolean fromDocuments) {
+
+        static Letter of(ConsumerRecord<byte[], byte[]> r, String documentsTopic) {
+            String docId = r.key() == null ? "(key dropped: " + header(r, DeadLetterHeaders.KEY_DROPPED).orElse("?") + " bytes)"
+                    : new String(r.key(), StandardCharsets.UTF_8);
+            Refusal refusal = new Refusal(docId, header(r, DeadLetterHeaders.MODEL),
+                    header(r, DeadLetterHeaders.ERROR_REASON).orElse("?"), header(r, DeadLetterHeaders.ERROR_MESSAGE).orElse(""),
+                    Instant.ofEpochMilli(r.timestamp()), false);
+            return new Letter(refusal, r.key() != null,
+                    header(r, DeadLetterHeaders.SOURCE_TOPIC).filter(documentsTopic::equals).isPresent());
+        }
+
+        Refusal judged(LiveDocuments docs) {
+            Refusal r = refusal;
+            return new Refusal(r.docId(), r.modelId(), r.reason(), r.message(), r.at(),
+                    keyed && docs.deleted(r.docId(), fromDocuments));
+        }
     }
 
     /** A header of a dead letter as text, empty when absent. */

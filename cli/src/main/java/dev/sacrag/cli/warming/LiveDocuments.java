@@ -47,6 +47,8 @@ final class LiveDocuments {
      * decided once the dead letters are known ({@link #byId}), by the compressor's rule.
      */
     private final Map<String, List<Doc>> versions = new HashMap<>();
+    /** Each document's newest record, valid or not: true for a tombstone (deleted, not published again since). */
+    private final Map<String, Boolean> newestIsTombstone = new HashMap<>();
     private Map<TopicPartition, Long> ends = Map.of();
     private int invalid;
 
@@ -71,8 +73,13 @@ final class LiveDocuments {
 
     private static LiveDocuments read(String bootstrapServers, String topic, DocumentLimits limits, Duration timeout)
             throws TimeoutException {
+        return read(new TopicScan(bootstrapServers, topic, "sac-warm-documents"), limits, timeout);
+    }
+
+    /** The documents topic read to its end through {@code scan}, which is closed then. */
+    static LiveDocuments read(TopicScan scan, DocumentLimits limits, Duration timeout) throws TimeoutException {
         LiveDocuments docs = new LiveDocuments(limits);
-        try (TopicScan scan = new TopicScan(bootstrapServers, topic, "sac-warm-documents")) {
+        try (scan) {
             scan.readToEnd(docs::apply, timeout);
             docs.ends = Map.copyOf(scan.ends());
         }
@@ -85,6 +92,7 @@ final class LiveDocuments {
             return;
         }
         String docId = new String(r.key(), StandardCharsets.UTF_8);
+        newestIsTombstone.put(docId, r.value() == null);
         if (r.value() == null) {
             versions.remove(docId);
             return;
@@ -191,6 +199,17 @@ final class LiveDocuments {
 
     int size() {
         return versions.size();
+    }
+
+    /**
+     * Whether the document is deleted now: its newest record is a tombstone, or, where
+     * {@code recordWasHere} (a record of it was read from this topic), no record of it is left: a
+     * compacted topic drops a document's last record only for a tombstone after it, and that
+     * tombstone in turn after the topic's delete.retention.ms (24 hours by default).
+     */
+    boolean deleted(String docId, boolean recordWasHere) {
+        Boolean tombstone = newestIsTombstone.get(docId);
+        return tombstone == null ? recordWasHere : tombstone;
     }
 
     int invalid() {

@@ -138,6 +138,21 @@ class LiveDocumentsTest {
         assertEquals(Map.of(), versions());
     }
 
+    @Test
+    void aDocumentIsDeletedWhenItsNewestRecordIsATombstoneOrNoneOfItsRecordsIsLeft() {
+        add("gone", avro("gone", "t", 1), 1);
+        add("gone", null, 2);
+        add("back", avro("back", "t", 1), 3);
+        add("back", null, 4);
+        add("back", avro("back", "t", 2), 5);
+        add("bad", new byte[] {0, 1, 2}, 6);   // not a document, but not deleted either
+        assertEquals(true, docs.deleted("gone", false));
+        assertEquals(false, docs.deleted("back", true), "published again since");
+        assertEquals(false, docs.deleted("bad", true));
+        assertEquals(true, docs.deleted("cleaned", true), "a record read here and none left: its tombstone was cleaned too");
+        assertEquals(false, docs.deleted("cleaned", false), "never read here: this topic says nothing of it");
+    }
+
     private Map<String, Long> versions() {
         return docs.byId().values().stream().collect(java.util.stream.Collectors.toMap(LiveDocuments.Doc::docId,
                 LiveDocuments.Doc::version));
