@@ -46,6 +46,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -395,6 +396,19 @@ class PipelineEndToEndTest {
             assertTrue(all.out().lines().anyMatch(l -> l.startsWith("long ") && !l.contains("(deleted since)")), all.out());
             assertTrue(all.out().contains("2 refusal(s) in " + dlq) && all.out().contains(
                     "; 1 of them of documents deleted since, marked (deleted since)"), all.out());
+            // a question about it is told why, not "not compressed yet" (a client would wait on that for ever)
+            try (QueryServiceApp query = rig.startQueryService(topics)) {
+                String told = "";
+                for (long until = System.nanoTime() + PipelineRig.WAIT.toNanos(); !told.contains("was refused")
+                        && System.nanoTime() < until; Thread.sleep(200)) {
+                    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                            () -> PipelineRig.ask(query, "refused", "How many words?", "long"));
+                    assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode(), e.getMessage());
+                    told = e.getStatus().getDescription();
+                }
+                assertTrue(told.startsWith("document 'long' v1 was refused by the compressor of model " + rig.modelId
+                        + ": TOO_LARGE") && told.contains("fix it and publish it again"), told);
+            }
             // the dead letter expires (the topic's retention), as deleteRecords does here: the document
             // now looks live and missing to warm --rebuild, and the compressor will refuse it again
             List<org.apache.kafka.common.TopicPartition> parts = admin.describeTopics(List.of(dlq)).allTopicNames().get()
