@@ -1,6 +1,7 @@
 package dev.sacrag.compressor;
 
 import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.CatalogKey;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;

@@ -1,5 +1,6 @@
 package dev.sacrag.compressor;
 
+import dev.sacrag.schemas.CatalogKey;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;

@@ -1,5 +1,6 @@
 package dev.sacrag.compressor;
 
+import dev.sacrag.schemas.CatalogKey;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;

@@ -1,6 +1,7 @@
 package dev.sacrag.compressor;
 
 import dev.sacrag.core.kv.KvDtype;
+import dev.sacrag.schemas.CatalogKey;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;

@@ -13,6 +13,7 @@ import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.kvstore.KvStoreConfig;
 import dev.sacrag.kvstore.RedisKeys;
 import dev.sacrag.kvstore.RedisTarget;
+import dev.sacrag.schemas.CatalogKey;
 import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;

@@ -4,6 +4,7 @@ import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.kv.AnchorKvCodec;
 import dev.sacrag.core.kv.KvDtype;
 import dev.sacrag.kvstore.RedisKeys;
+import dev.sacrag.schemas.CatalogKey;
 import dev.sacrag.schemas.ContentHash;
 import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.DocumentCodec;

@@ -1,4 +1,4 @@
-package dev.sacrag.compressor;
+package dev.sacrag.schemas;
 
 import java.util.Objects;
 
