@@ -43,10 +43,11 @@ import java.util.concurrent.Callable;
                         + " What is skipped is listed on stderr with its file (and line) and why.",
                 "Before publishing it looks at the documents topic: one that does not exist is an error; one that is not"
                         + " compacted, or takes records smaller than the documents allowed, a warning. It then reads the"
-                        + " topic, and a document the topic already holds as it is (same tenant, title, text, source and"
-                        + " metadata) is not sent again: running ingest over a folder again publishes only what changed."
-                        + " The read takes as long as the topic is large, whatever the run sends; --republish skips it and"
-                        + " sends every document.",
+                        + " documents topic and the catalog: a document the topic holds as it is (same tenant, title, text,"
+                        + " source and metadata) and the compressors have compressed as it is, is not sent again, so running"
+                        + " ingest over a folder again publishes only what changed (and what a compressor refused or has not"
+                        + " compressed yet). The read takes as long as the topics are large, whatever the run sends;"
+                        + " --republish skips it and sends every document.",
                 "Progress on stderr, a summary line on stdout; exit 1 when a document failed, the questions could not be"
                         + " written, or there was nothing to publish."})
 final class IngestCommand implements Callable<Integer> {
@@ -79,10 +80,16 @@ final class IngestCommand implements Callable<Integer> {
                     + " unreachable broker (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    @Option(names = "--republish", description = "Send every document, also one the documents topic holds as it is: it"
-            + " gets a new version, and the compressor copies its blob under the new version's key rather than compress"
-            + " it again (for a document a compressor refused for a reason that has gone away, e.g. ENGINE_OOM).")
+    @Option(names = "--republish", description = "Send every document, also one the documents topic holds and the"
+            + " compressors have compressed as it is: it gets a new version, and the compressor copies its blob under the"
+            + " new version's key rather than compress it again.")
     boolean republish;
+
+    @Option(names = "--catalog-topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_CATALOG_TOPIC:-"
+            + dev.sacrag.compressor.CompressorTopics.CATALOG + "}",
+            description = "Catalog topic, read to leave out what is compressed as it is [env SAC_CATALOG_TOPIC, default"
+                    + " ${DEFAULT-VALUE}].")
+    String catalogTopic;
 
     @Option(names = "--questions-out", paramLabel = "FILE",
             description = "Where MRQA questions go (default: beside the first input, e.g. dev.jsonl.gz -> dev.questions.jsonl).")
@@ -114,10 +121,12 @@ final class IngestCommand implements Callable<Integer> {
         }
         DocumentsTopic.check(target.bootstrapServers(), publishing.topic(), publishing.maxRequestBytes(), timeout)
                 .forEach(w -> err.println("ingest: warning: " + w));
-        PublishedDocuments published = republish ? PublishedDocuments.none() : readTopic(publishing, err);
         err.flush();
         // the questions first: they name the documents, and a run cut short still leaves them
         boolean questionsWritten = batch.questions().size() == 0 || writeQuestions(batch.questions(), err);
+        PublishedDocuments published = republish ? PublishedDocuments.none() : readTopics(scan, publishing, err);
+        err.flush();
+        start = System.nanoTime();   // the rate is the publishing's
         IngestSummary summary;
         try (DocumentPublisher publisher = DocumentPublisher.connect(target.bootstrapServers(), publishing)) {
             IngestRunner runner = IngestRunner.onConsole(sources, publisher);
@@ -145,24 +154,42 @@ final class IngestCommand implements Callable<Integer> {
     /** Topics of fewer records than this are read without a progress bar: it would be gone before it was seen. */
     static final long READ_BAR_FROM = 1_000;
 
-    /** What the documents topic holds, with a progress bar while a large one is read. */
-    private PublishedDocuments readTopic(DocumentPublisher.Options publishing, PrintWriter err) throws InterruptedException {
+    /**
+     * What the documents topic and the catalog say of the run's documents, with a progress bar
+     * while large ones are read. A principal that may not read them sends every document, as
+     * before this read existed: a warning, not a failure.
+     */
+    private PublishedDocuments readTopics(DocumentSources.Scan scan, DocumentPublisher.Options publishing, PrintWriter err)
+            throws InterruptedException {
         ProgressLine[] bar = new ProgressLine[1];
+        long t0 = System.nanoTime();
+        PublishedDocuments published;
         try {
-            return PublishedDocuments.read(target.bootstrapServers(), publishing.topic(), publishing.limits(), timeout,
-                    (read, total) -> {
+            published = PublishedDocuments.read(target.bootstrapServers(), publishing.topic(), catalogTopic,
+                    publishing.limits(), scan.docIds(), timeout, (read, total) -> {
                         if (total >= READ_BAR_FROM) {
                             if (bar[0] == null) {
-                                bar[0] = ProgressLine.on(err, "reading " + publishing.topic());
+                                bar[0] = ProgressLine.on(err, "reading " + publishing.topic() + " and " + catalogTopic);
                             }
                             bar[0].update((int) Math.min(Integer.MAX_VALUE, read), (int) Math.min(Integer.MAX_VALUE, total));
                         }
                     });
+        } catch (PublishedDocuments.NotReadable e) {
+            err.println("ingest: warning: " + e.getMessage() + ": every document is sent, also those published and"
+                    + " compressed as they are (grant Read on both topics to leave those out, or pass --republish)");
+            return PublishedDocuments.none();
         } finally {
             if (bar[0] != null) {
                 bar[0].finish();
             }
         }
+        if (!published.catalogFound()) {
+            err.println("ingest: note: the catalog topic " + catalogTopic + " does not exist: no document counts as"
+                    + " compressed, so every one is sent (name the one in use with --catalog-topic)");
+        }
+        err.printf(Locale.ROOT, "ingest: read %s and %s in %.1f s: %d of the run's %d documents are on the topic%n",
+                publishing.topic(), catalogTopic, (System.nanoTime() - t0) / 1e9, published.documents(), scan.count());
+        return published;
     }
 
     /** Each skipped input with where and why (a repeated MRQA context is not news), up to {@link #SKIPPED_LISTED}. */

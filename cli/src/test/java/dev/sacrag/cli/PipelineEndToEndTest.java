@@ -500,43 +500,54 @@ class PipelineEndToEndTest {
                 "the rig's topic keeps Kafka's 1 MiB record limit: " + published.err());
     }
 
-    /** A second ingest over the same folder sends what changed, and what was deleted since; --republish sends all. */
+    /**
+     * A second ingest over the same folder sends what changed, what was deleted since and what the
+     * compressor refused (publishing it again is how it is retried); --republish sends all.
+     */
     @Test
-    void ingestAgainSendsOnlyWhatTheDocumentsTopicDoesNotHoldAsItIs() throws Exception {
+    void ingestAgainSendsOnlyWhatIsNotPublishedAndCompressedAsItIs() throws Exception {
         Path docs = Files.createDirectories(tmp.resolve("again"));
         for (int i = 0; i < 4; i++) {
             Files.writeString(docs.resolve("d" + i + ".txt"), "Document " + i + " of the ingest-again test.");
         }
+        Files.writeString(docs.resolve("long.txt"), "word ".repeat(1600));   // over --max-doc-tokens: refused
         PipelineRig.Topics topics = rig.createTopics("again");
         List<String> target = List.of("--bootstrap-servers", rig.stack.bootstrapServers(), "--documents-topic",
                 topics.compressor().documents(), "--timeout", "30s");
-        List<String> ingest = new ArrayList<>(List.of("ingest"));
+        List<String> ingest = new ArrayList<>(List.of("ingest", "--catalog-topic", topics.compressor().catalog()));
         ingest.addAll(target);
         ingest.add(docs.toString());
-        PipelineRig.Run first = PipelineRig.sac(ingest);
-        assertEquals(0, first.code(), first.out() + first.err());
-        assertTrue(first.out().startsWith("ingest: published 4 documents") && !first.out().contains("unchanged"), first.out());
+        try (CompressorApp compressor = CompressorApp.start(rig.compressorConfig(topics)
+                .maxDocumentTokens(java.util.OptionalInt.of(1000)).build())) {
+            PipelineRig.Run first = PipelineRig.sac(ingest);
+            assertEquals(0, first.code(), first.out() + first.err());
+            assertTrue(first.out().startsWith("ingest: published 5 documents") && !first.out().contains("unchanged"),
+                    first.out());
+            assertTrue(first.err().contains("0 of the run's 5 documents are on the topic"), first.err());
+            rig.awaitCatalog(topics, c -> IntStream.range(0, 4).allMatch(i -> c.find("default", "d" + i, rig.modelId).isPresent()));
 
-        PipelineRig.Run same = PipelineRig.sac(ingest);
-        assertEquals(0, same.code(), same.out() + same.err());
-        assertTrue(same.out().startsWith("ingest: published 0 documents") && same.out().contains("; 4 unchanged"), same.out());
+            PipelineRig.Run same = PipelineRig.sac(ingest);
+            assertEquals(0, same.code(), same.out() + same.err());
+            assertTrue(same.out().startsWith("ingest: published 1 documents") && same.out().contains("; 4 unchanged"),
+                    "only the refused one again: " + same.out());
 
-        Files.writeString(docs.resolve("d1.txt"), "Document 1 of the ingest-again test, amended.");
-        List<String> delete = new ArrayList<>(List.of("delete"));
-        delete.addAll(target);
-        delete.add("d2");
-        assertEquals(0, PipelineRig.sac(delete).code());
-        PipelineRig.Run changed = PipelineRig.sac(ingest);
-        assertEquals(0, changed.code(), changed.out() + changed.err());
-        assertTrue(changed.out().startsWith("ingest: published 2 documents") && changed.out().contains("; 2 unchanged"),
-                "d1 amended and d2 deleted since: " + changed.out());
+            Files.writeString(docs.resolve("d1.txt"), "Document 1 of the ingest-again test, amended.");
+            List<String> delete = new ArrayList<>(List.of("delete"));
+            delete.addAll(target);
+            delete.add("d2");
+            assertEquals(0, PipelineRig.sac(delete).code());
+            PipelineRig.Run changed = PipelineRig.sac(ingest);
+            assertEquals(0, changed.code(), changed.out() + changed.err());
+            assertTrue(changed.out().startsWith("ingest: published 3 documents") && changed.out().contains("; 2 unchanged"),
+                    "d1 amended, d2 deleted since, long refused: " + changed.out());
 
-        List<String> republish = new ArrayList<>(ingest);
-        republish.add(1, "--republish");
-        PipelineRig.Run all = PipelineRig.sac(republish);
-        assertEquals(0, all.code(), all.out() + all.err());
-        assertTrue(all.out().startsWith("ingest: published 4 documents") && !all.out().contains("unchanged"), all.out());
-        assertEquals(4 + 2 + 4, countValues(topics.compressor().documents()), "what each run sent, and the tombstone apart");
+            List<String> republish = new ArrayList<>(ingest);
+            republish.add(1, "--republish");
+            PipelineRig.Run all = PipelineRig.sac(republish);
+            assertEquals(0, all.code(), all.out() + all.err());
+            assertTrue(all.out().startsWith("ingest: published 5 documents") && !all.out().contains("unchanged"), all.out());
+            assertEquals(5 + 1 + 3 + 5, countValues(topics.compressor().documents()), "what each run sent, the tombstone apart");
+        }
     }
 
     /** Records with a value (not tombstones) on {@code topic}, read to its end. */
@@ -554,7 +565,9 @@ class PipelineEndToEndTest {
             consumer.seekToBeginning(partitions);
             var end = consumer.endOffsets(partitions);
             int values = 0;
+            long deadline = System.nanoTime() + PipelineRig.WAIT.toNanos();
             while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                assertTrue(System.nanoTime() < deadline, "reading " + topic + " to its end");
                 for (var r : consumer.poll(Duration.ofMillis(200))) {
                     values += r.value() == null ? 0 : 1;
                 }

@@ -92,6 +92,11 @@ final class BatchCollector {
         return sources.containsKey(docId);
     }
 
+    /** The ids of the documents accepted so far (a view, not a copy). */
+    java.util.Set<String> docIds() {
+        return java.util.Collections.unmodifiableSet(sources.keySet());
+    }
+
     void bad(String where, BadDocumentException e) throws BadSourceException {
         if (options.onBadInput() == DocumentSources.OnBadInput.FAIL) {
             throw new BadSourceException(where, e);

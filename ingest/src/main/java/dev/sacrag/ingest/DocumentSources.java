@@ -110,19 +110,22 @@ public final class DocumentSources {
     public Scan scan(List<Path> paths, Options options) throws IOException {
         SourceFiles.Listing listing = SourceFiles.list(paths, options.format());
         BatchCollector first = read(listing, options, draft -> { }, true);
-        return new Scan(first.build(), first.accepted(), listing, options);
+        return new Scan(first.build(), first.accepted(), first.docIds(), listing, options);
     }
 
     /** What {@link #scan} found: the batch without its documents' texts, their count, and a second read. */
     public final class Scan {
         private final SourceBatch batch;
         private final int count;
+        private final java.util.Set<String> docIds;
         private final SourceFiles.Listing listing;
         private final Options options;
 
-        private Scan(SourceBatch batch, int count, SourceFiles.Listing listing, Options options) {
+        private Scan(SourceBatch batch, int count, java.util.Set<String> docIds, SourceFiles.Listing listing,
+                     Options options) {
             this.batch = batch;
             this.count = count;
+            this.docIds = docIds;
             this.listing = listing;
             this.options = options;
         }
@@ -135,6 +138,11 @@ public final class DocumentSources {
         /** Documents the first read found valid. */
         public int count() {
             return count;
+        }
+
+        /** The ids of the documents the first read found valid. */
+        public java.util.Set<String> docIds() {
+            return docIds;
         }
 
         /**

@@ -3,25 +3,31 @@ package dev.sacrag.ingest;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.CatalogKey;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
+import dev.sacrag.schemas.SchemaHistory;
+import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
-import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -31,87 +37,105 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * What the documents topic says of each document now, read before {@code sac ingest} publishes,
- * so that a document sent again as it is on the topic is not published again. Without it, every
- * run over a folder gave each unchanged file a new version: a catalog entry per document and
- * model, a copy of each blob under the new key (Redis holding both until the old one's expiry)
- * and a pass of every query replica's index.
+ * What the documents topic and the catalog say of the documents of one {@code sac ingest} run,
+ * read before it publishes, so that a document sent again as it is, and compressed as it is, is
+ * not published again. Without it, every run over a folder gave each unchanged file a new
+ * version: a catalog entry per document and model, a copy of each blob under the new key (Redis
+ * holding both until the old one's expiry) and a pass of every query replica's index.
  *
- * <p>A document's standing follows the compressor's rule ({@link dev.sacrag.schemas.Succession}):
- * a higher version replaces it, the same version with the same text restates it (a new title or
- * tenant), the same version with other text and a lower version are ignored, a tombstone forgets
- * it. Records are taken in each partition's order; a document keyed into two partitions by a
- * custom partitioner has no order between them, and the later partition read wins.
+ * <p>A draft is left out only when both agree that sending it changes nothing:
+ * <ul>
+ * <li>the documents topic's standing record of the document has the same tenant, title, text,
+ * source and metadata, and the draft names no version or that record's. The standing record
+ * follows the compressor's rule ({@link dev.sacrag.schemas.Succession}): a higher version
+ * replaces it, the same version with the same text restates it, a lower version or the same
+ * version with other text is ignored, a tombstone forgets it. A record this reader cannot decode
+ * (other limits or a newer schema than this build's) forgets it too: sent, never wrongly kept;</li>
+ * <li>the catalog holds that version and text for at least one model, and no other version or
+ * text for any. This is what the topic alone cannot show: a version a compressor refused (too
+ * many tokens, out of memory: publishing it again is how it is retried), one not compressed yet,
+ * and a compressor that kept another version than the one left last on the topic (compaction
+ * keeps the last record by offset, the compressor the highest version).</li>
+ * </ul>
+ * Sending a document that would have been left out costs a blob copy; leaving out one that
+ * should have been sent loses an update, so every doubt sends.
  *
- * <p>Only digests are kept per document (about 150 bytes with a short id), never the texts: a
- * topic of a million documents costs this run about 150 MB of heap. The read itself costs what
- * the topic holds, every text included, however few documents the run sends: {@code --republish}
- * skips it where that matters more than the copies.
+ * <p>Only the run's own documents are decoded and kept (digests, about 150 bytes each), but the
+ * read costs what both topics hold: {@code --republish} skips it.
  */
 public final class PublishedDocuments {
 
-    /**
-     * @param textDigest   the first 128 bits of SHA-256 of the text, for the succession rule
-     * @param contentDigest the first 128 bits of SHA-256 of what ingest sends: tenant, title,
-     *     text, source and metadata (in key order, so a JSON and an Avro record of one document agree)
-     */
+    /** A document's standing record: its version, and digests (the first 128 bits of SHA-256) of its text and of all it says. */
     private record Known(long version, long textHigh, long textLow, long contentHigh, long contentLow) {
     }
 
+    /** What a catalog entry holds: a version and the first 128 bits of its text's SHA-256; -1 and 0s for an unreadable entry. */
+    private record Held(long version, long textHigh, long textLow) {
+    }
+
     private final Map<String, Known> known = new HashMap<>();
+    /** docId, then modelId: the catalog's entries of the run's documents. */
+    private final Map<String, Map<String, Held>> held = new HashMap<>();
     private final DocumentCodec codec;
-    private long records;
+    private final BinaryMessageDecoder<AnchorCacheRecord> catalogDecoder = SchemaHistory.anchorCacheRecordDecoder();
+    private final Predicate<String> wanted;
+    private boolean catalogFound;
 
     /**
-     * @param codec decodes records as the compressor does (its limits): a record it refuses is
-     *     dead-lettered there and changes nothing here
+     * @param codec decodes documents as the compressor does (its limits)
+     * @param wanted the doc ids of the run: records of other documents are not decoded or kept
      */
-    PublishedDocuments(DocumentCodec codec) {
+    PublishedDocuments(DocumentCodec codec, Predicate<String> wanted) {
         this.codec = Objects.requireNonNull(codec, "codec");
+        this.wanted = Objects.requireNonNull(wanted, "wanted");
     }
 
     /** Knows no document: every draft is sent (the {@code --republish} case). */
     public static PublishedDocuments none() {
-        return new PublishedDocuments(DocumentCodec.withDefaults());
+        return new PublishedDocuments(DocumentCodec.withDefaults(), id -> false);
     }
 
-    /**
-     * Whether publishing {@code draft} would tell the topic nothing new: the topic's current record
-     * of the document has the same tenant, title, text, source and metadata, and the draft either
-     * names no version (ingest would stamp a new one) or names that record's version (a replay).
-     * A draft naming another version is always sent: the version is the caller's to choose.
-     */
+    /** Whether publishing {@code draft} would change nothing (see the class comment); false when in doubt. */
     public boolean unchanged(DocumentDraft draft) {
         Known k = known.get(draft.docId());
         if (k == null || (draft.version().isPresent() && draft.version().getAsLong() != k.version())) {
             return false;
         }
         long[] content = contentDigest(draft.tenant(), draft.title(), draft.text(), draft.source(), draft.metadata());
-        return content[0] == k.contentHigh() && content[1] == k.contentLow();
+        if (content[0] != k.contentHigh() || content[1] != k.contentLow()) {
+            return false;
+        }
+        Map<String, Held> models = held.get(draft.docId());
+        if (models == null || models.isEmpty()) {
+            return false;   // no compressor holds it: refused, or not compressed yet
+        }
+        for (Held h : models.values()) {
+            if (h.version() != k.version() || h.textHigh() != k.textHigh() || h.textLow() != k.textLow()) {
+                return false;
+            }
+        }
+        return true;
     }
 
-    /** Documents the topic holds (deleted ones not counted). */
+    /** The run's documents the documents topic holds (deleted ones not counted). */
     public int documents() {
         return known.size();
     }
 
-    /** Records read, tombstones and refused ones included. */
-    public long records() {
-        return records;
+    /** Whether the catalog topic was there to read: without it no document counts as compressed, and all are sent. */
+    public boolean catalogFound() {
+        return catalogFound;
     }
 
-    /**
-     * Takes one record of the topic, in its partition's order.
-     *
-     * @param key the record key (the doc id, UTF-8); a record without one is not a document
-     * @param value null for a tombstone
-     */
+    /** Takes one record of the documents topic, in its partition's order; {@code value} null for a tombstone. */
     void accept(byte[] key, byte[] value, String contentTypeOrNull, long timestamp) {
-        records++;
         if (key == null) {
             return;
         }
         String docId = new String(key, UTF_8);
+        if (!wanted.test(docId)) {
+            return;
+        }
         if (value == null) {
             known.remove(docId);
             return;
@@ -120,7 +144,10 @@ public final class PublishedDocuments {
         try {
             event = codec.decodeRecord(docId, value, contentTypeOrNull, timestamp);
         } catch (BadDocumentException e) {
-            return;   // the compressor dead-letters it: the document stands as it was
+            // dead-lettered, or a record the compressor took under other limits or a newer schema than
+            // this reader's: which it is, is not known here, so the document is sent
+            known.remove(docId);
+            return;
         }
         long[] text = digest(event.getText());
         Known before = known.get(docId);
@@ -133,88 +160,188 @@ public final class PublishedDocuments {
         known.put(docId, new Known(event.getVersion(), text[0], text[1], content[0], content[1]));
     }
 
+    /** Takes one record of the catalog topic (key {@code <docId>|<modelId>}); {@code value} null for a tombstone. */
+    void acceptCatalog(byte[] key, byte[] value) {
+        CatalogKey k;
+        try {
+            k = CatalogKey.parse(key == null ? "" : new String(key, UTF_8));
+        } catch (IllegalArgumentException e) {
+            return;   // not a catalog entry (the query services skip it too)
+        }
+        if (!wanted.test(k.docId())) {
+            return;
+        }
+        if (value == null) {
+            Map<String, Held> models = held.get(k.docId());
+            if (models != null) {
+                models.remove(k.modelId());
+            }
+            return;
+        }
+        Held h = new Held(-1, 0, 0);   // unreadable: disagrees with any version, so the document is sent
+        try {
+            AnchorCacheRecord r = catalogDecoder.decode(value);
+            String hash = r.getContentHash();
+            if (hash != null && hash.length() >= 32) {
+                h = new Held(r.getDocVersion(), Long.parseUnsignedLong(hash.substring(0, 16), 16),
+                        Long.parseUnsignedLong(hash.substring(16, 32), 16));
+            }
+        } catch (IOException | RuntimeException e) {
+            // as above
+        }
+        held.computeIfAbsent(k.docId(), id -> new HashMap<>()).put(k.modelId(), h);
+    }
+
     /** How often a read that gets nothing looks again. */
     private static final Duration POLL = Duration.ofMillis(200);
 
-    /** Where a read stands: records read of those there were when it started. */
+    /** Where a read stands: offsets read of those the topics held when it started. */
     @FunctionalInterface
     public interface Progress {
         void update(long read, long total);
     }
 
+    /** A topic this principal may not read: the caller may send every document instead. */
+    public static final class NotReadable extends IllegalStateException {
+        NotReadable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /**
-     * Reads {@code topic} from its start to where it ended when the read began (committed records
-     * only: an aborted transaction's documents were never published).
+     * Reads the documents topic and the catalog topic, each from its start to where it ended when
+     * the read began (committed records only), keeping what concerns {@code docIds}.
      *
-     * @param timeout how long the broker may take to answer any one request, and how long the read
-     *     may go without a record before it fails: a large topic may take longer than that in all
-     * @throws IllegalStateException when the broker does not answer or refuses the read; the
-     *     message names the topic
+     * @param timeout how long the broker may take to answer a request (at most 30 s of it for one
+     *     fetch), and how long the read may go without moving before it fails: a large topic may take
+     *     longer than that in all
+     * @throws NotReadable when the principal may not read one of them
+     * @throws IllegalStateException when the broker does not answer, or a topic's records went
+     *     (deleted, or expired by retention) while it was read; the message names the topic
      */
-    public static PublishedDocuments read(String bootstrapServers, String topic, DocumentLimits limits, Duration timeout,
-                                          Progress progress) throws InterruptedException {
-        PublishedDocuments published = new PublishedDocuments(DocumentCodec.withLimits(limits));
+    public static PublishedDocuments read(String bootstrapServers, String documentsTopic, String catalogTopic,
+                                          DocumentLimits limits, Set<String> docIds, Duration timeout, Progress progress)
+            throws InterruptedException {
         int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "sac-ingest-read");
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // records gone under the read (DeleteRecords, retention) fail it, rather than jump to the end as read
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         config.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(millis, 30_000));
         config.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis);
         config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
-            List<TopicPartition> partitions = new ArrayList<>();
-            (infos == null ? List.<PartitionInfo>of() : infos).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-            consumer.assign(partitions);
-            Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions, timeout);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-            long total = 0;
-            Set<TopicPartition> left = new HashSet<>();
-            for (TopicPartition p : partitions) {
-                long there = end.get(p) - begin.get(p);
-                if (there > 0) {
-                    total += there;
-                    left.add(p);
-                }
-            }
-            consumer.seekToBeginning(partitions);
-            long lastRecord = System.nanoTime();
-            progress.update(0, total);
-            while (!left.isEmpty()) {
-                if (Thread.interrupted()) {
-                    throw new InterruptedException("reading " + topic);
-                }
-                var batch = consumer.poll(POLL);
-                for (ConsumerRecord<byte[], byte[]> r : batch) {
+            return read(consumer, bootstrapServers, documentsTopic, catalogTopic, limits, docIds, timeout, progress);
+        }
+    }
+
+    /** As above, with the caller's consumer (tests: a MockConsumer); it is left open. */
+    static PublishedDocuments read(Consumer<byte[], byte[]> consumer, String bootstrapServers, String documentsTopic,
+                                   String catalogTopic, DocumentLimits limits, Set<String> docIds, Duration timeout,
+                                   Progress progress) throws InterruptedException {
+        PublishedDocuments published = new PublishedDocuments(DocumentCodec.withLimits(limits), docIds::contains);
+        String reading = documentsTopic;
+        try {
+            List<TopicPartition> documents = partitions(consumer, documentsTopic, timeout);
+            reading = catalogTopic;
+            List<TopicPartition> catalog = partitions(consumer, catalogTopic, timeout);
+            published.catalogFound = !catalog.isEmpty();
+            List<TopicPartition> all = new ArrayList<>(documents);
+            all.addAll(catalog);
+            reading = documentsTopic + " and " + catalogTopic;
+            readToEnd(consumer, all, timeout, progress, r -> {
+                if (r.topic().equals(documentsTopic)) {
                     Header type = r.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
-                    published.accept(r.key(), r.value(), type == null ? null : new String(type.value(), UTF_8), r.timestamp());
+                    published.accept(r.key(), r.value(), type == null || type.value() == null ? null
+                            : new String(type.value(), UTF_8), r.timestamp());
+                } else {
+                    published.acceptCatalog(r.key(), r.value());
                 }
-                left.removeIf(p -> consumer.position(p) >= end.get(p));
-                progress.update(Math.min(published.records, total), total);
-                if (!batch.isEmpty()) {
-                    lastRecord = System.nanoTime();
-                } else if (System.nanoTime() - lastRecord > timeout.toNanos()) {
-                    throw new IllegalStateException("reading the documents topic " + topic + " on " + bootstrapServers
-                            + " got nothing for --timeout " + timeout.toSeconds() + "s with " + (total - published.records)
-                            + " records left to read");
-                }
-            }
+            });
         } catch (org.apache.kafka.common.errors.TimeoutException e) {
             throw new IllegalStateException("no broker at " + bootstrapServers + " answered within --timeout "
-                    + timeout.toSeconds() + "s while reading the documents topic " + topic, e);
+                    + timeout.toSeconds() + "s while reading " + reading, e);
         } catch (org.apache.kafka.common.errors.AuthorizationException e) {
-            throw new IllegalStateException("may not read the documents topic " + topic + " (" + e.getMessage()
-                    + "): grant Read on it, or send every document with --republish", e);
+            throw new NotReadable("may not read " + reading + " (" + e.getMessage() + ")", e);
         } catch (org.apache.kafka.common.errors.InterruptException e) {
-            throw new InterruptedException("reading " + topic);
+            Thread.interrupted();   // Kafka set the flag again; the exception thrown instead says it
+            InterruptedException stop = new InterruptedException("interrupted while reading " + reading);
+            stop.initCause(e);
+            throw stop;
+        } catch (org.apache.kafka.clients.consumer.InvalidOffsetException e) {
+            throw new IllegalStateException("records of " + reading + " went while they were read (deleted, or expired"
+                    + " by retention): run ingest again", e);
         } catch (org.apache.kafka.common.KafkaException e) {
-            throw new IllegalStateException("cannot read the documents topic " + topic + " on " + bootstrapServers + ": "
-                    + e.getMessage(), e);
+            throw new IllegalStateException("cannot read " + reading + " on " + bootstrapServers + ": " + e.getMessage(), e);
         }
         return published;
+    }
+
+    /** A topic's partitions; none when it does not exist (the caller's earlier check said whether that matters). */
+    private static List<TopicPartition> partitions(Consumer<byte[], byte[]> consumer, String topic, Duration timeout) {
+        List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
+        List<TopicPartition> out = new ArrayList<>();
+        (infos == null ? List.<PartitionInfo>of() : infos).forEach(p -> out.add(new TopicPartition(topic, p.partition())));
+        return out;
+    }
+
+    /**
+     * Reads {@code partitions} from their beginning to their end as of now, handing each record
+     * over in its partition's order. Fails when no position moves for {@code timeout}: positions
+     * move past compacted gaps, aborted transactions and control records too, without a record.
+     */
+    static void readToEnd(Consumer<byte[], byte[]> consumer, List<TopicPartition> partitions, Duration timeout,
+                          Progress progress, java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> handler)
+            throws InterruptedException {
+        consumer.assign(partitions);
+        Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions, timeout);
+        Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+        long total = 0;
+        Map<TopicPartition, Long> left = new HashMap<>();
+        for (TopicPartition p : partitions) {
+            long there = end.get(p) - begin.get(p);
+            if (there > 0) {
+                total += there;
+                left.put(p, begin.get(p));
+            }
+        }
+        consumer.seekToBeginning(partitions);
+        long moved = System.nanoTime();
+        long done = 0;
+        progress.update(0, total);
+        while (!left.isEmpty()) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException("interrupted while reading " + left.keySet());
+            }
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
+                handler.accept(r);
+            }
+            boolean any = false;
+            for (var it = left.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<TopicPartition, Long> e = it.next();
+                long position = Math.min(consumer.position(e.getKey(), timeout), end.get(e.getKey()));
+                if (position > e.getValue()) {
+                    done += position - e.getValue();
+                    e.setValue(position);
+                    any = true;
+                }
+                if (position >= end.get(e.getKey())) {
+                    it.remove();
+                }
+            }
+            progress.update(done, total);
+            if (any) {
+                moved = System.nanoTime();
+            } else if (System.nanoTime() - moved > timeout.toNanos()) {
+                throw new IllegalStateException("reading " + left.keySet() + " moved no further for --timeout "
+                        + timeout.toSeconds() + "s with " + (total - done) + " offsets left to read");
+            }
+        }
     }
 
     private static long[] digest(String text) {
@@ -224,8 +351,8 @@ public final class PublishedDocuments {
     /** Every field ingest sends but the version and publish time, each length-prefixed (null apart from empty). */
     static long[] contentDigest(String tenant, CharSequence title, CharSequence text, CharSequence source,
                                 Map<? extends CharSequence, ? extends CharSequence> metadata) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + text.length());
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
+        MessageDigest sha = sha256();
+        try (DataOutputStream out = new DataOutputStream(new DigestOutputStream(OutputStream.nullOutputStream(), sha))) {
             field(out, tenant);
             field(out, title);
             field(out, text);
@@ -240,9 +367,9 @@ public final class PublishedDocuments {
                 field(out, e.getValue());
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(e);   // a byte array does not fail
+            throw new UncheckedIOException(e);   // a digest does not fail
         }
-        return firstBits(sha256().digest(bytes.toByteArray()));
+        return firstBits(sha.digest());
     }
 
     private static void field(DataOutputStream out, CharSequence value) throws IOException {

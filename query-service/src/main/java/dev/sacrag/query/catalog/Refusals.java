@@ -38,7 +38,7 @@ public final class Refusals {
         /** What would get the document compressed, by the refusal's reason. */
         public String remedy() {
             return switch (reason) {
-                case "ENGINE_OOM" -> "publish it again once the compressor has more memory ('sac ingest --republish')";
+                case "ENGINE_OOM" -> "publish it again once the compressor has more memory (sac ingest sends a refused document again)";
                 case "COMPRESSION_FAILED" -> "the model failed on it: see the compressor's log, and publish it again"
                         + " once that is fixed";
                 default -> "fix it and publish it again";

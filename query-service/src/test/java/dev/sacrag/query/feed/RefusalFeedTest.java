@@ -94,7 +94,7 @@ class RefusalFeedTest {
         assertEquals("ENGINE_OOM", refusals.of("x", 3, MODEL).orElseThrow().reason());
         assertEquals(Optional.empty(), refusals.of("x", 2, MODEL), "replayed out of order: the lower version is history");
         assertTrue(refusals.of("x", 2, "ffffffffffff").isPresent(), "another model's refusal is its own");
-        assertTrue(refusals.of("x", 3, MODEL).orElseThrow().remedy().contains("sac ingest --republish"));
+        assertTrue(refusals.of("x", 3, MODEL).orElseThrow().remedy().contains("once the compressor has more memory"));
         refusals.forget("x");
         assertEquals(0, refusals.all().size());
     }
