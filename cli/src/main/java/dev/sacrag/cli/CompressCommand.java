@@ -18,6 +18,9 @@ import java.util.concurrent.Callable;
 @Command(name = "compress", mixinStandardHelpOptions = true,
         description = "Compress a text file into SAC anchor KV and report its size per dtype.")
 final class CompressCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--model", required = true, description = "Model folder or model package.")
     Path model;
 
@@ -38,7 +41,7 @@ final class CompressCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        KvDtype type = parseDtype("--dtype", dtype);
+        KvDtype type = parseDtype(spec, "--dtype", dtype);
         String text = readText(file, "FILE");
         if (text.isBlank()) {
             throw new IllegalArgumentException(file + " is empty: nothing to compress");
@@ -85,6 +88,15 @@ final class CompressCommand implements Callable<Integer> {
             return KvDtype.forNewBlobs(value);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(flag + " " + e.getMessage(), e);
+        }
+    }
+
+    /** As {@link #parseDtype(String, String)}, a bad value being a usage error (exit 2) of the command. */
+    static KvDtype parseDtype(picocli.CommandLine.Model.CommandSpec spec, String flag, String value) {
+        try {
+            return parseDtype(flag, value);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
     }
 

@@ -88,7 +88,7 @@ final class TtftBench implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--repeat, --new-tokens, --doc-tokens and each of"
                     + " --docs and --ratios must be at least 1");
         }
-        KvDtype type = CompressCommand.parseDtype("--dtype", dtype);
+        KvDtype type = CompressCommand.parseDtype(spec, "--dtype", dtype);
         requireWithinPositions(model != null
                 ? dev.sacrag.core.model.ModelConfig.load(ModelPaths.resolve(model, null).base()).maxPositions()
                 : ModelShape.parse(shape).config.maxPositions());

@@ -1,6 +1,7 @@
 package dev.sacrag.cli;
 
 import static dev.sacrag.cli.PipelineRig.refused;
+import static dev.sacrag.cli.PipelineRig.usageError;
 
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +50,14 @@ class MlCommandInputTest {
         } finally {
             java.nio.file.Files.delete(bad);
         }
+    }
+
+    @Test
+    void anUnknownBlobDtypeIsAUsageErrorBeforeAModelLoads() {
+        // neither the model nor the file exists here: the flag is refused before either is looked for
+        usageError("--dtype must be f32, f16 or int8, not 'bf16'", "compress", "--model", "no-model", "--dtype", "bf16",
+                "no-file.txt");
+        usageError("--dtype must be f32, f16 or int8, not 'f8'", "bench", "ttft", "--model", "no-model", "--dtype", "f8");
     }
 
     @Test

@@ -237,6 +237,13 @@ final class PipelineRig implements AutoCloseable {
         org.junit.jupiter.api.Assertions.assertTrue(r.err().contains(expected), "expected '" + expected + "' in:\n" + r.err());
     }
 
+    /** Runs the CLI and requires a usage error: exit 2 (picocli's), with {@code expected} in its error output. */
+    static void usageError(String expected, String... args) {
+        Run r = sac(List.of(args));
+        org.junit.jupiter.api.Assertions.assertEquals(2, r.code(), "a usage error: " + r.err());
+        org.junit.jupiter.api.Assertions.assertTrue(r.err().contains(expected), "expected '" + expected + "' in:\n" + r.err());
+    }
+
     /** Runs a {@code sac} command in this JVM, capturing what it prints. */
     static Run sac(List<String> args) {
         StringWriter out = new StringWriter();
