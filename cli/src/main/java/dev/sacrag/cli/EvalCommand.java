@@ -9,6 +9,7 @@ import dev.sacrag.core.sac.SacEngine;
 import dev.sacrag.core.sac.SacSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,6 +27,9 @@ import java.util.stream.Stream;
                 + "uniform-KV baselines at each ratio (plus the ablation adapters present), SQuAD EM/F1 and the "
                 + "paper's EM/ROUGE-1; optionally continuation perplexity on plain text."})
 final class EvalCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--model", required = true, description = "Model package: base/ and adapters/<name>/.")
     Path model;
 
@@ -59,10 +63,17 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (limit != null && limit < 1) {
-            throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
+            throw new ParameterException(spec.commandLine(), "--limit must be at least 1, got " + limit);
         }
         if (ratios.stream().anyMatch(r -> r < 1)) {
-            throw new IllegalArgumentException("--ratios must be at least 1 each, got " + ratios);
+            throw new ParameterException(spec.commandLine(), "--ratios must be at least 1 each, got " + ratios);
+        }
+        if (methods != null) {
+            try {
+                Evaluator.requireKnown(methods);   // before the data is read and minutes of adapters load
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--methods: " + e.getMessage(), e);
+            }
         }
         List<MrqaRecord> records = MrqaJsonl.read(data);
         // the plain text too, before minutes of QA: a missing or malformed file must not cost those
@@ -72,9 +83,6 @@ final class EvalCommand implements Callable<Integer> {
         }
         if (records.stream().allMatch(r -> r.qas().isEmpty())) {
             throw new IllegalArgumentException(data + " has no questions");
-        }
-        if (methods != null) {
-            Evaluator.requireKnown(methods);   // before minutes of loading adapters
         }
         ModelPaths paths = ModelPaths.resolve(model, null);
         Map<String, Path> chosen = adapterPerVariant(model.resolve("adapters"));

@@ -10,10 +10,18 @@ class MlCommandInputTest {
 
     @Test
     void evalRefusesALimitOrRatioBelowOne() {
-        refused("--limit must be at least 1, got -1", "eval", "--model", "models/sac-demo", "--data", "x.jsonl", "--json",
+        usageError("--limit must be at least 1, got -1", "eval", "--model", "models/sac-demo", "--data", "x.jsonl", "--json",
                 "x.json", "--limit", "-1");
-        refused("--ratios must be at least 1 each, got [0]", "eval", "--model", "models/sac-demo", "--data", "x.jsonl",
+        usageError("--ratios must be at least 1 each, got [0]", "eval", "--model", "models/sac-demo", "--data", "x.jsonl",
                 "--json", "x.json", "--ratios", "0");
+    }
+
+    @Test
+    void evalRefusesAnUnknownMethodBeforeReadingTheData() {
+        // no data file exists here: the method is refused before it is read (or minutes of adapters load)
+        usageError("--methods: unknown method(s) [sac-int4]; known: [full, none, sac, sac-int8, truncate, uniform-kv,"
+                + " sac-causal, sac-no-anchor-emb], experiments: [sac-names]", "eval", "--model", "models/sac-demo",
+                "--data", "no-data.jsonl", "--json", "x.json", "--methods", "sac,sac-int4");
     }
 
     @Test
