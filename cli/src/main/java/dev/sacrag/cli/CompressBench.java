@@ -35,6 +35,9 @@ import java.util.concurrent.Callable;
 @Command(name = "compress", mixinStandardHelpOptions = true,
         description = "Compressor throughput (document tokens/s) per ratio vs a plain KV-only prefill of the same tokens.")
 final class CompressBench implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--shape", defaultValue = "smollm2-135m", description = "Model shape with random weights (default ${DEFAULT-VALUE}).")
     String shape;
 
@@ -61,7 +64,7 @@ final class CompressBench implements Callable<Integer> {
         if (tokens < 1 || repeat < 1) {
             throw new IllegalArgumentException("--tokens and --repeat must be >= 1");
         }
-        ModelShape s = ModelShape.parse(shape);
+        ModelShape s = UsageChecks.shape(spec, shape);
         ModelPaths paths = ModelPaths.resolve(TtftBench.randomPackage(s), null);
         try (SacEngine engine = SacEngine.load(paths.base(), paths.requireAdapter())) {
             for (int r : ratios) {

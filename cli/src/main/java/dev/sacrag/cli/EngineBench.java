@@ -39,6 +39,9 @@ import java.util.concurrent.Callable;
 @Command(name = "engine", mixinStandardHelpOptions = true,
         description = "Prefill and decode tokens/s of the engine and of llama.cpp on the same shape and random weights (f32).")
 final class EngineBench implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     static final String ENGINE = "sac";
     static final String LLAMA_CPP = "llama.cpp";
 
@@ -79,6 +82,7 @@ final class EngineBench implements Callable<Integer> {
         if (tokens < 1 || decode < 1 || repeat < 1) {
             throw new IllegalArgumentException("--tokens, --decode and --repeat must be >= 1");
         }
+        ModelShape s = UsageChecks.shape(spec, shape);
         if (threads != null) {
             if (threads < 1) {
                 throw new IllegalArgumentException("--threads must be >= 1");
@@ -87,7 +91,6 @@ final class EngineBench implements Callable<Integer> {
         }
         int nThreads = threads != null ? threads
                 : Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
-        ModelShape s = ModelShape.parse(shape);
         if (tokens + decode > s.config.maxPositions()) {
             throw new IllegalArgumentException("--tokens + --decode must fit the shape's " + s.config.maxPositions() + " positions");
         }

@@ -86,12 +86,7 @@ final class ModelCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            ModelShape s;
-            try {
-                s = ModelShape.parse(shape);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage(), e);
-            }
+            ModelShape s = UsageChecks.shape(spec, shape);
             Safetensors.DType dt = choice(spec, "--dtype", dtype, Safetensors.DType.class);
             if (shards < 1) {
                 throw new ParameterException(spec.commandLine(), "--shards must be 1 or more, got " + shards);

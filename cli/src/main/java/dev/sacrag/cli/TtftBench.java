@@ -89,10 +89,11 @@ final class TtftBench implements Callable<Integer> {
                     + " --docs and --ratios must be at least 1");
         }
         KvDtype type = CompressCommand.parseDtype(spec, "--dtype", dtype);
+        ModelShape random = model != null ? null : UsageChecks.shape(spec, shape);   // --model's weights, else these
         requireWithinPositions(model != null
                 ? dev.sacrag.core.model.ModelConfig.load(ModelPaths.resolve(model, null).base()).maxPositions()
-                : ModelShape.parse(shape).config.maxPositions());
-        Path pkg = model != null ? model : randomPackage(ModelShape.parse(shape));
+                : random.config.maxPositions());
+        Path pkg = model != null ? model : randomPackage(random);
         ModelPaths paths = ModelPaths.resolve(pkg, null);
         String label = model != null ? model.getFileName().toString() : shape;
         List<Row> rows = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.core.random.ModelShape;
 import picocli.CommandLine;
 
 /** Checks of option values picocli cannot express, failing as a usage error that names the flag. */
@@ -12,6 +13,16 @@ final class UsageChecks {
     static void requireAtLeastOne(CommandLine.Model.CommandSpec spec, String flag, long value) {
         if (value < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), flag + " must be >= 1, got " + value);
+        }
+    }
+
+    /** The model shape --shape names (random weights of a real model's shape), checked before any is written. */
+    static ModelShape shape(CommandLine.Model.CommandSpec spec, String value) {
+        try {
+            return ModelShape.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--shape '" + value + "' is not one of "
+                    + ModelShape.names(), e);
         }
     }
 }

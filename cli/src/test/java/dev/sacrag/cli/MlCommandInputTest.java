@@ -69,6 +69,15 @@ class MlCommandInputTest {
     }
 
     @Test
+    void anUnknownShapeIsAUsageErrorBeforeAnyModelIsWritten() {
+        String accepted = "is not one of tiny, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b";
+        usageError("--shape 'smollm2-1b' " + accepted, "bench", "compress", "--shape", "smollm2-1b");
+        usageError("--shape 'smollm2-1b' " + accepted, "bench", "engine", "--shape", "smollm2-1b", "--no-llama-cpp");
+        usageError("--shape 'smollm2-1b' " + accepted, "bench", "ttft", "--shape", "smollm2-1b");
+        usageError("--shape 'huge' " + accepted, "model", "random", "--shape", "huge", "--out", "no-out");
+    }
+
+    @Test
     void modelRandomChecksItsNumbersBeforeWritingAnything() throws Exception {
         java.nio.file.Path out = java.nio.file.Files.createTempDirectory("random-model");
         try {
