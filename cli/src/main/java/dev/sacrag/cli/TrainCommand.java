@@ -239,6 +239,12 @@ final class TrainCommand implements Runnable {
                     + "stage 2 QA on composed inputs of 1-4 documents (answer loss only).",
                     "Writes OUT/adapters/NAME (sac.json, sac.safetensors); checkpoints beside it (resumable)."})
     static final class Sac implements Callable<Integer> {
+        /** The variants an adapter is trained as ({@code sac.json}'s "variant"). */
+        static final List<String> VARIANTS = List.of("sac", "sac-causal", "sac-no-anchor-emb", SacSpec.NAMES_VARIANT);
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
         @Option(names = "--model", defaultValue = RepoPaths.DEMO_MODEL, description = "Model package (default ${DEFAULT-VALUE}).")
         Path model;
 
@@ -362,9 +368,9 @@ final class TrainCommand implements Runnable {
                 throw new IllegalArgumentException("--batch, --train-contexts and --questions-per-example must be at least 1,"
                         + " got " + batch + ", " + trainContexts + " and " + questionsPerExample);
             }
-            if (!List.of("sac", "sac-causal", "sac-no-anchor-emb", SacSpec.NAMES_VARIANT).contains(variant)) {
-                throw new IllegalArgumentException("--variant must be sac, sac-causal, sac-no-anchor-emb or "
-                        + SacSpec.NAMES_VARIANT);
+            if (!VARIANTS.contains(variant)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--variant '" + variant
+                        + "' is not one of " + String.join(", ", VARIANTS));
             }
             if ("sac".equals(name) && !"sac".equals(variant)) {
                 throw new IllegalArgumentException("--name sac is the package's sac adapter, which the pipeline and "

@@ -36,6 +36,12 @@ class MlCommandInputTest {
     }
 
     @Test
+    void trainSacRefusesAnUnknownVariantBeforeTheModelIsLookedFor() {
+        usageError("--variant 'sac-big' is not one of sac, sac-causal, sac-no-anchor-emb, sac-names", "train", "sac",
+                "--model", "no-model", "--variant", "sac-big");
+    }
+
+    @Test
     void aModelFolderThatIsThereButIsNoModelIsNotCalledMissing() throws Exception {
         java.nio.file.Path empty = java.nio.file.Files.createTempDirectory("not-a-model");
         try {
