@@ -98,6 +98,15 @@ final class DataCommand implements Runnable {
             Path b = brown != null ? brown : home().resolve("target/corpora/brown");
             long t0 = System.nanoTime();
             SyntheticFacts.Names style = ModelCommand.choice(spec, "--names", names, SyntheticFacts.Names.class);
+            // usage errors naming the flag: the builder's own checks fail the run (exit 1) naming every count at once,
+            // or no flag (--train-questions)
+            UsageChecks.requireAtLeastOne(spec, "--train", train);
+            UsageChecks.requireAtLeastOne(spec, "--dev", dev);
+            UsageChecks.requireAtLeastOne(spec, "--test", test);
+            UsageChecks.requireAtLeast(spec, "--short-train", shortTrain, 0);
+            if (trainQuestions != null) {
+                UsageChecks.requireAtLeastOne(spec, "--train-questions", trainQuestions);
+            }
             SyntheticFacts.Options facts = SyntheticFacts.Options.defaults()
                     .trainQuestions(trainQuestions != null ? trainQuestions : Integer.MAX_VALUE)
                     .extraTrainPhrasings(extraTrainPhrasings).nonceFacts(nonceFacts).names(style);

@@ -11,8 +11,13 @@ final class UsageChecks {
 
     /** A count that must be at least 1 ({@code flag} as the user knows it, e.g. "--partitions (SAC_PARTITIONS)"). */
     static void requireAtLeastOne(CommandLine.Model.CommandSpec spec, String flag, long value) {
-        if (value < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), flag + " must be >= 1, got " + value);
+        requireAtLeast(spec, flag, value, 1);
+    }
+
+    /** A count that must be at least {@code min} (0 for "none" allowed). */
+    static void requireAtLeast(CommandLine.Model.CommandSpec spec, String flag, long value, long min) {
+        if (value < min) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " must be >= " + min + ", got " + value);
         }
     }
 

@@ -79,9 +79,25 @@ class SacCliTest {
                 "the corpora are read before anything is written");
         assertFalse(java.nio.file.Files.exists(data.resolve("synthetic-dev.jsonl")));
         assertFalse(java.nio.file.Files.exists(data.resolve(".partial")));
-        Run negative = run("data", "build", "--out", data.toString(), "--train", "-3");
-        assertTrue(negative.code() != 0 && negative.err().contains("--train, --dev and --test must be at least 1"),
-                negative.err());
+    }
+
+    @Test
+    void dataBuildRefusesACountOutOfRangeAsAUsageErrorBeforeReadingTheCorpora() {
+        Path data = tmp.resolve("data");
+        String[][] cases = {
+            {"--train=-1", "--train must be >= 1, got -1"},
+            {"--dev=0", "--dev must be >= 1, got 0"},
+            {"--test=-5", "--test must be >= 1, got -5"},
+            {"--short-train=-1", "--short-train must be >= 0, got -1"},
+            {"--train-questions=0", "--train-questions must be >= 1, got 0"},
+        };
+        for (String[] c : cases) {
+            // no corpora here either: the count is refused before they are looked for
+            Run r = run("data", "build", "--out", data.toString(), "--brown", tmp.resolve("no-brown").toString(), c[0]);
+            assertEquals(2, r.code(), c[0] + ": " + r.err());
+            assertTrue(r.err().contains(c[1]), r.err());
+        }
+        assertFalse(java.nio.file.Files.exists(data), "nothing written");
     }
 
     @Test
