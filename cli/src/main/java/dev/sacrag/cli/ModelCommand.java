@@ -1,5 +1,6 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.cli.warming.Brokers;
 import dev.sacrag.cli.warming.ControlTopic;
 import dev.sacrag.cli.warming.ModelRetirement;
 import dev.sacrag.cli.warming.Readiness;
@@ -168,6 +169,11 @@ final class ModelCommand implements Runnable {
         @Option(names = "--force", description = "Activate even when live documents are not compressed for ID yet.")
         boolean force;
 
+        @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
+                description = "Give up waiting for the broker after this long (default ${DEFAULT-VALUE}); reading each"
+                        + " topic to its end may also take this long (at least 2 minutes).")
+        java.time.Duration timeout;
+
         @picocli.CommandLine.Mixin
         TopicOptions topics;
 
@@ -181,12 +187,13 @@ final class ModelCommand implements Runnable {
         public Integer call() throws Exception {
             java.io.PrintWriter out = spec.commandLine().getOut();
             requireModelId(spec, modelId);
+            Durations.requireAtLeast(spec, "--timeout", timeout, java.time.Duration.ofSeconds(1));
             dev.sacrag.kvstore.RedisTarget target = redis.target();
             ModelActivation activation = new ModelActivation(modelId, java.util.Optional.ofNullable(adapter));
             Readiness r;
             try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
                     dev.sacrag.kvstore.KvStoreConfig.of(target))) {
-                r = Readiness.of(topics.bootstrapServers(), new Readiness.TopicNames(topics.documents, topics.catalog,
+                r = Readiness.of(brokers(), new Readiness.TopicNames(topics.documents, topics.catalog,
                         topics.deadLetter), documentLimits.limits(), modelId, blobs);
             } catch (dev.sacrag.kvstore.KvStoreUnavailableException e) {
                 if (!force) {
@@ -228,10 +235,14 @@ final class ModelCommand implements Runnable {
         }
 
         private int publish(java.io.PrintWriter out, ModelActivation activation) throws Exception {
-            ControlTopic.publish(topics.bootstrapServers(), topics.control, activation);
+            ControlTopic.publish(brokers(), topics.control, activation);
             out.println("model activate: published " + modelId + " to " + topics.control
                     + "; query services switch as they read it (metric sac_query_model_active{model_id=\"" + modelId + "\"})");
             return 0;
+        }
+
+        private Brokers brokers() {
+            return new Brokers(topics.bootstrapServers(), timeout);
         }
     }
 
@@ -274,6 +285,11 @@ final class ModelCommand implements Runnable {
                 + " blobs of the same model otherwise; a catalog lost with its topic names none).")
         boolean allTenants;
 
+        @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
+                description = "Give up waiting for the broker after this long (default ${DEFAULT-VALUE}); reading each"
+                        + " topic to its end may also take this long (at least 2 minutes).")
+        java.time.Duration timeout;
+
         @picocli.CommandLine.Mixin
         RedisOption redis;
 
@@ -285,8 +301,10 @@ final class ModelCommand implements Runnable {
             java.io.PrintWriter out = spec.commandLine().getOut();
             java.io.PrintWriter err = spec.commandLine().getErr();
             requireModelId(spec, modelId);
+            Durations.requireAtLeast(spec, "--timeout", timeout, java.time.Duration.ofSeconds(1));
             dev.sacrag.kvstore.RedisTarget target = redis.target();
-            java.util.Optional<ModelActivation> active = ControlTopic.active(topics.bootstrapServers(), topics.control);
+            Brokers brokers = new Brokers(topics.bootstrapServers(), timeout);
+            java.util.Optional<ModelActivation> active = ControlTopic.active(brokers, topics.control);
             if (active.isPresent() && active.get().modelId().equals(modelId)) {
                 err.println("model retire: refused: " + modelId + " is the active model (" + topics.control + "); activate"
                         + " another first ('sac model activate ID')");
@@ -308,7 +326,7 @@ final class ModelCommand implements Runnable {
             boolean firstNamed = groups.contains(first);
             groups.add(first);
             java.util.Map<String, Integer> running = new java.util.TreeMap<>(ModelRetirement.runningGroups(
-                    topics.bootstrapServers(), groups.stream().distinct().toList()));
+                    brokers, groups.stream().distinct().toList()));
             if (!firstNamed && running.containsKey(first)
                     && !dev.sacrag.compressor.CompressorState.modelsOf(topics.bootstrapServers(), first).contains(modelId)) {
                 running.remove(first);
@@ -323,7 +341,7 @@ final class ModelCommand implements Runnable {
                         + "); one of model " + modelId + " would write its documents again: stop them, or pass --force");
                 return 1;
             }
-            ModelRetirement.Found found = ModelRetirement.find(topics.bootstrapServers(), topics.catalog, modelId);
+            ModelRetirement.Found found = ModelRetirement.find(brokers, topics.catalog, modelId);
             out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
                     found.recordKeys().size(), modelId, found.catalogBytes());
             // a mistyped or never-rolled-out id activated with --force: the replicas may still serve this one
@@ -347,7 +365,7 @@ final class ModelCommand implements Runnable {
             ModelRetirement.Summary s;
             try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
                     dev.sacrag.kvstore.KvStoreConfig.of(target))) {
-                s = ModelRetirement.retire(topics.bootstrapServers(), topics.catalog, blobs, found, allTenants);
+                s = ModelRetirement.retire(brokers, topics.catalog, blobs, found, allTenants);
             }
             out.println("model retire: " + s.line());
             return s.tombstones() == 0 && s.blobsDeleted() == 0 ? nothingNames(err, found, false) : 0;

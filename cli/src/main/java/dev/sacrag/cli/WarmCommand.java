@@ -262,7 +262,8 @@ final class WarmCommand implements Callable<Integer> {
             ModelPaths paths = ModelPaths.resolve(model, adapter);
             return ModelIdentity.of(paths.base(), paths.requireAdapter(), optionalRatio()).modelId();
         }
-        Optional<ModelActivation> active = ControlTopic.active(topics.bootstrapServers(), topics.control);
+        Optional<ModelActivation> active = ControlTopic.active(
+                new dev.sacrag.cli.warming.Brokers(topics.bootstrapServers(), Duration.ofSeconds(30)), topics.control);
         if (active.isPresent()) {
             return active.get().modelId();
         }

@@ -1,16 +1,21 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.stack.RedisServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A bad choice is a usage error (exit 2) that lists the allowed values, before anything is written. */
+/**
+ * A bad choice is a usage error (exit 2) that lists the allowed values, before anything is written;
+ * a broker that is not there ends activate and retire after their --timeout.
+ */
 class ModelCommandTest {
 
     @TempDir
@@ -58,5 +63,24 @@ class ModelCommandTest {
                 "--out", tmp.resolve("m.gguf").toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--type 'q4_0' is not one of f32, f16"), r.err());
+    }
+
+    /** Nothing listens at 127.0.0.1:1: each wait for a broker ends at --timeout, where a topic's lookup took 30 s. */
+    @Test
+    void activateAndRetireWithNoBrokerFailWithinTheirTimeout() {
+        String[] noBroker = {"--bootstrap-servers", "127.0.0.1:1", "--timeout", "2s"};
+        PipelineRig.failsWithin20s("no broker at 127.0.0.1:1 answered about topic sac.control within 2s",
+                List.of("model", "retire", "m1"), noBroker);
+        try (RedisServer redis = RedisServer.launch()) {   // activate reads the blobs in Redis first
+            PipelineRig.failsWithin20s("no broker at 127.0.0.1:1 answered about topic sac.documents within 2s",
+                    List.of("model", "activate", "m1", "--redis", redis.url()), noBroker);
+        }
+        // --force with Redis unavailable: straight to creating the control topic and publishing
+        PipelineRig.failsWithin20s("no broker at 127.0.0.1:1 answered when asked to create topic sac.control within 2s",
+                List.of("model", "activate", "m1", "--force", "--redis", "redis://127.0.0.1:1"), noBroker);
+
+        SacCliTest.Run zero = SacCliTest.run("model", "retire", "m1", "--timeout", "0s");
+        assertEquals(2, zero.code(), zero.err());
+        assertTrue(zero.err().contains("--timeout must be at least 1s, got 0s"), zero.err());
     }
 }

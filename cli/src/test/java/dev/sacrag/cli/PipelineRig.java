@@ -244,6 +244,21 @@ final class PipelineRig implements AutoCloseable {
         org.junit.jupiter.api.Assertions.assertTrue(r.err().contains(expected), "expected '" + expected + "' in:\n" + r.err());
     }
 
+    /**
+     * Runs the CLI and requires it to fail (exit 1) with {@code expected} in its error output, in
+     * well under 20 s: against nothing listening, a --timeout of a few seconds, not a client's default.
+     */
+    static void failsWithin20s(String expected, List<String> command, String... options) {
+        List<String> args = new java.util.ArrayList<>(command);
+        args.addAll(List.of(options));
+        long t0 = System.nanoTime();
+        Run r = sac(args);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        org.junit.jupiter.api.Assertions.assertEquals(1, r.code(), r.out() + r.err());
+        org.junit.jupiter.api.Assertions.assertTrue(r.err().contains(expected), "expected '" + expected + "' in:\n" + r.err());
+        org.junit.jupiter.api.Assertions.assertTrue(seconds < 20, String.join(" ", args) + ": took " + seconds + " s");
+    }
+
     /** Runs a {@code sac} command in this JVM, capturing what it prints. */
     static Run sac(List<String> args) {
         StringWriter out = new StringWriter();

@@ -105,11 +105,12 @@ public final class BlobRebuild {
         long start = System.nanoTime();
         CompressorTopics t = s.topics();
         Duration read = TopicScan.readTimeout(s.timeout());
-        LiveDocuments live = LiveDocuments.readCompressible(s.bootstrapServers(), t.documents(), t.deadLetter(), s.limits(),
+        Brokers brokers = new Brokers(s.bootstrapServers(), TopicScan.METADATA_TIMEOUT);
+        LiveDocuments live = LiveDocuments.readCompressible(brokers, t.documents(), t.deadLetter(), s.limits(),
                 s.modelId(), read);
         java.util.OptionalLong evictedBefore = redis.evictedKeys();
         long maxMemory = redis.memoryPolicy().map(AnchorKvStore.MemoryPolicy::maxMemory).orElse(0L);
-        try (CatalogWatch catalog = CatalogWatch.open(s.bootstrapServers(), t.catalog(), read)) {
+        try (CatalogWatch catalog = CatalogWatch.open(brokers, t.catalog(), read)) {
             if (!s.force() && live.size() > 0) {
                 // only where the catalog holds other models: an empty one (a new deployment, a catalog
                 // topic lost) is what a rebuild is for

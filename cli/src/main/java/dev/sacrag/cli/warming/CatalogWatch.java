@@ -36,6 +36,11 @@ final class CatalogWatch implements AutoCloseable {
         return open(new TopicScan(bootstrapServers, topic, "sac-warm-catalog"), timeout);
     }
 
+    /** @param brokers where, and how long a broker's answer about the topic is waited for ({@code timeout}: its reading) */
+    static CatalogWatch open(Brokers brokers, String topic, Duration timeout) throws TimeoutException {
+        return open(new TopicScan(brokers, topic, "sac-warm-catalog"), timeout);
+    }
+
     /** Read once by a listing command: its --timeout bounds the wait for a broker too. */
     static CatalogWatch openWithin(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
         return open(new TopicScan(bootstrapServers, topic, "sac-docs-list", timeout), timeout);

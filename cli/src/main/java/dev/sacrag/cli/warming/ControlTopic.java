@@ -26,16 +26,17 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class ControlTopic {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
     private ControlTopic() {
     }
 
-    /** The last activation on the topic; empty when there is none or no topic yet. */
-    public static Optional<ModelActivation> active(String bootstrapServers, String topic) throws TimeoutException {
+    /**
+     * The last activation on the topic; empty when there is none or no topic yet. The topic is
+     * small (one key, compacted): reading it takes no longer than a broker's answer may.
+     */
+    public static Optional<ModelActivation> active(Brokers brokers, String topic) throws TimeoutException {
         TopicScan scan;
         try {
-            scan = new TopicScan(bootstrapServers, topic, "sac-control-read");
+            scan = new TopicScan(brokers, topic, "sac-control-read");
         } catch (TopicScan.NoSuchTopic noTopic) {   // no broker is another matter: it propagates
             return Optional.empty();
         }
@@ -49,30 +50,37 @@ public final class ControlTopic {
                         // the query services skip it too
                     }
                 }
-            }, TIMEOUT);
+            }, brokers.timeout());
         }
         return last.get();
     }
 
     /** Publishes the activation (creating the topic if needed) and waits for the broker's acknowledgement. */
-    public static void publish(String bootstrapServers, String topic, ModelActivation activation)
+    public static void publish(Brokers brokers, String topic, ModelActivation activation)
             throws InterruptedException, TimeoutException {
-        ensureExists(bootstrapServers, topic);
-        try (KafkaProducer<String, byte[]> producer = BoundedClients.producer(bootstrapServers, "sac-model-activate", TIMEOUT)) {
+        ensureExists(brokers, topic);
+        Duration timeout = brokers.timeout();
+        try (KafkaProducer<String, byte[]> producer = BoundedClients.producer(brokers.bootstrapServers(),
+                "sac-model-activate", timeout)) {
             producer.send(new ProducerRecord<>(topic, ModelActivation.KEY, activation.toJson()))
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new IllegalStateException("publishing the activation of model " + activation.modelId() + " to " + topic
                     + " failed", e.getCause());
         }
     }
 
-    private static void ensureExists(String bootstrapServers, String topic) throws InterruptedException, TimeoutException {
-        try (Admin admin = BoundedClients.admin(bootstrapServers, TIMEOUT)) {
+    private static void ensureExists(Brokers brokers, String topic) throws InterruptedException {
+        try (Admin admin = BoundedClients.admin(brokers.bootstrapServers(), brokers.timeout())) {
             NewTopic spec = new NewTopic(topic, Optional.of(1), Optional.empty())
                     .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-            admin.createTopics(List.of(spec)).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            admin.createTopics(List.of(spec)).all().get(brokers.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw brokers.noAnswer("when asked to create topic " + topic, e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw brokers.noAnswer("when asked to create topic " + topic, e.getCause());
+            }
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException("creating the control topic " + topic + " failed", e.getCause());
             }

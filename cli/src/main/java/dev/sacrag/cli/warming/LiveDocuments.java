@@ -63,17 +63,17 @@ final class LiveDocuments {
      * ({@link #dropDeadLettered}; a document too long for one model's tokens may fit another's).
      * What every warming command starts from.
      */
-    static LiveDocuments readCompressible(String bootstrapServers, String documentsTopic, String deadLetterTopic,
+    static LiveDocuments readCompressible(Brokers brokers, String documentsTopic, String deadLetterTopic,
                                           DocumentLimits limits, String modelId, Duration timeout)
             throws TimeoutException {
-        LiveDocuments docs = read(bootstrapServers, documentsTopic, limits, timeout);
-        docs.dropDeadLettered(deadLettered(bootstrapServers, deadLetterTopic, documentsTopic, modelId, timeout));
+        LiveDocuments docs = read(brokers, documentsTopic, limits, timeout);
+        docs.dropDeadLettered(deadLettered(brokers, deadLetterTopic, documentsTopic, modelId, timeout));
         return docs;
     }
 
-    private static LiveDocuments read(String bootstrapServers, String topic, DocumentLimits limits, Duration timeout)
+    private static LiveDocuments read(Brokers brokers, String topic, DocumentLimits limits, Duration timeout)
             throws TimeoutException {
-        return read(new TopicScan(bootstrapServers, topic, "sac-warm-documents"), limits, timeout);
+        return read(new TopicScan(brokers, topic, "sac-warm-documents"), limits, timeout);
     }
 
     /** The documents topic read to its end through {@code scan}, which is closed then. */
@@ -134,12 +134,12 @@ final class LiveDocuments {
      * model (no {@value DeadLetterHeaders#MODEL} header) or for {@code modelId}; none when the topic
      * does not exist.
      */
-    private static Set<Position> deadLettered(String bootstrapServers, String deadLetterTopic, String documentsTopic,
+    private static Set<Position> deadLettered(Brokers brokers, String deadLetterTopic, String documentsTopic,
                                               String modelId, Duration timeout) throws TimeoutException {
         Set<Position> positions = new HashSet<>();
         TopicScan scan;
         try {
-            scan = new TopicScan(bootstrapServers, deadLetterTopic, "sac-warm-dead-letters");
+            scan = new TopicScan(brokers, deadLetterTopic, "sac-warm-dead-letters");
         } catch (TopicScan.NoSuchTopic noTopic) {   // no broker is another matter: it propagates
             return positions;
         }

@@ -11,7 +11,6 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -38,8 +37,6 @@ import java.util.concurrent.TimeoutException;
  */
 public final class ModelRetirement {
 
-    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
-
     private ModelRetirement() {
     }
 
@@ -59,9 +56,9 @@ public final class ModelRetirement {
         }
     }
 
-    /** Reads the catalog topic to its end. */
-    public static Found find(String bootstrapServers, String catalogTopic, String modelId) throws TimeoutException {
-        try (CatalogWatch watch = CatalogWatch.open(bootstrapServers, catalogTopic, TopicScan.READ_TIMEOUT)) {
+    /** Reads the catalog topic to its end (within {@code brokers.timeout()}, or 2 minutes when that is shorter). */
+    public static Found find(Brokers brokers, String catalogTopic, String modelId) throws TimeoutException {
+        try (CatalogWatch watch = CatalogWatch.open(brokers, catalogTopic, TopicScan.readTimeout(brokers.timeout()))) {
             Catalog catalog = watch.catalog();
             long bytes = catalog.entries(Optional.of(modelId)).stream().mapToLong(CatalogEntry::bytes).sum();
             List<CatalogEntry> all = catalog.entries(Optional.empty());
@@ -76,18 +73,22 @@ public final class ModelRetirement {
      * The consumer groups among {@code groupIds} that have members, with how many: a Kafka Streams
      * application still running (a compressor of the model would write its documents again).
      */
-    public static Map<String, Integer> runningGroups(String bootstrapServers, List<String> groupIds)
-            throws InterruptedException, TimeoutException {
+    public static Map<String, Integer> runningGroups(Brokers brokers, List<String> groupIds) throws InterruptedException {
         Map<String, Integer> running = new java.util.TreeMap<>();
-        try (Admin admin = BoundedClients.admin(bootstrapServers, SEND_TIMEOUT)) {
+        try (Admin admin = BoundedClients.admin(brokers.bootstrapServers(), brokers.timeout())) {
             for (Map.Entry<String, KafkaFuture<ConsumerGroupDescription>> g
                     : admin.describeConsumerGroups(groupIds).describedGroups().entrySet()) {
                 try {
-                    int members = g.getValue().get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).members().size();
+                    int members = g.getValue().get(brokers.timeout().toMillis(), TimeUnit.MILLISECONDS).members().size();
                     if (members > 0) {
                         running.put(g.getKey(), members);
                     }
+                } catch (TimeoutException e) {
+                    throw brokers.noAnswer("when asked for the members of consumer group " + g.getKey(), e);
                 } catch (ExecutionException e) {
+                    if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                        throw brokers.noAnswer("when asked for the members of consumer group " + g.getKey(), e.getCause());
+                    }
                     if (!(e.getCause() instanceof GroupIdNotFoundException)) {   // no such group: nothing runs under it
                         throw new IllegalStateException("describing consumer group " + g.getKey() + " failed", e.getCause());
                     }
@@ -105,21 +106,21 @@ public final class ModelRetirement {
      * everywhere); {@code allTenants} deletes the model's blobs in every tenant (a catalog lost with
      * its topic names none).
      */
-    public static Summary retire(String bootstrapServers, String catalogTopic, AnchorKvStore blobs, Found found,
+    public static Summary retire(Brokers brokers, String catalogTopic, AnchorKvStore blobs, Found found,
                                  boolean allTenants) throws InterruptedException, TimeoutException {
-        tombstone(bootstrapServers, catalogTopic, found.recordKeys());
+        tombstone(brokers, catalogTopic, found.recordKeys());
         long deleted = allTenants ? blobs.deleteModel(found.modelId())
                 : blobs.deleteModel(java.util.Set.copyOf(found.tenants()), found.modelId());
         return new Summary(found.modelId(), found.recordKeys().size(), deleted);
     }
 
-    private static void tombstone(String bootstrapServers, String topic, List<String> keys)
+    private static void tombstone(Brokers brokers, String topic, List<String> keys)
             throws InterruptedException, TimeoutException {
         if (keys.isEmpty()) {
             return;
         }
-        try (KafkaProducer<String, byte[]> producer = BoundedClients.producer(bootstrapServers, "sac-model-retire",
-                SEND_TIMEOUT)) {
+        try (KafkaProducer<String, byte[]> producer = BoundedClients.producer(brokers.bootstrapServers(), "sac-model-retire",
+                brokers.timeout())) {
             List<Future<RecordMetadata>> sent = new ArrayList<>(keys.size());
             for (String key : keys) {
                 sent.add(producer.send(new ProducerRecord<>(topic, key, null)));
@@ -127,7 +128,7 @@ public final class ModelRetirement {
             producer.flush();
             for (int i = 0; i < sent.size(); i++) {
                 try {
-                    sent.get(i).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    sent.get(i).get(brokers.timeout().toMillis(), TimeUnit.MILLISECONDS);
                 } catch (ExecutionException e) {
                     throw new IllegalStateException("removing catalog entry " + keys.get(i) + " from " + topic
                             + " failed (run the command again to finish)", e.getCause());

@@ -141,9 +141,10 @@ public final class ModelRollout {
         long start = System.nanoTime();
         String kafka = config.bootstrapServers();
         Duration read = TopicScan.readTimeout(timeout);
-        LiveDocuments live = LiveDocuments.readCompressible(kafka, config.topics().documents(), config.topics().deadLetter(),
+        Brokers brokers = new Brokers(kafka, TopicScan.METADATA_TIMEOUT);
+        LiveDocuments live = LiveDocuments.readCompressible(brokers, config.topics().documents(), config.topics().deadLetter(),
                 config.limits(), modelId, read);
-        try (CatalogWatch catalog = CatalogWatch.open(kafka, config.topics().catalog(), read)) {
+        try (CatalogWatch catalog = CatalogWatch.open(brokers, config.topics().catalog(), read)) {
             ModelRollout rollout = new ModelRollout(config, modelId, live, catalog, blobs);
             Map<TopicPartition, OffsetAndMetadata> committed = BlobRebuild.committedOffsets(kafka, config.applicationId());
             int already = live.size() - rollout.waiting.size();

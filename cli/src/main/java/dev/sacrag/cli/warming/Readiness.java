@@ -20,13 +20,16 @@ import java.util.concurrent.TimeoutException;
  */
 public record Readiness(String modelId, int live, int ready, int blobsMissing, int catalogEntries) {
 
-    /** @param limits the compressors' document limits (a larger document is dead-lettered, not live) */
-    public static Readiness of(String bootstrapServers, TopicNames topics, DocumentLimits limits, String modelId,
+    /**
+     * @param brokers where, and how long a broker's answer is waited for (each topic's reading: that or 2 minutes)
+     * @param limits the compressors' document limits (a larger document is dead-lettered, not live)
+     */
+    public static Readiness of(Brokers brokers, TopicNames topics, DocumentLimits limits, String modelId,
                                AnchorKvStore blobs) throws TimeoutException {
-        Duration timeout = TopicScan.READ_TIMEOUT;
-        LiveDocuments docs = LiveDocuments.readCompressible(bootstrapServers, topics.documents(), topics.deadLetter(), limits,
+        Duration timeout = TopicScan.readTimeout(brokers.timeout());
+        LiveDocuments docs = LiveDocuments.readCompressible(brokers, topics.documents(), topics.deadLetter(), limits,
                 modelId, timeout);
-        try (CatalogWatch catalog = CatalogWatch.open(bootstrapServers, topics.catalog(), timeout)) {
+        try (CatalogWatch catalog = CatalogWatch.open(brokers, topics.catalog(), timeout)) {
             int inCatalog = (int) docs.byId().values().stream().filter(d -> catalog.isCompressed(d, modelId)).count();
             int ready = catalog.withBlob(docs.byId().values(), modelId, blobs).size();
             return new Readiness(modelId, docs.size(), ready, inCatalog - ready,

@@ -38,6 +38,11 @@ final class TopicScan implements AutoCloseable {
         this(bootstrapServers, topic, clientId, METADATA_TIMEOUT);
     }
 
+    /** Waiting {@code brokers.timeout()} for the topic's partitions, a broker's answer. */
+    TopicScan(Brokers brokers, String topic, String clientId) {
+        this(brokers.bootstrapServers(), topic, clientId, brokers.timeout());
+    }
+
     /**
      * @param metadataTimeout how long to wait for the topic's partitions (a broker's answer): a listing
      *     command's own --timeout, where 30 s would be long to learn that nothing listens
@@ -97,7 +102,7 @@ final class TopicScan implements AutoCloseable {
     }
 
     /** How long looking a topic up may take: a broker that is there answers in milliseconds. */
-    private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration METADATA_TIMEOUT = Duration.ofSeconds(30);
 
     /** How long reading a topic to its end may take under a run's {@code timeout}. */
     static Duration readTimeout(Duration timeout) {

@@ -1,0 +1,18 @@
+package dev.sacrag.cli.warming;
+
+import java.time.Duration;
+
+/**
+ * The Kafka brokers a command reads and writes, and how long it waits for one of them to answer
+ * (a topic's partitions, a topic created, an acknowledgement, a group's offsets): its --timeout,
+ * so that with no broker there the command ends after that long, not after the clients' defaults.
+ * Reading a whole topic may take longer ({@link TopicScan#readTimeout}).
+ */
+public record Brokers(String bootstrapServers, Duration timeout) {
+
+    /** @param asked what was asked, e.g. "when asked to create topic sac.control" */
+    IllegalStateException noAnswer(String asked, Throwable cause) {
+        return BoundedClients.noBroker(bootstrapServers,
+                asked + " within " + dev.sacrag.compressor.CompressorConfig.shown(timeout), cause);
+    }
+}
