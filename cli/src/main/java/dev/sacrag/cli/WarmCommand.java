@@ -1,6 +1,7 @@
 package dev.sacrag.cli;
 
 import dev.sacrag.cli.warming.BlobRebuild;
+import dev.sacrag.cli.warming.Brokers;
 import dev.sacrag.cli.warming.ControlTopic;
 import dev.sacrag.cli.warming.ModelIdentity;
 import dev.sacrag.cli.warming.ModelRollout;
@@ -119,7 +120,8 @@ final class WarmCommand implements Callable<Integer> {
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30m", converter = Durations.class,
             description = "With --rebuild or --model: give up waiting after this long (default ${DEFAULT-VALUE}); reading"
-                    + " each topic to its end may also take this long (at least 2 minutes).")
+                    + " each topic to its end may also take this long (at least 2 minutes); a broker that does not answer"
+                    + " is waited for this long, at most 30s.")
     Duration timeout;
 
     @Mixin
@@ -250,7 +252,7 @@ final class WarmCommand implements Callable<Integer> {
             return env;
         }
         String own = ModelRollout.applicationId(modelId);
-        return BlobRebuild.hasCommitted(topics.bootstrapServers(), own) ? own : CompressorConfig.DEFAULT_APPLICATION_ID;
+        return BlobRebuild.hasCommitted(brokers(), own) ? own : CompressorConfig.DEFAULT_APPLICATION_ID;
     }
 
     /** --model-id, else --model/--adapter, else the control topic's active model, else the default package's. */
@@ -262,8 +264,7 @@ final class WarmCommand implements Callable<Integer> {
             ModelPaths paths = ModelPaths.resolve(model, adapter);
             return ModelIdentity.of(paths.base(), paths.requireAdapter(), optionalRatio()).modelId();
         }
-        Optional<ModelActivation> active = ControlTopic.active(
-                new dev.sacrag.cli.warming.Brokers(topics.bootstrapServers(), Duration.ofSeconds(30)), topics.control);
+        Optional<ModelActivation> active = ControlTopic.active(brokers(), topics.control);
         if (active.isPresent()) {
             return active.get().modelId();
         }
@@ -367,6 +368,11 @@ final class WarmCommand implements Callable<Integer> {
         } finally {
             RpcOptions.close(channel);
         }
+    }
+
+    /** A broker's answer is waited for --timeout, or 30 s when that is longer (it bounds the whole run). */
+    private Brokers brokers() {
+        return Brokers.within(topics.bootstrapServers(), timeout);
     }
 
     private OptionalInt optionalRatio() {

@@ -1,5 +1,6 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.stack.RedisServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +30,29 @@ class WarmCommandTest {
         refused("--model-id and --adapter go with --rebuild", "warm", "--model-id", "3f9a0c1d2e4b");
         refused("give --model-id or --model, not both", "warm", "--rebuild", "--model-id", "x", "--model", tmp.toString());
         refused("--verify goes with --rebuild", "warm", "--docs", "a", "--verify");
+    }
+
+    /**
+     * Nothing listens at 127.0.0.1:1: a broker's answer is waited for --timeout (at most 30 s, as
+     * it bounds the whole run), where a topic's lookup took 30 s and the group's offsets a minute.
+     */
+    @Test
+    void rebuildAndRolloutWithNoBrokerFailWithinTheirTimeout() {
+        Path pkg = tmp.resolve("pkg");
+        assertEquals(0, PipelineRig.sac(List.of("model", "random", "--shape", "tiny", "--out", pkg.toString())).code());
+        try (RedisServer redis = RedisServer.launch()) {   // whatever Redis is asked first, it answers
+            String[] noBroker = {"--bootstrap-servers", "127.0.0.1:1", "--timeout", "2s", "--redis", redis.url()};
+            // no --model-id: the active model, from the control topic
+            PipelineRig.failsWithin20s("no broker at 127.0.0.1:1 answered about topic sac.control within 2s",
+                    List.of("warm", "--rebuild"), noBroker);
+            // a typed one: whether its own compressors' group has committed
+            PipelineRig.failsWithin20s("no broker at 127.0.0.1:1 answered when asked for the committed offsets of"
+                    + " sac-compressor-m1 within 2s", List.of("warm", "--rebuild", "--model-id", "m1"),
+                    noBroker);
+            PipelineRig.failsWithin20s("no broker at 127.0.0.1:1 answered about topic sac.documents within 2s",
+                    List.of("warm", "--model", pkg.resolve("adapters/sac").toString(),
+                            "--model-package", pkg.toString(), "--state-dir", tmp.resolve("state").toString()), noBroker);
+        }
     }
 
     @Test

@@ -105,7 +105,7 @@ public final class BlobRebuild {
         long start = System.nanoTime();
         CompressorTopics t = s.topics();
         Duration read = TopicScan.readTimeout(s.timeout());
-        Brokers brokers = new Brokers(s.bootstrapServers(), TopicScan.METADATA_TIMEOUT);
+        Brokers brokers = Brokers.within(s.bootstrapServers(), s.timeout());
         LiveDocuments live = LiveDocuments.readCompressible(brokers, t.documents(), t.deadLetter(), s.limits(),
                 s.modelId(), read);
         java.util.OptionalLong evictedBefore = redis.evictedKeys();
@@ -282,22 +282,22 @@ public final class BlobRebuild {
     private static final Duration SETTLE = Duration.ofSeconds(2);
 
     /** Whether the consumer group has committed offsets (it exists and has run). */
-    public static boolean hasCommitted(String bootstrapServers, String groupId) throws InterruptedException {
-        return !committedOffsets(bootstrapServers, groupId).isEmpty();
+    public static boolean hasCommitted(Brokers brokers, String groupId) throws InterruptedException {
+        return !committedOffsets(brokers, groupId).isEmpty();
     }
 
     /** The group's committed offsets; none for a group that never committed. */
-    static Map<TopicPartition, OffsetAndMetadata> committedOffsets(String bootstrapServers, String groupId)
+    static Map<TopicPartition, OffsetAndMetadata> committedOffsets(Brokers brokers, String groupId)
             throws InterruptedException {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        try (Admin admin = BoundedClients.admin(brokers.bootstrapServers(), brokers.timeout())) {
             return admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
-                    .get(TopicScan.READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    .get(brokers.timeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw BoundedClients.noBroker(bootstrapServers, "when asked for the committed offsets of " + groupId, e);
+            throw brokers.noAnswer("when asked for the committed offsets of " + groupId, e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
-                throw BoundedClients.noBroker(bootstrapServers, "when asked for the committed offsets of " + groupId, cause);
+                throw brokers.noAnswer("when asked for the committed offsets of " + groupId, cause);
             }
             throw new IllegalStateException("reading the committed offsets of " + groupId + " failed: " + cause, e);
         }

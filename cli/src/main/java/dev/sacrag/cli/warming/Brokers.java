@@ -10,6 +10,16 @@ import java.time.Duration;
  */
 public record Brokers(String bootstrapServers, Duration timeout) {
 
+    /**
+     * For a command whose --timeout bounds a longer run (warm's: every document compressed, 30
+     * minutes by default): that timeout when shorter than a scan's wait for a topic's partitions
+     * ({@link TopicScan#METADATA_TIMEOUT}), else that wait.
+     */
+    public static Brokers within(String bootstrapServers, Duration runTimeout) {
+        Duration answer = TopicScan.METADATA_TIMEOUT;
+        return new Brokers(bootstrapServers, runTimeout.compareTo(answer) < 0 ? runTimeout : answer);
+    }
+
     /** @param asked what was asked, e.g. "when asked to create topic sac.control" */
     IllegalStateException noAnswer(String asked, Throwable cause) {
         return BoundedClients.noBroker(bootstrapServers,

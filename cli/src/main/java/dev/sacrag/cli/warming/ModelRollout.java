@@ -141,12 +141,12 @@ public final class ModelRollout {
         long start = System.nanoTime();
         String kafka = config.bootstrapServers();
         Duration read = TopicScan.readTimeout(timeout);
-        Brokers brokers = new Brokers(kafka, TopicScan.METADATA_TIMEOUT);
+        Brokers brokers = Brokers.within(kafka, timeout);
         LiveDocuments live = LiveDocuments.readCompressible(brokers, config.topics().documents(), config.topics().deadLetter(),
                 config.limits(), modelId, read);
         try (CatalogWatch catalog = CatalogWatch.open(brokers, config.topics().catalog(), read)) {
             ModelRollout rollout = new ModelRollout(config, modelId, live, catalog, blobs);
-            Map<TopicPartition, OffsetAndMetadata> committed = BlobRebuild.committedOffsets(kafka, config.applicationId());
+            Map<TopicPartition, OffsetAndMetadata> committed = BlobRebuild.committedOffsets(brokers, config.applicationId());
             int already = live.size() - rollout.waiting.size();
             if (!force) {
                 // entries, not ready documents: after Redis lost the blobs the entries are still there, and
