@@ -315,13 +315,15 @@ final class WarmCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "warm --model: compressing every live document for model %s (adapter %s, ratio %d) as %s%n",
-                identity.modelId(), model, identity.ratio(), config.applicationId());
-        out.flush();
         ModelRollout.Summary s;
         try (AnchorKvStore blobs = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
+            // said once the rollout is not refused (a model already compressed elsewhere): a refused run did not start
             s = ModelRollout.run(config, identity.modelId(), timeout, blobs, ProgressLine.on(spec.commandLine().getErr(), "compressed"),
-                    force);
+                    force, () -> {
+                        out.printf(Locale.ROOT, "warm --model: compressing every live document for model %s (adapter %s,"
+                                + " ratio %d) as %s%n", identity.modelId(), model, identity.ratio(), config.applicationId());
+                        out.flush();
+                    });
         }
         out.println(s.line());
         if (!s.notReady().isEmpty()) {

@@ -135,9 +135,12 @@ public final class ModelRollout {
      * @param config the compressor to run: the new adapter, application id {@link #applicationId}
      * @param force roll out even when the model is already compressed under another application id
      *              (see {@link #requireNotCompressedElsewhere})
+     * @param started runs once the rollout is not refused, before its compressor starts: what the
+     *                caller announces then is never followed by a refusal
      */
     public static Summary run(CompressorConfig config, String modelId, Duration timeout, AnchorKvStore blobs,
-                              ProgressLine progress, boolean force) throws IOException, TimeoutException, InterruptedException {
+                              ProgressLine progress, boolean force, Runnable started)
+            throws IOException, TimeoutException, InterruptedException {
         long start = System.nanoTime();
         String kafka = config.bootstrapServers();
         Duration read = TopicScan.readTimeout(timeout);
@@ -154,6 +157,7 @@ public final class ModelRollout {
                 int inCatalog = (int) live.byId().values().stream().filter(d -> catalog.isCompressed(d, modelId)).count();
                 requireNotCompressedElsewhere(modelId, config.applicationId(), inCatalog, committed);
             }
+            started.run();
             rollout.restoreReadBefore(committed);
             if (!rollout.waiting.isEmpty()) {
                 try (CompressorApp app = CompressorApp.start(config)) {
