@@ -100,7 +100,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         BadDocumentException e = new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document "
                 + doc.getDocId() + " v" + doc.getVersion() + " has " + tokens.ids().length + " tokens, limit "
                 + writer.maxDocumentTokens() + " (--max-doc-tokens)");
-        deadLetterForModel(source, e.reason().name(), e.getMessage(), e);
+        deadLetterForModel(source, doc, e.reason().name(), e.getMessage(), e);
         return false;
     }
 
@@ -127,7 +127,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
                         + " tokens) ran out of memory in the engine";
                 if (writer.setAside(h)) {
                     // the count stays: a recompress request of this version is set aside at once too
-                    deadLetterForModel(source, DeadLetters.ENGINE_OOM, what + ", " + h.tries() + " times in a row"
+                    deadLetterForModel(source, doc, DeadLetters.ENGINE_OOM, what + ", " + h.tries() + " times in a row"
                             + " since " + h.first() + ": set aside so that its partition goes on; give the compressor more"
                             + " memory (or lower --max-doc-tokens or its stream threads), then publish the document again"
                             + " (or ask for it again, for a recompress request): " + e.getMessage(), e);
@@ -136,7 +136,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
                 throw new IllegalStateException(what + " (try " + h.tries() + "); it is retried. If it goes on, give the"
                         + " compressor more memory, or lower --max-doc-tokens or its stream threads: " + e.getMessage(), e);
             }
-            deadLetterForModel(source, DeadLetters.COMPRESSION_FAILED, "compressing document " + doc.getDocId() + " v"
+            deadLetterForModel(source, doc, DeadLetters.COMPRESSION_FAILED, "compressing document " + doc.getDocId() + " v"
                     + doc.getVersion() + " with model " + writer.modelId() + " failed: " + e, e);
             return false;
         }
@@ -166,7 +166,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         try {
             return Optional.of(writer.tokenize(doc.getText()));
         } catch (RuntimeException e) {
-            deadLetterForModel(source, DeadLetters.COMPRESSION_FAILED, "tokenizing document " + doc.getDocId() + " v"
+            deadLetterForModel(source, doc, DeadLetters.COMPRESSION_FAILED, "tokenizing document " + doc.getDocId() + " v"
                     + doc.getVersion() + " failed: " + e, e);
             return Optional.empty();
         }
@@ -193,24 +193,25 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
 
     /** A record bad for every model (malformed, empty, over the byte limit): no model header. */
     void deadLetter(Record<byte[], byte[]> source, String reason, BadDocumentException error) {
-        deadLetter(source, reason, error.getMessage(), error, null);
+        deadLetter(source, reason, error.getMessage(), error, null, null);
     }
 
     /**
      * A record this model's tokenizer or compressor refused (too many tokens, a failure): the
      * dead letter names the model ({@value dev.sacrag.schemas.DeadLetterHeaders#MODEL}), since another model may take it.
      */
-    void deadLetterForModel(Record<byte[], byte[]> source, String reason, String message, Throwable error) {
-        deadLetter(source, reason, message, error, writer.modelId());
+    void deadLetterForModel(Record<byte[], byte[]> source, DocumentEvent doc, String reason, String message,
+                            Throwable error) {
+        deadLetter(source, reason, message, error, writer.modelId(), doc);
     }
 
     private void deadLetter(Record<byte[], byte[]> source, String reason, String message, Throwable error,
-                            String modelId) {
+                            String modelId, DocumentEvent refused) {
         metrics.deadLettered(reason);
         log.warn("dead-lettering {} record at {}: {}", reason, context.recordMetadata()
                 .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?"), message);
         Record<byte[], byte[]> dead = DeadLetters.of(source, context.recordMetadata(), reason, message, error, modelId,
-                writer.deadLetterMaxBytes(), context.currentSystemTimeMs());
+                refused, writer.deadLetterMaxBytes(), context.currentSystemTimeMs());
         context.forward(new Record<Object, Object>(dead.key(), dead.value(), dead.timestamp(), dead.headers()),
                 CompressorTopology.DEAD_LETTER_SINK);
     }

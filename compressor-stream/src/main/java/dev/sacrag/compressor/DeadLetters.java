@@ -1,7 +1,9 @@
 package dev.sacrag.compressor;
 
 import dev.sacrag.schemas.BadDocumentException;
+import dev.sacrag.schemas.ContentHash;
 import dev.sacrag.schemas.DeadLetterHeaders;
+import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -28,6 +30,9 @@ import java.util.Optional;
  * <tr><td>{@value DeadLetterHeaders#SOURCE_TOPIC}, {@value DeadLetterHeaders#SOURCE_PARTITION}, {@value DeadLetterHeaders#SOURCE_OFFSET}</td>
  *     <td>where the record was read</td></tr>
  * <tr><td>{@value DeadLetterHeaders#SOURCE_TIMESTAMP}</td><td>the original record's timestamp (ms since the epoch)</td></tr>
+ * <tr><td>{@value DeadLetterHeaders#MODEL}</td><td>the model that refused it, where a model did (tokens, a failure)</td></tr>
+ * <tr><td>{@value DeadLetterHeaders#DOC_VERSION}, {@value DeadLetterHeaders#CONTENT_HASH}</td><td>with the model: the
+ *     refused document's version and text hash (the value may be a recompress request, or left out for size)</td></tr>
  * </table>
  */
 public final class DeadLetters {
@@ -59,13 +64,15 @@ public final class DeadLetters {
      * {@value #MAX_MESSAGE_CHARS} characters, and if the dead letter still does not fit, the
      * original headers go ({@value DeadLetterHeaders#HEADERS_DROPPED}), then the key ({@value DeadLetterHeaders#KEY_DROPPED}).
      *
+     * @param refused the document refused, where it was decoded (a model's refusal): its version and text
+     *     hash go in headers, so that readers need not decode a value that may be left out; else null
      * @param now the dead letter's timestamp (the original's goes in {@value DeadLetterHeaders#SOURCE_TIMESTAMP})
      */
     static Record<byte[], byte[]> of(Record<byte[], byte[]> original, Optional<RecordMetadata> source,
-                                     String reason, String message, Throwable error, String modelId, long maxBytes,
-                                     long now) {
+                                     String reason, String message, Throwable error, String modelId,
+                                     DocumentEvent refused, long maxBytes, long now) {
         Header[] originalHeaders = original.headers().toArray();
-        Headers headers = withReasons(originalHeaders, source, original.timestamp(), reason, message, error, modelId);
+        Headers headers = withReasons(originalHeaders, source, original.timestamp(), reason, message, error, modelId, refused);
         byte[] key = original.key();
         byte[] value = original.value();
         String valueDropped = null;
@@ -75,7 +82,7 @@ public final class DeadLetters {
             value = new byte[0];
         }
         if (size(key, value, headers) > maxBytes && originalHeaders.length > 0) {
-            headers = withReasons(new Header[0], source, original.timestamp(), reason, message, error, modelId);
+            headers = withReasons(new Header[0], source, original.timestamp(), reason, message, error, modelId, refused);
             if (valueDropped != null) {
                 put(headers, DeadLetterHeaders.VALUE_DROPPED, valueDropped);
             }
@@ -90,10 +97,15 @@ public final class DeadLetters {
 
     /** {@code kept} plus the headers saying why and where from. */
     private static Headers withReasons(Header[] kept, Optional<RecordMetadata> source, long sourceTimestamp,
-                                       String reason, String message, Throwable error, String modelId) {
+                                       String reason, String message, Throwable error, String modelId,
+                                       DocumentEvent refused) {
         Headers headers = new RecordHeaders(kept);
         if (modelId != null) {
             put(headers, DeadLetterHeaders.MODEL, modelId);
+        }
+        if (refused != null) {
+            put(headers, DeadLetterHeaders.DOC_VERSION, Long.toString(refused.getVersion()));
+            put(headers, DeadLetterHeaders.CONTENT_HASH, ContentHash.of(refused.getText()));
         }
         put(headers, DeadLetterHeaders.ERROR_CLASS, error.getClass().getName());
         put(headers, DeadLetterHeaders.ERROR_REASON, reason);

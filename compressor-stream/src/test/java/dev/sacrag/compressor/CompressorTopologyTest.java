@@ -415,6 +415,9 @@ class CompressorTopologyTest {
         }
         // tokens are the model's: only that refusal names the model (another model may take the document)
         assertEquals(bad.name().equals("text over the token limit") ? MODEL : null, header(dead.headers(), DeadLetterHeaders.MODEL));
+        // and only that one had the document decoded: its version and text hash, whatever becomes of the value
+        assertEquals(bad.name().equals("text over the token limit"), header(dead.headers(), DeadLetterHeaders.DOC_VERSION) != null);
+        assertEquals(bad.name().equals("text over the token limit"), header(dead.headers(), DeadLetterHeaders.CONTENT_HASH) != null);
         assertTrue(catalog.isEmpty());
         assertEquals(0, model.compressions());
         assertEquals(1, count("documents.dead.lettered", "reason", bad.reason()));
@@ -654,6 +657,8 @@ class CompressorTopologyTest {
         String message = header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE);
         assertTrue(message.contains("doc-1 v7") && message.contains("limit " + MAX_TOKENS), message);
         assertEquals(MODEL, header(dead.headers(), DeadLetterHeaders.MODEL));
+        assertEquals("7", header(dead.headers(), DeadLetterHeaders.DOC_VERSION), "the request's value is not the document");
+        assertEquals(ContentHash.of("fits the limit when published"), header(dead.headers(), DeadLetterHeaders.CONTENT_HASH));
     }
 
     /**

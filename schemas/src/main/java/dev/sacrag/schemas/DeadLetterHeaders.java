@@ -25,6 +25,14 @@ public final class DeadLetterHeaders {
      * bytes). Warming for another model does not skip the record for it.
      */
     public static final String MODEL = "sac.error.model";
+    /**
+     * The version of the document the compressor refused, where it had decoded it (a refusal by a
+     * model: too many tokens, a failure, out of memory): readers need not decode the value, which
+     * may have been left out ({@link #VALUE_DROPPED}).
+     */
+    public static final String DOC_VERSION = "sac.error.doc.version";
+    /** With {@link #DOC_VERSION}: the {@link ContentHash} of the refused document's text. */
+    public static final String CONTENT_HASH = "sac.error.doc.content-hash";
     /** Set when the value was left out because the dead letter would not fit: the value's size in bytes. */
     public static final String VALUE_DROPPED = "sac.error.value.dropped";
     /** Set when the original headers were left out too (the dead letter still would not fit): how many. */

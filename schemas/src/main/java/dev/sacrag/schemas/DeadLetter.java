@@ -1,0 +1,72 @@
+package dev.sacrag.schemas;
+
+import dev.sacrag.schemas.avro.DocumentEvent;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The document version a dead letter refused, as its readers (the query service, {@code sac ingest})
+ * need it: from the {@link DeadLetterHeaders#DOC_VERSION} and {@link DeadLetterHeaders#CONTENT_HASH}
+ * headers a compressor stamps on a model's refusal, or else by decoding the value of a dead letter
+ * of the documents topic (older compressors), at the original record's time as the documents
+ * topic's readers decode it.
+ *
+ * @param contentHash {@link ContentHash} of the refused text
+ * @param modelId the model that refused it; empty when it is bad for every model
+ * @param reason the stable code (TOO_LARGE, COMPRESSION_FAILED, ENGINE_OOM, ...)
+ */
+public record DeadLetter(String docId, long version, String contentHash, Optional<String> modelId, String reason,
+                         String message) {
+
+    /** Whether it stands for {@code model}: its own refusal, or one of a version bad for every model. */
+    public boolean standsFor(String model) {
+        return modelId.map(model::equals).orElse(true);
+    }
+
+    /**
+     * @param header a header of the dead letter as text, null when absent
+     * @param documentsTopic the documents topic: only its dead letters hold a document as their value
+     * @return empty when the dead letter names no version this reader can tell: a record that never
+     *     decoded (its readers skipped it too), a value left out for size without the headers, a
+     *     recompress request of an older compressor
+     */
+    public static Optional<DeadLetter> read(byte[] key, byte[] value, Function<String, String> header,
+                                            String documentsTopic, DocumentCodec codec) {
+        String docId;
+        try {
+            docId = DocumentRules.docIdOfKey(key);
+        } catch (BadDocumentException | RuntimeException e) {
+            return Optional.empty();
+        }
+        Optional<String> model = Optional.ofNullable(header.apply(DeadLetterHeaders.MODEL));
+        String reason = Optional.ofNullable(header.apply(DeadLetterHeaders.ERROR_REASON)).orElse("?");
+        String message = Optional.ofNullable(header.apply(DeadLetterHeaders.ERROR_MESSAGE)).orElse("");
+        String version = header.apply(DeadLetterHeaders.DOC_VERSION);
+        String hash = header.apply(DeadLetterHeaders.CONTENT_HASH);
+        if (version != null && hash != null) {
+            try {
+                return Optional.of(new DeadLetter(docId, Long.parseLong(version), hash, model, reason, message));
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+        if (value == null || value.length == 0 || !documentsTopic.equals(header.apply(DeadLetterHeaders.SOURCE_TOPIC))) {
+            return Optional.empty();
+        }
+        try {
+            // a JSON document naming no version has the original record's time, as the index and the compressor gave it
+            long sourceTimestamp = Long.parseLong(String.valueOf(header.apply(DeadLetterHeaders.SOURCE_TIMESTAMP)));
+            DocumentEvent doc = codec.decodeRecord(docId, value, header.apply(DocumentCodec.CONTENT_TYPE_HEADER),
+                    sourceTimestamp);
+            return Optional.of(new DeadLetter(docId, doc.getVersion(), ContentHash.of(doc.getText()), model, reason, message));
+        } catch (NumberFormatException | BadDocumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** A header's text from its bytes; null for none. */
+    public static String text(byte[] headerValue) {
+        return headerValue == null ? null : new String(headerValue, StandardCharsets.UTF_8);
+    }
+}
