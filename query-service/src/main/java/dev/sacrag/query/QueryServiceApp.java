@@ -227,12 +227,22 @@ public final class QueryServiceApp implements AutoCloseable {
                 new ControlFeed(models, startupModelId, metrics), arrived).metrics(registry)
                 .onStopped(() -> server.markBroken("the control topic " + topics.control() + " is no longer followed"))
                 .start());
-        // not waited for: refusals explain a NOT_FOUND, questions do not depend on them
-        opened.push(TopicFollower.optional(topics.bootstrapServers(), topics.deadLetter(),
-                new RefusalFeed(codec, refusals, topics.documents(), metrics), () -> { }).metrics(registry)
-                .onStopped(() -> log.warn("the dead-letter topic {} is no longer followed: questions about documents a"
-                        + " compressor refused since are told 'not compressed yet'", topics.deadLetter()))
-                .start());
+        // not waited for: refusals explain a NOT_FOUND, questions do not depend on them; read after the
+        // others caught up, the coverage is said again with them ('off': a principal that may not read it)
+        if (!topics.deadLetter().equals(QueryServiceConfig.Topics.OFF)) {
+            opened.push(TopicFollower.optional(topics.bootstrapServers(), topics.deadLetter(),
+                    new RefusalFeed(codec, refusals, topics.documents(), metrics), () -> {
+                        if (live.get()) {
+                            Coverage c = Coverage.of(index, catalog, refusals, model.modelId());
+                            if (c.refused() > 0) {
+                                logCoverage(model.modelId(), c);
+                            }
+                        }
+                    }).metrics(registry)
+                    .onStopped(() -> log.warn("the dead-letter topic {} is no longer followed: questions about documents a"
+                            + " compressor refused since are told 'not compressed yet'", topics.deadLetter()))
+                    .start());
+        }
         return new QueryServiceApp(opened, new Parts(server, metricsPort, model, models, ready));
     }
 

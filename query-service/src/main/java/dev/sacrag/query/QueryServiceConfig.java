@@ -37,10 +37,13 @@ public record QueryServiceConfig(Listen listen, Topics topics, KvStoreConfig red
     /**
      * @param control compacted topic naming the active model ({@code sac model activate}); optional
      * @param recompressInterval at most one recompress request per document and model in this time
-     * @param deadLetter the compressors' dead-letter topic, whose refusals questions are told; optional
+     * @param deadLetter the compressors' dead-letter topic, whose refusals questions are told; optional,
+     *     {@link #OFF} for none
      */
     public record Topics(String bootstrapServers, String documents, String catalog, String control, String recompress,
                          Duration recompressInterval, String deadLetter) {
+        /** The dead-letter topic's value that follows none. */
+        public static final String OFF = "off";
     }
 
     /**

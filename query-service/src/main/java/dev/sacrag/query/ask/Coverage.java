@@ -29,16 +29,23 @@ public record Coverage(int documents, int compressed, int stale, int refused) {
     /**
      * Reads the catalog's entries of the model against the index: one pass, for a scrape (through
      * a {@link Memo}) or a log line; the catalog's lock is held only to copy its entries. Then the
-     * refusals (few) against the index and the catalog.
+     * refusals (few) against the index and the catalog; those of versions the index has passed
+     * since are dropped on the way.
      */
     public static Coverage of(DocumentIndex index, Catalog catalog, Refusals refusals, String modelId) {
         Coverage c = of(index, catalog, modelId);
         Set<String> refused = new HashSet<>();
         for (Refusals.Refusal r : refusals.all()) {
+            Optional<IndexedDoc> live = index.find(r.docId());
+            if (live.isPresent() && live.get().version() > r.version()) {
+                refusals.forgetBefore(r.docId(), live.get().version());
+                continue;
+            }
             if (!r.standsFor(modelId) || refused.contains(r.docId())) {
                 continue;
             }
-            Optional<IndexedDoc> doc = index.find(r.docId()).filter(d -> d.version() == r.version());
+            Optional<IndexedDoc> doc = live.filter(d -> d.version() == r.version()
+                    && index.contentHash(d).filter(r.contentHash()::equals).isPresent());
             if (doc.isPresent() && catalog.find(doc.get().tenant(), r.docId(), modelId)
                     .filter(e -> doc.get().mayBeCompressionOf(e.docVersion())).isEmpty()) {
                 refused.add(r.docId());
@@ -68,13 +75,14 @@ public record Coverage(int documents, int compressed, int stale, int refused) {
 
     /**
      * E.g. {@code 14 documents, 10 compressed for this model (4 not: 1 refused by a compressor, see 'sac docs
-     * refused'; questions about them get NOT_FOUND until it compresses them)}.
+     * refused', until published again; questions about the others get NOT_FOUND until it compresses them)}.
      */
     public String line() {
         int missing = documents - compressed;
         return documents + " documents, " + compressed + " compressed for this model"
                 + (missing > 0 ? " (" + missing + " not: " + (refused > 0 ? refused + " refused by a compressor, see"
-                + " 'sac docs refused'; " : "") + "questions about them get NOT_FOUND until it compresses them)" : "")
+                + " 'sac docs refused', until published again; questions about the others" : "questions about them")
+                + " get NOT_FOUND until it compresses them)" : "")
                 + (stale > 0 ? ", " + stale + " answered from an older version than the newest published" : "");
     }
 

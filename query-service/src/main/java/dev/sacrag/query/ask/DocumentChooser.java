@@ -62,12 +62,10 @@ public final class DocumentChooser {
         }
     }
 
-    /** Knows no refusal: for the checks that only ask whether an entry is current. */
-    private static final Refusals NO_REFUSALS = new Refusals();
-
     private final DocumentIndex index;
     private final Catalog catalog;
     private final String modelId;
+    /** Null where only whether an entry is current matters ({@link #isCurrent}). */
     private final Refusals refusals;
 
     DocumentChooser(DocumentIndex index, Catalog catalog, String modelId, Refusals refusals) {
@@ -83,8 +81,7 @@ public final class DocumentChooser {
         long tokens = 0;
         for (String id : new LinkedHashSet<>(docIds)) {
             IndexedDoc doc = live(tenant, id).orElseThrow(() -> QueryEngine.unknown(tenant, id));
-            CatalogEntry e = compression(doc).orElseThrow(() -> QueryEngine.notCompressed(doc, modelId,
-                    refusals.of(doc.docId(), doc.version(), modelId)));
+            CatalogEntry e = compression(doc).orElseThrow(() -> QueryEngine.notCompressed(doc, modelId, refusal(doc)));
             chosen.add(new Chosen(e, 0));
             tokens += e.tokenCount();
         }
@@ -114,8 +111,7 @@ public final class DocumentChooser {
             }
             Optional<CatalogEntry> e = compression(doc.get());
             if (e.isEmpty()) {
-                refusals.of(hit.docId(), doc.get().version(), modelId)
-                        .ifPresentOrElse(refused::add, () -> uncompressed.add(hit.docId()));
+                refusal(doc.get()).ifPresentOrElse(refused::add, () -> uncompressed.add(hit.docId()));
             } else if (tokens + e.get().tokenCount() > tokenBudget) {
                 skippedTooLong = true;
             } else {
@@ -132,7 +128,7 @@ public final class DocumentChooser {
      * incarnation it was compressed from (what the preloader and the cache ask before keeping it).
      */
     public static boolean isCurrent(CatalogEntry e, DocumentIndex index, Catalog catalog) {
-        return new DocumentChooser(index, catalog, e.modelId(), NO_REFUSALS).compressed(e.tenant(), e.docId()).filter(e::equals).isPresent();
+        return new DocumentChooser(index, catalog, e.modelId(), null).compressed(e.tenant(), e.docId()).filter(e::equals).isPresent();
     }
 
     /** The catalog entry of a live, compressed document of the tenant. */
@@ -147,6 +143,12 @@ public final class DocumentChooser {
     static Optional<IndexedDoc> answeredBy(CatalogEntry current, DocumentIndex index) {
         return index.find(current.docId()).filter(doc -> doc.tenant().equals(current.tenant())
                 && doc.mayBeCompressionOf(current.docVersion()));
+    }
+
+    /** A compressor's refusal of the document's live version and text for the model, if any. */
+    private Optional<Refusal> refusal(IndexedDoc doc) {
+        return refusals == null ? Optional.empty()
+                : index.contentHash(doc).flatMap(hash -> refusals.of(doc.docId(), doc.version(), hash, modelId));
     }
 
     /** The catalog's compression of the document for the model, unless it is of a deleted incarnation. */

@@ -72,8 +72,8 @@ public final class QueryEngine {
      *              runs): only its anchor KV is used, and composed documents + question + answer
      *              must fit its positions
      * @param ready whether the topics were read to their end since start-up
+     * @param refusals what the compressors refused, told to questions about documents that are not compressed
      */
-    /** @param refusals what the compressors refused, told to questions about documents that are not compressed */
     public record Parts(DocumentIndex index, Catalog catalog, AnchorFetcher fetcher, InferenceExecutor inference,
                         RecompressRequests recompress, QueryMetrics metrics, BooleanSupplier ready, Answerer model,
                         Refusals refusals) {

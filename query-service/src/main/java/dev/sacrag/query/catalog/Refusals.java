@@ -17,14 +17,18 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Refusals {
 
     /**
+     * @param contentHash {@link dev.sacrag.schemas.ContentHash} of the refused text: a document deleted
+     *     and published again under the same version with other text is another document
      * @param modelId the model whose tokenizer or compressor refused the version; empty when it is
      *     bad for every model
      * @param reason the dead letter's stable code (TOO_LARGE, COMPRESSION_FAILED, ENGINE_OOM, ...)
      */
-    public record Refusal(String docId, long version, Optional<String> modelId, String reason, String message) {
+    public record Refusal(String docId, long version, String contentHash, Optional<String> modelId, String reason,
+                          String message) {
 
         public Refusal {
             Objects.requireNonNull(docId, "docId");
+            Objects.requireNonNull(contentHash, "contentHash");
             Objects.requireNonNull(modelId, "modelId");
             Objects.requireNonNull(reason, "reason");
             Objects.requireNonNull(message, "message");
@@ -41,7 +45,8 @@ public final class Refusals {
                 case "ENGINE_OOM" -> "publish it again once the compressor has more memory (sac ingest sends a refused document again)";
                 case "COMPRESSION_FAILED" -> "the model failed on it: see the compressor's log, and publish it again"
                         + " once that is fixed";
-                default -> "fix it and publish it again";
+                default -> "fix it and publish it again (with no version, or a higher one: the same version with"
+                        + " other text is ignored)";
             };
         }
 
@@ -76,15 +81,26 @@ public final class Refusals {
         byDoc.remove(docId);
     }
 
-    /** The refusal of exactly {@code version} of the document that stands for {@code modelId}, if any. */
-    public Optional<Refusal> of(String docId, long version, String modelId) {
+    /** The refusal of exactly this version and text of the document that stands for {@code modelId}, if any. */
+    public Optional<Refusal> of(String docId, long version, String contentHash, String modelId) {
         List<Refusal> kept = byDoc.get(docId);
         if (kept == null) {
             return Optional.empty();
         }
-        return kept.stream().filter(r -> r.version() == version && r.standsFor(modelId))
+        return kept.stream().filter(r -> r.version() == version && r.contentHash().equals(contentHash) && r.standsFor(modelId))
                 .sorted((a, b) -> Boolean.compare(a.modelId().isEmpty(), b.modelId().isEmpty()))   // the model's own first
                 .findFirst();
+    }
+
+    /**
+     * Drops the refusals of versions lower than {@code liveVersion}: a document published again
+     * since is no longer refused by them, and they would only cost memory.
+     */
+    public void forgetBefore(String docId, long liveVersion) {
+        byDoc.computeIfPresent(docId, (id, kept) -> {
+            List<Refusal> next = kept.stream().filter(r -> r.version() >= liveVersion).toList();
+            return next.isEmpty() ? null : next;
+        });
     }
 
     /** Every refusal kept, for counting against the index. */

@@ -3,10 +3,8 @@ package dev.sacrag.query.feed;
 import dev.sacrag.query.catalog.Refusals;
 import dev.sacrag.query.metrics.QueryMetrics;
 import dev.sacrag.schemas.BadDocumentException;
-import dev.sacrag.schemas.DeadLetterHeaders;
+import dev.sacrag.schemas.DeadLetter;
 import dev.sacrag.schemas.DocumentCodec;
-import dev.sacrag.schemas.DocumentRules;
-import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.header.Header;
@@ -15,11 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
- * Applies the dead-letter topic to {@link Refusals}: each dead letter of a documents-topic record
- * is decoded (its value is the original's) for the version it refused. A dead letter whose value
- * does not decode is of a record the index never took either (malformed, over the limits, or its
- * value left out of the dead letter for size): it explains nothing a question could meet, and is
- * passed over. So are dead letters of other topics (a recompress request).
+ * Applies the dead-letter topic to {@link Refusals}: each dead letter names the document version
+ * and text it refused ({@link DeadLetter#read}: the headers a model's refusal carries, or else the
+ * value of a documents-topic dead letter, decoded). One that names none is of a record the index
+ * never took either (malformed, over the limits), or of an older compressor that left the value
+ * out for size or refused a recompress request: it is passed over.
  */
 public final class RefusalFeed implements TopicFollower.Handler {
 
@@ -48,27 +46,11 @@ public final class RefusalFeed implements TopicFollower.Handler {
 
     /** Whether {@code r} became a refusal. */
     boolean apply(ConsumerRecord<byte[], byte[]> r) {
-        if (r.key() == null || r.value() == null || r.value().length == 0
-                || !documentsTopic.equals(header(r, DeadLetterHeaders.SOURCE_TOPIC).orElse(null))) {
-            return false;
-        }
-        long sourceTimestamp;
-        try {
-            sourceTimestamp = Long.parseLong(header(r, DeadLetterHeaders.SOURCE_TIMESTAMP).orElse(""));
-        } catch (NumberFormatException e) {
-            return false;   // a JSON document naming no version would get another one here than in the index
-        }
-        DocumentEvent doc;
-        try {
-            doc = codec.decodeRecord(DocumentRules.docIdOfKey(r.key()), r.value(),
-                    header(r, DocumentCodec.CONTENT_TYPE_HEADER).orElse(null), sourceTimestamp);
-        } catch (BadDocumentException e) {
-            return false;
-        }
-        String message = header(r, DeadLetterHeaders.ERROR_MESSAGE).orElse("");
-        refusals.add(new Refusals.Refusal(doc.getDocId(), doc.getVersion(), header(r, DeadLetterHeaders.MODEL),
-                header(r, DeadLetterHeaders.ERROR_REASON).orElse("?"), BadDocumentException.shorten(message, MAX_MESSAGE_CHARS)));
-        return true;
+        Optional<DeadLetter> letter = DeadLetter.read(r.key(), r.value(), name -> header(r, name).orElse(null),
+                documentsTopic, codec);
+        letter.ifPresent(d -> refusals.add(new Refusals.Refusal(d.docId(), d.version(), d.contentHash(), d.modelId(),
+                d.reason(), BadDocumentException.shorten(d.message(), MAX_MESSAGE_CHARS))));
+        return letter.isPresent();
     }
 
     private static Optional<String> header(ConsumerRecord<byte[], byte[]> r, String name) {

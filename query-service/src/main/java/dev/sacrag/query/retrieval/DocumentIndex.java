@@ -176,6 +176,11 @@ public final class DocumentIndex implements AutoCloseable {
         return Optional.ofNullable(live.get(docId)).map(Live::doc);
     }
 
+    /** The {@link ContentHash} of {@code doc}'s text, while it is the live version of its document. */
+    public Optional<String> contentHash(IndexedDoc doc) {
+        return Optional.ofNullable(live.get(doc.docId())).filter(l -> l.doc().equals(doc)).map(Live::hash);
+    }
+
     public int size() {
         return live.size();
     }

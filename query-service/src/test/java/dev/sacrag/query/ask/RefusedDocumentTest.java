@@ -3,6 +3,7 @@ package dev.sacrag.query.ask;
 import dev.sacrag.query.EngineRig;
 import dev.sacrag.query.FakeAnswerer;
 import dev.sacrag.query.catalog.Refusals;
+import dev.sacrag.schemas.ContentHash;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -27,9 +28,10 @@ class RefusedDocumentTest {
         return e;
     }
 
+    /** A refusal of {@code docId} v{@code version} with the text {@link #TOO_LONG}. */
     private static Refusals.Refusal tooLarge(String docId, long version, Optional<String> model) {
-        return new Refusals.Refusal(docId, version, model, "TOO_LARGE", "document " + docId + " v" + version
-                + " has 4100 tokens, limit 2048 (--max-doc-tokens)");
+        return new Refusals.Refusal(docId, version, ContentHash.of(TOO_LONG), model, "TOO_LARGE", "document " + docId
+                + " v" + version + " has 4100 tokens, limit 2048 (--max-doc-tokens)");
     }
 
     @Test
@@ -39,19 +41,27 @@ class RefusedDocumentTest {
             rig.refusals.add(tooLarge("ledger", 4, Optional.of(EngineRig.MODEL)));
             assertEquals("document 'ledger' v4 was refused by the compressor of model " + EngineRig.MODEL + ": TOO_LARGE"
                     + " (document ledger v4 has 4100 tokens, limit 2048 (--max-doc-tokens)); it is not compressed for model "
-                    + EngineRig.MODEL + ": fix it and publish it again ('sac docs refused' lists the refusals)",
+                    + EngineRig.MODEL + ": fix it and publish it again (with no version, or a higher one: the same version"
+                    + " with other text is ignored) ('sac docs refused' lists the refusals)",
                     refused(rig, new AskQuery("ships?", "default", List.of("ledger"), 1, 2)).getMessage());
         }
     }
 
     @Test
-    void aRefusalOfAnotherVersionOrModelIsNotTold() {
+    void aRefusalOfAnotherVersionTextOrModelIsNotTold() {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
             rig.addUncompressed("default", "ledger", 5, TOO_LONG);
             rig.refusals.add(tooLarge("ledger", 4, Optional.empty()));   // v4 refused, v5 published since
             rig.refusals.add(tooLarge("ledger", 5, Optional.of("ffffffffffff")));
             String message = refused(rig, new AskQuery("ships?", "default", List.of("ledger"), 1, 2)).getMessage();
             assertTrue(message.startsWith("document 'ledger' v5 is not compressed for model " + EngineRig.MODEL + " yet"),
+                    message);
+
+            // deleted, and published again under the refused version with other text: another document
+            rig.index.delete("ledger");
+            rig.addUncompressed("default", "ledger", 4, "The ledger, shortened.");
+            message = refused(rig, new AskQuery("ships?", "default", List.of("ledger"), 1, 2)).getMessage();
+            assertTrue(message.startsWith("document 'ledger' v4 is not compressed for model " + EngineRig.MODEL + " yet"),
                     message);
         }
     }
@@ -89,8 +99,13 @@ class RefusedDocumentTest {
             Coverage c = Coverage.of(rig.index, rig.catalog, rig.refusals, EngineRig.MODEL);
             assertEquals(new Coverage(11, 9, 0, 1), c);
             assertFalse(c.poor(), "9 of the 10 documents no compressor refused");
-            assertTrue(c.line().contains("(2 not: 1 refused by a compressor, see 'sac docs refused'; questions"), c.line());
+            assertTrue(c.line().contains("(2 not: 1 refused by a compressor, see 'sac docs refused', until published"
+                    + " again; questions about the others get NOT_FOUND"), c.line());
             assertTrue(new Coverage(11, 8, 0, 1).poor());
+
+            rig.refusals.add(tooLarge("late", 0, Optional.empty()));   // a version the index has passed since
+            Coverage.of(rig.index, rig.catalog, rig.refusals, EngineRig.MODEL);
+            assertTrue(rig.refusals.all().stream().noneMatch(r -> r.docId().equals("late")), "dropped on the way");
         }
     }
 }

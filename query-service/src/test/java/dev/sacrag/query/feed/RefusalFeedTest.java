@@ -2,6 +2,7 @@ package dev.sacrag.query.feed;
 
 import dev.sacrag.query.catalog.Refusals;
 import dev.sacrag.query.metrics.QueryMetrics;
+import dev.sacrag.schemas.ContentHash;
 import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.avro.DocumentEvent;
@@ -25,6 +26,8 @@ class RefusalFeedTest {
     private final Refusals refusals = new Refusals();
     private final RefusalFeed feed = new RefusalFeed(DocumentCodec.withDefaults(), refusals, DOCUMENTS,
             QueryMetrics.inMemory());
+
+    private static final String TEXT_HASH = ContentHash.of("A long document.");
 
     private static byte[] avro(String docId, long version) {
         return DocumentCodec.encodeAvro(DocumentEvent.newBuilder().setDocId(docId).setTenant("default").setVersion(version)
@@ -51,12 +54,13 @@ class RefusalFeedTest {
     void aDeadLetterOfTheDocumentsTopicIsARefusalOfTheVersionItHolds() {
         feed.handle(new FeedRecords("sac.documents.dlq").add("long", avro("long", 7), deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5))
                 .batch());
-        Refusals.Refusal r = refusals.of("long", 7, MODEL).orElseThrow();
+        Refusals.Refusal r = refusals.of("long", 7, TEXT_HASH, MODEL).orElseThrow();
         assertEquals(Optional.of(MODEL), r.modelId());
         assertEquals("refused by the compressor of model " + MODEL + ": TOO_LARGE (document has 4100 tokens, limit 2048"
                 + " (--max-doc-tokens))", r.why());
-        assertEquals(Optional.empty(), refusals.of("long", 8, MODEL), "a later version is not refused");
-        assertEquals(Optional.empty(), refusals.of("long", 7, "ffffffffffff"), "another model may take it");
+        assertEquals(Optional.empty(), refusals.of("long", 8, TEXT_HASH, MODEL), "a later version is not refused");
+        assertEquals(Optional.empty(), refusals.of("long", 7, ContentHash.of("other"), MODEL), "nor other text");
+        assertEquals(Optional.empty(), refusals.of("long", 7, TEXT_HASH, "ffffffffffff"), "another model may take it");
     }
 
     @Test
@@ -65,7 +69,18 @@ class RefusalFeedTest {
         put(h, DocumentCodec.CONTENT_TYPE_HEADER, DocumentCodec.JSON_CONTENT_TYPE);
         feed.handle(new FeedRecords("sac.documents.dlq")
                 .add("j", "{\"docId\":\"j\",\"text\":\"x\"}".getBytes(StandardCharsets.UTF_8), h).batch());
-        assertTrue(refusals.of("j", 1_234L, MODEL).isPresent(), "the index took it at the same version; no model: all models");
+        assertTrue(refusals.of("j", 1_234L, ContentHash.of("x"), MODEL).isPresent(),
+                "the index took it at the same version; no model: all models");
+    }
+
+    @Test
+    void aModelsRefusalNamesItsVersionAndTextInHeadersWhateverTheValue() {
+        Headers h = deadLetter("sac.recompress", MODEL, "ENGINE_OOM", 5);   // a recompress request's dead letter
+        put(h, DeadLetterHeaders.DOC_VERSION, "9");
+        put(h, DeadLetterHeaders.CONTENT_HASH, TEXT_HASH);
+        put(h, DeadLetterHeaders.VALUE_DROPPED, "9000000");
+        feed.handle(new FeedRecords("sac.documents.dlq").add("big", new byte[0], h).batch());
+        assertEquals("ENGINE_OOM", refusals.of("big", 9, TEXT_HASH, MODEL).orElseThrow().reason());
     }
 
     @Test
@@ -91,10 +106,10 @@ class RefusalFeedTest {
                 .add("x", avro("x", 2), deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5))
                 .add("x", avro("x", 2), deadLetter(DOCUMENTS, "ffffffffffff", "TOO_LARGE", 5))
                 .batch());
-        assertEquals("ENGINE_OOM", refusals.of("x", 3, MODEL).orElseThrow().reason());
-        assertEquals(Optional.empty(), refusals.of("x", 2, MODEL), "replayed out of order: the lower version is history");
-        assertTrue(refusals.of("x", 2, "ffffffffffff").isPresent(), "another model's refusal is its own");
-        assertTrue(refusals.of("x", 3, MODEL).orElseThrow().remedy().contains("once the compressor has more memory"));
+        assertEquals("ENGINE_OOM", refusals.of("x", 3, TEXT_HASH, MODEL).orElseThrow().reason());
+        assertEquals(Optional.empty(), refusals.of("x", 2, TEXT_HASH, MODEL), "replayed out of order: the lower version is history");
+        assertTrue(refusals.of("x", 2, TEXT_HASH, "ffffffffffff").isPresent(), "another model's refusal is its own");
+        assertTrue(refusals.of("x", 3, TEXT_HASH, MODEL).orElseThrow().remedy().contains("once the compressor has more memory"));
         refusals.forget("x");
         assertEquals(0, refusals.all().size());
     }
