@@ -43,10 +43,10 @@ import java.util.concurrent.Callable;
                         + " What is skipped is listed on stderr with its file (and line) and why.",
                 "Before publishing it looks at the documents topic: one that does not exist is an error; one that is not"
                         + " compacted, or takes records smaller than the documents allowed, a warning. It then reads the"
-                        + " documents topic and the catalog: a document the topic holds as it is (same tenant, title, text,"
-                        + " source and metadata) and the compressors have compressed as it is, is not sent again, so running"
-                        + " ingest over a folder again publishes only what changed (and what a compressor refused or has not"
-                        + " compressed yet). The read takes as long as the topics are large, whatever the run sends;"
+                        + " documents topic, the catalog and the dead-letter topic: a document the topic holds as it is (same"
+                        + " tenant, title, text, source and metadata), that the compressors have compressed as it is and none"
+                        + " refused, is not sent again, so running ingest over a folder again publishes only what changed"
+                        + " (and what a compressor refused or has not compressed yet). The read takes as long as the topics are large, whatever the run sends;"
                         + " --republish skips it and sends every document.",
                 "Progress on stderr, a summary line on stdout; exit 1 when a document failed, the questions could not be"
                         + " written, or there was nothing to publish."})
@@ -90,6 +90,12 @@ final class IngestCommand implements Callable<Integer> {
             description = "Catalog topic, read to leave out what is compressed as it is [env SAC_CATALOG_TOPIC, default"
                     + " ${DEFAULT-VALUE}].")
     String catalogTopic;
+
+    @Option(names = "--dead-letter-topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_DEAD_LETTER_TOPIC:-"
+            + dev.sacrag.compressor.CompressorTopics.DEAD_LETTER + "}",
+            description = "Dead-letter topic, read to send again what a compressor refused [env SAC_DEAD_LETTER_TOPIC,"
+                    + " default ${DEFAULT-VALUE}].")
+    String deadLetterTopic;
 
     @Option(names = "--questions-out", paramLabel = "FILE",
             description = "Where MRQA questions go (default: beside the first input, e.g. dev.jsonl.gz -> dev.questions.jsonl).")
@@ -155,7 +161,7 @@ final class IngestCommand implements Callable<Integer> {
     static final long READ_BAR_FROM = 1_000;
 
     /**
-     * What the documents topic and the catalog say of the run's documents, with a progress bar
+     * What the documents topic, the catalog and the dead letters say of the run's documents, with a progress bar
      * while large ones are read. A principal that may not read them sends every document, as
      * before this read existed: a warning, not a failure.
      */
@@ -165,18 +171,19 @@ final class IngestCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         PublishedDocuments published;
         try {
-            published = PublishedDocuments.read(target.bootstrapServers(), publishing.topic(), catalogTopic,
-                    publishing.limits(), scan.docIds(), timeout, (read, total) -> {
+            PublishedDocuments.Topics topics = new PublishedDocuments.Topics(publishing.topic(), catalogTopic, deadLetterTopic);
+            published = PublishedDocuments.read(target.bootstrapServers(), topics, publishing.limits(), scan.docIds(), timeout,
+                    (read, total) -> {
                         if (total >= READ_BAR_FROM) {
                             if (bar[0] == null) {
-                                bar[0] = ProgressLine.on(err, "reading " + publishing.topic() + " and " + catalogTopic);
+                                bar[0] = ProgressLine.on(err, "reading " + topics);
                             }
                             bar[0].update((int) Math.min(Integer.MAX_VALUE, read), (int) Math.min(Integer.MAX_VALUE, total));
                         }
                     });
         } catch (PublishedDocuments.NotReadable e) {
             err.println("ingest: warning: " + e.getMessage() + ": every document is sent, also those published and"
-                    + " compressed as they are (grant Read on both topics to leave those out, or pass --republish)");
+                    + " compressed as they are (grant Read on the three topics to leave those out, or pass --republish)");
             return PublishedDocuments.none();
         } finally {
             if (bar[0] != null) {
@@ -187,8 +194,9 @@ final class IngestCommand implements Callable<Integer> {
             err.println("ingest: note: the catalog topic " + catalogTopic + " does not exist: no document counts as"
                     + " compressed, so every one is sent (name the one in use with --catalog-topic)");
         }
-        err.printf(Locale.ROOT, "ingest: read %s and %s in %.1f s: %d of the run's %d documents are on the topic%n",
-                publishing.topic(), catalogTopic, (System.nanoTime() - t0) / 1e9, published.documents(), scan.count());
+        err.printf(Locale.ROOT, "ingest: read %s, %s and %s in %.1f s: %d of the run's %d documents are on the topic%n",
+                publishing.topic(), catalogTopic, deadLetterTopic, (System.nanoTime() - t0) / 1e9, published.documents(),
+                scan.count());
         return published;
     }
 

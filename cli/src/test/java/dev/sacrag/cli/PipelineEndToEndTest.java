@@ -514,7 +514,8 @@ class PipelineEndToEndTest {
         PipelineRig.Topics topics = rig.createTopics("again");
         List<String> target = List.of("--bootstrap-servers", rig.stack.bootstrapServers(), "--documents-topic",
                 topics.compressor().documents(), "--timeout", "30s");
-        List<String> ingest = new ArrayList<>(List.of("ingest", "--catalog-topic", topics.compressor().catalog()));
+        List<String> ingest = new ArrayList<>(List.of("ingest", "--catalog-topic", topics.compressor().catalog(),
+                "--dead-letter-topic", topics.compressor().deadLetter()));
         ingest.addAll(target);
         ingest.add(docs.toString());
         try (CompressorApp compressor = CompressorApp.start(rig.compressorConfig(topics)
@@ -630,6 +631,8 @@ class PipelineEndToEndTest {
                 asker.join(TimeUnit.SECONDS.toMillis(60));
             }
             assertEquals(0, rollout.code(), rollout.out() + rollout.err());
+            assertTrue(rollout.out().startsWith("warm --model: compressing every live document for model " + rig.modelIdV2),
+                    rollout.out());
             assertTrue(rollout.out().contains("model " + rig.modelIdV2 + ": " + n + "/" + n + " live documents compressed"),
                     rollout.out());
             assertTrue(rollout.out().contains("next: sac model activate " + rig.modelIdV2), rollout.out());
@@ -643,6 +646,8 @@ class PipelineEndToEndTest {
             assertNotEquals(0, refusedRollout.code(), refusedRollout.out());
             assertTrue(refusedRollout.err().contains("model " + rig.modelId + " already has") && refusedRollout.err()
                     .contains("warm --rebuild --model-id " + rig.modelId), refusedRollout.err());
+            assertFalse(refusedRollout.out().contains("compressing every live document"),
+                    "a refused rollout does not say it started: " + refusedRollout.out());
             // the same with every blob of it gone from Redis: its catalog entries are still there to be written over
             List<String> firstModelBlobs = rig.blobKeys("rollout").stream().filter(k -> k.contains(":" + rig.modelId + ":")).toList();
             firstModelBlobs.forEach(k -> rig.rename(k, k + ".aside"));

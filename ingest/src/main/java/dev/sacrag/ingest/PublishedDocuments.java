@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.CatalogKey;
+import dev.sacrag.schemas.DeadLetter;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
 import dev.sacrag.schemas.SchemaHistory;
@@ -65,17 +66,42 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class PublishedDocuments {
 
-    /** A document's standing record: its version, and digests (the first 128 bits of SHA-256) of its text and of all it says. */
-    private record Known(long version, long textHigh, long textLow, long contentHigh, long contentLow) {
+    /** A document's standing record: its version and tenant, and digests (the first 128 bits of SHA-256) of its text and of all it says. */
+    private record Known(long version, String tenant, long textHigh, long textLow, long contentHigh, long contentLow) {
     }
 
-    /** What a catalog entry holds: a version and the first 128 bits of its text's SHA-256; -1 and 0s for an unreadable entry. */
-    private record Held(long version, long textHigh, long textLow) {
+    /**
+     * A version and text a catalog entry holds (and its tenant), or a dead letter refused (tenant
+     * null): the first 128 bits of the text's SHA-256; version -1 for an unreadable entry.
+     */
+    private record Held(long version, String tenant, long textHigh, long textLow) {
+
+        /** From a {@link dev.sacrag.schemas.ContentHash} (hex); version -1 when it is not one. */
+        static Held of(long version, String tenant, String contentHash) {
+            if (contentHash == null || contentHash.length() < 32) {
+                return UNREADABLE;
+            }
+            try {
+                return new Held(version, tenant, Long.parseUnsignedLong(contentHash.substring(0, 16), 16),
+                        Long.parseUnsignedLong(contentHash.substring(16, 32), 16));
+            } catch (NumberFormatException e) {
+                return UNREADABLE;
+            }
+        }
+
+        boolean holds(Known k) {
+            return version == k.version() && textHigh == k.textHigh() && textLow == k.textLow();
+        }
     }
+
+    /** Disagrees with any version: the document is sent. */
+    private static final Held UNREADABLE = new Held(-1, null, 0, 0);
 
     private final Map<String, Known> known = new HashMap<>();
     /** docId, then modelId: the catalog's entries of the run's documents. */
     private final Map<String, Map<String, Held>> held = new HashMap<>();
+    /** docId: the versions and texts a dead letter refused, for any model. */
+    private final Map<String, List<Held>> refused = new HashMap<>();
     private final DocumentCodec codec;
     private final BinaryMessageDecoder<AnchorCacheRecord> catalogDecoder = SchemaHistory.anchorCacheRecordDecoder();
     private final Predicate<String> wanted;
@@ -110,11 +136,12 @@ public final class PublishedDocuments {
             return false;   // no compressor holds it: refused, or not compressed yet
         }
         for (Held h : models.values()) {
-            if (h.version() != k.version() || h.textHigh() != k.textHigh() || h.textLow() != k.textLow()) {
+            if (!h.holds(k) || !k.tenant().equals(h.tenant())) {
                 return false;
             }
         }
-        return true;
+        // a model that refused it has no entry to disagree: publishing it again is how it retries
+        return refused.getOrDefault(draft.docId(), List.of()).stream().noneMatch(r -> r.holds(k));
     }
 
     /** The run's documents the documents topic holds (deleted ones not counted). */
@@ -157,7 +184,7 @@ public final class PublishedDocuments {
         }
         long[] content = contentDigest(event.getTenant(), event.getTitle(), event.getText(), event.getSource(),
                 event.getMetadata());
-        known.put(docId, new Known(event.getVersion(), text[0], text[1], content[0], content[1]));
+        known.put(docId, new Known(event.getVersion(), event.getTenant(), text[0], text[1], content[0], content[1]));
     }
 
     /** Takes one record of the catalog topic (key {@code <docId>|<modelId>}); {@code value} null for a tombstone. */
@@ -178,18 +205,26 @@ public final class PublishedDocuments {
             }
             return;
         }
-        Held h = new Held(-1, 0, 0);   // unreadable: disagrees with any version, so the document is sent
+        Held h = UNREADABLE;
         try {
             AnchorCacheRecord r = catalogDecoder.decode(value);
-            String hash = r.getContentHash();
-            if (hash != null && hash.length() >= 32) {
-                h = new Held(r.getDocVersion(), Long.parseUnsignedLong(hash.substring(0, 16), 16),
-                        Long.parseUnsignedLong(hash.substring(16, 32), 16));
-            }
+            h = Held.of(r.getDocVersion(), r.getTenant(), r.getContentHash());
         } catch (IOException | RuntimeException e) {
-            // as above
+            // an entry this build cannot read: the document is sent
         }
         held.computeIfAbsent(k.docId(), id -> new HashMap<>()).put(k.modelId(), h);
+    }
+
+    /**
+     * Takes one record of the dead-letter topic: the version and text it refused, for whichever
+     * model ({@link DeadLetter#read}); one that names none changes nothing.
+     */
+    void acceptDeadLetter(byte[] key, byte[] value, java.util.function.Function<String, String> header,
+                          String documentsTopic) {
+        DeadLetter.read(key, value, header, documentsTopic, codec)
+                .filter(d -> wanted.test(d.docId()))
+                .ifPresent(d -> refused.computeIfAbsent(d.docId(), id -> new ArrayList<>())
+                        .add(Held.of(d.version(), null, d.contentHash())));
     }
 
     /** How often a read that gets nothing looks again. */
@@ -209,8 +244,26 @@ public final class PublishedDocuments {
     }
 
     /**
-     * Reads the documents topic and the catalog topic, each from its start to where it ended when
-     * the read began (committed records only), keeping what concerns {@code docIds}.
+     * The topics read: the documents topic (what is published), the catalog (what compressors
+     * hold) and the dead-letter topic (what they refused).
+     */
+    public record Topics(String documents, String catalog, String deadLetter) {
+
+        public Topics {
+            java.util.Objects.requireNonNull(documents, "documents");
+            java.util.Objects.requireNonNull(catalog, "catalog");
+            java.util.Objects.requireNonNull(deadLetter, "deadLetter");
+        }
+
+        @Override
+        public String toString() {
+            return documents + ", " + catalog + " and " + deadLetter;
+        }
+    }
+
+    /**
+     * Reads the three topics, each from its start to where it ended when the read began (committed
+     * records only), keeping what concerns {@code docIds}.
      *
      * @param timeout how long the broker may take to answer a request (at most 30 s of it for one
      *     fetch), and how long the read may go without moving before it fails: a large topic may take
@@ -219,9 +272,8 @@ public final class PublishedDocuments {
      * @throws IllegalStateException when the broker does not answer, or a topic's records went
      *     (deleted, or expired by retention) while it was read; the message names the topic
      */
-    public static PublishedDocuments read(String bootstrapServers, String documentsTopic, String catalogTopic,
-                                          DocumentLimits limits, Set<String> docIds, Duration timeout, Progress progress)
-            throws InterruptedException {
+    public static PublishedDocuments read(String bootstrapServers, Topics topics, DocumentLimits limits, Set<String> docIds,
+                                          Duration timeout, Progress progress) throws InterruptedException {
         int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -236,31 +288,32 @@ public final class PublishedDocuments {
         config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
-            return read(consumer, bootstrapServers, documentsTopic, catalogTopic, limits, docIds, timeout, progress);
+            return read(consumer, bootstrapServers, topics, limits, docIds, timeout, progress);
         }
     }
 
     /** As above, with the caller's consumer (tests: a MockConsumer); it is left open. */
-    static PublishedDocuments read(Consumer<byte[], byte[]> consumer, String bootstrapServers, String documentsTopic,
-                                   String catalogTopic, DocumentLimits limits, Set<String> docIds, Duration timeout,
-                                   Progress progress) throws InterruptedException {
+    static PublishedDocuments read(Consumer<byte[], byte[]> consumer, String bootstrapServers, Topics topics,
+                                   DocumentLimits limits, Set<String> docIds, Duration timeout, Progress progress)
+            throws InterruptedException {
         PublishedDocuments published = new PublishedDocuments(DocumentCodec.withLimits(limits), docIds::contains);
-        String reading = documentsTopic;
+        String reading = topics.documents();
         try {
-            List<TopicPartition> documents = partitions(consumer, documentsTopic, timeout);
-            reading = catalogTopic;
-            List<TopicPartition> catalog = partitions(consumer, catalogTopic, timeout);
+            List<TopicPartition> all = new ArrayList<>(partitions(consumer, topics.documents(), timeout));
+            reading = topics.catalog();
+            List<TopicPartition> catalog = partitions(consumer, topics.catalog(), timeout);
             published.catalogFound = !catalog.isEmpty();
-            List<TopicPartition> all = new ArrayList<>(documents);
             all.addAll(catalog);
-            reading = documentsTopic + " and " + catalogTopic;
+            reading = topics.deadLetter();
+            all.addAll(partitions(consumer, topics.deadLetter(), timeout));   // none yet: nothing refused
+            reading = topics.toString();
             readToEnd(consumer, all, timeout, progress, r -> {
-                if (r.topic().equals(documentsTopic)) {
-                    Header type = r.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
-                    published.accept(r.key(), r.value(), type == null || type.value() == null ? null
-                            : new String(type.value(), UTF_8), r.timestamp());
-                } else {
+                if (r.topic().equals(topics.documents())) {
+                    published.accept(r.key(), r.value(), header(r, DocumentCodec.CONTENT_TYPE_HEADER), r.timestamp());
+                } else if (r.topic().equals(topics.catalog())) {
                     published.acceptCatalog(r.key(), r.value());
+                } else {
+                    published.acceptDeadLetter(r.key(), r.value(), name -> header(r, name), topics.documents());
                 }
             });
         } catch (org.apache.kafka.common.errors.TimeoutException e) {
@@ -280,6 +333,12 @@ public final class PublishedDocuments {
             throw new IllegalStateException("cannot read " + reading + " on " + bootstrapServers + ": " + e.getMessage(), e);
         }
         return published;
+    }
+
+    /** A header of {@code r} as text; null when absent. */
+    private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        return h == null ? null : DeadLetter.text(h.value());
     }
 
     /** A topic's partitions; none when it does not exist (the caller's earlier check said whether that matters). */

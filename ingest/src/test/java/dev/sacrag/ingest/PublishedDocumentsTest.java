@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sacrag.schemas.CatalogKey;
 import dev.sacrag.schemas.ContentHash;
+import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
@@ -47,10 +48,14 @@ class PublishedDocumentsTest {
     }
 
     static byte[] catalogValue(String docId, long version, String text) {
-        AnchorCacheRecord r = AnchorCacheRecord.newBuilder().setDocId(docId).setTenant("default").setDocVersion(version)
+        return catalogValue(docId, "default", version, text == null ? "" : ContentHash.of(text));
+    }
+
+    static byte[] catalogValue(String docId, String tenant, long version, String contentHash) {
+        AnchorCacheRecord r = AnchorCacheRecord.newBuilder().setDocId(docId).setTenant(tenant).setDocVersion(version)
                 .setModelId(MODEL).setRatio(4).setTokenCount(10).setAnchorCount(3).setChunkCount(1).setRedisKey("k")
                 .setBytes(100).setDtype("f16").setChecksum(1).setCompressedAt(Instant.EPOCH).setCompressMillis(5)
-                .setContentHash(text == null ? "" : ContentHash.of(text)).build();
+                .setContentHash(contentHash).build();
         try {
             return AnchorCacheRecord.getEncoder().encode(r).array();
         } catch (IOException e) {
@@ -167,6 +172,60 @@ class PublishedDocumentsTest {
     }
 
     @Test
+    void aVersionAnyModelRefusedIsSentEvenWhereAnotherModelHoldsIt() {
+        held(draft("Ada wrote notes."), 10);   // the old model holds v10
+        assertTrue(topic.unchanged(draft("Ada wrote notes.")));
+        // the new model of a rollout ran out of memory on it: it has no entry to disagree
+        Map<String, String> headers = Map.of(DeadLetterHeaders.MODEL, "fedcba654321", DeadLetterHeaders.ERROR_REASON,
+                "ENGINE_OOM", DeadLetterHeaders.DOC_VERSION, "10", DeadLetterHeaders.CONTENT_HASH, ContentHash.of("Ada wrote notes."));
+        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], headers::get, DOCS);
+        assertFalse(topic.unchanged(draft("Ada wrote notes.")), "publishing it again is how it is retried");
+    }
+
+    @Test
+    void aRefusalOfAnotherVersionOrTextChangesNothingAndAnOlderDeadLetterIsDecoded() {
+        held(draft("Ada wrote notes."), 10);
+        Map<String, String> older = Map.of(DeadLetterHeaders.DOC_VERSION, "9", DeadLetterHeaders.CONTENT_HASH,
+                ContentHash.of("Ada wrote notes."));
+        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], older::get, DOCS);
+        Map<String, String> other = Map.of(DeadLetterHeaders.DOC_VERSION, "10", DeadLetterHeaders.CONTENT_HASH,
+                ContentHash.of("Ada wrote other notes."));
+        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], other::get, DOCS);
+        assertTrue(topic.unchanged(draft("Ada wrote notes.")));
+        // a dead letter of a compressor before the version headers: its value is the document
+        Map<String, String> decoded = Map.of(DeadLetterHeaders.SOURCE_TOPIC, DOCS, DeadLetterHeaders.SOURCE_TIMESTAMP, "10");
+        topic.acceptDeadLetter("a".getBytes(UTF_8), DocumentCodec.encodeAvro(draft("Ada wrote notes.")
+                .toEvent(10, Instant.EPOCH)), decoded::get, DOCS);
+        assertFalse(topic.unchanged(draft("Ada wrote notes.")));
+    }
+
+    @Test
+    void aCatalogEntryOfAnotherTenantIsADoubt() {
+        publish(draft("Ada wrote notes."), 10);
+        topic.acceptCatalog(CatalogKey.of("a", MODEL).getBytes(UTF_8), catalogValue("a", "acme", 10,
+                ContentHash.of("Ada wrote notes.")));
+        assertFalse(topic.unchanged(draft("Ada wrote notes.")), "restated into this tenant, the move not compressed");
+    }
+
+    @Test
+    void aContentHashWithItsTopBitSetIsReadAsUnsigned() {
+        String text = textWithTopBitSet();
+        held(draft(text), 10);
+        assertTrue(ContentHash.of(text).charAt(0) >= '8', ContentHash.of(text));
+        assertTrue(topic.unchanged(draft(text)));
+    }
+
+    /** A text whose SHA-256 starts with a set bit (a negative long), found by counting. */
+    private static String textWithTopBitSet() {
+        for (int i = 0; ; i++) {
+            String text = "Ada wrote notes " + i + ".";
+            if (ContentHash.of(text).charAt(0) >= '8') {
+                return text;
+            }
+        }
+    }
+
+    @Test
     void aTombstoneForgetsTheDocumentAndARecordThisReaderCannotTakeSendsIt() {
         held(draft("Ada wrote notes."), 10);
         topic.accept(null, new byte[] {1}, null, 11);
@@ -195,6 +254,8 @@ class PublishedDocumentsTest {
 
     private static final String DOCS = "sac.documents";
     private static final String CATALOG = "sac.anchor-caches";
+    private static final String DLQ = "sac.documents.dlq";
+    private static final PublishedDocuments.Topics TOPICS = new PublishedDocuments.Topics(DOCS, CATALOG, DLQ);
 
     private static MockConsumer<byte[], byte[]> consumer(Map<String, Integer> partitions) {
         MockConsumer<byte[], byte[]> c = new MockConsumer<>(OffsetResetStrategy.NONE);
@@ -224,7 +285,7 @@ class PublishedDocumentsTest {
                     catalogValue("a", 10, "Ada wrote notes.")));
         });
         List<long[]> progress = new ArrayList<>();
-        PublishedDocuments read = PublishedDocuments.read(c, "broker:9092", DOCS, CATALOG, DocumentLimits.defaults(),
+        PublishedDocuments read = PublishedDocuments.read(c, "broker:9092", TOPICS, DocumentLimits.defaults(),
                 Set.of("a"), Duration.ofSeconds(5), (done, total) -> progress.add(new long[] {done, total}));
         assertTrue(read.unchanged(draft("Ada wrote notes.")));
         assertTrue(read.catalogFound());
@@ -237,7 +298,7 @@ class PublishedDocumentsTest {
     void aMissingCatalogIsReportedAndAnEmptyTopicEndsAtOnce() throws Exception {
         MockConsumer<byte[], byte[]> c = consumer(Map.of(DOCS, 1));
         c.updateEndOffsets(Map.of(new TopicPartition(DOCS, 0), 0L));
-        PublishedDocuments read = PublishedDocuments.read(c, "broker:9092", DOCS, CATALOG, DocumentLimits.defaults(),
+        PublishedDocuments read = PublishedDocuments.read(c, "broker:9092", TOPICS, DocumentLimits.defaults(),
                 Set.of("a"), Duration.ofSeconds(5), (done, total) -> { });
         assertFalse(read.catalogFound());
         assertEquals(0, read.documents());
@@ -248,7 +309,7 @@ class PublishedDocumentsTest {
         MockConsumer<byte[], byte[]> c = consumer(Map.of(DOCS, 1, CATALOG, 1));
         c.updateEndOffsets(Map.of(new TopicPartition(DOCS, 0), 3L, new TopicPartition(CATALOG, 0), 0L));
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> PublishedDocuments.read(c, "broker:9092",
-                DOCS, CATALOG, DocumentLimits.defaults(), Set.of("a"), Duration.ofMillis(300), (done, total) -> { }));
+                TOPICS, DocumentLimits.defaults(), Set.of("a"), Duration.ofMillis(300), (done, total) -> { }));
         assertTrue(e.getMessage().contains("moved no further for --timeout 0s with 3 offsets left to read"), e.getMessage());
     }
 
@@ -258,7 +319,7 @@ class PublishedDocumentsTest {
         c.updateEndOffsets(Map.of(new TopicPartition(DOCS, 0), 1L, new TopicPartition(CATALOG, 0), 0L));
         c.setPollException(new TopicAuthorizationException(Set.of(DOCS)));
         PublishedDocuments.NotReadable e = assertThrows(PublishedDocuments.NotReadable.class, () -> PublishedDocuments.read(c,
-                "broker:9092", DOCS, CATALOG, DocumentLimits.defaults(), Set.of("a"), Duration.ofSeconds(5), (d, t) -> { }));
-        assertTrue(e.getMessage().startsWith("may not read " + DOCS + " and " + CATALOG), e.getMessage());
+                "broker:9092", TOPICS, DocumentLimits.defaults(), Set.of("a"), Duration.ofSeconds(5), (d, t) -> { }));
+        assertTrue(e.getMessage().startsWith("may not read " + DOCS + ", " + CATALOG + " and " + DLQ), e.getMessage());
     }
 }
