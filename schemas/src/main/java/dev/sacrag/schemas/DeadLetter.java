@@ -19,6 +19,14 @@ import java.util.function.Function;
 public record DeadLetter(String docId, long version, String contentHash, Optional<String> modelId, String reason,
                          String message) {
 
+    public DeadLetter {
+        java.util.Objects.requireNonNull(docId, "docId");
+        java.util.Objects.requireNonNull(contentHash, "contentHash");
+        java.util.Objects.requireNonNull(modelId, "modelId");
+        java.util.Objects.requireNonNull(reason, "reason");
+        java.util.Objects.requireNonNull(message, "message");
+    }
+
     /** Whether it stands for {@code model}: its own refusal, or one of a version bad for every model. */
     public boolean standsFor(String model) {
         return modelId.map(model::equals).orElse(true);

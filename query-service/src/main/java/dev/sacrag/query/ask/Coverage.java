@@ -6,6 +6,7 @@ import dev.sacrag.query.catalog.Refusals;
 import dev.sacrag.query.retrieval.DocumentIndex;
 import dev.sacrag.query.retrieval.IndexedDoc;
 
+import dev.sacrag.schemas.DeadLetter;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -35,7 +36,7 @@ public record Coverage(int documents, int compressed, int stale, int refused) {
     public static Coverage of(DocumentIndex index, Catalog catalog, Refusals refusals, String modelId) {
         Coverage c = of(index, catalog, modelId);
         Set<String> refused = new HashSet<>();
-        for (Refusals.Refusal r : refusals.all()) {
+        for (DeadLetter r : refusals.all()) {
             Optional<IndexedDoc> live = index.find(r.docId());
             if (live.isPresent() && live.get().version() > r.version()) {
                 refusals.forgetBefore(r.docId(), live.get().version());

@@ -3,11 +3,11 @@ package dev.sacrag.query.ask;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.query.catalog.Refusals;
-import dev.sacrag.query.catalog.Refusals.Refusal;
 import dev.sacrag.query.retrieval.DocumentIndex;
 import dev.sacrag.query.retrieval.IndexedDoc;
 import dev.sacrag.query.retrieval.ScoredDoc;
 
+import dev.sacrag.schemas.DeadLetter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,7 +37,7 @@ public final class DocumentChooser {
      * @param hits whether anything in the tenant matched at all
      * @param skippedTooLong whether a matching document was skipped because it did not fit
      */
-    record Retrieval(List<Chosen> chosen, List<String> uncompressed, List<Refusal> refused, boolean hits,
+    record Retrieval(List<Chosen> chosen, List<String> uncompressed, List<DeadLetter> refused, boolean hits,
                      boolean skippedTooLong) {
 
         List<Chosen> orThrow(String tenant) {
@@ -56,7 +56,7 @@ public final class DocumentChooser {
             }
             throw new QueryException(NOT_COMPRESSED, "the documents matching the question are not compressed: "
                     + (uncompressed.isEmpty() ? "" : uncompressed + " not yet; ")
-                    + refused.stream().map(r -> "'" + r.docId() + "' v" + r.version() + " " + r.why())
+                    + refused.stream().map(r -> "'" + r.docId() + "' v" + r.version() + " " + Refusals.why(r))
                             .collect(Collectors.joining("; "))
                     + " (publish a refused document again once fixed; 'sac docs refused' lists the refusals)");
         }
@@ -98,7 +98,7 @@ public final class DocumentChooser {
         List<ScoredDoc> hits = index.search(tenant, question, Math.max(4 * topK, topK + 16));
         List<Chosen> chosen = new ArrayList<>();
         List<String> uncompressed = new ArrayList<>();
-        List<Refusal> refused = new ArrayList<>();
+        List<DeadLetter> refused = new ArrayList<>();
         boolean skippedTooLong = false;
         long tokens = 0;
         for (ScoredDoc hit : hits) {
@@ -146,7 +146,7 @@ public final class DocumentChooser {
     }
 
     /** A compressor's refusal of the document's live version and text for the model, if any. */
-    private Optional<Refusal> refusal(IndexedDoc doc) {
+    private Optional<DeadLetter> refusal(IndexedDoc doc) {
         return refusals == null ? Optional.empty()
                 : index.contentHash(doc).flatMap(hash -> refusals.of(doc.docId(), doc.version(), hash, modelId));
     }

@@ -22,6 +22,7 @@ import dev.sacrag.query.recompress.RecompressRequests;
 import dev.sacrag.query.retrieval.DocumentIndex;
 import dev.sacrag.query.retrieval.IndexedDoc;
 
+import dev.sacrag.schemas.DeadLetter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -351,10 +352,10 @@ public final class QueryEngine {
         return new QueryException(UNKNOWN_DOCUMENT, "document '" + docId + "' is unknown in tenant '" + tenant + "'");
     }
 
-    static QueryException notCompressed(IndexedDoc doc, String modelId, Optional<Refusals.Refusal> refusal) {
+    static QueryException notCompressed(IndexedDoc doc, String modelId, Optional<DeadLetter> refusal) {
         if (refusal.isPresent()) {
             return new QueryException(NOT_COMPRESSED, "document '" + doc.docId() + "' v" + doc.version() + " was "
-                    + refusal.get().why() + "; it is not compressed for model " + modelId + ": " + refusal.get().remedy()
+                    + Refusals.why(refusal.get()) + "; it is not compressed for model " + modelId + ": " + Refusals.remedy(refusal.get())
                     + " ('sac docs refused' lists the refusals)");
         }
         return new QueryException(NOT_COMPRESSED, "document '" + doc.docId() + "' v" + doc.version()

@@ -48,7 +48,7 @@ public final class RefusalFeed implements TopicFollower.Handler {
     boolean apply(ConsumerRecord<byte[], byte[]> r) {
         Optional<DeadLetter> letter = DeadLetter.read(r.key(), r.value(), name -> header(r, name).orElse(null),
                 documentsTopic, codec);
-        letter.ifPresent(d -> refusals.add(new Refusals.Refusal(d.docId(), d.version(), d.contentHash(), d.modelId(),
+        letter.ifPresent(d -> refusals.add(new DeadLetter(d.docId(), d.version(), d.contentHash(), d.modelId(),
                 d.reason(), BadDocumentException.shorten(d.message(), MAX_MESSAGE_CHARS))));
         return letter.isPresent();
     }

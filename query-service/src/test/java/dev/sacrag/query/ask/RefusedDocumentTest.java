@@ -4,6 +4,7 @@ import dev.sacrag.query.EngineRig;
 import dev.sacrag.query.FakeAnswerer;
 import dev.sacrag.query.catalog.Refusals;
 import dev.sacrag.schemas.ContentHash;
+import dev.sacrag.schemas.DeadLetter;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -29,8 +30,8 @@ class RefusedDocumentTest {
     }
 
     /** A refusal of {@code docId} v{@code version} with the text {@link #TOO_LONG}. */
-    private static Refusals.Refusal tooLarge(String docId, long version, Optional<String> model) {
-        return new Refusals.Refusal(docId, version, ContentHash.of(TOO_LONG), model, "TOO_LARGE", "document " + docId
+    private static DeadLetter tooLarge(String docId, long version, Optional<String> model) {
+        return new DeadLetter(docId, version, ContentHash.of(TOO_LONG), model, "TOO_LARGE", "document " + docId
                 + " v" + version + " has 4100 tokens, limit 2048 (--max-doc-tokens)");
     }
 

@@ -3,6 +3,7 @@ package dev.sacrag.query.feed;
 import dev.sacrag.query.catalog.Refusals;
 import dev.sacrag.query.metrics.QueryMetrics;
 import dev.sacrag.schemas.ContentHash;
+import dev.sacrag.schemas.DeadLetter;
 import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.avro.DocumentEvent;
@@ -54,10 +55,10 @@ class RefusalFeedTest {
     void aDeadLetterOfTheDocumentsTopicIsARefusalOfTheVersionItHolds() {
         feed.handle(new FeedRecords("sac.documents.dlq").add("long", avro("long", 7), deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5))
                 .batch());
-        Refusals.Refusal r = refusals.of("long", 7, TEXT_HASH, MODEL).orElseThrow();
+        DeadLetter r = refusals.of("long", 7, TEXT_HASH, MODEL).orElseThrow();
         assertEquals(Optional.of(MODEL), r.modelId());
         assertEquals("refused by the compressor of model " + MODEL + ": TOO_LARGE (document has 4100 tokens, limit 2048"
-                + " (--max-doc-tokens))", r.why());
+                + " (--max-doc-tokens))", Refusals.why(r));
         assertEquals(Optional.empty(), refusals.of("long", 8, TEXT_HASH, MODEL), "a later version is not refused");
         assertEquals(Optional.empty(), refusals.of("long", 7, ContentHash.of("other"), MODEL), "nor other text");
         assertEquals(Optional.empty(), refusals.of("long", 7, TEXT_HASH, "ffffffffffff"), "another model may take it");
@@ -109,7 +110,7 @@ class RefusalFeedTest {
         assertEquals("ENGINE_OOM", refusals.of("x", 3, TEXT_HASH, MODEL).orElseThrow().reason());
         assertEquals(Optional.empty(), refusals.of("x", 2, TEXT_HASH, MODEL), "replayed out of order: the lower version is history");
         assertTrue(refusals.of("x", 2, TEXT_HASH, "ffffffffffff").isPresent(), "another model's refusal is its own");
-        assertTrue(refusals.of("x", 3, TEXT_HASH, MODEL).orElseThrow().remedy().contains("once the compressor has more memory"));
+        assertTrue(Refusals.remedy(refusals.of("x", 3, TEXT_HASH, MODEL).orElseThrow()).contains("once the compressor has more memory"));
         refusals.forget("x");
         assertEquals(0, refusals.all().size());
     }
