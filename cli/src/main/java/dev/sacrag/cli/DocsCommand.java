@@ -83,7 +83,9 @@ final class DocsCommand implements Runnable {
             description = {"List the documents the compressors refused, from the dead-letter topic: the latest refusal"
                     + " of each document per model, with its reason (TOO_LARGE: over the model's --max-doc-tokens;"
                     + " MALFORMED, EMPTY_TEXT: bad for every model; COMPRESSION_FAILED, ENGINE_OOM) and message."
-                    + " Documents deleted since (a tombstone in the documents topic) are left out unless --all.",
+                    + " Refusals that no longer stand are left out unless --all: of documents deleted since (a tombstone in"
+                    + " the documents topic), or published again since at a higher version (which a compressor took, or"
+                    + " refused anew: then that refusal is listed).",
                     "An ingest that exits 0 has published its documents; whether a compressor takes them is decided"
                     + " later, and a refused one stays 'not compressed' for its model. Fix it and publish it again."})
     static final class Refused implements Callable<Integer> {
@@ -96,6 +98,8 @@ final class DocsCommand implements Runnable {
         static final int MESSAGE_CHARS = 200;
         /** Before the message of a refusal of a document deleted since (--all). */
         static final String DELETED_MARK = "(deleted since) ";
+        /** Before the message of a refusal of a version published over since (--all), with the version now. */
+        static final String AGAIN_MARK = "(published again since: v%d) ";
 
         @picocli.CommandLine.Mixin
         KafkaOption kafka;
@@ -115,7 +119,8 @@ final class DocsCommand implements Runnable {
                 + " and those of documents bad for every model.")
         String model;
 
-        @Option(names = "--all", description = "Also list the refusals of documents deleted since, marked so.")
+        @Option(names = "--all", description = "Also list the refusals of documents deleted or published again since,"
+                + " marked so.")
         boolean all;
 
         @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
@@ -129,8 +134,9 @@ final class DocsCommand implements Runnable {
                     .filter(r -> model == null || r.standsFor(model))
                     .toList();
             long deleted = refusals.stream().filter(dev.sacrag.cli.warming.DeadLetterList.Refusal::deletedSince).count();
+            long again = refusals.stream().filter(r -> r.publishedAgain().isPresent()).count();
             List<dev.sacrag.cli.warming.DeadLetterList.Refusal> listed = all ? refusals
-                    : refusals.stream().filter(r -> !r.deletedSince()).toList();
+                    : refusals.stream().filter(r -> !r.past()).toList();
             java.io.PrintWriter out = spec.commandLine().getOut();
             String row = "%-40s %-12s %-18s %-20s  %s%n";
             out.printf(Locale.ROOT, row, "DOC", "MODEL", "REASON", "DEAD-LETTERED AT", "MESSAGE");
@@ -140,15 +146,22 @@ final class DocsCommand implements Runnable {
                 // key and message come from the topic, the message quoting the bad input: escaped
                 out.printf(Locale.ROOT, row, dev.sacrag.ingest.Printable.of(r.docId()), r.modelId().orElse("any"),
                         dev.sacrag.ingest.Printable.of(r.reason()), TIME.format(r.at()),
-                        (r.deletedSince() ? DELETED_MARK : "") + dev.sacrag.ingest.Printable.of(message));
+                        (r.deletedSince() ? DELETED_MARK : "")
+                                + (r.publishedAgain().isPresent() ? String.format(Locale.ROOT, AGAIN_MARK,
+                                        r.publishedAgain().getAsLong()) : "")
+                                + dev.sacrag.ingest.Printable.of(message));
             }
-            out.printf(Locale.ROOT, "%d refusal(s) in %s (the latest per document and model, as the topic keeps"
-                    + " them: a document published again since may have been compressed, 'sac docs list' says)%s%n",
-                    listed.size(), topic, deleted == 0 ? ""
-                            : all ? "; " + deleted + " of them of documents deleted since, marked " + DELETED_MARK.strip()
-                            : "; " + deleted + " refusal(s) of documents deleted since are not listed (--all lists them)");
+            out.printf(Locale.ROOT, "%d refusal(s) in %s (the latest per document and model)%s%s%n", listed.size(), topic,
+                    footer(deleted, "of documents deleted since", DELETED_MARK),
+                    footer(again, "of versions published again since", "(published again since)"));
             out.flush();
             return 0;
+        }
+
+        /** E.g. "; 2 refusal(s) of documents deleted since are not listed (--all lists them)". */
+        private String footer(long count, String what, String mark) {
+            return count == 0 ? "" : all ? "; " + count + " of them " + what + ", marked " + mark.strip()
+                    : "; " + count + " refusal(s) " + what + " are not listed (--all lists them)";
         }
     }
 

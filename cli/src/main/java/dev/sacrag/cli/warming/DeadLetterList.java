@@ -1,6 +1,8 @@
 package dev.sacrag.cli.warming;
 
+import dev.sacrag.schemas.DeadLetter;
 import dev.sacrag.schemas.DeadLetterHeaders;
+import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
@@ -18,7 +20,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * The documents the compressors refused, from the dead-letter topic: for each document (its
  * record key) and model, the latest refusal, and whether the documents topic has deleted the
- * document since. What an ingest that exited 0 cannot show (a document over the model's token
+ * document, or published a higher version of it, since. What an ingest that exited 0 cannot show (a document over the model's token
  * limit is refused by the compressor, not by ingest), and what a question about such a document
  * is told to look at.
  */
@@ -28,9 +30,16 @@ public final class DeadLetterList {
      * @param modelId the model that refused it; empty when it is bad for every model (malformed, empty, too many bytes)
      * @param at when it was dead-lettered
      * @param deletedSince the documents topic has deleted the document since (its refusal no longer matters)
+     * @param publishedAgain the higher version the documents topic holds now, where the refusal names its
+     *     version (a model's refusal, or a documents-topic record that decodes): the refusal is of an older text
      */
     public record Refusal(String docId, Optional<String> modelId, String reason, String message, Instant at,
-                          boolean deletedSince) {
+                          boolean deletedSince, java.util.OptionalLong publishedAgain) {
+
+        /** Whether it no longer stands for the document as it is now: deleted, or published again since. */
+        public boolean past() {
+            return deletedSince || publishedAgain.isPresent();
+        }
 
         /** Whether it stands for {@code model}: its own refusal, or one of a document bad for every model. */
         public boolean standsFor(String model) {
@@ -81,32 +90,42 @@ public final class DeadLetterList {
             throw new IllegalStateException(noTopic.getMessage() + " (the documents topic, which says what was deleted"
                     + " since: give the one the compressors read, --documents-topic)", noTopic);
         }
+        Map<String, LiveDocuments.Doc> live = docs.byId();
         List<Refusal> refusals = new ArrayList<>();
-        latest.values().forEach(letter -> refusals.add(letter.judged(docs)));
+        latest.values().forEach(letter -> refusals.add(letter.judged(docs, live)));
         return refusals;
     }
 
+    /** Decodes a dead letter's value where its headers do not name the version; only the version is asked: any limits do. */
+    private static final DocumentCodec CODEC = DocumentCodec.withDefaults();
+
     /**
      * A dead letter as read, before the documents topic is: its refusal, whether it kept its key
-     * (one dropped names no document to look up), and whether its record was read from the
-     * documents topic (a refusal of a recompress request was not).
+     * (one dropped names no document to look up), whether its record was read from the documents
+     * topic (a refusal of a recompress request was not), and the version it refused where it says.
      */
-    record Letter(Refusal refusal, boolean keyed, boolean fromDocuments) {
+    record Letter(Refusal refusal, boolean keyed, boolean fromDocuments, java.util.OptionalLong version) {
 
         static Letter of(ConsumerRecord<byte[], byte[]> r, String documentsTopic) {
             String docId = r.key() == null ? "(key dropped: " + header(r, DeadLetterHeaders.KEY_DROPPED).orElse("?") + " bytes)"
                     : new String(r.key(), StandardCharsets.UTF_8);
             Refusal refusal = new Refusal(docId, header(r, DeadLetterHeaders.MODEL),
                     header(r, DeadLetterHeaders.ERROR_REASON).orElse("?"), header(r, DeadLetterHeaders.ERROR_MESSAGE).orElse(""),
-                    Instant.ofEpochMilli(r.timestamp()), false);
+                    Instant.ofEpochMilli(r.timestamp()), false, java.util.OptionalLong.empty());
+            java.util.OptionalLong version = DeadLetter.read(r.key(), r.value(), name -> header(r, name).orElse(null),
+                    documentsTopic, CODEC).map(d -> java.util.OptionalLong.of(d.version())).orElse(java.util.OptionalLong.empty());
             return new Letter(refusal, r.key() != null,
-                    header(r, DeadLetterHeaders.SOURCE_TOPIC).filter(documentsTopic::equals).isPresent());
+                    header(r, DeadLetterHeaders.SOURCE_TOPIC).filter(documentsTopic::equals).isPresent(), version);
         }
 
-        Refusal judged(LiveDocuments docs) {
+        /** @param live each live document at the version the compressor holds ({@link LiveDocuments#byId}) */
+        Refusal judged(LiveDocuments docs, Map<String, LiveDocuments.Doc> live) {
             Refusal r = refusal;
-            return new Refusal(r.docId(), r.modelId(), r.reason(), r.message(), r.at(),
-                    keyed && docs.deleted(r.docId(), fromDocuments));
+            boolean deleted = keyed && docs.deleted(r.docId(), fromDocuments);
+            LiveDocuments.Doc now = deleted || version.isEmpty() ? null : live.get(r.docId());
+            java.util.OptionalLong again = now != null && now.version() > version.getAsLong()
+                    ? java.util.OptionalLong.of(now.version()) : java.util.OptionalLong.empty();
+            return new Refusal(r.docId(), r.modelId(), r.reason(), r.message(), r.at(), deleted, again);
         }
     }
 
