@@ -348,44 +348,55 @@ final class TrainCommand implements Runnable {
                         + "for scripts/gpu/train_sac.py, the same training in PyTorch on a GPU.")
         Path exportExamples;
 
-        /** --lora-targets with "all" spelled out. */
+        /**
+         * --lora-targets with "all" spelled out; a name that is no projection is a usage error here,
+         * before the model loads: the trainer meets it only after the data is tokenised.
+         */
         private List<String> loraTargets() {
-            if (!loraTargets.contains("all")) {
-                return loraTargets;
+            List<String> known = Arrays.stream(LowRank.Target.values()).map(LowRank.Target::hfName).toList();
+            if (loraTargets.contains("all")) {
+                if (loraTargets.size() > 1) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--lora-targets '"
+                            + String.join(",", loraTargets) + "': 'all' stands alone (it already names every projection)");
+                }
+                return known;
             }
-            if (loraTargets.size() > 1) {
-                throw new IllegalArgumentException("--lora-targets: 'all' stands alone (it already names every projection)");
+            for (String target : loraTargets) {
+                if (!known.contains(target)) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--lora-targets: '" + target
+                            + "' is not one of all, " + String.join(", ", known));
+                }
             }
-            return Arrays.stream(LowRank.Target.values()).map(LowRank.Target::hfName).toList();
+            return loraTargets;
         }
 
         @Override
         public Integer call() throws Exception {
+            // usage errors (exit 2) naming the flag, before the model is looked for and the data read
             if (ratios.stream().anyMatch(r -> r < 1)) {
-                throw new IllegalArgumentException("--ratio must be at least 1 each, got " + ratios);
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ratio must be at least 1 each, got "
+                        + ratios);
             }
-            if (batch < 1 || trainContexts < 1 || questionsPerExample < 1) {
-                throw new IllegalArgumentException("--batch, --train-contexts and --questions-per-example must be at least 1,"
-                        + " got " + batch + ", " + trainContexts + " and " + questionsPerExample);
-            }
+            UsageChecks.requireAtLeastOne(spec, "--batch", batch);
+            UsageChecks.requireAtLeastOne(spec, "--train-contexts", trainContexts);
+            UsageChecks.requireAtLeastOne(spec, "--questions-per-example", questionsPerExample);
             if (!VARIANTS.contains(variant)) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--variant '" + variant
                         + "' is not one of " + String.join(", ", VARIANTS));
             }
             if ("sac".equals(name) && !"sac".equals(variant)) {
-                throw new IllegalArgumentException("--name sac is the package's sac adapter, which the pipeline and "
-                        + "sac eval read as variant sac; train " + variant + " into another --name (default: "
-                        + variant + ")");
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--name sac is the package's sac "
+                        + "adapter, which the pipeline and sac eval read as variant sac; train " + variant
+                        + " into another --name (default: " + variant + ")");
             }
+            UsageChecks.requireShare(spec, "--continuation-share", continuationShare);
+            if (textShare != null) {
+                UsageChecks.requireShare(spec, "--text-share", textShare);
+            }
+            List<String> targets = loraTargets();
             if (SacSpec.NAMES_VARIANT.equals(variant) && exportExamples != null) {
                 throw new IllegalArgumentException("--variant " + SacSpec.NAMES_VARIANT + " trains here only: "
                         + "scripts/gpu/train_sac.py places uniform anchors");
-            }
-            if (!(continuationShare >= 0 && continuationShare <= 1)) {
-                throw new IllegalArgumentException("--continuation-share must be in [0, 1], got " + continuationShare);
-            }
-            if (textShare != null && !(textShare >= 0 && textShare <= 1)) {
-                throw new IllegalArgumentException("--text-share must be in [0, 1], got " + textShare);
             }
             if (lr2Decay && exportExamples != null) {
                 throw new IllegalArgumentException("--lr2-decay applies to training here; scripts/gpu/train_sac.py "
@@ -406,7 +417,7 @@ final class TrainCommand implements Runnable {
             List<String> text = MrqaJsonl.read(data.resolve("text-train.jsonl")).stream().map(MrqaRecord::context).toList();
             SacSpec spec = SacSpec.paperDefaults(variant, ratios, rank, Fingerprints.baseModel(paths.base()))
                     .withAnswerPrompt(answerPrompt != null ? answerPrompt : BasePrompts.answerPrompt(paths.base()))
-                    .withLoraTargets(loraTargets());
+                    .withLoraTargets(targets);
             try (Transformer base = Transformer.load(paths.base()); TextTokenizer tok = TextTokenizer.load(paths.base())) {
                 System.err.println("tokenising training data ...");
                 long bos = base.config().bosTokenId();

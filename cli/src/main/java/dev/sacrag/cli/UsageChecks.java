@@ -21,6 +21,13 @@ final class UsageChecks {
         }
     }
 
+    /** A share or probability: from 0 to 1, NaN refused too. */
+    static void requireShare(CommandLine.Model.CommandSpec spec, String flag, double value) {
+        if (!(value >= 0 && value <= 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " must be in [0, 1], got " + value);
+        }
+    }
+
     /** The model shape --shape names (random weights of a real model's shape), checked before any is written. */
     static ModelShape shape(CommandLine.Model.CommandSpec spec, String value) {
         try {

@@ -25,10 +25,35 @@ class MlCommandInputTest {
     }
 
     @Test
+    void trainSacRefusesAValueOutOfRangeAsAUsageErrorBeforeTheModelIsLookedFor() {
+        // no model folder exists here: each flag is refused before one is looked for or the data read
+        String[][] cases = {
+            {"--ratio must be at least 1 each, got [4, 0]", "--ratio", "4,0"},
+            {"--batch must be >= 1, got 0", "--batch", "0"},
+            {"--train-contexts must be >= 1, got 0", "--train-contexts", "0"},
+            {"--questions-per-example must be >= 1, got 0", "--questions-per-example", "0"},
+            {"--continuation-share must be in [0, 1], got 1.5", "--continuation-share", "1.5"},
+            {"--text-share must be in [0, 1], got -0.1", "--text-share", "-0.1"},
+            {"--text-share must be in [0, 1], got NaN", "--text-share", "NaN"},
+            {"--lora-targets 'all,k_proj': 'all' stands alone", "--lora-targets", "all,k_proj"},
+            {"--lora-targets: 'qproj' is not one of all, q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj",
+                "--lora-targets", "qproj,v_proj"},
+        };
+        for (String[] c : cases) {
+            usageError(c[0], "train", "sac", "--model", "no-model", c[1], c[2]);
+        }
+    }
+
+    @Test
+    void trainSacRefusesTheNameSacForAnotherVariantAsAUsageError() {
+        // --name sac is the package's adapter, read as variant sac by the pipeline and eval
+        usageError("--name sac is the package's sac adapter, which the pipeline and sac eval read as variant sac; train"
+                + " sac-causal into another --name (default: sac-causal)", "train", "sac", "--model", "no-model",
+                "--name", "sac", "--variant", "sac-causal");
+    }
+
+    @Test
     void trainRefusesSizesBelowOne() {
-        refused("--ratio must be at least 1 each, got [4, 0]", "train", "sac", "--ratio", "4,0");
-        refused("--batch, --train-contexts and --questions-per-example must be at least 1, got 0", "train", "sac",
-                "--batch", "0");
         refused("--steps, --batch-tokens and --train-contexts must be at least 1", "train", "base", "--steps", "0");
         refused("--vocab at least 259", "train", "base", "--vocab", "100");
         // no --data folder exists here: the value is refused before any data is read or a tokenizer trained
