@@ -44,6 +44,12 @@ final class TrainCommand implements Runnable {
                     + "(language modelling on text + QA with the full context in the prompt).",
                     "Writes OUT/base (Hugging Face folder); checkpoints and logs go to OUT/train (resumable)."})
     static final class Base implements Callable<Integer> {
+        /** The smallest tokenizer: every byte and the special tokens, no merges. */
+        static final int MIN_VOCAB = 256 + RandomModelWriter.SPECIAL_TOKENS.size();
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
         @Option(names = "--data", defaultValue = RepoPaths.DATA, description = "Folder from 'sac data build' (default ${DEFAULT-VALUE}).")
         Path data;
 
@@ -151,13 +157,17 @@ final class TrainCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (steps < 1 || batchTokens < 1 || trainContexts < 1 || vocab < 259) {
-                throw new IllegalArgumentException("--steps, --batch-tokens and --train-contexts must be at least 1 and"
-                        + " --vocab at least 259 (256 bytes and 3 special tokens), got " + steps + ", " + batchTokens
-                        + ", " + trainContexts + " and " + vocab);
+            // usage errors (exit 2) naming the flag, before the data is read and a tokenizer trained
+            UsageChecks.requireAtLeastOne(spec, "--steps", steps);
+            UsageChecks.requireAtLeastOne(spec, "--batch-tokens", batchTokens);
+            UsageChecks.requireAtLeastOne(spec, "--train-contexts", trainContexts);
+            if (vocab < MIN_VOCAB) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--vocab must be >= " + MIN_VOCAB
+                        + " (256 bytes and " + RandomModelWriter.SPECIAL_TOKENS.size() + " special tokens), got " + vocab);
             }
-            if (!packing.equals("single") && !packing.equals("packed")) {   // before the data is read and a tokenizer trained
-                throw new IllegalArgumentException("--qa-packing must be single or packed, got '" + packing + "'");
+            if (!packing.equals("single") && !packing.equals("packed")) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--qa-packing '" + packing
+                        + "' is not one of single, packed");
             }
             Path work = out.resolve("train");
             Files.createDirectories(work);

@@ -53,11 +53,18 @@ class MlCommandInputTest {
     }
 
     @Test
-    void trainRefusesSizesBelowOne() {
-        refused("--steps, --batch-tokens and --train-contexts must be at least 1", "train", "base", "--steps", "0");
-        refused("--vocab at least 259", "train", "base", "--vocab", "100");
-        // no --data folder exists here: the value is refused before any data is read or a tokenizer trained
-        refused("--qa-packing must be single or packed, got 'pack'", "train", "base", "--qa-packing", "pack");
+    void trainBaseRefusesAValueOutOfRangeAsAUsageErrorBeforeReadingTheData() {
+        // no --data folder exists here: each flag is refused before any data is read or a tokenizer trained
+        String[][] cases = {
+            {"--steps must be >= 1, got 0", "--steps", "0"},
+            {"--batch-tokens must be >= 1, got 0", "--batch-tokens", "0"},
+            {"--train-contexts must be >= 1, got -1", "--train-contexts", "-1"},
+            {"--vocab must be >= 259 (256 bytes and 3 special tokens), got 100", "--vocab", "100"},
+            {"--qa-packing 'pack' is not one of single, packed", "--qa-packing", "pack"},
+        };
+        for (String[] c : cases) {
+            usageError(c[0], "train", "base", "--data", "no-data", "--out", "no-out", c[1], c[2]);
+        }
     }
 
     @Test
