@@ -61,9 +61,8 @@ final class CompressBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (tokens < 1 || repeat < 1) {
-            throw new IllegalArgumentException("--tokens and --repeat must be >= 1");
-        }
+        UsageChecks.requireAtLeastOne(spec, "--tokens", tokens);
+        UsageChecks.requireAtLeastOne(spec, "--repeat", repeat);
         ModelShape s = UsageChecks.shape(spec, shape);
         ModelPaths paths = ModelPaths.resolve(TtftBench.randomPackage(s), null);
         try (SacEngine engine = SacEngine.load(paths.base(), paths.requireAdapter())) {

@@ -79,14 +79,14 @@ final class EngineBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (tokens < 1 || decode < 1 || repeat < 1) {
-            throw new IllegalArgumentException("--tokens, --decode and --repeat must be >= 1");
+        UsageChecks.requireAtLeastOne(spec, "--tokens", tokens);
+        UsageChecks.requireAtLeastOne(spec, "--decode", decode);
+        UsageChecks.requireAtLeastOne(spec, "--repeat", repeat);
+        if (threads != null) {
+            UsageChecks.requireAtLeastOne(spec, "--threads", threads);
         }
         ModelShape s = UsageChecks.shape(spec, shape);
         if (threads != null) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be >= 1");
-            }
             System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(threads)); // read when the engine starts
         }
         int nThreads = threads != null ? threads

@@ -116,6 +116,22 @@ class MlCommandInputTest {
     }
 
     @Test
+    void benchCompressAndEngineRefuseACountBelowOneAsAUsageErrorBeforeAnyModelIsWritten() {
+        // an unknown --shape too: the count is refused first, before a random model would be written
+        String[][] cases = {
+            {"compress", "--tokens", "0"},
+            {"compress", "--repeat", "-1"},
+            {"engine", "--tokens", "0"},
+            {"engine", "--decode", "0"},
+            {"engine", "--repeat", "0"},
+            {"engine", "--threads", "0"},
+        };
+        for (String[] c : cases) {
+            usageError(c[1] + " must be >= 1, got " + c[2], "bench", c[0], "--shape", "no-shape", c[1], c[2]);
+        }
+    }
+
+    @Test
     void modelRandomChecksItsNumbersBeforeWritingAnything() throws Exception {
         java.nio.file.Path out = java.nio.file.Files.createTempDirectory("random-model");
         try {
