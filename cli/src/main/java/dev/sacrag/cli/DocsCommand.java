@@ -194,7 +194,8 @@ final class DocsCommand implements Runnable {
         boolean dryRun;
 
         @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "2m", converter = Durations.class,
-                description = "Give up reading a topic to its end after this long (default ${DEFAULT-VALUE}).")
+                description = "Give up reading a topic to its end after this long (default ${DEFAULT-VALUE}); a broker"
+                        + " that does not answer is waited for this long, at most 30s.")
         Duration timeout;
 
         @CommandLine.Mixin
@@ -210,8 +211,10 @@ final class DocsCommand implements Runnable {
             }
             java.io.PrintWriter out = spec.commandLine().getOut();
             dev.sacrag.kvstore.RedisTarget target = redis.target();
+            // a broker's answer is waited for --timeout, or 30 s when that is longer (it bounds reading a topic)
             dev.sacrag.cli.warming.BlobSweep.Settings s = new dev.sacrag.cli.warming.BlobSweep.Settings(
-                    topics.bootstrapServers(), topics.documents, topics.catalog, Optional.ofNullable(tenant), grace, dryRun);
+                    dev.sacrag.cli.warming.Brokers.within(topics.bootstrapServers(), timeout), topics.documents,
+                    topics.catalog, Optional.ofNullable(tenant), grace, dryRun);
             dev.sacrag.cli.warming.BlobSweep.Summary summary;
             try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
                     dev.sacrag.kvstore.KvStoreConfig.of(target))) {

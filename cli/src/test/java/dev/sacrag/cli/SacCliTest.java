@@ -168,6 +168,16 @@ class SacCliTest {
         assertTrue(list.err().contains("no broker at 127.0.0.1:1 answered about topic sac.anchor-caches within 2s"), list.err());
     }
 
+    /** Nothing listens at 127.0.0.1:1: a broker's answer is waited for --timeout (at most 30 s), where it took 30 s. */
+    @Test
+    void docsSweepWithNoBrokerFailsWithinItsTimeout() {
+        try (dev.sacrag.stack.RedisServer redis = dev.sacrag.stack.RedisServer.launch()) {   // the sweep connects to Redis first
+            PipelineRig.failsWithin20s("no broker at 127.0.0.1:1 answered about topic sac.documents within 2s",
+                    List.of("docs", "sweep", "--dry-run"), "--bootstrap-servers", "127.0.0.1:1", "--timeout", "2s",
+                    "--redis", redis.url());
+        }
+    }
+
     @Test
     void aQueryServiceSettingOutOfRangeIsAUsageError() {
         Run r = run("query-service", "--port", "-1");

@@ -60,12 +60,13 @@ public final class BlobSweep {
     static final int BATCH = 500;
 
     /**
+     * @param brokers where the topics are, and how long a broker's answer about each is waited for
      * @param tenant only this tenant's blobs (every tenant's when empty)
      * @param grace how long a swept blob lives on (PEXPIRE ... LT: an earlier expiry stays), so a
      *     reader that resolved it before the sweep still finds it
      * @param dryRun judge and count, change nothing
      */
-    public record Settings(String bootstrapServers, String documentsTopic, String catalogTopic, Optional<String> tenant,
+    public record Settings(Brokers brokers, String documentsTopic, String catalogTopic, Optional<String> tenant,
                            Duration grace, boolean dryRun) {
     }
 
@@ -219,8 +220,8 @@ public final class BlobSweep {
         Map<Verdict, Long> counts = new EnumMap<>(Verdict.class);
         long[] unparsable = {0};
         long expiring = 0;
-        try (TopicScan documents = new TopicScan(s.bootstrapServers(), s.documentsTopic(), "sac-docs-sweep");
-             CatalogWatch watch = CatalogWatch.open(s.bootstrapServers(), s.catalogTopic(), readTimeout)) {
+        try (TopicScan documents = new TopicScan(s.brokers(), s.documentsTopic(), "sac-docs-sweep");
+             CatalogWatch watch = CatalogWatch.open(s.brokers(), s.catalogTopic(), readTimeout)) {
             documents.readToEnd(docs::apply, readTimeout);
             Catalog catalog = watch.catalog();
             List<CatalogEntry> entries = catalog.entries(Optional.empty());

@@ -12,8 +12,9 @@ public record Brokers(String bootstrapServers, Duration timeout) {
 
     /**
      * For a command whose --timeout bounds a longer run (warm's: every document compressed, 30
-     * minutes by default): that timeout when shorter than a scan's wait for a topic's partitions
-     * ({@link TopicScan#METADATA_TIMEOUT}), else that wait.
+     * minutes by default; docs sweep's: reading a topic to its end, 2 minutes): that timeout when
+     * shorter than a scan's wait for a topic's partitions ({@link TopicScan#METADATA_TIMEOUT}),
+     * else that wait.
      */
     public static Brokers within(String bootstrapServers, Duration runTimeout) {
         Duration answer = TopicScan.METADATA_TIMEOUT;

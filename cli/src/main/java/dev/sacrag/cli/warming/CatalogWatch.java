@@ -32,10 +32,6 @@ final class CatalogWatch implements AutoCloseable {
         this.scan = scan;
     }
 
-    static CatalogWatch open(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
-        return open(new TopicScan(bootstrapServers, topic, "sac-warm-catalog"), timeout);
-    }
-
     /** @param brokers where, and how long a broker's answer about the topic is waited for ({@code timeout}: its reading) */
     static CatalogWatch open(Brokers brokers, String topic, Duration timeout) throws TimeoutException {
         return open(new TopicScan(brokers, topic, "sac-warm-catalog"), timeout);

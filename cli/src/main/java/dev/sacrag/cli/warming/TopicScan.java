@@ -31,14 +31,11 @@ final class TopicScan implements AutoCloseable {
     private final Map<TopicPartition, Long> ends;
 
     /**
+     * Waiting {@code brokers.timeout()} for the topic's partitions, a broker's answer.
+     *
      * @throws NoSuchTopic when the topic does not exist
-     * @throws IllegalStateException when no broker answers at {@code bootstrapServers}
+     * @throws IllegalStateException when no broker answers at {@code brokers.bootstrapServers()}
      */
-    TopicScan(String bootstrapServers, String topic, String clientId) {
-        this(bootstrapServers, topic, clientId, METADATA_TIMEOUT);
-    }
-
-    /** Waiting {@code brokers.timeout()} for the topic's partitions, a broker's answer. */
     TopicScan(Brokers brokers, String topic, String clientId) {
         this(brokers.bootstrapServers(), topic, clientId, brokers.timeout());
     }
