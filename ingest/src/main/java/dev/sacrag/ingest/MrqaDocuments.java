@@ -40,15 +40,16 @@ final class MrqaDocuments {
                 return;
             }
             contexts[0]++;
-            readContext(json, where, header, out);
+            // the source names the file absolutely: where (for messages) as the user spelled it
+            readContext(json, where, file.source() + where.substring(file.display().length()), header, out);
         });
         if (whole && contexts[0] == 0) {
             out.skip(new Skipped(file.display(), SkipReason.EMPTY_FILE, "no MRQA contexts"));
         }
     }
 
-    private static void readContext(JsonObject json, String where, Map<String, String> header, BatchCollector out)
-            throws BadDocumentException, BadSourceException {
+    private static void readContext(JsonObject json, String where, String source, Map<String, String> header,
+                                    BatchCollector out) throws BadDocumentException, BadSourceException {
         String context = string(json, "context");
         String docId = DocIds.forContext(context, out.tenant());
         List<Question> questions = questions(json, docId);
@@ -56,7 +57,7 @@ final class MrqaDocuments {
             out.skip(new Skipped(where, SkipReason.DUPLICATE_CONTEXT, "same text as document " + docId));
         } else {
             DocumentDraft draft = new DocumentDraft(docId, out.tenant(), OptionalLong.empty(),
-                    header.get("dataset"), context, where, header);
+                    header.get("dataset"), context, source, header);
             if (!out.add(where, draft)) {
                 return; // the document was not published: its questions could never be answered
             }

@@ -49,7 +49,7 @@ final class TextDocuments {
         String fileName = file.path().getFileName().toString();
         String title = file.format() == SourceFormat.MD ? markdownTitle(text).orElse(fileName) : fileName;
         out.add(file.display(), new DocumentDraft(docId, out.tenant(), OptionalLong.empty(), title, text,
-                file.display(), Map.of()));
+                file.source(), Map.of()));
     }
 
     /** The first ATX ({@code # Title}) or setext (underlined) heading outside code fences. */

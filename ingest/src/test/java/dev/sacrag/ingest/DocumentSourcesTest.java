@@ -579,4 +579,27 @@ class DocumentSourcesTest {
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
+
+    /** sac ingest leaves out what the topic holds as it is, source included: one folder is one source, however named. */
+    @Test
+    void aDocumentsSourceIsItsFilesAbsolutePathHoweverTheFolderIsSpelled() throws Exception {
+        Files.createDirectories(dir.resolve("docs/sub"));
+        Files.writeString(dir.resolve("docs/sub/a.md"), "# A\n\nText.");
+        Files.writeString(dir.resolve("docs/dev.jsonl"), """
+                {"header": {"dataset": "X", "mrqa_split": "dev"}}
+                {"context": "Ada wrote notes.", "qas": [{"qid": "1", "question": "Who?", "answers": ["Ada"]}]}
+                """);
+        Path relative = Path.of("").toAbsolutePath().relativize(dir.resolve("docs"));
+        Path roundabout = dir.resolve("docs/sub/../../docs");
+        List<List<String>> seen = new java.util.ArrayList<>();
+        for (Path spelling : List.of(dir.resolve("docs"), relative, roundabout)) {
+            seen.add(sources.read(List.of(spelling), DocumentSources.Options.defaults()).documents().stream()
+                    .map(d -> d.docId() + " " + d.source()).sorted().toList());
+        }
+        assertEquals(seen.get(0), seen.get(1));
+        assertEquals(seen.get(0), seen.get(2));
+        assertTrue(seen.get(0).contains("sub/a " + dir.resolve("docs/sub/a.md").toAbsolutePath().normalize()), seen.get(0).toString());
+        assertTrue(seen.get(0).stream().anyMatch(l -> l.endsWith(" " + dir.resolve("docs/dev.jsonl").toAbsolutePath().normalize()
+                + ":2")), "an MRQA context's source is its file and line: " + seen.get(0));
+    }
 }
