@@ -28,6 +28,8 @@ import java.util.Optional;
  * emitted (docVersion, contentHash, redisKey, ...), i.e. what this model has compressed;</li>
  * <li>{@value CompressorTopology#DOCUMENTS_STORE}: docId → the latest valid document, so a
  * recompress request can rebuild a blob without re-reading the documents topic.</li>
+ * <li>{@value CompressorTopology#REFUSED_STORE} (documents only): docId → the version and text
+ * hash this model refused last, newer than what it compressed ({@link DocumentProcessor}).</li>
  * </ul>
  */
 abstract class CacheProcessor implements Processor<byte[], byte[], Object, Object> {
@@ -203,6 +205,11 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
     void deadLetterForModel(Record<byte[], byte[]> source, DocumentEvent doc, String reason, String message,
                             Throwable error) {
         deadLetter(source, reason, message, error, writer.modelId(), doc);
+        refused(doc);
+    }
+
+    /** This model refused {@code doc} (tokens, a failure, out of memory): the documents processor remembers it. */
+    void refused(DocumentEvent doc) {
     }
 
     private void deadLetter(Record<byte[], byte[]> source, String reason, String message, Throwable error,

@@ -20,13 +20,14 @@ import java.util.Map;
  * <pre>
  *   documents-source ──► compress-document ──┬─► catalog-sink      (catalog topic)
  *   recompress-source ─► recompress-request ─┴─► dead-letter-sink  (dead-letter topic)
- *              stores: compressed-docs, latest-documents (both processors)
+ *              stores: compressed-docs, latest-documents (both processors), refused-versions (documents)
  * </pre>
  *
  * Both sources feed one sub-topology, so partition p of the documents topic and partition p of
  * the recompress topic go to the same task: a recompress request (keyed by docId) finds the
  * document in that task's store. The changelog topics are named after the stores
- * ({@code <application.id>-compressed-docs-changelog}, {@code <application.id>-latest-documents-changelog}).
+ * ({@code <application.id>-compressed-docs-changelog}, {@code <application.id>-latest-documents-changelog},
+ * {@code <application.id>-refused-versions-changelog}).
  */
 public final class CompressorTopology {
 
@@ -38,6 +39,7 @@ public final class CompressorTopology {
     public static final String DEAD_LETTER_SINK = "dead-letter-sink";
     public static final String COMPRESSED_STORE = "compressed-docs";
     public static final String DOCUMENTS_STORE = "latest-documents";
+    public static final String REFUSED_STORE = "refused-versions";
 
     private CompressorTopology() {
     }
@@ -60,6 +62,8 @@ public final class CompressorTopology {
                 .withLoggingEnabled(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                         Integer.toString(maxStoredDocumentBytes(settings.limits())))),
                 COMPRESS_PROCESSOR, RECOMPRESS_PROCESSOR);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REFUSED_STORE),
+                Serdes.String(), Serdes.String()).withLoggingEnabled(Map.of()), COMPRESS_PROCESSOR);
         topology.addSink(CATALOG_SINK, topics.catalog(), new StringSerializer(),
                 CompressorSerdes.anchorCacheRecord().serializer(), COMPRESS_PROCESSOR, RECOMPRESS_PROCESSOR);
         topology.addSink(DEAD_LETTER_SINK, topics.deadLetter(), new ByteArraySerializer(), new ByteArraySerializer(),

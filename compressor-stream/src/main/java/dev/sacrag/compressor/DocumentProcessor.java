@@ -8,7 +8,9 @@ import dev.sacrag.schemas.Succession;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +27,11 @@ import java.util.Optional;
  * topic with its reason and the stream goes on.</li>
  * <li>Versions: older than the compressed one → skipped; the same version with other text →
  * skipped ("not newer", the producer reused a version); the same version and text → skipped
- * ("replayed").</li>
+ * ("replayed"). A version this model refused since (tokens, a failure, out of memory) counts
+ * as the document's in these rules as a compressed one does, as it does for the query service's
+ * index, which never learns of the refusal: a lower version, or the refused one with other text,
+ * is skipped, where it was compressed and then answered from beside the refused text the index
+ * searches. The refused version with the same text is tried again (a retry after ENGINE_OOM).</li>
  * <li>Same text as the compressed version and its blob still usable in Redis → no model work: the
  * blob moves to the new version's key and the catalog gets the new version ("already compressed"
  * means the store says so <em>and</em> the blob checks out). Otherwise → tokenize (over the
@@ -38,10 +44,46 @@ final class DocumentProcessor extends CacheProcessor {
     private static final Logger log = LoggerFactory.getLogger(DocumentProcessor.class);
 
     private final DocumentCodec codec;
+    /** docId → "version:contentHash" of the version this model refused last ({@link #update}). */
+    private KeyValueStore<String, String> refusedVersions;
 
     DocumentProcessor(AnchorCacheWriter writer, CompressorMetrics metrics, DocumentCodec codec) {
         super(writer, metrics);
         this.codec = codec;
+    }
+
+    @Override
+    public void init(ProcessorContext<Object, Object> context) {
+        super.init(context);
+        this.refusedVersions = context.getStateStore(CompressorTopology.REFUSED_STORE);
+    }
+
+    /** The version and text hash this model refused last; empty when none, or unreadable. */
+    private Optional<Refused> lastRefused(String docId) {
+        String v = refusedVersions.get(docId);
+        int at = v == null ? -1 : v.indexOf(':');
+        if (at <= 0) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new Refused(Long.parseLong(v.substring(0, at)), v.substring(at + 1)));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private record Refused(long version, String contentHash) {
+    }
+
+    @Override
+    void refused(DocumentEvent doc) {
+        refusedVersions.put(doc.getDocId(), doc.getVersion() + ":" + ContentHash.of(doc.getText()));
+    }
+
+    @Override
+    void emit(DocumentEvent doc, AnchorCacheRecord catalog, long timestamp) {
+        super.emit(doc, catalog, timestamp);
+        refusedVersions.delete(doc.getDocId());   // compressed at a version at least as new: the refusal is history
     }
 
     @Override
@@ -97,6 +139,17 @@ final class DocumentProcessor extends CacheProcessor {
      */
     private void update(DocumentEvent doc, Record<byte[], byte[]> record) {
         Optional<AnchorCacheRecord> previous = lastCompressed(doc.getDocId());
+        Optional<Refused> refused = lastRefused(doc.getDocId());
+        if (refused.isPresent() && previous.map(p -> p.getDocVersion() < refused.get().version()).orElse(true)) {
+            Succession s = Succession.of(doc.getVersion(), ContentHash.of(doc.getText()), refused.get().version(),
+                    refused.get().contentHash());
+            if (s == Succession.OLDER || s == Succession.CONFLICTING) {
+                metrics.skipped(s == Succession.OLDER ? "older" : "not-newer");
+                log.info("skipping document {} v{}: {} than the refused v{} (publish a higher version)", doc.getDocId(),
+                        doc.getVersion(), s == Succession.OLDER ? "older" : "not newer", refused.get().version());
+                return;
+            }
+        }
         RetryPolicy.Budget redis = writer.redisBudget();
         if (previous.isPresent()) {
             AnchorCacheRecord prev = previous.get();
@@ -146,6 +199,7 @@ final class DocumentProcessor extends CacheProcessor {
         // build wrote that this one cannot read would fail the task at every replay of this tombstone
         compressed.put(catalogKey(docId), null);
         documents.put(docId, null);
+        refusedVersions.delete(docId);
         emitTombstone(docId, timestamp);
         if (previous.isPresent()) {   // a tombstone for a document this model never compressed deletes nothing
             metrics.deleted();

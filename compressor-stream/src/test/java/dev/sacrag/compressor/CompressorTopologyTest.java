@@ -233,6 +233,36 @@ class CompressorTopologyTest {
         assertEquals(1, count("documents.skipped", "reason", "older"));
     }
 
+    /**
+     * The query service's index takes a refused version as the document's (it never learns of the
+     * refusal): a lower version, or the refused one with other text, compressed here would be
+     * answered from beside the refused text the index searches (found in live QA).
+     */
+    @Test
+    void aRefusedVersionCountsInTheVersionRulesAsACompressedOneDoes() {
+        publishAvro(doc("doc-1", 5, "short"));
+        publishAvro(doc("doc-1", 100, "w ".repeat(MAX_TOKENS)));   // refused: over the token limit
+        assertEquals(1, deadLetters.readRecordsToList().size());
+        publishAvro(doc("doc-1", 50, "a lower version, short"));
+        publishAvro(doc("doc-1", 100, "the refused version with other text"));
+        assertEquals(1, model.compressions(), "neither is compressed");
+        assertEquals(1, count("documents.skipped", "reason", "older"));
+        assertEquals(1, count("documents.skipped", "reason", "not-newer"));
+
+        publishAvro(doc("doc-1", 100, "w ".repeat(MAX_TOKENS)));   // the same again: tried again (a retry), refused again
+        assertEquals(1, deadLetters.readRecordsToList().size());
+        publishAvro(doc("doc-1", 101, "fixed"));
+        assertEquals(2, model.compressions());
+        assertEquals(101, catalog.readValuesToList().get(1).getDocVersion());
+        publishAvro(doc("doc-1", 60, "lower than the compressed 101"));
+        assertEquals(2, count("documents.skipped", "reason", "older"), "the compressed version rules again");
+
+        publishAvro(doc("doc-2", 9, "w ".repeat(MAX_TOKENS)));   // refused, never compressed
+        publish("doc-2", null, null);   // deleted: the refusal goes with it
+        publishAvro(doc("doc-2", 3, "a new life under a lower version"));
+        assertEquals(3, model.compressions(), "a deleted document's refusal does not stand for its next life");
+    }
+
     @Test
     void skipsTheCompressedVersionRepublishedWithOtherText() {
         publishAvro(doc("doc-1", 5, "original text"));
