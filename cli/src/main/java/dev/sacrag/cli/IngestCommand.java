@@ -49,7 +49,7 @@ import java.util.concurrent.Callable;
                         + " (and what a compressor refused or has not compressed yet). The read takes as long as the topics are large, whatever the run sends;"
                         + " --republish skips it and sends every document.",
                 "Progress on stderr, a summary line on stdout; exit 1 when a document failed, the questions could not be"
-                        + " written, or there was nothing to publish."})
+                        + " written, or the inputs hold no document (a run whose documents are all unchanged exits 0)."})
 final class IngestCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -193,6 +193,11 @@ final class IngestCommand implements Callable<Integer> {
         if (!published.catalogFound()) {
             err.println("ingest: note: the catalog topic " + catalogTopic + " does not exist: no document counts as"
                     + " compressed, so every one is sent (name the one in use with --catalog-topic)");
+        }
+        if (!published.deadLetterFound()) {
+            err.println("ingest: note: the dead-letter topic " + deadLetterTopic + " does not exist: no refusal is"
+                    + " known, so a document one model refused and another compressed is not sent again (name the one"
+                    + " in use with --dead-letter-topic)");
         }
         err.printf(Locale.ROOT, "ingest: read %s, %s and %s in %.1f s: %d of the run's %d documents are on the topic%n",
                 publishing.topic(), catalogTopic, deadLetterTopic, (System.nanoTime() - t0) / 1e9, published.documents(),

@@ -407,7 +407,7 @@ class PipelineEndToEndTest {
                     told = e.getStatus().getDescription();
                 }
                 assertTrue(told.startsWith("document 'long' v1 was refused by the compressor of model " + rig.modelId
-                        + ": TOO_LARGE") && told.contains("fix it and publish it again"), told);
+                        + ": TOO_LARGE (document long v1 has") && told.contains("split it into smaller documents"), told);
             }
             // the dead letter expires (the topic's retention), as deleteRecords does here: the document
             // now looks live and missing to warm --rebuild, and the compressor will refuse it again

@@ -54,13 +54,19 @@ public record IngestSummary(int published, List<Skipped> skipped, List<String> f
      * E.g. {@code ingest: published 120 documents (1.4 MiB) in 3.2 s (37.5 docs/s); skipped 2 (EMPTY_FILE 2); failed 0},
      * with {@code ; 30 unchanged (on the topic as they are: not sent)} after the rate when some were left out.
      */
+    /** E.g. 10.2 KiB, 1.4 MiB: a run of a few small files was "0.0 MiB". */
+    static String size(long bytes) {
+        return bytes < 1024 * 1024 ? String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0)
+                : String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+    }
+
     public String line() {
         double seconds = elapsed.toNanos() / 1e9;
         String skippedText = skipped.isEmpty() ? "skipped 0" : "skipped " + skipped.size() + " ("
                 + skippedByReason().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
                         .collect(Collectors.joining(", ")) + ")";
-        return String.format(Locale.ROOT, "ingest: published %d documents (%.1f MiB) in %.1f s (%.1f docs/s)%s; %s; failed %d%s",
-                published, bytes / (1024.0 * 1024.0), seconds, published / Math.max(seconds, 1e-9),
+        return String.format(Locale.ROOT, "ingest: published %d documents (%s) in %.1f s (%.1f docs/s)%s; %s; failed %d%s",
+                published, size(bytes), seconds, published / Math.max(seconds, 1e-9),
                 unchanged == 0 ? "" : "; " + unchanged + " unchanged (on the topic as they are: not sent)", skippedText,
                 failedDocuments, questions.size() == 0 ? "" : "; " + questions.size() + " questions");
     }

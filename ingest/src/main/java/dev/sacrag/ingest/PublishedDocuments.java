@@ -106,6 +106,7 @@ public final class PublishedDocuments {
     private final BinaryMessageDecoder<AnchorCacheRecord> catalogDecoder = SchemaHistory.anchorCacheRecordDecoder();
     private final Predicate<String> wanted;
     private boolean catalogFound;
+    private boolean deadLetterFound;
 
     /**
      * @param codec decodes documents as the compressor does (its limits)
@@ -152,6 +153,11 @@ public final class PublishedDocuments {
     /** Whether the catalog topic was there to read: without it no document counts as compressed, and all are sent. */
     public boolean catalogFound() {
         return catalogFound;
+    }
+
+    /** Whether the dead-letter topic was there to read: without it no refusal is known. */
+    public boolean deadLetterFound() {
+        return deadLetterFound;
     }
 
     /** Takes one record of the documents topic, in its partition's order; {@code value} null for a tombstone. */
@@ -305,7 +311,9 @@ public final class PublishedDocuments {
             published.catalogFound = !catalog.isEmpty();
             all.addAll(catalog);
             reading = topics.deadLetter();
-            all.addAll(partitions(consumer, topics.deadLetter(), timeout));   // none yet: nothing refused
+            List<TopicPartition> deadLetters = partitions(consumer, topics.deadLetter(), timeout);   // none yet: nothing refused
+            published.deadLetterFound = !deadLetters.isEmpty();
+            all.addAll(deadLetters);
             reading = topics.toString();
             readToEnd(consumer, all, timeout, progress, r -> {
                 if (r.topic().equals(topics.documents())) {

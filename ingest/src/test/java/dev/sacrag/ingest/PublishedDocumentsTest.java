@@ -274,10 +274,10 @@ class PublishedDocumentsTest {
 
     @Test
     void readTakesBothTopicsToTheirEndAndReportsOffsetsRead() throws Exception {
-        MockConsumer<byte[], byte[]> c = consumer(Map.of(DOCS, 2, CATALOG, 1));
+        MockConsumer<byte[], byte[]> c = consumer(Map.of(DOCS, 2, CATALOG, 1, DLQ, 1));
         byte[] doc = DocumentCodec.encodeAvro(draft("Ada wrote notes.").toEvent(10, Instant.EPOCH));
         c.updateEndOffsets(Map.of(new TopicPartition(DOCS, 0), 5L, new TopicPartition(DOCS, 1), 0L,
-                new TopicPartition(CATALOG, 0), 1L));
+                new TopicPartition(CATALOG, 0), 1L, new TopicPartition(DLQ, 0), 0L));
         c.schedulePollTask(() -> {
             // offsets 0-3 compacted away: the position still reaches the end
             c.addRecord(new ConsumerRecord<>(DOCS, 0, 4, "a".getBytes(UTF_8), doc));
@@ -289,6 +289,7 @@ class PublishedDocumentsTest {
                 Set.of("a"), Duration.ofSeconds(5), (done, total) -> progress.add(new long[] {done, total}));
         assertTrue(read.unchanged(draft("Ada wrote notes.")));
         assertTrue(read.catalogFound());
+        assertTrue(read.deadLetterFound());
         long[] last = progress.get(progress.size() - 1);
         assertEquals(6, last[0], "offsets, compacted gaps included: the bar ends full");
         assertEquals(6, last[1]);
@@ -301,6 +302,7 @@ class PublishedDocumentsTest {
         PublishedDocuments read = PublishedDocuments.read(c, "broker:9092", TOPICS, DocumentLimits.defaults(),
                 Set.of("a"), Duration.ofSeconds(5), (done, total) -> { });
         assertFalse(read.catalogFound());
+        assertFalse(read.deadLetterFound());
         assertEquals(0, read.documents());
     }
 

@@ -22,6 +22,8 @@ public final class Refusals {
             case "ENGINE_OOM" -> "publish it again once the compressor has more memory (sac ingest sends a refused document again)";
             case "COMPRESSION_FAILED" -> "the model failed on it: see the compressor's log, and publish it again"
                     + " once that is fixed";
+            case "TOO_LARGE" -> "split it into smaller documents, or raise the compressor's --max-doc-tokens (within"
+                    + " the model's positions), and publish it again";
             default -> "fix it and publish it again (with no version, or a higher one: the same version with"
                     + " other text is ignored)";
         };
@@ -29,8 +31,11 @@ public final class Refusals {
 
     /** E.g. {@code refused by the compressor of model 1a2b3c: TOO_LARGE (document d v3 has 4,100 tokens, ...)}. */
     public static String why(DeadLetter r) {
+        // a BadDocumentException's message starts with its reason: said once
+        String message = r.message().startsWith(r.reason() + ": ") ? r.message().substring(r.reason().length() + 2)
+                : r.message();
         return "refused by " + r.modelId().map(m -> "the compressor of model " + m).orElse("the compressors")
-                + ": " + r.reason() + (r.message().isEmpty() ? "" : " (" + r.message() + ")");
+                + ": " + r.reason() + (message.isEmpty() ? "" : " (" + message + ")");
     }
 
     private final Map<String, List<DeadLetter>> byDoc = new ConcurrentHashMap<>();

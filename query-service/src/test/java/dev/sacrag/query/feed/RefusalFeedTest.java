@@ -40,7 +40,7 @@ class RefusalFeedTest {
         put(h, DeadLetterHeaders.SOURCE_TOPIC, sourceTopic);
         put(h, DeadLetterHeaders.SOURCE_TIMESTAMP, Long.toString(sourceTimestamp));
         put(h, DeadLetterHeaders.ERROR_REASON, reason);
-        put(h, DeadLetterHeaders.ERROR_MESSAGE, "document has 4100 tokens, limit 2048 (--max-doc-tokens)");
+        put(h, DeadLetterHeaders.ERROR_MESSAGE, reason + ": document has 4100 tokens, limit 2048 (--max-doc-tokens)");
         if (model != null) {
             put(h, DeadLetterHeaders.MODEL, model);
         }
