@@ -22,7 +22,7 @@ import java.util.Optional;
  * document into a blob plus catalog record, and dead-lettering. Both read raw bytes, so a
  * record that cannot be decoded is still forwarded to the dead-letter topic byte for byte.
  *
- * <p>State kept per task (both stores changelogged, restored under exactly-once):
+ * <p>State kept per task (every store changelogged, restored under exactly-once):
  * <ul>
  * <li>{@value CompressorTopology#COMPRESSED_STORE}: catalog key → the last catalog record
  * emitted (docVersion, contentHash, redisKey, ...), i.e. what this model has compressed;</li>

@@ -27,11 +27,12 @@ import java.util.Optional;
  * topic with its reason and the stream goes on.</li>
  * <li>Versions: older than the compressed one → skipped; the same version with other text →
  * skipped ("not newer", the producer reused a version); the same version and text → skipped
- * ("replayed"). A version this model refused since (tokens, a failure, out of memory) counts
- * as the document's in these rules as a compressed one does, as it does for the query service's
- * index, which never learns of the refusal: a lower version, or the refused one with other text,
- * is skipped, where it was compressed and then answered from beside the refused text the index
- * searches. The refused version with the same text is tried again (a retry after ENGINE_OOM).</li>
+ * ("replayed"). A version this model refused since (too large to store, tokens, a failure, out
+ * of memory) counts as the document's in these rules as a compressed one does, as it does for the
+ * query service's index, which never learns of the refusal: the refused version with other text
+ * is skipped, where it was compressed into a catalog entry of that version whose text was not the
+ * one the index searches; a lower version is skipped too. The refused version with the same text
+ * is tried again (a retry after ENGINE_OOM).</li>
  * <li>Same text as the compressed version and its blob still usable in Redis → no model work: the
  * blob moves to the new version's key and the catalog gets the new version ("already compressed"
  * means the store says so <em>and</em> the blob checks out). Otherwise → tokenize (over the
@@ -77,13 +78,23 @@ final class DocumentProcessor extends CacheProcessor {
 
     @Override
     void refused(DocumentEvent doc) {
-        refusedVersions.put(doc.getDocId(), doc.getVersion() + ":" + ContentHash.of(doc.getText()));
+        // only a version that passed the rules is refused, so never lower than a marker in force; said anyway
+        if (lastRefused(doc.getDocId()).map(r -> r.version() <= doc.getVersion()).orElse(true)) {
+            refusedVersions.put(doc.getDocId(), doc.getVersion() + ":" + ContentHash.of(doc.getText()));
+        }
     }
 
     @Override
     void emit(DocumentEvent doc, AnchorCacheRecord catalog, long timestamp) {
         super.emit(doc, catalog, timestamp);
-        refusedVersions.delete(doc.getDocId());   // compressed at a version at least as new: the refusal is history
+        forgetRefusal(doc.getDocId());   // compressed at a version at least as new: the refusal is history
+    }
+
+    /** Drops the document's refusal marker, writing to the changelog only where there is one. */
+    private void forgetRefusal(String docId) {
+        if (refusedVersions.get(docId) != null) {
+            refusedVersions.put(docId, null);
+        }
     }
 
     @Override
@@ -96,7 +107,6 @@ final class DocumentProcessor extends CacheProcessor {
                 return;
             }
             doc = decode(docId, record);
-            requireStorable(doc);
         } catch (BadDocumentException e) {
             deadLetter(record, e.reason().name(), e);
             return;
@@ -151,9 +161,9 @@ final class DocumentProcessor extends CacheProcessor {
             }
         }
         RetryPolicy.Budget redis = writer.redisBudget();
+        String hash = ContentHash.of(doc.getText());
         if (previous.isPresent()) {
             AnchorCacheRecord prev = previous.get();
-            String hash = ContentHash.of(doc.getText());
             Succession succession = Succession.of(doc.getVersion(), hash, prev.getDocVersion(), prev.getContentHash());
             if (succession == Succession.OLDER) {
                 skip("older", doc, prev);
@@ -163,19 +173,30 @@ final class DocumentProcessor extends CacheProcessor {
                 skip("not-newer", doc, prev);
                 return;
             }
-            if (hash.equals(prev.getContentHash())) {   // restated, or a newer version of the same text
-                Optional<AnchorCacheRecord> reused = writer.reuse(doc, prev, redis);
-                if (reused.isPresent()) {
-                    if (reused.get().equals(prev)) {
-                        metrics.skipped("replayed");   // this very version again (a restart): nothing to do
-                    } else {
-                        metrics.deduplicated();
-                        emit(doc, reused.get(), record.timestamp());
-                    }
-                    return;
+        }
+        try {
+            // after the version rules (an older version is skipped, not dead-lettered) and before the
+            // store is written (a reuse writes it too); the index takes a document this refuses (the
+            // check is the compressor's own), so the refusal counts as above
+            requireStorable(doc);
+        } catch (BadDocumentException e) {
+            deadLetter(record, e.reason().name(), e);
+            refused(doc);
+            return;
+        }
+        if (previous.isPresent() && hash.equals(previous.get().getContentHash())) {   // restated, or a newer version of the same text
+            AnchorCacheRecord prev = previous.get();
+            Optional<AnchorCacheRecord> reused = writer.reuse(doc, prev, redis);
+            if (reused.isPresent()) {
+                if (reused.get().equals(prev)) {
+                    metrics.skipped("replayed");   // this very version again (a restart): nothing to do
+                } else {
+                    metrics.deduplicated();
+                    emit(doc, reused.get(), record.timestamp());
                 }
-                log.info("blob {} of {} is gone from Redis, compressing again", prev.getRedisKey(), doc.getDocId());
+                return;
             }
+            log.info("blob {} of {} is gone from Redis, compressing again", prev.getRedisKey(), doc.getDocId());
         }
         Optional<AnchorCacheWriter.Tokens> t = tokenize(doc, record);
         if (t.isEmpty() || !withinTokenLimit(doc, t.get(), record)) {
@@ -199,7 +220,7 @@ final class DocumentProcessor extends CacheProcessor {
         // build wrote that this one cannot read would fail the task at every replay of this tombstone
         compressed.put(catalogKey(docId), null);
         documents.put(docId, null);
-        refusedVersions.delete(docId);
+        forgetRefusal(docId);
         emitTombstone(docId, timestamp);
         if (previous.isPresent()) {   // a tombstone for a document this model never compressed deletes nothing
             metrics.deleted();

@@ -251,16 +251,52 @@ class CompressorTopologyTest {
 
         publishAvro(doc("doc-1", 100, "w ".repeat(MAX_TOKENS)));   // the same again: tried again (a retry), refused again
         assertEquals(1, deadLetters.readRecordsToList().size());
+        assertEquals(ContentHash.of("w ".repeat(MAX_TOKENS)), refusedMarker("doc-1").split(":")[1]);
         publishAvro(doc("doc-1", 101, "fixed"));
         assertEquals(2, model.compressions());
         assertEquals(101, catalog.readValuesToList().get(1).getDocVersion());
+        assertEquals(null, refusedMarker("doc-1"), "compressed at a higher version: the refusal is history");
         publishAvro(doc("doc-1", 60, "lower than the compressed 101"));
         assertEquals(2, count("documents.skipped", "reason", "older"), "the compressed version rules again");
 
         publishAvro(doc("doc-2", 9, "w ".repeat(MAX_TOKENS)));   // refused, never compressed
+        publishAvro(doc("doc-2", 8, "lower than the refused 9, nothing compressed"));
+        assertEquals(3, count("documents.skipped", "reason", "older"), "a refusal stands without a compressed version too");
         publish("doc-2", null, null);   // deleted: the refusal goes with it
+        assertEquals(null, refusedMarker("doc-2"));
         publishAvro(doc("doc-2", 3, "a new life under a lower version"));
         assertEquals(3, model.compressions(), "a deleted document's refusal does not stand for its next life");
+    }
+
+    /** The refused-versions marker of {@code docId}: "version:contentHash", or null. */
+    private String refusedMarker(String docId) {
+        org.apache.kafka.streams.state.KeyValueStore<String, String> store = driver.getKeyValueStore(CompressorTopology.REFUSED_STORE);
+        return store.get(docId);
+    }
+
+    @Test
+    void aVersionTooLargeToStoreIsRefusedAfterTheVersionRulesAndCountsAsRefused() {
+        driver.close();
+        DocumentLimits limits = new DocumentLimits(1 << 20, MAX_CHARS);
+        start(new CompressionSettings(limits, MAX_TOKENS, KvDtype.F32, Optional.empty(),
+                new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
+                Duration.ofSeconds(5), CompressorTopology.maxStoredDocumentBytes(limits), RETIRE_GRACE));
+        publishAvro(doc("doc-1", 5, "short text"));   // the text of controlTitled: v100 would be a reuse but for its store size
+        publishAvro(controlTitled(3));   // older: skipped, not dead-lettered
+        assertEquals(1, count("documents.skipped", "reason", "older"));
+        assertTrue(deadLetters.isEmpty(), "an older version is skipped before its stored form is measured");
+        publishAvro(controlTitled(100));
+        assertEquals("TOO_LARGE", header(deadLetters.readRecord().headers(), DeadLetterHeaders.ERROR_REASON));
+        publishAvro(doc("doc-1", 50, "lower than the refused 100"));
+        assertEquals(2, count("documents.skipped", "reason", "older"), "the index keeps v100: so does the compressor");
+        assertEquals(1, model.compressions());
+    }
+
+    /** doc-1 at {@code version} with a title of control characters: within the value limit, over the store's as JSON. */
+    private static DocumentEvent controlTitled(long version) {
+        DocumentEvent d = doc("doc-1", version, "short text");
+        d.setTitle("\u0001".repeat(600_000));
+        return d;
     }
 
     @Test
@@ -854,7 +890,7 @@ class CompressorTopologyTest {
         for (String name : List.of(CompressorTopology.DOCUMENTS_SOURCE, CompressorTopology.RECOMPRESS_SOURCE,
                 CompressorTopology.COMPRESS_PROCESSOR, CompressorTopology.RECOMPRESS_PROCESSOR,
                 CompressorTopology.CATALOG_SINK, CompressorTopology.DEAD_LETTER_SINK,
-                CompressorTopology.COMPRESSED_STORE, CompressorTopology.DOCUMENTS_STORE)) {
+                CompressorTopology.COMPRESSED_STORE, CompressorTopology.DOCUMENTS_STORE, CompressorTopology.REFUSED_STORE)) {
             assertTrue(described.contains(name), name + " missing in\n" + described);
         }
         assertFalse(described.contains("KSTREAM-") || described.contains("KTABLE-"), "generated names in\n" + described);
