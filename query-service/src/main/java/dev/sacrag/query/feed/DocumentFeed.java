@@ -63,7 +63,8 @@ public final class DocumentFeed implements TopicFollower.Handler {
             return;
         }
         try {
-            // as the compressor reads it: what it dead-letters is not indexed, or BM25 would match text never compressed
+            // as the compressor decodes it: what it dead-letters at decode is not indexed, or BM25 would match text
+            // never compressed (what it refuses later, for its tokens or stored size, is: a refusal, told to questions)
             DocumentEvent e = codec.decodeRecord(DocumentRules.docIdOfKey(r.key()), r.value(), contentType(r), r.timestamp());
             index.upsert(new IndexedDoc(e.getDocId(), e.getTenant(), e.getVersion(), e.getTitle()), e.getText());
             partitions.seen(e.getDocId(), r.partition());
