@@ -276,11 +276,7 @@ class CompressorTopologyTest {
 
     @Test
     void aVersionTooLargeToStoreIsRefusedAfterTheVersionRulesAndCountsAsRefused() {
-        driver.close();
-        DocumentLimits limits = new DocumentLimits(1 << 20, MAX_CHARS);
-        start(new CompressionSettings(limits, MAX_TOKENS, KvDtype.F32, Optional.empty(),
-                new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
-                Duration.ofSeconds(5), CompressorTopology.maxStoredDocumentBytes(limits), RETIRE_GRACE));
+        restartWithValuesOfAMebibyte();
         publishAvro(doc("doc-1", 5, "short text"));   // the text of controlTitled: v100 would be a reuse but for its store size
         publishAvro(controlTitled(3));   // older: skipped, not dead-lettered
         assertEquals(1, count("documents.skipped", "reason", "older"));
@@ -290,6 +286,19 @@ class CompressorTopologyTest {
         publishAvro(doc("doc-1", 50, "lower than the refused 100"));
         assertEquals(2, count("documents.skipped", "reason", "older"), "the index keeps v100: so does the compressor");
         assertEquals(1, model.compressions());
+    }
+
+    /**
+     * Starts the topology again with values of up to 1 MiB (the test's character limit kept): room
+     * for a value whose stored JSON form is over the store's changelog limit. Returns the limits.
+     */
+    private DocumentLimits restartWithValuesOfAMebibyte() {
+        driver.close();
+        DocumentLimits limits = new DocumentLimits(1 << 20, MAX_CHARS);
+        start(new CompressionSettings(limits, MAX_TOKENS, KvDtype.F32, Optional.empty(),
+                new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
+                Duration.ofSeconds(5), CompressorTopology.maxStoredDocumentBytes(limits), RETIRE_GRACE));
+        return limits;
     }
 
     /** doc-1 at {@code version} with a title of control characters: within the value limit, over the store's as JSON. */
@@ -521,11 +530,7 @@ class CompressorTopologyTest {
      */
     @Test
     void aDocumentTooLargeForTheLatestDocumentsStoreIsADeadLetterBeforeAnyModelWork() {
-        driver.close();
-        DocumentLimits limits = new DocumentLimits(1 << 20, MAX_CHARS);
-        start(new CompressionSettings(limits, MAX_TOKENS, KvDtype.F32, Optional.empty(),
-                new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
-                Duration.ofSeconds(5), CompressorTopology.maxStoredDocumentBytes(limits), RETIRE_GRACE));
+        DocumentLimits limits = restartWithValuesOfAMebibyte();
         DocumentEvent controls = doc("ctl", 1, "short text");
         controls.setTitle("\u0001".repeat(600_000));
         byte[] value = DocumentCodec.encodeAvro(controls);
@@ -547,12 +552,8 @@ class CompressorTopologyTest {
     /** The producer measures the whole changelog record: a JSON form just under the limit, with its key, is over it. */
     @Test
     void aStoredFormJustUnderTheLimitWhoseRecordIsOverItIsADeadLetter() {
-        driver.close();
-        DocumentLimits limits = new DocumentLimits(1 << 20, MAX_CHARS);
+        DocumentLimits limits = restartWithValuesOfAMebibyte();
         int limit = CompressorTopology.maxStoredDocumentBytes(limits);
-        start(new CompressionSettings(limits, MAX_TOKENS, KvDtype.F32, Optional.empty(),
-                new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
-                Duration.ofSeconds(5), limit, RETIRE_GRACE));
         DocumentEvent edge = doc("edge", 1, "short text");
         edge.setTitle("");
         int bare = DocumentCodec.encodeJson(edge).getBytes(StandardCharsets.UTF_8).length;
