@@ -129,8 +129,15 @@ final class DocsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<dev.sacrag.cli.warming.DeadLetterList.Refusal> refusals = dev.sacrag.cli.warming.DeadLetterList
-                    .read(kafka.bootstrapServers, topic, documentsTopic, timeout).stream()
+            Optional<List<dev.sacrag.cli.warming.DeadLetterList.Refusal>> read = dev.sacrag.cli.warming.DeadLetterList
+                    .read(kafka.bootstrapServers, topic, documentsTopic, timeout);
+            if (read.isEmpty()) {
+                spec.commandLine().getOut().printf(Locale.ROOT, "0 refusal(s): the dead-letter topic %s does not exist (no"
+                        + " compressor has refused anything yet, or name the one in use with --dead-letter-topic)%n", topic);
+                spec.commandLine().getOut().flush();
+                return 0;
+            }
+            List<dev.sacrag.cli.warming.DeadLetterList.Refusal> refusals = read.get().stream()
                     .filter(r -> model == null || r.standsFor(model))
                     .toList();
             long deleted = refusals.stream().filter(dev.sacrag.cli.warming.DeadLetterList.Refusal::deletedSince).count();

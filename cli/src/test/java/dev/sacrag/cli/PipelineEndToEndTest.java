@@ -445,6 +445,11 @@ class PipelineEndToEndTest {
                     rig.stack.bootstrapServers(), "--dead-letter-topic", dlq, "--documents-topic",
                     topics.compressor().documents(), "--model", "ffffffffffff"));
             assertTrue(otherModel.out().contains("0 refusal(s)"), "another model's compressor may take it: " + otherModel.out());
+            PipelineRig.Run noDeadLetters = PipelineRig.sac(List.of("docs", "refused", "--bootstrap-servers",
+                    rig.stack.bootstrapServers(), "--dead-letter-topic", "no-such.dlq"));
+            assertEquals(0, noDeadLetters.code(), noDeadLetters.out() + noDeadLetters.err());
+            assertTrue(noDeadLetters.out().contains("the dead-letter topic no-such.dlq does not exist"),
+                    "a mistyped name is not 'nothing refused': " + noDeadLetters.out());
             PipelineRig.Run noDocuments = PipelineRig.sac(List.of("docs", "refused", "--bootstrap-servers",
                     rig.stack.bootstrapServers(), "--dead-letter-topic", dlq, "--documents-topic", "no-such.documents"));
             assertEquals(1, noDocuments.code(), noDocuments.out() + noDocuments.err());

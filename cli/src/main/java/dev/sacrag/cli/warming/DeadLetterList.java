@@ -57,17 +57,17 @@ public final class DeadLetterList {
 
     /**
      * The latest refusal per document and model, in the order they were last refused, each saying
-     * whether {@code documentsTopic} has deleted its document since; none when the dead-letter
-     * topic does not exist.
+     * whether {@code documentsTopic} has deleted its document, or published it again, since; empty
+     * when the dead-letter topic does not exist (a mistyped name is not "nothing refused").
      */
-    public static List<Refusal> read(String bootstrapServers, String deadLetterTopic, String documentsTopic,
-                                     Duration timeout) throws TimeoutException {
+    public static Optional<List<Refusal>> read(String bootstrapServers, String deadLetterTopic, String documentsTopic,
+                                               Duration timeout) throws TimeoutException {
         Map<String, Letter> latest = new LinkedHashMap<>();
         TopicScan scan;
         try {
             scan = new TopicScan(bootstrapServers, deadLetterTopic, "sac-docs-refused", timeout);
         } catch (TopicScan.NoSuchTopic noTopic) {
-            return List.of();
+            return Optional.empty();
         }
         try (scan) {
             scan.readToEnd(r -> {
@@ -78,7 +78,7 @@ public final class DeadLetterList {
             }, timeout);
         }
         if (latest.isEmpty()) {
-            return List.of();
+            return Optional.of(List.of());
         }
         // read after the dead letters: every refused record is then one this read has seen, or
         // compacted away since
@@ -93,7 +93,7 @@ public final class DeadLetterList {
         Map<String, LiveDocuments.Doc> live = docs.byId();
         List<Refusal> refusals = new ArrayList<>();
         latest.values().forEach(letter -> refusals.add(letter.judged(docs, live)));
-        return refusals;
+        return Optional.of(refusals);
     }
 
     /** Decodes a dead letter's value where its headers do not name the version; only the version is asked: any limits do. */
