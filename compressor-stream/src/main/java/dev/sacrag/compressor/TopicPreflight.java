@@ -4,6 +4,7 @@ import dev.sacrag.schemas.CatalogKey;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -76,12 +78,39 @@ final class TopicPreflight {
             long deadLetterBytes = checkDeadLettersFit(topics, configs);
             brokerConfig(admin).ifPresent(broker -> checkSessionTimeout(sessionTimeout, broker));
             String changelog = applicationId + "-" + CompressorTopology.DOCUMENTS_STORE + "-changelog";
-            if (await(admin.listTopics().names(), "listing topics").contains(changelog)) {
+            Set<String> names = await(admin.listTopics().names(), "listing topics");
+            if (names.contains(changelog)) {
                 checkChangelogFits(changelog, configs(admin, changelog).get(changelog), storedDocumentBytes);
+                createRefusedChangelog(admin, applicationId, names, documents);
             }
             return deadLetterBytes;
         } finally {
             admin.close(Duration.ZERO); // an unreachable broker must not also delay the failure
+        }
+    }
+
+    /**
+     * An application id that ran a build from before the {@value CompressorTopology#REFUSED_STORE}
+     * store gets that store's changelog here, as Kafka Streams would create it (compacted, one
+     * partition per task: the documents topic's count): under a rolling upgrade the group's leader
+     * may still run the old build, whose assignor does not create it, and this build's tasks would
+     * then fail on a topic that is not there. A new application id is left to Streams.
+     */
+    private static void createRefusedChangelog(Admin admin, String applicationId, Set<String> names, int partitions) {
+        String refused = applicationId + "-" + CompressorTopology.REFUSED_STORE + "-changelog";
+        if (names.contains(refused)) {
+            return;
+        }
+        try {
+            await(admin.createTopics(List.of(new NewTopic(refused, Optional.of(partitions), Optional.empty())
+                    .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)))).all(),
+                    "creating " + refused);
+            log.info("created {} ({} partitions, compacted) for this build's store of refused versions", refused, partitions);
+        } catch (IllegalStateException e) {
+            if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                throw e;
+            }
+            // another instance of the application id made it first
         }
     }
 

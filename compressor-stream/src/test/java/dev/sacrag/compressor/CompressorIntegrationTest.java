@@ -482,6 +482,48 @@ class CompressorIntegrationTest {
         }
     }
 
+    /**
+     * An application id that ran a build from before the refused-versions store gets that store's
+     * changelog before Streams starts (a rolling upgrade's leader on the old build would not create
+     * it), and this build runs on it; a new application id is left to Streams.
+     */
+    @Test
+    void anApplicationIdFromBeforeTheRefusedStoreGetsItsChangelogAtStart() throws Exception {
+        CompressorTopics topics = createTopics("upgrade");
+        String refused = "upgrade-compressor-" + CompressorTopology.REFUSED_STORE + "-changelog";
+        int partitions;
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()))) {
+            partitions = admin.describeTopics(List.of(topics.documents())).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .get(topics.documents()).partitions().size();
+            // what the old build left: its stores' changelogs, not this one
+            stack.createTopics(TopicSpec.compacted("upgrade-compressor-" + CompressorTopology.DOCUMENTS_STORE + "-changelog")
+                    .withPartitions(partitions).withMaxMessageBytes(CompressorTopology.maxStoredDocumentBytes(
+                            config("upgrade").build().limits())), TopicSpec.compacted("upgrade-compressor-"
+                    + CompressorTopology.COMPRESSED_STORE + "-changelog").withPartitions(partitions));
+            int storedBytes = CompressorTopology.maxStoredDocumentBytes(config("upgrade").build().limits());
+            TopicPreflight.check(stack.bootstrapServers(), topics, "upgrade-compressor", storedBytes, Duration.ofSeconds(45));
+            // made by the check, before any Streams instance of this build could
+            var described = admin.describeTopics(List.of(refused)).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(partitions, described.get(refused).partitions().size());
+            var resource = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, refused);
+            assertEquals("compact", admin.describeConfigs(List.of(resource)).all().get(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .get(resource).get("cleanup.policy").value());
+            TopicPreflight.check(stack.bootstrapServers(), topics, "upgrade-compressor", storedBytes, Duration.ofSeconds(45));
+            // and Streams runs on it
+            try (CompressorApp app = CompressorApp.start(config("upgrade").build());
+                 DocumentPublisher publisher = publisher(topics)) {
+                publisher.publish(doc("upgraded", 1, text(2)));
+                publisher.flush();
+                awaitCatalog(topics, latest -> latest.get(key("upgraded")) != null);
+            }
+            // an application id that never ran: nothing made here, Streams makes its changelogs as it does the others
+            TopicPreflight.check(stack.bootstrapServers(), topics, "fresh-compressor", storedBytes, Duration.ofSeconds(45));
+            assertFalse(admin.listTopics().names().get(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .contains("fresh-compressor-" + CompressorTopology.REFUSED_STORE + "-changelog"));
+        }
+    }
+
     /** An adapter trained with capitalised words' tokens as anchors too gets them in its blobs, sized for them. */
     @Test
     void aNamesAdapterKeepsCapitalisedWordsAsAnchors() throws Exception {
