@@ -29,7 +29,15 @@ public record DeadLetter(String docId, long version, String contentHash, Optiona
 
     /** Whether it stands for {@code model}: its own refusal, or one of a version bad for every model. */
     public boolean standsFor(String model) {
-        return modelId.map(model::equals).orElse(true);
+        return standsFor(modelId, model);
+    }
+
+    /**
+     * The rule every reader of dead letters applies: a refusal naming no model (bad for every model:
+     * malformed, empty, too many bytes) stands for all, one naming a model for that model only.
+     */
+    public static boolean standsFor(Optional<String> refusedBy, String model) {
+        return refusedBy.map(model::equals).orElse(true);
     }
 
     /**

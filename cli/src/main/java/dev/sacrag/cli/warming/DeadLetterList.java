@@ -20,9 +20,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * The documents the compressors refused, from the dead-letter topic: for each document (its
  * record key) and model, the latest refusal, and whether the documents topic has deleted the
- * document, or published a higher version of it, since. What an ingest that exited 0 cannot show (a document over the model's token
- * limit is refused by the compressor, not by ingest), and what a question about such a document
- * is told to look at.
+ * document, or published a higher version of it, since. What an ingest that exited 0 cannot show
+ * (a document over the model's token limit is refused by the compressor, not by ingest), and what
+ * a question about such a document is told to look at.
  */
 public final class DeadLetterList {
 
@@ -43,13 +43,8 @@ public final class DeadLetterList {
 
         /** Whether it stands for {@code model}: its own refusal, or one of a document bad for every model. */
         public boolean standsFor(String model) {
-            return DeadLetterList.standsFor(modelId, model);
+            return DeadLetter.standsFor(modelId, model);
         }
-    }
-
-    /** The rule warming applies too: a dead letter naming no model stands for all. */
-    static boolean standsFor(Optional<String> refusedBy, String modelId) {
-        return refusedBy.map(modelId::equals).orElse(true);
     }
 
     private DeadLetterList() {

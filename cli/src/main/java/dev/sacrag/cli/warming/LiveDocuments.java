@@ -2,6 +2,7 @@ package dev.sacrag.cli.warming;
 
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.ContentHash;
+import dev.sacrag.schemas.DeadLetter;
 import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
@@ -165,7 +166,7 @@ final class LiveDocuments {
 
     /** Whether a dead letter stands for {@code modelId}: it names no model (bad for all) or this one. */
     static boolean refusedFor(ConsumerRecord<byte[], byte[]> deadLetter, String modelId) {
-        return DeadLetterList.standsFor(DeadLetterList.header(deadLetter, DeadLetterHeaders.MODEL), modelId);
+        return DeadLetter.standsFor(DeadLetterList.header(deadLetter, DeadLetterHeaders.MODEL), modelId);
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
