@@ -80,7 +80,12 @@ public final class DocumentFeed implements TopicFollower.Handler {
     }
 
     private static String contentType(ConsumerRecord<byte[], byte[]> r) {
-        Header h = r.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
+        return header(r, DocumentCodec.CONTENT_TYPE_HEADER);
+    }
+
+    /** A header of {@code r} as text; null when absent (the feeds' readers of headers share it). */
+    static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+        Header h = r.headers().lastHeader(name);
         return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 }

@@ -7,10 +7,6 @@ import dev.sacrag.schemas.DeadLetter;
 import dev.sacrag.schemas.DocumentCodec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.common.header.Header;
-
-import java.nio.charset.StandardCharsets;
-import java.util.Optional;
 
 /**
  * Applies the dead-letter topic to {@link Refusals}: each dead letter names the document version
@@ -39,22 +35,10 @@ public final class RefusalFeed implements TopicFollower.Handler {
     @Override
     public void handle(ConsumerRecords<byte[], byte[]> records) {
         for (ConsumerRecord<byte[], byte[]> r : records) {
-            apply(r);
+            DeadLetter.read(r.key(), r.value(), name -> DocumentFeed.header(r, name), documentsTopic, codec)
+                    .ifPresent(d -> refusals.add(new DeadLetter(d.docId(), d.version(), d.contentHash(), d.modelId(),
+                            d.reason(), BadDocumentException.shorten(d.message(), MAX_MESSAGE_CHARS))));
             metrics.feedRecord(r.topic(), true);   // one passed over is not bad: it has nothing to explain
         }
-    }
-
-    /** Whether {@code r} became a refusal. */
-    boolean apply(ConsumerRecord<byte[], byte[]> r) {
-        Optional<DeadLetter> letter = DeadLetter.read(r.key(), r.value(), name -> header(r, name).orElse(null),
-                documentsTopic, codec);
-        letter.ifPresent(d -> refusals.add(new DeadLetter(d.docId(), d.version(), d.contentHash(), d.modelId(),
-                d.reason(), BadDocumentException.shorten(d.message(), MAX_MESSAGE_CHARS))));
-        return letter.isPresent();
-    }
-
-    private static Optional<String> header(ConsumerRecord<byte[], byte[]> r, String name) {
-        Header h = r.headers().lastHeader(name);
-        return h == null || h.value() == null ? Optional.empty() : Optional.of(new String(h.value(), StandardCharsets.UTF_8));
     }
 }
