@@ -4,10 +4,12 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.CatalogKey;
+import dev.sacrag.schemas.ContentHash;
 import dev.sacrag.schemas.DeadLetter;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
 import dev.sacrag.schemas.SchemaHistory;
+import dev.sacrag.schemas.Succession;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import java.io.DataOutputStream;
@@ -61,41 +63,32 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * Sending a document that would have been left out costs a blob copy; leaving out one that
  * should have been sent loses an update, so every doubt sends.
  *
- * <p>Only the run's own documents are decoded and kept (digests, about 150 bytes each), but the
- * read costs what both topics hold: {@code --republish} skips it.
+ * <p>Only the run's own documents are decoded and kept (the version, tenant, text hash and a
+ * digest: a few hundred bytes each), but the read costs what the topics hold: {@code --republish}
+ * skips it.
  */
 public final class PublishedDocuments {
 
-    /** A document's standing record: its version and tenant, and digests (the first 128 bits of SHA-256) of its text and of all it says. */
-    private record Known(long version, String tenant, long textHigh, long textLow, long contentHigh, long contentLow) {
+    /**
+     * A document's standing record: its version and tenant, the {@link ContentHash} of its text (what
+     * the catalog and dead letters name), and a digest (the first 128 bits of SHA-256) of all it says.
+     */
+    private record Known(long version, String tenant, String textHash, long contentHigh, long contentLow) {
     }
 
     /**
-     * A version and text a catalog entry holds (and its tenant), or a dead letter refused (tenant
-     * null): the first 128 bits of the text's SHA-256; version -1 for an unreadable entry.
+     * A version and text (its {@link ContentHash}) a catalog entry holds, with its tenant, or a dead
+     * letter refused (tenant null); version -1 and no hash for an entry this build cannot read.
      */
-    private record Held(long version, String tenant, long textHigh, long textLow) {
-
-        /** From a {@link dev.sacrag.schemas.ContentHash} (hex); version -1 when it is not one. */
-        static Held of(long version, String tenant, String contentHash) {
-            if (contentHash == null || contentHash.length() < 32) {
-                return UNREADABLE;
-            }
-            try {
-                return new Held(version, tenant, Long.parseUnsignedLong(contentHash.substring(0, 16), 16),
-                        Long.parseUnsignedLong(contentHash.substring(16, 32), 16));
-            } catch (NumberFormatException e) {
-                return UNREADABLE;
-            }
-        }
+    private record Held(long version, String tenant, String textHash) {
 
         boolean holds(Known k) {
-            return version == k.version() && textHigh == k.textHigh() && textLow == k.textLow();
+            return version == k.version() && k.textHash().equals(textHash);
         }
     }
 
     /** Disagrees with any version: the document is sent. */
-    private static final Held UNREADABLE = new Held(-1, null, 0, 0);
+    private static final Held UNREADABLE = new Held(-1, null, null);
 
     private final Map<String, Known> known = new HashMap<>();
     /** docId, then modelId: the catalog's entries of the run's documents. */
@@ -182,15 +175,14 @@ public final class PublishedDocuments {
             known.remove(docId);
             return;
         }
-        long[] text = digest(event.getText());
+        String text = ContentHash.of(event.getText());
         Known before = known.get(docId);
-        if (before != null && (event.getVersion() < before.version() || (event.getVersion() == before.version()
-                && (text[0] != before.textHigh() || text[1] != before.textLow())))) {
+        if (before != null && !Succession.of(event.getVersion(), text, before.version(), before.textHash()).replaces()) {
             return;   // older, or a conflicting restatement: the first text of a version stands
         }
         long[] content = contentDigest(event.getTenant(), event.getTitle(), event.getText(), event.getSource(),
                 event.getMetadata());
-        known.put(docId, new Known(event.getVersion(), event.getTenant(), text[0], text[1], content[0], content[1]));
+        known.put(docId, new Known(event.getVersion(), event.getTenant(), text, content[0], content[1]));
     }
 
     /** Takes one record of the catalog topic (key {@code <docId>|<modelId>}); {@code value} null for a tombstone. */
@@ -214,7 +206,7 @@ public final class PublishedDocuments {
         Held h = UNREADABLE;
         try {
             AnchorCacheRecord r = catalogDecoder.decode(value);
-            h = Held.of(r.getDocVersion(), r.getTenant(), r.getContentHash());
+            h = new Held(r.getDocVersion(), r.getTenant(), r.getContentHash());
         } catch (IOException | RuntimeException e) {
             // an entry this build cannot read: the document is sent
         }
@@ -230,7 +222,7 @@ public final class PublishedDocuments {
         DeadLetter.read(key, value, header, documentsTopic, codec)
                 .filter(d -> wanted.test(d.docId()))
                 .ifPresent(d -> refused.computeIfAbsent(d.docId(), id -> new ArrayList<>())
-                        .add(Held.of(d.version(), null, d.contentHash())));
+                        .add(new Held(d.version(), null, d.contentHash())));
     }
 
     /** How often a read that gets nothing looks again. */
@@ -409,10 +401,6 @@ public final class PublishedDocuments {
                         + timeout.toSeconds() + "s with " + (total - done) + " offsets left to read");
             }
         }
-    }
-
-    private static long[] digest(String text) {
-        return firstBits(sha256().digest(text.getBytes(UTF_8)));
     }
 
     /** Every field ingest sends but the version and publish time, each length-prefixed (null apart from empty). */
