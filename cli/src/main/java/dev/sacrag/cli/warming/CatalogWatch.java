@@ -39,7 +39,7 @@ final class CatalogWatch implements AutoCloseable {
 
     /** Read once by a listing command: its --timeout bounds the wait for a broker too. */
     static CatalogWatch openWithin(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
-        return open(new TopicScan(bootstrapServers, topic, "sac-docs-list", timeout), timeout);
+        return open(new TopicScan(new Brokers(bootstrapServers, timeout), topic, "sac-docs-list"), timeout);
     }
 
     private static CatalogWatch open(TopicScan scan, Duration timeout) throws TimeoutException {

@@ -58,9 +58,10 @@ public final class DeadLetterList {
     public static Optional<List<Refusal>> read(String bootstrapServers, String deadLetterTopic, String documentsTopic,
                                                Duration timeout) throws TimeoutException {
         Map<String, Letter> latest = new LinkedHashMap<>();
+        Brokers brokers = new Brokers(bootstrapServers, timeout);   // a listing command: its --timeout bounds the wait for a broker too
         TopicScan scan;
         try {
-            scan = new TopicScan(bootstrapServers, deadLetterTopic, "sac-docs-refused", timeout);
+            scan = new TopicScan(brokers, deadLetterTopic, "sac-docs-refused");
         } catch (TopicScan.NoSuchTopic noTopic) {
             return Optional.empty();
         }
@@ -79,7 +80,7 @@ public final class DeadLetterList {
         // compacted away since
         LiveDocuments docs;
         try {
-            docs = LiveDocuments.read(new TopicScan(bootstrapServers, documentsTopic, "sac-docs-refused", timeout),
+            docs = LiveDocuments.read(new TopicScan(brokers, documentsTopic, "sac-docs-refused"),
                     DocumentLimits.defaults(), timeout);   // only which documents are deleted is asked: any limits do
         } catch (TopicScan.NoSuchTopic noTopic) {
             throw new IllegalStateException(noTopic.getMessage() + " (the documents topic, which says what was deleted"

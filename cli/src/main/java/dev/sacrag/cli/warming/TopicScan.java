@@ -40,11 +40,8 @@ final class TopicScan implements AutoCloseable {
         this(brokers.bootstrapServers(), topic, clientId, brokers.timeout());
     }
 
-    /**
-     * @param metadataTimeout how long to wait for the topic's partitions (a broker's answer): a listing
-     *     command's own --timeout, where 30 s would be long to learn that nothing listens
-     */
-    TopicScan(String bootstrapServers, String topic, String clientId, Duration metadataTimeout) {
+    /** @param metadataTimeout how long to wait for the topic's partitions (a broker's answer) */
+    private TopicScan(String bootstrapServers, String topic, String clientId, Duration metadataTimeout) {
         this(topic, new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.CLIENT_ID_CONFIG, clientId,
