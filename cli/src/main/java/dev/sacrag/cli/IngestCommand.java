@@ -112,7 +112,6 @@ final class IngestCommand implements Callable<Integer> {
         DocumentSources.Options options = sourceOptions();
         DocumentPublisher.Options publishing = publishingOptions();
         DocumentSources sources = DocumentSources.forPublishing(publishing);
-        long start = System.nanoTime();
         // read before connecting: a mistyped path or a bad line is the user's error, not the broker's;
         // the texts are read again as they are sent (a corpus larger than the heap is fine)
         DocumentSources.Scan scan = sources.scan(paths, options);
@@ -132,7 +131,7 @@ final class IngestCommand implements Callable<Integer> {
         boolean questionsWritten = batch.questions().size() == 0 || writeQuestions(batch.questions(), err);
         PublishedDocuments published = republish ? PublishedDocuments.none() : readTopics(scan, publishing, err);
         err.flush();
-        start = System.nanoTime();   // the rate is the publishing's
+        long start = System.nanoTime();   // the rate is the publishing's
         IngestSummary summary;
         try (DocumentPublisher publisher = DocumentPublisher.connect(target.bootstrapServers(), publishing)) {
             IngestRunner runner = IngestRunner.onConsole(sources, publisher);
