@@ -65,9 +65,7 @@ final class EvalCommand implements Callable<Integer> {
         if (limit != null && limit < 1) {
             throw new ParameterException(spec.commandLine(), "--limit must be at least 1, got " + limit);
         }
-        if (ratios.stream().anyMatch(r -> r < 1)) {
-            throw new ParameterException(spec.commandLine(), "--ratios must be at least 1 each, got " + ratios);
-        }
+        UsageChecks.requireEachAtLeastOne(spec, "--ratios", ratios);
         if (methods != null) {
             try {
                 Evaluator.requireKnown(methods);   // before the data is read and minutes of adapters load

@@ -383,10 +383,7 @@ final class TrainCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             // usage errors (exit 2) naming the flag, before the model is looked for and the data read
-            if (ratios.stream().anyMatch(r -> r < 1)) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ratio must be at least 1 each, got "
-                        + ratios);
-            }
+            UsageChecks.requireEachAtLeastOne(spec, "--ratio", ratios);
             UsageChecks.requireAtLeastOne(spec, "--batch", batch);
             UsageChecks.requireAtLeastOne(spec, "--train-contexts", trainContexts);
             UsageChecks.requireAtLeastOne(spec, "--questions-per-example", questionsPerExample);

@@ -21,6 +21,13 @@ final class UsageChecks {
         }
     }
 
+    /** A list of ratios (or counts) each at least 1, e.g. "--ratios must be at least 1 each, got [0]". */
+    static void requireEachAtLeastOne(CommandLine.Model.CommandSpec spec, String flag, java.util.List<Integer> values) {
+        if (values.stream().anyMatch(v -> v < 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " must be at least 1 each, got " + values);
+        }
+    }
+
     /** A share or probability: from 0 to 1, NaN refused too. */
     static void requireShare(CommandLine.Model.CommandSpec spec, String flag, double value) {
         if (!(value >= 0 && value <= 1)) {
