@@ -41,4 +41,14 @@ public final class RefusalFeed implements TopicFollower.Handler {
             metrics.feedRecord(r.topic(), true);   // one passed over is not bad: it has nothing to explain
         }
     }
+
+    /**
+     * A document's key carries one dead letter per refusing model: each adds to {@link Refusals}
+     * (which keeps the highest version per model), so a failed batch is applied again whole,
+     * where keeping the key's last record would drop the other models' refusals.
+     */
+    @Override
+    public boolean keepsLatestPerKey() {
+        return false;
+    }
 }

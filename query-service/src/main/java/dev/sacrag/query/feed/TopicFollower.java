@@ -53,6 +53,16 @@ public final class TopicFollower implements AutoCloseable {
     @FunctionalInterface
     public interface Handler {
         void handle(ConsumerRecords<byte[], byte[]> records);
+
+        /**
+         * Whether a key's last record replaces its earlier ones (a compacted topic's meaning), so a
+         * failed batch need only be applied again with each key's last record (see the follower's applyBatch).
+         * A handler that keeps several records of one key (the dead letters of one document from
+         * several models) answers false: every record of the batch is applied again.
+         */
+        default boolean keepsLatestPerKey() {
+            return true;
+        }
     }
 
     private final String topic;
@@ -188,7 +198,7 @@ public final class TopicFollower implements AutoCloseable {
                     ConsumerRecords<byte[], byte[]> records = c.poll(POLL);
                     failingSince = 0;
                     if (!records.isEmpty()) {
-                        handle(records);
+                        applyBatch(handler, topic, records);
                     }
                     if (!isCaughtUp() && reachedEnds(c, ends)) {
                         caughtUp.countDown();
@@ -245,18 +255,21 @@ public final class TopicFollower implements AutoCloseable {
      * record of the topic (nor become ready, when it happened while catching up).
      *
      * <p>A batch whose handler threw is applied again one record at a time, so that the records
-     * after the one it failed on are not lost (the consumer is already past them). The handlers
-     * keep the latest record per key, so only each key's last record of the batch is applied
+     * after the one it failed on are not lost (the consumer is already past them). For a handler
+     * that keeps the latest record per key, only each key's last record of the batch is applied
      * again, in the batch's order: applying the earlier ones again would take a key back to an
-     * older version for a moment. After an error (out of memory, a native library), the batch is
-     * not tried again: a model load that ran out of memory would only run out again.
+     * older version for a moment. A handler that keeps more than one record per key has every
+     * record applied again ({@link Handler#keepsLatestPerKey}). After an error (out of memory, a
+     * native library), the batch is not tried again: a model load that ran out of memory would
+     * only run out again.
      */
-    private void handle(ConsumerRecords<byte[], byte[]> records) {
+    static void applyBatch(Handler handler, String topic, ConsumerRecords<byte[], byte[]> records) {
         try {
             handler.handle(records);
         } catch (RuntimeException e) {
             log.error("applying {} record(s) of topic {} failed; applying them one at a time", records.count(), topic, e);
-            for (ConsumerRecord<byte[], byte[]> r : lastPerKey(records)) {
+            Iterable<ConsumerRecord<byte[], byte[]>> again = handler.keepsLatestPerKey() ? lastPerKey(records) : records;
+            for (ConsumerRecord<byte[], byte[]> r : again) {
                 try {
                     handler.handle(new ConsumerRecords<>(Map.of(new TopicPartition(r.topic(), r.partition()), List.of(r)),
                             Map.of()));

@@ -114,4 +114,34 @@ class RefusalFeedTest {
         refusals.forget("x");
         assertEquals(0, refusals.all().size());
     }
+
+    @Test
+    void aBatchThatFailsIsAppliedAgainWholeSoEveryModelsRefusalOfADocumentIsKept() {
+        // a dead letter under the document's key that fails to apply, then two models' refusals of that document:
+        // applied again key by key, only the key's last record (the second model's) would come back
+        TopicFollower.Handler failingOnFirst = new TopicFollower.Handler() {
+            @Override
+            public void handle(org.apache.kafka.clients.consumer.ConsumerRecords<byte[], byte[]> records) {
+                for (var r : records) {
+                    if (r.offset() == 0) {
+                        throw new IllegalStateException("a bug, on the first record");
+                    }
+                }
+                feed.handle(records);
+            }
+
+            @Override
+            public boolean keepsLatestPerKey() {
+                return feed.keepsLatestPerKey();
+            }
+        };
+        TopicFollower.applyBatch(failingOnFirst, "sac.documents.dlq", new FeedRecords("sac.documents.dlq")
+                .add("x", avro("x", 4), deadLetter(DOCUMENTS, MODEL, "COMPRESSION_FAILED", 5))
+                .add("x", avro("x", 3), deadLetter(DOCUMENTS, MODEL, "ENGINE_OOM", 5))
+                .add("x", avro("x", 3), deadLetter(DOCUMENTS, "ffffffffffff", "TOO_LARGE", 5))
+                .batch());
+        assertEquals("ENGINE_OOM", refusals.of("x", 3, TEXT_HASH, MODEL).orElseThrow().reason());
+        assertEquals("TOO_LARGE", refusals.of("x", 3, TEXT_HASH, "ffffffffffff").orElseThrow().reason());
+        assertEquals(2, refusals.all().size(), "the failing record is skipped: " + refusals.all());
+    }
 }
