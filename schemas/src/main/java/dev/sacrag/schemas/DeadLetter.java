@@ -45,7 +45,8 @@ public record DeadLetter(String docId, long version, String contentHash, Optiona
      * @param documentsTopic the documents topic: only its dead letters hold a document as their value
      * @return empty when the dead letter names no version this reader can tell: a record that never
      *     decoded (its readers skipped it too), a value left out for size without the headers, a
-     *     recompress request of an older compressor
+     *     recompress request of an older compressor, a JSON document naming no version in a dead
+     *     letter without the original record's time
      */
     public static Optional<DeadLetter> read(byte[] key, byte[] value, Function<String, String> header,
                                             String documentsTopic, DocumentCodec codec) {
@@ -71,8 +72,12 @@ public record DeadLetter(String docId, long version, String contentHash, Optiona
             return Optional.empty();
         }
         try {
-            // a JSON document naming no version has the original record's time, as the index and the compressor gave it
-            long sourceTimestamp = Long.parseLong(String.valueOf(header.apply(DeadLetterHeaders.SOURCE_TIMESTAMP)));
+            // a JSON document naming no version has the original record's time, as the index and the compressor
+            // gave it. A dead letter from before that header existed still tells an Avro document's version, or a
+            // JSON one's that names it: without the time, a JSON document naming none gets version -1, which
+            // validation refuses as negative, so it is passed over rather than given a version it never had
+            String timestamp = header.apply(DeadLetterHeaders.SOURCE_TIMESTAMP);
+            long sourceTimestamp = timestamp == null ? -1 : Long.parseLong(timestamp);
             DocumentEvent doc = codec.decodeRecord(docId, value, header.apply(DocumentCodec.CONTENT_TYPE_HEADER),
                     sourceTimestamp);
             return Optional.of(new DeadLetter(docId, doc.getVersion(), ContentHash.of(doc.getText()), model, reason, message));

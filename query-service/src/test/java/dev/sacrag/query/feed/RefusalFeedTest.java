@@ -88,16 +88,35 @@ class RefusalFeedTest {
     void deadLettersThatExplainNothingTheIndexHoldsArePassedOver() {
         Headers dropped = deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5);
         put(dropped, DeadLetterHeaders.VALUE_DROPPED, "9000000");
-        Headers noTime = deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5);
-        noTime.remove(DeadLetterHeaders.SOURCE_TIMESTAMP);
         feed.handle(new FeedRecords("sac.documents.dlq")
                 .add("a", avro("a", 1), deadLetter("sac.recompress", MODEL, "COMPRESSION_FAILED", 5))
                 .add("b", "not a document".getBytes(StandardCharsets.UTF_8), deadLetter(DOCUMENTS, null, "MALFORMED", 5))
                 .add("c", new byte[0], dropped)
-                .add("d", avro("d", 1), noTime)
                 .add(null, avro("e", 1), deadLetter(DOCUMENTS, null, "INVALID_FIELD", 5))
                 .batch());
         assertEquals(0, refusals.all().size(), refusals.all().toString());
+    }
+
+    @Test
+    void aDeadLetterWithoutTheRecordsTimeIsReadWhereTheDocumentNamesItsVersion() {
+        // written by a compressor from before the source-timestamp header
+        Headers avro = deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5);
+        avro.remove(DeadLetterHeaders.SOURCE_TIMESTAMP);
+        Headers json = deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5);
+        json.remove(DeadLetterHeaders.SOURCE_TIMESTAMP);
+        put(json, DocumentCodec.CONTENT_TYPE_HEADER, DocumentCodec.JSON_CONTENT_TYPE);
+        Headers unversioned = deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5);
+        unversioned.remove(DeadLetterHeaders.SOURCE_TIMESTAMP);
+        put(unversioned, DocumentCodec.CONTENT_TYPE_HEADER, DocumentCodec.JSON_CONTENT_TYPE);
+        feed.handle(new FeedRecords("sac.documents.dlq")
+                .add("d", avro("d", 4), avro)
+                .add("j", "{\"docId\":\"j\",\"version\":6,\"text\":\"x\"}".getBytes(StandardCharsets.UTF_8), json)
+                .add("u", "{\"docId\":\"u\",\"text\":\"x\"}".getBytes(StandardCharsets.UTF_8), unversioned)
+                .batch());
+        assertTrue(refusals.of("d", 4, TEXT_HASH, MODEL).isPresent(), "an Avro document names its version");
+        assertTrue(refusals.of("j", 6, ContentHash.of("x"), MODEL).isPresent(), "so does this JSON one");
+        assertEquals(2, refusals.all().size(), "a JSON document naming none had the record's time, unknown here: "
+                + refusals.all());
     }
 
     @Test
