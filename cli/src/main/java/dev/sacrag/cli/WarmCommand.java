@@ -347,9 +347,9 @@ final class WarmCommand implements Callable<Integer> {
         return s.complete() ? 0 : 1;
     }
 
-    /** A rollout that went past every live document and compressed none of them: the model is broken. */
+    /** A rollout that went past every live document and compressed none of those not deleted since: the model is broken. */
     static boolean nothingCompressed(ModelRollout.Summary s) {
-        return s.complete() && s.ready() == 0 && s.live() > 0;
+        return s.complete() && s.ready() == 0 && s.live() - s.deleted() > 0;
     }
 
     private int warmQueryServiceCache() throws InterruptedException {

@@ -108,17 +108,17 @@ class WarmCommandTest {
     @Test
     void aRebuildWhoseBlobsWentAgainSaysSoRatherThanTimedOut() {
         var lost = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 912, 912, 912, 825, List.of(),
-                List.of("demo-01", "demo-02"), java.time.Duration.ofSeconds(142), false, false, 0, 17_700_000, 0);
+                List.of("demo-01", "demo-02"), 0, java.time.Duration.ofSeconds(142), false, false, 0, 17_700_000, 0);
         List<String> lines = WarmCommand.rebuildProblems(lost, java.time.Duration.ofMinutes(30), "sac-compressor", java.util.Set.of());
         assertEquals(1, lines.size(), lines.toString());
         assertTrue(lines.get(0).contains("rebuilt, but missing from Redis again") && lines.get(0).contains("demo-01"),
                 lines.get(0));
-        var timedOut = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 1, List.of("a"), List.of("b"),
+        var timedOut = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 1, List.of("a"), List.of("b"), 0,
                 java.time.Duration.ofMinutes(30), false, false, 0, 0, 0);
         List<String> both = WarmCommand.rebuildProblems(timedOut, java.time.Duration.ofMinutes(30), "sac-compressor", java.util.Set.of());
         assertEquals(2, both.size(), both.toString());
         assertTrue(both.get(1).contains("not restored within 30m: a (is a compressor running model m1"), both.get(1));
-        var refused = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of("a"), List.of(),
+        var refused = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of("a"), List.of(), 0,
                 java.time.Duration.ofSeconds(5), false, true, 0, 0, 0);
         assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x", java.util.Set.of()).get(0).contains("refused"));
         // the group runs another model: it skipped the requests, which is not a refusal of the documents
@@ -129,16 +129,16 @@ class WarmCommandTest {
         assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x", java.util.Set.of("m1"))
                 .get(0).contains("refused by the compressor"), "the group's own model: refused it is");
         assertEquals(List.of(), WarmCommand.rebuildProblems(new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3,
-                3, List.of(), List.of(), java.time.Duration.ofSeconds(5), false, false, 0, 0, 0), java.time.Duration.ofMinutes(30), "x", java.util.Set.of()));
+                3, List.of(), List.of(), 0, java.time.Duration.ofSeconds(5), false, false, 0, 0, 0), java.time.Duration.ofMinutes(30), "x", java.util.Set.of()));
 
         // a Redis too small for the catalog's blobs evicts some to take the rebuilt ones: running again does not help
-        var evicting = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 20, List.of(), List.of("demo-03"),
+        var evicting = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 20, List.of(), List.of("demo-03"), 0,
                 java.time.Duration.ofSeconds(40), false, false, 40, 17_700_000, 8 << 20);
         List<String> full = WarmCommand.rebuildProblems(evicting, java.time.Duration.ofMinutes(30), "x", java.util.Set.of());
         assertTrue(full.get(0).startsWith("warm --rebuild: Redis evicted 40 keys while this ran to make room: the blobs do"
                 + " not all fit (the catalog's need 17,700,000 bytes, maxmemory is 8,388,608); raise its maxmemory"), full.get(0));
         assertTrue(full.get(1).contains("(evicted): demo-03") && !full.get(1).contains("run warm --rebuild again"), full.get(1));
-        var allRestored = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 39, List.of(), List.of(),
+        var allRestored = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 39, List.of(), List.of(), 0,
                 java.time.Duration.ofSeconds(40), false, false, 40, 17_700_000, 8 << 20);
         assertEquals(List.of(), WarmCommand.rebuildProblems(allRestored, java.time.Duration.ofMinutes(30), "x", java.util.Set.of()),
                 "evictions of other keys (allkeys-lru at work) do not fail a rebuild that restored everything");
@@ -148,12 +148,38 @@ class WarmCommandTest {
     void aRolloutThatCompressedNothingIsNotToBeActivated() {
         java.time.Duration t = java.time.Duration.ofSeconds(3);
         var broken = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "sac-compressor-9b30e925b639", 12, 0,
-                0, java.util.List.of("a", "b"), true, t);
+                0, java.util.List.of("a", "b"), true, java.util.List.of(), 0, t);
         assertTrue(WarmCommand.nothingCompressed(broken), "12 live, 0 compressed, all dead-lettered");
         var partly = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 12, 0, 11, java.util.List.of("a"),
-                true, t);
+                true, java.util.List.of(), 0, t);
         assertFalse(WarmCommand.nothingCompressed(partly), "a document too large for the model is not the model's fault");
-        var empty = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 0, 0, 0, java.util.List.of(), true, t);
+        var empty = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 0, 0, 0, java.util.List.of(), true, java.util.List.of(), 0, t);
         assertFalse(WarmCommand.nothingCompressed(empty), "no documents: nothing to compress");
+        var allDeleted = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 2, 0, 0, java.util.List.of(),
+                true, java.util.List.of(), 2, t);
+        assertFalse(WarmCommand.nothingCompressed(allDeleted), "both deleted while it ran: nothing left to compress");
+    }
+
+    /** "Not compressible" is said only of what a dead letter refused; the rest is not called complete. */
+    @Test
+    void aRolloutSaysWhatWasRefusedWhatWasDeletedAndWhatNothingExplains() {
+        java.time.Duration t = java.time.Duration.ofSeconds(3);
+        var refusedAndDeleted = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 0, 10,
+                java.util.List.of("long"), true, java.util.List.of(), 1, t);
+        assertTrue(refusedAndDeleted.complete());
+        assertEquals("warm --model: model m2: 10/12 live documents compressed (0 already were), 1 not compressible (see the"
+                + " dead-letter topic), 1 deleted while this ran in 3.0 s", refusedAndDeleted.line());
+        var unexplained = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 0, 10,
+                java.util.List.of("long", "odd"), true, java.util.List.of("odd"), 0, t);
+        assertFalse(unexplained.complete(), "went past a document without a record or a dead letter");
+        assertTrue(unexplained.line().contains(", 1 not compressible (see the dead-letter topic), 1 neither compressed nor"
+                + " dead-lettered (see the compressor's log)"), unexplained.line());
+        var timedOut = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 0, 10,
+                java.util.List.of("a", "b"), false, java.util.List.of(), 0, t);
+        assertFalse(timedOut.complete());
+        assertTrue(timedOut.line().contains(", 2 not compressed yet in"), "the timeout ended the wait: " + timedOut.line());
+        var rebuilt = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of(), List.of(), 1,
+                t, false, true, 0, 0, 0);
+        assertTrue(rebuilt.line().contains(", 2 restored, 1 deleted while this ran in"), rebuilt.line());
     }
 }

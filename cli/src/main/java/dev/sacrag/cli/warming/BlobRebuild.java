@@ -75,6 +75,8 @@ public final class BlobRebuild {
      * @param notRestored documents whose catalog record did not come back by the time waiting ended, sorted
      * @param lostAgain documents whose catalog record came back but whose blob was gone again by the
      *     end (Redis evicted it, or lost its data while this ran), sorted
+     * @param deleted missing documents the documents topic deleted while this ran (nothing to restore:
+     *     neither restored nor refused), counted where the compressor went past their requests
      * @param refused whether waiting ended because the compressor had processed every request (the
      *     documents not restored were refused), not because the timeout passed
      * @param evicted keys Redis evicted while this ran (to make room: the blobs do not all fit), when it says
@@ -82,13 +84,14 @@ public final class BlobRebuild {
      * @param maxMemory Redis's maxmemory (0 = no limit, or not known)
      */
     public record Summary(String modelId, int checked, int missing, int requested, int restored,
-                          List<String> notRestored, List<String> lostAgain, Duration elapsed, boolean verified,
+                          List<String> notRestored, List<String> lostAgain, int deleted, Duration elapsed, boolean verified,
                           boolean refused, long evicted, long catalogBytes, long maxMemory) {
 
         public String line() {
             return String.format(Locale.ROOT, "warm --rebuild: model %s: checked %d live documents, %d missing%s, "
-                    + "%d recompress requests, %d restored in %.1f s", modelId, checked, missing,
-                    verified ? " or unusable" : "", requested, restored, elapsed.toMillis() / 1000.0);
+                    + "%d recompress requests, %d restored%s in %.1f s", modelId, checked, missing,
+                    verified ? " or unusable" : "", requested, restored,
+                    deleted == 0 ? "" : ", " + deleted + " deleted while this ran", elapsed.toMillis() / 1000.0);
         }
     }
 
@@ -137,7 +140,7 @@ public final class BlobRebuild {
                     "warm-rebuild", read);
             int requested = sent.count();
             if (!s.await() || missing.isEmpty()) {
-                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), List.of(), since(start),
+                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), List.of(), 0, since(start),
                         s.verify(), false, 0, catalogBytes, maxMemory);
             }
             Map<String, LiveDocuments.Doc> waiting = new HashMap<>(missing);
@@ -148,11 +151,19 @@ public final class BlobRebuild {
                             .map(e -> blobServes(e, redis, s.verify())).orElse(true));
             List<String> notRestored = gone.stream().filter(waiting::containsKey).toList();
             List<String> lostAgain = lostAgain(gone, waiting.keySet());
+            int deleted = 0;
+            if (processed && !notRestored.isEmpty()) {
+                // the compressor went past their requests: a document deleted since was not refused
+                Unfinished left = Unfinished.explain(brokers, t, s.limits(), s.modelId(),
+                        notRestored.stream().map(waiting::get).toList(), read);
+                deleted = left.deleted().size();
+                notRestored = left.live();
+            }
             java.util.OptionalLong evictedAfter = redis.evictedKeys();
             long evicted = evictedBefore.isPresent() && evictedAfter.isPresent()
                     ? Math.max(0, evictedAfter.getAsLong() - evictedBefore.getAsLong()) : 0;
             return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - gone.size(),
-                    notRestored, lostAgain, since(start), s.verify(), processed && !notRestored.isEmpty(), evicted,
+                    notRestored, lostAgain, deleted, since(start), s.verify(), processed && !notRestored.isEmpty(), evicted,
                     catalogBytes, maxMemory);
         }
     }

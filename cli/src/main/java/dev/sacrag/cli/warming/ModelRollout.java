@@ -45,17 +45,32 @@ import java.util.concurrent.TimeoutException;
 public final class ModelRollout {
 
     /**
-     * @param notReady live documents without a catalog entry for the model at the end, sorted
-     * @param complete every document was compressed, or the compressor went past all of them (the rest
-     *                 were dead-lettered); false when the timeout ended the wait
+     * @param notReady live documents without a catalog entry for the model at the end, sorted (those
+     *                 deleted while the run waited are not among them)
+     * @param wentPast the compressor went past every document (and request) the run waited for: what
+     *                 is not ready will not come; false when the timeout ended the wait
+     * @param unexplained those of {@code notReady} the compressor went past without a catalog record
+     *                    or a dead letter for the model (its log says why); empty unless {@code wentPast}
+     * @param deleted documents live at the start that the documents topic deleted while the run waited
      */
     public record Summary(String modelId, String applicationId, int live, int alreadyReady, int ready,
-                          List<String> notReady, boolean complete, Duration elapsed) {
+                          List<String> notReady, boolean wentPast, List<String> unexplained, int deleted,
+                          Duration elapsed) {
+
+        /** Every document was compressed, or the compressor went past it and a dead letter says why (or it was deleted). */
+        public boolean complete() {
+            return notReady.isEmpty() || wentPast && unexplained.isEmpty();
+        }
 
         public String line() {
+            int refused = notReady.size() - unexplained.size();
             return String.format(Locale.ROOT, "warm --model: model %s: %d/%d live documents compressed (%d already were)"
-                    + "%s in %.1f s", modelId, ready, live, alreadyReady,
-                    notReady.isEmpty() ? "" : ", " + notReady.size() + " not compressible (see the dead-letter topic)",
+                    + "%s%s%s in %.1f s", modelId, ready, live, alreadyReady,
+                    refused == 0 ? "" : ", " + refused + (wentPast ? " not compressible (see the dead-letter topic)"
+                            : " not compressed yet"),
+                    unexplained.isEmpty() ? "" : ", " + unexplained.size() + " neither compressed nor dead-lettered"
+                            + " (see the compressor's log)",
+                    deleted == 0 ? "" : ", " + deleted + " deleted while this ran",
                     elapsed.toMillis() / 1000.0);
         }
     }
@@ -171,9 +186,17 @@ public final class ModelRollout {
                     rollout.await(app, timeout, progress);
                 }
             }
-            return new Summary(modelId, config.applicationId(), live.size(), already, live.size() - rollout.waiting.size(),
-                    rollout.waiting.keySet().stream().sorted().toList(), rollout.waiting.isEmpty() || rollout.caughtUp,
-                    Duration.ofNanos(System.nanoTime() - start));
+            int ready = live.size() - rollout.waiting.size();
+            if (!rollout.caughtUp) {   // nothing waits, or the timeout ended the wait: what waits may still come
+                return new Summary(modelId, config.applicationId(), live.size(), already, ready,
+                        rollout.waiting.keySet().stream().sorted().toList(), false, List.of(), 0,
+                        Duration.ofNanos(System.nanoTime() - start));
+            }
+            // the compressor went past every document: "not compressible" only where a dead letter says so
+            Unfinished left = Unfinished.explain(brokers, config.topics(), config.limits(), modelId,
+                    rollout.waiting.values(), read);
+            return new Summary(modelId, config.applicationId(), live.size(), already, ready, left.live(), true,
+                    left.unexplained(), left.deleted().size(), Duration.ofNanos(System.nanoTime() - start));
         }
     }
 
