@@ -228,7 +228,8 @@ public final class QueryServiceApp implements AutoCloseable {
                 .onStopped(() -> server.markBroken("the control topic " + topics.control() + " is no longer followed"))
                 .start());
         // not waited for: refusals explain a NOT_FOUND, questions do not depend on them; read after the
-        // others caught up, the coverage is said again with them ('off': a principal that may not read it)
+        // others caught up, the coverage is said again with them. A principal that may not read it is
+        // told once and goes on without it ('off': not followed, and not warned of)
         if (!topics.deadLetter().equals(QueryServiceConfig.Topics.OFF)) {
             opened.push(TopicFollower.optional(topics.bootstrapServers(), topics.deadLetter(),
                     new RefusalFeed(codec, refusals, topics.documents(), metrics), () -> {
@@ -239,6 +240,10 @@ public final class QueryServiceApp implements AutoCloseable {
                             }
                         }
                     }).metrics(registry)
+                    .deniedMeansEmpty("until it may be read, questions about documents a compressor refused are told 'not compressed"
+                            + " yet'; " + QuerySetting.DEAD_LETTER_TOPIC.flag() + " " + QueryServiceConfig.Topics.OFF + " ("
+                            + QuerySetting.DEAD_LETTER_TOPIC.env() + "=" + QueryServiceConfig.Topics.OFF
+                            + ") stops following it")
                     .onStopped(() -> log.warn("the dead-letter topic {} is no longer followed: questions about documents a"
                             + " compressor refused since are told 'not compressed yet'", topics.deadLetter()))
                     .start());

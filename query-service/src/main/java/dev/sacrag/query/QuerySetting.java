@@ -22,7 +22,8 @@ public enum QuerySetting {
             "Control topic (compacted): the active model, set by 'sac model activate'; followed if it exists."),
     DEAD_LETTER_TOPIC("--dead-letter-topic", "SAC_DEAD_LETTER_TOPIC", "sac.documents.dlq", "TOPIC",
             "Dead-letter topic: why a compressor refused a document, told to questions about it; followed if it exists"
-                    + " ('off': not followed, e.g. for a principal that may not read it)."),
+                    + " and may be read (a principal without Describe and Read on it is warned once, and it is tried"
+                    + " again every 30s; 'off': not followed)."),
     RECOMPRESS_INTERVAL("--recompress-interval", "SAC_RECOMPRESS_INTERVAL", "30s", "DURATION",
             "At most one recompress request per document and model in this interval."),
     REDIS("--redis", "SAC_REDIS_URL", "redis://localhost:6379", "URL[,URL...]",

@@ -21,9 +21,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Reads a whole compacted topic from its beginning and then follows it, on its own thread.
@@ -36,16 +38,17 @@ public final class TopicFollower implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TopicFollower.class);
     private static final Duration POLL = Duration.ofMillis(200);
-    private static final Duration RETRY = Duration.ofSeconds(1);
+    static final Duration RETRY = Duration.ofSeconds(1);
     /** How often the topic's partitions are looked up again: partitions an operator added are read too. */
     static final Duration PARTITION_RECHECK = Duration.ofSeconds(30);
     /**
      * How long a failure Kafka calls non-retriable (a revoked ACL, a corrupt record batch, a
      * record the consumer cannot read) may repeat, with nothing read in between, before the
      * follower stops. Retrying it keeps the replica answering from an index and catalog that no
-     * longer change, while health says it serves; stopping marks it broken, so it is restarted
-     * or taken out of rotation and someone looks. Retriable failures (a broker away) are retried
-     * for as long as they last.
+     * longer change, while health says it serves, or never ready when it came before the end of
+     * the topic; stopping marks it broken, so it is restarted or taken out of rotation and someone
+     * looks. Retriable failures (a broker away) are retried for as long as they last. A topic
+     * refused to this service's principal is warned of once ({@link Denial}).
      */
     static final Duration GIVE_UP_AFTER = Duration.ofSeconds(60);
 
@@ -71,12 +74,16 @@ public final class TopicFollower implements AutoCloseable {
     private final Handler handler;
     private final Runnable onCaughtUp;
     private final CountDownLatch caughtUp = new CountDownLatch(1);
+    private final CountDownLatch closing = new CountDownLatch(1);   // wakes a wait between tries (30 s for a denied topic)
     private final Thread thread;
     private volatile boolean closed;
     private volatile Consumer<byte[], byte[]> consumer;
     private volatile Runnable onStopped = () -> { };
+    private Supplier<Consumer<byte[], byte[]>> consumers;
     private Duration partitionRecheck = PARTITION_RECHECK;
     private Duration giveUpAfter = GIVE_UP_AFTER;
+    private Optional<String> deniedWayOut = Optional.empty();
+    private Duration quietRetry = Denial.QUIET_RETRY;
     private io.micrometer.core.instrument.MeterRegistry registry;
 
     /** @param onCaughtUp runs once, on the follower's thread, when the topic has been read to its start-time end */
@@ -87,6 +94,8 @@ public final class TopicFollower implements AutoCloseable {
     /**
      * A follower of a topic that may not exist (yet): while it does not, it counts as read
      * (empty, {@code onCaughtUp} runs), and it is followed from its beginning once it appears.
+     * One the broker refuses to say anything of (no Describe ACL) does not count as read, since
+     * it may exist: see {@link #deniedMeansEmpty}.
      */
     public static TopicFollower optional(String bootstrapServers, String topic, Handler handler, Runnable onCaughtUp) {
         return new TopicFollower(bootstrapServers, topic, true, handler, onCaughtUp);
@@ -96,6 +105,7 @@ public final class TopicFollower implements AutoCloseable {
         this.topic = topic;
         this.optional = optional;
         this.config = consumerConfig(bootstrapServers, "sac-query-" + topic);
+        this.consumers = () -> new KafkaConsumer<>(config);
         this.handler = handler;
         this.onCaughtUp = onCaughtUp;
         this.thread = new Thread(this::run, "sac-follow-" + topic);
@@ -134,6 +144,32 @@ public final class TopicFollower implements AutoCloseable {
     /** Consumer settings over the defaults (tests); set before {@link #start()}. */
     TopicFollower consumerSetting(String name, Object value) {
         config.put(name, value);
+        return this;
+    }
+
+    /** The consumer to follow with instead of a {@link KafkaConsumer} of the settings (tests: a MockConsumer); set before {@link #start()}. */
+    TopicFollower consumer(Supplier<Consumer<byte[], byte[]>> make) {
+        this.consumers = make;
+        return this;
+    }
+
+    /** How often a topic refused under {@link #deniedMeansEmpty} is tried again (tests shorten it); set before {@link #start()}. */
+    TopicFollower quietRetry(Duration every) {
+        this.quietRetry = every;
+        return this;
+    }
+
+    /**
+     * Makes a topic this service's principal may not read (no Describe or Read ACL on it) count as
+     * read, as an absent optional topic does, for a topic the replica can do without: it is told
+     * once at WARN, with {@code wayOut}, tried again every 30 s and read once it may be. Without
+     * this, a refused topic is a failure the follower stops on after {@link #GIVE_UP_AFTER} (see
+     * {@link Denial}). Set before {@link #start()}.
+     *
+     * @param wayOut what doing without it costs and how to stop following it, ending the warning
+     */
+    public TopicFollower deniedMeansEmpty(String wayOut) {
+        this.deniedWayOut = Optional.of(wayOut);
         return this;
     }
 
@@ -177,16 +213,14 @@ public final class TopicFollower implements AutoCloseable {
     }
 
     private void run() {
-        try (Consumer<byte[], byte[]> c = new KafkaConsumer<>(config);
+        try (Consumer<byte[], byte[]> c = consumers.get();
              Unbind meters = bindMetrics(c)) {
             consumer = c;
             if (closed) {
                 return;
             }
-            // an optional topic that does not exist counts as read; one that cannot be looked up
-            // (no broker answers) does not: it may hold what must be applied first
-            Map<TopicPartition, Long> ends = assignFromBeginning(c, topic,
-                    optional ? this::absentMeansEmpty : this::sleepUnlessClosed, this::sleepUnlessClosed, optional);
+            Denial denial = new Denial(topic, deniedWayOut, giveUpAfter, quietRetry, this::countAsRead);
+            Map<TopicPartition, Long> ends = assignFromBeginning(c, denial);
             long nextRecheck = System.nanoTime() + partitionRecheck.toNanos();
             long failingSince = 0;   // nanoTime of the first of a run of non-retriable failures; 0: none
             while (!closed) {
@@ -197,6 +231,7 @@ public final class TopicFollower implements AutoCloseable {
                     }
                     ConsumerRecords<byte[], byte[]> records = c.poll(POLL);
                     failingSince = 0;
+                    denial.lifted();
                     if (!records.isEmpty()) {
                         applyBatch(handler, topic, records);
                     }
@@ -208,6 +243,10 @@ public final class TopicFollower implements AutoCloseable {
                 } catch (WakeupException e) {
                     return; // close()
                 } catch (KafkaException e) {
+                    if (Denial.isDenial(e)) {
+                        sleepUnlessClosed(denial.refused(e));
+                        continue;
+                    }
                     if (!(e instanceof RetriableException)) {
                         long now = System.nanoTime();
                         failingSince = failingSince == 0 ? now : failingSince;
@@ -219,16 +258,24 @@ public final class TopicFollower implements AutoCloseable {
                     // every RETRY while the broker is away: the message, not a stack trace each time
                     log.warn("following topic {} failed; retrying in {}: {}", topic, RETRY, e.toString());
                     log.debug("following topic {} failed", topic, e);
-                    sleepUnlessClosed();
+                    sleepUnlessClosed(RETRY);
                 }
             }
         } catch (WakeupException e) {
             // closed while discovering partitions
+        } catch (Denial.GaveUp e) {
+            log.error("the follower of topic {} stopped: {}; this replica no longer applies its records", topic,
+                    e.getMessage());   // the permission to grant, not a stack trace
+            stopped();
         } catch (RuntimeException | Error e) {   // an Error too: the thread would end silently
             log.error("the follower of topic {} stopped: this replica no longer applies its records", topic, e);
-            if (!closed) {
-                onStopped.run();
-            }
+            stopped();
+        }
+    }
+
+    private void stopped() {
+        if (!closed) {
+            onStopped.run();
         }
     }
 
@@ -322,29 +369,14 @@ public final class TopicFollower implements AutoCloseable {
      * to the beginning and returns each partition's end offset now.
      */
     static Map<TopicPartition, Long> assignFromBeginning(Consumer<byte[], byte[]> c, String topic, Runnable backoff) {
-        return assignFromBeginning(c, topic, backoff, backoff, false);
-    }
-
-    /**
-     * @param whenAbsent run when the broker says the topic does not exist
-     * @param whenFailed run when its partitions could not be looked up (no broker answered in time)
-     * @param optional a missing topic is expected (logged at INFO, not WARN)
-     */
-    private static Map<TopicPartition, Long> assignFromBeginning(Consumer<byte[], byte[]> c, String topic,
-                                                                 Runnable whenAbsent, Runnable whenFailed,
-                                                                 boolean optional) {
         boolean warned = false;
         while (true) {
             try {
-                List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(5));
-                if (infos != null && !infos.isEmpty()) {
-                    List<TopicPartition> partitions = infos.stream()
-                            .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-                    c.assign(partitions);
-                    c.seekToBeginning(partitions);
-                    return c.endOffsets(partitions);
+                Optional<Map<TopicPartition, Long>> ends = tryAssignFromBeginning(c, topic);
+                if (ends.isPresent()) {
+                    return ends.get();
                 }
-                if (!warned && !optional) {
+                if (!warned) {
                     log.warn("topic {} does not exist yet; waiting for it", topic);
                 }
                 warned = true;
@@ -352,11 +384,54 @@ public final class TopicFollower implements AutoCloseable {
                 throw e;
             } catch (KafkaException e) {
                 log.warn("cannot read the partitions of topic {} yet: {}", topic, e.getMessage());
-                whenFailed.run();
-                continue;
             }
-            whenAbsent.run();
+            backoff.run();
         }
+    }
+
+    /**
+     * As above, for this follower: an optional topic that does not exist counts as read; one that
+     * cannot be looked up (no broker answers) does not: it may hold what must be applied first. A
+     * refused one is the {@link Denial}'s.
+     */
+    private Map<TopicPartition, Long> assignFromBeginning(Consumer<byte[], byte[]> c, Denial denial) {
+        boolean warned = false;
+        while (true) {
+            Duration wait = RETRY;
+            try {
+                Optional<Map<TopicPartition, Long>> ends = tryAssignFromBeginning(c, topic);
+                if (ends.isPresent()) {
+                    return ends.get();
+                }
+                if (optional) {
+                    absentMeansEmpty();
+                } else if (!warned) {
+                    log.warn("topic {} does not exist yet; waiting for it", topic);
+                    warned = true;
+                }
+            } catch (WakeupException e) {
+                throw e;
+            } catch (KafkaException e) {
+                if (Denial.isDenial(e)) {
+                    wait = denial.refused(e);
+                } else {
+                    log.warn("cannot read the partitions of topic {} yet: {}", topic, e.getMessage());
+                }
+            }
+            sleepUnlessClosed(wait);
+        }
+    }
+
+    /** Every partition of the topic assigned from its beginning, with its end offset now; empty when the topic does not exist. */
+    private static Optional<Map<TopicPartition, Long>> tryAssignFromBeginning(Consumer<byte[], byte[]> c, String topic) {
+        List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(5));
+        if (infos == null || infos.isEmpty()) {
+            return Optional.empty();
+        }
+        List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+        c.assign(partitions);
+        c.seekToBeginning(partitions);
+        return Optional.of(c.endOffsets(partitions));
     }
 
     static boolean reachedEnds(Consumer<byte[], byte[]> c, Map<TopicPartition, Long> ends) {
@@ -370,21 +445,27 @@ public final class TopicFollower implements AutoCloseable {
 
     private void absentMeansEmpty() {
         if (!isCaughtUp()) {
-            caughtUp.countDown();
             log.info("optional topic {} does not exist (yet): nothing to read; following it once it does", topic);
-            onCaughtUp.run();
+            countAsRead();
         }
-        sleepUnlessClosed();
     }
 
-    private void sleepUnlessClosed() {
+    /** The topic counts as read without being read (absent, or refused under {@link #deniedMeansEmpty}). */
+    private void countAsRead() {
+        if (!isCaughtUp()) {
+            caughtUp.countDown();
+            onCaughtUp.run();
+        }
+    }
+
+    /** Waits {@code d} between two tries; {@link #close()} ends the wait. */
+    private void sleepUnlessClosed(Duration d) {
         try {
-            Thread.sleep(RETRY.toMillis());
+            if (closing.await(d.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new WakeupException();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WakeupException();
-        }
-        if (closed) { // close() found no consumer to wake while this thread slept
             throw new WakeupException();
         }
     }
@@ -392,6 +473,7 @@ public final class TopicFollower implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        closing.countDown();
         Consumer<byte[], byte[]> c = consumer;
         if (c != null) {
             c.wakeup();

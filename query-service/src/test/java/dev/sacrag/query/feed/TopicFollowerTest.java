@@ -11,13 +11,29 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** On a real broker: a failure the follower cannot retry ends it loudly, and the replica is told. */
+/**
+ * On a real broker: a failure the follower cannot retry ends it loudly, and the replica is told.
+ * On a {@link Refusing} consumer, a broker's ACLs refusing this service's principal the topic.
+ */
 class TopicFollowerTest {
 
     @Test
@@ -165,6 +181,154 @@ class TopicFollowerTest {
             // the first attempt applied a:v1, then failed on b; again key by key, each key's last record:
             // b (fails again), a:v2 (a is not taken back to v1), c:y (not lost after b)
             assertEquals(java.util.List.of("a:v1", "a:v2", "c:y"), applied);
+        }
+    }
+
+    /**
+     * A consumer of one partition whose broker refuses the principal Describe on the topic (its
+     * partitions cannot be looked up; no ACL at all) or only Read (each poll fails), until
+     * {@link #allow}. It holds one record, polled once Read is allowed.
+     */
+    private static final class Refusing extends MockConsumer<byte[], byte[]> {
+        private final String topic;
+        private volatile boolean describe;
+        private volatile boolean read;
+        private final CountDownLatch tries;
+
+        /** @param missing "Describe" or "Read" */
+        Refusing(String topic, String missing, int triesToCount) {
+            super("earliest");
+            this.topic = topic;
+            this.describe = missing.equals("Read");
+            this.tries = new CountDownLatch(triesToCount);
+            TopicPartition p0 = new TopicPartition(topic, 0);
+            updatePartitions(topic, List.of(new PartitionInfo(topic, 0, null, null, null)));
+            updateBeginningOffsets(Map.of(p0, 0L));
+            updateEndOffsets(Map.of(p0, 1L));
+            schedulePollTask(() -> new FeedRecords(topic).add("k", "v".getBytes(StandardCharsets.UTF_8)).batch()
+                    .forEach(this::addRecord));
+        }
+
+        void allow() {
+            describe = true;
+            read = true;
+        }
+
+        /** Waits for the follower to have tried the refused topic as often as this consumer counts. */
+        boolean awaitTries() throws InterruptedException {
+            return tries.await(30, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public List<PartitionInfo> partitionsFor(String t, Duration timeout) {
+            if (!describe) {
+                tries.countDown();
+                throw new TopicAuthorizationException(Set.of(topic));
+            }
+            return super.partitionsFor(t, timeout);
+        }
+
+        @Override
+        public ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
+            if (!read) {
+                tries.countDown();
+                throw new TopicAuthorizationException(Set.of(topic));
+            }
+            ConsumerRecords<byte[], byte[]> records = super.poll(timeout);
+            if (records.isEmpty()) {
+                // a real poll waits for records this long; a MockConsumer's returns at once, and the
+                // follower would spin on it
+                LockSupport.parkNanos(timeout.toNanos());
+            }
+            return records;
+        }
+    }
+
+    /** What the follower logged (slf4j-simple writes to System.err as it is when a line is written). */
+    private static final class Logged implements AutoCloseable {
+        private final PrintStream stderr = System.err;
+        private final ByteArrayOutputStream lines = new ByteArrayOutputStream();
+
+        Logged() {
+            System.setErr(new PrintStream(lines, true, StandardCharsets.UTF_8));
+        }
+
+        /** The follower's lines at {@code level} that name {@code topic}. */
+        List<String> at(String level, String topic) {
+            return lines.toString(StandardCharsets.UTF_8).lines()
+                    .filter(l -> l.startsWith(level + " " + TopicFollower.class.getName()) && l.contains("topic " + topic))
+                    .toList();
+        }
+
+        @Override
+        public void close() {
+            System.setErr(stderr);
+            stderr.print(lines.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    @ParameterizedTest(name = "without {0}")
+    @ValueSource(strings = {"Describe", "Read"})
+    void aTopicTheReplicaDoesWithoutCountsAsReadWhenRefusedWarnsOnceAndIsReadOnceAllowed(String missing) throws Exception {
+        Refusing consumer = new Refusing("t.dlq", missing, 4);
+        CountDownLatch caughtUp = new CountDownLatch(1);
+        CountDownLatch applied = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (Logged log = new Logged()) {
+            try (TopicFollower follower = TopicFollower.optional("unused:9", "t.dlq", records -> applied.countDown(),
+                    caughtUp::countDown).consumer(() -> consumer)
+                    .deniedMeansEmpty("--dead-letter-topic off stops following it").quietRetry(Duration.ofMillis(100))
+                    .giveUpAfter(Duration.ofMillis(200)).onStopped(stopped::countDown).start()) {
+                assertTrue(caughtUp.await(30, TimeUnit.SECONDS), "a refused topic the replica does without counts as read");
+                assertTrue(consumer.awaitTries(), "tried again while refused");
+                assertEquals(1, applied.getCount(), "nothing read while refused");
+                consumer.allow();
+                assertTrue(applied.await(30, TimeUnit.SECONDS), "read from its beginning once allowed");
+                assertEquals(1, stopped.getCount(), "refused past the give-up time, and not stopped");
+            }
+            List<String> warnings = log.at("WARN", "t.dlq");
+            assertEquals(1, warnings.size(), "one warning for the whole refusal: " + warnings);
+            assertTrue(warnings.get(0).contains("may not read topic t.dlq") && warnings.get(0).contains("Describe and Read")
+                    && warnings.get(0).endsWith("--dead-letter-topic off stops following it"), warnings.get(0));
+            assertTrue(log.at("INFO", "t.dlq").stream().anyMatch(l -> l.contains("may read topic t.dlq now")),
+                    "" + log.at("INFO", "t.dlq"));
+        }
+    }
+
+    @ParameterizedTest(name = "without {0}")
+    @ValueSource(strings = {"Describe", "Read"})
+    void aTopicTheReplicaNeedsStopsItsFollowerOnceRefusedForTheGiveUpTimeWithOneWarning(String missing) throws Exception {
+        Refusing consumer = new Refusing("t.control", missing, 1);
+        CountDownLatch caughtUp = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        long start = System.nanoTime();
+        try (Logged log = new Logged()) {
+            // optional, as the control topic: absent counts as read, refused does not (it may name a model)
+            try (TopicFollower follower = TopicFollower.optional("unused:9", "t.control", records -> { },
+                    caughtUp::countDown).consumer(() -> consumer).giveUpAfter(Duration.ofSeconds(3))
+                    .onStopped(stopped::countDown).start()) {
+                assertTrue(stopped.await(30, TimeUnit.SECONDS), "a refused topic the replica needs was tried for ever");
+                assertTrue(System.nanoTime() - start >= TimeUnit.SECONDS.toNanos(3), "stopped before the give-up time");
+                assertEquals(1, caughtUp.getCount(), "a refused control topic counted as read");
+            }
+            List<String> warnings = log.at("WARN", "t.control");
+            assertEquals(1, warnings.size(), "one warning, not one a second: " + warnings);
+            List<String> errors = log.at("ERROR", "t.control");
+            assertEquals(1, errors.size(), "" + errors);
+            assertTrue(errors.get(0).contains("topic t.control stopped") && errors.get(0).contains("Describe and Read"),
+                    errors.get(0));
+        }
+    }
+
+    @Test
+    void closingEndsTheWaitBetweenTwoTriesOfARefusedTopic() throws Exception {
+        Refusing consumer = new Refusing("t.dlq", "Describe", 1);
+        CountDownLatch caughtUp = new CountDownLatch(1);
+        try (TopicFollower follower = TopicFollower.optional("unused:9", "t.dlq", records -> { }, caughtUp::countDown)
+                .consumer(() -> consumer).deniedMeansEmpty("--dead-letter-topic off stops following it").start()) {
+            assertTrue(caughtUp.await(30, TimeUnit.SECONDS));
+            follower.close();   // waits 10 s at most for the thread, which waits 30 s between tries
+            assertTrue(consumer.closed(), "the follower's thread ended, closing its consumer, when the follower was closed");
         }
     }
 }
