@@ -366,7 +366,8 @@ public final class TopicFollower implements AutoCloseable {
 
     /**
      * Assigns every partition of the topic, waiting (with {@code backoff}) for it to exist, seeks
-     * to the beginning and returns each partition's end offset now.
+     * to the beginning and returns each partition's end offset now. A topic the broker refuses to
+     * this principal fails at once: waiting would not bring it.
      */
     static Map<TopicPartition, Long> assignFromBeginning(Consumer<byte[], byte[]> c, String topic, Runnable backoff) {
         boolean warned = false;
@@ -383,6 +384,10 @@ public final class TopicFollower implements AutoCloseable {
             } catch (WakeupException e) {
                 throw e;
             } catch (KafkaException e) {
+                if (Denial.isDenial(e)) {   // waiting would not bring it, and "not found" would mislead
+                    throw new IllegalStateException("the broker refuses topic " + topic + " to this principal: it needs"
+                            + " Describe and Read on the topic (" + e.getMessage() + ")", e);
+                }
                 log.warn("cannot read the partitions of topic {} yet: {}", topic, e.getMessage());
             }
             backoff.run();

@@ -189,6 +189,23 @@ class TopicFollowerTest {
      * partitions cannot be looked up; no ACL at all) or only Read (each poll fails), until
      * {@link #allow}. It holds one record, polled once Read is allowed.
      */
+    /** A one-time reader (sac docs list's catalog snapshot) fails at once, naming the permission, not "not found". */
+    @Test
+    void aOneTimeReaderOfARefusedTopicFailsAtOnceNamingThePermission() {
+        AtomicInteger waits = new AtomicInteger();
+        try (Refusing c = new Refusing("t.denied", "Describe", 1)) {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> TopicFollower.assignFromBeginning(c, "t.denied", () -> {
+                        if (waits.incrementAndGet() > 2) {
+                            throw new IllegalStateException("gave up waiting");   // as sac docs list does at its deadline
+                        }
+                    }));
+            assertTrue(e.getMessage().contains("refuses topic t.denied") && e.getMessage().contains("Describe and Read"),
+                    e.getMessage());
+        }
+        assertEquals(0, waits.get(), "no wait for a topic that waiting would not bring");
+    }
+
     private static final class Refusing extends MockConsumer<byte[], byte[]> {
         private final String topic;
         private volatile boolean describe;
