@@ -387,6 +387,11 @@ final class TrainCommand implements Runnable {
             UsageChecks.requireAtLeastOne(spec, "--batch", batch);
             UsageChecks.requireAtLeastOne(spec, "--train-contexts", trainContexts);
             UsageChecks.requireAtLeastOne(spec, "--questions-per-example", questionsPerExample);
+            UsageChecks.requireAtLeastOne(spec, "--rank", rank);
+            // 0 stage-1 steps: stage 2 alone, from an --init adapter that has had its stage 1
+            UsageChecks.requireAtLeast(spec, "--stage1-steps", stage1, 0);
+            UsageChecks.requireAtLeastOne(spec, "--stage2-steps", stage2);
+            UsageChecks.requireAtLeast(spec, "--stop-at-step", stopAt, 0);
             if (!VARIANTS.contains(variant)) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--variant '" + variant
                         + "' is not one of " + String.join(", ", VARIANTS));
@@ -402,16 +407,18 @@ final class TrainCommand implements Runnable {
             }
             List<String> targets = loraTargets();
             if (SacSpec.NAMES_VARIANT.equals(variant) && exportExamples != null) {
-                throw new IllegalArgumentException("--variant " + SacSpec.NAMES_VARIANT + " trains here only: "
-                        + "scripts/gpu/train_sac.py places uniform anchors");
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--variant " + SacSpec.NAMES_VARIANT
+                        + " trains here only: scripts/gpu/train_sac.py places uniform anchors");
             }
             if (lr2Decay && exportExamples != null) {
-                throw new IllegalArgumentException("--lr2-decay applies to training here; scripts/gpu/train_sac.py "
-                        + "has its own schedule and does not read it from an --export-examples file");
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--lr2-decay applies to training"
+                        + " here; scripts/gpu/train_sac.py has its own schedule and does not read it from an"
+                        + " --export-examples file");
             }
             if (textShare != null && exportExamples != null) {
-                throw new IllegalArgumentException("--text-share applies to training here; an --export-examples file "
-                        + "holds every text, and scripts/gpu/train_sac.py takes its own --text-share");
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--text-share applies to training"
+                        + " here; an --export-examples file holds every text, and scripts/gpu/train_sac.py takes its own"
+                        + " --text-share");
             }
             if (init != null && !Files.isRegularFile(init.resolve(SacSpec.FILE))) {
                 throw new IllegalArgumentException("--init " + init + ": no " + SacSpec.FILE + " there (an adapter folder, "

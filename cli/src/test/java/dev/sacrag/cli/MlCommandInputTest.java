@@ -32,6 +32,10 @@ class MlCommandInputTest {
             {"--batch must be >= 1, got 0", "--batch", "0"},
             {"--train-contexts must be >= 1, got 0", "--train-contexts", "0"},
             {"--questions-per-example must be >= 1, got 0", "--questions-per-example", "0"},
+            {"--rank must be >= 1, got 0", "--rank", "0"},
+            {"--stage1-steps must be >= 0, got -1", "--stage1-steps", "-1"},
+            {"--stage2-steps must be >= 1, got 0", "--stage2-steps", "0"},
+            {"--stop-at-step must be >= 0, got -5", "--stop-at-step", "-5"},
             {"--continuation-share must be in [0, 1], got 1.5", "--continuation-share", "1.5"},
             {"--text-share must be in [0, 1], got -0.1", "--text-share", "-0.1"},
             {"--text-share must be in [0, 1], got NaN", "--text-share", "NaN"},
@@ -41,6 +45,29 @@ class MlCommandInputTest {
         };
         for (String[] c : cases) {
             usageError(c[0], "train", "sac", "--model", "no-model", c[1], c[2]);
+        }
+    }
+
+    @Test
+    void trainSacTakesNoStage1StepsAsStage2Alone() {
+        // what scripts/train-demo-model.sh runs from an --init adapter: past the checks, to the missing model
+        PipelineRig.Run r = PipelineRig.sac(java.util.List.of("train", "sac", "--model", "no-model", "--stage1-steps", "0"));
+        org.junit.jupiter.api.Assertions.assertEquals(1, r.code(), r.err());
+        org.junit.jupiter.api.Assertions.assertTrue(r.err().contains("no-model"), r.err());
+    }
+
+    @Test
+    void trainSacRefusesWhatAnExportCannotCarryAsAUsageErrorBeforeTheModelIsLookedFor() {
+        String[][] cases = {
+            {"--variant sac-names trains here only", "--variant", "sac-names", "--name", "names"},
+            {"--lr2-decay applies to training here", "--lr2-decay"},
+            {"--text-share applies to training here", "--text-share", "0.5"},
+        };
+        for (String[] c : cases) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train", "sac", "--model", "no-model",
+                    "--export-examples", "no-out/examples.bin"));
+            args.addAll(java.util.List.of(c).subList(1, c.length));
+            usageError(c[0], args.toArray(String[]::new));
         }
     }
 
