@@ -155,9 +155,8 @@ final class TrainCommand implements Runnable {
                 description = "Held-out QA file inside --data scored during training (default ${DEFAULT-VALUE}).")
         String evalFile;
 
-        @Override
-        public Integer call() throws Exception {
-            // usage errors (exit 2) naming the flag, before the data is read and a tokenizer trained
+        /** Usage errors (exit 2) naming the flag, before the data is read and a tokenizer trained. */
+        private void checkOptions() {
             UsageChecks.requireAtLeastOne(spec, "--steps", steps);
             UsageChecks.requireAtLeastOne(spec, "--batch-tokens", batchTokens);
             UsageChecks.requireAtLeastOne(spec, "--train-contexts", trainContexts);
@@ -169,6 +168,35 @@ final class TrainCommand implements Runnable {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--qa-packing '" + packing
                         + "' is not one of single, packed");
             }
+            UsageChecks.requireAtLeastOne(spec, "--layers", layers);
+            UsageChecks.requireAtLeastOne(spec, "--hidden", hidden);
+            UsageChecks.requireAtLeastOne(spec, "--heads", heads);
+            UsageChecks.requireAtLeastOne(spec, "--kv-heads", kvHeads);
+            UsageChecks.requireAtLeastOne(spec, "--intermediate", intermediate);
+            if (hidden % heads != 0) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--hidden " + hidden
+                        + " must be a multiple of --heads " + heads);
+            }
+            if (heads % kvHeads != 0) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--kv-heads " + kvHeads
+                        + " must divide --heads " + heads);
+            }
+            if (hidden / heads % 2 != 0) {   // Rope pairs a head's values: an odd count leaves one unpaired, zeroed
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--hidden " + hidden + " / --heads "
+                        + heads + " must be even (each head's dimension, which rotary positions split in halves), got "
+                        + hidden / heads);
+            }
+            UsageChecks.requireAtLeast(spec, "--warmup", warmup, 0);
+            UsageChecks.requireAtLeast(spec, "--stop-at-step", stopAt, 0);
+            UsageChecks.requireShare(spec, "--qa-share", qaShare);
+            UsageChecks.requireAtLeast(spec, "--repeats", repeats, 0);
+            UsageChecks.requireAtLeast(spec, "--eval-every", evalEvery, 0);
+            UsageChecks.requireAtLeast(spec, "--eval-questions", evalQuestions, 0);
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            checkOptions();
             Path work = out.resolve("train");
             Files.createDirectories(work);
             List<MrqaRecord> qa = MrqaJsonl.read(data.resolve(trainFile));

@@ -88,6 +88,21 @@ class MlCommandInputTest {
             {"--train-contexts must be >= 1, got -1", "--train-contexts", "-1"},
             {"--vocab must be >= 259 (256 bytes and 3 special tokens), got 100", "--vocab", "100"},
             {"--qa-packing 'pack' is not one of single, packed", "--qa-packing", "pack"},
+            {"--layers must be >= 1, got 0", "--layers", "0"},
+            {"--hidden must be >= 1, got 0", "--hidden", "0"},
+            {"--heads must be >= 1, got 0", "--heads", "0"},
+            {"--kv-heads must be >= 1, got 0", "--kv-heads", "0"},
+            {"--intermediate must be >= 1, got -1", "--intermediate", "-1"},
+            {"--hidden 250 must be a multiple of --heads 8", "--hidden", "250"},
+            {"--kv-heads 3 must divide --heads 8", "--kv-heads", "3"},
+            {"--hidden 24 / --heads 8 must be even (each head's dimension, which rotary positions split in halves), got 3",
+                "--hidden", "24"},
+            {"--warmup must be >= 0, got -1", "--warmup", "-1"},
+            {"--stop-at-step must be >= 0, got -1", "--stop-at-step", "-1"},
+            {"--qa-share must be in [0, 1], got 1.5", "--qa-share", "1.5"},
+            {"--repeats must be >= 0, got -2", "--repeats", "-2"},
+            {"--eval-every must be >= 0, got -1", "--eval-every", "-1"},
+            {"--eval-questions must be >= 0, got -1", "--eval-questions", "-1"},
         };
         for (String[] c : cases) {
             usageError(c[0], "train", "base", "--data", "no-data", "--out", "no-out", c[1], c[2]);
