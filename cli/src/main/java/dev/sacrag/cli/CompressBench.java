@@ -63,6 +63,7 @@ final class CompressBench implements Callable<Integer> {
     public Integer call() throws Exception {
         UsageChecks.requireAtLeastOne(spec, "--tokens", tokens);
         UsageChecks.requireAtLeastOne(spec, "--repeat", repeat);
+        UsageChecks.requireEachAtLeastOne(spec, "--ratios", ratios);
         ModelShape s = UsageChecks.shape(spec, shape);
         ModelPaths paths = ModelPaths.resolve(TtftBench.randomPackage(s), null);
         try (SacEngine engine = SacEngine.load(paths.base(), paths.requireAdapter())) {

@@ -21,8 +21,15 @@ final class UsageChecks {
         }
     }
 
-    /** A list of ratios (or counts) each at least 1, e.g. "--ratios must be at least 1 each, got [0]". */
+    /**
+     * A list of ratios (or counts) each at least 1, e.g. "--ratios must be at least 1 each, got [0]";
+     * and one at least: "--ratios ," splits into none, which a bench would run as an empty table and
+     * an evaluation or a training meet only deep inside.
+     */
     static void requireEachAtLeastOne(CommandLine.Model.CommandSpec spec, String flag, java.util.List<Integer> values) {
+        if (values.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " must name at least one value, got none");
+        }
         if (values.stream().anyMatch(v -> v < 1)) {
             throw new CommandLine.ParameterException(spec.commandLine(), flag + " must be at least 1 each, got " + values);
         }

@@ -149,6 +149,23 @@ class MlCommandInputTest {
     }
 
     @Test
+    void benchCompressRefusesARatioBelowOneOrNoneAsAUsageErrorBeforeAnyModelIsWritten() {
+        // an unknown --shape too: the ratios are refused first, before a random model would be written
+        usageError("--ratios must be at least 1 each, got [0]", "bench", "compress", "--shape", "no-shape", "--ratios", "0");
+        usageError("--ratios must be at least 1 each, got [4, -8]", "bench", "compress", "--shape", "no-shape",
+                "--ratios", "4,-8");
+        usageError("--ratios must name at least one value, got none", "bench", "compress", "--shape", "no-shape",
+                "--ratios", ",");
+    }
+
+    @Test
+    void evalAndTrainSacRefuseAnEmptyRatioListAsAUsageError() {
+        usageError("--ratios must name at least one value, got none", "eval", "--model", "no-model", "--data", "x.jsonl",
+                "--json", "x.json", "--ratios", ",");
+        usageError("--ratio must name at least one value, got none", "train", "sac", "--model", "no-model", "--ratio", ",");
+    }
+
+    @Test
     void anUnknownShapeIsAUsageErrorBeforeAnyModelIsWritten() {
         String accepted = "is not one of tiny, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b";
         usageError("--shape 'smollm2-1b' " + accepted, "bench", "compress", "--shape", "smollm2-1b");
