@@ -189,6 +189,9 @@ final class ModelCommand implements Runnable {
             requireModelId(spec, modelId);
             Durations.requireAtLeast(spec, "--timeout", timeout, java.time.Duration.ofSeconds(1));
             dev.sacrag.kvstore.RedisTarget target = redis.target();
+            // the broker before Redis, about the topic an activation writes: with neither there, it is the
+            // broker that must be named (Redis only counts the blobs of the readiness, which --force skips)
+            ControlTopic.requireBroker(brokers(), topics.control);
             ModelActivation activation = new ModelActivation(modelId, java.util.Optional.ofNullable(adapter));
             Readiness r;
             try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(

@@ -55,6 +55,20 @@ public final class ControlTopic {
         return last.get();
     }
 
+    /**
+     * Asks a broker about the topic, reading none of it, and fails as {@link #active} does when
+     * none answers within the timeout; a topic not there yet is no failure ({@link #publish}
+     * creates it). For a command that needs the broker and another service: with neither there,
+     * the broker is the one it names.
+     */
+    public static void requireBroker(Brokers brokers, String topic) {
+        try {
+            new TopicScan(brokers, topic, "sac-control-read").close();
+        } catch (TopicScan.NoSuchTopic notYet) {
+            return;   // a broker answered, that it has no such topic
+        }
+    }
+
     /** Publishes the activation (creating the topic if needed) and waits for the broker's acknowledgement. */
     public static void publish(Brokers brokers, String topic, ModelActivation activation)
             throws InterruptedException, TimeoutException {
