@@ -13,6 +13,7 @@ import dev.sacrag.ingest.SkipReason;
 import dev.sacrag.ingest.Skipped;
 import dev.sacrag.ingest.SourceBatch;
 import dev.sacrag.ingest.SourceFormat;
+import dev.sacrag.schemas.DeadLetterHeaders;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -87,14 +88,15 @@ final class IngestCommand implements Callable<Integer> {
 
     @Option(names = "--catalog-topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_CATALOG_TOPIC:-"
             + dev.sacrag.compressor.CompressorTopics.CATALOG + "}",
-            description = "Catalog topic, read to leave out what is compressed as it is [env SAC_CATALOG_TOPIC, default"
-                    + " ${DEFAULT-VALUE}].")
+            description = "Catalog topic, read to leave out what is compressed as it is; records there that are not"
+                    + " catalog entries are counted in a warning (every document is sent when none is) [env"
+                    + " SAC_CATALOG_TOPIC, default ${DEFAULT-VALUE}].")
     String catalogTopic;
 
     @Option(names = "--dead-letter-topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_DEAD_LETTER_TOPIC:-"
             + dev.sacrag.compressor.CompressorTopics.DEAD_LETTER + "}",
-            description = "Dead-letter topic, read to send again what a compressor refused [env SAC_DEAD_LETTER_TOPIC,"
-                    + " default ${DEFAULT-VALUE}].")
+            description = "Dead-letter topic, read to send again what a compressor refused; records there that are not"
+                    + " dead letters are counted in a warning [env SAC_DEAD_LETTER_TOPIC, default ${DEFAULT-VALUE}].")
     String deadLetterTopic;
 
     @Option(names = "--questions-out", paramLabel = "FILE",
@@ -189,19 +191,50 @@ final class IngestCommand implements Callable<Integer> {
                 bar[0].finish();
             }
         }
-        if (!published.catalogFound()) {
-            err.println("ingest: note: the catalog topic " + catalogTopic + " does not exist: no document counts as"
-                    + " compressed, so every one is sent (name the one in use with --catalog-topic)");
-        }
-        if (!published.deadLetterFound()) {
-            err.println("ingest: note: the dead-letter topic " + deadLetterTopic + " does not exist: no refusal is"
-                    + " known, so a document one model refused and another compressed is not sent again (name the one"
-                    + " in use with --dead-letter-topic)");
-        }
+        topicNotes(published.catalog(), catalogTopic, published.deadLetters(), deadLetterTopic).forEach(err::println);
         err.printf(Locale.ROOT, "ingest: read %s, %s and %s in %.1f s: %d of the run's %d documents are on the topic%n",
                 publishing.topic(), catalogTopic, deadLetterTopic, (System.nanoTime() - t0) / 1e9, published.documents(),
                 scan.count());
         return published;
+    }
+
+    /**
+     * What the read found amiss in the catalog and the dead-letter topic, a line each: a topic that
+     * does not exist (a note), or one whose records are not of its kind (a warning: the documents
+     * topic named as the catalog read as a catalog of nothing, and every document was sent unsaid).
+     */
+    static List<String> topicNotes(PublishedDocuments.Tally catalog, String catalogTopic,
+                                   PublishedDocuments.Tally deadLetters, String deadLetterTopic) {
+        List<String> lines = new java.util.ArrayList<>();
+        if (!catalog.found()) {
+            lines.add("ingest: note: the catalog topic " + catalogTopic + " does not exist: no document counts as"
+                    + " compressed, so every one is sent (name the one in use with --catalog-topic)");
+        } else if (catalog.noneReadable()) {
+            lines.add(String.format(Locale.ROOT, "ingest: warning: none of the %,d records of the catalog topic %s reads"
+                    + " as a catalog entry (key <docId>|<modelId>, an anchor-cache record as value): no document counts"
+                    + " as compressed, so every one is sent (is it the catalog? name the one in use with --catalog-topic)",
+                    catalog.records(), catalogTopic));
+        } else if (catalog.unreadable() > 0) {
+            lines.add(String.format(Locale.ROOT, "ingest: warning: %,d of the %,d records of the catalog topic %s do not"
+                    + " read as catalog entries (key <docId>|<modelId>, an anchor-cache record as value; written by a"
+                    + " newer build?): a document without a readable entry counts as not compressed, and is sent",
+                    catalog.unreadable(), catalog.records(), catalogTopic));
+        }
+        String noRefusal = "no refusal is known, so a document one model refused and another compressed is not sent again";
+        if (!deadLetters.found()) {
+            lines.add("ingest: note: the dead-letter topic " + deadLetterTopic + " does not exist: " + noRefusal
+                    + " (name the one in use with --dead-letter-topic)");
+        } else if (deadLetters.noneReadable()) {
+            lines.add(String.format(Locale.ROOT, "ingest: warning: none of the %,d records of the dead-letter topic %s is"
+                    + " a dead letter (each has a %s header): %s (is it the dead-letter topic? name the one in use with"
+                    + " --dead-letter-topic)", deadLetters.records(), deadLetterTopic, DeadLetterHeaders.ERROR_REASON,
+                    noRefusal));
+        } else if (deadLetters.unreadable() > 0) {
+            lines.add(String.format(Locale.ROOT, "ingest: warning: %,d of the %,d records of the dead-letter topic %s are"
+                    + " not dead letters (no %s header): does another producer write there?", deadLetters.unreadable(),
+                    deadLetters.records(), deadLetterTopic, DeadLetterHeaders.ERROR_REASON));
+        }
+        return lines;
     }
 
     /** Each skipped input with where and why (a repeated MRQA context is not news), up to {@link #SKIPPED_LISTED}. */

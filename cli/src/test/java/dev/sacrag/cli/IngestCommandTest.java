@@ -1,6 +1,7 @@
 package dev.sacrag.cli;
 
 import dev.sacrag.ingest.IngestSummary;
+import dev.sacrag.ingest.PublishedDocuments;
 import dev.sacrag.ingest.Question;
 import dev.sacrag.ingest.QuestionSet;
 import org.junit.jupiter.api.Test;
@@ -118,6 +119,37 @@ class IngestCommandTest {
         SacCliTest.Run r = SacCliTest.run("ingest", "--bootstrap-servers", "127.0.0.1:1", "--timeout", "600h", tmp.toString());
         assertEquals(2, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("--timeout must be at most 24h, got 600h"), "not Java's PT600H: " + r.err());
+    }
+
+    /** --catalog-topic naming the documents topic read as a catalog of nothing: every document sent, unsaid. */
+    @Test
+    void aCatalogOrDeadLetterTopicWhoseRecordsAreNotOfItsKindIsWarnedOfWithTheirCount() {
+        PublishedDocuments.Tally fine = new PublishedDocuments.Tally(true, 3, 0);
+        assertEquals(List.of(), IngestCommand.topicNotes(fine, "sac.anchor-caches", fine, "sac.documents.dlq"));
+        assertEquals(List.of(), IngestCommand.topicNotes(new PublishedDocuments.Tally(true, 0, 0), "sac.anchor-caches",
+                new PublishedDocuments.Tally(true, 0, 0), "sac.documents.dlq"), "empty: nothing compressed or refused yet");
+
+        PublishedDocuments.Tally none = new PublishedDocuments.Tally(true, 1200, 1200);
+        List<String> misnamed = IngestCommand.topicNotes(none, "sac.documents", none, "sac.documents");
+        assertEquals(2, misnamed.size(), misnamed.toString());
+        assertTrue(misnamed.get(0).startsWith("ingest: warning: none of the 1,200 records of the catalog topic"
+                + " sac.documents reads as a catalog entry") && misnamed.get(0).contains("every one is sent")
+                && misnamed.get(0).contains("--catalog-topic"), misnamed.get(0));
+        assertTrue(misnamed.get(1).startsWith("ingest: warning: none of the 1,200 records of the dead-letter topic"
+                + " sac.documents is a dead letter (each has a sac.error.reason header): no refusal is known")
+                && misnamed.get(1).contains("--dead-letter-topic"), misnamed.get(1));
+
+        PublishedDocuments.Tally some = new PublishedDocuments.Tally(true, 10, 2);
+        List<String> partly = IngestCommand.topicNotes(some, "sac.anchor-caches", some, "sac.documents.dlq");
+        assertTrue(partly.get(0).startsWith("ingest: warning: 2 of the 10 records of the catalog topic sac.anchor-caches"
+                + " do not read as catalog entries"), partly.get(0));
+        assertTrue(partly.get(1).startsWith("ingest: warning: 2 of the 10 records of the dead-letter topic"
+                + " sac.documents.dlq are not dead letters"), partly.get(1));
+
+        PublishedDocuments.Tally missing = new PublishedDocuments.Tally(false, 0, 0);
+        List<String> notes = IngestCommand.topicNotes(missing, "no.catalog", missing, "no.dlq");
+        assertTrue(notes.get(0).startsWith("ingest: note: the catalog topic no.catalog does not exist"), notes.get(0));
+        assertTrue(notes.get(1).startsWith("ingest: note: the dead-letter topic no.dlq does not exist"), notes.get(1));
     }
 
     @Test

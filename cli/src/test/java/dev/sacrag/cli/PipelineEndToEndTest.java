@@ -552,7 +552,21 @@ class PipelineEndToEndTest {
             PipelineRig.Run all = PipelineRig.sac(republish);
             assertEquals(0, all.code(), all.out() + all.err());
             assertTrue(all.out().startsWith("ingest: published 5 documents") && !all.out().contains("unchanged"), all.out());
-            assertEquals(5 + 1 + 3 + 5, countValues(topics.compressor().documents()), "what each run sent, the tombstone apart");
+
+            // the documents topic named as the catalog and the dead-letter topic: every document is sent, and said why
+            List<String> misnamed = new ArrayList<>(List.of("ingest", "--catalog-topic", topics.compressor().documents(),
+                    "--dead-letter-topic", topics.compressor().documents()));
+            misnamed.addAll(target);
+            misnamed.add(docs.toString());
+            PipelineRig.Run wrong = PipelineRig.sac(misnamed);
+            assertEquals(0, wrong.code(), wrong.out() + wrong.err());
+            assertTrue(wrong.out().startsWith("ingest: published 5 documents"), wrong.out());
+            assertTrue(wrong.err().contains("ingest: warning: none of the ") && wrong.err().contains(" records of the catalog"
+                    + " topic " + topics.compressor().documents() + " reads as a catalog entry"), wrong.err());
+            assertTrue(wrong.err().contains(" records of the dead-letter topic " + topics.compressor().documents()
+                    + " is a dead letter"), wrong.err());
+            assertEquals(5 + 1 + 3 + 5 + 5, countValues(topics.compressor().documents()),
+                    "what each run sent, the tombstone apart");
         }
     }
 

@@ -6,6 +6,7 @@ import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.CatalogKey;
 import dev.sacrag.schemas.ContentHash;
 import dev.sacrag.schemas.DeadLetter;
+import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.DocumentLimits;
 import dev.sacrag.schemas.SchemaHistory;
@@ -23,6 +24,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -66,6 +68,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * <p>Only the run's own documents are decoded and kept (the version, tenant, text hash and a
  * digest: a few hundred bytes each), but the read costs what the topics hold: {@code --republish}
  * skips it.
+ *
+ * <p>The catalog's and the dead-letter topic's records that are not of their kind are counted
+ * ({@link Tally}): a {@code --catalog-topic} naming the documents topic reads as a catalog that
+ * holds nothing, and sends every document without a word otherwise.
  */
 public final class PublishedDocuments {
 
@@ -100,6 +106,12 @@ public final class PublishedDocuments {
     private final Predicate<String> wanted;
     private boolean catalogFound;
     private boolean deadLetterFound;
+    /** Records the catalog read held, and of them those that are no catalog entry this build reads. */
+    private long catalogRecords;
+    private long catalogUnreadable;
+    /** Records the dead-letter read held, and of them those without the header every dead letter has. */
+    private long deadLetterRecords;
+    private long notDeadLetters;
 
     /**
      * @param codec decodes documents as the compressor does (its limits)
@@ -143,14 +155,34 @@ public final class PublishedDocuments {
         return known.size();
     }
 
-    /** Whether the catalog topic was there to read: without it no document counts as compressed, and all are sent. */
-    public boolean catalogFound() {
-        return catalogFound;
+    /**
+     * What a read found of the catalog or the dead-letter topic, so that a name that is not the topic
+     * in use can be told from a topic that holds nothing of the run's documents.
+     *
+     * @param found whether the topic exists: without the catalog no document counts as compressed
+     *     and all are sent; without the dead-letter topic no refusal is known
+     * @param records the records read
+     * @param unreadable those of them that are not what the topic holds: for the catalog, a key that
+     *     is no {@code <docId>|<modelId>}, or an entry of one of the run's documents this build cannot
+     *     decode (other entries are not decoded); for the dead-letter topic, a record without the
+     *     {@value DeadLetterHeaders#ERROR_REASON} header every compressor's dead letter carries
+     */
+    public record Tally(boolean found, long records, long unreadable) {
+
+        /** Whether every record read was unreadable: the topic named is not of the kind (the documents topic, say). */
+        public boolean noneReadable() {
+            return records > 0 && unreadable == records;
+        }
     }
 
-    /** Whether the dead-letter topic was there to read: without it no refusal is known. */
-    public boolean deadLetterFound() {
-        return deadLetterFound;
+    /** The catalog as read (see {@link Tally}). */
+    public Tally catalog() {
+        return new Tally(catalogFound, catalogRecords, catalogUnreadable);
+    }
+
+    /** The dead-letter topic as read (see {@link Tally}). */
+    public Tally deadLetters() {
+        return new Tally(deadLetterFound, deadLetterRecords, notDeadLetters);
     }
 
     /** Takes one record of the documents topic, in its partition's order; {@code value} null for a tombstone. */
@@ -187,10 +219,12 @@ public final class PublishedDocuments {
 
     /** Takes one record of the catalog topic (key {@code <docId>|<modelId>}); {@code value} null for a tombstone. */
     void acceptCatalog(byte[] key, byte[] value) {
+        catalogRecords++;
         CatalogKey k;
         try {
             k = CatalogKey.parse(key == null ? "" : new String(key, UTF_8));
         } catch (IllegalArgumentException e) {
+            catalogUnreadable++;
             return;   // not a catalog entry (the query services skip it too)
         }
         if (!wanted.test(k.docId())) {
@@ -208,7 +242,7 @@ public final class PublishedDocuments {
             AnchorCacheRecord r = catalogDecoder.decode(value);
             h = new Held(r.getDocVersion(), r.getTenant(), r.getContentHash());
         } catch (IOException | RuntimeException e) {
-            // an entry this build cannot read: the document is sent
+            catalogUnreadable++;   // an entry this build cannot read: the document is sent
         }
         held.computeIfAbsent(k.docId(), id -> new HashMap<>()).put(k.modelId(), h);
     }
@@ -219,6 +253,10 @@ public final class PublishedDocuments {
      */
     void acceptDeadLetter(byte[] key, byte[] value, java.util.function.Function<String, String> header,
                           String documentsTopic) {
+        deadLetterRecords++;
+        if (header.apply(DeadLetterHeaders.ERROR_REASON) == null) {
+            notDeadLetters++;   // counted only: what it refused is still DeadLetter.read's to say
+        }
         DeadLetter.read(key, value, header, documentsTopic, codec)
                 .filter(d -> wanted.test(d.docId()))
                 .ifPresent(d -> refused.computeIfAbsent(d.docId(), id -> new ArrayList<>())
@@ -297,7 +335,8 @@ public final class PublishedDocuments {
         PublishedDocuments published = new PublishedDocuments(DocumentCodec.withLimits(limits), docIds::contains);
         String reading = topics.documents();
         try {
-            List<TopicPartition> all = new ArrayList<>(partitions(consumer, topics.documents(), timeout));
+            // a set: one topic named twice (--catalog-topic naming the documents topic) is read once, in each role
+            Set<TopicPartition> all = new LinkedHashSet<>(partitions(consumer, topics.documents(), timeout));
             reading = topics.catalog();
             List<TopicPartition> catalog = partitions(consumer, topics.catalog(), timeout);
             published.catalogFound = !catalog.isEmpty();
@@ -307,12 +346,14 @@ public final class PublishedDocuments {
             published.deadLetterFound = !deadLetters.isEmpty();
             all.addAll(deadLetters);
             reading = topics.toString();
-            readToEnd(consumer, all, timeout, progress, r -> {
+            readToEnd(consumer, List.copyOf(all), timeout, progress, r -> {
                 if (r.topic().equals(topics.documents())) {
                     published.accept(r.key(), r.value(), header(r, DocumentCodec.CONTENT_TYPE_HEADER), r.timestamp());
-                } else if (r.topic().equals(topics.catalog())) {
+                }
+                if (r.topic().equals(topics.catalog())) {
                     published.acceptCatalog(r.key(), r.value());
-                } else {
+                }
+                if (r.topic().equals(topics.deadLetter())) {
                     published.acceptDeadLetter(r.key(), r.value(), name -> header(r, name), topics.documents());
                 }
             });

@@ -288,8 +288,8 @@ class PublishedDocumentsTest {
         PublishedDocuments read = PublishedDocuments.read(c, "broker:9092", TOPICS, DocumentLimits.defaults(),
                 Set.of("a"), Duration.ofSeconds(5), (done, total) -> progress.add(new long[] {done, total}));
         assertTrue(read.unchanged(draft("Ada wrote notes.")));
-        assertTrue(read.catalogFound());
-        assertTrue(read.deadLetterFound());
+        assertTrue(read.catalog().found());
+        assertTrue(read.deadLetters().found());
         long[] last = progress.get(progress.size() - 1);
         assertEquals(6, last[0], "offsets, compacted gaps included: the bar ends full");
         assertEquals(6, last[1]);
@@ -301,9 +301,53 @@ class PublishedDocumentsTest {
         c.updateEndOffsets(Map.of(new TopicPartition(DOCS, 0), 0L));
         PublishedDocuments read = PublishedDocuments.read(c, "broker:9092", TOPICS, DocumentLimits.defaults(),
                 Set.of("a"), Duration.ofSeconds(5), (done, total) -> { });
-        assertFalse(read.catalogFound());
-        assertFalse(read.deadLetterFound());
+        assertFalse(read.catalog().found());
+        assertFalse(read.deadLetters().found());
         assertEquals(0, read.documents());
+    }
+
+    /**
+     * --catalog-topic or --dead-letter-topic naming the documents topic: it is read in each role
+     * and every record counted as not of that kind, where it read as a catalog of nothing.
+     */
+    @Test
+    void aTopicNamedAsCatalogOrDeadLetterTopicThatIsNeitherCountsEachRecordAsUnreadable() throws Exception {
+        for (PublishedDocuments.Topics topics : List.of(new PublishedDocuments.Topics(DOCS, DOCS, DLQ),
+                new PublishedDocuments.Topics(DOCS, CATALOG, DOCS))) {
+            MockConsumer<byte[], byte[]> c = consumer(Map.of(DOCS, 1, CATALOG, 1, DLQ, 1));
+            c.updateEndOffsets(Map.of(new TopicPartition(DOCS, 0), 2L, new TopicPartition(CATALOG, 0), 0L,
+                    new TopicPartition(DLQ, 0), 0L));
+            c.schedulePollTask(() -> {
+                c.addRecord(new ConsumerRecord<>(DOCS, 0, 0, "a".getBytes(UTF_8),
+                        DocumentCodec.encodeAvro(draft("Ada wrote notes.").toEvent(10, Instant.EPOCH))));
+                c.addRecord(new ConsumerRecord<>(DOCS, 0, 1, "other-1".getBytes(UTF_8), null));
+            });
+            List<long[]> progress = new ArrayList<>();
+            PublishedDocuments read = PublishedDocuments.read(c, "broker:9092", topics, DocumentLimits.defaults(),
+                    Set.of("a"), Duration.ofSeconds(5), (done, total) -> progress.add(new long[] {done, total}));
+            boolean asCatalog = topics.catalog().equals(DOCS);
+            PublishedDocuments.Tally misnamed = asCatalog ? read.catalog() : read.deadLetters();
+            assertEquals(new PublishedDocuments.Tally(true, 2, 2), misnamed, topics.toString());
+            assertTrue(misnamed.noneReadable(), topics.toString());
+            assertEquals(new PublishedDocuments.Tally(true, 0, 0), asCatalog ? read.deadLetters() : read.catalog());
+            assertEquals(1, read.documents(), "still read as the documents topic");
+            assertEquals(2, progress.get(progress.size() - 1)[1], "its offsets counted once");
+        }
+    }
+
+    @Test
+    void aCatalogEntryThisBuildCannotReadIsCountedAndOthersAreNot() {
+        compressed(MODEL, 10, "Ada wrote notes.");
+        topic.acceptCatalog(CatalogKey.of("a", "fedcba654321").getBytes(UTF_8), new byte[] {1, 2, 3});
+        topic.acceptCatalog(CatalogKey.of("a", "0123456789ab").getBytes(UTF_8), null);
+        topic.acceptCatalog("no-model".getBytes(UTF_8), catalogValue("a", 10, "Ada wrote notes."));
+        topic.acceptCatalog(CatalogKey.of("other-1", MODEL).getBytes(UTF_8), new byte[] {1});   // not decoded
+        assertEquals(new PublishedDocuments.Tally(false, 5, 2), topic.catalog());
+        assertFalse(topic.catalog().noneReadable());
+
+        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], Map.of(DeadLetterHeaders.ERROR_REASON, "TOO_LARGE")::get, DOCS);
+        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], name -> null, DOCS);
+        assertEquals(new PublishedDocuments.Tally(false, 2, 1), topic.deadLetters());
     }
 
     @Test
