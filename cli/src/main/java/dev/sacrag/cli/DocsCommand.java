@@ -116,8 +116,15 @@ final class DocsCommand implements Runnable {
         String documentsTopic;
 
         @Option(names = "--model", paramLabel = "ID", description = "Only the refusals that stand for this model: its own"
-                + " and those of documents bad for every model.")
+                + " and those of documents bad for every model. An id that no dead letter and no catalog entry names is"
+                + " a usage error (exit 2) listing the ids they name.")
         String model;
+
+        @Option(names = "--catalog-topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_CATALOG_TOPIC:-"
+                + CompressorTopics.CATALOG + "}", description = "Catalog topic, read with --model when no dead letter"
+                + " names the model, to tell a model compressing without refusals from a mistyped id [env"
+                + " SAC_CATALOG_TOPIC, default ${DEFAULT-VALUE}].")
+        String catalogTopic;
 
         @Option(names = "--all", description = "Also list the refusals of documents deleted or published again since,"
                 + " marked so.")
@@ -136,6 +143,9 @@ final class DocsCommand implements Runnable {
                         + " compressor has refused anything yet, or name the one in use with --dead-letter-topic)%n", topic);
                 spec.commandLine().getOut().flush();
                 return 0;
+            }
+            if (model != null) {
+                requireKnownModel(read.get());
             }
             List<dev.sacrag.cli.warming.DeadLetterList.Refusal> refusals = read.get().stream()
                     .filter(r -> model == null || r.standsFor(model))
@@ -163,6 +173,43 @@ final class DocsCommand implements Runnable {
                     footer(again, "of versions published again since", "(published again since)"));
             out.flush();
             return 0;
+        }
+
+        /**
+         * A usage error (exit 2) when neither a dead letter nor the catalog names {@code --model}: a
+         * mistyped id would list only the refusals that stand for every model, and read as "this model
+         * refused nothing else". The catalog is read only when no dead letter names the model.
+         */
+        private void requireKnownModel(List<dev.sacrag.cli.warming.DeadLetterList.Refusal> refusals)
+                throws java.util.concurrent.TimeoutException {
+            java.util.Set<String> refusing = refusals.stream().flatMap(r -> r.modelId().stream())
+                    .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+            if (refusing.contains(model)) {
+                return;
+            }
+            Optional<java.util.Set<String>> compressed = dev.sacrag.cli.warming.CatalogRead.modelIds(
+                    kafka.bootstrapServers, catalogTopic, timeout);
+            if (compressed.isEmpty() || !compressed.get().contains(model)) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        unknownModel(model, refusing, topic, compressed, catalogTopic));
+            }
+        }
+
+        /**
+         * E.g. "--model ffffffffffff: no dead letter in sac.documents.dlq and no catalog entry in
+         * sac.anchor-caches names this model id (mistyped?); the model ids they name: abc123def456".
+         *
+         * @param compressed the catalog's model ids; empty when the catalog topic does not exist
+         */
+        static String unknownModel(String model, java.util.Set<String> refusing, String deadLetterTopic,
+                                   Optional<java.util.Set<String>> compressed, String catalogTopic) {
+            java.util.Set<String> known = new java.util.TreeSet<>(refusing);
+            compressed.ifPresent(known::addAll);
+            return "--model " + model + ": no dead letter in " + deadLetterTopic + " and no catalog entry in " + catalogTopic
+                    + " names this model id (mistyped?); the model ids they name: "
+                    + (known.isEmpty() ? "none" : String.join(", ", known))
+                    + (compressed.isPresent() ? "" : " (the catalog topic " + catalogTopic + " does not exist: name the"
+                            + " one in use with --catalog-topic)");
         }
 
         /** E.g. "; 2 refusal(s) of documents deleted since are not listed (--all lists them)". */

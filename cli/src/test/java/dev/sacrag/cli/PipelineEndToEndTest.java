@@ -382,7 +382,8 @@ class PipelineEndToEndTest {
             // what an ingest that exited 0 cannot show: the compressor refused the document; one deleted
             // since no longer matters, and is listed only when asked for
             List<String> refusedArgs = List.of("docs", "refused", "--bootstrap-servers", rig.stack.bootstrapServers(),
-                    "--dead-letter-topic", dlq, "--documents-topic", topics.compressor().documents(), "--model", rig.modelId);
+                    "--dead-letter-topic", dlq, "--documents-topic", topics.compressor().documents(), "--catalog-topic",
+                    topics.compressor().catalog(), "--model", rig.modelId);
             List<String> allArgs = new ArrayList<>(refusedArgs);
             allArgs.add("--all");
             PipelineRig.Run all = PipelineRig.sac(allArgs);
@@ -443,8 +444,12 @@ class PipelineEndToEndTest {
                     "said as such, not 'is a broker there?': " + noTopic.err());
             PipelineRig.Run otherModel = PipelineRig.sac(List.of("docs", "refused", "--bootstrap-servers",
                     rig.stack.bootstrapServers(), "--dead-letter-topic", dlq, "--documents-topic",
-                    topics.compressor().documents(), "--model", "ffffffffffff"));
-            assertTrue(otherModel.out().contains("0 refusal(s)"), "another model's compressor may take it: " + otherModel.out());
+                    topics.compressor().documents(), "--catalog-topic", topics.compressor().catalog(),
+                    "--model", "ffffffffffff"));
+            assertEquals(2, otherModel.code(), "a mistyped id is not '0 refusal(s)': " + otherModel.out() + otherModel.err());
+            assertTrue(otherModel.err().contains("--model ffffffffffff: no dead letter in " + dlq + " and no catalog entry in "
+                    + topics.compressor().catalog() + " names this model id (mistyped?); the model ids they name: "
+                    + rig.modelId + System.lineSeparator()), otherModel.err());
             PipelineRig.Run noDeadLetters = PipelineRig.sac(List.of("docs", "refused", "--bootstrap-servers",
                     rig.stack.bootstrapServers(), "--dead-letter-topic", "no-such.dlq"));
             assertEquals(0, noDeadLetters.code(), noDeadLetters.out() + noDeadLetters.err());

@@ -1,9 +1,14 @@
 package dev.sacrag.cli.warming;
 
 import dev.sacrag.query.catalog.Catalog;
+import dev.sacrag.query.catalog.CatalogEntry;
 
 import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 
 /**
  * The catalog topic read once to its end, for commands that list it. Through {@link TopicScan},
@@ -21,6 +26,23 @@ public final class CatalogRead {
     public static Catalog of(String bootstrapServers, String topic, Duration timeout) throws TimeoutException {
         try (CatalogWatch watch = CatalogWatch.openWithin(bootstrapServers, topic, timeout)) {
             return watch.catalog();
+        }
+    }
+
+    /**
+     * The model ids the catalog holds entries of, to tell a known model id from a mistyped one;
+     * empty when the topic does not exist (a mistyped name, or nothing compressed yet).
+     *
+     * @throws IllegalStateException when no broker answers at {@code bootstrapServers}
+     * @throws TimeoutException when the topic could not be read to its end within {@code timeout}
+     */
+    public static Optional<Set<String>> modelIds(String bootstrapServers, String topic, Duration timeout)
+            throws TimeoutException {
+        try {
+            return Optional.of(of(bootstrapServers, topic, timeout).snapshot().stream().map(CatalogEntry::modelId)
+                    .collect(Collectors.toCollection(TreeSet::new)));
+        } catch (TopicScan.NoSuchTopic noTopic) {
+            return Optional.empty();
         }
     }
 }
