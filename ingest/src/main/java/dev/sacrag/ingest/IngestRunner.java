@@ -84,7 +84,8 @@ public final class IngestRunner {
         long bytesBefore = publisher.acknowledgedBytes();
         int total = scan.count();
         // Documents are counted on the producer's I/O thread and drawn from a thread of their own:
-        // a stderr that blocks (a paused terminal) must not stall the sends.
+        // a stderr that blocks (a paused terminal) must not stall the sends. Done: sends completed, and
+        // those left unsent; the unchanged are counted apart, out of the bar's rate.
         AtomicInteger done = new AtomicInteger();
         ProgressLine progress = new ProgressLine(new java.io.PrintWriter(progressOut, false,
                 java.nio.charset.Charset.defaultCharset()), "", redraw);
@@ -105,7 +106,7 @@ public final class IngestRunner {
         try {
             if (drawer != null) {
                 progress.update(0, total);   // drawn at once on a terminal, and the rate counts from here
-                drawer.scheduleAtFixedRate(() -> progress.update(done.get(), total), 100, 100, TimeUnit.MILLISECONDS);
+                drawer.scheduleAtFixedRate(() -> draw(progress, done, total), 100, 100, TimeUnit.MILLISECONDS);
             }
             List<Skipped> changed = List.of();
             try {
@@ -116,7 +117,6 @@ public final class IngestRunner {
                     handedOver.incrementAndGet();
                     if (published.unchanged(draft)) {
                         unchanged.incrementAndGet();
-                        done.incrementAndGet();
                         return;
                     }
                     String docId = draft.docId();   // the callback keeps the id, not the text
@@ -170,7 +170,7 @@ public final class IngestRunner {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                progress.update(done.get(), total);
+                draw(progress, done, total);
             }
             progress.finish();
         }
@@ -182,6 +182,16 @@ public final class IngestRunner {
         return new IngestSummary(acknowledged.get(), read.skipped(), sortedFailures,
                 publisher.acknowledgedBytes() - bytesBefore, Duration.ofNanos(System.nanoTime() - start), read.questions(),
                 failedDocuments, unchanged.get());
+    }
+
+    /**
+     * Draws the documents done, the unchanged among them named apart: they are not sent, and a rate
+     * of them is none of publishing. Done is drawn as the sum of the two counts as read, so it is
+     * never fewer than the unchanged.
+     */
+    private void draw(ProgressLine progress, AtomicInteger done, int total) {
+        int notSent = unchanged.get();
+        progress.update(notSent + done.get(), total, notSent);
     }
 
     /**

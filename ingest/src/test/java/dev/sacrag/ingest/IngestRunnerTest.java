@@ -217,15 +217,7 @@ class IngestRunnerTest {
         for (int i = 0; i < 5; i++) {
             Files.writeString(dir.resolve("doc-" + i + ".md"), "# Doc " + i + "\n\nThe body of document " + i + ".");
         }
-        MockProducer<byte[], byte[]> first = DocumentPublisherTest.producer(true);
-        runner(first, false).run(List.of(dir), Options.defaults());
-        PublishedDocuments topic = new PublishedDocuments(dev.sacrag.schemas.DocumentCodec.withDefaults(), id -> true);
-        for (var r : first.history()) {
-            topic.accept(r.key(), r.value(), null, r.timestamp() == null ? 0 : r.timestamp());
-            var event = dev.sacrag.schemas.DocumentCodec.withDefaults().decode(r.value(), null);   // and a compressor took it
-            topic.acceptCatalog(dev.sacrag.schemas.CatalogKey.of(event.getDocId(), "abc123def456").getBytes(StandardCharsets.UTF_8),
-                    PublishedDocumentsTest.catalogValue(event.getDocId(), event.getVersion(), event.getText()));
-        }
+        PublishedDocuments topic = publishedAndCompressed();
         assertEquals(5, topic.documents());
 
         Files.writeString(dir.resolve("doc-1.md"), "# Doc 1\n\nThe body of document 1, amended.");
@@ -243,7 +235,40 @@ class IngestRunnerTest {
         assertTrue(summary.line().contains(" docs/s); 3 unchanged (on the topic as they are: not sent); skipped 0;"),
                 summary.line());
         assertEquals("2 of 5 documents acknowledged, 3 unchanged", runner.standing());
-        assertTrue(console.toString(StandardCharsets.UTF_8).contains("] 5/5 docs"), "unchanged ones count as done");
+        assertTrue(console.toString(StandardCharsets.UTF_8).contains("] 5/5 docs, 3 unchanged  "),
+                "unchanged ones count as done, and are said so: " + console);
+    }
+
+    /** Unchanged documents are not sent: a rate of them is no rate of publishing, which the summary's is. */
+    @Test
+    void theProgressRateLeavesUnchangedDocumentsOut() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            Files.writeString(dir.resolve("doc-" + i + ".md"), "# Doc " + i + "\n\nThe body of document " + i + ".");
+        }
+        PublishedDocuments topic = publishedAndCompressed();
+        console.reset();
+        IngestSummary summary = runner(DocumentPublisherTest.producer(true), false).publish(
+                DocumentSources.withDefaults().scan(List.of(dir), Options.defaults()), System.nanoTime(), topic);
+
+        assertEquals(5, summary.unchanged());
+        List<String> lines = console.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals("[##############################] 5/5 docs, 5 unchanged  0.0 docs/s", lines.get(lines.size() - 1),
+                "none sent: a rate of the unchanged is none of publishing: " + lines);
+        assertTrue(summary.line().contains(" (0.0 docs/s); 5 unchanged"), summary.line());
+    }
+
+    /** What a run over {@link #dir} sends, as the topics say it once a compressor took every document. */
+    private PublishedDocuments publishedAndCompressed() throws Exception {
+        MockProducer<byte[], byte[]> first = DocumentPublisherTest.producer(true);
+        runner(first, false).run(List.of(dir), Options.defaults());
+        PublishedDocuments topic = new PublishedDocuments(dev.sacrag.schemas.DocumentCodec.withDefaults(), id -> true);
+        for (var r : first.history()) {
+            topic.accept(r.key(), r.value(), null, r.timestamp() == null ? 0 : r.timestamp());
+            var event = dev.sacrag.schemas.DocumentCodec.withDefaults().decode(r.value(), null);   // and a compressor took it
+            topic.acceptCatalog(dev.sacrag.schemas.CatalogKey.of(event.getDocId(), "abc123def456").getBytes(StandardCharsets.UTF_8),
+                    PublishedDocumentsTest.catalogValue(event.getDocId(), event.getVersion(), event.getText()));
+        }
+        return topic;
     }
 
     private IngestRunner runner(MockProducer<byte[], byte[]> producer, boolean redraw) {

@@ -67,4 +67,15 @@ class ProgressLineTest {
         assertTrue(lines[0].endsWith("990/1000 docs  0.0 docs/s"), lines[0]);
         assertTrue(lines[1].endsWith("1000/1000 docs  10.0 docs/s"), lines[1]);
     }
+
+    @Test
+    void documentsDoneWithoutWorkAreShownAndLeftOutOfTheRate() {
+        ProgressLine p = progress("", false);
+        p.update(0, 40, 0);
+        clock.addAndGet(5_000_000_000L);
+        p.update(40, 40, 30);   // ingest: 30 unchanged, not sent
+        String[] lines = text.toString().split(System.lineSeparator());
+        assertEquals("[##############################] 40/40 docs, 30 unchanged  2.0 docs/s", lines[1],
+                "the rate of the 10 sent");
+    }
 }
