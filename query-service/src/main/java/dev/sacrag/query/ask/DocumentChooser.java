@@ -1,5 +1,7 @@
 package dev.sacrag.query.ask;
 
+import dev.sacrag.query.ask.QueryException.NoMatch;
+import dev.sacrag.query.ask.QueryException.Uncompressed;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.query.catalog.Refusals;
@@ -32,33 +34,45 @@ public final class DocumentChooser {
     }
 
     /**
-     * @param uncompressed matching documents skipped because they are not compressed yet
-     * @param refused matching documents skipped because a compressor refused their live version
+     * @param skipped matching documents skipped because they are not compressed, best match first:
+     *     not yet, or never until published again where a compressor refused their live version
      * @param hits whether anything in the tenant matched at all
      * @param skippedTooLong whether a matching document was skipped because it did not fit
      */
-    record Retrieval(List<Chosen> chosen, List<String> uncompressed, List<DeadLetter> refused, boolean hits,
-                     boolean skippedTooLong) {
+    record Retrieval(List<Chosen> chosen, List<Uncompressed> skipped, boolean hits, boolean skippedTooLong) {
+
+        /** The ids of the matching documents skipped because they are not compressed yet. */
+        List<String> uncompressed() {
+            return skipped.stream().filter(u -> u.refusal().isEmpty()).map(Uncompressed::docId).toList();
+        }
+
+        /** The refusals of the matching documents skipped because a compressor refused their live version. */
+        List<DeadLetter> refused() {
+            return skipped.stream().flatMap(u -> u.refusal().stream()).toList();
+        }
 
         List<Chosen> orThrow(String tenant) {
             if (!chosen.isEmpty()) {
                 return chosen;
             }
             if (!hits) {
-                throw new QueryException(NO_MATCH, "no document of tenant '" + tenant + "' matches the question");
+                throw new QueryException(NO_MATCH, "no document of tenant '" + tenant + "' matches the question",
+                        List.of(new NoMatch(tenant)));
             }
             if (skippedTooLong) {
                 throw new QueryException(CONTEXT_TOO_LONG, "the documents matching the question are too long for the model");
             }
+            List<String> uncompressed = uncompressed();
+            List<DeadLetter> refused = refused();
             if (refused.isEmpty()) {
                 throw new QueryException(NOT_COMPRESSED, "the documents matching the question are not compressed yet: "
-                        + uncompressed);
+                        + uncompressed, skipped);
             }
             throw new QueryException(NOT_COMPRESSED, "the documents matching the question are not compressed: "
                     + (uncompressed.isEmpty() ? "" : uncompressed + " not yet; ")
                     + refused.stream().map(r -> "'" + r.docId() + "' v" + r.version() + " " + Refusals.why(r))
                             .collect(Collectors.joining("; "))
-                    + " (publish a refused document again once fixed; 'sac docs refused' lists the refusals)");
+                    + " (publish a refused document again once fixed; 'sac docs refused' lists the refusals)", skipped);
         }
     }
 
@@ -81,7 +95,7 @@ public final class DocumentChooser {
         long tokens = 0;
         for (String id : new LinkedHashSet<>(docIds)) {
             IndexedDoc doc = live(tenant, id).orElseThrow(() -> QueryEngine.unknown(tenant, id));
-            CatalogEntry e = compression(doc).orElseThrow(() -> QueryEngine.notCompressed(doc, modelId, refusal(doc)));
+            CatalogEntry e = compression(doc).orElseThrow(() -> QueryEngine.notCompressed(uncompressed(doc)));
             chosen.add(new Chosen(e, 0));
             tokens += e.tokenCount();
         }
@@ -97,8 +111,7 @@ public final class DocumentChooser {
     Retrieval retrieve(String tenant, String question, int topK, int tokenBudget) {
         List<ScoredDoc> hits = index.search(tenant, question, Math.max(4 * topK, topK + 16));
         List<Chosen> chosen = new ArrayList<>();
-        List<String> uncompressed = new ArrayList<>();
-        List<DeadLetter> refused = new ArrayList<>();
+        List<Uncompressed> skipped = new ArrayList<>();
         boolean skippedTooLong = false;
         long tokens = 0;
         for (ScoredDoc hit : hits) {
@@ -111,7 +124,7 @@ public final class DocumentChooser {
             }
             Optional<CatalogEntry> e = compression(doc.get());
             if (e.isEmpty()) {
-                refusal(doc.get()).ifPresentOrElse(refused::add, () -> uncompressed.add(hit.docId()));
+                skipped.add(uncompressed(doc.get()));
             } else if (tokens + e.get().tokenCount() > tokenBudget) {
                 skippedTooLong = true;
             } else {
@@ -119,7 +132,7 @@ public final class DocumentChooser {
                 tokens += e.get().tokenCount();
             }
         }
-        return new Retrieval(chosen, uncompressed, refused, !hits.isEmpty(), skippedTooLong);
+        return new Retrieval(chosen, skipped, !hits.isEmpty(), skippedTooLong);
     }
 
     /**
@@ -145,10 +158,11 @@ public final class DocumentChooser {
                 && doc.mayBeCompressionOf(current.docVersion()));
     }
 
-    /** A compressor's refusal of the document's live version and text for the model, if any. */
-    private Optional<DeadLetter> refusal(IndexedDoc doc) {
-        return refusals == null ? Optional.empty()
+    /** A live document the model has no compression of, with a compressor's refusal of its live version and text, if any. */
+    private Uncompressed uncompressed(IndexedDoc doc) {
+        Optional<DeadLetter> refusal = refusals == null ? Optional.empty()
                 : index.contentHash(doc).flatMap(hash -> refusals.of(doc.docId(), doc.version(), hash, modelId));
+        return new Uncompressed(doc.docId(), doc.version(), modelId, refusal);
     }
 
     /** The catalog's compression of the document for the model, unless it is of a deleted incarnation. */

@@ -20,7 +20,6 @@ import dev.sacrag.query.metrics.QueryMetrics.Stage;
 import dev.sacrag.query.metrics.WarnThrottle;
 import dev.sacrag.query.recompress.RecompressRequests;
 import dev.sacrag.query.retrieval.DocumentIndex;
-import dev.sacrag.query.retrieval.IndexedDoc;
 
 import dev.sacrag.schemas.DeadLetter;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -197,7 +195,7 @@ public final class QueryEngine {
             DocumentChooser.Retrieval r = chooser.retrieve(q.tenant(), q.query().orElseThrow(), q.topK(), Integer.MAX_VALUE);
             if (!r.hits()) {   // as Ask says it: a warm of nothing is not a success
                 throw new QueryException(QueryException.Reason.NO_MATCH, "no document of tenant '" + q.tenant()
-                        + "' matches the query");
+                        + "' matches the query", List.of(new QueryException.NoMatch(q.tenant())));
             }
             r.chosen().forEach(c -> wanted.add(c.entry()));
             misses.addAll(r.uncompressed());
@@ -349,17 +347,20 @@ public final class QueryEngine {
     }
 
     static QueryException unknown(String tenant, String docId) {
-        return new QueryException(UNKNOWN_DOCUMENT, "document '" + docId + "' is unknown in tenant '" + tenant + "'");
+        return new QueryException(UNKNOWN_DOCUMENT, "document '" + docId + "' is unknown in tenant '" + tenant + "'",
+                List.of(new QueryException.UnknownDocument(tenant, docId)));
     }
 
-    static QueryException notCompressed(IndexedDoc doc, String modelId, Optional<DeadLetter> refusal) {
-        if (refusal.isPresent()) {
+    static QueryException notCompressed(QueryException.Uncompressed doc) {
+        if (doc.refusal().isPresent()) {
+            DeadLetter refusal = doc.refusal().get();
             return new QueryException(NOT_COMPRESSED, "document '" + doc.docId() + "' v" + doc.version() + " was "
-                    + Refusals.why(refusal.get()) + "; it is not compressed for model " + modelId + ": " + Refusals.remedy(refusal.get())
-                    + " ('sac docs refused' lists the refusals)");
+                    + Refusals.why(refusal) + "; it is not compressed for model " + doc.modelId() + ": "
+                    + Refusals.remedy(refusal) + " ('sac docs refused' lists the refusals)", List.of(doc));
         }
         return new QueryException(NOT_COMPRESSED, "document '" + doc.docId() + "' v" + doc.version()
-                + " is not compressed for model " + modelId + " yet (if it stays so: the compressor may have refused"
-                + " it, e.g. over its token limit, which 'sac docs refused' lists; or no compressor runs this model)");
+                + " is not compressed for model " + doc.modelId() + " yet (if it stays so: the compressor may have refused"
+                + " it, e.g. over its token limit, which 'sac docs refused' lists; or no compressor runs this model)",
+                List.of(doc));
     }
 }

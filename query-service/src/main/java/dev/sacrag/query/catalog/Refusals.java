@@ -31,11 +31,14 @@ public final class Refusals {
 
     /** E.g. {@code refused by the compressor of model 1a2b3c: TOO_LARGE (document d v3 has 4,100 tokens, ...)}. */
     public static String why(DeadLetter r) {
-        // a BadDocumentException's message starts with its reason: said once
-        String message = r.message().startsWith(r.reason() + ": ") ? r.message().substring(r.reason().length() + 2)
-                : r.message();
+        String message = message(r);
         return "refused by " + r.modelId().map(m -> "the compressor of model " + m).orElse("the compressors")
                 + ": " + r.reason() + (message.isEmpty() ? "" : " (" + message + ")");
+    }
+
+    /** The compressor's words, without the reason a BadDocumentException's message starts with: said once, beside it. */
+    public static String message(DeadLetter r) {
+        return r.message().startsWith(r.reason() + ": ") ? r.message().substring(r.reason().length() + 2) : r.message();
     }
 
     private final Map<String, List<DeadLetter>> byDoc = new ConcurrentHashMap<>();

@@ -22,6 +22,7 @@ import dev.sacrag.query.v1.WarmResponse;
 import io.grpc.Context;
 import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
@@ -101,7 +102,7 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
             out.onCompleted();
             call.count(Status.Code.OK);
         } catch (QueryException e) {
-            fail(out, call, StatusMapping.toStatus(e), StatusMapping.trailers(e));
+            fail(out, call, StatusMapping.toException(e));
         } catch (RuntimeException e) {
             log.error("Ask failed for tenant {} docs {}", query.tenant(), query.docIds(), e);
             fail(out, call, Status.INTERNAL.withDescription("answering failed: " + e.getMessage()));
@@ -131,7 +132,7 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
             responses.onCompleted();
             call.count(Status.Code.OK);
         } catch (QueryException e) {
-            fail(responses, call, StatusMapping.toStatus(e), StatusMapping.trailers(e));
+            fail(responses, call, StatusMapping.toException(e));
         } catch (RuntimeException e) {
             log.error("Warm failed for tenant {} docs {}", query.tenant(), query.docIds(), e);
             fail(responses, call, Status.INTERNAL.withDescription("warming failed: " + e.getMessage()));
@@ -155,12 +156,12 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
     }
 
     private void fail(StreamObserver<?> responses, CallTally.Call call, Status status) {
-        fail(responses, call, status, new io.grpc.Metadata());
+        fail(responses, call, status.asRuntimeException());
     }
 
-    private void fail(StreamObserver<?> responses, CallTally.Call call, Status status, io.grpc.Metadata trailers) {
-        call.count(status.getCode());
-        responses.onError(status.asRuntimeException(trailers));
+    private void fail(StreamObserver<?> responses, CallTally.Call call, StatusRuntimeException e) {
+        call.count(e.getStatus().getCode());
+        responses.onError(e);
     }
 
     private static AskResult result(AskAnswer a) {

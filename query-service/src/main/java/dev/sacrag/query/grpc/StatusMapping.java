@@ -3,14 +3,21 @@ package dev.sacrag.query.grpc;
 import dev.sacrag.query.ask.QueryException;
 import io.grpc.Metadata;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 
 /**
  * The one place domain failures become RPC statuses (architecture.md, "RPC"). The description
- * is the exception's message: it names the tenant, documents and model concerned.
+ * is the exception's message: it names the tenant, documents and model concerned; its details
+ * say the same to programs ({@link ErrorDetails}).
  */
 final class StatusMapping {
 
     private StatusMapping() {
+    }
+
+    /** The status, its trailers and the exception's details, as the caller gets them. */
+    static StatusRuntimeException toException(QueryException e) {
+        return ErrorDetails.exception(toStatus(e), e.details(), trailers(e));
     }
 
     static Status toStatus(QueryException e) {

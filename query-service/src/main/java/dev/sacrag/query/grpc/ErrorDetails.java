@@ -1,0 +1,128 @@
+package dev.sacrag.query.grpc;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.CodedOutputStream;
+import com.google.rpc.ErrorInfo;
+import dev.sacrag.query.ask.QueryException;
+import dev.sacrag.query.catalog.Refusals;
+import dev.sacrag.schemas.DeadLetter;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * The google.rpc rich error model on a NOT_FOUND: a {@code google.rpc.Status} in the
+ * {@code grpc-status-details-bin} trailer with one {@link ErrorInfo} (domain {@value #DOMAIN}) per
+ * thing the question could not find, so that a client tells a document that is not compressed yet
+ * (worth waiting for) from one a compressor refused (not until it is published again) without
+ * parsing the description, which says the same to a person and stays as it was. Clients read it
+ * with {@link StatusProto#fromThrowable}; the reasons and keys are here for Java ones.
+ */
+public final class ErrorDetails {
+
+    public static final String DOMAIN = "sac.query";
+
+    /** No such document in the tenant; metadata {@value #TENANT}, {@value #DOC_ID}. */
+    public static final String DOCUMENT_UNKNOWN = "DOCUMENT_UNKNOWN";
+    /** Not compressed for the model yet; metadata {@value #DOC_ID}, {@value #VERSION}, {@value #MODEL_ID}. */
+    public static final String DOCUMENT_NOT_COMPRESSED = "DOCUMENT_NOT_COMPRESSED";
+    /**
+     * A compressor refused the live version: not compressed until it is published again; metadata
+     * as {@value #DOCUMENT_NOT_COMPRESSED}, and {@value #REFUSED_BY_MODEL} (absent: refused for every
+     * model), {@value #REFUSAL_REASON}, {@value #REFUSAL_MESSAGE}, {@value #REMEDY}.
+     */
+    public static final String DOCUMENT_REFUSED = "DOCUMENT_REFUSED";
+    /** Nothing in the tenant matched the question or query; metadata {@value #TENANT}. */
+    public static final String NO_MATCH = "NO_MATCH";
+
+    public static final String TENANT = "tenant";
+    public static final String DOC_ID = "doc_id";
+    /** The document's live version, in decimal. */
+    public static final String VERSION = "version";
+    /** The active model, which the document is not compressed for. */
+    public static final String MODEL_ID = "model_id";
+    public static final String REFUSED_BY_MODEL = "refused_by_model";
+    /** The compressor's stable code: TOO_LARGE, ENGINE_OOM, COMPRESSION_FAILED, ... */
+    public static final String REFUSAL_REASON = "refusal_reason";
+    public static final String REFUSAL_MESSAGE = "refusal_message";
+    /** What would get it compressed. */
+    public static final String REMEDY = "remedy";
+
+    /**
+     * Bytes the description and the details may take together as they travel (the description
+     * percent-encoded in {@code grpc-message}, the details base64 in their trailer): gRPC's Java and
+     * C-core clients refuse trailers over 8 KiB by default and fail the call with INTERNAL in place
+     * of this status. Retrieval can skip some sixty documents, each of whose refusal names its id
+     * (up to 512 characters), the compressor's words and a remedy.
+     */
+    static final int TRAILER_BUDGET = 7 * 1024;
+
+    /** Field number of {@code details} in {@code google.rpc.Status}. */
+    private static final int DETAILS_FIELD = com.google.rpc.Status.DETAILS_FIELD_NUMBER;
+
+    private ErrorDetails() {
+    }
+
+    /**
+     * The status as an exception carrying one ErrorInfo per detail, in order, as many as fit the
+     * {@link #TRAILER_BUDGET} (the description names them all); none: the status alone.
+     */
+    static StatusRuntimeException exception(Status status, List<QueryException.Detail> details, Metadata trailers) {
+        String description = status.getDescription() == null ? "" : status.getDescription();
+        com.google.rpc.Status.Builder rich = com.google.rpc.Status.newBuilder().setCode(status.getCode().value())
+                .setMessage(description);
+        long room = TRAILER_BUDGET - percentEncodedLength(description);
+        long size = rich.build().getSerializedSize();
+        for (QueryException.Detail d : details) {
+            Any info = Any.pack(errorInfo(d));
+            size += CodedOutputStream.computeMessageSize(DETAILS_FIELD, info);
+            if (base64Length(size) > room) {
+                break;
+            }
+            rich.addDetails(info);
+        }
+        return rich.getDetailsCount() == 0 ? status.asRuntimeException(trailers)
+                : StatusProto.toStatusRuntimeException(rich.build(), trailers);
+    }
+
+    static ErrorInfo errorInfo(QueryException.Detail detail) {
+        ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain(DOMAIN);
+        if (detail instanceof QueryException.UnknownDocument u) {
+            info.setReason(DOCUMENT_UNKNOWN).putMetadata(TENANT, u.tenant()).putMetadata(DOC_ID, u.docId());
+        } else if (detail instanceof QueryException.NoMatch n) {
+            info.setReason(NO_MATCH).putMetadata(TENANT, n.tenant());
+        } else if (detail instanceof QueryException.Uncompressed u) {
+            info.setReason(u.refusal().isPresent() ? DOCUMENT_REFUSED : DOCUMENT_NOT_COMPRESSED)
+                    .putMetadata(DOC_ID, u.docId()).putMetadata(VERSION, Long.toString(u.version()))
+                    .putMetadata(MODEL_ID, u.modelId());
+            u.refusal().ifPresent(r -> refusal(info, r));
+        } else {
+            throw new IllegalArgumentException("no ErrorInfo for " + detail);
+        }
+        return info.build();
+    }
+
+    private static void refusal(ErrorInfo.Builder info, DeadLetter r) {
+        r.modelId().ifPresent(m -> info.putMetadata(REFUSED_BY_MODEL, m));
+        info.putMetadata(REFUSAL_REASON, r.reason()).putMetadata(REFUSAL_MESSAGE, Refusals.message(r))
+                .putMetadata(REMEDY, Refusals.remedy(r));
+    }
+
+    /** As gRPC writes {@code grpc-message}: bytes outside printable ASCII, and '%', take three. */
+    private static long percentEncodedLength(String description) {
+        long n = 0;
+        for (byte b : description.getBytes(StandardCharsets.UTF_8)) {
+            n += b < ' ' || b >= '~' || b == '%' ? 3 : 1;
+        }
+        return n;
+    }
+
+    /** Unpadded, as gRPC writes binary trailers. */
+    private static long base64Length(long bytes) {
+        return (bytes * 4 + 2) / 3;
+    }
+}

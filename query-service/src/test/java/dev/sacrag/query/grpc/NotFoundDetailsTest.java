@@ -1,0 +1,214 @@
+package dev.sacrag.query.grpc;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import dev.sacrag.query.EngineRig;
+import dev.sacrag.query.FakeAnswerer;
+import dev.sacrag.query.ask.AskLimits;
+import dev.sacrag.query.v1.AskRequest;
+import dev.sacrag.query.v1.QueryServiceGrpc;
+import dev.sacrag.query.v1.WarmRequest;
+import dev.sacrag.schemas.ContentHash;
+import dev.sacrag.schemas.DeadLetter;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.StatusProto;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A NOT_FOUND says in google.rpc ErrorInfo details what its description says to a person, so a
+ * client tells a document worth waiting for (not compressed yet) from one that is not (refused)
+ * without parsing the description, which stays as it was.
+ */
+class NotFoundDetailsTest {
+
+    private static final AskLimits LIMITS = new AskLimits("default", 2, 4, 200, 8, 16, Duration.ofSeconds(30));
+    private static final String LEDGER = "The ledger of the northern harbour lists every ship.";
+    private static final String TOO_LARGE_REMEDY = "split it into smaller documents, or raise the compressor's"
+            + " --max-doc-tokens (within the model's positions), and publish it again";
+
+    private final EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 2, 0), 1 << 20);
+    private final List<Server> servers = new ArrayList<>();
+    private final List<ManagedChannel> channels = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        for (ManagedChannel c : channels) {
+            c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        for (Server s : servers) {
+            s.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        rig.close();
+    }
+
+    private QueryServiceGrpc.QueryServiceBlockingStub inProcess() throws IOException {
+        String name = InProcessServerBuilder.generateName();
+        servers.add(InProcessServerBuilder.forName(name).addService(new QueryGrpcService(rig.engine, LIMITS, rig.metrics))
+                .build().start());
+        channels.add(InProcessChannelBuilder.forName(name).build());
+        return QueryServiceGrpc.newBlockingStub(channels.get(0)).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    /** A client's own transport over a socket: it holds trailers to gRPC's default 8 KiB, as clients do. */
+    private QueryServiceGrpc.QueryServiceBlockingStub overSocket() throws IOException {
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(new QueryGrpcService(rig.engine, LIMITS, rig.metrics)).build().start();
+        servers.add(server);
+        channels.add(NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build());
+        return QueryServiceGrpc.newBlockingStub(channels.get(0)).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    private static DeadLetter tooLarge(String docId, long version, Optional<String> model) {
+        return new DeadLetter(docId, version, ContentHash.of(LEDGER), model, "TOO_LARGE", "TOO_LARGE: document " + docId
+                + " v" + version + " has 4100 tokens, limit 2048 (--max-doc-tokens)");
+    }
+
+    @Test
+    void aNamedRefusedDocumentIsDocumentRefusedWithTheRefusalAndTheRemedy() throws IOException {
+        var stub = inProcess();
+        rig.addUncompressed("default", "ledger", 4, LEDGER);
+        rig.refusals.add(tooLarge("ledger", 4, Optional.of(EngineRig.MODEL)));
+
+        StatusRuntimeException e = notFound("document 'ledger' v4 was refused by the compressor of model "
+                + EngineRig.MODEL + ": TOO_LARGE", () -> drain(stub, ask("ships?").addDocIds("ledger")));
+        assertEquals(List.of(info(ErrorDetails.DOCUMENT_REFUSED, Map.of("doc_id", "ledger", "version", "4",
+                "model_id", EngineRig.MODEL, "refused_by_model", EngineRig.MODEL, "refusal_reason", "TOO_LARGE",
+                "refusal_message", "document ledger v4 has 4100 tokens, limit 2048 (--max-doc-tokens)",
+                "remedy", TOO_LARGE_REMEDY))), infos(e));
+    }
+
+    @Test
+    void aDocumentNotCompressedYetIsToldApartFromOneRefusedForEveryModel() throws IOException {
+        var stub = inProcess();
+        rig.addUncompressed("default", "pending", 13, "Grace Hopper wrote the first compiler.");
+        rig.addUncompressed("default", "ledger", 4, LEDGER);
+        rig.refusals.add(tooLarge("ledger", 4, Optional.empty()));
+
+        StatusRuntimeException pending = notFound("document 'pending' v13 is not compressed for model "
+                + EngineRig.MODEL + " yet", () -> drain(stub, ask("q").addDocIds("pending")));
+        assertEquals(List.of(info(ErrorDetails.DOCUMENT_NOT_COMPRESSED, Map.of("doc_id", "pending", "version", "13",
+                "model_id", EngineRig.MODEL))), infos(pending));
+
+        ErrorInfo ledger = infos(notFound("refused by the compressors", () -> drain(stub, ask("q").addDocIds("ledger"))))
+                .get(0);
+        assertEquals(ErrorDetails.DOCUMENT_REFUSED, ledger.getReason());
+        assertTrue(!ledger.containsMetadata("refused_by_model"), "refused for every model: " + ledger);
+        assertEquals(EngineRig.MODEL, ledger.getMetadataOrThrow("model_id"));
+    }
+
+    @Test
+    void unknownDocumentsAndQuestionsThatMatchNothingSaySo() throws IOException {
+        var stub = inProcess();
+        rig.addCompressed("default", "ada", 11, "Ada Lovelace wrote the first program.");
+        rig.addCompressed("other", "secret", 15, "Another tenant's document about engines.");
+
+        assertEquals(List.of(info(ErrorDetails.DOCUMENT_UNKNOWN, Map.of("tenant", "default", "doc_id", "secret"))),
+                infos(notFound("document 'secret' is unknown in tenant 'default'",
+                        () -> drain(stub, ask("q").addDocIds("ada").addDocIds("secret")))));
+        assertEquals(List.of(info(ErrorDetails.NO_MATCH, Map.of("tenant", "default"))),
+                infos(notFound("no document of tenant 'default' matches the question", () -> drain(stub, ask("zebra quokka")))));
+        assertEquals(List.of(info(ErrorDetails.NO_MATCH, Map.of("tenant", "default"))),
+                infos(notFound("matches the query", () -> stub.warm(WarmRequest.newBuilder().setQuery("zebra quokka").build()))));
+    }
+
+    @Test
+    void retrievalOfOnlyUncompressedMatchesDetailsEachBestMatchFirst() throws IOException {
+        var stub = inProcess();
+        rig.addUncompressed("default", "ledger", 4, LEDGER);
+        rig.addUncompressed("default", "manifest", 2, "The manifest lists cargo.");
+        rig.refusals.add(tooLarge("ledger", 4, Optional.of(EngineRig.MODEL)));
+
+        StatusRuntimeException e = notFound("the documents matching the question are not compressed: [manifest] not yet;"
+                + " 'ledger' v4 refused", () -> drain(stub, ask("ledger harbour ship cargo")));
+        List<ErrorInfo> infos = infos(e);
+        assertEquals(List.of("ledger", "manifest"), infos.stream().map(i -> i.getMetadataOrThrow("doc_id")).toList(),
+                "as retrieval ranked them: " + infos);
+        assertEquals(List.of(ErrorDetails.DOCUMENT_REFUSED, ErrorDetails.DOCUMENT_NOT_COMPRESSED),
+                infos.stream().map(ErrorInfo::getReason).toList());
+    }
+
+    /**
+     * Ten refused matches, each with its remedy, would take some 9 KiB of trailers with the
+     * description: a client refuses trailers over 8 KiB and would get INTERNAL, not this NOT_FOUND.
+     * The details that fit come, best match first; the description names every one.
+     */
+    @Test
+    void detailsThatWouldOverflowTheTrailersAreLeftOutNotTheStatus() throws IOException {
+        var stub = overSocket();
+        for (int i = 0; i < 10; i++) {
+            String id = "harbour-ledger-volume-" + i;
+            rig.addUncompressed("default", id, 1, LEDGER + " Volume " + i + ".");
+            rig.refusals.add(new DeadLetter(id, 1, ContentHash.of(LEDGER + " Volume " + i + "."), Optional.empty(),
+                    "TOO_LARGE", "document " + id + " v1 has 4100 tokens, limit 2048 (--max-doc-tokens)"));
+        }
+        StatusRuntimeException e = notFound("v1 refused by the compressors: TOO_LARGE", () -> drain(stub, ask("ledger ships")));
+        String description = e.getStatus().getDescription();
+        int named = description.split("' v1 refused by").length - 1;
+        List<ErrorInfo> infos = infos(e);
+        assertEquals(10, named, description);
+        assertTrue(!infos.isEmpty() && infos.size() < named, infos.size() + " details of " + named);
+        assertEquals(ErrorDetails.DOCUMENT_REFUSED, infos.get(0).getReason());
+        assertTrue(description.contains("the documents matching the question are not compressed: '"
+                + infos.get(0).getMetadataOrThrow("doc_id") + "' v1"), "the first detail is the best match: " + description);
+    }
+
+    private static AskRequest.Builder ask(String question) {
+        return AskRequest.newBuilder().setQuestion(question);
+    }
+
+    private static void drain(QueryServiceGrpc.QueryServiceBlockingStub stub, AskRequest.Builder request) {
+        stub.ask(request.build()).forEachRemaining(r -> { });
+    }
+
+    private static StatusRuntimeException notFound(String descriptionPart, Executable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
+        assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode(), String.valueOf(e.getStatus()));
+        String description = String.valueOf(e.getStatus().getDescription());
+        assertTrue(description.contains(descriptionPart), "description '" + description + "' lacks '" + descriptionPart + "'");
+        return e;
+    }
+
+    private static ErrorInfo info(String reason, Map<String, String> metadata) {
+        return ErrorInfo.newBuilder().setDomain("sac.query").setReason(reason).putAllMetadata(metadata).build();
+    }
+
+    /** The ErrorInfo details as a client reads them; the rich status says what the plain one says. */
+    private static List<ErrorInfo> infos(StatusRuntimeException e) {
+        com.google.rpc.Status rich = StatusProto.fromThrowable(e);
+        assertTrue(rich != null, "no status details on " + e.getStatus());
+        assertEquals(e.getStatus().getCode().value(), rich.getCode());
+        assertEquals(e.getStatus().getDescription(), rich.getMessage());
+        List<ErrorInfo> infos = new ArrayList<>();
+        for (Any any : rich.getDetailsList()) {
+            try {
+                infos.add(any.unpack(ErrorInfo.class));
+            } catch (InvalidProtocolBufferException bad) {
+                throw new AssertionError("a detail that is not an ErrorInfo: " + any.getTypeUrl(), bad);
+            }
+        }
+        return infos;
+    }
+}
