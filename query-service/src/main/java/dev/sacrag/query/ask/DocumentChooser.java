@@ -34,6 +34,13 @@ public final class DocumentChooser {
     }
 
     /**
+     * The documents of a question, and the refusals of the matches retrieval passed over, best
+     * first (each would have taken a place): the answer says what it lacks.
+     */
+    record Choice(List<Chosen> chosen, List<DeadLetter> refused) {
+    }
+
+    /**
      * @param skipped matching documents skipped because they are not compressed, best match first:
      *     not yet, or never until published again where a compressor refused their live version
      * @param hits whether anything in the tenant matched at all
@@ -51,9 +58,9 @@ public final class DocumentChooser {
             return skipped.stream().flatMap(u -> u.refusal().stream()).toList();
         }
 
-        List<Chosen> orThrow(String tenant) {
+        Choice orThrow(String tenant) {
             if (!chosen.isEmpty()) {
-                return chosen;
+                return new Choice(chosen, refused());
             }
             if (!hits) {
                 throw new QueryException(NO_MATCH, "no document of tenant '" + tenant + "' matches the question",

@@ -103,17 +103,17 @@ public final class QueryEngine {
         int budget = maxPositions - q.maxNewTokens() - p.model().questionTokens(q.question()) - PROMPT_RESERVE;
         // Retrieval composes no more than the adapter was trained on; documents the caller names are
         // decoded as asked, within the model's positions.
-        List<DocumentChooser.Chosen> docs = q.docIds().isEmpty()
+        DocumentChooser.Choice choice = q.docIds().isEmpty()
                 ? chooser.retrieve(q.tenant(), q.question(), q.topK(), Math.min(budget, p.model().maxComposedTokens()))
                         .orThrow(q.tenant())
-                : chooser.named(q.tenant(), q.docIds(), budget);
+                : new DocumentChooser.Choice(chooser.named(q.tenant(), q.docIds(), budget), List.of());
         long retrieved = System.nanoTime();
         control.check();
 
         // a place in the inference queue before the fetch: a full queue refuses the question before
         // its Redis read and decode, and before the warm cache makes room for what it fetched
         try (InferenceExecutor.Place place = reservePlace()) {
-            return answer(q, sink, control, place, docs, budget, start, retrieved, modelId, maxPositions);
+            return answer(q, sink, control, place, choice, budget, start, retrieved, modelId, maxPositions);
         }
     }
 
@@ -128,8 +128,9 @@ public final class QueryEngine {
     }
 
     private AskAnswer answer(AskQuery q, TokenSink sink, CallControl control, InferenceExecutor.Place place,
-                             List<DocumentChooser.Chosen> docs, int budget, long start, long retrieved, String modelId,
+                             DocumentChooser.Choice choice, int budget, long start, long retrieved, String modelId,
                              int maxPositions) {
+        List<DocumentChooser.Chosen> docs = choice.chosen();
         List<AnchorFetcher.Loaded> loaded = fetchAll(q.tenant(), docs.stream().map(DocumentChooser.Chosen::entry).toList(),
                 control);
         List<AnchorKv> kvs = loaded.stream().map(AnchorFetcher.Loaded::kv).toList();
@@ -162,7 +163,7 @@ public final class QueryEngine {
             used.add(new UsedDoc(e.docId(), e.docVersion(), docs.get(i).score(), loaded.get(i).kv().anchorCount(),
                     e.bytes(), loaded.get(i).fromCache()));
         }
-        return new AskAnswer(decoded.answer().text(), used, timings, modelId, decoded.answer().tokens(),
+        return new AskAnswer(decoded.answer().text(), used, choice.refused(), timings, modelId, decoded.answer().tokens(),
                 decoded.answer().stopped());
     }
 

@@ -9,16 +9,19 @@ import dev.sacrag.query.ask.StageTimings;
 import dev.sacrag.query.ask.UsedDoc;
 import dev.sacrag.query.ask.WarmQuery;
 import dev.sacrag.query.ask.WarmReport;
+import dev.sacrag.query.catalog.Refusals;
 import dev.sacrag.query.metrics.QueryMetrics;
 import dev.sacrag.query.v1.AskRequest;
 import dev.sacrag.query.v1.AskResponse;
 import dev.sacrag.query.v1.AskResult;
 import dev.sacrag.query.v1.QueryServiceGrpc;
+import dev.sacrag.query.v1.RefusedDocument;
 import dev.sacrag.query.v1.Timings;
 import dev.sacrag.query.v1.Token;
 import dev.sacrag.query.v1.UsedDocument;
 import dev.sacrag.query.v1.WarmRequest;
 import dev.sacrag.query.v1.WarmResponse;
+import dev.sacrag.schemas.DeadLetter;
 import io.grpc.Context;
 import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
@@ -169,6 +172,11 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
         for (UsedDoc d : a.documents()) {
             r.addDocuments(UsedDocument.newBuilder().setDocId(d.docId()).setVersion(d.version()).setScore(d.score())
                     .setAnchorCount(d.anchorCount()).setBytes(d.bytes()));
+        }
+        for (DeadLetter d : a.refused()) {
+            r.addRefused(RefusedDocument.newBuilder().setDocId(d.docId()).setVersion(d.version())
+                    .setRefusedByModel(d.modelId().orElse("")).setReason(d.reason()).setMessage(Refusals.message(d))
+                    .setRemedy(Refusals.remedy(d)));
         }
         StageTimings t = a.timings();
         return r.setTimings(Timings.newBuilder().setRetrieveMs(millis(t.retrieve())).setFetchMs(millis(t.fetch()))

@@ -79,8 +79,34 @@ class RefusedDocumentTest {
             assertTrue(message.endsWith("'sac docs refused' lists the refusals)"), message);
 
             rig.addCompressed("default", "log", 1, "The harbour log of each ship.");
-            assertFalse(rig.engine.ask(new AskQuery("harbour ship", "default", List.of(), 3, 2), (id, text) -> { },
-                    CallControl.NONE).documents().isEmpty(), "a refused document does not stand in the way of one compressed");
+            AskAnswer answer = rig.engine.ask(new AskQuery("harbour ship", "default", List.of(), 3, 2), (id, text) -> { },
+                    CallControl.NONE);
+            assertEquals(List.of("log"), answer.documents().stream().map(UsedDoc::docId).toList(),
+                    "a refused document does not stand in the way of one compressed");
+            assertEquals(List.of(tooLarge("ledger", 4, Optional.empty())), answer.refused(), "and the answer says it lacks it");
+        }
+    }
+
+    @Test
+    void retrievalTellsOnlyTheRefusedMatchesThatWouldHaveTakenAPlace() {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
+            rig.addUncompressed("default", "ledger", 4, TOO_LONG);
+            rig.refusals.add(tooLarge("ledger", 4, Optional.of(EngineRig.MODEL)));
+            rig.addCompressed("default", "log", 1, "The harbour log.");
+            rig.addCompressed("default", "map", 1, "A map of the northern harbour and its ledger of ships.");
+            rig.addUncompressed("default", "notes", 1, "Notes on the harbour.");
+            rig.refusals.add(new DeadLetter("notes", 1, ContentHash.of("Notes on the harbour."), Optional.empty(),
+                    "ENGINE_OOM", ""));   // matches, below the one chosen
+
+            AskQuery one = new AskQuery("ledger northern harbour ship", "default", List.of(), 1, 2);
+            AskAnswer answer = rig.engine.ask(one, (id, text) -> { }, CallControl.NONE);
+            assertEquals(List.of("map"), answer.documents().stream().map(UsedDoc::docId).toList());
+            assertEquals(List.of("ledger"), answer.refused().stream().map(DeadLetter::docId).toList(),
+                    "the best match, refused: the answer came from the second best");
+
+            AskAnswer named = rig.engine.ask(new AskQuery("ships?", "default", List.of("map"), 1, 2), (id, text) -> { },
+                    CallControl.NONE);
+            assertEquals(List.of(), named.refused(), "documents named are the caller's choice: nothing was passed over");
         }
     }
 

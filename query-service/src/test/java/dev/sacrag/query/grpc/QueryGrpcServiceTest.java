@@ -9,10 +9,13 @@ import dev.sacrag.query.v1.AskRequest;
 import dev.sacrag.query.v1.AskResponse;
 import dev.sacrag.query.v1.AskResult;
 import dev.sacrag.query.v1.QueryServiceGrpc;
+import dev.sacrag.query.v1.RefusedDocument;
 import dev.sacrag.query.v1.Timings;
 import dev.sacrag.query.v1.UsedDocument;
 import dev.sacrag.query.v1.WarmRequest;
 import dev.sacrag.query.v1.WarmResponse;
+import dev.sacrag.schemas.ContentHash;
+import dev.sacrag.schemas.DeadLetter;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -28,6 +31,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -112,6 +116,23 @@ class QueryGrpcServiceTest {
         assertEquals(1, result.getDocumentsCount());
         assertEquals("babbage", result.getDocuments(0).getDocId());
         assertTrue(result.getDocuments(0).getScore() > 0);
+    }
+
+    @Test
+    void aRetrievedMatchACompressorRefusedIsNamedInTheResult() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        String text = "Charles Babbage designed the Difference Engine, in full.";
+        rig.addUncompressed("default", "babbage-full", 3, text);
+        rig.refusals.add(new DeadLetter("babbage-full", 3, ContentHash.of(text), Optional.of(EngineRig.MODEL),
+                "TOO_LARGE", "TOO_LARGE: document babbage-full v3 has 4100 tokens, limit 2048"));
+        AskResult result = last(stub.ask(AskRequest.newBuilder().setQuestion("Who designed the Difference Engine in full?")
+                .setTopK(1).build())).getResult();
+        assertEquals("babbage", result.getDocuments(0).getDocId(), "answered from the next best");
+        assertEquals(List.of(RefusedDocument.newBuilder().setDocId("babbage-full").setVersion(3)
+                .setRefusedByModel(EngineRig.MODEL).setReason("TOO_LARGE")
+                .setMessage("document babbage-full v3 has 4100 tokens, limit 2048")
+                .setRemedy("split it into smaller documents, or raise the compressor's --max-doc-tokens (within the"
+                        + " model's positions), and publish it again").build()), result.getRefusedList());
     }
 
     @Test
