@@ -1,15 +1,21 @@
 package dev.sacrag.cli;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import dev.sacrag.query.grpc.ErrorDetails;
 import dev.sacrag.query.v1.AskRequest;
 import dev.sacrag.query.v1.AskResponse;
 import dev.sacrag.query.v1.AskResult;
 import dev.sacrag.query.v1.QueryServiceGrpc;
+import dev.sacrag.query.v1.RefusedDocument;
 import dev.sacrag.query.v1.Timings;
 import dev.sacrag.query.v1.UsedDocument;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,7 +32,11 @@ import java.util.concurrent.TimeUnit;
 /** {@code sac ask}: a client of the Ask RPC that prints the answer as it streams. */
 @Command(name = "ask", mixinStandardHelpOptions = true,
         description = {"Ask the query service a question. The answer streams to stdout; the documents used and "
-                + "the timings follow on stderr."})
+                + "the timings follow on stderr, with the matches retrieval left out because a compressor refused "
+                + "them (the reason, and what would get them compressed).",
+                "A question about documents that are not compressed fails (exit 1) after naming each on stderr: "
+                + "refused by a compressor (the reason and the remedy: it stays so until published again), or not "
+                + "compressed yet."})
 final class AskCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "QUESTION", description = "The question.")
@@ -84,6 +94,7 @@ final class AskCommand implements Callable<Integer> {
                     long pushback = pushbackMillis(e);
                     long wait = Math.max(backoff, pushback);
                     if (noRetry || streamed[0] || pushback < 0 || left - wait < TRY_MILLIS) {
+                        printUncompressed(e, System.err);
                         throw e;
                     }
                     System.err.printf(Locale.ROOT, "[%s: %s; asking again in %.1f s]%n", e.getStatus().getCode(),
@@ -150,8 +161,74 @@ final class AskCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  %s v%d  score %.3f, %d anchors, %,d bytes%n", d.getDocId(), d.getVersion(),
                     d.getScore(), d.getAnchorCount(), d.getBytes());
         }
+        if (r.getRefusedCount() > 0) {
+            out.printf(Locale.ROOT, "[%d match(es) left out: refused by a compressor, not compressed until published"
+                    + " again]%n", r.getRefusedCount());
+        }
+        for (RefusedDocument d : r.getRefusedList()) {
+            printRefused(out, d.getDocId(), Long.toString(d.getVersion()), d.getRefusedByModel(), d.getReason(),
+                    d.getMessage(), d.getRemedy());
+        }
         Timings t = r.getTimings();
         out.printf(Locale.ROOT, "[retrieve %.1f ms, fetch %.1f ms, first token %.1f ms, decode %.1f ms, total %.1f ms]%n",
                 t.getRetrieveMs(), t.getFetchMs(), t.getTtftMs(), t.getDecodeMs(), t.getTotalMs());
+    }
+
+    /**
+     * The documents a NOT_FOUND says are not compressed, from its ErrorInfo details: one line each,
+     * where the description runs them together in one (retrieval's), refused ones with their remedy.
+     */
+    static void printUncompressed(StatusRuntimeException e, PrintStream out) {
+        List<ErrorInfo> uncompressed = errorInfos(e).stream()
+                .filter(i -> i.getReason().equals(ErrorDetails.DOCUMENT_REFUSED)
+                        || i.getReason().equals(ErrorDetails.DOCUMENT_NOT_COMPRESSED)).toList();
+        if (uncompressed.isEmpty()) {
+            return;
+        }
+        out.printf(Locale.ROOT, "[%d document(s) not compressed for model %s]%n", uncompressed.size(),
+                uncompressed.get(0).getMetadataOrDefault(ErrorDetails.MODEL_ID, "?"));
+        for (ErrorInfo i : uncompressed) {
+            String docId = i.getMetadataOrDefault(ErrorDetails.DOC_ID, "?");
+            String version = i.getMetadataOrDefault(ErrorDetails.VERSION, "?");
+            if (i.getReason().equals(ErrorDetails.DOCUMENT_REFUSED)) {
+                printRefused(out, docId, version, i.getMetadataOrDefault(ErrorDetails.REFUSED_BY_MODEL, ""),
+                        i.getMetadataOrDefault(ErrorDetails.REFUSAL_REASON, "?"),
+                        i.getMetadataOrDefault(ErrorDetails.REFUSAL_MESSAGE, ""),
+                        i.getMetadataOrDefault(ErrorDetails.REMEDY, ""));
+            } else {
+                out.printf(Locale.ROOT, "  %s v%s  not compressed yet%n", docId, version);
+            }
+        }
+    }
+
+    /** {@code ledger v4  refused by the compressor of model 0a1b2c3d4e5f: TOO_LARGE (...)}, then its remedy. */
+    private static void printRefused(PrintStream out, String docId, String version, String refusedByModel, String reason,
+                                     String message, String remedy) {
+        out.printf(Locale.ROOT, "  %s v%s  refused by %s: %s%s%n", docId, version,
+                refusedByModel.isEmpty() ? "the compressors" : "the compressor of model " + refusedByModel, reason,
+                message.isEmpty() ? "" : " (" + message + ")");
+        if (!remedy.isEmpty()) {
+            out.printf(Locale.ROOT, "    remedy: %s%n", remedy);
+        }
+    }
+
+    /** The query service's ErrorInfo details on a failure; none from a service older than them, or another one. */
+    private static List<ErrorInfo> errorInfos(StatusRuntimeException e) {
+        com.google.rpc.Status rich = StatusProto.fromThrowable(e);
+        List<ErrorInfo> infos = new ArrayList<>();
+        for (Any detail : rich == null ? List.<Any>of() : rich.getDetailsList()) {
+            if (!detail.is(ErrorInfo.class)) {
+                continue;
+            }
+            try {
+                ErrorInfo info = detail.unpack(ErrorInfo.class);
+                if (info.getDomain().equals(ErrorDetails.DOMAIN)) {
+                    infos.add(info);
+                }
+            } catch (InvalidProtocolBufferException unreadable) {
+                return List.of();   // the description, which says it all to a person, stands alone
+            }
+        }
+        return infos;
     }
 }

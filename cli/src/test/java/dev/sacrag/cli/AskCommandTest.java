@@ -1,14 +1,18 @@
 package dev.sacrag.cli;
 
+import com.google.protobuf.Any;
+import com.google.rpc.ErrorInfo;
 import dev.sacrag.query.v1.AskRequest;
 import dev.sacrag.query.v1.AskResponse;
 import dev.sacrag.query.v1.AskResult;
 import dev.sacrag.query.v1.QueryServiceGrpc;
+import dev.sacrag.query.v1.RefusedDocument;
 import dev.sacrag.query.v1.Token;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -20,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -36,6 +41,9 @@ class AskCommandTest {
     private final AtomicInteger calls = new AtomicInteger();
     private volatile boolean olderServer;
     private final Deque<Status> failures = new ArrayDeque<>();
+    /** Failures sent with the rich error model's details, as the service sends a NOT_FOUND. */
+    private final Deque<com.google.rpc.Status> detailed = new ArrayDeque<>();
+    private volatile AskResult result = AskResult.newBuilder().setAnswer("Lyon").setModelId("0a1b2c3d4e5f").build();
     private Server server;
 
     @AfterEach
@@ -52,8 +60,14 @@ class AskCommandTest {
                     public void ask(AskRequest request, StreamObserver<AskResponse> out) {
                         calls.incrementAndGet();
                         Status failure;
+                        com.google.rpc.Status withDetails;
                         synchronized (failures) {
                             failure = failures.poll();
+                            withDetails = detailed.poll();
+                        }
+                        if (withDetails != null) {
+                            out.onError(StatusProto.toStatusRuntimeException(withDetails));
+                            return;
                         }
                         if (failure != null) {
                             // as the query service says it: a pushback where the question will pass
@@ -70,8 +84,7 @@ class AskCommandTest {
                             return;
                         }
                         out.onNext(AskResponse.newBuilder().setToken(Token.newBuilder().setTokenId(7).setText("Lyon")).build());
-                        out.onNext(AskResponse.newBuilder().setResult(AskResult.newBuilder().setAnswer("Lyon")
-                                .setModelId("0a1b2c3d4e5f")).build());
+                        out.onNext(AskResponse.newBuilder().setResult(result).build());
                         out.onCompleted();
                     }
                 }).build().start();
@@ -173,5 +186,44 @@ class AskCommandTest {
                 "the service's reason, not DEADLINE_EXCEEDED: " + late.err());
         int tries = calls.get() - 4;
         assertTrue(tries >= 2 && tries <= 3, tries + " tries");
+    }
+
+    @Test
+    void theMatchesLeftOutBecauseACompressorRefusedThemAreNamedWithTheirRemedy() throws Exception {
+        String target = start();
+        result = result.toBuilder().addRefused(RefusedDocument.newBuilder().setDocId("ledger").setVersion(4)
+                .setRefusedByModel("0a1b2c3d4e5f").setReason("TOO_LARGE").setMessage("document ledger v4 has 4100 tokens")
+                .setRemedy("split it into smaller documents, and publish it again")).build();
+        Run r = ask("ask", "Where was the loom?", "--target", target);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("[1 match(es) left out: refused by a compressor, not compressed until published again]\n"
+                + "  ledger v4  refused by the compressor of model 0a1b2c3d4e5f: TOO_LARGE (document ledger v4 has 4100 tokens)\n"
+                + "    remedy: split it into smaller documents, and publish it again\n"), r.err());
+    }
+
+    @Test
+    void aQuestionAboutUncompressedDocumentsNamesEachRefusedOrNotYetAndFails() throws Exception {
+        String target = start();
+        String description = "the documents matching the question are not compressed: [manifest] not yet; 'ledger' v4"
+                + " refused by the compressors: TOO_LARGE (...)";
+        detailed.add(com.google.rpc.Status.newBuilder().setCode(Status.Code.NOT_FOUND.value()).setMessage(description)
+                .addDetails(Any.pack(info("DOCUMENT_REFUSED", Map.of("doc_id", "ledger", "version", "4",
+                        "model_id", "0a1b2c3d4e5f", "refusal_reason", "TOO_LARGE", "refusal_message", "too many tokens",
+                        "remedy", "split it and publish it again"))))
+                .addDetails(Any.pack(info("DOCUMENT_NOT_COMPRESSED", Map.of("doc_id", "manifest", "version", "2",
+                        "model_id", "0a1b2c3d4e5f"))))
+                .build());
+        Run r = ask("ask", "Where was the loom?", "--target", target);
+        assertEquals(1, r.code(), r.err());
+        assertEquals(1, calls.get(), "not asked again");
+        assertTrue(r.err().contains("[2 document(s) not compressed for model 0a1b2c3d4e5f]\n"
+                + "  ledger v4  refused by the compressors: TOO_LARGE (too many tokens)\n"
+                + "    remedy: split it and publish it again\n"
+                + "  manifest v2  not compressed yet\n"
+                + "sac ask: NOT_FOUND: " + description), r.err());
+    }
+
+    private static ErrorInfo info(String reason, Map<String, String> metadata) {
+        return ErrorInfo.newBuilder().setDomain("sac.query").setReason(reason).putAllMetadata(metadata).build();
     }
 }
