@@ -69,6 +69,14 @@ final class CompressionOptions {
                     + " default ${DEFAULT-VALUE}; Kafka's own is 45s].")
     Duration sessionTimeout;
 
+    @Option(names = Flags.MAX_RECORD_FAILURES, paramLabel = "N", defaultValue = "${env:SAC_MAX_RECORD_FAILURES:-"
+            + CompressorConfig.DEFAULT_MAX_RECORD_FAILURES + "}",
+            description = "Times in a row one record may fail the stream thread with an error the compressor does not"
+                    + " otherwise handle (a bug, the Java heap exhausted) before its next try sends it to the dead-letter"
+                    + " topic unprocessed, as PROCESSING_FAILED, so that its partition goes on; failures of Redis, of the"
+                    + " engine's memory or of Kafka are not counted [env SAC_MAX_RECORD_FAILURES, default ${DEFAULT-VALUE}].")
+    int maxRecordFailures;
+
     /** Sets these options on {@code builder}. */
     CompressorConfig.Builder applyTo(CompressorConfig.Builder builder) {
         return builder
@@ -81,6 +89,7 @@ final class CompressionOptions {
                 .maxPollRecords(maxPollRecords)
                 .maxCompressTime(maxCompressTime)
                 .redisRetryBudget(redisRetryBudget)
-                .sessionTimeout(sessionTimeout);
+                .sessionTimeout(sessionTimeout)
+                .maxRecordFailures(maxRecordFailures);
     }
 }

@@ -82,7 +82,8 @@ final class DocsCommand implements Runnable {
     @Command(name = "refused", mixinStandardHelpOptions = true,
             description = {"List the documents the compressors refused, from the dead-letter topic: the latest refusal"
                     + " of each document per model, with its reason (TOO_LARGE: over the model's --max-doc-tokens;"
-                    + " MALFORMED, EMPTY_TEXT: bad for every model; COMPRESSION_FAILED, ENGINE_OOM) and message."
+                    + " MALFORMED, EMPTY_TEXT: bad for every model; COMPRESSION_FAILED, ENGINE_OOM; PROCESSING_FAILED:"
+                    + " the compressor failed on it again and again) and message."
                     + " Refusals that no longer stand are left out unless --all: of documents deleted since (a tombstone in"
                     + " the documents topic), or published again since at a higher version (which a compressor took, or"
                     + " refused anew: then that refusal is listed).",

@@ -110,6 +110,15 @@ class SacCliTest {
     }
 
     @Test
+    void compressorRefusesNoFailuresBeforeARecordIsSetAsideNamingTheFlag() {
+        Run r = run("compressor", "--model", Path.of("..", "models", "sac-demo").toString(), "--max-record-failures", "0",
+                "--state-dir", tmp.resolve("state").toString());
+        assertEquals(2, r.code(), "a usage error, as every invalid flag value: " + r.err());
+        assertTrue(r.err().contains("--max-record-failures must be >= 1, got 0"), r.err());
+        assertTrue(run("compressor", "--help").out().contains("SAC_MAX_RECORD_FAILURES"), "--help names the variable");
+    }
+
+    @Test
     void helpListsEveryCommandWithADescription() {
         Run r = run("--help");
         assertEquals(0, r.code());

@@ -31,6 +31,10 @@ import java.util.Optional;
  * <li>{@value CompressorTopology#REFUSED_STORE} (documents only): docId → the version and text
  * hash this model refused last, newer than what it compressed ({@link DocumentProcessor}).</li>
  * </ul>
+ *
+ * <p>What a processor throws fails the task, and the record is replayed from the last commit: a
+ * Redis outage, the engine short of memory, or anything else. A record that keeps failing for
+ * reasons of its own is set aside unprocessed once {@link RecordFailures} has counted enough.
  */
 abstract class CacheProcessor implements Processor<byte[], byte[], Object, Object> {
 
@@ -39,13 +43,15 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
 
     protected final AnchorCacheWriter writer;
     protected final CompressorMetrics metrics;
+    private final RecordFailures failures;
     protected ProcessorContext<Object, Object> context;
     protected KeyValueStore<String, AnchorCacheRecord> compressed;
     protected KeyValueStore<String, DocumentEvent> documents;
 
-    CacheProcessor(AnchorCacheWriter writer, CompressorMetrics metrics) {
+    CacheProcessor(AnchorCacheWriter writer, CompressorMetrics metrics, RecordFailures failures) {
         this.writer = writer;
         this.metrics = metrics;
+        this.failures = failures;
     }
 
     @Override
@@ -58,16 +64,68 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
     @Override
     public final void process(Record<byte[], byte[]> record) {
         context.recordMetadata().ifPresent(m -> metrics.recordIn(m.topic()));
+        Optional<String> where = context.recordMetadata().map(RecordFailures::where);
+        Optional<RecordFailures.Failed> failedBefore = where.flatMap(failures::toSetAside);
+        if (failedBefore.isPresent()) {
+            setAside(record, where.get(), failedBefore.get());
+            return;
+        }
         try {
             handle(record);
         } catch (RetriesExhaustedException e) {
             // Rethrown: the task fails and restarts from the last commit; skipping would lose the document.
             metrics.failure("redis-gave-up");
             throw e;
+        } catch (RuntimeException | Error e) {
+            // Rethrown as well (the task fails, its transaction aborts, the record is replayed), but counted
+            // against the record when it is the record's: one that fails every time is set aside above.
+            where.ifPresent(w -> failures.failed(w, e).ifPresent(f ->
+                    log.warn("processing the record at {} failed its stream thread ({} of {} failures in a row before it"
+                            + " is set aside as {}): {}", w, f.times(), failures.limit(), DeadLetters.PROCESSING_FAILED, e.toString())));
+            throw e;
         }
+        where.ifPresent(failures::succeeded);
     }
 
     abstract void handle(Record<byte[], byte[]> record);
+
+    /**
+     * The document {@code record} is about, for the headers of its dead letter when it is set
+     * aside (its version and text hash, as a model's refusal carries them); empty when there is none
+     * (a tombstone, a request for a document this task does not hold). May throw: the failure it
+     * repeats may be the very one that set the record aside.
+     */
+    abstract Optional<DocumentEvent> documentOf(Record<byte[], byte[]> record) throws BadDocumentException;
+
+    /** What a processor counts of a record it set aside, beyond the dead letter (a recompress request's outcome). */
+    void countSetAside() {
+    }
+
+    /**
+     * Sends a record that failed its stream thread {@link RecordFailures#limit} times in a row to the
+     * dead-letter topic as {@value DeadLetters#PROCESSING_FAILED}, unprocessed, so that its partition
+     * goes on. This model's compressor failed on it, another may not: the dead letter names the
+     * model, and the document's version and text hash where it can be told.
+     */
+    private void setAside(Record<byte[], byte[]> source, String where, RecordFailures.Failed failed) {
+        DocumentEvent doc;
+        try {
+            doc = documentOf(source).orElse(null);
+        } catch (BadDocumentException | RuntimeException | Error e) {
+            log.warn("setting aside the record at {} without its document's version: {}", where, e.toString());
+            doc = null;
+        }
+        String message = "processing " + (doc == null ? "the record" : "document " + doc.getDocId() + " v" + doc.getVersion())
+                + " at " + where + " failed its stream thread " + failed.times() + " times in a row, the last with "
+                + failed.last() + ": set aside unprocessed so that its partition goes on (the compressor's log has each"
+                + " failure's stack trace); publish it again (or ask for it again, for a recompress request) once that is fixed";
+        if (doc == null) {
+            deadLetter(source, DeadLetters.PROCESSING_FAILED, message, failed.last(), writer.modelId(), null);
+        } else {
+            deadLetterForModel(source, doc, DeadLetters.PROCESSING_FAILED, message, failed.last());
+        }
+        countSetAside();
+    }
 
     /** Catalog key of {@code docId} for this compressor's model. */
     String catalogKey(String docId) {
@@ -135,7 +193,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
                             + " (or ask for it again, for a recompress request): " + e.getMessage(), e);
                     return false;
                 }
-                throw new IllegalStateException(what + " (try " + h.tries() + "); it is retried. If it goes on, give the"
+                throw new EngineOutOfMemoryException(what + " (try " + h.tries() + "); it is retried. If it goes on, give the"
                         + " compressor more memory, or lower --max-doc-tokens or its stream threads: " + e.getMessage(), e);
             }
             deadLetterForModel(source, doc, DeadLetters.COMPRESSION_FAILED, "compressing document " + doc.getDocId() + " v"

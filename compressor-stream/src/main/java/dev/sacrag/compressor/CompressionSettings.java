@@ -24,10 +24,12 @@ import java.util.Optional;
  *                          that replaces it is not visible before its transaction commits, or
  *                          after an abort, before the record is processed again; deleted at once,
  *                          the blob would be missing for every reader of the committed catalog
+ * @param maxRecordFailures times in a row a record may fail its stream thread before it is set aside
+ *                          ({@link RecordFailures})
  */
 public record CompressionSettings(DocumentLimits limits, int maxDocumentTokens, KvDtype dtype,
                                   Optional<Duration> blobTtl, RetryPolicy redisRetry, Duration maxCompressTime,
-                                  long deadLetterMaxBytes, Duration retireGrace) {
+                                  long deadLetterMaxBytes, Duration retireGrace, int maxRecordFailures) {
 
     /** Retired blobs' grace unless the timeouts call for more: a commit and a restart's replay fit in it. */
     public static final Duration DEFAULT_RETIRE_GRACE = Duration.ofMinutes(2);
@@ -42,7 +44,8 @@ public record CompressionSettings(DocumentLimits limits, int maxDocumentTokens, 
     public CompressionSettings(DocumentLimits limits, int maxDocumentTokens, KvDtype dtype, Optional<Duration> blobTtl,
                                RetryPolicy redisRetry, Duration maxCompressTime) {
         this(limits, maxDocumentTokens, dtype, blobTtl, redisRetry, maxCompressTime,
-                CompressorTopology.maxStoredDocumentBytes(limits), DEFAULT_RETIRE_GRACE);
+                CompressorTopology.maxStoredDocumentBytes(limits), DEFAULT_RETIRE_GRACE,
+                CompressorConfig.DEFAULT_MAX_RECORD_FAILURES);
     }
 
     public CompressionSettings {
@@ -60,6 +63,9 @@ public record CompressionSettings(DocumentLimits limits, int maxDocumentTokens, 
         }
         if (maxDocumentTokens < 1) {
             throw new IllegalArgumentException("maxDocumentTokens must be >= 1, got " + maxDocumentTokens);
+        }
+        if (maxRecordFailures < 1) {
+            throw new IllegalArgumentException("maxRecordFailures must be >= 1, got " + maxRecordFailures);
         }
     }
 }

@@ -42,9 +42,11 @@ import java.util.function.UnaryOperator;
  *
  * <p>A stream thread that dies (Redis down past the retry budget, a broker error) is replaced
  * ({@link StreamThreadExceptionResponse#REPLACE_THREAD}); under exactly-once its open
- * transaction aborts and the new thread resumes from the last commit, so no record is skipped.
- * Kafka Streams reads RUNNING throughout, so health also asks {@link StreamThreadFailures}
- * whether the replacements keep failing with nothing committed.
+ * transaction aborts and the new thread resumes from the last commit, so no record is skipped
+ * for it (a record that fails every thread by itself is set aside after
+ * {@code --max-record-failures}: {@link RecordFailures}). Kafka Streams reads RUNNING throughout,
+ * so health also asks {@link StreamThreadFailures} whether the replacements keep failing with
+ * nothing committed.
  */
 public final class CompressorApp implements AutoCloseable {
 
@@ -122,7 +124,7 @@ public final class CompressorApp implements AutoCloseable {
         CompressionSettings settings = new CompressionSettings(config.limits(), maxTokens, config.blobDtype(), config.blobTtl(),
                 config.redisRetry(), config.maxCompressTime(),
                 Math.min(deadLetterTopicBytes, CompressorTopology.maxStoredDocumentBytes(config.limits())),
-                CompressionSettings.retireGraceFor(timeouts.transactionTimeout()));
+                CompressionSettings.retireGraceFor(timeouts.transactionTimeout()), config.maxRecordFailures());
         AtomicBoolean closing = new AtomicBoolean();
         Topology topology = CompressorTopology.build(config.topics(), settings,
                 new Collaborators(compressor, new RedisBlobStore(store), metrics, Clock.systemUTC(), closing::get));

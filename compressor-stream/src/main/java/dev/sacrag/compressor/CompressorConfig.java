@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
  *
  * @param ratio             empty = the adapter's smallest ratio
  * @param maxDocumentTokens empty = the base model's maximum positions
+ * @param maxRecordFailures failures in a row after which a record is set aside as {@value DeadLetters#PROCESSING_FAILED}
  * @param metricsPort       port of the scrape and health endpoint, 0 = any free port; empty = no endpoint
  * @param metricsBind       address the scrape endpoint listens on (0.0.0.0: every interface)
  */
@@ -40,6 +41,7 @@ public record CompressorConfig(
         Duration maxCompressTime,
         Duration redisRetryBudget,
         Duration sessionTimeout,
+        int maxRecordFailures,
         java.util.OptionalInt metricsPort,
         String metricsBind) {
 
@@ -52,6 +54,15 @@ public record CompressorConfig(
      * thread, so long compressions need no long session.
      */
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * Failures in a row after which a record is set aside ({@link RecordFailures}): its third try.
+     * One below the stream-thread failures that make health report the compressor failing
+     * ({@link StreamThreadFailures#THRESHOLD}), so that one poison record is set aside before it
+     * reads as a compressor that does no work; a failure that is not the record's (Redis, the
+     * brokers) is not counted here and goes on to show there.
+     */
+    public static final int DEFAULT_MAX_RECORD_FAILURES = 2;
 
     /** Flag names, shared with the CLI so that every validation message names the flag the user typed. */
     public static final class Flags {
@@ -76,6 +87,7 @@ public record CompressorConfig(
         public static final String MAX_COMPRESS_TIME = "--max-compress-time";
         public static final String REDIS_RETRY_BUDGET = "--redis-retry-budget";
         public static final String SESSION_TIMEOUT = "--session-timeout";
+        public static final String MAX_RECORD_FAILURES = "--max-record-failures";
         public static final String METRICS_PORT = "--metrics-port";
         public static final String METRICS_BIND = "--metrics-bind";
 
@@ -122,6 +134,7 @@ public record CompressorConfig(
         require(sessionTimeout != null && sessionTimeout.toMillis() >= 1_000 && sessionTimeout.compareTo(Duration.ofMinutes(30)) <= 0,
                 Flags.SESSION_TIMEOUT, "must be between 1s and 30m (the brokers' group.min/max.session.timeout.ms, 6s and"
                         + " 30m by default, bound it too), got " + (sessionTimeout == null ? "none" : shown(sessionTimeout)));
+        require(maxRecordFailures >= 1, Flags.MAX_RECORD_FAILURES, "must be >= 1, got " + maxRecordFailures);
         require(metricsPort != null, Flags.METRICS_PORT, "must be given ('off' for none)");
         metricsPort.ifPresent(port -> require(port >= 0 && port <= 65535, Flags.METRICS_PORT,
                 "must be a port (0 = any free port) or 'off', got " + port));
@@ -222,6 +235,7 @@ public record CompressorConfig(
         private Duration maxCompressTime = Duration.ofSeconds(60);
         private Duration redisRetryBudget = Duration.ofSeconds(20);
         private Duration sessionTimeout = DEFAULT_SESSION_TIMEOUT;
+        private int maxRecordFailures = DEFAULT_MAX_RECORD_FAILURES;
         private java.util.OptionalInt metricsPort = java.util.OptionalInt.empty();
         private String metricsBind = "0.0.0.0";
 
@@ -245,6 +259,7 @@ public record CompressorConfig(
         public Builder maxCompressTime(Duration v) { maxCompressTime = v; return this; }
         public Builder redisRetryBudget(Duration v) { redisRetryBudget = v; return this; }
         public Builder sessionTimeout(Duration v) { sessionTimeout = v; return this; }
+        public Builder maxRecordFailures(int v) { maxRecordFailures = v; return this; }
         /** @param v a port, 0 = any free port (see {@link CompressorApp#metricsPort}) */
         public Builder metricsPort(int v) { metricsPort = java.util.OptionalInt.of(v); return this; }
         /** No metrics or health endpoint (the builder's default). */
@@ -256,7 +271,8 @@ public record CompressorConfig(
             require(maxDocChars >= 1, Flags.MAX_DOC_CHARS, "must be >= 1, got " + maxDocChars);
             return new CompressorConfig(bootstrapServers, redis, applicationId, modelDir, adapterDir, ratio, blobDtype,
                     blobTtl, topics, new DocumentLimits(maxDocBytes, maxDocChars), maxDocumentTokens, stateDir,
-                    commitInterval, maxPollRecords, maxCompressTime, redisRetryBudget, sessionTimeout, metricsPort, metricsBind);
+                    commitInterval, maxPollRecords, maxCompressTime, redisRetryBudget, sessionTimeout, maxRecordFailures,
+                    metricsPort, metricsBind);
         }
     }
 }

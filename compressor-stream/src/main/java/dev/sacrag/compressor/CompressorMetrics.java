@@ -25,7 +25,8 @@ import java.util.Objects;
  * <li>{@code sac.compressor.documents.dead.lettered{reason}}: records sent to the dead-letter topic</li>
  * <li>{@code sac.compressor.documents.deleted}: tombstones of documents this model had compressed</li>
  * <li>{@code sac.compressor.recompress.requests{outcome}}: rebuilt, present, unknown-doc, unreadable-doc, other-model,
- *     too-large, failed (the tokenizer or the model threw: dead-lettered), malformed (a request that does not
+ *     too-large, failed (the tokenizer or the model threw, or the request failed its stream thread until it was
+ *     set aside: dead-lettered), malformed (a request that does not
  *     parse: dead-lettered); every request has one outcome</li>
  * <li>{@code sac.compressor.blobs.rebuilt.again}: blobs rebuilt on request within 10 minutes of their last
  *     rebuild: Redis dropped them in between (evicting to make room, most likely)</li>

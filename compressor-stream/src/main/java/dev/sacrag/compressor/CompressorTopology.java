@@ -48,12 +48,14 @@ public final class CompressorTopology {
         AnchorCacheWriter writer = new AnchorCacheWriter(settings, collaborators);
         DocumentCodec codec = new DocumentCodec(settings.limits(), SchemaHistory.documentEvents(), collaborators.clock());
         CompressorMetrics metrics = collaborators.metrics();
+        // one for the whole topology: a failed thread's replacement builds new processors, and the count must outlive them
+        RecordFailures failures = new RecordFailures(settings.maxRecordFailures());
         Topology topology = new Topology();
         topology.addSource(DOCUMENTS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.documents());
         topology.addSource(RECOMPRESS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.recompress());
         topology.addProcessor(COMPRESS_PROCESSOR,
-                () -> new DocumentProcessor(writer, metrics, codec), DOCUMENTS_SOURCE);
-        topology.addProcessor(RECOMPRESS_PROCESSOR, () -> new RecompressProcessor(writer, metrics), RECOMPRESS_SOURCE);
+                () -> new DocumentProcessor(writer, metrics, failures, codec), DOCUMENTS_SOURCE);
+        topology.addProcessor(RECOMPRESS_PROCESSOR, () -> new RecompressProcessor(writer, metrics, failures), RECOMPRESS_SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(COMPRESSED_STORE),
                         Serdes.String(), CompressorSerdes.anchorCacheRecord())
                 .withLoggingEnabled(Map.of()), COMPRESS_PROCESSOR, RECOMPRESS_PROCESSOR);

@@ -25,12 +25,13 @@ import java.util.Optional;
  * <caption>Headers added (UTF-8 text)</caption>
  * <tr><td>{@value DeadLetterHeaders#ERROR_CLASS}</td><td>exception class, e.g. dev.sacrag.schemas.BadDocumentException</td></tr>
  * <tr><td>{@value DeadLetterHeaders#ERROR_REASON}</td><td>stable code: a BadDocumentException reason (MALFORMED, EMPTY_TEXT,
- *     TOO_LARGE, ...) or {@value #COMPRESSION_FAILED}</td></tr>
+ *     TOO_LARGE, ...), {@value #COMPRESSION_FAILED}, {@value #ENGINE_OOM} or {@value #PROCESSING_FAILED}</td></tr>
  * <tr><td>{@value DeadLetterHeaders#ERROR_MESSAGE}</td><td>what was wrong, with the doc id where known</td></tr>
  * <tr><td>{@value DeadLetterHeaders#SOURCE_TOPIC}, {@value DeadLetterHeaders#SOURCE_PARTITION}, {@value DeadLetterHeaders#SOURCE_OFFSET}</td>
  *     <td>where the record was read</td></tr>
  * <tr><td>{@value DeadLetterHeaders#SOURCE_TIMESTAMP}</td><td>the original record's timestamp (ms since the epoch)</td></tr>
- * <tr><td>{@value DeadLetterHeaders#MODEL}</td><td>the model that refused it, where a model did (tokens, a failure)</td></tr>
+ * <tr><td>{@value DeadLetterHeaders#MODEL}</td><td>the model that refused it, where a model did (tokens, a failure, its
+ *     compressor failing on the record again and again)</td></tr>
  * <tr><td>{@value DeadLetterHeaders#DOC_VERSION}, {@value DeadLetterHeaders#CONTENT_HASH}</td><td>with the model: the
  *     refused document's version and text hash (the value may be a recompress request, or left out for size)</td></tr>
  * </table>
@@ -50,6 +51,14 @@ public final class DeadLetters {
      * on. Republish it once the compressor has more memory.
      */
     public static final String ENGINE_OOM = "ENGINE_OOM";
+    /**
+     * Processing the record failed its stream thread {@code --max-record-failures} times in a row
+     * with an error the compressor does not otherwise handle (a bug, a {@code StackOverflowError},
+     * the Java heap exhausted by it; not Redis, the engine's memory or Kafka: {@link RecordFailures}):
+     * set aside unprocessed on its next try so that its partition goes on. Republish it once the
+     * cause in the compressor's log is fixed.
+     */
+    public static final String PROCESSING_FAILED = "PROCESSING_FAILED";
 
     private DeadLetters() {
     }

@@ -48,8 +48,8 @@ final class DocumentProcessor extends CacheProcessor {
     /** docId → "version:contentHash" of the version this model refused last ({@link #update}). */
     private KeyValueStore<String, String> refusedVersions;
 
-    DocumentProcessor(AnchorCacheWriter writer, CompressorMetrics metrics, DocumentCodec codec) {
-        super(writer, metrics);
+    DocumentProcessor(AnchorCacheWriter writer, CompressorMetrics metrics, RecordFailures failures, DocumentCodec codec) {
+        super(writer, metrics, failures);
         this.codec = codec;
     }
 
@@ -112,6 +112,12 @@ final class DocumentProcessor extends CacheProcessor {
             return;
         }
         update(doc, record);
+    }
+
+    /** The document as {@link #handle} decodes it; empty for a tombstone. */
+    @Override
+    Optional<DocumentEvent> documentOf(Record<byte[], byte[]> record) throws BadDocumentException {
+        return record.value() == null ? Optional.empty() : Optional.of(decode(DocumentRules.docIdOfKey(record.key()), record));
     }
 
     /**

@@ -23,8 +23,21 @@ final class RecompressProcessor extends CacheProcessor {
 
     private static final Logger log = LoggerFactory.getLogger(RecompressProcessor.class);
 
-    RecompressProcessor(AnchorCacheWriter writer, CompressorMetrics metrics) {
-        super(writer, metrics);
+    RecompressProcessor(AnchorCacheWriter writer, CompressorMetrics metrics, RecordFailures failures) {
+        super(writer, metrics, failures);
+    }
+
+    /** The stored document the request names, as {@link #handle} finds it; empty when it would find none. */
+    @Override
+    Optional<DocumentEvent> documentOf(Record<byte[], byte[]> record) throws BadDocumentException {
+        RecompressRequest request = RecompressRequest.parse(DocumentRules.docIdOfKey(record.key()), record.value());
+        return Optional.ofNullable(documents.get(request.docId()))
+                .filter(doc -> request.tenant().map(doc.getTenant()::equals).orElse(true));
+    }
+
+    @Override
+    void countSetAside() {
+        metrics.recompress("failed");   // every request has one outcome
     }
 
     @Override

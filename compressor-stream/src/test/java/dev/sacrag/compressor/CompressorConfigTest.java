@@ -35,6 +35,8 @@ class CompressorConfigTest {
         assertEquals(List.of("sac.documents", "sac.anchor-caches", "sac.documents.dlq", "sac.recompress"), c.topics().all());
         assertEquals(KvDtype.F16, c.blobDtype());
         assertEquals(1, c.maxPollRecords());
+        assertTrue(c.maxRecordFailures() < StreamThreadFailures.THRESHOLD,
+                "one poison record is set aside before its failures make health report the compressor failing");
         assertEquals(java.util.OptionalInt.empty(), c.metricsPort(), "the builder starts no endpoint unless asked");
         assertEquals("0.0.0.0", c.metricsBind());
     }
@@ -121,6 +123,7 @@ class CompressorConfigTest {
                 new Invalid("--redis-retry-budget", b -> b.redisRetryBudget(Duration.ZERO)),
                 new Invalid("--metrics-port", b -> b.metricsPort(70000)),
                 new Invalid("--session-timeout", b -> b.sessionTimeout(Duration.ofMillis(500))),
+                new Invalid("--max-record-failures", b -> b.maxRecordFailures(0)),
                 new Invalid("--metrics-bind", b -> b.metricsBind(" ")),
                 new Invalid("--max-compress-time", b -> b.maxCompressTime(Duration.ofMinutes(10)).maxPollRecords(4)));
     }

@@ -311,6 +311,65 @@ class CompressorIntegrationTest {
         }
     }
 
+    /**
+     * A record that fails every stream thread by itself (here its tokenizing exhausts the Java heap)
+     * is replayed by each replacement, then set aside after --max-record-failures, fewer than the
+     * thread failures that make health report the compressor failing; the records after it go on.
+     */
+    @Test
+    void aRecordThatFailsEveryStreamThreadIsSetAsideAndThePartitionGoesOn() throws Exception {
+        CompressorTopics topics = createTopics("poison", 1);   // the record after it waits behind it
+        CompressorConfig config = config("poison").metricsBind("127.0.0.1").metricsPort(0).build();
+        String poison = "This document exhausts the heap of every thread that reads it.";
+        try (CompressorApp app = CompressorApp.start(config, model -> new HeapExhaustingTokenizer(model, poison));
+             DocumentPublisher publisher = publisher(topics)) {
+            publisher.publish(doc("poison-doc", 1, poison));
+            publisher.publish(doc("after-doc", 1, text(2)));
+            publisher.flush();
+            awaitCatalog(topics, latest -> latest.get(key("after-doc")) != null);
+
+            try (TopicReader<byte[], byte[]> dlq = new TopicReader<>(stack.bootstrapServers(), topics.deadLetter(),
+                    new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                ConsumerRecord<byte[], byte[]> dead = dlq.awaitUntil(r -> !r.isEmpty(), WAIT, "the poison set aside").get(0);
+                assertEquals("poison-doc", new String(dead.key(), StandardCharsets.UTF_8));
+                assertEquals(DeadLetters.PROCESSING_FAILED, header(dead, DeadLetterHeaders.ERROR_REASON));
+                assertEquals(OutOfMemoryError.class.getName(), header(dead, DeadLetterHeaders.ERROR_CLASS));
+                assertEquals(modelId, header(dead, DeadLetterHeaders.MODEL));
+                assertEquals("1", header(dead, DeadLetterHeaders.DOC_VERSION));
+                assertEquals("0", header(dead, DeadLetterHeaders.SOURCE_OFFSET));
+            }
+            assertEquals(config.maxRecordFailures(), app.metrics().count("failures", "kind", "thread-replaced"),
+                    "one replaced thread per failure, none for the try that set it aside");
+            assertTrue(get(app.metricsPort().orElseThrow(), "/health").startsWith("200 "), "ready throughout");
+        }
+    }
+
+    /** Throws the Java heap's error on tokenizing {@code poison}, as a document too large for the heap would. */
+    private record HeapExhaustingTokenizer(DocumentCompressor model, String poison) implements DocumentCompressor {
+        @Override
+        public String modelId() {
+            return model.modelId();
+        }
+
+        @Override
+        public int ratio() {
+            return model.ratio();
+        }
+
+        @Override
+        public long[] tokenize(String text) {
+            if (text.equals(poison)) {
+                throw new OutOfMemoryError("Java heap space");
+            }
+            return model.tokenize(text);
+        }
+
+        @Override
+        public AnchorKv compress(long[] tokens) {
+            return model.compress(tokens);
+        }
+    }
+
     /** While the stream drains a record at shutdown, health answers: not ready, still live; then the port closes. */
     @Test
     void healthAnswersNotReadyButLiveWhileTheStreamDrainsAtShutdown() throws Exception {
@@ -576,11 +635,23 @@ class CompressorIntegrationTest {
     }
 
     private static CompressorTopics createTopics(String name) {
-        CompressorTopics t = new CompressorTopics(name + ".documents", name + ".anchor-caches", name + ".documents.dlq",
-                name + ".recompress");
+        CompressorTopics t = topicsNamed(name);
         stack.createTopics(TopicSpec.compacted(t.documents()), TopicSpec.compacted(t.catalog()),
                 TopicSpec.plain(t.deadLetter()), TopicSpec.plain(t.recompress()));
         return t;
+    }
+
+    /** With {@code partitions} partitions of the documents and recompress topics. */
+    private static CompressorTopics createTopics(String name, int partitions) {
+        CompressorTopics t = topicsNamed(name);
+        stack.createTopics(TopicSpec.compacted(t.documents()).withPartitions(partitions), TopicSpec.compacted(t.catalog()),
+                TopicSpec.plain(t.deadLetter()), TopicSpec.plain(t.recompress()).withPartitions(partitions));
+        return t;
+    }
+
+    private static CompressorTopics topicsNamed(String name) {
+        return new CompressorTopics(name + ".documents", name + ".anchor-caches", name + ".documents.dlq",
+                name + ".recompress");
     }
 
     /** Timeouts shortened so an outage longer than the transaction timeout fits in a test. */

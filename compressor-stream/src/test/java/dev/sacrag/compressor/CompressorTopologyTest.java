@@ -51,6 +51,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /** The production topology in TopologyTestDriver, with a fake model and an in-memory blob store. */
 class CompressorTopologyTest {
@@ -85,12 +86,26 @@ class CompressorTopologyTest {
         return new CompressionSettings(new DocumentLimits(MAX_VALUE_BYTES, MAX_CHARS), MAX_TOKENS,
                 KvDtype.F32, Optional.empty(),
                 new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
-                Duration.ofSeconds(5), deadLetterMaxBytes, RETIRE_GRACE);
+                Duration.ofSeconds(5), deadLetterMaxBytes, RETIRE_GRACE, CompressorConfig.DEFAULT_MAX_RECORD_FAILURES);
     }
 
     void start(CompressionSettings settings) {
         topology = CompressorTopology.build(TOPICS, settings,
                 new Collaborators(model, redis, metrics, Clock.fixed(NOW, ZoneOffset.UTC)));
+        drive();
+    }
+
+    /**
+     * What a failed stream thread's replacement does, with nothing committed before the failure:
+     * new tasks of the same topology (its shared collaborators kept) read the partitions again from
+     * their first offset, with empty stores (the driver cleans its state directory on close).
+     */
+    void replay() {
+        driver.close();
+        drive();
+    }
+
+    private void drive() {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "compressor-topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -297,7 +312,8 @@ class CompressorTopologyTest {
         DocumentLimits limits = new DocumentLimits(1 << 20, MAX_CHARS);
         start(new CompressionSettings(limits, MAX_TOKENS, KvDtype.F32, Optional.empty(),
                 new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
-                Duration.ofSeconds(5), CompressorTopology.maxStoredDocumentBytes(limits), RETIRE_GRACE));
+                Duration.ofSeconds(5), CompressorTopology.maxStoredDocumentBytes(limits), RETIRE_GRACE,
+                CompressorConfig.DEFAULT_MAX_RECORD_FAILURES));
         return limits;
     }
 
@@ -662,6 +678,131 @@ class CompressorTopologyTest {
                 "a partition never stalls for good");
         assertFalse(AnchorCacheWriter.setAside(new AnchorCacheWriter.EngineOoms(2, t0, 5), t0.plusSeconds(60), 9),
                 "not before its tries");
+    }
+
+    /**
+     * An error no rule turns into a dead letter fails the stream thread, and the replacement replays
+     * the record: after its failures in a row its next try sets it aside, unprocessed, with the
+     * headers of a model's refusal, and the partition goes on.
+     */
+    @Test
+    void aRecordThatFailsItsStreamThreadEveryTimeIsSetAsideAfterItsFailuresInARow() {
+        model.crashWith = new OutOfMemoryError("Java heap space");
+        DocumentEvent poison = doc("poison", 3, "the heap is too small for this one");
+        for (int i = 1; i <= CompressorConfig.DEFAULT_MAX_RECORD_FAILURES; i++) {
+            if (i > 1) {
+                replay();
+            }
+            Throwable e = assertThrows(Throwable.class, () -> publishAvro(poison), "failure " + i);
+            assertTrue(causes(e).stream().anyMatch(OutOfMemoryError.class::isInstance), "the thread fails: " + e);
+            assertTrue(deadLetters.isEmpty(), "failure " + i + " of " + CompressorConfig.DEFAULT_MAX_RECORD_FAILURES);
+        }
+        replay();
+        try {
+            publishAvro(poison);   // the model would throw again: set aside without asking it
+        } catch (OutOfMemoryError e) {   // JUnit would end the whole run on it
+            fail("processed again instead of set aside: " + e);
+        }
+
+        TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+        assertEquals(DeadLetters.PROCESSING_FAILED, header(dead.headers(), DeadLetterHeaders.ERROR_REASON));
+        assertEquals(OutOfMemoryError.class.getName(), header(dead.headers(), DeadLetterHeaders.ERROR_CLASS));
+        assertEquals(MODEL, header(dead.headers(), DeadLetterHeaders.MODEL), "this model's compressor failed on it; another may not");
+        assertEquals("3", header(dead.headers(), DeadLetterHeaders.DOC_VERSION));
+        assertEquals(ContentHash.of(poison.getText()), header(dead.headers(), DeadLetterHeaders.CONTENT_HASH));
+        assertEquals("0", header(dead.headers(), DeadLetterHeaders.SOURCE_OFFSET), "the record that failed, replayed");
+        String message = header(dead.headers(), DeadLetterHeaders.ERROR_MESSAGE);
+        assertTrue(message.startsWith("processing document poison v3 at " + TOPICS.documents() + "-0@0 failed its stream thread "
+                + CompressorConfig.DEFAULT_MAX_RECORD_FAILURES + " times in a row, the last with java.lang.OutOfMemoryError:"
+                + " Java heap space: set aside unprocessed"), message);
+        assertArrayEquals(DocumentCodec.encodeAvro(poison), dead.value(), "the original, to publish again once fixed");
+        assertEquals(1, count("documents.dead.lettered", "reason", DeadLetters.PROCESSING_FAILED));
+
+        model.crashWith = null;
+        publishAvro(doc("next", 1, "the partition goes on"));
+        assertEquals("next", catalog.readValue().getDocId());
+        publishAvro(doc("poison", 3, "other text at the refused version"));
+        assertTrue(catalog.isEmpty(), "refused as a model's refusal is: the same version with other text is not newer");
+        assertEquals(1, count("documents.skipped", "reason", "not-newer"));
+    }
+
+    /**
+     * A Redis outage fails every record alike (nothing may be skipped for it), and the engine's
+     * want of memory has its own rule: neither counts against the record, which compresses once
+     * they pass, however often it failed meanwhile.
+     */
+    @Test
+    void failuresOfRedisOrOfTheEnginesMemoryDoNotSetARecordAside() {
+        DocumentEvent d = doc("doc-1", 1, "a good document");
+        redis.failAlways();
+        for (int i = 0; i <= CompressorConfig.DEFAULT_MAX_RECORD_FAILURES; i++) {
+            assertThrows(RuntimeException.class, () -> publishAvro(d), "Redis down, try " + i);
+            replay();
+        }
+        redis.recover();
+        model.failWith = new IllegalStateException("DefaultCPUAllocator: not enough memory: you tried to allocate 8 GB");
+        for (int i = 1; i < AnchorCacheWriter.ENGINE_OOM_TRIES; i++) {   // fewer than the engine's rule waits for
+            assertThrows(RuntimeException.class, () -> publishAvro(d), "out of memory, try " + i);
+            replay();
+        }
+        model.failWith = null;
+        publishAvro(d);
+
+        assertEquals("doc-1", catalog.readValue().getDocId());
+        assertTrue(deadLetters.isEmpty(), "nothing set aside");
+    }
+
+    /** Failures "in a row": a try that went through in between (its transaction aborted by a later record, say) ends the run. */
+    @Test
+    void aTryThatSucceedsInBetweenStartsTheFailuresInARowAgain() {
+        DocumentEvent d = doc("doc-1", 1, "fails now and then");
+        for (int i = 1; i < 2 * CompressorConfig.DEFAULT_MAX_RECORD_FAILURES; i++) {
+            model.crashWith = i % 2 == 1 ? new StackOverflowError() : null;
+            if (model.crashWith != null) {
+                assertThrows(StackOverflowError.class, () -> publishAvro(d), "try " + i);
+            } else {
+                publishAvro(d);
+                assertEquals("doc-1", catalog.readValue().getDocId(), "try " + i);
+            }
+            replay();
+        }
+        model.crashWith = null;
+        publishAvro(d);
+
+        assertEquals("doc-1", catalog.readValue().getDocId(), "compressed: never two failures in a row");
+        assertTrue(deadLetters.isEmpty());
+    }
+
+    @Test
+    void aRecompressRequestThatFailsItsStreamThreadEveryTimeIsSetAsideWithItsDocumentsVersion() {
+        DocumentEvent d = doc("doc-1", 7, "rebuild me after eviction");
+        publishAvro(d);
+        catalog.readValue();
+        redis.blobs.clear();
+        Runnable replayTheDocument = () -> {
+            replay();
+            model.crashWith = null;
+            publishAvro(d);   // its partition's offset 0 again, and its blob evicted again
+            redis.blobs.clear();
+        };
+        String request = "{\"tenant\":\"acme\",\"reason\":\"blob-evicted\",\"modelId\":\"" + MODEL + "\"}";
+        for (int i = 1; i <= CompressorConfig.DEFAULT_MAX_RECORD_FAILURES; i++) {
+            if (i > 1) {
+                replayTheDocument.run();
+            }
+            model.crashWith = new StackOverflowError();
+            assertThrows(StackOverflowError.class, () -> requestRecompress("doc-1", request), "failure " + i);
+        }
+        replayTheDocument.run();
+        model.crashWith = new StackOverflowError();
+        requestRecompress("doc-1", request);
+
+        TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+        assertEquals(DeadLetters.PROCESSING_FAILED, header(dead.headers(), DeadLetterHeaders.ERROR_REASON));
+        assertEquals(TOPICS.recompress(), header(dead.headers(), DeadLetterHeaders.SOURCE_TOPIC));
+        assertEquals("7", header(dead.headers(), DeadLetterHeaders.DOC_VERSION), "the stored document the request names");
+        assertEquals(ContentHash.of(d.getText()), header(dead.headers(), DeadLetterHeaders.CONTENT_HASH));
+        assertEquals(1, count("recompress.requests", "outcome", "failed"), "every request has one outcome");
     }
 
     /** One COMPRESSION_FAILED dead letter naming {@code thrown}, then the next document ("fine") is compressed. */

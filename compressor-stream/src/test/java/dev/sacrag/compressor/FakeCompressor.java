@@ -21,6 +21,8 @@ final class FakeCompressor implements DocumentCompressor {
     /** Which token sequences {@link #failWith} is thrown for (all by default). */
     volatile java.util.function.Predicate<long[]> failWhen = tokens -> true;
     volatile RuntimeException tokenizerFailsWith;
+    /** An error (not an exception) {@link #compress} throws: what no rule of the processors turns into a dead letter. */
+    volatile Error crashWith;
     /** Tokens added to every text (a test's way to push a stored document over the token limit). */
     volatile int extraTokens;
 
@@ -52,6 +54,9 @@ final class FakeCompressor implements DocumentCompressor {
 
     @Override
     public AnchorKv compress(long[] tokens) {
+        if (crashWith != null) {
+            throw crashWith;
+        }
         if (failWith != null && failWhen.test(tokens)) {
             throw failWith;
         }

@@ -14,7 +14,7 @@ import java.util.function.Function;
  *
  * @param contentHash {@link ContentHash} of the refused text
  * @param modelId the model that refused it; empty when it is bad for every model
- * @param reason the stable code (TOO_LARGE, COMPRESSION_FAILED, ENGINE_OOM, ...)
+ * @param reason the stable code (TOO_LARGE, COMPRESSION_FAILED, ENGINE_OOM, PROCESSING_FAILED, ...)
  */
 public record DeadLetter(String docId, long version, String contentHash, Optional<String> modelId, String reason,
                          String message) {

@@ -10,7 +10,7 @@ public final class DeadLetterHeaders {
 
     /** The exception class, e.g. dev.sacrag.schemas.BadDocumentException. */
     public static final String ERROR_CLASS = "sac.error.class";
-    /** A stable code: a {@link BadDocumentException.Reason} name, COMPRESSION_FAILED or ENGINE_OOM. */
+    /** A stable code: a {@link BadDocumentException.Reason} name, COMPRESSION_FAILED, ENGINE_OOM or PROCESSING_FAILED. */
     public static final String ERROR_REASON = "sac.error.reason";
     /** What was wrong, with the doc id where known. */
     public static final String ERROR_MESSAGE = "sac.error.message";
@@ -21,7 +21,7 @@ public final class DeadLetterHeaders {
     public static final String SOURCE_TIMESTAMP = "sac.error.source.timestamp";
     /**
      * The model id whose tokenizer or compressor refused the record (too many tokens, a
-     * failure); absent where the record is bad for every model (malformed, empty, too many
+     * failure, one repeated until the record was set aside); absent where the record is bad for every model (malformed, empty, too many
      * bytes). Warming for another model does not skip the record for it.
      */
     public static final String MODEL = "sac.error.model";

@@ -22,6 +22,8 @@ public final class Refusals {
             case "ENGINE_OOM" -> "publish it again once the compressor has more memory (sac ingest sends a refused document again)";
             case "COMPRESSION_FAILED" -> "the model failed on it: see the compressor's log, and publish it again"
                     + " once that is fixed";
+            case "PROCESSING_FAILED" -> "the compressor failed on it again and again and set it aside: see its log for"
+                    + " the error, and publish it again once that is fixed (sac ingest sends a refused document again)";
             case "TOO_LARGE" -> "split it into smaller documents, or raise the compressor's --max-doc-tokens (within"
                     + " the model's positions), and publish it again";
             default -> "fix it and publish it again (with no version, or a higher one: the same version with"

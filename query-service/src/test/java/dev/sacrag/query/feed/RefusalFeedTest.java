@@ -84,6 +84,17 @@ class RefusalFeedTest {
         assertEquals("ENGINE_OOM", refusals.of("big", 9, TEXT_HASH, MODEL).orElseThrow().reason());
     }
 
+    /** A document the compressor set aside after failing on it again and again is refused with its own remedy. */
+    @Test
+    void aRecordSetAsideAfterRepeatedFailuresIsARefusalWithItsRemedy() {
+        Headers h = deadLetter(DOCUMENTS, MODEL, "PROCESSING_FAILED", 5);
+        put(h, DeadLetterHeaders.DOC_VERSION, "4");
+        put(h, DeadLetterHeaders.CONTENT_HASH, TEXT_HASH);
+        feed.handle(new FeedRecords("sac.documents.dlq").add("p", avro("p", 4), h).batch());
+        String remedy = Refusals.remedy(refusals.of("p", 4, TEXT_HASH, MODEL).orElseThrow());
+        assertTrue(remedy.startsWith("the compressor failed on it again and again"), remedy);
+    }
+
     @Test
     void deadLettersThatExplainNothingTheIndexHoldsArePassedOver() {
         Headers dropped = deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5);

@@ -1,0 +1,98 @@
+package dev.sacrag.compressor;
+
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Records whose processing failed their stream thread, so that a record that fails every time is
+ * set aside instead of failing every replacement thread for ever. A processor turns what it knows
+ * of a bad record into a dead letter; anything else it throws (a bug, a {@code StackOverflowError},
+ * the Java heap exhausted by one document) fails the task, its transaction aborts and the
+ * replacement thread replays the record from the last commit, where it fails again. Once a record
+ * has failed {@link #limit} times in a row, its next try sends it to the dead-letter topic
+ * unprocessed ({@link CacheProcessor}): nothing it did on those tries survived their aborted
+ * transactions, so that try starts from a clean state.
+ *
+ * <p>Only failures that say something about the record count ({@link #counts}): a Redis outage
+ * ({@link RetriesExhaustedException}) stalls every record alike and nothing may be skipped for it;
+ * the engine running out of memory has its own, more patient rule
+ * ({@link EngineOutOfMemoryException}); and Kafka's own exceptions (a send that failed, a fenced
+ * producer, a missing ACL, a state store that cannot write) fail whatever record is in hand, so
+ * counting them would set good documents aside one after another. Those failures neither count
+ * nor break a run: "in a row" means no try of the record has succeeded since.
+ *
+ * <p>A record is known by where it was read (topic, partition, offset): a replay reads the same
+ * offset. The counts live in this process only, shared by its stream threads and their
+ * replacements, because a failure aborts the transaction that a changelogged store would have
+ * written them in. So a restart starts them at zero, as does a partition's move to another
+ * instance: a poison record fails up to {@link #limit} threads more in each process that takes
+ * it. A record that kills the process itself (a native crash in the engine, a JVM run with
+ * {@code -XX:+ExitOnOutOfMemoryError}) is never counted past one: that crash loop is the
+ * supervisor's to see. Thread-safe.
+ */
+final class RecordFailures {
+
+    /** Records remembered at most: a handful fail at once (the one in hand on each task), set-aside ones stay until evicted. */
+    static final int REMEMBERED = 1_000;
+
+    /** One record's failures in a row so far, and the last of them (the dead letter names its class). */
+    record Failed(int times, Throwable last) {
+    }
+
+    private final int limit;
+    private final Map<String, Failed> failed = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Failed> eldest) {
+            return size() > REMEMBERED;
+        }
+    });
+
+    /** @param limit failures in a row after which a record is set aside ({@code --max-record-failures}) */
+    RecordFailures(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be >= 1, got " + limit);
+        }
+        this.limit = limit;
+    }
+
+    int limit() {
+        return limit;
+    }
+
+    /** A record's place, {@code topic-partition@offset}, as the dead-letter log lines write it. */
+    static String where(RecordMetadata m) {
+        return m.topic() + "-" + m.partition() + "@" + m.offset();
+    }
+
+    /** Whether {@code e} tells something about the record in hand rather than about Redis, the engine's memory or Kafka. */
+    static boolean counts(Throwable e) {
+        return !(e instanceof RetriesExhaustedException || e instanceof EngineOutOfMemoryException
+                || e instanceof KafkaException);
+    }
+
+    /** Counts {@code e} against the record at {@code where}; returns its failures in a row, empty when {@code e} does not {@link #counts count}. */
+    Optional<Failed> failed(String where, Throwable e) {
+        if (!counts(e)) {
+            return Optional.empty();
+        }
+        return Optional.of(failed.merge(where, new Failed(1, e), (was, one) -> new Failed(was.times() + 1, e)));
+    }
+
+    /**
+     * The record's failures, once there are {@link #limit} of them: it is to be set aside. They are
+     * kept, so that a replay after the set-aside's own transaction aborted sets it aside again.
+     */
+    Optional<Failed> toSetAside(String where) {
+        return Optional.ofNullable(failed.get(where)).filter(f -> f.times() >= limit);
+    }
+
+    /** A try of the record succeeded: the failures before it were not the record's for good. */
+    void succeeded(String where) {
+        failed.remove(where);
+    }
+}
