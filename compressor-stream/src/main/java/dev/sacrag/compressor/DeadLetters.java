@@ -2,6 +2,7 @@ package dev.sacrag.compressor;
 
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.ContentHash;
+import dev.sacrag.schemas.DeadLetter;
 import dev.sacrag.schemas.DeadLetterHeaders;
 import dev.sacrag.schemas.avro.DocumentEvent;
 import org.apache.kafka.common.header.Header;
@@ -42,23 +43,20 @@ public final class DeadLetters {
     static final int MAX_MESSAGE_CHARS = 2000;
     /** Room kept for the record's framing beside key, value and headers. */
     static final int RECORD_OVERHEAD = 1024;
-    /** A valid document the model failed on (a bug or a limit the checks missed); not a schema reason. */
-    public static final String COMPRESSION_FAILED = "COMPRESSION_FAILED";
+    /** A valid document the model failed on: {@link DeadLetter#COMPRESSION_FAILED}. */
+    public static final String COMPRESSION_FAILED = DeadLetter.COMPRESSION_FAILED;
     /**
      * The model ran out of memory on a document {@value AnchorCacheWriter#ENGINE_OOM_TRIES} times
-     * in a row or more, while other documents compressed (or for half an hour): retried until then
-     * (the machine's want, not the document's fault), then set aside so that its partition goes
-     * on. Republish it once the compressor has more memory.
+     * in a row or more, while other documents compressed (or for half an hour): retried until then,
+     * then set aside so that its partition goes on ({@link DeadLetter#ENGINE_OOM}).
      */
-    public static final String ENGINE_OOM = "ENGINE_OOM";
+    public static final String ENGINE_OOM = DeadLetter.ENGINE_OOM;
     /**
      * Processing the record failed its stream thread {@code --max-record-failures} times in a row
-     * with an error the compressor does not otherwise handle (a bug, a {@code StackOverflowError},
-     * the Java heap exhausted by it; not Redis, the engine's memory or Kafka: {@link RecordFailures}):
-     * set aside unprocessed on its next try so that its partition goes on. Republish it once the
-     * cause in the compressor's log is fixed.
+     * with an error the compressor does not otherwise handle (not Redis, the engine's memory or
+     * Kafka: {@link RecordFailures}): set aside unprocessed on its next try ({@link DeadLetter#PROCESSING_FAILED}).
      */
-    public static final String PROCESSING_FAILED = "PROCESSING_FAILED";
+    public static final String PROCESSING_FAILED = DeadLetter.PROCESSING_FAILED;
 
     private DeadLetters() {
     }

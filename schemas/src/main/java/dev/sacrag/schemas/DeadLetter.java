@@ -19,6 +19,26 @@ import java.util.function.Function;
 public record DeadLetter(String docId, long version, String contentHash, Optional<String> modelId, String reason,
                          String message) {
 
+    /**
+     * A valid document the model failed on (a bug or a limit the checks missed). This and the two
+     * below are the reasons a compressor gives beyond {@link BadDocumentException.Reason}'s, named
+     * here for every reader that tells them apart (the query service's remedy, the CLI).
+     */
+    public static final String COMPRESSION_FAILED = "COMPRESSION_FAILED";
+    /**
+     * The model ran out of memory on the document again and again while other documents
+     * compressed (or for half an hour): the machine's want, not the document's fault. Republish it
+     * once the compressor has more memory.
+     */
+    public static final String ENGINE_OOM = "ENGINE_OOM";
+    /**
+     * Processing the record failed the compressor's stream thread {@code --max-record-failures}
+     * times in a row with an error it does not otherwise handle (a bug, a {@code
+     * StackOverflowError}, the Java heap exhausted by it): set aside unprocessed so that its
+     * partition goes on. Republish it once the cause in the compressor's log is fixed.
+     */
+    public static final String PROCESSING_FAILED = "PROCESSING_FAILED";
+
     public DeadLetter {
         java.util.Objects.requireNonNull(docId, "docId");
         java.util.Objects.requireNonNull(contentHash, "contentHash");

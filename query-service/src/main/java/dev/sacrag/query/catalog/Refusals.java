@@ -19,11 +19,12 @@ public final class Refusals {
     /** What would get the document compressed, by the refusal's reason. */
     public static String remedy(DeadLetter r) {
         return switch (r.reason()) {
-            case "ENGINE_OOM" -> "publish it again once the compressor has more memory (sac ingest sends a refused document again)";
-            case "COMPRESSION_FAILED" -> "the model failed on it: see the compressor's log, and publish it again"
+            case DeadLetter.ENGINE_OOM -> "publish it again once the compressor has more memory (sac ingest sends a refused document again)";
+            case DeadLetter.COMPRESSION_FAILED -> "the model failed on it: see the compressor's log, and publish it again"
                     + " once that is fixed";
-            case "PROCESSING_FAILED" -> "the compressor failed on it again and again and set it aside: see its log for"
+            case DeadLetter.PROCESSING_FAILED -> "the compressor failed on it again and again and set it aside: see its log for"
                     + " the error, and publish it again once that is fixed (sac ingest sends a refused document again)";
+            // BadDocumentException.Reason.TOO_LARGE (an enum's name is no constant a case may take)
             case "TOO_LARGE" -> "split it into smaller documents, or raise the compressor's --max-doc-tokens (within"
                     + " the model's positions), and publish it again";
             default -> "fix it and publish it again (with no version, or a higher one: the same version with"
