@@ -61,6 +61,37 @@ public final class ErrorDetails {
      */
     static final int TRAILER_BUDGET = 7 * 1024;
 
+    /**
+     * Bytes the description may take (percent-encoded). A question whose matches were all refused
+     * names each refusal in the description, which alone could pass 8 KiB. The rich status repeats
+     * the description beside the details (base64: a third more), so at 2 KiB it takes about half of
+     * {@link #TRAILER_BUDGET} twice over and leaves room for the best matches' details; cut, it still
+     * names the best matches too.
+     */
+    static final int DESCRIPTION_BUDGET = 2 * 1024;
+
+    static final String CUT = " ... (cut at 2 KiB: gRPC clients refuse longer trailers; 'sac docs refused' lists every"
+            + " refusal)";
+
+    /** The description as sent: whole when it fits {@link #DESCRIPTION_BUDGET}, else its beginning and {@link #CUT}. */
+    static String fitted(String description) {
+        if (description == null || percentEncodedLength(description) <= DESCRIPTION_BUDGET) {
+            return description;
+        }
+        long room = DESCRIPTION_BUDGET - percentEncodedLength(CUT);
+        int end = 0;
+        long used = 0;
+        while (end < description.length()) {
+            int next = description.offsetByCodePoints(end, 1);   // never half a surrogate pair
+            used += percentEncodedLength(description.substring(end, next));
+            if (used > room) {
+                break;
+            }
+            end = next;
+        }
+        return description.substring(0, end) + CUT;
+    }
+
     /** Field number of {@code details} in {@code google.rpc.Status}. */
     private static final int DETAILS_FIELD = com.google.rpc.Status.DETAILS_FIELD_NUMBER;
 

@@ -34,6 +34,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -173,6 +174,25 @@ class NotFoundDetailsTest {
         assertEquals(ErrorDetails.DOCUMENT_REFUSED, infos.get(0).getReason());
         assertTrue(description.contains("the documents matching the question are not compressed: '"
                 + infos.get(0).getMetadataOrThrow("doc_id") + "' v1"), "the first detail is the best match: " + description);
+    }
+
+    /** Twenty refusals with long ids and messages make a description past 8 KiB alone: cut, the status still arrives. */
+    @Test
+    void aDescriptionPastTheTrailerLimitIsCutNotTurnedIntoInternal() throws IOException {
+        var stub = overSocket();
+        String words = "x".repeat(250);
+        for (int i = 0; i < 20; i++) {   // retrieval looks at 20 matches for top_k 4
+            String id = "harbour-ledger-volume-" + "of-the-archive-".repeat(12) + i;
+            rig.addUncompressed("default", id, 1, LEDGER + " Volume " + i + ".");
+            rig.refusals.add(new DeadLetter(id, 1, ContentHash.of(LEDGER + " Volume " + i + "."), Optional.empty(),
+                    "TOO_LARGE", "document " + id + " v1 has 4100 tokens, limit 2048 " + words));
+        }
+        StatusRuntimeException e = notFound("v1 refused by the compressors: TOO_LARGE",
+                () -> drain(stub, ask("ledger ships").setTopK(4)));
+        String description = e.getStatus().getDescription();
+        assertTrue(description.endsWith(ErrorDetails.CUT) && description.length() <= ErrorDetails.DESCRIPTION_BUDGET,
+                description.length() + " characters: " + description);
+        assertFalse(infos(e).isEmpty(), "the details still have room");
     }
 
     private static AskRequest.Builder ask(String question) {
