@@ -201,15 +201,18 @@ final class AskCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code ledger v4  refused by the compressor of model 0a1b2c3d4e5f: TOO_LARGE (...)}, then its remedy. */
     private static void printRefused(PrintStream out, String docId, String version, String refusedByModel, String reason,
                                      String message, String remedy) {
-        out.printf(Locale.ROOT, "  %s v%s  refused by %s: %s%s%n", docId, version,
+        out.print(refusedLines(docId, version, refusedByModel, reason, message, remedy));
+    }
+
+    /** {@code ledger v4  refused by the compressor of model 0a1b2c3d4e5f: TOO_LARGE (...)}, then its remedy (sac warm too). */
+    static String refusedLines(String docId, String version, String refusedByModel, String reason, String message,
+                               String remedy) {
+        String lines = String.format(Locale.ROOT, "  %s v%s  refused by %s: %s%s%n", docId, version,
                 refusedByModel.isEmpty() ? "the compressors" : "the compressor of model " + refusedByModel, reason,
                 message.isEmpty() ? "" : " (" + message + ")");
-        if (!remedy.isEmpty()) {
-            out.printf(Locale.ROOT, "    remedy: %s%n", remedy);
-        }
+        return remedy.isEmpty() ? lines : lines + String.format(Locale.ROOT, "    remedy: %s%n", remedy);
     }
 
     /** The query service's ErrorInfo details on a failure; none from a service older than them, or another one. */

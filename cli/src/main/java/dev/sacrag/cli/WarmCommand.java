@@ -363,13 +363,28 @@ final class WarmCommand implements Callable<Integer> {
         try {
             WarmResponse r = QueryServiceGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(rpc.deadlineMillis(), TimeUnit.MILLISECONDS).warm(request.build());
-            spec.commandLine().getOut().printf(Locale.ROOT, "warm: loaded %d document(s), %,d bytes; %d already warm; %d miss(es)%s%n",
-                    r.getLoaded(), r.getBytes(), r.getAlreadyWarm(), r.getMissesCount(),
-                    r.getMissesCount() == 0 ? "" : ": " + String.join(", ", r.getMissesList()));
+            printWarmed(r, spec.commandLine().getOut());
             return r.getMissesCount() == 0 ? 0 : 1;   // a script asking for documents learns that some are not warm
         } finally {
             RpcOptions.close(channel);
         }
+    }
+
+    /** The warm's counts, then the misses a compressor refused, one a line with the remedy (as sac ask prints them). */
+    static void printWarmed(WarmResponse r, PrintWriter out) {
+        out.printf(Locale.ROOT, "warm: loaded %d document(s), %,d bytes; %d already warm; %d miss(es)%s%n",
+                r.getLoaded(), r.getBytes(), r.getAlreadyWarm(), r.getMissesCount(),
+                r.getMissesCount() == 0 ? "" : ": " + String.join(", ", r.getMissesList()));
+        if (r.getRefusedCount() == 0) {
+            return;
+        }
+        out.printf(Locale.ROOT, "[%d of the misses refused by a compressor: not compressed until published again]%n",
+                r.getRefusedCount());
+        for (dev.sacrag.query.v1.RefusedDocument d : r.getRefusedList()) {
+            out.print(AskCommand.refusedLines(d.getDocId(), Long.toString(d.getVersion()), d.getRefusedByModel(),
+                    d.getReason(), d.getMessage(), d.getRemedy()));
+        }
+        out.flush();
     }
 
     /** A broker's answer is waited for --timeout, or 30 s when that is longer (it bounds the whole run). */

@@ -182,4 +182,19 @@ class WarmCommandTest {
                 t, false, true, 0, 0, 0);
         assertTrue(rebuilt.line().contains(", 2 restored, 1 deleted while this ran in"), rebuilt.line());
     }
+
+    /** A warm's misses a compressor refused are named with why and the remedy, as sac ask names them. */
+    @Test
+    void aWarmNamesTheMissesACompressorRefused() {
+        var r = dev.sacrag.query.v1.WarmResponse.newBuilder().setLoaded(1).setBytes(2048).addMisses("ledger")
+                .addMisses("manifest").addRefused(dev.sacrag.query.v1.RefusedDocument.newBuilder().setDocId("ledger")
+                        .setVersion(4).setRefusedByModel("m1").setReason("TOO_LARGE").setMessage("4100 tokens")
+                        .setRemedy("split it")).build();
+        java.io.StringWriter text = new java.io.StringWriter();
+        WarmCommand.printWarmed(r, new java.io.PrintWriter(text));
+        assertEquals(String.format("warm: loaded 1 document(s), 2,048 bytes; 0 already warm; 2 miss(es): ledger, manifest%n"
+                + "[1 of the misses refused by a compressor: not compressed until published again]%n"
+                + "  ledger v4  refused by the compressor of model m1: TOO_LARGE (4100 tokens)%n"
+                + "    remedy: split it%n"), text.toString());
+    }
 }

@@ -156,6 +156,11 @@ public final class DocumentChooser {
         return live(tenant, docId).flatMap(this::compression);
     }
 
+    /** A compressor's refusal of the live version and text of a document of the tenant the model has no compression of. */
+    Optional<DeadLetter> refusal(String tenant, String docId) {
+        return live(tenant, docId).filter(doc -> compression(doc).isEmpty()).flatMap(doc -> uncompressed(doc).refusal());
+    }
+
     /**
      * The live document a current catalog entry answers for: in its tenant, in the incarnation it
      * was compressed from; empty when none (deleted, moved, another life of the id).

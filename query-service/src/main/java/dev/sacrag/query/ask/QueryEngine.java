@@ -187,10 +187,14 @@ public final class QueryEngine {
     private WarmReport warmAdmitted(WarmQuery q, CallControl control) {
         DocumentChooser chooser = new DocumentChooser(p.index(), p.catalog(), p.model().modelId(), p.refusals());
         List<String> misses = new ArrayList<>();
+        List<DeadLetter> refused = new ArrayList<>();
         List<CatalogEntry> wanted = new ArrayList<>();
         if (!q.docIds().isEmpty()) {
             for (String id : new LinkedHashSet<>(q.docIds())) {
-                chooser.compressed(q.tenant(), id).ifPresentOrElse(wanted::add, () -> misses.add(id));
+                chooser.compressed(q.tenant(), id).ifPresentOrElse(wanted::add, () -> {
+                    misses.add(id);
+                    chooser.refusal(q.tenant(), id).ifPresent(refused::add);
+                });
             }
         } else {
             DocumentChooser.Retrieval r = chooser.retrieve(q.tenant(), q.query().orElseThrow(), q.topK(), Integer.MAX_VALUE);
@@ -200,7 +204,8 @@ public final class QueryEngine {
             }
             r.chosen().forEach(c -> wanted.add(c.entry()));
             misses.addAll(r.uncompressed());
-            r.refused().forEach(refused -> misses.add(refused.docId()));
+            r.refused().forEach(refusal -> misses.add(refusal.docId()));
+            refused.addAll(r.refused());
         }
         // Documents already warm are marked recently used, so loading the others evicts something
         // this request did not name first, and their bytes count against the budget below.
@@ -259,7 +264,7 @@ public final class QueryEngine {
                 misses.add(e.getKey().docId());
             }
         }
-        return new WarmReport(loaded, bytes, misses, alreadyWarm);
+        return new WarmReport(loaded, bytes, misses, alreadyWarm, refused);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.sacrag.query.ask;
 
+import dev.sacrag.schemas.DeadLetter;
 import java.util.List;
 
 /**
@@ -10,10 +11,12 @@ import java.util.List;
  * @param misses doc ids that are unknown, not compressed, missing from Redis (recompression
  *     requested) or larger than the whole cache
  * @param alreadyWarm documents that were in the cache already
+ * @param refused of the misses, those a compressor refused at their live version and text
  */
-public record WarmReport(int loaded, long bytes, List<String> misses, int alreadyWarm) {
+public record WarmReport(int loaded, long bytes, List<String> misses, int alreadyWarm, List<DeadLetter> refused) {
 
     public WarmReport {
         misses = List.copyOf(misses);
+        refused = List.copyOf(refused);
     }
 }

@@ -130,8 +130,10 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
             if (callerLeft(call)) {
                 return;
             }
-            responses.onNext(WarmResponse.newBuilder().setLoaded(report.loaded()).setBytes(report.bytes())
-                    .addAllMisses(report.misses()).setAlreadyWarm(report.alreadyWarm()).build());
+            WarmResponse.Builder warmed = WarmResponse.newBuilder().setLoaded(report.loaded()).setBytes(report.bytes())
+                    .addAllMisses(report.misses()).setAlreadyWarm(report.alreadyWarm());
+            report.refused().forEach(d -> warmed.addRefused(refused(d)));
+            responses.onNext(warmed.build());
             responses.onCompleted();
             call.count(Status.Code.OK);
         } catch (QueryException e) {
@@ -174,13 +176,17 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
                     .setAnchorCount(d.anchorCount()).setBytes(d.bytes()));
         }
         for (DeadLetter d : a.refused()) {
-            r.addRefused(RefusedDocument.newBuilder().setDocId(d.docId()).setVersion(d.version())
-                    .setRefusedByModel(d.modelId().orElse("")).setReason(d.reason()).setMessage(Refusals.message(d))
-                    .setRemedy(Refusals.remedy(d)));
+            r.addRefused(refused(d));
         }
         StageTimings t = a.timings();
         return r.setTimings(Timings.newBuilder().setRetrieveMs(millis(t.retrieve())).setFetchMs(millis(t.fetch()))
                 .setDecodeMs(millis(t.decode())).setTtftMs(millis(t.firstToken())).setTotalMs(millis(t.total()))).build();
+    }
+
+    private static RefusedDocument refused(DeadLetter d) {
+        return RefusedDocument.newBuilder().setDocId(d.docId()).setVersion(d.version())
+                .setRefusedByModel(d.modelId().orElse("")).setReason(d.reason()).setMessage(Refusals.message(d))
+                .setRemedy(Refusals.remedy(d)).build();
     }
 
     private static double millis(Duration d) {

@@ -110,6 +110,25 @@ class RefusedDocumentTest {
         }
     }
 
+    /** A warm's misses a compressor refused say so, named or retrieved; a miss not compressed yet does not. */
+    @Test
+    void aWarmTellsTheMissesACompressorRefused() {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
+            rig.addUncompressed("default", "ledger", 4, TOO_LONG);
+            rig.refusals.add(tooLarge("ledger", 4, Optional.of(EngineRig.MODEL)));
+            rig.addUncompressed("default", "manifest", 2, "The manifest of the harbour lists every ship's cargo.");
+            rig.addCompressed("default", "log", 1, "The harbour log of each ship.");
+            WarmReport named = rig.engine.warm(new WarmQuery("default", List.of("ledger", "manifest", "log", "nobody"),
+                    Optional.empty(), 1), CallControl.NONE);
+            assertEquals(List.of("ledger", "manifest", "nobody"), named.misses());
+            assertEquals(List.of(tooLarge("ledger", 4, Optional.of(EngineRig.MODEL))), named.refused());
+            WarmReport retrieved = rig.engine.warm(new WarmQuery("default", List.of(), Optional.of("harbour ledger ship"),
+                    3), CallControl.NONE);
+            assertTrue(retrieved.misses().containsAll(List.of("ledger", "manifest")), retrieved.misses().toString());
+            assertEquals(List.of("ledger"), retrieved.refused().stream().map(DeadLetter::docId).toList());
+        }
+    }
+
     @Test
     void coverageCountsLiveRefusedDocumentsApartAndDoesNotCallThatPoor() {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {

@@ -133,6 +133,10 @@ class QueryGrpcServiceTest {
                 .setMessage("document babbage-full v3 has 4100 tokens, limit 2048")
                 .setRemedy("split it into smaller documents, or raise the compressor's --max-doc-tokens (within the"
                         + " model's positions), and publish it again").build()), result.getRefusedList());
+
+        WarmResponse warmed = stub.warm(WarmRequest.newBuilder().addDocIds("babbage-full").build());
+        assertEquals(List.of("babbage-full"), warmed.getMissesList());
+        assertEquals(result.getRefusedList(), warmed.getRefusedList(), "a warm's miss says the same of it");
     }
 
     @Test
