@@ -566,8 +566,7 @@ class CompressorIntegrationTest {
             assertEquals(partitions, described.get(refused).partitions().size());
             var resource = new org.apache.kafka.common.config.ConfigResource(
                     org.apache.kafka.common.config.ConfigResource.Type.TOPIC, refused);
-            assertEquals("compact", admin.describeConfigs(List.of(resource)).all().get(30, java.util.concurrent.TimeUnit.SECONDS)
-                    .get(resource).get("cleanup.policy").value());
+            assertEquals("compact", cleanupPolicy(admin, resource));
             TopicPreflight.check(stack.bootstrapServers(), topics, "upgrade-compressor", storedBytes, Duration.ofSeconds(45));
             // and Streams runs on it
             try (CompressorApp app = CompressorApp.start(config("upgrade").build());
@@ -733,6 +732,27 @@ class CompressorIntegrationTest {
     }
 
     /** One command on the stack's Redis over a short-lived connection. */
+    /**
+     * The topic's cleanup.policy, asked again while the broker says it does not host the topic: a
+     * topic just created is in the metadata (describeTopics finds it) a moment before the broker
+     * answers for its configuration.
+     */
+    private static String cleanupPolicy(Admin admin, org.apache.kafka.common.config.ConfigResource topic) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try {
+                return admin.describeConfigs(List.of(topic)).all().get(30, java.util.concurrent.TimeUnit.SECONDS)
+                        .get(topic).get("cleanup.policy").value();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+                        || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
     private static <T> T redis(java.util.function.Function<io.lettuce.core.api.sync.RedisCommands<String, String>, T> command) {
         RedisClient client = RedisClient.create(stack.redisUrl());
         try (StatefulRedisConnection<String, String> c = client.connect()) {
