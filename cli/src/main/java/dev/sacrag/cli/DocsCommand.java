@@ -1,6 +1,7 @@
 package dev.sacrag.cli;
 
 import dev.sacrag.compressor.CompressorTopics;
+import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogEntry;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,7 +48,8 @@ final class DocsCommand implements Runnable {
         @Option(names = "--tenant", description = "Only this tenant's documents.")
         String tenant;
 
-        @Option(names = "--model", paramLabel = "ID", description = "Only this model id's entries.")
+        @Option(names = "--model", paramLabel = "ID", description = "Only this model id's entries. An id that no catalog"
+                + " entry names is a usage error (exit 2) listing the ids it names.")
         String model;
 
         @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
@@ -56,12 +58,7 @@ final class DocsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<CatalogEntry> entries = dev.sacrag.cli.warming.CatalogRead.of(kafka.bootstrapServers, topic, timeout)
-                    .entries(Optional.ofNullable(model)).stream()
-                    .filter(e -> tenant == null || tenant.equals(e.tenant()))
-                    .sorted(Comparator.comparing(CatalogEntry::tenant).thenComparing(CatalogEntry::docId)
-                            .thenComparing(CatalogEntry::modelId))
-                    .toList();
+            List<CatalogEntry> entries = listed(dev.sacrag.cli.warming.CatalogRead.of(kafka.bootstrapServers, topic, timeout));
             java.io.PrintWriter out = spec.commandLine().getOut();
             String row = "%-40s %-12s %15s %-12s %8s %12s  %s%n";
             out.printf(Locale.ROOT, row, "DOC", "TENANT", "VERSION", "MODEL", "ANCHORS", "BYTES", "COMPRESSED AT");
@@ -76,6 +73,27 @@ final class DocsCommand implements Runnable {
                     entries.size(), bytes);
             out.flush();
             return 0;
+        }
+
+        /**
+         * The entries of --model and --tenant, in the order listed. A --model that no entry names is a
+         * usage error (exit 2): a mistyped id listed "0 compressed document version(s)", which reads as
+         * "that model has compressed nothing yet".
+         */
+        List<CatalogEntry> listed(Catalog catalog) {
+            List<CatalogEntry> ofModel = catalog.entries(Optional.ofNullable(model));
+            if (model != null && ofModel.isEmpty()) {
+                java.util.Set<String> known = catalog.snapshot().stream().map(CatalogEntry::modelId)
+                        .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+                throw new CommandLine.ParameterException(spec.commandLine(), "--model " + model + ": no catalog entry in "
+                        + topic + " names this model id (mistyped?); the model ids it names: "
+                        + (known.isEmpty() ? "none" : String.join(", ", known)));
+            }
+            return ofModel.stream()
+                    .filter(e -> tenant == null || tenant.equals(e.tenant()))
+                    .sorted(Comparator.comparing(CatalogEntry::tenant).thenComparing(CatalogEntry::docId)
+                            .thenComparing(CatalogEntry::modelId))
+                    .toList();
         }
     }
 

@@ -1,11 +1,17 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.query.catalog.Catalog;
+import dev.sacrag.query.catalog.CatalogEntry;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** {@code sac docs} without a broker: what it says of what it read (the reads are PipelineEndToEndTest's). */
 class DocsCommandTest {
@@ -21,5 +27,47 @@ class DocsCommandTest {
                         + " exist: name the one in use with --catalog-topic)",
                 DocsCommand.Refused.unknownModel("ffffffffffff", Set.of(), "sac.documents.dlq", Optional.empty(),
                         "no.catalog"));
+    }
+
+    @Test
+    void listRefusesAModelIdNoCatalogEntryNamesAsAUsageErrorNamingTheIdsItHolds() {
+        Catalog catalog = catalog(entry("t1", "d1", "abc123def456"), entry("t1", "d2", "0123456789ab"));
+        CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class,
+                () -> list("--model", "ffffffffffff", "--catalog-topic", "sac.anchor-caches").listed(catalog));
+        assertEquals("--model ffffffffffff: no catalog entry in sac.anchor-caches names this model id (mistyped?); the"
+                + " model ids it names: 0123456789ab, abc123def456", e.getMessage());
+        e = assertThrows(CommandLine.ParameterException.class,
+                () -> list("--model", "ffffffffffff", "--catalog-topic", "sac.anchor-caches").listed(new Catalog()));
+        assertEquals("--model ffffffffffff: no catalog entry in sac.anchor-caches names this model id (mistyped?); the"
+                + " model ids it names: none", e.getMessage());
+    }
+
+    @Test
+    void listTakesAKnownModelIdWithoutEntriesOfTheTenantAsNone() {
+        Catalog catalog = catalog(entry("t1", "d2", "abc123def456"), entry("t1", "d1", "abc123def456"),
+                entry("t1", "d1", "0123456789ab"));
+        assertEquals(List.of("d1", "d2"), list("--model", "abc123def456").listed(catalog).stream()
+                .map(CatalogEntry::docId).toList());
+        assertEquals(List.of(), list("--model", "abc123def456", "--tenant", "t2").listed(catalog),
+                "the model is known: no entry of this tenant is an answer, not a mistyped id");
+    }
+
+    private static DocsCommand.ListDocs list(String... args) {
+        DocsCommand.ListDocs list = new DocsCommand.ListDocs();
+        new CommandLine(list).parseArgs(args);
+        return list;
+    }
+
+    private static Catalog catalog(CatalogEntry... entries) {
+        Catalog catalog = new Catalog();
+        for (CatalogEntry e : entries) {
+            catalog.apply(e.tenant() + "/" + e.docId() + "/" + e.modelId(), Optional.of(e));
+        }
+        return catalog;
+    }
+
+    private static CatalogEntry entry(String tenant, String docId, String modelId) {
+        return new CatalogEntry(tenant, docId, 1, modelId, 4, 100, 25, 1, "sac:" + tenant + ":" + modelId + ":" + docId
+                + ":1", 1000, "f16", 0, Instant.parse("2026-01-01T00:00:00Z"), 10);
     }
 }
