@@ -44,7 +44,8 @@ final class CompressBench implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "512", description = "Document tokens (default ${DEFAULT-VALUE}).")
     int tokens;
 
-    @Option(names = "--ratios", split = ",", defaultValue = "4,8,16", description = "SAC ratios (default ${DEFAULT-VALUE}).")
+    @Option(names = "--ratios", split = ",", defaultValue = "4,8,16", description = "SAC ratios, each one the random"
+            + " adapter supports: 4, 8, 16 (default ${DEFAULT-VALUE}).")
     List<Integer> ratios;
 
     @Option(names = "--repeat", defaultValue = "3", description = "Timed runs after one warm-up; medians reported (default ${DEFAULT-VALUE}).")
@@ -64,6 +65,7 @@ final class CompressBench implements Callable<Integer> {
         UsageChecks.requireAtLeastOne(spec, "--tokens", tokens);
         UsageChecks.requireAtLeastOne(spec, "--repeat", repeat);
         UsageChecks.requireEachAtLeastOne(spec, "--ratios", ratios);
+        TtftBench.requireRandomRatios(spec, ratios);
         ModelShape s = UsageChecks.shape(spec, shape);
         ModelPaths paths = ModelPaths.resolve(TtftBench.randomPackage(s), null);
         try (SacEngine engine = SacEngine.load(paths.base(), paths.requireAdapter())) {

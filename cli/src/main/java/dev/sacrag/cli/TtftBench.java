@@ -62,7 +62,8 @@ final class TtftBench implements Callable<Integer> {
     @Option(names = "--doc-tokens", defaultValue = "512", description = "Tokens per document (default ${DEFAULT-VALUE}).")
     int docTokens;
 
-    @Option(names = "--ratios", split = ",", defaultValue = "4,8,16", description = "SAC ratios (default ${DEFAULT-VALUE}).")
+    @Option(names = "--ratios", split = ",", defaultValue = "4,8,16", description = "SAC ratios, each one the adapter"
+            + " supports: of 4, 8, 16 with random weights (default ${DEFAULT-VALUE}).")
     List<Integer> ratios;
 
     @Option(names = "--dtype", defaultValue = "f16", description = "Blob dtype: f32, f16, int8 (default ${DEFAULT-VALUE}).")
@@ -87,6 +88,9 @@ final class TtftBench implements Callable<Integer> {
         if (repeat < 1 || newTokens < 1 || docTokens < 1 || docs.stream().anyMatch(d -> d < 1) || ratios.stream().anyMatch(r -> r < 1)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--repeat, --new-tokens, --doc-tokens and each of"
                     + " --docs and --ratios must be at least 1");
+        }
+        if (model == null) {
+            requireRandomRatios(spec, ratios);
         }
         KvDtype type = CompressCommand.parseDtype(spec, "--dtype", dtype);
         ModelShape random = model != null ? null : UsageChecks.shape(spec, shape);   // --model's weights, else these
@@ -310,7 +314,23 @@ final class TtftBench implements Callable<Integer> {
         return out;
     }
 
-    /** A random package of the shape (cached under target/bench-models) with a random 4/8/16 adapter. */
+    /** The ratios of the adapter {@link #randomPackage} writes. */
+    static final List<Integer> RANDOM_RATIOS = List.of(4, 8, 16);
+
+    /**
+     * A usage error (exit 2) naming the ratios of the random adapter, checked before its package is
+     * written: the engine refuses another ratio only once the package is written and loaded (exit 1).
+     */
+    static void requireRandomRatios(picocli.CommandLine.Model.CommandSpec spec, List<Integer> ratios) {
+        List<Integer> unsupported = ratios.stream().filter(r -> !RANDOM_RATIOS.contains(r)).toList();
+        if (!unsupported.isEmpty()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ratios: the random adapter supports "
+                    + RANDOM_RATIOS + ", not " + unsupported.stream().map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(", ")));
+        }
+    }
+
+    /** A random package of the shape (cached under target/bench-models) with a random adapter of {@link #RANDOM_RATIOS}. */
     static Path randomPackage(ModelShape s) throws Exception {
         Path base = BenchCommand.benchModel(s);
         Path pkg = base.resolveSibling(s.id + "-pkg");
@@ -320,7 +340,7 @@ final class TtftBench implements Callable<Integer> {
             if (!Files.exists(pkg.resolve("base"))) {
                 Files.createSymbolicLink(pkg.resolve("base"), base.toAbsolutePath());
             }
-            SacSpec spec = SacSpec.paperDefaults("sac", List.of(4, 8, 16), s == ModelShape.TINY ? 8 : 128,
+            SacSpec spec = SacSpec.paperDefaults("sac", RANDOM_RATIOS, s == ModelShape.TINY ? 8 : 128,
                     Fingerprints.baseModel(base));
             SacAdapter.writeRandom(adapter, spec, s.config, 2);
         }

@@ -159,6 +159,19 @@ class MlCommandInputTest {
     }
 
     @Test
+    void benchCompressAndTtftRefuseARatioTheRandomAdapterLacksAsAUsageErrorBeforeAnyModelIsWritten() {
+        // an unknown --shape too: the ratios are refused first, before a random model would be written
+        usageError("--ratios: the random adapter supports [4, 8, 16], not 2", "bench", "compress", "--shape", "no-shape",
+                "--ratios", "2");
+        usageError("--ratios: the random adapter supports [4, 8, 16], not 2, 32", "bench", "ttft", "--shape", "no-shape",
+                "--ratios", "4,2,32");
+        // a --model package's adapter has its own ratios: not checked against the random one's
+        PipelineRig.Run r = PipelineRig.sac(java.util.List.of("bench", "ttft", "--model", "no-model", "--ratios", "2"));
+        org.junit.jupiter.api.Assertions.assertEquals(1, r.code(), r.err());
+        org.junit.jupiter.api.Assertions.assertTrue(r.err().contains("no-model"), r.err());
+    }
+
+    @Test
     void evalAndTrainSacRefuseAnEmptyRatioListAsAUsageError() {
         usageError("--ratios must name at least one value, got none", "eval", "--model", "no-model", "--data", "x.jsonl",
                 "--json", "x.json", "--ratios", ",");
