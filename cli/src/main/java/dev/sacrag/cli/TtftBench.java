@@ -85,10 +85,11 @@ final class TtftBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (repeat < 1 || newTokens < 1 || docTokens < 1 || docs.stream().anyMatch(d -> d < 1) || ratios.stream().anyMatch(r -> r < 1)) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--repeat, --new-tokens, --doc-tokens and each of"
-                    + " --docs and --ratios must be at least 1");
-        }
+        UsageChecks.requireAtLeastOne(spec, "--repeat", repeat);
+        UsageChecks.requireAtLeastOne(spec, "--new-tokens", newTokens);
+        UsageChecks.requireAtLeastOne(spec, "--doc-tokens", docTokens);
+        UsageChecks.requireEachAtLeastOne(spec, "--docs", docs);
+        UsageChecks.requireEachAtLeastOne(spec, "--ratios", ratios);
         if (model == null) {
             requireRandomRatios(spec, ratios);
         }

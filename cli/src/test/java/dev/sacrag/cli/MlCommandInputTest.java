@@ -204,6 +204,23 @@ class MlCommandInputTest {
     }
 
     @Test
+    void benchTtftNamesTheFlagAndValueOfACountBelowOneOrAnEmptyListBeforeAnyModelIsWritten() {
+        // an unknown --shape too: each flag is refused first, before a random model would be written or Redis started
+        String[][] cases = {
+            {"--repeat must be >= 1, got 0", "--repeat", "0"},
+            {"--new-tokens must be >= 1, got -1", "--new-tokens", "-1"},
+            {"--doc-tokens must be >= 1, got 0", "--doc-tokens", "0"},
+            {"--docs must be at least 1 each, got [1, 0]", "--docs", "1,0"},
+            {"--docs must name at least one value, got none", "--docs", ","},
+            {"--ratios must be at least 1 each, got [-4]", "--ratios", "-4"},
+            {"--ratios must name at least one value, got none", "--ratios", ","},
+        };
+        for (String[] c : cases) {
+            usageError(c[0], "bench", "ttft", "--shape", "no-shape", c[1], c[2]);
+        }
+    }
+
+    @Test
     void modelRandomChecksItsNumbersBeforeWritingAnything() throws Exception {
         java.nio.file.Path out = java.nio.file.Files.createTempDirectory("random-model");
         try {
