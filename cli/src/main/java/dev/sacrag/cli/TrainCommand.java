@@ -159,6 +159,7 @@ final class TrainCommand implements Runnable {
         private void checkOptions() {
             UsageChecks.requireAtLeastOne(spec, "--steps", steps);
             UsageChecks.requireAtLeastOne(spec, "--batch-tokens", batchTokens);
+            UsageChecks.requirePositive(spec, "--lr", lr);
             UsageChecks.requireAtLeastOne(spec, "--train-contexts", trainContexts);
             if (vocab < MIN_VOCAB) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--vocab must be >= " + MIN_VOCAB
@@ -420,6 +421,8 @@ final class TrainCommand implements Runnable {
             UsageChecks.requireAtLeast(spec, "--stage1-steps", stage1, 0);
             UsageChecks.requireAtLeastOne(spec, "--stage2-steps", stage2);
             UsageChecks.requireAtLeast(spec, "--stop-at-step", stopAt, 0);
+            UsageChecks.requirePositive(spec, "--lr1", lr1);
+            UsageChecks.requirePositive(spec, "--lr2", lr2);
             if (!VARIANTS.contains(variant)) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--variant '" + variant
                         + "' is not one of " + String.join(", ", VARIANTS));

@@ -42,6 +42,17 @@ final class UsageChecks {
         }
     }
 
+    /**
+     * A rate or scale that must be above 0 and finite (a learning rate): 0 trains nothing, a
+     * negative one climbs the loss, and NaN or infinity ("1e39" as a float) ruins the weights at the
+     * first step.
+     */
+    static void requirePositive(CommandLine.Model.CommandSpec spec, String flag, float value) {
+        if (!(value > 0) || Float.isInfinite(value)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), flag + " must be a positive number, got " + value);
+        }
+    }
+
     /** The model shape --shape names (random weights of a real model's shape), checked before any is written. */
     static ModelShape shape(CommandLine.Model.CommandSpec spec, String value) {
         try {
