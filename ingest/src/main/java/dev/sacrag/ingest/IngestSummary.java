@@ -50,16 +50,16 @@ public record IngestSummary(int published, List<Skipped> skipped, List<String> f
         return !failures.isEmpty();
     }
 
-    /**
-     * E.g. {@code ingest: published 120 documents (1.4 MiB) in 3.2 s (37.5 docs/s); skipped 2 (EMPTY_FILE 2); failed 0},
-     * with {@code ; 30 unchanged (on the topic as they are: not sent)} after the rate when some were left out.
-     */
     /** E.g. 10.2 KiB, 1.4 MiB: a run of a few small files was "0.0 MiB". */
     static String size(long bytes) {
         return bytes < 1024 * 1024 ? String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0)
                 : String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
     }
 
+    /**
+     * E.g. {@code ingest: published 120 documents (1.4 MiB) in 3.2 s (37.5 docs/s); skipped 2 (EMPTY_FILE 2); failed 0},
+     * with {@code ; 30 unchanged (on the topic as they are: not sent)} after the rate when some were left out.
+     */
     public String line() {
         double seconds = elapsed.toNanos() / 1e9;
         String skippedText = skipped.isEmpty() ? "skipped 0" : "skipped " + skipped.size() + " ("
