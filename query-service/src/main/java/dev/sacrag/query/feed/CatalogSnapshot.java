@@ -14,7 +14,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 
-/** Reads the catalog topic once, to its current end (for {@code sac docs list}). */
+/** Reads the catalog topic once, to its current end (for {@code sac demo}'s summary and the end-to-end tests). */
 public final class CatalogSnapshot {
 
     private static final Logger log = LoggerFactory.getLogger(CatalogSnapshot.class);
