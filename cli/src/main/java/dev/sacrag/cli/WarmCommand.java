@@ -330,12 +330,7 @@ final class WarmCommand implements Callable<Integer> {
             out.println("warm --model: not compressed: " + shortList(s.notReady()));
         }
         if (nothingCompressed(s)) {
-            // every document refused: not a document's fault but the model's (an adapter of NaNs, a
-            // base it was not trained on that loads all the same); activating it would answer nothing
-            spec.commandLine().getErr().printf(Locale.ROOT, "warm --model: no live document could be compressed for"
-                    + " model %s: all %d went to the dead-letter topic ('sac docs refused --model %s' says why: a broken"
-                    + " adapter, or documents all over its token limit); activating it would answer nothing%n",
-                    s.modelId(), s.live(), s.modelId());
+            spec.commandLine().getErr().println(nothingCompressedLine(s));
             return 1;
         }
         if (s.complete()) {
@@ -350,6 +345,18 @@ final class WarmCommand implements Callable<Integer> {
     /** A rollout that went past every live document and compressed none of those not deleted since: the model is broken. */
     static boolean nothingCompressed(ModelRollout.Summary s) {
         return s.complete() && s.ready() == 0 && s.live() - s.deleted() > 0;
+    }
+
+    /**
+     * Every document refused: not a document's fault but the model's (an adapter of NaNs, a base it
+     * was not trained on that loads all the same). Those deleted while it ran are not counted among
+     * the refused: the summary line above counts them apart.
+     */
+    static String nothingCompressedLine(ModelRollout.Summary s) {
+        return String.format(Locale.ROOT, "warm --model: no live document could be compressed for model %s: all %d went"
+                + " to the dead-letter topic ('sac docs refused --model %s' says why: a broken adapter, or documents all"
+                + " over its token limit); activating it would answer nothing", s.modelId(), s.live() - s.deleted(),
+                s.modelId());
     }
 
     private int warmQueryServiceCache() throws InterruptedException {

@@ -158,6 +158,12 @@ class WarmCommandTest {
         var allDeleted = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 2, 0, 0, java.util.List.of(),
                 true, java.util.List.of(), 2, t);
         assertFalse(WarmCommand.nothingCompressed(allDeleted), "both deleted while it ran: nothing left to compress");
+        var refusedOrDeleted = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 12, 0, 0,
+                java.util.List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"), true, java.util.List.of(), 2, t);
+        assertTrue(WarmCommand.nothingCompressed(refusedOrDeleted));
+        assertTrue(WarmCommand.nothingCompressedLine(refusedOrDeleted).contains("model 9b30e925b639: all 10 went to the"
+                + " dead-letter topic"), "the 2 deleted while it ran were not refused: "
+                + WarmCommand.nothingCompressedLine(refusedOrDeleted));
     }
 
     /** "Not compressible" is said only of what a dead letter refused; the rest is not called complete. */
