@@ -251,13 +251,13 @@ public final class PublishedDocuments {
      * Takes one record of the dead-letter topic: the version and text it refused, for whichever
      * model ({@link DeadLetter#read}); one that names none changes nothing.
      */
-    void acceptDeadLetter(byte[] key, byte[] value, java.util.function.Function<String, String> header,
+    void acceptDeadLetter(byte[] key, byte[] value, long timestamp, java.util.function.Function<String, String> header,
                           String documentsTopic) {
         deadLetterRecords++;
         if (header.apply(DeadLetterHeaders.ERROR_REASON) == null) {
             notDeadLetters++;   // counted only: what it refused is still DeadLetter.read's to say
         }
-        DeadLetter.read(key, value, header, documentsTopic, codec)
+        DeadLetter.read(key, value, timestamp, header, documentsTopic, codec)
                 .filter(d -> wanted.test(d.docId()))
                 .ifPresent(d -> refused.computeIfAbsent(d.docId(), id -> new ArrayList<>())
                         .add(new Held(d.version(), null, d.contentHash())));
@@ -354,7 +354,8 @@ public final class PublishedDocuments {
                     published.acceptCatalog(r.key(), r.value());
                 }
                 if (r.topic().equals(topics.deadLetter())) {
-                    published.acceptDeadLetter(r.key(), r.value(), name -> header(r, name), topics.documents());
+                    published.acceptDeadLetter(r.key(), r.value(), r.timestamp(), name -> header(r, name),
+                            topics.documents());
                 }
             });
         } catch (org.apache.kafka.common.errors.TimeoutException e) {

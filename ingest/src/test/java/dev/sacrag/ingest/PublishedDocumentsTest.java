@@ -178,7 +178,7 @@ class PublishedDocumentsTest {
         // the new model of a rollout ran out of memory on it: it has no entry to disagree
         Map<String, String> headers = Map.of(DeadLetterHeaders.MODEL, "fedcba654321", DeadLetterHeaders.ERROR_REASON,
                 "ENGINE_OOM", DeadLetterHeaders.DOC_VERSION, "10", DeadLetterHeaders.CONTENT_HASH, ContentHash.of("Ada wrote notes."));
-        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], headers::get, DOCS);
+        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], 5L, headers::get, DOCS);
         assertFalse(topic.unchanged(draft("Ada wrote notes.")), "publishing it again is how it is retried");
     }
 
@@ -187,15 +187,15 @@ class PublishedDocumentsTest {
         held(draft("Ada wrote notes."), 10);
         Map<String, String> older = Map.of(DeadLetterHeaders.DOC_VERSION, "9", DeadLetterHeaders.CONTENT_HASH,
                 ContentHash.of("Ada wrote notes."));
-        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], older::get, DOCS);
+        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], 5L, older::get, DOCS);
         Map<String, String> other = Map.of(DeadLetterHeaders.DOC_VERSION, "10", DeadLetterHeaders.CONTENT_HASH,
                 ContentHash.of("Ada wrote other notes."));
-        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], other::get, DOCS);
+        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], 5L, other::get, DOCS);
         assertTrue(topic.unchanged(draft("Ada wrote notes.")));
         // a dead letter of a compressor before the version headers: its value is the document
         Map<String, String> decoded = Map.of(DeadLetterHeaders.SOURCE_TOPIC, DOCS, DeadLetterHeaders.SOURCE_TIMESTAMP, "10");
         topic.acceptDeadLetter("a".getBytes(UTF_8), DocumentCodec.encodeAvro(draft("Ada wrote notes.")
-                .toEvent(10, Instant.EPOCH)), decoded::get, DOCS);
+                .toEvent(10, Instant.EPOCH)), 5L, decoded::get, DOCS);
         assertFalse(topic.unchanged(draft("Ada wrote notes.")));
     }
 
@@ -345,8 +345,8 @@ class PublishedDocumentsTest {
         assertEquals(new PublishedDocuments.Tally(false, 5, 2), topic.catalog());
         assertFalse(topic.catalog().noneReadable());
 
-        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], Map.of(DeadLetterHeaders.ERROR_REASON, "TOO_LARGE")::get, DOCS);
-        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], name -> null, DOCS);
+        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], 5L, Map.of(DeadLetterHeaders.ERROR_REASON, "TOO_LARGE")::get, DOCS);
+        topic.acceptDeadLetter("a".getBytes(UTF_8), new byte[0], 5L, name -> null, DOCS);
         assertEquals(new PublishedDocuments.Tally(false, 2, 1), topic.deadLetters());
     }
 

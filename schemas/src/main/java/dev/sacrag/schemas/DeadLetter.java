@@ -61,14 +61,16 @@ public record DeadLetter(String docId, long version, String contentHash, Optiona
     }
 
     /**
+     * @param timestamp the dead letter's own timestamp: the original record's where it has no
+     *     {@link DeadLetterHeaders#SOURCE_TIMESTAMP} (compressors from before that header kept the
+     *     original's timestamp, which a JSON document naming no version took as its version)
      * @param header a header of the dead letter as text, null when absent
      * @param documentsTopic the documents topic: only its dead letters hold a document as their value
      * @return empty when the dead letter names no version this reader can tell: a record that never
      *     decoded (its readers skipped it too), a value left out for size without the headers, a
-     *     recompress request of an older compressor, a JSON document naming no version in a dead
-     *     letter without the original record's time
+     *     recompress request of an older compressor
      */
-    public static Optional<DeadLetter> read(byte[] key, byte[] value, Function<String, String> header,
+    public static Optional<DeadLetter> read(byte[] key, byte[] value, long timestamp, Function<String, String> header,
                                             String documentsTopic, DocumentCodec codec) {
         String docId;
         try {
@@ -93,11 +95,9 @@ public record DeadLetter(String docId, long version, String contentHash, Optiona
         }
         try {
             // a JSON document naming no version has the original record's time, as the index and the compressor
-            // gave it. A dead letter from before that header existed still tells an Avro document's version, or a
-            // JSON one's that names it: without the time, a JSON document naming none gets version -1, which
-            // validation refuses as negative, so it is passed over rather than given a version it never had
-            String timestamp = header.apply(DeadLetterHeaders.SOURCE_TIMESTAMP);
-            long sourceTimestamp = timestamp == null ? -1 : Long.parseLong(timestamp);
+            // gave it: in the header, or, from a compressor that wrote none, in the dead letter's own timestamp
+            String source = header.apply(DeadLetterHeaders.SOURCE_TIMESTAMP);
+            long sourceTimestamp = source == null ? timestamp : Long.parseLong(source);
             DocumentEvent doc = codec.decodeRecord(docId, value, header.apply(DocumentCodec.CONTENT_TYPE_HEADER),
                     sourceTimestamp);
             return Optional.of(new DeadLetter(docId, doc.getVersion(), ContentHash.of(doc.getText()), model, reason, message));

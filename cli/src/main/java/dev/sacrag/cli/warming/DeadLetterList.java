@@ -108,8 +108,9 @@ public final class DeadLetterList {
             Refusal refusal = new Refusal(docId, header(r, DeadLetterHeaders.MODEL),
                     header(r, DeadLetterHeaders.ERROR_REASON).orElse("?"), header(r, DeadLetterHeaders.ERROR_MESSAGE).orElse(""),
                     Instant.ofEpochMilli(r.timestamp()), false, java.util.OptionalLong.empty());
-            java.util.OptionalLong version = DeadLetter.read(r.key(), r.value(), name -> header(r, name).orElse(null),
-                    documentsTopic, CODEC).map(d -> java.util.OptionalLong.of(d.version())).orElse(java.util.OptionalLong.empty());
+            java.util.OptionalLong version = DeadLetter.read(r.key(), r.value(), r.timestamp(),
+                    name -> header(r, name).orElse(null), documentsTopic, CODEC)
+                    .map(d -> java.util.OptionalLong.of(d.version())).orElse(java.util.OptionalLong.empty());
             return new Letter(refusal, r.key() != null,
                     header(r, DeadLetterHeaders.SOURCE_TOPIC).filter(documentsTopic::equals).isPresent(), version);
         }

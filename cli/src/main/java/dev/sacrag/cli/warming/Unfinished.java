@@ -69,8 +69,9 @@ record Unfinished(List<String> deleted, List<String> refused, List<String> unexp
         if (scan != null) {
             DocumentCodec codec = DocumentCodec.withLimits(limits);
             try (TopicScan dlq = scan) {
-                dlq.readToEnd(r -> DeadLetter.read(r.key(), r.value(), name -> DeadLetterList.header(r, name).orElse(null),
-                        topics.documents(), codec).filter(d -> ids.contains(d.docId()) && d.standsFor(modelId)).ifPresent(refusals::add), timeout);
+                dlq.readToEnd(r -> DeadLetter.read(r.key(), r.value(), r.timestamp(),
+                        name -> DeadLetterList.header(r, name).orElse(null), topics.documents(), codec)
+                        .filter(d -> ids.contains(d.docId()) && d.standsFor(modelId)).ifPresent(refusals::add), timeout);
             }
         }
         return classify(docs, now, refusals);

@@ -35,7 +35,7 @@ public final class RefusalFeed implements TopicFollower.Handler {
     @Override
     public void handle(ConsumerRecords<byte[], byte[]> records) {
         for (ConsumerRecord<byte[], byte[]> r : records) {
-            DeadLetter.read(r.key(), r.value(), name -> DocumentFeed.header(r, name), documentsTopic, codec)
+            DeadLetter.read(r.key(), r.value(), r.timestamp(), name -> DocumentFeed.header(r, name), documentsTopic, codec)
                     .ifPresent(d -> refusals.add(new DeadLetter(d.docId(), d.version(), d.contentHash(), d.modelId(),
                             d.reason(), BadDocumentException.shorten(d.message(), MAX_MESSAGE_CHARS))));
             metrics.feedRecord(r.topic(), true);   // one passed over is not bad: it has nothing to explain

@@ -109,8 +109,9 @@ class RefusalFeedTest {
     }
 
     @Test
-    void aDeadLetterWithoutTheRecordsTimeIsReadWhereTheDocumentNamesItsVersion() {
-        // written by a compressor from before the source-timestamp header
+    void aDeadLetterWithoutTheRecordsTimeIsReadAtItsOwnTimestampTheOriginalsThen() {
+        // written by a compressor from before the source-timestamp header, which kept the original record's
+        // timestamp: the version of a JSON document naming none
         Headers avro = deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5);
         avro.remove(DeadLetterHeaders.SOURCE_TIMESTAMP);
         Headers json = deadLetter(DOCUMENTS, MODEL, "TOO_LARGE", 5);
@@ -126,8 +127,10 @@ class RefusalFeedTest {
                 .batch());
         assertTrue(refusals.of("d", 4, TEXT_HASH, MODEL).isPresent(), "an Avro document names its version");
         assertTrue(refusals.of("j", 6, ContentHash.of("x"), MODEL).isPresent(), "so does this JSON one");
-        assertEquals(2, refusals.all().size(), "a JSON document naming none had the record's time, unknown here: "
-                + refusals.all());
+        long third = 1_700_000_000_002L;   // FeedRecords' timestamp of the batch's third record
+        assertTrue(refusals.of("u", third, ContentHash.of("x"), MODEL).isPresent(), "a JSON document naming no version"
+                + " has the dead letter's timestamp, the original record's then: " + refusals.all());
+        assertEquals(3, refusals.all().size(), refusals.all().toString());
     }
 
     @Test
