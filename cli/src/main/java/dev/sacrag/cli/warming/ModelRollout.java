@@ -45,8 +45,9 @@ import java.util.concurrent.TimeoutException;
 public final class ModelRollout {
 
     /**
-     * @param notReady live documents without a catalog entry for the model at the end, sorted (those
-     *                 deleted while the run waited are not among them)
+     * @param notReady live documents without a catalog entry for the model at the end, sorted (where
+     *                 {@code wentPast}, those deleted while the run waited are not among them; after a
+     *                 timeout they are, as the documents topic is not read again)
      * @param wentPast the compressor went past every document (and request) the run waited for: what
      *                 is not ready will not come; false when the timeout ended the wait
      * @param unexplained those of {@code notReady} the compressor went past without a catalog record

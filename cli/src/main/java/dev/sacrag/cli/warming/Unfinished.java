@@ -28,15 +28,6 @@ record Unfinished(List<String> deleted, List<String> refused, List<String> unexp
 
     static final Unfinished NONE = new Unfinished(List.of(), List.of(), List.of());
 
-    /** Every document that did not come, whatever the reason. */
-    List<String> all() {
-        List<String> out = new ArrayList<>(deleted);
-        out.addAll(refused);
-        out.addAll(unexplained);
-        out.sort(null);
-        return out;
-    }
-
     /** The documents not deleted since: those a run failed to bring. */
     List<String> live() {
         List<String> out = new ArrayList<>(refused);
