@@ -184,11 +184,6 @@ class TopicFollowerTest {
         }
     }
 
-    /**
-     * A consumer of one partition whose broker refuses the principal Describe on the topic (its
-     * partitions cannot be looked up; no ACL at all) or only Read (each poll fails), until
-     * {@link #allow}. It holds one record, polled once Read is allowed.
-     */
     /** A one-time reader (sac docs list's catalog snapshot) fails at once, naming the permission, not "not found". */
     @Test
     void aOneTimeReaderOfARefusedTopicFailsAtOnceNamingThePermission() {
@@ -206,6 +201,11 @@ class TopicFollowerTest {
         assertEquals(0, waits.get(), "no wait for a topic that waiting would not bring");
     }
 
+    /**
+     * A consumer of one partition whose broker refuses the principal Describe on the topic (its
+     * partitions cannot be looked up; no ACL at all) or only Read (each poll fails), until
+     * {@link #allow}. It holds one record, polled once Read is allowed.
+     */
     private static final class Refusing extends MockConsumer<byte[], byte[]> {
         private final String topic;
         private volatile boolean describe;
