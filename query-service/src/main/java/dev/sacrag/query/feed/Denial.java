@@ -27,6 +27,12 @@ final class Denial {
 
     /** How often a topic the replica does without is tried again. */
     static final Duration QUIET_RETRY = Duration.ofSeconds(30);
+    /**
+     * How long polls must go without a refusal, and without a record, before a refusal counts as
+     * over: a poll may return empty before the broker's refusal of it arrives, and taking that for
+     * permission would warn again and restart the give-up time of a needed topic at every such poll.
+     */
+    static final Duration LIFTED_AFTER = Duration.ofSeconds(10);
 
     private static final Logger log = LoggerFactory.getLogger(TopicFollower.class);   // the follower's own lines
 
@@ -44,6 +50,8 @@ final class Denial {
     private final Runnable countAsRead;
     private boolean refused;
     private long since;   // nanoTime of the first refusal of the current run
+    private long clearSince;   // nanoTime of the first poll without a refusal since the last refusal; 0: none yet
+    private Duration liftedAfter = LIFTED_AFTER;
 
     /**
      * @param wayOut present: the topic may be done without, and this ends its warning (what doing without it
@@ -78,6 +86,7 @@ final class Denial {
      */
     Duration refused(KafkaException e) {
         long now = System.nanoTime();
+        clearSince = 0;
         boolean first = !refused;
         if (first) {
             refused = true;
@@ -108,11 +117,32 @@ final class Denial {
         return TopicFollower.RETRY;
     }
 
-    /** A poll succeeded: a refusal before it is over (said at INFO, as its start was said at WARN). */
-    void lifted() {
-        if (refused) {
+    /** How long polls must go clear before a refusal counts as over (tests shorten it). */
+    Denial liftedAfter(Duration after) {
+        this.liftedAfter = after;
+        return this;
+    }
+
+    /**
+     * A poll went without a refusal: a refusal before it is over (said at INFO, as its start was
+     * said at WARN) once a poll brought records, or polls have gone clear for {@link #LIFTED_AFTER}.
+     */
+    void polled(boolean gotRecords) {
+        if (!refused) {
+            return;
+        }
+        long now = System.nanoTime();
+        clearSince = clearSince == 0 ? now : clearSince;
+        if (gotRecords || now - clearSince >= liftedAfter.toNanos()) {
             refused = false;
+            clearSince = 0;
             log.info("this service's principal may read topic {} now: reading it", topic);
         }
+    }
+
+    /** The broker said the topic does not exist: whatever it refused before, it answers for it now (said nowhere). */
+    void absent() {
+        refused = false;
+        clearSince = 0;
     }
 }

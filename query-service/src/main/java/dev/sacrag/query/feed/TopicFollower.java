@@ -231,7 +231,7 @@ public final class TopicFollower implements AutoCloseable {
                     }
                     ConsumerRecords<byte[], byte[]> records = c.poll(POLL);
                     failingSince = 0;
-                    denial.lifted();
+                    denial.polled(!records.isEmpty());
                     if (!records.isEmpty()) {
                         applyBatch(handler, topic, records);
                     }
@@ -408,6 +408,7 @@ public final class TopicFollower implements AutoCloseable {
                 if (ends.isPresent()) {
                     return ends.get();
                 }
+                denial.absent();
                 if (optional) {
                     absentMeansEmpty();
                 } else if (!warned) {
