@@ -227,9 +227,16 @@ final class WarmCommand implements Callable<Integer> {
                     + " sac_compressor_recompress_requests_total{outcome=\"other-model\"}); start compressors of model "
                     + s.modelId() + " (its --adapter and --ratio) and give their --application-id: " + shortList(s.notRestored()));
         } else if (!s.notRestored().isEmpty() && s.refused()) {
-            lines.add("warm --rebuild: refused by the compressor (it processed their requests without rebuilding"
-                    + " them, e.g. over --max-doc-tokens; see the dead-letter topic and its log): "
-                    + shortList(s.notRestored()));
+            List<String> dead = s.notRestored().stream().filter(id -> !s.unexplained().contains(id)).toList();
+            if (!dead.isEmpty()) {
+                lines.add("warm --rebuild: refused by the compressor (a dead letter names them, e.g. over"
+                        + " --max-doc-tokens: 'sac docs refused' says why): " + shortList(dead));
+            }
+            if (!s.unexplained().isEmpty()) {
+                lines.add("warm --rebuild: the compressor processed their requests without rebuilding them, and no dead"
+                        + " letter names them (expired under the dead-letter topic's retention, or see the compressor's"
+                        + " log): " + shortList(s.unexplained()));
+            }
         } else if (!s.notRestored().isEmpty()) {
             lines.add("warm --rebuild: not restored within " + Durations.shown(timeout) + ": " + shortList(s.notRestored())
                     + " (is a compressor running model " + s.modelId() + " under --application-id " + compressorAppId + "?)");

@@ -107,20 +107,28 @@ class WarmCommandTest {
     /** A rebuild that got every record back, but a Redis that lost them again meanwhile, says so; not "within 30m". */
     @Test
     void aRebuildWhoseBlobsWentAgainSaysSoRatherThanTimedOut() {
-        var lost = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 912, 912, 912, 825, List.of(),
+        var lost = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 912, 912, 912, 825, List.of(), List.of(),
                 List.of("demo-01", "demo-02"), 0, java.time.Duration.ofSeconds(142), false, false, 0, 17_700_000, 0);
         List<String> lines = WarmCommand.rebuildProblems(lost, java.time.Duration.ofMinutes(30), "sac-compressor", java.util.Set.of());
         assertEquals(1, lines.size(), lines.toString());
         assertTrue(lines.get(0).contains("rebuilt, but missing from Redis again") && lines.get(0).contains("demo-01"),
                 lines.get(0));
-        var timedOut = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 1, List.of("a"), List.of("b"), 0,
+        var timedOut = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 1, List.of("a"), List.of(), List.of("b"), 0,
                 java.time.Duration.ofMinutes(30), false, false, 0, 0, 0);
         List<String> both = WarmCommand.rebuildProblems(timedOut, java.time.Duration.ofMinutes(30), "sac-compressor", java.util.Set.of());
         assertEquals(2, both.size(), both.toString());
         assertTrue(both.get(1).contains("not restored within 30m: a (is a compressor running model m1"), both.get(1));
-        var refused = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of("a"), List.of(), 0,
+        var refused = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of("a"), List.of(), List.of(), 0,
                 java.time.Duration.ofSeconds(5), false, true, 0, 0, 0);
-        assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x", java.util.Set.of()).get(0).contains("refused"));
+        assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x", java.util.Set.of()).get(0)
+                .startsWith("warm --rebuild: refused by the compressor (a dead letter names them"));
+        var unexplained = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 1, List.of("a", "b"), List.of("b"),
+                List.of(), 0, java.time.Duration.ofSeconds(5), false, true, 0, 0, 0);
+        assertEquals(List.of("warm --rebuild: refused by the compressor (a dead letter names them, e.g. over"
+                + " --max-doc-tokens: 'sac docs refused' says why): a", "warm --rebuild: the compressor processed their"
+                + " requests without rebuilding them, and no dead letter names them (expired under the dead-letter topic's"
+                + " retention, or see the compressor's log): b"),
+                WarmCommand.rebuildProblems(unexplained, java.time.Duration.ofMinutes(30), "x", java.util.Set.of()));
         // the group runs another model: it skipped the requests, which is not a refusal of the documents
         String skipped = WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "sac-compressor",
                 java.util.Set.of("m0")).get(0);
@@ -129,16 +137,16 @@ class WarmCommandTest {
         assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x", java.util.Set.of("m1"))
                 .get(0).contains("refused by the compressor"), "the group's own model: refused it is");
         assertEquals(List.of(), WarmCommand.rebuildProblems(new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3,
-                3, List.of(), List.of(), 0, java.time.Duration.ofSeconds(5), false, false, 0, 0, 0), java.time.Duration.ofMinutes(30), "x", java.util.Set.of()));
+                3, List.of(), List.of(), List.of(), 0, java.time.Duration.ofSeconds(5), false, false, 0, 0, 0), java.time.Duration.ofMinutes(30), "x", java.util.Set.of()));
 
         // a Redis too small for the catalog's blobs evicts some to take the rebuilt ones: running again does not help
-        var evicting = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 20, List.of(), List.of("demo-03"), 0,
+        var evicting = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 20, List.of(), List.of(), List.of("demo-03"), 0,
                 java.time.Duration.ofSeconds(40), false, false, 40, 17_700_000, 8 << 20);
         List<String> full = WarmCommand.rebuildProblems(evicting, java.time.Duration.ofMinutes(30), "x", java.util.Set.of());
         assertTrue(full.get(0).startsWith("warm --rebuild: Redis evicted 40 keys while this ran to make room: the blobs do"
                 + " not all fit (the catalog's need 17,700,000 bytes, maxmemory is 8,388,608); raise its maxmemory"), full.get(0));
         assertTrue(full.get(1).contains("(evicted): demo-03") && !full.get(1).contains("run warm --rebuild again"), full.get(1));
-        var allRestored = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 39, List.of(), List.of(), 0,
+        var allRestored = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 39, List.of(), List.of(), List.of(), 0,
                 java.time.Duration.ofSeconds(40), false, false, 40, 17_700_000, 8 << 20);
         assertEquals(List.of(), WarmCommand.rebuildProblems(allRestored, java.time.Duration.ofMinutes(30), "x", java.util.Set.of()),
                 "evictions of other keys (allkeys-lru at work) do not fail a rebuild that restored everything");
@@ -184,7 +192,7 @@ class WarmCommandTest {
                 java.util.List.of("a", "b"), false, java.util.List.of(), 0, t);
         assertFalse(timedOut.complete());
         assertTrue(timedOut.line().contains(", 2 not compressed yet in"), "the timeout ended the wait: " + timedOut.line());
-        var rebuilt = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of(), List.of(), 1,
+        var rebuilt = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of(), List.of(), List.of(), 1,
                 t, false, true, 0, 0, 0);
         assertTrue(rebuilt.line().contains(", 2 restored, 1 deleted while this ran in"), rebuilt.line());
     }

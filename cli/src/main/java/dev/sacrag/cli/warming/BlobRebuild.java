@@ -75,6 +75,8 @@ public final class BlobRebuild {
      * @param notRestored documents whose catalog record did not come back by the time waiting ended, sorted
      * @param lostAgain documents whose catalog record came back but whose blob was gone again by the
      *     end (Redis evicted it, or lost its data while this ran), sorted
+     * @param unexplained those of {@code notRestored} whose requests the compressor went past with no dead
+     *     letter naming their version (one expired under the topic's retention, or its log says why), sorted
      * @param deleted missing documents the documents topic deleted while this ran (nothing to restore:
      *     neither restored nor refused), counted where the compressor went past their requests
      * @param refused whether waiting ended because the compressor had processed every request (the
@@ -84,7 +86,8 @@ public final class BlobRebuild {
      * @param maxMemory Redis's maxmemory (0 = no limit, or not known)
      */
     public record Summary(String modelId, int checked, int missing, int requested, int restored,
-                          List<String> notRestored, List<String> lostAgain, int deleted, Duration elapsed, boolean verified,
+                          List<String> notRestored, List<String> unexplained, List<String> lostAgain, int deleted,
+                          Duration elapsed, boolean verified,
                           boolean refused, long evicted, long catalogBytes, long maxMemory) {
 
         public String line() {
@@ -140,7 +143,7 @@ public final class BlobRebuild {
                     "warm-rebuild", read);
             int requested = sent.count();
             if (!s.await() || missing.isEmpty()) {
-                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), List.of(), 0, since(start),
+                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), List.of(), List.of(), 0, since(start),
                         s.verify(), false, 0, catalogBytes, maxMemory);
             }
             Map<String, LiveDocuments.Doc> waiting = new HashMap<>(missing);
@@ -152,18 +155,20 @@ public final class BlobRebuild {
             List<String> notRestored = gone.stream().filter(waiting::containsKey).toList();
             List<String> lostAgain = lostAgain(gone, waiting.keySet());
             int deleted = 0;
+            List<String> unexplained = List.of();
             if (processed && !notRestored.isEmpty()) {
                 // the compressor went past their requests: a document deleted since was not refused
                 Unfinished left = Unfinished.explain(brokers, t, s.limits(), s.modelId(),
                         notRestored.stream().map(waiting::get).toList(), read);
                 deleted = left.deleted().size();
                 notRestored = left.live();
+                unexplained = left.unexplained();
             }
             java.util.OptionalLong evictedAfter = redis.evictedKeys();
             long evicted = evictedBefore.isPresent() && evictedAfter.isPresent()
                     ? Math.max(0, evictedAfter.getAsLong() - evictedBefore.getAsLong()) : 0;
             return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - gone.size(),
-                    notRestored, lostAgain, deleted, since(start), s.verify(), processed && !notRestored.isEmpty(), evicted,
+                    notRestored, unexplained, lostAgain, deleted, since(start), s.verify(), processed && !notRestored.isEmpty(), evicted,
                     catalogBytes, maxMemory);
         }
     }
