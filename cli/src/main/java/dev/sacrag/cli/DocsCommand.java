@@ -45,7 +45,8 @@ final class DocsCommand implements Runnable {
                 description = "Catalog topic [env SAC_CATALOG_TOPIC, default ${DEFAULT-VALUE}].")
         String topic;
 
-        @Option(names = "--tenant", description = "Only this tenant's documents.")
+        @Option(names = "--tenant", description = "Only this tenant's documents (a note on stderr where no catalog"
+                + " entry names it).")
         String tenant;
 
         @Option(names = "--model", paramLabel = "ID", description = "Only this model id's entries. An id that no catalog"
@@ -58,7 +59,8 @@ final class DocsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<CatalogEntry> entries = listed(dev.sacrag.cli.warming.CatalogRead.of(kafka.bootstrapServers, topic, timeout));
+            Catalog catalog = dev.sacrag.cli.warming.CatalogRead.of(kafka.bootstrapServers, topic, timeout);
+            List<CatalogEntry> entries = listed(catalog);
             java.io.PrintWriter out = spec.commandLine().getOut();
             String row = "%-40s %-12s %15s %-12s %8s %12s  %s%n";
             out.printf(Locale.ROOT, row, "DOC", "TENANT", "VERSION", "MODEL", "ANCHORS", "BYTES", "COMPRESSED AT");
@@ -72,7 +74,23 @@ final class DocsCommand implements Runnable {
                     + " (this reads the catalog only; `sac warm --rebuild` finds blobs missing from Redis)%n",
                     entries.size(), bytes);
             out.flush();
+            unknownTenant(catalog).ifPresent(spec.commandLine().getErr()::println);
             return 0;
+        }
+
+        /**
+         * A note where no catalog entry names --tenant: a mistyped tenant lists nothing, as a tenant whose
+         * documents are not compressed yet does, which only the documents topic could tell apart.
+         */
+        Optional<String> unknownTenant(Catalog catalog) {
+            if (tenant == null || catalog.snapshot().stream().anyMatch(e -> e.tenant().equals(tenant))) {
+                return Optional.empty();
+            }
+            java.util.Set<String> known = catalog.snapshot().stream().map(CatalogEntry::tenant)
+                    .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+            return Optional.of("docs list: note: no catalog entry in " + topic + " names tenant '" + tenant + "' (mistyped,"
+                    + " or none of its documents compressed yet); the tenants it names: "
+                    + (known.isEmpty() ? "none" : String.join(", ", known)));
         }
 
         /**
