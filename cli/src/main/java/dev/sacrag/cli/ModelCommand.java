@@ -93,9 +93,7 @@ final class ModelCommand implements Runnable {
                 throw new ParameterException(spec.commandLine(), "--shards must be 1 or more, got " + shards);
             }
             // before gigabytes of weights are written: a bad value failed after the base, leaving it without an adapter
-            if (!(std > 0) || Float.isInfinite(std)) {
-                throw new ParameterException(spec.commandLine(), "--std must be a positive number, got " + std);
-            }
+            UsageChecks.requirePositive(spec, "--std", std);
             if (loraRank != null && loraRank < 1) {
                 throw new ParameterException(spec.commandLine(), "--lora-rank must be 1 or more, got " + loraRank);
             }
