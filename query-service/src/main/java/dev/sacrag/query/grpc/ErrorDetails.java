@@ -70,15 +70,27 @@ public final class ErrorDetails {
      */
     static final int DESCRIPTION_BUDGET = 2 * 1024;
 
-    static final String CUT = " ... (cut at 2 KiB: gRPC clients refuse longer trailers; 'sac docs refused' lists every"
-            + " refusal)";
+    /** Ends a description cut at {@link #DESCRIPTION_BUDGET}. */
+    static final String CUT = " ... (cut at 2 KiB: gRPC clients refuse longer trailers)";
 
-    /** The description as sent: whole when it fits {@link #DESCRIPTION_BUDGET}, else its beginning and {@link #CUT}. */
-    static String fitted(String description) {
+    /**
+     * Ends a cut description of documents that are not compressed, whose refusals past the cut
+     * {@code sac docs refused} lists; the other reasons' (documents too long, blobs being rebuilt)
+     * name no refusal to look up.
+     */
+    static final String CUT_REFUSALS = " ... (cut at 2 KiB: gRPC clients refuse longer trailers; 'sac docs refused'"
+            + " lists every refusal)";
+
+    /**
+     * The description of a failure of {@code reason} as sent: whole when it fits
+     * {@link #DESCRIPTION_BUDGET}, else its beginning and {@link #CUT} (or {@link #CUT_REFUSALS}).
+     */
+    static String fitted(String description, QueryException.Reason reason) {
         if (description == null || percentEncodedLength(description) <= DESCRIPTION_BUDGET) {
             return description;
         }
-        long room = DESCRIPTION_BUDGET - percentEncodedLength(CUT);
+        String cut = reason == QueryException.Reason.NOT_COMPRESSED ? CUT_REFUSALS : CUT;
+        long room = DESCRIPTION_BUDGET - percentEncodedLength(cut);
         int end = 0;
         long used = 0;
         while (end < description.length()) {
@@ -89,7 +101,7 @@ public final class ErrorDetails {
             }
             end = next;
         }
-        return description.substring(0, end) + CUT;
+        return description.substring(0, end) + cut;
     }
 
     /** Field number of {@code details} in {@code google.rpc.Status}. */

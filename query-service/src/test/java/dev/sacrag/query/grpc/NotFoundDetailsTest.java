@@ -11,6 +11,7 @@ import dev.sacrag.query.v1.QueryServiceGrpc;
 import dev.sacrag.query.v1.WarmRequest;
 import dev.sacrag.schemas.ContentHash;
 import dev.sacrag.schemas.DeadLetter;
+import dev.sacrag.schemas.DocumentCodec;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -190,9 +191,30 @@ class NotFoundDetailsTest {
         StatusRuntimeException e = notFound("v1 refused by the compressors: TOO_LARGE",
                 () -> drain(stub, ask("ledger ships").setTopK(4)));
         String description = e.getStatus().getDescription();
-        assertTrue(description.endsWith(ErrorDetails.CUT) && description.length() <= ErrorDetails.DESCRIPTION_BUDGET,
+        assertTrue(description.endsWith(ErrorDetails.CUT_REFUSALS) && description.length() <= ErrorDetails.DESCRIPTION_BUDGET,
                 description.length() + " characters: " + description);
         assertFalse(infos(e).isEmpty(), "the details still have room");
+    }
+
+    /**
+     * Named documents with the longest ids make a description past 2 KiB that is about their
+     * length, not a refusal: cut, it does not send the caller to the refusals.
+     */
+    @Test
+    void aCutDescriptionPointsAtTheRefusalsOnlyWhereItNamesThem() throws IOException {
+        var stub = overSocket();
+        AskRequest.Builder tooLong = ask("ships?");
+        for (int i = 0; i < LIMITS.maxTopK(); i++) {
+            String id = (i + "-harbour-ledger-").repeat(40).substring(0, DocumentCodec.MAX_DOC_ID_CHARS);
+            rig.addCompressed("default", id, 1, LEDGER.repeat(80));   // some 1,000 tokens each: 4 pass the positions
+            tooLong.addDocIds(id);
+        }
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> drain(stub, tooLong));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), String.valueOf(e.getStatus()));
+        String description = e.getStatus().getDescription();
+        assertTrue(description.startsWith("documents [0-harbour-ledger-") && description.endsWith(ErrorDetails.CUT),
+                description);
+        assertFalse(description.contains("sac docs refused"), "no refusal is named: " + description);
     }
 
     private static AskRequest.Builder ask(String question) {
