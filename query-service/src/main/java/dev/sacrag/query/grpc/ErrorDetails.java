@@ -64,9 +64,9 @@ public final class ErrorDetails {
     /**
      * Bytes the description may take (percent-encoded). A question whose matches were all refused
      * names each refusal in the description, which alone could pass 8 KiB. The rich status repeats
-     * the description beside the details (base64: a third more), so at 2 KiB it takes about half of
-     * {@link #TRAILER_BUDGET} twice over and leaves room for the best matches' details; cut, it still
-     * names the best matches too.
+     * the description beside the details (base64: a third more), so at 2 KiB its two copies take at
+     * most some 4.7 KiB of {@link #TRAILER_BUDGET} and leave over 2 KiB for the best matches'
+     * details; cut, it still names the best matches too.
      */
     static final int DESCRIPTION_BUDGET = 2 * 1024;
 
@@ -112,7 +112,8 @@ public final class ErrorDetails {
 
     /**
      * The status as an exception carrying one ErrorInfo per detail, in order, as many as fit the
-     * {@link #TRAILER_BUDGET} (the description names them all); none: the status alone.
+     * {@link #TRAILER_BUDGET} (the description names them all, unless it was cut: {@link #fitted});
+     * none: the status alone.
      */
     static StatusRuntimeException exception(Status status, List<QueryException.Detail> details, Metadata trailers) {
         String description = status.getDescription() == null ? "" : status.getDescription();
