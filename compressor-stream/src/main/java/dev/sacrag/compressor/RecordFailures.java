@@ -15,8 +15,10 @@ import java.util.Optional;
  * the Java heap exhausted by one document) fails the task, its transaction aborts and the
  * replacement thread replays the record from the last commit, where it fails again. Once a record
  * has failed {@link #limit} times in a row, its next try sends it to the dead-letter topic
- * unprocessed ({@link CacheProcessor}): nothing it did on those tries survived their aborted
- * transactions, so that try starts from a clean state.
+ * unprocessed ({@link CacheProcessor}), on the stores and offsets as they were before those tries,
+ * whose transactions aborted. Only Redis keeps what a try wrote before it failed: a blob that no
+ * catalog record names, and the previous version's blob retired (to expire after the grace), whose
+ * loss the query service meets as a missing blob and has rebuilt by a recompress request.
  *
  * <p>Only failures that say something about the record count ({@link #counts}): a Redis outage
  * ({@link RetriesExhaustedException}) stalls every record alike and nothing may be skipped for it;
