@@ -41,13 +41,15 @@ import java.util.concurrent.TimeUnit;
  */
 @Command(name = "warm", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Warm caches: the query service's, the blobs Redis lost, or a new model's. One way per run.",
-                "  --docs ID... | --query Q    load anchor KV into the query service's local cache (Warm RPC);",
+                "  --docs ID... | --query Q    load anchor KV into the query service's local cache (Warm RPC), naming"
+                        + " the misses a compressor refused with the reason and the remedy;",
                 "  --rebuild                   re-compress every live document whose blob Redis lost, for the active"
                         + " model (or --model-id, or --model/--adapter), and wait until the catalog has them again;",
                 "  --model NEW_ADAPTER_DIR     compress every live document for a new adapter's model id while the old"
                         + " model keeps serving; then 'sac model activate ID'.",
                 "The compressor settings below (--blob-dtype, --blob-ttl, --max-doc-*, --commit-interval, --max-poll-records,"
-                        + " --max-compress-time, --redis-retry-budget; the same SAC_* variables as 'sac compressor') are"
+                        + " --max-compress-time, --redis-retry-budget, --session-timeout, --max-record-failures; the same"
+                        + " SAC_* variables as 'sac compressor') are"
                         + " used by --model; the document limits and --redis also by --rebuild.",
                 "Exit status 1 when something asked for is not warm at the end (a miss, a blob not restored, a"
                         + " document not compressed in time)."})

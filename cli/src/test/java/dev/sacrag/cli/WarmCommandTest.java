@@ -55,6 +55,17 @@ class WarmCommandTest {
         }
     }
 
+    /** The help's summary names every compressor setting --model takes from 'sac compressor' (--max-doc-*: the limits). */
+    @Test
+    void helpNamesEveryCompressorSettingTheRolloutUses() {
+        picocli.CommandLine.Model.CommandSpec warm = new picocli.CommandLine(new WarmCommand()).getCommandSpec();
+        String summary = String.join(" ", warm.usageMessage().description());
+        for (picocli.CommandLine.Model.OptionSpec o : warm.mixins().get("compression").options()) {
+            String name = o.longestName().startsWith("--max-doc-") ? "--max-doc-*" : o.longestName();
+            assertTrue(summary.contains(name + ",") || summary.contains(name + ";"), name + " in: " + summary);
+        }
+    }
+
     @Test
     void rolloutNeedsAnAdapterFolder() {
         refused("has no sac.json", "warm", "--model", tmp.toString());
