@@ -80,8 +80,9 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
             // Rethrown as well (the task fails, its transaction aborts, the record is replayed), but counted
             // against the record when it is the record's: one that fails every time is set aside above.
             where.ifPresent(w -> failures.failed(w, e).ifPresent(f ->
-                    log.warn("processing the record at {} failed its stream thread ({} of {} failures in a row before it"
-                            + " is set aside as {}): {}", w, f.times(), failures.limit(), DeadLetters.PROCESSING_FAILED, e.toString())));
+                    log.warn("processing the record at {} failed its stream thread ({} failure(s) in a row; set aside as {}"
+                            + " after {}, once another document has compressed since the first, or after {}): {}", w, f.times(),
+                            DeadLetters.PROCESSING_FAILED, failures.limit(), RecordFailures.PATIENCE, e.toString())));
             throw e;
         }
         where.ifPresent(failures::succeeded);

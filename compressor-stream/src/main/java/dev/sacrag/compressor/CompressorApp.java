@@ -82,16 +82,22 @@ public final class CompressorApp implements AutoCloseable {
 
     /** As {@link #start(CompressorConfig)}, with the model wrapped (tests slow it down). */
     static CompressorApp start(CompressorConfig config, UnaryOperator<DocumentCompressor> wrap) throws IOException {
+        return start(config, wrap, Clock.systemUTC());
+    }
+
+    /** As above, with the processors' clock (tests move it on past a patience). */
+    static CompressorApp start(CompressorConfig config, UnaryOperator<DocumentCompressor> wrap, Clock clock)
+            throws IOException {
         List<AutoCloseable> opened = new ArrayList<>();
         try {
-            return start(config, wrap, opened);
+            return start(config, wrap, clock, opened);
         } catch (IOException | RuntimeException e) {
             closeAll(opened);
             throw e;
         }
     }
 
-    private static CompressorApp start(CompressorConfig config, UnaryOperator<DocumentCompressor> wrap,
+    private static CompressorApp start(CompressorConfig config, UnaryOperator<DocumentCompressor> wrap, Clock clock,
                                        List<AutoCloseable> opened) throws IOException {
         if (!Files.isDirectory(config.modelDir())) {
             throw new NoSuchFileException(config.modelDir().toString(), null, CompressorConfig.Flags.MODEL + ": no model folder there");
@@ -127,7 +133,7 @@ public final class CompressorApp implements AutoCloseable {
                 CompressionSettings.retireGraceFor(timeouts.transactionTimeout()), config.maxRecordFailures());
         AtomicBoolean closing = new AtomicBoolean();
         Topology topology = CompressorTopology.build(config.topics(), settings,
-                new Collaborators(compressor, new RedisBlobStore(store), metrics, Clock.systemUTC(), closing::get));
+                new Collaborators(compressor, new RedisBlobStore(store), metrics, clock, closing::get));
         KafkaStreams streams = new KafkaStreams(topology, CompressorStreamsConfig.of(config, timeouts));
         // the metrics server's close is registered before the stream's, so it runs after it: health
         // and metrics answer through the drain (not ready, still live), which may take the max poll interval

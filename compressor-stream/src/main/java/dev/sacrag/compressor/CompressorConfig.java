@@ -60,7 +60,8 @@ public record CompressorConfig(
      * One below the stream-thread failures that make health report the compressor failing
      * ({@link StreamThreadFailures#THRESHOLD}), so that one poison record is set aside before it
      * reads as a compressor that does no work; a failure that is not the record's (Redis, the
-     * brokers) is not counted here and goes on to show there.
+     * brokers) is not counted here and goes on to show there, and nor does a record failing while no
+     * other document compresses ({@link RecordFailures#PATIENCE}).
      */
     public static final int DEFAULT_MAX_RECORD_FAILURES = 2;
 

@@ -59,6 +59,32 @@ class CompressorTopologyTest {
     static final CompressorTopics TOPICS = CompressorTopics.defaults();
     static final String MODEL = FakeCompressor.MODEL_ID;
     static final Instant NOW = Instant.parse("2025-06-01T12:00:00Z");
+
+    /** The collaborators' clock: {@link #NOW} until a test moves it on. */
+    private final MovableClock clock = new MovableClock();
+
+    private static final class MovableClock extends Clock {
+        private Instant now = NOW;
+
+        void advance(java.time.Duration by) {
+            now = now.plus(by);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return Clock.fixed(now, zone);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
     static final int MAX_CHARS = 500;
     static final int MAX_TOKENS = 40;
     static final int MAX_VALUE_BYTES = 4096;
@@ -91,7 +117,7 @@ class CompressorTopologyTest {
 
     void start(CompressionSettings settings) {
         topology = CompressorTopology.build(TOPICS, settings,
-                new Collaborators(model, redis, metrics, Clock.fixed(NOW, ZoneOffset.UTC)));
+                new Collaborators(model, redis, metrics, clock));
         drive();
     }
 
@@ -697,6 +723,8 @@ class CompressorTopologyTest {
             assertTrue(causes(e).stream().anyMatch(OutOfMemoryError.class::isInstance), "the thread fails: " + e);
             assertTrue(deadLetters.isEmpty(), "failure " + i + " of " + CompressorConfig.DEFAULT_MAX_RECORD_FAILURES);
         }
+        // nothing else compressed meanwhile (the other way a record shows it is at fault: RecordFailuresTest)
+        clock.advance(RecordFailures.PATIENCE);
         replay();
         try {
             publishAvro(poison);   // the model would throw again: set aside without asking it
@@ -731,6 +759,24 @@ class CompressorTopologyTest {
      * want of memory has its own rule: neither counts against the record, which compresses once
      * they pass, however often it failed meanwhile.
      */
+    /**
+     * A failure that strikes every document (a bad build, a heap too small for any) sets none aside
+     * while nothing else compresses: the records fail their threads, which health reports, instead of
+     * going to the dead-letter topic one after another with health green.
+     */
+    @Test
+    void aRecordThatFailsWhileNothingElseCompressesIsNotSetAside() {
+        model.crashWith = new NoClassDefFoundError("a bad build: a class failed its static initializer");
+        DocumentEvent first = doc("first", 1, "any document at all");
+        for (int i = 1; i <= CompressorConfig.DEFAULT_MAX_RECORD_FAILURES + 2; i++) {
+            if (i > 1) {
+                replay();
+            }
+            assertThrows(NoClassDefFoundError.class, () -> publishAvro(first), "try " + i);
+        }
+        assertTrue(deadLetters.isEmpty(), "nothing set aside: no other document compressed since its first failure");
+    }
+
     @Test
     void failuresOfRedisOrOfTheEnginesMemoryDoNotSetARecordAside() {
         DocumentEvent d = doc("doc-1", 1, "a good document");

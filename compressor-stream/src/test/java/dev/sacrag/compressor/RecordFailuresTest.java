@@ -15,14 +15,23 @@ import org.junit.jupiter.api.Test;
 class RecordFailuresTest {
 
     private static final String POISON = "sac.documents-0@42";
+    private static final java.time.Instant T0 = java.time.Instant.parse("2026-11-28T12:00:00Z");
+
+    /** Documents compressed by the process so far: each test says when another one was. */
+    private final java.util.concurrent.atomic.AtomicLong compressions = new java.util.concurrent.atomic.AtomicLong(5);
+
+    private RecordFailures failures(int limit) {
+        return new RecordFailures(limit, compressions::get, java.time.Clock.fixed(T0, java.time.ZoneOffset.UTC));
+    }
 
     @Test
     void aRecordIsSetAsideOnceItHasFailedTheLimitInARowAndStaysSo() {
-        RecordFailures failures = new RecordFailures(2);
+        RecordFailures failures = failures(2);
         assertEquals(1, failures.failed(POISON, new IllegalStateException("first")).orElseThrow().times());
         assertEquals(Optional.empty(), failures.toSetAside(POISON), "one failure: tried again");
         OutOfMemoryError last = new OutOfMemoryError("Java heap space");
         failures.failed(POISON, last);
+        compressions.incrementAndGet();   // another document compressed since its first failure: the record is at fault
 
         RecordFailures.Failed f = failures.toSetAside(POISON).orElseThrow();
         assertEquals(2, f.times());
@@ -34,7 +43,7 @@ class RecordFailuresTest {
 
     @Test
     void aTryThatSucceedsStartsTheRunAgain() {
-        RecordFailures failures = new RecordFailures(2);
+        RecordFailures failures = failures(2);
         failures.failed(POISON, new IllegalStateException("a bug that struck once"));
         failures.succeeded(POISON);
         failures.failed(POISON, new IllegalStateException("and once more"));
@@ -44,7 +53,7 @@ class RecordFailuresTest {
     /** Redis, the engine's memory and Kafka fail whatever record is in hand: they neither count nor end a run. */
     @Test
     void failuresThatAreNotTheRecordsDoNotCount() {
-        RecordFailures failures = new RecordFailures(2);
+        RecordFailures failures = failures(2);
         failures.failed(POISON, new StackOverflowError());
         for (Throwable notTheRecords : new Throwable[] {
                 new RetriesExhaustedException("storing a blob gave up", new BlobStoreUnavailableException("down", null)),
@@ -58,8 +67,29 @@ class RecordFailuresTest {
         }
         assertEquals(Optional.empty(), failures.toSetAside(POISON), "still one failure of its own");
         failures.failed(POISON, new StackOverflowError());
+        compressions.incrementAndGet();
         assertEquals(2, failures.toSetAside(POISON).orElseThrow().times(), "the run went on through them");
         assertTrue(RecordFailures.counts(new OutOfMemoryError("Java heap space")));
         assertTrue(RecordFailures.counts(new NullPointerException()));
+    }
+
+    /**
+     * A failure that strikes every record (a bad build, a heap too small for any document) is not one
+     * record's: with nothing compressed since the first failure, the record is tried again (its thread
+     * fails, which health reports) until the patience has passed, not set aside with the rest after it.
+     */
+    @Test
+    void withNoOtherDocumentCompressedSinceARecordWaitsOutThePatience() {
+        RecordFailures failures = failures(2);
+        failures.failed(POISON, new NullPointerException());
+        failures.failed(POISON, new NullPointerException());
+        assertEquals(Optional.empty(), failures.toSetAside(POISON), "nothing else compressed: no proof it is the record");
+
+        RecordFailures.Failed f = new RecordFailures.Failed(2, new NullPointerException(), T0, 5);
+        assertFalse(RecordFailures.setAside(f, 2, T0.plusSeconds(60), 5));
+        assertTrue(RecordFailures.setAside(f, 2, T0.plusSeconds(60), 6), "another compressed since: the record's fault");
+        assertTrue(RecordFailures.setAside(f, 2, T0.plus(RecordFailures.PATIENCE), 5), "a partition never stalls for good");
+        assertFalse(RecordFailures.setAside(new RecordFailures.Failed(1, new NullPointerException(), T0, 5), 2,
+                T0.plus(RecordFailures.PATIENCE), 9), "fewer failures than the limit: tried again");
     }
 }
