@@ -12,6 +12,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code sac docs} without a broker: what it says of what it read (the reads are PipelineEndToEndTest's). */
 class DocsCommandTest {
@@ -79,5 +80,15 @@ class DocsCommandTest {
     private static CatalogEntry entry(String tenant, String docId, String modelId) {
         return new CatalogEntry(tenant, docId, 1, modelId, 4, 100, 25, 1, "sac:" + tenant + ":" + modelId + ":" + docId
                 + ":1", 1000, "f16", 0, Instant.parse("2026-01-01T00:00:00Z"), 10);
+    }
+
+    /** 0s bounded the broker's first answer too: "no broker at ... answered within 0s", where one was running. */
+    @Test
+    void aTimeoutUnderASecondIsAUsageError() {
+        for (String command : List.of("list", "refused", "sweep")) {
+            SacCliTest.Run r = SacCliTest.run("docs", command, "--bootstrap-servers", "127.0.0.1:1", "--timeout", "0s");
+            assertEquals(2, r.code(), command + ": " + r.err());
+            assertTrue(r.err().contains("--timeout must be at least 1s, got 0s"), command + ": " + r.err());
+        }
     }
 }

@@ -66,6 +66,15 @@ class WarmCommandTest {
         }
     }
 
+    /** 0s bounded the broker's first answer too: "no broker at ... answered within 0s", where one was running. */
+    @Test
+    void aTimeoutUnderASecondIsAUsageError() {
+        PipelineRig.usageError("--timeout must be at least 1s, got 0s", "warm", "--rebuild", "--bootstrap-servers",
+                "127.0.0.1:1", "--timeout", "0s");
+        PipelineRig.usageError("--timeout must be at least 1s, got 500ms", "warm", "--model", tmp.toString(),
+                "--timeout", "500ms");
+    }
+
     @Test
     void rolloutNeedsAnAdapterFolder() {
         refused("has no sac.json", "warm", "--model", tmp.toString());
