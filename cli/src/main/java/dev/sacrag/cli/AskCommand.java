@@ -52,11 +52,14 @@ final class AskCommand implements Callable<Integer> {
     @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "Tenant (default: the server's default tenant).")
     String tenant;
 
-    @Option(names = "--top-k", paramLabel = "N", defaultValue = "0", description = "Documents to retrieve (default: the server's).")
-    int topK;
+    @Option(names = "--top-k", paramLabel = "N", description = "Documents to retrieve (default: the server's).")
+    Integer topK;
 
-    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "0", description = "Answer length limit (default: the server's).")
-    int maxNewTokens;
+    @Option(names = "--max-new-tokens", paramLabel = "N", description = "Answer length limit (default: the server's).")
+    Integer maxNewTokens;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Mixin
     RpcOptions rpc;
@@ -76,8 +79,10 @@ final class AskCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        requireValidRequest();
+        // 0 in the request: the server's default
         AskRequest request = AskRequest.newBuilder().setQuestion(question).setTenant(tenant).addAllDocIds(docs)
-                .setTopK(topK).setMaxNewTokens(maxNewTokens).build();
+                .setTopK(topK == null ? 0 : topK).setMaxNewTokens(maxNewTokens == null ? 0 : maxNewTokens).build();
         ManagedChannel channel = rpc.open();
         long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(rpc.deadlineMillis());
         long backoff = 500;
@@ -105,6 +110,36 @@ final class AskCommand implements Callable<Integer> {
             }
         } finally {
             RpcOptions.close(channel);
+        }
+    }
+
+    /**
+     * What the service would refuse as INVALID_ARGUMENT in its own words (top_k, doc_ids), exit 1,
+     * refused here as a usage error naming the flag (exit 2), before a connection. The bounds only
+     * the server knows (its top_k limit, the question's length) are still its to say.
+     */
+    private void requireValidRequest() {
+        if (question.isBlank()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "QUESTION must not be empty or blank");
+        }
+        if (docs.stream().anyMatch(String::isBlank)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--doc must name a document, got an"
+                    + " empty or blank id");
+        }
+        requireTenant(spec, tenant);
+        if (topK != null) {
+            UsageChecks.requireAtLeastOne(spec, "--top-k", topK);
+        }
+        if (maxNewTokens != null) {
+            UsageChecks.requireAtLeastOne(spec, "--max-new-tokens", maxNewTokens);
+        }
+    }
+
+    /** A --tenant the service would refuse; empty is the service's default tenant. */
+    static void requireTenant(picocli.CommandLine.Model.CommandSpec spec, String tenant) {
+        if (!tenant.isEmpty() && !dev.sacrag.schemas.DocumentRules.isValidTenant(tenant)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--tenant '" + tenant + "' is not a"
+                    + " tenant name (1-64 characters of letters, digits, '.', '_' or '-')");
         }
     }
 

@@ -136,6 +136,30 @@ class AskCommandTest {
         assertEquals(0, calls.get());
     }
 
+    /** The service refused these as INVALID_ARGUMENT, exit 1, naming its request's fields (top_k) where the user typed flags. */
+    @Test
+    void valuesTheServiceWouldRefuseAreUsageErrorsNamingTheFlag() throws Exception {
+        String target = start();
+        Map<List<String>, String> bad = Map.of(
+                List.of("--top-k", "0"), "--top-k must be >= 1, got 0",
+                List.of("--top-k", "-1"), "--top-k must be >= 1, got -1",
+                List.of("--max-new-tokens", "-1"), "--max-new-tokens must be >= 1, got -1",
+                List.of("--doc", "a", "--doc", " "), "--doc must name a document, got an empty or blank id",
+                List.of("--tenant", "acme corp"), "--tenant 'acme corp' is not a tenant name");
+        for (Map.Entry<List<String>, String> e : bad.entrySet()) {
+            List<String> args = new java.util.ArrayList<>(List.of("ask", "q", "--target", target));
+            args.addAll(e.getKey());
+            Run r = ask(args.toArray(String[]::new));
+            assertEquals(2, r.code(), e.getKey() + ": " + r.err());
+            assertTrue(r.err().contains(e.getValue()), e.getKey() + ": " + r.err());
+        }
+        Run blank = ask("ask", " ", "--target", target);
+        assertEquals(2, blank.code(), blank.err());
+        assertTrue(blank.err().contains("QUESTION must not be empty or blank"), blank.err());
+        assertEquals(0, calls.get(), "refused before a call");
+        assertEquals(0, ask("ask", "q", "--target", target, "--top-k", "2", "--max-new-tokens", "8").code());
+    }
+
     @Test
     void aServiceFromBeforeThePushbackTrailerIsStillAskedAgain() throws Exception {
         String target = start();

@@ -75,6 +75,18 @@ class WarmCommandTest {
                 "--timeout", "500ms");
     }
 
+    /** As sac ask's: the Warm RPC refused them as INVALID_ARGUMENT (exit 1), naming its request's fields. */
+    @Test
+    void cacheWarmingValuesTheServiceWouldRefuseAreUsageErrors() {
+        String[] nobody = {"--target", "127.0.0.1:1"};
+        PipelineRig.usageError("--top-k must be >= 1, got 0", "warm", "--query", "loom", "--top-k", "0", nobody[0], nobody[1]);
+        PipelineRig.usageError("--docs must name documents, got an empty or blank id", "warm", "--docs", "a", "",
+                nobody[0], nobody[1]);
+        PipelineRig.usageError("--query must not be empty or blank", "warm", "--query", " ", nobody[0], nobody[1]);
+        PipelineRig.usageError("--tenant 'a/b' is not a tenant name", "warm", "--docs", "a", "--tenant", "a/b",
+                nobody[0], nobody[1]);
+    }
+
     @Test
     void rolloutNeedsAnAdapterFolder() {
         refused("has no sac.json", "warm", "--model", tmp.toString());
