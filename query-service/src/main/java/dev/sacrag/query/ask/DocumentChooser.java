@@ -19,6 +19,7 @@ import java.util.stream.Collectors;
 import static dev.sacrag.query.ask.QueryException.Reason.CONTEXT_TOO_LONG;
 import static dev.sacrag.query.ask.QueryException.Reason.NOT_COMPRESSED;
 import static dev.sacrag.query.ask.QueryException.Reason.NO_MATCH;
+import static dev.sacrag.query.ask.QueryException.Reason.UNKNOWN_DOCUMENT;
 
 /**
  * Picks the documents of a question. A document is usable when the documents topic has it
@@ -96,15 +97,30 @@ public final class DocumentChooser {
         this.refusals = refusals;
     }
 
-    /** The caller's documents, in their order (repeats dropped), each known and compressed. */
+    /**
+     * The caller's documents, in their order (repeats dropped), each known and compressed. When some
+     * are not, the failure names every one of them, in the caller's order ({@link #allOf}): the first
+     * alone had a caller who named two refused documents told of one, and of the other only once the
+     * first was fixed and published again.
+     */
     List<Chosen> named(String tenant, List<String> docIds, int tokenBudget) {
         List<Chosen> chosen = new ArrayList<>();
+        List<QueryException> unusable = new ArrayList<>();
         long tokens = 0;
         for (String id : new LinkedHashSet<>(docIds)) {
-            IndexedDoc doc = live(tenant, id).orElseThrow(() -> QueryEngine.unknown(tenant, id));
-            CatalogEntry e = compression(doc).orElseThrow(() -> QueryEngine.notCompressed(uncompressed(doc)));
-            chosen.add(new Chosen(e, 0));
-            tokens += e.tokenCount();
+            Optional<IndexedDoc> doc = live(tenant, id);
+            Optional<CatalogEntry> e = doc.flatMap(this::compression);
+            if (doc.isEmpty()) {
+                unusable.add(QueryEngine.unknown(tenant, id));
+            } else if (e.isEmpty()) {
+                unusable.add(QueryEngine.notCompressed(uncompressed(doc.get())));
+            } else {
+                chosen.add(new Chosen(e.get(), 0));
+                tokens += e.get().tokenCount();
+            }
+        }
+        if (!unusable.isEmpty()) {
+            throw allOf(unusable);
         }
         if (tokens > tokenBudget) {
             throw new QueryException(CONTEXT_TOO_LONG, "documents " + docIds + " hold " + tokens
@@ -112,6 +128,22 @@ public final class DocumentChooser {
                     + tokenBudget + " tokens left for documents)");
         }
         return chosen;
+    }
+
+    /**
+     * One failure for the named documents that cannot be used: alone, as it is; several, their
+     * messages joined and their details in order, UNKNOWN_DOCUMENT where one is unknown (both are
+     * NOT_FOUND to the caller, who reads each document's own detail).
+     */
+    private static QueryException allOf(List<QueryException> unusable) {
+        if (unusable.size() == 1) {
+            return unusable.get(0);
+        }
+        QueryException.Reason reason = unusable.stream().anyMatch(u -> u.reason() == UNKNOWN_DOCUMENT)
+                ? UNKNOWN_DOCUMENT : NOT_COMPRESSED;
+        return new QueryException(reason, unusable.size() + " of the documents named cannot be used: "
+                + unusable.stream().map(Throwable::getMessage).collect(Collectors.joining("; ")),
+                unusable.stream().flatMap(u -> u.details().stream()).toList());
     }
 
     /** BM25 over the tenant's documents: the best {@code topK} that are compressed and fit the budget together. */

@@ -48,6 +48,31 @@ class RefusedDocumentTest {
         }
     }
 
+    /** The first alone told a caller who named two refused documents of one, and of the other once the first was fixed. */
+    @Test
+    void everyNamedDocumentThatCannotBeUsedIsSaidInTheCallersOrder() {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
+            rig.addUncompressed("default", "ledger", 4, TOO_LONG);
+            rig.addUncompressed("default", "almanac", 2, TOO_LONG);
+            rig.refusals.add(tooLarge("ledger", 4, Optional.of(EngineRig.MODEL)));
+            rig.refusals.add(tooLarge("almanac", 2, Optional.empty()));
+            QueryException both = refused(rig, new AskQuery("ships?", "default", List.of("ledger", "almanac"), 1, 2));
+            assertEquals(List.of("ledger", "almanac"), both.details().stream()
+                    .map(d -> ((QueryException.Uncompressed) d).docId()).toList());
+            assertTrue(both.getMessage().startsWith("2 of the documents named cannot be used: document 'ledger' v4 was"
+                    + " refused by the compressor of model " + EngineRig.MODEL + ": TOO_LARGE"), both.getMessage());
+            assertTrue(both.getMessage().contains("; document 'almanac' v2 was refused by the compressors: TOO_LARGE"),
+                    both.getMessage());
+
+            QueryException unknown = assertThrows(QueryException.class, () -> rig.engine.ask(new AskQuery("ships?",
+                    "default", List.of("ledger", "nosuch"), 1, 2), (id, text) -> { }, CallControl.NONE));
+            assertEquals(QueryException.Reason.UNKNOWN_DOCUMENT, unknown.reason(), unknown.getMessage());
+            assertEquals(List.of(new QueryException.UnknownDocument("default", "nosuch")), unknown.details().subList(1, 2));
+            assertTrue(unknown.details().get(0) instanceof QueryException.Uncompressed u && u.docId().equals("ledger"),
+                    unknown.details().toString());
+        }
+    }
+
     @Test
     void aRefusalOfAnotherVersionTextOrModelIsNotTold() {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
