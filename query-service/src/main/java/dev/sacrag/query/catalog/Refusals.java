@@ -25,8 +25,8 @@ public final class Refusals {
             case DeadLetter.PROCESSING_FAILED -> "the compressor failed on it again and again and set it aside: see its log for"
                     + " the error, and publish it again once that is fixed (sac ingest sends a refused document again)";
             // BadDocumentException.Reason.TOO_LARGE (an enum's name is no constant a case may take)
-            case "TOO_LARGE" -> "split it into smaller documents, or raise the compressor's --max-doc-tokens (within"
-                    + " the model's positions), and publish it again";
+            case "TOO_LARGE" -> "split it into smaller documents and publish those (the compressor's"
+                    + " --max-doc-tokens goes no higher than the model's positions, which its default already is)";
             default -> "fix it and publish it again (with no version, or a higher one: the same version with"
                     + " other text is ignored)";
         };
