@@ -179,11 +179,18 @@ final class PipelineBench implements Callable<Integer> {
     }
 
     private void validate() {
-        if (copies < 1 || queries < 1 || rounds < 1 || maxNewTokens < 1 || (maxBatch != null && maxBatch < 1)
-                || (inferenceThreads != null && inferenceThreads < 1) || partitions < 1) {
-            throw new ParameterException(spec.commandLine(), "--copies, --queries, --rounds, --max-new-tokens,"
-                    + " --max-batch, --inference-threads and --partitions must be >= 1");
+        UsageChecks.requireAtLeastOne(spec, "--copies", copies);
+        UsageChecks.requireAtLeastOne(spec, "--queries", queries);
+        UsageChecks.requireAtLeastOne(spec, "--rounds", rounds);
+        UsageChecks.requireAtLeastOne(spec, "--max-new-tokens", maxNewTokens);
+        if (maxBatch != null) {
+            UsageChecks.requireAtLeastOne(spec, "--max-batch", maxBatch);
         }
+        if (inferenceThreads != null) {
+            UsageChecks.requireAtLeastOne(spec, "--inference-threads", inferenceThreads);
+        }
+        UsageChecks.requireAtLeastOne(spec, "--partitions", partitions);
+        Durations.requireAtLeast(spec, "--timeout", timeout, java.time.Duration.ofSeconds(1));
         if (clients.isEmpty() || clients.stream().anyMatch(c -> c < 1)) {
             throw new ParameterException(spec.commandLine(), "--clients must list numbers >= 1, got " + clients);
         }

@@ -260,6 +260,16 @@ class MlCommandInputTest {
                 "--model", "../models/sac-demo", "--documents", "../demo/documents", "--questions", "../demo/questions.jsonl");
     }
 
+    /** 0s would bound the stack's first answers too: "no broker answered within 0s" from a stack that is starting. */
+    @Test
+    void demoAndBenchPipelineRefuseATimeoutUnderASecondAndNameEachCount() {
+        refused("--timeout must be at least 1s, got 0s", "demo", "--timeout", "0s");
+        refused("--timeout must be at least 1s, got 0s", "bench", "pipeline", "--timeout", "0s",
+                "--model", "../models/sac-demo", "--documents", "../demo/documents", "--questions", "../demo/questions.jsonl");
+        refused("--rounds must be >= 1, got 0", "bench", "pipeline", "--rounds", "0",
+                "--model", "../models/sac-demo", "--documents", "../demo/documents", "--questions", "../demo/questions.jsonl");
+    }
+
     @Test
     void benchPipelineChecksTheQueryServicesSettingsBeforeStartingTheStack() {
         refused("--batch-wait (SAC_BATCH_WAIT): 'soon' is not a duration", "bench", "pipeline", "--batch-wait", "soon",
