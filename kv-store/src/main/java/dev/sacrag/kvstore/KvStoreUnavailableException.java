@@ -17,7 +17,9 @@ public final class KvStoreUnavailableException extends RuntimeException {
     KvStoreUnavailableException(String operation, String key, RedisTarget target, Throwable cause) {
         super("Redis " + operation + (key == null ? "" : " of " + key) + " at " + target + " failed: "
                 + (cause == null ? "unknown cause" : java.util.Objects.requireNonNullElse(cause.getMessage(),
-                        cause.getClass().getSimpleName())), cause);
+                        cause.getClass().getSimpleName()))
+                // Lettuce says "Unable to connect to 127.0.0.1/<unresolved>:1": what to look at is ours to say
+                + (operation.equals("connect") ? " (is it running, and is that its address?)" : ""), cause);
         this.operation = operation;
         this.key = key;
         this.target = target.toString();

@@ -642,6 +642,7 @@ class AnchorKvStoreTest {
                 () -> AnchorKvStore.connect(KvStoreConfig.of(nowhere)));
         assertEquals("connect", e.operation());
         assertTrue(e.getMessage().startsWith("Redis connect at redis://127.0.0.1:1 failed: "), e.getMessage());
+        assertTrue(e.getMessage().endsWith(" (is it running, and is that its address?)"), e.getMessage());
     }
 
     @Test
