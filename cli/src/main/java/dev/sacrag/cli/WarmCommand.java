@@ -337,8 +337,8 @@ final class WarmCommand implements Callable<Integer> {
                     });
         }
         out.println(s.line());
-        if (!s.notReady().isEmpty()) {
-            out.println("warm --model: not compressed: " + shortList(s.notReady()));
+        if (!s.notCompressed().isEmpty()) {
+            out.println("warm --model: not compressed: " + shortList(s.notCompressed()));
         }
         if (nothingCompressed(s)) {
             spec.commandLine().getErr().println(nothingCompressedLine(s));
@@ -353,20 +353,29 @@ final class WarmCommand implements Callable<Integer> {
         return s.complete() ? 0 : 1;
     }
 
-    /** A rollout that went past every live document and compressed none of those not deleted since: the model is broken. */
+    /**
+     * A rollout that went past every live document and compressed none of those not deleted since: the
+     * model is broken. So is one run again after that, which finds every document refused before it
+     * (none live, so none to go past).
+     */
     static boolean nothingCompressed(ModelRollout.Summary s) {
-        return s.complete() && s.ready() == 0 && s.live() - s.deleted() > 0;
+        return s.complete() && s.ready() == 0 && notDeleted(s) > 0;
+    }
+
+    /** The documents not deleted: those live at the start less those deleted since, and those refused before the run. */
+    private static int notDeleted(ModelRollout.Summary s) {
+        return s.live() - s.deleted() + s.refusedBefore().size();
     }
 
     /**
      * Every document refused: not a document's fault but the model's (an adapter of NaNs, a base it
      * was not trained on that loads all the same). Those deleted while it ran are not counted among
-     * the refused: the summary line above counts them apart.
+     * the refused: the summary line above counts them apart. Those an earlier run had refused are.
      */
     static String nothingCompressedLine(ModelRollout.Summary s) {
         return String.format(Locale.ROOT, "warm --model: no live document could be compressed for model %s: all %d went"
                 + " to the dead-letter topic ('sac docs refused --model %s' says why: a broken adapter, or documents all"
-                + " over its token limit); activating it would answer nothing", s.modelId(), s.live() - s.deleted(),
+                + " over its token limit); activating it would answer nothing", s.modelId(), notDeleted(s),
                 s.modelId());
     }
 

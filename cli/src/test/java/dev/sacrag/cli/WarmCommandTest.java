@@ -140,22 +140,22 @@ class WarmCommandTest {
     @Test
     void aRebuildWhoseBlobsWentAgainSaysSoRatherThanTimedOut() {
         var lost = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 912, 912, 912, 825, List.of(), List.of(),
-                List.of("demo-01", "demo-02"), 0, java.time.Duration.ofSeconds(142), false, false, 0, 17_700_000, 0);
+                List.of("demo-01", "demo-02"), 0, java.time.Duration.ofSeconds(142), false, false, 0, 17_700_000, 0, 0);
         List<String> lines = WarmCommand.rebuildProblems(lost, java.time.Duration.ofMinutes(30), "sac-compressor", java.util.Set.of());
         assertEquals(1, lines.size(), lines.toString());
         assertTrue(lines.get(0).contains("rebuilt, but missing from Redis again") && lines.get(0).contains("demo-01"),
                 lines.get(0));
         var timedOut = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 1, List.of("a"), List.of(), List.of("b"), 0,
-                java.time.Duration.ofMinutes(30), false, false, 0, 0, 0);
+                java.time.Duration.ofMinutes(30), false, false, 0, 0, 0, 0);
         List<String> both = WarmCommand.rebuildProblems(timedOut, java.time.Duration.ofMinutes(30), "sac-compressor", java.util.Set.of());
         assertEquals(2, both.size(), both.toString());
         assertTrue(both.get(1).contains("not restored within 30m: a (is a compressor running model m1"), both.get(1));
         var refused = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of("a"), List.of(), List.of(), 0,
-                java.time.Duration.ofSeconds(5), false, true, 0, 0, 0);
+                java.time.Duration.ofSeconds(5), false, true, 0, 0, 0, 0);
         assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x", java.util.Set.of()).get(0)
                 .startsWith("warm --rebuild: refused by the compressor (a dead letter names them"));
         var unexplained = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 1, List.of("a", "b"), List.of("b"),
-                List.of(), 0, java.time.Duration.ofSeconds(5), false, true, 0, 0, 0);
+                List.of(), 0, java.time.Duration.ofSeconds(5), false, true, 0, 0, 0, 0);
         assertEquals(List.of("warm --rebuild: refused by the compressor (a dead letter names them, e.g. over"
                 + " --max-doc-tokens: 'sac docs refused' says why): a", "warm --rebuild: the compressor processed their"
                 + " requests without rebuilding them, and no dead letter names them (expired under the dead-letter topic's"
@@ -169,17 +169,17 @@ class WarmCommandTest {
         assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x", java.util.Set.of("m1"))
                 .get(0).contains("refused by the compressor"), "the group's own model: refused it is");
         assertEquals(List.of(), WarmCommand.rebuildProblems(new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3,
-                3, List.of(), List.of(), List.of(), 0, java.time.Duration.ofSeconds(5), false, false, 0, 0, 0), java.time.Duration.ofMinutes(30), "x", java.util.Set.of()));
+                3, List.of(), List.of(), List.of(), 0, java.time.Duration.ofSeconds(5), false, false, 0, 0, 0, 0), java.time.Duration.ofMinutes(30), "x", java.util.Set.of()));
 
         // a Redis too small for the catalog's blobs evicts some to take the rebuilt ones: running again does not help
         var evicting = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 20, List.of(), List.of(), List.of("demo-03"), 0,
-                java.time.Duration.ofSeconds(40), false, false, 40, 17_700_000, 8 << 20);
+                java.time.Duration.ofSeconds(40), false, false, 40, 17_700_000, 8 << 20, 0);
         List<String> full = WarmCommand.rebuildProblems(evicting, java.time.Duration.ofMinutes(30), "x", java.util.Set.of());
         assertTrue(full.get(0).startsWith("warm --rebuild: Redis evicted 40 keys while this ran to make room: the blobs do"
                 + " not all fit (the catalog's need 17,700,000 bytes, maxmemory is 8,388,608); raise its maxmemory"), full.get(0));
         assertTrue(full.get(1).contains("(evicted): demo-03") && !full.get(1).contains("run warm --rebuild again"), full.get(1));
         var allRestored = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 39, List.of(), List.of(), List.of(), 0,
-                java.time.Duration.ofSeconds(40), false, false, 40, 17_700_000, 8 << 20);
+                java.time.Duration.ofSeconds(40), false, false, 40, 17_700_000, 8 << 20, 0);
         assertEquals(List.of(), WarmCommand.rebuildProblems(allRestored, java.time.Duration.ofMinutes(30), "x", java.util.Set.of()),
                 "evictions of other keys (allkeys-lru at work) do not fail a rebuild that restored everything");
     }
@@ -188,22 +188,66 @@ class WarmCommandTest {
     void aRolloutThatCompressedNothingIsNotToBeActivated() {
         java.time.Duration t = java.time.Duration.ofSeconds(3);
         var broken = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "sac-compressor-9b30e925b639", 12, 0,
-                0, java.util.List.of("a", "b"), true, java.util.List.of(), 0, t);
+                0, java.util.List.of("a", "b"), true, java.util.List.of(), 0, t, java.util.List.of());
         assertTrue(WarmCommand.nothingCompressed(broken), "12 live, 0 compressed, all dead-lettered");
         var partly = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 12, 0, 11, java.util.List.of("a"),
-                true, java.util.List.of(), 0, t);
+                true, java.util.List.of(), 0, t, java.util.List.of());
         assertFalse(WarmCommand.nothingCompressed(partly), "a document too large for the model is not the model's fault");
-        var empty = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 0, 0, 0, java.util.List.of(), true, java.util.List.of(), 0, t);
+        var empty = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 0, 0, 0, java.util.List.of(), true,
+                java.util.List.of(), 0, t, java.util.List.of());
         assertFalse(WarmCommand.nothingCompressed(empty), "no documents: nothing to compress");
         var allDeleted = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 2, 0, 0, java.util.List.of(),
-                true, java.util.List.of(), 2, t);
+                true, java.util.List.of(), 2, t, java.util.List.of());
         assertFalse(WarmCommand.nothingCompressed(allDeleted), "both deleted while it ran: nothing left to compress");
         var refusedOrDeleted = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 12, 0, 0,
-                java.util.List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"), true, java.util.List.of(), 2, t);
+                java.util.List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"), true, java.util.List.of(), 2, t,
+                java.util.List.of());
         assertTrue(WarmCommand.nothingCompressed(refusedOrDeleted));
         assertTrue(WarmCommand.nothingCompressedLine(refusedOrDeleted).contains("model 9b30e925b639: all 10 went to the"
                 + " dead-letter topic"), "the 2 deleted while it ran were not refused: "
                 + WarmCommand.nothingCompressedLine(refusedOrDeleted));
+    }
+
+    /**
+     * A document every version of which a compressor refused is not live, so a count of live ones left it out
+     * without a word: a rollout run again said "12/12 live documents compressed" of 13 published, and one of a
+     * broken adapter run again, every document refused by its first run, "0/0" and which model to activate.
+     */
+    @Test
+    void theDocumentsRefusedBeforeARunAreCountedApart() {
+        java.time.Duration t = java.time.Duration.ofSeconds(3);
+        String note = "; 1 more refused for the model by a compressor, not compressed until published again"
+                + " ('sac docs refused --model m2')";
+        var again = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 12, 12, java.util.List.of(), false,
+                java.util.List.of(), 0, t, java.util.List.of("ledger"));
+        assertEquals("warm --model: model m2: 12/12 live documents compressed (12 already were) in 3.0 s" + note, again.line());
+        assertEquals(java.util.List.of("ledger"), again.notCompressed(), "listed under 'not compressed:' as in the first run");
+        assertTrue(again.complete(), "activation's rule is unchanged: the refused document is not live for the model");
+        assertFalse(WarmCommand.nothingCompressed(again));
+        var refusedNowAndBefore = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 0, 11,
+                java.util.List.of("memo"), true, java.util.List.of(), 0, t, java.util.List.of("ledger", "annex"));
+        assertEquals(java.util.List.of("annex", "ledger", "memo"), refusedNowAndBefore.notCompressed());
+        assertTrue(refusedNowAndBefore.line().endsWith("1 not compressible (see the dead-letter topic) in 3.0 s; 2 more"
+                + " refused for the model by a compressor, not compressed until published again ('sac docs refused --model"
+                + " m2')"), refusedNowAndBefore.line());
+
+        var brokenAgain = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 0, 0, 0, java.util.List.of(), false,
+                java.util.List.of(), 0, t, java.util.List.of("a", "b"));
+        assertTrue(WarmCommand.nothingCompressed(brokenAgain), "every document refused for the model by an earlier run");
+        assertTrue(WarmCommand.nothingCompressedLine(brokenAgain).contains("model m2: all 2 went to the dead-letter topic"),
+                WarmCommand.nothingCompressedLine(brokenAgain));
+        var emptyAgain = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 0, 0, 0, java.util.List.of(), false,
+                java.util.List.of(), 0, t, java.util.List.of());
+        assertFalse(WarmCommand.nothingCompressed(emptyAgain), "no documents at all: nothing to compress");
+
+        var rebuilt = new dev.sacrag.cli.warming.BlobRebuild.Summary("m2", 12, 1, 1, 1, List.of(), List.of(), List.of(), 0,
+                t, false, false, 0, 0, 0, 1);
+        assertEquals("warm --rebuild: model m2: checked 12 live documents, 1 missing, 1 recompress requests, 1 restored"
+                + " in 3.0 s" + note, rebuilt.line());
+        assertEquals("12/12 live documents are compressed for model m2 (12 catalog entries)" + note,
+                new dev.sacrag.cli.warming.Readiness("m2", 12, 12, 0, 12, 1).line());
+        assertEquals("11/12 live documents are compressed for model m2 (12 catalog entries; 1 live document(s) in the"
+                + " catalog have no blob in Redis)" + note, new dev.sacrag.cli.warming.Readiness("m2", 12, 11, 1, 12, 1).line());
     }
 
     /** "Not compressible" is said only of what a dead letter refused; the rest is not called complete. */
@@ -211,21 +255,21 @@ class WarmCommandTest {
     void aRolloutSaysWhatWasRefusedWhatWasDeletedAndWhatNothingExplains() {
         java.time.Duration t = java.time.Duration.ofSeconds(3);
         var refusedAndDeleted = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 0, 10,
-                java.util.List.of("long"), true, java.util.List.of(), 1, t);
+                java.util.List.of("long"), true, java.util.List.of(), 1, t, java.util.List.of());
         assertTrue(refusedAndDeleted.complete());
         assertEquals("warm --model: model m2: 10/12 live documents compressed (0 already were), 1 not compressible (see the"
                 + " dead-letter topic), 1 deleted while this ran in 3.0 s", refusedAndDeleted.line());
         var unexplained = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 0, 10,
-                java.util.List.of("long", "odd"), true, java.util.List.of("odd"), 0, t);
+                java.util.List.of("long", "odd"), true, java.util.List.of("odd"), 0, t, java.util.List.of());
         assertFalse(unexplained.complete(), "went past a document without a record or a dead letter");
         assertTrue(unexplained.line().contains(", 1 not compressible (see the dead-letter topic), 1 neither compressed nor"
                 + " dead-lettered (see the compressor's log)"), unexplained.line());
         var timedOut = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 0, 10,
-                java.util.List.of("a", "b"), false, java.util.List.of(), 0, t);
+                java.util.List.of("a", "b"), false, java.util.List.of(), 0, t, java.util.List.of());
         assertFalse(timedOut.complete());
         assertTrue(timedOut.line().contains(", 2 not compressed yet in"), "the timeout ended the wait: " + timedOut.line());
         var rebuilt = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of(), List.of(), List.of(), 1,
-                t, false, true, 0, 0, 0);
+                t, false, true, 0, 0, 0, 0);
         assertTrue(rebuilt.line().contains(", 2 restored, 1 deleted while this ran in"), rebuilt.line());
     }
 

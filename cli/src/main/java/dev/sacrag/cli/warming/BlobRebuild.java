@@ -84,17 +84,20 @@ public final class BlobRebuild {
      * @param evicted keys Redis evicted while this ran (to make room: the blobs do not all fit), when it says
      * @param catalogBytes the bytes of every live document's blob, as the catalog records them
      * @param maxMemory Redis's maxmemory (0 = no limit, or not known)
+     * @param refusedBefore documents on the topic a compressor refused for the model or for all, every version
+     *     ({@link LiveDocuments#refused}): not checked, as no request would bring them
      */
     public record Summary(String modelId, int checked, int missing, int requested, int restored,
                           List<String> notRestored, List<String> unexplained, List<String> lostAgain, int deleted,
                           Duration elapsed, boolean verified,
-                          boolean refused, long evicted, long catalogBytes, long maxMemory) {
+                          boolean refused, long evicted, long catalogBytes, long maxMemory, int refusedBefore) {
 
         public String line() {
             return String.format(Locale.ROOT, "warm --rebuild: model %s: checked %d live documents, %d missing%s, "
-                    + "%d recompress requests, %d restored%s in %.1f s", modelId, checked, missing,
+                    + "%d recompress requests, %d restored%s in %.1f s%s", modelId, checked, missing,
                     verified ? " or unusable" : "", requested, restored,
-                    deleted == 0 ? "" : ", " + deleted + " deleted while this ran", elapsed.toMillis() / 1000.0);
+                    deleted == 0 ? "" : ", " + deleted + " deleted while this ran", elapsed.toMillis() / 1000.0,
+                    LiveDocuments.refusedNote(refusedBefore, modelId));
         }
     }
 
@@ -144,7 +147,7 @@ public final class BlobRebuild {
             int requested = sent.count();
             if (!s.await() || missing.isEmpty()) {
                 return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), List.of(), List.of(), 0, since(start),
-                        s.verify(), false, 0, catalogBytes, maxMemory);
+                        s.verify(), false, 0, catalogBytes, maxMemory, live.refused().size());
             }
             Map<String, LiveDocuments.Doc> waiting = new HashMap<>(missing);
             boolean processed = awaitCatalog(s, catalog, waiting, sent.ends(), progress);
@@ -169,7 +172,7 @@ public final class BlobRebuild {
                     ? Math.max(0, evictedAfter.getAsLong() - evictedBefore.getAsLong()) : 0;
             return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - gone.size(),
                     notRestored, unexplained, lostAgain, deleted, since(start), s.verify(), processed && !notRestored.isEmpty(), evicted,
-                    catalogBytes, maxMemory);
+                    catalogBytes, maxMemory, live.refused().size());
         }
     }
 

@@ -203,6 +203,28 @@ final class LiveDocuments {
     }
 
     /**
+     * The documents on the topic, not deleted, with no version left to compress: the compressor
+     * dead-lettered every one of their records for the model or for all (too many tokens, the model
+     * failed), or would (malformed, over the limits). Sorted. Not live for the warming commands,
+     * which have nothing to wait for of them, but named beside what they count: without them "12/12
+     * live documents" reads as every document published compressed, where a thirteenth never will be.
+     */
+    List<String> refused() {
+        return newestIsTombstone.entrySet().stream().filter(e -> !e.getValue() && !versions.containsKey(e.getKey()))
+                .map(Map.Entry::getKey).sorted().toList();
+    }
+
+    /**
+     * What follows a count of live documents when {@code refused} more were left out of it (e.g. "; 1
+     * more refused for the model by a compressor, not compressed until published again ('sac docs
+     * refused --model M')"); empty when none was.
+     */
+    static String refusedNote(int refused, String modelId) {
+        return refused == 0 ? "" : "; " + refused + " more refused for the model by a compressor, not compressed until"
+                + " published again ('sac docs refused --model " + modelId + "')";
+    }
+
+    /**
      * Whether the document is deleted now: its newest record is a tombstone, or, where
      * {@code recordWasHere} (a record of it was read from this topic), no record of it is left: a
      * compacted topic drops a document's last record only for a tombstone after it, and that

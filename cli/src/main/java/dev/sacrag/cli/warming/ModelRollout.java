@@ -53,10 +53,13 @@ public final class ModelRollout {
      * @param unexplained those of {@code notReady} the compressor went past without a catalog record
      *                    or a dead letter for the model (its log says why); empty unless {@code wentPast}
      * @param deleted documents live at the start that the documents topic deleted while the run waited
+     * @param refusedBefore documents a compressor had refused for the model or for all before the run, every
+     *                      version ({@link LiveDocuments#refused}), sorted: not in {@code live} and not waited
+     *                      for; a run again after one that dead-lettered documents finds them so
      */
     public record Summary(String modelId, String applicationId, int live, int alreadyReady, int ready,
                           List<String> notReady, boolean wentPast, List<String> unexplained, int deleted,
-                          Duration elapsed) {
+                          Duration elapsed, List<String> refusedBefore) {
 
         /** Every document was compressed, or the compressor went past it and a dead letter says why (or it was deleted). */
         public boolean complete() {
@@ -72,7 +75,15 @@ public final class ModelRollout {
                     unexplained.isEmpty() ? "" : ", " + unexplained.size() + " neither compressed nor dead-lettered"
                             + " (see the compressor's log)",
                     deleted == 0 ? "" : ", " + deleted + " deleted while this ran",
-                    elapsed.toMillis() / 1000.0);
+                    elapsed.toMillis() / 1000.0) + LiveDocuments.refusedNote(refusedBefore.size(), modelId);
+        }
+
+        /**
+         * {@code notReady} and {@code refusedBefore}, sorted: what 'not compressed:' names, where a run again
+         * after one that dead-lettered documents would otherwise name none of them.
+         */
+        public List<String> notCompressed() {
+            return java.util.stream.Stream.concat(notReady.stream(), refusedBefore.stream()).sorted().toList();
         }
     }
 
@@ -191,13 +202,13 @@ public final class ModelRollout {
             if (!rollout.caughtUp) {   // nothing waits, or the timeout ended the wait: what waits may still come
                 return new Summary(modelId, config.applicationId(), live.size(), already, ready,
                         rollout.waiting.keySet().stream().sorted().toList(), false, List.of(), 0,
-                        Duration.ofNanos(System.nanoTime() - start));
+                        Duration.ofNanos(System.nanoTime() - start), live.refused());
             }
             // the compressor went past every document: "not compressible" only where a dead letter says so
             Unfinished left = Unfinished.explain(brokers, config.topics(), config.limits(), modelId,
                     rollout.waiting.values(), read);
             return new Summary(modelId, config.applicationId(), live.size(), already, ready, left.live(), true,
-                    left.unexplained(), left.deleted().size(), Duration.ofNanos(System.nanoTime() - start));
+                    left.unexplained(), left.deleted().size(), Duration.ofNanos(System.nanoTime() - start), live.refused());
         }
     }
 

@@ -17,8 +17,11 @@ import java.util.concurrent.TimeoutException;
  * @param ready live documents with an entry of this model and its blob
  * @param blobsMissing live documents with an entry of this model whose blob is not in Redis
  * @param catalogEntries every catalog entry of the model, including deleted or outdated documents'
+ * @param refused documents on the topic that a compressor refused for this model or for all, every
+ *     version ({@link LiveDocuments#refused}): not live, so not what activation waits for, but never
+ *     answerable until published again
  */
-public record Readiness(String modelId, int live, int ready, int blobsMissing, int catalogEntries) {
+public record Readiness(String modelId, int live, int ready, int blobsMissing, int catalogEntries, int refused) {
 
     /**
      * @param brokers where, and how long a broker's answer is waited for (each topic's reading: that or 2 minutes)
@@ -33,7 +36,7 @@ public record Readiness(String modelId, int live, int ready, int blobsMissing, i
             int inCatalog = (int) docs.byId().values().stream().filter(d -> catalog.isCompressed(d, modelId)).count();
             int ready = catalog.withBlob(docs.byId().values(), modelId, blobs).size();
             return new Readiness(modelId, docs.size(), ready, inCatalog - ready,
-                    catalog.catalog().entries(java.util.Optional.of(modelId)).size());
+                    catalog.catalog().entries(java.util.Optional.of(modelId)).size(), docs.refused().size());
         }
     }
 
@@ -42,8 +45,9 @@ public record Readiness(String modelId, int live, int ready, int blobsMissing, i
     }
 
     public String line() {
-        return String.format(Locale.ROOT, "%d/%d live documents are compressed for model %s (%d catalog entries%s)",
+        return String.format(Locale.ROOT, "%d/%d live documents are compressed for model %s (%d catalog entries%s)%s",
                 ready, live, modelId, catalogEntries,
-                blobsMissing == 0 ? "" : "; " + blobsMissing + " live document(s) in the catalog have no blob in Redis");
+                blobsMissing == 0 ? "" : "; " + blobsMissing + " live document(s) in the catalog have no blob in Redis",
+                LiveDocuments.refusedNote(refused, modelId));
     }
 }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -45,6 +46,7 @@ class LiveDocumentsTest {
         add("c", avro("c", "t", 1), 5);
         assertEquals(Map.of("a", 2L, "c", 1L), versions());
         assertEquals("t", docs.byId().get("a").tenant());
+        assertEquals(List.of(), docs.refused(), "a deleted document is not refused");
     }
 
     /** A compressor run with other limits (--max-doc-chars, SAC_MAX_DOC_CHARS) draws the line there. */
@@ -76,6 +78,8 @@ class LiveDocumentsTest {
         assertEquals(1, docs.dropDeadLettered(Set.of(tooLong, new LiveDocuments.Position(3, 0))));
         assertEquals(Map.of("fine", 1L), versions());
         assertEquals(5, docs.invalid());
+        assertEquals(List.of("bad", "empty", "long", "other"), docs.refused(),
+                "documents published, not deleted, that will not be compressed: what a count of the live ones leaves out");
     }
 
     @Test
@@ -106,8 +110,10 @@ class LiveDocumentsTest {
         assertEquals(0, docs.dropDeadLettered(Set.of(v3, e3)));
         assertEquals(Map.of("d", 2L, "e", 2L), versions(), "what the compressor keeps serving");
         assertEquals(v2, docs.byId().get("d").position());
+        assertEquals(List.of(), docs.refused(), "d and e are live at their v2");
         assertEquals(1, docs.dropDeadLettered(Set.of(v3, v2, new LiveDocuments.Position(0, 0), e3)),
                 "no valid version of d is left; e keeps its v2");
+        assertEquals(List.of("d"), docs.refused());
         assertEquals(Map.of("e", 2L), versions());
     }
 
@@ -136,6 +142,7 @@ class LiveDocumentsTest {
         LiveDocuments.Position f2 = add("f", avro("f", "t", 2), 3);
         assertEquals(1, docs.dropDeadLettered(Set.of(f2)), "f's v1 was deleted before its v2 was dead-lettered");
         assertEquals(Map.of(), versions());
+        assertEquals(List.of("f"), docs.refused(), "published again after its delete, and that version refused");
     }
 
     @Test
