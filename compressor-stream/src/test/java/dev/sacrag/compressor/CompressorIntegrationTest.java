@@ -372,28 +372,13 @@ class CompressorIntegrationTest {
     }
 
     /** Throws the Java heap's error on tokenizing {@code poison}, as a document too large for the heap would. */
-    private record HeapExhaustingTokenizer(DocumentCompressor model, String poison) implements DocumentCompressor {
-        @Override
-        public String modelId() {
-            return model.modelId();
-        }
-
-        @Override
-        public int ratio() {
-            return model.ratio();
-        }
-
+    private record HeapExhaustingTokenizer(DocumentCompressor model, String poison) implements ForwardingCompressor {
         @Override
         public long[] tokenize(String text) {
             if (text.equals(poison)) {
                 throw new OutOfMemoryError("Java heap space");
             }
             return model.tokenize(text);
-        }
-
-        @Override
-        public AnchorKv compress(long[] tokens) {
-            return model.compress(tokens);
         }
     }
 
@@ -435,24 +420,9 @@ class CompressorIntegrationTest {
 
     /** Delays only the document whose text is text(1), counting {@code started} down as it begins. */
     private record SlowCompressor(DocumentCompressor model, Duration delay, java.util.concurrent.CountDownLatch started)
-            implements DocumentCompressor {
+            implements ForwardingCompressor {
         SlowCompressor(DocumentCompressor model, Duration delay) {
             this(model, delay, new java.util.concurrent.CountDownLatch(1));
-        }
-
-        @Override
-        public String modelId() {
-            return model.modelId();
-        }
-
-        @Override
-        public int ratio() {
-            return model.ratio();
-        }
-
-        @Override
-        public long[] tokenize(String text) {
-            return model.tokenize(text);
         }
 
         @Override
