@@ -63,7 +63,7 @@ public final class DocumentChooser {
             if (!chosen.isEmpty()) {
                 return new Choice(chosen, refused());
             }
-            if (!hits) {
+            if (!hits || skipped.isEmpty() && !skippedTooLong) {   // none, or every match deleted since the search
                 throw new QueryException(NO_MATCH, "no document of tenant '" + tenant + "' matches the question",
                         List.of(new NoMatch(tenant)));
             }

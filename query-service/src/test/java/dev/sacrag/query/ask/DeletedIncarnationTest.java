@@ -95,4 +95,13 @@ class DeletedIncarnationTest {
             assertEquals(true, doc.mayBeCompressionOf(6), "newer than every deleted version");
         }
     }
+
+    /** Every match deleted between the search and its lookup: nothing matches, not "not compressed yet: []". */
+    @Test
+    void matchesAllDeletedSinceTheSearchAreNoMatch() {
+        QueryException e = org.junit.jupiter.api.Assertions.assertThrows(QueryException.class,
+                () -> new DocumentChooser.Retrieval(List.of(), List.of(), true, false).orThrow("default"));
+        assertEquals(QueryException.Reason.NO_MATCH, e.reason(), e.getMessage());
+        assertEquals("no document of tenant 'default' matches the question", e.getMessage());
+    }
 }
