@@ -74,8 +74,8 @@ final class CompressionOptions {
             description = "Times in a row one record may fail the stream thread with an error the compressor does not"
                     + " otherwise handle (a bug, the Java heap exhausted) before its next try sends it to the dead-letter"
                     + " topic unprocessed, as PROCESSING_FAILED, so that its partition goes on - once another document has"
-                    + " compressed since its first failure (else after 30 minutes: a failure of every record is not one"
-                    + " record's fault); failures of Redis, of the engine's memory or of Kafka are not counted"
+                    + " been compressed and written since its first failure (else after 30 minutes: a failure of every"
+                    + " record is not one record's fault); failures of Redis, of the engine's memory or of Kafka are not counted"
                     + " [env SAC_MAX_RECORD_FAILURES, default ${DEFAULT-VALUE}].")
     int maxRecordFailures;
 

@@ -99,11 +99,6 @@ final class AnchorCacheWriter {
                 || !now.isBefore(h.first().plus(ENGINE_OOM_PATIENCE)));
     }
 
-    /** Documents this process has compressed so far (the proof, for the rules that set a document aside, that others compress). */
-    long compressions() {
-        return compressions.get();
-    }
-
     /** The document version {@code where} was compressed: its failures are history. */
     void engineRecovered(String where) {
         compressions.incrementAndGet();

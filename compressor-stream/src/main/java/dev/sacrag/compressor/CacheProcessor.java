@@ -47,6 +47,8 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
     protected ProcessorContext<Object, Object> context;
     protected KeyValueStore<String, AnchorCacheRecord> compressed;
     protected KeyValueStore<String, DocumentEvent> documents;
+    /** Whether the record in hand had its document compressed ({@link #compressAndEmit}): told once it has gone through. */
+    private boolean compressedInHand;
 
     CacheProcessor(AnchorCacheWriter writer, CompressorMetrics metrics, RecordFailures failures) {
         this.writer = writer;
@@ -70,6 +72,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
             setAside(record, where.get(), failedBefore.get());
             return;
         }
+        compressedInHand = false;
         try {
             handle(record);
         } catch (RetriesExhaustedException e) {
@@ -81,11 +84,15 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
             // against the record when it is the record's: one that fails every time is set aside above.
             where.ifPresent(w -> failures.failed(w, e).ifPresent(f ->
                     log.warn("processing the record at {} failed its stream thread ({} failure(s) in a row; set aside as {}"
-                            + " after {}, once another document has compressed since the first, or after {}): {}", w, f.times(),
-                            DeadLetters.PROCESSING_FAILED, failures.limit(), RecordFailures.PATIENCE, e.toString())));
+                            + " after {}, once another document has been compressed and written since the first, or after"
+                            + " {}): {}", w, f.times(), DeadLetters.PROCESSING_FAILED, failures.limit(), RecordFailures.PATIENCE,
+                            e.toString())));
             throw e;
         }
         where.ifPresent(failures::succeeded);
+        if (compressedInHand) {
+            failures.compressed();   // only now: a failure after the model's work must not count as the proof
+        }
     }
 
     abstract void handle(Record<byte[], byte[]> record);
@@ -203,6 +210,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
         }
         writer.engineRecovered(doc.getDocId() + " v" + doc.getVersion());
         emit(doc, writer.write(doc, result, previous, redis), source.timestamp());
+        compressedInHand = true;
         return true;
     }
 

@@ -49,7 +49,7 @@ public final class CompressorTopology {
         DocumentCodec codec = new DocumentCodec(settings.limits(), SchemaHistory.documentEvents(), collaborators.clock());
         CompressorMetrics metrics = collaborators.metrics();
         // one for the whole topology: a failed thread's replacement builds new processors, and the count must outlive them
-        RecordFailures failures = new RecordFailures(settings.maxRecordFailures(), writer::compressions, collaborators.clock());
+        RecordFailures failures = new RecordFailures(settings.maxRecordFailures(), collaborators.clock());
         Topology topology = new Topology();
         topology.addSource(DOCUMENTS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.documents());
         topology.addSource(RECOMPRESS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.recompress());

@@ -14,19 +14,23 @@ import java.util.Optional;
  * of a bad record into a dead letter; anything else it throws (a bug, a {@code StackOverflowError},
  * the Java heap exhausted by one document) fails the task, its transaction aborts and the
  * replacement thread replays the record from the last commit, where it fails again. Once a record
- * has failed {@link #limit} times in a row, and the model has compressed another document since its
- * first failure (or {@link #PATIENCE} has passed), its next try sends it to the dead-letter topic
- * unprocessed ({@link CacheProcessor}), on the stores and offsets as they were before those tries,
+ * has failed {@link #limit} times in a row, and another record has gone through with its document
+ * compressed since its first failure (or {@link #PATIENCE} has passed), its next try sends it to
+ * the dead-letter topic unprocessed ({@link CacheProcessor}), on the stores and offsets as they were before those tries,
  * whose transactions aborted. Only Redis keeps what a try wrote before it failed: a blob that no
  * catalog record names, and the previous version's blob retired (to expire after the grace), whose
  * loss the query service meets as a missing blob and has rebuilt by a recompress request.
  *
- * <p>The other document compressed since is the proof that the record, not the compressor, is
+ * <p>The other record gone through since is the proof that the record, not the compressor, is
  * at fault: a bad build throwing on every record, or a heap too small for any document, fails every
- * record alike, and without it would send the whole topic to the dead-letter topic a record at a
- * time while health read green (each set-aside commits). With it they fail their threads until
- * {@link #PATIENCE} passes, which health reports as failing. A poison record at the head of a
- * topic's only busy partition waits out that time too: the ENGINE_OOM rule's patience.
+ * record alike, and without that proof would send the whole topic to the dead-letter topic a record
+ * at a time while health read green (each set-aside commits). Waiting for it, they fail their
+ * threads until {@link #PATIENCE} passes, which health reports as failing. It is counted once a
+ * record's processing has ended, not when the model returns ({@link #compressed}): a failure
+ * after the model (the heap exhausted writing the blob, a bad build's writer) strikes every
+ * record's tries alike, and each try's own compression would be the proof against it. A poison
+ * record at the head of a topic's only busy partition waits out that time too: the ENGINE_OOM
+ * rule's patience.
  *
  * <p>Only failures that say something about the record count ({@link #counts}): a Redis outage
  * ({@link RetriesExhaustedException}) stalls every record alike and nothing may be skipped for it;
@@ -60,14 +64,15 @@ final class RecordFailures {
      * One record's failures in a row so far, and the last of them (the dead letter names its class).
      *
      * @param first when the first of them was
-     * @param compressionsBefore documents the process had compressed before the first of them
+     * @param compressionsBefore records gone through with their document compressed before the first of them
      */
     record Failed(int times, Throwable last, java.time.Instant first, long compressionsBefore) {
     }
 
     private final int limit;
-    private final java.util.function.LongSupplier compressions;
     private final java.time.Clock clock;
+    /** Records gone through with their document compressed, by this process ({@link #compressed}). */
+    private final java.util.concurrent.atomic.AtomicLong compressions = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, Failed> failed = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Failed> eldest) {
@@ -75,16 +80,12 @@ final class RecordFailures {
         }
     });
 
-    /**
-     * @param limit failures in a row after which a record is set aside ({@code --max-record-failures})
-     * @param compressions documents the process has compressed so far ({@link AnchorCacheWriter#compressions})
-     */
-    RecordFailures(int limit, java.util.function.LongSupplier compressions, java.time.Clock clock) {
+    /** @param limit failures in a row after which a record is set aside ({@code --max-record-failures}) */
+    RecordFailures(int limit, java.time.Clock clock) {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be >= 1, got " + limit);
         }
         this.limit = limit;
-        this.compressions = compressions;
         this.clock = clock;
     }
 
@@ -108,7 +109,7 @@ final class RecordFailures {
         if (!counts(e)) {
             return Optional.empty();
         }
-        return Optional.of(failed.merge(where, new Failed(1, e, clock.instant(), compressions.getAsLong()),
+        return Optional.of(failed.merge(where, new Failed(1, e, clock.instant(), compressions.get()),
                 (was, one) -> new Failed(was.times() + 1, e, was.first(), was.compressionsBefore())));
     }
 
@@ -118,15 +119,23 @@ final class RecordFailures {
      */
     Optional<Failed> toSetAside(String where) {
         return Optional.ofNullable(failed.get(where))
-                .filter(f -> setAside(f, limit, clock.instant(), compressions.getAsLong()));
+                .filter(f -> setAside(f, limit, clock.instant(), compressions.get()));
     }
 
     /**
-     * {@code limit} failures in a row, and another document compressed since the first (the fault
-     * is the record's) or {@link #PATIENCE} passed since it.
+     * {@code limit} failures in a row, and another record gone through with its document compressed
+     * since the first (the fault is the record's) or {@link #PATIENCE} passed since it.
      */
     static boolean setAside(Failed f, int limit, java.time.Instant now, long compressionsNow) {
         return f.times() >= limit && (compressionsNow > f.compressionsBefore() || !now.isBefore(f.first().plus(PATIENCE)));
+    }
+
+    /**
+     * A record went through with its document compressed: the proof, for the records failing
+     * meanwhile, that the compressor works.
+     */
+    void compressed() {
+        compressions.incrementAndGet();
     }
 
     /** A try of the record succeeded: the failures before it were not the record's for good. */

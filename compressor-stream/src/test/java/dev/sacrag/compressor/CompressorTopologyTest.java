@@ -777,6 +777,27 @@ class CompressorTopologyTest {
         assertTrue(deadLetters.isEmpty(), "nothing set aside: no other document compressed since its first failure");
     }
 
+    /**
+     * A failure after the model has compressed (here the Java heap exhausted writing the blob, too
+     * small for any) is no proof that the compressor works: the record's own tries compressed it, and
+     * counted as another document's they set every record aside in turn, as a bad build would.
+     */
+    @Test
+    void aRecordThatFailsAfterItsOwnCompressionIsNotSetAsideOnIt() {
+        redis.putCrashesWith = new OutOfMemoryError("Java heap space");
+        DocumentEvent first = doc("first", 1, "any document at all");
+        int tries = CompressorConfig.DEFAULT_MAX_RECORD_FAILURES + 2;
+        for (int i = 1; i <= tries; i++) {
+            if (i > 1) {
+                replay();
+            }
+            Throwable e = assertThrows(Throwable.class, () -> publishAvro(first), "try " + i);
+            assertTrue(causes(e).stream().anyMatch(OutOfMemoryError.class::isInstance), "try " + i + ": " + e);
+        }
+        assertEquals(tries, model.compressions(), "the model compressed it at every try");
+        assertTrue(deadLetters.isEmpty(), "nothing set aside: no other document went through since its first failure");
+    }
+
     @Test
     void failuresOfRedisOrOfTheEnginesMemoryDoNotSetARecordAside() {
         DocumentEvent d = doc("doc-1", 1, "a good document");

@@ -17,6 +17,8 @@ final class InMemoryBlobStore implements BlobStore {
     final AtomicInteger calls = new AtomicInteger();
     /** The size each read was told to expect, by key (the last read of a key). */
     final Map<String, Long> expectedReadBytes = new ConcurrentHashMap<>();
+    /** An error (not an outage) every {@link #put} throws: the Java heap exhausted by a blob's write, say. */
+    volatile Error putCrashesWith;
 
     void failAlways() {
         failuresLeft.set(Integer.MAX_VALUE);
@@ -33,6 +35,9 @@ final class InMemoryBlobStore implements BlobStore {
     @Override
     public void put(String key, byte[] blob, Optional<Duration> ttl) {
         check("SET", key);
+        if (putCrashesWith != null) {
+            throw putCrashesWith;
+        }
         blobs.put(key, blob.clone());
         expiring.remove(key);
     }

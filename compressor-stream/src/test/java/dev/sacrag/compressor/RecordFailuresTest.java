@@ -17,11 +17,8 @@ class RecordFailuresTest {
     private static final String POISON = "sac.documents-0@42";
     private static final java.time.Instant T0 = java.time.Instant.parse("2026-11-28T12:00:00Z");
 
-    /** Documents compressed by the process so far: each test says when another one was. */
-    private final java.util.concurrent.atomic.AtomicLong compressions = new java.util.concurrent.atomic.AtomicLong(5);
-
-    private RecordFailures failures(int limit) {
-        return new RecordFailures(limit, compressions::get, java.time.Clock.fixed(T0, java.time.ZoneOffset.UTC));
+    private static RecordFailures failures(int limit) {
+        return new RecordFailures(limit, java.time.Clock.fixed(T0, java.time.ZoneOffset.UTC));
     }
 
     @Test
@@ -31,7 +28,7 @@ class RecordFailuresTest {
         assertEquals(Optional.empty(), failures.toSetAside(POISON), "one failure: tried again");
         OutOfMemoryError last = new OutOfMemoryError("Java heap space");
         failures.failed(POISON, last);
-        compressions.incrementAndGet();   // another document compressed since its first failure: the record is at fault
+        failures.compressed();   // another record went through since its first failure: the fault is this one's
 
         RecordFailures.Failed f = failures.toSetAside(POISON).orElseThrow();
         assertEquals(2, f.times());
@@ -67,7 +64,7 @@ class RecordFailuresTest {
         }
         assertEquals(Optional.empty(), failures.toSetAside(POISON), "still one failure of its own");
         failures.failed(POISON, new StackOverflowError());
-        compressions.incrementAndGet();
+        failures.compressed();
         assertEquals(2, failures.toSetAside(POISON).orElseThrow().times(), "the run went on through them");
         assertTrue(RecordFailures.counts(new OutOfMemoryError("Java heap space")));
         assertTrue(RecordFailures.counts(new NullPointerException()));
