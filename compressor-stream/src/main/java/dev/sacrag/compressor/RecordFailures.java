@@ -28,9 +28,14 @@ import java.util.Optional;
  * threads until {@link #PATIENCE} passes, which health reports as failing. It is counted once a
  * record's processing has ended, not when the model returns ({@link #compressed}): a failure
  * after the model (the heap exhausted writing the blob, a bad build's writer) strikes every
- * record's tries alike, and each try's own compression would be the proof against it. A poison
- * record at the head of a topic's only busy partition waits out that time too: the ENGINE_OOM
- * rule's patience.
+ * record's tries alike, and each try's own compression would be the proof against it.
+ *
+ * <p>A poison record whose thread meets no other document before it waits out that time too (the
+ * ENGINE_OOM rule's patience), and holds back the thread's other partitions meanwhile: an instance
+ * runs one stream thread, which takes its tasks in task (partition) order each round, so the
+ * thread fails on the record before it reaches the tasks after it. Only the tasks before it can
+ * bring the proof (other instances count their own); a poison record on partition 0 stalls its
+ * instance for {@link #PATIENCE}.
  *
  * <p>Only failures that say something about the record count ({@link #counts}): a Redis outage
  * ({@link RetriesExhaustedException}) stalls every record alike and nothing may be skipped for it;
