@@ -755,11 +755,6 @@ class CompressorTopologyTest {
     }
 
     /**
-     * A Redis outage fails every record alike (nothing may be skipped for it), and the engine's
-     * want of memory has its own rule: neither counts against the record, which compresses once
-     * they pass, however often it failed meanwhile.
-     */
-    /**
      * A failure that strikes every document (a bad build, a heap too small for any) sets none aside
      * while nothing else compresses: the records fail their threads, which health reports, instead of
      * going to the dead-letter topic one after another with health green.
@@ -798,6 +793,11 @@ class CompressorTopologyTest {
         assertTrue(deadLetters.isEmpty(), "nothing set aside: no other document went through since its first failure");
     }
 
+    /**
+     * A Redis outage fails every record alike (nothing may be skipped for it), and the engine's
+     * want of memory has its own rule: neither counts against the record, which compresses once
+     * they pass, however often it failed meanwhile.
+     */
     @Test
     void failuresOfRedisOrOfTheEnginesMemoryDoNotSetARecordAside() {
         DocumentEvent d = doc("doc-1", 1, "a good document");
