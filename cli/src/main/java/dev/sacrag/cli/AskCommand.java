@@ -52,11 +52,13 @@ final class AskCommand implements Callable<Integer> {
     @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "Tenant (default: the server's default tenant).")
     String tenant;
 
-    @Option(names = "--top-k", paramLabel = "N", description = "Documents to retrieve (default: the server's).")
-    Integer topK;
+    @Option(names = "--top-k", paramLabel = "N", defaultValue = "0",
+            description = "Documents to retrieve (default 0: the server's).")
+    int topK;
 
-    @Option(names = "--max-new-tokens", paramLabel = "N", description = "Answer length limit (default: the server's).")
-    Integer maxNewTokens;
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "0",
+            description = "Answer length limit (default 0: the server's).")
+    int maxNewTokens;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -80,9 +82,8 @@ final class AskCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         requireValidRequest();
-        // 0 in the request: the server's default
         AskRequest request = AskRequest.newBuilder().setQuestion(question).setTenant(tenant).addAllDocIds(docs)
-                .setTopK(topK == null ? 0 : topK).setMaxNewTokens(maxNewTokens == null ? 0 : maxNewTokens).build();
+                .setTopK(topK).setMaxNewTokens(maxNewTokens).build();
         ManagedChannel channel = rpc.open();
         long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(rpc.deadlineMillis());
         long backoff = 500;
@@ -127,12 +128,9 @@ final class AskCommand implements Callable<Integer> {
                     + " empty or blank id");
         }
         requireTenant(spec, tenant);
-        if (topK != null) {
-            UsageChecks.requireAtLeastOne(spec, "--top-k", topK);
-        }
-        if (maxNewTokens != null) {
-            UsageChecks.requireAtLeastOne(spec, "--max-new-tokens", maxNewTokens);
-        }
+        // 0 is the request's own "the server's default" (query.proto), which the service takes
+        UsageChecks.requireAtLeast(spec, "--top-k", topK, 0);
+        UsageChecks.requireAtLeast(spec, "--max-new-tokens", maxNewTokens, 0);
     }
 
     /** A --tenant the service would refuse; empty is the service's default tenant. */

@@ -136,8 +136,9 @@ final class WarmCommand implements Callable<Integer> {
     @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "With --docs/--query: tenant (default: the server's default tenant).")
     String tenant;
 
-    @Option(names = "--top-k", paramLabel = "N", description = "With --query: documents to load (default: the server's).")
-    Integer topK;
+    @Option(names = "--top-k", paramLabel = "N", defaultValue = "0",
+            description = "With --query: documents to load (default 0: the server's).")
+    int topK;
 
     @Mixin
     TopicOptions topics;
@@ -382,9 +383,7 @@ final class WarmCommand implements Callable<Integer> {
     private int warmQueryServiceCache() throws InterruptedException {
         // as sac ask's: what the service would refuse in its own words, said here naming the flag
         AskCommand.requireTenant(spec, tenant);
-        if (topK != null) {
-            UsageChecks.requireAtLeastOne(spec, "--top-k", topK);
-        }
+        UsageChecks.requireAtLeast(spec, "--top-k", topK, 0);   // 0: the server's default, as the request has it
         if (mode.docs != null && mode.docs.stream().anyMatch(String::isBlank)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--docs must name documents, got an empty or"
                     + " blank id");
@@ -392,7 +391,7 @@ final class WarmCommand implements Callable<Integer> {
         if (mode.query != null && mode.query.isBlank()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--query must not be empty or blank");
         }
-        WarmRequest.Builder request = WarmRequest.newBuilder().setTenant(tenant).setTopK(topK == null ? 0 : topK);
+        WarmRequest.Builder request = WarmRequest.newBuilder().setTenant(tenant).setTopK(topK);
         if (mode.docs != null) {
             request.addAllDocIds(mode.docs);
         } else {

@@ -44,6 +44,7 @@ class AskCommandTest {
     /** Failures sent with the rich error model's details, as the service sends a NOT_FOUND. */
     private final Deque<com.google.rpc.Status> detailed = new ArrayDeque<>();
     private volatile AskResult result = AskResult.newBuilder().setAnswer("Lyon").setModelId("0a1b2c3d4e5f").build();
+    private volatile AskRequest lastRequest;
     private Server server;
 
     @AfterEach
@@ -59,6 +60,7 @@ class AskCommandTest {
                     @Override
                     public void ask(AskRequest request, StreamObserver<AskResponse> out) {
                         calls.incrementAndGet();
+                        lastRequest = request;
                         Status failure;
                         com.google.rpc.Status withDetails;
                         synchronized (failures) {
@@ -141,9 +143,8 @@ class AskCommandTest {
     void valuesTheServiceWouldRefuseAreUsageErrorsNamingTheFlag() throws Exception {
         String target = start();
         Map<List<String>, String> bad = Map.of(
-                List.of("--top-k", "0"), "--top-k must be >= 1, got 0",
-                List.of("--top-k", "-1"), "--top-k must be >= 1, got -1",
-                List.of("--max-new-tokens", "-1"), "--max-new-tokens must be >= 1, got -1",
+                List.of("--top-k", "-1"), "--top-k must be >= 0, got -1",
+                List.of("--max-new-tokens", "-1"), "--max-new-tokens must be >= 0, got -1",
                 List.of("--doc", "a", "--doc", " "), "--doc must name a document, got an empty or blank id",
                 List.of("--tenant", "acme corp"), "--tenant 'acme corp' is not a tenant name");
         for (Map.Entry<List<String>, String> e : bad.entrySet()) {
@@ -158,6 +159,16 @@ class AskCommandTest {
         assertTrue(blank.err().contains("QUESTION must not be empty or blank"), blank.err());
         assertEquals(0, calls.get(), "refused before a call");
         assertEquals(0, ask("ask", "q", "--target", target, "--top-k", "2", "--max-new-tokens", "8").code());
+    }
+
+    /** 0 is the request's own "the server's default" (query.proto), which the service takes: not a usage error. */
+    @Test
+    void zeroTopKAndMaxNewTokensAskForTheServersDefaults() throws Exception {
+        String target = start();
+        Run r = ask("ask", "q", "--target", target, "--top-k", "0", "--max-new-tokens", "0");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(0, lastRequest.getTopK());
+        assertEquals(0, lastRequest.getMaxNewTokens());
     }
 
     @Test

@@ -79,12 +79,16 @@ class WarmCommandTest {
     @Test
     void cacheWarmingValuesTheServiceWouldRefuseAreUsageErrors() {
         String[] nobody = {"--target", "127.0.0.1:1"};
-        PipelineRig.usageError("--top-k must be >= 1, got 0", "warm", "--query", "loom", "--top-k", "0", nobody[0], nobody[1]);
+        PipelineRig.usageError("--top-k must be >= 0, got -1", "warm", "--query", "loom", "--top-k", "-1", nobody[0], nobody[1]);
         PipelineRig.usageError("--docs must name documents, got an empty or blank id", "warm", "--docs", "a", "",
                 nobody[0], nobody[1]);
         PipelineRig.usageError("--query must not be empty or blank", "warm", "--query", " ", nobody[0], nobody[1]);
         PipelineRig.usageError("--tenant 'a/b' is not a tenant name", "warm", "--docs", "a", "--tenant", "a/b",
                 nobody[0], nobody[1]);
+        // 0 is the request's "the server's default" (query.proto): the call is made, and fails on nobody listening
+        PipelineRig.Run zero = PipelineRig.sac(List.of("warm", "--query", "loom", "--top-k", "0", nobody[0], nobody[1]));
+        assertEquals(1, zero.code(), zero.err());
+        assertFalse(zero.err().contains("--top-k"), zero.err());
     }
 
     @Test
