@@ -195,7 +195,7 @@ final class WarmCommand implements Callable<Integer> {
                     });
             out.println(s.line());
             // whose state the group holds, only where the answer changes the advice
-            java.util.Set<String> groupModels = s.refused() && !s.notRestored().isEmpty()
+            java.util.Set<String> groupModels = s.left().wentPast() && !s.left().notRestored().isEmpty()
                     ? dev.sacrag.compressor.CompressorState.modelsOf(topics.bootstrapServers(), compressorAppId)
                     : java.util.Set.of();
             List<String> problems = rebuildProblems(s, timeout, compressorAppId, groupModels);
@@ -213,37 +213,39 @@ final class WarmCommand implements Callable<Integer> {
     static List<String> rebuildProblems(BlobRebuild.Summary s, java.time.Duration timeout, String compressorAppId,
                                         java.util.Set<String> groupModels) {
         List<String> lines = new ArrayList<>();
+        BlobRebuild.Left left = s.left();
+        BlobRebuild.RedisRoom room = s.room();
         // evicted_keys counts the whole server (other data, normal traffic under allkeys-lru): a problem
         // of this run only where blobs it rebuilt went again
-        if (s.evicted() > 0 && !s.lostAgain().isEmpty()) {
+        if (room.evicted() > 0 && !left.lostAgain().isEmpty()) {
             lines.add(String.format(Locale.ROOT, "warm --rebuild: Redis evicted %,d keys while this ran to make room: the"
                     + " blobs do not all fit (the catalog's need %,d bytes%s); raise its maxmemory, as running this again"
-                    + " would evict others for the ones it rebuilds", s.evicted(), s.catalogBytes(),
-                    s.maxMemory() > 0 ? String.format(Locale.ROOT, ", maxmemory is %,d", s.maxMemory()) : ""));
+                    + " would evict others for the ones it rebuilds", room.evicted(), room.catalogBytes(),
+                    room.maxMemory() > 0 ? String.format(Locale.ROOT, ", maxmemory is %,d", room.maxMemory()) : ""));
         }
-        if (!s.lostAgain().isEmpty()) {
+        if (!left.lostAgain().isEmpty()) {
             lines.add("warm --rebuild: rebuilt, but missing from Redis again by the end ("
-                    + (s.evicted() > 0 ? "evicted" : "evicted, or Redis lost its data while this ran; run warm --rebuild again")
-                    + "): " + shortList(s.lostAgain()));
+                    + (room.evicted() > 0 ? "evicted" : "evicted, or Redis lost its data while this ran; run warm --rebuild again")
+                    + "): " + shortList(left.lostAgain()));
         }
-        if (!s.notRestored().isEmpty() && s.refused() && !groupModels.isEmpty() && !groupModels.contains(s.modelId())) {
+        if (!left.notRestored().isEmpty() && left.wentPast() && !groupModels.isEmpty() && !groupModels.contains(s.modelId())) {
             lines.add("warm --rebuild: the compressors of application id " + compressorAppId + " run model "
                     + String.join(", ", groupModels) + ", not " + s.modelId() + ": they skipped these requests (their"
                     + " sac_compressor_recompress_requests_total{outcome=\"other-model\"}); start compressors of model "
-                    + s.modelId() + " (its --adapter and --ratio) and give their --application-id: " + shortList(s.notRestored()));
-        } else if (!s.notRestored().isEmpty() && s.refused()) {
-            List<String> dead = s.notRestored().stream().filter(id -> !s.unexplained().contains(id)).toList();
+                    + s.modelId() + " (its --adapter and --ratio) and give their --application-id: " + shortList(left.notRestored()));
+        } else if (!left.notRestored().isEmpty() && left.wentPast()) {
+            List<String> dead = left.notRestored().stream().filter(id -> !left.unexplained().contains(id)).toList();
             if (!dead.isEmpty()) {
                 lines.add("warm --rebuild: refused by the compressor (a dead letter names them, e.g. over"
                         + " --max-doc-tokens: 'sac docs refused' says why): " + shortList(dead));
             }
-            if (!s.unexplained().isEmpty()) {
+            if (!left.unexplained().isEmpty()) {
                 lines.add("warm --rebuild: the compressor processed their requests without rebuilding them, and no dead"
                         + " letter names them (expired under the dead-letter topic's retention, or see the compressor's"
-                        + " log): " + shortList(s.unexplained()));
+                        + " log): " + shortList(left.unexplained()));
             }
-        } else if (!s.notRestored().isEmpty()) {
-            lines.add("warm --rebuild: not restored within " + Durations.shown(timeout) + ": " + shortList(s.notRestored())
+        } else if (!left.notRestored().isEmpty()) {
+            lines.add("warm --rebuild: not restored within " + Durations.shown(timeout) + ": " + shortList(left.notRestored())
                     + " (is a compressor running model " + s.modelId() + " under --application-id " + compressorAppId + "?)");
         }
         return lines;

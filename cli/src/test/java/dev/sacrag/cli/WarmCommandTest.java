@@ -1,5 +1,6 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.cli.warming.BlobRebuild;
 import dev.sacrag.stack.RedisServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -143,23 +144,28 @@ class WarmCommandTest {
     /** A rebuild that got every record back, but a Redis that lost them again meanwhile, says so; not "within 30m". */
     @Test
     void aRebuildWhoseBlobsWentAgainSaysSoRatherThanTimedOut() {
-        var lost = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 912, 912, 912, 825, List.of(), List.of(),
-                List.of("demo-01", "demo-02"), 0, java.time.Duration.ofSeconds(142), false, false, 0, 17_700_000, 0, 0);
+        var lost = new BlobRebuild.Summary("m1", new BlobRebuild.Counts(912, 912, 912, 825, 0, 0),
+                new BlobRebuild.Left(List.of(), List.of(), List.of("demo-01", "demo-02"), false),
+                new BlobRebuild.RedisRoom(0, 17_700_000, 0),
+                java.time.Duration.ofSeconds(142), false);
         List<String> lines = WarmCommand.rebuildProblems(lost, java.time.Duration.ofMinutes(30), "sac-compressor", java.util.Set.of());
         assertEquals(1, lines.size(), lines.toString());
         assertTrue(lines.get(0).contains("rebuilt, but missing from Redis again") && lines.get(0).contains("demo-01"),
                 lines.get(0));
-        var timedOut = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 1, List.of("a"), List.of(), List.of("b"), 0,
-                java.time.Duration.ofMinutes(30), false, false, 0, 0, 0, 0);
+        var timedOut = new BlobRebuild.Summary("m1", new BlobRebuild.Counts(3, 3, 3, 1, 0, 0),
+                new BlobRebuild.Left(List.of("a"), List.of(), List.of("b"), false), new BlobRebuild.RedisRoom(0, 0, 0),
+                java.time.Duration.ofMinutes(30), false);
         List<String> both = WarmCommand.rebuildProblems(timedOut, java.time.Duration.ofMinutes(30), "sac-compressor", java.util.Set.of());
         assertEquals(2, both.size(), both.toString());
         assertTrue(both.get(1).contains("not restored within 30m: a (is a compressor running model m1"), both.get(1));
-        var refused = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of("a"), List.of(), List.of(), 0,
-                java.time.Duration.ofSeconds(5), false, true, 0, 0, 0, 0);
+        var refused = new BlobRebuild.Summary("m1", new BlobRebuild.Counts(3, 3, 3, 2, 0, 0),
+                new BlobRebuild.Left(List.of("a"), List.of(), List.of(), true), new BlobRebuild.RedisRoom(0, 0, 0),
+                java.time.Duration.ofSeconds(5), false);
         assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x", java.util.Set.of()).get(0)
                 .startsWith("warm --rebuild: refused by the compressor (a dead letter names them"));
-        var unexplained = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 1, List.of("a", "b"), List.of("b"),
-                List.of(), 0, java.time.Duration.ofSeconds(5), false, true, 0, 0, 0, 0);
+        var unexplained = new BlobRebuild.Summary("m1", new BlobRebuild.Counts(3, 3, 3, 1, 0, 0),
+                new BlobRebuild.Left(List.of("a", "b"), List.of("b"), List.of(), true), new BlobRebuild.RedisRoom(0, 0, 0),
+                java.time.Duration.ofSeconds(5), false);
         assertEquals(List.of("warm --rebuild: refused by the compressor (a dead letter names them, e.g. over"
                 + " --max-doc-tokens: 'sac docs refused' says why): a", "warm --rebuild: the compressor processed their"
                 + " requests without rebuilding them, and no dead letter names them (expired under the dead-letter topic's"
@@ -172,18 +178,22 @@ class WarmCommandTest {
                 + " they skipped these requests") && !skipped.contains("refused"), skipped);
         assertTrue(WarmCommand.rebuildProblems(refused, java.time.Duration.ofMinutes(30), "x", java.util.Set.of("m1"))
                 .get(0).contains("refused by the compressor"), "the group's own model: refused it is");
-        assertEquals(List.of(), WarmCommand.rebuildProblems(new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3,
-                3, List.of(), List.of(), List.of(), 0, java.time.Duration.ofSeconds(5), false, false, 0, 0, 0, 0), java.time.Duration.ofMinutes(30), "x", java.util.Set.of()));
+        var allBack = new BlobRebuild.Summary("m1", new BlobRebuild.Counts(3, 3, 3, 3, 0, 0), BlobRebuild.Left.NONE,
+                new BlobRebuild.RedisRoom(0, 0, 0), java.time.Duration.ofSeconds(5), false);
+        assertEquals(List.of(), WarmCommand.rebuildProblems(allBack, java.time.Duration.ofMinutes(30), "x", java.util.Set.of()));
 
         // a Redis too small for the catalog's blobs evicts some to take the rebuilt ones: running again does not help
-        var evicting = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 20, List.of(), List.of(), List.of("demo-03"), 0,
-                java.time.Duration.ofSeconds(40), false, false, 40, 17_700_000, 8 << 20, 0);
+        var evicting = new BlobRebuild.Summary("m1", new BlobRebuild.Counts(60, 39, 39, 20, 0, 0),
+                new BlobRebuild.Left(List.of(), List.of(), List.of("demo-03"), false),
+                new BlobRebuild.RedisRoom(40, 17_700_000, 8 << 20),
+                java.time.Duration.ofSeconds(40), false);
         List<String> full = WarmCommand.rebuildProblems(evicting, java.time.Duration.ofMinutes(30), "x", java.util.Set.of());
         assertTrue(full.get(0).startsWith("warm --rebuild: Redis evicted 40 keys while this ran to make room: the blobs do"
                 + " not all fit (the catalog's need 17,700,000 bytes, maxmemory is 8,388,608); raise its maxmemory"), full.get(0));
         assertTrue(full.get(1).contains("(evicted): demo-03") && !full.get(1).contains("run warm --rebuild again"), full.get(1));
-        var allRestored = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 60, 39, 39, 39, List.of(), List.of(), List.of(), 0,
-                java.time.Duration.ofSeconds(40), false, false, 40, 17_700_000, 8 << 20, 0);
+        var allRestored = new BlobRebuild.Summary("m1", new BlobRebuild.Counts(60, 39, 39, 39, 0, 0),
+                BlobRebuild.Left.NONE, new BlobRebuild.RedisRoom(40, 17_700_000, 8 << 20),
+                java.time.Duration.ofSeconds(40), false);
         assertEquals(List.of(), WarmCommand.rebuildProblems(allRestored, java.time.Duration.ofMinutes(30), "x", java.util.Set.of()),
                 "evictions of other keys (allkeys-lru at work) do not fail a rebuild that restored everything");
     }
@@ -244,8 +254,9 @@ class WarmCommandTest {
                 java.util.List.of(), 0, t, java.util.List.of());
         assertFalse(WarmCommand.nothingCompressed(emptyAgain), "no documents at all: nothing to compress");
 
-        var rebuilt = new dev.sacrag.cli.warming.BlobRebuild.Summary("m2", 12, 1, 1, 1, List.of(), List.of(), List.of(), 0,
-                t, false, false, 0, 0, 0, 1);
+        var rebuilt = new BlobRebuild.Summary("m2", new BlobRebuild.Counts(12, 1, 1, 1, 0, 1),
+                BlobRebuild.Left.NONE, new BlobRebuild.RedisRoom(0, 0, 0),
+                t, false);
         assertEquals("warm --rebuild: model m2: checked 12 live documents, 1 missing, 1 recompress requests, 1 restored"
                 + " in 3.0 s" + note, rebuilt.line());
         assertEquals("12/12 live documents are compressed for model m2 (12 catalog entries)" + note,
@@ -272,8 +283,9 @@ class WarmCommandTest {
                 java.util.List.of("a", "b"), false, java.util.List.of(), 0, t, java.util.List.of());
         assertFalse(timedOut.complete());
         assertTrue(timedOut.line().contains(", 2 not compressed yet in"), "the timeout ended the wait: " + timedOut.line());
-        var rebuilt = new dev.sacrag.cli.warming.BlobRebuild.Summary("m1", 3, 3, 3, 2, List.of(), List.of(), List.of(), 1,
-                t, false, true, 0, 0, 0, 0);
+        var rebuilt = new BlobRebuild.Summary("m1", new BlobRebuild.Counts(3, 3, 3, 2, 1, 0),
+                new BlobRebuild.Left(List.of(), List.of(), List.of(), true), new BlobRebuild.RedisRoom(0, 0, 0),
+                t, false);
         assertTrue(rebuilt.line().contains(", 2 restored, 1 deleted while this ran in"), rebuilt.line());
     }
 

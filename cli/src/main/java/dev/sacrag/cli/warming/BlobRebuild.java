@@ -72,32 +72,56 @@ public final class BlobRebuild {
     }
 
     /**
-     * @param notRestored documents whose catalog record did not come back by the time waiting ended, sorted
-     * @param lostAgain documents whose catalog record came back but whose blob was gone again by the
-     *     end (Redis evicted it, or lost its data while this ran), sorted
-     * @param unexplained those of {@code notRestored} whose requests the compressor went past with no dead
-     *     letter naming their version (one expired under the topic's retention, or its log says why), sorted
+     * What a rebuild counted, as its line says it.
+     *
+     * @param checked live documents whose blob was checked
+     * @param missing those whose blob was missing (with {@code verify}, or unusable): each got a request
+     * @param requested recompress requests published
+     * @param restored missing documents whose catalog record came back with their blob there at the end
      * @param deleted missing documents the documents topic deleted while this ran (nothing to restore:
      *     neither restored nor refused), counted where the compressor went past their requests
-     * @param refused whether waiting ended because the compressor had processed every request (the
-     *     documents not restored were refused), not because the timeout passed
-     * @param evicted keys Redis evicted while this ran (to make room: the blobs do not all fit), when it says
-     * @param catalogBytes the bytes of every live document's blob, as the catalog records them
-     * @param maxMemory Redis's maxmemory (0 = no limit, or not known)
      * @param refusedBefore documents on the topic a compressor refused for the model or for all, every version
      *     ({@link LiveDocuments#refused}): not checked, as no request would bring them
      */
-    public record Summary(String modelId, int checked, int missing, int requested, int restored,
-                          List<String> notRestored, List<String> unexplained, List<String> lostAgain, int deleted,
-                          Duration elapsed, boolean verified,
-                          boolean refused, long evicted, long catalogBytes, long maxMemory, int refusedBefore) {
+    public record Counts(int checked, int missing, int requested, int restored, int deleted, int refusedBefore) {
+    }
+
+    /**
+     * The missing documents that did not come back, by why: what the command lists, a line per kind.
+     *
+     * @param notRestored documents whose catalog record did not come back by the time waiting ended, sorted
+     * @param unexplained those of {@code notRestored} whose requests the compressor went past with no dead
+     *     letter naming their version (one expired under the topic's retention, or its log says why), sorted
+     * @param lostAgain documents whose catalog record came back but whose blob was gone again by the
+     *     end (Redis evicted it, or lost its data while this ran), sorted
+     * @param wentPast whether waiting ended because the compressor had processed every request (the
+     *     documents not restored were refused), not because the timeout passed
+     */
+    public record Left(List<String> notRestored, List<String> unexplained, List<String> lostAgain, boolean wentPast) {
+
+        /** Nothing left: every missing blob is back, or nothing was waited for. */
+        public static final Left NONE = new Left(List.of(), List.of(), List.of(), false);
+    }
+
+    /**
+     * What Redis said of its room, which tells blobs evicted again from blobs lost otherwise.
+     *
+     * @param evicted keys Redis evicted while this ran (to make room: the blobs do not all fit), when it says
+     * @param catalogBytes the bytes of every live document's blob, as the catalog records them
+     * @param maxMemory Redis's maxmemory (0 = no limit, or not known)
+     */
+    public record RedisRoom(long evicted, long catalogBytes, long maxMemory) {
+    }
+
+    /** @param verified blobs were read and checked ({@code --verify}), not only looked up */
+    public record Summary(String modelId, Counts counts, Left left, RedisRoom room, Duration elapsed, boolean verified) {
 
         public String line() {
             return String.format(Locale.ROOT, "warm --rebuild: model %s: checked %d live documents, %d missing%s, "
-                    + "%d recompress requests, %d restored%s in %.1f s%s", modelId, checked, missing,
-                    verified ? " or unusable" : "", requested, restored,
-                    deleted == 0 ? "" : ", " + deleted + " deleted while this ran", elapsed.toMillis() / 1000.0,
-                    LiveDocuments.refusedNote(refusedBefore, modelId));
+                    + "%d recompress requests, %d restored%s in %.1f s%s", modelId, counts.checked(), counts.missing(),
+                    verified ? " or unusable" : "", counts.requested(), counts.restored(),
+                    counts.deleted() == 0 ? "" : ", " + counts.deleted() + " deleted while this ran",
+                    elapsed.toMillis() / 1000.0, LiveDocuments.refusedNote(counts.refusedBefore(), modelId));
         }
     }
 
@@ -146,8 +170,8 @@ public final class BlobRebuild {
                     "warm-rebuild", read);
             int requested = sent.count();
             if (!s.await() || missing.isEmpty()) {
-                return new Summary(s.modelId(), live.size(), missing.size(), requested, 0, List.of(), List.of(), List.of(), 0, since(start),
-                        s.verify(), false, 0, catalogBytes, maxMemory, live.refused().size());
+                return new Summary(s.modelId(), new Counts(live.size(), missing.size(), requested, 0, 0, live.refused().size()),
+                        Left.NONE, new RedisRoom(0, catalogBytes, maxMemory), since(start), s.verify());
             }
             Map<String, LiveDocuments.Doc> waiting = new HashMap<>(missing);
             boolean processed = awaitCatalog(s, catalog, waiting, sent.ends(), progress);
@@ -170,9 +194,10 @@ public final class BlobRebuild {
             java.util.OptionalLong evictedAfter = redis.evictedKeys();
             long evicted = evictedBefore.isPresent() && evictedAfter.isPresent()
                     ? Math.max(0, evictedAfter.getAsLong() - evictedBefore.getAsLong()) : 0;
-            return new Summary(s.modelId(), live.size(), missing.size(), requested, missing.size() - gone.size(),
-                    notRestored, unexplained, lostAgain, deleted, since(start), s.verify(), processed && !notRestored.isEmpty(), evicted,
-                    catalogBytes, maxMemory, live.refused().size());
+            return new Summary(s.modelId(),
+                    new Counts(live.size(), missing.size(), requested, missing.size() - gone.size(), deleted, live.refused().size()),
+                    new Left(notRestored, unexplained, lostAgain, processed && !notRestored.isEmpty()),
+                    new RedisRoom(evicted, catalogBytes, maxMemory), since(start), s.verify());
         }
     }
 
