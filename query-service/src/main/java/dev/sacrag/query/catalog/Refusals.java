@@ -24,9 +24,11 @@ public final class Refusals {
                     + " once that is fixed";
             case DeadLetter.PROCESSING_FAILED -> "the compressor failed on it again and again and set it aside: see its log for"
                     + " the error, and publish it again once that is fixed (sac ingest sends a refused document again)";
-            // BadDocumentException.Reason.TOO_LARGE (an enum's name is no constant a case may take)
-            case "TOO_LARGE" -> "split it into smaller documents and publish those (the compressor's"
-                    + " --max-doc-tokens goes no higher than the model's positions, which its default already is)";
+            // BadDocumentException.Reason.TOO_LARGE (an enum's name is no constant a case may take): a model's
+            // refusal is of its tokens; one naming no model, of the bytes or characters every model takes
+            case "TOO_LARGE" -> "split it into smaller documents and publish those (" + (r.modelId().isPresent()
+                    ? "the compressor's --max-doc-tokens goes no higher than the model's positions, which its default already is)"
+                    : "it is over what the compressor takes for every model: its --max-doc-bytes or --max-doc-chars)");
             default -> "fix it and publish it again (with no version, or a higher one: the same version with"
                     + " other text is ignored)";
         };
