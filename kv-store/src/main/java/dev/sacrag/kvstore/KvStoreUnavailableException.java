@@ -18,11 +18,24 @@ public final class KvStoreUnavailableException extends RuntimeException {
         super("Redis " + operation + (key == null ? "" : " of " + key) + " at " + target + " failed: "
                 + (cause == null ? "unknown cause" : java.util.Objects.requireNonNullElse(cause.getMessage(),
                         cause.getClass().getSimpleName()))
-                // Lettuce says "Unable to connect to 127.0.0.1/<unresolved>:1": what to look at is ours to say
-                + (operation.equals("connect") ? " (is it running, and is that its address?)" : ""), cause);
+                + (operation.equals("connect") ? connectHint(cause) : ""), cause);
         this.operation = operation;
         this.key = key;
         this.target = target.toString();
+    }
+
+    /**
+     * Lettuce says "Unable to connect to 127.0.0.1/<unresolved>:1" both where nothing answered and
+     * where the server answered and refused (a user or password it does not take): what to look at is
+     * ours to say, and in the second case the server's words, which Lettuce's message leaves out.
+     */
+    private static String connectHint(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof io.lettuce.core.RedisCommandExecutionException) {
+                return "; it answered: " + t.getMessage();
+            }
+        }
+        return " (is it running, and is that its address?)";
     }
 
     public String operation() {

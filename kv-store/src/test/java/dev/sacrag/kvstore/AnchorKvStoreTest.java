@@ -645,6 +645,18 @@ class AnchorKvStoreTest {
         assertTrue(e.getMessage().endsWith(" (is it running, and is that its address?)"), e.getMessage());
     }
 
+    /** A Redis that answers and refuses the connection (here a user it does not know) is running, at that address. */
+    @Test
+    void aRedisThatRefusesTheConnectionIsNotAskedWhetherItRuns() {
+        RedisTarget refusing = RedisTarget.parse("redis://nobody:not-its-password@127.0.0.1:" + redis.port());
+        KvStoreUnavailableException e = assertThrows(KvStoreUnavailableException.class,
+                () -> AnchorKvStore.connect(KvStoreConfig.of(refusing)));
+        assertEquals("connect", e.operation());
+        assertFalse(e.getMessage().contains("is it running"), e.getMessage());
+        assertTrue(e.getMessage().contains("; it answered: WRONGPASS"), "the server's words: " + e.getMessage());
+        assertFalse(e.getMessage().contains("not-its-password"), e.getMessage());
+    }
+
     @Test
     void eachStoreStopsItsOwnTimeoutTimerOnClose() throws InterruptedException {
         long before = timerThreads();
