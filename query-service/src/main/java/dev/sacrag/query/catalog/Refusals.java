@@ -27,7 +27,7 @@ public final class Refusals {
             // BadDocumentException.Reason.TOO_LARGE (an enum's name is no constant a case may take): a model's
             // refusal is of its tokens; one naming no model, of the bytes or characters every model takes
             case "TOO_LARGE" -> "split it into smaller documents and publish those (" + (r.modelId().isPresent()
-                    ? "the compressor's --max-doc-tokens goes no higher than the model's positions, which its default already is)"
+                    ? "raising the compressor's --max-doc-tokens helps only while it is below the model's positions)"
                     : "it is over what the compressor takes for every model: its --max-doc-bytes or --max-doc-chars)");
             default -> "fix it and publish it again (with no version, or a higher one: the same version with"
                     + " other text is ignored)";

@@ -42,8 +42,8 @@ class RefusedDocumentTest {
             rig.refusals.add(tooLarge("ledger", 4, Optional.of(EngineRig.MODEL)));
             assertEquals("document 'ledger' v4 was refused by the compressor of model " + EngineRig.MODEL + ": TOO_LARGE"
                     + " (document ledger v4 has 4100 tokens, limit 2048 (--max-doc-tokens)); it is not compressed for model "
-                    + EngineRig.MODEL + ": split it into smaller documents and publish those (the compressor's --max-doc-tokens"
-                    + " goes no higher than the model's positions, which its default already is) ('sac docs refused' lists"
+                    + EngineRig.MODEL + ": split it into smaller documents and publish those (raising the compressor's --max-doc-tokens"
+                    + " helps only while it is below the model's positions) ('sac docs refused' lists"
                     + " the refusals)",
                     refused(rig, new AskQuery("ships?", "default", List.of("ledger"), 1, 2)).getMessage());
         }

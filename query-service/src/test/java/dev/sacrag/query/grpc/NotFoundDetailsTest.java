@@ -48,8 +48,8 @@ class NotFoundDetailsTest {
 
     private static final AskLimits LIMITS = new AskLimits("default", 2, 4, 200, 8, 16, Duration.ofSeconds(30));
     private static final String LEDGER = "The ledger of the northern harbour lists every ship.";
-    private static final String TOO_LARGE_REMEDY = "split it into smaller documents and publish those (the compressor's"
-            + " --max-doc-tokens goes no higher than the model's positions, which its default already is)";
+    private static final String TOO_LARGE_REMEDY = "split it into smaller documents and publish those (raising the compressor's"
+            + " --max-doc-tokens helps only while it is below the model's positions)";
 
     private final EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 2, 0), 1 << 20);
     private final List<Server> servers = new ArrayList<>();

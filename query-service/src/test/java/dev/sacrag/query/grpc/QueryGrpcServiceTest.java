@@ -131,8 +131,8 @@ class QueryGrpcServiceTest {
         assertEquals(List.of(RefusedDocument.newBuilder().setDocId("babbage-full").setVersion(3)
                 .setRefusedByModel(EngineRig.MODEL).setReason("TOO_LARGE")
                 .setMessage("document babbage-full v3 has 4100 tokens, limit 2048")
-                .setRemedy("split it into smaller documents and publish those (the compressor's --max-doc-tokens"
-                        + " goes no higher than the model's positions, which its default already is)").build()), result.getRefusedList());
+                .setRemedy("split it into smaller documents and publish those (raising the compressor's --max-doc-tokens"
+                        + " helps only while it is below the model's positions)").build()), result.getRefusedList());
 
         WarmResponse warmed = stub.warm(WarmRequest.newBuilder().addDocIds("babbage-full").build());
         assertEquals(List.of("babbage-full"), warmed.getMissesList());
