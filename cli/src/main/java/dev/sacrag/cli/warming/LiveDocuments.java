@@ -51,6 +51,8 @@ final class LiveDocuments {
     /** Each document's newest record, valid or not: true for a tombstone (deleted, not published again since). */
     private final Map<String, Boolean> newestIsTombstone = new HashMap<>();
     private Map<TopicPartition, Long> ends = Map.of();
+    /** Documents every valid record of which a dead letter refused ({@link #dropDeadLettered}). */
+    private final Set<String> refusedIds = new HashSet<>();
     private int invalid;
 
     /** @param limits the running compressors' document limits: a document over them is not live (it was dead-lettered) */
@@ -125,7 +127,7 @@ final class LiveDocuments {
     int dropDeadLettered(Set<Position> deadLettered) {
         int before = versions.size();
         versions.values().forEach(valid -> valid.removeIf(d -> deadLettered.contains(d.position())));
-        versions.values().removeIf(List::isEmpty);
+        versions.entrySet().removeIf(e -> e.getValue().isEmpty() && refusedIds.add(e.getKey()));
         invalid += before - versions.size();
         return before - versions.size();
     }
@@ -203,15 +205,16 @@ final class LiveDocuments {
     }
 
     /**
-     * The documents on the topic, not deleted, with no version left to compress: the compressor
-     * dead-lettered every one of their records for the model or for all (too many tokens, the model
-     * failed), or would (malformed, over the limits). Sorted. Not live for the warming commands,
-     * which have nothing to wait for of them, but named beside what they count: without them "12/12
-     * live documents" reads as every document published compressed, where a thirteenth never will be.
+     * The documents on the topic, not deleted, with no version left to compress because a dead
+     * letter refused every valid record of them, for the model or for all (too many tokens, the
+     * model failed). Sorted. Not live for the warming commands, which have nothing to wait for of
+     * them, but named beside what they count: without them "12/12 live documents" reads as every
+     * document published compressed, where a thirteenth never will be. Records that do not decode
+     * here (malformed, over the limits) are not among them: no model's compressor took them, and
+     * counted as the model's refusals a topic of bad records would read as a broken adapter.
      */
     List<String> refused() {
-        return newestIsTombstone.entrySet().stream().filter(e -> !e.getValue() && !versions.containsKey(e.getKey()))
-                .map(Map.Entry::getKey).sorted().toList();
+        return refusedIds.stream().filter(id -> !deleted(id, false)).sorted().toList();
     }
 
     /**
