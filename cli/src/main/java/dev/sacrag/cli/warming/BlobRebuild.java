@@ -334,16 +334,10 @@ public final class BlobRebuild {
     static Map<TopicPartition, OffsetAndMetadata> committedOffsets(Brokers brokers, String groupId)
             throws InterruptedException {
         try (Admin admin = BoundedClients.admin(brokers.bootstrapServers(), brokers.timeout())) {
-            return admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
-                    .get(brokers.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw brokers.noAnswer("when asked for the committed offsets of " + groupId, e);
+            return brokers.await(admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata(),
+                    "when asked for the committed offsets of " + groupId);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
-                throw brokers.noAnswer("when asked for the committed offsets of " + groupId, cause);
-            }
-            throw new IllegalStateException("reading the committed offsets of " + groupId + " failed: " + cause, e);
+            throw new IllegalStateException("reading the committed offsets of " + groupId + " failed: " + e.getCause(), e);
         }
     }
 

@@ -21,6 +21,26 @@ public record Brokers(String bootstrapServers, Duration timeout) {
         return new Brokers(bootstrapServers, runTimeout.compareTo(answer) < 0 ? runTimeout : answer);
     }
 
+    /**
+     * The broker's answer to {@code asked}, waited for {@link #timeout}: none in time, whether this
+     * wait or the client's own gave up, is {@link #noAnswer}.
+     *
+     * @throws java.util.concurrent.ExecutionException the broker answered with another failure: the caller's to read
+     */
+    <T> T await(org.apache.kafka.common.KafkaFuture<T> answer, String asked)
+            throws InterruptedException, java.util.concurrent.ExecutionException {
+        try {
+            return answer.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw noAnswer(asked, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw noAnswer(asked, e.getCause());
+            }
+            throw e;
+        }
+    }
+
     /** @param asked what was asked, e.g. "when asked to create topic sac.control" */
     IllegalStateException noAnswer(String asked, Throwable cause) {
         return BoundedClients.noBroker(bootstrapServers,

@@ -88,13 +88,8 @@ public final class ControlTopic {
         try (Admin admin = BoundedClients.admin(brokers.bootstrapServers(), brokers.timeout())) {
             NewTopic spec = new NewTopic(topic, Optional.of(1), Optional.empty())
                     .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-            admin.createTopics(List.of(spec)).all().get(brokers.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw brokers.noAnswer("when asked to create topic " + topic, e);
+            brokers.await(admin.createTopics(List.of(spec)).all(), "when asked to create topic " + topic);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
-                throw brokers.noAnswer("when asked to create topic " + topic, e.getCause());
-            }
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException("creating the control topic " + topic + " failed", e.getCause());
             }

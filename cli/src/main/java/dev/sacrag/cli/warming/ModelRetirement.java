@@ -79,16 +79,12 @@ public final class ModelRetirement {
             for (Map.Entry<String, KafkaFuture<ConsumerGroupDescription>> g
                     : admin.describeConsumerGroups(groupIds).describedGroups().entrySet()) {
                 try {
-                    int members = g.getValue().get(brokers.timeout().toMillis(), TimeUnit.MILLISECONDS).members().size();
+                    int members = brokers.await(g.getValue(), "when asked for the members of consumer group " + g.getKey())
+                            .members().size();
                     if (members > 0) {
                         running.put(g.getKey(), members);
                     }
-                } catch (TimeoutException e) {
-                    throw brokers.noAnswer("when asked for the members of consumer group " + g.getKey(), e);
                 } catch (ExecutionException e) {
-                    if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
-                        throw brokers.noAnswer("when asked for the members of consumer group " + g.getKey(), e.getCause());
-                    }
                     if (!(e.getCause() instanceof GroupIdNotFoundException)) {   // no such group: nothing runs under it
                         throw new IllegalStateException("describing consumer group " + g.getKey() + " failed", e.getCause());
                     }
