@@ -49,7 +49,7 @@ final class DeleteCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<String> keys = keys();
-        Durations.requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
+        Durations.requireTimeout(spec, timeout);
         Durations.requireAtMost(spec, "--timeout", timeout, Duration.ofHours(24));
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

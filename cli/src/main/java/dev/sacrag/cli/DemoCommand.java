@@ -80,7 +80,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         UsageChecks.requireAtLeastOne(spec, "--max-new-tokens", maxNewTokens);
         UsageChecks.requireAtLeastOne(spec, "--partitions (SAC_PARTITIONS)", partitions);
-        Durations.requireAtLeast(spec, "--timeout", timeout, java.time.Duration.ofSeconds(1));
+        Durations.requireTimeout(spec, timeout);
         DemoRun.Settings settings = new DemoRun.Settings(model, documents, questions, retrieve, maxNewTokens, timeout);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

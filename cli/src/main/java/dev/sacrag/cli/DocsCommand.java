@@ -29,14 +29,6 @@ final class DocsCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /**
-     * As ingest's and delete's: a --timeout under a second is a usage error, where 0s bounded the
-     * broker's first answer too and the command said no broker answered at an address where one runs.
-     */
-    static void requireTimeout(CommandLine.Model.CommandSpec spec, Duration timeout) {
-        Durations.requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
-    }
-
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "List every compressed document version per model, as the catalog topic holds them.")
     static final class ListDocs implements Callable<Integer> {
@@ -67,7 +59,7 @@ final class DocsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            requireTimeout(spec, timeout);
+            Durations.requireTimeout(spec, timeout);
             Catalog catalog = dev.sacrag.cli.warming.CatalogRead.of(kafka.bootstrapServers, topic, timeout);
             List<CatalogEntry> entries = listed(catalog);
             java.io.PrintWriter out = spec.commandLine().getOut();
@@ -182,7 +174,7 @@ final class DocsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            requireTimeout(spec, timeout);
+            Durations.requireTimeout(spec, timeout);
             Optional<List<dev.sacrag.cli.warming.DeadLetterList.Refusal>> read = dev.sacrag.cli.warming.DeadLetterList
                     .read(kafka.bootstrapServers, topic, documentsTopic, timeout);
             if (read.isEmpty()) {
@@ -307,7 +299,7 @@ final class DocsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            requireTimeout(spec, timeout);
+            Durations.requireTimeout(spec, timeout);
             if (grace.toMillis() < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--grace must be at least 1ms, got " + Durations.shown(grace));
             }

@@ -19,6 +19,14 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
         return dev.sacrag.compressor.CompressorConfig.shown(d);   // one format for the compressor's messages and the CLI's
     }
 
+    /**
+     * A command's --timeout, which bounds a broker's first answer too: under a second, a broker that
+     * runs reads as absent ("no broker at ... answered within 0s"), so it is a usage error.
+     */
+    static void requireTimeout(CommandLine.Model.CommandSpec spec, Duration timeout) {
+        requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
+    }
+
     /** A usage error unless {@code value} of {@code option} is at least {@code min}. */
     static void requireAtLeast(CommandLine.Model.CommandSpec spec, String option, Duration value, Duration min) {
         if (value.compareTo(min) < 0) {

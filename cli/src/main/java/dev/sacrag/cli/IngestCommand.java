@@ -290,7 +290,7 @@ final class IngestCommand implements Callable<Integer> {
     }
 
     private DocumentPublisher.Options publishingOptions() {
-        Durations.requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
+        Durations.requireTimeout(spec, timeout);
         Durations.requireAtMost(spec, "--timeout", timeout, Duration.ofHours(24));
         try {
             return DocumentPublisher.Options.defaults().withTopic(target.topic)

@@ -185,7 +185,7 @@ final class ModelCommand implements Runnable {
         public Integer call() throws Exception {
             java.io.PrintWriter out = spec.commandLine().getOut();
             requireModelId(spec, modelId);
-            Durations.requireAtLeast(spec, "--timeout", timeout, java.time.Duration.ofSeconds(1));
+            Durations.requireTimeout(spec, timeout);
             dev.sacrag.kvstore.RedisTarget target = redis.target();
             // the broker before Redis, about the topic an activation writes: with neither there, it is the
             // broker that must be named (Redis only counts the blobs of the readiness, which --force skips)
@@ -302,7 +302,7 @@ final class ModelCommand implements Runnable {
             java.io.PrintWriter out = spec.commandLine().getOut();
             java.io.PrintWriter err = spec.commandLine().getErr();
             requireModelId(spec, modelId);
-            Durations.requireAtLeast(spec, "--timeout", timeout, java.time.Duration.ofSeconds(1));
+            Durations.requireTimeout(spec, timeout);
             dev.sacrag.kvstore.RedisTarget target = redis.target();
             Brokers brokers = new Brokers(topics.bootstrapServers(), timeout);
             java.util.Optional<ModelActivation> active = ControlTopic.active(brokers, topics.control);

@@ -190,7 +190,7 @@ final class PipelineBench implements Callable<Integer> {
             UsageChecks.requireAtLeastOne(spec, "--inference-threads", inferenceThreads);
         }
         UsageChecks.requireAtLeastOne(spec, "--partitions", partitions);
-        Durations.requireAtLeast(spec, "--timeout", timeout, java.time.Duration.ofSeconds(1));
+        Durations.requireTimeout(spec, timeout);
         if (clients.isEmpty() || clients.stream().anyMatch(c -> c < 1)) {
             throw new ParameterException(spec.commandLine(), "--clients must list numbers >= 1, got " + clients);
         }

@@ -152,7 +152,7 @@ final class WarmCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // a broker's first answer is waited for --timeout too: under a second, one that runs reads as absent
-        Durations.requireAtLeast(spec, "--timeout", timeout, Duration.ofSeconds(1));
+        Durations.requireTimeout(spec, timeout);
         if (verify && (mode == null || !mode.rebuild)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--verify goes with --rebuild");
         }
