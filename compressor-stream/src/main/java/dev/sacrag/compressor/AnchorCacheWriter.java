@@ -49,8 +49,8 @@ final class AnchorCacheWriter {
      */
     private final java.util.Map<String, EngineOoms> engineOoms = recent(1_000);
 
-    /** A map shared by the stream threads that keeps its {@code max} most recently used entries. */
-    private static <V> java.util.Map<String, V> recent(int max) {
+    /** A map shared by the stream threads that keeps its {@code max} most recently used entries (RecordFailures too). */
+    static <V> java.util.Map<String, V> recent(int max) {
         return java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(java.util.Map.Entry<String, V> eldest) {
@@ -66,13 +66,13 @@ final class AnchorCacheWriter {
      *
      * @param compressionsBefore documents compressed by the process before the first of them
      */
-    record EngineOoms(int tries, java.time.Instant first, long compressionsBefore) {
+    record EngineOoms(int tries, java.time.Instant first, long compressionsBefore) implements FailureRun {
     }
 
     /** Tries before a document the model runs out of memory on may be set aside. */
     static final int ENGINE_OOM_TRIES = 3;
     /** Out of memory for this long, the document is set aside even with no proof that others compress. */
-    static final java.time.Duration ENGINE_OOM_PATIENCE = java.time.Duration.ofMinutes(30);
+    static final java.time.Duration ENGINE_OOM_PATIENCE = FailureRun.PATIENCE;
 
     /**
      * Counts an engine out-of-memory failure on the document version {@code where}; returns its
@@ -95,8 +95,7 @@ final class AnchorCacheWriter {
     }
 
     static boolean setAside(EngineOoms h, java.time.Instant now, long compressionsNow) {
-        return h.tries() >= ENGINE_OOM_TRIES && (compressionsNow > h.compressionsBefore()
-                || !now.isBefore(h.first().plus(ENGINE_OOM_PATIENCE)));
+        return h.due(ENGINE_OOM_TRIES, now, compressionsNow);
     }
 
     /** The document version {@code where} was compressed: its failures are history. */

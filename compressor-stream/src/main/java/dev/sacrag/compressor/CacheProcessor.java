@@ -85,7 +85,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
             where.ifPresent(w -> failures.failed(w, e).ifPresent(f ->
                     log.warn("processing the record at {} failed its stream thread ({} failure(s) in a row; set aside as {}"
                             + " after {}, once another document has been compressed and written since the first, or after"
-                            + " {}): {}", w, f.times(), DeadLetters.PROCESSING_FAILED, failures.limit(), RecordFailures.PATIENCE,
+                            + " {}): {}", w, f.tries(), DeadLetters.PROCESSING_FAILED, failures.limit(), RecordFailures.PATIENCE,
                             e.toString())));
             throw e;
         }
@@ -124,7 +124,7 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
             doc = null;
         }
         String message = "processing " + (doc == null ? "the record" : "document " + doc.getDocId() + " v" + doc.getVersion())
-                + " at " + where + " failed its stream thread " + failed.times() + " times in a row, the last with "
+                + " at " + where + " failed its stream thread " + failed.tries() + " times in a row, the last with "
                 + failed.last() + ": set aside unprocessed so that its partition goes on (the compressor's log has each"
                 + " failure's stack trace); publish it again (or ask for it again, for a recompress request) once that is fixed";
         if (doc == null) {

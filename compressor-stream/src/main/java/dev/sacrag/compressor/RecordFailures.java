@@ -3,8 +3,6 @@ package dev.sacrag.compressor;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -63,7 +61,7 @@ final class RecordFailures {
      * A record failing for this long is set aside even with no other document compressed since
      * its first failure: a partition never stalls for good.
      */
-    static final java.time.Duration PATIENCE = AnchorCacheWriter.ENGINE_OOM_PATIENCE;
+    static final java.time.Duration PATIENCE = FailureRun.PATIENCE;
 
     /**
      * One record's failures in a row so far, and the last of them (the dead letter names its class).
@@ -71,19 +69,14 @@ final class RecordFailures {
      * @param first when the first of them was
      * @param compressionsBefore records gone through with their document compressed before the first of them
      */
-    record Failed(int times, Throwable last, java.time.Instant first, long compressionsBefore) {
+    record Failed(int tries, Throwable last, java.time.Instant first, long compressionsBefore) implements FailureRun {
     }
 
     private final int limit;
     private final java.time.Clock clock;
     /** Records gone through with their document compressed, by this process ({@link #compressed}). */
     private final java.util.concurrent.atomic.AtomicLong compressions = new java.util.concurrent.atomic.AtomicLong();
-    private final Map<String, Failed> failed = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Failed> eldest) {
-            return size() > REMEMBERED;
-        }
-    });
+    private final Map<String, Failed> failed = AnchorCacheWriter.recent(REMEMBERED);
 
     /** @param limit failures in a row after which a record is set aside ({@code --max-record-failures}) */
     RecordFailures(int limit, java.time.Clock clock) {
@@ -115,7 +108,7 @@ final class RecordFailures {
             return Optional.empty();
         }
         return Optional.of(failed.merge(where, new Failed(1, e, clock.instant(), compressions.get()),
-                (was, one) -> new Failed(was.times() + 1, e, was.first(), was.compressionsBefore())));
+                (was, one) -> new Failed(was.tries() + 1, e, was.first(), was.compressionsBefore())));
     }
 
     /**
@@ -132,7 +125,7 @@ final class RecordFailures {
      * since the first (the fault is the record's) or {@link #PATIENCE} passed since it.
      */
     static boolean setAside(Failed f, int limit, java.time.Instant now, long compressionsNow) {
-        return f.times() >= limit && (compressionsNow > f.compressionsBefore() || !now.isBefore(f.first().plus(PATIENCE)));
+        return f.due(limit, now, compressionsNow);
     }
 
     /**

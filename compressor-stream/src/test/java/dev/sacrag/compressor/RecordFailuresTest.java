@@ -24,14 +24,14 @@ class RecordFailuresTest {
     @Test
     void aRecordIsSetAsideOnceItHasFailedTheLimitInARowAndStaysSo() {
         RecordFailures failures = failures(2);
-        assertEquals(1, failures.failed(POISON, new IllegalStateException("first")).orElseThrow().times());
+        assertEquals(1, failures.failed(POISON, new IllegalStateException("first")).orElseThrow().tries());
         assertEquals(Optional.empty(), failures.toSetAside(POISON), "one failure: tried again");
         OutOfMemoryError last = new OutOfMemoryError("Java heap space");
         failures.failed(POISON, last);
         failures.compressed();   // another record went through since its first failure: the fault is this one's
 
         RecordFailures.Failed f = failures.toSetAside(POISON).orElseThrow();
-        assertEquals(2, f.times());
+        assertEquals(2, f.tries());
         assertSame(last, f.last(), "the dead letter names what threw last");
         assertTrue(failures.toSetAside(POISON).isPresent(), "still, for a replay after the set-aside's transaction aborted");
         assertEquals(Optional.empty(), failures.toSetAside("sac.documents-0@43"), "records are counted apart");
@@ -65,7 +65,7 @@ class RecordFailuresTest {
         assertEquals(Optional.empty(), failures.toSetAside(POISON), "still one failure of its own");
         failures.failed(POISON, new StackOverflowError());
         failures.compressed();
-        assertEquals(2, failures.toSetAside(POISON).orElseThrow().times(), "the run went on through them");
+        assertEquals(2, failures.toSetAside(POISON).orElseThrow().tries(), "the run went on through them");
         assertTrue(RecordFailures.counts(new OutOfMemoryError("Java heap space")));
         assertTrue(RecordFailures.counts(new NullPointerException()));
     }
