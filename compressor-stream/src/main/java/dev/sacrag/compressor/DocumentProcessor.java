@@ -155,10 +155,10 @@ final class DocumentProcessor extends CacheProcessor {
      */
     private void update(DocumentEvent doc, Record<byte[], byte[]> record) {
         Optional<AnchorCacheRecord> previous = lastCompressed(doc.getDocId());
+        String hash = ContentHash.of(doc.getText());
         Optional<Refused> refused = lastRefused(doc.getDocId());
         if (refused.isPresent() && previous.map(p -> p.getDocVersion() < refused.get().version()).orElse(true)) {
-            Succession s = Succession.of(doc.getVersion(), ContentHash.of(doc.getText()), refused.get().version(),
-                    refused.get().contentHash());
+            Succession s = Succession.of(doc.getVersion(), hash, refused.get().version(), refused.get().contentHash());
             if (s == Succession.OLDER || s == Succession.CONFLICTING) {
                 metrics.skipped(s == Succession.OLDER ? "older" : "not-newer");
                 log.info("skipping document {} v{}: {} than the refused v{} (publish a higher version)", doc.getDocId(),
@@ -167,7 +167,6 @@ final class DocumentProcessor extends CacheProcessor {
             }
         }
         RetryPolicy.Budget redis = writer.redisBudget();
-        String hash = ContentHash.of(doc.getText());
         if (previous.isPresent()) {
             AnchorCacheRecord prev = previous.get();
             Succession succession = Succession.of(doc.getVersion(), hash, prev.getDocVersion(), prev.getContentHash());
