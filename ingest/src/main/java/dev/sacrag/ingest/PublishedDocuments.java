@@ -133,7 +133,8 @@ public final class PublishedDocuments {
         if (k == null || (draft.version().isPresent() && draft.version().getAsLong() != k.version())) {
             return false;
         }
-        long[] content = contentDigest(draft.tenant(), draft.title(), draft.text(), draft.source(), draft.metadata());
+        long[] content = contentDigest(draft.tenant(), draft.title(), ContentHash.of(draft.text()), draft.source(),
+                draft.metadata());
         if (content[0] != k.contentHigh() || content[1] != k.contentLow()) {
             return false;
         }
@@ -212,8 +213,7 @@ public final class PublishedDocuments {
         if (before != null && !Succession.of(event.getVersion(), text, before.version(), before.textHash()).replaces()) {
             return;   // older, or a conflicting restatement: the first text of a version stands
         }
-        long[] content = contentDigest(event.getTenant(), event.getTitle(), event.getText(), event.getSource(),
-                event.getMetadata());
+        long[] content = contentDigest(event.getTenant(), event.getTitle(), text, event.getSource(), event.getMetadata());
         known.put(docId, new Known(event.getVersion(), event.getTenant(), text, content[0], content[1]));
     }
 
@@ -445,14 +445,18 @@ public final class PublishedDocuments {
         }
     }
 
-    /** Every field ingest sends but the version and publish time, each length-prefixed (null apart from empty). */
-    static long[] contentDigest(String tenant, CharSequence title, CharSequence text, CharSequence source,
+    /**
+     * Every field ingest sends but the version and publish time, each length-prefixed (null apart
+     * from empty); the text as its {@link ContentHash}, which the caller has already (the text is
+     * the long field: hashed once, not twice).
+     */
+    static long[] contentDigest(String tenant, CharSequence title, String textHash, CharSequence source,
                                 Map<? extends CharSequence, ? extends CharSequence> metadata) {
         MessageDigest sha = sha256();
         try (DataOutputStream out = new DataOutputStream(new DigestOutputStream(OutputStream.nullOutputStream(), sha))) {
             field(out, tenant);
             field(out, title);
-            field(out, text);
+            field(out, textHash);
             field(out, source);
             Map<String, String> sorted = new TreeMap<>();
             if (metadata != null) {
