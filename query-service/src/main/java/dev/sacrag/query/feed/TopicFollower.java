@@ -74,9 +74,9 @@ public final class TopicFollower implements AutoCloseable {
     private final Handler handler;
     private final Runnable onCaughtUp;
     private final CountDownLatch caughtUp = new CountDownLatch(1);
-    private final CountDownLatch closing = new CountDownLatch(1);   // wakes a wait between tries (30 s for a denied topic)
+    /** Counted down by {@link #close()}: ends a wait between tries (30 s for a denied topic), and says the follower is closed. */
+    private final CountDownLatch closing = new CountDownLatch(1);
     private final Thread thread;
-    private volatile boolean closed;
     private volatile Consumer<byte[], byte[]> consumer;
     private volatile Runnable onStopped = () -> { };
     private Supplier<Consumer<byte[], byte[]>> consumers;
@@ -216,14 +216,14 @@ public final class TopicFollower implements AutoCloseable {
         try (Consumer<byte[], byte[]> c = consumers.get();
              Unbind meters = bindMetrics(c)) {
             consumer = c;
-            if (closed) {
+            if (closed()) {
                 return;
             }
             Denial denial = new Denial(topic, deniedWayOut, giveUpAfter, quietRetry, this::countAsRead);
             Map<TopicPartition, Long> ends = assignFromBeginning(c, denial);
             long nextRecheck = System.nanoTime() + partitionRecheck.toNanos();
             long failingSince = 0;   // nanoTime of the first of a run of non-retriable failures; 0: none
-            while (!closed) {
+            while (!closed()) {
                 try {
                     if (System.nanoTime() - nextRecheck >= 0) {
                         nextRecheck = System.nanoTime() + partitionRecheck.toNanos();
@@ -274,7 +274,7 @@ public final class TopicFollower implements AutoCloseable {
     }
 
     private void stopped() {
-        if (!closed) {
+        if (!closed()) {
             onStopped.run();
         }
     }
@@ -476,9 +476,12 @@ public final class TopicFollower implements AutoCloseable {
         }
     }
 
+    private boolean closed() {
+        return closing.getCount() == 0;
+    }
+
     @Override
     public void close() {
-        closed = true;
         closing.countDown();
         Consumer<byte[], byte[]> c = consumer;
         if (c != null) {
