@@ -29,6 +29,11 @@ final class DocsCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** Ids as the usage errors and notes list them: sorted as given, "none" for none. */
+    static String named(java.util.Collection<String> ids) {
+        return ids.isEmpty() ? "none" : String.join(", ", ids);
+    }
+
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "List every compressed document version per model, as the catalog topic holds them.")
     static final class ListDocs implements Callable<Integer> {
@@ -90,8 +95,7 @@ final class DocsCommand implements Runnable {
             java.util.Set<String> known = catalog.snapshot().stream().map(CatalogEntry::tenant)
                     .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
             return Optional.of("docs list: note: no catalog entry in " + topic + " names tenant '" + tenant + "' (mistyped,"
-                    + " or none of its documents compressed yet); the tenants it names: "
-                    + (known.isEmpty() ? "none" : String.join(", ", known)));
+                    + " or none of its documents compressed yet); the tenants it names: " + named(known));
         }
 
         /**
@@ -102,11 +106,9 @@ final class DocsCommand implements Runnable {
         List<CatalogEntry> listed(Catalog catalog) {
             List<CatalogEntry> ofModel = catalog.entries(Optional.ofNullable(model));
             if (model != null && ofModel.isEmpty()) {
-                java.util.Set<String> known = catalog.snapshot().stream().map(CatalogEntry::modelId)
-                        .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
                 throw new CommandLine.ParameterException(spec.commandLine(), "--model " + model + ": no catalog entry in "
                         + topic + " names this model id (mistyped?); the model ids it names: "
-                        + (known.isEmpty() ? "none" : String.join(", ", known)));
+                        + named(dev.sacrag.cli.warming.CatalogRead.modelIds(catalog)));
             }
             return ofModel.stream()
                     .filter(e -> tenant == null || tenant.equals(e.tenant()))
@@ -246,7 +248,7 @@ final class DocsCommand implements Runnable {
             compressed.ifPresent(known::addAll);
             return "--model " + model + ": no dead letter in " + deadLetterTopic + " and no catalog entry in " + catalogTopic
                     + " names this model id (mistyped?); the model ids they name: "
-                    + (known.isEmpty() ? "none" : String.join(", ", known))
+                    + named(known)
                     + (compressed.isPresent() ? "" : " (the catalog topic " + catalogTopic + " does not exist: name the"
                             + " one in use with --catalog-topic)");
         }

@@ -39,10 +39,14 @@ public final class CatalogRead {
     public static Optional<Set<String>> modelIds(String bootstrapServers, String topic, Duration timeout)
             throws TimeoutException {
         try {
-            return Optional.of(of(bootstrapServers, topic, timeout).snapshot().stream().map(CatalogEntry::modelId)
-                    .collect(Collectors.toCollection(TreeSet::new)));
+            return Optional.of(modelIds(of(bootstrapServers, topic, timeout)));
         } catch (TopicScan.NoSuchTopic noTopic) {
             return Optional.empty();
         }
+    }
+
+    /** The model ids {@code catalog} holds entries of, sorted. */
+    public static Set<String> modelIds(Catalog catalog) {
+        return catalog.snapshot().stream().map(CatalogEntry::modelId).collect(Collectors.toCollection(TreeSet::new));
     }
 }
