@@ -16,7 +16,7 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
 
     /** A duration as the options take it ("90s", "1h30m", "500ms", "0s"), not Java's "PT1H30M". */
     static String shown(Duration d) {
-        return dev.sacrag.compressor.CompressorConfig.shown(d);   // one format for the compressor's messages and the CLI's
+        return dev.sacrag.metrics.Durations.shown(d);   // one format for the services' messages and the CLI's
     }
 
     /**

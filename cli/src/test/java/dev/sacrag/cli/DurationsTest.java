@@ -36,15 +36,4 @@ class DurationsTest {
         String iso = assertThrows(CommandLine.TypeConversionException.class, () -> d.convert("Pxx")).getMessage();
         assertTrue(iso.contains("'Pxx' is not a duration") && !iso.contains("DateTimeParseException"), iso);
     }
-
-    @Test
-    void showsDurationsAsTheOptionsTakeThem() {
-        assertEquals("24h", Durations.shown(Duration.ofHours(24)));
-        assertEquals("1h30m", Durations.shown(Duration.ofMinutes(90)));
-        assertEquals("0s", Durations.shown(Duration.ZERO));
-        assertEquals("1500ms", Durations.shown(Duration.ofMillis(1500)));
-        assertEquals("-2m", Durations.shown(Duration.ofMinutes(-2)));
-        assertEquals("2562047788015215h30m7s", Durations.shown(Duration.ofSeconds(Long.MAX_VALUE)),
-                "no overflow: toMillis() of the largest durations does");
-    }
 }

@@ -3,6 +3,7 @@ package dev.sacrag.compressor;
 import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.kv.AnchorKvCodec;
 import dev.sacrag.kvstore.RedisKeys;
+import dev.sacrag.metrics.Durations;
 import dev.sacrag.schemas.ContentHash;
 import dev.sacrag.schemas.avro.AnchorCacheRecord;
 import dev.sacrag.schemas.avro.DocumentEvent;
@@ -141,7 +142,7 @@ final class AnchorCacheWriter {
                 warned[0] = true;
                 log.warn("Redis {}, retrying within the budget of {} (further attempts logged at DEBUG): {}",
                         full ? "is out of memory (maxmemory reached: it refused the write)" : "unavailable",
-                        settings.redisRetry().budget(), e.getMessage());
+                        Durations.shown(settings.redisRetry().budget()), e.getMessage());
             }
         }, c.closing());
     }
@@ -206,7 +207,7 @@ final class AnchorCacheWriter {
             c.metrics().failure("slow-compression");
             log.warn("compressing document {} v{} ({} tokens) took {} ms, over --max-compress-time {}: the transaction"
                             + " and poll timeouts are sized from it, raise it or lower --max-doc-tokens",
-                    doc.getDocId(), doc.getVersion(), tokens.ids().length, took.toMillis(), settings.maxCompressTime());
+                    doc.getDocId(), doc.getVersion(), tokens.ids().length, took.toMillis(), Durations.shown(settings.maxCompressTime()));
         }
         return new Compressed(kv, blob, took);
     }

@@ -1,5 +1,6 @@
 package dev.sacrag.compressor;
 
+import dev.sacrag.metrics.Durations;
 import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.CatalogKey;
 import dev.sacrag.schemas.DocumentCodec;
@@ -85,7 +86,8 @@ abstract class CacheProcessor implements Processor<byte[], byte[], Object, Objec
             where.ifPresent(w -> failures.failed(w, e).ifPresent(f ->
                     log.warn("processing the record at {} failed its stream thread ({} failure(s) in a row; set aside as {}"
                             + " after {}, once another document has been compressed and written since the first, or after"
-                            + " {}): {}", w, f.tries(), DeadLetters.PROCESSING_FAILED, failures.limit(), RecordFailures.PATIENCE,
+                            + " {}): {}", w, f.tries(), DeadLetters.PROCESSING_FAILED, failures.limit(),
+                            Durations.shown(RecordFailures.PATIENCE),
                             e.toString())));
             throw e;
         }

@@ -4,6 +4,7 @@ import dev.sacrag.core.sac.SacEngine;
 import dev.sacrag.core.sac.SacSpec;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.kvstore.KvStoreConfig;
+import dev.sacrag.metrics.Durations;
 import dev.sacrag.metrics.MetricsServer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -179,7 +180,7 @@ public final class CompressorApp implements AutoCloseable {
         log.info("compressor {} started: model {} (ratio {}{}), documents {} -> catalog {}, Redis {}, transaction timeout {}",
                 config.applicationId(), compressor.modelId(), compressor.ratio(),
                 spec.keepsCapitalisedWords() ? ", capitalised words' tokens kept as anchors too" : "", config.topics().documents(),
-                config.topics().catalog(), config.redis(), timeouts.transactionTimeout());
+                config.topics().catalog(), config.redis(), Durations.shown(timeouts.transactionTimeout()));
         return app;
     }
 

@@ -2,6 +2,7 @@ package dev.sacrag.compressor;
 
 import dev.sacrag.core.kv.KvDtype;
 import dev.sacrag.kvstore.RedisTarget;
+import dev.sacrag.metrics.Durations;
 import dev.sacrag.schemas.DocumentLimits;
 
 import java.nio.file.Path;
@@ -120,7 +121,7 @@ public record CompressorConfig(
         require(ratio.isEmpty() || ratio.getAsInt() >= 1, Flags.RATIO, "must be >= 1, got " + (ratio.isPresent() ? ratio.getAsInt() : "none"));
         require(blobDtype != null, Flags.BLOB_DTYPE, "is required");
         Objects.requireNonNull(blobTtl, "blobTtl");
-        require(blobTtl.isEmpty() || blobTtl.get().toMillis() >= 1, Flags.BLOB_TTL, "must be at least 1 ms, got " + blobTtl.map(CompressorConfig::shown).orElse("none"));
+        require(blobTtl.isEmpty() || blobTtl.get().toMillis() >= 1, Flags.BLOB_TTL, "must be at least 1 ms, got " + blobTtl.map(Durations::shown).orElse("none"));
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(maxDocumentTokens, "maxDocumentTokens");
@@ -134,7 +135,7 @@ public record CompressorConfig(
         requirePositive(redisRetryBudget, Flags.REDIS_RETRY_BUDGET);
         require(sessionTimeout != null && sessionTimeout.toMillis() >= 1_000 && sessionTimeout.compareTo(Duration.ofMinutes(30)) <= 0,
                 Flags.SESSION_TIMEOUT, "must be between 1s and 30m (the brokers' group.min/max.session.timeout.ms, 6s and"
-                        + " 30m by default, bound it too), got " + (sessionTimeout == null ? "none" : shown(sessionTimeout)));
+                        + " 30m by default, bound it too), got " + (sessionTimeout == null ? "none" : Durations.shown(sessionTimeout)));
         require(maxRecordFailures >= 1, Flags.MAX_RECORD_FAILURES, "must be >= 1, got " + maxRecordFailures);
         require(metricsPort != null, Flags.METRICS_PORT, "must be given ('off' for none)");
         metricsPort.ifPresent(port -> require(port >= 0 && port <= 65535, Flags.METRICS_PORT,
@@ -188,32 +189,7 @@ public record CompressorConfig(
 
     private static void requirePositive(Duration d, String flag) {
         require(d != null && !d.isNegative() && !d.isZero(), flag, "must be a positive duration, got "
-                + (d == null ? "none" : shown(d)));
-    }
-
-    /** A duration as the flags take it ("90s", "1500ms", "1h30m"), not Java's "PT1H30M"; the CLI's messages use it too. */
-    public static String shown(Duration d) {
-        if (d.isNegative()) {
-            return "-" + shown(d.negated());
-        }
-        long s = d.getSeconds();
-        int nanos = d.getNano();
-        if (nanos % 1_000_000 == 0 && nanos != 0 && s < Long.MAX_VALUE / 1000) {
-            return (s * 1000 + nanos / 1_000_000) + "ms";
-        }
-        StringBuilder sb = new StringBuilder();
-        if (s >= 3600) {
-            sb.append(s / 3600).append('h');
-            s %= 3600;
-        }
-        if (s >= 60) {
-            sb.append(s / 60).append('m');
-            s %= 60;
-        }
-        if (s > 0 || sb.length() == 0) {
-            sb.append(s).append('s');
-        }
-        return sb.toString();
+                + (d == null ? "none" : Durations.shown(d)));
     }
 
     /** Defaults as in the CLI; {@link #build()} validates. */

@@ -250,7 +250,7 @@ final class TopicPreflight {
         long max = Long.parseLong(value(broker, "group.max.session.timeout.ms", "1800000"));
         long ms = session.toMillis();
         if (ms < min || ms > max) {
-            throw new IllegalStateException(CompressorConfig.Flags.SESSION_TIMEOUT + " " + CompressorConfig.shown(session) + " is outside the brokers'"
+            throw new IllegalStateException(CompressorConfig.Flags.SESSION_TIMEOUT + " " + dev.sacrag.metrics.Durations.shown(session) + " is outside the brokers'"
                     + " group.min.session.timeout.ms=" + min + " and group.max.session.timeout.ms=" + max + ": the group"
                     + " would refuse every join; choose a value between them");
         }

@@ -44,6 +44,6 @@ public record Brokers(String bootstrapServers, Duration timeout) {
     /** @param asked what was asked, e.g. "when asked to create topic sac.control" */
     IllegalStateException noAnswer(String asked, Throwable cause) {
         return BoundedClients.noBroker(bootstrapServers,
-                asked + " within " + dev.sacrag.compressor.CompressorConfig.shown(timeout), cause);
+                asked + " within " + dev.sacrag.metrics.Durations.shown(timeout), cause);
     }
 }

@@ -68,7 +68,7 @@ final class TopicScan implements AutoCloseable {
                 infos = consumer.partitionsFor(topic, metadataTimeout);
             } catch (org.apache.kafka.common.errors.TimeoutException e) {
                 throw BoundedClients.noBroker(where, "about topic " + topic + " within "
-                        + dev.sacrag.compressor.CompressorConfig.shown(metadataTimeout), e);
+                        + dev.sacrag.metrics.Durations.shown(metadataTimeout), e);
             }
             if (infos == null || infos.isEmpty()) {
                 throw new NoSuchTopic("topic " + topic + " does not exist on " + where);

@@ -1,5 +1,6 @@
 package dev.sacrag.query.feed;
 
+import dev.sacrag.metrics.Durations;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.slf4j.Logger;
@@ -7,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * What a {@link TopicFollower} does while the broker refuses this service's principal its topic:
@@ -48,9 +50,11 @@ final class Denial {
     private final Duration giveUpAfter;
     private final Duration quietRetry;
     private final Runnable countAsRead;
+    private LongSupplier nanoTime = System::nanoTime;
     private boolean refused;
     private long since;   // nanoTime of the first refusal of the current run
-    private long clearSince;   // nanoTime of the first poll without a refusal since the last refusal; 0: none yet
+    private boolean clear;   // a poll has gone without a refusal since the last refusal
+    private long clearSince;   // nanoTime of the first such poll
     private Duration liftedAfter = LIFTED_AFTER;
 
     /**
@@ -85,8 +89,8 @@ final class Denial {
      * @throws GaveUp when a needed topic has been refused for the give-up time
      */
     Duration refused(KafkaException e) {
-        long now = System.nanoTime();
-        clearSince = 0;
+        long now = nanoTime.getAsLong();
+        clear = false;
         boolean first = !refused;
         if (first) {
             refused = true;
@@ -96,23 +100,24 @@ final class Denial {
             if (first) {
                 log.warn("this service's principal may not read topic {} ({}): it needs Describe and Read on the topic."
                         + " Going on without it: it counts as read and is tried again every {}; {}", topic,
-                        e.getMessage(), quietRetry, wayOut.get());
+                        e.getMessage(), Durations.shown(quietRetry), wayOut.get());
                 countAsRead.run();
             } else {
-                log.debug("topic {} is still refused; trying again in {}: {}", topic, quietRetry, e.toString());
+                log.debug("topic {} is still refused; trying again in {}: {}", topic, Durations.shown(quietRetry), e.toString());
             }
             return quietRetry;
         }
         if (now - since >= giveUpAfter.toNanos()) {
-            throw new GaveUp("refused to this service's principal for " + giveUpAfter + " (" + e.getMessage()
+            throw new GaveUp("refused to this service's principal for " + Durations.shown(giveUpAfter) + " (" + e.getMessage()
                     + "): it needs Describe and Read on the topic", e);
         }
         if (first) {
             log.warn("this service's principal may not read topic {} ({}): it needs Describe and Read on the topic;"
                     + " trying again every {}, and the follower stops if it is still refused after {}", topic,
-                    e.getMessage(), TopicFollower.RETRY, giveUpAfter);
+                    e.getMessage(), Durations.shown(TopicFollower.RETRY), Durations.shown(giveUpAfter));
         } else {
-            log.debug("topic {} is still refused; trying again in {}: {}", topic, TopicFollower.RETRY, e.toString());
+            log.debug("topic {} is still refused; trying again in {}: {}", topic, Durations.shown(TopicFollower.RETRY),
+                    e.toString());
         }
         return TopicFollower.RETRY;
     }
@@ -120,6 +125,12 @@ final class Denial {
     /** How long polls must go clear before a refusal counts as over (tests shorten it). */
     Denial liftedAfter(Duration after) {
         this.liftedAfter = after;
+        return this;
+    }
+
+    /** The clock the give-up and lift times are read from, in nanoseconds ({@link System#nanoTime()}; tests move their own). */
+    Denial clock(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
         return this;
     }
 
@@ -131,11 +142,14 @@ final class Denial {
         if (!refused) {
             return;
         }
-        long now = System.nanoTime();
-        clearSince = clearSince == 0 ? now : clearSince;
+        long now = nanoTime.getAsLong();
+        if (!clear) {
+            clear = true;
+            clearSince = now;
+        }
         if (gotRecords || now - clearSince >= liftedAfter.toNanos()) {
             refused = false;
-            clearSince = 0;
+            clear = false;
             log.info("this service's principal may read topic {} now: reading it", topic);
         }
     }
@@ -143,6 +157,6 @@ final class Denial {
     /** The broker said the topic does not exist: whatever it refused before, it answers for it now (said nowhere). */
     void absent() {
         refused = false;
-        clearSince = 0;
+        clear = false;
     }
 }

@@ -1,5 +1,6 @@
 package dev.sacrag.query.feed;
 
+import dev.sacrag.metrics.Durations;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -251,12 +252,12 @@ public final class TopicFollower implements AutoCloseable {
                         long now = System.nanoTime();
                         failingSince = failingSince == 0 ? now : failingSince;
                         if (now - failingSince >= giveUpAfter.toNanos()) {
-                            throw new KafkaException("following topic " + topic + " has failed for " + giveUpAfter
+                            throw new KafkaException("following topic " + topic + " has failed for " + Durations.shown(giveUpAfter)
                                     + " with an error Kafka does not retry", e);
                         }
                     }
                     // every RETRY while the broker is away: the message, not a stack trace each time
-                    log.warn("following topic {} failed; retrying in {}: {}", topic, RETRY, e.toString());
+                    log.warn("following topic {} failed; retrying in {}: {}", topic, Durations.shown(RETRY), e.toString());
                     log.debug("following topic {} failed", topic, e);
                     sleepUnlessClosed(RETRY);
                 }

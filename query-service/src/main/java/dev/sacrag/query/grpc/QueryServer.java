@@ -1,5 +1,6 @@
 package dev.sacrag.query.grpc;
 
+import dev.sacrag.metrics.Durations;
 import dev.sacrag.query.v1.QueryServiceGrpc;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -229,7 +230,8 @@ public final class QueryServer implements AutoCloseable {
                 Thread.sleep(10);
             }
             if (queries.open() > 0) {
-                log.warn("{} call(s) still running after the shutdown grace of {}: cancelling them", queries.open(), grace);
+                log.warn("{} call(s) still running after the shutdown grace of {}: cancelling them", queries.open(),
+                        Durations.shown(grace));
             }
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
