@@ -362,12 +362,12 @@ final class WarmCommand implements Callable<Integer> {
      * (none live, so none to go past).
      */
     static boolean nothingCompressed(ModelRollout.Summary s) {
-        return s.complete() && s.ready() == 0 && notDeleted(s) > 0;
+        return s.complete() && s.counts().ready() == 0 && notDeleted(s) > 0;
     }
 
     /** The documents not deleted: those live at the start less those deleted since, and those refused before the run. */
     private static int notDeleted(ModelRollout.Summary s) {
-        return s.live() - s.deleted() + s.refusedBefore().size();
+        return s.counts().live() - s.counts().deleted() + s.left().refusedBefore().size();
     }
 
     /**

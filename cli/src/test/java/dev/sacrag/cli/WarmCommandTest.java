@@ -1,6 +1,7 @@
 package dev.sacrag.cli;
 
 import dev.sacrag.cli.warming.BlobRebuild;
+import dev.sacrag.cli.warming.ModelRollout;
 import dev.sacrag.stack.RedisServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -201,21 +202,20 @@ class WarmCommandTest {
     @Test
     void aRolloutThatCompressedNothingIsNotToBeActivated() {
         java.time.Duration t = java.time.Duration.ofSeconds(3);
-        var broken = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "sac-compressor-9b30e925b639", 12, 0,
-                0, java.util.List.of("a", "b"), true, java.util.List.of(), 0, t, java.util.List.of());
+        var broken = new ModelRollout.Summary("9b30e925b639", "sac-compressor-9b30e925b639", new ModelRollout.Counts(12, 0, 0, 0),
+                new ModelRollout.Left(List.of("a", "b"), true, List.of(), List.of()), t);
         assertTrue(WarmCommand.nothingCompressed(broken), "12 live, 0 compressed, all dead-lettered");
-        var partly = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 12, 0, 11, java.util.List.of("a"),
-                true, java.util.List.of(), 0, t, java.util.List.of());
+        var partly = new ModelRollout.Summary("9b30e925b639", "x", new ModelRollout.Counts(12, 0, 11, 0),
+                new ModelRollout.Left(List.of("a"), true, List.of(), List.of()), t);
         assertFalse(WarmCommand.nothingCompressed(partly), "a document too large for the model is not the model's fault");
-        var empty = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 0, 0, 0, java.util.List.of(), true,
-                java.util.List.of(), 0, t, java.util.List.of());
+        var empty = new ModelRollout.Summary("9b30e925b639", "x", new ModelRollout.Counts(0, 0, 0, 0),
+                new ModelRollout.Left(List.of(), true, List.of(), List.of()), t);
         assertFalse(WarmCommand.nothingCompressed(empty), "no documents: nothing to compress");
-        var allDeleted = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 2, 0, 0, java.util.List.of(),
-                true, java.util.List.of(), 2, t, java.util.List.of());
+        var allDeleted = new ModelRollout.Summary("9b30e925b639", "x", new ModelRollout.Counts(2, 0, 0, 2),
+                new ModelRollout.Left(List.of(), true, List.of(), List.of()), t);
         assertFalse(WarmCommand.nothingCompressed(allDeleted), "both deleted while it ran: nothing left to compress");
-        var refusedOrDeleted = new dev.sacrag.cli.warming.ModelRollout.Summary("9b30e925b639", "x", 12, 0, 0,
-                java.util.List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"), true, java.util.List.of(), 2, t,
-                java.util.List.of());
+        var refusedOrDeleted = new ModelRollout.Summary("9b30e925b639", "x", new ModelRollout.Counts(12, 0, 0, 2),
+                new ModelRollout.Left(List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"), true, List.of(), List.of()), t);
         assertTrue(WarmCommand.nothingCompressed(refusedOrDeleted));
         assertTrue(WarmCommand.nothingCompressedLine(refusedOrDeleted).contains("model 9b30e925b639: all 10 went to the"
                 + " dead-letter topic"), "the 2 deleted while it ran were not refused: "
@@ -232,26 +232,26 @@ class WarmCommandTest {
         java.time.Duration t = java.time.Duration.ofSeconds(3);
         String note = "; 1 more refused for the model by a compressor, not compressed until published again"
                 + " ('sac docs refused --model m2')";
-        var again = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 12, 12, java.util.List.of(), false,
-                java.util.List.of(), 0, t, java.util.List.of("ledger"));
+        var again = new ModelRollout.Summary("m2", "x", new ModelRollout.Counts(12, 12, 12, 0),
+                new ModelRollout.Left(List.of(), false, List.of(), List.of("ledger")), t);
         assertEquals("warm --model: model m2: 12/12 live documents compressed (12 already were) in 3.0 s" + note, again.line());
         assertEquals(java.util.List.of("ledger"), again.notCompressed(), "listed under 'not compressed:' as in the first run");
         assertTrue(again.complete(), "activation's rule is unchanged: the refused document is not live for the model");
         assertFalse(WarmCommand.nothingCompressed(again));
-        var refusedNowAndBefore = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 0, 11,
-                java.util.List.of("memo"), true, java.util.List.of(), 0, t, java.util.List.of("ledger", "annex"));
+        var refusedNowAndBefore = new ModelRollout.Summary("m2", "x", new ModelRollout.Counts(12, 0, 11, 0),
+                new ModelRollout.Left(List.of("memo"), true, List.of(), List.of("ledger", "annex")), t);
         assertEquals(java.util.List.of("annex", "ledger", "memo"), refusedNowAndBefore.notCompressed());
         assertTrue(refusedNowAndBefore.line().endsWith("1 not compressible (see the dead-letter topic) in 3.0 s; 2 more"
                 + " refused for the model by a compressor, not compressed until published again ('sac docs refused --model"
                 + " m2')"), refusedNowAndBefore.line());
 
-        var brokenAgain = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 0, 0, 0, java.util.List.of(), false,
-                java.util.List.of(), 0, t, java.util.List.of("a", "b"));
+        var brokenAgain = new ModelRollout.Summary("m2", "x", new ModelRollout.Counts(0, 0, 0, 0),
+                new ModelRollout.Left(List.of(), false, List.of(), List.of("a", "b")), t);
         assertTrue(WarmCommand.nothingCompressed(brokenAgain), "every document refused for the model by an earlier run");
         assertTrue(WarmCommand.nothingCompressedLine(brokenAgain).contains("model m2: all 2 went to the dead-letter topic"),
                 WarmCommand.nothingCompressedLine(brokenAgain));
-        var emptyAgain = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 0, 0, 0, java.util.List.of(), false,
-                java.util.List.of(), 0, t, java.util.List.of());
+        var emptyAgain = new ModelRollout.Summary("m2", "x", new ModelRollout.Counts(0, 0, 0, 0),
+                new ModelRollout.Left(List.of(), false, List.of(), List.of()), t);
         assertFalse(WarmCommand.nothingCompressed(emptyAgain), "no documents at all: nothing to compress");
 
         var rebuilt = new BlobRebuild.Summary("m2", new BlobRebuild.Counts(12, 1, 1, 1, 0, 1),
@@ -269,18 +269,18 @@ class WarmCommandTest {
     @Test
     void aRolloutSaysWhatWasRefusedWhatWasDeletedAndWhatNothingExplains() {
         java.time.Duration t = java.time.Duration.ofSeconds(3);
-        var refusedAndDeleted = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 0, 10,
-                java.util.List.of("long"), true, java.util.List.of(), 1, t, java.util.List.of());
+        var refusedAndDeleted = new ModelRollout.Summary("m2", "x", new ModelRollout.Counts(12, 0, 10, 1),
+                new ModelRollout.Left(List.of("long"), true, List.of(), List.of()), t);
         assertTrue(refusedAndDeleted.complete());
         assertEquals("warm --model: model m2: 10/12 live documents compressed (0 already were), 1 not compressible (see the"
                 + " dead-letter topic), 1 deleted while this ran in 3.0 s", refusedAndDeleted.line());
-        var unexplained = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 0, 10,
-                java.util.List.of("long", "odd"), true, java.util.List.of("odd"), 0, t, java.util.List.of());
+        var unexplained = new ModelRollout.Summary("m2", "x", new ModelRollout.Counts(12, 0, 10, 0),
+                new ModelRollout.Left(List.of("long", "odd"), true, List.of("odd"), List.of()), t);
         assertFalse(unexplained.complete(), "went past a document without a record or a dead letter");
         assertTrue(unexplained.line().contains(", 1 not compressible (see the dead-letter topic), 1 neither compressed nor"
                 + " dead-lettered (see the compressor's log)"), unexplained.line());
-        var timedOut = new dev.sacrag.cli.warming.ModelRollout.Summary("m2", "x", 12, 0, 10,
-                java.util.List.of("a", "b"), false, java.util.List.of(), 0, t, java.util.List.of());
+        var timedOut = new ModelRollout.Summary("m2", "x", new ModelRollout.Counts(12, 0, 10, 0),
+                new ModelRollout.Left(List.of("a", "b"), false, List.of(), List.of()), t);
         assertFalse(timedOut.complete());
         assertTrue(timedOut.line().contains(", 2 not compressed yet in"), "the timeout ended the wait: " + timedOut.line());
         var rebuilt = new BlobRebuild.Summary("m1", new BlobRebuild.Counts(3, 3, 3, 2, 1, 0),

@@ -45,6 +45,19 @@ import java.util.concurrent.TimeoutException;
 public final class ModelRollout {
 
     /**
+     * How many documents the run found and compressed.
+     *
+     * @param live documents live at the start (in the tenant, not refused before the run)
+     * @param alreadyReady of those, how many had the model's catalog entry and blob before the run
+     * @param ready of those, how many have them at the end
+     * @param deleted documents live at the start that the documents topic deleted while the run waited
+     */
+    public record Counts(int live, int alreadyReady, int ready, int deleted) {
+    }
+
+    /**
+     * The documents not compressed, by why: what the command lists.
+     *
      * @param notReady live documents without a catalog entry for the model at the end, sorted (where
      *                 {@code wentPast}, those deleted while the run waited are not among them; after a
      *                 timeout they are, as the documents topic is not read again)
@@ -52,30 +65,30 @@ public final class ModelRollout {
      *                 is not ready will not come; false when the timeout ended the wait
      * @param unexplained those of {@code notReady} the compressor went past without a catalog record
      *                    or a dead letter for the model (its log says why); empty unless {@code wentPast}
-     * @param deleted documents live at the start that the documents topic deleted while the run waited
      * @param refusedBefore documents a compressor had refused for the model or for all before the run, every
      *                      version ({@link LiveDocuments#refused}), sorted: not in {@code live} and not waited
      *                      for; a run again after one that dead-lettered documents finds them so
      */
-    public record Summary(String modelId, String applicationId, int live, int alreadyReady, int ready,
-                          List<String> notReady, boolean wentPast, List<String> unexplained, int deleted,
-                          Duration elapsed, List<String> refusedBefore) {
+    public record Left(List<String> notReady, boolean wentPast, List<String> unexplained, List<String> refusedBefore) {
+    }
+
+    public record Summary(String modelId, String applicationId, Counts counts, Left left, Duration elapsed) {
 
         /** Every document was compressed, or the compressor went past it and a dead letter says why (or it was deleted). */
         public boolean complete() {
-            return notReady.isEmpty() || wentPast && unexplained.isEmpty();
+            return left.notReady().isEmpty() || left.wentPast() && left.unexplained().isEmpty();
         }
 
         public String line() {
-            int refused = notReady.size() - unexplained.size();
+            int refused = left.notReady().size() - left.unexplained().size();
             return String.format(Locale.ROOT, "warm --model: model %s: %d/%d live documents compressed (%d already were)"
-                    + "%s%s%s in %.1f s", modelId, ready, live, alreadyReady,
-                    refused == 0 ? "" : ", " + refused + (wentPast ? " not compressible (see the dead-letter topic)"
+                    + "%s%s%s in %.1f s", modelId, counts.ready(), counts.live(), counts.alreadyReady(),
+                    refused == 0 ? "" : ", " + refused + (left.wentPast() ? " not compressible (see the dead-letter topic)"
                             : " not compressed yet"),
-                    unexplained.isEmpty() ? "" : ", " + unexplained.size() + " neither compressed nor dead-lettered"
-                            + " (see the compressor's log)",
-                    deleted == 0 ? "" : ", " + deleted + " deleted while this ran",
-                    elapsed.toMillis() / 1000.0) + LiveDocuments.refusedNote(refusedBefore.size(), modelId);
+                    left.unexplained().isEmpty() ? "" : ", " + left.unexplained().size() + " neither compressed nor"
+                            + " dead-lettered (see the compressor's log)",
+                    counts.deleted() == 0 ? "" : ", " + counts.deleted() + " deleted while this ran",
+                    elapsed.toMillis() / 1000.0) + LiveDocuments.refusedNote(left.refusedBefore().size(), modelId);
         }
 
         /**
@@ -83,7 +96,7 @@ public final class ModelRollout {
          * after one that dead-lettered documents would otherwise name none of them.
          */
         public List<String> notCompressed() {
-            return java.util.stream.Stream.concat(notReady.stream(), refusedBefore.stream()).sorted().toList();
+            return java.util.stream.Stream.concat(left.notReady().stream(), left.refusedBefore().stream()).sorted().toList();
         }
     }
 
@@ -200,15 +213,17 @@ public final class ModelRollout {
             }
             int ready = live.size() - rollout.waiting.size();
             if (!rollout.caughtUp) {   // nothing waits, or the timeout ended the wait: what waits may still come
-                return new Summary(modelId, config.applicationId(), live.size(), already, ready,
-                        rollout.waiting.keySet().stream().sorted().toList(), false, List.of(), 0,
-                        Duration.ofNanos(System.nanoTime() - start), live.refused());
+                return new Summary(modelId, config.applicationId(), new Counts(live.size(), already, ready, 0),
+                        new Left(rollout.waiting.keySet().stream().sorted().toList(), false, List.of(), live.refused()),
+                        Duration.ofNanos(System.nanoTime() - start));
             }
             // the compressor went past every document: "not compressible" only where a dead letter says so
-            Unfinished left = Unfinished.explain(brokers, config.topics(), config.limits(), modelId,
+            Unfinished unfinished = Unfinished.explain(brokers, config.topics(), config.limits(), modelId,
                     rollout.waiting.values(), read);
-            return new Summary(modelId, config.applicationId(), live.size(), already, ready, left.live(), true,
-                    left.unexplained(), left.deleted().size(), Duration.ofNanos(System.nanoTime() - start), live.refused());
+            return new Summary(modelId, config.applicationId(),
+                    new Counts(live.size(), already, ready, unfinished.deleted().size()),
+                    new Left(unfinished.live(), true, unfinished.unexplained(), live.refused()),
+                    Duration.ofNanos(System.nanoTime() - start));
         }
     }
 
