@@ -212,14 +212,19 @@ final class AskCommand implements Callable<Integer> {
      * where the description runs them together in one (retrieval's), refused ones with their remedy.
      */
     static void printUncompressed(StatusRuntimeException e, PrintStream out) {
-        List<ErrorInfo> uncompressed = errorInfos(e).stream()
+        List<ErrorInfo> infos = errorInfos(e);
+        List<ErrorInfo> uncompressed = infos.stream()
                 .filter(i -> i.getReason().equals(ErrorDetails.DOCUMENT_REFUSED)
                         || i.getReason().equals(ErrorDetails.DOCUMENT_NOT_COMPRESSED)).toList();
+        String leftOut = infos.stream().filter(i -> i.getReason().equals(ErrorDetails.DETAILS_LEFT_OUT))
+                .map(i -> i.getMetadataOrDefault(ErrorDetails.COUNT, "?")).findFirst()
+                .map(n -> "; " + n + " more did not fit the reply: the error line names them, 'sac docs refused' lists"
+                        + " the refusals").orElse("");
         if (uncompressed.isEmpty()) {
             return;
         }
-        out.printf(Locale.ROOT, "[%d document(s) not compressed for model %s]%n", uncompressed.size(),
-                uncompressed.get(0).getMetadataOrDefault(ErrorDetails.MODEL_ID, "?"));
+        out.printf(Locale.ROOT, "[%d document(s) not compressed for model %s%s]%n", uncompressed.size(),
+                uncompressed.get(0).getMetadataOrDefault(ErrorDetails.MODEL_ID, "?"), leftOut);
         for (ErrorInfo i : uncompressed) {
             String docId = i.getMetadataOrDefault(ErrorDetails.DOC_ID, "?");
             String version = i.getMetadataOrDefault(ErrorDetails.VERSION, "?");

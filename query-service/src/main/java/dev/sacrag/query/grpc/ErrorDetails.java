@@ -38,6 +38,12 @@ public final class ErrorDetails {
     public static final String DOCUMENT_REFUSED = "DOCUMENT_REFUSED";
     /** Nothing in the tenant matched the question or query; metadata {@value #TENANT}. */
     public static final String NO_MATCH = "NO_MATCH";
+    /**
+     * Last, where the others did not all fit the {@link #TRAILER_BUDGET}: metadata {@value #COUNT},
+     * how many were left out (the last ones; the description names them, unless it was cut too), so
+     * that a client counting the details does not take them for all.
+     */
+    public static final String DETAILS_LEFT_OUT = "DETAILS_LEFT_OUT";
 
     public static final String TENANT = "tenant";
     public static final String DOC_ID = "doc_id";
@@ -51,6 +57,8 @@ public final class ErrorDetails {
     public static final String REFUSAL_MESSAGE = "refusal_message";
     /** What would get it compressed. */
     public static final String REMEDY = "remedy";
+    /** How many details {@value #DETAILS_LEFT_OUT} stands for, in decimal. */
+    public static final String COUNT = "count";
 
     /**
      * Bytes the description and the details may take together as they travel (the description
@@ -112,8 +120,8 @@ public final class ErrorDetails {
 
     /**
      * The status as an exception carrying one ErrorInfo per detail, in order, as many as fit the
-     * {@link #TRAILER_BUDGET} (the description names them all, unless it was cut: {@link #fitted});
-     * none: the status alone.
+     * {@link #TRAILER_BUDGET} (the description names them all, unless it was cut: {@link #fitted}),
+     * then, where some did not, a {@value #DETAILS_LEFT_OUT} saying how many; none: the status alone.
      */
     static StatusRuntimeException exception(Status status, List<QueryException.Detail> details, Metadata trailers) {
         String description = status.getDescription() == null ? "" : status.getDescription();
@@ -121,16 +129,32 @@ public final class ErrorDetails {
                 .setMessage(description);
         long room = TRAILER_BUDGET - percentEncodedLength(description);
         long size = rich.build().getSerializedSize();
-        for (QueryException.Detail d : details) {
-            Any info = Any.pack(errorInfo(d));
-            size += CodedOutputStream.computeMessageSize(DETAILS_FIELD, info);
-            if (base64Length(size) > room) {
+        List<Any> infos = details.stream().map(d -> Any.pack(errorInfo(d))).toList();
+        long all = size + infos.stream().mapToLong(ErrorDetails::sizeOf).sum();
+        // room kept for the note of what is left out, at its largest count, unless everything fits
+        long note = base64Length(all) <= room ? 0 : sizeOf(leftOut(details.size()));
+        for (Any info : infos) {
+            if (base64Length(size + sizeOf(info) + note) > room) {
                 break;
             }
             rich.addDetails(info);
+            size += sizeOf(info);
+        }
+        int left = infos.size() - rich.getDetailsCount();
+        if (left > 0 && base64Length(size + note) <= room) {
+            rich.addDetails(leftOut(left));
         }
         return rich.getDetailsCount() == 0 ? status.asRuntimeException(trailers)
                 : StatusProto.toStatusRuntimeException(rich.build(), trailers);
+    }
+
+    private static Any leftOut(int count) {
+        return Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(DETAILS_LEFT_OUT)
+                .putMetadata(COUNT, Integer.toString(count)).build());
+    }
+
+    private static long sizeOf(Any info) {
+        return CodedOutputStream.computeMessageSize(DETAILS_FIELD, info);
     }
 
     static ErrorInfo errorInfo(QueryException.Detail detail) {

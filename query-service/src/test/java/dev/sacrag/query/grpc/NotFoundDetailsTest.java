@@ -171,8 +171,13 @@ class NotFoundDetailsTest {
         int named = description.split("' v1 refused by").length - 1;
         List<ErrorInfo> infos = infos(e);
         assertEquals(10, named, description);
-        assertTrue(!infos.isEmpty() && infos.size() < named, infos.size() + " details of " + named);
+        assertTrue(infos.size() > 1 && infos.size() - 1 < named, infos.size() + " details of " + named);
         assertEquals(ErrorDetails.DOCUMENT_REFUSED, infos.get(0).getReason());
+        ErrorInfo last = infos.get(infos.size() - 1);
+        assertEquals(ErrorDetails.DETAILS_LEFT_OUT, last.getReason(), "a client can tell the details are not all");
+        assertEquals(named - (infos.size() - 1), Integer.parseInt(last.getMetadataOrThrow(ErrorDetails.COUNT)),
+                "the refusals left out");
+        assertTrue(infos.subList(0, infos.size() - 1).stream().allMatch(i -> i.getReason().equals(ErrorDetails.DOCUMENT_REFUSED)));
         assertTrue(description.contains("the documents matching the question are not compressed: '"
                 + infos.get(0).getMetadataOrThrow("doc_id") + "' v1"), "the first detail is the best match: " + description);
     }
