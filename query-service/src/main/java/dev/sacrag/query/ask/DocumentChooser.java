@@ -68,19 +68,24 @@ public final class DocumentChooser {
                         List.of(new NoMatch(tenant)));
             }
             if (skippedTooLong) {
-                throw new QueryException(CONTEXT_TOO_LONG, "the documents matching the question are too long for the model");
+                // the matches not compressed are said too, with their details: some may come, or were refused
+                throw new QueryException(CONTEXT_TOO_LONG, "the documents matching the question are too long for the model"
+                        + (skipped.isEmpty() ? "" : "; the other matches are " + notCompressed()), skipped);
             }
+            throw new QueryException(NOT_COMPRESSED, "the documents matching the question are " + notCompressed(), skipped);
+        }
+
+        /** "not compressed yet: [a, b]", or "not compressed: ..." naming each refusal and the way out. */
+        private String notCompressed() {
             List<String> uncompressed = uncompressed();
             List<DeadLetter> refused = refused();
             if (refused.isEmpty()) {
-                throw new QueryException(NOT_COMPRESSED, "the documents matching the question are not compressed yet: "
-                        + uncompressed, skipped);
+                return "not compressed yet: " + uncompressed;
             }
-            throw new QueryException(NOT_COMPRESSED, "the documents matching the question are not compressed: "
-                    + (uncompressed.isEmpty() ? "" : uncompressed + " not yet; ")
+            return "not compressed: " + (uncompressed.isEmpty() ? "" : uncompressed + " not yet; ")
                     + refused.stream().map(r -> "'" + r.docId() + "' v" + r.version() + " " + Refusals.why(r))
                             .collect(Collectors.joining("; "))
-                    + " (publish a refused document again once fixed; 'sac docs refused' lists the refusals)", skipped);
+                    + " (publish a refused document again once fixed; 'sac docs refused' lists the refusals)";
         }
     }
 

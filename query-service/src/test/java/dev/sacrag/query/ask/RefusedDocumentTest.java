@@ -113,6 +113,37 @@ class RefusedDocumentTest {
         }
     }
 
+    /**
+     * The one compressed match too long for the model, the others refused: the caller is told both,
+     * not only "too long", which would send it to shorten a question that no retry can help.
+     */
+    @Test
+    void retrievalWhoseCompressedMatchesAreTooLongStillTellsTheRefusedOnes() {
+        FakeAnswerer answerer = new FakeAnswerer(EngineRig.MODEL, 1, 0);
+        try (EngineRig rig = new EngineRig(answerer, 1 << 20)) {
+            var atlas = rig.addCompressed("default", "atlas", 1, "The atlas of the northern harbour maps every ship and quay.");
+            answerer.maxComposed = atlas.tokenCount() - 1;
+            rig.addUncompressed("default", "ledger", 4, TOO_LONG);
+            rig.refusals.add(tooLarge("ledger", 4, Optional.empty()));
+            QueryException e = assertThrows(QueryException.class, () -> rig.engine.ask(
+                    new AskQuery("northern harbour ship", "default", List.of(), 3, 2), (id, text) -> { }, CallControl.NONE));
+            assertEquals(QueryException.Reason.CONTEXT_TOO_LONG, e.reason(), e.getMessage());
+            assertTrue(e.getMessage().startsWith("the documents matching the question are too long for the model; the other"
+                    + " matches are not compressed: 'ledger' v4 refused by the compressors: TOO_LARGE"), e.getMessage());
+            assertEquals(List.of(new QueryException.Uncompressed("ledger", 4, EngineRig.MODEL,
+                    Optional.of(tooLarge("ledger", 4, Optional.empty())))), e.details(), "as a NOT_FOUND's details");
+        }
+        FakeAnswerer narrow = new FakeAnswerer(EngineRig.MODEL, 1, 0);
+        try (EngineRig rig = new EngineRig(narrow, 1 << 20)) {
+            var atlas = rig.addCompressed("default", "atlas", 1, "The atlas of the northern harbour maps every ship and quay.");
+            narrow.maxComposed = atlas.tokenCount() - 1;
+            QueryException alone = assertThrows(QueryException.class, () -> rig.engine.ask(
+                    new AskQuery("northern harbour ship", "default", List.of(), 3, 2), (id, text) -> { }, CallControl.NONE));
+            assertEquals("the documents matching the question are too long for the model", alone.getMessage());
+            assertEquals(List.of(), alone.details());
+        }
+    }
+
     @Test
     void retrievalTellsOnlyTheRefusedMatchesThatWouldHaveTakenAPlace() {
         try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1 << 20)) {
