@@ -47,7 +47,9 @@ import java.util.concurrent.Callable;
                         + " documents topic, the catalog and the dead-letter topic: a document the topic holds as it is (same"
                         + " tenant, title, text, source and metadata), that the compressors have compressed as it is and none"
                         + " refused, is not sent again, so running ingest over a folder again publishes only what changed"
-                        + " (and what a compressor refused or has not compressed yet). The read takes as long as the topics are large, whatever the run sends;"
+                        + " (and what a compressor refused or has not compressed yet). A document naming a version below"
+                        + " the topic's, or the topic's own with other text, is not sent and fails the run: the compressors"
+                        + " and the query services would ignore it. The read takes as long as the topics are large, whatever the run sends;"
                         + " --republish skips it and sends every document.",
                 "Progress on stderr, a summary line on stdout; exit 1 when a document failed, the questions could not be"
                         + " written, or the inputs hold no document (a run whose documents are all unchanged exits 0)."})

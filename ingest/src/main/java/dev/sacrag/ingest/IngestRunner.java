@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,9 +19,10 @@ import org.apache.kafka.common.errors.TimeoutException;
 
 /**
  * One {@code sac ingest} run: read the inputs, publish every document, report progress on a
- * console stream and return a summary. A document the broker rejects is counted as failed with
- * its reason and the run goes on; after a timeout (broker unreachable) the remaining documents
- * are not sent. The caller decides the exit status from the summary.
+ * console stream and return a summary. A document the broker rejects, or one naming a version the
+ * topic's readers would ignore, is counted as failed with its reason and the run goes on; after a
+ * timeout (broker unreachable) the remaining documents are not sent. The caller decides the exit
+ * status from the summary.
  */
 public final class IngestRunner {
 
@@ -77,7 +79,9 @@ public final class IngestRunner {
 
     /**
      * As {@link #publish(DocumentSources.Scan, long)}, leaving out the documents {@code published}
-     * holds as they are ({@link PublishedDocuments#unchanged}): counted, not sent.
+     * holds as they are ({@link PublishedDocuments#unchanged}): counted, not sent. A draft naming a
+     * version the topic's readers would ignore ({@link PublishedDocuments#ignored}) is not sent either,
+     * and fails the run.
      */
     public IngestSummary publish(DocumentSources.Scan scan, long start, PublishedDocuments published) {
         Objects.requireNonNull(published, "published");
@@ -117,6 +121,13 @@ public final class IngestRunner {
                     handedOver.incrementAndGet();
                     if (published.unchanged(draft)) {
                         unchanged.incrementAndGet();
+                        return;
+                    }
+                    Optional<String> ignored = published.ignored(draft);
+                    if (ignored.isPresent()) {   // a failure of the run, as a send the broker refused
+                        failures.add(draft.docId() + ": " + ignored.get());
+                        failed.incrementAndGet();
+                        done.incrementAndGet();
                         return;
                     }
                     String docId = draft.docId();   // the callback keeps the id, not the text

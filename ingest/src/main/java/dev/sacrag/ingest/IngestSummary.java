@@ -10,8 +10,9 @@ import java.util.stream.Collectors;
 /**
  * The outcome of one ingest run.
  *
- * @param failures why documents were not published: the broker refused one (docId and cause), or
- *     several were left unsent after a timeout (one message with their count)
+ * @param failures why documents were not published: the broker refused one (docId and cause), one
+ *     named a version the documents topic's readers would ignore (docId and why), or several were left
+ *     unsent after a timeout (one message with their count)
  * @param bytes key and value bytes acknowledged by the broker (before Kafka's compression)
  * @param unchanged documents not sent because the documents topic holds them as they are
  *     ({@link PublishedDocuments#unchanged})

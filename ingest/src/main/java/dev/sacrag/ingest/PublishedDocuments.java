@@ -28,6 +28,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
@@ -149,6 +150,31 @@ public final class PublishedDocuments {
         }
         // a model that refused it has no entry to disagree: publishing it again is how it retries
         return refused.getOrDefault(draft.docId(), List.of()).stream().noneMatch(r -> r.holds(k));
+    }
+
+    /**
+     * Why sending {@code draft} would change nothing but the topic, when the version it names is below
+     * the topic's standing one, or that one with other text: the compressors and the query services'
+     * index take the record as {@link Succession#OLDER} or {@link Succession#CONFLICTING} and ignore it,
+     * so the run would count it published while every question still reads the standing text; and as
+     * the last record of its key, it is the one compaction keeps. Empty when it may be sent: a draft
+     * naming no version (the publisher stamps the time), or one of a document this read does not know.
+     */
+    public Optional<String> ignored(DocumentDraft draft) {
+        Known k = known.get(draft.docId());
+        if (k == null || draft.version().isEmpty()) {
+            return Optional.empty();
+        }
+        long version = draft.version().getAsLong();
+        return switch (Succession.of(version, ContentHash.of(draft.text()), k.version(), k.textHash())) {
+            case OLDER -> Optional.of("v" + version + " is older than the topic's v" + k.version()
+                    + ": the compressors and the query services would ignore it, so it is not sent (publish a version"
+                    + " above " + k.version() + ", or name none)");
+            case CONFLICTING -> Optional.of("v" + version + " is on the topic with other text, and the first text of a"
+                    + " version stands: the compressors and the query services would ignore this one, so it is not sent"
+                    + " (publish a version above " + k.version() + ", or name none)");
+            case NEWER, RESTATED -> Optional.empty();
+        };
     }
 
     /** The run's documents the documents topic holds (deleted ones not counted). */

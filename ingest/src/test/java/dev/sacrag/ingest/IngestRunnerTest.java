@@ -239,6 +239,39 @@ class IngestRunnerTest {
                 "unchanged ones count as done, and are said so: " + console);
     }
 
+    /**
+     * A JSONL line naming a version below the topic's, or the topic's with other text, would be
+     * ignored by the compressors and the index, and kept by compaction as its key's last record:
+     * it is not sent, and the run fails naming it, where it was counted published.
+     */
+    @Test
+    void aVersionTheTopicsReadersWouldIgnoreIsNotSentAndFailsTheRun() throws Exception {
+        Files.writeString(dir.resolve("docs.jsonl"), """
+                {"docId": "a", "version": 5, "text": "Ada wrote notes."}
+                {"docId": "b", "version": 5, "text": "Bo wrote notes."}
+                {"docId": "c", "version": 5, "text": "Cy wrote notes."}
+                """);
+        PublishedDocuments topic = publishedAndCompressed();
+        Files.writeString(dir.resolve("docs.jsonl"), """
+                {"docId": "a", "version": 4, "text": "Ada wrote notes, amended."}
+                {"docId": "b", "version": 5, "text": "Bo wrote notes, amended."}
+                {"docId": "c", "version": 6, "text": "Cy wrote notes, amended."}
+                """);
+        MockProducer<byte[], byte[]> second = DocumentPublisherTest.producer(true);
+        IngestRunner runner = runner(second, false);
+        IngestSummary summary = runner.publish(DocumentSources.withDefaults().scan(List.of(dir), Options.defaults()),
+                System.nanoTime(), topic);
+
+        assertEquals(List.of("c"), second.history().stream().map(r -> new String(r.key(), StandardCharsets.UTF_8)).toList());
+        assertEquals(1, summary.published());
+        assertEquals(2, summary.failures().size(), summary.failures().toString());
+        assertTrue(summary.failures().get(0).startsWith("a: v4 is older than the topic's v5"), summary.failures().get(0));
+        assertTrue(summary.failures().get(1).startsWith("b: v5 is on the topic with other text"), summary.failures().get(1));
+        assertTrue(summary.line().contains("failed 2"), summary.line());
+        assertEquals("1 of 3 documents acknowledged, 2 failed", runner.standing());
+        assertTrue(console.toString(StandardCharsets.UTF_8).contains("] 3/3 docs"), console.toString(StandardCharsets.UTF_8));
+    }
+
     /** Unchanged documents are not sent: a rate of them is no rate of publishing, which the summary's is. */
     @Test
     void theProgressRateLeavesUnchangedDocumentsOut() throws Exception {

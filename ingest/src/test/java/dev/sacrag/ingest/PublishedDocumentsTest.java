@@ -104,6 +104,25 @@ class PublishedDocumentsTest {
         assertFalse(topic.unchanged(draft("Ada wrote notes.").withVersion(9)));
     }
 
+    /** What the compressors and the index would ignore under {@link dev.sacrag.schemas.Succession}, said before it is sent. */
+    @Test
+    void aVersionBelowTheTopicsOrItsVersionWithOtherTextIsIgnoredByItsReaders() {
+        publish(draft("Ada wrote notes."), 10);
+        assertTrue(topic.ignored(draft("Ada wrote more notes.").withVersion(9)).orElseThrow()
+                .startsWith("v9 is older than the topic's v10"));
+        assertTrue(topic.ignored(draft("Ada wrote notes.").withVersion(9)).isPresent(), "older, whatever its text");
+        assertTrue(topic.ignored(draft("Ada wrote more notes.").withVersion(10)).orElseThrow()
+                .startsWith("v10 is on the topic with other text"));
+
+        assertTrue(topic.ignored(draft("Ada wrote notes.").withVersion(10).withTitle("Renamed")).isEmpty(), "restated");
+        assertTrue(topic.ignored(draft("Ada wrote more notes.").withVersion(11)).isEmpty(), "newer");
+        assertTrue(topic.ignored(draft("Ada wrote more notes.")).isEmpty(), "stamped with the time at publishing");
+        assertTrue(topic.ignored(new DocumentDraft("b", "default", OptionalLong.of(1), null, "x", null, Map.of()))
+                .isEmpty(), "a document the topic does not hold");
+        topic.accept("a".getBytes(UTF_8), null, null, 11);
+        assertTrue(topic.ignored(draft("Ada wrote more notes.").withVersion(9)).isEmpty(), "a tombstone forgets the version");
+    }
+
     @Test
     void metadataOrderAndTheRecordsFormatDoNotMatter() {
         Map<String, String> ab = new LinkedHashMap<>();
@@ -250,6 +269,7 @@ class PublishedDocumentsTest {
     @Test
     void noneKnowsNothing() {
         assertFalse(PublishedDocuments.none().unchanged(draft("Ada wrote notes.")));
+        assertTrue(PublishedDocuments.none().ignored(draft("Ada wrote notes.").withVersion(1)).isEmpty());
     }
 
     private static final String DOCS = "sac.documents";
