@@ -4,7 +4,7 @@ package dev.sacrag.ingest;
 public enum SkipReason {
     /** The file has no text (or only whitespace). */
     EMPTY_FILE,
-    /** A file in a walked directory whose type is not ingested (or not of the chosen format). */
+    /** A file in a walked directory whose type is not ingested (or not of the chosen format), or no regular file (a pipe). */
     UNSUPPORTED_FILE,
     /** A file or line that is not a valid document, skipped because the caller chose SKIP. */
     BAD_INPUT,

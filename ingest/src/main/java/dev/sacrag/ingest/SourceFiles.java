@@ -137,7 +137,7 @@ final class SourceFiles {
             if (Files.isDirectory(path)) {
                 Path root = path.toAbsolutePath().normalize();
                 List<Path> brokenLinks = new ArrayList<>();
-                for (Path file : walk(path, unreadable, brokenLinks)) {
+                for (Path file : walk(path, unreadable, brokenLinks, skipped)) {
                     String relative = slashes(path.relativize(file));
                     String display = displayed(path.resolve(relative).normalize());
                     if (QuestionSet.isQuestionsFile(file)) {
@@ -435,9 +435,12 @@ final class SourceFiles {
 
     /**
      * The regular files below {@code root}, symbolic links followed (a link that loops back is left
-     * out); a file or folder that cannot be read goes to {@code unreadable}.
+     * out); a file or folder that cannot be read goes to {@code unreadable}. A pipe, socket or device
+     * found there goes to {@code skipped}: it is not read (a FIFO blocks its reader, and ingest reads
+     * every input twice), but said, as a file of an unknown type is.
      */
-    private static List<Path> walk(Path root, List<Unreadable> unreadable, List<Path> brokenLinks) throws IOException {
+    private static List<Path> walk(Path root, List<Unreadable> unreadable, List<Path> brokenLinks, List<Skipped> skipped)
+            throws IOException {
         List<Path> files = new ArrayList<>();
         SimpleFileVisitor<Path> visitor = new SimpleFileVisitor<>() {
             @Override
@@ -451,6 +454,9 @@ final class SourceFiles {
                     files.add(file);
                 } else if (attrs.isSymbolicLink() && !hidden(file)) {
                     brokenLinks.add(file);   // links are followed: one seen as a link has nothing behind it
+                } else if (attrs.isOther() && !hidden(file)) {
+                    skipped.add(new Skipped(displayed(file.normalize()), SkipReason.UNSUPPORTED_FILE,
+                            "not a regular file (a pipe, socket or device): write what it holds to a file to ingest it"));
                 }
                 return FileVisitResult.CONTINUE;
             }

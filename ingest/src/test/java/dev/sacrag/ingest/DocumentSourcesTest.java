@@ -541,6 +541,24 @@ class DocumentSourcesTest {
                 e.getMessage());
     }
 
+    /** Not read (a FIFO without a writer blocks its reader), but said: it was passed over without a word. */
+    @Test
+    void aPipeInAWalkedFolderIsSkippedAsUnsupportedAndSaid() throws Exception {
+        Files.writeString(dir.resolve("a.txt"), "a");
+        Path fifo = dir.resolve("feed.jsonl");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        assertEquals(0, mk.waitFor(), "mkfifo (coreutils) is needed for this test");
+
+        SourceBatch batch = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                () -> read(dir));
+
+        assertEquals(List.of("a"), batch.documents().stream().map(DocumentDraft::docId).toList());
+        Skipped skipped = batch.skipped().stream().filter(s -> s.where().endsWith("feed.jsonl")).findFirst()
+                .orElseThrow(() -> new AssertionError("the pipe is not said: " + batch.skipped()));
+        assertEquals(SkipReason.UNSUPPORTED_FILE, skipped.reason());
+        assertTrue(skipped.detail().startsWith("not a regular file (a pipe"), skipped.detail());
+    }
+
     @Test
     void invalidRunTenantIsRejectedUpFront() {
         assertThrows(IllegalArgumentException.class, () -> Options.defaults().withTenant("a:b"));
