@@ -11,7 +11,9 @@ import java.util.OptionalLong;
 
 /**
  * JSONL input: one document per line with the architecture.md JSON fields. A line without
- * {@code version} is stamped at publish time; one without {@code tenant} takes the run's tenant.
+ * {@code version} is stamped at publish time; one without {@code tenant} takes the run's tenant;
+ * one without {@code source} takes its file's absolute path ({@link SourceFile#source}), as text
+ * and MRQA documents do, so that the same file named another way says nothing new of it.
  * Its {@code docId} is published in Unicode NFC, the form the compressor requires.
  */
 final class JsonlDocuments {
@@ -39,7 +41,7 @@ final class JsonlDocuments {
                 given(json, "version") ? OptionalLong.of(event.getVersion()) : OptionalLong.empty(),
                 event.getTitle(),
                 event.getText(),
-                event.getSource() != null ? event.getSource() : file.display(),
+                event.getSource() != null ? event.getSource() : file.source(),
                 event.getMetadata());
     }
 

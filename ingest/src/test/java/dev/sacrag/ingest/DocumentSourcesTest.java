@@ -607,6 +607,7 @@ class DocumentSourcesTest {
                 {"header": {"dataset": "X", "mrqa_split": "dev"}}
                 {"context": "Ada wrote notes.", "qas": [{"qid": "1", "question": "Who?", "answers": ["Ada"]}]}
                 """);
+        Files.writeString(dir.resolve("docs/more.jsonl"), "{\"docId\": \"more\", \"text\": \"Bo wrote notes.\"}\n");
         Path relative = Path.of("").toAbsolutePath().relativize(dir.resolve("docs"));
         Path roundabout = dir.resolve("docs/sub/../../docs");
         List<List<String>> seen = new java.util.ArrayList<>();
@@ -619,5 +620,7 @@ class DocumentSourcesTest {
         assertTrue(seen.get(0).contains("sub/a " + dir.resolve("docs/sub/a.md").toAbsolutePath().normalize()), seen.get(0).toString());
         assertTrue(seen.get(0).stream().anyMatch(l -> l.endsWith(" " + dir.resolve("docs/dev.jsonl").toAbsolutePath().normalize()
                 + ":2")), "an MRQA context's source is its file and line: " + seen.get(0));
+        assertTrue(seen.get(0).contains("more " + dir.resolve("docs/more.jsonl").toAbsolutePath().normalize()),
+                "a JSONL line naming no source takes its file's: " + seen.get(0));
     }
 }
