@@ -1,5 +1,6 @@
 package dev.sacrag.ingest;
 
+import static dev.sacrag.schemas.BadDocumentException.Reason.INVALID_FIELD;
 import static dev.sacrag.schemas.BadDocumentException.Reason.MALFORMED;
 import static dev.sacrag.schemas.BadDocumentException.Reason.TOO_LARGE;
 
@@ -18,6 +19,14 @@ final class TextDocuments {
     private static final Pattern SETEXT_UNDERLINE = Pattern.compile("^ {0,3}(=+|-+)[ \\t]*$");
     private static final Pattern FENCE = Pattern.compile("^ {0,3}(```|~~~).*");
 
+    /**
+     * What a file name holds where its bytes did not decode in the JVM's file-name encoding: any name
+     * outside ASCII under a POSIX locale (a cron job, a service without LANG), a Latin-1 name under a
+     * UTF-8 one. An id slugged from it would depend on the locale ({@code café.md} is {@code cafe}
+     * in one and {@code caf} in the other: two documents), or two names would give one id.
+     */
+    private static final char UNDECODED = '\uFFFD';
+
     private TextDocuments() {
     }
 
@@ -25,6 +34,13 @@ final class TextDocuments {
         if (file.gzipped()) {   // named with a forced --format txt or md: its bytes are not text
             out.bad(file.display(), new BadDocumentException(MALFORMED, "a gzipped file is read as text only in JSONL"
                     + " (.jsonl.gz, .ndjson.gz): gunzip it first"));
+            return;
+        }
+        if (file.relative().indexOf(UNDECODED) >= 0) {
+            out.bad(file.display(), new BadDocumentException(INVALID_FIELD, "its path holds a name that is not valid in"
+                    + " the file-name encoding of this JVM (sun.jnu.encoding=" + System.getProperty("sun.jnu.encoding")
+                    + "), and its id is taken from it: run with a UTF-8 locale (LANG=C.UTF-8), or rename it to UTF-8"
+                    + " (e.g. convmv -f latin1 -t utf8)"));
             return;
         }
         if (Files.size(file.path()) > limits.maxValueBytes()) {

@@ -559,6 +559,30 @@ class DocumentSourcesTest {
         assertTrue(skipped.detail().startsWith("not a regular file (a pipe"), skipped.detail());
     }
 
+    /**
+     * A name the JVM cannot decode (here Latin-1 bytes under a UTF-8 locale; under a POSIX locale any
+     * name outside ASCII) reads with U+FFFD in it: its slug would depend on the locale ('caf' here,
+     * 'cafe' where it decodes), so the same file would be two documents.
+     */
+    @Test
+    void aTextFileWhoseNameTheJvmCannotDecodeIsBadInputNotAnIdOfTheLocale() throws Exception {
+        Files.writeString(dir.resolve("a.txt"), "a");
+        Process touch = new ProcessBuilder("sh", "-c", "printf 'text' > \"$(printf 'caf\\351.md')\"")
+                .directory(dir.toFile()).start();
+        assertEquals(0, touch.waitFor(), "sh and printf are needed for this test");
+        try (var names = Files.list(dir)) {
+            assertTrue(names.anyMatch(p -> p.toString().indexOf('\uFFFD') >= 0), "this JVM decodes byte 0xE9 alone in a"
+                    + " file name (sun.jnu.encoding=" + System.getProperty("sun.jnu.encoding") + "): run it with LANG=C.UTF-8");
+        }
+
+        BadSourceException e = assertThrows(BadSourceException.class, () -> read(dir));
+        assertTrue(e.getMessage().contains("not valid in the file-name encoding of this JVM"), e.getMessage());
+
+        SourceBatch skipping = sources.read(List.of(dir), Options.defaults().withOnBadInput(OnBadInput.SKIP));
+        assertEquals(List.of("a"), skipping.documents().stream().map(DocumentDraft::docId).toList());
+        assertEquals(Map.of(SkipReason.BAD_INPUT, 1), skipping.skippedByReason());
+    }
+
     @Test
     void invalidRunTenantIsRejectedUpFront() {
         assertThrows(IllegalArgumentException.class, () -> Options.defaults().withTenant("a:b"));
