@@ -62,6 +62,13 @@ final class TextDocuments {
                     : "only invisible characters (control, format or space)"));
             return;
         }
+        int nul = text.indexOf('\0');
+        if (nul >= 0) {
+            // valid UTF-8, but no text file holds NUL: UTF-16 without a byte-order mark ("h\0e\0..."), or a binary
+            out.bad(file.display(), new BadDocumentException(MALFORMED, "a NUL character (character " + nul + "): UTF-16"
+                    + " text without a byte-order mark (convert it, e.g. iconv -f UTF-16LE -t UTF-8), or not text at all"));
+            return;
+        }
         String fileName = file.path().getFileName().toString();
         String title = file.format() == SourceFormat.MD ? markdownTitle(text).orElse(fileName) : fileName;
         out.add(file.display(), new DocumentDraft(docId, out.tenant(), OptionalLong.empty(), title, text,

@@ -349,6 +349,13 @@ class DocumentSourcesTest {
         BadSourceException e16 = assertThrows(BadSourceException.class, () -> read(utf16));
         assertTrue(e16.getMessage().contains("UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8: convert it"),
                 e16.getMessage());
+
+        // without the mark, UTF-16 of ASCII is valid UTF-8 with a NUL after each letter: it was published so
+        Path bare16 = dir.resolve("bare16.txt");
+        java.nio.file.Files.write(bare16, "hello".getBytes(java.nio.charset.StandardCharsets.UTF_16LE));
+        BadSourceException bare = assertThrows(BadSourceException.class, () -> read(bare16));
+        assertTrue(bare.getMessage().contains("MALFORMED: a NUL character (character 1): UTF-16 text without a byte-order"
+                + " mark (convert it, e.g. iconv -f UTF-16LE -t UTF-8)"), bare.getMessage());
     }
 
     @Test
