@@ -200,8 +200,20 @@ public final class DocumentPublisher implements AutoCloseable {
 
     /** Publishes a draft, stamping the publish time as version when the draft has none. */
     public CompletableFuture<RecordMetadata> publish(DocumentDraft draft) {
+        return publish(draft, java.util.OptionalLong.empty());
+    }
+
+    /**
+     * Publishes a draft; one without a version is stamped the publish time, or {@code standing} + 1
+     * where that is later: the topic's version of the document may be ahead of this host's clock (another
+     * host's clock, a producer numbering its own versions), and a version at or below it is ignored by
+     * every reader as older, while the run would count it published.
+     */
+    public CompletableFuture<RecordMetadata> publish(DocumentDraft draft, java.util.OptionalLong standing) {
         long now = clock.millis();
-        long version = draft.version().isPresent() ? draft.version().getAsLong() : nextDefaultVersion(draft.docId(), now);
+        long floor = standing.isPresent() && standing.getAsLong() >= now
+                ? standing.getAsLong() + (standing.getAsLong() == Long.MAX_VALUE ? 0 : 1) : now;
+        long version = draft.version().isPresent() ? draft.version().getAsLong() : nextDefaultVersion(draft.docId(), floor);
         return publish(draft.toEvent(version, Instant.ofEpochMilli(now)));
     }
 

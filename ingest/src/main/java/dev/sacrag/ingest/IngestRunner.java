@@ -132,7 +132,7 @@ public final class IngestRunner {
                     }
                     String docId = draft.docId();   // the callback keeps the id, not the text
                     inFlight.incrementAndGet();
-                    publisher.publish(draft).whenComplete((metadata, error) -> {
+                    publisher.publish(draft, published.standingVersion(docId)).whenComplete((metadata, error) -> {
                         if (error == null) {
                             acknowledged.incrementAndGet();
                         } else {

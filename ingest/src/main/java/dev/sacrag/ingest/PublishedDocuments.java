@@ -162,8 +162,13 @@ public final class PublishedDocuments {
      */
     public Optional<String> ignored(DocumentDraft draft) {
         Known k = known.get(draft.docId());
-        if (k == null || draft.version().isEmpty()) {
+        if (k == null) {
             return Optional.empty();
+        }
+        if (draft.version().isEmpty()) {   // stamped above the standing one (DocumentPublisher), unless there is none
+            return k.version() < Long.MAX_VALUE ? Optional.empty() : Optional.of("the topic's v" + k.version()
+                    + " is the highest version a document can have, so no version can follow it: delete the document"
+                    + " ('sac delete'), then publish it again");
         }
         long version = draft.version().getAsLong();
         return switch (Succession.of(version, ContentHash.of(draft.text()), k.version(), k.textHash())) {
@@ -175,6 +180,16 @@ public final class PublishedDocuments {
                     + " (publish a version above " + k.version() + ", or name none)");
             case NEWER, RESTATED -> Optional.empty();
         };
+    }
+
+    /**
+     * The version the documents topic holds for {@code docId}, if this read knows one: a draft naming
+     * no version must be stamped above it, or its readers ignore it as older (a clock behind the one
+     * that stamped the standing version, or a producer that numbers its own versions).
+     */
+    public java.util.OptionalLong standingVersion(String docId) {
+        Known k = known.get(docId);
+        return k == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(k.version());
     }
 
     /** The run's documents the documents topic holds (deleted ones not counted). */

@@ -272,6 +272,35 @@ class IngestRunnerTest {
         assertTrue(console.toString(StandardCharsets.UTF_8).contains("] 3/3 docs"), console.toString(StandardCharsets.UTF_8));
     }
 
+    /**
+     * The topic's version ahead of this host's clock (a producer numbering its own versions, another
+     * host's clock): a draft naming none is stamped above it, not at the time, which every reader would
+     * ignore as older while the run counted it published. The highest version has no successor: said.
+     */
+    @Test
+    void aDraftWithoutAVersionIsStampedAboveATopicVersionAheadOfTheClock() throws Exception {
+        long ahead = System.currentTimeMillis() + java.util.concurrent.TimeUnit.DAYS.toMillis(3650);
+        Files.writeString(dir.resolve("docs.jsonl"), """
+                {"docId": "a", "version": %d, "text": "Ada wrote notes."}
+                {"docId": "b", "version": %d, "text": "Bo wrote notes."}
+                """.formatted(ahead, Long.MAX_VALUE));
+        PublishedDocuments topic = publishedAndCompressed();
+        Files.writeString(dir.resolve("docs.jsonl"), """
+                {"docId": "a", "text": "Ada wrote notes, amended."}
+                {"docId": "b", "text": "Bo wrote notes, amended."}
+                """);
+        MockProducer<byte[], byte[]> second = DocumentPublisherTest.producer(true);
+        IngestSummary summary = runner(second, false).publish(DocumentSources.withDefaults().scan(List.of(dir),
+                Options.defaults()), System.nanoTime(), topic);
+
+        assertEquals(1, second.history().size(), second.history().toString());
+        var sent = dev.sacrag.schemas.DocumentCodec.withDefaults().decode(second.history().get(0).value(), null);
+        assertEquals("a", sent.getDocId());
+        assertEquals(ahead + 1, sent.getVersion(), "above the topic's, not the clock's");
+        assertEquals(List.of("b: the topic's v" + Long.MAX_VALUE + " is the highest version a document can have, so no"
+                + " version can follow it: delete the document ('sac delete'), then publish it again"), summary.failures());
+    }
+
     /** Unchanged documents are not sent: a rate of them is no rate of publishing, which the summary's is. */
     @Test
     void theProgressRateLeavesUnchangedDocumentsOut() throws Exception {
