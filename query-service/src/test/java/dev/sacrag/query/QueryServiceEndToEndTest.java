@@ -66,7 +66,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.zip.CRC32C;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -169,12 +168,10 @@ class QueryServiceEndToEndTest {
     }
 
     static void publishCatalog(String doc, long version, AnchorKv kv, byte[] blob) throws Exception {
-        CRC32C crc = new CRC32C();
-        crc.update(blob);
         AnchorCacheRecord record = AnchorCacheRecord.newBuilder().setDocId(doc).setTenant("default").setDocVersion(version)
                 .setModelId(modelId).setRatio(RATIO).setTokenCount(kv.tokenCount()).setAnchorCount(kv.anchorCount())
                 .setChunkCount(kv.chunkAnchors().length).setRedisKey(RedisKeys.blobKey("default", modelId, doc, version))
-                .setBytes(blob.length).setDtype("f16").setChecksum(crc.getValue()).setCompressedAt(Instant.now())
+                .setBytes(blob.length).setDtype("f16").setChecksum(AnchorKvCodec.checksum(blob)).setCompressedAt(Instant.now())
                 .setCompressMillis(3).build();
         producer.send(new ProducerRecord<>(CATALOG, (doc + "|" + modelId).getBytes(StandardCharsets.UTF_8),
                 CatalogRecords.encode(record))).get(30, TimeUnit.SECONDS);

@@ -12,7 +12,8 @@ import java.util.Objects;
  * anchor-KV blob is in Redis and what it holds.
  *
  * @param bytes size of the blob in Redis
- * @param checksum CRC32C of the whole blob (unsigned 32-bit)
+ * @param checksum the blob's own CRC32C (unsigned 32-bit, {@code AnchorKvCodec.checksum}); a record of an earlier
+ *     build carries {@code AnchorKvCodec.WHOLE_BLOB_RESIDUE}, the same for every blob
  */
 public record CatalogEntry(String tenant, String docId, long docVersion, String modelId, int ratio, int tokenCount,
                            int anchorCount, int chunkCount, String redisKey, long bytes, String dtype, long checksum,

@@ -164,20 +164,41 @@ public final class AnchorKvCodec {
         }
     }
 
-    /** CRC32C of the whole blob (unsigned 32-bit): the checksum a catalog record carries for it. */
+    /**
+     * What catalog records written before {@link #checksum} took the blob's own CRC carry: the
+     * CRC32C of the whole blob, trailing CRC included. A CRC followed by itself (little-endian,
+     * as CRC32C is reflected) always leaves the same remainder, so this is that value for every
+     * intact blob: such a record vouches for any intact blob, and tells none apart.
+     */
+    public static final long WHOLE_BLOB_RESIDUE = 0x48674bc7L;
+
+    /**
+     * The checksum a catalog record carries for a blob, unsigned 32-bit: the CRC32C of every byte
+     * before the blob's trailing CRC, i.e. the value that CRC holds when the blob is intact. Two
+     * blobs of other anchors have other checksums (a CRC32C of the whole blob would not tell them
+     * apart: see {@link #WHOLE_BLOB_RESIDUE}).
+     */
     public static long checksum(byte[] blob) {
-        CRC32C crc = new CRC32C();
-        crc.update(blob);
-        return crc.getValue();
+        if (blob.length < CRC_BYTES) {
+            throw new IllegalArgumentException("a blob of " + blob.length + " bytes has no CRC");
+        }
+        return Integer.toUnsignedLong(crc(blob, blob.length - CRC_BYTES));
     }
 
     /**
-     * The header of {@code blob} when it is the blob a catalog record describes: its whole-blob
-     * {@link #checksum} is {@code checksum}, this build reads its header, and it is
-     * {@code modelId}'s. Empty otherwise (other bytes, a truncated value, another format or model).
+     * The header of {@code blob} when it is the blob a catalog record describes: it is intact (its
+     * trailing CRC holds), it is the one of the record's {@code checksum} ({@link #checksum}; a
+     * record of an earlier build, whose checksum is {@link #WHOLE_BLOB_RESIDUE}, takes any intact
+     * blob, as it always did), this build reads its header, and it is {@code modelId}'s. Empty
+     * otherwise (another blob written under the key since, a truncated value, another format or model).
      */
     public static Optional<Header> headerIfDescribed(byte[] blob, long checksum, String modelId) {
-        if (checksum(blob) != checksum) {
+        if (blob.length < CRC_BYTES) {
+            return Optional.empty();
+        }
+        long computed = checksum(blob);
+        long stored = Integer.toUnsignedLong(ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN).getInt(blob.length - CRC_BYTES));
+        if (computed != stored || checksum != computed && checksum != WHOLE_BLOB_RESIDUE) {
             return Optional.empty();
         }
         try {

@@ -187,6 +187,35 @@ class AnchorKvCodecTest {
         assertTrue(AnchorKvCodec.headerIfDescribed(blob, checksum, "0123456789ab").isEmpty(), "another model's");
         byte[] cut = Arrays.copyOf(blob, 6);
         assertTrue(AnchorKvCodec.headerIfDescribed(cut, AnchorKvCodec.checksum(cut), MODEL).isEmpty(), "a truncated value");
+        assertTrue(AnchorKvCodec.headerIfDescribed(new byte[3], checksum, MODEL).isEmpty(), "too short to hold a CRC");
+    }
+
+    @Test
+    void aChecksumTellsApartIntactBlobsOfTheSameModelAndShape() {
+        // what a record names is one blob: another written under its key since (a late write of a
+        // compressor that lost the partition, the document deleted and published again at that
+        // version) must not pass for it, nor share its warm cache or prompt cache entries
+        byte[] described = AnchorKvCodec.encode(randomKv(13, 1, 1, 4, 2), KvDtype.F16);
+        byte[] other = AnchorKvCodec.encode(randomKv(14, 1, 1, 4, 2), KvDtype.F16);
+        long checksum = AnchorKvCodec.checksum(described);
+
+        assertTrue(checksum != AnchorKvCodec.checksum(other));
+        assertEquals(Integer.toUnsignedLong(java.nio.ByteBuffer.wrap(described).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .getInt(described.length - 4)), checksum, "the CRC the blob carries");
+        assertTrue(AnchorKvCodec.headerIfDescribed(described, checksum, MODEL).isPresent());
+        assertTrue(AnchorKvCodec.headerIfDescribed(other, checksum, MODEL).isEmpty(), "another intact blob of the model");
+    }
+
+    @Test
+    void aRecordOfAnEarlierBuildVouchesForAnyIntactBlobAsItDid() {
+        byte[] blob = AnchorKvCodec.encode(randomKv(15, 1, 1, 4, 2), KvDtype.F32);
+        java.util.zip.CRC32C whole = new java.util.zip.CRC32C();
+        whole.update(blob);
+        assertEquals(AnchorKvCodec.WHOLE_BLOB_RESIDUE, whole.getValue(), "what those records carry, for every intact blob");
+
+        assertTrue(AnchorKvCodec.headerIfDescribed(blob, AnchorKvCodec.WHOLE_BLOB_RESIDUE, MODEL).isPresent());
+        blob[blob.length / 2] ^= 1;
+        assertTrue(AnchorKvCodec.headerIfDescribed(blob, AnchorKvCodec.WHOLE_BLOB_RESIDUE, MODEL).isEmpty(), "not a damaged one");
     }
 
     @Test
