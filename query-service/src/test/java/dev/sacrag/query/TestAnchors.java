@@ -41,7 +41,7 @@ public final class TestAnchors {
     /** The catalog entry the compressor would announce for this blob. */
     public static CatalogEntry entry(String tenant, String docId, long version, AnchorKv kv) {
         return new CatalogEntry(tenant, docId, version, kv.modelId(), 4, kv.tokenCount(), kv.anchorCount(), 1,
-                RedisKeys.blobKey(tenant, kv.modelId(), docId, version), blob(kv).length, "f32", 0L,
+                RedisKeys.blobKey(tenant, kv.modelId(), docId, version), blob(kv).length, "f32", AnchorKvCodec.checksum(blob(kv)),
                 Instant.ofEpochMilli(1_700_000_000_000L + version), 5L);
     }
 

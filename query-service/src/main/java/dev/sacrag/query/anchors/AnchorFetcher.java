@@ -13,7 +13,8 @@ import java.util.function.Predicate;
 /**
  * Gets the decoded anchor KV of catalog entries: from the warm cache when it is there, else
  * with one pipelined Redis GET for all the others, decoded with the codec (which rejects a
- * corrupt blob or one of another model) straight from the bytes Redis lends, and put into the cache.
+ * corrupt blob, one of another model, or another than the entry's checksum names) straight from
+ * the bytes Redis lends, and put into the cache.
  */
 public final class AnchorFetcher {
 
@@ -75,19 +76,19 @@ public final class AnchorFetcher {
     public Fetch fetch(List<CatalogEntry> entries, WarmCache.Admission admission, Lookup lookup) {
         AnchorKv[] found = new AnchorKv[entries.size()];
         List<String> keys = new ArrayList<>();
-        Map<String, String> modelOfKey = new HashMap<>();
+        Map<String, CatalogEntry> entryOfKey = new HashMap<>();
         Map<String, Long> bytesOfKey = new HashMap<>();
         for (int i = 0; i < entries.size(); i++) {
             CacheKey key = CacheKey.of(entries.get(i));
             found[i] = (lookup == Lookup.COUNTED ? cache.get(key) : cache.peek(key)).orElse(null);
             if (found[i] == null) {
                 keys.add(entries.get(i).redisKey());
-                modelOfKey.put(entries.get(i).redisKey(), entries.get(i).modelId());
+                entryOfKey.put(entries.get(i).redisKey(), entries.get(i));
                 bytesOfKey.put(entries.get(i).redisKey(), entries.get(i).bytes());
             }
         }
         Map<String, DecodedBlob> blobs = keys.isEmpty() ? Map.of()
-                : source.readAll(keys, bytesOfKey::get, (key, blob) -> DecodedBlob.decode(blob, modelOfKey.get(key)));
+                : source.readAll(keys, bytesOfKey::get, (key, blob) -> DecodedBlob.decode(blob, entryOfKey.get(key)));
         List<Loaded> loaded = new ArrayList<>(entries.size());
         List<Miss> misses = new ArrayList<>();
         for (int i = 0; i < entries.size(); i++) {

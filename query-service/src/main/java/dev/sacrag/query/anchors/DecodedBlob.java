@@ -3,20 +3,23 @@ package dev.sacrag.query.anchors;
 import dev.sacrag.core.kv.AnchorKv;
 import dev.sacrag.core.kv.AnchorKvCodec;
 import dev.sacrag.core.kv.BlobException;
+import dev.sacrag.query.catalog.CatalogEntry;
 
 import java.nio.ByteBuffer;
 
 /**
  * A blob decoded straight from the bytes the blob source lends, or why it could not be: a
- * corrupt blob or one of another model is a miss for that document, not a failed fetch.
+ * corrupt blob, one of another model, or another than its catalog record describes is a miss for
+ * that document (rebuilt on request), not a failed fetch.
  *
  * @param kv the anchor KV, or null when {@code problem} says why not
  */
 record DecodedBlob(AnchorKv kv, String problem) {
 
-    static DecodedBlob decode(ByteBuffer blob, String expectedModelId) {
+    /** The blob of {@code entry}: its model's, and the one its checksum names, as the compressor holds it to. */
+    static DecodedBlob decode(ByteBuffer blob, CatalogEntry entry) {
         try {
-            return new DecodedBlob(AnchorKvCodec.decode(blob, expectedModelId), null);
+            return new DecodedBlob(AnchorKvCodec.decode(blob, entry.modelId(), entry.checksum()), null);
         } catch (BlobException bad) {
             return new DecodedBlob(null, bad.getMessage());
         }

@@ -74,16 +74,16 @@ public final class Preloader implements AutoCloseable {
         if (todo.isEmpty()) {
             return;
         }
-        Map<String, String> modelOfKey = new HashMap<>();
+        Map<String, CatalogEntry> entryOfKey = new HashMap<>();
         Map<String, Long> bytesOfKey = new HashMap<>();
         todo.forEach(e -> {
-            modelOfKey.put(e.redisKey(), e.modelId());
+            entryOfKey.put(e.redisKey(), e);
             bytesOfKey.put(e.redisKey(), e.bytes());
         });
         Map<String, DecodedBlob> blobs;
         try {
             blobs = source.readAll(todo.stream().map(CatalogEntry::redisKey).toList(), bytesOfKey::get,
-                    (key, blob) -> DecodedBlob.decode(blob, modelOfKey.get(key)));
+                    (key, blob) -> DecodedBlob.decode(blob, entryOfKey.get(key)));
         } catch (BlobStoreDownException e) {
             log.warn("preloading {} document(s) of model {} skipped: {}", todo.size(), todo.get(0).modelId(), e.getMessage());
             return;

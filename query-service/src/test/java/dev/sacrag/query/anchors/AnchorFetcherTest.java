@@ -98,4 +98,22 @@ class AnchorFetcherTest {
         assertTrue(again.loaded().get(0).fromCache());
         assertEquals(reads, source.store.reads.get(), "a cached document needs no fetch");
     }
+
+    @Test
+    void anIntactBlobOfTheModelThatIsNotTheEntrysIsAMissNotAnAnswer() {
+        LendingSource source = new LendingSource();
+        WarmCache cache = new WarmCache(1 << 20, QueryMetrics.inMemory());
+        AnchorFetcher fetcher = new AnchorFetcher(source, cache);
+        CatalogEntry entry = TestAnchors.entry("acme", "republished", 7, TestAnchors.kv(MODEL, 20, 2, 6));
+        // another write under the entry's key: the document's earlier life at that version, written late
+        source.store.blobs.put(entry.redisKey(), TestAnchors.blob(TestAnchors.kv(MODEL, 20, 2, 7)));
+
+        AnchorFetcher.Fetch fetch = fetcher.fetch(List.of(entry), WarmCache.Admission.EVICT_LRU, AnchorFetcher.Lookup.COUNTED);
+
+        assertEquals(List.of(), fetch.loaded());
+        AnchorFetcher.Miss miss = fetch.misses().get(0);
+        assertTrue(miss.reason().startsWith("unusable blob: not the blob its catalog record describes"), miss.reason());
+        assertFalse(miss.absent(), "there, but not the one described: rebuilt on request, not a matter of Redis's memory");
+        assertFalse(cache.contains(CacheKey.of(entry)), "nothing cached under the entry's checksum");
+    }
 }

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.zip.CRC32C;
 
 /**
@@ -44,8 +45,9 @@ import java.util.zip.CRC32C;
  *
  * <p>The CRC sits at the end so it is written in one pass after the payload, and so the
  * header can be read from a prefix of the blob (GETRANGE) by {@link #readHeader}. Decoding
- * checks framing, then the exact size, then the CRC, then the model id, and only then reads
- * tensors: a corrupted model id reads as corrupt, not as another model's blob.
+ * checks framing, then the exact size, then the CRC, then the model id, then (given a catalog
+ * record's checksum) that it is the record's blob, and only then reads tensors: a corrupted
+ * model id reads as corrupt, not as another model's blob.
  */
 public final class AnchorKvCodec {
 
@@ -123,6 +125,23 @@ public final class AnchorKvCodec {
      * limit and byte order are left as they were; the result shares no memory with it.
      */
     public static AnchorKv decode(ByteBuffer blob, String expectedModelId) {
+        return decode(blob, expectedModelId, OptionalLong.empty());
+    }
+
+    /**
+     * {@link #decode(ByteBuffer, String)} of the blob a catalog record describes: after the model
+     * check, the blob must be the one of the record's {@code checksum} ({@link #checksum}, the CRC
+     * it carries; a record of an earlier build, {@link #WHOLE_BLOB_RESIDUE}, takes any intact blob),
+     * as {@link #headerIfDescribed} holds it. An intact blob of the model under the record's key
+     * may still be another (a compressor that lost its partition writing late, the document deleted
+     * and published again under that version, another deployment sharing the Redis): decoded, it
+     * would answer for text the record does not describe.
+     */
+    public static AnchorKv decode(ByteBuffer blob, String expectedModelId, long checksum) {
+        return decode(blob, expectedModelId, OptionalLong.of(checksum));
+    }
+
+    private static AnchorKv decode(ByteBuffer blob, String expectedModelId, OptionalLong checksum) {
         ByteBuffer b = blob.slice().order(ByteOrder.LITTLE_ENDIAN);
         Header h = readHeader(b);
         int n = h.anchorCount();
@@ -149,6 +168,10 @@ public final class AnchorKvCodec {
         }
         if (expectedModelId != null && !expectedModelId.equals(h.modelId())) {
             throw new ModelMismatchException(expectedModelId, h.modelId());
+        }
+        long carried = Integer.toUnsignedLong(stored);
+        if (checksum.isPresent() && checksum.getAsLong() != carried && checksum.getAsLong() != WHOLE_BLOB_RESIDUE) {
+            throw new UndescribedBlobException(checksum.getAsLong(), carried);
         }
         ByteBuffer in = b.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(h.headerLength());
         float[][] keys = new float[h.layers()][];

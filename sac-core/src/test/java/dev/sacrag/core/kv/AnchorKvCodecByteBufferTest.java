@@ -97,4 +97,25 @@ class AnchorKvCodecByteBufferTest {
                 () -> AnchorKvCodec.decode(inside(blob, blob.length, true), "qwen2.5-0.5b@deadbeef"));
         assertEquals(MODEL, e.foundModelId());
     }
+
+    @ParameterizedTest
+    @EnumSource(KvDtype.class)
+    void aCatalogChecksumRefusesAnotherIntactBlobOfTheSameModel(KvDtype dtype) {
+        byte[] described = AnchorKvCodec.encode(randomKv(21, 2, 1, 4, 3), dtype);
+        byte[] other = AnchorKvCodec.encode(randomKv(22, 2, 1, 4, 3), dtype);   // the same shape and model, other anchors
+        long checksum = AnchorKvCodec.checksum(described);
+
+        AnchorKv kv = AnchorKvCodec.decode(inside(described, described.length, false), MODEL, checksum);
+        assertArrayEquals(AnchorKvCodec.decode(described, MODEL).values()[1], kv.values()[1]);
+        UndescribedBlobException e = assertThrows(UndescribedBlobException.class,
+                () -> AnchorKvCodec.decode(inside(other, other.length, true), MODEL, checksum));
+        assertEquals(String.format("not the blob its catalog record describes: CRC32C 0x%08x, the record's 0x%08x"
+                + " (another write replaced it under the same key)", AnchorKvCodec.checksum(other), checksum), e.getMessage());
+        assertEquals(MODEL, AnchorKvCodec.decode(inside(other, other.length, false), MODEL, AnchorKvCodec.WHOLE_BLOB_RESIDUE)
+                .modelId(), "a record of an earlier build takes any intact blob, as it did");
+        assertThrows(ModelMismatchException.class, () -> AnchorKvCodec.decode(inside(described, described.length, false),
+                "qwen2.5-0.5b@deadbeef", checksum), "another model's blob says so first");
+        assertThrows(CorruptBlobException.class, () -> AnchorKvCodec.decode(inside(described, described.length - 1, false),
+                MODEL, checksum), "a damaged one is corrupt first");
+    }
 }
