@@ -752,7 +752,17 @@ public final class AnchorKvStore implements AutoCloseable {
     }
 
     private KvStoreUnavailableException unavailable(String operation, String key, Throwable cause) {
-        return new KvStoreUnavailableException(operation, key, config.target(), explained(cause, redis.cluster()));
+        Throwable why = explained(cause, redis.cluster());
+        if (readOnly(why)) {
+            why = new RedisCommandExecutionException(why.getMessage() + " (the server at that address is a replica: a"
+                    + " failover demoted it, or the address names a replica" + redis.redial() + ")", why);
+        }
+        return new KvStoreUnavailableException(operation, key, config.target(), why);
+    }
+
+    /** A write refused by a read-only replica: {@link LettuceConnection#redial} finds whichever server the address reaches now. */
+    private static boolean readOnly(Throwable e) {
+        return e instanceof RedisCommandExecutionException && e.getMessage() != null && e.getMessage().startsWith("READONLY");
     }
 
     /**

@@ -214,6 +214,41 @@ final class LettuceConnection implements AutoCloseable {
         }
     }
 
+    /** A READONLY reply has the connection dialled again at most this often: a replica named by mistake answers every write so. */
+    static final Duration REDIAL_EVERY = Duration.ofSeconds(1);
+
+    /** nanoTime of the last {@link #redial}; starts a period back, so the first one goes at once. */
+    private final java.util.concurrent.atomic.AtomicLong lastRedial =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - REDIAL_EVERY.toNanos());
+
+    /**
+     * Has the server close this connection (CLIENT KILL of its own id, SKIPME no) so that Lettuce
+     * dials the address again, resolving it anew. For a server that answered a write READONLY: a
+     * failover behind one address (a managed service's primary endpoint, a DNS name moved to the
+     * promoted replica) leaves an open connection on the old primary, now a replica, and Lettuce
+     * redials only a connection that drops, so every write failed READONLY until a restart. At
+     * most once per {@link #REDIAL_EVERY}; standalone only (a cluster's replicas answer MOVED).
+     *
+     * @return what became of it, for the caller's message
+     */
+    String redial() {
+        if (cluster) {
+            return "";
+        }
+        long last = lastRedial.get();
+        long now = System.nanoTime();
+        if (now - last < REDIAL_EVERY.toNanos() || !lastRedial.compareAndSet(last, now)) {
+            return "; the connection was dialled again within the last " + REDIAL_EVERY.toSeconds() + " s";
+        }
+        try {
+            sync.clientKill(io.lettuce.core.KillArgs.Builder.id(sync.clientId()).skipme(false));
+            return "; dialling its address again";
+        } catch (io.lettuce.core.RedisException e) {   // CLIENT refused (ACL, renamed): nothing else drops it
+            return "; the connection could not be dropped to dial the address again (" + e.getMessage()
+                    + "): restart the service once the primary is back at that address";
+        }
+    }
+
     /** Whether this is the cluster client (several URLs, or one URL of a cluster node). */
     boolean cluster() {
         return cluster;

@@ -67,6 +67,43 @@ class AnchorKvStoreTest {
         assertArrayEquals(new byte[] {1, 2}, store.get(key).orElseThrow(), "SET replaced the hash");
     }
 
+    /**
+     * A failover behind one address (a managed service's primary endpoint): the open connection stays
+     * with the old primary, now a replica, which answers every write READONLY; only a connection
+     * dialled again reaches the promoted one.
+     */
+    @Test
+    void aWriteRefusedByAReplicaDialsTheAddressAgainAndReachesTheServerItNowNames() {
+        try (RedisServer promoted = RedisServer.launch(); SwitchingProxy endpoint = new SwitchingProxy(redis.port());
+             AnchorKvStore viaEndpoint = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.parse("redis://127.0.0.1:"
+                     + endpoint.port())))) {
+            String key = RedisKeys.blobKey("acme", "m1", "after-failover", 1);
+            viaEndpoint.put(RedisKeys.blobKey("acme", "m1", "before-failover", 1), new byte[] {1}, Optional.empty());
+            redis.call("REPLICAOF", "127.0.0.1", Integer.toString(promoted.port()));
+            endpoint.switchTo(promoted.port());
+
+            KvStoreUnavailableException refused = assertThrows(KvStoreUnavailableException.class,
+                    () -> viaEndpoint.put(key, new byte[] {2}, Optional.empty()));
+            assertTrue(refused.getMessage().contains("READONLY") && refused.getMessage().contains("a failover demoted it")
+                    && refused.getMessage().contains("dialling its address again"), refused.getMessage());
+            long t0 = System.nanoTime();
+            while (true) {   // the redial takes a moment; until then a put fails at once ("not connected")
+                try {
+                    viaEndpoint.put(key, new byte[] {2}, Optional.empty());
+                    break;
+                } catch (KvStoreUnavailableException e) {
+                    if (System.nanoTime() - t0 > Duration.ofSeconds(10).toNanos()) {
+                        throw new AssertionError("the store still writes to the demoted server", e);
+                    }
+                    sleep(20);
+                }
+            }
+            assertEquals(1L, promoted.call("EXISTS", key), "the write reached the promoted server");
+        } finally {
+            redis.call("REPLICAOF", "NO", "ONE");
+        }
+    }
+
     @Test
     void putThenGetExistsAndDelete() {
         String key = RedisKeys.blobKey("acme", "m1", "doc-1", 1);
