@@ -61,11 +61,11 @@ public final class CompressorMetrics {
     }
 
     void recordIn(String topic) {
-        registry.counter(PREFIX + "records.in", "topic", topic).increment();
+        increment("records.in", "Records read, by topic, bad ones included", "topic", topic);
     }
 
     void compressed(Duration took, long bytes) {
-        registry.counter(PREFIX + "documents.compressed").increment();
+        increment("documents.compressed", "Documents compressed and their blob written to Redis");
         compressTime.record(took);
         bytesWritten.increment(bytes);
     }
@@ -76,31 +76,42 @@ public final class CompressorMetrics {
     }
 
     void skipped(String reason) {
-        registry.counter(PREFIX + "documents.skipped", "reason", reason).increment();
+        increment("documents.skipped", "Versions not newer than the compressed one, by reason (older, not-newer, replayed)",
+                "reason", reason);
     }
 
     void deduplicated() {
-        registry.counter(PREFIX + "documents.deduplicated").increment();
+        increment("documents.deduplicated", "Versions with the compressed version's text: its blob reused, not compressed again");
     }
 
     void deadLettered(String reason) {
-        registry.counter(PREFIX + "documents.dead.lettered", "reason", reason).increment();
+        increment("documents.dead.lettered", "Records sent to the dead-letter topic, by reason", "reason", reason);
     }
 
     void deleted() {
-        registry.counter(PREFIX + "documents.deleted").increment();
+        increment("documents.deleted", "Tombstones of documents this model had compressed: blob and catalog entry removed");
     }
 
     void rebuiltAgain() {
-        registry.counter(PREFIX + "blobs.rebuilt.again").increment();
+        increment("blobs.rebuilt.again", "Blobs rebuilt on request within 10 minutes of their last rebuild: Redis dropped"
+                + " them in between (evicted to make room, most likely)");
     }
 
     void recompress(String outcome) {
-        registry.counter(PREFIX + "recompress.requests", "outcome", outcome).increment();
+        increment("recompress.requests", "Recompress requests, by outcome (one each)", "outcome", outcome);
     }
 
     void failure(String kind) {
-        registry.counter(PREFIX + "failures", "kind", kind).increment();
+        increment("failures", "Failed attempts, by kind (redis, redis-oom, redis-gave-up, thread-replaced, slow-compression,"
+                + " engine-oom)", "kind", kind);
+    }
+
+    /**
+     * Every counter is built with its description: Prometheus prints it as the metric's HELP, which
+     * {@code registry.counter(name, tags)} leaves empty (the first registration of a name sets it).
+     */
+    private void increment(String name, String description, String... tags) {
+        Counter.builder(PREFIX + name).tags(tags).description(description).register(registry).increment();
     }
 
     /** Current value of a counter this class writes; 0 when it was never incremented. */

@@ -42,6 +42,29 @@ class CompressorMetricsTest {
         }
     }
 
+    /** An operator reading /metrics, or a dashboard's tooltip, learns what each counter counts from its HELP line. */
+    @Test
+    void everyCounterIsScrapedWithItsHelpText() {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        CompressorMetrics metrics = new CompressorMetrics(registry);
+        metrics.recordIn("sac.documents");
+        metrics.compressed(Duration.ofMillis(120), 4096);
+        metrics.skipped("older");
+        metrics.deduplicated();
+        metrics.deadLettered("EMPTY_TEXT");
+        metrics.deleted();
+        metrics.rebuiltAgain();
+        metrics.recompress("rebuilt");
+        metrics.failure("redis");
+        List<String> help = registry.scrape().lines().filter(l -> l.startsWith("# HELP sac_compressor_")).toList();
+        assertEquals(12, help.size(), String.join("\n", help));
+        for (String line : help) {
+            String text = line.substring(line.indexOf(' ', "# HELP ".length()) + 1);
+            assertTrue(!text.isBlank(), "no help text: " + line);
+        }
+        registry.close();
+    }
+
     @Test
     void readyWhileTheStreamRunsOrRebalancesAndLiveUntilItFails() {
         var s = org.apache.kafka.streams.KafkaStreams.State.class;

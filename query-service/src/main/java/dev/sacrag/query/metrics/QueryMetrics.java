@@ -58,7 +58,7 @@ public final class QueryMetrics {
         this.cacheEvictions = Counter.builder("sac.query.cache.evictions")
                 .description("Entries dropped from the warm cache (budget, update or delete)").register(registry);
         this.recompressRequests = Counter.builder("sac.query.recompress.requests")
-                .description("Recompress requests made for blobs missing from Redis, those dropped included (sac.query.recompress.dropped counts them)")
+                .description("Recompress requests made for blobs missing from Redis, those dropped included (sac_query_recompress_dropped_total counts them)")
                 .register(registry);
         this.recompressDropped = Counter.builder("sac.query.recompress.dropped")
                 .description("Recompress requests dropped because too many already waited to be sent").register(registry);
@@ -85,7 +85,9 @@ public final class QueryMetrics {
     }
 
     public void request(String rpc, String status) {
-        registry.counter("sac.query.requests", "rpc", rpc, "status", status).increment();
+        Counter.builder("sac.query.requests").tags("rpc", rpc, "status", status)
+                .description("Ask and Warm calls, by the gRPC status their caller got (those the transport ended before"
+                        + " the service read them included)").register(registry).increment();
     }
 
     public void stage(Stage stage, Duration duration) {
@@ -152,11 +154,15 @@ public final class QueryMetrics {
     }
 
     public void feedRecord(String topic, boolean applied) {
-        registry.counter("sac.query.feed.records", "topic", topic, "result", applied ? "applied" : "bad").increment();
+        Counter.builder("sac.query.feed.records").tags("topic", topic, "result", applied ? "applied" : "bad")
+                .description("Records read from the followed topics, by topic and whether they were applied or bad")
+                .register(registry).increment();
     }
 
     public void modelActivation(String result) {
-        registry.counter("sac.query.model.activations", "result", result).increment();
+        Counter.builder("sac.query.model.activations").tag("result", result)
+                .description("Activations read from the control topic, by result (switched, unchanged, no-adapter, failed)")
+                .register(registry).increment();
     }
 
     /** Registers {@code sac_query_model_active{model_id}}: 1 while {@code current} names {@code modelId}. */
