@@ -41,7 +41,11 @@ final class AnchorCacheWriter {
     private final CompressionSettings settings;
     private final Collaborators c;
     /** When each document's blob was last rebuilt on request, per doc id (the most recent 10,000; shared by the tasks). */
-    private final java.util.Map<String, java.time.Instant> rebuilt = recent(10_000);
+    private final java.util.Map<String, Rebuild> rebuilt = recent(10_000);
+
+    /** A rebuild on request, and how many Redis restarts the store had seen by then. */
+    private record Rebuild(java.time.Instant at, long storeRestarts) {
+    }
 
     /**
      * Engine out-of-memory failures per document version ({@code "docId vN"}), shared by the tasks:
@@ -151,15 +155,17 @@ final class AnchorCacheWriter {
      * Records that {@code docId}'s blob was rebuilt on request now; returns how long ago the one
      * before was, when within {@link #REBUILT_AGAIN_WITHIN}: Redis dropped the blob again soon
      * after it was written (evicted to make room, most likely), which a question naming it will
-     * meet over and over.
+     * meet over and over. Not when Redis restarted in between: that lost every blob once, was
+     * said at WARN by the store, and a Redis without persistence restarted twice in ten minutes
+     * would otherwise be told to raise a maxmemory that never evicted anything.
      */
     java.util.Optional<java.time.Duration> rebuiltAgain(String docId) {
-        java.time.Instant now = c.clock().instant();
-        java.time.Instant before = rebuilt.put(docId, now);
-        if (before == null) {
+        Rebuild now = new Rebuild(c.clock().instant(), c.blobs().serverRestarts());
+        Rebuild before = rebuilt.put(docId, now);
+        if (before == null || before.storeRestarts() != now.storeRestarts()) {
             return java.util.Optional.empty();
         }
-        java.time.Duration since = java.time.Duration.between(before, now);
+        java.time.Duration since = java.time.Duration.between(before.at(), now.at());
         return since.compareTo(REBUILT_AGAIN_WITHIN) <= 0 ? java.util.Optional.of(since) : java.util.Optional.empty();
     }
 

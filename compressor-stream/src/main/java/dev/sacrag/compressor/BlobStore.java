@@ -31,4 +31,13 @@ public interface BlobStore {
      * @return whether the key existed
      */
     boolean expireWithin(String key, Duration grace);
+
+    /**
+     * Times the store came back as another process since this one connected (Redis's run_id
+     * changed): everything written since its last save is gone, so a blob missing after it says
+     * nothing about the store's memory. 0 where it cannot tell.
+     */
+    default long serverRestarts() {
+        return 0;
+    }
 }

@@ -29,7 +29,7 @@ import java.util.Objects;
  *     set aside: dead-lettered), malformed (a request that does not
  *     parse: dead-lettered); every request has one outcome</li>
  * <li>{@code sac.compressor.blobs.rebuilt.again}: blobs rebuilt on request within 10 minutes of their last
- *     rebuild: Redis dropped them in between (evicting to make room, most likely)</li>
+ *     rebuild: Redis dropped them in between (evicting to make room, most likely); not across a Redis restart</li>
  * <li>{@code sac.compressor.failures{kind}}: redis (one failed attempt), redis-oom (one attempt Redis refused for
  *     its memory: maxmemory reached), redis-gave-up (budget spent,
  *     task failed), thread-replaced, slow-compression (over --max-compress-time), engine-oom (the model ran out of
@@ -94,7 +94,7 @@ public final class CompressorMetrics {
 
     void rebuiltAgain() {
         increment("blobs.rebuilt.again", "Blobs rebuilt on request within 10 minutes of their last rebuild: Redis dropped"
-                + " them in between (evicted to make room, most likely)");
+                + " them in between (evicted to make room, most likely; a Redis restart in between does not count)");
     }
 
     void recompress(String outcome) {

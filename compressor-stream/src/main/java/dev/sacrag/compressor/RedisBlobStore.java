@@ -45,6 +45,11 @@ public final class RedisBlobStore implements BlobStore {
         return call(() -> store.expireWithin(key, grace));
     }
 
+    @Override
+    public long serverRestarts() {
+        return store.serverRestarts();
+    }
+
     private static <T> T call(Supplier<T> operation) {
         try {
             return operation.get();

@@ -20,6 +20,20 @@ final class InMemoryBlobStore implements BlobStore {
     /** An error (not an outage) every {@link #put} throws: the Java heap exhausted by a blob's write, say. */
     volatile Error putCrashesWith;
 
+    /** Redis restarted without persistence: every blob gone, and the store says so. */
+    final AtomicInteger restarts = new AtomicInteger();
+
+    void restart() {
+        blobs.clear();
+        expiring.clear();
+        restarts.incrementAndGet();
+    }
+
+    @Override
+    public long serverRestarts() {
+        return restarts.get();
+    }
+
     void failAlways() {
         failuresLeft.set(Integer.MAX_VALUE);
     }
