@@ -101,7 +101,7 @@ final class AskCommand implements Callable<Integer> {
                     long wait = Math.max(backoff, pushback);
                     if (noRetry || streamed[0] || pushback < 0 || left - wait < TRY_MILLIS) {
                         printUncompressed(e, System.err);
-                        throw e;
+                        throw rpc.explained(e, channel);
                     }
                     System.err.printf(Locale.ROOT, "[%s: %s; asking again in %.1f s]%n", e.getStatus().getCode(),
                             e.getStatus().getDescription(), wait / 1000.0);

@@ -405,6 +405,8 @@ final class WarmCommand implements Callable<Integer> {
                     .withDeadlineAfter(rpc.deadlineMillis(), TimeUnit.MILLISECONDS).warm(request.build());
             printWarmed(r, spec.commandLine().getOut());
             return r.getMissesCount() == 0 ? 0 : 1;   // a script asking for documents learns that some are not warm
+        } catch (io.grpc.StatusRuntimeException e) {
+            throw rpc.explained(e, channel);
         } finally {
             RpcOptions.close(channel);
         }

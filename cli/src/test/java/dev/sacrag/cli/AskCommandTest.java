@@ -138,6 +138,52 @@ class AskCommandTest {
         assertEquals(0, calls.get());
     }
 
+    /**
+     * A deadline spent connecting: a socket that takes the connection and never speaks HTTP/2,
+     * as a fresh process's first connection looks for its first few hundred ms. gRPC's words for
+     * it ("CallOptions deadline exceeded ... was_still_waiting") told nobody what to do.
+     */
+    @Test
+    void aDeadlineThatPassesBeforeTheConnectionIsMadeSaysSo() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            String target = "127.0.0.1:" + silent.getLocalPort();
+            for (String command : List.of("ask", "warm")) {
+                List<String> args = command.equals("ask") ? List.of("ask", "q", "--target", target, "--deadline", "300ms")
+                        : List.of("warm", "--docs", "a", "--target", target, "--deadline", "300ms");
+                Run r = ask(args.toArray(String[]::new));
+                assertEquals(1, r.code(), r.err());
+                assertTrue(r.err().contains("sac " + command + ": DEADLINE_EXCEEDED: no answer within --deadline 300ms: the"
+                        + " connection to " + target + " was not made in that time (a fresh process needs a few hundred ms"
+                        + " to connect: give it a longer --deadline; or is the query service there?)"), r.err());
+                assertTrue(!r.err().contains("CallOptions"), r.err());
+            }
+        }
+    }
+
+    @Test
+    void nothingListeningAtTheTargetIsSaidWithWhatToCheck() throws Exception {
+        int port;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            port = closed.getLocalPort();
+        }
+        Run r = ask("ask", "q", "--target", "127.0.0.1:" + port);
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("sac ask: UNAVAILABLE: no query service answers at 127.0.0.1:" + port + " (is it"
+                + " running, and is that its address? --target, env SAC_QUERY_TARGET): "), r.err());
+        assertTrue(r.err().contains("Connection refused"), "the cause stays: " + r.err());
+    }
+
+    /** A deadline the service itself reports, once connected, is its answer as it is. */
+    @Test
+    void aDeadlineMetOnceConnectedKeepsTheServicesWords() throws Exception {
+        String target = start();
+        failures.add(Status.DEADLINE_EXCEEDED.withDescription("the deadline passed while the question waited for inference"));
+        Run r = ask("ask", "q", "--target", target);
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("sac ask: DEADLINE_EXCEEDED: the deadline passed while the question waited for"
+                + " inference"), r.err());
+    }
+
     /** The service refused these as INVALID_ARGUMENT, exit 1, naming its request's fields (top_k) where the user typed flags. */
     @Test
     void valuesTheServiceWouldRefuseAreUsageErrorsNamingTheFlag() throws Exception {
