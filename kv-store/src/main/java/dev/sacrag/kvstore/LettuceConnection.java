@@ -222,6 +222,14 @@ final class LettuceConnection implements AutoCloseable {
             new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - REDIAL_EVERY.toNanos());
 
     /**
+     * Why the last {@link #redial} could not drop the connection; null when it did. The writes
+     * refused in the period after it say the same, where they said it was dialled again: the
+     * restart to do was then in one message a second, among many saying all was in hand.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<String> redialRefused =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
      * Has the server close this connection (CLIENT KILL of its own id, SKIPME no) so that Lettuce
      * dials the address again, resolving it anew. For a server that answered a write READONLY: a
      * failover behind one address (a managed service's primary endpoint, a DNS name moved to the
@@ -229,7 +237,7 @@ final class LettuceConnection implements AutoCloseable {
      * redials only a connection that drops, so every write failed READONLY until a restart. At
      * most once per {@link #REDIAL_EVERY}; standalone only (a cluster's replicas answer MOVED).
      *
-     * @return what became of it, for the caller's message
+     * @return what became of it, or of the last try within the period, for the caller's message
      */
     String redial() {
         if (cluster) {
@@ -238,14 +246,19 @@ final class LettuceConnection implements AutoCloseable {
         long last = lastRedial.get();
         long now = System.nanoTime();
         if (now - last < REDIAL_EVERY.toNanos() || !lastRedial.compareAndSet(last, now)) {
-            return "; the connection was dialled again within the last " + REDIAL_EVERY.toSeconds() + " s";
+            String refused = redialRefused.get();
+            return refused != null ? refused
+                    : "; the connection was dialled again within the last " + REDIAL_EVERY.toSeconds() + " s";
         }
         try {
             sync.clientKill(io.lettuce.core.KillArgs.Builder.id(sync.clientId()).skipme(false));
+            redialRefused.set(null);
             return "; dialling its address again";
         } catch (io.lettuce.core.RedisException e) {   // CLIENT refused (ACL, renamed): nothing else drops it
-            return "; the connection could not be dropped to dial the address again (" + e.getMessage()
+            String refused = "; the connection could not be dropped to dial the address again (" + e.getMessage()
                     + "): restart the service once the primary is back at that address";
+            redialRefused.set(refused);
+            return refused;
         }
     }
 

@@ -104,6 +104,31 @@ class AnchorKvStoreTest {
         }
     }
 
+    /**
+     * A replica whose ACL refuses CLIENT KILL (as some managed services do) keeps the connection: every
+     * write it refuses says so, with the restart to do, not only the one that tried in that second.
+     */
+    @Test
+    void aReplicaThatRefusesClientKillSaysSoOnEveryWriteItRefuses() {
+        try (RedisServer replica = RedisServer.launch();
+             AnchorKvStore viaReplica = AnchorKvStore.connect(KvStoreConfig.of(RedisTarget.parse(replica.url())))) {
+            replica.call("ACL", "SETUSER", "default", "-client|kill");
+            replica.call("REPLICAOF", "127.0.0.1", Integer.toString(redis.port()));
+            String key = RedisKeys.blobKey("acme", "m1", "refused", 1);
+
+            long t0 = System.nanoTime();
+            for (int attempt = 1; attempt <= 3; attempt++) {
+                KvStoreUnavailableException refused = assertThrows(KvStoreUnavailableException.class,
+                        () -> viaReplica.put(key, new byte[] {1}, Optional.empty()));
+                assertTrue(refused.getMessage().contains("READONLY") && refused.getMessage().contains("could not be dropped")
+                        && refused.getMessage().contains("NOPERM") && refused.getMessage().contains("restart the service"),
+                        "write " + attempt + ": " + refused.getMessage());
+            }
+            assertTrue(System.nanoTime() - t0 < LettuceConnection.REDIAL_EVERY.toNanos(),
+                    "the later writes came within the period in which no second CLIENT KILL is tried");
+        }
+    }
+
     @Test
     void putThenGetExistsAndDelete() {
         String key = RedisKeys.blobKey("acme", "m1", "doc-1", 1);
