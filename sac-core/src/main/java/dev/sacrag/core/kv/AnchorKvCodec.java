@@ -191,7 +191,9 @@ public final class AnchorKvCodec {
      * What catalog records written before {@link #checksum} took the blob's own CRC carry: the
      * CRC32C of the whole blob, trailing CRC included. A CRC followed by itself (little-endian,
      * as CRC32C is reflected) always leaves the same remainder, so this is that value for every
-     * intact blob: such a record vouches for any intact blob, and tells none apart.
+     * intact blob: such a record vouches for any intact blob, and tells none apart. A blob of this
+     * build whose own CRC happens to be this value (one in 2^32) gets a record that does the same:
+     * as loose as every record was before, no looser.
      */
     public static final long WHOLE_BLOB_RESIDUE = 0x48674bc7L;
 

@@ -1,9 +1,10 @@
 package dev.sacrag.core.kv;
 
 /**
- * An intact blob of the expected model that is not the one its catalog record describes (its
- * whole-blob CRC32C differs): another write put it under the record's key. Its anchors may be of
- * another text, so it is refused as a corrupt one is, and rebuilt on request.
+ * An intact blob of the expected model that is not the one its catalog record describes (the
+ * CRC32C it carries is not the record's checksum, {@link AnchorKvCodec#checksum}): another write
+ * put it under the record's key. Its anchors may be of another text, so it is refused as a corrupt
+ * one is, and rebuilt on request.
  */
 public class UndescribedBlobException extends BlobException {
 
