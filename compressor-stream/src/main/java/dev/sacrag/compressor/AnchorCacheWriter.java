@@ -255,7 +255,7 @@ final class AnchorCacheWriter {
         String from = previous.getRedisKey();
         String to = keyOf(doc);
         if (from.equals(to)) {
-            return usable(doc, previous, redis) ? Optional.of(previous) : Optional.empty();
+            return blobState(doc, previous, redis) == BlobState.USABLE ? Optional.of(previous) : Optional.empty();
         }
         // a blob of another format (its key names the format too), other bytes than the catalog's or
         // another dtype than the one configured now is compressed anew, not carried over
@@ -295,19 +295,32 @@ final class AnchorCacheWriter {
     }
 
     /**
-     * Whether {@code record}'s blob would serve {@code doc}: it is under this build's key for the
+     * Whether {@code record}'s blob would serve {@code doc} (USABLE): it is under this build's key for the
      * document's version (the key names the blob format), holds the bytes the catalog record vouches
      * for (CRC32C) and has a header this build reads, for this model. A blob that is there but
      * unusable (an older format after an upgrade, a truncated or overwritten value) is not "present":
      * the query service asks for it to be rebuilt precisely because it cannot read it.
      */
-    boolean usable(DocumentEvent doc, AnchorCacheRecord record, RetryPolicy.Budget redis) {
+    BlobState blobState(DocumentEvent doc, AnchorCacheRecord record, RetryPolicy.Budget redis) {
         String key = record.getRedisKey();
         if (!key.equals(keyOf(doc))) {
-            return false;
+            return BlobState.UNUSABLE;
         }
-        return redis.call("reading " + key + " to check it", () -> c.blobs().get(key, record.getBytes()))
-                .flatMap(b -> AnchorKvCodec.headerIfDescribed(b, record.getChecksum(), modelId())).isPresent();
+        Optional<byte[]> blob = redis.call("reading " + key + " to check it", () -> c.blobs().get(key, record.getBytes()));
+        if (blob.isEmpty()) {
+            return BlobState.ABSENT;
+        }
+        return AnchorKvCodec.headerIfDescribed(blob.get(), record.getChecksum(), modelId()).isPresent()
+                ? BlobState.USABLE : BlobState.UNUSABLE;
+    }
+
+    /** What {@link #blobState} found under a catalog record's key. */
+    enum BlobState {
+        USABLE,
+        /** Nothing under the key: Redis dropped it (evicted, expired, lost in a restart). */
+        ABSENT,
+        /** Under another key than this build's, or bytes that are not the record's blob: no sign of Redis' memory. */
+        UNUSABLE
     }
 
     /** A blob to carry to a new version: the one the catalog describes, for this model, in the dtype configured now. */

@@ -74,7 +74,9 @@ final class RecompressProcessor extends CacheProcessor {
         Optional<AnchorCacheRecord> previous = lastCompressed(doc.getDocId());
         RetryPolicy.Budget redis = writer.redisBudget();
         boolean current = previous.isPresent() && previous.get().getDocVersion() == doc.getVersion();
-        if (current && writer.usable(doc, previous.get(), redis)) {
+        AnchorCacheWriter.BlobState blob = current ? writer.blobState(doc, previous.get(), redis)
+                : AnchorCacheWriter.BlobState.UNUSABLE;   // no blob of this version was written yet
+        if (blob == AnchorCacheWriter.BlobState.USABLE) {
             // the blob is there, but the catalog may not name it any more (a 'model retire' stopped
             // between its tombstones and its deletes, a record overwritten since): its record again,
             // the same value under the same key, costs one catalog write and no model work (the stores
@@ -98,6 +100,9 @@ final class RecompressProcessor extends CacheProcessor {
             return;
         }
         metrics.recompress("rebuilt");
+        if (blob != AnchorCacheWriter.BlobState.ABSENT) {
+            return;   // a blob of another format, a corrupt or foreign one: nothing Redis' memory did
+        }
         writer.rebuiltAgain(doc.getDocId()).ifPresent(since -> {
             metrics.rebuiltAgain();
             log.warn("rebuilt the blob of {} again, {} s after its last rebuild: Redis dropped it in between (evicted to make"

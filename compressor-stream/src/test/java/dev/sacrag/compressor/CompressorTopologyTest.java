@@ -929,10 +929,16 @@ class CompressorTopologyTest {
         assertEquals(2, count("recompress.requests", "outcome", "rebuilt"));
         assertEquals(0, count("blobs.rebuilt.again"), "Redis restarted in between");
 
+        redis.blobs.put(keyOf("doc-1", 7), "not a blob".getBytes(java.nio.charset.StandardCharsets.UTF_8));   // overwritten
+        requestRecompress("doc-1", "{\"tenant\":\"acme\",\"reason\":\"blob-unusable\",\"modelId\":\"" + MODEL + "\"}");
+        catalog.readValue();
+        assertEquals(3, count("recompress.requests", "outcome", "rebuilt"));
+        assertEquals(0, count("blobs.rebuilt.again"), "a corrupt blob rebuilt says nothing of Redis' memory");
+
         redis.blobs.clear();   // evicted again soon after the rebuild: Redis is too small for what is asked of it
         requestRecompress("doc-1", "{\"tenant\":\"acme\",\"reason\":\"blob-evicted\",\"modelId\":\"" + MODEL + "\"}");
         catalog.readValue();
-        assertEquals(3, count("recompress.requests", "outcome", "rebuilt"));
+        assertEquals(4, count("recompress.requests", "outcome", "rebuilt"));
         assertEquals(1, count("blobs.rebuilt.again"));
     }
 
