@@ -19,8 +19,10 @@ import java.util.List;
  * {@code grpc-status-details-bin} trailer with one {@link ErrorInfo} (domain {@value #DOMAIN}) per
  * thing the question could not find, so that a client tells a document that is not compressed yet
  * (worth waiting for) from one a compressor refused (not until it is published again) without
- * parsing the description, which says the same to a person and stays as it was. Clients read it
- * with {@link StatusProto#fromThrowable}; the reasons and keys are here for Java ones.
+ * parsing the description, which says the same to a person and stays as it was. A retrieval's
+ * INVALID_ARGUMENT (its compressed matches too long for the model) carries those of the other
+ * matches too. Clients read it with {@link StatusProto#fromThrowable}; the reasons and keys are
+ * here for Java ones.
  */
 public final class ErrorDetails {
 
@@ -82,22 +84,26 @@ public final class ErrorDetails {
     static final String CUT = " ... (cut at 2 KiB: gRPC clients refuse longer trailers)";
 
     /**
-     * Ends a cut description of documents that are not compressed, whose refusals past the cut
-     * {@code sac docs refused} lists; the other reasons' (documents too long, blobs being rebuilt)
-     * name no refusal to look up.
+     * Ends a cut description that is about documents not compressed (a NOT_FOUND's, named documents'
+     * among unknown ones, or a retrieval's too long whose other matches are not compressed), whose
+     * refusals past the cut {@code sac docs refused} lists; the others (documents too long alone,
+     * blobs being rebuilt) name no refusal to look up.
      */
     static final String CUT_REFUSALS = " ... (cut at 2 KiB: gRPC clients refuse longer trailers; 'sac docs refused'"
             + " lists every refusal)";
 
     /**
-     * The description of a failure of {@code reason} as sent: whole when it fits
-     * {@link #DESCRIPTION_BUDGET}, else its beginning and {@link #CUT} (or {@link #CUT_REFUSALS}).
+     * The description of a failure with {@code details} as sent: whole when it fits
+     * {@link #DESCRIPTION_BUDGET}, else its beginning and {@link #CUT}, or {@link #CUT_REFUSALS}
+     * where a detail is a document not compressed. By the details, not the reason: a CONTEXT_TOO_LONG
+     * names the retrieval's refused matches too, and named documents of which one is unknown are an
+     * UNKNOWN_DOCUMENT that may name refusals.
      */
-    static String fitted(String description, QueryException.Reason reason) {
+    static String fitted(String description, List<QueryException.Detail> details) {
         if (description == null || percentEncodedLength(description) <= DESCRIPTION_BUDGET) {
             return description;
         }
-        String cut = reason == QueryException.Reason.NOT_COMPRESSED ? CUT_REFUSALS : CUT;
+        String cut = details.stream().anyMatch(d -> d instanceof QueryException.Uncompressed) ? CUT_REFUSALS : CUT;
         long room = DESCRIPTION_BUDGET - percentEncodedLength(cut);
         int end = 0;
         long used = 0;

@@ -29,7 +29,7 @@ final class StatusMapping {
             case DEADLINE_EXCEEDED -> Status.DEADLINE_EXCEEDED;
             case CANCELLED -> Status.CANCELLED;
         };
-        return status.withDescription(ErrorDetails.fitted(e.getMessage(), e.reason()));
+        return status.withDescription(ErrorDetails.fitted(e.getMessage(), e.details()));
     }
 
     /**

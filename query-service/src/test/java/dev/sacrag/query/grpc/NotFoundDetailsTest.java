@@ -51,7 +51,8 @@ class NotFoundDetailsTest {
     private static final String TOO_LARGE_REMEDY = "split it into smaller documents and publish those (raising the compressor's"
             + " --max-doc-tokens helps only while it is below the model's positions)";
 
-    private final EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 2, 0), 1 << 20);
+    private final FakeAnswerer answerer = new FakeAnswerer(EngineRig.MODEL, 2, 0);
+    private final EngineRig rig = new EngineRig(answerer, 1 << 20);
     private final List<Server> servers = new ArrayList<>();
     private final List<ManagedChannel> channels = new ArrayList<>();
 
@@ -220,6 +221,33 @@ class NotFoundDetailsTest {
         assertTrue(description.startsWith("documents [0-harbour-ledger-") && description.endsWith(ErrorDetails.CUT),
                 description);
         assertFalse(description.contains("sac docs refused"), "no refusal is named: " + description);
+    }
+
+    /**
+     * A retrieval whose compressed match is too long for the model names the other matches' refusals
+     * too (an INVALID_ARGUMENT): cut, it points at them as a NOT_FOUND's does, where the plain cut had
+     * dropped the description's own pointer to 'sac docs refused'.
+     */
+    @Test
+    void aTooLongRetrievalNamingRefusalsIsCutPointingAtThem() throws IOException {
+        var stub = overSocket();
+        String words = "x".repeat(250);
+        for (int i = 0; i < 8; i++) {
+            String id = "harbour-ledger-volume-" + "of-the-archive-".repeat(12) + i;
+            rig.addUncompressed("default", id, 1, LEDGER + " Volume " + i + ".");
+            rig.refusals.add(new DeadLetter(id, 1, ContentHash.of(LEDGER + " Volume " + i + "."), Optional.empty(),
+                    "TOO_LARGE", "document " + id + " v1 has 4100 tokens, limit 2048 " + words));
+        }
+        var atlas = rig.addCompressed("default", "atlas", 1, "The atlas of ledger ships: " + LEDGER);
+        answerer.maxComposed = atlas.tokenCount() - 1;
+
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> drain(stub, ask("ledger ships").setTopK(4)));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), String.valueOf(e.getStatus()));
+        String description = e.getStatus().getDescription();
+        assertTrue(description.startsWith("the documents matching the question are too long for the model; the other"
+                + " matches are not compressed: 'harbour-ledger-volume-"), description);
+        assertTrue(description.endsWith(ErrorDetails.CUT_REFUSALS), description);
+        assertEquals(ErrorDetails.DOCUMENT_REFUSED, infos(e).get(0).getReason());
     }
 
     private static AskRequest.Builder ask(String question) {
