@@ -208,8 +208,10 @@ final class AskCommand implements Callable<Integer> {
     }
 
     /**
-     * The documents a NOT_FOUND says are not compressed, from its ErrorInfo details: one line each,
-     * where the description runs them together in one (retrieval's), refused ones with their remedy.
+     * The documents a NOT_FOUND (or a retrieval's INVALID_ARGUMENT, its matches too long) says are not
+     * compressed, from its ErrorInfo details: one line each, where the description runs them together
+     * in one (retrieval's), refused ones with their remedy. Details left out of the reply are counted,
+     * and said to be named on the error line only where its description was not cut too.
      */
     static void printUncompressed(StatusRuntimeException e, PrintStream out) {
         List<ErrorInfo> infos = errorInfos(e);
@@ -218,8 +220,9 @@ final class AskCommand implements Callable<Integer> {
                         || i.getReason().equals(ErrorDetails.DOCUMENT_NOT_COMPRESSED)).toList();
         String leftOut = infos.stream().filter(i -> i.getReason().equals(ErrorDetails.DETAILS_LEFT_OUT))
                 .map(i -> i.getMetadataOrDefault(ErrorDetails.COUNT, "?")).findFirst()
-                .map(n -> "; " + n + " more did not fit the reply: the error line names them, 'sac docs refused' lists"
-                        + " the refusals").orElse("");
+                .map(n -> "; " + n + " more did not fit the reply: " + (ErrorDetails.cut(e.getStatus().getDescription())
+                        ? "the error line, cut too, names the first ones only" : "the error line names them")
+                        + ", 'sac docs refused' lists the refusals").orElse("");
         if (uncompressed.isEmpty()) {
             return;
         }

@@ -323,6 +323,26 @@ class AskCommandTest {
                 + "sac ask: NOT_FOUND: " + description), r.err());
     }
 
+    /** A description cut at 2 KiB does not name every document: the header does not send the reader to it for them. */
+    @Test
+    void detailsLeftOutOfACutReplyAreNotSaidToBeOnTheErrorLine() throws Exception {
+        String target = start();
+        String description = "the documents matching the question are not compressed: 'a' v1 refused by the compressors:"
+                + " TOO_LARGE (...); 'b' v1 ... ... (cut at 2 KiB: gRPC clients refuse longer trailers; 'sac docs refused'"
+                + " lists every refusal)";
+        detailed.add(com.google.rpc.Status.newBuilder().setCode(Status.Code.NOT_FOUND.value()).setMessage(description)
+                .addDetails(Any.pack(info("DOCUMENT_REFUSED", Map.of("doc_id", "a", "version", "1",
+                        "model_id", "0a1b2c3d4e5f", "refusal_reason", "TOO_LARGE"))))
+                .addDetails(Any.pack(info("DETAILS_LEFT_OUT", Map.of("count", "9"))))
+                .build());
+        Run r = ask("ask", "Where was the loom?", "--target", target);
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("[1 document(s) not compressed for model 0a1b2c3d4e5f; 9 more did not fit the reply:"
+                + " the error line, cut too, names the first ones only, 'sac docs refused' lists the refusals]\n"
+                + "  a v1  refused by the compressors: TOO_LARGE\n"
+                + "sac ask: NOT_FOUND: " + description), r.err());
+    }
+
     private static ErrorInfo info(String reason, Map<String, String> metadata) {
         return ErrorInfo.newBuilder().setDomain("sac.query").setReason(reason).putAllMetadata(metadata).build();
     }

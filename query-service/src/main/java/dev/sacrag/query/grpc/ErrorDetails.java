@@ -118,6 +118,14 @@ public final class ErrorDetails {
         return description.substring(0, end) + cut;
     }
 
+    /**
+     * Whether {@code description}, as a client got it, was cut by {@link #fitted}: it names only the
+     * first of the documents its details are about then, so details left out are not named anywhere.
+     */
+    public static boolean cut(String description) {
+        return description != null && (description.endsWith(CUT) || description.endsWith(CUT_REFUSALS));
+    }
+
     /** Field number of {@code details} in {@code google.rpc.Status}. */
     private static final int DETAILS_FIELD = com.google.rpc.Status.DETAILS_FIELD_NUMBER;
 

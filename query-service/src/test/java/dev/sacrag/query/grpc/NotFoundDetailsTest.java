@@ -220,6 +220,7 @@ class NotFoundDetailsTest {
         String description = e.getStatus().getDescription();
         assertTrue(description.startsWith("documents [0-harbour-ledger-") && description.endsWith(ErrorDetails.CUT),
                 description);
+        assertTrue(ErrorDetails.cut(description), "as a client reads it");
         assertFalse(description.contains("sac docs refused"), "no refusal is named: " + description);
     }
 
@@ -247,6 +248,7 @@ class NotFoundDetailsTest {
         assertTrue(description.startsWith("the documents matching the question are too long for the model; the other"
                 + " matches are not compressed: 'harbour-ledger-volume-"), description);
         assertTrue(description.endsWith(ErrorDetails.CUT_REFUSALS), description);
+        assertTrue(ErrorDetails.cut(description), "as a client reads it");
         assertEquals(ErrorDetails.DOCUMENT_REFUSED, infos(e).get(0).getReason());
     }
 
