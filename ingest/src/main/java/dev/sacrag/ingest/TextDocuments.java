@@ -8,6 +8,9 @@ import dev.sacrag.schemas.BadDocumentException;
 import dev.sacrag.schemas.DocumentLimits;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -23,7 +26,9 @@ final class TextDocuments {
      * What a file name holds where its bytes did not decode in the JVM's file-name encoding: any name
      * outside ASCII under a POSIX locale (a cron job, a service without LANG), a Latin-1 name under a
      * UTF-8 one. An id slugged from it would depend on the locale ({@code café.md} is {@code cafe}
-     * in one and {@code caf} in the other: two documents), or two names would give one id.
+     * in one and {@code caf} in the other: two documents), or two names would give one id. A name
+     * may hold the character itself (written by a tool that had replaced what it could not decode):
+     * {@link #undecoded} tells the two apart.
      */
     private static final char UNDECODED = '\uFFFD';
 
@@ -36,7 +41,7 @@ final class TextDocuments {
                     + " (.jsonl.gz, .ndjson.gz): gunzip it first"));
             return;
         }
-        if (file.relative().indexOf(UNDECODED) >= 0) {
+        if (undecoded(file)) {
             out.bad(file.display(), new BadDocumentException(INVALID_FIELD, "its path holds a name that is not valid in"
                     + " the file-name encoding of this JVM (sun.jnu.encoding=" + System.getProperty("sun.jnu.encoding")
                     + "), and its id is taken from it: run with a UTF-8 locale (LANG=C.UTF-8), or rename it to UTF-8"
@@ -73,6 +78,24 @@ final class TextDocuments {
         String title = file.format() == SourceFormat.MD ? markdownTitle(text).orElse(fileName) : fileName;
         out.add(file.display(), new DocumentDraft(docId, out.tenant(), OptionalLong.empty(), title, text,
                 file.source(), Map.of()));
+    }
+
+    /**
+     * Whether the path below the root holds a name whose bytes did not decode: it holds
+     * {@link #UNDECODED}, and spelled from the decoded string it is not this file (no name in this
+     * encoding, another file, or none). A name holding U+FFFD itself, in UTF-8, is the file it spells.
+     */
+    private static boolean undecoded(SourceFile file) throws IOException {
+        if (file.relative().indexOf(UNDECODED) < 0) {
+            return false;
+        }
+        Path spelled;
+        try {
+            spelled = file.root().resolve(file.relative());
+        } catch (InvalidPathException e) {
+            return true;   // U+FFFD has no bytes in this encoding (ASCII under a POSIX locale)
+        }
+        return !Files.exists(spelled, LinkOption.NOFOLLOW_LINKS) || !Files.isSameFile(spelled, file.path());
     }
 
     /** The first ATX ({@code # Title}) or setext (underlined) heading outside code fences. */

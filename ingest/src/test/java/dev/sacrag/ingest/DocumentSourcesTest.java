@@ -590,6 +590,35 @@ class DocumentSourcesTest {
         assertEquals(Map.of(SkipReason.BAD_INPUT, 1), skipping.skippedByReason());
     }
 
+    /**
+     * A name holding U+FFFD itself (a tool that could not decode a name wrote the character in its
+     * place) decodes to the file it names, in every UTF-8 locale: it is a document, not bad input.
+     */
+    @Test
+    void aTextFileNamedWithTheReplacementCharacterItselfIsADocument() throws Exception {
+        assertEquals("UTF-8", System.getProperty("sun.jnu.encoding"), "run it with LANG=C.UTF-8");
+        Files.writeString(dir.resolve("caf\uFFFD.md"), "text");
+        Files.createDirectories(dir.resolve("sub\uFFFD"));
+        Files.writeString(dir.resolve("sub\uFFFD/notes.txt"), "notes");
+
+        SourceBatch batch = read(dir);
+
+        assertEquals(2, batch.documents().size(), batch.documents().toString());
+        assertEquals(List.of(), batch.skipped());
+        SourceBatch named = read(dir.resolve("caf\uFFFD.md"));
+        assertEquals(1, named.documents().size(), "named as a file too");
+
+        // beside it, a Latin-1 name decodes to the same string, which spells the other file
+        Process touch = new ProcessBuilder("sh", "-c", "printf 'text' > \"$(printf 'caf\\351.md')\"")
+                .directory(dir.toFile()).start();
+        assertEquals(0, touch.waitFor(), "sh and printf are needed for this test");
+        SourceBatch both = sources.read(List.of(dir), Options.defaults().withOnBadInput(OnBadInput.SKIP));
+        assertEquals(2, both.documents().size(), both.documents().toString());
+        assertEquals(1, both.skipped().size(), both.skipped().toString());
+        assertTrue(both.skipped().get(0).detail().contains("not valid in the file-name encoding of this JVM"),
+                "the Latin-1 name, not an id taken twice: " + both.skipped());
+    }
+
     @Test
     void invalidRunTenantIsRejectedUpFront() {
         assertThrows(IllegalArgumentException.class, () -> Options.defaults().withTenant("a:b"));
