@@ -53,9 +53,10 @@ final class TextDocuments {
                     "file has " + Files.size(file.path()) + " bytes, limit " + limits.maxValueBytes()));
             return;
         }
+        byte[] bytes = Files.readAllBytes(file.path());
         String text;
         try {
-            text = SourceFiles.utf8(SourceFiles.trimLine(Files.readAllBytes(file.path()), true));
+            text = SourceFiles.utf8(SourceFiles.trimLine(bytes, true));
         } catch (BadDocumentException e) {
             out.bad(file.display(), e);
             return;
@@ -67,11 +68,13 @@ final class TextDocuments {
                     : "only invisible characters (control, format or space)"));
             return;
         }
-        int nul = text.indexOf('\0');
-        if (nul >= 0) {
-            // valid UTF-8, but no text file holds NUL: UTF-16 without a byte-order mark ("h\0e\0..."), or a binary
-            out.bad(file.display(), new BadDocumentException(MALFORMED, "a NUL character (character " + nul + "): UTF-16"
-                    + " text without a byte-order mark (convert it, e.g. iconv -f UTF-16LE -t UTF-8), or not text at all"));
+        if (text.indexOf('\0') >= 0) {
+            // valid UTF-8, but no text file holds NUL: UTF-16 without a byte-order mark ("h\0e\0..."), or a binary.
+            // Where, as a byte offset of the file (od, xxd): an index of the text counts neither its byte-order
+            // mark, nor the CRs folded, nor the bytes of what precedes it
+            out.bad(file.display(), new BadDocumentException(MALFORMED, "a NUL character (at byte offset "
+                    + firstNul(bytes) + "): UTF-16 text without a byte-order mark (convert it, e.g. iconv -f UTF-16LE"
+                    + " -t UTF-8), or not text at all"));
             return;
         }
         String fileName = file.path().getFileName().toString();
@@ -96,6 +99,14 @@ final class TextDocuments {
             return true;   // U+FFFD has no bytes in this encoding (ASCII under a POSIX locale)
         }
         return !Files.exists(spelled, LinkOption.NOFOLLOW_LINKS) || !Files.isSameFile(spelled, file.path());
+    }
+
+    private static int firstNul(byte[] bytes) {
+        int i = 0;
+        while (bytes[i] != 0) {
+            i++;
+        }
+        return i;
     }
 
     /** The first ATX ({@code # Title}) or setext (underlined) heading outside code fences. */

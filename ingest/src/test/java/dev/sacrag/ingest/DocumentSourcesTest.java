@@ -354,8 +354,13 @@ class DocumentSourcesTest {
         Path bare16 = dir.resolve("bare16.txt");
         java.nio.file.Files.write(bare16, "hello".getBytes(java.nio.charset.StandardCharsets.UTF_16LE));
         BadSourceException bare = assertThrows(BadSourceException.class, () -> read(bare16));
-        assertTrue(bare.getMessage().contains("MALFORMED: a NUL character (character 1): UTF-16 text without a byte-order"
-                + " mark (convert it, e.g. iconv -f UTF-16LE -t UTF-8)"), bare.getMessage());
+        assertTrue(bare.getMessage().contains("MALFORMED: a NUL character (at byte offset 1): UTF-16 text without a"
+                + " byte-order mark (convert it, e.g. iconv -f UTF-16LE -t UTF-8)"), bare.getMessage());
+        // where, as od and xxd count: the file's bytes, its byte-order mark, CRs and letters of two bytes included
+        Path late = dir.resolve("late.txt");
+        java.nio.file.Files.write(late, "\uFEFFcaf\u00e9\r\nx\0".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        BadSourceException at = assertThrows(BadSourceException.class, () -> read(late));
+        assertTrue(at.getMessage().contains("a NUL character (at byte offset 11)"), at.getMessage());
     }
 
     @Test
