@@ -85,7 +85,9 @@ final class IngestCommand implements Callable<Integer> {
 
     @Option(names = "--republish", description = "Send every document, also one the documents topic holds and the"
             + " compressors have compressed as it is: it gets a new version, and the compressor copies its blob under the"
-            + " new version's key rather than compress it again.")
+            + " new version's key rather than compress it again. The topics are not read, so nothing is checked against"
+            + " them either: a version a document names that is not above the topic's is sent, and ignored by the"
+            + " compressors as older; one naming none is stamped with this host's clock, even where the topic's is ahead.")
     boolean republish;
 
     @Option(names = "--catalog-topic", paramLabel = "TOPIC", defaultValue = "${env:SAC_CATALOG_TOPIC:-"
