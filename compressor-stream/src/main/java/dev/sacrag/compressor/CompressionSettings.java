@@ -44,7 +44,7 @@ public record CompressionSettings(DocumentLimits limits, int maxDocumentTokens, 
     public CompressionSettings(DocumentLimits limits, int maxDocumentTokens, KvDtype dtype, Optional<Duration> blobTtl,
                                RetryPolicy redisRetry, Duration maxCompressTime) {
         this(limits, maxDocumentTokens, dtype, blobTtl, redisRetry, maxCompressTime,
-                CompressorTopology.maxStoredDocumentBytes(limits), DEFAULT_RETIRE_GRACE,
+                limits.maxStoredBytes(), DEFAULT_RETIRE_GRACE,
                 CompressorConfig.DEFAULT_MAX_RECORD_FAILURES);
     }
 

@@ -104,7 +104,7 @@ public final class CompressorApp implements AutoCloseable {
             throw new NoSuchFileException(config.modelDir().toString(), null, CompressorConfig.Flags.MODEL + ": no model folder there");
         }
         long deadLetterTopicBytes = TopicPreflight.check(config.bootstrapServers(), config.topics(), config.applicationId(),
-                CompressorTopology.maxStoredDocumentBytes(config.limits()), config.sessionTimeout());
+                config.limits().maxStoredBytes(), config.sessionTimeout());
         SacEngine engine = SacEngine.load(config.modelDir(), config.adapterDir());
         opened.add(engine);
         DocumentCompressor compressor = wrap.apply(new SacDocumentCompressor(engine,
@@ -130,7 +130,7 @@ public final class CompressorApp implements AutoCloseable {
                 String.format(java.util.Locale.ROOT, "%d tokens, a blob of %,d bytes", maxTokens, largestBlob));
         CompressionSettings settings = new CompressionSettings(config.limits(), maxTokens, config.blobDtype(), config.blobTtl(),
                 config.redisRetry(), config.maxCompressTime(),
-                Math.min(deadLetterTopicBytes, CompressorTopology.maxStoredDocumentBytes(config.limits())),
+                Math.min(deadLetterTopicBytes, config.limits().maxStoredBytes()),
                 CompressionSettings.retireGraceFor(timeouts.transactionTimeout()), config.maxRecordFailures());
         AtomicBoolean closing = new AtomicBoolean();
         Topology topology = CompressorTopology.build(config.topics(), settings,

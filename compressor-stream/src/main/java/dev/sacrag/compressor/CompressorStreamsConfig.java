@@ -44,7 +44,7 @@ public final class CompressorStreamsConfig {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 Math.toIntExact(timeouts.transactionTimeout().toMillis()));
         // Dead letters carry whole documents and the latest-documents changelog their JSON form.
-        int largestRecord = CompressorTopology.maxStoredDocumentBytes(config.limits());
+        int largestRecord = config.limits().maxStoredBytes();
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), largestRecord);
         // The producer also refuses a record larger than its whole buffer (Kafka's default 32 MiB),
         // whatever max.request.size says: room for two of the largest.

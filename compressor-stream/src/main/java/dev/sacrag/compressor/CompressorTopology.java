@@ -62,7 +62,7 @@ public final class CompressorTopology {
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DOCUMENTS_STORE),
                         Serdes.String(), CompressorSerdes.documentJson())
                 .withLoggingEnabled(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                        Integer.toString(maxStoredDocumentBytes(settings.limits())))),
+                        Integer.toString(settings.limits().maxStoredBytes()))),
                 COMPRESS_PROCESSOR, RECOMPRESS_PROCESSOR);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REFUSED_STORE),
                 Serdes.String(), Serdes.String()).withLoggingEnabled(Map.of()), COMPRESS_PROCESSOR);
@@ -71,21 +71,5 @@ public final class CompressorTopology {
         topology.addSink(DEAD_LETTER_SINK, topics.deadLetter(), new ByteArraySerializer(), new ByteArraySerializer(),
                 COMPRESS_PROCESSOR, RECOMPRESS_PROCESSOR);
         return topology;
-    }
-
-    /**
-     * Room left in a changelog record for what is not the stored JSON besides the key: the record
-     * batch's header and the record's own framing (about a hundred bytes) and headers, with margin.
-     */
-    static final int RECORD_FRAMING_BYTES = 4096;
-
-    /**
-     * Largest latest-documents changelog record: the JSON form of the largest accepted document.
-     * JSON escapes at most a few characters per text character; twice the value limit plus
-     * headroom covers real text, and the producer's max.request.size is set to the same.
-     */
-    static int maxStoredDocumentBytes(DocumentLimits limits) {
-        long bytes = 2L * limits.maxValueBytes() + (1 << 20);
-        return (int) Math.min(Integer.MAX_VALUE, bytes);
     }
 }

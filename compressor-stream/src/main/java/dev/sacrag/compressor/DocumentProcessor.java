@@ -120,27 +120,6 @@ final class DocumentProcessor extends CacheProcessor {
         return record.value() == null ? Optional.empty() : Optional.of(decode(DocumentRules.docIdOfKey(record.key()), record));
     }
 
-    /**
-     * The latest-documents store keeps each document as JSON, whose changelog takes records of
-     * {@link CompressorTopology#maxStoredDocumentBytes} at most. JSON writes a control character
-     * as six bytes, so a value within the byte limit can still make a stored form over it (a
-     * title of control characters, say): such a document is refused here, before any model or
-     * Redis work, instead of failing the task at every replay when its store write is produced.
-     * The producer measures the whole record, so the key (the doc id) and the record's framing
-     * count too: a JSON form a few bytes under the limit was refused all the same.
-     */
-    private void requireStorable(DocumentEvent doc) throws BadDocumentException {
-        int limit = CompressorTopology.maxStoredDocumentBytes(codec.limits());
-        long json = DocumentCodec.encodeJson(doc).getBytes(StandardCharsets.UTF_8).length;
-        long bytes = json + doc.getDocId().getBytes(StandardCharsets.UTF_8).length + CompressorTopology.RECORD_FRAMING_BYTES;
-        if (bytes > limit) {
-            throw new BadDocumentException(BadDocumentException.Reason.TOO_LARGE, "document " + doc.getDocId() + " v"
-                    + doc.getVersion() + " is " + json + " bytes as the JSON the compressor stores, " + bytes
-                    + " with its id and the record's framing, over its limit of " + limit
-                    + " (control characters take six bytes each in JSON)");
-        }
-    }
-
     private DocumentEvent decode(String docId, Record<byte[], byte[]> record) throws BadDocumentException {
         Header contentType = record.headers().lastHeader(DocumentCodec.CONTENT_TYPE_HEADER);
         String type = contentType == null || contentType.value() == null
@@ -183,7 +162,7 @@ final class DocumentProcessor extends CacheProcessor {
             // after the version rules (an older version is skipped, not dead-lettered) and before the
             // store is written (a reuse writes it too); the index takes a document this refuses (the
             // check is the compressor's own), so the refusal counts as above
-            requireStorable(doc);
+            DocumentRules.checkStorable(doc, codec.limits());
         } catch (BadDocumentException e) {
             deadLetter(record, e.reason().name(), e);
             refused(doc);

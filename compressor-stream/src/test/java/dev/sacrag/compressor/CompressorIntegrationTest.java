@@ -553,10 +553,9 @@ class CompressorIntegrationTest {
                     .get(topics.documents()).partitions().size();
             // what the old build left: its stores' changelogs, not this one
             stack.createTopics(TopicSpec.compacted("upgrade-compressor-" + CompressorTopology.DOCUMENTS_STORE + "-changelog")
-                    .withPartitions(partitions).withMaxMessageBytes(CompressorTopology.maxStoredDocumentBytes(
-                            config("upgrade").build().limits())), TopicSpec.compacted("upgrade-compressor-"
+                    .withPartitions(partitions).withMaxMessageBytes(config("upgrade").build().limits().maxStoredBytes()), TopicSpec.compacted("upgrade-compressor-"
                     + CompressorTopology.COMPRESSED_STORE + "-changelog").withPartitions(partitions));
-            int storedBytes = CompressorTopology.maxStoredDocumentBytes(config("upgrade").build().limits());
+            int storedBytes = config("upgrade").build().limits().maxStoredBytes();
             TopicPreflight.check(stack.bootstrapServers(), topics, "upgrade-compressor", storedBytes, Duration.ofSeconds(45));
             // made by the check, before any Streams instance of this build could
             var described = admin.describeTopics(List.of(refused)).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS);

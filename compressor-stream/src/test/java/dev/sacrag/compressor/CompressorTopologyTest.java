@@ -105,7 +105,7 @@ class CompressorTopologyTest {
 
     @BeforeEach
     void start() {
-        start(settings(CompressorTopology.maxStoredDocumentBytes(new DocumentLimits(MAX_VALUE_BYTES, MAX_CHARS))));
+        start(settings(new DocumentLimits(MAX_VALUE_BYTES, MAX_CHARS).maxStoredBytes()));
     }
 
     static CompressionSettings settings(long deadLetterMaxBytes) {
@@ -338,7 +338,7 @@ class CompressorTopologyTest {
         DocumentLimits limits = new DocumentLimits(1 << 20, MAX_CHARS);
         start(new CompressionSettings(limits, MAX_TOKENS, KvDtype.F32, Optional.empty(),
                 new RetryPolicy(Duration.ofMillis(5), Duration.ofMillis(40), Duration.ofMillis(250)),
-                Duration.ofSeconds(5), CompressorTopology.maxStoredDocumentBytes(limits), RETIRE_GRACE,
+                Duration.ofSeconds(5), limits.maxStoredBytes(), RETIRE_GRACE,
                 CompressorConfig.DEFAULT_MAX_RECORD_FAILURES));
         return limits;
     }
@@ -610,7 +610,7 @@ class CompressorTopologyTest {
     @Test
     void aStoredFormJustUnderTheLimitWhoseRecordIsOverItIsADeadLetter() {
         DocumentLimits limits = restartWithValuesOfAMebibyte();
-        int limit = CompressorTopology.maxStoredDocumentBytes(limits);
+        int limit = limits.maxStoredBytes();
         DocumentEvent edge = doc("edge", 1, "short text");
         edge.setTitle("");
         int bare = DocumentCodec.encodeJson(edge).getBytes(StandardCharsets.UTF_8).length;

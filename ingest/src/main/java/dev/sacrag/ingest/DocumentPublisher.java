@@ -225,12 +225,14 @@ public final class DocumentPublisher implements AutoCloseable {
 
     /**
      * The record value of {@code event} in {@code format}, if the compressor would accept it: the
-     * document rules, then the value's size (as {@link DocumentCodec#decode} checks it).
+     * document rules, then the value's size (as {@link DocumentCodec#decode} checks it), then the
+     * size of the JSON form the compressor stores it in ({@link DocumentRules#checkStorable}).
      */
     static byte[] checkedValue(DocumentEvent event, Format format, DocumentLimits limits) throws BadDocumentException {
         DocumentRules.check(event, limits);
         byte[] value = format.encode(event);
         DocumentRules.checkValueSize("the value of document " + event.getDocId(), value.length, limits);
+        DocumentRules.checkStorable(event, limits);
         return value;
     }
 

@@ -272,6 +272,29 @@ class DocumentPublisherTest {
         assertTrue(producer.history().isEmpty());
     }
 
+    /**
+     * A value within the byte limit whose JSON form, the one the compressor stores, is over its store's
+     * record limit (control characters take six bytes each in JSON): refused here, not published only
+     * to be dead-lettered TOO_LARGE by every compressor.
+     */
+    @Test
+    void aDocumentTooLargeForTheCompressorsStoredFormIsRefusedAndNotSent() {
+        MockProducer<byte[], byte[]> producer = producer(true);
+        DocumentLimits limits = new DocumentLimits(1 << 20, 4_000_000);
+        DocumentPublisher publisher = new DocumentPublisher(producer, Options.defaults().withLimits(limits), CLOCK);
+        DocumentDraft controls = DocumentDraft.of("ctl", "short text").withTitle("\u0001".repeat(600_000));
+
+        ExecutionException sent = assertThrows(ExecutionException.class, () -> publisher.publish(controls).get());
+        BadDocumentException e = assertInstanceOf(BadDocumentException.class, sent.getCause());
+        assertEquals(BadDocumentException.Reason.TOO_LARGE, e.reason());
+        assertTrue(e.getMessage().contains("as the JSON the compressor stores") && e.getMessage().contains("over its limit of "
+                + limits.maxStoredBytes()), e.getMessage());
+        assertTrue(producer.history().isEmpty());
+
+        publisher.publish(DocumentDraft.of("ok", "short text").withTitle("\u0001".repeat(1_000)));
+        assertEquals(1, producer.history().size(), "a few control characters are fine");
+    }
+
     static MockProducer<byte[], byte[]> producer(boolean autoComplete) {
         return new MockProducer<>(autoComplete, null, new ByteArraySerializer(), new ByteArraySerializer());
     }

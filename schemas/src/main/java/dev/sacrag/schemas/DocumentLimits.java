@@ -13,6 +13,17 @@ public record DocumentLimits(int maxValueBytes, int maxTextChars) {
         }
     }
 
+    /**
+     * Largest record of the compressor's latest-documents changelog: the JSON form of the largest
+     * accepted document. JSON escapes at most a few characters per text character; twice the value
+     * limit plus headroom covers real text, and the compressor's producer max.request.size is set to
+     * the same. {@link DocumentRules#checkStorable} refuses a document whose JSON form passes it.
+     */
+    public int maxStoredBytes() {
+        long bytes = 2L * maxValueBytes + (1 << 20);
+        return (int) Math.min(Integer.MAX_VALUE, bytes);
+    }
+
     /** 8 MiB of value, 4M characters of text: above Kafka's default 1 MiB message on purpose. */
     public static DocumentLimits defaults() {
         return new DocumentLimits(8 << 20, 4_000_000);

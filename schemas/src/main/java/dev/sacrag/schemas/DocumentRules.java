@@ -61,6 +61,33 @@ public final class DocumentRules {
     }
 
     /**
+     * Room left in a changelog record for what is not the stored JSON besides the key: the record
+     * batch's header and the record's own framing (about a hundred bytes) and headers, with margin.
+     */
+    public static final int STORED_RECORD_FRAMING_BYTES = 4096;
+
+    /**
+     * The compressor keeps each document as JSON in a store whose changelog takes records of
+     * {@link DocumentLimits#maxStoredBytes} at most. JSON writes a control character as six bytes,
+     * so a value within the byte limit can still make a stored form over it (a title of control
+     * characters, say): the compressor refuses such a document before any model or Redis work
+     * (instead of failing its task at every replay when the store write is produced), and a
+     * publisher refuses it before sending, so that it is not published only to be refused. The
+     * producer measures the whole record, so the key (the doc id) and the record's framing count too.
+     */
+    public static void checkStorable(DocumentEvent doc, DocumentLimits limits) throws BadDocumentException {
+        int limit = limits.maxStoredBytes();
+        long json = DocumentCodec.encodeJson(doc).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        long bytes = json + doc.getDocId().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                + STORED_RECORD_FRAMING_BYTES;
+        if (bytes > limit) {
+            throw new BadDocumentException(TOO_LARGE, "document " + doc.getDocId() + " v" + doc.getVersion() + " is "
+                    + json + " bytes as the JSON the compressor stores, " + bytes + " with its id and the record's"
+                    + " framing, over its limit of " + limit + " (control characters take six bytes each in JSON)");
+        }
+    }
+
+    /**
      * Whether a text has nothing to read: only whitespace, as {@link String#isBlank} has it, and
      * also the characters it lets through that show nothing: NUL and other controls, no-break and
      * other Unicode spaces, zero-width and other format characters (a byte-order mark). Such a
