@@ -260,7 +260,9 @@ final class ModelCommand implements Runnable {
                             + " own --adapter's model), or one the catalog holds nothing of (the replicas refused it and"
                             + " stay on theirs), or while a compressor group of the model has members (sac-compressor-ID,"
                             + " --application-id, and sac-compressor when its state is of this model), unless"
-                            + " --force. Run it again to finish an interrupted run."})
+                            + " --force. An id the catalog holds nothing of, while the control topic names no model, is"
+                            + " refused as such (a mistyped id?), listing the catalog's models. Run it again to finish an"
+                            + " interrupted run."})
     static final class Retire implements Callable<Integer> {
         @picocli.CommandLine.Spec
         CommandSpec spec;
@@ -311,6 +313,13 @@ final class ModelCommand implements Runnable {
                         + " another first ('sac model activate ID')");
                 return 1;
             }
+            ModelRetirement.Found found = ModelRetirement.find(brokers, topics.catalog, modelId);
+            out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
+                    found.recordKeys().size(), modelId, found.catalogBytes());
+            if (active.isEmpty() && !force && found.recordKeys().isEmpty()) {
+                // most likely a mistyped id: that is what to say, where the refusal below sent it to --force
+                return dryRun ? nothingNames(err, found, true) : unknownToTheCatalog(err, found);
+            }
             if (active.isEmpty() && !force) {
                 err.println("model retire: " + (dryRun ? "note: a real run is refused: " : "refused: ") + topics.control
                         + " names no active model, so each query service serves the model of its own --adapter, which may be "
@@ -342,9 +351,6 @@ final class ModelCommand implements Runnable {
                         + "); one of model " + modelId + " would write its documents again: stop them, or pass --force");
                 return 1;
             }
-            ModelRetirement.Found found = ModelRetirement.find(brokers, topics.catalog, modelId);
-            out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
-                    found.recordKeys().size(), modelId, found.catalogBytes());
             // a mistyped or never-rolled-out id activated with --force: the replicas may still serve this one
             boolean activeUnheld = active.isPresent() && !found.otherModels().contains(active.get().modelId())
                     && !found.recordKeys().isEmpty() && !force;
@@ -370,6 +376,18 @@ final class ModelCommand implements Runnable {
             }
             out.println("model retire: " + s.line());
             return s.tombstones() == 0 && s.blobsDeleted() == 0 ? nothingNames(err, found, false) : 0;
+        }
+
+        /**
+         * The refusal of an id the catalog names nothing of while the control topic names no active
+         * model: a real run would delete only blobs left in Redis, which a retire interrupted after
+         * its tombstones leaves; that one ran with --force (no active model), and runs again so.
+         */
+        private static int unknownToTheCatalog(java.io.PrintWriter err, ModelRetirement.Found found) {
+            err.println("model retire: refused: the catalog names no entry of model " + found.modelId() + " (a mistyped"
+                    + " id, or a model retired already: a retire interrupted before its blobs went finishes when run"
+                    + " again with --force, as it was run); the catalog's models: " + DocsCommand.named(found.otherModels()));
+            return 1;
         }
 
         private static int nothingNames(java.io.PrintWriter err, ModelRetirement.Found found, boolean dryRun) {

@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A bad choice is a usage error (exit 2) that lists the allowed values, before anything is written;
- * a broker that is not there ends activate and retire after their --timeout.
+ * a broker that is not there ends activate and retire after their --timeout; retire without an active
+ * model tells an id the catalog holds nothing of from a held model.
  */
 class ModelCommandTest {
 
@@ -63,6 +64,62 @@ class ModelCommandTest {
                 "--out", tmp.resolve("m.gguf").toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--type 'q4_0' is not one of f32, f16"), r.err());
+    }
+
+    /**
+     * No control topic, so no active model: a held model is refused (a query service may serve it
+     * from its own --adapter), but an id the catalog holds nothing of is said to be that, with the
+     * catalog's models, where it was sent to --force as if it were held.
+     */
+    @Test
+    void retireWithoutAnActiveModelSaysAnIdTheCatalogHoldsNothingOfIsUnknown() throws Exception {
+        String held = "3f9a0c1d2e4b";
+        String typo = "3f9a0c1d2e4c";
+        try (dev.sacrag.stack.EmbeddedKafka kafka = dev.sacrag.stack.EmbeddedKafka.start()) {
+            kafka.createTopics(dev.sacrag.stack.TopicSpec.compacted("t.catalog"));
+            try (org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> producer = new org.apache.kafka.clients
+                    .producer.KafkaProducer<>(java.util.Map.of("bootstrap.servers", kafka.bootstrapServers()),
+                    new org.apache.kafka.common.serialization.StringSerializer(),
+                    new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("t.catalog",
+                        dev.sacrag.schemas.CatalogKey.of("a", held), catalogValue("a", held))).get();
+            }
+            List<String> flags = List.of("--bootstrap-servers", kafka.bootstrapServers(), "--catalog-topic", "t.catalog",
+                    "--control-topic", "t.control", "--timeout", "10s");
+
+            SacCliTest.Run unknown = retire(typo, flags);
+            assertEquals(1, unknown.code(), unknown.out() + unknown.err());
+            assertTrue(unknown.err().contains("refused: the catalog names no entry of model " + typo + " (a mistyped id")
+                    && unknown.err().contains("the catalog's models: " + held), unknown.err());
+            assertFalse(unknown.err().contains("names no active model"), unknown.err());
+
+            SacCliTest.Run looked = retire(typo, flags, "--dry-run");
+            assertEquals(1, looked.code(), looked.out() + looked.err());
+            assertTrue(looked.err().contains("the catalog names no entry of model " + typo)
+                    && looked.err().contains("the catalog's models: " + held), looked.err());
+            assertFalse(looked.err().contains("names no active model"), looked.err());
+
+            SacCliTest.Run refused = retire(held, flags);
+            assertEquals(1, refused.code(), refused.out() + refused.err());
+            assertTrue(refused.out().contains("the catalog holds 1 entries of model " + held), refused.out());
+            assertTrue(refused.err().contains("refused: t.control names no active model") && refused.err().contains(
+                    "which may be " + held + "; pass --force if none does"), refused.err());
+        }
+    }
+
+    private static SacCliTest.Run retire(String modelId, List<String> flags, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("model", "retire", modelId));
+        args.addAll(flags);
+        args.addAll(List.of(more));
+        return SacCliTest.run(args.toArray(String[]::new));
+    }
+
+    private static byte[] catalogValue(String docId, String modelId) {
+        return dev.sacrag.query.catalog.CatalogRecords.encode(dev.sacrag.schemas.avro.AnchorCacheRecord.newBuilder()
+                .setDocId(docId).setTenant("default").setDocVersion(1).setModelId(modelId).setRatio(4).setTokenCount(10)
+                .setAnchorCount(3).setChunkCount(1).setRedisKey(dev.sacrag.kvstore.RedisKeys.blobKey("default", modelId,
+                        docId, 1)).setBytes(100).setDtype("f16").setChecksum(1).setCompressedAt(java.time.Instant.EPOCH)
+                .setCompressMillis(5).build());
     }
 
     /** Nothing listens at 127.0.0.1:1 for either: activate names the broker, whose control topic it writes. */
