@@ -271,6 +271,9 @@ final class DocsCommand implements Runnable {
                     + "after a delete, and blobs of a model the catalog has no entry of or of a tenant neither topic "
                     + "names (another deployment sharing the Redis). Every verdict is made on the topics read after "
                     + "the blob was scanned, so it may run while compressors run, and again.",
+                    "A note on stderr counts the catalog entries of live documents whose blob the scan did not find"
+                    + " (Redis restarted without persistence, was flushed, or evicted them), per model, with the"
+                    + " 'sac warm --rebuild --model-id ID' that compresses them again.",
                     "Exit status 1, changing nothing, when most catalog entries name documents the documents topic "
                     + "does not hold (not the topic the compressors read?)."})
     static final class Sweep implements Callable<Integer> {
@@ -322,6 +325,7 @@ final class DocsCommand implements Runnable {
             }
             out.println(summary.line());
             out.flush();
+            summary.missingNote().ifPresent(spec.commandLine().getErr()::println);
             return 0;
         }
     }

@@ -14,7 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code sac docs} without a broker: what it says of what it read (the reads are PipelineEndToEndTest's). */
+/**
+ * {@code sac docs} without a broker: what it says of what it read (the reads are PipelineEndToEndTest's);
+ * and sweep's note of the blobs Redis lost, against an in-process broker and redis-server.
+ */
 class DocsCommandTest {
 
     @Test
@@ -80,6 +83,37 @@ class DocsCommandTest {
     private static CatalogEntry entry(String tenant, String docId, String modelId) {
         return new CatalogEntry(tenant, docId, 1, modelId, 4, 100, 25, 1, "sac:" + tenant + ":" + modelId + ":" + docId
                 + ":1", 1000, "f16", 0, Instant.parse("2026-01-01T00:00:00Z"), 10);
+    }
+
+    /**
+     * After a Redis restart the catalog still names every blob: the sweep has just scanned them all,
+     * so it says how many are gone and what rebuilds them, where it said nothing.
+     */
+    @Test
+    void sweepNotesTheCatalogEntriesOfLiveDocumentsWhoseBlobRedisDoesNotHold() throws Exception {
+        String model = "3f9a0c1d2e4b";
+        try (dev.sacrag.stack.EmbeddedKafka kafka = dev.sacrag.stack.EmbeddedKafka.start();
+             dev.sacrag.stack.RedisServer redis = dev.sacrag.stack.RedisServer.launch()) {
+            kafka.createTopics(dev.sacrag.stack.TopicSpec.compacted("t.documents"),
+                    dev.sacrag.stack.TopicSpec.compacted("t.catalog"));
+            for (String doc : List.of("a", "b", "c")) {
+                TopicRecords.document(kafka.bootstrapServers(), "t.documents", "acme", doc, 1);
+                TopicRecords.catalogEntry(kafka.bootstrapServers(), "t.catalog", "acme", doc, 1, model);
+            }
+            redis.call("SET", dev.sacrag.kvstore.RedisKeys.blobKey("acme", model, "a", 1), "a's blob");
+            List<String> sweep = List.of("docs", "sweep", "--bootstrap-servers", kafka.bootstrapServers(),
+                    "--documents-topic", "t.documents", "--catalog-topic", "t.catalog", "--redis", redis.url(),
+                    "--timeout", "30s");
+            for (List<String> args : List.of(sweep, java.util.stream.Stream.concat(sweep.stream(),
+                    java.util.stream.Stream.of("--dry-run")).toList())) {
+                SacCliTest.Run r = SacCliTest.run(args.toArray(String[]::new));
+                assertEquals(0, r.code(), r.out() + r.err());
+                assertTrue(r.out().contains("scanned 1 blob keys: 1 live"), r.out());
+                assertTrue(r.err().contains("docs sweep: note: 2 catalog entries of live documents name a blob Redis"
+                        + " does not hold (2 of model " + model + ")") && r.err().contains("'sac warm --rebuild"
+                        + " --model-id " + model + "' compresses them again"), String.join(" ", args) + ": " + r.err());
+            }
+        }
     }
 
     /** 0s bounded the broker's first answer too: "no broker at ... answered within 0s", where one was running. */

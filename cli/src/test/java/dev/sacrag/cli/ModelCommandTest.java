@@ -77,13 +77,7 @@ class ModelCommandTest {
         String typo = "3f9a0c1d2e4c";
         try (dev.sacrag.stack.EmbeddedKafka kafka = dev.sacrag.stack.EmbeddedKafka.start()) {
             kafka.createTopics(dev.sacrag.stack.TopicSpec.compacted("t.catalog"));
-            try (org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> producer = new org.apache.kafka.clients
-                    .producer.KafkaProducer<>(java.util.Map.of("bootstrap.servers", kafka.bootstrapServers()),
-                    new org.apache.kafka.common.serialization.StringSerializer(),
-                    new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("t.catalog",
-                        dev.sacrag.schemas.CatalogKey.of("a", held), catalogValue("a", held))).get();
-            }
+            TopicRecords.catalogEntry(kafka.bootstrapServers(), "t.catalog", "default", "a", 1, held);
             List<String> flags = List.of("--bootstrap-servers", kafka.bootstrapServers(), "--catalog-topic", "t.catalog",
                     "--control-topic", "t.control", "--timeout", "10s");
 
@@ -112,14 +106,6 @@ class ModelCommandTest {
         args.addAll(flags);
         args.addAll(List.of(more));
         return SacCliTest.run(args.toArray(String[]::new));
-    }
-
-    private static byte[] catalogValue(String docId, String modelId) {
-        return dev.sacrag.query.catalog.CatalogRecords.encode(dev.sacrag.schemas.avro.AnchorCacheRecord.newBuilder()
-                .setDocId(docId).setTenant("default").setDocVersion(1).setModelId(modelId).setRatio(4).setTokenCount(10)
-                .setAnchorCount(3).setChunkCount(1).setRedisKey(dev.sacrag.kvstore.RedisKeys.blobKey("default", modelId,
-                        docId, 1)).setBytes(100).setDtype("f16").setChecksum(1).setCompressedAt(java.time.Instant.EPOCH)
-                .setCompressMillis(5).build());
     }
 
     /** Nothing listens at 127.0.0.1:1 for either: activate names the broker, whose control topic it writes. */

@@ -94,8 +94,11 @@ public final class BlobSweep {
      * @param counts blobs per final verdict (a key SCAN returned twice counts twice; it is expired once)
      * @param notBlobKeys keys under the blob pattern that do not parse as a blob key (left alone)
      * @param expiring swept blobs that now expire within the grace ({@code dryRun}: would)
+     * @param missing per model id, the catalog entries of live documents whose blob the scan did not
+     *     find ({@link #missingBlobs})
      */
-    public record Summary(Map<Verdict, Long> counts, long notBlobKeys, long expiring, boolean dryRun) {
+    public record Summary(Map<Verdict, Long> counts, long notBlobKeys, long expiring, boolean dryRun,
+                          Map<String, Long> missing) {
 
         public long scanned() {
             return counts.values().stream().mapToLong(Long::longValue).sum() + notBlobKeys;
@@ -111,6 +114,26 @@ public final class BlobSweep {
 
         public long count(Verdict v) {
             return counts.getOrDefault(v, 0L);
+        }
+
+        /**
+         * Where catalog entries name blobs Redis does not hold (it restarted without persistence, was
+         * flushed, or evicted them), what to run: nothing else says so until a question waits for a
+         * recompression, and a sweep has just looked at every blob.
+         */
+        public Optional<String> missingNote() {
+            if (missing.isEmpty()) {
+                return Optional.empty();
+            }
+            long all = missing.values().stream().mapToLong(Long::longValue).sum();
+            String perModel = missing.entrySet().stream().map(m -> m.getValue() + " of model " + m.getKey())
+                    .collect(java.util.stream.Collectors.joining(", "));
+            String rebuild = missing.size() == 1 ? "'sac warm --rebuild --model-id " + missing.keySet().iterator().next() + "'"
+                    : "'sac warm --rebuild --model-id ID' for each";
+            return Optional.of(String.format(Locale.ROOT, "docs sweep: note: %d catalog entr%s of live documents name%s a"
+                    + " blob Redis does not hold (%s): questions about them wait for a recompression (Redis restarted"
+                    + " without persistence, was flushed, or evicted them?); %s compresses them again",
+                    all, all == 1 ? "y" : "ies", all == 1 ? "s" : "", perModel, rebuild));
         }
     }
 
@@ -220,6 +243,7 @@ public final class BlobSweep {
         Map<Verdict, Long> counts = new EnumMap<>(Verdict.class);
         long[] unparsable = {0};
         long expiring = 0;
+        Map<String, Long> missing;
         try (TopicScan documents = new TopicScan(s.brokers(), s.documentsTopic(), "sac-docs-sweep");
              CatalogWatch watch = CatalogWatch.open(s.brokers(), s.catalogTopic(), readTimeout)) {
             documents.readToEnd(docs::apply, readTimeout);
@@ -228,6 +252,7 @@ public final class BlobSweep {
             requireTheCompressorsDocuments(entries, docs, s);
             CatalogNames names = new CatalogNames(entries);
             Map<String, Verdict> candidates = new LinkedHashMap<>();
+            Set<BlobKey> named = new HashSet<>();   // the blobs of catalog entries the scan found
             redis.scan(RedisKeys.blobPattern(s.tenant()), key -> {
                 BlobKey blob;
                 try {
@@ -240,8 +265,11 @@ public final class BlobSweep {
                 counts.merge(v, 1L, Long::sum);
                 if (v.swept) {
                     candidates.put(key, v);
+                } else if (v == Verdict.LIVE) {
+                    named.add(blob);
                 }
             });
+            missing = missingBlobs(entries, named, docs, s.tenant());
             List<String> batch = new ArrayList<>(BATCH);
             for (String key : candidates.keySet()) {
                 batch.add(key);
@@ -256,7 +284,7 @@ public final class BlobSweep {
                             readTimeout, swept);
             }
         }
-        return new Summary(counts, unparsable[0], expiring, s.dryRun());
+        return new Summary(counts, unparsable[0], expiring, s.dryRun(), missing);
     }
 
     /** Catches both topics up, judges the batch again, expires what is still swept; returns how many. */
@@ -278,6 +306,26 @@ public final class BlobSweep {
             }
         }
         return s.dryRun() ? expire.size() : redis.expireAllWithin(expire, s.grace());
+    }
+
+    /**
+     * Per model id (sorted), how many of the catalog's entries (of {@code tenant}, when given) of a
+     * document the documents topic holds name a blob that is not among {@code found}, the blobs the
+     * scan judged live: the scan has seen every blob, so this costs no lookup. The entries are those
+     * read before the scan, so a blob is missing only where it was gone for some of the scan (a
+     * rebuild may be writing it again). A deleted document's entry is left out: its compressor
+     * removes the entry, and nothing would rebuild it.
+     */
+    static Map<String, Long> missingBlobs(List<CatalogEntry> entries, Set<BlobKey> found, Documents docs,
+                                          Optional<String> tenant) {
+        Map<String, Long> missing = new java.util.TreeMap<>();
+        for (CatalogEntry e : entries) {
+            if (tenant.map(e.tenant()::equals).orElse(true) && docs.life(e.docId()).isPresent()
+                    && !found.contains(BlobKey.of(e.tenant(), e.modelId(), e.docId(), e.docVersion()))) {
+                missing.merge(e.modelId(), 1L, Long::sum);
+            }
+        }
+        return missing;
     }
 
     /**

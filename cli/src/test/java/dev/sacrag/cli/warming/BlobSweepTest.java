@@ -1,8 +1,11 @@
 package dev.sacrag.cli.warming;
 
 import dev.sacrag.kvstore.BlobKey;
+import dev.sacrag.query.catalog.CatalogEntry;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -61,6 +64,61 @@ class BlobSweepTest {
         }
         assertTrue(SUPERSEDED.swept && DOCUMENT_GONE.swept);
         assertFalse(LIVE.swept || PENDING.swept || NOT_OURS.swept);
+    }
+
+    @Test
+    void aLiveDocumentsEntryWhoseBlobTheScanDidNotFindIsMissing() {
+        BlobSweep.Documents docs = documents("a", "b", "c");
+        docs.apply(record("c", null, 9));   // deleted: its compressor removes the entry, nothing rebuilds it
+        List<CatalogEntry> entries = List.of(entry("acme", "a", 2, "m1"), entry("acme", "b", 1, "m1"),
+                entry("acme", "c", 1, "m1"), entry("acme", "a", 2, "m2"), entry("other", "b", 1, "m2"));
+        Set<BlobKey> found = Set.of(BlobKey.of("acme", "m1", "a", 2), BlobKey.of("acme", "m2", "a", 1));
+
+        assertEquals(Map.of("m1", 1L, "m2", 2L), BlobSweep.missingBlobs(entries, found, docs, Optional.empty()),
+                "b of m1; a of m2, whose blob found is of another version; other's b");
+        assertEquals(Map.of("m1", 1L, "m2", 1L), BlobSweep.missingBlobs(entries, found, docs, Optional.of("acme")),
+                "another tenant's blobs were not scanned");
+        assertEquals(Map.of(), BlobSweep.missingBlobs(entries.subList(0, 1), found, docs, Optional.empty()));
+    }
+
+    @Test
+    void theNoteOfMissingBlobsNamesTheRebuildOfEachModel() {
+        assertEquals(Optional.empty(), summary(Map.of()).missingNote());
+        assertEquals(Optional.of("docs sweep: note: 1 catalog entry of live documents names a blob Redis does not hold"
+                + " (1 of model m1): questions about them wait for a recompression (Redis restarted without persistence,"
+                + " was flushed, or evicted them?); 'sac warm --rebuild --model-id m1' compresses them again"),
+                summary(Map.of("m1", 1L)).missingNote());
+        String two = summary(new java.util.TreeMap<>(Map.of("m1", 3L, "m2", 2L))).missingNote().orElseThrow();
+        assertTrue(two.startsWith("docs sweep: note: 5 catalog entries of live documents name a blob Redis does not hold"
+                + " (3 of model m1, 2 of model m2)") && two.endsWith("'sac warm --rebuild --model-id ID' for each"
+                + " compresses them again"), two);
+    }
+
+    private static BlobSweep.Summary summary(Map<String, Long> missing) {
+        return new BlobSweep.Summary(Map.of(), 0, 0, false, missing);
+    }
+
+    private static BlobSweep.Documents documents(String... docIds) {
+        BlobSweep.Documents docs = new BlobSweep.Documents();
+        for (int i = 0; i < docIds.length; i++) {
+            docs.apply(record(docIds[i], 1L, i));
+        }
+        return docs;
+    }
+
+    private static org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> record(String docId, Long version,
+                                                                                          long offset) {
+        return new org.apache.kafka.clients.consumer.ConsumerRecord<>("sac.documents", 0, offset,
+                docId.getBytes(java.nio.charset.StandardCharsets.UTF_8), version == null ? null
+                : dev.sacrag.schemas.DocumentCodec.encodeAvro(dev.sacrag.schemas.avro.DocumentEvent.newBuilder()
+                        .setDocId(docId).setTenant("acme").setVersion(version).setText("text")
+                        .setMetadata(Map.of()).setPublishedAt(java.time.Instant.EPOCH).build()));
+    }
+
+    private static CatalogEntry entry(String tenant, String docId, long version, String modelId) {
+        return new CatalogEntry(tenant, docId, version, modelId, 4, 100, 25, 1,
+                dev.sacrag.kvstore.RedisKeys.blobKey(tenant, modelId, docId, version), 1000, "f16", 0,
+                java.time.Instant.EPOCH, 10);
     }
 
     @Test
