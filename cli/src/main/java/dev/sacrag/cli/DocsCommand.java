@@ -300,7 +300,7 @@ final class DocsCommand implements Runnable {
         RedisOption redis;
 
         @CommandLine.Mixin
-        TopicOptions topics;
+        TopicOptions.NotWaiting topics;
 
         @Override
         public Integer call() throws Exception {

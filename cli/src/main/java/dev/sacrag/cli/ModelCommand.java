@@ -173,7 +173,7 @@ final class ModelCommand implements Runnable {
         java.time.Duration timeout;
 
         @picocli.CommandLine.Mixin
-        TopicOptions topics;
+        TopicOptions.Waiting topics;
 
         @picocli.CommandLine.Mixin
         DocumentLimitOptions documentLimits;
@@ -297,7 +297,7 @@ final class ModelCommand implements Runnable {
         RedisOption redis;
 
         @picocli.CommandLine.Mixin
-        TopicOptions topics;
+        TopicOptions.NotWaiting topics;
 
         @Override
         public Integer call() throws Exception {

@@ -141,7 +141,7 @@ final class WarmCommand implements Callable<Integer> {
     int topK;
 
     @Mixin
-    TopicOptions topics;
+    TopicOptions.Waiting topics;
 
     @Mixin
     CompressionOptions compression;
