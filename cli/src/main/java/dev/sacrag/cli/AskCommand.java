@@ -64,7 +64,7 @@ final class AskCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Mixin
-    RpcOptions rpc;
+    RpcOptions.Always rpc;
 
     @Option(names = "--no-retry",
             description = "Fail at once when the service answers UNAVAILABLE and says the question will pass (a"

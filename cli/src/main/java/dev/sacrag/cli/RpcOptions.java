@@ -10,27 +10,75 @@ import picocli.CommandLine.Option;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** Where the query service is and how long a call may take: shared by the RPC client commands. */
-final class RpcOptions {
+/**
+ * Where the query service is and how long a call may take: shared by the RPC client commands. Each
+ * takes the subclass whose --target and --deadline say when they apply to it: to every run of
+ * {@code sac ask}, to {@code sac warm} with --docs or --query only (its other ways work on the topics
+ * and Redis).
+ */
+abstract class RpcOptions {
 
-    @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = "${env:SAC_QUERY_TARGET:-localhost:50051}",
-            description = "Query service address (env SAC_QUERY_TARGET, default ${DEFAULT-VALUE}).")
-    String target;
-
-    @Option(names = "--deadline", paramLabel = "DURATION", defaultValue = "60s", converter = Durations.class,
-            description = "Give up after this long, connecting included: a few hundred ms of it in a fresh process"
-                    + " (default ${DEFAULT-VALUE}, at least 100ms).")
-    Duration deadline;
+    static final String TARGET_DEFAULT = "${env:SAC_QUERY_TARGET:-localhost:50051}";
+    static final String TARGET_SOURCE = " (env SAC_QUERY_TARGET, default ${DEFAULT-VALUE}).";
+    static final String DEADLINE_DEFAULT = "60s";
+    static final String DEADLINE_REST = " after this long, connecting included: a few hundred ms of it in a fresh process"
+            + " (default ${DEFAULT-VALUE}, at least 100ms).";
 
     @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
     picocli.CommandLine.Model.CommandSpec spec;
 
+    abstract String target();
+
+    abstract Duration deadline();
+
+    /** For a command that always calls the query service ({@code sac ask}). */
+    static final class Always extends RpcOptions {
+        @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = TARGET_DEFAULT,
+                description = "Query service address" + TARGET_SOURCE)
+        String target;
+
+        @Option(names = "--deadline", paramLabel = "DURATION", defaultValue = DEADLINE_DEFAULT, converter = Durations.class,
+                description = "Give up" + DEADLINE_REST)
+        Duration deadline;
+
+        @Override
+        String target() {
+            return target;
+        }
+
+        @Override
+        Duration deadline() {
+            return deadline;
+        }
+    }
+
+    /** For {@code sac warm}, whose --docs and --query call the query service and whose other ways do not. */
+    static final class WithDocsOrQuery extends RpcOptions {
+        @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = TARGET_DEFAULT,
+                description = "With --docs/--query: query service address" + TARGET_SOURCE)
+        String target;
+
+        @Option(names = "--deadline", paramLabel = "DURATION", defaultValue = DEADLINE_DEFAULT, converter = Durations.class,
+                description = "With --docs/--query: give up" + DEADLINE_REST)
+        Duration deadline;
+
+        @Override
+        String target() {
+            return target;
+        }
+
+        @Override
+        Duration deadline() {
+            return deadline;
+        }
+    }
+
     /** A plaintext channel to the target; close it with {@link #close}. A deadline too short to make a call is a usage error. */
     ManagedChannel open() {
         if (spec != null) {
-            Durations.requireAtLeast(spec, "--deadline", deadline, MIN_DEADLINE);
+            Durations.requireAtLeast(spec, "--deadline", deadline(), MIN_DEADLINE);
         }
-        return ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+        return ManagedChannelBuilder.forTarget(target()).usePlaintext().build();
     }
 
     /** Shorter, and the call fails before it is sent, with gRPC's words about name resolution. */
@@ -41,7 +89,7 @@ final class RpcOptions {
     }
 
     long deadlineMillis() {
-        return deadline.toMillis();
+        return deadline().toMillis();
     }
 
     /**
@@ -57,12 +105,12 @@ final class RpcOptions {
         Status status = e.getStatus();
         boolean connected = channel.getState(false) == ConnectivityState.READY;
         if (status.getCode() == Status.Code.DEADLINE_EXCEEDED && !connected) {
-            return Status.DEADLINE_EXCEEDED.withDescription("no answer within --deadline " + Durations.shown(deadline)
-                    + ": the connection to " + target + " was not made in that time (a fresh process needs a few hundred"
+            return Status.DEADLINE_EXCEEDED.withDescription("no answer within --deadline " + Durations.shown(deadline())
+                    + ": the connection to " + target() + " was not made in that time (a fresh process needs a few hundred"
                     + " ms to connect: give it a longer --deadline; or is the query service there?)").asRuntimeException();
         }
         if (status.getCode() == Status.Code.UNAVAILABLE && status.getCause() != null && !connected) {
-            return Status.UNAVAILABLE.withDescription("no query service answers at " + target + " (is it running, and is"
+            return Status.UNAVAILABLE.withDescription("no query service answers at " + target() + " (is it running, and is"
                     + " that its address? --target, env SAC_QUERY_TARGET)").withCause(status.getCause()).asRuntimeException();
         }
         return e;

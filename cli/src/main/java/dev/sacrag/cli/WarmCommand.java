@@ -147,7 +147,7 @@ final class WarmCommand implements Callable<Integer> {
     CompressionOptions compression;
 
     @Mixin
-    RpcOptions rpc;
+    RpcOptions.WithDocsOrQuery rpc;
 
     @Override
     public Integer call() throws Exception {
