@@ -35,10 +35,11 @@ public final class QueryServer implements AutoCloseable {
     private static final String SERVICE = QueryServiceGrpc.SERVICE_NAME;
 
     private final Server server;
+    /** host:port as the start line names it (the bound socket would print 0.0.0.0 as 0:0:0:0:0:0:0:0) */
+    private final String address;
     private final HealthStatusManager health;
     private final CallCounter queries;
-    private final Duration drain;
-    private final Duration grace;
+    private final Shutdown shutdown;
     private boolean closed;
     private boolean broken;
     /**
@@ -53,12 +54,16 @@ public final class QueryServer implements AutoCloseable {
     /** Told once, on a thread of its own, when the replica is marked broken. */
     private volatile Runnable onBroken = () -> { };
 
-    private QueryServer(Server server, HealthStatusManager health, CallCounter queries, Duration drain, Duration grace) {
+    /** How close() goes: {@code drain} of NOT_SERVING while calls are still accepted, then {@code grace} for those running. */
+    private record Shutdown(Duration drain, Duration grace) {
+    }
+
+    private QueryServer(Server server, String address, HealthStatusManager health, CallCounter queries, Shutdown shutdown) {
         this.server = server;
+        this.address = address;
         this.health = health;
         this.queries = queries;
-        this.drain = drain;
-        this.grace = grace;
+        this.shutdown = shutdown;
     }
 
     /**
@@ -68,6 +73,7 @@ public final class QueryServer implements AutoCloseable {
      */
     private static final class CallCounter implements ServerInterceptor {
         private final AtomicInteger open = new AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicLong ended = new java.util.concurrent.atomic.AtomicLong();
 
         @Override
         public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
@@ -77,6 +83,7 @@ public final class QueryServer implements AutoCloseable {
             Runnable end = () -> {
                 if (ended.compareAndSet(false, true)) {
                     open.decrementAndGet();
+                    CallCounter.this.ended.incrementAndGet();
                 }
             };
             ServerCall.Listener<Q> listener;
@@ -110,6 +117,11 @@ public final class QueryServer implements AutoCloseable {
         int open() {
             return open.get();
         }
+
+        /** Calls that completed or were cancelled, ever. */
+        long ended() {
+            return ended.get();
+        }
     }
 
     /**
@@ -139,7 +151,7 @@ public final class QueryServer implements AutoCloseable {
             throw new UncheckedIOException("cannot listen for gRPC on " + host + ":" + port, e);
         }
         log.info("gRPC listening on {}:{}", host, server.getPort());
-        return new QueryServer(server, health, queries, drain, grace);
+        return new QueryServer(server, host + ":" + server.getPort(), health, queries, new Shutdown(drain, grace));
     }
 
     /** The v1alpha reflection API, for clients older than the v1 one (e.g. grpcurl before 1.8.8). */
@@ -208,8 +220,9 @@ public final class QueryServer implements AutoCloseable {
      * Health NOT_SERVING; for the drain period calls are still accepted (a client that has not yet
      * seen the health change is served, not refused); then no new calls, and up to the grace period
      * for the Ask and Warm calls accepted so far to finish; then the rest (health watches, which never end by themselves, and calls
-     * still running) is cancelled. Idempotent: the app closes the server first, before the topic
-     * readers and the model it needs, and its resource list closes it again.
+     * still running) is cancelled. Logs the stop as {@link #start} logs the start, with how long it took
+     * and the calls that ended meanwhile or were cancelled. Idempotent: the app closes the server
+     * first, before the topic readers and the model it needs, and its resource list closes it again.
      */
     @Override
     public synchronized void close() {
@@ -217,23 +230,32 @@ public final class QueryServer implements AutoCloseable {
             return;
         }
         closed = true;
+        long start = System.nanoTime();
+        long endedBefore = queries.ended();
         health.enterTerminalState(); // NOT_SERVING for every service, so clients move away first
         status = new Status(false, broken, "NOT_SERVING: shutting down");
         try {
-            if (!drain.isZero()) {
-                log.info("health NOT_SERVING; still accepting calls for the shutdown drain of {}", drain);
-                Thread.sleep(drain.toMillis());
+            if (!shutdown.drain().isZero()) {
+                log.info("health NOT_SERVING; still accepting calls for the shutdown drain of {}",
+                        Durations.shown(shutdown.drain()));
+                Thread.sleep(shutdown.drain().toMillis());
             }
             server.shutdown();
-            long deadline = System.nanoTime() + grace.toNanos();
+            long deadline = System.nanoTime() + shutdown.grace().toNanos();
             while (queries.open() > 0 && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-            if (queries.open() > 0) {
-                log.warn("{} call(s) still running after the shutdown grace of {}: cancelling them", queries.open(),
-                        Durations.shown(grace));
+            long ended = queries.ended() - endedBefore;   // finished, or cancelled by their client
+            int cancelled = queries.open();               // read second: a call ending between is counted in neither
+            if (cancelled > 0) {
+                log.warn("{} call(s) still running after the shutdown grace of {}: cancelling them", cancelled,
+                        Durations.shown(shutdown.grace()));
             }
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            // the stop's counterpart of the start line: an operator reading a SIGTERM's log sees it end, and what it cost
+            log.info("gRPC stopped on {} after {}: {} Ask/Warm call(s) ended during the shutdown, {} cancelled after the"
+                    + " grace of {}", address, Durations.shown(Duration.ofMillis((System.nanoTime() - start) / 1_000_000)),
+                    ended, cancelled, Durations.shown(shutdown.grace()));
         } catch (InterruptedException e) {
             server.shutdownNow();
             Thread.currentThread().interrupt();

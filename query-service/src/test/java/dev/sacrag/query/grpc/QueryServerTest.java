@@ -166,4 +166,59 @@ class QueryServerTest {
             }
         }
     }
+
+    /**
+     * A SIGTERM's log ends with the stop, as it began with "gRPC listening on": how long it took, the
+     * calls that ended meanwhile and those cancelled after the grace (the compressor logs its own).
+     */
+    @Test
+    void closeLogsTheStopWithTheCallsThatEndedAndThoseCancelled() throws Exception {
+        List<String> graceful = stopLines(GRACE);
+        assertEquals(2, graceful.size(), "the drain's line and the stop's: " + graceful);
+        assertTrue(graceful.get(0).endsWith("health NOT_SERVING; still accepting calls for the shutdown drain of 50ms"),
+                "the drain as the flag takes it: " + graceful);
+        assertTrue(graceful.get(1).matches(".* gRPC stopped on 127\\.0\\.0\\.1:[0-9]+ after [0-9hms]+: 1 Ask/Warm call\\(s\\)"
+                + " ended during the shutdown, 0 cancelled after the grace of 1m"), graceful.toString());
+
+        List<String> cut = stopLines(Duration.ZERO);
+        assertTrue(cut.get(cut.size() - 1).matches(".* gRPC stopped on 127\\.0\\.0\\.1:[0-9]+ after [0-9hms]+: 0 Ask/Warm"
+                + " call\\(s\\) ended during the shutdown, 1 cancelled after the grace of 0s"), cut.toString());
+    }
+
+    /** The server's INFO and WARN lines of a close while an Ask runs (about a second of tokens) (slf4j-simple writes to System.err). */
+    private static List<String> stopLines(Duration grace) throws Exception {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 5, 200), 1 << 20)) {
+            rig.addCompressed("default", "ada", 11, "Ada Lovelace wrote the first program.");
+            QueryServer server = QueryServer.start("127.0.0.1", 0, new QueryGrpcService(rig.engine, LIMITS, rig.metrics),
+                    Duration.ofMillis(50), grace);
+            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+            java.io.PrintStream stderr = System.err;
+            java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+            try {
+                server.markServing();
+                CompletableFuture<Void> ask = CompletableFuture.runAsync(() -> QueryServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .ask(AskRequest.newBuilder().setQuestion("Who?").addDocIds("ada").build())
+                        .forEachRemaining(r -> { }));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (rig.answerer.tokensEmitted.get() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertTrue(rig.answerer.tokensEmitted.get() > 0, "the Ask is running");
+                System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+                try {
+                    server.close();
+                } finally {
+                    System.setErr(stderr);
+                }
+                ask.handle((done, cancelled) -> null).get(10, TimeUnit.SECONDS);
+            } finally {
+                server.close();
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+            String text = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
+            stderr.print(text);
+            return text.lines().filter(l -> l.contains(QueryServer.class.getName())).toList();
+        }
+    }
 }
