@@ -18,23 +18,25 @@ import java.util.concurrent.Callable;
 @Command(name = "answer", mixinStandardHelpOptions = true,
         description = "Compress context files with SAC, then answer a question from their anchor KV only (streams tokens).")
 final class AnswerCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model folder or model package.")
+    @Option(names = "--model", paramLabel = "DIR", required = true, description = "Model folder or model package.")
     Path model;
 
-    @Option(names = "--adapter", description = "SAC adapter folder (default: the package's adapters/sac).")
+    @Option(names = "--adapter", paramLabel = "DIR",
+            description = "SAC adapter folder (default: the package's adapters/sac).")
     Path adapter;
 
-    @Option(names = "--context", required = true, arity = "1..*",
+    @Option(names = "--context", paramLabel = "FILE", required = true, arity = "1..*",
             description = "Context text file(s); several are composed in order. The last argument is the question.")
     List<String> contexts;
 
-    @Option(names = "--ratio", description = "Compression ratio (default: the adapter's smallest).")
+    @Option(names = "--ratio", paramLabel = "R", description = "Compression ratio (default: the adapter's smallest).")
     Integer ratio;
 
-    @Option(names = "--max-new-tokens", defaultValue = "48", description = "Answer length limit (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "48",
+            description = "Answer length limit (default ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Parameters(index = "0", arity = "0..1", description = "The question.")
+    @Parameters(paramLabel = "QUESTION", index = "0", arity = "0..1", description = "The question.")
     String question;
 
     @picocli.CommandLine.Spec

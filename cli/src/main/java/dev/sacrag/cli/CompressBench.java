@@ -38,20 +38,24 @@ final class CompressBench implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--shape", defaultValue = "smollm2-135m", description = "Model shape with random weights (default ${DEFAULT-VALUE}).")
+    @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "smollm2-135m",
+            description = "Model shape with random weights (default ${DEFAULT-VALUE}).")
     String shape;
 
-    @Option(names = "--tokens", defaultValue = "512", description = "Document tokens (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "512",
+            description = "Document tokens (default ${DEFAULT-VALUE}).")
     int tokens;
 
-    @Option(names = "--ratios", split = ",", defaultValue = "4,8,16", description = "SAC ratios, each one the random"
+    @Option(names = "--ratios", paramLabel = "R", split = ",", defaultValue = "4,8,16",
+            description = "SAC ratios, each one the random"
             + " adapter supports: 4, 8, 16 (default ${DEFAULT-VALUE}).")
     List<Integer> ratios;
 
-    @Option(names = "--repeat", defaultValue = "3", description = "Timed runs after one warm-up; medians reported (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "3",
+            description = "Timed runs after one warm-up; medians reported (default ${DEFAULT-VALUE}).")
     int repeat;
 
-    @Option(names = "--json", description = "Also write the rows as JSON here.")
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON here.")
     Path json;
 
     record Row(int ratio, double compressTokS, double prefillTokS) {

@@ -21,22 +21,24 @@ final class CompressCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Model folder or model package.")
+    @Option(names = "--model", paramLabel = "DIR", required = true, description = "Model folder or model package.")
     Path model;
 
-    @Option(names = "--adapter", description = "SAC adapter folder (default: the package's adapters/sac).")
+    @Option(names = "--adapter", paramLabel = "DIR",
+            description = "SAC adapter folder (default: the package's adapters/sac).")
     Path adapter;
 
-    @Option(names = "--ratio", description = "Compression ratio (default: the adapter's smallest).")
+    @Option(names = "--ratio", paramLabel = "R", description = "Compression ratio (default: the adapter's smallest).")
     Integer ratio;
 
-    @Option(names = "--out", description = "Write the anchor-KV blob here.")
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the anchor-KV blob here.")
     Path out;
 
-    @Option(names = "--dtype", defaultValue = "f16", description = "Blob dtype for --out: f32, f16, int8 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--dtype", paramLabel = "f32|f16|int8", defaultValue = "f16",
+            description = "Blob dtype for --out: f32, f16, int8 (default ${DEFAULT-VALUE}).")
     String dtype;
 
-    @Parameters(index = "0", description = "UTF-8 text file to compress.")
+    @Parameters(paramLabel = "FILE", index = "0", description = "UTF-8 text file to compress.")
     Path file;
 
     @Override

@@ -44,22 +44,27 @@ final class DataCommand implements Runnable {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--out", defaultValue = RepoPaths.DATA, description = "Output folder (default ${DEFAULT-VALUE}).")
+        @Option(names = "--out", paramLabel = "DIR", defaultValue = RepoPaths.DATA,
+                description = "Output folder (default ${DEFAULT-VALUE}).")
         Path out;
 
-        @Option(names = "--seed", defaultValue = "7", description = "Seed of the synthetic data (default ${DEFAULT-VALUE}).")
+        @Option(names = "--seed", paramLabel = "SEED", defaultValue = "7",
+                description = "Seed of the synthetic data (default ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--train", defaultValue = "20000", description = "Synthetic training contexts (default ${DEFAULT-VALUE}).")
+        @Option(names = "--train", paramLabel = "N", defaultValue = "20000",
+                description = "Synthetic training contexts (default ${DEFAULT-VALUE}).")
         int train;
 
-        @Option(names = "--dev", defaultValue = "300", description = "Synthetic dev contexts (default ${DEFAULT-VALUE}).")
+        @Option(names = "--dev", paramLabel = "N", defaultValue = "300",
+                description = "Synthetic dev contexts (default ${DEFAULT-VALUE}).")
         int dev;
 
-        @Option(names = "--test", defaultValue = "300", description = "Synthetic test contexts (default ${DEFAULT-VALUE}).")
+        @Option(names = "--test", paramLabel = "N", defaultValue = "300",
+                description = "Synthetic test contexts (default ${DEFAULT-VALUE}).")
         int test;
 
-        @Option(names = "--short-train", defaultValue = "20000",
+        @Option(names = "--short-train", paramLabel = "N", defaultValue = "20000",
                 description = "Extra short (200-700 character) training contexts in synthetic-train-short.jsonl (default ${DEFAULT-VALUE}).")
         int shortTrain;
 
@@ -88,10 +93,11 @@ final class DataCommand implements Runnable {
                         + "Either way dev and test entities never occur in training (default ${DEFAULT-VALUE}).")
         String names;
 
-        @Option(names = "--brown", description = "Brown Corpus folder (default: target/corpora/brown).")
+        @Option(names = "--brown", paramLabel = "DIR", description = "Brown Corpus folder (default: target/corpora/brown).")
         Path brown;
 
-        @Option(names = "--wordnet", defaultValue = "/usr/share/wordnet", description = "WordNet dict folder (default ${DEFAULT-VALUE}).")
+        @Option(names = "--wordnet", paramLabel = "DIR", defaultValue = "/usr/share/wordnet",
+                description = "WordNet dict folder (default ${DEFAULT-VALUE}).")
         Path wordnet;
 
         /** The launcher's: it fetches a missing corpus only for options that pass, so a usage error comes first. */
@@ -536,7 +542,8 @@ final class DataCommand implements Runnable {
                 description = "Model package (default ${DEFAULT-VALUE}).")
         Path model;
 
-        @Option(names = "--ratios", split = ",", defaultValue = "4,8,16", description = "Ratios (default ${DEFAULT-VALUE}).")
+        @Option(names = "--ratios", paramLabel = "R", split = ",", defaultValue = "4,8,16",
+                description = "Ratios (default ${DEFAULT-VALUE}).")
         List<Integer> ratios;
 
         @Override

@@ -50,7 +50,8 @@ final class DocsCommand implements Runnable {
                 description = "Catalog topic [env SAC_CATALOG_TOPIC, default ${DEFAULT-VALUE}].")
         String topic;
 
-        @Option(names = "--tenant", description = "Only this tenant's documents (a note on stderr where no catalog"
+        @Option(names = "--tenant", paramLabel = "TENANT",
+                description = "Only this tenant's documents (a note on stderr where no catalog"
                 + " entry names it).")
         String tenant;
 
@@ -94,7 +95,7 @@ final class DocsCommand implements Runnable {
             }
             java.util.Set<String> known = catalog.snapshot().stream().map(CatalogEntry::tenant)
                     .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
-            return Optional.of("docs list: note: no catalog entry in " + topic + " names tenant '" + tenant + "' (mistyped,"
+            return Optional.of("sac docs list: note: no catalog entry in " + topic + " names tenant '" + tenant + "' (mistyped,"
                     + " or none of its documents compressed yet); the tenants it names: " + named(known));
         }
 
@@ -280,7 +281,8 @@ final class DocsCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--tenant", description = "Only this tenant's blobs (default: every tenant's).")
+        @Option(names = "--tenant", paramLabel = "TENANT",
+                description = "Only this tenant's blobs (default: every tenant's).")
         String tenant;
 
         @Option(names = "--grace", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,

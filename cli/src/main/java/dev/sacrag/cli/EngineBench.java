@@ -45,25 +45,30 @@ final class EngineBench implements Callable<Integer> {
     static final String ENGINE = "sac";
     static final String LLAMA_CPP = "llama.cpp";
 
-    @Option(names = "--shape", defaultValue = "smollm2-135m", description = "tiny, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b (default ${DEFAULT-VALUE}).")
+    @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "smollm2-135m",
+            description = "tiny, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b (default ${DEFAULT-VALUE}).")
     String shape;
 
-    @Option(names = "--tokens", defaultValue = "512", description = "Prompt length for prefill (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "512",
+            description = "Prompt length for prefill (default ${DEFAULT-VALUE}).")
     int tokens;
 
-    @Option(names = {"--decode", "--new-tokens"}, defaultValue = "64", description = "Decoded tokens (default ${DEFAULT-VALUE}).")
+    @Option(names = {"--decode", "--new-tokens"}, paramLabel = "N", defaultValue = "64",
+            description = "Decoded tokens (default ${DEFAULT-VALUE}).")
     int decode;
 
-    @Option(names = "--threads", description = "Threads for both engines (default: torch's, 2 under the launcher).")
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Threads for both engines (default: torch's, 2 under the launcher).")
     Integer threads;
 
-    @Option(names = "--repeat", defaultValue = "3", description = "Timed runs after a warm-up; medians reported (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "3",
+            description = "Timed runs after a warm-up; medians reported (default ${DEFAULT-VALUE}).")
     int repeat;
 
     @Option(names = "--no-llama-cpp", description = "Time the engine only.")
     boolean noLlamaCpp;
 
-    @Option(names = "--json", description = "Also write the rows as JSON here.")
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON here.")
     Path json;
 
     /** Medians of one engine: whole prefill, and all decode steps of one run. */

@@ -30,28 +30,33 @@ final class EvalCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Model package: base/ and adapters/<name>/.")
+    @Option(names = "--model", paramLabel = "DIR", required = true,
+            description = "Model package: base/ and adapters/<name>/.")
     Path model;
 
-    @Option(names = "--data", required = true, description = "MRQA JSONL file with questions.")
+    @Option(names = "--data", paramLabel = "FILE", required = true, description = "MRQA JSONL file with questions.")
     Path data;
 
-    @Option(names = "--ratios", split = ",", defaultValue = "4,8,16", description = "Ratios (default ${DEFAULT-VALUE}).")
+    @Option(names = "--ratios", paramLabel = "R", split = ",", defaultValue = "4,8,16",
+            description = "Ratios (default ${DEFAULT-VALUE}).")
     List<Integer> ratios;
 
-    @Option(names = "--json", required = true, description = "Write the JSON report here.")
+    @Option(names = "--json", paramLabel = "FILE", required = true, description = "Write the JSON report here.")
     Path json;
 
-    @Option(names = "--out", description = "Also write eval.md (table), eval.svg (plot) and predictions.jsonl here.")
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Also write eval.md (table), eval.svg (plot) and predictions.jsonl here.")
     Path out;
 
-    @Option(names = "--text", description = "Plain-text MRQA JSONL (e.g. data/text-test.jsonl) for continuation perplexity.")
+    @Option(names = "--text", paramLabel = "FILE",
+            description = "Plain-text MRQA JSONL (e.g. data/text-test.jsonl) for continuation perplexity.")
     Path text;
 
-    @Option(names = "--limit", description = "Use only the first N contexts of --data.")
+    @Option(names = "--limit", paramLabel = "N", description = "Use only the first N contexts of --data.")
     Integer limit;
 
-    @Option(names = "--methods", split = ",", description = "QA methods to score (default: all but the experiment): full, none, sac, "
+    @Option(names = "--methods", paramLabel = "METHOD", split = ",",
+            description = "QA methods to score (default: all but the experiment): full, none, sac, "
             + "sac-int8, truncate, uniform-kv, sac-causal, sac-no-anchor-emb. E.g. --methods sac --ratios 4 "
             + "to follow a training run. Perplexity (--text) always covers full, none and sac, and the experiment when named. Experiment, only when named:"
             + " sac-names, sac with every token of a capitalised word an anchor too (fewer context tokens per anchor than"

@@ -18,22 +18,27 @@ import java.util.concurrent.Callable;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Continue a prompt with the base model (no SAC), streaming tokens.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model folder (Hugging Face style) or model package.")
+    @Option(names = "--model", paramLabel = "DIR", required = true,
+            description = "Model folder (Hugging Face style) or model package.")
     Path model;
 
-    @Option(names = "--max-new-tokens", defaultValue = "64", description = "Stop after this many tokens (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64",
+            description = "Stop after this many tokens (default ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default); > 0 samples.")
+    @Option(names = "--temperature", paramLabel = "TEMPERATURE", defaultValue = "0",
+            description = "0 = greedy (default); > 0 samples.")
     float temperature;
 
-    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus for sampling (default ${DEFAULT-VALUE}).")
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1",
+            description = "Nucleus for sampling (default ${DEFAULT-VALUE}).")
     float topP;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "0",
+            description = "Sampling seed (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Parameters(index = "0", description = "The prompt text.")
+    @Parameters(paramLabel = "PROMPT", index = "0", description = "The prompt text.")
     String prompt;
 
     @picocli.CommandLine.Spec

@@ -58,25 +58,31 @@ final class ModelCommand implements Runnable {
                     + "byte-level tokenizer.json) and OUT/adapters/sac (random SAC adapter for ratios 4, 8 and 16).",
                     "Speed does not depend on weight values: use it to measure real model shapes."})
     static final class Random implements Callable<Integer> {
-        @Option(names = "--shape", required = true, description = "One of: tiny, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b.")
+        @Option(names = "--shape", paramLabel = "SHAPE", required = true,
+                description = "One of: tiny, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b.")
         String shape;
 
-        @Option(names = "--out", required = true, description = "Output folder (created).")
+        @Option(names = "--out", paramLabel = "DIR", required = true, description = "Output folder (created).")
         Path out;
 
-        @Option(names = "--seed", defaultValue = "42", description = "Random seed (default ${DEFAULT-VALUE}).")
+        @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42",
+                description = "Random seed (default ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--dtype", defaultValue = "f32", description = "Stored dtype: f32, f16 or bf16 (default ${DEFAULT-VALUE}).")
+        @Option(names = "--dtype", paramLabel = "f32|f16|bf16", defaultValue = "f32",
+                description = "Stored dtype: f32, f16 or bf16 (default ${DEFAULT-VALUE}).")
         String dtype;
 
-        @Option(names = "--shards", defaultValue = "1", description = "Split the weights into N safetensors shards (default ${DEFAULT-VALUE}).")
+        @Option(names = "--shards", paramLabel = "N", defaultValue = "1",
+                description = "Split the weights into N safetensors shards (default ${DEFAULT-VALUE}).")
         int shards;
 
-        @Option(names = "--std", defaultValue = "0.02", description = "Std of the linear weights (default ${DEFAULT-VALUE}).")
+        @Option(names = "--std", paramLabel = "STD", defaultValue = "0.02",
+                description = "Std of the linear weights (default ${DEFAULT-VALUE}).")
         float std;
 
-        @Option(names = "--lora-rank", description = "LoRA rank of the random adapter (default: 8 for tiny, else 128 as the paper).")
+        @Option(names = "--lora-rank", paramLabel = "N",
+                description = "LoRA rank of the random adapter (default: 8 for tiny, else 128 as the paper).")
         Integer loraRank;
 
         @Option(names = "--force", description = "Overwrite the model package already in --out (its base weights and its sac adapter).")
@@ -123,13 +129,14 @@ final class ModelCommand implements Runnable {
     @Command(name = "export-gguf", mixinStandardHelpOptions = true,
             description = "Export a model's base weights and tokenizer to a GGUF file (for llama.cpp).")
     static final class ExportGguf implements Callable<Integer> {
-        @Option(names = "--model", required = true, description = "Model folder or model package.")
+        @Option(names = "--model", paramLabel = "DIR", required = true, description = "Model folder or model package.")
         Path model;
 
-        @Option(names = "--out", required = true, description = "GGUF file to write.")
+        @Option(names = "--out", paramLabel = "FILE", required = true, description = "GGUF file to write.")
         Path out;
 
-        @Option(names = "--type", defaultValue = "f16", description = "Matrix type: f32 or f16 (default ${DEFAULT-VALUE}).")
+        @Option(names = "--type", paramLabel = "f32|f16", defaultValue = "f16",
+                description = "Matrix type: f32 or f16 (default ${DEFAULT-VALUE}).")
         String type;
 
         @picocli.CommandLine.Spec

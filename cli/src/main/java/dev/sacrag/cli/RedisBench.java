@@ -47,21 +47,23 @@ final class RedisBench implements Callable<Integer> {
     /** Redis's default proto-max-bulk-len: no single value can be larger. */
     private static final long MAX_SIZE = 512L << 20;
 
-    @Option(names = "--sizes", split = ",", defaultValue = "64k,512k,4m",
+    @Option(names = "--sizes", paramLabel = "SIZE", split = ",", defaultValue = "64k,512k,4m",
             description = "Blob sizes: bytes, or k/m for KiB/MiB (default ${DEFAULT-VALUE}).")
     List<String> sizes;
 
-    @Option(names = "--docs", defaultValue = "4", description = "Documents per pipelined request (default ${DEFAULT-VALUE}).")
+    @Option(names = "--docs", paramLabel = "N", defaultValue = "4",
+            description = "Documents per pipelined request (default ${DEFAULT-VALUE}).")
     int docs;
 
-    @Option(names = "--seconds", defaultValue = "5",
+    @Option(names = "--seconds", paramLabel = "SECONDS", defaultValue = "5",
             description = "Timed seconds per measurement, after a warm-up of a fifth of that (default ${DEFAULT-VALUE}).")
     double seconds;
 
-    @Option(names = "--redis", description = "Use this Redis (host:port or redis:// URL) instead of starting a redis-server.")
+    @Option(names = "--redis", paramLabel = "URL",
+            description = "Use this Redis (host:port or redis:// URL) instead of starting a redis-server.")
     String redis;
 
-    @Option(names = "--json", description = "Also write the rows as JSON here.")
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON here.")
     Path json;
 
     record Row(int sizeBytes, String mode, double gbS, double redisBenchmarkGbS) {

@@ -50,19 +50,22 @@ final class TrainCommand implements Runnable {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--data", defaultValue = RepoPaths.DATA, description = "Folder from 'sac data build' (default ${DEFAULT-VALUE}).")
+        @Option(names = "--data", paramLabel = "DIR", defaultValue = RepoPaths.DATA,
+                description = "Folder from 'sac data build' (default ${DEFAULT-VALUE}).")
         Path data;
 
-        @Option(names = "--out", defaultValue = RepoPaths.DEMO_MODEL, description = "Model package folder (default ${DEFAULT-VALUE}).")
+        @Option(names = "--out", paramLabel = "DIR", defaultValue = RepoPaths.DEMO_MODEL,
+                description = "Model package folder (default ${DEFAULT-VALUE}).")
         Path out;
 
-        @Option(names = "--seed", defaultValue = "1", description = "Seed (default ${DEFAULT-VALUE}).")
+        @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Seed (default ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--steps", defaultValue = "4000", description = "Optimiser steps (default ${DEFAULT-VALUE}); the LR schedule spans them.")
+        @Option(names = "--steps", paramLabel = "N", defaultValue = "4000",
+                description = "Optimiser steps (default ${DEFAULT-VALUE}); the LR schedule spans them.")
         long steps;
 
-        @Option(names = "--time-budget", defaultValue = "60m", converter = Durations.class,
+        @Option(names = "--time-budget", paramLabel = "DURATION", defaultValue = "60m", converter = Durations.class,
                 description = "Stop (after a checkpoint) when this much training time has passed, counting the runs a"
                         + " --resume continues (default ${DEFAULT-VALUE}).")
         Duration budget;
@@ -72,7 +75,8 @@ final class TrainCommand implements Runnable {
                 + " without a checkpoint there, refused too.")
         boolean resume;
 
-        @Option(names = "--vocab", defaultValue = "2048", description = "Tokenizer vocabulary size (default ${DEFAULT-VALUE}).")
+        @Option(names = "--vocab", paramLabel = "N", defaultValue = "2048",
+                description = "Tokenizer vocabulary size (default ${DEFAULT-VALUE}).")
         int vocab;
 
         @Option(names = "--layers", paramLabel = "N", defaultValue = "6",
@@ -91,43 +95,49 @@ final class TrainCommand implements Runnable {
                 description = "MLP intermediate size (default ${DEFAULT-VALUE}).")
         int intermediate;
 
-        @Option(names = "--batch-tokens", defaultValue = "4096", description = "Padded tokens per batch (default ${DEFAULT-VALUE}).")
+        @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "4096",
+                description = "Padded tokens per batch (default ${DEFAULT-VALUE}).")
         int batchTokens;
 
-        @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+        @Option(names = "--lr", paramLabel = "RATE", defaultValue = "1e-3",
+                description = "Peak learning rate (default ${DEFAULT-VALUE}).")
         float lr;
 
-        @Option(names = "--train-contexts", defaultValue = "20000", description = "Synthetic contexts to use (default ${DEFAULT-VALUE}).")
+        @Option(names = "--train-contexts", paramLabel = "N", defaultValue = "20000",
+                description = "Synthetic contexts to use (default ${DEFAULT-VALUE}).")
         int trainContexts;
 
-        @Option(names = "--train-file", defaultValue = "synthetic-train.jsonl",
+        @Option(names = "--train-file", paramLabel = "FILE", defaultValue = "synthetic-train.jsonl",
                 description = "QA training file inside --data (default ${DEFAULT-VALUE}; synthetic-train-short.jsonl for the short curriculum).")
         String trainFile;
 
-        @Option(names = "--init-from", description = "Start from these weights (safetensors), e.g. a first phase's checkpoint.")
+        @Option(names = "--init-from", paramLabel = "FILE",
+                description = "Start from these weights (safetensors), e.g. a first phase's checkpoint.")
         Path initFrom;
 
-        @Option(names = "--qa-packing", defaultValue = "single",
+        @Option(names = "--qa-packing", paramLabel = "single|packed", defaultValue = "single",
                 description = "single: one question per sample; packed: all questions of a context after it, "
                         + "context weight 0.25 (default ${DEFAULT-VALUE}).")
         String packing;
 
-        @Option(names = "--warmup", defaultValue = "200", description = "Warm-up steps (default ${DEFAULT-VALUE}).")
+        @Option(names = "--warmup", paramLabel = "N", defaultValue = "200",
+                description = "Warm-up steps (default ${DEFAULT-VALUE}).")
         int warmup;
 
-        @Option(names = "--answer-prompt", defaultValue = "\n### Answer:\n", converter = NewlineEscapes.class,
+        @Option(names = "--answer-prompt", paramLabel = "TEXT", defaultValue = "\n### Answer:\n", converter = NewlineEscapes.class,
                 description = "Text before the answer (default: the paper's). One not ending in a newline puts a space "
                         + "before the answer, so names are tokenised as in the context.")
         String answerPrompt;
 
-        @Option(names = "--stop-at-step", defaultValue = "0",
+        @Option(names = "--stop-at-step", paramLabel = "N", defaultValue = "0",
                 description = "End this run after this step, keeping the LR schedule of --steps (0 = no early stop).")
         long stopAt;
 
-        @Option(names = "--qa-share", defaultValue = "0.7", description = "Share of QA batches vs plain text (default ${DEFAULT-VALUE}).")
+        @Option(names = "--qa-share", paramLabel = "SHARE", defaultValue = "0.7",
+                description = "Share of QA batches vs plain text (default ${DEFAULT-VALUE}).")
         double qaShare;
 
-        @Option(names = "--repeats", defaultValue = "20000",
+        @Option(names = "--repeats", paramLabel = "N", defaultValue = "20000",
                 description = "Induction drills (a text window, then the same window again) mixed into the text batches, "
                         + "half from the text corpus, half from synthetic contexts (default ${DEFAULT-VALUE}).")
         int repeats;
@@ -137,11 +147,11 @@ final class TrainCommand implements Runnable {
                         + "--no-plain-text with --qa-share 0 trains on induction drills alone.")
         boolean plainText;
 
-        @Option(names = "--eval-every", defaultValue = "100",
+        @Option(names = "--eval-every", paramLabel = "N", defaultValue = "100",
                 description = "Score held-out questions (answer loss, exact answers) every N steps; 0 = only at the end (default ${DEFAULT-VALUE}).")
         int evalEvery;
 
-        @Option(names = "--eval-questions", defaultValue = "96",
+        @Option(names = "--eval-questions", paramLabel = "N", defaultValue = "96",
                 description = "Held-out questions to score (default ${DEFAULT-VALUE}).")
         int evalQuestions;
 
@@ -151,7 +161,7 @@ final class TrainCommand implements Runnable {
                         + "the input of scripts/gpu/pretrain_base.py. Needs OUT/train/tokenizer.json or trains one.")
         Path exportSamples;
 
-        @Option(names = "--eval-file", defaultValue = "synthetic-dev.jsonl",
+        @Option(names = "--eval-file", paramLabel = "FILE", defaultValue = "synthetic-dev.jsonl",
                 description = "Held-out QA file inside --data scored during training (default ${DEFAULT-VALUE}).")
         String evalFile;
 
@@ -284,13 +294,15 @@ final class TrainCommand implements Runnable {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--model", defaultValue = RepoPaths.DEMO_MODEL, description = "Model package (default ${DEFAULT-VALUE}).")
+        @Option(names = "--model", paramLabel = "DIR", defaultValue = RepoPaths.DEMO_MODEL,
+                description = "Model package (default ${DEFAULT-VALUE}).")
         Path model;
 
-        @Option(names = "--data", defaultValue = RepoPaths.DATA, description = "Folder from 'sac data build' (default ${DEFAULT-VALUE}).")
+        @Option(names = "--data", paramLabel = "DIR", defaultValue = RepoPaths.DATA,
+                description = "Folder from 'sac data build' (default ${DEFAULT-VALUE}).")
         Path data;
 
-        @Option(names = "--variant", defaultValue = "sac",
+        @Option(names = "--variant", paramLabel = "VARIANT", defaultValue = "sac",
                 description = "sac, sac-causal (causal compressor) or sac-no-anchor-emb (default ${DEFAULT-VALUE}); or the "
                         + "experiment sac-names: every token of a capitalised word an anchor too, beside the uniform ones "
                         + "(fewer context tokens per anchor than the ratio: names come through; scored by sac eval --methods "
@@ -298,30 +310,35 @@ final class TrainCommand implements Runnable {
                         + "adapter for it.")
         String variant;
 
-        @Option(names = "--name", description = "Adapter folder name (default: the variant).")
+        @Option(names = "--name", paramLabel = "NAME", description = "Adapter folder name (default: the variant).")
         String name;
 
-        @Option(names = "--ratio", split = ",", defaultValue = "4,8,16", description = "Ratios; one is drawn per batch (default ${DEFAULT-VALUE}).")
+        @Option(names = "--ratio", paramLabel = "R", split = ",", defaultValue = "4,8,16",
+                description = "Ratios; one is drawn per batch (default ${DEFAULT-VALUE}).")
         List<Integer> ratios;
 
-        @Option(names = "--rank", defaultValue = "16", description = "LoRA rank (default ${DEFAULT-VALUE}; the paper: 128 for a 1B model).")
+        @Option(names = "--rank", paramLabel = "N", defaultValue = "16",
+                description = "LoRA rank (default ${DEFAULT-VALUE}; the paper: 128 for a 1B model).")
         int rank;
 
-        @Option(names = "--lora-targets", split = ",", defaultValue = "q_proj,v_proj",
+        @Option(names = "--lora-targets", paramLabel = "PROJ", split = ",", defaultValue = "q_proj,v_proj",
                 description = "Projections of the compressor that get LoRA (default ${DEFAULT-VALUE}, as the paper); "
                         + "'all' = every linear layer (q,k,v,o,gate,up,down_proj), more capacity for a small base.")
         List<String> loraTargets;
 
-        @Option(names = "--stage1-steps", defaultValue = "300",
+        @Option(names = "--stage1-steps", paramLabel = "N", defaultValue = "300",
                 description = "Stage 1 (continuation LM) steps (default ${DEFAULT-VALUE}).") long stage1;
-        @Option(names = "--stage2-steps", defaultValue = "900",
+        @Option(names = "--stage2-steps", paramLabel = "N", defaultValue = "900",
                 description = "Stage 2 (QA on composed documents) steps (default ${DEFAULT-VALUE}). A resumed run "
                         + "may raise it to train longer (the learning rates are constant after warm-up, without --lr2-decay); keep "
                         + "--stage1-steps as it was, or a run already in stage 2 goes back to stage 1.") long stage2;
-        @Option(names = "--batch", defaultValue = "8", description = "Examples per step (default ${DEFAULT-VALUE}).") int batch;
-        @Option(names = "--lr1", defaultValue = "1e-3", description = "Stage 1 peak learning rate (default ${DEFAULT-VALUE}; "
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "8",
+                description = "Examples per step (default ${DEFAULT-VALUE}).") int batch;
+        @Option(names = "--lr1", paramLabel = "RATE", defaultValue = "1e-3",
+                description = "Stage 1 peak learning rate (default ${DEFAULT-VALUE}; "
                 + "the paper: 1e-4 for a 1B model).") float lr1;
-        @Option(names = "--lr2", defaultValue = "5e-4", description = "Stage 2 peak learning rate (default ${DEFAULT-VALUE}; "
+        @Option(names = "--lr2", paramLabel = "RATE", defaultValue = "5e-4",
+                description = "Stage 2 peak learning rate (default ${DEFAULT-VALUE}; "
                 + "the paper: 5e-5 for a 1B model).") float lr2;
         @Option(names = "--lr2-decay",
                 description = "Decay the stage-2 rate (cosine, to 10%% of --lr2) over --stage2-steps instead of keeping "
@@ -335,10 +352,11 @@ final class TrainCommand implements Runnable {
                         + "a decay short and go on from the weights with a shorter one (--init into another --name).")
         long stopAt;
 
-        @Option(names = "--seed", defaultValue = "1", description = "Seeds the LoRA init and the data drawn at each step "
+        @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1",
+                description = "Seeds the LoRA init and the data drawn at each step "
                 + "(default ${DEFAULT-VALUE}).") long seed;
 
-        @Option(names = "--time-budget", defaultValue = "90m", converter = Durations.class,
+        @Option(names = "--time-budget", paramLabel = "DURATION", defaultValue = "90m", converter = Durations.class,
                 description = "Stop (after a checkpoint) when this much training time has passed, counting the runs a"
                         + " --resume continues (default ${DEFAULT-VALUE}).")
         Duration budget;
@@ -348,16 +366,16 @@ final class TrainCommand implements Runnable {
                 + " come without theirs), refused too: --init goes on from an adapter's weights.")
         boolean resume;
 
-        @Option(names = "--train-contexts", defaultValue = "8000",
+        @Option(names = "--train-contexts", paramLabel = "N", defaultValue = "8000",
                 description = "Use the first N training contexts of --data (default ${DEFAULT-VALUE}).") int trainContexts;
 
-        @Option(names = "--questions-per-example", defaultValue = "16",
+        @Option(names = "--questions-per-example", paramLabel = "N", defaultValue = "16",
                 description = "Stage 2: questions decoded against one compressed set of documents, all about those "
                         + "documents (default ${DEFAULT-VALUE}; 1 = one question per compression). The compressor pass "
                         + "costs the same for one question or many.")
         int questionsPerExample;
 
-        @Option(names = "--answer-prompt", converter = NewlineEscapes.class,
+        @Option(names = "--answer-prompt", paramLabel = "TEXT", converter = NewlineEscapes.class,
                 description = "Text before the answer; default: what the base was trained with (base/prompts.json), "
                         + "else the paper's \"\\n### Answer:\\n\".")
         String answerPrompt;
@@ -368,7 +386,7 @@ final class TrainCommand implements Runnable {
                         + "trained elsewhere. Ignored by --resume when a checkpoint exists.")
         Path init;
 
-        @Option(names = "--continuation-share", defaultValue = "0",
+        @Option(names = "--continuation-share", paramLabel = "SHARE", defaultValue = "0",
                 description = "Share of stage-2 examples that are stage-1 continuation examples instead of QA "
                         + "(default ${DEFAULT-VALUE}: QA only, as the paper). A small base forgets continuation "
                         + "in a QA-only stage 2; e.g. 0.3 keeps it.")

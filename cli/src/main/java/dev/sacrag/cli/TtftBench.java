@@ -50,35 +50,44 @@ final class TtftBench implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--shape", defaultValue = "smollm2-135m", description = "Model shape with random weights (default ${DEFAULT-VALUE}).")
+    @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "smollm2-135m",
+            description = "Model shape with random weights (default ${DEFAULT-VALUE}).")
     String shape;
 
-    @Option(names = "--model", description = "Use this model package instead of random weights (e.g. models/sac-demo).")
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Use this model package instead of random weights (e.g. models/sac-demo).")
     Path model;
 
-    @Option(names = "--docs", split = ",", defaultValue = "1,4", description = "Documents per question (default ${DEFAULT-VALUE}).")
+    @Option(names = "--docs", paramLabel = "N", split = ",", defaultValue = "1,4",
+            description = "Documents per question (default ${DEFAULT-VALUE}).")
     List<Integer> docs;
 
-    @Option(names = "--doc-tokens", defaultValue = "512", description = "Tokens per document (default ${DEFAULT-VALUE}).")
+    @Option(names = "--doc-tokens", paramLabel = "N", defaultValue = "512",
+            description = "Tokens per document (default ${DEFAULT-VALUE}).")
     int docTokens;
 
-    @Option(names = "--ratios", split = ",", defaultValue = "4,8,16", description = "SAC ratios, each one the adapter"
+    @Option(names = "--ratios", paramLabel = "R", split = ",", defaultValue = "4,8,16",
+            description = "SAC ratios, each one the adapter"
             + " supports: of 4, 8, 16 with random weights (default ${DEFAULT-VALUE}).")
     List<Integer> ratios;
 
-    @Option(names = "--dtype", defaultValue = "f16", description = "Blob dtype: f32, f16, int8 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--dtype", paramLabel = "f32|f16|int8", defaultValue = "f16",
+            description = "Blob dtype: f32, f16, int8 (default ${DEFAULT-VALUE}).")
     String dtype;
 
-    @Option(names = "--repeat", defaultValue = "5", description = "Timed runs per setting; medians reported (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "5",
+            description = "Timed runs per setting; medians reported (default ${DEFAULT-VALUE}).")
     int repeat;
 
-    @Option(names = "--new-tokens", defaultValue = "16", description = "Tokens decoded after the first (default ${DEFAULT-VALUE}).")
+    @Option(names = "--new-tokens", paramLabel = "N", defaultValue = "16",
+            description = "Tokens decoded after the first (default ${DEFAULT-VALUE}).")
     int newTokens;
 
-    @Option(names = "--redis", description = "Use this Redis (redis://host:port) instead of starting a redis-server.")
+    @Option(names = "--redis", paramLabel = "URL",
+            description = "Use this Redis (redis://host:port) instead of starting a redis-server.")
     String redis;
 
-    @Option(names = "--json", description = "Also write the rows as JSON here.")
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON here.")
     Path json;
 
     record Row(String shape, int docs, int docTokens, int ratio, String method, double ttftMs, double decodeTokS, long bytes) { }

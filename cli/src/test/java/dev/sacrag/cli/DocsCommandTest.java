@@ -59,7 +59,7 @@ class DocsCommandTest {
     @Test
     void listNotesATenantNoCatalogEntryNames() {
         Catalog catalog = catalog(entry("t1", "d1", "abc123def456"), entry("t3", "d2", "abc123def456"));
-        assertEquals(Optional.of("docs list: note: no catalog entry in sac.anchor-caches names tenant 't2' (mistyped, or"
+        assertEquals(Optional.of("sac docs list: note: no catalog entry in sac.anchor-caches names tenant 't2' (mistyped, or"
                 + " none of its documents compressed yet); the tenants it names: t1, t3"),
                 list("--tenant", "t2", "--catalog-topic", "sac.anchor-caches").unknownTenant(catalog));
         assertEquals(Optional.empty(), list("--tenant", "t3").unknownTenant(catalog));
