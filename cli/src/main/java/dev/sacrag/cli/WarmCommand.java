@@ -11,6 +11,7 @@ import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.kvstore.KvStoreConfig;
 import dev.sacrag.query.activation.ModelActivation;
 import dev.sacrag.query.v1.QueryServiceGrpc;
+import dev.sacrag.query.v1.WarmMiss;
 import dev.sacrag.query.v1.WarmRequest;
 import dev.sacrag.query.v1.WarmResponse;
 import io.grpc.ManagedChannel;
@@ -42,7 +43,9 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "warm", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Warm caches: the query service's, the blobs Redis lost, or a new model's. One way per run.",
                 "  --docs ID... | --query Q    load anchor KV into the query service's local cache (Warm RPC), naming"
-                        + " the misses a compressor refused with the reason and the remedy;",
+                        + " each miss with why (UNKNOWN_DOCUMENT, NOT_COMPRESSED yet, BLOB_MISSING or BLOB_UNUSABLE:"
+                        + " recompression requested, NO_ROOM or LARGER_THAN_CACHE in the service's cache, CHANGED while"
+                        + " read) and the misses a compressor refused with the reason and the remedy;",
                 "  --rebuild                   re-compress every live document whose blob Redis lost, for the active"
                         + " model (or --model-id, or --model/--adapter), and wait until the catalog has them again;",
                 "  --model NEW_ADAPTER_DIR     compress every live document for a new adapter's model id while the old"
@@ -412,12 +415,24 @@ final class WarmCommand implements Callable<Integer> {
         }
     }
 
-    /** The warm's counts, then the misses a compressor refused, one a line with the remedy (as sac ask prints them). */
+    /**
+     * The warm's counts; then each miss a line with why (a service older than miss_reasons names
+     * them in the first line only); then the misses a compressor refused, one a line with the
+     * remedy, as sac ask prints them (and not twice: their reason line is that one).
+     */
     static void printWarmed(WarmResponse r, PrintWriter out) {
         out.printf(Locale.ROOT, "warm: loaded %d document(s), %,d bytes; %d already warm; %d miss(es)%s%n",
                 r.getLoaded(), r.getBytes(), r.getAlreadyWarm(), r.getMissesCount(),
                 r.getMissesCount() == 0 ? "" : ": " + String.join(", ", r.getMissesList()));
+        for (WarmMiss m : r.getMissReasonsList()) {
+            if (m.getReason() == WarmMiss.Reason.REFUSED) {
+                continue;
+            }
+            boolean known = m.getReason() != WarmMiss.Reason.UNRECOGNIZED && m.getReason() != WarmMiss.Reason.REASON_UNSPECIFIED;
+            out.printf(Locale.ROOT, "  %s  %s%s%n", m.getDocId(), known ? m.getReason().name() + ": " : "", m.getDetail());
+        }
         if (r.getRefusedCount() == 0) {
+            out.flush();
             return;
         }
         out.printf(Locale.ROOT, "[%d of the misses refused by a compressor: not compressed until published again]%n",

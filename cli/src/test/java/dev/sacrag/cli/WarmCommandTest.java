@@ -2,6 +2,7 @@ package dev.sacrag.cli;
 
 import dev.sacrag.cli.warming.BlobRebuild;
 import dev.sacrag.cli.warming.ModelRollout;
+import dev.sacrag.query.v1.WarmMiss;
 import dev.sacrag.stack.RedisServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -302,5 +303,37 @@ class WarmCommandTest {
                 + "[1 of the misses refused by a compressor: not compressed until published again]%n"
                 + "  ledger v4  refused by the compressor of model m1: TOO_LARGE (4100 tokens)%n"
                 + "    remedy: split it%n"), text.toString());
+    }
+
+    /**
+     * Each miss is named with why, a line each: a mistyped id, one to wait for, one being rebuilt, a
+     * cache too small; a refused one once, in its refusal's lines; a reason newer than this client by its words.
+     */
+    @Test
+    void aWarmNamesEachMissWithWhy() {
+        var r = dev.sacrag.query.v1.WarmResponse.newBuilder().setLoaded(1).setBytes(2048).addMisses("nope")
+                .addMisses("ledger").addMisses("evicted").addMisses("later")
+                .addRefused(dev.sacrag.query.v1.RefusedDocument.newBuilder().setDocId("ledger").setVersion(4)
+                        .setRefusedByModel("m1").setReason("TOO_LARGE").setMessage("4100 tokens").setRemedy("split it"))
+                .addMissReasons(miss("nope", WarmMiss.Reason.UNKNOWN_DOCUMENT, "unknown in tenant 'default'"))
+                .addMissReasons(miss("ledger", WarmMiss.Reason.REFUSED, "v4 was refused"))
+                .addMissReasons(miss("evicted", WarmMiss.Reason.BLOB_MISSING, "v14 of model m1: blob missing from Redis;"
+                        + " recompression requested"))
+                .addMissReasons(WarmMiss.newBuilder().setDocId("later").setReasonValue(99).setDetail("a newer reason"))
+                .build();
+        java.io.StringWriter text = new java.io.StringWriter();
+        WarmCommand.printWarmed(r, new java.io.PrintWriter(text));
+        assertEquals(String.format("warm: loaded 1 document(s), 2,048 bytes; 0 already warm; 4 miss(es): nope, ledger,"
+                + " evicted, later%n"
+                + "  nope  UNKNOWN_DOCUMENT: unknown in tenant 'default'%n"
+                + "  evicted  BLOB_MISSING: v14 of model m1: blob missing from Redis; recompression requested%n"
+                + "  later  a newer reason%n"
+                + "[1 of the misses refused by a compressor: not compressed until published again]%n"
+                + "  ledger v4  refused by the compressor of model m1: TOO_LARGE (4100 tokens)%n"
+                + "    remedy: split it%n"), text.toString());
+    }
+
+    private static WarmMiss miss(String docId, WarmMiss.Reason reason, String detail) {
+        return WarmMiss.newBuilder().setDocId(docId).setReason(reason).setDetail(detail).build();
     }
 }

@@ -193,9 +193,12 @@ public final class DocumentChooser {
         return live(tenant, docId).flatMap(this::compression);
     }
 
-    /** A compressor's refusal of the live version and text of a document of the tenant the model has no compression of. */
-    Optional<DeadLetter> refusal(String tenant, String docId) {
-        return live(tenant, docId).filter(doc -> compression(doc).isEmpty()).flatMap(doc -> uncompressed(doc).refusal());
+    /**
+     * A live document of the tenant the model has no compression of, with a compressor's refusal of
+     * its live version and text, if any; empty when it is compressed, or not live in the tenant.
+     */
+    Optional<Uncompressed> uncompressed(String tenant, String docId) {
+        return live(tenant, docId).filter(doc -> compression(doc).isEmpty()).map(this::uncompressed);
     }
 
     /**

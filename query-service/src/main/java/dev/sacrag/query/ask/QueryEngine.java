@@ -186,15 +186,16 @@ public final class QueryEngine {
 
     private WarmReport warmAdmitted(WarmQuery q, CallControl control) {
         DocumentChooser chooser = new DocumentChooser(p.index(), p.catalog(), p.model().modelId(), p.refusals());
-        List<String> misses = new ArrayList<>();
+        List<WarmReport.Miss> misses = new ArrayList<>();
         List<DeadLetter> refused = new ArrayList<>();
         List<CatalogEntry> wanted = new ArrayList<>();
         if (!q.docIds().isEmpty()) {
             for (String id : new LinkedHashSet<>(q.docIds())) {
-                chooser.compressed(q.tenant(), id).ifPresentOrElse(wanted::add, () -> {
-                    misses.add(id);
-                    chooser.refusal(q.tenant(), id).ifPresent(refused::add);
-                });
+                chooser.compressed(q.tenant(), id).ifPresentOrElse(wanted::add, () -> chooser.uncompressed(q.tenant(), id)
+                        .ifPresentOrElse(u -> {
+                            misses.add(WarmMisses.uncompressed(u));
+                            u.refusal().ifPresent(refused::add);
+                        }, () -> misses.add(WarmMisses.unknown(q.tenant(), id))));
             }
         } else {
             DocumentChooser.Retrieval r = chooser.retrieve(q.tenant(), q.query().orElseThrow(), q.topK(), Integer.MAX_VALUE);
@@ -203,8 +204,7 @@ public final class QueryEngine {
                         + "' matches the query", List.of(new QueryException.NoMatch(q.tenant())));
             }
             r.chosen().forEach(c -> wanted.add(c.entry()));
-            misses.addAll(r.uncompressed());
-            r.refused().forEach(refusal -> misses.add(refusal.docId()));
+            r.skipped().forEach(u -> misses.add(WarmMisses.uncompressed(u)));
             refused.addAll(r.refused());
         }
         // Documents already warm are marked recently used, so loading the others evicts something
@@ -225,24 +225,25 @@ public final class QueryEngine {
         // In slices, so that decoding a thousand named documents never holds them all at once, and
         // only until the cache's budget is used: past that each one would evict another of the same
         // request. What did not fit is reported as a miss.
+        long budget = p.fetcher().cacheBudgetBytes();
         Map<CacheKey, Long> put = new LinkedHashMap<>();
         for (int from = 0; from < toLoad.size(); from += WARM_SLICE) {
             List<CatalogEntry> slice = toLoad.subList(from, Math.min(toLoad.size(), from + WARM_SLICE));
-            if (planned >= p.fetcher().cacheBudgetBytes()) {
-                slice.forEach(e -> misses.add(e.docId()));
+            if (planned >= budget) {
+                slice.forEach(e -> misses.add(WarmMisses.noRoom(e.docId(), budget)));
                 continue;
             }
             control.check();
             AnchorFetcher.Fetch fetch = fetch(q.tenant(), slice, AnchorFetcher.Lookup.UNCOUNTED, control);
             requestRecompression(fetch.misses());
-            fetch.misses().forEach(m -> misses.add(m.entry().docId()));
+            fetch.misses().forEach(m -> misses.add(WarmMisses.unusable(m)));
             for (AnchorFetcher.Loaded l : fetch.loaded()) {
+                long size = WarmCache.sizeOf(l.kv());
                 if (l.cached()) {
-                    long size = WarmCache.sizeOf(l.kv());
                     put.put(CacheKey.of(l.entry()), size);
                     planned += size;
-                } else {
-                    misses.add(l.entry().docId()); // larger than the whole cache
+                } else {   // the cache refuses only these two
+                    misses.add(size > budget ? WarmMisses.largerThanCache(l.entry(), size, budget) : WarmMisses.changed(l.entry()));
                 }
             }
         }
@@ -251,7 +252,7 @@ public final class QueryEngine {
             if (p.fetcher().isCached(k)) {
                 alreadyWarm++;
             } else {
-                misses.add(k.docId());
+                misses.add(WarmMisses.evicted(k.docId(), budget));
             }
         }
         int loaded = 0;
@@ -261,7 +262,7 @@ public final class QueryEngine {
                 loaded++;
                 bytes += e.getValue();
             } else {
-                misses.add(e.getKey().docId());
+                misses.add(WarmMisses.evicted(e.getKey().docId(), budget));
             }
         }
         return new WarmReport(loaded, bytes, misses, alreadyWarm, refused);

@@ -19,6 +19,7 @@ import dev.sacrag.query.v1.RefusedDocument;
 import dev.sacrag.query.v1.Timings;
 import dev.sacrag.query.v1.Token;
 import dev.sacrag.query.v1.UsedDocument;
+import dev.sacrag.query.v1.WarmMiss;
 import dev.sacrag.query.v1.WarmRequest;
 import dev.sacrag.query.v1.WarmResponse;
 import dev.sacrag.schemas.DeadLetter;
@@ -131,8 +132,9 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
                 return;
             }
             WarmResponse.Builder warmed = WarmResponse.newBuilder().setLoaded(report.loaded()).setBytes(report.bytes())
-                    .addAllMisses(report.misses()).setAlreadyWarm(report.alreadyWarm());
+                    .addAllMisses(report.missedIds()).setAlreadyWarm(report.alreadyWarm());
             report.refused().forEach(d -> warmed.addRefused(refused(d)));
+            report.misses().forEach(m -> warmed.addMissReasons(missed(m)));
             responses.onNext(warmed.build());
             responses.onCompleted();
             call.count(Status.Code.OK);
@@ -187,6 +189,12 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
         return RefusedDocument.newBuilder().setDocId(d.docId()).setVersion(d.version())
                 .setRefusedByModel(d.modelId().orElse("")).setReason(d.reason()).setMessage(Refusals.message(d))
                 .setRemedy(Refusals.remedy(d)).build();
+    }
+
+    /** The proto's reasons are the engine's by name, so that a reason added to one and not the other fails a test, not a call. */
+    static WarmMiss missed(WarmReport.Miss m) {
+        return WarmMiss.newBuilder().setDocId(m.docId()).setReason(WarmMiss.Reason.valueOf(m.why().name()))
+                .setDetail(m.detail()).build();
     }
 
     private static double millis(Duration d) {

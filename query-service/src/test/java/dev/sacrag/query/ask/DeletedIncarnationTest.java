@@ -31,7 +31,8 @@ class DeletedIncarnationTest {
             assertNotCompressed(rig, new AskQuery("vault bank", "default", List.of(), 1, 2));
             WarmReport warm = rig.engine.warm(new WarmQuery("default", List.of("doc-1"), Optional.empty(), 1), CallControl.NONE);
             assertEquals(0, warm.loaded(), "the deleted text warmed: " + warm);
-            assertEquals(List.of("doc-1"), warm.misses());
+            assertEquals(List.of("doc-1"), warm.missedIds());
+            assertEquals(WarmReport.Why.NOT_COMPRESSED, warm.misses().get(0).why(), "the new text is not compressed yet");
             assertEquals(0, rig.cache.size(), "the deleted text cached");
 
             // the compressor reaches the tombstone and then the new text: answered from the new compression

@@ -177,11 +177,13 @@ class RefusedDocumentTest {
             rig.addCompressed("default", "log", 1, "The harbour log of each ship.");
             WarmReport named = rig.engine.warm(new WarmQuery("default", List.of("ledger", "manifest", "log", "nobody"),
                     Optional.empty(), 1), CallControl.NONE);
-            assertEquals(List.of("ledger", "manifest", "nobody"), named.misses());
+            assertEquals(List.of("ledger", "manifest", "nobody"), named.missedIds());
+            assertEquals(List.of(WarmReport.Why.REFUSED, WarmReport.Why.NOT_COMPRESSED, WarmReport.Why.UNKNOWN_DOCUMENT),
+                    named.misses().stream().map(WarmReport.Miss::why).toList());
             assertEquals(List.of(tooLarge("ledger", 4, Optional.of(EngineRig.MODEL))), named.refused());
             WarmReport retrieved = rig.engine.warm(new WarmQuery("default", List.of(), Optional.of("harbour ledger ship"),
                     3), CallControl.NONE);
-            assertTrue(retrieved.misses().containsAll(List.of("ledger", "manifest")), retrieved.misses().toString());
+            assertTrue(retrieved.missedIds().containsAll(List.of("ledger", "manifest")), retrieved.misses().toString());
             assertEquals(List.of("ledger"), retrieved.refused().stream().map(DeadLetter::docId).toList());
         }
     }

@@ -49,6 +49,24 @@ class WarmBudgetTest {
             assertEquals(DOCS, report.loaded() + report.misses().size(), "every document loaded or a miss: " + report);
             assertTrue(report.loaded() >= 2, report.toString());
             assertEquals(1, rig.blobs.reads.get(), "the second slice was read although the first used the budget");
+            for (WarmReport.Miss m : report.misses()) {
+                assertEquals(WarmReport.Why.NO_ROOM, m.why(), m.toString());
+                assertTrue(m.detail().contains(String.format(java.util.Locale.ROOT, "the warm cache's %,d bytes", budget)),
+                        m.detail());
+            }
+        }
+    }
+
+    @Test
+    void aDocumentLargerThanTheWholeCacheIsAMissSayingSo() {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 100)) {
+            rig.addCompressed("default", "big", 7, "A document whose anchor KV takes more than a hundred bytes.");
+            long size = WarmCache.sizeOf(rig.kvOf(rig.catalog.find("default", "big", EngineRig.MODEL).orElseThrow()));
+            WarmReport report = warm(rig, "big");
+
+            assertEquals(List.of(new WarmReport.Miss("big", WarmReport.Why.LARGER_THAN_CACHE, String.format(
+                    java.util.Locale.ROOT, "v7 takes %,d bytes decoded, more than the whole warm cache's 100 bytes"
+                            + " (--warm-cache-bytes)", size))), report.misses());
         }
     }
 

@@ -4,6 +4,7 @@ import dev.sacrag.query.EngineRig;
 import dev.sacrag.query.FakeAnswerer;
 import dev.sacrag.query.RecordingRecompressRequests;
 import dev.sacrag.query.ask.AskLimits;
+import dev.sacrag.query.ask.WarmReport;
 import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.query.v1.AskRequest;
 import dev.sacrag.query.v1.AskResponse;
@@ -12,6 +13,7 @@ import dev.sacrag.query.v1.QueryServiceGrpc;
 import dev.sacrag.query.v1.RefusedDocument;
 import dev.sacrag.query.v1.Timings;
 import dev.sacrag.query.v1.UsedDocument;
+import dev.sacrag.query.v1.WarmMiss;
 import dev.sacrag.query.v1.WarmRequest;
 import dev.sacrag.query.v1.WarmResponse;
 import dev.sacrag.schemas.ContentHash;
@@ -64,6 +66,9 @@ class QueryGrpcServiceTest {
 
     @AfterEach
     void stop() throws InterruptedException {
+        if (rig == null) {
+            return;   // a test of no service
+        }
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         rig.close();
@@ -137,6 +142,9 @@ class QueryGrpcServiceTest {
         WarmResponse warmed = stub.warm(WarmRequest.newBuilder().addDocIds("babbage-full").build());
         assertEquals(List.of("babbage-full"), warmed.getMissesList());
         assertEquals(result.getRefusedList(), warmed.getRefusedList(), "a warm's miss says the same of it");
+        assertEquals(List.of(miss("babbage-full", WarmMiss.Reason.REFUSED, "v3 was refused by the compressor of model "
+                + EngineRig.MODEL + ": TOO_LARGE (document babbage-full v3 has 4100 tokens, limit 2048); it is not compressed"
+                + " for model " + EngineRig.MODEL + " until it is published again")), warmed.getMissReasonsList());
     }
 
     @Test
@@ -312,6 +320,13 @@ class QueryGrpcServiceTest {
         assertEquals(0, first.getAlreadyWarm());
         assertEquals(List.of("nope", "pending", "evicted"), first.getMissesList());
         assertEquals("evicted", rig.recompress.requests.get(0).docId());
+        // each miss says why, in the misses' order: a mistyped id, one to wait for, one being rebuilt
+        assertEquals(List.of(
+                miss("nope", WarmMiss.Reason.UNKNOWN_DOCUMENT, "unknown in tenant 'default' (never published, deleted, or"
+                        + " another tenant's)"),
+                miss("pending", WarmMiss.Reason.NOT_COMPRESSED, "v13 is not compressed for model " + EngineRig.MODEL + " yet"),
+                miss("evicted", WarmMiss.Reason.BLOB_MISSING, "v14 of model " + EngineRig.MODEL + ": blob missing from Redis;"
+                        + " recompression requested, warm it again once it is rebuilt")), first.getMissReasonsList());
 
         WarmResponse second = stub.warm(request);
         assertEquals(0, second.getLoaded());
@@ -319,6 +334,33 @@ class QueryGrpcServiceTest {
         int reads = rig.blobs.reads.get();
         last(stub.ask(ask("q").toBuilder().addDocIds("ada").addDocIds("babbage").build()));
         assertEquals(reads, rig.blobs.reads.get(), "warm documents are answered without the store");
+    }
+
+    @Test
+    void aWarmOfABlobThatDoesNotDecodeSaysSoAndRequestsItsRebuild() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        CatalogEntry ada = rig.catalog.find("default", "ada", EngineRig.MODEL).orElseThrow();
+        rig.blobs.blobs.put(ada.redisKey(), new byte[] {1, 2, 3});
+        WarmResponse r = stub.warm(WarmRequest.newBuilder().addDocIds("ada").build());
+
+        assertEquals(1, r.getMissReasonsCount(), r.toString());
+        assertEquals(WarmMiss.Reason.BLOB_UNUSABLE, r.getMissReasons(0).getReason());
+        assertTrue(r.getMissReasons(0).getDetail().startsWith("v11 of model " + EngineRig.MODEL + ": unusable blob: "),
+                r.getMissReasons(0).getDetail());
+        assertEquals("ada", rig.recompress.requests.get(0).docId());
+    }
+
+    private static WarmMiss miss(String docId, WarmMiss.Reason reason, String detail) {
+        return WarmMiss.newBuilder().setDocId(docId).setReason(reason).setDetail(detail).build();
+    }
+
+    /** The reply names each of the engine's reasons as the proto has it, never REASON_UNSPECIFIED. */
+    @Test
+    void everyReasonAWarmMissesForHasItsOwnInTheReply() {
+        for (WarmReport.Why why : WarmReport.Why.values()) {
+            WarmMiss m = QueryGrpcService.missed(new WarmReport.Miss("d", why, "words"));
+            assertEquals(why.name(), m.getReason().name());
+        }
     }
 
     @Test
