@@ -55,7 +55,8 @@ public enum QuerySetting {
                     + " status 1, so that a supervisor that restarts exited processes but not unhealthy ones (docker"
                     + " compose's restart policy) starts a fresh replica."),
     WARM_CACHE_BYTES("--warm-cache-bytes", "SAC_WARM_CACHE_BYTES", "512m", "BYTES",
-            "Byte budget of the local cache of decoded anchor KV (k/m/g suffixes; 0 = no cache)."),
+            "Byte budget of the local cache of decoded anchor KV (k/m/g suffixes; 0 = no cache: every question reads"
+                    + " Redis, and Warm is refused with FAILED_PRECONDITION)."),
     PRELOAD("--preload", "SAC_PRELOAD", "true", "BOOL",
             "Load newly compressed documents into the cache while it has room."),
     INFERENCE_THREADS("--inference-threads", "SAC_INFERENCE_THREADS", "1", "N",

@@ -167,7 +167,17 @@ public final class QueryEngine {
                 decoded.answer().stopped());
     }
 
+    /**
+     * @throws QueryException NO_WARM_CACHE on a replica without a warm cache, first: every document
+     *     would be a miss, and none will ever load there, whatever the caller waits or retries
+     */
     public WarmReport warm(WarmQuery q, CallControl control) {
+        if (p.fetcher().cacheBudgetBytes() == 0) {
+            throw new QueryException(QueryException.Reason.NO_WARM_CACHE, "this query service replica has no warm cache"
+                    + " (it was started with --warm-cache-bytes 0), so there is nothing to warm: its questions read"
+                    + " every document's anchor KV from Redis. Warm a replica with a cache, or restart this one with"
+                    + " --warm-cache-bytes above 0");
+        }
         requireReady();
         try {
             while (!warms.tryAcquire(50, java.util.concurrent.TimeUnit.MILLISECONDS)) {

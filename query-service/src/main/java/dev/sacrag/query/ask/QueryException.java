@@ -60,6 +60,8 @@ public final class QueryException extends RuntimeException {
         CONTEXT_TOO_LONG,
         /** The inference queue is full. */
         OVERLOADED,
+        /** A Warm on a replica without a warm cache: there is nothing to load into, now or later. */
+        NO_WARM_CACHE,
         DEADLINE_EXCEEDED,
         /** The caller went away. */
         CANCELLED,

@@ -26,6 +26,7 @@ final class StatusMapping {
             case CATALOG_LOADING, STORE_UNAVAILABLE, RECOMPRESSING, MODEL_CHANGED, SHUTTING_DOWN -> Status.UNAVAILABLE;
             case CONTEXT_TOO_LONG -> Status.INVALID_ARGUMENT;
             case OVERLOADED, STORE_TOO_SMALL -> Status.RESOURCE_EXHAUSTED;
+            case NO_WARM_CACHE -> Status.FAILED_PRECONDITION;
             case DEADLINE_EXCEEDED -> Status.DEADLINE_EXCEEDED;
             case CANCELLED -> Status.CANCELLED;
         };

@@ -51,7 +51,12 @@ class QueryGrpcServiceTest {
 
     /** A service over a rig with four documents: two compressed, one pending, one whose blob is gone. */
     private QueryServiceGrpc.QueryServiceBlockingStub start(FakeAnswerer answerer, AskLimits limits) throws IOException {
-        rig = new EngineRig(answerer, 1 << 20);
+        return start(answerer, limits, 1 << 20);
+    }
+
+    private QueryServiceGrpc.QueryServiceBlockingStub start(FakeAnswerer answerer, AskLimits limits, long cacheBytes)
+            throws IOException {
+        rig = new EngineRig(answerer, cacheBytes);
         rig.addCompressed("default", "ada", 11, "Ada Lovelace wrote the first program for the Analytical Engine.");
         rig.addCompressed("default", "babbage", 12, "Charles Babbage designed the Difference Engine and the Analytical Engine.");
         rig.addUncompressed("default", "pending", 13, "Grace Hopper wrote the first compiler.");
@@ -334,6 +339,22 @@ class QueryGrpcServiceTest {
         int reads = rig.blobs.reads.get();
         last(stub.ask(ask("q").toBuilder().addDocIds("ada").addDocIds("babbage").build()));
         assertEquals(reads, rig.blobs.reads.get(), "warm documents are answered without the store");
+    }
+
+    /**
+     * A replica started with --warm-cache-bytes 0 refuses a Warm, naming the flag, where it answered
+     * OK with every document a miss: no wait or retry would load one there. Its questions are answered.
+     */
+    @Test
+    void warmOnAReplicaWithoutAWarmCacheFailsItsPrecondition() throws IOException {
+        var stub = start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS, 0);
+        assertStatus(Status.Code.FAILED_PRECONDITION, "this query service replica has no warm cache (it was started with"
+                + " --warm-cache-bytes 0), so there is nothing to warm",
+                () -> stub.warm(WarmRequest.newBuilder().addDocIds("ada").build()));
+        assertStatus(Status.Code.FAILED_PRECONDITION, "--warm-cache-bytes 0",
+                () -> stub.warm(WarmRequest.newBuilder().setQuery("Analytical Engine").build()));
+        assertEquals(0, rig.blobs.reads.get(), "nothing was read for it");
+        assertEquals(1, last(stub.ask(ask("q").toBuilder().addDocIds("ada").build())).getResult().getDocumentsCount());
     }
 
     @Test
