@@ -11,8 +11,17 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,7 +32,7 @@ class CompressorMetricsTest {
     @Test
     void servesTheCompressorCountersAsPrometheusText() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        CompressorMetrics metrics = new CompressorMetrics(registry);
+        CompressorMetrics metrics = new CompressorMetrics(registry, CompressorTopics.defaults());
         metrics.compressed(Duration.ofMillis(120), 4096);
         metrics.deadLettered("EMPTY_TEXT");
         try (MetricsServer server = MetricsServer.start(registry, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
@@ -46,7 +55,7 @@ class CompressorMetricsTest {
     @Test
     void everyCounterIsScrapedWithItsHelpText() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        CompressorMetrics metrics = new CompressorMetrics(registry);
+        CompressorMetrics metrics = new CompressorMetrics(registry, CompressorTopics.defaults());
         metrics.recordIn("sac.documents");
         metrics.compressed(Duration.ofMillis(120), 4096);
         metrics.skipped("older");
@@ -63,6 +72,45 @@ class CompressorMetricsTest {
             assertTrue(!text.isBlank(), "no help text: " + line);
         }
         registry.close();
+    }
+
+    /**
+     * Each counter the README lists is scraped before its first event, at 0, with every label value it
+     * names: one that appeared at its first increment had no sample before it, so Prometheus's
+     * increase() counted nothing of that event. And the README lists every counter scraped.
+     */
+    @Test
+    void everyDocumentedCounterIsScrapedAtZeroFromTheStart() throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new CompressorMetrics(registry, CompressorTopics.defaults());
+        Set<String> scraped = registry.scrape().lines().filter(l -> l.startsWith("sac_compressor_"))
+                .collect(Collectors.toSet());
+        registry.close();
+
+        String readme = Files.readString(Path.of("README.md"));
+        String metrics = readme.substring(readme.indexOf("## Metrics"), readme.indexOf("\n## ", readme.indexOf("## Metrics")));
+        // `..._NAME_total{label=a|b}`, `..._NAME_total{label}`, `..._NAME_total`
+        Matcher m = Pattern.compile("(?:sac_compressor|\\.\\.\\.)_([a-z_]+_total)(?:\\{(\\w+)(?:=([\\w|.-]+))?})?")
+                .matcher(metrics);
+        Set<String> documented = new TreeSet<>();
+        List<String> missing = new ArrayList<>();
+        while (m.find()) {
+            String name = "sac_compressor_" + m.group(1);
+            documented.add(name);
+            if (name.equals("sac_compressor_redis_restarts_total")) {
+                continue;   // the app's: it reads the Redis store's count
+            }
+            List<String> series = m.group(2) == null ? List.of(name)
+                    : m.group(3) != null ? Arrays.stream(m.group(3).split("\\|")).map(v -> name + "{" + m.group(2) + "=\"" + v + "\"}").toList()
+                    : List.of(name + "{" + m.group(2) + "=\"" + CompressorTopics.DOCUMENTS + "\"}",
+                            name + "{" + m.group(2) + "=\"" + CompressorTopics.RECOMPRESS + "\"}");   // records_in's topics
+            series.stream().filter(s -> !scraped.contains(s + " 0.0")).forEach(missing::add);
+        }
+        assertEquals(List.of(), missing, "not scraped at 0 from the start; the counters scraped:\n"
+                + scraped.stream().filter(l -> l.contains("_total")).sorted().collect(Collectors.joining("\n")));
+        Set<String> undocumented = scraped.stream().map(l -> l.replaceAll("[{ ].*", "")).filter(n -> n.endsWith("_total"))
+                .filter(n -> !documented.contains(n)).collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(Set.of(), undocumented, "counters the README does not list");
     }
 
     @Test

@@ -95,7 +95,7 @@ class CompressorTopologyTest {
 
     final FakeCompressor model = new FakeCompressor();
     final InMemoryBlobStore redis = new InMemoryBlobStore();
-    final CompressorMetrics metrics = new CompressorMetrics(new SimpleMeterRegistry());
+    final CompressorMetrics metrics = new CompressorMetrics(new SimpleMeterRegistry(), CompressorTopics.defaults());
     Topology topology;
     TopologyTestDriver driver;
     TestInputTopic<String, byte[]> documents;

@@ -32,6 +32,11 @@ final class CallTally {
             .stream().collect(java.util.stream.Collectors.toUnmodifiableMap(
                     io.grpc.MethodDescriptor::getFullMethodName, io.grpc.MethodDescriptor::getBareMethodName));
 
+    /** The RPCs counted, by their short names (Ask, Warm). */
+    static java.util.List<String> rpcs() {
+        return METHODS.values().stream().sorted().toList();
+    }
+
     /** One call as the service counts it: once, by the first {@link #count}; a handler that ends without one is UNKNOWN. */
     static final class Call {
         private final String rpc;

@@ -65,6 +65,7 @@ public final class QueryGrpcService extends QueryServiceGrpc.QueryServiceImplBas
         this.limits = limits;
         this.validation = new RequestValidation(limits);
         this.metrics = metrics;
+        metrics.requestsAtZero(CallTally.rpcs(), java.util.Arrays.stream(Status.Code.values()).map(Enum::name).toList());
     }
 
     @Override

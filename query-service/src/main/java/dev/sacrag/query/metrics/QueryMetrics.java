@@ -8,13 +8,16 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Every meter of the query service, by name, in one place. Prometheus names (as scraped):
+ * Every meter of the query service, by name, in one place. Counters and timers are scraped from
+ * start-up, at 0, with each value of their labels (the RPCs and gRPC codes, the followed topics,
+ * once told them), so that increase() counts their first event. Prometheus names (as scraped):
  * <ul>
  * <li>{@code sac_query_requests_total{rpc,status}}: finished RPCs by gRPC status code;</li>
  * <li>{@code sac_query_stage_seconds{stage}}: retrieve, fetch, queue, decode, first_token, total;</li>
@@ -73,7 +76,15 @@ public final class QueryMetrics {
                 .description("Questions a batch started with (more may join it while it decodes)").register(registry);
         this.inferenceJoined = Counter.builder("sac.query.inference.joined")
                 .description("Questions that joined a batch already decoding (continuous batching; one the model then refuses, e.g. of another model, counts too)").register(registry);
+        // at 0 before their first event, as the counters above (see requestsAtZero)
+        for (Stage stage : Stage.values()) {
+            stageTimer(stage);
+        }
+        ACTIVATION_RESULTS.forEach(this::activations);
     }
+
+    /** What {@link #modelActivation} is told: every value its counter is scraped with from the start. */
+    static final List<String> ACTIVATION_RESULTS = List.of("switched", "unchanged", "no-adapter", "failed");
 
     /** Meters kept in memory only: for tests and tools. */
     public static QueryMetrics inMemory() {
@@ -85,15 +96,33 @@ public final class QueryMetrics {
     }
 
     public void request(String rpc, String status) {
-        Counter.builder("sac.query.requests").tags("rpc", rpc, "status", status)
+        requests(rpc, status).increment();
+    }
+
+    /**
+     * Registers {@code sac_query_requests_total} at 0 for each of these RPCs and statuses, before any
+     * call: a series that appears with its first call has no sample before it, so Prometheus's
+     * increase() and rate() take that call for the series' start and count nothing of it (the first
+     * UNAVAILABLE of a replica would raise no alert). The gRPC service names its RPCs and gRPC's codes.
+     */
+    public void requestsAtZero(List<String> rpcs, List<String> statuses) {
+        rpcs.forEach(rpc -> statuses.forEach(status -> requests(rpc, status)));
+    }
+
+    private Counter requests(String rpc, String status) {
+        return Counter.builder("sac.query.requests").tags("rpc", rpc, "status", status)
                 .description("Ask and Warm calls, by the gRPC status their caller got (those the transport ended before"
-                        + " the service read them included)").register(registry).increment();
+                        + " the service read them included)").register(registry);
     }
 
     public void stage(Stage stage, Duration duration) {
-        Timer.builder("sac.query.stage").tag("stage", stage.name().toLowerCase(Locale.ROOT))
+        stageTimer(stage).record(duration);
+    }
+
+    private Timer stageTimer(Stage stage) {
+        return Timer.builder("sac.query.stage").tag("stage", stage.name().toLowerCase(Locale.ROOT))
                 .serviceLevelObjectives(LATENCY_BUCKETS)
-                .description("Wall-clock time of each stage of a question").register(registry).record(duration);
+                .description("Wall-clock time of each stage of a question").register(registry);
     }
 
     /**
@@ -154,15 +183,30 @@ public final class QueryMetrics {
     }
 
     public void feedRecord(String topic, boolean applied) {
-        Counter.builder("sac.query.feed.records").tags("topic", topic, "result", applied ? "applied" : "bad")
-                .description("Records read from the followed topics, by topic and whether they were applied or bad")
-                .register(registry).increment();
+        feedRecords(topic, applied).increment();
     }
 
+    /** Registers {@code sac_query_feed_records_total} of a followed topic at 0, applied and bad (see {@link #requestsAtZero}). */
+    public void following(String topic) {
+        feedRecords(topic, true);
+        feedRecords(topic, false);
+    }
+
+    private Counter feedRecords(String topic, boolean applied) {
+        return Counter.builder("sac.query.feed.records").tags("topic", topic, "result", applied ? "applied" : "bad")
+                .description("Records read from the followed topics, by topic and whether they were applied or bad")
+                .register(registry);
+    }
+
+    /** @param result one of {@link #ACTIVATION_RESULTS} */
     public void modelActivation(String result) {
-        Counter.builder("sac.query.model.activations").tag("result", result)
+        activations(result).increment();
+    }
+
+    private Counter activations(String result) {
+        return Counter.builder("sac.query.model.activations").tag("result", result)
                 .description("Activations read from the control topic, by result (switched, unchanged, no-adapter, failed)")
-                .register(registry).increment();
+                .register(registry);
     }
 
     /** Registers {@code sac_query_model_active{model_id}}: 1 while {@code current} names {@code modelId}. */

@@ -254,7 +254,8 @@ class QueryGrpcServiceTest {
         call.cancel(null);
         awaitAborted();
         assertTrue(rig.answerer.tokensEmitted.get() < 16, "decoding went on for a client that left");
-        assertEquals(1.0, rig.metrics.registry().get("sac.query.requests").tag("status", "CANCELLED").counter().count());
+        assertEquals(1.0, rig.metrics.registry().get("sac.query.requests").tags("rpc", "Ask", "status", "CANCELLED").counter()
+                .count());
     }
 
     @Test
@@ -274,8 +275,9 @@ class QueryGrpcServiceTest {
 
         assertEquals(1, sent.size(), "a result was sent to a call that had gone: " + sent);
         assertTrue(sent.get(0).hasToken());
-        assertEquals(1.0, rig.metrics.registry().get("sac.query.requests").tag("status", "CANCELLED").counter().count());
-        assertTrue(rig.metrics.registry().find("sac.query.requests").tag("status", "OK").counter() == null,
+        assertEquals(1.0, rig.metrics.registry().get("sac.query.requests").tags("rpc", "Ask", "status", "CANCELLED").counter()
+                .count());
+        assertEquals(0.0, rig.metrics.registry().get("sac.query.requests").tags("rpc", "Ask", "status", "OK").counter().count(),
                 "counted OK though the caller never got the answer");
     }
 
@@ -339,6 +341,18 @@ class QueryGrpcServiceTest {
         int reads = rig.blobs.reads.get();
         last(stub.ask(ask("q").toBuilder().addDocIds("ada").addDocIds("babbage").build()));
         assertEquals(reads, rig.blobs.reads.get(), "warm documents are answered without the store");
+    }
+
+    /** Each RPC's count by status is scraped at 0 from the start, so that increase() counts a first UNAVAILABLE. */
+    @Test
+    void everyRpcIsCountedFromZeroWithEveryStatus() throws IOException {
+        start(new FakeAnswerer(EngineRig.MODEL, 2, 0), LIMITS);
+        for (String rpc : List.of("Ask", "Warm")) {
+            for (Status.Code code : Status.Code.values()) {
+                var counter = rig.metrics.registry().find("sac.query.requests").tags("rpc", rpc, "status", code.name()).counter();
+                assertTrue(counter != null && counter.count() == 0, rpc + " " + code + ": " + counter);
+            }
+        }
     }
 
     /**

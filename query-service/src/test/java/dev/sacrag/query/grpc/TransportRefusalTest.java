@@ -102,8 +102,10 @@ class TransportRefusalTest {
                         "the cancel is counted by the stream tracer: the service never saw that call");
                 Thread.sleep(300);   // nothing counted twice, late
                 assertEquals(5.0, awaitCounts(rig, 5).values().stream().mapToDouble(d -> d).sum());
-                assertEquals(java.util.Set.of("Ask"), rig.metrics.registry().find("sac.query.requests").counters().stream()
-                        .map(c -> c.getId().getTag("rpc")).collect(Collectors.toSet()), "a client cannot add meters");
+                var requests = rig.metrics.registry().find("sac.query.requests").counters();
+                assertEquals(java.util.Set.of("Ask", "Warm"), requests.stream().map(c -> c.getId().getTag("rpc"))
+                        .collect(Collectors.toSet()), "a client cannot add meters");
+                assertEquals(2 * Status.Code.values().length, requests.size(), "each RPC by each status, no more");
                 assertEquals(List.of(), reached.stream().map(LogRecord::getMessage).toList(),
                         "the transport's per-call warnings are filtered (one line every 30 s goes to the service's log)");
             } finally {
@@ -138,12 +140,15 @@ class TransportRefusalTest {
         assertTrue(!TransportErrorLog.causedByAClient(bare));
     }
 
-    /** Ask calls counted by status, once at least {@code total} are (the transport's close comes after the client's error). */
+    /**
+     * Ask calls counted by status (the statuses none had left out: each is scraped at 0 from the start),
+     * once at least {@code total} are (the transport's close comes after the client's error).
+     */
     private static Map<String, Double> awaitCounts(EngineRig rig, int total) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
             Map<String, Double> byStatus = rig.metrics.registry().find("sac.query.requests").tag("rpc", "Ask").counters()
-                    .stream().collect(Collectors.toMap(c -> c.getId().getTag("status"), Counter::count));
+                    .stream().filter(c -> c.count() > 0).collect(Collectors.toMap(c -> c.getId().getTag("status"), Counter::count));
             if (byStatus.values().stream().mapToDouble(d -> d).sum() >= total || System.nanoTime() > until) {
                 return byStatus;
             }
