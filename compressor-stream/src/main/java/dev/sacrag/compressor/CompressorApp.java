@@ -119,7 +119,7 @@ public final class CompressorApp implements AutoCloseable {
         io.micrometer.core.instrument.FunctionCounter.builder(CompressorMetrics.PREFIX + "redis.restarts", store,
                 AnchorKvStore::serverRestarts).description("Times Redis came back as another process (run_id changed) since start")
                 .register(registry);
-        CompressorMetrics metrics = new CompressorMetrics(registry, config.topics());
+        CompressorMetrics metrics = new CompressorMetrics(registry, config.topics(), config.maxCompressTime());
         SacSpec spec = engine.adapter().spec();
         BlobSizeLimit blobLimit = blobLimit(spec, engine.config(), compressor.ratio(), compressor.modelId(), config.blobDtype());
         int maxTokens = blobLimit.tokenLimit(config.maxDocumentTokens(), engine.config().maxPositions(),

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 
 /**
@@ -40,7 +41,8 @@ import java.util.stream.Stream;
  *     its memory: maxmemory reached), redis-gave-up (budget spent,
  *     task failed), thread-replaced, slow-compression (over --max-compress-time), engine-oom (the model ran out of
  *     memory on a document: the task failed and retries it, nothing dead-lettered)</li>
- * <li>{@code sac.compressor.compress.time}: tokenize + compress + encode, per document</li>
+ * <li>{@code sac.compressor.compress.time}: tokenize + compress + encode, per document (buckets:
+ *     {@link #compressTimeBuckets})</li>
  * <li>{@code sac.compressor.bytes.written}: blob bytes written to Redis, copies of reused blobs included</li>
  * </ul>
  */
@@ -108,8 +110,11 @@ public final class CompressorMetrics {
     private final Timer compressTime;
     private final Counter bytesWritten;
 
-    /** @param topics the documents and recompress topics are the ones records are read from, counted by topic */
-    public CompressorMetrics(MeterRegistry registry, CompressorTopics topics) {
+    /**
+     * @param topics the documents and recompress topics are the ones records are read from, counted by topic
+     * @param maxCompressTime {@code --max-compress-time}: the compress-time buckets reach past it
+     */
+    public CompressorMetrics(MeterRegistry registry, CompressorTopics topics, Duration maxCompressTime) {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.recordsIn = new Family("records.in", "Records read, by topic, bad ones included", "topic",
                 List.of(topics.documents(), topics.recompress()));
@@ -119,10 +124,26 @@ public final class CompressorMetrics {
         }
         this.compressTime = Timer.builder(PREFIX + "compress.time")
                 .description("Tokenize + compress + encode time per document")
-                .publishPercentileHistogram()
+                .serviceLevelObjectives(compressTimeBuckets(maxCompressTime))
                 .register(registry);
         this.bytesWritten = Counter.builder(PREFIX + "bytes.written").baseUnit("bytes")
                 .description("Anchor-KV blob bytes written to Redis").register(registry);
+    }
+
+    /** Bounds of the compress-time buckets under {@code --max-compress-time}, which is a bound itself. */
+    private static final List<Duration> COMPRESS_TIME_BOUNDS = LongStream.of(50, 100, 250, 500, 1_000, 2_500, 5_000,
+            10_000, 30_000).mapToObj(Duration::ofMillis).toList();
+
+    /**
+     * The compress-time histogram's bucket bounds ({@code _bucket{le=...}}): those of
+     * {@link #COMPRESS_TIME_BOUNDS} below {@code --max-compress-time}, that time itself (so the share
+     * of compressions over it reads off one bucket, as {@code failures{kind="slow-compression"}}
+     * counts them) and twice it, then +Inf. Micrometer's percentile histogram had ~70 buckets per
+     * series, and none past 30 s where the limit defaults to 60 s: every slow compression was +Inf.
+     */
+    static Duration[] compressTimeBuckets(Duration maxCompressTime) {
+        Stream<Duration> below = COMPRESS_TIME_BOUNDS.stream().filter(b -> b.compareTo(maxCompressTime) < 0);
+        return Stream.concat(below, Stream.of(maxCompressTime, maxCompressTime.multipliedBy(2))).toArray(Duration[]::new);
     }
 
     public MeterRegistry registry() {

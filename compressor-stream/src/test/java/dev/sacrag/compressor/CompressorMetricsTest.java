@@ -32,7 +32,7 @@ class CompressorMetricsTest {
     @Test
     void servesTheCompressorCountersAsPrometheusText() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        CompressorMetrics metrics = new CompressorMetrics(registry, CompressorTopics.defaults());
+        CompressorMetrics metrics = new CompressorMetrics(registry, CompressorTopics.defaults(), Duration.ofSeconds(60));
         metrics.compressed(Duration.ofMillis(120), 4096);
         metrics.deadLettered("EMPTY_TEXT");
         try (MetricsServer server = MetricsServer.start(registry, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
@@ -55,7 +55,7 @@ class CompressorMetricsTest {
     @Test
     void everyCounterIsScrapedWithItsHelpText() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        CompressorMetrics metrics = new CompressorMetrics(registry, CompressorTopics.defaults());
+        CompressorMetrics metrics = new CompressorMetrics(registry, CompressorTopics.defaults(), Duration.ofSeconds(60));
         metrics.recordIn("sac.documents");
         metrics.compressed(Duration.ofMillis(120), 4096);
         metrics.skipped("older");
@@ -82,7 +82,7 @@ class CompressorMetricsTest {
     @Test
     void everyDocumentedCounterIsScrapedAtZeroFromTheStart() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        new CompressorMetrics(registry, CompressorTopics.defaults());
+        new CompressorMetrics(registry, CompressorTopics.defaults(), Duration.ofSeconds(60));
         Set<String> scraped = registry.scrape().lines().filter(l -> l.startsWith("sac_compressor_"))
                 .collect(Collectors.toSet());
         registry.close();
@@ -111,6 +111,36 @@ class CompressorMetricsTest {
         Set<String> undocumented = scraped.stream().map(l -> l.replaceAll("[{ ].*", "")).filter(n -> n.endsWith("_total"))
                 .filter(n -> !documented.contains(n)).collect(Collectors.toCollection(TreeSet::new));
         assertEquals(Set.of(), undocumented, "counters the README does not list");
+    }
+
+    /**
+     * A dozen buckets that reach past --max-compress-time, which is one of them, where Micrometer's ~70
+     * stopped at 30 s under a 60 s limit: a 45 s compression was +Inf, with every slower one.
+     */
+    @Test
+    void compressTimeHasAFewBucketsUpToTwiceTheMaxCompressTime() {
+        assertEquals(List.of("0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "30.0", "60.0", "120.0", "+Inf"),
+                compressTimeBuckets(Duration.ofSeconds(60), Duration.ofSeconds(45)).keySet().stream().toList());
+        java.util.Map<String, Double> at60 = compressTimeBuckets(Duration.ofSeconds(60), Duration.ofSeconds(45));
+        assertEquals(0.0, at60.get("30.0"));
+        assertEquals(1.0, at60.get("60.0"), "a 45 s compression, within the limit");
+        assertEquals(List.of("0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "20.0", "40.0", "+Inf"),
+                compressTimeBuckets(Duration.ofSeconds(20), Duration.ofSeconds(1)).keySet().stream().toList(),
+                "a lower limit: the bounds above it give way to it");
+        assertEquals(List.of("0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "30.0", "300.0", "600.0", "+Inf"),
+                compressTimeBuckets(Duration.ofMinutes(5), Duration.ofSeconds(1)).keySet().stream().toList());
+    }
+
+    /** The compress-time buckets scraped after one compression that took {@code took}: cumulative count by bound, in order. */
+    private static java.util.Map<String, Double> compressTimeBuckets(Duration maxCompressTime, Duration took) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new CompressorMetrics(registry, CompressorTopics.defaults(), maxCompressTime).compressed(took, 1);
+        Pattern bucket = Pattern.compile("sac_compressor_compress_time_seconds_bucket\\{le=\"([^\"]+)\"} (\\S+)");
+        java.util.Map<String, Double> counts = new java.util.LinkedHashMap<>();
+        registry.scrape().lines().map(bucket::matcher).filter(Matcher::matches)
+                .forEach(m -> counts.put(m.group(1), Double.parseDouble(m.group(2))));
+        registry.close();
+        return counts;
     }
 
     @Test

@@ -95,7 +95,8 @@ class CompressorTopologyTest {
 
     final FakeCompressor model = new FakeCompressor();
     final InMemoryBlobStore redis = new InMemoryBlobStore();
-    final CompressorMetrics metrics = new CompressorMetrics(new SimpleMeterRegistry(), CompressorTopics.defaults());
+    final CompressorMetrics metrics = new CompressorMetrics(new SimpleMeterRegistry(), CompressorTopics.defaults(),
+            Duration.ofSeconds(60));
     Topology topology;
     TopologyTestDriver driver;
     TestInputTopic<String, byte[]> documents;

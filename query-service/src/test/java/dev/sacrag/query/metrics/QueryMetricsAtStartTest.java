@@ -76,6 +76,24 @@ class QueryMetricsAtStartTest {
         assertEquals(Set.of(), undocumented, "counters the README does not list");
     }
 
+    /** The latency histograms have the buckets the README states, every stage and the inference wait alike. */
+    @Test
+    void latencyHistogramsHaveTheBucketsTheReadmeStates() {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new QueryMetrics(registry);
+        List<String> lines = registry.scrape().lines().toList();
+        registry.close();
+        List<String> stated = List.of("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0",
+                "30.0", "60.0", "120.0", "+Inf");
+        Pattern le = Pattern.compile("le=\"([^\"]+)\"");
+        for (String series : List.of("sac_query_stage_seconds_bucket{stage=\"first_token\"",
+                "sac_query_stage_seconds_bucket{stage=\"total\"", "sac_query_inference_wait_seconds_bucket{")) {
+            List<String> bounds = lines.stream().filter(l -> l.startsWith(series)).map(le::matcher).filter(Matcher::find)
+                    .map(m -> m.group(1)).toList();
+            assertEquals(stated, bounds, series);
+        }
+    }
+
     private static void require(Set<String> scraped, String line, List<String> missing) {
         if (!scraped.contains(line)) {
             missing.add(line);
