@@ -135,6 +135,17 @@ public record ModelConfig(
                         + "\": the engine loads no such bias");
             }
         }
+        // Qwen2's sliding-window attention (off in the Qwen2.5 configs) limits what each position attends
+        // to; the engine attends to every earlier position, so a window that could bind is refused
+        if (o.has("use_sliding_window") && o.get("use_sliding_window").isJsonPrimitive()
+                && o.get("use_sliding_window").getAsBoolean() && o.has("sliding_window")
+                && !o.get("sliding_window").isJsonNull() && o.has("max_position_embeddings")
+                && o.get("sliding_window").getAsInt() < o.get("max_position_embeddings").getAsInt()) {
+            throw new IllegalArgumentException("unsupported use_sliding_window=true with sliding_window "
+                    + o.get("sliding_window").getAsInt() + " below max_position_embeddings "
+                    + o.get("max_position_embeddings").getAsInt() + ": the engine attends to every earlier position,"
+                    + " so its logits would differ from the model's past the window");
+        }
         List<Integer> eos = new ArrayList<>();
         JsonElement e = o.get("eos_token_id");
         if (e != null && e.isJsonArray()) {

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -98,6 +99,22 @@ class CheckpointTest {
         // false, as Llama 3.2's config.json says, loads
         assertEquals(TestModels.tiny(Architecture.LLAMA).layers(),
                 ModelConfig.parse(llama.replaceFirst("\\{", "{\"attention_bias\": false, \"mlp_bias\": false, ")).layers());
+    }
+
+    /** Qwen2.5's configs say use_sliding_window false; a window that could bind would make other logits. */
+    @Test
+    void aSlidingWindowThatCouldBindIsRefusedNotIgnored() {
+        String qwen = TestModels.tiny(Architecture.QWEN2).toJson();
+        int positions = TestModels.tiny(Architecture.QWEN2).maxPositions();
+        String off = "\"use_sliding_window\": false";
+        assertTrue(qwen.contains(off), qwen);
+        String binding = qwen.replace(off, "\"use_sliding_window\": true, \"sliding_window\": " + (positions / 2));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.parse(binding));
+        assertTrue(e.getMessage().contains("use_sliding_window=true"), e.getMessage());
+        for (String harmless : List.of("\"use_sliding_window\": false, \"sliding_window\": 4",
+                "\"use_sliding_window\": true, \"sliding_window\": " + positions)) {
+            assertEquals(TestModels.tiny(Architecture.QWEN2).layers(), ModelConfig.parse(qwen.replace(off, harmless)).layers());
+        }
     }
 
     @Test
