@@ -100,10 +100,13 @@ final class RecompressProcessor extends CacheProcessor {
             return;
         }
         metrics.recompress("rebuilt");
+        // Every rebuild is the one the next is measured from, whatever it replaced: a blob rebuilt
+        // because it was corrupt and then evicted within minutes is Redis' memory at work too.
+        Optional<java.time.Duration> sinceLast = writer.rebuiltAgain(doc.getDocId());
         if (blob != AnchorCacheWriter.BlobState.ABSENT) {
             return;   // a blob of another format, a corrupt or foreign one: nothing Redis' memory did
         }
-        writer.rebuiltAgain(doc.getDocId()).ifPresent(since -> {
+        sinceLast.ifPresent(since -> {
             metrics.rebuiltAgain();
             log.warn("rebuilt the blob of {} again, {} s after its last rebuild: Redis dropped it in between (evicted to make"
                     + " room, most likely: its maxmemory may be too small for the documents being asked about; see its"

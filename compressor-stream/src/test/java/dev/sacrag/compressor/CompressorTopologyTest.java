@@ -943,6 +943,28 @@ class CompressorTopologyTest {
         assertEquals(1, count("blobs.rebuilt.again"));
     }
 
+    /**
+     * A rebuild of an unusable blob says nothing of Redis' memory, but it wrote a blob all the same:
+     * one evicted soon after it is rebuilt again, where the unusable one's rebuild was not remembered
+     * and the eviction went uncounted.
+     */
+    @Test
+    void aBlobEvictedSoonAfterTheRebuildOfAnUnusableOneIsRebuiltAgain() {
+        publishAvro(doc("doc-1", 7, "overwritten, rebuilt, then evicted"));
+        catalog.readValue();
+        redis.blobs.put(keyOf("doc-1", 7), "not a blob".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        requestRecompress("doc-1", "{\"tenant\":\"acme\",\"reason\":\"blob-unusable\",\"modelId\":\"" + MODEL + "\"}");
+        catalog.readValue();
+        assertEquals(1, count("recompress.requests", "outcome", "rebuilt"));
+        assertEquals(0, count("blobs.rebuilt.again"), "a corrupt blob rebuilt says nothing of Redis' memory");
+
+        redis.blobs.clear();   // evicted soon after that rebuild
+        requestRecompress("doc-1", "{\"tenant\":\"acme\",\"reason\":\"blob-evicted\",\"modelId\":\"" + MODEL + "\"}");
+        catalog.readValue();
+        assertEquals(2, count("recompress.requests", "outcome", "rebuilt"));
+        assertEquals(1, count("blobs.rebuilt.again"), "the blob the first rebuild wrote was dropped");
+    }
+
     @Test
     void aRecompressRequestForADocumentOverTheTokenLimitIsDeadLetteredNotCompressed() {
         publishAvro(doc("doc-1", 7, "fits the limit when published"));
