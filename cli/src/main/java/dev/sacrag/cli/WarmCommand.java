@@ -45,7 +45,7 @@ import java.util.concurrent.TimeUnit;
                 "  --docs ID... | --query Q    load anchor KV into the query service's local cache (Warm RPC), naming"
                         + " each miss with why (UNKNOWN_DOCUMENT, NOT_COMPRESSED yet, BLOB_MISSING or BLOB_UNUSABLE:"
                         + " recompression requested, NO_ROOM or LARGER_THAN_CACHE in the service's cache, CHANGED while"
-                        + " read) and the misses a compressor refused with the reason and the remedy (a replica"
+                        + " it ran) and the misses a compressor refused with the reason and the remedy (a replica"
                         + " started with --warm-cache-bytes 0 has no cache: FAILED_PRECONDITION);",
                 "  --rebuild                   re-compress every live document whose blob Redis lost, for the active"
                         + " model (or --model-id, or --model/--adapter), and wait until the catalog has them again;",

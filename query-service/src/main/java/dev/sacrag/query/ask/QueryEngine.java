@@ -219,14 +219,14 @@ public final class QueryEngine {
         }
         // Documents already warm are marked recently used, so loading the others evicts something
         // this request did not name first, and their bytes count against the budget below.
-        Map<CacheKey, Long> warmBefore = new LinkedHashMap<>();
+        Map<CacheKey, CatalogEntry> warmBefore = new LinkedHashMap<>();
         List<CatalogEntry> toLoad = new ArrayList<>();
         long planned = 0;
         for (CatalogEntry e : wanted) {
             CacheKey key = CacheKey.of(e);
             long size = p.fetcher().touchIfCached(key);
             if (size >= 0) {
-                warmBefore.put(key, size);
+                warmBefore.put(key, e);
                 planned += size;
             } else {
                 toLoad.add(e);
@@ -236,7 +236,7 @@ public final class QueryEngine {
         // only until the cache's budget is used: past that each one would evict another of the same
         // request. What did not fit is reported as a miss.
         long budget = p.fetcher().cacheBudgetBytes();
-        Map<CacheKey, Long> put = new LinkedHashMap<>();
+        Map<CacheKey, Put> put = new LinkedHashMap<>();
         for (int from = 0; from < toLoad.size(); from += WARM_SLICE) {
             List<CatalogEntry> slice = toLoad.subList(from, Math.min(toLoad.size(), from + WARM_SLICE));
             if (planned >= budget) {
@@ -250,7 +250,7 @@ public final class QueryEngine {
             for (AnchorFetcher.Loaded l : fetch.loaded()) {
                 long size = WarmCache.sizeOf(l.kv());
                 if (l.cached()) {
-                    put.put(CacheKey.of(l.entry()), size);
+                    put.put(CacheKey.of(l.entry()), new Put(l.entry(), size));
                     planned += size;
                 } else {   // the cache refuses only these two
                     misses.add(size > budget ? WarmMisses.largerThanCache(l.entry(), size, budget) : WarmMisses.changed(l.entry()));
@@ -258,24 +258,38 @@ public final class QueryEngine {
             }
         }
         int alreadyWarm = 0;
-        for (CacheKey k : warmBefore.keySet()) {   // still there: a slice that overshot the budget may have evicted one
-            if (p.fetcher().isCached(k)) {
+        for (Map.Entry<CacheKey, CatalogEntry> e : warmBefore.entrySet()) {   // still there: a slice that overshot the budget may have evicted one
+            if (p.fetcher().isCached(e.getKey())) {
                 alreadyWarm++;
             } else {
-                misses.add(WarmMisses.evicted(k.docId(), budget));
+                misses.add(gone(e.getValue(), budget));
             }
         }
         int loaded = 0;
         long bytes = 0;
-        for (Map.Entry<CacheKey, Long> e : put.entrySet()) {   // what is in the cache now, not what went in
+        for (Map.Entry<CacheKey, Put> e : put.entrySet()) {   // what is in the cache now, not what went in
             if (p.fetcher().isCached(e.getKey())) {
                 loaded++;
-                bytes += e.getValue();
+                bytes += e.getValue().size();
             } else {
-                misses.add(WarmMisses.evicted(e.getKey().docId(), budget));
+                misses.add(gone(e.getValue().entry(), budget));
             }
         }
         return new WarmReport(loaded, bytes, misses, alreadyWarm, refused);
+    }
+
+    /** A catalog entry a Warm put into the cache, and its size there. */
+    private record Put(CatalogEntry entry, long size) {
+    }
+
+    /**
+     * A document in the cache during the Warm and not at its end: the cache evicts for two causes,
+     * room and a change of the document (an update, a delete, a model switch), and only the second
+     * leaves the entry no longer current, so that one is CHANGED, not a cache too small.
+     */
+    private WarmReport.Miss gone(CatalogEntry e, long budget) {
+        boolean current = e.modelId().equals(p.model().modelId()) && DocumentChooser.isCurrent(e, p.index(), p.catalog());
+        return current ? WarmMisses.evicted(e.docId(), budget) : WarmMisses.changed(e);
     }
 
     /**

@@ -41,10 +41,13 @@ final class WarmMisses {
                 + bytes(budget) + " (--warm-cache-bytes)");
     }
 
-    /** In the cache during the request and not at its end: the request's own loads evicted it, most likely. */
+    /**
+     * In the cache during the request and not at its end, and still current: evicted for room, by the
+     * request's own loads or by a question's or another Warm's meanwhile, which the cache does not tell apart.
+     */
     static Miss evicted(String docId, long budget) {
-        return new Miss(docId, Why.NO_ROOM, "evicted before the request ended, to make room for its other documents in"
-                + " the warm cache's " + bytes(budget) + " (--warm-cache-bytes), or by an update or delete of it");
+        return new Miss(docId, Why.NO_ROOM, "evicted before the request ended, to make room in the warm cache's "
+                + bytes(budget) + " (--warm-cache-bytes) for its other documents or for other calls' meanwhile");
     }
 
     static Miss largerThanCache(CatalogEntry e, long size, long budget) {
@@ -54,7 +57,7 @@ final class WarmMisses {
 
     static Miss changed(CatalogEntry e) {
         return new Miss(e.docId(), Why.CHANGED, "v" + e.docVersion() + " of model " + e.modelId() + " was replaced (an"
-                + " update, a delete, a model switch) while its blob was read; warm it again");
+                + " update, a delete, a model switch) while the request ran; warm it again");
     }
 
     private static String bytes(long n) {

@@ -100,6 +100,30 @@ class WarmBudgetTest {
         }
     }
 
+    /**
+     * A document warm when the request began and evicted by its update while the request read the
+     * others is CHANGED, not NO_ROOM: the cache had room, and a larger one would not have kept it.
+     */
+    @Test
+    void aWarmDocumentUpdatedWhileTheRequestRanIsChangedNotNoRoom() {
+        try (EngineRig rig = new EngineRig(new FakeAnswerer(EngineRig.MODEL, 1, 0), 1L << 30)) {
+            List<String> ids = addDocuments(rig);
+            warm(rig, ids.get(0));
+            rig.blobs.duringRead = () -> {   // the documents feed applies an update while Redis answers
+                rig.addCompressed("default", ids.get(0), 2, "Document number 0, rewritten.");
+                rig.cache.evictDoc(ids.get(0));
+            };
+            WarmReport report = warm(rig, ids.get(0), ids.get(1));
+
+            assertEquals(List.of(ids.get(0)), report.missedIds(), report.toString());
+            WarmReport.Miss miss = report.misses().get(0);
+            assertEquals(WarmReport.Why.CHANGED, miss.why(), miss.toString());
+            assertEquals("v1 of model " + EngineRig.MODEL + " was replaced (an update, a delete, a model switch) while the"
+                    + " request ran; warm it again", miss.detail());
+            assertEquals(1, report.loaded(), report.toString());
+        }
+    }
+
     private static WarmReport warm(EngineRig rig, String... ids) {
         return rig.engine.warm(new WarmQuery("default", List.of(ids), Optional.empty(), 1), CallControl.NONE);
     }
