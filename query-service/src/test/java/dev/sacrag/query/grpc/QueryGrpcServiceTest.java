@@ -254,8 +254,7 @@ class QueryGrpcServiceTest {
         call.cancel(null);
         awaitAborted();
         assertTrue(rig.answerer.tokensEmitted.get() < 16, "decoding went on for a client that left");
-        assertEquals(1.0, rig.metrics.registry().get("sac.query.requests").tags("rpc", "Ask", "status", "CANCELLED").counter()
-                .count());
+        assertEquals(1.0, awaitCount("Ask", Status.Code.CANCELLED, 1));
     }
 
     @Test
@@ -430,6 +429,20 @@ class QueryGrpcServiceTest {
             }
         }, longQuestions);
         assertEquals(1, last(tokens.ask(ask(question).toBuilder().addDocIds("ada").build())).getResult().getDocumentsCount());
+    }
+
+    /**
+     * The calls of {@code rpc} counted with {@code code}, once {@code atLeast} are or 5 s passed: the
+     * handler counts a call after the answerer has stopped, on its own thread, so a read right after
+     * {@link #awaitAborted} raced it (a read of 0, since the counter is there at 0 from the start).
+     */
+    private double awaitCount(String rpc, Status.Code code, double atLeast) throws InterruptedException {
+        var counter = rig.metrics.registry().get("sac.query.requests").tags("rpc", rpc, "status", code.name()).counter();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (counter.count() < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return counter.count();
     }
 
     private void awaitAborted() throws InterruptedException {
