@@ -109,10 +109,25 @@ abstract class RpcOptions {
                     + ": the connection to " + target() + " was not made in that time (a fresh process needs a few hundred"
                     + " ms to connect: give it a longer --deadline; or is the query service there?)").asRuntimeException();
         }
-        if (status.getCode() == Status.Code.UNAVAILABLE && status.getCause() != null && !connected) {
+        if (status.getCode() == Status.Code.UNAVAILABLE && !connected && neverConnected(status.getCause())) {
             return Status.UNAVAILABLE.withDescription("no query service answers at " + target() + " (is it running, and is"
                     + " that its address? --target, env SAC_QUERY_TARGET)").withCause(status.getCause()).asRuntimeException();
         }
         return e;
+    }
+
+    /**
+     * Whether gRPC's cause says no connection was made (refused, no route, a name that does not
+     * resolve), where an I/O error of one that was (a reset mid-call: the service went away while
+     * it answered) leaves the channel not READY too, and is no sign that nothing answers there.
+     */
+    private static boolean neverConnected(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof java.net.NoRouteToHostException
+                    || t instanceof java.net.UnknownHostException) {
+                return true;
+            }
+        }
+        return false;
     }
 }
