@@ -359,8 +359,9 @@ class PipelineEndToEndTest {
 
             PipelineRig.Run miss = PipelineRig.sac(List.of("warm", "--docs", "no-such-doc", "--tenant", "rebuild",
                     "--target", "127.0.0.1:" + query.port()));
-            assertEquals(1, miss.code(), "a document asked for and not warmed fails the command: " + miss.out() + miss.err());
-            assertTrue(miss.out().contains("1 miss(es): no-such-doc"), miss.out());
+            assertEquals(1, miss.code(), "a replica without a warm cache warms nothing: " + miss.out() + miss.err());
+            assertTrue(miss.err().contains("FAILED_PRECONDITION: this query service replica has no warm cache (it was started"
+                    + " with --warm-cache-bytes 0)"), "said so, not a miss of every document: " + miss.out() + miss.err());
         }
     }
 
