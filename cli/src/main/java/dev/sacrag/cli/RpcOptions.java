@@ -106,8 +106,9 @@ abstract class RpcOptions {
         boolean connected = channel.getState(false) == ConnectivityState.READY;
         if (status.getCode() == Status.Code.DEADLINE_EXCEEDED && !connected) {
             return Status.DEADLINE_EXCEEDED.withDescription("no answer within --deadline " + Durations.shown(deadline())
-                    + ": the connection to " + target() + " was not made in that time (a fresh process needs a few hundred"
-                    + " ms to connect: give it a longer --deadline; or is the query service there?)").asRuntimeException();
+                    + ": the connection to " + target() + " was not made in that time (resolving its name and connecting:"
+                    + " a fresh process needs a few hundred ms for them, so give it a longer --deadline; or is the query"
+                    + " service there?)").asRuntimeException();
         }
         if (status.getCode() == Status.Code.UNAVAILABLE && !connected && neverConnected(status.getCause())) {
             return Status.UNAVAILABLE.withDescription("no query service answers at " + target() + " (is it running, and is"

@@ -153,8 +153,9 @@ class AskCommandTest {
                 Run r = ask(args.toArray(String[]::new));
                 assertEquals(1, r.code(), r.err());
                 assertTrue(r.err().contains("sac " + command + ": DEADLINE_EXCEEDED: no answer within --deadline 300ms: the"
-                        + " connection to " + target + " was not made in that time (a fresh process needs a few hundred ms"
-                        + " to connect: give it a longer --deadline; or is the query service there?)"), r.err());
+                        + " connection to " + target + " was not made in that time (resolving its name and connecting: a"
+                        + " fresh process needs a few hundred ms for them, so give it a longer --deadline; or is the query"
+                        + " service there?)"), r.err());
                 assertTrue(!r.err().contains("CallOptions"), r.err());
             }
         }

@@ -180,7 +180,8 @@ final class DocumentProcessor extends CacheProcessor {
                 }
                 return;
             }
-            log.info("blob {} of {} is gone from Redis, compressing again", prev.getRedisKey(), doc.getDocId());
+            log.info("blob {} of {} is gone from Redis or cannot be carried over (another format, dtype or bytes than its"
+                    + " record's), compressing again", prev.getRedisKey(), doc.getDocId());
         }
         Optional<AnchorCacheWriter.Tokens> t = tokenize(doc, record);
         if (t.isEmpty() || !withinTokenLimit(doc, t.get(), record)) {

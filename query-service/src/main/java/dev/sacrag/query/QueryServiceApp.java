@@ -208,9 +208,9 @@ public final class QueryServiceApp implements AutoCloseable {
             cache.evictDoc(docId);
             refusals.forget(docId);
         }, metrics, partitions);
-        metrics.following(topics.catalog());
-        metrics.following(topics.documents());
-        metrics.following(topics.control());
+        metrics.following(topics.catalog(), true);
+        metrics.following(topics.documents(), true);
+        metrics.following(topics.control(), true);
         opened.push(new TopicFollower(topics.bootstrapServers(), topics.catalog(), catalogFeed, arrived).metrics(registry)
                 .onStopped(() -> server.markBroken("the catalog topic " + topics.catalog() + " is no longer followed")).start());
         opened.push(new TopicFollower(topics.bootstrapServers(), topics.documents(), documentFeed, arrived).metrics(registry)
@@ -234,7 +234,7 @@ public final class QueryServiceApp implements AutoCloseable {
         // others caught up, the coverage is said again with them. A principal that may not read it is
         // told once and goes on without it ('off': not followed, and not warned of)
         if (!topics.deadLetter().equals(QueryServiceConfig.Topics.OFF)) {
-            metrics.following(topics.deadLetter());
+            metrics.following(topics.deadLetter(), false);   // RefusalFeed counts every record applied
             opened.push(TopicFollower.optional(topics.bootstrapServers(), topics.deadLetter(),
                     new RefusalFeed(codec, refusals, topics.documents(), metrics), () -> {
                         if (live.get()) {

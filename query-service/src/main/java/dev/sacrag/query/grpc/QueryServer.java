@@ -251,10 +251,11 @@ public final class QueryServer implements AutoCloseable {
                 log.warn("{} call(s) still running after the shutdown grace of {}: cancelling them", cancelled,
                         Durations.shown(shutdown.grace()));
             }
-            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            boolean terminated = server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             // the stop's counterpart of the start line: an operator reading a SIGTERM's log sees it end, and what it cost
-            log.info("gRPC stopped on {} after {}: {} Ask/Warm call(s) ended during the shutdown, {} cancelled after the"
-                    + " grace of {}", address, Durations.shown(Duration.ofMillis((System.nanoTime() - start) / 1_000_000)),
+            log.info("gRPC {} on {} after {}: {} Ask/Warm call(s) ended during the shutdown, {} cancelled after the"
+                    + " grace of {}", terminated ? "stopped" : "not terminated within 5s of the cancel (going on all the same)",
+                    address, Durations.shown(Duration.ofMillis((System.nanoTime() - start) / 1_000_000)),
                     ended, cancelled, Durations.shown(shutdown.grace()));
         } catch (InterruptedException e) {
             server.shutdownNow();

@@ -186,10 +186,16 @@ public final class QueryMetrics {
         feedRecords(topic, applied).increment();
     }
 
-    /** Registers {@code sac_query_feed_records_total} of a followed topic at 0, applied and bad (see {@link #requestsAtZero}). */
-    public void following(String topic) {
+    /**
+     * Registers {@code sac_query_feed_records_total} of a followed topic at 0, applied and, where the
+     * topic's feed can find a record bad ({@code mayBeBad}), bad (see {@link #requestsAtZero}): the
+     * dead-letter topic's passes over what it cannot read, so a series of its bad ones would stay 0.
+     */
+    public void following(String topic, boolean mayBeBad) {
         feedRecords(topic, true);
-        feedRecords(topic, false);
+        if (mayBeBad) {
+            feedRecords(topic, false);
+        }
     }
 
     private Counter feedRecords(String topic, boolean applied) {

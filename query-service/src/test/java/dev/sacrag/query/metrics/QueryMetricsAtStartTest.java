@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Each counter the README lists is scraped before its first event, at 0: one that appears with its
@@ -33,7 +34,8 @@ class QueryMetricsAtStartTest {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         QueryMetrics metrics = new QueryMetrics(registry);
         metrics.requestsAtZero(List.of("Ask", "Warm"), List.of("OK", "UNAVAILABLE"));
-        metrics.following("sac.documents");
+        metrics.following("sac.documents", true);
+        metrics.following("sac.documents.dlq", false);
         Set<String> scraped = registry.scrape().lines().filter(l -> l.startsWith("sac_query_")).collect(Collectors.toSet());
         registry.close();
 
@@ -68,6 +70,9 @@ class QueryMetricsAtStartTest {
         }
         require(scraped, "sac_query_requests_total{rpc=\"Warm\",status=\"UNAVAILABLE\"} 0.0", missing);
         require(scraped, "sac_query_feed_records_total{result=\"bad\",topic=\"sac.documents\"} 0.0", missing);
+        require(scraped, "sac_query_feed_records_total{result=\"applied\",topic=\"sac.documents.dlq\"} 0.0", missing);
+        assertTrue(scraped.stream().noneMatch(l -> l.contains("result=\"bad\",topic=\"sac.documents.dlq\"")),
+                "the dead-letter topic's feed finds no record bad: no series that cannot rise");
         assertEquals(List.of(), missing, "not scraped at 0 from the start; what is:\n"
                 + scraped.stream().filter(l -> l.contains("_total") || l.contains("_count")).sorted().collect(Collectors.joining("\n")));
 
