@@ -335,12 +335,23 @@ final class WarmCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         ModelRollout.Summary s;
         try (AnchorKvStore blobs = AnchorKvStore.connect(KvStoreConfig.of(redis.target()))) {
+            PrintWriter err = spec.commandLine().getErr();
             // said once the rollout is not refused (a model already compressed elsewhere): a refused run did not start
-            s = ModelRollout.run(config, identity.modelId(), timeout, blobs, ProgressLine.on(spec.commandLine().getErr(), "compressed"),
-                    force, () -> {
-                        out.printf(Locale.ROOT, "warm --model: compressing every live document for model %s (adapter %s,"
-                                + " ratio %d) as %s%n", identity.modelId(), model, identity.ratio(), config.applicationId());
-                        out.flush();
+            s = ModelRollout.run(config, identity.modelId(), timeout, blobs, ProgressLine.on(err, "compressed"), force,
+                    new ModelRollout.Announcements() {
+                        @Override
+                        public void started() {
+                            out.printf(Locale.ROOT, "warm --model: compressing every live document for model %s (adapter"
+                                    + " %s, ratio %d) as %s%n", identity.modelId(), model, identity.ratio(),
+                                    config.applicationId());
+                            out.flush();
+                        }
+
+                        @Override
+                        public void stopped(String line) {
+                            err.println(line);
+                            err.flush();
+                        }
                     });
         }
         out.println(s.line());

@@ -1,6 +1,7 @@
 package dev.sacrag.cli;
 
 import dev.sacrag.compressor.CompressionSettings;
+import dev.sacrag.core.sac.Fingerprints;
 import dev.sacrag.compressor.CompressorApp;
 import dev.sacrag.compressor.SlowRecordTimeouts;
 import dev.sacrag.ingest.DocumentPublisher;
@@ -13,6 +14,10 @@ import dev.sacrag.query.v1.AskResult;
 import dev.sacrag.query.v1.UsedDocument;
 import dev.sacrag.schemas.DocumentCodec;
 import dev.sacrag.schemas.avro.DocumentEvent;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -843,6 +848,69 @@ class PipelineEndToEndTest {
                     && !rolledOutAgain.out().contains("not compressible"), rolledOutAgain.out());
             assertEquals(n, rig.awaitCatalog(topics, c -> true).entries(Optional.of(rig.modelIdV2)).size());
         }
+    }
+
+    /**
+     * Ctrl-C or SIGTERM part way through {@code sac warm --model} stops its compressor as {@code sac
+     * compressor} stops: what it compressed is committed, no transaction is left open on the catalog
+     * (read_committed readers, the query services among them, would read nothing past it until the
+     * transaction timed out), the command says so and what to do, and the same command run again
+     * compresses the rest. A long commit interval keeps the run's records inside an open
+     * transaction when the signal comes, whatever the speed of this machine.
+     */
+    @Test
+    void aRolloutStoppedBySignalCommitsWhatItCompressedAndARunAgainFinishes() throws Exception {
+        PipelineRig.Topics topics = rig.createTopics("stopped");
+        int n = 12;
+        // ratio 8: a model id of its own, so its group (sac-compressor-ID) is no other test's
+        String model = Fingerprints.modelId(Fingerprints.baseModel(rig.base), Fingerprints.adapter(rig.adapterV2), 8);
+        try (DocumentPublisher publisher = rig.publisher(topics)) {
+            for (int i = 0; i < n; i++) {
+                publisher.publish(doc("stopped", id(i), 1, text(i, 1)));
+            }
+            publisher.flush();
+        }
+        List<String> warm = new ArrayList<>(List.of("warm", "--model", rig.adapterV2.toString(), "--ratio", "8",
+                "--model-package", rig.pkg.toString(), "--redis", rig.stack.redisUrl(), "--timeout", "60s",
+                "--state-dir", tmp.resolve("stopped-state").toString(), "--session-timeout", "6s"));
+        warm.addAll(topics.flags(rig.stack.bootstrapServers()));
+        List<String> slowCommits = new ArrayList<>(warm);
+        slowCommits.addAll(List.of("--commit-interval", "2m"));
+        Path log = tmp.resolve("stopped-warm.log");
+        Process child = ChildJava.of("dev.sacrag.cli.Sac", slowCommits).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        try {
+            // two blobs: the first document's catalog record was sent, inside a transaction not committed
+            long deadline = System.nanoTime() + PipelineRig.WAIT.toNanos();
+            while (rig.blobKeys("stopped").size() < 2) {
+                if (!child.isAlive() || System.nanoTime() > deadline) {
+                    throw new AssertionError("the rollout wrote no 2 blobs " + (child.isAlive() ? "in " + PipelineRig.WAIT
+                            : "before it exited with " + child.exitValue()) + "; its output:\n" + Files.readString(log));
+                }
+                Thread.sleep(100);
+            }
+            child.destroy();   // SIGTERM: the JVM runs its shutdown hooks, as on Ctrl-C
+            assertTrue(child.waitFor(90, TimeUnit.SECONDS), "the stopped rollout exits");
+        } finally {
+            child.destroyForcibly();
+        }
+        String output = Files.readString(log);
+        assertTrue(output.contains("warm --model: stopped: what it compressed for model " + model + " is committed and"
+                + " kept") && output.contains("run the same command again to compress the rest"), output);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, rig.stack.bootstrapServers()))) {
+            List<String> open = admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
+                    .filter(t -> t.transactionalId().startsWith("sac-compressor-" + model + "-"))
+                    .filter(t -> t.state() == TransactionState.ONGOING).map(TransactionListing::transactionalId).toList();
+            assertEquals(List.of(), open, "no transaction of the stopped rollout is left open; its output:\n" + output);
+        }
+        Catalog committed = CatalogSnapshot.read(rig.stack.bootstrapServers(), topics.compressor().catalog(), PipelineRig.WAIT);
+        int kept = committed.entries(Optional.of(model)).size();
+        assertTrue(kept >= 1, "what the stopped rollout compressed was committed: " + output);
+
+        PipelineRig.Run again = PipelineRig.sac(warm);
+        assertEquals(0, again.code(), again.out() + again.err());
+        assertTrue(again.out().contains("model " + model + ": " + n + "/" + n + " live documents compressed (" + kept
+                + " already were)"), again.out());
     }
 
     private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
