@@ -114,8 +114,6 @@ public final class ModelRollout {
     private final Map<String, LiveDocuments.Doc> restoring = new HashMap<>();
     private final AnchorKvStore blobs;
     private boolean caughtUp;
-    /** Set by the shutdown hook: the JVM is exiting and the hook stops the compressor. */
-    private volatile boolean stopping;
     /** End offsets of the recompress topic after the requests for {@link #restoring} were sent. */
     private Map<TopicPartition, Long> requestEnds = Map.of();
 
@@ -217,25 +215,17 @@ public final class ModelRollout {
             say.started();
             rollout.restoreReadBefore(committed);
             if (!rollout.waiting.isEmpty()) {
-                try (CompressorApp app = CompressorApp.start(config)) {
-                    Thread stopOnExit = rollout.stopOnExit(app, progress, say);
-                    Runtime.getRuntime().addShutdownHook(stopOnExit);
-                    try {
-                        if (!app.modelId().equals(modelId)) {
-                            throw new IllegalStateException("the compressor runs model " + app.modelId() + ", expected " + modelId);
-                        }
-                        if (!rollout.restoring.isEmpty()) {
-                            rollout.requestEnds = BlobRebuild.requestRecompression(kafka, config.topics().recompress(),
-                                    rollout.restoring.values(), modelId, "warm-model-blob-missing", read).ends();
-                        }
-                        rollout.await(app, timeout, progress);
-                    } finally {
-                        try {
-                            Runtime.getRuntime().removeShutdownHook(stopOnExit);
-                        } catch (IllegalStateException exiting) {
-                            // the JVM is exiting: the hook runs
-                        }
+                // the app's close is idempotent: onExit closes it first, the hook kept until that close ended
+                try (CompressorApp app = CompressorApp.start(config);
+                     StopOnExit onExit = StopOnExit.register(app, modelId, progress, say)) {
+                    if (!app.modelId().equals(modelId)) {
+                        throw new IllegalStateException("the compressor runs model " + app.modelId() + ", expected " + modelId);
                     }
+                    if (!rollout.restoring.isEmpty()) {
+                        rollout.requestEnds = BlobRebuild.requestRecompression(kafka, config.topics().recompress(),
+                                rollout.restoring.values(), modelId, "warm-model-blob-missing", read).ends();
+                    }
+                    rollout.await(app, timeout, progress, onExit);
                 }
             }
             int ready = live.size() - rollout.waiting.size();
@@ -254,14 +244,13 @@ public final class ModelRollout {
         }
     }
 
-    private void await(CompressorApp app, Duration timeout, ProgressLine progress) throws InterruptedException, TimeoutException {
+    private void await(CompressorApp app, Duration timeout, ProgressLine progress, StopOnExit onExit)
+            throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long nextOffsetCheck = System.nanoTime() + OFFSET_CHECK.toNanos();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
             while (!waiting.isEmpty() && System.nanoTime() < deadline) {
-                if (stopping) {
-                    awaitExit();
-                }
+                onExit.holdIfStopping();
                 if (app.state() == KafkaStreams.State.ERROR || app.state() == KafkaStreams.State.NOT_RUNNING) {
                     throw new IllegalStateException("the compressor of model " + modelId + " stopped: " + app.state());
                 }
@@ -284,32 +273,6 @@ public final class ModelRollout {
         } finally {
             progress.finish();
         }
-    }
-
-    /**
-     * Stops the compressor when the JVM exits while it runs (Ctrl-C, SIGTERM), as {@code sac compressor}
-     * does: Kafka Streams finishes the document in hand and commits. A process that ended without it
-     * left its transaction open on the catalog topic until the transaction timeout (160 s by
-     * default) unless a run again fenced it, and meanwhile every read_committed reader of those
-     * partitions (the query services, {@code sac docs list}) read no catalog record past it, of the
-     * models in service too.
-     */
-    private Thread stopOnExit(CompressorApp app, ProgressLine progress, Announcements say) {
-        return new Thread(() -> {
-            stopping = true;
-            progress.finish();   // a line redrawn on a terminal ends before what follows
-            say.stopped("warm --model: stopping: the compressor finishes the document in hand and commits ...");
-            app.close();
-            // no count: the close commits documents the last catalog read did not see, and this thread may
-            // not read the catalog (its consumer is the waiting thread's)
-            say.stopped("warm --model: stopped: what it compressed for model " + modelId + " is committed and kept ('sac"
-                    + " docs list --model " + modelId + "'); run the same command again to compress the rest");
-        }, "sac-warm-model-stop");
-    }
-
-    /** The shutdown hook stops the compressor and says so: the JVM ends this thread once it has. */
-    private static void awaitExit() throws InterruptedException {
-        new java.util.concurrent.CountDownLatch(1).await();
     }
 
     private void applied(CatalogChange change) {
