@@ -2,6 +2,7 @@ package dev.sacrag.cli.warming;
 
 import dev.sacrag.compressor.CompressorApp;
 import dev.sacrag.ingest.ProgressLine;
+import org.apache.kafka.streams.KafkaStreams;
 
 import java.util.concurrent.locks.LockSupport;
 
@@ -24,6 +25,9 @@ final class StopOnExit implements AutoCloseable {
     /** The compressor as the hook sees it: CompressorApp's close is idempotent and synchronized. */
     interface Compressor {
         void close();
+
+        /** NOT_RUNNING once a close has stopped the stream, its last transaction committed. */
+        KafkaStreams.State state();
     }
 
     /** The JVM's shutdown hooks and its exit; a test's fake records them. */
@@ -69,7 +73,17 @@ final class StopOnExit implements AutoCloseable {
     }
 
     static StopOnExit register(CompressorApp app, String modelId, ProgressLine progress, ModelRollout.Announcements say) {
-        return register(app::close, modelId, progress, say, JVM);
+        return register(new Compressor() {
+            @Override
+            public void close() {
+                app.close();
+            }
+
+            @Override
+            public KafkaStreams.State state() {
+                return app.state();
+            }
+        }, modelId, progress, say, JVM);
     }
 
     static StopOnExit register(Compressor app, String modelId, ProgressLine progress, ModelRollout.Announcements say,
@@ -94,10 +108,17 @@ final class StopOnExit implements AutoCloseable {
         progress.finish();   // a line redrawn on a terminal ends before what follows
         say.stopped("warm --model: stopping: the compressor finishes the document in hand and commits ...");
         app.close();   // where the command's thread is closing it, this waits for that close to end
+        KafkaStreams.State state = app.state();
         // no count: the close commits documents the last catalog read did not see, and this thread may
         // not read the catalog (its consumer is the waiting thread's)
-        say.stopped("warm --model: stopped: what it compressed for model " + modelId + " is committed and kept ('sac"
-                + " docs list --model " + modelId + "'); run the same command again to compress the rest");
+        if (state == KafkaStreams.State.NOT_RUNNING) {
+            say.stopped("warm --model: stopped: what it compressed for model " + modelId + " is committed and kept ('sac"
+                    + " docs list --model " + modelId + "'); run the same command again to compress the rest");
+        } else {   // its close gave up on a record still in hand (logged above), or the stream had failed
+            say.stopped("warm --model: stopped, but the compressor did not stop cleanly (Kafka Streams is " + state
+                    + "): what it committed before is kept, and a transaction it may have left open holds back"
+                    + " read_committed readers of the catalog until it times out; run the same command again to compress the rest");
+        }
     }
 
     /** On the command's thread: once the hook has begun, the JVM is exiting and the hook says what happened. */

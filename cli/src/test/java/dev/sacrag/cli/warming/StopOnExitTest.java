@@ -1,13 +1,13 @@
 package dev.sacrag.cli.warming;
 
 import dev.sacrag.ingest.ProgressLine;
+import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -48,7 +48,26 @@ class StopOnExitTest {
         }
     }
 
+    /** Counts its closes; its stream's state after one is {@code after}. */
+    private final class FakeCompressor implements StopOnExit.Compressor {
+        final List<Boolean> hookedWhileClosing = new ArrayList<>();
+        KafkaStreams.State after = KafkaStreams.State.NOT_RUNNING;
+        KafkaStreams.State state = KafkaStreams.State.RUNNING;
+
+        @Override
+        public void close() {
+            hookedWhileClosing.add(!exit.hooks.isEmpty());
+            state = after;
+        }
+
+        @Override
+        public KafkaStreams.State state() {
+            return state;
+        }
+    }
+
     private final FakeExit exit = new FakeExit();
+    private final FakeCompressor app = new FakeCompressor();
     private final List<String> said = new ArrayList<>();
     private final ProgressLine progress = new ProgressLine(new PrintWriter(new StringWriter()), "compressed", false);
     private final ModelRollout.Announcements say = new ModelRollout.Announcements() {
@@ -65,12 +84,10 @@ class StopOnExitTest {
     /** A Ctrl-C during the command's own close (after --timeout: the document in hand) still waits for its commit. */
     @Test
     void theHookStaysUntilTheCommandsCloseOfTheCompressorHasEnded() {
-        List<Boolean> hookedWhileClosing = new ArrayList<>();
-        StopOnExit onExit = StopOnExit.register(() -> hookedWhileClosing.add(!exit.hooks.isEmpty()), "m1", progress, say,
-                exit);
+        StopOnExit onExit = StopOnExit.register(app, "m1", progress, say, exit);
         assertEquals(1, exit.hooks.size());
         onExit.close();
-        assertEquals(List.of(true), hookedWhileClosing, "hooked while the compressor closed");
+        assertEquals(List.of(true), app.hookedWhileClosing, "hooked while the compressor closed");
         assertEquals(List.of(), exit.hooks, "taken away after: a later command in this JVM does not meet it");
         assertEquals(List.of(), said);
     }
@@ -81,8 +98,7 @@ class StopOnExitTest {
      */
     @Test
     void onceTheHookRunsTheCommandsThreadSaysNothingMore() {
-        AtomicInteger closes = new AtomicInteger();
-        StopOnExit onExit = StopOnExit.register(closes::incrementAndGet, "m1", progress, say, exit);
+        StopOnExit onExit = StopOnExit.register(app, "m1", progress, say, exit);
         exit.exiting = true;
         onExit.hook().run();
         assertEquals(List.of("warm --model: stopping: the compressor finishes the document in hand and commits ...",
@@ -90,21 +106,36 @@ class StopOnExitTest {
                         + " run the same command again to compress the rest"), said);
         assertThrows(Halted.class, onExit::holdIfStopping, "the wait for the catalog ends in the JVM's halt");
         assertThrows(Halted.class, onExit::close, "so does the command's close: no summary, no error made by the stop");
-        assertEquals(2, closes.get(), "the hook's close and the command's (idempotent in CompressorApp)");
+        assertEquals(2, app.hookedWhileClosing.size(), "the hook's close and the command's (idempotent in CompressorApp)");
+    }
+
+    /**
+     * Its close gave up on a record still in hand after the max poll interval (CompressorApp logs it
+     * and returns): the stream still runs inside its transaction, so nothing is said committed.
+     */
+    @Test
+    void aCloseThatDidNotStopTheStreamIsNotSaidToHaveCommitted() {
+        app.after = KafkaStreams.State.PENDING_SHUTDOWN;
+        StopOnExit onExit = StopOnExit.register(app, "m1", progress, say, exit);
+        exit.exiting = true;
+        onExit.hook().run();
+        assertEquals(2, said.size(), String.join("\n", said));
+        assertEquals("warm --model: stopped, but the compressor did not stop cleanly (Kafka Streams is PENDING_SHUTDOWN):"
+                + " what it committed before is kept, and a transaction it may have left open holds back read_committed"
+                + " readers of the catalog until it times out; run the same command again to compress the rest", said.get(1));
     }
 
     @Test
     void aCompressorStartedWhileTheJvmExitsIsClosedAndNothingSaid() {
-        AtomicInteger closes = new AtomicInteger();
         exit.exiting = true;
-        assertThrows(Halted.class, () -> StopOnExit.register(closes::incrementAndGet, "m1", progress, say, exit));
-        assertEquals(1, closes.get());
+        assertThrows(Halted.class, () -> StopOnExit.register(app, "m1", progress, say, exit));
+        assertEquals(1, app.hookedWhileClosing.size());
         assertEquals(List.of(), said);
     }
 
     @Test
     void withoutAnExitTheCommandsThreadGoesOn() {
-        StopOnExit onExit = StopOnExit.register(() -> { }, "m1", progress, say, exit);
+        StopOnExit onExit = StopOnExit.register(app, "m1", progress, say, exit);
         onExit.holdIfStopping();
         onExit.close();
         assertEquals(List.of(), exit.hooks);
