@@ -871,7 +871,7 @@ class PipelineEndToEndTest {
             publisher.flush();
         }
         List<String> warm = new ArrayList<>(List.of("warm", "--model", rig.adapterV2.toString(), "--ratio", "8",
-                "--model-package", rig.pkg.toString(), "--redis", rig.stack.redisUrl(), "--timeout", "60s",
+                "--model-package", rig.pkg.toString(), "--redis", rig.stack.redisUrl(), "--timeout", "5m",
                 "--state-dir", tmp.resolve("stopped-state").toString(), "--session-timeout", "6s"));
         warm.addAll(topics.flags(rig.stack.bootstrapServers()));
         List<String> slowCommits = new ArrayList<>(warm);

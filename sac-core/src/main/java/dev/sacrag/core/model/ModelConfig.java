@@ -136,15 +136,18 @@ public record ModelConfig(
             }
         }
         // Qwen2's sliding-window attention (off in the Qwen2.5 configs) limits what each position attends
-        // to; the engine attends to every earlier position, so a window that could bind is refused
+        // to in the layers from max_window_layers on; the engine attends to every earlier position in
+        // every layer, so a window that could bind is refused
         if (o.has("use_sliding_window") && o.get("use_sliding_window").isJsonPrimitive()
                 && o.get("use_sliding_window").getAsBoolean() && o.has("sliding_window")
                 && !o.get("sliding_window").isJsonNull() && o.has("max_position_embeddings")
-                && o.get("sliding_window").getAsInt() < o.get("max_position_embeddings").getAsInt()) {
+                && o.get("sliding_window").getAsInt() < o.get("max_position_embeddings").getAsInt()
+                && (!o.has("max_window_layers") || o.get("max_window_layers").isJsonNull()
+                        || o.get("max_window_layers").getAsInt() < o.get("num_hidden_layers").getAsInt())) {
             throw new IllegalArgumentException("unsupported use_sliding_window=true with sliding_window "
                     + o.get("sliding_window").getAsInt() + " below max_position_embeddings "
-                    + o.get("max_position_embeddings").getAsInt() + ": the engine attends to every earlier position,"
-                    + " so its logits would differ from the model's past the window");
+                    + o.get("max_position_embeddings").getAsInt() + " in the layers from max_window_layers on: the"
+                    + " engine attends to every earlier position, so its logits would differ from the model's past the window");
         }
         List<Integer> eos = new ArrayList<>();
         JsonElement e = o.get("eos_token_id");

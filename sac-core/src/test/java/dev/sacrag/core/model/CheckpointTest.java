@@ -111,8 +111,12 @@ class CheckpointTest {
         String binding = qwen.replace(off, "\"use_sliding_window\": true, \"sliding_window\": " + (positions / 2));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.parse(binding));
         assertTrue(e.getMessage().contains("use_sliding_window=true"), e.getMessage());
+        int layers = TestModels.tiny(Architecture.QWEN2).layers();
+        String fromALayer = "\"use_sliding_window\": true, \"sliding_window\": 4, \"max_window_layers\": ";
+        assertThrows(IllegalArgumentException.class, () -> ModelConfig.parse(qwen.replace(off, fromALayer + (layers - 1))));
         for (String harmless : List.of("\"use_sliding_window\": false, \"sliding_window\": 4",
-                "\"use_sliding_window\": true, \"sliding_window\": " + positions)) {
+                "\"use_sliding_window\": true, \"sliding_window\": " + positions,
+                fromALayer + layers)) {   // from a layer the model does not have (Qwen2.5-7B: 28 of 28)
             assertEquals(TestModels.tiny(Architecture.QWEN2).layers(), ModelConfig.parse(qwen.replace(off, harmless)).layers());
         }
     }
