@@ -348,7 +348,8 @@ final class ModelCommand implements Runnable {
                     && !dev.sacrag.compressor.CompressorState.modelsOf(topics.bootstrapServers(), first).contains(modelId)) {
                 running.remove(first);
             }
-            String members = running.entrySet().stream().map(g -> g.getKey() + ": " + g.getValue() + " members")
+            String members = running.entrySet().stream()
+                    .map(g -> g.getKey() + ": " + g.getValue() + (g.getValue() == 1 ? " member" : " members"))
                     .collect(Collectors.joining(", "));
             if (!running.isEmpty() && dryRun) {   // it changes nothing: say what a real run would meet
                 err.println("model retire: note: compressors still run (" + members + ")"

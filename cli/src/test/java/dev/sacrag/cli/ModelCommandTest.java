@@ -1,12 +1,21 @@
 package dev.sacrag.cli;
 
+import dev.sacrag.cli.warming.Brokers;
+import dev.sacrag.cli.warming.ControlTopic;
+import dev.sacrag.query.activation.ModelActivation;
 import dev.sacrag.stack.RedisServer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A bad choice is a usage error (exit 2) that lists the allowed values, before anything is written;
  * a broker that is not there ends activate and retire after their --timeout; retire without an active
- * model tells an id the catalog holds nothing of from a held model.
+ * model tells an id the catalog holds nothing of from a held model, and counts a running compressor
+ * group's members.
  */
 class ModelCommandTest {
 
@@ -99,6 +109,57 @@ class ModelCommandTest {
             assertTrue(refused.err().contains("refused: t.control names no active model") && refused.err().contains(
                     "which may be " + held + "; pass --force if none does"), refused.err());
         }
+    }
+
+    /**
+     * A compressor group of the model with one member (a consumer standing in for a running
+     * compressor): the refusal counts it as one member, where it said "1 members".
+     */
+    @Test
+    void retireWhileACompressorRunsCountsItsMembers() throws Exception {
+        String old = "3f9a0c1d2e4b";
+        String next = "0c4e1f2a9b7d";
+        try (dev.sacrag.stack.EmbeddedKafka kafka = dev.sacrag.stack.EmbeddedKafka.start()) {
+            kafka.createTopics(dev.sacrag.stack.TopicSpec.compacted("t.catalog"));
+            for (String model : List.of(old, next)) {
+                TopicRecords.catalogEntry(kafka.bootstrapServers(), "t.catalog", "default", "a", 1, model);
+            }
+            activate(kafka.bootstrapServers(), next);
+            try (KafkaConsumer<byte[], byte[]> compressor = memberOf(kafka.bootstrapServers(), "sac-compressor-" + old)) {
+                SacCliTest.Run refused = retire(old, flags(kafka.bootstrapServers()));
+                assertEquals(1, refused.code(), refused.out() + refused.err());
+                assertTrue(refused.err().contains("refused: compressors still run (sac-compressor-" + old + ": 1 member)"),
+                        refused.err());
+            }
+        }
+    }
+
+    private static List<String> flags(String bootstrapServers) {
+        return List.of("--bootstrap-servers", bootstrapServers, "--catalog-topic", "t.catalog", "--control-topic",
+                "t.control", "--timeout", "10s");
+    }
+
+    /** What 'sac model activate ID --force' publishes, put on the control topic. */
+    private static void activate(String bootstrapServers, String modelId) throws Exception {
+        ControlTopic.publish(new Brokers(bootstrapServers, Duration.ofSeconds(10)), "t.control",
+                new ModelActivation(modelId, Optional.empty()));
+    }
+
+    /** A consumer that has joined {@code group}: the member a running compressor of that application id shows. */
+    private static KafkaConsumer<byte[], byte[]> memberOf(String bootstrapServers, String group) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ConsumerConfig.GROUP_ID_CONFIG, group),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        consumer.subscribe(List.of("t.catalog"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (consumer.assignment().isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                consumer.close();
+                throw new AssertionError("the consumer did not join group " + group + " within 30s");
+            }
+            consumer.poll(Duration.ofMillis(200));
+        }
+        return consumer;
     }
 
     private static SacCliTest.Run retire(String modelId, List<String> flags, String... more) {

@@ -775,7 +775,7 @@ class PipelineEndToEndTest {
             whileRunning.addAll(List.of("--application-id", topics.prefix() + "-compressor"));
             PipelineRig.Run stillRunning = PipelineRig.sac(whileRunning);
             assertEquals(1, stillRunning.code(), stillRunning.out() + stillRunning.err());
-            assertTrue(stillRunning.err().contains("compressors still run (" + topics.prefix() + "-compressor: 1 members)"),
+            assertTrue(stillRunning.err().contains("compressors still run (" + topics.prefix() + "-compressor: 1 member)"),
                     stillRunning.err());
             List<String> lookWhileRunning = new ArrayList<>(whileRunning);
             lookWhileRunning.add("--dry-run");
