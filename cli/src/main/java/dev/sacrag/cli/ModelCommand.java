@@ -287,7 +287,8 @@ final class ModelCommand implements Runnable {
         boolean dryRun;
 
         @Option(names = "--force", description = "Retire even though the control topic names no active model, or one"
-                + " the catalog holds nothing of, or a compressor group of the model still has members.")
+                + " the catalog holds nothing of, or a compressor group of the model still has members: a warning on"
+                + " stderr says each refusal it went over, and what that may cost.")
         boolean force;
 
         @Option(names = "--all-tenants", description = "Delete the model's blobs in every tenant of the Redis, not only"
@@ -327,7 +328,15 @@ final class ModelCommand implements Runnable {
                 // most likely a mistyped id: that is what to say, where the refusal below sent it to --force
                 return dryRun ? nothingNames(err, found, true) : unknownToTheCatalog(err, found);
             }
-            if (active.isEmpty() && !force) {
+            if (active.isEmpty() && force && found.recordKeys().isEmpty()) {
+                overridden(err, "the catalog names no entry of model " + modelId + " (a mistyped id, or a retire"
+                        + " interrupted before its blobs went)", "any blobs of it left in Redis (in the catalog's"
+                        + " tenants) are deleted: no catalog entry names them, so no query service reads them");
+            } else if (active.isEmpty() && force) {
+                overridden(err, topics.control + " names no active model, so each query service serves the model of its"
+                        + " own --adapter", "one whose adapter is of model " + modelId + " answers NOT_FOUND for every"
+                        + " document once the tombstones reach it");
+            } else if (active.isEmpty()) {
                 err.println("model retire: " + (dryRun ? "note: a real run is refused: " : "refused: ") + topics.control
                         + " names no active model, so each query service serves the model of its own --adapter, which may be "
                         + modelId + "; pass --force if none does");
@@ -351,18 +360,28 @@ final class ModelCommand implements Runnable {
             String members = running.entrySet().stream()
                     .map(g -> g.getKey() + ": " + g.getValue() + (g.getValue() == 1 ? " member" : " members"))
                     .collect(Collectors.joining(", "));
-            if (!running.isEmpty() && dryRun) {   // it changes nothing: say what a real run would meet
-                err.println("model retire: note: compressors still run (" + members + ")"
-                        + (force ? "; --force retires all the same" : "; a real run is refused until they stop (or with --force)"));
-            } else if (!running.isEmpty() && !force) {
+            if (!running.isEmpty() && force) {
+                overridden(err, "compressors still run (" + members + ")", "one of model " + modelId + " that still runs"
+                        + " writes the catalog entries and blobs of the documents it compresses next again, which stay"
+                        + " until a retire run once it has stopped (a compressor stopped within its session timeout,"
+                        + " about 10 s, still shows as a member)");
+            } else if (!running.isEmpty() && dryRun) {   // it changes nothing: say what a real run would meet
+                err.println("model retire: note: compressors still run (" + members + "); a real run is refused until they"
+                        + " stop (or with --force)");
+            } else if (!running.isEmpty()) {
                 err.println("model retire: refused: compressors still run (" + members
                         + "); one of model " + modelId + " would write its documents again: stop them, or pass --force");
                 return 1;
             }
             // a mistyped or never-rolled-out id activated with --force: the replicas may still serve this one
             boolean activeUnheld = active.isPresent() && !found.otherModels().contains(active.get().modelId())
-                    && !found.recordKeys().isEmpty() && !force;
-            if (activeUnheld && dryRun) {
+                    && !found.recordKeys().isEmpty();
+            if (activeUnheld && force) {
+                overridden(err, "the active model " + active.get().modelId() + " (" + topics.control + ") has no entry in"
+                        + " the catalog, so query services may not be serving it", "a replica without its adapter stays on"
+                        + " the model it served before, and if that is " + modelId + " it answers NOT_FOUND for every"
+                        + " document once the tombstones reach it");
+            } else if (activeUnheld && dryRun) {
                 err.println("model retire: note: a real run is refused: the active model " + active.get().modelId()
                         + " has no entry in the catalog, so query services may not be serving it (pass --force once every"
                         + " replica reports it)");
@@ -384,6 +403,16 @@ final class ModelCommand implements Runnable {
             }
             out.println("model retire: " + s.line());
             return s.tombstones() == 0 && s.blobsDeleted() == 0 ? nothingNames(err, found, false) : 0;
+        }
+
+        /**
+         * Says a refusal that --force went over, and what going on may cost, as activate's --force
+         * warns of the documents not compressed: a forced retire cannot be undone but by a rollout
+         * again, so the one who forced it reads what it risked before the query services show it.
+         */
+        private void overridden(java.io.PrintWriter err, String refusal, String cost) {
+            err.println("model retire: warning (--force): " + refusal + "; " + (dryRun ? "a real run retires it" : "retiring it")
+                    + " all the same: " + cost);
         }
 
         /**

@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A bad choice is a usage error (exit 2) that lists the allowed values, before anything is written;
  * a broker that is not there ends activate and retire after their --timeout; retire without an active
- * model tells an id the catalog holds nothing of from a held model, and counts a running compressor
- * group's members.
+ * model tells an id the catalog holds nothing of from a held model, counts a running compressor
+ * group's members, and with --force warns of each refusal it goes over.
  */
 class ModelCommandTest {
 
@@ -132,6 +132,56 @@ class ModelCommandTest {
                         refused.err());
             }
         }
+    }
+
+    /**
+     * Each refusal --force goes over is said, once, with what going on may cost, as activate's
+     * --force warns: a forced retire went over all three without a word. With none to go over,
+     * --force says nothing.
+     */
+    @Test
+    void retireWithForceWarnsOfEachRefusalItWentOver() throws Exception {
+        String old = "3f9a0c1d2e4b";
+        String next = "0c4e1f2a9b7d";
+        try (dev.sacrag.stack.EmbeddedKafka kafka = dev.sacrag.stack.EmbeddedKafka.start();
+             RedisServer redis = RedisServer.launch()) {
+            kafka.createTopics(dev.sacrag.stack.TopicSpec.compacted("t.catalog"));
+            String bootstrap = kafka.bootstrapServers();
+            List<String> flags = new java.util.ArrayList<>(flags(bootstrap));
+            flags.addAll(List.of("--redis", redis.url()));
+
+            TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "a", 1, old);
+            SacCliTest.Run noActive = retire(old, flags, "--force");
+            assertEquals(0, noActive.code(), noActive.out() + noActive.err());
+            assertEquals(1, warnings(noActive).size(), noActive.err());
+            assertTrue(warnings(noActive).get(0).contains("t.control names no active model") && warnings(noActive).get(0)
+                    .contains("one whose adapter is of model " + old + " answers NOT_FOUND"), noActive.err());
+
+            TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "a", 1, old);
+            activate(bootstrap, "deadbeef0000");
+            try (KafkaConsumer<byte[], byte[]> compressor = memberOf(bootstrap, "sac-compressor-" + old)) {
+                SacCliTest.Run both = retire(old, flags, "--force");
+                assertEquals(0, both.code(), both.out() + both.err());
+                List<String> said = warnings(both);
+                assertEquals(2, said.size(), both.err());
+                assertTrue(said.get(0).contains("compressors still run (sac-compressor-" + old + ": 1 member); retiring it"
+                        + " all the same: one of model " + old + " that still runs writes the catalog entries and blobs"), both.err());
+                assertTrue(said.get(1).contains("the active model deadbeef0000 (t.control) has no entry in the catalog")
+                        && said.get(1).contains("if that is " + old + " it answers NOT_FOUND"), both.err());
+            }
+
+            TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "a", 1, old);
+            TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "a", 1, next);
+            activate(bootstrap, next);
+            SacCliTest.Run clear = retire(old, flags, "--force");
+            assertEquals(0, clear.code(), clear.out() + clear.err());
+            assertTrue(clear.out().contains("model " + old + ": 1 catalog entries removed"), clear.out());
+            assertEquals(List.of(), warnings(clear), "nothing to go over");
+        }
+    }
+
+    private static List<String> warnings(SacCliTest.Run run) {
+        return run.err().lines().filter(l -> l.startsWith("model retire: warning (--force): ")).toList();
     }
 
     private static List<String> flags(String bootstrapServers) {

@@ -841,6 +841,8 @@ class PipelineEndToEndTest {
             retireV2.add("--force");
             PipelineRig.Run retiredV2 = PipelineRig.sac(retireV2);
             assertEquals(0, retiredV2.code(), retiredV2.out() + retiredV2.err());
+            assertTrue(retiredV2.err().contains("model retire: warning (--force): the active model " + rig.modelId + " ("),
+                    "the model activated back was retired above: " + retiredV2.err());
             rig.awaitCatalog(topics, c -> c.entries(Optional.of(rig.modelIdV2)).isEmpty());
             PipelineRig.Run rolledOutAgain = PipelineRig.sac(warm);
             assertEquals(0, rolledOutAgain.code(), rolledOutAgain.out() + rolledOutAgain.err());
