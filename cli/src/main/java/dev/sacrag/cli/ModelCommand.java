@@ -211,6 +211,16 @@ final class ModelCommand implements Runnable {
                 return publish(out, activation);
             }
             out.println("model activate: " + r.line());
+            if (r.catalogEntries() == 0 && r.tombstones() > 0 && !force) {
+                // retire keeps its rollout's offsets, so a rollout run again has every document recompressed;
+                // the id is its adapter's and ratio's, so another ratio would roll out another model
+                spec.commandLine().getErr().println("model activate: refused: model " + modelId + " was retired ('sac"
+                        + " model retire'): the catalog holds only the tombstones of its " + entries(r.tombstones()) + ";"
+                        + " run 'sac warm --model ADAPTER_DIR' again, with the --ratio it was rolled out with (the two"
+                        + " make its id), to compress every live document for it before activating it; --force"
+                        + " activates it anyway (questions about every document would get NOT_FOUND)");
+                return 1;
+            }
             if (r.catalogEntries() == 0 && !force) {
                 spec.commandLine().getErr().println("model activate: refused: no catalog entry names model " + modelId
                         + " (a mistyped id, or no 'sac warm --model ADAPTER_DIR' for it yet; 'sac docs list' shows the"
@@ -269,7 +279,8 @@ final class ModelCommand implements Runnable {
                             + " --application-id, and sac-compressor when its state is of this model), unless"
                             + " --force. An id the catalog holds nothing of, while the control topic names no model, is"
                             + " refused as such (a mistyped id?), listing the catalog's models. Run it again to finish an"
-                            + " interrupted run."})
+                            + " interrupted run; after one that finished, it says the model was retired already (while the"
+                            + " catalog topic keeps its tombstones, a day or more)."})
     static final class Retire implements Callable<Integer> {
         @picocli.CommandLine.Spec
         CommandSpec spec;
@@ -324,19 +335,22 @@ final class ModelCommand implements Runnable {
             ModelRetirement.Found found = ModelRetirement.find(brokers, topics.catalog, modelId);
             out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
                     found.recordKeys().size(), modelId, found.catalogBytes());
-            if (active.isEmpty() && !force && found.recordKeys().isEmpty()) {
+            if (active.isEmpty() && !force && found.recordKeys().isEmpty() && !found.retiredAlready()) {
                 // most likely a mistyped id: that is what to say, where the refusal below sent it to --force
                 return dryRun ? nothingNames(err, found, true) : unknownToTheCatalog(err, found);
             }
-            if (active.isEmpty() && force && found.recordKeys().isEmpty()) {
+            // nothing of it but tombstones: no query service is served by it, and a run again only deletes
+            // blobs of it left in Redis (a retire interrupted before its blobs went), which no entry names
+            boolean noActive = active.isEmpty() && !found.retiredAlready();
+            if (noActive && force && found.recordKeys().isEmpty()) {
                 overridden(err, "the catalog names no entry of model " + modelId + " (a mistyped id, or a retire"
                         + " interrupted before its blobs went)", "any blobs of it left in Redis (in the catalog's"
                         + " tenants) are deleted: no catalog entry names them, so no query service reads them");
-            } else if (active.isEmpty() && force) {
+            } else if (noActive && force) {
                 overridden(err, topics.control + " names no active model, so each query service serves the model of its"
                         + " own --adapter", "one whose adapter is of model " + modelId + " answers NOT_FOUND for every"
                         + " document once the tombstones reach it");
-            } else if (active.isEmpty()) {
+            } else if (noActive) {
                 err.println("model retire: " + (dryRun ? "note: a real run is refused: " : "refused: ") + topics.control
                         + " names no active model, so each query service serves the model of its own --adapter, which may be "
                         + modelId + "; pass --force if none does");
@@ -394,7 +408,8 @@ final class ModelCommand implements Runnable {
                 return 1;
             }
             if (dryRun) {
-                return found.recordKeys().isEmpty() ? nothingNames(err, found, true) : 0;
+                return found.retiredAlready() ? retiredAlready(out, found)
+                        : found.recordKeys().isEmpty() ? nothingNames(err, found, true) : 0;
             }
             ModelRetirement.Summary s;
             try (dev.sacrag.kvstore.AnchorKvStore blobs = dev.sacrag.kvstore.AnchorKvStore.connect(
@@ -402,7 +417,24 @@ final class ModelCommand implements Runnable {
                 s = ModelRetirement.retire(brokers, topics.catalog, blobs, found, allTenants);
             }
             out.println("model retire: " + s.line());
-            return s.tombstones() == 0 && s.blobsDeleted() == 0 ? nothingNames(err, found, false) : 0;
+            if (s.tombstones() == 0 && s.blobsDeleted() == 0) {
+                return found.retiredAlready() ? retiredAlready(out, found) : nothingNames(err, found, false);
+            }
+            return 0;
+        }
+
+        /**
+         * A run again of a retire that finished: what the catalog holds of the model is its
+         * tombstones, for delete.retention.ms after compaction reaches them, and that is no mistake.
+         */
+        private int retiredAlready(java.io.PrintWriter out, ModelRetirement.Found found) {
+            out.println("model retire: model " + found.modelId() + " was retired already: the catalog holds only the"
+                    + " tombstones of its " + entries(found.tombstones()) + (dryRun
+                    ? " (--dry-run looks at the catalog only: a real run also deletes any blobs of it left in Redis)"
+                    : allTenants ? ", and Redis no blob of it in any tenant"
+                    : ", and Redis no blob of it in the catalog's tenants (blobs of it in other tenants stay:"
+                            + " --all-tenants deletes them everywhere)"));
+            return 0;
         }
 
         /**
@@ -422,7 +454,7 @@ final class ModelCommand implements Runnable {
          */
         private static int unknownToTheCatalog(java.io.PrintWriter err, ModelRetirement.Found found) {
             err.println("model retire: refused: the catalog names no entry of model " + found.modelId() + " (a mistyped"
-                    + " id, or a model retired already: a retire interrupted before its blobs went finishes when run"
+                    + " id, or a model retired so long ago that compaction dropped its tombstones: a retire interrupted before its blobs went finishes when run"
                     + " again with --force, as it was run); the catalog's models: " + DocsCommand.named(found.otherModels()));
             return 1;
         }
@@ -437,6 +469,10 @@ final class ModelCommand implements Runnable {
                     + "; the catalog's models: " + (found.otherModels().isEmpty() ? "none" : String.join(", ", found.otherModels())));
             return 1;
         }
+    }
+
+    private static String entries(int n) {
+        return n + (n == 1 ? " entry" : " entries");
     }
 
     /** A usage error (exit 2) naming what a model id is, when {@code modelId} is not one. */

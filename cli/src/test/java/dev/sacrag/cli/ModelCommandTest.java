@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A bad choice is a usage error (exit 2) that lists the allowed values, before anything is written;
  * a broker that is not there ends activate and retire after their --timeout; retire without an active
  * model tells an id the catalog holds nothing of from a held model, counts a running compressor
- * group's members, and with --force warns of each refusal it goes over.
+ * group's members, and with --force warns of each refusal it goes over; a retired model is told from
+ * an id never compressed by the tombstones the catalog keeps.
  */
 class ModelCommandTest {
 
@@ -124,7 +125,7 @@ class ModelCommandTest {
             for (String model : List.of(old, next)) {
                 TopicRecords.catalogEntry(kafka.bootstrapServers(), "t.catalog", "default", "a", 1, model);
             }
-            activate(kafka.bootstrapServers(), next);
+            publishActivation(kafka.bootstrapServers(), next);
             try (KafkaConsumer<byte[], byte[]> compressor = memberOf(kafka.bootstrapServers(), "sac-compressor-" + old)) {
                 SacCliTest.Run refused = retire(old, flags(kafka.bootstrapServers()));
                 assertEquals(1, refused.code(), refused.out() + refused.err());
@@ -158,7 +159,7 @@ class ModelCommandTest {
                     .contains("one whose adapter is of model " + old + " answers NOT_FOUND"), noActive.err());
 
             TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "a", 1, old);
-            activate(bootstrap, "deadbeef0000");
+            publishActivation(bootstrap, "deadbeef0000");
             try (KafkaConsumer<byte[], byte[]> compressor = memberOf(bootstrap, "sac-compressor-" + old)) {
                 SacCliTest.Run both = retire(old, flags, "--force");
                 assertEquals(0, both.code(), both.out() + both.err());
@@ -172,12 +173,80 @@ class ModelCommandTest {
 
             TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "a", 1, old);
             TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "a", 1, next);
-            activate(bootstrap, next);
+            publishActivation(bootstrap, next);
             SacCliTest.Run clear = retire(old, flags, "--force");
             assertEquals(0, clear.code(), clear.out() + clear.err());
             assertTrue(clear.out().contains("model " + old + ": 1 catalog entries removed"), clear.out());
             assertEquals(List.of(), warnings(clear), "nothing to go over");
         }
+    }
+
+    /**
+     * The catalog topic keeps a retire's tombstones for a day or more: a retire run again says the
+     * model was retired already (exit 0), where it exited 1 'nothing names model', and activating it
+     * says it was retired and a rollout must run again, where it said 'a mistyped id, or no sac warm
+     * --model for it yet'. An id never compressed keeps those words; an entry written again under a
+     * tombstoned key is held again.
+     */
+    @Test
+    void aRetiredModelIsToldFromAnIdNeverCompressed() throws Exception {
+        String old = "3f9a0c1d2e4b";
+        String next = "0c4e1f2a9b7d";
+        String never = "3f9a0c1d2e4c";
+        try (dev.sacrag.stack.EmbeddedKafka kafka = dev.sacrag.stack.EmbeddedKafka.start();
+             RedisServer redis = RedisServer.launch()) {
+            kafka.createTopics(dev.sacrag.stack.TopicSpec.compacted("t.documents"),
+                    dev.sacrag.stack.TopicSpec.compacted("t.catalog"), dev.sacrag.stack.TopicSpec.plain("t.dead-letter"));
+            String bootstrap = kafka.bootstrapServers();
+            TopicRecords.document(bootstrap, "t.documents", "default", "a", 1);
+            for (String model : List.of(old, next)) {
+                TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "a", 1, model);
+            }
+            publishActivation(bootstrap, next);
+            List<String> flags = new java.util.ArrayList<>(flags(bootstrap));
+            flags.addAll(List.of("--redis", redis.url()));
+            SacCliTest.Run retired = retire(old, flags);
+            assertEquals(0, retired.code(), retired.out() + retired.err());
+
+            SacCliTest.Run again = retire(old, flags);
+            assertEquals(0, again.code(), again.out() + again.err());
+            assertTrue(again.out().contains("model " + old + " was retired already: the catalog holds only the tombstones"
+                    + " of its 1 entry, and Redis no blob of it in the catalog's tenants"), again.out());
+            // with no active model too: nothing of it is held, so no query service can be serving it
+            List<String> noControl = flags.stream().map(f -> f.equals("t.control") ? "t.no-control" : f).toList();
+            SacCliTest.Run noActive = retire(old, noControl);
+            assertEquals(0, noActive.code(), noActive.out() + noActive.err());
+            assertTrue(noActive.out().contains("model " + old + " was retired already"), noActive.out());
+            SacCliTest.Run looked = retire(old, flags, "--dry-run");
+            assertEquals(0, looked.code(), looked.out() + looked.err());
+            assertTrue(looked.out().contains("model " + old + " was retired already"), looked.out());
+            SacCliTest.Run typo = retire(never, flags);
+            assertEquals(1, typo.code(), typo.out() + typo.err());
+            assertTrue(typo.err().contains("nothing names model " + never), typo.err());
+
+            List<String> activateFlags = new java.util.ArrayList<>(flags);
+            activateFlags.addAll(List.of("--documents-topic", "t.documents", "--dead-letter-topic", "t.dead-letter"));
+            SacCliTest.Run back = activate(old, activateFlags);
+            assertEquals(1, back.code(), back.out() + back.err());
+            assertTrue(back.err().contains("refused: model " + old + " was retired ('sac model retire'): the catalog holds"
+                    + " only the tombstones of its 1 entry; run 'sac warm --model ADAPTER_DIR' again, with the --ratio it"
+                    + " was rolled out with"), back.err());
+            SacCliTest.Run unknown = activate(never, activateFlags);
+            assertEquals(1, unknown.code(), unknown.out() + unknown.err());
+            assertTrue(unknown.err().contains("refused: no catalog entry names model " + never + " (a mistyped id"),
+                    unknown.err());
+
+            TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "a", 1, old);
+            SacCliTest.Run heldAgain = retire(old, flags);
+            assertEquals(0, heldAgain.code(), heldAgain.out() + heldAgain.err());
+            assertTrue(heldAgain.out().contains("model " + old + ": 1 catalog entries removed"), heldAgain.out());
+        }
+    }
+
+    private static SacCliTest.Run activate(String modelId, List<String> flags) {
+        List<String> args = new java.util.ArrayList<>(List.of("model", "activate", modelId));
+        args.addAll(flags);
+        return SacCliTest.run(args.toArray(String[]::new));
     }
 
     private static List<String> warnings(SacCliTest.Run run) {
@@ -190,7 +259,7 @@ class ModelCommandTest {
     }
 
     /** What 'sac model activate ID --force' publishes, put on the control topic. */
-    private static void activate(String bootstrapServers, String modelId) throws Exception {
+    private static void publishActivation(String bootstrapServers, String modelId) throws Exception {
         ControlTopic.publish(new Brokers(bootstrapServers, Duration.ofSeconds(10)), "t.control",
                 new ModelActivation(modelId, Optional.empty()));
     }

@@ -810,9 +810,11 @@ class PipelineEndToEndTest {
             assertEquals(List.of(elsewhere), rig.blobKeys("elsewhere"), "another deployment's blob was deleted");
             assertEquals(n, rig.blobKeys("rollout").stream().filter(k -> k.contains(":" + rig.modelIdV2 + ":")).count());
             assertEquals(id(4), PipelineRig.ask(query, "rollout", "Which colour?", id(4)).getDocuments(0).getDocId());
+            // the catalog keeps the tombstones: a second run finds the model retired, not a mistyped id
             PipelineRig.Run again = PipelineRig.sac(retire);
-            assertEquals(1, again.code(), "a second run finds nothing: " + again.out() + again.err());
-            assertTrue(again.err().contains("the catalog's models: " + rig.modelIdV2), again.err());
+            assertEquals(0, again.code(), "a second run finds it retired: " + again.out() + again.err());
+            assertTrue(again.out().contains("model " + rig.modelId + " was retired already: the catalog holds only the"
+                    + " tombstones of its " + n + " entries") && again.out().contains("--all-tenants"), again.out());
             // --all-tenants: every tenant's (this class's other tests may have left some of the same model too)
             List<String> everywhere = new ArrayList<>(retire);
             everywhere.add("--all-tenants");
@@ -844,6 +846,11 @@ class PipelineEndToEndTest {
             assertTrue(retiredV2.err().contains("model retire: warning (--force): the active model " + rig.modelId + " ("),
                     "the model activated back was retired above: " + retiredV2.err());
             rig.awaitCatalog(topics, c -> c.entries(Optional.of(rig.modelIdV2)).isEmpty());
+            PipelineRig.Run retiredActivated = PipelineRig.sac(activate);
+            assertEquals(1, retiredActivated.code(), retiredActivated.out() + retiredActivated.err());
+            assertTrue(retiredActivated.err().contains("refused: model " + rig.modelIdV2 + " was retired ('sac model"
+                    + " retire')") && retiredActivated.err().contains("run 'sac warm --model ADAPTER_DIR' again"),
+                    "a retired model is not called a mistyped id: " + retiredActivated.err());
             PipelineRig.Run rolledOutAgain = PipelineRig.sac(warm);
             assertEquals(0, rolledOutAgain.code(), rolledOutAgain.out() + rolledOutAgain.err());
             assertTrue(rolledOutAgain.out().contains(n + "/" + n + " live documents compressed (0 already were)")

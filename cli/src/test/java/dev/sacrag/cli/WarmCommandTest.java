@@ -261,9 +261,9 @@ class WarmCommandTest {
         assertEquals("warm --rebuild: model m2: checked 12 live documents, 1 missing, 1 recompress requests, 1 restored"
                 + " in 3.0 s" + note, rebuilt.line());
         assertEquals("12/12 live documents are compressed for model m2 (12 catalog entries)" + note,
-                new dev.sacrag.cli.warming.Readiness("m2", 12, 12, 0, 12, 1).line());
+                new dev.sacrag.cli.warming.Readiness("m2", 12, 12, 0, 12, 1, 0).line());
         assertEquals("11/12 live documents are compressed for model m2 (12 catalog entries; 1 live document(s) in the"
-                + " catalog have no blob in Redis)" + note, new dev.sacrag.cli.warming.Readiness("m2", 12, 11, 1, 12, 1).line());
+                + " catalog have no blob in Redis)" + note, new dev.sacrag.cli.warming.Readiness("m2", 12, 11, 1, 12, 1, 0).line());
     }
 
     /** "Not compressible" is said only of what a dead letter refused; the rest is not called complete. */

@@ -3,7 +3,9 @@ package dev.sacrag.cli.warming;
 import dev.sacrag.kvstore.AnchorKvStore;
 import dev.sacrag.query.catalog.Catalog;
 import dev.sacrag.query.catalog.CatalogChange;
+import dev.sacrag.query.catalog.CatalogEntry;
 import dev.sacrag.query.catalog.CatalogRecords;
+import dev.sacrag.schemas.CatalogKey;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.nio.charset.StandardCharsets;
@@ -22,11 +24,17 @@ import java.util.function.Consumer;
  * The catalog topic read to its end, then followed: which document versions are compressed for
  * which model now, and each change as it arrives. Undecodable records are skipped, as the query
  * service skips them.
+ *
+ * <p>It also keeps the keys whose last record is a tombstone, which {@link Catalog} drops: the
+ * compacted topic holds a tombstone for delete.retention.ms (24 h by default) after compaction
+ * reaches it, and only those tell a model {@code sac model retire} removed (or whose every
+ * document was deleted) from an id no compressor ever wrote, in the same pass over the topic.
  */
 final class CatalogWatch implements AutoCloseable {
 
     private final TopicScan scan;
     private final Catalog catalog = new Catalog();
+    private final Set<String> tombstoned = new HashSet<>();
 
     private CatalogWatch(TopicScan scan) {
         this.scan = scan;
@@ -55,6 +63,25 @@ final class CatalogWatch implements AutoCloseable {
 
     Catalog catalog() {
         return catalog;
+    }
+
+    /**
+     * How many keys of the model the topic holds a tombstone of, with no entry written under them
+     * since: a model {@code sac model retire} removed counts each entry it had, an id never
+     * compressed none (nor, once compaction has dropped them, one retired long ago).
+     */
+    int tombstones(String modelId) {
+        int n = 0;
+        for (String key : tombstoned) {
+            try {
+                if (CatalogKey.parse(key).modelId().equals(modelId)) {
+                    n++;
+                }
+            } catch (IllegalArgumentException notACatalogKey) {
+                // written by no compressor: the query services skip it too
+            }
+        }
+        return n;
     }
 
     /** Whether the catalog has the document compressed for the model at its live version (or newer). */
@@ -98,11 +125,19 @@ final class CatalogWatch implements AutoCloseable {
         if (r.key() == null) {
             return Optional.empty();
         }
+        String key = new String(r.key(), StandardCharsets.UTF_8);
+        Optional<CatalogEntry> entry;
         try {
-            return Optional.of(catalog.apply(new String(r.key(), StandardCharsets.UTF_8), CatalogRecords.decode(r.value())));
+            entry = CatalogRecords.decode(r.value());
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
+        if (entry.isEmpty()) {
+            tombstoned.add(key);
+        } else {
+            tombstoned.remove(key);
+        }
+        return Optional.of(catalog.apply(key, entry));
     }
 
     @Override

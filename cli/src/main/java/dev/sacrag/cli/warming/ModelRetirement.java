@@ -43,9 +43,16 @@ public final class ModelRetirement {
     /**
      * What the catalog holds for the model (read to its end), which other models it names, and the
      * tenants it names (of any model): this deployment's, whose blobs of the model a retire deletes.
+     * {@code tombstones} counts the model's keys whose last record is a tombstone: with no entry
+     * left, a retire that ran already (while the topic keeps its tombstones), not a mistyped id.
      */
     public record Found(String modelId, List<String> recordKeys, long catalogBytes, List<String> otherModels,
-                        List<String> tenants) {
+                        List<String> tenants, int tombstones) {
+
+        /** Nothing of the model in the catalog but its tombstones. */
+        public boolean retiredAlready() {
+            return recordKeys.isEmpty() && tombstones > 0;
+        }
     }
 
     /** What a run did. */
@@ -65,7 +72,7 @@ public final class ModelRetirement {
             List<String> others = all.stream().map(CatalogEntry::modelId).filter(m -> !m.equals(modelId)).distinct()
                     .sorted().toList();
             List<String> tenants = all.stream().map(CatalogEntry::tenant).distinct().sorted().toList();
-            return new Found(modelId, catalog.recordKeys(modelId), bytes, others, tenants);
+            return new Found(modelId, catalog.recordKeys(modelId), bytes, others, tenants, watch.tombstones(modelId));
         }
     }
 

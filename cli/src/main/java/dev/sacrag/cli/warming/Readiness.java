@@ -20,8 +20,11 @@ import java.util.concurrent.TimeoutException;
  * @param refused documents on the topic that a compressor refused for this model or for all, every
  *     version ({@link LiveDocuments#refused}): not live, so not what activation waits for, but never
  *     answerable until published again
+ * @param tombstones keys of the model whose last catalog record is a tombstone: with no entry, a
+ *     model {@code sac model retire} removed, not a mistyped id (while the topic keeps them)
  */
-public record Readiness(String modelId, int live, int ready, int blobsMissing, int catalogEntries, int refused) {
+public record Readiness(String modelId, int live, int ready, int blobsMissing, int catalogEntries, int refused,
+                        int tombstones) {
 
     /**
      * @param brokers where, and how long a broker's answer is waited for (each topic's reading: that or 2 minutes)
@@ -36,7 +39,8 @@ public record Readiness(String modelId, int live, int ready, int blobsMissing, i
             int inCatalog = (int) docs.byId().values().stream().filter(d -> catalog.isCompressed(d, modelId)).count();
             int ready = catalog.withBlob(docs.byId().values(), modelId, blobs).size();
             return new Readiness(modelId, docs.size(), ready, inCatalog - ready,
-                    catalog.catalog().entries(java.util.Optional.of(modelId)).size(), docs.refused().size());
+                    catalog.catalog().entries(java.util.Optional.of(modelId)).size(), docs.refused().size(),
+                    catalog.tombstones(modelId));
         }
     }
 
