@@ -1,8 +1,12 @@
 package dev.sacrag.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Where a model's parts are. {@code --model} names either a Hugging Face style folder
@@ -36,5 +40,18 @@ record ModelPaths(Path base, Path adapter) {
                     + " half-copied one?); pass --adapter DIR");
         }
         return adapter;
+    }
+
+    /**
+     * The sub-folders of {@code folder} that hold a sac.json, by name: where a path to an adapter
+     * that is none was meant for one of its neighbours, these are what it could have named. Empty
+     * when the folder is not there or cannot be listed.
+     */
+    static List<Path> adaptersIn(Path folder) {
+        try (Stream<Path> children = Files.list(folder)) {
+            return children.filter(c -> Files.isRegularFile(c.resolve("sac.json"))).sorted().toList();
+        } catch (IOException | UncheckedIOException e) {
+            return List.of();   // a hint for an error being reported: that error stands without it
+        }
     }
 }

@@ -311,8 +311,12 @@ final class WarmCommand implements Callable<Integer> {
 
     private int rollout() throws Exception {
         if (!Files.isRegularFile(model.resolve("sac.json"))) {
+            // a path copied from an example, or mistyped, is most often one of its neighbours meant
+            List<Path> beside = ModelPaths.adaptersIn(model.getParent() != null ? model.getParent() : Path.of(""));
             throw new CommandLine.ParameterException(spec.commandLine(), "--model " + model + " has no sac.json: alone,"
-                    + " --model names the new adapter folder (the base model comes from --model-package)");
+                    + " --model names the new adapter folder (the base model comes from --model-package)"
+                    + (beside.isEmpty() ? "" : "; the adapter folders beside it: "
+                            + beside.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", "))));
         }
         ModelPaths paths = ModelPaths.resolve(modelPackage, model);
         ModelIdentity identity = ModelIdentity.of(paths.base(), model, optionalRatio());

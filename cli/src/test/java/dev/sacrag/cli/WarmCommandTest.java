@@ -7,6 +7,7 @@ import dev.sacrag.stack.RedisServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -94,9 +95,21 @@ class WarmCommandTest {
         assertFalse(zero.err().contains("--top-k"), zero.err());
     }
 
+    /** A folder that is no adapter is told apart from the adapters beside it, which are listed. */
     @Test
-    void rolloutNeedsAnAdapterFolder() {
+    void rolloutNeedsAnAdapterFolder() throws Exception {
         refused("has no sac.json", "warm", "--model", tmp.toString());
+
+        Path adapters = tmp.resolve("pkg/adapters");
+        for (String name : List.of("sac-causal", "sac")) {
+            Files.createDirectories(adapters.resolve(name));
+            Files.writeString(adapters.resolve(name).resolve("sac.json"), "{}");
+        }
+        Files.createDirectories(adapters.resolve("notes"));
+        PipelineRig.usageError("--model " + adapters.resolve("sac-v2") + " has no sac.json: alone, --model names the new"
+                + " adapter folder (the base model comes from --model-package); the adapter folders beside it: "
+                + adapters.resolve("sac") + ", " + adapters.resolve("sac-causal") + "\n", "warm", "--model",
+                adapters.resolve("sac-v2").toString());
     }
 
     @Test
