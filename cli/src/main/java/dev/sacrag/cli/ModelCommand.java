@@ -333,8 +333,8 @@ final class ModelCommand implements Runnable {
                 return 1;
             }
             ModelRetirement.Found found = ModelRetirement.find(brokers, topics.catalog, modelId);
-            out.printf(Locale.ROOT, "model retire: the catalog holds %d entries of model %s (%,d bytes of blobs)%n",
-                    found.recordKeys().size(), modelId, found.catalogBytes());
+            out.printf(Locale.ROOT, "model retire: the catalog holds %s of model %s (%,d bytes of blobs)%n",
+                    entries(found.recordKeys().size()), modelId, found.catalogBytes());
             if (active.isEmpty() && !force && found.recordKeys().isEmpty() && !found.retiredAlready()) {
                 // most likely a mistyped id: that is what to say, where the refusal below sent it to --force
                 return dryRun ? nothingNames(err, found, true) : unknownToTheCatalog(err, found);

@@ -106,7 +106,7 @@ class ModelCommandTest {
 
             SacCliTest.Run refused = retire(held, flags);
             assertEquals(1, refused.code(), refused.out() + refused.err());
-            assertTrue(refused.out().contains("the catalog holds 1 entries of model " + held), refused.out());
+            assertTrue(refused.out().contains("the catalog holds 1 entry of model " + held), refused.out());
             assertTrue(refused.err().contains("refused: t.control names no active model") && refused.err().contains(
                     "which may be " + held + "; pass --force if none does"), refused.err());
         }
@@ -176,7 +176,7 @@ class ModelCommandTest {
             publishActivation(bootstrap, next);
             SacCliTest.Run clear = retire(old, flags, "--force");
             assertEquals(0, clear.code(), clear.out() + clear.err());
-            assertTrue(clear.out().contains("model " + old + ": 1 catalog entries removed"), clear.out());
+            assertTrue(clear.out().contains("model " + old + ": 1 catalog entry removed"), clear.out());
             assertEquals(List.of(), warnings(clear), "nothing to go over");
         }
     }
@@ -239,7 +239,7 @@ class ModelCommandTest {
             TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "a", 1, old);
             SacCliTest.Run heldAgain = retire(old, flags);
             assertEquals(0, heldAgain.code(), heldAgain.out() + heldAgain.err());
-            assertTrue(heldAgain.out().contains("model " + old + ": 1 catalog entries removed"), heldAgain.out());
+            assertTrue(heldAgain.out().contains("model " + old + ": 1 catalog entry removed"), heldAgain.out());
         }
     }
 

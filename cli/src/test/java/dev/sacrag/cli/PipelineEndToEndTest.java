@@ -482,7 +482,7 @@ class PipelineEndToEndTest {
             PipelineRig.Run activated = PipelineRig.sac(activate);
             assertEquals(0, activated.code(), activated.out() + activated.err());
             assertTrue(activated.out().contains("1/1 live documents are compressed for model " + rig.modelId
-                    + " (1 catalog entries); 1" + note), activated.out());
+                    + " (1 catalog entry); 1" + note), activated.out());
             admin.deleteRecords(ends.entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey,
                     e -> org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(e.getValue())))).all().get();
 

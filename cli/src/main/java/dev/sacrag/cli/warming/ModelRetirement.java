@@ -58,8 +58,8 @@ public final class ModelRetirement {
     /** What a run did. */
     public record Summary(String modelId, int tombstones, long blobsDeleted) {
         public String line() {
-            return String.format(Locale.ROOT, "model %s: %d catalog entries removed, %d blobs deleted", modelId, tombstones,
-                    blobsDeleted);
+            return String.format(Locale.ROOT, "model %s: %d catalog %s removed, %d %s deleted", modelId, tombstones,
+                    tombstones == 1 ? "entry" : "entries", blobsDeleted, blobsDeleted == 1 ? "blob" : "blobs");
         }
     }
 

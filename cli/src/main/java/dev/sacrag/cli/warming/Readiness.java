@@ -49,8 +49,8 @@ public record Readiness(String modelId, int live, int ready, int blobsMissing, i
     }
 
     public String line() {
-        return String.format(Locale.ROOT, "%d/%d live documents are compressed for model %s (%d catalog entries%s)%s",
-                ready, live, modelId, catalogEntries,
+        return String.format(Locale.ROOT, "%d/%d live documents are compressed for model %s (%d catalog %s%s)%s",
+                ready, live, modelId, catalogEntries, catalogEntries == 1 ? "entry" : "entries",
                 blobsMissing == 0 ? "" : "; " + blobsMissing + " live document(s) in the catalog have no blob in Redis",
                 LiveDocuments.refusedNote(refused, modelId));
     }
