@@ -213,9 +213,12 @@ final class ModelCommand implements Runnable {
             out.println("model activate: " + r.line());
             if (r.catalogEntries() == 0 && r.tombstones() > 0 && !force) {
                 // retire keeps its rollout's offsets, so a rollout run again has every document recompressed;
-                // the id is its adapter's and ratio's, so another ratio would roll out another model
-                spec.commandLine().getErr().println("model activate: refused: model " + modelId + " was retired ('sac"
-                        + " model retire'): the catalog holds only the tombstones of its " + entries(r.tombstones()) + ";"
+                // the id is its adapter's and ratio's, so another ratio would roll out another model. A retire
+                // and the deletes of every document of the model leave the same tombstones, and compaction
+                // may have dropped some: neither what happened nor how many entries it had is known
+                spec.commandLine().getErr().println("model activate: refused: the catalog holds nothing of model " + modelId
+                        + " but " + tombstones(r.tombstones()) + " ('sac model retire' removed it, or every document"
+                        + " compressed for it was deleted since);"
                         + " run 'sac warm --model ADAPTER_DIR' again, with the --ratio it was rolled out with (the two"
                         + " make its id), to compress every live document for it before activating it; --force"
                         + " activates it anyway (questions about every document would get NOT_FOUND)");
@@ -426,10 +429,12 @@ final class ModelCommand implements Runnable {
         /**
          * A run again of a retire that finished: what the catalog holds of the model is its
          * tombstones, for delete.retention.ms after compaction reaches them, and that is no mistake.
+         * The deletes of every document the model held leave the same, and compaction may have
+         * dropped some of them, so the words name both and count tombstones, not entries.
          */
         private int retiredAlready(java.io.PrintWriter out, ModelRetirement.Found found) {
-            out.println("model retire: model " + found.modelId() + " was retired already: the catalog holds only the"
-                    + " tombstones of its " + entries(found.tombstones()) + (dryRun
+            out.println("model retire: model " + found.modelId() + " was retired already (or every document of it"
+                    + " deleted): the catalog holds nothing of it but " + tombstones(found.tombstones()) + (dryRun
                     ? " (--dry-run looks at the catalog only: a real run also deletes any blobs of it left in Redis)"
                     : allTenants ? ", and Redis no blob of it in any tenant"
                     : ", and Redis no blob of it in the catalog's tenants (blobs of it in other tenants stay:"
@@ -473,6 +478,10 @@ final class ModelCommand implements Runnable {
 
     private static String entries(int n) {
         return n + (n == 1 ? " entry" : " entries");
+    }
+
+    private static String tombstones(int n) {
+        return n + (n == 1 ? " tombstone" : " tombstones");
     }
 
     /** A usage error (exit 2) naming what a model id is, when {@code modelId} is not one. */

@@ -184,9 +184,10 @@ class ModelCommandTest {
     /**
      * The catalog topic keeps a retire's tombstones for a day or more: a retire run again says the
      * model was retired already (exit 0), where it exited 1 'nothing names model', and activating it
-     * says it was retired and a rollout must run again, where it said 'a mistyped id, or no sac warm
-     * --model for it yet'. An id never compressed keeps those words; an entry written again under a
-     * tombstoned key is held again.
+     * says the catalog holds only its tombstones and a rollout must run again, where it said 'a
+     * mistyped id, or no sac warm --model for it yet'. Those words count tombstones and name both
+     * retire and deletes (which leave the same), where they said 'retired' and counted entries. An id
+     * never compressed keeps its words; an entry written again under a tombstoned key is held again.
      */
     @Test
     void aRetiredModelIsToldFromAnIdNeverCompressed() throws Exception {
@@ -210,8 +211,9 @@ class ModelCommandTest {
 
             SacCliTest.Run again = retire(old, flags);
             assertEquals(0, again.code(), again.out() + again.err());
-            assertTrue(again.out().contains("model " + old + " was retired already: the catalog holds only the tombstones"
-                    + " of its 1 entry, and Redis no blob of it in the catalog's tenants"), again.out());
+            assertTrue(again.out().contains("model " + old + " was retired already (or every document of it deleted): the"
+                    + " catalog holds nothing of it but 1 tombstone, and Redis no blob of it in the catalog's tenants"),
+                    again.out());
             // with no active model too: nothing of it is held, so no query service can be serving it
             List<String> noControl = flags.stream().map(f -> f.equals("t.control") ? "t.no-control" : f).toList();
             SacCliTest.Run noActive = retire(old, noControl);
@@ -228,9 +230,19 @@ class ModelCommandTest {
             activateFlags.addAll(List.of("--documents-topic", "t.documents", "--dead-letter-topic", "t.dead-letter"));
             SacCliTest.Run back = activate(old, activateFlags);
             assertEquals(1, back.code(), back.out() + back.err());
-            assertTrue(back.err().contains("refused: model " + old + " was retired ('sac model retire'): the catalog holds"
-                    + " only the tombstones of its 1 entry; run 'sac warm --model ADAPTER_DIR' again, with the --ratio it"
-                    + " was rolled out with"), back.err());
+            assertTrue(back.err().contains("refused: the catalog holds nothing of model " + old + " but 1 tombstone ('sac"
+                    + " model retire' removed it, or every document compressed for it was deleted since); run 'sac warm"
+                    + " --model ADAPTER_DIR' again, with the --ratio it was rolled out with"), back.err());
+            // the only document of a model deleted while its compressor ran leaves what a retire leaves: the
+            // words do not say it was retired
+            String emptied = "0c4e1f2a9b7e";
+            TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "b", 1, emptied);
+            TopicRecords.catalogTombstone(bootstrap, "t.catalog", "b", emptied);
+            SacCliTest.Run deleted = activate(emptied, activateFlags);
+            assertEquals(1, deleted.code(), deleted.out() + deleted.err());
+            assertTrue(deleted.err().contains("refused: the catalog holds nothing of model " + emptied + " but 1 tombstone"
+                    + " ('sac model retire' removed it, or every document compressed for it was deleted since)"),
+                    deleted.err());
             SacCliTest.Run unknown = activate(never, activateFlags);
             assertEquals(1, unknown.code(), unknown.out() + unknown.err());
             assertTrue(unknown.err().contains("refused: no catalog entry names model " + never + " (a mistyped id"),

@@ -813,8 +813,9 @@ class PipelineEndToEndTest {
             // the catalog keeps the tombstones: a second run finds the model retired, not a mistyped id
             PipelineRig.Run again = PipelineRig.sac(retire);
             assertEquals(0, again.code(), "a second run finds it retired: " + again.out() + again.err());
-            assertTrue(again.out().contains("model " + rig.modelId + " was retired already: the catalog holds only the"
-                    + " tombstones of its " + n + " entries") && again.out().contains("--all-tenants"), again.out());
+            assertTrue(again.out().contains("model " + rig.modelId + " was retired already (or every document of it"
+                    + " deleted): the catalog holds nothing of it but " + n + " tombstones") && again.out()
+                    .contains("--all-tenants"), again.out());
             // --all-tenants: every tenant's (this class's other tests may have left some of the same model too)
             List<String> everywhere = new ArrayList<>(retire);
             everywhere.add("--all-tenants");
@@ -848,8 +849,9 @@ class PipelineEndToEndTest {
             rig.awaitCatalog(topics, c -> c.entries(Optional.of(rig.modelIdV2)).isEmpty());
             PipelineRig.Run retiredActivated = PipelineRig.sac(activate);
             assertEquals(1, retiredActivated.code(), retiredActivated.out() + retiredActivated.err());
-            assertTrue(retiredActivated.err().contains("refused: model " + rig.modelIdV2 + " was retired ('sac model"
-                    + " retire')") && retiredActivated.err().contains("run 'sac warm --model ADAPTER_DIR' again"),
+            assertTrue(retiredActivated.err().contains("refused: the catalog holds nothing of model " + rig.modelIdV2
+                    + " but ") && retiredActivated.err().contains("('sac model retire' removed it, or every document")
+                    && retiredActivated.err().contains("run 'sac warm --model ADAPTER_DIR' again"),
                     "a retired model is not called a mistyped id: " + retiredActivated.err());
             PipelineRig.Run rolledOutAgain = PipelineRig.sac(warm);
             assertEquals(0, rolledOutAgain.code(), rolledOutAgain.out() + rolledOutAgain.err());

@@ -41,6 +41,11 @@ final class TopicRecords {
                 .setChecksum(1).setCompressedAt(Instant.EPOCH).setCompressMillis(5).build()));
     }
 
+    /** The tombstone a compressor writes for the document's entry of the model when it is deleted (and a retire writes). */
+    static void catalogTombstone(String bootstrapServers, String topic, String docId, String modelId) throws Exception {
+        send(bootstrapServers, topic, CatalogKey.of(docId, modelId), null);
+    }
+
     private static void send(String bootstrapServers, String topic, String key, byte[] value) throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrapServers),
                 new ByteArraySerializer(), new ByteArraySerializer())) {

@@ -44,7 +44,8 @@ public final class ModelRetirement {
      * What the catalog holds for the model (read to its end), which other models it names, and the
      * tenants it names (of any model): this deployment's, whose blobs of the model a retire deletes.
      * {@code tombstones} counts the model's keys whose last record is a tombstone: with no entry
-     * left, a retire that ran already (while the topic keeps its tombstones), not a mistyped id.
+     * left, a retire that ran already, or the deletes of every document of the model (the two leave
+     * the same), not a mistyped id, while the topic keeps them.
      */
     public record Found(String modelId, List<String> recordKeys, long catalogBytes, List<String> otherModels,
                         List<String> tenants, int tombstones) {

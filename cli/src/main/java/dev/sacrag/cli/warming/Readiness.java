@@ -21,7 +21,8 @@ import java.util.concurrent.TimeoutException;
  *     version ({@link LiveDocuments#refused}): not live, so not what activation waits for, but never
  *     answerable until published again
  * @param tombstones keys of the model whose last catalog record is a tombstone: with no entry, a
- *     model {@code sac model retire} removed, not a mistyped id (while the topic keeps them)
+ *     model {@code sac model retire} removed or whose every document was deleted (the two leave the
+ *     same), not a mistyped id, while the topic keeps them; compaction may have dropped some
  */
 public record Readiness(String modelId, int live, int ready, int blobsMissing, int catalogEntries, int refused,
                         int tombstones) {
