@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a broker that is not there ends activate and retire after their --timeout; retire without an active
  * model tells an id the catalog holds nothing of from a held model, counts a running compressor
  * group's members, and with --force warns of each refusal it goes over; a retired model is told from
- * an id never compressed by the tombstones the catalog keeps.
+ * an id never compressed by the tombstones the catalog keeps, and a retire run again finds the
+ * tenants of the entries they removed.
  */
 class ModelCommandTest {
 
@@ -252,6 +253,44 @@ class ModelCommandTest {
             SacCliTest.Run heldAgain = retire(old, flags);
             assertEquals(0, heldAgain.code(), heldAgain.out() + heldAgain.err());
             assertTrue(heldAgain.out().contains("model " + old + ": 1 catalog entry removed"), heldAgain.out());
+        }
+    }
+
+    /**
+     * A retire stopped after its tombstones (Redis went away before the blobs did) leaves the blobs
+     * of a tenant that held only the model's entries, which the catalog then names no entry in: a run
+     * again deletes them, found in the records the tombstones removed, where it said 'retired already'
+     * (exit 0) and left them. Another deployment's tenant, which this catalog never named, keeps its own.
+     */
+    @Test
+    void aRetireRunAgainDeletesTheBlobsOfATenantOnlyItsTombstonedEntriesNamed() throws Exception {
+        String old = "3f9a0c1d2e4b";
+        String next = "0c4e1f2a9b7d";
+        try (dev.sacrag.stack.EmbeddedKafka kafka = dev.sacrag.stack.EmbeddedKafka.start();
+             RedisServer redis = RedisServer.launch()) {
+            kafka.createTopics(dev.sacrag.stack.TopicSpec.compacted("t.catalog"));
+            String bootstrap = kafka.bootstrapServers();
+            TopicRecords.catalogEntry(bootstrap, "t.catalog", "default", "a", 1, next);
+            TopicRecords.catalogEntry(bootstrap, "t.catalog", "archive", "b", 1, old);   // deleted since old stopped
+            TopicRecords.catalogTombstone(bootstrap, "t.catalog", "b", old);   // the stopped retire's
+            publishActivation(bootstrap, next);
+            String left = dev.sacrag.kvstore.RedisKeys.blobKey("archive", old, "b", 1);
+            String others = dev.sacrag.kvstore.RedisKeys.blobKey("elsewhere", old, "b", 1);
+            io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.url());
+            try (var c = client.connect()) {
+                c.sync().set(left, "blob");
+                c.sync().set(others, "another deployment's");
+                List<String> flags = new java.util.ArrayList<>(flags(bootstrap));
+                flags.addAll(List.of("--redis", redis.url()));
+
+                SacCliTest.Run again = retire(old, flags);
+                assertEquals(0, again.code(), again.out() + again.err());
+                assertTrue(again.out().contains("model " + old + ": 0 catalog entries removed, 1 blob deleted"), again.out());
+                assertEquals(0, c.sync().exists(left), "the stopped retire's blob is left");
+                assertEquals(1, c.sync().exists(others), "another deployment's blob was deleted");
+            } finally {
+                client.shutdown();
+            }
         }
     }
 

@@ -35,6 +35,7 @@ final class CatalogWatch implements AutoCloseable {
     private final TopicScan scan;
     private final Catalog catalog = new Catalog();
     private final Set<String> tombstoned = new HashSet<>();
+    private final Set<String> tenantsNamed = new HashSet<>();
 
     private CatalogWatch(TopicScan scan) {
         this.scan = scan;
@@ -82,6 +83,16 @@ final class CatalogWatch implements AutoCloseable {
             }
         }
         return n;
+    }
+
+    /**
+     * Every tenant a record read names, those of entries replaced or tombstoned since included (while
+     * compaction has not dropped their records): this deployment's tenants, where {@link Catalog}
+     * names only those with an entry now. A retire that tombstoned a model's entries and was stopped
+     * before its blobs went leaves a tenant that held nothing else named by none.
+     */
+    Set<String> tenantsNamed() {
+        return Set.copyOf(tenantsNamed);
     }
 
     /** Whether the catalog has the document compressed for the model at its live version (or newer). */
@@ -136,6 +147,7 @@ final class CatalogWatch implements AutoCloseable {
             tombstoned.add(key);
         } else {
             tombstoned.remove(key);
+            tenantsNamed.add(entry.get().tenant());
         }
         return Optional.of(catalog.apply(key, entry));
     }

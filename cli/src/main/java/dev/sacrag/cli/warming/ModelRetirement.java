@@ -42,7 +42,8 @@ public final class ModelRetirement {
 
     /**
      * What the catalog holds for the model (read to its end), which other models it names, and the
-     * tenants it names (of any model): this deployment's, whose blobs of the model a retire deletes.
+     * tenants its records name (of any model, entries tombstoned since included while the topic
+     * still holds them): this deployment's, whose blobs of the model a retire deletes.
      * {@code tombstones} counts the model's keys whose last record is a tombstone: with no entry
      * left, a retire that ran already, or the deletes of every document of the model (the two leave
      * the same), not a mistyped id, while the topic keeps them.
@@ -72,7 +73,9 @@ public final class ModelRetirement {
             List<CatalogEntry> all = catalog.entries(Optional.empty());
             List<String> others = all.stream().map(CatalogEntry::modelId).filter(m -> !m.equals(modelId)).distinct()
                     .sorted().toList();
-            List<String> tenants = all.stream().map(CatalogEntry::tenant).distinct().sorted().toList();
+            // not only the tenants of the entries there now: a run again of a retire stopped after its
+            // tombstones finds the tenants that held only the model's entries in the records they removed
+            List<String> tenants = watch.tenantsNamed().stream().sorted().toList();
             return new Found(modelId, catalog.recordKeys(modelId), bytes, others, tenants, watch.tombstones(modelId));
         }
     }
