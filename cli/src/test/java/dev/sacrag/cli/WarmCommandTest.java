@@ -277,6 +277,10 @@ class WarmCommandTest {
                 new dev.sacrag.cli.warming.Readiness("m2", 12, 12, 0, 12, 1, 0).line());
         assertEquals("11/12 live documents are compressed for model m2 (12 catalog entries; 1 live document(s) in the"
                 + " catalog have no blob in Redis)" + note, new dev.sacrag.cli.warming.Readiness("m2", 12, 11, 1, 12, 1, 0).line());
+        assertEquals("1/1 live documents are compressed for model m2 (1 catalog entry)",
+                new dev.sacrag.cli.warming.Readiness("m2", 1, 1, 0, 1, 0, 0).line(), "one entry, in the singular");
+        assertEquals("model m2: 1 catalog entry removed, 1 blob deleted",
+                new dev.sacrag.cli.warming.ModelRetirement.Summary("m2", 1, 1).line());
     }
 
     /** "Not compressible" is said only of what a dead letter refused; the rest is not called complete. */
