@@ -276,7 +276,9 @@ final class DocsCommand implements Runnable {
                     + " (Redis restarted without persistence, was flushed, or evicted them), per model, with the"
                     + " 'sac warm --rebuild --model-id ID' that compresses them again.",
                     "Exit status 1, changing nothing, when most catalog entries name documents the documents topic "
-                    + "does not hold (not the topic the compressors read?)."})
+                    + "does not hold (not the topic the compressors read?).",
+                    "It reads the documents and catalog topics: --recompress-topic, --control-topic and"
+                    + " --dead-letter-topic are taken, as by every command that takes the topic flags, and not read."})
     static final class Sweep implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

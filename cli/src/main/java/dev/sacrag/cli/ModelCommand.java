@@ -283,7 +283,9 @@ final class ModelCommand implements Runnable {
                             + " --force. An id the catalog holds nothing of, while the control topic names no model, is"
                             + " refused as such (a mistyped id?), listing the catalog's models. Run it again to finish an"
                             + " interrupted run; after one that finished, it says the model was retired already (while the"
-                            + " catalog topic keeps its tombstones, a day or more)."})
+                            + " catalog topic keeps its tombstones, a day or more).",
+                    "It reads the catalog and control topics: --documents-topic, --recompress-topic and"
+                            + " --dead-letter-topic are taken, as by every command that takes the topic flags, and not read."})
     static final class Retire implements Callable<Integer> {
         @picocli.CommandLine.Spec
         CommandSpec spec;
@@ -297,7 +299,8 @@ final class ModelCommand implements Runnable {
         List<String> applicationIds = new java.util.ArrayList<>();
 
         @Option(names = "--dry-run", description = "Say what the catalog holds for ID, change nothing; notes on stderr say"
-                + " why a real run would be refused (exit 0 all the same).")
+                + " why a real run would be refused (exit 0 all the same; 1 for an id the catalog holds nothing of, not"
+                + " even tombstones: a mistyped id).")
         boolean dryRun;
 
         @Option(names = "--force", description = "Retire even though the control topic names no active model, or one"
