@@ -162,7 +162,7 @@ public final class QueryServiceApp implements AutoCloseable {
 
         CountDownLatch ready = new CountDownLatch(3); // documents, catalog and control topics read
         QueryEngine engineOfQuestions = new QueryEngine(new QueryEngine.Parts(index, catalog, new AnchorFetcher(blobs, cache,
-                e -> e.modelId().equals(model.modelId()) && DocumentChooser.isCurrent(e, index, catalog)),
+                e -> DocumentChooser.isCurrent(e, model.modelId(), index, catalog)),
                 inference, recompress, metrics, () -> ready.getCount() == 0, model, refusals));
         QueryServer server = QueryServer.start(config.listen().host(), config.listen().port(),
                 new QueryGrpcService(engineOfQuestions, config.limits(), metrics), config.listen().shutdownDrain(),

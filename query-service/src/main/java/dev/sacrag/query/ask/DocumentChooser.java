@@ -188,6 +188,11 @@ public final class DocumentChooser {
         return new DocumentChooser(index, catalog, e.modelId(), null).compressed(e.tenant(), e.docId()).filter(e::equals).isPresent();
     }
 
+    /** {@link #isCurrent}, and of the model the service answers with: what the cache may keep, and a Warm counts. */
+    public static boolean isCurrent(CatalogEntry e, String activeModelId, DocumentIndex index, Catalog catalog) {
+        return e.modelId().equals(activeModelId) && isCurrent(e, index, catalog);
+    }
+
     /** The catalog entry of a live, compressed document of the tenant. */
     Optional<CatalogEntry> compressed(String tenant, String docId) {
         return live(tenant, docId).flatMap(this::compression);

@@ -288,7 +288,7 @@ public final class QueryEngine {
      * leaves the entry no longer current, so that one is CHANGED, not a cache too small.
      */
     private WarmReport.Miss gone(CatalogEntry e, long budget) {
-        boolean current = e.modelId().equals(p.model().modelId()) && DocumentChooser.isCurrent(e, p.index(), p.catalog());
+        boolean current = DocumentChooser.isCurrent(e, p.model().modelId(), p.index(), p.catalog());
         return current ? WarmMisses.evicted(e.docId(), budget) : WarmMisses.changed(e);
     }
 
