@@ -90,7 +90,8 @@ public final class CompressorMetrics {
     private static final Family COMPRESSED = Family.untagged("documents.compressed",
             "Documents compressed and their blob written to Redis");
     private static final Family SKIPPED = new Family("documents.skipped",
-            "Versions not newer than the compressed one, by reason (older, not-newer, replayed)", "reason", SKIP_REASONS);
+            "Versions not newer than the compressed one, by reason (" + String.join(", ", SKIP_REASONS) + ")", "reason",
+            SKIP_REASONS);
     private static final Family DEDUPLICATED = Family.untagged("documents.deduplicated",
             "Versions with the compressed version's text: its blob reused, not compressed again");
     private static final Family DEAD_LETTERED = new Family("documents.dead.lettered",
@@ -102,8 +103,8 @@ public final class CompressorMetrics {
                     + " make room, most likely; a Redis restart in between does not count)");
     private static final Family RECOMPRESS = new Family("recompress.requests",
             "Recompress requests, by outcome (one each)", "outcome", RECOMPRESS_OUTCOMES);
-    private static final Family FAILURES = new Family("failures", "Failed attempts, by kind (redis, redis-oom,"
-            + " redis-gave-up, thread-replaced, slow-compression, engine-oom)", "kind", FAILURE_KINDS);
+    private static final Family FAILURES = new Family("failures", "Failed attempts, by kind ("
+            + String.join(", ", FAILURE_KINDS) + ")", "kind", FAILURE_KINDS);
 
     private final MeterRegistry registry;
     private final Family recordsIn;

@@ -211,7 +211,8 @@ public final class QueryMetrics {
 
     private Counter activations(String result) {
         return Counter.builder("sac.query.model.activations").tag("result", result)
-                .description("Activations read from the control topic, by result (switched, unchanged, no-adapter, failed)")
+                .description("Activations read from the control topic, by result (" + String.join(", ", ACTIVATION_RESULTS)
+                        + ")")
                 .register(registry);
     }
 
