@@ -2,6 +2,7 @@ package dev.sacrag.cli;
 
 import dev.sacrag.cli.warming.Brokers;
 import dev.sacrag.cli.warming.ControlTopic;
+import dev.sacrag.cli.warming.Counted;
 import dev.sacrag.cli.warming.ModelRetirement;
 import dev.sacrag.cli.warming.Readiness;
 import dev.sacrag.core.gguf.GgufExporter;
@@ -217,7 +218,7 @@ final class ModelCommand implements Runnable {
                 // and the deletes of every document of the model leave the same tombstones, and compaction
                 // may have dropped some: neither what happened nor how many entries it had is known
                 spec.commandLine().getErr().println("model activate: refused: the catalog holds nothing of model " + modelId
-                        + " but " + tombstones(r.tombstones()) + " ('sac model retire' removed it, or every document"
+                        + " but " + Counted.of(r.tombstones(), "tombstone", "tombstones") + " ('sac model retire' removed it, or every document"
                         + " compressed for it was deleted since);"
                         + " run 'sac warm --model ADAPTER_DIR' again, with the --ratio it was rolled out with (the two"
                         + " make its id), to compress every live document for it before activating it; --force"
@@ -340,7 +341,7 @@ final class ModelCommand implements Runnable {
             }
             ModelRetirement.Found found = ModelRetirement.find(brokers, topics.catalog, modelId);
             out.printf(Locale.ROOT, "model retire: the catalog holds %s of model %s (%,d bytes of blobs)%n",
-                    entries(found.recordKeys().size()), modelId, found.catalogBytes());
+                    Counted.of(found.recordKeys().size(), "entry", "entries"), modelId, found.catalogBytes());
             if (active.isEmpty() && !force && found.recordKeys().isEmpty() && !found.retiredAlready()) {
                 // most likely a mistyped id: that is what to say, where the refusal below sent it to --force
                 return dryRun ? nothingNames(err, found, true) : unknownToTheCatalog(err, found);
@@ -378,7 +379,7 @@ final class ModelCommand implements Runnable {
                 running.remove(first);
             }
             String members = running.entrySet().stream()
-                    .map(g -> g.getKey() + ": " + g.getValue() + (g.getValue() == 1 ? " member" : " members"))
+                    .map(g -> g.getKey() + ": " + Counted.of(g.getValue(), "member", "members"))
                     .collect(Collectors.joining(", "));
             if (!running.isEmpty() && force) {
                 overridden(err, "compressors still run (" + members + ")", "one of model " + modelId + " that still runs"
@@ -437,7 +438,7 @@ final class ModelCommand implements Runnable {
          */
         private int retiredAlready(java.io.PrintWriter out, ModelRetirement.Found found) {
             out.println("model retire: model " + found.modelId() + " was retired already (or every document of it"
-                    + " deleted): the catalog holds nothing of it but " + tombstones(found.tombstones()) + (dryRun
+                    + " deleted): the catalog holds nothing of it but " + Counted.of(found.tombstones(), "tombstone", "tombstones") + (dryRun
                     ? " (--dry-run looks at the catalog only: a real run also deletes any blobs of it left in Redis)"
                     : allTenants ? ", and Redis no blob of it in any tenant"
                     : ", and Redis no blob of it in the catalog's tenants (blobs of it in other tenants stay:"
@@ -477,14 +478,6 @@ final class ModelCommand implements Runnable {
                     + "; the catalog's models: " + (found.otherModels().isEmpty() ? "none" : String.join(", ", found.otherModels())));
             return 1;
         }
-    }
-
-    private static String entries(int n) {
-        return n + (n == 1 ? " entry" : " entries");
-    }
-
-    private static String tombstones(int n) {
-        return n + (n == 1 ? " tombstone" : " tombstones");
     }
 
     /** A usage error (exit 2) naming what a model id is, when {@code modelId} is not one. */

@@ -130,10 +130,10 @@ public final class BlobSweep {
                     .collect(java.util.stream.Collectors.joining(", "));
             String rebuild = missing.size() == 1 ? "'sac warm --rebuild --model-id " + missing.keySet().iterator().next() + "'"
                     : "'sac warm --rebuild --model-id ID' for each";
-            return Optional.of(String.format(Locale.ROOT, "docs sweep: note: %d catalog entr%s of live documents name%s a"
+            return Optional.of(String.format(Locale.ROOT, "docs sweep: note: %s of live documents name%s a"
                     + " blob Redis does not hold (%s): questions about them wait for a recompression (Redis restarted"
                     + " without persistence, was flushed, or evicted them?); %s compresses them again",
-                    all, all == 1 ? "y" : "ies", all == 1 ? "s" : "", perModel, rebuild));
+                    Counted.of(all, "catalog entry", "catalog entries"), all == 1 ? "s" : "", perModel, rebuild));
         }
     }
 

@@ -13,7 +13,6 @@ import org.apache.kafka.common.errors.GroupIdNotFoundException;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -60,8 +59,8 @@ public final class ModelRetirement {
     /** What a run did. */
     public record Summary(String modelId, int tombstones, long blobsDeleted) {
         public String line() {
-            return String.format(Locale.ROOT, "model %s: %d catalog %s removed, %d %s deleted", modelId, tombstones,
-                    tombstones == 1 ? "entry" : "entries", blobsDeleted, blobsDeleted == 1 ? "blob" : "blobs");
+            return "model " + modelId + ": " + Counted.of(tombstones, "catalog entry", "catalog entries") + " removed, "
+                    + Counted.of(blobsDeleted, "blob", "blobs") + " deleted";
         }
     }
 

@@ -50,8 +50,8 @@ public record Readiness(String modelId, int live, int ready, int blobsMissing, i
     }
 
     public String line() {
-        return String.format(Locale.ROOT, "%d/%d live documents are compressed for model %s (%d catalog %s%s)%s",
-                ready, live, modelId, catalogEntries, catalogEntries == 1 ? "entry" : "entries",
+        return String.format(Locale.ROOT, "%d/%d live documents are compressed for model %s (%s%s)%s",
+                ready, live, modelId, Counted.of(catalogEntries, "catalog entry", "catalog entries"),
                 blobsMissing == 0 ? "" : "; " + blobsMissing + " live document(s) in the catalog have no blob in Redis",
                 LiveDocuments.refusedNote(refused, modelId));
     }
